@@ -1,0 +1,3 @@
+"""funnelpact: the marketing <-> sales agreement as code."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,174 @@
+"""Turn pydantic's validation errors into problems with file, line, field and a hint."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from pipelines.agreement.model import Agreement
+from pipelines.agreement.yaml_source import SourceDocument
+from pipelines.errors import Problem
+
+# Keys people reach for when pasting a secret; the agreement only names env variables.
+_SECRET_KEYS = {
+    "webhook_url": "webhook_url_env",
+    "url": "url_env",
+    "smtp_url": "smtp_url_env",
+    "password": "smtp_url_env",
+    "token": "an environment variable (…_env)",
+    "api_key": "an environment variable (…_env)",
+    "secret": "an environment variable (…_env)",
+}
+
+
+def problems_from_validation(error: ValidationError, doc: SourceDocument) -> list[Problem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        path = _data_path(item["loc"], doc.data)
+        problems.append(doc.problem(path, _message(item, path)))
+    return problems
+
+
+def _data_path(loc: tuple, data: Any) -> tuple:
+    """The loc as a path into the YAML data: drops union tags pydantic inserts."""
+    path: list[Any] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, (dict, list)):
+            # A tag such as 'slack' for a discriminated union, or a missing key.
+            if isinstance(node, dict) and isinstance(part, str) and part not in node and _is_field_name(part):
+                path.append(part)
+                node = None
+            continue
+        else:
+            path.append(part)
+            node = None
+    return tuple(path)
+
+
+def _is_field_name(part: str) -> bool:
+    return part.islower() or "_" in part or part in {"apiVersion"}
+
+
+def _message(item: dict, path: tuple) -> str:
+    kind = item["type"]
+    given = item.get("input")
+    if kind == "extra_forbidden":
+        key = str(path[-1]) if path else "?"
+        if key in _SECRET_KEYS:
+            return (
+                f"unknown key {key!r}: secrets never go in the agreement; name the environment "
+                f"variable that holds it with {_SECRET_KEYS[key]}"
+            )
+        allowed = allowed_keys(path[:-1])
+        hint = difflib.get_close_matches(key, allowed, n=1)
+        text = f"unknown key {key!r}"
+        if hint:
+            text += f"; did you mean {hint[0]!r}?"
+        if allowed:
+            text += f" (expected one of: {', '.join(allowed)})"
+        return text
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "string_pattern_mismatch":
+        return _pattern_message(path, given)
+    if kind == "literal_error":
+        return f"{given!r} is not allowed: expected {item['ctx']['expected']}"
+    if kind == "union_tag_invalid":
+        return f"unknown channel {item['ctx']['tag']}: expected {item['ctx']['expected_tags']}"
+    if kind == "union_tag_not_found":
+        return "missing 'channel': expected one of 'slack', 'email', 'webhook', 'log'"
+    msg = item["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if given is not None and not isinstance(given, (dict, list)):
+        msg += f" (got {given!r})"
+    return msg
+
+
+def _pattern_message(path: tuple, given: Any) -> str:
+    last = str(path[-1]) if path else ""
+    if last.endswith("_env"):
+        if isinstance(given, str) and ("://" in given or "@" in given):
+            return (
+                "this looks like a secret (a URL or credentials): secrets never go in the "
+                "agreement; write the NAME of an environment variable that holds it, "
+                "e.g. FUNNELPACT_SLACK_WEBHOOK"
+            )
+        return f"{given!r} is not an environment variable name: expected UPPER_CASE letters, digits and _"
+    if last in {"from", "to"} or (len(path) >= 2 and path[-2] in {"seasonality", "targets"}):
+        return f"{given!r} is not a month: expected YYYY-MM"
+    if last == "id":
+        return (
+            f"{given!r} is not a valid stage id: expected lowercase letters, digits and _, "
+            "starting with a letter (at most 40 characters)"
+        )
+    if last == "currency":
+        return f"{given!r} is not a currency: expected a 3-letter ISO 4217 code like USD"
+    if last == "name" and path[:1] == ("metadata",):
+        return f"{given!r} is not a valid agreement name: expected lowercase letters, digits, '.', '_' or '-'"
+    if "to" in path or last == "email" or last == "sender":
+        return f"{given!r} is not an e-mail address"
+    return f"{given!r} does not have the expected form"
+
+
+def allowed_keys(path: tuple) -> list[str]:
+    """The keys a mapping at `path` accepts, found by walking the model's annotations."""
+    model: Any = Agreement
+    data_path = list(path)
+    annotation: Any = model
+    for part in data_path:
+        annotation = _descend(annotation, part)
+        if annotation is None:
+            return []
+    models = [m for m in _models_in(annotation)]
+    keys: list[str] = []
+    for m in models:
+        for name, info in m.model_fields.items():
+            if info.exclude:
+                continue
+            key = info.alias or name
+            if key not in keys:
+                keys.append(key)
+    return keys
+
+
+def _descend(annotation: Any, part: Any) -> Any:
+    for candidate in _unwrap(annotation):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            for name, info in candidate.model_fields.items():
+                if part in (name, info.alias):
+                    return info.annotation
+        origin = typing.get_origin(candidate)
+        args = typing.get_args(candidate)
+        if origin is list and isinstance(part, int):
+            return args[0]
+        if origin is dict and args:
+            return args[1]
+    return None
+
+
+def _unwrap(annotation: Any) -> list[Any]:
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        out = []
+        for arg in typing.get_args(annotation):
+            out.extend(_unwrap(arg))
+        return out
+    return [annotation]
+
+
+def _models_in(annotation: Any) -> list[type[BaseModel]]:
+    return [a for a in _unwrap(annotation) if isinstance(a, type) and issubclass(a, BaseModel)]

@@ -1,0 +1,109 @@
+"""KPI ids (SPEC §5), who owns each, and each month's target, tolerance and severity."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from pipelines.agreement.model import Agreement
+
+Direction = Literal["at_least", "at_most"]
+
+# Without a `kpis.default`, a KPI is met only at or above its target and a miss fails.
+BUILTIN_TOLERANCE = Decimal(0)
+BUILTIN_SEVERITY = "fail"
+
+
+@dataclass(frozen=True)
+class KpiTarget:
+    agreement: str
+    revision: str
+    period: str
+    kpi: str
+    target: Fraction | None  # None: reported, not judged
+    direction: Direction
+    owner: str
+    tolerance: Decimal
+    severity: str
+
+
+def family(kpi: str) -> str:
+    return kpi.split(":", 1)[0]
+
+
+def known_kpi_ids(agreement: Agreement) -> list[str]:
+    return [kpi for kpi, _owner, _direction in _kpi_catalogue(agreement)]
+
+
+def _kpi_catalogue(a: Agreement) -> list[tuple[str, str, Direction]]:
+    ids = a.stage_ids()
+    out: list[tuple[str, str, Direction]] = [(f"volume:{s.id}", s.owner, "at_least") for s in a.spec.stages]
+    if "mql" in ids:
+        out.append(("weighted_volume:mql", a.stage("mql").owner, "at_least"))
+    for upper, lower in a.adjacent_pairs():
+        owner = a.conversion_for(upper, lower).owner if f"{upper}->{lower}" in a.spec.conversion else None
+        out.append((f"conversion:{upper}->{lower}", owner or a.stage(upper).owner, "at_least"))
+    if "mql" in ids:
+        out += [
+            ("handoff:first_touch", "sales", "at_least"),
+            ("handoff:decision", "sales", "at_least"),
+            ("recycle_rate", "marketing", "at_most"),
+        ]
+    out += [("revenue", "sales", "at_least"), ("data_quality:quarantine_rate", "shared", "at_most")]
+    return out
+
+
+def policy(agreement: Agreement, kpi: str) -> tuple[Decimal, str]:
+    """Tolerance and severity: the KPI's own entry, else its family's, else `default`."""
+    tolerance, severity = BUILTIN_TOLERANCE, BUILTIN_SEVERITY
+    for key in ("default", family(kpi), kpi):
+        entry = agreement.spec.kpis.get(key)
+        if entry is None:
+            continue
+        if entry.tolerance is not None:
+            tolerance = entry.tolerance
+        if entry.severity is not None:
+            severity = entry.severity
+    return tolerance, severity
+
+
+def kpi_targets(agreement: Agreement) -> list[KpiTarget]:
+    from pipelines.agreement.plan import plan_agreement
+
+    out = []
+    for month in plan_agreement(agreement):
+        for kpi, owner, direction in _kpi_catalogue(agreement):
+            target = _target(agreement, month, kpi)
+            tolerance, severity = policy(agreement, kpi)
+            out.append(
+                KpiTarget(agreement.name, agreement.revision, month.period, kpi, target,
+                          direction, owner, tolerance, severity)
+            )
+    return out
+
+
+def _target(a: Agreement, month, kpi: str) -> Fraction | None:
+    kind, _, rest = kpi.partition(":")
+    handoff = a.spec.handoff
+    if kind == "volume":
+        return Fraction(month.targets[rest])
+    if kind == "weighted_volume":
+        return Fraction(month.targets["mql"])
+    if kind == "conversion":
+        upper, lower = rest.split("->")
+        return Fraction(a.conversion_for(upper, lower).rate)
+    if kpi == "handoff:first_touch":
+        return Fraction(handoff.first_touch.attainment) if handoff and handoff.first_touch else None
+    if kpi == "handoff:decision":
+        return Fraction(handoff.decision.attainment) if handoff and handoff.decision else None
+    if kpi == "recycle_rate":
+        rate = a.spec.recycling.max_rate
+        return Fraction(rate) if rate is not None else None
+    if kpi == "revenue":
+        return month.revenue
+    if kpi == "data_quality:quarantine_rate":
+        return Fraction(a.spec.data_quality.max_quarantine_rate)
+    raise ValueError(f"unknown KPI {kpi}")

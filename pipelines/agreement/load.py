@@ -1,0 +1,102 @@
+"""Load agreements from files and folders: parse, check the version, build, validate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from pipelines.agreement.errors import problems_from_validation
+from pipelines.agreement.model import API_VERSION, KIND, RESERVED_STAGE_VALUES, Agreement
+from pipelines.agreement.validate import check_agreement, check_revisions
+from pipelines.agreement.yaml_source import SourceDocument, load_yaml
+from pipelines.errors import InputError, Problem
+
+DEFAULT_SLA_DIR = Path("sla")
+
+
+def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
+    """Every *.yaml / *.yml under the given folders, plus the files named directly."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise InputError(Problem("no such file or folder: expected agreement YAML files", file=str(path)))
+    return files
+
+
+def load_agreements(paths: Iterable[Path | str] | Path | str = DEFAULT_SLA_DIR) -> list[Agreement]:
+    """All agreements under `paths`, sorted by name and window; InputError lists every problem."""
+    if isinstance(paths, (str, Path)):
+        paths = [paths]
+    files = agreement_files(paths)
+    if not files:
+        raise InputError(Problem("no agreement files (*.yaml, *.yml) found", file=", ".join(map(str, paths))))
+    agreements: list[Agreement] = []
+    docs: dict[str, SourceDocument] = {}
+    problems: list[Problem] = []
+    for file in files:
+        try:
+            agreement, doc = load_file(file)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        agreements.append(agreement)
+        docs[str(file)] = doc
+    problems += check_revisions(agreements, docs)
+    if problems:
+        raise InputError(problems)
+    return sorted(agreements, key=lambda a: (a.name, a.spec.effective.from_))
+
+
+def load_file(file: Path) -> tuple[Agreement, SourceDocument]:
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(Problem(f"cannot read the file: {exc}", file=str(file))) from None
+    doc = load_yaml(text, str(file))
+    return parse_document(doc), doc
+
+
+def parse_document(doc: SourceDocument) -> Agreement:
+    data = doc.data
+    if not isinstance(data, dict):
+        raise InputError(doc.problem((), "expected a mapping with apiVersion, kind, metadata and spec"))
+    version = data.get("apiVersion")
+    if version is None:
+        raise InputError(doc.problem((), f"missing apiVersion: expected 'apiVersion: {API_VERSION}'"))
+    if version != API_VERSION:
+        raise InputError(doc.problem(("apiVersion",), f"unsupported apiVersion {version!r}: expected {API_VERSION!r}"))
+    if data.get("kind") != KIND:
+        raise InputError(doc.problem(("kind",), f"kind {data.get('kind')!r} is not supported: expected {KIND!r}"))
+    try:
+        agreement = Agreement.model_validate({**data, "source_file": doc.file})
+    except ValidationError as exc:
+        raise InputError(problems_from_validation(exc, doc)) from None
+    problems = check_agreement(agreement, doc)
+    if problems:
+        raise InputError(problems)
+    return agreement
+
+
+def revision_in_force(agreements: list[Agreement], name: str, month: str) -> Agreement | None:
+    for a in agreements:
+        if a.name == name and month in a.months():
+            return a
+    return None
+
+
+def stage_value_map(agreements: list[Agreement]) -> dict[str, str]:
+    """Lower-cased CRM values and stage ids -> stage id, across every revision."""
+    out = {value: value for value in RESERVED_STAGE_VALUES}
+    for a in agreements:
+        for stage in a.spec.stages:
+            out[stage.id] = stage.id
+            for value in stage.crm_values:
+                out.setdefault(value.strip().lower(), stage.id)
+    return out

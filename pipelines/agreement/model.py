@@ -1,0 +1,237 @@
+"""The agreement file format, `apiVersion: funnelpact/v1`, as strict pydantic models.
+
+This is the API model: what a RevOps analyst writes. Checks that need more than one
+field (adjacent conversion pairs, months inside the window, overlapping revisions) live
+in `validate.py`; the planner works on these models through `Agreement` helpers.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+from pipelines.agreement.months import MONTH_PATTERN, month_range
+
+API_VERSION = "funnelpact/v1"
+KIND = "Agreement"
+
+Team = Literal["marketing", "sales", "shared"]
+Severity = Literal["warn", "fail"]
+Month = Annotated[str, StringConstraints(pattern=MONTH_PATTERN)]
+# Stage ids become SQL literals and column-like names downstream: keep them boring.
+StageId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
+EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")]
+Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+Share = Annotated[Decimal, Field(gt=0, le=1)]
+Positive = Annotated[Decimal, Field(gt=0)]
+
+RESERVED_STAGE_VALUES = ("recycled", "disqualified")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class Person(Strict):
+    name: str = Field(description="Who owns the agreement for this team.")
+    email: Email | None = Field(None, description="Where alerts and the review pack go.")
+
+
+class Owners(Strict):
+    marketing: Person = Field(description="The marketing owner.")
+    sales: Person = Field(description="The sales owner.")
+
+
+class Metadata(Strict):
+    name: Name = Field(description="Agreement id; every revision of one agreement shares it.")
+    revision: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
+        description="Revision label, e.g. 2026-h1; unique within the agreement."
+    )
+    owners: Owners = Field(description="The marketing and sales owners.")
+    description: str | None = Field(None, description="Free text shown in the report.")
+
+
+class Effective(Strict):
+    from_: Month = Field(alias="from", description="First month in force, YYYY-MM.")
+    to: Month = Field(description="Last month in force, YYYY-MM (included).")
+
+
+class Stage(Strict):
+    id: StageId = Field(description="Stage id: lowercase letters, digits and _, starting with a letter.")
+    label: str = Field(description="Human label shown in reports.")
+    owner: Team = Field(description="Owning team: marketing, sales or shared.")
+    crm_values: list[str] = Field(
+        default_factory=list, description="CRM lifecycle values that map onto this stage."
+    )
+    definition: str | None = Field(None, description="The agreed criteria of the stage, as text.")
+
+
+DEFAULT_STAGES = (
+    Stage(id="visit", label="Visits", owner="marketing"),
+    Stage(id="lead", label="Leads", owner="marketing"),
+    Stage(id="mql", label="Marketing qualified leads", owner="shared"),
+    Stage(id="sql", label="Sales qualified leads", owner="shared"),
+    Stage(id="opportunity", label="Opportunities", owner="sales"),
+    Stage(id="customer", label="Customers", owner="sales"),
+)
+
+
+class Conversion(Strict):
+    rate: Share = Field(description="Agreed conversion rate, in (0, 1].")
+    method: Literal["period", "cohort"] = Field(
+        "period", description="period: volume ratio within a month; cohort: share converting within window_days."
+    )
+    window_days: Annotated[int, Field(gt=0)] | None = Field(
+        None, description="Cohort window in days (method cohort only)."
+    )
+    owner: Team | None = Field(None, description="Owning team of this KPI (default: the owner of the from stage).")
+
+
+class FirstTouch(Strict):
+    within_hours: Positive = Field(description="Sales touches a new MQL within this many hours.")
+    attainment: Share = Field(description="Share of MQLs that must be touched in time.")
+
+
+class Decision(Strict):
+    within_days: Positive = Field(description="Sales accepts (next stage) or rejects (recycled/disqualified) within this many days.")
+    attainment: Share = Field(description="Share of MQLs that must be decided in time.")
+
+
+class Handoff(Strict):
+    first_touch: FirstTouch | None = Field(None, description="First-touch rule.")
+    decision: Decision | None = Field(None, description="Accept-or-reject rule.")
+
+
+class Recycling(Strict):
+    max_rate: Share | None = Field(None, description="Highest acceptable recycle rate; without it the rate is only reported.")
+    reasons: list[str] = Field(default_factory=list, description="Agreed recycle reasons, shown in the report.")
+
+
+class LeadValue(Strict):
+    seniority: dict[str, Positive] = Field(default_factory=dict, description="Weight by contact seniority (default 1).")
+    persona: dict[str, Positive] = Field(default_factory=dict, description="Weight by contact persona (default 1).")
+
+
+class KpiPolicy(Strict):
+    tolerance: Annotated[Decimal, Field(ge=0, lt=1)] | None = Field(
+        None, description="How far below target (share of the target) still counts as met."
+    )
+    severity: Severity | None = Field(None, description="warn: reported only; fail: fails the run.")
+
+
+class DataQuality(Strict):
+    max_quarantine_rate: Annotated[Decimal, Field(ge=0, le=1)] = Field(
+        Decimal("0.02"), description="Highest acceptable share of quarantined input rows."
+    )
+
+
+class Review(Strict):
+    cadence: Literal["weekly", "monthly", "quarterly"] = Field("monthly", description="How often both teams review.")
+    audience: list[str] = Field(default_factory=list, description="Who reads the review pack.")
+
+
+class SlackAlert(Strict):
+    channel: Literal["slack"]
+    webhook_url_env: EnvVarName = Field(description="Environment variable holding the Slack incoming-webhook URL.")
+
+
+class EmailAlert(Strict):
+    channel: Literal["email"]
+    to: Annotated[list[Email], Field(min_length=1)] = Field(description="Recipients.")
+    smtp_url_env: EnvVarName = Field(
+        description="Environment variable holding smtp://user:password@host:port (smtps:// for TLS)."
+    )
+    sender: Email | None = Field(None, description="From address (default funnelpact@<smtp host>).")
+
+
+class WebhookAlert(Strict):
+    channel: Literal["webhook"]
+    url_env: EnvVarName = Field(description="Environment variable holding the URL that receives a JSON POST.")
+
+
+class LogAlert(Strict):
+    channel: Literal["log"]
+
+
+Alert = Annotated[
+    Union[SlackAlert, EmailAlert, WebhookAlert, LogAlert], Field(discriminator="channel")
+]
+
+
+class Spec(Strict):
+    effective: Effective = Field(description="Whole calendar months in force.")
+    timezone: str = Field(description="IANA timezone; months are calendar months in it.")
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(description="ISO 4217 code.")
+    revenue_goal: Positive = Field(description="Revenue goal for the whole window.")
+    average_deal_size: Positive = Field(description="Average deal size; goal / deal size = customers needed.")
+    seasonality: dict[Month, Positive] = Field(
+        default_factory=dict, description="Monthly weights splitting the goal; months not named weigh 1."
+    )
+    stages: list[Stage] = Field(
+        default_factory=lambda: list(DEFAULT_STAGES), description="Funnel stages, in order.", min_length=2
+    )
+    conversion: dict[str, Conversion] = Field(description="Agreed rate for every adjacent pair, keyed 'from->to'.")
+    targets: dict[Month, dict[str, Annotated[int, Field(ge=0)]]] = Field(
+        default_factory=dict, description="Explicit monthly volumes that replace derived targets."
+    )
+    handoff: Handoff | None = Field(None, description="Hand-off rules from marketing to sales.")
+    recycling: Recycling = Field(default_factory=Recycling, description="Recycled-lead policy.")
+    lead_value: LeadValue = Field(default_factory=LeadValue, description="Lead-value weights.")
+    kpis: dict[str, KpiPolicy] = Field(default_factory=dict, description="Tolerance and severity per KPI id, family or 'default'.")
+    data_quality: DataQuality = Field(default_factory=DataQuality, description="Data-quality limits.")
+    review: Review = Field(default_factory=Review, description="The review ritual.")
+    alerts: list[Alert] = Field(default_factory=list, description="Where breaches are announced.")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r}: expected an IANA name like Europe/Berlin") from None
+        return value
+
+
+class Agreement(Strict):
+    api_version: Literal["funnelpact/v1"] = Field(alias="apiVersion", description="Always funnelpact/v1.")
+    kind: Literal["Agreement"] = Field(description="Always Agreement.")
+    metadata: Metadata
+    spec: Spec
+
+    # Where it was loaded from; not part of the file format.
+    source_file: str | None = Field(None, exclude=True, json_schema_extra={"hidden": True})
+
+    @property
+    def name(self) -> str:
+        return self.metadata.name
+
+    @property
+    def revision(self) -> str:
+        return self.metadata.revision
+
+    def months(self) -> list[str]:
+        return month_range(self.spec.effective.from_, self.spec.effective.to)
+
+    def stage_ids(self) -> list[str]:
+        return [s.id for s in self.spec.stages]
+
+    def stage(self, stage_id: str) -> Stage:
+        return next(s for s in self.spec.stages if s.id == stage_id)
+
+    def adjacent_pairs(self) -> list[tuple[str, str]]:
+        ids = self.stage_ids()
+        return list(zip(ids, ids[1:]))
+
+    def conversion_for(self, from_stage: str, to_stage: str) -> Conversion:
+        return self.spec.conversion[f"{from_stage}->{to_stage}"]
+
+
+def parse_pair(key: str) -> tuple[str, str] | None:
+    match = re.fullmatch(r"\s*([a-z][a-z0-9_]*)\s*->\s*([a-z][a-z0-9_]*)\s*", key)
+    return (match.group(1), match.group(2)) if match else None

@@ -1,0 +1,70 @@
+"""Calendar months (`YYYY-MM`) and their boundaries in an agreement's timezone."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+_MONTH_RE = re.compile(MONTH_PATTERN)
+
+
+def is_month(value: object) -> bool:
+    return isinstance(value, str) and bool(_MONTH_RE.match(value))
+
+
+def parse_month(value: str) -> tuple[int, int]:
+    if not is_month(value):
+        raise ValueError(f"expected a month as YYYY-MM, got {value!r}")
+    year, month = value.split("-")
+    return int(year), int(month)
+
+
+def month_index(value: str) -> int:
+    year, month = parse_month(value)
+    return year * 12 + month - 1
+
+
+def month_from_index(index: int) -> str:
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def add_months(value: str, n: int) -> str:
+    return month_from_index(month_index(value) + n)
+
+
+def month_range(first: str, last: str) -> list[str]:
+    """Every month from `first` to `last`, both included."""
+    return [month_from_index(i) for i in range(month_index(first), month_index(last) + 1)]
+
+
+def first_day(value: str) -> date:
+    year, month = parse_month(value)
+    return date(year, month, 1)
+
+
+def days_in_month(value: str) -> int:
+    return (first_day(add_months(value, 1)) - first_day(value)).days
+
+
+def month_bounds_utc(value: str, timezone: str) -> tuple[datetime, datetime]:
+    """The month's [start, end) as naive UTC instants, local midnight to local midnight.
+
+    Computed with zoneinfo so DST shifts at a month boundary land exactly; the warehouse
+    then compares UTC instants and never needs time-zone functions in SQL.
+    """
+    tz = ZoneInfo(timezone)
+    bounds = []
+    for d in (first_day(value), first_day(add_months(value, 1))):
+        local = datetime(d.year, d.month, d.day, tzinfo=tz)
+        bounds.append(local.astimezone(UTC).replace(tzinfo=None))
+    return bounds[0], bounds[1]
+
+
+def month_of(instant: datetime, timezone: str) -> str:
+    """The local month (`YYYY-MM`) that holds an instant; naive instants are UTC."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    local = instant.astimezone(ZoneInfo(timezone))
+    return f"{local.year:04d}-{local.month:02d}"

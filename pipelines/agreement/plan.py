@@ -1,0 +1,106 @@
+"""The reverse funnel (SPEC §4): from the revenue goal to each stage's monthly volume.
+
+Everything is `Fraction`: rates like 0.3 and 0.33 are not exact in binary floating point,
+and a target of exactly 120 must never become 121 by round-off before the ceiling.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from pipelines.agreement.model import Agreement
+
+
+@dataclass(frozen=True)
+class MonthPlan:
+    agreement: str
+    revision: str
+    period: str
+    revenue: Fraction
+    customers: Fraction
+    targets: dict[str, int]
+    explicit: frozenset[str] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class WindowPlan:
+    agreement: str
+    revision: str
+    first: str
+    last: str
+    revenue: Fraction
+    customers: Fraction
+    targets: dict[str, int]
+
+
+def stage_multipliers(agreement: Agreement) -> dict[str, Fraction]:
+    """Per stage, the product of the agreed rates from it down to the last stage."""
+    ids = agreement.stage_ids()
+    product = Fraction(1)
+    out = {ids[-1]: product}
+    for upper, lower in reversed(list(zip(ids, ids[1:]))):
+        product *= Fraction(agreement.conversion_for(upper, lower).rate)
+        out[upper] = product
+    return out
+
+
+def volume_targets(agreement: Agreement, customers: Fraction) -> dict[str, int]:
+    return {
+        stage: math.ceil(customers / multiplier)
+        for stage, multiplier in stage_multipliers(agreement).items()
+    }
+
+
+def month_weights(agreement: Agreement) -> dict[str, Fraction]:
+    return {m: Fraction(agreement.spec.seasonality.get(m, 1)) for m in agreement.months()}
+
+
+def plan_agreement(agreement: Agreement) -> list[MonthPlan]:
+    goal = Fraction(agreement.spec.revenue_goal)
+    deal = Fraction(agreement.spec.average_deal_size)
+    weights = month_weights(agreement)
+    total_weight = sum(weights.values())
+    ordered = agreement.stage_ids()
+    plans = []
+    for month, weight in weights.items():
+        revenue = goal * weight / total_weight
+        customers = revenue / deal
+        targets = volume_targets(agreement, customers)
+        explicit = agreement.spec.targets.get(month, {})
+        targets.update(explicit)
+        plans.append(
+            MonthPlan(
+                agreement=agreement.name,
+                revision=agreement.revision,
+                period=month,
+                revenue=revenue,
+                customers=customers,
+                targets={s: targets[s] for s in ordered},
+                explicit=frozenset(explicit),
+            )
+        )
+    return plans
+
+
+def plan_window(agreement: Agreement) -> WindowPlan:
+    """Window totals, derived from the goal itself rather than summed monthly ceilings."""
+    goal = Fraction(agreement.spec.revenue_goal)
+    customers = goal / Fraction(agreement.spec.average_deal_size)
+    months = agreement.months()
+    return WindowPlan(
+        agreement=agreement.name,
+        revision=agreement.revision,
+        first=months[0],
+        last=months[-1],
+        revenue=goal,
+        customers=customers,
+        targets=volume_targets(agreement, customers),
+    )
+
+
+def plan(agreements: list[Agreement]) -> list[MonthPlan]:
+    """Monthly plans of every revision, ordered by agreement then month."""
+    out = [p for a in agreements for p in plan_agreement(a)]
+    return sorted(out, key=lambda p: (p.agreement, p.period))

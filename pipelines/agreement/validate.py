@@ -1,0 +1,135 @@
+"""Validation of meaning: the rules a schema cannot express.
+
+Each rule returns problems pointing at the offending field, so one run lists them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pipelines.agreement.kpis import known_kpi_ids
+from pipelines.agreement.model import RESERVED_STAGE_VALUES, Agreement, parse_pair
+from pipelines.agreement.months import month_index
+from pipelines.agreement.yaml_source import SourceDocument
+from pipelines.errors import Problem
+
+
+def check_agreement(agreement: Agreement, doc: SourceDocument) -> list[Problem]:
+    rules = (_window, _stages, _conversions, _months_inside, _targets, _kpis, _handoff)
+    return [doc.problem(path, message) for rule in rules for path, message in rule(agreement)]
+
+
+def _window(a: Agreement) -> Iterator[tuple[tuple, str]]:
+    eff = a.spec.effective
+    if month_index(eff.from_) > month_index(eff.to):
+        yield ("spec", "effective", "to"), f"the window ends ({eff.to}) before it starts ({eff.from_}): expected from <= to"
+
+
+def _stages(a: Agreement) -> Iterator[tuple[tuple, str]]:
+    seen: dict[str, int] = {}
+    crm_owner: dict[str, str] = {}
+    for i, stage in enumerate(a.spec.stages):
+        if stage.id in seen:
+            yield ("spec", "stages", i, "id"), f"stage id {stage.id!r} is used twice (also stages[{seen[stage.id]}]): stage ids must be unique"
+        seen.setdefault(stage.id, i)
+        if stage.id in RESERVED_STAGE_VALUES:
+            yield ("spec", "stages", i, "id"), f"{stage.id!r} is reserved for rejected leads and cannot be a funnel stage"
+        for value in stage.crm_values:
+            key = value.strip().lower()
+            other = crm_owner.get(key)
+            if other and other != stage.id:
+                yield ("spec", "stages", i, "crm_values"), f"CRM value {value!r} maps onto both {other!r} and {stage.id!r}: expected each value once"
+            crm_owner.setdefault(key, stage.id)
+
+
+def _conversions(a: Agreement) -> Iterator[tuple[tuple, str]]:
+    ids = a.stage_ids()
+    pairs = {f"{x}->{y}" for x, y in a.adjacent_pairs()}
+    given: set[str] = set()
+    for key, rule in a.spec.conversion.items():
+        path = ("spec", "conversion", key)
+        pair = parse_pair(key)
+        if pair is None:
+            yield path, f"{key!r} is not a stage pair: expected 'from->to', e.g. 'lead->mql'"
+            continue
+        canonical = f"{pair[0]}->{pair[1]}"
+        unknown = [s for s in pair if s not in ids]
+        if unknown:
+            yield path, f"unknown stage {unknown[0]!r}: expected one of {', '.join(ids)}"
+            continue
+        if canonical not in pairs:
+            yield path, f"{canonical} is not an adjacent pair of the funnel: expected one of {', '.join(sorted(pairs, key=_order(ids)))}"
+            continue
+        given.add(canonical)
+        if rule.method == "cohort" and rule.window_days is None:
+            yield (*path, "method"), "method cohort needs window_days: how many days after entering the first stage a conversion counts"
+        if rule.method == "period" and rule.window_days is not None:
+            yield (*path, "window_days"), "window_days only applies to method cohort"
+        if pair[0] == ids[0] and rule.method == "cohort":
+            yield (*path, "method"), f"{canonical} is always measured by period: the first stage has no per-contact entries"
+    for missing in sorted(pairs - given, key=_order(ids)):
+        yield ("spec", "conversion"), f"missing a rate for {missing}: every adjacent pair of stages needs one"
+
+
+def _order(ids: list[str]):
+    return lambda key: ids.index(key.split("->")[0])
+
+
+def _months_inside(a: Agreement) -> Iterator[tuple[tuple, str]]:
+    first, last = month_index(a.spec.effective.from_), month_index(a.spec.effective.to)
+    for section in ("seasonality", "targets"):
+        for month in getattr(a.spec, section):
+            if not first <= month_index(month) <= last:
+                yield ("spec", section, month), (
+                    f"{month} is outside the agreement's window "
+                    f"{a.spec.effective.from_}..{a.spec.effective.to}"
+                )
+
+
+def _targets(a: Agreement) -> Iterator[tuple[tuple, str]]:
+    ids = a.stage_ids()
+    for month, volumes in a.spec.targets.items():
+        for stage in volumes:
+            if stage not in ids:
+                yield ("spec", "targets", month, stage), f"unknown stage {stage!r}: expected one of {', '.join(ids)}"
+
+
+def _kpis(a: Agreement) -> Iterator[tuple[tuple, str]]:
+    known = known_kpi_ids(a)
+    families = sorted({k.split(":")[0] for k in known})
+    for key in a.spec.kpis:
+        if key == "default" or key in known or key in families:
+            continue
+        import difflib
+
+        hint = difflib.get_close_matches(key, [*known, *families, "default"], n=1)
+        extra = f"; did you mean {hint[0]!r}?" if hint else ""
+        yield ("spec", "kpis", key), f"unknown KPI {key!r}{extra} (expected 'default', a family such as 'volume', or a KPI id such as 'volume:mql')"
+
+
+def _handoff(a: Agreement) -> Iterator[tuple[tuple, str]]:
+    if a.spec.handoff and "mql" not in a.stage_ids():
+        yield ("spec", "handoff"), "hand-off rules apply to MQLs, but the funnel has no stage with id 'mql'"
+
+
+def check_revisions(agreements: list[Agreement], docs: dict[str, SourceDocument]) -> list[Problem]:
+    """Revisions of one agreement: unique labels, windows that do not overlap."""
+    problems = []
+    by_name: dict[str, list[Agreement]] = {}
+    for a in agreements:
+        by_name.setdefault(a.name, []).append(a)
+    for revisions in by_name.values():
+        revisions.sort(key=lambda r: month_index(r.spec.effective.from_))
+        for i, a in enumerate(revisions):
+            doc = docs[a.source_file]
+            for b in revisions[:i]:
+                if a.revision == b.revision:
+                    problems.append(doc.problem(("metadata", "revision"), f"revision {a.revision!r} of {a.name!r} is also defined in {b.source_file}: expected unique revisions"))
+                elif month_index(a.spec.effective.from_) <= month_index(b.spec.effective.to):
+                    problems.append(doc.problem(
+                        ("spec", "effective"),
+                        f"window {a.spec.effective.from_}..{a.spec.effective.to} of {a.name} {a.revision} overlaps "
+                        f"{b.revision} ({b.spec.effective.from_}..{b.spec.effective.to}, {b.source_file}): "
+                        "expected one revision in force per month",
+                    ))
+    return problems

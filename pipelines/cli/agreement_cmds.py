@@ -1,0 +1,103 @@
+"""Commands on the agreement itself: validate, schema, plan, diff. No heavy imports here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipelines.cli.output import Format, console
+from pipelines.errors import InputError, Problem
+
+SlaOption = Annotated[
+    Path, typer.Option("--sla", help="Folder (or file) holding the agreement YAML files.", show_default=True)
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog="Example: funnelpact validate sla/ other/acme-2027.yaml")(validate)
+    app.command(epilog="Example: funnelpact schema > agreement.schema.json")(schema)
+    app.command(epilog="Examples: funnelpact plan; funnelpact plan --month 2026-03 --format json")(plan)
+    app.command(
+        epilog="Examples: funnelpact diff origin/main; funnelpact diff v1.0 HEAD --format json"
+    )(diff)
+
+
+def validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Agreement files or folders to check (default: sla/).", show_default=False),
+    ] = None,
+) -> None:
+    """Validate agreements: their shape (schema) and their meaning (rates, windows, stages, secrets).
+
+    Every problem is listed with its file, line and field; the exit code is 2 if there is any.
+    """
+    from pipelines.agreement import load_agreements
+
+    agreements = load_agreements(paths or [Path("sla")])
+    for a in agreements:
+        console.print(
+            f"[green]ok[/] {a.source_file}: {a.name} {a.revision} "
+            f"({a.spec.effective.from_}..{a.spec.effective.to}, {len(a.spec.stages)} stages)"
+        )
+
+
+def schema() -> None:
+    """Print the JSON Schema of an agreement file, for editors and other tools.
+
+    The sla/ files point at the copy shipped in the package with a
+    `# yaml-language-server: $schema=` comment, so editors autocomplete and check keys.
+    """
+    from pipelines.agreement.schema import render_schema
+
+    typer.echo(render_schema(), nl=False)
+
+
+def plan(
+    sla: SlaOption = Path("sla"),
+    month: Annotated[str | None, typer.Option(help="Show one month only (YYYY-MM).", show_default=False)] = None,
+    format: Annotated[Format, typer.Option("--format", "-f", help="table for people; json or csv for machines.")] = Format.table,
+) -> None:
+    """The reverse funnel: each month's revenue, customers and volume target per stage.
+
+    Targets follow from the revenue goal, the deal size, the seasonality weights and the
+    agreed conversion rates, computed in exact arithmetic and rounded up; explicit targets
+    (marked *) replace derived ones.
+    """
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.months import is_month
+    from pipelines.agreement.plan import plan as build_plan
+    from pipelines.agreement.plan import plan_window
+    from pipelines.cli import plan_output
+
+    if month is not None and not is_month(month):
+        raise InputError(Problem(f"{month!r} is not a month: expected YYYY-MM", field="--month"))
+    agreements = load_agreements(sla)
+    months = build_plan(agreements)
+    if month is not None:
+        months = [m for m in months if m.period == month]
+        if not months:
+            covered = ", ".join(f"{a.name} {a.revision} {a.spec.effective.from_}..{a.spec.effective.to}" for a in agreements)
+            raise InputError(Problem(f"no agreement is in force in {month} (windows: {covered})", field="--month"))
+    windows = [] if month else [plan_window(a) for a in agreements]
+    plan_output.emit(agreements, months, windows, format)
+
+
+def diff(
+    base: Annotated[str, typer.Argument(help="Git revision to compare from, e.g. origin/main.")],
+    head: Annotated[
+        str | None,
+        typer.Argument(help="Git revision to compare to (default: the working tree).", show_default=False),
+    ] = None,
+    sla: Annotated[Path, typer.Option("--sla", help="Agreement folder inside the repository.")] = Path("sla"),
+    format: Annotated[str, typer.Option("--format", "-f", help="markdown (for a pull-request comment) or json.")] = "markdown",
+) -> None:
+    """What changed in the agreements between two git revisions, and its effect on every monthly target."""
+    from pipelines.agreement.diff import diff_revisions, render
+
+    if format not in ("markdown", "json"):
+        raise InputError(Problem(f"unknown format {format!r}: expected markdown or json", field="--format"))
+    result = diff_revisions(base, head, sla)
+    typer.echo(render(result, format), nl=False)
