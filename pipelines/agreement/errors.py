@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import types
+from decimal import Decimal
 import typing
 from typing import Any
 
@@ -45,7 +46,9 @@ def _data_path(loc: tuple, data: Any) -> tuple:
             node = node[part]
             path.append(part)
         elif isinstance(node, (dict, list)):
-            # A tag such as 'slack' for a discriminated union, or a missing key.
+            # A union tag ('slack' for a discriminated union) is not in the data: skip it.
+            if isinstance(node, dict) and part == node.get("channel"):
+                continue
             if isinstance(node, dict) and isinstance(part, str) and part not in node and _is_field_name(part):
                 path.append(part)
                 node = None
@@ -88,12 +91,40 @@ def _message(item: dict, path: tuple) -> str:
         return f"unknown channel {item['ctx']['tag']}: expected {item['ctx']['expected_tags']}"
     if kind == "union_tag_not_found":
         return "missing 'channel': expected one of 'slack', 'email', 'webhook', 'log'"
+    if kind in _BOUNDS:
+        last = str(path[-1]) if path else ""
+        if last in _SHARES:
+            return f"{_show(given)} is not a rate: expected a share in (0, 1], e.g. 0.3 for 30%"
+        limit = next(iter(item.get("ctx", {}).values()), "")
+        return f"{_show(given)} is out of range: expected a number {_BOUNDS[kind]} {_show(limit)}"
+    if kind in ("decimal_parsing", "decimal_type", "int_parsing", "int_type", "float_parsing", "int_from_float"):
+        whole = kind.startswith("int")
+        return f"{_show(given)} is not {'a whole number' if whole else 'a number'}"
+    if kind in ("dict_type", "model_type"):
+        return f"expected a mapping (key: value), got {_show(given)}"
+    if kind == "list_type":
+        return f"expected a list, got {_show(given)}"
+    if kind == "string_type":
+        return f"expected text, got {_show(given)}"
     msg = item["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     if given is not None and not isinstance(given, (dict, list)):
         msg += f" (got {given!r})"
     return msg
+
+
+_BOUNDS = {
+    "greater_than": "greater than",
+    "greater_than_equal": "at least",
+    "less_than": "less than",
+    "less_than_equal": "at most",
+}
+_SHARES = {"rate", "attainment", "max_rate"}
+
+
+def _show(value: Any) -> str:
+    return str(value) if isinstance(value, (int, float, Decimal)) else repr(value)
 
 
 def _pattern_message(path: tuple, given: Any) -> str:

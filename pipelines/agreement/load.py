@@ -77,11 +77,15 @@ def parse_document(doc: SourceDocument) -> Agreement:
     try:
         agreement = Agreement.model_validate({**data, "source_file": doc.file})
     except ValidationError as exc:
-        raise InputError(problems_from_validation(exc, doc)) from None
+        raise InputError(by_line(problems_from_validation(exc, doc))) from None
     problems = check_agreement(agreement, doc)
     if problems:
-        raise InputError(problems)
+        raise InputError(by_line(problems))
     return agreement
+
+
+def by_line(problems: list[Problem]) -> list[Problem]:
+    return sorted(problems, key=lambda p: (p.line or 0, p.column or 0))
 
 
 def revision_in_force(agreements: list[Agreement], name: str, month: str) -> Agreement | None:
