@@ -1,1 +1,222 @@
-"""Placeholder until diff lands."""
+"""What changed in the agreements between two git revisions, and its effect on targets.
+
+Both sides are loaded with the same validation as `funnelpact validate`, so a pull request
+that breaks an agreement gets the validation errors instead of a diff.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from pipelines.agreement.load import by_line, parse_document
+from pipelines.agreement.model import Agreement
+from pipelines.agreement.plan import plan
+from pipelines.agreement.validate import check_revisions
+from pipelines.agreement.yaml_source import SourceDocument, load_yaml
+from pipelines.errors import InputError, Problem
+
+
+@dataclass
+class FieldChange:
+    field: str
+    old: Any
+    new: Any
+
+
+@dataclass
+class RevisionChange:
+    agreement: str
+    revision: str
+    status: str  # added, removed, changed
+    file: str
+    fields: list[FieldChange] = field(default_factory=list)
+
+
+@dataclass
+class TargetChange:
+    agreement: str
+    period: str
+    target: str  # a stage id, or "revenue"
+    old: float | int | None
+    new: float | int | None
+    change_pct: float | None
+    old_revision: str | None
+    new_revision: str | None
+
+
+@dataclass
+class DiffResult:
+    base: str
+    head: str
+    revisions: list[RevisionChange]
+    targets: list[TargetChange]
+
+
+def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
+    root = _git_root()
+    rel = (Path.cwd() / sla).resolve().relative_to(root) if not sla.is_absolute() else sla.resolve().relative_to(root)
+    old = _load_side(root, base, rel)
+    new = _load_side(root, head, rel)
+    return DiffResult(
+        base=base,
+        head=head or "working tree",
+        revisions=compare_revisions(old, new),
+        targets=compare_targets(old, new),
+    )
+
+
+def _git(root: Path | None, *args: str) -> str:
+    cmd = ["git", *(["-C", str(root)] if root else []), *args]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        raise InputError("git is not installed: funnelpact diff compares git revisions") from None
+    if done.returncode != 0:
+        raise InputError(Problem(f"git {' '.join(args)} failed: {done.stderr.strip()}"))
+    return done.stdout
+
+
+def _git_root() -> Path:
+    try:
+        return Path(_git(None, "rev-parse", "--show-toplevel").strip())
+    except InputError:
+        raise InputError("not inside a git repository: funnelpact diff compares git revisions of sla/") from None
+
+
+def _load_side(root: Path, rev: str | None, rel: Path) -> list[Agreement]:
+    """Agreements at a git revision (or the working tree when rev is None)."""
+    if rev is not None:
+        try:
+            _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        except InputError:
+            raise InputError(Problem(f"unknown git revision {rev!r}: expected a branch, tag or commit", field="BASE/HEAD")) from None
+        names = _git(root, "ls-tree", "-r", "--name-only", rev, "--", str(rel)).splitlines()
+        texts = {f"{rev}:{n}": _git(root, "show", f"{rev}:{n}") for n in names if n.endswith((".yaml", ".yml"))}
+    else:
+        folder = root / rel
+        files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml")) if folder.exists() else []
+        texts = {str(p.relative_to(root)): p.read_text(encoding="utf-8") for p in files}
+    agreements, docs, problems = [], {}, []
+    for name, text in texts.items():
+        try:
+            doc = load_yaml(text, name)
+            agreement = parse_document(doc)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        agreements.append(agreement)
+        docs[name] = doc
+    problems += check_revisions(agreements, docs)
+    if problems:
+        raise InputError(by_line(problems))
+    return agreements
+
+
+def flatten(agreement: Agreement) -> dict[str, Any]:
+    """Dotted field -> value; lists of stages and alerts keyed by id/channel, not position."""
+    data = agreement.model_dump(mode="json", by_alias=True, exclude={"source_file"})
+    out: dict[str, Any] = {}
+
+    def walk(value: Any, prefix: str) -> None:
+        if isinstance(value, dict) and value:
+            for k, v in value.items():
+                walk(v, f"{prefix}.{k}" if prefix else str(k))
+        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            for i, item in enumerate(value):
+                key = item.get("id") or item.get("channel") or i
+                walk(item, f"{prefix}[{key}]")
+        else:
+            out[prefix] = value
+
+    walk(data, "")
+    return out
+
+
+def compare_revisions(old: list[Agreement], new: list[Agreement]) -> list[RevisionChange]:
+    old_by = {(a.name, a.revision): a for a in old}
+    new_by = {(a.name, a.revision): a for a in new}
+    changes = []
+    for key in sorted(old_by.keys() | new_by.keys()):
+        before, after = old_by.get(key), new_by.get(key)
+        if before is None:
+            changes.append(RevisionChange(*key, "added", after.source_file))
+        elif after is None:
+            changes.append(RevisionChange(*key, "removed", before.source_file))
+        else:
+            a, b = flatten(before), flatten(after)
+            fields = [FieldChange(f, a.get(f), b.get(f)) for f in sorted(a.keys() | b.keys()) if a.get(f) != b.get(f)]
+            if fields:
+                changes.append(RevisionChange(*key, "changed", after.source_file, fields))
+    return changes
+
+
+def _month_values(agreements: list[Agreement]) -> dict[tuple[str, str], tuple[str, dict[str, Fraction | int]]]:
+    out = {}
+    for m in plan(agreements):
+        out[(m.agreement, m.period)] = (m.revision, {"revenue": m.revenue, **m.targets})
+    return out
+
+
+def compare_targets(old: list[Agreement], new: list[Agreement]) -> list[TargetChange]:
+    before, after = _month_values(old), _month_values(new)
+    changes = []
+    for key in sorted(before.keys() | after.keys()):
+        old_rev, old_values = before.get(key, (None, {}))
+        new_rev, new_values = after.get(key, (None, {}))
+        for target in dict.fromkeys([*old_values, *new_values]):
+            o, n = old_values.get(target), new_values.get(target)
+            if o == n:
+                continue
+            pct = round(float((Fraction(n) - Fraction(o)) / Fraction(o)) * 100, 1) if o and n is not None else None
+            changes.append(TargetChange(key[0], key[1], target, _plain(o), _plain(n), pct, old_rev, new_rev))
+    return changes
+
+
+def _plain(value: Fraction | int | None) -> float | int | None:
+    if value is None or isinstance(value, int):
+        return value
+    return int(value) if value.denominator == 1 else round(float(value), 2)
+
+
+def render(result: DiffResult, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(asdict(result), indent=2, default=str) + "\n"
+    return render_markdown(result)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+    return text.replace("|", "\\|")
+
+
+def render_markdown(result: DiffResult) -> str:
+    lines = [f"### funnelpact: agreement changes `{result.base}` → `{result.head}`", ""]
+    if not result.revisions and not result.targets:
+        return "\n".join(lines + ["No change to the agreements or their targets.", ""])
+    for change in result.revisions:
+        lines.append(f"- **{change.agreement} {change.revision}** ({change.file}): {change.status}")
+    for change in result.revisions:
+        if change.fields:
+            lines += ["", f"#### {change.agreement} {change.revision}: changed fields", "",
+                      "| field | old | new |", "|---|---|---|"]
+            lines += [f"| `{f.field}` | {_cell(f.old)} | {_cell(f.new)} |" for f in change.fields]
+    if result.targets:
+        lines += ["", "#### Effect on monthly targets", "",
+                  "| agreement | month | target | old | new | change |", "|---|---|---|---|---|---|"]
+        for t in result.targets:
+            pct = "new" if t.old is None else "removed" if t.new is None else f"{t.change_pct:+.1f} %"
+            lines.append(f"| {t.agreement} | {t.period} | {t.target} | {_cell(t.old)} | {_cell(t.new)} | {pct} |")
+    else:
+        lines += ["", "No monthly target changes."]
+    return "\n".join(lines) + "\n"

@@ -7,15 +7,33 @@ them, so `validate`, `plan`, `schema` and `diff` stay fast.
 
 from __future__ import annotations
 
-import sys
+from typing import Annotated
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from pipelines.cli import agreement_cmds, data_cmds, pipeline_cmds
-from pipelines.cli.output import fail_on_input_errors
+from pipelines.cli.output import report_input_error
+from pipelines.errors import InputError
+
+
+class _FunnelpactGroup(TyperGroup):
+    """Bad input becomes one clear line per problem and exit code 2 (a traceback only with --debug)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            if ctx.params.get("debug"):
+                raise
+            report_input_error(exc)
+            ctx.exit(exc.exit_code)
+
 
 app = typer.Typer(
     name="funnelpact",
+    cls=_FunnelpactGroup,
     help="SLA-as-code for the marketing <-> sales agreement.\n\n"
     "The agreement lives as YAML in sla/; funnelpact validates it, plans the monthly "
     "targets, turns CRM data into funnel facts and judges them.",
@@ -23,15 +41,20 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+@app.callback()
+def _options(
+    debug: Annotated[bool, typer.Option("--debug", help="Show the full traceback of errors.")] = False,
+) -> None:
+    """SLA-as-code for the marketing <-> sales agreement."""
+
 
 for module in (agreement_cmds, data_cmds, pipeline_cmds):
     module.register(app)
 
 
 def main() -> None:
-    debug = "--debug" in sys.argv
-    if debug:
-        sys.argv.remove("--debug")
-    with fail_on_input_errors(debug=debug):
-        app()
+    app()

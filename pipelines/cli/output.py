@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import sys
-from collections.abc import Iterator
 from enum import Enum
 
 from rich.console import Console
@@ -22,14 +20,6 @@ class Format(str, Enum):
     csv = "csv"
 
 
-@contextlib.contextmanager
-def fail_on_input_errors(debug: bool = False) -> Iterator[None]:
-    """Print bad input as one clear line per problem and exit 2; a traceback only with --debug."""
-    try:
-        yield
-    except InputError as exc:
-        if debug:
-            raise
-        for problem in exc.problems:
-            err_console.print(f"[bold red]error[/] {problem}", soft_wrap=True)
-        sys.exit(exc.exit_code)
+def report_input_error(exc: InputError) -> None:
+    for problem in exc.problems:
+        err_console.print(f"[bold red]error[/] {problem}", soft_wrap=True)

@@ -1,0 +1,121 @@
+"""`funnelpact diff` on a temporary git repository."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    shutil.copytree(ROOT / "sla", tmp_path / "sla")
+    git(tmp_path, "init", "-q", "-b", "main")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "add", "sla")
+    git(tmp_path, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", "base")
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def commit(repo: Path, message: str) -> None:
+    git(repo, "add", "-A", "sla")
+    git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qm", message)
+
+
+def run_diff(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, ["diff", *args])
+    return result.exit_code, result.output
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"fixture text {old!r} not found in {path}"
+    path.write_text(text.replace(old, new))
+
+
+def test_a_changed_rate_shows_the_field_and_every_affected_target(repo: Path) -> None:
+    edit(repo / "sla/acme-2026-h2.yaml", "lead->mql: {rate: 0.25}", "lead->mql: {rate: 0.20}")
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    result = json.loads(out)
+    [change] = result["revisions"]
+    assert (change["revision"], change["status"]) == ("2026-h2", "changed")
+    assert [(f["field"], f["old"], f["new"]) for f in change["fields"]] == [
+        ("spec.conversion.lead->mql.rate", "0.25", "0.20")
+    ]
+    changed = {(t["period"], t["target"]): (t["old"], t["new"]) for t in result["targets"]}
+    # Only visit and lead sit above lead->mql in the funnel: nothing else may move.
+    assert {target for _, target in changed} == {"visit", "lead"}
+    assert {period for period, _ in changed} == {f"2026-{m:02d}" for m in range(7, 13)}
+    # July: customers = 720000*1/6.2/12000; lead = ceil(customers / (0.20*0.5*0.5*0.33)).
+    assert changed[("2026-07", "lead")] == (470, 587)
+
+
+def test_markdown_is_a_pull_request_comment_with_percent_changes(repo: Path) -> None:
+    edit(repo / "sla/acme-2026-h1.yaml", "revenue_goal: 600000", "revenue_goal: 660000")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "| `spec.revenue_goal` | 600000 | 660000 |" in out
+    assert "| acme | 2026-02 | revenue | 100,000 | 110,000 | +10.0 % |" in out
+    # March's MQL target is explicit in the agreement: a bigger goal must not move it.
+    assert "| acme | 2026-03 | mql |" not in out
+
+
+def test_an_added_revision_is_listed_with_its_new_months(repo: Path) -> None:
+    text = (repo / "sla/acme-2026-h2.yaml").read_text()
+    text = text.replace("revision: 2026-h2", "revision: 2027-h1").replace(
+        "effective: {from: 2026-07, to: 2026-12}", "effective: {from: 2027-01, to: 2027-06}"
+    ).replace("seasonality: {2026-08: 0.7, 2026-11: 1.2, 2026-12: 1.3}", "seasonality: {}")
+    (repo / "sla/acme-2027-h1.yaml").write_text(text)
+    commit(repo, "add 2027-h1")
+    code, out = run_diff("HEAD~1", "HEAD", "--format", "json")
+    assert code == 0, out
+    result = json.loads(out)
+    assert [(c["revision"], c["status"]) for c in result["revisions"]] == [("2027-h1", "added")]
+    new_months = {t["period"] for t in result["targets"] if t["old"] is None}
+    assert new_months == {f"2027-{m:02d}" for m in range(1, 7)}
+
+
+def test_a_removed_stage_shows_the_stage_and_its_targets_going(repo: Path) -> None:
+    path = repo / "sla/acme-2026-h2.yaml"
+    text = path.read_text()
+    start = text.index("    - {id: opportunity")
+    end = text.index("    - {id: customer")
+    text = text[:start] + text[end:]
+    text = text.replace(
+        "    sql->opportunity: {rate: 0.50}\n    opportunity->customer: {rate: 0.33, method: cohort, window_days: 90}",
+        "    sql->customer: {rate: 0.165, method: cohort, window_days: 120}",
+    )
+    path.write_text(text)
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    result = json.loads(out)
+    fields = {f["field"]: (f["old"], f["new"]) for f in result["revisions"][0]["fields"]}
+    assert fields["spec.stages[opportunity].label"] == ("Opportunities", None)
+    removed = [t for t in result["targets"] if t["target"] == "opportunity"]
+    assert len(removed) == 6 and all(t["new"] is None for t in removed)
+
+
+def test_an_invalid_head_reports_validation_errors_and_exits_2(repo: Path) -> None:
+    edit(repo / "sla/acme-2026-h2.yaml", "lead->mql: {rate: 0.25}", "lead->mql: {rate: 2.5}")
+    code, out = run_diff("HEAD")
+    assert code == 2
+    assert "acme-2026-h2.yaml" in out and "lead->mql.rate" in out and "(0, 1]" in out
+
+
+def test_an_unknown_base_revision_exits_2(repo: Path) -> None:
+    code, out = run_diff("no-such-branch")
+    assert code == 2
+    assert "unknown git revision 'no-such-branch'" in out
