@@ -1,0 +1,1 @@
+"""Converters from CRM exports (HubSpot, Salesforce, any CSV by a mapping) into canonical CSV."""

@@ -1,0 +1,215 @@
+"""Load a data directory into the warehouse's `raw` schema, enforcing the contract of SPEC §2.
+
+All work is set-based DuckDB SQL: 1M contacts with ~6M lifecycle events load in seconds.
+Per table: read as text -> drop exact duplicates (counted) -> type each value and give the
+first broken rule as the row's reason -> ids repeated with different content -> rows of
+unknown contacts -> `raw.<table>`; every row with a reason goes to `raw.quarantine`.
+Every row read is accounted for: rows_read = rows_loaded + quarantined_rows + duplicate_rows.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pipelines.data import parsing
+from pipelines.data.report import LoadReport, TableLoad
+from pipelines.data.sources import Source, find_source, ident, read_as_text, source_columns
+from pipelines.data.tables import EXTRA_STAGES, TABLES, Table
+from pipelines.errors import InputError, Problem
+
+QUARANTINE_COLUMNS = ("table_name varchar, source_file varchar, row_number bigint, "
+                      "reason varchar, record varchar")
+REQUIRED_TABLES = [name for name, t in TABLES.items() if not t.optional]
+
+
+def load_data_dir(data_dir: Path, con: duckdb.DuckDBPyConnection,
+                  stage_values: dict[str, str]) -> LoadReport:
+    """Load `data_dir` into `raw.*` of `con`, replacing what a previous load wrote.
+
+    `stage_values` maps lower-cased CRM values and stage ids onto stage ids; `recycled` and
+    `disqualified` are always accepted. Raises InputError for a missing directory, required
+    table or required column, or an unreadable file; nothing is written then.
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise InputError(Problem("data directory not found; expected a folder holding "
+                                 "contacts.csv, lifecycle_events.csv, …", file=str(data_dir)))
+    plans = _plan(data_dir, con)
+    staged: dict[str, str] = {}
+    try:
+        for name, plan in plans.items():
+            if plan is not None:
+                source, mapping, columns = plan
+                staged[name] = read_as_text(con, source, data_dir, TABLES[name].column_names,
+                                            mapping, columns, into=f"_fp_read_{name}")
+        # One transaction: a load that fails half-way leaves the previous warehouse intact.
+        con.execute("begin transaction")
+        try:
+            report = _load(con, plans, staged, _stage_map(stage_values))
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    finally:
+        for name in staged:
+            con.execute(f"drop table if exists _fp_read_{name}")
+    return report
+
+
+def _stage_map(stage_values: dict[str, str]) -> dict[str, str]:
+    mapping = {k.strip().lower(): v for k, v in stage_values.items()}
+    for stage_id in [*stage_values.values(), *EXTRA_STAGES]:
+        mapping.setdefault(stage_id.lower(), stage_id)
+    return mapping
+
+
+def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[str, str]] | None]:
+    """Find each table and check its columns before anything is written; all problems at once."""
+    problems: list[Problem] = []
+    plans: dict = {}
+    for name, table in TABLES.items():
+        try:
+            source = find_source(data_dir, name)
+            if source is None:
+                if not table.optional:
+                    problems.append(Problem(
+                        f"required table '{name}' not found; expected {name}.csv, "
+                        f"{name}.parquet or a folder {name}/ of Parquet files",
+                        file=str(data_dir)))
+                plans[name] = None
+                continue
+            columns = source_columns(con, source)
+        except InputError as exc:
+            problems.extend(exc.problems)
+            continue
+        by_name = {c.strip().lower(): c for c in columns}
+        mapping = {c: by_name[c] for c in table.column_names if c in by_name}
+        for missing in (c for c in table.required_columns if c not in mapping):
+            problems.append(Problem(
+                f"missing required column '{missing}'; {name} needs the columns "
+                f"{', '.join(table.required_columns)} (found: {', '.join(columns) or 'none'})",
+                file=source.display, field=missing))
+        plans[name] = (source, mapping, columns)
+    if problems:
+        raise InputError(problems)
+    return plans
+
+
+def _load(con, plans, staged: dict[str, str], stage_map: dict[str, str]) -> LoadReport:
+    con.execute("create schema if not exists raw")
+    con.execute(f"create or replace temp table _fp_quarantine ({QUARANTINE_COLUMNS})")
+    con.execute("create or replace temp table _fp_stage_map (value varchar, stage_id varchar)")
+    if stage_map:
+        con.executemany("insert into _fp_stage_map values (?, ?)", list(stage_map.items()))
+    loads = {}
+    for name, table in TABLES.items():  # contacts first: the others are checked against it
+        plan = plans[name]
+        if plan is None:
+            con.execute(f"create or replace table raw.{name} ({_column_defs(table)})")
+            loads[name] = TableLoad(name, present=False)
+            continue
+        loads[name] = _load_table(con, table, plan[0], staged[name])
+    con.execute("create or replace table raw.quarantine as select * from _fp_quarantine "
+                "order by table_name, source_file, row_number")
+    con.execute("create or replace table raw.load_report (table_name varchar, present boolean, "
+                "rows_read bigint, rows_loaded bigint, duplicate_rows bigint, "
+                "quarantined_rows bigint)")
+    con.executemany("insert into raw.load_report values (?, ?, ?, ?, ?, ?)", [
+        (t.table_name, t.present, t.rows_read, t.rows_loaded, t.duplicate_rows,
+         t.quarantined_rows) for t in loads.values()])
+    by_reason = dict(con.execute(
+        "select reason, count(*) from raw.quarantine group by reason order by reason").fetchall())
+    con.execute("drop table _fp_quarantine")
+    con.execute("drop table _fp_stage_map")
+    return LoadReport(tables=loads, by_reason=by_reason)
+
+
+def _column_defs(table: Table) -> str:
+    return ", ".join(f"{ident(c.name)} {c.type}" for c in table.columns)
+
+
+def _text(column: str) -> str:
+    return f"v_{column}"
+
+
+def _reason_sql(table: Table) -> str:
+    """The first rule the row breaks, in a fixed order, or NULL."""
+    rules: list[tuple[str, str]] = []
+    for c in table.columns:
+        if c.required:
+            rules.append((f"{_text(c.name)} is null", f"missing_required:{c.name}"))
+    for c in table.columns:
+        if c.type in parsing.BAD_VALUE:
+            rules.append((f"{_text(c.name)} is not null and "
+                          f"{parsing.typed(c, _text(c.name))} is null",
+                          f"{parsing.BAD_VALUE[c.type]}:{c.name}"))
+    for c in table.columns:
+        if c.allowed:
+            allowed = ", ".join(f"'{v}'" for v in c.allowed)
+            rules.append((f"{_text(c.name)} is not null and "
+                          f"lower({_text(c.name)}) not in ({allowed})", f"invalid_value:{c.name}"))
+        if c.is_stage:
+            rules.append((f"{_text(c.name)} is not null and _stage is null", "unknown_stage"))
+    for c in table.columns:
+        if c.non_negative:
+            rules.append((f"{parsing.typed(c, _text(c.name))} < 0", f"negative_{c.name}"))
+    whens = " ".join(f"when {cond} then '{reason}'" for cond, reason in rules)
+    return f"case {whens} end"
+
+
+def _load_table(con, table: Table, source: Source, text_query: str) -> TableLoad:
+    name = table.name
+    rows = f"_fp_rows_{name}"
+    cols = ", ".join(ident(c) for c in table.column_names)
+    trimmed = ", ".join(f"nullif(trim({ident(c)}), '') as {_text(c)}" for c in table.column_names)
+    stage_col = next((c.name for c in table.columns if c.is_stage), None)
+    stage_join = (f"left join _fp_stage_map sm on sm.value = lower(nullif(trim(d.{stage_col}), ''))"
+                  if stage_col else "")
+    stage_select = ", sm.stage_id as _stage" if stage_col else ""
+    con.execute(f"""
+        create or replace temp table {rows} as
+        with distinct_rows as (
+            select {cols}, min(struct_pack(f := _file, r := _row)) as _first,
+                   count(*) - 1 as _dups
+            from ({text_query}) group by all
+        ), cleaned as (
+            select d.*, {trimmed}{stage_select} from distinct_rows d {stage_join}
+        )
+        select *, {_reason_sql(table)} as _reason from cleaned
+    """)
+    if table.unique_key:
+        key = _text(table.unique_key)
+        con.execute(f"""
+            update {rows} set _reason = 'conflicting_duplicate_id'
+            where _reason is null and {key} in (
+                select {key} from {rows} where _reason is null group by {key} having count(*) > 1)
+        """)
+    ref = next((c.name for c in table.columns if c.references_contact), None)
+    if ref:
+        con.execute(f"""
+            update {rows} set _reason = 'unknown_contact'
+            where _reason is null and {_text(ref)} is not null and not exists (
+                select 1 from raw.contacts c where c.contact_id = {rows}.{_text(ref)})
+        """)
+    typed = ", ".join(
+        f"cast({parsing.typed(c, _text(c.name), '_stage')} as {c.type}) as {ident(c.name)}"
+        for c in table.columns)
+    con.execute(f"create or replace table raw.{name} as select {typed} from {rows} "
+                f"where _reason is null order by _first")
+    record = ", ".join(f"{ident(c)} := {ident(c)}" for c in table.column_names)
+    con.execute(f"""
+        insert into _fp_quarantine
+        select '{name}', _first.f, _first.r, _reason, cast(to_json(struct_pack({record})) as varchar)
+        from {rows} where _reason is not null
+    """)
+    rows_read = con.execute(f"select count(*) from ({text_query})").fetchone()[0]
+    dups, quarantined = con.execute(
+        f"select coalesce(sum(_dups), 0), count(*) filter (where _reason is not null) from {rows}"
+    ).fetchone()
+    loaded = con.execute(f"select count(*) from raw.{name}").fetchone()[0]
+    con.execute(f"drop table {rows}")
+    return TableLoad(name, present=True, rows_read=rows_read, rows_loaded=loaded,
+                     duplicate_rows=int(dups), quarantined_rows=quarantined,
+                     source=source.display)

@@ -1,0 +1,52 @@
+"""SQL expressions that type a text value of a canonical column, and say why they cannot.
+
+Each function takes a SQL expression holding text (already trimmed, '' turned into NULL) and
+returns a SQL expression; NULL means "not parseable". No session setting is relied upon, so
+the result is the same whatever the connection's TimeZone.
+"""
+
+from __future__ import annotations
+
+from pipelines.data.tables import Column
+
+# A time of day followed by an offset: casting such text to TIMESTAMP would silently drop the
+# offset (DuckDB reads '10:00+02:00' as 10:00), so these go through TIMESTAMPTZ. The time must
+# come first: a bare date such as 2026-01-05 also ends in "-05".
+_OFFSET = r"\d:\d\d(:\d\d(\.\d+)?)?\s*([Zz]|UTC|[+-]\d\d(:?\d\d)?)$"
+
+
+def timestamp_utc(text: str) -> str:
+    """ISO 8601 text -> naive UTC timestamp; text without an offset is already UTC."""
+    return (f"(case when regexp_matches({text}, '{_OFFSET}') "
+            f"then timezone('UTC', try_cast({text} as timestamptz)) "
+            f"else try_cast({text} as timestamp) end)")
+
+
+def date(text: str) -> str:
+    return f"try_cast({text} as date)"
+
+
+def money(text: str) -> str:
+    return f"try_cast({text} as decimal(18,2))"
+
+
+def integer(text: str) -> str:
+    # try_cast('3.5' as bigint) rounds to 4; a fractional session count is a bad number.
+    as_double = f"try_cast({text} as double)"
+    return (f"(case when {as_double} = floor({as_double}) and isfinite({as_double}) "
+            f"then cast({as_double} as bigint) end)")
+
+
+PARSERS = {"timestamp": timestamp_utc, "date": date, "decimal(18,2)": money, "bigint": integer}
+BAD_VALUE = {"timestamp": "bad_timestamp", "date": "bad_date", "decimal(18,2)": "bad_number",
+             "bigint": "bad_number"}
+
+
+def typed(column: Column, text: str, stage_lookup: str | None = None) -> str:
+    """The warehouse value of `column` from its text; NULL when it cannot be typed."""
+    if column.is_stage:
+        return stage_lookup or text
+    if column.allowed:
+        return f"lower({text})"
+    parser = PARSERS.get(column.type)
+    return parser(text) if parser else text

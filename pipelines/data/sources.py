@@ -1,0 +1,122 @@
+"""Finding a canonical table's file(s) in a data directory and reading them as text.
+
+Everything is read as varchar so a bad value becomes a quarantined row, not a crash; the
+typing happens afterwards in SQL (`pipelines.data.parsing`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from pipelines.errors import InputError, Problem
+
+
+@dataclass(frozen=True)
+class Source:
+    table: str
+    kind: str  # "csv" or "parquet"
+    paths: tuple[Path, ...]
+    display: str  # what error messages and the quarantine call the source
+
+    def relative(self, data_dir: Path) -> list[str]:
+        return [_relative(p, data_dir) for p in self.paths]
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def find_source(data_dir: Path, table: str) -> Source | None:
+    """The one place a table can come from, or None when it is absent."""
+    csv, parquet, folder = data_dir / f"{table}.csv", data_dir / f"{table}.parquet", data_dir / table
+    found = [p for p in (csv, parquet, folder) if p.exists()]
+    if not found:
+        return None
+    if len(found) > 1:
+        names = ", ".join(_relative(p, data_dir) for p in found)
+        raise InputError(Problem(
+            f"table '{table}' is given more than once ({names}); keep exactly one of "
+            f"{table}.csv, {table}.parquet or {table}/", file=str(data_dir)))
+    path = found[0]
+    if path.is_dir():
+        files = tuple(sorted(path.glob("*.parquet")))
+        if not files:
+            raise InputError(Problem(
+                f"folder holds no *.parquet files; expected the Parquet parts of '{table}'",
+                file=str(path)))
+        return Source(table, "parquet", files, str(path))
+    return Source(table, "csv" if path.suffix == ".csv" else "parquet", (path,), str(path))
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _reader_sql(source: Source) -> str:
+    files = "[" + ", ".join(_quote(str(p.resolve())) for p in source.paths) + "]"
+    if source.kind == "csv":
+        # The sniffer cannot find a header when every column is varchar: say there is one.
+        return (f"read_csv({files}, all_varchar = true, header = true, delim = ',', "
+                f"quote = '\"', escape = '\"')")
+    return f"read_parquet({files}, filename = true, file_row_number = true)"
+
+
+def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, str]:
+    """Source column name -> its type, without reading the data."""
+    try:
+        rows = con.execute(f"describe select * from {_reader_sql(source)}").fetchall()
+    except duckdb.Error as exc:
+        raise unreadable(source, exc) from None
+    return {r[0]: r[1] for r in rows if r[0] not in ("filename", "file_row_number")}
+
+
+def unreadable(source: Source, exc: Exception) -> InputError:
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    kind = "CSV with a header row" if source.kind == "csv" else "Parquet"
+    return InputError(Problem(f"cannot read the file; expected {kind}: {first_line}",
+                              file=source.display))
+
+
+def _as_text(column: str, type_: str) -> str:
+    if type_.upper().startswith("TIMESTAMP WITH TIME ZONE"):
+        # A varchar cast would render it in the session's time zone; pin it to UTC.
+        return f"strftime(timezone('UTC', {ident(column)}), '%Y-%m-%d %H:%M:%S.%f')"
+    return f"cast({ident(column)} as varchar)"
+
+
+def read_as_text(con: duckdb.DuckDBPyConnection, source: Source, data_dir: Path,
+                 canonical: list[str], mapping: dict[str, str], columns: dict[str, str],
+                 into: str) -> str:
+    """Materialise the source in the temp table `into`; return a query over it that yields the
+    canonical columns as varchar plus `_file` and `_row` (the 1-based data row in `_file`).
+
+    `mapping` is canonical name -> source column; absent optional columns become NULL.
+    `columns` is source column -> type. Must run outside an explicit transaction: rows written
+    inside one get provisional rowids, and a CSV row's number is its rowid.
+    """
+    try:
+        con.execute(f"create or replace temp table {into} as select * from {_reader_sql(source)}")
+    except duckdb.Error as exc:
+        raise unreadable(source, exc) from None
+    select = ", ".join(
+        f"{_as_text(mapping[c], columns[mapping[c]])} as {ident(c)}" if c in mapping
+        else f"null::varchar as {ident(c)}"
+        for c in canonical)
+    if source.kind == "csv":
+        # CREATE TABLE keeps the file's row order (preserve_insertion_order), so rowid + 1 is
+        # the data row number: read_csv has no file_row_number.
+        file_name = _quote(source.relative(data_dir)[0])
+        return f"select {select}, {file_name} as _file, rowid + 1 as _row from {into}"
+    prefix = _quote(str(data_dir.resolve()) + "/")
+    return (f"select {select}, replace(filename, {prefix}, '') as _file, "
+            f"file_row_number + 1 as _row from {into}")
