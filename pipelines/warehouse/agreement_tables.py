@@ -1,0 +1,127 @@
+"""Write the agreements into the warehouse as `raw.agreement_*` tables (docs/architecture.md).
+
+The dbt models read the plan from here rather than re-deriving it: the planner's exact
+arithmetic stays in one place, and each month carries its UTC bounds so SQL never does
+time-zone conversion.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from pipelines.agreement.kpis import kpi_targets
+from pipelines.agreement.model import Agreement
+from pipelines.agreement.months import add_months, days_in_month, first_day, month_bounds_utc
+
+if TYPE_CHECKING:
+    import duckdb
+
+
+def agreement_rows(agreements: list[Agreement]) -> dict[str, list[dict]]:
+    """The rows of every agreement table, keyed by table name."""
+    tables: dict[str, list[dict]] = {
+        "agreement_revisions": [],
+        "agreement_months": [],
+        "agreement_stages": [],
+        "agreement_conversions": [],
+        "agreement_lead_weights": [],
+        "agreement_targets": [],
+    }
+    for a in agreements:
+        key = {"agreement": a.name, "revision": a.revision}
+        handoff = a.spec.handoff
+        first_touch = handoff.first_touch if handoff else None
+        decision = handoff.decision if handoff else None
+        tables["agreement_revisions"].append({
+            **key,
+            "timezone": a.spec.timezone,
+            "currency": a.spec.currency,
+            "first_touch_hours": float(first_touch.within_hours) if first_touch else None,
+            "first_touch_attainment": float(first_touch.attainment) if first_touch else None,
+            "decision_days": float(decision.within_days) if decision else None,
+            "decision_attainment": float(decision.attainment) if decision else None,
+            "marketing_owner": a.metadata.owners.marketing.name,
+            "sales_owner": a.metadata.owners.sales.name,
+        })
+        for month in a.months():
+            start, end = month_bounds_utc(month, a.spec.timezone)
+            tables["agreement_months"].append({
+                **key,
+                "period": month,
+                "month_start_utc": start,
+                "month_end_utc": end,
+                "month_start_date": first_day(month),
+                "month_end_date": first_day(add_months(month, 1)),
+                "days_in_month": days_in_month(month),
+            })
+        for position, stage in enumerate(a.spec.stages):
+            tables["agreement_stages"].append({
+                **key, "stage_id": stage.id, "position": position, "label": stage.label,
+                "owner": stage.owner, "definition": stage.definition,
+            })
+        for upper, lower in a.adjacent_pairs():
+            rule = a.conversion_for(upper, lower)
+            tables["agreement_conversions"].append({
+                **key, "from_stage": upper, "to_stage": lower, "rate": float(rule.rate),
+                "method": rule.method, "window_days": rule.window_days,
+            })
+        for dimension in ("seniority", "persona"):
+            for value, weight in getattr(a.spec.lead_value, dimension).items():
+                tables["agreement_lead_weights"].append({
+                    **key, "dimension": dimension, "value": value, "weight": float(weight),
+                })
+        for t in kpi_targets(a):
+            tables["agreement_targets"].append({
+                **key, "period": t.period, "kpi": t.kpi,
+                "target": float(t.target) if t.target is not None else None,
+                "direction": t.direction, "owner": t.owner,
+                "tolerance": float(t.tolerance), "severity": t.severity,
+            })
+    return tables
+
+
+_SCHEMAS = {
+    "agreement_revisions": pa.schema([
+        ("agreement", pa.string()), ("revision", pa.string()), ("timezone", pa.string()),
+        ("currency", pa.string()), ("first_touch_hours", pa.float64()),
+        ("first_touch_attainment", pa.float64()), ("decision_days", pa.float64()),
+        ("decision_attainment", pa.float64()), ("marketing_owner", pa.string()),
+        ("sales_owner", pa.string()),
+    ]),
+    "agreement_months": pa.schema([
+        ("agreement", pa.string()), ("revision", pa.string()), ("period", pa.string()),
+        ("month_start_utc", pa.timestamp("us")), ("month_end_utc", pa.timestamp("us")),
+        ("month_start_date", pa.date32()), ("month_end_date", pa.date32()),
+        ("days_in_month", pa.int32()),
+    ]),
+    "agreement_stages": pa.schema([
+        ("agreement", pa.string()), ("revision", pa.string()), ("stage_id", pa.string()),
+        ("position", pa.int32()), ("label", pa.string()), ("owner", pa.string()),
+        ("definition", pa.string()),
+    ]),
+    "agreement_conversions": pa.schema([
+        ("agreement", pa.string()), ("revision", pa.string()), ("from_stage", pa.string()),
+        ("to_stage", pa.string()), ("rate", pa.float64()), ("method", pa.string()),
+        ("window_days", pa.int32()),
+    ]),
+    "agreement_lead_weights": pa.schema([
+        ("agreement", pa.string()), ("revision", pa.string()), ("dimension", pa.string()),
+        ("value", pa.string()), ("weight", pa.float64()),
+    ]),
+    "agreement_targets": pa.schema([
+        ("agreement", pa.string()), ("revision", pa.string()), ("period", pa.string()),
+        ("kpi", pa.string()), ("target", pa.float64()), ("direction", pa.string()),
+        ("owner", pa.string()), ("tolerance", pa.float64()), ("severity", pa.string()),
+    ]),
+}
+
+
+def write_agreement_tables(con: duckdb.DuckDBPyConnection, agreements: list[Agreement]) -> None:
+    """Replace the `raw.agreement_*` tables with the given agreements."""
+    con.execute("create schema if not exists raw")
+    for name, rows in agreement_rows(agreements).items():
+        con.register("_agreement_rows", pa.Table.from_pylist(rows, schema=_SCHEMAS[name]))
+        con.execute(f"create or replace table raw.{name} as select * from _agreement_rows")
+        con.unregister("_agreement_rows")

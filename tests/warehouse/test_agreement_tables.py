@@ -1,0 +1,55 @@
+"""The agreement as warehouse tables: month bounds in UTC, targets from the exact planner."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.agreement import load_agreements
+from pipelines.warehouse.agreement_tables import write_agreement_tables
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def con() -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    write_agreement_tables(con, load_agreements(ROOT / "sla"))
+    return con
+
+
+def test_month_bounds_are_local_midnights_in_utc(con: duckdb.DuckDBPyConnection) -> None:
+    # Mexico City is UTC-6 all year since it dropped DST in 2022.
+    start, end, days = con.execute(
+        "select month_start_utc, month_end_utc, days_in_month from raw.agreement_months "
+        "where period = '2026-02'"
+    ).fetchone()
+    assert (start, end, days) == (datetime(2026, 2, 1, 6), datetime(2026, 3, 1, 6), 28)
+
+
+def test_every_month_has_one_revision_and_every_kpi_a_row(con: duckdb.DuckDBPyConnection) -> None:
+    months = con.execute("select period, count(*) from raw.agreement_months group by 1").fetchall()
+    assert len(months) == 12 and all(n == 1 for _, n in months)
+    per_month = con.execute(
+        "select count(distinct kpi) from raw.agreement_targets group by period"
+    ).fetchall()
+    assert {n for (n,) in per_month} == {17}
+
+
+def test_targets_come_from_the_plan_and_the_revision_in_force(con: duckdb.DuckDBPyConnection) -> None:
+    rows = dict(con.execute(
+        "select revision || ' ' || period || ' ' || kpi, target from raw.agreement_targets "
+        "where kpi in ('volume:mql', 'handoff:first_touch', 'revenue')"
+    ).fetchall())
+    assert rows["2026-h1 2026-03 volume:mql"] == 150  # explicit target
+    assert rows["2026-h1 2026-02 volume:mql"] == 127  # ceil(25/3 / (0.4*0.5*0.33))
+    assert rows["2026-h1 2026-06 revenue"] == 120000  # 600000 * 1.2 / 6.0
+    assert rows["2026-h2 2026-07 handoff:first_touch"] == 0.9
+
+
+def test_writing_twice_replaces_rather_than_appends(con: duckdb.DuckDBPyConnection) -> None:
+    write_agreement_tables(con, load_agreements(ROOT / "sla"))
+    assert con.execute("select count(*) from raw.agreement_months").fetchone() == (12,)
