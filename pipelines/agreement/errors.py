@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import types
+from datetime import date
 from decimal import Decimal
 import typing
 from typing import Any
@@ -30,6 +31,8 @@ def problems_from_validation(error: ValidationError, doc: SourceDocument) -> lis
     problems = []
     for item in error.errors(include_url=False):
         path = _data_path(item["loc"], doc.data)
+        if item["type"] == "union_tag_invalid":
+            path = (*path, "channel")  # point at the wrong value, not the whole alert
         problems.append(doc.problem(path, _message(item, path)))
     return problems
 
@@ -39,6 +42,10 @@ def _data_path(loc: tuple, data: Any) -> tuple:
     path: list[Any] = []
     node = data
     for part in loc:
+        if part == "[key]":
+            # pydantic's marker for "the key itself is wrong" (a seasonality month, say):
+            # the key is already the last part of the path.
+            continue
         if isinstance(node, dict) and part in node:
             node = node[part]
             path.append(part)
@@ -82,13 +89,15 @@ def _message(item: dict, path: tuple) -> str:
             text += f" (expected one of: {', '.join(allowed)})"
         return text
     if kind == "missing":
-        return "required key is missing"
+        key = str(path[-1]) if path else "?"
+        about = field_description(path)
+        return f"required key {key!r} is missing" + (f" ({about.rstrip('.')})" if about else "")
     if kind == "string_pattern_mismatch":
         return _pattern_message(path, given)
     if kind == "literal_error":
         return f"{given!r} is not allowed: expected {item['ctx']['expected']}"
     if kind == "union_tag_invalid":
-        return f"unknown channel {item['ctx']['tag']}: expected {item['ctx']['expected_tags']}"
+        return f"unknown channel {item['ctx']['tag']!r}: expected {item['ctx']['expected_tags']}"
     if kind == "union_tag_not_found":
         return "missing 'channel': expected one of 'slack', 'email', 'webhook', 'log'"
     if kind in _BOUNDS:
@@ -100,6 +109,23 @@ def _message(item: dict, path: tuple) -> str:
     if kind in ("decimal_parsing", "decimal_type", "int_parsing", "int_type", "float_parsing", "int_from_float"):
         whole = kind.startswith("int")
         return f"{_show(given)} is not {'a whole number' if whole else 'a number'}"
+    if kind == "finite_number":
+        last = str(path[-1]) if path else ""
+        if last in _SHARES:
+            return f"{_show(given)} is not a rate: expected a share in (0, 1], e.g. 0.3 for 30%"
+        return f"{_show(given)} is not a number: expected a finite number"
+    if kind == "too_short":
+        ctx = item.get("ctx", {})
+        return f"expected at least {ctx.get('min_length')} items, got {ctx.get('actual_length')}"
+    if kind == "string_type" and isinstance(given, bool):
+        return (
+            f"expected text, got {str(given).lower()}: YAML reads yes/no/on/off/true/false "
+            "as a boolean; quote the value"
+        )
+    if kind == "string_type" and _is_month_path(path):
+        if isinstance(given, date):  # YAML reads 2026-01-01 as a date
+            return f"{given.isoformat()} is a date, not a month: expected YYYY-MM (agreements run for whole months)"
+        return f"{given!r} is not a month: expected YYYY-MM"
     if kind in ("dict_type", "model_type"):
         return f"expected a mapping (key: value), got {_show(given)}"
     if kind == "list_type":
@@ -109,7 +135,7 @@ def _message(item: dict, path: tuple) -> str:
     msg = item["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
-    if given is not None and not isinstance(given, (dict, list)):
+    if given is not None and not isinstance(given, (dict, list)) and repr(given) not in msg:
         msg += f" (got {given!r})"
     return msg
 
@@ -137,7 +163,7 @@ def _pattern_message(path: tuple, given: Any) -> str:
                 "e.g. FUNNELPACT_SLACK_WEBHOOK"
             )
         return f"{given!r} is not an environment variable name: expected UPPER_CASE letters, digits and _"
-    if last in {"from", "to"} or (len(path) >= 2 and path[-2] in {"seasonality", "targets"}):
+    if _is_month_path(path):
         return f"{given!r} is not a month: expected YYYY-MM"
     if last == "id":
         return (
@@ -151,6 +177,29 @@ def _pattern_message(path: tuple, given: Any) -> str:
     if "to" in path or last == "email" or last == "sender":
         return f"{given!r} is not an e-mail address"
     return f"{given!r} does not have the expected form"
+
+
+def _is_month_path(path: tuple) -> bool:
+    last = str(path[-1]) if path else ""
+    return (last in {"from", "to"} and "effective" in path) or (
+        len(path) >= 2 and path[-2] in {"seasonality", "targets"}
+    )
+
+
+def field_description(path: tuple) -> str | None:
+    """The model's description of the field at `path`, e.g. for a missing key."""
+    if not path:
+        return None
+    annotation: Any = Agreement
+    for part in path[:-1]:
+        annotation = _descend(annotation, part)
+        if annotation is None:
+            return None
+    for model in _models_in(annotation):
+        for name, info in model.model_fields.items():
+            if path[-1] in (name, info.alias):
+                return info.description
+    return None
 
 
 def allowed_keys(path: tuple) -> list[str]:

@@ -33,7 +33,8 @@ RESERVED_STAGE_VALUES = ("recycled", "disqualified")
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+    # `revision: 2` or `name: 2026` is text to the analyst who wrote it; YAML reads a number.
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, coerce_numbers_to_str=True)
 
 
 class Person(Strict):
