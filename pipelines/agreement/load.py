@@ -27,7 +27,15 @@ def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
             files.append(path)
         else:
             raise InputError(Problem("no such file or folder: expected agreement YAML files", file=str(path)))
-    return files
+    # `validate sla/ sla/acme.yaml` names one file twice: read it once, or it would
+    # clash with itself as a duplicate revision.
+    seen: set[Path] = set()
+    unique = []
+    for file in files:
+        if file.resolve() not in seen:
+            seen.add(file.resolve())
+            unique.append(file)
+    return unique
 
 
 def load_agreements(paths: Iterable[Path | str] | Path | str = DEFAULT_SLA_DIR) -> list[Agreement]:
@@ -69,9 +77,11 @@ def parse_document(doc: SourceDocument) -> Agreement:
         raise InputError(doc.problem((), "expected a mapping with apiVersion, kind, metadata and spec"))
     version = data.get("apiVersion")
     if version is None:
-        raise InputError(doc.problem((), f"missing apiVersion: expected 'apiVersion: {API_VERSION}'"))
+        raise InputError(doc.problem(("apiVersion",), f"missing apiVersion: expected 'apiVersion: {API_VERSION}'"))
     if version != API_VERSION:
         raise InputError(doc.problem(("apiVersion",), f"unsupported apiVersion {version!r}: expected {API_VERSION!r}"))
+    if "kind" not in data:
+        raise InputError(doc.problem(("kind",), f"missing kind: expected 'kind: {KIND}'"))
     if data.get("kind") != KIND:
         raise InputError(doc.problem(("kind",), f"kind {data.get('kind')!r} is not supported: expected {KIND!r}"))
     try:

@@ -44,6 +44,8 @@ def _stages(a: Agreement) -> Iterator[tuple[tuple, str]]:
 
 def _conversions(a: Agreement) -> Iterator[tuple[tuple, str]]:
     ids = a.stage_ids()
+    if len(set(ids)) != len(ids):
+        return  # the funnel itself is ambiguous (reported by _stages); pairs would only add noise
     pairs = {f"{x}->{y}" for x, y in a.adjacent_pairs()}
     given: set[str] = set()
     for key, rule in a.spec.conversion.items():

@@ -80,6 +80,12 @@ def load_yaml(text: str, file: str) -> SourceDocument:
         reason = exc.problem or str(exc)
         if exc.context:
             reason = f"{exc.context}, {reason}"
+            opened = exc.context_mark
+            if opened and mark and opened.line != mark.line:
+                # An unclosed bracket is found lines later; name where it was opened too.
+                reason += f" (the {exc.context.split()[-1]} starts at line {opened.line + 1}, column {opened.column + 1})"
+        if "mapping values are not allowed" in reason:
+            reason += " (check the indentation of this line and the one before, or quote a value holding ': ')"
         raise InputError(
             Problem(f"invalid YAML: {reason}", file=file, line=line, column=column)
         ) from None
