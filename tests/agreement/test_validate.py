@@ -1,0 +1,139 @@
+"""`funnelpact validate`: every invalid fixture exits 2 with the message its `# expect:` lines name.
+
+An invalid fixture is a file in tests/fixtures/sla/invalid/, or a folder there whose files are
+only wrong together (overlapping revisions). Each `# expect: <file>:<line>:<col> <field>: <text>`
+comment is the start of one error line `funnelpact validate` must print, `<file>` standing for
+the file's path; the run must print exactly as many errors as there are expectations.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, ROOT
+
+INVALID = FIXTURES / "invalid"
+VALID = FIXTURES / "valid"
+EXPECT = re.compile(r"^# expect: (.+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Case:
+    target: Path  # relative to the repository root, as a user would type it
+    expected: tuple[str, ...]
+
+    @property
+    def id(self) -> str:
+        return self.target.stem.replace("-", " ")
+
+
+def _expectations(file: Path) -> list[str]:
+    shown = file.relative_to(ROOT).as_posix()
+    return [e.replace("<file>", shown) for e in EXPECT.findall(file.read_text(encoding="utf-8"))]
+
+
+def _cases() -> list[Case]:
+    cases = []
+    for entry in sorted(INVALID.iterdir()):
+        files = sorted(entry.glob("*.yaml")) if entry.is_dir() else [entry]
+        expected = [e for f in files for e in _expectations(f)]
+        cases.append(Case(entry.relative_to(ROOT), tuple(expected)))
+    return cases
+
+
+CASES = _cases()
+
+
+def test_there_is_an_invalid_fixture_for_at_least_30_rules() -> None:
+    assert len(CASES) >= 30, [c.id for c in CASES]
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
+def test_an_invalid_agreement_exits_2_naming_file_line_field_and_expectation(case: Case, funnelpact) -> None:
+    assert case.expected, f"{case.target} has no '# expect:' line"
+    run = funnelpact("validate", case.target)
+    assert run.code == 2, run.out + run.err
+    errors = run.err.splitlines()
+    assert all(line.startswith("error ") for line in errors), run.err
+    for expected in case.expected:
+        assert any(line.startswith(f"error {expected}") for line in errors), (
+            f"expected a line starting with\n  error {expected}\ngot\n{run.err}"
+        )
+    # Exactly the expected problems: no follow-on noise from one mistake.
+    assert len(errors) == len(case.expected), run.err
+    assert "Traceback" not in run.err
+    assert run.out == ""
+
+
+def test_several_problems_in_one_file_are_all_reported_in_one_run_in_line_order(funnelpact) -> None:
+    run = funnelpact("validate", INVALID / "several-problems-are-reported-at-once.yaml")
+    assert run.code == 2
+    lines = run.err.splitlines()
+    assert len(lines) == 3, run.err
+    assert [re.search(r"\.yaml:(\d+):", line).group(1) for line in lines] == ["14", "15", "20"]
+    assert "timezone" in lines[0] and "currency" in lines[1] and "rate" in lines[2]
+
+
+def test_problems_of_several_files_are_reported_in_one_run(funnelpact) -> None:
+    first = INVALID / "rate-of-zero-is-not-a-rate.yaml"
+    second = INVALID / "unknown-timezone-is-refused.yaml"
+    run = funnelpact("validate", first, second)
+    assert run.code == 2
+    assert f"{first}:19:17 spec.conversion.lead->mql.rate" in run.err
+    assert f"{second}:13:3 spec.timezone" in run.err
+
+
+def test_a_valid_file_next_to_an_invalid_one_still_fails_the_run(funnelpact) -> None:
+    run = funnelpact("validate", VALID / "minimal-agreement-relying-on-defaults.yaml", INVALID / "wrong-kind-is-refused.yaml")
+    assert run.code == 2
+    assert "kind 'Contract' is not supported" in run.err
+
+
+def test_a_file_named_twice_is_read_once_and_does_not_clash_with_itself(funnelpact) -> None:
+    run = funnelpact("validate", "sla", "sla/acme-2026-h1.yaml")
+    assert run.code == 0, run.err
+    assert run.out.count("acme-2026-h1.yaml") == 1
+
+
+def test_a_missing_path_exits_2_naming_it(funnelpact) -> None:
+    run = funnelpact("validate", "sla/no-such-agreement.yaml")
+    assert run.code == 2
+    assert "sla/no-such-agreement.yaml: no such file or folder" in run.err
+
+
+def test_a_folder_without_agreements_exits_2(funnelpact, tmp_path: Path) -> None:
+    run = funnelpact("validate", tmp_path)
+    assert run.code == 2
+    assert "no agreement files (*.yaml, *.yml) found" in run.err
+
+
+@pytest.mark.parametrize("file", sorted(VALID.glob("*.yaml")), ids=lambda f: f.stem.replace("-", " ") + " is valid")
+def test_a_valid_fixture_validates(file: Path, funnelpact) -> None:
+    run = funnelpact("validate", file)
+    assert run.code == 0, run.err
+    assert run.out.startswith(f"ok {file}:"), run.out
+
+
+def test_the_shipped_examples_in_sla_validate(funnelpact) -> None:
+    run = funnelpact("validate")  # default path: sla/
+    assert run.code == 0, run.err
+    assert "ok sla/acme-2026-h1.yaml: acme 2026-h1 (2026-01..2026-06, 6 stages)" in run.out
+    assert "ok sla/acme-2026-h2.yaml: acme 2026-h2 (2026-07..2026-12, 6 stages)" in run.out
+
+
+def test_the_console_script_prints_one_clear_line_and_exits_2_without_a_traceback() -> None:
+    funnelpact = Path(sys.executable).with_name("funnelpact")
+    file = (INVALID / "rate-above-one-is-not-a-rate.yaml").relative_to(ROOT)
+    done = subprocess.run([str(funnelpact), "validate", str(file)], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"error {file}:19:17 spec.conversion.lead->mql.rate: 30 is not a rate: "
+        "expected a share in (0, 1], e.g. 0.3 for 30%"
+    )
+    assert done.stdout == ""
