@@ -1,0 +1,26 @@
+-- One row: which canonical tables were present in the load (raw.load_report). A KPI whose
+-- table was absent is reported without a figure (status no_data), never as zero. A table
+-- the load report does not mention counts as absent: no report, no claim.
+
+with
+
+load_report as (
+
+    select * from {{ ref('stg_crm__load_report') }}
+
+),
+
+final as (
+
+    select
+        {% for table_name in ['contacts', 'lifecycle_events', 'activities', 'deals', 'web_sessions'] -%}
+        coalesce(max(case when table_name = '{{ table_name }}' and is_present then 1 end), 0) = 1
+            as has_{{ table_name }},
+        {% endfor -%}
+        count(*) > 0 as has_load_report
+
+    from load_report
+
+)
+
+select * from final

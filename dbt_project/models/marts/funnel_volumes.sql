@@ -1,0 +1,164 @@
+-- Volume(S, P) per revision month: contacts whose entry into S falls in the month; for the
+-- stage `visit`, the sum of web sessions over the month's local dates that have begun.
+-- weighted_volume: sum of the contacts' lead values (product of the seniority and persona
+-- weights, each 1 when the agreement names none); the scorecard uses it for mql.
+
+with
+
+months as (
+
+    select * from {{ ref('int_agreement_months_as_of') }}
+
+),
+
+stages as (
+
+    select * from {{ ref('stg_agreement__stages') }}
+
+),
+
+stage_entries as (
+
+    select * from {{ ref('int_stage_entries') }}
+
+),
+
+contacts as (
+
+    select * from {{ ref('stg_crm__contacts') }}
+
+),
+
+lead_weights as (
+
+    select * from {{ ref('stg_agreement__lead_weights') }}
+
+),
+
+web_sessions as (
+
+    select * from {{ ref('stg_web__sessions') }}
+
+),
+
+presence as (
+
+    select * from {{ ref('int_source_presence') }}
+
+),
+
+seniority_weights as (
+
+    select agreement, revision, lower(dimension_value) as dimension_value, weight
+    from lead_weights
+    where dimension = 'seniority'
+
+),
+
+persona_weights as (
+
+    select agreement, revision, lower(dimension_value) as dimension_value, weight
+    from lead_weights
+    where dimension = 'persona'
+
+),
+
+contact_volumes as (
+
+    select
+        months.agreement,
+        months.revision,
+        months.period,
+        stage_entries.stage_id,
+        count(*) as volume,
+        sum(coalesce(seniority_weights.weight, 1) * coalesce(persona_weights.weight, 1))
+            as weighted_volume
+
+    from stage_entries
+    inner join months
+        on stage_entries.agreement = months.agreement
+        and stage_entries.revision = months.revision
+        and stage_entries.entered_at >= months.month_start_utc
+        and stage_entries.entered_at < months.month_end_utc
+    left join contacts
+        on stage_entries.contact_id = contacts.contact_id
+    left join seniority_weights
+        on stage_entries.agreement = seniority_weights.agreement
+        and stage_entries.revision = seniority_weights.revision
+        and lower(contacts.seniority) = seniority_weights.dimension_value
+    left join persona_weights
+        on stage_entries.agreement = persona_weights.agreement
+        and stage_entries.revision = persona_weights.revision
+        and lower(contacts.persona) = persona_weights.dimension_value
+
+    group by months.agreement, months.revision, months.period, stage_entries.stage_id
+
+),
+
+-- A local date counts once it has begun as of the run; its start is taken as the month's
+-- UTC start plus whole days (off by the DST hour on the few dates after a change).
+visit_volumes as (
+
+    select
+        months.agreement,
+        months.revision,
+        months.period,
+        sum(web_sessions.sessions) as volume
+
+    from months
+    inner join web_sessions
+        on web_sessions.session_date >= months.month_start_date
+        and web_sessions.session_date < months.month_end_date
+
+    where {{ dbt.dateadd(
+            'day',
+            dbt.datediff('months.month_start_date', 'web_sessions.session_date', 'day'),
+            'months.month_start_utc'
+        ) }} <= months.as_of
+
+    group by months.agreement, months.revision, months.period
+
+),
+
+final as (
+
+    select
+        months.agreement,
+        months.revision,
+        months.period,
+        stages.stage_id,
+        stages.stage_position,
+        stages.stage_owner,
+        case
+            when stages.stage_id = 'visit' and presence.has_web_sessions
+                then coalesce(visit_volumes.volume, 0)
+            when stages.stage_id <> 'visit' and (presence.has_contacts and presence.has_lifecycle_events)
+                then coalesce(contact_volumes.volume, 0)
+        end as volume,
+        case
+            when stages.stage_id <> 'visit' and (presence.has_contacts and presence.has_lifecycle_events)
+                then coalesce(contact_volumes.weighted_volume, 0)
+        end as weighted_volume,
+        case
+            when stages.stage_id = 'visit' then presence.has_web_sessions
+            else (presence.has_contacts and presence.has_lifecycle_events)
+        end as has_data
+
+    from months
+    inner join stages
+        on months.agreement = stages.agreement
+        and months.revision = stages.revision
+    cross join presence
+    left join contact_volumes
+        on months.agreement = contact_volumes.agreement
+        and months.revision = contact_volumes.revision
+        and months.period = contact_volumes.period
+        and stages.stage_id = contact_volumes.stage_id
+    left join visit_volumes
+        on months.agreement = visit_volumes.agreement
+        and months.revision = visit_volumes.revision
+        and months.period = visit_volumes.period
+
+)
+
+select * from final

@@ -1,0 +1,1 @@
+"""The warehouse: the DuckDB path, the agreement tables, and invoking dbt."""

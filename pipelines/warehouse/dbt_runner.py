@@ -1,0 +1,173 @@
+"""Run the dbt project in-process (`dbt.cli.main.dbtRunner`).
+
+`dbt_args` builds the command line as a pure function (unit-tested); `run_dbt` runs it
+against the warehouse file of `pipelines.warehouse.duckdb_path`. dbt is imported inside
+`run_dbt` only: the light commands (`validate`, `plan`, ...) never pay for it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from pipelines.errors import InputError
+from pipelines.warehouse.duckdb_path import ENV_VAR as DUCKDB_PATH_ENV
+from pipelines.warehouse.duckdb_path import duckdb_path
+
+PROJECT_DIR_ENV = "FUNNELPACT_DBT_PROJECT_DIR"
+TARGET_ENV = "FUNNELPACT_DBT_TARGET"
+# The repository's dbt_project/ (the package is installed editable from the repository).
+DEFAULT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+AS_OF_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+# dbtRunner keeps global state (flags, adapters, the environment it reads profiles from):
+# two invocations in one process must not overlap.
+_LOCK = threading.Lock()
+
+
+class DbtRunError(RuntimeError):
+    """dbt ran and something failed (a model, a data test, a unit test) or could not start."""
+
+    def __init__(self, args: Sequence[str], message: str, failures: Sequence[str] = ()):
+        self.args_used = list(args)
+        self.failures = list(failures)
+        detail = "".join(f"\n  - {f}" for f in failures)
+        super().__init__(f"dbt {' '.join(args[:1])} failed: {message}{detail}")
+
+
+@dataclass(frozen=True)
+class DbtRun:
+    """What a successful `run_dbt` returns: the dbt arguments and dbt's own result object."""
+
+    args: list[str]
+    result: Any
+
+
+def project_dir(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get(PROJECT_DIR_ENV) or DEFAULT_PROJECT_DIR).resolve()
+
+
+def format_as_of(as_of: datetime | date | str) -> str:
+    """The `as_of` dbt var: UTC, naive, 'YYYY-MM-DD HH:MM:SS'.
+
+    An aware datetime is converted to UTC; a naive one is taken as UTC already; a date means
+    its midnight UTC; a string must be ISO 8601 (an offset, if any, is honoured).
+    """
+    if isinstance(as_of, str):
+        text = as_of.strip().replace("Z", "+00:00")
+        try:
+            parsed: datetime | date = datetime.fromisoformat(text)
+        except ValueError:
+            raise InputError(
+                f"as-of instant {as_of!r}: expected ISO 8601, e.g. 2026-03-31 23:00:00"
+            ) from None
+        as_of = parsed
+    if not isinstance(as_of, datetime):
+        as_of = datetime(as_of.year, as_of.month, as_of.day)
+    if as_of.tzinfo is not None:
+        as_of = as_of.astimezone(UTC).replace(tzinfo=None)
+    return as_of.replace(microsecond=0).strftime(AS_OF_FORMAT)
+
+
+def dbt_args(
+    command: str,
+    *,
+    as_of: datetime | date | str | None = None,
+    select: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    dbt_vars: Mapping[str, Any] | None = None,
+    target: str | None = None,
+    project: Path | None = None,
+    profiles: Path | None = None,
+    target_path: Path | None = None,
+    log_path: Path | None = None,
+    full_refresh: bool = False,
+    extra: Sequence[str] = (),
+) -> list[str]:
+    """The dbt command line (without the leading `dbt`) for one invocation.
+
+    >>> dbt_args("build", as_of="2026-03-31T23:00:00Z", project=Path("/p"))[:6]
+    ['build', '--project-dir', '/p', '--profiles-dir', '/p', '--vars']
+    """
+    project = (project or project_dir()).resolve()
+    profiles = (profiles or project).resolve()
+    args = [command, "--project-dir", str(project), "--profiles-dir", str(profiles)]
+    variables = dict(dbt_vars or {})
+    if as_of is not None:
+        variables["as_of"] = format_as_of(as_of)
+    if variables:
+        args += ["--vars", json.dumps(variables, sort_keys=True, default=str)]
+    if target:
+        args += ["--target", target]
+    if select:
+        args += ["--select", *select]
+    if exclude:
+        args += ["--exclude", *exclude]
+    if target_path is not None:
+        args += ["--target-path", str(target_path)]
+    if log_path is not None:
+        args += ["--log-path", str(log_path)]
+    if full_refresh:
+        args.append("--full-refresh")
+    args += list(extra)
+    return args
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    """profiles.yml reads env_var() when dbt starts: set them for this invocation only."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, old in saved.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = old
+
+
+def _failures(result: Any) -> list[str]:
+    failed = []
+    for node_result in getattr(result.result, "results", None) or []:
+        status = str(getattr(node_result, "status", "")).lower()
+        if status in {"error", "fail", "runtimeerror"}:
+            name = getattr(getattr(node_result, "node", None), "unique_id", "?")
+            failed.append(f"{name}: {status}: {getattr(node_result, 'message', '')}")
+    return failed
+
+
+def run_dbt(
+    command: str,
+    *,
+    warehouse: Path | None = None,
+    manifest: Any = None,
+    check: bool = True,
+    **arg_options: Any,
+) -> DbtRun:
+    """Run one dbt command against the warehouse file and return its result.
+
+    `warehouse` defaults to `duckdb_path()`; its directory is created. `manifest` (from a
+    previous `parse`) skips re-parsing. Other keyword arguments go to `dbt_args`. Raises
+    `DbtRunError` when dbt fails and `check` is true.
+    """
+    from dbt.cli.main import dbtRunner  # heavy: imported only when dbt actually runs
+
+    path = (warehouse or duckdb_path()).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    args = dbt_args(command, **arg_options)
+    with _LOCK, _environment({DUCKDB_PATH_ENV: str(path)}):
+        result = dbtRunner(manifest=manifest).invoke(args)
+    if check and not result.success:
+        message = str(result.exception) if result.exception else "see the failures below"
+        raise DbtRunError(args, message, _failures(result))
+    return DbtRun(args=args, result=result)
