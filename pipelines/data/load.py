@@ -15,7 +15,8 @@ import duckdb
 
 from pipelines.data import parsing
 from pipelines.data.report import LoadReport, TableLoad
-from pipelines.data.sources import Source, find_source, ident, read_as_text, source_columns
+from pipelines.data.sources import (Source, file_of, find_source, ident, read_as_text, row_of,
+                                    source_columns)
 from pipelines.data.tables import EXTRA_STAGES, TABLES, Table
 from pipelines.errors import InputError, Problem
 
@@ -47,7 +48,7 @@ def load_data_dir(data_dir: Path, con: duckdb.DuckDBPyConnection,
         # One transaction: a load that fails half-way leaves the previous warehouse intact.
         con.execute("begin transaction")
         try:
-            report = _load(con, plans, staged, _stage_map(stage_values))
+            report = _load(con, data_dir, plans, staged, _stage_map(stage_values))
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
@@ -97,7 +98,7 @@ def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[s
     return plans
 
 
-def _load(con, plans, staged: dict[str, str], stage_map: dict[str, str]) -> LoadReport:
+def _load(con, data_dir: Path, plans, staged: dict[str, str], stage_map: dict[str, str]) -> LoadReport:
     con.execute("create schema if not exists raw")
     con.execute(f"create or replace temp table _fp_quarantine ({QUARANTINE_COLUMNS})")
     con.execute("create or replace temp table _fp_stage_map (value varchar, stage_id varchar)")
@@ -110,7 +111,7 @@ def _load(con, plans, staged: dict[str, str], stage_map: dict[str, str]) -> Load
             con.execute(f"create or replace table raw.{name} ({_column_defs(table)})")
             loads[name] = TableLoad(name, present=False)
             continue
-        loads[name] = _load_table(con, table, plan[0], staged[name])
+        loads[name] = _load_table(con, table, plan[0], staged[name], data_dir)
     con.execute("create or replace table raw.quarantine as select * from _fp_quarantine "
                 "order by table_name, source_file, row_number")
     con.execute("create or replace table raw.load_report (table_name varchar, present boolean, "
@@ -159,7 +160,7 @@ def _reason_sql(table: Table) -> str:
     return f"case {whens} end"
 
 
-def _load_table(con, table: Table, source: Source, text_query: str) -> TableLoad:
+def _load_table(con, table: Table, source: Source, text_query: str, data_dir: Path) -> TableLoad:
     name = table.name
     rows = f"_fp_rows_{name}"
     cols = ", ".join(ident(c) for c in table.column_names)
@@ -171,8 +172,7 @@ def _load_table(con, table: Table, source: Source, text_query: str) -> TableLoad
     con.execute(f"""
         create or replace temp table {rows} as
         with distinct_rows as (
-            select {cols}, min(struct_pack(f := _file, r := _row)) as _first,
-                   count(*) - 1 as _dups
+            select {cols}, min(_ord) as _first, count(*) - 1 as _dups
             from ({text_query}) group by all
         ), cleaned as (
             select d.*, {trimmed}{stage_select} from distinct_rows d {stage_join}
@@ -201,7 +201,7 @@ def _load_table(con, table: Table, source: Source, text_query: str) -> TableLoad
     record = ", ".join(f"{ident(c)} := {ident(c)}" for c in table.column_names)
     con.execute(f"""
         insert into _fp_quarantine
-        select '{name}', _first.f, _first.r, _reason, cast(to_json(struct_pack({record})) as varchar)
+        select '{name}', {file_of('_first', source, data_dir)}, {row_of('_first')}, _reason, cast(to_json(struct_pack({record})) as varchar)
         from {rows} where _reason is not null
     """)
     rows_read = con.execute(f"select count(*) from ({text_query})").fetchone()[0]

@@ -54,6 +54,10 @@ def find_source(data_dir: Path, table: str) -> Source | None:
     return Source(table, "csv" if path.suffix == ".csv" else "parquet", (path,), str(path))
 
 
+# 2^40 rows per file is far beyond any export; leaves 2^23 files.
+ROW_BITS = 40
+
+
 def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -98,7 +102,8 @@ def read_as_text(con: duckdb.DuckDBPyConnection, source: Source, data_dir: Path,
                  canonical: list[str], mapping: dict[str, str], columns: dict[str, str],
                  into: str) -> str:
     """Materialise the source in the temp table `into`; return a query over it that yields the
-    canonical columns as varchar plus `_file` and `_row` (the 1-based data row in `_file`).
+    canonical columns as varchar plus `_ord`: ROW_BITS-packed (file index, 1-based data row),
+    an integer so that deduplication and ordering of millions of rows stay cheap.
 
     `mapping` is canonical name -> source column; absent optional columns become NULL.
     `columns` is source column -> type. Must run outside an explicit transaction: rows written
@@ -115,8 +120,18 @@ def read_as_text(con: duckdb.DuckDBPyConnection, source: Source, data_dir: Path,
     if source.kind == "csv":
         # CREATE TABLE keeps the file's row order (preserve_insertion_order), so rowid + 1 is
         # the data row number: read_csv has no file_row_number.
-        file_name = _quote(source.relative(data_dir)[0])
-        return f"select {select}, {file_name} as _file, rowid + 1 as _row from {into}"
-    prefix = _quote(str(data_dir.resolve()) + "/")
-    return (f"select {select}, replace(filename, {prefix}, '') as _file, "
-            f"file_row_number + 1 as _row from {into}")
+        return f"select {select}, rowid + 1 as _ord from {into}"
+    whens = " ".join(f"when {_quote(str(p.resolve()))} then {i << ROW_BITS}"
+                     for i, p in enumerate(source.paths))
+    return (f"select {select}, (case filename {whens} end) + file_row_number + 1 as _ord "
+            f"from {into}")
+
+
+def file_of(ordinal_sql: str, source: Source, data_dir: Path) -> str:
+    """SQL: the source file (relative to the data directory) of a packed `_ord`."""
+    names = "[" + ", ".join(_quote(n) for n in source.relative(data_dir)) + "]"
+    return f"{names}[({ordinal_sql} >> {ROW_BITS}) + 1]"
+
+
+def row_of(ordinal_sql: str) -> str:
+    return f"({ordinal_sql} & {(1 << ROW_BITS) - 1})"
