@@ -1,0 +1,216 @@
+"""Golden tests of the reverse funnel (SPEC §4), worked out by hand from sla/ and a fixture.
+
+acme 2026-h1: goal 600 000, deal 12 000 -> 50 customers; weights Jan 0.8, Jun 1.2, else 1
+(sum 6). Rates from the bottom: opportunity->customer 0.33, sql->opportunity 0.5,
+mql->sql 0.4, lead->mql 0.3, visit->lead 0.02, so one customer needs 1/0.33 opportunities,
+1/0.165 SQLs, 1/0.066 MQLs, 1/0.0198 leads and 1/0.000396 visits.
+  Jan: 80 000 -> 20/3 customers: 7, 20.2->21, 40.4->41, 101.01->102, 336.7->337, 16 835.02->16 836
+  Feb, Apr, May: 100 000 -> 25/3: 9, 25.25->26, 50.5->51, 126.26->127, 420.9->421, 21 043.8->21 044
+  Mar: as Feb, but the agreement sets mql to 150
+  Jun: 120 000 -> 10: 10, 30.3->31, 60.6->61, 151.5->152, 505.05->506, 25 252.5->25 253
+  window: 50: 50, 151.5->152, 303.03->304, 757.6->758, 2 525.25->2 526, 126 262.6->126 263
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import FIXTURES, ROOT
+from pipelines.agreement import load_agreements
+from pipelines.agreement.plan import plan, plan_agreement, plan_window, stage_multipliers
+from pipelines.cli import app
+
+STAGES = ("visit", "lead", "mql", "sql", "opportunity", "customer")
+
+
+def row(*values: int) -> dict[str, int]:
+    return dict(zip(STAGES, values))
+
+
+H1 = {
+    "2026-01": (Fraction(80000), Fraction(20, 3), row(16836, 337, 102, 41, 21, 7)),
+    "2026-02": (Fraction(100000), Fraction(25, 3), row(21044, 421, 127, 51, 26, 9)),
+    "2026-03": (Fraction(100000), Fraction(25, 3), row(21044, 421, 150, 51, 26, 9)),
+    "2026-04": (Fraction(100000), Fraction(25, 3), row(21044, 421, 127, 51, 26, 9)),
+    "2026-05": (Fraction(100000), Fraction(25, 3), row(21044, 421, 127, 51, 26, 9)),
+    "2026-06": (Fraction(120000), Fraction(10), row(25253, 506, 152, 61, 31, 10)),
+}
+# acme 2026-h2: goal 720 000 -> 60 customers; weights Aug 0.7, Nov 1.2, Dec 1.3, else 1 (sum 6.2);
+# rates 0.02, 0.25, 0.5, 0.5, 0.33 -> multipliers 0.0004125, 0.020625, 0.0825, 0.165, 0.33.
+H2 = {
+    "2026-07": (Fraction(60, 1) / Fraction("6.2"), row(23461, 470, 118, 59, 30, 10)),   # 9.677 customers
+    "2026-08": (Fraction(42, 1) / Fraction("6.2"), row(16423, 329, 83, 42, 21, 7)),     # 6.774
+    "2026-12": (Fraction(78, 1) / Fraction("6.2"), row(30499, 610, 153, 77, 39, 13)),   # 12.581
+}
+
+
+@pytest.fixture(scope="module")
+def acme():
+    return {a.revision: a for a in load_agreements(ROOT / "sla")}
+
+
+@pytest.fixture(scope="module")
+def exact():
+    (agreement,) = load_agreements(FIXTURES / "plan" / "exactly-120-mqls.yaml")
+    return agreement
+
+
+def test_rates_are_read_as_exact_decimals_not_floats(acme) -> None:
+    rate = acme["2026-h1"].conversion_for("opportunity", "customer").rate
+    assert isinstance(rate, Decimal) and rate == Decimal("0.33")
+    assert stage_multipliers(acme["2026-h1"])["visit"] == Fraction("0.000396")
+
+
+@pytest.mark.parametrize("month", sorted(H1))
+def test_h1_monthly_revenue_customers_and_targets_match_the_hand_computation(acme, month: str) -> None:
+    plans = {p.period: p for p in plan_agreement(acme["2026-h1"])}
+    revenue, customers, targets = H1[month]
+    assert plans[month].revenue == revenue
+    assert plans[month].customers == customers
+    assert plans[month].targets == targets
+
+
+@pytest.mark.parametrize("month", sorted(H2))
+def test_h2_seasonality_weights_split_the_goal(acme, month: str) -> None:
+    plans = {p.period: p for p in plan_agreement(acme["2026-h2"])}
+    customers, targets = H2[month]
+    assert plans[month].customers == customers
+    assert plans[month].targets == targets
+
+
+def test_seasonal_revenues_add_up_to_the_goal_exactly(acme) -> None:
+    for agreement in acme.values():
+        assert sum(p.revenue for p in plan_agreement(agreement)) == Fraction(agreement.spec.revenue_goal)
+    h2 = {p.period: p.revenue for p in plan_agreement(acme["2026-h2"])}
+    # Weights 0.7 and 1.3 against 1: the shares of the goal, not rounded.
+    assert h2["2026-08"] / h2["2026-07"] == Fraction(7, 10)
+    assert h2["2026-12"] / h2["2026-07"] == Fraction(13, 10)
+
+
+def test_an_explicit_target_replaces_only_the_derived_one_of_its_stage_and_month(acme) -> None:
+    plans = {p.period: p for p in plan_agreement(acme["2026-h1"])}
+    march, february = plans["2026-03"], plans["2026-02"]
+    assert march.targets["mql"] == 150 and february.targets["mql"] == 127
+    assert march.explicit == frozenset({"mql"}) and february.explicit == frozenset()
+    assert {s: t for s, t in march.targets.items() if s != "mql"} == {
+        s: t for s, t in february.targets.items() if s != "mql"
+    }
+
+
+def test_window_totals_come_from_the_goal_not_from_summed_monthly_ceilings(acme) -> None:
+    h1 = acme["2026-h1"]
+    window = plan_window(h1)
+    assert (window.first, window.last, window.revenue, window.customers) == ("2026-01", "2026-06", 600000, 50)
+    assert window.targets == row(126263, 2526, 758, 304, 152, 50)
+    months = plan_agreement(h1)
+    summed = {s: sum(p.targets[s] for p in months) for s in STAGES}
+    # Rounding every month up first would ask for 3 customers and 2 visits more than the goal needs.
+    assert summed["customer"] == 53 and summed["visit"] == 126265
+    assert window.targets["customer"] < summed["customer"]
+    assert window.targets["visit"] < summed["visit"]
+
+
+def test_float_arithmetic_would_plan_121_mqls_where_exactly_120_are_needed(exact) -> None:
+    # The float way of computing the same target rounds the wrong way...
+    product = 1.0
+    for rate in (0.25, 0.4, 0.3):  # opportunity->customer, sql->opportunity, mql->sql
+        product *= rate
+    assert math.ceil(36000 / 10000 / product) == 121
+    # ...the planner does not.
+    (month,) = plan_agreement(exact)
+    assert month.customers == Fraction(18, 5)
+    assert month.targets == row(8000, 400, 120, 36, 15, 4)
+    assert plan_window(exact).targets["mql"] == 120
+
+
+def test_plans_are_ordered_by_agreement_then_month(acme) -> None:
+    periods = [p.period for p in plan(list(acme.values()))]
+    assert periods == [f"2026-{m:02d}" for m in range(1, 13)]
+
+
+# --- the command line ---------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def at_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+
+
+def test_plan_json_lists_every_month_with_period_revenue_customers_and_targets(at_root) -> None:
+    result = runner.invoke(app, ["plan", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    months = {m["period"]: m for m in data["months"]}
+    assert sorted(months) == [f"2026-{m:02d}" for m in range(1, 13)]
+    for period, (revenue, customers, targets) in H1.items():
+        assert months[period]["revenue"] == float(revenue)
+        assert months[period]["customers"] == pytest.approx(float(customers), abs=1e-6)
+        assert months[period]["targets"] == targets
+    assert months["2026-03"]["explicit"] == ["mql"]
+    windows = {w["revision"]: w for w in data["windows"]}
+    assert windows["2026-h1"]["targets"] == row(126263, 2526, 758, 304, 152, 50)
+
+
+def test_plan_month_focuses_one_month(at_root) -> None:
+    result = runner.invoke(app, ["plan", "--month", "2026-12", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert [m["period"] for m in data["months"]] == ["2026-12"]
+    assert data["months"][0]["targets"] == H2["2026-12"][1]
+    assert data["months"][0]["revision"] == "2026-h2"
+
+
+def test_plan_csv_has_a_header_and_one_row_per_month(at_root) -> None:
+    result = runner.invoke(app, ["plan", "--format", "csv"])
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(result.output)))
+    assert len(rows) == 12
+    january = rows[0]
+    assert (january["period"], january["revenue"], january["customer"], january["visit"]) == (
+        "2026-01", "80000.00", "7", "16836",
+    )
+
+
+def test_plan_table_shows_explicit_targets_with_a_star_and_the_window_row(at_root) -> None:
+    result = runner.invoke(app, ["plan", "--month", "2026-03"])
+    assert result.exit_code == 0, result.output
+    assert "2026-03" in result.output and "150*" in result.output and "21,044" in result.output
+    assert "2026-02" not in result.output
+    whole = runner.invoke(app, ["plan"])
+    assert "window" in whole.output and "126,263" in whole.output
+
+
+def test_plan_of_the_float_trap_fixture_prints_120(at_root) -> None:
+    result = runner.invoke(app, ["plan", "--sla", str(FIXTURES / "plan"), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["months"][0]["targets"]["mql"] == 120
+
+
+@pytest.mark.parametrize(
+    ("month", "message"),
+    [
+        ("2026-3", "error --month: '2026-3' is not a month: expected YYYY-MM"),
+        ("2027-03", "error --month: no agreement is in force in 2027-03 (windows: acme 2026-h1 2026-01..2026-06"),
+    ],
+    ids=["a month without its leading zero is bad input", "a month no revision covers is bad input"],
+)
+def test_plan_month_outside_every_window_exits_2(funnelpact, month: str, message: str) -> None:
+    run = funnelpact("plan", "--month", month)
+    assert run.code == 2
+    assert run.err.startswith(message), run.err
+
+
+def test_plan_of_an_invalid_agreement_exits_2_with_the_validation_message(funnelpact) -> None:
+    run = funnelpact("plan", "--sla", FIXTURES / "invalid" / "rate-of-zero-is-not-a-rate.yaml")
+    assert run.code == 2
+    assert "spec.conversion.lead->mql.rate: 0 is not a rate" in run.err
