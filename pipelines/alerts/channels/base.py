@@ -1,0 +1,63 @@
+"""What every channel shares: the delivery error, secrets from the environment, a JSON POST."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+USER_AGENT = "funnelpact-alerts/1"
+
+
+class DeliveryError(Exception):
+    """A delivery that did not happen. `retryable` False: trying again now will not help
+    (missing variable, 4xx) — the item still stays in the outbox for the next run."""
+
+    def __init__(self, reason: str, retryable: bool = True) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retryable = retryable
+
+
+def secret(env: Mapping[str, str], name: str, what: str) -> str:
+    value = (env.get(name) or "").strip()
+    if not value:
+        raise DeliveryError(f"environment variable {name} is not set: it must hold {what}", retryable=False)
+    return value
+
+
+def redact(url: str) -> str:
+    """scheme://host[:port] only: webhook paths and userinfo are credentials."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | None = None) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise DeliveryError(f"not an http(s) URL: {redact(url)}", retryable=False)
+    data = json.dumps(body, ensure_ascii=False).encode("utf-8")
+    request = urllib.request.Request(
+        url,
+        data=data,
+        method="POST",
+        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT, **(headers or {})},
+    )
+    target = redact(url)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            response.read(4096)
+            return f"HTTP {response.status} from {target}"
+    except urllib.error.HTTPError as exc:
+        detail = exc.read(200).decode("utf-8", "replace").strip()
+        # 429 and 5xx are the receiver's passing trouble; other 4xx mean our URL or body is wrong.
+        retryable = exc.code == 429 or exc.code >= 500
+        raise DeliveryError(f"HTTP {exc.code} from {target}" + (f": {detail}" if detail else ""), retryable) from None
+    except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DeliveryError(f"cannot reach {target}: {reason}") from None

@@ -1,0 +1,116 @@
+"""E-mail over SMTP. The URL, from an environment variable, carries server and credentials:
+
+    smtp://user:password@host:port             plain, port 25 by default
+    smtp://user:password@host:587?starttls=1   upgrade with STARTTLS (port 587 by default)
+    smtps://user:password@host:465             TLS from the first byte (port 465 by default)
+
+User and password are percent-decoded, so a password with `@` or `:` is written `%40` / `%3A`.
+"""
+
+from __future__ import annotations
+
+import html
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from pipelines.alerts.channels.base import DeliveryError, secret
+from pipelines.alerts.events import AlertEvent
+
+TRUE = ("1", "true", "yes", "on")
+
+
+@dataclass(frozen=True)
+class SmtpUrl:
+    host: str
+    port: int
+    tls: bool
+    starttls: bool
+    user: str | None
+    password: str | None
+
+    @property
+    def where(self) -> str:
+        return f"{'smtps' if self.tls else 'smtp'}://{self.host}:{self.port}"
+
+
+def parse_smtp_url(url: str) -> SmtpUrl:
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise DeliveryError("the SMTP URL must look like smtp://user:password@host:port or smtps://…", retryable=False)
+    try:
+        port = parts.port
+    except ValueError:
+        raise DeliveryError(f"the SMTP URL has a bad port: smtp://{parts.hostname}:?", retryable=False) from None
+    query = parse_qs(parts.query)
+    starttls = query.get("starttls", ["0"])[-1].lower() in TRUE
+    tls = parts.scheme == "smtps"
+    default_port = 465 if tls else 587 if starttls else 25
+    return SmtpUrl(
+        host=parts.hostname,
+        port=port or default_port,
+        tls=tls,
+        starttls=starttls and not tls,
+        user=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+    )
+
+
+def build_message(event: AlertEvent, sender: str, to: list[str]) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = f"[funnelpact] {event.title()}"
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    msg.set_content(event.text() + "\n\n-- \nfunnelpact: the marketing<->sales agreement, as code.\n")
+    rows = "".join(
+        f"<tr><th align='left' style='padding:2px 12px 2px 0'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+        for k, v in event.facts()
+    )
+    msg.add_alternative(
+        f"<html><body style='font-family:sans-serif'><h2>{html.escape(event.title())}</h2>"
+        f"<table>{rows}</table></body></html>",
+        subtype="html",
+    )
+    return msg
+
+
+def send_email(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
+    server = parse_smtp_url(secret(env, settings["smtp_url_env"], "smtp://user:password@host:port"))
+    sender = settings.get("sender") or f"funnelpact@{server.host}"
+    to = list(settings["to"])
+    message = build_message(event, sender, to)
+    try:
+        if server.tls:
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                server.host, server.port, timeout=timeout, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(server.host, server.port, timeout=timeout)
+        with client:
+            client.ehlo()
+            if server.starttls:
+                client.starttls(context=ssl.create_default_context())
+                client.ehlo()
+            if server.user:
+                client.login(server.user, server.password or "")
+            refused = client.send_message(message, from_addr=sender, to_addrs=to)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise DeliveryError(f"{server.where} refused the login of {server.user}: {exc.smtp_code}", False) from None
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise DeliveryError(f"{server.where} refused every recipient: {', '.join(exc.recipients)}", False) from None
+    except smtplib.SMTPResponseException as exc:
+        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        # 4xx is "try again later" in SMTP; 5xx is permanent for this message.
+        raise DeliveryError(f"{server.where} answered {exc.smtp_code} {text}", exc.smtp_code < 500) from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise DeliveryError(f"cannot deliver through {server.where}: {exc or type(exc).__name__}") from None
+    if refused:
+        return f"sent through {server.where}; refused: {', '.join(refused)}"
+    return f"sent through {server.where} to {len(to)} recipient(s)"

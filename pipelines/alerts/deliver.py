@@ -1,0 +1,245 @@
+"""Turn judged KPIs into alerts and deliver them: dedup, outbox, retries with back-off.
+
+`dispatch` never raises because a channel is down: what cannot be delivered stays in the
+outbox and is retried, oldest first, by the next call — whichever way that run started.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pipelines.agreement.load import revision_in_force
+from pipelines.agreement.model import Agreement
+from pipelines.alerts.channels import DeliveryError, channel_key, send
+from pipelines.alerts.events import AlertEvent, KpiStatus, Person
+from pipelines.alerts.state import AlertStore, KpiState, OutboxItem, alert_kind, iso
+
+logger = logging.getLogger("pipelines.alerts")
+
+# An agreement without alert channels still gets its alerts into the run's log.
+FALLBACK_CHANNELS: list[dict[str, Any]] = [{"channel": "log"}]
+# Items a running dispatch has claimed are skipped by a concurrent one for this long; a run that
+# died mid-delivery frees its items after it.
+CLAIM_LEASE = timedelta(minutes=15)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Attempts per delivery within one call; the delay doubles: 1 s, 2 s (then the outbox)."""
+
+    attempts: int = 3
+    base_delay: float = 1.0
+    factor: float = 2.0
+    max_delay: float = 10.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return min(self.base_delay * self.factor ** (attempt - 1), self.max_delay)
+
+
+@dataclass
+class ChannelReport:
+    sent: int = 0  # delivered by this call
+    failed: int = 0  # attempted by this call and not delivered (kept in the outbox)
+    pending: int = 0  # in the outbox after this call (failed now, skipped, or never attempted)
+    expired: int = 0  # dropped from the outbox by this call: older than max_age
+
+
+@dataclass(frozen=True)
+class Failure:
+    channel: str
+    alert_id: str
+    reason: str
+
+
+@dataclass
+class DeliveryReport:
+    alerts: list[AlertEvent] = field(default_factory=list)  # raised by this call
+    channels: dict[str, ChannelReport] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+    unrouted: list[str] = field(default_factory=list)  # alerts with no agreement revision: logged only
+
+    def channel(self, key: str) -> ChannelReport:
+        return self.channels.setdefault(key, ChannelReport())
+
+    @property
+    def sent(self) -> int:
+        return sum(c.sent for c in self.channels.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(c.failed for c in self.channels.values())
+
+    @property
+    def pending(self) -> int:
+        return sum(c.pending for c in self.channels.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "alerts": [{"alert_id": a.alert_id, "kind": a.kind, "period": a.period, "kpi": a.kpi} for a in self.alerts],
+            "channels": {k: vars(v) for k, v in sorted(self.channels.items())},
+            "failures": [vars(f) for f in self.failures],
+            "unrouted": self.unrouted,
+        }
+
+    def summary(self) -> str:
+        parts = [f"{k}: {c.sent} sent, {c.failed} failed, {c.pending} pending" for k, c in sorted(self.channels.items())]
+        return f"{len(self.alerts)} new alert(s)" + (" — " + "; ".join(parts) if parts else "")
+
+
+def dispatch(
+    results: Iterable[KpiStatus | Mapping[str, Any]],
+    agreements: list[Agreement],
+    state_path: Path | str,
+    env: Mapping[str, str] | None = None,
+    *,
+    retry: RetryPolicy = RetryPolicy(),
+    timeout: float = 5.0,
+    max_age: timedelta = timedelta(days=14),
+    now: datetime | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> DeliveryReport:
+    """Record the status changes in `results`, enqueue their alerts, deliver the outbox.
+
+    `env` (default: `os.environ`, read now) holds the channels' secrets. `timeout` bounds each
+    network call; `retry` the attempts per delivery. Outbox items older than `max_age` are
+    expired instead of sent: a three-week-old breach is no longer news, and the scorecard has it.
+    """
+    env = os.environ if env is None else env
+    now = now or datetime.now(UTC)
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    report = DeliveryReport()
+    with AlertStore.open(state_path) as store:
+        record_changes(store, [r if isinstance(r, KpiStatus) else KpiStatus.from_dict(r) for r in results],
+                       agreements, now, report)
+        deliver_outbox(store, env, retry, timeout, max_age, now, sleep, report)
+        for key, count in store.pending_counts().items():
+            report.channel(key).pending = count
+    if report.alerts or report.failures:
+        logger.info("alerts: %s", report.summary())
+    return report
+
+
+def record_changes(
+    store: AlertStore, results: list[KpiStatus], agreements: list[Agreement], now: datetime, report: DeliveryReport
+) -> None:
+    # One transaction: a status is recorded as announced only together with its outbox rows.
+    with store.transaction():
+        for result in results:
+            previous = store.get(*result.key)
+            alerted = previous.alerted_status if previous else None
+            kind = alert_kind(alerted, result.status)
+            if kind:
+                alerted = "met" if kind == "recovered" else result.status
+            store.put(*result.key, KpiState(result.revision, result.status, alerted), now)
+            if not kind:
+                continue
+            agreement = find_revision(agreements, result)
+            event = make_event(result, kind, previous.status if previous else None, agreement, now)
+            if agreement is None:
+                report.unrouted.append(event.alert_id)
+            channels = [a.model_dump() for a in agreement.spec.alerts] if agreement else []
+            row = store.add_alert(event, now)
+            for settings in channels or FALLBACK_CHANNELS:
+                store.enqueue(row, channel_key(settings), settings, now)
+            report.alerts.append(event)
+
+
+def find_revision(agreements: list[Agreement], result: KpiStatus) -> Agreement | None:
+    for agreement in agreements:
+        if agreement.name == result.agreement and agreement.revision == result.revision:
+            return agreement
+    return revision_in_force(agreements, result.agreement, result.period)
+
+
+def owners_of(agreement: Agreement | None, team: str) -> tuple[Person, ...]:
+    if agreement is None:
+        return ()
+    teams = ("marketing", "sales") if team not in ("marketing", "sales") else (team,)
+    owners = agreement.metadata.owners
+    return tuple(Person(t, getattr(owners, t).name, getattr(owners, t).email) for t in teams)
+
+
+def make_event(
+    result: KpiStatus, kind: str, previous: str | None, agreement: Agreement | None, now: datetime
+) -> AlertEvent:
+    return AlertEvent(
+        alert_id=f"{result.agreement}/{result.period}/{result.kpi}/{kind}/{iso(now)}",
+        kind=kind,
+        agreement=result.agreement,
+        revision=result.revision,
+        period=result.period,
+        kpi=result.kpi,
+        owner=result.owner,
+        owners=owners_of(agreement, result.owner),
+        target=result.target,
+        actual=result.actual,
+        previous_status=previous,
+        status=result.status,
+        severity=result.severity,
+        currency=agreement.spec.currency if agreement else None,
+        detected_at=iso(now),
+    )
+
+
+def deliver_outbox(
+    store: AlertStore,
+    env: Mapping[str, str],
+    retry: RetryPolicy,
+    timeout: float,
+    max_age: timedelta,
+    now: datetime,
+    sleep: Callable[[float], None],
+    report: DeliveryReport,
+) -> None:
+    # A channel that failed once in this call is skipped for the rest of it: with 50 pending
+    # alerts and a dead Slack, the run waits for one item's retries, not fifty.
+    down: dict[str, str] = {}
+    for item in store.claim(now, CLAIM_LEASE):
+        counts = report.channel(item.channel_key)
+        if datetime.fromisoformat(item.created_at) < now - max_age:
+            reason = f"expired: not delivered within {max_age.days} days"
+            store.expire(item.id, reason, now)
+            counts.expired += 1
+            logger.warning("alert %s to %s %s", item.alert.alert_id, item.channel_key, reason)
+            continue
+        if item.channel_key in down:
+            store.release(item.id, f"not attempted: the channel failed earlier in this run ({down[item.channel_key]})")
+            continue
+        attempts, error = attempt(item, env, retry, timeout, sleep)
+        if error is None:
+            store.mark_sent(item.id, attempts, now)
+            counts.sent += 1
+            continue
+        store.mark_failed(item.id, attempts, error, now)
+        down[item.channel_key] = error
+        counts.failed += 1
+        report.failures.append(Failure(item.channel_key, item.alert.alert_id, error))
+        logger.warning("alert delivery to %s failed, kept in the outbox: %s", item.channel_key, error)
+
+
+def attempt(
+    item: OutboxItem, env: Mapping[str, str], retry: RetryPolicy, timeout: float, sleep: Callable[[float], None]
+) -> tuple[int, str | None]:
+    """(attempts made, None when delivered or the last error)."""
+    error = "not attempted"
+    for n in range(1, max(retry.attempts, 1) + 1):
+        try:
+            send(item.alert, item.channel, env, timeout)
+            return n, None
+        except DeliveryError as exc:
+            error, retryable = exc.reason, exc.retryable
+        except Exception as exc:  # a bug in a channel must not fail the run either
+            error, retryable = f"{type(exc).__name__}: {exc}", False
+        if not retryable or n >= retry.attempts:
+            return n, error
+        sleep(retry.delay(n))
+    return max(retry.attempts, 1), error

@@ -1,0 +1,196 @@
+"""What the alerts consume (a judged KPI) and what they announce (a status change)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any, Literal
+
+Status = Literal["met", "breach", "provisional", "at_risk", "no_data"]
+STATUSES = ("met", "breach", "provisional", "at_risk", "no_data")
+ALERTING = ("breach", "at_risk")
+
+# KPIs whose values are shares (0..1): shown as percentages, gaps in percentage points.
+SHARE_PREFIXES = ("conversion:", "handoff:", "recycle_rate", "data_quality:")
+
+
+@dataclass(frozen=True)
+class KpiStatus:
+    """One judged KPI of one month: a row of `funnelpact run --format json` `results`."""
+
+    agreement: str
+    revision: str
+    period: str  # YYYY-MM
+    kpi: str  # e.g. volume:mql, conversion:lead->mql
+    owner: str  # owning team: marketing, sales or shared
+    target: float | None
+    actual: float | None
+    status: Status
+    severity: str  # warn or fail
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}: expected one of {', '.join(STATUSES)}")
+
+    @classmethod
+    def from_dict(cls, row: Mapping[str, Any]) -> KpiStatus:
+        """Build from a results row; extra keys are ignored, numbers may be str/Decimal."""
+        return cls(
+            agreement=str(row["agreement"]),
+            revision=str(row["revision"]),
+            period=str(row["period"]),
+            kpi=str(row["kpi"]),
+            owner=str(row["owner"]),
+            target=_number(row.get("target")),
+            actual=_number(row.get("actual")),
+            status=row["status"],
+            severity=str(row.get("severity") or "fail"),
+        )
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.agreement, self.period, self.kpi)
+
+
+@dataclass(frozen=True)
+class Person:
+    team: str
+    name: str
+    email: str | None = None
+
+    def label(self) -> str:
+        return f"{self.name} <{self.email}>" if self.email else self.name
+
+
+@dataclass(frozen=True)
+class AlertEvent:
+    """A status change worth announcing. `kind` is breach, at_risk or recovered."""
+
+    alert_id: str  # stable per change; sent as Idempotency-Key by the webhook channel
+    kind: str
+    agreement: str
+    revision: str
+    period: str
+    kpi: str
+    owner: str
+    owners: tuple[Person, ...]
+    target: float | None
+    actual: float | None
+    previous_status: str | None
+    status: str
+    severity: str
+    currency: str | None = None
+    detected_at: str = ""  # ISO 8601 UTC
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float | None:
+        if self.target is None or self.actual is None:
+            return None
+        return self.actual - self.target
+
+    @property
+    def gap_pct(self) -> float | None:
+        gap = self.gap
+        if gap is None or not self.target:
+            return None
+        return gap / self.target * 100
+
+    @property
+    def is_share(self) -> bool:
+        return self.kpi.startswith(SHARE_PREFIXES)
+
+    def title(self) -> str:
+        what = {"breach": "Breach", "at_risk": "At risk", "recovered": "Recovered"}.get(self.kind, self.kind)
+        return f"{what}: {self.kpi} in {self.period} ({self.agreement} {self.revision})"
+
+    def fmt_target(self) -> str:
+        return self._fmt(self.target)
+
+    def fmt_actual(self) -> str:
+        return self._fmt(self.actual)
+
+    def fmt_gap(self) -> str:
+        gap = self.gap
+        if gap is None:
+            return "n/a"
+        if self.is_share:
+            text = f"{gap * 100:+.1f} pp"
+        elif self.kpi == "revenue":
+            text = f"{'+' if gap >= 0 else '-'}{self._money(abs(gap))}"
+        else:
+            text = _plain(gap, signed=True)
+        pct = self.gap_pct
+        return f"{text} ({pct:+.1f}%)" if pct is not None else text
+
+    def owner_label(self) -> str:
+        people = ", ".join(p.label() for p in self.owners)
+        return f"{self.owner} ({people})" if people else self.owner
+
+    def facts(self) -> list[tuple[str, str]]:
+        """The labelled lines every channel shows, in order."""
+        return [
+            ("KPI", self.kpi),
+            ("Month", self.period),
+            ("Target", self.fmt_target()),
+            ("Actual", self.fmt_actual()),
+            ("Gap", self.fmt_gap()),
+            ("Owner", self.owner_label()),
+            ("Severity", self.severity),
+            ("Status", f"{self.previous_status or 'new'} -> {self.status}"),
+            ("Agreement", f"{self.agreement}, revision {self.revision}"),
+        ]
+
+    def text(self) -> str:
+        return self.title() + "\n" + "\n".join(f"{k}: {v}" for k, v in self.facts())
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, raw and formatted: the generic webhook's JSON body."""
+        data = asdict(self)
+        data["owners"] = [asdict(p) for p in self.owners]
+        data.pop("extra")
+        data.update(
+            gap=self.gap,
+            gap_pct=self.gap_pct,
+            title=self.title(),
+            text=self.text(),
+            formatted={"target": self.fmt_target(), "actual": self.fmt_actual(), "gap": self.fmt_gap()},
+            **self.extra,
+        )
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AlertEvent:
+        names = {f for f in cls.__dataclass_fields__}
+        kwargs = {k: v for k, v in data.items() if k in names}
+        kwargs["owners"] = tuple(Person(**p) for p in data.get("owners", ()))
+        return cls(**kwargs)
+
+    def _fmt(self, value: float | None) -> str:
+        if value is None:
+            return "n/a"
+        if self.is_share:
+            return f"{value * 100:.1f}%"
+        if self.kpi == "revenue":
+            return self._money(value)
+        return _plain(value)
+
+    def _money(self, value: float) -> str:
+        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+        return f"{self.currency} {text}" if self.currency else text
+
+
+def _plain(value: float, signed: bool = False) -> str:
+    sign = "+" if signed else ""
+    if float(value).is_integer():
+        return f"{value:{sign},.0f}"
+    return f"{value:{sign},.2f}"
+
+
+def _number(value: Any) -> float | None:
+    if value is None or value == "":
+        return None
+    number = float(Decimal(str(value))) if not isinstance(value, (int, float)) else float(value)
+    return None if math.isnan(number) else number

@@ -1,0 +1,235 @@
+"""Alert state in one SQLite file: the last status of every KPI-month, the alerts raised, the outbox.
+
+Dedup rule (SPEC §6: once per KPI, month and status change). Per (agreement, period, kpi) we
+keep the status last *seen* and the status last *announced*:
+
+- a change to `breach` or `at_risk` alerts, unless that same status was the last announced
+  (so `at_risk -> provisional -> at_risk`, a pace forecast wobbling around the line, alerts once);
+- `met` after an announced `breach`/`at_risk` alerts as `recovered`;
+- changes to or from `provisional` and `no_data` alone never alert: provisional is "too early to
+  tell" and no_data is "cannot tell" — neither is news a team can act on.
+
+SQLite (stdlib) and not the DuckDB warehouse: DuckDB allows one writer, and alert state must
+stay writable while a run holds the warehouse.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from pipelines.alerts.events import ALERTING, AlertEvent
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+create table if not exists kpi_state (
+    agreement text not null,
+    period text not null,
+    kpi text not null,
+    revision text not null,
+    status text not null,            -- last status seen
+    alerted_status text,             -- last status announced (breach, at_risk, met after a recovery)
+    updated_at text not null,
+    primary key (agreement, period, kpi)
+);
+create table if not exists alerts (
+    id integer primary key autoincrement,
+    agreement text not null,
+    period text not null,
+    kpi text not null,
+    kind text not null,              -- breach, at_risk, recovered
+    event text not null,             -- AlertEvent as JSON
+    created_at text not null
+);
+create table if not exists outbox (
+    id integer primary key autoincrement,
+    alert_id integer not null references alerts(id),
+    channel_key text not null,       -- e.g. slack:FUNNELPACT_SLACK_WEBHOOK
+    channel text not null,           -- the channel's settings as JSON (no secrets: env var names)
+    state text not null default 'pending',   -- pending, sent, expired
+    attempts integer not null default 0,
+    last_error text,
+    last_attempt_at text,
+    claimed_until text,
+    created_at text not null,
+    sent_at text,
+    unique (alert_id, channel_key)
+);
+create index if not exists outbox_pending on outbox (state, id);
+"""
+
+
+def alert_kind(alerted_status: str | None, status: str) -> str | None:
+    """breach / at_risk / recovered when this status must be announced, else None."""
+    if status in ALERTING:
+        return None if status == alerted_status else status
+    if status == "met" and alerted_status in ALERTING:
+        return "recovered"
+    return None
+
+
+@dataclass(frozen=True)
+class KpiState:
+    revision: str
+    status: str
+    alerted_status: str | None
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    alert: AlertEvent
+    channel_key: str
+    channel: dict[str, Any]
+    attempts: int
+    created_at: str
+
+
+def iso(instant: datetime) -> str:
+    return instant.isoformat(timespec="seconds")
+
+
+class AlertStore:
+    """Open with `AlertStore.open(path)`; use as a context manager to close."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    @classmethod
+    def open(cls, path: Path | str) -> AlertStore:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so two runs that dispatch
+        # at once serialise on the write lock instead of both reading the same old status.
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        conn.row_factory = sqlite3.Row
+        conn.execute("pragma foreign_keys = on")
+        version = conn.execute("pragma user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            conn.close()
+            raise RuntimeError(f"{path}: alert state schema {version} is newer than this funnelpact ({SCHEMA_VERSION})")
+        conn.executescript(SCHEMA)
+        conn.execute(f"pragma user_version = {SCHEMA_VERSION}")
+        return cls(conn)
+
+    def __enter__(self) -> AlertStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.conn.execute("begin immediate")
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("rollback")
+            raise
+        self.conn.execute("commit")
+
+    # -- status -----------------------------------------------------------------------------
+
+    def get(self, agreement: str, period: str, kpi: str) -> KpiState | None:
+        row = self.conn.execute(
+            "select revision, status, alerted_status from kpi_state where agreement = ? and period = ? and kpi = ?",
+            (agreement, period, kpi),
+        ).fetchone()
+        return KpiState(row["revision"], row["status"], row["alerted_status"]) if row else None
+
+    def put(self, agreement: str, period: str, kpi: str, state: KpiState, now: datetime) -> None:
+        self.conn.execute(
+            """insert into kpi_state (agreement, period, kpi, revision, status, alerted_status, updated_at)
+               values (?, ?, ?, ?, ?, ?, ?)
+               on conflict (agreement, period, kpi) do update set
+                 revision = excluded.revision, status = excluded.status,
+                 alerted_status = excluded.alerted_status, updated_at = excluded.updated_at""",
+            (agreement, period, kpi, state.revision, state.status, state.alerted_status, iso(now)),
+        )
+
+    # -- alerts and outbox ------------------------------------------------------------------
+
+    def add_alert(self, event: AlertEvent, now: datetime) -> int:
+        cur = self.conn.execute(
+            "insert into alerts (agreement, period, kpi, kind, event, created_at) values (?, ?, ?, ?, ?, ?)",
+            (event.agreement, event.period, event.kpi, event.kind, json.dumps(event.to_dict()), iso(now)),
+        )
+        return int(cur.lastrowid)
+
+    def enqueue(self, alert_row: int, channel_key: str, channel: dict[str, Any], now: datetime) -> None:
+        self.conn.execute(
+            "insert or ignore into outbox (alert_id, channel_key, channel, created_at) values (?, ?, ?, ?)",
+            (alert_row, channel_key, json.dumps(channel), iso(now)),
+        )
+
+    def claim(self, now: datetime, lease: timedelta) -> list[OutboxItem]:
+        """Pending deliveries, oldest first, leased to this caller so a concurrent run skips them."""
+        with self.transaction():
+            rows = self.conn.execute(
+                """select o.id, o.channel_key, o.channel, o.attempts, o.created_at, a.event
+                   from outbox o join alerts a on a.id = o.alert_id
+                   where o.state = 'pending' and (o.claimed_until is null or o.claimed_until <= ?)
+                   order by o.id""",
+                (iso(now),),
+            ).fetchall()
+            self.conn.executemany(
+                "update outbox set claimed_until = ? where id = ?", [(iso(now + lease), r["id"]) for r in rows]
+            )
+        return [
+            OutboxItem(
+                id=r["id"],
+                alert=AlertEvent.from_dict(json.loads(r["event"])),
+                channel_key=r["channel_key"],
+                channel=json.loads(r["channel"]),
+                attempts=r["attempts"],
+                created_at=r["created_at"],
+            )
+            for r in rows
+        ]
+
+    def mark_sent(self, item_id: int, attempts: int, now: datetime) -> None:
+        self.conn.execute(
+            """update outbox set state = 'sent', attempts = attempts + ?, last_error = null,
+               last_attempt_at = ?, sent_at = ?, claimed_until = null where id = ?""",
+            (attempts, iso(now), iso(now), item_id),
+        )
+
+    def mark_failed(self, item_id: int, attempts: int, reason: str, now: datetime) -> None:
+        self.conn.execute(
+            """update outbox set attempts = attempts + ?, last_error = ?, last_attempt_at = ?,
+               claimed_until = null where id = ?""",
+            (attempts, reason, iso(now), item_id),
+        )
+
+    def release(self, item_id: int, reason: str) -> None:
+        self.conn.execute("update outbox set last_error = ?, claimed_until = null where id = ?", (reason, item_id))
+
+    def expire(self, item_id: int, reason: str, now: datetime) -> None:
+        self.conn.execute(
+            "update outbox set state = 'expired', last_error = ?, last_attempt_at = ?, claimed_until = null where id = ?",
+            (reason, iso(now), item_id),
+        )
+
+    def pending_counts(self) -> dict[str, int]:
+        rows = self.conn.execute(
+            "select channel_key, count(*) from outbox where state = 'pending' group by channel_key"
+        ).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def outbox(self, state: str | None = None) -> list[dict[str, Any]]:
+        """Outbox rows for inspection (tests, `funnelpact` commands)."""
+        sql = "select o.*, a.kind, a.agreement, a.period, a.kpi from outbox o join alerts a on a.id = o.alert_id"
+        args: tuple[Any, ...] = ()
+        if state:
+            sql, args = sql + " where o.state = ?", (state,)
+        return [dict(r) for r in self.conn.execute(sql + " order by o.id", args)]

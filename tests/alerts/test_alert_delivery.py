@@ -1,0 +1,226 @@
+"""dispatch() against real loopback servers: content, dedup, recovery, outbox, retries."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pipelines.alerts import dispatch
+from pipelines.alerts.state import AlertStore
+
+from .loopback import EMAIL, FAST, LOG, SLACK, WEBHOOK, HttpRecorder, SmtpRecorder, agreement, free_port, kpi
+
+
+@pytest.fixture
+def state(tmp_path: Path) -> Path:
+    return tmp_path / ".funnelpact" / "alerts.sqlite"
+
+
+def env_for(http: HttpRecorder | None = None, smtp: SmtpRecorder | None = None, **extra: str) -> dict[str, str]:
+    env = dict(extra)
+    if http:
+        env |= {"TEST_SLACK_WEBHOOK": http.url("/slack"), "TEST_ALERT_WEBHOOK": http.url("/webhook")}
+    if smtp:
+        env["TEST_SMTP_URL"] = smtp.url("alerts%40acme:s3cret@")
+    return env
+
+
+def posts(http: HttpRecorder, path: str) -> list:
+    return [p for p in http.posts if p.path == path]
+
+
+def test_a_breach_reaches_slack_the_webhook_and_email_with_every_fact(
+    state: Path, http: HttpRecorder, smtp: SmtpRecorder
+) -> None:
+    acme = agreement([SLACK, EMAIL, WEBHOOK])
+    report = dispatch([kpi("breach", 120)], [acme], state, env_for(http, smtp), retry=FAST)
+
+    assert [(a.kind, a.kpi, a.period) for a in report.alerts] == [("breach", "volume:mql", "2026-03")]
+    assert {k: (c.sent, c.failed, c.pending) for k, c in report.channels.items()} == {
+        "slack:TEST_SLACK_WEBHOOK": (1, 0, 0),
+        "email:TEST_SMTP_URL:revops@acme.example": (1, 0, 0),
+        "webhook:TEST_ALERT_WEBHOOK": (1, 0, 0),
+    }
+
+    [slack] = posts(http, "/slack")
+    body = slack.json()
+    text = body["text"]
+    for fact in ("volume:mql", "2026-03", "150", "120", "-30 (-20.0%)", "shared", "Marta Ruiz", "Joao Lima", "2026-h1", "fail"):
+        assert fact in text, fact
+    blocks = body["blocks"]
+    assert blocks[0]["type"] == "header" and "Breach: volume:mql in 2026-03" in blocks[0]["text"]["text"]
+    fields = " ".join(f["text"] for f in blocks[1]["fields"])
+    assert "*Target*\n150" in fields and "*Actual*\n120" in fields and "*Gap*\n-30 (-20.0%)" in fields
+    assert "revision *2026-h1*" in blocks[2]["elements"][0]["text"]
+
+    [hook] = posts(http, "/webhook")
+    data = hook.json()
+    assert (data["kind"], data["kpi"], data["period"], data["status"], data["previous_status"]) == (
+        "breach", "volume:mql", "2026-03", "breach", None)
+    assert (data["target"], data["actual"], data["gap"], data["gap_pct"]) == (150, 120, -30, -20)
+    assert (data["agreement"], data["revision"], data["owner"], data["severity"]) == ("acme", "2026-h1", "shared", "fail")
+    assert [o["name"] for o in data["owners"]] == ["Marta Ruiz", "Joao Lima"]
+    assert hook.headers["Idempotency-Key"] == data["alert_id"]
+
+    [mail] = smtp.mails
+    assert smtp.logins == [("alerts@acme", "s3cret")]
+    assert mail.recipients == ["revops@acme.example"]
+    assert mail.sender == "funnelpact@127.0.0.1"
+    assert mail.message["Subject"] == "[funnelpact] Breach: volume:mql in 2026-03 (acme 2026-h1)"
+    plain, html = mail.part("plain"), mail.part("html")
+    for fact in ("Target: 150", "Actual: 120", "Gap: -30 (-20.0%)", "Owner: shared (Marta Ruiz <marta@acme.example>",
+                 "Agreement: acme, revision 2026-h1"):
+        assert fact in plain, fact
+    assert "<th align='left' style='padding:2px 12px 2px 0'>Gap</th><td>-30 (-20.0%)</td>" in html
+
+
+def test_the_same_breach_on_the_next_day_is_not_sent_again(state: Path, http: HttpRecorder) -> None:
+    acme = agreement([SLACK, WEBHOOK])
+    first = dispatch([kpi("breach", 120)], [acme], state, env_for(http), retry=FAST)
+    second = dispatch([kpi("breach", 118)], [acme], state, env_for(http), retry=FAST)
+
+    assert first.sent == 2
+    assert (second.alerts, second.sent, second.pending) == ([], 0, 0)
+    assert len(http.posts) == 2
+
+
+def test_a_recovery_is_announced_once(state: Path, http: HttpRecorder, smtp: SmtpRecorder) -> None:
+    acme = agreement([SLACK, EMAIL, WEBHOOK])
+    env = env_for(http, smtp)
+    dispatch([kpi("breach", 120)], [acme], state, env, retry=FAST)
+    recovered = dispatch([kpi("met", 151)], [acme], state, env, retry=FAST)
+    again = dispatch([kpi("met", 152)], [acme], state, env, retry=FAST)
+
+    assert [(a.kind, a.previous_status, a.status) for a in recovered.alerts] == [("recovered", "breach", "met")]
+    assert recovered.sent == 3 and again.sent == 0
+    assert posts(http, "/slack")[-1].json()["blocks"][0]["text"]["text"].startswith("Recovered: volume:mql in 2026-03")
+    assert posts(http, "/webhook")[-1].json()["gap"] == 1
+    assert smtp.mails[-1].message["Subject"].startswith("[funnelpact] Recovered:")
+    assert len(smtp.mails) == 2
+
+
+def test_a_closed_port_keeps_the_alert_and_the_next_run_delivers_it_exactly_once(state: Path) -> None:
+    acme = agreement([SLACK, EMAIL, WEBHOOK])
+    http_port, smtp_port = free_port(), free_port()
+    env = {
+        "TEST_SLACK_WEBHOOK": f"http://127.0.0.1:{http_port}/slack",
+        "TEST_ALERT_WEBHOOK": f"http://127.0.0.1:{http_port}/webhook",
+        "TEST_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
+    }
+    delays: list[float] = []
+    down = dispatch([kpi("breach", 120)], [acme], state, env, retry=FAST, timeout=2, sleep=delays.append)
+
+    assert down.sent == 0
+    assert {k: (c.failed, c.pending) for k, c in down.channels.items()} == {
+        "slack:TEST_SLACK_WEBHOOK": (1, 1),
+        "email:TEST_SMTP_URL:revops@acme.example": (1, 1),
+        "webhook:TEST_ALERT_WEBHOOK": (1, 1),
+    }
+    assert all("cannot reach http://127.0.0.1" in f.reason or "smtp://127.0.0.1" in f.reason for f in down.failures)
+    assert delays == [0.01, 0.02] * 3  # three attempts per channel, the wait doubling
+    with AlertStore.open(state) as store:
+        assert [(r["state"], r["attempts"]) for r in store.outbox()] == [("pending", 3)] * 3
+
+    http, smtp = HttpRecorder(http_port), SmtpRecorder(smtp_port)
+    try:
+        # The KPI is still in breach: no new alert, only the outbox is delivered.
+        up = dispatch([kpi("breach", 119)], [acme], state, env, retry=FAST)
+        later = dispatch([kpi("breach", 119)], [acme], state, env, retry=FAST)
+    finally:
+        http.stop()
+        smtp.stop()
+    assert (up.alerts, up.sent, up.pending) == ([], 3, 0)
+    assert (later.sent, later.pending) == (0, 0)
+    assert len(posts(http, "/slack")) == len(posts(http, "/webhook")) == len(smtp.mails) == 1
+    assert "Actual: 120" in smtp.mails[0].part("plain")  # the alert as raised, not re-judged
+
+
+def test_http_500_is_retried_with_back_off_then_kept_and_a_down_channel_is_not_hammered(
+    state: Path, http: HttpRecorder
+) -> None:
+    acme = agreement([WEBHOOK])
+    http.status = 500
+    results = [kpi("breach", 120), kpi("breach", 10, kpi="volume:sql", target=60)]
+    report = dispatch(results, [acme], state, env_for(http), retry=FAST, sleep=lambda s: None)
+
+    # Three attempts for the first alert; the second is not tried once the channel is known down.
+    assert len(http.posts) == 3
+    assert report.channels["webhook:TEST_ALERT_WEBHOOK"].failed == 1
+    assert report.channels["webhook:TEST_ALERT_WEBHOOK"].pending == 2
+    assert report.failures[0].reason == "HTTP 500 from http://127.0.0.1:%d: server trouble" % http.server_address[1]
+
+    http.status = 200
+    http.posts.clear()
+    report = dispatch(results, [acme], state, env_for(http), retry=FAST)
+    assert (report.sent, report.pending) == (2, 0)
+    assert sorted(p.json()["kpi"] for p in http.posts) == ["volume:mql", "volume:sql"]
+
+
+def test_a_client_error_is_not_retried_within_the_run(state: Path, http: HttpRecorder) -> None:
+    http.status = 404  # e.g. a revoked Slack webhook
+    report = dispatch([kpi("breach")], [agreement([SLACK])], state, env_for(http), retry=FAST)
+    assert len(http.posts) == 1
+    assert report.channels["slack:TEST_SLACK_WEBHOOK"].pending == 1
+
+
+def test_a_missing_variable_is_a_recorded_failure_and_other_channels_still_deliver(
+    state: Path, http: HttpRecorder
+) -> None:
+    acme = agreement([SLACK, EMAIL, WEBHOOK])
+    env = {"TEST_ALERT_WEBHOOK": http.url("/webhook")}
+    report = dispatch([kpi("breach")], [acme], state, env, retry=FAST)
+
+    assert report.channels["webhook:TEST_ALERT_WEBHOOK"].sent == 1
+    reasons = {f.channel: f.reason for f in report.failures}
+    assert reasons == {
+        "slack:TEST_SLACK_WEBHOOK": "environment variable TEST_SLACK_WEBHOOK is not set: it must hold the Slack incoming-webhook URL",
+        "email:TEST_SMTP_URL:revops@acme.example": "environment variable TEST_SMTP_URL is not set: it must hold smtp://user:password@host:port",
+    }
+    with AlertStore.open(state) as store:
+        pending = store.outbox("pending")
+    # Not retried within the run (the variable will not appear by waiting), kept for the next one.
+    assert {r["channel_key"]: (r["attempts"], r["last_error"]) for r in pending} == {
+        key: (1, reason) for key, reason in reasons.items()
+    }
+
+
+def test_the_log_channel_writes_one_line(state: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="pipelines.alerts")
+    report = dispatch([kpi("at_risk", 40, kpi="volume:sql", target=60, owner="sales", severity="warn")],
+                      [agreement([LOG])], state, {})
+    assert report.channels["log"].sent == 1
+    [line] = [r for r in caplog.records if "funnelpact alert" in r.getMessage()]
+    assert line.levelno == logging.WARNING
+    assert line.getMessage() == (
+        "funnelpact alert at_risk: kpi=volume:sql; month=2026-03; target=60; actual=40; gap=-20 (-33.3%); "
+        "owner=sales (Joao Lima <joao@acme.example>); severity=warn; status=new -> at_risk; "
+        "agreement=acme, revision 2026-h1"
+    )
+
+
+def test_an_agreement_without_channels_still_logs_its_alerts(state: Path, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="pipelines.alerts")
+    report = dispatch([kpi("breach")], [agreement([])], state, {})
+    assert report.channels["log"].sent == 1
+    assert any("funnelpact alert breach: kpi=volume:mql" in r.getMessage() for r in caplog.records)
+
+
+def test_alerts_go_to_the_channels_of_the_revision_that_judged_the_month(state: Path, http: HttpRecorder) -> None:
+    h1 = agreement([{"channel": "webhook", "url_env": "H1_HOOK"}])
+    h2 = agreement([{"channel": "webhook", "url_env": "H2_HOOK"}], revision="2026-h2", months=("2026-07", "2026-12"))
+    env = {"H1_HOOK": http.url("/h1"), "H2_HOOK": http.url("/h2")}
+    dispatch([kpi("breach", period="2026-03"), kpi("breach", period="2026-08", revision="2026-h2")], [h1, h2], state, env)
+    assert {(p.path, p.json()["period"], p.json()["revision"]) for p in http.posts} == {
+        ("/h1", "2026-03", "2026-h1"), ("/h2", "2026-08", "2026-h2")}
+
+
+def test_an_undelivered_alert_expires_after_max_age(state: Path) -> None:
+    acme = agreement([{"channel": "webhook", "url_env": "NOT_SET"}])
+    start = datetime(2026, 3, 10, 6, tzinfo=UTC)
+    dispatch([kpi("breach")], [acme], state, {}, now=start)
+    report = dispatch([kpi("breach")], [acme], state, {}, now=start + timedelta(days=15))
+    assert report.channels["webhook:NOT_SET"].expired == 1
+    assert report.pending == 0
