@@ -1,0 +1,100 @@
+"""The shipped JSON Schema, the sla/ examples' editor hint, and the light commands staying light."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from conftest import ROOT
+from pipelines.cli import app
+
+SHIPPED = ROOT / "pipelines" / "agreement" / "agreement.schema.json"
+SCHEMA_HINT = "# yaml-language-server: $schema="
+HEAVY = ("dagster", "dbt", "great_expectations")
+
+
+def test_funnelpact_schema_prints_valid_json_equal_to_the_shipped_schema() -> None:
+    result = CliRunner().invoke(app, ["schema"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.output)
+    assert printed["$schema"].startswith("https://json-schema.org/")
+    assert printed == json.loads(SHIPPED.read_text(encoding="utf-8")), (
+        "pipelines/agreement/agreement.schema.json is out of date with the model; regenerate it:\n"
+        "    funnelpact schema > pipelines/agreement/agreement.schema.json"
+    )
+
+
+def test_the_schema_knows_the_top_level_keys_and_refuses_unknown_ones() -> None:
+    schema = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    assert set(schema["required"]) == {"apiVersion", "kind", "metadata", "spec"}
+    assert "source_file" not in schema["properties"]
+    assert schema["additionalProperties"] is False
+
+
+@pytest.mark.parametrize("file", sorted((ROOT / "sla").glob("*.yaml")), ids=lambda f: f"sla/{f.name} points editors at the schema")
+def test_every_sla_file_starts_with_the_schema_comment(file: Path) -> None:
+    first = file.read_text(encoding="utf-8").splitlines()[0]
+    assert first.startswith(SCHEMA_HINT), first
+    target = (file.parent / first[len(SCHEMA_HINT):].strip()).resolve()
+    assert target == SHIPPED.resolve()
+
+
+LIGHT_COMMANDS = {
+    "validate": ["validate", "sla"],
+    "plan": ["plan", "--format", "json"],
+    "schema": ["schema"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(LIGHT_COMMANDS), ids=lambda c: f"funnelpact {c} imports no heavy library")
+def test_light_commands_import_none_of_dagster_dbt_great_expectations(command: str) -> None:
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.argv = ["funnelpact", *{LIGHT_COMMANDS[command]!r}]
+        from pipelines.cli import main
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code or 0
+        else:
+            code = 0
+        heavy = sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r})
+        print("HEAVY:" + ",".join(heavy), file=sys.stderr)
+        sys.exit(code)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    imported = next(line for line in done.stderr.splitlines() if line.startswith("HEAVY:"))
+    assert imported == "HEAVY:", f"funnelpact {command} imported {imported[len('HEAVY:'):]}"
+
+
+def test_validate_sla_completes_in_well_under_a_second() -> None:
+    # Measured inside a fresh interpreter from before the first import of funnelpact to the
+    # exit; the limit is 2 s because CI and dev machines are shared (~0.4 s on an idle one).
+    script = textwrap.dedent(
+        """
+        import sys, time
+        start = time.perf_counter()
+        sys.argv = ["funnelpact", "validate", "sla"]
+        from pipelines.cli import main
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code or 0
+        print(f"ELAPSED {time.perf_counter() - start:.3f}", file=sys.stderr)
+        sys.exit(code)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    elapsed = float(done.stderr.split("ELAPSED")[1])
+    print(f"funnelpact validate sla/ took {elapsed:.3f} s (imports included)")
+    assert elapsed < 2.0
