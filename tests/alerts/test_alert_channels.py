@@ -1,0 +1,107 @@
+"""How the channels word an alert, and how they read their settings."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from pipelines.alerts import dispatch
+from pipelines.alerts.channels import DeliveryError
+from pipelines.alerts.channels.mail import parse_smtp_url
+from pipelines.alerts.channels.slack import slack_payload
+from pipelines.alerts.deliver import make_event
+
+from .loopback import FAST, HttpRecorder, SmtpRecorder, agreement, free_port, kpi
+
+
+def event_for(status: str = "breach", **fields):  # type: ignore[no-untyped-def]
+    return make_event(kpi(status, **fields), status, None, agreement([]), datetime(2026, 3, 10, tzinfo=UTC))
+
+
+@pytest.mark.parametrize(
+    ("fields", "target", "actual", "gap"),
+    [
+        ({}, "150", "120", "-30 (-20.0%)"),
+        ({"kpi": "conversion:lead->mql", "target": 0.30, "actual": 0.27}, "30.0%", "27.0%", "-3.0 pp (-10.0%)"),
+        ({"kpi": "handoff:first_touch", "target": 0.9, "actual": 0.855}, "90.0%", "85.5%", "-4.5 pp (-5.0%)"),
+        ({"kpi": "revenue", "target": 100000, "actual": 80000.5}, "USD 100,000", "USD 80,000.50", "-USD 19,999.50 (-20.0%)"),
+        ({"kpi": "weighted_volume:mql", "target": 150, "actual": 162.5}, "150", "162.50", "+12.50 (+8.3%)"),
+        ({"actual": None}, "150", "n/a", "n/a"),
+        ({"target": 0, "actual": 3}, "0", "3", "+3"),
+    ],
+    ids=["volume", "conversion in points", "hand-off share", "revenue in currency", "weighted volume", "no actual",
+         "zero target"],
+)
+def test_values_and_gaps_read_as_people_say_them(fields: dict, target: str, actual: str, gap: str) -> None:
+    event = event_for(**fields)
+    assert (event.fmt_target(), event.fmt_actual(), event.fmt_gap()) == (target, actual, gap)
+
+
+@pytest.mark.parametrize(
+    ("team", "people"),
+    [("marketing", ["Marta Ruiz"]), ("sales", ["Joao Lima"]), ("shared", ["Marta Ruiz", "Joao Lima"])],
+)
+def test_the_owner_person_follows_the_owning_team(team: str, people: list[str]) -> None:
+    assert [p.name for p in event_for(owner=team).owners] == people
+
+
+def test_slack_header_fits_the_150_character_limit() -> None:
+    event = event_for(kpi="conversion:" + "a" * 80 + "->" + "b" * 80)
+    header = slack_payload(event)["blocks"][0]["text"]["text"]
+    assert len(header) == 150 and header.startswith("Breach: conversion:aaa")
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("smtp://mail.acme.example", ("mail.acme.example", 25, False, False, None, None)),
+        ("smtp://u:p@mail.acme.example?starttls=1", ("mail.acme.example", 587, False, True, "u", "p")),
+        ("smtp://u:p@mail.acme.example:2525?starttls=true", ("mail.acme.example", 2525, False, True, "u", "p")),
+        ("smtps://alerts%40acme:p%40ss%3Aw@mail.acme.example", ("mail.acme.example", 465, True, False, "alerts@acme", "p@ss:w")),
+    ],
+)
+def test_smtp_urls(url: str, expected: tuple) -> None:
+    s = parse_smtp_url(url)
+    assert (s.host, s.port, s.tls, s.starttls, s.user, s.password) == expected
+
+
+def test_a_url_that_is_not_smtp_is_a_permanent_failure() -> None:
+    with pytest.raises(DeliveryError, match="must look like smtp://") as caught:
+        parse_smtp_url("https://mail.acme.example")
+    assert caught.value.retryable is False
+
+
+def test_the_configured_sender_is_used(tmp_path: Path, smtp: SmtpRecorder) -> None:
+    channel = {"channel": "email", "to": ["a@acme.example", "b@acme.example"], "smtp_url_env": "SMTP",
+               "sender": "sla-bot@acme.example"}
+    report = dispatch([kpi("breach")], [agreement([channel])], tmp_path / "a.sqlite", {"SMTP": smtp.url()})
+    assert report.sent == 1 and smtp.logins == []  # no credentials in the URL: no AUTH
+    [mail] = smtp.mails
+    assert (mail.sender, mail.recipients, mail.message["From"]) == (
+        "sla-bot@acme.example", ["a@acme.example", "b@acme.example"], "sla-bot@acme.example")
+
+
+def test_wrong_smtp_credentials_are_a_recorded_failure(tmp_path: Path, smtp: SmtpRecorder) -> None:
+    channel = {"channel": "email", "to": ["a@acme.example"], "smtp_url_env": "SMTP"}
+    report = dispatch([kpi("breach")], [agreement([channel])], tmp_path / "a.sqlite",
+                      {"SMTP": smtp.url("bot:wrong@")}, retry=FAST)
+    assert smtp.logins == [("bot", "wrong")]  # not retried: the password will not improve
+    assert report.failures[0].reason.startswith(f"smtp://127.0.0.1:{smtp.server_address[1]} refused the login of bot")
+    assert report.pending == 1
+
+
+def test_failure_reasons_do_not_leak_the_webhook_secret(tmp_path: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/services/T000/B000/XXXXSECRET"
+    report = dispatch([kpi("breach")], [agreement([{"channel": "slack", "webhook_url_env": "HOOK"}])],
+                      tmp_path / "a.sqlite", {"HOOK": url}, retry=FAST, sleep=lambda s: None)
+    [failure] = report.failures
+    assert "SECRET" not in failure.reason and failure.reason.startswith("cannot reach http://127.0.0.1:")
+
+
+def test_a_malformed_webhook_url_fails_without_raising(tmp_path: Path, http: HttpRecorder) -> None:
+    report = dispatch([kpi("breach")], [agreement([{"channel": "webhook", "url_env": "HOOK"}])],
+                      tmp_path / "a.sqlite", {"HOOK": "ftp://127.0.0.1/x"}, retry=FAST)
+    assert report.failures[0].reason == "not an http(s) URL: ftp://127.0.0.1"
+    assert http.posts == []

@@ -1,0 +1,89 @@
+"""Which status changes alert, and the state that remembers them across runs."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from pipelines.alerts import KpiStatus, dispatch
+from pipelines.alerts.state import AlertStore, alert_kind
+
+from .loopback import LOG, agreement, kpi
+
+
+@pytest.mark.parametrize(
+    ("announced", "status", "kind"),
+    [
+        (None, "breach", "breach"),
+        (None, "at_risk", "at_risk"),
+        (None, "met", None),
+        (None, "provisional", None),
+        (None, "no_data", None),
+        ("breach", "breach", None),
+        ("at_risk", "at_risk", None),
+        ("at_risk", "breach", "breach"),
+        ("breach", "met", "recovered"),
+        ("at_risk", "met", "recovered"),
+        ("breach", "provisional", None),
+        ("breach", "no_data", None),
+        ("met", "met", None),
+        ("met", "breach", "breach"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_which_changes_alert(announced: str | None, status: str, kind: str | None) -> None:
+    assert alert_kind(announced, status) == kind
+
+
+def test_a_month_told_day_by_day_alerts_only_on_real_news(tmp_path: Path) -> None:
+    state, acme = tmp_path / "alerts.sqlite", agreement([LOG])
+    days = ["provisional", "at_risk", "provisional", "at_risk", "at_risk", "breach", "no_data", "breach", "met", "met",
+            "breach"]
+    told = []
+    for day, status in enumerate(days):
+        report = dispatch([kpi(status)], [acme], state, {}, now=datetime(2026, 3, 1 + day, 6, tzinfo=UTC))
+        told += [(day, a.kind) for a in report.alerts]
+    # The forecast wobbling around the line (at_risk/provisional) is told once; a gap in the
+    # data (no_data) does not make the same breach news again.
+    assert told == [(1, "at_risk"), (5, "breach"), (8, "recovered"), (10, "breach")]
+
+
+def test_each_kpi_and_month_is_deduplicated_on_its_own(tmp_path: Path) -> None:
+    state, acme = tmp_path / "alerts.sqlite", agreement([LOG])
+    results = [kpi("breach"), kpi("breach", period="2026-04"), kpi("breach", kpi="volume:sql", target=60, actual=20)]
+    assert len(dispatch(results, [acme], state, {}).alerts) == 3
+    assert dispatch(results, [acme], state, {}).alerts == []
+
+
+def test_results_may_be_rows_of_run_json(tmp_path: Path) -> None:
+    row = {"period": "2026-03", "kpi": "conversion:lead->mql", "owner": "marketing", "target": "0.30",
+           "actual": 0.21, "status": "breach", "severity": "warn", "agreement": "acme", "revision": "2026-h1",
+           "extra": "ignored"}
+    report = dispatch([row], [agreement([LOG])], tmp_path / "a.sqlite", {})
+    [event] = report.alerts
+    assert (event.target, event.actual, event.fmt_gap()) == (0.30, 0.21, "-9.0 pp (-30.0%)")
+    with pytest.raises(ValueError, match="unknown status 'late'"):
+        KpiStatus.from_dict({**row, "status": "late"})
+
+
+def test_a_concurrent_run_does_not_take_deliveries_another_run_has_claimed(tmp_path: Path) -> None:
+    state = tmp_path / "alerts.sqlite"
+    acme = agreement([{"channel": "webhook", "url_env": "NOT_SET"}])
+    now = datetime(2026, 3, 10, tzinfo=UTC)
+    dispatch([kpi("breach")], [acme], state, {}, now=now)
+    with AlertStore.open(state) as first, AlertStore.open(state) as second:
+        assert len(first.claim(now, timedelta(minutes=15))) == 1
+        assert second.claim(now, timedelta(minutes=15)) == []
+        # A run that died holding the claim frees it when the lease ends.
+        assert len(second.claim(now + timedelta(minutes=16), timedelta(minutes=15))) == 1
+
+
+def test_a_state_file_from_a_newer_funnelpact_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "alerts.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("pragma user_version = 99")
+    with pytest.raises(RuntimeError, match="alert state schema 99 is newer"):
+        AlertStore.open(path)
