@@ -1,0 +1,131 @@
+"""What every importer needs: read an export as text, find its columns by any of their names,
+turn local times into UTC, write a canonical CSV. All in DuckDB, so large exports stream.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+
+from pipelines.data.parsing import _OFFSET
+from pipelines.data.sources import ident
+from pipelines.data.tables import TABLES
+from pipelines.errors import InputError, Problem
+
+# Exports carry local times in these shapes (ISO first; US-style for report exports).
+LOCAL_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
+                 "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
+                 "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"]
+# Above this size an import shows a spinner: DuckDB reads ~100 MB/s on one core.
+LARGE_FILE_BYTES = 50 * 1024 * 1024
+
+
+def quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def check_timezone(tz: str, field: str = "--timezone", file: str | None = None) -> str:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(Problem(f"unknown time zone '{tz}'; expected an IANA name such as "
+                                 "UTC or America/Mexico_City", file=file, field=field)) from None
+    return tz
+
+
+class Export:
+    """One export file, read as text into a DuckDB table; columns found case-insensitively."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, name: str,
+                 delimiter: str | None = None) -> None:
+        self.path, self.name = Path(path), name
+        if not self.path.is_file():
+            raise InputError(Problem("file not found; expected a CSV export", file=str(path)))
+        delim = f", delim = {quote(delimiter)}" if delimiter else ""
+        try:
+            # all_varchar: a bad value must reach the loader's quarantine, not stop the import.
+            con.execute(f"create or replace temp table {name} as select * from read_csv("
+                        f"{quote(str(self.path))}, all_varchar = true, header = true{delim})")
+        except duckdb.Error as exc:
+            first = str(exc).strip().splitlines()[0]
+            raise InputError(Problem(f"cannot read the file; expected a CSV export with a "
+                                     f"header row: {first}", file=str(path))) from None
+        cols = [r[0] for r in con.execute(f"describe {name}").fetchall()]
+        self.columns = {c.strip().lower(): c for c in cols}
+
+    def find(self, *names: str) -> str | None:
+        """SQL reference to the first of `names` the export has, or None."""
+        for n in names:
+            if n.lower() in self.columns:
+                return ident(self.columns[n.lower()])
+        return None
+
+    def need(self, what: str, *names: str) -> str:
+        found = self.find(*names)
+        if found is None:
+            expected = " or ".join(f"'{n}'" for n in names)
+            raise InputError(Problem(f"missing the {what} column; expected {expected}",
+                                     file=str(self.path), field=names[0]))
+        return found
+
+
+def text(sql: str) -> str:
+    return f"nullif(trim({sql}), '')"
+
+
+def utc(sql: str, tz: str, formats: list[str] | None = None) -> str:
+    """A timestamp as canonical text (ISO 8601, UTC, 'Z'); an unparseable value is kept as is
+    so the loader quarantines it as bad_timestamp rather than the importer losing it."""
+    v = text(sql)
+    fmts = "[" + ", ".join(quote(f) for f in (formats or LOCAL_FORMATS)) + "]"
+    parsed = (f"case when regexp_matches({v}, '{_OFFSET}') "
+              f"then timezone('UTC', try_cast({v} as timestamptz)) "
+              # HubSpot's API-style exports give epoch milliseconds.
+              f"when regexp_full_match({v}, '\\d{{12,13}}') then make_timestamp(cast({v} as bigint) * 1000) "
+              f"else timezone('UTC', timezone({quote(tz)}, try_strptime({v}, {fmts}))) end")
+    return f"coalesce(strftime({parsed}, '%Y-%m-%dT%H:%M:%SZ'), {v})"
+
+
+def seniority_from_title(title_sql: str) -> str:
+    """A lead-value dimension most CRMs lack: derived from the job title's usual words."""
+    t = f"lower({title_sql})"
+    return (f"case when {t} is null then null "
+            f"when regexp_matches({t}, '\\b(chief|ceo|cto|cfo|cmo|coo|cio|founder|owner|president)\\b') "
+            f"then 'c_level' "
+            f"when regexp_matches({t}, '\\b(vp|vice president|svp|evp)\\b') then 'vp' "
+            f"when regexp_matches({t}, '\\b(director|head)\\b') then 'director' "
+            f"when regexp_matches({t}, '\\b(manager|lead)\\b') then 'manager' "
+            f"else 'individual' end")
+
+
+def write_table(con: duckdb.DuckDBPyConnection, table: str, select: dict[str, str],
+                from_sql: str, out: Path) -> int:
+    """COPY `select` (canonical column -> SQL) to out/<table>.csv; returns the rows written."""
+    out.mkdir(parents=True, exist_ok=True)
+    stale = out / f"{table}.parquet"
+    if stale.exists():  # the loader refuses a table given twice
+        stale.unlink()
+    cols = ", ".join(f"{select.get(c, 'null')} as {ident(c)}" for c in TABLES[table].column_names)
+    target = out / f"{table}.csv"
+    con.execute(f"create or replace temp table _fp_out as select {cols} from {from_sql}")
+    con.execute(f"copy _fp_out to {quote(str(target))} (header, delimiter ',')")
+    rows = con.execute("select count(*) from _fp_out").fetchone()[0]
+    con.execute("drop table _fp_out")
+    return rows
+
+
+@contextlib.contextmanager
+def progress(paths: list[Path], what: str) -> Iterator[None]:
+    """A spinner on stderr while large exports are converted."""
+    size = sum(p.stat().st_size for p in paths if p.is_file())
+    if size < LARGE_FILE_BYTES:
+        yield
+        return
+    from pipelines.cli.output import err_console
+
+    with err_console.status(f"importing {what} ({size / 1e6:.0f} MB)…"):
+        yield

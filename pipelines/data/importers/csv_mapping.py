@@ -1,0 +1,147 @@
+"""Any CRM's CSV exports -> canonical tables, by a YAML column mapping (see docs/data.md).
+
+    timezone: Europe/Madrid              # naive times in the files are local here (default UTC)
+    tables:
+      contacts:
+        file: people.csv                 # relative to the mapping file
+        columns: {contact_id: Person Id, created_at: Signed up, source: Channel}
+        values: {source: {Google Ads: paid_search}}
+        constants: {country: ES}
+      lifecycle_events:
+        file: people.csv
+        columns: {contact_id: Person Id}
+        stage_columns: {lead: Signed up, mql: MQL date}   # wide form: a date column per stage
+
+Per table also: `delimiter`, `timezone`, `timestamp_format` (strptime, for non-ISO times).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import yaml
+
+from pipelines.data.importers.common import (Export, check_timezone, progress, quote, text, utc,
+                                             write_table)
+from pipelines.data.tables import TABLES
+from pipelines.errors import InputError, Problem
+
+TABLE_KEYS = {"file", "columns", "values", "constants", "stage_columns", "delimiter",
+              "timezone", "timestamp_format"}
+
+
+def _problem(mapping: Path, field: str, message: str) -> InputError:
+    return InputError(Problem(message, file=str(mapping), field=field))
+
+
+def _str_map(value: Any, mapping: Path, field: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+        raise _problem(mapping, field, "expected a mapping of names to names")
+    return {k: str(v) for k, v in value.items()}
+
+
+def read_mapping(path: Path) -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(Problem("mapping file not found; expected a YAML file", file=str(path)))
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(Problem(f"not valid YAML: {getattr(exc, 'problem', exc)}",
+                                 file=str(path), line=mark.line + 1 if mark else None)) from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict) or not doc["tables"]:
+        raise _problem(path, "tables", "expected a 'tables' mapping with at least one of "
+                       + ", ".join(TABLES))
+    for name, spec in doc["tables"].items():
+        where = f"tables.{name}"
+        if name not in TABLES:
+            raise _problem(path, where, f"unknown table; expected one of {', '.join(TABLES)}")
+        if not isinstance(spec, dict) or "file" not in spec:
+            raise _problem(path, where, "expected a mapping with at least 'file' and 'columns'")
+        unknown = set(spec) - TABLE_KEYS
+        if unknown:
+            raise _problem(path, f"{where}.{sorted(unknown)[0]}",
+                           f"unknown key; expected {', '.join(sorted(TABLE_KEYS))}")
+        columns = _str_map(spec.get("columns"), path, f"{where}.columns")
+        for canon in [*columns, *_str_map(spec.get("constants"), path, f"{where}.constants"),
+                      *_str_map(spec.get("values"), path, f"{where}.values")]:
+            if canon not in TABLES[name].column_names:
+                raise _problem(path, f"{where}.columns.{canon}",
+                               f"not a column of {name}; expected one of "
+                               f"{', '.join(TABLES[name].column_names)}")
+    return doc
+
+
+def import_csv(mapping_file: Path, out: Path) -> dict[str, int]:
+    """Convert the files a mapping names into canonical CSV files in `out`."""
+    mapping_file = Path(mapping_file)
+    doc = read_mapping(mapping_file)
+    default_tz = check_timezone(str(doc.get("timezone", "UTC")), "timezone", str(mapping_file))
+    base = mapping_file.parent
+    con = duckdb.connect()
+    written = {}
+    files = [base / str(s["file"]) for s in doc["tables"].values()]
+    with progress(files, "CSV exports"):
+        for i, (name, spec) in enumerate(doc["tables"].items()):
+            written[name] = _table(con, name, spec, base, default_tz, mapping_file, out, i)
+    return written
+
+
+def _table(con, name: str, spec: dict, base: Path, default_tz: str, mapping_file: Path,
+           out: Path, i: int) -> int:
+    table = TABLES[name]
+    where = f"tables.{name}"
+    tz = check_timezone(str(spec.get("timezone", default_tz)), f"{where}.timezone",
+                        str(mapping_file))
+    formats = [str(spec["timestamp_format"])] if spec.get("timestamp_format") else None
+    export = Export(con, base / str(spec["file"]), f"_fp_src{i}", spec.get("delimiter"))
+    columns = _str_map(spec.get("columns"), mapping_file, f"{where}.columns")
+    constants = _str_map(spec.get("constants"), mapping_file, f"{where}.constants")
+    values = spec.get("values") or {}
+    stage_columns = _str_map(spec.get("stage_columns"), mapping_file, f"{where}.stage_columns")
+
+    def source(canon: str, source_column: str) -> str:
+        ref = export.find(source_column)
+        if ref is None:
+            raise InputError(Problem(
+                f"column '{source_column}' (mapped to {canon}) not found in {export.path.name}; "
+                f"it has: {', '.join(export.columns.values())}",
+                file=str(mapping_file), field=f"{where}.columns.{canon}"))
+        return ref
+
+    def value_of(canon: str, sql: str) -> str:
+        sql = text(sql)
+        value_map = _str_map(values.get(canon), mapping_file, f"{where}.values.{canon}")
+        if value_map:
+            whens = " ".join(f"when {quote(k)} then {quote(v)}" for k, v in value_map.items())
+            sql = f"(case {sql} {whens} else {sql} end)"
+        if table.column(canon).type == "timestamp":
+            sql = utc(sql, tz, formats)
+        return sql
+
+    select = {c: value_of(c, source(c, col)) for c, col in columns.items()}
+    select.update({c: quote(v) for c, v in constants.items()})
+    from_sql = export.name
+    if stage_columns:
+        if name != "lifecycle_events":
+            raise InputError(Problem("stage_columns is only for lifecycle_events",
+                                     file=str(mapping_file), field=f"{where}.stage_columns"))
+        # Wide form: one row per filled stage date column.
+        parts = [f"select *, {quote(stage)} as _stage, {source('occurred_at', col)} as _at "
+                 f"from {export.name} where {text(source('occurred_at', col))} is not null"
+                 for stage, col in stage_columns.items()]
+        from_sql = "(" + " union all ".join(parts) + ")"
+        select["stage"] = value_of("stage", "_stage")
+        select["occurred_at"] = value_of("occurred_at", "_at")
+    missing = [c for c in table.required_columns if c not in select]
+    if missing:
+        raise InputError(Problem(
+            f"required column '{missing[0]}' of {name} is not mapped; map "
+            f"{', '.join(table.required_columns)} (columns, constants or stage_columns)",
+            file=str(mapping_file), field=f"{where}.columns.{missing[0]}"))
+    return write_table(con, name, select, from_sql, out)

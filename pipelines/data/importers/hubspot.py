@@ -1,0 +1,134 @@
+"""HubSpot contacts and deals exports -> canonical contacts, lifecycle_events, deals.
+
+Both naming styles are accepted: the export labels of the UI ("Record ID", "Create Date",
+"Became a Marketing Qualified Lead Date", 'Date entered "Lead (Lifecycle Stage Pipeline)"')
+and the internal names (hs_object_id, createdate, hs_lifecyclestage_<stage>_date,
+hs_v2_date_entered_<stage>). Each lifecycle date column becomes one lifecycle event.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import duckdb
+
+from pipelines.data.importers.common import (Export, check_timezone, progress, quote,
+                                             seniority_from_title, text, utc, write_table)
+from pipelines.data.sources import ident
+from pipelines.errors import InputError, Problem
+
+# HubSpot's standard lifecycle stages -> canonical stage ids. Anything else (evangelist, other,
+# custom stages) is written as it is: the agreement's crm_values map it, or the loader
+# quarantines it as unknown_stage.
+STAGE_IDS = {"subscriber": "lead", "lead": "lead", "marketingqualifiedlead": "mql",
+             "salesqualifiedlead": "sql", "opportunity": "opportunity", "customer": "customer"}
+# UI labels of the stages, as in "Became a <label> Date".
+LABELS = {"subscriber": "subscriber", "lead": "lead",
+          "marketing qualified lead": "marketingqualifiedlead",
+          "sales qualified lead": "salesqualifiedlead", "opportunity": "opportunity",
+          "customer": "customer", "evangelist": "evangelist", "other": "other"}
+
+_DATE_COLUMNS = [
+    re.compile(r"^became an? (?P<label>.+) date$", re.I),
+    re.compile(r"^hs_lifecyclestage_(?P<value>.+)_date$", re.I),
+    re.compile(r"^hs_v2_date_entered_(?P<value>.+)$", re.I),
+    re.compile(r'^date entered "(?P<label>.+) \(lifecycle stage pipeline\)"$', re.I),
+]
+
+
+def stage_of_column(column: str) -> str | None:
+    """The canonical stage (or the CRM value as is) a lifecycle date column stands for."""
+    for pattern in _DATE_COLUMNS:
+        match = pattern.match(column.strip())
+        if match:
+            if "label" in match.groupdict():
+                label = match["label"].strip().lower()
+                value = LABELS.get(label, label)
+            else:
+                value = match["value"].lower()
+            return STAGE_IDS.get(value, value)
+    return None
+
+
+def import_hubspot(contacts: Path, out: Path, deals: Path | None = None,
+                   timezone: str = "UTC") -> dict[str, int]:
+    """Convert the exports into canonical CSV files in `out`; returns rows written per table."""
+    tz = check_timezone(timezone)
+    con = duckdb.connect()
+    written: dict[str, int] = {}
+    with progress([contacts] + ([deals] if deals else []), "HubSpot export"):
+        c = Export(con, contacts, "hs_contacts")
+        cid = c.need("contact id", "Record ID", "hs_object_id", "Contact ID", "vid")
+        title = c.find("Job Title", "jobtitle")
+        seniority = c.find("Seniority", "hs_seniority")
+        written["contacts"] = write_table(con, "contacts", {
+            "contact_id": text(cid),
+            "created_at": utc(c.need("create date", "Create Date", "createdate"), tz),
+            "source": text(c.find("Original Source", "Original Traffic Source",
+                                  "hs_analytics_source") or "null"),
+            "persona": text(c.find("Persona", "hs_persona") or "null"),
+            "seniority": (text(seniority) if seniority
+                          else seniority_from_title(text(title)) if title else "null"),
+            "country": text(c.find("Country/Region", "Country", "country") or "null"),
+        }, "hs_contacts", out)
+        written["lifecycle_events"] = _events(con, c, cid, tz, out)
+        if deals is not None:
+            written["deals"] = _deals(con, Export(con, deals, "hs_deals"), tz, out)
+    return written
+
+
+def _events(con, c: Export, cid: str, tz: str, out: Path) -> int:
+    by_stage: dict[str, list[str]] = {}
+    for original in c.columns.values():
+        stage = stage_of_column(original)
+        if stage is not None:
+            by_stage.setdefault(stage, []).append(original)
+    if not by_stage:
+        raise InputError(Problem(
+            "no lifecycle stage date columns; expected e.g. 'Became a Lead Date', "
+            "'hs_lifecyclestage_lead_date' or 'hs_v2_date_entered_lead'",
+            file=str(c.path), field="lifecycle dates"))
+    parts = []
+    for stage, columns in sorted(by_stage.items()):
+        for column in sorted(columns):
+            value = text(ident(column))
+            parts.append(f"select {text(cid)} as contact_id, {quote(stage)} as stage, "
+                         f"{utc(ident(column), tz)} as occurred_at "
+                         f"from hs_contacts where {value} is not null")
+    # A contact has both an old-style and a v2 date for the same stage: one event each would
+    # be a conflicting pair; the earliest is the entry.
+    union = " union all ".join(parts)
+    from_sql = (f"(select contact_id, stage, min(occurred_at) as occurred_at from ({union}) "
+                f"group by contact_id, stage order by contact_id, occurred_at)")
+    return write_table(con, "lifecycle_events", {
+        "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"},
+        from_sql, out)
+
+
+def _deals(con, d: Export, tz: str, out: Path) -> int:
+    stage = text(d.find("Deal Stage", "dealstage") or "null")
+    won_flag = d.find("Is Closed Won", "hs_is_closed_won")
+    closed_flag = d.find("Is Closed", "hs_is_closed")
+    by_stage = (f"case when lower(replace({stage}, ' ', '')) = 'closedwon' then 'won' "
+                f"when lower(replace({stage}, ' ', '')) = 'closedlost' then 'lost' else 'open' end")
+    status = by_stage
+    if won_flag and closed_flag:
+        status = (f"case when lower({text(won_flag)}) = 'true' then 'won' "
+                  f"when lower({text(closed_flag)}) = 'true' then 'lost' else {by_stage} end")
+    contact = d.find("Associated Contact IDs", "Associated Contact ID", "associated_contact_ids",
+                     "associatedcontactid", "Contact ID", "contact_id")
+    # An association column lists ids separated by ';' (or ','): the first is the deal's contact.
+    contact_sql = (f"nullif(trim(string_split(replace({text(contact)}, ',', ';'), ';')[1]), '')"
+                   if contact else "null")
+    closed_at = utc(d.need("close date", "Close Date", "closedate"), tz)
+    return write_table(con, "deals", {
+        "deal_id": text(d.need("deal id", "Record ID", "hs_object_id", "Deal ID")),
+        "contact_id": contact_sql,
+        "created_at": utc(d.need("create date", "Create Date", "createdate"), tz),
+        # For an open deal HubSpot's close date is the expected one, not a close.
+        "closed_at": f"case when ({status}) <> 'open' then {closed_at} end",
+        "status": status,
+        "amount": text(d.need("amount", "Amount", "amount")),
+        "currency": text(d.find("Currency", "deal_currency_code") or "null"),
+    }, "hs_deals", out)
