@@ -12,7 +12,7 @@
 {% macro default__as_of() -%}
     {%- set raw = var('as_of', none) -%}
     {%- if raw is none or (raw | string | trim) == '' -%}
-        {%- set instant = modules.datetime.datetime.now(modules.datetime.timezone.utc) -%}
+        {%- set instant = modules.datetime.datetime.now(modules.pytz.utc) -%}
         {%- set text = instant.strftime('%Y-%m-%d %H:%M:%S') -%}
     {%- else -%}
         {%- set text = raw | string | trim | replace('T', ' ') -%}

@@ -146,6 +146,23 @@ def _failures(result: Any) -> list[str]:
     return failed
 
 
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb caches its connection for the life of the process: the file would stay
+    locked for other processes (DuckDB allows one writer) and a later read-only connect
+    in this process would fail with "different configuration".
+    """
+    try:
+        from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    except ImportError:  # another adapter (FUNNELPACT_DBT_TARGET): nothing held
+        return
+    env = DuckDBConnectionManager._ENV
+    if env is not None:
+        env.close()
+    DuckDBConnectionManager.close_all_connections()
+
+
 def run_dbt(
     command: str,
     *,
@@ -166,7 +183,10 @@ def run_dbt(
     path.parent.mkdir(parents=True, exist_ok=True)
     args = dbt_args(command, **arg_options)
     with _LOCK, _environment({DUCKDB_PATH_ENV: str(path)}):
-        result = dbtRunner(manifest=manifest).invoke(args)
+        try:
+            result = dbtRunner(manifest=manifest).invoke(args)
+        finally:
+            _release_duckdb()
     if check and not result.success:
         message = str(result.exception) if result.exception else "see the failures below"
         raise DbtRunError(args, message, _failures(result))

@@ -1,0 +1,85 @@
+"""Hand-built raw.* tables for the warehouse tests.
+
+The CRM tables are created from `pipelines.data.tables.TABLES` (what the loader creates);
+`load_report`, `quarantine` and the agreement tables are hand-written SQL that follows
+docs/architecture.md, so the dbt models are tested against the documented contract and not
+against whatever the Python writers happen to produce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import duckdb
+
+from pipelines.data.tables import TABLES
+
+RAW_DDL = {
+    "load_report": "table_name varchar, present boolean, rows_read bigint, rows_loaded bigint, "
+    "duplicate_rows bigint, quarantined_rows bigint",
+    "quarantine": "table_name varchar, source_file varchar, row_number bigint, reason varchar, "
+    "record varchar",
+    "agreement_revisions": "agreement varchar, revision varchar, timezone varchar, "
+    "currency varchar, first_touch_hours double, first_touch_attainment double, "
+    "decision_days double, decision_attainment double, marketing_owner varchar, "
+    "sales_owner varchar",
+    "agreement_months": "agreement varchar, revision varchar, period varchar, "
+    "month_start_utc timestamp, month_end_utc timestamp, month_start_date date, "
+    "month_end_date date, days_in_month integer",
+    "agreement_stages": "agreement varchar, revision varchar, stage_id varchar, "
+    "position integer, label varchar, owner varchar, definition varchar",
+    "agreement_conversions": "agreement varchar, revision varchar, from_stage varchar, "
+    "to_stage varchar, rate double, method varchar, window_days integer",
+    "agreement_lead_weights": "agreement varchar, revision varchar, dimension varchar, "
+    "value varchar, weight double",
+    "agreement_targets": "agreement varchar, revision varchar, period varchar, kpi varchar, "
+    "target double, direction varchar, owner varchar, tolerance double, severity varchar",
+}
+
+DEFAULT_STAGES = [
+    ("visit", "marketing"),
+    ("lead", "marketing"),
+    ("mql", "shared"),
+    ("sql", "shared"),
+    ("opportunity", "sales"),
+    ("customer", "sales"),
+]
+
+
+def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    """Every raw table, empty."""
+    con.execute("create schema if not exists raw")
+    for table in TABLES.values():
+        cols = ", ".join(f'"{c.name}" {c.type}' for c in table.columns)
+        con.execute(f"create or replace table raw.{table.name} ({cols})")
+    for name, cols in RAW_DDL.items():
+        con.execute(f"create or replace table raw.{name} ({cols})")
+
+
+def insert(con: duckdb.DuckDBPyConnection, table: str, rows: Iterable[Sequence]) -> None:
+    rows = [tuple(r) for r in rows]
+    if not rows:
+        return
+    marks = ", ".join("?" for _ in rows[0])
+    con.executemany(f"insert into raw.{table} values ({marks})", rows)
+
+
+def load_report(con: duckdb.DuckDBPyConnection, absent: Iterable[str] = (),
+                rows_read: dict[str, int] | None = None,
+                quarantined: dict[str, int] | None = None) -> None:
+    """One load_report row per canonical table; row counts taken from the raw tables."""
+    absent = set(absent)
+    rows_read = rows_read or {}
+    quarantined = quarantined or {}
+    for name in TABLES:
+        loaded = con.execute(f"select count(*) from raw.{name}").fetchone()[0]
+        q = quarantined.get(name, 0)
+        insert(con, "load_report", [(name, name not in absent, rows_read.get(name, loaded + q),
+                                     loaded, 0, q)])
+
+
+def stages(con, agreement: str, revision: str, stage_list=DEFAULT_STAGES) -> None:
+    insert(con, "agreement_stages", [
+        (agreement, revision, sid, pos, sid.title(), owner, f"definition of {sid}")
+        for pos, (sid, owner) in enumerate(stage_list)
+    ])
