@@ -103,7 +103,9 @@ class AlertEvent:
         return self.kpi.startswith(SHARE_PREFIXES)
 
     def title(self) -> str:
-        what = {"breach": "Breach", "at_risk": "At risk", "recovered": "Recovered"}.get(self.kind, self.kind)
+        what = {"breach": "Breach", "at_risk": "At risk", "recovered": "Recovered", "test": "Test alert"}.get(
+            self.kind, self.kind
+        )
         return f"{what}: {self.kpi} in {self.period} ({self.agreement} {self.revision})"
 
     def fmt_target(self) -> str:

@@ -1,0 +1,5 @@
+import sys
+
+from pipelines.alerts.probe import main
+
+sys.exit(main())

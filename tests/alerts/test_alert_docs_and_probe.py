@@ -1,0 +1,46 @@
+"""docs/alerts.md documents every channel setting; the channel probe reaches real servers."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import get_args
+
+import pytest
+
+from pipelines.agreement.model import Alert
+from pipelines.alerts.probe import main, probe
+
+from .loopback import HttpRecorder, SmtpRecorder, agreement
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "alerts.md"
+
+
+def test_every_channel_and_setting_is_documented() -> None:
+    text = DOC.read_text(encoding="utf-8")
+    for model in get_args(get_args(Alert)[0]):
+        for name in model.model_fields:
+            assert f"`{name}`" in text, f"{model.__name__}.{name} is not documented in docs/alerts.md"
+        channel = get_args(model.model_fields["channel"].annotation)[0]
+        assert re.search(rf"^### `{channel}`", text, re.M), f"no section for channel {channel}"
+
+
+def test_the_probe_sends_a_marked_test_alert_to_every_channel(http: HttpRecorder, smtp: SmtpRecorder) -> None:
+    acme = agreement([
+        {"channel": "slack", "webhook_url_env": "HOOK"},
+        {"channel": "email", "to": ["revops@acme.example"], "smtp_url_env": "SMTP"},
+        {"channel": "webhook", "url_env": "UNSET"},
+    ])
+    result = probe(acme, {"HOOK": http.url(), "SMTP": smtp.url()}, timeout=2)
+    assert result == {
+        "slack:HOOK": None,
+        "email:SMTP:revops@acme.example": None,
+        "webhook:UNSET": "environment variable UNSET is not set: it must hold the URL that receives alert POSTs",
+    }
+    assert http.posts[0].json()["text"].startswith("Test alert: volume:test in 2026-01 (acme 2026-h1)")
+    assert smtp.mails[0].message["Subject"].startswith("[funnelpact] Test alert:")
+
+
+def test_the_probe_command_rejects_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--sla", str(tmp_path / "nowhere")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
