@@ -1,0 +1,149 @@
+"""`funnelpact generate` and `funnelpact import …`: CRM data into the canonical form."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from pipelines.errors import InputError, Problem
+
+console = Console(highlight=False)
+# Progress bars only pay off when a run takes more than a few seconds (~200k contacts).
+PROGRESS_FROM_CONTACTS = 200_000
+
+
+class DataFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+def _date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(Problem(f"expected a date YYYY-MM-DD, got '{value}'",
+                                 field=option)) from None
+
+
+def _print_written(out: Path, rows: dict[str, int]) -> None:
+    table = Table(title=f"canonical tables in {out}", title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    for name, n in rows.items():
+        table.add_row(name, f"{n:,}")
+    console.print(table)
+
+
+OutOption = Annotated[Path, typer.Option("--out", help="Directory to write the canonical "
+                                         "tables into (created if missing).")]
+TimezoneOption = Annotated[str, typer.Option(
+    "--timezone", help="IANA time zone of the export's naive local times (the CRM portal's or "
+    "org's zone); times with an offset or 'Z' are kept.")]
+
+
+def generate(
+    out: OutOption,
+    contacts: Annotated[int, typer.Option(help="Number of contacts (leads) to create.")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 1,
+    start: Annotated[str, typer.Option(help="First day of the data, YYYY-MM-DD.")] = "2026-01-01",
+    end: Annotated[str, typer.Option(help="Last day of the data, YYYY-MM-DD.")] = "2026-12-31",
+    format: Annotated[DataFormat, typer.Option(
+        "--format", help="File format of the tables.")] = DataFormat.csv,
+) -> None:
+    """Write a deterministic synthetic company's CRM data in the canonical form."""
+    from pipelines.data.generate import generate as run_generate
+
+    first, last = _date(start, "--start"), _date(end, "--end")
+    if contacts < PROGRESS_FROM_CONTACTS:
+        summary = run_generate(out, contacts, seed, first, last, format.value)
+    else:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        from pipelines.cli.output import err_console
+
+        with Progress("[progress.description]{task.description}", BarColumn(),
+                      MofNCompleteColumn(), TimeElapsedColumn(), console=err_console,
+                      transient=True) as bar:
+            task = bar.add_task("generating contacts", total=contacts)
+            summary = run_generate(out, contacts, seed, first, last, format.value,
+                                   on_progress=lambda n: bar.update(task, completed=n))
+    _print_written(out, summary.rows)
+    if summary.planted:
+        planted = ", ".join(f"{k} {v}" for k, v in summary.planted.items())
+        console.print(f"planted on purpose (the loader quarantines or counts them): {planted}")
+
+
+import_app = typer.Typer(
+    help="Convert a CRM export into the canonical tables (CSV files in --out).",
+    no_args_is_help=True)
+
+
+@import_app.command(
+    "hubspot",
+    epilog="Example: funnelpact import hubspot --contacts contacts.csv --deals deals.csv "
+           "--timezone America/Mexico_City --out data/")
+def import_hubspot(
+    contacts: Annotated[Path, typer.Option(help="HubSpot contacts export (CSV) with lifecycle "
+                                           "stage dates; UI labels or internal names.")],
+    out: OutOption,
+    deals: Annotated[Path | None, typer.Option(help="HubSpot deals export (CSV).")] = None,
+    timezone: TimezoneOption = "UTC",
+) -> None:
+    """Convert a HubSpot contacts export (and optionally deals) into canonical tables."""
+    from pipelines.data.importers.hubspot import import_hubspot as run
+
+    _print_written(out, run(contacts, out, deals=deals, timezone=timezone))
+
+
+@import_app.command(
+    "salesforce",
+    epilog="Example: funnelpact import salesforce --leads Lead.csv --lead-history "
+           "LeadHistory.csv --opportunities Opportunity.csv --tasks Task.csv --out data/")
+def import_salesforce(
+    leads: Annotated[Path, typer.Option(help="Lead export (Id, CreatedDate, Status, "
+                                        "IsConverted, ConvertedDate, …).")],
+    out: OutOption,
+    lead_history: Annotated[Path | None, typer.Option(
+        help="LeadHistory export: Status changes give the stage times.")] = None,
+    opportunities: Annotated[Path | None, typer.Option(
+        help="Opportunity export: deals, opportunity and customer stages.")] = None,
+    tasks: Annotated[Path | None, typer.Option(
+        help="Task export: sales touches (first touch of an MQL).")] = None,
+    timezone: TimezoneOption = "UTC",
+) -> None:
+    """Convert Salesforce Lead (and LeadHistory, Opportunity, Task) exports into canonical
+    tables."""
+    from pipelines.data.importers.salesforce import import_salesforce as run
+
+    _print_written(out, run(leads, out, lead_history=lead_history, opportunities=opportunities,
+                            tasks=tasks, timezone=timezone))
+
+
+@import_app.command(
+    "csv",
+    epilog="Example: funnelpact import csv --mapping crm-mapping.yaml --out data/  "
+           "(the mapping format is in docs/data.md)")
+def import_csv(
+    mapping: Annotated[Path, typer.Option(help="YAML mapping: per canonical table a source "
+                                          "file, its columns, time zone and value maps.")],
+    out: OutOption,
+) -> None:
+    """Convert any CRM's CSV exports into canonical tables by a column mapping."""
+    from pipelines.data.importers.csv_mapping import import_csv as run
+
+    _print_written(out, run(mapping, out))
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "generate",
+        epilog="Example: funnelpact generate --out data/ --contacts 20000 --seed 7")(generate)
+    app.add_typer(import_app, name="import")
