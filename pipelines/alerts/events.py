@@ -33,6 +33,9 @@ class KpiStatus:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}: expected one of {', '.join(STATUSES)}")
+        # Decimal targets from the planner would not survive json.dumps into the outbox.
+        object.__setattr__(self, "target", _number(self.target))
+        object.__setattr__(self, "actual", _number(self.actual))
 
     @classmethod
     def from_dict(cls, row: Mapping[str, Any]) -> KpiStatus:

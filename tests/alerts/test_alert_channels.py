@@ -105,3 +105,11 @@ def test_a_malformed_webhook_url_fails_without_raising(tmp_path: Path, http: Htt
                       tmp_path / "a.sqlite", {"HOOK": "ftp://127.0.0.1/x"}, retry=FAST)
     assert report.failures[0].reason == "not an http(s) URL: ftp://127.0.0.1"
     assert http.posts == []
+
+
+def test_slack_shows_arrows_and_addresses_as_written() -> None:
+    payload = slack_payload(event_for(kpi="conversion:lead->mql", target=0.3, actual=0.2))
+    fields = [f["text"] for f in payload["blocks"][1]["fields"]]
+    assert "*KPI*\n`conversion:lead-&gt;mql`" in fields
+    assert "*Owner*\nshared (Marta Ruiz &lt;marta@acme.example&gt;, Joao Lima &lt;joao@acme.example&gt;)" in fields
+    assert "<" not in payload["text"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,18 @@ def test_a_state_file_from_a_newer_funnelpact_is_refused(tmp_path: Path) -> None
         conn.execute("pragma user_version = 99")
     with pytest.raises(RuntimeError, match="alert state schema 99 is newer"):
         AlertStore.open(path)
+
+
+def test_decimal_numbers_from_the_planner_are_accepted(tmp_path: Path) -> None:
+    result = KpiStatus("acme", "2026-h1", "2026-03", "volume:mql", "shared", Decimal("150"), Decimal("120.5"),
+                       "breach", "fail")
+    [event] = dispatch([result], [agreement([LOG])], tmp_path / "a.sqlite", {}).alerts
+    assert (event.target, event.actual, event.fmt_gap()) == (150.0, 120.5, "-29.50 (-19.7%)")
+
+
+def test_a_result_of_an_unknown_agreement_is_logged_and_reported(tmp_path: Path) -> None:
+    result = kpi("breach", revision="2099-h1", period="2099-01")
+    report = dispatch([result], [agreement([LOG])], tmp_path / "a.sqlite", {})
+    [event] = report.alerts
+    assert report.unrouted == [event.alert_id] and report.channels["log"].sent == 1
+    assert event.owners == () and event.owner_label() == "shared"

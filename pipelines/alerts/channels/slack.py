@@ -12,20 +12,26 @@ from pipelines.alerts.events import AlertEvent
 ICONS = {"breach": ":red_circle:", "at_risk": ":large_orange_circle:", "recovered": ":large_green_circle:"}
 
 
+def escape(text: str) -> str:
+    """Slack reads <...> as links and mentions: `conversion:lead->mql` and
+    `Marta <marta@acme.example>` must arrive as written."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_payload(event: AlertEvent) -> dict[str, Any]:
-    facts = dict(event.facts())
+    facts = {k: escape(v) for k, v in event.facts()}
     fields = [
-        f"*KPI*\n`{event.kpi}`",
-        f"*Month*\n{event.period}",
+        f"*KPI*\n`{facts['KPI']}`",
+        f"*Month*\n{facts['Month']}",
         f"*Target*\n{facts['Target']}",
         f"*Actual*\n{facts['Actual']}",
         f"*Gap*\n{facts['Gap']}",
-        f"*Severity*\n{event.severity}",
+        f"*Severity*\n{facts['Severity']}",
         f"*Owner*\n{facts['Owner']}",
         f"*Status*\n{facts['Status']}",
     ]
     return {
-        "text": event.text(),
+        "text": escape(event.text()),
         "blocks": [
             # Header text is plain_text, at most 150 characters.
             {"type": "header", "text": {"type": "plain_text", "text": event.title()[:150], "emoji": True}},
@@ -35,7 +41,7 @@ def slack_payload(event: AlertEvent) -> dict[str, Any]:
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": f"{ICONS.get(event.kind, '')} agreement *{event.agreement}*, revision *{event.revision}*"
+                        "text": f"{ICONS.get(event.kind, '')} agreement *{escape(event.agreement)}*, revision *{escape(event.revision)}*"
                         f" · detected {event.detected_at}",
                     }
                 ],
