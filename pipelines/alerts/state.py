@@ -27,6 +27,8 @@ from typing import Any
 from pipelines.alerts.events import ALERTING, AlertEvent
 
 SCHEMA_VERSION = 1
+# Next to the warehouse (.funnelpact/warehouse.duckdb) unless the caller says otherwise.
+DEFAULT_STATE_PATH = Path(".funnelpact/alerts.sqlite")
 
 SCHEMA = """
 create table if not exists kpi_state (
