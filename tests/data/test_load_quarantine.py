@@ -1,0 +1,257 @@
+"""Every contract rule of SPEC §2 quarantines with its reason; nothing disappears."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from .helpers import rows
+
+
+def quarantine(con) -> list[tuple]:
+    return rows(con, "select table_name, source_file, row_number, reason from raw.quarantine "
+                     "order by table_name, row_number")
+
+
+def assert_no_row_lost(con) -> None:
+    for name, read, loaded, dups, quarantined in rows(
+            con, "select table_name, rows_read, rows_loaded, duplicate_rows, quarantined_rows "
+                 "from raw.load_report"):
+        assert read == loaded + dups + quarantined, name
+        assert loaded == rows(con, f"select count(*) from raw.{name}")[0][0], name
+        assert quarantined == rows(
+            con, f"select count(*) from raw.quarantine where table_name = '{name}'")[0][0], name
+
+
+@pytest.mark.parametrize("body, reason", [
+    (",2026-01-05T10:00:00Z,,,,", "missing_required:contact_id"),
+    ("C9,,,,,", "missing_required:created_at"),
+    ("C9,   ,,,,", "missing_required:created_at"),
+    ("C9,05/01/2026,,,,", "bad_timestamp:created_at"),
+    ("C9,2026-02-30T10:00:00Z,,,,", "bad_timestamp:created_at"),
+    ("C9,yesterday,,,,", "bad_timestamp:created_at"),
+], ids=["empty id", "empty timestamp", "blank timestamp", "US date", "February 30th", "words"])
+def test_a_contact_that_breaks_a_rule_is_quarantined_with_its_reason(load, body, reason):
+    report, con = load(contacts=f"contact_id,created_at,source,persona,seniority,country\n"
+                                f"C1,2026-01-05T10:00:00Z,,,,\n{body}\nC2,2026-01-06,,,,\n")
+    assert quarantine(con) == [("contacts", "contacts.csv", 2, reason)]
+    assert report.by_reason == {reason: 1}
+    assert rows(con, "select contact_id from raw.contacts order by 1") == [("C1",), ("C2",)]
+
+
+def test_unknown_stage_and_missing_stage_and_bad_occurred_at(load):
+    report, con = load(lifecycle_events="""\
+        contact_id,stage,occurred_at,reason
+        C1,lead,2026-01-05T10:00:00Z,
+        C1,evangelist,2026-01-06T10:00:00Z,
+        C1,,2026-01-06T10:00:00Z,
+        C1,mql,2026-13-01T10:00:00Z,
+        C1,MarketingQualifiedLead,2026-01-07T10:00:00Z,
+        C2,recycled,2026-01-08T10:00:00Z,no budget
+        """)
+    assert quarantine(con) == [
+        ("lifecycle_events", "lifecycle_events.csv", 2, "unknown_stage"),
+        ("lifecycle_events", "lifecycle_events.csv", 3, "missing_required:stage"),
+        ("lifecycle_events", "lifecycle_events.csv", 4, "bad_timestamp:occurred_at"),
+    ]
+    # CRM values are matched case-insensitively and stored as stage ids.
+    assert rows(con, "select contact_id, stage, reason from raw.lifecycle_events order by 1, 2") == [
+        ("C1", "lead", None), ("C1", "mql", None), ("C2", "recycled", "no budget")]
+    assert report.by_reason == {"unknown_stage": 1, "missing_required:stage": 1,
+                                "bad_timestamp:occurred_at": 1}
+
+
+def test_events_activities_and_deals_of_unknown_contacts_are_quarantined(load):
+    report, con = load(
+        lifecycle_events="""\
+            contact_id,stage,occurred_at,reason
+            C1,lead,2026-01-05T10:00:00Z,
+            C7,lead,2026-01-05T10:00:00Z,
+            """,
+        activities="""\
+            activity_id,contact_id,occurred_at,team,type
+            A1,C1,2026-01-05T12:00:00Z,sales,call
+            A2,C7,2026-01-05T12:00:00Z,sales,call
+            """,
+        deals="""\
+            deal_id,contact_id,created_at,closed_at,status,amount,currency
+            D1,,2026-02-01T00:00:00Z,,open,100,USD
+            D2,C7,2026-02-01T00:00:00Z,,open,100,USD
+            D3,C2,2026-02-01T00:00:00Z,2026-03-01T00:00:00Z,won,100,USD
+            """)
+    assert quarantine(con) == [
+        ("activities", "activities.csv", 2, "unknown_contact"),
+        ("deals", "deals.csv", 2, "unknown_contact"),
+        ("lifecycle_events", "lifecycle_events.csv", 2, "unknown_contact"),
+    ]
+    # A deal without a contact is allowed: contact_id is optional there.
+    assert rows(con, "select deal_id from raw.deals order by 1") == [("D1",), ("D3",)]
+    assert report.by_reason == {"unknown_contact": 3}
+
+
+def test_rows_of_a_quarantined_contact_become_unknown_contact(load):
+    _, con = load(contacts="""\
+        contact_id,created_at,source,persona,seniority,country
+        C1,2026-01-05T10:00:00Z,,,,
+        C2,not a time,,,,
+        """)
+    assert quarantine(con) == [("contacts", "contacts.csv", 2, "bad_timestamp:created_at"),
+                               ("lifecycle_events", "lifecycle_events.csv", 2, "unknown_contact")]
+
+
+def test_an_id_repeated_with_different_content_quarantines_every_version(load):
+    report, con = load(contacts="""\
+        contact_id,created_at,source,persona,seniority,country
+        C1,2026-01-05T10:00:00Z,organic,,,
+        C2,2026-01-06T11:00:00Z,organic,,,
+        C2,2026-01-06T11:00:00Z,paid_search,,,
+        C2,2026-01-06T11:00:00Z,paid_search,,,
+        """)
+    assert quarantine(con) == [
+        ("contacts", "contacts.csv", 2, "conflicting_duplicate_id"),
+        ("contacts", "contacts.csv", 3, "conflicting_duplicate_id"),
+        ("lifecycle_events", "lifecycle_events.csv", 2, "unknown_contact"),
+    ]
+    # The exact copy (row 4) is a duplicate, counted once, not quarantined twice.
+    assert report.tables["contacts"].duplicate_rows == 1
+    assert report.tables["contacts"].quarantined_rows == 2
+    assert_no_row_lost(con)
+
+
+def test_deal_rules_status_amount_and_numbers(load):
+    report, con = load(deals="""\
+        deal_id,contact_id,created_at,closed_at,status,amount,currency
+        D1,C1,2026-02-01T00:00:00Z,2026-03-01T00:00:00Z,WON,12000.50,USD
+        D2,C1,2026-02-01T00:00:00Z,,pending,100,USD
+        D3,C1,2026-02-01T00:00:00Z,,open,-5,USD
+        D4,C1,2026-02-01T00:00:00Z,,open,"12,000",USD
+        D5,C1,2026-02-01T00:00:00Z,,open,,USD
+        D6,C1,2026-02-01T00:00:00Z,soon,lost,1,USD
+        """)
+    assert [r[2:] for r in quarantine(con)] == [
+        (2, "invalid_value:status"), (3, "negative_amount"), (4, "bad_number:amount"),
+        (5, "missing_required:amount"), (6, "bad_timestamp:closed_at")]
+    assert rows(con, "select deal_id, status, amount::varchar from raw.deals") == [
+        ("D1", "won", "12000.50")]
+    assert report.quarantined_rows == 5
+
+
+def test_activity_team_must_be_sales_or_marketing(load):
+    _, con = load(activities="""\
+        activity_id,contact_id,occurred_at,team,type
+        A1,C1,2026-01-05T12:00:00Z,Sales,call
+        A2,C1,2026-01-05T12:00:00Z,support,call
+        """)
+    assert [r[3] for r in quarantine(con)] == ["invalid_value:team"]
+    assert rows(con, "select team from raw.activities") == [("sales",)]
+
+
+def test_web_sessions_must_be_whole_non_negative_numbers_on_real_dates(load):
+    report, con = load(web_sessions="""\
+        date,channel,sessions
+        2026-01-01,organic,120
+        2026-01-02,organic,-3
+        2026-01-03,organic,3.5
+        2026-01-32,organic,4
+        2026-01-04,organic,
+        """)
+    assert [r[2:] for r in quarantine(con)] == [
+        (2, "negative_sessions"), (3, "bad_number:sessions"), (4, "bad_date:date"),
+        (5, "missing_required:sessions")]
+    assert rows(con, "select date::varchar, sessions from raw.web_sessions") == [
+        ("2026-01-01", 120)]
+    assert report.tables["web_sessions"].rows_loaded == 1
+
+
+def test_exact_duplicates_are_removed_counted_and_the_first_row_kept(load):
+    report, con = load(lifecycle_events="""\
+        contact_id,stage,occurred_at,reason
+        C1,lead,2026-01-05T10:00:00Z,
+        C1,lead,2026-01-05T10:00:00Z,
+        C2,lead,2026-01-06T11:00:00Z,
+        C1,lead,2026-01-05T10:00:00Z,
+        C2,evangelist,2026-01-06T11:00:00Z,
+        C2,evangelist,2026-01-06T11:00:00Z,
+        """)
+    events = report.tables["lifecycle_events"]
+    assert (events.rows_read, events.rows_loaded, events.duplicate_rows,
+            events.quarantined_rows) == (6, 2, 3, 1)
+    # The quarantined row is reported once, at its first occurrence.
+    assert quarantine(con) == [("lifecycle_events", "lifecycle_events.csv", 5, "unknown_stage")]
+    assert report.duplicate_rows == 3
+    assert report.data_quality() == {"quarantined_rows": 1, "duplicate_rows": 3,
+                                     "by_reason": {"unknown_stage": 1}}
+
+
+def test_quarantine_keeps_the_row_as_read_in_json(load):
+    _, con = load(deals="""\
+        deal_id,contact_id,created_at,closed_at,status,amount,currency
+        D1,C1,2026-02-01T00:00:00Z,,open,-5,USD
+        """)
+    (record,) = rows(con, "select record from raw.quarantine")[0]
+    assert json.loads(record) == {"deal_id": "D1", "contact_id": "C1",
+                                  "created_at": "2026-02-01T00:00:00Z", "closed_at": None,
+                                  "status": "open", "amount": "-5", "currency": "USD"}
+
+
+def test_no_row_is_lost_in_a_messy_directory(load):
+    report, con = load(
+        contacts="""\
+            contact_id,created_at,source,persona,seniority,country
+            C1,2026-01-05T10:00:00Z,,,,
+            C1,2026-01-05T10:00:00Z,,,,
+            C2,2026-01-06,,,,
+            C3,2026-01-06,,,,
+            C3,2026-01-07,,,,
+            ,2026-01-07,,,,
+            """,
+        lifecycle_events="""\
+            contact_id,stage,occurred_at,reason
+            C1,lead,2026-01-05T10:00:00Z,
+            C1,lead,2026-01-05T10:00:00Z,
+            C3,lead,2026-01-06T10:00:00Z,
+            C2,nope,2026-01-06T10:00:00Z,
+            C2,mql,,
+            """)
+    assert_no_row_lost(con)
+    assert report.quarantined_rows == sum(report.by_reason.values()) == 6
+    assert report.duplicate_rows == 2
+
+
+def test_loading_twice_gives_the_same_warehouse(tmp_path, con):
+    from pipelines.data.load import load_data_dir
+
+    from .helpers import STAGE_VALUES, write_dir
+
+    data = write_dir(tmp_path / "d", deals="""\
+        deal_id,contact_id,created_at,closed_at,status,amount,currency
+        D1,C1,2026-02-01T00:00:00Z,,open,-5,USD
+        D2,C1,2026-02-01T00:00:00Z,,open,5,USD
+        """)
+
+    def snapshot():
+        names = ["contacts", "lifecycle_events", "activities", "deals", "web_sessions",
+                 "quarantine", "load_report"]
+        return {n: rows(con, f"select * from raw.{n}") for n in names}
+
+    first = load_data_dir(data, con, STAGE_VALUES)
+    before = snapshot()
+    second = load_data_dir(data, con, STAGE_VALUES)
+    assert snapshot() == before
+    assert first == second
+    assert before["deals"] and before["quarantine"]
+
+
+def test_a_failed_load_leaves_the_previous_warehouse_untouched(tmp_path, con):
+    from pipelines.data.load import load_data_dir
+    from pipelines.errors import InputError
+
+    from .helpers import STAGE_VALUES, write_dir
+
+    data = write_dir(tmp_path / "d")
+    load_data_dir(data, con, STAGE_VALUES)
+    (data / "contacts.csv").write_text("id,created\nC1,2026-01-01\n")
+    with pytest.raises(InputError):
+        load_data_dir(data, con, STAGE_VALUES)
+    assert rows(con, "select count(*) from raw.contacts") == [(2,)]

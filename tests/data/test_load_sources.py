@@ -1,0 +1,175 @@
+"""Where tables come from (CSV, Parquet, folders), time zones, and bad data directories."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.data.load import load_data_dir
+from pipelines.errors import InputError
+
+from .helpers import STAGE_VALUES, rows, write_dir
+
+
+def test_offsets_are_converted_to_utc_and_naive_times_are_utc(load):
+    _, con = load(contacts="""\
+        contact_id,created_at,source,persona,seniority,country
+        C1,2026-01-05T10:00:00+02:00,,,,
+        C2,2026-01-05T10:00:00-06:00,,,,
+        C3,2026-01-05T10:00:00Z,,,,
+        C4,2026-01-05 10:00:00,,,,
+        C5,2026-01-05T10:00:00.250-0530,,,,
+        C6,2026-01-05,,,,
+        C7,2026-01-05T23:30:00-03:00,,,,
+        """, lifecycle_events="contact_id,stage,occurred_at,reason\n")
+    assert rows(con, "select contact_id, created_at from raw.contacts order by 1") == [
+        ("C1", dt.datetime(2026, 1, 5, 8, 0)),
+        ("C2", dt.datetime(2026, 1, 5, 16, 0)),
+        ("C3", dt.datetime(2026, 1, 5, 10, 0)),
+        ("C4", dt.datetime(2026, 1, 5, 10, 0)),
+        ("C5", dt.datetime(2026, 1, 5, 15, 30, 0, 250000)),
+        ("C6", dt.datetime(2026, 1, 5, 0, 0)),
+        ("C7", dt.datetime(2026, 1, 6, 2, 30)),  # the UTC day differs from the local one
+    ]
+    assert rows(con, "select data_type from information_schema.columns where "
+                     "table_schema = 'raw' and table_name = 'contacts' and "
+                     "column_name = 'created_at'") == [("TIMESTAMP",)]
+
+
+def test_the_connection_time_zone_does_not_change_the_result(tmp_path, con):
+    # DuckDB reads naive text cast to TIMESTAMPTZ in the session's zone: the loader must not.
+    con.execute("set TimeZone = 'Asia/Tokyo'")
+    data = write_dir(tmp_path / "d", contacts="""\
+        contact_id,created_at,source,persona,seniority,country
+        C1,2026-01-05T10:00:00+02:00,,,,
+        C2,2026-01-05 10:00:00,,,,
+        """)
+    load_data_dir(data, con, STAGE_VALUES)
+    assert rows(con, "select created_at from raw.contacts order by 1") == [
+        (dt.datetime(2026, 1, 5, 8, 0),), (dt.datetime(2026, 1, 5, 10, 0),)]
+
+
+def test_parquet_file_and_folder_of_parts_with_typed_columns(tmp_path, con):
+    data = write_dir(tmp_path / "d", contacts=None)
+    contacts = pa.table({
+        "contact_id": ["C1", "C2"],
+        "created_at": pa.array([dt.datetime(2026, 1, 5, 10, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+                                dt.datetime(2026, 1, 6, 11, tzinfo=dt.timezone.utc)],
+                               pa.timestamp("us", tz="UTC")),
+        "source": ["organic", None],
+    })
+    pq.write_table(contacts, data / "contacts.parquet")
+    (data / "web_sessions").mkdir()
+    sessions = pa.table({"date": pa.array([dt.date(2026, 1, 1)]), "channel": ["organic"],
+                         "sessions": pa.array([10], pa.int64())})
+    pq.write_table(sessions, data / "web_sessions" / "part-0.parquet")
+    pq.write_table(pa.table({"date": pa.array([dt.date(2026, 1, 2), dt.date(2026, 1, 3)]),
+                             "channel": ["organic", "paid"],
+                             "sessions": pa.array([-1, 7], pa.int64())}),
+                   data / "web_sessions" / "part-1.parquet")
+    # The session's time zone must not leak into typed timestamps.
+    con.execute("set TimeZone = 'America/Mexico_City'")
+    report = load_data_dir(data, con, STAGE_VALUES)
+    assert rows(con, "select contact_id, created_at, persona from raw.contacts order by 1") == [
+        ("C1", dt.datetime(2026, 1, 5, 8, 0), None), ("C2", dt.datetime(2026, 1, 6, 11, 0), None)]
+    assert rows(con, "select sum(sessions) from raw.web_sessions") == [(17,)]
+    assert rows(con, "select source_file, row_number, reason from raw.quarantine") == [
+        ("web_sessions/part-1.parquet", 1, "negative_sessions")]
+    assert report.tables["web_sessions"].rows_read == 3
+
+
+def test_absent_optional_tables_are_created_empty_and_reported_absent(load):
+    report, con = load()
+    for name in ("activities", "deals", "web_sessions"):
+        assert rows(con, f"select count(*) from raw.{name}") == [(0,)]
+        assert report.tables[name].present is False
+    assert rows(con, "select table_name, present from raw.load_report order by 1") == [
+        ("activities", False), ("contacts", True), ("deals", False),
+        ("lifecycle_events", True), ("web_sessions", False)]
+    assert rows(con, "select column_name, data_type from information_schema.columns where "
+                     "table_schema = 'raw' and table_name = 'deals' order by ordinal_position") == [
+        ("deal_id", "VARCHAR"), ("contact_id", "VARCHAR"), ("created_at", "TIMESTAMP"),
+        ("closed_at", "TIMESTAMP"), ("status", "VARCHAR"), ("amount", "DECIMAL(18,2)"),
+        ("currency", "VARCHAR")]
+
+
+def test_a_header_only_file_is_a_present_empty_table(load):
+    report, con = load(activities="activity_id,contact_id,occurred_at,team,type\n")
+    assert report.tables["activities"].present is True
+    assert report.tables["activities"].rows_read == 0
+
+
+def test_column_names_are_matched_ignoring_case_and_extra_columns_ignored(load):
+    _, con = load(contacts="""\
+        Contact_ID,CREATED_AT,email
+        C1,2026-01-05T10:00:00Z,a@example.com
+        C2,2026-01-05T10:00:00Z,b@example.com
+        """)
+    assert rows(con, "select contact_id, source from raw.contacts order by 1") == [
+        ("C1", None), ("C2", None)]
+
+
+def problems(tmp_path, **tables) -> list[str]:
+    data = write_dir(tmp_path / "d", **tables)
+    import duckdb
+
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, duckdb.connect(), STAGE_VALUES)
+    return [str(p) for p in exc.value.problems]
+
+
+def test_missing_required_tables_are_named_with_what_is_expected(tmp_path):
+    found = problems(tmp_path, contacts=None, lifecycle_events=None)
+    assert len(found) == 2
+    assert "required table 'contacts' not found" in found[0]
+    assert "contacts.csv, contacts.parquet or a folder contacts/" in found[0]
+    assert "required table 'lifecycle_events' not found" in found[1]
+
+
+def test_a_missing_required_column_names_the_file_and_column(tmp_path):
+    found = problems(tmp_path, deals="deal_id,created_at,status\nD1,2026-01-01,open\n")
+    assert len(found) == 1
+    assert found[0].startswith(str(tmp_path / "d" / "deals.csv") + " amount: ")
+    assert "missing required column 'amount'" in found[0]
+    assert "deal_id, created_at, status, amount" in found[0]
+
+
+def test_an_unreadable_file_is_named(tmp_path):
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts.parquet").write_bytes(b"this is not parquet")
+    import duckdb
+
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, duckdb.connect(), STAGE_VALUES)
+    assert str(data / "contacts.parquet") in str(exc.value)
+    assert "cannot read the file; expected Parquet" in str(exc.value)
+
+
+def test_a_table_given_twice_is_refused(tmp_path):
+    data = write_dir(tmp_path / "d")
+    (data / "contacts").mkdir()
+    found = problems(tmp_path)
+    assert "table 'contacts' is given more than once" in found[0]
+
+
+def test_a_missing_data_directory_is_a_clear_error(tmp_path, con):
+    with pytest.raises(InputError, match="data directory not found"):
+        load_data_dir(tmp_path / "nope", con, STAGE_VALUES)
+
+
+def test_csv_row_numbers_follow_the_file_on_a_parallel_read(tmp_path, con):
+    # ~40 MB: more than one of DuckDB's CSV buffers, so the file is read in parallel chunks.
+    n = 200_000
+    pad = "x" * 150
+    lines = ["contact_id,created_at,source,persona,seniority,country"]
+    lines += [f"C{i},2026-01-05T10:00:00Z,{pad},,," for i in range(1, n + 1)]
+    lines[n // 2] = "C-bad,not a date,,,,"
+    lines[n - 1] = ",2026-01-05T10:00:00Z,,,,"
+    data = write_dir(tmp_path / "d", lifecycle_events="contact_id,stage,occurred_at,reason\n")
+    (data / "contacts.csv").write_text("\n".join(lines) + "\n")
+    load_data_dir(data, con, STAGE_VALUES)
+    assert rows(con, "select row_number, reason from raw.quarantine order by 1") == [
+        (n // 2, "bad_timestamp:created_at"), (n - 1, "missing_required:contact_id")]
