@@ -6,12 +6,13 @@ import sys
 from enum import Enum
 
 from rich.console import Console
+from rich.markup import escape
 
 from pipelines.errors import InputError
 
 # Pipes and CI logs get 80 columns by default, which truncates wide scorecards.
-console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, highlight=False)
+console = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True, highlight=False, emoji=False)
 
 
 class Format(str, Enum):
@@ -22,4 +23,4 @@ class Format(str, Enum):
 
 def report_input_error(exc: InputError) -> None:
     for problem in exc.problems:
-        err_console.print(f"[bold red]error[/] {problem}", soft_wrap=True)
+        err_console.print(f"[bold red]error[/] {escape(str(problem))}", soft_wrap=True)

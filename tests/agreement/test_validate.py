@@ -139,11 +139,6 @@ def test_the_console_script_prints_one_clear_line_and_exits_2_without_a_tracebac
     assert done.stdout == ""
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pipelines/cli/output.py prints each problem as rich markup: '[bold]' in a key vanishes and "
-    "':smile:' becomes an emoji; it needs rich.markup.escape(str(problem)) and emoji=False (owner: cli)",
-)
 def test_keys_that_look_like_markup_are_printed_verbatim(funnelpact, tmp_path: Path) -> None:
     text = (VALID / "minimal-agreement-relying-on-defaults.yaml").read_text(encoding="utf-8")
     file = tmp_path / "markup.yaml"
