@@ -49,6 +49,7 @@ LIGHT_COMMANDS = {
     "validate": ["validate", "sla"],
     "plan": ["plan", "--format", "json"],
     "schema": ["schema"],
+    "diff": ["diff", "HEAD"],
 }
 
 
