@@ -1,7 +1,176 @@
-"""Placeholder: commands are added here by their owning module."""
+"""Commands that run the pipeline: run, backfill, demo (and report, once built).
+
+They execute the same Dagster job the schedule launches, in-process, with the persistent
+Dagster home, so CLI runs show in the UI too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from pipelines.cli.output import console, err_console
+from pipelines.errors import InputError, Problem
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option("--data", help="Data directory with the canonical tables (default: $FUNNELPACT_DATA_DIR or data/).",
+                 show_default=False),
+]
+SlaOption = Annotated[
+    Path | None, typer.Option("--sla", help="Agreement folder (default: $FUNNELPACT_SLA_DIR or sla/).", show_default=False)
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Judge as of this instant (ISO 8601; no offset = UTC). Facts after it are ignored. Default: now.",
+                 show_default=False),
+]
+
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.command(epilog="Examples: funnelpact run --data data/; funnelpact run --from 2026-01 --to 2026-03 --format json")(run)
+    app.command(epilog="Example: funnelpact backfill --from 2026-01 --to 2026-06 --data data/")(backfill)
+    app.command(epilog="Example: funnelpact demo --dir /tmp/funnelpact-demo")(demo)
+
+
+def _settings(data: Path | None, sla: Path | None, home: Path | None = None):
+    from pipelines.settings import Settings
+
+    base = Settings.from_env()
+    return type(base)(
+        sla_dir=(sla or base.sla_dir).resolve(),
+        data_dir=(data or base.data_dir).resolve(),
+        warehouse=base.warehouse if home is None else (home / "warehouse.duckdb").resolve(),
+        home=base.home if home is None else home.resolve(),
+    )
+
+
+def _as_of(text: str | None) -> datetime:
+    from pipelines.defs.partitions import parse_as_of
+
+    try:
+        return parse_as_of(text)
+    except ValueError:
+        raise InputError(Problem(f"{text!r} is not an instant: expected ISO 8601 such as 2026-03-31T23:00:00Z",
+                                 field="--as-of")) from None
+
+
+def _month_option(value: str | None, option: str) -> str | None:
+    from pipelines.agreement.months import is_month
+
+    if value is not None and not is_month(value):
+        raise InputError(Problem(f"{value!r} is not a month: expected YYYY-MM", field=option))
+    return value
+
+
+def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt: str, *, quiet: bool = False):
+    """Run the job for the months (default: current and maturing ones) and print the scorecard."""
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.months import month_index, month_range
+    from pipelines.cli.scorecard_output import print_scorecard, scorecard_json
+    from pipelines.defs.execute import run_job
+    from pipelines.defs.partitions import month_span, months_to_judge
+    from pipelines.warehouse.connection import connect
+    from pipelines.warehouse.judgements import read_judgements
+    from pipelines.warehouse.summary import data_quality_summary
+
+    agreements = load_agreements(settings.sla_dir)
+    if not settings.data_dir.is_dir():
+        raise InputError(Problem("data directory not found: expected a folder with contacts.csv, lifecycle_events.csv, … "
+                                 "(create one with `funnelpact generate --out DIR` or an importer)", file=str(settings.data_dir)))
+    if first is None and last is None:
+        months = months_to_judge(agreements, as_of)
+        if not months:
+            raise InputError(Problem(f"no agreement month has started by {as_of:%Y-%m-%d}: nothing to judge", field="--as-of"))
+        first, last = month_span(months)
+    first, last = first or last, last or first
+    if month_index(first) > month_index(last):
+        raise InputError(Problem(f"--from {first} is after --to {last}", field="--from"))
+    covered = {m for a in agreements for m in a.months()}
+    months = [m for m in month_range(first, last) if m in covered]
+    if not months:
+        raise InputError(Problem(f"no agreement is in force in {first}..{last}", field="--from/--to"))
+    first, last = months[0], months[-1]
+    if not quiet and fmt != "json":
+        err_console.print(f"funnelpact: judging {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC "
+                          f"(data {settings.data_dir}, warehouse {settings.warehouse})")
+    outcome = run_job(settings, first, last, as_of)
+    if not outcome.success:
+        raise InputError(Problem(f"the run failed: {outcome.failure}")) if outcome.bad_input else _crash(outcome)
+    with connect(settings.warehouse, read_only=True) as con:
+        results = read_judgements(con, months)
+        dq = data_quality_summary(con)
+    if fmt == "json":
+        typer.echo(scorecard_json(as_of, months, results, dq, outcome.run_id))
+    elif not quiet:
+        print_scorecard(results, dq, as_of)
+    return results
+
+
+def _crash(outcome):
+    err_console.print(f"[bold red]error[/] the run failed: {outcome.failure}\n"
+                      f"  run id {outcome.run_id}: open the Dagster UI (see docs/operations.md) for the full logs")
+    raise typer.Exit(1)
+
+
+def run(
+    data: DataOption = None,
+    sla: SlaOption = None,
+    as_of: AsOfOption = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First month to judge (YYYY-MM).", show_default=False)] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last month to judge (YYYY-MM).", show_default=False)] = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table for people, json for machines.")] = "table",
+) -> None:
+    """Run the whole pipeline and print the scorecard.
+
+    Loads the data directory, writes the agreements into the warehouse, builds the dbt
+    funnel facts, judges every KPI with the Great Expectations suites and sends alerts —
+    through the same Dagster job the daily schedule runs. Without --from/--to it judges the
+    current month and every month whose cohorts are still maturing.
+
+    Exit code 0 when no fail-severity target is breached, 1 when one is, 2 on bad input.
+    """
+    from pipelines.cli.scorecard_output import exit_for
+
+    if format not in ("table", "json"):
+        raise InputError(Problem(f"unknown format {format!r}: expected table or json", field="--format"))
+    results = execute(_settings(data, sla), _month_option(from_, "--from"), _month_option(to, "--to"),
+                      _as_of(as_of), format)
+    exit_for(results)
+
+
+def backfill(
+    from_: Annotated[str, typer.Option("--from", help="First month (YYYY-MM).")],
+    to: Annotated[str, typer.Option("--to", help="Last month (YYYY-MM).")],
+    data: DataOption = None,
+    sla: SlaOption = None,
+    as_of: AsOfOption = None,
+    format: Annotated[str, typer.Option("--format", "-f", help="table for people, json for machines.")] = "table",
+) -> None:
+    """Re-run past months in one run, each judged by the revision in force then.
+
+    Idempotent: backfilling twice leaves the warehouse identical. With --as-of in the past it
+    reproduces what was knowable then.
+    """
+    from pipelines.cli.scorecard_output import exit_for
+
+    results = execute(_settings(data, sla), _month_option(from_, "--from"), _month_option(to, "--to"),
+                      _as_of(as_of), format)
+    exit_for(results)
+
+
+def demo(
+    dir: Annotated[Path, typer.Option("--dir", help="Where the demo writes its data, warehouse and report.")] = Path("funnelpact-demo"),
+    contacts: Annotated[int, typer.Option(help="Contacts in the synthetic company.")] = 8000,
+) -> None:
+    """Generate a demo company, run the pipeline over its months and write the review pack.
+
+    Needs no set-up: it uses the agreements in sla/ (or the bundled example), prints where
+    everything is and how to open the Dagster UI on the same data.
+    """
+    from pipelines.demo import run_demo
+
+    run_demo(dir.resolve(), contacts)

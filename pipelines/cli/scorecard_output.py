@@ -1,0 +1,78 @@
+"""The judged scorecard for people (a table per team) and for machines (JSON, SPEC §7)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from pipelines.cli.output import console
+
+TEAMS = ("marketing", "sales", "shared")
+# Words as well as colours: the table must read without colour (CI logs, printouts).
+STATUS_STYLE = {
+    "met": "green",
+    "breach": "bold red",
+    "at_risk": "yellow",
+    "provisional": "cyan",
+    "no_data": "dim",
+}
+PUBLIC_FIELDS = ("period", "kpi", "owner", "target", "actual", "forecast", "status", "severity",
+                 "tolerance", "agreement", "revision")
+
+
+def scorecard_json(as_of: datetime, months: list[str], results: list[dict[str, Any]],
+                   data_quality: dict, run_id: str | None) -> str:
+    return json.dumps({
+        "as_of": as_of.isoformat(),
+        "months": months,
+        "run_id": run_id,
+        "results": [{k: r.get(k) for k in PUBLIC_FIELDS} for r in results],
+        "data_quality": data_quality,
+    }, indent=2, default=str)
+
+
+def _number(kpi: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if kpi.startswith(("conversion:", "handoff:")) or kpi in ("recycle_rate", "data_quality:quarantine_rate"):
+        return f"{value:.1%}"
+    return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2f}"
+
+
+def print_scorecard(results: list[dict[str, Any]], data_quality: dict, as_of: datetime) -> None:
+    for team in TEAMS:
+        rows = [r for r in results if r["owner"] == team]
+        if not rows:
+            continue
+        table = Table(title=f"{team} — as of {as_of:%Y-%m-%d %H:%M} UTC", title_justify="left")
+        for column, justify in (("month", "left"), ("KPI", "left"), ("target", "right"), ("actual", "right"),
+                                ("forecast", "right"), ("status", "left"), ("severity", "left"), ("revision", "left")):
+            table.add_column(column, justify=justify)
+        for r in rows:
+            style = STATUS_STYLE.get(r["status"], "")
+            table.add_row(r["period"], r["kpi"], _number(r["kpi"], r["target"]), _number(r["kpi"], r["actual"]),
+                          _number(r["kpi"], r.get("forecast")), f"[{style}]{r['status']}[/]", r["severity"],
+                          r["revision"])
+        console.print(table)
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    console.print("statuses: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    dq = data_quality
+    reasons = ", ".join(f"{k} {v}" for k, v in dq["by_reason"].items()) or "none"
+    console.print(f"data quality: {dq['quarantined_rows']} rows quarantined ({reasons}); "
+                  f"{dq['duplicate_rows']} duplicate rows removed")
+
+
+def fail_breaches(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [r for r in results if r["status"] == "breach" and r["severity"] == "fail"]
+
+
+def exit_for(results: list[dict[str, Any]]) -> None:
+    """Exit 1 when a fail-severity target is breached (SPEC §7)."""
+    if fail_breaches(results):
+        raise typer.Exit(1)

@@ -1,0 +1,1 @@
+"""Dagster definitions of funnelpact: assets, checks, partitions, schedules, resources."""

@@ -1,0 +1,67 @@
+"""The Python assets around the dbt models: raw data in, agreement in, judgements and alerts out.
+
+No `from __future__ import annotations` here: Dagster inspects the context annotation.
+"""
+
+
+import dagster as dg
+
+from pipelines.agreement import load_agreements, stage_value_map
+from pipelines.defs.partitions import AS_OF_TAG, parse_as_of
+from pipelines.defs.resources import FunnelpactResource
+
+GROUP_INPUTS = "inputs"
+
+
+def build_input_assets(
+    partitions: dg.PartitionsDefinition, crm_keys: list[dg.AssetKey], agreement_keys: list[dg.AssetKey]
+) -> list[dg.AssetsDefinition]:
+    """The writers of the dbt sources: one multi-asset per source, one asset per table."""
+    @dg.multi_asset(
+        name="raw_crm",
+        description="The CRM data directory loaded into raw.* with quarantine (SPEC §2).",
+        specs=[dg.AssetSpec(key, group_name=GROUP_INPUTS, partitions_def=partitions) for key in crm_keys],
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def raw_crm(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
+        from pipelines.data.load import load_data_dir
+
+        settings = funnelpact.settings()
+        agreements = load_agreements(settings.sla_dir)
+        with funnelpact.connect() as con:
+            report = load_data_dir(settings.data_dir, con, stage_value_map(agreements))
+        context.log.info(
+            f"loaded {settings.data_dir}: {report.quarantined_rows} rows quarantined, "
+            f"{report.duplicate_rows} duplicates removed"
+        )
+        for key in crm_keys:
+            table = report.tables.get(key.path[-1])
+            metadata = {"data_dir": str(settings.data_dir)}
+            if table is not None:
+                metadata |= {"present": table.present, "rows_read": table.rows_read, "rows_loaded": table.rows_loaded,
+                             "duplicate_rows": table.duplicate_rows, "quarantined_rows": table.quarantined_rows}
+            yield dg.MaterializeResult(asset_key=key, metadata=metadata)
+
+    @dg.multi_asset(
+        name="agreement_tables",
+        description="The agreements of sla/ written into raw.agreement_* (plan, months, rules).",
+        specs=[dg.AssetSpec(key, group_name=GROUP_INPUTS, partitions_def=partitions) for key in agreement_keys],
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+    )
+    def agreement_tables(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
+        from pipelines.warehouse.agreement_tables import write_agreement_tables
+
+        agreements = load_agreements(funnelpact.settings().sla_dir)
+        with funnelpact.connect() as con:
+            write_agreement_tables(con, agreements)
+        revisions = ", ".join(f"{a.name} {a.revision}" for a in agreements)
+        for key in agreement_keys:
+            yield dg.MaterializeResult(asset_key=key, metadata={"revisions": revisions})
+
+    return [raw_crm, agreement_tables]
+
+
+def run_as_of(context: dg.AssetExecutionContext):
+    return parse_as_of(context.run.tags.get(AS_OF_TAG))

@@ -1,0 +1,89 @@
+"""Run the Dagster job in-process for a range of months: what `funnelpact run` and
+`funnelpact backfill` do, through the same job the schedule launches."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from pipelines.defs.instance import prepare_dagster_home
+from pipelines.defs.jobs import JOB_NAME
+from pipelines.defs.partitions import AS_OF_TAG
+from pipelines.errors import InputError, Problem
+from pipelines.settings import Settings
+
+RANGE_START = "dagster/asset_partition_range_start"
+RANGE_END = "dagster/asset_partition_range_end"
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    run_id: str
+    success: bool
+    first: str
+    last: str
+    as_of: datetime
+    failure: str | None = None
+    bad_input: bool = False
+
+
+def partition_range_tags(first: str, last: str) -> dict[str, str]:
+    return {RANGE_START: first, RANGE_END: last}
+
+
+@contextmanager
+def exclusive(settings: Settings) -> Iterator[None]:
+    """One run at a time per warehouse: DuckDB allows one writer."""
+    lock_path = settings.warehouse.with_suffix(".lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise InputError(Problem(
+                "another funnelpact run is using this warehouse (DuckDB allows one writer): "
+                "wait for it to finish, or set FUNNELPACT_DUCKDB_PATH to another file",
+                file=str(settings.warehouse),
+            )) from None
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False) -> JobOutcome:
+    """Execute the job for months first..last as of an instant; the run is kept in the Dagster home."""
+    import dagster as dg
+
+    from pipelines.defs.build import build_definitions
+
+    defs = build_definitions(settings)
+    job = defs.resolve_job_def(JOB_NAME)
+    if ephemeral:
+        instance = dg.DagsterInstance.ephemeral()
+    else:
+        prepare_dagster_home(settings.dagster_home)
+        instance = dg.DagsterInstance.get()
+    tags = {**partition_range_tags(first, last), AS_OF_TAG: as_of.isoformat()}
+    with exclusive(settings):
+        result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    if result.success:
+        return JobOutcome(result.run_id, True, first, last, as_of)
+    failure, bad_input = _first_failure(result)
+    return JobOutcome(result.run_id, False, first, last, as_of, failure, bad_input)
+
+
+def _first_failure(result) -> tuple[str, bool]:
+    """The first failed step's message, and whether it was bad input (exit 2) or a crash."""
+    for event in result.all_events:
+        if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+            error = event.step_failure_data.error
+            # Dagster wraps user errors: the InputError is the cause.
+            root = error.cause or error
+            bad_input = root.cls_name in ("InputError", "WarehouseLocked")
+            message = root.message.strip().removeprefix(f"{root.cls_name}: ")
+            return f"{event.step_key}: {message}", bad_input
+    return "see the Dagster UI for its logs", False

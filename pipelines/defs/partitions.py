@@ -1,0 +1,55 @@
+"""Monthly partitions in the agreement's timezone, and which months a run judges."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from dagster import MonthlyPartitionsDefinition
+
+from pipelines.agreement.model import Agreement
+from pipelines.agreement.months import add_months, month_bounds_utc, month_index, month_of
+
+MONTH_FORMAT = "%Y-%m"
+AS_OF_TAG = "funnelpact/as_of"
+
+
+def monthly_partitions(agreements: list[Agreement]) -> MonthlyPartitionsDefinition:
+    first = min(agreements, key=lambda a: month_index(a.spec.effective.from_))
+    # end_offset=1: the current, still open month is a partition too (it is judged on pace).
+    return MonthlyPartitionsDefinition(
+        start_date=first.spec.effective.from_,
+        timezone=first.spec.timezone,
+        fmt=MONTH_FORMAT,
+        end_offset=1,
+    )
+
+
+def months_to_judge(agreements: list[Agreement], as_of: datetime) -> list[str]:
+    """The current month and every earlier month whose cohorts are still maturing (SPEC §6)."""
+    months = []
+    for a in agreements:
+        current = month_of(as_of, a.spec.timezone)
+        longest = max((c.window_days or 0 for c in a.spec.conversion.values()), default=0)
+        for month in a.months():
+            if month_index(month) > month_index(current):
+                continue
+            _, end = month_bounds_utc(month, a.spec.timezone)
+            maturing = end + timedelta(days=longest) > as_of.astimezone(UTC).replace(tzinfo=None)
+            if month == current or maturing:
+                months.append(month)
+    return sorted(set(months))
+
+
+def month_span(months: list[str]) -> tuple[str, str]:
+    return min(months, key=month_index), max(months, key=month_index)
+
+
+def parse_as_of(text: str | None) -> datetime:
+    """An ISO instant (naive = UTC) or now, as an aware UTC datetime."""
+    if not text:
+        return datetime.now(UTC).replace(microsecond=0)
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+__all__ = ["AS_OF_TAG", "add_months", "monthly_partitions", "months_to_judge", "month_span", "parse_as_of"]

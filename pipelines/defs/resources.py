@@ -1,0 +1,41 @@
+"""The one resource every funnelpact asset uses: where things live, resolved at run time."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from collections.abc import Iterator
+
+import dagster as dg
+
+from pipelines.settings import Settings
+
+
+class FunnelpactResource(dg.ConfigurableResource):
+    """Paths of the agreements, the data directory and the warehouse.
+
+    Empty values fall back to the environment (FUNNELPACT_SLA_DIR, FUNNELPACT_DATA_DIR,
+    FUNNELPACT_DUCKDB_PATH, FUNNELPACT_HOME) when a run starts, not when code loads.
+    """
+
+    sla_dir: str = ""
+    data_dir: str = ""
+    duckdb_path: str = ""
+    home: str = ""
+
+    def settings(self) -> Settings:
+        from pathlib import Path
+
+        base = Settings.from_env()
+        return Settings(
+            sla_dir=Path(self.sla_dir).resolve() if self.sla_dir else base.sla_dir,
+            data_dir=Path(self.data_dir).resolve() if self.data_dir else base.data_dir,
+            warehouse=Path(self.duckdb_path).resolve() if self.duckdb_path else base.warehouse,
+            home=Path(self.home).resolve() if self.home else base.home,
+        )
+
+    @contextmanager
+    def connect(self) -> Iterator["duckdb.DuckDBPyConnection"]:  # noqa: F821
+        from pipelines.warehouse.connection import connect
+
+        with connect(self.settings().warehouse) as con:
+            yield con

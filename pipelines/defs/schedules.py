@@ -1,0 +1,48 @@
+"""The daily schedule: judge the current month on pace, and earlier months while their
+cohorts mature."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+
+import dagster as dg
+
+from pipelines.agreement.model import Agreement
+from pipelines.defs.execute import partition_range_tags
+from pipelines.defs.partitions import AS_OF_TAG, month_span, months_to_judge
+
+CRON_ENV = "FUNNELPACT_SCHEDULE_CRON"
+TIMEZONE_ENV = "FUNNELPACT_SCHEDULE_TIMEZONE"
+DEFAULT_CRON = "0 6 * * *"
+
+
+def daily_run_request(agreements: list[Agreement], tick: datetime) -> dg.RunRequest | dg.SkipReason:
+    """The run of one tick: the months to judge as of the tick, as one partition range."""
+    as_of = tick.astimezone(UTC)
+    months = months_to_judge(agreements, as_of)
+    if not months:
+        return dg.SkipReason(f"no agreement month has started by {as_of:%Y-%m-%d}")
+    first, last = month_span(months)
+    return dg.RunRequest(
+        run_key=f"daily-{as_of:%Y-%m-%dT%H:%M}",
+        tags={**partition_range_tags(first, last), AS_OF_TAG: as_of.isoformat()},
+    )
+
+
+def build_daily_schedule(job, agreements: list[Agreement]) -> dg.ScheduleDefinition:
+    timezone = os.environ.get(TIMEZONE_ENV) or agreements[0].spec.timezone
+    cron = os.environ.get(CRON_ENV) or DEFAULT_CRON
+
+    @dg.schedule(
+        name="funnelpact_daily",
+        cron_schedule=cron,
+        execution_timezone=timezone,
+        job=job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=f"Every day ({cron} in {timezone}): judge the current month and the maturing ones.",
+    )
+    def funnelpact_daily(context: dg.ScheduleEvaluationContext):
+        return daily_run_request(agreements, context.scheduled_execution_time)
+
+    return funnelpact_daily

@@ -1,0 +1,82 @@
+"""`funnelpact demo`: the one-command first experience.
+
+Generates the demo company, runs the job over every agreement month up to now, writes the
+review pack for the last closed month, and says where everything is.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pipelines.cli.output import console
+from pipelines.errors import InputError, Problem
+from pipelines.settings import Settings
+
+REPO_SLA = Path(__file__).resolve().parents[1] / "sla"
+
+
+def demo_sla_dir() -> Path:
+    """The agreements of the current project, else the example shipped with funnelpact."""
+    local = Path("sla")
+    if local.is_dir() and any(local.glob("*.y*ml")):
+        return local.resolve()
+    if REPO_SLA.is_dir():
+        return REPO_SLA
+    raise InputError(Problem("no agreements found: expected sla/*.yaml here or in the funnelpact checkout"))
+
+
+def run_demo(root: Path, contacts: int) -> None:
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.months import add_months, month_index, month_of
+    from pipelines.cli.pipeline_cmds import execute
+    from pipelines.data.generate import generate
+
+    started = time.monotonic()
+    settings = Settings(sla_dir=demo_sla_dir(), data_dir=root / "data", warehouse=root / ".funnelpact" / "warehouse.duckdb",
+                        home=root / ".funnelpact")
+    agreements = load_agreements(settings.sla_dir)
+    as_of = datetime.now(UTC).replace(microsecond=0)
+    tz = agreements[0].spec.timezone
+    first = min((a.spec.effective.from_ for a in agreements), key=month_index)
+    last = max((a.spec.effective.to for a in agreements), key=month_index)
+    current = month_of(as_of, tz)
+    if month_index(current) < month_index(first):
+        raise InputError(Problem(f"the agreements start in {first}, after today: nothing to judge yet"))
+    last = min(last, current, key=month_index)
+
+    console.print(f"[bold]1/3[/] generating a synthetic company ({contacts:,} contacts) into {settings.data_dir}")
+    generate(settings.data_dir, contacts=contacts, seed=7)
+    console.print(f"[bold]2/3[/] running the pipeline for {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC")
+    results = execute(settings, first, last, as_of, "table")
+    report_month = add_months(current, -1) if month_index(add_months(current, -1)) >= month_index(first) else current
+    report_path = root / f"review-{report_month}.html"
+    console.print(f"[bold]3/3[/] writing the review pack for {report_month}")
+    _write_report(settings, report_month, report_path, as_of)
+
+    breaches = sum(1 for r in results if r["status"] == "breach")
+    env = (f"FUNNELPACT_SLA_DIR={shlex.quote(str(settings.sla_dir))} "
+           f"FUNNELPACT_DATA_DIR={shlex.quote(str(settings.data_dir))} "
+           f"FUNNELPACT_HOME={shlex.quote(str(settings.home))} "
+           f"FUNNELPACT_DUCKDB_PATH={shlex.quote(str(settings.warehouse))} "
+           f"DAGSTER_HOME={shlex.quote(str(settings.dagster_home))}")
+    console.print(
+        f"\n[bold green]demo done[/] in {time.monotonic() - started:.0f} s: {len(results)} KPI judgements, "
+        f"{breaches} breaches.\n"
+        f"  data:       {settings.data_dir}\n"
+        f"  warehouse:  {settings.warehouse}\n"
+        f"  report:     {report_path}  (open it in a browser)\n"
+        f"  Dagster UI: {env} dagster dev -w {shlex.quote(str(REPO_SLA.parent / 'workspace.yaml'))}\n"
+        f"              then open http://127.0.0.1:3000 — the demo's run is in the Runs tab."
+    )
+
+
+def _write_report(settings: Settings, month: str, out: Path, as_of: datetime) -> None:
+    try:
+        from pipelines.report.render import write_report
+    except ImportError:
+        console.print("  (the review pack is not built yet in this version)")
+        return
+    write_report(settings, month, out, as_of)

@@ -1,0 +1,45 @@
+"""Where funnelpact reads and writes, resolved from the environment at run time.
+
+Nothing reads the environment at import time, so tests point a run elsewhere with
+`monkeypatch.setenv` and no module reloads.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.warehouse.duckdb_path import duckdb_path
+
+HOME_ENV = "FUNNELPACT_HOME"
+SLA_ENV = "FUNNELPACT_SLA_DIR"
+DATA_ENV = "FUNNELPACT_DATA_DIR"
+
+
+@dataclass(frozen=True)
+class Settings:
+    sla_dir: Path
+    data_dir: Path
+    warehouse: Path
+    home: Path
+
+    @property
+    def dagster_home(self) -> Path:
+        return Path(os.environ.get("DAGSTER_HOME") or self.home / "dagster").resolve()
+
+    @property
+    def alert_state(self) -> Path:
+        return self.home / "alerts.sqlite"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        home = Path(env.get(HOME_ENV) or ".funnelpact").expanduser().resolve()
+        return cls(
+            sla_dir=Path(env.get(SLA_ENV) or "sla").expanduser().resolve(),
+            data_dir=Path(env.get(DATA_ENV) or "data").expanduser().resolve(),
+            warehouse=duckdb_path(env),
+            home=home,
+        )

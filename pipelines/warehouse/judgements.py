@@ -1,0 +1,80 @@
+"""The judged scorecard, stored in the warehouse: what the CLI prints and the report shows.
+
+`judgements.kpi_status` holds the latest judgement of every (agreement, revision, period,
+KPI); a run replaces the rows of the months it judged, so backfilling twice leaves the same
+table and the report of an old month keeps its last judgement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+_TEXT, _NUMBER = ("varchar", pa.string()), ("double", pa.float64())
+# column -> (DuckDB type, Arrow type)
+COLUMNS: dict[str, tuple[str, pa.DataType]] = {
+    "agreement": _TEXT,
+    "revision": _TEXT,
+    "period": _TEXT,
+    "kpi": _TEXT,
+    "owner": _TEXT,
+    "target": _NUMBER,
+    "actual": _NUMBER,
+    "forecast": _NUMBER,
+    "status": _TEXT,
+    "severity": _TEXT,
+    "tolerance": _NUMBER,
+    "is_final": ("boolean", pa.bool_()),
+    "expectation": _TEXT,
+    "as_of": ("timestamp", pa.timestamp("us")),
+    "run_id": _TEXT,
+}
+_DDL = ", ".join(f"{name} {sql}" for name, (sql, _) in COLUMNS.items())
+_SCHEMA = pa.schema([(name, arrow) for name, (_, arrow) in COLUMNS.items()])
+
+
+def write_judgements(
+    con: duckdb.DuckDBPyConnection,
+    rows: Iterable[Mapping[str, Any]],
+    periods: Iterable[str],
+    as_of: datetime,
+    run_id: str,
+) -> int:
+    """Replace the judgements of `periods` with `rows`; returns the number written."""
+    stamp = as_of.replace(tzinfo=None) if as_of.tzinfo else as_of
+    records = [{**{k: row.get(k) for k in COLUMNS}, "as_of": stamp, "run_id": run_id} for row in rows]
+    con.execute("create schema if not exists judgements")
+    con.execute(f"create table if not exists judgements.kpi_status ({_DDL})")
+    con.execute("begin transaction")
+    try:
+        con.execute("delete from judgements.kpi_status where period in (select unnest(?))", [sorted(set(periods))])
+        if records:
+            con.register("_judged", pa.Table.from_pylist(records, schema=_SCHEMA))
+            con.execute("insert into judgements.kpi_status select * from _judged")
+            con.unregister("_judged")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return len(records)
+
+
+def read_judgements(con: duckdb.DuckDBPyConnection, periods: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'judgements' and table_name = 'kpi_status'"
+    ).fetchone()[0]
+    if not exists:
+        return []
+    sql = "select * from judgements.kpi_status"
+    params: list[Any] = []
+    if periods is not None:
+        sql += " where period in (select unnest(?))"
+        params.append(sorted(set(periods)))
+    sql += " order by agreement, period, kpi"
+    cursor = con.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
