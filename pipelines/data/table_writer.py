@@ -8,9 +8,6 @@ import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
-# Quote only where needed: quoting every field makes the events file ~25 % larger.
-_CSV = pcsv.WriteOptions(quoting_style="needed")
-
 
 class TableWriter:
     """Opens the file on the first chunk; the first chunk's schema is the file's schema."""
@@ -30,7 +27,7 @@ class TableWriter:
         if self._writer is None:
             self._schema = table.schema
             if self.fmt == "csv":
-                self._writer = pcsv.CSVWriter(self.path, table.schema, write_options=_CSV)
+                self._writer = pcsv.CSVWriter(self.path, table.schema)
             else:
                 self._writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
         self._writer.write_table(table.cast(self._schema))

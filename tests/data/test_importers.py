@@ -1,0 +1,249 @@
+"""Importers turn hand-written exports, shaped like the real ones, into these exact rows."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.data.importers.csv_mapping import import_csv
+from pipelines.data.importers.hubspot import import_hubspot, stage_of_column
+from pipelines.data.importers.salesforce import import_salesforce
+from pipelines.data.load import load_data_dir
+from pipelines.data.tables import TABLES
+from pipelines.errors import InputError
+
+from .helpers import STAGE_VALUES
+
+EXPORTS = Path(__file__).parents[1] / "fixtures" / "exports"
+HUBSPOT, SALESFORCE, CSV = EXPORTS / "hubspot", EXPORTS / "salesforce", EXPORTS / "csv"
+
+
+def read(out: Path, table: str) -> list[tuple]:
+    with (out / f"{table}.csv").open(newline="") as f:
+        reader = csv.reader(f)
+        assert next(reader) == TABLES[table].column_names
+        return [tuple(v or None for v in row) for row in reader]
+
+
+def events(out: Path) -> list[tuple]:
+    return sorted(r[:3] for r in read(out, "lifecycle_events"))
+
+
+# --- HubSpot ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("column, stage", [
+    ("Became a Marketing Qualified Lead Date", "mql"),
+    ("Became an Opportunity Date", "opportunity"),
+    ("Became an Evangelist Date", "evangelist"),
+    ("hs_lifecyclestage_salesqualifiedlead_date", "sql"),
+    ("hs_lifecyclestage_subscriber_date", "lead"),
+    ("hs_v2_date_entered_customer", "customer"),
+    ("hs_v2_date_entered_1234567", "1234567"),
+    ('Date entered "Marketing Qualified Lead (Lifecycle Stage Pipeline)"', "mql"),
+    ("Create Date", None),
+    ("Lifecycle Stage", None),
+])
+def test_hubspot_lifecycle_date_columns_in_both_naming_styles(column, stage):
+    assert stage_of_column(column) == stage
+
+
+def test_hubspot_label_export_in_the_portal_time_zone(tmp_path):
+    written = import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path,
+                             deals=HUBSPOT / "deals_labels.csv", timezone="America/Mexico_City")
+    assert written == {"contacts": 4, "lifecycle_events": 11, "deals": 3}
+    # Mexico City is UTC-6 all year: 09:15 local is 15:15 UTC.
+    assert read(tmp_path, "contacts") == [
+        ("101", "2026-01-05T15:15:00Z", "Organic Search", None, "c_level", "Mexico"),
+        ("102", "2026-02-11T04:30:00Z", "Paid Search", None, "director", "United States"),
+        ("103", "2026-03-01T06:10:00Z", "Referrals", None, "manager", "Colombia"),
+        ("104", "not a date", "Direct Traffic", None, "individual", None),
+    ]
+    assert events(tmp_path) == [
+        # Subscriber and Lead dates are both the lead stage: one event, the earliest.
+        ("101", "customer", "2026-03-03T00:45:00Z"),
+        ("101", "lead", "2026-01-05T15:15:00Z"),
+        ("101", "mql", "2026-01-08T22:30:00Z"),
+        ("101", "opportunity", "2026-01-20T18:00:00Z"),
+        ("101", "sql", "2026-01-09T17:00:00Z"),
+        ("102", "lead", "2026-02-11T04:30:00Z"),
+        ("102", "mql", "2026-02-12T14:05:00Z"),
+        ("103", "customer", "2026-05-04T16:00:00Z"),
+        ("103", "evangelist", "2026-06-01T15:00:00Z"),
+        ("103", "lead", "2026-03-01T06:10:00Z"),
+        ("104", "lead", "2026-03-15T18:00:00Z"),
+    ]
+    assert read(tmp_path, "deals") == [
+        ("9001", "101", "2026-01-20T18:00:00Z", "2026-03-03T00:45:00Z", "won", "15000", None),
+        # Open: HubSpot's close date is only the expected one.
+        ("9002", "102", "2026-02-20T16:00:00Z", None, "open", "8000", None),
+        ("9003", None, "2026-02-01T15:00:00Z", "2026-03-10T15:00:00Z", "lost", "12000.50", None),
+    ]
+
+
+def test_hubspot_internal_names_keep_utc_and_custom_stages_as_is(tmp_path):
+    import_hubspot(HUBSPOT / "contacts_internal.csv", tmp_path,
+                   deals=HUBSPOT / "deals_internal.csv", timezone="America/Mexico_City")
+    assert read(tmp_path, "contacts") == [
+        ("201", "2026-04-01T14:00:00Z", "PAID_SOCIAL", "persona_1", "vp", "Spain"),
+        ("202", "2026-04-02T08:00:00Z", "ORGANIC_SEARCH", None, None, "Brazil"),
+    ]
+    assert events(tmp_path) == [
+        ("201", "lead", "2026-04-01T14:00:00Z"),
+        ("201", "mql", "2026-04-03T09:30:00Z"),
+        ("201", "sql", "2026-04-04T15:00:00Z"),
+        ("202", "1234567", "2026-04-20T10:00:00Z"),
+        ("202", "lead", "2026-04-02T08:00:00Z"),
+    ]
+    assert read(tmp_path, "deals") == [
+        ("9101", "201", "2026-04-10T09:00:00Z", "2026-05-01T17:00:00Z", "won", "20000", "EUR"),
+        ("9102", "202", "2026-04-25T09:00:00Z", None, "open", "5000", "EUR"),
+    ]
+
+
+def test_hubspot_import_loads_and_quarantines_what_the_agreement_does_not_know(tmp_path):
+    import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path, deals=HUBSPOT / "deals_labels.csv")
+    report = load_data_dir(tmp_path, duckdb.connect(), STAGE_VALUES)
+    assert report.by_reason == {"bad_timestamp:created_at": 1, "unknown_contact": 1,
+                                "unknown_stage": 1}
+    assert report.tables["deals"].rows_loaded == 3
+
+
+def test_hubspot_export_without_an_id_column_names_file_and_columns(tmp_path):
+    bad = tmp_path / "contacts.csv"
+    bad.write_text("Email,Create Date\na@example.com,2026-01-01 10:00\n")
+    with pytest.raises(InputError) as exc:
+        import_hubspot(bad, tmp_path / "out")
+    assert str(exc.value) == (f"{bad} Record ID: missing the contact id column; expected "
+                              "'Record ID' or 'hs_object_id' or 'Contact ID' or 'vid'")
+
+
+def test_hubspot_unknown_time_zone(tmp_path):
+    with pytest.raises(InputError, match="unknown time zone 'Mars/Olympus'"):
+        import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path, timezone="Mars/Olympus")
+
+
+# --- Salesforce -------------------------------------------------------------------------------
+
+LEAD1, LEAD2, LEAD3, LEAD4 = (f"00Q00000000000{i}AAA" for i in range(1, 5))
+
+
+def test_salesforce_data_loader_exports(tmp_path):
+    written = import_salesforce(SALESFORCE / "Lead.csv", tmp_path,
+                                lead_history=SALESFORCE / "LeadHistory.csv",
+                                opportunities=SALESFORCE / "Opportunity.csv",
+                                tasks=SALESFORCE / "Task.csv", timezone="America/Mexico_City")
+    assert written == {"contacts": 4, "deals": 2, "lifecycle_events": 12, "activities": 3}
+    assert read(tmp_path, "contacts") == [
+        (LEAD1, "2026-01-05T15:15:00Z", "Web", None, "vp", "Mexico"),
+        (LEAD2, "2026-02-10T22:30:00Z", "Webinar", None, "manager", "United States"),
+        (LEAD3, "2026-03-01T06:10:00Z", "Partner Referral", None, None, "Colombia"),
+        (LEAD4, "2026-03-15T18:00:00Z", "Web", None, "c_level", None),
+    ]
+    assert events(tmp_path) == [
+        (LEAD1, "customer", "2026-03-02T06:00:00Z"),  # CloseDate 2026-03-02, 00:00 local
+        (LEAD1, "lead", "2026-01-05T15:15:00Z"),
+        (LEAD1, "mql", "2026-01-08T22:30:00Z"),
+        (LEAD1, "opportunity", "2026-01-20T18:05:00Z"),
+        (LEAD1, "sql", "2026-01-20T06:00:00Z"),  # date-only ConvertedDate, 00:00 local
+        (LEAD2, "lead", "2026-02-10T22:30:00Z"),
+        (LEAD2, "mql", "2026-02-12T14:05:00Z"),
+        (LEAD2, "recycled", "2026-02-14T10:00:00Z"),
+        (LEAD3, "disqualified", "2026-03-02T09:00:00Z"),
+        (LEAD3, "lead", "2026-03-01T06:10:00Z"),
+        (LEAD4, "hot", "2026-03-16T09:00:00Z"),  # a custom status: for crm_values
+        (LEAD4, "lead", "2026-03-15T18:00:00Z"),
+    ]
+    assert read(tmp_path, "deals") == [
+        ("006000000000001AAA", LEAD1, "2026-01-20T18:05:00Z", "2026-03-02T06:00:00Z", "won",
+         "15000.00", "USD"),
+        ("006000000000002AAA", None, "2026-02-20T16:00:00Z", None, "open", "8000.00", "USD"),
+    ]
+    assert read(tmp_path, "activities") == [
+        ("00T000000000001AAA", LEAD1, "2026-01-08T23:10:00Z", "sales", "call"),
+        # Logged on the converted Contact: belongs to its lead.
+        ("00T000000000002AAA", LEAD1, "2026-01-22T15:00:00Z", "sales", "email"),
+        ("00T000000000003AAA", LEAD2, "2026-02-12T20:00:00Z", "sales", "call"),
+    ]
+
+
+def test_salesforce_report_export_with_naive_local_times_and_only_leads(tmp_path):
+    import_salesforce(SALESFORCE / "report_local" / "Lead.csv", tmp_path,
+                      timezone="America/Mexico_City")
+    assert events(tmp_path) == [
+        ("00Q000000000009AAA", "lead", "2026-07-01T16:00:00Z"),
+        ("00Q000000000009AAA", "sql", "2026-07-15T06:00:00Z"),
+    ]
+    assert not (tmp_path / "deals.csv").exists()
+
+
+def test_salesforce_import_loads(tmp_path):
+    import_salesforce(SALESFORCE / "Lead.csv", tmp_path,
+                      lead_history=SALESFORCE / "LeadHistory.csv",
+                      opportunities=SALESFORCE / "Opportunity.csv", tasks=SALESFORCE / "Task.csv")
+    report = load_data_dir(tmp_path, duckdb.connect(), {**STAGE_VALUES, "hot": "mql"})
+    assert report.quarantined_rows == 0
+    assert report.tables["activities"].rows_loaded == 3
+
+
+def test_salesforce_lead_export_without_converted_date(tmp_path):
+    bad = tmp_path / "Lead.csv"
+    bad.write_text("Id,CreatedDate,IsConverted\n00Q1,2026-01-01T00:00:00.000Z,false\n")
+    with pytest.raises(InputError, match="missing the converted date column; expected "
+                                         "'ConvertedDate'"):
+        import_salesforce(bad, tmp_path / "out")
+
+
+# --- CSV by mapping ---------------------------------------------------------------------------
+
+def test_csv_mapping_with_wide_stage_dates_value_maps_and_local_times(tmp_path):
+    written = import_csv(CSV / "mapping.yaml", tmp_path)
+    assert written == {"contacts": 3, "lifecycle_events": 7, "activities": 2, "deals": 2}
+    assert read(tmp_path, "contacts") == [
+        ("P-1", "2026-01-05T15:15:00Z", "paid_search", None, "director", "MX"),
+        ("P-2", "2026-02-11T05:30:00Z", "email", None, "vp", "MX"),
+        ("P-3", "2026-03-01T14:00:00Z", "paid_search", None, None, "MX"),
+    ]
+    assert events(tmp_path) == [
+        ("P-1", "lead", "2026-01-05T15:15:00Z"), ("P-1", "mql", "2026-01-07T16:00:00Z"),
+        ("P-1", "sql", "2026-01-09T18:30:00Z"), ("P-2", "lead", "2026-02-11T05:30:00Z"),
+        ("P-3", "customer", "2026-04-15T23:00:00Z"), ("P-3", "lead", "2026-03-01T14:00:00Z"),
+        ("P-3", "mql", "2026-03-02T14:00:00Z"),
+    ]
+    assert read(tmp_path, "activities") == [
+        ("T-1", "P-1", "2026-01-07T17:00:00Z", "sales", "Call"),
+        ("T-2", "P-3", "2026-03-02T18:00:00Z", "marketing", "Email"),
+    ]
+    # Offsets in the file win over the mapping's time zone.
+    assert read(tmp_path, "deals") == [
+        ("X-1", "P-1", "2026-01-10T15:00:00Z", "2026-02-01T18:00:00Z", "won", "12000", "MXN"),
+        ("X-2", "P-3", "2026-03-05T15:00:00Z", None, "open", "9000", "MXN"),
+    ]
+    report = load_data_dir(tmp_path, duckdb.connect(), STAGE_VALUES)
+    assert report.quarantined_rows == 0
+
+
+@pytest.mark.parametrize("mapping, message", [
+    ("tables: {}\n", "tables: expected a 'tables' mapping"),
+    ("tables: {people: {file: people.csv}}\n", "tables.people: unknown table"),
+    ("tables: {contacts: {file: people.csv, columns: {email: Email}}}\n",
+     "tables.contacts.columns.email: not a column of contacts"),
+    ("tables: {contacts: {file: people.csv, delimiter: ';', columns: {contact_id: Nope}}}\n",
+     "tables.contacts.columns.contact_id: column 'Nope' (mapped to contact_id) not found"),
+    ("tables: {contacts: {file: people.csv, delimiter: ';', columns: {contact_id: Person ID}}}\n",
+     "tables.contacts.columns.created_at: required column 'created_at' of contacts is not mapped"),
+    ("timezone: Nowhere/City\ntables: {contacts: {file: people.csv}}\n",
+     "timezone: unknown time zone 'Nowhere/City'"),
+    ("tables: [contacts\n", "not valid YAML"),
+], ids=["no tables", "unknown table", "unknown column", "missing source column",
+        "unmapped required column", "bad time zone", "broken YAML"])
+def test_csv_mapping_errors_name_the_mapping_field(tmp_path, mapping, message):
+    (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
+    path = tmp_path / "mapping.yaml"
+    path.write_text(mapping)
+    with pytest.raises(InputError) as exc:
+        import_csv(path, tmp_path / "out")
+    assert str(exc.value).startswith(str(path))
+    assert message in str(exc.value)
