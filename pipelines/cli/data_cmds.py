@@ -8,12 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from pipelines.cli.output import console, err_console
 from pipelines.errors import InputError, Problem
 
-console = Console(highlight=False)
 # Progress bars only pay off when a run takes more than a few seconds (~200k contacts).
 PROGRESS_FROM_CONTACTS = 200_000
 
@@ -66,8 +65,6 @@ def generate(
         summary = run_generate(out, contacts, seed, first, last, format.value)
     else:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        from pipelines.cli.output import err_console
 
         with Progress("[progress.description]{task.description}", BarColumn(),
                       MofNCompleteColumn(), TimeElapsedColumn(), console=err_console,

@@ -1,0 +1,124 @@
+"""`funnelpact generate` and `funnelpact import …` through the real entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from pipelines.cli import data_cmds
+
+EXPORTS = Path(__file__).parents[1] / "fixtures" / "exports"
+
+
+def funnelpact(*args: str) -> tuple[int, str, str]:
+    """Run the real `funnelpact` app in-process: exit code, stdout, stderr."""
+    from pipelines.cli import app
+
+    result = CliRunner().invoke(app, list(args))
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_generate_writes_the_tables_and_says_what_was_planted(tmp_path):
+    code, out, _ = funnelpact("generate", "--out", str(tmp_path),
+                              "--contacts", "500", "--seed", "2", "--format", "parquet")
+    assert code == 0
+    assert (tmp_path / "contacts.parquet").exists()
+    assert "lifecycle_events" in out and "web_sessions" in out
+    assert "planted on purpose" in out
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--start", "2026-13-01"], "--start: expected a date YYYY-MM-DD, got '2026-13-01'"),
+    (["--start", "2026-06-01", "--end", "2026-01-01"], "--end: end 2026-01-01 is before start"),
+    (["--contacts", "0"], "--contacts: must be at least 1, got 0"),
+])
+def test_generate_bad_arguments_exit_2_with_one_clear_line(tmp_path, args, message):
+    code, _, err = funnelpact("generate", "--out", str(tmp_path), *args)
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_import_hubspot_writes_canonical_files(tmp_path):
+    code, out, _ = funnelpact(
+        "import", "hubspot",
+        "--contacts", str(EXPORTS / "hubspot" / "contacts_labels.csv"),
+        "--deals", str(EXPORTS / "hubspot" / "deals_labels.csv"),
+        "--timezone", "America/Mexico_City", "--out", str(tmp_path))
+    assert code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "contacts.csv", "deals.csv", "lifecycle_events.csv"]
+    assert "lifecycle_events" in out
+
+
+def test_import_with_a_missing_column_exits_2_naming_file_and_column(tmp_path):
+    leads = tmp_path / "Lead.csv"
+    leads.write_text("Id,Status\n00Q1,Open - Not Contacted\n")
+    code, _, err = funnelpact("import", "salesforce", "--leads", str(leads),
+                              "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert f"{leads} CreatedDate: missing the created date column" in err
+    assert "Traceback" not in err
+
+
+def test_import_of_a_missing_file_exits_2(tmp_path):
+    code, _, err = funnelpact("import", "hubspot", "--contacts",
+                              str(tmp_path / "nope.csv"), "--out", str(tmp_path))
+    assert code == 2
+    assert f"{tmp_path / 'nope.csv'}: file not found" in err
+
+
+def test_import_csv_by_mapping(tmp_path):
+    code, _, _ = funnelpact("import", "csv", "--mapping",
+                            str(EXPORTS / "csv" / "mapping.yaml"), "--out", str(tmp_path))
+    assert code == 0
+    assert (tmp_path / "activities.csv").read_text().startswith(
+        "activity_id,contact_id,occurred_at,team,type\n")
+
+
+def test_a_data_directory_missing_a_table_or_column_prints_one_line_each(tmp_path, capsys):
+    """The loader's errors, through the shared CLI reporting, name file, column, expectation."""
+    import duckdb
+
+    from pipelines.cli.output import report_input_error
+    from pipelines.data.load import load_data_dir
+    from pipelines.errors import InputError
+
+    (tmp_path / "contacts.csv").write_text("contact_id\nC1\n")
+    with pytest.raises(InputError) as exc:
+        load_data_dir(tmp_path, duckdb.connect(), {})
+    assert exc.value.exit_code == 2
+    report_input_error(exc.value)
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 2
+    assert f"{tmp_path / 'contacts.csv'} created_at: missing required column 'created_at'" in err
+    assert f"{tmp_path}: required table 'lifecycle_events' not found" in err
+
+
+def _commands(app: typer.Typer):
+    group = typer.main.get_command(app)
+    stack = [group]
+    while stack:
+        command = stack.pop()
+        if hasattr(command, "commands"):
+            stack.extend(command.commands.values())
+        else:
+            yield command
+
+
+def test_every_option_has_help_and_every_command_an_example():
+    app = typer.Typer()
+    data_cmds.register(app)
+    commands = list(_commands(app))
+    assert {c.name for c in commands} == {"generate", "hubspot", "salesforce", "csv"}
+    for command in commands:
+        assert command.epilog and command.epilog.startswith("Example: funnelpact "), command.name
+        for param in command.params:
+            assert getattr(param, "help", None), f"{command.name} {param.name}"
+    result = CliRunner().invoke(app, ["import", "salesforce", "--help"])
+    assert "--lead-history" in result.output
