@@ -1,0 +1,59 @@
+"""docs/data.md documents every canonical column, every reason and the importers' options."""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from pipelines.data import docs
+from pipelines.data.importers.csv_mapping import read_mapping
+from pipelines.data.tables import TABLES
+
+DOC = docs.DOC.read_text(encoding="utf-8")
+
+
+def test_the_tables_section_is_generated_from_tables_py():
+    assert docs.section(DOC) == docs.render(), (
+        "docs/data.md is stale: run `python -m pipelines.data.docs`")
+
+
+def test_every_column_of_every_table_is_listed_under_its_table():
+    for name, table in TABLES.items():
+        block = DOC.split(f"### `{name}`", 1)[1].split("###", 1)[0]
+        for column in table.columns:
+            assert f"| `{column.name}` | `{column.type}` |" in block, f"{name}.{column.name}"
+
+
+def test_every_reason_the_loader_can_give_is_documented():
+    reasons = set()
+    for table in TABLES.values():
+        for c in table.columns:
+            if c.required:
+                reasons.add("missing_required:<column>")
+            if c.type in ("timestamp",):
+                reasons.add("bad_timestamp:<column>")
+            if c.type == "date":
+                reasons.add("bad_date:<column>")
+            if c.type in ("decimal(18,2)", "bigint"):
+                reasons.add("bad_number:<column>")
+            if c.allowed:
+                reasons.add("invalid_value:<column>")
+            if c.non_negative:
+                reasons.add(f"negative_{c.name}")
+    reasons |= {"unknown_stage", "conflicting_duplicate_id", "unknown_contact"}
+    documented = set(re.findall(r"^\| `([a-z_:<>]+)`", DOC, re.M))
+    documented |= set(re.findall(r"`(negative_[a-z]+)`", DOC))
+    assert reasons <= documented
+
+
+def test_the_csv_mapping_example_is_valid_and_is_the_fixture(tmp_path):
+    example = DOC.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "mapping.yaml"
+    path.write_text(example)
+    assert read_mapping(path)["tables"].keys() == {"contacts", "lifecycle_events", "activities",
+                                                  "deals"}
+    fixture = yaml.safe_load((docs.DOC.parents[1] / "tests" / "fixtures" / "exports" / "csv"
+                              / "mapping.yaml").read_text())
+    assert yaml.safe_load(example)["tables"]["contacts"]["columns"] == (
+        fixture["tables"]["contacts"]["columns"])
