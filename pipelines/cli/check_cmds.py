@@ -1,0 +1,71 @@
+"""`funnelpact compile`: the agreements as Great Expectations suites.
+
+great_expectations is imported only for --data-docs: compiling and checking the suites is
+plain Python and stays well under a second.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipelines.cli.output import console, err_console
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "compile",
+        epilog="Examples: funnelpact compile; funnelpact compile --check (in CI); "
+        "funnelpact compile --data-docs",
+    )(compile_suites)
+
+
+def compile_suites(
+    sla: Annotated[
+        Path, typer.Option("--sla", help="Folder (or file) holding the agreement YAML files.")
+    ] = Path("sla"),
+    out: Annotated[
+        Path, typer.Option("--out", help="The GX project folder; suites go to OUT/gx/expectations/.")
+    ] = Path("expectations"),
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Write nothing; exit 1 if the suites in OUT differ from what sla/ compiles to."),
+    ] = False,
+    data_docs: Annotated[
+        bool,
+        typer.Option("--data-docs", help="Also build GX data docs (suites and stored results) in OUT/gx/uncommitted/data_docs/."),
+    ] = False,
+) -> None:
+    """Write the Great Expectations suites generated from the agreements.
+
+    One suite per revision and KPI family (volume, conversion, handoff, revenue) plus a
+    data_quality suite; every judged month and KPI is one expectation carrying its target,
+    tolerance, severity and owner. The suites are committed: a pull request that changes a
+    target shows the changed assertion too.
+    """
+    from pipelines.agreement import load_agreements
+    from pipelines.checks.compile import drift, write_suites
+
+    agreements = load_agreements(sla)
+    if check:
+        found = drift(agreements, out)
+        if found:
+            for line in found.lines():
+                err_console.print(f"[bold red]out of date[/] {out / line.split(': ', 1)[1]} ({line.split(':', 1)[0]})")
+            err_console.print(f"{out} does not match {sla}: run [bold]funnelpact compile[/] and commit the result")
+            raise typer.Exit(1)
+        console.print(f"[green]ok[/] {out} matches {sla}")
+    else:
+        changes = write_suites(agreements, out)
+        touched = len(changes.changed) + len(changes.missing)
+        console.print(
+            f"[green]compiled[/] {len(agreements)} revision(s) into {out}: "
+            f"{touched} suite(s) written, {len(changes.stale)} removed"
+            + ("" if changes else " (already up to date)")
+        )
+    if data_docs:
+        from pipelines.checks.docs import build_data_docs
+
+        console.print(f"data docs: {build_data_docs(project_dir=out)}")
