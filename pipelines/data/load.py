@@ -38,25 +38,35 @@ def load_data_dir(data_dir: Path, con: duckdb.DuckDBPyConnection,
         raise InputError(Problem("data directory not found; expected a folder holding "
                                  "contacts.csv, lifecycle_events.csv, …", file=str(data_dir)))
     plans = _plan(data_dir, con)
-    staged: dict[str, str] = {}
+    prepared: dict[str, int] = {}
     try:
+        _create_stage_map(con, _stage_map(stage_values))
+        # Typed and checked one table at a time, outside the transaction (a CSV row's number is
+        # its rowid, provisional inside one): only one table's raw text is held at once, which
+        # keeps 3.5M contacts with 6M events near 2 GB.
         for name, plan in plans.items():
             if plan is not None:
-                source, mapping, columns = plan
-                staged[name] = read_as_text(con, source, data_dir, TABLES[name].column_names,
-                                            mapping, columns, into=f"_fp_read_{name}")
+                prepared[name] = _prepare(con, data_dir, TABLES[name], *plan)
         # One transaction: a load that fails half-way leaves the previous warehouse intact.
         con.execute("begin transaction")
         try:
-            report = _load(con, data_dir, plans, staged, _stage_map(stage_values))
+            report = _load(con, data_dir, plans, prepared)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
     finally:
-        for name in staged:
+        for name in TABLES:
             con.execute(f"drop table if exists _fp_read_{name}")
+            con.execute(f"drop table if exists _fp_rows_{name}")
+        con.execute("drop table if exists _fp_stage_map")
     return report
+
+
+def _create_stage_map(con, stage_map: dict[str, str]) -> None:
+    con.execute("create or replace temp table _fp_stage_map (value varchar, stage_id varchar)")
+    if stage_map:
+        con.executemany("insert into _fp_stage_map values (?, ?)", list(stage_map.items()))
 
 
 def _stage_map(stage_values: dict[str, str]) -> dict[str, str]:
@@ -98,12 +108,9 @@ def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[s
     return plans
 
 
-def _load(con, data_dir: Path, plans, staged: dict[str, str], stage_map: dict[str, str]) -> LoadReport:
+def _load(con, data_dir: Path, plans, prepared: dict[str, int]) -> LoadReport:
     con.execute("create schema if not exists raw")
     con.execute(f"create or replace temp table _fp_quarantine ({QUARANTINE_COLUMNS})")
-    con.execute("create or replace temp table _fp_stage_map (value varchar, stage_id varchar)")
-    if stage_map:
-        con.executemany("insert into _fp_stage_map values (?, ?)", list(stage_map.items()))
     loads = {}
     for name, table in TABLES.items():  # contacts first: the others are checked against it
         plan = plans[name]
@@ -111,7 +118,7 @@ def _load(con, data_dir: Path, plans, staged: dict[str, str], stage_map: dict[st
             con.execute(f"create or replace table raw.{name} ({_column_defs(table)})")
             loads[name] = TableLoad(name, present=False)
             continue
-        loads[name] = _load_table(con, table, plan[0], staged[name], data_dir)
+        loads[name] = _load_table(con, table, plan[0], prepared[name], data_dir)
     con.execute("create or replace table raw.quarantine as select * from _fp_quarantine "
                 "order by table_name, source_file, row_number")
     con.execute("create or replace table raw.load_report (table_name varchar, present boolean, "
@@ -123,7 +130,6 @@ def _load(con, data_dir: Path, plans, staged: dict[str, str], stage_map: dict[st
     by_reason = dict(con.execute(
         "select reason, count(*) from raw.quarantine group by reason order by reason").fetchall())
     con.execute("drop table _fp_quarantine")
-    con.execute("drop table _fp_stage_map")
     return LoadReport(tables=loads, by_reason=by_reason)
 
 
@@ -160,13 +166,17 @@ def _reason_sql(table: Table) -> str:
     return f"case {whens} end"
 
 
-def _load_table(con, table: Table, source: Source, text_query: str, data_dir: Path) -> TableLoad:
-    name = table.name
-    rows = f"_fp_rows_{name}"
+def _prepare(con, data_dir: Path, table: Table, source: Source, mapping: dict[str, str],
+             columns: dict[str, str]) -> int:
+    """Read the table, drop exact duplicates, give each row its first broken rule in
+    `_fp_rows_<table>`; returns the rows read."""
+    read, rows = f"_fp_read_{table.name}", f"_fp_rows_{table.name}"
+    text_query = read_as_text(con, source, data_dir, table.column_names, mapping, columns,
+                              into=read)
     cols = ", ".join(ident(c) for c in table.column_names)
     trimmed = ", ".join(f"nullif(trim({ident(c)}), '') as {_text(c)}" for c in table.column_names)
     stage_col = next((c.name for c in table.columns if c.is_stage), None)
-    stage_join = (f"left join _fp_stage_map sm on sm.value = lower(nullif(trim(d.{stage_col}), ''))"
+    stage_join = (f"left join _fp_stage_map sm on sm.value = lower({_text(stage_col)})"
                   if stage_col else "")
     stage_select = ", sm.stage_id as _stage" if stage_col else ""
     con.execute(f"""
@@ -175,10 +185,20 @@ def _load_table(con, table: Table, source: Source, text_query: str, data_dir: Pa
             select {cols}, min(_ord) as _first, count(*) - 1 as _dups
             from ({text_query}) group by all
         ), cleaned as (
-            select d.*, {trimmed}{stage_select} from distinct_rows d {stage_join}
+            select {trimmed}, _first, _dups from distinct_rows
+        ), staged as (
+            select c.*{stage_select} from cleaned c {stage_join}
         )
-        select *, {_reason_sql(table)} as _reason from cleaned
+        select *, {_reason_sql(table)} as _reason from staged
     """)
+    rows_read = con.execute(f"select count(*) from {read}").fetchone()[0]
+    con.execute(f"drop table {read}")
+    return rows_read
+
+
+def _load_table(con, table: Table, source: Source, rows_read: int, data_dir: Path) -> TableLoad:
+    name = table.name
+    rows = f"_fp_rows_{name}"
     if table.unique_key:
         key = _text(table.unique_key)
         con.execute(f"""
@@ -198,13 +218,14 @@ def _load_table(con, table: Table, source: Source, text_query: str, data_dir: Pa
         for c in table.columns)
     con.execute(f"create or replace table raw.{name} as select {typed} from {rows} "
                 f"where _reason is null order by _first")
-    record = ", ".join(f"{ident(c)} := {ident(c)}" for c in table.column_names)
+    # The row as read, values trimmed (the untrimmed text is not kept: it would double the
+    # memory of the largest table for the sake of a few quarantined rows).
+    record = ", ".join(f"{ident(c)} := {_text(c)}" for c in table.column_names)
     con.execute(f"""
         insert into _fp_quarantine
         select '{name}', {file_of('_first', source, data_dir)}, {row_of('_first')}, _reason, cast(to_json(struct_pack({record})) as varchar)
         from {rows} where _reason is not null
     """)
-    rows_read = con.execute(f"select count(*) from ({text_query})").fetchone()[0]
     dups, quarantined = con.execute(
         f"select coalesce(sum(_dups), 0), count(*) filter (where _reason is not null) from {rows}"
     ).fetchone()
