@@ -1,0 +1,214 @@
+"""Suite generation: deterministic, one expectation per judged (period, KPI), committed.
+
+No great_expectations here except where a test says so: compiling is plain Python.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from pipelines.agreement import load_agreements
+from pipelines.checks.compile import (
+    all_suites,
+    drift,
+    rendered_files,
+    suite_path,
+    threshold,
+    write_suites,
+)
+from pipelines.cli import check_cmds
+
+from .conftest import ROOT, SLA
+
+H1 = SLA / "acme-2026-h1.yaml"
+META_KEYS = {"agreement", "revision", "period", "kpi", "owner", "target", "tolerance", "severity", "direction"}
+
+
+def variant(tmp_path: Path, old: str, new: str, source: Path = H1) -> list:
+    text = source.read_text(encoding="utf-8")
+    assert text.count(old) == 1, f"{old!r} must occur once in {source.name}"
+    path = tmp_path / f"variant-{abs(hash(new))}" / source.name
+    path.parent.mkdir()
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return load_agreements(path)
+
+
+def expectations_by_id(agreements) -> dict[str, dict]:
+    return {e["id"]: e for s in all_suites(agreements) for e in s["expectations"]}
+
+
+def changed(before, after) -> dict[str, tuple[dict, dict]]:
+    a, b = expectations_by_id(before), expectations_by_id(after)
+    assert a.keys() == b.keys(), "a target change must not add or remove expectations"
+    return {i: (a[i], b[i]) for i in a if a[i] != b[i]}
+
+
+def test_the_committed_suites_match_sla() -> None:
+    found = drift(load_agreements(SLA), ROOT / "expectations")
+    assert not found, "expectations/ is out of date: run `funnelpact compile`\n" + "\n".join(found.lines())
+
+
+def test_compiling_twice_gives_the_same_bytes(agreements) -> None:
+    assert rendered_files(agreements) == rendered_files(load_agreements(SLA))
+
+
+def test_an_explicit_target_changes_exactly_its_expectation(tmp_path) -> None:
+    before = load_agreements(H1)
+    after = variant(tmp_path, "2026-03: {mql: 150}", "2026-03: {mql: 150, sql: 70}")
+    diff = changed(before, after)
+    assert len(diff) == 1
+    (old, new), = diff.values()
+    assert (new["meta"]["period"], new["meta"]["kpi"]) == ("2026-03", "volume:sql")
+    assert new["meta"]["target"] == 70 and new["kwargs"]["min_value"] == 66.5
+    assert old["meta"]["target"] != 70 and old["id"] == new["id"]
+
+
+def test_the_mql_target_also_moves_the_weighted_mql_target(tmp_path) -> None:
+    # kpis.py: weighted MQL volume is judged against the MQL volume target.
+    before = load_agreements(H1)
+    after = variant(tmp_path, "2026-03: {mql: 150}", "2026-03: {mql: 160}")
+    diff = changed(before, after)
+    assert {(n["meta"]["period"], n["meta"]["kpi"]) for _, n in diff.values()} == {
+        ("2026-03", "volume:mql"), ("2026-03", "weighted_volume:mql"),
+    }
+    assert {(o["kwargs"]["min_value"], n["kwargs"]["min_value"]) for o, n in diff.values()} == {(142.5, 152)}
+
+
+def test_a_rate_changes_exactly_the_expectations_of_its_kpi(tmp_path) -> None:
+    before = load_agreements(H1)
+    after = variant(tmp_path, "recycling: {max_rate: 0.35", "recycling: {max_rate: 0.30")
+    diff = changed(before, after)
+    assert {(n["meta"]["kpi"], n["meta"]["period"]) for _, n in diff.values()} == {
+        ("recycle_rate", m) for m in before[0].months()
+    }
+    assert {n["kwargs"]["max_value"] for _, n in diff.values()} == {0.315}  # 0.30 x 1.05
+
+
+def test_a_conversion_rate_moves_its_expectations_and_the_volumes_above_it(tmp_path) -> None:
+    # The reverse funnel: a better mql->sql rate needs fewer MQLs, leads and visits, and
+    # changes nothing below (sql, opportunity, customer) nor any other KPI.
+    before = load_agreements(H1)
+    after = variant(tmp_path, "mql->sql: {rate: 0.40", "mql->sql: {rate: 0.50")
+    kpis = {n["meta"]["kpi"] for _, n in changed(before, after).values()}
+    assert kpis == {"conversion:mql->sql", "volume:visit", "volume:lead", "volume:mql", "weighted_volume:mql"}
+
+
+def test_a_target_change_is_a_small_git_diff(tmp_path) -> None:
+    before = rendered_files(load_agreements(H1))
+    after = rendered_files(variant(tmp_path, "2026-03: {mql: 150}", "2026-03: {mql: 150, sql: 70}"))
+    diffs = {p: (before[p], after[p]) for p in before if before[p] != after[p]}
+    assert list(diffs) == [suite_path("acme.2026-h1.volume")]
+    old, new = (t.splitlines() for t in diffs[suite_path("acme.2026-h1.volume")])
+    changed_lines = [(a.strip(), b.strip()) for a, b in zip(old, new) if a != b]
+    assert len(old) == len(new) and len(changed_lines) == 3  # description, bound, meta.target
+
+
+def test_every_expectation_explains_itself(agreements) -> None:
+    for suite in all_suites(agreements):
+        assert suite["expectations"], suite["name"]
+        for e in suite["expectations"]:
+            assert META_KEYS <= e["meta"].keys(), (suite["name"], e["meta"])
+            assert e["meta"]["agreement"] == "acme" and e["meta"]["severity"] in ("warn", "fail")
+            assert e["severity"] == {"warn": "warning", "fail": "critical"}[e["meta"]["severity"]]
+
+
+def test_one_suite_per_revision_and_family_with_one_expectation_per_judged_month_and_kpi(agreements) -> None:
+    suites = {s["name"]: s for s in all_suites(agreements)}
+    assert sorted(suites) == sorted(
+        f"acme.{r}.{f}" for r in ("2026-h1", "2026-h2")
+        for f in ("volume", "conversion", "handoff", "revenue", "data_quality")
+    )
+    judged = [e for s in suites.values() for e in s["expectations"] if e["meta"]["kpi"]]
+    assert len(judged) == 12 * 17  # every KPI of acme has a target
+    assert len({(e["meta"]["revision"], e["meta"]["period"], e["meta"]["kpi"]) for e in judged}) == len(judged)
+    checks = {e["meta"]["check"] for e in suites["acme.2026-h1.data_quality"]["expectations"] if not e["meta"]["kpi"]}
+    assert {"keys_unique", "no_future_facts", "agreement_not_null", "kpi_not_null"} <= checks
+
+
+@pytest.mark.parametrize(
+    ("direction", "bound"), [("at_least", 142.5), ("at_most", 157.5)], ids=["at_least-is-below", "at_most-is-above"]
+)
+def test_the_bound_is_the_target_widened_by_the_tolerance(direction, bound) -> None:
+    from decimal import Decimal
+    from fractions import Fraction
+
+    assert float(threshold(Fraction(150), Decimal("0.05"), direction)) == bound
+
+
+def test_a_kpi_without_a_target_gets_no_expectation(tmp_path) -> None:
+    no_recycling = variant(tmp_path, "  recycling: {max_rate: 0.35, ", "  recycling: {")
+    kpis = {e["meta"]["kpi"] for e in expectations_by_id(no_recycling).values()}
+    assert "recycle_rate" not in kpis and "handoff:first_touch" in kpis
+
+
+def test_write_removes_suites_no_agreement_generates(tmp_path, agreements) -> None:
+    out = tmp_path / "expectations"
+    write_suites(agreements, out)
+    assert (out / "gx" / "great_expectations.yml").exists() and (out / ".gitignore").exists()
+    h1_only = [a for a in agreements if a.revision == "2026-h1"]
+    assert [str(p) for p in drift(h1_only, out).stale][:1] == ["gx/expectations/acme/2026-h2/conversion.json"]
+    write_suites(h1_only, out)
+    assert not drift(h1_only, out)
+    assert not (out / "gx" / "expectations" / "acme" / "2026-h2").exists()
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.callback()(lambda: None)
+    check_cmds.register(app)
+    return app
+
+
+def test_compile_check_exits_1_when_sla_and_expectations_disagree(tmp_path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "expectations"
+    assert runner.invoke(_app(), ["compile", "--sla", str(SLA), "--out", str(out), "--check"]).exit_code == 1
+    result = runner.invoke(_app(), ["compile", "--sla", str(SLA), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert runner.invoke(_app(), ["compile", "--sla", str(SLA), "--out", str(out), "--check"]).exit_code == 0
+    volume = out / suite_path("acme.2026-h1.volume")
+    volume.write_text(volume.read_text().replace("142.5", "140"))
+    result = runner.invoke(_app(), ["compile", "--sla", str(SLA), "--out", str(out), "--check"])
+    assert result.exit_code == 1 and "volume.json" in result.output
+
+
+def test_every_compile_option_is_documented() -> None:
+    import click
+
+    command = typer.main.get_command(_app()).commands["compile"]
+    assert command.epilog and "funnelpact compile" in command.epilog
+    for param in command.params:
+        if isinstance(param, click.Option) and param.name != "help":
+            assert param.help, param.name
+
+
+def test_compiling_does_not_import_great_expectations() -> None:
+    code = (
+        "import sys; from pipelines.agreement import load_agreements; "
+        "from pipelines.checks.compile import rendered_files; import pipelines.cli.check_cmds; "
+        f"rendered_files(load_agreements({str(SLA)!r})); "
+        "assert 'great_expectations' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.slow  # imports great_expectations: ~3 s
+def test_great_expectations_reads_the_generated_files_as_written(tmp_path, agreements) -> None:
+    from pipelines.checks.context import file_context
+
+    write_suites(agreements, tmp_path)
+    context = file_context(tmp_path)
+    name = "acme.2026-h1.data_quality"
+    loaded = context.suites.get(name).to_json_dict()
+    written = json.loads((tmp_path / suite_path(name)).read_text())
+    assert loaded["expectations"] == [
+        {k: v for k, v in e.items()} for e in written["expectations"]
+    ]
+    assert loaded["id"] == written["id"]
