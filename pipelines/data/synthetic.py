@@ -159,7 +159,7 @@ def simulate_chunk(rng: np.random.Generator, first: int, n: int, cal: Calendar,
     early = rng.random(len(m)) < 0.03
     acts.add(m[early], 0, created[m[early]] + (mql_delay[early] // 3))
     nurture = np.nonzero(rng.random(n) < 0.4)[0]
-    acts.add(nurture, _pick(rng, len(nurture), [0, 0, 0, 0.7, 0.3]) ,
+    acts.add(nurture, _pick(rng, len(nurture), [0, 0, 0, 0.7, 0.3]),
              created[nurture] + rng.integers(HOUR, 30 * DAY, len(nurture)))
 
     # Sales' decision on the MQL: accept (SQL), recycle, disqualify, or nothing yet.
