@@ -236,12 +236,16 @@ class Drift:
     def __bool__(self) -> bool:
         return bool(self.changed or self.missing or self.stale)
 
-    def lines(self) -> list[str]:
+    def items(self) -> list[tuple[str, Path]]:
+        """(what, relative path): changed, missing, or stale (no agreement generates it)."""
         return (
-            [f"changed: {p}" for p in self.changed]
-            + [f"missing: {p}" for p in self.missing]
-            + [f"stale (no longer generated): {p}" for p in self.stale]
+            [("changed", p) for p in self.changed]
+            + [("missing", p) for p in self.missing]
+            + [("stale", p) for p in self.stale]
         )
+
+    def lines(self) -> list[str]:
+        return [f"{what}: {path}" for what, path in self.items()]
 
 
 def _existing_suites(out: Path) -> set[Path]:

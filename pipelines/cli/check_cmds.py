@@ -52,8 +52,8 @@ def compile_suites(
     if check:
         found = drift(agreements, out)
         if found:
-            for line in found.lines():
-                err_console.print(f"[bold red]out of date[/] {out / line.split(': ', 1)[1]} ({line.split(':', 1)[0]})")
+            for what, path in found.items():
+                err_console.print(f"[bold red]out of date[/] {out / path}: {what}")
             err_console.print(f"{out} does not match {sla}: run [bold]funnelpact compile[/] and commit the result")
             raise typer.Exit(1)
         console.print(f"[green]ok[/] {out} matches {sla}")
