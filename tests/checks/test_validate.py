@@ -154,6 +154,13 @@ def test_only_the_requested_months_are_judged(scorecard, agreements) -> None:
     assert {(r.period, r.revision) for r in results} == {("2026-02", "2026-h1"), ("2026-08", "2026-h2")}
 
 
+def test_a_period_that_is_not_a_month_is_bad_input(scorecard, agreements) -> None:
+    from pipelines.errors import InputError
+
+    with pytest.raises(InputError, match="'2026-3': expected months as YYYY-MM"):
+        judge(scorecard(upto="2026-01"), agreements, ["2026-3"], AS_OF)
+
+
 def test_each_month_is_judged_by_the_revision_in_force(scorecard, agreements) -> None:
     # H2 lowered lead->mql from 0.30 to 0.25: 0.27 breaches in June, meets in July.
     def edit(rows):
