@@ -202,7 +202,7 @@ def agreement_suites(a: Agreement) -> list[dict]:
                 "generated_by": "funnelpact compile",
                 "source": Path(a.source_file).name if a.source_file else None,
             },
-            "notes": f"Generated from the agreement by `funnelpact compile`; do not edit by hand.",
+            "notes": "Generated from the agreement by `funnelpact compile`; do not edit by hand.",
         })
     return suites
 
