@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from pathlib import Path
 
 import dagster as dg
@@ -10,8 +11,9 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.agreement import load_agreements
 from pipelines.defs.assets import build_input_assets
-from pipelines.defs.dbt import AGREEMENT_SOURCE, CRM_SOURCE, build_dbt_assets, dbt_project, source_keys
+from pipelines.defs.dbt import AGREEMENT_SOURCES, DATA_SOURCES, SCORECARD, build_dbt_assets, dbt_project, source_keys
 from pipelines.defs.jobs import build_job
+from pipelines.defs.judgement import build_judgement_assets
 from pipelines.defs.partitions import monthly_partitions
 from pipelines.defs.resources import FunnelpactResource
 from pipelines.defs.schedules import build_daily_schedule
@@ -25,12 +27,16 @@ def dbt_executable() -> str:
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    # Single-run backfills are what make a 12-month backfill one dbt build; the API is
+    # marked beta, which is a fact for us to track, not a warning for every user run.
+    warnings.filterwarnings("ignore", category=dg.BetaWarning)
     settings = settings or Settings.from_env()
     agreements = load_agreements(settings.sla_dir)
     partitions = monthly_partitions(agreements)
     project = dbt_project()
-    inputs = build_input_assets(partitions, source_keys(project, CRM_SOURCE), source_keys(project, AGREEMENT_SOURCE))
-    assets = [*inputs, build_dbt_assets(project, partitions)]
+    inputs = build_input_assets(partitions, source_keys(project, DATA_SOURCES), source_keys(project, AGREEMENT_SOURCES))
+    assets = [*inputs, build_dbt_assets(project, partitions),
+              *build_judgement_assets(partitions, SCORECARD)]
     job = build_job(partitions)
     return dg.Definitions(
         assets=assets,

@@ -15,7 +15,9 @@ from pipelines.defs.resources import FunnelpactResource
 from pipelines.warehouse.duckdb_path import ENV_VAR as DUCKDB_PATH_ENV
 from pipelines.warehouse.dbt_runner import format_as_of, project_dir, run_dbt
 
-CRM_SOURCE, AGREEMENT_SOURCE = "crm", "agreement"
+# dbt source names: the loader writes the CRM and web tables, the agreement writer the rest.
+DATA_SOURCES, AGREEMENT_SOURCES = ("crm", "web"), ("agreement",)
+SCORECARD = dg.AssetKey(["marts", "scorecard"])
 
 
 def dbt_project() -> DbtProject:
@@ -45,13 +47,13 @@ class FunnelpactTranslator(DagsterDbtTranslator):
         return "funnel_facts"
 
 
-def source_keys(project: DbtProject, source_name: str) -> list[dg.AssetKey]:
-    """Asset keys of a dbt source's tables ([source, table]), which Python assets write."""
+def source_keys(project: DbtProject, source_names: tuple[str, ...]) -> list[dg.AssetKey]:
+    """Asset keys of the dbt sources' tables ([source, table]), which Python assets write."""
     manifest = json.loads(project.manifest_path.read_text())
     return sorted(
         dg.AssetKey([node["source_name"], node["name"]])
         for node in manifest["sources"].values()
-        if node["source_name"] == source_name
+        if node["source_name"] in source_names
     )
 
 

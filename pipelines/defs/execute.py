@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -54,7 +55,8 @@ def exclusive(settings: Settings) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False) -> JobOutcome:
+def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False,
+            log_level: str = "WARNING") -> JobOutcome:
     """Execute the job for months first..last as of an instant; the run is kept in the Dagster home."""
     import dagster as dg
 
@@ -68,8 +70,16 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
         prepare_dagster_home(settings.dagster_home)
         instance = dg.DagsterInstance.get()
     tags = {**partition_range_tags(first, last), AS_OF_TAG: as_of.isoformat()}
-    with exclusive(settings):
-        result = job.execute_in_process(instance=instance, tags=tags, raise_on_error=False)
+    log_file = settings.home / "logs" / "last-run.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    # dagster-dbt echoes dbt's log lines on stdout, where the scorecard (and its JSON) goes:
+    # keep them in a file instead; the UI has them per step as well.
+    with exclusive(settings), open(log_file, "w") as log, contextlib.redirect_stdout(log):
+        result = job.execute_in_process(
+            instance=instance, tags=tags, raise_on_error=False,
+            # The terminal shows the scorecard; step-by-step logs stay in the UI.
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
     if result.success:
         return JobOutcome(result.run_id, True, first, last, as_of)
     failure, bad_input = _first_failure(result)
@@ -86,4 +96,4 @@ def _first_failure(result) -> tuple[str, bool]:
             bad_input = root.cls_name in ("InputError", "WarehouseLocked")
             message = root.message.strip().removeprefix(f"{root.cls_name}: ")
             return f"{event.step_key}: {message}", bad_input
-    return "see the Dagster UI for its logs", False
+    return "see the Dagster UI or .funnelpact/logs/last-run.log for its logs", False

@@ -1,0 +1,91 @@
+"""Judging the scorecard with the Great Expectations suites, and alerting the owning teams.
+
+No `from __future__ import annotations` here: Dagster inspects the context annotation.
+"""
+
+import dagster as dg
+
+from pipelines.agreement import load_agreements
+from pipelines.agreement.kpis import family
+from pipelines.defs.assets import run_as_of
+from pipelines.defs.resources import FunnelpactResource
+
+GROUP = "judgement"
+FAMILIES = ("volume", "weighted_volume", "conversion", "handoff", "recycle_rate", "revenue", "data_quality")
+KPI_STATUS = dg.AssetKey("kpi_status")
+
+
+def _check_name(kpi_family: str) -> str:
+    return f"{kpi_family}_targets"
+
+
+def family_check(kpi_family: str, results: list[dict]) -> dg.AssetCheckResult:
+    """One check per KPI family: fails on a breach, with the agreement's severity."""
+    mine = [r for r in results if family(r["kpi"]) == kpi_family]
+    breaches = [r for r in mine if r["status"] == "breach"]
+    severity = (dg.AssetCheckSeverity.ERROR if any(r["severity"] == "fail" for r in breaches)
+                else dg.AssetCheckSeverity.WARN)
+    return dg.AssetCheckResult(
+        check_name=_check_name(kpi_family),
+        passed=not breaches,
+        severity=severity,
+        metadata={
+            "judged": len(mine),
+            "breaches": ", ".join(f"{r['period']} {r['kpi']}" for r in breaches) or "none",
+            "at_risk": sum(r["status"] == "at_risk" for r in mine),
+            "provisional": sum(r["status"] == "provisional" for r in mine),
+        },
+    )
+
+
+def build_judgement_assets(partitions: dg.PartitionsDefinition, scorecard: dg.AssetKey) -> list[dg.AssetsDefinition]:
+    @dg.asset(
+        key=KPI_STATUS,
+        deps=[scorecard],
+        group_name=GROUP,
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        check_specs=[dg.AssetCheckSpec(_check_name(f), asset=KPI_STATUS,
+                                       description=f"Great Expectations: the agreed {f.replace('_', ' ')} targets are met")
+                     for f in FAMILIES],
+        description="The scorecard judged by the Great Expectations suites generated from sla/ "
+        "(met, breach, provisional, at_risk, no_data), stored in judgements.kpi_status.",
+    )
+    def kpi_status(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
+        from pipelines.checks.validate import judge
+        from pipelines.warehouse.judgements import read_judgements, write_judgements
+
+        months = list(context.partition_keys)
+        as_of = run_as_of(context)
+        agreements = load_agreements(funnelpact.settings().sla_dir)
+        with funnelpact.connect() as con:
+            judged = judge(con, agreements, months, as_of)
+            write_judgements(con, [{**r.to_dict(), "expectation": r.expectation_id} for r in judged],
+                             months, as_of, context.run.run_id)
+            results = read_judgements(con, months)
+        counts: dict[str, int] = {}
+        for r in results:
+            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        yield dg.MaterializeResult(metadata={"months": f"{months[0]}..{months[-1]}", **counts})
+        for f in FAMILIES:
+            yield family_check(f, results)
+
+    @dg.asset(
+        deps=[KPI_STATUS],
+        group_name=GROUP,
+        partitions_def=partitions,
+        backfill_policy=dg.BackfillPolicy.single_run(),
+        description="Alerts to the owning teams on each new breach, risk or recovery (SPEC §6).",
+    )
+    def alerts(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource) -> dg.MaterializeResult:
+        from pipelines.alerts import dispatch
+        from pipelines.warehouse.judgements import read_judgements
+
+        settings = funnelpact.settings()
+        with funnelpact.connect() as con:
+            results = read_judgements(con, list(context.partition_keys))
+        report = dispatch(results, load_agreements(settings.sla_dir), settings.alert_state)
+        context.log.info(report.summary())
+        return dg.MaterializeResult(metadata={"sent": report.sent, "failed": report.failed, "pending": report.pending})
+
+    return [kpi_status, alerts]
