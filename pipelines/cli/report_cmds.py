@@ -1,0 +1,77 @@
+"""`funnelpact report`: the monthly review pack (SPEC §7).
+
+The report reads the judged scorecard in the warehouse. A month that has been judged is
+rendered as it was judged (its last run), so last month's pack does not change because
+today's data moved on. A month not judged yet — or any month with an explicit --as-of — is
+run first through the same job as `funnelpact run`, then rendered.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipelines.cli.output import err_console
+from pipelines.cli.pipeline_cmds import AsOfOption, DataOption, SlaOption
+from pipelines.errors import InputError, Problem
+
+
+def register(app: typer.Typer) -> None:
+    app.command(epilog="Example: funnelpact report --month 2026-03 --out review-2026-03.html --data data/")(report)
+
+
+def report(
+    month: Annotated[str, typer.Option("--month", help="The month to review, YYYY-MM.", show_default=False)],
+    out: Annotated[Path, typer.Option("--out", help="The HTML file to write (one self-contained file).",
+                                      show_default=False)],
+    data: DataOption = None,
+    sla: SlaOption = None,
+    as_of: AsOfOption = None,
+) -> None:
+    """Write the monthly review pack: one HTML file both teams read.
+
+    The funnel against its targets, the scorecard per team, trends over the agreement's
+    window, hand-off times against the limit, the pace forecast of an open month, the
+    bottleneck of the revenue gap, recycling, the rules of the revision in force and data
+    quality. It opens offline and can be attached to an e-mail.
+
+    A month already judged is shown as judged; a month not judged yet, or any month with
+    --as-of, is run through the pipeline first (like `funnelpact run --from M --to M`).
+    """
+    from pipelines.cli.pipeline_cmds import _as_of, _month_option, _settings, execute
+
+    _month_option(month, "--month")
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise InputError(Problem(f"{str(out)!r} does not end in .html: the review pack is one HTML file", field="--out"))
+    settings = _settings(data, sla)
+    instant = _as_of(as_of)
+    _check_month_in_force(settings, month)
+    if as_of is not None or not _is_judged(settings, month):
+        err_console.print(f"funnelpact: judging {month} as of {instant:%Y-%m-%d %H:%M} UTC before writing the report")
+        execute(settings, month, month, instant, "table", quiet=True)
+    from pipelines.report.render import write_report
+
+    path = write_report(settings, month, out, instant)
+    typer.echo(f"review pack for {month} written to {path.resolve()}")
+
+
+def _check_month_in_force(settings, month: str) -> None:
+    from pipelines.agreement import load_agreements
+
+    agreements = load_agreements(settings.sla_dir)
+    if not any(month in a.months() for a in agreements):
+        windows = ", ".join(f"{a.name} {a.revision} {a.spec.effective.from_}..{a.spec.effective.to}" for a in agreements)
+        raise InputError(Problem(f"no agreement is in force in {month} (windows: {windows or 'none'})",
+                                 field="--month"))
+
+
+def _is_judged(settings, month: str) -> bool:
+    if not settings.warehouse.is_file():
+        return False
+    from pipelines.warehouse.connection import connect
+    from pipelines.warehouse.judgements import read_judgements
+
+    with connect(settings.warehouse, read_only=True) as con:
+        return bool(read_judgements(con, [month]))

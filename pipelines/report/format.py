@@ -1,0 +1,99 @@
+"""How figures, statuses and KPI names read in the report."""
+
+from __future__ import annotations
+
+from html import escape
+
+from pipelines.agreement.model import Agreement
+
+# Symbol + word + colour: the status must read on a black-and-white printout too.
+STATUS = {
+    "met": ("✓", "met"),
+    "breach": ("✗", "breach"),
+    "at_risk": ("!", "at risk"),
+    "provisional": ("…", "provisional"),
+    "no_data": ("–", "no data"),
+}
+STATUS_ORDER = ("breach", "at_risk", "provisional", "met", "no_data")
+TEAMS = ("marketing", "sales", "shared")
+RATE_KPIS = ("conversion:", "handoff:", "recycle_rate", "data_quality:")
+
+
+def is_rate(kpi: str) -> bool:
+    return kpi.startswith(RATE_KPIS)
+
+
+def status_badge(status: str) -> str:
+    symbol, word = STATUS.get(status, ("?", status))
+    return (f'<span class="status s-{escape(status)}" data-status="{escape(status)}">'
+            f'<span class="sym" aria-hidden="true">{symbol}</span> {escape(word)}</span>')
+
+
+def number(value: float | None, *, decimals: int = 0) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.{decimals}f}"
+
+
+def percent(value: float | None, decimals: int = 1) -> str:
+    if value is None:
+        return "—"
+    if 0 < abs(value) < 0.01:
+        decimals = max(decimals, 2)      # a 0.03 % quarantine rate is not 0.0 %
+    return f"{value:.{decimals}%}"
+
+
+def money(value: float | None, currency: str) -> str:
+    if value is None:
+        return "—"
+    return f"−{currency} {-value:,.0f}" if round(value) < 0 else f"{currency} {value:,.0f}"
+
+
+def kpi_value(kpi: str, value: float | None, currency: str) -> str:
+    if value is None:
+        return "—"
+    if is_rate(kpi):
+        return percent(value)
+    if kpi == "revenue":
+        return money(value, currency)
+    if kpi.startswith("weighted_volume:"):
+        return number(value, decimals=1)
+    return number(value)
+
+
+def stage_label(agreement: Agreement, stage_id: str) -> str:
+    try:
+        return agreement.stage(stage_id).label
+    except StopIteration:
+        return stage_id
+
+
+def kpi_label(agreement: Agreement, kpi: str) -> str:
+    """A sentence-case name for people; the KPI id is shown next to it for machines."""
+    kind, _, rest = kpi.partition(":")
+    handoff = agreement.spec.handoff
+    if kind == "volume":
+        return f"{stage_label(agreement, rest)}: volume"
+    if kind == "weighted_volume":
+        return f"{stage_label(agreement, rest)}: weighted by lead value"
+    if kind == "conversion":
+        upper, _, lower = rest.partition("->")
+        return f"{stage_label(agreement, upper)} → {stage_label(agreement, lower)}"
+    if kpi == "handoff:first_touch":
+        hours = handoff.first_touch.within_hours if handoff and handoff.first_touch else None
+        return f"First touch within {hours:g} h" if hours is not None else "First touch"
+    if kpi == "handoff:decision":
+        days = handoff.decision.within_days if handoff and handoff.decision else None
+        return f"Accept or reject within {days:g} days" if days is not None else "Accept or reject"
+    if kpi == "recycle_rate":
+        return "Recycle rate (lower is better)"
+    if kpi == "revenue":
+        return "Revenue won"
+    if kpi == "data_quality:quarantine_rate":
+        return "Quarantined input rows (lower is better)"
+    return kpi
+
+
+def data_number(value: float | None) -> str:
+    """Exact value for data-* attributes: tests read the figures back from the HTML."""
+    return "" if value is None else repr(float(value))

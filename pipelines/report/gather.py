@@ -1,0 +1,197 @@
+"""Everything the review pack shows, read from the warehouse into plain data.
+
+Judged figures (scorecard, funnel, trends, forecast, bottleneck) come from
+`judgements.kpi_status`, so the report says exactly what the run said and alerted on.
+Details the scorecard does not hold (hand-off hours per MQL, recycle reasons, quarantine
+by reason) come from `marts.mql_handoffs` and the `raw` tables of the last build; when that
+build ran at another as-of instant than the judgement, the report says so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from pipelines.agreement.model import Agreement
+from pipelines.agreement.months import month_bounds_utc, month_index
+from pipelines.agreement.plan import MonthPlan, plan_agreement
+from pipelines.errors import InputError, Problem
+from pipelines.warehouse.judgements import read_judgements
+from pipelines.warehouse.summary import data_quality_summary
+
+
+def not_judged(month: str, where: str) -> InputError:
+    return InputError(Problem(
+        f"{month} has not been judged yet in {where}: run `funnelpact run --from {month} --to {month}` "
+        f"or `funnelpact backfill --from {month} --to {month}` for that month first",
+        field="--month"))
+
+
+@dataclass(frozen=True)
+class Handoff:
+    hours: float | None        # hours from MQL entry to the first sales touch; None: no touch yet
+    status: str | None         # in_time, breach, pending; None without activities
+
+
+@dataclass
+class AgreementReport:
+    agreement: Agreement                       # the revision in force for the month
+    month: str
+    results: list[dict[str, Any]]              # judgements of the month
+    trend_months: list[str]
+    trend: dict[tuple[str, str], dict]         # (period, kpi) -> judgement
+    revision_of: dict[str, str]                # period -> revision (judged or in force)
+    plan: MonthPlan
+    judged_as_of: datetime
+    month_start: datetime
+    month_end: datetime
+    handoffs: list[Handoff] = field(default_factory=list)
+    recycle_reasons: list[tuple[str, int]] = field(default_factory=list)
+
+    def result(self, kpi: str) -> dict[str, Any] | None:
+        return next((r for r in self.results if r["kpi"] == kpi), None)
+
+    @property
+    def is_open(self) -> bool:
+        return self.judged_as_of < self.month_end
+
+    @property
+    def days_elapsed(self) -> float:
+        if not self.is_open:
+            return float(self.days_in_month)
+        share = (self.judged_as_of - self.month_start) / (self.month_end - self.month_start)
+        return self.days_in_month * max(share, 0.0)
+
+    @property
+    def days_in_month(self) -> int:
+        from pipelines.agreement.months import days_in_month
+
+        return days_in_month(self.month)
+
+
+@dataclass
+class ReportData:
+    month: str
+    as_of: datetime                            # when the report was asked for
+    warehouse: Path
+    agreements: list[AgreementReport]
+    data_quality: dict[str, Any]
+    load_report: list[dict[str, Any]]
+    build_as_of: datetime | None               # as-of instant of the marts (last dbt build)
+
+
+def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: datetime) -> ReportData:
+    if not warehouse.is_file():
+        raise not_judged(month, f"the warehouse {warehouse} (it does not exist)")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        judged = read_judgements(con, [month])
+        if not judged:
+            raise not_judged(month, f"the warehouse {warehouse}")
+        names = sorted({r["agreement"] for r in judged})
+        reports = [_agreement_report(con, agreements, name, month,
+                                     [r for r in judged if r["agreement"] == name]) for name in names]
+        tables = _tables(con)
+        build_as_of = (con.execute("select max(as_of) from marts.scorecard").fetchone()[0]
+                       if ("marts", "scorecard") in tables else None)
+        return ReportData(
+            month=month,
+            as_of=as_of,
+            warehouse=warehouse,
+            agreements=reports,
+            data_quality=data_quality_summary(con),
+            load_report=_rows(con, "select * from raw.load_report order by table_name")
+            if ("raw", "load_report") in tables else [],
+            build_as_of=build_as_of,
+        )
+
+
+def _agreement_report(con, agreements: list[Agreement], name: str, month: str,
+                      results: list[dict[str, Any]]) -> AgreementReport:
+    revision = results[0]["revision"]
+    agreement = next((a for a in agreements if a.name == name and a.revision == revision), None)
+    if agreement is None:
+        raise InputError(Problem(
+            f"{month} was judged by agreement {name!r} revision {revision!r}, which is not in the agreement "
+            "folder any more: point --sla at the agreements the month was judged with, or re-run the month",
+            field="--sla"))
+    revisions = [a for a in agreements if a.name == name]
+    trend_months = sorted({m for a in revisions for m in a.months() if month_index(m) <= month_index(month)},
+                          key=month_index)
+    revision_of = {m: a.revision for a in revisions for m in a.months() if m in trend_months}
+    trend = {}
+    for row in read_judgements(con, trend_months):
+        if row["agreement"] == name:
+            trend[(row["period"], row["kpi"])] = row
+            revision_of[row["period"]] = row["revision"]
+    plan = next(p for p in plan_agreement(agreement) if p.period == month)
+    start, end = month_bounds_utc(month, agreement.spec.timezone)
+    judged_as_of = max(r["as_of"] for r in results)
+    report = AgreementReport(
+        agreement=agreement, month=month, results=sorted(results, key=lambda r: r["kpi"]),
+        trend_months=trend_months, trend=trend, revision_of=revision_of, plan=plan,
+        judged_as_of=judged_as_of, month_start=_naive(start), month_end=_naive(end),
+    )
+    tables = _tables(con)
+    if ("marts", "mql_handoffs") in tables:
+        report.handoffs = [Handoff(hours, status) for hours, status in con.execute(
+            """
+            select epoch(first_touch_at - mql_entered_at) / 3600.0, first_touch_status
+            from marts.mql_handoffs
+            where agreement = ? and period = ?
+            order by mql_entered_at, contact_id
+            """, [name, month]).fetchall()]
+        if ("raw", "lifecycle_events") in tables:
+            report.recycle_reasons = _recycle_reasons(con, name, month, judged_as_of)
+    return report
+
+
+def _recycle_reasons(con, name: str, month: str, as_of: datetime) -> list[tuple[str, int]]:
+    """Per reason, the month's MQLs whose latest recycled event (up to as_of) gives it.
+
+    One reason per contact, so the counts add up to the recycled MQLs of the recycle rate.
+    """
+    rows = con.execute(
+        """
+        with mqls as (
+            select contact_id from marts.mql_handoffs where agreement = ? and period = ?
+        ),
+        recycled as (
+            select
+                events.contact_id,
+                coalesce(nullif(trim(events.reason), ''), '(no reason given)') as reason,
+                row_number() over (
+                    partition by events.contact_id order by events.occurred_at desc, events.reason
+                ) as latest
+            from raw.lifecycle_events as events
+            inner join mqls on events.contact_id = mqls.contact_id
+            where events.stage = 'recycled' and events.occurred_at <= ?
+        )
+        select reason, count(*) as contacts
+        from recycled
+        where latest = 1
+        group by reason
+        order by contacts desc, reason
+        """, [name, month, as_of]).fetchall()
+    return [(reason, int(n)) for reason, n in rows]
+
+
+def _tables(con) -> set[tuple[str, str]]:
+    return {(s, t) for s, t in con.execute(
+        "select table_schema, table_name from information_schema.tables").fetchall()}
+
+
+def _rows(con, sql: str) -> list[dict[str, Any]]:
+    cursor = con.execute(sql)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def _naive(instant: datetime) -> datetime:
+    """Warehouse timestamps are naive UTC (docs/architecture.md)."""
+    from datetime import UTC
+
+    return instant.astimezone(UTC).replace(tzinfo=None) if instant.tzinfo else instant

@@ -1,0 +1,81 @@
+"""`write_report`: the monthly review pack as one self-contained HTML file.
+
+The file carries its CSS and SVG charts inline and a Content-Security-Policy that forbids
+every fetch, so it opens offline, travels as an e-mail attachment, and cannot leak a
+request even if a label smuggled markup past the escaping.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from html import escape
+from pathlib import Path
+
+from pipelines.report import sections
+from pipelines.report.gather import ReportData, gather
+from pipelines.report.style import CSP, CSS
+from pipelines.settings import Settings
+
+TOC = (("funnel", "Funnel"), ("scorecard", "Scorecard"), ("bottleneck", "Bottleneck"), ("pace", "Pace"),
+       ("trends", "Trends"), ("handoffs", "Hand-off"), ("recycling", "Recycling"), ("agreement", "Agreement"),
+       ("data-quality", "Data quality"))
+
+
+def write_report(settings: Settings, month: str, out: Path, as_of: datetime) -> Path:
+    """Write the review pack of `month` from the judged warehouse; InputError if it was not judged."""
+    from pipelines.agreement import load_agreements
+
+    data = gather(settings.warehouse, load_agreements(settings.sla_dir), month, as_of)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(render_html(data), encoding="utf-8")
+    return out
+
+
+def render_html(data: ReportData) -> str:
+    names = ", ".join(r.agreement.name for r in data.agreements)
+    body = []
+    for r in data.agreements:
+        neck = sections.compute_bottleneck(r)
+        body.append(
+            f'<article data-agreement="{escape(r.agreement.name)}" data-revision="{escape(r.agreement.revision)}">'
+            + (f"<h2>{escape(r.agreement.name)}</h2>" if len(data.agreements) > 1 else "")
+            + _stale_banner(data, r.judged_as_of)
+            + sections.summary(r, neck)
+            + sections.funnel(r)
+            + sections.scorecard(r)
+            + sections.bottleneck(r, neck)
+            + sections.pace(r)
+            + sections.trends(r)
+            + sections.handoffs(r)
+            + sections.recycling(r)
+            + sections.agreement_rules(r)
+            + "</article>")
+    results = [row for r in data.agreements for row in r.results]
+    body.append(sections.data_quality(data, results))
+    revisions = ", ".join(f"{r.agreement.name} {r.agreement.revision}" for r in data.agreements)
+    toc = "".join(f'<a href="#{anchor}">{label}</a>' for anchor, label in TOC)
+    written = data.as_of.astimezone(UTC) if data.as_of.tzinfo else data.as_of
+    return (
+        "<!doctype html>\n"
+        '<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="generator" content="funnelpact">'
+        f"<title>{escape(names)} — review {escape(data.month)}</title><style>{CSS}</style></head><body>"
+        f'<header class="top"><div class="inner"><h1>Marketing ↔ sales review · {escape(data.month)}</h1>'
+        f"<p>{escape(revisions)} · one set of numbers for both teams</p><nav class=\"toc\">{toc}</nav></div></header>"
+        f'<main data-month="{escape(data.month)}">{"".join(body)}'
+        f"<footer>Written by funnelpact for {escape(data.month)} at {written:%Y-%m-%d %H:%M} UTC from "
+        f"{escape(str(data.warehouse))}. Figures are the judged scorecard (<code>judgements.kpi_status</code>); "
+        "metric definitions: docs/metrics.md; this report: docs/report.md.</footer>"
+        "</main></body></html>\n"
+    )
+
+
+def _stale_banner(data: ReportData, judged_as_of: datetime) -> str:
+    if data.build_as_of is None or data.build_as_of == judged_as_of:
+        return ""
+    return (f'<p class="banner">The scorecard was judged as of {judged_as_of:%Y-%m-%d %H:%M} UTC; the details '
+            f"(hand-off times, recycle reasons) come from the warehouse's last build, as of "
+            f"{data.build_as_of:%Y-%m-%d %H:%M} UTC. Re-run the month for matching figures.</p>")

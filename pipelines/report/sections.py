@@ -1,0 +1,488 @@
+"""The report's sections, each a function from gathered data to an HTML fragment.
+
+Every piece of text from the agreement, the CRM or the warehouse goes through `escape`:
+stage labels, definitions and recycle reasons are user input, and the file is e-mailed.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from html import escape
+from typing import Any
+
+from pipelines.agreement.kpis import known_kpi_ids, policy
+from pipelines.report import svg
+from pipelines.report.bottleneck import Bottleneck, attribute
+from pipelines.report.format import (
+    STATUS,
+    STATUS_ORDER,
+    TEAMS,
+    data_number,
+    is_rate,
+    kpi_label,
+    kpi_value,
+    money,
+    number,
+    percent,
+    stage_label,
+    status_badge,
+)
+from pipelines.report.gather import AgreementReport, ReportData
+
+TEAM_TITLE = {"marketing": "Marketing", "sales": "Sales", "shared": "Shared (both teams)"}
+
+
+def _section(anchor: str, title: str, body: str, lead: str = "") -> str:
+    lead_html = f'<p class="lead">{lead}</p>' if lead else ""
+    return f'<section id="{escape(anchor)}"><h2>{escape(title)}</h2>{lead_html}{body}</section>'
+
+
+def _table(head: list[str], rows: list[str], cls: str = "") -> str:
+    th = "".join(f"<th>{h}</th>" for h in head)
+    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+
+
+def _currency(r: AgreementReport) -> str:
+    return r.agreement.spec.currency
+
+
+# --- summary ---------------------------------------------------------------------------------
+
+def summary(r: AgreementReport, bottleneck: Bottleneck | None) -> str:
+    a = r.agreement
+    counts: dict[str, int] = {}
+    for row in r.results:
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    chips = "".join(
+        f'<li class="chip c-{s}">{status_badge(s)} <b>{counts[s]}</b></li>' for s in STATUS_ORDER if counts.get(s))
+    owners = a.metadata.owners
+    state = (f"open — {r.days_elapsed:.1f} of {r.days_in_month} days elapsed; figures are provisional"
+             if r.is_open else "closed")
+    fails = [row for row in r.results if row["status"] == "breach" and row["severity"] == "fail"]
+    by_team = {t: sum(1 for row in r.results if row["owner"] == t and row["status"] in ("breach", "at_risk"))
+               for t in TEAMS}
+    facts = [
+        ("Revision in force", f"{escape(a.revision)} ({escape(a.spec.effective.from_)} to {escape(a.spec.effective.to)})"),
+        ("Month", f"{escape(r.month)}, {escape(state)}"),
+        ("Judged as of", f"{r.judged_as_of:%Y-%m-%d %H:%M} UTC"),
+        ("Owners", f"marketing: {escape(owners.marketing.name)} · sales: {escape(owners.sales.name)}"),
+        ("Revenue target", escape(money(float(r.plan.revenue), a.spec.currency))
+         + f" ({float(r.plan.customers):.2f} customers × {escape(money(float(a.spec.average_deal_size), a.spec.currency))})"),
+    ]
+    dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
+    attention = ", ".join(f"{TEAM_TITLE[t].split(' ')[0].lower()} {n}" for t, n in by_team.items() if n) or "none"
+    headline = (f"{len(fails)} fail-severity breach{'es' if len(fails) != 1 else ''}; "
+                f"KPIs breached or at risk by team: {attention}.")
+    if bottleneck and bottleneck.worst:
+        w = bottleneck.worst
+        headline += (f" Biggest revenue leak: <b>{escape(_step_name(r, w.from_stage, w.stage_id))}</b> "
+                     f"({escape(money(w.revenue_lost, _currency(r)))}).")
+    return (f'<div class="summary"><dl class="facts">{dl}</dl>'
+            f'<div><ul class="chips" aria-label="KPIs by status">{chips}</ul>'
+            f'<p class="headline">{headline}</p></div></div>')
+
+
+# --- funnel against targets ------------------------------------------------------------------
+
+def funnel(r: AgreementReport) -> str:
+    rows = []
+    for stage in r.agreement.spec.stages:
+        res = r.result(f"volume:{stage.id}")
+        if res is None:
+            continue
+        target, actual, forecast = res["target"], res["actual"], res.get("forecast")
+        if actual is None:
+            caption = "no data"
+        elif target:
+            caption = f"{number(actual)} of {number(target)} ({actual / target:.0%})"
+            if forecast is not None:
+                caption += f", pace {number(forecast)}"
+        else:
+            caption = number(actual)
+        rows.append(svg.BulletRow(stage.label, actual, target, forecast, float(res["tolerance"] or 0),
+                                  res["status"], caption))
+    chart = svg.bullets(rows, f"Funnel volumes of {r.month} against their targets")
+    legend = ('<p class="note">Bars show each stage\'s volume as a share of its own target (the line); '
+              'the pale band is the tolerance, still met. '
+              + ("A lighter bar is the pace forecast for the whole month. " if r.is_open else "")
+              + "Symbols: ✓ met, ✗ breach, ! at risk, … provisional, – no data.</p>")
+    return _section("funnel", "The funnel against its targets", chart + legend)
+
+
+# --- scorecard per team ----------------------------------------------------------------------
+
+def scorecard(r: AgreementReport) -> str:
+    currency = _currency(r)
+    cards = []
+    show_forecast = any(row.get("forecast") is not None for row in r.results)
+    for team in TEAMS:
+        rows = [row for row in r.results if row["owner"] == team]
+        if not rows:
+            continue
+        rows.sort(key=lambda row: (STATUS_ORDER.index(row["status"]) if row["status"] in STATUS_ORDER else 9, row["kpi"]))
+        body = []
+        for row in rows:
+            kpi = row["kpi"]
+            cells = [
+                f'<td class="kpi">{escape(kpi_label(r.agreement, kpi))}<br><code>{escape(kpi)}</code></td>',
+                f'<td class="num">{escape(kpi_value(kpi, row["target"], currency))}</td>',
+                f'<td class="num"><b>{escape(kpi_value(kpi, row["actual"], currency))}</b></td>',
+            ]
+            if show_forecast:
+                cells.append(f'<td class="num">{escape(kpi_value(kpi, row.get("forecast"), currency))}</td>')
+            cells.append(f'<td>{status_badge(row["status"])}<br><small>{escape(str(row["severity"] or ""))}</small></td>')
+            attrs = (f'data-agreement="{escape(row["agreement"])}" data-revision="{escape(row["revision"])}" '
+                     f'data-period="{escape(row["period"])}" data-kpi="{escape(kpi)}" data-owner="{escape(team)}" '
+                     f'data-target="{data_number(row["target"])}" data-actual="{data_number(row["actual"])}" '
+                     f'data-forecast="{data_number(row.get("forecast"))}" data-status="{escape(row["status"])}"')
+            body.append(f'<tr class="r-{escape(row["status"])}" {attrs}>{"".join(cells)}</tr>')
+        head = ["KPI", "target", "actual"] + (["pace"] if show_forecast else []) + ["status"]
+        breaches = sum(1 for row in rows if row["status"] == "breach")
+        cards.append(f'<div class="card team-{team}"><h3>{escape(TEAM_TITLE[team])} '
+                     f'<small>{len(rows)} KPIs, {breaches} breached</small></h3>'
+                     f'{_table(head, body, "scorecard")}</div>')
+    legend = ('<p class="note">Status: <b>✓ met</b> at or within tolerance of target · <b>✗ breach</b> · '
+              '<b>! at risk</b> the pace forecast would breach · <b>… provisional</b> the month or cohort '
+              'is still open · <b>– no data</b> a table the KPI needs was not delivered. '
+              'Severity <i>fail</i> fails the run; <i>warn</i> is reported only.</p>')
+    return _section("scorecard", "Scorecard by team", f'<div class="teams">{"".join(cards)}</div>{legend}')
+
+
+# --- pace forecast ---------------------------------------------------------------------------
+
+def pace(r: AgreementReport) -> str:
+    currency = _currency(r)
+    if not r.is_open:
+        return _section("pace", "Pace forecast",
+                        f"<p>{escape(r.month)} closed on {r.month_end:%Y-%m-%d %H:%M} UTC: its volumes and revenue "
+                        "are final, so there is no pace forecast. Cohort and hand-off KPIs may still be "
+                        "provisional until their windows pass.</p>")
+    rows = []
+    for row in r.results:
+        if row.get("forecast") is None:
+            continue
+        kpi, target, forecast = row["kpi"], row["target"], row["forecast"]
+        gap = "" if target in (None, 0) else f"{forecast / target:.0%}"
+        rows.append(f'<tr data-kpi="{escape(kpi)}"><td>{escape(kpi_label(r.agreement, kpi))}</td>'
+                    f'<td class="num">{escape(kpi_value(kpi, row["actual"], currency))}</td>'
+                    f'<td class="num"><b>{escape(kpi_value(kpi, forecast, currency))}</b></td>'
+                    f'<td class="num">{escape(kpi_value(kpi, target, currency))}</td>'
+                    f'<td class="num">{gap}</td><td>{status_badge(row["status"])}</td></tr>')
+    lead = (f"{r.days_elapsed:.1f} of {r.days_in_month} days of {escape(r.month)} have elapsed. "
+            "Forecast = actual × days in month ÷ days elapsed; a KPI whose forecast would breach is "
+            "<b>! at risk</b>.")
+    body = _table(["KPI", "so far", "forecast", "target", "forecast ÷ target", "status"], rows) if rows \
+        else "<p>No volume or revenue KPI has a forecast.</p>"
+    return _section("pace", "Pace forecast for the open month", body, lead)
+
+
+# --- bottleneck ------------------------------------------------------------------------------
+
+def compute_bottleneck(r: AgreementReport) -> Bottleneck | None:
+    a = r.agreement
+    use_pace = r.is_open
+
+    def figure(kpi: str) -> float | None:
+        row = r.result(kpi)
+        if row is None:
+            return None
+        return row.get("forecast") if use_pace and row.get("forecast") is not None else row["actual"]
+
+    from fractions import Fraction
+
+    rates = {(u, l): Fraction(a.conversion_for(u, l).rate) for u, l in a.adjacent_pairs()}
+    return attribute(a.stage_ids(), rates, {s: figure(f"volume:{s}") for s in a.stage_ids()},
+                     r.plan.customers, Fraction(a.spec.average_deal_size), figure("revenue"))
+
+
+def _step_name(r: AgreementReport, from_stage: str | None, stage_id: str) -> str:
+    if from_stage is None:
+        return f"{stage_label(r.agreement, stage_id)} volume"
+    return f"{stage_label(r.agreement, from_stage)} → {stage_label(r.agreement, stage_id)} conversion"
+
+
+def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
+    currency = _currency(r)
+    formula = (
+        '<div class="formula"><b>How it is computed.</b> With M(S) the product of the agreed rates from stage S '
+        "down to the last stage, the plan needs customers<sub>plan</sub> = revenue target ÷ deal size. "
+        "For the top stage T: lost(T) = (customers<sub>plan</sub> ÷ M(T) − V(T)) × M(T). "
+        "For each step A → B: lost(A→B) = (V(A) × agreed rate(A→B) − V(B)) × M(B), the customers "
+        "missing because B received fewer contacts than the agreed rate promises from what A delivered, "
+        "carried to the end of the funnel at the agreed rates. These add up exactly to customers<sub>plan</sub> "
+        "− customers; × deal size they give the revenue gap, apart from <i>deal size and timing</i> "
+        "(customers × deal size − revenue won). The bottleneck is the step with the largest loss. "
+        "Volumes are the month's (period view), as in the plan; a negative loss is a step that over-delivered."
+        "</div>")
+    if b is None:
+        return _section("bottleneck", "The bottleneck",
+                        "<p>Not computable: a funnel stage has no data this month.</p>" + formula)
+    basis = "at the current pace (forecast volumes and revenue)" if r.is_open else "with the month's final volumes"
+    if b.revenue_gap is None:
+        gap_text = "Revenue has no data this month"
+    elif b.revenue_gap > 0:
+        gap_text = (f"Revenue is {escape(money(b.revenue_actual, currency))} against a target of "
+                    f"{escape(money(b.revenue_target, currency))}: a gap of <b>{escape(money(b.revenue_gap, currency))}</b>")
+    else:
+        gap_text = (f"Revenue is {escape(money(b.revenue_actual, currency))}, "
+                    f"{escape(money(-b.revenue_gap, currency))} above the target of {escape(money(b.revenue_target, currency))}")
+    if b.worst:
+        w = b.worst
+        verdict = (f"The step that loses most is <b>{escape(_step_name(r, w.from_stage, w.stage_id))}</b>: "
+                   f"{w.customers_lost:.2f} customers, {escape(money(w.revenue_lost, currency))} "
+                   f"(owner: {escape(_owner_of(r, w.from_stage, w.stage_id))}).")
+    else:
+        verdict = "No step falls short of its agreed rate: the funnel delivered the plan or more at every step."
+    biggest = max([abs(l.revenue_lost) for l in b.losses] + [1.0])
+    rows = []
+    for loss in b.losses:
+        width = 120 * abs(loss.revenue_lost) / biggest
+        cls = "f-breach" if loss.revenue_lost > 0 else "f-met"
+        bar = (f'<svg width="124" height="12" role="img" aria-label="{escape(money(loss.revenue_lost, currency))}">'
+               f'<rect x="0" y="1" width="{width:.1f}" height="10" class="{cls}"/></svg>')
+        mark = ' class="worst"' if b.worst is loss else ""
+        rows.append(
+            f'<tr{mark} data-step="{escape((loss.from_stage or "") + "->" + loss.stage_id)}" '
+            f'data-revenue-lost="{data_number(loss.revenue_lost)}">'
+            f"<td>{'▶ ' if b.worst is loss else ''}{escape(_step_name(r, loss.from_stage, loss.stage_id))}</td>"
+            f'<td class="num">{number(loss.expected, decimals=1)}</td><td class="num">{number(loss.actual, decimals=1)}</td>'
+            f'<td class="num">{loss.customers_lost:+.2f}</td>'
+            f'<td class="num">{escape(money(loss.revenue_lost, currency))}</td><td>{bar}</td></tr>')
+    if b.deal_size_and_timing is not None:
+        rows.append(f'<tr><td>Deal size and timing</td><td></td><td></td><td></td>'
+                    f'<td class="num">{escape(money(b.deal_size_and_timing, currency))}</td><td></td></tr>')
+    table = _table(["step", "expected", "actual", "customers lost", "revenue lost", ""], rows, "losses")
+    return _section("bottleneck", "The bottleneck: where the revenue gap comes from",
+                    f"<p>{gap_text}, {basis}. {verdict}</p>{table}{formula}")
+
+
+def _owner_of(r: AgreementReport, from_stage: str | None, stage_id: str) -> str:
+    if from_stage is None:
+        return r.agreement.stage(stage_id).owner
+    row = r.result(f"conversion:{from_stage}->{stage_id}")
+    return row["owner"] if row else r.agreement.stage(from_stage).owner
+
+
+# --- trends ----------------------------------------------------------------------------------
+
+def trends(r: AgreementReport) -> str:
+    a = r.agreement
+    currency = a.spec.currency
+    boundaries = [m for i, m in enumerate(r.trend_months) if i and r.revision_of.get(m) != r.revision_of.get(r.trend_months[i - 1])]
+
+    def points(kpi: str) -> list[svg.Point]:
+        out = []
+        for m in r.trend_months:
+            row = r.trend.get((m, kpi))
+            out.append(svg.Point(m, row["actual"] if row else None, row["target"] if row else None,
+                                 row["status"] if row else None))
+        return out
+
+    def compact(value: float) -> str:
+        if value >= 1_000_000:
+            return f"{value / 1_000_000:g}M"
+        if value >= 1000:
+            return f"{value / 1000:g}k"
+        return f"{value:g}"
+
+    volume_charts = []
+    for stage in a.spec.stages:
+        kpi = f"volume:{stage.id}"
+        volume_charts.append(f'<figure><figcaption>{escape(stage.label)}</figcaption>'
+                             f'{svg.columns(points(kpi), f"{stage.label}: monthly volume and target", compact, boundaries, r.month)}'
+                             "</figure>")
+    volume_charts.append(f'<figure><figcaption>Revenue won ({escape(currency)})</figcaption>'
+                         f'{svg.columns(points("revenue"), "Revenue won per month and target", compact, boundaries, r.month)}'
+                         "</figure>")
+    conversion_charts = []
+    for upper, lower in a.adjacent_pairs():
+        kpi = f"conversion:{upper}->{lower}"
+        label = kpi_label(a, kpi)
+        conversion_charts.append(f'<figure><figcaption>{escape(label)}</figcaption>'
+                                 f'{svg.lines(points(kpi), f"{label}: conversion per month vs agreed rate", lambda v: f"{v:.0%}" if v >= 0.1 or v == 0 else f"{v:.1%}", boundaries, r.month)}'
+                                 "</figure>")
+    missing = [m for m in r.trend_months if not any(k[0] == m for k in r.trend)]
+    note = ('<p class="note">Columns and dots are coloured and shaped by status as in the scorecard; '
+            'the horizontal tick (volumes) or dashed line (rates) is the target; the shaded month is this '
+            'report\'s; a dotted vertical line marks a new revision of the agreement'
+            + (f" ({', '.join(escape(b) for b in boundaries)})" if boundaries else "") + ".")
+    if missing:
+        note += (f" Not judged yet, so left blank: {escape(', '.join(missing))} — run "
+                 f"<code>funnelpact backfill --from {escape(missing[0])} --to {escape(missing[-1])}</code>.")
+    note += "</p>"
+    span = f"{r.trend_months[0]} to {r.trend_months[-1]}" if r.trend_months else r.month
+    return _section("trends", "Trends over the agreement's window",
+                    f'<h3>Volumes</h3><div class="grid">{"".join(volume_charts)}</div>'
+                    f'<h3>Conversion rates</h3><div class="grid">{"".join(conversion_charts)}</div>{note}',
+                    f"Every month of the agreement from {escape(span)}, each judged by its revision in force.")
+
+
+# --- hand-offs -------------------------------------------------------------------------------
+
+def handoffs(r: AgreementReport) -> str:
+    rule = r.agreement.spec.handoff.first_touch if r.agreement.spec.handoff else None
+    res = r.result("handoff:first_touch")
+    if rule is None or "mql" not in r.agreement.stage_ids():
+        return _section("handoffs", "Hand-off time", "<p>This revision has no first-touch rule.</p>")
+    limit = float(rule.within_hours)
+    if not r.handoffs or all(h.status is None for h in r.handoffs):
+        body = "<p>No MQL hand-offs with activity data this month.</p>"
+    else:
+        width = limit / 4
+        edges = [width * i for i in range(13)]
+        counts = [0] * 12
+        over = untouched_breach = pending = 0
+        for h in r.handoffs:
+            if h.hours is None:
+                if h.status == "breach":
+                    untouched_breach += 1
+                elif h.status == "pending":
+                    pending += 1
+                continue
+            i = math.floor(h.hours / width) if h.hours >= 0 else 0
+            # A touch exactly at the limit is in time (SPEC §3): it belongs to the bin before the line.
+            if h.hours == limit:
+                i = 3
+            if i < 12:
+                counts[i] += 1
+            else:
+                over += 1
+        bins = [svg.Bin(f"{_h(edges[i])}–{_h(edges[i + 1])}", counts[i], "in_time" if i < 4 else "late")
+                for i in range(12)]
+        bins.append(svg.Bin(f">{_h(edges[-1])}", over, "late"))
+        bins.append(svg.Bin("no touch", untouched_breach, "none"))
+        if pending:
+            bins.append(svg.Bin("waiting", pending, "pending"))
+        chart = svg.histogram(bins, 3, f"limit {limit:g} h",
+                              f"Hours to the first sales touch of {r.month}'s MQLs, against the {limit:g} h limit")
+        touched = [h.hours for h in r.handoffs if h.hours is not None]
+        median = sorted(touched)[len(touched) // 2] if touched else None
+        in_time = sum(1 for h in r.handoffs if h.status == "in_time")
+        breach = sum(1 for h in r.handoffs if h.status == "breach")
+        body = (chart + f'<p>{len(r.handoffs):,} MQLs entered in {escape(r.month)}: <b>{in_time:,} touched in time</b>, '
+                f'{breach:,} late or not at all ({untouched_breach:,} never touched), {pending:,} still within the limit. '
+                + (f"Median time to first touch: {median:.1f} h. " if median is not None else "")
+                + f"Attainment {percent(res['actual'] if res else None)} against the agreed "
+                f"{percent(float(rule.attainment), 0)} — {status_badge(res['status']) if res else ''}</p>")
+    return _section("handoffs", "Hand-off: time to first touch", body,
+                    f"Sales agreed to touch every new MQL within {limit:g} hours, for at least "
+                    f"{float(rule.attainment):.0%} of them. Bars left of the line are in time.")
+
+
+def _h(hours: float) -> str:
+    return f"{hours:g}"
+
+
+# --- recycling -------------------------------------------------------------------------------
+
+def recycling(r: AgreementReport) -> str:
+    res = r.result("recycle_rate")
+    agreed = list(r.agreement.spec.recycling.reasons)
+    total = sum(n for _, n in r.recycle_reasons)
+    biggest = max([n for _, n in r.recycle_reasons] + [1])
+    rows = []
+    for reason, n in r.recycle_reasons:
+        flag = "" if not agreed or reason in agreed else ' <span class="flag">not an agreed reason</span>'
+        rows.append(f'<tr data-reason="{escape(reason)}" data-count="{n}"><td>{escape(reason)}{flag}</td>'
+                    f'<td class="num">{n:,}</td><td class="num">{n / total:.0%}</td>'
+                    f'<td><svg width="204" height="12" role="img" aria-label="{n}"><rect x="0" y="1" '
+                    f'width="{200 * n / biggest:.1f}" height="10" class="f-neutral"/></svg></td></tr>')
+    for reason in agreed:
+        if reason not in {x for x, _ in r.recycle_reasons}:
+            rows.append(f'<tr data-reason="{escape(reason)}" data-count="0"><td>{escape(reason)}</td>'
+                        '<td class="num">0</td><td class="num">0%</td><td></td></tr>')
+    rate = (f"Recycle rate {percent(res['actual'])} (max {percent(res['target'], 0)}) — {status_badge(res['status'])}"
+            if res else "No recycle-rate KPI this month.")
+    table = _table(["reason", "MQLs", "share", ""], rows) if rows else "<p>No MQL of the month was recycled.</p>"
+    return _section("recycling", "Recycled leads and why", f"<p>{rate}</p>{table}",
+                    f"MQLs whose MQL entry is in {escape(r.month)} and that sales sent back to marketing, "
+                    "by the reason of their latest recycled event.")
+
+
+# --- the agreement ---------------------------------------------------------------------------
+
+def agreement_rules(r: AgreementReport) -> str:
+    a = r.agreement
+    spec = a.spec
+    stages = "".join(
+        f'<tr><td><b>{escape(s.label)}</b><br><code>{escape(s.id)}</code></td><td>{escape(s.owner)}</td>'
+        f'<td>{escape(s.definition or "—")}</td><td>{escape(", ".join(s.crm_values) or "—")}</td>'
+        f'<td class="num">{number(r.plan.targets.get(s.id))}{" (explicit)" if s.id in r.plan.explicit else ""}</td></tr>'
+        for s in spec.stages)
+    conversions = "".join(
+        f"<tr><td>{escape(stage_label(a, u))} → {escape(stage_label(a, l))}</td>"
+        f'<td class="num">{percent(float(a.conversion_for(u, l).rate))}</td>'
+        f"<td>{escape(_method(a, u, l))}</td></tr>"
+        for u, l in a.adjacent_pairs())
+    rules = []
+    if spec.handoff and spec.handoff.first_touch:
+        ft = spec.handoff.first_touch
+        rules.append(f"First touch: sales touches a new MQL within <b>{float(ft.within_hours):g} hours</b>, "
+                     f"for at least {float(ft.attainment):.0%} of MQLs.")
+    if spec.handoff and spec.handoff.decision:
+        d = spec.handoff.decision
+        rules.append(f"Decision: sales accepts (→ next stage) or rejects (recycled / disqualified) within "
+                     f"<b>{float(d.within_days):g} days</b>, for at least {float(d.attainment):.0%} of MQLs.")
+    rec = spec.recycling
+    rules.append("Recycling: " + (f"at most {float(rec.max_rate):.0%} of MQLs" if rec.max_rate else "rate reported")
+                 + (f"; agreed reasons: {escape(', '.join(rec.reasons))}" if rec.reasons else "") + ".")
+    weights = [f"{escape(dim)} {escape(k)} × {float(v):g}" for dim, table in
+               (("seniority", spec.lead_value.seniority), ("persona", spec.lead_value.persona)) for k, v in table.items()]
+    if weights:
+        rules.append("Lead value (weighted MQLs): " + ", ".join(weights) + "; others × 1.")
+    rules.append(f"Goal: {escape(money(float(spec.revenue_goal), spec.currency))} over {escape(spec.effective.from_)}–"
+                 f"{escape(spec.effective.to)}; average deal {escape(money(float(spec.average_deal_size), spec.currency))}; "
+                 f"months in {escape(spec.timezone)}.")
+    rules.append(f"Review: {escape(spec.review.cadence)}"
+                 + (f", for {escape(', '.join(spec.review.audience))}" if spec.review.audience else "") + ".")
+    policies = []
+    for kpi in known_kpi_ids(a):
+        tolerance, severity = policy(a, kpi)
+        policies.append(f"<tr><td>{escape(kpi_label(a, kpi))} <code>{escape(kpi)}</code></td>"
+                        f'<td class="num">{float(tolerance):.0%}</td><td>{escape(severity)}</td></tr>')
+    owners = a.metadata.owners
+    contacts = "".join(
+        f"<li>{team}: {escape(p.name)}{(' &lt;' + escape(p.email) + '&gt;') if p.email else ''}</li>"
+        for team, p in (("Marketing", owners.marketing), ("Sales", owners.sales)))
+    body = (
+        f"<h3>Stages, definitions and this month's targets</h3>"
+        f'{_table(["stage", "owner", "definition", "CRM values", "target " + escape(r.month)], [stages], "rules")}'
+        f'<div class="two"><div><h3>Agreed conversion rates</h3>{_table(["step", "rate", "measured"], [conversions])}'
+        f"<h3>Rules</h3><ul>{''.join(f'<li>{x}</li>' for x in rules)}</ul><h3>Owners</h3><ul>{contacts}</ul></div>"
+        f'<div><h3>Tolerance and severity</h3>{_table(["KPI", "tolerance", "severity"], policies, "compact")}</div></div>')
+    source = f" ({escape(Path(a.source_file).name)})" if a.source_file else ""
+    return _section("agreement", f"The agreement in force: {a.name} {a.revision}", body,
+                    f"What both teams signed up to for {escape(r.month)}{source}."
+                    + (f" {escape(a.metadata.description)}" if a.metadata.description else ""))
+
+
+def _method(a, upper: str, lower: str) -> str:
+    c = a.conversion_for(upper, lower)
+    if upper == "visit" or c.method == "period":
+        return "period: volume ÷ volume"
+    return f"cohort within {c.window_days} days"
+
+
+# --- data quality ----------------------------------------------------------------------------
+
+def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
+    dq = data.data_quality
+    res = next((row for row in results if row["kpi"] == "data_quality:quarantine_rate"), None)
+    reasons = "".join(f'<tr data-reason="{escape(k)}" data-count="{v}"><td><code>{escape(k)}</code></td>'
+                      f'<td class="num">{v:,}</td></tr>' for k, v in dq["by_reason"].items())
+    tables = "".join(
+        f'<tr><td>{escape(str(t["table_name"]))}</td><td>{"yes" if t.get("present") else "<b>absent</b>"}</td>'
+        f'<td class="num">{number(t.get("rows_read"))}</td><td class="num">{number(t.get("rows_loaded"))}</td>'
+        f'<td class="num">{number(t.get("duplicate_rows"))}</td><td class="num">{number(t.get("quarantined_rows"))}</td></tr>'
+        for t in data.load_report)
+    rate = (f"Quarantine rate {percent(res['actual'], 2)} (max {percent(res['target'], 1)}) — {status_badge(res['status'])}. "
+            if res else "")
+    body = (f"<p>{rate}{dq['quarantined_rows']:,} rows quarantined, {dq['duplicate_rows']:,} exact duplicates removed. "
+            "Quarantined rows are kept in <code>raw.quarantine</code> with their reason, never dropped silently.</p>"
+            '<div class="two">'
+            f'<div><h3>Quarantined rows by reason</h3>{_table(["reason", "rows"], [reasons]) if reasons else "<p>None.</p>"}</div>'
+            f'<div><h3>Tables loaded</h3>{_table(["table", "delivered", "read", "loaded", "duplicates", "quarantined"], [tables]) if tables else "<p>No load report.</p>"}</div>'
+            "</div>")
+    return _section("data-quality", "Data quality", body,
+                    "The load the figures were built from. Absent tables make their KPIs <i>no data</i>, not zero.")

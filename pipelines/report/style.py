@@ -1,0 +1,79 @@
+"""The report's CSS, inlined into the file. System fonts only: nothing to download."""
+
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+CSS = """
+:root { --ink:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#f6f8fa; --accent:#0b4f8a;
+  --met:#1a7f37; --breach:#cf222e; --at_risk:#9a6700; --provisional:#0969da; --no_data:#818b98; }
+* { box-sizing: border-box; }
+body { margin:0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
+  color:var(--ink); background:#fff; }
+main { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; }
+header.top { background: var(--accent); color:#fff; padding: 22px 32px; }
+header.top .inner { max-width:1184px; margin:0 auto; }
+header.top h1 { margin:0; font-size: 28px; font-weight: 650; letter-spacing: -0.01em; }
+header.top p { margin: 4px 0 0; opacity: .9; }
+nav.toc { font-size: 13px; margin-top: 10px; }
+nav.toc a { color:#fff; margin-right: 14px; text-decoration: none; border-bottom: 1px solid rgba(255,255,255,.5); }
+h2 { font-size: 21px; margin: 36px 0 6px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }
+h3 { font-size: 16px; margin: 18px 0 8px; }
+h3 small { font-weight: 400; color: var(--muted); margin-left: 6px; }
+p.lead { color: var(--muted); margin: 0 0 12px; }
+.note { color: var(--muted); font-size: 13px; }
+code { overflow-wrap: anywhere; font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--muted); }
+table { border-collapse: collapse; width: 100%; font-size: 14px; }
+th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase;
+  letter-spacing: .04em; border-bottom: 2px solid var(--line); padding: 6px 8px; }
+td { border-bottom: 1px solid var(--line); padding: 6px 8px; vertical-align: top; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.kpi { line-height: 1.3; }
+.summary { display: grid; grid-template-columns: 1.3fr 1fr; gap: 24px; align-items: start; margin-top: 8px; }
+dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0; }
+dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
+ul.chips { list-style: none; padding: 0; margin: 0 0 10px; display: flex; flex-wrap: wrap; gap: 8px; }
+.chip { border: 1px solid var(--line); border-radius: 16px; padding: 3px 12px; background: var(--bg); }
+.headline { font-size: 16px; margin: 0; }
+.status { display: inline-block; font-weight: 600; white-space: nowrap; border-radius: 4px; padding: 0 6px;
+  border: 1px solid currentColor; font-size: 13px; }
+.status .sym { font-weight: 800; }
+.s-met { color: var(--met); } .s-breach { color: #fff; background: var(--breach); border-color: var(--breach); }
+.s-at_risk { color: var(--at_risk); border-style: dashed; } .s-provisional { color: var(--provisional); border-style: dotted; }
+.s-no_data { color: var(--no_data); }
+tr.r-breach td:first-child { box-shadow: inset 4px 0 0 var(--breach); }
+tr.r-at_risk td:first-child { box-shadow: inset 4px 0 0 var(--at_risk); }
+.teams { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 20px; }
+.teams .card.team-shared { grid-column: 1 / -1; }
+.card { border: 1px solid var(--line); border-radius: 8px; padding: 4px 14px 10px; background: #fff; }
+.card h3 { margin-top: 10px; }
+.team-marketing { border-top: 4px solid #8250df; } .team-sales { border-top: 4px solid #bc4c00; }
+.team-shared { border-top: 4px solid var(--accent); }
+.grid { display: grid; grid-template-columns: repeat(3, 1fr); gap: 14px 18px; }
+figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px 2px; }
+figcaption { font-weight: 600; font-size: 13px; }
+.two { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; }
+.formula { background: var(--bg); border-left: 4px solid var(--accent); padding: 10px 14px; font-size: 13px; margin-top: 12px; }
+tr.worst td { font-weight: 650; background: #fff8f7; }
+.flag { color: var(--at_risk); font-size: 12px; border: 1px dashed currentColor; padding: 0 4px; border-radius: 3px; }
+.banner { border: 1px solid var(--at_risk); background: #fff8e6; padding: 8px 12px; border-radius: 6px; }
+footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 10px; }
+svg.chart { max-width: 100%; height: auto; display: block; }
+svg text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: var(--ink); }
+svg text.axis { fill: var(--muted); font-size: 11px; } svg text.val { font-size: 13px; } svg text.lbl { font-weight: 600; }
+svg text.small { font-size: 10px; } svg text.limit-label { fill: var(--breach); font-weight: 700; }
+.track { fill: var(--bg); } .tol { fill: #dafbe1; } .gl { stroke: var(--line); stroke-width: 1; }
+.hl { fill: #fff8c5; } .boundary { stroke: var(--muted); stroke-dasharray: 2 3; }
+line.target { stroke: var(--ink); stroke-width: 2; }
+.target-line { fill: none; stroke: var(--ink); stroke-width: 1.5; stroke-dasharray: 5 4; }
+.actual-line { fill: none; stroke: var(--accent); stroke-width: 2; }
+.limit { stroke: var(--breach); stroke-width: 2.5; }
+.f-met { fill: var(--met); } .f-breach { fill: var(--breach); } .f-at_risk { fill: var(--at_risk); }
+.f-provisional { fill: var(--provisional); } .f-no_data { fill: var(--no_data); } .f-unjudged { fill: #c8d1da; }
+.f-neutral { fill: var(--accent); } .fc { opacity: .35; }
+.dot { stroke: #fff; stroke-width: 1.5; }
+svg text.mark { font-size: 11px; font-weight: 800; } svg text.m-breach { fill: var(--breach); }
+svg text.m-at_risk { fill: var(--at_risk); } svg text.m-provisional { fill: var(--provisional); } svg text.m-no_data { fill: var(--no_data); }
+.h-in_time { fill: var(--met); } .h-late { fill: var(--breach); } .h-none { fill: #82071e; } .h-pending { fill: var(--no_data); }
+@media (max-width: 900px) { .teams, .two, .summary { grid-template-columns: 1fr; } .grid { grid-template-columns: 1fr 1fr; } }
+@media print { header.top { background: none; color: var(--ink); border-bottom: 2px solid var(--ink); }
+  nav.toc { display: none; } section { break-inside: avoid-page; } }
+"""

@@ -1,0 +1,192 @@
+"""Inline SVG charts: no library, no script, nothing fetched. Colours come from the page's
+CSS classes (f-<status>), and every chart carries a <title> and text labels so it reads
+without colour and to a screen reader."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from html import escape
+
+from pipelines.report.format import STATUS
+
+Fmt = Callable[[float], str]
+
+
+def _nice_max(value: float) -> float:
+    if value <= 0:
+        return 1.0
+    exponent = 10 ** math.floor(math.log10(value))
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        if step * exponent >= value:
+            return step * exponent
+    return 10 * exponent
+
+
+def _svg(width: int, height: int, title: str, body: str, css_class: str = "chart") -> str:
+    return (f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+            f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}">'
+            f"<title>{escape(title)}</title>{body}</svg>")
+
+
+def _text(x: float, y: float, text: str, cls: str = "", anchor: str = "start") -> str:
+    return f'<text x="{x:.1f}" y="{y:.1f}" class="{cls}" text-anchor="{anchor}">{escape(text)}</text>'
+
+
+@dataclass(frozen=True)
+class BulletRow:
+    label: str
+    actual: float | None
+    target: float | None
+    forecast: float | None
+    tolerance: float
+    status: str
+    caption: str                 # e.g. "167 of 118 (142 %)"
+
+
+def bullets(rows: Sequence[BulletRow], title: str, width: int = 1100) -> str:
+    """Each stage on its own scale, the target at the same x on every row: the eye compares
+    attainment (visits in thousands and customers in tens share one picture)."""
+    label_w, right_w, row_h = 170, 300, 40
+    track = width - label_w - right_w
+    target_x = label_w + track / 1.5            # the track runs to 150 % of target
+    parts = []
+    for i, row in enumerate(rows):
+        y = 10 + i * row_h
+        parts.append(_text(label_w - 10, y + 19, row.label, "lbl", "end"))
+        parts.append(f'<rect x="{label_w}" y="{y + 6}" width="{track}" height="20" class="track"/>')
+        if row.target:
+            ok_from = target_x - (target_x - label_w) * row.tolerance
+            parts.append(f'<rect x="{ok_from:.1f}" y="{y + 6}" width="{target_x - ok_from:.1f}" height="20" class="tol"/>')
+            if row.forecast is not None and row.actual is not None and row.forecast > row.actual:
+                fx = label_w + min(row.forecast / row.target, 1.5) * (target_x - label_w)
+                parts.append(f'<rect x="{label_w}" y="{y + 10}" width="{fx - label_w:.1f}" height="12" '
+                             f'class="fc f-{escape(row.status)}"/>')
+            if row.actual is not None:
+                ax = label_w + min(row.actual / row.target, 1.5) * (target_x - label_w)
+                parts.append(f'<rect x="{label_w}" y="{y + 10}" width="{max(ax - label_w, 1):.1f}" height="12" '
+                             f'class="f-{escape(row.status)}"/>')
+        symbol = STATUS.get(row.status, ("?", row.status))[0]
+        parts.append(_text(label_w + track + 10, y + 20, f"{symbol} {row.caption}", "val"))
+    parts.append(f'<line x1="{target_x:.1f}" x2="{target_x:.1f}" y1="4" y2="{10 + len(rows) * row_h}" class="target"/>')
+    parts.append(_text(target_x, 10 + len(rows) * row_h + 14, "target", "axis", "middle"))
+    parts.append(_text(label_w + track, 10 + len(rows) * row_h + 14, "150 %", "axis", "end"))
+    return _svg(width, 10 + len(rows) * row_h + 22, title, "".join(parts))
+
+
+def _mark(x: float, y: float, status: str | None) -> str:
+    """The status symbol over a month that is not simply met: the chart reads without colour."""
+    if status in (None, "met"):
+        return ""
+    return _text(x, y, STATUS.get(status, ("?",))[0], f"mark m-{escape(status)}", "middle")
+
+
+@dataclass(frozen=True)
+class Point:
+    period: str
+    actual: float | None
+    target: float | None
+    status: str | None           # None: not judged
+
+
+def _frame(points: Sequence[Point], width: int, height: int, top: float, fmt: Fmt,
+           boundaries: Sequence[str], highlight: str | None):
+    left, right, bottom = 48, 8, 24
+    values = [v for p in points for v in (p.actual, p.target) if v is not None]
+    y_max = _nice_max(max(values) * 1.05 if values else 1.0)
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / max(len(points), 1)
+
+    def y(value: float) -> float:
+        return top + plot_h * (1 - value / y_max)
+
+    def x(i: int) -> float:
+        return left + step * (i + 0.5)
+
+    parts = []
+    for frac in (0, 0.5, 1):
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(y_max * frac):.1f}" y2="{y(y_max * frac):.1f}" class="gl"/>')
+        parts.append(_text(left - 4, y(y_max * frac) + 4, fmt(y_max * frac), "axis", "end"))
+    for i, p in enumerate(points):
+        if p.period == highlight:
+            parts.append(f'<rect x="{left + step * i:.1f}" y="{top}" width="{step:.1f}" height="{plot_h:.1f}" class="hl"/>')
+        parts.append(_text(x(i), height - 8, p.period[5:], "axis", "middle"))
+        if p.period in boundaries and i > 0:
+            bx = left + step * i
+            parts.append(f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="{top - 4}" y2="{top + plot_h}" class="boundary"/>')
+    return parts, x, y, step, top + plot_h
+
+
+def columns(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[str] = (),
+            highlight: str | None = None, width: int = 360, height: int = 170) -> str:
+    """Monthly volumes as columns coloured by status, the target as a tick per month."""
+    parts, x, y, step, base = _frame(points, width, height, 14, fmt, boundaries, highlight)
+    bar_w = max(step * 0.6, 2)
+    for i, p in enumerate(points):
+        if p.actual is not None:
+            cls = f"f-{p.status}" if p.status else "f-unjudged"
+            parts.append(f'<rect x="{x(i) - bar_w / 2:.1f}" y="{y(p.actual):.1f}" width="{bar_w:.1f}" '
+                         f'height="{max(base - y(p.actual), 0.5):.1f}" class="{escape(cls)}"/>')
+            parts.append(_mark(x(i), y(p.actual) - 4, p.status))
+        if p.target is not None:
+            parts.append(f'<line x1="{x(i) - step * 0.45:.1f}" x2="{x(i) + step * 0.45:.1f}" y1="{y(p.target):.1f}" '
+                         f'y2="{y(p.target):.1f}" class="target"/>')
+    return _svg(width, height, title, "".join(parts))
+
+
+def lines(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[str] = (),
+          highlight: str | None = None, width: int = 360, height: int = 170) -> str:
+    """A rate over the months, the agreed rate dashed; a marker per judged month by status."""
+    parts, x, y, _, _ = _frame(points, width, height, 14, fmt, boundaries, highlight)
+    for attr, cls in (("target", "target-line"), ("actual", "actual-line")):
+        path, pen_up = [], True
+        for i, p in enumerate(points):
+            value = getattr(p, attr)
+            if value is None:
+                pen_up = True
+                continue
+            path.append(f'{"M" if pen_up else "L"}{x(i):.1f},{y(value):.1f}')
+            pen_up = False
+        if path:
+            parts.append(f'<path d="{" ".join(path)}" class="{cls}"/>')
+    for i, p in enumerate(points):
+        if p.actual is not None:
+            cls = f"f-{p.status}" if p.status else "f-unjudged"
+            parts.append(f'<circle cx="{x(i):.1f}" cy="{y(p.actual):.1f}" r="4" class="{escape(cls)} dot"/>')
+            parts.append(_mark(x(i), y(p.actual) - 7, p.status))
+    return _svg(width, height, title, "".join(parts))
+
+
+@dataclass(frozen=True)
+class Bin:
+    label: str
+    count: int
+    kind: str                    # in_time, late, none
+
+
+def histogram(bins: Sequence[Bin], limit_after: int, limit_label: str, title: str,
+              width: int = 1100, height: int = 230) -> str:
+    """Counts per bin; a vertical line after bin `limit_after` (0-based) marks the limit."""
+    left, right, top, bottom = 44, 8, 22, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    step = plot_w / max(len(bins), 1)
+    y_max = _nice_max(max([b.count for b in bins] + [1]) * 1.1)
+    parts = []
+    for frac in (0, 0.5, 1):
+        gy = top + plot_h * (1 - frac)
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{gy:.1f}" y2="{gy:.1f}" class="gl"/>')
+        parts.append(_text(left - 4, gy + 4, f"{y_max * frac:,.0f}", "axis", "end"))
+    for i, b in enumerate(bins):
+        h = plot_h * b.count / y_max
+        bx = left + step * i
+        parts.append(f'<rect x="{bx + 2:.1f}" y="{top + plot_h - h:.1f}" width="{max(step - 4, 1):.1f}" '
+                     f'height="{max(h, 0):.1f}" class="h-{escape(b.kind)}"/>')
+        if b.count:
+            parts.append(_text(bx + step / 2, top + plot_h - h - 4, f"{b.count:,}", "val small", "middle"))
+        parts.append(_text(bx + step / 2, height - bottom + 14, b.label, "axis", "middle"))
+    lx = left + step * (limit_after + 1)
+    parts.append(f'<line x1="{lx:.1f}" x2="{lx:.1f}" y1="{top - 8}" y2="{top + plot_h}" class="limit"/>')
+    parts.append(_text(lx + 4, top - 10 + 8, limit_label, "limit-label"))
+    parts.append(_text(left + plot_w / 2, height - 6, "hours from MQL entry to the first sales touch", "axis", "middle"))
+    return _svg(width, height, title, "".join(parts))
