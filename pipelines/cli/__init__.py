@@ -13,7 +13,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from pipelines.cli import agreement_cmds, data_cmds, pipeline_cmds
+from pipelines.cli import agreement_cmds, check_cmds, data_cmds, pipeline_cmds
 from pipelines.cli.output import report_input_error
 from pipelines.errors import InputError
 
@@ -40,7 +40,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -52,7 +52,7 @@ def _options(
     """SLA-as-code for the marketing <-> sales agreement."""
 
 
-for module in (agreement_cmds, data_cmds, pipeline_cmds):
+for module in (agreement_cmds, data_cmds, pipeline_cmds, check_cmds):
     module.register(app)
 
 

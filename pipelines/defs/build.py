@@ -37,7 +37,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     inputs = build_input_assets(partitions, source_keys(project, DATA_SOURCES), source_keys(project, AGREEMENT_SOURCES))
     assets = [*inputs, build_dbt_assets(project, partitions),
               *build_judgement_assets(partitions, SCORECARD)]
-    job = build_job(partitions)
+    job = build_job()
     return dg.Definitions(
         assets=assets,
         jobs=[job],

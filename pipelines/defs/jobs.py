@@ -7,11 +7,10 @@ import dagster as dg
 JOB_NAME = "funnelpact_job"
 
 
-def build_job(partitions: dg.PartitionsDefinition) -> dg.UnresolvedAssetJobDefinition:
+def build_job() -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         JOB_NAME,
         selection=dg.AssetSelection.all(),
-        partitions_def=partitions,
         description="Load the CRM data, write the agreement, build the funnel facts, judge the "
         "targets with Great Expectations and alert the owning teams.",
         # DuckDB allows one writer: runs of this job are serialised through the tag's limit.

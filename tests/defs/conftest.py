@@ -1,0 +1,41 @@
+"""A small generated company and isolated settings for running the real Dagster job."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipelines.data.generate import generate
+from pipelines.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session")
+def company(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """2,000 contacts over 2026: enough for every KPI to have figures, seconds to build."""
+    out = tmp_path_factory.mktemp("company") / "data"
+    generate(out, contacts=2000, seed=3)
+    return out
+
+
+@pytest.fixture
+def settings(tmp_path: Path, company: Path, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    sla = tmp_path / "sla"
+    shutil.copytree(ROOT / "sla", sla)
+    home = tmp_path / ".funnelpact"
+    env = {
+        "FUNNELPACT_SLA_DIR": str(sla),
+        "FUNNELPACT_DATA_DIR": str(company),
+        "FUNNELPACT_HOME": str(home),
+        "FUNNELPACT_DUCKDB_PATH": str(home / "warehouse.duckdb"),
+        "DAGSTER_HOME": str(home / "dagster"),
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    for secret in ("FUNNELPACT_SLACK_WEBHOOK", "FUNNELPACT_SMTP_URL", "FUNNELPACT_ALERT_WEBHOOK"):
+        monkeypatch.delenv(secret, raising=False)
+    monkeypatch.chdir(tmp_path)
+    return Settings.from_env()

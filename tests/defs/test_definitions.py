@@ -1,0 +1,46 @@
+"""The one Definitions: it loads, holds the job, the schedule and the checks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dagster as dg
+import pytest
+
+from pipelines.defs.build import build_definitions
+from pipelines.defs.jobs import JOB_NAME
+from pipelines.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_definitions_load_with_every_asset_the_job_needs(settings: Settings) -> None:
+    defs = build_definitions(settings)
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    assert {"crm/contacts", "web/web_sessions", "agreement/targets", "marts/scorecard", "kpi_status", "alerts"} <= keys
+    # Every dbt source is written by a Python asset: no external, never-materialised inputs.
+    assert all(graph.get(k).is_materializable for k in graph.get_all_asset_keys())
+    checks = {c.name for c in graph.asset_check_keys}
+    assert {"volume_targets", "conversion_targets", "handoff_targets", "revenue_targets"} <= checks
+    assert defs.resolve_job_def(JOB_NAME).partitions_def is not None
+
+
+def test_the_schedule_of_the_definitions_requests_the_maturing_months(settings: Settings) -> None:
+    defs = build_definitions(settings)
+    schedule = defs.resolve_schedule_def("funnelpact_daily")
+    assert schedule.cron_schedule == "0 6 * * *"
+    assert schedule.execution_timezone == "America/Mexico_City"
+    tick = datetime(2026, 9, 15, 12, 0, tzinfo=UTC)
+    context = dg.build_schedule_context(scheduled_execution_time=tick)
+    [request] = schedule.evaluate_tick(context).run_requests
+    # June ends 2026-07-01 06:00 UTC; + 90 days = 2026-09-29 > Sept 15: still maturing.
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-06"
+    assert request.tags["dagster/asset_partition_range_end"] == "2026-09"
+
+
+def test_the_schedule_time_and_timezone_are_configurable(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUNNELPACT_SCHEDULE_CRON", "30 7 * * 1-5")
+    monkeypatch.setenv("FUNNELPACT_SCHEDULE_TIMEZONE", "Europe/Lisbon")
+    schedule = build_definitions(settings).resolve_schedule_def("funnelpact_daily")
+    assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 7 * * 1-5", "Europe/Lisbon")
