@@ -1,0 +1,39 @@
+"""Read the report back: the elements that carry data-* attributes, and every URL it names."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+
+class Scan(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str]]] = []
+        self.urls: list[tuple[str, str, str]] = []        # (tag, attribute, value)
+        self.tags: set[str] = set()
+        self.meta: list[dict[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        values = {k: v or "" for k, v in attrs}
+        self.tags.add(tag)
+        self.elements.append((tag, values))
+        if tag == "meta":
+            self.meta.append(values)
+        for name in ("src", "href", "action", "srcset", "poster", "data", "xlink:href", "formaction"):
+            if name in values:
+                self.urls.append((tag, name, values[name]))
+
+
+def scan(text: str) -> Scan:
+    parser = Scan()
+    parser.feed(text)
+    return parser
+
+
+def kpi_rows(text: str) -> list[dict[str, str]]:
+    """The scorecard rows: elements with data-kpi and data-actual."""
+    return [attrs for tag, attrs in scan(text).elements if tag == "tr" and "data-kpi" in attrs and "data-actual" in attrs]
+
+
+def number(text: str) -> float | None:
+    return None if text == "" else float(text)

@@ -1,0 +1,115 @@
+"""The review pack in a real browser: Debian's chromium, headless, offline.
+
+It loads the file from disk, takes a screenshot and records Chromium's own log and network
+log. The page must paint (the screenshot is not blank), log nothing to the console (no
+JavaScript error, no Content-Security-Policy violation: the policy blocks every fetch and
+reports it there) and make no network request of its own (the net log lists every request
+with the page's file:// origin; Chromium's background traffic carries none).
+
+CI installs chromium with apt-get (.ci/run): a missing browser fails these tests rather than
+skipping them, so the check cannot silently disappear.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from .png import read_png
+
+CHROMIUM = "/usr/bin/chromium"
+WINDOW = (1280, 4000)
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Visit:
+    screenshot: np.ndarray
+    console: list[str]
+    page_requests: list[str]
+    log: str
+
+
+def _chromium() -> str:
+    path = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
+    if not path:
+        pytest.fail("chromium is not installed: `apt-get install chromium` (Debian's package; .ci/run installs it)")
+    return path
+
+
+def visit(page: Path, tmp: Path) -> Visit:
+    shot, netlog = tmp / "shot.png", tmp / "netlog.json"
+    command = [
+        _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars",
+        f"--user-data-dir={tmp / 'profile'}", "--enable-logging=stderr", "--v=0",
+        f"--log-net-log={netlog}", f"--screenshot={shot}", f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        page.resolve().as_uri(),
+    ]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert shot.exists(), f"chromium wrote no screenshot (exit {done.returncode}):\n{done.stderr[-3000:]}"
+    console = [line for line in done.stderr.splitlines() if ":CONSOLE" in line or "Uncaught" in line]
+    return Visit(read_png(shot.read_bytes()), console, _page_requests(netlog), done.stderr)
+
+
+def _page_requests(netlog: Path) -> list[str]:
+    """URLs requested on behalf of a file:// page (its network isolation key names file://)."""
+    text = netlog.read_text(encoding="utf-8", errors="replace").rstrip()
+    try:
+        log = json.loads(text)
+    except json.JSONDecodeError:
+        # Chromium stopped before closing the event list (a documented NetLog state): close it.
+        log = json.loads(text.rstrip(",") + "]}")
+    urls = []
+    for event in log.get("events", []):
+        params = event.get("params") or {}
+        if "url" in params and "file://" in str(params.get("network_isolation_key", "")):
+            urls.append(params["url"])
+    return urls
+
+
+def _painted(image: np.ndarray) -> tuple[float, int]:
+    """Share of non-white pixels, and distinct colours in a sample."""
+    pixels = image[:, :, :3].reshape(-1, 3)
+    inked = float((pixels < 245).any(axis=1).mean())
+    colours = len(np.unique(pixels[::11], axis=0))
+    return inked, colours
+
+
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_the_report_renders_offline_without_errors_or_requests(closed_report, open_report, which, tmp_path):
+    page = closed_report if which == "closed" else open_report
+    seen = visit(page, tmp_path)
+    assert seen.screenshot.shape[:2] == (WINDOW[1], WINDOW[0])
+    inked, colours = _painted(seen.screenshot)
+    assert inked > 0.05 and colours > 50, f"the screenshot looks blank: {inked:.1%} inked, {colours} colours"
+    # The header band is the report's accent colour, #0b4f8a: the CSS was applied.
+    assert tuple(seen.screenshot[20, 20, :3]) == (0x0B, 0x4F, 0x8A)
+    # Content all the way down: the charts and tables fill the first 4,000 px.
+    assert (seen.screenshot[3000:, :, :3] < 245).any(axis=2).mean() > 0.01
+    assert seen.console == [], "console messages (JavaScript errors or blocked requests):\n" + "\n".join(seen.console)
+    assert seen.page_requests == [], f"the page asked the network for {seen.page_requests}"
+
+
+def test_the_checks_catch_a_page_that_errs_and_fetches(tmp_path):
+    """Negative control: the same harness flags a script error, a blocked and an allowed fetch."""
+    bad = tmp_path / "bad.html"
+    bad.write_text(
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; script-src 'unsafe-inline'\">"
+        "</head><body><h1>bad</h1><img src='https://example.invalid/pixel.png'>"
+        "<script>undefinedFunction()</script></body></html>")
+    seen = visit(bad, tmp_path / "bad")
+    assert any("Uncaught ReferenceError" in line for line in seen.console), seen.log[-2000:]
+    assert any("Content Security Policy" in line for line in seen.console), seen.log[-2000:]
+
+    leaky = tmp_path / "leaky.html"
+    leaky.write_text("<!doctype html><html><body><img src='https://example.invalid/pixel.png'></body></html>")
+    seen = visit(leaky, tmp_path / "leaky")
+    assert seen.page_requests == ["https://example.invalid/pixel.png"]

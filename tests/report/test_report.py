@@ -1,0 +1,225 @@
+"""The review pack against the warehouse it was written from: same figures, self-contained,
+escaped, and a clear error for a month nobody judged."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from pipelines.errors import InputError
+from pipelines.settings import Settings
+
+from .conftest import AS_OF, CLOSED, OPEN
+from .htmlscan import kpi_rows, number, scan
+
+slow = pytest.mark.slow
+
+
+def _query(settings: Settings, sql: str, params=()) -> list[dict]:
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        cursor = con.execute(sql, list(params))
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+# --- the figures -----------------------------------------------------------------------------
+
+@slow
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_every_scorecard_figure_in_the_report_equals_the_judged_scorecard(judged, closed_report, open_report, which):
+    path, month = (closed_report, CLOSED) if which == "closed" else (open_report, OPEN)
+    shown = {row["data-kpi"]: row for row in kpi_rows(path.read_text(encoding="utf-8"))}
+    judgements = _query(judged, "select * from judgements.kpi_status where period = ?", [month])
+    assert judgements, "the fixture judged the month"
+    assert set(shown) == {j["kpi"] for j in judgements}, "every judged KPI appears once, and nothing else"
+    for j in judgements:
+        row = shown[j["kpi"]]
+        assert (row["data-period"], row["data-revision"], row["data-owner"]) == (month, j["revision"], j["owner"])
+        assert row["data-status"] == j["status"], j["kpi"]
+        assert number(row["data-target"]) == j["target"], j["kpi"]
+        assert number(row["data-actual"]) == j["actual"], j["kpi"]
+        assert number(row["data-forecast"]) == j["forecast"], j["kpi"]
+
+
+@slow
+def test_the_report_figures_equal_the_dbt_scorecard_mart(judged, closed_report):
+    shown = {row["data-kpi"]: row for row in kpi_rows(closed_report.read_text(encoding="utf-8"))}
+    mart = _query(judged, "select kpi, target, actual, forecast from marts.scorecard where period = ?", [CLOSED])
+    assert {m["kpi"] for m in mart} == set(shown)
+    for m in mart:
+        assert number(shown[m["kpi"]]["data-actual"]) == m["actual"], m["kpi"]
+        assert number(shown[m["kpi"]]["data-target"]) == m["target"], m["kpi"]
+
+
+@slow
+def test_the_scorecard_is_grouped_by_the_owning_team(closed_report):
+    text = closed_report.read_text(encoding="utf-8")
+    for team in ("marketing", "sales", "shared"):
+        card = re.search(rf'<div class="card team-{team}">(.*?)</table></div>', text, re.S)
+        assert card, team
+        owners = set(re.findall(r'data-owner="([a-z]+)"', card.group(1)))
+        assert owners == {team}
+
+
+@slow
+def test_recycle_reasons_add_up_to_the_recycled_mqls_of_the_rate(judged, closed_report):
+    text = closed_report.read_text(encoding="utf-8")
+    section = text[text.index('id="recycling"'):text.index('id="agreement"')]
+    counts = [int(n) for n in re.findall(r'data-count="(\d+)"', section)]
+    (mart,) = _query(judged, "select recycled_mqls from marts.recycle_rate where period = ?", [CLOSED])
+    assert sum(counts) == mart["recycled_mqls"] > 0
+
+
+@slow
+def test_quarantined_rows_by_reason_match_the_load(judged, closed_report):
+    from pipelines.warehouse.summary import data_quality_summary
+
+    text = closed_report.read_text(encoding="utf-8")
+    section = text[text.index('id="data-quality"'):]
+    shown = {reason: int(n) for reason, n in re.findall(r'data-reason="([^"]+)" data-count="(\d+)"', section)}
+    with duckdb.connect(str(judged.warehouse), read_only=True) as con:
+        expected = data_quality_summary(con)["by_reason"]
+    assert shown == expected and expected, "the generator plants bad rows on purpose"
+
+
+@slow
+def test_the_bottleneck_losses_add_up_to_the_revenue_gap(judged, closed_report):
+    text = closed_report.read_text(encoding="utf-8")
+    losses = [float(x) for x in re.findall(r'data-revenue-lost="([^"]+)"', text)]
+    (revenue,) = _query(judged, "select target, actual from judgements.kpi_status where period = ? and kpi = 'revenue'",
+                        [CLOSED])
+    (customers,) = _query(judged, "select actual from judgements.kpi_status where period = ? and kpi = 'volume:customer'",
+                          [CLOSED])
+    deal_size = 12000  # sla/acme-2026-h2.yaml
+    residual = customers["actual"] * deal_size - revenue["actual"]
+    assert sum(losses) + residual == pytest.approx(revenue["target"] - revenue["actual"], abs=0.01)
+    assert "▶" in text[text.index('id="bottleneck"'):text.index('id="pace"')], "the worst step is marked"
+
+
+@slow
+def test_an_open_month_shows_the_pace_forecast_and_a_closed_one_says_it_has_none(open_report, closed_report):
+    open_text, closed_text = open_report.read_text(encoding="utf-8"), closed_report.read_text(encoding="utf-8")
+    assert "Pace forecast for the open month" in open_text and "days elapsed" in open_text
+    assert "no pace forecast" in closed_text
+
+
+# --- self-contained and safe -----------------------------------------------------------------
+
+@slow
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_the_file_fetches_nothing(closed_report, open_report, which):
+    text = (closed_report if which == "closed" else open_report).read_text(encoding="utf-8")
+    page = scan(text)
+    # Only in-page anchors: no src at all, no href but #fragments.
+    assert all(attr == "href" and value.startswith("#") for _, attr, value in page.urls), page.urls
+    assert not {"script", "link", "img", "iframe", "object", "embed", "base", "video", "audio"} & page.tags
+    assert "url(" not in text and "@import" not in text and "@font-face" not in text
+    csp = [m["content"] for m in page.meta if m.get("http-equiv", "").lower() == "content-security-policy"]
+    assert csp == ["default-src 'none'; style-src 'unsafe-inline'; img-src data:"]
+    # The only absolute URL is the SVG namespace, which is an identifier, not a request.
+    assert set(re.findall(r"https?://[^\s\"'<>]+", text)) == {"http://www.w3.org/2000/svg"}
+
+
+@slow
+def test_text_from_the_agreement_is_escaped(judged, tmp_path):
+    from pipelines.report.render import write_report
+
+    sla = tmp_path / "sla"
+    shutil.copytree(judged.sla_dir, sla)
+    h2 = sla / "acme-2026-h2.yaml"
+    h2.write_text(h2.read_text().replace(
+        'label: Marketing qualified, owner: shared, crm_values: [marketingqualifiedlead],\n       definition: "Lead score',
+        'label: "MQL <img src=x onerror=alert(1)>", owner: shared, crm_values: [marketingqualifiedlead],\n'
+        '       definition: "</td><script>alert(2)</script> & Lead score'))
+    settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=judged.warehouse, home=judged.home)
+    text = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
+    assert "MQL &lt;img src=x onerror=alert(1)&gt;" in text
+    assert "&lt;/td&gt;&lt;script&gt;alert(2)&lt;/script&gt; &amp; Lead score" in text
+    assert "<img" not in text and "<script" not in text
+
+
+# --- errors and the command ------------------------------------------------------------------
+
+def _settings(tmp_path: Path, warehouse: Path) -> Settings:
+    return Settings(sla_dir=Path(__file__).resolve().parents[2] / "sla", data_dir=tmp_path / "data",
+                    warehouse=warehouse, home=tmp_path)
+
+
+def test_a_month_without_judgements_asks_for_a_run_first(tmp_path):
+    from pipelines.report.render import write_report
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(warehouse)).close()
+    with pytest.raises(InputError, match=r"run `funnelpact run --from 2026-03 --to 2026-03` or `funnelpact backfill"):
+        write_report(_settings(tmp_path, warehouse), "2026-03", tmp_path / "r.html", AS_OF)
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_a_missing_warehouse_is_bad_input_not_a_traceback(tmp_path):
+    from pipelines.report.render import write_report
+
+    with pytest.raises(InputError, match="has not been judged yet"):
+        write_report(_settings(tmp_path, tmp_path / "none.duckdb"), "2026-03", tmp_path / "r.html", AS_OF)
+    assert not (tmp_path / "none.duckdb").exists(), "reading the report creates no warehouse"
+
+
+def _app() -> typer.Typer:
+    """The real `funnelpact` app once report_cmds is registered there; until then the same
+    group class with only this command."""
+    from pipelines.cli import _FunnelpactGroup, app, report_cmds
+
+    if any(c.name == "report" or (c.callback and c.callback.__name__ == "report") for c in app.registered_commands):
+        return app
+    test_app = typer.Typer(cls=_FunnelpactGroup)
+    test_app.callback()(lambda: None)
+    report_cmds.register(test_app)
+    return test_app
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--month", "2026-13", "--out", "r.html"], "'2026-13' is not a month: expected YYYY-MM"),
+    (["--month", "March", "--out", "r.html"], "'March' is not a month"),
+    (["--month", "2031-01", "--out", "r.html"], "no agreement is in force in 2031-01"),
+    (["--month", "2026-03", "--out", "r.pdf"], "does not end in .html"),
+    (["--month", "2026-03", "--out", "r.html", "--as-of", "yesterday"], "is not an instant"),
+], ids=["month 13", "a word", "outside every window", "not html", "bad as-of"])
+def test_bad_arguments_exit_2_with_one_clear_line(tmp_path, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FUNNELPACT_SLA_DIR", str(Path(__file__).resolve().parents[2] / "sla"))
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    result = CliRunner().invoke(_app(), ["report", *args])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_every_option_is_documented():
+    from pipelines.cli import report_cmds
+
+    command = typer.main.get_command(_app()).get_command(None, "report") if True else None
+    del report_cmds
+    for param in command.params:
+        if param.name != "help":
+            assert param.help, param.name
+    assert command.epilog and "funnelpact report --month" in command.epilog
+
+
+@slow
+def test_the_command_writes_the_pack_of_a_judged_month_without_rerunning(judged, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(judged.warehouse))
+    monkeypatch.setenv("FUNNELPACT_HOME", str(judged.home))
+    before = _query(judged, "select distinct run_id from judgements.kpi_status where period = ?", [CLOSED])
+    out = tmp_path / "pack.html"
+    result = CliRunner().invoke(_app(), ["report", "--month", CLOSED, "--out", str(out), "--sla", str(judged.sla_dir),
+                                         "--data", str(judged.data_dir)])
+    assert result.exit_code == 0, result.output
+    assert f"review pack for {CLOSED} written to {out}" in result.output
+    assert kpi_rows(out.read_text(encoding="utf-8"))
+    assert _query(judged, "select distinct run_id from judgements.kpi_status where period = ?", [CLOSED]) == before
