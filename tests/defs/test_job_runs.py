@@ -1,0 +1,103 @@
+"""The real job: a partition in an ephemeral instance, runs and backfills through the CLI."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+from datetime import UTC, datetime
+
+import dagster as dg
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.defs.execute import run_job
+from pipelines.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+AS_OF = "2026-08-20T12:00:00Z"
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def snapshot(settings: Settings) -> dict[str, list]:
+    """The warehouse's judged and built state, without run ids and timestamps of the run."""
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return {
+            "scorecard": con.execute("select * exclude (as_of) from marts.scorecard order by all").fetchall(),
+            "judgements": con.execute(
+                "select * exclude (run_id) from judgements.kpi_status order by all"
+            ).fetchall(),
+            "raw": con.execute("select * from raw.load_report order by all").fetchall(),
+        }
+
+
+def test_one_partition_materialises_in_an_ephemeral_instance(settings: Settings) -> None:
+    outcome = run_job(settings, "2026-03", "2026-03", datetime(2026, 8, 20, tzinfo=UTC), ephemeral=True)
+    assert outcome.success, outcome.failure
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        months = con.execute("select distinct period from judgements.kpi_status").fetchall()
+        statuses = dict(con.execute(
+            "select kpi, status from judgements.kpi_status where period = '2026-03'"
+        ).fetchall())
+    assert months == [("2026-03",)]
+    # March is closed as of August; its 90-day customer cohort matured on 2026-06-29.
+    assert statuses["conversion:opportunity->customer"] in ("met", "breach")
+    assert set(statuses.values()) <= {"met", "breach", "no_data"}
+
+
+def test_run_prints_the_scorecard_json_of_spec_section_7(settings: Settings) -> None:
+    result = invoke("run", "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    payload = json.loads(result.stdout)
+    assert payload["as_of"] == "2026-08-20T12:00:00+00:00"
+    # August is open; May..July still mature (90-day cohorts); earlier months are final.
+    assert payload["months"] == ["2026-05", "2026-06", "2026-07", "2026-08"]
+    first = payload["results"][0]
+    assert {"period", "kpi", "owner", "target", "actual", "status", "severity", "agreement", "revision"} <= set(first)
+    assert {r["revision"] for r in payload["results"] if r["period"] == "2026-06"} == {"2026-h1"}
+    assert {r["revision"] for r in payload["results"] if r["period"] == "2026-07"} == {"2026-h2"}
+    # The open month is never a breach: it is provisional or at risk.
+    assert not [r for r in payload["results"] if r["period"] == "2026-08" and r["status"] == "breach"]
+    dq = payload["data_quality"]
+    assert dq["quarantined_rows"] == sum(dq["by_reason"].values()) > 0
+    fail_breach = any(r["status"] == "breach" and r["severity"] == "fail" for r in payload["results"])
+    assert result.exit_code == (1 if fail_breach else 0)
+
+
+def test_a_backfill_is_one_run_and_leaves_the_warehouse_identical_when_repeated(settings: Settings) -> None:
+    first = invoke("backfill", "--from", "2026-01", "--to", "2026-04", "--as-of", AS_OF, "--format", "json")
+    assert first.exit_code in (0, 1), first.output
+    before = snapshot(settings)
+    second = invoke("backfill", "--from", "2026-01", "--to", "2026-04", "--as-of", AS_OF, "--format", "json")
+    assert second.exit_code == first.exit_code
+    assert snapshot(settings) == before
+    assert {row[2] for row in before["judgements"]} == {"2026-01", "2026-02", "2026-03", "2026-04"}
+    # The CLI runs live in the persistent Dagster home, one run per backfill, both months' range.
+    instance = dg.DagsterInstance.from_config(str(settings.dagster_home))
+    runs = instance.get_runs()
+    assert len(runs) == 2
+    assert {(r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"]) for r in runs} == {
+        ("2026-01", "2026-04")
+    }
+    assert json.loads(first.stdout)["run_id"] in {r.run_id for r in runs}
+
+
+def test_a_missing_data_directory_is_bad_input(settings: Settings) -> None:
+    result = invoke("run", "--data", "no-such-dir", "--as-of", AS_OF)
+    assert result.exit_code == 2
+    assert "no-such-dir" in result.output and "data directory not found" in result.output
+
+
+def test_a_locked_warehouse_says_so_and_exits_2(settings: Settings) -> None:
+    lock = settings.warehouse.with_suffix(".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        result = invoke("run", "--as-of", AS_OF)
+    assert result.exit_code == 2
+    assert "another funnelpact run is using this warehouse" in result.output
