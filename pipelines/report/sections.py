@@ -7,6 +7,7 @@ stage labels, definitions and recycle reasons are user input, and the file is e-
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from pathlib import Path
 from html import escape
 from typing import Any
@@ -15,11 +16,9 @@ from pipelines.agreement.kpis import known_kpi_ids, policy
 from pipelines.report import svg
 from pipelines.report.bottleneck import Bottleneck, attribute
 from pipelines.report.format import (
-    STATUS,
     STATUS_ORDER,
     TEAMS,
     data_number,
-    is_rate,
     kpi_label,
     kpi_value,
     money,
@@ -188,8 +187,6 @@ def compute_bottleneck(r: AgreementReport) -> Bottleneck | None:
         if row is None:
             return None
         return row.get("forecast") if use_pace and row.get("forecast") is not None else row["actual"]
-
-    from fractions import Fraction
 
     rates = {(u, l): Fraction(a.conversion_for(u, l).rate) for u, l in a.adjacent_pairs()}
     return attribute(a.stage_ids(), rates, {s: figure(f"volume:{s}") for s in a.stage_ids()},

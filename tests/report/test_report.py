@@ -200,10 +200,7 @@ def test_bad_arguments_exit_2_with_one_clear_line(tmp_path, monkeypatch, args, m
 
 
 def test_every_option_is_documented():
-    from pipelines.cli import report_cmds
-
-    command = typer.main.get_command(_app()).get_command(None, "report") if True else None
-    del report_cmds
+    command = typer.main.get_command(_app()).get_command(None, "report")
     for param in command.params:
         if param.name != "help":
             assert param.help, param.name
@@ -223,3 +220,20 @@ def test_the_command_writes_the_pack_of_a_judged_month_without_rerunning(judged,
     assert f"review pack for {CLOSED} written to {out}" in result.output
     assert kpi_rows(out.read_text(encoding="utf-8"))
     assert _query(judged, "select distinct run_id from judgements.kpi_status where period = ?", [CLOSED]) == before
+
+
+@slow
+def test_the_command_judges_a_month_nobody_judged_then_writes_it(judged, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("FUNNELPACT_HOME", str(tmp_path / ".funnelpact"))
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(tmp_path / ".funnelpact" / "warehouse.duckdb"))
+    out = tmp_path / "pack.html"
+    result = CliRunner().invoke(_app(), ["report", "--month", CLOSED, "--out", str(out), "--sla", str(judged.sla_dir),
+                                         "--data", str(judged.data_dir), "--as-of", "2026-11-25T00:00:00Z"])
+    assert result.exit_code == 0, result.output
+    fresh = {row["data-kpi"]: row for row in kpi_rows(out.read_text(encoding="utf-8"))}
+    # Same data, same agreements, same as-of: the same judgement as the session's warehouse.
+    session = _query(judged, "select kpi, actual, status from judgements.kpi_status where period = ?", [CLOSED])
+    assert {s["kpi"]: (s["actual"], s["status"]) for s in session} == {
+        k: (number(v["data-actual"]), v["data-status"]) for k, v in fresh.items()}
