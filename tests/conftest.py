@@ -1,4 +1,4 @@
-"""A small generated company and isolated settings for running the real Dagster job."""
+"""Shared fixtures: a small generated company and isolated settings for the real Dagster job."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from pipelines.data.generate import generate
 from pipelines.settings import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,52 @@
+"""Alerts from real runs of the job: the sla/ channels, real loopback servers, two runs."""
+
+from __future__ import annotations
+
+import html
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.settings import Settings
+
+from .loopback import HttpRecorder, SmtpRecorder
+
+pytestmark = pytest.mark.slow
+ALERTING = ("breach", "at_risk")
+
+
+def run(as_of: str) -> dict[tuple[str, str], str]:
+    result = CliRunner().invoke(app, ["run", "--as-of", as_of, "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    return {(r["period"], r["kpi"]): r["status"] for r in json.loads(result.stdout)["results"]}
+
+
+def test_alerts_reach_slack_and_email_once_per_status_change_across_two_daily_runs(
+    settings: Settings, http: HttpRecorder, smtp: SmtpRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The example agreements alert Slack and e-mail through these variables.
+    monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", http.url())
+    monkeypatch.setenv("FUNNELPACT_SMTP_URL", smtp.url())
+    first = run("2026-08-20T12:00:00Z")
+    announced = {key: status for key, status in first.items() if status in ALERTING}
+    assert announced, "the generated company should miss some targets"
+    assert len(http.posts) == len(smtp.mails) == len(announced)
+    # Slack escapes <, > and &: lead->mql arrives as lead-&gt;mql.
+    texts = [html.unescape(post.json()["text"]) for post in http.posts]
+    for period, kpi in announced:
+        assert any(kpi in text and period in text for text in texts), (period, kpi)
+
+    # A day later only changes are announced: new breaches or risks, and recoveries.
+    second = run("2026-08-21T12:00:00Z")
+    changes = [
+        key for key, status in second.items()
+        if (status in ALERTING and announced.get(key) != status)
+        or (status == "met" and key in announced)
+    ]
+    assert len(http.posts) == len(smtp.mails) == len(announced) + len(changes)
+
+    # The same day again: nothing new at all.
+    run("2026-08-21T12:00:00Z")
+    assert len(http.posts) == len(announced) + len(changes)
