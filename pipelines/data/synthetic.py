@@ -39,8 +39,9 @@ STAGE_VALUES = ["lead", "subscriber", "Lead", "mql", "marketingqualifiedlead", "
                 "salesqualifiedlead", "opportunity", "customer", "recycled", "disqualified"]
 (LEAD, SUBSCRIBER, LEAD_CAPS, MQL, MQL_CRM, SQL, SQL_CRM, OPP, CUSTOMER, RECYCLED,
  DISQUALIFIED) = range(len(STAGE_VALUES))
-REASONS = [None, "no budget this year", "not the decision maker", "timing: revisit next quarter",
-           "no answer after 3 attempts", "already uses a competitor", "student, not a buyer",
+# Recycle reasons are the example agreement's `recycling.reasons`, so the report can match them.
+REASONS = [None, "no_budget", "wrong_persona", "not_ready",
+           "no_response", "already uses a competitor", "student, not a buyer",
            "outside our territory", "spam sign-up"]
 RECYCLE_REASONS, DISQUALIFY_REASONS = np.arange(1, 5), np.arange(5, 9)
 ACTIVITY_TYPES = ["call", "email", "meeting", "email_click", "webinar_attended"]
