@@ -11,7 +11,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+import typer
+
 from pipelines.cli.output import console
+from pipelines.cli.scorecard_output import print_scorecard
 from pipelines.errors import InputError, Problem
 from pipelines.settings import Settings
 
@@ -50,27 +53,47 @@ def run_demo(root: Path, contacts: int) -> None:
     console.print(f"[bold]1/3[/] generating a synthetic company ({contacts:,} contacts) into {settings.data_dir}")
     generate(settings.data_dir, contacts=contacts, seed=7)
     console.print(f"[bold]2/3[/] running the pipeline for {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC")
-    results = execute(settings, first, last, as_of, "table")
+    results = execute(settings, first, last, as_of, "table", quiet=True)
     report_month = add_months(current, -1) if month_index(add_months(current, -1)) >= month_index(first) else current
+    # Every month was judged; show the two that matter today: the one under review and the open one.
+    shown = [r for r in results if r["period"] in (report_month, current)]
+    print_scorecard(shown, data_quality_of(settings), as_of)
     report_path = root / f"review-{report_month}.html"
     console.print(f"[bold]3/3[/] writing the review pack for {report_month}")
     _write_report(settings, report_month, report_path, as_of)
 
     breaches = sum(1 for r in results if r["status"] == "breach")
-    env = (f"FUNNELPACT_SLA_DIR={shlex.quote(str(settings.sla_dir))} "
-           f"FUNNELPACT_DATA_DIR={shlex.quote(str(settings.data_dir))} "
-           f"FUNNELPACT_HOME={shlex.quote(str(settings.home))} "
-           f"FUNNELPACT_DUCKDB_PATH={shlex.quote(str(settings.warehouse))} "
-           f"DAGSTER_HOME={shlex.quote(str(settings.dagster_home))}")
     console.print(
-        f"\n[bold green]demo done[/] in {time.monotonic() - started:.0f} s: {len(results)} KPI judgements, "
-        f"{breaches} breaches.\n"
+        f"\n[bold green]demo done[/] in {time.monotonic() - started:.0f} s: {len(results)} KPI judgements over "
+        f"{first}..{last}, {breaches} breaches.\n"
         f"  data:       {settings.data_dir}\n"
         f"  warehouse:  {settings.warehouse}\n"
         f"  report:     {report_path}  (open it in a browser)\n"
-        f"  Dagster UI: {env} dagster dev -w {shlex.quote(str(REPO_SLA.parent / 'workspace.yaml'))}\n"
-        f"              then open http://127.0.0.1:3000 — the demo's run is in the Runs tab."
+        "  Dagster UI: run this, then open http://127.0.0.1:3000 (the demo's run is in the Runs tab):\n"
     )
+    # Plain echo: a command to copy must not be re-wrapped by rich.
+    typer.echo(ui_command(settings))
+
+
+def ui_command(settings: Settings) -> str:
+    env = {
+        "FUNNELPACT_SLA_DIR": settings.sla_dir,
+        "FUNNELPACT_DATA_DIR": settings.data_dir,
+        "FUNNELPACT_HOME": settings.home,
+        "FUNNELPACT_DUCKDB_PATH": settings.warehouse,
+        "DAGSTER_HOME": settings.dagster_home,
+    }
+    lines = [f"    {key}={shlex.quote(str(value))} \\" for key, value in env.items()]
+    workspace = REPO_SLA.parent / "workspace.yaml"
+    return "\n".join([*lines, f"    dagster dev -w {shlex.quote(str(workspace))}"])
+
+
+def data_quality_of(settings: Settings) -> dict:
+    from pipelines.warehouse.connection import connect
+    from pipelines.warehouse.summary import data_quality_summary
+
+    with connect(settings.warehouse, read_only=True) as con:
+        return data_quality_summary(con)
 
 
 def _write_report(settings: Settings, month: str, out: Path, as_of: datetime) -> None:

@@ -12,7 +12,7 @@ from pipelines.errors import InputError
 
 # Pipes and CI logs get 80 columns by default, which truncates wide scorecards.
 console = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, highlight=False, emoji=False)
+err_console = Console(stderr=True, highlight=False, emoji=False, width=None if sys.stderr.isatty() else 160)
 
 
 class Format(str, Enum):

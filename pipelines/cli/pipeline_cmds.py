@@ -107,6 +107,10 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
         typer.echo(scorecard_json(as_of, months, results, dq, outcome.run_id))
     elif not quiet:
         print_scorecard(results, dq, as_of)
+    if outcome.alerts and fmt != "json" and not quiet:
+        a = outcome.alerts
+        err_console.print(f"alerts: {a.get('sent', 0)} sent, {a.get('failed', 0)} failed, {a.get('pending', 0)} kept "
+                          f"for the next run (details: {outcome.log_file})")
     return results
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
 from pipelines.defs.instance import prepare_dagster_home
 from pipelines.defs.jobs import JOB_NAME
@@ -29,6 +31,8 @@ class JobOutcome:
     as_of: datetime
     failure: str | None = None
     bad_input: bool = False
+    alerts: dict[str, int] = field(default_factory=dict)
+    log_file: Path | None = None
 
 
 def partition_range_tags(first: str, last: str) -> dict[str, str]:
@@ -74,16 +78,37 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
     log_file.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes dbt's log lines on stdout, where the scorecard (and its JSON) goes:
     # keep them in a file instead; the UI has them per step as well.
-    with exclusive(settings), open(log_file, "w") as log, contextlib.redirect_stdout(log):
+    with exclusive(settings), open(log_file, "w") as log, contextlib.redirect_stdout(log), _logs_to(log):
         result = job.execute_in_process(
             instance=instance, tags=tags, raise_on_error=False,
             # The terminal shows the scorecard; step-by-step logs stay in the UI.
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
+    alerts = _alert_counts(result)
     if result.success:
-        return JobOutcome(result.run_id, True, first, last, as_of)
+        return JobOutcome(result.run_id, True, first, last, as_of, alerts=alerts, log_file=log_file)
     failure, bad_input = _first_failure(result)
-    return JobOutcome(result.run_id, False, first, last, as_of, failure, bad_input)
+    return JobOutcome(result.run_id, False, first, last, as_of, failure, bad_input, alerts, log_file)
+
+
+@contextmanager
+def _logs_to(stream) -> Iterator[None]:
+    """funnelpact's own log lines (alerts on the log channel, delivery retries) go to the run's
+    log file: the terminal gets the scorecard and a one-line alert summary."""
+    logger = logging.getLogger("pipelines")
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+
+
+def _alert_counts(result) -> dict[str, int]:
+    for materialization in result.asset_materializations_for_node("alerts"):
+        return {k: int(v.value) for k, v in materialization.metadata.items() if k in ("sent", "failed", "pending")}
+    return {}
 
 
 def _first_failure(result) -> tuple[str, bool]:
