@@ -49,3 +49,17 @@ def test_partitions_are_months_in_the_agreement_timezone_from_its_first_month(ag
     keys = partitions.get_partition_keys(current_time=datetime(2026, 3, 15, tzinfo=UTC))
     assert keys == ["2026-01", "2026-02", "2026-03"]
     assert partitions.timezone == "America/Mexico_City"
+
+
+def test_the_dagster_home_serialises_runs_and_turns_telemetry_off(tmp_path, monkeypatch) -> None:
+    from pipelines.defs.instance import prepare_dagster_home
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = prepare_dagster_home(tmp_path / "dagster")
+    instance = dg.DagsterInstance.from_config(str(home))
+    assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+    assert instance.telemetry_enabled is False
+    # A user's own edits survive the next CLI run.
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n# edited\n")
+    prepare_dagster_home(home)
+    assert "# edited" in (home / "dagster.yaml").read_text()
