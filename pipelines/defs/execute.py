@@ -66,8 +66,6 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
 
     from pipelines.defs.build import build_definitions
 
-    defs = build_definitions(settings)
-    job = defs.resolve_job_def(JOB_NAME)
     if ephemeral:
         instance = dg.DagsterInstance.ephemeral()
     else:
@@ -79,6 +77,8 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
     # dagster-dbt echoes dbt's log lines on stdout, where the scorecard (and its JSON) goes:
     # keep them in a file instead; the UI has them per step as well.
     with exclusive(settings), open(log_file, "w") as log, contextlib.redirect_stdout(log), _logs_to(log):
+        # Inside the redirect: the first load parses the dbt project, and dbt prints.
+        job = build_definitions(settings).resolve_job_def(JOB_NAME)
         result = job.execute_in_process(
             instance=instance, tags=tags, raise_on_error=False,
             # The terminal shows the scorecard; step-by-step logs stay in the UI.
