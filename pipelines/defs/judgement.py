@@ -8,6 +8,7 @@ import dagster as dg
 from pipelines.agreement import load_agreements
 from pipelines.agreement.kpis import family
 from pipelines.defs.assets import run_as_of
+from pipelines.defs.execute import RANGE_END, RANGE_START
 from pipelines.defs.resources import FunnelpactResource
 
 GROUP = "judgement"
@@ -19,13 +20,14 @@ def _check_name(kpi_family: str) -> str:
     return f"{kpi_family}_targets"
 
 
-def family_check(kpi_family: str, results: list[dict]) -> dg.AssetCheckResult:
+def family_check(kpi_family: str, results: list[dict], asset: dg.AssetKey) -> dg.AssetCheckResult:
     """One check per KPI family: fails on a breach, with the agreement's severity."""
     mine = [r for r in results if family(r["kpi"]) == kpi_family]
     breaches = [r for r in mine if r["status"] == "breach"]
     severity = (dg.AssetCheckSeverity.ERROR if any(r["severity"] == "fail" for r in breaches)
                 else dg.AssetCheckSeverity.WARN)
     return dg.AssetCheckResult(
+        asset_key=asset,
         check_name=_check_name(kpi_family),
         passed=not breaches,
         severity=severity,
@@ -45,9 +47,6 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition, scorecard: dg.As
         group_name=GROUP,
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
-        check_specs=[dg.AssetCheckSpec(_check_name(f), asset=KPI_STATUS,
-                                       description=f"Great Expectations: the agreed {f.replace('_', ' ')} targets are met")
-                     for f in FAMILIES],
         description="The scorecard judged by the Great Expectations suites generated from sla/ "
         "(met, breach, provisional, at_risk, no_data), stored in judgements.kpi_status.",
     )
@@ -66,9 +65,25 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition, scorecard: dg.As
         counts: dict[str, int] = {}
         for r in results:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
-        yield dg.MaterializeResult(metadata={"months": f"{months[0]}..{months[-1]}", **counts})
+        return dg.MaterializeResult(metadata={"months": f"{months[0]}..{months[-1]}", **counts})
+
+    @dg.multi_asset_check(
+        name="scorecard_targets",
+        specs=[dg.AssetCheckSpec(_check_name(f), asset=scorecard, additional_deps=[KPI_STATUS],
+                                 description=f"Great Expectations: the agreed {f.replace('_', ' ')} targets are met")
+               for f in FAMILIES],
+    )
+    def scorecard_targets(context: dg.AssetCheckExecutionContext, funnelpact: FunnelpactResource):
+        """The GX verdicts of the run's months, as checks on the scorecard they judged."""
+        from pipelines.agreement.months import month_range
+        from pipelines.warehouse.judgements import read_judgements
+
+        tags = context.run.tags
+        months = month_range(tags[RANGE_START], tags[RANGE_END]) if RANGE_START in tags else None
+        with funnelpact.connect() as con:
+            results = read_judgements(con, months)
         for f in FAMILIES:
-            yield family_check(f, results)
+            yield family_check(f, results, scorecard)
 
     @dg.asset(
         deps=[KPI_STATUS],
@@ -88,4 +103,4 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition, scorecard: dg.As
         context.log.info(report.summary())
         return dg.MaterializeResult(metadata={"sent": report.sent, "failed": report.failed, "pending": report.pending})
 
-    return [kpi_status, alerts]
+    return [kpi_status, scorecard_targets, alerts]

@@ -85,6 +85,13 @@ def test_a_backfill_is_one_run_and_leaves_the_warehouse_identical_when_repeated(
         ("2026-01", "2026-04")
     }
     assert json.loads(first.stdout)["run_id"] in {r.run_id for r in runs}
+    # The GX verdicts are asset checks on the scorecard, failing exactly when a family has a breach.
+    breached = {r["kpi"].split(":")[0] for r in json.loads(first.stdout)["results"] if r["status"] == "breach"}
+    for family in ("volume", "conversion", "handoff", "revenue"):
+        key = dg.AssetCheckKey(dg.AssetKey(["marts", "scorecard"]), f"{family}_targets")
+        [record] = instance.event_log_storage.get_asset_check_execution_history(key, limit=1)
+        evaluation = record.event.dagster_event.event_specific_data
+        assert evaluation.passed == (family not in breached), family
 
 
 def test_a_missing_data_directory_is_bad_input(settings: Settings) -> None:
