@@ -13,7 +13,7 @@ import click
 import typer
 from typer.core import TyperGroup
 
-from pipelines.cli import agreement_cmds, check_cmds, data_cmds, pipeline_cmds, report_cmds
+from pipelines.cli import agreement_cmds, alert_cmds, check_cmds, data_cmds, pipeline_cmds, report_cmds
 from pipelines.cli.output import report_input_error
 from pipelines.errors import InputError
 
@@ -52,7 +52,7 @@ def _options(
     """SLA-as-code for the marketing <-> sales agreement."""
 
 
-for module in (agreement_cmds, data_cmds, pipeline_cmds, report_cmds, check_cmds):
+for module in (agreement_cmds, data_cmds, pipeline_cmds, report_cmds, check_cmds, alert_cmds):
     module.register(app)
 
 

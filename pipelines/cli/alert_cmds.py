@@ -1,0 +1,44 @@
+"""`funnelpact test-alerts`: send a marked test alert to every channel of the agreements."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipelines.cli.output import console
+
+
+def register(app: typer.Typer) -> None:
+    app.command(
+        "test-alerts",
+        epilog="Example: FUNNELPACT_SLACK_WEBHOOK=https://hooks.slack.com/… funnelpact test-alerts --revision 2026-h2",
+    )(test_alerts)
+
+
+def test_alerts(
+    sla: Annotated[Path, typer.Option("--sla", help="Agreement folder or file.")] = Path("sla"),
+    revision: Annotated[str | None, typer.Option(help="Only this revision (default: every revision).", show_default=False)] = None,
+) -> None:
+    """Send a test alert to every channel of the agreements, to check the set-up.
+
+    Channel secrets come from the environment variables the agreement names. The test
+    alert is marked as a test and does not touch the alert state (dedup, outbox).
+    Exit code 0 when every channel delivered, 1 when one failed.
+    """
+    from pipelines.agreement import load_agreements
+    from pipelines.alerts.probe import probe
+
+    failed = False
+    for agreement in load_agreements(sla):
+        if revision and agreement.revision != revision:
+            continue
+        if not agreement.spec.alerts:
+            console.print(f"{agreement.name} {agreement.revision}: no alert channels (alerts are logged only)")
+        for key, reason in probe(agreement).items():
+            failed |= reason is not None
+            status = "[green]sent[/]" if reason is None else f"[bold red]FAILED[/]: {reason}"
+            console.print(f"{agreement.name} {agreement.revision} {key}: {status}")
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,34 @@
+"""`funnelpact test-alerts` against real loopback servers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+
+from .loopback import HttpRecorder, SmtpRecorder
+
+SLA = Path(__file__).resolve().parents[2] / "sla"
+
+
+def test_every_channel_of_the_revision_gets_a_test_alert(
+    http: HttpRecorder, smtp: SmtpRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", http.url())
+    monkeypatch.setenv("FUNNELPACT_SMTP_URL", smtp.url())
+    result = CliRunner().invoke(app, ["test-alerts", "--sla", str(SLA), "--revision", "2026-h2"])
+    assert result.exit_code == 0, result.output
+    assert len(http.posts) == 1 and len(smtp.mails) == 1
+    assert "2026-h2" in http.posts[0].json()["text"]
+    assert "slack:FUNNELPACT_SLACK_WEBHOOK: sent" in result.output
+
+
+def test_a_channel_without_its_secret_fails_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FUNNELPACT_SLACK_WEBHOOK", raising=False)
+    monkeypatch.delenv("FUNNELPACT_SMTP_URL", raising=False)
+    result = CliRunner().invoke(app, ["test-alerts", "--sla", str(SLA), "--revision", "2026-h1"])
+    assert result.exit_code == 1
+    assert "FUNNELPACT_SLACK_WEBHOOK is not set" in result.output
