@@ -36,16 +36,14 @@ def register(app: typer.Typer) -> None:
     app.command(epilog="Example: funnelpact demo --dir /tmp/funnelpact-demo")(demo)
 
 
-def _settings(data: Path | None, sla: Path | None, home: Path | None = None):
+def _settings(data: Path | None, sla: Path | None):
+    """The environment's settings, with --data and --sla taking precedence."""
+    from dataclasses import replace
+
     from pipelines.settings import Settings
 
     base = Settings.from_env()
-    return type(base)(
-        sla_dir=(sla or base.sla_dir).resolve(),
-        data_dir=(data or base.data_dir).resolve(),
-        warehouse=base.warehouse if home is None else (home / "warehouse.duckdb").resolve(),
-        home=base.home if home is None else home.resolve(),
-    )
+    return replace(base, sla_dir=(sla or base.sla_dir).resolve(), data_dir=(data or base.data_dir).resolve())
 
 
 def _as_of(text: str | None) -> datetime:
