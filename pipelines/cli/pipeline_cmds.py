@@ -95,7 +95,9 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     if not quiet and fmt != "json":
         err_console.print(f"funnelpact: judging {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC "
                           f"(data {settings.data_dir}, warehouse {settings.warehouse})")
-    outcome = run_job(settings, first, last, as_of)
+    # The job takes tens of seconds: show it is alive (rich draws nothing when not a terminal).
+    with err_console.status("loading data, building the funnel facts (dbt), judging (Great Expectations), alerting…"):
+        outcome = run_job(settings, first, last, as_of)
     if not outcome.success:
         raise InputError(Problem(f"the run failed: {outcome.failure}")) if outcome.bad_input else _crash(outcome)
     with connect(settings.warehouse, read_only=True) as con:
