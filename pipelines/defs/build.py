@@ -33,7 +33,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     agreements = load_agreements(settings.sla_dir)
     partitions = monthly_partitions(agreements)
-    project = dbt_project()
+    project = dbt_project(settings.warehouse)
     inputs = build_input_assets(partitions, source_keys(project, DATA_SOURCES), source_keys(project, AGREEMENT_SOURCES))
     assets = [*inputs, build_dbt_assets(project, partitions),
               *build_judgement_assets(partitions, SCORECARD)]
