@@ -17,6 +17,7 @@ from pipelines.defs.jobs import JOB_NAME
 from pipelines.defs.partitions import AS_OF_TAG
 from pipelines.errors import InputError, Problem
 from pipelines.settings import Settings
+from pipelines.warehouse.dbt_runner import DbtRunError
 
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
@@ -78,7 +79,12 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
     # keep them in a file instead; the UI has them per step as well.
     with exclusive(settings), open(log_file, "w") as log, contextlib.redirect_stdout(log), _logs_to(log):
         # Inside the redirect: the first load parses the dbt project, and dbt prints.
-        job = build_definitions(settings).resolve_job_def(JOB_NAME)
+        try:
+            job = build_definitions(settings).resolve_job_def(JOB_NAME)
+        except DbtRunError as exc:
+            # A broken model or yml: no run starts, and the message names the file.
+            return JobOutcome("", False, first, last, as_of, f"the dbt project does not parse: {exc}",
+                              log_file=log_file)
         result = job.execute_in_process(
             instance=instance, tags=tags, raise_on_error=False,
             # The terminal shows the scorecard; step-by-step logs stay in the UI.

@@ -108,3 +108,19 @@ def test_a_locked_warehouse_says_so_and_exits_2(settings: Settings) -> None:
         result = invoke("run", "--as-of", AS_OF)
     assert result.exit_code == 2
     assert "another funnelpact run is using this warehouse" in result.output
+
+
+def test_a_dbt_project_that_does_not_parse_fails_with_the_model_named(
+    settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "models" / "marts" / "broken_model.sql").write_text("select * from {{ ref('no_such_model') }}\n")
+    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
+    result = invoke("run", "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert "does not parse" in result.output and "broken_model" in result.output
