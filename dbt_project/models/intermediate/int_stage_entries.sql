@@ -50,59 +50,37 @@ first_event_per_stage as (
 
 ),
 
-furthest_stage as (
-
-    select
-        agreement,
-        revision,
-        contact_id,
-        max(stage_position) as furthest_position
-
-    from first_event_per_stage
-    group by agreement, revision, contact_id
-
-),
-
--- Every stage up to the furthest one reached: at most (number of stages) rows per contact.
-stage_grid as (
-
-    select
-        furthest_stage.agreement,
-        furthest_stage.revision,
-        furthest_stage.contact_id,
-        stages.stage_id,
-        stages.stage_position
-
-    from furthest_stage
-    inner join stages
-        on furthest_stage.agreement = stages.agreement
-        and furthest_stage.revision = stages.revision
-        and stages.stage_position <= furthest_stage.furthest_position
-
-),
-
+-- Every stage up to the furthest one reached (at most the number of stages per contact):
+-- each event's first time counts for its own stage and every earlier one, and the entry is
+-- the earliest of them - a minimum over this stage or any later one. One range join and one
+-- aggregate; the former grid + window over it took 6.6 s where this takes 3.5 s on 3.3M
+-- events (bench/, 2M contacts), with identical rows.
 entries as (
 
     select
-        stage_grid.agreement,
-        stage_grid.revision,
-        stage_grid.contact_id,
-        stage_grid.stage_id,
-        stage_grid.stage_position,
-        first_event_per_stage.first_event_at,
-        -- running minimum from the bottom of the funnel up: this stage or any later one
-        min(first_event_per_stage.first_event_at) over (
-            partition by stage_grid.agreement, stage_grid.revision, stage_grid.contact_id
-            order by stage_grid.stage_position desc
-            rows between unbounded preceding and current row
-        ) as entered_at
+        first_event_per_stage.agreement,
+        first_event_per_stage.revision,
+        first_event_per_stage.contact_id,
+        stages.stage_id,
+        stages.stage_position,
+        min(case
+            when first_event_per_stage.stage_position = stages.stage_position
+                then first_event_per_stage.first_event_at
+        end) as first_event_at,
+        min(first_event_per_stage.first_event_at) as entered_at
 
-    from stage_grid
-    left join first_event_per_stage
-        on stage_grid.agreement = first_event_per_stage.agreement
-        and stage_grid.revision = first_event_per_stage.revision
-        and stage_grid.contact_id = first_event_per_stage.contact_id
-        and stage_grid.stage_position = first_event_per_stage.stage_position
+    from first_event_per_stage
+    inner join stages
+        on first_event_per_stage.agreement = stages.agreement
+        and first_event_per_stage.revision = stages.revision
+        and stages.stage_position <= first_event_per_stage.stage_position
+
+    group by
+        first_event_per_stage.agreement,
+        first_event_per_stage.revision,
+        first_event_per_stage.contact_id,
+        stages.stage_id,
+        stages.stage_position
 
 ),
 
