@@ -1,0 +1,116 @@
+"""One measurement in its own process: `python -m bench.worker '<json task>'`.
+
+Prints one JSON line with the timings the process can see from the inside. The parent
+(bench.measure) adds the wall time from spawn to exit and the peak RSS of the process tree.
+"""
+
+from __future__ import annotations
+
+import time
+
+T0 = time.perf_counter()
+
+import json  # noqa: E402
+import os  # noqa: E402
+import resource  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
+from datetime import datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+
+def generate_task(task: dict) -> dict:
+    from datetime import date
+
+    from pipelines.data.generate import generate
+
+    t = time.perf_counter()
+    summary = generate(Path(task["out"]), contacts=task["contacts"], seed=task.get("seed", 1),
+                       start=date.fromisoformat(task["start"]), end=date.fromisoformat(task["end"]),
+                       fmt=task.get("fmt", "parquet"))
+    return {"seconds": time.perf_counter() - t, "rows": summary.rows}
+
+
+def baseline_task(task: dict) -> dict:
+    from bench.baseline import run_baseline
+
+    t = time.perf_counter()
+    rows = run_baseline(Path(task["data"]), Path(task["sla"]), datetime.fromisoformat(task["as_of"]))
+    return {"seconds": time.perf_counter() - t, "rows": len(rows)}
+
+
+def run_task(task: dict) -> dict:
+    """run_job as `funnelpact run` calls it (persistent Dagster home), phases from its event log."""
+    t = time.perf_counter()
+    import dagster as dg  # noqa: F401
+    import dagster_dbt  # noqa: F401
+
+    from pipelines.defs.execute import run_job
+    from pipelines.settings import Settings
+    imports = time.perf_counter() - t
+
+    settings = Settings.from_env()
+    t = time.perf_counter()
+    outcome = run_job(settings, task["first"], task["last"], datetime.fromisoformat(task["as_of"]))
+    run_seconds = time.perf_counter() - t
+    if not outcome.success and outcome.bad_input:
+        raise SystemExit(f"run failed: {outcome.failure}")
+    steps = step_seconds(outcome.run_id)
+    return {"imports": imports, "run_job": run_seconds, "steps": steps,
+            "job_overhead": run_seconds - sum(steps.values()),
+            "dbt": dbt_timings(outcome.run_id), "success": outcome.success,
+            "failure": outcome.failure}
+
+
+def step_seconds(run_id: str) -> dict[str, float]:
+    import dagster as dg
+
+    starts, seconds = {}, {}
+    for entry in dg.DagsterInstance.get().all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or not event.step_key:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in starts:
+            seconds[event.step_key] = entry.timestamp - starts[event.step_key]
+    return seconds
+
+
+def dbt_timings(run_id: str) -> dict[str, float]:
+    """dbt's own account of the build: models vs data tests, from run_results.json."""
+    from pipelines.warehouse.dbt_runner import project_dir
+
+    found = sorted((project_dir() / "target").glob(f"*-{run_id[:7]}-*/run_results.json"))
+    if not found:
+        return {}
+    results = json.loads(found[-1].read_text())
+    out = {"elapsed": results.get("elapsed_time", 0.0), "models": 0.0, "tests": 0.0}
+    slowest = {}
+    for r in results["results"]:
+        kind = "tests" if r["unique_id"].startswith("test.") else "models"
+        out[kind] += r.get("execution_time", 0.0)
+        slowest[r["unique_id"].split(".")[-1]] = r.get("execution_time", 0.0)
+    out["slowest"] = dict(sorted(slowest.items(), key=lambda kv: -kv[1])[:5])
+    log = found[-1].parent / "dbt.log"
+    text = log.read_text() if log.exists() else ""
+    out["full_parse"] = next((line.split("]: ")[-1] for line in text.splitlines() if "Unable to do partial parsing" in line), False)
+    # Each run leaves its own target dir behind; the bench makes dozens.
+    if not os.environ.get("BENCH_KEEP_TARGET"):
+        shutil.rmtree(found[-1].parent, ignore_errors=True)
+    return out
+
+
+TASKS = {"generate": generate_task, "baseline": baseline_task, "run": run_task}
+
+
+def main() -> None:
+    task = json.loads(sys.argv[1])
+    out = TASKS[task["kind"]](task)
+    out["process_seconds"] = time.perf_counter() - T0
+    out["children_maxrss_kib"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print("BENCH-RESULT " + json.dumps(out, default=str), flush=True)
+
+
+if __name__ == "__main__":
+    main()

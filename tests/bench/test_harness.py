@@ -1,0 +1,73 @@
+"""The benchmark harness's pure parts: statistics, the table, and the baseline's meaning.
+
+The benchmarks themselves are not tests (timings on a shared machine are not assertions);
+`python -m bench` also checks at every size that the baseline equals marts.funnel_volumes.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bench.baseline import run_baseline
+from bench.stats import markdown_table, median, parse_size, ratio, size_label
+
+SLA = Path(__file__).resolve().parents[2] / "sla"
+
+
+def test_median_ignores_missing_samples():
+    assert median([3.0, None, 1.0, 2.0]) == 2.0
+    assert median([None]) is None
+
+
+def test_ratio_of_nothing_is_unknown_not_zero():
+    assert ratio(6.0, 2.0) == 3.0
+    assert ratio(6.0, 0) is None
+    assert ratio(None, 2.0) is None
+
+
+@pytest.mark.parametrize("text, contacts", [("10k", 10_000), ("1m", 1_000_000), ("250", 250), ("1.5m", 1_500_000)])
+def test_sizes_read_and_print_the_same_way(text, contacts):
+    assert parse_size(text) == contacts
+    assert parse_size(size_label(contacts)) == contacts
+
+
+def test_markdown_table_has_a_header_rule_and_one_line_per_row():
+    assert markdown_table(["a", "b"], [["1", "2"]]).splitlines() == ["| a | b |", "|---|---|", "| 1 | 2 |"]
+
+
+def write(path: Path, header: str, *rows: str) -> None:
+    path.write_text("\n".join([header, *rows]) + "\n")
+
+
+def test_baseline_counts_entries_in_local_months_with_skipped_stages_implied(tmp_path):
+    """America/Mexico_City is UTC-6: 2026-02-01 03:00 UTC is still January there.
+
+    c1: subscriber (lead) 01-10, salesqualifiedlead 02-01 03:00 UTC -> lead 01, mql and sql
+        implied at the sql time, in January (local).
+    c2: lead 02-05, mql 02-06, recycled 02-07, mql again 03-01 -> one mql entry, February.
+    c3: lead 02-10, customer 03-05 -> lead 02; mql, sql, opportunity, customer implied 03.
+    c9: an event of a contact that is not in contacts -> ignored; c3's unknown stage and its
+        unparseable timestamp are skipped; c2's event after as_of is ignored.
+    """
+    write(tmp_path / "contacts.csv", "contact_id,created_at",
+          "c1,2026-01-10 10:00:00", "c2,2026-02-05 10:00:00", "c3,2026-02-10 10:00:00")
+    write(tmp_path / "lifecycle_events.csv", "contact_id,stage,occurred_at,reason",
+          "c1,subscriber,2026-01-10 10:00:00,", "c1,salesqualifiedlead,2026-02-01 03:00:00,",
+          "c2,lead,2026-02-05 10:00:00,", "c2,marketingqualifiedlead,2026-02-06 10:00:00,",
+          "c2,recycled,2026-02-07 10:00:00,no_budget", "c2,marketingqualifiedlead,2026-03-01 10:00:00,",
+          "c2,customer,2026-04-20 10:00:00,",
+          "c3,lead,2026-02-10 10:00:00,", "c3,customer,2026-03-05 10:00:00,",
+          "c3,evangelist,2026-01-01 10:00:00,", "c3,lead,2026-02-30 10:00:00,",
+          "c9,lead,2026-01-02 10:00:00,")
+    write(tmp_path / "web_sessions.csv", "date,channel,sessions",
+          "2026-01-31,organic,5", "2026-02-01,organic,7", "2026-02-01,paid_search,1", "2026-04-16,organic,9")
+    volumes = run_baseline(tmp_path, SLA, datetime(2026, 4, 15, 12, tzinfo=UTC))
+    assert volumes == [
+        ("2026-01", "lead", 1), ("2026-01", "mql", 1), ("2026-01", "sql", 1), ("2026-01", "visit", 5),
+        ("2026-02", "lead", 2), ("2026-02", "mql", 1), ("2026-02", "visit", 8),
+        ("2026-03", "customer", 1), ("2026-03", "mql", 1), ("2026-03", "opportunity", 1),
+        ("2026-03", "sql", 1),
+    ]
