@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from dagster import MonthlyPartitionsDefinition
 
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.months import add_months, month_bounds_utc, month_index, month_of
+from pipelines.agreement.months import month_bounds_utc, month_index, month_of
 
 MONTH_FORMAT = "%Y-%m"
 AS_OF_TAG = "funnelpact/as_of"
@@ -51,5 +51,3 @@ def parse_as_of(text: str | None) -> datetime:
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
-
-__all__ = ["AS_OF_TAG", "add_months", "monthly_partitions", "months_to_judge", "month_span", "parse_as_of"]
