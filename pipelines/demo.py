@@ -36,6 +36,7 @@ def run_demo(root: Path, contacts: int) -> None:
     from pipelines.agreement.months import add_months, month_index, month_of
     from pipelines.cli.pipeline_cmds import execute
     from pipelines.data.generate import generate
+    from pipelines.report.render import write_report
 
     started = time.monotonic()
     settings = Settings(sla_dir=demo_sla_dir(), data_dir=root / "data", warehouse=root / ".funnelpact" / "warehouse.duckdb",
@@ -53,14 +54,15 @@ def run_demo(root: Path, contacts: int) -> None:
     console.print(f"[bold]1/3[/] generating a synthetic company ({contacts:,} contacts) into {settings.data_dir}")
     generate(settings.data_dir, contacts=contacts, seed=7)
     console.print(f"[bold]2/3[/] running the pipeline for {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC")
-    results = execute(settings, first, last, as_of, "table", quiet=True)
+    scorecard = execute(settings, first, last, as_of, "table", quiet=True)
+    results = scorecard.results
     report_month = add_months(current, -1) if month_index(add_months(current, -1)) >= month_index(first) else current
     # Every month was judged; show the two that matter today: the one under review and the open one.
     shown = [r for r in results if r["period"] in (report_month, current)]
-    print_scorecard(shown, data_quality_of(settings), as_of)
+    print_scorecard(shown, scorecard.data_quality, as_of)
     report_path = root / f"review-{report_month}.html"
     console.print(f"[bold]3/3[/] writing the review pack for {report_month}")
-    _write_report(settings, report_month, report_path, as_of)
+    write_report(settings, report_month, report_path, as_of)
 
     breaches = sum(1 for r in results if r["status"] == "breach")
     console.print(
@@ -86,20 +88,3 @@ def ui_command(settings: Settings) -> str:
     lines = [f"    {key}={shlex.quote(str(value))} \\" for key, value in env.items()]
     workspace = REPO_SLA.parent / "workspace.yaml"
     return "\n".join([*lines, f"    dagster dev -w {shlex.quote(str(workspace))}"])
-
-
-def data_quality_of(settings: Settings) -> dict:
-    from pipelines.warehouse.connection import connect
-    from pipelines.warehouse.summary import data_quality_summary
-
-    with connect(settings.warehouse, read_only=True) as con:
-        return data_quality_summary(con)
-
-
-def _write_report(settings: Settings, month: str, out: Path, as_of: datetime) -> None:
-    try:
-        from pipelines.report.render import write_report
-    except ImportError:
-        console.print("  (the review pack is not built yet in this version)")
-        return
-    write_report(settings, month, out, as_of)

@@ -105,6 +105,20 @@ def revision_in_force(agreements: list[Agreement], name: str, month: str) -> Agr
     return None
 
 
+def windows(agreements: list[Agreement]) -> str:
+    """The agreements' windows, for messages: 'acme 2026-h1 2026-01..2026-06, …'."""
+    return ", ".join(f"{a.name} {a.revision} {a.spec.effective.from_}..{a.spec.effective.to}" for a in agreements) or "none"
+
+
+def require_in_force(agreements: list[Agreement], months: list[str], field: str) -> list[str]:
+    """The given months that some agreement covers; InputError when none is."""
+    covered = [m for m in months if any(m in a.months() for a in agreements)]
+    if not covered:
+        span = months[0] if len(months) == 1 else f"{months[0]}..{months[-1]}"
+        raise InputError(Problem(f"no agreement is in force in {span} (windows: {windows(agreements)})", field=field))
+    return covered
+
+
 def stage_value_map(agreements: list[Agreement]) -> dict[str, str]:
     """Lower-cased CRM values and stage ids -> stage id, across every revision."""
     out = {value: value for value in RESERVED_STAGE_VALUES}

@@ -67,20 +67,18 @@ def plan(
     (marked *) replace derived ones.
     """
     from pipelines.agreement import load_agreements
-    from pipelines.agreement.months import is_month
+    from pipelines.agreement.load import require_in_force
     from pipelines.agreement.plan import plan as build_plan
     from pipelines.agreement.plan import plan_window
     from pipelines.cli import plan_output
+    from pipelines.cli.options import month_option
 
-    if month is not None and not is_month(month):
-        raise InputError(Problem(f"{month!r} is not a month: expected YYYY-MM", field="--month"))
+    month_option(month, "--month")
     agreements = load_agreements(sla)
     months = build_plan(agreements)
     if month is not None:
+        require_in_force(agreements, [month], "--month")
         months = [m for m in months if m.period == month]
-        if not months:
-            covered = ", ".join(f"{a.name} {a.revision} {a.spec.effective.from_}..{a.spec.effective.to}" for a in agreements)
-            raise InputError(Problem(f"no agreement is in force in {month} (windows: {covered})", field="--month"))
     windows = [] if month else [plan_window(a) for a in agreements]
     plan_output.emit(agreements, months, windows, format)
 

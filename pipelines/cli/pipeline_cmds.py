@@ -1,4 +1,4 @@
-"""Commands that run the pipeline: run, backfill, demo (and report, once built).
+"""Commands that run the pipeline: run, backfill, demo.
 
 They execute the same Dagster job the schedule launches, in-process, with the persistent
 Dagster home, so CLI runs show in the UI too.
@@ -6,29 +6,16 @@ Dagster home, so CLI runs show in the UI too.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from pipelines.cli.output import console, err_console
+from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
+from pipelines.cli.output import err_console
 from pipelines.errors import InputError, Problem
-
-DataOption = Annotated[
-    Path | None,
-    typer.Option("--data", help="Data directory with the canonical tables (default: $FUNNELPACT_DATA_DIR or data/).",
-                 show_default=False),
-]
-SlaOption = Annotated[
-    Path | None, typer.Option("--sla", help="Agreement folder (default: $FUNNELPACT_SLA_DIR or sla/).", show_default=False)
-]
-AsOfOption = Annotated[
-    str | None,
-    typer.Option("--as-of", help="Judge as of this instant (ISO 8601; no offset = UTC). Facts after it are ignored. Default: now.",
-                 show_default=False),
-]
-
 
 def register(app: typer.Typer) -> None:
     app.command(epilog="Examples: funnelpact run --data data/; funnelpact run --from 2026-01 --to 2026-03 --format json")(run)
@@ -36,37 +23,21 @@ def register(app: typer.Typer) -> None:
     app.command(epilog="Example: funnelpact demo --dir /tmp/funnelpact-demo")(demo)
 
 
-def _settings(data: Path | None, sla: Path | None):
-    """The environment's settings, with --data and --sla taking precedence."""
-    from dataclasses import replace
+@dataclass(frozen=True)
+class Scorecard:
+    """What a CLI run judged: the stored judgements of its months and the data-quality counts."""
 
-    from pipelines.settings import Settings
-
-    base = Settings.from_env()
-    return replace(base, sla_dir=(sla or base.sla_dir).resolve(), data_dir=(data or base.data_dir).resolve())
-
-
-def _as_of(text: str | None) -> datetime:
-    from pipelines.defs.partitions import parse_as_of
-
-    try:
-        return parse_as_of(text)
-    except ValueError:
-        raise InputError(Problem(f"{text!r} is not an instant: expected ISO 8601 such as 2026-03-31T23:00:00Z",
-                                 field="--as-of")) from None
+    months: list[str]
+    results: list[dict]
+    data_quality: dict
+    run_id: str
 
 
-def _month_option(value: str | None, option: str) -> str | None:
-    from pipelines.agreement.months import is_month
-
-    if value is not None and not is_month(value):
-        raise InputError(Problem(f"{value!r} is not a month: expected YYYY-MM", field=option))
-    return value
-
-
-def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt: str, *, quiet: bool = False):
+def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt: str, *,
+            quiet: bool = False) -> Scorecard:
     """Run the job for the months (default: current and maturing ones) and print the scorecard."""
     from pipelines.agreement import load_agreements
+    from pipelines.agreement.load import require_in_force
     from pipelines.agreement.months import month_index, month_range
     from pipelines.cli.scorecard_output import print_scorecard, scorecard_json
     from pipelines.defs.execute import run_job
@@ -87,10 +58,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     first, last = first or last, last or first
     if month_index(first) > month_index(last):
         raise InputError(Problem(f"--from {first} is after --to {last}", field="--from"))
-    covered = {m for a in agreements for m in a.months()}
-    months = [m for m in month_range(first, last) if m in covered]
-    if not months:
-        raise InputError(Problem(f"no agreement is in force in {first}..{last}", field="--from/--to"))
+    months = require_in_force(agreements, month_range(first, last), "--from/--to")
     first, last = months[0], months[-1]
     if not quiet and fmt != "json":
         err_console.print(f"funnelpact: judging {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC "
@@ -111,7 +79,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
         a = outcome.alerts
         err_console.print(f"alerts: {a.get('sent', 0)} sent, {a.get('failed', 0)} failed, {a.get('pending', 0)} kept "
                           f"for the next run (details: {outcome.log_file})")
-    return results
+    return Scorecard(months, results, dq, outcome.run_id)
 
 
 def _crash(outcome):
@@ -141,9 +109,9 @@ def run(
 
     if format not in ("table", "json"):
         raise InputError(Problem(f"unknown format {format!r}: expected table or json", field="--format"))
-    results = execute(_settings(data, sla), _month_option(from_, "--from"), _month_option(to, "--to"),
-                      _as_of(as_of), format)
-    exit_for(results)
+    scorecard = execute(settings_for(data, sla), month_option(from_, "--from"), month_option(to, "--to"),
+                        as_of_instant(as_of), format)
+    exit_for(scorecard.results)
 
 
 def backfill(
@@ -161,9 +129,9 @@ def backfill(
     """
     from pipelines.cli.scorecard_output import exit_for
 
-    results = execute(_settings(data, sla), _month_option(from_, "--from"), _month_option(to, "--to"),
-                      _as_of(as_of), format)
-    exit_for(results)
+    scorecard = execute(settings_for(data, sla), month_option(from_, "--from"), month_option(to, "--to"),
+                        as_of_instant(as_of), format)
+    exit_for(scorecard.results)
 
 
 def demo(

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from pipelines.cli.output import err_console
-from pipelines.cli.pipeline_cmds import AsOfOption, DataOption, SlaOption
+from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
 from pipelines.errors import InputError, Problem
 
 
@@ -40,14 +40,17 @@ def report(
     A month already judged is shown as judged; a month not judged yet, or any month with
     --as-of, is run through the pipeline first (like `funnelpact run --from M --to M`).
     """
-    from pipelines.cli.pipeline_cmds import _as_of, _month_option, _settings, execute
+    from pipelines.cli.pipeline_cmds import execute
 
-    _month_option(month, "--month")
+    month_option(month, "--month")
     if out.suffix.lower() not in (".html", ".htm"):
         raise InputError(Problem(f"{str(out)!r} does not end in .html: the review pack is one HTML file", field="--out"))
-    settings = _settings(data, sla)
-    instant = _as_of(as_of)
-    _check_month_in_force(settings, month)
+    settings = settings_for(data, sla)
+    instant = as_of_instant(as_of)
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.load import require_in_force
+
+    require_in_force(load_agreements(settings.sla_dir), [month], "--month")
     if as_of is not None or not _is_judged(settings, month):
         err_console.print(f"funnelpact: judging {month} as of {instant:%Y-%m-%d %H:%M} UTC before writing the report")
         execute(settings, month, month, instant, "table", quiet=True)
@@ -55,16 +58,6 @@ def report(
 
     path = write_report(settings, month, out, instant)
     typer.echo(f"review pack for {month} written to {path.resolve()}")
-
-
-def _check_month_in_force(settings, month: str) -> None:
-    from pipelines.agreement import load_agreements
-
-    agreements = load_agreements(settings.sla_dir)
-    if not any(month in a.months() for a in agreements):
-        windows = ", ".join(f"{a.name} {a.revision} {a.spec.effective.from_}..{a.spec.effective.to}" for a in agreements)
-        raise InputError(Problem(f"no agreement is in force in {month} (windows: {windows or 'none'})",
-                                 field="--month"))
 
 
 def _is_judged(settings, month: str) -> bool:

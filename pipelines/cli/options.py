@@ -1,0 +1,57 @@
+"""Options and argument parsing shared by the commands that run the pipeline or read its output."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from pipelines.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from pipelines.settings import Settings
+
+DataOption = Annotated[
+    Path | None,
+    typer.Option("--data", help="Data directory with the canonical tables (default: $FUNNELPACT_DATA_DIR or data/).",
+                 show_default=False),
+]
+SlaOption = Annotated[
+    Path | None, typer.Option("--sla", help="Agreement folder (default: $FUNNELPACT_SLA_DIR or sla/).", show_default=False)
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Judge as of this instant (ISO 8601; no offset = UTC). Facts after it are ignored. Default: now.",
+                 show_default=False),
+]
+
+
+def settings_for(data: Path | None, sla: Path | None) -> Settings:
+    """The environment's settings, with --data and --sla taking precedence."""
+    from pipelines.settings import Settings
+
+    base = Settings.from_env()
+    return replace(base, sla_dir=(sla or base.sla_dir).resolve(), data_dir=(data or base.data_dir).resolve())
+
+
+def as_of_instant(text: str | None) -> datetime:
+    """--as-of as an aware UTC instant (default: now)."""
+    from pipelines.defs.partitions import parse_as_of
+
+    try:
+        return parse_as_of(text)
+    except ValueError:
+        raise InputError(Problem(f"{text!r} is not an instant: expected ISO 8601 such as 2026-03-31T23:00:00Z",
+                                 field="--as-of")) from None
+
+
+def month_option(value: str | None, option: str) -> str | None:
+    """A YYYY-MM option, or exit 2 naming it."""
+    from pipelines.agreement.months import is_month
+
+    if value is not None and not is_month(value):
+        raise InputError(Problem(f"{value!r} is not a month: expected YYYY-MM", field=option))
+    return value
