@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,10 +96,11 @@ class ScorecardError(Exception):
     do not match the suites (the warehouse was built from other agreements)."""
 
 
-def exit_code(results: Iterable[KpiResult]) -> int:
+def exit_code(results: Iterable[KpiResult | Mapping[str, Any]]) -> int:
     """1 when a `fail`-severity KPI is in breach (SPEC section 7), else 0. `warn` never fails;
-    provisional and at_risk are not breaches."""
-    return int(any(r.status == "breach" and r.severity == "fail" for r in results))
+    provisional and at_risk are not breaches. Takes fresh results or stored judgement rows."""
+    rows = (r if isinstance(r, Mapping) else r.to_dict() for r in results)
+    return int(any(r["status"] == "breach" and r["severity"] == "fail" for r in rows))
 
 
 def status_of(*, has_data: bool, actual: float | None, is_final: bool, judged: bool,

@@ -68,11 +68,9 @@ def print_scorecard(results: list[dict[str, Any]], data_quality: dict, as_of: da
                   f"{dq['duplicate_rows']} duplicate rows removed")
 
 
-def fail_breaches(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [r for r in results if r["status"] == "breach" and r["severity"] == "fail"]
-
-
 def exit_for(results: list[dict[str, Any]]) -> None:
-    """Exit 1 when a fail-severity target is breached (SPEC §7)."""
-    if fail_breaches(results):
+    """Exit with the run's code (SPEC §7): 1 when a fail-severity target is breached."""
+    from pipelines.checks.validate import exit_code
+
+    if exit_code(results):
         raise typer.Exit(1)
