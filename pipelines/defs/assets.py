@@ -7,7 +7,6 @@ No `from __future__ import annotations` here: Dagster inspects the context annot
 import dagster as dg
 
 from pipelines.agreement import load_agreements, stage_value_map
-from pipelines.defs.partitions import AS_OF_TAG, parse_as_of
 from pipelines.defs.resources import FunnelpactResource
 
 GROUP_INPUTS = "inputs"
@@ -61,7 +60,3 @@ def build_input_assets(
             yield dg.MaterializeResult(asset_key=key, metadata={"revisions": revisions})
 
     return [raw_crm, agreement_tables]
-
-
-def run_as_of(context: dg.AssetExecutionContext):
-    return parse_as_of(context.run.tags.get(AS_OF_TAG))

@@ -10,7 +10,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
-from pipelines.defs.partitions import AS_OF_TAG, parse_as_of
+from pipelines.defs.partitions import run_as_of
 from pipelines.defs.resources import FunnelpactResource
 from pipelines.warehouse.duckdb_path import ENV_VAR as DUCKDB_PATH_ENV
 from pipelines.warehouse.dbt_runner import format_as_of, project_dir, run_dbt
@@ -86,7 +86,7 @@ def build_dbt_assets(project: DbtProject, partitions: dg.PartitionsDefinition) -
         os.environ[DUCKDB_PATH_ENV] = str(funnelpact.settings().warehouse)
         # as_of goes by environment, not --vars: dbt re-parses the whole project when its vars
         # change (~4 s per run, bench/), and they would change every run (macros/as_of.sql).
-        os.environ[AS_OF_ENV] = format_as_of(parse_as_of(context.run.tags.get(AS_OF_TAG)))
+        os.environ[AS_OF_ENV] = format_as_of(run_as_of(context))
         # Unit tests and the full scans of the biggest intermediate table (tag full_scan) run
         # in the test suite; the daily run builds the models and tests the rest.
         # One value: dagster-dbt appends its own --select and re-orders loose words.

@@ -7,7 +7,7 @@ import dagster as dg
 
 from pipelines.agreement import load_agreements
 from pipelines.agreement.kpis import family
-from pipelines.defs.assets import run_as_of
+from pipelines.defs.partitions import run_as_of
 from pipelines.defs.execute import RANGE_END, RANGE_START
 from pipelines.defs.resources import FunnelpactResource
 

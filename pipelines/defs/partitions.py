@@ -51,3 +51,7 @@ def parse_as_of(text: str | None) -> datetime:
     value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+
+def run_as_of(context) -> datetime:
+    """The as-of instant of the run an asset executes in (its tag; now when absent)."""
+    return parse_as_of(context.run.tags.get(AS_OF_TAG))
