@@ -17,7 +17,7 @@ from pipelines.agreement.load import by_line, parse_document
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.plan import plan
 from pipelines.agreement.validate import check_revisions
-from pipelines.agreement.yaml_source import SourceDocument, load_yaml
+from pipelines.agreement.yaml_source import load_yaml
 from pipelines.errors import InputError, Problem
 
 

@@ -11,7 +11,6 @@ from fractions import Fraction
 
 import pytest
 from pydantic import BaseModel
-from pydantic_core import PydanticUndefined
 
 from conftest import ROOT
 from pipelines.agreement.kpis import policy
