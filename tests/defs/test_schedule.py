@@ -63,3 +63,33 @@ def test_the_dagster_home_serialises_runs_and_turns_telemetry_off(tmp_path, monk
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n# edited\n")
     prepare_dagster_home(home)
     assert "# edited" in (home / "dagster.yaml").read_text()
+
+
+def test_the_dagster_home_keeps_event_connections_open_and_stock_dagster_reads_it(tmp_path, monkeypatch) -> None:
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+
+    from pipelines.defs.event_log import PooledSqliteEventLogStorage
+    from pipelines.defs.instance import HEADER, SETTINGS, prepare_dagster_home
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = tmp_path / "dagster"
+    home.mkdir()
+    # A home written by an earlier funnelpact is upgraded to the pooled event log.
+    (home / "dagster.yaml").write_text(HEADER + SETTINGS)
+    prepare_dagster_home(home)
+    instance = dg.DagsterInstance.from_config(str(home))
+    assert isinstance(instance.event_log_storage, PooledSqliteEventLogStorage)
+
+    @dg.asset(partitions_def=dg.StaticPartitionsDefinition(["a", "b"]))
+    def thing() -> int:
+        return 1
+
+    result = dg.materialize([thing], instance=instance, partition_key="b")
+    assert result.success
+    instance.dispose()
+    # The same files, read by Dagster's own storage: the run's events and the asset index.
+    stock = SqliteEventLogStorage(str(home / "history" / "runs"))
+    types = [e.dagster_event.event_type_value for e in stock.get_logs_for_run(result.run_id) if e.dagster_event]
+    assert "ASSET_MATERIALIZATION" in types and types[-1] == "PIPELINE_SUCCESS"
+    record = stock.get_latest_materialization_events([dg.AssetKey("thing")])[dg.AssetKey("thing")]
+    assert record is not None and record.dagster_event.partition == "b"
