@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 import warnings
-from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from pipelines.agreement import load_agreements
 from pipelines.defs.assets import build_input_assets
@@ -18,12 +15,6 @@ from pipelines.defs.partitions import monthly_partitions
 from pipelines.defs.resources import FunnelpactResource
 from pipelines.defs.schedules import build_daily_schedule
 from pipelines.settings import Settings
-
-
-def dbt_executable() -> str:
-    """dbt from this interpreter's environment, so an un-activated virtualenv works too."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else "dbt"
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
@@ -49,6 +40,5 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
                 duckdb_path=str(settings.warehouse),
                 home=str(settings.home),
             ),
-            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
         },
     )

@@ -3,17 +3,18 @@
 
 import json
 import os
-from collections.abc import Mapping
+import queue
+import threading
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
 from pipelines.defs.partitions import run_as_of
 from pipelines.defs.resources import FunnelpactResource
-from pipelines.warehouse.duckdb_path import ENV_VAR as DUCKDB_PATH_ENV
-from pipelines.warehouse.dbt_runner import format_as_of, project_dir, run_dbt
+from pipelines.warehouse.dbt_runner import DbtRunError, failures, format_as_of, project_dir, run_dbt
 
 # dbt source names: the loader writes the CRM and web tables, the agreement writer the rest.
 DATA_SOURCES, AGREEMENT_SOURCES = ("crm", "web"), ("agreement",)
@@ -22,6 +23,15 @@ SCORECARD = dg.AssetKey(["marts", "scorecard"])
 AS_OF_ENV = "FUNNELPACT_AS_OF"
 # Which warehouse the manifest in target/ was parsed for (see ensure_manifest).
 PARSED_FOR = "funnelpact-parsed-for"
+# dbt's per-node result events: what dagster-dbt turns into materialisations and checks.
+RESULT_EVENTS = frozenset({"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult"})
+# Unit tests and the full scans of the biggest intermediate table (tag full_scan) run in the
+# test suite; the daily run builds the models and runs the other data tests.
+DAILY_EXCLUDE = "resource_type:unit_test tag:full_scan"
+# dbt's debug-level file log (every statement, to logs/dbt.log) cost ~0.8 s of a 4 s build
+# over an empty warehouse. The run's info-level dbt output is in the step's logs and in
+# .funnelpact/logs/last-run.log; `dbt build --debug` in dbt_project/ gives the statements.
+QUIET_FILE_LOG = ["--log-level-file", "info"]
 
 
 def dbt_project(warehouse: Path | None = None) -> DbtProject:
@@ -72,25 +82,89 @@ def source_keys(project: DbtProject, source_names: tuple[str, ...]) -> list[dg.A
 
 
 def build_dbt_assets(project: DbtProject, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    translator = FunnelpactTranslator()
+
     @dbt_assets(
         manifest=project.manifest_path,
         project=project,
-        dagster_dbt_translator=FunnelpactTranslator(),
+        dagster_dbt_translator=translator,
         partitions_def=partitions,
         # Every month is computed in one dbt invocation: a 12-month backfill is one build.
         backfill_policy=dg.BackfillPolicy.single_run(),
     )
-    def funnel_facts(context: dg.AssetExecutionContext, dbt: DbtCliResource, funnelpact: FunnelpactResource):
-        # dbt runs in a subprocess whose profiles.yml reads this variable: hand it the
-        # resolved absolute path, so dbt opens the file the loader wrote.
-        os.environ[DUCKDB_PATH_ENV] = str(funnelpact.settings().warehouse)
+    def funnel_facts(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
         # as_of goes by environment, not --vars: dbt re-parses the whole project when its vars
         # change (~4 s per run, bench/), and they would change every run (macros/as_of.sql).
         os.environ[AS_OF_ENV] = format_as_of(run_as_of(context))
-        # Unit tests and the full scans of the biggest intermediate table (tag full_scan) run
-        # in the test suite; the daily run builds the models and tests the rest.
-        # One value: dagster-dbt appends its own --select and re-orders loose words.
-        yield from dbt.cli(["build", "--exclude", "resource_type:unit_test tag:full_scan"],
-                           context=context).stream()
+        yield from build_in_process(context, project, translator, funnelpact.settings().warehouse)
 
     return funnel_facts
+
+
+def build_in_process(context: dg.AssetExecutionContext, project: DbtProject,
+                     translator: DagsterDbtTranslator, warehouse: Path) -> Iterator[Any]:
+    """`dbt build` of the selected models in this process, streaming dagster-dbt's events.
+
+    dagster-dbt's `DbtCliResource` runs dbt in a subprocess, and first a second one for
+    `dbt --version`: ~4 s of a run's fixed cost (docs/performance.md). Here dbt runs in a
+    thread of the step; each node's result event goes through dagster-dbt's own conversion
+    (materialisations, asset checks for data tests), so the UI shows what it did before.
+    """
+    from dagster_dbt.asset_utils import get_subset_selection_for_context
+    from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
+    from dbt_common.events.functions import msg_to_dict
+
+    manifest = json.loads(project.manifest_path.read_text())
+    selection, indirect = get_subset_selection_for_context(
+        context=context, manifest=manifest, select=None, exclude=None, selector=None,
+        dagster_dbt_translator=translator, current_dbt_indirect_selection_env=None)
+    results: queue.Queue[dict[str, Any] | None] = queue.Queue()
+
+    def on_event(msg: Any) -> None:
+        if msg.info.name in RESULT_EVENTS:
+            results.put(msg_to_dict(msg))
+
+    outcome: list[Any] = []
+
+    def build() -> None:
+        try:
+            outcome.append(run_dbt("build", warehouse=warehouse, project=project.project_dir,
+                                   target_path=project.project_dir / "target", check=False,
+                                   extra=[*build_args(selection, indirect), *QUIET_FILE_LOG],
+                                   callbacks=[on_event]))
+        except BaseException as exc:  # handed to the step below
+            outcome.append(exc)
+        finally:
+            results.put(None)
+
+    worker = threading.Thread(target=build, name="dbt-build", daemon=True)
+    worker.start()
+    while (raw := results.get()) is not None:
+        event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+        yield from event.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
+                                                 context=context, project=project)
+    worker.join()
+    if isinstance(outcome[0], BaseException):
+        raise outcome[0]
+    run = outcome[0]
+    if not run.result.success:
+        raise DbtRunError(run.args, str(run.result.exception or "see the failures below"),
+                          failures(run.result))
+
+
+def build_args(selection: list[str], indirect_selection: str | None) -> list[str]:
+    """dbt arguments for the step: dagster-dbt's selection of the run's assets and checks,
+    without unit tests and the full scans (tag full_scan), which the test suite runs.
+
+    >>> build_args(["--select", "fqn:a", "--exclude", "fqn:b"], "empty")
+    ['--select', 'fqn:a', '--exclude', 'fqn:b resource_type:unit_test tag:full_scan', '--indirect-selection', 'empty']
+    """
+    args = list(selection)
+    if "--exclude" in args:
+        at = args.index("--exclude") + 1
+        args[at] = f"{args[at]} {DAILY_EXCLUDE}"
+    else:
+        args += ["--exclude", DAILY_EXCLUDE]
+    if indirect_selection:
+        args += ["--indirect-selection", indirect_selection]
+    return args

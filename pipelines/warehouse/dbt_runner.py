@@ -136,7 +136,7 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
-def _failures(result: Any) -> list[str]:
+def failures(result: Any) -> list[str]:
     failed = []
     for node_result in getattr(result.result, "results", None) or []:
         status = str(getattr(node_result, "status", "")).lower()
@@ -169,12 +169,13 @@ def run_dbt(
     warehouse: Path | None = None,
     manifest: Any = None,
     check: bool = True,
+    callbacks: Sequence[Any] = (),
     **arg_options: Any,
 ) -> DbtRun:
     """Run one dbt command against the warehouse file and return its result.
 
     `warehouse` defaults to `duckdb_path()`; its directory is created. `manifest` (from a
-    previous `parse`) skips re-parsing. Other keyword arguments go to `dbt_args`. Raises
+    previous `parse`) skips re-parsing; `callbacks` get each of dbt's event messages. Other keyword arguments go to `dbt_args`. Raises
     `DbtRunError` when dbt fails and `check` is true.
     """
     from dbt.cli.main import dbtRunner  # heavy: imported only when dbt actually runs
@@ -184,10 +185,10 @@ def run_dbt(
     args = dbt_args(command, **arg_options)
     with _LOCK, _environment({DUCKDB_PATH_ENV: str(path)}):
         try:
-            result = dbtRunner(manifest=manifest).invoke(args)
+            result = dbtRunner(manifest=manifest, callbacks=list(callbacks)).invoke(args)
         finally:
             _release_duckdb()
     if check and not result.success:
         message = str(result.exception) if result.exception else "see the failures below"
-        raise DbtRunError(args, message, _failures(result))
+        raise DbtRunError(args, message, failures(result))
     return DbtRun(args=args, result=result)

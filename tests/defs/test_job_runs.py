@@ -124,3 +124,38 @@ def test_a_dbt_project_that_does_not_parse_fails_with_the_model_named(
     result = invoke("run", "--as-of", AS_OF)
     assert result.exit_code == 1
     assert "does not parse" in result.output and "broken_model" in result.output
+
+
+def test_dbt_runs_in_the_step_and_reports_every_model_and_data_test(settings: Settings) -> None:
+    from pipelines.defs.build import build_definitions
+    from pipelines.defs.dbt import dbt_project
+
+    instance = dg.DagsterInstance.ephemeral()
+    job = build_definitions(settings).resolve_job_def("funnelpact_job")
+    result = job.execute_in_process(instance=instance, partition_key="2026-03",
+                                    tags={"funnelpact/as_of": "2026-08-20T12:00:00+00:00"})
+    assert result.success
+    manifest = json.loads(dbt_project(settings.warehouse).manifest_path.read_text())
+    models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
+    materialized = {m.asset_key.path[-1] for m in result.asset_materializations_for_node("funnel_facts")}
+    assert models <= materialized
+    evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    dbt_checks = [e for e in evaluations if e.check_name.startswith(("not_null", "unique", "accepted_values", "relationships"))]
+    assert len(dbt_checks) > 20 and all(e.passed for e in dbt_checks)
+
+
+def test_a_failing_dbt_data_test_fails_the_run_and_names_the_test(
+    settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+
+    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "tests").mkdir(exist_ok=True)
+    (project / "tests" / "no_months_at_all.sql").write_text("select * from {{ ref('funnel_volumes') }}\n")
+    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
+    result = invoke("run", "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert "funnel_facts" in result.output and "no_months_at_all" in result.output
