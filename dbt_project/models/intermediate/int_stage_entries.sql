@@ -3,6 +3,12 @@
 -- So skipped stages get an implied entry, entries never decrease along the funnel, and a
 -- re-entry (recycled, then qualified again) never creates a second entry.
 -- Computed per revision because revisions may order or name stages differently.
+--
+-- Only for contacts with a stage event inside the revision's window (from its first month
+-- to as-of): every other contact's entries all lie before the window, so no month of the
+-- revision counts them (the marts take entries inside their months, and a later stage's
+-- entry is never earlier than an earlier stage's). The model's cost follows the contacts
+-- active under the agreements, not the length of the CRM's history (docs/performance.md).
 
 with
 
@@ -18,6 +24,18 @@ stages as (
 
 ),
 
+windows as (
+
+    select
+        agreement,
+        revision,
+        min(month_start_utc) as window_start
+
+    from {{ ref('stg_agreement__months') }}
+    group by agreement, revision
+
+),
+
 -- recycled / disqualified (and unknown ids) match no stage: they are not funnel stages.
 known_events as (
 
@@ -26,27 +44,52 @@ known_events as (
         stages.revision,
         lifecycle_events.contact_id,
         stages.stage_position,
-        lifecycle_events.occurred_at
+        lifecycle_events.occurred_at,
+        windows.window_start
 
     from lifecycle_events
     inner join stages
         on lifecycle_events.stage = stages.stage_id
+    inner join windows
+        on stages.agreement = windows.agreement
+        and stages.revision = windows.revision
 
     where lifecycle_events.occurred_at <= {{ as_of() }}
+
+),
+
+contacts_in_window as (
+
+    select distinct
+        agreement,
+        revision,
+        contact_id
+
+    from known_events
+    where occurred_at >= window_start
 
 ),
 
 first_event_per_stage as (
 
     select
-        agreement,
-        revision,
-        contact_id,
-        stage_position,
-        min(occurred_at) as first_event_at
+        known_events.agreement,
+        known_events.revision,
+        known_events.contact_id,
+        known_events.stage_position,
+        min(known_events.occurred_at) as first_event_at
 
     from known_events
-    group by agreement, revision, contact_id, stage_position
+    inner join contacts_in_window
+        on known_events.agreement = contacts_in_window.agreement
+        and known_events.revision = contacts_in_window.revision
+        and known_events.contact_id = contacts_in_window.contact_id
+
+    group by
+        known_events.agreement,
+        known_events.revision,
+        known_events.contact_id,
+        known_events.stage_position
 
 ),
 
