@@ -54,16 +54,26 @@ def summary(samples: list[dict]) -> dict:
     steps = sorted({k for i in inner for k in i.get("steps", {})})
     if steps:
         out["phases"] = {
-            "python_and_imports": median(s["wall"] - s["inner"]["run_job"] for s in samples),
+            "python_and_imports": median(_until_run(s) for s in samples),
+            "after_the_run": median(s["wall"] - _until_run(s) - s["inner"]["run_job"] for s in samples),
+            "dagster_job_start": median(i["job_start"] for i in inner),
             "job_overhead": median(i["job_overhead"] for i in inner),
             **{f"step:{k}": median(i["steps"].get(k) for i in inner) for k in steps},
+            "dbt:start": median(i["dbt"].get("start") for i in inner),
             "dbt:elapsed": median(i["dbt"].get("elapsed") for i in inner),
             "dbt:models": median(i["dbt"].get("models") for i in inner),
             "dbt:tests": median(i["dbt"].get("tests") for i in inner),
         }
         out["dbt_slowest"] = inner[-1]["dbt"].get("slowest")
-        out["full_parse"] = any(i["dbt"].get("full_parse") for i in inner)
+        # Issue 9's start-up: imports, dbt parse, Dagster job start.
+        out["startup"] = median(_until_run(s) + s["inner"]["job_start"] + s["inner"]["dbt"].get("start", 0.0)
+                                for s in samples)
     return out
+
+
+def _until_run(sample: dict) -> float:
+    """Process start to the start of run_job: the interpreter and every library's import."""
+    return sample["inner"]["run_started_at"] - sample["spawned_at"]
 
 
 def measure_size(label: str, contacts: int, repeats: int, log) -> dict:

@@ -1,8 +1,8 @@
 """Spawn one measurement and watch it: wall time, and the peak RSS of its process tree.
 
-The tree matters: the dbt build runs in a subprocess of the Dagster job, so the worker's
-own ru_maxrss would miss it. /proc is sampled every 50 ms and the tree's RSS summed; the
-largest single process (wait4's ru_maxrss, and RUSAGE_CHILDREN inside the worker) is kept too.
+The tree matters when a step starts processes (the dbt build did, before it ran in the
+Dagster step's process): /proc is sampled every 50 ms and the tree's RSS summed; the largest
+single process (wait4's ru_maxrss, and RUSAGE_CHILDREN inside the worker) is kept too.
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def tree_rss_kib(pid: int) -> int:
 
 def spawn(argv: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> dict:
     """Run argv; return wall seconds, peak tree RSS, returncode and the worker's JSON, if any."""
-    started = time.perf_counter()
+    started, spawned_at = time.perf_counter(), time.time()
     proc = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = [0]
@@ -77,7 +77,7 @@ def spawn(argv: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) 
     sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
     result = {"wall": wall, "peak_rss_kib": peak[0], "maxrss_kib": usage.ru_maxrss,
-              "returncode": proc.returncode}
+              "returncode": proc.returncode, "spawned_at": spawned_at}
     for line in out_lines:
         if line.startswith("BENCH-RESULT "):
             inner = json.loads(line.removeprefix("BENCH-RESULT "))

@@ -13,7 +13,6 @@ T0 = time.perf_counter()
 import json  # noqa: E402
 import os  # noqa: E402
 import resource  # noqa: E402
-import shutil  # noqa: E402
 import sys  # noqa: E402
 from datetime import datetime  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -40,29 +39,40 @@ def baseline_task(task: dict) -> dict:
 
 
 def run_task(task: dict) -> dict:
-    """run_job as `funnelpact run` calls it (persistent Dagster home), phases from its event log."""
+    """run_job as `funnelpact run` calls it (persistent Dagster home), phases from its event log.
+
+    Every library the run uses is imported first and timed as `imports`, so the steps'
+    times are their work: the start-up of issue 9 is imports + Dagster job start (definitions,
+    run creation, until the first step starts) + dbt's start (its parse state, adapter and
+    graph, until the first node runs).
+    """
     t = time.perf_counter()
     import dagster as dg  # noqa: F401
     import dagster_dbt  # noqa: F401
+    import dbt.cli.main  # noqa: F401
 
+    from pipelines.checks.context import gx
     from pipelines.defs.execute import run_job
     from pipelines.settings import Settings
+    gx()
     imports = time.perf_counter() - t
 
     settings = Settings.from_env()
-    t = time.perf_counter()
+    t, started = time.perf_counter(), time.time()
     outcome = run_job(settings, task["first"], task["last"], datetime.fromisoformat(task["as_of"]))
     run_seconds = time.perf_counter() - t
     if not outcome.success and outcome.bad_input:
         raise SystemExit(f"run failed: {outcome.failure}")
-    steps = step_seconds(outcome.run_id)
-    return {"imports": imports, "run_job": run_seconds, "steps": steps,
+    first_step, steps = step_seconds(outcome.run_id)
+    return {"imports": imports, "run_job": run_seconds, "run_started_at": started, "steps": steps,
+            "job_start": first_step - started,
             "job_overhead": run_seconds - sum(steps.values()),
-            "dbt": dbt_timings(outcome.run_id), "success": outcome.success,
+            "dbt": dbt_timings(), "success": outcome.success,
             "failure": outcome.failure}
 
 
-def step_seconds(run_id: str) -> dict[str, float]:
+def step_seconds(run_id: str) -> tuple[float, dict[str, float]]:
+    """When the first step started (epoch seconds), and each step's duration."""
     import dagster as dg
 
     starts, seconds = {}, {}
@@ -74,30 +84,29 @@ def step_seconds(run_id: str) -> dict[str, float]:
             starts[event.step_key] = entry.timestamp
         elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in starts:
             seconds[event.step_key] = entry.timestamp - starts[event.step_key]
-    return seconds
+    return min(starts.values()), seconds
 
 
-def dbt_timings(run_id: str) -> dict[str, float]:
-    """dbt's own account of the build: models vs data tests, from run_results.json."""
+def dbt_timings() -> dict[str, float]:
+    """dbt's own account of the run's build (target/run_results.json, written by the step)."""
     from pipelines.warehouse.dbt_runner import project_dir
 
-    found = sorted((project_dir() / "target").glob(f"*-{run_id[:7]}-*/run_results.json"))
-    if not found:
+    found = project_dir() / "target" / "run_results.json"
+    if not found.exists():
         return {}
-    results = json.loads(found[-1].read_text())
+    results = json.loads(found.read_text())
     out = {"elapsed": results.get("elapsed_time", 0.0), "models": 0.0, "tests": 0.0}
+    first_node = min((t["started_at"] for r in results["results"] for t in r["timing"]), default=None)
+    if first_node and results["metadata"].get("invocation_started_at"):
+        out["start"] = (datetime.fromisoformat(first_node.replace("Z", "+00:00"))
+                        - datetime.fromisoformat(results["metadata"]["invocation_started_at"].replace("Z", "+00:00"))
+                        ).total_seconds()
     slowest = {}
     for r in results["results"]:
         kind = "tests" if r["unique_id"].startswith("test.") else "models"
         out[kind] += r.get("execution_time", 0.0)
         slowest[r["unique_id"].split(".")[-1]] = r.get("execution_time", 0.0)
     out["slowest"] = dict(sorted(slowest.items(), key=lambda kv: -kv[1])[:5])
-    log = found[-1].parent / "dbt.log"
-    text = log.read_text() if log.exists() else ""
-    out["full_parse"] = next((line.split("]: ")[-1] for line in text.splitlines() if "Unable to do partial parsing" in line), False)
-    # Each run leaves its own target dir behind; the bench makes dozens.
-    if not os.environ.get("BENCH_KEEP_TARGET"):
-        shutil.rmtree(found[-1].parent, ignore_errors=True)
     return out
 
 
@@ -105,6 +114,10 @@ TASKS = {"generate": generate_task, "baseline": baseline_task, "run": run_task}
 
 
 def main() -> None:
+    import atexit
+    import gc
+
+    atexit.register(gc.freeze)  # as the `funnelpact` command does (pipelines.cli.main)
     task = json.loads(sys.argv[1])
     out = TASKS[task["kind"]](task)
     out["process_seconds"] = time.perf_counter() - T0
