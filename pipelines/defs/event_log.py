@@ -6,7 +6,8 @@ commits each with a full fsync. A run of the funnelpact job stores ~1,200 events
 done materialisations per asset and month, dbt test results): that was 12 s of a 25 s run
 over an empty warehouse (bench/, docs/performance.md). Keeping one engine per shard open and
 committing with `synchronous=NORMAL` (safe in WAL mode: a power cut can lose the last events,
-never corrupt the file) brings it to ~2.5 s. Same files, same schema: the Dagster UI and an
+never corrupt the file) brings it to ~2.5 s; remembering which index tables exist (asked for
+every asset event, each time through a new engine) saves ~0.6 s more. Same files, same schema: the Dagster UI and an
 instance without this class read them unchanged.
 
 Configured in the dagster.yaml funnelpact writes (pipelines/defs/instance.py).
@@ -21,7 +22,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as db
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.sql import create_engine
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy.engine import Connection, Engine
@@ -41,6 +42,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._engines_lock = threading.RLock()
+        self._tables_present: set[str] = set()
         super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
@@ -69,6 +71,17 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def has_table(self, table_name: str) -> bool:
+        # Asked for every asset event (whether the index has the tags and the checks tables):
+        # the stock method opens a new engine each time. Tables are never dropped while a
+        # process runs, so a present one is remembered.
+        if table_name not in self._tables_present:
+            engine = self._engine(INDEX_SHARD_NAME)
+            with engine.connect() as conn:
+                if engine.dialect.has_table(conn, table_name):
+                    self._tables_present.add(table_name)
+        return table_name in self._tables_present
 
     def _close_engines(self) -> None:
         with self._engines_lock:
