@@ -1,6 +1,7 @@
 """The dbt models as Dagster assets (dagster-dbt), fed by the raw-data and agreement assets."""
 
 
+import functools
 import json
 import os
 import queue
@@ -52,9 +53,7 @@ def ensure_manifest(project: DbtProject, warehouse: Path | None = None) -> Path:
     another path, every run re-parsed the whole project (~5 s of a ~30 s run, bench/).
     """
     manifest = project.manifest_path
-    sources = [p for p in project.project_dir.rglob("*") if p.suffix in (".sql", ".yml", ".yaml")
-               and "target" not in p.parts and "logs" not in p.parts]
-    newest = max((p.stat().st_mtime for p in sources), default=0)
+    newest = max((p.stat().st_mtime for p in project_sources(project.project_dir)), default=0)
     stamp = manifest.parent / PARSED_FOR
     parsed_for = str(warehouse.resolve()) if warehouse else ""
     if (not manifest.exists() or manifest.stat().st_mtime < newest
@@ -66,6 +65,25 @@ def ensure_manifest(project: DbtProject, warehouse: Path | None = None) -> Path:
     return manifest
 
 
+def project_sources(root: Path) -> Iterator[Path]:
+    """The project's .sql and .yml files, not dbt's outputs (target/, logs/, dbt_packages/)."""
+    for folder, dirs, files in os.walk(root):
+        if Path(folder) == root:
+            dirs[:] = [d for d in dirs if d not in ("target", "logs", "dbt_packages")]
+        yield from (Path(folder) / f for f in files if f.endswith((".sql", ".yml", ".yaml")))
+
+
+def read_manifest(project: DbtProject) -> dict[str, Any]:
+    """manifest.json, parsed once per version of the file (it is read at load and in the step)."""
+    path = project.manifest_path
+    return _parsed_manifest(path, path.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=2)
+def _parsed_manifest(path: Path, _mtime_ns: int) -> dict[str, Any]:
+    return json.loads(path.read_text())
+
+
 class FunnelpactTranslator(DagsterDbtTranslator):
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         return "funnel_facts"
@@ -73,7 +91,7 @@ class FunnelpactTranslator(DagsterDbtTranslator):
 
 def source_keys(project: DbtProject, source_names: tuple[str, ...]) -> list[dg.AssetKey]:
     """Asset keys of the dbt sources' tables ([source, table]), which Python assets write."""
-    manifest = json.loads(project.manifest_path.read_text())
+    manifest = read_manifest(project)
     return sorted(
         dg.AssetKey([node["source_name"], node["name"]])
         for node in manifest["sources"].values()
@@ -85,7 +103,7 @@ def build_dbt_assets(project: DbtProject, partitions: dg.PartitionsDefinition) -
     translator = FunnelpactTranslator()
 
     @dbt_assets(
-        manifest=project.manifest_path,
+        manifest=read_manifest(project),
         project=project,
         dagster_dbt_translator=translator,
         partitions_def=partitions,
@@ -114,7 +132,7 @@ def build_in_process(context: dg.AssetExecutionContext, project: DbtProject,
     from dagster_dbt.core.dbt_cli_event import DbtCoreCliEventMessage
     from dbt_common.events.functions import msg_to_dict
 
-    manifest = json.loads(project.manifest_path.read_text())
+    manifest = read_manifest(project)
     selection, indirect = get_subset_selection_for_context(
         context=context, manifest=manifest, select=None, exclude=None, selector=None,
         dagster_dbt_translator=translator, current_dbt_indirect_selection_env=None)
