@@ -160,7 +160,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "performance.md")
     parser.add_argument("--json", type=Path, default=REPO / "bench" / "results.json")
     parser.add_argument("--no-doubled-history", action="store_true", help="skip the daily run over 2x history")
+    parser.add_argument("--render", action="store_true",
+                        help="measure nothing: write the Markdown from the existing --json file")
     args = parser.parse_args(argv)
+    if args.render:
+        write_markdown(json.loads(args.json.read_text()), args.out)
+        return
     sizes = [parse_size(s) for s in args.sizes.split(",")]
 
     def log(msg: str) -> None:

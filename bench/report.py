@@ -13,11 +13,11 @@ GIB_KIB = 2**20
 
 def figures(results: dict) -> str:
     m = results["machine"]
-    startup = results["startup"]["wall"]
+    fixed = results["startup"]["wall"]
     parts = [f"Measured {results['date']} on {m['cpu']}, {m['cores']} cores, {m['memory_gib']} GiB "
              f"(shared; load average {m['load_average_at_start']:.1f} at start), Python {m['python']}, "
              f"DuckDB {m['duckdb']}. Medians of {results['repeats']} runs, one process each; "
-             f"peak RSS is the whole process tree (the dbt subprocess included).", ""]
+             f"peak RSS is the whole process tree.", ""]
     rows = []
     for label, r in results["sizes"].items():
         full, base = r["full_run"]["wall"], r["baseline"]["wall"]
@@ -25,14 +25,15 @@ def figures(results: dict) -> str:
                      fmt_seconds(base), fmt_seconds(full), fmt_seconds(r["backfill"]["wall"]),
                      fmt_seconds(r["daily_run"]["wall"]), fmt_mib(r["full_run"]["peak_rss_kib"]),
                      fmt_mib(r["daily_run"]["peak_rss_kib"]), fmt_ratio(ratio(full, base)),
-                     fmt_ratio(ratio(full - startup, base)) if full > startup else "≤ 0", fmt_ratio(ratio(r["backfill"]["wall"], full)),
+                     fmt_ratio(ratio(full - fixed, base)) if full > fixed else "≤ 0", fmt_ratio(ratio(r["backfill"]["wall"], full)),
                      "yes" if r["baseline_matches_pipeline"] else "**no**"])
     parts.append(markdown_table(
         ["contacts", "events", "generation", "baseline", "full run", "backfill 12 months", "daily run",
-         "peak RSS full", "peak RSS daily", "full ÷ baseline", "(full − start-up) ÷ baseline",
+         "peak RSS full", "peak RSS daily", "full ÷ baseline", "(full − fixed cost) ÷ baseline",
          "backfill ÷ full", "baseline = funnel_volumes"], rows))
-    parts += ["", f"Fixed start-up cost (a full run over 100 contacts): **{fmt_seconds(startup)}**, "
-              f"peak RSS {fmt_mib(results['startup']['peak_rss_kib'])}.", ""]
+    parts += ["", f"Start-up (imports, Dagster job start, dbt's start; a run over 100 contacts): "
+              f"**{fmt_seconds(results['startup'].get('startup'))}**. Fixed cost of a run (the whole run "
+              f"over 100 contacts): **{fmt_seconds(fixed)}**, peak RSS {fmt_mib(results['startup']['peak_rss_kib'])}.", ""]
     doubled = results.get("doubled_history")
     if doubled:
         base_daily = results["sizes"][doubled["of"]]["daily_run"]["wall"]
@@ -42,7 +43,7 @@ def figures(results: dict) -> str:
                   f"+{(ratio(twice, base_daily) - 1) * 100:.0f} %.", ""]
     parts += ["### Where the time goes (medians, seconds)", ""]
     largest = list(results["sizes"])[-1]
-    columns = [("start-up (100 contacts)", results["startup"])]
+    columns = [("run over 100 contacts", results["startup"])]
     columns += [(f"full run {largest}", results["sizes"][largest]["full_run"]),
                 (f"daily run {largest}", results["sizes"][largest]["daily_run"])]
     phases = list(dict.fromkeys(k for _, c in columns for k in c.get("phases", {})))
@@ -59,17 +60,18 @@ def targets(results: dict) -> str:
     one = results["sizes"].get("1m")
     if one is None:
         return "(the targets are stated at 1M contacts; run with `--sizes ...,1m`)"
-    startup = results["startup"]["wall"]
-    daily = one["daily_run"]
+    startup, fixed = results["startup"].get("startup") or 0.0, results["startup"]["wall"]
+    daily, full, base = one["daily_run"], one["full_run"]["wall"], one["baseline"]["wall"]
     rows = [
         ["daily run ≤ 30 s", fmt_seconds(daily["wall"]), daily["wall"] <= 30],
         ["daily run peak RSS ≤ 2 GiB", fmt_mib(daily["peak_rss_kib"]), daily["peak_rss_kib"] <= 2 * GIB_KIB],
         ["full run ≤ 3 × baseline + start-up",
-         f"{fmt_seconds(one['full_run']['wall'])} vs {fmt_seconds(3 * one['baseline']['wall'] + startup)}",
-         one["full_run"]["wall"] <= 3 * one["baseline"]["wall"] + startup],
+         f"{fmt_seconds(full)} vs {fmt_seconds(3 * base + startup)}", full <= 3 * base + startup],
+        ["(the same with the whole fixed cost of a run)",
+         f"{fmt_seconds(full)} vs {fmt_seconds(3 * base + fixed)}", full <= 3 * base + fixed],
         ["start-up ≤ 10 s", fmt_seconds(startup), startup <= 10],
-        ["backfill 12 months ≤ 2 × full run", fmt_ratio(ratio(one["backfill"]["wall"], one["full_run"]["wall"])),
-         one["backfill"]["wall"] <= 2 * one["full_run"]["wall"]],
+        ["backfill 12 months ≤ 2 × full run", fmt_ratio(ratio(one["backfill"]["wall"], full)),
+         one["backfill"]["wall"] <= 2 * full],
         ["generation 1M ≤ 60 s", fmt_seconds(one["generate"]["wall"]), one["generate"]["wall"] <= 60],
     ]
     doubled = results.get("doubled_history")

@@ -9,11 +9,12 @@ Every row read is accounted for: rows_read = rows_loaded + quarantined_rows + du
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 
-from pipelines.data import parsing
+from pipelines.data import incremental, parsing
 from pipelines.data.report import LoadReport, TableLoad
 from pipelines.data.sources import (Source, file_of, find_source, ident, read_as_text, row_of,
                                     source_columns)
@@ -26,7 +27,8 @@ QUARANTINE_COLUMNS = ("table_name varchar, source_file varchar, row_number bigin
 
 def load_data_dir(data_dir: Path, con: duckdb.DuckDBPyConnection,
                   stage_values: dict[str, str]) -> LoadReport:
-    """Load `data_dir` into `raw.*` of `con`, replacing what a previous load wrote.
+    """Load `data_dir` into `raw.*` of `con`: the new files only, when that gives what a full
+    reload would (`pipelines.data.incremental`), else everything, replacing the previous load.
 
     `stage_values` maps lower-cased CRM values and stage ids onto stage ids; `recycled` and
     `disqualified` are always accepted. Raises InputError for a missing directory, required
@@ -37,9 +39,21 @@ def load_data_dir(data_dir: Path, con: duckdb.DuckDBPyConnection,
         raise InputError(Problem("data directory not found; expected a folder holding "
                                  "contacts.csv, lifecycle_events.csv, …", file=str(data_dir)))
     plans = _plan(data_dir, con)
+    stage_map = _stage_map(stage_values)
+    current = incremental.stamps({name: plan[0] if plan else None for name, plan in plans.items()})
+    step = incremental.plan_increment(con, current, stage_map)
+    if isinstance(step, incremental.Increment):
+        appended = _append(con, data_dir, plans, step, current, stage_map)
+        if isinstance(appended, LoadReport):
+            return appended
+        step = appended
+    return _reload(con, data_dir, plans, current, stage_map, why=step)
+
+
+def _reload(con, data_dir: Path, plans, current, stage_map: dict[str, str], why: str) -> LoadReport:
     prepared: dict[str, int] = {}
     try:
-        _create_stage_map(con, _stage_map(stage_values))
+        _create_stage_map(con, stage_map)
         # Typed and checked one table at a time, outside the transaction (a CSV row's number is
         # its rowid, provisional inside one): only one table's raw text is held at once, which
         # keeps 3.5M contacts with 6M events near 2 GB.
@@ -50,16 +64,79 @@ def load_data_dir(data_dir: Path, con: duckdb.DuckDBPyConnection,
         con.execute("begin transaction")
         try:
             report = _load(con, data_dir, plans, prepared)
+            incremental.record(con, current, stage_map)
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
     finally:
-        for name in TABLES:
-            con.execute(f"drop table if exists _fp_read_{name}")
-            con.execute(f"drop table if exists _fp_rows_{name}")
-        con.execute("drop table if exists _fp_stage_map")
-    return report
+        _drop_work_tables(con)
+    return replace(report, mode="full", why_full=why)
+
+
+def _append(con, data_dir: Path, plans, increment: incremental.Increment, current,
+            stage_map: dict[str, str]) -> LoadReport | str:
+    """Append the new files' rows; or say why they cannot be (nothing is written then)."""
+    prepared: dict[str, tuple[Source, int]] = {}
+    try:
+        _create_stage_map(con, stage_map)
+        for name, paths in increment.new_files.items():
+            source, mapping, columns = plans[name]
+            wanted = {p.resolve() for p in paths}
+            new_source = replace(source, paths=tuple(p for p in source.paths if p.resolve() in wanted))
+            rows_read = _prepare(con, data_dir, TABLES[name], new_source, mapping, columns)
+            prepared[name] = (new_source, rows_read)
+            why = incremental.conflict(con, TABLES[name], f"_fp_rows_{name}", _typed_select(TABLES[name]))
+            if why is None and name == "contacts":
+                why = incremental.revived_contacts(con, "_fp_rows_contacts")
+            if why is not None:
+                return why
+        con.execute("begin transaction")
+        try:
+            con.execute(f"create or replace temp table _fp_quarantine ({QUARANTINE_COLUMNS})")
+            added = {name: _load_table(con, TABLES[name], source, rows_read, data_dir, append=True)
+                     for name in TABLES if name in prepared  # contacts first, as in a full load
+                     for source, rows_read in [prepared[name]]}
+            con.execute("insert into raw.quarantine select * from _fp_quarantine "
+                        "order by table_name, source_file, row_number")
+            con.execute("drop table _fp_quarantine")
+            for t in added.values():
+                con.execute("""
+                    update raw.load_report set rows_read = rows_read + ?, rows_loaded = rows_loaded + ?,
+                        duplicate_rows = duplicate_rows + ?, quarantined_rows = quarantined_rows + ?
+                    where table_name = ?""",
+                    [t.rows_read, t.rows_loaded, t.duplicate_rows, t.quarantined_rows, t.table_name])
+            incremental.record(con, current, stage_map)
+            report = _stored_report(con, plans)
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    finally:
+        _drop_work_tables(con)
+    return replace(report, mode="incremental" if increment.file_count else "unchanged",
+                   new_files=increment.file_count)
+
+
+def _drop_work_tables(con) -> None:
+    for name in TABLES:
+        con.execute(f"drop table if exists _fp_read_{name}")
+        con.execute(f"drop table if exists _fp_rows_{name}")
+    con.execute("drop table if exists _fp_stage_map")
+
+
+def _stored_report(con, plans) -> LoadReport:
+    """The load report as raw.load_report holds it (cumulative over appended loads)."""
+    tables = {}
+    for name, present, read, loaded, dups, quarantined in con.execute(
+            "select table_name, present, rows_read, rows_loaded, duplicate_rows, quarantined_rows "
+            "from raw.load_report").fetchall():
+        plan = plans.get(name)
+        tables[name] = TableLoad(name, present, read or 0, loaded or 0, dups or 0, quarantined or 0,
+                                 source=plan[0].display if plan else None)
+    by_reason = dict(con.execute(
+        "select reason, count(*) from raw.quarantine group by reason order by reason").fetchall())
+    return LoadReport(tables={n: tables[n] for n in TABLES if n in tables}, by_reason=by_reason)
 
 
 def _create_stage_map(con, stage_map: dict[str, str]) -> None:
@@ -195,7 +272,15 @@ def _prepare(con, data_dir: Path, table: Table, source: Source, mapping: dict[st
     return rows_read
 
 
-def _load_table(con, table: Table, source: Source, rows_read: int, data_dir: Path) -> TableLoad:
+def _typed_select(table: Table) -> str:
+    """SQL: the typed columns of a table from its checked text columns (v_*)."""
+    return ", ".join(
+        f"cast({parsing.typed(c, _text(c.name), '_stage')} as {c.type}) as {ident(c.name)}"
+        for c in table.columns)
+
+
+def _load_table(con, table: Table, source: Source, rows_read: int, data_dir: Path,
+                append: bool = False) -> TableLoad:
     name = table.name
     rows = f"_fp_rows_{name}"
     if table.unique_key:
@@ -212,11 +297,8 @@ def _load_table(con, table: Table, source: Source, rows_read: int, data_dir: Pat
             where _reason is null and {_text(ref)} is not null and not exists (
                 select 1 from raw.contacts c where c.contact_id = {rows}.{_text(ref)})
         """)
-    typed = ", ".join(
-        f"cast({parsing.typed(c, _text(c.name), '_stage')} as {c.type}) as {ident(c.name)}"
-        for c in table.columns)
-    con.execute(f"create or replace table raw.{name} as select {typed} from {rows} "
-                f"where _reason is null order by _first")
+    write = f"insert into raw.{name}" if append else f"create or replace table raw.{name} as"
+    con.execute(f"{write} select {_typed_select(table)} from {rows} where _reason is null order by _first")
     # The row as read, values trimmed (the untrimmed text is not kept: it would double the
     # memory of the largest table for the sake of a few quarantined rows).
     record = ", ".join(f"{ident(c)} := {_text(c)}" for c in table.column_names)
@@ -228,7 +310,7 @@ def _load_table(con, table: Table, source: Source, rows_read: int, data_dir: Pat
     dups, quarantined = con.execute(
         f"select coalesce(sum(_dups), 0), count(*) filter (where _reason is not null) from {rows}"
     ).fetchone()
-    loaded = con.execute(f"select count(*) from raw.{name}").fetchone()[0]
+    loaded = con.execute(f"select count(*) from {rows} where _reason is null").fetchone()[0]
     con.execute(f"drop table {rows}")
     return TableLoad(name, present=True, rows_read=rows_read, rows_loaded=loaded,
                      duplicate_rows=int(dups), quarantined_rows=quarantined,

@@ -20,6 +20,12 @@ class TableLoad:
 class LoadReport:
     tables: dict[str, TableLoad]
     by_reason: dict[str, int] = field(default_factory=dict)
+    # How the warehouse got there: "full" (reloaded; why_full says why not appended),
+    # "incremental" (new_files appended) or "unchanged" (nothing new). Not part of equality:
+    # the same data gives the same report either way.
+    mode: str = field(default="full", compare=False)
+    why_full: str | None = field(default=None, compare=False)
+    new_files: int = field(default=0, compare=False)
 
     @property
     def quarantined_rows(self) -> int:

@@ -30,13 +30,16 @@ def build_input_assets(
         agreements = load_agreements(settings.sla_dir)
         with funnelpact.connect() as con:
             report = load_data_dir(settings.data_dir, con, stage_value_map(agreements))
+        how = {"full": f"reloaded in full ({report.why_full})",
+               "incremental": f"appended {report.new_files} new file(s)",
+               "unchanged": "no new or changed file: left as it was"}[report.mode]
         context.log.info(
-            f"loaded {settings.data_dir}: {report.quarantined_rows} rows quarantined, "
+            f"loaded {settings.data_dir}, {how}: {report.quarantined_rows} rows quarantined, "
             f"{report.duplicate_rows} duplicates removed"
         )
         for key in crm_keys:
             table = report.tables.get(key.path[-1])
-            metadata = {"data_dir": str(settings.data_dir)}
+            metadata = {"data_dir": str(settings.data_dir), "load": how}
             if table is not None:
                 metadata |= {"present": table.present, "rows_read": table.rows_read, "rows_loaded": table.rows_loaded,
                              "duplicate_rows": table.duplicate_rows, "quarantined_rows": table.quarantined_rows}

@@ -159,3 +159,29 @@ def test_a_failing_dbt_data_test_fails_the_run_and_names_the_test(
     result = invoke("run", "--as-of", AS_OF)
     assert result.exit_code == 1
     assert "funnel_facts" in result.output and "no_months_at_all" in result.output
+
+
+def test_materialising_one_dbt_model_builds_only_it_and_its_tests(settings: Settings) -> None:
+    """What the UI does for a subset: dagster-dbt's selection reaches the in-process build."""
+    from pipelines.defs.build import build_definitions
+
+    instance = dg.DagsterInstance.ephemeral()
+    job = build_definitions(settings).resolve_job_def("funnelpact_job")
+    first = job.execute_in_process(instance=instance, partition_key="2026-03",
+                                   tags={"funnelpact/as_of": "2026-08-20T12:00:00+00:00"})
+    assert first.success
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        before = con.execute("select count(*) from marts.funnel_volumes").fetchone()[0]
+    target = dg.AssetKey(["marts", "funnel_volumes"])
+    subset = job.get_subset(asset_selection={target})
+    result = subset.execute_in_process(instance=instance, partition_key="2026-03",
+                                       tags={"funnelpact/as_of": "2026-08-20T12:00:00+00:00"})
+    assert result.success
+    materialized = {e.event_specific_data.materialization.asset_key
+                    for e in result.get_asset_materialization_events()}
+    assert materialized == {target}
+    checks = {e.event_specific_data.asset_key for e in result.all_events
+              if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert checks <= {target}
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from marts.funnel_volumes").fetchone()[0] == before

@@ -1,0 +1,160 @@
+"""When a load may append the new files of a data directory instead of reloading it.
+
+A daily export adds files (Parquet parts) to each table's folder; reloading the whole
+directory made the daily run's cost grow with the length of the history (bench/,
+docs/performance.md). Each load records what it read: `raw.load_files` (every file's
+resolved path, size and modification time) and `raw.load_state` (the loader version and
+the stage map it mapped CRM values with). The next load appends only the new files, and
+only when the result is provably what a full reload would give:
+
+- every file loaded before is still there, unchanged; no table appeared or vanished;
+  the loader version and the stage map are the same;
+- no new row shares an id with a row loaded or quarantined before, or equals one (across
+  old and new files, a repeated id quarantines every version and an exact copy counts as a
+  duplicate of the first: old rows would change);
+- no new contact is one that earlier rows were quarantined for (`unknown_contact`).
+
+Anything else is a full reload, and the load report says why.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pipelines.data.sources import Source, ident
+from pipelines.data.tables import TABLES, Table
+
+# Bump when the loader's rules change: a warehouse loaded by other rules is reloaded in full.
+LOADER_VERSION = 1
+
+FileStamp = tuple[str, int, int]  # resolved path, size, mtime in ns
+
+
+@dataclass(frozen=True)
+class Increment:
+    """The new files per table (tables without new files are left as they are)."""
+
+    new_files: dict[str, tuple[Path, ...]]
+
+    @property
+    def file_count(self) -> int:
+        return sum(len(files) for files in self.new_files.values())
+
+
+def stamps(sources: dict[str, Source | None]) -> dict[str, list[FileStamp]]:
+    """What each present table is read from, as recorded in raw.load_files."""
+    out = {}
+    for name, source in sources.items():
+        if source is not None:
+            out[name] = []
+            for path in source.paths:
+                stat = path.stat()
+                out[name].append((str(path.resolve()), stat.st_size, stat.st_mtime_ns))
+    return out
+
+
+def plan_increment(con, current: dict[str, list[FileStamp]], stage_map: dict[str, str]
+                   ) -> Increment | str:
+    """The new files to append, or why the load must be a full reload."""
+    previous = _previous(con)
+    if previous is None:
+        return "no earlier load of this warehouse recorded what it read"
+    files, version, previous_map = previous
+    if version != LOADER_VERSION:
+        return "the warehouse was loaded by another version of the loader"
+    if previous_map != stage_map:
+        return "the agreements map CRM stage values differently"
+    new: dict[str, tuple[Path, ...]] = {}
+    for name in TABLES:
+        before, now = files.get(name), current.get(name)
+        if (before is None) != (now is None):
+            return f"table '{name}' {'appeared' if before is None else 'is gone'} since the last load"
+        if now is None:
+            continue
+        now_by_path = {path: (size, mtime) for path, size, mtime in now}
+        for path, size, mtime in before:
+            if now_by_path.get(path) != (size, mtime):
+                what = "is gone" if path not in now_by_path else "changed"
+                return f"{_short(path)} {what} since the last load"
+        seen = {path for path, _, _ in before}
+        added = tuple(Path(path) for path, _, _ in now if path not in seen)
+        if added:
+            new[name] = added
+    return Increment(new)
+
+
+def _short(path: str) -> str:
+    parts = Path(path).parts
+    return os.path.join(*parts[-2:]) if len(parts) >= 2 else path
+
+
+def _previous(con) -> tuple[dict[str, list[FileStamp]], int, dict[str, str]] | None:
+    present = {r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
+    if not {"load_files", "load_state", "load_report", "quarantine"} <= present:
+        return None
+    state = con.execute("select loader_version, stage_map from raw.load_state").fetchall()
+    if len(state) != 1:
+        return None
+    files: dict[str, list[FileStamp]] = {}
+    for table, path, size, mtime in con.execute(
+            "select table_name, path, size, mtime_ns from raw.load_files order by all").fetchall():
+        files.setdefault(table, []).append((path, size, mtime))
+    return files, state[0][0], json.loads(state[0][1])
+
+
+def record(con, current: dict[str, list[FileStamp]], stage_map: dict[str, str]) -> None:
+    """Write what this load read (inside the load's transaction)."""
+    con.execute("create or replace table raw.load_files (table_name varchar, path varchar, "
+                "size bigint, mtime_ns bigint)")
+    rows = [(name, *stamp) for name, table_stamps in current.items() for stamp in table_stamps]
+    if rows:
+        con.executemany("insert into raw.load_files values (?, ?, ?, ?)", rows)
+    con.execute("create or replace table raw.load_state (loader_version integer, stage_map varchar)")
+    con.execute("insert into raw.load_state values (?, ?)",
+                [LOADER_VERSION, json.dumps(stage_map, sort_keys=True)])
+
+
+def conflict(con, table: Table, rows: str, typed_select: str) -> str | None:
+    """Why the prepared new rows (`rows`, text columns v_*) cannot simply be appended.
+    `typed_select` types them as the loader does."""
+    if table.unique_key:
+        key = f"v_{table.unique_key}"
+        clash = con.execute(f"""
+            select {key} from {rows}
+            where {key} in (select {ident(table.unique_key)} from raw.{table.name})
+               or {key} in (select json_extract_string(record, '$.{table.unique_key}')
+                            from raw.quarantine where table_name = '{table.name}')
+            limit 1
+        """).fetchone()
+        if clash:
+            return f"a new {table.name} row repeats the id {clash[0]!r} of an earlier one"
+    else:
+        # Without an id, an exact copy of an earlier row is a duplicate of it.
+        same = " and ".join(f"old.{ident(c)} is not distinct from new.{ident(c)}" for c in table.column_names)
+        typed = f"select {typed_select} from {rows} where _reason is null"
+        if con.execute(f"select 1 from ({typed}) new, raw.{table.name} old where {same} limit 1").fetchone():
+            return f"a new {table.name} row repeats an earlier one"
+    record_sql = ", ".join(f"{ident(c)} := v_{c}" for c in table.column_names)
+    if con.execute(f"""
+            select 1 from {rows}
+            where _reason is not null and cast(to_json(struct_pack({record_sql})) as varchar) in (
+                select record from raw.quarantine where table_name = '{table.name}')
+            limit 1""").fetchone():
+        return f"a new {table.name} row repeats an earlier quarantined one"
+    return None
+
+
+def revived_contacts(con, rows: str) -> str | None:
+    """Why new contacts cannot be appended: earlier rows were quarantined for lacking them."""
+    hit = con.execute(f"""
+        select v_contact_id from {rows}
+        where _reason is null and v_contact_id in (
+            select json_extract_string(record, '$.contact_id') from raw.quarantine
+            where reason = 'unknown_contact')
+        limit 1
+    """).fetchone()
+    return f"earlier rows were quarantined for the contact {hit[0]!r}, which is new" if hit else None

@@ -1,0 +1,171 @@
+"""Appending new files gives exactly what a full reload of the directory gives, or reloads."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.data.load import load_data_dir
+
+from .helpers import STAGE_VALUES
+
+RAW = ["contacts", "lifecycle_events", "activities", "deals", "web_sessions", "quarantine", "load_report"]
+
+
+def snapshot(con) -> dict[str, list[tuple]]:
+    """Every raw table as a sorted list: row order is not part of the contract."""
+    return {t: sorted(con.execute(f"select * from raw.{t}").fetchall(), key=repr) for t in RAW}
+
+
+def full_load(data: Path) -> tuple[object, dict]:
+    with duckdb.connect() as con:
+        report = load_data_dir(data, con, STAGE_VALUES)
+        return report, snapshot(con)
+
+
+def part(data: Path, table: str, name: str, body: str) -> Path:
+    """A Parquet part `data/<table>/<name>.parquet` of text columns, from CSV text."""
+    folder = data / table
+    folder.mkdir(parents=True, exist_ok=True)
+    csv = folder / f"{name}.csv.tmp"
+    csv.write_text(textwrap.dedent(body))
+    out = folder / f"{name}.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"copy (select * from read_csv('{csv}', all_varchar = true, header = true)) "
+                    f"to '{out}' (format parquet)")
+    csv.unlink()
+    return out
+
+
+@pytest.fixture
+def day1(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    part(data, "contacts", "2026-03-01", """\
+        contact_id,created_at,source,persona,seniority,country
+        C1,2026-03-01T10:00:00Z,organic,champion,vp,MX
+        C2,2026-03-01T11:00:00Z,paid_search,,,US
+        C3,not a date,organic,,,US
+        """)
+    part(data, "lifecycle_events", "2026-03-01", """\
+        contact_id,stage,occurred_at,reason
+        C1,lead,2026-03-01T10:00:00Z,
+        C2,lead,2026-03-01T11:00:00Z,
+        C2,lead,2026-03-01T11:00:00Z,
+        C9,lead,2026-03-01T12:00:00Z,
+        """)
+    return data
+
+
+def test_a_new_day_is_appended_and_equals_a_full_reload(tmp_path: Path) -> None:
+    from bench.datasets import split_daily
+    from pipelines.data.generate import generate
+
+    generated = tmp_path / "generated"
+    generate(generated, contacts=400, seed=5, start=date(2026, 1, 1), end=date(2026, 3, 31), fmt="parquet")
+    split_daily(generated, tmp_path / "split", date(2026, 3, 20))
+    history, new = tmp_path / "split" / "history", tmp_path / "split" / "new"
+    with duckdb.connect() as con:
+        first = load_data_dir(history, con, STAGE_VALUES)
+        appended = load_data_dir(new, con, STAGE_VALUES)
+        after_append = snapshot(con)
+        again = load_data_dir(new, con, STAGE_VALUES)
+        assert snapshot(con) == after_append
+    assert first.mode == "full"
+    assert appended.mode == "incremental" and appended.new_files == 5
+    assert again.mode == "unchanged"
+    reference, reference_rows = full_load(new)
+    assert after_append == reference_rows
+    assert appended == reference
+    # The day brought rows to every table, and the generator's planted problems are there.
+    assert appended.tables["lifecycle_events"].rows_read > first.tables["lifecycle_events"].rows_read
+    assert reference.quarantined_rows > 0
+
+
+def test_new_parts_with_their_own_problems_are_appended_with_the_same_quarantine(day1: Path) -> None:
+    with duckdb.connect() as con:
+        load_data_dir(day1, con, STAGE_VALUES)
+        part(day1, "contacts", "2026-03-02", """\
+            contact_id,created_at,source,persona,seniority,country
+            C4,2026-03-02T10:00:00Z,organic,,,MX
+            C5,2026-03-02T10:00:00Z,organic,,,MX
+            C5,2026-03-02T11:00:00Z,organic,,,MX
+            """)
+        part(day1, "lifecycle_events", "2026-03-02", """\
+            contact_id,stage,occurred_at,reason
+            C4,mql,2026-03-02T10:00:00Z,
+            C4,mql,2026-03-02T10:00:00Z,
+            C5,lead,2026-03-02T10:00:00Z,
+            C4,nonsense,2026-03-02T10:00:00Z,
+            C3,lead,2026-03-02T10:00:00Z,
+            """)
+        report = load_data_dir(day1, con, STAGE_VALUES)
+        rows = snapshot(con)
+    assert report.mode == "incremental"
+    reference, reference_rows = full_load(day1)
+    assert rows == reference_rows and report == reference
+    assert report.by_reason == {"bad_timestamp:created_at": 1, "conflicting_duplicate_id": 2,
+                                "unknown_contact": 3, "unknown_stage": 1}
+
+
+@pytest.mark.parametrize("change, why", [
+    ("contact id again", "repeats the id 'C1'"),
+    ("event again", "repeats an earlier one"),
+    ("contact of an earlier orphan", "quarantined for the contact 'C9'"),
+    ("quarantined row again", "repeats the id 'C3'"),
+    ("old part rewritten", "changed since the last load"),
+    ("old part removed", "is gone since the last load"),
+    ("table added", "table 'deals' appeared"),
+])
+def test_what_would_change_earlier_rows_makes_a_full_reload(day1: Path, change: str, why: str) -> None:
+    contacts_header = "contact_id,created_at,source,persona,seniority,country\n"
+    with duckdb.connect() as con:
+        load_data_dir(day1, con, STAGE_VALUES)
+        if change == "contact id again":
+            part(day1, "contacts", "2026-03-02", contacts_header + "C1,2026-03-02T10:00:00Z,webinar,,,MX\n")
+        elif change == "event again":
+            part(day1, "lifecycle_events", "2026-03-02",
+                 "contact_id,stage,occurred_at,reason\nC1,lead,2026-03-01T10:00:00Z,\n")
+        elif change == "contact of an earlier orphan":
+            part(day1, "contacts", "2026-03-02", contacts_header + "C9,2026-03-01T09:00:00Z,organic,,,MX\n")
+        elif change == "quarantined row again":
+            part(day1, "contacts", "2026-03-02", contacts_header + "C3,not a date,organic,,,US\n")
+        elif change == "old part rewritten":
+            old = day1 / "lifecycle_events" / "2026-03-01.parquet"
+            stat = old.stat()
+            part(day1, "lifecycle_events", "2026-03-01", "contact_id,stage,occurred_at,reason\nC1,mql,2026-03-02T10:00:00Z,\n")
+            os.utime(old, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+        elif change == "old part removed":
+            part(day1, "lifecycle_events", "2026-03-02", "contact_id,stage,occurred_at,reason\nC1,mql,2026-03-02T10:00:00Z,\n")
+            (day1 / "lifecycle_events" / "2026-03-01.parquet").unlink()
+        elif change == "table added":
+            part(day1, "deals", "2026-03-02", "deal_id,contact_id,created_at,closed_at,status,amount,currency\n"
+                 "D1,C1,2026-03-02T10:00:00Z,,open,10,USD\n")
+        report = load_data_dir(day1, con, STAGE_VALUES)
+        rows = snapshot(con)
+    assert report.mode == "full"
+    assert why in report.why_full
+    reference, reference_rows = full_load(day1)
+    assert rows == reference_rows and report == reference
+
+
+def test_other_stage_values_make_a_full_reload(day1: Path) -> None:
+    with duckdb.connect() as con:
+        load_data_dir(day1, con, STAGE_VALUES)
+        part(day1, "lifecycle_events", "2026-03-02", "contact_id,stage,occurred_at,reason\nC1,won,2026-03-02T10:00:00Z,\n")
+        report = load_data_dir(day1, con, {**STAGE_VALUES, "won": "customer"})
+        stages = con.execute("select stage from raw.lifecycle_events where contact_id = 'C1' order by 1").fetchall()
+    assert report.mode == "full" and "stage values" in report.why_full
+    assert stages == [("customer",), ("lead",)]
+
+
+def test_a_warehouse_loaded_before_load_files_existed_is_reloaded(day1: Path) -> None:
+    with duckdb.connect() as con:
+        load_data_dir(day1, con, STAGE_VALUES)
+        con.execute("drop table raw.load_files")
+        report = load_data_dir(day1, con, STAGE_VALUES)
+    assert report.mode == "full" and "recorded what it read" in report.why_full
