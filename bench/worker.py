@@ -11,7 +11,6 @@ import time
 T0 = time.perf_counter()
 
 import json  # noqa: E402
-import os  # noqa: E402
 import resource  # noqa: E402
 import sys  # noqa: E402
 from datetime import datetime  # noqa: E402
