@@ -36,6 +36,32 @@ def snapshot(settings: Settings) -> dict[str, list]:
         }
 
 
+def copied_dbt_project(tmp_path, monkeypatch: pytest.MonkeyPatch):
+    """A copy of the dbt project that the run uses instead of the repository's."""
+    import shutil
+
+    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
+    return project
+
+
+def funnelpact_job(settings: Settings):
+    from pipelines.defs.build import build_definitions
+
+    return build_definitions(settings).resolve_job_def("funnelpact_job")
+
+
+def run_march(job, instance):
+    """March 2026 as of AS_OF, in the given instance; the run must succeed."""
+    result = job.execute_in_process(instance=instance, partition_key="2026-03",
+                                    tags={"funnelpact/as_of": "2026-08-20T12:00:00+00:00"})
+    assert result.success
+    return result
+
+
 def test_one_partition_materialises_in_an_ephemeral_instance(settings: Settings) -> None:
     outcome = run_job(settings, "2026-03", "2026-03", datetime(2026, 8, 20, tzinfo=UTC), ephemeral=True)
     assert outcome.success, outcome.failure
@@ -113,28 +139,18 @@ def test_a_locked_warehouse_says_so_and_exits_2(settings: Settings) -> None:
 def test_a_dbt_project_that_does_not_parse_fails_with_the_model_named(
     settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import shutil
-
-    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
-
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    project = copied_dbt_project(tmp_path, monkeypatch)
     (project / "models" / "marts" / "broken_model.sql").write_text("select * from {{ ref('no_such_model') }}\n")
-    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
     result = invoke("run", "--as-of", AS_OF)
     assert result.exit_code == 1
     assert "does not parse" in result.output and "broken_model" in result.output
 
 
 def test_dbt_runs_in_the_step_and_reports_every_model_and_data_test(settings: Settings) -> None:
-    from pipelines.defs.build import build_definitions
     from pipelines.defs.dbt import dbt_project
 
-    instance = dg.DagsterInstance.ephemeral()
-    job = build_definitions(settings).resolve_job_def("funnelpact_job")
-    result = job.execute_in_process(instance=instance, partition_key="2026-03",
-                                    tags={"funnelpact/as_of": "2026-08-20T12:00:00+00:00"})
-    assert result.success
+    job, instance = funnelpact_job(settings), dg.DagsterInstance.ephemeral()
+    result = run_march(job, instance)
     manifest = json.loads(dbt_project(settings.warehouse).manifest_path.read_text())
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     materialized = {m.asset_key.path[-1] for m in result.asset_materializations_for_node("funnel_facts")}
@@ -147,15 +163,9 @@ def test_dbt_runs_in_the_step_and_reports_every_model_and_data_test(settings: Se
 def test_a_failing_dbt_data_test_fails_the_run_and_names_the_test(
     settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import shutil
-
-    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
-
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    project = copied_dbt_project(tmp_path, monkeypatch)
     (project / "tests").mkdir(exist_ok=True)
     (project / "tests" / "no_months_at_all.sql").write_text("select * from {{ ref('funnel_volumes') }}\n")
-    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
     result = invoke("run", "--as-of", AS_OF)
     assert result.exit_code == 1
     assert "funnel_facts" in result.output and "no_months_at_all" in result.output
@@ -163,20 +173,12 @@ def test_a_failing_dbt_data_test_fails_the_run_and_names_the_test(
 
 def test_materialising_one_dbt_model_builds_only_it_and_its_tests(settings: Settings) -> None:
     """What the UI does for a subset: dagster-dbt's selection reaches the in-process build."""
-    from pipelines.defs.build import build_definitions
-
-    instance = dg.DagsterInstance.ephemeral()
-    job = build_definitions(settings).resolve_job_def("funnelpact_job")
-    first = job.execute_in_process(instance=instance, partition_key="2026-03",
-                                   tags={"funnelpact/as_of": "2026-08-20T12:00:00+00:00"})
-    assert first.success
+    job, instance = funnelpact_job(settings), dg.DagsterInstance.ephemeral()
+    run_march(job, instance)
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         before = con.execute("select count(*) from marts.funnel_volumes").fetchone()[0]
     target = dg.AssetKey(["marts", "funnel_volumes"])
-    subset = job.get_subset(asset_selection={target})
-    result = subset.execute_in_process(instance=instance, partition_key="2026-03",
-                                       tags={"funnelpact/as_of": "2026-08-20T12:00:00+00:00"})
-    assert result.success
+    result = run_march(job.get_subset(asset_selection={target}), instance)
     materialized = {e.event_specific_data.materialization.asset_key
                     for e in result.get_asset_materialization_events()}
     assert materialized == {target}
