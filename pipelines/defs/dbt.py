@@ -15,7 +15,7 @@ from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
 from pipelines.defs.partitions import run_as_of
 from pipelines.defs.resources import FunnelpactResource
-from pipelines.warehouse.dbt_runner import DbtRunError, failures, format_as_of, project_dir, run_dbt
+from pipelines.warehouse.dbt_runner import format_as_of, project_dir, run_dbt
 
 # dbt source names: the loader writes the CRM and web tables, the agreement writer the rest.
 DATA_SOURCES, AGREEMENT_SOURCES = ("crm", "web"), ("agreement",)
@@ -142,16 +142,15 @@ def build_in_process(context: dg.AssetExecutionContext, project: DbtProject,
         if msg.info.name in RESULT_EVENTS:
             results.put(msg_to_dict(msg))
 
-    outcome: list[Any] = []
+    error: list[BaseException] = []
 
     def build() -> None:
         try:
-            outcome.append(run_dbt("build", warehouse=warehouse, project=project.project_dir,
-                                   target_path=project.project_dir / "target", check=False,
-                                   extra=[*build_args(selection, indirect), *QUIET_FILE_LOG],
-                                   callbacks=[on_event]))
-        except BaseException as exc:  # handed to the step below
-            outcome.append(exc)
+            run_dbt("build", warehouse=warehouse, project=project.project_dir,
+                    target_path=project.project_dir / "target",
+                    extra=[*build_args(selection, indirect), *QUIET_FILE_LOG], callbacks=[on_event])
+        except BaseException as exc:  # raised by the step, after the events dbt did produce
+            error.append(exc)
         finally:
             results.put(None)
 
@@ -162,12 +161,8 @@ def build_in_process(context: dg.AssetExecutionContext, project: DbtProject,
         yield from event.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
                                                  context=context, project=project)
     worker.join()
-    if isinstance(outcome[0], BaseException):
-        raise outcome[0]
-    run = outcome[0]
-    if not run.result.success:
-        raise DbtRunError(run.args, str(run.result.exception or "see the failures below"),
-                          failures(run.result))
+    if error:
+        raise error[0]
 
 
 def build_args(selection: list[str], indirect_selection: str | None) -> list[str]:

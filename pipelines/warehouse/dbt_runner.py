@@ -136,7 +136,7 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
-def failures(result: Any) -> list[str]:
+def _failures(result: Any) -> list[str]:
     failed = []
     for node_result in getattr(result.result, "results", None) or []:
         status = str(getattr(node_result, "status", "")).lower()
@@ -190,5 +190,5 @@ def run_dbt(
             _release_duckdb()
     if check and not result.success:
         message = str(result.exception) if result.exception else "see the failures below"
-        raise DbtRunError(args, message, failures(result))
+        raise DbtRunError(args, message, _failures(result))
     return DbtRun(args=args, result=result)
