@@ -9,6 +9,8 @@ Every row read is accounted for: rows_read = rows_loaded + quarantined_rows + du
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -60,15 +62,10 @@ def _reload(con, data_dir: Path, plans, current, stage_map: dict[str, str], why:
         for name, plan in plans.items():
             if plan is not None:
                 prepared[name] = _prepare(con, data_dir, TABLES[name], *plan)
-        # One transaction: a load that fails half-way leaves the previous warehouse intact.
-        con.execute("begin transaction")
-        try:
-            report = _load(con, data_dir, plans, prepared)
+        with _transaction(con):
+            _load(con, data_dir, plans, prepared)
             incremental.record(con, current, stage_map)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
+            report = _stored_report(con, plans)
     finally:
         _drop_work_tables(con)
     return replace(report, mode="full", why_full=why)
@@ -91,16 +88,14 @@ def _append(con, data_dir: Path, plans, increment: incremental.Increment, curren
                 why = incremental.revived_contacts(con, "_fp_rows_contacts")
             if why is not None:
                 return why
-        con.execute("begin transaction")
-        try:
+        with _transaction(con):
             con.execute(f"create or replace temp table _fp_quarantine ({QUARANTINE_COLUMNS})")
-            added = {name: _load_table(con, TABLES[name], source, rows_read, data_dir, append=True)
-                     for name in TABLES if name in prepared  # contacts first, as in a full load
-                     for source, rows_read in [prepared[name]]}
+            added = [_load_table(con, TABLES[name], *prepared[name], data_dir, append=True)
+                     for name in TABLES if name in prepared]  # contacts first, as in a full load
             con.execute("insert into raw.quarantine select * from _fp_quarantine "
                         "order by table_name, source_file, row_number")
             con.execute("drop table _fp_quarantine")
-            for t in added.values():
+            for t in added:
                 con.execute("""
                     update raw.load_report set rows_read = rows_read + ?, rows_loaded = rows_loaded + ?,
                         duplicate_rows = duplicate_rows + ?, quarantined_rows = quarantined_rows + ?
@@ -108,14 +103,22 @@ def _append(con, data_dir: Path, plans, increment: incremental.Increment, curren
                     [t.rows_read, t.rows_loaded, t.duplicate_rows, t.quarantined_rows, t.table_name])
             incremental.record(con, current, stage_map)
             report = _stored_report(con, plans)
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
     finally:
         _drop_work_tables(con)
     return replace(report, mode="incremental" if increment.file_count else "unchanged",
                    new_files=increment.file_count)
+
+
+@contextmanager
+def _transaction(con) -> Iterator[None]:
+    """One transaction: a load that fails half-way leaves the previous warehouse intact."""
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
 
 
 def _drop_work_tables(con) -> None:
@@ -184,7 +187,7 @@ def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[s
     return plans
 
 
-def _load(con, data_dir: Path, plans, prepared: dict[str, int]) -> LoadReport:
+def _load(con, data_dir: Path, plans, prepared: dict[str, int]) -> None:
     con.execute("create schema if not exists raw")
     con.execute(f"create or replace temp table _fp_quarantine ({QUARANTINE_COLUMNS})")
     loads = {}
@@ -203,10 +206,7 @@ def _load(con, data_dir: Path, plans, prepared: dict[str, int]) -> LoadReport:
     con.executemany("insert into raw.load_report values (?, ?, ?, ?, ?, ?)", [
         (t.table_name, t.present, t.rows_read, t.rows_loaded, t.duplicate_rows,
          t.quarantined_rows) for t in loads.values()])
-    by_reason = dict(con.execute(
-        "select reason, count(*) from raw.quarantine group by reason order by reason").fetchall())
     con.execute("drop table _fp_quarantine")
-    return LoadReport(tables=loads, by_reason=by_reason)
 
 
 def _column_defs(table: Table) -> str:
