@@ -24,6 +24,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipelines.data.row_sql import record_json, rows_table, text_column, typed_select
 from pipelines.data.sources import Source, ident
 from pipelines.data.tables import TABLES, Table
 
@@ -118,11 +119,11 @@ def record(con, current: dict[str, list[FileStamp]], stage_map: dict[str, str]) 
                 [LOADER_VERSION, json.dumps(stage_map, sort_keys=True)])
 
 
-def conflict(con, table: Table, rows: str, typed_select: str) -> str | None:
-    """Why the prepared new rows (`rows`, text columns v_*) cannot simply be appended.
-    `typed_select` types them as the loader does."""
+def conflict(con, table: Table) -> str | None:
+    """Why the prepared new rows of `table` cannot simply be appended."""
+    rows = rows_table(table)
     if table.unique_key:
-        key = f"v_{table.unique_key}"
+        key = text_column(table.unique_key)
         clash = con.execute(f"""
             select {key} from {rows}
             where {key} in (select {ident(table.unique_key)} from raw.{table.name})
@@ -135,24 +136,24 @@ def conflict(con, table: Table, rows: str, typed_select: str) -> str | None:
     else:
         # Without an id, an exact copy of an earlier row is a duplicate of it.
         same = " and ".join(f"old.{ident(c)} is not distinct from new.{ident(c)}" for c in table.column_names)
-        typed = f"select {typed_select} from {rows} where _reason is null"
+        typed = f"select {typed_select(table)} from {rows} where _reason is null"
         if con.execute(f"select 1 from ({typed}) new, raw.{table.name} old where {same} limit 1").fetchone():
             return f"a new {table.name} row repeats an earlier one"
-    record_sql = ", ".join(f"{ident(c)} := v_{c}" for c in table.column_names)
     if con.execute(f"""
             select 1 from {rows}
-            where _reason is not null and cast(to_json(struct_pack({record_sql})) as varchar) in (
+            where _reason is not null and {record_json(table)} in (
                 select record from raw.quarantine where table_name = '{table.name}')
             limit 1""").fetchone():
         return f"a new {table.name} row repeats an earlier quarantined one"
     return None
 
 
-def revived_contacts(con, rows: str) -> str | None:
+def revived_contacts(con, contacts: Table) -> str | None:
     """Why new contacts cannot be appended: earlier rows were quarantined for lacking them."""
+    contact_id = text_column("contact_id")
     hit = con.execute(f"""
-        select v_contact_id from {rows}
-        where _reason is null and v_contact_id in (
+        select {contact_id} from {rows_table(contacts)}
+        where _reason is null and {contact_id} in (
             select json_extract_string(record, '$.contact_id') from raw.quarantine
             where reason = 'unknown_contact')
         limit 1

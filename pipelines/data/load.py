@@ -9,8 +9,6 @@ Every row read is accounted for: rows_read = rows_loaded + quarantined_rows + du
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,10 +16,12 @@ import duckdb
 
 from pipelines.data import incremental, parsing
 from pipelines.data.report import LoadReport, TableLoad
+from pipelines.data.row_sql import record_json, rows_table, text_column, typed_select
 from pipelines.data.sources import (Source, file_of, find_source, ident, read_as_text, row_of,
                                     source_columns)
 from pipelines.data.tables import EXTRA_STAGES, TABLES, Table
 from pipelines.errors import InputError, Problem
+from pipelines.warehouse.connection import transaction
 
 QUARANTINE_COLUMNS = ("table_name varchar, source_file varchar, row_number bigint, "
                       "reason varchar, record varchar")
@@ -62,7 +62,7 @@ def _reload(con, data_dir: Path, plans, current, stage_map: dict[str, str], why:
         for name, plan in plans.items():
             if plan is not None:
                 prepared[name] = _prepare(con, data_dir, TABLES[name], *plan)
-        with _transaction(con):
+        with transaction(con):
             _load(con, data_dir, plans, prepared)
             incremental.record(con, current, stage_map)
             report = _stored_report(con, plans)
@@ -83,12 +83,12 @@ def _append(con, data_dir: Path, plans, increment: incremental.Increment, curren
             new_source = replace(source, paths=tuple(p for p in source.paths if p.resolve() in wanted))
             rows_read = _prepare(con, data_dir, TABLES[name], new_source, mapping, columns)
             prepared[name] = (new_source, rows_read)
-            why = incremental.conflict(con, TABLES[name], f"_fp_rows_{name}", _typed_select(TABLES[name]))
+            why = incremental.conflict(con, TABLES[name])
             if why is None and name == "contacts":
-                why = incremental.revived_contacts(con, "_fp_rows_contacts")
+                why = incremental.revived_contacts(con, TABLES[name])
             if why is not None:
                 return why
-        with _transaction(con):
+        with transaction(con):
             con.execute(f"create or replace temp table _fp_quarantine ({QUARANTINE_COLUMNS})")
             added = [_load_table(con, TABLES[name], *prepared[name], data_dir, append=True)
                      for name in TABLES if name in prepared]  # contacts first, as in a full load
@@ -109,22 +109,10 @@ def _append(con, data_dir: Path, plans, increment: incremental.Increment, curren
                    new_files=increment.file_count)
 
 
-@contextmanager
-def _transaction(con) -> Iterator[None]:
-    """One transaction: a load that fails half-way leaves the previous warehouse intact."""
-    con.execute("begin transaction")
-    try:
-        yield
-    except BaseException:
-        con.execute("rollback")
-        raise
-    con.execute("commit")
-
-
 def _drop_work_tables(con) -> None:
-    for name in TABLES:
-        con.execute(f"drop table if exists _fp_read_{name}")
-        con.execute(f"drop table if exists _fp_rows_{name}")
+    for table in TABLES.values():
+        con.execute(f"drop table if exists _fp_read_{table.name}")
+        con.execute(f"drop table if exists {rows_table(table)}")
     con.execute("drop table if exists _fp_stage_map")
 
 
@@ -213,31 +201,27 @@ def _column_defs(table: Table) -> str:
     return ", ".join(f"{ident(c.name)} {c.type}" for c in table.columns)
 
 
-def _text(column: str) -> str:
-    return f"v_{column}"
-
-
 def _reason_sql(table: Table) -> str:
     """The first rule the row breaks, in a fixed order, or NULL."""
     rules: list[tuple[str, str]] = []
     for c in table.columns:
         if c.required:
-            rules.append((f"{_text(c.name)} is null", f"missing_required:{c.name}"))
+            rules.append((f"{text_column(c.name)} is null", f"missing_required:{c.name}"))
     for c in table.columns:
         if c.type in parsing.BAD_VALUE:
-            rules.append((f"{_text(c.name)} is not null and "
-                          f"{parsing.typed(c, _text(c.name))} is null",
+            rules.append((f"{text_column(c.name)} is not null and "
+                          f"{parsing.typed(c, text_column(c.name))} is null",
                           f"{parsing.BAD_VALUE[c.type]}:{c.name}"))
     for c in table.columns:
         if c.allowed:
             allowed = ", ".join(f"'{v}'" for v in c.allowed)
-            rules.append((f"{_text(c.name)} is not null and "
-                          f"lower({_text(c.name)}) not in ({allowed})", f"invalid_value:{c.name}"))
+            rules.append((f"{text_column(c.name)} is not null and "
+                          f"lower({text_column(c.name)}) not in ({allowed})", f"invalid_value:{c.name}"))
         if c.is_stage:
-            rules.append((f"{_text(c.name)} is not null and _stage is null", "unknown_stage"))
+            rules.append((f"{text_column(c.name)} is not null and _stage is null", "unknown_stage"))
     for c in table.columns:
         if c.non_negative:
-            rules.append((f"{parsing.typed(c, _text(c.name))} < 0", f"negative_{c.name}"))
+            rules.append((f"{parsing.typed(c, text_column(c.name))} < 0", f"negative_{c.name}"))
     whens = " ".join(f"when {cond} then '{reason}'" for cond, reason in rules)
     return f"case {whens} end"
 
@@ -246,13 +230,13 @@ def _prepare(con, data_dir: Path, table: Table, source: Source, mapping: dict[st
              columns: dict[str, str]) -> int:
     """Read the table, drop exact duplicates, give each row its first broken rule in
     `_fp_rows_<table>`; returns the rows read."""
-    read, rows = f"_fp_read_{table.name}", f"_fp_rows_{table.name}"
+    read, rows = f"_fp_read_{table.name}", rows_table(table)
     text_query = read_as_text(con, source, data_dir, table.column_names, mapping, columns,
-                              into=read)
+                                      into=read)
     cols = ", ".join(ident(c) for c in table.column_names)
-    trimmed = ", ".join(f"nullif(trim({ident(c)}), '') as {_text(c)}" for c in table.column_names)
+    trimmed = ", ".join(f"nullif(trim({ident(c)}), '') as {text_column(c)}" for c in table.column_names)
     stage_col = next((c.name for c in table.columns if c.is_stage), None)
-    stage_join = (f"left join _fp_stage_map sm on sm.value = lower({_text(stage_col)})"
+    stage_join = (f"left join _fp_stage_map sm on sm.value = lower({text_column(stage_col)})"
                   if stage_col else "")
     stage_select = ", sm.stage_id as _stage" if stage_col else ""
     con.execute(f"""
@@ -272,19 +256,12 @@ def _prepare(con, data_dir: Path, table: Table, source: Source, mapping: dict[st
     return rows_read
 
 
-def _typed_select(table: Table) -> str:
-    """SQL: the typed columns of a table from its checked text columns (v_*)."""
-    return ", ".join(
-        f"cast({parsing.typed(c, _text(c.name), '_stage')} as {c.type}) as {ident(c.name)}"
-        for c in table.columns)
-
-
 def _load_table(con, table: Table, source: Source, rows_read: int, data_dir: Path,
                 append: bool = False) -> TableLoad:
     name = table.name
-    rows = f"_fp_rows_{name}"
+    rows = rows_table(table)
     if table.unique_key:
-        key = _text(table.unique_key)
+        key = text_column(table.unique_key)
         con.execute(f"""
             update {rows} set _reason = 'conflicting_duplicate_id'
             where _reason is null and {key} in (
@@ -294,17 +271,16 @@ def _load_table(con, table: Table, source: Source, rows_read: int, data_dir: Pat
     if ref:
         con.execute(f"""
             update {rows} set _reason = 'unknown_contact'
-            where _reason is null and {_text(ref)} is not null and not exists (
-                select 1 from raw.contacts c where c.contact_id = {rows}.{_text(ref)})
+            where _reason is null and {text_column(ref)} is not null and not exists (
+                select 1 from raw.contacts c where c.contact_id = {rows}.{text_column(ref)})
         """)
     write = f"insert into raw.{name}" if append else f"create or replace table raw.{name} as"
-    con.execute(f"{write} select {_typed_select(table)} from {rows} where _reason is null order by _first")
+    con.execute(f"{write} select {typed_select(table)} from {rows} where _reason is null order by _first")
     # The row as read, values trimmed (the untrimmed text is not kept: it would double the
     # memory of the largest table for the sake of a few quarantined rows).
-    record = ", ".join(f"{ident(c)} := {_text(c)}" for c in table.column_names)
     con.execute(f"""
         insert into _fp_quarantine
-        select '{name}', {file_of('_first', source, data_dir)}, {row_of('_first')}, _reason, cast(to_json(struct_pack({record})) as varchar)
+        select '{name}', {file_of('_first', source, data_dir)}, {row_of('_first')}, _reason, {record_json(table)}
         from {rows} where _reason is not null
     """)
     dups, quarantined = con.execute(

@@ -14,6 +14,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipelines.warehouse.connection import transaction
+
 _TEXT, _NUMBER = ("varchar", pa.string()), ("double", pa.float64())
 # column -> (DuckDB type, Arrow type)
 COLUMNS: dict[str, tuple[str, pa.DataType]] = {
@@ -49,17 +51,12 @@ def write_judgements(
     records = [{**{k: row.get(k) for k in COLUMNS}, "as_of": stamp, "run_id": run_id} for row in rows]
     con.execute("create schema if not exists judgements")
     con.execute(f"create table if not exists judgements.kpi_status ({_DDL})")
-    con.execute("begin transaction")
-    try:
+    with transaction(con):
         con.execute("delete from judgements.kpi_status where period in (select unnest(?))", [sorted(set(periods))])
         if records:
             con.register("_judged", pa.Table.from_pylist(records, schema=_SCHEMA))
             con.execute("insert into judgements.kpi_status select * from _judged")
             con.unregister("_judged")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
     return len(records)
 
 
