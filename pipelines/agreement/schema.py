@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-from importlib import resources
 from typing import Any
-
-SCHEMA_FILE = "agreement.schema.json"
-
 
 def build_schema() -> dict[str, Any]:
     from pipelines.agreement.model import Agreement
@@ -22,7 +18,3 @@ def build_schema() -> dict[str, Any]:
 
 def render_schema() -> str:
     return json.dumps(build_schema(), indent=2, sort_keys=True) + "\n"
-
-
-def shipped_schema() -> str:
-    return resources.files("pipelines.agreement").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from pipelines.cli.agreement_cmds import SlaOption
 from pipelines.cli.output import console, err_console
 
 
@@ -23,9 +24,7 @@ def register(app: typer.Typer) -> None:
 
 
 def compile_suites(
-    sla: Annotated[
-        Path, typer.Option("--sla", help="Folder (or file) holding the agreement YAML files.")
-    ] = Path("sla"),
+    sla: SlaOption = Path("sla"),
     out: Annotated[
         Path, typer.Option("--out", help="The GX project folder; suites go to OUT/gx/expectations/.")
     ] = Path("expectations"),

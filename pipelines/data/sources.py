@@ -58,7 +58,7 @@ def find_source(data_dir: Path, table: str) -> Source | None:
 ROW_BITS = 40
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
@@ -67,7 +67,7 @@ def ident(name: str) -> str:
 
 
 def _reader_sql(source: Source) -> str:
-    files = "[" + ", ".join(_quote(str(p.resolve())) for p in source.paths) + "]"
+    files = "[" + ", ".join(quote(str(p.resolve())) for p in source.paths) + "]"
     if source.kind == "csv":
         # The sniffer cannot find a header when every column is varchar: say there is one.
         return (f"read_csv({files}, all_varchar = true, header = true, delim = ',', "
@@ -121,7 +121,7 @@ def read_as_text(con: duckdb.DuckDBPyConnection, source: Source, data_dir: Path,
         # CREATE TABLE keeps the file's row order (preserve_insertion_order), so rowid + 1 is
         # the data row number: read_csv has no file_row_number.
         return f"select {select}, rowid + 1 as _ord from {into}"
-    whens = " ".join(f"when {_quote(str(p.resolve()))} then {i << ROW_BITS}"
+    whens = " ".join(f"when {quote(str(p.resolve()))} then {i << ROW_BITS}"
                      for i, p in enumerate(source.paths))
     return (f"select {select}, (case filename {whens} end) + file_row_number + 1 as _ord "
             f"from {into}")
@@ -129,7 +129,7 @@ def read_as_text(con: duckdb.DuckDBPyConnection, source: Source, data_dir: Path,
 
 def file_of(ordinal_sql: str, source: Source, data_dir: Path) -> str:
     """SQL: the source file (relative to the data directory) of a packed `_ord`."""
-    names = "[" + ", ".join(_quote(n) for n in source.relative(data_dir)) + "]"
+    names = "[" + ", ".join(quote(n) for n in source.relative(data_dir)) + "]"
     return f"{names}[({ordinal_sql} >> {ROW_BITS}) + 1]"
 
 

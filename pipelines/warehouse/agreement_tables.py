@@ -21,14 +21,7 @@ if TYPE_CHECKING:
 
 def agreement_rows(agreements: list[Agreement]) -> dict[str, list[dict]]:
     """The rows of every agreement table, keyed by table name."""
-    tables: dict[str, list[dict]] = {
-        "agreement_revisions": [],
-        "agreement_months": [],
-        "agreement_stages": [],
-        "agreement_conversions": [],
-        "agreement_lead_weights": [],
-        "agreement_targets": [],
-    }
+    tables: dict[str, list[dict]] = {name: [] for name in _SCHEMAS}
     for a in agreements:
         key = {"agreement": a.name, "revision": a.revision}
         handoff = a.spec.handoff

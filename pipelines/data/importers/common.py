@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import duckdb
 
 from pipelines.data.parsing import _OFFSET
-from pipelines.data.sources import ident
+from pipelines.data.sources import ident, quote
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
 
@@ -22,10 +22,6 @@ LOCAL_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
                  "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"]
 # Above this size an import shows a spinner: DuckDB reads ~100 MB/s on one core.
 LARGE_FILE_BYTES = 50 * 1024 * 1024
-
-
-def quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def check_timezone(tz: str, field: str = "--timezone", file: str | None = None) -> str:
