@@ -113,14 +113,15 @@ def build_dbt_assets(project: DbtProject, partitions: dg.PartitionsDefinition) -
     def funnel_facts(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
         # as_of goes by environment, not --vars: dbt re-parses the whole project when its vars
         # change (~4 s per run, bench/), and they would change every run (macros/as_of.sql).
-        os.environ[AS_OF_ENV] = format_as_of(run_as_of(context))
-        yield from build_in_process(context, project, translator, funnelpact.settings().warehouse)
+        as_of = {AS_OF_ENV: format_as_of(run_as_of(context))}
+        yield from build_in_process(context, project, translator, funnelpact.settings().warehouse, as_of)
 
     return funnel_facts
 
 
 def build_in_process(context: dg.AssetExecutionContext, project: DbtProject,
-                     translator: DagsterDbtTranslator, warehouse: Path) -> Iterator[Any]:
+                     translator: DagsterDbtTranslator, warehouse: Path,
+                     env: Mapping[str, str]) -> Iterator[Any]:
     """`dbt build` of the selected models in this process, streaming dagster-dbt's events.
 
     dagster-dbt's `DbtCliResource` runs dbt in a subprocess, and first a second one for
@@ -148,7 +149,8 @@ def build_in_process(context: dg.AssetExecutionContext, project: DbtProject,
         try:
             run_dbt("build", warehouse=warehouse, project=project.project_dir,
                     target_path=project.project_dir / "target",
-                    extra=[*build_args(selection, indirect), *QUIET_FILE_LOG], callbacks=[on_event])
+                    extra=[*build_args(selection, indirect), *QUIET_FILE_LOG], callbacks=[on_event],
+                    env=env)
         except BaseException as exc:  # raised by the step, after the events dbt did produce
             error.append(exc)
         finally:

@@ -170,12 +170,14 @@ def run_dbt(
     manifest: Any = None,
     check: bool = True,
     callbacks: Sequence[Any] = (),
+    env: Mapping[str, str] | None = None,
     **arg_options: Any,
 ) -> DbtRun:
     """Run one dbt command against the warehouse file and return its result.
 
     `warehouse` defaults to `duckdb_path()`; its directory is created. `manifest` (from a
-    previous `parse`) skips re-parsing; `callbacks` get each of dbt's event messages. Other keyword arguments go to `dbt_args`. Raises
+    previous `parse`) skips re-parsing; `callbacks` get each of dbt's event messages; `env`
+    is set for this invocation only (profiles.yml and macros read it). Other keyword arguments go to `dbt_args`. Raises
     `DbtRunError` when dbt fails and `check` is true.
     """
     from dbt.cli.main import dbtRunner  # heavy: imported only when dbt actually runs
@@ -183,7 +185,7 @@ def run_dbt(
     path = (warehouse or duckdb_path()).resolve()
     path.parent.mkdir(parents=True, exist_ok=True)
     args = dbt_args(command, **arg_options)
-    with _LOCK, _environment({DUCKDB_PATH_ENV: str(path)}):
+    with _LOCK, _environment({DUCKDB_PATH_ENV: str(path), **(env or {})}):
         try:
             result = dbtRunner(manifest=manifest, callbacks=list(callbacks)).invoke(args)
         finally:
