@@ -14,13 +14,11 @@ from pathlib import Path
 
 from pipelines.defs.instance import prepare_dagster_home
 from pipelines.defs.jobs import JOB_NAME
-from pipelines.defs.partitions import AS_OF_TAG
+from pipelines.defs.partitions import run_tags
 from pipelines.errors import InputError, Problem
 from pipelines.settings import Settings
 from pipelines.warehouse.dbt_runner import DbtRunError
 
-RANGE_START = "dagster/asset_partition_range_start"
-RANGE_END = "dagster/asset_partition_range_end"
 
 
 @dataclass(frozen=True)
@@ -34,10 +32,6 @@ class JobOutcome:
     bad_input: bool = False
     alerts: dict[str, int] = field(default_factory=dict)
     log_file: Path | None = None
-
-
-def partition_range_tags(first: str, last: str) -> dict[str, str]:
-    return {RANGE_START: first, RANGE_END: last}
 
 
 @contextmanager
@@ -72,7 +66,7 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
     else:
         prepare_dagster_home(settings.dagster_home)
         instance = dg.DagsterInstance.get()
-    tags = {**partition_range_tags(first, last), AS_OF_TAG: as_of.isoformat()}
+    tags = run_tags(first, last, as_of)
     log_file = settings.home / "logs" / "last-run.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes dbt's log lines on stdout, where the scorecard (and its JSON) goes:

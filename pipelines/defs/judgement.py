@@ -3,12 +3,13 @@
 No `from __future__ import annotations` here: Dagster inspects the context annotation.
 """
 
+from collections import Counter
+
 import dagster as dg
 
 from pipelines.agreement import load_agreements
 from pipelines.agreement.kpis import family
-from pipelines.defs.partitions import run_as_of
-from pipelines.defs.execute import RANGE_END, RANGE_START
+from pipelines.defs.partitions import run_as_of, run_months
 from pipelines.defs.resources import FunnelpactResource
 
 GROUP = "judgement"
@@ -52,7 +53,7 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition, scorecard: dg.As
     )
     def kpi_status(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
         from pipelines.checks.validate import judge
-        from pipelines.warehouse.judgements import read_judgements, write_judgements
+        from pipelines.warehouse.judgements import write_judgements
 
         months = list(context.partition_keys)
         as_of = run_as_of(context)
@@ -61,10 +62,7 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition, scorecard: dg.As
             judged = judge(con, agreements, months, as_of)
             write_judgements(con, [{**r.to_dict(), "expectation": r.expectation_id} for r in judged],
                              months, as_of, context.run.run_id)
-            results = read_judgements(con, months)
-        counts: dict[str, int] = {}
-        for r in results:
-            counts[r["status"]] = counts.get(r["status"], 0) + 1
+        counts = Counter(r.status for r in judged)
         return dg.MaterializeResult(metadata={"months": f"{months[0]}..{months[-1]}", **counts})
 
     @dg.multi_asset_check(
@@ -75,13 +73,10 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition, scorecard: dg.As
     )
     def scorecard_targets(context: dg.AssetCheckExecutionContext, funnelpact: FunnelpactResource):
         """The GX verdicts of the run's months, as checks on the scorecard they judged."""
-        from pipelines.agreement.months import month_range
         from pipelines.warehouse.judgements import read_judgements
 
-        tags = context.run.tags
-        months = month_range(tags[RANGE_START], tags[RANGE_END]) if RANGE_START in tags else None
         with funnelpact.connect() as con:
-            results = read_judgements(con, months)
+            results = read_judgements(con, run_months(context.run.tags))
         for f in FAMILIES:
             yield family_check(f, results, scorecard)
 

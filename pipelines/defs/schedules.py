@@ -9,8 +9,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from pipelines.agreement.model import Agreement
-from pipelines.defs.execute import partition_range_tags
-from pipelines.defs.partitions import AS_OF_TAG, month_span, months_to_judge
+from pipelines.defs.partitions import month_span, months_to_judge, run_tags
 
 CRON_ENV = "FUNNELPACT_SCHEDULE_CRON"
 TIMEZONE_ENV = "FUNNELPACT_SCHEDULE_TIMEZONE"
@@ -26,7 +25,7 @@ def daily_run_request(agreements: list[Agreement], tick: datetime) -> dg.RunRequ
     first, last = month_span(months)
     return dg.RunRequest(
         run_key=f"daily-{as_of:%Y-%m-%dT%H:%M}",
-        tags={**partition_range_tags(first, last), AS_OF_TAG: as_of.isoformat()},
+        tags=run_tags(first, last, as_of),
     )
 
 

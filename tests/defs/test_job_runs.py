@@ -187,3 +187,19 @@ def test_materialising_one_dbt_model_builds_only_it_and_its_tests(settings: Sett
     assert checks <= {target}
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         assert con.execute("select count(*) from marts.funnel_volumes").fetchone()[0] == before
+
+
+def test_a_one_partition_run_checks_only_its_month(settings: Settings) -> None:
+    """A month materialised alone (the UI) gets the checks of that month, not of every stored one."""
+    february = run_job(settings, "2026-02", "2026-02", datetime(2026, 8, 20, 12, tzinfo=UTC), ephemeral=True)
+    assert february.success, february.failure
+    result = run_march(funnelpact_job(settings), dg.DagsterInstance.ephemeral())
+    [volume] = [e.event_specific_data for e in result.all_events
+                if e.event_type_value == "ASSET_CHECK_EVALUATION"
+                and e.event_specific_data.check_name == "volume_targets"]
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        march, both = con.execute(
+            "select count(*) filter (where period = '2026-03'), count(*) from judgements.kpi_status "
+            "where kpi like 'volume:%'").fetchone()
+    assert march < both
+    assert volume.metadata["judged"].value == march
