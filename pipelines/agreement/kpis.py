@@ -12,6 +12,13 @@ if TYPE_CHECKING:
 
 Direction = Literal["at_least", "at_most"]
 
+# The KPI families: the part of a KPI id before ":" (SPEC §5), in catalogue order.
+KPI_FAMILIES = ("volume", "weighted_volume", "conversion", "handoff", "recycle_rate", "revenue", "data_quality")
+# KPIs whose values are shares (0..1): shown as percentages, gaps in percentage points.
+SHARE_PREFIXES = ("conversion:", "handoff:", "recycle_rate", "data_quality:")
+# What a judged KPI can be (docs/checks.md).
+STATUSES = ("met", "breach", "provisional", "at_risk", "no_data")
+
 # Without a `kpis.default`, a KPI is met only at or above its target and a miss fails.
 BUILTIN_TOLERANCE = Decimal(0)
 BUILTIN_SEVERITY = "fail"
@@ -32,6 +39,10 @@ class KpiTarget:
 
 def family(kpi: str) -> str:
     return kpi.split(":", 1)[0]
+
+
+def is_share(kpi: str) -> bool:
+    return kpi.startswith(SHARE_PREFIXES)
 
 
 def known_kpi_ids(agreement: Agreement) -> list[str]:

@@ -8,12 +8,10 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-Status = Literal["met", "breach", "provisional", "at_risk", "no_data"]
-STATUSES = ("met", "breach", "provisional", "at_risk", "no_data")
-ALERTING = ("breach", "at_risk")
+from pipelines.agreement.kpis import STATUSES, is_share
 
-# KPIs whose values are shares (0..1): shown as percentages, gaps in percentage points.
-SHARE_PREFIXES = ("conversion:", "handoff:", "recycle_rate", "data_quality:")
+Status = Literal["met", "breach", "provisional", "at_risk", "no_data"]
+ALERTING = ("breach", "at_risk")
 
 
 @dataclass(frozen=True)
@@ -103,7 +101,7 @@ class AlertEvent:
 
     @property
     def is_share(self) -> bool:
-        return self.kpi.startswith(SHARE_PREFIXES)
+        return is_share(self.kpi)
 
     def title(self) -> str:
         what = {"breach": "Breach", "at_risk": "At risk", "recovered": "Recovered", "test": "Test alert"}.get(

@@ -21,22 +21,15 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from pipelines.agreement.kpis import KpiTarget, known_kpi_ids, kpi_targets
+from pipelines.agreement.kpis import KPI_FAMILIES, KpiTarget, known_kpi_ids, kpi_targets
 from pipelines.agreement.model import Agreement
 
 FAMILIES = ("volume", "conversion", "handoff", "revenue", "data_quality")
 
 # The suite that holds each KPI id prefix. Recycling is the other half of the hand-off
 # (sales rejects an MQL back to marketing), so recycle_rate sits with the hand-off KPIs.
-_FAMILY_OF_PREFIX = {
-    "volume": "volume",
-    "weighted_volume": "volume",
-    "conversion": "conversion",
-    "handoff": "handoff",
-    "recycle_rate": "handoff",
-    "revenue": "revenue",
-    "data_quality": "data_quality",
-}
+_FAMILY_OF_PREFIX = {kpi_family: {"weighted_volume": "volume", "recycle_rate": "handoff"}.get(kpi_family, kpi_family)
+                     for kpi_family in KPI_FAMILIES}
 
 # The GX severity shown in data docs for our warn/fail.
 GX_SEVERITY = {"fail": "critical", "warn": "warning"}

@@ -36,7 +36,6 @@ if TYPE_CHECKING:
     import duckdb
     import pandas as pd
 
-STATUSES = ("met", "breach", "provisional", "at_risk", "no_data")
 
 # Fact marts with event timestamps: none may be after the as-of instant (data-quality suite).
 FACT_TIMESTAMPS = {

@@ -8,12 +8,11 @@ from collections import Counter
 import dagster as dg
 
 from pipelines.agreement import load_agreements
-from pipelines.agreement.kpis import family
+from pipelines.agreement.kpis import KPI_FAMILIES, family
 from pipelines.defs.partitions import run_as_of, run_months
 from pipelines.defs.resources import FunnelpactResource
 
 GROUP = "judgement"
-FAMILIES = ("volume", "weighted_volume", "conversion", "handoff", "recycle_rate", "revenue", "data_quality")
 KPI_STATUS = dg.AssetKey("kpi_status")
 
 
@@ -69,7 +68,7 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition, scorecard: dg.As
         name="scorecard_targets",
         specs=[dg.AssetCheckSpec(_check_name(f), asset=scorecard, additional_deps=[KPI_STATUS],
                                  description=f"Great Expectations: the agreed {f.replace('_', ' ')} targets are met")
-               for f in FAMILIES],
+               for f in KPI_FAMILIES],
     )
     def scorecard_targets(context: dg.AssetCheckExecutionContext, funnelpact: FunnelpactResource):
         """The GX verdicts of the run's months, as checks on the scorecard they judged."""
@@ -77,7 +76,7 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition, scorecard: dg.As
 
         with funnelpact.connect() as con:
             results = read_judgements(con, run_months(context.run.tags))
-        for f in FAMILIES:
+        for f in KPI_FAMILIES:
             yield family_check(f, results, scorecard)
 
     @dg.asset(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
+from pipelines.agreement.kpis import is_share
 from pipelines.agreement.model import Agreement
 
 # Symbol + word + colour: the status must read on a black-and-white printout too.
@@ -16,11 +17,6 @@ STATUS = {
 }
 STATUS_ORDER = ("breach", "at_risk", "provisional", "met", "no_data")
 TEAMS = ("marketing", "sales", "shared")
-RATE_KPIS = ("conversion:", "handoff:", "recycle_rate", "data_quality:")
-
-
-def is_rate(kpi: str) -> bool:
-    return kpi.startswith(RATE_KPIS)
 
 
 def status_badge(status: str) -> str:
@@ -52,7 +48,7 @@ def money(value: float | None, currency: str) -> str:
 def kpi_value(kpi: str, value: float | None, currency: str) -> str:
     if value is None:
         return "—"
-    if is_rate(kpi):
+    if is_share(kpi):
         return percent(value)
     if kpi == "revenue":
         return money(value, currency)

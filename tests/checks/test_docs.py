@@ -10,7 +10,8 @@ import click
 import typer
 
 from pipelines.checks.compile import all_suites
-from pipelines.checks.validate import STATUSES, KpiResult
+from pipelines.agreement.kpis import STATUSES
+from pipelines.checks.validate import KpiResult
 from pipelines.cli import check_cmds
 
 from .conftest import ROOT
