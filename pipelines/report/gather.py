@@ -92,9 +92,9 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
         if not judged:
             raise not_judged(month, f"the warehouse {warehouse}")
         names = sorted({r["agreement"] for r in judged})
-        reports = [_agreement_report(con, agreements, name, month,
-                                     [r for r in judged if r["agreement"] == name]) for name in names]
         tables = _tables(con)
+        reports = [_agreement_report(con, tables, agreements, name, month,
+                                     [r for r in judged if r["agreement"] == name]) for name in names]
         build_as_of = (con.execute("select max(as_of) from marts.scorecard").fetchone()[0]
                        if ("marts", "scorecard") in tables else None)
         return ReportData(
@@ -109,8 +109,8 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
         )
 
 
-def _agreement_report(con, agreements: list[Agreement], name: str, month: str,
-                      results: list[dict[str, Any]]) -> AgreementReport:
+def _agreement_report(con, tables: set[tuple[str, str]], agreements: list[Agreement], name: str,
+                      month: str, results: list[dict[str, Any]]) -> AgreementReport:
     revision = results[0]["revision"]
     agreement = next((a for a in agreements if a.name == name and a.revision == revision), None)
     if agreement is None:
@@ -133,9 +133,8 @@ def _agreement_report(con, agreements: list[Agreement], name: str, month: str,
     report = AgreementReport(
         agreement=agreement, month=month, results=sorted(results, key=lambda r: r["kpi"]),
         trend_months=trend_months, trend=trend, revision_of=revision_of, plan=plan,
-        judged_as_of=judged_as_of, month_start=_naive(start), month_end=_naive(end),
+        judged_as_of=judged_as_of, month_start=start, month_end=end,
     )
-    tables = _tables(con)
     if ("marts", "mql_handoffs") in tables:
         report.handoffs = [Handoff(hours, status) for hours, status in con.execute(
             """
@@ -189,9 +188,3 @@ def _rows(con, sql: str) -> list[dict[str, Any]]:
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
 
-
-def _naive(instant: datetime) -> datetime:
-    """Warehouse timestamps are naive UTC (docs/architecture.md)."""
-    from datetime import UTC
-
-    return instant.astimezone(UTC).replace(tzinfo=None) if instant.tzinfo else instant
