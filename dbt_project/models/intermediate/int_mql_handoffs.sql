@@ -193,9 +193,6 @@ deadlines as (
         recycled_contacts.contact_id is not null as has_recycled_event
 
     from mql_entries
-    inner join mql_stages
-        on mql_entries.agreement = mql_stages.agreement
-        and mql_entries.revision = mql_stages.revision
     inner join revisions
         on mql_entries.agreement = revisions.agreement
         and mql_entries.revision = revisions.revision
