@@ -13,11 +13,9 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pipelines.agreement.load import by_line, parse_document
+from pipelines.agreement.load import agreement_files, by_line, parse_all
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.plan import plan
-from pipelines.agreement.validate import check_revisions
-from pipelines.agreement.yaml_source import load_yaml
 from pipelines.errors import InputError, Problem
 
 
@@ -59,7 +57,7 @@ class DiffResult:
 
 def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
     root = _git_root()
-    rel = (Path.cwd() / sla).resolve().relative_to(root) if not sla.is_absolute() else sla.resolve().relative_to(root)
+    rel = sla.resolve().relative_to(root)
     old = _load_side(root, base, rel)
     new = _load_side(root, head, rel)
     return DiffResult(
@@ -96,22 +94,13 @@ def _load_side(root: Path, rev: str | None, rel: Path) -> list[Agreement]:
         except InputError:
             raise InputError(Problem(f"unknown git revision {rev!r}: expected a branch, tag or commit", field="BASE/HEAD")) from None
         names = _git(root, "ls-tree", "-r", "--name-only", rev, "--", str(rel)).splitlines()
-        texts = {f"{rev}:{n}": _git(root, "show", f"{rev}:{n}") for n in names if n.endswith((".yaml", ".yml"))}
+        texts = [(f"{rev}:{n}", lambda n=n: _git(root, "show", f"{rev}:{n}"))
+                 for n in names if n.endswith((".yaml", ".yml"))]
     else:
         folder = root / rel
-        files = sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml")) if folder.exists() else []
-        texts = {str(p.relative_to(root)): p.read_text(encoding="utf-8") for p in files}
-    agreements, docs, problems = [], {}, []
-    for name, text in texts.items():
-        try:
-            doc = load_yaml(text, name)
-            agreement = parse_document(doc)
-        except InputError as exc:
-            problems += exc.problems
-            continue
-        agreements.append(agreement)
-        docs[name] = doc
-    problems += check_revisions(agreements, docs)
+        files = agreement_files([folder]) if folder.exists() else []
+        texts = [(str(p.relative_to(root)), lambda p=p: p.read_text(encoding="utf-8")) for p in files]
+    agreements, problems = parse_all(texts)
     if problems:
         raise InputError(by_line(problems))
     return agreements

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -45,30 +45,36 @@ def load_agreements(paths: Iterable[Path | str] | Path | str = DEFAULT_SLA_DIR) 
     files = agreement_files(paths)
     if not files:
         raise InputError(Problem("no agreement files (*.yaml, *.yml) found", file=", ".join(map(str, paths))))
-    agreements: list[Agreement] = []
-    docs: dict[str, SourceDocument] = {}
-    problems: list[Problem] = []
-    for file in files:
-        try:
-            agreement, doc = load_file(file)
-        except InputError as exc:
-            problems += exc.problems
-            continue
-        agreements.append(agreement)
-        docs[str(file)] = doc
-    problems += check_revisions(agreements, docs)
+    agreements, problems = parse_all((str(file), lambda file=file: _read(file)) for file in files)
     if problems:
         raise InputError(problems)
     return sorted(agreements, key=lambda a: (a.name, a.spec.effective.from_))
 
 
-def load_file(file: Path) -> tuple[Agreement, SourceDocument]:
+def parse_all(texts: Iterable[tuple[str, Callable[[], str]]]) -> tuple[list[Agreement], list[Problem]]:
+    """Parse each named text (read when its turn comes) and check the revisions together:
+    the agreements, and every problem of every file."""
+    agreements: list[Agreement] = []
+    docs: dict[str, SourceDocument] = {}
+    problems: list[Problem] = []
+    for name, read in texts:
+        try:
+            doc = load_yaml(read(), name)
+            agreement = parse_document(doc)
+        except InputError as exc:
+            problems += exc.problems
+            continue
+        agreements.append(agreement)
+        docs[name] = doc
+    problems += check_revisions(agreements, docs)
+    return agreements, problems
+
+
+def _read(file: Path) -> str:
     try:
-        text = file.read_text(encoding="utf-8")
+        return file.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(Problem(f"cannot read the file: {exc}", file=str(file))) from None
-    doc = load_yaml(text, str(file))
-    return parse_document(doc), doc
 
 
 def parse_document(doc: SourceDocument) -> Agreement:
