@@ -84,16 +84,12 @@ def policy(agreement: Agreement, kpi: str) -> tuple[Decimal, str]:
 def kpi_targets(agreement: Agreement) -> list[KpiTarget]:
     from pipelines.agreement.plan import plan_agreement
 
-    out = []
-    for month in plan_agreement(agreement):
-        for kpi, owner, direction in _kpi_catalogue(agreement):
-            target = _target(agreement, month, kpi)
-            tolerance, severity = policy(agreement, kpi)
-            out.append(
-                KpiTarget(agreement.name, agreement.revision, month.period, kpi, target,
-                          direction, owner, tolerance, severity)
-            )
-    return out
+    catalogue = [(kpi, owner, direction, *policy(agreement, kpi))
+                 for kpi, owner, direction in _kpi_catalogue(agreement)]
+    return [KpiTarget(agreement.name, agreement.revision, month.period, kpi, _target(agreement, month, kpi),
+                      direction, owner, tolerance, severity)
+            for month in plan_agreement(agreement)
+            for kpi, owner, direction, tolerance, severity in catalogue]
 
 
 def _target(a: Agreement, month, kpi: str) -> Fraction | None:
