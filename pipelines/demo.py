@@ -16,7 +16,9 @@ import typer
 from pipelines.cli.output import console
 from pipelines.cli.scorecard_output import print_scorecard
 from pipelines.errors import InputError, Problem
-from pipelines.settings import Settings
+from pipelines.settings import DATA_ENV, HOME_ENV, SLA_ENV, Settings
+from pipelines.warehouse.duckdb_path import DEFAULT_PATH
+from pipelines.warehouse.duckdb_path import ENV_VAR as DUCKDB_PATH_ENV
 
 REPO_SLA = Path(__file__).resolve().parents[1] / "sla"
 
@@ -39,8 +41,8 @@ def run_demo(root: Path, contacts: int) -> None:
     from pipelines.report.render import write_report
 
     started = time.monotonic()
-    settings = Settings(sla_dir=demo_sla_dir(), data_dir=root / "data", warehouse=root / ".funnelpact" / "warehouse.duckdb",
-                        home=root / ".funnelpact")
+    settings = Settings(sla_dir=demo_sla_dir(), data_dir=root / "data", warehouse=root / DEFAULT_PATH,
+                        home=root / DEFAULT_PATH.parent)
     agreements = load_agreements(settings.sla_dir)
     as_of = datetime.now(UTC).replace(microsecond=0)
     tz = agreements[0].spec.timezone
@@ -79,10 +81,10 @@ def run_demo(root: Path, contacts: int) -> None:
 
 def ui_command(settings: Settings) -> str:
     env = {
-        "FUNNELPACT_SLA_DIR": settings.sla_dir,
-        "FUNNELPACT_DATA_DIR": settings.data_dir,
-        "FUNNELPACT_HOME": settings.home,
-        "FUNNELPACT_DUCKDB_PATH": settings.warehouse,
+        SLA_ENV: settings.sla_dir,
+        DATA_ENV: settings.data_dir,
+        HOME_ENV: settings.home,
+        DUCKDB_PATH_ENV: settings.warehouse,
         "DAGSTER_HOME": settings.dagster_home,
     }
     lines = [f"    {key}={shlex.quote(str(value))} \\" for key, value in env.items()]
