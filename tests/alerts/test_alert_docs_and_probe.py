@@ -6,10 +6,9 @@ import re
 from pathlib import Path
 from typing import get_args
 
-import pytest
 
 from pipelines.agreement.model import Alert
-from pipelines.alerts.probe import main, probe
+from pipelines.alerts.probe import probe
 
 from .loopback import HttpRecorder, SmtpRecorder, agreement
 
@@ -39,8 +38,3 @@ def test_the_probe_sends_a_marked_test_alert_to_every_channel(http: HttpRecorder
     }
     assert http.posts[0].json()["text"].startswith("Test alert: volume:test in 2026-01 (acme 2026-h1)")
     assert smtp.mails[0].message["Subject"].startswith("[funnelpact] Test alert:")
-
-
-def test_the_probe_command_rejects_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--sla", str(tmp_path / "nowhere")]) == 2
-    assert "no such file or folder" in capsys.readouterr().err

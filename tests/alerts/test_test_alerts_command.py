@@ -32,3 +32,9 @@ def test_a_channel_without_its_secret_fails_the_command(monkeypatch: pytest.Monk
     result = CliRunner().invoke(app, ["test-alerts", "--sla", str(SLA), "--revision", "2026-h1"])
     assert result.exit_code == 1
     assert "FUNNELPACT_SLACK_WEBHOOK is not set" in result.output
+
+
+def test_a_missing_agreement_folder_is_bad_input(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["test-alerts", "--sla", str(tmp_path / "nowhere")])
+    assert result.exit_code == 2
+    assert "no such file or folder" in result.output

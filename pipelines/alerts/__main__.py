@@ -1,5 +1,0 @@
-import sys
-
-from pipelines.alerts.probe import main
-
-sys.exit(main())
