@@ -249,7 +249,10 @@ def _existing_suites(out: Path) -> set[Path]:
 
 
 def drift(agreements: Iterable[Agreement], out: Path) -> Drift:
-    files = rendered_files(agreements)
+    return _drift(rendered_files(agreements), out)
+
+
+def _drift(files: dict[Path, str], out: Path) -> Drift:
     existing = _existing_suites(out)
     changed, missing = [], []
     for rel, text in sorted(files.items()):
@@ -266,14 +269,13 @@ def write_suites(agreements: Iterable[Agreement], out: Path) -> Drift:
     and make `out` a GX project if it is not one yet. Returns what it changed."""
     from pipelines.checks.context import ensure_project
 
-    agreements = list(agreements)
     ensure_project(out)
-    before = drift(agreements, out)
-    for rel, text in rendered_files(agreements).items():
+    files = rendered_files(agreements)
+    before = _drift(files, out)
+    for rel in [*before.changed, *before.missing]:
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists() or path.read_text(encoding="utf-8") != text:
-            path.write_text(text, encoding="utf-8")
+        path.write_text(files[rel], encoding="utf-8")
     for rel in before.stale:
         (out / rel).unlink()
         _prune_empty_dirs((out / rel).parent, out / SUITES_SUBDIR)
