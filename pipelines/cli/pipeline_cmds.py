@@ -105,6 +105,12 @@ def run(
 
     Exit code 0 when no fail-severity target is breached, 1 when one is, 2 on bad input.
     """
+    _judge(data, sla, as_of, from_, to, format)
+
+
+def _judge(data: Path | None, sla: Path | None, as_of: str | None, from_: str | None, to: str | None,
+           format: str) -> None:
+    """What run and backfill share: execute the job, print the scorecard, exit by it."""
     from pipelines.cli.scorecard_output import exit_for
 
     if format not in ("table", "json"):
@@ -127,11 +133,7 @@ def backfill(
     Idempotent: backfilling twice leaves the warehouse identical. With --as-of in the past it
     reproduces what was knowable then.
     """
-    from pipelines.cli.scorecard_output import exit_for
-
-    scorecard = execute(settings_for(data, sla), month_option(from_, "--from"), month_option(to, "--to"),
-                        as_of_instant(as_of), format)
-    exit_for(scorecard.results)
+    _judge(data, sla, as_of, from_, to, format)
 
 
 def demo(
