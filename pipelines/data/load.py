@@ -16,9 +16,10 @@ import duckdb
 
 from pipelines.data import incremental, parsing
 from pipelines.data.report import LoadReport, TableLoad
-from pipelines.data.row_sql import record_json, rows_table, text_column, typed_select
+from pipelines.data.row_sql import (record_json, rows_table, text_column, typed_column,
+                                    typed_columns, typed_select)
 from pipelines.data.sources import (Source, file_of, find_source, ident, read_as_text, row_of,
-                                    source_columns)
+                                    source_columns, unreadable)
 from pipelines.data.tables import EXTRA_STAGES, TABLES, Table
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.connection import transaction
@@ -209,8 +210,7 @@ def _reason_sql(table: Table) -> str:
             rules.append((f"{text_column(c.name)} is null", f"missing_required:{c.name}"))
     for c in table.columns:
         if c.type in parsing.BAD_VALUE:
-            rules.append((f"{text_column(c.name)} is not null and "
-                          f"{parsing.typed(c, text_column(c.name))} is null",
+            rules.append((f"{text_column(c.name)} is not null and {typed_column(c)} is null",
                           f"{parsing.BAD_VALUE[c.type]}:{c.name}"))
     for c in table.columns:
         if c.allowed:
@@ -221,7 +221,7 @@ def _reason_sql(table: Table) -> str:
             rules.append((f"{text_column(c.name)} is not null and _stage is null", "unknown_stage"))
     for c in table.columns:
         if c.non_negative:
-            rules.append((f"{parsing.typed(c, text_column(c.name))} < 0", f"negative_{c.name}"))
+            rules.append((f"{typed_column(c)} < 0", f"negative_{c.name}"))
     whens = " ".join(f"when {cond} then '{reason}'" for cond, reason in rules)
     return f"case {whens} end"
 
@@ -230,30 +230,33 @@ def _prepare(con, data_dir: Path, table: Table, source: Source, mapping: dict[st
              columns: dict[str, str]) -> int:
     """Read the table, drop exact duplicates, give each row its first broken rule in
     `_fp_rows_<table>`; returns the rows read."""
-    read, rows = f"_fp_read_{table.name}", rows_table(table)
-    text_query = read_as_text(con, source, data_dir, table.column_names, mapping, columns,
-                                      into=read)
+    scratch, rows = f"_fp_read_{table.name}", rows_table(table)
+    text_query = read_as_text(con, source, data_dir, table.column_names, mapping, columns, scratch)
     cols = ", ".join(ident(c) for c in table.column_names)
     trimmed = ", ".join(f"nullif(trim({ident(c)}), '') as {text_column(c)}" for c in table.column_names)
     stage_col = next((c.name for c in table.columns if c.is_stage), None)
     stage_join = (f"left join _fp_stage_map sm on sm.value = lower({text_column(stage_col)})"
                   if stage_col else "")
     stage_select = ", sm.stage_id as _stage" if stage_col else ""
-    con.execute(f"""
-        create or replace temp table {rows} as
-        with distinct_rows as (
-            select {cols}, min(_ord) as _first, count(*) - 1 as _dups
-            from ({text_query}) group by all
-        ), cleaned as (
-            select {trimmed}, _first, _dups from distinct_rows
-        ), staged as (
-            select c.*{stage_select} from cleaned c {stage_join}
-        )
-        select *, {_reason_sql(table)} as _reason from staged
-    """)
-    rows_read = con.execute(f"select count(*) from {read}").fetchone()[0]
-    con.execute(f"drop table {read}")
-    return rows_read
+    try:
+        con.execute(f"""
+            create or replace temp table {rows} as
+            with distinct_rows as (
+                select {cols}, min(_ord) as _first, count(*) - 1 as _dups
+                from ({text_query}) group by all
+            ), cleaned as (
+                select {trimmed}, _first, _dups from distinct_rows
+            ), staged as (
+                select c.*{stage_select} from cleaned c {stage_join}
+            ), typed as (
+                select *, {typed_columns(table, '_stage')} from staged
+            )
+            select *, {_reason_sql(table)} as _reason from typed
+        """)
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        raise unreadable(source, exc) from None  # a Parquet file broken past its footer
+    con.execute(f"drop table if exists {scratch}")
+    return con.execute(f"select count(*) + coalesce(sum(_dups), 0) from {rows}").fetchone()[0]
 
 
 def _load_table(con, table: Table, source: Source, rows_read: int, data_dir: Path,

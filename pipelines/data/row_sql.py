@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pipelines.data import parsing
 from pipelines.data.sources import ident
-from pipelines.data.tables import Table
+from pipelines.data.tables import Column, Table
 
 
 def rows_table(table: Table) -> str:
@@ -17,11 +17,26 @@ def text_column(column: str) -> str:
     return f"v_{column}"
 
 
-def typed_select(table: Table) -> str:
-    """The typed columns of a table from its checked text columns."""
+def typed_column(column: Column) -> str:
+    """The working column holding `column`'s typed value (NULL when it cannot be typed)."""
+    return f"t_{column.name}" if _needs_typing(column) else text_column(column.name)
+
+
+def typed_columns(table: Table, stage_lookup: str) -> str:
+    """The typed working columns, each computed once from its text column: the checks and
+    the stored row read them (timestamp parsing is the costliest expression of a load)."""
     return ", ".join(
-        f"cast({parsing.typed(c, text_column(c.name), '_stage')} as {c.type}) as {ident(c.name)}"
-        for c in table.columns)
+        f"{parsing.typed(c, text_column(c.name), stage_lookup)} as {typed_column(c)}"
+        for c in table.columns if _needs_typing(c))
+
+
+def _needs_typing(column: Column) -> bool:
+    return column.is_stage or bool(column.allowed) or column.type in parsing.PARSERS
+
+
+def typed_select(table: Table) -> str:
+    """The typed columns of a table from its checked working columns."""
+    return ", ".join(f"cast({typed_column(c)} as {c.type}) as {ident(c.name)}" for c in table.columns)
 
 
 def record_json(table: Table) -> str:

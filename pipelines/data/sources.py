@@ -100,31 +100,33 @@ def _as_text(column: str, type_: str) -> str:
 
 def read_as_text(con: duckdb.DuckDBPyConnection, source: Source, data_dir: Path,
                  canonical: list[str], mapping: dict[str, str], columns: dict[str, str],
-                 into: str) -> str:
-    """Materialise the source in the temp table `into`; return a query over it that yields the
-    canonical columns as varchar plus `_ord`: ROW_BITS-packed (file index, 1-based data row),
-    an integer so that deduplication and ordering of millions of rows stay cheap.
+                 scratch: str) -> str:
+    """A query that yields the source's canonical columns as varchar plus `_ord`:
+    ROW_BITS-packed (file index, 1-based data row), an integer so that deduplication and
+    ordering of millions of rows stay cheap.
 
+    Parquet is read in place (file_row_number numbers its rows). A CSV is first copied into
+    the temp table `scratch`, as read_csv has no row number: that copy must be made outside an
+    explicit transaction, where rows get provisional rowids, and the caller drops it.
     `mapping` is canonical name -> source column; absent optional columns become NULL.
-    `columns` is source column -> type. Must run outside an explicit transaction: rows written
-    inside one get provisional rowids, and a CSV row's number is its rowid.
+    `columns` is source column -> type.
     """
-    try:
-        con.execute(f"create or replace temp table {into} as select * from {_reader_sql(source)}")
-    except duckdb.Error as exc:
-        raise unreadable(source, exc) from None
     select = ", ".join(
         f"{_as_text(mapping[c], columns[mapping[c]])} as {ident(c)}" if c in mapping
         else f"null::varchar as {ident(c)}"
         for c in canonical)
     if source.kind == "csv":
+        try:
+            con.execute(f"create or replace temp table {scratch} as select * from {_reader_sql(source)}")
+        except duckdb.Error as exc:
+            raise unreadable(source, exc) from None
         # CREATE TABLE keeps the file's row order (preserve_insertion_order), so rowid + 1 is
-        # the data row number: read_csv has no file_row_number.
-        return f"select {select}, rowid + 1 as _ord from {into}"
+        # the data row number.
+        return f"select {select}, rowid + 1 as _ord from {scratch}"
     whens = " ".join(f"when {quote(str(p.resolve()))} then {i << ROW_BITS}"
                      for i, p in enumerate(source.paths))
     return (f"select {select}, (case filename {whens} end) + file_row_number + 1 as _ord "
-            f"from {into}")
+            f"from {_reader_sql(source)}")
 
 
 def file_of(ordinal_sql: str, source: Source, data_dir: Path) -> str:

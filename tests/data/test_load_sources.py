@@ -148,6 +148,26 @@ def test_an_unreadable_file_is_named(tmp_path):
     assert "cannot read the file; expected Parquet" in str(exc.value)
 
 
+def test_a_parquet_file_broken_past_its_footer_is_named_and_nothing_is_written(tmp_path):
+    # Parquet is read in place, so a damaged data page only shows while reading the rows.
+    data = write_dir(tmp_path / "d", contacts=None)
+    ids = [f"C{i}" for i in range(20_000)]
+    pq.write_table(pa.table({"contact_id": ids, "created_at": ["2026-01-01"] * len(ids)}),
+                   data / "contacts.parquet", compression="zstd")
+    damaged = bytearray((data / "contacts.parquet").read_bytes())
+    for i in range(200, len(damaged) // 2, 7):
+        damaged[i] = (damaged[i] + 13) % 256
+    (data / "contacts.parquet").write_bytes(bytes(damaged))
+    import duckdb
+
+    con = duckdb.connect()
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, con, STAGE_VALUES)
+    assert str(data / "contacts.parquet") in str(exc.value)
+    assert "cannot read the file; expected Parquet" in str(exc.value)
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
 def test_a_table_given_twice_is_refused(tmp_path):
     data = write_dir(tmp_path / "d")
     (data / "contacts").mkdir()
