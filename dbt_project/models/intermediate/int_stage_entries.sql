@@ -4,11 +4,12 @@
 -- re-entry (recycled, then qualified again) never creates a second entry.
 -- Computed per revision because revisions may order or name stages differently.
 --
--- Only for contacts with a stage event inside the revision's window (from its first month
--- to as-of): every other contact's entries all lie before the window, so no month of the
--- revision counts them (the marts take entries inside their months, and a later stage's
--- entry is never earlier than an earlier stage's). The model's cost follows the contacts
--- active under the agreements, not the length of the CRM's history (docs/performance.md).
+-- Only for contacts with a stage event inside one of the revision's months (its window):
+-- every entry is an event's time, so another contact has no entry inside the window, and
+-- every mart takes the entries inside its revision's months. A contact in the window keeps
+-- all its entries, before and after it (cohorts convert after their month). The model's
+-- cost follows the contacts active under each revision, not the length of the CRM's
+-- history nor the number of revisions (docs/performance.md).
 
 with
 
@@ -29,7 +30,8 @@ windows as (
     select
         agreement,
         revision,
-        min(month_start_utc) as window_start
+        min(month_start_utc) as window_start,
+        max(month_end_utc) as window_end
 
     from {{ ref('stg_agreement__months') }}
     group by agreement, revision
@@ -45,7 +47,8 @@ known_events as (
         lifecycle_events.contact_id,
         stages.stage_position,
         lifecycle_events.occurred_at,
-        windows.window_start
+        windows.window_start,
+        windows.window_end
 
     from lifecycle_events
     inner join stages
@@ -67,6 +70,7 @@ contacts_in_window as (
 
     from known_events
     where occurred_at >= window_start
+        and occurred_at < window_end
 
 ),
 
