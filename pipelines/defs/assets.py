@@ -12,16 +12,15 @@ from pipelines.defs.resources import FunnelpactResource
 GROUP_INPUTS = "inputs"
 
 
-def build_input_assets(
-    partitions: dg.PartitionsDefinition, crm_keys: list[dg.AssetKey], agreement_keys: list[dg.AssetKey]
-) -> list[dg.AssetsDefinition]:
-    """The writers of the dbt sources: one multi-asset per source, one asset per table."""
+def build_input_assets(crm_keys: list[dg.AssetKey], agreement_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinition]:
+    """The writers of the dbt sources: one multi-asset per source, one asset per table.
+
+    Not partitioned: each run loads the whole data directory and writes every agreement.
+    """
     @dg.multi_asset(
         name="raw_crm",
         description="The CRM data directory loaded into raw.* with quarantine (SPEC §2).",
-        specs=[dg.AssetSpec(key, group_name=GROUP_INPUTS, partitions_def=partitions) for key in crm_keys],
-        partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        specs=[dg.AssetSpec(key, group_name=GROUP_INPUTS) for key in crm_keys],
     )
     def raw_crm(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
         from pipelines.data.load import load_data_dir
@@ -48,9 +47,7 @@ def build_input_assets(
     @dg.multi_asset(
         name="agreement_tables",
         description="The agreements of sla/ written into raw.agreement_* (plan, months, rules).",
-        specs=[dg.AssetSpec(key, group_name=GROUP_INPUTS, partitions_def=partitions) for key in agreement_keys],
-        partitions_def=partitions,
-        backfill_policy=dg.BackfillPolicy.single_run(),
+        specs=[dg.AssetSpec(key, group_name=GROUP_INPUTS) for key in agreement_keys],
     )
     def agreement_tables(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
         from pipelines.warehouse.agreement_tables import write_agreement_tables

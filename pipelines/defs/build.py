@@ -25,8 +25,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     agreements = load_agreements(settings.sla_dir)
     partitions = monthly_partitions(agreements)
     project = dbt_project(settings.warehouse)
-    inputs = build_input_assets(partitions, source_keys(project, DATA_SOURCES), source_keys(project, AGREEMENT_SOURCES))
-    assets = [*inputs, build_dbt_assets(project, partitions),
+    inputs = build_input_assets(source_keys(project, DATA_SOURCES), source_keys(project, AGREEMENT_SOURCES))
+    assets = [*inputs, build_dbt_assets(project),
               *build_judgement_assets(partitions, SCORECARD)]
     job = build_job()
     return dg.Definitions(

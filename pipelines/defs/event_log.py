@@ -2,8 +2,8 @@
 
 The stock `SqliteEventLogStorage` creates an engine and opens a new SQLite connection for
 every event it stores (twice for asset events, which are mirrored into the index shard), and
-commits each with a full fsync. A run of the funnelpact job stores ~1,200 events (planned and
-done materialisations per asset and month, dbt test results): that was 12 s of a 25 s run
+commits each with a full fsync. A run of the funnelpact job stored ~1,200 events then (planned
+and done materialisations per asset and month, dbt test results): that was 12 s of a 25 s run
 over an empty warehouse (bench/, docs/performance.md). Keeping one engine per shard open and
 committing with `synchronous=NORMAL` (safe in WAL mode: a power cut can lose the last events,
 never corrupt the file) brings it to ~2.5 s; remembering which index tables exist (asked for

@@ -26,6 +26,14 @@ def test_the_definitions_load_with_every_asset_the_job_needs(settings: Settings)
     assert defs.resolve_job_def(JOB_NAME).partitions_def is not None
 
 
+def test_only_the_judgements_are_partitioned_by_month(settings: Settings) -> None:
+    """Each run loads everything and rebuilds every dbt table whole: those assets have no
+    months. The months a run judges are those of kpi_status and alerts."""
+    graph = build_definitions(settings).resolve_asset_graph()
+    monthly = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
+    assert monthly == {"kpi_status", "alerts"}
+
+
 def test_the_schedule_of_the_definitions_requests_the_maturing_months(settings: Settings) -> None:
     defs = build_definitions(settings)
     schedule = defs.resolve_schedule_def("funnelpact_daily")

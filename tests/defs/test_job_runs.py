@@ -76,6 +76,23 @@ def test_one_partition_materialises_in_an_ephemeral_instance(settings: Settings)
     assert set(statuses.values()) <= {"met", "breach", "no_data"}
 
 
+def test_a_range_run_builds_each_model_once_and_judges_each_month(settings: Settings) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    result = funnelpact_job(settings).execute_in_process(
+        instance=instance, tags={"dagster/asset_partition_range_start": "2026-02",
+                                 "dagster/asset_partition_range_end": "2026-04",
+                                 "funnelpact/as_of": "2026-08-20T12:00:00+00:00"})
+    assert result.success
+    done = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
+    by_key: dict[str, list] = {}
+    for m in done:
+        by_key.setdefault(m.asset_key.to_user_string(), []).append(m.partition)
+    assert by_key["marts/funnel_volumes"] == [None] and by_key["crm/contacts"] == [None]
+    assert sorted(by_key["kpi_status"]) == sorted(by_key["alerts"]) == ["2026-02", "2026-03", "2026-04"]
+    # A month of the range is judged: the UI shows it per month on the judgement assets.
+    assert instance.get_materialized_partitions(dg.AssetKey("kpi_status")) == {"2026-02", "2026-03", "2026-04"}
+
+
 def test_run_prints_the_scorecard_json_of_spec_section_7(settings: Settings) -> None:
     result = invoke("run", "--as-of", AS_OF, "--format", "json")
     assert result.exit_code in (0, 1), result.output
