@@ -253,10 +253,21 @@ def _prepare(con, data_dir: Path, table: Table, source: Source, mapping: dict[st
             )
             select *, {_reason_sql(table)} as _reason from typed
         """)
-    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
-        raise unreadable(source, exc) from None  # a Parquet file broken past its footer
+    except duckdb.Error as exc:
+        # Parquet is read here (a damaged page, parts of a folder whose types disagree);
+        # a CSV was read into its scratch copy already, so its errors are not the file's.
+        if source.kind == "parquet" and _is_read_error(exc):
+            raise unreadable(source, exc) from None
+        raise
     con.execute(f"drop table if exists {scratch}")
     return con.execute(f"select count(*) + coalesce(sum(_dups), 0) from {rows}").fetchone()[0]
+
+
+def _is_read_error(exc: duckdb.Error) -> bool:
+    """Whether a failed query over a source blames its data, not our SQL or the machine."""
+    ours = (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException,
+            duckdb.OutOfMemoryException)
+    return not isinstance(exc, ours) and "No space left on device" not in str(exc)
 
 
 def _load_table(con, table: Table, source: Source, rows_read: int, data_dir: Path,

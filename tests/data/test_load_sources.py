@@ -148,6 +148,24 @@ def test_an_unreadable_file_is_named(tmp_path):
     assert "cannot read the file; expected Parquet" in str(exc.value)
 
 
+def test_parts_of_a_folder_whose_types_disagree_are_named_and_nothing_is_written(tmp_path):
+    # The first part fixes the column types; a later part's text does not fit them.
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-01"],
+                             "seniority": pa.array([3], pa.int64())}), data / "contacts" / "part-1.parquet")
+    pq.write_table(pa.table({"contact_id": ["C2"], "created_at": ["2026-01-02"],
+                             "seniority": ["vp"]}), data / "contacts" / "part-2.parquet")
+    import duckdb
+
+    con = duckdb.connect()
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, con, STAGE_VALUES)
+    assert str(data / "contacts") in str(exc.value)
+    assert "cannot read the file; expected Parquet" in str(exc.value)
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
 def test_a_parquet_file_broken_past_its_footer_is_named_and_nothing_is_written(tmp_path):
     # Parquet is read in place, so a damaged data page only shows while reading the rows.
     data = write_dir(tmp_path / "d", contacts=None)
