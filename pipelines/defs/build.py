@@ -18,8 +18,8 @@ from pipelines.settings import Settings
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    # Single-run backfills are what make a 12-month backfill one dbt build; the API is
-    # marked beta, which is a fact for us to track, not a warning for every user run.
+    # Single-run backfills make any range of months one judging run; the API is marked
+    # beta, which is a fact for us to track, not a warning for every user run.
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     settings = settings or Settings.from_env()
     agreements = load_agreements(settings.sla_dir)

@@ -4,12 +4,13 @@ No `from __future__ import annotations` here: Dagster inspects the context annot
 """
 
 from collections import Counter
+from datetime import UTC, datetime
 
 import dagster as dg
 
 from pipelines.agreement import load_agreements
 from pipelines.agreement.kpis import KPI_FAMILIES, family
-from pipelines.defs.partitions import run_as_of, run_months
+from pipelines.defs.partitions import AS_OF_TAG, parse_as_of, run_months
 from pipelines.defs.resources import FunnelpactResource
 
 GROUP = "judgement"
@@ -40,6 +41,16 @@ def family_check(kpi_family: str, results: list[dict], asset: dg.AssetKey) -> dg
     )
 
 
+def judgement_as_of(tags, con) -> datetime:
+    """The run's as-of instant; without one (a run started in the UI), the instant the
+    scorecard was built as of. A UI backfill builds the facts in one run and judges them in
+    the next: judging them as of that later moment would mix two instants."""
+    if tags.get(AS_OF_TAG):
+        return parse_as_of(tags[AS_OF_TAG])
+    built = con.execute("select max(as_of) from marts.scorecard").fetchone()[0]
+    return built.replace(tzinfo=UTC) if built else parse_as_of(None)
+
+
 def build_judgement_assets(partitions: dg.PartitionsDefinition, scorecard: dg.AssetKey) -> list[dg.AssetsDefinition]:
     @dg.asset(
         key=KPI_STATUS,
@@ -55,29 +66,31 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition, scorecard: dg.As
         from pipelines.warehouse.judgements import write_judgements
 
         months = list(context.partition_keys)
-        as_of = run_as_of(context)
         agreements = load_agreements(funnelpact.settings().sla_dir)
         with funnelpact.connect() as con:
+            as_of = judgement_as_of(context.run.tags, con)
             judged = judge(con, agreements, months, as_of)
             write_judgements(con, [{**r.to_dict(), "expectation": r.expectation_id} for r in judged],
                              months, as_of, context.run.run_id)
         counts = Counter(r.status for r in judged)
         return dg.MaterializeResult(metadata={"months": f"{months[0]}..{months[-1]}", **counts})
 
+    # On kpi_status, not on the (unpartitioned) scorecard: a UI backfill runs the checks of
+    # each asset with that asset, so they come after the judgement of the backfill's months.
     @dg.multi_asset_check(
         name="scorecard_targets",
-        specs=[dg.AssetCheckSpec(_check_name(f), asset=scorecard, additional_deps=[KPI_STATUS],
+        specs=[dg.AssetCheckSpec(_check_name(f), asset=KPI_STATUS,
                                  description=f"Great Expectations: the agreed {f.replace('_', ' ')} targets are met")
                for f in KPI_FAMILIES],
     )
     def scorecard_targets(context: dg.AssetCheckExecutionContext, funnelpact: FunnelpactResource):
-        """The GX verdicts of the run's months, as checks on the scorecard they judged."""
+        """The GX verdicts of the run's months, as checks on the judgement that holds them."""
         from pipelines.warehouse.judgements import read_judgements
 
         with funnelpact.connect() as con:
             results = read_judgements(con, run_months(context.run.tags))
         for f in KPI_FAMILIES:
-            yield family_check(f, results, scorecard)
+            yield family_check(f, results, KPI_STATUS)
 
     @dg.asset(
         deps=[KPI_STATUS],

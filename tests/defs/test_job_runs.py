@@ -93,6 +93,23 @@ def test_a_range_run_builds_each_model_once_and_judges_each_month(settings: Sett
     assert instance.get_materialized_partitions(dg.AssetKey("kpi_status")) == {"2026-02", "2026-03", "2026-04"}
 
 
+def test_a_judging_run_without_an_as_of_judges_as_of_the_facts_it_reads(settings: Settings) -> None:
+    """A UI backfill: one run builds the facts, a later one judges them (no as-of tag)."""
+    instance = dg.DagsterInstance.ephemeral()
+    job = funnelpact_job(settings)
+    run_march(job, instance)
+    verdicts = {k for k in job.asset_layer.asset_graph.asset_check_keys if k.asset_key == dg.AssetKey("kpi_status")}
+    judging = job.get_subset(asset_selection={dg.AssetKey("kpi_status")}, asset_check_selection=verdicts)
+    result = judging.execute_in_process(instance=instance, partition_key="2026-03")
+    assert result.success
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        as_of = con.execute("select distinct as_of from judgements.kpi_status where period = '2026-03'").fetchall()
+    assert as_of == [(datetime(2026, 8, 20, 12, 0),)]
+    checks = {e.event_specific_data.check_name for e in result.all_events
+              if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert checks == {k.name for k in verdicts} >= {"volume_targets", "conversion_targets", "handoff_targets"}
+
+
 def test_run_prints_the_scorecard_json_of_spec_section_7(settings: Settings) -> None:
     result = invoke("run", "--as-of", AS_OF, "--format", "json")
     assert result.exit_code in (0, 1), result.output
@@ -128,10 +145,10 @@ def test_a_backfill_is_one_run_and_leaves_the_warehouse_identical_when_repeated(
         ("2026-01", "2026-04")
     }
     assert json.loads(first.stdout)["run_id"] in {r.run_id for r in runs}
-    # The GX verdicts are asset checks on the scorecard, failing exactly when a family has a breach.
+    # The GX verdicts are asset checks on kpi_status, failing exactly when a family has a breach.
     breached = {r["kpi"].split(":")[0] for r in json.loads(first.stdout)["results"] if r["status"] == "breach"}
     for family in ("volume", "conversion", "handoff", "revenue"):
-        key = dg.AssetCheckKey(dg.AssetKey(["marts", "scorecard"]), f"{family}_targets")
+        key = dg.AssetCheckKey(dg.AssetKey("kpi_status"), f"{family}_targets")
         [record] = instance.event_log_storage.get_asset_check_execution_history(key, limit=1)
         evaluation = record.event.dagster_event.event_specific_data
         assert evaluation.passed == (family not in breached), family

@@ -8,8 +8,8 @@
 -- every entry is an event's time, so another contact has no entry inside the window, and
 -- every mart takes the entries inside its revision's months. A contact in the window keeps
 -- all its entries, before and after it (cohorts convert after their month). The model's
--- cost follows the contacts active under each revision, not the length of the CRM's
--- history nor the number of revisions (docs/performance.md).
+-- rows, and its aggregation, follow the contacts active in each revision's months, not the
+-- length of the CRM's history (docs/performance.md).
 
 with
 
