@@ -137,15 +137,22 @@ def test_a_missing_required_column_names_the_file_and_column(tmp_path):
     assert "deal_id, created_at, status, amount" in found[0]
 
 
+def assert_refused_as_unreadable(data, named) -> None:
+    """The load fails as bad input naming `named`, and writes nothing."""
+    import duckdb
+
+    con = duckdb.connect()
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, con, STAGE_VALUES)
+    assert str(named) in str(exc.value)
+    assert "cannot read the file; expected Parquet" in str(exc.value)
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
 def test_an_unreadable_file_is_named(tmp_path):
     data = write_dir(tmp_path / "d", contacts=None)
     (data / "contacts.parquet").write_bytes(b"this is not parquet")
-    import duckdb
-
-    with pytest.raises(InputError) as exc:
-        load_data_dir(data, duckdb.connect(), STAGE_VALUES)
-    assert str(data / "contacts.parquet") in str(exc.value)
-    assert "cannot read the file; expected Parquet" in str(exc.value)
+    assert_refused_as_unreadable(data, data / "contacts.parquet")
 
 
 def test_parts_of_a_folder_whose_types_disagree_are_named_and_nothing_is_written(tmp_path):
@@ -156,14 +163,7 @@ def test_parts_of_a_folder_whose_types_disagree_are_named_and_nothing_is_written
                              "seniority": pa.array([3], pa.int64())}), data / "contacts" / "part-1.parquet")
     pq.write_table(pa.table({"contact_id": ["C2"], "created_at": ["2026-01-02"],
                              "seniority": ["vp"]}), data / "contacts" / "part-2.parquet")
-    import duckdb
-
-    con = duckdb.connect()
-    with pytest.raises(InputError) as exc:
-        load_data_dir(data, con, STAGE_VALUES)
-    assert str(data / "contacts") in str(exc.value)
-    assert "cannot read the file; expected Parquet" in str(exc.value)
-    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+    assert_refused_as_unreadable(data, data / "contacts")
 
 
 def test_a_parquet_file_broken_past_its_footer_is_named_and_nothing_is_written(tmp_path):
@@ -176,14 +176,7 @@ def test_a_parquet_file_broken_past_its_footer_is_named_and_nothing_is_written(t
     for i in range(200, len(damaged) // 2, 7):
         damaged[i] = (damaged[i] + 13) % 256
     (data / "contacts.parquet").write_bytes(bytes(damaged))
-    import duckdb
-
-    con = duckdb.connect()
-    with pytest.raises(InputError) as exc:
-        load_data_dir(data, con, STAGE_VALUES)
-    assert str(data / "contacts.parquet") in str(exc.value)
-    assert "cannot read the file; expected Parquet" in str(exc.value)
-    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+    assert_refused_as_unreadable(data, data / "contacts.parquet")
 
 
 def test_a_table_given_twice_is_refused(tmp_path):
