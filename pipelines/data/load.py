@@ -16,10 +16,10 @@ import duckdb
 
 from pipelines.data import incremental, parsing
 from pipelines.data.report import LoadReport, TableLoad
-from pipelines.data.row_sql import (record_json, rows_table, text_column, typed_column,
-                                    typed_columns, typed_select)
-from pipelines.data.sources import (Source, file_of, find_source, ident, read_as_text, row_of,
-                                    source_columns, unreadable)
+from pipelines.data.row_sql import (record_json, rows_table, scratch_table, text_column,
+                                    typed_column, typed_columns, typed_select)
+from pipelines.data.sources import (Source, file_of, find_source, ident, is_read_error, read_as_text,
+                                    row_of, source_columns, unreadable)
 from pipelines.data.tables import EXTRA_STAGES, TABLES, Table
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.connection import transaction
@@ -54,7 +54,6 @@ def load_data_dir(data_dir: Path, con: duckdb.DuckDBPyConnection,
 
 
 def _reload(con, data_dir: Path, plans, current, stage_map: dict[str, str], why: str) -> LoadReport:
-    prepared: dict[str, int] = {}
     try:
         _create_stage_map(con, stage_map)
         # Typed and checked one table at a time, outside the transaction (a CSV row's number is
@@ -62,28 +61,31 @@ def _reload(con, data_dir: Path, plans, current, stage_map: dict[str, str], why:
         # keeps 3.5M contacts with 6M events near 2 GB.
         for name, plan in plans.items():
             if plan is not None:
-                prepared[name] = _prepare(con, data_dir, TABLES[name], *plan)
+                _prepare(con, data_dir, TABLES[name], *plan)
         with transaction(con):
-            _load(con, data_dir, plans, prepared)
+            _load(con, data_dir, plans)
             incremental.record(con, current, stage_map)
             report = _stored_report(con, plans)
     finally:
         _drop_work_tables(con)
-    return replace(report, mode="full", why_full=why)
+    return replace(report, why_full=why)
 
 
 def _append(con, data_dir: Path, plans, increment: incremental.Increment, current,
             stage_map: dict[str, str]) -> LoadReport | str:
     """Append the new files' rows; or say why they cannot be (nothing is written then)."""
-    prepared: dict[str, tuple[Source, int]] = {}
+    if not increment.file_count:
+        # Every file is as the last load recorded it: the warehouse already holds this.
+        return _stored_report(con, plans)
+    prepared: dict[str, Source] = {}
     try:
         _create_stage_map(con, stage_map)
         for name, paths in increment.new_files.items():
             source, mapping, columns = plans[name]
             wanted = {p.resolve() for p in paths}
             new_source = replace(source, paths=tuple(p for p in source.paths if p.resolve() in wanted))
-            rows_read = _prepare(con, data_dir, TABLES[name], new_source, mapping, columns)
-            prepared[name] = (new_source, rows_read)
+            _prepare(con, data_dir, TABLES[name], new_source, mapping, columns)
+            prepared[name] = new_source
             why = incremental.conflict(con, TABLES[name])
             if why is None and name == "contacts":
                 why = incremental.revived_contacts(con, TABLES[name])
@@ -91,7 +93,7 @@ def _append(con, data_dir: Path, plans, increment: incremental.Increment, curren
                 return why
         with transaction(con):
             con.execute(f"create or replace temp table _fp_quarantine ({QUARANTINE_COLUMNS})")
-            added = [_load_table(con, TABLES[name], *prepared[name], data_dir, append=True)
+            added = [_load_table(con, TABLES[name], prepared[name], data_dir, append=True)
                      for name in TABLES if name in prepared]  # contacts first, as in a full load
             con.execute("insert into raw.quarantine select * from _fp_quarantine "
                         "order by table_name, source_file, row_number")
@@ -106,13 +108,12 @@ def _append(con, data_dir: Path, plans, increment: incremental.Increment, curren
             report = _stored_report(con, plans)
     finally:
         _drop_work_tables(con)
-    return replace(report, mode="incremental" if increment.file_count else "unchanged",
-                   new_files=increment.file_count)
+    return replace(report, new_files=increment.file_count)
 
 
 def _drop_work_tables(con) -> None:
     for table in TABLES.values():
-        con.execute(f"drop table if exists _fp_read_{table.name}")
+        con.execute(f"drop table if exists {scratch_table(table)}")
         con.execute(f"drop table if exists {rows_table(table)}")
     con.execute("drop table if exists _fp_stage_map")
 
@@ -176,7 +177,7 @@ def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[s
     return plans
 
 
-def _load(con, data_dir: Path, plans, prepared: dict[str, int]) -> None:
+def _load(con, data_dir: Path, plans) -> None:
     con.execute("create schema if not exists raw")
     con.execute(f"create or replace temp table _fp_quarantine ({QUARANTINE_COLUMNS})")
     loads = {}
@@ -186,7 +187,7 @@ def _load(con, data_dir: Path, plans, prepared: dict[str, int]) -> None:
             con.execute(f"create or replace table raw.{name} ({_column_defs(table)})")
             loads[name] = TableLoad(name, present=False)
             continue
-        loads[name] = _load_table(con, table, plan[0], prepared[name], data_dir)
+        loads[name] = _load_table(con, table, plan[0], data_dir)
     con.execute("create or replace table raw.quarantine as select * from _fp_quarantine "
                 "order by table_name, source_file, row_number")
     con.execute("create or replace table raw.load_report (table_name varchar, present boolean, "
@@ -227,10 +228,10 @@ def _reason_sql(table: Table) -> str:
 
 
 def _prepare(con, data_dir: Path, table: Table, source: Source, mapping: dict[str, str],
-             columns: dict[str, str]) -> int:
+             columns: dict[str, str]) -> None:
     """Read the table, drop exact duplicates, give each row its first broken rule in
-    `_fp_rows_<table>`; returns the rows read."""
-    scratch, rows = f"_fp_read_{table.name}", rows_table(table)
+    `_fp_rows_<table>`."""
+    scratch, rows = scratch_table(table), rows_table(table)
     text_query = read_as_text(con, source, data_dir, table.column_names, mapping, columns, scratch)
     cols = ", ".join(ident(c) for c in table.column_names)
     trimmed = ", ".join(f"nullif(trim({ident(c)}), '') as {text_column(c)}" for c in table.column_names)
@@ -256,22 +257,13 @@ def _prepare(con, data_dir: Path, table: Table, source: Source, mapping: dict[st
     except duckdb.Error as exc:
         # Parquet is read here (a damaged page, parts of a folder whose types disagree);
         # a CSV was read into its scratch copy already, so its errors are not the file's.
-        if source.kind == "parquet" and _is_read_error(exc):
+        if source.kind == "parquet" and is_read_error(exc):
             raise unreadable(source, exc) from None
         raise
     con.execute(f"drop table if exists {scratch}")
-    return con.execute(f"select count(*) + coalesce(sum(_dups), 0) from {rows}").fetchone()[0]
 
 
-def _is_read_error(exc: duckdb.Error) -> bool:
-    """Whether a failed query over a source blames its data, not our SQL or the machine."""
-    ours = (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException,
-            duckdb.OutOfMemoryException)
-    return not isinstance(exc, ours) and "No space left on device" not in str(exc)
-
-
-def _load_table(con, table: Table, source: Source, rows_read: int, data_dir: Path,
-                append: bool = False) -> TableLoad:
+def _load_table(con, table: Table, source: Source, data_dir: Path, append: bool = False) -> TableLoad:
     name = table.name
     rows = rows_table(table)
     if table.unique_key:
@@ -297,11 +289,12 @@ def _load_table(con, table: Table, source: Source, rows_read: int, data_dir: Pat
         select '{name}', {file_of('_first', source, data_dir)}, {row_of('_first')}, _reason, {record_json(table)}
         from {rows} where _reason is not null
     """)
-    dups, quarantined = con.execute(
-        f"select coalesce(sum(_dups), 0), count(*) filter (where _reason is not null) from {rows}"
-    ).fetchone()
-    loaded = con.execute(f"select count(*) from {rows} where _reason is null").fetchone()[0]
+    loaded, quarantined, dups = con.execute(f"""
+        select count(*) filter (where _reason is null), count(*) filter (where _reason is not null),
+               coalesce(sum(_dups), 0)
+        from {rows}""").fetchone()
     con.execute(f"drop table {rows}")
-    return TableLoad(name, present=True, rows_read=rows_read, rows_loaded=loaded,
+    # Every row read is a distinct row (loaded or quarantined) or one of its exact duplicates.
+    return TableLoad(name, present=True, rows_read=loaded + quarantined + int(dups), rows_loaded=loaded,
                      duplicate_rows=int(dups), quarantined_rows=quarantined,
                      source=source.display)

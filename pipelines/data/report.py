@@ -20,12 +20,18 @@ class TableLoad:
 class LoadReport:
     tables: dict[str, TableLoad]
     by_reason: dict[str, int] = field(default_factory=dict)
-    # How the warehouse got there: "full" (reloaded; why_full says why not appended),
-    # "incremental" (new_files appended) or "unchanged" (nothing new). Not part of equality:
-    # the same data gives the same report either way.
-    mode: str = field(default="full", compare=False)
+    # How the warehouse got there (see `mode`). Not part of equality: the same data gives
+    # the same report either way.
     why_full: str | None = field(default=None, compare=False)
     new_files: int = field(default=0, compare=False)
+
+    @property
+    def mode(self) -> str:
+        """"full" (reloaded; why_full says why not appended), "incremental" (new_files
+        appended) or "unchanged" (nothing new)."""
+        if self.why_full is not None:
+            return "full"
+        return "incremental" if self.new_files else "unchanged"
 
     @property
     def quarantined_rows(self) -> int:

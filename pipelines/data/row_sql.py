@@ -13,6 +13,11 @@ def rows_table(table: Table) -> str:
     return f"_fp_rows_{table.name}"
 
 
+def scratch_table(table: Table) -> str:
+    """The copy of a CSV source that gives its rows their numbers (sources.read_as_text)."""
+    return f"_fp_read_{table.name}"
+
+
 def text_column(column: str) -> str:
     return f"v_{column}"
 

@@ -91,6 +91,13 @@ def unreadable(source: Source, exc: Exception) -> InputError:
                               file=source.display))
 
 
+def is_read_error(exc: duckdb.Error) -> bool:
+    """Whether a failed query over a source blames its data, not our SQL or the machine."""
+    ours = (duckdb.ParserException, duckdb.BinderException, duckdb.CatalogException,
+            duckdb.OutOfMemoryException)
+    return not isinstance(exc, ours) and "No space left on device" not in str(exc)
+
+
 def _as_text(column: str, type_: str) -> str:
     if type_.upper().startswith("TIMESTAMP WITH TIME ZONE"):
         # A varchar cast would render it in the session's time zone; pin it to UTC.
