@@ -27,10 +27,8 @@ def register(app: typer.Typer) -> None:
 class Scorecard:
     """What a CLI run judged: the stored judgements of its months and the data-quality counts."""
 
-    months: list[str]
     results: list[dict]
     data_quality: dict
-    run_id: str
 
 
 def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt: str, *,
@@ -79,7 +77,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
         a = outcome.alerts
         err_console.print(f"alerts: {a.get('sent', 0)} sent, {a.get('failed', 0)} failed, {a.get('pending', 0)} kept "
                           f"for the next run (details: {outcome.log_file})")
-    return Scorecard(months, results, dq, outcome.run_id)
+    return Scorecard(results, dq)
 
 
 def _crash(outcome):

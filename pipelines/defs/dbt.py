@@ -13,7 +13,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
-from pipelines.defs.partitions import run_as_of
+from pipelines.defs.partitions import parse_as_of, tagged_as_of
 from pipelines.defs.resources import FunnelpactResource
 from pipelines.warehouse.dbt_runner import format_as_of, project_dir, run_dbt
 
@@ -117,7 +117,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     def funnel_facts(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
         # as_of goes by environment, not --vars: dbt re-parses the whole project when its vars
         # change (~4 s per run, bench/), and they would change every run (macros/as_of.sql).
-        as_of = {AS_OF_ENV: format_as_of(run_as_of(context))}
+        as_of = {AS_OF_ENV: format_as_of(tagged_as_of(context.run.tags) or parse_as_of(None))}
         yield from build_in_process(context, project, translator, funnelpact.settings().warehouse, as_of)
 
     return funnel_facts

@@ -24,12 +24,12 @@ from typing import Any
 import sqlalchemy as db
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.sql import create_engine
+from dagster._core.storage.sqlite import SQLITE_BUSY_TIMEOUT_SECONDS
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy.engine import Connection, Engine
 
 # Open engines kept: the index shard, the run being written, and a few runs the UI reads.
 OPEN_SHARDS = 8
-BUSY_TIMEOUT_SECONDS = 30
 
 
 def _fast_commits(dbapi_connection: Any, _record: Any) -> None:
@@ -54,7 +54,7 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             engine = self._engines.pop(shard, None)
             if engine is None:
                 engine = create_engine(self.conn_string_for_shard(shard),
-                                       connect_args={"timeout": BUSY_TIMEOUT_SECONDS})
+                                       connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
                 db.event.listen(engine, "connect", _fast_commits)
             self._engines[shard] = engine
             while len(self._engines) > OPEN_SHARDS:

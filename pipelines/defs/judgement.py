@@ -10,7 +10,8 @@ import dagster as dg
 
 from pipelines.agreement import load_agreements
 from pipelines.agreement.kpis import KPI_FAMILIES, family
-from pipelines.defs.partitions import AS_OF_TAG, parse_as_of, run_months
+from pipelines.defs.dbt import SCORECARD
+from pipelines.defs.partitions import parse_as_of, tagged_as_of
 from pipelines.defs.resources import FunnelpactResource
 
 GROUP = "judgement"
@@ -45,19 +46,26 @@ def judgement_as_of(tags, con) -> datetime:
     """The run's as-of instant; without one (a run started in the UI), the instant the
     scorecard was built as of. A UI backfill builds the facts in one run and judges them in
     the next: judging them as of that later moment would mix two instants."""
-    if tags.get(AS_OF_TAG):
-        return parse_as_of(tags[AS_OF_TAG])
-    built = con.execute("select max(as_of) from marts.scorecard").fetchone()[0]
+    from pipelines.warehouse.judgements import scorecard_as_of
+
+    tagged = tagged_as_of(tags)
+    if tagged is not None:
+        return tagged
+    built = scorecard_as_of(con)
     return built.replace(tzinfo=UTC) if built else parse_as_of(None)
 
 
-def build_judgement_assets(partitions: dg.PartitionsDefinition, scorecard: dg.AssetKey) -> list[dg.AssetsDefinition]:
+def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     @dg.asset(
         key=KPI_STATUS,
-        deps=[scorecard],
+        deps=[SCORECARD],
         group_name=GROUP,
         partitions_def=partitions,
         backfill_policy=dg.BackfillPolicy.single_run(),
+        # The GX verdicts per KPI family, as checks on the judgement that holds them.
+        check_specs=[dg.AssetCheckSpec(_check_name(f), asset=KPI_STATUS,
+                                       description=f"Great Expectations: the agreed {f.replace('_', ' ')} targets are met")
+                     for f in KPI_FAMILIES],
         description="The scorecard judged by the Great Expectations suites generated from sla/ "
         "(met, breach, provisional, at_risk, no_data), stored in judgements.kpi_status.",
     )
@@ -69,28 +77,14 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition, scorecard: dg.As
         agreements = load_agreements(funnelpact.settings().sla_dir)
         with funnelpact.connect() as con:
             as_of = judgement_as_of(context.run.tags, con)
-            judged = judge(con, agreements, months, as_of)
-            write_judgements(con, [{**r.to_dict(), "expectation": r.expectation_id} for r in judged],
-                             months, as_of, context.run.run_id)
-        counts = Counter(r.status for r in judged)
-        return dg.MaterializeResult(metadata={"months": f"{months[0]}..{months[-1]}", **counts})
-
-    # On kpi_status, not on the (unpartitioned) scorecard: a UI backfill runs the checks of
-    # each asset with that asset, so they come after the judgement of the backfill's months.
-    @dg.multi_asset_check(
-        name="scorecard_targets",
-        specs=[dg.AssetCheckSpec(_check_name(f), asset=KPI_STATUS,
-                                 description=f"Great Expectations: the agreed {f.replace('_', ' ')} targets are met")
-               for f in KPI_FAMILIES],
-    )
-    def scorecard_targets(context: dg.AssetCheckExecutionContext, funnelpact: FunnelpactResource):
-        """The GX verdicts of the run's months, as checks on the judgement that holds them."""
-        from pipelines.warehouse.judgements import read_judgements
-
-        with funnelpact.connect() as con:
-            results = read_judgements(con, run_months(context.run.tags))
-        for f in KPI_FAMILIES:
-            yield family_check(f, results, KPI_STATUS)
+            rows = [{**r.to_dict(), "expectation": r.expectation_id}
+                    for r in judge(con, agreements, months, as_of)]
+            write_judgements(con, rows, months, as_of, context.run.run_id)
+        selected = {key.name for key in context.selected_asset_check_keys}
+        return dg.MaterializeResult(
+            metadata={"months": f"{months[0]}..{months[-1]}", **Counter(r["status"] for r in rows)},
+            check_results=[family_check(f, rows, KPI_STATUS) for f in KPI_FAMILIES
+                           if _check_name(f) in selected])
 
     @dg.asset(
         deps=[KPI_STATUS],
@@ -110,4 +104,4 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition, scorecard: dg.As
         context.log.info(report.summary())
         return dg.MaterializeResult(metadata={"sent": report.sent, "failed": report.failed, "pending": report.pending})
 
-    return [kpi_status, scorecard_targets, alerts]
+    return [kpi_status, alerts]

@@ -8,14 +8,13 @@ from datetime import UTC, datetime, timedelta
 from dagster import MonthlyPartitionsDefinition
 
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.months import month_bounds_utc, month_index, month_of, month_range
+from pipelines.agreement.months import month_bounds_utc, month_index, month_of
 
 MONTH_FORMAT = "%Y-%m"
 AS_OF_TAG = "funnelpact/as_of"
-# Dagster's own tags: a range run (single-run backfill, CLI, schedule) or one partition (UI).
+# Dagster's own tags of a range run (single-run backfill, CLI, schedule).
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
-PARTITION_TAG = "dagster/partition"
 
 
 def monthly_partitions(agreements: list[Agreement]) -> MonthlyPartitionsDefinition:
@@ -57,20 +56,12 @@ def parse_as_of(text: str | None) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def run_as_of(context) -> datetime:
-    """The as-of instant of the run an asset executes in (its tag; now when absent)."""
-    return parse_as_of(context.run.tags.get(AS_OF_TAG))
+def tagged_as_of(tags: Mapping[str, str]) -> datetime | None:
+    """The as-of instant a run was started with (CLI, schedule); None for a run started in
+    the UI, which has no such tag."""
+    return parse_as_of(tags[AS_OF_TAG]) if tags.get(AS_OF_TAG) else None
 
 
 def run_tags(first: str, last: str, as_of: datetime) -> dict[str, str]:
     """The tags of a run judging months first..last as of an instant (CLI and schedule)."""
     return {RANGE_START: first, RANGE_END: last, AS_OF_TAG: as_of.isoformat()}
-
-
-def run_months(tags: Mapping[str, str]) -> list[str] | None:
-    """The months a run targets, from its tags; None when it targets no partition."""
-    if RANGE_START in tags:
-        return month_range(tags[RANGE_START], tags[RANGE_END])
-    if PARTITION_TAG in tags:
-        return [tags[PARTITION_TAG]]
-    return None

@@ -20,7 +20,7 @@ from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import month_bounds_utc, month_index
 from pipelines.agreement.plan import MonthPlan, plan_agreement
 from pipelines.errors import InputError, Problem
-from pipelines.warehouse.judgements import read_judgements
+from pipelines.warehouse.judgements import read_judgements, scorecard_as_of
 from pipelines.warehouse.summary import data_quality_summary
 
 
@@ -95,8 +95,7 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
         tables = _tables(con)
         reports = [_agreement_report(con, tables, agreements, name, month,
                                      [r for r in judged if r["agreement"] == name]) for name in names]
-        build_as_of = (con.execute("select max(as_of) from marts.scorecard").fetchone()[0]
-                       if ("marts", "scorecard") in tables else None)
+        build_as_of = scorecard_as_of(con) if ("marts", "scorecard") in tables else None
         return ReportData(
             month=month,
             as_of=as_of,

@@ -75,3 +75,8 @@ def read_judgements(con: duckdb.DuckDBPyConnection, periods: Iterable[str] | Non
     cursor = con.execute(sql, params)
     names = [d[0] for d in cursor.description]
     return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+
+def scorecard_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The instant (naive UTC) the warehouse's scorecard was built as of; None when empty."""
+    return con.execute("select max(as_of) from marts.scorecard").fetchone()[0]
