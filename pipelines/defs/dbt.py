@@ -58,11 +58,15 @@ def ensure_manifest(project: DbtProject, warehouse: Path | None = None) -> Path:
     parsed_for = str(warehouse.resolve()) if warehouse else ""
     if (not manifest.exists() or manifest.stat().st_mtime < newest
             or (parsed_for and (not stamp.exists() or stamp.read_text() != parsed_for))):
-        run_dbt("parse", warehouse=warehouse, project=project.project_dir,
-                target_path=project.project_dir / "target")
+        run_dbt("parse", warehouse=warehouse, project=project.project_dir, target_path=target_dir(project))
         if parsed_for:
             stamp.write_text(parsed_for)
     return manifest
+
+
+def target_dir(project: DbtProject) -> Path:
+    """dbt's artefacts (manifest, partial-parse state, run results, compiled SQL)."""
+    return project.project_dir / project.target_path
 
 
 def project_sources(root: Path) -> Iterator[Path]:
@@ -152,7 +156,7 @@ def build_in_process(context: dg.AssetExecutionContext, project: DbtProject,
     def build() -> None:
         try:
             run_dbt("build", warehouse=warehouse, project=project.project_dir,
-                    target_path=project.project_dir / "target",
+                    target_path=target_dir(project), run_results_to=target_dir(project) / "run_results.json",
                     extra=[*build_args(selection, indirect), *QUIET_FILE_LOG], callbacks=[on_event],
                     env=env)
         except BaseException as exc:  # raised by the step, after the events dbt did produce

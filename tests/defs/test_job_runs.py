@@ -181,17 +181,24 @@ def test_a_dbt_project_that_does_not_parse_fails_with_the_model_named(
 
 
 def test_dbt_runs_in_the_step_and_reports_every_model_and_data_test(settings: Settings) -> None:
-    from pipelines.defs.dbt import dbt_project
+    from pipelines.defs.dbt import dbt_project, target_dir
 
+    project = dbt_project(settings.warehouse)
+    parsed_at = project.manifest_path.stat().st_mtime_ns
     job, instance = funnelpact_job(settings), dg.DagsterInstance.ephemeral()
     result = run_march(job, instance)
-    manifest = json.loads(dbt_project(settings.warehouse).manifest_path.read_text())
+    manifest = json.loads(project.manifest_path.read_text())
     models = {n["name"] for n in manifest["nodes"].values() if n["resource_type"] == "model"}
     materialized = {m.asset_key.path[-1] for m in result.asset_materializations_for_node("funnel_facts")}
     assert models <= materialized
     evaluations = [e.event_specific_data for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     dbt_checks = [e for e in evaluations if e.check_name.startswith(("not_null", "unique", "accepted_values", "relationships"))]
     assert len(dbt_checks) > 20 and all(e.passed for e in dbt_checks)
+    # dbt's run results are this build's; the manifest is the parse's, not rewritten by the build.
+    run_results = json.loads((target_dir(project) / "run_results.json").read_text())
+    built = {r["unique_id"].split(".")[-1] for r in run_results["results"] if r["unique_id"].startswith("model.")}
+    assert built == models and all(r["status"] in ("success", "pass") for r in run_results["results"])
+    assert project.manifest_path.stat().st_mtime_ns == parsed_at
 
 
 def test_a_failing_dbt_data_test_fails_the_run_and_names_the_test(
@@ -203,6 +210,9 @@ def test_a_failing_dbt_data_test_fails_the_run_and_names_the_test(
     result = invoke("run", "--as-of", AS_OF)
     assert result.exit_code == 1
     assert "funnel_facts" in result.output and "no_months_at_all" in result.output
+    run_results = json.loads((project / "target" / "run_results.json").read_text())
+    statuses = {r["unique_id"].split(".")[-1]: r["status"] for r in run_results["results"]}
+    assert statuses["no_months_at_all"] == "fail"
 
 
 def test_materialising_one_dbt_model_builds_only_it_and_its_tests(settings: Settings) -> None:
