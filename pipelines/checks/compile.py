@@ -21,15 +21,15 @@ from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
-from pipelines.agreement.kpis import KPI_FAMILIES, KpiTarget, known_kpi_ids, kpi_targets
+from pipelines.agreement.kpis import KpiTarget, family, known_kpi_ids, kpi_targets
 from pipelines.agreement.model import Agreement
 
 FAMILIES = ("volume", "conversion", "handoff", "revenue", "data_quality")
 
-# The suite that holds each KPI id prefix. Recycling is the other half of the hand-off
-# (sales rejects an MQL back to marketing), so recycle_rate sits with the hand-off KPIs.
-_FAMILY_OF_PREFIX = {kpi_family: {"weighted_volume": "volume", "recycle_rate": "handoff"}.get(kpi_family, kpi_family)
-                     for kpi_family in KPI_FAMILIES}
+# The KPI families that share another family's suite (the others have their own).
+# Recycling is the other half of the hand-off (sales rejects an MQL back to marketing), so
+# recycle_rate sits with the hand-off KPIs.
+_SHARED_SUITES = {"weighted_volume": "volume", "recycle_rate": "handoff"}
 
 # The GX severity shown in data docs for our warn/fail.
 GX_SEVERITY = {"fail": "critical", "warn": "warning"}
@@ -45,11 +45,13 @@ _ID_NAMESPACE = uuid.UUID("5b1f4a8e-0c3d-4e51-9a77-6d2b8f0e4c19")
 
 
 def suite_family(kpi: str) -> str:
-    return _FAMILY_OF_PREFIX[kpi.split(":", 1)[0]]
+    """The suite (one of FAMILIES) that judges a KPI id."""
+    kpi_family = family(kpi)
+    return _SHARED_SUITES.get(kpi_family, kpi_family)
 
 
-def suite_name(agreement: str, revision: str, family: str) -> str:
-    return f"{agreement}.{revision}.{family}"
+def suite_name(agreement: str, revision: str, suite: str) -> str:
+    return f"{agreement}.{revision}.{suite}"
 
 
 def kpi_column(period: str, kpi: str) -> str:
@@ -172,26 +174,26 @@ def _integrity_expectations(suite: str, a: Agreement) -> list[dict]:
 
 def agreement_suites(a: Agreement) -> list[dict]:
     """The suites of one revision: one per KPI family, in FAMILIES order."""
-    by_family: dict[str, list[dict]] = {f: [] for f in FAMILIES}
+    by_suite: dict[str, list[dict]] = {f: [] for f in FAMILIES}
     for t in kpi_targets(a):
         if t.target is None:  # reported only: nothing to assert (docs/checks.md)
             continue
-        family = suite_family(t.kpi)
-        by_family[family].append(kpi_expectation(suite_name(a.name, a.revision, family), t))
+        suite = suite_family(t.kpi)
+        by_suite[suite].append(kpi_expectation(suite_name(a.name, a.revision, suite), t))
     dq = suite_name(a.name, a.revision, "data_quality")
-    by_family["data_quality"] = _integrity_expectations(dq, a) + by_family["data_quality"]
+    by_suite["data_quality"] = _integrity_expectations(dq, a) + by_suite["data_quality"]
     suites = []
-    for family in FAMILIES:
-        name = suite_name(a.name, a.revision, family)
+    for suite in FAMILIES:
+        name = suite_name(a.name, a.revision, suite)
         suites.append({
             "name": name,
             "id": _id(name),
-            "expectations": by_family[family],
+            "expectations": by_suite[suite],
             "meta": {
                 "agreement": a.name,
                 "revision": a.revision,
-                "family": family,
-                "batch": "scorecard" if family == "data_quality" else "judgement",
+                "family": suite,
+                "batch": "scorecard" if suite == "data_quality" else "judgement",
                 "generated_by": "funnelpact compile",
                 "source": Path(a.source_file).name if a.source_file else None,
             },

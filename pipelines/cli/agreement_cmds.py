@@ -10,7 +10,10 @@ import typer
 from pipelines.cli.output import Format, console
 from pipelines.errors import InputError, Problem
 
-SlaOption = Annotated[
+# The authoring commands read the agreement files under review (a folder or one file,
+# sla/ of the repository by default); the pipeline commands' --sla (cli/options.py) defaults
+# to the deployment's $FUNNELPACT_SLA_DIR.
+SlaPathOption = Annotated[
     Path, typer.Option("--sla", help="Folder (or file) holding the agreement YAML files.", show_default=True)
 ]
 
@@ -56,7 +59,7 @@ def schema() -> None:
 
 
 def plan(
-    sla: SlaOption = Path("sla"),
+    sla: SlaPathOption = Path("sla"),
     month: Annotated[str | None, typer.Option(help="Show one month only (YYYY-MM).", show_default=False)] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="table for people; json or csv for machines.")] = Format.table,
 ) -> None:

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.agreement_cmds import SlaOption
+from pipelines.cli.agreement_cmds import SlaPathOption
 from pipelines.cli.output import console, err_console
 
 
@@ -24,7 +24,7 @@ def register(app: typer.Typer) -> None:
 
 
 def compile_suites(
-    sla: SlaOption = Path("sla"),
+    sla: SlaPathOption = Path("sla"),
     out: Annotated[
         Path, typer.Option("--out", help="The GX project folder; suites go to OUT/gx/expectations/.")
     ] = Path("expectations"),
