@@ -109,6 +109,9 @@ def _message(item: dict, path: tuple) -> str:
     if kind in ("decimal_parsing", "decimal_type", "int_parsing", "int_type", "float_parsing", "int_from_float"):
         whole = kind.startswith("int")
         return f"{_show(given)} is not {'a whole number' if whole else 'a number'}"
+    if kind == "decimal_max_places":
+        places = item.get("ctx", {}).get("decimal_places")
+        return f"{_show(given)} has more than {places} decimal places: expected at most {places}, e.g. 1.5"
     if kind == "finite_number":
         last = str(path[-1]) if path else ""
         if last in _SHARES:

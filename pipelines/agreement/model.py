@@ -112,9 +112,15 @@ class Recycling(Strict):
     reasons: list[str] = Field(default_factory=list, description="Agreed recycle reasons, shown in the report.")
 
 
+# A lead-value weight: the warehouse keeps weights, and sums them, as decimals with 6 places,
+# so a weighted volume is exact (in floats 50 weights of 2.3 summed to 114.99999999999999,
+# a breach of a target of 115).
+Weight = Annotated[Decimal, Field(gt=0, decimal_places=6)]
+
+
 class LeadValue(Strict):
-    seniority: dict[str, Positive] = Field(default_factory=dict, description="Weight by contact seniority (default 1).")
-    persona: dict[str, Positive] = Field(default_factory=dict, description="Weight by contact persona (default 1).")
+    seniority: dict[str, Weight] = Field(default_factory=dict, description="Weight by contact seniority (default 1; at most 6 decimal places).")
+    persona: dict[str, Weight] = Field(default_factory=dict, description="Weight by contact persona (default 1; at most 6 decimal places).")
 
 
 class KpiPolicy(Strict):

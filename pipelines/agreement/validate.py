@@ -15,7 +15,7 @@ from pipelines.errors import Problem
 
 
 def check_agreement(agreement: Agreement, doc: SourceDocument) -> list[Problem]:
-    rules = (_window, _stages, _conversions, _months_inside, _targets, _kpis, _handoff)
+    rules = (_window, _stages, _conversions, _months_inside, _targets, _kpis, _handoff, _lead_value)
     return [doc.problem(path, message) for rule in rules for path, message in rule(agreement)]
 
 
@@ -112,6 +112,19 @@ def _kpis(a: Agreement) -> Iterator[tuple[tuple, str]]:
 def _handoff(a: Agreement) -> Iterator[tuple[tuple, str]]:
     if a.spec.handoff and "mql" not in a.stage_ids():
         yield ("spec", "handoff"), "hand-off rules apply to MQLs, but the funnel has no stage with id 'mql'"
+
+
+def _lead_value(a: Agreement) -> Iterator[tuple[tuple, str]]:
+    # Weights match the contacts' values whatever their case: two keys differing only in
+    # case would both match a contact, and count it twice.
+    for dimension in ("seniority", "persona"):
+        seen: dict[str, str] = {}
+        for value in getattr(a.spec.lead_value, dimension):
+            other = seen.setdefault(value.strip().lower(), value)
+            if other != value:
+                yield ("spec", "lead_value", dimension, value), (
+                    f"{value!r} and {other!r} are the same {dimension}: weights match CRM values "
+                    "regardless of case and spaces; expected each value once")
 
 
 def check_revisions(agreements: list[Agreement], docs: dict[str, SourceDocument]) -> list[Problem]:

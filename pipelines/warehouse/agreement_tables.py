@@ -63,7 +63,7 @@ def agreement_rows(agreements: list[Agreement]) -> dict[str, list[dict]]:
         for dimension in ("seniority", "persona"):
             for value, weight in getattr(a.spec.lead_value, dimension).items():
                 tables["agreement_lead_weights"].append({
-                    **key, "dimension": dimension, "value": value, "weight": float(weight),
+                    **key, "dimension": dimension, "value": value, "weight": weight,
                 })
         for t in kpi_targets(a):
             tables["agreement_targets"].append({
@@ -101,7 +101,7 @@ _SCHEMAS = {
     ]),
     "agreement_lead_weights": pa.schema([
         ("agreement", pa.string()), ("revision", pa.string()), ("dimension", pa.string()),
-        ("value", pa.string()), ("weight", pa.float64()),
+        ("value", pa.string()), ("weight", pa.decimal128(28, 6)),
     ]),
     "agreement_targets": pa.schema([
         ("agreement", pa.string()), ("revision", pa.string()), ("period", pa.string()),

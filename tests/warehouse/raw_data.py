@@ -31,7 +31,7 @@ RAW_DDL = {
     "agreement_conversions": "agreement varchar, revision varchar, from_stage varchar, "
     "to_stage varchar, rate double, method varchar, window_days integer",
     "agreement_lead_weights": "agreement varchar, revision varchar, dimension varchar, "
-    "value varchar, weight double",
+    "value varchar, weight decimal(28, 6)",
     "agreement_targets": "agreement varchar, revision varchar, period varchar, kpi varchar, "
     "target double, direction varchar, owner varchar, tolerance double, severity varchar",
 }

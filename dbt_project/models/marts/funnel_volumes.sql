@@ -1,7 +1,8 @@
 -- Volume(S, P) per revision month: contacts whose entry into S falls in the month; for the
 -- stage `visit`, the sum of web sessions over the month's local dates that have begun.
 -- weighted_volume: sum of the contacts' lead values (product of the seniority and persona
--- weights, each 1 when the agreement names none); the scorecard uses it for mql.
+-- weights, each 1 when the agreement names none), summed as decimals so an exact hit is not
+-- judged a miss; the scorecard uses it for mql.
 
 with
 
@@ -49,7 +50,7 @@ presence as (
 
 seniority_weights as (
 
-    select agreement, revision, lower(dimension_value) as dimension_value, weight
+    select agreement, revision, lower(trim(dimension_value)) as dimension_value, weight
     from lead_weights
     where dimension = 'seniority'
 
@@ -57,7 +58,7 @@ seniority_weights as (
 
 persona_weights as (
 
-    select agreement, revision, lower(dimension_value) as dimension_value, weight
+    select agreement, revision, lower(trim(dimension_value)) as dimension_value, weight
     from lead_weights
     where dimension = 'persona'
 

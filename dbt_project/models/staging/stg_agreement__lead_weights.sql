@@ -13,7 +13,7 @@ final as (
         cast(revision as {{ dbt.type_string() }}) as revision,
         cast(dimension as {{ dbt.type_string() }}) as dimension,
         cast(value as {{ dbt.type_string() }}) as dimension_value,
-        cast(weight as {{ funnelpact.type_double() }}) as weight
+        cast(weight as {{ dbt.type_numeric() }}) as weight
 
     from source
 
