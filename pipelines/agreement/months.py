@@ -54,12 +54,15 @@ def month_bounds_utc(value: str, timezone: str) -> tuple[datetime, datetime]:
     Computed with zoneinfo so DST shifts at a month boundary land exactly; the warehouse
     then compares UTC instants and never needs time-zone functions in SQL.
     """
-    tz = ZoneInfo(timezone)
-    bounds = []
-    for d in (first_day(value), first_day(add_months(value, 1))):
-        local = datetime(d.year, d.month, d.day, tzinfo=tz)
-        bounds.append(local.astimezone(UTC).replace(tzinfo=None))
-    return bounds[0], bounds[1]
+    return day_start_utc(first_day(value), timezone), day_start_utc(first_day(add_months(value, 1)), timezone)
+
+
+def day_start_utc(day: date, timezone: str) -> datetime:
+    """The first instant of a local date, as a naive UTC instant: local midnight, or the
+    first instant after it where a DST change skips midnight (zoneinfo reads a skipped
+    local time with the offset before the change)."""
+    local = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone))
+    return local.astimezone(UTC).replace(tzinfo=None)
 
 
 def month_of(instant: datetime, timezone: str) -> str:

@@ -1,19 +1,20 @@
 """Write the agreements into the warehouse as `raw.agreement_*` tables (docs/architecture.md).
 
 The dbt models read the plan from here rather than re-deriving it: the planner's exact
-arithmetic stays in one place, and each month carries its UTC bounds so SQL never does
-time-zone conversion.
+arithmetic stays in one place, and each month and local date carries its UTC start so SQL
+never does time-zone conversion.
 """
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from pipelines.agreement.kpis import kpi_targets
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.months import add_months, days_in_month, first_day, month_bounds_utc
+from pipelines.agreement.months import add_months, day_start_utc, days_in_month, first_day, month_bounds_utc
 
 if TYPE_CHECKING:
     import duckdb
@@ -49,6 +50,12 @@ def agreement_rows(agreements: list[Agreement]) -> dict[str, list[dict]]:
                 "month_end_date": first_day(add_months(month, 1)),
                 "days_in_month": days_in_month(month),
             })
+            for offset in range(days_in_month(month)):
+                day = first_day(month) + timedelta(days=offset)
+                tables["agreement_days"].append({
+                    **key, "period": month, "local_date": day,
+                    "day_start_utc": day_start_utc(day, a.spec.timezone),
+                })
         for position, stage in enumerate(a.spec.stages):
             tables["agreement_stages"].append({
                 **key, "stage_id": stage.id, "position": position, "label": stage.label,
@@ -88,6 +95,10 @@ _SCHEMAS = {
         ("month_start_utc", pa.timestamp("us")), ("month_end_utc", pa.timestamp("us")),
         ("month_start_date", pa.date32()), ("month_end_date", pa.date32()),
         ("days_in_month", pa.int32()),
+    ]),
+    "agreement_days": pa.schema([
+        ("agreement", pa.string()), ("revision", pa.string()), ("period", pa.string()),
+        ("local_date", pa.date32()), ("day_start_utc", pa.timestamp("us")),
     ]),
     "agreement_stages": pa.schema([
         ("agreement", pa.string()), ("revision", pa.string()), ("stage_id", pa.string()),

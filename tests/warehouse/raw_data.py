@@ -26,6 +26,8 @@ RAW_DDL = {
     "agreement_months": "agreement varchar, revision varchar, period varchar, "
     "month_start_utc timestamp, month_end_utc timestamp, month_start_date date, "
     "month_end_date date, days_in_month integer",
+    "agreement_days": "agreement varchar, revision varchar, period varchar, local_date date, "
+    "day_start_utc timestamp",
     "agreement_stages": "agreement varchar, revision varchar, stage_id varchar, "
     "position integer, label varchar, owner varchar, definition varchar",
     "agreement_conversions": "agreement varchar, revision varchar, from_stage varchar, "
@@ -76,6 +78,21 @@ def load_report(con: duckdb.DuckDBPyConnection, absent: Iterable[str] = (),
         q = quarantined.get(name, 0)
         insert(con, "load_report", [(name, name not in absent, rows_read.get(name, loaded + q),
                                      loaded, 0, q)])
+
+
+def local_days(con, agreement: str, revision: str, timezone: str, periods: Iterable[str]) -> None:
+    """raw.agreement_days for the months: each local date's first instant in UTC."""
+    from datetime import UTC, date, datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    rows = []
+    for period in periods:
+        day = date.fromisoformat(f"{period}-01")
+        while day.strftime("%Y-%m") == period:
+            start = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone))
+            rows.append((agreement, revision, period, day, start.astimezone(UTC).replace(tzinfo=None)))
+            day += timedelta(days=1)
+    insert(con, "agreement_days", rows)
 
 
 def stages(con, agreement: str, revision: str, stage_list=DEFAULT_STAGES) -> None:

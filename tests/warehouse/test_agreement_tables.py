@@ -53,3 +53,48 @@ def test_targets_come_from_the_plan_and_the_revision_in_force(con: duckdb.DuckDB
 def test_writing_twice_replaces_rather_than_appends(con: duckdb.DuckDBPyConnection) -> None:
     write_agreement_tables(con, load_agreements(ROOT / "sla"))
     assert con.execute("select count(*) from raw.agreement_months").fetchone() == (12,)
+
+
+BERLIN = """\
+apiVersion: funnelpact/v1
+kind: Agreement
+metadata:
+  name: berlin
+  revision: r1
+  owners:
+    marketing: {name: Marta Ruiz}
+    sales: {name: Joao Lima}
+spec:
+  effective: {from: 2026-03, to: 2026-10}
+  timezone: Europe/Berlin
+  currency: EUR
+  revenue_goal: 80000
+  average_deal_size: 1000
+  stages:
+    - {id: lead, label: Leads, owner: marketing}
+    - {id: mql, label: MQLs, owner: shared}
+    - {id: customer, label: Customers, owner: sales}
+  conversion:
+    lead->mql: {rate: 0.2}
+    mql->customer: {rate: 0.1}
+"""
+
+
+def test_each_local_date_starts_at_its_own_utc_instant_across_dst(tmp_path: Path) -> None:
+    # Summer time starts 2026-03-29 (the 30th begins at 22:00 UTC, not 23:00) and ends
+    # 2026-10-25 (the 26th begins at 23:00 UTC, not 22:00).
+    (tmp_path / "berlin.yaml").write_text(BERLIN)
+    con = duckdb.connect()
+    write_agreement_tables(con, load_agreements(tmp_path))
+    starts = dict(con.execute(
+        "select strftime(local_date, '%m-%d'), day_start_utc from raw.agreement_days "
+        "where local_date in ('2026-03-01', '2026-03-29', '2026-03-30', '2026-10-25', '2026-10-26')"
+    ).fetchall())
+    assert starts == {
+        "03-01": datetime(2026, 2, 28, 23), "03-29": datetime(2026, 3, 28, 23),
+        "03-30": datetime(2026, 3, 29, 22), "10-25": datetime(2026, 10, 24, 22),
+        "10-26": datetime(2026, 10, 25, 23),
+    }
+    per_month = dict(con.execute("select period, count(*) from raw.agreement_days group by 1").fetchall())
+    assert per_month == {f"2026-{m:02d}": n for m, n in
+                         [(3, 31), (4, 30), (5, 31), (6, 30), (7, 31), (8, 31), (9, 30), (10, 31)]}

@@ -45,6 +45,7 @@ def _build_raw(con) -> None:
         (A, R, "2026-04", "2026-04-01 04:00:00", "2026-05-01 04:00:00", "2026-04-01", "2026-05-01", 30),
         (A, R, "2026-05", "2026-05-01 04:00:00", "2026-06-01 04:00:00", "2026-05-01", "2026-06-01", 31),
     ])
+    raw_data.local_days(con, A, R, "America/New_York", ["2026-03", "2026-04", "2026-05"])
     raw_data.stages(con, A, R)
     raw_data.insert(con, "agreement_conversions", [
         (A, R, "visit", "lead", 0.02, "period", None),

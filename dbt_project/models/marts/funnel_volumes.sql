@@ -42,6 +42,12 @@ web_sessions as (
 
 ),
 
+days as (
+
+    select * from {{ ref('stg_agreement__days') }}
+
+),
+
 presence as (
 
     select * from {{ ref('int_source_presence') }}
@@ -96,8 +102,8 @@ contact_volumes as (
 
 ),
 
--- A local date counts once it has begun as of the run; its start is taken as the month's
--- UTC start plus whole days (off by the DST hour on the few dates after a change).
+-- A local date counts once it has begun as of the run (its first instant, from Python's
+-- timezone database: after a DST change the day starts an hour earlier or later in UTC).
 visit_volumes as (
 
     select
@@ -107,15 +113,14 @@ visit_volumes as (
         sum(web_sessions.sessions) as volume
 
     from months
+    inner join days
+        on months.agreement = days.agreement
+        and months.revision = days.revision
+        and months.period = days.period
     inner join web_sessions
-        on web_sessions.session_date >= months.month_start_date
-        and web_sessions.session_date < months.month_end_date
+        on web_sessions.session_date = days.local_date
 
-    where {{ dbt.dateadd(
-            'day',
-            dbt.datediff('months.month_start_date', 'web_sessions.session_date', 'day'),
-            'months.month_start_utc'
-        ) }} <= months.as_of
+    where days.day_start_utc <= months.as_of
 
     group by months.agreement, months.revision, months.period
 
