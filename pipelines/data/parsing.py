@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from pipelines.data.tables import Column
 
-# A time of day followed by an offset: casting such text to TIMESTAMP would silently drop the
-# offset (DuckDB reads '10:00+02:00' as 10:00), so these go through TIMESTAMPTZ. The time must
-# come first: a bare date such as 2026-01-05 also ends in "-05".
-_OFFSET = r"\d:\d\d(:\d\d(\.\d+)?)?\s*([Zz]|UTC|[+-]\d\d(:?\d\d)?)$"
+# ISO 8601 shapes, matched whole: a date, a time of day, and (after a time) an offset.
+# DuckDB's casts accept more: TIMESTAMP ignores trailing text ('10:00 PST', '10:00 garbage'
+# and '10:00+02:00' all read as 10:00) and TIMESTAMPTZ takes zone names. Anything else is a
+# bad timestamp, never a silently shifted one.
+_DATE = r"\d{4}-\d\d-\d\d"
+_TIME = r"[T ]\d\d:\d\d(:\d\d(\.\d+)?)?"
+_NAIVE = rf"^{_DATE}({_TIME})?$"
+WITH_OFFSET = rf"^{_DATE}{_TIME}\s*([Zz]|UTC|[+-]\d\d(:?\d\d)?)$"
 
 
 def timestamp_utc(text: str) -> str:
     """ISO 8601 text -> naive UTC timestamp; text without an offset is already UTC."""
-    return (f"(case when regexp_matches({text}, '{_OFFSET}') "
-            f"then timezone('UTC', try_cast({text} as timestamptz)) "
-            f"else try_cast({text} as timestamp) end)")
+    return (f"(case when regexp_full_match({text}, '{_NAIVE}') then try_cast({text} as timestamp) "
+            f"when regexp_full_match({text}, '{WITH_OFFSET}') "
+            f"then timezone('UTC', try_cast({text} as timestamptz)) end)")
 
 
 def date(text: str) -> str:

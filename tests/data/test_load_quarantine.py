@@ -31,7 +31,13 @@ def assert_no_row_lost(con) -> None:
     ("C9,05/01/2026,,,,", "bad_timestamp:created_at"),
     ("C9,2026-02-30T10:00:00Z,,,,", "bad_timestamp:created_at"),
     ("C9,yesterday,,,,", "bad_timestamp:created_at"),
-], ids=["empty id", "empty timestamp", "blank timestamp", "US date", "February 30th", "words"])
+    # DuckDB's cast reads each of these as 10:00 UTC: the zone or the text after the time
+    # would be dropped and the instant shifted without a word.
+    ("C9,2026-02-01 10:00:00 PST,,,,", "bad_timestamp:created_at"),
+    ("C9,2026-02-01 10:00:00 Europe/Berlin,,,,", "bad_timestamp:created_at"),
+    ("C9,2026-02-01 10:00:00 garbage,,,,", "bad_timestamp:created_at"),
+], ids=["empty id", "empty timestamp", "blank timestamp", "US date", "February 30th", "words",
+        "zone abbreviation", "zone name", "trailing text"])
 def test_a_contact_that_breaks_a_rule_is_quarantined_with_its_reason(load, body, reason):
     report, con = load(contacts=f"contact_id,created_at,source,persona,seniority,country\n"
                                 f"C1,2026-01-05T10:00:00Z,,,,\n{body}\nC2,2026-01-06,,,,\n")

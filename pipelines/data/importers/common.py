@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-from pipelines.data.parsing import _OFFSET
+from pipelines.data.parsing import WITH_OFFSET
 from pipelines.data.sources import ident, quote
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
@@ -78,7 +78,7 @@ def utc(sql: str, tz: str, formats: list[str] | None = None) -> str:
     so the loader quarantines it as bad_timestamp rather than the importer losing it."""
     v = text(sql)
     fmts = "[" + ", ".join(quote(f) for f in (formats or LOCAL_FORMATS)) + "]"
-    parsed = (f"case when regexp_matches({v}, '{_OFFSET}') "
+    parsed = (f"case when regexp_full_match({v}, '{WITH_OFFSET}') "
               f"then timezone('UTC', try_cast({v} as timestamptz)) "
               # HubSpot's API-style exports give epoch milliseconds.
               f"when regexp_full_match({v}, '\\d{{12,13}}') then make_timestamp(cast({v} as bigint) * 1000) "
