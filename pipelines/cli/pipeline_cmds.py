@@ -65,7 +65,11 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     with err_console.status("loading data, building the funnel facts (dbt), judging (Great Expectations), alerting…"):
         outcome = run_job(settings, first, last, as_of)
     if not outcome.success:
-        raise InputError(Problem(f"the run failed: {outcome.failure}")) if outcome.bad_input else _crash(outcome)
+        if not outcome.bad_input:
+            _crash(outcome)
+        # One problem per line, as the loader found them (each names its file).
+        first, *others = outcome.failure.splitlines()
+        raise InputError([Problem(f"the run failed: {first}"), *(Problem(line) for line in others if line.strip())])
     with connect(settings.warehouse, read_only=True) as con:
         results = read_judgements(con, months)
         dq = data_quality_summary(con)
@@ -82,7 +86,8 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
 
 def _crash(outcome):
     err_console.print(f"[bold red]error[/] the run failed: {outcome.failure}\n"
-                      f"  run id {outcome.run_id}: open the Dagster UI (see docs/operations.md) for the full logs")
+                      f"  its stack is in {outcome.log_file}; run id {outcome.run_id} in the Dagster UI "
+                      "(docs/operations.md) has every step's logs", highlight=False)
     raise typer.Exit(1)
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -55,7 +56,7 @@ def exclusive(settings: Settings) -> Iterator[None]:
 
 
 def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False,
-            log_level: str = "WARNING") -> JobOutcome:
+            log_level: str = "CRITICAL") -> JobOutcome:
     """Execute the job for months first..last as of an instant; the run is kept in the Dagster home."""
     import dagster as dg
 
@@ -81,13 +82,17 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
                               log_file=log_file)
         result = job.execute_in_process(
             instance=instance, tags=tags, raise_on_error=False,
-            # The terminal shows the scorecard; step-by-step logs stay in the UI.
+            # The terminal shows the scorecard, or one line saying what failed: Dagster's
+            # console logger printed ~70 lines of stack for a missing data file. Every step's
+            # logs stay in the UI, and a failed step's stack goes to the log file below.
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
+        if not result.success:
+            failure, bad_input, stack = _first_failure(result)
+            log.write(f"\nthe run failed: {failure}\n{stack}")
     alerts = _alert_counts(result)
     if result.success:
         return JobOutcome(result.run_id, True, first, last, as_of, alerts=alerts, log_file=log_file)
-    failure, bad_input = _first_failure(result)
     return JobOutcome(result.run_id, False, first, last, as_of, failure, bad_input, alerts, log_file)
 
 
@@ -111,14 +116,16 @@ def _alert_counts(result) -> dict[str, int]:
     return {}
 
 
-def _first_failure(result) -> tuple[str, bool]:
-    """The first failed step's message, and whether it was bad input (exit 2) or a crash."""
+def _first_failure(result) -> tuple[str, bool, str]:
+    """The first failed step's message, whether it was bad input (exit 2) or a crash, and
+    its stack."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
             # Dagster wraps user errors: the InputError is the cause.
             root = error.cause or error
             bad_input = root.cls_name in ("InputError", "WarehouseLocked")
-            message = root.message.strip().removeprefix(f"{root.cls_name}: ")
-            return f"{event.step_key}: {message}", bad_input
-    return "see the Dagster UI or .funnelpact/logs/last-run.log for its logs", False
+            # The message starts with the exception's name, qualified or not.
+            message = re.sub(rf"^([\w.]+\.)?{re.escape(root.cls_name)}: ", "", root.message.strip())
+            return f"{event.step_key}: {message}", bad_input, error.to_string()
+    return "see the Dagster UI or .funnelpact/logs/last-run.log for its logs", False, ""

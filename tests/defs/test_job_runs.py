@@ -160,6 +160,26 @@ def test_a_missing_data_directory_is_bad_input(settings: Settings) -> None:
     assert "no-such-dir" in result.output and "data directory not found" in result.output
 
 
+def test_a_data_directory_without_tables_gives_one_error_line_per_problem(settings: Settings, tmp_path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = invoke("run", "--data", str(empty), "--as-of", AS_OF)
+    assert result.exit_code == 2
+    assert "STEP_FAILURE" not in result.output and "Traceback" not in result.output
+    lines = result.output.splitlines()
+    errors = lines[next(i for i, line in enumerate(lines) if line.startswith("error")):]
+    assert errors == [
+        f"error the run failed: raw_crm: {empty}: required table 'contacts' not found; expected "
+        "contacts.csv, contacts.parquet or a folder contacts/ of Parquet files",
+        f"error {empty}: required table 'lifecycle_events' not found; expected lifecycle_events.csv, "
+        "lifecycle_events.parquet or a folder lifecycle_events/ of Parquet files",
+    ]
+    # Dagster's stack trace goes to the run's log file, not to the terminal.
+    log = (settings.home / "logs" / "last-run.log").read_text()
+    assert "Traceback" in log or 'File "' in log
+    assert "raise InputError" in log
+
+
 def test_a_locked_warehouse_says_so_and_exits_2(settings: Settings) -> None:
     lock = settings.warehouse.with_suffix(".lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
@@ -210,6 +230,8 @@ def test_a_failing_dbt_data_test_fails_the_run_and_names_the_test(
     result = invoke("run", "--as-of", AS_OF)
     assert result.exit_code == 1
     assert "funnel_facts" in result.output and "no_months_at_all" in result.output
+    assert "STEP_FAILURE" not in result.output and "last-run.log" in result.output
+    assert "no_months_at_all" in (settings.home / "logs" / "last-run.log").read_text()
     run_results = json.loads((project / "target" / "run_results.json").read_text())
     statuses = {r["unique_id"].split(".")[-1]: r["status"] for r in run_results["results"]}
     assert statuses["no_months_at_all"] == "fail"
