@@ -39,7 +39,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     from pipelines.agreement.months import month_index, month_range
     from pipelines.cli.scorecard_output import print_scorecard, scorecard_json
     from pipelines.defs.execute import run_job
-    from pipelines.defs.partitions import month_span, months_to_judge
+    from pipelines.defs.partitions import has_started, month_span, months_to_judge, spans
     from pipelines.warehouse.connection import connect
     from pipelines.warehouse.judgements import read_judgements
     from pipelines.warehouse.summary import data_quality_summary
@@ -56,9 +56,17 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     first, last = first or last, last or first
     if month_index(first) > month_index(last):
         raise InputError(Problem(f"--from {first} is after --to {last}", field="--from"))
-    months = require_in_force(agreements, month_range(first, last), "--from/--to")
+    asked = month_range(first, last)
+    in_force = require_in_force(agreements, asked, "--from/--to")
+    months = [m for m in in_force if has_started(agreements, m, as_of)]
+    if not months:
+        raise InputError(Problem(
+            f"{spans(in_force)} has not started by {as_of:%Y-%m-%d %H:%M} UTC: nothing to judge yet "
+            "(to judge as of another instant, give --as-of)", field="--from/--to"))
     first, last = months[0], months[-1]
     if not quiet and fmt != "json":
+        for note in not_judged(asked, in_force, months):
+            err_console.print(f"funnelpact: {note}", highlight=False)
         err_console.print(f"funnelpact: judging {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC "
                           f"(data {settings.data_dir}, warehouse {settings.warehouse})")
     # The job takes tens of seconds: show it is alive (rich draws nothing when not a terminal).
@@ -82,6 +90,18 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
         err_console.print(f"alerts: {a.get('sent', 0)} sent, {a.get('failed', 0)} failed, {a.get('pending', 0)} kept "
                           f"for the next run (details: {outcome.log_file})")
     return Scorecard(results, dq)
+
+
+def not_judged(asked: list[str], in_force: list[str], judged: list[str]) -> list[str]:
+    """What a run leaves out of the months it was asked for, and why."""
+    from pipelines.defs.partitions import spans
+
+    notes = []
+    if outside := [m for m in asked if m not in in_force]:
+        notes.append(f"not judged: {spans(outside)} (no agreement in force)")
+    if later := [m for m in in_force if m not in judged]:
+        notes.append(f"not judged: {spans(later)} (not started by the as-of instant)")
+    return notes
 
 
 def _crash(outcome):

@@ -37,8 +37,9 @@ def report(
     bottleneck of the revenue gap, recycling, the rules of the revision in force and data
     quality. It opens offline and can be attached to an e-mail.
 
-    A month already judged is shown as judged; a month not judged yet, or any month with
-    --as-of, is run through the pipeline first (like `funnelpact run --from M --to M`).
+    A month already judged is shown as judged (--data is then not read, and the command
+    says so); a month not judged yet, or any month with --as-of, is run through the pipeline
+    first (like `funnelpact run --from M --to M`).
     """
     from pipelines.cli.pipeline_cmds import execute
 
@@ -50,10 +51,22 @@ def report(
     from pipelines.agreement import load_agreements
     from pipelines.agreement.load import require_in_force
 
-    require_in_force(load_agreements(settings.sla_dir), [month], "--month")
+    from pipelines.defs.partitions import has_started
+
+    agreements = load_agreements(settings.sla_dir)
+    require_in_force(agreements, [month], "--month")
+    if not has_started(agreements, month, instant):
+        raise InputError(Problem(f"{month} has not started by {instant:%Y-%m-%d %H:%M} UTC: there is nothing to "
+                                 "review yet (to review as of another instant, give --as-of)", field="--month"))
+    if data is not None and not settings.data_dir.is_dir():
+        raise InputError(Problem("data directory not found: expected a folder with the canonical tables",
+                                 file=str(settings.data_dir)))
     if as_of is not None or not _is_judged(settings, month):
         err_console.print(f"funnelpact: judging {month} as of {instant:%Y-%m-%d %H:%M} UTC before writing the report")
         execute(settings, month, month, instant, "table", quiet=True)
+    elif data is not None:
+        err_console.print(f"funnelpact: {month} is shown as judged by its last run; {settings.data_dir} is not read "
+                          "(give --as-of to judge it again from that data)", highlight=False)
     from pipelines.report.render import write_report
 
     path = write_report(settings, month, out, instant)

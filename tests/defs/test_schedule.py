@@ -66,7 +66,9 @@ def test_the_dagster_home_serialises_runs_and_turns_telemetry_off(tmp_path, monk
 
 
 def test_the_dagster_home_keeps_event_connections_open_and_stock_dagster_reads_it(tmp_path, monkeypatch) -> None:
-    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+    from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+        SqliteEventLogStorage,
+    )
 
     from pipelines.defs.event_log import PooledSqliteEventLogStorage
     from pipelines.defs.instance import HEADER, SETTINGS, prepare_dagster_home
@@ -93,3 +95,47 @@ def test_the_dagster_home_keeps_event_connections_open_and_stock_dagster_reads_i
     assert "ASSET_MATERIALIZATION" in types and types[-1] == "PIPELINE_SUCCESS"
     record = stock.get_latest_materialization_events([dg.AssetKey("thing")])[dg.AssetKey("thing")]
     assert record is not None and record.dagster_event.partition == "b"
+
+
+def test_a_month_has_started_at_its_local_midnight(agreements) -> None:
+    from pipelines.defs.partitions import has_started
+
+    # July begins 2026-07-01 06:00 UTC in Mexico City.
+    assert not has_started(agreements, "2026-07", datetime(2026, 7, 1, 5, 59, 59, tzinfo=UTC))
+    assert has_started(agreements, "2026-07", datetime(2026, 7, 1, 6, 0, tzinfo=UTC))
+    assert not has_started(agreements, "2031-01", datetime(2032, 1, 1, tzinfo=UTC))  # no agreement
+
+
+def test_months_are_named_as_consecutive_spans() -> None:
+    from pipelines.defs.partitions import spans
+
+    assert spans(["2027-01", "2025-11", "2025-12", "2026-03"]) == "2025-11..2025-12, 2026-03, 2027-01"
+    assert spans(["2026-12", "2027-01"]) == "2026-12..2027-01"
+
+
+def test_run_over_months_not_started_is_bad_input_before_any_work(tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    monkeypatch.setenv("FUNNELPACT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    (tmp_path / "data").mkdir()
+    result = CliRunner().invoke(app, ["run", "--sla", str(ROOT / "sla"), "--data", str(tmp_path / "data"),
+                                      "--from", "2026-12", "--to", "2026-12", "--as-of", "2026-11-25T00:00:00Z"])
+    assert result.exit_code == 2
+    assert "2026-12 has not started by 2026-11-25 00:00 UTC: nothing to judge yet" in " ".join(result.output.split())
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_run_says_which_asked_months_it_leaves_out_and_why() -> None:
+    from pipelines.agreement.months import month_range
+    from pipelines.cli.pipeline_cmds import not_judged
+
+    asked = month_range("2025-11", "2027-02")
+    in_force = month_range("2026-01", "2026-12")
+    assert not_judged(asked, in_force, month_range("2026-01", "2026-11")) == [
+        "not judged: 2025-11..2025-12, 2027-01..2027-02 (no agreement in force)",
+        "not judged: 2026-12 (not started by the as-of instant)",
+    ]
+    assert not_judged(in_force, in_force, in_force) == []

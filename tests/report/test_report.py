@@ -188,7 +188,10 @@ def _app() -> typer.Typer:
     (["--month", "2031-01", "--out", "r.html"], "no agreement is in force in 2031-01"),
     (["--month", "2026-03", "--out", "r.pdf"], "does not end in .html"),
     (["--month", "2026-03", "--out", "r.html", "--as-of", "yesterday"], "is not an instant"),
-], ids=["month 13", "a word", "outside every window", "not html", "bad as-of"])
+    (["--month", "2026-12", "--out", "r.html", "--as-of", "2026-11-30T12:00:00Z"],
+     "2026-12 has not started by 2026-11-30 12:00 UTC: there is nothing to review yet"),
+    (["--month", "2026-03", "--out", "r.html", "--data", "nowhere"], "data directory not found"),
+], ids=["month 13", "a word", "outside every window", "not html", "bad as-of", "not started", "no data dir"])
 def test_bad_arguments_exit_2_with_one_clear_line(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FUNNELPACT_SLA_DIR", str(Path(__file__).resolve().parents[2] / "sla"))
@@ -218,6 +221,7 @@ def test_the_command_writes_the_pack_of_a_judged_month_without_rerunning(judged,
                                          "--data", str(judged.data_dir)])
     assert result.exit_code == 0, result.output
     assert f"review pack for {CLOSED} written to {out}" in result.output
+    assert f"{CLOSED} is shown as judged by its last run; {judged.data_dir} is not read" in " ".join(result.output.split())
     assert kpi_rows(out.read_text(encoding="utf-8"))
     assert _query(judged, "select distinct run_id from judgements.kpi_status where period = ?", [CLOSED]) == before
 

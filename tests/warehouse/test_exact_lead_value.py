@@ -56,7 +56,7 @@ def test_weighted_volume_is_summed_exactly(warehouse):
     volumes = warehouse.query("select period, volume, weighted_volume from marts.funnel_volumes "
                               "where stage_id = 'mql' order by period")
     assert [(v["period"], v["volume"], v["weighted_volume"]) for v in volumes] == [
-        ("2026-03", 50, Decimal("115")), ("2026-04", 20, Decimal("21"))]
+        ("2026-03", 50, Decimal(115)), ("2026-04", 20, Decimal(21))]
     scorecard = warehouse.query("select period, target, actual from marts.scorecard "
                                 "where kpi = 'weighted_volume:mql' order by period")
     assert [(r["period"], r["target"], r["actual"]) for r in scorecard] == [
