@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from pipelines.cli.output import console
+from pipelines.errors import InputError, Problem
 
 
 def register(app: typer.Typer) -> None:
@@ -30,8 +31,13 @@ def test_alerts(
     from pipelines.agreement import load_agreements
     from pipelines.alerts.probe import probe
 
+    agreements = load_agreements(sla)
+    known = sorted({a.revision for a in agreements})
+    if revision is not None and revision not in known:
+        raise InputError(Problem(f"no revision {revision!r} in {sla}: expected one of {', '.join(known)}",
+                                 field="--revision"))
     failed = False
-    for agreement in load_agreements(sla):
+    for agreement in agreements:
         if revision and agreement.revision != revision:
             continue
         if not agreement.spec.alerts:

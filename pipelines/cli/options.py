@@ -43,7 +43,7 @@ def as_of_instant(text: str | None) -> datetime:
 
     try:
         return parse_as_of(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: an offset past year 1 or 9999
         raise InputError(Problem(f"{text!r} is not an instant: expected ISO 8601 such as 2026-03-31T23:00:00Z",
                                  field="--as-of")) from None
 

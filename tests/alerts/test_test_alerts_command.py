@@ -38,3 +38,10 @@ def test_a_missing_agreement_folder_is_bad_input(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["test-alerts", "--sla", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
     assert "no such file or folder" in result.output
+
+
+def test_an_unknown_revision_is_bad_input_naming_the_known_ones(http: HttpRecorder) -> None:
+    result = CliRunner().invoke(app, ["test-alerts", "--sla", str(SLA), "--revision", "2026-h3"])
+    assert result.exit_code == 2
+    assert "no revision '2026-h3'" in result.output and "expected one of 2026-h1, 2026-h2" in result.output
+    assert http.posts == []

@@ -188,10 +188,12 @@ def _app() -> typer.Typer:
     (["--month", "2031-01", "--out", "r.html"], "no agreement is in force in 2031-01"),
     (["--month", "2026-03", "--out", "r.pdf"], "does not end in .html"),
     (["--month", "2026-03", "--out", "r.html", "--as-of", "yesterday"], "is not an instant"),
+    (["--month", "2026-03", "--out", "r.html", "--as-of", "0001-01-01T00:30:00+01:00"], "is not an instant"),
     (["--month", "2026-12", "--out", "r.html", "--as-of", "2026-11-30T12:00:00Z"],
      "2026-12 has not started by 2026-11-30 12:00 UTC: there is nothing to review yet"),
     (["--month", "2026-03", "--out", "r.html", "--data", "nowhere"], "data directory not found"),
-], ids=["month 13", "a word", "outside every window", "not html", "bad as-of", "not started", "no data dir"])
+], ids=["month 13", "a word", "outside every window", "not html", "bad as-of", "as-of before year 1",
+        "not started", "no data dir"])
 def test_bad_arguments_exit_2_with_one_clear_line(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FUNNELPACT_SLA_DIR", str(Path(__file__).resolve().parents[2] / "sla"))
