@@ -57,9 +57,17 @@ class DiffResult:
 
 def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
     root = _git_root()
-    rel = sla.resolve().relative_to(root)
+    try:
+        rel = sla.resolve().relative_to(root)
+    except ValueError:
+        raise InputError(Problem(f"{sla} is not inside the git repository at {root}: diff compares the "
+                                 "agreement files git keeps", field="--sla")) from None
     old = _load_side(root, base, rel)
     new = _load_side(root, head, rel)
+    if not old and not new:
+        raise InputError(Problem(f"no agreement files under {rel.as_posix() or '.'} at {base} nor at "
+                                 f"{head or 'the working tree'}: expected the folder of the agreement YAML files",
+                                 field="--sla"))
     return DiffResult(
         base=base,
         head=head or "working tree",

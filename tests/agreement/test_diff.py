@@ -119,3 +119,16 @@ def test_an_unknown_base_revision_exits_2(repo: Path) -> None:
     code, out = run_diff("no-such-branch")
     assert code == 2
     assert "unknown git revision 'no-such-branch'" in out
+
+
+def test_a_folder_without_agreements_on_either_side_exits_2(repo: Path) -> None:
+    code, out = run_diff("HEAD", "--sla", "nowhere")
+    assert code == 2
+    assert "no agreement files under nowhere at HEAD nor at the working tree" in " ".join(out.split())
+
+
+def test_a_folder_outside_the_repository_exits_2(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    outside = tmp_path_factory.mktemp("elsewhere")
+    code, out = run_diff("HEAD", "--sla", str(outside))
+    assert code == 2
+    assert "is not inside the git repository" in " ".join(out.split())
