@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import gc
+import traceback
 from typing import Annotated
 
 import click
@@ -27,8 +28,8 @@ class _FunnelpactGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except InputError as exc:
-            if ctx.params.get("debug"):
-                raise
+            if ctx.params.get("debug"):  # the traceback, and still the exit code of bad input
+                traceback.print_exc()
             report_input_error(exc)
             ctx.exit(exc.exit_code)
 

@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 def compile_suites(
     sla: SlaPathOption = Path("sla"),
     out: Annotated[
-        Path, typer.Option("--out", help="The GX project folder; suites go to OUT/gx/expectations/.")
+        Path, typer.Option("--out", file_okay=False, help="The GX project folder; suites go to OUT/gx/expectations/.")
     ] = Path("expectations"),
     check: Annotated[
         bool,

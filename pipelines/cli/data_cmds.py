@@ -41,7 +41,7 @@ def _print_written(out: Path, rows: dict[str, int]) -> None:
     console.print(table)
 
 
-OutOption = Annotated[Path, typer.Option("--out", help="Directory to write the canonical "
+OutOption = Annotated[Path, typer.Option("--out", file_okay=False, help="Directory to write the canonical "
                                          "tables into (created if missing).")]
 TimezoneOption = Annotated[str, typer.Option(
     "--timezone", help="IANA time zone of the export's naive local times (the CRM portal's or "
@@ -51,7 +51,7 @@ TimezoneOption = Annotated[str, typer.Option(
 def generate(
     out: OutOption,
     contacts: Annotated[int, typer.Option(help="Number of contacts (leads) to create.")] = 20_000,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 1,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed (0 or more): the same seed gives the same files.")] = 1,
     start: Annotated[str, typer.Option(help="First day of the data, YYYY-MM-DD.")] = "2026-01-01",
     end: Annotated[str, typer.Option(help="Last day of the data, YYYY-MM-DD.")] = "2026-12-31",
     format: Annotated[DataFormat, typer.Option(

@@ -160,7 +160,8 @@ def backfill(
 
 
 def demo(
-    dir: Annotated[Path, typer.Option("--dir", help="Where the demo writes its data, warehouse and report.")] = Path("funnelpact-demo"),
+    dir: Annotated[Path, typer.Option("--dir", file_okay=False,
+                                      help="Where the demo writes its data, warehouse and report.")] = Path("funnelpact-demo"),
     contacts: Annotated[int, typer.Option(help="Contacts in the synthetic company.")] = 6000,
 ) -> None:
     """Generate a demo company, run the pipeline over its months and write the review pack.

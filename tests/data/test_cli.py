@@ -122,3 +122,27 @@ def test_every_option_has_help_and_every_command_an_example():
             assert getattr(param, "help", None), f"{command.name} {param.name}"
     result = CliRunner().invoke(app, ["import", "salesforce", "--help"])
     assert "--lead-history" in result.output
+
+
+@pytest.mark.parametrize("args, message", [
+    (["generate", "--out", "{file}", "--contacts", "10"], "Invalid value for '--out'"),
+    (["import", "csv", "--mapping", "m.yaml", "--out", "{file}"], "Invalid value for '--out'"),
+    (["compile", "--out", "{file}"], "Invalid value for '--out'"),
+    (["demo", "--dir", "{file}"], "Invalid value for '--dir'"),
+    (["generate", "--out", "{dir}", "--contacts", "10", "--seed", "-1"], "Invalid value for '--seed'"),
+], ids=["generate into a file", "import into a file", "compile into a file", "demo into a file", "negative seed"])
+def test_an_output_folder_that_is_a_file_or_a_bad_seed_exits_2(tmp_path, args, message):
+    existing = tmp_path / "contacts.csv"
+    existing.write_text("contact_id,created_at\n")
+    args = [a.format(file=existing, dir=tmp_path / "new") for a in args]
+    code, _, err = funnelpact(*args)
+    assert code == 2
+    assert message in err and "Traceback" not in err
+    assert existing.read_text() == "contact_id,created_at\n"
+    assert not (tmp_path / "new").exists()
+
+
+def test_debug_shows_the_traceback_and_keeps_the_exit_code_of_bad_input(tmp_path):
+    code, _, err = funnelpact("--debug", "generate", "--out", str(tmp_path), "--contacts", "10", "--start", "May 1st")
+    assert code == 2
+    assert "Traceback" in err and "error --start" in err
