@@ -28,6 +28,9 @@ EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Share = Annotated[Decimal, Field(gt=0, le=1)]
 Positive = Annotated[Decimal, Field(gt=0)]
+# Money in the agreement's currency: below 10^15, so every figure derived from it fits the
+# warehouse's numbers and prints (a goal of 1e400 validated, then crashed the plan).
+Money = Annotated[Decimal, Field(gt=0, lt=10**15)]
 
 RESERVED_STAGE_VALUES = ("recycled", "disqualified")
 
@@ -173,8 +176,8 @@ class Spec(Strict):
     effective: Effective = Field(description="Whole calendar months in force.")
     timezone: str = Field(description="IANA timezone; months are calendar months in it.")
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(description="ISO 4217 code.")
-    revenue_goal: Positive = Field(description="Revenue goal for the whole window.")
-    average_deal_size: Positive = Field(description="Average deal size; goal / deal size = customers needed.")
+    revenue_goal: Money = Field(description="Revenue goal for the whole window (below 10^15).")
+    average_deal_size: Money = Field(description="Average deal size; goal / deal size = customers needed.")
     seasonality: dict[Month, Positive] = Field(
         default_factory=dict, description="Monthly weights splitting the goal; months not named weigh 1."
     )
