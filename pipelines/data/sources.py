@@ -85,8 +85,14 @@ def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, 
 
 
 def unreadable(source: Source, exc: Exception) -> InputError:
+    if source.kind == "csv":
+        from pipelines.data.csv_check import first_bad_line
+
+        for path in source.paths:
+            if found := first_bad_line(path):
+                return InputError(Problem(found[1], file=str(path), line=found[0]))
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    kind = "CSV with a header row" if source.kind == "csv" else "Parquet"
+    kind = "UTF-8 CSV with a header row" if source.kind == "csv" else "Parquet"
     return InputError(Problem(f"cannot read the file; expected {kind}: {first_line}",
                               file=source.display))
 

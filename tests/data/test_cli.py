@@ -146,3 +146,11 @@ def test_debug_shows_the_traceback_and_keeps_the_exit_code_of_bad_input(tmp_path
     code, _, err = funnelpact("--debug", "generate", "--out", str(tmp_path), "--contacts", "10", "--start", "May 1st")
     assert code == 2
     assert "Traceback" in err and "error --start" in err
+
+
+def test_an_export_that_is_not_utf8_is_named_with_its_line(tmp_path):
+    export = tmp_path / "contacts.csv"
+    export.write_text("Record ID,Create Date,Lifecycle Stage\n1,2026-01-05 10:00,Lead\n", encoding="utf-16")
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(export), "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert f"{export}:1: the file is UTF-16 text: expected UTF-8" in " ".join(err.split())

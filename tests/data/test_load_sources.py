@@ -204,3 +204,27 @@ def test_csv_row_numbers_follow_the_file_on_a_parallel_read(tmp_path, con):
     load_data_dir(data, con, STAGE_VALUES)
     assert rows(con, "select row_number, reason from raw.quarantine order by 1") == [
         (n // 2, "bad_timestamp:created_at"), (n - 1, "missing_required:contact_id")]
+
+
+CONTACTS = "contact_id,created_at,source\nC1,2026-01-05T10:00:00Z,web\n"
+
+
+@pytest.mark.parametrize("content, line, message", [
+    ((CONTACTS + "C2,2026-01-06T10:00:00Z,web,extra\nC3,2026-01-07T10:00:00Z,web\n").encode(), 3,
+     "4 values, expected 3 (one per column of the header)"),
+    ((CONTACTS + 'C2,"2026-01-06T10:00:00Z,web\nC3,2026-01-07T10:00:00Z,web\n').encode(), 3,
+     "not valid CSV"),
+    (CONTACTS.encode() + "C2,2026-01-06T10:00:00Z,café\n".encode("latin-1"), 3,
+     "not UTF-8 text"),
+    (CONTACTS.encode("utf-16"), 1, "the file is UTF-16 text: expected UTF-8"),
+], ids=["a value too many", "unterminated quote", "latin-1", "utf-16"])
+def test_a_csv_that_cannot_be_read_is_named_with_its_line(tmp_path, content, line, message):
+    import duckdb
+
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts.csv").write_bytes(content)
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, duckdb.connect(), STAGE_VALUES)
+    [problem] = exc.value.problems
+    assert (problem.file, problem.line) == (str(data / "contacts.csv"), line)
+    assert message in problem.message

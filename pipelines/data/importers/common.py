@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
+from pipelines.data.csv_check import first_bad_line
 from pipelines.data.parsing import WITH_OFFSET
 from pipelines.data.sources import ident, quote
 from pipelines.data.tables import TABLES
@@ -47,8 +48,10 @@ class Export:
             con.execute(f"create or replace temp table {name} as select * from read_csv("
                         f"{quote(str(self.path))}, all_varchar = true, header = true{delim})")
         except duckdb.Error as exc:
+            if found := first_bad_line(self.path, delimiter or ","):
+                raise InputError(Problem(found[1], file=str(path), line=found[0])) from None
             first = str(exc).strip().splitlines()[0]
-            raise InputError(Problem(f"cannot read the file; expected a CSV export with a "
+            raise InputError(Problem(f"cannot read the file; expected a UTF-8 CSV export with a "
                                      f"header row: {first}", file=str(path))) from None
         cols = [r[0] for r in con.execute(f"describe {name}").fetchall()]
         self.columns = {c.strip().lower(): c for c in cols}

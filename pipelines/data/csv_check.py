@@ -1,0 +1,39 @@
+"""Why DuckDB could not read a CSV: the first line that breaks plain CSV.
+
+DuckDB's reader says "Error when sniffing file" for a row with one value too many, an
+unterminated quote or a UTF-16 file, and names no line. The loader reads with fixed settings
+(UTF-8, commas, double quotes, a header row), so a plain reader over the same file can point
+at the line. Only called once a read has failed: it reads the file again, line by line.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+
+def first_bad_line(path: Path, delimiter: str = ",") -> tuple[int, str] | None:
+    """(line number, what is wrong) for the first line that breaks plain CSV, or None."""
+    with path.open("rb") as handle:
+        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+            return 1, "the file is UTF-16 text: expected UTF-8 (save or export it as UTF-8 CSV)"
+        handle.seek(0)
+        for number, raw in enumerate(handle, start=1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                return number, "not UTF-8 text (save or export the file as UTF-8 CSV)"
+    line = 1
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, delimiter=delimiter, strict=True)
+            header = next(reader, None)
+            if header is None:
+                return 1, "the file is empty: expected a header row"
+            for row in reader:
+                line = reader.line_num
+                if row and len(row) != len(header):
+                    return line, f"{len(row)} values, expected {len(header)} (one per column of the header)"
+    except csv.Error as exc:
+        return line + 1, f"not valid CSV: {exc} (an unterminated quote?)"
+    return None
