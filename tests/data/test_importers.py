@@ -237,8 +237,11 @@ def test_csv_mapping_with_wide_stage_dates_value_maps_and_local_times(tmp_path):
     ("timezone: Nowhere/City\ntables: {contacts: {file: people.csv}}\n",
      "timezone: unknown time zone 'Nowhere/City'"),
     ("tables: [contacts\n", "not valid YAML"),
+    ("tables: {contacts: {file: people.csv, delimiter: ';', timestamp_format: '%Q garbage', "
+     "columns: {contact_id: Person ID}}}\n",
+     "tables.contacts.timestamp_format: '%Q garbage' is not a strptime format"),
 ], ids=["no tables", "unknown table", "unknown column", "missing source column",
-        "unmapped required column", "bad time zone", "broken YAML"])
+        "unmapped required column", "bad time zone", "broken YAML", "bad timestamp format"])
 def test_csv_mapping_errors_name_the_mapping_field(tmp_path, mapping, message):
     (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
     path = tmp_path / "mapping.yaml"

@@ -99,6 +99,13 @@ def _table(con, name: str, spec: dict, base: Path, default_tz: str, mapping_file
     tz = check_timezone(str(spec.get("timezone", default_tz)), f"{where}.timezone",
                         str(mapping_file))
     formats = [str(spec["timestamp_format"])] if spec.get("timestamp_format") else None
+    if formats:
+        try:
+            con.execute("select try_strptime('2026-01-05 10:00:00', ?)", [formats[0]]).fetchall()
+        except duckdb.Error:
+            raise InputError(Problem(f"{formats[0]!r} is not a strptime format: expected one such as "
+                                     "'%d/%m/%Y %H:%M' (docs/data.md)", file=str(mapping_file),
+                                     field=f"{where}.timestamp_format")) from None
     export = Export(con, base / str(spec["file"]), f"_fp_src{i}", spec.get("delimiter"))
     columns = _str_map(spec.get("columns"), mapping_file, f"{where}.columns")
     constants = _str_map(spec.get("constants"), mapping_file, f"{where}.constants")
