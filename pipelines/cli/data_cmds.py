@@ -39,6 +39,28 @@ def _print_written(out: Path, rows: dict[str, int]) -> None:
     for name, n in rows.items():
         table.add_row(name, f"{n:,}")
     console.print(table)
+    _warn_of_other_tables(out, rows)
+
+
+def _warn_of_other_tables(out: Path, written: dict[str, int]) -> None:
+    """Tables already in `out` that this command did not write stay, and the next run reads
+    them with the new ones: say so (they may come from another export or company)."""
+    from pipelines.data.sources import find_source
+    from pipelines.data.tables import TABLES
+
+    kept = []
+    for name in TABLES:
+        if name not in written:
+            try:
+                source = find_source(out, name)
+            except InputError:  # given twice: the run will say so
+                source = None
+            if source is not None:
+                kept.append(Path(source.display).name)
+    if kept:
+        err_console.print(f"note: {out} also holds {', '.join(kept)}, not written by this command: the next run "
+                          "reads them with the tables above (remove them if they come from another export)",
+                          highlight=False)
 
 
 OutOption = Annotated[Path, typer.Option("--out", file_okay=False, help="Directory to write the canonical "

@@ -56,6 +56,18 @@ def test_import_hubspot_writes_canonical_files(tmp_path):
     assert "lifecycle_events" in out
 
 
+def test_an_import_says_which_tables_of_the_folder_it_did_not_write(tmp_path):
+    (tmp_path / "web_sessions.csv").write_text("date,channel,sessions\n2026-01-01,organic,5\n")
+    (tmp_path / "activities").mkdir()
+    code, _, err = funnelpact(
+        "import", "hubspot", "--contacts", str(EXPORTS / "hubspot" / "contacts_labels.csv"),
+        "--timezone", "America/Mexico_City", "--out", str(tmp_path))
+    assert code == 0
+    assert (tmp_path / "web_sessions.csv").exists()  # kept: nothing is lost
+    assert "also holds web_sessions.csv, not written by this command" in " ".join(err.split())
+    assert "activities" not in err  # an empty folder holds no table (find_source refuses it)
+
+
 def test_import_with_a_missing_column_exits_2_naming_file_and_column(tmp_path):
     leads = tmp_path / "Lead.csv"
     leads.write_text("Id,Status\n00Q1,Open - Not Contacted\n")
