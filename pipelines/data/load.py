@@ -171,10 +171,34 @@ def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[s
                 f"missing required column '{missing}'; {name} needs the columns "
                 f"{', '.join(table.required_columns)} (found: {', '.join(columns) or 'none'})",
                 file=source.display, field=missing))
+        for canonical, source_column in mapping.items():
+            if wrong := _wrong_type(table.column(canonical).type, columns[source_column]):
+                problems.append(Problem(f"column '{source_column}' is {columns[source_column]}: {wrong}",
+                                        file=source.display, field=canonical))
         plans[name] = (source, mapping, columns)
     if problems:
         raise InputError(problems)
     return plans
+
+
+_NESTED = ("STRUCT", "MAP", "UNION", "BLOB")
+_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
+            "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
+
+
+def _wrong_type(canonical: str, source_type: str) -> str | None:
+    """Why a typed (Parquet) column cannot hold a canonical column's values, or None.
+
+    A whole column of the wrong type is the file's problem, not each row's: epoch numbers as
+    created_at would otherwise quarantine every contact, and the run alert both teams.
+    """
+    kind = source_type.upper()
+    if kind.startswith(_NESTED) or kind.endswith("[]"):
+        return "expected plain values (text, numbers or timestamps), not nested ones"
+    if canonical in ("timestamp", "date") and kind.startswith(_NUMERIC):
+        return ("expected ISO 8601 text or a timestamp column (numbers such as epoch seconds "
+                "are not read as times)")
+    return None
 
 
 def _load(con, data_dir: Path, plans) -> None:

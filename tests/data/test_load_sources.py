@@ -228,3 +228,25 @@ def test_a_csv_that_cannot_be_read_is_named_with_its_line(tmp_path, content, lin
     [problem] = exc.value.problems
     assert (problem.file, problem.line) == (str(data / "contacts.csv"), line)
     assert message in problem.message
+
+
+@pytest.mark.parametrize("column, values, message", [
+    ("created_at", pa.array([1767607200, 1767693600], pa.int64()),
+     "column 'created_at' is BIGINT: expected ISO 8601 text or a timestamp column"),
+    ("contact_id", pa.array([{"a": 1}, {"a": 2}]),
+     "column 'contact_id' is STRUCT(a BIGINT): expected plain values"),
+], ids=["epoch seconds as created_at", "a struct as contact_id"])
+def test_a_parquet_column_of_the_wrong_type_is_refused_naming_it(tmp_path, column, values, message):
+    import duckdb
+
+    data = write_dir(tmp_path / "d", contacts=None)
+    table = {"contact_id": pa.array(["C1", "C2"]), "created_at": pa.array(["2026-01-05", "2026-01-06"])}
+    table[column] = values
+    pq.write_table(pa.table(table), data / "contacts.parquet")
+    con = duckdb.connect()
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = exc.value.problems
+    assert (problem.file, problem.field) == (str(data / "contacts.parquet"), column)
+    assert message in problem.message
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
