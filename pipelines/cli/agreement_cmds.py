@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.output import Format, console
+from pipelines.cli.output import DiffFormat, Format, console
 from pipelines.errors import InputError, Problem
 
 # The authoring commands read the agreement files under review (a folder or one file,
@@ -93,12 +93,10 @@ def diff(
         typer.Argument(help="Git revision to compare to (default: the working tree).", show_default=False),
     ] = None,
     sla: Annotated[Path, typer.Option("--sla", help="Agreement folder inside the repository.")] = Path("sla"),
-    format: Annotated[str, typer.Option("--format", "-f", help="markdown (for a pull-request comment) or json.")] = "markdown",
+    format: Annotated[DiffFormat, typer.Option("--format", "-f", help="markdown (for a pull-request comment) or json.")] = DiffFormat.markdown,
 ) -> None:
     """What changed in the agreements between two git revisions, and its effect on every monthly target."""
     from pipelines.agreement.diff import diff_revisions, render
 
-    if format not in ("markdown", "json"):
-        raise InputError(Problem(f"unknown format {format!r}: expected markdown or json", field="--format"))
     result = diff_revisions(base, head, sla)
-    typer.echo(render(result, format), nl=False)
+    typer.echo(render(result, format.value), nl=False)

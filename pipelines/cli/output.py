@@ -21,6 +21,16 @@ class Format(str, Enum):
     csv = "csv"
 
 
+class ScorecardFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+class DiffFormat(str, Enum):
+    markdown = "markdown"
+    json = "json"
+
+
 def report_input_error(exc: InputError) -> None:
     for problem in exc.problems:
         err_console.print(f"[bold red]error[/] {escape(str(problem))}", soft_wrap=True)

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
-from pipelines.cli.output import err_console
+from pipelines.cli.output import ScorecardFormat, err_console
 from pipelines.errors import InputError, Problem
 
 def register(app: typer.Typer) -> None:
@@ -115,9 +115,9 @@ def run(
     data: DataOption = None,
     sla: SlaOption = None,
     as_of: AsOfOption = None,
-    from_: Annotated[str | None, typer.Option("--from", help="First month to judge (YYYY-MM).", show_default=False)] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First month to judge (YYYY-MM); alone, that month only.", show_default=False)] = None,
     to: Annotated[str | None, typer.Option("--to", help="Last month to judge (YYYY-MM).", show_default=False)] = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table for people, json for machines.")] = "table",
+    format: Annotated[ScorecardFormat, typer.Option("--format", "-f", help="table for people, json for machines.")] = ScorecardFormat.table,
 ) -> None:
     """Run the whole pipeline and print the scorecard.
 
@@ -132,14 +132,12 @@ def run(
 
 
 def _judge(data: Path | None, sla: Path | None, as_of: str | None, from_: str | None, to: str | None,
-           format: str) -> None:
+           format: ScorecardFormat) -> None:
     """What run and backfill share: execute the job, print the scorecard, exit by it."""
     from pipelines.cli.scorecard_output import exit_for
 
-    if format not in ("table", "json"):
-        raise InputError(Problem(f"unknown format {format!r}: expected table or json", field="--format"))
     scorecard = execute(settings_for(data, sla), month_option(from_, "--from"), month_option(to, "--to"),
-                        as_of_instant(as_of), format)
+                        as_of_instant(as_of), format.value)
     exit_for(scorecard.results)
 
 
@@ -149,7 +147,7 @@ def backfill(
     data: DataOption = None,
     sla: SlaOption = None,
     as_of: AsOfOption = None,
-    format: Annotated[str, typer.Option("--format", "-f", help="table for people, json for machines.")] = "table",
+    format: Annotated[ScorecardFormat, typer.Option("--format", "-f", help="table for people, json for machines.")] = ScorecardFormat.table,
 ) -> None:
     """Re-run past months in one run, each judged by the revision in force then.
 

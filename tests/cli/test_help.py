@@ -47,3 +47,20 @@ def test_every_command_has_help_an_example_and_documented_options(path: str) -> 
 def test_an_unknown_option_is_bad_input_with_exit_code_2() -> None:
     result = CliRunner().invoke(app, ["plan", "--no-such-option"])
     assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("path", sorted(COMMANDS), ids=lambda p: f"funnelpact {p} lists its formats")
+def test_every_format_option_lists_its_choices(path: str) -> None:
+    from enum import Enum
+
+    for param in COMMANDS[path].params:
+        if "--format" in getattr(param, "opts", ()):
+            annotation = param.type_descriptor.annotation
+            assert isinstance(annotation, type) and issubclass(annotation, Enum), f"{path} --format takes any text"
+
+
+@pytest.mark.parametrize("args", [["run", "--format", "xml"], ["backfill", "--from", "2026-01", "--to", "2026-02",
+                                                                 "--format", "xml"], ["diff", "HEAD", "--format", "xml"]])
+def test_an_unknown_format_is_a_usage_error(args: list[str]) -> None:
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "'xml' is not one of" in " ".join(result.output.split())
