@@ -77,6 +77,10 @@ def _reader_sql(source: Source) -> str:
 
 def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, str]:
     """Source column name -> its type, without reading the data."""
+    for path in source.paths:
+        if source.kind == "csv" and path.stat().st_size == 0:  # DuckDB reads it as one column0
+            raise InputError(Problem("the file is empty: expected a header row with the table's columns",
+                                     file=str(path)))
     try:
         rows = con.execute(f"describe select * from {_reader_sql(source)}").fetchall()
     except duckdb.Error as exc:

@@ -250,3 +250,9 @@ def test_a_parquet_column_of_the_wrong_type_is_refused_naming_it(tmp_path, colum
     assert (problem.file, problem.field) == (str(data / "contacts.parquet"), column)
     assert message in problem.message
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
+def test_an_empty_csv_is_named_as_empty(tmp_path):
+    found = problems(tmp_path, contacts="")
+    assert found == [f"{tmp_path / 'd' / 'contacts.csv'}: the file is empty: expected a header row with the "
+                     "table's columns"]
