@@ -128,7 +128,9 @@ def _lead_value(a: Agreement) -> Iterator[tuple[tuple, str]]:
 
 
 def check_revisions(agreements: list[Agreement], docs: dict[str, SourceDocument]) -> list[Problem]:
-    """Revisions of one agreement: unique labels, windows that do not overlap."""
+    """Revisions of one agreement: unique labels, windows that do not overlap, one timezone
+    (months of revisions in two zones would overlap, or leave hours in no month, where one
+    revision hands over to the next)."""
     problems = []
     by_name: dict[str, list[Agreement]] = {}
     for a in agreements:
@@ -137,6 +139,12 @@ def check_revisions(agreements: list[Agreement], docs: dict[str, SourceDocument]
         revisions.sort(key=lambda r: month_index(r.spec.effective.from_))
         for i, a in enumerate(revisions):
             doc = docs[a.source_file]
+            first = revisions[0]
+            if a.spec.timezone != first.spec.timezone:
+                problems.append(doc.problem(
+                    ("spec", "timezone"),
+                    f"{a.name} {a.revision} is in {a.spec.timezone} but {first.revision} ({first.source_file}) in "
+                    f"{first.spec.timezone}: expected one timezone for every revision of an agreement"))
             for b in revisions[:i]:
                 if a.revision == b.revision:
                     problems.append(doc.problem(("metadata", "revision"), f"revision {a.revision!r} of {a.name!r} is also defined in {b.source_file}: expected unique revisions"))
