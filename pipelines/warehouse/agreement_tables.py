@@ -14,7 +14,7 @@ import pyarrow as pa
 
 from pipelines.agreement.kpis import kpi_targets
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.months import add_months, day_start_utc, days_in_month, first_day, month_bounds_utc
+from pipelines.agreement.months import day_start_utc, days_in_month, first_day, month_bounds_utc
 
 if TYPE_CHECKING:
     import duckdb
@@ -46,8 +46,6 @@ def agreement_rows(agreements: list[Agreement]) -> dict[str, list[dict]]:
                 "period": month,
                 "month_start_utc": start,
                 "month_end_utc": end,
-                "month_start_date": first_day(month),
-                "month_end_date": first_day(add_months(month, 1)),
                 "days_in_month": days_in_month(month),
             })
             for offset in range(days_in_month(month)):
@@ -93,7 +91,6 @@ _SCHEMAS = {
     "agreement_months": pa.schema([
         ("agreement", pa.string()), ("revision", pa.string()), ("period", pa.string()),
         ("month_start_utc", pa.timestamp("us")), ("month_end_utc", pa.timestamp("us")),
-        ("month_start_date", pa.date32()), ("month_end_date", pa.date32()),
         ("days_in_month", pa.int32()),
     ]),
     "agreement_days": pa.schema([

@@ -24,8 +24,7 @@ RAW_DDL = {
     "decision_days double, decision_attainment double, marketing_owner varchar, "
     "sales_owner varchar",
     "agreement_months": "agreement varchar, revision varchar, period varchar, "
-    "month_start_utc timestamp, month_end_utc timestamp, month_start_date date, "
-    "month_end_date date, days_in_month integer",
+    "month_start_utc timestamp, month_end_utc timestamp, days_in_month integer",
     "agreement_days": "agreement varchar, revision varchar, period varchar, local_date date, "
     "day_start_utc timestamp",
     "agreement_stages": "agreement varchar, revision varchar, stage_id varchar, "
@@ -81,18 +80,16 @@ def load_report(con: duckdb.DuckDBPyConnection, absent: Iterable[str] = (),
 
 
 def local_days(con, agreement: str, revision: str, timezone: str, periods: Iterable[str]) -> None:
-    """raw.agreement_days for the months: each local date's first instant in UTC."""
-    from datetime import UTC, date, datetime, timedelta
-    from zoneinfo import ZoneInfo
+    """raw.agreement_days for the months: each local date's first instant in UTC
+    (months.day_start_utc, pinned across DST by test_agreement_tables)."""
+    from datetime import timedelta
 
-    rows = []
-    for period in periods:
-        day = date.fromisoformat(f"{period}-01")
-        while day.strftime("%Y-%m") == period:
-            start = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone))
-            rows.append((agreement, revision, period, day, start.astimezone(UTC).replace(tzinfo=None)))
-            day += timedelta(days=1)
-    insert(con, "agreement_days", rows)
+    from pipelines.agreement.months import day_start_utc, days_in_month, first_day
+
+    days = [(period, first_day(period) + timedelta(days=n)) for period in periods
+            for n in range(days_in_month(period))]
+    insert(con, "agreement_days", [(agreement, revision, period, day, day_start_utc(day, timezone))
+                                   for period, day in days])
 
 
 def stages(con, agreement: str, revision: str, stage_list=DEFAULT_STAGES) -> None:

@@ -20,8 +20,8 @@ def _build_raw(con) -> None:
     raw_data.insert(con, "agreement_revisions", [
         (A, R, "UTC", "USD", None, None, None, None, "Marta", "Joao")])
     raw_data.insert(con, "agreement_months", [
-        (A, R, "2026-03", "2026-03-01 00:00:00", "2026-04-01 00:00:00", "2026-03-01", "2026-04-01", 31),
-        (A, R, "2026-04", "2026-04-01 00:00:00", "2026-05-01 00:00:00", "2026-04-01", "2026-05-01", 30),
+        (A, R, "2026-03", "2026-03-01 00:00:00", "2026-04-01 00:00:00", 31),
+        (A, R, "2026-04", "2026-04-01 00:00:00", "2026-05-01 00:00:00", 30),
     ])
     raw_data.stages(con, A, R)
     raw_data.insert(con, "agreement_conversions", [

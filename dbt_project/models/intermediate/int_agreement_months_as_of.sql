@@ -18,8 +18,6 @@ final as (
         period,
         month_start_utc,
         month_end_utc,
-        month_start_date,
-        month_end_date,
         days_in_month,
         {{ as_of() }} as as_of,
         month_end_utc <= {{ as_of() }} as is_closed,

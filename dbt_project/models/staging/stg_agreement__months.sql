@@ -14,8 +14,6 @@ final as (
         cast(period as {{ dbt.type_string() }}) as period,
         cast(month_start_utc as {{ dbt.type_timestamp() }}) as month_start_utc,
         cast(month_end_utc as {{ dbt.type_timestamp() }}) as month_end_utc,
-        cast(month_start_date as date) as month_start_date,
-        cast(month_end_date as date) as month_end_date,
         cast(days_in_month as {{ dbt.type_int() }}) as days_in_month
 
     from source
