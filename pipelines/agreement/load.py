@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from pipelines.agreement.errors import problems_from_validation
 from pipelines.agreement.model import API_VERSION, KIND, RESERVED_STAGE_VALUES, Agreement
+from pipelines.agreement.months import spans
 from pipelines.agreement.validate import check_agreement, check_revisions
 from pipelines.agreement.yaml_source import SourceDocument, load_yaml
 from pipelines.errors import InputError, Problem
@@ -120,8 +121,8 @@ def require_in_force(agreements: list[Agreement], months: list[str], field: str)
     """The given months that some agreement covers; InputError when none is."""
     covered = [m for m in months if any(m in a.months() for a in agreements)]
     if not covered:
-        span = months[0] if len(months) == 1 else f"{months[0]}..{months[-1]}"
-        raise InputError(Problem(f"no agreement is in force in {span} (windows: {windows(agreements)})", field=field))
+        raise InputError(Problem(f"no agreement is in force in {spans(months)} (windows: {windows(agreements)})",
+                                 field=field))
     return covered
 
 

@@ -28,9 +28,10 @@ EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Share = Annotated[Decimal, Field(gt=0, le=1)]
 Positive = Annotated[Decimal, Field(gt=0)]
-# Money in the agreement's currency: below 10^15, so every figure derived from it fits the
-# warehouse's numbers and prints (a goal of 1e400 validated, then crashed the plan).
-Money = Annotated[Decimal, Field(gt=0, lt=10**15)]
+# Money in the agreement's currency, from 1 to below 10^15: every figure derived from it
+# (customers = goal / deal size, at most 10^15) fits the warehouse's numbers and prints (a
+# goal of 1e400, or a deal size of 1e-300, validated and then crashed the plan).
+Money = Annotated[Decimal, Field(ge=1, lt=10**15)]
 
 RESERVED_STAGE_VALUES = ("recycled", "disqualified")
 
@@ -118,12 +119,13 @@ class Recycling(Strict):
 # A lead-value weight: the warehouse keeps weights, and sums them, as decimals with 6 places,
 # so a weighted volume is exact (in floats 50 weights of 2.3 summed to 114.99999999999999,
 # a breach of a target of 115).
-Weight = Annotated[Decimal, Field(gt=0, decimal_places=6)]
+# Below 10^6, so weight x weight x contacts fits the decimal sum.
+Weight = Annotated[Decimal, Field(gt=0, lt=10**6, decimal_places=6)]
 
 
 class LeadValue(Strict):
-    seniority: dict[str, Weight] = Field(default_factory=dict, description="Weight by contact seniority (default 1; at most 6 decimal places).")
-    persona: dict[str, Weight] = Field(default_factory=dict, description="Weight by contact persona (default 1; at most 6 decimal places).")
+    seniority: dict[str, Weight] = Field(default_factory=dict, description="Weight by contact seniority (default 1; below 10^6, at most 6 decimal places).")
+    persona: dict[str, Weight] = Field(default_factory=dict, description="Weight by contact persona (default 1; below 10^6, at most 6 decimal places).")
 
 
 class KpiPolicy(Strict):
@@ -176,7 +178,7 @@ class Spec(Strict):
     effective: Effective = Field(description="Whole calendar months in force.")
     timezone: str = Field(description="IANA timezone; months are calendar months in it.")
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(description="ISO 4217 code.")
-    revenue_goal: Money = Field(description="Revenue goal for the whole window (below 10^15).")
+    revenue_goal: Money = Field(description="Revenue goal for the whole window (1 to below 10^15).")
     average_deal_size: Money = Field(description="Average deal size; goal / deal size = customers needed.")
     seasonality: dict[Month, Positive] = Field(
         default_factory=dict, description="Monthly weights splitting the goal; months not named weigh 1."

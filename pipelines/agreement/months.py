@@ -71,3 +71,18 @@ def month_of(instant: datetime, timezone: str) -> str:
         instant = instant.replace(tzinfo=UTC)
     local = instant.astimezone(ZoneInfo(timezone))
     return f"{local.year:04d}-{local.month:02d}"
+
+
+def spans(months: list[str]) -> str:
+    """Months as consecutive runs: '2025-11..2025-12, 2027-01'.
+
+    >>> spans(["2025-11", "2025-12", "2027-01"])
+    '2025-11..2025-12, 2027-01'
+    """
+    runs: list[list[str]] = []
+    for month in sorted(months, key=month_index):
+        if runs and month_index(month) == month_index(runs[-1][-1]) + 1:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return ", ".join(r[0] if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs)

@@ -137,9 +137,9 @@ def check_revisions(agreements: list[Agreement], docs: dict[str, SourceDocument]
         by_name.setdefault(a.name, []).append(a)
     for revisions in by_name.values():
         revisions.sort(key=lambda r: month_index(r.spec.effective.from_))
+        first = revisions[0]
         for i, a in enumerate(revisions):
             doc = docs[a.source_file]
-            first = revisions[0]
             if a.spec.timezone != first.spec.timezone:
                 problems.append(doc.problem(
                     ("spec", "timezone"),

@@ -36,10 +36,10 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     """Run the job for the months (default: current and maturing ones) and print the scorecard."""
     from pipelines.agreement import load_agreements
     from pipelines.agreement.load import require_in_force
-    from pipelines.agreement.months import month_index, month_range
+    from pipelines.agreement.months import month_index, month_range, spans
     from pipelines.cli.scorecard_output import print_scorecard, scorecard_json
     from pipelines.defs.execute import run_job
-    from pipelines.defs.partitions import has_started, month_span, months_to_judge, spans
+    from pipelines.defs.partitions import has_started, month_span, months_to_judge
     from pipelines.warehouse.connection import connect
     from pipelines.warehouse.judgements import read_judgements
     from pipelines.warehouse.summary import data_quality_summary
@@ -94,7 +94,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
 
 def not_judged(asked: list[str], in_force: list[str], judged: list[str]) -> list[str]:
     """What a run leaves out of the months it was asked for, and why."""
-    from pipelines.defs.partitions import spans
+    from pipelines.agreement.months import spans
 
     notes = []
     if outside := [m for m in asked if m not in in_force]:

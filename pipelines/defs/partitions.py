@@ -45,28 +45,10 @@ def months_to_judge(agreements: list[Agreement], as_of: datetime) -> list[str]:
 
 
 def has_started(agreements: list[Agreement], month: str, as_of: datetime) -> bool:
-    """Whether the month has begun by as_of in the timezone of the revision in force (the
-    facts hold no row for a month that has not: int_agreement_months_as_of)."""
-    for a in agreements:
-        if month in a.months():
-            start, _ = month_bounds_utc(month, a.spec.timezone)
-            return start <= as_of.astimezone(UTC).replace(tzinfo=None)
-    return False
-
-
-def spans(months: list[str]) -> str:
-    """Months as consecutive runs: '2025-11..2025-12, 2027-01'.
-
-    >>> spans(["2025-11", "2025-12", "2027-01"])
-    '2025-11..2025-12, 2027-01'
-    """
-    runs: list[list[str]] = []
-    for month in sorted(months, key=month_index):
-        if runs and month_index(month) == month_index(runs[-1][-1]) + 1:
-            runs[-1].append(month)
-        else:
-            runs.append([month])
-    return ", ".join(r[0] if len(r) == 1 else f"{r[0]}..{r[-1]}" for r in runs)
+    """Whether the month has begun by as_of for some agreement in force in it (in its
+    timezone; the facts hold no row for a month that has not: int_agreement_months_as_of)."""
+    instant = as_of.astimezone(UTC).replace(tzinfo=None)
+    return any(month_bounds_utc(month, a.spec.timezone)[0] <= instant for a in agreements if month in a.months())
 
 
 def month_span(months: list[str]) -> tuple[str, str]:

@@ -107,7 +107,7 @@ def test_a_month_has_started_at_its_local_midnight(agreements) -> None:
 
 
 def test_months_are_named_as_consecutive_spans() -> None:
-    from pipelines.defs.partitions import spans
+    from pipelines.agreement.months import spans
 
     assert spans(["2027-01", "2025-11", "2025-12", "2026-03"]) == "2025-11..2025-12, 2026-03, 2027-01"
     assert spans(["2026-12", "2027-01"]) == "2026-12..2027-01"
