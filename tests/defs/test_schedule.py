@@ -139,3 +139,39 @@ def test_a_run_says_which_asked_months_it_leaves_out_and_why() -> None:
         "not judged: 2026-12 (not started by the as-of instant)",
     ]
     assert not_judged(in_force, in_force, in_force) == []
+
+
+TOKYO = """\
+apiVersion: funnelpact/v1
+kind: Agreement
+metadata:
+  name: a-tokyo
+  revision: r1
+  owners:
+    marketing: {name: Marta Ruiz}
+    sales: {name: Joao Lima}
+spec:
+  effective: {from: 2026-07, to: 2026-09}
+  timezone: Asia/Tokyo
+  currency: JPY
+  revenue_goal: 3000000
+  average_deal_size: 100000
+  stages:
+    - {id: lead, label: Leads, owner: marketing}
+    - {id: customer, label: Customers, owner: sales}
+  conversion:
+    lead->customer: {rate: 0.1}
+"""
+
+
+def test_a_month_has_started_when_it_has_for_any_agreement_in_force(tmp_path) -> None:
+    from pipelines.defs.partitions import has_started
+
+    # July starts 2026-06-30 15:00 UTC in Tokyo, 2026-07-01 06:00 UTC in Mexico City.
+    (tmp_path / "a-tokyo.yaml").write_text(TOKYO)
+    for f in (ROOT / "sla").glob("*.yaml"):
+        (tmp_path / f.name).write_text(f.read_text())
+    both = load_agreements(tmp_path)
+    at = datetime(2026, 6, 30, 16, 0, tzinfo=UTC)
+    assert has_started(both, "2026-07", at) and has_started(list(reversed(both)), "2026-07", at)
+    assert not has_started([a for a in both if a.name == "acme"], "2026-07", at)
