@@ -12,8 +12,11 @@ import csv
 from pathlib import Path
 
 
-def first_bad_line(path: Path, delimiter: str = ",") -> tuple[int, str] | None:
-    """(line number, what is wrong) for the first line that breaks plain CSV, or None."""
+def first_bad_line(path: Path, delimiter: str | None = ",") -> tuple[int, str] | None:
+    """(line number, what is wrong) for the first line that breaks plain CSV, or None.
+
+    Without a one-character `delimiter` (DuckDB detected it), rows are not counted.
+    """
     with path.open("rb") as handle:
         if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):
             return 1, "the file is UTF-16 text: expected UTF-8 (save or export it as UTF-8 CSV)"
@@ -23,16 +26,18 @@ def first_bad_line(path: Path, delimiter: str = ",") -> tuple[int, str] | None:
                 raw.decode("utf-8")
             except UnicodeDecodeError:
                 return number, "not UTF-8 text (save or export the file as UTF-8 CSV)"
-    line = 1
+    counted = delimiter is not None and len(delimiter) == 1
+    line = 0  # the last line read whole
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle, delimiter=delimiter, strict=True)
+            reader = csv.reader(handle, delimiter=delimiter if counted else ",", strict=True)
             header = next(reader, None)
-            if header is None:
-                return 1, "the file is empty: expected a header row"
+            if header is None or not any(field.strip() for field in header):
+                return 1, "the file is empty: expected a header row with the table's columns"
+            line = reader.line_num
             for row in reader:
                 line = reader.line_num
-                if row and len(row) != len(header):
+                if counted and row and len(row) != len(header):
                     return line, f"{len(row)} values, expected {len(header)} (one per column of the header)"
     except csv.Error as exc:
         return line + 1, f"not valid CSV: {exc} (an unterminated quote?)"

@@ -69,23 +69,24 @@ def ident(name: str) -> str:
 def _reader_sql(source: Source) -> str:
     files = "[" + ", ".join(quote(str(p.resolve())) for p in source.paths) + "]"
     if source.kind == "csv":
-        # The sniffer cannot find a header when every column is varchar: say there is one.
-        return (f"read_csv({files}, all_varchar = true, header = true, delim = ',', "
+        # The sniffer cannot find a header when every column is varchar: say there is one,
+        # and that it is the first line (else a wider last row was taken for the header,
+        # and the rows before it for a preamble).
+        return (f"read_csv({files}, all_varchar = true, header = true, skip = 0, delim = ',', "
                 f"quote = '\"', escape = '\"')")
     return f"read_parquet({files}, filename = true, file_row_number = true)"
 
 
 def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, str]:
     """Source column name -> its type, without reading the data."""
-    for path in source.paths:
-        if source.kind == "csv" and path.stat().st_size == 0:  # DuckDB reads it as one column0
-            raise InputError(Problem("the file is empty: expected a header row with the table's columns",
-                                     file=str(path)))
     try:
         rows = con.execute(f"describe select * from {_reader_sql(source)}").fetchall()
     except duckdb.Error as exc:
         raise unreadable(source, exc) from None
-    return {r[0]: r[1] for r in rows if r[0] not in ("filename", "file_row_number")}
+    columns = {r[0]: r[1] for r in rows if r[0] not in ("filename", "file_row_number")}
+    if source.kind == "csv" and list(columns) == ["column0"]:  # how DuckDB reads an empty file
+        raise unreadable(source, duckdb.InvalidInputException("no header row"))
+    return columns
 
 
 def unreadable(source: Source, exc: Exception) -> InputError:

@@ -217,7 +217,14 @@ CONTACTS = "contact_id,created_at,source\nC1,2026-01-05T10:00:00Z,web\n"
     (CONTACTS.encode() + "C2,2026-01-06T10:00:00Z,café\n".encode("latin-1"), 3,
      "not UTF-8 text"),
     (CONTACTS.encode("utf-16"), 1, "the file is UTF-16 text: expected UTF-8"),
-], ids=["a value too many", "unterminated quote", "latin-1", "utf-16"])
+    # DuckDB's sniffer took a wider last row for the header, and the rows above for a preamble.
+    ((CONTACTS + "".join(f"C{i},2026-01-06T10:00:00Z,web\n" for i in range(50))
+      + "CX,2026-01-07T10:00:00Z,web,extra\n").encode(), 53, "4 values, expected 3"),
+    (b'contact_id,"created_at\nC1,2026-01-05\n', 1, "not valid CSV"),
+    (b"\n", 1, "the file is empty"),
+    (b"\xef\xbb\xbf", 1, "the file is empty"),
+], ids=["a value too many", "unterminated quote", "latin-1", "utf-16", "a value too many on the last line",
+        "unterminated quote in the header", "a blank line", "a byte-order mark only"])
 def test_a_csv_that_cannot_be_read_is_named_with_its_line(tmp_path, content, line, message):
     import duckdb
 
@@ -254,5 +261,17 @@ def test_a_parquet_column_of_the_wrong_type_is_refused_naming_it(tmp_path, colum
 
 def test_an_empty_csv_is_named_as_empty(tmp_path):
     found = problems(tmp_path, contacts="")
-    assert found == [f"{tmp_path / 'd' / 'contacts.csv'}: the file is empty: expected a header row with the "
+    assert found == [f"{tmp_path / 'd' / 'contacts.csv'}:1: the file is empty: expected a header row with the "
                      "table's columns"]
+
+
+def test_rows_are_not_counted_without_a_one_character_delimiter(tmp_path):
+    from pipelines.data.csv_check import first_bad_line
+
+    # A ';' export with decimal commas: DuckDB detects ';', commas inside values are no error.
+    export = tmp_path / "deals.csv"
+    export.write_text("deal_id;amount\nD1;1200,50\nD2;99\n")
+    assert first_bad_line(export, None) is None
+    assert first_bad_line(export, "||") is None  # DuckDB takes it; Python's reader would raise
+    assert first_bad_line(export, ";") is None
+    assert first_bad_line(export, ",") == (2, "2 values, expected 1 (one per column of the header)")

@@ -46,9 +46,9 @@ class Export:
         try:
             # all_varchar: a bad value must reach the loader's quarantine, not stop the import.
             con.execute(f"create or replace temp table {name} as select * from read_csv("
-                        f"{quote(str(self.path))}, all_varchar = true, header = true{delim})")
+                        f"{quote(str(self.path))}, all_varchar = true, header = true, skip = 0{delim})")
         except duckdb.Error as exc:
-            if found := first_bad_line(self.path, delimiter or ","):
+            if found := first_bad_line(self.path, delimiter):
                 raise InputError(Problem(found[1], file=str(path), line=found[0])) from None
             first = str(exc).strip().splitlines()[0]
             raise InputError(Problem(f"cannot read the file; expected a UTF-8 CSV export with a "
