@@ -13,7 +13,15 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
+from pipelines.cli.options import (
+    AsOfOption,
+    DataOption,
+    SlaOption,
+    as_of_instant,
+    month_option,
+    require_data_dir,
+    settings_for,
+)
 from pipelines.cli.output import ScorecardFormat, err_console
 from pipelines.errors import InputError, Problem
 
@@ -45,9 +53,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     from pipelines.warehouse.summary import data_quality_summary
 
     agreements = load_agreements(settings.sla_dir)
-    if not settings.data_dir.is_dir():
-        raise InputError(Problem("data directory not found: expected a folder with contacts.csv, lifecycle_events.csv, … "
-                                 "(create one with `funnelpact generate --out DIR` or an importer)", file=str(settings.data_dir)))
+    require_data_dir(settings)
     if first is None and last is None:
         months = months_to_judge(agreements, as_of)
         if not months:

@@ -191,9 +191,8 @@ def _app() -> typer.Typer:
     (["--month", "2026-03", "--out", "r.html", "--as-of", "0001-01-01T00:30:00+01:00"], "is not an instant"),
     (["--month", "2026-12", "--out", "r.html", "--as-of", "2026-11-30T12:00:00Z"],
      "2026-12 has not started by 2026-11-30 12:00 UTC: there is nothing to review yet"),
-    (["--month", "2026-03", "--out", "r.html", "--data", "nowhere"], "data directory not found"),
 ], ids=["month 13", "a word", "outside every window", "not html", "bad as-of", "as-of before year 1",
-        "not started", "no data dir"])
+        "not started"])
 def test_bad_arguments_exit_2_with_one_clear_line(tmp_path, monkeypatch, args, message):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FUNNELPACT_SLA_DIR", str(Path(__file__).resolve().parents[2] / "sla"))
@@ -226,6 +225,18 @@ def test_the_command_writes_the_pack_of_a_judged_month_without_rerunning(judged,
     assert f"{CLOSED} is shown as judged by its last run; {judged.data_dir} is not read" in " ".join(result.output.split())
     assert kpi_rows(out.read_text(encoding="utf-8"))
     assert _query(judged, "select distinct run_id from judgements.kpi_status where period = ?", [CLOSED]) == before
+
+
+@slow
+def test_a_missing_data_directory_is_bad_input_also_for_a_judged_month(judged, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(judged.warehouse))
+    monkeypatch.setenv("FUNNELPACT_HOME", str(judged.home))
+    result = CliRunner().invoke(_app(), ["report", "--month", CLOSED, "--out", "pack.html", "--sla", str(judged.sla_dir),
+                                         "--data", "nowhere"])
+    assert result.exit_code == 2
+    assert "nowhere: data directory not found" in " ".join(result.output.split())
+    assert not (tmp_path / "pack.html").exists()
 
 
 @slow
