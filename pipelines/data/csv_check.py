@@ -42,3 +42,10 @@ def first_bad_line(path: Path, delimiter: str | None = ",") -> tuple[int, str] |
     except csv.Error as exc:
         return line + 1, f"not valid CSV: {exc} (an unterminated quote?)"
     return None
+
+
+def header(path: Path) -> list[str]:
+    """The column names as the file's first line has them (DuckDB renames a repeated name
+    `name_1`, which would hide the repeat)."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        return next(csv.reader(handle), [])

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.data import incremental, parsing
+from pipelines.data.csv_check import header as csv_header
 from pipelines.data.report import LoadReport, TableLoad
 from pipelines.data.row_sql import (record_json, rows_table, scratch_table, text_column,
                                     typed_column, typed_columns, typed_select)
@@ -164,6 +165,7 @@ def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[s
         except InputError as exc:
             problems.extend(exc.problems)
             continue
+        problems.extend(_repeated_columns(source, table))
         by_name = {c.strip().lower(): c for c in columns}
         mapping = {c: by_name[c] for c in table.column_names if c in by_name}
         for missing in (c for c in table.required_columns if c not in mapping):
@@ -179,6 +181,25 @@ def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[s
     if problems:
         raise InputError(problems)
     return plans
+
+
+def _repeated_columns(source: Source, table: Table) -> list[Problem]:
+    """A canonical column named twice (names match ignoring case): one of them would be read
+    and the other dropped without a word. DuckDB renames the second `name_1`, so the names
+    come from the file: each CSV's header, the first Parquet part's schema (the parts of a
+    folder share it; reading every footer would make each load grow with the history)."""
+    import pyarrow.parquet as pq
+
+    headers = ([(str(p), csv_header(p)) for p in source.paths] if source.kind == "csv"
+               else [(str(source.paths[0]), pq.read_schema(source.paths[0]).names)])
+    problems = []
+    for file, names in headers:
+        names = [n.strip().lower() for n in names]
+        for column in table.column_names:
+            if (n := names.count(column)) > 1:
+                problems.append(Problem(f"column '{column}' is named {n} times (names match ignoring case): "
+                                        "expected it once", file=file, field=column))
+    return problems
 
 
 _NESTED = ("STRUCT", "MAP", "UNION", "BLOB")

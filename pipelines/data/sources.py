@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.data.csv_check import first_bad_line
 from pipelines.errors import InputError, Problem
 
 
@@ -91,8 +92,6 @@ def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, 
 
 def unreadable(source: Source, exc: Exception) -> InputError:
     if source.kind == "csv":
-        from pipelines.data.csv_check import first_bad_line
-
         for path in source.paths:
             if found := first_bad_line(path):
                 return InputError(Problem(found[1], file=str(path), line=found[0]))

@@ -275,3 +275,21 @@ def test_rows_are_not_counted_without_a_one_character_delimiter(tmp_path):
     assert first_bad_line(export, "||") is None  # DuckDB takes it; Python's reader would raise
     assert first_bad_line(export, ";") is None
     assert first_bad_line(export, ",") == (2, "2 values, expected 1 (one per column of the header)")
+
+
+def test_a_column_named_twice_is_refused_rather_than_one_copy_dropped(tmp_path):
+    found = problems(tmp_path, contacts="contact_id,created_at,Contact_ID\nC1,2026-01-05T10:00:00Z,C9\n")
+    assert found == [f"{tmp_path / 'd' / 'contacts.csv'} contact_id: column 'contact_id' is named 2 times "
+                     "(names match ignoring case): expected it once"]
+
+
+def test_a_parquet_column_named_twice_ignoring_case_is_refused(tmp_path):
+    import duckdb
+
+    data = write_dir(tmp_path / "d", contacts=None)
+    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-05"], "Contact_ID": ["C9"]}),
+                   data / "contacts.parquet")
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, duckdb.connect(), STAGE_VALUES)
+    assert [p.message for p in exc.value.problems] == [
+        "column 'contact_id' is named 2 times (names match ignoring case): expected it once"]
