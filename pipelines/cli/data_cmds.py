@@ -42,6 +42,18 @@ def _print_written(out: Path, rows: dict[str, int]) -> None:
     _warn_of_other_tables(out, rows)
 
 
+def _print_imported(out: Path, rows: dict[str, int]) -> None:
+    """What an import wrote, and the times it could not read (before a run quarantines them)."""
+    from pipelines.data.importers.common import unread_times
+
+    _print_written(out, rows)
+    for name in rows:
+        for column, (n, total) in unread_times(out, name).items():
+            err_console.print(f"note: {name}.{column}: {n:,} of {total:,} values are not times the import could read "
+                              "(check --timezone, or the mapping's timestamp_format); the loader quarantines "
+                              "their rows as bad_timestamp", highlight=False)
+
+
 def _warn_of_other_tables(out: Path, written: dict[str, int]) -> None:
     """Tables already in `out` that this command did not write stay, and the next run reads
     them with the new ones: say so (they may come from another export or company)."""
@@ -119,7 +131,7 @@ def import_hubspot(
     """Convert a HubSpot contacts export (and optionally deals) into canonical tables."""
     from pipelines.data.importers.hubspot import import_hubspot as run
 
-    _print_written(out, run(contacts, out, deals=deals, timezone=timezone))
+    _print_imported(out, run(contacts, out, deals=deals, timezone=timezone))
 
 
 @import_app.command(
@@ -142,7 +154,7 @@ def import_salesforce(
     tables."""
     from pipelines.data.importers.salesforce import import_salesforce as run
 
-    _print_written(out, run(leads, out, lead_history=lead_history, opportunities=opportunities,
+    _print_imported(out, run(leads, out, lead_history=lead_history, opportunities=opportunities,
                             tasks=tasks, timezone=timezone))
 
 
@@ -158,7 +170,7 @@ def import_csv(
     """Convert any CRM's CSV exports into canonical tables by a column mapping."""
     from pipelines.data.importers.csv_mapping import import_csv as run
 
-    _print_written(out, run(mapping, out))
+    _print_imported(out, run(mapping, out))
 
 
 def register(app: typer.Typer) -> None:

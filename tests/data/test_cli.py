@@ -166,3 +166,18 @@ def test_an_export_that_is_not_utf8_is_named_with_its_line(tmp_path):
     code, _, err = funnelpact("import", "hubspot", "--contacts", str(export), "--out", str(tmp_path / "out"))
     assert code == 2
     assert f"{export}:1: the file is UTF-16 text: expected UTF-8" in " ".join(err.split())
+
+
+def test_an_import_says_how_many_times_it_could_not_read(tmp_path):
+    mapping = (EXPORTS / "csv" / "mapping.yaml").read_text()
+    assert 'timestamp_format: "%d/%m/%Y %H:%M"' in mapping
+    for name in ("people.csv", "deals.csv", "touches.csv"):
+        (tmp_path / name).write_text((EXPORTS / "csv" / name).read_text())
+    (tmp_path / "mapping.yaml").write_text(mapping.replace('"%d/%m/%Y %H:%M"', '"%Y.%m.%d"'))
+    code, _, err = funnelpact("import", "csv", "--mapping", str(tmp_path / "mapping.yaml"), "--out", str(tmp_path / "out"))
+    assert code == 0
+    assert "note: contacts.created_at: 3 of 3 values are not times the import could read" in " ".join(err.split())
+    # The fixture's own format reads every time: no note.
+    code, _, err = funnelpact("import", "csv", "--mapping", str(EXPORTS / "csv" / "mapping.yaml"),
+                              "--out", str(tmp_path / "good"))
+    assert code == 0 and "not times" not in err

@@ -117,6 +117,21 @@ def write_table(con: duckdb.DuckDBPyConnection, table: str, select: dict[str, st
     return rows
 
 
+def unread_times(out: Path, table: str) -> dict[str, tuple[int, int]]:
+    """Timestamp column -> (values the import kept as they were, rows) in out/<table>.csv:
+    values no format or time zone read (the loader quarantines their rows)."""
+    columns = [c.name for c in TABLES[table].columns if c.type == "timestamp"]
+    if not columns:
+        return {}
+    iso = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"  # what utc() writes
+    counts = duckdb.connect().execute(
+        "select " + ", ".join(f"count({ident(c)}) filter (where not regexp_full_match({ident(c)}, '{iso}'))"
+                              for c in columns)
+        + f", count(*) from read_csv({quote(str(out / f'{table}.csv'))}, all_varchar = true, header = true, "
+        "skip = 0)").fetchone()
+    return {c: (n, counts[-1]) for c, n in zip(columns, counts[:-1], strict=True) if n}
+
+
 @contextlib.contextmanager
 def progress(paths: list[Path], what: str) -> Iterator[None]:
     """A spinner on stderr while large exports are converted."""
