@@ -29,7 +29,9 @@ from pipelines.data.sources import Source, ident
 from pipelines.data.tables import TABLES, Table
 
 # Bump when the loader's rules change: a warehouse loaded by other rules is reloaded in full.
-LOADER_VERSION = 2  # 2: timestamps must be ISO 8601 as a whole (trailing text was ignored)
+# 2: timestamps must be ISO 8601 as a whole (trailing text was ignored).
+# 3: a won or lost deal needs closed_at.
+LOADER_VERSION = 3
 
 FileStamp = tuple[str, int, int]  # resolved path, size, mtime in ns
 

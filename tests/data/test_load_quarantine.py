@@ -134,13 +134,18 @@ def test_deal_rules_status_amount_and_numbers(load):
         D4,C1,2026-02-01T00:00:00Z,,open,"12,000",USD
         D5,C1,2026-02-01T00:00:00Z,,open,,USD
         D6,C1,2026-02-01T00:00:00Z,soon,lost,1,USD
+        D7,C1,2026-02-01T00:00:00Z,,won,10,USD
+        D8,C1,2026-02-01T00:00:00Z,,Lost,10,USD
+        D9,C1,2026-02-01T00:00:00Z,,open,10,USD
         """)
+    # A won or lost deal without closed_at would count in no month's revenue, without a word.
     assert [r[2:] for r in quarantine(con)] == [
         (2, "invalid_value:status"), (3, "negative_amount"), (4, "bad_number:amount"),
-        (5, "missing_required:amount"), (6, "bad_timestamp:closed_at")]
-    assert rows(con, "select deal_id, status, amount::varchar from raw.deals") == [
-        ("D1", "won", "12000.50")]
-    assert report.quarantined_rows == 5
+        (5, "missing_required:amount"), (6, "bad_timestamp:closed_at"),
+        (7, "missing_required:closed_at"), (8, "missing_required:closed_at")]
+    assert rows(con, "select deal_id, status, amount::varchar from raw.deals order by 1") == [
+        ("D1", "won", "12000.50"), ("D9", "open", "10.00")]
+    assert report.quarantined_rows == 7
 
 
 def test_activity_team_must_be_sales_or_marketing(load):
