@@ -135,11 +135,13 @@ def record_changes(
     with store.transaction():
         for result in results:
             previous = store.get(*result.key)
+            if previous and previous.as_of and result.as_of and result.as_of < previous.as_of:
+                continue  # judged as of an earlier instant than the state: history, not news
             alerted = previous.alerted_status if previous else None
             kind = alert_kind(alerted, result.status)
             if kind:
                 alerted = "met" if kind == "recovered" else result.status
-            store.put(*result.key, KpiState(result.revision, result.status, alerted), now)
+            store.put(*result.key, KpiState(result.revision, result.status, alerted, result.as_of), now)
             if not kind:
                 continue
             agreement = find_revision(agreements, result)
@@ -187,6 +189,7 @@ def make_event(
         severity=result.severity,
         currency=agreement.spec.currency if agreement else None,
         detected_at=iso(now),
+        as_of=iso(result.as_of) if result.as_of else "",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -27,6 +28,8 @@ class KpiStatus:
     actual: float | None
     status: Status
     severity: str  # warn or fail
+    # The instant it was judged as of (naive UTC); None when the row does not say.
+    as_of: datetime | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -48,6 +51,7 @@ class KpiStatus:
             actual=_number(row.get("actual")),
             status=row["status"],
             severity=str(row.get("severity") or "fail"),
+            as_of=_instant(row.get("as_of")),
         )
 
     @property
@@ -84,6 +88,7 @@ class AlertEvent:
     severity: str
     currency: str | None = None
     detected_at: str = ""  # ISO 8601 UTC
+    as_of: str = ""  # the instant the KPI was judged as of, ISO 8601 UTC ("" when unknown)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -144,6 +149,7 @@ class AlertEvent:
             ("Severity", self.severity),
             ("Status", f"{self.previous_status or 'new'} -> {self.status}"),
             ("Agreement", f"{self.agreement}, revision {self.revision}"),
+            *([("As of", f"{self.as_of.replace('T', ' ')} UTC")] if self.as_of else []),
         ]
 
     def text(self) -> str:
@@ -190,6 +196,14 @@ def _plain(value: float, signed: bool = False) -> str:
     if float(value).is_integer():
         return f"{value:{sign},.0f}"
     return f"{value:{sign},.2f}"
+
+
+def _instant(value: Any) -> datetime | None:
+    """An as-of instant (datetime or ISO text) as naive UTC."""
+    if value is None or value == "":
+        return None
+    instant = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return instant.astimezone(UTC).replace(tzinfo=None) if instant.tzinfo else instant
 
 
 def _number(value: Any) -> float | None:

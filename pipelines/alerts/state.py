@@ -7,7 +7,9 @@ keep the status last *seen* and the status last *announced*:
   (so `at_risk -> provisional -> at_risk`, a pace forecast wobbling around the line, alerts once);
 - `met` after an announced `breach`/`at_risk` alerts as `recovered`;
 - changes to or from `provisional` and `no_data` alone never alert: provisional is "too early to
-  tell" and no_data is "cannot tell" — neither is news a team can act on.
+  tell" and no_data is "cannot tell" — neither is news a team can act on;
+- a judgement as of an earlier instant than the status last seen (a backfill reproducing what
+  was knowable then) is history: it neither alerts nor replaces the state.
 
 SQLite (stdlib) and not the DuckDB warehouse: DuckDB allows one writer, and alert state must
 stay writable while a run holds the warehouse.
@@ -26,7 +28,7 @@ from typing import Any
 
 from pipelines.alerts.events import ALERTING, AlertEvent
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: kpi_state.as_of
 # Next to the warehouse (.funnelpact/warehouse.duckdb) unless the caller says otherwise.
 DEFAULT_STATE_PATH = Path(".funnelpact/alerts.sqlite")
 
@@ -38,6 +40,7 @@ create table if not exists kpi_state (
     revision text not null,
     status text not null,            -- last status seen
     alerted_status text,             -- last status announced (breach, at_risk, met after a recovery)
+    as_of text,                      -- the instant that status was judged as of (naive UTC)
     updated_at text not null,
     primary key (agreement, period, kpi)
 );
@@ -82,6 +85,7 @@ class KpiState:
     revision: str
     status: str
     alerted_status: str | None
+    as_of: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +122,8 @@ class AlertStore:
             conn.close()
             raise RuntimeError(f"{path}: alert state schema {version} is newer than this funnelpact ({SCHEMA_VERSION})")
         conn.executescript(SCHEMA)
+        if 0 < version < 2:  # a state file of an earlier funnelpact: its statuses have no as-of
+            conn.execute("alter table kpi_state add column as_of text")
         conn.execute(f"pragma user_version = {SCHEMA_VERSION}")
         return cls(conn)
 
@@ -144,19 +150,25 @@ class AlertStore:
 
     def get(self, agreement: str, period: str, kpi: str) -> KpiState | None:
         row = self.conn.execute(
-            "select revision, status, alerted_status from kpi_state where agreement = ? and period = ? and kpi = ?",
+            "select revision, status, alerted_status, as_of from kpi_state "
+            "where agreement = ? and period = ? and kpi = ?",
             (agreement, period, kpi),
         ).fetchone()
-        return KpiState(row["revision"], row["status"], row["alerted_status"]) if row else None
+        if row is None:
+            return None
+        as_of = datetime.fromisoformat(row["as_of"]) if row["as_of"] else None
+        return KpiState(row["revision"], row["status"], row["alerted_status"], as_of)
 
     def put(self, agreement: str, period: str, kpi: str, state: KpiState, now: datetime) -> None:
         self.conn.execute(
-            """insert into kpi_state (agreement, period, kpi, revision, status, alerted_status, updated_at)
-               values (?, ?, ?, ?, ?, ?, ?)
+            """insert into kpi_state (agreement, period, kpi, revision, status, alerted_status, as_of, updated_at)
+               values (?, ?, ?, ?, ?, ?, ?, ?)
                on conflict (agreement, period, kpi) do update set
                  revision = excluded.revision, status = excluded.status,
-                 alerted_status = excluded.alerted_status, updated_at = excluded.updated_at""",
-            (agreement, period, kpi, state.revision, state.status, state.alerted_status, iso(now)),
+                 alerted_status = excluded.alerted_status, as_of = excluded.as_of,
+                 updated_at = excluded.updated_at""",
+            (agreement, period, kpi, state.revision, state.status, state.alerted_status,
+             iso(state.as_of) if state.as_of else None, iso(now)),
         )
 
     # -- alerts and outbox ------------------------------------------------------------------

@@ -52,6 +52,38 @@ def test_a_month_told_day_by_day_alerts_only_on_real_news(tmp_path: Path) -> Non
     assert told == [(1, "at_risk"), (5, "breach"), (8, "recovered"), (10, "breach")]
 
 
+def test_a_backfill_as_of_an_earlier_instant_repeats_no_alert(tmp_path: Path) -> None:
+    """A backfill reproducing what was knowable then is history: it neither alerts again nor
+    rewinds the state, so the next daily run does not announce the breach a second time."""
+    state, acme = tmp_path / "alerts.sqlite", agreement([LOG])
+    march_20, april_10, april_11 = datetime(2026, 3, 20, 12), datetime(2026, 4, 10, 12), datetime(2026, 4, 11, 12)
+    told = []
+    for status, as_of in [("at_risk", march_20), ("breach", april_10), ("at_risk", march_20), ("breach", april_11)]:
+        told += [a.kind for a in dispatch([kpi(status, as_of=as_of)], [acme], state, {}).alerts]
+    assert told == ["at_risk", "breach"]
+    with AlertStore.open(state) as store:
+        assert store.get("acme", "2026-03", "volume:mql").as_of == april_11
+    [breach] = [a for a in dispatch([kpi("breach", period="2026-04", as_of=april_11)], [acme], state, {}).alerts]
+    assert ("As of", "2026-04-11 12:00:00 UTC") in breach.facts()
+    # The same instant judged again with other figures (an agreement edited) is still news.
+    assert [a.kind for a in dispatch([kpi("met", as_of=april_11)], [acme], state, {}).alerts] == ["recovered"]
+
+
+def test_a_state_file_of_an_earlier_funnelpact_gains_the_as_of_and_keeps_its_statuses(tmp_path: Path) -> None:
+    path = tmp_path / "alerts.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.execute("create table kpi_state (agreement text not null, period text not null, kpi text not null, "
+                     "revision text not null, status text not null, alerted_status text, updated_at text not null, "
+                     "primary key (agreement, period, kpi))")
+        conn.execute("insert into kpi_state values ('acme', '2026-03', 'volume:mql', '2026-h1', 'breach', 'breach', "
+                     "'2026-03-20T06:00:00')")
+        conn.execute("pragma user_version = 1")
+    report = dispatch([kpi("breach", as_of=datetime(2026, 3, 21, 6))], [agreement([LOG])], path, {})
+    assert report.alerts == []  # the breach was announced before the upgrade
+    with AlertStore.open(path) as store:
+        assert store.get("acme", "2026-03", "volume:mql").as_of == datetime(2026, 3, 21, 6)
+
+
 def test_each_kpi_and_month_is_deduplicated_on_its_own(tmp_path: Path) -> None:
     state, acme = tmp_path / "alerts.sqlite", agreement([LOG])
     results = [kpi("breach"), kpi("breach", period="2026-04"), kpi("breach", kpi="volume:sql", target=60, actual=20)]

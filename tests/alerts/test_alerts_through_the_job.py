@@ -50,3 +50,15 @@ def test_alerts_reach_slack_and_email_once_per_status_change_across_two_daily_ru
     # The same day again: nothing new at all.
     run("2026-08-21T12:00:00Z")
     assert len(http.posts) == len(announced) + len(changes)
+
+    # A backfill of what was knowable a month earlier (July still open, judged on pace) is
+    # history: no alert, and the next day's run does not announce again what it had announced.
+    result = CliRunner().invoke(app, ["backfill", "--from", "2026-06", "--to", "2026-07",
+                                      "--as-of", "2026-07-20T12:00:00Z", "--format", "json"])
+    assert result.exit_code in (0, 1), result.output
+    earlier = {(r["period"], r["kpi"]): r["status"] for r in json.loads(result.stdout)["results"]}
+    assert any(earlier[key] != second[key] and earlier[key] in ALERTING for key in earlier), \
+        "the backfill should judge some KPI otherwise than the daily run, or it tests nothing"
+    assert len(http.posts) == len(announced) + len(changes)
+    third = run("2026-08-21T12:00:00Z")
+    assert third == second and len(http.posts) == len(announced) + len(changes)
