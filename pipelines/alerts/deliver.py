@@ -190,6 +190,7 @@ def make_event(
         currency=agreement.spec.currency if agreement else None,
         detected_at=iso(now),
         as_of=iso(result.as_of) if result.as_of else "",
+        forecast=result.forecast,
     )
 
 

@@ -30,6 +30,8 @@ class KpiStatus:
     severity: str  # warn or fail
     # The instant it was judged as of (naive UTC); None when the row does not say.
     as_of: datetime | None = None
+    # An open month's pace forecast (what at_risk is judged on), when there is one.
+    forecast: float | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -37,6 +39,7 @@ class KpiStatus:
         # Decimal targets from the planner would not survive json.dumps into the outbox.
         object.__setattr__(self, "target", _number(self.target))
         object.__setattr__(self, "actual", _number(self.actual))
+        object.__setattr__(self, "forecast", _number(self.forecast))
 
     @classmethod
     def from_dict(cls, row: Mapping[str, Any]) -> KpiStatus:
@@ -52,6 +55,7 @@ class KpiStatus:
             status=row["status"],
             severity=str(row.get("severity") or "fail"),
             as_of=_instant(row.get("as_of")),
+            forecast=_number(row.get("forecast")),
         )
 
     @property
@@ -89,6 +93,7 @@ class AlertEvent:
     currency: str | None = None
     detected_at: str = ""  # ISO 8601 UTC
     as_of: str = ""  # the instant the KPI was judged as of, ISO 8601 UTC ("" when unknown)
+    forecast: float | None = None  # the pace forecast of an open month
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -144,6 +149,7 @@ class AlertEvent:
             ("Month", self.period),
             ("Target", self.fmt_target()),
             ("Actual", self.fmt_actual()),
+            *([("Forecast", f"{self._fmt(self.forecast)} at the month's pace")] if self.forecast is not None else []),
             ("Gap", self.fmt_gap()),
             ("Owner", self.owner_label()),
             ("Severity", self.severity),

@@ -198,9 +198,9 @@ def agreement(alerts: list[dict[str, Any]], revision: str = "2026-h1", months: t
 
 def kpi(status: str, actual: float | None = 120, *, kpi: str = "volume:mql", period: str = "2026-03",
         target: float | None = 150, owner: str = "shared", severity: str = "fail", revision: str = "2026-h1",
-        as_of: datetime | None = None) -> KpiStatus:
+        as_of: datetime | None = None, forecast: float | None = None) -> KpiStatus:
     return KpiStatus(
         agreement="acme", revision=revision, period=period, kpi=kpi, owner=owner,
         target=target, actual=actual, status=status, severity=severity,  # type: ignore[arg-type]
-        as_of=as_of,
+        as_of=as_of, forecast=forecast,
     )

@@ -135,3 +135,10 @@ def test_a_result_of_an_unknown_agreement_is_logged_and_reported(tmp_path: Path)
     [event] = report.alerts
     assert report.unrouted == [event.alert_id] and report.channels["log"].sent == 1
     assert event.owners == () and event.owner_label() == "shared"
+
+
+def test_an_at_risk_alert_shows_the_pace_forecast_it_was_judged_on(tmp_path: Path) -> None:
+    [event] = dispatch([kpi("at_risk", actual=40, forecast=124)], [agreement([LOG])], tmp_path / "a.sqlite", {}).alerts
+    facts = dict(event.facts())
+    assert (facts["Actual"], facts["Forecast"]) == ("40", "124 at the month's pace")
+    assert event.to_dict()["forecast"] == 124
