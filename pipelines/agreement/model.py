@@ -90,19 +90,21 @@ class Conversion(Strict):
     method: Literal["period", "cohort"] = Field(
         "period", description="period: volume ratio within a month; cohort: share converting within window_days."
     )
-    window_days: Annotated[int, Field(gt=0)] | None = Field(
-        None, description="Cohort window in days (method cohort only)."
+    window_days: Annotated[int, Field(gt=0, le=3660)] | None = Field(
+        None, description="Cohort window in days, at most 3660 (method cohort only)."
     )
     owner: Team | None = Field(None, description="Owning team of this KPI (default: the owner of the from stage).")
 
 
 class FirstTouch(Strict):
-    within_hours: Positive = Field(description="Sales touches a new MQL within this many hours.")
+    within_hours: Annotated[Decimal, Field(gt=0, le=87840)] = Field(
+        description="Sales touches a new MQL within this many hours (at most 87840, ten years).")
     attainment: Share = Field(description="Share of MQLs that must be touched in time.")
 
 
 class Decision(Strict):
-    within_days: Positive = Field(description="Sales accepts (next stage) or rejects (recycled/disqualified) within this many days.")
+    within_days: Annotated[Decimal, Field(gt=0, le=3660)] = Field(
+        description="Sales accepts (next stage) or rejects (recycled/disqualified) within this many days (at most 3660).")
     attainment: Share = Field(description="Share of MQLs that must be decided in time.")
 
 

@@ -141,7 +141,9 @@ def record_changes(
             kind = alert_kind(alerted, result.status)
             if kind:
                 alerted = "met" if kind == "recovered" else result.status
-            store.put(*result.key, KpiState(result.revision, result.status, alerted, result.as_of), now)
+            # A row without an as-of (a caller's own results) keeps the one already recorded.
+            as_of = result.as_of or (previous.as_of if previous else None)
+            store.put(*result.key, KpiState(result.revision, result.status, alerted, as_of), now)
             if not kind:
                 continue
             agreement = find_revision(agreements, result)

@@ -40,6 +40,7 @@ class KpiStatus:
         object.__setattr__(self, "target", _number(self.target))
         object.__setattr__(self, "actual", _number(self.actual))
         object.__setattr__(self, "forecast", _number(self.forecast))
+        object.__setattr__(self, "as_of", instant(self.as_of))
 
     @classmethod
     def from_dict(cls, row: Mapping[str, Any]) -> KpiStatus:
@@ -54,7 +55,7 @@ class KpiStatus:
             actual=_number(row.get("actual")),
             status=row["status"],
             severity=str(row.get("severity") or "fail"),
-            as_of=_instant(row.get("as_of")),
+            as_of=instant(row.get("as_of")),
             forecast=_number(row.get("forecast")),
         )
 
@@ -204,7 +205,7 @@ def _plain(value: float, signed: bool = False) -> str:
     return f"{value:{sign},.2f}"
 
 
-def _instant(value: Any) -> datetime | None:
+def instant(value: Any) -> datetime | None:
     """An as-of instant (datetime or ISO text) as naive UTC."""
     if value is None or value == "":
         return None

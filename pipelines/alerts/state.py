@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipelines.alerts.events import ALERTING, AlertEvent
+from pipelines.alerts.events import ALERTING, AlertEvent, instant
 
 SCHEMA_VERSION = 2  # 2: kpi_state.as_of
 # Next to the warehouse (.funnelpact/warehouse.duckdb) unless the caller says otherwise.
@@ -122,10 +122,15 @@ class AlertStore:
             conn.close()
             raise RuntimeError(f"{path}: alert state schema {version} is newer than this funnelpact ({SCHEMA_VERSION})")
         conn.executescript(SCHEMA)
-        if 0 < version < 2:  # a state file of an earlier funnelpact: its statuses have no as-of
-            conn.execute("alter table kpi_state add column as_of text")
-        conn.execute(f"pragma user_version = {SCHEMA_VERSION}")
-        return cls(conn)
+        store = cls(conn)
+        # A state file of an earlier funnelpact gains the as-of column; its statuses have none
+        # until a run judges them again. Decided by the columns, in one transaction: two runs
+        # opening the same old file, or a crash, never leave it half migrated.
+        with store.transaction():
+            if "as_of" not in {row[1] for row in conn.execute("pragma table_info(kpi_state)")}:
+                conn.execute("alter table kpi_state add column as_of text")
+            conn.execute(f"pragma user_version = {SCHEMA_VERSION}")
+        return store
 
     def __enter__(self) -> AlertStore:
         return self
@@ -156,8 +161,7 @@ class AlertStore:
         ).fetchone()
         if row is None:
             return None
-        as_of = datetime.fromisoformat(row["as_of"]) if row["as_of"] else None
-        return KpiState(row["revision"], row["status"], row["alerted_status"], as_of)
+        return KpiState(row["revision"], row["status"], row["alerted_status"], instant(row["as_of"]))
 
     def put(self, agreement: str, period: str, kpi: str, state: KpiState, now: datetime) -> None:
         self.conn.execute(

@@ -142,3 +142,24 @@ def test_an_at_risk_alert_shows_the_pace_forecast_it_was_judged_on(tmp_path: Pat
     facts = dict(event.facts())
     assert (facts["Actual"], facts["Forecast"]) == ("40", "124 at the month's pace")
     assert event.to_dict()["forecast"] == 124
+
+
+def test_a_row_without_an_as_of_keeps_the_recorded_one_and_aware_instants_compare(tmp_path: Path) -> None:
+    state, acme = tmp_path / "alerts.sqlite", agreement([LOG])
+    april_10 = datetime(2026, 4, 10, 12, tzinfo=UTC)  # aware, as a caller may build it
+    assert [a.kind for a in dispatch([kpi("breach", as_of=april_10)], [acme], state, {}).alerts] == ["breach"]
+    dispatch([kpi("breach")], [acme], state, {})  # e.g. a row of `run --format json`: no as-of
+    with AlertStore.open(state) as store:
+        assert store.get("acme", "2026-03", "volume:mql").as_of == datetime(2026, 4, 10, 12)
+    # Naive (from the warehouse) against the aware one recorded: compared, and history.
+    assert dispatch([kpi("at_risk", as_of=datetime(2026, 3, 20, 12))], [acme], state, {}).alerts == []
+
+
+def test_a_half_migrated_state_file_opens(tmp_path: Path) -> None:
+    path = tmp_path / "alerts.sqlite"
+    with AlertStore.open(path):
+        pass
+    with sqlite3.connect(path) as conn:  # the column added, the version not yet written
+        conn.execute("pragma user_version = 1")
+    with AlertStore.open(path) as store:
+        assert store.conn.execute("pragma user_version").fetchone()[0] == 2
