@@ -37,14 +37,6 @@ def settings_for(data: Path | None, sla: Path | None) -> Settings:
     return replace(base, sla_dir=(sla or base.sla_dir).resolve(), data_dir=(data or base.data_dir).resolve())
 
 
-def require_data_dir(settings: Settings) -> None:
-    """Exit 2 naming the data directory when it is not a folder."""
-    if not settings.data_dir.is_dir():
-        raise InputError(Problem("data directory not found: expected a folder with contacts.csv, lifecycle_events.csv, … "
-                                 "(create one with `funnelpact generate --out DIR` or an importer)",
-                                 file=str(settings.data_dir)))
-
-
 def as_of_instant(text: str | None) -> datetime:
     """--as-of as an aware UTC instant (default: now)."""
     from pipelines.defs.partitions import parse_as_of

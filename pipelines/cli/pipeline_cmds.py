@@ -13,15 +13,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.options import (
-    AsOfOption,
-    DataOption,
-    SlaOption,
-    as_of_instant,
-    month_option,
-    require_data_dir,
-    settings_for,
-)
+from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
 from pipelines.cli.output import ScorecardFormat, err_console
 from pipelines.errors import InputError, Problem
 
@@ -46,6 +38,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     from pipelines.agreement.load import require_in_force
     from pipelines.agreement.months import month_index, month_range, spans
     from pipelines.cli.scorecard_output import print_scorecard, scorecard_json
+    from pipelines.data.sources import require_data_dir
     from pipelines.defs.execute import run_job
     from pipelines.defs.partitions import has_started, month_span, months_to_judge
     from pipelines.warehouse.connection import connect
@@ -53,7 +46,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     from pipelines.warehouse.summary import data_quality_summary
 
     agreements = load_agreements(settings.sla_dir)
-    require_data_dir(settings)
+    require_data_dir(settings.data_dir)
     if first is None and last is None:
         months = months_to_judge(agreements, as_of)
         if not months:

@@ -14,15 +14,7 @@ from typing import Annotated
 import typer
 
 from pipelines.cli.output import err_console
-from pipelines.cli.options import (
-    AsOfOption,
-    DataOption,
-    SlaOption,
-    as_of_instant,
-    month_option,
-    require_data_dir,
-    settings_for,
-)
+from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
 from pipelines.errors import InputError, Problem
 
 
@@ -67,7 +59,9 @@ def report(
         raise InputError(Problem(f"{month} has not started by {instant:%Y-%m-%d %H:%M} UTC: there is nothing to "
                                  "review yet (to review as of another instant, give --as-of)", field="--month"))
     if data is not None:
-        require_data_dir(settings)
+        from pipelines.data.sources import require_data_dir
+
+        require_data_dir(settings.data_dir)
     if as_of is not None or not _is_judged(settings, month):
         err_console.print(f"funnelpact: judging {month} as of {instant:%Y-%m-%d %H:%M} UTC before writing the report")
         execute(settings, month, month, instant, "table", quiet=True)

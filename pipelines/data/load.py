@@ -20,7 +20,7 @@ from pipelines.data.report import LoadReport, TableLoad
 from pipelines.data.row_sql import (record_json, rows_table, scratch_table, text_column,
                                     typed_column, typed_columns, typed_select)
 from pipelines.data.sources import (Source, file_of, find_source, ident, is_read_error, read_as_text,
-                                    row_of, source_columns, unreadable)
+                                    require_data_dir, row_of, source_columns, unreadable)
 from pipelines.data.tables import EXTRA_STAGES, TABLES, Table
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.connection import transaction
@@ -39,9 +39,7 @@ def load_data_dir(data_dir: Path, con: duckdb.DuckDBPyConnection,
     table or required column, or an unreadable file; nothing is written then.
     """
     data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise InputError(Problem("data directory not found; expected a folder holding "
-                                 "contacts.csv, lifecycle_events.csv, …", file=str(data_dir)))
+    require_data_dir(data_dir)
     plans = _plan(data_dir, con)
     stage_map = _stage_map(stage_values)
     current = incremental.stamps({name: plan[0] if plan else None for name, plan in plans.items()})

@@ -33,6 +33,14 @@ def _relative(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
+def require_data_dir(data_dir: Path) -> None:
+    """Exit 2 naming the data directory when it is not a folder."""
+    if not data_dir.is_dir():
+        raise InputError(Problem("data directory not found: expected a folder with contacts.csv, lifecycle_events.csv, … "
+                                 "(create one with `funnelpact generate --out DIR` or an importer)",
+                                 file=str(data_dir)))
+
+
 def find_source(data_dir: Path, table: str) -> Source | None:
     """The one place a table can come from, or None when it is absent."""
     csv, parquet, folder = data_dir / f"{table}.csv", data_dir / f"{table}.parquet", data_dir / table
