@@ -65,6 +65,14 @@ def day_start_utc(day: date, timezone: str) -> datetime:
     return local.astimezone(UTC).replace(tzinfo=None)
 
 
+def naive_utc(value: datetime | str) -> datetime:
+    """An instant (a datetime, or ISO 8601 text; no offset = UTC) as naive UTC, the way the
+    warehouse keeps every timestamp."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
 def month_of(instant: datetime, timezone: str) -> str:
     """The local month (`YYYY-MM`) that holds an instant; naive instants are UTC."""
     if instant.tzinfo is None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
 from pipelines.agreement.kpis import STATUSES, is_share
+from pipelines.agreement.months import naive_utc
 
 Status = Literal["met", "breach", "provisional", "at_risk", "no_data"]
 ALERTING = ("breach", "at_risk")
@@ -206,11 +207,8 @@ def _plain(value: float, signed: bool = False) -> str:
 
 
 def instant(value: Any) -> datetime | None:
-    """An as-of instant (datetime or ISO text) as naive UTC."""
-    if value is None or value == "":
-        return None
-    instant = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return instant.astimezone(UTC).replace(tzinfo=None) if instant.tzinfo else instant
+    """An as-of instant (datetime or ISO text) as naive UTC; None when there is none."""
+    return None if value is None or value == "" else naive_utc(value if isinstance(value, datetime) else str(value))
 
 
 def _number(value: Any) -> float | None:

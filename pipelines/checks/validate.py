@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.months import is_month
+from pipelines.agreement.months import is_month, naive_utc
 from pipelines.checks.compile import agreement_suites, kpi_column, suite_path
 from pipelines.errors import InputError, Problem
 
@@ -219,15 +219,9 @@ def _read(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[tuple[str,
 
 def _as_of(as_of: datetime | str | None, scorecard: pd.DataFrame) -> datetime:
     """Naive UTC, like every timestamp in the warehouse."""
-    if isinstance(as_of, str):
-        as_of = datetime.fromisoformat(as_of)
     if as_of is None and "as_of" in scorecard.columns and scorecard["as_of"].notna().any():
         as_of = scorecard["as_of"].max().to_pydatetime()
-    if as_of is None:
-        as_of = datetime.now(UTC)
-    if as_of.tzinfo is not None:
-        as_of = as_of.astimezone(UTC).replace(tzinfo=None)
-    return as_of
+    return naive_utc(as_of if as_of is not None else datetime.now(UTC))
 
 
 def _suites(a: Agreement, suites_dir: Path | None) -> dict[str, dict]:

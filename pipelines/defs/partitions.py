@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from dagster import MonthlyPartitionsDefinition
 
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.months import month_bounds_utc, month_index, month_of
+from pipelines.agreement.months import month_bounds_utc, month_index, month_of, naive_utc
 
 MONTH_FORMAT = "%Y-%m"
 AS_OF_TAG = "funnelpact/as_of"
@@ -59,8 +59,7 @@ def parse_as_of(text: str | None) -> datetime:
     """An ISO instant (naive = UTC) or now, as an aware UTC datetime."""
     if not text:
         return datetime.now(UTC).replace(microsecond=0)
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return naive_utc(text).replace(tzinfo=UTC)
 
 
 def tagged_as_of(tags: Mapping[str, str]) -> datetime | None:
