@@ -39,3 +39,23 @@ def settings(tmp_path: Path, company: Path, monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.delenv(secret, raising=False)
     monkeypatch.chdir(tmp_path)
     return Settings.from_env()
+
+
+MINIMAL_AGREEMENT = ROOT / "tests" / "fixtures" / "sla" / "valid" / "minimal-agreement-relying-on-defaults.yaml"
+
+
+@pytest.fixture
+def agreement_file():
+    """write(folder, name, timezone, first, last): the minimal valid agreement
+    (tests/fixtures/sla/valid) under another name, timezone and window; returns its path."""
+
+    def write(folder: Path, name: str, timezone: str, first: str, last: str) -> Path:
+        text = (MINIMAL_AGREEMENT.read_text()
+                .replace("name: minimal", f"name: {name}")
+                .replace("timezone: UTC", f"timezone: {timezone}")
+                .replace("effective: {from: 2026-01, to: 2026-03}", f"effective: {{from: {first}, to: {last}}}"))
+        path = folder / f"{name}.yaml"
+        path.write_text(text)
+        return path
+
+    return write

@@ -141,34 +141,11 @@ def test_a_run_says_which_asked_months_it_leaves_out_and_why() -> None:
     assert not_judged(in_force, in_force, in_force) == []
 
 
-TOKYO = """\
-apiVersion: funnelpact/v1
-kind: Agreement
-metadata:
-  name: a-tokyo
-  revision: r1
-  owners:
-    marketing: {name: Marta Ruiz}
-    sales: {name: Joao Lima}
-spec:
-  effective: {from: 2026-07, to: 2026-09}
-  timezone: Asia/Tokyo
-  currency: JPY
-  revenue_goal: 3000000
-  average_deal_size: 100000
-  stages:
-    - {id: lead, label: Leads, owner: marketing}
-    - {id: customer, label: Customers, owner: sales}
-  conversion:
-    lead->customer: {rate: 0.1}
-"""
-
-
-def test_a_month_has_started_when_it_has_for_any_agreement_in_force(tmp_path) -> None:
+def test_a_month_has_started_when_it_has_for_any_agreement_in_force(tmp_path, agreement_file) -> None:
     from pipelines.defs.partitions import has_started
 
     # July starts 2026-06-30 15:00 UTC in Tokyo, 2026-07-01 06:00 UTC in Mexico City.
-    (tmp_path / "a-tokyo.yaml").write_text(TOKYO)
+    agreement_file(tmp_path, "a-tokyo", "Asia/Tokyo", "2026-07", "2026-09")
     for f in (ROOT / "sla").glob("*.yaml"):
         (tmp_path / f.name).write_text(f.read_text())
     both = load_agreements(tmp_path)

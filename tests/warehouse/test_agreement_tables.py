@@ -55,35 +55,10 @@ def test_writing_twice_replaces_rather_than_appends(con: duckdb.DuckDBPyConnecti
     assert con.execute("select count(*) from raw.agreement_months").fetchone() == (12,)
 
 
-BERLIN = """\
-apiVersion: funnelpact/v1
-kind: Agreement
-metadata:
-  name: berlin
-  revision: r1
-  owners:
-    marketing: {name: Marta Ruiz}
-    sales: {name: Joao Lima}
-spec:
-  effective: {from: 2026-03, to: 2026-10}
-  timezone: Europe/Berlin
-  currency: EUR
-  revenue_goal: 80000
-  average_deal_size: 1000
-  stages:
-    - {id: lead, label: Leads, owner: marketing}
-    - {id: mql, label: MQLs, owner: shared}
-    - {id: customer, label: Customers, owner: sales}
-  conversion:
-    lead->mql: {rate: 0.2}
-    mql->customer: {rate: 0.1}
-"""
-
-
-def test_each_local_date_starts_at_its_own_utc_instant_across_dst(tmp_path: Path) -> None:
+def test_each_local_date_starts_at_its_own_utc_instant_across_dst(tmp_path: Path, agreement_file) -> None:
     # Summer time starts 2026-03-29 (the 30th begins at 22:00 UTC, not 23:00) and ends
     # 2026-10-25 (the 26th begins at 23:00 UTC, not 22:00).
-    (tmp_path / "berlin.yaml").write_text(BERLIN)
+    agreement_file(tmp_path, "berlin", "Europe/Berlin", "2026-03", "2026-10")
     con = duckdb.connect()
     write_agreement_tables(con, load_agreements(tmp_path))
     starts = dict(con.execute(
