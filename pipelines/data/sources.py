@@ -75,7 +75,8 @@ def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _reader_sql(source: Source) -> str:
+def reader_sql(source: Source) -> str:
+    """read_csv/read_parquet of a source as the loader reads it (CSV all text)."""
     files = "[" + ", ".join(quote(str(p.resolve())) for p in source.paths) + "]"
     if source.kind == "csv":
         # The sniffer cannot find a header when every column is varchar: say there is one,
@@ -89,7 +90,7 @@ def _reader_sql(source: Source) -> str:
 def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, str]:
     """Source column name -> its type, without reading the data."""
     try:
-        rows = con.execute(f"describe select * from {_reader_sql(source)}").fetchall()
+        rows = con.execute(f"describe select * from {reader_sql(source)}").fetchall()
     except duckdb.Error as exc:
         raise unreadable(source, exc) from None
     columns = {r[0]: r[1] for r in rows if r[0] not in ("filename", "file_row_number")}
@@ -142,7 +143,7 @@ def read_as_text(con: duckdb.DuckDBPyConnection, source: Source, data_dir: Path,
         for c in canonical)
     if source.kind == "csv":
         try:
-            con.execute(f"create or replace temp table {scratch} as select * from {_reader_sql(source)}")
+            con.execute(f"create or replace temp table {scratch} as select * from {reader_sql(source)}")
         except duckdb.Error as exc:
             raise unreadable(source, exc) from None
         # CREATE TABLE keeps the file's row order (preserve_insertion_order), so rowid + 1 is
@@ -151,7 +152,7 @@ def read_as_text(con: duckdb.DuckDBPyConnection, source: Source, data_dir: Path,
     whens = " ".join(f"when {quote(str(p.resolve()))} then {i << ROW_BITS}"
                      for i, p in enumerate(source.paths))
     return (f"select {select}, (case filename {whens} end) + file_row_number + 1 as _ord "
-            f"from {_reader_sql(source)}")
+            f"from {reader_sql(source)}")
 
 
 def file_of(ordinal_sql: str, source: Source, data_dir: Path) -> str:

@@ -13,7 +13,7 @@ import duckdb
 
 from pipelines.data.csv_check import first_bad_line
 from pipelines.data.parsing import WITH_OFFSET
-from pipelines.data.sources import ident, quote
+from pipelines.data.sources import find_source, ident, quote, reader_sql
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
 
@@ -124,11 +124,10 @@ def unread_times(out: Path, table: str) -> dict[str, tuple[int, int]]:
     if not columns:
         return {}
     iso = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"  # what utc() writes
-    counts = duckdb.connect().execute(
-        "select " + ", ".join(f"count({ident(c)}) filter (where not regexp_full_match({ident(c)}, '{iso}'))"
-                              for c in columns)
-        + f", count(*) from read_csv({quote(str(out / f'{table}.csv'))}, all_varchar = true, header = true, "
-        "skip = 0)").fetchone()
+    counted = ", ".join(f"count({ident(c)}) filter (where not regexp_full_match({ident(c)}, '{iso}'))"
+                        for c in columns)
+    with duckdb.connect() as con:  # the file as the loader will read it
+        counts = con.execute(f"select {counted}, count(*) from {reader_sql(find_source(out, table))}").fetchone()
     return {c: (n, counts[-1]) for c, n in zip(columns, counts[:-1], strict=True) if n}
 
 
