@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from pipelines.agreement.errors import problems_from_validation
 from pipelines.agreement.model import API_VERSION, KIND, RESERVED_STAGE_VALUES, Agreement
-from pipelines.agreement.months import spans
+from pipelines.agreement.months import month_bounds_utc, spans
 from pipelines.agreement.validate import check_agreement, check_revisions
 from pipelines.agreement.yaml_source import SourceDocument, load_yaml
 from pipelines.errors import InputError, Problem
@@ -124,6 +125,13 @@ def require_in_force(agreements: list[Agreement], months: list[str], field: str)
         raise InputError(Problem(f"no agreement is in force in {spans(months)} (windows: {windows(agreements)})",
                                  field=field))
     return covered
+
+
+def has_started(agreements: list[Agreement], month: str, as_of: datetime) -> bool:
+    """Whether the month has begun by as_of for some agreement in force in it (in its
+    timezone; the facts hold no row for a month that has not: int_agreement_months_as_of)."""
+    instant = as_of.astimezone(UTC).replace(tzinfo=None)
+    return any(month_bounds_utc(month, a.spec.timezone)[0] <= instant for a in agreements if month in a.months())
 
 
 def stage_value_map(agreements: list[Agreement]) -> dict[str, str]:

@@ -73,6 +73,13 @@ def naive_utc(value: datetime | str) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
 
 
+def parse_as_of(text: str | None) -> datetime:
+    """An ISO instant (naive = UTC) or now, as an aware UTC datetime."""
+    if not text:
+        return datetime.now(UTC).replace(microsecond=0)
+    return naive_utc(text).replace(tzinfo=UTC)
+
+
 def month_of(instant: datetime, timezone: str) -> str:
     """The local month (`YYYY-MM`) that holds an instant; naive instants are UTC."""
     if instant.tzinfo is None:

@@ -39,7 +39,7 @@ def settings_for(data: Path | None, sla: Path | None) -> Settings:
 
 def as_of_instant(text: str | None) -> datetime:
     """--as-of as an aware UTC instant (default: now)."""
-    from pipelines.defs.partitions import parse_as_of
+    from pipelines.agreement.months import parse_as_of
 
     try:
         return parse_as_of(text)

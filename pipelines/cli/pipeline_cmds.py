@@ -40,7 +40,8 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     from pipelines.cli.scorecard_output import print_scorecard, scorecard_json
     from pipelines.data.sources import require_data_dir
     from pipelines.defs.execute import run_job
-    from pipelines.defs.partitions import has_started, month_span, months_to_judge
+    from pipelines.agreement.load import has_started
+    from pipelines.defs.partitions import month_span, months_to_judge
     from pipelines.warehouse.connection import connect
     from pipelines.warehouse.judgements import read_judgements
     from pipelines.warehouse.summary import data_quality_summary

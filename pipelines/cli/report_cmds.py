@@ -51,7 +51,7 @@ def report(
     from pipelines.agreement import load_agreements
     from pipelines.agreement.load import require_in_force
 
-    from pipelines.defs.partitions import has_started
+    from pipelines.agreement.load import has_started
 
     agreements = load_agreements(settings.sla_dir)
     require_in_force(agreements, [month], "--month")

@@ -13,7 +13,8 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
-from pipelines.defs.partitions import parse_as_of, tagged_as_of
+from pipelines.agreement.months import parse_as_of
+from pipelines.defs.partitions import tagged_as_of
 from pipelines.defs.resources import FunnelpactResource
 from pipelines.warehouse.dbt_runner import format_as_of, project_dir, run_dbt
 

@@ -11,7 +11,8 @@ import dagster as dg
 from pipelines.agreement import load_agreements
 from pipelines.agreement.kpis import KPI_FAMILIES, family
 from pipelines.defs.dbt import SCORECARD
-from pipelines.defs.partitions import parse_as_of, tagged_as_of
+from pipelines.agreement.months import parse_as_of
+from pipelines.defs.partitions import tagged_as_of
 from pipelines.defs.resources import FunnelpactResource
 
 GROUP = "judgement"

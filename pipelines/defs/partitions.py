@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from dagster import MonthlyPartitionsDefinition
 
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.months import month_bounds_utc, month_index, month_of, naive_utc
+from pipelines.agreement.months import month_bounds_utc, month_index, month_of, parse_as_of
 
 MONTH_FORMAT = "%Y-%m"
 AS_OF_TAG = "funnelpact/as_of"
@@ -44,22 +44,8 @@ def months_to_judge(agreements: list[Agreement], as_of: datetime) -> list[str]:
     return sorted(set(months))
 
 
-def has_started(agreements: list[Agreement], month: str, as_of: datetime) -> bool:
-    """Whether the month has begun by as_of for some agreement in force in it (in its
-    timezone; the facts hold no row for a month that has not: int_agreement_months_as_of)."""
-    instant = as_of.astimezone(UTC).replace(tzinfo=None)
-    return any(month_bounds_utc(month, a.spec.timezone)[0] <= instant for a in agreements if month in a.months())
-
-
 def month_span(months: list[str]) -> tuple[str, str]:
     return min(months, key=month_index), max(months, key=month_index)
-
-
-def parse_as_of(text: str | None) -> datetime:
-    """An ISO instant (naive = UTC) or now, as an aware UTC datetime."""
-    if not text:
-        return datetime.now(UTC).replace(microsecond=0)
-    return naive_utc(text).replace(tzinfo=UTC)
 
 
 def tagged_as_of(tags: Mapping[str, str]) -> datetime | None:

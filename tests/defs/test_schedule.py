@@ -98,7 +98,7 @@ def test_the_dagster_home_keeps_event_connections_open_and_stock_dagster_reads_i
 
 
 def test_a_month_has_started_at_its_local_midnight(agreements) -> None:
-    from pipelines.defs.partitions import has_started
+    from pipelines.agreement.load import has_started
 
     # July begins 2026-07-01 06:00 UTC in Mexico City.
     assert not has_started(agreements, "2026-07", datetime(2026, 7, 1, 5, 59, 59, tzinfo=UTC))
@@ -142,7 +142,7 @@ def test_a_run_says_which_asked_months_it_leaves_out_and_why() -> None:
 
 
 def test_a_month_has_started_when_it_has_for_any_agreement_in_force(tmp_path, agreement_file) -> None:
-    from pipelines.defs.partitions import has_started
+    from pipelines.agreement.load import has_started
 
     # July starts 2026-06-30 15:00 UTC in Tokyo, 2026-07-01 06:00 UTC in Mexico City.
     agreement_file(tmp_path, "a-tokyo", "Asia/Tokyo", "2026-07", "2026-09")
