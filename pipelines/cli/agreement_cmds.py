@@ -8,7 +8,6 @@ from typing import Annotated
 import typer
 
 from pipelines.cli.output import DiffFormat, Format, console
-from pipelines.errors import InputError, Problem
 
 # The authoring commands read the agreement files under review (a folder or one file,
 # sla/ of the repository by default); the pipeline commands' --sla (cli/options.py) defaults
