@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from pipelines.cli.output import DiffFormat, Format, console
 
@@ -41,7 +42,7 @@ def validate(
     agreements = load_agreements(paths or [Path("sla")])
     for a in agreements:
         console.print(
-            f"[green]ok[/] {a.source_file}: {a.name} {a.revision} "
+            f"[green]ok[/] {escape(str(a.source_file))}: {escape(a.name)} {escape(a.revision)} "
             f"({a.spec.effective.from_}..{a.spec.effective.to}, {len(a.spec.stages)} stages)"
         )
 

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from pipelines.cli.output import console
 from pipelines.errors import InputError, Problem
@@ -41,10 +42,11 @@ def test_alerts(
         if revision and agreement.revision != revision:
             continue
         if not agreement.spec.alerts:
-            console.print(f"{agreement.name} {agreement.revision}: no alert channels (alerts are logged only)")
+            console.print(f"{escape(agreement.name)} {escape(agreement.revision)}: no alert channels "
+                          "(alerts are logged only)")
         for key, reason in probe(agreement).items():
             failed |= reason is not None
-            status = "[green]sent[/]" if reason is None else f"[bold red]FAILED[/]: {reason}"
-            console.print(f"{agreement.name} {agreement.revision} {key}: {status}")
+            status = "[green]sent[/]" if reason is None else f"[bold red]FAILED[/]: {escape(str(reason))}"
+            console.print(f"{escape(agreement.name)} {escape(agreement.revision)} {escape(key)}: {status}")
     if failed:
         raise typer.Exit(1)

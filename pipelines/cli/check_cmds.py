@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from pipelines.cli.agreement_cmds import SlaPathOption
 from pipelines.cli.output import console, err_console
@@ -52,19 +53,20 @@ def compile_suites(
         found = drift(agreements, out)
         if found:
             for what, path in found.items():
-                err_console.print(f"[bold red]out of date[/] {out / path}: {what}")
-            err_console.print(f"{out} does not match {sla}: run [bold]funnelpact compile[/] and commit the result")
+                err_console.print(f"[bold red]out of date[/] {escape(str(out / path))}: {escape(str(what))}")
+            err_console.print(f"{escape(str(out))} does not match {escape(str(sla))}: run [bold]funnelpact compile[/] "
+                              "and commit the result")
             raise typer.Exit(1)
-        console.print(f"[green]ok[/] {out} matches {sla}")
+        console.print(f"[green]ok[/] {escape(str(out))} matches {escape(str(sla))}")
     else:
         changes = write_suites(agreements, out)
         touched = len(changes.changed) + len(changes.missing)
         console.print(
-            f"[green]compiled[/] {len(agreements)} revision(s) into {out}: "
+            f"[green]compiled[/] {len(agreements)} revision(s) into {escape(str(out))}: "
             f"{touched} suite(s) written, {len(changes.stale)} removed"
             + ("" if changes else " (already up to date)")
         )
     if data_docs:
         from pipelines.checks.docs import build_data_docs
 
-        console.print(f"data docs: {build_data_docs(project_dir=out)}")
+        console.print(f"data docs: {escape(str(build_data_docs(project_dir=out)))}")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
 from pipelines.cli.output import ScorecardFormat, err_console
@@ -66,9 +67,9 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     first, last = months[0], months[-1]
     if not quiet and fmt != "json":
         for note in not_judged(asked, in_force, months):
-            err_console.print(f"funnelpact: {note}", highlight=False)
+            err_console.print(f"funnelpact: {escape(note)}", highlight=False)
         err_console.print(f"funnelpact: judging {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC "
-                          f"(data {settings.data_dir}, warehouse {settings.warehouse})")
+                          f"(data {escape(str(settings.data_dir))}, warehouse {escape(str(settings.warehouse))})")
     # The job takes tens of seconds: show it is alive (rich draws nothing when not a terminal).
     with err_console.status("loading data, building the funnel facts (dbt), judging (Great Expectations), alerting…"):
         outcome = run_job(settings, first, last, as_of)
@@ -88,7 +89,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     if outcome.alerts and fmt != "json" and not quiet:
         a = outcome.alerts
         err_console.print(f"alerts: {a.get('sent', 0)} sent, {a.get('failed', 0)} failed, {a.get('pending', 0)} kept "
-                          f"for the next run (details: {outcome.log_file})")
+                          f"for the next run (details: {escape(str(outcome.log_file))})")
     return Scorecard(results, dq)
 
 
@@ -105,8 +106,8 @@ def not_judged(asked: list[str], in_force: list[str], judged: list[str]) -> list
 
 
 def _crash(outcome):
-    err_console.print(f"[bold red]error[/] the run failed: {outcome.failure}\n"
-                      f"  its stack is in {outcome.log_file}; run id {outcome.run_id} in the Dagster UI "
+    err_console.print(f"[bold red]error[/] the run failed: {escape(str(outcome.failure))}\n"
+                      f"  its stack is in {escape(str(outcome.log_file))}; run id {outcome.run_id} in the Dagster UI "
                       "(docs/operations.md) has every step's logs", highlight=False)
     raise typer.Exit(1)
 

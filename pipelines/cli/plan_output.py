@@ -8,6 +8,7 @@ import json
 from fractions import Fraction
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from pipelines.agreement.model import Agreement
@@ -82,7 +83,7 @@ def plan_csv(months: list[MonthPlan]) -> str:
 
 def plan_table(a: Agreement, months: list[MonthPlan], window: WindowPlan | None) -> Table:
     table = Table(
-        title=f"{a.name} {a.revision}: {a.spec.effective.from_}..{a.spec.effective.to} ({a.spec.currency}, {a.spec.timezone})",
+        title=f"{escape(a.name)} {escape(a.revision)}: {a.spec.effective.from_}..{a.spec.effective.to} ({a.spec.currency}, {a.spec.timezone})",
         caption="* explicit target from the agreement; other volumes are derived and rounded up",
     )
     table.add_column("month")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from pipelines.cli.output import err_console
 from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
@@ -66,7 +67,7 @@ def report(
         err_console.print(f"funnelpact: judging {month} as of {instant:%Y-%m-%d %H:%M} UTC before writing the report")
         execute(settings, month, month, instant, "table", quiet=True)
     elif data is not None:
-        err_console.print(f"funnelpact: {month} is shown as judged by its last run; {settings.data_dir} is not read "
+        err_console.print(f"funnelpact: {month} is shown as judged by its last run; {escape(str(settings.data_dir))} is not read "
                           "(give --as-of to judge it again from that data)", highlight=False)
     from pipelines.report.render import write_report
 

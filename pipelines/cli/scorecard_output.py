@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from pipelines.cli.output import console
@@ -56,7 +57,7 @@ def print_scorecard(results: list[dict[str, Any]], data_quality: dict, as_of: da
             style = STATUS_STYLE.get(r["status"], "")
             table.add_row(r["period"], r["kpi"], _number(r["kpi"], r["target"]), _number(r["kpi"], r["actual"]),
                           _number(r["kpi"], r.get("forecast")), f"[{style}]{r['status']}[/]", r["severity"],
-                          r["revision"])
+                          escape(r["revision"]))
         console.print(table)
     counts: dict[str, int] = {}
     for r in results:

@@ -1,0 +1,19 @@
+"""User text in the terminal is text: brackets in a revision or a path are not rich markup."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pipelines.cli.output import console
+from pipelines.cli.scorecard_output import print_scorecard
+
+
+def test_a_revision_with_brackets_prints_as_written():
+    rows = [{"period": "2026-03", "kpi": "revenue", "owner": "sales", "target": 100.0, "actual": 50.0,
+             "forecast": None, "status": "breach", "severity": "fail", "revision": revision}
+            for revision in ("2026-h1 [draft]", "h1 [/] [bold]x")]
+    dq = {"quarantined_rows": 0, "duplicate_rows": 0, "by_reason": {}}
+    with console.capture() as captured:
+        print_scorecard(rows, dq, datetime(2026, 3, 31, tzinfo=UTC))
+    text = captured.get()
+    assert "2026-h1 [draft]" in text and "h1 [/] [bold]x" in text
