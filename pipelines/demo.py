@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from pipelines.cli.output import console
 from pipelines.cli.scorecard_output import print_scorecard
@@ -35,7 +36,7 @@ def demo_sla_dir() -> Path:
 
 def run_demo(root: Path, contacts: int) -> None:
     from pipelines.agreement import load_agreements
-    from pipelines.agreement.months import add_months, month_index, month_of
+    from pipelines.agreement.months import month_index, month_of
     from pipelines.cli.pipeline_cmds import execute
     from pipelines.data.generate import generate
     from pipelines.report.render import write_report
@@ -53,14 +54,15 @@ def run_demo(root: Path, contacts: int) -> None:
         raise InputError(Problem(f"the agreements start in {first}, after today: nothing to judge yet"))
     last = min(last, current, key=month_index)
 
-    console.print(f"[bold]1/3[/] generating a synthetic company ({contacts:,} contacts) into {settings.data_dir}")
+    console.print(f"[bold]1/3[/] generating a synthetic company ({contacts:,} contacts) into {escape(str(settings.data_dir))}")
     generate(settings.data_dir, contacts=contacts, seed=7)
     console.print(f"[bold]2/3[/] running the pipeline for {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC")
     scorecard = execute(settings, first, last, as_of, "table", quiet=True)
     results = scorecard.results
-    report_month = add_months(current, -1) if month_index(add_months(current, -1)) >= month_index(first) else current
-    # Every month was judged; show the two that matter today: the one under review and the open one.
-    shown = [r for r in results if r["period"] in (report_month, current)]
+    report_month = _month_to_review(first, last, current)
+    # Every month was judged; show the two that matter today: the one under review and the
+    # latest (the open one, or the agreements' last once their window has ended).
+    shown = [r for r in results if r["period"] in (report_month, last)]
     print_scorecard(shown, scorecard.data_quality, as_of)
     report_path = root / f"review-{report_month}.html"
     console.print(f"[bold]3/3[/] writing the review pack for {report_month}")
@@ -70,13 +72,23 @@ def run_demo(root: Path, contacts: int) -> None:
     console.print(
         f"\n[bold green]demo done[/] in {time.monotonic() - started:.0f} s: {len(results)} KPI judgements over "
         f"{first}..{last}, {breaches} breaches.\n"
-        f"  data:       {settings.data_dir}\n"
-        f"  warehouse:  {settings.warehouse}\n"
-        f"  report:     {report_path}  (open it in a browser)\n"
+        f"  data:       {escape(str(settings.data_dir))}\n"
+        f"  warehouse:  {escape(str(settings.warehouse))}\n"
+        f"  report:     {escape(str(report_path))}  (open it in a browser)\n"
         "  Dagster UI: run this, then open http://127.0.0.1:3000 (the demo's run is in the Runs tab):\n"
     )
     # Plain echo: a command to copy must not be re-wrapped by rich.
     typer.echo(ui_command(settings))
+
+
+def _month_to_review(first: str, last: str, current: str) -> str:
+    """The last closed month the agreements cover (`last` is already capped at `current`)."""
+    from pipelines.agreement.months import add_months, month_index
+
+    previous = add_months(current, -1)
+    if month_index(previous) < month_index(first):
+        return current            # the agreements start this month: nothing closed yet
+    return min(previous, last, key=month_index)
 
 
 def ui_command(settings: Settings) -> str:
