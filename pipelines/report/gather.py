@@ -9,13 +9,16 @@ build ran at another as-of instant than the judgement, the report says so.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from pipelines.agreement.kpis import kpi_targets
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import month_bounds_utc, month_index
 from pipelines.agreement.plan import MonthPlan, plan_agreement
@@ -51,6 +54,13 @@ class AgreementReport:
     month_end: datetime
     handoffs: list[Handoff] = field(default_factory=list)
     recycle_reasons: list[tuple[str, int]] = field(default_factory=list)
+    # KPIs whose judged target is not the one the agreement file gives today: the revision
+    # was edited after the month was judged, so the plan-based sections disagree with it.
+    edited_targets: list[str] = field(default_factory=list)
+    anchor_prefix: str = ""                    # "<agreement>-" when the pack holds several
+
+    def anchor(self, section: str) -> str:
+        return f"{self.anchor_prefix}{section}"
 
     def result(self, kpi: str) -> dict[str, Any] | None:
         return next((r for r in self.results if r["kpi"] == kpi), None)
@@ -95,6 +105,10 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
         tables = _tables(con)
         reports = [_agreement_report(con, tables, agreements, name, month,
                                      [r for r in judged if r["agreement"] == name]) for name in names]
+        if len(reports) > 1:
+            # One id per section and agreement, or the table of contents reaches only the first.
+            for report in reports:
+                report.anchor_prefix = f"{report.agreement.name}-"
         build_as_of = scorecard_as_of(con) if ("marts", "scorecard") in tables else None
         return ReportData(
             month=month,
@@ -133,6 +147,7 @@ def _agreement_report(con, tables: set[tuple[str, str]], agreements: list[Agreem
         agreement=agreement, month=month, results=sorted(results, key=lambda r: r["kpi"]),
         trend_months=trend_months, trend=trend, revision_of=revision_of, plan=plan,
         judged_as_of=judged_as_of, month_start=start, month_end=end,
+        edited_targets=_edited_targets(agreement, month, results),
     )
     if ("marts", "mql_handoffs") in tables:
         report.handoffs = [Handoff(hours, status) for hours, status in con.execute(
@@ -145,6 +160,21 @@ def _agreement_report(con, tables: set[tuple[str, str]], agreements: list[Agreem
         if ("raw", "lifecycle_events") in tables:
             report.recycle_reasons = _recycle_reasons(con, name, month, judged_as_of)
     return report
+
+
+def _edited_targets(agreement: Agreement, month: str, results: list[dict[str, Any]]) -> list[str]:
+    in_file = {t.kpi: t.target for t in kpi_targets(agreement) if t.period == month}
+    judged = {r["kpi"]: r["target"] for r in results}
+    return sorted(kpi for kpi in in_file.keys() | judged.keys()
+                  if kpi not in in_file or kpi not in judged
+                  or not _same_target(in_file[kpi], judged[kpi]))
+
+
+def _same_target(in_file: Fraction | None, judged: float | None) -> bool:
+    if in_file is None or judged is None:
+        return in_file is None and judged is None
+    # The judged target went through a double; the file's is exact.
+    return math.isclose(float(in_file), float(judged), rel_tol=1e-9, abs_tol=1e-12)
 
 
 def _recycle_reasons(con, name: str, month: str, as_of: datetime) -> list[tuple[str, int]]:

@@ -11,14 +11,15 @@ from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
+from pipelines.errors import InputError, Problem
 from pipelines.report import sections
-from pipelines.report.gather import ReportData, gather
+from pipelines.report.gather import AgreementReport, ReportData, gather
 from pipelines.report.style import CSP, CSS
 from pipelines.settings import Settings
 
 TOC = (("funnel", "Funnel"), ("scorecard", "Scorecard"), ("bottleneck", "Bottleneck"), ("pace", "Pace"),
-       ("trends", "Trends"), ("handoffs", "Hand-off"), ("recycling", "Recycling"), ("agreement", "Agreement"),
-       ("data-quality", "Data quality"))
+       ("trends", "Trends"), ("handoffs", "Hand-off"), ("recycling", "Recycling"), ("agreement", "Agreement"))
+DATA_QUALITY = ("data-quality", "Data quality")   # one section for the whole pack
 
 
 def write_report(settings: Settings, month: str, out: Path, as_of: datetime) -> Path:
@@ -27,8 +28,12 @@ def write_report(settings: Settings, month: str, out: Path, as_of: datetime) -> 
 
     data = gather(settings.warehouse, load_agreements(settings.sla_dir), month, as_of)
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_html(data), encoding="utf-8")
+    html = render_html(data)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(Problem(f"cannot write {out}: {exc.strerror or exc}", field="--out")) from None
     return out
 
 
@@ -41,6 +46,7 @@ def render_html(data: ReportData) -> str:
             f'<article data-agreement="{escape(r.agreement.name)}" data-revision="{escape(r.agreement.revision)}">'
             + (f"<h2>{escape(r.agreement.name)}</h2>" if len(data.agreements) > 1 else "")
             + _stale_banner(data, r.judged_as_of)
+            + _edited_banner(r)
             + sections.summary(r, neck)
             + sections.funnel(r)
             + sections.scorecard(r)
@@ -54,8 +60,10 @@ def render_html(data: ReportData) -> str:
     results = [row for r in data.agreements for row in r.results]
     body.append(sections.data_quality(data, results))
     revisions = ", ".join(f"{r.agreement.name} {r.agreement.revision}" for r in data.agreements)
-    toc = "".join(f'<a href="#{anchor}">{label}</a>' for anchor, label in TOC)
-    written = data.as_of.astimezone(UTC) if data.as_of.tzinfo else data.as_of
+    toc = "".join(_toc_links(r, len(data.agreements) > 1) for r in data.agreements)
+    toc += f'<a href="#{DATA_QUALITY[0]}">{DATA_QUALITY[1]}</a>'
+    # The file's own time, not the as-of: a report as of a past instant is still written now.
+    written = datetime.now(UTC)
     return (
         "<!doctype html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -73,9 +81,27 @@ def render_html(data: ReportData) -> str:
     )
 
 
+def _toc_links(r: AgreementReport, named: bool) -> str:
+    prefix = f"<b>{escape(r.agreement.name)}</b> " if named else ""
+    return prefix + "".join(f'<a href="#{escape(r.anchor(anchor))}">{label}</a>' for anchor, label in TOC)
+
+
 def _stale_banner(data: ReportData, judged_as_of: datetime) -> str:
     if data.build_as_of is None or data.build_as_of == judged_as_of:
         return ""
-    return (f'<p class="banner">The scorecard was judged as of {judged_as_of:%Y-%m-%d %H:%M} UTC; the details '
+    # To the second: two builds a few seconds apart must not read as the same instant.
+    return (f'<p class="banner">The scorecard was judged as of {judged_as_of:%Y-%m-%d %H:%M:%S} UTC; the details '
             f"(hand-off times, recycle reasons) come from the warehouse's last build, as of "
-            f"{data.build_as_of:%Y-%m-%d %H:%M} UTC. Re-run the month for matching figures.</p>")
+            f"{data.build_as_of:%Y-%m-%d %H:%M:%S} UTC. Re-run the month for matching figures.</p>")
+
+
+def _edited_banner(r: AgreementReport) -> str:
+    if not r.edited_targets:
+        return ""
+    shown = ", ".join(r.edited_targets[:6]) + (f" and {len(r.edited_targets) - 6} more" if len(r.edited_targets) > 6 else "")
+    return (f'<p class="banner">Revision {escape(r.agreement.revision)} was edited after {escape(r.month)} was judged: '
+            f"the targets of {escape(shown)} in the agreement file differ from the judged ones. The scorecard, "
+            "funnel, pace and trends show the judged targets; the summary, bottleneck and agreement sections "
+            f"follow the file. Re-run the month (<code>funnelpact run --from {escape(r.month)} --to {escape(r.month)}"
+            "</code>) for one set of numbers.</p>")
+

@@ -7,6 +7,7 @@ stage labels, definitions and recycle reasons are user input, and the file is e-
 from __future__ import annotations
 
 import math
+import statistics
 from fractions import Fraction
 from pathlib import Path
 from html import escape
@@ -106,7 +107,7 @@ def funnel(r: AgreementReport) -> str:
               'the pale band is the tolerance, still met. '
               + ("A lighter bar is the pace forecast for the whole month. " if r.is_open else "")
               + "Symbols: ✓ met, ✗ breach, ! at risk, … provisional, – no data.</p>")
-    return _section("funnel", "The funnel against its targets", chart + legend)
+    return _section(r.anchor("funnel"), "The funnel against its targets", chart + legend)
 
 
 # --- scorecard per team ----------------------------------------------------------------------
@@ -143,9 +144,10 @@ def scorecard(r: AgreementReport) -> str:
                      f'{_table(head, body, "scorecard")}</div>')
     legend = ('<p class="note">Status: <b>✓ met</b> at or within tolerance of target · <b>✗ breach</b> · '
               '<b>! at risk</b> the pace forecast would breach · <b>… provisional</b> the month or cohort '
-              'is still open · <b>– no data</b> a table the KPI needs was not delivered. '
+              'is still open · <b>– no data</b> no figure: a table the KPI needs was not delivered, or nobody to '
+              'divide by (e.g. no MQLs that month). '
               'Severity <i>fail</i> fails the run; <i>warn</i> is reported only.</p>')
-    return _section("scorecard", "Scorecard by team", f'<div class="teams">{"".join(cards)}</div>{legend}')
+    return _section(r.anchor("scorecard"), "Scorecard by team", f'<div class="teams">{"".join(cards)}</div>{legend}')
 
 
 # --- pace forecast ---------------------------------------------------------------------------
@@ -153,7 +155,7 @@ def scorecard(r: AgreementReport) -> str:
 def pace(r: AgreementReport) -> str:
     currency = _currency(r)
     if not r.is_open:
-        return _section("pace", "Pace forecast",
+        return _section(r.anchor("pace"), "Pace forecast",
                         f"<p>{escape(r.month)} closed on {r.month_end:%Y-%m-%d %H:%M} UTC: its volumes and revenue "
                         "are final, so there is no pace forecast. Cohort and hand-off KPIs may still be "
                         "provisional until their windows pass.</p>")
@@ -173,7 +175,7 @@ def pace(r: AgreementReport) -> str:
             "<b>! at risk</b>.")
     body = _table(["KPI", "so far", "forecast", "target", "forecast ÷ target", "status"], rows) if rows \
         else "<p>No volume or revenue KPI has a forecast.</p>"
-    return _section("pace", "Pace forecast for the open month", body, lead)
+    return _section(r.anchor("pace"), "Pace forecast for the open month", body, lead)
 
 
 # --- bottleneck ------------------------------------------------------------------------------
@@ -213,7 +215,7 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
         "Volumes are the month's (period view), as in the plan; a negative loss is a step that over-delivered."
         "</div>")
     if b is None:
-        return _section("bottleneck", "The bottleneck",
+        return _section(r.anchor("bottleneck"), "The bottleneck",
                         "<p>Not computable: a funnel stage has no data this month.</p>" + formula)
     basis = "at the current pace (forecast volumes and revenue)" if r.is_open else "with the month's final volumes"
     if b.revenue_gap is None:
@@ -250,7 +252,7 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
         rows.append(f'<tr><td>Deal size and timing</td><td></td><td></td><td></td>'
                     f'<td class="num">{escape(money(b.deal_size_and_timing, currency))}</td><td></td></tr>')
     table = _table(["step", "expected", "actual", "customers lost", "revenue lost", ""], rows, "losses")
-    return _section("bottleneck", "The bottleneck: where the revenue gap comes from",
+    return _section(r.anchor("bottleneck"), "The bottleneck: where the revenue gap comes from",
                     f"<p>{gap_text}, {basis}. {verdict}</p>{table}{formula}")
 
 
@@ -300,7 +302,8 @@ def trends(r: AgreementReport) -> str:
                                  f'{svg.lines(points(kpi), f"{label}: conversion per month vs agreed rate", lambda v: f"{v:.0%}" if v >= 0.1 or v == 0 else f"{v:.1%}", boundaries, r.month)}'
                                  "</figure>")
     missing = [m for m in r.trend_months if not any(k[0] == m for k in r.trend)]
-    note = ('<p class="note">Columns and dots are coloured and shaped by status as in the scorecard; '
+    note = ('<p class="note">Columns and dots are coloured and shaped by status as in the scorecard '
+            '(a month judged <i>no data</i> has only its – symbol); '
             'the horizontal tick (volumes) or dashed line (rates) is the target; the shaded month is this '
             'report\'s; a dotted vertical line marks a new revision of the agreement'
             + (f" ({', '.join(escape(b) for b in boundaries)})" if boundaries else "") + ".")
@@ -309,7 +312,7 @@ def trends(r: AgreementReport) -> str:
                  f"<code>funnelpact backfill --from {escape(missing[0])} --to {escape(missing[-1])}</code>.")
     note += "</p>"
     span = f"{r.trend_months[0]} to {r.trend_months[-1]}" if r.trend_months else r.month
-    return _section("trends", "Trends over the agreement's window",
+    return _section(r.anchor("trends"), "Trends over the agreement's window",
                     f'<h3>Volumes</h3><div class="grid">{"".join(volume_charts)}</div>'
                     f'<h3>Conversion rates</h3><div class="grid">{"".join(conversion_charts)}</div>{note}',
                     f"Every month of the agreement from {escape(span)}, each judged by its revision in force.")
@@ -321,7 +324,7 @@ def handoffs(r: AgreementReport) -> str:
     rule = r.agreement.spec.handoff.first_touch if r.agreement.spec.handoff else None
     res = r.result("handoff:first_touch")
     if rule is None or "mql" not in r.agreement.stage_ids():
-        return _section("handoffs", "Hand-off time", "<p>This revision has no first-touch rule.</p>")
+        return _section(r.anchor("handoffs"), "Hand-off time", "<p>This revision has no first-touch rule.</p>")
     limit = float(rule.within_hours)
     if not r.handoffs or all(h.status is None for h in r.handoffs):
         body = "<p>No MQL hand-offs with activity data this month.</p>"
@@ -354,7 +357,7 @@ def handoffs(r: AgreementReport) -> str:
         chart = svg.histogram(bins, 3, f"limit {limit:g} h",
                               f"Hours to the first sales touch of {r.month}'s MQLs, against the {limit:g} h limit")
         touched = [h.hours for h in r.handoffs if h.hours is not None]
-        median = sorted(touched)[len(touched) // 2] if touched else None
+        median = statistics.median(touched) if touched else None
         in_time = sum(1 for h in r.handoffs if h.status == "in_time")
         breach = sum(1 for h in r.handoffs if h.status == "breach")
         body = (chart + f'<p>{len(r.handoffs):,} MQLs entered in {escape(r.month)}: <b>{in_time:,} touched in time</b>, '
@@ -362,7 +365,7 @@ def handoffs(r: AgreementReport) -> str:
                 + (f"Median time to first touch: {median:.1f} h. " if median is not None else "")
                 + f"Attainment {percent(res['actual'] if res else None)} against the agreed "
                 f"{percent(float(rule.attainment), 0)} — {status_badge(res['status']) if res else ''}</p>")
-    return _section("handoffs", "Hand-off: time to first touch", body,
+    return _section(r.anchor("handoffs"), "Hand-off: time to first touch", body,
                     f"Sales agreed to touch every new MQL within {limit:g} hours, for at least "
                     f"{float(rule.attainment):.0%} of them. Bars left of the line are in time.")
 
@@ -392,7 +395,7 @@ def recycling(r: AgreementReport) -> str:
     rate = (f"Recycle rate {percent(res['actual'])} (max {percent(res['target'], 0)}) — {status_badge(res['status'])}"
             if res else "No recycle-rate KPI this month.")
     table = _table(["reason", "MQLs", "share", ""], rows) if rows else "<p>No MQL of the month was recycled.</p>"
-    return _section("recycling", "Recycled leads and why", f"<p>{rate}</p>{table}",
+    return _section(r.anchor("recycling"), "Recycled leads and why", f"<p>{rate}</p>{table}",
                     f"MQLs whose MQL entry is in {escape(r.month)} and that sales sent back to marketing, "
                     "by the reason of their latest recycled event.")
 
@@ -449,7 +452,7 @@ def agreement_rules(r: AgreementReport) -> str:
         f"<h3>Rules</h3><ul>{''.join(f'<li>{x}</li>' for x in rules)}</ul><h3>Owners</h3><ul>{contacts}</ul></div>"
         f'<div><h3>Tolerance and severity</h3>{_table(["KPI", "tolerance", "severity"], policies, "compact")}</div></div>')
     source = f" ({escape(Path(a.source_file).name)})" if a.source_file else ""
-    return _section("agreement", f"The agreement in force: {a.name} {a.revision}", body,
+    return _section(r.anchor("agreement"), f"The agreement in force: {a.name} {a.revision}", body,
                     f"What both teams signed up to for {escape(r.month)}{source}."
                     + (f" {escape(a.metadata.description)}" if a.metadata.description else ""))
 

@@ -129,6 +129,9 @@ def columns(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[
             parts.append(f'<rect x="{x(i) - bar_w / 2:.1f}" y="{y(p.actual):.1f}" width="{bar_w:.1f}" '
                          f'height="{max(base - y(p.actual), 0.5):.1f}" class="{escape(cls)}"/>')
             parts.append(_mark(x(i), y(p.actual) - 4, p.status))
+        elif p.status:
+            # Judged without a figure (no_data): the symbol tells it apart from a month not judged.
+            parts.append(_mark(x(i), base - 4, p.status))
         if p.target is not None:
             parts.append(f'<line x1="{x(i) - step * 0.45:.1f}" x2="{x(i) + step * 0.45:.1f}" y1="{y(p.target):.1f}" '
                          f'y2="{y(p.target):.1f}" class="target"/>')
@@ -138,7 +141,7 @@ def columns(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[
 def lines(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[str] = (),
           highlight: str | None = None, width: int = 360, height: int = 170) -> str:
     """A rate over the months, the agreed rate dashed; a marker per judged month by status."""
-    parts, x, y, _, _ = _frame(points, width, height, 14, fmt, boundaries, highlight)
+    parts, x, y, _, base = _frame(points, width, height, 14, fmt, boundaries, highlight)
     for attr, cls in (("target", "target-line"), ("actual", "actual-line")):
         path, pen_up = [], True
         for i, p in enumerate(points):
@@ -155,6 +158,8 @@ def lines(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[st
             cls = f"f-{p.status}" if p.status else "f-unjudged"
             parts.append(f'<circle cx="{x(i):.1f}" cy="{y(p.actual):.1f}" r="4" class="{escape(cls)} dot"/>')
             parts.append(_mark(x(i), y(p.actual) - 7, p.status))
+        elif p.status:
+            parts.append(_mark(x(i), base - 4, p.status))
     return _svg(width, height, title, "".join(parts))
 
 

@@ -254,3 +254,111 @@ def test_the_command_judges_a_month_nobody_judged_then_writes_it(judged, tmp_pat
     session = _query(judged, "select kpi, actual, status from judgements.kpi_status where period = ?", [CLOSED])
     assert {s["kpi"]: (s["actual"], s["status"]) for s in session} == {
         k: (number(v["data-actual"]), v["data-status"]) for k, v in fresh.items()}
+
+
+# --- what the pack says about itself ----------------------------------------------------------
+
+@slow
+def test_the_median_time_to_first_touch_of_an_even_count_is_between_the_middle_two(judged):
+    from dataclasses import replace
+
+    from pipelines.agreement import load_agreements
+    from pipelines.report import sections
+    from pipelines.report.gather import Handoff, gather
+
+    (report,) = gather(judged.warehouse, load_agreements(judged.sla_dir), CLOSED, AS_OF).agreements
+    touched = [Handoff(hours, "in_time") for hours in (0.5, 1.0, 2.0, 9.0)] + [Handoff(None, "pending")]
+    html = sections.handoffs(replace(report, handoffs=touched))
+    assert "Median time to first touch: 1.5 h." in html
+
+
+@slow
+def test_the_footer_gives_the_time_the_file_was_written_not_the_as_of(judged, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from pipelines.report.render import write_report
+
+    before = datetime.now(UTC).replace(second=0, microsecond=0)
+    text = write_report(judged, CLOSED, tmp_path / "r.html", AS_OF - timedelta(days=3)).read_text(encoding="utf-8")
+    written = re.search(r"Written by funnelpact for 2026-10 at (\d{4}-\d\d-\d\d \d\d:\d\d) UTC", text)
+    assert written and datetime.strptime(written.group(1), "%Y-%m-%d %H:%M").replace(tzinfo=UTC) >= before
+
+
+@slow
+def test_a_revision_edited_after_the_month_was_judged_is_flagged(judged, closed_report, tmp_path):
+    from pipelines.report.render import write_report
+
+    assert "was edited after" not in closed_report.read_text(encoding="utf-8"), "an unedited revision has no banner"
+    sla = tmp_path / "sla"
+    shutil.copytree(judged.sla_dir, sla)
+    h2 = sla / "acme-2026-h2.yaml"
+    text = h2.read_text()
+    assert "revenue_goal: " in text
+    h2.write_text(re.sub(r"revenue_goal: (\d+)", lambda m: f"revenue_goal: {int(m.group(1)) * 2}", text, count=1))
+    settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=judged.warehouse, home=judged.home)
+    page = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
+    banner = re.search(r'<p class="banner">Revision 2026-h2 was edited after 2026-10 was judged: the targets of '
+                       r"([^<]*) in the agreement file differ", page)
+    assert banner and "revenue" in banner.group(1) and "volume:customer" in banner.group(1)
+    # The judged figures are still what the run said.
+    shown = {row["data-kpi"]: row for row in kpi_rows(page)}
+    (judged_revenue,) = _query(judged, "select target from judgements.kpi_status where period = ? and kpi = 'revenue'",
+                               [CLOSED])
+    assert number(shown["revenue"]["data-target"]) == judged_revenue["target"]
+
+
+@slow
+def test_an_output_that_cannot_be_written_is_bad_input(judged, tmp_path):
+    from pipelines.report.render import write_report
+
+    (tmp_path / "dir.html").mkdir()
+    with pytest.raises(InputError, match=r"cannot write .*dir\.html") as caught:
+        write_report(judged, CLOSED, tmp_path / "dir.html", AS_OF)
+    assert caught.value.problems[0].field == "--out"
+
+
+@slow
+def test_with_several_agreements_every_section_id_is_unique_and_the_contents_reach_each(judged, tmp_path):
+    from pipelines.report.render import write_report
+
+    # A second agreement judged for the month: its copy of the YAML, and its rows in the
+    # warehouse's judgements (a copy of acme's), as a run over both would have written.
+    sla = tmp_path / "sla"
+    shutil.copytree(judged.sla_dir, sla)
+    for path in sorted(sla.glob("acme-*.yaml")):
+        (sla / path.name.replace("acme", "beta")).write_text(
+            path.read_text().replace("name: acme", "name: beta", 1))
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(judged.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into judgements.kpi_status select * replace ('beta' as agreement) "
+                    "from judgements.kpi_status where agreement = 'acme' and period = ?", [CLOSED])
+    settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=warehouse, home=judged.home)
+    page = scan(write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8"))
+    ids = [attrs["id"] for _, attrs in page.elements if "id" in attrs]
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert {"acme-scorecard", "beta-scorecard", "data-quality"} <= set(ids)
+    links = {value[1:] for _, attr, value in page.urls if attr == "href"}
+    assert links <= set(ids) and {"acme-funnel", "beta-funnel"} <= links
+
+
+def test_the_stale_data_banner_gives_seconds():
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from pipelines.report.render import _stale_banner
+
+    judged_at = AS_OF.replace(hour=16, minute=29, second=5)
+    banner = _stale_banner(SimpleNamespace(build_as_of=judged_at + timedelta(seconds=20)), judged_at)
+    assert "as of 2026-11-25 16:29:05 UTC" in banner and "as of 2026-11-25 16:29:25 UTC" in banner
+
+
+@pytest.mark.parametrize(("status", "mark"), [("no_data", "–"), ("breach", "✗"), (None, None)])
+def test_a_judged_month_without_a_figure_keeps_its_status_symbol(status, mark):
+    from pipelines.report import svg
+
+    point = svg.Point("2026-10", None, 100.0 if status else None, status)
+    for chart in (svg.columns, svg.lines):
+        drawn = chart([svg.Point("2026-09", 90.0, 100.0, "met"), point], "t", str)
+        marks = re.findall(r'class="mark m-([a-z_]+)"[^>]*>([^<]*)<', drawn)
+        assert marks == ([(status, mark)] if status else []), (chart.__name__, marks)
