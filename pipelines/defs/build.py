@@ -32,6 +32,10 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=assets,
         jobs=[job],
+        # Steps one after another in the run's process, for every job, also the asset job of a
+        # UI backfill: with Dagster's default (one process per step) `raw_crm` and
+        # `agreement_tables` opened the warehouse at once, and DuckDB allows one writer.
+        executor=dg.in_process_executor,
         schedules=[build_daily_schedule(job, agreements)],
         resources={
             "funnelpact": FunnelpactResource(

@@ -269,3 +269,43 @@ def test_a_one_partition_run_checks_only_its_month(settings: Settings) -> None:
             "where kpi like 'volume:%'").fetchone()
     assert march < both
     assert volume.metadata["judged"].value == march
+
+
+def test_a_run_launched_by_dagster_runs_its_steps_one_at_a_time(settings: Settings) -> None:
+    """What the daemon does for the schedule, the UI and backfills: a run of the code
+    location in its own process, with the job's executor. Dagster's default executor ran
+    `raw_crm` and `agreement_tables` in two processes at once, and the second to open the
+    warehouse failed on DuckDB's lock."""
+    import os
+    import subprocess
+    import sys
+
+    from pipelines.defs.build import build_definitions
+    from pipelines.defs.instance import prepare_dagster_home
+
+    prepare_dagster_home(settings.dagster_home)
+    defs = build_definitions(settings)
+    for job in (defs.resolve_job_def("funnelpact_job"), defs.resolve_implicit_global_asset_job_def()):
+        assert job.executor_def is dg.in_process_executor, job.name
+    tags = {"dagster/asset_partition_range_start": "2026-03", "dagster/asset_partition_range_end": "2026-03",
+            "funnelpact/as_of": "2026-08-20T12:00:00+00:00"}
+    dagster = [sys.executable, "-m", "dagster"]
+    done = subprocess.run([*dagster, "job", "execute", "-m", "pipelines.definitions", "-j", "funnelpact_job",
+                           "--tags", json.dumps(tags)],
+                          env={**os.environ, "DAGSTER_HOME": str(settings.dagster_home)}, capture_output=True,
+                          text=True, timeout=600, cwd=settings.home.parent)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "WarehouseLocked" not in done.stdout + done.stderr
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("select distinct period from judgements.kpi_status").fetchall() == [("2026-03",)]
+    with dg.DagsterInstance.get() as instance:      # DAGSTER_HOME: the settings fixture
+        (run,) = instance.get_runs()
+        spans: dict[str, list[float]] = {}
+        for record in instance.all_logs(run.run_id):
+            if record.is_dagster_event and record.dagster_event.event_type_value in (
+                    "STEP_START", "STEP_SUCCESS", "STEP_FAILURE"):
+                spans.setdefault(record.step_key, []).append(record.timestamp)
+    steps = sorted((times[0], times[-1], step) for step, times in spans.items())
+    assert len(steps) >= 4
+    for (_, end, step), (start, _, following) in zip(steps, steps[1:]):
+        assert end <= start, f"{step} and {following} ran at the same time"
