@@ -1,5 +1,24 @@
 """The Dagster code location: `dagster dev -w workspace.yaml` loads `defs` from here."""
 
+import os
+import warnings
+from pathlib import Path
+
 from pipelines.defs.build import build_definitions
 
+
+def _check_dagster_home() -> None:
+    """Say so when the UI does not run in the home funnelpact writes: without DAGSTER_HOME,
+    `dagster dev` keeps runs, ticks and judged months in a temporary home it deletes on
+    exit, and neither queues runs one at a time nor shows the CLI's runs."""
+    home = os.environ.get("DAGSTER_HOME")
+    if not home or not (Path(home) / "dagster.yaml").is_file():
+        warnings.warn(
+            f"DAGSTER_HOME ({home or 'not set'}) is not a home funnelpact prepared: runs are not queued one "
+            "at a time (DuckDB allows one writer) and `funnelpact run` does not show here. Run "
+            "`funnelpact run` once and start the UI with DAGSTER_HOME=$PWD/.funnelpact/dagster "
+            "(docs/operations.md)", UserWarning, stacklevel=2)
+
+
+_check_dagster_home()
 defs = build_definitions()

@@ -10,8 +10,9 @@ import dagster as dg
 
 from pipelines.agreement import load_agreements
 from pipelines.agreement.kpis import KPI_FAMILIES, family
+from pipelines.agreement.load import require_in_force
+from pipelines.agreement.months import parse_as_of, spans
 from pipelines.defs.dbt import SCORECARD
-from pipelines.agreement.months import parse_as_of
 from pipelines.defs.partitions import tagged_as_of
 from pipelines.defs.resources import FunnelpactResource
 
@@ -74,8 +75,11 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         from pipelines.checks.validate import judge
         from pipelines.warehouse.judgements import write_judgements
 
-        months = list(context.partition_keys)
         agreements = load_agreements(funnelpact.settings().sla_dir)
+        # A UI range may cross a gap between revisions: judge the months in force, say which not.
+        months = require_in_force(agreements, list(context.partition_keys), "partitions")
+        if left_out := [m for m in context.partition_keys if m not in months]:
+            context.log.warning(f"not judged: {spans(left_out)} (no agreement in force)")
         with funnelpact.connect() as con:
             as_of = judgement_as_of(context.run.tags, con)
             rows = [{**r.to_dict(), "expectation": r.expectation_id}
@@ -83,7 +87,8 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
             write_judgements(con, rows, months, as_of, context.run.run_id)
         selected = {key.name for key in context.selected_asset_check_keys}
         return dg.MaterializeResult(
-            metadata={"months": f"{months[0]}..{months[-1]}", **Counter(r["status"] for r in rows)},
+            metadata={"months": f"{months[0]}..{months[-1]}", **Counter(r["status"] for r in rows),
+                      **({"not_judged": spans(left_out)} if left_out else {})},
             check_results=[family_check(f, rows, KPI_STATUS) for f in KPI_FAMILIES
                            if _check_name(f) in selected])
 

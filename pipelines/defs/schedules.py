@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from pipelines.agreement.model import Agreement
+from pipelines.agreement.months import month_index, month_of
 from pipelines.defs.partitions import month_span, months_to_judge, run_tags
+from pipelines.errors import InputError, Problem
 
 CRON_ENV = "FUNNELPACT_SCHEDULE_CRON"
 TIMEZONE_ENV = "FUNNELPACT_SCHEDULE_TIMEZONE"
@@ -21,6 +23,10 @@ def daily_run_request(agreements: list[Agreement], tick: datetime) -> dg.RunRequ
     as_of = tick.astimezone(UTC)
     months = months_to_judge(agreements, as_of)
     if not months:
+        last = max((a.spec.effective.to for a in agreements), key=month_index)
+        if month_index(month_of(as_of, agreements[0].spec.timezone)) > month_index(last):
+            return dg.SkipReason(f"every agreement window has ended ({last} was the last month) and its cohorts "
+                                 "have matured: add the next revision to sla/ to go on")
         return dg.SkipReason(f"no agreement month has started by {as_of:%Y-%m-%d}")
     first, last = month_span(months)
     return dg.RunRequest(
@@ -32,6 +38,7 @@ def daily_run_request(agreements: list[Agreement], tick: datetime) -> dg.RunRequ
 def build_daily_schedule(job, agreements: list[Agreement]) -> dg.ScheduleDefinition:
     timezone = os.environ.get(TIMEZONE_ENV) or agreements[0].spec.timezone
     cron = os.environ.get(CRON_ENV) or DEFAULT_CRON
+    _check_settings(cron, timezone)
 
     @dg.schedule(
         name="funnelpact_daily",
@@ -45,3 +52,22 @@ def build_daily_schedule(job, agreements: list[Agreement]) -> dg.ScheduleDefinit
         return daily_run_request(agreements, context.scheduled_execution_time)
 
     return funnelpact_daily
+
+
+def _check_settings(cron: str, timezone: str) -> None:
+    """Bad schedule settings are bad input, named, before Dagster's traceback of the same."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from dagster._utils.schedules import is_valid_cron_schedule
+
+    problems = []
+    if not is_valid_cron_schedule(cron):
+        problems.append(Problem(f"{cron!r} is not a cron schedule: expected five fields, e.g. '0 6 * * *' "
+                                "(06:00 every day)", field=CRON_ENV))
+    try:
+        ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(Problem(f"{timezone!r} is not an IANA time zone: expected e.g. 'Europe/Berlin'",
+                                field=TIMEZONE_ENV))
+    if problems:
+        raise InputError(problems)

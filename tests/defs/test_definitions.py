@@ -52,3 +52,40 @@ def test_the_schedule_time_and_timezone_are_configurable(settings: Settings, mon
     monkeypatch.setenv("FUNNELPACT_SCHEDULE_TIMEZONE", "Europe/Lisbon")
     schedule = build_definitions(settings).resolve_schedule_def("funnelpact_daily")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("30 7 * * 1-5", "Europe/Lisbon")
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("FUNNELPACT_SCHEDULE_TIMEZONE", "Mars/Olympus", "'Mars/Olympus' is not an IANA time zone"),
+    ("FUNNELPACT_SCHEDULE_CRON", "every day", "'every day' is not a cron schedule"),
+])
+def test_a_bad_schedule_setting_is_bad_input_for_the_run_too(settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                                                             variable: str, value: str, message: str) -> None:
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    monkeypatch.setenv(variable, value)
+    result = CliRunner().invoke(app, ["run", "--from", "2026-03", "--to", "2026-03",
+                                      "--as-of", "2026-08-20T12:00:00Z"])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and variable in result.output and "Traceback" not in result.output
+
+
+def test_the_code_location_warns_when_the_ui_would_use_a_throwaway_dagster_home(settings: Settings, tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from pipelines.defs.instance import prepare_dagster_home
+
+    def load(dagster_home: str | None) -> str:
+        env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+        if dagster_home:
+            env["DAGSTER_HOME"] = dagster_home
+        done = subprocess.run([sys.executable, "-c", "import pipelines.definitions"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return done.stderr
+
+    assert "DAGSTER_HOME (not set) is not a home funnelpact prepared" in load(None)
+    assert "is not a home funnelpact prepared" not in load(str(prepare_dagster_home(settings.dagster_home)))

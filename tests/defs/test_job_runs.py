@@ -309,3 +309,21 @@ def test_a_run_launched_by_dagster_runs_its_steps_one_at_a_time(settings: Settin
     assert len(steps) >= 4
     for (_, end, step), (start, _, following) in zip(steps, steps[1:]):
         assert end <= start, f"{step} and {following} ran at the same time"
+
+
+def test_a_ui_range_across_a_gap_between_revisions_judges_the_months_in_force(settings: Settings) -> None:
+    # H2 now starts in September: July and August have no revision in force.
+    h2 = settings.sla_dir / "acme-2026-h2.yaml"
+    h2.write_text(h2.read_text().replace("effective: {from: 2026-07, to: 2026-12}", "effective: {from: 2026-09, to: 2026-12}")
+                  .replace("seasonality: {2026-08: 0.7, ", "seasonality: {"))
+    result = funnelpact_job(settings).execute_in_process(
+        instance=dg.DagsterInstance.ephemeral(),
+        tags={"dagster/asset_partition_range_start": "2026-06", "dagster/asset_partition_range_end": "2026-09",
+              "funnelpact/as_of": "2026-10-20T12:00:00+00:00"})
+    assert result.success
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        judged = con.execute("select distinct period from judgements.kpi_status order by 1").fetchall()
+    assert judged == [("2026-06",), ("2026-09",)]
+    # One materialisation per partition of the range, each with the run's metadata.
+    notes = {m.metadata["not_judged"].value for m in result.asset_materializations_for_node("kpi_status")}
+    assert notes == {"2026-07..2026-08"}

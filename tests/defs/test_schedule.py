@@ -44,6 +44,18 @@ def test_before_the_first_agreement_month_a_tick_is_skipped(agreements) -> None:
     assert isinstance(daily_run_request(agreements, datetime(2025, 12, 1, tzinfo=UTC)), dg.SkipReason)
 
 
+def test_after_every_window_has_ended_a_tick_is_skipped_saying_so(agreements) -> None:
+    # 2026-12 was the last month; its 90-day cohorts matured on 2027-03-31 06:00 UTC.
+    skip = daily_run_request(agreements, datetime(2027, 4, 2, 12, 0, tzinfo=UTC))
+    assert isinstance(skip, dg.SkipReason)
+    assert "every agreement window has ended (2026-12 was the last month)" in skip.skip_message
+
+
+def test_partitions_end_with_the_last_agreement_month(agreements) -> None:
+    keys = monthly_partitions(agreements).get_partition_keys(current_time=datetime(2027, 5, 1, tzinfo=UTC))
+    assert keys[0] == "2026-01" and keys[-1] == "2026-12"
+
+
 def test_partitions_are_months_in_the_agreement_timezone_from_its_first_month(agreements) -> None:
     partitions = monthly_partitions(agreements)
     keys = partitions.get_partition_keys(current_time=datetime(2026, 3, 15, tzinfo=UTC))
