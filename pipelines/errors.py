@@ -26,6 +26,12 @@ class Problem:
         return f"{prefix}: {self.message}" if prefix else self.message
 
 
+# Exit codes beyond SPEC §7's 0, 1 (a fail-severity breach) and 2 (bad input): a scheduler
+# must tell a missed target from a pipeline that did not finish.
+EXIT_FAILED = 3          # the run failed for another reason than bad input (its log says why)
+EXIT_INTERRUPTED = 130   # Ctrl-C / SIGINT, the shells' convention (128 + 2)
+
+
 class InputError(Exception):
     """Bad input (agreement, data directory, arguments): exit code 2.
 

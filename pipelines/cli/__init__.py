@@ -18,7 +18,7 @@ from typer.core import TyperGroup
 
 from pipelines.cli import agreement_cmds, alert_cmds, check_cmds, data_cmds, pipeline_cmds, report_cmds
 from pipelines.cli.output import report_input_error
-from pipelines.errors import InputError
+from pipelines.errors import EXIT_INTERRUPTED, InputError
 
 
 class _FunnelpactGroup(TyperGroup):
@@ -32,6 +32,10 @@ class _FunnelpactGroup(TyperGroup):
                 traceback.print_exc()
             report_input_error(exc)
             ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            # click would print "Aborted!" and exit 1, the code of a fail-severity breach.
+            typer.echo("funnelpact: interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 app = typer.Typer(

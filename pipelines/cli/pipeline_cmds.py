@@ -16,7 +16,7 @@ from rich.markup import escape
 
 from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
 from pipelines.cli.output import ScorecardFormat, err_console
-from pipelines.errors import InputError, Problem
+from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError, Problem
 
 def register(app: typer.Typer) -> None:
     app.command(epilog="Examples: funnelpact run --data data/; funnelpact run --from 2026-01 --to 2026-03 --format json")(run)
@@ -74,6 +74,10 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     with err_console.status("loading data, building the funnel facts (dbt), judging (Great Expectations), alerting…"):
         outcome = run_job(settings, first, last, as_of)
     if not outcome.success:
+        if outcome.interrupted:
+            err_console.print(f"funnelpact: interrupted; the warehouse keeps what the last finished run wrote "
+                              f"(run id {outcome.run_id})", highlight=False)
+            raise typer.Exit(EXIT_INTERRUPTED)
         if not outcome.bad_input:
             _crash(outcome)
         # One problem per line, as the loader found them (each names its file).
@@ -109,7 +113,7 @@ def _crash(outcome):
     err_console.print(f"[bold red]error[/] the run failed: {escape(str(outcome.failure))}\n"
                       f"  its stack is in {escape(str(outcome.log_file))}; run id {outcome.run_id} in the Dagster UI "
                       "(docs/operations.md) has every step's logs", highlight=False)
-    raise typer.Exit(1)
+    raise typer.Exit(EXIT_FAILED)
 
 
 def run(
@@ -127,7 +131,8 @@ def run(
     through the same Dagster job the daily schedule runs. Without --from/--to it judges the
     current month and every month whose cohorts are still maturing.
 
-    Exit code 0 when no fail-severity target is breached, 1 when one is, 2 on bad input.
+    Exit code 0 when no fail-severity target is breached, 1 when one is, 2 on bad input,
+    3 when the pipeline failed for another reason (its log says why), 130 when interrupted.
     """
     _judge(data, sla, as_of, from_, to, format)
 

@@ -1,6 +1,7 @@
 """The dbt models as Dagster assets (dagster-dbt), fed by the raw-data and agreement assets."""
 
 
+import ctypes
 import functools
 import json
 import os
@@ -167,13 +168,30 @@ def build_in_process(context: dg.AssetExecutionContext, project: DbtProject,
 
     worker = threading.Thread(target=build, name="dbt-build", daemon=True)
     worker.start()
-    while (raw := results.get()) is not None:
-        event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
-        yield from event.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
-                                                 context=context, project=project)
+    try:
+        while (raw := results.get()) is not None:
+            event = DbtCoreCliEventMessage(raw_event=raw, event_history_metadata={})
+            yield from event.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
+                                                     context=context, project=project)
+    except BaseException:
+        _stop(worker)
+        raise
     worker.join()
     if error:
         raise error[0]
+
+
+def _stop(worker: threading.Thread, timeout: float = 120) -> None:
+    """Interrupt dbt's thread and wait for it, when the step is interrupted (Ctrl-C).
+
+    Left running, it kept writing after the run had released the warehouse lock, and the
+    interpreter's exit with the thread inside DuckDB aborted the process (SIGABRT). A
+    KeyboardInterrupt raised in the thread makes dbt cancel the build the way Ctrl-C does in
+    `dbt build`; it takes effect when the statement running in DuckDB returns.
+    """
+    if worker.ident is not None and worker.is_alive():
+        ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(KeyboardInterrupt))
+    worker.join(timeout)
 
 
 def build_args(selection: list[str], indirect_selection: str | None) -> list[str]:

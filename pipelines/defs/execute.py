@@ -20,6 +20,8 @@ from pipelines.errors import InputError, Problem
 from pipelines.settings import Settings
 from pipelines.warehouse.dbt_runner import DbtRunError
 
+# On every CLI run: the warehouse it writes, to find its runs that a killed process left open.
+CLI_TAG = "funnelpact/cli_warehouse"
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,7 @@ class JobOutcome:
     as_of: datetime
     failure: str | None = None
     bad_input: bool = False
+    interrupted: bool = False
     alerts: dict[str, int] = field(default_factory=dict)
     log_file: Path | None = None
 
@@ -67,12 +70,14 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
     else:
         prepare_dagster_home(settings.dagster_home)
         instance = dg.DagsterInstance.get()
-    tags = run_tags(first, last, as_of)
+    tags = {**run_tags(first, last, as_of), CLI_TAG: str(settings.warehouse)}
     log_file = settings.home / "logs" / "last-run.log"
     log_file.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes dbt's log lines on stdout, where the scorecard (and its JSON) goes:
     # keep them in a file instead; the UI has them per step as well.
     with exclusive(settings), open(log_file, "w") as log, contextlib.redirect_stdout(log), _logs_to(log):
+        if not ephemeral:
+            _fail_orphaned_runs(instance, settings)
         # Inside the redirect: the first load parses the dbt project, and dbt prints.
         try:
             job = build_definitions(settings).resolve_job_def(JOB_NAME)
@@ -88,12 +93,29 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
         if not result.success:
-            failure, bad_input, stack = _first_failure(result)
+            failure, kind, stack = _first_failure(result)
             log.write(f"\nthe run failed: {failure}\n{stack}")
     alerts = _alert_counts(result)
     if result.success:
         return JobOutcome(result.run_id, True, first, last, as_of, alerts=alerts, log_file=log_file)
-    return JobOutcome(result.run_id, False, first, last, as_of, failure, bad_input, alerts, log_file)
+    return JobOutcome(result.run_id, False, first, last, as_of, failure, kind == "bad_input",
+                      kind == "interrupted", alerts, log_file)
+
+
+def _fail_orphaned_runs(instance, settings: Settings) -> None:
+    """Mark failed the CLI runs on this warehouse that Dagster still has as started.
+
+    A CLI run that was killed (SIGKILL, a closed SSH session) never reports its end, and
+    with one run at a time (dagster.yaml) the daemon then queues the schedule's and the UI's
+    runs for ever. Holding the warehouse lock proves no CLI run on it is alive.
+    """
+    import dagster as dg
+
+    stale = instance.get_runs(dg.RunsFilter(job_name=JOB_NAME, statuses=[dg.DagsterRunStatus.STARTED],
+                                            tags={CLI_TAG: str(settings.warehouse)}))
+    for run in stale:
+        instance.report_run_failed(run, "funnelpact: the CLI process of this run ended without finishing it "
+                                        "(killed?); a later CLI run on the same warehouse marks it failed")
 
 
 @contextmanager
@@ -116,16 +138,18 @@ def _alert_counts(result) -> dict[str, int]:
     return {}
 
 
-def _first_failure(result) -> tuple[str, bool, str]:
-    """The first failed step's message, whether it was bad input (exit 2) or a crash, and
-    its stack."""
+def _first_failure(result) -> tuple[str, str, str]:
+    """The first failed step's message, what kind of failure it was (bad_input: exit 2,
+    interrupted, or crash), and its stack."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
             # Dagster wraps user errors: the InputError is the cause.
             root = error.cause or error
-            bad_input = root.cls_name in ("InputError", "WarehouseLocked")
+            kind = ("bad_input" if root.cls_name in ("InputError", "WarehouseLocked")
+                    else "interrupted" if root.cls_name in ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
+                    else "crash")
             # The message starts with the exception's name, qualified or not.
             message = re.sub(rf"^([\w.]+\.)?{re.escape(root.cls_name)}: ", "", root.message.strip())
-            return f"{event.step_key}: {message}", bad_input, error.to_string()
-    return "see the Dagster UI or .funnelpact/logs/last-run.log for its logs", False, ""
+            return f"{event.step_key}: {message}", kind, error.to_string()
+    return "see the Dagster UI or .funnelpact/logs/last-run.log for its logs", "crash", ""

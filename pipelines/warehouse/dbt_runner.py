@@ -197,6 +197,8 @@ def run_dbt(
             result = dbtRunner(manifest=manifest, callbacks=list(callbacks)).invoke(args)
         finally:
             _release_duckdb()
+    if isinstance(result.exception, KeyboardInterrupt):
+        raise KeyboardInterrupt  # dbt caught it and reports a failed command: it is an interruption
     if run_results_to is not None and hasattr(result.result, "write"):
         result.result.write(str(run_results_to))
     if check and not result.success:

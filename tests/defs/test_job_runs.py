@@ -196,7 +196,7 @@ def test_a_dbt_project_that_does_not_parse_fails_with_the_model_named(
     project = copied_dbt_project(tmp_path, monkeypatch)
     (project / "models" / "marts" / "broken_model.sql").write_text("select * from {{ ref('no_such_model') }}\n")
     result = invoke("run", "--as-of", AS_OF)
-    assert result.exit_code == 1
+    assert result.exit_code == 3, "a failed pipeline, not a missed target (1)"
     assert "does not parse" in result.output and "broken_model" in result.output
 
 
@@ -228,7 +228,7 @@ def test_a_failing_dbt_data_test_fails_the_run_and_names_the_test(
     (project / "tests").mkdir(exist_ok=True)
     (project / "tests" / "no_months_at_all.sql").write_text("select * from {{ ref('funnel_volumes') }}\n")
     result = invoke("run", "--as-of", AS_OF)
-    assert result.exit_code == 1
+    assert result.exit_code == 3, "a failed pipeline, not a missed target (1)"
     assert "funnel_facts" in result.output and "no_months_at_all" in result.output
     assert "STEP_FAILURE" not in result.output and "last-run.log" in result.output
     assert "no_months_at_all" in (settings.home / "logs" / "last-run.log").read_text()
@@ -327,3 +327,46 @@ def test_a_ui_range_across_a_gap_between_revisions_judges_the_months_in_force(se
     # One materialisation per partition of the range, each with the run's metadata.
     notes = {m.metadata["not_judged"].value for m in result.asset_materializations_for_node("kpi_status")}
     assert notes == {"2026-07..2026-08"}
+
+
+def test_ctrl_c_during_the_dbt_build_exits_130_and_the_next_run_is_whole(settings: Settings) -> None:
+    """Exit 1 is a missed target (SPEC §7): an interrupted run must not look like one. dbt's
+    thread is stopped before the run ends: left inside DuckDB at exit, it aborted the process."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    log = settings.home / "logs" / "last-run.log"
+    run = subprocess.Popen([sys.executable, "-c", "from pipelines.cli import main; main()", "run", "--as-of", AS_OF,
+                            "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           cwd=settings.home.parent)
+    deadline = time.monotonic() + 300
+    while not (log.is_file() and " START sql " in log.read_text(errors="replace")):
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.02)
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=300)
+    assert run.returncode == 130, err[-3000:]
+    assert "funnelpact: interrupted" in err and "terminate called" not in err and "Traceback" not in err
+    assert out == "", "no scorecard for a run that did not finish"
+    assert invoke("run", "--as-of", AS_OF).exit_code in (0, 1), "the lock is free and the next run completes"
+
+
+def test_a_cli_run_marks_failed_the_runs_a_killed_cli_process_left_started(settings: Settings) -> None:
+    """A killed CLI run stays STARTED in Dagster, and with one run at a time the daemon
+    queued every later run behind it for ever."""
+    from pipelines.defs.execute import CLI_TAG
+    from pipelines.defs.instance import prepare_dagster_home
+
+    prepare_dagster_home(settings.dagster_home)
+    instance = dg.DagsterInstance.get()
+    orphan, elsewhere = (
+        instance.add_run(dg.DagsterRun(job_name="funnelpact_job", run_id=run_id, status=dg.DagsterRunStatus.STARTED,
+                                       tags={CLI_TAG: warehouse}))
+        for run_id, warehouse in (("a" * 36, str(settings.warehouse)), ("b" * 36, "/another/warehouse.duckdb")))
+    outcome = run_job(settings, "2026-03", "2026-03", datetime(2026, 8, 20, tzinfo=UTC))
+    assert outcome.success, outcome.failure
+    assert instance.get_run_by_id(orphan.run_id).status == dg.DagsterRunStatus.FAILURE
+    assert instance.get_run_by_id(elsewhere.run_id).status == dg.DagsterRunStatus.STARTED, "another warehouse's run"
+    assert instance.get_run_by_id(outcome.run_id).tags[CLI_TAG] == str(settings.warehouse)
