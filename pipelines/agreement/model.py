@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from pipelines.agreement.months import MONTH_PATTERN, month_range
 
@@ -34,6 +34,22 @@ Positive = Annotated[Decimal, Field(gt=0)]
 Money = Annotated[Decimal, Field(ge=1, lt=10**15)]
 
 RESERVED_STAGE_VALUES = ("recycled", "disqualified")
+
+
+def parse_pair(key: str) -> tuple[str, str] | None:
+    match = re.fullmatch(r"\s*([a-z][a-z0-9_]*)\s*->\s*([a-z][a-z0-9_]*)\s*", key)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def canonical_pair(key: str) -> str:
+    """`lead -> mql` as `lead->mql`, the key every lookup uses; a key that is no pair stays
+    as written, for validation to refuse."""
+    pair = parse_pair(key)
+    return f"{pair[0]}->{pair[1]}" if pair else key
+
+
+# Two keys spelling one pair collapse into one here; validate.py refuses them from the file.
+PairKey = Annotated[str, AfterValidator(canonical_pair)]
 
 
 class Strict(BaseModel):
@@ -188,7 +204,7 @@ class Spec(Strict):
     stages: list[Stage] = Field(
         default_factory=lambda: list(DEFAULT_STAGES), description="Funnel stages, in order.", min_length=2
     )
-    conversion: dict[str, Conversion] = Field(description="Agreed rate for every adjacent pair, keyed 'from->to'.")
+    conversion: dict[PairKey, Conversion] = Field(description="Agreed rate for every adjacent pair, keyed 'from->to'.")
     targets: dict[Month, dict[str, Annotated[int, Field(ge=0)]]] = Field(
         default_factory=dict, description="Explicit monthly volumes that replace derived targets."
     )
@@ -245,7 +261,3 @@ class Agreement(Strict):
     def conversion_for(self, from_stage: str, to_stage: str) -> Conversion:
         return self.spec.conversion[f"{from_stage}->{to_stage}"]
 
-
-def parse_pair(key: str) -> tuple[str, str] | None:
-    match = re.fullmatch(r"\s*([a-z][a-z0-9_]*)\s*->\s*([a-z][a-z0-9_]*)\s*", key)
-    return (match.group(1), match.group(2)) if match else None

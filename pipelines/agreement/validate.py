@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pipelines.agreement.kpis import known_kpi_ids
-from pipelines.agreement.model import RESERVED_STAGE_VALUES, Agreement, parse_pair
+from pipelines.agreement.model import RESERVED_STAGE_VALUES, Agreement, canonical_pair, parse_pair
 from pipelines.agreement.months import month_index
 from pipelines.agreement.yaml_source import SourceDocument
 from pipelines.errors import Problem
@@ -16,7 +16,29 @@ from pipelines.errors import Problem
 
 def check_agreement(agreement: Agreement, doc: SourceDocument) -> list[Problem]:
     rules = (_window, _stages, _conversions, _months_inside, _targets, _kpis, _handoff, _lead_value)
-    return [doc.problem(path, message) for rule in rules for path, message in rule(agreement)]
+    spelt = _pair_spellings(doc)
+
+    def as_written(path: tuple) -> tuple:
+        # The model keys rates by `lead->mql`; point at the key the way the file writes it.
+        if path[:2] == ("spec", "conversion") and len(path) > 2 and path[2] in spelt:
+            return (*path[:2], spelt[path[2]][0], *path[3:])
+        return path
+
+    problems = [doc.problem(as_written(path), message) for rule in rules for path, message in rule(agreement)]
+    problems += [
+        doc.problem(("spec", "conversion", key), f"{key!r} and {keys[0]!r} are the same pair {pair}: expected one rate per pair")
+        for pair, keys in spelt.items() for key in keys[1:]
+    ]
+    return problems
+
+
+def _pair_spellings(doc: SourceDocument) -> dict[str, list]:
+    """Each conversion key of the file by the pair it names: `lead->mql` and `lead -> mql`
+    are one pair, and the model keeps only one of their rates."""
+    spelt: dict[str, list] = {}
+    for key in doc.data["spec"]["conversion"]:
+        spelt.setdefault(canonical_pair(str(key)), []).append(key)
+    return spelt
 
 
 def _window(a: Agreement) -> Iterator[tuple[tuple, str]]:
