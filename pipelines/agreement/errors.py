@@ -176,7 +176,11 @@ def _pattern_message(path: tuple, given: Any) -> str:
     if last == "currency":
         return f"{given!r} is not a currency: expected a 3-letter ISO 4217 code like USD"
     if last == "name" and path[:1] == ("metadata",):
-        return f"{given!r} is not a valid agreement name: expected lowercase letters, digits, '.', '_' or '-'"
+        return (f"{given!r} is not a valid agreement name: expected lowercase letters, digits, '_' or '-', "
+                "starting with a letter or digit (at most 63 characters)")
+    if last == "revision" and path[:1] == ("metadata",):
+        return (f"{given!r} is not a valid revision label: expected letters, digits, '_' or '-', starting "
+                "with a letter or digit (at most 64 characters), e.g. 2026-h1 or v1-2")
     if "to" in path or last == "email" or last == "sender":
         return f"{given!r} is not an e-mail address"
     return f"{given!r} does not have the expected form"

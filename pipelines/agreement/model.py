@@ -23,7 +23,14 @@ Severity = Literal["warn", "fail"]
 Month = Annotated[str, StringConstraints(pattern=MONTH_PATTERN)]
 # Stage ids become SQL literals and column-like names downstream: keep them boring.
 StageId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
+# The agreement name and the revision label become folders of the compiled suites
+# (expectations/gx/expectations/<name>/<revision>/): no '/', '\\' or leading dot, so no path
+# leaves that folder; and no '.', because GX's file store turns each dot of a suite name
+# (acme.2026-h1.volume) into a folder, so a dot in either would make two revisions share one.
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+REVISION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
+Revision = Annotated[str, StringConstraints(pattern=REVISION_PATTERN)]
 EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Share = Annotated[Decimal, Field(gt=0, le=1)]
@@ -69,9 +76,7 @@ class Owners(Strict):
 
 class Metadata(Strict):
     name: Name = Field(description="Agreement id; every revision of one agreement shares it.")
-    revision: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
-        description="Revision label, e.g. 2026-h1; unique within the agreement."
-    )
+    revision: Revision = Field(description="Revision label, e.g. 2026-h1; unique within the agreement.")
     owners: Owners = Field(description="The marketing and sales owners.")
     description: str | None = Field(None, description="Free text shown in the report.")
 

@@ -152,7 +152,11 @@ def _lead_value(a: Agreement) -> Iterator[tuple[tuple, str]]:
 def check_revisions(agreements: list[Agreement], docs: dict[str, SourceDocument]) -> list[Problem]:
     """Revisions of one agreement: unique labels, windows that do not overlap, one timezone
     (months of revisions in two zones would overlap, or leave hours in no month, where one
-    revision hands over to the next)."""
+    revision hands over to the next).
+
+    Labels are compared regardless of case: a revision's suites go to the folder
+    <name>/<revision>/, and 2026-h1 and 2026-H1 are one folder on case-insensitive file
+    systems (macOS, Windows), where one revision's suites would overwrite the other's."""
     problems = []
     by_name: dict[str, list[Agreement]] = {}
     for a in agreements:
@@ -168,8 +172,11 @@ def check_revisions(agreements: list[Agreement], docs: dict[str, SourceDocument]
                     f"{a.name} {a.revision} is in {a.spec.timezone} but {first.revision} ({first.source_file}) in "
                     f"{first.spec.timezone}: expected one timezone for every revision of an agreement"))
             for b in revisions[:i]:
-                if a.revision == b.revision:
-                    problems.append(doc.problem(("metadata", "revision"), f"revision {a.revision!r} of {a.name!r} is also defined in {b.source_file}: expected unique revisions"))
+                if a.revision.casefold() == b.revision.casefold():
+                    spelt = "" if a.revision == b.revision else f" as {b.revision!r}"
+                    problems.append(doc.problem(("metadata", "revision"), (
+                        f"revision {a.revision!r} of {a.name!r} is also defined in {b.source_file}{spelt}: "
+                        "expected unique revisions (labels that differ only in case share a folder of suites)")))
                 elif month_index(a.spec.effective.from_) <= month_index(b.spec.effective.to):
                     problems.append(doc.problem(
                         ("spec", "effective"),

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import is_month, naive_utc
-from pipelines.checks.compile import agreement_suites, kpi_column, suite_path
+from pipelines.checks.compile import agreement_suites, kpi_column, suite_file
 from pipelines.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -232,7 +232,7 @@ def _suites(a: Agreement, suites_dir: Path | None) -> dict[str, dict]:
         return {s["meta"]["family"]: s for s in compiled}
     out = {}
     for s in compiled:
-        path = suites_dir / suite_path(s["name"])
+        path = suites_dir / suite_file(s)
         if not path.exists():
             raise InputError(Problem(f"suite {s['name']} is missing: run funnelpact compile", file=str(path)))
         out[s["meta"]["family"]] = json.loads(path.read_text(encoding="utf-8"))
