@@ -197,6 +197,16 @@ def _cell(value: Any) -> str:
     return text.replace("|", "\\|")
 
 
+def _change(t: TargetChange) -> str:
+    if t.old is None:
+        return "new"
+    if t.new is None:
+        return "removed"
+    if t.change_pct is None:  # a percentage of 0 is undefined: an explicit target of 0 changed
+        return "from 0"
+    return f"{t.change_pct:+.1f} %"
+
+
 def render_markdown(result: DiffResult) -> str:
     lines = [f"### funnelpact: agreement changes `{result.base}` → `{result.head}`", ""]
     if not result.revisions and not result.targets:
@@ -212,8 +222,7 @@ def render_markdown(result: DiffResult) -> str:
         lines += ["", "#### Effect on monthly targets", "",
                   "| agreement | month | target | old | new | change |", "|---|---|---|---|---|---|"]
         for t in result.targets:
-            pct = "new" if t.old is None else "removed" if t.new is None else f"{t.change_pct:+.1f} %"
-            lines.append(f"| {t.agreement} | {t.period} | {t.target} | {_cell(t.old)} | {_cell(t.new)} | {pct} |")
+            lines.append(f"| {t.agreement} | {t.period} | {t.target} | {_cell(t.old)} | {_cell(t.new)} | {_change(t)} |")
     else:
         lines += ["", "No monthly target changes."]
     return "\n".join(lines) + "\n"

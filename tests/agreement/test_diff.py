@@ -132,3 +132,15 @@ def test_a_folder_outside_the_repository_exits_2(repo: Path, tmp_path_factory: p
     code, out = run_diff("HEAD", "--sla", str(outside))
     assert code == 2
     assert "is not inside the git repository" in " ".join(out.split())
+
+
+def test_a_target_that_changes_from_zero_reads_from_0_in_markdown_and_null_in_json(repo: Path) -> None:
+    edit(repo / "sla/acme-2026-h1.yaml", "2026-03: {mql: 150}", "2026-03: {mql: 150, sql: 0}")
+    commit(repo, "no SQL target in March")
+    edit(repo / "sla/acme-2026-h1.yaml", "2026-03: {mql: 150, sql: 0}", "2026-03: {mql: 150, sql: 40}")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "| acme | 2026-03 | sql | 0 | 40 | from 0 |" in out
+    code, out = run_diff("HEAD", "--format", "json")
+    [change] = json.loads(out)["targets"]
+    assert (change["old"], change["new"], change["change_pct"]) == (0, 40, None)
