@@ -147,3 +147,15 @@ def test_keys_that_look_like_markup_are_printed_verbatim(funnelpact, tmp_path: P
     assert run.code == 2
     assert "spec.kpis.volume:smile: unknown KPI 'volume:smile'" in run.err
     assert "spec.kpis.[bold]x: unknown KPI '[bold]x'" in run.err
+
+
+def test_merge_keys_are_read_with_the_keys_written_next_to_them_winning() -> None:
+    from pipelines.agreement import load_agreements
+
+    (a,) = load_agreements(VALID / "merge-keys-share-a-cohort-rule.yaml")
+    assert a.metadata.owners.sales.model_dump() == {"name": "Joao Lima", "email": "marta@merged.example"}
+    cohort = a.conversion_for("opportunity", "customer")
+    assert (str(cohort.rate), cohort.method, cohort.window_days) == ("0.25", "cohort", 90)
+    assert a.conversion_for("mql", "sql").window_days == 30
+    assert {k: (str(p.tolerance), p.severity) for k, p in a.spec.kpis.items()} == {
+        "default": ("0.05", "fail"), "volume": ("0.1", "fail"), "revenue": ("0.1", "fail")}
