@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -124,14 +125,26 @@ def flatten(agreement: Agreement) -> dict[str, Any]:
             for k, v in value.items():
                 walk(v, f"{prefix}.{k}" if prefix else str(k))
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            for i, item in enumerate(value):
-                key = item.get("id") or item.get("channel") or i
+            for key, item in zip(_item_keys(value), value):
                 walk(item, f"{prefix}[{key}]")
         else:
             out[prefix] = value
 
     walk(data, "")
     return out
+
+
+def _item_keys(items: list[dict]) -> list[str]:
+    """`mql` for a stage, `slack` for an alert: a stage moved up the list is not a change.
+    Two alerts on one channel are `email[0]` and `email[1]` (by their order among the
+    e-mail alerts), or the second would hide every change to the first."""
+    names = [str(item.get("id") or item.get("channel") or i) for i, item in enumerate(items)]
+    total, seen = Counter(names), Counter()
+    keys = []
+    for name in names:
+        keys.append(name if total[name] == 1 else f"{name}[{seen[name]}]")
+        seen[name] += 1
+    return keys
 
 
 def compare_revisions(old: list[Agreement], new: list[Agreement]) -> list[RevisionChange]:

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from pipelines.agreement import load_agreements
+from pipelines.agreement.diff import flatten
 from pipelines.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -144,3 +146,19 @@ def test_a_target_that_changes_from_zero_reads_from_0_in_markdown_and_null_in_js
     code, out = run_diff("HEAD", "--format", "json")
     [change] = json.loads(out)["targets"]
     assert (change["old"], change["new"], change["change_pct"]) == (0, 40, None)
+
+
+def test_a_change_to_one_of_two_alerts_on_the_same_channel_is_shown(repo: Path) -> None:
+    first = "    - {channel: email, to: [revops@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL}\n"
+    second = "    - {channel: email, to: [cro@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL}\n"
+    edit(repo / "sla/acme-2026-h1.yaml", first, first + second)
+    commit(repo, "a second e-mail alert")
+    edit(repo / "sla/acme-2026-h1.yaml", "to: [revops@acme.example]", "to: [sales-ops@acme.example]")
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    [change] = json.loads(out)["revisions"]
+    assert [(f["field"], f["old"], f["new"]) for f in change["fields"]] == [
+        ("spec.alerts[email[0]].to", ["revops@acme.example"], ["sales-ops@acme.example"])
+    ]
+    # A channel used once keeps its plain key.
+    assert "spec.alerts[slack].webhook_url_env" in flatten(load_agreements(repo / "sla")[0])
