@@ -80,7 +80,9 @@ def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
 def _git(root: Path | None, *args: str) -> str:
     cmd = ["git", *(["-C", str(root)] if root else []), *args]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        # File names and agreements are UTF-8 whatever the locale; surrogateescape keeps any
+        # other byte of a name, so the name given back to `git show` is the same.
+        done = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="surrogateescape", check=False)
     except FileNotFoundError:
         raise InputError("git is not installed: funnelpact diff compares git revisions") from None
     if done.returncode != 0:
@@ -102,7 +104,8 @@ def _load_side(root: Path, rev: str | None, rel: Path) -> list[Agreement]:
             _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         except InputError:
             raise InputError(Problem(f"unknown git revision {rev!r}: expected a branch, tag or commit", field="BASE/HEAD")) from None
-        names = _git(root, "ls-tree", "-r", "--name-only", rev, "--", str(rel)).splitlines()
+        # -z: without it git quotes names with non-ASCII bytes ("sla/m\303\251xico.yaml").
+        names = _git(root, "ls-tree", "-r", "-z", "--name-only", rev, "--", str(rel)).split("\0")
         texts = [(f"{rev}:{n}", lambda n=n: _git(root, "show", f"{rev}:{n}"))
                  for n in names if n.endswith((".yaml", ".yml"))]
     else:

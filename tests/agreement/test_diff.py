@@ -162,3 +162,20 @@ def test_a_change_to_one_of_two_alerts_on_the_same_channel_is_shown(repo: Path) 
     ]
     # A channel used once keeps its plain key.
     assert "spec.alerts[slack].webhook_url_env" in flatten(load_agreements(repo / "sla")[0])
+
+
+def test_a_committed_file_with_a_non_ascii_name_is_compared(repo: Path) -> None:
+    # git quotes such names ("sla/acme-2027-h1-m\303\251xico.yaml") unless asked for -z.
+    text = (repo / "sla/acme-2026-h2.yaml").read_text()
+    text = text.replace("revision: 2026-h2", "revision: 2027-h1").replace(
+        "effective: {from: 2026-07, to: 2026-12}", "effective: {from: 2027-01, to: 2027-06}"
+    ).replace("seasonality: {2026-08: 0.7, 2026-11: 1.2, 2026-12: 1.3}", "seasonality: {}")
+    (repo / "sla/acme-2027-h1-méxico.yaml").write_text(text)
+    commit(repo, "add 2027-h1")
+    code, out = run_diff("HEAD~1", "HEAD", "--format", "json")
+    assert code == 0, out
+    [change] = json.loads(out)["revisions"]
+    assert (change["revision"], change["status"], change["file"]) == ("2027-h1", "added", "HEAD:sla/acme-2027-h1-méxico.yaml")
+    code, out = run_diff("HEAD")  # committed and in the working tree: no change
+    assert code == 0, out
+    assert "No change to the agreements or their targets." in out
