@@ -209,8 +209,12 @@ def _cell(value: Any) -> str:
         return f"{value:,.2f}"
     if isinstance(value, int):
         return f"{value:,}"
-    text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
-    return text.replace("|", "\\|")
+    return _one_line(json.dumps(value) if isinstance(value, (list, dict)) else str(value))
+
+
+def _one_line(text: str) -> str:
+    """Text for a Markdown table cell: a newline would end the row, a | the cell."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>").replace("|", "\\|")
 
 
 def _change(t: TargetChange) -> str:
@@ -233,7 +237,7 @@ def render_markdown(result: DiffResult) -> str:
         if change.fields:
             lines += ["", f"#### {change.agreement} {change.revision}: changed fields", "",
                       "| field | old | new |", "|---|---|---|"]
-            lines += [f"| `{f.field}` | {_cell(f.old)} | {_cell(f.new)} |" for f in change.fields]
+            lines += [f"| `{_one_line(f.field)}` | {_cell(f.old)} | {_cell(f.new)} |" for f in change.fields]
     if result.targets:
         lines += ["", "#### Effect on monthly targets", "",
                   "| agreement | month | target | old | new | change |", "|---|---|---|---|---|---|"]

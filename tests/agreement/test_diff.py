@@ -179,3 +179,12 @@ def test_a_committed_file_with_a_non_ascii_name_is_compared(repo: Path) -> None:
     code, out = run_diff("HEAD")  # committed and in the working tree: no change
     assert code == 0, out
     assert "No change to the agreements or their targets." in out
+
+
+def test_a_multi_line_value_stays_in_its_markdown_table_cell(repo: Path) -> None:
+    edit(repo / "sla/acme-2026-h1.yaml", 'definition: "The deal is closed-won."',
+         'definition: "The deal is closed-won\\nand | invoiced."')
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    [row] = [line for line in out.splitlines() if "spec.stages[customer].definition" in line]
+    assert row == "| `spec.stages[customer].definition` | The deal is closed-won. | The deal is closed-won<br>and \\| invoiced. |"
