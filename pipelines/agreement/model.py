@@ -35,10 +35,13 @@ EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Share = Annotated[Decimal, Field(gt=0, le=1)]
 Positive = Annotated[Decimal, Field(gt=0)]
-# Money in the agreement's currency, from 1 to below 10^15: every figure derived from it
-# (customers = goal / deal size, at most 10^15) fits the warehouse's numbers and prints (a
-# goal of 1e400, or a deal size of 1e-300, validated and then crashed the plan).
-Money = Annotated[Decimal, Field(ge=1, lt=10**15)]
+# Money and volumes stay below 10^15: the warehouse and the suites' bounds hold them as
+# doubles, exact up to 2^53 (about 9 x 10^15), and plans print them (a goal of 1e400, a deal
+# size of 1e-300 or rates of 1e-200 validated and then crashed the plan or compile).
+LIMIT = 10**15
+# Money in the agreement's currency, from 1 to below LIMIT, so customers = goal / deal size
+# stays below it too; validate.py holds every derived volume target below it.
+Money = Annotated[Decimal, Field(ge=1, lt=LIMIT)]
 
 RESERVED_STAGE_VALUES = ("recycled", "disqualified")
 
@@ -210,7 +213,7 @@ class Spec(Strict):
         default_factory=lambda: list(DEFAULT_STAGES), description="Funnel stages, in order.", min_length=2
     )
     conversion: dict[PairKey, Conversion] = Field(description="Agreed rate for every adjacent pair, keyed 'from->to'.")
-    targets: dict[Month, dict[str, Annotated[int, Field(ge=0)]]] = Field(
+    targets: dict[Month, dict[str, Annotated[int, Field(ge=0, lt=LIMIT)]]] = Field(
         default_factory=dict, description="Explicit monthly volumes that replace derived targets."
     )
     handoff: Handoff | None = Field(None, description="Hand-off rules from marketing to sales.")

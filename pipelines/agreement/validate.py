@@ -6,10 +6,12 @@ Each rule returns problems pointing at the offending field, so one run lists the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 from pipelines.agreement.kpis import known_kpi_ids
-from pipelines.agreement.model import RESERVED_STAGE_VALUES, Agreement, canonical_pair, parse_pair
+from pipelines.agreement.model import LIMIT, RESERVED_STAGE_VALUES, Agreement, canonical_pair, parse_pair
 from pipelines.agreement.months import month_index
+from pipelines.agreement.plan import plan_window
 from pipelines.agreement.yaml_source import SourceDocument
 from pipelines.errors import Problem
 
@@ -29,6 +31,8 @@ def check_agreement(agreement: Agreement, doc: SourceDocument) -> list[Problem]:
         doc.problem(("spec", "conversion", key), f"{key!r} and {keys[0]!r} are the same pair {pair}: expected one rate per pair")
         for pair, keys in spelt.items() for key in keys[1:]
     ]
+    if not problems:  # the planner needs a sound funnel: unique stages, a rate for every pair
+        problems = [doc.problem(as_written(path), message) for path, message in _target_sizes(agreement)]
     return problems
 
 
@@ -93,6 +97,19 @@ def _conversions(a: Agreement) -> Iterator[tuple[tuple, str]]:
             yield (*path, "method"), f"{canonical} is always measured by period: the first stage has no per-contact entries"
     for missing in sorted(pairs - given, key=_order(ids)):
         yield ("spec", "conversion"), f"missing a rate for {missing}: every adjacent pair of stages needs one"
+
+
+def _target_sizes(a: Agreement) -> Iterator[tuple[tuple, str]]:
+    """Derived targets below LIMIT. The window's are the largest (its goal is the sum of the
+    months', and a month's explicit targets are bounded by the model), and the top stage's
+    the largest of those (every rate is at most 1): one check, blaming the smallest rate."""
+    window = plan_window(a)
+    stage, target = max(window.targets.items(), key=lambda item: item[1])
+    if target >= LIMIT:
+        pair = min(a.spec.conversion, key=lambda key: a.spec.conversion[key].rate)
+        yield ("spec", "conversion", pair, "rate"), (
+            f"with this rate the {stage} target of the window {window.first}..{window.last} is "
+            f"{Decimal(target):.1e}: expected rates that keep every target below 10^15 (is a rate written too small?)")
 
 
 def _order(ids: list[str]):

@@ -270,3 +270,14 @@ def test_a_suite_file_is_where_gx_looks_for_its_name(agreements) -> None:
         # GX's file store makes each dot of a suite name a folder.
         gx_file = SUITES_SUBDIR.joinpath(*suite["name"].split(".")).with_suffix(".json")
         assert suite_file(suite) == gx_file
+
+
+def test_compile_refuses_rates_whose_targets_no_suite_can_hold(tmp_path) -> None:
+    # Rates of 1e-200 made a 400-digit visit target, and compile died with an OverflowError.
+    from pipelines.cli import app
+
+    tiny = ROOT / "tests" / "fixtures" / "sla" / "invalid" / "rates-so-small-that-targets-reach-10-to-the-15-are-refused.yaml"
+    result = CliRunner().invoke(app, ["compile", "--sla", str(tiny), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "spec.conversion.visit->lead.rate: with this rate the visit target" in result.output
+    assert not (tmp_path / "out").exists()
