@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pipelines.agreement.model import Agreement
+from pipelines.agreement.months import MONTH_FORMAT
 from pipelines.agreement.yaml_source import SourceDocument
 from pipelines.errors import Problem
 
@@ -128,7 +129,7 @@ def _message(item: dict, path: tuple) -> str:
     if kind == "string_type" and _is_month_path(path):
         if isinstance(given, date):  # YAML reads 2026-01-01 as a date
             return f"{given.isoformat()} is a date, not a month: expected YYYY-MM (agreements run for whole months)"
-        return f"{given!r} is not a month: expected YYYY-MM"
+        return f"{given!r} is not a month: expected {MONTH_FORMAT}"
     if kind in ("dict_type", "model_type"):
         return f"expected a mapping (key: value), got {_show(given)}"
     if kind == "list_type":
@@ -167,7 +168,7 @@ def _pattern_message(path: tuple, given: Any) -> str:
             )
         return f"{given!r} is not an environment variable name: expected UPPER_CASE letters, digits and _"
     if _is_month_path(path):
-        return f"{given!r} is not a month: expected YYYY-MM"
+        return f"{given!r} is not a month: expected {MONTH_FORMAT}"
     if last == "id":
         return (
             f"{given!r} is not a valid stage id: expected lowercase letters, digits and _, "
