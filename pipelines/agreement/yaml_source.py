@@ -10,6 +10,7 @@ to the planner's exact arithmetic.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -27,14 +28,37 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     pass
 
 
-def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal | float:
-    text = loader.construct_scalar(node).replace("_", "")
+# YAML 1.1 reads 012000 as octal (5120), 0x1A as 26, 1:30 as base 60 (90) and drops
+# underscores (1_0 is 10): a deal size or a revision label that silently becomes another
+# number. Numbers are read only as plain decimals.
+_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    if not _PLAIN_INT.fullmatch(node.value):
+        _refuse_number(loader, node, yaml.SafeLoader.construct_yaml_int)
+    return int(node.value)
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | float:
+    if "_" in node.value or ":" in node.value:
+        _refuse_number(loader, node, yaml.SafeLoader.construct_yaml_float)
     try:
-        return Decimal(text)
+        return Decimal(node.value)
     except InvalidOperation:
         return yaml.SafeLoader.construct_yaml_float(loader, node)  # .inf, .nan
 
 
+def _refuse_number(loader: yaml.SafeLoader, node: yaml.ScalarNode, yaml_reading: Any) -> None:
+    raise yaml.constructor.ConstructorError(
+        None, None,
+        f"{node.value!r} is not a plain decimal number: YAML 1.1 reads it as {yaml_reading(loader, node)}; "
+        "write it as a plain decimal number, or quote it if it is text",
+        node.start_mark,
+    )
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
