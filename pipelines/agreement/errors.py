@@ -121,6 +121,9 @@ def _message(item: dict, path: tuple) -> str:
     if kind == "too_short":
         ctx = item.get("ctx", {})
         return f"expected at least {ctx.get('min_length')} items, got {ctx.get('actual_length')}"
+    if kind == "bool_for_number":
+        return (f"expected a whole number, got {str(given).lower()}: YAML reads yes/no/on/off/true/false "
+                "as a boolean")
     if kind == "string_type" and isinstance(given, bool):
         return (
             f"expected text, got {str(given).lower()}: YAML reads yes/no/on/off/true/false "

@@ -11,7 +11,8 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic_core import PydanticCustomError
 
 from pipelines.agreement.months import MONTH_PATTERN, month_range
 
@@ -42,6 +43,19 @@ LIMIT = 10**15
 # Money in the agreement's currency, from 1 to below LIMIT, so customers = goal / deal size
 # stays below it too; validate.py holds every derived volume target below it.
 Money = Annotated[Decimal, Field(ge=1, lt=LIMIT)]
+
+
+def _not_a_boolean(value: object) -> object:
+    # YAML 1.1 reads yes/no/on/off/true/false as booleans, and pydantic takes a boolean as
+    # the whole number 1 or 0: `window_days: yes` was a one-day window.
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_for_number", "expected a whole number, got a boolean")
+    return value
+
+
+# Last in an Annotated, after the bounds: before them, pydantic cannot carry the bounds into
+# the JSON Schema (it wrote "gt"/"le", which editors ignore).
+NotABoolean = BeforeValidator(_not_a_boolean)
 
 RESERVED_STAGE_VALUES = ("recycled", "disqualified")
 
@@ -114,7 +128,7 @@ class Conversion(Strict):
     method: Literal["period", "cohort"] = Field(
         "period", description="period: volume ratio within a month; cohort: share converting within window_days."
     )
-    window_days: Annotated[int, Field(gt=0, le=3660)] | None = Field(
+    window_days: Annotated[int, Field(gt=0, le=3660), NotABoolean] | None = Field(
         None, description="Cohort window in days, at most 3660 (method cohort only)."
     )
     owner: Team | None = Field(None, description="Owning team of this KPI (default: the owner of the from stage).")
@@ -213,7 +227,7 @@ class Spec(Strict):
         default_factory=lambda: list(DEFAULT_STAGES), description="Funnel stages, in order.", min_length=2
     )
     conversion: dict[PairKey, Conversion] = Field(description="Agreed rate for every adjacent pair, keyed 'from->to'.")
-    targets: dict[Month, dict[str, Annotated[int, Field(ge=0, lt=LIMIT)]]] = Field(
+    targets: dict[Month, dict[str, Annotated[int, Field(ge=0, lt=LIMIT), NotABoolean]]] = Field(
         default_factory=dict, description="Explicit monthly volumes that replace derived targets."
     )
     handoff: Handoff | None = Field(None, description="Hand-off rules from marketing to sales.")

@@ -99,3 +99,18 @@ def test_validate_sla_completes_in_well_under_a_second() -> None:
     elapsed = float(done.stderr.split("ELAPSED")[1])
     print(f"funnelpact validate sla/ took {elapsed:.3f} s (imports included)")
     assert elapsed < 2.0
+
+
+def test_the_schema_uses_json_schema_keywords_only() -> None:
+    # pydantic writes its own gt/le/... when a validator stands between a type and its bounds.
+    def keys(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield key
+                yield from keys(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from keys(item)
+
+    schema = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    assert not {"gt", "ge", "lt", "le"} & set(keys(schema))
