@@ -11,7 +11,16 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal, Union
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from pipelines.agreement.months import MONTH_PATTERN, month_range
@@ -30,8 +39,17 @@ StageId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
 # (acme.2026-h1.volume) into a folder, so a dot in either would make two revisions share one.
 NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 REVISION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
-Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN)]
-Revision = Annotated[str, StringConstraints(pattern=REVISION_PATTERN)]
+
+
+def _text_or_whole_number(pattern: str) -> WithJsonSchema:
+    # YAML reads `revision: 2026` as a number, which the model reads as the text "2026": the
+    # schema says so, or editors flag files that validate. (A number with a sign or a dot
+    # never matches the pattern.)
+    return WithJsonSchema({"anyOf": [{"type": "string", "pattern": pattern}, {"type": "integer", "minimum": 0}]})
+
+
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN), _text_or_whole_number(NAME_PATTERN)]
+Revision = Annotated[str, StringConstraints(pattern=REVISION_PATTERN), _text_or_whole_number(REVISION_PATTERN)]
 EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Share = Annotated[Decimal, Field(gt=0, le=1)]
