@@ -48,6 +48,8 @@ def _data_path(loc: tuple, data: Any) -> tuple:
             # the key is already the last part of the path.
             continue
         if isinstance(node, dict) and part in node:
+            # The key as the data holds it: pydantic reports a key YAML read as true (`on:`) as 1.
+            part = next(key for key in node if key == part)
             node = node[part]
             path.append(part)
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):

@@ -87,7 +87,9 @@ class SourceDocument:
 def dotted(path: Path_) -> str:
     out = ""
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, bool):  # a key YAML read as a boolean (on:, yes:), not an index
+            out += ("." if out else "") + str(part).lower()
+        elif isinstance(part, int):
             out += f"[{part}]"
         else:
             out += ("." if out else "") + str(part)
