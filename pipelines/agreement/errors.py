@@ -164,6 +164,8 @@ def _show(value: Any) -> str:
 
 def _pattern_message(path: tuple, given: Any) -> str:
     last = str(path[-1]) if path else ""
+    if isinstance(given, (int, Decimal)) and not isinstance(given, bool):
+        given = str(given)  # `revision: 2026.10` is the text '2026.10' to its author, not Decimal('2026.10')
     if last.endswith("_env"):
         if isinstance(given, str) and ("://" in given or "@" in given):
             return (
