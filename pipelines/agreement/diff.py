@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -79,7 +80,9 @@ def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
 def _git(root: Path | None, *args: str) -> str:
     cmd = ["git", *(["-C", str(root)] if root else []), *args]
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        # File names and agreements are UTF-8 whatever the locale; surrogateescape keeps any
+        # other byte of a name, so the name given back to `git show` is the same.
+        done = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="surrogateescape", check=False)
     except FileNotFoundError:
         raise InputError("git is not installed: funnelpact diff compares git revisions") from None
     if done.returncode != 0:
@@ -101,7 +104,8 @@ def _load_side(root: Path, rev: str | None, rel: Path) -> list[Agreement]:
             _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         except InputError:
             raise InputError(Problem(f"unknown git revision {rev!r}: expected a branch, tag or commit", field="BASE/HEAD")) from None
-        names = _git(root, "ls-tree", "-r", "--name-only", rev, "--", str(rel)).splitlines()
+        # -z: without it git quotes names with non-ASCII bytes ("sla/m\303\251xico.yaml").
+        names = _git(root, "ls-tree", "-r", "-z", "--name-only", rev, "--", str(rel)).split("\0")
         texts = [(f"{rev}:{n}", lambda n=n: _git(root, "show", f"{rev}:{n}"))
                  for n in names if n.endswith((".yaml", ".yml"))]
     else:
@@ -124,14 +128,26 @@ def flatten(agreement: Agreement) -> dict[str, Any]:
             for k, v in value.items():
                 walk(v, f"{prefix}.{k}" if prefix else str(k))
         elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
-            for i, item in enumerate(value):
-                key = item.get("id") or item.get("channel") or i
+            for key, item in zip(_item_keys(value), value):
                 walk(item, f"{prefix}[{key}]")
         else:
             out[prefix] = value
 
     walk(data, "")
     return out
+
+
+def _item_keys(items: list[dict]) -> list[str]:
+    """`mql` for a stage, `slack` for an alert: a stage moved up the list is not a change.
+    Two alerts on one channel are `email[0]` and `email[1]` (by their order among the
+    e-mail alerts), or the second would hide every change to the first."""
+    names = [str(item.get("id") or item.get("channel") or i) for i, item in enumerate(items)]
+    total, seen = Counter(names), Counter()
+    keys = []
+    for name in names:
+        keys.append(name if total[name] == 1 else f"{name}[{seen[name]}]")
+        seen[name] += 1
+    return keys
 
 
 def compare_revisions(old: list[Agreement], new: list[Agreement]) -> list[RevisionChange]:
@@ -193,8 +209,22 @@ def _cell(value: Any) -> str:
         return f"{value:,.2f}"
     if isinstance(value, int):
         return f"{value:,}"
-    text = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
-    return text.replace("|", "\\|")
+    return _one_line(json.dumps(value) if isinstance(value, (list, dict)) else str(value))
+
+
+def _one_line(text: str) -> str:
+    """Text for a Markdown table cell: a newline would end the row, a | the cell."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>").replace("|", "\\|")
+
+
+def _change(t: TargetChange) -> str:
+    if t.old is None:
+        return "new"
+    if t.new is None:
+        return "removed"
+    if t.change_pct is None:  # a percentage of 0 is undefined: an explicit target of 0 changed
+        return "from 0"
+    return f"{t.change_pct:+.1f} %"
 
 
 def render_markdown(result: DiffResult) -> str:
@@ -207,13 +237,12 @@ def render_markdown(result: DiffResult) -> str:
         if change.fields:
             lines += ["", f"#### {change.agreement} {change.revision}: changed fields", "",
                       "| field | old | new |", "|---|---|---|"]
-            lines += [f"| `{f.field}` | {_cell(f.old)} | {_cell(f.new)} |" for f in change.fields]
+            lines += [f"| `{_one_line(f.field)}` | {_cell(f.old)} | {_cell(f.new)} |" for f in change.fields]
     if result.targets:
         lines += ["", "#### Effect on monthly targets", "",
                   "| agreement | month | target | old | new | change |", "|---|---|---|---|---|---|"]
         for t in result.targets:
-            pct = "new" if t.old is None else "removed" if t.new is None else f"{t.change_pct:+.1f} %"
-            lines.append(f"| {t.agreement} | {t.period} | {t.target} | {_cell(t.old)} | {_cell(t.new)} | {pct} |")
+            lines.append(f"| {t.agreement} | {t.period} | {t.target} | {_cell(t.old)} | {_cell(t.new)} | {_change(t)} |")
     else:
         lines += ["", "No monthly target changes."]
     return "\n".join(lines) + "\n"

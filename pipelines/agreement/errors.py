@@ -12,6 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pipelines.agreement.model import Agreement
+from pipelines.agreement.months import MONTH_FORMAT
 from pipelines.agreement.yaml_source import SourceDocument
 from pipelines.errors import Problem
 
@@ -47,6 +48,8 @@ def _data_path(loc: tuple, data: Any) -> tuple:
             # the key is already the last part of the path.
             continue
         if isinstance(node, dict) and part in node:
+            # The key as the data holds it: pydantic reports a key YAML read as true (`on:`) as 1.
+            part = next(key for key in node if key == part)
             node = node[part]
             path.append(part)
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
@@ -120,6 +123,9 @@ def _message(item: dict, path: tuple) -> str:
     if kind == "too_short":
         ctx = item.get("ctx", {})
         return f"expected at least {ctx.get('min_length')} items, got {ctx.get('actual_length')}"
+    if kind == "bool_for_number":
+        return (f"expected a whole number, got {str(given).lower()}: YAML reads yes/no/on/off/true/false "
+                "as a boolean")
     if kind == "string_type" and isinstance(given, bool):
         return (
             f"expected text, got {str(given).lower()}: YAML reads yes/no/on/off/true/false "
@@ -128,7 +134,7 @@ def _message(item: dict, path: tuple) -> str:
     if kind == "string_type" and _is_month_path(path):
         if isinstance(given, date):  # YAML reads 2026-01-01 as a date
             return f"{given.isoformat()} is a date, not a month: expected YYYY-MM (agreements run for whole months)"
-        return f"{given!r} is not a month: expected YYYY-MM"
+        return f"{given!r} is not a month: expected {MONTH_FORMAT}"
     if kind in ("dict_type", "model_type"):
         return f"expected a mapping (key: value), got {_show(given)}"
     if kind == "list_type":
@@ -158,6 +164,8 @@ def _show(value: Any) -> str:
 
 def _pattern_message(path: tuple, given: Any) -> str:
     last = str(path[-1]) if path else ""
+    if isinstance(given, (int, Decimal)) and not isinstance(given, bool):
+        given = str(given)  # `revision: 2026.10` is the text '2026.10' to its author, not Decimal('2026.10')
     if last.endswith("_env"):
         if isinstance(given, str) and ("://" in given or "@" in given):
             return (
@@ -167,7 +175,7 @@ def _pattern_message(path: tuple, given: Any) -> str:
             )
         return f"{given!r} is not an environment variable name: expected UPPER_CASE letters, digits and _"
     if _is_month_path(path):
-        return f"{given!r} is not a month: expected YYYY-MM"
+        return f"{given!r} is not a month: expected {MONTH_FORMAT}"
     if last == "id":
         return (
             f"{given!r} is not a valid stage id: expected lowercase letters, digits and _, "
@@ -176,7 +184,11 @@ def _pattern_message(path: tuple, given: Any) -> str:
     if last == "currency":
         return f"{given!r} is not a currency: expected a 3-letter ISO 4217 code like USD"
     if last == "name" and path[:1] == ("metadata",):
-        return f"{given!r} is not a valid agreement name: expected lowercase letters, digits, '.', '_' or '-'"
+        return (f"{given!r} is not a valid agreement name: expected lowercase letters, digits, '_' or '-', "
+                "starting with a letter or digit (at most 63 characters)")
+    if last == "revision" and path[:1] == ("metadata",):
+        return (f"{given!r} is not a valid revision label: expected letters, digits, '_' or '-', starting "
+                "with a letter or digit (at most 64 characters), e.g. 2026-h1 or v1-2")
     if "to" in path or last == "email" or last == "sender":
         return f"{given!r} is not an e-mail address"
     return f"{given!r} does not have the expected form"

@@ -11,7 +11,17 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from pipelines.agreement.months import MONTH_PATTERN, month_range
 
@@ -23,17 +33,65 @@ Severity = Literal["warn", "fail"]
 Month = Annotated[str, StringConstraints(pattern=MONTH_PATTERN)]
 # Stage ids become SQL literals and column-like names downstream: keep them boring.
 StageId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
-Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,62}$")]
+# The agreement name and the revision label become folders of the compiled suites
+# (expectations/gx/expectations/<name>/<revision>/): no '/', '\\' or leading dot, so no path
+# leaves that folder; and no '.', because GX's file store turns each dot of a suite name
+# (acme.2026-h1.volume) into a folder, so a dot in either would make two revisions share one.
+NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+REVISION_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+
+def _text_or_whole_number(pattern: str) -> WithJsonSchema:
+    # YAML reads `revision: 2026` as a number, which the model reads as the text "2026": the
+    # schema says so, or editors flag files that validate. (A number with a sign or a dot
+    # never matches the pattern.)
+    return WithJsonSchema({"anyOf": [{"type": "string", "pattern": pattern}, {"type": "integer", "minimum": 0}]})
+
+
+Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN), _text_or_whole_number(NAME_PATTERN)]
+Revision = Annotated[str, StringConstraints(pattern=REVISION_PATTERN), _text_or_whole_number(REVISION_PATTERN)]
 EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 Share = Annotated[Decimal, Field(gt=0, le=1)]
 Positive = Annotated[Decimal, Field(gt=0)]
-# Money in the agreement's currency, from 1 to below 10^15: every figure derived from it
-# (customers = goal / deal size, at most 10^15) fits the warehouse's numbers and prints (a
-# goal of 1e400, or a deal size of 1e-300, validated and then crashed the plan).
-Money = Annotated[Decimal, Field(ge=1, lt=10**15)]
+# Money and volumes stay below 10^15: the warehouse and the suites' bounds hold them as
+# doubles, exact up to 2^53 (about 9 x 10^15), and plans print them (a goal of 1e400, a deal
+# size of 1e-300 or rates of 1e-200 validated and then crashed the plan or compile).
+LIMIT = 10**15
+# Money in the agreement's currency, from 1 to below LIMIT, so customers = goal / deal size
+# stays below it too; validate.py holds every derived volume target below it.
+Money = Annotated[Decimal, Field(ge=1, lt=LIMIT)]
+
+
+def _not_a_boolean(value: object) -> object:
+    # YAML 1.1 reads yes/no/on/off/true/false as booleans, and pydantic takes a boolean as
+    # the whole number 1 or 0: `window_days: yes` was a one-day window.
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_for_number", "expected a whole number, got a boolean")
+    return value
+
+
+# Last in an Annotated, after the bounds: before them, pydantic cannot carry the bounds into
+# the JSON Schema (it wrote "gt"/"le", which editors ignore).
+NotABoolean = BeforeValidator(_not_a_boolean)
 
 RESERVED_STAGE_VALUES = ("recycled", "disqualified")
+
+
+def parse_pair(key: str) -> tuple[str, str] | None:
+    match = re.fullmatch(r"\s*([a-z][a-z0-9_]*)\s*->\s*([a-z][a-z0-9_]*)\s*", key)
+    return (match.group(1), match.group(2)) if match else None
+
+
+def canonical_pair(key: str) -> str:
+    """`lead -> mql` as `lead->mql`, the key every lookup uses; a key that is no pair stays
+    as written, for validation to refuse."""
+    pair = parse_pair(key)
+    return f"{pair[0]}->{pair[1]}" if pair else key
+
+
+# Two keys spelling one pair collapse into one here; validate.py refuses them from the file.
+PairKey = Annotated[str, AfterValidator(canonical_pair)]
 
 
 class Strict(BaseModel):
@@ -53,9 +111,7 @@ class Owners(Strict):
 
 class Metadata(Strict):
     name: Name = Field(description="Agreement id; every revision of one agreement shares it.")
-    revision: Annotated[str, StringConstraints(min_length=1, max_length=64)] = Field(
-        description="Revision label, e.g. 2026-h1; unique within the agreement."
-    )
+    revision: Revision = Field(description="Revision label, e.g. 2026-h1; unique within the agreement.")
     owners: Owners = Field(description="The marketing and sales owners.")
     description: str | None = Field(None, description="Free text shown in the report.")
 
@@ -90,7 +146,7 @@ class Conversion(Strict):
     method: Literal["period", "cohort"] = Field(
         "period", description="period: volume ratio within a month; cohort: share converting within window_days."
     )
-    window_days: Annotated[int, Field(gt=0, le=3660)] | None = Field(
+    window_days: Annotated[int, Field(gt=0, le=3660), NotABoolean] | None = Field(
         None, description="Cohort window in days, at most 3660 (method cohort only)."
     )
     owner: Team | None = Field(None, description="Owning team of this KPI (default: the owner of the from stage).")
@@ -188,8 +244,8 @@ class Spec(Strict):
     stages: list[Stage] = Field(
         default_factory=lambda: list(DEFAULT_STAGES), description="Funnel stages, in order.", min_length=2
     )
-    conversion: dict[str, Conversion] = Field(description="Agreed rate for every adjacent pair, keyed 'from->to'.")
-    targets: dict[Month, dict[str, Annotated[int, Field(ge=0)]]] = Field(
+    conversion: dict[PairKey, Conversion] = Field(description="Agreed rate for every adjacent pair, keyed 'from->to'.")
+    targets: dict[Month, dict[str, Annotated[int, Field(ge=0, lt=LIMIT), NotABoolean]]] = Field(
         default_factory=dict, description="Explicit monthly volumes that replace derived targets."
     )
     handoff: Handoff | None = Field(None, description="Hand-off rules from marketing to sales.")
@@ -245,7 +301,3 @@ class Agreement(Strict):
     def conversion_for(self, from_stage: str, to_stage: str) -> Conversion:
         return self.spec.conversion[f"{from_stage}->{to_stage}"]
 
-
-def parse_pair(key: str) -> tuple[str, str] | None:
-    match = re.fullmatch(r"\s*([a-z][a-z0-9_]*)\s*->\s*([a-z][a-z0-9_]*)\s*", key)
-    return (match.group(1), match.group(2)) if match else None

@@ -6,8 +6,15 @@ import re
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+# The months an agreement or an option may name: years 1900 to 2999, so every instant
+# derived from one (its end plus a cohort window or a hand-off limit of up to ten years, in
+# any timezone) stays far inside the years Python's datetime holds (1 to 9999); 0000-01 and
+# 9999-12 validated and then crashed plan and run.
+MONTH_PATTERN = r"^(19|2[0-9])[0-9]{2}-(0[1-9]|1[0-2])$"
+MONTH_FORMAT = "YYYY-MM, a year from 1900 to 2999"
 _MONTH_RE = re.compile(MONTH_PATTERN)
+# Arithmetic goes one step further: the month after 2999-12 is where that month ends.
+_ANY_MONTH_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
 def is_month(value: object) -> bool:
@@ -15,7 +22,7 @@ def is_month(value: object) -> bool:
 
 
 def parse_month(value: str) -> tuple[int, int]:
-    if not is_month(value):
+    if not _ANY_MONTH_RE.match(value):
         raise ValueError(f"expected a month as YYYY-MM, got {value!r}")
     year, month = value.split("-")
     return int(year), int(month)

@@ -6,17 +6,43 @@ Each rule returns problems pointing at the offending field, so one run lists the
 from __future__ import annotations
 
 from collections.abc import Iterator
+from decimal import Decimal
 
 from pipelines.agreement.kpis import known_kpi_ids
-from pipelines.agreement.model import RESERVED_STAGE_VALUES, Agreement, parse_pair
+from pipelines.agreement.model import LIMIT, RESERVED_STAGE_VALUES, Agreement, canonical_pair, parse_pair
 from pipelines.agreement.months import month_index
+from pipelines.agreement.plan import plan_window
 from pipelines.agreement.yaml_source import SourceDocument
 from pipelines.errors import Problem
 
 
 def check_agreement(agreement: Agreement, doc: SourceDocument) -> list[Problem]:
     rules = (_window, _stages, _conversions, _months_inside, _targets, _kpis, _handoff, _lead_value)
-    return [doc.problem(path, message) for rule in rules for path, message in rule(agreement)]
+    spelt = _pair_spellings(doc)
+
+    def as_written(path: tuple) -> tuple:
+        # The model keys rates by `lead->mql`; point at the key the way the file writes it.
+        if path[:2] == ("spec", "conversion") and len(path) > 2 and path[2] in spelt:
+            return (*path[:2], spelt[path[2]][0], *path[3:])
+        return path
+
+    problems = [doc.problem(as_written(path), message) for rule in rules for path, message in rule(agreement)]
+    problems += [
+        doc.problem(("spec", "conversion", key), f"{key!r} and {keys[0]!r} are the same pair {pair}: expected one rate per pair")
+        for pair, keys in spelt.items() for key in keys[1:]
+    ]
+    if not problems:  # the planner needs a sound funnel: unique stages, a rate for every pair
+        problems = [doc.problem(as_written(path), message) for path, message in _target_sizes(agreement)]
+    return problems
+
+
+def _pair_spellings(doc: SourceDocument) -> dict[str, list]:
+    """Each conversion key of the file by the pair it names: `lead->mql` and `lead -> mql`
+    are one pair, and the model keeps only one of their rates."""
+    spelt: dict[str, list] = {}
+    for key in doc.data["spec"]["conversion"]:
+        spelt.setdefault(canonical_pair(str(key)), []).append(key)
+    return spelt
 
 
 def _window(a: Agreement) -> Iterator[tuple[tuple, str]]:
@@ -71,6 +97,19 @@ def _conversions(a: Agreement) -> Iterator[tuple[tuple, str]]:
             yield (*path, "method"), f"{canonical} is always measured by period: the first stage has no per-contact entries"
     for missing in sorted(pairs - given, key=_order(ids)):
         yield ("spec", "conversion"), f"missing a rate for {missing}: every adjacent pair of stages needs one"
+
+
+def _target_sizes(a: Agreement) -> Iterator[tuple[tuple, str]]:
+    """Derived targets below LIMIT. The window's are the largest (its goal is the sum of the
+    months', and a month's explicit targets are bounded by the model), and the top stage's
+    the largest of those (every rate is at most 1): one check, blaming the smallest rate."""
+    window = plan_window(a)
+    stage, target = max(window.targets.items(), key=lambda item: item[1])
+    if target >= LIMIT:
+        pair = min(a.spec.conversion, key=lambda key: a.spec.conversion[key].rate)
+        yield ("spec", "conversion", pair, "rate"), (
+            f"with this rate the {stage} target of the window {window.first}..{window.last} is "
+            f"{Decimal(target):.1e}: expected rates that keep every target below 10^15 (is a rate written too small?)")
 
 
 def _order(ids: list[str]):
@@ -130,7 +169,11 @@ def _lead_value(a: Agreement) -> Iterator[tuple[tuple, str]]:
 def check_revisions(agreements: list[Agreement], docs: dict[str, SourceDocument]) -> list[Problem]:
     """Revisions of one agreement: unique labels, windows that do not overlap, one timezone
     (months of revisions in two zones would overlap, or leave hours in no month, where one
-    revision hands over to the next)."""
+    revision hands over to the next).
+
+    Labels are compared regardless of case: a revision's suites go to the folder
+    <name>/<revision>/, and 2026-h1 and 2026-H1 are one folder on case-insensitive file
+    systems (macOS, Windows), where one revision's suites would overwrite the other's."""
     problems = []
     by_name: dict[str, list[Agreement]] = {}
     for a in agreements:
@@ -146,8 +189,11 @@ def check_revisions(agreements: list[Agreement], docs: dict[str, SourceDocument]
                     f"{a.name} {a.revision} is in {a.spec.timezone} but {first.revision} ({first.source_file}) in "
                     f"{first.spec.timezone}: expected one timezone for every revision of an agreement"))
             for b in revisions[:i]:
-                if a.revision == b.revision:
-                    problems.append(doc.problem(("metadata", "revision"), f"revision {a.revision!r} of {a.name!r} is also defined in {b.source_file}: expected unique revisions"))
+                if a.revision.casefold() == b.revision.casefold():
+                    spelt = "" if a.revision == b.revision else f" as {b.revision!r}"
+                    problems.append(doc.problem(("metadata", "revision"), (
+                        f"revision {a.revision!r} of {a.name!r} is also defined in {b.source_file}{spelt}: "
+                        "expected unique revisions (labels that differ only in case share a folder of suites)")))
                 elif month_index(a.spec.effective.from_) <= month_index(b.spec.effective.to):
                     problems.append(doc.problem(
                         ("spec", "effective"),

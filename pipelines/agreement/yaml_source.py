@@ -2,12 +2,15 @@
 
 Errors must name the line and column of the offending field, so documents are composed
 into nodes first and built into plain Python values while recording each path's position.
+Merge keys (`<<: *defaults`) are resolved there too; aliases that never end or expand
+beyond reason, and values YAML cannot construct, are problems with a line, not tracebacks.
 Floats are read as `Decimal` straight from their text: 0.02 stays exactly 0.02 all the way
 to the planner's exact arithmetic.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -25,14 +28,37 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     pass
 
 
-def _construct_decimal(loader: yaml.SafeLoader, node: yaml.Node) -> Decimal | float:
-    text = loader.construct_scalar(node).replace("_", "")
+# YAML 1.1 reads 012000 as octal (5120), 0x1A as 26, 1:30 as base 60 (90) and drops
+# underscores (1_0 is 10): a deal size or a revision label that silently becomes another
+# number. Numbers are read only as plain decimals.
+_PLAIN_INT = re.compile(r"[-+]?(0|[1-9][0-9]*)")
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    if not _PLAIN_INT.fullmatch(node.value):
+        _refuse_number(loader, node, yaml.SafeLoader.construct_yaml_int)
+    return int(node.value)
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal | float:
+    if "_" in node.value or ":" in node.value:
+        _refuse_number(loader, node, yaml.SafeLoader.construct_yaml_float)
     try:
-        return Decimal(text)
+        return Decimal(node.value)
     except InvalidOperation:
         return yaml.SafeLoader.construct_yaml_float(loader, node)  # .inf, .nan
 
 
+def _refuse_number(loader: yaml.SafeLoader, node: yaml.ScalarNode, yaml_reading: Any) -> None:
+    raise yaml.constructor.ConstructorError(
+        None, None,
+        f"{node.value!r} is not a plain decimal number: YAML 1.1 reads it as {yaml_reading(loader, node)}; "
+        "write it as a plain decimal number, or quote it if it is text",
+        node.start_mark,
+    )
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
@@ -61,7 +87,9 @@ class SourceDocument:
 def dotted(path: Path_) -> str:
     out = ""
     for part in path:
-        if isinstance(part, int):
+        if isinstance(part, bool):  # a key YAML read as a boolean (on:, yes:), not an index
+            out += ("." if out else "") + str(part).lower()
+        elif isinstance(part, int):
             out += f"[{part}]"
         else:
             out += ("." if out else "") + str(part)
@@ -91,42 +119,144 @@ def load_yaml(text: str, file: str) -> SourceDocument:
         ) from None
     except yaml.YAMLError as exc:
         raise InputError(Problem(f"invalid YAML: {exc}", file=file)) from None
-    finally:
-        loader.dispose()
+    except RecursionError:  # the pure-Python parser composes nested collections recursively
+        raise InputError(Problem(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", file=file)) from None
     if node is None:
+        loader.dispose()
         raise InputError(Problem("the file is empty: expected an Agreement document", file=file))
     doc = SourceDocument(file=file, data=None)
-    problems: list[Problem] = []
-    doc.data = _build(loader, node, (), doc, problems)
-    if problems:
-        raise InputError(problems)
+    builder = _Builder(loader, doc)
+    try:
+        doc.data = builder.build(node, ())
+    finally:
+        loader.dispose()
+    if builder.problems:
+        raise InputError(builder.problems)
     return doc
 
 
-def _build(loader, node: yaml.Node, path: Path_, doc: SourceDocument, problems: list[Problem]) -> Any:
-    doc.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
+MERGE_TAG = "tag:yaml.org,2002:merge"
+# Aliases (*name) repeat what an anchor (&name) holds; nested ones multiply: ten lists of ten
+# aliases of ten lists... made 1 KB of YAML expand to 10^7 values and validate take 36 s.
+# An agreement holds a few hundred values.
+MAX_VALUES = 100_000
+# An agreement nests five levels deep; Python's stack would give out near 500.
+MAX_DEPTH = 100
+
+
+class _Builder:
+    """Builds composed YAML nodes into plain Python values, recording the position of every
+    path, resolving merge keys (`<<: *defaults`) and refusing what would never end: an
+    alias inside the collection it names, or aliases that expand beyond MAX_VALUES."""
+
+    def __init__(self, loader: Any, doc: SourceDocument) -> None:
+        self.loader = loader
+        self.doc = doc
+        self.problems: list[Problem] = []
+        self._reported: set[tuple[int, int, str]] = set()
+        self.values = 0
+        self.open: set[int] = set()  # ids of the collections being built: a cycle's way back
+
+    def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
+        line, column = _position(node)
+        # A mapping merged with `<<` is read where it is defined and again where it is
+        # merged: report each mistake in it once.
+        if (line, column, message) not in self._reported:
+            self._reported.add((line, column, message))
+            self.problems.append(Problem(message, file=self.doc.file, line=line, column=column, field=dotted(path)))
+
+    def build(self, node: yaml.Node, path: Path_) -> Any:
+        self._count(node, path)
+        self.doc.positions.setdefault(path, _position(node))
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node, path)
+        if id(node) in self.open:
+            self.problem(node, path, "this alias (*name) repeats a list or mapping that contains it, so it "
+                                     "never ends: expected an alias of a value defined outside it")
+            return None
+        if len(path) > MAX_DEPTH:
+            self.problem(node, path, f"nested more than {MAX_DEPTH} levels deep: expected an agreement")
+            return None
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            entries = {**self._merged(node, path), **self._entries(node, path)}
+            result: dict[Any, Any] = {}
+            for key, (key_node, value_node) in entries.items():
+                child = (*path, key)
+                # Point errors about a field at its key, where a reader looks for it.
+                self.doc.positions[child] = _position(key_node)
+                result[key] = self.build(value_node, child)
+            return result
+        finally:
+            self.open.discard(id(node))
+
+    def _count(self, node: yaml.Node, path: Path_) -> None:
+        self.values += 1
+        if self.values > MAX_VALUES:
+            line, column = _position(node)
+            raise InputError(Problem(
+                f"the document expands to more than {MAX_VALUES:,} values through its aliases (*name): "
+                "expected an agreement that repeats itself less", file=self.doc.file, line=line, column=column,
+                field=dotted(path)))
+
+    def _entries(self, node: yaml.MappingNode, path: Path_) -> dict[Any, tuple[yaml.Node, yaml.Node]]:
+        """The mapping's own keys (not its merge keys) and their nodes; the same key twice,
+        and a key that is not text, are problems."""
+        out: dict[Any, tuple[yaml.Node, yaml.Node]] = {}
         for key_node, value_node in node.value:
-            key = loader.construct_object(key_node, deep=True)
+            if key_node.tag == MERGE_TAG:
+                continue
+            self._count(key_node, path)
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problem(key_node, path, "a key must be plain text, not a list or mapping")
+                continue
+            key = self._scalar(key_node, path)
             if not isinstance(key, (str, int)):
                 key = str(key)
-            child = (*path, key)
-            if key in result:
-                problems.append(
-                    Problem(
-                        f"duplicate key {key!r}: each key may appear once",
-                        file=doc.file,
-                        line=key_node.start_mark.line + 1,
-                        column=key_node.start_mark.column + 1,
-                        field=dotted(child),
-                    )
-                )
+            if key in out:
+                self.problem(key_node, (*path, key), f"duplicate key {key!r}: each key may appear once")
                 continue
-            # Point errors about a field at its key, where a reader looks for it.
-            doc.positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-            result[key] = _build(loader, value_node, child, doc, problems)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(loader, item, (*path, i), doc, problems) for i, item in enumerate(node.value)]
-    return loader.construct_object(node, deep=True)
+            out[key] = (key_node, value_node)
+        return out
+
+    def _merged(self, node: yaml.MappingNode, path: Path_) -> dict[Any, tuple[yaml.Node, yaml.Node]]:
+        """The entries `<<: *defaults` (or `<<: [*first, *second]`) merges into the mapping.
+        Its own keys override them, and of several merged mappings the first wins (YAML's
+        merge key). PyYAML's flatten_mapping rewrites the anchored nodes in place, after
+        which a mapping visited twice (through two aliases) no longer tells its own keys
+        from merged ones: a duplicate key error where there is none."""
+        out: dict[Any, tuple[yaml.Node, yaml.Node]] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag != MERGE_TAG:
+                continue
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for source in reversed(sources):
+                self._count(source, path)
+                if not isinstance(source, yaml.MappingNode):
+                    self.problem(key_node, path, "'<<' merges mappings: expected '<<: *name' naming a "
+                                                 "mapping, or a list of such aliases")
+                elif id(source) in self.open:
+                    self.problem(key_node, path, "'<<' merges a mapping that contains it, so it never ends: "
+                                                 "expected an alias of a mapping defined outside it")
+                else:
+                    self.open.add(id(source))
+                    out.update(self._merged(source, path))
+                    out.update(self._entries(source, path))
+                    self.open.discard(id(source))
+        return out
+
+    def _scalar(self, node: yaml.ScalarNode, path: Path_) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.MarkedYAMLError as exc:
+            message = f"invalid YAML: {exc.problem or exc}"
+        except (yaml.YAMLError, ValueError, OverflowError) as exc:  # 2026-02-30 read as a date, say
+            message = f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}: {exc}; quote it if it is text"
+        self.problem(node, path, message)
+        return None
+
+
+def _position(node: yaml.Node) -> tuple[int, int]:
+    return node.start_mark.line + 1, node.start_mark.column + 1

@@ -51,6 +51,8 @@ def suite_family(kpi: str) -> str:
 
 
 def suite_name(agreement: str, revision: str, suite: str) -> str:
+    # Neither the name nor the revision holds a dot (model.py): GX reads these two dots
+    # as the folders of suite_path.
     return f"{agreement}.{revision}.{suite}"
 
 
@@ -206,9 +208,14 @@ def all_suites(agreements: Iterable[Agreement]) -> list[dict]:
     return [s for a in agreements for s in agreement_suites(a)]
 
 
-def suite_path(name: str) -> Path:
-    """GX's file store turns the dots of a suite name into folders: acme/2026-h1/volume.json."""
-    return SUITES_SUBDIR.joinpath(*name.split(".")).with_suffix(".json")
+def suite_path(agreement: str, revision: str, suite: str) -> Path:
+    """Where GX's file store keeps suite acme.2026-h1.volume: acme/2026-h1/volume.json."""
+    return SUITES_SUBDIR / agreement / revision / f"{suite}.json"
+
+
+def suite_file(suite: dict) -> Path:
+    meta = suite["meta"]
+    return suite_path(meta["agreement"], meta["revision"], meta["family"])
 
 
 def render(suite: dict) -> str:
@@ -217,7 +224,7 @@ def render(suite: dict) -> str:
 
 def rendered_files(agreements: Iterable[Agreement]) -> dict[Path, str]:
     """Relative path under the project folder -> file text, for every generated suite."""
-    return {suite_path(s["name"]): render(s) for s in all_suites(agreements)}
+    return {suite_file(s): render(s) for s in all_suites(agreements)}
 
 
 @dataclass(frozen=True)
@@ -271,8 +278,15 @@ def write_suites(agreements: Iterable[Agreement], out: Path) -> Drift:
     and make `out` a GX project if it is not one yet. Returns what it changed."""
     from pipelines.checks.context import ensure_project
 
-    ensure_project(out)
     files = rendered_files(agreements)
+    root = (out / SUITES_SUBDIR).resolve()
+    for rel in files:
+        # Validation keeps names and revisions to safe characters; an agreement built any
+        # other way must still not write outside the suites folder (a revision such as
+        # '../../x' or '/tmp/x' once did).
+        if not (out / rel).resolve().is_relative_to(root):
+            raise ValueError(f"suite file {rel} would be written outside {out / SUITES_SUBDIR}")
+    ensure_project(out)
     before = _drift(files, out)
     for rel in [*before.changed, *before.missing]:
         path = out / rel

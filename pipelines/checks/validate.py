@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.months import is_month, naive_utc
-from pipelines.checks.compile import agreement_suites, kpi_column, suite_path
+from pipelines.agreement.months import MONTH_FORMAT, is_month, naive_utc
+from pipelines.checks.compile import agreement_suites, kpi_column, suite_file
 from pipelines.errors import InputError, Problem
 
 if TYPE_CHECKING:
@@ -148,7 +148,7 @@ def run_checks(
     started = time.perf_counter()
     bad = [p for p in periods or [] if not is_month(p)]
     if bad:
-        raise InputError(Problem(f"{', '.join(map(repr, bad))}: expected months as YYYY-MM", field="periods"))
+        raise InputError(Problem(f"{', '.join(map(repr, bad))}: expected months as {MONTH_FORMAT}", field="periods"))
     scorecard, facts = _read_warehouse(con_or_db_path)
     instant = _as_of(as_of, scorecard)
     wanted = set(periods) if periods is not None else None
@@ -232,7 +232,7 @@ def _suites(a: Agreement, suites_dir: Path | None) -> dict[str, dict]:
         return {s["meta"]["family"]: s for s in compiled}
     out = {}
     for s in compiled:
-        path = suites_dir / suite_path(s["name"])
+        path = suites_dir / suite_file(s)
         if not path.exists():
             raise InputError(Problem(f"suite {s['name']} is missing: run funnelpact compile", file=str(path)))
         out[s["meta"]["family"]] = json.loads(path.read_text(encoding="utf-8"))

@@ -50,8 +50,8 @@ def as_of_instant(text: str | None) -> datetime:
 
 def month_option(value: str | None, option: str) -> str | None:
     """A YYYY-MM option, or exit 2 naming it."""
-    from pipelines.agreement.months import is_month
+    from pipelines.agreement.months import MONTH_FORMAT, is_month
 
     if value is not None and not is_month(value):
-        raise InputError(Problem(f"{value!r} is not a month: expected YYYY-MM", field=option))
+        raise InputError(Problem(f"{value!r} is not a month: expected {MONTH_FORMAT}", field=option))
     return value

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from pipelines.agreement import load_agreements
+from pipelines.agreement.diff import flatten
 from pipelines.cli import app
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -132,3 +134,57 @@ def test_a_folder_outside_the_repository_exits_2(repo: Path, tmp_path_factory: p
     code, out = run_diff("HEAD", "--sla", str(outside))
     assert code == 2
     assert "is not inside the git repository" in " ".join(out.split())
+
+
+def test_a_target_that_changes_from_zero_reads_from_0_in_markdown_and_null_in_json(repo: Path) -> None:
+    edit(repo / "sla/acme-2026-h1.yaml", "2026-03: {mql: 150}", "2026-03: {mql: 150, sql: 0}")
+    commit(repo, "no SQL target in March")
+    edit(repo / "sla/acme-2026-h1.yaml", "2026-03: {mql: 150, sql: 0}", "2026-03: {mql: 150, sql: 40}")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "| acme | 2026-03 | sql | 0 | 40 | from 0 |" in out
+    code, out = run_diff("HEAD", "--format", "json")
+    [change] = json.loads(out)["targets"]
+    assert (change["old"], change["new"], change["change_pct"]) == (0, 40, None)
+
+
+def test_a_change_to_one_of_two_alerts_on_the_same_channel_is_shown(repo: Path) -> None:
+    first = "    - {channel: email, to: [revops@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL}\n"
+    second = "    - {channel: email, to: [cro@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL}\n"
+    edit(repo / "sla/acme-2026-h1.yaml", first, first + second)
+    commit(repo, "a second e-mail alert")
+    edit(repo / "sla/acme-2026-h1.yaml", "to: [revops@acme.example]", "to: [sales-ops@acme.example]")
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    [change] = json.loads(out)["revisions"]
+    assert [(f["field"], f["old"], f["new"]) for f in change["fields"]] == [
+        ("spec.alerts[email[0]].to", ["revops@acme.example"], ["sales-ops@acme.example"])
+    ]
+    # A channel used once keeps its plain key.
+    assert "spec.alerts[slack].webhook_url_env" in flatten(load_agreements(repo / "sla")[0])
+
+
+def test_a_committed_file_with_a_non_ascii_name_is_compared(repo: Path) -> None:
+    # git quotes such names ("sla/acme-2027-h1-m\303\251xico.yaml") unless asked for -z.
+    text = (repo / "sla/acme-2026-h2.yaml").read_text()
+    text = text.replace("revision: 2026-h2", "revision: 2027-h1").replace(
+        "effective: {from: 2026-07, to: 2026-12}", "effective: {from: 2027-01, to: 2027-06}"
+    ).replace("seasonality: {2026-08: 0.7, 2026-11: 1.2, 2026-12: 1.3}", "seasonality: {}")
+    (repo / "sla/acme-2027-h1-méxico.yaml").write_text(text)
+    commit(repo, "add 2027-h1")
+    code, out = run_diff("HEAD~1", "HEAD", "--format", "json")
+    assert code == 0, out
+    [change] = json.loads(out)["revisions"]
+    assert (change["revision"], change["status"], change["file"]) == ("2027-h1", "added", "HEAD:sla/acme-2027-h1-méxico.yaml")
+    code, out = run_diff("HEAD")  # committed and in the working tree: no change
+    assert code == 0, out
+    assert "No change to the agreements or their targets." in out
+
+
+def test_a_multi_line_value_stays_in_its_markdown_table_cell(repo: Path) -> None:
+    edit(repo / "sla/acme-2026-h1.yaml", 'definition: "The deal is closed-won."',
+         'definition: "The deal is closed-won\\nand | invoiced."')
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    [row] = [line for line in out.splitlines() if "spec.stages[customer].definition" in line]
+    assert row == "| `spec.stages[customer].definition` | The deal is closed-won. | The deal is closed-won<br>and \\| invoiced. |"

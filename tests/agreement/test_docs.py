@@ -116,3 +116,12 @@ def test_the_policy_example_gives_the_results_the_docs_state() -> None:
     assert policy(agreement, "volume:visit") == (Decimal("0.05"), "warn")
     assert policy(agreement, "volume:mql") == (Decimal("0.05"), "fail")
     assert policy(agreement, "revenue") == (Decimal("0.05"), "fail")
+
+
+def test_the_met_rule_the_docs_state_is_the_bound_compile_writes() -> None:
+    from pipelines.checks.compile import threshold
+
+    assert "at most target · (1 + tolerance)" in TEXT and "met up to 0.2625" in TEXT
+    assert threshold(Fraction("0.25"), Decimal("0.05"), "at_most") == Fraction("0.2625")
+    assert "at least target · (1 − tolerance)" in TEXT
+    assert threshold(Fraction(150), Decimal("0.05"), "at_least") == Fraction("142.5")

@@ -214,3 +214,16 @@ def test_plan_of_an_invalid_agreement_exits_2_with_the_validation_message(funnel
     run = funnelpact("plan", "--sla", FIXTURES / "invalid" / "rate-of-zero-is-not-a-rate.yaml")
     assert run.code == 2
     assert "spec.conversion.lead->mql.rate: 0 is not a rate" in run.err
+
+
+def test_a_pair_written_with_spaces_around_the_arrow_plans_like_the_plain_pair(funnelpact, tmp_path) -> None:
+    # validate has always read `lead -> mql` as the pair lead->mql; plan must find its rate too.
+    plain = FIXTURES / "valid" / "minimal-agreement-relying-on-defaults.yaml"
+    spaced = tmp_path / "spaced.yaml"
+    spaced.write_text(plain.read_text(encoding="utf-8").replace("lead->mql:", "lead  ->  mql:"), encoding="utf-8")
+    run = funnelpact("plan", "--sla", spaced, "--format", "json")
+    assert run.code == 0, run.err
+    expected = funnelpact("plan", "--sla", plain, "--format", "json")
+    assert json.loads(run.out)["months"] == json.loads(expected.out)["months"]
+    (agreement,) = load_agreements(spaced)
+    assert list(agreement.spec.conversion)[1] == "lead->mql"

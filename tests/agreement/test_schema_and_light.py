@@ -99,3 +99,43 @@ def test_validate_sla_completes_in_well_under_a_second() -> None:
     elapsed = float(done.stderr.split("ELAPSED")[1])
     print(f"funnelpact validate sla/ took {elapsed:.3f} s (imports included)")
     assert elapsed < 2.0
+
+
+def test_the_schema_uses_json_schema_keywords_only() -> None:
+    # pydantic writes its own gt/le/... when a validator stands between a type and its bounds.
+    def keys(node):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield key
+                yield from keys(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from keys(item)
+
+    schema = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    assert not {"gt", "ge", "lt", "le"} & set(keys(schema))
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("revision", "2026"), ("revision", "2026-h1"), ("revision", "1.5"), ("revision", "-5"), ("revision", "'../x'"),
+     ("name", "2026"), ("name", "acme"), ("name", "'acme.x'")],
+)
+def test_the_schema_accepts_a_name_or_revision_exactly_when_validate_does(key: str, value: str) -> None:
+    # Editors check files with the schema: a number validate reads as text must pass there too.
+    import yaml
+    jsonschema = pytest.importorskip("jsonschema")
+    from pipelines.agreement.load import parse_document
+    from pipelines.agreement.yaml_source import load_yaml
+    from pipelines.errors import InputError
+
+    minimal = (ROOT / "tests/fixtures/sla/valid/minimal-agreement-relying-on-defaults.yaml").read_text(encoding="utf-8")
+    old = {"revision": 'revision: "1"', "name": "name: minimal"}[key]
+    text = minimal.replace(old, f"{key}: {value}")
+    try:
+        parse_document(load_yaml(text, "test.yaml"))
+        valid = True
+    except InputError:
+        valid = False
+    schema = json.loads(SHIPPED.read_text(encoding="utf-8"))
+    assert jsonschema.Draft202012Validator(schema).is_valid(yaml.safe_load(text)) == valid

@@ -147,3 +147,35 @@ def test_keys_that_look_like_markup_are_printed_verbatim(funnelpact, tmp_path: P
     assert run.code == 2
     assert "spec.kpis.volume:smile: unknown KPI 'volume:smile'" in run.err
     assert "spec.kpis.[bold]x: unknown KPI '[bold]x'" in run.err
+
+
+def test_merge_keys_are_read_with_the_keys_written_next_to_them_winning() -> None:
+    from pipelines.agreement import load_agreements
+
+    (a,) = load_agreements(VALID / "merge-keys-share-a-cohort-rule.yaml")
+    assert a.metadata.owners.sales.model_dump() == {"name": "Joao Lima", "email": "marta@merged.example"}
+    cohort = a.conversion_for("opportunity", "customer")
+    assert (str(cohort.rate), cohort.method, cohort.window_days) == ("0.25", "cohort", 90)
+    assert a.conversion_for("mql", "sql").window_days == 30
+    assert {k: (str(p.tolerance), p.severity) for k, p in a.spec.kpis.items()} == {
+        "default": ("0.05", "fail"), "volume": ("0.1", "fail"), "revenue": ("0.1", "fail")}
+
+
+@pytest.mark.parametrize("month", ["1900-01", "2999-12"], ids=["the first accepted month", "the last accepted month"])
+def test_an_accepted_month_leaves_room_for_ten_year_windows_in_any_timezone(month: str) -> None:
+    from datetime import timedelta
+
+    from pipelines.agreement.months import is_month, month_bounds_utc
+
+    assert is_month(month)
+    for timezone in ("Pacific/Kiritimati", "Etc/GMT+12"):  # UTC+14 and UTC-12
+        start, end = month_bounds_utc(month, timezone)
+        # A cohort window or a decision limit: at most 3660 days after the month ends.
+        assert start - timedelta(days=3660) < end + timedelta(days=3660)
+
+
+@pytest.mark.parametrize("month", ["0000-01", "1899-12", "3000-01", "9999-12"])
+def test_months_outside_1900_to_2999_are_not_months(month: str) -> None:
+    from pipelines.agreement.months import is_month
+
+    assert not is_month(month)

@@ -16,9 +16,11 @@ from typer.testing import CliRunner
 
 from pipelines.agreement import load_agreements
 from pipelines.checks.compile import (
+    SUITES_SUBDIR,
     all_suites,
     drift,
     rendered_files,
+    suite_file,
     suite_path,
     threshold,
     write_suites,
@@ -104,8 +106,8 @@ def test_a_target_change_is_a_small_git_diff(tmp_path) -> None:
     before = rendered_files(load_agreements(H1))
     after = rendered_files(variant(tmp_path, "2026-03: {mql: 150}", "2026-03: {mql: 150, sql: 70}"))
     diffs = {p: (before[p], after[p]) for p in before if before[p] != after[p]}
-    assert list(diffs) == [suite_path("acme.2026-h1.volume")]
-    old, new = (t.splitlines() for t in diffs[suite_path("acme.2026-h1.volume")])
+    assert list(diffs) == [suite_path("acme", "2026-h1", "volume")]
+    old, new = (t.splitlines() for t in diffs[suite_path("acme", "2026-h1", "volume")])
     changed_lines = [(a.strip(), b.strip()) for a, b in zip(old, new) if a != b]
     assert len(old) == len(new) and len(changed_lines) == 3  # description, bound, meta.target
 
@@ -173,7 +175,7 @@ def test_compile_check_exits_1_when_sla_and_expectations_disagree(tmp_path) -> N
     result = runner.invoke(_app(), ["compile", "--sla", str(SLA), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert runner.invoke(_app(), ["compile", "--sla", str(SLA), "--out", str(out), "--check"]).exit_code == 0
-    volume = out / suite_path("acme.2026-h1.volume")
+    volume = out / suite_path("acme", "2026-h1", "volume")
     volume.write_text(volume.read_text().replace("142.5", "140"))
     result = runner.invoke(_app(), ["compile", "--sla", str(SLA), "--out", str(out), "--check"])
     assert result.exit_code == 1 and "volume.json" in result.output
@@ -207,6 +209,75 @@ def test_great_expectations_reads_the_generated_files_as_written(tmp_path, agree
     context = file_context(tmp_path)
     name = "acme.2026-h1.data_quality"
     loaded = context.suites.get(name).to_json_dict()
-    written = json.loads((tmp_path / suite_path(name)).read_text())
+    written = json.loads((tmp_path / suite_path("acme", "2026-h1", "data_quality")).read_text())
     assert loaded["expectations"] == written["expectations"]
     assert loaded["id"] == written["id"]
+
+
+def _sla_with(tmp_path: Path, **replacements: str) -> Path:
+    """sla/acme-2026-h1.yaml in tmp_path/sla with its metadata changed: {file name: (old, new)}."""
+    sla = tmp_path / "sla"
+    sla.mkdir()
+    text = H1.read_text(encoding="utf-8")
+    for name, (old, new) in replacements.items():
+        assert old in text
+        (sla / name).write_text(text.replace(old, new), encoding="utf-8")
+    return sla
+
+
+@pytest.mark.parametrize(
+    "revision", ["'../../../../escaped'", "'{tmp}/escaped'", "'x.y'", "'.hidden'", "'a\\b'"],
+    ids=["a relative path", "an absolute path", "a dot", "a leading dot", "a backslash"],
+)
+def test_compile_refuses_a_revision_that_is_not_a_plain_folder_name_and_writes_nothing(tmp_path, revision) -> None:
+    from pipelines.cli import app
+
+    revision = revision.replace("{tmp}", str(tmp_path))
+    sla = _sla_with(tmp_path, **{"bad.yaml": ("revision: 2026-h1", f"revision: {revision}")})
+    result = CliRunner().invoke(app, ["compile", "--sla", str(sla), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "metadata.revision" in result.output and "is not a valid revision label" in result.output
+    assert sorted(p.name for p in tmp_path.rglob("*") if p.is_file()) == ["bad.yaml"]
+
+
+def test_compile_refuses_agreements_whose_suites_would_share_a_name(tmp_path) -> None:
+    # acme.x 2026 and acme x.2026 were both suite acme.x.2026.volume: one revision's
+    # suites overwrote the other's. Dots are out of names and revisions now.
+    from pipelines.cli import app
+
+    sla = _sla_with(tmp_path, **{
+        "one.yaml": ("name: acme\n  revision: 2026-h1", "name: acme.x\n  revision: '2026'"),
+        "two.yaml": ("name: acme\n  revision: 2026-h1", "name: acme\n  revision: x.2026"),
+    })
+    result = CliRunner().invoke(app, ["compile", "--sla", str(sla), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "one.yaml:7:3 metadata.name: 'acme.x' is not a valid agreement name" in result.output
+    assert "two.yaml:8:3 metadata.revision: 'x.2026' is not a valid revision label" in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_suites_are_never_written_outside_the_suites_folder(tmp_path, agreements) -> None:
+    # An agreement that did not come through validation (model_copy does not validate).
+    h1 = next(a for a in agreements if a.revision == "2026-h1")
+    escaping = h1.model_copy(update={"metadata": h1.metadata.model_copy(update={"revision": "../../../escaped"})})
+    with pytest.raises(ValueError, match="outside"):
+        write_suites([escaping], tmp_path / "out")
+    assert list(tmp_path.rglob("*")) == []
+
+
+def test_a_suite_file_is_where_gx_looks_for_its_name(agreements) -> None:
+    for suite in all_suites(agreements):
+        # GX's file store makes each dot of a suite name a folder.
+        gx_file = SUITES_SUBDIR.joinpath(*suite["name"].split(".")).with_suffix(".json")
+        assert suite_file(suite) == gx_file
+
+
+def test_compile_refuses_rates_whose_targets_no_suite_can_hold(tmp_path) -> None:
+    # Rates of 1e-200 made a 400-digit visit target, and compile died with an OverflowError.
+    from pipelines.cli import app
+
+    tiny = ROOT / "tests" / "fixtures" / "sla" / "invalid" / "rates-so-small-that-targets-reach-10-to-the-15-are-refused.yaml"
+    result = CliRunner().invoke(app, ["compile", "--sla", str(tiny), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert "spec.conversion.visit->lead.rate: with this rate the visit target" in result.output
+    assert not (tmp_path / "out").exists()
