@@ -44,7 +44,7 @@ def _print_written(out: Path, rows: dict[str, int]) -> None:
 
 def _print_imported(out: Path, rows: dict[str, int]) -> None:
     """What an import wrote, and the times it could not read (before a run quarantines them)."""
-    from pipelines.data.importers.common import unread_times
+    from pipelines.data.importers.output import unread_times
 
     _print_written(out, rows)
     for name in rows:

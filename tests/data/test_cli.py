@@ -82,7 +82,7 @@ def test_import_of_a_missing_file_exits_2(tmp_path):
     code, _, err = funnelpact("import", "hubspot", "--contacts",
                               str(tmp_path / "nope.csv"), "--out", str(tmp_path))
     assert code == 2
-    assert f"{tmp_path / 'nope.csv'}: file not found" in err
+    assert f"{tmp_path / 'nope.csv'} --contacts: file not found" in err
 
 
 def test_import_csv_by_mapping(tmp_path):
@@ -181,3 +181,49 @@ def test_an_import_says_how_many_times_it_could_not_read(tmp_path):
     code, _, err = funnelpact("import", "csv", "--mapping", str(EXPORTS / "csv" / "mapping.yaml"),
                               "--out", str(tmp_path / "good"))
     assert code == 0 and "not times" not in err
+
+
+def test_an_export_inside_out_under_an_output_name_is_refused_before_anything_is_written(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    export = data / "contacts.csv"
+    export.write_text((EXPORTS / "hubspot" / "contacts_labels.csv").read_text())
+    before = export.read_text()
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(export), "--out", str(data) + "/")
+    assert code == 2
+    assert (f"{export} --contacts: is the file this import writes for the contacts table "
+            f"({data / 'contacts.csv'})") in " ".join(err.split())
+    assert export.read_text() == before
+    assert sorted(p.name for p in data.iterdir()) == ["contacts.csv"]
+
+
+def test_a_failed_import_leaves_out_as_it_was(tmp_path):
+    sf = EXPORTS / "salesforce"
+    out = tmp_path / "out"
+    code, _, _ = funnelpact("import", "salesforce", "--leads", str(sf / "Lead.csv"),
+                            "--opportunities", str(sf / "Opportunity.csv"), "--out", str(out))
+    assert code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    tasks = tmp_path / "Task.csv"
+    tasks.write_text("Id,Subject,CreatedDate\nt9,Call,2026-01-22T15:00:00.000Z\n")  # no WhoId
+    code, _, err = funnelpact("import", "salesforce", "--leads", str(sf / "Lead.csv"),
+                              "--lead-history", str(sf / "LeadHistory.csv"), "--tasks", str(tasks),
+                              "--opportunities", str(sf / "Opportunity.csv"), "--out", str(out))
+    assert code == 2 and f"{tasks} WhoId: missing the who Id column" in err
+    # Contacts, events and deals were converted before the tasks failed: none of them is moved
+    # in, and the staging folder is gone.
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # A folder the failed import created is removed again.
+    code, _, _ = funnelpact("import", "salesforce", "--leads", str(sf / "Lead.csv"),
+                            "--tasks", str(tasks), "--out", str(tmp_path / "new"))
+    assert code == 2 and not (tmp_path / "new").exists()
+
+
+def test_an_out_folder_that_cannot_be_made_exits_2_naming_out(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    code, _, err = funnelpact("import", "hubspot", "--contacts",
+                              str(EXPORTS / "hubspot" / "contacts_labels.csv"),
+                              "--out", str(tmp_path / "afile" / "sub"))
+    assert code == 2
+    assert f"{tmp_path / 'afile' / 'sub'} --out: cannot write the folder (Not a directory)" in err
+    assert "Traceback" not in err

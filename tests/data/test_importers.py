@@ -250,3 +250,24 @@ def test_csv_mapping_errors_name_the_mapping_field(tmp_path, mapping, message):
         import_csv(path, tmp_path / "out")
     assert str(exc.value).startswith(str(path))
     assert message in str(exc.value)
+
+
+def test_csv_mapping_whose_file_is_an_output_of_the_import_is_refused(tmp_path):
+    """Two tables read people.csv; with --out beside it, contacts.csv would overwrite it midway."""
+    (tmp_path / "contacts.csv").write_text((CSV / "people.csv").read_text())
+    before = (tmp_path / "contacts.csv").read_text()
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "tables:\n"
+        "  lifecycle_events: {file: contacts.csv, delimiter: ';', columns: {contact_id: Person ID},"
+        " stage_columns: {lead: Signed up}}\n"
+        "  contacts: {file: contacts.csv, delimiter: ';',"
+        " columns: {contact_id: Person ID, created_at: Signed up}}\n")
+    with pytest.raises(InputError) as exc:
+        import_csv(mapping, tmp_path)
+    assert str(exc.value) == (
+        f"{mapping} tables.lifecycle_events.file: {tmp_path / 'contacts.csv'}: is the file this import "
+        f"writes for the contacts table ({tmp_path / 'contacts.csv'}); expected an export outside "
+        "the output folder, or another --out")
+    assert (tmp_path / "contacts.csv").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["contacts.csv", "mapping.yaml"]

@@ -1,5 +1,6 @@
 """What every importer needs: read an export as text, find its columns by any of their names,
-turn local times into UTC, write a canonical CSV. All in DuckDB, so large exports stream.
+turn local times into UTC, write the canonical CSV files (all or none, `output.Output`).
+All in DuckDB, so large exports stream.
 """
 
 from __future__ import annotations
@@ -7,14 +8,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from types import TracebackType
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
 from pipelines.data.csv_check import first_bad_line
+from pipelines.data.importers.output import Input, Output
 from pipelines.data.parsing import WITH_OFFSET
-from pipelines.data.sources import find_source, ident, quote, reader_sql
-from pipelines.data.tables import TABLES
+from pipelines.data.sources import ident, quote
 from pipelines.errors import InputError, Problem
 
 # Exports carry local times in these shapes (ISO first; US-style for report exports).
@@ -37,11 +39,12 @@ def check_timezone(tz: str, field: str = "--timezone", file: str | None = None) 
 class Export:
     """One export file, read as text into a DuckDB table; columns found case-insensitively."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, name: str,
+    def __init__(self, con: duckdb.DuckDBPyConnection, given: Input, name: str,
                  delimiter: str | None = None) -> None:
-        self.path, self.name = Path(path), name
+        self.path, self.name = Path(given.path), name
+        path = self.path
         if not self.path.is_file():
-            raise InputError(Problem("file not found; expected a CSV export", file=str(path)))
+            raise InputError(given.problem("file not found; expected a CSV export"))
         delim = f", delim = {quote(delimiter)}" if delimiter else ""
         try:
             # all_varchar: a bad value must reach the loader's quarantine, not stop the import.
@@ -101,34 +104,32 @@ def seniority_from_title(title_sql: str) -> str:
             f"else 'individual' end")
 
 
-def write_table(con: duckdb.DuckDBPyConnection, table: str, select: dict[str, str],
-                from_sql: str, out: Path) -> int:
-    """COPY `select` (canonical column -> SQL) to out/<table>.csv; returns the rows written."""
-    out.mkdir(parents=True, exist_ok=True)
-    stale = out / f"{table}.parquet"
-    if stale.exists():  # the loader refuses a table given twice
-        stale.unlink()
-    cols = ", ".join(f"{select.get(c, 'null')} as {ident(c)}" for c in TABLES[table].column_names)
-    target = out / f"{table}.csv"
-    con.execute(f"create or replace temp table _fp_out as select {cols} from {from_sql}")
-    con.execute(f"copy _fp_out to {quote(str(target))} (header, delimiter ',')")
-    rows = con.execute("select count(*) from _fp_out").fetchone()[0]
-    con.execute("drop table _fp_out")
-    return rows
+class Job:
+    """One import: its DuckDB connection and its output, committed only when every table is
+    written (`with Job(...) as job:`)."""
 
+    def __init__(self, out: Path, tables: list[str], inputs: list[Input]) -> None:
+        self.output = Output(out, tables, inputs)
+        self.con = duckdb.connect()
+        self.rows: dict[str, int] = {}
 
-def unread_times(out: Path, table: str) -> dict[str, tuple[int, int]]:
-    """Timestamp column -> (values the import kept as they were, rows) in out/<table>.csv:
-    values no format or time zone read (the loader quarantines their rows)."""
-    columns = [c.name for c in TABLES[table].columns if c.type == "timestamp"]
-    if not columns:
-        return {}
-    iso = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"  # what utc() writes
-    counted = ", ".join(f"count({ident(c)}) filter (where not regexp_full_match({ident(c)}, '{iso}'))"
-                        for c in columns)
-    with duckdb.connect() as con:  # the file as the loader will read it
-        counts = con.execute(f"select {counted}, count(*) from {reader_sql(find_source(out, table))}").fetchone()
-    return {c: (n, counts[-1]) for c, n in zip(columns, counts[:-1], strict=True) if n}
+    def __enter__(self) -> Job:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.con.close()
+        if kind is None:
+            self.output.commit()
+        else:
+            self.output.discard()
+
+    def export(self, given: Input, name: str, delimiter: str | None = None) -> Export:
+        return Export(self.con, given, name, delimiter)
+
+    def write(self, table: str, select: dict[str, str], from_sql: str,
+              keep_as: str | None = None) -> None:
+        self.rows[table] = self.output.write(self.con, table, select, from_sql, keep_as)
 
 
 @contextlib.contextmanager

@@ -23,8 +23,8 @@ from typing import Any
 import duckdb
 import yaml
 
-from pipelines.data.importers.common import (Export, check_timezone, progress, quote, text, utc,
-                                             write_table)
+from pipelines.data.importers.common import Job, check_timezone, progress, quote, text, utc
+from pipelines.data.importers.output import Input
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
 
@@ -83,17 +83,17 @@ def import_csv(mapping_file: Path, out: Path) -> dict[str, int]:
     doc = read_mapping(mapping_file)
     default_tz = check_timezone(str(doc.get("timezone", "UTC")), "timezone", str(mapping_file))
     base = mapping_file.parent
-    con = duckdb.connect()
-    written = {}
-    files = [base / str(s["file"]) for s in doc["tables"].values()]
-    with progress(files, "CSV exports"):
+    inputs = {name: Input(base / str(spec["file"]), f"tables.{name}.file", mapping_file)
+              for name, spec in doc["tables"].items()}
+    with Job(out, list(doc["tables"]), list(inputs.values())) as job, progress(
+            [i.path for i in inputs.values()], "CSV exports"):
         for i, (name, spec) in enumerate(doc["tables"].items()):
-            written[name] = _table(con, name, spec, base, default_tz, mapping_file, out, i)
-    return written
+            _table(job, name, spec, inputs[name], default_tz, mapping_file, i)
+    return job.rows
 
 
-def _table(con, name: str, spec: dict, base: Path, default_tz: str, mapping_file: Path,
-           out: Path, i: int) -> int:
+def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, mapping_file: Path,
+           i: int) -> None:
     table = TABLES[name]
     where = f"tables.{name}"
     tz = check_timezone(str(spec.get("timezone", default_tz)), f"{where}.timezone",
@@ -101,12 +101,12 @@ def _table(con, name: str, spec: dict, base: Path, default_tz: str, mapping_file
     formats = [str(spec["timestamp_format"])] if spec.get("timestamp_format") else None
     if formats:
         try:
-            con.execute("select try_strptime('2026-01-05 10:00:00', ?)", [formats[0]]).fetchall()
+            job.con.execute("select try_strptime('2026-01-05 10:00:00', ?)", [formats[0]]).fetchall()
         except duckdb.Error:
             raise InputError(Problem(f"{formats[0]!r} is not a strptime format: expected one such as "
                                      "'%d/%m/%Y %H:%M' (docs/data.md)", file=str(mapping_file),
                                      field=f"{where}.timestamp_format")) from None
-    export = Export(con, base / str(spec["file"]), f"_fp_src{i}", spec.get("delimiter"))
+    export = job.export(given, f"_fp_src{i}", spec.get("delimiter"))
     columns = _str_map(spec.get("columns"), mapping_file, f"{where}.columns")
     constants = _str_map(spec.get("constants"), mapping_file, f"{where}.constants")
     values = spec.get("values") or {}
@@ -151,4 +151,4 @@ def _table(con, name: str, spec: dict, base: Path, default_tz: str, mapping_file
             f"required column '{missing[0]}' of {name} is not mapped; map "
             f"{', '.join(table.required_columns)} (columns, constants or stage_columns)",
             file=str(mapping_file), field=f"{where}.columns.{missing[0]}"))
-    return write_table(con, name, select, from_sql, out)
+    job.write(name, select, from_sql)

@@ -11,10 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import duckdb
-
-from pipelines.data.importers.common import (Export, check_timezone, progress, quote,
-                                             seniority_from_title, text, utc, write_table)
+from pipelines.data.importers.common import (Export, Job, check_timezone, progress, quote,
+                                             seniority_from_title, text, utc)
+from pipelines.data.importers.output import Input
 from pipelines.data.sources import ident
 from pipelines.errors import InputError, Problem
 
@@ -55,14 +54,14 @@ def import_hubspot(contacts: Path, out: Path, deals: Path | None = None,
                    timezone: str = "UTC") -> dict[str, int]:
     """Convert the exports into canonical CSV files in `out`; returns rows written per table."""
     tz = check_timezone(timezone)
-    con = duckdb.connect()
-    written: dict[str, int] = {}
-    with progress([contacts] + ([deals] if deals else []), "HubSpot export"):
-        c = Export(con, contacts, "hs_contacts")
+    inputs = [Input(contacts, "--contacts")] + ([Input(deals, "--deals")] if deals else [])
+    tables = ["contacts", "lifecycle_events"] + (["deals"] if deals else [])
+    with Job(out, tables, inputs) as job, progress([i.path for i in inputs], "HubSpot export"):
+        c = job.export(inputs[0], "hs_contacts")
         cid = c.need("contact id", "Record ID", "hs_object_id", "Contact ID", "vid")
         title = c.find("Job Title", "jobtitle")
         seniority = c.find("Seniority", "hs_seniority")
-        written["contacts"] = write_table(con, "contacts", {
+        job.write("contacts", {
             "contact_id": text(cid),
             "created_at": utc(c.need("create date", "Create Date", "createdate"), tz),
             "source": text(c.find("Original Source", "Original Traffic Source",
@@ -71,14 +70,14 @@ def import_hubspot(contacts: Path, out: Path, deals: Path | None = None,
             "seniority": (text(seniority) if seniority
                           else seniority_from_title(text(title)) if title else "null"),
             "country": text(c.find("Country/Region", "Country", "country") or "null"),
-        }, "hs_contacts", out)
-        written["lifecycle_events"] = _events(con, c, cid, tz, out)
+        }, "hs_contacts")
+        _events(job, c, cid, tz)
         if deals is not None:
-            written["deals"] = _deals(con, Export(con, deals, "hs_deals"), tz, out)
-    return written
+            _deals(job, job.export(inputs[1], "hs_deals"), tz)
+    return job.rows
 
 
-def _events(con, c: Export, cid: str, tz: str, out: Path) -> int:
+def _events(job: Job, c: Export, cid: str, tz: str) -> None:
     by_stage: dict[str, list[str]] = {}
     for original in c.columns.values():
         stage = stage_of_column(original)
@@ -101,12 +100,11 @@ def _events(con, c: Export, cid: str, tz: str, out: Path) -> int:
     union = " union all ".join(parts)
     from_sql = (f"(select contact_id, stage, min(occurred_at) as occurred_at from ({union}) "
                 f"group by contact_id, stage order by contact_id, occurred_at)")
-    return write_table(con, "lifecycle_events", {
-        "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"},
-        from_sql, out)
+    job.write("lifecycle_events", {
+        "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"}, from_sql)
 
 
-def _deals(con, d: Export, tz: str, out: Path) -> int:
+def _deals(job: Job, d: Export, tz: str) -> None:
     stage = text(d.find("Deal Stage", "dealstage") or "null")
     won_flag = d.find("Is Closed Won", "hs_is_closed_won")
     closed_flag = d.find("Is Closed", "hs_is_closed")
@@ -122,7 +120,7 @@ def _deals(con, d: Export, tz: str, out: Path) -> int:
     contact_sql = (f"nullif(trim(string_split(replace({text(contact)}, ',', ';'), ';')[1]), '')"
                    if contact else "null")
     closed_at = utc(d.need("close date", "Close Date", "closedate"), tz)
-    return write_table(con, "deals", {
+    job.write("deals", {
         "deal_id": text(d.need("deal id", "Record ID", "hs_object_id", "Deal ID")),
         "contact_id": contact_sql,
         "created_at": utc(d.need("create date", "Create Date", "createdate"), tz),
@@ -131,4 +129,4 @@ def _deals(con, d: Export, tz: str, out: Path) -> int:
         "status": status,
         "amount": text(d.need("amount", "Amount", "amount")),
         "currency": text(d.find("Currency", "deal_currency_code") or "null"),
-    }, "hs_deals", out)
+    }, "hs_deals")

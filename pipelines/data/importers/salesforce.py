@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from pipelines.data.importers.common import (Export, check_timezone, progress, quote,
-                                             seniority_from_title, text, utc, write_table)
+from pipelines.data.importers.common import (Export, Job, check_timezone, progress, quote,
+                                             seniority_from_title, text, utc)
+from pipelines.data.importers.output import Input
 
 # Lead Status values -> canonical stage. Statuses that are no stage change (the initial
 # "Open - Not Contacted", sales "Working" a lead: tasks tell that) map to None and give no
@@ -49,21 +48,25 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
                       timezone: str = "UTC") -> dict[str, int]:
     """Convert the exports into canonical CSV files in `out`; returns rows written per table."""
     tz = check_timezone(timezone)
-    con = duckdb.connect()
-    files = [p for p in (leads, lead_history, opportunities, tasks) if p]
-    written: dict[str, int] = {}
-    with progress(files, "Salesforce export"):
-        lead = Export(con, leads, "sf_leads")
+    given = {option: Input(path, option) for option, path in (
+        ("--leads", leads), ("--lead-history", lead_history), ("--opportunities", opportunities),
+        ("--tasks", tasks)) if path is not None}
+    tables = ["contacts", "lifecycle_events"] + (["deals"] if opportunities else []) + (
+        ["activities"] if tasks else [])
+    with Job(out, tables, list(given.values())) as job, progress(
+            [i.path for i in given.values()], "Salesforce export"):
+        con = job.con
+        lead = job.export(given["--leads"], "sf_leads")
         lid = text(lead.need("lead Id", "Id"))
         created = utc(lead.need("created date", "CreatedDate"), tz)
         title = lead.find("Title")
-        written["contacts"] = write_table(con, "contacts", {
+        job.write("contacts", {
             "contact_id": lid, "created_at": created,
             "source": text(lead.find("LeadSource") or "null"),
             "persona": text(lead.find("Persona__c", "Persona") or "null"),
             "seniority": seniority_from_title(text(title)) if title else "null",
             "country": text(lead.find("Country", "CountryCode") or "null"),
-        }, "sf_leads", out)
+        }, "sf_leads")
         converted = _is_true(lead.need("converted flag", "IsConverted"))
         converted_date = lead.need("converted date", "ConvertedDate")
         opp_ref = lead.find("ConvertedOpportunityId")
@@ -80,7 +83,7 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
             f"where {converted} and {text(converted_date)} is not null",
         ]
         if lead_history is not None:
-            h = Export(con, lead_history, "sf_history")
+            h = job.export(given["--lead-history"], "sf_history")
             stage = _status_stage(h.need("new value", "NewValue"))
             field = h.need("field", "Field")
             events.append(
@@ -88,8 +91,7 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
                 f"{utc(h.need('created date', 'CreatedDate'), tz)}, null from sf_history "
                 f"where lower({text(field)}) in ('status', 'leadstatus') and {stage} is not null")
         if opportunities is not None:
-            o = Export(con, opportunities, "sf_opps")
-            written["deals"] = _deals(con, o, tz, out)
+            _deals(job, job.export(given["--opportunities"], "sf_opps"), tz)
             events.append(
                 "select k.lead_id, 'opportunity', d.created_at, null from sf_lead_keys k "
                 "join _fp_deals d on d.deal_id = k.opportunity_id")
@@ -101,15 +103,15 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
                 f"select {lid}, 'opportunity', {utc(converted_date, tz)}, null from sf_leads "
                 f"where {converted} and {text(opp_ref) if opp_ref else 'null'} is not null")
         union = " union all ".join(events)
-        written["lifecycle_events"] = write_table(con, "lifecycle_events", {
+        job.write("lifecycle_events", {
             "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at",
-            "reason": "reason"}, f"({union})", out)
+            "reason": "reason"}, f"({union})")
         if tasks is not None:
-            written["activities"] = _activities(con, Export(con, tasks, "sf_tasks"), tz, out)
-    return written
+            _activities(job, job.export(given["--tasks"], "sf_tasks"), tz)
+    return job.rows
 
 
-def _deals(con, o: Export, tz: str, out: Path) -> int:
+def _deals(job: Job, o: Export, tz: str) -> None:
     won, closed = o.find("IsWon"), o.find("IsClosed")
     stage = text(o.find("StageName") or "null")
     if won and closed:
@@ -131,13 +133,11 @@ def _deals(con, o: Export, tz: str, out: Path) -> int:
     }
     from_sql = (f"sf_opps left join sf_lead_keys k on k.opportunity_id = "
                 f"{text(o.need('opportunity Id', 'Id'))}")
-    rows = write_table(con, "deals", select, from_sql, out)
-    con.execute(f"create temp table _fp_deals as select * from read_csv("
-                f"{quote(str(out / 'deals.csv'))}, all_varchar = true, header = true)")
-    return rows
+    # The opportunity and customer events take their times from the deals as written.
+    job.write("deals", select, from_sql, keep_as="_fp_deals")
 
 
-def _activities(con, t: Export, tz: str, out: Path) -> int:
+def _activities(job: Job, t: Export, tz: str) -> None:
     who = text(t.need("who Id", "WhoId"))
     completed = t.find("CompletedDateTime")
     created = t.need("created date", "CreatedDate")
@@ -145,10 +145,10 @@ def _activities(con, t: Export, tz: str, out: Path) -> int:
     at = utc(f"coalesce({text(completed)}, {text(created)})" if completed else created, tz)
     task_id = t.find("Id")
     # A task on the converted Contact belongs to the lead it came from.
-    return write_table(con, "activities", {
+    job.write("activities", {
         "activity_id": text(task_id) if task_id else "'task-' || row_number() over ()",
         "contact_id": f"coalesce(k.lead_id, {who})",
         "occurred_at": at,
         "team": "'sales'",
         "type": f"coalesce(lower({text(t.find('Type', 'TaskSubtype') or 'null')}), 'task')",
-    }, f"sf_tasks left join sf_lead_keys k on k.contact_id = {who}", out)
+    }, f"sf_tasks left join sf_lead_keys k on k.contact_id = {who}")
