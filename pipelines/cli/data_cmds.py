@@ -77,6 +77,9 @@ def _warn_of_other_tables(out: Path, written: dict[str, int]) -> None:
 
 OutOption = Annotated[Path, typer.Option("--out", file_okay=False, help="Directory to write the canonical "
                                          "tables into (created if missing).")]
+ImportOutOption = Annotated[Path, typer.Option(
+    "--out", file_okay=False, help="Directory to write the canonical tables into (created if missing). "
+    "They replace the ones there only once all are written; an export may not be one of them.")]
 TimezoneOption = Annotated[str, typer.Option(
     "--timezone", help="IANA time zone of the export's naive local times (the CRM portal's or "
     "org's zone); times with an offset or 'Z' are kept.")]
@@ -124,7 +127,7 @@ import_app = typer.Typer(
 def import_hubspot(
     contacts: Annotated[Path, typer.Option(help="HubSpot contacts export (CSV) with lifecycle "
                                            "stage dates; UI labels or internal names.")],
-    out: OutOption,
+    out: ImportOutOption,
     deals: Annotated[Path | None, typer.Option(help="HubSpot deals export (CSV).")] = None,
     timezone: TimezoneOption = "UTC",
 ) -> None:
@@ -141,7 +144,7 @@ def import_hubspot(
 def import_salesforce(
     leads: Annotated[Path, typer.Option(help="Lead export (Id, CreatedDate, Status, "
                                         "IsConverted, ConvertedDate, …).")],
-    out: OutOption,
+    out: ImportOutOption,
     lead_history: Annotated[Path | None, typer.Option(
         help="LeadHistory export: Status changes give the stage times.")] = None,
     opportunities: Annotated[Path | None, typer.Option(
@@ -165,7 +168,7 @@ def import_salesforce(
 def import_csv(
     mapping: Annotated[Path, typer.Option(help="YAML mapping: per canonical table a source "
                                           "file, its columns, time zone and value maps.")],
-    out: OutOption,
+    out: ImportOutOption,
 ) -> None:
     """Convert any CRM's CSV exports into canonical tables by a column mapping."""
     from pipelines.data.importers.csv_mapping import import_csv as run
