@@ -271,3 +271,38 @@ def test_csv_mapping_whose_file_is_an_output_of_the_import_is_refused(tmp_path):
         "the output folder, or another --out")
     assert (tmp_path / "contacts.csv").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["contacts.csv", "mapping.yaml"]
+
+
+# --- Times ------------------------------------------------------------------------------------
+
+def test_naive_iso_times_the_format_does_not_read_are_local_and_unreadable_ones_are_quarantined(tmp_path):
+    """An ISO value beside a day-first format is still local time (the loader would take it for
+    UTC); a value nothing reads stays as it is, and the loader quarantines it."""
+    (tmp_path / "people.csv").write_text(
+        "id,signed\nP1,05/01/2026 09:15\nP2,2026-01-06 09:15\nP3,2026-01-08\nP4,soon\n"
+        "P5,2026-01-05 10:00 PST\nP6,2026-01-06T09:15:00-05:00\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "timezone: America/Mexico_City\n"
+        "tables:\n"
+        "  contacts: {file: people.csv, timestamp_format: '%d/%m/%Y %H:%M',"
+        " columns: {contact_id: id, created_at: signed}}\n"
+        "  lifecycle_events: {file: people.csv, timestamp_format: '%d/%m/%Y %H:%M',"
+        " columns: {contact_id: id}, stage_columns: {lead: signed}}\n")
+    out = tmp_path / "out"
+    import_csv(mapping, out)
+    assert [r[:2] for r in read(out, "contacts")] == [
+        ("P1", "2026-01-05T15:15:00Z"), ("P2", "2026-01-06T15:15:00Z"),
+        ("P3", "2026-01-08T06:00:00Z"), ("P4", "soon"), ("P5", "2026-01-05 10:00 PST"),
+        ("P6", "2026-01-06T14:15:00Z")]
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    assert report.by_reason == {"bad_timestamp:created_at": 2, "bad_timestamp:occurred_at": 2}
+
+
+def test_hubspot_time_with_a_seven_digit_fraction_is_local_time(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date\n"
+                        "2,2026-02-01 10:00:00.1234567,2026-02-01 10:00:00.1234567\n")
+    import_hubspot(contacts, tmp_path / "out", timezone="America/Mexico_City")
+    assert read(tmp_path / "out", "contacts")[0][:2] == ("2", "2026-02-01T16:00:00Z")
+    assert events(tmp_path / "out") == [("2", "lead", "2026-02-01T16:00:00Z")]

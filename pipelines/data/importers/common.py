@@ -9,39 +9,25 @@ import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
 from pipelines.data.csv_check import first_bad_line
 from pipelines.data.importers.output import Input, Output
-from pipelines.data.parsing import WITH_OFFSET
+from pipelines.data.importers.times import Times
 from pipelines.data.sources import ident, quote
 from pipelines.errors import InputError, Problem
 
-# Exports carry local times in these shapes (ISO first; US-style for report exports).
-LOCAL_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
-                 "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
-                 "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"]
 # Above this size an import shows a spinner: DuckDB reads ~100 MB/s on one core.
 LARGE_FILE_BYTES = 50 * 1024 * 1024
-
-
-def check_timezone(tz: str, field: str = "--timezone", file: str | None = None) -> str:
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(Problem(f"unknown time zone '{tz}'; expected an IANA name such as "
-                                 "UTC or America/Mexico_City", file=file, field=field)) from None
-    return tz
 
 
 class Export:
     """One export file, read as text into a DuckDB table; columns found case-insensitively."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, given: Input, name: str,
-                 delimiter: str | None = None) -> None:
-        self.path, self.name = Path(given.path), name
+                 times: Times, delimiter: str | None = None) -> None:
+        self.path, self.name, self.times = Path(given.path), name, times
         path = self.path
         if not self.path.is_file():
             raise InputError(given.problem("file not found; expected a CSV export"))
@@ -74,22 +60,13 @@ class Export:
                                      file=str(self.path), field=names[0]))
         return found
 
+    def time(self, *refs: str) -> str:
+        """SQL: the first filled of these columns as a canonical UTC time (see times.Times)."""
+        return self.times.utc(f"coalesce({', '.join(text(r) for r in refs)})")
+
 
 def text(sql: str) -> str:
     return f"nullif(trim({sql}), '')"
-
-
-def utc(sql: str, tz: str, formats: list[str] | None = None) -> str:
-    """A timestamp as canonical text (ISO 8601, UTC, 'Z'); an unparseable value is kept as is
-    so the loader quarantines it as bad_timestamp rather than the importer losing it."""
-    v = text(sql)
-    fmts = "[" + ", ".join(quote(f) for f in (formats or LOCAL_FORMATS)) + "]"
-    parsed = (f"case when regexp_full_match({v}, '{WITH_OFFSET}') "
-              f"then timezone('UTC', try_cast({v} as timestamptz)) "
-              # HubSpot's API-style exports give epoch milliseconds.
-              f"when regexp_full_match({v}, '\\d{{12,13}}') then make_timestamp(cast({v} as bigint) * 1000) "
-              f"else timezone('UTC', timezone({quote(tz)}, try_strptime({v}, {fmts}))) end")
-    return f"coalesce(strftime({parsed}, '%Y-%m-%dT%H:%M:%SZ'), {v})"
 
 
 def seniority_from_title(title_sql: str) -> str:
@@ -124,8 +101,9 @@ class Job:
         else:
             self.output.discard()
 
-    def export(self, given: Input, name: str, delimiter: str | None = None) -> Export:
-        return Export(self.con, given, name, delimiter)
+    def export(self, given: Input, name: str, times: Times,
+               delimiter: str | None = None) -> Export:
+        return Export(self.con, given, name, times, delimiter)
 
     def write(self, table: str, select: dict[str, str], from_sql: str,
               keep_as: str | None = None) -> None:

@@ -20,11 +20,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 
-from pipelines.data.importers.common import Job, check_timezone, progress, quote, text, utc
+from pipelines.data.importers.common import Job, progress, quote, text
 from pipelines.data.importers.output import Input
+from pipelines.data.importers.times import Times, check_format, check_timezone
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
 
@@ -98,15 +98,10 @@ def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, mappi
     where = f"tables.{name}"
     tz = check_timezone(str(spec.get("timezone", default_tz)), f"{where}.timezone",
                         str(mapping_file))
-    formats = [str(spec["timestamp_format"])] if spec.get("timestamp_format") else None
-    if formats:
-        try:
-            job.con.execute("select try_strptime('2026-01-05 10:00:00', ?)", [formats[0]]).fetchall()
-        except duckdb.Error:
-            raise InputError(Problem(f"{formats[0]!r} is not a strptime format: expected one such as "
-                                     "'%d/%m/%Y %H:%M' (docs/data.md)", file=str(mapping_file),
-                                     field=f"{where}.timestamp_format")) from None
-    export = job.export(given, f"_fp_src{i}", spec.get("delimiter"))
+    fmt = spec.get("timestamp_format")
+    times = Times(tz, check_format(str(fmt), f"{where}.timestamp_format", str(mapping_file))
+                  if fmt else None)
+    export = job.export(given, f"_fp_src{i}", times, spec.get("delimiter"))
     columns = _str_map(spec.get("columns"), mapping_file, f"{where}.columns")
     constants = _str_map(spec.get("constants"), mapping_file, f"{where}.constants")
     values = spec.get("values") or {}
@@ -128,7 +123,7 @@ def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, mappi
             whens = " ".join(f"when {quote(k)} then {quote(v)}" for k, v in value_map.items())
             sql = f"(case {sql} {whens} else {sql} end)"
         if table.column(canon).type == "timestamp":
-            sql = utc(sql, tz, formats)
+            sql = times.utc(sql)
         return sql
 
     select = {c: value_of(c, source(c, col)) for c, col in columns.items()}

@@ -11,9 +11,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipelines.data.importers.common import (Export, Job, check_timezone, progress, quote,
-                                             seniority_from_title, text, utc)
+from pipelines.data.importers.common import Export, Job, progress, quote, seniority_from_title, text
 from pipelines.data.importers.output import Input
+from pipelines.data.importers.times import Times, check_timezone
 from pipelines.data.sources import ident
 from pipelines.errors import InputError, Problem
 
@@ -53,17 +53,17 @@ def stage_of_column(column: str) -> str | None:
 def import_hubspot(contacts: Path, out: Path, deals: Path | None = None,
                    timezone: str = "UTC") -> dict[str, int]:
     """Convert the exports into canonical CSV files in `out`; returns rows written per table."""
-    tz = check_timezone(timezone)
+    times = Times(check_timezone(timezone))
     inputs = [Input(contacts, "--contacts")] + ([Input(deals, "--deals")] if deals else [])
     tables = ["contacts", "lifecycle_events"] + (["deals"] if deals else [])
     with Job(out, tables, inputs) as job, progress([i.path for i in inputs], "HubSpot export"):
-        c = job.export(inputs[0], "hs_contacts")
+        c = job.export(inputs[0], "hs_contacts", times)
         cid = c.need("contact id", "Record ID", "hs_object_id", "Contact ID", "vid")
         title = c.find("Job Title", "jobtitle")
         seniority = c.find("Seniority", "hs_seniority")
         job.write("contacts", {
             "contact_id": text(cid),
-            "created_at": utc(c.need("create date", "Create Date", "createdate"), tz),
+            "created_at": c.time(c.need("create date", "Create Date", "createdate")),
             "source": text(c.find("Original Source", "Original Traffic Source",
                                   "hs_analytics_source") or "null"),
             "persona": text(c.find("Persona", "hs_persona") or "null"),
@@ -71,13 +71,13 @@ def import_hubspot(contacts: Path, out: Path, deals: Path | None = None,
                           else seniority_from_title(text(title)) if title else "null"),
             "country": text(c.find("Country/Region", "Country", "country") or "null"),
         }, "hs_contacts")
-        _events(job, c, cid, tz)
+        _events(job, c, cid)
         if deals is not None:
-            _deals(job, job.export(inputs[1], "hs_deals"), tz)
+            _deals(job, job.export(inputs[1], "hs_deals", times))
     return job.rows
 
 
-def _events(job: Job, c: Export, cid: str, tz: str) -> None:
+def _events(job: Job, c: Export, cid: str) -> None:
     by_stage: dict[str, list[str]] = {}
     for original in c.columns.values():
         stage = stage_of_column(original)
@@ -93,7 +93,7 @@ def _events(job: Job, c: Export, cid: str, tz: str) -> None:
         for column in sorted(columns):
             value = text(ident(column))
             parts.append(f"select {text(cid)} as contact_id, {quote(stage)} as stage, "
-                         f"{utc(ident(column), tz)} as occurred_at "
+                         f"{c.time(ident(column))} as occurred_at "
                          f"from hs_contacts where {value} is not null")
     # A contact has both an old-style and a v2 date for the same stage: one event each would
     # be a conflicting pair; the earliest is the entry.
@@ -104,7 +104,7 @@ def _events(job: Job, c: Export, cid: str, tz: str) -> None:
         "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"}, from_sql)
 
 
-def _deals(job: Job, d: Export, tz: str) -> None:
+def _deals(job: Job, d: Export) -> None:
     stage = text(d.find("Deal Stage", "dealstage") or "null")
     won_flag = d.find("Is Closed Won", "hs_is_closed_won")
     closed_flag = d.find("Is Closed", "hs_is_closed")
@@ -119,11 +119,11 @@ def _deals(job: Job, d: Export, tz: str) -> None:
     # An association column lists ids separated by ';' (or ','): the first is the deal's contact.
     contact_sql = (f"nullif(trim(string_split(replace({text(contact)}, ',', ';'), ';')[1]), '')"
                    if contact else "null")
-    closed_at = utc(d.need("close date", "Close Date", "closedate"), tz)
+    closed_at = d.time(d.need("close date", "Close Date", "closedate"))
     job.write("deals", {
         "deal_id": text(d.need("deal id", "Record ID", "hs_object_id", "Deal ID")),
         "contact_id": contact_sql,
-        "created_at": utc(d.need("create date", "Create Date", "createdate"), tz),
+        "created_at": d.time(d.need("create date", "Create Date", "createdate")),
         # For an open deal HubSpot's close date is the expected one, not a close.
         "closed_at": f"case when ({status}) <> 'open' then {closed_at} end",
         "status": status,

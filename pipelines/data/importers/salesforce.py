@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.data.importers.common import (Export, Job, check_timezone, progress, quote,
-                                             seniority_from_title, text, utc)
+from pipelines.data.importers.common import Export, Job, progress, quote, seniority_from_title, text
 from pipelines.data.importers.output import Input
+from pipelines.data.importers.times import Times, check_timezone
 
 # Lead Status values -> canonical stage. Statuses that are no stage change (the initial
 # "Open - Not Contacted", sales "Working" a lead: tasks tell that) map to None and give no
@@ -47,7 +47,7 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
                       opportunities: Path | None = None, tasks: Path | None = None,
                       timezone: str = "UTC") -> dict[str, int]:
     """Convert the exports into canonical CSV files in `out`; returns rows written per table."""
-    tz = check_timezone(timezone)
+    times = Times(check_timezone(timezone))
     given = {option: Input(path, option) for option, path in (
         ("--leads", leads), ("--lead-history", lead_history), ("--opportunities", opportunities),
         ("--tasks", tasks)) if path is not None}
@@ -56,9 +56,9 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
     with Job(out, tables, list(given.values())) as job, progress(
             [i.path for i in given.values()], "Salesforce export"):
         con = job.con
-        lead = job.export(given["--leads"], "sf_leads")
+        lead = job.export(given["--leads"], "sf_leads", times)
         lid = text(lead.need("lead Id", "Id"))
-        created = utc(lead.need("created date", "CreatedDate"), tz)
+        created = lead.time(lead.need("created date", "CreatedDate"))
         title = lead.find("Title")
         job.write("contacts", {
             "contact_id": lid, "created_at": created,
@@ -79,19 +79,19 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
             f"select {lid} as contact_id, 'lead' as stage, {created} as occurred_at, "
             f"null as reason from sf_leads",
             # Conversion is sales qualifying the lead; its date has no time of day.
-            f"select {lid}, 'sql', {utc(converted_date, tz)}, null from sf_leads "
+            f"select {lid}, 'sql', {lead.time(converted_date)}, null from sf_leads "
             f"where {converted} and {text(converted_date)} is not null",
         ]
         if lead_history is not None:
-            h = job.export(given["--lead-history"], "sf_history")
+            h = job.export(given["--lead-history"], "sf_history", times)
             stage = _status_stage(h.need("new value", "NewValue"))
             field = h.need("field", "Field")
             events.append(
                 f"select {text(h.need('lead Id', 'LeadId'))}, {stage}, "
-                f"{utc(h.need('created date', 'CreatedDate'), tz)}, null from sf_history "
+                f"{h.time(h.need('created date', 'CreatedDate'))}, null from sf_history "
                 f"where lower({text(field)}) in ('status', 'leadstatus') and {stage} is not null")
         if opportunities is not None:
-            _deals(job, job.export(given["--opportunities"], "sf_opps"), tz)
+            _deals(job, job.export(given["--opportunities"], "sf_opps", times))
             events.append(
                 "select k.lead_id, 'opportunity', d.created_at, null from sf_lead_keys k "
                 "join _fp_deals d on d.deal_id = k.opportunity_id")
@@ -100,18 +100,18 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
                 "join _fp_deals d on d.deal_id = k.opportunity_id where d.status = 'won'")
         else:
             events.append(
-                f"select {lid}, 'opportunity', {utc(converted_date, tz)}, null from sf_leads "
+                f"select {lid}, 'opportunity', {lead.time(converted_date)}, null from sf_leads "
                 f"where {converted} and {text(opp_ref) if opp_ref else 'null'} is not null")
         union = " union all ".join(events)
         job.write("lifecycle_events", {
             "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at",
             "reason": "reason"}, f"({union})")
         if tasks is not None:
-            _activities(job, job.export(given["--tasks"], "sf_tasks"), tz)
+            _activities(job, job.export(given["--tasks"], "sf_tasks", times))
     return job.rows
 
 
-def _deals(job: Job, o: Export, tz: str) -> None:
+def _deals(job: Job, o: Export) -> None:
     won, closed = o.find("IsWon"), o.find("IsClosed")
     stage = text(o.find("StageName") or "null")
     if won and closed:
@@ -120,11 +120,11 @@ def _deals(job: Job, o: Export, tz: str) -> None:
     else:
         status = (f"case when lower({stage}) = 'closed won' then 'won' "
                   f"when lower({stage}) = 'closed lost' then 'lost' else 'open' end")
-    close_date = utc(o.need("close date", "CloseDate"), tz)
+    close_date = o.time(o.need("close date", "CloseDate"))
     select = {
         "deal_id": text(o.need("opportunity Id", "Id")),
         "contact_id": "k.lead_id",
-        "created_at": utc(o.need("created date", "CreatedDate"), tz),
+        "created_at": o.time(o.need("created date", "CreatedDate")),
         # An open opportunity's CloseDate is a forecast, not a close.
         "closed_at": f"case when ({status}) <> 'open' then {close_date} end",
         "status": status,
@@ -137,12 +137,12 @@ def _deals(job: Job, o: Export, tz: str) -> None:
     job.write("deals", select, from_sql, keep_as="_fp_deals")
 
 
-def _activities(job: Job, t: Export, tz: str) -> None:
+def _activities(job: Job, t: Export) -> None:
     who = text(t.need("who Id", "WhoId"))
     completed = t.find("CompletedDateTime")
     created = t.need("created date", "CreatedDate")
     # A logged call is created when done; CompletedDateTime is the touch when present.
-    at = utc(f"coalesce({text(completed)}, {text(created)})" if completed else created, tz)
+    at = t.time(completed, created) if completed else t.time(created)
     task_id = t.find("Id")
     # A task on the converted Contact belongs to the lead it came from.
     job.write("activities", {
