@@ -42,16 +42,17 @@ def _print_written(out: Path, rows: dict[str, int]) -> None:
     _warn_of_other_tables(out, rows)
 
 
-def _print_imported(out: Path, rows: dict[str, int]) -> None:
-    """What an import wrote, and the times it could not read (before a run quarantines them)."""
+def _print_imported(out: Path, rows: dict[str, int], format_option: str) -> None:
+    """What an import wrote, and the times it could not read (before a run quarantines them);
+    `format_option` names what sets the format of the export's times."""
     from pipelines.data.importers.output import unread_times
 
     _print_written(out, rows)
     for name in rows:
         for column, (n, total) in unread_times(out, name).items():
             err_console.print(f"note: {name}.{column}: {n:,} of {total:,} values are not times the import could read "
-                              "(check --timezone, or the mapping's timestamp_format); the loader quarantines "
-                              "their rows as bad_timestamp", highlight=False)
+                              f"(check {format_option}); the loader quarantines their rows as bad_timestamp",
+                              highlight=False)
 
 
 def _warn_of_other_tables(out: Path, written: dict[str, int]) -> None:
@@ -83,6 +84,11 @@ ImportOutOption = Annotated[Path, typer.Option(
 TimezoneOption = Annotated[str, typer.Option(
     "--timezone", help="IANA time zone of the export's naive local times (the CRM portal's or "
     "org's zone); times with an offset or 'Z' are kept.")]
+TimestampFormatOption = Annotated[str | None, typer.Option(
+    "--timestamp-format", help="strptime format of the export's times, for a day-first export: "
+    "'%d/%m/%Y %H:%M' (its date part, '%d/%m/%Y', reads date-only values). Default: ISO 8601 and US "
+    "month-first m/d/Y; a day-first date (13/01/2026) is then refused. ISO 8601 is read either way.",
+    show_default=False)]
 
 
 def generate(
@@ -130,11 +136,13 @@ def import_hubspot(
     out: ImportOutOption,
     deals: Annotated[Path | None, typer.Option(help="HubSpot deals export (CSV).")] = None,
     timezone: TimezoneOption = "UTC",
+    timestamp_format: TimestampFormatOption = None,
 ) -> None:
     """Convert a HubSpot contacts export (and optionally deals) into canonical tables."""
     from pipelines.data.importers.hubspot import import_hubspot as run
 
-    _print_imported(out, run(contacts, out, deals=deals, timezone=timezone))
+    _print_imported(out, run(contacts, out, deals=deals, timezone=timezone, timestamp_format=timestamp_format),
+                    "--timestamp-format")
 
 
 @import_app.command(
@@ -152,13 +160,15 @@ def import_salesforce(
     tasks: Annotated[Path | None, typer.Option(
         help="Task export: sales touches (first touch of an MQL).")] = None,
     timezone: TimezoneOption = "UTC",
+    timestamp_format: TimestampFormatOption = None,
 ) -> None:
     """Convert Salesforce Lead (and LeadHistory, Opportunity, Task) exports into canonical
     tables."""
     from pipelines.data.importers.salesforce import import_salesforce as run
 
     _print_imported(out, run(leads, out, lead_history=lead_history, opportunities=opportunities,
-                            tasks=tasks, timezone=timezone))
+                            tasks=tasks, timezone=timezone, timestamp_format=timestamp_format),
+                    "--timestamp-format")
 
 
 @import_app.command(
@@ -173,7 +183,7 @@ def import_csv(
     """Convert any CRM's CSV exports into canonical tables by a column mapping."""
     from pipelines.data.importers.csv_mapping import import_csv as run
 
-    _print_imported(out, run(mapping, out))
+    _print_imported(out, run(mapping, out), "the mapping's timestamp_format")
 
 
 def register(app: typer.Typer) -> None:

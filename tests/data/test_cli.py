@@ -227,3 +227,22 @@ def test_an_out_folder_that_cannot_be_made_exits_2_naming_out(tmp_path):
     assert code == 2
     assert f"{tmp_path / 'afile' / 'sub'} --out: cannot write the folder (Not a directory)" in err
     assert "Traceback" not in err
+
+
+def test_import_hubspot_reads_a_day_first_export_with_timestamp_format(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date\n1,05/01/2026 09:15,13/01/2026 10:00\n")
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(contacts), "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert f"{contacts}:2 Became a Lead Date: '13/01/2026 10:00' is a day-first date" in err
+    assert "pass --timestamp-format '%d/%m/%Y %H:%M'" in " ".join(err.split())
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(contacts), "--out", str(tmp_path / "out"),
+                              "--timestamp-format", "%d/%m/%Y %H:%M")
+    assert code == 0
+    assert (tmp_path / "out" / "contacts.csv").read_text().splitlines()[1].startswith("1,2026-01-05T09:15:00Z")
+    # A format that reads nothing: the note names this command's option.
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(contacts), "--out", str(tmp_path / "out"),
+                              "--timestamp-format", "%Y.%m.%d")
+    assert code == 0
+    assert ("note: contacts.created_at: 1 of 1 values are not times the import could read (check "
+            "--timestamp-format)") in " ".join(err.split())

@@ -306,3 +306,42 @@ def test_hubspot_time_with_a_seven_digit_fraction_is_local_time(tmp_path):
     import_hubspot(contacts, tmp_path / "out", timezone="America/Mexico_City")
     assert read(tmp_path / "out", "contacts")[0][:2] == ("2", "2026-02-01T16:00:00Z")
     assert events(tmp_path / "out") == [("2", "lead", "2026-02-01T16:00:00Z")]
+
+
+DAY_FIRST_LEADS = ("Id,CreatedDate,Status,IsConverted,ConvertedDate,LeadSource,Title\n"
+                   "00Q1,05/01/2026 09:15,Open,0,,Web,CEO\n"
+                   "00Q2,13/01/2026 09:15,Open,1,02/03/2026,Web,CEO\n")
+
+
+def test_a_day_first_export_read_with_the_default_us_formats_is_refused(tmp_path):
+    """05/01/2026 would be read as 1 May; 13/01/2026 shows the export is day-first."""
+    leads = tmp_path / "Lead.csv"
+    leads.write_text(DAY_FIRST_LEADS)
+    with pytest.raises(InputError) as exc:
+        import_salesforce(leads, tmp_path / "out")
+    assert str(exc.value) == (
+        f"{leads}:3 CreatedDate: '13/01/2026 09:15' is a day-first date (13 is no month), but dates "
+        "are read month-first (m/d/Y) unless a format is given; pass --timestamp-format '%d/%m/%Y %H:%M'")
+    assert not (tmp_path / "out").exists()
+
+
+def test_timestamp_format_reads_a_day_first_export_and_its_date_part_reads_dates(tmp_path):
+    leads = tmp_path / "Lead.csv"
+    leads.write_text(DAY_FIRST_LEADS)
+    import_salesforce(leads, tmp_path, timezone="America/Mexico_City",
+                      timestamp_format="%d/%m/%Y %H:%M")
+    assert events(tmp_path) == [
+        ("00Q1", "lead", "2026-01-05T15:15:00Z"),
+        ("00Q2", "lead", "2026-01-13T15:15:00Z"),
+        ("00Q2", "sql", "2026-03-02T06:00:00Z"),  # ConvertedDate 02/03/2026: 2 March
+    ]
+
+
+def test_a_day_first_mapping_column_without_timestamp_format_names_the_mapping_field(tmp_path):
+    (tmp_path / "people.csv").write_text("id,signed\nP1,1/5/2026 9:15 AM\nP2,25/12/2026\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  contacts: {file: people.csv, columns: {contact_id: id, created_at: signed}}\n")
+    with pytest.raises(InputError) as exc:
+        import_csv(mapping, tmp_path / "out")
+    assert str(exc.value).startswith(f"{tmp_path / 'people.csv'}:3 signed: '25/12/2026' is a day-first date")
+    assert str(exc.value).endswith("set tables.contacts.timestamp_format: '%d/%m/%Y' in the mapping")

@@ -6,13 +6,13 @@ All in DuckDB, so large exports stream.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 
 import duckdb
 
-from pipelines.data.csv_check import first_bad_line
+from pipelines.data.csv_check import first_bad_line, likely_delimiter, line_of_row
 from pipelines.data.importers.output import Input, Output
 from pipelines.data.importers.times import Times
 from pipelines.data.sources import ident, quote
@@ -27,7 +27,7 @@ class Export:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, given: Input, name: str,
                  times: Times, delimiter: str | None = None) -> None:
-        self.path, self.name, self.times = Path(given.path), name, times
+        self.con, self.path, self.name, self.times = con, Path(given.path), name, times
         path = self.path
         if not self.path.is_file():
             raise InputError(given.problem("file not found; expected a CSV export"))
@@ -42,8 +42,11 @@ class Export:
             first = str(exc).strip().splitlines()[0]
             raise InputError(Problem(f"cannot read the file; expected a UTF-8 CSV export with a "
                                      f"header row: {first}", file=str(path))) from None
+        self.delimiter = delimiter or likely_delimiter(self.path)
         cols = [r[0] for r in con.execute(f"describe {name}").fetchall()]
         self.columns = {c.strip().lower(): c for c in cols}
+        self._names = {ident(c): c for c in cols}
+        self._checked: set[str] = set()
 
     def find(self, *names: str) -> str | None:
         """SQL reference to the first of `names` the export has, or None."""
@@ -60,9 +63,32 @@ class Export:
                                      file=str(self.path), field=names[0]))
         return found
 
+    def refuse(self, ref: str, where: str, message: Callable[[str], str]) -> None:
+        """Exit 2 naming file, line and column at the first row where SQL `where` holds;
+        `message` says what is wrong with that row's value of column `ref`."""
+        row = self.con.execute(f"select rowid, {ref} from {self.name} where {where} "
+                               f"order by rowid limit 1").fetchone()
+        if row is not None:
+            raise InputError(Problem(message(row[1]), file=str(self.path), field=self._names[ref],
+                                     line=line_of_row(self.path, self.delimiter, row[0])))
+
     def time(self, *refs: str) -> str:
         """SQL: the first filled of these columns as a canonical UTC time (see times.Times)."""
+        for ref in refs:
+            self.check_times(ref)
         return self.times.utc(f"coalesce({', '.join(text(r) for r in refs)})")
+
+    def check_times(self, ref: str) -> None:
+        """Refuse a time column the import would misread (see Times.day_first)."""
+        if ref in self._checked:
+            return
+        self._checked.add(ref)
+        # 13/01/2026 read month-first is no date, and 05/01/2026 is read as 1 May: refuse the
+        # column rather than load its days and months swapped.
+        self.refuse(ref, self.times.day_first(text(ref)), lambda value: (
+            f"{value!r} is a day-first date ({value.split('/')[0].strip()} is no month), but dates "
+            f"are read month-first (m/d/Y) unless a format is given; "
+            f"{self.times.day_first_advice(value.strip())}"))
 
 
 def text(sql: str) -> str:

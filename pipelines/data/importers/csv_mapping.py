@@ -100,7 +100,7 @@ def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, mappi
                         str(mapping_file))
     fmt = spec.get("timestamp_format")
     times = Times(tz, check_format(str(fmt), f"{where}.timestamp_format", str(mapping_file))
-                  if fmt else None)
+                  if fmt else None, format_option=f"{where}.timestamp_format")
     export = job.export(given, f"_fp_src{i}", times, spec.get("delimiter"))
     columns = _str_map(spec.get("columns"), mapping_file, f"{where}.columns")
     constants = _str_map(spec.get("constants"), mapping_file, f"{where}.constants")
@@ -114,6 +114,8 @@ def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, mappi
                 f"column '{source_column}' (mapped to {canon}) not found in {export.path.name}; "
                 f"it has: {', '.join(export.columns.values())}",
                 file=str(mapping_file), field=f"{where}.columns.{canon}"))
+        if table.column(canon).type == "timestamp":
+            export.check_times(ref)
         return ref
 
     def value_of(canon: str, sql: str) -> str:

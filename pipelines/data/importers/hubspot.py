@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pipelines.data.importers.common import Export, Job, progress, quote, seniority_from_title, text
 from pipelines.data.importers.output import Input
-from pipelines.data.importers.times import Times, check_timezone
+from pipelines.data.importers.times import options_times
 from pipelines.data.sources import ident
 from pipelines.errors import InputError, Problem
 
@@ -51,9 +51,9 @@ def stage_of_column(column: str) -> str | None:
 
 
 def import_hubspot(contacts: Path, out: Path, deals: Path | None = None,
-                   timezone: str = "UTC") -> dict[str, int]:
+                   timezone: str = "UTC", timestamp_format: str | None = None) -> dict[str, int]:
     """Convert the exports into canonical CSV files in `out`; returns rows written per table."""
-    times = Times(check_timezone(timezone))
+    times = options_times(timezone, timestamp_format)
     inputs = [Input(contacts, "--contacts")] + ([Input(deals, "--deals")] if deals else [])
     tables = ["contacts", "lifecycle_events"] + (["deals"] if deals else [])
     with Job(out, tables, inputs) as job, progress([i.path for i in inputs], "HubSpot export"):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pipelines.data.importers.common import Export, Job, progress, quote, seniority_from_title, text
 from pipelines.data.importers.output import Input
-from pipelines.data.importers.times import Times, check_timezone
+from pipelines.data.importers.times import options_times
 
 # Lead Status values -> canonical stage. Statuses that are no stage change (the initial
 # "Open - Not Contacted", sales "Working" a lead: tasks tell that) map to None and give no
@@ -45,9 +45,9 @@ def _is_true(sql: str) -> str:
 
 def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
                       opportunities: Path | None = None, tasks: Path | None = None,
-                      timezone: str = "UTC") -> dict[str, int]:
+                      timezone: str = "UTC", timestamp_format: str | None = None) -> dict[str, int]:
     """Convert the exports into canonical CSV files in `out`; returns rows written per table."""
-    times = Times(check_timezone(timezone))
+    times = options_times(timezone, timestamp_format)
     given = {option: Input(path, option) for option, path in (
         ("--leads", leads), ("--lead-history", lead_history), ("--opportunities", opportunities),
         ("--tasks", tasks)) if path is not None}

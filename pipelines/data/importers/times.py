@@ -9,6 +9,7 @@ loader read it as UTC: shifted by the zone's offset without a word.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -46,16 +47,33 @@ def check_format(fmt: str, field: str, file: str | None = None) -> str:
     return fmt
 
 
+# strptime directives of a time of day: a format's date part is what comes before the first.
+_TIME_OF_DAY = re.compile(r"%[HIMSpfgnzZ]")
+# US month-first dates (what DEFAULT_FORMATS read), with the first part captured.
+_SLASHED = r"^(\d{1,2})/\d{1,2}/\d{4}\b"
+
+
+def date_part(fmt: str) -> str | None:
+    """'%d/%m/%Y %H:%M' -> '%d/%m/%Y': how the format writes a date without a time of day."""
+    part = _TIME_OF_DAY.split(fmt, maxsplit=1)[0].rstrip(" T,")
+    return part if "%" in part else None
+
+
 @dataclass(frozen=True)
 class Times:
     """The zone of an export's naive times and the strptime format they are written in
-    (None: ISO 8601 and the US formats of DEFAULT_FORMATS)."""
+    (None: ISO 8601 and the US formats of DEFAULT_FORMATS), and the options that set them, for
+    messages (a mapping's fields, or the command's options)."""
 
     zone: str = "UTC"
     format: str | None = None
+    format_option: str = "--timestamp-format"
 
     def formats(self) -> list[str]:
-        return [self.format] if self.format else DEFAULT_FORMATS
+        if not self.format:
+            return DEFAULT_FORMATS
+        # A report export writes date-only fields (a close date) with the date part only.
+        return list(dict.fromkeys(f for f in (self.format, date_part(self.format)) if f))
 
     def local(self, v: str) -> str:
         """SQL: the naive local time that trimmed text `v` reads as, or NULL."""
@@ -69,15 +87,41 @@ class Times:
         """SQL: trimmed text `v` as a naive UTC timestamp, or NULL when no rule reads it."""
         return (f"(case when regexp_full_match({v}, '{WITH_OFFSET}') "
                 f"then timezone('UTC', try_cast({v} as timestamptz)) "
-                # HubSpot's API-style exports give epoch milliseconds.
-                f"when regexp_full_match({v}, '\\d{{12,13}}') then make_timestamp(cast({v} as bigint) * 1000) "
-                f"else timezone('UTC', timezone({quote(self.zone)}, {self.local(v)})) end)")
+                f"else coalesce(timezone('UTC', timezone({quote(self.zone)}, {self.local(v)})), "
+                # HubSpot's API-style exports give epoch milliseconds (after the format, which
+                # may be all digits too).
+                f"case when regexp_full_match({v}, '\\d{{12,13}}') "
+                f"then make_timestamp(cast({v} as bigint) * 1000) end) end)")
 
     def utc(self, v: str) -> str:
         """SQL: trimmed text `v` as canonical text (ISO 8601, UTC, 'Z'). A value no rule reads is
         kept as it is: it is no ISO 8601 time either (those are all read above), so the loader
         quarantines its row as bad_timestamp rather than the importer losing it."""
         return as_text(self.instant(v), v)
+
+    def day_first(self, v: str) -> str:
+        """SQL: whether `v` is a slashed date whose first part is no month, while the default
+        formats would read it month-first (13/01/2026 is not read; 05/01/2026 is, as 1 May)."""
+        if self.format:
+            return "false"
+        return f"coalesce(try_cast(regexp_extract({v}, '{_SLASHED}', 1) as int) > 12, false)"
+
+    def day_first_advice(self, value: str) -> str:
+        """How to read `value` day-first, in the words of the option that sets the format."""
+        fmt = "%d/%m/%Y"
+        if re.search(r"\d:\d\d:\d\d", value):
+            fmt += " %H:%M:%S"
+        elif re.search(r"\d:\d\d", value):
+            fmt += " %I:%M %p" if re.search(r"[AaPp][Mm]$", value) else " %H:%M"
+        if self.format_option.startswith("--"):
+            return f"pass {self.format_option} '{fmt}'"
+        return f"set {self.format_option}: '{fmt}' in the mapping"
+
+
+def options_times(timezone: str, timestamp_format: str | None) -> Times:
+    """The Times of the --timezone and --timestamp-format options, checked."""
+    fmt = check_format(timestamp_format, "--timestamp-format") if timestamp_format else None
+    return Times(check_timezone(timezone), fmt)
 
 
 def as_text(instant: str, raw: str) -> str:
