@@ -49,9 +49,10 @@ def _print_imported(out: Path, rows: dict[str, int], format_option: str) -> None
 
     _print_written(out, rows)
     for name in rows:
-        for column, (n, total) in unread_times(out, name).items():
-            err_console.print(f"note: {name}.{column}: {n:,} of {total:,} values are not times the import could read "
-                              f"(check {format_option}); the loader quarantines their rows as bad_timestamp",
+        for column, (n, total, kind) in unread_times(out, name).items():
+            what, reason = ("times", "bad_timestamp") if kind == "timestamp" else ("dates", "bad_date")
+            err_console.print(f"note: {name}.{column}: {n:,} of {total:,} values are not {what} the import could read "
+                              f"(check {format_option}); the loader quarantines their rows as {reason}",
                               highlight=False)
 
 

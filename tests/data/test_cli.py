@@ -246,3 +246,17 @@ def test_import_hubspot_reads_a_day_first_export_with_timestamp_format(tmp_path)
     assert code == 0
     assert ("note: contacts.created_at: 1 of 1 values are not times the import could read (check "
             "--timestamp-format)") in " ".join(err.split())
+
+
+def test_an_import_says_how_many_dates_it_could_not_read(tmp_path):
+    (tmp_path / "people.csv").write_text("id,signed\nP1,2026-01-05 10:00\n")
+    (tmp_path / "web.csv").write_text("day,visits\n2026.01.05,3\n06/01/2026,4\n")
+    (tmp_path / "mapping.yaml").write_text(
+        "tables:\n"
+        "  contacts: {file: people.csv, columns: {contact_id: id, created_at: signed}}\n"
+        "  lifecycle_events: {file: people.csv, columns: {contact_id: id}, stage_columns: {lead: signed}}\n"
+        "  web_sessions: {file: web.csv, timestamp_format: '%d/%m/%Y', columns: {date: day, sessions: visits}}\n")
+    code, _, err = funnelpact("import", "csv", "--mapping", str(tmp_path / "mapping.yaml"), "--out", str(tmp_path / "out"))
+    assert code == 0
+    assert ("note: web_sessions.date: 1 of 2 values are not dates the import could read (check the mapping's "
+            "timestamp_format); the loader quarantines their rows as bad_date") in " ".join(err.split())

@@ -345,3 +345,15 @@ def test_a_day_first_mapping_column_without_timestamp_format_names_the_mapping_f
         import_csv(mapping, tmp_path / "out")
     assert str(exc.value).startswith(f"{tmp_path / 'people.csv'}:3 signed: '25/12/2026' is a day-first date")
     assert str(exc.value).endswith("set tables.contacts.timestamp_format: '%d/%m/%Y' in the mapping")
+
+
+def test_the_date_part_of_timestamp_format_reads_web_sessions_dates(tmp_path):
+    (tmp_path / "web.csv").write_text("day;channel;visits\n05/01/2026;organic;1200\n2026-01-06;paid;3\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "tables:\n"
+        "  web_sessions: {file: web.csv, delimiter: ';', timestamp_format: '%d/%m/%Y %H:%M',"
+        " columns: {date: day, channel: channel, sessions: visits}}\n")
+    import_csv(mapping, tmp_path / "out")
+    assert read(tmp_path / "out", "web_sessions") == [("2026-01-05", "organic", "1200"),
+                                                      ("2026-01-06", "paid", "3")]

@@ -126,6 +126,8 @@ def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, mappi
             sql = f"(case {sql} {whens} else {sql} end)"
         if table.column(canon).type == "timestamp":
             sql = times.utc(sql)
+        elif table.column(canon).type == "date":
+            sql = times.date(sql)
         return sql
 
     select = {c: value_of(c, source(c, col)) for c, col in columns.items()}

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.data.parsing import PARSERS
 from pipelines.data.sources import find_source, ident, quote, reader_sql
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
@@ -112,15 +113,17 @@ class Output:
                 self.out.rmdir()  # only when empty: the folder this import made for nothing
 
 
-def unread_times(out: Path, table: str) -> dict[str, tuple[int, int]]:
-    """Timestamp column -> (values the import kept as they were, rows) in out/<table>.csv:
-    values no format or time zone read (the loader quarantines their rows)."""
-    columns = [c.name for c in TABLES[table].columns if c.type == "timestamp"]
+def unread_times(out: Path, table: str) -> dict[str, tuple[int, int, str]]:
+    """Timestamp or date column -> (values the loader cannot read, rows, column type) in
+    out/<table>.csv: values no format or rule of the import read, kept as they were."""
+    columns = [(c.name, c.type) for c in TABLES[table].columns if c.type in ("timestamp", "date")]
     if not columns:
         return {}
-    iso = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"  # what the importers write
-    counted = ", ".join(f"count({ident(c)}) filter (where not regexp_full_match({ident(c)}, '{iso}'))"
-                        for c in columns)
+    def unread(column: str, kind: str) -> str:
+        value = f"nullif(trim({ident(column)}), '')"  # as the loader takes it
+        return f"count({value}) filter (where {PARSERS[kind](value)} is null)"
+
+    counted = ", ".join(unread(c, t) for c, t in columns)
     with duckdb.connect() as con:  # the file as the loader will read it
         counts = con.execute(f"select {counted}, count(*) from {reader_sql(find_source(out, table))}").fetchone()
-    return {c: (n, counts[-1]) for c, n in zip(columns, counts[:-1], strict=True) if n}
+    return {c: (n, counts[-1], t) for (c, t), n in zip(columns, counts[:-1], strict=True) if n}

@@ -99,6 +99,14 @@ class Times:
         quarantines its row as bad_timestamp rather than the importer losing it."""
         return as_text(self.instant(v), v)
 
+    def date(self, v: str) -> str:
+        """SQL: trimmed text `v` of a calendar-date column (web_sessions.date) as YYYY-MM-DD when
+        the date part of the format reads it, else as it is (the loader reads ISO dates)."""
+        part = date_part(self.format) if self.format else None
+        if part is None:
+            return v
+        return f"coalesce(strftime(try_strptime({v}, {quote(part)}), '%Y-%m-%d'), {v})"
+
     def day_first(self, v: str) -> str:
         """SQL: whether `v` is a slashed date whose first part is no month, while the default
         formats would read it month-first (13/01/2026 is not read; 05/01/2026 is, as 1 May)."""
