@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from pipelines.cli.output import console, err_console
 from pipelines.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from pipelines.data.importers.common import Imported
 
 # Progress bars only pay off when a run takes more than a few seconds (~200k contacts).
 PROGRESS_FROM_CONTACTS = 200_000
@@ -42,13 +45,15 @@ def _print_written(out: Path, rows: dict[str, int]) -> None:
     _warn_of_other_tables(out, rows)
 
 
-def _print_imported(out: Path, rows: dict[str, int], format_option: str) -> None:
-    """What an import wrote, and the times it could not read (before a run quarantines them);
-    `format_option` names what sets the format of the export's times."""
+def _print_imported(out: Path, imported: Imported, format_option: str) -> None:
+    """What an import wrote, its notes, and the times it could not read (before a run
+    quarantines them); `format_option` names what sets the format of the export's times."""
     from pipelines.data.importers.output import unread_times
 
-    _print_written(out, rows)
-    for name in rows:
+    _print_written(out, imported.rows)
+    for note in imported.notes:
+        err_console.print(note, highlight=False)
+    for name in imported.rows:
         for column, (n, total, kind) in unread_times(out, name).items():
             what, reason = ("times", "bad_timestamp") if kind == "timestamp" else ("dates", "bad_date")
             err_console.print(f"note: {name}.{column}: {n:,} of {total:,} values are not {what} the import could read "
@@ -82,9 +87,17 @@ OutOption = Annotated[Path, typer.Option("--out", file_okay=False, help="Directo
 ImportOutOption = Annotated[Path, typer.Option(
     "--out", file_okay=False, help="Directory to write the canonical tables into (created if missing). "
     "They replace the ones there only once all are written; an export may not be one of them.")]
-TimezoneOption = Annotated[str, typer.Option(
-    "--timezone", help="IANA time zone of the export's naive local times (the CRM portal's or "
-    "org's zone); times with an offset or 'Z' are kept.")]
+def _timezone_option(dates: str) -> object:
+    return typer.Option(
+        "--timezone", show_default=False,
+        help="IANA time zone (the CRM portal's or org's) of the export's naive local times, and of its "
+        f"date-only values ({dates}), which are placed in that zone's calendar days; times with an offset "
+        "or 'Z' are kept. Default: UTC, with a warning when date-only values were read.")
+
+
+HubspotTimezoneOption = Annotated[str | None, _timezone_option("a date without a time of day, in any column")]
+SalesforceTimezoneOption = Annotated[str | None, _timezone_option(
+    "Opportunity CloseDate and Lead ConvertedDate, even in Data Loader exports whose times end in Z")]
 TimestampFormatOption = Annotated[str | None, typer.Option(
     "--timestamp-format", help="strptime format of the export's times, for a day-first export: "
     "'%d/%m/%Y %H:%M' (its date part, '%d/%m/%Y', reads date-only values). Default: ISO 8601 and US "
@@ -136,7 +149,7 @@ def import_hubspot(
                                            "stage dates; UI labels or internal names.")],
     out: ImportOutOption,
     deals: Annotated[Path | None, typer.Option(help="HubSpot deals export (CSV).")] = None,
-    timezone: TimezoneOption = "UTC",
+    timezone: HubspotTimezoneOption = None,
     timestamp_format: TimestampFormatOption = None,
 ) -> None:
     """Convert a HubSpot contacts export (and optionally deals) into canonical tables."""
@@ -160,7 +173,7 @@ def import_salesforce(
         help="Opportunity export: deals, opportunity and customer stages.")] = None,
     tasks: Annotated[Path | None, typer.Option(
         help="Task export: sales touches (first touch of an MQL).")] = None,
-    timezone: TimezoneOption = "UTC",
+    timezone: SalesforceTimezoneOption = None,
     timestamp_format: TimestampFormatOption = None,
 ) -> None:
     """Convert Salesforce Lead (and LeadHistory, Opportunity, Task) exports into canonical

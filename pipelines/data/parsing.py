@@ -13,10 +13,10 @@ from pipelines.data.tables import Column
 # DuckDB's casts accept more: TIMESTAMP ignores trailing text ('10:00 PST', '10:00 garbage'
 # and '10:00+02:00' all read as 10:00) and TIMESTAMPTZ takes zone names. Anything else is a
 # bad timestamp, never a silently shifted one.
-_DATE = r"\d{4}-\d\d-\d\d"
+DATE = r"\d{4}-\d\d-\d\d"
 _TIME = r"[T ]\d\d:\d\d(:\d\d(\.\d+)?)?"
-NAIVE = rf"^{_DATE}({_TIME})?$"
-WITH_OFFSET = rf"^{_DATE}{_TIME}\s*([Zz]|UTC|[+-]\d\d(:?\d\d)?)$"
+NAIVE = rf"^{DATE}({_TIME})?$"
+WITH_OFFSET = rf"^{DATE}{_TIME}\s*([Zz]|UTC|[+-]\d\d(:?\d\d)?)$"
 
 
 def timestamp_utc(text: str) -> str:

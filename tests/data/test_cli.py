@@ -260,3 +260,20 @@ def test_an_import_says_how_many_dates_it_could_not_read(tmp_path):
     assert code == 0
     assert ("note: web_sessions.date: 1 of 2 values are not dates the import could read (check the mapping's "
             "timestamp_format); the loader quarantines their rows as bad_date") in " ".join(err.split())
+
+
+def test_a_close_date_is_a_day_of_the_given_time_zone_and_a_warning_says_when_none_was_given(tmp_path):
+    """A deal closed on 2026-03-01 in Mexico City is March revenue there, not 18:00 of 28 February."""
+    leads, opps = tmp_path / "Lead.csv", tmp_path / "Opportunity.csv"
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate,ConvertedOpportunityId\n"
+                     "00Q1,2026-02-10T15:00:00.000Z,true,2026-02-20,0061\n")
+    opps.write_text("Id,CreatedDate,CloseDate,IsClosed,IsWon,Amount\n"
+                    "0061,2026-02-20T18:00:00.000Z,2026-03-01,true,true,15000.00\n")
+    args = ["import", "salesforce", "--leads", str(leads), "--opportunities", str(opps), "--out", str(tmp_path / "out")]
+    code, _, err = funnelpact(*args)
+    assert code == 0
+    assert ("warning: Opportunity.csv CloseDate: 1 calendar date read as midnight UTC; pass --timezone "
+            "<the agreement's zone> to place them in its days") in " ".join(err.split())
+    code, _, err = funnelpact(*args, "--timezone", "America/Mexico_City")
+    assert code == 0 and "warning" not in err
+    assert ",2026-03-01T06:00:00Z,won," in (tmp_path / "out" / "deals.csv").read_text()

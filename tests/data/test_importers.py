@@ -53,7 +53,7 @@ def test_hubspot_lifecycle_date_columns_in_both_naming_styles(column, stage):
 def test_hubspot_label_export_in_the_portal_time_zone(tmp_path):
     written = import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path,
                              deals=HUBSPOT / "deals_labels.csv", timezone="America/Mexico_City")
-    assert written == {"contacts": 4, "lifecycle_events": 11, "deals": 3}
+    assert written.rows == {"contacts": 4, "lifecycle_events": 11, "deals": 3}
     # Mexico City is UTC-6 all year: 09:15 local is 15:15 UTC.
     assert read(tmp_path, "contacts") == [
         ("101", "2026-01-05T15:15:00Z", "Organic Search", None, "c_level", "Mexico"),
@@ -135,7 +135,7 @@ def test_salesforce_data_loader_exports(tmp_path):
                                 lead_history=SALESFORCE / "LeadHistory.csv",
                                 opportunities=SALESFORCE / "Opportunity.csv",
                                 tasks=SALESFORCE / "Task.csv", timezone="America/Mexico_City")
-    assert written == {"contacts": 4, "deals": 2, "lifecycle_events": 12, "activities": 3}
+    assert written.rows == {"contacts": 4, "deals": 2, "lifecycle_events": 12, "activities": 3}
     assert read(tmp_path, "contacts") == [
         (LEAD1, "2026-01-05T15:15:00Z", "Web", None, "vp", "Mexico"),
         (LEAD2, "2026-02-10T22:30:00Z", "Webinar", None, "manager", "United States"),
@@ -200,7 +200,7 @@ def test_salesforce_lead_export_without_converted_date(tmp_path):
 
 def test_csv_mapping_with_wide_stage_dates_value_maps_and_local_times(tmp_path):
     written = import_csv(CSV / "mapping.yaml", tmp_path)
-    assert written == {"contacts": 3, "lifecycle_events": 7, "activities": 2, "deals": 2}
+    assert written.rows == {"contacts": 3, "lifecycle_events": 7, "activities": 2, "deals": 2}
     assert read(tmp_path, "contacts") == [
         ("P-1", "2026-01-05T15:15:00Z", "paid_search", None, "director", "MX"),
         ("P-2", "2026-02-11T05:30:00Z", "email", None, "vp", "MX"),
@@ -357,3 +357,33 @@ def test_the_date_part_of_timestamp_format_reads_web_sessions_dates(tmp_path):
     import_csv(mapping, tmp_path / "out")
     assert read(tmp_path / "out", "web_sessions") == [("2026-01-05", "organic", "1200"),
                                                       ("2026-01-06", "paid", "3")]
+
+
+def test_date_only_values_read_without_a_time_zone_are_named_in_a_warning(tmp_path):
+    """Data Loader times end in Z, so --timezone looks needless; CloseDate and ConvertedDate are
+    calendar dates all the same, and without the zone they are UTC days."""
+    written = import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "utc",
+                                opportunities=SALESFORCE / "Opportunity.csv")
+    assert written.notes == [
+        "warning: Lead.csv ConvertedDate: 1 calendar date read as midnight UTC; pass --timezone "
+        "<the agreement's zone> to place them in its days",
+        "warning: Opportunity.csv CloseDate: 2 calendar dates read as midnight UTC; pass --timezone "
+        "<the agreement's zone> to place them in its days"]
+    assert import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "given", timezone="UTC",
+                             opportunities=SALESFORCE / "Opportunity.csv").notes == []
+
+
+def test_hubspot_and_mapping_date_only_values_without_a_time_zone_are_named_too(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date\n1,2026-01-05 10:00,2026-01-05\n")
+    assert import_hubspot(contacts, tmp_path / "hs").notes == [
+        "warning: contacts.csv Became a Lead Date: 1 calendar date read as midnight UTC; pass "
+        "--timezone <the agreement's zone> to place them in its days"]
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  contacts: {file: contacts.csv, "
+                       "columns: {contact_id: Record ID, created_at: Became a Lead Date}}\n")
+    assert import_csv(mapping, tmp_path / "csv").notes == [
+        "warning: contacts.csv Became a Lead Date: 1 calendar date read as midnight UTC; set "
+        "timezone: <the agreement's zone> in the mapping to place them in its days"]
+    mapping.write_text("timezone: UTC\n" + mapping.read_text())
+    assert import_csv(mapping, tmp_path / "csv").notes == []

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -47,6 +48,7 @@ class Export:
         self.columns = {c.strip().lower(): c for c in cols}
         self._names = {ident(c): c for c in cols}
         self._checked: set[str] = set()
+        self.notes: list[str] = []  # for the user, in the command's output
 
     def find(self, *names: str) -> str | None:
         """SQL reference to the first of `names` the export has, or None."""
@@ -89,6 +91,10 @@ class Export:
             f"{value!r} is a day-first date ({value.split('/')[0].strip()} is no month), but dates "
             f"are read month-first (m/d/Y) unless a format is given; "
             f"{self.times.day_first_advice(value.strip())}"))
+        dates = self.con.execute(f"select count(*) filter (where {self.times.date_only(text(ref))}) "
+                                 f"from {self.name}").fetchone()[0]
+        if note := self.times.dates_at_utc_midnight(f"{self.path.name} {self._names[ref]}", dates):
+            self.notes.append(note)
 
 
 def text(sql: str) -> str:
@@ -107,6 +113,15 @@ def seniority_from_title(title_sql: str) -> str:
             f"else 'individual' end")
 
 
+@dataclass(frozen=True)
+class Imported:
+    """What an import wrote: rows per table, and notes for the user (values read in a way they
+    should know of, rows left out)."""
+
+    rows: dict[str, int]
+    notes: list[str]
+
+
 class Job:
     """One import: its DuckDB connection and its output, committed only when every table is
     written (`with Job(...) as job:`)."""
@@ -115,6 +130,8 @@ class Job:
         self.output = Output(out, tables, inputs)
         self.con = duckdb.connect()
         self.rows: dict[str, int] = {}
+        self.notes: list[str] = []
+        self._exports: list[Export] = []
 
     def __enter__(self) -> Job:
         return self
@@ -129,11 +146,16 @@ class Job:
 
     def export(self, given: Input, name: str, times: Times,
                delimiter: str | None = None) -> Export:
-        return Export(self.con, given, name, times, delimiter)
+        export = Export(self.con, given, name, times, delimiter)
+        self._exports.append(export)
+        return export
 
     def write(self, table: str, select: dict[str, str], from_sql: str,
               keep_as: str | None = None) -> None:
         self.rows[table] = self.output.write(self.con, table, select, from_sql, keep_as)
+
+    def result(self) -> Imported:
+        return Imported(self.rows, [n for e in self._exports for n in e.notes] + self.notes)
 
 
 @contextlib.contextmanager

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from pipelines.data.importers.common import Job, progress, quote, text
+from pipelines.data.importers.common import Imported, Job, progress, quote, text
 from pipelines.data.importers.output import Input
 from pipelines.data.importers.times import Times, check_format, check_timezone
 from pipelines.data.tables import TABLES
@@ -77,7 +77,7 @@ def read_mapping(path: Path) -> dict[str, Any]:
     return doc
 
 
-def import_csv(mapping_file: Path, out: Path) -> dict[str, int]:
+def import_csv(mapping_file: Path, out: Path) -> Imported:
     """Convert the files a mapping names into canonical CSV files in `out`."""
     mapping_file = Path(mapping_file)
     doc = read_mapping(mapping_file)
@@ -88,19 +88,20 @@ def import_csv(mapping_file: Path, out: Path) -> dict[str, int]:
     with Job(out, list(doc["tables"]), list(inputs.values())) as job, progress(
             [i.path for i in inputs.values()], "CSV exports"):
         for i, (name, spec) in enumerate(doc["tables"].items()):
-            _table(job, name, spec, inputs[name], default_tz, mapping_file, i)
-    return job.rows
+            _table(job, name, spec, inputs[name], default_tz, "timezone" in doc, mapping_file, i)
+    return job.result()
 
 
-def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, mapping_file: Path,
-           i: int) -> None:
+def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, zone_given: bool,
+           mapping_file: Path, i: int) -> None:
     table = TABLES[name]
     where = f"tables.{name}"
     tz = check_timezone(str(spec.get("timezone", default_tz)), f"{where}.timezone",
                         str(mapping_file))
     fmt = spec.get("timestamp_format")
     times = Times(tz, check_format(str(fmt), f"{where}.timestamp_format", str(mapping_file))
-                  if fmt else None, format_option=f"{where}.timestamp_format")
+                  if fmt else None, format_option=f"{where}.timestamp_format",
+                  zone_given=zone_given or "timezone" in spec, zone_option="timezone")
     export = job.export(given, f"_fp_src{i}", times, spec.get("delimiter"))
     columns = _str_map(spec.get("columns"), mapping_file, f"{where}.columns")
     constants = _str_map(spec.get("constants"), mapping_file, f"{where}.constants")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipelines.data.importers.common import Export, Job, progress, quote, seniority_from_title, text
+from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
+                                             seniority_from_title, text)
 from pipelines.data.importers.output import Input
 from pipelines.data.importers.times import options_times
 from pipelines.data.sources import ident
@@ -51,8 +52,8 @@ def stage_of_column(column: str) -> str | None:
 
 
 def import_hubspot(contacts: Path, out: Path, deals: Path | None = None,
-                   timezone: str = "UTC", timestamp_format: str | None = None) -> dict[str, int]:
-    """Convert the exports into canonical CSV files in `out`; returns rows written per table."""
+                   timezone: str | None = None, timestamp_format: str | None = None) -> Imported:
+    """Convert the exports into canonical CSV files in `out`."""
     times = options_times(timezone, timestamp_format)
     inputs = [Input(contacts, "--contacts")] + ([Input(deals, "--deals")] if deals else [])
     tables = ["contacts", "lifecycle_events"] + (["deals"] if deals else [])
@@ -74,7 +75,7 @@ def import_hubspot(contacts: Path, out: Path, deals: Path | None = None,
         _events(job, c, cid)
         if deals is not None:
             _deals(job, job.export(inputs[1], "hs_deals", times))
-    return job.rows
+    return job.result()
 
 
 def _events(job: Job, c: Export, cid: str) -> None:

@@ -4,15 +4,16 @@ The funnel's subject is the Lead: its Id is the canonical contact_id. Converted 
 followed to their Contact (ConvertedContactId, for tasks logged on the contact) and their
 Opportunity (ConvertedOpportunityId, for deals and the opportunity/customer stages).
 Data Loader exports carry UTC times with a 'Z' (kept); report exports carry naive local times
-(converted from --timezone). Date-only fields (ConvertedDate, CloseDate) are taken at 00:00
-local time of that date.
+(converted from --timezone). Date-only fields (ConvertedDate, CloseDate) are days of the
+--timezone: their midnight there.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pipelines.data.importers.common import Export, Job, progress, quote, seniority_from_title, text
+from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
+                                             seniority_from_title, text)
 from pipelines.data.importers.output import Input
 from pipelines.data.importers.times import options_times
 
@@ -45,8 +46,8 @@ def _is_true(sql: str) -> str:
 
 def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
                       opportunities: Path | None = None, tasks: Path | None = None,
-                      timezone: str = "UTC", timestamp_format: str | None = None) -> dict[str, int]:
-    """Convert the exports into canonical CSV files in `out`; returns rows written per table."""
+                      timezone: str | None = None, timestamp_format: str | None = None) -> Imported:
+    """Convert the exports into canonical CSV files in `out`."""
     times = options_times(timezone, timestamp_format)
     given = {option: Input(path, option) for option, path in (
         ("--leads", leads), ("--lead-history", lead_history), ("--opportunities", opportunities),
@@ -108,7 +109,7 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
             "reason": "reason"}, f"({union})")
         if tasks is not None:
             _activities(job, job.export(given["--tasks"], "sf_tasks", times))
-    return job.rows
+    return job.result()
 
 
 def _deals(job: Job, o: Export) -> None:

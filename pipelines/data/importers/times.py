@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
-from pipelines.data.parsing import NAIVE, WITH_OFFSET
+from pipelines.data.parsing import DATE, NAIVE, WITH_OFFSET
 from pipelines.data.sources import quote
 from pipelines.errors import InputError, Problem
 
@@ -68,6 +68,10 @@ class Times:
     zone: str = "UTC"
     format: str | None = None
     format_option: str = "--timestamp-format"
+    # False when the zone is UTC only because none was given: date-only values are then placed
+    # in UTC days, which the user is told (Export.check_times).
+    zone_given: bool = True
+    zone_option: str = "--timezone"
 
     def formats(self) -> list[str]:
         if not self.format:
@@ -121,15 +125,34 @@ class Times:
             fmt += " %H:%M:%S"
         elif re.search(r"\d:\d\d", value):
             fmt += " %I:%M %p" if re.search(r"[AaPp][Mm]$", value) else " %H:%M"
-        if self.format_option.startswith("--"):
-            return f"pass {self.format_option} '{fmt}'"
-        return f"set {self.format_option}: '{fmt}' in the mapping"
+        return _advice(self.format_option, f"'{fmt}'")
+
+    def date_only(self, v: str) -> str:
+        """SQL: whether `v` is read as a calendar date without a time of day (its midnight)."""
+        fmts = [f for f in self.formats() if not _TIME_OF_DAY.search(f)]
+        by_format = f" or try_strptime({v}, [{', '.join(quote(f) for f in fmts)}]) is not null" if fmts else ""
+        return f"coalesce(regexp_full_match({v}, '{DATE}'){by_format}, false)"
+
+    def dates_at_utc_midnight(self, where: str, count: int) -> str | None:
+        """The warning for `count` date-only values read in UTC days because no zone was given."""
+        if self.zone_given or not count:
+            return None
+        advice = _advice(self.zone_option, "<the agreement's zone>")
+        dates = "calendar date" if count == 1 else "calendar dates"
+        return f"warning: {where}: {count:,} {dates} read as midnight UTC; {advice} to place them in its days"
 
 
-def options_times(timezone: str, timestamp_format: str | None) -> Times:
-    """The Times of the --timezone and --timestamp-format options, checked."""
+def _advice(option: str, value: str) -> str:
+    """'pass --option value' for a command's option, 'set field: value …' for a mapping's."""
+    if option.startswith("--"):
+        return f"pass {option} {value}"
+    return f"set {option}: {value} in the mapping"
+
+
+def options_times(timezone: str | None, timestamp_format: str | None) -> Times:
+    """The Times of the --timezone (None: not given, UTC) and --timestamp-format options, checked."""
     fmt = check_format(timestamp_format, "--timestamp-format") if timestamp_format else None
-    return Times(check_timezone(timezone), fmt)
+    return Times(check_timezone(timezone or "UTC"), fmt, zone_given=timezone is not None)
 
 
 def as_text(instant: str, raw: str) -> str:
