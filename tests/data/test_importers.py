@@ -387,3 +387,33 @@ def test_hubspot_and_mapping_date_only_values_without_a_time_zone_are_named_too(
         "timezone: <the agreement's zone> in the mapping to place them in its days"]
     mapping.write_text("timezone: UTC\n" + mapping.read_text())
     assert import_csv(mapping, tmp_path / "csv").notes == []
+
+
+# --- Yes/no fields ----------------------------------------------------------------------------
+
+def test_hubspot_deal_flags_read_yes_no_and_1_0_in_any_case(tmp_path):
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Record ID,Create Date,Close Date,Is Closed Won,Is Closed,Amount\n"
+                     "10,2026-02-01 10:00,2026-02-10 10:00,Yes,Yes,100\n"
+                     "11,2026-02-01 10:00,2026-02-11 10:00,NO,yes,200\n"
+                     "12,2026-02-01 10:00,2026-02-12 10:00,0,0,300\n"
+                     "13,2026-02-01 10:00,2026-02-13 10:00,1,1,400\n")
+    import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path / "out", deals=deals, timezone="UTC")
+    assert [(r[0], r[3], r[4]) for r in read(tmp_path / "out", "deals")] == [
+        ("10", "2026-02-10T10:00:00Z", "won"), ("11", "2026-02-11T10:00:00Z", "lost"),
+        ("12", None, "open"), ("13", "2026-02-13T10:00:00Z", "won")]
+
+
+def test_a_flag_that_is_no_yes_no_value_names_file_line_column_and_value(tmp_path):
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Record ID,Create Date,Close Date,Is Closed Won,Is Closed,Amount\n"
+                     "10,2026-02-01 10:00,2026-02-10 10:00,true,true,100\n"
+                     "11,2026-02-01 10:00,2026-02-11 10:00,false,Closed,200\n")
+    with pytest.raises(InputError) as exc:
+        import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path / "out", deals=deals)
+    assert str(exc.value) == (f"{deals}:3 Is Closed: 'Closed' is not a yes/no value; expected "
+                              "true/false, yes/no or 1/0 (any case)")
+    leads = tmp_path / "Lead.csv"
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate\n00Q1,2026-01-01T00:00:00Z,Y,2026-01-02\n")
+    with pytest.raises(InputError, match=r"Lead.csv:2 IsConverted: 'Y' is not a yes/no value"):
+        import_salesforce(leads, tmp_path / "out")

@@ -19,6 +19,8 @@ from pipelines.data.importers.times import Times
 from pipelines.data.sources import ident, quote
 from pipelines.errors import InputError, Problem
 
+# How exports write a yes/no field (Salesforce true/false, reports 1/0, HubSpot Yes/No).
+TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0")
 # Above this size an import shows a spinner: DuckDB reads ~100 MB/s on one core.
 LARGE_FILE_BYTES = 50 * 1024 * 1024
 
@@ -73,6 +75,15 @@ class Export:
         if row is not None:
             raise InputError(Problem(message(row[1]), file=str(self.path), field=self._names[ref],
                                      line=line_of_row(self.path, self.delimiter, row[0])))
+
+    def flag(self, ref: str) -> str:
+        """SQL: a yes/no column as a boolean; empty is false. Any other value stops the import,
+        naming it: HubSpot's 'Yes' read as not 'true' made a won deal open and lost its close."""
+        value = f"lower({text(ref)})"
+        allowed = ", ".join(quote(v) for v in (*TRUE, *FALSE))
+        self.refuse(ref, f"{value} not in ({allowed})", lambda found: (
+            f"{found!r} is not a yes/no value; expected true/false, yes/no or 1/0 (any case)"))
+        return f"coalesce({value} in ({', '.join(quote(v) for v in TRUE)}), false)"
 
     def time(self, *refs: str) -> str:
         """SQL: the first filled of these columns as a canonical UTC time (see times.Times)."""

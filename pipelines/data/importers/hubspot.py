@@ -113,8 +113,8 @@ def _deals(job: Job, d: Export) -> None:
                 f"when lower(replace({stage}, ' ', '')) = 'closedlost' then 'lost' else 'open' end")
     status = by_stage
     if won_flag and closed_flag:
-        status = (f"case when lower({text(won_flag)}) = 'true' then 'won' "
-                  f"when lower({text(closed_flag)}) = 'true' then 'lost' else {by_stage} end")
+        status = (f"case when {d.flag(won_flag)} then 'won' "
+                  f"when {d.flag(closed_flag)} then 'lost' else {by_stage} end")
     contact = d.find("Associated Contact IDs", "Associated Contact ID", "associated_contact_ids",
                      "associatedcontactid", "Contact ID", "contact_id")
     # An association column lists ids separated by ';' (or ','): the first is the deal's contact.

@@ -40,10 +40,6 @@ def _status_stage(value_sql: str) -> str:
     return f"(case {v} {cases} else {v} end)"
 
 
-def _is_true(sql: str) -> str:
-    return f"coalesce(lower({text(sql)}) in ('true', '1', 'yes'), false)"
-
-
 def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
                       opportunities: Path | None = None, tasks: Path | None = None,
                       timezone: str | None = None, timestamp_format: str | None = None) -> Imported:
@@ -68,7 +64,7 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
             "seniority": seniority_from_title(text(title)) if title else "null",
             "country": text(lead.find("Country", "CountryCode") or "null"),
         }, "sf_leads")
-        converted = _is_true(lead.need("converted flag", "IsConverted"))
+        converted = lead.flag(lead.need("converted flag", "IsConverted"))
         converted_date = lead.need("converted date", "ConvertedDate")
         opp_ref = lead.find("ConvertedOpportunityId")
         contact_ref = lead.find("ConvertedContactId")
@@ -116,7 +112,7 @@ def _deals(job: Job, o: Export) -> None:
     won, closed = o.find("IsWon"), o.find("IsClosed")
     stage = text(o.find("StageName") or "null")
     if won and closed:
-        status = (f"case when {_is_true(won)} then 'won' when {_is_true(closed)} then 'lost' "
+        status = (f"case when {o.flag(won)} then 'won' when {o.flag(closed)} then 'lost' "
                   f"else 'open' end")
     else:
         status = (f"case when lower({stage}) = 'closed won' then 'won' "
