@@ -103,6 +103,18 @@ def test_hubspot_internal_names_keep_utc_and_custom_stages_as_is(tmp_path):
     ]
 
 
+def test_hubspot_earliest_date_of_a_stage_is_the_earliest_instant_a_bad_one_only_alone(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Subscriber Date,Became a Lead Date\n"
+                        "1,2026-01-05 10:00,1.5.2026,2026-01-05 10:00\n"
+                        "2,2026-01-05 10:00,soon,\n")
+    import_hubspot(contacts, tmp_path / "out", timezone="Europe/Madrid")
+    assert events(tmp_path / "out") == [
+        ("1", "lead", "2026-01-05T09:00:00Z"),  # not '1.5.2026', which sorted first as text
+        ("2", "lead", "soon"),  # nothing else: kept for the loader's quarantine
+    ]
+
+
 def test_hubspot_import_loads_and_quarantines_what_the_agreement_does_not_know(tmp_path):
     import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path, deals=HUBSPOT / "deals_labels.csv")
     report = load_data_dir(tmp_path, duckdb.connect(), STAGE_VALUES)

@@ -15,7 +15,7 @@ import duckdb
 
 from pipelines.data.csv_check import first_bad_line, likely_delimiter, line_of_row
 from pipelines.data.importers.output import Input, Output
-from pipelines.data.importers.times import Times
+from pipelines.data.importers.times import Times, as_text
 from pipelines.data.sources import ident, quote
 from pipelines.errors import InputError, Problem
 
@@ -87,9 +87,13 @@ class Export:
 
     def time(self, *refs: str) -> str:
         """SQL: the first filled of these columns as a canonical UTC time (see times.Times)."""
+        return as_text(self.instant(*refs), _first_filled(refs))
+
+    def instant(self, *refs: str) -> str:
+        """SQL: the first filled of these columns as a naive UTC timestamp, NULL when unreadable."""
         for ref in refs:
             self.check_times(ref)
-        return self.times.utc(f"coalesce({', '.join(text(r) for r in refs)})")
+        return self.times.instant(_first_filled(refs))
 
     def check_times(self, ref: str) -> None:
         """Refuse a time column the import would misread (see Times.day_first)."""
@@ -110,6 +114,10 @@ class Export:
 
 def text(sql: str) -> str:
     return f"nullif(trim({sql}), '')"
+
+
+def _first_filled(refs: tuple[str, ...]) -> str:
+    return f"coalesce({', '.join(text(r) for r in refs)})"
 
 
 def seniority_from_title(title_sql: str) -> str:

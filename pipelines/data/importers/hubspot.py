@@ -14,7 +14,7 @@ from pathlib import Path
 from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
                                              seniority_from_title, text)
 from pipelines.data.importers.output import Input
-from pipelines.data.importers.times import options_times
+from pipelines.data.importers.times import as_text, options_times
 from pipelines.data.sources import ident
 from pipelines.errors import InputError, Problem
 
@@ -94,13 +94,15 @@ def _events(job: Job, c: Export, cid: str) -> None:
         for column in sorted(columns):
             value = text(ident(column))
             parts.append(f"select {text(cid)} as contact_id, {quote(stage)} as stage, "
-                         f"{c.time(ident(column))} as occurred_at "
+                         f"{c.instant(ident(column))} as instant, {value} as raw "
                          f"from hs_contacts where {value} is not null")
     # A contact has both an old-style and a v2 date for the same stage: one event each would
-    # be a conflicting pair; the earliest is the entry.
+    # be a conflicting pair; the earliest is the entry. Earliest as instants: as text, an
+    # unreadable '1.5.2026' beat a good '2026-01-05 10:00', which is kept only when no date of
+    # the stage reads.
     union = " union all ".join(parts)
-    from_sql = (f"(select contact_id, stage, min(occurred_at) as occurred_at from ({union}) "
-                f"group by contact_id, stage order by contact_id, occurred_at)")
+    from_sql = (f"(select contact_id, stage, {as_text('min(instant)', 'min(raw)')} as occurred_at "
+                f"from ({union}) group by contact_id, stage order by contact_id, occurred_at)")
     job.write("lifecycle_events", {
         "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"}, from_sql)
 
