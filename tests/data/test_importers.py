@@ -429,3 +429,39 @@ def test_a_flag_that_is_no_yes_no_value_names_file_line_column_and_value(tmp_pat
     leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate\n00Q1,2026-01-01T00:00:00Z,Y,2026-01-02\n")
     with pytest.raises(InputError, match=r"Lead.csv:2 IsConverted: 'Y' is not a yes/no value"):
         import_salesforce(leads, tmp_path / "out")
+
+
+# --- Salesforce: leads merged into one Contact or Opportunity ---------------------------------
+
+MERGED_LEADS = (
+    "Id,CreatedDate,Status,IsConverted,ConvertedDate,ConvertedContactId,ConvertedOpportunityId\n"
+    "00QB,2026-01-10T15:00:00.000Z,Closed - Converted,true,{b},003X,006X\n"
+    "00QA,2026-01-05T15:00:00.000Z,Closed - Converted,true,{a},003X,006X\n"
+    "00QC,2026-01-11T15:00:00.000Z,Open - Not Contacted,false,,,\n")
+
+
+@pytest.mark.parametrize("a, b, first", [
+    ("2026-01-21", "2026-01-20", "00QB"),  # converted first
+    ("2026-01-20", "2026-01-20", "00QA"),  # the same day: the smallest Id
+])
+def test_salesforce_leads_converted_into_one_contact_and_opportunity_give_one_deal_and_touch(
+        tmp_path, a, b, first):
+    leads, opps, tasks = tmp_path / "Lead.csv", tmp_path / "Opportunity.csv", tmp_path / "Task.csv"
+    leads.write_text(MERGED_LEADS.format(a=a, b=b))
+    opps.write_text("Id,CreatedDate,CloseDate,IsClosed,IsWon,Amount\n"
+                    "006X,2026-01-21T18:00:00.000Z,2026-02-10,true,true,15000.00\n")
+    tasks.write_text("Id,WhoId,Type,CreatedDate\n00T1,003X,Call,2026-01-22T15:00:00.000Z\n"
+                     "00T2,00QC,Call,2026-01-12T15:00:00.000Z\n")
+    out = tmp_path / "out"
+    written = import_salesforce(leads, out, opportunities=opps, tasks=tasks, timezone="UTC")
+    assert read(out, "deals") == [
+        ("006X", first, "2026-01-21T18:00:00Z", "2026-02-10T00:00:00Z", "won", "15000.00", None)]
+    assert read(out, "activities") == [("00T1", first, "2026-01-22T15:00:00Z", "sales", "call"),
+                                       ("00T2", "00QC", "2026-01-12T15:00:00Z", "sales", "call")]
+    # Each merged lead entered the opportunity and customer stages once.
+    assert [e for e in events(out) if e[1] in ("opportunity", "customer")] == [
+        ("00QA", "customer", "2026-02-10T00:00:00Z"), ("00QA", "opportunity", "2026-01-21T18:00:00Z"),
+        ("00QB", "customer", "2026-02-10T00:00:00Z"), ("00QB", "opportunity", "2026-01-21T18:00:00Z")]
+    assert written.rows["lifecycle_events"] == 9
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    assert report.quarantined_rows == 0 and report.duplicate_rows == 0

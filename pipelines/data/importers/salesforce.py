@@ -15,7 +15,7 @@ from pathlib import Path
 from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
                                              seniority_from_title, text)
 from pipelines.data.importers.output import Input
-from pipelines.data.importers.times import options_times
+from pipelines.data.importers.times import as_text, options_times
 
 # Lead Status values -> canonical stage. Statuses that are no stage change (the initial
 # "Open - Not Contacted", sales "Working" a lead: tasks tell that) map to None and give no
@@ -52,60 +52,85 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
         ["activities"] if tasks else [])
     with Job(out, tables, list(given.values())) as job, progress(
             [i.path for i in given.values()], "Salesforce export"):
-        con = job.con
         lead = job.export(given["--leads"], "sf_leads", times)
         lid = text(lead.need("lead Id", "Id"))
-        created = lead.time(lead.need("created date", "CreatedDate"))
         title = lead.find("Title")
         job.write("contacts", {
-            "contact_id": lid, "created_at": created,
+            "contact_id": lid, "created_at": lead.time(lead.need("created date", "CreatedDate")),
             "source": text(lead.find("LeadSource") or "null"),
             "persona": text(lead.find("Persona__c", "Persona") or "null"),
             "seniority": seniority_from_title(text(title)) if title else "null",
             "country": text(lead.find("Country", "CountryCode") or "null"),
         }, "sf_leads")
-        converted = lead.flag(lead.need("converted flag", "IsConverted"))
-        converted_date = lead.need("converted date", "ConvertedDate")
-        opp_ref = lead.find("ConvertedOpportunityId")
-        contact_ref = lead.find("ConvertedContactId")
-        con.execute(f"""create temp table sf_lead_keys as select {lid} as lead_id,
-            {text(opp_ref) if opp_ref else 'null'} as opportunity_id,
-            {text(contact_ref) if contact_ref else 'null'} as contact_id from sf_leads""")
-
-        events = [
-            f"select {lid} as contact_id, 'lead' as stage, {created} as occurred_at, "
-            f"null as reason from sf_leads",
-            # Conversion is sales qualifying the lead; its date has no time of day.
-            f"select {lid}, 'sql', {lead.time(converted_date)}, null from sf_leads "
-            f"where {converted} and {text(converted_date)} is not null",
-        ]
-        if lead_history is not None:
-            h = job.export(given["--lead-history"], "sf_history", times)
-            stage = _status_stage(h.need("new value", "NewValue"))
-            field = h.need("field", "Field")
-            events.append(
-                f"select {text(h.need('lead Id', 'LeadId'))}, {stage}, "
-                f"{h.time(h.need('created date', 'CreatedDate'))}, null from sf_history "
-                f"where lower({text(field)}) in ('status', 'leadstatus') and {stage} is not null")
+        history = job.export(given["--lead-history"], "sf_history", times) if lead_history else None
+        _stage_changes(job, lead, lid, history)
+        _conversions(job, lead, lid, history)
         if opportunities is not None:
             _deals(job, job.export(given["--opportunities"], "sf_opps", times))
-            events.append(
-                "select k.lead_id, 'opportunity', d.created_at, null from sf_lead_keys k "
-                "join _fp_deals d on d.deal_id = k.opportunity_id")
-            events.append(
-                "select k.lead_id, 'customer', d.closed_at, null from sf_lead_keys k "
-                "join _fp_deals d on d.deal_id = k.opportunity_id where d.status = 'won'")
-        else:
-            events.append(
-                f"select {lid}, 'opportunity', {lead.time(converted_date)}, null from sf_leads "
-                f"where {converted} and {text(opp_ref) if opp_ref else 'null'} is not null")
-        union = " union all ".join(events)
         job.write("lifecycle_events", {
-            "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at",
-            "reason": "reason"}, f"({union})")
+            "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"},
+            _events(with_deals=opportunities is not None))
         if tasks is not None:
             _activities(job, job.export(given["--tasks"], "sf_tasks", times))
     return job.result()
+
+
+def _stage_changes(job: Job, lead: Export, lid: str, history: Export | None) -> None:
+    """sf_changes (lead_id, stage, instant, raw): creation, and the Status changes of the
+    history. `instant` is NULL when unreadable, `raw` the value as exported."""
+    created = lead.need("created date", "CreatedDate")
+    sql = (f"select {lid} as lead_id, 'lead' as stage, {lead.instant(created)} as instant, "
+           f"{text(created)} as raw from sf_leads")
+    if history is not None:
+        stage = _status_stage(history.need("new value", "NewValue"))
+        field = history.need("field", "Field")
+        at = history.need("created date", "CreatedDate")
+        sql += (f" union all select {text(history.need('lead Id', 'LeadId'))}, {stage}, "
+                f"{history.instant(at)}, {text(at)} from sf_history "
+                f"where lower({text(field)}) in ('status', 'leadstatus') and {stage} is not null")
+    job.con.execute(f"create temp table sf_changes as {sql}")
+
+
+def _conversions(job: Job, lead: Export, lid: str, history: Export | None) -> None:
+    """sf_conversions (lead_id, instant, raw): when each converted lead was converted (its
+    ConvertedDate), and sf_lead_keys: each lead's opportunity, contact and conversion instant."""
+    date = lead.need("converted date", "ConvertedDate")
+    job.con.execute(f"""create temp table sf_conversions as
+        select {lid} as lead_id, {text(date)} as raw, {lead.instant(date)} as instant from sf_leads
+        where {lead.flag(lead.need("converted flag", "IsConverted"))} and {text(date)} is not null""")
+    opp, contact = lead.find("ConvertedOpportunityId"), lead.find("ConvertedContactId")
+    job.con.execute(f"""create temp table sf_lead_keys as select {lid} as lead_id,
+        {text(opp) if opp else 'null'} as opportunity_id,
+        {text(contact) if contact else 'null'} as contact_id, c.instant as converted_at
+        from sf_leads left join sf_conversions c on c.lead_id = {lid}""")
+
+
+def _one_lead_per(key: str) -> str:
+    """SQL: (key, lead_id) with one lead per converted Opportunity or Contact: several leads
+    merged into one gave one deal row per lead (a repeated deal_id, quarantined with its
+    revenue) and one touch per lead. The lead converted first, then the smallest Id."""
+    return (f"(select {key}, lead_id from sf_lead_keys where {key} is not null qualify "
+            f"row_number() over (partition by {key} order by converted_at nulls last, lead_id) = 1)")
+
+
+def _events(with_deals: bool) -> str:
+    """SQL: the lifecycle events, from the temp tables the steps above made."""
+    events = [f"select lead_id as contact_id, stage, {as_text('instant', 'raw')} as occurred_at "
+              "from sf_changes",
+              # Conversion is sales qualifying the lead.
+              f"select lead_id, 'sql', {as_text('instant', 'raw')} from sf_conversions"]
+    if with_deals:
+        # One event per (lead, opportunity): every lead merged into a deal entered its stages.
+        pairs = "(select distinct lead_id, opportunity_id from sf_lead_keys)"
+        events += [f"select k.lead_id, 'opportunity', d.created_at from {pairs} k "
+                   "join _fp_deals d on d.deal_id = k.opportunity_id",
+                   f"select k.lead_id, 'customer', d.closed_at from {pairs} k "
+                   "join _fp_deals d on d.deal_id = k.opportunity_id where d.status = 'won'"]
+    else:
+        events.append(f"select c.lead_id, 'opportunity', {as_text('c.instant', 'c.raw')} "
+                      "from sf_conversions c join sf_lead_keys k using (lead_id) "
+                      "where k.opportunity_id is not null")
+    return f"(select * from ({' union all '.join(events)}) order by contact_id, occurred_at, stage)"
 
 
 def _deals(job: Job, o: Export) -> None:
@@ -118,8 +143,9 @@ def _deals(job: Job, o: Export) -> None:
         status = (f"case when lower({stage}) = 'closed won' then 'won' "
                   f"when lower({stage}) = 'closed lost' then 'lost' else 'open' end")
     close_date = o.time(o.need("close date", "CloseDate"))
+    oid = text(o.need("opportunity Id", "Id"))
     select = {
-        "deal_id": text(o.need("opportunity Id", "Id")),
+        "deal_id": oid,
         "contact_id": "k.lead_id",
         "created_at": o.time(o.need("created date", "CreatedDate")),
         # An open opportunity's CloseDate is a forecast, not a close.
@@ -128,8 +154,7 @@ def _deals(job: Job, o: Export) -> None:
         "amount": text(o.need("amount", "Amount")),
         "currency": text(o.find("CurrencyIsoCode") or "null"),
     }
-    from_sql = (f"sf_opps left join sf_lead_keys k on k.opportunity_id = "
-                f"{text(o.need('opportunity Id', 'Id'))}")
+    from_sql = f"sf_opps left join {_one_lead_per('opportunity_id')} k on k.opportunity_id = {oid}"
     # The opportunity and customer events take their times from the deals as written.
     job.write("deals", select, from_sql, keep_as="_fp_deals")
 
@@ -148,4 +173,4 @@ def _activities(job: Job, t: Export) -> None:
         "occurred_at": at,
         "team": "'sales'",
         "type": f"coalesce(lower({text(t.find('Type', 'TaskSubtype') or 'null')}), 'task')",
-    }, f"sf_tasks left join sf_lead_keys k on k.contact_id = {who}")
+    }, f"sf_tasks left join {_one_lead_per('contact_id')} k on k.contact_id = {who}")
