@@ -159,7 +159,7 @@ def test_salesforce_data_loader_exports(tmp_path):
         (LEAD1, "lead", "2026-01-05T15:15:00Z"),
         (LEAD1, "mql", "2026-01-08T22:30:00Z"),
         (LEAD1, "opportunity", "2026-01-20T18:05:00Z"),
-        (LEAD1, "sql", "2026-01-20T06:00:00Z"),  # date-only ConvertedDate, 00:00 local
+        (LEAD1, "sql", "2026-01-20T18:00:00Z"),  # the history's leadConverted row
         (LEAD2, "lead", "2026-02-10T22:30:00Z"),
         (LEAD2, "mql", "2026-02-12T14:05:00Z"),
         (LEAD2, "recycled", "2026-02-14T10:00:00Z"),
@@ -465,3 +465,43 @@ def test_salesforce_leads_converted_into_one_contact_and_opportunity_give_one_de
     assert written.rows["lifecycle_events"] == 9
     report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
     assert report.quarantined_rows == 0 and report.duplicate_rows == 0
+
+
+# --- Salesforce: when a lead was converted ----------------------------------------------------
+
+SAME_DAY_LEADS = (
+    "Id,CreatedDate,Status,IsConverted,ConvertedDate\n"
+    "00Q1,2026-03-10T15:00:00.000Z,Closed - Converted,true,2026-03-10\n"  # 09:00 in Mexico City
+    "00Q2,2026-03-02T15:00:00.000Z,Closed - Converted,true,2026-03-10\n")
+
+
+def _conversion(out: Path) -> dict[str, str]:
+    return {e[0]: e[2] for e in events(out) if e[1] == "sql"}
+
+
+def test_salesforce_conversion_time_is_the_history_leadconverted_row(tmp_path):
+    leads, history = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv"
+    leads.write_text(SAME_DAY_LEADS)
+    history.write_text("Id,LeadId,CreatedDate,Field,OldValue,NewValue\n"
+                       "h1,00Q1,2026-03-10T16:00:00.000Z,Status,Open - Not Contacted,MQL\n"
+                       "h2,00Q1,2026-03-10T21:00:00.000Z,leadConverted,,\n")
+    import_salesforce(leads, tmp_path / "out", lead_history=history, timezone="America/Mexico_City")
+    # Not midnight (06:00Z), before the MQL at 16:00Z: the MQL entry would move to midnight.
+    assert _conversion(tmp_path / "out") == {"00Q1": "2026-03-10T21:00:00Z",
+                                             "00Q2": "2026-03-10T06:00:00Z"}
+
+
+def test_salesforce_conversion_date_is_no_earlier_than_the_lead_s_last_event_that_day(tmp_path):
+    leads, history = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv"
+    leads.write_text(SAME_DAY_LEADS)
+    history.write_text("Id,LeadId,CreatedDate,Field,OldValue,NewValue\n"
+                       "h1,00Q1,2026-03-10T16:00:00.000Z,Status,Open - Not Contacted,MQL\n"
+                       "h3,00Q2,2026-03-09T16:00:00.000Z,Status,Open - Not Contacted,MQL\n")
+    import_salesforce(leads, tmp_path / "history", lead_history=history, timezone="America/Mexico_City")
+    # 00Q1 became an MQL at 10:00 local that day; 00Q2's MQL was the day before: midnight.
+    assert _conversion(tmp_path / "history") == {"00Q1": "2026-03-10T16:00:00Z",
+                                                 "00Q2": "2026-03-10T06:00:00Z"}
+    import_salesforce(leads, tmp_path / "leads", timezone="America/Mexico_City")
+    # Without a history, the lead's creation that day.
+    assert _conversion(tmp_path / "leads") == {"00Q1": "2026-03-10T15:00:00Z",
+                                               "00Q2": "2026-03-10T06:00:00Z"}

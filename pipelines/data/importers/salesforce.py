@@ -92,12 +92,36 @@ def _stage_changes(job: Job, lead: Export, lid: str, history: Export | None) -> 
 
 
 def _conversions(job: Job, lead: Export, lid: str, history: Export | None) -> None:
-    """sf_conversions (lead_id, instant, raw): when each converted lead was converted (its
-    ConvertedDate), and sf_lead_keys: each lead's opportunity, contact and conversion instant."""
+    """sf_conversions (lead_id, instant, raw): when each converted lead was converted, and
+    sf_lead_keys: each lead's opportunity, contact and conversion instant.
+
+    The history's leadConverted row is the exact time. Else ConvertedDate, a date: its midnight
+    would put the conversion (sql) before a same-day MQL, move the MQL entry (SPEC §3: the
+    earliest event at or after the stage) to midnight and make in-time touches breaches. So
+    it is no earlier than the lead's latest creation or status change on that local day.
+    """
+    times = lead.times
     date = lead.need("converted date", "ConvertedDate")
+    logged = "select null as lead_id, null::timestamp as instant where false"
+    if history is not None:
+        at, field = history.need("created date", "CreatedDate"), history.need("field", "Field")
+        logged = (f"select {text(history.need('lead Id', 'LeadId'))} as lead_id, "
+                  f"min({history.instant(at)}) as instant from sf_history "
+                  f"where lower({text(field)}) = 'leadconverted' group by all")
     job.con.execute(f"""create temp table sf_conversions as
-        select {lid} as lead_id, {text(date)} as raw, {lead.instant(date)} as instant from sf_leads
-        where {lead.flag(lead.need("converted flag", "IsConverted"))} and {text(date)} is not null""")
+        with converted as (
+            select {lid} as lead_id, {text(date)} as raw, {lead.instant(date)} as day_or_time,
+                {times.date_only(text(date))} as date_only
+            from sf_leads where {lead.flag(lead.need("converted flag", "IsConverted"))}
+                and {text(date)} is not null),
+        logged as ({logged}),
+        same_day as (
+            select c.lead_id, max(e.instant) as latest from converted c join sf_changes e
+                on e.lead_id = c.lead_id and {times.local_day('e.instant')} = {times.local_day('c.day_or_time')}
+            where c.date_only group by all)
+        select c.lead_id, c.raw, coalesce(l.instant, case when c.date_only
+            then greatest(c.day_or_time, d.latest) else c.day_or_time end) as instant
+        from converted c left join logged l using (lead_id) left join same_day d using (lead_id)""")
     opp, contact = lead.find("ConvertedOpportunityId"), lead.find("ConvertedContactId")
     job.con.execute(f"""create temp table sf_lead_keys as select {lid} as lead_id,
         {text(opp) if opp else 'null'} as opportunity_id,

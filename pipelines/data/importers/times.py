@@ -103,6 +103,10 @@ class Times:
         quarantines its row as bad_timestamp rather than the importer losing it."""
         return as_text(self.instant(v), v)
 
+    def local_day(self, instant: str) -> str:
+        """SQL: the calendar date in the zone of a naive UTC timestamp."""
+        return f"cast(timezone({quote(self.zone)}, timezone('UTC', {instant})) as date)"
+
     def date(self, v: str) -> str:
         """SQL: trimmed text `v` of a calendar-date column (web_sessions.date) as YYYY-MM-DD when
         the date part of the format reads it, else as it is (the loader reads ISO dates)."""
