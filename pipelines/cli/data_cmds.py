@@ -172,7 +172,8 @@ def import_salesforce(
     opportunities: Annotated[Path | None, typer.Option(
         help="Opportunity export: deals, opportunity and customer stages.")] = None,
     tasks: Annotated[Path | None, typer.Option(
-        help="Task export: sales touches (first touch of an MQL).")] = None,
+        help="Task export: sales touches (first touch of an MQL); only done tasks (IsClosed true or Status "
+        "Completed) count.")] = None,
     timezone: SalesforceTimezoneOption = None,
     timestamp_format: TimestampFormatOption = None,
 ) -> None:

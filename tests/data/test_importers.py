@@ -505,3 +505,22 @@ def test_salesforce_conversion_date_is_no_earlier_than_the_lead_s_last_event_tha
     # Without a history, the lead's creation that day.
     assert _conversion(tmp_path / "leads") == {"00Q1": "2026-03-10T15:00:00Z",
                                                "00Q2": "2026-03-10T06:00:00Z"}
+
+
+def test_salesforce_open_tasks_are_no_touches_and_the_import_says_how_many_it_left_out(tmp_path):
+    tasks = tmp_path / "Task.csv"
+    tasks.write_text("Id,WhoId,Subject,Type,Status,IsClosed,CreatedDate,CompletedDateTime\n"
+                     "00T1,00Q000000000001AAA,Call new MQL (auto),Call,Not Started,false,2026-01-08T22:30:05.000Z,\n"
+                     "00T2,00Q000000000001AAA,Call,Call,Completed,true,2026-01-08T23:00:00.000Z,2026-01-08T23:10:00.000Z\n"
+                     "00T3,00Q000000000002AAA,Demo,Meeting,Done,TRUE,2026-02-12T20:00:00.000Z,\n"
+                     "00T4,00Q000000000002AAA,Follow up,Email,In Progress,false,2026-02-13T20:00:00.000Z,\n")
+    written = import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", tasks=tasks, timezone="UTC")
+    assert [r[0] for r in read(tmp_path / "out", "activities")] == ["00T2", "00T3"]
+    assert written.notes == ["note: Task.csv: 2 of 4 tasks left out as not done (IsClosed not true and "
+                             "Status not Completed): an open or not-started task is no touch"]
+    # Only a Status column: Completed is done.
+    tasks.write_text("Id,WhoId,Status,CreatedDate\n00T1,00Q000000000001AAA,Not Started,2026-01-08T22:30:05Z\n"
+                     "00T2,00Q000000000001AAA,completed,2026-01-08T23:00:00Z\n")
+    written = import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", tasks=tasks, timezone="UTC")
+    assert [r[0] for r in read(tmp_path / "out", "activities")] == ["00T2"]
+    assert "(Status not Completed)" in written.notes[0]

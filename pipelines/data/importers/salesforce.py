@@ -190,6 +190,7 @@ def _activities(job: Job, t: Export) -> None:
     # A logged call is created when done; CompletedDateTime is the touch when present.
     at = t.time(completed, created) if completed else t.time(created)
     task_id = t.find("Id")
+    done, why = _done(t)
     # A task on the converted Contact belongs to the lead it came from.
     job.write("activities", {
         "activity_id": text(task_id) if task_id else "'task-' || row_number() over ()",
@@ -197,4 +198,18 @@ def _activities(job: Job, t: Export) -> None:
         "occurred_at": at,
         "team": "'sales'",
         "type": f"coalesce(lower({text(t.find('Type', 'TaskSubtype') or 'null')}), 'task')",
-    }, f"sf_tasks left join {_one_lead_per('contact_id')} k on k.contact_id = {who}")
+    }, f"sf_tasks left join {_one_lead_per('contact_id')} k on k.contact_id = {who} where {done}")
+    total = job.con.execute(f"select count(*) from {t.name}").fetchone()[0]
+    if left_out := total - job.rows["activities"]:
+        job.notes.append(f"note: {t.path.name}: {left_out:,} of {total:,} tasks left out as not done ({why}): "
+                         "an open or not-started task is no touch")
+
+
+def _done(t: Export) -> tuple[str, str]:
+    """SQL: whether a task is done, and in words what is left out. An auto-created "Call new
+    MQL" task is open the instant the lead qualifies: counted, it was an in-time first touch."""
+    closed, status = t.find("IsClosed"), t.find("Status")
+    tests = [t.flag(closed)] if closed else []
+    tests += [f"coalesce(lower({text(status)}) = 'completed', false)"] if status else []
+    words = (["IsClosed not true"] if closed else []) + (["Status not Completed"] if status else [])
+    return " or ".join(tests) or "true", " and ".join(words)
