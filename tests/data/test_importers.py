@@ -252,8 +252,30 @@ def test_csv_mapping_with_wide_stage_dates_value_maps_and_local_times(tmp_path):
     ("tables: {contacts: {file: people.csv, delimiter: ';', timestamp_format: '%Q garbage', "
      "columns: {contact_id: Person ID}}}\n",
      "tables.contacts.timestamp_format: '%Q garbage' is not a strptime format"),
+    # YAML reads unquoted NO as false and ~ as null: str() wrote 'False' and 'None' into rows.
+    ("tables: {contacts: {file: people.csv, constants: {country: NO}}}\n",
+     "tables.contacts.constants.country: expected text, but YAML reads the value as the boolean "
+     "false (unquoted yes/no/on/off/true/false are booleans): quote it in the mapping"),
+    ("tables: {contacts: {file: people.csv, values: {source: {'No': ~}}}}\n",
+     "tables.contacts.values.source.No: expected text, but YAML reads the value as nothing"),
+    ("tables: {contacts: {file: people.csv, values: {source: {Yes: paid}}}}\n",
+     "tables.contacts.values.source: expected text, but YAML reads the key True as the boolean true"),
+    ("tables: {contacts: {file: people.csv, constants: {created_at: 2026-01-05}}}\n",
+     "tables.contacts.constants.created_at: expected text, but YAML reads the value as the date 2026-01-05"),
+    ("tables: {contacts: {file: people.csv, delimiter: 5}}\n",
+     "tables.contacts.delimiter: expected text, but YAML reads the value as the number 5"),
+    ("tables: {contacts: {file: people.csv, constants: {region: EU}}}\n",
+     "tables.contacts.constants.region: not a column of contacts"),
+    ("tables: {contacts: {file: ~}}\n", "tables.contacts.file: expected text, but YAML reads the value as nothing"),
+    ("tables: {contacts: {columns: {contact_id: id}}}\n", "tables.contacts.file: missing; expected the export's file"),
+    ("tables: {contacts: {file: nope.csv}}\n", "tables.contacts.file: {dir}/nope.csv: file not found"),
+    ("tables: {lifecycle_events: {file: people.csv, delimiter: ';', columns: {contact_id: Person ID}, "
+     "stage_columns: {mql: Nope}}}\n",
+     "tables.lifecycle_events.stage_columns.mql: column 'Nope' (mapped to occurred_at) not found"),
 ], ids=["no tables", "unknown table", "unknown column", "missing source column",
-        "unmapped required column", "bad time zone", "broken YAML", "bad timestamp format"])
+        "unmapped required column", "bad time zone", "broken YAML", "bad timestamp format",
+        "unquoted NO", "null value", "unquoted Yes key", "date constant", "number delimiter",
+        "unknown constant", "null file", "no file", "file not found", "missing stage column"])
 def test_csv_mapping_errors_name_the_mapping_field(tmp_path, mapping, message):
     (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
     path = tmp_path / "mapping.yaml"
@@ -261,7 +283,7 @@ def test_csv_mapping_errors_name_the_mapping_field(tmp_path, mapping, message):
     with pytest.raises(InputError) as exc:
         import_csv(path, tmp_path / "out")
     assert str(exc.value).startswith(str(path))
-    assert message in str(exc.value)
+    assert message.format(dir=tmp_path) in str(exc.value)
 
 
 def test_csv_mapping_whose_file_is_an_output_of_the_import_is_refused(tmp_path):
