@@ -44,11 +44,11 @@ def first_bad_line(path: Path, delimiter: str | None = ",") -> tuple[int, str] |
     return None
 
 
-def header(path: Path) -> list[str]:
+def header(path: Path, delimiter: str = ",") -> list[str]:
     """The column names as the file's first line has them (DuckDB renames a repeated name
     `name_1`, which would hide the repeat)."""
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        return next(csv.reader(handle), [])
+        return next(csv.reader(handle, delimiter=delimiter), [])
 
 
 def likely_delimiter(path: Path) -> str:

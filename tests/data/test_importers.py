@@ -546,3 +546,19 @@ def test_salesforce_open_tasks_are_no_touches_and_the_import_says_how_many_it_le
     written = import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", tasks=tasks, timezone="UTC")
     assert [r[0] for r in read(tmp_path / "out", "activities")] == ["00T2"]
     assert "(Status not Completed)" in written.notes[0]
+
+
+@pytest.mark.parametrize("body, line, message", [
+    ('Record ID,Create Date,Became a Lead Date,Job Title\n1,2026-01-05 10:00,2026-01-05 10:00,"Head of\nGrowth"\n'
+     "2,2026-01-05 10:00,2026-01-05 10:00\n3,2026-01-05 10:00,2026-01-05 10:00,CEO\n",
+     4, "3 values, expected 4 (one per column of the header)"),
+    ("Record ID;Create Date;Became a Lead Date\n1;2026-01-05 10:00;2026-01-05 10:00;extra\n",
+     2, "4 values, expected 3 (one per column of the header)"),
+], ids=["a value too few", "semicolons, a value too many"])
+def test_a_ragged_row_is_named_not_reported_as_a_missing_id_column(tmp_path, body, line, message):
+    """DuckDB's sniffer read such a file as one column, and the id column was 'missing'."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(body)
+    with pytest.raises(InputError) as exc:
+        import_hubspot(contacts, tmp_path / "out")
+    assert str(exc.value) == f"{contacts}:{line}: {message}"

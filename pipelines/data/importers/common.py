@@ -13,7 +13,7 @@ from types import TracebackType
 
 import duckdb
 
-from pipelines.data.csv_check import first_bad_line, likely_delimiter, line_of_row
+from pipelines.data.csv_check import first_bad_line, header, likely_delimiter, line_of_row
 from pipelines.data.importers.output import Input, Output
 from pipelines.data.importers.times import Times, as_text
 from pipelines.data.sources import ident, quote
@@ -47,10 +47,24 @@ class Export:
                                      f"header row: {first}", file=str(path))) from None
         self.delimiter = delimiter or likely_delimiter(self.path)
         cols = [r[0] for r in con.execute(f"describe {name}").fetchall()]
+        self._refuse_ragged(len(cols))
         self.columns = {c.strip().lower(): c for c in cols}
         self._names = {ident(c): c for c in cols}
         self._checked: set[str] = set()
         self.notes: list[str] = []  # for the user, in the command's output
+
+    def _refuse_ragged(self, found: int) -> None:
+        """One row with a value too many or too few makes DuckDB's sniffer give up on the
+        delimiter and read each line as one column: the error was then a missing id column
+        whose name the header plainly has. Name the row instead."""
+        expected = len(header(self.path, self.delimiter))
+        if found >= expected:
+            return
+        if bad := first_bad_line(self.path, self.delimiter):
+            raise InputError(Problem(bad[1], file=str(self.path), line=bad[0]))
+        raise InputError(Problem(
+            f"the header has {expected} columns separated by {self.delimiter!r}, but the file was "
+            f"read as {found}; expected every line to hold one value per column", file=str(self.path)))
 
     def find(self, *names: str) -> str | None:
         """SQL reference to the first of `names` the export has, or None."""
