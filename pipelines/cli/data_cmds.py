@@ -162,7 +162,8 @@ def import_hubspot(
 @import_app.command(
     "salesforce",
     epilog="Example: funnelpact import salesforce --leads Lead.csv --lead-history "
-           "LeadHistory.csv --opportunities Opportunity.csv --tasks Task.csv --out data/")
+           "LeadHistory.csv --opportunities Opportunity.csv --tasks Task.csv "
+           "--timezone America/Mexico_City --out data/")
 def import_salesforce(
     leads: Annotated[Path, typer.Option(help="Lead export (Id, CreatedDate, Status, "
                                         "IsConverted, ConvertedDate, …).")],

@@ -31,7 +31,6 @@ class Export:
     def __init__(self, con: duckdb.DuckDBPyConnection, given: Input, name: str,
                  times: Times, delimiter: str | None = None) -> None:
         self.con, self.path, self.name, self.times = con, Path(given.path), name, times
-        path = self.path
         if not self.path.is_file():
             raise InputError(given.problem("file not found; expected a CSV export"))
         delim = f", delim = {quote(delimiter)}" if delimiter else ""
@@ -41,10 +40,10 @@ class Export:
                         f"{quote(str(self.path))}, all_varchar = true, header = true, skip = 0{delim})")
         except duckdb.Error as exc:
             if found := first_bad_line(self.path, delimiter):
-                raise InputError(Problem(found[1], file=str(path), line=found[0])) from None
+                raise InputError(Problem(found[1], file=str(self.path), line=found[0])) from None
             first = str(exc).strip().splitlines()[0]
             raise InputError(Problem(f"cannot read the file; expected a UTF-8 CSV export with a "
-                                     f"header row: {first}", file=str(path))) from None
+                                     f"header row: {first}", file=str(self.path))) from None
         self.delimiter = delimiter or likely_delimiter(self.path)
         cols = [r[0] for r in con.execute(f"describe {name}").fetchall()]
         self._refuse_ragged(len(cols))
@@ -120,10 +119,12 @@ class Export:
             f"{value!r} is a day-first date ({value.split('/')[0].strip()} is no month), but dates "
             f"are read month-first (m/d/Y) unless a format is given; "
             f"{self.times.day_first_advice(value.strip())}"))
-        dates = self.con.execute(f"select count(*) filter (where {self.times.date_only(text(ref))}) "
-                                 f"from {self.name}").fetchone()[0]
-        if note := self.times.dates_at_utc_midnight(f"{self.path.name} {self._names[ref]}", dates):
-            self.notes.append(note)
+        if not self.times.zone_given:  # say which calendar dates were placed in UTC days
+            dates = self.con.execute(f"select count(*) filter (where {self.times.date_only(text(ref))}) "
+                                     f"from {self.name}").fetchone()[0]
+            if dates:
+                self.notes.append(self.times.dates_at_utc_midnight(
+                    f"{self.path.name} {self._names[ref]}", dates))
 
 
 def text(sql: str) -> str:

@@ -94,6 +94,7 @@ class Output:
         return rows
 
     def commit(self) -> None:
+        """Move every staged table into place (a rename each), dropping stale Parquet copies."""
         try:
             for staged in sorted(self.staging.iterdir()):
                 stale = self.out / f"{staged.stem}.parquet"

@@ -3,8 +3,8 @@ ISO 8601, into the canonical UTC text. SQL builders, so DuckDB runs them over wh
 
 The rule that keeps times honest: a value is either converted from the import's zone to UTC,
 or kept as it is only when it is no time the loader reads either (so the loader quarantines
-its row as bad_timestamp). A naive ISO value the format did not match used to be kept, and the
-loader read it as UTC: shifted by the zone's offset without a word.
+its row as bad_timestamp). The loader reads a naive ISO value as UTC: one kept as it is would
+be shifted by the zone's offset without a word.
 """
 
 from __future__ import annotations
@@ -137,10 +137,8 @@ class Times:
         by_format = f" or try_strptime({v}, [{', '.join(quote(f) for f in fmts)}]) is not null" if fmts else ""
         return f"coalesce(regexp_full_match({v}, '{DATE}'){by_format}, false)"
 
-    def dates_at_utc_midnight(self, where: str, count: int) -> str | None:
+    def dates_at_utc_midnight(self, where: str, count: int) -> str:
         """The warning for `count` date-only values read in UTC days because no zone was given."""
-        if self.zone_given or not count:
-            return None
         advice = _advice(self.zone_option, "<the agreement's zone>")
         dates = "calendar date" if count == 1 else "calendar dates"
         return f"warning: {where}: {count:,} {dates} read as midnight UTC; {advice} to place them in its days"
