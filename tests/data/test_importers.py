@@ -562,3 +562,10 @@ def test_a_ragged_row_is_named_not_reported_as_a_missing_id_column(tmp_path, bod
     with pytest.raises(InputError) as exc:
         import_hubspot(contacts, tmp_path / "out")
     assert str(exc.value) == f"{contacts}:{line}: {message}"
+
+
+def test_an_empty_export_is_named_empty(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("")
+    with pytest.raises(InputError, match="contacts.csv:1: the file is empty: expected a header row"):
+        import_hubspot(contacts, tmp_path / "out")

@@ -46,18 +46,18 @@ class Export:
                                      f"header row: {first}", file=str(self.path))) from None
         self.delimiter = delimiter or likely_delimiter(self.path)
         cols = [r[0] for r in con.execute(f"describe {name}").fetchall()]
-        self._refuse_ragged(len(cols))
+        self._refuse_misread(cols)
         self.columns = {c.strip().lower(): c for c in cols}
         self._names = {ident(c): c for c in cols}
         self._checked: set[str] = set()
         self.notes: list[str] = []  # for the user, in the command's output
 
-    def _refuse_ragged(self, found: int) -> None:
+    def _refuse_misread(self, cols: list[str]) -> None:
         """One row with a value too many or too few makes DuckDB's sniffer give up on the
-        delimiter and read each line as one column: the error was then a missing id column
-        whose name the header plainly has. Name the row instead."""
-        expected = len(header(self.path, self.delimiter))
-        if found >= expected:
+        delimiter and read each line as one column (and an empty file is one column, 'column0'):
+        the error was then a missing id column whose name the header plainly has. Name the row."""
+        found, expected = len(cols), len(header(self.path, self.delimiter))
+        if found >= expected and cols != ["column0"]:
             return
         if bad := first_bad_line(self.path, self.delimiter):
             raise InputError(Problem(bad[1], file=str(self.path), line=bad[0]))
