@@ -5,13 +5,16 @@ from __future__ import annotations
 from datetime import date
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from pipelines.cli.output import console, err_console
 from pipelines.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from pipelines.data.importers.common import Imported
 
 # Progress bars only pay off when a run takes more than a few seconds (~200k contacts).
 PROGRESS_FROM_CONTACTS = 200_000
@@ -42,16 +45,20 @@ def _print_written(out: Path, rows: dict[str, int]) -> None:
     _warn_of_other_tables(out, rows)
 
 
-def _print_imported(out: Path, rows: dict[str, int]) -> None:
-    """What an import wrote, and the times it could not read (before a run quarantines them)."""
-    from pipelines.data.importers.common import unread_times
+def _print_imported(out: Path, imported: Imported, format_option: str) -> None:
+    """What an import wrote, its notes, and the times it could not read (before a run
+    quarantines them); `format_option` names what sets the format of the export's times."""
+    from pipelines.data.importers.output import unread_times
 
-    _print_written(out, rows)
-    for name in rows:
-        for column, (n, total) in unread_times(out, name).items():
-            err_console.print(f"note: {name}.{column}: {n:,} of {total:,} values are not times the import could read "
-                              "(check --timezone, or the mapping's timestamp_format); the loader quarantines "
-                              "their rows as bad_timestamp", highlight=False)
+    _print_written(out, imported.rows)
+    for note in imported.notes:
+        err_console.print(note, highlight=False)
+    for name in imported.rows:
+        for column, (n, total, kind) in unread_times(out, name).items():
+            what, reason = ("times", "bad_timestamp") if kind == "timestamp" else ("dates", "bad_date")
+            err_console.print(f"note: {name}.{column}: {n:,} of {total:,} values are not {what} the import could read "
+                              f"(check {format_option}); the loader quarantines their rows as {reason}",
+                              highlight=False)
 
 
 def _warn_of_other_tables(out: Path, written: dict[str, int]) -> None:
@@ -77,9 +84,25 @@ def _warn_of_other_tables(out: Path, written: dict[str, int]) -> None:
 
 OutOption = Annotated[Path, typer.Option("--out", file_okay=False, help="Directory to write the canonical "
                                          "tables into (created if missing).")]
-TimezoneOption = Annotated[str, typer.Option(
-    "--timezone", help="IANA time zone of the export's naive local times (the CRM portal's or "
-    "org's zone); times with an offset or 'Z' are kept.")]
+ImportOutOption = Annotated[Path, typer.Option(
+    "--out", file_okay=False, help="Directory to write the canonical tables into (created if missing). "
+    "They replace the ones there only once all are written; an export may not be one of them.")]
+def _timezone_option(dates: str) -> object:
+    return typer.Option(
+        "--timezone", show_default=False,
+        help="IANA time zone (the CRM portal's or org's) of the export's naive local times, and of its "
+        f"date-only values ({dates}), which are placed in that zone's calendar days; times with an offset "
+        "or 'Z' are kept. Default: UTC, with a warning when date-only values were read.")
+
+
+HubspotTimezoneOption = Annotated[str | None, _timezone_option("a date without a time of day, in any column")]
+SalesforceTimezoneOption = Annotated[str | None, _timezone_option(
+    "Opportunity CloseDate and Lead ConvertedDate, even in Data Loader exports whose times end in Z")]
+TimestampFormatOption = Annotated[str | None, typer.Option(
+    "--timestamp-format", help="strptime format of the export's times, for a day-first export: "
+    "'%d/%m/%Y %H:%M' (its date part, '%d/%m/%Y', reads date-only values). Default: ISO 8601 and US "
+    "month-first m/d/Y; a day-first date (13/01/2026) is then refused. ISO 8601 is read either way.",
+    show_default=False)]
 
 
 def generate(
@@ -124,38 +147,44 @@ import_app = typer.Typer(
 def import_hubspot(
     contacts: Annotated[Path, typer.Option(help="HubSpot contacts export (CSV) with lifecycle "
                                            "stage dates; UI labels or internal names.")],
-    out: OutOption,
+    out: ImportOutOption,
     deals: Annotated[Path | None, typer.Option(help="HubSpot deals export (CSV).")] = None,
-    timezone: TimezoneOption = "UTC",
+    timezone: HubspotTimezoneOption = None,
+    timestamp_format: TimestampFormatOption = None,
 ) -> None:
     """Convert a HubSpot contacts export (and optionally deals) into canonical tables."""
     from pipelines.data.importers.hubspot import import_hubspot as run
 
-    _print_imported(out, run(contacts, out, deals=deals, timezone=timezone))
+    _print_imported(out, run(contacts, out, deals=deals, timezone=timezone, timestamp_format=timestamp_format),
+                    "--timestamp-format")
 
 
 @import_app.command(
     "salesforce",
     epilog="Example: funnelpact import salesforce --leads Lead.csv --lead-history "
-           "LeadHistory.csv --opportunities Opportunity.csv --tasks Task.csv --out data/")
+           "LeadHistory.csv --opportunities Opportunity.csv --tasks Task.csv "
+           "--timezone America/Mexico_City --out data/")
 def import_salesforce(
     leads: Annotated[Path, typer.Option(help="Lead export (Id, CreatedDate, Status, "
                                         "IsConverted, ConvertedDate, …).")],
-    out: OutOption,
+    out: ImportOutOption,
     lead_history: Annotated[Path | None, typer.Option(
         help="LeadHistory export: Status changes give the stage times.")] = None,
     opportunities: Annotated[Path | None, typer.Option(
         help="Opportunity export: deals, opportunity and customer stages.")] = None,
     tasks: Annotated[Path | None, typer.Option(
-        help="Task export: sales touches (first touch of an MQL).")] = None,
-    timezone: TimezoneOption = "UTC",
+        help="Task export: sales touches (first touch of an MQL); only done tasks (IsClosed true or Status "
+        "Completed) count.")] = None,
+    timezone: SalesforceTimezoneOption = None,
+    timestamp_format: TimestampFormatOption = None,
 ) -> None:
     """Convert Salesforce Lead (and LeadHistory, Opportunity, Task) exports into canonical
     tables."""
     from pipelines.data.importers.salesforce import import_salesforce as run
 
     _print_imported(out, run(leads, out, lead_history=lead_history, opportunities=opportunities,
-                            tasks=tasks, timezone=timezone))
+                            tasks=tasks, timezone=timezone, timestamp_format=timestamp_format),
+                    "--timestamp-format")
 
 
 @import_app.command(
@@ -165,12 +194,12 @@ def import_salesforce(
 def import_csv(
     mapping: Annotated[Path, typer.Option(help="YAML mapping: per canonical table a source "
                                           "file, its columns, time zone and value maps.")],
-    out: OutOption,
+    out: ImportOutOption,
 ) -> None:
     """Convert any CRM's CSV exports into canonical tables by a column mapping."""
     from pipelines.data.importers.csv_mapping import import_csv as run
 
-    _print_imported(out, run(mapping, out))
+    _print_imported(out, run(mapping, out), "the mapping's timestamp_format")
 
 
 def register(app: typer.Typer) -> None:

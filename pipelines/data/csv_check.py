@@ -44,8 +44,32 @@ def first_bad_line(path: Path, delimiter: str | None = ",") -> tuple[int, str] |
     return None
 
 
-def header(path: Path) -> list[str]:
+def header(path: Path, delimiter: str = ",") -> list[str]:
     """The column names as the file's first line has them (DuckDB renames a repeated name
     `name_1`, which would hide the repeat)."""
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        return next(csv.reader(handle), [])
+        return next(csv.reader(handle, delimiter=delimiter), [])
+
+
+def likely_delimiter(path: Path) -> str:
+    """Of the usual delimiters, the one that splits the header into the most columns (',' when
+    none splits it): the reader's guess when no delimiter was given."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        first = handle.readline()
+    return max([",", ";", "\t", "|"], key=lambda d: len(next(csv.reader([first], delimiter=d), [])))
+
+
+def line_of_row(path: Path, delimiter: str, index: int) -> int | None:
+    """The line on which data row `index` (0-based, after the header) starts: a quoted value
+    may hold line breaks, so rows and lines differ."""
+    with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
+        reader = csv.reader(handle, delimiter=delimiter)
+        next(reader, None)
+        start, number = reader.line_num + 1, 0
+        for row in reader:
+            if row:  # DuckDB skips blank lines
+                if number == index:
+                    return start
+                number += 1
+            start = reader.line_num + 1
+    return None

@@ -13,15 +13,15 @@ from pipelines.data.tables import Column
 # DuckDB's casts accept more: TIMESTAMP ignores trailing text ('10:00 PST', '10:00 garbage'
 # and '10:00+02:00' all read as 10:00) and TIMESTAMPTZ takes zone names. Anything else is a
 # bad timestamp, never a silently shifted one.
-_DATE = r"\d{4}-\d\d-\d\d"
+DATE = r"\d{4}-\d\d-\d\d"
 _TIME = r"[T ]\d\d:\d\d(:\d\d(\.\d+)?)?"
-_NAIVE = rf"^{_DATE}({_TIME})?$"
-WITH_OFFSET = rf"^{_DATE}{_TIME}\s*([Zz]|UTC|[+-]\d\d(:?\d\d)?)$"
+NAIVE = rf"^{DATE}({_TIME})?$"
+WITH_OFFSET = rf"^{DATE}{_TIME}\s*([Zz]|UTC|[+-]\d\d(:?\d\d)?)$"
 
 
 def timestamp_utc(text: str) -> str:
     """ISO 8601 text -> naive UTC timestamp; text without an offset is already UTC."""
-    return (f"(case when regexp_full_match({text}, '{_NAIVE}') then try_cast({text} as timestamp) "
+    return (f"(case when regexp_full_match({text}, '{NAIVE}') then try_cast({text} as timestamp) "
             f"when regexp_full_match({text}, '{WITH_OFFSET}') "
             f"then timezone('UTC', try_cast({text} as timestamptz)) end)")
 

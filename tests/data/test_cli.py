@@ -82,7 +82,7 @@ def test_import_of_a_missing_file_exits_2(tmp_path):
     code, _, err = funnelpact("import", "hubspot", "--contacts",
                               str(tmp_path / "nope.csv"), "--out", str(tmp_path))
     assert code == 2
-    assert f"{tmp_path / 'nope.csv'}: file not found" in err
+    assert f"{tmp_path / 'nope.csv'} --contacts: file not found" in err
 
 
 def test_import_csv_by_mapping(tmp_path):
@@ -181,3 +181,99 @@ def test_an_import_says_how_many_times_it_could_not_read(tmp_path):
     code, _, err = funnelpact("import", "csv", "--mapping", str(EXPORTS / "csv" / "mapping.yaml"),
                               "--out", str(tmp_path / "good"))
     assert code == 0 and "not times" not in err
+
+
+def test_an_export_inside_out_under_an_output_name_is_refused_before_anything_is_written(tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    export = data / "contacts.csv"
+    export.write_text((EXPORTS / "hubspot" / "contacts_labels.csv").read_text())
+    before = export.read_text()
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(export), "--out", str(data) + "/")
+    assert code == 2
+    assert (f"{export} --contacts: is the file this import writes for the contacts table "
+            f"({data / 'contacts.csv'})") in " ".join(err.split())
+    assert export.read_text() == before
+    assert sorted(p.name for p in data.iterdir()) == ["contacts.csv"]
+
+
+def test_a_failed_import_leaves_out_as_it_was(tmp_path):
+    sf = EXPORTS / "salesforce"
+    out = tmp_path / "out"
+    code, _, _ = funnelpact("import", "salesforce", "--leads", str(sf / "Lead.csv"),
+                            "--opportunities", str(sf / "Opportunity.csv"), "--out", str(out))
+    assert code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    tasks = tmp_path / "Task.csv"
+    tasks.write_text("Id,Subject,CreatedDate\nt9,Call,2026-01-22T15:00:00.000Z\n")  # no WhoId
+    code, _, err = funnelpact("import", "salesforce", "--leads", str(sf / "Lead.csv"),
+                              "--lead-history", str(sf / "LeadHistory.csv"), "--tasks", str(tasks),
+                              "--opportunities", str(sf / "Opportunity.csv"), "--out", str(out))
+    assert code == 2 and f"{tasks} WhoId: missing the who Id column" in err
+    # Contacts, events and deals were converted before the tasks failed: none of them is moved
+    # in, and the staging folder is gone.
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    # A folder the failed import created is removed again.
+    code, _, _ = funnelpact("import", "salesforce", "--leads", str(sf / "Lead.csv"),
+                            "--tasks", str(tasks), "--out", str(tmp_path / "new"))
+    assert code == 2 and not (tmp_path / "new").exists()
+
+
+def test_an_out_folder_that_cannot_be_made_exits_2_naming_out(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    code, _, err = funnelpact("import", "hubspot", "--contacts",
+                              str(EXPORTS / "hubspot" / "contacts_labels.csv"),
+                              "--out", str(tmp_path / "afile" / "sub"))
+    assert code == 2
+    assert f"{tmp_path / 'afile' / 'sub'} --out: cannot write the folder (Not a directory)" in err
+    assert "Traceback" not in err
+
+
+def test_import_hubspot_reads_a_day_first_export_with_timestamp_format(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date\n1,05/01/2026 09:15,13/01/2026 10:00\n")
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(contacts), "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert f"{contacts}:2 Became a Lead Date: '13/01/2026 10:00' is a day-first date" in err
+    assert "pass --timestamp-format '%d/%m/%Y %H:%M'" in " ".join(err.split())
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(contacts), "--out", str(tmp_path / "out"),
+                              "--timestamp-format", "%d/%m/%Y %H:%M")
+    assert code == 0
+    assert (tmp_path / "out" / "contacts.csv").read_text().splitlines()[1].startswith("1,2026-01-05T09:15:00Z")
+    # A format that reads nothing: the note names this command's option.
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(contacts), "--out", str(tmp_path / "out"),
+                              "--timestamp-format", "%Y.%m.%d")
+    assert code == 0
+    assert ("note: contacts.created_at: 1 of 1 values are not times the import could read (check "
+            "--timestamp-format)") in " ".join(err.split())
+
+
+def test_an_import_says_how_many_dates_it_could_not_read(tmp_path):
+    (tmp_path / "people.csv").write_text("id,signed\nP1,2026-01-05 10:00\n")
+    (tmp_path / "web.csv").write_text("day,visits\n2026.01.05,3\n06/01/2026,4\n")
+    (tmp_path / "mapping.yaml").write_text(
+        "tables:\n"
+        "  contacts: {file: people.csv, columns: {contact_id: id, created_at: signed}}\n"
+        "  lifecycle_events: {file: people.csv, columns: {contact_id: id}, stage_columns: {lead: signed}}\n"
+        "  web_sessions: {file: web.csv, timestamp_format: '%d/%m/%Y', columns: {date: day, sessions: visits}}\n")
+    code, _, err = funnelpact("import", "csv", "--mapping", str(tmp_path / "mapping.yaml"), "--out", str(tmp_path / "out"))
+    assert code == 0
+    assert ("note: web_sessions.date: 1 of 2 values are not dates the import could read (check the mapping's "
+            "timestamp_format); the loader quarantines their rows as bad_date") in " ".join(err.split())
+
+
+def test_a_close_date_is_a_day_of_the_given_time_zone_and_a_warning_says_when_none_was_given(tmp_path):
+    """A deal closed on 2026-03-01 in Mexico City is March revenue there, not 18:00 of 28 February."""
+    leads, opps = tmp_path / "Lead.csv", tmp_path / "Opportunity.csv"
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate,ConvertedOpportunityId\n"
+                     "00Q1,2026-02-10T15:00:00.000Z,true,2026-02-20,0061\n")
+    opps.write_text("Id,CreatedDate,CloseDate,IsClosed,IsWon,Amount\n"
+                    "0061,2026-02-20T18:00:00.000Z,2026-03-01,true,true,15000.00\n")
+    args = ["import", "salesforce", "--leads", str(leads), "--opportunities", str(opps), "--out", str(tmp_path / "out")]
+    code, _, err = funnelpact(*args)
+    assert code == 0
+    assert ("warning: Opportunity.csv CloseDate: 1 calendar date read as midnight UTC; pass --timezone "
+            "<the agreement's zone> to place them in its days") in " ".join(err.split())
+    code, _, err = funnelpact(*args, "--timezone", "America/Mexico_City")
+    assert code == 0 and "warning" not in err
+    assert ",2026-03-01T06:00:00Z,won," in (tmp_path / "out" / "deals.csv").read_text()

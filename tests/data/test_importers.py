@@ -53,7 +53,7 @@ def test_hubspot_lifecycle_date_columns_in_both_naming_styles(column, stage):
 def test_hubspot_label_export_in_the_portal_time_zone(tmp_path):
     written = import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path,
                              deals=HUBSPOT / "deals_labels.csv", timezone="America/Mexico_City")
-    assert written == {"contacts": 4, "lifecycle_events": 11, "deals": 3}
+    assert written.rows == {"contacts": 4, "lifecycle_events": 11, "deals": 3}
     # Mexico City is UTC-6 all year: 09:15 local is 15:15 UTC.
     assert read(tmp_path, "contacts") == [
         ("101", "2026-01-05T15:15:00Z", "Organic Search", None, "c_level", "Mexico"),
@@ -103,6 +103,18 @@ def test_hubspot_internal_names_keep_utc_and_custom_stages_as_is(tmp_path):
     ]
 
 
+def test_hubspot_earliest_date_of_a_stage_is_the_earliest_instant_a_bad_one_only_alone(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Subscriber Date,Became a Lead Date\n"
+                        "1,2026-01-05 10:00,1.5.2026,2026-01-05 10:00\n"
+                        "2,2026-01-05 10:00,soon,\n")
+    import_hubspot(contacts, tmp_path / "out", timezone="Europe/Madrid")
+    assert events(tmp_path / "out") == [
+        ("1", "lead", "2026-01-05T09:00:00Z"),  # not '1.5.2026', which sorted first as text
+        ("2", "lead", "soon"),  # nothing else: kept for the loader's quarantine
+    ]
+
+
 def test_hubspot_import_loads_and_quarantines_what_the_agreement_does_not_know(tmp_path):
     import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path, deals=HUBSPOT / "deals_labels.csv")
     report = load_data_dir(tmp_path, duckdb.connect(), STAGE_VALUES)
@@ -135,7 +147,7 @@ def test_salesforce_data_loader_exports(tmp_path):
                                 lead_history=SALESFORCE / "LeadHistory.csv",
                                 opportunities=SALESFORCE / "Opportunity.csv",
                                 tasks=SALESFORCE / "Task.csv", timezone="America/Mexico_City")
-    assert written == {"contacts": 4, "deals": 2, "lifecycle_events": 12, "activities": 3}
+    assert written.rows == {"contacts": 4, "deals": 2, "lifecycle_events": 12, "activities": 3}
     assert read(tmp_path, "contacts") == [
         (LEAD1, "2026-01-05T15:15:00Z", "Web", None, "vp", "Mexico"),
         (LEAD2, "2026-02-10T22:30:00Z", "Webinar", None, "manager", "United States"),
@@ -147,7 +159,7 @@ def test_salesforce_data_loader_exports(tmp_path):
         (LEAD1, "lead", "2026-01-05T15:15:00Z"),
         (LEAD1, "mql", "2026-01-08T22:30:00Z"),
         (LEAD1, "opportunity", "2026-01-20T18:05:00Z"),
-        (LEAD1, "sql", "2026-01-20T06:00:00Z"),  # date-only ConvertedDate, 00:00 local
+        (LEAD1, "sql", "2026-01-20T18:00:00Z"),  # the history's leadConverted row
         (LEAD2, "lead", "2026-02-10T22:30:00Z"),
         (LEAD2, "mql", "2026-02-12T14:05:00Z"),
         (LEAD2, "recycled", "2026-02-14T10:00:00Z"),
@@ -200,7 +212,7 @@ def test_salesforce_lead_export_without_converted_date(tmp_path):
 
 def test_csv_mapping_with_wide_stage_dates_value_maps_and_local_times(tmp_path):
     written = import_csv(CSV / "mapping.yaml", tmp_path)
-    assert written == {"contacts": 3, "lifecycle_events": 7, "activities": 2, "deals": 2}
+    assert written.rows == {"contacts": 3, "lifecycle_events": 7, "activities": 2, "deals": 2}
     assert read(tmp_path, "contacts") == [
         ("P-1", "2026-01-05T15:15:00Z", "paid_search", None, "director", "MX"),
         ("P-2", "2026-02-11T05:30:00Z", "email", None, "vp", "MX"),
@@ -240,8 +252,30 @@ def test_csv_mapping_with_wide_stage_dates_value_maps_and_local_times(tmp_path):
     ("tables: {contacts: {file: people.csv, delimiter: ';', timestamp_format: '%Q garbage', "
      "columns: {contact_id: Person ID}}}\n",
      "tables.contacts.timestamp_format: '%Q garbage' is not a strptime format"),
+    # YAML reads unquoted NO as false and ~ as null: str() wrote 'False' and 'None' into rows.
+    ("tables: {contacts: {file: people.csv, constants: {country: NO}}}\n",
+     "tables.contacts.constants.country: expected text, but YAML reads the value as the boolean "
+     "false (unquoted yes/no/on/off/true/false are booleans): quote it in the mapping"),
+    ("tables: {contacts: {file: people.csv, values: {source: {'No': ~}}}}\n",
+     "tables.contacts.values.source.No: expected text, but YAML reads the value as nothing"),
+    ("tables: {contacts: {file: people.csv, values: {source: {Yes: paid}}}}\n",
+     "tables.contacts.values.source: expected text, but YAML reads the key True as the boolean true"),
+    ("tables: {contacts: {file: people.csv, constants: {created_at: 2026-01-05}}}\n",
+     "tables.contacts.constants.created_at: expected text, but YAML reads the value as the date 2026-01-05"),
+    ("tables: {contacts: {file: people.csv, delimiter: 5}}\n",
+     "tables.contacts.delimiter: expected text, but YAML reads the value as the number 5"),
+    ("tables: {contacts: {file: people.csv, constants: {region: EU}}}\n",
+     "tables.contacts.constants.region: not a column of contacts"),
+    ("tables: {contacts: {file: ~}}\n", "tables.contacts.file: expected text, but YAML reads the value as nothing"),
+    ("tables: {contacts: {columns: {contact_id: id}}}\n", "tables.contacts.file: missing; expected the export's file"),
+    ("tables: {contacts: {file: nope.csv}}\n", "tables.contacts.file: {dir}/nope.csv: file not found"),
+    ("tables: {lifecycle_events: {file: people.csv, delimiter: ';', columns: {contact_id: Person ID}, "
+     "stage_columns: {mql: Nope}}}\n",
+     "tables.lifecycle_events.stage_columns.mql: column 'Nope' (mapped to occurred_at) not found"),
 ], ids=["no tables", "unknown table", "unknown column", "missing source column",
-        "unmapped required column", "bad time zone", "broken YAML", "bad timestamp format"])
+        "unmapped required column", "bad time zone", "broken YAML", "bad timestamp format",
+        "unquoted NO", "null value", "unquoted Yes key", "date constant", "number delimiter",
+        "unknown constant", "null file", "no file", "file not found", "missing stage column"])
 def test_csv_mapping_errors_name_the_mapping_field(tmp_path, mapping, message):
     (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
     path = tmp_path / "mapping.yaml"
@@ -249,4 +283,289 @@ def test_csv_mapping_errors_name_the_mapping_field(tmp_path, mapping, message):
     with pytest.raises(InputError) as exc:
         import_csv(path, tmp_path / "out")
     assert str(exc.value).startswith(str(path))
-    assert message in str(exc.value)
+    assert message.format(dir=tmp_path) in str(exc.value)
+
+
+def test_csv_mapping_whose_file_is_an_output_of_the_import_is_refused(tmp_path):
+    """Two tables read people.csv; with --out beside it, contacts.csv would overwrite it midway."""
+    (tmp_path / "contacts.csv").write_text((CSV / "people.csv").read_text())
+    before = (tmp_path / "contacts.csv").read_text()
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "tables:\n"
+        "  lifecycle_events: {file: contacts.csv, delimiter: ';', columns: {contact_id: Person ID},"
+        " stage_columns: {lead: Signed up}}\n"
+        "  contacts: {file: contacts.csv, delimiter: ';',"
+        " columns: {contact_id: Person ID, created_at: Signed up}}\n")
+    with pytest.raises(InputError) as exc:
+        import_csv(mapping, tmp_path)
+    assert str(exc.value) == (
+        f"{mapping} tables.lifecycle_events.file: {tmp_path / 'contacts.csv'}: is the file this import "
+        f"writes for the contacts table ({tmp_path / 'contacts.csv'}); expected an export outside "
+        "the output folder, or another --out")
+    assert (tmp_path / "contacts.csv").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["contacts.csv", "mapping.yaml"]
+
+
+# --- Times ------------------------------------------------------------------------------------
+
+def test_naive_iso_times_the_format_does_not_read_are_local_and_unreadable_ones_are_quarantined(tmp_path):
+    """An ISO value beside a day-first format is still local time (the loader would take it for
+    UTC); a value nothing reads stays as it is, and the loader quarantines it."""
+    (tmp_path / "people.csv").write_text(
+        "id,signed\nP1,05/01/2026 09:15\nP2,2026-01-06 09:15\nP3,2026-01-08\nP4,soon\n"
+        "P5,2026-01-05 10:00 PST\nP6,2026-01-06T09:15:00-05:00\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "timezone: America/Mexico_City\n"
+        "tables:\n"
+        "  contacts: {file: people.csv, timestamp_format: '%d/%m/%Y %H:%M',"
+        " columns: {contact_id: id, created_at: signed}}\n"
+        "  lifecycle_events: {file: people.csv, timestamp_format: '%d/%m/%Y %H:%M',"
+        " columns: {contact_id: id}, stage_columns: {lead: signed}}\n")
+    out = tmp_path / "out"
+    import_csv(mapping, out)
+    assert [r[:2] for r in read(out, "contacts")] == [
+        ("P1", "2026-01-05T15:15:00Z"), ("P2", "2026-01-06T15:15:00Z"),
+        ("P3", "2026-01-08T06:00:00Z"), ("P4", "soon"), ("P5", "2026-01-05 10:00 PST"),
+        ("P6", "2026-01-06T14:15:00Z")]
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    assert report.by_reason == {"bad_timestamp:created_at": 2, "bad_timestamp:occurred_at": 2}
+
+
+def test_hubspot_time_with_a_seven_digit_fraction_is_local_time(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date\n"
+                        "2,2026-02-01 10:00:00.1234567,2026-02-01 10:00:00.1234567\n")
+    import_hubspot(contacts, tmp_path / "out", timezone="America/Mexico_City")
+    assert read(tmp_path / "out", "contacts")[0][:2] == ("2", "2026-02-01T16:00:00Z")
+    assert events(tmp_path / "out") == [("2", "lead", "2026-02-01T16:00:00Z")]
+
+
+DAY_FIRST_LEADS = ("Id,CreatedDate,Status,IsConverted,ConvertedDate,LeadSource,Title\n"
+                   "00Q1,05/01/2026 09:15,Open,0,,Web,CEO\n"
+                   "00Q2,13/01/2026 09:15,Open,1,02/03/2026,Web,CEO\n")
+
+
+def test_a_day_first_export_read_with_the_default_us_formats_is_refused(tmp_path):
+    """05/01/2026 would be read as 1 May; 13/01/2026 shows the export is day-first."""
+    leads = tmp_path / "Lead.csv"
+    leads.write_text(DAY_FIRST_LEADS)
+    with pytest.raises(InputError) as exc:
+        import_salesforce(leads, tmp_path / "out")
+    assert str(exc.value) == (
+        f"{leads}:3 CreatedDate: '13/01/2026 09:15' is a day-first date (13 is no month), but dates "
+        "are read month-first (m/d/Y) unless a format is given; pass --timestamp-format '%d/%m/%Y %H:%M'")
+    assert not (tmp_path / "out").exists()
+
+
+def test_timestamp_format_reads_a_day_first_export_and_its_date_part_reads_dates(tmp_path):
+    leads = tmp_path / "Lead.csv"
+    leads.write_text(DAY_FIRST_LEADS)
+    import_salesforce(leads, tmp_path, timezone="America/Mexico_City",
+                      timestamp_format="%d/%m/%Y %H:%M")
+    assert events(tmp_path) == [
+        ("00Q1", "lead", "2026-01-05T15:15:00Z"),
+        ("00Q2", "lead", "2026-01-13T15:15:00Z"),
+        ("00Q2", "sql", "2026-03-02T06:00:00Z"),  # ConvertedDate 02/03/2026: 2 March
+    ]
+
+
+def test_a_day_first_mapping_column_without_timestamp_format_names_the_mapping_field(tmp_path):
+    (tmp_path / "people.csv").write_text("id,signed\nP1,1/5/2026 9:15 AM\nP2,25/12/2026\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  contacts: {file: people.csv, columns: {contact_id: id, created_at: signed}}\n")
+    with pytest.raises(InputError) as exc:
+        import_csv(mapping, tmp_path / "out")
+    assert str(exc.value).startswith(f"{tmp_path / 'people.csv'}:3 signed: '25/12/2026' is a day-first date")
+    assert str(exc.value).endswith("set tables.contacts.timestamp_format: '%d/%m/%Y' in the mapping")
+
+
+def test_the_date_part_of_timestamp_format_reads_web_sessions_dates(tmp_path):
+    (tmp_path / "web.csv").write_text("day;channel;visits\n05/01/2026;organic;1200\n2026-01-06;paid;3\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "tables:\n"
+        "  web_sessions: {file: web.csv, delimiter: ';', timestamp_format: '%d/%m/%Y %H:%M',"
+        " columns: {date: day, channel: channel, sessions: visits}}\n")
+    import_csv(mapping, tmp_path / "out")
+    assert read(tmp_path / "out", "web_sessions") == [("2026-01-05", "organic", "1200"),
+                                                      ("2026-01-06", "paid", "3")]
+
+
+def test_date_only_values_read_without_a_time_zone_are_named_in_a_warning(tmp_path):
+    """Data Loader times end in Z, so --timezone looks needless; CloseDate and ConvertedDate are
+    calendar dates all the same, and without the zone they are UTC days."""
+    written = import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "utc",
+                                opportunities=SALESFORCE / "Opportunity.csv")
+    assert written.notes == [
+        "warning: Lead.csv ConvertedDate: 1 calendar date read as midnight UTC; pass --timezone "
+        "<the agreement's zone> to place them in its days",
+        "warning: Opportunity.csv CloseDate: 2 calendar dates read as midnight UTC; pass --timezone "
+        "<the agreement's zone> to place them in its days"]
+    assert import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "given", timezone="UTC",
+                             opportunities=SALESFORCE / "Opportunity.csv").notes == []
+
+
+def test_hubspot_and_mapping_date_only_values_without_a_time_zone_are_named_too(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date\n1,2026-01-05 10:00,2026-01-05\n")
+    assert import_hubspot(contacts, tmp_path / "hs").notes == [
+        "warning: contacts.csv Became a Lead Date: 1 calendar date read as midnight UTC; pass "
+        "--timezone <the agreement's zone> to place them in its days"]
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  contacts: {file: contacts.csv, "
+                       "columns: {contact_id: Record ID, created_at: Became a Lead Date}}\n")
+    assert import_csv(mapping, tmp_path / "csv").notes == [
+        "warning: contacts.csv Became a Lead Date: 1 calendar date read as midnight UTC; set "
+        "timezone: <the agreement's zone> in the mapping to place them in its days"]
+    mapping.write_text("timezone: UTC\n" + mapping.read_text())
+    assert import_csv(mapping, tmp_path / "csv").notes == []
+
+
+# --- Yes/no fields ----------------------------------------------------------------------------
+
+def test_hubspot_deal_flags_read_yes_no_and_1_0_in_any_case(tmp_path):
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Record ID,Create Date,Close Date,Is Closed Won,Is Closed,Amount\n"
+                     "10,2026-02-01 10:00,2026-02-10 10:00,Yes,Yes,100\n"
+                     "11,2026-02-01 10:00,2026-02-11 10:00,NO,yes,200\n"
+                     "12,2026-02-01 10:00,2026-02-12 10:00,0,0,300\n"
+                     "13,2026-02-01 10:00,2026-02-13 10:00,1,1,400\n")
+    import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path / "out", deals=deals, timezone="UTC")
+    assert [(r[0], r[3], r[4]) for r in read(tmp_path / "out", "deals")] == [
+        ("10", "2026-02-10T10:00:00Z", "won"), ("11", "2026-02-11T10:00:00Z", "lost"),
+        ("12", None, "open"), ("13", "2026-02-13T10:00:00Z", "won")]
+
+
+def test_a_flag_that_is_no_yes_no_value_names_file_line_column_and_value(tmp_path):
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Record ID,Create Date,Close Date,Is Closed Won,Is Closed,Amount\n"
+                     "10,2026-02-01 10:00,2026-02-10 10:00,true,true,100\n"
+                     "11,2026-02-01 10:00,2026-02-11 10:00,false,Closed,200\n")
+    with pytest.raises(InputError) as exc:
+        import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path / "out", deals=deals)
+    assert str(exc.value) == (f"{deals}:3 Is Closed: 'Closed' is not a yes/no value; expected "
+                              "true/false, yes/no or 1/0 (any case)")
+    leads = tmp_path / "Lead.csv"
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate\n00Q1,2026-01-01T00:00:00Z,Y,2026-01-02\n")
+    with pytest.raises(InputError, match=r"Lead.csv:2 IsConverted: 'Y' is not a yes/no value"):
+        import_salesforce(leads, tmp_path / "out")
+
+
+# --- Salesforce: leads merged into one Contact or Opportunity ---------------------------------
+
+MERGED_LEADS = (
+    "Id,CreatedDate,Status,IsConverted,ConvertedDate,ConvertedContactId,ConvertedOpportunityId\n"
+    "00QB,2026-01-10T15:00:00.000Z,Closed - Converted,true,{b},003X,006X\n"
+    "00QA,2026-01-05T15:00:00.000Z,Closed - Converted,true,{a},003X,006X\n"
+    "00QC,2026-01-11T15:00:00.000Z,Open - Not Contacted,false,,,\n")
+
+
+@pytest.mark.parametrize("a, b, first", [
+    ("2026-01-21", "2026-01-20", "00QB"),  # converted first
+    ("2026-01-20", "2026-01-20", "00QA"),  # the same day: the smallest Id
+])
+def test_salesforce_leads_converted_into_one_contact_and_opportunity_give_one_deal_and_touch(
+        tmp_path, a, b, first):
+    leads, opps, tasks = tmp_path / "Lead.csv", tmp_path / "Opportunity.csv", tmp_path / "Task.csv"
+    leads.write_text(MERGED_LEADS.format(a=a, b=b))
+    opps.write_text("Id,CreatedDate,CloseDate,IsClosed,IsWon,Amount\n"
+                    "006X,2026-01-21T18:00:00.000Z,2026-02-10,true,true,15000.00\n")
+    tasks.write_text("Id,WhoId,Type,CreatedDate\n00T1,003X,Call,2026-01-22T15:00:00.000Z\n"
+                     "00T2,00QC,Call,2026-01-12T15:00:00.000Z\n")
+    out = tmp_path / "out"
+    written = import_salesforce(leads, out, opportunities=opps, tasks=tasks, timezone="UTC")
+    assert read(out, "deals") == [
+        ("006X", first, "2026-01-21T18:00:00Z", "2026-02-10T00:00:00Z", "won", "15000.00", None)]
+    assert read(out, "activities") == [("00T1", first, "2026-01-22T15:00:00Z", "sales", "call"),
+                                       ("00T2", "00QC", "2026-01-12T15:00:00Z", "sales", "call")]
+    # Each merged lead entered the opportunity and customer stages once.
+    assert [e for e in events(out) if e[1] in ("opportunity", "customer")] == [
+        ("00QA", "customer", "2026-02-10T00:00:00Z"), ("00QA", "opportunity", "2026-01-21T18:00:00Z"),
+        ("00QB", "customer", "2026-02-10T00:00:00Z"), ("00QB", "opportunity", "2026-01-21T18:00:00Z")]
+    assert written.rows["lifecycle_events"] == 9
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    assert report.quarantined_rows == 0 and report.duplicate_rows == 0
+
+
+# --- Salesforce: when a lead was converted ----------------------------------------------------
+
+SAME_DAY_LEADS = (
+    "Id,CreatedDate,Status,IsConverted,ConvertedDate\n"
+    "00Q1,2026-03-10T15:00:00.000Z,Closed - Converted,true,2026-03-10\n"  # 09:00 in Mexico City
+    "00Q2,2026-03-02T15:00:00.000Z,Closed - Converted,true,2026-03-10\n")
+
+
+def _conversion(out: Path) -> dict[str, str]:
+    return {e[0]: e[2] for e in events(out) if e[1] == "sql"}
+
+
+def test_salesforce_conversion_time_is_the_history_leadconverted_row(tmp_path):
+    leads, history = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv"
+    leads.write_text(SAME_DAY_LEADS)
+    history.write_text("Id,LeadId,CreatedDate,Field,OldValue,NewValue\n"
+                       "h1,00Q1,2026-03-10T16:00:00.000Z,Status,Open - Not Contacted,MQL\n"
+                       "h2,00Q1,2026-03-10T21:00:00.000Z,leadConverted,,\n")
+    import_salesforce(leads, tmp_path / "out", lead_history=history, timezone="America/Mexico_City")
+    # Not midnight (06:00Z), before the MQL at 16:00Z: the MQL entry would move to midnight.
+    assert _conversion(tmp_path / "out") == {"00Q1": "2026-03-10T21:00:00Z",
+                                             "00Q2": "2026-03-10T06:00:00Z"}
+
+
+def test_salesforce_conversion_date_is_no_earlier_than_the_lead_s_last_event_that_day(tmp_path):
+    leads, history = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv"
+    leads.write_text(SAME_DAY_LEADS)
+    history.write_text("Id,LeadId,CreatedDate,Field,OldValue,NewValue\n"
+                       "h1,00Q1,2026-03-10T16:00:00.000Z,Status,Open - Not Contacted,MQL\n"
+                       "h3,00Q2,2026-03-09T16:00:00.000Z,Status,Open - Not Contacted,MQL\n")
+    import_salesforce(leads, tmp_path / "history", lead_history=history, timezone="America/Mexico_City")
+    # 00Q1 became an MQL at 10:00 local that day; 00Q2's MQL was the day before: midnight.
+    assert _conversion(tmp_path / "history") == {"00Q1": "2026-03-10T16:00:00Z",
+                                                 "00Q2": "2026-03-10T06:00:00Z"}
+    import_salesforce(leads, tmp_path / "leads", timezone="America/Mexico_City")
+    # Without a history, the lead's creation that day.
+    assert _conversion(tmp_path / "leads") == {"00Q1": "2026-03-10T15:00:00Z",
+                                               "00Q2": "2026-03-10T06:00:00Z"}
+
+
+def test_salesforce_open_tasks_are_no_touches_and_the_import_says_how_many_it_left_out(tmp_path):
+    tasks = tmp_path / "Task.csv"
+    tasks.write_text("Id,WhoId,Subject,Type,Status,IsClosed,CreatedDate,CompletedDateTime\n"
+                     "00T1,00Q000000000001AAA,Call new MQL (auto),Call,Not Started,false,2026-01-08T22:30:05.000Z,\n"
+                     "00T2,00Q000000000001AAA,Call,Call,Completed,true,2026-01-08T23:00:00.000Z,2026-01-08T23:10:00.000Z\n"
+                     "00T3,00Q000000000002AAA,Demo,Meeting,Done,TRUE,2026-02-12T20:00:00.000Z,\n"
+                     "00T4,00Q000000000002AAA,Follow up,Email,In Progress,false,2026-02-13T20:00:00.000Z,\n")
+    written = import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", tasks=tasks, timezone="UTC")
+    assert [r[0] for r in read(tmp_path / "out", "activities")] == ["00T2", "00T3"]
+    assert written.notes == ["note: Task.csv: 2 of 4 tasks left out as not done (IsClosed not true and "
+                             "Status not Completed): an open or not-started task is no touch"]
+    # Only a Status column: Completed is done.
+    tasks.write_text("Id,WhoId,Status,CreatedDate\n00T1,00Q000000000001AAA,Not Started,2026-01-08T22:30:05Z\n"
+                     "00T2,00Q000000000001AAA,completed,2026-01-08T23:00:00Z\n")
+    written = import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", tasks=tasks, timezone="UTC")
+    assert [r[0] for r in read(tmp_path / "out", "activities")] == ["00T2"]
+    assert "(Status not Completed)" in written.notes[0]
+
+
+@pytest.mark.parametrize("body, line, message", [
+    ('Record ID,Create Date,Became a Lead Date,Job Title\n1,2026-01-05 10:00,2026-01-05 10:00,"Head of\nGrowth"\n'
+     "2,2026-01-05 10:00,2026-01-05 10:00\n3,2026-01-05 10:00,2026-01-05 10:00,CEO\n",
+     4, "3 values, expected 4 (one per column of the header)"),
+    ("Record ID;Create Date;Became a Lead Date\n1;2026-01-05 10:00;2026-01-05 10:00;extra\n",
+     2, "4 values, expected 3 (one per column of the header)"),
+], ids=["a value too few", "semicolons, a value too many"])
+def test_a_ragged_row_is_named_not_reported_as_a_missing_id_column(tmp_path, body, line, message):
+    """DuckDB's sniffer read such a file as one column, and the id column was 'missing'."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(body)
+    with pytest.raises(InputError) as exc:
+        import_hubspot(contacts, tmp_path / "out")
+    assert str(exc.value) == f"{contacts}:{line}: {message}"
+
+
+def test_an_empty_export_is_named_empty(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("")
+    with pytest.raises(InputError, match="contacts.csv:1: the file is empty: expected a header row"):
+        import_hubspot(contacts, tmp_path / "out")

@@ -1,47 +1,38 @@
 """What every importer needs: read an export as text, find its columns by any of their names,
-turn local times into UTC, write a canonical CSV. All in DuckDB, so large exports stream.
+turn local times into UTC, write the canonical CSV files (all or none, `output.Output`).
+All in DuckDB, so large exports stream.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from types import TracebackType
 
 import duckdb
 
-from pipelines.data.csv_check import first_bad_line
-from pipelines.data.parsing import WITH_OFFSET
-from pipelines.data.sources import find_source, ident, quote, reader_sql
-from pipelines.data.tables import TABLES
+from pipelines.data.csv_check import first_bad_line, header, likely_delimiter, line_of_row
+from pipelines.data.importers.output import Input, Output
+from pipelines.data.importers.times import Times, as_text
+from pipelines.data.sources import ident, quote
 from pipelines.errors import InputError, Problem
 
-# Exports carry local times in these shapes (ISO first; US-style for report exports).
-LOCAL_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
-                 "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
-                 "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"]
+# How exports write a yes/no field (Salesforce true/false, reports 1/0, HubSpot Yes/No).
+TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0")
 # Above this size an import shows a spinner: DuckDB reads ~100 MB/s on one core.
 LARGE_FILE_BYTES = 50 * 1024 * 1024
-
-
-def check_timezone(tz: str, field: str = "--timezone", file: str | None = None) -> str:
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise InputError(Problem(f"unknown time zone '{tz}'; expected an IANA name such as "
-                                 "UTC or America/Mexico_City", file=file, field=field)) from None
-    return tz
 
 
 class Export:
     """One export file, read as text into a DuckDB table; columns found case-insensitively."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, path: Path, name: str,
-                 delimiter: str | None = None) -> None:
-        self.path, self.name = Path(path), name
+    def __init__(self, con: duckdb.DuckDBPyConnection, given: Input, name: str,
+                 times: Times, delimiter: str | None = None) -> None:
+        self.con, self.path, self.name, self.times = con, Path(given.path), name, times
         if not self.path.is_file():
-            raise InputError(Problem("file not found; expected a CSV export", file=str(path)))
+            raise InputError(given.problem("file not found; expected a CSV export"))
         delim = f", delim = {quote(delimiter)}" if delimiter else ""
         try:
             # all_varchar: a bad value must reach the loader's quarantine, not stop the import.
@@ -49,12 +40,30 @@ class Export:
                         f"{quote(str(self.path))}, all_varchar = true, header = true, skip = 0{delim})")
         except duckdb.Error as exc:
             if found := first_bad_line(self.path, delimiter):
-                raise InputError(Problem(found[1], file=str(path), line=found[0])) from None
+                raise InputError(Problem(found[1], file=str(self.path), line=found[0])) from None
             first = str(exc).strip().splitlines()[0]
             raise InputError(Problem(f"cannot read the file; expected a UTF-8 CSV export with a "
-                                     f"header row: {first}", file=str(path))) from None
+                                     f"header row: {first}", file=str(self.path))) from None
+        self.delimiter = delimiter or likely_delimiter(self.path)
         cols = [r[0] for r in con.execute(f"describe {name}").fetchall()]
+        self._refuse_misread(cols)
         self.columns = {c.strip().lower(): c for c in cols}
+        self._names = {ident(c): c for c in cols}
+        self._checked: set[str] = set()
+        self.notes: list[str] = []  # for the user, in the command's output
+
+    def _refuse_misread(self, cols: list[str]) -> None:
+        """One row with a value too many or too few makes DuckDB's sniffer give up on the
+        delimiter and read each line as one column (and an empty file is one column, 'column0'):
+        the error was then a missing id column whose name the header plainly has. Name the row."""
+        found, expected = len(cols), len(header(self.path, self.delimiter))
+        if found >= expected and cols != ["column0"]:
+            return
+        if bad := first_bad_line(self.path, self.delimiter):
+            raise InputError(Problem(bad[1], file=str(self.path), line=bad[0]))
+        raise InputError(Problem(
+            f"the header has {expected} columns separated by {self.delimiter!r}, but the file was "
+            f"read as {found}; expected every line to hold one value per column", file=str(self.path)))
 
     def find(self, *names: str) -> str | None:
         """SQL reference to the first of `names` the export has, or None."""
@@ -71,22 +80,59 @@ class Export:
                                      file=str(self.path), field=names[0]))
         return found
 
+    def refuse(self, ref: str, where: str, message: Callable[[str], str]) -> None:
+        """Exit 2 naming file, line and column at the first row where SQL `where` holds;
+        `message` says what is wrong with that row's value of column `ref`."""
+        row = self.con.execute(f"select rowid, {ref} from {self.name} where {where} "
+                               f"order by rowid limit 1").fetchone()
+        if row is not None:
+            raise InputError(Problem(message(row[1]), file=str(self.path), field=self._names[ref],
+                                     line=line_of_row(self.path, self.delimiter, row[0])))
+
+    def flag(self, ref: str) -> str:
+        """SQL: a yes/no column as a boolean; empty is false. Any other value stops the import,
+        naming it: HubSpot's 'Yes' read as not 'true' made a won deal open and lost its close."""
+        value = f"lower({text(ref)})"
+        allowed = ", ".join(quote(v) for v in (*TRUE, *FALSE))
+        self.refuse(ref, f"{value} not in ({allowed})", lambda found: (
+            f"{found!r} is not a yes/no value; expected true/false, yes/no or 1/0 (any case)"))
+        return f"coalesce({value} in ({', '.join(quote(v) for v in TRUE)}), false)"
+
+    def time(self, *refs: str) -> str:
+        """SQL: the first filled of these columns as a canonical UTC time (see times.Times)."""
+        return as_text(self.instant(*refs), _first_filled(refs))
+
+    def instant(self, *refs: str) -> str:
+        """SQL: the first filled of these columns as a naive UTC timestamp, NULL when unreadable."""
+        for ref in refs:
+            self.check_times(ref)
+        return self.times.instant(_first_filled(refs))
+
+    def check_times(self, ref: str) -> None:
+        """Refuse a time column the import would misread (see Times.day_first)."""
+        if ref in self._checked:
+            return
+        self._checked.add(ref)
+        # 13/01/2026 read month-first is no date, and 05/01/2026 is read as 1 May: refuse the
+        # column rather than load its days and months swapped.
+        self.refuse(ref, self.times.day_first(text(ref)), lambda value: (
+            f"{value!r} is a day-first date ({value.split('/')[0].strip()} is no month), but dates "
+            f"are read month-first (m/d/Y) unless a format is given; "
+            f"{self.times.day_first_advice(value.strip())}"))
+        if not self.times.zone_given:  # say which calendar dates were placed in UTC days
+            dates = self.con.execute(f"select count(*) filter (where {self.times.date_only(text(ref))}) "
+                                     f"from {self.name}").fetchone()[0]
+            if dates:
+                self.notes.append(self.times.dates_at_utc_midnight(
+                    f"{self.path.name} {self._names[ref]}", dates))
+
 
 def text(sql: str) -> str:
     return f"nullif(trim({sql}), '')"
 
 
-def utc(sql: str, tz: str, formats: list[str] | None = None) -> str:
-    """A timestamp as canonical text (ISO 8601, UTC, 'Z'); an unparseable value is kept as is
-    so the loader quarantines it as bad_timestamp rather than the importer losing it."""
-    v = text(sql)
-    fmts = "[" + ", ".join(quote(f) for f in (formats or LOCAL_FORMATS)) + "]"
-    parsed = (f"case when regexp_full_match({v}, '{WITH_OFFSET}') "
-              f"then timezone('UTC', try_cast({v} as timestamptz)) "
-              # HubSpot's API-style exports give epoch milliseconds.
-              f"when regexp_full_match({v}, '\\d{{12,13}}') then make_timestamp(cast({v} as bigint) * 1000) "
-              f"else timezone('UTC', timezone({quote(tz)}, try_strptime({v}, {fmts}))) end")
-    return f"coalesce(strftime({parsed}, '%Y-%m-%dT%H:%M:%SZ'), {v})"
+def _first_filled(refs: tuple[str, ...]) -> str:
+    return f"coalesce({', '.join(text(r) for r in refs)})"
 
 
 def seniority_from_title(title_sql: str) -> str:
@@ -101,34 +147,49 @@ def seniority_from_title(title_sql: str) -> str:
             f"else 'individual' end")
 
 
-def write_table(con: duckdb.DuckDBPyConnection, table: str, select: dict[str, str],
-                from_sql: str, out: Path) -> int:
-    """COPY `select` (canonical column -> SQL) to out/<table>.csv; returns the rows written."""
-    out.mkdir(parents=True, exist_ok=True)
-    stale = out / f"{table}.parquet"
-    if stale.exists():  # the loader refuses a table given twice
-        stale.unlink()
-    cols = ", ".join(f"{select.get(c, 'null')} as {ident(c)}" for c in TABLES[table].column_names)
-    target = out / f"{table}.csv"
-    con.execute(f"create or replace temp table _fp_out as select {cols} from {from_sql}")
-    con.execute(f"copy _fp_out to {quote(str(target))} (header, delimiter ',')")
-    rows = con.execute("select count(*) from _fp_out").fetchone()[0]
-    con.execute("drop table _fp_out")
-    return rows
+@dataclass(frozen=True)
+class Imported:
+    """What an import wrote: rows per table, and notes for the user (values read in a way they
+    should know of, rows left out)."""
+
+    rows: dict[str, int]
+    notes: list[str]
 
 
-def unread_times(out: Path, table: str) -> dict[str, tuple[int, int]]:
-    """Timestamp column -> (values the import kept as they were, rows) in out/<table>.csv:
-    values no format or time zone read (the loader quarantines their rows)."""
-    columns = [c.name for c in TABLES[table].columns if c.type == "timestamp"]
-    if not columns:
-        return {}
-    iso = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ"  # what utc() writes
-    counted = ", ".join(f"count({ident(c)}) filter (where not regexp_full_match({ident(c)}, '{iso}'))"
-                        for c in columns)
-    with duckdb.connect() as con:  # the file as the loader will read it
-        counts = con.execute(f"select {counted}, count(*) from {reader_sql(find_source(out, table))}").fetchone()
-    return {c: (n, counts[-1]) for c, n in zip(columns, counts[:-1], strict=True) if n}
+class Job:
+    """One import: its DuckDB connection and its output, committed only when every table is
+    written (`with Job(...) as job:`)."""
+
+    def __init__(self, out: Path, tables: list[str], inputs: list[Input]) -> None:
+        self.output = Output(out, tables, inputs)
+        self.con = duckdb.connect()
+        self.rows: dict[str, int] = {}
+        self.notes: list[str] = []
+        self._exports: list[Export] = []
+
+    def __enter__(self) -> Job:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.con.close()
+        if kind is None:
+            self.output.commit()
+        else:
+            self.output.discard()
+
+    def export(self, given: Input, name: str, times: Times,
+               delimiter: str | None = None) -> Export:
+        export = Export(self.con, given, name, times, delimiter)
+        self._exports.append(export)
+        return export
+
+    def write(self, table: str, select: dict[str, str], from_sql: str,
+              keep_as: str | None = None) -> None:
+        self.rows[table] = self.output.write(self.con, table, select, from_sql, keep_as)
+
+    def result(self) -> Imported:
+        return Imported(self.rows, [n for e in self._exports for n in e.notes] + self.notes)
 
 
 @contextlib.contextmanager

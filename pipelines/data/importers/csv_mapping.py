@@ -20,11 +20,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import yaml
 
-from pipelines.data.importers.common import (Export, check_timezone, progress, quote, text, utc,
-                                             write_table)
+from pipelines.data.importers.common import Imported, Job, progress, quote, text
+from pipelines.data.importers.output import Input
+from pipelines.data.importers.times import Times, check_format, check_timezone
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
 
@@ -36,12 +36,34 @@ def _problem(mapping: Path, field: str, message: str) -> InputError:
     return InputError(Problem(message, file=str(mapping), field=field))
 
 
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()} (unquoted yes/no/on/off/true/false are booleans)"
+    if value is None:
+        return "nothing (empty, ~ or null)"
+    if isinstance(value, (dict, list)):
+        return "a mapping" if isinstance(value, dict) else "a list"
+    return f"the {type(value).__name__} {value}".replace("the int ", "the number ").replace(
+        "the float ", "the number ")
+
+
+def _text(value: Any, mapping: Path, field: str, what: str = "the value") -> str:
+    """A mapping scalar that must be text. str() of what YAML made of an unquoted NO or ~ wrote
+    'False' or 'None' into every row."""
+    if isinstance(value, str):
+        return value
+    raise _problem(mapping, field, f"expected text, but YAML reads {what} as {_kind(value)}: "
+                                   "quote it in the mapping")
+
+
 def _str_map(value: Any, mapping: Path, field: str) -> dict[str, str]:
+    """A mapping of text to text (`columns`, `constants`, a value map), every scalar checked."""
     if value is None:
         return {}
-    if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-        raise _problem(mapping, field, "expected a mapping of names to names")
-    return {k: str(v) for k, v in value.items()}
+    if not isinstance(value, dict):
+        raise _problem(mapping, field, f"expected a mapping of names to names, got {_kind(value)}")
+    return {_text(k, mapping, field, f"the key {k!r}"): _text(v, mapping, f"{field}.{k}")
+            for k, v in value.items()}
 
 
 def read_mapping(path: Path) -> dict[str, Any]:
@@ -57,68 +79,87 @@ def read_mapping(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict) or not doc["tables"]:
         raise _problem(path, "tables", "expected a 'tables' mapping with at least one of "
                        + ", ".join(TABLES))
+    if "timezone" in doc:
+        _text(doc["timezone"], path, "timezone")
     for name, spec in doc["tables"].items():
-        where = f"tables.{name}"
-        if name not in TABLES:
-            raise _problem(path, where, f"unknown table; expected one of {', '.join(TABLES)}")
-        if not isinstance(spec, dict) or "file" not in spec:
-            raise _problem(path, where, "expected a mapping with at least 'file' and 'columns'")
-        unknown = set(spec) - TABLE_KEYS
-        if unknown:
-            raise _problem(path, f"{where}.{sorted(unknown)[0]}",
-                           f"unknown key; expected {', '.join(sorted(TABLE_KEYS))}")
-        columns = _str_map(spec.get("columns"), path, f"{where}.columns")
-        for canon in [*columns, *_str_map(spec.get("constants"), path, f"{where}.constants"),
-                      *_str_map(spec.get("values"), path, f"{where}.values")]:
-            if canon not in TABLES[name].column_names:
-                raise _problem(path, f"{where}.columns.{canon}",
-                               f"not a column of {name}; expected one of "
-                               f"{', '.join(TABLES[name].column_names)}")
+        _check_table(path, name, spec)
     return doc
 
 
-def import_csv(mapping_file: Path, out: Path) -> dict[str, int]:
+def _check_table(path: Path, name: Any, spec: Any) -> None:
+    """Every key of one table: known, of the right shape, naming columns of the table."""
+    where = f"tables.{name}"
+    if name not in TABLES:
+        raise _problem(path, where, f"unknown table; expected one of {', '.join(TABLES)}")
+    if not isinstance(spec, dict):
+        raise _problem(path, where, "expected a mapping with at least 'file' and 'columns'")
+    unknown = set(spec) - TABLE_KEYS
+    if unknown:
+        raise _problem(path, f"{where}.{sorted(unknown, key=str)[0]}",
+                       f"unknown key; expected {', '.join(sorted(TABLE_KEYS))}")
+    if "file" not in spec:
+        raise _problem(path, f"{where}.file", "missing; expected the export's file name "
+                       "(relative to the mapping)")
+    for key in ("file", "delimiter", "timezone", "timestamp_format"):
+        if key in spec:
+            _text(spec[key], path, f"{where}.{key}")
+    values = spec.get("values") or {}
+    if not isinstance(values, dict):
+        raise _problem(path, f"{where}.values", f"expected a mapping of columns to value maps, "
+                       f"got {_kind(values)}")
+    for canon, value_map in values.items():
+        _str_map(value_map, path, f"{where}.values.{canon}")
+    _str_map(spec.get("stage_columns"), path, f"{where}.stage_columns")
+    sections = {"columns": _str_map(spec.get("columns"), path, f"{where}.columns"),
+                "constants": _str_map(spec.get("constants"), path, f"{where}.constants"),
+                "values": values}
+    for section, named in sections.items():
+        for canon in named:
+            if canon not in TABLES[name].column_names:
+                raise _problem(path, f"{where}.{section}.{canon}",
+                               f"not a column of {name}; expected one of "
+                               f"{', '.join(TABLES[name].column_names)}")
+
+
+def import_csv(mapping_file: Path, out: Path) -> Imported:
     """Convert the files a mapping names into canonical CSV files in `out`."""
     mapping_file = Path(mapping_file)
     doc = read_mapping(mapping_file)
-    default_tz = check_timezone(str(doc.get("timezone", "UTC")), "timezone", str(mapping_file))
+    default_tz = check_timezone(doc.get("timezone", "UTC"), "timezone", str(mapping_file))
     base = mapping_file.parent
-    con = duckdb.connect()
-    written = {}
-    files = [base / str(s["file"]) for s in doc["tables"].values()]
-    with progress(files, "CSV exports"):
+    inputs = {name: Input(base / spec["file"], f"tables.{name}.file", mapping_file)
+              for name, spec in doc["tables"].items()}
+    with Job(out, list(doc["tables"]), list(inputs.values())) as job, progress(
+            [i.path for i in inputs.values()], "CSV exports"):
         for i, (name, spec) in enumerate(doc["tables"].items()):
-            written[name] = _table(con, name, spec, base, default_tz, mapping_file, out, i)
-    return written
+            _table(job, name, spec, inputs[name], default_tz, "timezone" in doc, mapping_file, i)
+    return job.result()
 
 
-def _table(con, name: str, spec: dict, base: Path, default_tz: str, mapping_file: Path,
-           out: Path, i: int) -> int:
+def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, zone_given: bool,
+           mapping_file: Path, i: int) -> None:
     table = TABLES[name]
     where = f"tables.{name}"
-    tz = check_timezone(str(spec.get("timezone", default_tz)), f"{where}.timezone",
-                        str(mapping_file))
-    formats = [str(spec["timestamp_format"])] if spec.get("timestamp_format") else None
-    if formats:
-        try:
-            con.execute("select try_strptime('2026-01-05 10:00:00', ?)", [formats[0]]).fetchall()
-        except duckdb.Error:
-            raise InputError(Problem(f"{formats[0]!r} is not a strptime format: expected one such as "
-                                     "'%d/%m/%Y %H:%M' (docs/data.md)", file=str(mapping_file),
-                                     field=f"{where}.timestamp_format")) from None
-    export = Export(con, base / str(spec["file"]), f"_fp_src{i}", spec.get("delimiter"))
+    tz = check_timezone(spec.get("timezone", default_tz), f"{where}.timezone", str(mapping_file))
+    fmt = spec.get("timestamp_format")
+    times = Times(tz, check_format(fmt, f"{where}.timestamp_format", str(mapping_file))
+                  if fmt else None, format_option=f"{where}.timestamp_format",
+                  zone_given=zone_given or "timezone" in spec, zone_option="timezone")
+    export = job.export(given, f"_fp_src{i}", times, spec.get("delimiter"))
     columns = _str_map(spec.get("columns"), mapping_file, f"{where}.columns")
     constants = _str_map(spec.get("constants"), mapping_file, f"{where}.constants")
     values = spec.get("values") or {}
     stage_columns = _str_map(spec.get("stage_columns"), mapping_file, f"{where}.stage_columns")
 
-    def source(canon: str, source_column: str) -> str:
+    def source(canon: str, source_column: str, field: str | None = None) -> str:
         ref = export.find(source_column)
         if ref is None:
             raise InputError(Problem(
                 f"column '{source_column}' (mapped to {canon}) not found in {export.path.name}; "
                 f"it has: {', '.join(export.columns.values())}",
-                file=str(mapping_file), field=f"{where}.columns.{canon}"))
+                file=str(mapping_file), field=field or f"{where}.columns.{canon}"))
+        if table.column(canon).type == "timestamp":
+            export.check_times(ref)
         return ref
 
     def value_of(canon: str, sql: str) -> str:
@@ -128,7 +169,9 @@ def _table(con, name: str, spec: dict, base: Path, default_tz: str, mapping_file
             whens = " ".join(f"when {quote(k)} then {quote(v)}" for k, v in value_map.items())
             sql = f"(case {sql} {whens} else {sql} end)"
         if table.column(canon).type == "timestamp":
-            sql = utc(sql, tz, formats)
+            sql = times.utc(sql)
+        elif table.column(canon).type == "date":
+            sql = times.date(sql)
         return sql
 
     select = {c: value_of(c, source(c, col)) for c, col in columns.items()}
@@ -139,9 +182,11 @@ def _table(con, name: str, spec: dict, base: Path, default_tz: str, mapping_file
             raise InputError(Problem("stage_columns is only for lifecycle_events",
                                      file=str(mapping_file), field=f"{where}.stage_columns"))
         # Wide form: one row per filled stage date column.
-        parts = [f"select *, {quote(stage)} as _stage, {source('occurred_at', col)} as _at "
-                 f"from {export.name} where {text(source('occurred_at', col))} is not null"
-                 for stage, col in stage_columns.items()]
+        parts = []
+        for stage, col in stage_columns.items():
+            ref = source("occurred_at", col, f"{where}.stage_columns.{stage}")
+            parts.append(f"select *, {quote(stage)} as _stage, {ref} as _at "
+                         f"from {export.name} where {text(ref)} is not null")
         from_sql = "(" + " union all ".join(parts) + ")"
         select["stage"] = value_of("stage", "_stage")
         select["occurred_at"] = value_of("occurred_at", "_at")
@@ -151,4 +196,4 @@ def _table(con, name: str, spec: dict, base: Path, default_tz: str, mapping_file
             f"required column '{missing[0]}' of {name} is not mapped; map "
             f"{', '.join(table.required_columns)} (columns, constants or stage_columns)",
             file=str(mapping_file), field=f"{where}.columns.{missing[0]}"))
-    return write_table(con, name, select, from_sql, out)
+    job.write(name, select, from_sql)

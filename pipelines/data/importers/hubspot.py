@@ -11,10 +11,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import duckdb
-
-from pipelines.data.importers.common import (Export, check_timezone, progress, quote,
-                                             seniority_from_title, text, utc, write_table)
+from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
+                                             seniority_from_title, text)
+from pipelines.data.importers.output import Input
+from pipelines.data.importers.times import as_text, options_times
 from pipelines.data.sources import ident
 from pipelines.errors import InputError, Problem
 
@@ -52,33 +52,33 @@ def stage_of_column(column: str) -> str | None:
 
 
 def import_hubspot(contacts: Path, out: Path, deals: Path | None = None,
-                   timezone: str = "UTC") -> dict[str, int]:
-    """Convert the exports into canonical CSV files in `out`; returns rows written per table."""
-    tz = check_timezone(timezone)
-    con = duckdb.connect()
-    written: dict[str, int] = {}
-    with progress([contacts] + ([deals] if deals else []), "HubSpot export"):
-        c = Export(con, contacts, "hs_contacts")
+                   timezone: str | None = None, timestamp_format: str | None = None) -> Imported:
+    """Convert the exports into canonical CSV files in `out`."""
+    times = options_times(timezone, timestamp_format)
+    inputs = [Input(contacts, "--contacts")] + ([Input(deals, "--deals")] if deals else [])
+    tables = ["contacts", "lifecycle_events"] + (["deals"] if deals else [])
+    with Job(out, tables, inputs) as job, progress([i.path for i in inputs], "HubSpot export"):
+        c = job.export(inputs[0], "hs_contacts", times)
         cid = c.need("contact id", "Record ID", "hs_object_id", "Contact ID", "vid")
         title = c.find("Job Title", "jobtitle")
         seniority = c.find("Seniority", "hs_seniority")
-        written["contacts"] = write_table(con, "contacts", {
+        job.write("contacts", {
             "contact_id": text(cid),
-            "created_at": utc(c.need("create date", "Create Date", "createdate"), tz),
+            "created_at": c.time(c.need("create date", "Create Date", "createdate")),
             "source": text(c.find("Original Source", "Original Traffic Source",
                                   "hs_analytics_source") or "null"),
             "persona": text(c.find("Persona", "hs_persona") or "null"),
             "seniority": (text(seniority) if seniority
                           else seniority_from_title(text(title)) if title else "null"),
             "country": text(c.find("Country/Region", "Country", "country") or "null"),
-        }, "hs_contacts", out)
-        written["lifecycle_events"] = _events(con, c, cid, tz, out)
+        }, "hs_contacts")
+        _events(job, c, cid)
         if deals is not None:
-            written["deals"] = _deals(con, Export(con, deals, "hs_deals"), tz, out)
-    return written
+            _deals(job, job.export(inputs[1], "hs_deals", times))
+    return job.result()
 
 
-def _events(con, c: Export, cid: str, tz: str, out: Path) -> int:
+def _events(job: Job, c: Export, cid: str) -> None:
     by_stage: dict[str, list[str]] = {}
     for original in c.columns.values():
         stage = stage_of_column(original)
@@ -94,19 +94,20 @@ def _events(con, c: Export, cid: str, tz: str, out: Path) -> int:
         for column in sorted(columns):
             value = text(ident(column))
             parts.append(f"select {text(cid)} as contact_id, {quote(stage)} as stage, "
-                         f"{utc(ident(column), tz)} as occurred_at "
+                         f"{c.instant(ident(column))} as instant, {value} as raw "
                          f"from hs_contacts where {value} is not null")
     # A contact has both an old-style and a v2 date for the same stage: one event each would
-    # be a conflicting pair; the earliest is the entry.
+    # be a conflicting pair; the earliest is the entry. Earliest as instants: as text, an
+    # unreadable '1.5.2026' beat a good '2026-01-05 10:00', which is kept only when no date of
+    # the stage reads.
     union = " union all ".join(parts)
-    from_sql = (f"(select contact_id, stage, min(occurred_at) as occurred_at from ({union}) "
-                f"group by contact_id, stage order by contact_id, occurred_at)")
-    return write_table(con, "lifecycle_events", {
-        "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"},
-        from_sql, out)
+    from_sql = (f"(select contact_id, stage, {as_text('min(instant)', 'min(raw)')} as occurred_at "
+                f"from ({union}) group by contact_id, stage order by contact_id, occurred_at)")
+    job.write("lifecycle_events", {
+        "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"}, from_sql)
 
 
-def _deals(con, d: Export, tz: str, out: Path) -> int:
+def _deals(job: Job, d: Export) -> None:
     stage = text(d.find("Deal Stage", "dealstage") or "null")
     won_flag = d.find("Is Closed Won", "hs_is_closed_won")
     closed_flag = d.find("Is Closed", "hs_is_closed")
@@ -114,21 +115,21 @@ def _deals(con, d: Export, tz: str, out: Path) -> int:
                 f"when lower(replace({stage}, ' ', '')) = 'closedlost' then 'lost' else 'open' end")
     status = by_stage
     if won_flag and closed_flag:
-        status = (f"case when lower({text(won_flag)}) = 'true' then 'won' "
-                  f"when lower({text(closed_flag)}) = 'true' then 'lost' else {by_stage} end")
+        status = (f"case when {d.flag(won_flag)} then 'won' "
+                  f"when {d.flag(closed_flag)} then 'lost' else {by_stage} end")
     contact = d.find("Associated Contact IDs", "Associated Contact ID", "associated_contact_ids",
                      "associatedcontactid", "Contact ID", "contact_id")
     # An association column lists ids separated by ';' (or ','): the first is the deal's contact.
     contact_sql = (f"nullif(trim(string_split(replace({text(contact)}, ',', ';'), ';')[1]), '')"
                    if contact else "null")
-    closed_at = utc(d.need("close date", "Close Date", "closedate"), tz)
-    return write_table(con, "deals", {
+    closed_at = d.time(d.need("close date", "Close Date", "closedate"))
+    job.write("deals", {
         "deal_id": text(d.need("deal id", "Record ID", "hs_object_id", "Deal ID")),
         "contact_id": contact_sql,
-        "created_at": utc(d.need("create date", "Create Date", "createdate"), tz),
+        "created_at": d.time(d.need("create date", "Create Date", "createdate")),
         # For an open deal HubSpot's close date is the expected one, not a close.
         "closed_at": f"case when ({status}) <> 'open' then {closed_at} end",
         "status": status,
         "amount": text(d.need("amount", "Amount", "amount")),
         "currency": text(d.find("Currency", "deal_currency_code") or "null"),
-    }, "hs_deals", out)
+    }, "hs_deals")

@@ -4,18 +4,18 @@ The funnel's subject is the Lead: its Id is the canonical contact_id. Converted 
 followed to their Contact (ConvertedContactId, for tasks logged on the contact) and their
 Opportunity (ConvertedOpportunityId, for deals and the opportunity/customer stages).
 Data Loader exports carry UTC times with a 'Z' (kept); report exports carry naive local times
-(converted from --timezone). Date-only fields (ConvertedDate, CloseDate) are taken at 00:00
-local time of that date.
+(converted from --timezone). Date-only fields (ConvertedDate, CloseDate) are days of the
+--timezone: their midnight there.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
-
-from pipelines.data.importers.common import (Export, check_timezone, progress, quote,
-                                             seniority_from_title, text, utc, write_table)
+from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
+                                             seniority_from_title, text)
+from pipelines.data.importers.output import Input
+from pipelines.data.importers.times import as_text, options_times
 
 # Lead Status values -> canonical stage. Statuses that are no stage change (the initial
 # "Open - Not Contacted", sales "Working" a lead: tasks tell that) map to None and give no
@@ -40,115 +40,176 @@ def _status_stage(value_sql: str) -> str:
     return f"(case {v} {cases} else {v} end)"
 
 
-def _is_true(sql: str) -> str:
-    return f"coalesce(lower({text(sql)}) in ('true', '1', 'yes'), false)"
-
-
 def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
                       opportunities: Path | None = None, tasks: Path | None = None,
-                      timezone: str = "UTC") -> dict[str, int]:
-    """Convert the exports into canonical CSV files in `out`; returns rows written per table."""
-    tz = check_timezone(timezone)
-    con = duckdb.connect()
-    files = [p for p in (leads, lead_history, opportunities, tasks) if p]
-    written: dict[str, int] = {}
-    with progress(files, "Salesforce export"):
-        lead = Export(con, leads, "sf_leads")
+                      timezone: str | None = None, timestamp_format: str | None = None) -> Imported:
+    """Convert the exports into canonical CSV files in `out`."""
+    times = options_times(timezone, timestamp_format)
+    given = {option: Input(path, option) for option, path in (
+        ("--leads", leads), ("--lead-history", lead_history), ("--opportunities", opportunities),
+        ("--tasks", tasks)) if path is not None}
+    tables = ["contacts", "lifecycle_events"] + (["deals"] if opportunities else []) + (
+        ["activities"] if tasks else [])
+    with Job(out, tables, list(given.values())) as job, progress(
+            [i.path for i in given.values()], "Salesforce export"):
+        lead = job.export(given["--leads"], "sf_leads", times)
         lid = text(lead.need("lead Id", "Id"))
-        created = utc(lead.need("created date", "CreatedDate"), tz)
         title = lead.find("Title")
-        written["contacts"] = write_table(con, "contacts", {
-            "contact_id": lid, "created_at": created,
+        job.write("contacts", {
+            "contact_id": lid, "created_at": lead.time(lead.need("created date", "CreatedDate")),
             "source": text(lead.find("LeadSource") or "null"),
             "persona": text(lead.find("Persona__c", "Persona") or "null"),
             "seniority": seniority_from_title(text(title)) if title else "null",
             "country": text(lead.find("Country", "CountryCode") or "null"),
-        }, "sf_leads", out)
-        converted = _is_true(lead.need("converted flag", "IsConverted"))
-        converted_date = lead.need("converted date", "ConvertedDate")
-        opp_ref = lead.find("ConvertedOpportunityId")
-        contact_ref = lead.find("ConvertedContactId")
-        con.execute(f"""create temp table sf_lead_keys as select {lid} as lead_id,
-            {text(opp_ref) if opp_ref else 'null'} as opportunity_id,
-            {text(contact_ref) if contact_ref else 'null'} as contact_id from sf_leads""")
-
-        events = [
-            f"select {lid} as contact_id, 'lead' as stage, {created} as occurred_at, "
-            f"null as reason from sf_leads",
-            # Conversion is sales qualifying the lead; its date has no time of day.
-            f"select {lid}, 'sql', {utc(converted_date, tz)}, null from sf_leads "
-            f"where {converted} and {text(converted_date)} is not null",
-        ]
-        if lead_history is not None:
-            h = Export(con, lead_history, "sf_history")
-            stage = _status_stage(h.need("new value", "NewValue"))
-            field = h.need("field", "Field")
-            events.append(
-                f"select {text(h.need('lead Id', 'LeadId'))}, {stage}, "
-                f"{utc(h.need('created date', 'CreatedDate'), tz)}, null from sf_history "
-                f"where lower({text(field)}) in ('status', 'leadstatus') and {stage} is not null")
+        }, "sf_leads")
+        history = job.export(given["--lead-history"], "sf_history", times) if lead_history else None
+        _stage_changes(job, lead, lid, history)
+        _conversions(job, lead, lid, history)
         if opportunities is not None:
-            o = Export(con, opportunities, "sf_opps")
-            written["deals"] = _deals(con, o, tz, out)
-            events.append(
-                "select k.lead_id, 'opportunity', d.created_at, null from sf_lead_keys k "
-                "join _fp_deals d on d.deal_id = k.opportunity_id")
-            events.append(
-                "select k.lead_id, 'customer', d.closed_at, null from sf_lead_keys k "
-                "join _fp_deals d on d.deal_id = k.opportunity_id where d.status = 'won'")
-        else:
-            events.append(
-                f"select {lid}, 'opportunity', {utc(converted_date, tz)}, null from sf_leads "
-                f"where {converted} and {text(opp_ref) if opp_ref else 'null'} is not null")
-        union = " union all ".join(events)
-        written["lifecycle_events"] = write_table(con, "lifecycle_events", {
-            "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at",
-            "reason": "reason"}, f"({union})", out)
+            _deals(job, job.export(given["--opportunities"], "sf_opps", times))
+        job.write("lifecycle_events", {
+            "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"},
+            _events(with_deals=opportunities is not None))
         if tasks is not None:
-            written["activities"] = _activities(con, Export(con, tasks, "sf_tasks"), tz, out)
-    return written
+            _activities(job, job.export(given["--tasks"], "sf_tasks", times))
+    return job.result()
 
 
-def _deals(con, o: Export, tz: str, out: Path) -> int:
+def _stage_changes(job: Job, lead: Export, lid: str, history: Export | None) -> None:
+    """sf_changes (lead_id, stage, instant, raw): creation, and the Status changes of the
+    history. `instant` is NULL when unreadable, `raw` the value as exported."""
+    created = lead.need("created date", "CreatedDate")
+    sql = (f"select {lid} as lead_id, 'lead' as stage, {lead.instant(created)} as instant, "
+           f"{text(created)} as raw from sf_leads")
+    if history is not None:
+        stage = _status_stage(history.need("new value", "NewValue"))
+        field = history.need("field", "Field")
+        at = history.need("created date", "CreatedDate")
+        sql += (f" union all select {text(history.need('lead Id', 'LeadId'))}, {stage}, "
+                f"{history.instant(at)}, {text(at)} from sf_history "
+                f"where lower({text(field)}) in ('status', 'leadstatus') and {stage} is not null")
+    job.con.execute(f"create temp table sf_changes as {sql}")
+
+
+def _conversions(job: Job, lead: Export, lid: str, history: Export | None) -> None:
+    """sf_conversions (lead_id, instant, raw): when each converted lead was converted, and
+    sf_lead_keys: each lead's opportunity, contact and conversion instant.
+
+    The history's leadConverted row is the exact time. Else ConvertedDate, a date: its midnight
+    would put the conversion (sql) before a same-day MQL, move the MQL entry (SPEC §3: the
+    earliest event at or after the stage) to midnight and make in-time touches breaches. So
+    it is no earlier than the lead's latest creation or status change on that local day.
+    """
+    times = lead.times
+    date = lead.need("converted date", "ConvertedDate")
+    logged = "select null as lead_id, null::timestamp as instant where false"
+    if history is not None:
+        at, field = history.need("created date", "CreatedDate"), history.need("field", "Field")
+        logged = (f"select {text(history.need('lead Id', 'LeadId'))} as lead_id, "
+                  f"min({history.instant(at)}) as instant from sf_history "
+                  f"where lower({text(field)}) = 'leadconverted' group by all")
+    job.con.execute(f"""create temp table sf_conversions as
+        with converted as (
+            select {lid} as lead_id, {text(date)} as raw, {lead.instant(date)} as day_or_time,
+                {times.date_only(text(date))} as date_only
+            from sf_leads where {lead.flag(lead.need("converted flag", "IsConverted"))}
+                and {text(date)} is not null),
+        logged as ({logged}),
+        same_day as (
+            select c.lead_id, max(e.instant) as latest from converted c join sf_changes e
+                on e.lead_id = c.lead_id and {times.local_day('e.instant')} = {times.local_day('c.day_or_time')}
+            where c.date_only group by all)
+        select c.lead_id, c.raw, coalesce(l.instant, case when c.date_only
+            then greatest(c.day_or_time, d.latest) else c.day_or_time end) as instant
+        from converted c left join logged l using (lead_id) left join same_day d using (lead_id)""")
+    opp, contact = lead.find("ConvertedOpportunityId"), lead.find("ConvertedContactId")
+    job.con.execute(f"""create temp table sf_lead_keys as select {lid} as lead_id,
+        {text(opp) if opp else 'null'} as opportunity_id,
+        {text(contact) if contact else 'null'} as contact_id, c.instant as converted_at
+        from sf_leads left join sf_conversions c on c.lead_id = {lid}""")
+
+
+def _one_lead_per(key: str) -> str:
+    """SQL: (key, lead_id) with one lead per converted Opportunity or Contact: several leads
+    merged into one gave one deal row per lead (a repeated deal_id, quarantined with its
+    revenue) and one touch per lead. The lead converted first, then the smallest Id."""
+    return (f"(select {key}, lead_id from sf_lead_keys where {key} is not null qualify "
+            f"row_number() over (partition by {key} order by converted_at nulls last, lead_id) = 1)")
+
+
+def _events(with_deals: bool) -> str:
+    """SQL: the lifecycle events, from the temp tables the steps above made."""
+    events = [f"select lead_id as contact_id, stage, {as_text('instant', 'raw')} as occurred_at "
+              "from sf_changes",
+              # Conversion is sales qualifying the lead.
+              f"select lead_id, 'sql', {as_text('instant', 'raw')} from sf_conversions"]
+    if with_deals:
+        # One event per (lead, opportunity): every lead merged into a deal entered its stages.
+        pairs = "(select distinct lead_id, opportunity_id from sf_lead_keys)"
+        events += [f"select k.lead_id, 'opportunity', d.created_at from {pairs} k "
+                   "join _fp_deals d on d.deal_id = k.opportunity_id",
+                   f"select k.lead_id, 'customer', d.closed_at from {pairs} k "
+                   "join _fp_deals d on d.deal_id = k.opportunity_id where d.status = 'won'"]
+    else:
+        events.append(f"select c.lead_id, 'opportunity', {as_text('c.instant', 'c.raw')} "
+                      "from sf_conversions c join sf_lead_keys k using (lead_id) "
+                      "where k.opportunity_id is not null")
+    return f"(select * from ({' union all '.join(events)}) order by contact_id, occurred_at, stage)"
+
+
+def _deals(job: Job, o: Export) -> None:
     won, closed = o.find("IsWon"), o.find("IsClosed")
     stage = text(o.find("StageName") or "null")
     if won and closed:
-        status = (f"case when {_is_true(won)} then 'won' when {_is_true(closed)} then 'lost' "
+        status = (f"case when {o.flag(won)} then 'won' when {o.flag(closed)} then 'lost' "
                   f"else 'open' end")
     else:
         status = (f"case when lower({stage}) = 'closed won' then 'won' "
                   f"when lower({stage}) = 'closed lost' then 'lost' else 'open' end")
-    close_date = utc(o.need("close date", "CloseDate"), tz)
+    close_date = o.time(o.need("close date", "CloseDate"))
+    oid = text(o.need("opportunity Id", "Id"))
     select = {
-        "deal_id": text(o.need("opportunity Id", "Id")),
+        "deal_id": oid,
         "contact_id": "k.lead_id",
-        "created_at": utc(o.need("created date", "CreatedDate"), tz),
+        "created_at": o.time(o.need("created date", "CreatedDate")),
         # An open opportunity's CloseDate is a forecast, not a close.
         "closed_at": f"case when ({status}) <> 'open' then {close_date} end",
         "status": status,
         "amount": text(o.need("amount", "Amount")),
         "currency": text(o.find("CurrencyIsoCode") or "null"),
     }
-    from_sql = (f"sf_opps left join sf_lead_keys k on k.opportunity_id = "
-                f"{text(o.need('opportunity Id', 'Id'))}")
-    rows = write_table(con, "deals", select, from_sql, out)
-    con.execute(f"create temp table _fp_deals as select * from read_csv("
-                f"{quote(str(out / 'deals.csv'))}, all_varchar = true, header = true)")
-    return rows
+    from_sql = f"sf_opps left join {_one_lead_per('opportunity_id')} k on k.opportunity_id = {oid}"
+    # The opportunity and customer events take their times from the deals as written.
+    job.write("deals", select, from_sql, keep_as="_fp_deals")
 
 
-def _activities(con, t: Export, tz: str, out: Path) -> int:
+def _activities(job: Job, t: Export) -> None:
     who = text(t.need("who Id", "WhoId"))
     completed = t.find("CompletedDateTime")
     created = t.need("created date", "CreatedDate")
     # A logged call is created when done; CompletedDateTime is the touch when present.
-    at = utc(f"coalesce({text(completed)}, {text(created)})" if completed else created, tz)
+    at = t.time(completed, created) if completed else t.time(created)
     task_id = t.find("Id")
+    done, why = _done(t)
     # A task on the converted Contact belongs to the lead it came from.
-    return write_table(con, "activities", {
+    job.write("activities", {
         "activity_id": text(task_id) if task_id else "'task-' || row_number() over ()",
         "contact_id": f"coalesce(k.lead_id, {who})",
         "occurred_at": at,
         "team": "'sales'",
         "type": f"coalesce(lower({text(t.find('Type', 'TaskSubtype') or 'null')}), 'task')",
-    }, f"sf_tasks left join sf_lead_keys k on k.contact_id = {who}", out)
+    }, f"sf_tasks left join {_one_lead_per('contact_id')} k on k.contact_id = {who} where {done}")
+    total = job.con.execute(f"select count(*) from {t.name}").fetchone()[0]
+    if left_out := total - job.rows["activities"]:
+        job.notes.append(f"note: {t.path.name}: {left_out:,} of {total:,} tasks left out as not done ({why}): "
+                         "an open or not-started task is no touch")
+
+
+def _done(t: Export) -> tuple[str, str]:
+    """SQL: whether a task is done, and in words what is left out. An auto-created "Call new
+    MQL" task is open the instant the lead qualifies: counted, it was an in-time first touch."""
+    closed, status = t.find("IsClosed"), t.find("Status")
+    tests = [t.flag(closed)] if closed else []
+    tests += [f"coalesce(lower({text(status)}) = 'completed', false)"] if status else []
+    words = (["IsClosed not true"] if closed else []) + (["Status not Completed"] if status else [])
+    return " or ".join(tests) or "true", " and ".join(words)

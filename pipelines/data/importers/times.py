@@ -1,0 +1,162 @@
+"""How the importers read an export's times: naive local times of a zone, by a strptime format or
+ISO 8601, into the canonical UTC text. SQL builders, so DuckDB runs them over whole exports.
+
+The rule that keeps times honest: a value is either converted from the import's zone to UTC,
+or kept as it is only when it is no time the loader reads either (so the loader quarantines
+its row as bad_timestamp). The loader reads a naive ISO value as UTC: one kept as it is would
+be shifted by the zone's offset without a word.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import duckdb
+
+from pipelines.data.parsing import DATE, NAIVE, WITH_OFFSET
+from pipelines.data.sources import quote
+from pipelines.errors import InputError, Problem
+
+# What the importers write.
+ISO_Z = "%Y-%m-%dT%H:%M:%SZ"
+# Without a format, exports' local times are read in these shapes: ISO first, then US-style
+# (month first) for report exports.
+DEFAULT_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
+                   "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
+                   "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"]
+
+
+def check_timezone(tz: str, field: str = "--timezone", file: str | None = None) -> str:
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InputError(Problem(f"unknown time zone '{tz}'; expected an IANA name such as "
+                                 "UTC or America/Mexico_City", file=file, field=field)) from None
+    return tz
+
+
+def check_format(fmt: str, field: str, file: str | None = None) -> str:
+    try:
+        with duckdb.connect() as con:
+            con.execute("select try_strptime('2026-01-05 10:00:00', ?)", [fmt]).fetchall()
+    except duckdb.Error:
+        raise InputError(Problem(f"{fmt!r} is not a strptime format: expected one such as "
+                                 "'%d/%m/%Y %H:%M' (docs/data.md)", file=file, field=field)) from None
+    return fmt
+
+
+# strptime directives of a time of day: a format's date part is what comes before the first.
+_TIME_OF_DAY = re.compile(r"%[HIMSpfgnzZ]")
+# US month-first dates (what DEFAULT_FORMATS read), with the first part captured.
+_SLASHED = r"^(\d{1,2})/\d{1,2}/\d{4}\b"
+
+
+def date_part(fmt: str) -> str | None:
+    """'%d/%m/%Y %H:%M' -> '%d/%m/%Y': how the format writes a date without a time of day."""
+    part = _TIME_OF_DAY.split(fmt, maxsplit=1)[0].rstrip(" T,")
+    return part if "%" in part else None
+
+
+@dataclass(frozen=True)
+class Times:
+    """The zone of an export's naive times and the strptime format they are written in
+    (None: ISO 8601 and the US formats of DEFAULT_FORMATS), and the options that set them, for
+    messages (a mapping's fields, or the command's options)."""
+
+    zone: str = "UTC"
+    format: str | None = None
+    format_option: str = "--timestamp-format"
+    # False when the zone is UTC only because none was given: date-only values are then placed
+    # in UTC days, which the user is told (Export.check_times).
+    zone_given: bool = True
+    zone_option: str = "--timezone"
+
+    def formats(self) -> list[str]:
+        if not self.format:
+            return DEFAULT_FORMATS
+        # A report export writes date-only fields (a close date) with the date part only.
+        return list(dict.fromkeys(f for f in (self.format, date_part(self.format)) if f))
+
+    def local(self, v: str) -> str:
+        """SQL: the naive local time that trimmed text `v` reads as, or NULL."""
+        fmts = "[" + ", ".join(quote(f) for f in self.formats()) + "]"
+        # The format first; then ISO 8601, which a day-first format does not read but which is
+        # unambiguous (and which the loader would otherwise read as UTC).
+        return (f"coalesce(try_strptime({v}, {fmts}), case when regexp_full_match({v}, '{NAIVE}') "
+                f"then try_cast({v} as timestamp) end)")
+
+    def instant(self, v: str) -> str:
+        """SQL: trimmed text `v` as a naive UTC timestamp, or NULL when no rule reads it."""
+        return (f"(case when regexp_full_match({v}, '{WITH_OFFSET}') "
+                f"then timezone('UTC', try_cast({v} as timestamptz)) "
+                f"else coalesce(timezone('UTC', timezone({quote(self.zone)}, {self.local(v)})), "
+                # HubSpot's API-style exports give epoch milliseconds (after the format, which
+                # may be all digits too).
+                f"case when regexp_full_match({v}, '\\d{{12,13}}') "
+                f"then make_timestamp(cast({v} as bigint) * 1000) end) end)")
+
+    def utc(self, v: str) -> str:
+        """SQL: trimmed text `v` as canonical text (ISO 8601, UTC, 'Z'). A value no rule reads is
+        kept as it is: it is no ISO 8601 time either (those are all read above), so the loader
+        quarantines its row as bad_timestamp rather than the importer losing it."""
+        return as_text(self.instant(v), v)
+
+    def local_day(self, instant: str) -> str:
+        """SQL: the calendar date in the zone of a naive UTC timestamp."""
+        return f"cast(timezone({quote(self.zone)}, timezone('UTC', {instant})) as date)"
+
+    def date(self, v: str) -> str:
+        """SQL: trimmed text `v` of a calendar-date column (web_sessions.date) as YYYY-MM-DD when
+        the date part of the format reads it, else as it is (the loader reads ISO dates)."""
+        part = date_part(self.format) if self.format else None
+        if part is None:
+            return v
+        return f"coalesce(strftime(try_strptime({v}, {quote(part)}), '%Y-%m-%d'), {v})"
+
+    def day_first(self, v: str) -> str:
+        """SQL: whether `v` is a slashed date whose first part is no month, while the default
+        formats would read it month-first (13/01/2026 is not read; 05/01/2026 is, as 1 May)."""
+        if self.format:
+            return "false"
+        return f"coalesce(try_cast(regexp_extract({v}, '{_SLASHED}', 1) as int) > 12, false)"
+
+    def day_first_advice(self, value: str) -> str:
+        """How to read `value` day-first, in the words of the option that sets the format."""
+        fmt = "%d/%m/%Y"
+        if re.search(r"\d:\d\d:\d\d", value):
+            fmt += " %H:%M:%S"
+        elif re.search(r"\d:\d\d", value):
+            fmt += " %I:%M %p" if re.search(r"[AaPp][Mm]$", value) else " %H:%M"
+        return _advice(self.format_option, f"'{fmt}'")
+
+    def date_only(self, v: str) -> str:
+        """SQL: whether `v` is read as a calendar date without a time of day (its midnight)."""
+        fmts = [f for f in self.formats() if not _TIME_OF_DAY.search(f)]
+        by_format = f" or try_strptime({v}, [{', '.join(quote(f) for f in fmts)}]) is not null" if fmts else ""
+        return f"coalesce(regexp_full_match({v}, '{DATE}'){by_format}, false)"
+
+    def dates_at_utc_midnight(self, where: str, count: int) -> str:
+        """The warning for `count` date-only values read in UTC days because no zone was given."""
+        advice = _advice(self.zone_option, "<the agreement's zone>")
+        dates = "calendar date" if count == 1 else "calendar dates"
+        return f"warning: {where}: {count:,} {dates} read as midnight UTC; {advice} to place them in its days"
+
+
+def _advice(option: str, value: str) -> str:
+    """'pass --option value' for a command's option, 'set field: value …' for a mapping's."""
+    if option.startswith("--"):
+        return f"pass {option} {value}"
+    return f"set {option}: {value} in the mapping"
+
+
+def options_times(timezone: str | None, timestamp_format: str | None) -> Times:
+    """The Times of the --timezone (None: not given, UTC) and --timestamp-format options, checked."""
+    fmt = check_format(timestamp_format, "--timestamp-format") if timestamp_format else None
+    return Times(check_timezone(timezone or "UTC"), fmt, zone_given=timezone is not None)
+
+
+def as_text(instant: str, raw: str) -> str:
+    """SQL: a UTC instant as canonical text, else the raw value."""
+    return f"coalesce(strftime({instant}, '{ISO_Z}'), {raw})"
