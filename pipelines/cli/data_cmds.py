@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from pipelines.cli.output import console, err_console
@@ -36,7 +37,7 @@ def _date(value: str | None, option: str) -> date | None:
 
 
 def _print_written(out: Path, rows: dict[str, int]) -> None:
-    table = Table(title=f"canonical tables in {out}", title_justify="left")
+    table = Table(title=f"canonical tables in {escape(str(out))}", title_justify="left")
     table.add_column("table")
     table.add_column("rows", justify="right")
     for name, n in rows.items():
@@ -52,13 +53,13 @@ def _print_imported(out: Path, imported: Imported, format_option: str) -> None:
 
     _print_written(out, imported.rows)
     for note in imported.notes:
-        err_console.print(note, highlight=False)
+        err_console.print(note, highlight=False, markup=False)  # notes name files and columns: text
     for name in imported.rows:
         for column, (n, total, kind) in unread_times(out, name).items():
             what, reason = ("times", "bad_timestamp") if kind == "timestamp" else ("dates", "bad_date")
             err_console.print(f"note: {name}.{column}: {n:,} of {total:,} values are not {what} the import could read "
                               f"(check {format_option}); the loader quarantines their rows as {reason}",
-                              highlight=False)
+                              highlight=False, markup=False)
 
 
 def _warn_of_other_tables(out: Path, written: dict[str, int]) -> None:
@@ -79,7 +80,7 @@ def _warn_of_other_tables(out: Path, written: dict[str, int]) -> None:
     if kept:
         err_console.print(f"note: {out} also holds {', '.join(kept)}, not written by this command: the next run "
                           "reads them with the tables above (remove them if they come from another export)",
-                          highlight=False)
+                          highlight=False, markup=False)
 
 
 OutOption = Annotated[Path, typer.Option("--out", file_okay=False, help="Directory to write the canonical "

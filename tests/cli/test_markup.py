@@ -17,3 +17,14 @@ def test_a_revision_with_brackets_prints_as_written():
         print_scorecard(rows, dq, datetime(2026, 3, 31, tzinfo=UTC))
     text = captured.get()
     assert "2026-h1 [draft]" in text and "h1 [/] [bold]x" in text
+
+
+def test_a_folder_with_brackets_prints_as_written(tmp_path):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    out = tmp_path / "data [/] [bold]"
+    result = CliRunner().invoke(app, ["generate", "--out", str(out), "--contacts", "50"])
+    assert result.exit_code == 0, result.output
+    assert "data [/] [bold]" in result.output
