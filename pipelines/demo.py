@@ -36,6 +36,7 @@ def demo_sla_dir() -> Path:
 
 def run_demo(root: Path, contacts: int) -> None:
     from pipelines.agreement import load_agreements
+    from pipelines.agreement.load import span
     from pipelines.agreement.months import month_index, month_of
     from pipelines.cli.pipeline_cmds import execute
     from pipelines.data.generate import generate
@@ -47,8 +48,7 @@ def run_demo(root: Path, contacts: int) -> None:
     agreements = load_agreements(settings.sla_dir)
     as_of = datetime.now(UTC).replace(microsecond=0)
     tz = agreements[0].spec.timezone
-    first = min((a.spec.effective.from_ for a in agreements), key=month_index)
-    last = max((a.spec.effective.to for a in agreements), key=month_index)
+    first, last = span(agreements)
     current = month_of(as_of, tz)
     if month_index(current) < month_index(first):
         raise InputError(Problem(f"the agreements start in {first}, after today: nothing to judge yet"))

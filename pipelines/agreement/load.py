@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from pipelines.agreement.errors import problems_from_validation
 from pipelines.agreement.model import API_VERSION, KIND, RESERVED_STAGE_VALUES, Agreement
-from pipelines.agreement.months import month_bounds_utc, spans
+from pipelines.agreement.months import month_bounds_utc, month_index, spans
 from pipelines.agreement.validate import check_agreement, check_revisions
 from pipelines.agreement.yaml_source import SourceDocument, load_yaml
 from pipelines.errors import InputError, Problem
@@ -111,6 +111,12 @@ def revision_in_force(agreements: list[Agreement], name: str, month: str) -> Agr
         if a.name == name and month in a.months():
             return a
     return None
+
+
+def span(agreements: list[Agreement]) -> tuple[str, str]:
+    """The first and the last month any agreement covers."""
+    return (min((a.spec.effective.from_ for a in agreements), key=month_index),
+            max((a.spec.effective.to for a in agreements), key=month_index))
 
 
 def windows(agreements: list[Agreement]) -> str:

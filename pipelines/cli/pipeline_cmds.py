@@ -75,8 +75,9 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
         outcome = run_job(settings, first, last, as_of)
     if not outcome.success:
         if outcome.interrupted:
-            err_console.print(f"funnelpact: interrupted; the warehouse keeps what the last finished run wrote "
-                              f"(run id {outcome.run_id})", highlight=False)
+            err_console.print("funnelpact: interrupted; the warehouse may hold a partial build (the load and the "
+                              "dbt models finished before the interrupt): run again before reading it or writing a "
+                              f"report (run id {outcome.run_id})", highlight=False)
             raise typer.Exit(EXIT_INTERRUPTED)
         if not outcome.bad_input:
             _crash(outcome)

@@ -26,11 +26,12 @@ def first_bad_line(path: Path, delimiter: str | None = ",") -> tuple[int, str] |
                 raw.decode("utf-8")
             except UnicodeDecodeError:
                 return number, "not UTF-8 text (save or export the file as UTF-8 CSV)"
-    counted = delimiter is not None and len(delimiter) == 1
+    single = one_character(delimiter) if delimiter is not None else None
+    counted = single is not None
     line = 0  # the last line read whole
     try:
         with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle, delimiter=delimiter if counted else ",", strict=True)
+            reader = csv.reader(handle, delimiter=single or ",", strict=True)
             header = next(reader, None)
             if header is None or not any(field.strip() for field in header):
                 return 1, "the file is empty: expected a header row with the table's columns"
@@ -44,11 +45,20 @@ def first_bad_line(path: Path, delimiter: str | None = ",") -> tuple[int, str] |
     return None
 
 
+def one_character(delimiter: str) -> str | None:
+    """The delimiter as Python's csv module takes it, or None: DuckDB also reads the escape
+    `\\t` (a tab) and delimiters of several characters (`||`), which csv.reader refuses."""
+    delimiter = "\t" if delimiter == "\\t" else delimiter
+    return delimiter if len(delimiter) == 1 else None
+
+
 def header(path: Path, delimiter: str = ",") -> list[str]:
     """The column names as the file's first line has them (DuckDB renames a repeated name
     `name_1`, which would hide the repeat)."""
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        return next(csv.reader(handle, delimiter=delimiter), [])
+        if (single := one_character(delimiter)) is None:
+            return handle.readline().rstrip("\r\n").split(delimiter)
+        return next(csv.reader(handle, delimiter=single), [])
 
 
 def likely_delimiter(path: Path) -> str:
@@ -62,8 +72,10 @@ def likely_delimiter(path: Path) -> str:
 def line_of_row(path: Path, delimiter: str, index: int) -> int | None:
     """The line on which data row `index` (0-based, after the header) starts: a quoted value
     may hold line breaks, so rows and lines differ."""
+    if (single := one_character(delimiter)) is None:
+        return None  # no line rather than a guess: the message still names file and column
     with path.open(encoding="utf-8-sig", errors="replace", newline="") as handle:
-        reader = csv.reader(handle, delimiter=delimiter)
+        reader = csv.reader(handle, delimiter=single)
         next(reader, None)
         start, number = reader.line_num + 1, 0
         for row in reader:

@@ -22,6 +22,7 @@ from pipelines.warehouse.dbt_runner import DbtRunError
 
 # On every CLI run: the warehouse it writes, to find its runs that a killed process left open.
 CLI_TAG = "funnelpact/cli_warehouse"
+PARENT_RUN_TAG = "dagster/parent_run_id"   # set on a re-execution, which copies the parent's tags
 
 
 @dataclass(frozen=True)
@@ -107,13 +108,17 @@ def _fail_orphaned_runs(instance, settings: Settings) -> None:
 
     A CLI run that was killed (SIGKILL, a closed SSH session) never reports its end, and
     with one run at a time (dagster.yaml) the daemon then queues the schedule's and the UI's
-    runs for ever. Holding the warehouse lock proves no CLI run on it is alive.
+    runs for ever. Holding the warehouse lock proves no CLI run on it is alive. A re-execution
+    from the UI copies its parent's tags but runs in the daemon, without that lock: it is
+    left alone.
     """
     import dagster as dg
 
     stale = instance.get_runs(dg.RunsFilter(job_name=JOB_NAME, statuses=[dg.DagsterRunStatus.STARTED],
                                             tags={CLI_TAG: str(settings.warehouse)}))
     for run in stale:
+        if PARENT_RUN_TAG in run.tags:
+            continue
         instance.report_run_failed(run, "funnelpact: the CLI process of this run ended without finishing it "
                                         "(killed?); a later CLI run on the same warehouse marks it failed")
 

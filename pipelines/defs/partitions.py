@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from dagster import MonthlyPartitionsDefinition
 
+from pipelines.agreement.load import span
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import add_months, month_bounds_utc, month_index, month_of, parse_as_of
 
@@ -18,14 +19,14 @@ RANGE_END = "dagster/asset_partition_range_end"
 
 
 def monthly_partitions(agreements: list[Agreement]) -> MonthlyPartitionsDefinition:
-    first = min(agreements, key=lambda a: month_index(a.spec.effective.from_))
-    last = max((a.spec.effective.to for a in agreements), key=month_index)
+    first, last = span(agreements)
+    zone = next(a.spec.timezone for a in agreements if a.spec.effective.from_ == first)
     # end_offset=1: the current, still open month is a partition too (it is judged on pace);
     # end_date: no month after the last agreement's window, which no revision could judge.
     return MonthlyPartitionsDefinition(
-        start_date=first.spec.effective.from_,
+        start_date=first,
         end_date=add_months(last, 1),
-        timezone=first.spec.timezone,
+        timezone=zone,   # the first agreement's
         fmt=MONTH_FORMAT,
         end_offset=1,
     )

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
+from pipelines.agreement.load import span
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import month_index, month_of
 from pipelines.defs.partitions import month_span, months_to_judge, run_tags
@@ -23,7 +24,7 @@ def daily_run_request(agreements: list[Agreement], tick: datetime) -> dg.RunRequ
     as_of = tick.astimezone(UTC)
     months = months_to_judge(agreements, as_of)
     if not months:
-        last = max((a.spec.effective.to for a in agreements), key=month_index)
+        _, last = span(agreements)
         if month_index(month_of(as_of, agreements[0].spec.timezone)) > month_index(last):
             return dg.SkipReason(f"every agreement window has ended ({last} was the last month) and its cohorts "
                                  "have matured: add the next revision to sla/ to go on")

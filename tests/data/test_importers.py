@@ -569,3 +569,28 @@ def test_an_empty_export_is_named_empty(tmp_path):
     contacts.write_text("")
     with pytest.raises(InputError, match="contacts.csv:1: the file is empty: expected a header row"):
         import_hubspot(contacts, tmp_path / "out")
+
+
+@pytest.mark.parametrize("delimiter, separator", [("'||'", "||"), (r"'\t'", "\t"), ("'\t'", "\t")],
+                         ids=["two characters", "tab escape", "tab"])
+def test_a_mapping_delimiter_duckdb_reads_is_read_by_the_checks_too(tmp_path, delimiter, separator):
+    """DuckDB reads `||` and the escape `\\t`; Python's csv module takes one character only,
+    and the checks around the read crashed with a TypeError on them."""
+    rows = ["Person ID", "Created"], ["P-1", "2026-01-05 10:00"], ["P-2", "2026-01-06 11:00"]
+    (tmp_path / "people.csv").write_text("".join(separator.join(r) + "\n" for r in rows))
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(f"timezone: UTC\ntables:\n  contacts: {{file: people.csv, delimiter: {delimiter}, "
+                       "columns: {contact_id: Person ID, created_at: Created}}\n")
+    assert import_csv(mapping, tmp_path / "out").rows == {"contacts": 2}
+    assert [r[:2] for r in read(tmp_path / "out", "contacts")] == [("P-1", "2026-01-05T10:00:00Z"),
+                                                                    ("P-2", "2026-01-06T11:00:00Z")]
+
+
+def test_a_row_refused_in_a_file_with_a_two_character_delimiter_names_file_and_column(tmp_path):
+    (tmp_path / "people.csv").write_text("Person ID||Created\nP-1||12/25/2026 10:00\nP-2||25/12/2026 10:00\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("timezone: UTC\ntables:\n  contacts: {file: people.csv, delimiter: '||', "
+                       "columns: {contact_id: Person ID, created_at: Created}}\n")
+    with pytest.raises(InputError, match="day-first date") as exc:
+        import_csv(mapping, tmp_path / "out")
+    assert str(exc.value).startswith(f"{tmp_path / 'people.csv'} Created:")

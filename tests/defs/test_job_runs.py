@@ -361,12 +361,16 @@ def test_a_cli_run_marks_failed_the_runs_a_killed_cli_process_left_started(setti
 
     prepare_dagster_home(settings.dagster_home)
     instance = dg.DagsterInstance.get()
-    orphan, elsewhere = (
+    here = {CLI_TAG: str(settings.warehouse)}
+    orphan, elsewhere, reexecution = (
         instance.add_run(dg.DagsterRun(job_name="funnelpact_job", run_id=run_id, status=dg.DagsterRunStatus.STARTED,
-                                       tags={CLI_TAG: warehouse}))
-        for run_id, warehouse in (("a" * 36, str(settings.warehouse)), ("b" * 36, "/another/warehouse.duckdb")))
+                                       tags=tags))
+        for run_id, tags in (("a" * 36, here), ("b" * 36, {CLI_TAG: "/another/warehouse.duckdb"}),
+                             # The UI's re-execution of a CLI run copies its tags, and runs in the daemon.
+                             ("c" * 36, {**here, "dagster/parent_run_id": "a" * 36})))
     outcome = run_job(settings, "2026-03", "2026-03", datetime(2026, 8, 20, tzinfo=UTC))
     assert outcome.success, outcome.failure
     assert instance.get_run_by_id(orphan.run_id).status == dg.DagsterRunStatus.FAILURE
     assert instance.get_run_by_id(elsewhere.run_id).status == dg.DagsterRunStatus.STARTED, "another warehouse's run"
+    assert instance.get_run_by_id(reexecution.run_id).status == dg.DagsterRunStatus.STARTED, "a live daemon run"
     assert instance.get_run_by_id(outcome.run_id).tags[CLI_TAG] == str(settings.warehouse)

@@ -15,7 +15,7 @@ import duckdb
 
 from pipelines.data.csv_check import first_bad_line, header, likely_delimiter, line_of_row
 from pipelines.data.importers.output import Input, Output
-from pipelines.data.importers.times import Times, as_text
+from pipelines.data.importers.times import Times
 from pipelines.data.sources import ident, quote
 from pipelines.errors import InputError, Problem
 
@@ -100,13 +100,16 @@ class Export:
 
     def time(self, *refs: str) -> str:
         """SQL: the first filled of these columns as a canonical UTC time (see times.Times)."""
-        return as_text(self.instant(*refs), _first_filled(refs))
+        return self.times.utc(self._first_time(refs))
 
     def instant(self, *refs: str) -> str:
         """SQL: the first filled of these columns as a naive UTC timestamp, NULL when unreadable."""
+        return self.times.instant(self._first_time(refs))
+
+    def _first_time(self, refs: tuple[str, ...]) -> str:
         for ref in refs:
             self.check_times(ref)
-        return self.times.instant(_first_filled(refs))
+        return _first_filled(refs)
 
     def check_times(self, ref: str) -> None:
         """Refuse a time column the import would misread (see Times.day_first)."""
