@@ -141,9 +141,12 @@ def conflict(con, table: Table) -> str | None:
         typed = f"select {typed_select(table)} from {rows} where _reason is null"
         if con.execute(f"select 1 from ({typed}) new, raw.{table.name} old where {same} limit 1").fetchone():
             return f"a new {table.name} row repeats an earlier one"
+    # Every new row, not only those with a reason yet: a copy of an earlier `unknown_contact`
+    # row is valid until _load_table checks its contact, and a full reload counts it as a
+    # duplicate of that row.
     if con.execute(f"""
             select 1 from {rows}
-            where _reason is not null and {record_json(table)} in (
+            where {record_json(table)} in (
                 select record from raw.quarantine where table_name = '{table.name}')
             limit 1""").fetchone():
         return f"a new {table.name} row repeats an earlier quarantined one"

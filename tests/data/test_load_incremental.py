@@ -117,6 +117,7 @@ def test_new_parts_with_their_own_problems_are_appended_with_the_same_quarantine
     ("event again", "repeats an earlier one"),
     ("contact of an earlier orphan", "quarantined for the contact 'C9'"),
     ("quarantined row again", "repeats the id 'C3'"),
+    ("orphan event again", "repeats an earlier quarantined one"),
     ("old part rewritten", "changed since the last load"),
     ("old part removed", "is gone since the last load"),
     ("table added", "table 'deals' appeared"),
@@ -134,6 +135,11 @@ def test_what_would_change_earlier_rows_makes_a_full_reload(day1: Path, change: 
             part(day1, "contacts", "2026-03-02", contacts_header + "C9,2026-03-01T09:00:00Z,organic,,,MX\n")
         elif change == "quarantined row again":
             part(day1, "contacts", "2026-03-02", contacts_header + "C3,not a date,organic,,,US\n")
+        elif change == "orphan event again":
+            # Quarantined as unknown_contact after the append check ran: a full reload counts
+            # the copy as a duplicate of the first.
+            part(day1, "lifecycle_events", "2026-03-02",
+                 "contact_id,stage,occurred_at,reason\nC9,lead,2026-03-01T12:00:00Z,\n")
         elif change == "old part rewritten":
             old = day1 / "lifecycle_events" / "2026-03-01.parquet"
             stat = old.stat()
