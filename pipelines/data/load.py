@@ -1,7 +1,8 @@
 """Load a data directory into the warehouse's `raw` schema, enforcing the contract of SPEC §2.
 
 All work is set-based DuckDB SQL: 3.5M contacts with 6M lifecycle events load in ~15 s.
-Per table: read as text -> drop exact duplicates (counted) -> type each value and give the
+Per table: read as text, blanks around values removed -> drop exact duplicates (counted) ->
+type each value and give the
 first broken rule as the row's reason -> ids repeated with different content -> rows of
 unknown contacts -> `raw.<table>`; every row with a reason goes to `raw.quarantine`.
 Every row read is accounted for: rows_read = rows_loaded + quarantined_rows + duplicate_rows.
@@ -18,7 +19,7 @@ from pipelines.data import incremental, parsing
 from pipelines.data.csv_check import header as csv_header
 from pipelines.data.report import LoadReport, TableLoad
 from pipelines.data.row_sql import (record_json, rows_table, scratch_table, text_column,
-                                    typed_column, typed_columns, typed_select)
+                                    typed_column, typed_columns, typed_select, without_blanks)
 from pipelines.data.sources import (Source, file_of, find_source, ident, is_read_error, read_as_text,
                                     require_data_dir, row_of, source_columns, unreadable)
 from pipelines.data.tables import EXTRA_STAGES, TABLES, Table
@@ -281,8 +282,7 @@ def _prepare(con, data_dir: Path, table: Table, source: Source, mapping: dict[st
     `_fp_rows_<table>`."""
     scratch, rows = scratch_table(table), rows_table(table)
     text_query = read_as_text(con, source, data_dir, table.column_names, mapping, columns, scratch)
-    cols = ", ".join(ident(c) for c in table.column_names)
-    trimmed = ", ".join(f"nullif(trim({ident(c)}), '') as {text_column(c)}" for c in table.column_names)
+    cleaned = ", ".join(f"{without_blanks(ident(c))} as {text_column(c)}" for c in table.column_names)
     stage_col = next((c.name for c in table.columns if c.is_stage), None)
     stage_join = (f"left join _fp_stage_map sm on sm.value = lower({text_column(stage_col)})"
                   if stage_col else "")
@@ -291,12 +291,12 @@ def _prepare(con, data_dir: Path, table: Table, source: Source, mapping: dict[st
         con.execute(f"""
             create or replace temp table {rows} as
             with distinct_rows as (
-                select {cols}, min(_ord) as _first, count(*) - 1 as _dups
+                -- Grouped on the values as stored (blanks removed): 'c1' and 'c1 ' are one
+                -- contact, and their rows exact duplicates, not two versions of an id.
+                select {cleaned}, min(_ord) as _first, count(*) - 1 as _dups
                 from ({text_query}) group by all
-            ), cleaned as (
-                select {trimmed}, _first, _dups from distinct_rows
             ), staged as (
-                select c.*{stage_select} from cleaned c {stage_join}
+                select c.*{stage_select} from distinct_rows c {stage_join}
             ), typed as (
                 select *, {typed_columns(table, '_stage')} from staged
             )

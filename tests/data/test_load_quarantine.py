@@ -266,3 +266,46 @@ def test_a_failed_load_leaves_the_previous_warehouse_untouched(tmp_path, con):
     with pytest.raises(InputError):
         load_data_dir(data, con, STAGE_VALUES)
     assert rows(con, "select count(*) from raw.contacts") == [(2,)]
+
+
+def test_rows_that_differ_only_in_surrounding_blanks_are_exact_duplicates(load):
+    # Grouped before the blanks were removed, 'C2 ' and 'C2' were two versions of one id
+    # (both quarantined, with the same record), and 'organic ' a second day of visits.
+    report, con = load(
+        lifecycle_events="""\
+            contact_id,stage,occurred_at,reason
+            C1,lead,2026-01-05T10:00:00Z,
+            C2 ,lead,2026-01-06T11:00:00Z,
+            C2,lead,2026-01-06T11:00:00Z,
+            """,
+        contacts="contact_id,created_at,source,persona,seniority,country\n"
+                 "C1,2026-01-05T10:00:00Z,organic,,,\n"
+                 "C2,2026-01-06T11:00:00Z,organic,,,\n"
+                 "C2 ,2026-01-06T11:00:00Z,\torganic\u00a0,,,\n",
+        web_sessions="date,channel,sessions\n2026-01-01,organic,10\n2026-01-01,organic ,10\n")
+    assert quarantine(con) == []
+    assert rows(con, "select contact_id, source from raw.contacts order by 1") == [
+        ("C1", "organic"), ("C2", "organic")]
+    assert rows(con, "select sum(sessions) from raw.web_sessions") == [(10,)]
+    assert {n: t.duplicate_rows for n, t in report.tables.items() if t.present} == {
+        "contacts": 1, "lifecycle_events": 1, "web_sessions": 1}
+    assert_no_row_lost(con)
+
+
+@pytest.mark.parametrize("blank", ["\t", "\u00a0", " \t\r\u3000 "], ids=["tab", "no-break space", "mixed"])
+def test_a_value_of_only_blanks_is_missing(load, blank):
+    # trim() removes only spaces: a tab was loaded as a contact id.
+    _, con = load(contacts="contact_id,created_at,source,persona,seniority,country\n"
+                           "C1,2026-01-05T10:00:00Z,,,,\n"
+                           f'"{blank}",2026-01-05T10:00:00Z,,,,\n'
+                           f'C2,"{blank}",,,,\n')
+    assert [r[2:] for r in quarantine(con) if r[0] == "contacts"] == [
+        (2, "missing_required:contact_id"), (3, "missing_required:created_at")]
+    assert rows(con, "select contact_id from raw.contacts") == [("C1",)]
+
+
+def test_blanks_are_the_characters_python_strips():
+    from pipelines.data.row_sql import BLANKS
+
+    # load._stage_map strips CRM values with str.strip(): the SQL must remove the same ones.
+    assert BLANKS == "".join(c for c in map(chr, range(0x110000)) if c.isspace())
