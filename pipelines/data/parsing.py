@@ -34,11 +34,18 @@ def money(text: str) -> str:
     return f"try_cast({text} as decimal(18,2))"
 
 
+# Whole digits, or with a zero fraction as spreadsheets write counts ('12.0'); no exponent,
+# no '_' (DuckDB's cast reads '1_0' as 10). try_cast('3.5' as bigint) rounds to 4, so the
+# digits before the point are cast, not the value.
+INTEGER = r"^[+-]?\d+(\.0*)?$"
+
+
 def integer(text: str) -> str:
-    # try_cast('3.5' as bigint) rounds to 4; a fractional session count is a bad number.
-    as_double = f"try_cast({text} as double)"
-    return (f"(case when {as_double} = floor({as_double}) and isfinite({as_double}) "
-            f"then cast({as_double} as bigint) end)")
+    # Read straight from the digits: through a double, 9007199254740993 lost its last digit
+    # and 1e19 failed the cast to bigint, which stopped the load. try_cast gives NULL (a bad
+    # number) past the bigint range.
+    return (f"(case when regexp_full_match({text}, '{INTEGER}') "
+            f"then try_cast(split_part({text}, '.', 1) as bigint) end)")
 
 
 PARSERS = {"timestamp": timestamp_utc, "date": date, "decimal(18,2)": money, "bigint": integer}

@@ -175,6 +175,24 @@ def test_web_sessions_must_be_whole_non_negative_numbers_on_real_dates(load):
     assert report.tables["web_sessions"].rows_loaded == 1
 
 
+@pytest.mark.parametrize("value, loaded", [
+    ("9007199254740993", 9007199254740993),  # 2^53 + 1: a double rounds it
+    ("9223372036854775807", 9223372036854775807),
+    ("12.0", 12),
+    ("-0", 0),
+    ("9223372036854775808", None),  # past bigint: the cast used to stop the load
+    ("1e19", None),
+    ("-9.3e18", None),
+    ("1e2", None),
+    ("1_000", None),
+    ("0x10", None),
+])
+def test_session_counts_are_read_from_their_digits(load, value, loaded):
+    report, con = load(web_sessions=f"date,channel,sessions\n2026-01-01,organic,{value}\n")
+    assert rows(con, "select sessions from raw.web_sessions") == ([(loaded,)] if loaded is not None else [])
+    assert report.by_reason == ({} if loaded is not None else {"bad_number:sessions": 1})
+
+
 def test_exact_duplicates_are_removed_counted_and_the_first_row_kept(load):
     report, con = load(lifecycle_events="""\
         contact_id,stage,occurred_at,reason
