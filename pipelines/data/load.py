@@ -218,6 +218,10 @@ def _wrong_type(canonical: str, source_type: str) -> str | None:
     if canonical in ("timestamp", "date") and kind.startswith(_NUMERIC):
         return ("expected ISO 8601 text or a timestamp column (numbers such as epoch seconds "
                 "are not read as times)")
+    if canonical == "date" and kind.startswith("TIMESTAMP"):
+        # A calendar date is YYYY-MM-DD and nothing else: the time of each row would be a
+        # bad_date, or (cut off) a silently moved day.
+        return "expected a DATE column or YYYY-MM-DD text (a local calendar day, not an instant)"
     return None
 
 

@@ -27,7 +27,16 @@ def timestamp_utc(text: str) -> str:
 
 
 def date(text: str) -> str:
-    return f"try_cast({text} as date)"
+    """YYYY-MM-DD text -> date. DuckDB's cast alone also takes 'infinity', 'epoch',
+    '2026/01/01', '2026-1-1', '2026-01-01 10:00:00' (dropping the time) and '2026-01-01 (BC)'."""
+    return _in_years(f"case when regexp_full_match({text}, '^{DATE}$') then try_cast({text} as date) end")
+
+
+def _in_years(value: str) -> str:
+    """`value` when its year is one that ISO 8601 text writes (0001-9999), else NULL."""
+    # DuckDB reads '0000-01-01' as 1 BC, and an offset or 24:00 carries 9999-12-31 into the
+    # year 10000. (DuckDB computes `value` once: a common subexpression.)
+    return f"(case when year({value}) between 1 and 9999 then {value} end)"
 
 
 def money(text: str) -> str:

@@ -175,6 +175,18 @@ def test_web_sessions_must_be_whole_non_negative_numbers_on_real_dates(load):
     assert report.tables["web_sessions"].rows_loaded == 1
 
 
+@pytest.mark.parametrize("value", [
+    "infinity", "epoch", "2026/01/01", "2026-1-1", "2026-01-01 10:00:00", "2026-02-01T03:00:00Z",
+    "2026-01-01 (BC)", "0000-01-01", "99999-01-01", "20260101",
+])
+def test_a_session_date_is_yyyy_mm_dd_and_nothing_else(load, value):
+    # Each of these was read by DuckDB's cast (a time or zone dropped, 'epoch' as 1970-01-01).
+    report, con = load(web_sessions=f"date,channel,sessions\n{value},organic,1\n0001-01-01,organic,2\n"
+                                    "9999-12-31,organic,3\n")
+    assert report.by_reason == {"bad_date:date": 1}
+    assert rows(con, "select sessions from raw.web_sessions order by 1") == [(2,), (3,)]
+
+
 @pytest.mark.parametrize("value, loaded", [
     ("9007199254740993", 9007199254740993),  # 2^53 + 1: a double rounds it
     ("9223372036854775807", 9223372036854775807),

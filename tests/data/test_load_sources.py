@@ -259,6 +259,19 @@ def test_a_parquet_column_of_the_wrong_type_is_refused_naming_it(tmp_path, colum
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
 
 
+def test_a_parquet_timestamp_column_for_a_session_date_is_refused(tmp_path):
+    import duckdb
+
+    data = write_dir(tmp_path / "d")
+    pq.write_table(pa.table({"date": pa.array([dt.datetime(2026, 1, 1)], pa.timestamp("us")),
+                             "sessions": [1]}), data / "web_sessions.parquet")
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, duckdb.connect(), STAGE_VALUES)
+    [problem] = exc.value.problems
+    assert (problem.file, problem.field) == (str(data / "web_sessions.parquet"), "date")
+    assert "column 'date' is TIMESTAMP: expected a DATE column or YYYY-MM-DD text" in problem.message
+
+
 def test_an_empty_csv_is_named_as_empty(tmp_path):
     found = problems(tmp_path, contacts="")
     assert found == [f"{tmp_path / 'd' / 'contacts.csv'}:1: the file is empty: expected a header row with the "
