@@ -15,15 +15,19 @@ from pipelines.data.tables import Column
 # bad timestamp, never a silently shifted one.
 DATE = r"\d{4}-\d\d-\d\d"
 _TIME = r"[T ]\d\d:\d\d(:\d\d(\.\d+)?)?"
+# At most 14 hours from UTC (Kiribati's +14:00 is the farthest any zone goes), minutes 00-59:
+# DuckDB takes any two digits, and +99:00 moved the instant by four days. 'Z' in capitals
+# only: DuckDB's cast refuses 'z'.
+_OFFSET = r"(Z|UTC|[+-]((0\d|1[0-3])(:?[0-5]\d)?|14(:?00)?))"
 NAIVE = rf"^{DATE}({_TIME})?$"
-WITH_OFFSET = rf"^{DATE}{_TIME}\s*([Zz]|UTC|[+-]\d\d(:?\d\d)?)$"
+WITH_OFFSET = rf"^{DATE}{_TIME}\s*{_OFFSET}$"
 
 
 def timestamp_utc(text: str) -> str:
     """ISO 8601 text -> naive UTC timestamp; text without an offset is already UTC."""
-    return (f"(case when regexp_full_match({text}, '{NAIVE}') then try_cast({text} as timestamp) "
-            f"when regexp_full_match({text}, '{WITH_OFFSET}') "
-            f"then timezone('UTC', try_cast({text} as timestamptz)) end)")
+    return _in_years(f"case when regexp_full_match({text}, '{NAIVE}') then try_cast({text} as timestamp) "
+                     f"when regexp_full_match({text}, '{WITH_OFFSET}') "
+                     f"then timezone('UTC', try_cast({text} as timestamptz)) end")
 
 
 def date(text: str) -> str:

@@ -39,6 +39,29 @@ def test_offsets_are_converted_to_utc_and_naive_times_are_utc(load):
                      "column_name = 'created_at'") == [("TIMESTAMP",)]
 
 
+@pytest.mark.parametrize("text, utc", [
+    ("2026-01-01T10:00:00+14:00", dt.datetime(2025, 12, 31, 20, 0)),
+    ("2026-01-01T10:00:00-12:00", dt.datetime(2026, 1, 1, 22, 0)),
+    ("2026-01-01T10:00:00+05:45", dt.datetime(2026, 1, 1, 4, 15)),
+    ("2026-01-01T10:00:00+0530", dt.datetime(2026, 1, 1, 4, 30)),
+    ("9999-12-31T23:59:59Z", dt.datetime(9999, 12, 31, 23, 59, 59)),
+    ("0001-01-01T00:00:00", dt.datetime(1, 1, 1)),
+    ("2026-01-01T10:00+99:00", None),    # DuckDB: 2025-12-28 07:00
+    ("2026-01-01T10:00+14:30", None),
+    ("2026-01-01T10:00+05:60", None),
+    ("9999-12-31T23:00:00-05:00", None),  # DuckDB: the year 10000
+    ("9999-12-31T24:00:00", None),
+    ("0001-01-01T00:00:00+01:00", None),  # DuckDB: 1 BC
+    ("0000-01-01", None),
+    ("2026-01-01T10:00:00z", None),       # DuckDB refuses 'z': so does the pattern
+])
+def test_an_offset_is_at_most_14_hours_and_the_instant_in_years_1_to_9999(load, text, utc):
+    report, con = load(contacts=f"contact_id,created_at,source,persona,seniority,country\nC1,{text},,,,\n",
+                       lifecycle_events="contact_id,stage,occurred_at,reason\n")
+    assert rows(con, "select created_at from raw.contacts") == ([(utc,)] if utc else [])
+    assert report.by_reason == ({} if utc else {"bad_timestamp:created_at": 1})
+
+
 def test_the_connection_time_zone_does_not_change_the_result(tmp_path, con):
     # DuckDB reads naive text cast to TIMESTAMPTZ in the session's zone: the loader must not.
     con.execute("set TimeZone = 'Asia/Tokyo'")
