@@ -275,7 +275,7 @@ def _reason_sql(table: Table) -> str:
             rules.append((f"{text_column(c.name)} is not null and _stage is null", "unknown_stage"))
     for c in table.columns:
         if c.non_negative:
-            rules.append((f"{typed_column(c)} < 0", f"negative_{c.name}"))
+            rules.append((parsing.negative(text_column(c.name)), f"negative_{c.name}"))
     whens = " ".join(f"when {cond} then '{reason}'" for cond, reason in rules)
     return f"case {whens} end"
 

@@ -43,8 +43,12 @@ def _in_years(value: str) -> str:
     return f"(case when year({value}) between 1 and 9999 then {value} end)"
 
 
+# Decimal text, an exponent allowed ('1.2e4'); DuckDB's cast alone also reads '1_000' as 1000.
+DECIMAL = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
+
+
 def money(text: str) -> str:
-    return f"try_cast({text} as decimal(18,2))"
+    return f"(case when regexp_full_match({text}, '{DECIMAL}') then try_cast({text} as decimal(18,2)) end)"
 
 
 # Whole digits, or with a zero fraction as spreadsheets write counts ('12.0'); no exponent,
@@ -59,6 +63,13 @@ def integer(text: str) -> str:
     # number) past the bigint range.
     return (f"(case when regexp_full_match({text}, '{INTEGER}') "
             f"then try_cast(split_part({text}, '.', 1) as bigint) end)")
+
+
+def negative(text: str) -> str:
+    """SQL: whether the number `text` is below zero: a minus, then a non-zero digit before any
+    exponent. Judged on the text, before rounding: -0.004 is 0.00 as decimal(18,2), and
+    still a negative amount."""
+    return f"regexp_matches({text}, '^-0*\\.?0*[1-9]')"
 
 
 PARSERS = {"timestamp": timestamp_utc, "date": date, "decimal(18,2)": money, "bigint": integer}

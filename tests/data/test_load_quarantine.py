@@ -148,6 +148,23 @@ def test_deal_rules_status_amount_and_numbers(load):
     assert report.quarantined_rows == 7
 
 
+@pytest.mark.parametrize("amount, loaded, reason", [
+    ("-0.004", None, "negative_amount"),  # rounds to 0.00: negative before rounding
+    ("-0.00", "0.00", None),
+    ("-0", "0.00", None),
+    ("-0e5", "0.00", None),
+    ("-1e-9", None, "negative_amount"),
+    ("1_000", None, "bad_number:amount"),  # DuckDB's cast reads 1000
+    ("1.2e4", "12000.00", None),
+    (".5", "0.50", None),
+])
+def test_an_amount_is_judged_on_its_text_before_rounding(load, amount, loaded, reason):
+    report, con = load(deals="deal_id,contact_id,created_at,closed_at,status,amount,currency\n"
+                             f"D1,C1,2026-02-01T00:00:00Z,,open,{amount},USD\n")
+    assert rows(con, "select amount::varchar from raw.deals") == ([(loaded,)] if loaded else [])
+    assert report.by_reason == ({reason: 1} if reason else {})
+
+
 def test_activity_team_must_be_sales_or_marketing(load):
     _, con = load(activities="""\
         activity_id,contact_id,occurred_at,team,type
