@@ -43,7 +43,7 @@ def load_data_dir(data_dir: Path, con: duckdb.DuckDBPyConnection,
     require_data_dir(data_dir)
     plans = _plan(data_dir, con)
     stage_map = _stage_map(stage_values)
-    current = incremental.stamps({name: plan[0] if plan else None for name, plan in plans.items()})
+    current = incremental.stamps(data_dir, {name: plan[0] if plan else None for name, plan in plans.items()})
     step = incremental.plan_increment(con, current, stage_map)
     if isinstance(step, incremental.Increment):
         appended = _append(con, data_dir, plans, step, current, stage_map)
@@ -80,10 +80,10 @@ def _append(con, data_dir: Path, plans, increment: incremental.Increment, curren
     prepared: dict[str, Source] = {}
     try:
         _create_stage_map(con, stage_map)
-        for name, paths in increment.new_files.items():
+        for name, listed in increment.new_files.items():
             source, mapping, columns = plans[name]
-            wanted = {p.resolve() for p in paths}
-            new_source = replace(source, paths=tuple(p for p in source.paths if p.resolve() in wanted))
+            new_source = replace(source, paths=tuple(
+                p for p, rel in zip(source.paths, source.relative(data_dir)) if rel in listed))
             _prepare(con, data_dir, TABLES[name], new_source, mapping, columns)
             prepared[name] = new_source
             why = incremental.conflict(con, TABLES[name])

@@ -119,6 +119,8 @@ def test_new_parts_with_their_own_problems_are_appended_with_the_same_quarantine
     ("quarantined row again", "repeats the id 'C3'"),
     ("orphan event again", "repeats an earlier quarantined one"),
     ("old part rewritten", "changed since the last load"),
+    ("old part rewritten, size and mtime put back", "lifecycle_events/2026-03-01.parquet changed"),
+    ("new link to an old part", "repeats an earlier one"),
     ("old part removed", "is gone since the last load"),
     ("table added", "table 'deals' appeared"),
 ])
@@ -145,6 +147,23 @@ def test_what_would_change_earlier_rows_makes_a_full_reload(day1: Path, change: 
             stat = old.stat()
             part(day1, "lifecycle_events", "2026-03-01", "contact_id,stage,occurred_at,reason\nC1,mql,2026-03-02T10:00:00Z,\n")
             os.utime(old, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+        elif change == "old part rewritten, size and mtime put back":
+            # What a tool that restores timestamps leaves: only ctime (and, when the file was
+            # replaced, the inode) tells.
+            old = day1 / "lifecycle_events" / "2026-03-01.parquet"
+            stat = old.stat()
+            part(day1, "lifecycle_events", "2026-03-01", """\
+                contact_id,stage,occurred_at,reason
+                C1,lead,2026-03-01T10:00:00Z,
+                C2,lead,2026-03-01T11:00:00Z,
+                C2,lead,2026-03-01T11:00:00Z,
+                C8,lead,2026-03-01T12:00:00Z,
+                """)
+            os.utime(old, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+            assert (old.stat().st_size, old.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+        elif change == "new link to an old part":
+            # A content-addressed store links a day whose file is identical to an earlier one.
+            (day1 / "lifecycle_events" / "2026-03-02.parquet").symlink_to("2026-03-01.parquet")
         elif change == "old part removed":
             part(day1, "lifecycle_events", "2026-03-02", "contact_id,stage,occurred_at,reason\nC1,mql,2026-03-02T10:00:00Z,\n")
             (day1 / "lifecycle_events" / "2026-03-01.parquet").unlink()
@@ -167,6 +186,16 @@ def test_other_stage_values_make_a_full_reload(day1: Path) -> None:
         stages = con.execute("select stage from raw.lifecycle_events where contact_id = 'C1' order by 1").fetchall()
     assert report.mode == "full" and "stage values" in report.why_full
     assert stages == [("customer",), ("lead",)]
+
+
+def test_a_warehouse_recorded_by_an_earlier_loader_is_reloaded(day1: Path) -> None:
+    # Version 3 recorded fewer columns in raw.load_files: they must not be read.
+    with duckdb.connect() as con:
+        load_data_dir(day1, con, STAGE_VALUES)
+        con.execute("alter table raw.load_files drop column inode")
+        con.execute("update raw.load_state set loader_version = 3")
+        report = load_data_dir(day1, con, STAGE_VALUES)
+    assert report.mode == "full" and "another version of the loader" in report.why_full
 
 
 def test_a_warehouse_loaded_before_load_files_existed_is_reloaded(day1: Path) -> None:
