@@ -34,8 +34,9 @@ from pipelines.data.tables import TABLES, Table
 # 3: a won or lost deal needs closed_at.
 # 4: blanks are what str.strip() removes, and removed before duplicates are found; counts
 #    read from their digits; dates YYYY-MM-DD only; offsets within ±14:00 and instants in
-#    the years 0001-9999; amounts judged negative before rounding, no '_'; raw.load_files
-#    keys files by their listed path and records ctime and inode.
+#    the years 0001-9999; amounts judged negative before rounding, no '_'; Parquet parts
+#    must agree on their columns; raw.load_files keys files by their listed path and
+#    records ctime and inode.
 LOADER_VERSION = 4
 
 # A file as listed, relative to the data directory (a link is a file of its own: a new link

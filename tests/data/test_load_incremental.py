@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import textwrap
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipelines.data.load import load_data_dir
@@ -204,3 +207,34 @@ def test_a_warehouse_loaded_before_load_files_existed_is_reloaded(day1: Path) ->
         con.execute("drop table raw.load_files")
         report = load_data_dir(day1, con, STAGE_VALUES)
     assert report.mode == "full" and "recorded what it read" in report.why_full
+
+
+@pytest.mark.parametrize("name, columns, column, message", [
+    ("2026-03-02", {"created_at": pa.array([dt.datetime(2026, 3, 2, 10)], pa.timestamp("us", tz="UTC"))},
+     "created_at", "column 'created_at' is TIMESTAMP WITH TIME ZONE, but VARCHAR in 2026-03-01.parquet"),
+    ("2026-03-02", {"created_at": ["2026-03-02T10:00:00Z"], "country": None},
+     "country", "column 'country' is missing, but 2026-03-01.parquet has it (VARCHAR)"),
+    # Sorted before the history, the new part is the one whose types are read first.
+    ("2026-02-28", {"created_at": pa.array([1772272800], pa.int64())},
+     "created_at", "column 'created_at' is BIGINT: expected ISO 8601 text or a timestamp column"),
+    ("2026-02-28", {"created_at": ["2026-02-28T10:00:00Z"], "country": pa.array([1], pa.int64())},
+     "country", "column 'country' is BIGINT, but VARCHAR in 2026-03-01.parquet"),
+], ids=["a time zone after text", "a column dropped", "epoch numbers, sorted first",
+        "numbers after text, sorted first"])
+def test_a_new_part_that_disagrees_with_the_table_is_refused_and_nothing_written(
+        day1: Path, name: str, columns: dict, column: str, message: str) -> None:
+    from pipelines.errors import InputError
+
+    with duckdb.connect() as con:
+        load_data_dir(day1, con, STAGE_VALUES)
+        before = snapshot(con)
+        new = day1 / "contacts" / f"{name}.parquet"
+        text = {c: pa.array([None], pa.string()) for c in ("source", "persona", "seniority", "country")}
+        table = {"contact_id": ["C4"], **text, **columns}  # None: the column left out
+        pq.write_table(pa.table({c: v for c, v in table.items() if v is not None}), new)
+        with pytest.raises(InputError) as exc:
+            load_data_dir(day1, con, STAGE_VALUES)
+        assert snapshot(con) == before
+    [problem] = exc.value.problems
+    assert (problem.file, problem.field) == (str(new), column)
+    assert problem.message.startswith(message)

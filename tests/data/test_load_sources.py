@@ -178,15 +178,69 @@ def test_an_unreadable_file_is_named(tmp_path):
     assert_refused_as_unreadable(data, data / "contacts.parquet")
 
 
-def test_parts_of_a_folder_whose_types_disagree_are_named_and_nothing_is_written(tmp_path):
-    # The first part fixes the column types; a later part's text does not fit them.
+NOON = dt.datetime(2026, 1, 1, 12, 0)
+
+
+@pytest.mark.parametrize("first, second, column, message", [
+    # Cast to the first part's type in the session's zone: 12:00 became 06:00 in Mexico City.
+    ({"created_at": pa.array([NOON], pa.timestamp("us", tz="UTC"))},
+     {"created_at": pa.array([NOON], pa.timestamp("us"))}, "created_at",
+     "column 'created_at' is TIMESTAMP, but TIMESTAMP WITH TIME ZONE in part-1.parquet"),
+    ({"created_at": ["2026-01-01"]}, {"created_at": pa.array([1767268800], pa.int64())}, "created_at",
+     "column 'created_at' is BIGINT, but VARCHAR in part-1.parquet"),
+    ({"created_at": ["2026-01-01"], "seniority": pa.array([3], pa.int64())},
+     {"created_at": ["2026-01-02"], "seniority": ["vp"]}, "seniority",
+     "column 'seniority' is VARCHAR, but BIGINT in part-1.parquet"),
+    ({"created_at": ["2026-01-01"]}, {"created_at": ["2026-01-02"], "country": ["MX"]}, "country",
+     "column 'country' (VARCHAR) is not in part-1.parquet"),
+    ({"created_at": ["2026-01-01"], "country": ["MX"]}, {"created_at": ["2026-01-02"]}, "country",
+     "column 'country' is missing, but part-1.parquet has it (VARCHAR)"),
+], ids=["naive after a time zone", "epoch numbers in a later part", "text after numbers",
+        "a column added", "a column dropped"])
+def test_parts_of_a_folder_that_disagree_are_named_and_nothing_is_written(tmp_path, first, second,
+                                                                         column, message):
+    import duckdb
+
     data = write_dir(tmp_path / "d", contacts=None)
     (data / "contacts").mkdir()
-    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-01"],
-                             "seniority": pa.array([3], pa.int64())}), data / "contacts" / "part-1.parquet")
-    pq.write_table(pa.table({"contact_id": ["C2"], "created_at": ["2026-01-02"],
-                             "seniority": ["vp"]}), data / "contacts" / "part-2.parquet")
-    assert_refused_as_unreadable(data, data / "contacts")
+    pq.write_table(pa.table({"contact_id": ["C1"], **first}), data / "contacts" / "part-1.parquet")
+    pq.write_table(pa.table({"contact_id": ["C2"], **second}), data / "contacts" / "part-2.parquet")
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'America/Mexico_City'")
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = exc.value.problems
+    assert (problem.file, problem.field) == (str(data / "contacts" / "part-2.parquet"), column)
+    assert problem.message.startswith(message + ": expected every part of contacts/ to have the same columns")
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
+def test_parts_may_differ_in_other_columns_and_in_the_case_and_order_of_names(tmp_path, con):
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-05T10:00:00Z"], "email": ["a@x"],
+                             "tags": pa.array([{"a": 1}])}), data / "contacts" / "part-1.parquet")
+    pq.write_table(pa.table({"Created_At": ["2026-01-06T11:00:00Z"], "CONTACT_ID": ["C2"]}),
+                   data / "contacts" / "part-2.parquet")
+    report = load_data_dir(data, con, STAGE_VALUES)
+    assert rows(con, "select contact_id, created_at from raw.contacts order by 1") == [
+        ("C1", dt.datetime(2026, 1, 5, 10)), ("C2", dt.datetime(2026, 1, 6, 11))]
+    assert report.quarantined_rows == 0
+
+
+def test_the_load_runs_in_utc_and_gives_the_session_its_zone_back(tmp_path, con):
+    # Typed parts with a time zone, and offsets in text, in a session far from UTC.
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    for i, hour in enumerate((12, 23)):
+        pq.write_table(pa.table({"contact_id": [f"C{i}"],
+                                 "created_at": pa.array([NOON.replace(hour=hour)], pa.timestamp("us", tz="UTC"))}),
+                       data / "contacts" / f"part-{i}.parquet")
+    con.execute("set TimeZone = 'America/Mexico_City'")
+    load_data_dir(data, con, STAGE_VALUES)
+    assert rows(con, "select contact_id, created_at from raw.contacts order by 1") == [
+        ("C0", NOON), ("C1", NOON.replace(hour=23))]
+    assert rows(con, "select current_setting('TimeZone')") == [("America/Mexico_City",)]
 
 
 def test_a_parquet_file_broken_past_its_footer_is_named_and_nothing_is_written(tmp_path):
