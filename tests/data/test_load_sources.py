@@ -300,8 +300,14 @@ CONTACTS = "contact_id,created_at,source\nC1,2026-01-05T10:00:00Z,web\n"
     (b'contact_id,"created_at\nC1,2026-01-05\n', 1, "not valid CSV"),
     (b"\n", 1, "the file is empty"),
     (b"\xef\xbb\xbf", 1, "the file is empty"),
+    # Python's reader refused the field at 128 KiB and blamed an unterminated quote.
+    ((CONTACTS + "C2,2026-01-06T10:00:00Z," + "x" * 3_000_000 + "\n").encode(), 3,
+     "the line is 3,000,025 bytes long: expected at most 2,000,000"),
+    ((CONTACTS + "C2,2026-01-06T10:00:00Z," + "x" * 200_000 + "\nC3,2026-01-07T10:00:00Z,web,extra\n").encode(),
+     4, "4 values, expected 3"),
 ], ids=["a value too many", "unterminated quote", "latin-1", "utf-16", "a value too many on the last line",
-        "unterminated quote in the header", "a blank line", "a byte-order mark only"])
+        "unterminated quote in the header", "a blank line", "a byte-order mark only", "a 3 MB line",
+        "a value too many after a 200 KB one"])
 def test_a_csv_that_cannot_be_read_is_named_with_its_line(tmp_path, content, line, message):
     import duckdb
 
