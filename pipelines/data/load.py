@@ -2,9 +2,9 @@
 
 All work is set-based DuckDB SQL: 3.5M contacts with 6M lifecycle events load in ~15 s.
 Per table: read as text, blanks around values removed -> drop exact duplicates (counted) ->
-type each value and give the
-first broken rule as the row's reason -> ids repeated with different content -> rows of
-unknown contacts -> `raw.<table>`; every row with a reason goes to `raw.quarantine`.
+type each value and give the first broken rule as the row's reason -> ids repeated with
+different content -> rows of unknown contacts -> `raw.<table>`; every row with a reason goes
+to `raw.quarantine`.
 Every row read is accounted for: rows_read = rows_loaded + quarantined_rows + duplicate_rows.
 """
 
@@ -143,14 +143,16 @@ def _refuse_disagreeing_parts(con, plans, new_parts: dict[str, tuple[Path, ...]]
     the new parts, against an earlier one (the history's footers are not read again)."""
     problems: list[Problem] = []
     for name, plan in plans.items():
-        if plan is None or plan[0].kind != "parquet" or (new_parts is not None and name not in new_parts):
+        if plan is None or plan[0].kind != "parquet":
             continue
         source = plan[0]
         if new_parts is None:
             reference, parts = source.paths[0], source.paths[1:]
-        else:
+        elif name in new_parts:
             parts = new_parts[name]
             reference = next(p for p in source.paths if p not in parts)
+        else:
+            continue
         if parts:
             try:
                 problems.extend(disagreeing(con, TABLES[name], parts, reference))

@@ -1,6 +1,6 @@
 """SQL expressions that type a text value of a canonical column, and say why they cannot.
 
-Each function takes a SQL expression holding text (already trimmed, '' turned into NULL) and
+Each function takes a SQL expression holding text (without surrounding blanks, never '') and
 returns a SQL expression; NULL means "not parseable". No session setting is relied upon, so
 the result is the same whatever the connection's TimeZone.
 """
@@ -23,6 +23,13 @@ NAIVE = rf"^{DATE}({_TIME})?$"
 WITH_OFFSET = rf"^{DATE}{_TIME}\s*{_OFFSET}$"
 
 
+def _in_years(value: str) -> str:
+    """`value` when its year is one that ISO 8601 text writes (0001-9999), else NULL."""
+    # DuckDB reads '0000-01-01' as 1 BC, and an offset or 24:00 carries 9999-12-31 into the
+    # year 10000. (DuckDB computes `value` once: a common subexpression.)
+    return f"(case when year({value}) between 1 and 9999 then {value} end)"
+
+
 def timestamp_utc(text: str) -> str:
     """ISO 8601 text -> naive UTC timestamp; text without an offset is already UTC."""
     return _in_years(f"case when regexp_full_match({text}, '{NAIVE}') then try_cast({text} as timestamp) "
@@ -34,13 +41,6 @@ def date(text: str) -> str:
     """YYYY-MM-DD text -> date. DuckDB's cast alone also takes 'infinity', 'epoch',
     '2026/01/01', '2026-1-1', '2026-01-01 10:00:00' (dropping the time) and '2026-01-01 (BC)'."""
     return _in_years(f"case when regexp_full_match({text}, '^{DATE}$') then try_cast({text} as date) end")
-
-
-def _in_years(value: str) -> str:
-    """`value` when its year is one that ISO 8601 text writes (0001-9999), else NULL."""
-    # DuckDB reads '0000-01-01' as 1 BC, and an offset or 24:00 carries 9999-12-31 into the
-    # year 10000. (DuckDB computes `value` once: a common subexpression.)
-    return f"(case when year({value}) between 1 and 9999 then {value} end)"
 
 
 # Decimal text, an exponent allowed ('1.2e4'); DuckDB's cast alone also reads '1_000' as 1000.
