@@ -11,6 +11,13 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+# DuckDB's read_csv refuses a longer line (its max_line_size default, which the loader also
+# passes explicitly), newline included: a line past it is named with its length.
+MAX_LINE_BYTES = 2_000_000
+# Python's reader refuses a field over 128 KiB ("field larger than field limit"), which was
+# then reported as an unterminated quote; DuckDB reads fields up to the line limit.
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
+
 
 def first_bad_line(path: Path, delimiter: str | None = ",") -> tuple[int, str] | None:
     """(line number, what is wrong) for the first line that breaks plain CSV, or None.
@@ -26,6 +33,9 @@ def first_bad_line(path: Path, delimiter: str | None = ",") -> tuple[int, str] |
                 raw.decode("utf-8")
             except UnicodeDecodeError:
                 return number, "not UTF-8 text (save or export the file as UTF-8 CSV)"
+            if len(raw) > MAX_LINE_BYTES:
+                return number, (f"the line is {len(raw):,} bytes long: expected at most {MAX_LINE_BYTES:,} "
+                                "(the CSV reader's limit; no CRM value is that long, is the export whole?)")
     single = one_character(delimiter) if delimiter is not None else None
     counted = single is not None
     line = 0  # the last line read whole

@@ -2,13 +2,15 @@
 
 A daily export adds files (Parquet parts) to each table's folder; reloading the whole
 directory made the daily run's cost grow with the length of the history (bench/,
-docs/performance.md). Each load records what it read: `raw.load_files` (every file's
-resolved path, size and modification time) and `raw.load_state` (the loader version and
-the stage map it mapped CRM values with). The next load appends only the new files, and
-only when the result is provably what a full reload would give:
+docs/performance.md). Each load records what it read: `raw.load_files` (every file's path
+as listed in the data directory, its size, modification and status-change times and inode)
+and `raw.load_state` (the loader version and the stage map it mapped CRM values with). The
+next load appends only the new files, and only when the result is provably what a full
+reload would give:
 
-- every file loaded before is still there, unchanged; no table appeared or vanished;
-  the loader version and the stage map are the same;
+- every file loaded before is still there, unchanged (another directory's files are other
+  files: other inodes); no table appeared or vanished; the loader version and the stage map
+  are the same;
 - no new row shares an id with a row loaded or quarantined before, or equals one (across
   old and new files, a repeated id quarantines every version and an exact copy counts as a
   duplicate of the first: old rows would change);
@@ -20,7 +22,6 @@ Anything else is a full reload, and the load report says why.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,31 +32,42 @@ from pipelines.data.tables import TABLES, Table
 # Bump when the loader's rules change: a warehouse loaded by other rules is reloaded in full.
 # 2: timestamps must be ISO 8601 as a whole (trailing text was ignored).
 # 3: a won or lost deal needs closed_at.
-LOADER_VERSION = 3
+# 4: blanks are what str.strip() removes, and removed before duplicates are found; counts
+#    read from their digits; dates YYYY-MM-DD only; offsets within ±14:00 and instants in
+#    the years 0001-9999; amounts judged negative before rounding, no '_'; Parquet parts
+#    must agree on their columns; raw.load_files keys files by their listed path and
+#    records ctime and inode.
+LOADER_VERSION = 4
 
-FileStamp = tuple[str, int, int]  # resolved path, size, mtime in ns
+# A file as listed, relative to the data directory (a link is a file of its own: a new link
+# to a file loaded before is a new file), and the size, mtime_ns, ctime_ns and inode of what
+# it reads. A file rewritten in place with its size and mtime put back still has a new ctime
+# (utime cannot set it); one replaced by a rename has a new inode. The data directory itself
+# is not recorded: a daily export may be a new directory that links the earlier parts
+# (bench/datasets.py), and another directory's own files have other inodes.
+FileStamp = tuple[str, int, int, int, int]
 
 
 @dataclass(frozen=True)
 class Increment:
     """The new files per table (tables without new files are left as they are)."""
 
-    new_files: dict[str, tuple[Path, ...]]
+    new_files: dict[str, tuple[str, ...]]  # paths relative to the data directory
 
     @property
     def file_count(self) -> int:
         return sum(len(files) for files in self.new_files.values())
 
 
-def stamps(sources: dict[str, Source | None]) -> dict[str, list[FileStamp]]:
+def stamps(data_dir: Path, sources: dict[str, Source | None]) -> dict[str, list[FileStamp]]:
     """What each present table is read from, as recorded in raw.load_files."""
     out = {}
     for name, source in sources.items():
         if source is not None:
             out[name] = []
-            for path in source.paths:
-                stat = path.stat()
-                out[name].append((str(path.resolve()), stat.st_size, stat.st_mtime_ns))
+            for listed, path in zip(source.relative(data_dir), source.paths):
+                stat = path.stat()  # follows a link: what is read
+                out[name].append((listed, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
     return out
 
 
@@ -63,59 +75,58 @@ def plan_increment(con, current: dict[str, list[FileStamp]], stage_map: dict[str
                    ) -> Increment | str:
     """The new files to append, or why the load must be a full reload."""
     previous = _previous(con)
-    if previous is None:
-        return "no earlier load of this warehouse recorded what it read"
-    files, version, previous_map = previous
-    if version != LOADER_VERSION:
-        return "the warehouse was loaded by another version of the loader"
+    if isinstance(previous, str):
+        return previous
+    files, previous_map = previous
     if previous_map != stage_map:
         return "the agreements map CRM stage values differently"
-    new: dict[str, tuple[Path, ...]] = {}
+    new: dict[str, tuple[str, ...]] = {}
     for name in TABLES:
         before, now = files.get(name), current.get(name)
         if (before is None) != (now is None):
             return f"table '{name}' {'appeared' if before is None else 'is gone'} since the last load"
         if now is None:
             continue
-        now_by_path = {path: (size, mtime) for path, size, mtime in now}
-        for path, size, mtime in before:
-            if now_by_path.get(path) != (size, mtime):
-                what = "is gone" if path not in now_by_path else "changed"
-                return f"{_short(path)} {what} since the last load"
-        seen = {path for path, _, _ in before}
-        added = tuple(Path(path) for path, _, _ in now if path not in seen)
+        now_by_path = {stamp[0]: stamp for stamp in now}
+        for stamp in before:
+            if now_by_path.get(stamp[0]) != stamp:
+                what = "is gone" if stamp[0] not in now_by_path else "changed"
+                return f"{stamp[0]} {what} since the last load"
+        seen = {stamp[0] for stamp in before}
+        added = tuple(stamp[0] for stamp in now if stamp[0] not in seen)
         if added:
             new[name] = added
     return Increment(new)
 
 
-def _short(path: str) -> str:
-    parts = Path(path).parts
-    return os.path.join(*parts[-2:]) if len(parts) >= 2 else path
-
-
-def _previous(con) -> tuple[dict[str, list[FileStamp]], int, dict[str, str]] | None:
+def _previous(con) -> tuple[dict[str, list[FileStamp]], dict[str, str]] | str:
+    """What the last load recorded, or why there is nothing to compare with."""
     present = {r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
     if not {"load_files", "load_state", "load_report", "quarantine"} <= present:
-        return None
-    state = con.execute("select loader_version, stage_map from raw.load_state").fetchall()
-    if len(state) != 1:
-        return None
+        return "no earlier load of this warehouse recorded what it read"
+    # The version first: other versions recorded other columns.
+    version = con.execute("select loader_version from raw.load_state").fetchall()
+    if len(version) != 1:
+        return "no earlier load of this warehouse recorded what it read"
+    if version[0][0] != LOADER_VERSION:
+        return "the warehouse was loaded by another version of the loader"
+    (stage_map,) = con.execute("select stage_map from raw.load_state").fetchone()
     files: dict[str, list[FileStamp]] = {}
-    for table, path, size, mtime in con.execute(
-            "select table_name, path, size, mtime_ns from raw.load_files order by all").fetchall():
-        files.setdefault(table, []).append((path, size, mtime))
-    return files, state[0][0], json.loads(state[0][1])
+    for table, *stamp in con.execute(
+            "select table_name, path, size, mtime_ns, ctime_ns, inode from raw.load_files "
+            "order by all").fetchall():
+        files.setdefault(table, []).append(tuple(stamp))
+    return files, json.loads(stage_map)
 
 
 def record(con, current: dict[str, list[FileStamp]], stage_map: dict[str, str]) -> None:
     """Write what this load read (inside the load's transaction)."""
     con.execute("create or replace table raw.load_files (table_name varchar, path varchar, "
-                "size bigint, mtime_ns bigint)")
+                "size bigint, mtime_ns bigint, ctime_ns bigint, inode ubigint)")
     rows = [(name, *stamp) for name, table_stamps in current.items() for stamp in table_stamps]
     if rows:
-        con.executemany("insert into raw.load_files values (?, ?, ?, ?)", rows)
+        con.executemany("insert into raw.load_files values (?, ?, ?, ?, ?, ?)", rows)
     con.execute("create or replace table raw.load_state (loader_version integer, stage_map varchar)")
     con.execute("insert into raw.load_state values (?, ?)",
                 [LOADER_VERSION, json.dumps(stage_map, sort_keys=True)])
@@ -141,9 +152,12 @@ def conflict(con, table: Table) -> str | None:
         typed = f"select {typed_select(table)} from {rows} where _reason is null"
         if con.execute(f"select 1 from ({typed}) new, raw.{table.name} old where {same} limit 1").fetchone():
             return f"a new {table.name} row repeats an earlier one"
+    # Every new row, not only those with a reason yet: a copy of an earlier `unknown_contact`
+    # row is valid until _load_table checks its contact, and a full reload counts it as a
+    # duplicate of that row.
     if con.execute(f"""
             select 1 from {rows}
-            where _reason is not null and {record_json(table)} in (
+            where {record_json(table)} in (
                 select record from raw.quarantine where table_name = '{table.name}')
             limit 1""").fetchone():
         return f"a new {table.name} row repeats an earlier quarantined one"

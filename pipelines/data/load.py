@@ -1,14 +1,17 @@
 """Load a data directory into the warehouse's `raw` schema, enforcing the contract of SPEC §2.
 
 All work is set-based DuckDB SQL: 3.5M contacts with 6M lifecycle events load in ~15 s.
-Per table: read as text -> drop exact duplicates (counted) -> type each value and give the
-first broken rule as the row's reason -> ids repeated with different content -> rows of
-unknown contacts -> `raw.<table>`; every row with a reason goes to `raw.quarantine`.
+Per table: read as text, blanks around values removed -> drop exact duplicates (counted) ->
+type each value and give the first broken rule as the row's reason -> ids repeated with
+different content -> rows of unknown contacts -> `raw.<table>`; every row with a reason goes
+to `raw.quarantine`.
 Every row read is accounted for: rows_read = rows_loaded + quarantined_rows + duplicate_rows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,11 +19,12 @@ import duckdb
 
 from pipelines.data import incremental, parsing
 from pipelines.data.csv_check import header as csv_header
+from pipelines.data.parts import disagreeing
 from pipelines.data.report import LoadReport, TableLoad
 from pipelines.data.row_sql import (record_json, rows_table, scratch_table, text_column,
-                                    typed_column, typed_columns, typed_select)
-from pipelines.data.sources import (Source, file_of, find_source, ident, is_read_error, read_as_text,
-                                    require_data_dir, row_of, source_columns, unreadable)
+                                    typed_column, typed_columns, typed_select, without_blanks)
+from pipelines.data.sources import (Source, file_of, find_source, ident, is_read_error, quote,
+                                    read_as_text, require_data_dir, row_of, source_columns, unreadable)
 from pipelines.data.tables import EXTRA_STAGES, TABLES, Table
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.connection import transaction
@@ -36,13 +40,32 @@ def load_data_dir(data_dir: Path, con: duckdb.DuckDBPyConnection,
 
     `stage_values` maps lower-cased CRM values and stage ids onto stage ids; `recycled` and
     `disqualified` are always accepted. Raises InputError for a missing directory, required
-    table or required column, or an unreadable file; nothing is written then.
+    table or required column, Parquet parts that disagree, or an unreadable file; nothing is
+    written then.
     """
     data_dir = Path(data_dir)
     require_data_dir(data_dir)
+    with _in_utc(con):
+        return _load_dir(data_dir, con, stage_values)
+
+
+@contextmanager
+def _in_utc(con) -> Iterator[None]:
+    """The load runs with the session in UTC; the caller gets its zone back. DuckDB casts
+    between timestamp and timestamp with time zone in the session's zone, which a connection
+    takes from its machine (TZ): no value the loader stores may depend on where it ran."""
+    zone = con.execute("select current_setting('TimeZone')").fetchone()[0]
+    con.execute("set TimeZone = 'UTC'")
+    try:
+        yield
+    finally:
+        con.execute(f"set TimeZone = {quote(zone)}")
+
+
+def _load_dir(data_dir: Path, con, stage_values: dict[str, str]) -> LoadReport:
     plans = _plan(data_dir, con)
     stage_map = _stage_map(stage_values)
-    current = incremental.stamps({name: plan[0] if plan else None for name, plan in plans.items()})
+    current = incremental.stamps(data_dir, {name: plan[0] if plan else None for name, plan in plans.items()})
     step = incremental.plan_increment(con, current, stage_map)
     if isinstance(step, incremental.Increment):
         appended = _append(con, data_dir, plans, step, current, stage_map)
@@ -53,6 +76,7 @@ def load_data_dir(data_dir: Path, con: duckdb.DuckDBPyConnection,
 
 
 def _reload(con, data_dir: Path, plans, current, stage_map: dict[str, str], why: str) -> LoadReport:
+    _refuse_disagreeing_parts(con, plans)
     try:
         _create_stage_map(con, stage_map)
         # Typed and checked one table at a time, outside the transaction (a CSV row's number is
@@ -76,13 +100,16 @@ def _append(con, data_dir: Path, plans, increment: incremental.Increment, curren
     if not increment.file_count:
         # Every file is as the last load recorded it: the warehouse already holds this.
         return _stored_report(con, plans)
+    new_parts = {name: tuple(p for p, rel in zip(plans[name][0].paths, plans[name][0].relative(data_dir))
+                             if rel in listed)
+                 for name, listed in increment.new_files.items()}
+    _refuse_disagreeing_parts(con, plans, new_parts)
     prepared: dict[str, Source] = {}
     try:
         _create_stage_map(con, stage_map)
-        for name, paths in increment.new_files.items():
+        for name, paths in new_parts.items():
             source, mapping, columns = plans[name]
-            wanted = {p.resolve() for p in paths}
-            new_source = replace(source, paths=tuple(p for p in source.paths if p.resolve() in wanted))
+            new_source = replace(source, paths=paths)
             _prepare(con, data_dir, TABLES[name], new_source, mapping, columns)
             prepared[name] = new_source
             why = incremental.conflict(con, TABLES[name])
@@ -108,6 +135,31 @@ def _append(con, data_dir: Path, plans, increment: incremental.Increment, curren
     finally:
         _drop_work_tables(con)
     return replace(report, new_files=increment.file_count)
+
+
+def _refuse_disagreeing_parts(con, plans, new_parts: dict[str, tuple[Path, ...]] | None = None) -> None:
+    """Exit 2 when a Parquet part's canonical columns differ from the other parts'
+    (`pipelines.data.parts`): every part against the first on a full load; on an append only
+    the new parts, against an earlier one (the history's footers are not read again)."""
+    problems: list[Problem] = []
+    for name, plan in plans.items():
+        if plan is None or plan[0].kind != "parquet":
+            continue
+        source = plan[0]
+        if new_parts is None:
+            reference, parts = source.paths[0], source.paths[1:]
+        elif name in new_parts:
+            parts = new_parts[name]
+            reference = next(p for p in source.paths if p not in parts)
+        else:
+            continue
+        if parts:
+            try:
+                problems.extend(disagreeing(con, TABLES[name], parts, reference))
+            except duckdb.Error as exc:
+                raise unreadable(source, exc) from None
+    if problems:
+        raise InputError(problems)
 
 
 def _drop_work_tables(con) -> None:
@@ -173,8 +225,9 @@ def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[s
                 file=source.display, field=missing))
         for canonical, source_column in mapping.items():
             if wrong := _wrong_type(table.column(canonical).type, columns[source_column]):
+                # The types are the first file's (the other parts must agree: _refuse_disagreeing_parts).
                 problems.append(Problem(f"column '{source_column}' is {columns[source_column]}: {wrong}",
-                                        file=source.display, field=canonical))
+                                        file=str(source.paths[0]), field=canonical))
         plans[name] = (source, mapping, columns)
     if problems:
         raise InputError(problems)
@@ -217,6 +270,10 @@ def _wrong_type(canonical: str, source_type: str) -> str | None:
     if canonical in ("timestamp", "date") and kind.startswith(_NUMERIC):
         return ("expected ISO 8601 text or a timestamp column (numbers such as epoch seconds "
                 "are not read as times)")
+    if canonical == "date" and kind.startswith("TIMESTAMP"):
+        # A calendar date is YYYY-MM-DD and nothing else: the time of each row would be a
+        # bad_date, or (cut off) a silently moved day.
+        return "expected a DATE column or YYYY-MM-DD text (a local calendar day, not an instant)"
     return None
 
 
@@ -270,7 +327,7 @@ def _reason_sql(table: Table) -> str:
             rules.append((f"{text_column(c.name)} is not null and _stage is null", "unknown_stage"))
     for c in table.columns:
         if c.non_negative:
-            rules.append((f"{typed_column(c)} < 0", f"negative_{c.name}"))
+            rules.append((parsing.negative(text_column(c.name)), f"negative_{c.name}"))
     whens = " ".join(f"when {cond} then '{reason}'" for cond, reason in rules)
     return f"case {whens} end"
 
@@ -281,8 +338,7 @@ def _prepare(con, data_dir: Path, table: Table, source: Source, mapping: dict[st
     `_fp_rows_<table>`."""
     scratch, rows = scratch_table(table), rows_table(table)
     text_query = read_as_text(con, source, data_dir, table.column_names, mapping, columns, scratch)
-    cols = ", ".join(ident(c) for c in table.column_names)
-    trimmed = ", ".join(f"nullif(trim({ident(c)}), '') as {text_column(c)}" for c in table.column_names)
+    cleaned = ", ".join(f"{without_blanks(ident(c))} as {text_column(c)}" for c in table.column_names)
     stage_col = next((c.name for c in table.columns if c.is_stage), None)
     stage_join = (f"left join _fp_stage_map sm on sm.value = lower({text_column(stage_col)})"
                   if stage_col else "")
@@ -291,12 +347,12 @@ def _prepare(con, data_dir: Path, table: Table, source: Source, mapping: dict[st
         con.execute(f"""
             create or replace temp table {rows} as
             with distinct_rows as (
-                select {cols}, min(_ord) as _first, count(*) - 1 as _dups
+                -- Grouped on the values as stored (blanks removed): 'c1' and 'c1 ' are one
+                -- contact, and their rows exact duplicates, not two versions of an id.
+                select {cleaned}, min(_ord) as _first, count(*) - 1 as _dups
                 from ({text_query}) group by all
-            ), cleaned as (
-                select {trimmed}, _first, _dups from distinct_rows
             ), staged as (
-                select c.*{stage_select} from cleaned c {stage_join}
+                select c.*{stage_select} from distinct_rows c {stage_join}
             ), typed as (
                 select *, {typed_columns(table, '_stage')} from staged
             )

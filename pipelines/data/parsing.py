@@ -1,6 +1,6 @@
 """SQL expressions that type a text value of a canonical column, and say why they cannot.
 
-Each function takes a SQL expression holding text (already trimmed, '' turned into NULL) and
+Each function takes a SQL expression holding text (without surrounding blanks, never '') and
 returns a SQL expression; NULL means "not parseable". No session setting is relied upon, so
 the result is the same whatever the connection's TimeZone.
 """
@@ -15,30 +15,61 @@ from pipelines.data.tables import Column
 # bad timestamp, never a silently shifted one.
 DATE = r"\d{4}-\d\d-\d\d"
 _TIME = r"[T ]\d\d:\d\d(:\d\d(\.\d+)?)?"
+# At most 14 hours from UTC (Kiribati's +14:00 is the farthest any zone goes), minutes 00-59:
+# DuckDB takes any two digits, and +99:00 moved the instant by four days. 'Z' in capitals
+# only: DuckDB's cast refuses 'z'.
+_OFFSET = r"(Z|UTC|[+-]((0\d|1[0-3])(:?[0-5]\d)?|14(:?00)?))"
 NAIVE = rf"^{DATE}({_TIME})?$"
-WITH_OFFSET = rf"^{DATE}{_TIME}\s*([Zz]|UTC|[+-]\d\d(:?\d\d)?)$"
+WITH_OFFSET = rf"^{DATE}{_TIME}\s*{_OFFSET}$"
+
+
+def _in_years(value: str) -> str:
+    """`value` when its year is one that ISO 8601 text writes (0001-9999), else NULL."""
+    # DuckDB reads '0000-01-01' as 1 BC, and an offset or 24:00 carries 9999-12-31 into the
+    # year 10000. (DuckDB computes `value` once: a common subexpression.)
+    return f"(case when year({value}) between 1 and 9999 then {value} end)"
 
 
 def timestamp_utc(text: str) -> str:
     """ISO 8601 text -> naive UTC timestamp; text without an offset is already UTC."""
-    return (f"(case when regexp_full_match({text}, '{NAIVE}') then try_cast({text} as timestamp) "
-            f"when regexp_full_match({text}, '{WITH_OFFSET}') "
-            f"then timezone('UTC', try_cast({text} as timestamptz)) end)")
+    return _in_years(f"case when regexp_full_match({text}, '{NAIVE}') then try_cast({text} as timestamp) "
+                     f"when regexp_full_match({text}, '{WITH_OFFSET}') "
+                     f"then timezone('UTC', try_cast({text} as timestamptz)) end")
 
 
 def date(text: str) -> str:
-    return f"try_cast({text} as date)"
+    """YYYY-MM-DD text -> date. DuckDB's cast alone also takes 'infinity', 'epoch',
+    '2026/01/01', '2026-1-1', '2026-01-01 10:00:00' (dropping the time) and '2026-01-01 (BC)'."""
+    return _in_years(f"case when regexp_full_match({text}, '^{DATE}$') then try_cast({text} as date) end")
+
+
+# Decimal text, an exponent allowed ('1.2e4'); DuckDB's cast alone also reads '1_000' as 1000.
+DECIMAL = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 
 def money(text: str) -> str:
-    return f"try_cast({text} as decimal(18,2))"
+    return f"(case when regexp_full_match({text}, '{DECIMAL}') then try_cast({text} as decimal(18,2)) end)"
+
+
+# Whole digits, or with a zero fraction as spreadsheets write counts ('12.0'); no exponent,
+# no '_' (DuckDB's cast reads '1_0' as 10). try_cast('3.5' as bigint) rounds to 4, so the
+# digits before the point are cast, not the value.
+INTEGER = r"^[+-]?\d+(\.0*)?$"
 
 
 def integer(text: str) -> str:
-    # try_cast('3.5' as bigint) rounds to 4; a fractional session count is a bad number.
-    as_double = f"try_cast({text} as double)"
-    return (f"(case when {as_double} = floor({as_double}) and isfinite({as_double}) "
-            f"then cast({as_double} as bigint) end)")
+    # Read straight from the digits: through a double, 9007199254740993 lost its last digit
+    # and 1e19 failed the cast to bigint, which stopped the load. try_cast gives NULL (a bad
+    # number) past the bigint range.
+    return (f"(case when regexp_full_match({text}, '{INTEGER}') "
+            f"then try_cast(split_part({text}, '.', 1) as bigint) end)")
+
+
+def negative(text: str) -> str:
+    """SQL: whether the number `text` is below zero: a minus, then a non-zero digit before any
+    exponent. Judged on the text, before rounding: -0.004 is 0.00 as decimal(18,2), and
+    still a negative amount."""
+    return f"regexp_matches({text}, '^-0*\\.?0*[1-9]')"
 
 
 PARSERS = {"timestamp": timestamp_utc, "date": date, "decimal(18,2)": money, "bigint": integer}

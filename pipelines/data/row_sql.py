@@ -1,12 +1,19 @@
 """SQL over the loader's working rows (`_fp_rows_<table>`): one text column `v_<name>` per
-canonical column, trimmed. The full load and the append check (incremental.py) must build
-the same expressions, or an appended load would stop matching a full one."""
+canonical column, without surrounding blanks (`without_blanks`). The full load and the append
+check (incremental.py) must build the same expressions, or an appended load would stop
+matching a full one."""
 
 from __future__ import annotations
 
 from pipelines.data import parsing
-from pipelines.data.sources import ident
+from pipelines.data.sources import ident, quote
 from pipelines.data.tables import Column, Table
+
+# What str.strip() removes (str.isspace): a tab or a no-break space around a value is as blank
+# as a space (a tab alone is no contact id), and load._stage_map strips CRM values alike.
+BLANKS = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
+          "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+_BLANK = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in BLANKS) + "]"  # the same, as an RE2 class
 
 
 def rows_table(table: Table) -> str:
@@ -16,6 +23,14 @@ def rows_table(table: Table) -> str:
 def scratch_table(table: Table) -> str:
     """The copy of a CSV source that gives its rows their numbers (sources.read_as_text)."""
     return f"_fp_read_{table.name}"
+
+
+def without_blanks(text: str) -> str:
+    """SQL: `text` without surrounding blanks; NULL when nothing else is left."""
+    # trim() with a set of characters costs 7x a plain trim (0.5 s more per 5M values): only
+    # the values that start or end with a blank, found by a cheap regexp, take it.
+    return (f"nullif(case when regexp_matches({text}, '^{_BLANK}|{_BLANK}$') "
+            f"then trim({text}, {quote(BLANKS)}) else {text} end, '')")
 
 
 def text_column(column: str) -> str:
@@ -45,6 +60,6 @@ def typed_select(table: Table) -> str:
 
 
 def record_json(table: Table) -> str:
-    """The row as read, values trimmed, as the JSON text that raw.quarantine keeps."""
+    """The row as read, blanks around values removed, as the JSON text that raw.quarantine keeps."""
     fields = ", ".join(f"{ident(c)} := {text_column(c)}" for c in table.column_names)
     return f"cast(to_json(struct_pack({fields})) as varchar)"

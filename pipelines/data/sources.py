@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.data.csv_check import first_bad_line
+from pipelines.data.csv_check import MAX_LINE_BYTES, first_bad_line
 from pipelines.errors import InputError, Problem
 
 
@@ -83,7 +83,7 @@ def reader_sql(source: Source) -> str:
         # and that it is the first line (else a wider last row was taken for the header,
         # and the rows before it for a preamble).
         return (f"read_csv({files}, all_varchar = true, header = true, skip = 0, delim = ',', "
-                f"quote = '\"', escape = '\"')")
+                f"quote = '\"', escape = '\"', max_line_size = {MAX_LINE_BYTES})")
     return f"read_parquet({files}, filename = true, file_row_number = true)"
 
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import textwrap
 from datetime import date
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipelines.data.load import load_data_dir
@@ -117,7 +120,10 @@ def test_new_parts_with_their_own_problems_are_appended_with_the_same_quarantine
     ("event again", "repeats an earlier one"),
     ("contact of an earlier orphan", "quarantined for the contact 'C9'"),
     ("quarantined row again", "repeats the id 'C3'"),
+    ("orphan event again", "repeats an earlier quarantined one"),
     ("old part rewritten", "changed since the last load"),
+    ("old part rewritten, size and mtime put back", "lifecycle_events/2026-03-01.parquet changed"),
+    ("new link to an old part", "repeats an earlier one"),
     ("old part removed", "is gone since the last load"),
     ("table added", "table 'deals' appeared"),
 ])
@@ -134,11 +140,33 @@ def test_what_would_change_earlier_rows_makes_a_full_reload(day1: Path, change: 
             part(day1, "contacts", "2026-03-02", contacts_header + "C9,2026-03-01T09:00:00Z,organic,,,MX\n")
         elif change == "quarantined row again":
             part(day1, "contacts", "2026-03-02", contacts_header + "C3,not a date,organic,,,US\n")
+        elif change == "orphan event again":
+            # Quarantined as unknown_contact after the append check ran: a full reload counts
+            # the copy as a duplicate of the first.
+            part(day1, "lifecycle_events", "2026-03-02",
+                 "contact_id,stage,occurred_at,reason\nC9,lead,2026-03-01T12:00:00Z,\n")
         elif change == "old part rewritten":
             old = day1 / "lifecycle_events" / "2026-03-01.parquet"
             stat = old.stat()
             part(day1, "lifecycle_events", "2026-03-01", "contact_id,stage,occurred_at,reason\nC1,mql,2026-03-02T10:00:00Z,\n")
             os.utime(old, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+        elif change == "old part rewritten, size and mtime put back":
+            # What a tool that restores timestamps leaves: only ctime (and, when the file was
+            # replaced, the inode) tells.
+            old = day1 / "lifecycle_events" / "2026-03-01.parquet"
+            stat = old.stat()
+            part(day1, "lifecycle_events", "2026-03-01", """\
+                contact_id,stage,occurred_at,reason
+                C1,lead,2026-03-01T10:00:00Z,
+                C2,lead,2026-03-01T11:00:00Z,
+                C2,lead,2026-03-01T11:00:00Z,
+                C8,lead,2026-03-01T12:00:00Z,
+                """)
+            os.utime(old, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+            assert (old.stat().st_size, old.stat().st_mtime_ns) == (stat.st_size, stat.st_mtime_ns)
+        elif change == "new link to an old part":
+            # A content-addressed store links a day whose file is identical to an earlier one.
+            (day1 / "lifecycle_events" / "2026-03-02.parquet").symlink_to("2026-03-01.parquet")
         elif change == "old part removed":
             part(day1, "lifecycle_events", "2026-03-02", "contact_id,stage,occurred_at,reason\nC1,mql,2026-03-02T10:00:00Z,\n")
             (day1 / "lifecycle_events" / "2026-03-01.parquet").unlink()
@@ -163,9 +191,50 @@ def test_other_stage_values_make_a_full_reload(day1: Path) -> None:
     assert stages == [("customer",), ("lead",)]
 
 
+def test_a_warehouse_recorded_by_an_earlier_loader_is_reloaded(day1: Path) -> None:
+    # Version 3 recorded fewer columns in raw.load_files: they must not be read.
+    with duckdb.connect() as con:
+        load_data_dir(day1, con, STAGE_VALUES)
+        con.execute("alter table raw.load_files drop column inode")
+        con.execute("update raw.load_state set loader_version = 3")
+        report = load_data_dir(day1, con, STAGE_VALUES)
+    assert report.mode == "full" and "another version of the loader" in report.why_full
+
+
 def test_a_warehouse_loaded_before_load_files_existed_is_reloaded(day1: Path) -> None:
     with duckdb.connect() as con:
         load_data_dir(day1, con, STAGE_VALUES)
         con.execute("drop table raw.load_files")
         report = load_data_dir(day1, con, STAGE_VALUES)
     assert report.mode == "full" and "recorded what it read" in report.why_full
+
+
+@pytest.mark.parametrize("name, columns, column, message", [
+    ("2026-03-02", {"created_at": pa.array([dt.datetime(2026, 3, 2, 10)], pa.timestamp("us", tz="UTC"))},
+     "created_at", "column 'created_at' is TIMESTAMP WITH TIME ZONE, but VARCHAR in 2026-03-01.parquet"),
+    ("2026-03-02", {"created_at": ["2026-03-02T10:00:00Z"], "country": None},
+     "country", "column 'country' is missing, but 2026-03-01.parquet has it (VARCHAR)"),
+    # Sorted before the history, the new part is the one whose types are read first.
+    ("2026-02-28", {"created_at": pa.array([1772272800], pa.int64())},
+     "created_at", "column 'created_at' is BIGINT: expected ISO 8601 text or a timestamp column"),
+    ("2026-02-28", {"created_at": ["2026-02-28T10:00:00Z"], "country": pa.array([1], pa.int64())},
+     "country", "column 'country' is BIGINT, but VARCHAR in 2026-03-01.parquet"),
+], ids=["a time zone after text", "a column dropped", "epoch numbers, sorted first",
+        "numbers after text, sorted first"])
+def test_a_new_part_that_disagrees_with_the_table_is_refused_and_nothing_written(
+        day1: Path, name: str, columns: dict, column: str, message: str) -> None:
+    from pipelines.errors import InputError
+
+    with duckdb.connect() as con:
+        load_data_dir(day1, con, STAGE_VALUES)
+        before = snapshot(con)
+        new = day1 / "contacts" / f"{name}.parquet"
+        text = {c: pa.array([None], pa.string()) for c in ("source", "persona", "seniority", "country")}
+        table = {"contact_id": ["C4"], **text, **columns}  # None: the column left out
+        pq.write_table(pa.table({c: v for c, v in table.items() if v is not None}), new)
+        with pytest.raises(InputError) as exc:
+            load_data_dir(day1, con, STAGE_VALUES)
+        assert snapshot(con) == before
+    [problem] = exc.value.problems
+    assert (problem.file, problem.field) == (str(new), column)
+    assert problem.message.startswith(message)

@@ -148,6 +148,23 @@ def test_deal_rules_status_amount_and_numbers(load):
     assert report.quarantined_rows == 7
 
 
+@pytest.mark.parametrize("amount, loaded, reason", [
+    ("-0.004", None, "negative_amount"),  # rounds to 0.00: negative before rounding
+    ("-0.00", "0.00", None),
+    ("-0", "0.00", None),
+    ("-0e5", "0.00", None),
+    ("-1e-9", None, "negative_amount"),
+    ("1_000", None, "bad_number:amount"),  # DuckDB's cast reads 1000
+    ("1.2e4", "12000.00", None),
+    (".5", "0.50", None),
+])
+def test_an_amount_is_judged_on_its_text_before_rounding(load, amount, loaded, reason):
+    report, con = load(deals="deal_id,contact_id,created_at,closed_at,status,amount,currency\n"
+                             f"D1,C1,2026-02-01T00:00:00Z,,open,{amount},USD\n")
+    assert rows(con, "select amount::varchar from raw.deals") == ([(loaded,)] if loaded else [])
+    assert report.by_reason == ({reason: 1} if reason else {})
+
+
 def test_activity_team_must_be_sales_or_marketing(load):
     _, con = load(activities="""\
         activity_id,contact_id,occurred_at,team,type
@@ -173,6 +190,36 @@ def test_web_sessions_must_be_whole_non_negative_numbers_on_real_dates(load):
     assert rows(con, "select date::varchar, sessions from raw.web_sessions") == [
         ("2026-01-01", 120)]
     assert report.tables["web_sessions"].rows_loaded == 1
+
+
+@pytest.mark.parametrize("value", [
+    "infinity", "epoch", "2026/01/01", "2026-1-1", "2026-01-01 10:00:00", "2026-02-01T03:00:00Z",
+    "2026-01-01 (BC)", "0000-01-01", "99999-01-01", "20260101",
+])
+def test_a_session_date_is_yyyy_mm_dd_and_nothing_else(load, value):
+    # Each of these was read by DuckDB's cast (a time or zone dropped, 'epoch' as 1970-01-01).
+    report, con = load(web_sessions=f"date,channel,sessions\n{value},organic,1\n0001-01-01,organic,2\n"
+                                    "9999-12-31,organic,3\n")
+    assert report.by_reason == {"bad_date:date": 1}
+    assert rows(con, "select sessions from raw.web_sessions order by 1") == [(2,), (3,)]
+
+
+@pytest.mark.parametrize("value, loaded", [
+    ("9007199254740993", 9007199254740993),  # 2^53 + 1: a double rounds it
+    ("9223372036854775807", 9223372036854775807),
+    ("12.0", 12),
+    ("-0", 0),
+    ("9223372036854775808", None),  # past bigint: the cast used to stop the load
+    ("1e19", None),
+    ("-9.3e18", None),
+    ("1e2", None),
+    ("1_000", None),
+    ("0x10", None),
+])
+def test_session_counts_are_read_from_their_digits(load, value, loaded):
+    report, con = load(web_sessions=f"date,channel,sessions\n2026-01-01,organic,{value}\n")
+    assert rows(con, "select sessions from raw.web_sessions") == ([(loaded,)] if loaded is not None else [])
+    assert report.by_reason == ({} if loaded is not None else {"bad_number:sessions": 1})
 
 
 def test_exact_duplicates_are_removed_counted_and_the_first_row_kept(load):
@@ -266,3 +313,46 @@ def test_a_failed_load_leaves_the_previous_warehouse_untouched(tmp_path, con):
     with pytest.raises(InputError):
         load_data_dir(data, con, STAGE_VALUES)
     assert rows(con, "select count(*) from raw.contacts") == [(2,)]
+
+
+def test_rows_that_differ_only_in_surrounding_blanks_are_exact_duplicates(load):
+    # Grouped before the blanks were removed, 'C2 ' and 'C2' were two versions of one id
+    # (both quarantined, with the same record), and 'organic ' a second day of visits.
+    report, con = load(
+        lifecycle_events="""\
+            contact_id,stage,occurred_at,reason
+            C1,lead,2026-01-05T10:00:00Z,
+            C2 ,lead,2026-01-06T11:00:00Z,
+            C2,lead,2026-01-06T11:00:00Z,
+            """,
+        contacts="contact_id,created_at,source,persona,seniority,country\n"
+                 "C1,2026-01-05T10:00:00Z,organic,,,\n"
+                 "C2,2026-01-06T11:00:00Z,organic,,,\n"
+                 "C2 ,2026-01-06T11:00:00Z,\torganic\u00a0,,,\n",
+        web_sessions="date,channel,sessions\n2026-01-01,organic,10\n2026-01-01,organic ,10\n")
+    assert quarantine(con) == []
+    assert rows(con, "select contact_id, source from raw.contacts order by 1") == [
+        ("C1", "organic"), ("C2", "organic")]
+    assert rows(con, "select sum(sessions) from raw.web_sessions") == [(10,)]
+    assert {n: t.duplicate_rows for n, t in report.tables.items() if t.present} == {
+        "contacts": 1, "lifecycle_events": 1, "web_sessions": 1}
+    assert_no_row_lost(con)
+
+
+@pytest.mark.parametrize("blank", ["\t", "\u00a0", " \t\r\u3000 "], ids=["tab", "no-break space", "mixed"])
+def test_a_value_of_only_blanks_is_missing(load, blank):
+    # trim() removes only spaces: a tab was loaded as a contact id.
+    _, con = load(contacts="contact_id,created_at,source,persona,seniority,country\n"
+                           "C1,2026-01-05T10:00:00Z,,,,\n"
+                           f'"{blank}",2026-01-05T10:00:00Z,,,,\n'
+                           f'C2,"{blank}",,,,\n')
+    assert [r[2:] for r in quarantine(con) if r[0] == "contacts"] == [
+        (2, "missing_required:contact_id"), (3, "missing_required:created_at")]
+    assert rows(con, "select contact_id from raw.contacts") == [("C1",)]
+
+
+def test_blanks_are_the_characters_python_strips():
+    from pipelines.data.row_sql import BLANKS
+
+    # load._stage_map strips CRM values with str.strip(): the SQL must remove the same ones.
+    assert BLANKS == "".join(c for c in map(chr, range(0x110000)) if c.isspace())

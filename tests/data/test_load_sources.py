@@ -39,6 +39,29 @@ def test_offsets_are_converted_to_utc_and_naive_times_are_utc(load):
                      "column_name = 'created_at'") == [("TIMESTAMP",)]
 
 
+@pytest.mark.parametrize("text, utc", [
+    ("2026-01-01T10:00:00+14:00", dt.datetime(2025, 12, 31, 20, 0)),
+    ("2026-01-01T10:00:00-12:00", dt.datetime(2026, 1, 1, 22, 0)),
+    ("2026-01-01T10:00:00+05:45", dt.datetime(2026, 1, 1, 4, 15)),
+    ("2026-01-01T10:00:00+0530", dt.datetime(2026, 1, 1, 4, 30)),
+    ("9999-12-31T23:59:59Z", dt.datetime(9999, 12, 31, 23, 59, 59)),
+    ("0001-01-01T00:00:00", dt.datetime(1, 1, 1)),
+    ("2026-01-01T10:00+99:00", None),    # DuckDB: 2025-12-28 07:00
+    ("2026-01-01T10:00+14:30", None),
+    ("2026-01-01T10:00+05:60", None),
+    ("9999-12-31T23:00:00-05:00", None),  # DuckDB: the year 10000
+    ("9999-12-31T24:00:00", None),
+    ("0001-01-01T00:00:00+01:00", None),  # DuckDB: 1 BC
+    ("0000-01-01", None),
+    ("2026-01-01T10:00:00z", None),       # DuckDB refuses 'z': so does the pattern
+])
+def test_an_offset_is_at_most_14_hours_and_the_instant_in_years_1_to_9999(load, text, utc):
+    report, con = load(contacts=f"contact_id,created_at,source,persona,seniority,country\nC1,{text},,,,\n",
+                       lifecycle_events="contact_id,stage,occurred_at,reason\n")
+    assert rows(con, "select created_at from raw.contacts") == ([(utc,)] if utc else [])
+    assert report.by_reason == ({} if utc else {"bad_timestamp:created_at": 1})
+
+
 def test_the_connection_time_zone_does_not_change_the_result(tmp_path, con):
     # DuckDB reads naive text cast to TIMESTAMPTZ in the session's zone: the loader must not.
     con.execute("set TimeZone = 'Asia/Tokyo'")
@@ -155,15 +178,69 @@ def test_an_unreadable_file_is_named(tmp_path):
     assert_refused_as_unreadable(data, data / "contacts.parquet")
 
 
-def test_parts_of_a_folder_whose_types_disagree_are_named_and_nothing_is_written(tmp_path):
-    # The first part fixes the column types; a later part's text does not fit them.
+NOON = dt.datetime(2026, 1, 1, 12, 0)
+
+
+@pytest.mark.parametrize("first, second, column, message", [
+    # Cast to the first part's type in the session's zone: 12:00 became 06:00 in Mexico City.
+    ({"created_at": pa.array([NOON], pa.timestamp("us", tz="UTC"))},
+     {"created_at": pa.array([NOON], pa.timestamp("us"))}, "created_at",
+     "column 'created_at' is TIMESTAMP, but TIMESTAMP WITH TIME ZONE in part-1.parquet"),
+    ({"created_at": ["2026-01-01"]}, {"created_at": pa.array([1767268800], pa.int64())}, "created_at",
+     "column 'created_at' is BIGINT, but VARCHAR in part-1.parquet"),
+    ({"created_at": ["2026-01-01"], "seniority": pa.array([3], pa.int64())},
+     {"created_at": ["2026-01-02"], "seniority": ["vp"]}, "seniority",
+     "column 'seniority' is VARCHAR, but BIGINT in part-1.parquet"),
+    ({"created_at": ["2026-01-01"]}, {"created_at": ["2026-01-02"], "country": ["MX"]}, "country",
+     "column 'country' (VARCHAR) is not in part-1.parquet"),
+    ({"created_at": ["2026-01-01"], "country": ["MX"]}, {"created_at": ["2026-01-02"]}, "country",
+     "column 'country' is missing, but part-1.parquet has it (VARCHAR)"),
+], ids=["naive after a time zone", "epoch numbers in a later part", "text after numbers",
+        "a column added", "a column dropped"])
+def test_parts_of_a_folder_that_disagree_are_named_and_nothing_is_written(tmp_path, first, second,
+                                                                         column, message):
+    import duckdb
+
     data = write_dir(tmp_path / "d", contacts=None)
     (data / "contacts").mkdir()
-    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-01"],
-                             "seniority": pa.array([3], pa.int64())}), data / "contacts" / "part-1.parquet")
-    pq.write_table(pa.table({"contact_id": ["C2"], "created_at": ["2026-01-02"],
-                             "seniority": ["vp"]}), data / "contacts" / "part-2.parquet")
-    assert_refused_as_unreadable(data, data / "contacts")
+    pq.write_table(pa.table({"contact_id": ["C1"], **first}), data / "contacts" / "part-1.parquet")
+    pq.write_table(pa.table({"contact_id": ["C2"], **second}), data / "contacts" / "part-2.parquet")
+    con = duckdb.connect()
+    con.execute("set TimeZone = 'America/Mexico_City'")
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = exc.value.problems
+    assert (problem.file, problem.field) == (str(data / "contacts" / "part-2.parquet"), column)
+    assert problem.message.startswith(message + ": expected every part of contacts/ to have the same columns")
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
+def test_parts_may_differ_in_other_columns_and_in_the_case_and_order_of_names(tmp_path, con):
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-05T10:00:00Z"], "email": ["a@x"],
+                             "tags": pa.array([{"a": 1}])}), data / "contacts" / "part-1.parquet")
+    pq.write_table(pa.table({"Created_At": ["2026-01-06T11:00:00Z"], "CONTACT_ID": ["C2"]}),
+                   data / "contacts" / "part-2.parquet")
+    report = load_data_dir(data, con, STAGE_VALUES)
+    assert rows(con, "select contact_id, created_at from raw.contacts order by 1") == [
+        ("C1", dt.datetime(2026, 1, 5, 10)), ("C2", dt.datetime(2026, 1, 6, 11))]
+    assert report.quarantined_rows == 0
+
+
+def test_the_load_runs_in_utc_and_gives_the_session_its_zone_back(tmp_path, con):
+    # Typed parts with a time zone, and offsets in text, in a session far from UTC.
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    for i, hour in enumerate((12, 23)):
+        pq.write_table(pa.table({"contact_id": [f"C{i}"],
+                                 "created_at": pa.array([NOON.replace(hour=hour)], pa.timestamp("us", tz="UTC"))}),
+                       data / "contacts" / f"part-{i}.parquet")
+    con.execute("set TimeZone = 'America/Mexico_City'")
+    load_data_dir(data, con, STAGE_VALUES)
+    assert rows(con, "select contact_id, created_at from raw.contacts order by 1") == [
+        ("C0", NOON), ("C1", NOON.replace(hour=23))]
+    assert rows(con, "select current_setting('TimeZone')") == [("America/Mexico_City",)]
 
 
 def test_a_parquet_file_broken_past_its_footer_is_named_and_nothing_is_written(tmp_path):
@@ -223,8 +300,14 @@ CONTACTS = "contact_id,created_at,source\nC1,2026-01-05T10:00:00Z,web\n"
     (b'contact_id,"created_at\nC1,2026-01-05\n', 1, "not valid CSV"),
     (b"\n", 1, "the file is empty"),
     (b"\xef\xbb\xbf", 1, "the file is empty"),
+    # Python's reader refused the field at 128 KiB and blamed an unterminated quote.
+    ((CONTACTS + "C2,2026-01-06T10:00:00Z," + "x" * 3_000_000 + "\n").encode(), 3,
+     "the line is 3,000,025 bytes long: expected at most 2,000,000"),
+    ((CONTACTS + "C2,2026-01-06T10:00:00Z," + "x" * 200_000 + "\nC3,2026-01-07T10:00:00Z,web,extra\n").encode(),
+     4, "4 values, expected 3"),
 ], ids=["a value too many", "unterminated quote", "latin-1", "utf-16", "a value too many on the last line",
-        "unterminated quote in the header", "a blank line", "a byte-order mark only"])
+        "unterminated quote in the header", "a blank line", "a byte-order mark only", "a 3 MB line",
+        "a value too many after a 200 KB one"])
 def test_a_csv_that_cannot_be_read_is_named_with_its_line(tmp_path, content, line, message):
     import duckdb
 
@@ -257,6 +340,19 @@ def test_a_parquet_column_of_the_wrong_type_is_refused_naming_it(tmp_path, colum
     assert (problem.file, problem.field) == (str(data / "contacts.parquet"), column)
     assert message in problem.message
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
+def test_a_parquet_timestamp_column_for_a_session_date_is_refused(tmp_path):
+    import duckdb
+
+    data = write_dir(tmp_path / "d")
+    pq.write_table(pa.table({"date": pa.array([dt.datetime(2026, 1, 1)], pa.timestamp("us")),
+                             "sessions": [1]}), data / "web_sessions.parquet")
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, duckdb.connect(), STAGE_VALUES)
+    [problem] = exc.value.problems
+    assert (problem.file, problem.field) == (str(data / "web_sessions.parquet"), "date")
+    assert "column 'date' is TIMESTAMP: expected a DATE column or YYYY-MM-DD text" in problem.message
 
 
 def test_an_empty_csv_is_named_as_empty(tmp_path):

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.data.parsing import PARSERS
+from pipelines.data.row_sql import without_blanks
 from pipelines.data.sources import find_source, ident, quote, reader_sql
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
@@ -121,7 +122,7 @@ def unread_times(out: Path, table: str) -> dict[str, tuple[int, int, str]]:
     if not columns:
         return {}
     def unread(column: str, kind: str) -> str:
-        value = f"nullif(trim({ident(column)}), '')"  # as the loader takes it
+        value = without_blanks(ident(column))  # as the loader takes it
         return f"count({value}) filter (where {PARSERS[kind](value)} is null)"
 
     counted = ", ".join(unread(c, t) for c, t in columns)
