@@ -28,6 +28,7 @@ from pathlib import Path
 from pipelines.data.row_sql import record_json, rows_table, text_column, typed_select
 from pipelines.data.sources import Source, ident
 from pipelines.data.tables import TABLES, Table
+from pipelines.errors import InputError, Problem
 
 # Bump when the loader's rules change: a warehouse loaded by other rules is reloaded in full.
 # 2: timestamps must be ISO 8601 as a whole (trailing text was ignored).
@@ -66,7 +67,11 @@ def stamps(data_dir: Path, sources: dict[str, Source | None]) -> dict[str, list[
         if source is not None:
             out[name] = []
             for listed, path in zip(source.relative(data_dir), source.paths):
-                stat = path.stat()  # follows a link: what is read
+                try:
+                    stat = path.stat()  # follows a link: what is read
+                except OSError as exc:  # a link whose target is gone, a file removed meanwhile
+                    raise InputError(Problem(f"cannot read the file ({exc.strerror}): expected a readable "
+                                             "file (a link whose target is gone?)", file=str(path))) from None
                 out[name].append((listed, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino))
     return out
 

@@ -139,21 +139,22 @@ def _append(con, data_dir: Path, plans, increment: incremental.Increment, curren
 
 def _refuse_disagreeing_parts(con, plans, new_parts: dict[str, tuple[Path, ...]] | None = None) -> None:
     """Exit 2 when a Parquet part's canonical columns differ from the other parts'
-    (`pipelines.data.parts`): every part against the first on a full load; on an append only
-    the new parts, against an earlier one (the history's footers are not read again)."""
+    (`pipelines.data.parts`): on a full load every part against what most parts have; on an
+    append only the new parts, against an earlier one (the history's footers are not read
+    again)."""
     problems: list[Problem] = []
     for name, plan in plans.items():
         if plan is None or plan[0].kind != "parquet":
             continue
         source = plan[0]
         if new_parts is None:
-            reference, parts = source.paths[0], source.paths[1:]
+            reference, parts = None, source.paths  # each part against what most parts have
         elif name in new_parts:
             parts = new_parts[name]
             reference = next(p for p in source.paths if p not in parts)
         else:
             continue
-        if parts:
+        if len(parts) > 1 or reference is not None:
             try:
                 problems.extend(disagreeing(con, TABLES[name], parts, reference))
             except duckdb.Error as exc:

@@ -84,7 +84,9 @@ def reader_sql(source: Source) -> str:
         # and the rows before it for a preamble).
         return (f"read_csv({files}, all_varchar = true, header = true, skip = 0, delim = ',', "
                 f"quote = '\"', escape = '\"', max_line_size = {MAX_LINE_BYTES})")
-    return f"read_parquet({files}, filename = true, file_row_number = true)"
+    # union_by_name: parts may hold one column in types of one kind (INTEGER and BIGINT, two
+    # DECIMALs), which DuckDB then reads in the wider type, not cast to the first part's.
+    return f"read_parquet({files}, filename = true, file_row_number = true, union_by_name = true)"
 
 
 def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, str]:

@@ -342,6 +342,16 @@ def test_hubspot_time_with_a_seven_digit_fraction_is_local_time(tmp_path):
     assert events(tmp_path / "out") == [("2", "lead", "2026-02-01T16:00:00Z")]
 
 
+def test_export_values_are_cleaned_of_the_blanks_the_loader_removes(tmp_path):
+    """Spreadsheets leave tabs and no-break spaces around values. The import cleans what the
+    loader cleans: a flag 'Yes' with a tab after it was refused as no yes/no value."""
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Record ID,Create Date,Close Date,Is Closed Won,Is Closed,Amount\n"
+                     "\u00a010,2026-02-01 10:00,2026-02-10 10:00,\"Yes\t\",\"\u00a0yes\",100\n", encoding="utf-8")
+    import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path / "out", deals=deals, timezone="UTC")
+    assert [(r[0], r[3], r[4]) for r in read(tmp_path / "out", "deals")] == [("10", "2026-02-10T10:00:00Z", "won")]
+
+
 DAY_FIRST_LEADS = ("Id,CreatedDate,Status,IsConverted,ConvertedDate,LeadSource,Title\n"
                    "00Q1,05/01/2026 09:15,Open,0,,Web,CEO\n"
                    "00Q2,13/01/2026 09:15,Open,1,02/03/2026,Web,CEO\n")

@@ -185,16 +185,16 @@ NOON = dt.datetime(2026, 1, 1, 12, 0)
     # Cast to the first part's type in the session's zone: 12:00 became 06:00 in Mexico City.
     ({"created_at": pa.array([NOON], pa.timestamp("us", tz="UTC"))},
      {"created_at": pa.array([NOON], pa.timestamp("us"))}, "created_at",
-     "column 'created_at' is TIMESTAMP, but TIMESTAMP WITH TIME ZONE in part-1.parquet"),
+     "column 'created_at' is TIMESTAMP (naive time), but time with a zone in the other parts"),
     ({"created_at": ["2026-01-01"]}, {"created_at": pa.array([1767268800], pa.int64())}, "created_at",
-     "column 'created_at' is BIGINT, but VARCHAR in part-1.parquet"),
+     "column 'created_at' is BIGINT (number), but text in the other parts"),
     ({"created_at": ["2026-01-01"], "seniority": pa.array([3], pa.int64())},
      {"created_at": ["2026-01-02"], "seniority": ["vp"]}, "seniority",
-     "column 'seniority' is VARCHAR, but BIGINT in part-1.parquet"),
+     "column 'seniority' is VARCHAR (text), but number in the other parts"),
     ({"created_at": ["2026-01-01"]}, {"created_at": ["2026-01-02"], "country": ["MX"]}, "country",
-     "column 'country' (VARCHAR) is not in part-1.parquet"),
+     "column 'country' (VARCHAR) is not in the other parts"),
     ({"created_at": ["2026-01-01"], "country": ["MX"]}, {"created_at": ["2026-01-02"]}, "country",
-     "column 'country' is missing, but part-1.parquet has it (VARCHAR)"),
+     "column 'country' is missing, but it is in the other parts"),
 ], ids=["naive after a time zone", "epoch numbers in a later part", "text after numbers",
         "a column added", "a column dropped"])
 def test_parts_of_a_folder_that_disagree_are_named_and_nothing_is_written(tmp_path, first, second,
@@ -213,6 +213,7 @@ def test_parts_of_a_folder_that_disagree_are_named_and_nothing_is_written(tmp_pa
     assert (problem.file, problem.field) == (str(data / "contacts" / "part-2.parquet"), column)
     assert problem.message.startswith(message + ": expected every part of contacts/ to have the same columns")
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+    assert rows(con, "select current_setting('TimeZone')") == [("America/Mexico_City",)], "restored on refusal"
 
 
 def test_parts_may_differ_in_other_columns_and_in_the_case_and_order_of_names(tmp_path, con):
@@ -389,3 +390,53 @@ def test_a_parquet_column_named_twice_ignoring_case_is_refused(tmp_path):
         load_data_dir(data, duckdb.connect(), STAGE_VALUES)
     assert [p.message for p in exc.value.problems] == [
         "column 'contact_id' is named 2 times (names match ignoring case): expected it once"]
+
+
+def test_parts_may_differ_in_types_of_one_kind_and_in_all_null_columns(tmp_path, con):
+    """pandas writes an empty column as pyarrow's `null` type, and int32 or int64 as the day's
+    values fit: such parts agree with the others, and every value is read as it is."""
+    data = write_dir(tmp_path / "d", web_sessions=None)
+    (data / "web_sessions").mkdir()
+    pq.write_table(pa.table({"date": ["2026-01-01"], "channel": ["organic"], "sessions": pa.array([7], pa.int32())}),
+                   data / "web_sessions" / "part-1.parquet")
+    pq.write_table(pa.table({"date": ["2026-01-02"], "channel": pa.array([None], pa.null()),
+                             "sessions": pa.array([2**40], pa.int64())}), data / "web_sessions" / "part-2.parquet")
+    load_data_dir(data, con, STAGE_VALUES)
+    assert rows(con, 'select "date", channel, sessions from raw.web_sessions order by 1') == [
+        (dt.date(2026, 1, 1), "organic", 7), (dt.date(2026, 1, 2), None, 2**40)]
+
+
+def test_on_a_full_load_the_part_that_differs_from_most_is_the_one_named(tmp_path, con):
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    naive = {"created_at": pa.array([NOON], pa.timestamp("us"))}
+    for i, columns in enumerate((naive, {"created_at": ["2026-01-02"]}, {"created_at": ["2026-01-03"]})):
+        pq.write_table(pa.table({"contact_id": [f"C{i}"], **columns}), data / "contacts" / f"part-{i}.parquet")
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = exc.value.problems
+    assert problem.file == str(data / "contacts" / "part-0.parquet")
+    assert problem.message.startswith("column 'created_at' is TIMESTAMP (naive time), but text in the other parts")
+
+
+def test_a_column_named_twice_in_a_later_part_is_refused(tmp_path, con):
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-01"]}), data / "contacts" / "part-1.parquet")
+    pq.write_table(pa.table([pa.array(["C2"]), pa.array(["C2b"]), pa.array(["2026-01-02"])],
+                            names=["contact_id", "Contact_ID", "created_at"]), data / "contacts" / "part-2.parquet")
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, con, STAGE_VALUES)
+    assert [(p.file, p.field) for p in exc.value.problems] == [(str(data / "contacts" / "part-2.parquet"), "contact_id")]
+    assert "is named 2 times" in exc.value.problems[0].message
+
+
+def test_a_link_whose_target_is_gone_is_bad_input(tmp_path, con):
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-01"]}), data / "contacts" / "part-1.parquet")
+    (data / "contacts" / "part-2.parquet").symlink_to(tmp_path / "gone.parquet")
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = exc.value.problems
+    assert problem.file == str(data / "contacts") and "gone.parquet" in problem.message

@@ -16,6 +16,7 @@ import duckdb
 from pipelines.data.csv_check import first_bad_line, header, likely_delimiter, line_of_row
 from pipelines.data.importers.output import Input, Output
 from pipelines.data.importers.times import Times
+from pipelines.data.row_sql import without_blanks
 from pipelines.data.sources import ident, quote
 from pipelines.errors import InputError, Problem
 
@@ -131,7 +132,10 @@ class Export:
 
 
 def text(sql: str) -> str:
-    return f"nullif(trim({sql}), '')"
+    # The loader's blanks (tabs, no-break spaces too): a value the importer keeps as it is must
+    # read the same to the loader, or a time wrapped in a no-break space, unread here, was
+    # read as UTC there.
+    return without_blanks(sql)
 
 
 def _first_filled(refs: tuple[str, ...]) -> str:

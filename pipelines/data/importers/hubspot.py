@@ -120,7 +120,7 @@ def _deals(job: Job, d: Export) -> None:
     contact = d.find("Associated Contact IDs", "Associated Contact ID", "associated_contact_ids",
                      "associatedcontactid", "Contact ID", "contact_id")
     # An association column lists ids separated by ';' (or ','): the first is the deal's contact.
-    contact_sql = (f"nullif(trim(string_split(replace({text(contact)}, ',', ';'), ';')[1]), '')"
+    contact_sql = (text(f"string_split(replace({text(contact)}, ',', ';'), ';')[1]")
                    if contact else "null")
     closed_at = d.time(d.need("close date", "Close Date", "closedate"))
     job.write("deals", {
