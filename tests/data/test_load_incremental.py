@@ -123,6 +123,7 @@ def test_new_parts_with_their_own_problems_are_appended_with_the_same_quarantine
     ("orphan event again", "repeats an earlier quarantined one"),
     ("old part rewritten", "changed since the last load"),
     ("old part rewritten, size and mtime put back", "lifecycle_events/2026-03-01.parquet changed"),
+    ("old part rewritten in place, size, mtime and inode kept", "lifecycle_events/2026-03-01.parquet changed"),
     ("new link to an old part", "repeats an earlier one"),
     ("old part removed", "is gone since the last load"),
     ("table added", "table 'deals' appeared"),
@@ -150,6 +151,24 @@ def test_what_would_change_earlier_rows_makes_a_full_reload(day1: Path, change: 
             stat = old.stat()
             part(day1, "lifecycle_events", "2026-03-01", "contact_id,stage,occurred_at,reason\nC1,mql,2026-03-02T10:00:00Z,\n")
             os.utime(old, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
+        elif change == "old part rewritten in place, size, mtime and inode kept":
+            # Only ctime tells: a write in place keeps the inode, and utime cannot set ctime.
+            old = day1 / "lifecycle_events" / "2026-03-01.parquet"
+            stat = old.stat()
+            other = part(day1 / "elsewhere", "lifecycle_events", "2026-03-01", """\
+                contact_id,stage,occurred_at,reason
+                C1,lead,2026-03-01T10:00:00Z,
+                C2,lead,2026-03-01T11:00:00Z,
+                C2,lead,2026-03-01T11:00:00Z,
+                C7,lead,2026-03-01T12:00:00Z,
+                """)
+            content = other.read_bytes()
+            other.unlink()
+            assert len(content) == stat.st_size, "the same size, or the size alone would tell"
+            with open(old, "r+b") as handle:
+                handle.write(content)
+            os.utime(old, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+            assert old.stat().st_ino == stat.st_ino
         elif change == "old part rewritten, size and mtime put back":
             # What a tool that restores timestamps leaves: only ctime (and, when the file was
             # replaced, the inode) tells.
