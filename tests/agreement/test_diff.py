@@ -75,12 +75,16 @@ def test_markdown_is_a_pull_request_comment_with_percent_changes(repo: Path) -> 
     assert "| acme | 2026-03 | mql |" not in out
 
 
-def test_an_added_revision_is_listed_with_its_new_months(repo: Path) -> None:
+def _next_half_year(repo: Path) -> str:
+    """The H2 revision's text as a revision 2027-h1 for the first half of 2027."""
     text = (repo / "sla/acme-2026-h2.yaml").read_text()
-    text = text.replace("revision: 2026-h2", "revision: 2027-h1").replace(
+    return text.replace("revision: 2026-h2", "revision: 2027-h1").replace(
         "effective: {from: 2026-07, to: 2026-12}", "effective: {from: 2027-01, to: 2027-06}"
     ).replace("seasonality: {2026-08: 0.7, 2026-11: 1.2, 2026-12: 1.3}", "seasonality: {}")
-    (repo / "sla/acme-2027-h1.yaml").write_text(text)
+
+
+def test_an_added_revision_is_listed_with_its_new_months(repo: Path) -> None:
+    (repo / "sla/acme-2027-h1.yaml").write_text(_next_half_year(repo))
     commit(repo, "add 2027-h1")
     code, out = run_diff("HEAD~1", "HEAD", "--format", "json")
     assert code == 0, out
@@ -166,11 +170,7 @@ def test_a_change_to_one_of_two_alerts_on_the_same_channel_is_shown(repo: Path) 
 
 def test_a_committed_file_with_a_non_ascii_name_is_compared(repo: Path) -> None:
     # git quotes such names ("sla/acme-2027-h1-m\303\251xico.yaml") unless asked for -z.
-    text = (repo / "sla/acme-2026-h2.yaml").read_text()
-    text = text.replace("revision: 2026-h2", "revision: 2027-h1").replace(
-        "effective: {from: 2026-07, to: 2026-12}", "effective: {from: 2027-01, to: 2027-06}"
-    ).replace("seasonality: {2026-08: 0.7, 2026-11: 1.2, 2026-12: 1.3}", "seasonality: {}")
-    (repo / "sla/acme-2027-h1-méxico.yaml").write_text(text)
+    (repo / "sla/acme-2027-h1-méxico.yaml").write_text(_next_half_year(repo))
     commit(repo, "add 2027-h1")
     code, out = run_diff("HEAD~1", "HEAD", "--format", "json")
     assert code == 0, out
