@@ -81,6 +81,11 @@ def policy(agreement: Agreement, kpi: str) -> tuple[Decimal, str]:
     return tolerance, severity
 
 
+def month_targets(agreement: Agreement, month) -> dict[str, Fraction | None]:
+    """Each KPI's target for one month of the plan (`plan.MonthPlan`)."""
+    return {kpi: _target(agreement, month, kpi) for kpi, _, _ in _kpi_catalogue(agreement)}
+
+
 def kpi_targets(agreement: Agreement) -> list[KpiTarget]:
     from pipelines.agreement.plan import plan_agreement
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 
-from pipelines.agreement.kpis import kpi_targets
+from pipelines.agreement.kpis import month_targets
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import month_bounds_utc, month_index
 from pipelines.agreement.plan import MonthPlan, plan_agreement
@@ -103,12 +103,11 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
             raise not_judged(month, f"the warehouse {warehouse}")
         names = sorted({r["agreement"] for r in judged})
         tables = _tables(con)
+        # With several agreements, one id per section and agreement, or the table of contents
+        # reaches only the first.
         reports = [_agreement_report(con, tables, agreements, name, month,
-                                     [r for r in judged if r["agreement"] == name]) for name in names]
-        if len(reports) > 1:
-            # One id per section and agreement, or the table of contents reaches only the first.
-            for report in reports:
-                report.anchor_prefix = f"{report.agreement.name}-"
+                                     [r for r in judged if r["agreement"] == name],
+                                     f"{name}-" if len(names) > 1 else "") for name in names]
         build_as_of = scorecard_as_of(con) if ("marts", "scorecard") in tables else None
         return ReportData(
             month=month,
@@ -123,7 +122,7 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
 
 
 def _agreement_report(con, tables: set[tuple[str, str]], agreements: list[Agreement], name: str,
-                      month: str, results: list[dict[str, Any]]) -> AgreementReport:
+                      month: str, results: list[dict[str, Any]], anchor_prefix: str) -> AgreementReport:
     revision = results[0]["revision"]
     agreement = next((a for a in agreements if a.name == name and a.revision == revision), None)
     if agreement is None:
@@ -147,7 +146,7 @@ def _agreement_report(con, tables: set[tuple[str, str]], agreements: list[Agreem
         agreement=agreement, month=month, results=sorted(results, key=lambda r: r["kpi"]),
         trend_months=trend_months, trend=trend, revision_of=revision_of, plan=plan,
         judged_as_of=judged_as_of, month_start=start, month_end=end,
-        edited_targets=_edited_targets(agreement, month, results),
+        edited_targets=_edited_targets(month_targets(agreement, plan), results), anchor_prefix=anchor_prefix,
     )
     if ("marts", "mql_handoffs") in tables:
         report.handoffs = [Handoff(hours, status) for hours, status in con.execute(
@@ -162,8 +161,7 @@ def _agreement_report(con, tables: set[tuple[str, str]], agreements: list[Agreem
     return report
 
 
-def _edited_targets(agreement: Agreement, month: str, results: list[dict[str, Any]]) -> list[str]:
-    in_file = {t.kpi: t.target for t in kpi_targets(agreement) if t.period == month}
+def _edited_targets(in_file: dict[str, Fraction | None], results: list[dict[str, Any]]) -> list[str]:
     judged = {r["kpi"]: r["target"] for r in results}
     return sorted(kpi for kpi in in_file.keys() | judged.keys()
                   if kpi not in in_file or kpi not in judged
