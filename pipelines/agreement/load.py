@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from pipelines.agreement.errors import problems_from_validation
 from pipelines.agreement.model import API_VERSION, KIND, RESERVED_STAGE_VALUES, Agreement
-from pipelines.agreement.months import month_bounds_utc, month_index, spans
+from pipelines.agreement.months import month_bounds_utc, month_index, naive_utc, spans
 from pipelines.agreement.validate import check_agreement, check_revisions
 from pipelines.agreement.yaml_source import SourceDocument, load_yaml
 from pipelines.errors import InputError, Problem
@@ -133,10 +133,20 @@ def require_in_force(agreements: list[Agreement], months: list[str], field: str)
     return covered
 
 
+def require_started(agreements: list[Agreement], months: list[str], as_of: datetime, field: str,
+                    verb: str = "judge") -> list[str]:
+    """The given months that have begun by as_of; InputError when none has (nothing to `verb`)."""
+    started = [m for m in months if has_started(agreements, m, as_of)]
+    if not started:
+        raise InputError(Problem(f"{spans(months)} has not started by {as_of:%Y-%m-%d %H:%M} UTC: there is nothing "
+                                 f"to {verb} yet (to {verb} as of another instant, give --as-of)", field=field))
+    return started
+
+
 def has_started(agreements: list[Agreement], month: str, as_of: datetime) -> bool:
     """Whether the month has begun by as_of for some agreement in force in it (in its
     timezone; the facts hold no row for a month that has not: int_agreement_months_as_of)."""
-    instant = as_of.astimezone(UTC).replace(tzinfo=None)
+    instant = naive_utc(as_of)
     return any(month_bounds_utc(month, a.spec.timezone)[0] <= instant for a in agreements if month in a.months())
 
 

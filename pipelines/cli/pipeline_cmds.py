@@ -36,12 +36,11 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
             quiet: bool = False) -> Scorecard:
     """Run the job for the months (default: current and maturing ones) and print the scorecard."""
     from pipelines.agreement import load_agreements
-    from pipelines.agreement.load import require_in_force
-    from pipelines.agreement.months import month_index, month_range, spans
+    from pipelines.agreement.load import require_in_force, require_started
+    from pipelines.agreement.months import month_index, month_range
     from pipelines.cli.scorecard_output import print_scorecard, scorecard_json
     from pipelines.data.sources import require_data_dir
     from pipelines.defs.execute import run_job
-    from pipelines.agreement.load import has_started
     from pipelines.defs.partitions import month_span, months_to_judge
     from pipelines.warehouse.connection import connect
     from pipelines.warehouse.judgements import read_judgements
@@ -59,11 +58,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
         raise InputError(Problem(f"--from {first} is after --to {last}", field="--from"))
     asked = month_range(first, last)
     in_force = require_in_force(agreements, asked, "--from/--to")
-    months = [m for m in in_force if has_started(agreements, m, as_of)]
-    if not months:
-        raise InputError(Problem(
-            f"{spans(in_force)} has not started by {as_of:%Y-%m-%d %H:%M} UTC: nothing to judge yet "
-            "(to judge as of another instant, give --as-of)", field="--from/--to"))
+    months = require_started(agreements, in_force, as_of, "--from/--to")
     first, last = months[0], months[-1]
     if not quiet and fmt != "json":
         for note in not_judged(asked, in_force, months):
@@ -74,12 +69,12 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     with err_console.status("loading data, building the funnel facts (dbt), judging (Great Expectations), alerting…"):
         outcome = run_job(settings, first, last, as_of)
     if not outcome.success:
-        if outcome.interrupted:
+        if outcome.kind == "interrupted":
             err_console.print("funnelpact: interrupted; the warehouse may hold a partial build (the load and the "
                               "dbt models finished before the interrupt): run again before reading it or writing a "
                               f"report (run id {outcome.run_id})", highlight=False)
             raise typer.Exit(EXIT_INTERRUPTED)
-        if not outcome.bad_input:
+        if outcome.kind != "bad_input":
             _crash(outcome)
         # One problem per line, as the loader found them (each names its file).
         first, *others = outcome.failure.splitlines()

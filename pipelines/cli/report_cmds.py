@@ -50,15 +50,11 @@ def report(
     settings = settings_for(data, sla)
     instant = as_of_instant(as_of)
     from pipelines.agreement import load_agreements
-    from pipelines.agreement.load import require_in_force
-
-    from pipelines.agreement.load import has_started
+    from pipelines.agreement.load import require_in_force, require_started
 
     agreements = load_agreements(settings.sla_dir)
     require_in_force(agreements, [month], "--month")
-    if not has_started(agreements, month, instant):
-        raise InputError(Problem(f"{month} has not started by {instant:%Y-%m-%d %H:%M} UTC: there is nothing to "
-                                 "review yet (to review as of another instant, give --as-of)", field="--month"))
+    require_started(agreements, [month], instant, "--month", "review")
     if data is not None:
         from pipelines.data.sources import require_data_dir
 
