@@ -33,8 +33,7 @@ class JobOutcome:
     last: str
     as_of: datetime
     failure: str | None = None
-    bad_input: bool = False
-    interrupted: bool = False
+    kind: str = "crash"      # of a failure: "bad_input" (exit 2), "interrupted" or "crash"
     alerts: dict[str, int] = field(default_factory=dict)
     log_file: Path | None = None
 
@@ -59,8 +58,7 @@ def exclusive(settings: Settings) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False,
-            log_level: str = "CRITICAL") -> JobOutcome:
+def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False) -> JobOutcome:
     """Execute the job for months first..last as of an instant; the run is kept in the Dagster home."""
     import dagster as dg
 
@@ -91,7 +89,7 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
             # The terminal shows the scorecard, or one line saying what failed: Dagster's
             # console logger printed ~70 lines of stack for a missing data file. Every step's
             # logs stay in the UI, and a failed step's stack goes to the log file below.
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
         if not result.success:
             failure, kind, stack = _first_failure(result)
@@ -99,8 +97,7 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
     alerts = _alert_counts(result)
     if result.success:
         return JobOutcome(result.run_id, True, first, last, as_of, alerts=alerts, log_file=log_file)
-    return JobOutcome(result.run_id, False, first, last, as_of, failure, kind == "bad_input",
-                      kind == "interrupted", alerts, log_file)
+    return JobOutcome(result.run_id, False, first, last, as_of, failure, kind, alerts, log_file)
 
 
 def _fail_orphaned_runs(instance, settings: Settings) -> None:

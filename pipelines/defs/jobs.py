@@ -11,7 +11,6 @@ def build_job() -> dg.UnresolvedAssetJobDefinition:
     return dg.define_asset_job(
         JOB_NAME,
         selection=dg.AssetSelection.all(),
-        executor_def=dg.in_process_executor,     # one DuckDB writer: see build.py
         description="Load the CRM data, write the agreement, build the funnel facts, judge the "
         "targets with Great Expectations and alert the owning teams. DuckDB allows one writer: "
         "the Dagster home's dagster.yaml runs one at a time.",
