@@ -13,10 +13,11 @@ import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from pipelines.agreement.months import naive_utc
 from pipelines.errors import InputError
 from pipelines.warehouse.duckdb_path import ENV_VAR as DUCKDB_PATH_ENV
 from pipelines.warehouse.duckdb_path import duckdb_path
@@ -61,20 +62,13 @@ def format_as_of(as_of: datetime | date | str) -> str:
     An aware datetime is converted to UTC; a naive one is taken as UTC already; a date means
     its midnight UTC; a string must be ISO 8601 (an offset, if any, is honoured).
     """
-    if isinstance(as_of, str):
-        text = as_of.strip().replace("Z", "+00:00")
-        try:
-            parsed: datetime | date = datetime.fromisoformat(text)
-        except ValueError:
-            raise InputError(
-                f"as-of instant {as_of!r}: expected ISO 8601, e.g. 2026-03-31 23:00:00"
-            ) from None
-        as_of = parsed
-    if not isinstance(as_of, datetime):
+    if isinstance(as_of, date) and not isinstance(as_of, datetime):
         as_of = datetime(as_of.year, as_of.month, as_of.day)
-    if as_of.tzinfo is not None:
-        as_of = as_of.astimezone(UTC).replace(tzinfo=None)
-    return as_of.replace(microsecond=0).strftime(AS_OF_FORMAT)
+    try:
+        instant = naive_utc(as_of)
+    except ValueError:
+        raise InputError(f"as-of instant {as_of!r}: expected ISO 8601, e.g. 2026-03-31 23:00:00") from None
+    return instant.replace(microsecond=0).strftime(AS_OF_FORMAT)
 
 
 def dbt_args(
