@@ -100,7 +100,23 @@ def load_yaml(text: str, file: str) -> SourceDocument:
     """Parse one YAML document; syntax errors and duplicate keys raise InputError with lines."""
     loader = _Loader(text)
     try:
-        node = loader.get_single_node()
+        node = _single_node(loader, file)
+        if node is None:
+            raise InputError(Problem("the file is empty: expected an Agreement document", file=file))
+        doc = SourceDocument(file=file, data=None)
+        builder = _Builder(loader, doc)
+        doc.data = builder.build(node, ())
+    finally:
+        loader.dispose()
+    if builder.problems:
+        raise InputError(builder.problems)
+    return doc
+
+
+def _single_node(loader: "_Loader", file: str):
+    """The document's node tree; a YAML error becomes an InputError with its line."""
+    try:
+        return loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -121,18 +137,6 @@ def load_yaml(text: str, file: str) -> SourceDocument:
         raise InputError(Problem(f"invalid YAML: {exc}", file=file)) from None
     except RecursionError:  # the pure-Python parser composes nested collections recursively
         raise InputError(Problem(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", file=file)) from None
-    if node is None:
-        loader.dispose()
-        raise InputError(Problem("the file is empty: expected an Agreement document", file=file))
-    doc = SourceDocument(file=file, data=None)
-    builder = _Builder(loader, doc)
-    try:
-        doc.data = builder.build(node, ())
-    finally:
-        loader.dispose()
-    if builder.problems:
-        raise InputError(builder.problems)
-    return doc
 
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
