@@ -52,12 +52,13 @@ class KpiStatus:
             period=str(row["period"]),
             kpi=str(row["kpi"]),
             owner=str(row["owner"]),
-            target=_number(row.get("target")),
-            actual=_number(row.get("actual")),
+            # Numbers and the as-of instant are normalised by __post_init__.
+            target=row.get("target"),
+            actual=row.get("actual"),
             status=row["status"],
             severity=str(row.get("severity") or "fail"),
-            as_of=instant(row.get("as_of")),
-            forecast=_number(row.get("forecast")),
+            as_of=row.get("as_of"),
+            forecast=row.get("forecast"),
         )
 
     @property

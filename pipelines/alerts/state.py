@@ -126,10 +126,12 @@ class AlertStore:
         # A state file of an earlier funnelpact gains the as-of column; its statuses have none
         # until a run judges them again. Decided by the columns, in one transaction: two runs
         # opening the same old file, or a crash, never leave it half migrated.
-        with store.transaction():
-            if "as_of" not in {row[1] for row in conn.execute("pragma table_info(kpi_state)")}:
-                conn.execute("alter table kpi_state add column as_of text")
-            conn.execute(f"pragma user_version = {SCHEMA_VERSION}")
+        # A file already at this version needs no write lock to be opened.
+        if version < SCHEMA_VERSION:
+            with store.transaction():
+                if "as_of" not in {row[1] for row in conn.execute("pragma table_info(kpi_state)")}:
+                    conn.execute("alter table kpi_state add column as_of text")
+                conn.execute(f"pragma user_version = {SCHEMA_VERSION}")
         return store
 
     def __enter__(self) -> AlertStore:

@@ -41,15 +41,16 @@ def agreement_rows(agreements: list[Agreement]) -> dict[str, list[dict]]:
         })
         for month in a.months():
             start, end = month_bounds_utc(month, a.spec.timezone)
+            days, first = days_in_month(month), first_day(month)
             tables["agreement_months"].append({
                 **key,
                 "period": month,
                 "month_start_utc": start,
                 "month_end_utc": end,
-                "days_in_month": days_in_month(month),
+                "days_in_month": days,
             })
-            for offset in range(days_in_month(month)):
-                day = first_day(month) + timedelta(days=offset)
+            for offset in range(days):
+                day = first + timedelta(days=offset)
                 tables["agreement_days"].append({
                     **key, "period": month, "local_date": day,
                     "day_start_utc": day_start_utc(day, a.spec.timezone),
