@@ -19,7 +19,7 @@ import duckdb
 
 from pipelines.data import incremental, parsing
 from pipelines.data.csv_check import header as csv_header
-from pipelines.data.parts import disagreeing
+from pipelines.data.parts import disagreeing, kind as type_kind
 from pipelines.data.report import LoadReport, TableLoad
 from pipelines.data.row_sql import (record_json, rows_table, scratch_table, text_column,
                                     typed_column, typed_columns, typed_select, without_blanks)
@@ -255,8 +255,6 @@ def _repeated_columns(source: Source, table: Table) -> list[Problem]:
 
 
 _NESTED = ("STRUCT", "MAP", "UNION", "BLOB")
-_NUMERIC = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER",
-            "UBIGINT", "UHUGEINT", "FLOAT", "DOUBLE", "DECIMAL")
 
 
 def _wrong_type(canonical: str, source_type: str) -> str | None:
@@ -265,13 +263,13 @@ def _wrong_type(canonical: str, source_type: str) -> str | None:
     A whole column of the wrong type is the file's problem, not each row's: epoch numbers as
     created_at would otherwise quarantine every contact, and the run alert both teams.
     """
-    kind = source_type.upper()
-    if kind.startswith(_NESTED) or kind.endswith("[]"):
+    if source_type.upper().startswith(_NESTED) or source_type.endswith("[]"):
         return "expected plain values (text, numbers or timestamps), not nested ones"
-    if canonical in ("timestamp", "date") and kind.startswith(_NUMERIC):
+    kind = type_kind(source_type)
+    if canonical in ("timestamp", "date") and kind == "number":
         return ("expected ISO 8601 text or a timestamp column (numbers such as epoch seconds "
                 "are not read as times)")
-    if canonical == "date" and kind.startswith("TIMESTAMP"):
+    if canonical == "date" and kind in ("naive time", "time with a zone"):
         # A calendar date is YYYY-MM-DD and nothing else: the time of each row would be a
         # bad_date, or (cut off) a silently moved day.
         return "expected a DATE column or YYYY-MM-DD text (a local calendar day, not an instant)"
@@ -312,7 +310,7 @@ def _reason_sql(table: Table) -> str:
             rules.append((f"{text_column(c.name)} is null", f"missing_required:{c.name}"))
         elif c.required_when:
             other, values = c.required_when
-            listed = ", ".join(f"'{v}'" for v in values)
+            listed = ", ".join(quote(v) for v in values)
             rules.append((f"{text_column(c.name)} is null and lower({text_column(other)}) in ({listed})",
                           f"missing_required:{c.name}"))
     for c in table.columns:
