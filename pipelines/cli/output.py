@@ -31,6 +31,12 @@ class DiffFormat(str, Enum):
     json = "json"
 
 
+def say(text: str) -> None:
+    """A 'funnelpact: …' line on stderr, as plain text: it names paths, months and notes
+    that may hold brackets, which rich would read as markup."""
+    err_console.print(f"funnelpact: {text}", markup=False)
+
+
 def report_input_error(exc: InputError) -> None:
     for problem in exc.problems:
         err_console.print(f"[bold red]error[/] {escape(str(problem))}", soft_wrap=True)

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
-from pipelines.cli.output import ScorecardFormat, err_console
+from pipelines.cli.output import ScorecardFormat, err_console, say
 from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError, Problem
 
 def register(app: typer.Typer) -> None:
@@ -62,17 +62,16 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     first, last = months[0], months[-1]
     if not quiet and fmt != "json":
         for note in not_judged(asked, in_force, months):
-            err_console.print(f"funnelpact: {escape(note)}", highlight=False)
-        err_console.print(f"funnelpact: judging {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC "
-                          f"(data {escape(str(settings.data_dir))}, warehouse {escape(str(settings.warehouse))})")
+            say(note)
+        say(f"judging {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC "
+            f"(data {settings.data_dir}, warehouse {settings.warehouse})")
     # The job takes tens of seconds: show it is alive (rich draws nothing when not a terminal).
     with err_console.status("loading data, building the funnel facts (dbt), judging (Great Expectations), alerting…"):
         outcome = run_job(settings, first, last, as_of)
     if not outcome.success:
         if outcome.kind == "interrupted":
-            err_console.print("funnelpact: interrupted; the warehouse may hold a partial build (the load and the "
-                              "dbt models finished before the interrupt): run again before reading it or writing a "
-                              f"report (run id {outcome.run_id})", highlight=False)
+            say("interrupted; the warehouse may hold a partial build (the load and the dbt models finished "
+                f"before the interrupt): run again before reading it or writing a report (run id {outcome.run_id})")
             raise typer.Exit(EXIT_INTERRUPTED)
         if outcome.kind != "bad_input":
             _crash(outcome)

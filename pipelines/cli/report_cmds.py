@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
-from pipelines.cli.output import err_console
+from pipelines.cli.output import say
 from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
 from pipelines.errors import InputError, Problem
 
@@ -60,11 +59,11 @@ def report(
 
         require_data_dir(settings.data_dir)
     if as_of is not None or not _is_judged(settings, month):
-        err_console.print(f"funnelpact: judging {month} as of {instant:%Y-%m-%d %H:%M} UTC before writing the report")
+        say(f"judging {month} as of {instant:%Y-%m-%d %H:%M} UTC before writing the report")
         execute(settings, month, month, instant, "table", quiet=True)
     elif data is not None:
-        err_console.print(f"funnelpact: {month} is shown as judged by its last run; {escape(str(settings.data_dir))} is not read "
-                          "(give --as-of to judge it again from that data)", highlight=False)
+        say(f"{month} is shown as judged by its last run; {settings.data_dir} is not read "
+            "(give --as-of to judge it again from that data)")
     from pipelines.report.render import write_report
 
     path = write_report(settings, month, out, instant)
