@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 # The months an agreement or an option may name: years 1900 to 2999, so every instant
@@ -70,6 +70,15 @@ def day_start_utc(day: date, timezone: str) -> datetime:
     local time with the offset before the change)."""
     local = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone))
     return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def days_elapsed(value: str, timezone: str, as_of: datetime) -> float:
+    """Local calendar days of the month elapsed at `as_of` (naive UTC): 1 for each day that
+    has ended, the day under way its share of its own length (23 or 25 hours on a DST
+    change). The warehouse's `int_agreement_months_as_of` computes the same."""
+    first = first_day(value)
+    starts = [day_start_utc(first + timedelta(days=n), timezone) for n in range(days_in_month(value) + 1)]
+    return sum(min(max((as_of - start) / (end - start), 0.0), 1.0) for start, end in zip(starts, starts[1:]))
 
 
 def naive_utc(value: datetime | str) -> datetime:

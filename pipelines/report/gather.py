@@ -20,7 +20,7 @@ import duckdb
 
 from pipelines.agreement.kpis import month_targets
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.months import month_bounds_utc, month_index
+from pipelines.agreement.months import days_elapsed, days_in_month, month_bounds_utc, month_index
 from pipelines.agreement.plan import MonthPlan, plan_agreement
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.judgements import read_judgements, scorecard_as_of
@@ -73,13 +73,10 @@ class AgreementReport:
     def days_elapsed(self) -> float:
         if not self.is_open:
             return float(self.days_in_month)
-        share = (self.judged_as_of - self.month_start) / (self.month_end - self.month_start)
-        return self.days_in_month * max(share, 0.0)
+        return days_elapsed(self.month, self.agreement.spec.timezone, self.judged_as_of)
 
     @property
     def days_in_month(self) -> int:
-        from pipelines.agreement.months import days_in_month
-
         return days_in_month(self.month)
 
 

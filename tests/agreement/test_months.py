@@ -1,0 +1,31 @@
+"""Days elapsed in a month are local calendar days, also across a DST change (SPEC §4's pace
+forecast); the report uses this, the warehouse's int_agreement_months_as_of the same rule."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from pipelines.agreement.months import days_elapsed
+
+NY = "America/New_York"  # DST starts 2026-03-08: March 8 is 23 hours long
+
+
+@pytest.mark.parametrize(("as_of", "expected"), [
+    (datetime(2026, 3, 1, 5), 0.0),                 # local midnight of March 1
+    (datetime(2026, 3, 1, 4), 0.0),                 # before the month: nothing yet
+    (datetime(2026, 3, 10, 4), 9.0),                # local midnight of March 10: 215 real hours
+    (datetime(2026, 3, 8, 16), 7 + 11 / 23),        # noon EDT on the 23-hour day
+    (datetime(2026, 3, 20, 16), 19.5),              # noon, an ordinary day
+    (datetime(2026, 4, 1, 4), 31.0),                # the month's end
+    (datetime(2026, 5, 1), 31.0),                   # after it: never more than the month
+])
+def test_days_elapsed_count_local_days_across_dst(as_of: datetime, expected: float) -> None:
+    assert days_elapsed("2026-03", NY, as_of) == pytest.approx(expected, abs=1e-12)
+
+
+def test_a_25_hour_day_counts_one_day() -> None:
+    # DST ends 2026-11-01 in New York: November 1 is 25 hours; November 2 starts at 05:00 UTC.
+    assert days_elapsed("2026-11", NY, datetime(2026, 11, 2, 5)) == 1.0
+    assert days_elapsed("2026-11", NY, datetime(2026, 11, 1, 4) + (datetime(2026, 11, 2, 5) - datetime(2026, 11, 1, 4)) / 2) == 0.5
