@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -105,6 +106,23 @@ def test_a_malformed_webhook_url_fails_without_raising(tmp_path: Path, http: Htt
                       tmp_path / "a.sqlite", {"HOOK": "ftp://127.0.0.1/x"}, retry=FAST)
     assert report.failures[0].reason == "not an http(s) URL: ftp://127.0.0.1"
     assert http.posts == []
+
+
+def test_a_webhook_url_with_user_and_password_posts_with_basic_auth(tmp_path: Path, http: HttpRecorder) -> None:
+    url = http.url("/hook?team=sales").replace("http://", "http://alerts%40acme:p%40ss%3Aw@")
+    report = dispatch([kpi("breach")], [agreement([{"channel": "webhook", "url_env": "HOOK"}])],
+                      tmp_path / "a.sqlite", {"HOOK": url}, retry=FAST)
+    assert report.sent == 1 and report.failures == []
+    [post] = http.posts
+    assert post.path == "/hook?team=sales"
+    assert post.headers["Authorization"] == "Basic " + base64.b64encode(b"alerts@acme:p@ss:w").decode()
+
+
+def test_a_webhook_url_with_a_port_that_is_not_a_number_is_a_permanent_failure(tmp_path: Path) -> None:
+    report = dispatch([kpi("breach")], [agreement([{"channel": "webhook", "url_env": "HOOK"}])],
+                      tmp_path / "a.sqlite", {"HOOK": "http://u:secret@127.0.0.1:80x/hook"}, retry=FAST)
+    [failure] = report.failures
+    assert failure.reason == "not a valid port in the URL http://127.0.0.1" and "secret" not in failure.reason
 
 
 def test_slack_shows_arrows_and_addresses_as_written() -> None:

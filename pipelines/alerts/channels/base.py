@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, unquote, urlsplit
 
 USER_AGENT = "funnelpact-alerts/1"
 
@@ -34,19 +35,41 @@ def redact(url: str) -> str:
     """scheme://host[:port] only: webhook paths and userinfo are credentials."""
     parts = urlsplit(url)
     host = parts.hostname or "?"
-    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+    try:
+        port = parts.port
+    except ValueError:  # not a number: name no port rather than echo the text
+        port = None
+    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def _basic_auth(parts: SplitResult) -> tuple[str, dict[str, str]]:
+    """The URL without its user:password, and that userinfo as a Basic auth header: urllib
+    would read `user:pw@host` as the host's name and never connect."""
+    if parts.username is None:
+        return parts.geturl(), {}
+    host = parts.hostname or ""
+    netloc = (f"[{host}]" if ":" in host else host) + (f":{parts.port}" if parts.port else "")
+    credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+    return (parts._replace(netloc=netloc).geturl(),
+            {"Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")})
 
 
 def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | None = None) -> str:
     parts = urlsplit(url)
+    try:
+        parts.port
+    except ValueError:
+        raise DeliveryError(f"not a valid port in the URL {redact(url)}", retryable=False) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DeliveryError(f"not an http(s) URL: {redact(url)}", retryable=False)
+    address, auth = _basic_auth(parts)
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(
-        url,
+        address,
         data=data,
         method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT, **(headers or {})},
+        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
+                 **auth, **(headers or {})},
     )
     target = redact(url)
     try:
