@@ -65,6 +65,7 @@ class DeliveryReport:
     channels: dict[str, ChannelReport] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     unrouted: list[str] = field(default_factory=list)  # alerts with no agreement revision: logged only
+    what_if: int = 0  # results judged as of a future instant: neither alerted nor recorded
 
     def channel(self, key: str) -> ChannelReport:
         return self.channels.setdefault(key, ChannelReport())
@@ -87,11 +88,13 @@ class DeliveryReport:
             "channels": {k: vars(v) for k, v in sorted(self.channels.items())},
             "failures": [vars(f) for f in self.failures],
             "unrouted": self.unrouted,
+            "what_if": self.what_if,
         }
 
     def summary(self) -> str:
         parts = [f"{k}: {c.sent} sent, {c.failed} failed, {c.pending} pending" for k, c in sorted(self.channels.items())]
-        return f"{len(self.alerts)} new alert(s)" + (" — " + "; ".join(parts) if parts else "")
+        what_if = f"; {self.what_if} judged as of a future instant, not alerted" if self.what_if else ""
+        return f"{len(self.alerts)} new alert(s)" + (" — " + "; ".join(parts) if parts else "") + what_if
 
 
 def dispatch(
@@ -123,7 +126,7 @@ def dispatch(
         deliver_outbox(store, env, retry, timeout, max_age, now, sleep, report)
         for key, count in store.pending_counts().items():
             report.channel(key).pending = count
-    if report.alerts or report.failures:
+    if report.alerts or report.failures or report.what_if:
         logger.info("alerts: %s", report.summary())
     return report
 
@@ -131,9 +134,15 @@ def dispatch(
 def record_changes(
     store: AlertStore, results: list[KpiStatus], agreements: list[Agreement], now: datetime, report: DeliveryReport
 ) -> None:
+    # A judgement as of an instant still to come is a what-if: facts dated up to it were
+    # judged as if known. Recording it would make every real run until then history.
+    today = now.astimezone(UTC).replace(tzinfo=None)
     # One transaction: a status is recorded as announced only together with its outbox rows.
     with store.transaction():
         for result in results:
+            if result.as_of and result.as_of > today:
+                report.what_if += 1
+                continue
             previous = store.get(*result.key)
             if previous and previous.as_of and result.as_of and result.as_of < previous.as_of:
                 continue  # judged as of an earlier instant than the state: history, not news

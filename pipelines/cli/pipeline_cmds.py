@@ -7,7 +7,7 @@ Dagster home, so CLI runs show in the UI too.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -51,7 +51,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     if first is None and last is None:
         months = months_to_judge(agreements, as_of)
         if not months:
-            raise InputError(Problem(f"no agreement month has started by {as_of:%Y-%m-%d}: nothing to judge", field="--as-of"))
+            raise InputError(nothing_to_judge(agreements, as_of))
         first, last = month_span(months)
     first, last = first or last, last or first
     if month_index(first) > month_index(last):
@@ -65,6 +65,9 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
             say(note)
         say(f"judging {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC "
             f"(data {settings.data_dir}, warehouse {settings.warehouse})")
+    if not quiet and as_of > datetime.now(UTC):
+        say(f"--as-of {as_of:%Y-%m-%d %H:%M} UTC is in the future: facts dated up to it are judged as if "
+            "known, and this run sends no alert (the alert state is left to the real runs)")
     # The job takes tens of seconds: show it is alive (rich draws nothing when not a terminal).
     with err_console.status("loading data, building the funnel facts (dbt), judging (Great Expectations), alerting…"):
         outcome = run_job(settings, first, last, as_of)
@@ -76,8 +79,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
         if outcome.kind != "bad_input":
             _crash(outcome)
         # One problem per line, as the loader found them (each names its file).
-        first, *others = outcome.failure.splitlines()
-        raise InputError([Problem(f"the run failed: {first}"), *(Problem(line) for line in others if line.strip())])
+        raise InputError([Problem(line) for line in outcome.failure.splitlines() if line.strip()])
     with connect(settings.warehouse, read_only=True) as con:
         results = read_judgements(con, months)
         dq = data_quality_summary(con)
@@ -85,11 +87,26 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
         typer.echo(scorecard_json(as_of, months, results, dq, outcome.run_id))
     elif not quiet:
         print_scorecard(results, dq, as_of)
-    if outcome.alerts and fmt != "json" and not quiet:
+    # On stderr in both formats: a failed delivery must show when stdout is piped as JSON.
+    if outcome.alerts and not quiet:
         a = outcome.alerts
         err_console.print(f"alerts: {a.get('sent', 0)} sent, {a.get('failed', 0)} failed, {a.get('pending', 0)} kept "
                           f"for the next run (details: {escape(str(outcome.log_file))})")
     return Scorecard(results, dq)
+
+
+def nothing_to_judge(agreements, as_of: datetime) -> Problem:
+    """Why a run without --from/--to has no month: too early, or every month is over."""
+    from pipelines.agreement.load import span, windows
+    from pipelines.agreement.months import month_index, month_of
+
+    if not any(month_index(month_of(as_of, a.spec.timezone)) >= month_index(a.spec.effective.from_)
+               for a in agreements):
+        return Problem(f"no agreement month has started by {as_of:%Y-%m-%d}: nothing to judge", field="--as-of")
+    last = span(agreements)[1]
+    return Problem(f"no agreement month is under way or maturing as of {as_of:%Y-%m-%d} (the agreements cover "
+                   f"{windows(agreements)}): name the months to judge, e.g. --from {last} --to {last}",
+                   field="--as-of")
 
 
 def not_judged(asked: list[str], in_force: list[str], judged: list[str]) -> list[str]:

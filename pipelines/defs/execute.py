@@ -153,5 +153,6 @@ def _first_failure(result) -> tuple[str, str, str]:
                     else "crash")
             # The message starts with the exception's name, qualified or not.
             message = re.sub(rf"^([\w.]+\.)?{re.escape(root.cls_name)}: ", "", root.message.strip())
-            return f"{event.step_key}: {message}", kind, error.to_string()
+            # Bad input names its own file or field: the step would only hide that.
+            return (message if kind == "bad_input" else f"{event.step_key}: {message}"), kind, error.to_string()
     return "see the Dagster UI or .funnelpact/logs/last-run.log for its logs", "crash", ""

@@ -108,6 +108,7 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
             results = read_judgements(con, list(context.partition_keys))
         report = dispatch(results, load_agreements(settings.sla_dir), settings.alert_state)
         context.log.info(report.summary())
-        return dg.MaterializeResult(metadata={"sent": report.sent, "failed": report.failed, "pending": report.pending})
+        return dg.MaterializeResult(metadata={"sent": report.sent, "failed": report.failed, "pending": report.pending,
+                                                  "what_if": report.what_if})
 
     return [kpi_status, alerts]

@@ -69,6 +69,20 @@ def test_a_backfill_as_of_an_earlier_instant_repeats_no_alert(tmp_path: Path) ->
     assert [a.kind for a in dispatch([kpi("met", as_of=april_11)], [acme], state, {}).alerts] == ["recovered"]
 
 
+def test_a_judgement_as_of_a_future_instant_neither_alerts_nor_blocks_the_real_runs(tmp_path: Path) -> None:
+    """`--as-of` in the future (a typo, a what-if) judges facts dated up to then as if known.
+    Recorded, its as-of made every real run until then history: no alert for months."""
+    state, acme = tmp_path / "alerts.sqlite", agreement([LOG])
+    now = datetime(2026, 11, 25, 6, tzinfo=UTC)
+    what_if = dispatch([kpi("breach", as_of=datetime(2027, 2, 1))], [acme], state, {}, now=now)
+    assert (what_if.alerts, what_if.what_if) == ([], 1)
+    assert "1 judged as of a future instant, not alerted" in what_if.summary()
+    with AlertStore.open(state) as store:
+        assert store.get("acme", "2026-03", "volume:mql") is None
+    real = dispatch([kpi("breach", as_of=datetime(2026, 11, 25, 6))], [acme], state, {}, now=now)
+    assert [a.kind for a in real.alerts] == ["breach"] and real.what_if == 0
+
+
 def test_a_state_file_of_an_earlier_funnelpact_gains_the_as_of_and_keeps_its_statuses(tmp_path: Path) -> None:
     path = tmp_path / "alerts.sqlite"
     with sqlite3.connect(path) as conn:

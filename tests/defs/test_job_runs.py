@@ -169,7 +169,7 @@ def test_a_data_directory_without_tables_gives_one_error_line_per_problem(settin
     lines = result.output.splitlines()
     errors = lines[next(i for i, line in enumerate(lines) if line.startswith("error")):]
     assert errors == [
-        (f"error the run failed: raw_crm: {empty}: required table 'contacts' not found; expected "
+        (f"error {empty}: required table 'contacts' not found; expected "
          "contacts.csv, contacts.parquet or a folder contacts/ of Parquet files"),
         (f"error {empty}: required table 'lifecycle_events' not found; expected lifecycle_events.csv, "
          "lifecycle_events.parquet or a folder lifecycle_events/ of Parquet files"),

@@ -140,6 +140,22 @@ def test_run_over_months_not_started_is_bad_input_before_any_work(tmp_path, monk
     assert not (tmp_path / "w.duckdb").exists()
 
 
+def test_a_run_after_every_agreement_month_says_so_and_how_to_judge_them(tmp_path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    monkeypatch.setenv("FUNNELPACT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    (tmp_path / "data").mkdir()
+    result = CliRunner().invoke(app, ["run", "--sla", str(ROOT / "sla"), "--data", str(tmp_path / "data"),
+                                      "--as-of", "2028-06-01T00:00:00Z"])
+    assert result.exit_code == 2
+    said = " ".join(result.output.split())
+    assert "no agreement month is under way or maturing as of 2028-06-01" in said
+    assert "--from 2026-12 --to 2026-12" in said and "has started" not in said
+
+
 def test_a_run_says_which_asked_months_it_leaves_out_and_why() -> None:
     from pipelines.agreement.months import month_range
     from pipelines.cli.pipeline_cmds import not_judged
