@@ -68,7 +68,7 @@ def test_unknown_stage_and_missing_stage_and_bad_occurred_at(load):
                                 "bad_timestamp:occurred_at": 1}
 
 
-def test_events_activities_and_deals_of_unknown_contacts_are_quarantined(load):
+def test_events_and_activities_of_unknown_contacts_are_quarantined_deals_are_not(load):
     report, con = load(
         lifecycle_events="""\
             contact_id,stage,occurred_at,reason
@@ -85,15 +85,18 @@ def test_events_activities_and_deals_of_unknown_contacts_are_quarantined(load):
             D1,,2026-02-01T00:00:00Z,,open,100,USD
             D2,C7,2026-02-01T00:00:00Z,,open,100,USD
             D3,C2,2026-02-01T00:00:00Z,2026-03-01T00:00:00Z,won,100,USD
+            D4,C7,2026-02-01T00:00:00Z,2026-03-01T00:00:00Z,won,250,USD
             """)
     assert quarantine(con) == [
         ("activities", "activities.csv", 2, "unknown_contact"),
-        ("deals", "deals.csv", 2, "unknown_contact"),
         ("lifecycle_events", "lifecycle_events.csv", 2, "unknown_contact"),
     ]
-    # A deal without a contact is allowed: contact_id is optional there.
-    assert rows(con, "select deal_id from raw.deals order by 1") == [("D1",), ("D3",)]
-    assert report.by_reason == {"unknown_contact": 3}
+    # SPEC §2: deals.contact_id is optional and only events and activities need a contact
+    # that `contacts` holds. A won deal of a contact not in contacts is still revenue.
+    assert rows(con, "select deal_id, contact_id from raw.deals order by 1") == [
+        ("D1", None), ("D2", "C7"), ("D3", "C2"), ("D4", "C7")]
+    assert report.by_reason == {"unknown_contact": 2}
+    assert report.tables["deals"].quarantined_rows == 0
 
 
 def test_rows_of_a_quarantined_contact_become_unknown_contact(load):
@@ -104,6 +107,21 @@ def test_rows_of_a_quarantined_contact_become_unknown_contact(load):
         """)
     assert quarantine(con) == [("contacts", "contacts.csv", 2, "bad_timestamp:created_at"),
                                ("lifecycle_events", "lifecycle_events.csv", 2, "unknown_contact")]
+
+
+def test_a_deal_of_a_quarantined_contact_is_loaded_with_its_contact_id(load):
+    report, con = load(
+        contacts="""\
+            contact_id,created_at,source,persona,seniority,country
+            C1,2026-01-05T10:00:00Z,,,,
+            C2,not a time,,,,
+            """,
+        deals="""\
+            deal_id,contact_id,created_at,closed_at,status,amount,currency
+            D1,C2,2026-02-01T00:00:00Z,2026-03-01T00:00:00Z,won,100,USD
+            """)
+    assert rows(con, "select deal_id, contact_id from raw.deals") == [("D1", "C2")]
+    assert report.tables["deals"].quarantined_rows == 0
 
 
 def test_an_id_repeated_with_different_content_quarantines_every_version(load):
