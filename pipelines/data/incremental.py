@@ -39,7 +39,8 @@ from pipelines.errors import InputError, Problem
 #    the years 0001-9999; amounts judged negative before rounding, no '_'; Parquet parts
 #    must agree on their columns; raw.load_files keys files by their listed path and
 #    records ctime and inode.
-# 5: a deal of a contact that contacts does not hold is loaded, not unknown_contact.
+# 5: a deal of a contact that contacts does not hold is loaded, not unknown_contact; a won
+#    or lost deal without closed_at is loaded (3 quarantined it).
 LOADER_VERSION = 5
 
 # A file as listed, relative to the data directory (a link is a file of its own: a new link

@@ -26,8 +26,6 @@ class Column:
     is_stage: bool = False
     # The value must be a contact_id that `contacts` holds (when set).
     references_contact: bool = False
-    # Required when another column holds one of these values: (column, values).
-    required_when: tuple[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -120,8 +118,9 @@ DEALS = Table(
         _col("contact_id", TEXT, "The contact the deal came from, when known; kept as given, "
              "also when contacts does not hold it."),
         _col("created_at", TS, "When the deal was created (UTC).", required=True),
-        _col("closed_at", TS, "When the deal was won or lost (UTC); empty while open, required once won or lost.",
-             required_when=("status", ("won", "lost"))),
+        # Optional (SPEC §2): a won deal without it is loaded and counts in no month's revenue.
+        _col("closed_at", TS, "When the deal was won or lost (UTC); empty while open. A won deal "
+             "without it counts in no month's revenue."),
         _col("status", TEXT, "open, won or lost.", required=True,
              allowed=("open", "won", "lost")),
         _col("amount", MONEY, "Deal value in its currency, at least 0.", required=True,

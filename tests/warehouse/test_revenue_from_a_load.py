@@ -70,3 +70,14 @@ def test_a_won_deal_of_a_contact_not_in_contacts_is_revenue(warehouse, tmp_path)
     assert report.quarantined_rows == 0 and report.by_reason == {}
     assert revenue == {"2026-03": (2, 1250.0), "2026-04": (1, 40.0)}
     assert quality == {"quarantined_rows": 0, "quarantine_rate": 0.0}
+
+
+def test_a_won_deal_without_closed_at_is_loaded_and_counts_in_no_month(warehouse, tmp_path):
+    report, revenue, quality = _load_and_build(warehouse, tmp_path, """\
+        D1,C1,2026-03-01T00:00:00Z,2026-03-10T12:00:00Z,won,1000,USD
+        D2,C1,2026-03-01T00:00:00Z,,won,500,USD
+        D3,C1,2026-03-01T00:00:00Z,,lost,70,USD
+        """)
+    assert report.quarantined_rows == 0 and report.tables["deals"].rows_loaded == 3
+    assert revenue == {"2026-03": (1, 1000.0), "2026-04": (0, 0.0)}
+    assert quality == {"quarantined_rows": 0, "quarantine_rate": 0.0}
