@@ -58,7 +58,10 @@ def _col(name: str, type_: str, description: str, **kw) -> Column:
     return Column(name=name, type=type_, description=description, **kw)
 
 
-TEXT, TS, DATE, MONEY, INT = "varchar", "timestamp", "date", "decimal(18,2)", "bigint"
+# Money keeps 6 decimal places: every ISO 4217 minor unit (2 for most currencies, 3 for KWD
+# and BHD, 4 for CLF) with room to spare, summed as exact decimals; a 7th place is rounded.
+# 32 digits before the point: a larger amount is a bad number.
+TEXT, TS, DATE, MONEY, INT = "varchar", "timestamp", "date", "decimal(38,6)", "bigint"
 
 CONTACTS = Table(
     name="contacts",
@@ -123,7 +126,8 @@ DEALS = Table(
              "without it counts in no month's revenue."),
         _col("status", TEXT, "open, won or lost.", required=True,
              allowed=("open", "won", "lost")),
-        _col("amount", MONEY, "Deal value in its currency, at least 0.", required=True,
+        _col("amount", MONEY, "Deal value in its currency, at least 0; kept to 6 decimal places "
+             "(a 7th is rounded).", required=True,
              non_negative=True),
         _col("currency", TEXT, "ISO 4217 currency code of amount."),
     ),

@@ -163,20 +163,29 @@ def test_deal_rules_status_amount_and_numbers(load):
     # no month's revenue.
     assert rows(con, "select deal_id, status, closed_at is null, amount::varchar from raw.deals "
                      "order by 1") == [
-        ("D1", "won", False, "12000.50"), ("D7", "won", True, "10.00"),
-        ("D8", "lost", True, "10.00"), ("D9", "open", True, "10.00")]
+        ("D1", "won", False, "12000.500000"), ("D7", "won", True, "10.000000"),
+        ("D8", "lost", True, "10.000000"), ("D9", "open", True, "10.000000")]
     assert report.quarantined_rows == 5
 
 
 @pytest.mark.parametrize("amount, loaded, reason", [
-    ("-0.004", None, "negative_amount"),  # rounds to 0.00: negative before rounding
-    ("-0.00", "0.00", None),
-    ("-0", "0.00", None),
-    ("-0e5", "0.00", None),
+    # Amounts keep 6 decimal places (decimal(38,6)): 3-decimal (KWD, BHD) and 4-decimal (CLF)
+    # currencies are not rounded to cents.
+    ("100.005", "100.005000", None),
+    ("0.004", "0.004000", None),
+    ("0.0001", "0.000100", None),
+    ("1.0000005", "1.000001", None),  # a 7th place is rounded
+    ("12345678901234567890123456.123456", "12345678901234567890123456.123456", None),
+    ("1e32", None, "bad_number:amount"),  # beyond decimal(38,6)
+    ("-0.004", None, "negative_amount"),
+    ("-0.0000004", None, "negative_amount"),  # rounds to 0.000000: negative before rounding
+    ("-0.00", "0.000000", None),
+    ("-0", "0.000000", None),
+    ("-0e5", "0.000000", None),
     ("-1e-9", None, "negative_amount"),
     ("1_000", None, "bad_number:amount"),  # DuckDB's cast reads 1000
-    ("1.2e4", "12000.00", None),
-    (".5", "0.50", None),
+    ("1.2e4", "12000.000000", None),
+    (".5", "0.500000", None),
 ])
 def test_an_amount_is_judged_on_its_text_before_rounding(load, amount, loaded, reason):
     report, con = load(deals="deal_id,contact_id,created_at,closed_at,status,amount,currency\n"

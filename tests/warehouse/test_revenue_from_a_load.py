@@ -8,6 +8,7 @@ UTC; as of 2026-05-02 both months have closed.
 from __future__ import annotations
 
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -81,3 +82,18 @@ def test_a_won_deal_without_closed_at_is_loaded_and_counts_in_no_month(warehouse
     assert report.quarantined_rows == 0 and report.tables["deals"].rows_loaded == 3
     assert revenue == {"2026-03": (1, 1000.0), "2026-04": (0, 0.0)}
     assert quality == {"quarantined_rows": 0, "quarantine_rate": 0.0}
+
+
+def test_amounts_are_not_rounded_to_cents(warehouse, tmp_path):
+    # Dinars (KWD, BHD) have 3 decimal places: 100.005 + 100.005 + 0.004 is 200.014, not the
+    # 200.01 (or 200.02) of amounts rounded to cents.
+    report, revenue, quality = _load_and_build(warehouse, tmp_path, """\
+        D1,C1,2026-03-01T00:00:00Z,2026-04-02T12:00:00Z,won,100.005,KWD
+        D2,C1,2026-03-01T00:00:00Z,2026-04-03T12:00:00Z,won,100.005,KWD
+        D3,C1,2026-03-01T00:00:00Z,2026-04-04T12:00:00Z,won,0.004,KWD
+        """)
+    assert report.quarantined_rows == 0
+    assert revenue == {"2026-03": (0, 0.0), "2026-04": (3, 200.014)}
+    [staged] = warehouse.query("select sum(amount) as total, typeof(sum(amount)) as type "
+                               "from staging.stg_crm__deals")
+    assert staged == {"total": Decimal("200.014"), "type": "DECIMAL(38,6)"}
