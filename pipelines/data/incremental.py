@@ -14,7 +14,8 @@ reload would give:
 - no new row shares an id with a row loaded or quarantined before, or equals one (across
   old and new files, a repeated id quarantines every version and an exact copy counts as a
   duplicate of the first: old rows would change);
-- no new contact is one that earlier rows were quarantined for (`unknown_contact`).
+- no new contact is one that earlier events or activities were quarantined for
+  (`unknown_contact`; a deal keeps any contact_id).
 
 Anything else is a full reload, and the load report says why.
 """
@@ -38,7 +39,10 @@ from pipelines.errors import InputError, Problem
 #    the years 0001-9999; amounts judged negative before rounding, no '_'; Parquet parts
 #    must agree on their columns; raw.load_files keys files by their listed path and
 #    records ctime and inode.
-LOADER_VERSION = 4
+# 5: a deal of a contact that contacts does not hold is loaded, not unknown_contact; a won
+#    or lost deal without closed_at is loaded (3 quarantined it); amounts are
+#    decimal(38,6), not rounded to cents.
+LOADER_VERSION = 5
 
 # A file as listed, relative to the data directory (a link is a file of its own: a new link
 # to a file loaded before is a new file), and the size, mtime_ns, ctime_ns and inode of what

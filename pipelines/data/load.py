@@ -308,11 +308,6 @@ def _reason_sql(table: Table) -> str:
     for c in table.columns:
         if c.required:
             rules.append((f"{text_column(c.name)} is null", f"missing_required:{c.name}"))
-        elif c.required_when:
-            other, values = c.required_when
-            listed = ", ".join(quote(v) for v in values)
-            rules.append((f"{text_column(c.name)} is null and lower({text_column(other)}) in ({listed})",
-                          f"missing_required:{c.name}"))
     for c in table.columns:
         if c.type in parsing.BAD_VALUE:
             rules.append((f"{text_column(c.name)} is not null and {typed_column(c)} is null",

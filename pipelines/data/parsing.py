@@ -7,7 +7,7 @@ the result is the same whatever the connection's TimeZone.
 
 from __future__ import annotations
 
-from pipelines.data.tables import Column
+from pipelines.data.tables import MONEY, Column
 
 # ISO 8601 shapes, matched whole: a date, a time of day, and (after a time) an offset.
 # DuckDB's casts accept more: TIMESTAMP ignores trailing text ('10:00 PST', '10:00 garbage'
@@ -48,7 +48,8 @@ DECIMAL = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 
 def money(text: str) -> str:
-    return f"(case when regexp_full_match({text}, '{DECIMAL}') then try_cast({text} as decimal(18,2)) end)"
+    """Decimal text -> MONEY, rounded to its 6 places; NULL beyond its range."""
+    return f"(case when regexp_full_match({text}, '{DECIMAL}') then try_cast({text} as {MONEY}) end)"
 
 
 # Whole digits, or with a zero fraction as spreadsheets write counts ('12.0'); no exponent,
@@ -67,13 +68,13 @@ def integer(text: str) -> str:
 
 def negative(text: str) -> str:
     """SQL: whether the number `text` is below zero: a minus, then a non-zero digit before any
-    exponent. Judged on the text, before rounding: -0.004 is 0.00 as decimal(18,2), and
+    exponent. Judged on the text, before rounding: -0.0000004 is 0.000000 as MONEY, and
     still a negative amount."""
     return f"regexp_matches({text}, '^-0*\\.?0*[1-9]')"
 
 
-PARSERS = {"timestamp": timestamp_utc, "date": date, "decimal(18,2)": money, "bigint": integer}
-BAD_VALUE = {"timestamp": "bad_timestamp", "date": "bad_date", "decimal(18,2)": "bad_number",
+PARSERS = {"timestamp": timestamp_utc, "date": date, MONEY: money, "bigint": integer}
+BAD_VALUE = {"timestamp": "bad_timestamp", "date": "bad_date", MONEY: "bad_number",
              "bigint": "bad_number"}
 
 

@@ -26,8 +26,6 @@ class Column:
     is_stage: bool = False
     # The value must be a contact_id that `contacts` holds (when set).
     references_contact: bool = False
-    # Required when another column holds one of these values: (column, values).
-    required_when: tuple[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,7 +58,10 @@ def _col(name: str, type_: str, description: str, **kw) -> Column:
     return Column(name=name, type=type_, description=description, **kw)
 
 
-TEXT, TS, DATE, MONEY, INT = "varchar", "timestamp", "date", "decimal(18,2)", "bigint"
+# Money keeps 6 decimal places: every ISO 4217 minor unit (2 for most currencies, 3 for KWD
+# and BHD, 4 for CLF) with room to spare, summed as exact decimals; a 7th place is rounded.
+# 32 digits before the point: a larger amount is a bad number.
+TEXT, TS, DATE, MONEY, INT = "varchar", "timestamp", "date", "decimal(38,6)", "bigint"
 
 CONTACTS = Table(
     name="contacts",
@@ -115,14 +116,18 @@ DEALS = Table(
     unique_key="deal_id",
     columns=(
         _col("deal_id", TEXT, "The CRM's id of the deal.", required=True),
-        _col("contact_id", TEXT, "The contact the deal came from, when known.",
-             references_contact=True),
+        # Not checked against contacts (SPEC §2 quarantines only events and activities of
+        # unknown contacts): a won deal is revenue whatever its contact.
+        _col("contact_id", TEXT, "The contact the deal came from, when known; kept as given, "
+             "also when contacts does not hold it."),
         _col("created_at", TS, "When the deal was created (UTC).", required=True),
-        _col("closed_at", TS, "When the deal was won or lost (UTC); empty while open, required once won or lost.",
-             required_when=("status", ("won", "lost"))),
+        # Optional (SPEC §2): a won deal without it is loaded and counts in no month's revenue.
+        _col("closed_at", TS, "When the deal was won or lost (UTC); empty while open. A won deal "
+             "without it counts in no month's revenue."),
         _col("status", TEXT, "open, won or lost.", required=True,
              allowed=("open", "won", "lost")),
-        _col("amount", MONEY, "Deal value in its currency, at least 0.", required=True,
+        _col("amount", MONEY, "Deal value in its currency, at least 0; kept to 6 decimal places "
+             "(a 7th is rounded).", required=True,
              non_negative=True),
         _col("currency", TEXT, "ISO 4217 currency code of amount."),
     ),

@@ -8,7 +8,7 @@ import yaml
 
 from pipelines.data import docs
 from pipelines.data.importers.csv_mapping import read_mapping
-from pipelines.data.tables import TABLES
+from pipelines.data.tables import MONEY, TABLES
 
 DOC = docs.DOC.read_text(encoding="utf-8")
 
@@ -35,7 +35,7 @@ def test_every_reason_the_loader_can_give_is_documented():
                 reasons.add("bad_timestamp:<column>")
             if c.type == "date":
                 reasons.add("bad_date:<column>")
-            if c.type in ("decimal(18,2)", "bigint"):
+            if c.type in (MONEY, "bigint"):
                 reasons.add("bad_number:<column>")
             if c.allowed:
                 reasons.add("invalid_value:<column>")

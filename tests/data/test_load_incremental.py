@@ -115,6 +115,25 @@ def test_new_parts_with_their_own_problems_are_appended_with_the_same_quarantine
                                 "unknown_contact": 3, "unknown_stage": 1}
 
 
+def test_a_new_contact_of_an_earlier_deal_is_appended(day1: Path) -> None:
+    # Deals keep a contact_id that contacts does not hold (SPEC §2): the contact arriving
+    # later changes no earlier row, so the day is appended.
+    deals = "deal_id,contact_id,created_at,closed_at,status,amount,currency\n"
+    with duckdb.connect() as con:
+        part(day1, "deals", "2026-03-01", deals + "D1,C8,2026-03-01T10:00:00Z,2026-03-01T12:00:00Z,won,10,USD\n")
+        first = load_data_dir(day1, con, STAGE_VALUES)
+        part(day1, "contacts", "2026-03-02", """\
+            contact_id,created_at,source,persona,seniority,country
+            C8,2026-03-01T09:00:00Z,organic,,,MX
+            """)
+        report = load_data_dir(day1, con, STAGE_VALUES)
+        rows = snapshot(con)
+    assert first.tables["deals"].rows_loaded == 1
+    assert report.mode == "incremental", report.why_full
+    reference, reference_rows = full_load(day1)
+    assert rows == reference_rows and report == reference
+
+
 @pytest.mark.parametrize("change, why", [
     ("contact id again", "repeats the id 'C1'"),
     ("event again", "repeats an earlier one"),

@@ -68,7 +68,7 @@ def test_unknown_stage_and_missing_stage_and_bad_occurred_at(load):
                                 "bad_timestamp:occurred_at": 1}
 
 
-def test_events_activities_and_deals_of_unknown_contacts_are_quarantined(load):
+def test_events_and_activities_of_unknown_contacts_are_quarantined_deals_are_not(load):
     report, con = load(
         lifecycle_events="""\
             contact_id,stage,occurred_at,reason
@@ -85,15 +85,18 @@ def test_events_activities_and_deals_of_unknown_contacts_are_quarantined(load):
             D1,,2026-02-01T00:00:00Z,,open,100,USD
             D2,C7,2026-02-01T00:00:00Z,,open,100,USD
             D3,C2,2026-02-01T00:00:00Z,2026-03-01T00:00:00Z,won,100,USD
+            D4,C7,2026-02-01T00:00:00Z,2026-03-01T00:00:00Z,won,250,USD
             """)
     assert quarantine(con) == [
         ("activities", "activities.csv", 2, "unknown_contact"),
-        ("deals", "deals.csv", 2, "unknown_contact"),
         ("lifecycle_events", "lifecycle_events.csv", 2, "unknown_contact"),
     ]
-    # A deal without a contact is allowed: contact_id is optional there.
-    assert rows(con, "select deal_id from raw.deals order by 1") == [("D1",), ("D3",)]
-    assert report.by_reason == {"unknown_contact": 3}
+    # SPEC §2: deals.contact_id is optional and only events and activities need a contact
+    # that `contacts` holds. A won deal of a contact not in contacts is still revenue.
+    assert rows(con, "select deal_id, contact_id from raw.deals order by 1") == [
+        ("D1", None), ("D2", "C7"), ("D3", "C2"), ("D4", "C7")]
+    assert report.by_reason == {"unknown_contact": 2}
+    assert report.tables["deals"].quarantined_rows == 0
 
 
 def test_rows_of_a_quarantined_contact_become_unknown_contact(load):
@@ -104,6 +107,21 @@ def test_rows_of_a_quarantined_contact_become_unknown_contact(load):
         """)
     assert quarantine(con) == [("contacts", "contacts.csv", 2, "bad_timestamp:created_at"),
                                ("lifecycle_events", "lifecycle_events.csv", 2, "unknown_contact")]
+
+
+def test_a_deal_of_a_quarantined_contact_is_loaded_with_its_contact_id(load):
+    report, con = load(
+        contacts="""\
+            contact_id,created_at,source,persona,seniority,country
+            C1,2026-01-05T10:00:00Z,,,,
+            C2,not a time,,,,
+            """,
+        deals="""\
+            deal_id,contact_id,created_at,closed_at,status,amount,currency
+            D1,C2,2026-02-01T00:00:00Z,2026-03-01T00:00:00Z,won,100,USD
+            """)
+    assert rows(con, "select deal_id, contact_id from raw.deals") == [("D1", "C2")]
+    assert report.tables["deals"].quarantined_rows == 0
 
 
 def test_an_id_repeated_with_different_content_quarantines_every_version(load):
@@ -138,25 +156,36 @@ def test_deal_rules_status_amount_and_numbers(load):
         D8,C1,2026-02-01T00:00:00Z,,Lost,10,USD
         D9,C1,2026-02-01T00:00:00Z,,open,10,USD
         """)
-    # A won or lost deal without closed_at would count in no month's revenue, without a word.
     assert [r[2:] for r in quarantine(con)] == [
         (2, "invalid_value:status"), (3, "negative_amount"), (4, "bad_number:amount"),
-        (5, "missing_required:amount"), (6, "bad_timestamp:closed_at"),
-        (7, "missing_required:closed_at"), (8, "missing_required:closed_at")]
-    assert rows(con, "select deal_id, status, amount::varchar from raw.deals order by 1") == [
-        ("D1", "won", "12000.50"), ("D9", "open", "10.00")]
-    assert report.quarantined_rows == 7
+        (5, "missing_required:amount"), (6, "bad_timestamp:closed_at")]
+    # closed_at is optional (SPEC §2): a won or lost deal without it is loaded, and counts in
+    # no month's revenue.
+    assert rows(con, "select deal_id, status, closed_at is null, amount::varchar from raw.deals "
+                     "order by 1") == [
+        ("D1", "won", False, "12000.500000"), ("D7", "won", True, "10.000000"),
+        ("D8", "lost", True, "10.000000"), ("D9", "open", True, "10.000000")]
+    assert report.quarantined_rows == 5
 
 
 @pytest.mark.parametrize("amount, loaded, reason", [
-    ("-0.004", None, "negative_amount"),  # rounds to 0.00: negative before rounding
-    ("-0.00", "0.00", None),
-    ("-0", "0.00", None),
-    ("-0e5", "0.00", None),
+    # Amounts keep 6 decimal places (decimal(38,6)): 3-decimal (KWD, BHD) and 4-decimal (CLF)
+    # currencies are not rounded to cents.
+    ("100.005", "100.005000", None),
+    ("0.004", "0.004000", None),
+    ("0.0001", "0.000100", None),
+    ("1.0000005", "1.000001", None),  # a 7th place is rounded
+    ("12345678901234567890123456.123456", "12345678901234567890123456.123456", None),
+    ("1e32", None, "bad_number:amount"),  # beyond decimal(38,6)
+    ("-0.004", None, "negative_amount"),
+    ("-0.0000004", None, "negative_amount"),  # rounds to 0.000000: negative before rounding
+    ("-0.00", "0.000000", None),
+    ("-0", "0.000000", None),
+    ("-0e5", "0.000000", None),
     ("-1e-9", None, "negative_amount"),
     ("1_000", None, "bad_number:amount"),  # DuckDB's cast reads 1000
-    ("1.2e4", "12000.00", None),
-    (".5", "0.50", None),
+    ("1.2e4", "12000.000000", None),
+    (".5", "0.500000", None),
 ])
 def test_an_amount_is_judged_on_its_text_before_rounding(load, amount, loaded, reason):
     report, con = load(deals="deal_id,contact_id,created_at,closed_at,status,amount,currency\n"

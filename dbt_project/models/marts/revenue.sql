@@ -1,6 +1,8 @@
 -- Revenue per revision month (SPEC section 3): the sum of `amount` of deals with status
--- `won` whose closed_at falls in the month (and is not after as_of). Amounts are summed
--- as they are: the canonical data is expected in the agreement's currency.
+-- `won` whose closed_at falls in the month (and is not after as_of); a won deal without
+-- closed_at is in no month. Amounts are summed as they are, as exact decimals of 6 places
+-- (the sum then becomes the scorecard's double): the canonical data is expected in the
+-- agreement's currency.
 
 with
 

@@ -14,7 +14,9 @@ final as (
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(closed_at as {{ dbt.type_timestamp() }}) as closed_at,
         cast(status as {{ dbt.type_string() }}) as status,
-        cast(amount as {{ dbt.type_numeric() }}) as amount,
+        -- The loader's money type (pipelines/data/tables.py): dbt's numeric is (28,6),
+        -- too narrow for the 32 digits before the point the loader accepts.
+        cast(amount as {{ api.Column.numeric_type('numeric', 38, 6) }}) as amount,
         cast(currency as {{ dbt.type_string() }}) as currency
 
     from source
