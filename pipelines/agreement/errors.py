@@ -34,7 +34,7 @@ def problems_from_validation(error: ValidationError, doc: SourceDocument) -> lis
         path = _data_path(item["loc"], doc.data)
         if item["type"] == "union_tag_invalid":
             path = (*path, "channel")  # point at the wrong value, not the whole alert
-        problems.append(doc.problem(path, _message(item, path)))
+        problems.append(doc.problem(path, _message(item, path, doc.data)))
     return problems
 
 
@@ -73,7 +73,7 @@ def _is_field_name(part: str) -> bool:
     return part.islower() or "_" in part or part in {"apiVersion"}
 
 
-def _message(item: dict, path: tuple) -> str:
+def _message(item: dict, path: tuple, data: Any) -> str:
     kind = item["type"]
     given = item.get("input")
     if kind == "extra_forbidden":
@@ -83,8 +83,9 @@ def _message(item: dict, path: tuple) -> str:
                 f"unknown key {key!r}: secrets never go in the agreement; name the environment "
                 f"variable that holds it with {_SECRET_KEYS[key]}"
             )
-        allowed = allowed_keys(path[:-1])
-        hint = difflib.get_close_matches(key, allowed, n=1)
+        allowed = allowed_keys(path[:-1], _value_at(data, path[:-1]))
+        # The refused key is never its own suggestion (it could be a key of another alert channel).
+        hint = difflib.get_close_matches(key, [k for k in allowed if k != key], n=1)
         text = f"unknown key {key!r}"
         if hint:
             text += f"; did you mean {hint[0]!r}?"
@@ -217,16 +218,28 @@ def field_description(path: tuple) -> str | None:
     return None
 
 
-def allowed_keys(path: tuple) -> list[str]:
-    """The keys a mapping at `path` accepts, found by walking the model's annotations."""
-    model: Any = Agreement
-    data_path = list(path)
-    annotation: Any = model
-    for part in data_path:
+def _value_at(data: Any, path: tuple) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def allowed_keys(path: tuple, written: Any = None) -> list[str]:
+    """The keys a mapping at `path` accepts, found by walking the model's annotations.
+
+    Where several models may sit at `path` (the alert channels), `written`, the mapping as
+    written, picks those its tag admits: a log alert's keys, not every channel's."""
+    annotation: Any = Agreement
+    for part in path:
         annotation = _descend(annotation, part)
         if annotation is None:
             return []
-    models = [m for m in _models_in(annotation)]
+    models = _models_in(annotation)
+    if isinstance(written, dict):
+        models = [m for m in models if _admits(m, written)] or models
     keys: list[str] = []
     for m in models:
         for name, info in m.model_fields.items():
@@ -236,6 +249,16 @@ def allowed_keys(path: tuple) -> list[str]:
             if key not in keys:
                 keys.append(key)
     return keys
+
+
+def _admits(model: type[BaseModel], written: dict) -> bool:
+    """Whether every fixed-value (Literal) field of `model` the mapping holds has a value it allows."""
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if key in written and typing.get_origin(info.annotation) is typing.Literal:
+            if written[key] not in typing.get_args(info.annotation):
+                return False
+    return True
 
 
 def _descend(annotation: Any, part: Any) -> Any:
