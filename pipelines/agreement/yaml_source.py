@@ -100,7 +100,7 @@ def load_yaml(text: str, file: str) -> SourceDocument:
     """Parse one YAML document; syntax errors and duplicate keys raise InputError with lines."""
     loader = _Loader(text)
     try:
-        node = _single_node(loader, file)
+        node = _single_node(loader, text, file)
         if node is None:
             raise InputError(Problem("the file is empty: expected an Agreement document", file=file))
         doc = SourceDocument(file=file, data=None)
@@ -113,7 +113,7 @@ def load_yaml(text: str, file: str) -> SourceDocument:
     return doc
 
 
-def _single_node(loader: "_Loader", file: str):
+def _single_node(loader: "_Loader", text: str, file: str):
     """The document's node tree; a YAML error becomes an InputError with its line."""
     try:
         return loader.get_single_node()
@@ -130,6 +130,9 @@ def _single_node(loader: "_Loader", file: str):
                 reason += f" (the {exc.context.split()[-1]} starts at line {opened.line + 1}, column {opened.column + 1})"
         if "mapping values are not allowed" in reason:
             reason += " (check the indentation of this line and the one before, or quote a value holding ': ')"
+        elif mark and _char_at(text, mark.line, mark.column) == "\t":
+            # libyaml says "found character that cannot start any token", never which one.
+            reason += " (a tab: indent with spaces)"
         raise InputError(
             Problem(f"invalid YAML: {reason}", file=file, line=line, column=column)
         ) from None
@@ -137,6 +140,14 @@ def _single_node(loader: "_Loader", file: str):
         raise InputError(Problem(f"invalid YAML: {exc}", file=file)) from None
     except RecursionError:  # the pure-Python parser composes nested collections recursively
         raise InputError(Problem(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", file=file)) from None
+
+
+def _char_at(text: str, line: int, column: int) -> str | None:
+    """The character at a (0-based) line and column of a YAML text, lines broken as YAML does."""
+    lines = re.split("\r\n|[\r\n\x85\u2028\u2029]", text)
+    if line < len(lines) and column < len(lines[line]):
+        return lines[line][column]
+    return None
 
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
