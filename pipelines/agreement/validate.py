@@ -118,6 +118,8 @@ def _order(ids: list[str]):
 
 def _months_inside(a: Agreement) -> Iterator[tuple[tuple, str]]:
     first, last = month_index(a.spec.effective.from_), month_index(a.spec.effective.to)
+    if first > last:
+        return  # the window itself is wrong (_window): every month would be "outside" it
     for section in ("seasonality", "targets"):
         for month in getattr(a.spec, section):
             if not first <= month_index(month) <= last:

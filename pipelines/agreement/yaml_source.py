@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from pipelines.agreement.months import MONTH_FORMAT, is_month_field
 from pipelines.errors import InputError, Problem
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -57,6 +58,9 @@ def _refuse_number(loader: yaml.SafeLoader, node: yaml.ScalarNode, yaml_reading:
         node.start_mark,
     )
 
+
+# What a number that reads as something else (0,35, 600,000) should have been.
+PLAIN_NUMBER = "a number with a decimal point and no thousands separator, e.g. 0.35 or 600000"
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
@@ -220,6 +224,7 @@ class _Builder:
         """The mapping's own keys (not its merge keys) and their nodes; the same key twice,
         and a key that is not text, are problems."""
         out: dict[Any, tuple[yaml.Node, yaml.Node]] = {}
+        previous: tuple[Any, yaml.Node] | None = None  # the last key and value read
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
                 continue
@@ -227,13 +232,20 @@ class _Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problem(key_node, path, "a key must be plain text, not a list or mapping")
                 continue
-            key = self._scalar(key_node, path)
+            if previous and _decimal_comma(previous[1], key_node, value_node):
+                number = f"{previous[1].value},{key_node.value}"
+                self.problem(previous[1], (*path, previous[0]), (
+                    f"{number} is not a number: in {{…}} YAML reads the comma as the end of the value "
+                    f"{previous[1].value}, and {key_node.value} as the next key; expected {PLAIN_NUMBER}"))
+                continue
+            key = self._scalar(key_node, (*path, key_node.value))
             if not isinstance(key, (str, int)):
                 key = str(key)
             if key in out:
                 self.problem(key_node, (*path, key), f"duplicate key {key!r}: each key may appear once")
                 continue
             out[key] = (key_node, value_node)
+            previous = (key, value_node)
         return out
 
     def _merged(self, node: yaml.MappingNode, path: Path_) -> dict[Any, tuple[yaml.Node, yaml.Node]]:
@@ -268,9 +280,23 @@ class _Builder:
         except yaml.MarkedYAMLError as exc:
             message = f"invalid YAML: {exc.problem or exc}"
         except (yaml.YAMLError, ValueError, OverflowError) as exc:  # 2026-02-30 read as a date, say
-            message = f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}: {exc}; quote it if it is text"
+            if is_month_field(path):  # a window's `from: 2026-02-30`, a seasonality month
+                message = f"{node.value} is not a month: expected {MONTH_FORMAT}"
+            else:
+                message = f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}: {exc}; quote it if it is text"
         self.problem(node, path, message)
         return None
+
+
+def _decimal_comma(value: yaml.Node, key: yaml.ScalarNode, key_value: yaml.Node) -> bool:
+    """Whether `{rate: 0,35}` is what was meant: a plain whole number, then straight after its
+    comma a plain whole number as a key without a value (YAML reads {rate: 0, 35: null})."""
+    def plain_digits(node: yaml.Node) -> bool:
+        return isinstance(node, yaml.ScalarNode) and not node.style and re.fullmatch(r"[-+]?[0-9]+", node.value) is not None
+
+    return (plain_digits(value) and plain_digits(key)
+            and isinstance(key_value, yaml.ScalarNode) and key_value.tag.endswith(":null") and key_value.value == ""
+            and key.start_mark.line == value.end_mark.line and key.start_mark.column == value.end_mark.column + 1)
 
 
 def _position(node: yaml.Node) -> tuple[int, int]:
