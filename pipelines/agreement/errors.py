@@ -230,6 +230,7 @@ def field_description(path: tuple) -> str | None:
 
 
 def _value_at(data: Any, path: tuple) -> Any:
+    """The value at `path` in the data as written, or None where there is none."""
     for part in path:
         try:
             data = data[part]
