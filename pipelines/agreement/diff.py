@@ -10,6 +10,7 @@ import json
 import subprocess
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -119,8 +120,11 @@ def _load_side(root: Path, rev: str | None, rel: Path) -> list[Agreement]:
 
 
 def flatten(agreement: Agreement) -> dict[str, Any]:
-    """Dotted field -> value; lists of stages and alerts keyed by id/channel, not position."""
-    data = agreement.model_dump(mode="json", by_alias=True, exclude={"source_file"})
+    """Dotted field -> value; lists of stages and alerts keyed by id/channel, not position.
+
+    Numbers stay Decimals, compared by value: `rate: 0.350` is the 0.35 it replaced, and
+    the Decimal still prints as it was written when it did change."""
+    data = agreement.model_dump(by_alias=True, exclude={"source_file"})
     out: dict[str, Any] = {}
 
     def walk(value: Any, prefix: str) -> None:
@@ -198,8 +202,17 @@ def _plain(value: Fraction | int | None) -> float | int | None:
 
 def render(result: DiffResult, fmt: str) -> str:
     if fmt == "json":
-        return json.dumps(asdict(result), indent=2, default=str) + "\n"
+        return json.dumps(asdict(result), indent=2, default=_json_number) + "\n"
     return render_markdown(result)
+
+
+def _json_number(value: Any) -> int | float:
+    """A field's Decimal as a JSON number, as the targets are: whole ones as integers, others
+    as floats, whose shortest form is the decimal written (0.35, not 0.34999999999999997) for
+    every value of up to 15 significant digits."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
 def _cell(value: Any) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import types
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 import typing
 from typing import Any
@@ -12,8 +12,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.months import MONTH_FORMAT
-from pipelines.agreement.yaml_source import SourceDocument
+from pipelines.agreement.months import MONTH_FORMAT, is_month_field
+from pipelines.agreement.yaml_source import PLAIN_NUMBER, SourceDocument
 from pipelines.errors import Problem
 
 # Keys people reach for when pasting a secret; the agreement only names env variables.
@@ -34,7 +34,7 @@ def problems_from_validation(error: ValidationError, doc: SourceDocument) -> lis
         path = _data_path(item["loc"], doc.data)
         if item["type"] == "union_tag_invalid":
             path = (*path, "channel")  # point at the wrong value, not the whole alert
-        problems.append(doc.problem(path, _message(item, path)))
+        problems.append(doc.problem(path, _message(item, path, doc.data)))
     return problems
 
 
@@ -73,18 +73,19 @@ def _is_field_name(part: str) -> bool:
     return part.islower() or "_" in part or part in {"apiVersion"}
 
 
-def _message(item: dict, path: tuple) -> str:
+def _message(item: dict, path: tuple, data: Any) -> str:
     kind = item["type"]
     given = item.get("input")
-    if kind == "extra_forbidden":
+    if kind in ("extra_forbidden", "invalid_key"):  # the latter: a key YAML read as a number
         key = str(path[-1]) if path else "?"
         if key in _SECRET_KEYS:
             return (
                 f"unknown key {key!r}: secrets never go in the agreement; name the environment "
                 f"variable that holds it with {_SECRET_KEYS[key]}"
             )
-        allowed = allowed_keys(path[:-1])
-        hint = difflib.get_close_matches(key, allowed, n=1)
+        allowed = allowed_keys(path[:-1], _value_at(data, path[:-1]))
+        # The refused key is never its own suggestion (it could be a key of another alert channel).
+        hint = difflib.get_close_matches(key, [k for k in allowed if k != key], n=1)
         text = f"unknown key {key!r}"
         if hint:
             text += f"; did you mean {hint[0]!r}?"
@@ -98,7 +99,7 @@ def _message(item: dict, path: tuple) -> str:
     if kind == "string_pattern_mismatch":
         return _pattern_message(path, given)
     if kind == "literal_error":
-        return f"{given!r} is not allowed: expected {item['ctx']['expected']}"
+        return f"{_show(given)} is not allowed: expected {item['ctx']['expected']}"
     if kind == "union_tag_invalid":
         return f"unknown channel {item['ctx']['tag']!r}: expected {item['ctx']['expected_tags']}"
     if kind == "union_tag_not_found":
@@ -111,7 +112,12 @@ def _message(item: dict, path: tuple) -> str:
         return f"{_show(given)} is out of range: expected a number {_BOUNDS[kind]} {_show(limit)}"
     if kind in ("decimal_parsing", "decimal_type", "int_parsing", "int_type", "float_parsing", "int_from_float"):
         whole = kind.startswith("int")
-        return f"{_show(given)} is not {'a whole number' if whole else 'a number'}"
+        text = f"{_show(given)} is not {'a whole number' if whole else 'a number'}"
+        if isinstance(given, str) and "," in given:  # 0,35 or 600,000
+            return f"{text}: expected {PLAIN_NUMBER}"
+        if str(path[-1] if path else "") in _SHARES:  # "30%"
+            return text + ": expected a share in (0, 1], e.g. 0.3 for 30%"
+        return text
     if kind == "decimal_max_places":
         places = item.get("ctx", {}).get("decimal_places")
         return f"{_show(given)} has more than {places} decimal places: expected at most {places}, e.g. 1.5"
@@ -124,18 +130,17 @@ def _message(item: dict, path: tuple) -> str:
         ctx = item.get("ctx", {})
         return f"expected at least {ctx.get('min_length')} items, got {ctx.get('actual_length')}"
     if kind == "bool_for_number":
-        return (f"expected a whole number, got {str(given).lower()}: YAML reads yes/no/on/off/true/false "
-                "as a boolean")
-    if kind == "string_type" and isinstance(given, bool):
-        return (
-            f"expected text, got {str(given).lower()}: YAML reads yes/no/on/off/true/false "
-            "as a boolean; quote the value"
-        )
-    if kind == "string_type" and _is_month_path(path):
+        return f"expected a whole number, got {_show(given)}: YAML reads yes/no/on/off/true/false as a boolean"
+    if kind == "string_type" and is_month_field(path):
         if isinstance(given, date):  # YAML reads 2026-01-01 as a date
-            return f"{given.isoformat()} is a date, not a month: expected YYYY-MM (agreements run for whole months)"
-        return f"{given!r} is not a month: expected {MONTH_FORMAT}"
-    if kind in ("dict_type", "model_type"):
+            return f"{_show(given)} is a date, not a month: expected YYYY-MM (agreements run for whole months)"
+        return f"{_show(given)} is not a month: expected {MONTH_FORMAT}"
+    if kind == "string_type" and isinstance(given, bool):
+        return f"expected text, got {_show(given)}: YAML reads yes/no/on/off/true/false as a boolean; quote the value"
+    if kind == "string_type" and isinstance(given, date):  # `revision: 2026-01-01`
+        what = "a date and time" if isinstance(given, datetime) else "a date"
+        return f"expected text, got {_show(given)}: YAML reads it as {what}; quote the value"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):  # the last: an alert written `- log`
         return f"expected a mapping (key: value), got {_show(given)}"
     if kind == "list_type":
         return f"expected a list, got {_show(given)}"
@@ -144,8 +149,8 @@ def _message(item: dict, path: tuple) -> str:
     msg = item["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
-    if given is not None and not isinstance(given, (dict, list)) and repr(given) not in msg:
-        msg += f" (got {given!r})"
+    if given is not None and not isinstance(given, (dict, list)) and _show(given) not in msg:
+        msg += f" (got {_show(given)})"
     return msg
 
 
@@ -159,7 +164,21 @@ _SHARES = {"rate", "attainment", "max_rate"}
 
 
 def _show(value: Any) -> str:
-    return str(value) if isinstance(value, (int, float, Decimal)) else repr(value)
+    """A value as YAML writes it (null, true, [0.3], 2026-01-01), not as Python's repr
+    (None, True, [Decimal('0.3')], datetime.date(2026, 1, 1)); text stays quoted."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, (int, float, Decimal)):
+        return str(value)
+    if isinstance(value, date):  # and datetime
+        return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_show, value)) + "]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k if isinstance(k, str) else _show(k)}: {_show(v)}" for k, v in value.items()) + "}"
+    return repr(value)
 
 
 def _pattern_message(path: tuple, given: Any) -> str:
@@ -174,7 +193,7 @@ def _pattern_message(path: tuple, given: Any) -> str:
                 "e.g. FUNNELPACT_SLACK_WEBHOOK"
             )
         return f"{given!r} is not an environment variable name: expected UPPER_CASE letters, digits and _"
-    if _is_month_path(path):
+    if is_month_field(path):
         return f"{given!r} is not a month: expected {MONTH_FORMAT}"
     if last == "id":
         return (
@@ -194,13 +213,6 @@ def _pattern_message(path: tuple, given: Any) -> str:
     return f"{given!r} does not have the expected form"
 
 
-def _is_month_path(path: tuple) -> bool:
-    last = str(path[-1]) if path else ""
-    return (last in {"from", "to"} and "effective" in path) or (
-        len(path) >= 2 and path[-2] in {"seasonality", "targets"}
-    )
-
-
 def field_description(path: tuple) -> str | None:
     """The model's description of the field at `path`, e.g. for a missing key."""
     if not path:
@@ -217,16 +229,29 @@ def field_description(path: tuple) -> str | None:
     return None
 
 
-def allowed_keys(path: tuple) -> list[str]:
-    """The keys a mapping at `path` accepts, found by walking the model's annotations."""
-    model: Any = Agreement
-    data_path = list(path)
-    annotation: Any = model
-    for part in data_path:
+def _value_at(data: Any, path: tuple) -> Any:
+    """The value at `path` in the data as written, or None where there is none."""
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def allowed_keys(path: tuple, written: Any = None) -> list[str]:
+    """The keys a mapping at `path` accepts, found by walking the model's annotations.
+
+    Where several models may sit at `path` (the alert channels), `written`, the mapping as
+    written, picks those its tag admits: a log alert's keys, not every channel's."""
+    annotation: Any = Agreement
+    for part in path:
         annotation = _descend(annotation, part)
         if annotation is None:
             return []
-    models = [m for m in _models_in(annotation)]
+    models = _models_in(annotation)
+    if isinstance(written, dict):
+        models = [m for m in models if _admits(m, written)] or models
     keys: list[str] = []
     for m in models:
         for name, info in m.model_fields.items():
@@ -236,6 +261,16 @@ def allowed_keys(path: tuple) -> list[str]:
             if key not in keys:
                 keys.append(key)
     return keys
+
+
+def _admits(model: type[BaseModel], written: dict) -> bool:
+    """Whether every fixed-value (Literal) field of `model` the mapping holds has a value it allows."""
+    for name, info in model.model_fields.items():
+        key = info.alias or name
+        if key in written and typing.get_origin(info.annotation) is typing.Literal:
+            if written[key] not in typing.get_args(info.annotation):
+                return False
+    return True
 
 
 def _descend(annotation: Any, part: Any) -> Any:

@@ -17,6 +17,15 @@ _MONTH_RE = re.compile(MONTH_PATTERN)
 _ANY_MONTH_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
 
 
+def is_month_field(path: tuple) -> bool:
+    """Whether the agreement field at `path` holds a month: spec.effective.from and .to, and
+    the keys of spec.seasonality and spec.targets."""
+    last = str(path[-1]) if path else ""
+    return (last in {"from", "to"} and "effective" in path) or (
+        len(path) >= 2 and path[-2] in {"seasonality", "targets"}
+    )
+
+
 def is_month(value: object) -> bool:
     return isinstance(value, str) and bool(_MONTH_RE.match(value))
 

@@ -93,8 +93,12 @@ def _conversions(a: Agreement) -> Iterator[tuple[tuple, str]]:
             yield (*path, "method"), "method cohort needs window_days: how many days after entering the first stage a conversion counts"
         if rule.method == "period" and rule.window_days is not None:
             yield (*path, "window_days"), "window_days only applies to method cohort"
-        if pair[0] == ids[0] and rule.method == "cohort":
-            yield (*path, "method"), f"{canonical} is always measured by period: the first stage has no per-contact entries"
+        # Visits are web sessions, counted per day: no contact enters `visit`, so no cohort
+        # starts there (SPEC section 3; marts/conversions.sql measures it by period). A
+        # funnel starting at another stage has contacts in its first pair like any other.
+        if pair[0] == "visit" and rule.method == "cohort":
+            yield (*path, "method"), (f"{canonical} is always measured by period: visits are web sessions, "
+                                      "not contacts, so no cohort enters the visit stage")
     for missing in sorted(pairs - given, key=_order(ids)):
         yield ("spec", "conversion"), f"missing a rate for {missing}: every adjacent pair of stages needs one"
 
@@ -118,6 +122,8 @@ def _order(ids: list[str]):
 
 def _months_inside(a: Agreement) -> Iterator[tuple[tuple, str]]:
     first, last = month_index(a.spec.effective.from_), month_index(a.spec.effective.to)
+    if first > last:
+        return  # the window itself is wrong (_window): every month would be "outside" it
     for section in ("seasonality", "targets"):
         for month in getattr(a.spec, section):
             if not first <= month_index(month) <= last:

@@ -17,6 +17,7 @@ from typing import Any
 
 import yaml
 
+from pipelines.agreement.months import MONTH_FORMAT, is_month_field
 from pipelines.errors import InputError, Problem
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -57,6 +58,9 @@ def _refuse_number(loader: yaml.SafeLoader, node: yaml.ScalarNode, yaml_reading:
         node.start_mark,
     )
 
+
+# What a number that reads as something else (0,35, 600,000) should have been.
+PLAIN_NUMBER = "a number with a decimal point and no thousands separator, e.g. 0.35 or 600000"
 
 _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
@@ -100,7 +104,7 @@ def load_yaml(text: str, file: str) -> SourceDocument:
     """Parse one YAML document; syntax errors and duplicate keys raise InputError with lines."""
     loader = _Loader(text)
     try:
-        node = _single_node(loader, file)
+        node = _single_node(loader, text, file)
         if node is None:
             raise InputError(Problem("the file is empty: expected an Agreement document", file=file))
         doc = SourceDocument(file=file, data=None)
@@ -113,7 +117,7 @@ def load_yaml(text: str, file: str) -> SourceDocument:
     return doc
 
 
-def _single_node(loader: "_Loader", file: str):
+def _single_node(loader: "_Loader", text: str, file: str):
     """The document's node tree; a YAML error becomes an InputError with its line."""
     try:
         return loader.get_single_node()
@@ -130,6 +134,9 @@ def _single_node(loader: "_Loader", file: str):
                 reason += f" (the {exc.context.split()[-1]} starts at line {opened.line + 1}, column {opened.column + 1})"
         if "mapping values are not allowed" in reason:
             reason += " (check the indentation of this line and the one before, or quote a value holding ': ')"
+        elif mark and _char_at(text, mark.line, mark.column) == "\t":
+            # libyaml says "found character that cannot start any token", never which one.
+            reason += " (a tab: indent with spaces)"
         raise InputError(
             Problem(f"invalid YAML: {reason}", file=file, line=line, column=column)
         ) from None
@@ -137,6 +144,14 @@ def _single_node(loader: "_Loader", file: str):
         raise InputError(Problem(f"invalid YAML: {exc}", file=file)) from None
     except RecursionError:  # the pure-Python parser composes nested collections recursively
         raise InputError(Problem(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", file=file)) from None
+
+
+def _char_at(text: str, line: int, column: int) -> str | None:
+    """The character at a (0-based) line and column of a YAML text, lines broken as YAML does."""
+    lines = re.split("\r\n|[\r\n\x85\u2028\u2029]", text)
+    if line < len(lines) and column < len(lines[line]):
+        return lines[line][column]
+    return None
 
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -209,6 +224,7 @@ class _Builder:
         """The mapping's own keys (not its merge keys) and their nodes; the same key twice,
         and a key that is not text, are problems."""
         out: dict[Any, tuple[yaml.Node, yaml.Node]] = {}
+        previous: tuple[Any, yaml.Node] | None = None  # the last key and value read
         for key_node, value_node in node.value:
             if key_node.tag == MERGE_TAG:
                 continue
@@ -216,13 +232,20 @@ class _Builder:
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problem(key_node, path, "a key must be plain text, not a list or mapping")
                 continue
-            key = self._scalar(key_node, path)
+            if previous and _decimal_comma(previous[1], key_node, value_node):
+                number = f"{previous[1].value},{key_node.value}"
+                self.problem(previous[1], (*path, previous[0]), (
+                    f"{number} is not a number: in {{…}} YAML reads the comma as the end of the value "
+                    f"{previous[1].value}, and {key_node.value} as the next key; expected {PLAIN_NUMBER}"))
+                continue
+            key = self._scalar(key_node, (*path, key_node.value))
             if not isinstance(key, (str, int)):
                 key = str(key)
             if key in out:
                 self.problem(key_node, (*path, key), f"duplicate key {key!r}: each key may appear once")
                 continue
             out[key] = (key_node, value_node)
+            previous = (key, value_node)
         return out
 
     def _merged(self, node: yaml.MappingNode, path: Path_) -> dict[Any, tuple[yaml.Node, yaml.Node]]:
@@ -257,9 +280,23 @@ class _Builder:
         except yaml.MarkedYAMLError as exc:
             message = f"invalid YAML: {exc.problem or exc}"
         except (yaml.YAMLError, ValueError, OverflowError) as exc:  # 2026-02-30 read as a date, say
-            message = f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}: {exc}; quote it if it is text"
+            if is_month_field(path):  # a window's `from: 2026-02-30`, a seasonality month
+                message = f"{node.value} is not a month: expected {MONTH_FORMAT}"
+            else:
+                message = f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}: {exc}; quote it if it is text"
         self.problem(node, path, message)
         return None
+
+
+def _decimal_comma(value: yaml.Node, key: yaml.ScalarNode, key_value: yaml.Node) -> bool:
+    """Whether `{rate: 0,35}` is what was meant: a plain whole number, then straight after its
+    comma a plain whole number as a key without a value (YAML reads {rate: 0, 35: null})."""
+    def plain_digits(node: yaml.Node) -> bool:
+        return isinstance(node, yaml.ScalarNode) and not node.style and re.fullmatch(r"[-+]?[0-9]+", node.value) is not None
+
+    return (plain_digits(value) and plain_digits(key)
+            and isinstance(key_value, yaml.ScalarNode) and key_value.tag.endswith(":null") and key_value.value == ""
+            and key.start_mark.line == value.end_mark.line and key.start_mark.column == value.end_mark.column + 1)
 
 
 def _position(node: yaml.Node) -> tuple[int, int]:

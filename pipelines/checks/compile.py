@@ -39,6 +39,10 @@ SCORECARD_KEYS = ("agreement", "revision", "period", "kpi")
 # Where the suites go inside the GX project (the file context's expectations store).
 SUITES_SUBDIR = Path("gx") / "expectations"
 
+# Every suite compile writes says so in its meta: only those are ever stale, so a suite
+# written by hand in the same GX project is never removed.
+GENERATED_BY = "funnelpact compile"
+
 # Fixed namespace: expectation ids are uuid5(suite/period/kpi), stable across runs and
 # across target changes, so a changed target changes only its bound and its meta.
 _ID_NAMESPACE = uuid.UUID("5b1f4a8e-0c3d-4e51-9a77-6d2b8f0e4c19")
@@ -196,7 +200,7 @@ def agreement_suites(a: Agreement) -> list[dict]:
                 "revision": a.revision,
                 "family": suite,
                 "batch": "scorecard" if suite == "data_quality" else "judgement",
-                "generated_by": "funnelpact compile",
+                "generated_by": GENERATED_BY,
                 "source": Path(a.source_file).name if a.source_file else None,
             },
             "notes": "Generated from the agreement by `funnelpact compile`; do not edit by hand.",
@@ -250,32 +254,44 @@ class Drift:
         return [f"{what}: {path}" for what, path in self.items()]
 
 
-def _existing_suites(out: Path) -> set[Path]:
+def _generated_suites(out: Path) -> set[Path]:
+    """The suite files under `out` that compile wrote (their meta says GENERATED_BY)."""
     root = out / SUITES_SUBDIR
     if not root.is_dir():
         return set()
-    return {p.relative_to(out) for p in root.rglob("*.json")}
+    found = set()
+    for path in root.rglob("*.json"):
+        try:
+            meta = json.loads(path.read_text(encoding="utf-8")).get("meta")
+        except (OSError, ValueError, AttributeError):  # unreadable, not JSON, not an object
+            continue
+        if isinstance(meta, dict) and meta.get("generated_by") == GENERATED_BY:
+            found.add(path.relative_to(out))
+    return found
 
 
-def drift(agreements: Iterable[Agreement], out: Path) -> Drift:
-    return _drift(rendered_files(agreements), out)
+def drift(agreements: Iterable[Agreement], out: Path, prune: bool = True) -> Drift:
+    """How `out` differs from what the agreements compile to. With `prune` the agreements
+    are all those of a folder, and a generated suite none of them makes is stale; without
+    it (agreements from single files, which may hold only some revisions) nothing is."""
+    return _drift(rendered_files(agreements), out, prune)
 
 
-def _drift(files: dict[Path, str], out: Path) -> Drift:
-    existing = _existing_suites(out)
+def _drift(files: dict[Path, str], out: Path, prune: bool) -> Drift:
     changed, missing = [], []
     for rel, text in sorted(files.items()):
         path = out / rel
-        if rel not in existing:
+        if not path.is_file():
             missing.append(rel)
         elif path.read_text(encoding="utf-8") != text:
             changed.append(rel)
-    return Drift(changed, missing, sorted(existing - set(files)))
+    stale = sorted(_generated_suites(out) - set(files)) if prune else []
+    return Drift(changed, missing, stale)
 
 
-def write_suites(agreements: Iterable[Agreement], out: Path) -> Drift:
-    """Write every suite under `out`, remove the ones no agreement generates any more,
-    and make `out` a GX project if it is not one yet. Returns what it changed."""
+def write_suites(agreements: Iterable[Agreement], out: Path, prune: bool = True) -> Drift:
+    """Write every suite under `out`, with `prune` remove the stale ones (see drift), and
+    make `out` a GX project if it is not one yet. Returns what it changed."""
     from pipelines.checks.context import ensure_project
 
     files = rendered_files(agreements)
@@ -287,7 +303,7 @@ def write_suites(agreements: Iterable[Agreement], out: Path) -> Drift:
         if not (out / rel).resolve().is_relative_to(root):
             raise ValueError(f"suite file {rel} would be written outside {out / SUITES_SUBDIR}")
     ensure_project(out)
-    before = _drift(files, out)
+    before = _drift(files, out, prune)
     for rel in [*before.changed, *before.missing]:
         path = out / rel
         path.parent.mkdir(parents=True, exist_ok=True)

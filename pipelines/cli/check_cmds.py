@@ -44,13 +44,20 @@ def compile_suites(
     data_quality suite; every judged month and KPI is one expectation carrying its target,
     tolerance, severity and owner. The suites are committed: a pull request that changes a
     target shows the changed assertion too.
+
+    Given a folder (sla/ by default), the suites funnelpact generated that no agreement in it
+    generates any more are removed. Given a file, which may hold only some revisions of an
+    agreement, only its suites are written (or checked) and none is removed.
     """
     from pipelines.agreement import load_agreements
     from pipelines.checks.compile import drift, write_suites
 
     agreements = load_agreements(sla)
+    # Only a folder holds every revision: the suites of a file's agreements are all a file
+    # says anything about.
+    prune = sla.is_dir()
     if check:
-        found = drift(agreements, out)
+        found = drift(agreements, out, prune)
         if found:
             for what, path in found.items():
                 err_console.print(f"[bold red]out of date[/] {escape(str(out / path))}: {escape(str(what))}")
@@ -59,12 +66,13 @@ def compile_suites(
             raise typer.Exit(1)
         console.print(f"[green]ok[/] {escape(str(out))} matches {escape(str(sla))}")
     else:
-        changes = write_suites(agreements, out)
+        changes = write_suites(agreements, out, prune)
         touched = len(changes.changed) + len(changes.missing)
+        removed = f"{len(changes.stale)} removed" if prune else "none removed (only compiling a folder removes any)"
         console.print(
             f"[green]compiled[/] {len(agreements)} revision(s) into {escape(str(out))}: "
-            f"{touched} suite(s) written, {len(changes.stale)} removed"
-            + ("" if changes else " (already up to date)")
+            f"{touched} suite(s) written, {removed}"
+            + ("" if changes else "; already up to date")
         )
     if data_docs:
         from pipelines.checks.docs import build_data_docs

@@ -54,8 +54,9 @@ def test_a_changed_rate_shows_the_field_and_every_affected_target(repo: Path) ->
     result = json.loads(out)
     [change] = result["revisions"]
     assert (change["revision"], change["status"]) == ("2026-h2", "changed")
+    # Numbers are JSON numbers, as the targets are.
     assert [(f["field"], f["old"], f["new"]) for f in change["fields"]] == [
-        ("spec.conversion.lead->mql.rate", "0.25", "0.20")
+        ("spec.conversion.lead->mql.rate", 0.25, 0.2)
     ]
     changed = {(t["period"], t["target"]): (t["old"], t["new"]) for t in result["targets"]}
     # Only visit and lead sit above lead->mql in the funnel: nothing else may move.
@@ -63,6 +64,38 @@ def test_a_changed_rate_shows_the_field_and_every_affected_target(repo: Path) ->
     assert {period for period, _ in changed} == {f"2026-{m:02d}" for m in range(7, 13)}
     # July: customers = 720000*1/6.2/12000; lead = ceil(customers / (0.20*0.5*0.5*0.33)).
     assert changed[("2026-07", "lead")] == (470, 587)
+
+
+def test_a_number_written_another_way_is_no_change(repo: Path) -> None:
+    path = repo / "sla/acme-2026-h1.yaml"
+    edit(path, "recycling: {max_rate: 0.35", "recycling: {max_rate: 0.350")
+    edit(path, "revenue_goal: 600000", "revenue_goal: 600000.0")
+    edit(path, "within_hours: 4", "within_hours: 4.0")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "No change to the agreements or their targets." in out
+
+
+def test_a_changed_number_is_shown_as_written_and_as_a_json_number(repo: Path) -> None:
+    path = repo / "sla/acme-2026-h1.yaml"
+    edit(path, "recycling: {max_rate: 0.35", "recycling: {max_rate: 0.300")
+    edit(path, "within_hours: 4", "within_hours: 2.5")
+    edit(path, "revenue_goal: 600000", "revenue_goal: 660000.0")
+    edit(path, "2026-03: {mql: 150}", "2026-03: {mql: 160}")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "| `spec.recycling.max_rate` | 0.35 | 0.300 |" in out
+    assert "| `spec.handoff.first_touch.within_hours` | 4 | 2.5 |" in out
+    assert "| `spec.revenue_goal` | 600000 | 660000.0 |" in out
+    code, out = run_diff("HEAD", "--format", "json")
+    fields = {f["field"]: (f["old"], f["new"]) for f in json.loads(out)["revisions"][0]["fields"]}
+    assert fields == {
+        "spec.recycling.max_rate": (0.35, 0.3),
+        "spec.handoff.first_touch.within_hours": (4, 2.5),
+        "spec.revenue_goal": (600000, 660000),
+        "spec.targets.2026-03.mql": (150, 160),
+    }
+    assert '"old": 0.35,' in out  # the number as written, not 0.34999999999999997
 
 
 def test_markdown_is_a_pull_request_comment_with_percent_changes(repo: Path) -> None:

@@ -179,3 +179,20 @@ def test_months_outside_1900_to_2999_are_not_months(month: str) -> None:
     from pipelines.agreement.months import is_month
 
     assert not is_month(month)
+
+
+def test_a_funnel_without_visits_plans_and_compiles_its_first_pair_as_a_cohort(funnelpact, tmp_path: Path) -> None:
+    import json
+
+    file = VALID / "funnel-without-visits-measures-its-first-pair-as-a-cohort.yaml"
+    run = funnelpact("plan", "--sla", file, "--format", "json")
+    assert run.code == 0, run.err
+    # 6 customers a month (24000 / 4000); sql = 6 / 0.25, mql = 24 / 0.4, lead = 60 / 0.5.
+    march = json.loads(run.out)["months"][0]
+    assert (march["period"], march["targets"]) == ("2026-03", {"lead": 120, "mql": 60, "sql": 24, "customer": 6})
+    out = tmp_path / "expectations"
+    run = funnelpact("compile", "--sla", file, "--out", out)
+    assert run.code == 0, run.err
+    suite = json.loads((out / "gx/expectations/leads_first/r1/conversion.json").read_text())
+    assert {e["meta"]["kpi"] for e in suite["expectations"]} == {
+        "conversion:lead->mql", "conversion:mql->sql", "conversion:sql->customer"}

@@ -161,6 +161,40 @@ def test_write_removes_suites_no_agreement_generates(tmp_path, agreements) -> No
     assert not (out / "gx" / "expectations" / "acme" / "2026-h2").exists()
 
 
+def test_compiling_one_file_writes_its_suites_and_removes_none(tmp_path) -> None:
+    # sla/ holds acme's two revisions in two files: compiling the H1 file deleted every H2
+    # suite as "stale", and, into another project, every other agreement's.
+    out = tmp_path / "expectations"
+    runner = CliRunner()
+    assert runner.invoke(_app(), ["compile", "--sla", str(SLA), "--out", str(out)]).exit_code == 0
+    before = {p: p.read_text() for p in (out / SUITES_SUBDIR).rglob("*.json")}
+    h1_volume = out / suite_path("acme", "2026-h1", "volume")
+    h1_volume.unlink()
+    result = runner.invoke(_app(), ["compile", "--sla", str(H1), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "1 suite(s) written" in result.output and "none removed" in " ".join(result.output.split())
+    assert {p: p.read_text() for p in (out / SUITES_SUBDIR).rglob("*.json")} == before
+    # --check of one file judges that file's suites only: the H2 suites are not "stale".
+    result = runner.invoke(_app(), ["compile", "--sla", str(H1), "--out", str(out), "--check"])
+    assert result.exit_code == 0, result.output
+    h1_volume.write_text(h1_volume.read_text().replace("142.5", "140"))
+    result = runner.invoke(_app(), ["compile", "--sla", str(H1), "--out", str(out), "--check"])
+    assert result.exit_code == 1 and "volume.json" in result.output and "stale" not in result.output
+
+
+def test_only_suites_funnelpact_generated_count_as_stale(tmp_path, agreements) -> None:
+    out = tmp_path / "expectations"
+    write_suites(agreements, out)
+    own = out / SUITES_SUBDIR / "team" / "checks.json"  # a suite someone wrote in the same project
+    own.parent.mkdir(parents=True)
+    own.write_text(json.dumps({"name": "team.checks", "expectations": [], "meta": {}}))
+    h1_only = [a for a in agreements if a.revision == "2026-h1"]
+    found = drift(h1_only, out)
+    assert found.stale and all("2026-h2" in str(p) for p in found.stale)
+    write_suites(h1_only, out)
+    assert own.exists() and not drift(h1_only, out)
+
+
 def _app() -> typer.Typer:
     app = typer.Typer()
     app.callback()(lambda: None)

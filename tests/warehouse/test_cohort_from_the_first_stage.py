@@ -1,0 +1,66 @@
+"""A funnel without visits: its first pair, lead->mql, measured as a cohort end to end.
+
+The agreement is tests/fixtures/sla/valid/funnel-without-visits-measures-its-first-pair-as-a-cohort.yaml
+(stages lead, mql, sql, customer; lead->mql a cohort within 14 days; UTC; March-April 2026),
+written to the warehouse as the pipeline writes it. As of 2026-05-10 both months have closed;
+March's cohort matured on 04-15, April's matures on 05-15.
+
+The contacts (UTC):
+  c1  lead 03-02, mql 03-05 (3 days: converted)
+  c2  lead 03-10, mql 04-20 (41 days: not within the window)
+  c3  lead 03-20, no mql
+  c4  lead 03-25, mql 04-02 (8 days: converted, though its MQL entry is in April)
+  c5  lead 04-05, mql 04-10 (5 days: converted)
+  c6  lead 04-20, no mql
+March cohort: c1, c4 of c1-c4 = 2 / 4 (by period it would be 1 / 4: only c1's MQL is in March).
+April cohort: c5 of c5, c6 = 1 / 2 (by period 3 / 2: c2, c4 and c5 entered mql in April).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipelines.agreement import load_agreements
+from pipelines.warehouse.agreement_tables import write_agreement_tables
+
+from . import raw_data
+
+ROOT = Path(__file__).resolve().parents[2]
+AGREEMENT = ROOT / "tests/fixtures/sla/valid/funnel-without-visits-measures-its-first-pair-as-a-cohort.yaml"
+AS_OF = "2026-05-10 00:00:00"
+
+CONTACTS = {  # contact -> (lead entry, mql entry or None)
+    "c1": ("2026-03-02 12:00:00", "2026-03-05 12:00:00"),
+    "c2": ("2026-03-10 12:00:00", "2026-04-20 12:00:00"),
+    "c3": ("2026-03-20 12:00:00", None),
+    "c4": ("2026-03-25 12:00:00", "2026-04-02 12:00:00"),
+    "c5": ("2026-04-05 12:00:00", "2026-04-10 12:00:00"),
+    "c6": ("2026-04-20 12:00:00", None),
+}
+
+
+@pytest.mark.slow
+def test_a_first_pair_that_is_no_visit_pair_is_measured_as_a_cohort(warehouse):
+    with warehouse.connect() as con:
+        write_agreement_tables(con, load_agreements(AGREEMENT))
+        raw_data.insert(con, "contacts", [(c, lead, "organic", None, None, "US") for c, (lead, _) in CONTACTS.items()])
+        raw_data.insert(con, "lifecycle_events", [
+            (c, stage, at, None)
+            for c, (lead, mql) in CONTACTS.items()
+            for stage, at in (("lead", lead), ("mql", mql)) if at is not None
+        ])
+        raw_data.load_report(con, absent=["activities", "deals", "web_sessions"])
+
+    warehouse.dbt("build", as_of=AS_OF, select=["+scorecard"], exclude=["resource_type:unit_test"])
+
+    rows = warehouse.query("select period, method, window_days, numerator, denominator, is_final "
+                           "from marts.conversions where from_stage = 'lead' order by period")
+    assert [tuple(r.values()) for r in rows] == [
+        ("2026-03", "cohort", 14, 2, 4, True),
+        ("2026-04", "cohort", 14, 1, 2, False),
+    ]
+    scorecard = warehouse.query("select period, actual, target, is_final from marts.scorecard "
+                                "where kpi = 'conversion:lead->mql' order by period")
+    assert [tuple(r.values()) for r in scorecard] == [("2026-03", 0.5, 0.5, True), ("2026-04", 0.5, 0.5, False)]
