@@ -647,3 +647,37 @@ def test_quoted_values_are_read_without_their_quotes(tmp_path):
     assert [r[0] for r in read(tmp_path / "out", "contacts")] == ["1", "2", '3 "B"']
     assert events(tmp_path / "out") == [("1", "lead", "2026-01-05T09:15:00Z"),
                                         ("2", "lead", "2026-01-06T09:15:00Z")]
+
+
+def test_hubspot_events_are_per_row_so_the_loader_sees_repeated_and_blank_record_ids(tmp_path):
+    """Events grouped by (Record ID, stage) over the whole file hid rows from the loader: of two
+    conflicting rows for one id only the earlier date was written, an exact duplicate row gave
+    one event (the duplicate not counted), and every row without a Record ID became one event."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date,Became a Marketing Qualified Lead Date\n"
+                        "1,2026-11-07 09:00,2026-11-07 09:00,\n"
+                        "1,2026-11-08 09:00,2026-11-08 09:00,\n"  # conflicts with the row above
+                        "2,2026-11-09 09:00,2026-11-09 09:00,2026-11-10 09:00\n"
+                        "2,2026-11-09 09:00,2026-11-09 09:00,2026-11-10 09:00\n"  # an exact copy
+                        ",2026-11-11 09:00,2026-11-11 09:00,\n"
+                        ",2026-11-12 09:00,2026-11-12 09:00,\n"
+                        "3,2026-11-13 09:00,2026-11-13 09:00,\n")
+    out = tmp_path / "out"
+    assert import_hubspot(contacts, out, timezone="UTC").rows == {"contacts": 7, "lifecycle_events": 9}
+    assert [r[:3] for r in read(out, "lifecycle_events")] == [  # in the export's row order
+        ("1", "lead", "2026-11-07T09:00:00Z"),
+        ("1", "lead", "2026-11-08T09:00:00Z"),
+        ("2", "lead", "2026-11-09T09:00:00Z"),
+        ("2", "mql", "2026-11-10T09:00:00Z"),
+        ("2", "lead", "2026-11-09T09:00:00Z"),
+        ("2", "mql", "2026-11-10T09:00:00Z"),
+        (None, "lead", "2026-11-11T09:00:00Z"),
+        (None, "lead", "2026-11-12T09:00:00Z"),
+        ("3", "lead", "2026-11-13T09:00:00Z"),
+    ]
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    events = report.tables["lifecycle_events"]
+    assert (events.rows_read, events.rows_loaded, events.duplicate_rows, events.quarantined_rows) == (9, 3, 2, 4)
+    # Contact 1's rows conflict, so both are quarantined, and with them both of its events.
+    assert report.by_reason == {"conflicting_duplicate_id": 2, "missing_required:contact_id": 4,
+                                "unknown_contact": 2}
