@@ -17,6 +17,11 @@ MAX_LINE_BYTES = 2_000_000
 # Python's reader refuses a field over 128 KiB ("field larger than field limit"), which was
 # then reported as an unterminated quote; DuckDB reads fields up to the line limit.
 csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
+# How read_csv reads every CSV, a data directory's or an export: RFC 4180 quoting, given rather
+# than guessed. Left to DuckDB's sniffer, one unterminated quote made it read the whole file
+# without quoting: quote characters stayed in the values, and a quoted header's '"Id"' was no Id.
+# Given, an unterminated quote fails the read, and first_bad_line names its line.
+READ_OPTIONS = f"quote = '\"', escape = '\"', max_line_size = {MAX_LINE_BYTES}"
 
 
 def first_bad_line(path: Path, delimiter: str | None = ",") -> tuple[int, str] | None:

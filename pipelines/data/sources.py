@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.data.csv_check import MAX_LINE_BYTES, first_bad_line
+from pipelines.data.csv_check import READ_OPTIONS, first_bad_line
 from pipelines.errors import InputError, Problem
 
 
@@ -82,8 +82,7 @@ def reader_sql(source: Source) -> str:
         # The sniffer cannot find a header when every column is varchar: say there is one,
         # and that it is the first line (else a wider last row was taken for the header,
         # and the rows before it for a preamble).
-        return (f"read_csv({files}, all_varchar = true, header = true, skip = 0, delim = ',', "
-                f"quote = '\"', escape = '\"', max_line_size = {MAX_LINE_BYTES})")
+        return f"read_csv({files}, all_varchar = true, header = true, skip = 0, delim = ',', {READ_OPTIONS})"
     # union_by_name: parts may hold one column in types of one kind (INTEGER and BIGINT, two
     # DECIMALs), which DuckDB then reads in the wider type, not cast to the first part's.
     return f"read_parquet({files}, filename = true, file_row_number = true, union_by_name = true)"

@@ -277,3 +277,34 @@ def test_a_close_date_is_a_day_of_the_given_time_zone_and_a_warning_says_when_no
     code, _, err = funnelpact(*args, "--timezone", "America/Mexico_City")
     assert code == 0 and "warning" not in err
     assert ",2026-03-01T06:00:00Z,won," in (tmp_path / "out" / "deals.csv").read_text()
+
+
+def _tree(folder: Path) -> dict[str, bytes | None]:
+    return {p.relative_to(folder).as_posix(): None if p.is_dir() else p.read_bytes()
+            for p in sorted(folder.rglob("*"))}
+
+
+@pytest.mark.parametrize("kept, named", [
+    ("contacts/part-0.parquet", "contacts"),
+    ("lifecycle_events/part-0.parquet", "lifecycle_events"),
+    ("contacts.csv/part-0.parquet", "contacts.csv"),
+    ("contacts.parquet/part-0.parquet", "contacts.parquet"),
+], ids=["contacts folder", "events folder", "folder named contacts.csv", "folder named contacts.parquet"])
+def test_an_import_into_a_folder_holding_a_table_it_writes_as_a_folder_is_refused_before_writing(
+        tmp_path, kept, named):
+    """The import wrote contacts.csv beside daily/contacts/ (the daily-append layout), then
+    failed on 'table given more than once': --out was broken for every later run."""
+    import duckdb
+
+    daily = tmp_path / "daily"
+    (daily / kept).parent.mkdir(parents=True)
+    duckdb.connect().execute(f"copy (select 'X1' as contact_id) to '{daily / kept}' (format parquet)")
+    (daily / "web_sessions.csv").write_text("date,channel,sessions\n2026-01-01,organic,5\n")
+    before = _tree(daily)
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(EXPORTS / "hubspot" / "contacts_labels.csv"),
+                              "--out", str(daily))
+    err = " ".join(err.split())
+    assert code == 2 and "Traceback" not in err
+    assert f"{daily / named} --out: " in err
+    assert "import into an empty directory, or move" in err
+    assert _tree(daily) == before  # nothing written, nothing deleted

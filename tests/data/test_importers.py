@@ -604,3 +604,80 @@ def test_a_row_refused_in_a_file_with_a_two_character_delimiter_names_file_and_c
     with pytest.raises(InputError, match="day-first date") as exc:
         import_csv(mapping, tmp_path / "out")
     assert str(exc.value).startswith(f"{tmp_path / 'people.csv'} Created:")
+
+
+UNTERMINATED = "not valid CSV: unexpected end of data (an unterminated quote?)"
+HUBSPOT_HEADER = "Record ID,Create Date,Became a Lead Date\n"
+
+
+@pytest.mark.parametrize("body, line", [
+    (HUBSPOT_HEADER + '1,2026-01-05 09:15,2026-01-05 09:15\n"2",2026-01-06 09:15,2026-01-06 09:15\n'
+     '"3,2026-01-07 09:15,2026-01-07 09:15\n', 4),
+    (HUBSPOT_HEADER + '1,2026-01-05 09:15,"2026-01-05 09:15\n', 2),
+    # Past the rows DuckDB's sniffer samples, in a file whose ';' was left to be detected.
+    (HUBSPOT_HEADER.replace(",", ";") + "".join(f"{i};2026-01-05 09:15;2026-01-05 09:15\n" for i in range(30_000))
+     + 'x;2026-01-05 09:15;"2026-01-05 09:15\ny;2026-01-05 09:15;2026-01-05 09:15\n', 30_002),
+], ids=["ids '\"2\"' and '\"3'", "a time", "semicolons, past the sniffed rows"])
+def test_an_unterminated_quote_in_a_hubspot_export_is_named_with_its_line(tmp_path, body, line):
+    """DuckDB's sniffer gave up on quoting for the whole file: the import exited 0 with ids '"2"'
+    and '"3' and a time '"2026-01-05 09:15', quote characters and all."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(body)
+    with pytest.raises(InputError) as exc:
+        import_hubspot(contacts, tmp_path / "out")
+    assert str(exc.value) == f"{contacts}:{line}: {UNTERMINATED}"
+    assert not (tmp_path / "out").exists()
+
+
+def test_an_unterminated_quote_in_a_quoted_salesforce_export_is_named_not_a_missing_id(tmp_path):
+    """Read without quoting, the header's '"Id"' was no 'Id' column."""
+    leads = tmp_path / "Lead.csv"
+    leads.write_text('"Id","CreatedDate","LeadSource"\n"00Q1","2026-01-05T10:00:00.000Z","Web"\n'
+                     '"00Q2","2026-01-06T10:00:00.000Z","Web\n')
+    with pytest.raises(InputError) as exc:
+        import_salesforce(leads, tmp_path / "out")
+    assert str(exc.value) == f"{leads}:3: {UNTERMINATED}"
+
+
+def test_quoted_values_are_read_without_their_quotes(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(HUBSPOT_HEADER + '1,2026-01-05 09:15,2026-01-05 09:15\n'
+                        '"2",2026-01-06 09:15,"2026-01-06 09:15"\n"3 ""B""",2026-01-07 09:15,\n')
+    import_hubspot(contacts, tmp_path / "out")
+    assert [r[0] for r in read(tmp_path / "out", "contacts")] == ["1", "2", '3 "B"']
+    assert events(tmp_path / "out") == [("1", "lead", "2026-01-05T09:15:00Z"),
+                                        ("2", "lead", "2026-01-06T09:15:00Z")]
+
+
+def test_hubspot_events_are_per_row_so_the_loader_sees_repeated_and_blank_record_ids(tmp_path):
+    """Events grouped by (Record ID, stage) over the whole file hid rows from the loader: of two
+    conflicting rows for one id only the earlier date was written, an exact duplicate row gave
+    one event (the duplicate not counted), and every row without a Record ID became one event."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date,Became a Marketing Qualified Lead Date\n"
+                        "1,2026-11-07 09:00,2026-11-07 09:00,\n"
+                        "1,2026-11-08 09:00,2026-11-08 09:00,\n"  # conflicts with the row above
+                        "2,2026-11-09 09:00,2026-11-09 09:00,2026-11-10 09:00\n"
+                        "2,2026-11-09 09:00,2026-11-09 09:00,2026-11-10 09:00\n"  # an exact copy
+                        ",2026-11-11 09:00,2026-11-11 09:00,\n"
+                        ",2026-11-12 09:00,2026-11-12 09:00,\n"
+                        "3,2026-11-13 09:00,2026-11-13 09:00,\n")
+    out = tmp_path / "out"
+    assert import_hubspot(contacts, out, timezone="UTC").rows == {"contacts": 7, "lifecycle_events": 9}
+    assert [r[:3] for r in read(out, "lifecycle_events")] == [  # in the export's row order
+        ("1", "lead", "2026-11-07T09:00:00Z"),
+        ("1", "lead", "2026-11-08T09:00:00Z"),
+        ("2", "lead", "2026-11-09T09:00:00Z"),
+        ("2", "mql", "2026-11-10T09:00:00Z"),
+        ("2", "lead", "2026-11-09T09:00:00Z"),
+        ("2", "mql", "2026-11-10T09:00:00Z"),
+        (None, "lead", "2026-11-11T09:00:00Z"),
+        (None, "lead", "2026-11-12T09:00:00Z"),
+        ("3", "lead", "2026-11-13T09:00:00Z"),
+    ]
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    events = report.tables["lifecycle_events"]
+    assert (events.rows_read, events.rows_loaded, events.duplicate_rows, events.quarantined_rows) == (9, 3, 2, 4)
+    # Contact 1's rows conflict, so both are quarantined, and with them both of its events.
+    assert report.by_reason == {"conflicting_duplicate_id": 2, "missing_required:contact_id": 4,
+                                "unknown_contact": 2}

@@ -13,7 +13,7 @@ from types import TracebackType
 
 import duckdb
 
-from pipelines.data.csv_check import first_bad_line, header, likely_delimiter, line_of_row
+from pipelines.data.csv_check import READ_OPTIONS, first_bad_line, header, likely_delimiter, line_of_row
 from pipelines.data.importers.output import Input, Output
 from pipelines.data.importers.times import Times
 from pipelines.data.row_sql import without_blanks
@@ -34,18 +34,21 @@ class Export:
         self.con, self.path, self.name, self.times = con, Path(given.path), name, times
         if not self.path.is_file():
             raise InputError(given.problem("file not found; expected a CSV export"))
+        # The delimiter is left to DuckDB to detect, but the checks read with the likely one: a
+        # quote opened after a ';' is inside a field to a ',' reader, and was not found.
+        self.delimiter = delimiter or likely_delimiter(self.path)
         delim = f", delim = {quote(delimiter)}" if delimiter else ""
         try:
             # all_varchar: a bad value must reach the loader's quarantine, not stop the import.
             con.execute(f"create or replace temp table {name} as select * from read_csv("
-                        f"{quote(str(self.path))}, all_varchar = true, header = true, skip = 0{delim})")
+                        f"{quote(str(self.path))}, all_varchar = true, header = true, skip = 0{delim}, "
+                        f"{READ_OPTIONS})")
         except duckdb.Error as exc:
-            if found := first_bad_line(self.path, delimiter):
+            if found := first_bad_line(self.path, self.delimiter):
                 raise InputError(Problem(found[1], file=str(self.path), line=found[0])) from None
             first = str(exc).strip().splitlines()[0]
             raise InputError(Problem(f"cannot read the file; expected a UTF-8 CSV export with a "
                                      f"header row: {first}", file=str(self.path))) from None
-        self.delimiter = delimiter or likely_delimiter(self.path)
         cols = [r[0] for r in con.execute(f"describe {name}").fetchall()]
         self._refuse_misread(cols)
         self.columns = {c.strip().lower(): c for c in cols}

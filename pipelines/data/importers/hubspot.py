@@ -3,7 +3,8 @@
 Both naming styles are accepted: the export labels of the UI ("Record ID", "Create Date",
 "Became a Marketing Qualified Lead Date", 'Date entered "Lead (Lifecycle Stage Pipeline)"')
 and the internal names (hs_object_id, createdate, hs_lifecyclestage_<stage>_date,
-hs_v2_date_entered_<stage>). Each lifecycle date column becomes one lifecycle event.
+hs_v2_date_entered_<stage>). Each filled lifecycle date column of a row becomes one lifecycle
+event of that row.
 """
 
 from __future__ import annotations
@@ -93,16 +94,19 @@ def _events(job: Job, c: Export, cid: str) -> None:
     for stage, columns in sorted(by_stage.items()):
         for column in sorted(columns):
             value = text(ident(column))
-            parts.append(f"select {text(cid)} as contact_id, {quote(stage)} as stage, "
+            parts.append(f"select rowid as _row, {text(cid)} as contact_id, {quote(stage)} as stage, "
                          f"{c.instant(ident(column))} as instant, {value} as raw "
                          f"from hs_contacts where {value} is not null")
-    # A contact has both an old-style and a v2 date for the same stage: one event each would
-    # be a conflicting pair; the earliest is the entry. Earliest as instants: as text, an
-    # unreadable '1.5.2026' beat a good '2026-01-05 10:00', which is kept only when no date of
-    # the stage reads.
+    # A row has both an old-style and a v2 date for the same stage: one event each would be a
+    # conflicting pair; the earliest is the entry. Earliest as instants: as text, an unreadable
+    # '1.5.2026' beat a good '2026-01-05 10:00', which is kept only when no date of the stage
+    # reads. Per row, not per Record ID: grouped over the file, two rows of one id gave one
+    # event and every row without an id one event between them; the loader must see each row
+    # to quarantine or count it.
     union = " union all ".join(parts)
     from_sql = (f"(select contact_id, stage, {as_text('min(instant)', 'min(raw)')} as occurred_at "
-                f"from ({union}) group by contact_id, stage order by contact_id, occurred_at)")
+                f"from ({union}) group by _row, contact_id, stage "
+                f"order by _row, min(instant) nulls last, stage)")
     job.write("lifecycle_events", {
         "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"}, from_sql)
 

@@ -61,6 +61,7 @@ class Output:
     def __init__(self, out: Path, tables: list[str], inputs: list[Input]) -> None:
         self.out, self.tables = Path(out), list(tables)
         self._refuse_inputs_among_outputs(inputs)
+        self._refuse_tables_kept_in_other_shapes()
         self._created_out = not self.out.exists()
         try:
             self.out.mkdir(parents=True, exist_ok=True)
@@ -79,6 +80,31 @@ class Output:
                         raise InputError(given.problem(
                             f"is the file this import writes for the {table} table ({target}); "
                             "expected an export outside the output folder, or another --out"))
+
+    def _refuse_tables_kept_in_other_shapes(self) -> None:
+        """Refuse, before anything is written, an --out that holds a table this import writes in
+        a shape the import cannot replace. The import wrote contacts.csv beside a folder
+        contacts/ of Parquet parts (the daily-append layout); the loader then found the table
+        twice and every later run failed. Such a folder is the user's data: it is named, not
+        deleted."""
+        for table in self.tables:
+            folder = self.out / table
+            if folder.exists():  # as find_source sees it: a folder, or a file read as Parquet
+                shape = "a folder of Parquet parts" if folder.is_dir() else f"the file {table}"
+                self._refuse(folder, f"holds the {table} table as {shape}, and this import writes "
+                             f"{table}.csv: the loader refuses a table given twice, so every later "
+                             "run would fail")
+            for target in _targets(self.out, table):
+                # os.replace cannot put a file over a folder, nor unlink remove one: the
+                # import failed half moved in.
+                if target.is_dir():
+                    self._refuse(target, f"is a folder, where this import writes (or removes) the "
+                                 f"file {target.name} of the {table} table")
+
+    def _refuse(self, path: Path, why: str) -> None:
+        raise InputError(Problem(
+            f"{why}; expected an --out without it: import into an empty directory, or move "
+            f"{path.name} out of {self.out}", file=str(path), field="--out"))
 
     def write(self, con: duckdb.DuckDBPyConnection, table: str, select: dict[str, str],
               from_sql: str, keep_as: str | None = None) -> int:
