@@ -92,6 +92,18 @@ def local_days(con, agreement: str, revision: str, timezone: str, periods: Itera
                                    for period, day in days])
 
 
+def utc_revision(con, agreement: str, revision: str, periods: Iterable[str]) -> None:
+    """A revision in UTC and USD with no hand-off rules, its months and the default stages."""
+    from pipelines.agreement.months import days_in_month, month_bounds_utc
+
+    insert(con, "agreement_revisions", [
+        (agreement, revision, "UTC", "USD", None, None, None, None, "Marta", "Joao")])
+    insert(con, "agreement_months", [
+        (agreement, revision, period, *month_bounds_utc(period, "UTC"), days_in_month(period))
+        for period in periods])
+    stages(con, agreement, revision)
+
+
 def stages(con, agreement: str, revision: str, stage_list=DEFAULT_STAGES) -> None:
     insert(con, "agreement_stages", [
         (agreement, revision, sid, pos, sid.title(), owner, f"definition of {sid}")

@@ -17,13 +17,7 @@ AS_OF = "2026-05-02 00:00:00"
 
 
 def _build_raw(con) -> None:
-    raw_data.insert(con, "agreement_revisions", [
-        (A, R, "UTC", "USD", None, None, None, None, "Marta", "Joao")])
-    raw_data.insert(con, "agreement_months", [
-        (A, R, "2026-03", "2026-03-01 00:00:00", "2026-04-01 00:00:00", 31),
-        (A, R, "2026-04", "2026-04-01 00:00:00", "2026-05-01 00:00:00", 30),
-    ])
-    raw_data.stages(con, A, R)
+    raw_data.utc_revision(con, A, R, ["2026-03", "2026-04"])
     raw_data.insert(con, "agreement_conversions", [
         (A, R, "visit", "lead", 0.02, "period", None),
         (A, R, "lead", "mql", 0.3, "period", None),

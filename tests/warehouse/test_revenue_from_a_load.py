@@ -33,16 +33,6 @@ EVENTS = """\
 DEALS_HEADER = "deal_id,contact_id,created_at,closed_at,status,amount,currency\n"
 
 
-def _agreement(con) -> None:
-    raw_data.insert(con, "agreement_revisions", [
-        (A, R, "UTC", "USD", None, None, None, None, "Marta", "Joao")])
-    raw_data.insert(con, "agreement_months", [
-        (A, R, "2026-03", "2026-03-01 00:00:00", "2026-04-01 00:00:00", 31),
-        (A, R, "2026-04", "2026-04-01 00:00:00", "2026-05-01 00:00:00", 30),
-    ])
-    raw_data.stages(con, A, R)
-
-
 def _load_and_build(warehouse, tmp_path: Path, deals: str):
     """Load a data directory with these deals into the warehouse, build the revenue and
     data-quality marts; return (load report, revenue by period, data_quality row)."""
@@ -52,7 +42,7 @@ def _load_and_build(warehouse, tmp_path: Path, deals: str):
     (data / "lifecycle_events.csv").write_text(textwrap.dedent(EVENTS))
     (data / "deals.csv").write_text(DEALS_HEADER + textwrap.dedent(deals))
     with warehouse.connect() as con:
-        _agreement(con)
+        raw_data.utc_revision(con, A, R, ["2026-03", "2026-04"])
         report = load_data_dir(data, con, STAGE_VALUES)
     warehouse.dbt("build", as_of=AS_OF, select=["+revenue", "+data_quality"],
                   exclude=["resource_type:unit_test"])
