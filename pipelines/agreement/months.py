@@ -99,10 +99,15 @@ def naive_utc(value: datetime | str) -> datetime:
 
 
 def parse_as_of(text: str | None) -> datetime:
-    """An ISO instant (naive = UTC) or now, as an aware UTC datetime."""
+    """An ISO instant (naive = UTC) or now, as an aware UTC datetime in whole seconds.
+
+    A fraction of a second is dropped: dbt judges the facts as of the whole second
+    (format_as_of), and a judgement kept as of 16:00:00.5 read as another build than the
+    facts it judged, both printed as 16:00:00.
+    """
     if not text:
         return datetime.now(UTC).replace(microsecond=0)
-    return naive_utc(text).replace(tzinfo=UTC)
+    return naive_utc(text).replace(tzinfo=UTC, microsecond=0)
 
 
 def month_of(instant: datetime, timezone: str) -> str:

@@ -24,7 +24,8 @@ SlaOption = Annotated[
 ]
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="Judge as of this instant (ISO 8601; no offset = UTC). Facts after it are ignored. Default: now.",
+    typer.Option("--as-of", help="Judge as of this instant (ISO 8601; no offset = UTC; whole seconds, a fraction is dropped). "
+                 "Facts after it are ignored. Default: now.",
                  show_default=False),
 ]
 

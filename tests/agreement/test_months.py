@@ -29,3 +29,15 @@ def test_a_25_hour_day_counts_one_day() -> None:
     # DST ends 2026-11-01 in New York: November 1 is 25 hours; November 2 starts at 05:00 UTC.
     assert days_elapsed("2026-11", NY, datetime(2026, 11, 2, 5)) == 1.0
     assert days_elapsed("2026-11", NY, datetime(2026, 11, 1, 4) + (datetime(2026, 11, 2, 5) - datetime(2026, 11, 1, 4)) / 2) == 0.5
+
+
+@pytest.mark.parametrize("text", ["2026-11-10T16:00:00.5Z", "2026-11-10T16:00:00.999999+00:00",
+                                  "2026-11-10T17:00:00.25+01:00", "2026-11-10 16:00:00.5"])
+def test_an_as_of_is_whole_seconds_a_fraction_is_dropped(text: str) -> None:
+    # dbt judges the facts as of the whole second: a judgement kept with the fraction read
+    # as another build than the facts it judged (the report's stale banner).
+    from datetime import UTC
+
+    from pipelines.agreement.months import parse_as_of
+
+    assert parse_as_of(text) == datetime(2026, 11, 10, 16, 0, 0, tzinfo=UTC)

@@ -342,6 +342,40 @@ def test_with_several_agreements_every_section_id_is_unique_and_the_contents_rea
     assert links <= set(ids) and {"acme-funnel", "beta-funnel"} <= links
 
 
+def _copy_for_the_cli(judged: Settings, tmp_path: Path, monkeypatch) -> Settings:
+    """A copy of the session's warehouse, which the command (run from tmp_path) then uses:
+    for a test whose command runs the pipeline. The data is the session's, so the load finds
+    every file as it recorded it and appends nothing."""
+    home = tmp_path / ".funnelpact"
+    home.mkdir()
+    shutil.copy(judged.warehouse, home / "warehouse.duckdb")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    for secret in ("FUNNELPACT_SLACK_WEBHOOK", "FUNNELPACT_SMTP_URL", "FUNNELPACT_ALERT_WEBHOOK"):
+        monkeypatch.delenv(secret, raising=False)
+    env = {"FUNNELPACT_HOME": home, "FUNNELPACT_DUCKDB_PATH": home / "warehouse.duckdb",
+           "FUNNELPACT_SLA_DIR": judged.sla_dir, "FUNNELPACT_DATA_DIR": judged.data_dir}
+    for key, value in env.items():
+        monkeypatch.setenv(key, str(value))
+    return Settings.from_env()
+
+
+@slow
+def test_a_fractional_as_of_is_judged_as_of_its_whole_second_and_the_pack_has_no_stale_banner(
+        judged, tmp_path, monkeypatch):
+    from datetime import datetime
+
+    settings = _copy_for_the_cli(judged, tmp_path, monkeypatch)
+    out = tmp_path / "pack.html"
+    result = CliRunner().invoke(_app(), ["report", "--month", CLOSED, "--out", str(out),
+                                         "--as-of", "2026-11-25T00:00:00.5Z"])
+    assert result.exit_code == 0, result.output
+    assert _query(settings, "select distinct as_of from judgements.kpi_status where period = ?", [CLOSED]) == [
+        {"as_of": datetime(2026, 11, 25)}]
+    page = out.read_text(encoding="utf-8")
+    assert "<dt>Judged as of</dt><dd>2026-11-25 00:00 UTC</dd>" in page and 'class="banner"' not in page
+
+
 def test_the_stale_data_banner_gives_seconds():
     from datetime import timedelta
     from types import SimpleNamespace
