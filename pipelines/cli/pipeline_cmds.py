@@ -65,7 +65,9 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
             say(note)
         say(f"judging {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC "
             f"(data {settings.data_dir}, warehouse {settings.warehouse})")
-    if not quiet and as_of > datetime.now(UTC):
+    # Also when quiet (report, demo): a warning, not progress; a what-if judgement is stored
+    # as the month's judgement like any other.
+    if as_of > datetime.now(UTC):
         say(f"--as-of {as_of:%Y-%m-%d %H:%M} UTC is in the future: facts dated up to it are judged as if "
             "known, and this run sends no alert (the alert state is left to the real runs)")
     # The job takes tens of seconds: show it is alive (rich draws nothing when not a terminal).

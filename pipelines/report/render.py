@@ -39,12 +39,15 @@ def write_report(settings: Settings, month: str, out: Path, as_of: datetime) -> 
 
 def render_html(data: ReportData) -> str:
     names = ", ".join(r.agreement.name for r in data.agreements)
+    # The file's own time, not the as-of: a report as of a past instant is still written now.
+    written = datetime.now(UTC)
     body = []
     for r in data.agreements:
         neck = sections.compute_bottleneck(r)
         body.append(
             f'<article data-agreement="{escape(r.agreement.name)}" data-revision="{escape(r.agreement.revision)}">'
             + (f"<h2>{escape(r.agreement.name)}</h2>" if len(data.agreements) > 1 else "")
+            + _what_if_banner(r, written)
             + _stale_banner(data, r.judged_as_of)
             + _edited_banner(r)
             + sections.summary(r, neck)
@@ -62,8 +65,6 @@ def render_html(data: ReportData) -> str:
     revisions = ", ".join(f"{r.agreement.name} {r.agreement.revision}" for r in data.agreements)
     toc = "".join(_toc_links(r, len(data.agreements) > 1) for r in data.agreements)
     toc += f'<a href="#{DATA_QUALITY[0]}">{DATA_QUALITY[1]}</a>'
-    # The file's own time, not the as-of: a report as of a past instant is still written now.
-    written = datetime.now(UTC)
     return (
         "<!doctype html>\n"
         '<html lang="en"><head><meta charset="utf-8">'
@@ -84,6 +85,17 @@ def render_html(data: ReportData) -> str:
 def _toc_links(r: AgreementReport, named: bool) -> str:
     prefix = f"<b>{escape(r.agreement.name)}</b> " if named else ""
     return prefix + "".join(f'<a href="#{escape(r.anchor(anchor))}">{label}</a>' for anchor, label in TOC)
+
+
+def _what_if_banner(r: AgreementReport, written: datetime) -> str:
+    # A month judged with --as-of still to come keeps that judgement until it is judged again,
+    # and a later pack without --as-of shows it as judged: say it is not the real figures.
+    if r.judged_as_of <= written.replace(tzinfo=None):
+        return ""
+    return (f'<p class="banner">What-if: {escape(r.month)} was judged as of {r.judged_as_of:%Y-%m-%d %H:%M:%S} UTC, '
+            "later than this pack was written, so facts dated up to then were taken as known. For the real "
+            f"figures, judge the month again without --as-of (<code>funnelpact run --from {escape(r.month)} "
+            f"--to {escape(r.month)}</code>), then write the pack.</p>")
 
 
 def _stale_banner(data: ReportData, judged_as_of: datetime) -> str:

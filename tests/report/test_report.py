@@ -376,6 +376,28 @@ def test_a_fractional_as_of_is_judged_as_of_its_whole_second_and_the_pack_has_no
     assert "<dt>Judged as of</dt><dd>2026-11-25 00:00 UTC</dd>" in page and 'class="banner"' not in page
 
 
+@slow
+def test_a_report_as_of_a_future_instant_warns_and_its_packs_say_it_is_a_what_if(judged, tmp_path, monkeypatch):
+    _copy_for_the_cli(judged, tmp_path, monkeypatch)
+    future = "2099-01-01T00:00:00Z"
+    what_if = CliRunner().invoke(_app(), ["report", "--month", CLOSED, "--out", "what-if.html", "--as-of", future])
+    assert what_if.exit_code == 0, what_if.output
+    assert "--as-of 2099-01-01 00:00 UTC is in the future" in " ".join(what_if.output.split())
+    # Later, without --as-of: the month is shown as judged, by the what-if.
+    plain = CliRunner().invoke(_app(), ["report", "--month", CLOSED, "--out", "plain.html"])
+    assert plain.exit_code == 0, plain.output
+    for name in ("what-if.html", "plain.html"):
+        page = (tmp_path / name).read_text(encoding="utf-8")
+        banner = re.search(r'<p class="banner">What-if: 2026-10 was judged as of 2099-01-01 00:00:00 UTC, later than '
+                           r"this pack was written.*?</p>", page)
+        assert banner and "judge the month again without --as-of" in banner.group(0), name
+        assert "<code>funnelpact run --from 2026-10 --to 2026-10</code>" in banner.group(0)
+
+
+def test_a_pack_judged_as_of_the_past_has_no_what_if_banner(closed_report):
+    assert "What-if" not in closed_report.read_text(encoding="utf-8")
+
+
 def test_the_stale_data_banner_gives_seconds():
     from datetime import timedelta
     from types import SimpleNamespace
