@@ -6,6 +6,8 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from pipelines.errors import InputError, Problem
+
 # The months an agreement or an option may name: years 1900 to 2999, so every instant
 # derived from one (its end plus a cohort window or a hand-off limit of up to ten years, in
 # any timezone) stays far inside the years Python's datetime holds (1 to 9999); 0000-01 and
@@ -28,6 +30,13 @@ def is_month_field(path: tuple) -> bool:
 
 def is_month(value: object) -> bool:
     return isinstance(value, str) and bool(_MONTH_RE.match(value))
+
+
+def require_month(value: str, field: str) -> str:
+    """A YYYY-MM month, or InputError naming `field` (an option, or what a library call was given)."""
+    if not is_month(value):
+        raise InputError(Problem(f"{value!r} is not a month: expected {MONTH_FORMAT}", field=field))
+    return value
 
 
 def parse_month(value: str) -> tuple[int, int]:

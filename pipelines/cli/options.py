@@ -51,8 +51,6 @@ def as_of_instant(text: str | None) -> datetime:
 
 def month_option(value: str | None, option: str) -> str | None:
     """A YYYY-MM option, or exit 2 naming it."""
-    from pipelines.agreement.months import MONTH_FORMAT, is_month
+    from pipelines.agreement.months import require_month
 
-    if value is not None and not is_month(value):
-        raise InputError(Problem(f"{value!r} is not a month: expected {MONTH_FORMAT}", field=option))
-    return value
+    return None if value is None else require_month(value, option)

@@ -14,8 +14,7 @@ from typing import Annotated
 import typer
 
 from pipelines.cli.output import say
-from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
-from pipelines.errors import InputError, Problem
+from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, settings_for
 
 
 def register(app: typer.Typer) -> None:
@@ -41,18 +40,16 @@ def report(
     says so); a month not judged yet, or any month with --as-of, is run through the pipeline
     first (like `funnelpact run --from M --to M`).
     """
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.load import require_started
     from pipelines.cli.pipeline_cmds import execute
+    from pipelines.report.render import check_request, write_report
 
-    month_option(month, "--month")
-    if out.suffix.lower() not in (".html", ".htm"):
-        raise InputError(Problem(f"{str(out)!r} does not end in .html: the review pack is one HTML file", field="--out"))
     settings = settings_for(data, sla)
     instant = as_of_instant(as_of)
-    from pipelines.agreement import load_agreements
-    from pipelines.agreement.load import require_in_force, require_started
-
     agreements = load_agreements(settings.sla_dir)
-    require_in_force(agreements, [month], "--month")
+    # Before the pipeline runs: it judges the month and sends alerts.
+    check_request(agreements, month, out)
     require_started(agreements, [month], instant, "--month", "review")
     if data is not None:
         from pipelines.data.sources import require_data_dir
@@ -64,8 +61,6 @@ def report(
     elif data is not None:
         say(f"{month} is shown as judged by its last run; {settings.data_dir} is not read "
             "(give --as-of to judge it again from that data)")
-    from pipelines.report.render import write_report
-
     path = write_report(settings, month, out, instant)
     typer.echo(f"review pack for {month} written to {path.resolve()}")
 

@@ -7,10 +7,14 @@ request even if a label smuggled markup past the escaping.
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime
 from html import escape
 from pathlib import Path
 
+from pipelines.agreement.load import require_in_force
+from pipelines.agreement.model import Agreement
+from pipelines.agreement.months import require_month
 from pipelines.errors import InputError, Problem
 from pipelines.report import sections
 from pipelines.report.gather import AgreementReport, ReportData, gather
@@ -23,11 +27,13 @@ DATA_QUALITY = ("data-quality", "Data quality")   # one section for the whole pa
 
 
 def write_report(settings: Settings, month: str, out: Path, as_of: datetime) -> Path:
-    """Write the review pack of `month` from the judged warehouse; InputError if it was not judged."""
+    """Write the review pack of `month` from the judged warehouse; InputError if it was not
+    judged, or for what `check_request` refuses."""
     from pipelines.agreement import load_agreements
 
-    data = gather(settings.warehouse, load_agreements(settings.sla_dir), month, as_of)
-    out = Path(out)
+    agreements = load_agreements(settings.sla_dir)
+    out = check_request(agreements, month, out)
+    data = gather(settings.warehouse, agreements, month, as_of)
     html = render_html(data)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -35,6 +41,37 @@ def write_report(settings: Settings, month: str, out: Path, as_of: datetime) -> 
     except OSError as exc:
         raise InputError(Problem(f"cannot write {out}: {exc.strerror or exc}", field="--out")) from None
     return out
+
+
+def check_request(agreements: list[Agreement], month: str, out: Path) -> Path:
+    """What a review pack needs before anything is read or run: a YYYY-MM month that some
+    agreement is in force in, and an .html file that can be written; InputError otherwise.
+
+    `write_report` checks it, and the command before it judges the month: an --out found
+    unwritable after the run had judged the month and sent its alerts.
+    """
+    require_month(month, "--month")
+    require_in_force(agreements, [month], "--month")
+    return require_writable_html(Path(out))
+
+
+def require_writable_html(out: Path) -> Path:
+    """`out`, if it names an .html file that can be written (its missing folders created)."""
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise InputError(Problem(f"{str(out)!r} does not end in .html: the review pack is one HTML file", field="--out"))
+    if out.is_dir():
+        raise InputError(Problem(f"cannot write {out}: it is a folder (expected the HTML file to write)", field="--out"))
+    # The nearest folder that exists: the write creates the missing ones inside it.
+    existing = next(p for p in (out.parent, *out.parent.parents) if p.exists())
+    if not existing.is_dir():
+        problem = f"cannot write {out}: {existing} is a file, not a folder"
+    elif out.exists() and not os.access(out, os.W_OK):
+        problem = f"cannot write {out}: the file is not writable"
+    elif not out.exists() and not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"cannot write {out}: the folder {existing} is not writable"
+    else:
+        return out
+    raise InputError(Problem(problem, field="--out"))
 
 
 def render_html(data: ReportData) -> str:

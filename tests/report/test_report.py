@@ -3,6 +3,7 @@ escaped, and a clear error for a month nobody judged."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -169,6 +170,55 @@ def test_a_missing_warehouse_is_bad_input_not_a_traceback(tmp_path):
     assert not (tmp_path / "none.duckdb").exists(), "reading the report creates no warehouse"
 
 
+@pytest.mark.parametrize(("month", "out", "message", "field"), [
+    ("2026-13", "r.html", "'2026-13' is not a month: expected YYYY-MM", "--month"),
+    ("March", "r.html", "'March' is not a month: expected YYYY-MM", "--month"),
+    ("2027-03", "r.html", "no agreement is in force in 2027-03", "--month"),
+    ("2026-03", "r.pdf", "does not end in .html", "--out"),
+], ids=["month 13", "a word", "outside every window", "not html"])
+def test_write_report_refuses_a_bad_request_before_it_reads_the_warehouse(tmp_path, month, out, message, field):
+    """The library call says what is wrong with what it was given, not "not judged yet"."""
+    from pipelines.report.render import write_report
+
+    with pytest.raises(InputError, match=re.escape(message)) as caught:
+        write_report(_settings(tmp_path, tmp_path / "none.duckdb"), month, tmp_path / out, AS_OF)
+    assert "has not been judged" not in str(caught.value)
+    assert [p.field for p in caught.value.problems] == [field]
+    assert not (tmp_path / out).exists()
+
+
+def _unwritable(tmp_path: Path, case: str) -> Path:
+    """An --out that cannot be written, and nothing else wrong."""
+    if case == "a folder":
+        (tmp_path / "x.html").mkdir()
+        return tmp_path / "x.html"
+    if case == "under a file":
+        (tmp_path / "notes.txt").write_text("a file, not a folder")
+        return tmp_path / "notes.txt" / "packs" / "r.html"
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    return folder / "r.html"
+
+
+UNWRITABLE = [
+    ("a folder", r"cannot write .*x\.html: it is a folder"),
+    ("under a file", r"cannot write .*r\.html: .*notes\.txt is a file, not a folder"),
+    pytest.param("read-only", r"cannot write .*r\.html: the folder .*read-only is not writable",
+                 marks=pytest.mark.skipif(os.geteuid() == 0, reason="root writes into a read-only folder")),
+]
+
+
+@pytest.mark.parametrize(("case", "message"), UNWRITABLE)
+def test_write_report_refuses_an_out_it_cannot_write_before_it_reads_the_warehouse(tmp_path, case, message):
+    from pipelines.report.render import write_report
+
+    out = _unwritable(tmp_path, case)
+    with pytest.raises(InputError, match=message) as caught:
+        write_report(_settings(tmp_path, tmp_path / "none.duckdb"), "2026-03", out, AS_OF)
+    assert caught.value.problems[0].field == "--out"
+
+
 def _app() -> typer.Typer:
     """The real `funnelpact` app once report_cmds is registered there; until then the same
     group class with only this command."""
@@ -201,6 +251,21 @@ def test_bad_arguments_exit_2_with_one_clear_line(tmp_path, monkeypatch, args, m
     assert result.exit_code == 2, result.output
     assert message in result.output and "Traceback" not in result.output
     assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize(("case", "message"), UNWRITABLE)
+def test_an_out_the_command_cannot_write_stops_it_before_the_pipeline_runs(tmp_path, monkeypatch, case, message):
+    # A month nobody judged: the command would run the pipeline (judge, alert) first.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FUNNELPACT_SLA_DIR", str(Path(__file__).resolve().parents[2] / "sla"))
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("FUNNELPACT_HOME", str(tmp_path / ".funnelpact"))
+    out = _unwritable(tmp_path, case)
+    result = CliRunner().invoke(_app(), ["report", "--month", "2026-03", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert re.search(r"error --out: " + message, " ".join(result.output.split())), result.output
+    assert "judging" not in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / ".funnelpact").exists()
 
 
 def test_every_option_is_documented():
