@@ -121,9 +121,14 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
         dagster_dbt_translator=translator,
     )
     def funnel_facts(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
+        from pipelines.warehouse.judgements import mark_build
+
         # as_of goes by environment, not --vars: dbt re-parses the whole project when its vars
         # change (~4 s per run, bench/), and they would change every run (macros/as_of.sql).
         as_of = {AS_OF_ENV: format_as_of(tagged_as_of(context.run.tags) or parse_as_of(None))}
+        # Before the build: a build that fails half-way has still replaced some marts.
+        with funnelpact.connect() as con:
+            mark_build(con, context.run.run_id)
         yield from build_in_process(context, project, translator, funnelpact.settings().warehouse, as_of)
 
     return funnel_facts

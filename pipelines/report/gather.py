@@ -4,7 +4,8 @@ Judged figures (scorecard, funnel, trends, forecast, bottleneck) come from
 `judgements.kpi_status`, so the report says exactly what the run said and alerted on.
 Details the scorecard does not hold (hand-off hours per MQL, recycle reasons, quarantine
 by reason) come from `marts.mql_handoffs` and the `raw` tables of the last build; when that
-build ran at another as-of instant than the judgement, the report says so.
+is not the build the month was judged from (another run, `judgements.last_build`) or ran at
+another as-of instant, the report says so.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import days_elapsed, days_in_month, month_bounds_utc, month_index
 from pipelines.agreement.plan import MonthPlan, plan_agreement
 from pipelines.errors import InputError, Problem
-from pipelines.warehouse.judgements import read_judgements, scorecard_as_of
+from pipelines.warehouse.judgements import last_build, read_judgements, scorecard_as_of
 from pipelines.warehouse.summary import data_quality_summary
 
 
@@ -50,6 +51,7 @@ class AgreementReport:
     revision_of: dict[str, str]                # period -> revision (judged or in force)
     plan: MonthPlan
     judged_as_of: datetime
+    judged_build: str | None                   # run id of the build judged; None before builds were named
     month_start: datetime
     month_end: datetime
     handoffs: list[Handoff] = field(default_factory=list)
@@ -89,6 +91,7 @@ class ReportData:
     data_quality: dict[str, Any]
     load_report: list[dict[str, Any]]
     build_as_of: datetime | None               # as-of instant of the marts (last dbt build)
+    build_id: str | None = None                # run id of the last load or dbt build (None: not recorded)
 
 
 def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: datetime) -> ReportData:
@@ -115,6 +118,7 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
             load_report=_rows(con, "select * from raw.load_report order by table_name")
             if ("raw", "load_report") in tables else [],
             build_as_of=build_as_of,
+            build_id=last_build(con),
         )
 
 
@@ -142,7 +146,7 @@ def _agreement_report(con, tables: set[tuple[str, str]], agreements: list[Agreem
     report = AgreementReport(
         agreement=agreement, month=month, results=sorted(results, key=lambda r: r["kpi"]),
         trend_months=trend_months, trend=trend, revision_of=revision_of, plan=plan,
-        judged_as_of=judged_as_of, month_start=start, month_end=end,
+        judged_as_of=judged_as_of, judged_build=results[0].get("build_id"), month_start=start, month_end=end,
         edited_targets=_edited_targets(month_targets(agreement, plan), results), anchor_prefix=anchor_prefix,
     )
     if ("marts", "mql_handoffs") in tables:

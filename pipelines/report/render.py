@@ -85,7 +85,7 @@ def render_html(data: ReportData) -> str:
             f'<article data-agreement="{escape(r.agreement.name)}" data-revision="{escape(r.agreement.revision)}">'
             + (f"<h2>{escape(r.agreement.name)}</h2>" if len(data.agreements) > 1 else "")
             + _what_if_banner(r, written)
-            + _stale_banner(data, r.judged_as_of)
+            + _stale_banner(data, r)
             + _edited_banner(r)
             + sections.summary(r, neck)
             + sections.funnel(r)
@@ -135,13 +135,26 @@ def _what_if_banner(r: AgreementReport, written: datetime) -> str:
             f"--to {escape(r.month)}</code>), then write the pack.</p>")
 
 
-def _stale_banner(data: ReportData, judged_as_of: datetime) -> str:
-    if data.build_as_of is None or data.build_as_of == judged_as_of:
+def _stale_banner(data: ReportData, r: AgreementReport) -> str:
+    other_instant = data.build_as_of is not None and data.build_as_of != r.judged_as_of
+    # A later build as of the same instant may have loaded other data (another --data): the
+    # instants alone missed it. A judgement from before builds were named, with a build that
+    # named itself since, is from an earlier build too.
+    other_build = data.build_id is not None and data.build_id != r.judged_build
+    if not (other_instant or other_build):
         return ""
-    # To the second: two builds a few seconds apart must not read as the same instant.
-    return (f'<p class="banner">The scorecard was judged as of {judged_as_of:%Y-%m-%d %H:%M:%S} UTC; the details '
-            f"(hand-off times, recycle reasons) come from the warehouse's last build, as of "
-            f"{data.build_as_of:%Y-%m-%d %H:%M:%S} UTC. Re-run the month for matching figures.</p>")
+    # Run ids as the Dagster UI shortens them; instants to the second, so two builds a few
+    # seconds apart do not read as the same instant.
+    build = "the warehouse's last build"
+    if data.build_id:
+        build += f" (run {data.build_id[:8]})"
+    if data.build_as_of is not None:
+        build += f", as of {data.build_as_of:%Y-%m-%d %H:%M:%S} UTC"
+    judged = f" from the build of run {r.judged_build[:8]}" if other_build and r.judged_build else ""
+    return (f'<p class="banner">The scorecard was judged as of {r.judged_as_of:%Y-%m-%d %H:%M:%S} UTC{escape(judged)}; '
+            f"the details (hand-off times, recycle reasons) and the Data quality section come from {escape(build)}, "
+            "not the build the month was judged from. Re-run the month "
+            f"(<code>funnelpact run --from {escape(r.month)} --to {escape(r.month)}</code>) for matching figures.</p>")
 
 
 def _edited_banner(r: AgreementReport) -> str:

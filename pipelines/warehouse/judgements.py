@@ -3,6 +3,12 @@
 `judgements.kpi_status` holds the latest judgement of every (agreement, revision, period,
 KPI); a run replaces the rows of the months it judged, so backfilling twice leaves the same
 table and the report of an old month keeps its last judgement.
+
+`judgements.last_build` holds the run id of the run that last wrote the raw tables or the
+marts, and each judgement the one it judged (`build_id`): the report takes its details
+(hand-off times, recycle reasons, data quality) from the warehouse as it is, and says so when
+that is another build than the month's judgement, also one as of the same instant over other
+data.
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ COLUMNS: dict[str, tuple[str, pa.DataType]] = {
     "expectation": _TEXT,
     "as_of": ("timestamp", pa.timestamp("us")),
     "run_id": _TEXT,
+    "build_id": _TEXT,   # last, so an older table takes it with `add column`
 }
 _DDL = ", ".join(f"{name} {sql}" for name, (sql, _) in COLUMNS.items())
 _SCHEMA = pa.schema([(name, arrow) for name, (_, arrow) in COLUMNS.items()])
@@ -45,12 +52,17 @@ def write_judgements(
     periods: Iterable[str],
     as_of: datetime,
     run_id: str,
+    build_id: str | None = None,
 ) -> int:
-    """Replace the judgements of `periods` with `rows`; returns the number written."""
+    """Replace the judgements of `periods` with `rows`, judged from build `build_id`; returns
+    the number written."""
     stamp = as_of.replace(tzinfo=None) if as_of.tzinfo else as_of
-    records = [{**{k: row.get(k) for k in COLUMNS}, "as_of": stamp, "run_id": run_id} for row in rows]
+    records = [{**{k: row.get(k) for k in COLUMNS}, "as_of": stamp, "run_id": run_id, "build_id": build_id}
+               for row in rows]
     con.execute("create schema if not exists judgements")
     con.execute(f"create table if not exists judgements.kpi_status ({_DDL})")
+    # A warehouse judged before judgements named their build.
+    con.execute("alter table judgements.kpi_status add column if not exists build_id varchar")
     with transaction(con):
         con.execute("delete from judgements.kpi_status where period in (select unnest(?))", [sorted(set(periods))])
         if records:
@@ -80,3 +92,18 @@ def read_judgements(con: duckdb.DuckDBPyConnection, periods: Iterable[str] | Non
 def scorecard_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
     """The instant (naive UTC) the warehouse's scorecard was built as of; None when empty."""
     return con.execute("select max(as_of) from marts.scorecard").fetchone()[0]
+
+
+def mark_build(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
+    """Record that run `run_id` has written the raw tables or is writing the marts."""
+    con.execute("create schema if not exists judgements")
+    con.execute("create or replace table judgements.last_build (run_id varchar)")
+    con.execute("insert into judgements.last_build values (?)", [run_id])
+
+
+def last_build(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The run id of the warehouse's last build; None when no build recorded one."""
+    exists = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'judgements' and table_name = 'last_build'"
+    ).fetchone()[0]
+    return con.execute("select max(run_id) from judgements.last_build").fetchone()[0] if exists else None

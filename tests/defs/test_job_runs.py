@@ -30,7 +30,7 @@ def snapshot(settings: Settings) -> dict[str, list]:
         return {
             "scorecard": con.execute("select * exclude (as_of) from marts.scorecard order by all").fetchall(),
             "judgements": con.execute(
-                "select * exclude (run_id) from judgements.kpi_status order by all"
+                "select * exclude (run_id, build_id) from judgements.kpi_status order by all"
             ).fetchall(),
             "raw": con.execute("select * from raw.load_report order by all").fetchall(),
         }
@@ -97,14 +97,18 @@ def test_a_judging_run_without_an_as_of_judges_as_of_the_facts_it_reads(settings
     """A UI backfill: one run builds the facts, a later one judges them (no as-of tag)."""
     instance = dg.DagsterInstance.ephemeral()
     job = funnelpact_job(settings)
-    run_march(job, instance)
+    building = run_march(job, instance)
     verdicts = {k for k in job.asset_layer.asset_graph.asset_check_keys if k.asset_key == dg.AssetKey("kpi_status")}
     judging = job.get_subset(asset_selection={dg.AssetKey("kpi_status")}, asset_check_selection=verdicts)
     result = judging.execute_in_process(instance=instance, partition_key="2026-03")
     assert result.success
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         as_of = con.execute("select distinct as_of from judgements.kpi_status where period = '2026-03'").fetchall()
+        built = con.execute("select distinct build_id from judgements.kpi_status where period = '2026-03'").fetchall()
+        last = con.execute("select run_id from judgements.last_build").fetchall()
     assert as_of == [(datetime(2026, 8, 20, 12, 0),)]
+    # It judged the earlier run's build, which is still the warehouse's: the report has no stale banner.
+    assert built == last == [(building.run_id,)] and building.run_id != result.run_id
     checks = {e.event_specific_data.check_name for e in result.all_events
               if e.event_type_value == "ASSET_CHECK_EVALUATION"}
     assert checks == {k.name for k in verdicts} >= {"volume_targets", "conversion_targets", "handoff_targets"}

@@ -463,6 +463,28 @@ def test_a_pack_judged_as_of_the_past_has_no_what_if_banner(closed_report):
     assert "What-if" not in closed_report.read_text(encoding="utf-8")
 
 
+@slow
+def test_details_from_a_later_build_over_other_data_are_flagged_also_at_the_same_as_of(judged, tmp_path):
+    """The month judged from the session's data; then another month judged as of the same
+    instant from data without deals: the warehouse's raw tables and marts are that build's."""
+    from pipelines.defs.execute import run_job
+    from pipelines.report.render import write_report
+
+    warehouse = tmp_path / ".funnelpact" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy(judged.warehouse, warehouse)
+    without_deals = tmp_path / "data-without-deals"
+    shutil.copytree(judged.data_dir, without_deals, ignore=shutil.ignore_patterns("deals*"))
+    later = Settings(sla_dir=judged.sla_dir, data_dir=without_deals, warehouse=warehouse, home=warehouse.parent)
+    outcome = run_job(later, "2026-04", "2026-04", AS_OF, ephemeral=True)
+    assert outcome.success, outcome.failure
+    page = write_report(later, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
+    assert "<td>deals</td><td><b>absent</b></td>" in page, "the data-quality section is the later load's"
+    banner = re.search(r'<p class="banner">The scorecard was judged as of 2026-11-25 00:00:00 UTC[^;]*; .*?</p>', page)
+    assert banner, "the month's judgement is not the warehouse's last build"
+    assert "the Data quality section" in banner.group(0) and outcome.run_id[:8] in banner.group(0)
+
+
 def test_the_stale_data_banner_gives_seconds():
     from datetime import timedelta
     from types import SimpleNamespace
@@ -470,7 +492,8 @@ def test_the_stale_data_banner_gives_seconds():
     from pipelines.report.render import _stale_banner
 
     judged_at = AS_OF.replace(hour=16, minute=29, second=5)
-    banner = _stale_banner(SimpleNamespace(build_as_of=judged_at + timedelta(seconds=20)), judged_at)
+    banner = _stale_banner(SimpleNamespace(build_as_of=judged_at + timedelta(seconds=20), build_id="b" * 36),
+                           SimpleNamespace(judged_as_of=judged_at, judged_build="b" * 36, month=CLOSED))
     assert "as of 2026-11-25 16:29:05 UTC" in banner and "as of 2026-11-25 16:29:25 UTC" in banner
 
 
