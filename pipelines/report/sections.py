@@ -180,19 +180,42 @@ def pace(r: AgreementReport) -> str:
 
 # --- bottleneck ------------------------------------------------------------------------------
 
+def _bottleneck_figure(r: AgreementReport, kpi: str) -> tuple[float | None, bool]:
+    """The figure of `kpi` the bottleneck uses, and whether it is the pace forecast: in an open
+    month the forecast where there is one. At the very start of a month nothing has elapsed
+    and there is none: the figures so far, and the text says so."""
+    row = r.result(kpi)
+    if row is None:
+        return None, False
+    if r.is_open and row.get("forecast") is not None:
+        return row["forecast"], True
+    return row["actual"], False
+
+
+def _bottleneck_kpis(r: AgreementReport) -> list[str]:
+    return [f"volume:{s}" for s in r.agreement.stage_ids()] + ["revenue"]
+
+
 def compute_bottleneck(r: AgreementReport) -> Bottleneck | None:
     a = r.agreement
-    use_pace = r.is_open
-
-    def figure(kpi: str) -> float | None:
-        row = r.result(kpi)
-        if row is None:
-            return None
-        return row.get("forecast") if use_pace and row.get("forecast") is not None else row["actual"]
-
+    figures = {kpi: _bottleneck_figure(r, kpi)[0] for kpi in _bottleneck_kpis(r)}
     rates = {(u, l): Fraction(a.conversion_for(u, l).rate) for u, l in a.adjacent_pairs()}
-    return attribute(a.stage_ids(), rates, {s: figure(f"volume:{s}") for s in a.stage_ids()},
-                     r.plan.customers, Fraction(a.spec.average_deal_size), figure("revenue"))
+    return attribute(a.stage_ids(), rates, {s: figures[f"volume:{s}"] for s in a.stage_ids()},
+                     r.plan.customers, Fraction(a.spec.average_deal_size), figures["revenue"])
+
+
+def _bottleneck_basis(r: AgreementReport) -> str:
+    """What the bottleneck's figures are, as compute_bottleneck took them."""
+    if not r.is_open:
+        return "with the month's final volumes"
+    used = {kpi: _bottleneck_figure(r, kpi) for kpi in _bottleneck_kpis(r)}
+    so_far = [kpi for kpi, (value, paced) in used.items() if value is not None and not paced]
+    if not any(paced for _, paced in used.values()):
+        return "with the volumes and revenue so far (the month has no pace forecast yet)"
+    if not so_far:
+        return "at the current pace (forecast volumes and revenue)"
+    return (f"at the current pace (forecast volumes and revenue; {escape(', '.join(kpi_label(r.agreement, k) for k in so_far))} "
+            "so far, without a forecast)")
 
 
 def _step_name(r: AgreementReport, from_stage: str | None, stage_id: str) -> str:
@@ -217,7 +240,7 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
     if b is None:
         return _section(r.anchor("bottleneck"), "The bottleneck",
                         "<p>Not computable: a funnel stage has no data this month.</p>" + formula)
-    basis = "at the current pace (forecast volumes and revenue)" if r.is_open else "with the month's final volumes"
+    basis = _bottleneck_basis(r)
     if b.revenue_gap is None:
         gap_text = "Revenue has no data this month"
     elif b.revenue_gap > 0:

@@ -485,6 +485,41 @@ def test_details_from_a_later_build_over_other_data_are_flagged_also_at_the_same
     assert "the Data quality section" in banner.group(0) and outcome.run_id[:8] in banner.group(0)
 
 
+@slow
+def test_at_the_first_instant_of_a_month_the_bottleneck_says_it_uses_the_figures_so_far(judged, tmp_path, monkeypatch):
+    # Local midnight of 2026-11-01 in Mexico City: no time of the month has elapsed, so no forecast.
+    _copy_for_the_cli(judged, tmp_path, monkeypatch)
+    result = CliRunner().invoke(_app(), ["report", "--month", OPEN, "--out", "pack.html",
+                                         "--as-of", "2026-11-01T06:00:00Z"])
+    assert result.exit_code == 0, result.output
+    page = (tmp_path / "pack.html").read_text(encoding="utf-8")
+    assert not [row for row in kpi_rows(page) if row.get("data-forecast")], "nothing to pace yet"
+    section = re.search(r'<section id="bottleneck".*?</section>', page, re.S).group(0)
+    assert "with the volumes and revenue so far (the month has no pace forecast yet)" in section
+    assert "forecast volumes" not in section
+
+
+def test_the_open_month_bottleneck_says_it_is_at_the_current_pace(open_report, closed_report):
+    assert "at the current pace (forecast volumes and revenue)." in open_report.read_text(encoding="utf-8")
+    assert "with the month's final volumes." in closed_report.read_text(encoding="utf-8")
+
+
+@slow
+def test_an_open_month_figure_without_a_forecast_is_named_in_the_bottleneck_basis(judged):
+    from dataclasses import replace
+
+    from pipelines.agreement import load_agreements
+    from pipelines.report import sections
+    from pipelines.report.gather import gather
+
+    (report,) = gather(judged.warehouse, load_agreements(judged.sla_dir), OPEN, AS_OF).agreements
+    results = [{**row, "forecast": None} if row["kpi"] == "volume:customer" else row for row in report.results]
+    partly = replace(report, results=results)
+    html = sections.bottleneck(partly, sections.compute_bottleneck(partly))
+    customers = sections.kpi_label(report.agreement, "volume:customer")
+    assert f"at the current pace (forecast volumes and revenue; {customers} so far, without a forecast)" in html
+
+
 def test_the_stale_data_banner_gives_seconds():
     from datetime import timedelta
     from types import SimpleNamespace
