@@ -98,14 +98,14 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
 
 
 def nothing_to_judge(agreements, as_of: datetime) -> Problem:
-    """Why a run without --from/--to has no month: too early, or every month is over."""
-    from pipelines.agreement.load import span, windows
-    from pipelines.agreement.months import month_index, month_of
+    """Why a run without --from/--to has no month: too early, or every month begun is over."""
+    from pipelines.agreement.load import has_started, windows
+    from pipelines.agreement.months import month_index
 
-    if not any(month_index(month_of(as_of, a.spec.timezone)) >= month_index(a.spec.effective.from_)
-               for a in agreements):
+    begun = [m for a in agreements for m in a.months() if has_started(agreements, m, as_of)]
+    if not begun:
         return Problem(f"no agreement month has started by {as_of:%Y-%m-%d}: nothing to judge", field="--as-of")
-    last = span(agreements)[1]
+    last = max(begun, key=month_index)
     return Problem(f"no agreement month is under way or maturing as of {as_of:%Y-%m-%d} (the agreements cover "
                    f"{windows(agreements)}): name the months to judge, e.g. --from {last} --to {last}",
                    field="--as-of")

@@ -41,7 +41,7 @@ from pipelines.errors import InputError, Problem
 #    records ctime and inode.
 # 5: a deal of a contact that contacts does not hold is loaded, not unknown_contact; a won
 #    or lost deal without closed_at is loaded (3 quarantined it); amounts are
-#    decimal(38,6), not rounded to cents.
+#    decimal(26,6), not rounded to cents.
 LOADER_VERSION = 5
 
 # A file as listed, relative to the data directory (a link is a file of its own: a new link

@@ -60,8 +60,9 @@ def _col(name: str, type_: str, description: str, **kw) -> Column:
 
 # Money keeps 6 decimal places: every ISO 4217 minor unit (2 for most currencies, 3 for KWD
 # and BHD, 4 for CLF) with room to spare, summed as exact decimals; a 7th place is rounded.
-# 32 digits before the point: a larger amount is a bad number.
-TEXT, TS, DATE, MONEY, INT = "varchar", "timestamp", "date", "decimal(38,6)", "bigint"
+# 20 digits before the point (a larger amount is a bad number), so that staging's
+# decimal(38,6) sums a trillion of them without overflowing.
+TEXT, TS, DATE, MONEY, INT = "varchar", "timestamp", "date", "decimal(26,6)", "bigint"
 
 CONTACTS = Table(
     name="contacts",

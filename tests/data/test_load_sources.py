@@ -115,7 +115,7 @@ def test_absent_optional_tables_are_created_empty_and_reported_absent(load):
     assert rows(con, "select column_name, data_type from information_schema.columns where "
                      "table_schema = 'raw' and table_name = 'deals' order by ordinal_position") == [
         ("deal_id", "VARCHAR"), ("contact_id", "VARCHAR"), ("created_at", "TIMESTAMP"),
-        ("closed_at", "TIMESTAMP"), ("status", "VARCHAR"), ("amount", "DECIMAL(38,6)"),
+        ("closed_at", "TIMESTAMP"), ("status", "VARCHAR"), ("amount", "DECIMAL(26,6)"),
         ("currency", "VARCHAR")]
 
 

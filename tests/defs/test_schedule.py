@@ -156,6 +156,17 @@ def test_a_run_after_every_agreement_month_says_so_and_how_to_judge_them(tmp_pat
     assert "--from 2026-12 --to 2026-12" in said and "has started" not in said
 
 
+def test_in_a_gap_between_windows_the_hint_names_a_month_that_has_begun(tmp_path, agreement_file) -> None:
+    from pipelines.cli.pipeline_cmds import nothing_to_judge
+
+    agreement_file(tmp_path, "spring", "UTC", "2026-01", "2026-03")
+    agreement_file(tmp_path, "autumn", "UTC", "2026-09", "2026-12")
+    problem = nothing_to_judge(load_agreements(tmp_path), datetime(2026, 7, 1, tzinfo=UTC))
+    assert "e.g. --from 2026-03 --to 2026-03" in problem.message  # not 2026-12, which has not begun
+    early = nothing_to_judge(load_agreements(tmp_path), datetime(2025, 12, 31, tzinfo=UTC))
+    assert early.message == "no agreement month has started by 2025-12-31: nothing to judge"
+
+
 def test_a_run_says_which_asked_months_it_leaves_out_and_why() -> None:
     from pipelines.agreement.months import month_range
     from pipelines.cli.pipeline_cmds import not_judged

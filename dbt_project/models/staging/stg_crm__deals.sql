@@ -14,8 +14,8 @@ final as (
         cast(created_at as {{ dbt.type_timestamp() }}) as created_at,
         cast(closed_at as {{ dbt.type_timestamp() }}) as closed_at,
         cast(status as {{ dbt.type_string() }}) as status,
-        -- The loader's money type (pipelines/data/tables.py): dbt's numeric is (28,6),
-        -- too narrow for the 32 digits before the point the loader accepts.
+        -- Wider than the loader's decimal(26,6) (pipelines/data/tables.py), so a month's
+        -- sum of won amounts has 12 digits to spare; dbt's numeric is only (28,6).
         cast(amount as {{ api.Column.numeric_type('numeric', 38, 6) }}) as amount,
         cast(currency as {{ dbt.type_string() }}) as currency
 
