@@ -69,7 +69,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     # as the month's judgement like any other.
     if as_of > datetime.now(UTC):
         say(f"--as-of {as_of:%Y-%m-%d %H:%M} UTC is in the future: facts dated up to it are judged as if "
-            "known, and this run sends no alert (the alert state is left to the real runs)")
+            "known, and this run announces nothing (the alert state is left to the real runs)")
     # The job takes tens of seconds: show it is alive (rich draws nothing when not a terminal).
     with err_console.status("loading data, building the funnel facts (dbt), judging (Great Expectations), alerting…"):
         outcome = run_job(settings, first, last, as_of)

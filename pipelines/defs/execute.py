@@ -92,8 +92,8 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
             run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
         if not result.success:
-            failure, kind, stack = _first_failure(result)
-            log.write(f"\nthe run failed: {failure}\n{stack}")
+            failure, kind, stack, step = _first_failure(result)
+            log.write(f"\nthe run failed in {step}: {failure}\n{stack}")
     alerts = _alert_counts(result)
     if result.success:
         return JobOutcome(result.run_id, True, first, last, as_of, alerts=alerts, log_file=log_file)
@@ -140,9 +140,9 @@ def _alert_counts(result) -> dict[str, int]:
     return {}
 
 
-def _first_failure(result) -> tuple[str, str, str]:
+def _first_failure(result) -> tuple[str, str, str, str]:
     """The first failed step's message, what kind of failure it was (bad_input: exit 2,
-    interrupted, or crash), and its stack."""
+    interrupted, or crash), its stack and the step."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
@@ -154,5 +154,6 @@ def _first_failure(result) -> tuple[str, str, str]:
             # The message starts with the exception's name, qualified or not.
             message = re.sub(rf"^([\w.]+\.)?{re.escape(root.cls_name)}: ", "", root.message.strip())
             # Bad input names its own file or field: the step would only hide that.
-            return (message if kind == "bad_input" else f"{event.step_key}: {message}"), kind, error.to_string()
-    return "see the Dagster UI or .funnelpact/logs/last-run.log for its logs", "crash", ""
+            shown = message if kind == "bad_input" else f"{event.step_key}: {message}"
+            return shown, kind, error.to_string(), event.step_key
+    return "see the Dagster UI or .funnelpact/logs/last-run.log for its logs", "crash", "", "an unknown step"

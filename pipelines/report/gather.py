@@ -73,8 +73,6 @@ class AgreementReport:
 
     @property
     def days_elapsed(self) -> float:
-        if not self.is_open:
-            return float(self.days_in_month)
         return days_elapsed(self.month, self.agreement.spec.timezone, self.judged_as_of)
 
     @property

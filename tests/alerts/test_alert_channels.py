@@ -74,6 +74,13 @@ def test_a_url_that_is_not_smtp_is_a_permanent_failure() -> None:
     assert caught.value.retryable is False
 
 
+def test_an_smtp_port_that_is_not_a_number_is_a_permanent_failure_without_the_password() -> None:
+    with pytest.raises(DeliveryError) as caught:
+        parse_smtp_url("smtp://bot:secret@mail.acme.example:25x")
+    assert caught.value.reason == "the SMTP URL has a port that is not a number: smtp://mail.acme.example:?"
+    assert caught.value.retryable is False
+
+
 def test_the_configured_sender_is_used(tmp_path: Path, smtp: SmtpRecorder) -> None:
     channel = {"channel": "email", "to": ["a@acme.example", "b@acme.example"], "smtp_url_env": "SMTP",
                "sender": "sla-bot@acme.example"}
@@ -122,7 +129,7 @@ def test_a_webhook_url_with_a_port_that_is_not_a_number_is_a_permanent_failure(t
     report = dispatch([kpi("breach")], [agreement([{"channel": "webhook", "url_env": "HOOK"}])],
                       tmp_path / "a.sqlite", {"HOOK": "http://u:secret@127.0.0.1:80x/hook"}, retry=FAST)
     [failure] = report.failures
-    assert failure.reason == "not a valid port in the URL http://127.0.0.1" and "secret" not in failure.reason
+    assert failure.reason == "the URL has a port that is not a number: http://127.0.0.1:?" and "secret" not in failure.reason
 
 
 def test_slack_shows_arrows_and_addresses_as_written() -> None:

@@ -28,6 +28,7 @@ started as (
 day_spans as (
 
     -- A local day ends where the next one starts; the month's last day at the month's end.
+    -- Open months only: a closed month has all its days.
     select
         days.agreement,
         days.revision,
@@ -45,6 +46,7 @@ day_spans as (
         on days.agreement = started.agreement
         and days.revision = started.revision
         and days.period = started.period
+        and started.month_end_utc > {{ as_of() }}
 
 ),
 
@@ -82,7 +84,7 @@ final as (
         case
             when started.month_end_utc <= {{ as_of() }}
                 then cast(started.days_in_month as {{ funnelpact.type_double() }})
-            else cast(elapsed.days_elapsed as {{ funnelpact.type_double() }})
+            else elapsed.days_elapsed
         end as days_elapsed
 
     from started

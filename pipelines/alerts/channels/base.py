@@ -31,15 +31,21 @@ def secret(env: Mapping[str, str], name: str, what: str) -> str:
     return value
 
 
+def port(parts: SplitResult, what: str) -> int | None:
+    """The URL's port; a DeliveryError naming `what` when it is not a number (urllib raises
+    ValueError only when asked)."""
+    try:
+        return parts.port
+    except ValueError:
+        raise DeliveryError(f"{what} has a port that is not a number: "
+                            f"{parts.scheme}://{parts.hostname or '?'}:?", retryable=False) from None
+
+
 def redact(url: str) -> str:
     """scheme://host[:port] only: webhook paths and userinfo are credentials."""
     parts = urlsplit(url)
     host = parts.hostname or "?"
-    try:
-        port = parts.port
-    except ValueError:  # not a number: name no port rather than echo the text
-        port = None
-    return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+    return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
 
 
 def _basic_auth(parts: SplitResult) -> tuple[str, dict[str, str]]:
@@ -56,10 +62,7 @@ def _basic_auth(parts: SplitResult) -> tuple[str, dict[str, str]]:
 
 def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | None = None) -> str:
     parts = urlsplit(url)
-    try:
-        parts.port
-    except ValueError:
-        raise DeliveryError(f"not a valid port in the URL {redact(url)}", retryable=False) from None
+    port(parts, "the URL")  # before redact(), which reads it
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DeliveryError(f"not an http(s) URL: {redact(url)}", retryable=False)
     address, auth = _basic_auth(parts)

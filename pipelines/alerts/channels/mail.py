@@ -19,7 +19,7 @@ from email.utils import formatdate, make_msgid
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from pipelines.alerts.channels.base import DeliveryError, secret
+from pipelines.alerts.channels.base import DeliveryError, port, secret
 from pipelines.alerts.events import AlertEvent
 
 TRUE = ("1", "true", "yes", "on")
@@ -43,17 +43,14 @@ def parse_smtp_url(url: str) -> SmtpUrl:
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise DeliveryError("the SMTP URL must look like smtp://user:password@host:port or smtps://…", retryable=False)
-    try:
-        port = parts.port
-    except ValueError:
-        raise DeliveryError(f"the SMTP URL has a bad port: smtp://{parts.hostname}:?", retryable=False) from None
+    given = port(parts, "the SMTP URL")
     query = parse_qs(parts.query)
     starttls = query.get("starttls", ["0"])[-1].lower() in TRUE
     tls = parts.scheme == "smtps"
     default_port = 465 if tls else 587 if starttls else 25
     return SmtpUrl(
         host=parts.hostname,
-        port=port or default_port,
+        port=given or default_port,
         tls=tls,
         starttls=starttls and not tls,
         user=unquote(parts.username) if parts.username else None,
