@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.months import MONTH_FORMAT, is_month_field
+from pipelines.agreement.months import is_month_field, not_a_month
 from pipelines.agreement.yaml_source import PLAIN_NUMBER, SourceDocument
 from pipelines.errors import Problem
 
@@ -134,7 +134,7 @@ def _message(item: dict, path: tuple, data: Any) -> str:
     if kind == "string_type" and is_month_field(path):
         if isinstance(given, date):  # YAML reads 2026-01-01 as a date
             return f"{_show(given)} is a date, not a month: expected YYYY-MM (agreements run for whole months)"
-        return f"{_show(given)} is not a month: expected {MONTH_FORMAT}"
+        return not_a_month(_show(given))
     if kind == "string_type" and isinstance(given, bool):
         return f"expected text, got {_show(given)}: YAML reads yes/no/on/off/true/false as a boolean; quote the value"
     if kind == "string_type" and isinstance(given, date):  # `revision: 2026-01-01`
@@ -194,7 +194,7 @@ def _pattern_message(path: tuple, given: Any) -> str:
             )
         return f"{given!r} is not an environment variable name: expected UPPER_CASE letters, digits and _"
     if is_month_field(path):
-        return f"{given!r} is not a month: expected {MONTH_FORMAT}"
+        return not_a_month(repr(given))
     if last == "id":
         return (
             f"{given!r} is not a valid stage id: expected lowercase letters, digits and _, "

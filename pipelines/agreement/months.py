@@ -32,10 +32,15 @@ def is_month(value: object) -> bool:
     return isinstance(value, str) and bool(_MONTH_RE.match(value))
 
 
+def not_a_month(shown: str) -> str:
+    """The message for a value that is not a month, `shown` as its source writes it."""
+    return f"{shown} is not a month: expected {MONTH_FORMAT}"
+
+
 def require_month(value: str, field: str) -> str:
     """A YYYY-MM month, or InputError naming `field` (an option, or what a library call was given)."""
     if not is_month(value):
-        raise InputError(Problem(f"{value!r} is not a month: expected {MONTH_FORMAT}", field=field))
+        raise InputError(Problem(not_a_month(repr(value)), field=field))
     return value
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from pipelines.agreement.months import MONTH_FORMAT, is_month_field
+from pipelines.agreement.months import is_month_field, not_a_month
 from pipelines.errors import InputError, Problem
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -281,7 +281,7 @@ class _Builder:
             message = f"invalid YAML: {exc.problem or exc}"
         except (yaml.YAMLError, ValueError, OverflowError) as exc:  # 2026-02-30 read as a date, say
             if is_month_field(path):  # a window's `from: 2026-02-30`, a seasonality month
-                message = f"{node.value} is not a month: expected {MONTH_FORMAT}"
+                message = not_a_month(node.value)
             else:
                 message = f"{node.value!r} is not a valid {node.tag.rsplit(':', 1)[-1]}: {exc}; quote it if it is text"
         self.problem(node, path, message)

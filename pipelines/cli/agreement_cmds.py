@@ -71,12 +71,13 @@ def plan(
     """
     from pipelines.agreement import load_agreements
     from pipelines.agreement.load import require_in_force
+    from pipelines.agreement.months import require_month
     from pipelines.agreement.plan import plan as build_plan
     from pipelines.agreement.plan import plan_window
     from pipelines.cli import plan_output
-    from pipelines.cli.options import month_option
 
-    month_option(month, "--month")
+    if month is not None:
+        require_month(month, "--month")
     agreements = load_agreements(sla)
     months = build_plan(agreements)
     if month is not None:

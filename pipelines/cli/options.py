@@ -50,7 +50,7 @@ def as_of_instant(text: str | None) -> datetime:
 
 
 def month_option(value: str | None, option: str) -> str | None:
-    """A YYYY-MM option, or exit 2 naming it."""
+    """An optional YYYY-MM option (None: not given), or exit 2 naming it."""
     from pipelines.agreement.months import require_month
 
     return None if value is None else require_month(value, option)

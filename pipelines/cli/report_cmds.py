@@ -43,13 +43,13 @@ def report(
     from pipelines.agreement import load_agreements
     from pipelines.agreement.load import require_started
     from pipelines.cli.pipeline_cmds import execute
-    from pipelines.report.render import check_request, write_report
+    from pipelines.report.render import check_request, write_checked_report
 
     settings = settings_for(data, sla)
     instant = as_of_instant(as_of)
     agreements = load_agreements(settings.sla_dir)
     # Before the pipeline runs: it judges the month and sends alerts.
-    check_request(agreements, month, out)
+    out = check_request(agreements, month, out)
     require_started(agreements, [month], instant, "--month", "review")
     if data is not None:
         from pipelines.data.sources import require_data_dir
@@ -61,7 +61,7 @@ def report(
     elif data is not None:
         say(f"{month} is shown as judged by its last run; {settings.data_dir} is not read "
             "(give --as-of to judge it again from that data)")
-    path = write_report(settings, month, out, instant)
+    path = write_checked_report(settings, agreements, month, out, instant)
     typer.echo(f"review pack for {month} written to {path.resolve()}")
 
 

@@ -41,10 +41,15 @@ def require_data_dir(data_dir: Path) -> None:
                                  file=str(data_dir)))
 
 
+def table_paths(data_dir: Path, table: str) -> tuple[Path, Path, Path]:
+    """Where a table can be in a data directory: <table>.csv, <table>.parquet, or a folder
+    <table>/ of Parquet parts. A table is given in exactly one of them."""
+    return data_dir / f"{table}.csv", data_dir / f"{table}.parquet", data_dir / table
+
+
 def find_source(data_dir: Path, table: str) -> Source | None:
     """The one place a table can come from, or None when it is absent."""
-    csv, parquet, folder = data_dir / f"{table}.csv", data_dir / f"{table}.parquet", data_dir / table
-    found = [p for p in (csv, parquet, folder) if p.exists()]
+    found = [p for p in table_paths(data_dir, table) if p.exists()]
     if not found:
         return None
     if len(found) > 1:

@@ -33,6 +33,13 @@ def write_report(settings: Settings, month: str, out: Path, as_of: datetime) -> 
 
     agreements = load_agreements(settings.sla_dir)
     out = check_request(agreements, month, out)
+    return write_checked_report(settings, agreements, month, out, as_of)
+
+
+def write_checked_report(settings: Settings, agreements: list[Agreement], month: str, out: Path,
+                         as_of: datetime) -> Path:
+    """`write_report` for a request that `check_request` passed with these agreements: the
+    command checks before it runs the pipeline, and does not load and check them again."""
     data = gather(settings.warehouse, agreements, month, as_of)
     html = render_html(data)
     try:
@@ -47,8 +54,9 @@ def check_request(agreements: list[Agreement], month: str, out: Path) -> Path:
     """What a review pack needs before anything is read or run: a YYYY-MM month that some
     agreement is in force in, and an .html file that can be written; InputError otherwise.
 
-    `write_report` checks it, and the command before it judges the month: an --out found
-    unwritable after the run had judged the month and sent its alerts.
+    `write_report` checks it; the command checks it before it judges the month (an --out
+    found unwritable after the run had judged the month and sent its alerts), then writes
+    with `write_checked_report`.
     """
     require_month(month, "--month")
     require_in_force(agreements, [month], "--month")

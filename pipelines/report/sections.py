@@ -180,42 +180,35 @@ def pace(r: AgreementReport) -> str:
 
 # --- bottleneck ------------------------------------------------------------------------------
 
-def _bottleneck_figure(r: AgreementReport, kpi: str) -> tuple[float | None, bool]:
-    """The figure of `kpi` the bottleneck uses, and whether it is the pace forecast: in an open
-    month the forecast where there is one. At the very start of a month nothing has elapsed
-    and there is none: the figures so far, and the text says so."""
-    row = r.result(kpi)
-    if row is None:
-        return None, False
-    if r.is_open and row.get("forecast") is not None:
-        return row["forecast"], True
-    return row["actual"], False
-
-
-def _bottleneck_kpis(r: AgreementReport) -> list[str]:
-    return [f"volume:{s}" for s in r.agreement.stage_ids()] + ["revenue"]
+def _uses_forecasts(r: AgreementReport) -> bool:
+    """Whether the bottleneck takes the pace forecasts rather than the figures so far. The
+    scorecard forecasts every paced KPI with data of an open month once any time has elapsed,
+    so either all of them have a forecast or, at local midnight of day 1, none does."""
+    return r.is_open and any(row.get("forecast") is not None for row in r.results)
 
 
 def compute_bottleneck(r: AgreementReport) -> Bottleneck | None:
     a = r.agreement
-    figures = {kpi: _bottleneck_figure(r, kpi)[0] for kpi in _bottleneck_kpis(r)}
+    paced = _uses_forecasts(r)
+
+    def figure(kpi: str) -> float | None:
+        row = r.result(kpi)
+        if row is None:
+            return None
+        return row.get("forecast") if paced else row["actual"]
+
     rates = {(u, l): Fraction(a.conversion_for(u, l).rate) for u, l in a.adjacent_pairs()}
-    return attribute(a.stage_ids(), rates, {s: figures[f"volume:{s}"] for s in a.stage_ids()},
-                     r.plan.customers, Fraction(a.spec.average_deal_size), figures["revenue"])
+    return attribute(a.stage_ids(), rates, {s: figure(f"volume:{s}") for s in a.stage_ids()},
+                     r.plan.customers, Fraction(a.spec.average_deal_size), figure("revenue"))
 
 
 def _bottleneck_basis(r: AgreementReport) -> str:
     """What the bottleneck's figures are, as compute_bottleneck took them."""
     if not r.is_open:
         return "with the month's final volumes"
-    used = {kpi: _bottleneck_figure(r, kpi) for kpi in _bottleneck_kpis(r)}
-    so_far = [kpi for kpi, (value, paced) in used.items() if value is not None and not paced]
-    if not any(paced for _, paced in used.values()):
-        return "with the volumes and revenue so far (the month has no pace forecast yet)"
-    if not so_far:
+    if _uses_forecasts(r):
         return "at the current pace (forecast volumes and revenue)"
-    return (f"at the current pace (forecast volumes and revenue; {escape(', '.join(kpi_label(r.agreement, k) for k in so_far))} "
-            "so far, without a forecast)")
+    return "with the volumes and revenue so far (the month has no pace forecast yet)"
 
 
 def _step_name(r: AgreementReport, from_stage: str | None, stage_id: str) -> str:

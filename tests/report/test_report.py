@@ -484,22 +484,6 @@ def test_the_open_month_bottleneck_says_it_is_at_the_current_pace(open_report, c
     assert "with the month's final volumes." in closed_report.read_text(encoding="utf-8")
 
 
-@slow
-def test_an_open_month_figure_without_a_forecast_is_named_in_the_bottleneck_basis(judged):
-    from dataclasses import replace
-
-    from pipelines.agreement import load_agreements
-    from pipelines.report import sections
-    from pipelines.report.gather import gather
-
-    (report,) = gather(judged.warehouse, load_agreements(judged.sla_dir), OPEN, AS_OF).agreements
-    results = [{**row, "forecast": None} if row["kpi"] == "volume:customer" else row for row in report.results]
-    partly = replace(report, results=results)
-    html = sections.bottleneck(partly, sections.compute_bottleneck(partly))
-    customers = sections.kpi_label(report.agreement, "volume:customer")
-    assert f"at the current pace (forecast volumes and revenue; {customers} so far, without a forecast)" in html
-
-
 def test_the_stale_data_banner_gives_seconds():
     from datetime import timedelta
     from types import SimpleNamespace

@@ -20,7 +20,7 @@ import duckdb
 
 from pipelines.data.parsing import PARSERS
 from pipelines.data.row_sql import without_blanks
-from pipelines.data.sources import find_source, ident, quote, reader_sql
+from pipelines.data.sources import find_source, ident, quote, reader_sql, table_paths
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
 
@@ -49,9 +49,11 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _targets(out: Path, table: str) -> list[Path]:
-    # The stale Parquet copy is removed (the loader refuses a table given twice): it counts too.
-    return [out / f"{table}.csv", out / f"{table}.parquet"]
+def _targets(out: Path, table: str) -> tuple[Path, Path]:
+    """The files an import writes for `table`: its CSV, and the stale Parquet copy, which it
+    removes (the loader refuses a table given twice), so it counts too."""
+    csv, parquet, _folder = table_paths(out, table)
+    return csv, parquet
 
 
 class Output:
@@ -88,13 +90,13 @@ class Output:
         twice and every later run failed. Such a folder is the user's data: it is named, not
         deleted."""
         for table in self.tables:
-            folder = self.out / table
+            csv, parquet, folder = table_paths(self.out, table)
             if folder.exists():  # as find_source sees it: a folder, or a file read as Parquet
                 shape = "a folder of Parquet parts" if folder.is_dir() else f"the file {table}"
                 self._refuse(folder, f"holds the {table} table as {shape}, and this import writes "
                              f"{table}.csv: the loader refuses a table given twice, so every later "
                              "run would fail")
-            for target in _targets(self.out, table):
+            for target in (csv, parquet):
                 # os.replace cannot put a file over a folder, nor unlink remove one: the
                 # import failed half moved in.
                 if target.is_dir():
@@ -123,11 +125,11 @@ class Output:
     def commit(self) -> None:
         """Move every staged table into place (a rename each), dropping stale Parquet copies."""
         try:
-            for staged in sorted(self.staging.iterdir()):
-                stale = self.out / f"{staged.stem}.parquet"
+            for staged in sorted(self.staging.iterdir()):  # <table>.csv each
+                csv, stale = _targets(self.out, staged.stem)
                 if stale.exists():
                     stale.unlink()
-                os.replace(staged, self.out / staged.name)
+                os.replace(staged, csv)
         except OSError as exc:
             raise InputError(Problem(f"cannot replace the tables in the folder ({exc.strerror or exc})",
                                      file=str(self.out), field="--out")) from None
