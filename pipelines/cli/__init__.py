@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import atexit
 import gc
+import os
+import sys
+import threading
 import traceback
 from typing import Annotated
 
@@ -68,4 +71,19 @@ def main() -> None:
     # collection walked them for ~2 s after every run. Frozen objects are skipped, and the
     # process is ending anyway.
     atexit.register(gc.freeze)
-    app()
+    try:
+        app()
+    except SystemExit as exc:
+        # rich's spinner may still be winding down: it holds nothing.
+        lingering = [t for t in threading.enumerate() if t is not threading.current_thread()
+                     and t.is_alive() and not type(t).__module__.startswith("rich.")]
+        if exc.code == EXIT_INTERRUPTED and lingering:
+            # An interrupted run waits for dbt's threads (defs.dbt.stop_builds); one still
+            # inside DuckDB at the interpreter's exit would abort the process (SIGABRT, exit
+            # 134). Leave without that exit: the run is recorded as failed, the warehouse
+            # lock goes with the process, and DuckDB's write-ahead log drops the unfinished
+            # transaction.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
+        raise

@@ -7,6 +7,7 @@ import json
 import os
 import queue
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -172,6 +173,7 @@ def build_in_process(context: dg.AssetExecutionContext, project: DbtProject,
             results.put(None)
 
     worker = threading.Thread(target=build, name="dbt-build", daemon=True)
+    _BUILDS[worker] = set(threading.enumerate())
     worker.start()
     try:
         while (raw := results.get()) is not None:
@@ -179,24 +181,43 @@ def build_in_process(context: dg.AssetExecutionContext, project: DbtProject,
             yield from event.to_default_asset_events(manifest=manifest, dagster_dbt_translator=translator,
                                                      context=context, project=project)
     except BaseException:
-        _stop(worker)
+        stop_builds()
         raise
+    finally:
+        _BUILDS.pop(worker, None)
     worker.join()
     if error:
         raise error[0]
 
 
-def _stop(worker: threading.Thread, timeout: float = 120) -> None:
-    """Interrupt dbt's thread and wait for it, when the step is interrupted (Ctrl-C).
+# Each running build's thread, with the threads alive before it started (the rest are dbt's).
+_BUILDS: dict[threading.Thread, set[threading.Thread]] = {}
 
-    Left running, it kept writing after the run had released the warehouse lock, and the
-    interpreter's exit with the thread inside DuckDB aborted the process (SIGABRT). A
+
+def stop_builds() -> None:
+    """Stop every dbt build still running. The step stops its own when interrupted inside
+    it; an interrupt that reaches Dagster while it handles a yielded event leaves the step
+    suspended, and the job's caller stops the build here."""
+    for worker, before in list(_BUILDS.items()):
+        _stop(worker, [t for t in threading.enumerate() if t not in before and t is not worker])
+        _BUILDS.pop(worker, None)
+
+
+def _stop(worker: threading.Thread, started: list[threading.Thread], timeout: float = 120) -> None:
+    """Interrupt dbt's thread and wait for it and the threads dbt started (its node pool),
+    when the step is interrupted (Ctrl-C).
+
+    Left running, they kept writing after the run had released the warehouse lock, and the
+    interpreter's exit with a thread inside DuckDB aborted the process (SIGABRT). A
     KeyboardInterrupt raised in the thread makes dbt cancel the build the way Ctrl-C does in
-    `dbt build`; it takes effect when the statement running in DuckDB returns.
+    `dbt build`; it takes effect when the statement running in DuckDB returns. dbt does not
+    always wait for its pool's thread: a data test still running then finished after it.
     """
     if worker.ident is not None and worker.is_alive():
         ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(worker.ident), ctypes.py_object(KeyboardInterrupt))
-    worker.join(timeout)
+    deadline = time.monotonic() + timeout
+    for thread in [worker, *started]:
+        thread.join(max(deadline - time.monotonic(), 0))
 
 
 def build_args(selection: list[str], indirect_selection: str | None) -> list[str]:

@@ -93,6 +93,10 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
         )
         if not result.success:
             failure, kind, stack, step = _first_failure(result)
+            if kind == "interrupted":
+                from pipelines.defs.dbt import stop_builds
+
+                stop_builds()  # before the log closes: dbt's threads still write to it
             log.write(f"\nthe run failed in {step}: {failure}\n{stack}")
     alerts = _alert_counts(result)
     if result.success:
