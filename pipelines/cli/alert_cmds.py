@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from pipelines.cli.options import SLA_DEFAULT, sla_path
 from pipelines.cli.output import console
 from pipelines.errors import InputError, Problem
 
@@ -20,7 +21,8 @@ def register(app: typer.Typer) -> None:
 
 
 def test_alerts(
-    sla: Annotated[Path, typer.Option("--sla", help="Agreement folder or file.")] = Path("sla"),
+    sla: Annotated[Path | None, typer.Option("--sla", help=f"Agreement folder or file {SLA_DEFAULT}.",
+                                             show_default=False)] = None,
     revision: Annotated[str | None, typer.Option(help="Only this revision (default: every revision).", show_default=False)] = None,
 ) -> None:
     """Send a test alert to every channel of the agreements, to check the set-up.
@@ -32,6 +34,7 @@ def test_alerts(
     from pipelines.agreement import load_agreements
     from pipelines.alerts.probe import probe
 
+    sla = sla_path(sla)
     agreements = load_agreements(sla)
     known = sorted({a.revision for a in agreements})
     if revision is not None and revision not in known:
