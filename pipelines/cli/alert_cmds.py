@@ -16,7 +16,9 @@ from pipelines.errors import InputError, Problem
 def register(app: typer.Typer) -> None:
     app.command(
         "test-alerts",
-        epilog="Example: FUNNELPACT_SLACK_WEBHOOK=https://hooks.slack.com/… funnelpact test-alerts --revision 2026-h2",
+        epilog="Example: FUNNELPACT_SLACK_WEBHOOK=https://hooks.slack.com/… "
+        "FUNNELPACT_SMTP_URL=smtp://127.0.0.1:1025 funnelpact test-alerts --revision 2026-h2 "
+        "(the agreements in sla/ alert Slack and e-mail: a channel whose variable is not set fails)",
     )(test_alerts)
 
 
@@ -29,7 +31,8 @@ def test_alerts(
 
     Channel secrets come from the environment variables the agreement names. The test
     alert is marked as a test and does not touch the alert state (dedup, outbox).
-    Exit code 0 when every channel delivered, 1 when one failed.
+    Exit code 0 when every channel delivered, 1 when one failed (a variable not set
+    included), 2 for invalid agreements or an unknown --revision.
     """
     from pipelines.agreement import load_agreements
     from pipelines.alerts.probe import probe

@@ -49,6 +49,9 @@ def compile_suites(
     Given a folder ($FUNNELPACT_SLA_DIR or sla/ by default), the suites funnelpact generated that no agreement in it
     generates any more are removed. Given a file, which may hold only some revisions of an
     agreement, only its suites are written (or checked) and none is removed.
+
+    Exit code 0 when written (with --check: up to date), 1 when --check finds suites out of
+    date, 2 for invalid agreements.
     """
     from pipelines.agreement import load_agreements
     from pipelines.checks.compile import drift, write_suites
