@@ -18,6 +18,14 @@ SLA_ENV = "FUNNELPACT_SLA_DIR"
 DATA_ENV = "FUNNELPACT_DATA_DIR"
 
 
+def default_sla_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The agreement folder of every command that is given none: $FUNNELPACT_SLA_DIR, else sla/.
+
+    As given (not resolved), so messages name it as the user wrote it."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(SLA_ENV) or "sla").expanduser()
+
+
 @dataclass(frozen=True)
 class Settings:
     sla_dir: Path
@@ -38,7 +46,7 @@ class Settings:
         env = os.environ if environ is None else environ
         home = Path(env.get(HOME_ENV) or ".funnelpact").expanduser().resolve()
         return cls(
-            sla_dir=Path(env.get(SLA_ENV) or "sla").expanduser().resolve(),
+            sla_dir=default_sla_dir(env).resolve(),
             data_dir=Path(env.get(DATA_ENV) or "data").expanduser().resolve(),
             warehouse=duckdb_path(env),
             home=home,

@@ -58,7 +58,10 @@ class DiffResult:
 
 
 def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
-    root = _git_root()
+    """The changes to the agreements under `sla` between two revisions of the git repository
+    holding that folder (not necessarily the one of the working directory:
+    $FUNNELPACT_SLA_DIR may name a deployment's checkout elsewhere)."""
+    root = _git_root(sla)
     try:
         rel = sla.resolve().relative_to(root)
     except ValueError:
@@ -91,11 +94,16 @@ def _git(root: Path | None, *args: str) -> str:
     return done.stdout
 
 
-def _git_root() -> Path:
+def _git_root(sla: Path) -> Path:
+    """The top of the repository holding the folder, or of its nearest existing parent: the
+    folder may be gone from the working tree and still be in the base revision."""
+    folder = sla.resolve()
+    start = next((p for p in (folder, *folder.parents) if p.is_dir()), Path.cwd())
     try:
-        return Path(_git(None, "rev-parse", "--show-toplevel").strip())
+        return Path(_git(start, "rev-parse", "--show-toplevel").strip()).resolve()
     except InputError:
-        raise InputError("not inside a git repository: funnelpact diff compares git revisions of sla/") from None
+        raise InputError(Problem(f"{sla} is not inside a git repository: diff compares the agreement files "
+                                 "git keeps", field="--sla")) from None
 
 
 def _load_side(root: Path, rev: str | None, rel: Path) -> list[Agreement]:

@@ -8,13 +8,14 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from pipelines.cli.options import SLA_DEFAULT, sla_path
 from pipelines.cli.output import DiffFormat, Format, console
 
-# The authoring commands read the agreement files under review (a folder or one file,
-# sla/ of the repository by default); the pipeline commands' --sla (cli/options.py) defaults
-# to the deployment's $FUNNELPACT_SLA_DIR.
+# The authoring commands read a folder or one file; given none, the same folder as the
+# pipeline commands (cli/options.py), so `validate` checks what `run` judges.
 SlaPathOption = Annotated[
-    Path, typer.Option("--sla", help="Folder (or file) holding the agreement YAML files.", show_default=True)
+    Path | None,
+    typer.Option("--sla", help=f"Folder (or file) holding the agreement YAML files {SLA_DEFAULT}.", show_default=False),
 ]
 
 
@@ -30,7 +31,7 @@ def register(app: typer.Typer) -> None:
 def validate(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Agreement files or folders to check (default: sla/).", show_default=False),
+        typer.Argument(help=f"Agreement files or folders to check {SLA_DEFAULT}.", show_default=False),
     ] = None,
 ) -> None:
     """Validate agreements: their shape (schema) and their meaning (rates, windows, stages, secrets).
@@ -39,7 +40,7 @@ def validate(
     """
     from pipelines.agreement import load_agreements
 
-    agreements = load_agreements(paths or [Path("sla")])
+    agreements = load_agreements(paths or [sla_path(None)])
     for a in agreements:
         console.print(
             f"[green]ok[/] {escape(str(a.source_file))}: {escape(a.name)} {escape(a.revision)} "
@@ -59,7 +60,7 @@ def schema() -> None:
 
 
 def plan(
-    sla: SlaPathOption = Path("sla"),
+    sla: SlaPathOption = None,
     month: Annotated[str | None, typer.Option(help="Show one month only (YYYY-MM).", show_default=False)] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="table for people; json or csv for machines.")] = Format.table,
 ) -> None:
@@ -78,7 +79,7 @@ def plan(
 
     if month is not None:
         require_month(month, "--month")
-    agreements = load_agreements(sla)
+    agreements = load_agreements(sla_path(sla))
     months = build_plan(agreements)
     if month is not None:
         require_in_force(agreements, [month], "--month")
@@ -93,11 +94,13 @@ def diff(
         str | None,
         typer.Argument(help="Git revision to compare to (default: the working tree).", show_default=False),
     ] = None,
-    sla: Annotated[Path, typer.Option("--sla", help="Agreement folder inside the repository.")] = Path("sla"),
+    sla: Annotated[Path | None, typer.Option(
+        "--sla", help=f"Agreement folder inside a git repository {SLA_DEFAULT}; the revisions are that "
+        "repository's.", show_default=False)] = None,
     format: Annotated[DiffFormat, typer.Option("--format", "-f", help="markdown (for a pull-request comment) or json.")] = DiffFormat.markdown,
 ) -> None:
     """What changed in the agreements between two git revisions, and its effect on every monthly target."""
     from pipelines.agreement.diff import diff_revisions, render
 
-    result = diff_revisions(base, head, sla)
+    result = diff_revisions(base, head, sla_path(sla))
     typer.echo(render(result, format.value), nl=False)

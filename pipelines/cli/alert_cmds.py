@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from pipelines.cli.options import SLA_DEFAULT, sla_path
 from pipelines.cli.output import console
 from pipelines.errors import InputError, Problem
 
@@ -15,23 +16,28 @@ from pipelines.errors import InputError, Problem
 def register(app: typer.Typer) -> None:
     app.command(
         "test-alerts",
-        epilog="Example: FUNNELPACT_SLACK_WEBHOOK=https://hooks.slack.com/… funnelpact test-alerts --revision 2026-h2",
+        epilog="Example: FUNNELPACT_SLACK_WEBHOOK=https://hooks.slack.com/… "
+        "FUNNELPACT_SMTP_URL=smtp://127.0.0.1:1025 funnelpact test-alerts --revision 2026-h2 "
+        "(the agreements in sla/ alert Slack and e-mail: a channel whose variable is not set fails)",
     )(test_alerts)
 
 
 def test_alerts(
-    sla: Annotated[Path, typer.Option("--sla", help="Agreement folder or file.")] = Path("sla"),
+    sla: Annotated[Path | None, typer.Option("--sla", help=f"Agreement folder or file {SLA_DEFAULT}.",
+                                             show_default=False)] = None,
     revision: Annotated[str | None, typer.Option(help="Only this revision (default: every revision).", show_default=False)] = None,
 ) -> None:
     """Send a test alert to every channel of the agreements, to check the set-up.
 
     Channel secrets come from the environment variables the agreement names. The test
     alert is marked as a test and does not touch the alert state (dedup, outbox).
-    Exit code 0 when every channel delivered, 1 when one failed.
+    Exit code 0 when every channel delivered, 1 when one failed (a variable not set
+    included), 2 for invalid agreements or an unknown --revision.
     """
     from pipelines.agreement import load_agreements
     from pipelines.alerts.probe import probe
 
+    sla = sla_path(sla)
     agreements = load_agreements(sla)
     known = sorted({a.revision for a in agreements})
     if revision is not None and revision not in known:

@@ -13,6 +13,7 @@ import typer
 from rich.markup import escape
 
 from pipelines.cli.agreement_cmds import SlaPathOption
+from pipelines.cli.options import sla_path
 from pipelines.cli.output import console, err_console
 
 
@@ -25,13 +26,13 @@ def register(app: typer.Typer) -> None:
 
 
 def compile_suites(
-    sla: SlaPathOption = Path("sla"),
+    sla: SlaPathOption = None,
     out: Annotated[
         Path, typer.Option("--out", file_okay=False, help="The GX project folder; suites go to OUT/gx/expectations/.")
     ] = Path("expectations"),
     check: Annotated[
         bool,
-        typer.Option("--check", help="Write nothing; exit 1 if the suites in OUT differ from what sla/ compiles to."),
+        typer.Option("--check", help="Write nothing; exit 1 if the suites in OUT differ from what the agreements compile to."),
     ] = False,
     data_docs: Annotated[
         bool,
@@ -45,13 +46,17 @@ def compile_suites(
     tolerance, severity and owner. The suites are committed: a pull request that changes a
     target shows the changed assertion too.
 
-    Given a folder (sla/ by default), the suites funnelpact generated that no agreement in it
+    Given a folder ($FUNNELPACT_SLA_DIR or sla/ by default), the suites funnelpact generated that no agreement in it
     generates any more are removed. Given a file, which may hold only some revisions of an
     agreement, only its suites are written (or checked) and none is removed.
+
+    Exit code 0 when written (with --check: up to date), 1 when --check finds suites out of
+    date, 2 for invalid agreements.
     """
     from pipelines.agreement import load_agreements
     from pipelines.checks.compile import drift, write_suites
 
+    sla = sla_path(sla)
     agreements = load_agreements(sla)
     # Only a folder holds every revision: the suites of a file's agreements are all a file
     # says anything about.

@@ -14,13 +14,16 @@ from pipelines.errors import InputError, Problem
 if TYPE_CHECKING:
     from pipelines.settings import Settings
 
+# Every command's agreement folder when it is given none (pipelines.settings.default_sla_dir).
+SLA_DEFAULT = "(default: $FUNNELPACT_SLA_DIR or sla/)"
+
 DataOption = Annotated[
     Path | None,
     typer.Option("--data", help="Data directory with the canonical tables (default: $FUNNELPACT_DATA_DIR or data/).",
                  show_default=False),
 ]
 SlaOption = Annotated[
-    Path | None, typer.Option("--sla", help="Agreement folder (default: $FUNNELPACT_SLA_DIR or sla/).", show_default=False)
+    Path | None, typer.Option("--sla", help=f"Agreement folder {SLA_DEFAULT}.", show_default=False)
 ]
 AsOfOption = Annotated[
     str | None,
@@ -36,6 +39,13 @@ def settings_for(data: Path | None, sla: Path | None) -> Settings:
 
     base = Settings.from_env()
     return replace(base, sla_dir=(sla or base.sla_dir).resolve(), data_dir=(data or base.data_dir).resolve())
+
+
+def sla_path(sla: Path | None) -> Path:
+    """--sla (a folder or a file), else the default agreement folder."""
+    from pipelines.settings import default_sla_dir
+
+    return default_sla_dir() if sla is None else sla
 
 
 def as_of_instant(text: str | None) -> datetime:

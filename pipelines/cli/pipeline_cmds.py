@@ -135,7 +135,7 @@ def run(
     sla: SlaOption = None,
     as_of: AsOfOption = None,
     from_: Annotated[str | None, typer.Option("--from", help="First month to judge (YYYY-MM); alone, that month only.", show_default=False)] = None,
-    to: Annotated[str | None, typer.Option("--to", help="Last month to judge (YYYY-MM).", show_default=False)] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last month to judge (YYYY-MM); alone, that month only.", show_default=False)] = None,
     format: Annotated[ScorecardFormat, typer.Option("--format", "-f", help="table for people, json for machines.")] = ScorecardFormat.table,
 ) -> None:
     """Run the whole pipeline and print the scorecard.
@@ -173,6 +173,10 @@ def backfill(
 
     Idempotent: backfilling twice leaves the warehouse identical. With --as-of in the past it
     reproduces what was knowable then.
+
+    Exit code 0 when no fail-severity target of those months is breached, 1 when one is (as
+    `funnelpact run`), 2 on bad input, 3 when the pipeline failed for another reason (its log
+    says why), 130 when interrupted.
     """
     _judge(data, sla, as_of, from_, to, format)
 
@@ -184,8 +188,14 @@ def demo(
 ) -> None:
     """Generate a demo company, run the pipeline over its months and write the review pack.
 
-    Needs no set-up: it uses the agreements in sla/ (or the bundled example), prints where
-    everything is and how to open the Dagster UI on the same data.
+    Needs no set-up: it uses the agreements in sla/ of the current directory when it holds
+    any YAML, else the sla/ of the funnelpact checkout it is installed from (an editable
+    install, `pip install -e .`); $FUNNELPACT_SLA_DIR is not read. Data, warehouse and report
+    go under --dir. It prints where everything is and how to open the Dagster UI on the
+    same data.
+
+    Exit code 0 when done, whatever the demo company's statuses; 2 when it finds no
+    agreements (or they start after today), 3 when the pipeline failed, 130 when interrupted.
     """
     from pipelines.demo import run_demo
 

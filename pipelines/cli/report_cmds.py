@@ -39,6 +39,10 @@ def report(
     A month already judged is shown as judged (--data is then not read, and the command
     says so); a month not judged yet, or any month with --as-of, is run through the pipeline
     first (like `funnelpact run --from M --to M`).
+
+    Exit code 0 when the pack is written, also when the month has breaches (the pack shows
+    them; a run it starts alerts as usual); 2 on bad input, 3 when the pipeline failed for
+    another reason (its log says why), 130 when interrupted.
     """
     from pipelines.agreement import load_agreements
     from pipelines.agreement.load import require_started

@@ -166,11 +166,11 @@ def test_a_folder_without_agreements_on_either_side_exits_2(repo: Path) -> None:
     assert "no agreement files under nowhere at HEAD nor at the working tree" in " ".join(out.split())
 
 
-def test_a_folder_outside_the_repository_exits_2(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_a_folder_outside_any_git_repository_exits_2(repo: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
     outside = tmp_path_factory.mktemp("elsewhere")
     code, out = run_diff("HEAD", "--sla", str(outside))
     assert code == 2
-    assert "is not inside the git repository" in " ".join(out.split())
+    assert "is not inside a git repository" in " ".join(out.split())
 
 
 def test_a_target_that_changes_from_zero_reads_from_0_in_markdown_and_null_in_json(repo: Path) -> None:
