@@ -64,7 +64,7 @@ def _check_settings(cron: str, timezone: str) -> None:
     problems = []
     if not is_valid_cron_schedule(cron):
         problems.append(Problem(f"{cron!r} is not a cron schedule: expected five fields, e.g. '0 6 * * *' "
-                                "(06:00 every day)", field=CRON_ENV))
+                                "(06:00 every day), or an alias such as '@daily'", field=CRON_ENV))
     try:
         ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
