@@ -72,11 +72,14 @@ def write_judgements(
     return len(records)
 
 
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether judgements.<table> exists: a warehouse no run has judged (or built) has none."""
+    return bool(con.execute("select count(*) from information_schema.tables where table_schema = 'judgements' "
+                            "and table_name = ?", [table]).fetchone()[0])
+
+
 def read_judgements(con: duckdb.DuckDBPyConnection, periods: Iterable[str] | None = None) -> list[dict[str, Any]]:
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'judgements' and table_name = 'kpi_status'"
-    ).fetchone()[0]
-    if not exists:
+    if not _exists(con, "kpi_status"):
         return []
     sql = "select * from judgements.kpi_status"
     params: list[Any] = []
@@ -103,7 +106,7 @@ def mark_build(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
 
 def last_build(con: duckdb.DuckDBPyConnection) -> str | None:
     """The run id of the warehouse's last build; None when no build recorded one."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'judgements' and table_name = 'last_build'"
-    ).fetchone()[0]
-    return con.execute("select max(run_id) from judgements.last_build").fetchone()[0] if exists else None
+    if not _exists(con, "last_build"):
+        return None
+    row = con.execute("select run_id from judgements.last_build").fetchone()  # one row: mark_build replaces it
+    return row[0] if row else None
