@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from pipelines.cli.options import SLA_DEFAULT, sla_path
-from pipelines.cli.output import DiffFormat, Format, console
+from pipelines.cli.output import DiffFormat, Format, console, report_warning
 
 # The authoring commands read a folder or one file; given none, the same folder as the
 # pipeline commands (cli/options.py), so `validate` checks what `run` judges.
@@ -37,8 +37,11 @@ def validate(
     """Validate agreements: their shape (schema) and their meaning (rates, windows, stages, secrets).
 
     Every problem is listed with its file, line and field; the exit code is 2 if there is any.
+    A valid value that is most likely a slip (seasonality weights written as percentages)
+    gets a warning on stderr, and the exit code stays 0.
     """
     from pipelines.agreement import load_agreements
+    from pipelines.agreement.advice import advise
 
     agreements = load_agreements(paths or [sla_path(None)])
     for a in agreements:
@@ -46,6 +49,8 @@ def validate(
             f"[green]ok[/] {escape(str(a.source_file))}: {escape(a.name)} {escape(a.revision)} "
             f"({a.spec.effective.from_}..{a.spec.effective.to}, {len(a.spec.stages)} stages)"
         )
+        for problem in advise(a):
+            report_warning(problem)
 
 
 def schema() -> None:

@@ -8,7 +8,7 @@ from enum import Enum
 from rich.console import Console
 from rich.markup import escape
 
-from pipelines.errors import InputError
+from pipelines.errors import InputError, Problem
 
 # Pipes and CI logs get 80 columns by default, which truncates wide scorecards.
 console = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 160)
@@ -35,6 +35,10 @@ def say(text: str) -> None:
     """A 'funnelpact: …' line on stderr, as plain text: it names paths, months and notes
     that may hold brackets, which rich would read as markup."""
     err_console.print(f"funnelpact: {text}", markup=False)
+
+
+def report_warning(problem: Problem) -> None:
+    err_console.print(f"[bold yellow]warning[/] {escape(str(problem))}", soft_wrap=True)
 
 
 def report_input_error(exc: InputError) -> None:

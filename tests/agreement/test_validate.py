@@ -125,6 +125,37 @@ def test_the_shipped_examples_in_sla_validate(funnelpact) -> None:
     assert run.code == 0, run.err
     assert "ok sla/acme-2026-h1.yaml: acme 2026-h1 (2026-01..2026-06, 6 stages)" in run.out
     assert "ok sla/acme-2026-h2.yaml: acme 2026-h2 (2026-07..2026-12, 6 stages)" in run.out
+    assert "warning" not in run.err
+
+
+def _with_seasonality(tmp_path: Path, seasonality: str) -> Path:
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    assert "seasonality: {2026-01: 0.8, 2026-06: 1.2}" in text
+    file = tmp_path / "acme.yaml"
+    file.write_text(text.replace("{2026-01: 0.8, 2026-06: 1.2}", seasonality), encoding="utf-8")
+    return file
+
+
+def test_seasonality_written_as_percentages_next_to_months_not_named_is_valid_with_a_warning(funnelpact, tmp_path: Path) -> None:
+    file = _with_seasonality(tmp_path, "{2026-01: 80, 2026-06: 120}")
+    run = funnelpact("validate", file)
+    assert run.code == 0, run.err
+    assert run.out.startswith(f"ok {file}:")
+    # 80 of 80 + 120 + 4 months weighing 1: 39 % of the goal, not 0.8 of a plain month's.
+    assert run.err.strip() == (
+        f"warning {file}:18:17 spec.seasonality.2026-01: 2026-01 weighs 80, 2026-06 weighs 120, "
+        "while the 4 month(s) not named weigh 1: 2026-01 takes 39% of the window's goal. If the "
+        "weights are percentages, write 0.8 for 80%, or name every month of the window")
+
+
+@pytest.mark.parametrize("seasonality", [
+    "{2026-01: 80, 2026-02: 90, 2026-03: 100, 2026-04: 100, 2026-05: 110, 2026-06: 120}",  # all named: relative
+    "{2026-01: 0.8, 2026-06: 9.99}",  # large, but not percentage-like
+])
+def test_seasonality_weights_that_split_as_written_get_no_warning(funnelpact, tmp_path: Path, seasonality: str) -> None:
+    run = funnelpact("validate", _with_seasonality(tmp_path, seasonality))
+    assert run.code == 0, run.err
+    assert run.err == ""
 
 
 def test_the_console_script_prints_one_clear_line_and_exits_2_without_a_traceback() -> None:

@@ -1,0 +1,51 @@
+"""Advice on valid agreements: values the rules accept that are most likely a slip.
+
+`funnelpact validate` prints each piece of advice as a warning and still exits 0: the
+agreement means what it says, and only its authors know whether they meant it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from pipelines.agreement.model import Agreement
+from pipelines.agreement.plan import month_weights
+from pipelines.agreement.yaml_source import dotted, load_yaml
+from pipelines.errors import Problem
+
+# A month weighing this much more than a month not named takes about half a year's goal or
+# more: weights written as percentages (80 for 80 %) do that, a real season hardly ever.
+PERCENT_LIKE = Decimal(10)
+
+
+def advise(agreement: Agreement) -> list[Problem]:
+    """The warnings for `agreement`, each at the line of the value it is about."""
+    advice = list(_percent_seasonality(agreement))
+    if not advice or agreement.source_file is None:
+        return [Problem(message, field=dotted(path)) for path, message in advice]
+    doc = load_yaml(Path(agreement.source_file).read_text(encoding="utf-8"), agreement.source_file)
+    return [doc.problem(path, message) for path, message in advice]
+
+
+def _percent_seasonality(a: Agreement):
+    """Weights that look like percentages next to months not named, which weigh 1: with
+    `2026-01: 80`, January takes 80 times a plain month's share of the goal. When every
+    month is named, percentages split the goal as intended (weights are relative)."""
+    named = a.spec.seasonality
+    unnamed = [m for m in a.months() if m not in named]
+    large = [m for m in sorted(named) if named[m] >= PERCENT_LIKE]
+    if not unnamed or not large:
+        return
+    weights = month_weights(a)
+    first = large[0]
+    share = float(weights[first] / sum(weights.values()))
+    listed = ", ".join(f"{m} weighs {_number(named[m])}" for m in large)
+    yield ("spec", "seasonality", first), (
+        f"{listed}, while the {len(unnamed)} month(s) not named weigh 1: {first} takes {share:.0%} "
+        f"of the window's goal. If the weights are percentages, write {_number(named[first] / 100)} "
+        f"for {_number(named[first])}%, or name every month of the window")
+
+
+def _number(value: Decimal) -> str:
+    return format(value.normalize(), "f")
