@@ -98,6 +98,14 @@ def test_a_state_file_of_an_earlier_funnelpact_gains_the_as_of_and_keeps_its_sta
         assert store.get("acme", "2026-03", "volume:mql").as_of == datetime(2026, 3, 21, 6)
 
 
+def test_an_alert_names_the_status_last_seen_not_the_last_announced(tmp_path: Path) -> None:
+    # met (seen, never announced) then breach: the breach is news "met -> breach", not "new".
+    state, acme = tmp_path / "alerts.sqlite", agreement([LOG])
+    assert dispatch([kpi("met", actual=150)], [acme], state, {}).alerts == []
+    [breach] = dispatch([kpi("breach")], [acme], state, {}).alerts
+    assert (breach.previous_status, dict(breach.facts())["Status"]) == ("met", "met -> breach")
+
+
 def test_each_kpi_and_month_is_deduplicated_on_its_own(tmp_path: Path) -> None:
     state, acme = tmp_path / "alerts.sqlite", agreement([LOG])
     results = [kpi("breach"), kpi("breach", period="2026-04"), kpi("breach", kpi="volume:sql", target=60, actual=20)]
