@@ -132,8 +132,9 @@ def test_a_concurrent_run_does_not_take_deliveries_another_run_has_claimed(tmp_p
     with AlertStore.open(state) as first, AlertStore.open(state) as second:
         assert len(first.claim(now, timedelta(minutes=15))) == 1
         assert second.claim(now, timedelta(minutes=15)) == []
-        # A run that died holding the claim frees it when the lease ends.
-        assert len(second.claim(now + timedelta(minutes=16), timedelta(minutes=15))) == 1
+        # A run that died holding the claim frees it when the lease ends: at its last instant.
+        assert second.claim(now + timedelta(minutes=15) - timedelta(seconds=1), timedelta(minutes=15)) == []
+        assert len(second.claim(now + timedelta(minutes=15), timedelta(minutes=15))) == 1
 
 
 def test_a_state_file_from_a_newer_funnelpact_is_refused(tmp_path: Path) -> None:
@@ -157,6 +158,15 @@ def test_a_result_of_an_unknown_agreement_is_logged_and_reported(tmp_path: Path)
     [event] = report.alerts
     assert report.unrouted == [event.alert_id] and report.channels["log"].sent == 1
     assert event.owners == () and event.owner_label() == "shared"
+
+
+def test_a_result_of_a_revision_no_longer_in_sla_goes_to_the_revision_in_force_for_its_month(tmp_path: Path) -> None:
+    # SPEC section 6: alerts go to the channels of the revision in force (here its label was renamed).
+    result = kpi("breach", kpi="revenue", owner="sales", revision="2026-h1-draft")
+    report = dispatch([result], [agreement([LOG])], tmp_path / "a.sqlite", {})
+    [event] = report.alerts
+    assert report.unrouted == []
+    assert event.owner_label() == "sales (Joao Lima <joao@acme.example>)" and event.currency == "USD"
 
 
 def test_an_at_risk_alert_shows_the_pace_forecast_it_was_judged_on(tmp_path: Path) -> None:
