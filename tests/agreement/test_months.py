@@ -41,3 +41,12 @@ def test_an_as_of_is_whole_seconds_a_fraction_is_dropped(text: str) -> None:
     from pipelines.agreement.months import parse_as_of
 
     assert parse_as_of(text) == datetime(2026, 11, 10, 16, 0, 0, tzinfo=UTC)
+
+
+def test_a_naive_instant_is_utc_when_its_local_month_is_found() -> None:
+    # SPEC §2: a timestamp without an offset is UTC. 03:00 UTC on April 1 is still March 31
+    # (21:00) in Mexico City (UTC-6 all year); read as local time it would be April.
+    from pipelines.agreement.months import month_of
+
+    assert month_of(datetime(2026, 4, 1, 3), "America/Mexico_City") == "2026-03"
+    assert month_of(datetime(2026, 4, 1, 6), "America/Mexico_City") == "2026-04"

@@ -134,6 +134,8 @@ def test_float_arithmetic_would_plan_121_mqls_where_exactly_120_are_needed(exact
 def test_plans_are_ordered_by_agreement_then_month(acme) -> None:
     periods = [p.period for p in plan(list(acme.values()))]
     assert periods == [f"2026-{m:02d}" for m in range(1, 13)]
+    # Whatever order the revisions come in (files are read in directory order).
+    assert [p.period for p in plan([acme["2026-h2"], acme["2026-h1"]])] == periods
 
 
 # --- the command line ---------------------------------------------------------------------

@@ -227,3 +227,22 @@ def test_a_funnel_without_visits_plans_and_compiles_its_first_pair_as_a_cohort(f
     suite = json.loads((out / "gx/expectations/leads_first/r1/conversion.json").read_text())
     assert {e["meta"]["kpi"] for e in suite["expectations"]} == {
         "conversion:lead->mql", "conversion:mql->sql", "conversion:sql->customer"}
+
+
+def test_a_derived_target_of_exactly_10_to_the_15_is_refused_as_an_explicit_one_is(funnelpact, tmp_path: Path) -> None:
+    # 30 customers in the window (30000 / 1000); rates 0.0000003 x 0.0000001 x 1 x 1 x 1 = 3e-14,
+    # so the visit target is 30 / 3e-14 = 10^15 exactly: not below 10^15. The smallest rate is blamed.
+    small = INVALID / "rates-so-small-that-targets-reach-10-to-the-15-are-refused.yaml"
+    text = small.read_text(encoding="utf-8")
+    for old, new in [("visit->lead: {rate: 1e-200}", "visit->lead: {rate: 0.0000003}"),
+                     ("lead->mql: {rate: 1e-200}", "lead->mql: {rate: 0.0000001}"),
+                     ("mql->sql: {rate: 0.5}", "mql->sql: {rate: 1}"),
+                     ("sql->opportunity: {rate: 0.5}", "sql->opportunity: {rate: 1}"),
+                     ("opportunity->customer: {rate: 0.25}", "opportunity->customer: {rate: 1}")]:
+        assert old in text
+        text = text.replace(old, new)
+    file = tmp_path / "exactly.yaml"
+    file.write_text(text, encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 2, run.out
+    assert "spec.conversion.lead->mql.rate: with this rate the visit target of the window 2026-01..2026-03 is 1.0e+15" in run.err

@@ -98,6 +98,14 @@ def test_a_state_file_of_an_earlier_funnelpact_gains_the_as_of_and_keeps_its_sta
         assert store.get("acme", "2026-03", "volume:mql").as_of == datetime(2026, 3, 21, 6)
 
 
+def test_an_alert_names_the_status_last_seen_not_the_last_announced(tmp_path: Path) -> None:
+    # met (seen, never announced) then breach: the breach is news "met -> breach", not "new".
+    state, acme = tmp_path / "alerts.sqlite", agreement([LOG])
+    assert dispatch([kpi("met", actual=150)], [acme], state, {}).alerts == []
+    [breach] = dispatch([kpi("breach")], [acme], state, {}).alerts
+    assert (breach.previous_status, dict(breach.facts())["Status"]) == ("met", "met -> breach")
+
+
 def test_each_kpi_and_month_is_deduplicated_on_its_own(tmp_path: Path) -> None:
     state, acme = tmp_path / "alerts.sqlite", agreement([LOG])
     results = [kpi("breach"), kpi("breach", period="2026-04"), kpi("breach", kpi="volume:sql", target=60, actual=20)]
@@ -124,8 +132,9 @@ def test_a_concurrent_run_does_not_take_deliveries_another_run_has_claimed(tmp_p
     with AlertStore.open(state) as first, AlertStore.open(state) as second:
         assert len(first.claim(now, timedelta(minutes=15))) == 1
         assert second.claim(now, timedelta(minutes=15)) == []
-        # A run that died holding the claim frees it when the lease ends.
-        assert len(second.claim(now + timedelta(minutes=16), timedelta(minutes=15))) == 1
+        # A run that died holding the claim frees it when the lease ends: at its last instant.
+        assert second.claim(now + timedelta(minutes=15) - timedelta(seconds=1), timedelta(minutes=15)) == []
+        assert len(second.claim(now + timedelta(minutes=15), timedelta(minutes=15))) == 1
 
 
 def test_a_state_file_from_a_newer_funnelpact_is_refused(tmp_path: Path) -> None:
@@ -149,6 +158,15 @@ def test_a_result_of_an_unknown_agreement_is_logged_and_reported(tmp_path: Path)
     [event] = report.alerts
     assert report.unrouted == [event.alert_id] and report.channels["log"].sent == 1
     assert event.owners == () and event.owner_label() == "shared"
+
+
+def test_a_result_of_a_revision_no_longer_in_sla_goes_to_the_revision_in_force_for_its_month(tmp_path: Path) -> None:
+    # SPEC section 6: alerts go to the channels of the revision in force (here its label was renamed).
+    result = kpi("breach", kpi="revenue", owner="sales", revision="2026-h1-draft")
+    report = dispatch([result], [agreement([LOG])], tmp_path / "a.sqlite", {})
+    [event] = report.alerts
+    assert report.unrouted == []
+    assert event.owner_label() == "sales (Joao Lima <joao@acme.example>)" and event.currency == "USD"
 
 
 def test_an_at_risk_alert_shows_the_pace_forecast_it_was_judged_on(tmp_path: Path) -> None:

@@ -238,6 +238,20 @@ def test_status_rules(kwargs, status) -> None:
     assert status_of(**kwargs) == status
 
 
+@pytest.mark.parametrize(
+    ("rows", "code"),
+    [
+        ([("breach", "fail")], 1),
+        ([("breach", "warn"), ("met", "fail")], 0),
+        ([("at_risk", "fail"), ("provisional", "fail"), ("no_data", "fail")], 0),
+    ],
+    ids=["a-fail-breach-fails", "a-warn-breach-does-not", "at_risk-is-not-a-breach"],
+)
+def test_exit_code_rules(rows, code) -> None:
+    # SPEC section 7: exit 1 only for a fail-severity breach; an at_risk month is a warning.
+    assert exit_code([{"status": status, "severity": severity} for status, severity in rows]) == code
+
+
 def two_year_agreement(tmp_path: Path):
     text = (SLA / "acme-2026-h1.yaml").read_text()
     text = text.replace("{from: 2026-01, to: 2026-06}", "{from: 2026-01, to: 2027-12}")

@@ -68,6 +68,26 @@ def test_unknown_stage_and_missing_stage_and_bad_occurred_at(load):
                                 "bad_timestamp:occurred_at": 1}
 
 
+def test_a_row_is_quarantined_once_with_the_first_rule_it_breaks(load):
+    # An event of an unknown contact whose timestamp cannot be read is a bad timestamp (the
+    # row's own value) before it is an unknown contact; the reason is not overwritten.
+    report, con = load(
+        lifecycle_events="""\
+            contact_id,stage,occurred_at,reason
+            C1,lead,2026-01-05T10:00:00Z,
+            C7,lead,yesterday,
+            C7,evangelist,2026-01-05T10:00:00Z,
+            C7,lead,2026-01-05T10:00:00Z,
+            """)
+    assert quarantine(con) == [
+        ("lifecycle_events", "lifecycle_events.csv", 2, "bad_timestamp:occurred_at"),
+        ("lifecycle_events", "lifecycle_events.csv", 3, "unknown_stage"),
+        ("lifecycle_events", "lifecycle_events.csv", 4, "unknown_contact"),
+    ]
+    assert report.by_reason == {"bad_timestamp:occurred_at": 1, "unknown_stage": 1, "unknown_contact": 1}
+    assert_no_row_lost(con)
+
+
 def test_events_and_activities_of_unknown_contacts_are_quarantined_deals_are_not(load):
     report, con = load(
         lifecycle_events="""\

@@ -505,3 +505,66 @@ def test_a_judged_month_without_a_figure_keeps_its_status_symbol(status, mark):
         drawn = chart([svg.Point("2026-09", 90.0, 100.0, "met"), point], "t", str)
         marks = re.findall(r'class="mark m-([a-z_]+)"[^>]*>([^<]*)<', drawn)
         assert marks == ([(status, mark)] if status else []), (chart.__name__, marks)
+
+
+# --- sections from hand-made judgements (no warehouse) -----------------------------------------
+
+def _month_report(results, judged_as_of=None):
+    """The open month of the session's fixture (2026-11, revision 2026-h2) with these judgements."""
+    from datetime import timedelta
+
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.months import month_bounds_utc
+    from pipelines.agreement.plan import plan_agreement
+    from pipelines.report.gather import AgreementReport
+
+    from .conftest import REPO
+
+    h2 = next(a for a in load_agreements(REPO / "sla") if a.revision == "2026-h2")
+    start, end = month_bounds_utc(OPEN, h2.spec.timezone)
+    rows = [{"agreement": "acme", "revision": "2026-h2", "period": OPEN, "kpi": kpi, "owner": owner,
+             "target": target, "actual": actual, "forecast": forecast, "status": status, "severity": severity,
+             "tolerance": 0.05} for kpi, owner, target, actual, forecast, status, severity in results]
+    return AgreementReport(
+        agreement=h2, month=OPEN, results=rows, trend_months=[OPEN], trend={}, revision_of={OPEN: "2026-h2"},
+        plan=next(p for p in plan_agreement(h2) if p.period == OPEN),
+        judged_as_of=judged_as_of or end - timedelta(days=10), judged_build=None, month_start=start, month_end=end)
+
+
+HAND_MADE = [  # kpi, owner, target, actual, forecast, status, severity
+    ("volume:visit", "marketing", 30000.0, 1000.0, 1500.0, "breach", "warn"),
+    ("recycle_rate", "marketing", 0.35, 0.5, None, "at_risk", "fail"),
+    ("revenue", "sales", 100000.0, 10000.0, 30000.0, "breach", "fail"),
+    ("volume:mql", "shared", 100.0, 120.0, 180.0, "met", "fail"),
+]
+
+
+def test_the_summary_counts_fail_breaches_and_what_each_team_must_act_on():
+    from pipelines.report.sections import scorecard, summary
+
+    r = _month_report(HAND_MADE)
+    # One breach of fail severity (revenue; volume:visit is warn); breached or at risk:
+    # marketing volume:visit and recycle_rate, sales revenue, shared none.
+    assert "1 fail-severity breach; KPIs breached or at risk by team: marketing 2, sales 1." in summary(r, None)
+    cards = scorecard(r)
+    assert "Marketing <small>2 KPIs, 1 breached</small>" in cards  # at_risk is not a breach
+    assert "Sales <small>1 KPIs, 1 breached</small>" in cards
+
+
+def test_the_pace_table_compares_the_forecast_not_the_figure_so_far_with_the_target():
+    from pipelines.report.sections import pace
+
+    html = pace(_month_report(HAND_MADE))
+    # revenue: forecast 30,000 of a 100,000 target = 30% (the 10,000 so far would be 10%).
+    row = re.search(r'<tr data-kpi="revenue">.*?</tr>', html).group(0)
+    assert '<td class="num">30%</td>' in row
+
+
+def test_a_month_judged_at_its_last_instant_is_open_and_at_its_end_closed():
+    from datetime import timedelta
+
+    from pipelines.agreement.months import month_bounds_utc
+
+    _, end = month_bounds_utc(OPEN, "America/Mexico_City")  # [start, end): the end belongs to December
+    assert _month_report(HAND_MADE, end - timedelta(seconds=1)).is_open
+    assert not _month_report(HAND_MADE, end).is_open

@@ -252,3 +252,19 @@ def test_hand_offs_per_mql_carry_their_status_as_of_the_run(warehouse):
         ("p5", "2026-04", "pending", None, "pending"),
         ("p6", "2026-04", "in_time", "disqualified", "breach"),
     ]
+
+
+@pytest.mark.slow
+def test_a_cohort_is_final_at_the_instant_its_window_ends(warehouse):
+    # SPEC section 3: mature once the end of P plus W days is at or before the as-of instant.
+    # March's mql->sql cohort (7 days) matures at 04-01 04:00 + 7 d = 04-08 04:00 UTC exactly;
+    # opportunity->customer (30 days) only at 05-01 04:00.
+    with warehouse.connect() as con:
+        _build_raw(con)
+
+    warehouse.dbt("build", as_of="2026-04-08 04:00:00", select=["+scorecard"], exclude=["resource_type:unit_test"])
+
+    rows = warehouse.query("select kpi, is_final from marts.scorecard where period = '2026-03' "
+                           "and kpi in ('conversion:mql->sql', 'conversion:opportunity->customer', 'volume:mql')")
+    assert {r["kpi"]: r["is_final"] for r in rows} == {
+        "conversion:mql->sql": True, "conversion:opportunity->customer": False, "volume:mql": True}
