@@ -18,6 +18,7 @@ April cohort: c5 of c5, c6 = 1 / 2 (by period 3 / 2: c2, c4 and c5 entered mql i
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -41,8 +42,7 @@ CONTACTS = {  # contact -> (lead entry, mql entry or None)
 }
 
 
-@pytest.mark.slow
-def test_a_first_pair_that_is_no_visit_pair_is_measured_as_a_cohort(warehouse):
+def _build(warehouse, as_of: str) -> None:
     with warehouse.connect() as con:
         write_agreement_tables(con, load_agreements(AGREEMENT))
         raw_data.insert(con, "contacts", [(c, lead, "organic", None, None, "US") for c, (lead, _) in CONTACTS.items()])
@@ -53,7 +53,12 @@ def test_a_first_pair_that_is_no_visit_pair_is_measured_as_a_cohort(warehouse):
         ])
         raw_data.load_report(con, absent=["activities", "deals", "web_sessions"])
 
-    warehouse.dbt("build", as_of=AS_OF, select=["+scorecard"], exclude=["resource_type:unit_test"])
+    warehouse.dbt("build", as_of=as_of, select=["+scorecard"], exclude=["resource_type:unit_test"])
+
+
+@pytest.mark.slow
+def test_a_first_pair_that_is_no_visit_pair_is_measured_as_a_cohort(warehouse):
+    _build(warehouse, AS_OF)
 
     rows = warehouse.query("select period, method, window_days, numerator, denominator, is_final "
                            "from marts.conversions where from_stage = 'lead' order by period")
@@ -64,3 +69,22 @@ def test_a_first_pair_that_is_no_visit_pair_is_measured_as_a_cohort(warehouse):
     scorecard = warehouse.query("select period, actual, target, is_final from marts.scorecard "
                                 "where kpi = 'conversion:lead->mql' order by period")
     assert [tuple(r.values()) for r in scorecard] == [("2026-03", 0.5, 0.5, True), ("2026-04", 0.5, 0.5, False)]
+
+
+@pytest.mark.slow
+def test_a_cohort_is_mature_at_the_very_instant_its_window_ends(warehouse):
+    # SPEC §3: mature once the end of P plus W days is at or before the as-of instant. As of
+    # 2026-04-15 00:00, exactly March's end + 14 days, March's cohort is final. Facts after
+    # as_of are ignored: c2's mql (04-20) and c6's lead (04-20). March: c1, c4 of c1-c4 = 2 / 4;
+    # April so far: c5 of c5 = 1 / 1, maturing on 05-15.
+    _build(warehouse, "2026-04-15 00:00:00")
+
+    rows = warehouse.query("select period, numerator, denominator, final_at, is_final "
+                           "from marts.conversions where from_stage = 'lead' order by period")
+    assert [tuple(r.values()) for r in rows] == [
+        ("2026-03", 2, 4, datetime(2026, 4, 15), True),
+        ("2026-04", 1, 1, datetime(2026, 5, 15), False),
+    ]
+    scorecard = warehouse.query("select period, actual, is_final from marts.scorecard "
+                                "where kpi = 'conversion:lead->mql' order by period")
+    assert [tuple(r.values()) for r in scorecard] == [("2026-03", 0.5, True), ("2026-04", 1.0, False)]

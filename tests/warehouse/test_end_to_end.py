@@ -61,6 +61,8 @@ def _build_raw(con) -> None:
     raw_data.insert(con, "agreement_targets", [
         (A, R, "2026-03", "volume:mql", 3.0, "at_least", "shared", 0.05, "fail"),
         (A, R, "2026-03", "recycle_rate", 0.3, "at_most", "marketing", 0.0, "warn"),
+        # the agreement names sales as the owner of mql->sql, not its from stage's (shared)
+        (A, R, "2026-03", "conversion:mql->sql", 0.4, "at_least", "sales", 0.0, "warn"),
         # agreed, but nothing measures it: still a row, without data
         (A, R, "2026-03", "volume:partner", 1.0, "at_least", "marketing", 0.0, "warn"),
         (A, R, "2026-04", "revenue", 20000.0, "at_least", "sales", 0.1, "fail"),
@@ -160,7 +162,9 @@ EXPECTED = {
     ("2026-03", "conversion:lead->mql"): _row("marketing", None, 4 / 4),
     # cohort: p1 (2 d), p3 (0 d), p4 (0 d) within 7 days, p2 (32 d) not: 3 / 4;
     # mature: 04-01 04:00 + 7 d = 04-08 04:00 <= as_of
-    ("2026-03", "conversion:mql->sql"): _row("shared", None, 3 / 4),
+    # owned by sales, as its target says (the default would be mql's owner, shared)
+    ("2026-03", "conversion:mql->sql"): _row("sales", 0.4, 3 / 4, "at_least", tolerance=0.0,
+                                             severity="warn"),
     ("2026-03", "conversion:sql->opportunity"): _row("shared", None, 1 / 3),
     # cohort p1: customer 10 days after opportunity: 1 / 1; matures 05-01 04:00: not yet
     ("2026-03", "conversion:opportunity->customer"): _row("sales", None, 1.0, is_final=False),
