@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.stats import fmt_mib, fmt_ratio, fmt_seconds, markdown_table, ratio
+from bench.stats import fmt_change, fmt_mib, fmt_ratio, fmt_seconds, markdown_table, ratio
 
 BEGIN, END = "<!-- bench:begin (python -m bench writes this part) -->", "<!-- bench:end -->"
 GIB_KIB = 2**20
@@ -40,7 +40,7 @@ def figures(results: dict) -> str:
         twice = doubled["daily_run"]["wall"]
         parts += [f"Daily run over doubled history ({doubled['contacts']:,} contacts over 2025–2026, "
                   f"the same new day): **{fmt_seconds(twice)}** against {fmt_seconds(base_daily)}, "
-                  f"+{(ratio(twice, base_daily) - 1) * 100:.0f} %.", ""]
+                  f"{fmt_change(ratio(twice, base_daily) - 1)}.", ""]
     parts += ["### Where the time goes (medians, seconds)", ""]
     largest = list(results["sizes"])[-1]
     columns = [("run over 100 contacts", results["startup"])]
@@ -77,7 +77,7 @@ def targets(results: dict) -> str:
     doubled = results.get("doubled_history")
     if doubled and doubled["of"] == "1m":
         growth = ratio(doubled["daily_run"]["wall"], daily["wall"]) - 1
-        rows.insert(2, ["doubling history adds ≤ 30 % to the daily run", f"+{growth * 100:.0f} %", growth <= 0.30])
+        rows.insert(2, ["doubling history adds ≤ 30 % to the daily run", fmt_change(growth), growth <= 0.30])
     return markdown_table(["target", "measured", "met"],
                           [[t, v, "yes" if ok else "**no**"] for t, v, ok in rows])
 

@@ -31,6 +31,14 @@ def fmt_ratio(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}×"
 
 
+def fmt_change(fraction: float | None) -> str:
+    """A relative change as a signed percentage: +14 %, −10 % (a noisy run can be faster)."""
+    if fraction is None:
+        return "–"
+    percent = round(fraction * 100)
+    return f"+{percent} %" if percent >= 0 else f"−{-percent} %"
+
+
 def markdown_table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]

@@ -34,6 +34,13 @@ def test_sizes_read_and_print_the_same_way(text, contacts):
     assert parse_size(size_label(contacts)) == contacts
 
 
+@pytest.mark.parametrize(("fraction", "text"), [(0.14, "+14 %"), (0.0, "+0 %"), (-0.104, "−10 %"), (None, "–")])
+def test_a_change_is_signed_once(fraction, text):
+    from bench.stats import fmt_change
+
+    assert fmt_change(fraction) == text
+
+
 def test_markdown_table_has_a_header_rule_and_one_line_per_row():
     assert markdown_table(["a", "b"], [["1", "2"]]).splitlines() == ["| a | b |", "|---|---|", "| 1 | 2 |"]
 
