@@ -191,3 +191,15 @@ def test_a_month_has_started_when_it_has_for_any_agreement_in_force(tmp_path, ag
     at = datetime(2026, 6, 30, 16, 0, tzinfo=UTC)
     assert has_started(both, "2026-07", at) and has_started(list(reversed(both)), "2026-07", at)
     assert not has_started([a for a in both if a.name == "acme"], "2026-07", at)
+
+
+def test_a_month_is_no_longer_judged_from_the_instant_its_longest_cohort_has_matured(agreements) -> None:
+    # SPEC §3: a cohort is mature once the end of its month plus W days is at or before the
+    # as-of. January ends 2026-02-01 06:00 UTC in Mexico City (UTC-6); + 90 days = 2026-05-02
+    # 06:00 UTC. A second before, January still matures; at that instant it has matured.
+    assert months_to_judge(agreements, datetime(2026, 5, 2, 5, 59, 59, tzinfo=UTC))[0] == "2026-01"
+    assert months_to_judge(agreements, datetime(2026, 5, 2, 6, 0, tzinfo=UTC)) == ["2026-02", "2026-03", "2026-04",
+                                                                                 "2026-05"]
+    request = daily_run_request(agreements, datetime(2026, 5, 2, 6, 0, tzinfo=UTC))
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-02"
+
