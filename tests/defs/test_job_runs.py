@@ -447,3 +447,11 @@ def test_a_judgement_is_as_of_the_run_s_instant_and_without_one_as_of_the_facts_
         # A UI run has none: the instant the facts were built as of.
         assert judgement_as_of({}, con) == datetime(2026, 8, 19, 6, tzinfo=UTC)
 
+
+def test_the_daily_build_leaves_out_unit_tests_and_full_scans_and_keeps_the_run_s_selection() -> None:
+    from pipelines.defs.dbt import build_args
+
+    assert build_args(["--select", "fqn:a", "--exclude", "fqn:b"], "empty") == [
+        "--select", "fqn:a", "--exclude", "fqn:b resource_type:unit_test tag:full_scan", "--indirect-selection", "empty"]
+    assert build_args(["--select", "fqn:a"], None) == [
+        "--select", "fqn:a", "--exclude", "resource_type:unit_test tag:full_scan"]
