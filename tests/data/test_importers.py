@@ -539,6 +539,19 @@ def test_salesforce_conversion_date_is_no_earlier_than_the_lead_s_last_event_tha
                                                "00Q2": "2026-03-10T06:00:00Z"}
 
 
+
+def test_salesforce_conversion_date_is_a_day_of_the_time_zone_also_for_events_on_the_next_utc_day(tmp_path):
+    leads, history = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv"
+    # Created 20:00 and an MQL 21:00 on March 10 in Mexico City (UTC-6): March 11 in UTC.
+    leads.write_text("Id,CreatedDate,Status,IsConverted,ConvertedDate\n"
+                     "00Q1,2026-03-11T02:00:00.000Z,Closed - Converted,true,2026-03-10\n")
+    history.write_text("Id,LeadId,CreatedDate,Field,OldValue,NewValue\n"
+                       "h1,00Q1,2026-03-11T03:00:00.000Z,Status,Open - Not Contacted,MQL\n")
+    import_salesforce(leads, tmp_path / "out", lead_history=history, timezone="America/Mexico_City")
+    # The conversion day is March 10 local: no earlier than that day's MQL, not its midnight (06:00Z).
+    assert _conversion(tmp_path / "out") == {"00Q1": "2026-03-11T03:00:00Z"}
+
+
 def test_salesforce_open_tasks_are_no_touches_and_the_import_says_how_many_it_left_out(tmp_path):
     tasks = tmp_path / "Task.csv"
     tasks.write_text("Id,WhoId,Subject,Type,Status,IsClosed,CreatedDate,CompletedDateTime\n"
