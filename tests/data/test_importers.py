@@ -369,6 +369,18 @@ def test_a_day_first_export_read_with_the_default_us_formats_is_refused(tmp_path
     assert not (tmp_path / "out").exists()
 
 
+
+def test_a_month_first_date_of_december_is_read_not_refused_as_day_first(tmp_path):
+    """12 is a month: 12/05/2026 is December 5 in the default US formats."""
+    leads = tmp_path / "Lead.csv"
+    leads.write_text("Id,CreatedDate,Status,IsConverted,ConvertedDate\n"
+                     "00Q1,12/05/2026 09:15,Open,false,\n"
+                     "00Q2,11/30/2026 09:15,Open,false,\n")
+    import_salesforce(leads, tmp_path / "out", timezone="UTC")
+    assert [r[:2] for r in read(tmp_path / "out", "contacts")] == [("00Q1", "2026-12-05T09:15:00Z"),
+                                                                  ("00Q2", "2026-11-30T09:15:00Z")]
+
+
 def test_timestamp_format_reads_a_day_first_export_and_its_date_part_reads_dates(tmp_path):
     leads = tmp_path / "Lead.csv"
     leads.write_text(DAY_FIRST_LEADS)
