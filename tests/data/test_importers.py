@@ -103,6 +103,17 @@ def test_hubspot_internal_names_keep_utc_and_custom_stages_as_is(tmp_path):
     ]
 
 
+def test_hubspot_epoch_milliseconds_are_utc_instants_whatever_the_time_zone(tmp_path):
+    # API-style exports give epoch milliseconds: 1767607200000 is 2026-01-05 10:00:00 UTC.
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("HS_OBJECT_ID,createdate,HS_V2_DATE_ENTERED_MARKETINGQUALIFIEDLEAD\n"
+                        "1,1767607200000,1767803415000\n")
+    import_hubspot(contacts, tmp_path / "out", timezone="America/Mexico_City")
+    assert [r[:2] for r in read(tmp_path / "out", "contacts")] == [("1", "2026-01-05T10:00:00Z")]
+    # Internal names read in any case, as the UI labels are.
+    assert events(tmp_path / "out") == [("1", "mql", "2026-01-07T16:30:15Z")]
+
+
 def test_hubspot_earliest_date_of_a_stage_is_the_earliest_instant_a_bad_one_only_alone(tmp_path):
     contacts = tmp_path / "contacts.csv"
     contacts.write_text("Record ID,Create Date,Became a Subscriber Date,Became a Lead Date\n"
@@ -427,7 +438,6 @@ def test_date_only_values_read_without_a_time_zone_are_named_in_a_warning(tmp_pa
         "<the agreement's zone> to place them in its days"]
     assert import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "given", timezone="UTC",
                              opportunities=SALESFORCE / "Opportunity.csv").notes == []
-
 
 def test_hubspot_and_mapping_date_only_values_without_a_time_zone_are_named_too(tmp_path):
     contacts = tmp_path / "contacts.csv"
