@@ -439,6 +439,20 @@ def test_date_only_values_read_without_a_time_zone_are_named_in_a_warning(tmp_pa
     assert import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "given", timezone="UTC",
                              opportunities=SALESFORCE / "Opportunity.csv").notes == []
 
+
+def test_a_mapping_table_s_own_time_zone_places_its_times_and_dates_there(tmp_path):
+    # docs/data.md: a table's `timezone` overrides the top-level one (default UTC); given, the
+    # date-only values are in its days and need no warning.
+    (tmp_path / "people.csv").write_text("id,created\nP-1,2026-01-05 09:15\nP-2,2026-01-06\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  contacts: {file: people.csv, timezone: America/Mexico_City, "
+                       "columns: {contact_id: id, created_at: created}}\n")
+    written = import_csv(mapping, tmp_path / "out")
+    assert [r[:2] for r in read(tmp_path / "out", "contacts")] == [("P-1", "2026-01-05T15:15:00Z"),
+                                                                  ("P-2", "2026-01-06T06:00:00Z")]
+    assert written.notes == []
+
+
 def test_hubspot_and_mapping_date_only_values_without_a_time_zone_are_named_too(tmp_path):
     contacts = tmp_path / "contacts.csv"
     contacts.write_text("Record ID,Create Date,Became a Lead Date\n1,2026-01-05 10:00,2026-01-05\n")
