@@ -109,3 +109,18 @@ def test_the_help_of_every_folder_option_names_the_variable() -> None:
     for name in ("validate", "plan", "diff", "compile", "test-alerts", "run", "backfill", "report"):
         [param] = [p for p in commands[name].params if p.name in ("sla", "paths")]
         assert "(default: $FUNNELPACT_SLA_DIR or sla/)" in param.help, name
+
+
+def test_run_judges_the_folder_of_the_variable_and_sla_wins_over_it(sla_dir: Path, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    # As of 2028 no month of either folder is under way: the message names the last month of
+    # the agreements the run read (minimal: 2026-03; acme in sla/: 2026-12), before any work.
+    monkeypatch.setenv("FUNNELPACT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    (tmp_path / "data").mkdir()
+    common = ("--data", str(tmp_path / "data"), "--as-of", "2028-06-01T00:00:00Z")
+    code, out = invoke("run", *common)
+    assert code == 2 and "--from 2026-03 --to 2026-03" in out, out
+    code, out = invoke("run", "--sla", str(ROOT / "sla"), *common)
+    assert code == 2 and "--from 2026-12 --to 2026-12" in out, out
+    assert not (tmp_path / "w.duckdb").exists()

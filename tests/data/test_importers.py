@@ -103,6 +103,17 @@ def test_hubspot_internal_names_keep_utc_and_custom_stages_as_is(tmp_path):
     ]
 
 
+def test_hubspot_epoch_milliseconds_are_utc_instants_whatever_the_time_zone(tmp_path):
+    # API-style exports give epoch milliseconds: 1767607200000 is 2026-01-05 10:00:00 UTC.
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("HS_OBJECT_ID,createdate,HS_V2_DATE_ENTERED_MARKETINGQUALIFIEDLEAD\n"
+                        "1,1767607200000,1767803415000\n")
+    import_hubspot(contacts, tmp_path / "out", timezone="America/Mexico_City")
+    assert [r[:2] for r in read(tmp_path / "out", "contacts")] == [("1", "2026-01-05T10:00:00Z")]
+    # Internal names read in any case, as the UI labels are.
+    assert events(tmp_path / "out") == [("1", "mql", "2026-01-07T16:30:15Z")]
+
+
 def test_hubspot_earliest_date_of_a_stage_is_the_earliest_instant_a_bad_one_only_alone(tmp_path):
     contacts = tmp_path / "contacts.csv"
     contacts.write_text("Record ID,Create Date,Became a Subscriber Date,Became a Lead Date\n"
@@ -369,6 +380,18 @@ def test_a_day_first_export_read_with_the_default_us_formats_is_refused(tmp_path
     assert not (tmp_path / "out").exists()
 
 
+
+def test_a_month_first_date_of_december_is_read_not_refused_as_day_first(tmp_path):
+    """12 is a month: 12/05/2026 is December 5 in the default US formats."""
+    leads = tmp_path / "Lead.csv"
+    leads.write_text("Id,CreatedDate,Status,IsConverted,ConvertedDate\n"
+                     "00Q1,12/05/2026 09:15,Open,false,\n"
+                     "00Q2,11/30/2026 09:15,Open,false,\n")
+    import_salesforce(leads, tmp_path / "out", timezone="UTC")
+    assert [r[:2] for r in read(tmp_path / "out", "contacts")] == [("00Q1", "2026-12-05T09:15:00Z"),
+                                                                  ("00Q2", "2026-11-30T09:15:00Z")]
+
+
 def test_timestamp_format_reads_a_day_first_export_and_its_date_part_reads_dates(tmp_path):
     leads = tmp_path / "Lead.csv"
     leads.write_text(DAY_FIRST_LEADS)
@@ -415,6 +438,19 @@ def test_date_only_values_read_without_a_time_zone_are_named_in_a_warning(tmp_pa
         "<the agreement's zone> to place them in its days"]
     assert import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "given", timezone="UTC",
                              opportunities=SALESFORCE / "Opportunity.csv").notes == []
+
+
+def test_a_mapping_table_s_own_time_zone_places_its_times_and_dates_there(tmp_path):
+    # docs/data.md: a table's `timezone` overrides the top-level one (default UTC); given, the
+    # date-only values are in its days and need no warning.
+    (tmp_path / "people.csv").write_text("id,created\nP-1,2026-01-05 09:15\nP-2,2026-01-06\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  contacts: {file: people.csv, timezone: America/Mexico_City, "
+                       "columns: {contact_id: id, created_at: created}}\n")
+    written = import_csv(mapping, tmp_path / "out")
+    assert [r[:2] for r in read(tmp_path / "out", "contacts")] == [("P-1", "2026-01-05T15:15:00Z"),
+                                                                  ("P-2", "2026-01-06T06:00:00Z")]
+    assert written.notes == []
 
 
 def test_hubspot_and_mapping_date_only_values_without_a_time_zone_are_named_too(tmp_path):
@@ -537,6 +573,19 @@ def test_salesforce_conversion_date_is_no_earlier_than_the_lead_s_last_event_tha
     # Without a history, the lead's creation that day.
     assert _conversion(tmp_path / "leads") == {"00Q1": "2026-03-10T15:00:00Z",
                                                "00Q2": "2026-03-10T06:00:00Z"}
+
+
+
+def test_salesforce_conversion_date_is_a_day_of_the_time_zone_also_for_events_on_the_next_utc_day(tmp_path):
+    leads, history = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv"
+    # Created 20:00 and an MQL 21:00 on March 10 in Mexico City (UTC-6): March 11 in UTC.
+    leads.write_text("Id,CreatedDate,Status,IsConverted,ConvertedDate\n"
+                     "00Q1,2026-03-11T02:00:00.000Z,Closed - Converted,true,2026-03-10\n")
+    history.write_text("Id,LeadId,CreatedDate,Field,OldValue,NewValue\n"
+                       "h1,00Q1,2026-03-11T03:00:00.000Z,Status,Open - Not Contacted,MQL\n")
+    import_salesforce(leads, tmp_path / "out", lead_history=history, timezone="America/Mexico_City")
+    # The conversion day is March 10 local: no earlier than that day's MQL, not its midnight (06:00Z).
+    assert _conversion(tmp_path / "out") == {"00Q1": "2026-03-11T03:00:00Z"}
 
 
 def test_salesforce_open_tasks_are_no_touches_and_the_import_says_how_many_it_left_out(tmp_path):

@@ -219,6 +219,23 @@ def test_what_would_change_earlier_rows_makes_a_full_reload(day1: Path, change: 
     assert rows == reference_rows and report == reference
 
 
+def test_a_table_removed_since_the_last_load_makes_a_full_reload(day1: Path) -> None:
+    # deals may be absent (SPEC §2): once gone, its rows must go too, as in a full reload.
+    import shutil
+
+    part(day1, "deals", "2026-03-01", "deal_id,contact_id,created_at,closed_at,status,amount,currency\n"
+         "D1,C1,2026-03-01T10:00:00Z,2026-03-01T12:00:00Z,won,10,USD\n")
+    with duckdb.connect() as con:
+        load_data_dir(day1, con, STAGE_VALUES)
+        shutil.rmtree(day1 / "deals")
+        report = load_data_dir(day1, con, STAGE_VALUES)
+        rows = snapshot(con)
+    assert report.mode == "full" and "table 'deals' is gone since the last load" in report.why_full
+    reference, reference_rows = full_load(day1)
+    assert rows == reference_rows and report == reference
+    assert rows["deals"] == []
+
+
 def test_other_stage_values_make_a_full_reload(day1: Path) -> None:
     with duckdb.connect() as con:
         load_data_dir(day1, con, STAGE_VALUES)

@@ -382,3 +382,76 @@ def test_a_cli_run_marks_failed_the_runs_a_killed_cli_process_left_started(setti
     assert instance.get_run_by_id(elsewhere.run_id).status == dg.DagsterRunStatus.STARTED, "another warehouse's run"
     assert instance.get_run_by_id(reexecution.run_id).status == dg.DagsterRunStatus.STARTED, "a live daemon run"
     assert instance.get_run_by_id(outcome.run_id).tags[CLI_TAG] == str(settings.warehouse)
+
+
+# --- the pieces of a run, without running it ---------------------------------------------------
+
+def _step_failure(step: str, cls_name: str, message: str, wrapped: bool = True):
+    """A Dagster step-failure event as _first_failure reads it: user errors wrapped in Dagster's."""
+    from types import SimpleNamespace
+
+    root = SimpleNamespace(cls_name=cls_name, message=message, cause=None)
+    error = (SimpleNamespace(cls_name="DagsterExecutionStepExecutionError", message="step failed", cause=root,
+                             to_string=lambda: "the stack")
+             if wrapped else SimpleNamespace(**vars(root), to_string=lambda: "the stack"))
+    event = SimpleNamespace(is_step_failure=True, step_failure_data=SimpleNamespace(error=error), step_key=step)
+    return SimpleNamespace(all_events=[SimpleNamespace(is_step_failure=False), event])
+
+
+@pytest.mark.parametrize(("cls_name", "wrapped", "kind", "shown"), [
+    # Bad input names its own file: no step in front (exit 2).
+    ("InputError", True, "bad_input", "data/contacts.csv: missing"),
+    # DuckDB's single writer held by another process, found inside a step: bad input too.
+    ("WarehouseLocked", True, "bad_input", "data/contacts.csv: missing"),
+    # Ctrl-C inside a step: exit 130, not a crash (exit 3).
+    ("KeyboardInterrupt", False, "interrupted", "crm_contacts: data/contacts.csv: missing"),
+    ("DagsterExecutionInterruptedError", False, "interrupted", "crm_contacts: data/contacts.csv: missing"),
+    ("DbtRunError", True, "crash", "crm_contacts: data/contacts.csv: missing"),
+])
+def test_a_failed_step_is_classified_as_the_exit_code_needs(cls_name, wrapped, kind, shown) -> None:
+    from pipelines.defs.execute import _first_failure
+
+    result = _step_failure("crm_contacts", cls_name, f"pipelines.errors.{cls_name}: data/contacts.csv: missing\n", wrapped)
+    assert _first_failure(result) == (shown, kind, "the stack", "crm_contacts")
+
+
+def test_a_family_check_fails_on_a_breach_with_error_only_for_a_fail_severity_one() -> None:
+    from pipelines.defs.judgement import KPI_STATUS, family_check
+
+    def row(kpi, status, severity):
+        return {"period": "2026-03", "kpi": kpi, "status": status, "severity": severity}
+
+    warn_only = [row("volume:visit", "breach", "warn"), row("volume:mql", "at_risk", "fail"),
+                 row("conversion:lead->mql", "breach", "fail")]
+    check = family_check("volume", warn_only, KPI_STATUS)
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.metadata["breaches"].value == "2026-03 volume:visit"
+    assert check.metadata["judged"].value == 2 and check.metadata["at_risk"].value == 1
+    check = family_check("volume", [*warn_only, row("volume:sql", "breach", "fail")], KPI_STATUS)
+    assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    # At risk and provisional are no breach: the check passes.
+    check = family_check("volume", [row("volume:mql", "at_risk", "fail"), row("volume:sql", "provisional", "fail")],
+                         KPI_STATUS)
+    assert check.passed and check.metadata["breaches"].value == "none"
+
+
+def test_a_judgement_is_as_of_the_run_s_instant_and_without_one_as_of_the_facts_it_reads() -> None:
+    from pipelines.defs.judgement import judgement_as_of
+    from pipelines.defs.partitions import AS_OF_TAG
+
+    with duckdb.connect() as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.scorecard as select timestamp '2026-08-19 06:00:00' as as_of")
+        # A run started with an instant (CLI, schedule) judges as of it, whatever build it reads.
+        assert judgement_as_of({AS_OF_TAG: "2026-08-20T12:00:00+00:00"}, con) == datetime(2026, 8, 20, 12, tzinfo=UTC)
+        # A UI run has none: the instant the facts were built as of.
+        assert judgement_as_of({}, con) == datetime(2026, 8, 19, 6, tzinfo=UTC)
+
+
+def test_the_daily_build_leaves_out_unit_tests_and_full_scans_and_keeps_the_run_s_selection() -> None:
+    from pipelines.defs.dbt import build_args
+
+    assert build_args(["--select", "fqn:a", "--exclude", "fqn:b"], "empty") == [
+        "--select", "fqn:a", "--exclude", "fqn:b resource_type:unit_test tag:full_scan", "--indirect-selection", "empty"]
+    assert build_args(["--select", "fqn:a"], None) == [
+        "--select", "fqn:a", "--exclude", "resource_type:unit_test tag:full_scan"]

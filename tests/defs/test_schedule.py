@@ -191,3 +191,55 @@ def test_a_month_has_started_when_it_has_for_any_agreement_in_force(tmp_path, ag
     at = datetime(2026, 6, 30, 16, 0, tzinfo=UTC)
     assert has_started(both, "2026-07", at) and has_started(list(reversed(both)), "2026-07", at)
     assert not has_started([a for a in both if a.name == "acme"], "2026-07", at)
+
+
+def test_a_month_is_no_longer_judged_from_the_instant_its_longest_cohort_has_matured(agreements) -> None:
+    # SPEC §3: a cohort is mature once the end of its month plus W days is at or before the
+    # as-of. January ends 2026-02-01 06:00 UTC in Mexico City (UTC-6); + 90 days = 2026-05-02
+    # 06:00 UTC. A second before, January still matures; at that instant it has matured.
+    assert months_to_judge(agreements, datetime(2026, 5, 2, 5, 59, 59, tzinfo=UTC))[0] == "2026-01"
+    assert months_to_judge(agreements, datetime(2026, 5, 2, 6, 0, tzinfo=UTC)) == ["2026-02", "2026-03", "2026-04",
+                                                                                 "2026-05"]
+    request = daily_run_request(agreements, datetime(2026, 5, 2, 6, 0, tzinfo=UTC))
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-02"
+
+
+def _run(tmp_path, monkeypatch, *args: str):
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    monkeypatch.setenv("FUNNELPACT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    (tmp_path / "data").mkdir(exist_ok=True)
+    result = CliRunner().invoke(app, ["run", "--sla", str(ROOT / "sla"), "--data", str(tmp_path / "data"), *args])
+    return result, " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("option", ["--from", "--to"])
+def test_from_or_to_alone_is_that_month_only(tmp_path, monkeypatch, option) -> None:
+    # `run --help`: "alone, that month only". Checked before any work: 2026-12 has not begun.
+    result, said = _run(tmp_path, monkeypatch, option, "2026-12", "--as-of", "2026-11-25T00:00:00Z")
+    assert result.exit_code == 2, result.output
+    assert "2026-12 has not started by 2026-11-25 00:00 UTC" in said
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_range_in_order_is_checked_as_a_whole_and_one_out_of_order_is_bad_input(tmp_path, monkeypatch) -> None:
+    result, said = _run(tmp_path, monkeypatch, "--from", "2026-11", "--to", "2026-12", "--as-of", "2026-10-25T00:00:00Z")
+    assert result.exit_code == 2, result.output
+    assert "2026-11..2026-12 has not started by 2026-10-25 00:00 UTC" in said
+    result, said = _run(tmp_path, monkeypatch, "--from", "2026-03", "--to", "2026-02", "--as-of", "2026-10-25T00:00:00Z")
+    assert result.exit_code == 2, result.output
+    assert "--from: --from 2026-03 is after --to 2026-02" in said
+    assert not (tmp_path / "w.duckdb").exists()
+
+
+@pytest.mark.parametrize("option", ["--from", "--to"])
+def test_an_empty_month_option_is_bad_input_not_the_default_months(tmp_path, monkeypatch, option) -> None:
+    # An empty value (an unset shell variable: --from "$MONTH") is no month; it must not fall
+    # back to the default months, which a scheduler would then judge without a word.
+    result, said = _run(tmp_path, monkeypatch, option, "", "--as-of", "2028-06-01T00:00:00Z")
+    assert result.exit_code == 2, result.output
+    assert f"{option}: '' is not a month: expected YYYY-MM" in said
+    assert "no agreement month is under way" not in said

@@ -568,3 +568,28 @@ def test_a_month_judged_at_its_last_instant_is_open_and_at_its_end_closed():
     _, end = month_bounds_utc(OPEN, "America/Mexico_City")  # [start, end): the end belongs to December
     assert _month_report(HAND_MADE, end - timedelta(seconds=1)).is_open
     assert not _month_report(HAND_MADE, end).is_open
+
+
+
+def test_the_trends_run_from_the_agreement_s_first_month_to_the_reviewed_one_across_revisions(judged):
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.months import month_range
+    from pipelines.report.gather import gather
+
+    [r] = gather(judged.warehouse, load_agreements(judged.sla_dir), CLOSED, AS_OF).agreements
+    assert r.trend_months == month_range("2026-01", CLOSED)  # the reviewed month included, not 2026-11
+    assert (CLOSED, "revenue") in r.trend and ("2026-03", "revenue") in r.trend
+    assert (r.revision_of["2026-03"], r.revision_of[CLOSED]) == ("2026-h1", "2026-h2")
+
+
+def test_targets_added_or_dropped_by_an_edit_count_as_edited_like_changed_ones():
+    from fractions import Fraction
+
+    from pipelines.report.gather import _edited_targets
+
+    judged = [{"kpi": "revenue", "target": 100000.0}, {"kpi": "volume:mql", "target": 150.0},
+              {"kpi": "recycle_rate", "target": None}, {"kpi": "handoff:decision", "target": 0.9}]
+    in_file = {"revenue": Fraction(100000), "volume:mql": Fraction(160), "recycle_rate": None,
+               "handoff:first_touch": Fraction(9, 10)}
+    # volume:mql changed; handoff:decision dropped from the file; handoff:first_touch added to it.
+    assert _edited_targets(in_file, judged) == ["handoff:decision", "handoff:first_touch", "volume:mql"]
