@@ -34,7 +34,7 @@ class Scorecard:
 
 def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt: str, *,
             quiet: bool = False) -> Scorecard:
-    """Run the job for the months (default: current and maturing ones) and print the scorecard."""
+    """Run the job for the months (default: current and settling ones) and print the scorecard."""
     from pipelines.agreement import load_agreements
     from pipelines.agreement.load import require_in_force, require_started
     from pipelines.agreement.months import month_index, month_range
@@ -106,7 +106,7 @@ def nothing_to_judge(agreements, as_of: datetime) -> Problem:
     if not begun:
         return Problem(f"no agreement month has started by {as_of:%Y-%m-%d}: nothing to judge", field="--as-of")
     last = max(begun, key=month_index)
-    return Problem(f"no agreement month is under way or maturing as of {as_of:%Y-%m-%d} (the agreements cover "
+    return Problem(f"no agreement month is under way or settling as of {as_of:%Y-%m-%d} (the agreements cover "
                    f"{windows(agreements)}): name the months to judge, e.g. --from {last} --to {last}",
                    field="--as-of")
 
@@ -143,7 +143,8 @@ def run(
     Loads the data directory, writes the agreements into the warehouse, builds the dbt
     funnel facts, judges every KPI with the Great Expectations suites and sends alerts —
     through the same Dagster job the daily schedule runs. Without --from/--to it judges the
-    current month and every month whose cohorts are still maturing.
+    current month and every earlier month until a week after it has settled (its end plus
+    the longest cohort window or hand-off limit), so its final status is judged.
 
     Exit code 0 when no fail-severity target is breached, 1 when one is, 2 on bad input,
     3 when the pipeline failed for another reason (its log says why), 130 when interrupted.

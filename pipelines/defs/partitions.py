@@ -32,20 +32,44 @@ def monthly_partitions(agreements: list[Agreement]) -> MonthlyPartitionsDefiniti
     )
 
 
+# How long a month stays in the default run after it has settled. The first run after it
+# settles judges its final statuses (and alerts them); a week leaves room for ticks missed
+# while the daemon was down, the 25-hour day of a DST change, and weekly crons. Judging a
+# settled month again costs one month of checks and alerts nothing new.
+SETTLED_GRACE = timedelta(days=7)
+
+
 def months_to_judge(agreements: list[Agreement], as_of: datetime) -> list[str]:
-    """The current month and every earlier month whose cohorts are still maturing (SPEC §6)."""
+    """The current month and every earlier month still settling (SPEC §6: cohorts maturing;
+    also hand-offs pending), or settled less than SETTLED_GRACE ago, as of `as_of`."""
     months = []
+    now = as_of.astimezone(UTC).replace(tzinfo=None)
     for a in agreements:
         current = month_of(as_of, a.spec.timezone)
-        longest = max((c.window_days or 0 for c in a.spec.conversion.values()), default=0)
         for month in a.months():
             if month_index(month) > month_index(current):
                 continue
-            _, end = month_bounds_utc(month, a.spec.timezone)
-            maturing = end + timedelta(days=longest) > as_of.astimezone(UTC).replace(tzinfo=None)
-            if month == current or maturing:
+            if month == current or now < settles_at(a, month) + SETTLED_GRACE:
                 months.append(month)
     return sorted(set(months))
+
+
+def settles_at(agreement: Agreement, month: str) -> datetime:
+    """The instant (naive UTC) from which every KPI of `month` is final, as the marts judge
+    it: the month's end plus the longest of its cohort windows, the first-touch limit and
+    the decision limit (which also closes the recycle rate)."""
+    _, end = month_bounds_utc(month, agreement.spec.timezone)
+    return end + settling_time(agreement)
+
+
+def settling_time(agreement: Agreement) -> timedelta:
+    spec = agreement.spec
+    limits = [timedelta(days=c.window_days) for c in spec.conversion.values() if c.window_days]
+    if spec.handoff and spec.handoff.first_touch:
+        limits.append(timedelta(hours=float(spec.handoff.first_touch.within_hours)))
+    if spec.handoff and spec.handoff.decision:
+        limits.append(timedelta(days=float(spec.handoff.decision.within_days)))
+    return max(limits, default=timedelta(0))
 
 
 def month_span(months: list[str]) -> tuple[str, str]:

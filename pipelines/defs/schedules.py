@@ -1,5 +1,5 @@
-"""The daily schedule: judge the current month on pace, and earlier months while their
-cohorts mature."""
+"""The daily schedule: judge the current month on pace, and earlier months while they settle
+(cohorts maturing, hand-offs pending) and once they have."""
 
 from __future__ import annotations
 
@@ -26,8 +26,8 @@ def daily_run_request(agreements: list[Agreement], tick: datetime) -> dg.RunRequ
     if not months:
         _, last = span(agreements)
         if month_index(month_of(as_of, agreements[0].spec.timezone)) > month_index(last):
-            return dg.SkipReason(f"every agreement window has ended ({last} was the last month) and its cohorts "
-                                 "have matured: add the next revision to sla/ to go on")
+            return dg.SkipReason(f"every agreement window has ended ({last} was the last month) and its months "
+                                 "have settled: add the next revision to sla/ to go on")
         return dg.SkipReason(f"no agreement month has started by {as_of:%Y-%m-%d}")
     first, last = month_span(months)
     return dg.RunRequest(
@@ -47,7 +47,7 @@ def build_daily_schedule(job, agreements: list[Agreement]) -> dg.ScheduleDefinit
         execution_timezone=timezone,
         job=job,
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description=f"Every day ({cron} in {timezone}): judge the current month and the maturing ones.",
+        description=f"Every day ({cron} in {timezone}): judge the current month and the settling ones.",
     )
     def funnelpact_daily(context: dg.ScheduleEvaluationContext):
         return daily_run_request(agreements, context.scheduled_execution_time)

@@ -22,8 +22,9 @@ def agreements():
 
 def test_a_tick_judges_the_current_month_and_those_whose_cohorts_still_mature(agreements) -> None:
     # 2026-05-10 06:00 in Mexico City. The longest cohort window is 90 days: a month is
-    # maturing while its end + 90 days is after the tick. February ends 2026-03-01 06:00 UTC,
-    # + 90 days = 2026-05-30 > May 10 -> maturing; January + 90 days = 2026-05-02 -> mature.
+    # judged until a week after its end + 90 days. February ends 2026-03-01 06:00 UTC,
+    # + 90 days = 2026-05-30 > May 10 -> maturing; January + 90 days = 2026-05-02, + 7 days
+    # = 2026-05-09 -> settled more than a week ago.
     tick = datetime(2026, 5, 10, 12, 0, tzinfo=UTC)
     request = daily_run_request(agreements, tick)
     assert isinstance(request, dg.RunRequest)
@@ -45,8 +46,10 @@ def test_before_the_first_agreement_month_a_tick_is_skipped(agreements) -> None:
 
 
 def test_after_every_window_has_ended_a_tick_is_skipped_saying_so(agreements) -> None:
-    # 2026-12 was the last month; its 90-day cohorts matured on 2027-03-31 06:00 UTC.
-    skip = daily_run_request(agreements, datetime(2027, 4, 2, 12, 0, tzinfo=UTC))
+    # 2026-12 was the last month; its 90-day cohorts matured on 2027-04-01 06:00 UTC, and it
+    # is judged for a week more.
+    assert months_to_judge(agreements, datetime(2027, 4, 2, 12, 0, tzinfo=UTC)) == ["2026-12"]
+    skip = daily_run_request(agreements, datetime(2027, 4, 8, 12, 0, tzinfo=UTC))
     assert isinstance(skip, dg.SkipReason)
     assert "every agreement window has ended (2026-12 was the last month)" in skip.skip_message
 
@@ -152,7 +155,7 @@ def test_a_run_after_every_agreement_month_says_so_and_how_to_judge_them(tmp_pat
                                       "--as-of", "2028-06-01T00:00:00Z"])
     assert result.exit_code == 2
     said = " ".join(result.output.split())
-    assert "no agreement month is under way or maturing as of 2028-06-01" in said
+    assert "no agreement month is under way or settling as of 2028-06-01" in said
     assert "--from 2026-12 --to 2026-12" in said and "has started" not in said
 
 
@@ -193,53 +196,45 @@ def test_a_month_has_started_when_it_has_for_any_agreement_in_force(tmp_path, ag
     assert not has_started([a for a in both if a.name == "acme"], "2026-07", at)
 
 
-def test_a_month_is_no_longer_judged_from_the_instant_its_longest_cohort_has_matured(agreements) -> None:
+def test_a_month_is_judged_once_settled_and_for_a_week_after(agreements) -> None:
     # SPEC §3: a cohort is mature once the end of its month plus W days is at or before the
     # as-of. January ends 2026-02-01 06:00 UTC in Mexico City (UTC-6); + 90 days = 2026-05-02
-    # 06:00 UTC. A second before, January still matures; at that instant it has matured.
-    assert months_to_judge(agreements, datetime(2026, 5, 2, 5, 59, 59, tzinfo=UTC))[0] == "2026-01"
-    assert months_to_judge(agreements, datetime(2026, 5, 2, 6, 0, tzinfo=UTC)) == ["2026-02", "2026-03", "2026-04",
-                                                                                 "2026-05"]
-    request = daily_run_request(agreements, datetime(2026, 5, 2, 6, 0, tzinfo=UTC))
-    assert request.tags["dagster/asset_partition_range_start"] == "2026-02"
+    # 06:00 UTC, when its last KPI becomes final: the next tick (12:00 UTC) must judge it,
+    # and so must the ticks of the following week, in case the daemon missed some.
+    for tick in (datetime(2026, 5, 2, 5, 59, 59, tzinfo=UTC), datetime(2026, 5, 2, 12, 0, tzinfo=UTC),
+                 datetime(2026, 5, 9, 5, 59, 59, tzinfo=UTC)):
+        assert months_to_judge(agreements, tick)[0] == "2026-01", tick
+    assert months_to_judge(agreements, datetime(2026, 5, 9, 6, 0, tzinfo=UTC)) == [
+        "2026-02", "2026-03", "2026-04", "2026-05"]
+    request = daily_run_request(agreements, datetime(2026, 5, 2, 12, 0, tzinfo=UTC))
+    assert request.tags["dagster/asset_partition_range_start"] == "2026-01"
 
 
-def _run(tmp_path, monkeypatch, *args: str):
-    from typer.testing import CliRunner
-
-    from pipelines.cli import app
-
-    monkeypatch.setenv("FUNNELPACT_HOME", str(tmp_path / "home"))
-    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
-    (tmp_path / "data").mkdir(exist_ok=True)
-    result = CliRunner().invoke(app, ["run", "--sla", str(ROOT / "sla"), "--data", str(tmp_path / "data"), *args])
-    return result, " ".join(result.output.split())
+def _without_cohorts(tmp_path: Path, handoff: str = "") -> list:
+    text = (ROOT / "tests/fixtures/sla/valid/minimal-agreement-relying-on-defaults.yaml").read_text()
+    file = tmp_path / "minimal.yaml"
+    file.write_text(text + handoff)
+    return load_agreements(file)
 
 
-@pytest.mark.parametrize("option", ["--from", "--to"])
-def test_from_or_to_alone_is_that_month_only(tmp_path, monkeypatch, option) -> None:
-    # `run --help`: "alone, that month only". Checked before any work: 2026-12 has not begun.
-    result, said = _run(tmp_path, monkeypatch, option, "2026-12", "--as-of", "2026-11-25T00:00:00Z")
-    assert result.exit_code == 2, result.output
-    assert "2026-12 has not started by 2026-11-25 00:00 UTC" in said
-    assert not (tmp_path / "w.duckdb").exists()
+def test_without_cohorts_a_closed_month_is_judged_final_by_the_next_ticks(tmp_path) -> None:
+    # Every rate by period: January (UTC) is final at its end, 2026-02-01 00:00. The tick
+    # that day must judge it (met or breach, and its alert), not leave it provisional for
+    # ever as its last judgement of January 31.
+    minimal = _without_cohorts(tmp_path)
+    assert months_to_judge(minimal, datetime(2026, 2, 1, 6, 0, tzinfo=UTC)) == ["2026-01", "2026-02"]
+    assert months_to_judge(minimal, datetime(2026, 2, 7, 23, 59, 59, tzinfo=UTC)) == ["2026-01", "2026-02"]
+    assert months_to_judge(minimal, datetime(2026, 2, 8, 0, 0, tzinfo=UTC)) == ["2026-02"]
+    # March, the last month, is judged after the window has ended, then the tick is skipped.
+    assert months_to_judge(minimal, datetime(2026, 4, 1, 6, 0, tzinfo=UTC)) == ["2026-03"]
+    skip = daily_run_request(minimal, datetime(2026, 4, 8, 6, 0, tzinfo=UTC))
+    assert isinstance(skip, dg.SkipReason) and "its months have settled" in skip.skip_message
 
 
-def test_a_range_in_order_is_checked_as_a_whole_and_one_out_of_order_is_bad_input(tmp_path, monkeypatch) -> None:
-    result, said = _run(tmp_path, monkeypatch, "--from", "2026-11", "--to", "2026-12", "--as-of", "2026-10-25T00:00:00Z")
-    assert result.exit_code == 2, result.output
-    assert "2026-11..2026-12 has not started by 2026-10-25 00:00 UTC" in said
-    result, said = _run(tmp_path, monkeypatch, "--from", "2026-03", "--to", "2026-02", "--as-of", "2026-10-25T00:00:00Z")
-    assert result.exit_code == 2, result.output
-    assert "--from: --from 2026-03 is after --to 2026-02" in said
-    assert not (tmp_path / "w.duckdb").exists()
-
-
-@pytest.mark.parametrize("option", ["--from", "--to"])
-def test_an_empty_month_option_is_bad_input_not_the_default_months(tmp_path, monkeypatch, option) -> None:
-    # An empty value (an unset shell variable: --from "$MONTH") is no month; it must not fall
-    # back to the default months, which a scheduler would then judge without a word.
-    result, said = _run(tmp_path, monkeypatch, option, "", "--as-of", "2028-06-01T00:00:00Z")
-    assert result.exit_code == 2, result.output
-    assert f"{option}: '' is not a month: expected YYYY-MM" in said
-    assert "no agreement month is under way" not in said
+def test_a_hand_off_limit_longer_than_every_cohort_window_keeps_the_month_settling(tmp_path) -> None:
+    # January's decisions are due up to 2026-02-11 00:00 (10 days), and its recycle rate is
+    # final only then: January is judged until a week after that.
+    minimal = _without_cohorts(tmp_path, "  handoff:\n    first_touch: {within_hours: 4, attainment: 0.9}\n"
+                                         "    decision: {within_days: 10, attainment: 0.9}\n")
+    assert months_to_judge(minimal, datetime(2026, 2, 17, 23, 0, tzinfo=UTC))[0] == "2026-01"
+    assert months_to_judge(minimal, datetime(2026, 2, 18, 0, 0, tzinfo=UTC))[0] == "2026-02"
