@@ -386,35 +386,6 @@ def test_a_cli_run_marks_failed_the_runs_a_killed_cli_process_left_started(setti
 
 # --- the pieces of a run, without running it ---------------------------------------------------
 
-def _step_failure(step: str, cls_name: str, message: str, wrapped: bool = True):
-    """A Dagster step-failure event as _first_failure reads it: user errors wrapped in Dagster's."""
-    from types import SimpleNamespace
-
-    root = SimpleNamespace(cls_name=cls_name, message=message, cause=None)
-    error = (SimpleNamespace(cls_name="DagsterExecutionStepExecutionError", message="step failed", cause=root,
-                             to_string=lambda: "the stack")
-             if wrapped else SimpleNamespace(**vars(root), to_string=lambda: "the stack"))
-    event = SimpleNamespace(is_step_failure=True, step_failure_data=SimpleNamespace(error=error), step_key=step)
-    return SimpleNamespace(all_events=[SimpleNamespace(is_step_failure=False), event])
-
-
-@pytest.mark.parametrize(("cls_name", "wrapped", "kind", "shown"), [
-    # Bad input names its own file: no step in front (exit 2).
-    ("InputError", True, "bad_input", "data/contacts.csv: missing"),
-    # DuckDB's single writer held by another process, found inside a step: bad input too.
-    ("WarehouseLocked", True, "bad_input", "data/contacts.csv: missing"),
-    # Ctrl-C inside a step: exit 130, not a crash (exit 3).
-    ("KeyboardInterrupt", False, "interrupted", "crm_contacts: data/contacts.csv: missing"),
-    ("DagsterExecutionInterruptedError", False, "interrupted", "crm_contacts: data/contacts.csv: missing"),
-    ("DbtRunError", True, "crash", "crm_contacts: data/contacts.csv: missing"),
-])
-def test_a_failed_step_is_classified_as_the_exit_code_needs(cls_name, wrapped, kind, shown) -> None:
-    from pipelines.defs.execute import _first_failure
-
-    result = _step_failure("crm_contacts", cls_name, f"pipelines.errors.{cls_name}: data/contacts.csv: missing\n", wrapped)
-    assert _first_failure(result) == (shown, kind, "the stack", "crm_contacts")
-
-
 def test_a_family_check_fails_on_a_breach_with_error_only_for_a_fail_severity_one() -> None:
     from pipelines.defs.judgement import KPI_STATUS, family_check
 
