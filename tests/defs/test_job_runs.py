@@ -194,6 +194,27 @@ def test_a_locked_warehouse_says_so_and_exits_2(settings: Settings) -> None:
     assert "another funnelpact run is using this warehouse" in result.output
 
 
+def test_a_warehouse_another_process_writes_to_is_bad_input_found_in_the_step(settings: Settings) -> None:
+    """Not funnelpact's lock file: a writer outside funnelpact (a DuckDB shell, say) holds
+    DuckDB's own lock, which the load step meets. Bad input (exit 2), named by its file."""
+    import subprocess
+    import sys
+
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('held', flush=True); "
+         "time.sleep(300)", str(settings.warehouse)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        outcome = run_job(settings, "2026-03", "2026-03", datetime(2026, 8, 20, tzinfo=UTC), ephemeral=True)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not outcome.success and outcome.kind == "bad_input", outcome
+    assert outcome.failure.startswith(f"{settings.warehouse}: the warehouse is in use by another funnelpact run"), \
+        outcome.failure
+
+
 def test_a_dbt_project_that_does_not_parse_fails_with_the_model_named(
     settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
