@@ -46,23 +46,20 @@ def months_to_judge(agreements: list[Agreement], as_of: datetime) -> list[str]:
     now = as_of.astimezone(UTC).replace(tzinfo=None)
     for a in agreements:
         current = month_of(as_of, a.spec.timezone)
+        settling = settling_time(a)
         for month in a.months():
             if month_index(month) > month_index(current):
                 continue
-            if month == current or now < settles_at(a, month) + SETTLED_GRACE:
+            _, end = month_bounds_utc(month, a.spec.timezone)
+            if month == current or now < end + settling + SETTLED_GRACE:
                 months.append(month)
     return sorted(set(months))
 
 
-def settles_at(agreement: Agreement, month: str) -> datetime:
-    """The instant (naive UTC) from which every KPI of `month` is final, as the marts judge
-    it: the month's end plus the longest of its cohort windows, the first-touch limit and
-    the decision limit (which also closes the recycle rate)."""
-    _, end = month_bounds_utc(month, agreement.spec.timezone)
-    return end + settling_time(agreement)
-
-
 def settling_time(agreement: Agreement) -> timedelta:
+    """How long after its end a month settles: every KPI of it is final, as the marts judge
+    it, once the longest of its cohort windows, the first-touch limit and the decision limit
+    (which also closes the recycle rate) has passed."""
     spec = agreement.spec
     limits = [timedelta(days=c.window_days) for c in spec.conversion.values() if c.window_days]
     if spec.handoff and spec.handoff.first_touch:
