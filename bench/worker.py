@@ -96,7 +96,8 @@ def dbt_timings() -> dict[str, float]:
     for r in results["results"]:
         kind = "tests" if r["unique_id"].startswith("test.") else "models"
         out[kind] += r.get("execution_time", 0.0)
-        slowest[r["unique_id"].split(".")[-1]] = r.get("execution_time", 0.0)
+        # model.<project>.<name>; test.<project>.<name>.<hash>
+        slowest[r["unique_id"].split(".")[2]] = r.get("execution_time", 0.0)
     out["slowest"] = dict(sorted(slowest.items(), key=lambda kv: -kv[1])[:5])
     return out
 
