@@ -354,8 +354,15 @@ def test_a_ui_range_across_a_gap_between_revisions_judges_the_months_in_force(se
     assert notes == {"2026-07..2026-08"}
 
 
-@pytest.mark.parametrize("moment", [" START sql ", " START test "], ids=["during a model", "during a data test"])
-def test_ctrl_c_during_the_dbt_build_exits_130_and_the_next_run_is_whole(settings: Settings, moment: str) -> None:
+# A data test that takes seconds: the interrupt lands while its thread is inside DuckDB,
+# where an interpreter shutting down around it aborted the process (exit 134).
+SLOW_DATA_TEST = "select 1 from range(1) where (select count(*) from range(1500000000) t(i) where i % 7 = 1) < 0\n"
+
+
+@pytest.mark.parametrize("moment", [" START sql ", " START test ", " START test slow_data_test "],
+                         ids=["during a model", "during a data test", "inside a slow data test's query"])
+def test_ctrl_c_during_the_dbt_build_exits_130_and_the_next_run_is_whole(
+        settings: Settings, moment: str, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Exit 1 is a missed target (SPEC §7): an interrupted run must not look like one. dbt's
     threads are stopped before the run ends: left inside DuckDB at exit, they aborted the
     process (exit 134), and a data test's thread wrote to the closed log."""
@@ -364,6 +371,10 @@ def test_ctrl_c_during_the_dbt_build_exits_130_and_the_next_run_is_whole(setting
     import sys
     import time
 
+    if "slow_data_test" in moment:
+        project = copied_dbt_project(tmp_path, monkeypatch)
+        (project / "tests").mkdir(exist_ok=True)
+        (project / "tests" / "slow_data_test.sql").write_text(SLOW_DATA_TEST)
     log = settings.home / "logs" / "last-run.log"
     run = subprocess.Popen([sys.executable, "-c", "from pipelines.cli import main; main()", "run", "--as-of", AS_OF,
                             "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -379,6 +390,8 @@ def test_ctrl_c_during_the_dbt_build_exits_130_and_the_next_run_is_whole(setting
     for noise in ("terminate called", "Traceback", "Logging error", "leaked semaphore"):
         assert noise not in err, err[-3000:]
     assert out == "", "no scorecard for a run that did not finish"
+    if "slow_data_test" in moment:
+        (project / "tests" / "slow_data_test.sql").unlink()  # its seconds again would prove nothing
     assert invoke("run", "--as-of", AS_OF).exit_code in (0, 1), "the lock is free and the next run completes"
 
 
