@@ -380,7 +380,6 @@ def test_a_day_first_export_read_with_the_default_us_formats_is_refused(tmp_path
     assert not (tmp_path / "out").exists()
 
 
-
 def test_a_month_first_date_of_december_is_read_not_refused_as_day_first(tmp_path):
     """12 is a month: 12/05/2026 is December 5 in the default US formats."""
     leads = tmp_path / "Lead.csv"
@@ -573,7 +572,6 @@ def test_salesforce_conversion_date_is_no_earlier_than_the_lead_s_last_event_tha
     # Without a history, the lead's creation that day.
     assert _conversion(tmp_path / "leads") == {"00Q1": "2026-03-10T15:00:00Z",
                                                "00Q2": "2026-03-10T06:00:00Z"}
-
 
 
 def test_salesforce_conversion_date_is_a_day_of_the_time_zone_also_for_events_on_the_next_utc_day(tmp_path):

@@ -570,7 +570,6 @@ def test_a_month_judged_at_its_last_instant_is_open_and_at_its_end_closed():
     assert not _month_report(HAND_MADE, end).is_open
 
 
-
 def test_the_trends_run_from_the_agreement_s_first_month_to_the_reviewed_one_across_revisions(judged):
     from pipelines.agreement import load_agreements
     from pipelines.agreement.months import month_range
