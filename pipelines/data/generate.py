@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from pipelines.data.staged_folder import StagedFolder
 from pipelines.data.synthetic import Calendar, Funnel, drift_table, simulate_chunk, web_sessions
 from pipelines.data.table_writer import TableWriter
 from pipelines.data.tables import TABLES
@@ -49,29 +50,30 @@ def generate(out: Path, contacts: int = DEFAULT_CONTACTS, seed: int = 1,
     if fmt not in FORMATS:
         raise InputError(Problem(f"expected one of {', '.join(FORMATS)}, got '{fmt}'",
                                  field="--format"))
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     cal = Calendar.build(start, end)
     drift = drift_table(seed, cal.n_months, funnel)
-    writers = {name: TableWriter(out, name, fmt) for name in TABLES}
-    summary = GenerateSummary(out=out)
+    summary = GenerateSummary(out=Path(out))
     leads_per_day = np.zeros(cal.n_days, np.int64)
-    try:
-        for chunk, first in enumerate(range(0, contacts, CHUNK)):
-            n = min(CHUNK, contacts - first)
-            rng = np.random.default_rng([seed, chunk])
-            tables, leads = simulate_chunk(rng, first, n, cal, funnel, drift)
-            leads_per_day += leads
-            if chunk == 0:
-                tables = plant_defects(tables, rng, summary.planted)
-            for name, table in tables.items():
-                writers[name].write(table)
-            if on_progress:
-                on_progress(first + n)
-        writers["web_sessions"].write(web_sessions(leads_per_day, cal, funnel, drift, seed))
-    finally:
-        for w in writers.values():
-            w.close()
+    # All tables or none: an interrupted or failed generate leaves --out as it was, not a
+    # company without its web sessions that a run would take as whole.
+    with StagedFolder(out, list(TABLES), fmt, "generate") as staged:
+        writers = {name: TableWriter(staged.path(name), fmt) for name in TABLES}
+        try:
+            for chunk, first in enumerate(range(0, contacts, CHUNK)):
+                n = min(CHUNK, contacts - first)
+                rng = np.random.default_rng([seed, chunk])
+                tables, leads = simulate_chunk(rng, first, n, cal, funnel, drift)
+                leads_per_day += leads
+                if chunk == 0:
+                    tables = plant_defects(tables, rng, summary.planted)
+                for name, table in tables.items():
+                    writers[name].write(table)
+                if on_progress:
+                    on_progress(first + n)
+            writers["web_sessions"].write(web_sessions(leads_per_day, cal, funnel, drift, seed))
+        finally:
+            for w in writers.values():
+                w.close()
     summary.rows = {name: w.rows for name, w in writers.items()}
     return summary
 

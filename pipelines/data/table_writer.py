@@ -1,4 +1,4 @@
-"""Append Arrow tables chunk by chunk to `<table>.csv` or `<table>.parquet`."""
+"""Append Arrow tables chunk by chunk to a CSV or Parquet file."""
 
 from __future__ import annotations
 
@@ -12,16 +12,12 @@ import pyarrow.parquet as pq
 class TableWriter:
     """Opens the file on the first chunk; the first chunk's schema is the file's schema."""
 
-    def __init__(self, out: Path, table: str, fmt: str) -> None:
-        self.path = Path(out) / f"{table}.{fmt}"
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path = Path(path)
         self.fmt = fmt
         self.rows = 0
         self._writer: pcsv.CSVWriter | pq.ParquetWriter | None = None
         self._schema: pa.Schema | None = None
-        for stale in (Path(out) / f"{table}.csv", Path(out) / f"{table}.parquet"):
-            # A leftover of the other format would make the data directory ambiguous.
-            if stale.exists():
-                stale.unlink()
 
     def write(self, table: pa.Table) -> None:
         if self._writer is None:

@@ -308,3 +308,58 @@ def test_an_import_into_a_folder_holding_a_table_it_writes_as_a_folder_is_refuse
     assert f"{daily / named} --out: " in err
     assert "import into an empty directory, or move" in err
     assert _tree(daily) == before  # nothing written, nothing deleted
+
+
+def test_generate_over_a_folder_holding_a_table_as_parquet_parts_is_refused_before_writing(tmp_path):
+    """generate wrote contacts.csv beside daily/contacts/ (the daily-append layout): the
+    loader then found the table twice, and every later run failed."""
+    import duckdb
+
+    daily = tmp_path / "daily"
+    (daily / "contacts").mkdir(parents=True)
+    duckdb.connect().execute(f"copy (select 'X1' as contact_id) to '{daily / 'contacts' / 'part-0.parquet'}' "
+                             "(format parquet)")
+    before = _tree(daily)
+    code, _, err = funnelpact("generate", "--out", str(daily), "--contacts", "50")
+    err = " ".join(err.split())
+    assert code == 2 and "Traceback" not in err
+    assert f"{daily / 'contacts'} --out: holds the contacts table as a folder of Parquet parts" in err
+    assert "generate into an empty directory, or move contacts" in err
+    assert _tree(daily) == before
+
+
+def test_generate_replaces_the_tables_of_the_other_format_and_keeps_other_files(tmp_path):
+    code, _, _ = funnelpact("generate", "--out", str(tmp_path), "--contacts", "50", "--format", "parquet")
+    assert code == 0
+    (tmp_path / "notes.txt").write_text("mine")
+    code, _, _ = funnelpact("generate", "--out", str(tmp_path), "--contacts", "50")
+    assert code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "activities.csv", "contacts.csv", "deals.csv", "lifecycle_events.csv", "notes.txt", "web_sessions.csv"]
+
+
+def test_ctrl_c_during_generate_exits_130_and_leaves_out_as_it_was(tmp_path):
+    """Interrupted halfway, generate left contacts, events and activities without web
+    sessions (written last): a run took that for a whole company with no visits."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "data"
+    assert funnelpact("generate", "--out", str(out), "--contacts", "50", "--seed", "3")[0] == 0
+    before = _tree(out)
+    run = subprocess.Popen([sys.executable, "-c", "from pipelines.cli import main; main()", "generate",
+                            "--out", str(out), "--contacts", "20000000"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    # The first chunk's rows written into the staging folder: the command is under way.
+    while not any(p.stat().st_size > 0 for p in out.glob(".funnelpact-generate-*/contacts.csv")):
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.02)
+    run.send_signal(signal.SIGINT)
+    stdout, err = run.communicate(timeout=120)
+    assert run.returncode == 130, err[-3000:]
+    assert "funnelpact: interrupted" in err and "Traceback" not in err
+    assert stdout == ""
+    assert _tree(out) == before  # the old tables, byte for byte, and no staging folder
