@@ -151,13 +151,13 @@ def flatten(agreement: Agreement) -> dict[str, Any]:
 
 def _item_keys(items: list[dict]) -> list[str]:
     """`mql` for a stage, `slack` for an alert: a stage moved up the list is not a change.
-    Two alerts on one channel are `email[0]` and `email[1]` (by their order among the
-    e-mail alerts), or the second would hide every change to the first."""
-    names = [str(item.get("id") or item.get("channel") or i) for i, item in enumerate(items)]
-    total, seen = Counter(names), Counter()
-    keys = []
-    for name in names:
-        keys.append(name if total[name] == 1 else f"{name}[{seen[name]}]")
+    A second alert on one channel is `email[1]` (by its order among the e-mail alerts), or it
+    would hide every change to the first; the first stays `email`, so adding a second alert
+    reads as one alert added, not the first removed and added again."""
+    keys, seen = [], Counter()
+    for i, item in enumerate(items):
+        name = str(item.get("id") or item.get("channel") or i)
+        keys.append(f"{name}[{seen[name]}]" if seen[name] else name)
         seen[name] += 1
     return keys
 

@@ -189,13 +189,22 @@ def test_a_change_to_one_of_two_alerts_on_the_same_channel_is_shown(repo: Path) 
     first = "    - {channel: email, to: [revops@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL}\n"
     second = "    - {channel: email, to: [cro@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL}\n"
     edit(repo / "sla/acme-2026-h1.yaml", first, first + second)
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    [change] = json.loads(out)["revisions"]
+    # The second alert is added; the first keeps its key, so it reads as no change.
+    assert [(f["field"], f["old"], f["new"]) for f in change["fields"]] == [
+        ("spec.alerts[email[1]].channel", None, "email"),
+        ("spec.alerts[email[1]].smtp_url_env", None, "FUNNELPACT_SMTP_URL"),
+        ("spec.alerts[email[1]].to", None, ["cro@acme.example"]),
+    ]
     commit(repo, "a second e-mail alert")
     edit(repo / "sla/acme-2026-h1.yaml", "to: [revops@acme.example]", "to: [sales-ops@acme.example]")
     code, out = run_diff("HEAD", "--format", "json")
     assert code == 0, out
     [change] = json.loads(out)["revisions"]
     assert [(f["field"], f["old"], f["new"]) for f in change["fields"]] == [
-        ("spec.alerts[email[0]].to", ["revops@acme.example"], ["sales-ops@acme.example"])
+        ("spec.alerts[email].to", ["revops@acme.example"], ["sales-ops@acme.example"])
     ]
     # A channel used once keeps its plain key.
     assert "spec.alerts[slack].webhook_url_env" in flatten(load_agreements(repo / "sla")[0])
