@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pipelines.agreement.kpis import KpiTarget, family, known_kpi_ids, kpi_targets
 from pipelines.agreement.model import Agreement
+from pipelines.errors import InputError, Problem
 
 FAMILIES = ("volume", "conversion", "handoff", "revenue", "data_quality")
 
@@ -302,12 +303,17 @@ def write_suites(agreements: Iterable[Agreement], out: Path, prune: bool = True)
         # '../../x' or '/tmp/x' once did).
         if not (out / rel).resolve().is_relative_to(root):
             raise ValueError(f"suite file {rel} would be written outside {out / SUITES_SUBDIR}")
-    ensure_project(out)
-    before = _drift(files, out, prune)
-    for rel in [*before.changed, *before.missing]:
-        path = out / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(files[rel], encoding="utf-8")
+    try:
+        ensure_project(out)
+        before = _drift(files, out, prune)
+        for rel in [*before.changed, *before.missing]:
+            path = out / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(files[rel], encoding="utf-8")
+    except OSError as exc:
+        raise InputError(Problem(
+            f"cannot write the suites ({exc.strerror or exc}: {exc.filename}); expected a folder compile "
+            "can create and write into", file=str(out), field="--out")) from None
     for rel in before.stale:
         (out / rel).unlink()
         _prune_empty_dirs((out / rel).parent, out / SUITES_SUBDIR)

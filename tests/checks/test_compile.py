@@ -215,6 +215,19 @@ def test_compile_check_exits_1_when_sla_and_expectations_disagree(tmp_path) -> N
     assert result.exit_code == 1 and "volume.json" in result.output
 
 
+def test_an_out_folder_compile_cannot_write_exits_2_naming_out(tmp_path) -> None:
+    from pipelines.cli import app
+
+    (tmp_path / "afile").write_text("x")
+    (tmp_path / "gx-is-a-file").mkdir()
+    (tmp_path / "gx-is-a-file" / "gx").write_text("x")
+    for out in (tmp_path / "afile" / "sub", tmp_path / "gx-is-a-file"):
+        result = CliRunner().invoke(app, ["compile", "--sla", str(SLA), "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert f"{out} --out: cannot write the suites (" in result.stderr
+        assert "Traceback" not in result.output
+
+
 def test_every_compile_option_is_documented() -> None:
     import click
 
