@@ -283,10 +283,25 @@ def test_csv_mapping_with_wide_stage_dates_value_maps_and_local_times(tmp_path):
     ("tables: {lifecycle_events: {file: people.csv, delimiter: ';', columns: {contact_id: Person ID}, "
      "stage_columns: {mql: Nope}}}\n",
      "tables.lifecycle_events.stage_columns.mql: column 'Nope' (mapped to occurred_at) not found"),
+    # YAML keeps the last of two keys, and ignores none: the first zone, or all of it, was lost.
+    ("timezone: America/Mexico_City\ntimezone: UTC\ntables: {contacts: {file: people.csv}}\n",
+     ":2: not valid YAML: duplicate key 'timezone': each key may appear once"),
+    ("tables:\n  contacts: {file: people.csv, columns: {contact_id: Person ID}, columns: {created_at: Signed up}}\n",
+     ":2: not valid YAML: duplicate key 'columns'"),
+    ("timezon: America/Mexico_City\ntables: {contacts: {file: people.csv}}\n",
+     "timezon: unknown key; expected tables, timezone"),
+    ("tables: {contacts: {file: people.csv, columns: {contact_id: Person ID}, constants: {contact_id: X}}}\n",
+     "tables.contacts.constants.contact_id: contact_id is also given by tables.contacts.columns.contact_id; "
+     "expected one source per column"),
+    ("tables: {lifecycle_events: {file: people.csv, columns: {contact_id: Person ID, stage: Stage}, "
+     "stage_columns: {mql: MQL date}}}\n",
+     "tables.lifecycle_events.columns.stage: stage is also given by tables.lifecycle_events.stage_columns"),
 ], ids=["no tables", "unknown table", "unknown column", "missing source column",
         "unmapped required column", "bad time zone", "broken YAML", "bad timestamp format",
         "unquoted NO", "null value", "unquoted Yes key", "date constant", "number delimiter",
-        "unknown constant", "null file", "no file", "file not found", "missing stage column"])
+        "unknown constant", "null file", "no file", "file not found", "missing stage column",
+        "duplicate top-level key", "duplicate table key", "unknown top-level key",
+        "column and constant", "column and stage_columns"])
 def test_csv_mapping_errors_name_the_mapping_field(tmp_path, mapping, message):
     (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
     path = tmp_path / "mapping.yaml"

@@ -66,12 +66,31 @@ def _str_map(value: Any, mapping: Path, field: str) -> dict[str, str]:
             for k, v in value.items()}
 
 
+TOP_KEYS = ("tables", "timezone")
+
+
+class _Loader(yaml.SafeLoader):
+    """safe_load that refuses a key given twice in one mapping: YAML keeps the last one, so a
+    second `timezone:` silently moved every time, and a second `columns:` dropped the first."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                key = self.construct_object(key_node, deep=deep)
+                if key in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None, None, f"duplicate key {key!r}: each key may appear once", key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def read_mapping(path: Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise InputError(Problem("mapping file not found; expected a YAML file", file=str(path)))
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise InputError(Problem(f"not valid YAML: {getattr(exc, 'problem', exc)}",
@@ -79,6 +98,9 @@ def read_mapping(path: Path) -> dict[str, Any]:
     if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict) or not doc["tables"]:
         raise _problem(path, "tables", "expected a 'tables' mapping with at least one of "
                        + ", ".join(TABLES))
+    unknown = [key for key in doc if key not in TOP_KEYS]
+    if unknown:  # a misspelt `timezone:` read every local time as UTC
+        raise _problem(path, str(unknown[0]), f"unknown key; expected {', '.join(TOP_KEYS)}")
     if "timezone" in doc:
         _text(doc["timezone"], path, "timezone")
     for name, spec in doc["tables"].items():
@@ -119,6 +141,16 @@ def _check_table(path: Path, name: Any, spec: Any) -> None:
                 raise _problem(path, f"{where}.{section}.{canon}",
                                f"not a column of {name}; expected one of "
                                f"{', '.join(TABLES[name].column_names)}")
+    # One source per canonical column: a constant replaced the mapped column without a word
+    # (constants: {contact_id: X} gave every contact the id X), stage_columns the mapped stage.
+    given = {"stage": "stage_columns", "occurred_at": "stage_columns"} if spec.get("stage_columns") else {}
+    for section in ("columns", "constants"):
+        for canon in sections[section]:
+            if canon in given:
+                raise _problem(path, f"{where}.{section}.{canon}",
+                               f"{canon} is also given by {where}.{given[canon]}; expected one source per "
+                               "column")
+            given[canon] = f"{section}.{canon}"
 
 
 def import_csv(mapping_file: Path, out: Path) -> Imported:
