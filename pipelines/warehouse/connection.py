@@ -15,9 +15,21 @@ class WarehouseLocked(InputError):
     """Another process holds the DuckDB file: DuckDB allows one writer."""
 
 
+def not_a_warehouse(path: Path) -> InputError:
+    """FUNNELPACT_DUCKDB_PATH names a folder, or a file DuckDB cannot open (not exit 3)."""
+    what = "is a folder" if path.is_dir() else "is not a DuckDB database file"
+    return InputError(Problem(f"{what}: expected the warehouse's DuckDB file (created if missing)",
+                              file=str(path), field="FUNNELPACT_DUCKDB_PATH"))
+
+
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(Problem(
+            f"cannot create the warehouse's folder ({exc.strerror or exc}); expected a path funnelpact can "
+            "write", file=str(path), field="FUNNELPACT_DUCKDB_PATH")) from None
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -27,6 +39,8 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
                 f"wait for it to finish or point FUNNELPACT_DUCKDB_PATH elsewhere ({exc})",
                 file=str(path),
             )) from None
+        if path.is_dir() or "not a valid DuckDB database file" in str(exc):
+            raise not_a_warehouse(path) from None
         raise
     try:
         yield con

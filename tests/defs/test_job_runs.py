@@ -194,6 +194,29 @@ def test_a_locked_warehouse_says_so_and_exits_2(settings: Settings) -> None:
     assert "another funnelpact run is using this warehouse" in result.output
 
 
+@pytest.mark.parametrize("variable, where, message", [
+    ("FUNNELPACT_DUCKDB_PATH", "afile/warehouse.duckdb", "cannot write"),
+    ("FUNNELPACT_DUCKDB_PATH", "afolder", "is a folder: expected the warehouse's DuckDB file"),
+    ("FUNNELPACT_DUCKDB_PATH", "afile", "is not a DuckDB database file"),  # found in the load step
+    ("FUNNELPACT_HOME", "afile/home", "cannot write"),
+    ("DAGSTER_HOME", "afile/dagster", "cannot write"),
+])
+def test_a_state_path_a_run_cannot_use_is_bad_input_naming_its_setting(
+    settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch, variable: str, where: str, message: str
+) -> None:
+    """A warehouse, home or Dagster home through a file, or a warehouse that is a folder or
+    not a DuckDB file: exit 2 naming the setting, not a traceback with exit 1 (the code of a
+    breach) nor exit 3."""
+    (tmp_path / "afile").write_text("not a warehouse")
+    (tmp_path / "afolder").mkdir()
+    monkeypatch.setenv(variable, str(tmp_path / where))
+    result = invoke("run", "--as-of", AS_OF)
+    assert result.exit_code == 2, result.output
+    [error] = [line for line in result.output.splitlines() if line.startswith("error")]
+    assert f" {variable}: {message}" in error, error
+    assert "Traceback" not in result.output
+
+
 def test_a_warehouse_another_process_writes_to_is_bad_input_found_in_the_step(settings: Settings) -> None:
     """Not funnelpact's lock file: a writer outside funnelpact (a DuckDB shell, say) holds
     DuckDB's own lock, which the load step meets. Bad input (exit 2), named by its file."""
