@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pipelines.agreement.load import agreement_files, by_line, parse_all
+from pipelines.agreement.load import agreement_files, by_line, decode_utf8, parse_all
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.plan import plan
 from pipelines.errors import InputError, Problem
@@ -115,12 +115,15 @@ def _load_side(root: Path, rev: str | None, rel: Path) -> list[Agreement]:
             raise InputError(Problem(f"unknown git revision {rev!r}: expected a branch, tag or commit", field="BASE/HEAD")) from None
         # -z: without it git quotes names with non-ASCII bytes ("sla/m\303\251xico.yaml").
         names = _git(root, "ls-tree", "-r", "-z", "--name-only", rev, "--", str(rel)).split("\0")
-        texts = [(f"{rev}:{n}", lambda n=n: _git(root, "show", f"{rev}:{n}"))
+        # _git keeps bytes that are not UTF-8 as surrogates: back to bytes, to name their line.
+        texts = [(f"{rev}:{n}", lambda n=n: decode_utf8(_git(root, "show", f"{rev}:{n}").encode(
+                      "utf-8", "surrogateescape"), f"{rev}:{n}"))
                  for n in names if n.endswith((".yaml", ".yml"))]
     else:
         folder = root / rel
         files = agreement_files([folder]) if folder.exists() else []
-        texts = [(str(p.relative_to(root)), lambda p=p: p.read_text(encoding="utf-8")) for p in files]
+        texts = [(str(p.relative_to(root)), lambda p=p: decode_utf8(p.read_bytes(), str(p.relative_to(root))))
+                 for p in files]
     agreements, problems = parse_all(texts)
     if problems:
         raise InputError(by_line(problems))

@@ -74,9 +74,21 @@ def parse_all(texts: Iterable[tuple[str, Callable[[], str]]]) -> tuple[list[Agre
 
 def _read(file: Path) -> str:
     try:
-        return file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        data = file.read_bytes()
+    except OSError as exc:
         raise InputError(Problem(f"cannot read the file: {exc}", file=str(file))) from None
+    return decode_utf8(data, str(file))
+
+
+def decode_utf8(data: bytes, file: str) -> str:
+    """An agreement file's text; bytes that are not UTF-8 (a file saved as Latin-1 or
+    Windows-1252) are named with their line, for a file on disk and one git keeps alike."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InputError(Problem(f"byte 0x{data[exc.start]:02x} is not UTF-8 text: expected the file saved as UTF-8",
+                                 file=file, line=line)) from None
 
 
 def parse_document(doc: SourceDocument) -> Agreement:

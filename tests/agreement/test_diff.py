@@ -230,3 +230,17 @@ def test_a_multi_line_value_stays_in_its_markdown_table_cell(repo: Path) -> None
     assert code == 0, out
     [row] = [line for line in out.splitlines() if "spec.stages[customer].definition" in line]
     assert row == "| `spec.stages[customer].definition` | The deal is closed-won. | The deal is closed-won<br>and \\| invoiced. |"
+
+
+def test_an_agreement_that_is_not_utf8_is_named_with_its_line_on_either_side(repo: Path) -> None:
+    """A file saved as Latin-1: a traceback (exit 1) on the git side and in the working tree."""
+    path = repo / "sla/acme-2026-h1.yaml"
+    path.write_bytes(path.read_bytes().replace(b"Marta Ruiz", "Márta Ruiz".encode("latin-1")))
+    expected = ":10: byte 0xe1 is not UTF-8 text: expected the file saved as UTF-8"  # marketing's owner
+    code, out = run_diff("HEAD")
+    assert code == 2, out
+    assert f"sla/acme-2026-h1.yaml{expected}" in out and "Traceback" not in out
+    commit(repo, "latin-1")
+    code, out = run_diff("HEAD~1", "HEAD")
+    assert code == 2, out
+    assert f"HEAD:sla/acme-2026-h1.yaml{expected}" in out and "Traceback" not in out

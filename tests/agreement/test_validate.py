@@ -107,6 +107,14 @@ def test_a_missing_path_exits_2_naming_it(funnelpact) -> None:
     assert "sla/no-such-agreement.yaml: no such file or folder" in run.err
 
 
+def test_a_file_that_is_not_utf8_is_named_with_its_line(funnelpact, tmp_path: Path) -> None:
+    file = tmp_path / "latin1.yaml"
+    file.write_bytes((ROOT / "sla" / "acme-2026-h1.yaml").read_bytes().replace(b"Marta Ruiz", b"M\xe1rta Ruiz"))
+    run = funnelpact("validate", file)
+    assert run.code == 2
+    assert f"{file}:10: byte 0xe1 is not UTF-8 text: expected the file saved as UTF-8" in run.err
+
+
 def test_a_folder_without_agreements_exits_2(funnelpact, tmp_path: Path) -> None:
     run = funnelpact("validate", tmp_path)
     assert run.code == 2
