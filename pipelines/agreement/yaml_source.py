@@ -100,13 +100,14 @@ def dotted(path: Path_) -> str:
     return out
 
 
-def load_yaml(text: str, file: str) -> SourceDocument:
-    """Parse one YAML document; syntax errors and duplicate keys raise InputError with lines."""
+def load_yaml(text: str, file: str, expected: str = "an Agreement document") -> SourceDocument:
+    """Parse one YAML document; syntax errors and duplicate keys raise InputError with lines.
+    `expected` names what an empty file should have held."""
     loader = _Loader(text)
     try:
         node = _single_node(loader, text, file)
         if node is None:
-            raise InputError(Problem("the file is empty: expected an Agreement document", file=file))
+            raise InputError(Problem(f"the file is empty: expected {expected}", file=file))
         doc = SourceDocument(file=file, data=None)
         builder = _Builder(loader, doc)
         doc.data = builder.build(node, ())

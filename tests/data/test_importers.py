@@ -259,7 +259,7 @@ def test_csv_mapping_with_wide_stage_dates_value_maps_and_local_times(tmp_path):
      "tables.contacts.columns.created_at: required column 'created_at' of contacts is not mapped"),
     ("timezone: Nowhere/City\ntables: {contacts: {file: people.csv}}\n",
      "timezone: unknown time zone 'Nowhere/City'"),
-    ("tables: [contacts\n", "not valid YAML"),
+    ("tables: [contacts\n", ":2:1: invalid YAML: while parsing a flow sequence"),
     ("tables: {contacts: {file: people.csv, delimiter: ';', timestamp_format: '%Q garbage', "
      "columns: {contact_id: Person ID}}}\n",
      "tables.contacts.timestamp_format: '%Q garbage' is not a strptime format"),
@@ -275,6 +275,8 @@ def test_csv_mapping_with_wide_stage_dates_value_maps_and_local_times(tmp_path):
      "tables.contacts.constants.created_at: expected text, but YAML reads the value as the date 2026-01-05"),
     ("tables: {contacts: {file: people.csv, delimiter: 5}}\n",
      "tables.contacts.delimiter: expected text, but YAML reads the value as the number 5"),
+    ("tables: {contacts: {file: people.csv, constants: {country: 1.5}}}\n",
+     "tables.contacts.constants.country: expected text, but YAML reads the value as the number 1.5"),
     ("tables: {contacts: {file: people.csv, constants: {region: EU}}}\n",
      "tables.contacts.constants.region: not a column of contacts"),
     ("tables: {contacts: {file: ~}}\n", "tables.contacts.file: expected text, but YAML reads the value as nothing"),
@@ -285,9 +287,9 @@ def test_csv_mapping_with_wide_stage_dates_value_maps_and_local_times(tmp_path):
      "tables.lifecycle_events.stage_columns.mql: column 'Nope' (mapped to occurred_at) not found"),
     # YAML keeps the last of two keys, and ignores none: the first zone, or all of it, was lost.
     ("timezone: America/Mexico_City\ntimezone: UTC\ntables: {contacts: {file: people.csv}}\n",
-     ":2: not valid YAML: duplicate key 'timezone': each key may appear once"),
+     ":2:1 timezone: duplicate key 'timezone': each key may appear once"),
     ("tables:\n  contacts: {file: people.csv, columns: {contact_id: Person ID}, columns: {created_at: Signed up}}\n",
-     ":2: not valid YAML: duplicate key 'columns'"),
+     ":2:66 tables.contacts.columns: duplicate key 'columns'"),
     ("timezon: America/Mexico_City\ntables: {contacts: {file: people.csv}}\n",
      "timezon: unknown key; expected tables, timezone"),
     ("tables: {contacts: {file: people.csv, columns: {contact_id: Person ID}, constants: {contact_id: X}}}\n",
@@ -299,7 +301,7 @@ def test_csv_mapping_with_wide_stage_dates_value_maps_and_local_times(tmp_path):
 ], ids=["no tables", "unknown table", "unknown column", "missing source column",
         "unmapped required column", "bad time zone", "broken YAML", "bad timestamp format",
         "unquoted NO", "null value", "unquoted Yes key", "date constant", "number delimiter",
-        "unknown constant", "null file", "no file", "file not found", "missing stage column",
+        "decimal constant", "unknown constant", "null file", "no file", "file not found", "missing stage column",
         "duplicate top-level key", "duplicate table key", "unknown top-level key",
         "column and constant", "column and stage_columns"])
 def test_csv_mapping_errors_name_the_mapping_field(tmp_path, mapping, message):

@@ -20,8 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from pipelines.agreement.yaml_source import load_yaml
 from pipelines.data.importers.common import Imported, Job, progress, quote, text
 from pipelines.data.importers.output import Input
 from pipelines.data.importers.times import Times, check_format, check_timezone
@@ -44,7 +43,7 @@ def _kind(value: Any) -> str:
     if isinstance(value, (dict, list)):
         return "a mapping" if isinstance(value, dict) else "a list"
     return f"the {type(value).__name__} {value}".replace("the int ", "the number ").replace(
-        "the float ", "the number ")
+        "the float ", "the number ").replace("the Decimal ", "the number ")
 
 
 def _text(value: Any, mapping: Path, field: str, what: str = "the value") -> str:
@@ -69,32 +68,13 @@ def _str_map(value: Any, mapping: Path, field: str) -> dict[str, str]:
 TOP_KEYS = ("tables", "timezone")
 
 
-class _Loader(yaml.SafeLoader):
-    """safe_load that refuses a key given twice in one mapping: YAML keeps the last one, so a
-    second `timezone:` silently moved every time, and a second `columns:` dropped the first."""
-
-    def construct_mapping(self, node, deep=False):
-        seen = set()
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
-                key = self.construct_object(key_node, deep=deep)
-                if key in seen:
-                    raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key!r}: each key may appear once", key_node.start_mark)
-                seen.add(key)
-        return super().construct_mapping(node, deep)
-
-
 def read_mapping(path: Path) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise InputError(Problem("mapping file not found; expected a YAML file", file=str(path)))
-    try:
-        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(Problem(f"not valid YAML: {getattr(exc, 'problem', exc)}",
-                                 file=str(path), line=mark.line + 1 if mark else None)) from None
+    # The agreements' reader: a key given twice (YAML keeps the last: a second `timezone:`
+    # moved every time) is refused with its line, as is broken YAML.
+    doc = load_yaml(path.read_text(encoding="utf-8"), str(path), "a column mapping").data
     if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict) or not doc["tables"]:
         raise _problem(path, "tables", "expected a 'tables' mapping with at least one of "
                        + ", ".join(TABLES))
