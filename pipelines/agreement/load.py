@@ -151,7 +151,7 @@ def require_started(agreements: list[Agreement], months: list[str], as_of: datet
     started = [m for m in months if has_started(agreements, m, as_of)]
     if not started:
         raise InputError(Problem(f"{spans(months)} has not started by {as_of:%Y-%m-%d %H:%M} UTC: there is nothing "
-                                 f"to {verb} yet (to {verb} as of another instant, give --as-of)", field=field))
+                                 f"to {verb} yet: give a later --as-of, or {verb} it once it has started", field=field))
     return started
 
 

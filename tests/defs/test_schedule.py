@@ -139,7 +139,8 @@ def test_run_over_months_not_started_is_bad_input_before_any_work(tmp_path, monk
     result = CliRunner().invoke(app, ["run", "--sla", str(ROOT / "sla"), "--data", str(tmp_path / "data"),
                                       "--from", "2026-12", "--to", "2026-12", "--as-of", "2026-11-25T00:00:00Z"])
     assert result.exit_code == 2
-    assert "2026-12 has not started by 2026-11-25 00:00 UTC: there is nothing to judge yet" in " ".join(result.output.split())
+    assert ("2026-12 has not started by 2026-11-25 00:00 UTC: there is nothing to judge yet: give a later --as-of, "
+            "or judge it once it has started") in " ".join(result.output.split())
     assert not (tmp_path / "w.duckdb").exists()
 
 
