@@ -83,6 +83,19 @@ def test_import_of_a_missing_file_exits_2(tmp_path):
                               str(tmp_path / "nope.csv"), "--out", str(tmp_path))
     assert code == 2
     assert f"{tmp_path / 'nope.csv'} --contacts: file not found" in err
+    (tmp_path / "exports").mkdir()
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(tmp_path / "exports"), "--out", str(tmp_path))
+    assert code == 2
+    assert f"{tmp_path / 'exports'} --contacts: is a folder; expected a CSV export" in err
+
+
+def test_an_empty_timezone_is_refused_not_read_as_utc(tmp_path):
+    """`--timezone "$CRM_TZ"` with the variable unset read every local time as UTC."""
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(EXPORTS / "hubspot" / "contacts_labels.csv"),
+                              "--timezone", "", "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert "--timezone: unknown time zone ''; expected an IANA name" in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_import_csv_by_mapping(tmp_path):

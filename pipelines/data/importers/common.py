@@ -33,7 +33,8 @@ class Export:
                  times: Times, delimiter: str | None = None) -> None:
         self.con, self.path, self.name, self.times = con, Path(given.path), name, times
         if not self.path.is_file():
-            raise InputError(given.problem("file not found; expected a CSV export"))
+            found = "is a folder" if self.path.is_dir() else "file not found"
+            raise InputError(given.problem(f"{found}; expected a CSV export"))
         # The delimiter is left to DuckDB to detect, but the checks read with the likely one: a
         # quote opened after a ';' is inside a field to a ',' reader, and was not found.
         self.delimiter = delimiter or likely_delimiter(self.path)

@@ -154,7 +154,8 @@ def _advice(option: str, value: str) -> str:
 def options_times(timezone: str | None, timestamp_format: str | None) -> Times:
     """The Times of the --timezone (None: not given, UTC) and --timestamp-format options, checked."""
     fmt = check_format(timestamp_format, "--timestamp-format") if timestamp_format else None
-    return Times(check_timezone(timezone or "UTC"), fmt, zone_given=timezone is not None)
+    # An empty --timezone "" (an unset shell variable) is refused, not read as UTC.
+    return Times(check_timezone("UTC" if timezone is None else timezone), fmt, zone_given=timezone is not None)
 
 
 def as_text(instant: str, raw: str) -> str:
