@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
-from pipelines.cli.output import ScorecardFormat, err_console, say
+from pipelines.cli.output import ScorecardFormat, err_console, report_warning, say
 from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError, Problem
 
 def register(app: typer.Typer) -> None:
@@ -44,7 +44,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     from pipelines.defs.partitions import month_span, months_to_judge
     from pipelines.warehouse.connection import connect
     from pipelines.warehouse.judgements import read_judgements
-    from pipelines.warehouse.summary import data_quality_summary
+    from pipelines.warehouse.summary import data_quality_summary, revenue_in_other_currencies
 
     agreements = load_agreements(settings.sla_dir)
     require_data_dir(settings.data_dir)
@@ -85,10 +85,13 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     with connect(settings.warehouse, read_only=True) as con:
         results = read_judgements(con, months)
         dq = data_quality_summary(con)
+        warnings = revenue_in_other_currencies(con, months)
     if fmt == "json":
-        typer.echo(scorecard_json(as_of, months, results, dq, outcome.run_id))
+        typer.echo(scorecard_json(as_of, months, results, dq, outcome.run_id, warnings))
     elif not quiet:
         print_scorecard(results, dq, as_of)
+    for warning in warnings:  # on stderr, also with JSON on stdout (which holds them too)
+        report_warning(Problem(warning))
     # On stderr in both formats: a failed delivery must show when stdout is piped as JSON.
     if outcome.alerts and not quiet:
         a = outcome.alerts

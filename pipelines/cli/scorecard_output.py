@@ -26,13 +26,14 @@ PUBLIC_FIELDS = ("period", "kpi", "owner", "target", "actual", "forecast", "stat
 
 
 def scorecard_json(as_of: datetime, months: list[str], results: list[dict[str, Any]],
-                   data_quality: dict, run_id: str | None) -> str:
+                   data_quality: dict, run_id: str | None, warnings: list[str]) -> str:
     return json.dumps({
         "as_of": as_of.isoformat(),
         "months": months,
         "run_id": run_id,
         "results": [{k: r.get(k) for k in PUBLIC_FIELDS} for r in results],
         "data_quality": data_quality,
+        "warnings": warnings,
     }, indent=2, default=str)
 
 

@@ -25,7 +25,7 @@ from pipelines.agreement.months import days_elapsed, days_in_month, month_bounds
 from pipelines.agreement.plan import MonthPlan, plan_agreement
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.judgements import last_build, read_judgements, scorecard_as_of
-from pipelines.warehouse.summary import data_quality_summary
+from pipelines.warehouse.summary import data_quality_summary, revenue_in_other_currencies
 
 
 def not_judged(month: str, where: str) -> InputError:
@@ -90,6 +90,8 @@ class ReportData:
     load_report: list[dict[str, Any]]
     build_as_of: datetime | None               # as-of instant of the marts (last dbt build)
     build_id: str | None = None                # run id of the last load or dbt build (None: not recorded)
+    # The month's revenue summed won deals in another currency than the agreement's.
+    currency_warnings: list[str] = field(default_factory=list)
 
 
 def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: datetime) -> ReportData:
@@ -117,6 +119,7 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
             if ("raw", "load_report") in tables else [],
             build_as_of=build_as_of,
             build_id=last_build(con),
+            currency_warnings=revenue_in_other_currencies(con, [month]),
         )
 
 

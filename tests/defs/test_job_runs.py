@@ -131,6 +131,38 @@ def test_run_prints_the_scorecard_json_of_spec_section_7(settings: Settings) -> 
     assert dq["quarantined_rows"] == sum(dq["by_reason"].values()) > 0
     fail_breach = any(r["status"] == "breach" and r["severity"] == "fail" for r in payload["results"])
     assert result.exit_code == (1 if fail_breach else 0)
+    assert payload["warnings"] == []  # every generated deal is in the agreement's USD
+
+
+def test_a_won_deal_in_another_currency_is_warned_on_stderr_and_in_the_json(
+        settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    data = tmp_path / "eur-data"
+    shutil.copytree(settings.data_dir, data)
+    with open(data / "deals.csv", "a") as deals:
+        deals.write("EUR-1,,2026-06-01T00:00:00Z,2026-06-15T12:00:00Z,won,5000,EUR\n")
+    monkeypatch.setenv("FUNNELPACT_DATA_DIR", str(data))
+    result = invoke("run", "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    line = ("revenue 2026-06 (acme 2026-h1): 1 won deal in another currency than USD (EUR 1) is summed as USD; "
+            "convert the amounts to USD in the data (docs/metrics.md)")
+    payload = json.loads(result.stdout)
+    assert payload["warnings"] == [line]
+    assert f"warning {line}" in " ".join(result.stderr.split())
+    # A run of the schedule or the UI has no terminal: the judging step logs it in the run.
+    import logging
+
+    with dg.DagsterInstance.get() as instance:
+        logged = [e.user_message for e in instance.all_logs(payload["run_id"])
+                  if e.level == logging.WARNING and e.step_key == "kpi_status"]
+    assert line in logged
+    # The monthly review pack says so in its data-quality section.
+    report = invoke("report", "--month", "2026-06", "--out", str(tmp_path / "review.html"), "--as-of", AS_OF)
+    assert report.exit_code == 0, report.output
+    page = (tmp_path / "review.html").read_text()
+    section = page[page.index('id="data-quality"'):]
+    assert f'<p class="banner" data-warning="currency">{line}</p>' in section
 
 
 def test_a_backfill_is_one_run_and_leaves_the_warehouse_identical_when_repeated(settings: Settings) -> None:

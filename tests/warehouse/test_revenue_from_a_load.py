@@ -87,3 +87,23 @@ def test_amounts_are_not_rounded_to_cents(warehouse, tmp_path):
     [staged] = warehouse.query("select sum(amount) as total, typeof(sum(amount)) as type "
                                "from staging.stg_crm__deals")
     assert staged == {"total": Decimal("200.014"), "type": "DECIMAL(38,6)"}
+
+
+def test_won_deals_in_another_currency_are_summed_and_named_in_a_warning(warehouse, tmp_path):
+    """SPEC sums amounts as they are; an EUR deal in a USD agreement's revenue was judged as
+    dollars without a word."""
+    from pipelines.warehouse.summary import revenue_in_other_currencies
+
+    _, revenue, _ = _load_and_build(warehouse, tmp_path, """\
+        D1,C1,2026-03-01T00:00:00Z,2026-03-10T12:00:00Z,won,1000,USD
+        D2,C1,2026-03-01T00:00:00Z,2026-03-11T12:00:00Z,won,200,EUR
+        D3,C1,2026-03-01T00:00:00Z,2026-03-12T12:00:00Z,won,30,eur
+        D4,C1,2026-03-01T00:00:00Z,2026-04-12T12:00:00Z,won,4,
+        D5,C1,2026-03-01T00:00:00Z,2026-04-13T12:00:00Z,lost,5,MXN
+        """)
+    assert revenue == {"2026-03": (3, 1230.0), "2026-04": (1, 4.0)}
+    with warehouse.connect() as con:
+        assert revenue_in_other_currencies(con, ["2026-03", "2026-04"]) == [
+            "revenue 2026-03 (rev r1): 2 won deals in another currency than USD (EUR 2) are summed as USD; "
+            "convert the amounts to USD in the data (docs/metrics.md)"]
+        assert revenue_in_other_currencies(con, ["2026-04"]) == []  # no currency, and a lost deal
