@@ -60,12 +60,35 @@ def find_source(data_dir: Path, table: str) -> Source | None:
     path = found[0]
     if path.is_dir():
         files = tuple(sorted(path.glob("*.parquet")))
+        _refuse_unread_parts(path, table)
         if not files:
             raise InputError(Problem(
                 f"folder holds no *.parquet files; expected the Parquet parts of '{table}'",
                 file=str(path)))
         return Source(table, "parquet", files, str(path))
     return Source(table, "csv" if path.suffix == ".csv" else "parquet", (path,), str(path))
+
+
+def _refuse_unread_parts(folder: Path, table: str) -> None:
+    """Parquet data in a table's folder that the load would not read: parts in a subfolder
+    (`contacts/dt=2026-12-01/part-0.parquet`, as some extract-and-load tools lay out a day)
+    or named `*.PARQUET`. Left unread, their rows were silently missing from every run and
+    the next load said "no new or changed file". Hidden and `_` entries (`.tmp/`,
+    `_SUCCESS`) are a writer's own and stay ignored."""
+    unread = []
+    for entry in sorted(folder.iterdir()):
+        if entry.name.startswith((".", "_")):
+            continue
+        if entry.is_dir():
+            if any(f.is_file() and f.name.lower().endswith(".parquet") for f in entry.rglob("*")):
+                unread.append(f"{entry.name}/")
+        elif entry.name.lower().endswith(".parquet") and not entry.name.endswith(".parquet"):
+            unread.append(entry.name)
+    if unread:
+        raise InputError(Problem(
+            f"holds Parquet data the load does not read: {', '.join(unread)}; expected the parts of "
+            f"'{table}' directly in the folder, each named *.parquet (move them up, or rename them)",
+            file=str(folder)))
 
 
 # 2^40 rows per file is far beyond any export; leaves 2^23 files.

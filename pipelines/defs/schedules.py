@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from pipelines.agreement.load import span
+from pipelines.agreement.load import has_started, span, windows
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import month_index, month_of
 from pipelines.defs.partitions import month_span, months_to_judge, run_tags
@@ -28,6 +28,11 @@ def daily_run_request(agreements: list[Agreement], tick: datetime) -> dg.RunRequ
         if month_index(month_of(as_of, agreements[0].spec.timezone)) > month_index(last):
             return dg.SkipReason(f"every agreement window has ended ({last} was the last month) and its months "
                                  "have settled: add the next revision to sla/ to go on")
+        if any(has_started(agreements, m, as_of) for a in agreements for m in a.months()):
+            # Between two revisions: the earlier one's months have settled, the next has not begun.
+            return dg.SkipReason(f"no agreement is in force on {as_of:%Y-%m-%d} and the months of the earlier "
+                                 f"windows have settled (windows: {windows(agreements)}): the next tick in a "
+                                 "window judges again")
         return dg.SkipReason(f"no agreement month has started by {as_of:%Y-%m-%d}")
     first, last = month_span(months)
     return dg.RunRequest(

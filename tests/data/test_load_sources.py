@@ -264,6 +264,40 @@ def test_a_table_given_twice_is_refused(tmp_path):
     assert "table 'contacts' is given more than once" in found[0]
 
 
+@pytest.mark.parametrize("where", ["dt=2026-01-02/part-0.parquet", "part-1.PARQUET"])
+def test_parquet_parts_the_load_would_not_read_are_refused_not_skipped(tmp_path, con, where):
+    # A day landed in a subfolder (or with an upper-case suffix) was silently left out: its
+    # contacts were missing from every run, and the next load saw "no new or changed file".
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    part = pa.table({"contact_id": ["C1"], "created_at": ["2026-01-01T00:00:00Z"]})
+    pq.write_table(part, data / "contacts" / "part-0.parquet")
+    (data / "contacts" / where).parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"contact_id": ["C2"], "created_at": ["2026-01-02T00:00:00Z"]}),
+                   data / "contacts" / where)
+    # A writer's own files are not parts.
+    (data / "contacts" / "_SUCCESS").write_text("")
+    (data / "contacts" / ".tmp").mkdir()
+    with pytest.raises(InputError) as refused:
+        load_data_dir(data, con, STAGE_VALUES)
+    message = str(refused.value)
+    assert "Parquet data the load does not read" in message and where.split("/")[0] in message
+    assert "contacts" in message
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
+def test_a_writers_own_files_beside_the_parts_are_ignored(tmp_path, con):
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts" / ".staging").mkdir(parents=True)
+    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-01T00:00:00Z"]}),
+                   data / "contacts" / "part-0.parquet")
+    pq.write_table(pa.table({"contact_id": ["C9"], "created_at": ["2026-01-01T00:00:00Z"]}),
+                   data / "contacts" / ".staging" / "part-1.parquet")
+    (data / "contacts" / "_SUCCESS").write_text("")
+    load_data_dir(data, con, STAGE_VALUES)
+    assert rows(con, "select contact_id from raw.contacts") == [("C1",)]
+
+
 def test_a_missing_data_directory_is_a_clear_error(tmp_path, con):
     with pytest.raises(InputError, match="data directory not found"):
         load_data_dir(tmp_path / "nope", con, STAGE_VALUES)

@@ -54,6 +54,20 @@ def test_after_every_window_has_ended_a_tick_is_skipped_saying_so(agreements) ->
     assert "every agreement window has ended (2026-12 was the last month)" in skip.skip_message
 
 
+def test_in_a_gap_between_windows_a_tick_is_skipped_saying_so(tmp_path, agreement_file) -> None:
+    # Spring's March (UTC, no cohorts) settled on 2026-04-08; autumn starts in September.
+    # The skip said "no agreement month has started by 2026-07-01", which is untrue.
+    agreement_file(tmp_path, "spring", "UTC", "2026-01", "2026-03")
+    agreement_file(tmp_path, "autumn", "UTC", "2026-09", "2026-12")
+    skip = daily_run_request(load_agreements(tmp_path), datetime(2026, 7, 1, 6, 0, tzinfo=UTC))
+    assert isinstance(skip, dg.SkipReason)
+    assert "has started" not in skip.skip_message
+    assert "no agreement is in force on 2026-07-01" in skip.skip_message
+    assert "autumn" in skip.skip_message and "2026-09..2026-12" in skip.skip_message
+    early = daily_run_request(load_agreements(tmp_path), datetime(2025, 12, 31, 6, 0, tzinfo=UTC))
+    assert early.skip_message == "no agreement month has started by 2025-12-31"
+
+
 def test_partitions_end_with_the_last_agreement_month(agreements) -> None:
     keys = monthly_partitions(agreements).get_partition_keys(current_time=datetime(2027, 5, 1, tzinfo=UTC))
     assert keys[0] == "2026-01" and keys[-1] == "2026-12"
