@@ -60,9 +60,10 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     in_force = require_in_force(agreements, asked, "--from/--to")
     months = require_started(agreements, in_force, as_of, "--from/--to")
     first, last = months[0], months[-1]
-    if not quiet and fmt != "json":
-        for note in not_judged(asked, in_force, months):
+    if not quiet:
+        for note in not_judged(asked, in_force, months):  # on stderr: JSON's `months` has no why
             say(note)
+    if not quiet and fmt != "json":
         say(f"judging {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC "
             f"(data {settings.data_dir}, warehouse {settings.warehouse})")
     # Also when quiet (report, demo): a warning, not progress; a what-if judgement is stored

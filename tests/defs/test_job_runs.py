@@ -165,6 +165,13 @@ def test_a_won_deal_in_another_currency_is_warned_on_stderr_and_in_the_json(
     assert f'<p class="banner" data-warning="currency">{line}</p>' in section
 
 
+def test_a_json_run_says_on_stderr_which_asked_months_it_left_out(settings: Settings) -> None:
+    result = invoke("run", "--from", "2026-08", "--to", "2026-09", "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    assert json.loads(result.stdout)["months"] == ["2026-08"]
+    assert "funnelpact: not judged: 2026-09 (not started by the as-of instant)" in result.stderr
+
+
 def test_a_backfill_is_one_run_and_leaves_the_warehouse_identical_when_repeated(settings: Settings) -> None:
     first = invoke("backfill", "--from", "2026-01", "--to", "2026-04", "--as-of", AS_OF, "--format", "json")
     assert first.exit_code in (0, 1), first.output
