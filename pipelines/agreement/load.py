@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from pipelines.agreement.errors import problems_from_validation
 from pipelines.agreement.model import API_VERSION, KIND, RESERVED_STAGE_VALUES, Agreement
 from pipelines.agreement.months import month_bounds_utc, month_index, naive_utc, spans
-from pipelines.agreement.validate import check_agreement, check_revisions
+from pipelines.agreement.validate import check_agreement, check_revisions, check_stage_values
 from pipelines.agreement.yaml_source import SourceDocument, load_yaml
 from pipelines.errors import InputError, Problem
 
@@ -69,6 +69,7 @@ def parse_all(texts: Iterable[tuple[str, Callable[[], str]]]) -> tuple[list[Agre
         agreements.append(agreement)
         docs[name] = doc
     problems += check_revisions(agreements, docs)
+    problems += check_stage_values(agreements, docs)
     return agreements, problems
 
 
