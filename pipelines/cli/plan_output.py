@@ -95,13 +95,13 @@ def plan_table(a: Agreement, months: list[MonthPlan], window: WindowPlan | None)
         table.add_row(
             m.period,
             f"{money(m.revenue):,.2f}",
-            f"{float(m.customers):.2f}",
+            f"{float(m.customers):,.2f}",
             *(f"{m.targets[s.id]:,}{'*' if s.id in m.explicit else ''}" for s in a.spec.stages),
         )
     if window:
         table.add_section()
         table.add_row(
-            "[bold]window[/]", f"{money(window.revenue):,.2f}", f"{float(window.customers):.2f}",
+            "[bold]window[/]", f"{money(window.revenue):,.2f}", f"{float(window.customers):,.2f}",
             *(f"{window.targets[s.id]:,}" for s in a.spec.stages),
         )
     return table

@@ -229,3 +229,16 @@ def test_a_pair_written_with_spaces_around_the_arrow_plans_like_the_plain_pair(f
     assert json.loads(run.out)["months"] == json.loads(expected.out)["months"]
     (agreement,) = load_agreements(spaced)
     assert list(agreement.spec.conversion)[1] == "lead->mql"
+
+
+def test_the_plan_table_groups_thousands_of_customers_like_revenue_and_volumes(funnelpact, tmp_path: Path) -> None:
+    # A goal of 1,000,000 at a deal size of 3 asks for 333,333.33 customers; the table printed
+    # "333333.33" between "1,000,000.00" and "333,334".
+    file = tmp_path / "small-deals.yaml"
+    file.write_text((ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+                    .replace("revenue_goal: 600000", "revenue_goal: 1000000")
+                    .replace("average_deal_size: 12000", "average_deal_size: 3"), encoding="utf-8")
+    run = funnelpact("plan", "--sla", file)
+    assert run.code == 0, run.err
+    window = next(line for line in run.out.splitlines() if "window" in line)
+    assert "1,000,000.00" in window and "333,333.33" in window and "333,334" in window, window
