@@ -245,4 +245,3 @@ def check_stage_values(agreements: list[Agreement], docs: dict[str, SourceDocume
                         "miscount these events; expected one stage per value in every revision (to rename a "
                         "stage, keep its id and change its label)")))
     return problems
-
