@@ -15,9 +15,6 @@ from pipelines.agreement.validate import check_agreement, check_revisions, check
 from pipelines.agreement.yaml_source import SourceDocument, load_yaml
 from pipelines.errors import InputError, Problem
 
-DEFAULT_SLA_DIR = Path("sla")
-
-
 def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
     """Every *.yaml / *.yml under the given folders, plus the files named directly."""
     files: list[Path] = []
@@ -40,7 +37,7 @@ def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
     return unique
 
 
-def load_agreements(paths: Iterable[Path | str] | Path | str = DEFAULT_SLA_DIR) -> list[Agreement]:
+def load_agreements(paths: Iterable[Path | str] | Path | str) -> list[Agreement]:
     """All agreements under `paths`, sorted by name and window; InputError lists every problem."""
     if isinstance(paths, (str, Path)):
         paths = [paths]

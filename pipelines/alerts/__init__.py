@@ -8,10 +8,8 @@ See docs/alerts.md.
 
 from pipelines.alerts.deliver import ChannelReport, DeliveryReport, Failure, RetryPolicy, dispatch
 from pipelines.alerts.events import AlertEvent, KpiStatus
-from pipelines.alerts.state import DEFAULT_STATE_PATH
 
 __all__ = [
-    "DEFAULT_STATE_PATH",
     "AlertEvent", "ChannelReport", "DeliveryReport", "Failure", "KpiStatus", "RetryPolicy",
     "dispatch",
 ]

@@ -29,8 +29,6 @@ from typing import Any
 from pipelines.alerts.events import ALERTING, AlertEvent, instant
 
 SCHEMA_VERSION = 2  # 2: kpi_state.as_of
-# Next to the warehouse (.funnelpact/warehouse.duckdb) unless the caller says otherwise.
-DEFAULT_STATE_PATH = Path(".funnelpact/alerts.sqlite")
 
 SCHEMA = """
 create table if not exists kpi_state (

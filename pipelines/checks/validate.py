@@ -183,7 +183,8 @@ def _read_warehouse(con_or_db_path) -> tuple[pd.DataFrame, dict[tuple[str, str],
     if isinstance(con_or_db_path, (str, Path)):
         path = Path(con_or_db_path)
         if not path.exists():
-            raise InputError(Problem("no warehouse here: run the pipeline first", file=str(path)))
+            raise InputError(Problem("no warehouse here: expected the DuckDB file a pipeline run writes (run one first)",
+                                     file=str(path)))
         con = duckdb.connect(str(path), read_only=True)
         try:
             return _read(con)
@@ -200,7 +201,8 @@ def _read(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[tuple[str,
         ).fetchall()
     }
     if "marts.scorecard" not in tables:
-        raise InputError(Problem("the warehouse has no marts.scorecard: run the dbt models first"))
+        raise InputError(Problem("the warehouse has no marts.scorecard: expected the tables the dbt models build "
+                                 "(run them first)"))
     scorecard = con.execute("select * from marts.scorecard").df()
     facts: dict[tuple[str, str], datetime] = {}
     for table, columns in FACT_TIMESTAMPS.items():
@@ -234,7 +236,8 @@ def _suites(a: Agreement, suites_dir: Path | None) -> dict[str, dict]:
     for s in compiled:
         path = suites_dir / suite_file(s)
         if not path.exists():
-            raise InputError(Problem(f"suite {s['name']} is missing: run funnelpact compile", file=str(path)))
+            raise InputError(Problem(f"suite {s['name']} is missing: expected the suites `funnelpact compile` "
+                                     "writes (run it first)", file=str(path)))
         out[s["meta"]["family"]] = json.loads(path.read_text(encoding="utf-8"))
     return out
 

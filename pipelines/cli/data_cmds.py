@@ -26,9 +26,7 @@ class DataFormat(str, Enum):
     parquet = "parquet"
 
 
-def _date(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
+def _date(value: str, option: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:

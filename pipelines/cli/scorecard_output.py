@@ -10,6 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from pipelines.agreement.kpis import is_share
 from pipelines.cli.output import console
 
 TEAMS = ("marketing", "sales", "shared")
@@ -40,7 +41,7 @@ def scorecard_json(as_of: datetime, months: list[str], results: list[dict[str, A
 def _number(kpi: str, value: float | None) -> str:
     if value is None:
         return "—"
-    if kpi.startswith(("conversion:", "handoff:")) or kpi in ("recycle_rate", "data_quality:quarantine_rate"):
+    if is_share(kpi):
         return f"{value:.1%}"
     return f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:,.2f}"
 

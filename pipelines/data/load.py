@@ -84,7 +84,7 @@ def _reload(con, data_dir: Path, plans, current, stage_map: dict[str, str], why:
         # keeps 3.5M contacts with 6M events near 2 GB.
         for name, plan in plans.items():
             if plan is not None:
-                _prepare(con, data_dir, TABLES[name], *plan)
+                _prepare(con, TABLES[name], *plan)
         with transaction(con):
             _load(con, data_dir, plans)
             incremental.record(con, current, stage_map)
@@ -110,7 +110,7 @@ def _append(con, data_dir: Path, plans, increment: incremental.Increment, curren
         for name, paths in new_parts.items():
             source, mapping, columns = plans[name]
             new_source = replace(source, paths=paths)
-            _prepare(con, data_dir, TABLES[name], new_source, mapping, columns)
+            _prepare(con, TABLES[name], new_source, mapping, columns)
             prepared[name] = new_source
             why = incremental.conflict(con, TABLES[name])
             if why is None and name == "contacts":
@@ -326,12 +326,12 @@ def _reason_sql(table: Table) -> str:
     return f"case {whens} end"
 
 
-def _prepare(con, data_dir: Path, table: Table, source: Source, mapping: dict[str, str],
+def _prepare(con, table: Table, source: Source, mapping: dict[str, str],
              columns: dict[str, str]) -> None:
     """Read the table, drop exact duplicates, give each row its first broken rule in
     `_fp_rows_<table>`."""
     scratch, rows = scratch_table(table), rows_table(table)
-    text_query = read_as_text(con, source, data_dir, table.column_names, mapping, columns, scratch)
+    text_query = read_as_text(con, source, table.column_names, mapping, columns, scratch)
     cleaned = ", ".join(f"{without_blanks(ident(c))} as {text_column(c)}" for c in table.column_names)
     stage_col = next((c.name for c in table.columns if c.is_stage), None)
     stage_join = (f"left join _fp_stage_map sm on sm.value = lower({text_column(stage_col)})"

@@ -153,7 +153,7 @@ def _as_text(column: str, type_: str) -> str:
     return f"cast({ident(column)} as varchar)"
 
 
-def read_as_text(con: duckdb.DuckDBPyConnection, source: Source, data_dir: Path,
+def read_as_text(con: duckdb.DuckDBPyConnection, source: Source,
                  canonical: list[str], mapping: dict[str, str], columns: dict[str, str],
                  scratch: str) -> str:
     """A query that yields the source's canonical columns as varchar plus `_ord`:

@@ -1,4 +1,5 @@
-"""The Python assets around the dbt models: raw data in, agreement in, judgements and alerts out.
+"""The Python assets that feed the dbt models: the CRM data and the agreements into raw.*
+(the judgement and alerts after the models are in judgement.py).
 
 No `from __future__ import annotations` here: Dagster inspects the context annotation.
 """

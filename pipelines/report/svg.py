@@ -167,7 +167,7 @@ def lines(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[st
 class Bin:
     label: str
     count: int
-    kind: str                    # in_time, late, none
+    kind: str                    # in_time, late, none (never touched), pending
 
 
 def histogram(bins: Sequence[Bin], limit_after: int, limit_label: str, title: str,

@@ -23,7 +23,6 @@ from pipelines.warehouse.duckdb_path import ENV_VAR as DUCKDB_PATH_ENV
 from pipelines.warehouse.duckdb_path import duckdb_path
 
 PROJECT_DIR_ENV = "FUNNELPACT_DBT_PROJECT_DIR"
-TARGET_ENV = "FUNNELPACT_DBT_TARGET"
 # The repository's dbt_project/ (the package is installed editable from the repository).
 DEFAULT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 AS_OF_FORMAT = "%Y-%m-%d %H:%M:%S"

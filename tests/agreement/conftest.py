@@ -24,9 +24,10 @@ class Run:
 def funnelpact(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     """Call the console-script entry point in-process, from the repository root.
 
-    `pipelines.cli.main` (not the bare Typer app) is what turns an InputError into one
-    line per problem and exit code 2, so that is what these tests drive. In-process keeps
-    60 fixture runs at a fraction of a second each on a shared 2-core machine.
+    `pipelines.cli.main` is what the `funnelpact` script runs, exit code and all (its
+    command group turns an InputError into one line per problem and exit code 2), so that
+    is what these tests drive. In-process keeps 60 fixture runs at a fraction of a second
+    each on a shared 2-core machine.
     """
     from pipelines.cli import main
 

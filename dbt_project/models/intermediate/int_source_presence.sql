@@ -15,9 +15,8 @@ final as (
     select
         {% for table_name in ['contacts', 'lifecycle_events', 'activities', 'deals', 'web_sessions'] -%}
         coalesce(max(case when table_name = '{{ table_name }}' and is_present then 1 end), 0) = 1
-            as has_{{ table_name }},
-        {% endfor -%}
-        count(*) > 0 as has_load_report
+            as has_{{ table_name }}{{ "," if not loop.last }}
+        {% endfor %}
 
     from load_report
 
