@@ -18,6 +18,7 @@ import io
 import json
 import math
 from decimal import Decimal
+from pathlib import Path
 from fractions import Fraction
 
 import pytest
