@@ -18,8 +18,8 @@ import io
 import json
 import math
 from decimal import Decimal
-from pathlib import Path
 from fractions import Fraction
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
