@@ -269,4 +269,12 @@ def render_markdown(result: DiffResult) -> str:
             lines.append(f"| {t.agreement} | {t.period} | {t.target} | {_cell(t.old)} | {_cell(t.new)} | {_change(t)} |")
     else:
         lines += ["", "No monthly target changes."]
+    # A window moved between revisions: the month's targets (and its alerts' channels) now
+    # come from another file, which the field changes above show only as two edited windows.
+    moved = dict.fromkeys((t.agreement, t.period, t.old_revision, t.new_revision) for t in result.targets
+                          if t.old_revision and t.new_revision and t.old_revision != t.new_revision)
+    if moved:
+        lines += ["", "#### Months judged by another revision", "",
+                  "| agreement | month | old revision | new revision |", "|---|---|---|---|"]
+        lines += [f"| {a} | {period} | {old} | {new} |" for a, period, old, new in moved]
     return "\n".join(lines) + "\n"

@@ -244,3 +244,16 @@ def test_an_agreement_that_is_not_utf8_is_named_with_its_line_on_either_side(rep
     code, out = run_diff("HEAD~1", "HEAD")
     assert code == 2, out
     assert f"HEAD:sla/acme-2026-h1.yaml{expected}" in out and "Traceback" not in out
+
+
+def test_markdown_names_the_months_that_move_to_another_revision(repo: Path) -> None:
+    """JSON had old_revision/new_revision; the pull-request comment showed only two edited
+    windows, not that June's targets and alert channels now come from the other file."""
+    edit(repo / "sla/acme-2026-h1.yaml", "effective: {from: 2026-01, to: 2026-06}", "effective: {from: 2026-01, to: 2026-05}")
+    edit(repo / "sla/acme-2026-h2.yaml", "effective: {from: 2026-07, to: 2026-12}", "effective: {from: 2026-06, to: 2026-12}")
+    edit(repo / "sla/acme-2026-h1.yaml", "seasonality: {2026-01: 0.8, 2026-06: 1.2}", "seasonality: {2026-01: 0.8}")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    section = out[out.index("#### Months judged by another revision"):]
+    assert "| acme | 2026-06 | 2026-h1 | 2026-h2 |" in section
+    assert section.count("| acme |") == 1  # one line per month, not one per target
