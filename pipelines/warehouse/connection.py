@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.errors import InputError, Problem
+from pipelines.warehouse.duckdb_path import ENV_VAR
 
 
 class WarehouseLocked(InputError):
@@ -19,7 +20,7 @@ def not_a_warehouse(path: Path) -> InputError:
     """FUNNELPACT_DUCKDB_PATH names a folder, or a file DuckDB cannot open (not exit 3)."""
     what = "is a folder" if path.is_dir() else "is not a DuckDB database file"
     return InputError(Problem(f"{what}: expected the warehouse's DuckDB file (created if missing)",
-                              file=str(path), field="FUNNELPACT_DUCKDB_PATH"))
+                              file=str(path), field=ENV_VAR))
 
 
 @contextmanager
@@ -29,14 +30,14 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     except OSError as exc:
         raise InputError(Problem(
             f"cannot create the warehouse's folder ({exc.strerror or exc}); expected a path funnelpact can "
-            "write", file=str(path), field="FUNNELPACT_DUCKDB_PATH")) from None
+            "write", file=str(path), field=ENV_VAR)) from None
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseLocked(Problem(
                 "the warehouse is in use by another funnelpact run (DuckDB allows one writer); "
-                f"wait for it to finish or point FUNNELPACT_DUCKDB_PATH elsewhere ({exc})",
+                f"wait for it to finish or point {ENV_VAR} elsewhere ({exc})",
                 file=str(path),
             )) from None
         if path.is_dir() or "not a valid DuckDB database file" in str(exc):
