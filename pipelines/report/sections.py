@@ -315,7 +315,7 @@ def trends(r: AgreementReport) -> str:
         kpi = f"conversion:{upper}->{lower}"
         label = kpi_label(a, kpi)
         conversion_charts.append(f'<figure><figcaption>{escape(label)}</figcaption>'
-                                 f'{svg.lines(points(kpi), f"{label}: conversion per month vs agreed rate", lambda v: f"{v:.0%}" if v >= 0.1 or v == 0 else f"{v:.1%}", boundaries, r.month)}'
+                                 f'{svg.lines(points(kpi), f"{label}: conversion per month vs agreed rate", _axis_percent, boundaries, r.month)}'
                                  "</figure>")
     missing = [m for m in r.trend_months if not any(k[0] == m for k in r.trend)]
     note = ('<p class="note">Columns and dots are coloured and shaped by status as in the scorecard '
@@ -332,6 +332,11 @@ def trends(r: AgreementReport) -> str:
                     f'<h3>Volumes</h3><div class="grid">{"".join(volume_charts)}</div>'
                     f'<h3>Conversion rates</h3><div class="grid">{"".join(conversion_charts)}</div>{note}',
                     f"Every month of the agreement from {escape(span)}, each judged by its revision in force.")
+
+
+def _axis_percent(value: float) -> str:
+    """A gridline's rate with the decimals it has: the middle line of a 2.5 % scale is 1.25 %, not "1.2%"."""
+    return f"{round(value * 100, 4):g}%"
 
 
 # --- hand-offs -------------------------------------------------------------------------------

@@ -177,6 +177,9 @@ def histogram(bins: Sequence[Bin], limit_after: int, limit_label: str, title: st
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(bins), 1)
     y_max = _nice_max(max([b.count for b in bins] + [1]) * 1.1)
+    # Counts are whole: the middle gridline must be one too (a line at 12.5 labelled "12" misreads).
+    while (y_max / 2) % 1:
+        y_max = _nice_max(y_max * 1.0001)
     parts = []
     for frac in (0, 0.5, 1):
         gy = top + plot_h * (1 - frac)

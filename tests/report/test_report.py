@@ -592,3 +592,24 @@ def test_targets_added_or_dropped_by_an_edit_count_as_edited_like_changed_ones()
                "handoff:first_touch": Fraction(9, 10)}
     # volume:mql changed; handoff:decision dropped from the file; handoff:first_touch added to it.
     assert _edited_targets(in_file, judged) == ["handoff:decision", "handoff:first_touch", "volume:mql"]
+
+
+def _axis_value(label: str) -> float:
+    scale = {"k": 1e3, "M": 1e6}.get(label[-1:], 1)
+    return float(label.rstrip("kM%").replace(",", "")) * scale
+
+
+@slow
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_every_chart_s_gridlines_are_labelled_with_their_value(closed_report, open_report, which):
+    # Gridlines at 0, half and all of the scale: a line at 12.5 MQLs read "12", one at 1.25 % read "1.2%".
+    text = (closed_report if which == "closed" else open_report).read_text(encoding="utf-8")
+    checked = 0
+    for chart in re.findall(r'<svg class="chart".*?</svg>', text, re.S):
+        labels = re.findall(r'class="axis" text-anchor="end">([^<]*)<', chart)
+        if len(labels) != 3:   # the funnel's bullets: one "150 %" mark, no gridlines
+            continue
+        low, middle, top = (_axis_value(label) for label in labels)
+        assert low == 0 and middle * 2 == pytest.approx(top, rel=1e-9), labels
+        checked += 1
+    assert checked >= 12, "the histogram and every trend chart"
