@@ -141,16 +141,21 @@ def columns(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[
 def lines(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[str] = (),
           highlight: str | None = None, width: int = 360, height: int = 170) -> str:
     """A rate over the months, the agreed rate dashed; a marker per judged month by status."""
-    parts, x, y, _, base = _frame(points, width, height, 14, fmt, boundaries, highlight)
+    parts, x, y, step, base = _frame(points, width, height, 14, fmt, boundaries, highlight)
     for attr, cls in (("target", "target-line"), ("actual", "actual-line")):
-        path, pen_up = [], True
+        path = []
         for i, p in enumerate(points):
             value = getattr(p, attr)
             if value is None:
-                pen_up = True
                 continue
-            path.append(f'{"M" if pen_up else "L"}{x(i):.1f},{y(value):.1f}')
-            pen_up = False
+            before = i > 0 and getattr(points[i - 1], attr) is not None
+            after = i + 1 < len(points) and getattr(points[i + 1], attr) is not None
+            if attr == "target" and not (before or after):
+                # A lone month (the agreement's first, or one between months not judged): a path
+                # of one point draws nothing, so the agreed rate is a level tick, like the columns'.
+                path.append(f"M{x(i) - step * 0.45:.1f},{y(value):.1f} L{x(i) + step * 0.45:.1f},{y(value):.1f}")
+                continue
+            path.append(f'{"L" if before else "M"}{x(i):.1f},{y(value):.1f}')
         if path:
             parts.append(f'<path d="{" ".join(path)}" class="{cls}"/>')
     for i, p in enumerate(points):

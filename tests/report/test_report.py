@@ -613,3 +613,24 @@ def test_every_chart_s_gridlines_are_labelled_with_their_value(closed_report, op
         assert low == 0 and middle * 2 == pytest.approx(top, rel=1e-9), labels
         checked += 1
     assert checked >= 12, "the histogram and every trend chart"
+
+
+@slow
+def test_a_conversion_trend_with_one_judged_month_still_draws_the_agreed_rate(judged, tmp_path):
+    from pipelines.report.render import write_report
+
+    # The first review of an agreement (or a month between months not judged): each conversion
+    # chart has one point, and its agreed rate must still be drawn, as the columns' target tick is.
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(judged.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from judgements.kpi_status where period <> ?", [CLOSED])
+    settings = Settings(sla_dir=judged.sla_dir, data_dir=judged.data_dir, warehouse=warehouse, home=judged.home)
+    text = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
+    section = re.search(r'<section id="trends".*?</section>', text, re.S).group(0)
+    rates = section[section.index("<h3>Conversion rates</h3>"):]
+    charts = re.findall(r'<svg class="chart".*?</svg>', rates, re.S)
+    assert len(charts) == 5
+    for chart in charts:
+        path = re.search(r'<path d="([^"]*)" class="target-line"/>', chart)
+        assert path and re.fullmatch(r"M[\d.]+,([\d.]+) L[\d.]+,\1", path.group(1)), "a level tick at the agreed rate"
