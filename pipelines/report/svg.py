@@ -12,6 +12,7 @@ from html import escape
 from pipelines.report.format import STATUS
 
 Fmt = Callable[[float], str]
+LABEL_CHAR_W, LABEL_MAX_W = 7.5, 380     # the funnel's stage labels: px per character, widest column
 
 
 def _nice_max(value: float) -> float:
@@ -48,13 +49,25 @@ class BulletRow:
 def bullets(rows: Sequence[BulletRow], title: str, width: int = 1100) -> str:
     """Each stage on its own scale, the target at the same x on every row: the eye compares
     attainment (visits in thousands and customers in tens share one picture)."""
-    label_w, right_w, row_h = 170, 300, 40
+    # Stage labels are the agreement's: the label column grows with the longest (12 px bold
+    # runs about 7 px a character; 7.5 leaves room), up to a cap past which a label is cut
+    # with "…" and keeps its full text as a tooltip. Fixed at 170 px, a long label ran off
+    # the chart's left edge.
+    right_w, row_h = 300, 40
+    longest = max((len(row.label) for row in rows), default=0)
+    label_w = min(max(170, math.ceil(longest * LABEL_CHAR_W) + 20), LABEL_MAX_W)
+    fits = int((label_w - 20) / LABEL_CHAR_W)
     track = width - label_w - right_w
     target_x = label_w + track / 1.5            # the track runs to 150 % of target
     parts = []
     for i, row in enumerate(rows):
         y = 10 + i * row_h
-        parts.append(_text(label_w - 10, y + 19, row.label, "lbl", "end"))
+        if len(row.label) <= fits:
+            parts.append(_text(label_w - 10, y + 19, row.label, "lbl", "end"))
+        else:
+            shown = row.label[:fits - 1].rstrip() + "…"
+            parts.append(f'<text x="{label_w - 10:.1f}" y="{y + 19:.1f}" class="lbl" text-anchor="end">'
+                         f"<title>{escape(row.label)}</title>{escape(shown)}</text>")
         parts.append(f'<rect x="{label_w}" y="{y + 6}" width="{track}" height="20" class="track"/>')
         if row.target:
             ok_from = target_x - (target_x - label_w) * row.tolerance

@@ -634,3 +634,33 @@ def test_a_conversion_trend_with_one_judged_month_still_draws_the_agreed_rate(ju
     for chart in charts:
         path = re.search(r'<path d="([^"]*)" class="target-line"/>', chart)
         assert path and re.fullmatch(r"M[\d.]+,([\d.]+) L[\d.]+,\1", path.group(1)), "a level tick at the agreed rate"
+
+
+@slow
+def test_a_long_stage_label_fits_the_funnel_chart(judged, tmp_path):
+    from pipelines.report.render import write_report
+    from pipelines.report.svg import LABEL_CHAR_W
+
+    long_mql = "Marketing qualified lead (scored by HubSpot)"
+    too_long = "Sales qualified lead, accepted by an account executive after the discovery call"
+    sla = tmp_path / "sla"
+    shutil.copytree(judged.sla_dir, sla)
+    h2 = sla / "acme-2026-h2.yaml"
+    text = h2.read_text()
+    for old, new in (("label: Marketing qualified,", f'label: "{long_mql}",'),
+                     ("label: Sales qualified,", f'label: "{too_long}",')):
+        assert old in text
+        text = text.replace(old, new)
+    h2.write_text(text)
+    settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=judged.warehouse, home=judged.home)
+    page = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
+    funnel = re.search(r'<section id="funnel".*?</section>', page, re.S).group(0)
+    labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+" class="lbl" text-anchor="end">(?:<title>([^<]*)</title>)?([^<]*)<',
+                        funnel)
+    assert [full or shown for _, full, shown in labels] == [
+        "Visits", "Leads", long_mql, too_long, "Opportunities", "Customers"]
+    for x, full, shown in labels:
+        # Anchored at its right end: the text must have room to its left, inside the chart.
+        assert float(x) >= len(shown) * LABEL_CHAR_W, (shown, x)
+        assert not full or (shown.endswith("…") and full.startswith(shown[:-1]))
+    assert ("", long_mql) in [(full, shown) for _, full, shown in labels], "a label that fits is not cut"
