@@ -234,13 +234,20 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
         return _section(r.anchor("bottleneck"), "The bottleneck",
                         "<p>Not computable: a funnel stage has no data this month.</p>" + formula)
     basis = _bottleneck_basis(r)
+    # At the current pace the revenue here is the forecast: say so, next to the figure so far
+    # that the scorecard shows, so "Revenue is" does not contradict the scorecard's actual.
+    revenue = f"Revenue is {escape(money(b.revenue_actual, currency))}"
+    so_far = r.result("revenue")
+    if _uses_forecasts(r) and so_far is not None and so_far["actual"] is not None:
+        revenue = (f"Revenue is heading for {escape(money(b.revenue_actual, currency))} "
+                   f"({escape(money(so_far['actual'], currency))} so far)")
     if b.revenue_gap is None:
         gap_text = "Revenue has no data this month"
     elif b.revenue_gap > 0:
-        gap_text = (f"Revenue is {escape(money(b.revenue_actual, currency))} against a target of "
+        gap_text = (f"{revenue} against a target of "
                     f"{escape(money(b.revenue_target, currency))}: a gap of <b>{escape(money(b.revenue_gap, currency))}</b>")
     else:
-        gap_text = (f"Revenue is {escape(money(b.revenue_actual, currency))}, "
+        gap_text = (f"{revenue}, "
                     f"{escape(money(-b.revenue_gap, currency))} above the target of {escape(money(b.revenue_target, currency))}")
     if b.worst:
         w = b.worst

@@ -664,3 +664,20 @@ def test_a_long_stage_label_fits_the_funnel_chart(judged, tmp_path):
         assert float(x) >= len(shown) * LABEL_CHAR_W, (shown, x)
         assert not full or (shown.endswith("…") and full.startswith(shown[:-1]))
     assert ("", long_mql) in [(full, shown) for _, full, shown in labels], "a label that fits is not cut"
+
+
+@slow
+def test_the_bottleneck_names_the_open_month_s_revenue_a_forecast_beside_the_scorecard_s_actual(open_report, closed_report):
+    def revenue_and_text(path):
+        page = path.read_text(encoding="utf-8")
+        row = next(row for row in kpi_rows(page) if row["data-kpi"] == "revenue")
+        return row, re.search(r'<section id="bottleneck".*?</section>', page, re.S).group(0)
+
+    # Open: the bottleneck works at the current pace; its revenue is the forecast, not what
+    # the scorecard shows as actual, and the sentence must not read as the revenue won.
+    row, text = revenue_and_text(open_report)
+    forecast, actual = number(row["data-forecast"]), number(row["data-actual"])
+    assert forecast != actual
+    assert f"Revenue is heading for USD {forecast:,.0f} (USD {actual:,.0f} so far) against a target" in text
+    row, text = revenue_and_text(closed_report)
+    assert f"Revenue is USD {number(row['data-actual']):,.0f} against a target" in text
