@@ -234,13 +234,20 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
         return _section(r.anchor("bottleneck"), "The bottleneck",
                         "<p>Not computable: a funnel stage has no data this month.</p>" + formula)
     basis = _bottleneck_basis(r)
+    # At the current pace the revenue here is the forecast: say so, next to the figure so far
+    # that the scorecard shows, so "Revenue is" does not contradict the scorecard's actual.
+    revenue = f"Revenue is {escape(money(b.revenue_actual, currency))}"
+    so_far = r.result("revenue")
+    if _uses_forecasts(r) and so_far is not None and so_far["actual"] is not None:
+        revenue = (f"Revenue is heading for {escape(money(b.revenue_actual, currency))} "
+                   f"({escape(money(so_far['actual'], currency))} so far)")
     if b.revenue_gap is None:
         gap_text = "Revenue has no data this month"
     elif b.revenue_gap > 0:
-        gap_text = (f"Revenue is {escape(money(b.revenue_actual, currency))} against a target of "
+        gap_text = (f"{revenue} against a target of "
                     f"{escape(money(b.revenue_target, currency))}: a gap of <b>{escape(money(b.revenue_gap, currency))}</b>")
     else:
-        gap_text = (f"Revenue is {escape(money(b.revenue_actual, currency))}, "
+        gap_text = (f"{revenue}, "
                     f"{escape(money(-b.revenue_gap, currency))} above the target of {escape(money(b.revenue_target, currency))}")
     if b.worst:
         w = b.worst
@@ -315,7 +322,7 @@ def trends(r: AgreementReport) -> str:
         kpi = f"conversion:{upper}->{lower}"
         label = kpi_label(a, kpi)
         conversion_charts.append(f'<figure><figcaption>{escape(label)}</figcaption>'
-                                 f'{svg.lines(points(kpi), f"{label}: conversion per month vs agreed rate", lambda v: f"{v:.0%}" if v >= 0.1 or v == 0 else f"{v:.1%}", boundaries, r.month)}'
+                                 f'{svg.lines(points(kpi), f"{label}: conversion per month vs agreed rate", _axis_percent, boundaries, r.month)}'
                                  "</figure>")
     missing = [m for m in r.trend_months if not any(k[0] == m for k in r.trend)]
     note = ('<p class="note">Columns and dots are coloured and shaped by status as in the scorecard '
@@ -332,6 +339,11 @@ def trends(r: AgreementReport) -> str:
                     f'<h3>Volumes</h3><div class="grid">{"".join(volume_charts)}</div>'
                     f'<h3>Conversion rates</h3><div class="grid">{"".join(conversion_charts)}</div>{note}',
                     f"Every month of the agreement from {escape(span)}, each judged by its revision in force.")
+
+
+def _axis_percent(value: float) -> str:
+    """A gridline's rate with the decimals it has: the middle line of a 2.5 % scale is 1.25 %, not "1.2%"."""
+    return f"{round(value * 100, 4):g}%"
 
 
 # --- hand-offs -------------------------------------------------------------------------------

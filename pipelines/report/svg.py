@@ -12,6 +12,7 @@ from html import escape
 from pipelines.report.format import STATUS
 
 Fmt = Callable[[float], str]
+LABEL_CHAR_W, LABEL_MAX_W = 7.5, 380     # the funnel's stage labels: px per character, widest column
 
 
 def _nice_max(value: float) -> float:
@@ -48,13 +49,25 @@ class BulletRow:
 def bullets(rows: Sequence[BulletRow], title: str, width: int = 1100) -> str:
     """Each stage on its own scale, the target at the same x on every row: the eye compares
     attainment (visits in thousands and customers in tens share one picture)."""
-    label_w, right_w, row_h = 170, 300, 40
+    # Stage labels are the agreement's: the label column grows with the longest (12 px bold
+    # runs about 7 px a character; 7.5 leaves room), up to a cap past which a label is cut
+    # with "…" and keeps its full text as a tooltip. Fixed at 170 px, a long label ran off
+    # the chart's left edge.
+    right_w, row_h = 300, 40
+    longest = max((len(row.label) for row in rows), default=0)
+    label_w = min(max(170, math.ceil(longest * LABEL_CHAR_W) + 20), LABEL_MAX_W)
+    fits = int((label_w - 20) / LABEL_CHAR_W)
     track = width - label_w - right_w
     target_x = label_w + track / 1.5            # the track runs to 150 % of target
     parts = []
     for i, row in enumerate(rows):
         y = 10 + i * row_h
-        parts.append(_text(label_w - 10, y + 19, row.label, "lbl", "end"))
+        if len(row.label) <= fits:
+            parts.append(_text(label_w - 10, y + 19, row.label, "lbl", "end"))
+        else:
+            shown = row.label[:fits - 1].rstrip() + "…"
+            parts.append(f'<text x="{label_w - 10:.1f}" y="{y + 19:.1f}" class="lbl" text-anchor="end">'
+                         f"<title>{escape(row.label)}</title>{escape(shown)}</text>")
         parts.append(f'<rect x="{label_w}" y="{y + 6}" width="{track}" height="20" class="track"/>')
         if row.target:
             ok_from = target_x - (target_x - label_w) * row.tolerance
@@ -141,16 +154,21 @@ def columns(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[
 def lines(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[str] = (),
           highlight: str | None = None, width: int = 360, height: int = 170) -> str:
     """A rate over the months, the agreed rate dashed; a marker per judged month by status."""
-    parts, x, y, _, base = _frame(points, width, height, 14, fmt, boundaries, highlight)
+    parts, x, y, step, base = _frame(points, width, height, 14, fmt, boundaries, highlight)
     for attr, cls in (("target", "target-line"), ("actual", "actual-line")):
-        path, pen_up = [], True
+        path = []
         for i, p in enumerate(points):
             value = getattr(p, attr)
             if value is None:
-                pen_up = True
                 continue
-            path.append(f'{"M" if pen_up else "L"}{x(i):.1f},{y(value):.1f}')
-            pen_up = False
+            before = i > 0 and getattr(points[i - 1], attr) is not None
+            after = i + 1 < len(points) and getattr(points[i + 1], attr) is not None
+            if attr == "target" and not (before or after):
+                # A lone month (the agreement's first, or one between months not judged): a path
+                # of one point draws nothing, so the agreed rate is a level tick, like the columns'.
+                path.append(f"M{x(i) - step * 0.45:.1f},{y(value):.1f} L{x(i) + step * 0.45:.1f},{y(value):.1f}")
+                continue
+            path.append(f'{"L" if before else "M"}{x(i):.1f},{y(value):.1f}')
         if path:
             parts.append(f'<path d="{" ".join(path)}" class="{cls}"/>')
     for i, p in enumerate(points):
@@ -177,6 +195,9 @@ def histogram(bins: Sequence[Bin], limit_after: int, limit_label: str, title: st
     plot_w, plot_h = width - left - right, height - top - bottom
     step = plot_w / max(len(bins), 1)
     y_max = _nice_max(max([b.count for b in bins] + [1]) * 1.1)
+    # Counts are whole: the middle gridline must be one too (a line at 12.5 labelled "12" misreads).
+    while (y_max / 2) % 1:
+        y_max = _nice_max(y_max * 1.0001)
     parts = []
     for frac in (0, 0.5, 1):
         gy = top + plot_h * (1 - frac)

@@ -592,3 +592,92 @@ def test_targets_added_or_dropped_by_an_edit_count_as_edited_like_changed_ones()
                "handoff:first_touch": Fraction(9, 10)}
     # volume:mql changed; handoff:decision dropped from the file; handoff:first_touch added to it.
     assert _edited_targets(in_file, judged) == ["handoff:decision", "handoff:first_touch", "volume:mql"]
+
+
+def _axis_value(label: str) -> float:
+    scale = {"k": 1e3, "M": 1e6}.get(label[-1:], 1)
+    return float(label.rstrip("kM%").replace(",", "")) * scale
+
+
+@slow
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_every_chart_s_gridlines_are_labelled_with_their_value(closed_report, open_report, which):
+    # Gridlines at 0, half and all of the scale: a line at 12.5 MQLs read "12", one at 1.25 % read "1.2%".
+    text = (closed_report if which == "closed" else open_report).read_text(encoding="utf-8")
+    checked = 0
+    for chart in re.findall(r'<svg class="chart".*?</svg>', text, re.S):
+        labels = re.findall(r'class="axis" text-anchor="end">([^<]*)<', chart)
+        if len(labels) != 3:   # the funnel's bullets: one "150 %" mark, no gridlines
+            continue
+        low, middle, top = (_axis_value(label) for label in labels)
+        assert low == 0 and middle * 2 == pytest.approx(top, rel=1e-9), labels
+        checked += 1
+    assert checked >= 12, "the histogram and every trend chart"
+
+
+@slow
+def test_a_conversion_trend_with_one_judged_month_still_draws_the_agreed_rate(judged, tmp_path):
+    from pipelines.report.render import write_report
+
+    # The first review of an agreement (or a month between months not judged): each conversion
+    # chart has one point, and its agreed rate must still be drawn, as the columns' target tick is.
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(judged.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("delete from judgements.kpi_status where period <> ?", [CLOSED])
+    settings = Settings(sla_dir=judged.sla_dir, data_dir=judged.data_dir, warehouse=warehouse, home=judged.home)
+    text = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
+    section = re.search(r'<section id="trends".*?</section>', text, re.S).group(0)
+    rates = section[section.index("<h3>Conversion rates</h3>"):]
+    charts = re.findall(r'<svg class="chart".*?</svg>', rates, re.S)
+    assert len(charts) == 5
+    for chart in charts:
+        path = re.search(r'<path d="([^"]*)" class="target-line"/>', chart)
+        assert path and re.fullmatch(r"M[\d.]+,([\d.]+) L[\d.]+,\1", path.group(1)), "a level tick at the agreed rate"
+
+
+@slow
+def test_a_long_stage_label_fits_the_funnel_chart(judged, tmp_path):
+    from pipelines.report.render import write_report
+    from pipelines.report.svg import LABEL_CHAR_W
+
+    long_mql = "Marketing qualified lead (scored by HubSpot)"
+    too_long = "Sales qualified lead, accepted by an account executive after the discovery call"
+    sla = tmp_path / "sla"
+    shutil.copytree(judged.sla_dir, sla)
+    h2 = sla / "acme-2026-h2.yaml"
+    text = h2.read_text()
+    for old, new in (("label: Marketing qualified,", f'label: "{long_mql}",'),
+                     ("label: Sales qualified,", f'label: "{too_long}",')):
+        assert old in text
+        text = text.replace(old, new)
+    h2.write_text(text)
+    settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=judged.warehouse, home=judged.home)
+    page = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
+    funnel = re.search(r'<section id="funnel".*?</section>', page, re.S).group(0)
+    labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+" class="lbl" text-anchor="end">(?:<title>([^<]*)</title>)?([^<]*)<',
+                        funnel)
+    assert [full or shown for _, full, shown in labels] == [
+        "Visits", "Leads", long_mql, too_long, "Opportunities", "Customers"]
+    for x, full, shown in labels:
+        # Anchored at its right end: the text must have room to its left, inside the chart.
+        assert float(x) >= len(shown) * LABEL_CHAR_W, (shown, x)
+        assert not full or (shown.endswith("…") and full.startswith(shown[:-1]))
+    assert ("", long_mql) in [(full, shown) for _, full, shown in labels], "a label that fits is not cut"
+
+
+@slow
+def test_the_bottleneck_names_the_open_month_s_revenue_a_forecast_beside_the_scorecard_s_actual(open_report, closed_report):
+    def revenue_and_text(path):
+        page = path.read_text(encoding="utf-8")
+        row = next(row for row in kpi_rows(page) if row["data-kpi"] == "revenue")
+        return row, re.search(r'<section id="bottleneck".*?</section>', page, re.S).group(0)
+
+    # Open: the bottleneck works at the current pace; its revenue is the forecast, not what
+    # the scorecard shows as actual, and the sentence must not read as the revenue won.
+    row, text = revenue_and_text(open_report)
+    forecast, actual = number(row["data-forecast"]), number(row["data-actual"])
+    assert forecast != actual
+    assert f"Revenue is heading for USD {forecast:,.0f} (USD {actual:,.0f} so far) against a target" in text
+    row, text = revenue_and_text(closed_report)
+    assert f"Revenue is USD {number(row['data-actual']):,.0f} against a target" in text
