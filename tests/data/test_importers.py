@@ -408,6 +408,38 @@ def test_a_month_first_date_of_december_is_read_not_refused_as_day_first(tmp_pat
                                                                   ("00Q2", "2026-11-30T09:15:00Z")]
 
 
+def test_us_report_times_with_the_icu_comma_or_seconds_are_read_without_a_format(tmp_path):
+    """Salesforce's ICU locale formats write en_US times as '1/28/2026, 4:30 PM' (a comma after
+    the date, Salesforce Help: Differences Between JDK and ICU Locale Formats); some exports
+    add seconds to the 12-hour clock. Both were kept as they were and quarantined."""
+    leads = tmp_path / "Lead.csv"
+    leads.write_bytes(b'\xef\xbb\xbf"Id","CreatedDate","Status","IsConverted","ConvertedDate"\r\n'
+                      b'"00Q1","1/28/2026, 4:30 PM","Open - Not Contacted","0",""\r\n'
+                      b'"00Q2","1/28/2026 4:30:15 PM","Open - Not Contacted","0",""\r\n'
+                      b'"00Q3","1/28/2026, 12:05:00 AM","Open - Not Contacted","1","1/29/2026"\r\n'
+                      b'"00Q4","1/28/2026, 16:30","Open - Not Contacted","0",""\r\n')
+    import_salesforce(leads, tmp_path / "out", timezone="America/New_York")
+    assert events(tmp_path / "out") == [
+        ("00Q1", "lead", "2026-01-28T21:30:00Z"),
+        ("00Q2", "lead", "2026-01-28T21:30:15Z"),
+        ("00Q3", "lead", "2026-01-28T05:05:00Z"),
+        ("00Q3", "sql", "2026-01-29T05:00:00Z"),
+        ("00Q4", "lead", "2026-01-28T21:30:00Z"),
+    ]
+
+
+def test_a_day_first_icu_export_is_told_the_format_with_its_comma(tmp_path):
+    """en_GB with ICU formats: '28/01/2026, 16:30'. The advised format must read it."""
+    leads = tmp_path / "Lead.csv"
+    leads.write_text("Id,CreatedDate,Status,IsConverted,ConvertedDate\n"
+                     '00Q1,"28/01/2026, 16:30",New,0,\n')
+    with pytest.raises(InputError) as exc:
+        import_salesforce(leads, tmp_path / "out")
+    assert str(exc.value).endswith("pass --timestamp-format '%d/%m/%Y, %H:%M'")
+    import_salesforce(leads, tmp_path / "out", timezone="Europe/London", timestamp_format="%d/%m/%Y, %H:%M")
+    assert events(tmp_path / "out") == [("00Q1", "lead", "2026-01-28T16:30:00Z")]
+
+
 def test_timestamp_format_reads_a_day_first_export_and_its_date_part_reads_dates(tmp_path):
     leads = tmp_path / "Lead.csv"
     leads.write_text(DAY_FIRST_LEADS)

@@ -22,10 +22,13 @@ from pipelines.errors import InputError, Problem
 # What the importers write.
 ISO_Z = "%Y-%m-%dT%H:%M:%SZ"
 # Without a format, exports' local times are read in these shapes: ISO first, then US-style
-# (month first) for report exports.
+# (month first) for report exports, with and without seconds, and also with the comma that
+# Salesforce's ICU locale formats put after the date ('1/28/2008, 4:30 PM' for en_US).
 DEFAULT_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
                    "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%dT%H:%M", "%Y-%m-%d",
-                   "%m/%d/%Y %I:%M %p", "%m/%d/%Y %H:%M", "%m/%d/%Y %H:%M:%S", "%m/%d/%Y"]
+                   *(f"%m/%d/%Y{comma} {time}" for comma in ("", ",") for time in (
+                       "%I:%M %p", "%I:%M:%S %p", "%H:%M", "%H:%M:%S")),
+                   "%m/%d/%Y"]
 
 
 def check_timezone(tz: str, field: str = "--timezone", file: str | None = None) -> str:
@@ -124,7 +127,8 @@ class Times:
 
     def day_first_advice(self, value: str) -> str:
         """How to read `value` day-first, in the words of the option that sets the format."""
-        fmt = "%d/%m/%Y"
+        # ICU locale formats write a comma after the date ('28/01/2026, 16:30').
+        fmt = "%d/%m/%Y" + ("," if re.match(r"\d{1,2}/\d{1,2}/\d{4},", value) else "")
         if re.search(r"\d:\d\d:\d\d", value):
             fmt += " %H:%M:%S"
         elif re.search(r"\d:\d\d", value):
