@@ -654,6 +654,32 @@ def test_salesforce_open_tasks_are_no_touches_and_the_import_says_how_many_it_le
     assert "(Status not Completed)" in written.notes[0]
 
 
+def test_salesforce_export_all_leaves_out_deleted_and_merged_away_records(tmp_path):
+    """Data Loader's Export All (extract_all) includes soft-deleted records: a lead merged into
+    another (IsDeleted, MasterRecordId), a deleted opportunity, a deleted task. They were a lead,
+    won revenue and a first touch of their own."""
+    leads, opps, tasks = tmp_path / "Lead.csv", tmp_path / "Opportunity.csv", tmp_path / "Task.csv"
+    leads.write_text(
+        '"Id","IsDeleted","MasterRecordId","CreatedDate","Status","IsConverted","ConvertedDate",'
+        '"ConvertedContactId","ConvertedOpportunityId"\n'
+        '"00Q1","false","","2026-01-05T15:15:00.000Z","Closed - Converted","true","2026-01-20","0031","0061"\n'
+        '"00Q2","true","00Q1","2026-01-06T15:15:00.000Z","Open - Not Contacted","false","","",""\n')
+    opps.write_text('"Id","IsDeleted","Name","CreatedDate","CloseDate","StageName","IsClosed","IsWon","Amount",'
+                    '"CurrencyIsoCode"\n'
+                    '"0061","false","Acme","2026-01-20T18:05:00.000Z","2026-03-02","Closed Won","true","true","15000.00","USD"\n'
+                    '"0062","true","Acme (copy)","2026-01-20T18:06:00.000Z","2026-03-02","Closed Won","true","true","15000.00","USD"\n')
+    tasks.write_text('"Id","IsDeleted","WhoId","Status","IsClosed","CreatedDate","CompletedDateTime","Type"\n'
+                     '"00T1","true","00Q1","Completed","true","2026-01-05T16:00:00.000Z","2026-01-05T16:00:00.000Z","Call"\n'
+                     '"00T2","false","00Q1","Completed","true","2026-01-07T16:00:00.000Z","2026-01-07T16:00:00.000Z","Call"\n')
+    written = import_salesforce(leads, tmp_path / "out", opportunities=opps, tasks=tasks, timezone="UTC")
+    assert [r[0] for r in read(tmp_path / "out", "contacts")] == ["00Q1"]
+    assert [(r[0], r[1], r[4]) for r in read(tmp_path / "out", "deals")] == [("0061", "00Q1", "won")]
+    assert [r[0] for r in read(tmp_path / "out", "activities")] == ["00T2"]
+    assert written.notes == [
+        f"note: {name}: 1 of 2 records left out as deleted (IsDeleted true: in the Recycle Bin, or "
+        "merged into another record)" for name in ("Lead.csv", "Opportunity.csv", "Task.csv")]
+
+
 @pytest.mark.parametrize("body, line, message", [
     ('Record ID,Create Date,Became a Lead Date,Job Title\n1,2026-01-05 10:00,2026-01-05 10:00,"Head of\nGrowth"\n'
      "2,2026-01-05 10:00,2026-01-05 10:00\n3,2026-01-05 10:00,2026-01-05 10:00,CEO\n",

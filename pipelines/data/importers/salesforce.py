@@ -52,7 +52,7 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
         ["activities"] if tasks else [])
     with Job(out, tables, list(given.values())) as job, progress(
             [i.path for i in given.values()], "Salesforce export"):
-        lead = job.export(given["--leads"], "sf_leads", times)
+        lead = _without_deleted(job.export(given["--leads"], "sf_leads", times))
         lid = text(lead.need("lead Id", "Id"))
         title = lead.find("Title")
         job.write("contacts", {
@@ -62,17 +62,35 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
             "seniority": seniority_from_title(text(title)) if title else "null",
             "country": text(lead.find("Country", "CountryCode") or "null"),
         }, "sf_leads")
-        history = job.export(given["--lead-history"], "sf_history", times) if lead_history else None
+        history = (_without_deleted(job.export(given["--lead-history"], "sf_history", times))
+                   if lead_history else None)
         _stage_changes(job, lead, lid, history)
         _conversions(job, lead, lid, history)
         if opportunities is not None:
-            _deals(job, job.export(given["--opportunities"], "sf_opps", times))
+            _deals(job, _without_deleted(job.export(given["--opportunities"], "sf_opps", times)))
         job.write("lifecycle_events", {
             "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"},
             _events(with_deals=opportunities is not None))
         if tasks is not None:
-            _activities(job, job.export(given["--tasks"], "sf_tasks", times))
+            _activities(job, _without_deleted(job.export(given["--tasks"], "sf_tasks", times)))
     return job.result()
+
+
+def _without_deleted(e: Export) -> Export:
+    """Leave out the rows of deleted records. Data Loader's Export All (extract_all, queryAll)
+    includes the Recycle Bin: deleted leads, the leads merged into another (IsDeleted, with
+    MasterRecordId), deleted opportunities and tasks. Kept, a merged-away duplicate was a lead
+    of its own, a deleted opportunity won revenue again and a deleted task was a touch."""
+    deleted = e.find("IsDeleted")
+    if deleted is None:
+        return e
+    flag = e.flag(deleted)
+    count, total = e.con.execute(f"select count(*) filter (where {flag}), count(*) from {e.name}").fetchone()
+    if count:
+        e.con.execute(f"delete from {e.name} where {flag}")
+        e.notes.append(f"note: {e.path.name}: {count:,} of {total:,} records left out as deleted "
+                       "(IsDeleted true: in the Recycle Bin, or merged into another record)")
+    return e
 
 
 def _stage_changes(job: Job, lead: Export, lid: str, history: Export | None) -> None:
