@@ -532,6 +532,32 @@ def test_hubspot_deal_flags_read_yes_no_and_1_0_in_any_case(tmp_path):
         ("12", None, "open"), ("13", "2026-02-13T10:00:00Z", "won")]
 
 
+def test_a_won_flag_without_the_closed_flag_still_makes_the_deal_won(tmp_path):
+    """An export with IsWon (Is Closed Won) but not IsClosed (Is Closed): the flag was ignored,
+    and a won deal in a stage not named 'Closed Won' (a custom or second pipeline's stage) was
+    open, without its close date, revenue or customer event."""
+    leads, opps = tmp_path / "Lead.csv", tmp_path / "Opportunity.csv"
+    leads.write_text("Id,CreatedDate,Status,IsConverted,ConvertedDate,ConvertedOpportunityId\n"
+                     "00Q1,2026-01-05T15:15:00.000Z,Closed - Converted,true,2026-01-20,0061\n")
+    opps.write_text("Id,CreatedDate,CloseDate,StageName,IsWon,Amount,CurrencyIsoCode\n"
+                    "0061,2026-01-20T18:05:00.000Z,2026-03-02,Closed - Signed,true,100,USD\n"
+                    "0062,2026-01-21T18:05:00.000Z,2026-03-03,Closed Lost,false,50,USD\n"
+                    "0063,2026-01-22T18:05:00.000Z,2026-06-30,Negotiation,false,70,USD\n")
+    import_salesforce(leads, tmp_path / "sf", opportunities=opps, timezone="UTC")
+    assert [(r[0], r[3], r[4]) for r in read(tmp_path / "sf", "deals")] == [
+        ("0061", "2026-03-02T00:00:00Z", "won"), ("0062", "2026-03-03T00:00:00Z", "lost"),
+        ("0063", None, "open")]
+    assert ("00Q1", "customer", "2026-03-02T00:00:00Z") in events(tmp_path / "sf")
+    contacts, deals = tmp_path / "contacts.csv", tmp_path / "deals.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date\n1,2026-01-05 10:00,2026-01-05 10:00\n")
+    deals.write_text("Record ID,Deal Stage,Amount,Close Date,Create Date,Is Closed Won,Associated Contact IDs\n"
+                     "9,Contract Signed (Enterprise),100,2026-03-02 10:00,2026-01-02 10:00,Yes,1\n"
+                     "10,Closed Lost,50,2026-03-03 10:00,2026-01-02 10:00,No,1\n")
+    import_hubspot(contacts, tmp_path / "hs", deals=deals, timezone="UTC")
+    assert [(r[0], r[3], r[4]) for r in read(tmp_path / "hs", "deals")] == [
+        ("9", "2026-03-02T10:00:00Z", "won"), ("10", "2026-03-03T10:00:00Z", "lost")]
+
+
 def test_a_flag_that_is_no_yes_no_value_names_file_line_column_and_value(tmp_path):
     deals = tmp_path / "deals.csv"
     deals.write_text("Record ID,Create Date,Close Date,Is Closed Won,Is Closed,Amount\n"

@@ -121,6 +121,11 @@ def _deals(job: Job, d: Export) -> None:
     if won_flag and closed_flag:
         status = (f"case when {d.flag(won_flag)} then 'won' "
                   f"when {d.flag(closed_flag)} then 'lost' else {by_stage} end")
+    elif won_flag:
+        # Is Closed Won alone still decides won: a won deal in a stage not named closedwon (a
+        # second pipeline's stage) was open, without its close date and revenue.
+        status = (f"case when {d.flag(won_flag)} then 'won' "
+                  f"when ({by_stage}) = 'lost' then 'lost' else 'open' end")
     contact = d.find("Associated Contact IDs", "Associated Contact ID", "associated_contact_ids",
                      "associatedcontactid", "Contact ID", "contact_id")
     # An association column lists ids separated by ';' (or ','): the first is the deal's contact.
