@@ -31,6 +31,7 @@ from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import MONTH_FORMAT, is_month, naive_utc
 from pipelines.checks.compile import agreement_suites, kpi_column, suite_file
 from pipelines.errors import InputError, Problem
+from pipelines.warehouse.connection import warehouse_tables
 
 if TYPE_CHECKING:
     import duckdb
@@ -194,19 +195,14 @@ def _read_warehouse(con_or_db_path) -> tuple[pd.DataFrame, dict[tuple[str, str],
 
 
 def _read(con: duckdb.DuckDBPyConnection) -> tuple[pd.DataFrame, dict[tuple[str, str], datetime]]:
-    tables = {
-        f"{schema}.{name}"
-        for schema, name in con.execute(
-            "select table_schema, table_name from information_schema.tables"
-        ).fetchall()
-    }
-    if "marts.scorecard" not in tables:
+    tables = warehouse_tables(con)
+    if ("marts", "scorecard") not in tables:
         raise InputError(Problem("the warehouse has no marts.scorecard: expected the tables the dbt models build "
                                  "(run them first)"))
     scorecard = con.execute("select * from marts.scorecard").df()
     facts: dict[tuple[str, str], datetime] = {}
     for table, columns in FACT_TIMESTAMPS.items():
-        if table not in tables:
+        if tuple(table.split(".")) not in tables:
             continue
         maxima = ", ".join(f"max({c})" for c in columns)
         for agreement, revision, *values in con.execute(

@@ -24,6 +24,7 @@ from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import days_elapsed, days_in_month, month_bounds_utc, month_index
 from pipelines.agreement.plan import MonthPlan, plan_agreement
 from pipelines.errors import InputError, Problem
+from pipelines.warehouse.connection import warehouse_tables
 from pipelines.warehouse.judgements import last_build, read_judgements, scorecard_as_of
 from pipelines.warehouse.summary import data_quality_summary, revenue_in_other_currencies
 
@@ -102,7 +103,7 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
         if not judged:
             raise not_judged(month, f"the warehouse {warehouse}")
         names = sorted({r["agreement"] for r in judged})
-        tables = _tables(con)
+        tables = warehouse_tables(con)
         # With several agreements, one id per section and agreement, or the table of contents
         # reaches only the first.
         reports = [_agreement_report(con, tables, agreements, name, month,
@@ -205,11 +206,6 @@ def _recycle_reasons(con, name: str, month: str, as_of: datetime) -> list[tuple[
         order by contacts desc, reason
         """, [name, month, as_of]).fetchall()
     return [(reason, int(n)) for reason, n in rows]
-
-
-def _tables(con) -> set[tuple[str, str]]:
-    return {(s, t) for s, t in con.execute(
-        "select table_schema, table_name from information_schema.tables").fetchall()}
 
 
 def _rows(con, sql: str) -> list[dict[str, Any]]:

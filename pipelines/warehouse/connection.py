@@ -23,6 +23,13 @@ def not_a_warehouse(path: Path) -> InputError:
                               file=str(path), field=ENV_VAR))
 
 
+def warehouse_tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
+    """(schema, table) of every table and view the warehouse holds: a reader checks for what
+    an earlier load or build may not have written yet."""
+    return {(schema, name) for schema, name in con.execute(
+        "select table_schema, table_name from information_schema.tables").fetchall()}
+
+
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     try:

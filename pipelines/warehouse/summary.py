@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import duckdb
 
+from pipelines.warehouse.connection import warehouse_tables
+
 
 def data_quality_summary(con: duckdb.DuckDBPyConnection) -> dict:
-    tables = {r[0] for r in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'raw'"
-    ).fetchall()}
-    if not {"load_report", "quarantine"} <= tables:
+    if not {("raw", "load_report"), ("raw", "quarantine")} <= warehouse_tables(con):
         return {"quarantined_rows": 0, "duplicate_rows": 0, "by_reason": {}}
     quarantined, duplicates = con.execute(
         "select coalesce(sum(quarantined_rows), 0), coalesce(sum(duplicate_rows), 0) from raw.load_report"
@@ -24,9 +23,7 @@ def revenue_in_other_currencies(con: duckdb.DuckDBPyConnection, months: list[str
     """One line per month of `months` whose revenue sums won deals in another currency than the
     agreement's (marts.revenue). SPEC sums them as they are: the run says so, rather than
     judge euros or pesos as dollars without a word."""
-    tables = {tuple(r) for r in con.execute(
-        "select table_schema, table_name from information_schema.tables").fetchall()}
-    if not {("marts", "revenue"), ("raw", "agreement_revisions")} <= tables:
+    if not {("marts", "revenue"), ("raw", "agreement_revisions")} <= warehouse_tables(con):
         return []
     rows = con.execute("""
         select r.agreement, r.revision, r.period, r.other_currency_deals, r.other_currencies, v.currency
