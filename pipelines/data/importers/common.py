@@ -94,6 +94,19 @@ class Export:
             raise InputError(Problem(message(row[1]), file=str(self.path), field=self._names[ref],
                                      line=line_of_row(self.path, self.delimiter, row[0])))
 
+    def deal_status(self, won: str | None, closed: str | None, by_stage: str, not_closed: str) -> str:
+        """SQL: 'won', 'lost' or 'open'. The won flag decides won, and with the closed flag a
+        closed deal not won is lost, else `not_closed`; the stage name (`by_stage`) decides
+        what the flags do not. The won flag alone still decides won: a won deal in a stage not
+        named closed-won (a custom or second pipeline's stage) was open, without its close
+        date and revenue."""
+        if won and closed:
+            return (f"case when {self.flag(won)} then 'won' when {self.flag(closed)} then 'lost' "
+                    f"else {not_closed} end")
+        if won:
+            return f"case when {self.flag(won)} then 'won' when ({by_stage}) = 'lost' then 'lost' else 'open' end"
+        return by_stage
+
     def flag(self, ref: str) -> str:
         """SQL: a yes/no column as a boolean; empty is false. Any other value stops the import,
         naming it: HubSpot's 'Yes' read as not 'true' made a won deal open and lost its close."""

@@ -117,15 +117,7 @@ def _deals(job: Job, d: Export) -> None:
     closed_flag = d.find("Is Closed", "hs_is_closed")
     by_stage = (f"case when lower(replace({stage}, ' ', '')) = 'closedwon' then 'won' "
                 f"when lower(replace({stage}, ' ', '')) = 'closedlost' then 'lost' else 'open' end")
-    status = by_stage
-    if won_flag and closed_flag:
-        status = (f"case when {d.flag(won_flag)} then 'won' "
-                  f"when {d.flag(closed_flag)} then 'lost' else {by_stage} end")
-    elif won_flag:
-        # Is Closed Won alone still decides won: a won deal in a stage not named closedwon (a
-        # second pipeline's stage) was open, without its close date and revenue.
-        status = (f"case when {d.flag(won_flag)} then 'won' "
-                  f"when ({by_stage}) = 'lost' then 'lost' else 'open' end")
+    status = d.deal_status(won_flag, closed_flag, by_stage, not_closed=by_stage)
     contact = d.find("Associated Contact IDs", "Associated Contact ID", "associated_contact_ids",
                      "associatedcontactid", "Contact ID", "contact_id")
     # An association column lists ids separated by ';' (or ','): the first is the deal's contact.

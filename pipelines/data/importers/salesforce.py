@@ -180,15 +180,7 @@ def _deals(job: Job, o: Export) -> None:
     stage = text(o.find("StageName") or "null")
     by_stage = (f"case when lower({stage}) = 'closed won' then 'won' "
                 f"when lower({stage}) = 'closed lost' then 'lost' else 'open' end")
-    if won and closed:
-        status = (f"case when {o.flag(won)} then 'won' when {o.flag(closed)} then 'lost' "
-                  f"else 'open' end")
-    elif won:
-        # IsWon alone still decides won: a won opportunity in a stage not named 'Closed Won'
-        # was open, without its close date and revenue.
-        status = f"case when {o.flag(won)} then 'won' when ({by_stage}) = 'lost' then 'lost' else 'open' end"
-    else:
-        status = by_stage
+    status = o.deal_status(won, closed, by_stage, not_closed="'open'")
     close_date = o.time(o.need("close date", "CloseDate"))
     oid = text(o.need("opportunity Id", "Id"))
     select = {
