@@ -31,8 +31,10 @@ def _svg(width: int, height: int, title: str, body: str, css_class: str = "chart
             f"<title>{escape(title)}</title>{body}</svg>")
 
 
-def _text(x: float, y: float, text: str, cls: str = "", anchor: str = "start") -> str:
-    return f'<text x="{x:.1f}" y="{y:.1f}" class="{cls}" text-anchor="{anchor}">{escape(text)}</text>'
+def _text(x: float, y: float, text: str, cls: str = "", anchor: str = "start", title: str | None = None) -> str:
+    """`title`: the full text as a tooltip, for a label shown cut."""
+    tip = f"<title>{escape(title)}</title>" if title is not None else ""
+    return f'<text x="{x:.1f}" y="{y:.1f}" class="{cls}" text-anchor="{anchor}">{tip}{escape(text)}</text>'
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,7 @@ def bullets(rows: Sequence[BulletRow], title: str, width: int = 1100) -> str:
             parts.append(_text(label_w - 10, y + 19, row.label, "lbl", "end"))
         else:
             shown = row.label[:fits - 1].rstrip() + "…"
-            parts.append(f'<text x="{label_w - 10:.1f}" y="{y + 19:.1f}" class="lbl" text-anchor="end">'
-                         f"<title>{escape(row.label)}</title>{escape(shown)}</text>")
+            parts.append(_text(label_w - 10, y + 19, shown, "lbl", "end", title=row.label))
         parts.append(f'<rect x="{label_w}" y="{y + 6}" width="{track}" height="20" class="track"/>')
         if row.target:
             ok_from = target_x - (target_x - label_w) * row.tolerance
