@@ -20,7 +20,7 @@ from pipelines.defs.partitions import run_tags
 from pipelines.errors import InputError, Problem
 from pipelines.settings import HOME_ENV, Settings
 from pipelines.warehouse.dbt_runner import DbtRunError
-from pipelines.warehouse.connection import not_a_warehouse
+from pipelines.warehouse.connection import not_a_warehouse, writable
 from pipelines.warehouse.duckdb_path import ENV_VAR as DUCKDB_ENV
 
 # On every CLI run: the warehouse it writes, to find its runs that a killed process left open.
@@ -42,25 +42,12 @@ class JobOutcome:
 
 
 @contextmanager
-def _writable(folder: Path, variable: str) -> Iterator[None]:
-    """A state folder a run cannot create or write (a path through a file, no permission) is
-    bad input, named by the setting that points there, not a traceback and exit 1."""
-    try:
-        yield
-    except OSError as exc:
-        raise InputError(Problem(
-            f"cannot write {exc.filename or folder} ({exc.strerror or exc}); expected a folder funnelpact "
-            f"can create and write into, or set {variable} to another path", file=str(folder),
-            field=variable)) from None
-
-
-@contextmanager
 def exclusive(settings: Settings) -> Iterator[None]:
     """One run at a time per warehouse: DuckDB allows one writer."""
     if settings.warehouse.is_dir():  # before a run starts; the steps' connect says the same
         raise not_a_warehouse(settings.warehouse)
     lock_path = settings.warehouse.with_suffix(".lock")
-    with _writable(lock_path.parent, DUCKDB_ENV):
+    with writable(lock_path.parent, DUCKDB_ENV):
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(lock_path, "w")
     with handle:
@@ -87,12 +74,12 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
     if ephemeral:
         instance = dg.DagsterInstance.ephemeral()
     else:
-        with _writable(settings.dagster_home, "DAGSTER_HOME" if os.environ.get("DAGSTER_HOME") else HOME_ENV):
+        with writable(settings.dagster_home, "DAGSTER_HOME" if os.environ.get("DAGSTER_HOME") else HOME_ENV):
             prepare_dagster_home(settings.dagster_home)
         instance = dg.DagsterInstance.get()
     tags = {**run_tags(first, last, as_of), CLI_TAG: str(settings.warehouse)}
     log_file = settings.home / "logs" / "last-run.log"
-    with _writable(settings.home, HOME_ENV):
+    with writable(settings.home, HOME_ENV):
         log_file.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes dbt's log lines on stdout, where the scorecard (and its JSON) goes:
     # keep them in a file instead; the UI has them per step as well.

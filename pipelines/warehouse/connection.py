@@ -23,6 +23,19 @@ def not_a_warehouse(path: Path) -> InputError:
                               file=str(path), field=ENV_VAR))
 
 
+@contextmanager
+def writable(folder: Path, variable: str) -> Iterator[None]:
+    """A state folder a run cannot create or write (a path through a file, no permission) is
+    bad input, named by the setting that points there, not a traceback and exit 1."""
+    try:
+        yield
+    except OSError as exc:
+        raise InputError(Problem(
+            f"cannot write {exc.filename or folder} ({exc.strerror or exc}); expected a folder funnelpact "
+            f"can create and write into, or set {variable} to another path", file=str(folder),
+            field=variable)) from None
+
+
 def warehouse_tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
     """(schema, table) of every table and view the warehouse holds: a reader checks for what
     an earlier load or build may not have written yet."""
@@ -32,12 +45,8 @@ def warehouse_tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
 
 @contextmanager
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-    try:
+    with writable(path.parent, ENV_VAR):
         path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InputError(Problem(
-            f"cannot create the warehouse's folder ({exc.strerror or exc}); expected a path funnelpact can "
-            "write", file=str(path), field=ENV_VAR)) from None
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
