@@ -134,9 +134,14 @@ def windows(agreements: list[Agreement]) -> str:
     return ", ".join(f"{a.name} {a.revision} {a.spec.effective.from_}..{a.spec.effective.to}" for a in agreements) or "none"
 
 
+def in_force(agreements: list[Agreement], months: list[str]) -> list[str]:
+    """The given months that some agreement covers."""
+    return [m for m in months if any(m in a.months() for a in agreements)]
+
+
 def require_in_force(agreements: list[Agreement], months: list[str], field: str) -> list[str]:
     """The given months that some agreement covers; InputError when none is."""
-    covered = [m for m in months if any(m in a.months() for a in agreements)]
+    covered = in_force(agreements, months)
     if not covered:
         raise InputError(Problem(f"no agreement is in force in {spans(months)} (windows: {windows(agreements)})",
                                  field=field))

@@ -10,7 +10,7 @@ import dagster as dg
 
 from pipelines.agreement import load_agreements
 from pipelines.agreement.kpis import KPI_FAMILIES, family
-from pipelines.agreement.load import require_in_force
+from pipelines.agreement.load import in_force
 from pipelines.agreement.months import parse_as_of, spans
 from pipelines.defs.dbt import SCORECARD
 from pipelines.defs.partitions import tagged_as_of
@@ -77,10 +77,17 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         from pipelines.warehouse.summary import revenue_in_other_currencies
 
         agreements = load_agreements(funnelpact.settings().sla_dir)
-        # A UI range may cross a gap between revisions: judge the months in force, say which not.
-        months = require_in_force(agreements, list(context.partition_keys), "partitions")
+        # A UI run may cover a gap between revisions, in part or only: judge the months in
+        # force, say which not. Failing a gap-only run would keep its alerts step (and the
+        # retries of pending deliveries) from running.
+        months = in_force(agreements, list(context.partition_keys))
+        selected = {key.name for key in context.selected_asset_check_keys}
         if left_out := [m for m in context.partition_keys if m not in months]:
             context.log.warning(f"not judged: {spans(left_out)} (no agreement in force)")
+        if not months:
+            return dg.MaterializeResult(
+                metadata={"not_judged": spans(left_out)},
+                check_results=[family_check(f, [], KPI_STATUS) for f in KPI_FAMILIES if _check_name(f) in selected])
         with funnelpact.connect() as con:
             as_of = judgement_as_of(context.run.tags, con)
             rows = [{**r.to_dict(), "expectation": r.expectation_id}
@@ -89,7 +96,6 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
                 context.log.warning(warning)
             # The build judged: this run's, or an earlier one's (a UI backfill judges in a later run).
             write_judgements(con, rows, months, as_of, context.run.run_id, last_build(con))
-        selected = {key.name for key in context.selected_asset_check_keys}
         return dg.MaterializeResult(
             metadata={"months": f"{months[0]}..{months[-1]}", **Counter(r["status"] for r in rows),
                       **({"not_judged": spans(left_out)} if left_out else {})},

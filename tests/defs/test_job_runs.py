@@ -416,6 +416,29 @@ def test_a_ui_range_across_a_gap_between_revisions_judges_the_months_in_force(se
     assert notes == {"2026-07..2026-08"}
 
 
+def test_a_ui_run_of_gap_months_only_judges_nothing_and_still_runs_the_alerts(settings: Settings) -> None:
+    h2 = settings.sla_dir / "acme-2026-h2.yaml"
+    h2.write_text(h2.read_text().replace("effective: {from: 2026-07, to: 2026-12}", "effective: {from: 2026-09, to: 2026-12}")
+                  .replace("seasonality: {2026-08: 0.7, ", "seasonality: {"))
+    instance = dg.DagsterInstance.ephemeral()
+    job = funnelpact_job(settings)
+    assert job.execute_in_process(instance=instance, tags={
+        "dagster/asset_partition_range_start": "2026-06", "dagster/asset_partition_range_end": "2026-06",
+        "funnelpact/as_of": "2026-10-20T12:00:00+00:00"}).success
+    result = job.execute_in_process(instance=instance, tags={
+        "dagster/asset_partition_range_start": "2026-07", "dagster/asset_partition_range_end": "2026-08",
+        "funnelpact/as_of": "2026-10-20T12:00:00+00:00"}, raise_on_error=False)
+    assert result.success, [e.message for e in result.all_events if e.is_step_failure]
+    notes = {m.metadata["not_judged"].value for m in result.asset_materializations_for_node("kpi_status")}
+    assert notes == {"2026-07..2026-08"}
+    assert result.asset_materializations_for_node("alerts"), "the alerts step ran (pending deliveries are retried)"
+    checks = [c for c in result.get_asset_check_evaluations() if c.asset_key == dg.AssetKey("kpi_status")]
+    assert checks and all(c.passed and c.metadata["judged"].value == 0 for c in checks)
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        judged = con.execute("select distinct period from judgements.kpi_status order by 1").fetchall()
+    assert judged == [("2026-06",)], "June's judgements are left as they were"
+
+
 # A data test that takes seconds: the interrupt lands while its thread is inside DuckDB,
 # where an interpreter shutting down around it aborted the process (exit 134).
 SLOW_DATA_TEST = "select 1 from range(1) where (select count(*) from range(1500000000) t(i) where i % 7 = 1) < 0\n"
