@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import logging
 import os
 import re
@@ -83,30 +84,38 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
         log_file.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes dbt's log lines on stdout, where the scorecard (and its JSON) goes:
     # keep them in a file instead; the UI has them per step as well.
-    with exclusive(settings), open(log_file, "w") as log, contextlib.redirect_stdout(log), _logs_to(log):
-        if not ephemeral:
-            _fail_orphaned_runs(instance, settings)
-        # Inside the redirect: the first load parses the dbt project, and dbt prints.
-        try:
-            job = build_definitions(settings).resolve_job_def(JOB_NAME)
-        except DbtRunError as exc:
-            # A broken model or yml: no run starts, and the message names the file.
-            return JobOutcome("", False, first, last, as_of, f"the dbt project does not parse: {exc}",
-                              log_file=log_file)
-        result = job.execute_in_process(
-            instance=instance, tags=tags, raise_on_error=False,
-            # The terminal shows the scorecard, or one line saying what failed: Dagster's
-            # console logger printed ~70 lines of stack for a missing data file. Every step's
-            # logs stay in the UI, and a failed step's stack goes to the log file below.
-            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-        )
-        if not result.success:
-            failure, kind, stack, step = _first_failure(result)
-            if kind == "interrupted":
-                from pipelines.defs.dbt import stop_builds
+    with exclusive(settings):
+        # The first load parses the dbt project, and dbt prints. Held back until the job
+        # resolves: bad input there (a setting, sla/) starts no run, and must not empty the
+        # previous run's log.
+        prelude = io.StringIO()
+        with contextlib.redirect_stdout(prelude), _logs_to(prelude):
+            if not ephemeral:
+                _fail_orphaned_runs(instance, settings)
+            try:
+                job, broken = build_definitions(settings).resolve_job_def(JOB_NAME), None
+            except DbtRunError as exc:
+                job, broken = None, exc
+        with open(log_file, "w") as log, contextlib.redirect_stdout(log), _logs_to(log):
+            log.write(prelude.getvalue())
+            if broken is not None:
+                # A broken model or yml: no run starts, and the message names the file.
+                return JobOutcome("", False, first, last, as_of, f"the dbt project does not parse: {broken}",
+                                  log_file=log_file)
+            result = job.execute_in_process(
+                instance=instance, tags=tags, raise_on_error=False,
+                # The terminal shows the scorecard, or one line saying what failed: Dagster's
+                # console logger printed ~70 lines of stack for a missing data file. Every step's
+                # logs stay in the UI, and a failed step's stack goes to the log file below.
+                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+            )
+            if not result.success:
+                failure, kind, stack, step = _first_failure(result)
+                if kind == "interrupted":
+                    from pipelines.defs.dbt import stop_builds
 
-                stop_builds()  # before the log closes: dbt's threads still write to it
-            log.write(f"\nthe run failed in {step}: {failure}\n{stack}")
+                    stop_builds()  # before the log closes: dbt's threads still write to it
+                log.write(f"\nthe run failed in {step}: {failure}\n{stack}")
     alerts = _alert_counts(result)
     if result.success:
         return JobOutcome(result.run_id, True, first, last, as_of, alerts=alerts, log_file=log_file)

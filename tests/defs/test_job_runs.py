@@ -223,6 +223,18 @@ def test_a_data_directory_without_tables_gives_one_error_line_per_problem(settin
     assert "raise InputError" in log
 
 
+def test_bad_input_found_before_the_job_starts_keeps_the_previous_runs_log(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert invoke("run", "--from", "2026-03", "--to", "2026-03", "--as-of", AS_OF).exit_code in (0, 1)
+    log = settings.home / "logs" / "last-run.log"
+    before = log.read_text()
+    assert "Running with dbt" in before
+    monkeypatch.setenv("FUNNELPACT_SCHEDULE_CRON", "every day")
+    result = invoke("run", "--from", "2026-03", "--to", "2026-03", "--as-of", AS_OF)
+    assert result.exit_code == 2 and "FUNNELPACT_SCHEDULE_CRON" in result.output
+    assert log.read_text() == before
+
+
 def test_a_locked_warehouse_says_so_and_exits_2(settings: Settings) -> None:
     lock = settings.warehouse.with_suffix(".lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
