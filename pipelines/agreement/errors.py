@@ -130,7 +130,9 @@ def _message(item: dict, path: tuple, data: Any) -> str:
         ctx = item.get("ctx", {})
         return f"expected at least {ctx.get('min_length')} items, got {ctx.get('actual_length')}"
     if kind == "bool_for_number":
-        return f"expected a whole number, got {_show(given)}: YAML reads yes/no/on/off/true/false as a boolean"
+        return f"expected a number, got {_show(given)}: YAML reads yes/no/on/off/true/false as a boolean"
+    if kind == "quoted_number":
+        return f"expected a number, got the text {_show(given)}: write it without quotes"
     if kind == "string_type" and is_month_field(path):
         if isinstance(given, date):  # YAML reads 2026-01-01 as a date
             return f"{_show(given)} is a date, not a month: expected YYYY-MM (agreements run for whole months)"

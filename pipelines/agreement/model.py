@@ -8,7 +8,7 @@ in `validate.py`; the planner works on these models through `Agreement` helpers.
 from __future__ import annotations
 
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal, Union
 
 from pydantic import (
@@ -52,28 +52,40 @@ Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN), _text_or_whole_nu
 Revision = Annotated[str, StringConstraints(pattern=REVISION_PATTERN), _text_or_whole_number(REVISION_PATTERN)]
 EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
-Share = Annotated[Decimal, Field(gt=0, le=1)]
-Positive = Annotated[Decimal, Field(gt=0)]
+
+
+def _a_number(value: object) -> object:
+    # YAML 1.1 reads yes/no/on/off/true/false as booleans, and pydantic takes a boolean as
+    # the whole number 1 or 0: `window_days: yes` was a one-day window.
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_for_number", "expected a number, got a boolean")
+    # pydantic reads the text "0.30" as a number too, where the JSON Schema editors check
+    # against says number: a file both accept means the same to both. Other text ("30%",
+    # "0,35") goes on to the parse errors, which know what it was meant to be. An exponent
+    # (1e-3) is a number to YAML 1.2 and editors, text only to YAML 1.1: read as a number.
+    if isinstance(value, str) and not any(c in value for c in "eE"):
+        try:
+            quoted = Decimal(value.strip()).is_finite()
+        except InvalidOperation:
+            quoted = False
+        if quoted:
+            raise PydanticCustomError("quoted_number", "expected a number, got text")
+    return value
+
+
+# Last in an Annotated, after the bounds: before them, pydantic cannot carry the bounds into
+# the JSON Schema (it wrote "gt"/"le", which editors ignore).
+Number = BeforeValidator(_a_number)
+
+Share = Annotated[Decimal, Field(gt=0, le=1), Number]
+Positive = Annotated[Decimal, Field(gt=0), Number]
 # Money and volumes stay below 10^15: the warehouse and the suites' bounds hold them as
 # doubles, exact up to 2^53 (about 9 x 10^15), and plans print them (a goal of 1e400, a deal
 # size of 1e-300 or rates of 1e-200 validated and then crashed the plan or compile).
 LIMIT = 10**15
 # Money in the agreement's currency, from 1 to below LIMIT, so customers = goal / deal size
 # stays below it too; validate.py holds every derived volume target below it.
-Money = Annotated[Decimal, Field(ge=1, lt=LIMIT)]
-
-
-def _not_a_boolean(value: object) -> object:
-    # YAML 1.1 reads yes/no/on/off/true/false as booleans, and pydantic takes a boolean as
-    # the whole number 1 or 0: `window_days: yes` was a one-day window.
-    if isinstance(value, bool):
-        raise PydanticCustomError("bool_for_number", "expected a whole number, got a boolean")
-    return value
-
-
-# Last in an Annotated, after the bounds: before them, pydantic cannot carry the bounds into
-# the JSON Schema (it wrote "gt"/"le", which editors ignore).
-NotABoolean = BeforeValidator(_not_a_boolean)
+Money = Annotated[Decimal, Field(ge=1, lt=LIMIT), Number]
 
 RESERVED_STAGE_VALUES = ("recycled", "disqualified")
 
@@ -146,20 +158,20 @@ class Conversion(Strict):
     method: Literal["period", "cohort"] = Field(
         "period", description="period: volume ratio within a month; cohort: share converting within window_days."
     )
-    window_days: Annotated[int, Field(gt=0, le=3660), NotABoolean] | None = Field(
+    window_days: Annotated[int, Field(gt=0, le=3660), Number] | None = Field(
         None, description="Cohort window in days, at most 3660 (method cohort only)."
     )
     owner: Team | None = Field(None, description="Owning team of this KPI (default: the owner of the from stage).")
 
 
 class FirstTouch(Strict):
-    within_hours: Annotated[Decimal, Field(gt=0, le=87840)] = Field(
+    within_hours: Annotated[Decimal, Field(gt=0, le=87840), Number] = Field(
         description="Sales touches a new MQL within this many hours (at most 87840, ten years).")
     attainment: Share = Field(description="Share of MQLs that must be touched in time.")
 
 
 class Decision(Strict):
-    within_days: Annotated[Decimal, Field(gt=0, le=3660)] = Field(
+    within_days: Annotated[Decimal, Field(gt=0, le=3660), Number] = Field(
         description="Sales accepts (next stage) or rejects (recycled/disqualified) within this many days (at most 3660).")
     attainment: Share = Field(description="Share of MQLs that must be decided in time.")
 
@@ -178,7 +190,7 @@ class Recycling(Strict):
 # so a weighted volume is exact (in floats 50 weights of 2.3 summed to 114.99999999999999,
 # a breach of a target of 115).
 # Below 10^6, so weight x weight x contacts fits the decimal sum.
-Weight = Annotated[Decimal, Field(gt=0, lt=10**6, decimal_places=6)]
+Weight = Annotated[Decimal, Field(gt=0, lt=10**6, decimal_places=6), Number]
 
 
 class LeadValue(Strict):
@@ -187,14 +199,14 @@ class LeadValue(Strict):
 
 
 class KpiPolicy(Strict):
-    tolerance: Annotated[Decimal, Field(ge=0, lt=1)] | None = Field(
+    tolerance: Annotated[Decimal, Field(ge=0, lt=1), Number] | None = Field(
         None, description="How far below target (share of the target) still counts as met."
     )
     severity: Severity | None = Field(None, description="warn: reported only; fail: fails the run.")
 
 
 class DataQuality(Strict):
-    max_quarantine_rate: Annotated[Decimal, Field(ge=0, le=1)] = Field(
+    max_quarantine_rate: Annotated[Decimal, Field(ge=0, le=1), Number] = Field(
         Decimal("0.02"), description="Highest acceptable share of quarantined input rows."
     )
 
@@ -245,7 +257,7 @@ class Spec(Strict):
         default_factory=lambda: list(DEFAULT_STAGES), description="Funnel stages, in order.", min_length=2
     )
     conversion: dict[PairKey, Conversion] = Field(description="Agreed rate for every adjacent pair, keyed 'from->to'.")
-    targets: dict[Month, dict[str, Annotated[int, Field(ge=0, lt=LIMIT), NotABoolean]]] = Field(
+    targets: dict[Month, dict[str, Annotated[int, Field(ge=0, lt=LIMIT), Number]]] = Field(
         default_factory=dict, description="Explicit monthly volumes that replace derived targets."
     )
     handoff: Handoff | None = Field(None, description="Hand-off rules from marketing to sales.")
