@@ -39,11 +39,14 @@ def monthly_partitions(agreements: list[Agreement]) -> MonthlyPartitionsDefiniti
 SETTLED_GRACE = timedelta(days=7)
 
 
-def months_to_judge(agreements: list[Agreement], as_of: datetime) -> list[str]:
+def months_to_judge(agreements: list[Agreement], as_of: datetime, previous_tick: datetime | None = None) -> list[str]:
     """The current month and every earlier month still settling (SPEC §6: cohorts maturing;
-    also hand-offs pending), or settled less than SETTLED_GRACE ago, as of `as_of`."""
+    also hand-offs pending), or settled less than SETTLED_GRACE ago, as of `as_of`; and
+    with the schedule's `previous_tick`, every month settled since that tick, however rare
+    the ticks: a monthly cron would otherwise never judge a month final."""
     months = []
     now = as_of.astimezone(UTC).replace(tzinfo=None)
+    since = previous_tick.astimezone(UTC).replace(tzinfo=None) if previous_tick else now
     for a in agreements:
         current = month_of(as_of, a.spec.timezone)
         settling = settling_time(a)
@@ -51,7 +54,8 @@ def months_to_judge(agreements: list[Agreement], as_of: datetime) -> list[str]:
             if month_index(month) > month_index(current):
                 continue
             _, end = month_bounds_utc(month, a.spec.timezone)
-            if month == current or now < end + settling + SETTLED_GRACE:
+            settled = end + settling
+            if month == current or now < settled + SETTLED_GRACE or since < settled:
                 months.append(month)
     return sorted(set(months))
 

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import dagster as dg
 
@@ -19,10 +19,11 @@ TIMEZONE_ENV = "FUNNELPACT_SCHEDULE_TIMEZONE"
 DEFAULT_CRON = "0 6 * * *"
 
 
-def daily_run_request(agreements: list[Agreement], tick: datetime) -> dg.RunRequest | dg.SkipReason:
+def daily_run_request(agreements: list[Agreement], tick: datetime,
+                      previous_tick: datetime | None = None) -> dg.RunRequest | dg.SkipReason:
     """The run of one tick: the months to judge as of the tick, as one partition range."""
     as_of = tick.astimezone(UTC)
-    months = months_to_judge(agreements, as_of)
+    months = months_to_judge(agreements, as_of, previous_tick)
     if not months:
         _, last = span(agreements)
         if month_index(month_of(as_of, agreements[0].spec.timezone)) > month_index(last):
@@ -55,9 +56,17 @@ def build_daily_schedule(job, agreements: list[Agreement]) -> dg.ScheduleDefinit
         description=f"Every day ({cron} in {timezone}): judge the current month and the settling ones.",
     )
     def funnelpact_daily(context: dg.ScheduleEvaluationContext):
-        return daily_run_request(agreements, context.scheduled_execution_time)
+        tick = context.scheduled_execution_time
+        return daily_run_request(agreements, tick, previous_tick(cron, tick, timezone))
 
     return funnelpact_daily
+
+
+def previous_tick(cron: str, tick: datetime, timezone: str) -> datetime:
+    """The cron's tick before `tick` (whether or not a run was made then)."""
+    from dagster._utils.schedules import get_latest_completed_cron_tick
+
+    return get_latest_completed_cron_tick(cron, tick - timedelta(microseconds=1), timezone)
 
 
 def _check_settings(cron: str, timezone: str) -> None:

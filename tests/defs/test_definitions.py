@@ -47,6 +47,23 @@ def test_the_schedule_of_the_definitions_requests_the_maturing_months(settings: 
     assert request.tags["dagster/asset_partition_range_end"] == "2026-09"
 
 
+def test_a_monthly_cron_judges_a_month_final_at_the_first_tick_after_it_settled(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    # January's 90-day cohorts mature on 2026-05-02 06:00 UTC. The monthly ticks around it are
+    # May 1 and June 1 (06:00 in Mexico City, 12:00 UTC): June 1 is the first to see January
+    # final, a month after it settled, long after the daily schedule's week of grace.
+    monkeypatch.setenv("FUNNELPACT_SCHEDULE_CRON", "0 6 1 * *")
+    schedule = build_definitions(settings).resolve_schedule_def("funnelpact_daily")
+
+    def first_month(tick: datetime) -> str:
+        [request] = schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=tick)).run_requests
+        return request.tags["dagster/asset_partition_range_start"]
+
+    assert first_month(datetime(2026, 5, 1, 12, 0, tzinfo=UTC)) == "2026-01"   # still maturing
+    assert first_month(datetime(2026, 6, 1, 12, 0, tzinfo=UTC)) == "2026-01"   # final now: judged once more
+    assert first_month(datetime(2026, 7, 1, 12, 0, tzinfo=UTC)) == "2026-03"   # February settled on June 1
+
+
 def test_the_schedule_time_and_timezone_are_configurable(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FUNNELPACT_SCHEDULE_CRON", "30 7 * * 1-5")
     monkeypatch.setenv("FUNNELPACT_SCHEDULE_TIMEZONE", "Europe/Lisbon")
