@@ -558,6 +558,36 @@ def test_a_won_flag_without_the_closed_flag_still_makes_the_deal_won(tmp_path):
         ("9", "2026-03-02T10:00:00Z", "won"), ("10", "2026-03-03T10:00:00Z", "lost")]
 
 
+def test_open_and_lost_deals_without_an_amount_get_0_and_a_won_one_is_quarantined(tmp_path):
+    """CRMs leave early deals' amounts empty: each was quarantined (SPEC §2 requires an
+    amount) and counted against the quarantine rate, though only won amounts count."""
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Record ID,Create Date,Close Date,Is Closed Won,Is Closed,Amount\n"
+                     "10,2026-02-01 10:00,2026-02-10 10:00,true,true,\n"
+                     "11,2026-02-01 10:00,2026-02-11 10:00,false,true,  \n"
+                     "12,2026-02-01 10:00,2026-02-12 10:00,false,false,\n"
+                     "13,2026-02-01 10:00,2026-02-13 10:00,false,false,70\n")
+    hubspot = import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path / "hs", deals=deals, timezone="UTC")
+    assert [(r[0], r[4], r[5]) for r in read(tmp_path / "hs", "deals")] == [
+        ("10", "won", None), ("11", "lost", "0"), ("12", "open", "0"), ("13", "open", "70")]
+    assert ("note: deals.csv: 2 open or lost deals without an amount written with amount 0 "
+            "(only won deals' amounts count, toward revenue)") in hubspot.notes
+    report = load_data_dir(tmp_path / "hs", duckdb.connect(), STAGE_VALUES)
+    assert report.by_reason["missing_required:amount"] == 1  # the won deal, 10
+
+    leads, opps = tmp_path / "Lead.csv", tmp_path / "Opportunity.csv"
+    leads.write_text("Id,CreatedDate,Status,IsConverted,ConvertedDate,ConvertedOpportunityId\n"
+                     "00Q1,2026-01-05T15:15:00.000Z,Closed - Converted,true,2026-01-20,0061\n")
+    opps.write_text("Id,CreatedDate,CloseDate,StageName,IsClosed,IsWon,Amount\n"
+                    "0061,2026-01-20T18:05:00.000Z,2026-03-02,Closed Won,true,true,\n"
+                    "0062,2026-01-21T18:05:00.000Z,2026-03-03,Closed Lost,true,false,\n"
+                    "0063,2026-01-22T18:05:00.000Z,2026-06-30,Prospecting,false,false,\n")
+    salesforce = import_salesforce(leads, tmp_path / "sf", opportunities=opps, timezone="UTC")
+    assert [(r[0], r[4], r[5]) for r in read(tmp_path / "sf", "deals")] == [
+        ("0061", "won", None), ("0062", "lost", "0"), ("0063", "open", "0")]
+    assert any(n.startswith("note: Opportunity.csv: 2 open or lost deals without an amount") for n in salesforce.notes)
+
+
 def test_a_flag_that_is_no_yes_no_value_names_file_line_column_and_value(tmp_path):
     deals = tmp_path / "deals.csv"
     deals.write_text("Record ID,Create Date,Close Date,Is Closed Won,Is Closed,Amount\n"

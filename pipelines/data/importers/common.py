@@ -107,6 +107,20 @@ class Export:
             return f"case when {self.flag(won)} then 'won' when ({by_stage}) = 'lost' then 'lost' else 'open' end"
         return by_stage
 
+    def deal_amount(self, ref: str, status: str) -> str:
+        """SQL: the amount as exported, and 0 for an open or lost deal exported without one.
+        CRMs leave the amount of early deals empty, and SPEC §2 requires one: each such deal
+        was quarantined and counted against the quarantine rate, though only won deals'
+        amounts count (toward revenue). A won deal without one stays empty, and is quarantined:
+        its revenue is unknown."""
+        amount = text(ref)
+        filled_in = f"{amount} is null and ({status}) <> 'won'"
+        count = self.con.execute(f"select count(*) filter (where {filled_in}) from {self.name}").fetchone()[0]
+        if count:
+            self.notes.append(f"note: {self.path.name}: {count:,} open or lost deals without an amount "
+                              f"written with amount 0 (only won deals' amounts count, toward revenue)")
+        return f"case when {filled_in} then '0' else {amount} end"
+
     def flag(self, ref: str) -> str:
         """SQL: a yes/no column as a boolean; empty is false. Any other value stops the import,
         naming it: HubSpot's 'Yes' read as not 'true' made a won deal open and lost its close."""

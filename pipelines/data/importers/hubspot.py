@@ -131,6 +131,6 @@ def _deals(job: Job, d: Export) -> None:
         # For an open deal HubSpot's close date is the expected one, not a close.
         "closed_at": f"case when ({status}) <> 'open' then {closed_at} end",
         "status": status,
-        "amount": text(d.need("amount", "Amount", "amount")),
+        "amount": d.deal_amount(d.need("amount", "Amount", "amount"), status),
         "currency": text(d.find("Currency", "deal_currency_code") or "null"),
     }, "hs_deals")

@@ -190,7 +190,7 @@ def _deals(job: Job, o: Export) -> None:
         # An open opportunity's CloseDate is a forecast, not a close.
         "closed_at": f"case when ({status}) <> 'open' then {close_date} end",
         "status": status,
-        "amount": text(o.need("amount", "Amount")),
+        "amount": o.deal_amount(o.need("amount", "Amount"), status),
         "currency": text(o.find("CurrencyIsoCode") or "null"),
     }
     from_sql = f"sf_opps left join {_one_lead_per('opportunity_id')} k on k.opportunity_id = {oid}"
