@@ -70,8 +70,10 @@ line.target { stroke: var(--ink); stroke-width: 2; }
 .f-provisional { fill: var(--provisional); } .f-no_data { fill: var(--no_data); } .f-unjudged { fill: #c8d1da; }
 .f-neutral { fill: var(--accent); } .fc { opacity: .35; }
 .dot { stroke: #fff; stroke-width: 1.5; }
-svg text.mark { font-size: 11px; font-weight: 800; } svg text.m-breach { fill: var(--breach); }
-svg text.m-at_risk { fill: var(--at_risk); } svg text.m-provisional { fill: var(--provisional); } svg text.m-no_data { fill: var(--no_data); }
+/* A white halo under each status mark: it sits over the target line or tick when a month
+   falls just short, and the line must not strike it through. */
+svg text.mark { font-size: 11px; font-weight: 800; paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
+svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_risk); } svg text.m-provisional { fill: var(--provisional); } svg text.m-no_data { fill: var(--no_data); }
 .h-in_time { fill: var(--met); } .h-late { fill: var(--breach); } .h-none { fill: #82071e; } .h-pending { fill: var(--no_data); }
 @media (max-width: 900px) { .teams, .two, .summary { grid-template-columns: 1fr; } .grid { grid-template-columns: 1fr 1fr; } }
 @media print { header.top { background: none; color: var(--ink); border-bottom: 2px solid var(--ink); }

@@ -89,19 +89,28 @@ def bullets(rows: Sequence[BulletRow], title: str, width: int = 1100) -> str:
     return _svg(width, 10 + len(rows) * row_h + 22, title, "".join(parts))
 
 
-def _mark(x: float, y: float, status: str | None) -> str:
-    """The status symbol over a month that is not simply met: the chart reads without colour."""
-    if status in (None, "met"):
-        return ""
-    return _text(x, y, STATUS.get(status, ("?",))[0], f"mark m-{escape(status)}", "middle")
-
-
 @dataclass(frozen=True)
 class Point:
     period: str
     actual: float | None
     target: float | None
     status: str | None           # None: not judged
+
+
+def _marks(points: Sequence[Point], x: Callable[[int], float], y: Callable[[float], float], base: float,
+           lift: float) -> str:
+    """The status symbol of each month not simply met, `lift` px over its figure: the chart
+    reads without colour. A month judged without a figure (no_data) has it over the baseline,
+    which tells it apart from a month not judged. Charts draw the marks last: a month just
+    short of its target has its ✗ where the target line runs, and under the line the symbol
+    was struck through (the marks' halo is in style.py)."""
+    marks = []
+    for i, p in enumerate(points):
+        if p.status in (None, "met"):
+            continue
+        at = y(p.actual) - lift if p.actual is not None else base - 4
+        marks.append(_text(x(i), at, STATUS.get(p.status, ("?",))[0], f"mark m-{escape(p.status)}", "middle"))
+    return "".join(marks)
 
 
 def _frame(points: Sequence[Point], width: int, height: int, top: float, fmt: Fmt,
@@ -142,14 +151,10 @@ def columns(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[
             cls = f"f-{p.status}" if p.status else "f-unjudged"
             parts.append(f'<rect x="{x(i) - bar_w / 2:.1f}" y="{y(p.actual):.1f}" width="{bar_w:.1f}" '
                          f'height="{max(base - y(p.actual), 0.5):.1f}" class="{escape(cls)}"/>')
-            parts.append(_mark(x(i), y(p.actual) - 4, p.status))
-        elif p.status:
-            # Judged without a figure (no_data): the symbol tells it apart from a month not judged.
-            parts.append(_mark(x(i), base - 4, p.status))
         if p.target is not None:
             parts.append(f'<line x1="{x(i) - step * 0.45:.1f}" x2="{x(i) + step * 0.45:.1f}" y1="{y(p.target):.1f}" '
                          f'y2="{y(p.target):.1f}" class="target"/>')
-    return _svg(width, height, title, "".join(parts))
+    return _svg(width, height, title, "".join(parts) + _marks(points, x, y, base, 4))
 
 
 def lines(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[str] = (),
@@ -176,10 +181,7 @@ def lines(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[st
         if p.actual is not None:
             cls = f"f-{p.status}" if p.status else "f-unjudged"
             parts.append(f'<circle cx="{x(i):.1f}" cy="{y(p.actual):.1f}" r="4" class="{escape(cls)} dot"/>')
-            parts.append(_mark(x(i), y(p.actual) - 7, p.status))
-        elif p.status:
-            parts.append(_mark(x(i), base - 4, p.status))
-    return _svg(width, height, title, "".join(parts))
+    return _svg(width, height, title, "".join(parts) + _marks(points, x, y, base, 7))
 
 
 @dataclass(frozen=True)

@@ -507,6 +507,19 @@ def test_a_judged_month_without_a_figure_keeps_its_status_symbol(status, mark):
         assert marks == ([(status, mark)] if status else []), (chart.__name__, marks)
 
 
+@pytest.mark.parametrize("chart", ["columns", "lines"])
+def test_a_status_mark_is_drawn_over_the_target_line_it_sits_on(chart):
+    from pipelines.report import svg
+
+    # 97 of a target of 100: the ✗ over the figure is where the target line runs, and the
+    # later of two overlapping shapes is the one on top.
+    points = [svg.Point("2026-09", 97.0, 100.0, "breach"), svg.Point("2026-10", 97.0, 100.0, "breach")]
+    drawn = getattr(svg, chart)(points, "t", str)
+    targets = [m.start() for m in re.finditer(r'class="target(?:-line)?"', drawn)]
+    marks = [m.start() for m in re.finditer(r'class="mark m-breach"', drawn)]
+    assert len(marks) == 2 and targets and min(marks) > max(targets)
+
+
 # --- sections from hand-made judgements (no warehouse) -----------------------------------------
 
 def _month_report(results, judged_as_of=None):
