@@ -38,8 +38,12 @@ def _section(anchor: str, title: str, body: str, lead: str = "") -> str:
     return f'<section id="{escape(anchor)}"><h2>{escape(title)}</h2>{lead_html}{body}</section>'
 
 
+class Num(str):
+    """A column heading over figures: right-aligned like them (`td.num`)."""
+
+
 def _table(head: list[str], rows: list[str], cls: str = "") -> str:
-    th = "".join(f"<th>{h}</th>" for h in head)
+    th = "".join(f'<th class="num">{h}</th>' if isinstance(h, Num) else f"<th>{h}</th>" for h in head)
     return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
@@ -137,7 +141,7 @@ def scorecard(r: AgreementReport) -> str:
                      f'data-target="{data_number(row["target"])}" data-actual="{data_number(row["actual"])}" '
                      f'data-forecast="{data_number(row.get("forecast"))}" data-status="{escape(row["status"])}"')
             body.append(f'<tr class="r-{escape(row["status"])}" {attrs}>{"".join(cells)}</tr>')
-        head = ["KPI", "target", "actual"] + (["pace"] if show_forecast else []) + ["status"]
+        head = ["KPI", Num("target"), Num("actual")] + ([Num("pace")] if show_forecast else []) + ["status"]
         breaches = sum(1 for row in rows if row["status"] == "breach")
         cards.append(f'<div class="card team-{team}"><h3>{escape(TEAM_TITLE[team])} '
                      f'<small>{len(rows)} KPIs, {breaches} breached</small></h3>'
@@ -173,7 +177,7 @@ def pace(r: AgreementReport) -> str:
     lead = (f"{r.days_elapsed:.1f} of {r.days_in_month} days of {escape(r.month)} have elapsed. "
             "Forecast = actual × days in month ÷ days elapsed; a KPI whose forecast would breach is "
             "<b>! at risk</b>.")
-    body = _table(["KPI", "so far", "forecast", "target", "forecast ÷ target", "status"], rows) if rows \
+    body = _table(["KPI", Num("so far"), Num("forecast"), Num("target"), Num("forecast ÷ target"), "status"], rows) if rows \
         else "<p>No volume or revenue KPI has a forecast.</p>"
     return _section(r.anchor("pace"), "Pace forecast for the open month", body, lead)
 
@@ -274,7 +278,7 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
     if b.deal_size_and_timing is not None:
         rows.append(f'<tr><td>Deal size and timing</td><td></td><td></td><td></td>'
                     f'<td class="num">{escape(money(b.deal_size_and_timing, currency))}</td><td></td></tr>')
-    table = _table(["step", "expected", "actual", "customers lost", "revenue lost", ""], rows, "losses")
+    table = _table(["step", Num("expected"), Num("actual"), Num("customers lost"), Num("revenue lost"), ""], rows, "losses")
     return _section(r.anchor("bottleneck"), "The bottleneck: where the revenue gap comes from",
                     f"<p>{gap_text}, {basis}. {verdict}</p>{table}{formula}")
 
@@ -422,7 +426,7 @@ def recycling(r: AgreementReport) -> str:
                         '<td class="num">0</td><td class="num">0%</td><td></td></tr>')
     rate = (f"Recycle rate {percent(res['actual'])} (max {percent(res['target'], 0)}) — {status_badge(res['status'])}"
             if res else "No recycle-rate KPI this month.")
-    table = _table(["reason", "MQLs", "share", ""], rows) if rows else "<p>No MQL of the month was recycled.</p>"
+    table = _table(["reason", Num("MQLs"), Num("share"), ""], rows) if rows else "<p>No MQL of the month was recycled.</p>"
     return _section(r.anchor("recycling"), "Recycled leads and why", f"<p>{rate}</p>{table}",
                     f"MQLs whose MQL entry is in {escape(r.month)} and that sales sent back to marketing, "
                     "by the reason of their latest recycled event.")
@@ -475,10 +479,10 @@ def agreement_rules(r: AgreementReport) -> str:
         for team, p in (("Marketing", owners.marketing), ("Sales", owners.sales)))
     body = (
         f"<h3>Stages, definitions and this month's targets</h3>"
-        f'{_table(["stage", "owner", "definition", "CRM values", "target " + escape(r.month)], [stages], "rules")}'
-        f'<div class="two"><div><h3>Agreed conversion rates</h3>{_table(["step", "rate", "measured"], [conversions])}'
+        f'{_table(["stage", "owner", "definition", "CRM values", Num("target " + escape(r.month))], [stages], "rules")}'
+        f'<div class="two"><div><h3>Agreed conversion rates</h3>{_table(["step", Num("rate"), "measured"], [conversions])}'
         f"<h3>Rules</h3><ul>{''.join(f'<li>{x}</li>' for x in rules)}</ul><h3>Owners</h3><ul>{contacts}</ul></div>"
-        f'<div><h3>Tolerance and severity</h3>{_table(["KPI", "tolerance", "severity"], policies, "compact")}</div></div>')
+        f'<div><h3>Tolerance and severity</h3>{_table(["KPI", Num("tolerance"), "severity"], policies, "compact")}</div></div>')
     source = f" ({escape(Path(a.source_file).name)})" if a.source_file else ""
     return _section(r.anchor("agreement"), f"The agreement in force: {a.name} {a.revision}", body,
                     f"What both teams signed up to for {escape(r.month)}{source}."
@@ -511,8 +515,8 @@ def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
             + "".join(f'<p class="banner" data-warning="currency">{escape(w)}</p>'
                       for w in data.currency_warnings)
             + '<div class="two">'
-            f'<div><h3>Quarantined rows by reason</h3>{_table(["reason", "rows"], [reasons]) if reasons else "<p>None.</p>"}</div>'
-            f'<div><h3>Tables loaded</h3>{_table(["table", "delivered", "read", "loaded", "duplicates", "quarantined"], [tables]) if tables else "<p>No load report.</p>"}</div>'
+            f'<div><h3>Quarantined rows by reason</h3>{_table(["reason", Num("rows")], [reasons]) if reasons else "<p>None.</p>"}</div>'
+            f'<div><h3>Tables loaded</h3>{_table(["table", "delivered", Num("read"), Num("loaded"), Num("duplicates"), Num("quarantined")], [tables]) if tables else "<p>No load report.</p>"}</div>'
             "</div>")
     return _section("data-quality", "Data quality", body,
                     "The load the figures were built from. Absent tables make their KPIs <i>no data</i>, not zero.")

@@ -17,7 +17,7 @@ from pipelines.errors import InputError
 from pipelines.settings import Settings
 
 from .conftest import AS_OF, CLOSED, OPEN
-from .htmlscan import kpi_rows, number, scan
+from .htmlscan import kpi_rows, number, scan, tables
 
 slow = pytest.mark.slow
 
@@ -626,6 +626,21 @@ def test_every_chart_s_gridlines_are_labelled_with_their_value(closed_report, op
         assert low == 0 and middle * 2 == pytest.approx(top, rel=1e-9), labels
         checked += 1
     assert checked >= 12, "the histogram and every trend chart"
+
+
+@slow
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_a_column_of_figures_has_its_heading_aligned_right_like_them(closed_report, open_report, which):
+    text = (closed_report if which == "closed" else open_report).read_text(encoding="utf-8")
+    checked = 0
+    for table in tables(text):
+        for i, heading in enumerate(table["head"]):
+            # An empty cell (the bottleneck's "deal size and timing" has no expected volume) says nothing.
+            cells = [row[i] for row in table["rows"] if len(row) == len(table["head"]) and row[i]["filled"]]
+            figures = bool(cells) and all("num" in cell["classes"] for cell in cells)
+            assert ("num" in heading) == figures, (table["head"], i)
+            checked += figures
+    assert checked >= 20, "the scorecard, bottleneck, recycling, agreement and data-quality tables"
 
 
 @slow
