@@ -20,6 +20,7 @@ from pipelines.report.format import (
     STATUS_ORDER,
     TEAMS,
     data_number,
+    kpi_code,
     kpi_label,
     kpi_value,
     money,
@@ -129,7 +130,7 @@ def scorecard(r: AgreementReport) -> str:
         for row in rows:
             kpi = row["kpi"]
             cells = [
-                f'<td class="kpi">{escape(kpi_label(r.agreement, kpi))}<br><code>{escape(kpi)}</code></td>',
+                f'<td class="kpi">{escape(kpi_label(r.agreement, kpi))}<br>{kpi_code(kpi)}</td>',
                 f'<td class="num">{escape(kpi_value(kpi, row["target"], currency))}</td>',
                 f'<td class="num"><b>{escape(kpi_value(kpi, row["actual"], currency))}</b></td>',
             ]
@@ -471,7 +472,7 @@ def agreement_rules(r: AgreementReport) -> str:
     policies = []
     for kpi in known_kpi_ids(a):
         tolerance, severity = policy(a, kpi)
-        policies.append(f"<tr><td>{escape(kpi_label(a, kpi))} <code>{escape(kpi)}</code></td>"
+        policies.append(f"<tr><td>{escape(kpi_label(a, kpi))} {kpi_code(kpi)}</td>"
                         f'<td class="num">{float(tolerance):.0%}</td><td>{escape(severity)}</td></tr>')
     owners = a.metadata.owners
     contacts = "".join(
