@@ -76,7 +76,10 @@ line.target { stroke: var(--ink); stroke-width: 2; }
 svg text.mark { font-size: 11px; font-weight: 800; paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
 svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_risk); } svg text.m-provisional { fill: var(--provisional); } svg text.m-no_data { fill: var(--no_data); }
 .h-in_time { fill: var(--met); } .h-late { fill: var(--breach); } .h-none { fill: #82071e; } .h-pending { fill: var(--no_data); }
-@media (max-width: 900px) { .teams, .two, .summary { grid-template-columns: 1fr; } .grid { grid-template-columns: 1fr 1fr; } }
+/* An open month's card holds five columns, money among them (about 550 px): two cards side by
+   side need the whole 1,184 px a window of 1,240 px gives main. Narrower, they ran off the page. */
+@media (max-width: 1239px) { .teams { grid-template-columns: 1fr; } }
+@media (max-width: 900px) { .two, .summary { grid-template-columns: 1fr; } .grid { grid-template-columns: 1fr 1fr; } }
 @media print { header.top { background: none; color: var(--ink); border-bottom: 2px solid var(--ink); }
   nav.toc { display: none; } section { break-inside: avoid-page; } }
 """
