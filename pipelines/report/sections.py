@@ -107,7 +107,8 @@ def funnel(r: AgreementReport) -> str:
             caption = number(actual)
         rows.append(svg.BulletRow(stage.label, actual, target, forecast, float(res["tolerance"] or 0),
                                   res["status"], caption))
-    chart = svg.bullets(rows, f"Funnel volumes of {r.month} against their targets")
+    title = f"Funnel volumes of {r.month} against their targets"
+    chart = svg.full_width(lambda width: svg.bullets(rows, title, width))
     legend = ('<p class="note">Bars show each stage\'s volume as a share of its own target (the line); '
               'the pale band is the tolerance, still met. '
               + ("A lighter bar is the pace forecast for the whole month. " if r.is_open else "")
@@ -387,8 +388,8 @@ def handoffs(r: AgreementReport) -> str:
         bins.append(svg.Bin("no touch", untouched_breach, "none"))
         if pending:
             bins.append(svg.Bin("waiting", pending, "pending"))
-        chart = svg.histogram(bins, 3, f"limit {limit:g} h",
-                              f"Hours to the first sales touch of {r.month}'s MQLs, against the {limit:g} h limit")
+        title = f"Hours to the first sales touch of {r.month}'s MQLs, against the {limit:g} h limit"
+        chart = svg.full_width(lambda width: svg.histogram(bins, 3, f"limit {limit:g} h", title, width))
         touched = [h.hours for h in r.handoffs if h.hours is not None]
         median = statistics.median(touched) if touched else None
         in_time = sum(1 for h in r.handoffs if h.status == "in_time")

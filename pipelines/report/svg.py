@@ -13,6 +13,11 @@ from pipelines.report.format import STATUS
 
 Fmt = Callable[[float], str]
 LABEL_CHAR_W, LABEL_MAX_W = 7.5, 380     # the funnel's stage labels: px per character, widest column
+MIN_TRACK_W = 220                        # the funnel's bars keep this much room from a long label
+# A chart as wide as the page is drawn twice, and the page's CSS shows the drawing that fits
+# at its natural size (style.py): scaled down to fit an 800 px window, the 1,100 px drawing
+# put its 12 px text at 8 px. 720 px fits an 800 px window with its scrollbar.
+WIDE_W, NARROW_W = 1100, 720
 
 
 def _nice_max(value: float) -> float:
@@ -48,16 +53,21 @@ class BulletRow:
     caption: str                 # e.g. "167 of 118 (142 %)"
 
 
-def bullets(rows: Sequence[BulletRow], title: str, width: int = 1100) -> str:
+def full_width(draw: Callable[[int], str]) -> str:
+    """`draw(width)` at WIDE_W and at NARROW_W, each in the box the page's CSS shows or hides."""
+    return f'<div class="chart-wide">{draw(WIDE_W)}</div><div class="chart-narrow">{draw(NARROW_W)}</div>'
+
+
+def bullets(rows: Sequence[BulletRow], title: str, width: int = WIDE_W) -> str:
     """Each stage on its own scale, the target at the same x on every row: the eye compares
     attainment (visits in thousands and customers in tens share one picture)."""
     # Stage labels are the agreement's: the label column grows with the longest (12 px bold
     # runs about 7 px a character; 7.5 leaves room), up to a cap past which a label is cut
     # with "…" and keeps its full text as a tooltip. Fixed at 170 px, a long label ran off
-    # the chart's left edge.
+    # the chart's left edge. A narrow drawing cuts labels sooner: its bars keep MIN_TRACK_W.
     right_w, row_h = 300, 40
     longest = max((len(row.label) for row in rows), default=0)
-    label_w = min(max(170, math.ceil(longest * LABEL_CHAR_W) + 20), LABEL_MAX_W)
+    label_w = min(max(170, math.ceil(longest * LABEL_CHAR_W) + 20), LABEL_MAX_W, width - right_w - MIN_TRACK_W)
     fits = int((label_w - 20) / LABEL_CHAR_W)
     track = width - label_w - right_w
     target_x = label_w + track / 1.5            # the track runs to 150 % of target
@@ -192,7 +202,7 @@ class Bin:
 
 
 def histogram(bins: Sequence[Bin], limit_after: int, limit_label: str, title: str,
-              width: int = 1100, height: int = 230) -> str:
+              width: int = WIDE_W, height: int = 230) -> str:
     """Counts per bin; a vertical line after bin `limit_after` (0-based) marks the limit."""
     left, right, top, bottom = 44, 8, 22, 40
     plot_w, plot_h = width - left - right, height - top - bottom

@@ -683,15 +683,18 @@ def test_a_long_stage_label_fits_the_funnel_chart(judged, tmp_path):
     settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=judged.warehouse, home=judged.home)
     page = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
     funnel = re.search(r'<section id="funnel".*?</section>', page, re.S).group(0)
-    labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+" class="lbl" text-anchor="end">(?:<title>([^<]*)</title>)?([^<]*)<',
-                        funnel)
-    assert [full or shown for _, full, shown in labels] == [
-        "Visits", "Leads", long_mql, too_long, "Opportunities", "Customers"]
-    for x, full, shown in labels:
-        # Anchored at its right end: the text must have room to its left, inside the chart.
-        assert float(x) >= len(shown) * LABEL_CHAR_W, (shown, x)
-        assert not full or (shown.endswith("…") and full.startswith(shown[:-1]))
-    assert ("", long_mql) in [(full, shown) for _, full, shown in labels], "a label that fits is not cut"
+    wide, narrow = [
+        re.findall(r'<text x="([\d.]+)" y="[\d.]+" class="lbl" text-anchor="end">(?:<title>([^<]*)</title>)?([^<]*)<',
+                   chart)
+        for chart in re.findall(r'<svg class="chart".*?</svg>', funnel, re.S)]
+    for labels in (wide, narrow):
+        assert [full or shown for _, full, shown in labels] == [
+            "Visits", "Leads", long_mql, too_long, "Opportunities", "Customers"]
+        for x, full, shown in labels:
+            # Anchored at its right end: the text must have room to its left, inside the chart.
+            assert float(x) >= len(shown) * LABEL_CHAR_W, (shown, x)
+            assert not full or (shown.endswith("…") and full.startswith(shown[:-1]))
+    assert ("", long_mql) in [(full, shown) for _, full, shown in wide], "a label that fits is not cut"
 
 
 @slow
