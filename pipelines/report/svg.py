@@ -8,12 +8,14 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
+from itertools import pairwise
 
 from pipelines.report.format import STATUS
 
 Fmt = Callable[[float], str]
 LABEL_CHAR_W, LABEL_MAX_W = 7.5, 380     # the funnel's stage labels: px per character, widest column
 MIN_TRACK_W = 220                        # the funnel's bars keep this much room from a long label
+AXIS_CHAR_W = 6.5                        # 11 px axis text ("0.25–0.5", "no touch"): px per character
 # A chart as wide as the page is drawn twice, and the page's CSS shows the drawing that fits
 # at its natural size (style.py): scaled down to fit an 800 px window, the 1,100 px drawing
 # put its 12 px text at 8 px. 720 px fits an 800 px window with its scrollbar.
@@ -201,12 +203,24 @@ class Bin:
     kind: str                    # in_time, late, none (never touched), pending
 
 
+def _crowded(labels: Sequence[str], step: float) -> bool:
+    """Whether two neighbouring labels, centred `step` px apart, would come closer than 4 px."""
+    return any((len(a) + len(b)) * AXIS_CHAR_W / 2 > step - 4 for a, b in pairwise(labels))
+
+
 def histogram(bins: Sequence[Bin], limit_after: int, limit_label: str, title: str,
               width: int = WIDE_W, height: int = 230) -> str:
     """Counts per bin; a vertical line after bin `limit_after` (0-based) marks the limit."""
     left, right, top, bottom = 44, 8, 22, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
+    plot_w = width - left - right
     step = plot_w / max(len(bins), 1)
+    # In the narrow drawing a bin is about 45 px: the bins of a 1 h limit ("0.25–0.5",
+    # "0.5–0.75") or "no touch" beside "waiting" ran into each other. Every other label then
+    # drops a line, and the chart grows by one.
+    stagger = _crowded([b.label for b in bins], step)
+    if stagger:
+        height, bottom = height + 12, bottom + 12
+    plot_h = height - top - bottom
     y_max = _nice_max(max([b.count for b in bins] + [1]) * 1.1)
     # Counts are whole: the middle gridline must be one too (a line at 12.5 labelled "12" misreads).
     while (y_max / 2) % 1:
@@ -223,7 +237,8 @@ def histogram(bins: Sequence[Bin], limit_after: int, limit_label: str, title: st
                      f'height="{max(h, 0):.1f}" class="h-{escape(b.kind)}"/>')
         if b.count:
             parts.append(_text(bx + step / 2, top + plot_h - h - 4, f"{b.count:,}", "val small", "middle"))
-        parts.append(_text(bx + step / 2, height - bottom + 14, b.label, "axis", "middle"))
+        label_y = height - bottom + 14 + (12 if stagger and i % 2 else 0)
+        parts.append(_text(bx + step / 2, label_y, b.label, "axis", "middle"))
     lx = left + step * (limit_after + 1)
     parts.append(f'<line x1="{lx:.1f}" x2="{lx:.1f}" y1="{top - 8}" y2="{top + plot_h}" class="limit"/>')
     parts.append(_text(lx + 4, top - 10 + 8, limit_label, "limit-label"))

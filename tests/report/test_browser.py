@@ -18,6 +18,7 @@ import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -180,3 +181,30 @@ def test_the_report_reads_in_a_wide_a_half_screen_and_an_800_px_window(closed_re
     assert shrunk == [], "charts shrunk to fit"
     assert seen["broken"] == [], "KPI ids broken inside a word"
 
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 48])
+def test_the_hand_off_histogram_s_bin_labels_do_not_run_into_each_other(limit, tmp_path):
+    from pipelines.report import svg
+    from pipelines.report.style import CSS
+
+    # Every bin of the sections' histogram, "waiting" included: at 720 px a bin is 44 px, and
+    # "0.25–0.5" (a 1 h limit) or "no touch" beside "waiting" are wider than that.
+    width = limit / 4
+    bins = [svg.Bin(f"{width * i:g}–{width * (i + 1):g}", i + 1, "late") for i in range(12)]
+    bins += [svg.Bin(f">{width * 12:g}", 1, "late"), svg.Bin("no touch", 1, "none"), svg.Bin("waiting", 1, "pending")]
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style></head><body>"
+            + "".join(svg.histogram(bins, 3, f"limit {limit} h", f"drawn {w} px wide", w) for w in (svg.WIDE_W, svg.NARROW_W))
+            + "</body></html>")
+    labels = measure(page, """
+        return [...document.querySelectorAll('svg.chart')].map(chart => [...chart.querySelectorAll('text.axis')]
+          .filter(text => !text.textContent.startsWith('hours') && text.getAttribute('text-anchor') === 'middle')
+          .map(text => { const box = text.getBBox(); return [text.textContent, box.x, box.y, box.width]; }));""",
+                     1200, tmp_path)
+    for drawing in labels:
+        assert len(drawing) == len(bins)
+        rows: dict[float, list] = {}
+        for label, x, y, w in drawing:
+            rows.setdefault(y, []).append((x, x + w, label))
+        for row in rows.values():
+            for (_, right, label), (left, _, neighbour) in pairwise(sorted(row)):
+                assert left - right >= 2, f"{label!r} runs into {neighbour!r}"
