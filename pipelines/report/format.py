@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from pipelines.agreement.kpis import is_share
@@ -88,6 +89,13 @@ def kpi_label(agreement: Agreement, kpi: str) -> str:
     if kpi == "data_quality:quarantine_rate":
         return "Quarantined input rows (lower is better)"
     return kpi
+
+
+def kpi_code(kpi: str) -> str:
+    """The KPI id as code that may wrap after its ':' or '->' and nowhere else: squeezed into
+    a narrow column, `handoff:first_touch` broke as `handoff:first` / `_touch`."""
+    pieces = re.split(r"(?<=:)|(?<=->)", kpi)
+    return f'<code class="id">{"<wbr>".join(escape(piece) for piece in pieces)}</code>'
 
 
 def data_number(value: float | None) -> str:

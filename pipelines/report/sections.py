@@ -20,6 +20,7 @@ from pipelines.report.format import (
     STATUS_ORDER,
     TEAMS,
     data_number,
+    kpi_code,
     kpi_label,
     kpi_value,
     money,
@@ -38,8 +39,12 @@ def _section(anchor: str, title: str, body: str, lead: str = "") -> str:
     return f'<section id="{escape(anchor)}"><h2>{escape(title)}</h2>{lead_html}{body}</section>'
 
 
+class Num(str):
+    """A column heading over figures: right-aligned like them (`td.num`)."""
+
+
 def _table(head: list[str], rows: list[str], cls: str = "") -> str:
-    th = "".join(f"<th>{h}</th>" for h in head)
+    th = "".join(f'<th class="num">{h}</th>' if isinstance(h, Num) else f"<th>{h}</th>" for h in head)
     return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
 
 
@@ -102,7 +107,8 @@ def funnel(r: AgreementReport) -> str:
             caption = number(actual)
         rows.append(svg.BulletRow(stage.label, actual, target, forecast, float(res["tolerance"] or 0),
                                   res["status"], caption))
-    chart = svg.bullets(rows, f"Funnel volumes of {r.month} against their targets")
+    title = f"Funnel volumes of {r.month} against their targets"
+    chart = svg.full_width(lambda width: svg.bullets(rows, title, width))
     legend = ('<p class="note">Bars show each stage\'s volume as a share of its own target (the line); '
               'the pale band is the tolerance, still met. '
               + ("A lighter bar is the pace forecast for the whole month. " if r.is_open else "")
@@ -125,7 +131,7 @@ def scorecard(r: AgreementReport) -> str:
         for row in rows:
             kpi = row["kpi"]
             cells = [
-                f'<td class="kpi">{escape(kpi_label(r.agreement, kpi))}<br><code>{escape(kpi)}</code></td>',
+                f'<td class="kpi">{escape(kpi_label(r.agreement, kpi))}<br>{kpi_code(kpi)}</td>',
                 f'<td class="num">{escape(kpi_value(kpi, row["target"], currency))}</td>',
                 f'<td class="num"><b>{escape(kpi_value(kpi, row["actual"], currency))}</b></td>',
             ]
@@ -137,7 +143,7 @@ def scorecard(r: AgreementReport) -> str:
                      f'data-target="{data_number(row["target"])}" data-actual="{data_number(row["actual"])}" '
                      f'data-forecast="{data_number(row.get("forecast"))}" data-status="{escape(row["status"])}"')
             body.append(f'<tr class="r-{escape(row["status"])}" {attrs}>{"".join(cells)}</tr>')
-        head = ["KPI", "target", "actual"] + (["pace"] if show_forecast else []) + ["status"]
+        head = ["KPI", Num("target"), Num("actual")] + ([Num("pace")] if show_forecast else []) + ["status"]
         breaches = sum(1 for row in rows if row["status"] == "breach")
         cards.append(f'<div class="card team-{team}"><h3>{escape(TEAM_TITLE[team])} '
                      f'<small>{len(rows)} KPIs, {breaches} breached</small></h3>'
@@ -173,7 +179,7 @@ def pace(r: AgreementReport) -> str:
     lead = (f"{r.days_elapsed:.1f} of {r.days_in_month} days of {escape(r.month)} have elapsed. "
             "Forecast = actual × days in month ÷ days elapsed; a KPI whose forecast would breach is "
             "<b>! at risk</b>.")
-    body = _table(["KPI", "so far", "forecast", "target", "forecast ÷ target", "status"], rows) if rows \
+    body = _table(["KPI", Num("so far"), Num("forecast"), Num("target"), Num("forecast ÷ target"), "status"], rows) if rows \
         else "<p>No volume or revenue KPI has a forecast.</p>"
     return _section(r.anchor("pace"), "Pace forecast for the open month", body, lead)
 
@@ -274,7 +280,7 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
     if b.deal_size_and_timing is not None:
         rows.append(f'<tr><td>Deal size and timing</td><td></td><td></td><td></td>'
                     f'<td class="num">{escape(money(b.deal_size_and_timing, currency))}</td><td></td></tr>')
-    table = _table(["step", "expected", "actual", "customers lost", "revenue lost", ""], rows, "losses")
+    table = _table(["step", Num("expected"), Num("actual"), Num("customers lost"), Num("revenue lost"), ""], rows, "losses")
     return _section(r.anchor("bottleneck"), "The bottleneck: where the revenue gap comes from",
                     f"<p>{gap_text}, {basis}. {verdict}</p>{table}{formula}")
 
@@ -382,8 +388,8 @@ def handoffs(r: AgreementReport) -> str:
         bins.append(svg.Bin("no touch", untouched_breach, "none"))
         if pending:
             bins.append(svg.Bin("waiting", pending, "pending"))
-        chart = svg.histogram(bins, 3, f"limit {limit:g} h",
-                              f"Hours to the first sales touch of {r.month}'s MQLs, against the {limit:g} h limit")
+        title = f"Hours to the first sales touch of {r.month}'s MQLs, against the {limit:g} h limit"
+        chart = svg.full_width(lambda width: svg.histogram(bins, 3, f"limit {limit:g} h", title, width))
         touched = [h.hours for h in r.handoffs if h.hours is not None]
         median = statistics.median(touched) if touched else None
         in_time = sum(1 for h in r.handoffs if h.status == "in_time")
@@ -422,7 +428,7 @@ def recycling(r: AgreementReport) -> str:
                         '<td class="num">0</td><td class="num">0%</td><td></td></tr>')
     rate = (f"Recycle rate {percent(res['actual'])} (max {percent(res['target'], 0)}) — {status_badge(res['status'])}"
             if res else "No recycle-rate KPI this month.")
-    table = _table(["reason", "MQLs", "share", ""], rows) if rows else "<p>No MQL of the month was recycled.</p>"
+    table = _table(["reason", Num("MQLs"), Num("share"), ""], rows) if rows else "<p>No MQL of the month was recycled.</p>"
     return _section(r.anchor("recycling"), "Recycled leads and why", f"<p>{rate}</p>{table}",
                     f"MQLs whose MQL entry is in {escape(r.month)} and that sales sent back to marketing, "
                     "by the reason of their latest recycled event.")
@@ -467,7 +473,7 @@ def agreement_rules(r: AgreementReport) -> str:
     policies = []
     for kpi in known_kpi_ids(a):
         tolerance, severity = policy(a, kpi)
-        policies.append(f"<tr><td>{escape(kpi_label(a, kpi))} <code>{escape(kpi)}</code></td>"
+        policies.append(f"<tr><td>{escape(kpi_label(a, kpi))} {kpi_code(kpi)}</td>"
                         f'<td class="num">{float(tolerance):.0%}</td><td>{escape(severity)}</td></tr>')
     owners = a.metadata.owners
     contacts = "".join(
@@ -475,10 +481,10 @@ def agreement_rules(r: AgreementReport) -> str:
         for team, p in (("Marketing", owners.marketing), ("Sales", owners.sales)))
     body = (
         f"<h3>Stages, definitions and this month's targets</h3>"
-        f'{_table(["stage", "owner", "definition", "CRM values", "target " + escape(r.month)], [stages], "rules")}'
-        f'<div class="two"><div><h3>Agreed conversion rates</h3>{_table(["step", "rate", "measured"], [conversions])}'
+        f'{_table(["stage", "owner", "definition", "CRM values", Num("target " + escape(r.month))], [stages], "rules")}'
+        f'<div class="two"><div><h3>Agreed conversion rates</h3>{_table(["step", Num("rate"), "measured"], [conversions])}'
         f"<h3>Rules</h3><ul>{''.join(f'<li>{x}</li>' for x in rules)}</ul><h3>Owners</h3><ul>{contacts}</ul></div>"
-        f'<div><h3>Tolerance and severity</h3>{_table(["KPI", "tolerance", "severity"], policies, "compact")}</div></div>')
+        f'<div><h3>Tolerance and severity</h3>{_table(["KPI", Num("tolerance"), "severity"], policies, "compact")}</div></div>')
     source = f" ({escape(Path(a.source_file).name)})" if a.source_file else ""
     return _section(r.anchor("agreement"), f"The agreement in force: {a.name} {a.revision}", body,
                     f"What both teams signed up to for {escape(r.month)}{source}."
@@ -511,8 +517,8 @@ def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
             + "".join(f'<p class="banner" data-warning="currency">{escape(w)}</p>'
                       for w in data.currency_warnings)
             + '<div class="two">'
-            f'<div><h3>Quarantined rows by reason</h3>{_table(["reason", "rows"], [reasons]) if reasons else "<p>None.</p>"}</div>'
-            f'<div><h3>Tables loaded</h3>{_table(["table", "delivered", "read", "loaded", "duplicates", "quarantined"], [tables]) if tables else "<p>No load report.</p>"}</div>'
+            f'<div><h3>Quarantined rows by reason</h3>{_table(["reason", Num("rows")], [reasons]) if reasons else "<p>None.</p>"}</div>'
+            f'<div><h3>Tables loaded</h3>{_table(["table", "delivered", Num("read"), Num("loaded"), Num("duplicates"), Num("quarantined")], [tables]) if tables else "<p>No load report.</p>"}</div>'
             "</div>")
     return _section("data-quality", "Data quality", body,
                     "The load the figures were built from. Absent tables make their KPIs <i>no data</i>, not zero.")

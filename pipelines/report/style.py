@@ -21,11 +21,12 @@ h3 small { font-weight: 400; color: var(--muted); margin-left: 6px; }
 p.lead { color: var(--muted); margin: 0 0 12px; }
 .note { color: var(--muted); font-size: 13px; }
 code { overflow-wrap: anywhere; font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--muted); }
+code.id { overflow-wrap: normal; }   /* ids wrap at their <wbr> only (format.kpi_code) */
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase;
   letter-spacing: .04em; border-bottom: 2px solid var(--line); padding: 6px 8px; }
 td { border-bottom: 1px solid var(--line); padding: 6px 8px; vertical-align: top; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; } td.num { white-space: nowrap; }
 td.kpi { line-height: 1.3; }
 .summary { display: grid; grid-template-columns: 1.3fr 1fr; gap: 24px; align-items: start; margin-top: 8px; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0; }
@@ -47,7 +48,9 @@ tr.r-at_risk td:first-child { box-shadow: inset 4px 0 0 var(--at_risk); }
 .card h3 { margin-top: 10px; }
 .team-marketing { border-top: 4px solid #8250df; } .team-sales { border-top: 4px solid #bc4c00; }
 .team-shared { border-top: 4px solid var(--accent); }
-.grid { display: grid; grid-template-columns: repeat(3, 1fr); gap: 14px 18px; }
+/* A trend chart is drawn 360 px wide: in a 348 px figure (its padding and border take 18) its
+   12 px text still reads at 11 px. A narrower window gets fewer columns, not smaller charts. */
+.grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 348px), 1fr)); gap: 14px 18px; }
 figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px 2px; }
 figcaption { font-weight: 600; font-size: 13px; }
 .two { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; }
@@ -57,6 +60,10 @@ tr.worst td { font-weight: 650; background: #fff8f7; }
 .banner { border: 1px solid var(--at_risk); background: #fff8e6; padding: 8px 12px; border-radius: 6px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 10px; }
 svg.chart { max-width: 100%; height: auto; display: block; }
+/* The funnel and the histogram are drawn 1,100 and 720 px wide (svg.full_width). The wide one
+   fits a window of 1,156 px (main's padding is 2 × 28); below that the narrow one shows, at its
+   natural size: in a window narrower still it scrolls sideways rather than shrink its text. */
+.chart-narrow { display: none; overflow-x: auto; } .chart-narrow svg.chart { max-width: none; }
 svg text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: var(--ink); }
 svg text.axis { fill: var(--muted); font-size: 11px; } svg text.val { font-size: 13px; } svg text.lbl { font-weight: 600; }
 svg text.small { font-size: 10px; } svg text.limit-label { fill: var(--breach); font-weight: 700; }
@@ -70,10 +77,16 @@ line.target { stroke: var(--ink); stroke-width: 2; }
 .f-provisional { fill: var(--provisional); } .f-no_data { fill: var(--no_data); } .f-unjudged { fill: #c8d1da; }
 .f-neutral { fill: var(--accent); } .fc { opacity: .35; }
 .dot { stroke: #fff; stroke-width: 1.5; }
-svg text.mark { font-size: 11px; font-weight: 800; } svg text.m-breach { fill: var(--breach); }
-svg text.m-at_risk { fill: var(--at_risk); } svg text.m-provisional { fill: var(--provisional); } svg text.m-no_data { fill: var(--no_data); }
+/* A white halo under each status mark: it sits over the target line or tick when a month
+   falls just short, and the line must not strike it through. */
+svg text.mark { font-size: 11px; font-weight: 800; paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
+svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_risk); } svg text.m-provisional { fill: var(--provisional); } svg text.m-no_data { fill: var(--no_data); }
 .h-in_time { fill: var(--met); } .h-late { fill: var(--breach); } .h-none { fill: #82071e; } .h-pending { fill: var(--no_data); }
-@media (max-width: 900px) { .teams, .two, .summary { grid-template-columns: 1fr; } .grid { grid-template-columns: 1fr 1fr; } }
+@media (max-width: 1155px) { .chart-wide { display: none; } .chart-narrow { display: block; } }
+/* An open month's card holds five columns, money among them (about 550 px): two cards side by
+   side need the whole 1,184 px a window of 1,240 px gives main. Narrower, they ran off the page. */
+@media (max-width: 1239px) { .teams { grid-template-columns: 1fr; } }
+@media (max-width: 900px) { .two, .summary { grid-template-columns: 1fr; } }
 @media print { header.top { background: none; color: var(--ink); border-bottom: 2px solid var(--ink); }
   nav.toc { display: none; } section { break-inside: avoid-page; } }
 """

@@ -8,11 +8,18 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
+from itertools import pairwise
 
 from pipelines.report.format import STATUS
 
 Fmt = Callable[[float], str]
 LABEL_CHAR_W, LABEL_MAX_W = 7.5, 380     # the funnel's stage labels: px per character, widest column
+MIN_TRACK_W = 220                        # the funnel's bars keep this much room from a long label
+AXIS_CHAR_W = 6.5                        # 11 px axis text ("0.25–0.5", "no touch"): px per character
+# A chart as wide as the page is drawn twice, and the page's CSS shows the drawing that fits
+# at its natural size (style.py): scaled down to fit an 800 px window, the 1,100 px drawing
+# put its 12 px text at 8 px. 720 px fits an 800 px window with its scrollbar.
+WIDE_W, NARROW_W = 1100, 720
 
 
 def _nice_max(value: float) -> float:
@@ -48,16 +55,21 @@ class BulletRow:
     caption: str                 # e.g. "167 of 118 (142 %)"
 
 
-def bullets(rows: Sequence[BulletRow], title: str, width: int = 1100) -> str:
+def full_width(draw: Callable[[int], str]) -> str:
+    """`draw(width)` at WIDE_W and at NARROW_W, each in the box the page's CSS shows or hides."""
+    return f'<div class="chart-wide">{draw(WIDE_W)}</div><div class="chart-narrow">{draw(NARROW_W)}</div>'
+
+
+def bullets(rows: Sequence[BulletRow], title: str, width: int = WIDE_W) -> str:
     """Each stage on its own scale, the target at the same x on every row: the eye compares
     attainment (visits in thousands and customers in tens share one picture)."""
     # Stage labels are the agreement's: the label column grows with the longest (12 px bold
     # runs about 7 px a character; 7.5 leaves room), up to a cap past which a label is cut
     # with "…" and keeps its full text as a tooltip. Fixed at 170 px, a long label ran off
-    # the chart's left edge.
+    # the chart's left edge. A narrow drawing cuts labels sooner: its bars keep MIN_TRACK_W.
     right_w, row_h = 300, 40
     longest = max((len(row.label) for row in rows), default=0)
-    label_w = min(max(170, math.ceil(longest * LABEL_CHAR_W) + 20), LABEL_MAX_W)
+    label_w = min(max(170, math.ceil(longest * LABEL_CHAR_W) + 20), LABEL_MAX_W, width - right_w - MIN_TRACK_W)
     fits = int((label_w - 20) / LABEL_CHAR_W)
     track = width - label_w - right_w
     target_x = label_w + track / 1.5            # the track runs to 150 % of target
@@ -89,19 +101,28 @@ def bullets(rows: Sequence[BulletRow], title: str, width: int = 1100) -> str:
     return _svg(width, 10 + len(rows) * row_h + 22, title, "".join(parts))
 
 
-def _mark(x: float, y: float, status: str | None) -> str:
-    """The status symbol over a month that is not simply met: the chart reads without colour."""
-    if status in (None, "met"):
-        return ""
-    return _text(x, y, STATUS.get(status, ("?",))[0], f"mark m-{escape(status)}", "middle")
-
-
 @dataclass(frozen=True)
 class Point:
     period: str
     actual: float | None
     target: float | None
     status: str | None           # None: not judged
+
+
+def _marks(points: Sequence[Point], x: Callable[[int], float], y: Callable[[float], float], base: float,
+           lift: float) -> str:
+    """The status symbol of each month not simply met, `lift` px over its figure: the chart
+    reads without colour. A month judged without a figure (no_data) has it over the baseline,
+    which tells it apart from a month not judged. Charts draw the marks last: a month just
+    short of its target has its ✗ where the target line runs, and under the line the symbol
+    was struck through (the marks' halo is in style.py)."""
+    marks = []
+    for i, p in enumerate(points):
+        if p.status in (None, "met"):
+            continue
+        at = y(p.actual) - lift if p.actual is not None else base - 4
+        marks.append(_text(x(i), at, STATUS.get(p.status, ("?",))[0], f"mark m-{escape(p.status)}", "middle"))
+    return "".join(marks)
 
 
 def _frame(points: Sequence[Point], width: int, height: int, top: float, fmt: Fmt,
@@ -142,14 +163,10 @@ def columns(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[
             cls = f"f-{p.status}" if p.status else "f-unjudged"
             parts.append(f'<rect x="{x(i) - bar_w / 2:.1f}" y="{y(p.actual):.1f}" width="{bar_w:.1f}" '
                          f'height="{max(base - y(p.actual), 0.5):.1f}" class="{escape(cls)}"/>')
-            parts.append(_mark(x(i), y(p.actual) - 4, p.status))
-        elif p.status:
-            # Judged without a figure (no_data): the symbol tells it apart from a month not judged.
-            parts.append(_mark(x(i), base - 4, p.status))
         if p.target is not None:
             parts.append(f'<line x1="{x(i) - step * 0.45:.1f}" x2="{x(i) + step * 0.45:.1f}" y1="{y(p.target):.1f}" '
                          f'y2="{y(p.target):.1f}" class="target"/>')
-    return _svg(width, height, title, "".join(parts))
+    return _svg(width, height, title, "".join(parts) + _marks(points, x, y, base, 4))
 
 
 def lines(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[str] = (),
@@ -176,10 +193,7 @@ def lines(points: Sequence[Point], title: str, fmt: Fmt, boundaries: Sequence[st
         if p.actual is not None:
             cls = f"f-{p.status}" if p.status else "f-unjudged"
             parts.append(f'<circle cx="{x(i):.1f}" cy="{y(p.actual):.1f}" r="4" class="{escape(cls)} dot"/>')
-            parts.append(_mark(x(i), y(p.actual) - 7, p.status))
-        elif p.status:
-            parts.append(_mark(x(i), base - 4, p.status))
-    return _svg(width, height, title, "".join(parts))
+    return _svg(width, height, title, "".join(parts) + _marks(points, x, y, base, 7))
 
 
 @dataclass(frozen=True)
@@ -189,12 +203,24 @@ class Bin:
     kind: str                    # in_time, late, none (never touched), pending
 
 
+def _crowded(labels: Sequence[str], step: float) -> bool:
+    """Whether two neighbouring labels, centred `step` px apart, would come closer than 4 px."""
+    return any((len(a) + len(b)) * AXIS_CHAR_W / 2 > step - 4 for a, b in pairwise(labels))
+
+
 def histogram(bins: Sequence[Bin], limit_after: int, limit_label: str, title: str,
-              width: int = 1100, height: int = 230) -> str:
+              width: int = WIDE_W, height: int = 230) -> str:
     """Counts per bin; a vertical line after bin `limit_after` (0-based) marks the limit."""
     left, right, top, bottom = 44, 8, 22, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
+    plot_w = width - left - right
     step = plot_w / max(len(bins), 1)
+    # In the narrow drawing a bin is about 45 px: the bins of a 1 h limit ("0.25–0.5",
+    # "0.5–0.75") or "no touch" beside "waiting" ran into each other. Every other label then
+    # drops a line, and the chart grows by one.
+    stagger = _crowded([b.label for b in bins], step)
+    if stagger:
+        height, bottom = height + 12, bottom + 12
+    plot_h = height - top - bottom
     y_max = _nice_max(max([b.count for b in bins] + [1]) * 1.1)
     # Counts are whole: the middle gridline must be one too (a line at 12.5 labelled "12" misreads).
     while (y_max / 2) % 1:
@@ -211,7 +237,8 @@ def histogram(bins: Sequence[Bin], limit_after: int, limit_label: str, title: st
                      f'height="{max(h, 0):.1f}" class="h-{escape(b.kind)}"/>')
         if b.count:
             parts.append(_text(bx + step / 2, top + plot_h - h - 4, f"{b.count:,}", "val small", "middle"))
-        parts.append(_text(bx + step / 2, height - bottom + 14, b.label, "axis", "middle"))
+        label_y = height - bottom + 14 + (12 if stagger and i % 2 else 0)
+        parts.append(_text(bx + step / 2, label_y, b.label, "axis", "middle"))
     lx = left + step * (limit_after + 1)
     parts.append(f'<line x1="{lx:.1f}" x2="{lx:.1f}" y1="{top - 8}" y2="{top + plot_h}" class="limit"/>')
     parts.append(_text(lx + 4, top - 10 + 8, limit_label, "limit-label"))

@@ -37,3 +37,46 @@ def kpi_rows(text: str) -> list[dict[str, str]]:
 
 def number(text: str) -> float | None:
     return None if text == "" else float(text)
+
+
+class Tables(HTMLParser):
+    """Each table's heading classes and, per body row, each cell's classes and whether it
+    holds anything (text, or an element such as a bar). Report tables are not nested."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[dict] = []
+        self.in_head = False
+        self.cell: dict | None = None
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        classes = set((dict(attrs).get("class") or "").split())
+        if tag == "table":
+            self.tables.append({"head": [], "rows": []})
+        elif tag == "thead":
+            self.in_head = True
+        elif tag == "tr" and not self.in_head:
+            self.tables[-1]["rows"].append([])
+        elif tag == "th" and self.in_head:
+            self.tables[-1]["head"].append(classes)
+        elif tag == "td":
+            self.cell = {"classes": classes, "filled": False}
+            self.tables[-1]["rows"][-1].append(self.cell)
+        elif self.cell is not None:
+            self.cell["filled"] = True
+
+    def handle_data(self, data: str) -> None:
+        if self.cell is not None and data.strip():
+            self.cell["filled"] = True
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "thead":
+            self.in_head = False
+        elif tag == "td":
+            self.cell = None
+
+
+def tables(text: str) -> list[dict]:
+    parser = Tables()
+    parser.feed(text)
+    return parser.tables

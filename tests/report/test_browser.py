@@ -12,14 +12,19 @@ skipping them, so the check cannot silently disappear.
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from pipelines.report.style import CSP
 
 from .png import read_png
 
@@ -113,3 +118,93 @@ def test_the_checks_catch_a_page_that_errs_and_fetches(tmp_path):
     leaky.write_text("<!doctype html><html><body><img src='https://example.invalid/pixel.png'></body></html>")
     seen = visit(leaky, tmp_path / "leaky")
     assert seen.page_requests == ["https://example.invalid/pixel.png"]
+
+
+def measure(text: str, probe: str, width: int, tmp: Path):
+    """What `probe`, the body of a JavaScript function, returns (as JSON) once the page `text`
+    is laid out in a window `width` px wide."""
+    page = tmp / f"probe-{width}.html"
+    script = ("<script>const out = document.body.appendChild(document.createElement('pre')); out.id = 'measured'; "
+              f"out.textContent = JSON.stringify((() => {{ {probe} }})());</script>")
+    page.write_text(text.replace("</body>", script + "</body>"), encoding="utf-8")
+    command = [_chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+               f"--user-data-dir={tmp / 'profile'}", f"--window-size={width},2000", "--dump-dom", page.resolve().as_uri()]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    found = re.search(r'<pre id="measured">(.*?)</pre>', done.stdout, re.S)
+    assert found, f"chromium printed no measurements (exit {done.returncode}):\n{done.stderr[-3000:]}"
+    return json.loads(html.unescape(found.group(1)))
+
+
+# Each KPI id of the scorecard is cut into its pieces (after ':' and '->'): a piece drawn as
+# more than one box was broken inside a word.
+LAYOUT = """
+const root = document.documentElement;
+const charts = [...document.querySelectorAll('svg.chart')];
+const broken = [];
+for (const code of document.querySelectorAll('tr[data-kpi] td.kpi code')) {
+  const walk = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
+  for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+    for (const piece of node.data.match(/.*?(:|->|$)/g).filter(Boolean)) {
+      const range = document.createRange(), start = node.data.indexOf(piece);
+      range.setStart(node, start); range.setEnd(node, start + piece.length);
+      if (range.getClientRects().length > 1) broken.push(code.textContent);
+    }
+  }
+}
+return {
+  viewport: root.clientWidth, page: root.scrollWidth, broken,
+  titles: charts.map(svg => svg.getAttribute('aria-label')),
+  shown: charts.filter(svg => svg.getClientRects().length).map(
+    svg => [svg.getAttribute('aria-label'), svg.getBoundingClientRect().width / svg.width.baseVal.value]),
+};"""
+
+
+def layout(page: Path, width: int, tmp: Path) -> dict:
+    """The report laid out in a window `width` px wide, measured in a copy whose policy lets
+    the measuring script run (the report itself has no script)."""
+    text = page.read_text(encoding="utf-8")
+    assert text.count(CSP) == 1
+    return measure(text.replace(CSP, CSP + "; script-src 'unsafe-inline'"), LAYOUT, width, tmp)
+
+
+@pytest.mark.parametrize("width", [1280, 1000, 800])
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_the_report_reads_in_a_wide_a_half_screen_and_an_800_px_window(closed_report, open_report, which, width,
+                                                                     tmp_path):
+    seen = layout(closed_report if which == "closed" else open_report, width, tmp_path)
+    assert seen["page"] <= seen["viewport"], f"the page scrolls sideways: {seen['page']} px in {seen['viewport']}"
+    # Every chart once: of the funnel's and the histogram's two drawings, the one that fits.
+    assert sorted(title for title, _ in seen["shown"]) == sorted(set(seen["titles"]))
+    # Scaled below 11/12 of its size, a chart's 12 px text reads under 11 px (the 1,100 px
+    # funnel read at 8 px in an 800 px window).
+    shrunk = [(title, round(scale, 2)) for title, scale in seen["shown"] if scale < 11 / 12]
+    assert shrunk == [], "charts shrunk to fit"
+    assert seen["broken"] == [], "KPI ids broken inside a word"
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3, 48])
+def test_the_hand_off_histogram_s_bin_labels_do_not_run_into_each_other(limit, tmp_path):
+    from pipelines.report import svg
+    from pipelines.report.style import CSS
+
+    # Every bin of the sections' histogram, "waiting" included: at 720 px a bin is 44 px, and
+    # "0.25–0.5" (a 1 h limit) or "no touch" beside "waiting" are wider than that.
+    width = limit / 4
+    bins = [svg.Bin(f"{width * i:g}–{width * (i + 1):g}", i + 1, "late") for i in range(12)]
+    bins += [svg.Bin(f">{width * 12:g}", 1, "late"), svg.Bin("no touch", 1, "none"), svg.Bin("waiting", 1, "pending")]
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style></head><body>"
+            + "".join(svg.histogram(bins, 3, f"limit {limit} h", f"drawn {w} px wide", w) for w in (svg.WIDE_W, svg.NARROW_W))
+            + "</body></html>")
+    labels = measure(page, """
+        return [...document.querySelectorAll('svg.chart')].map(chart => [...chart.querySelectorAll('text.axis')]
+          .filter(text => !text.textContent.startsWith('hours') && text.getAttribute('text-anchor') === 'middle')
+          .map(text => { const box = text.getBBox(); return [text.textContent, box.x, box.y, box.width]; }));""",
+                     1200, tmp_path)
+    for drawing in labels:
+        assert len(drawing) == len(bins)
+        rows: dict[float, list] = {}
+        for label, x, y, w in drawing:
+            rows.setdefault(y, []).append((x, x + w, label))
+        for row in rows.values():
+            for (_, right, label), (left, _, neighbour) in pairwise(sorted(row)):
+                assert left - right >= 2, f"{label!r} runs into {neighbour!r}"

@@ -17,7 +17,7 @@ from pipelines.errors import InputError
 from pipelines.settings import Settings
 
 from .conftest import AS_OF, CLOSED, OPEN
-from .htmlscan import kpi_rows, number, scan
+from .htmlscan import kpi_rows, number, scan, tables
 
 slow = pytest.mark.slow
 
@@ -507,6 +507,19 @@ def test_a_judged_month_without_a_figure_keeps_its_status_symbol(status, mark):
         assert marks == ([(status, mark)] if status else []), (chart.__name__, marks)
 
 
+@pytest.mark.parametrize("chart", ["columns", "lines"])
+def test_a_status_mark_is_drawn_over_the_target_line_it_sits_on(chart):
+    from pipelines.report import svg
+
+    # 97 of a target of 100: the ✗ over the figure is where the target line runs, and the
+    # later of two overlapping shapes is the one on top.
+    points = [svg.Point("2026-09", 97.0, 100.0, "breach"), svg.Point("2026-10", 97.0, 100.0, "breach")]
+    drawn = getattr(svg, chart)(points, "t", str)
+    targets = [m.start() for m in re.finditer(r'class="target(?:-line)?"', drawn)]
+    marks = [m.start() for m in re.finditer(r'class="mark m-breach"', drawn)]
+    assert len(marks) == 2 and targets and min(marks) > max(targets)
+
+
 # --- sections from hand-made judgements (no warehouse) -----------------------------------------
 
 def _month_report(results, judged_as_of=None):
@@ -616,6 +629,21 @@ def test_every_chart_s_gridlines_are_labelled_with_their_value(closed_report, op
 
 
 @slow
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_a_column_of_figures_has_its_heading_aligned_right_like_them(closed_report, open_report, which):
+    text = (closed_report if which == "closed" else open_report).read_text(encoding="utf-8")
+    checked = 0
+    for table in tables(text):
+        for i, heading in enumerate(table["head"]):
+            # An empty cell (the bottleneck's "deal size and timing" has no expected volume) says nothing.
+            cells = [row[i] for row in table["rows"] if len(row) == len(table["head"]) and row[i]["filled"]]
+            figures = bool(cells) and all("num" in cell["classes"] for cell in cells)
+            assert ("num" in heading) == figures, (table["head"], i)
+            checked += figures
+    assert checked >= 20, "the scorecard, bottleneck, recycling, agreement and data-quality tables"
+
+
+@slow
 def test_a_conversion_trend_with_one_judged_month_still_draws_the_agreed_rate(judged, tmp_path):
     from pipelines.report.render import write_report
 
@@ -655,15 +683,18 @@ def test_a_long_stage_label_fits_the_funnel_chart(judged, tmp_path):
     settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=judged.warehouse, home=judged.home)
     page = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
     funnel = re.search(r'<section id="funnel".*?</section>', page, re.S).group(0)
-    labels = re.findall(r'<text x="([\d.]+)" y="[\d.]+" class="lbl" text-anchor="end">(?:<title>([^<]*)</title>)?([^<]*)<',
-                        funnel)
-    assert [full or shown for _, full, shown in labels] == [
-        "Visits", "Leads", long_mql, too_long, "Opportunities", "Customers"]
-    for x, full, shown in labels:
-        # Anchored at its right end: the text must have room to its left, inside the chart.
-        assert float(x) >= len(shown) * LABEL_CHAR_W, (shown, x)
-        assert not full or (shown.endswith("…") and full.startswith(shown[:-1]))
-    assert ("", long_mql) in [(full, shown) for _, full, shown in labels], "a label that fits is not cut"
+    wide, narrow = [
+        re.findall(r'<text x="([\d.]+)" y="[\d.]+" class="lbl" text-anchor="end">(?:<title>([^<]*)</title>)?([^<]*)<',
+                   chart)
+        for chart in re.findall(r'<svg class="chart".*?</svg>', funnel, re.S)]
+    for labels in (wide, narrow):
+        assert [full or shown for _, full, shown in labels] == [
+            "Visits", "Leads", long_mql, too_long, "Opportunities", "Customers"]
+        for x, full, shown in labels:
+            # Anchored at its right end: the text must have room to its left, inside the chart.
+            assert float(x) >= len(shown) * LABEL_CHAR_W, (shown, x)
+            assert not full or (shown.endswith("…") and full.startswith(shown[:-1]))
+    assert ("", long_mql) in [(full, shown) for _, full, shown in wide], "a label that fits is not cut"
 
 
 @slow
