@@ -8,7 +8,8 @@ revisions of one agreement, goals chosen so that a stage needs an exact whole nu
 floats would round up) and recomputes SPEC §4 and §5 here with `fractions.Fraction`: no
 funnelpact planning, KPI or compile code is imported. It then reads what funnelpact writes:
 
-  * `funnelpact plan --format json` and `--format csv` (the monthly and window targets);
+  * `funnelpact plan --format json` and `--format csv` (the monthly and window targets, and
+    the revenue and customers they come from, rounded half up from their exact values);
   * `raw.agreement_targets`, which the pipeline's agreement_tables step writes into the
     warehouse and the `targets` mart passes on (a DOUBLE column: each target must be the
     double nearest the exact one);
@@ -53,6 +54,12 @@ OWNERS = ["marketing", "shared", "sales"]
 
 def ceil(x: Fraction) -> int:
     return -((-x.numerator) // x.denominator)
+
+
+def half_up(x: Fraction, places: int) -> Fraction:
+    """Money and ratios as plans print them: rounded half up from the exact value."""
+    whole, rest = divmod(x.numerator * 10**places, x.denominator)
+    return Fraction(whole + (2 * rest >= x.denominator), 10**places)
 
 
 @dataclass
@@ -217,6 +224,9 @@ def directed_agreements() -> list[Revision]:
         # 120 · (1 − 0.04999999999999999) = 114.0000000000000012, whose nearest double is 114.
         Revision("fine", "r1", ["2026-05"], Fraction(36000), Fraction(10000), funnel, rates,
                  tolerances={"volume": Fraction("0.04999999999999999")}),
+        # 100 000.015 a month, whose nearest double is 100 000.01499999999942.
+        Revision("cents", "r1", [f"2026-0{m}" for m in range(1, 7)], Fraction("600000.09"), Fraction(10000),
+                 funnel, rates),
     ]
 
 
@@ -322,6 +332,8 @@ def test_plan_json_holds_every_monthly_and_window_target(generated, funnelpact) 
         assert month["targets"] == r.month_targets(period), (r.name, r.revision, period)
         assert list(month["targets"]) == r.stages
         assert Fraction(month["customers_exact"]) == r.month_revenue(period) / r.deal
+        assert month["revenue"] == float(half_up(r.month_revenue(period), 2))
+        assert month["customers"] == float(half_up(r.month_revenue(period) / r.deal, 6))
         assert sorted(month["explicit"]) == sorted(r.explicit.get(period, {}))
     assert seen == {(r.name, r.revision, m) for r in revisions.values() for m in r.months}
     windows = {(w["agreement"], w["revision"]): w for w in plan["windows"]}
@@ -331,6 +343,7 @@ def test_plan_json_holds_every_monthly_and_window_target(generated, funnelpact) 
         assert window["targets"] == r.window_targets(), key
         assert (window["from"], window["to"]) == (r.months[0], r.months[-1])
         assert Fraction(window["customers_exact"]) == r.goal / r.deal
+        assert window["revenue"] == float(half_up(r.goal, 2))
 
 
 def test_plan_csv_holds_every_monthly_target(generated, funnelpact) -> None:
@@ -343,6 +356,7 @@ def test_plan_csv_holds_every_monthly_target(generated, funnelpact) -> None:
         r = revisions[(row["agreement"], row["revision"])]
         written = {s: int(row[s]) for s in r.stages}
         assert written == r.month_targets(row["period"]), (r.name, r.revision, row["period"])
+        assert Fraction(row["revenue"]) == half_up(r.month_revenue(row["period"]), 2)
         assert all(row[s] == "" for s in STAGE_NAMES if s in row and s not in r.stages)
 
 
