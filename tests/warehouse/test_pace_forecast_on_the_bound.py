@@ -79,6 +79,11 @@ def test_a_forecast_exactly_on_its_bound_is_provisional_and_a_bound_above_it_at_
 
     warehouse.dbt("build", as_of=AS_OF, select=["+scorecard"], exclude=["resource_type:unit_test"])
 
+    targets = {(r["agreement"], r["kpi"]): r["target"] for r in warehouse.query(
+        "select agreement, kpi, target from marts.targets where kpi in ('revenue', 'weighted_volume:mql')")}
+    assert targets == {("onpace", "revenue"): 3100.155, ("onpace", "weighted_volume:mql"): 69.0,
+                       ("short", "revenue"): 3100.16, ("short", "weighted_volume:mql"): 69.0}
+
     rows = {(r["agreement"], r["kpi"]): r for r in warehouse.query(
         "select agreement, kpi, actual, forecast, days_elapsed, days_in_month from marts.scorecard "
         "where kpi in ('revenue', 'weighted_volume:mql')")}
