@@ -17,7 +17,7 @@ from typing import Any
 
 from pipelines.agreement.load import agreement_files, by_line, decode_utf8, parse_all
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.plan import plan
+from pipelines.agreement.plan import plan, rounded
 from pipelines.errors import InputError, Problem
 
 
@@ -208,7 +208,7 @@ def compare_targets(old: list[Agreement], new: list[Agreement]) -> list[TargetCh
 def _plain(value: Fraction | int | None) -> float | int | None:
     if value is None or isinstance(value, int):
         return value
-    return int(value) if value.denominator == 1 else round(float(value), 2)
+    return int(value) if value.denominator == 1 else rounded(value, 2)
 
 
 def render(result: DiffResult, fmt: str) -> str:

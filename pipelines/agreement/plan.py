@@ -35,6 +35,15 @@ class WindowPlan:
     targets: dict[str, int]
 
 
+def rounded(value: Fraction, places: int) -> float:
+    """The exact `value` rounded half up to `places` decimals, as the double nearest that
+    decimal (its shortest form is the decimal itself up to 15 significant digits). Rounding
+    float(value) instead rounds the double: a month's revenue of exactly 2 195 461.255
+    showed as 2 195 461.25."""
+    step = Fraction(1, 10**places)
+    return float(math.floor(value / step + Fraction(1, 2)) * step)
+
+
 def stage_multipliers(agreement: Agreement) -> dict[str, Fraction]:
     """Per stage, the product of the agreed rates from it down to the last stage."""
     ids = agreement.stage_ids()

@@ -14,6 +14,7 @@ the changed bound, and `--check` takes well under a second.
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -72,6 +73,19 @@ def threshold(target: Fraction, tolerance: Decimal, direction: str) -> Fraction:
     return target * (1 - tol) if direction == "at_least" else target * (1 + tol)
 
 
+def written_bound(kpi: str, bound: Fraction) -> float | int:
+    """The bound as the suite writes it and GX compares it: a double, the one nearest the
+    exact bound, except where that double is the whole number just below a volume's bound.
+    A volume is a whole number, so it meets from the bound's ceiling; the nearest double
+    only drops to the whole number below where a double has no room for the fraction (a
+    bound of 9 999 000 009 998.0001, or 114.0000000000000012 from a tolerance of
+    0.04999999999999999), and 9 999 000 009 998 visits would then pass a bound they miss."""
+    value = _number(bound)
+    if family(kpi) == "volume" and value == math.floor(bound) != bound:
+        return math.ceil(bound)
+    return value
+
+
 def _id(*parts: str) -> str:
     return str(uuid.uuid5(_ID_NAMESPACE, "/".join(parts)))
 
@@ -96,11 +110,11 @@ def _kpi_meta(t: KpiTarget) -> dict:
     }
 
 
-def _describe(t: KpiTarget, bound: Fraction) -> str:
+def _describe(t: KpiTarget, bound: float | int) -> str:
     word = "at least" if t.direction == "at_least" else "at most"
     sign = "-" if t.direction == "at_least" else "+"
     return (
-        f"{t.kpi} in {t.period} ({t.owner}): {word} {_number(bound)} "
+        f"{t.kpi} in {t.period} ({t.owner}): {word} {bound} "
         f"= target {_number(t.target)} {sign} {_number(t.tolerance * 100)}% tolerance; a miss is {t.severity}"
     )
 
@@ -110,11 +124,11 @@ def kpi_expectation(suite: str, t: KpiTarget) -> dict:
     actual sits in column `<period> <kpi>` of a single row: an aggregate expectation
     (min/max of one value) needs no row filter, which makes 24 months x 17 KPIs run in
     about a second instead of ~15 s with one row_condition per expectation (measured)."""
-    bound = threshold(t.target, t.tolerance, t.direction)
+    bound = written_bound(t.kpi, threshold(t.target, t.tolerance, t.direction))
     if t.direction == "at_least":
-        kind, kwargs = "expect_column_min_to_be_between", {"min_value": _number(bound)}
+        kind, kwargs = "expect_column_min_to_be_between", {"min_value": bound}
     else:
-        kind, kwargs = "expect_column_max_to_be_between", {"max_value": _number(bound)}
+        kind, kwargs = "expect_column_max_to_be_between", {"max_value": bound}
     if suite_family(t.kpi) == "data_quality":
         # The data-quality suite runs on the scorecard table itself (one row per KPI).
         kwargs["column"] = "actual"

@@ -12,16 +12,16 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.plan import MonthPlan, WindowPlan
+from pipelines.agreement.plan import MonthPlan, WindowPlan, rounded
 from pipelines.cli.output import Format, console
 
 
 def money(value: Fraction) -> float:
-    return round(float(value), 2)
+    return rounded(value, 2)
 
 
 def ratio(value: Fraction) -> float:
-    return round(float(value), 6)
+    return rounded(value, 6)
 
 
 def plan_json(months: list[MonthPlan], windows: list[WindowPlan]) -> dict:
@@ -95,13 +95,13 @@ def plan_table(a: Agreement, months: list[MonthPlan], window: WindowPlan | None)
         table.add_row(
             m.period,
             f"{money(m.revenue):,.2f}",
-            f"{float(m.customers):,.2f}",
+            f"{rounded(m.customers, 2):,.2f}",
             *(f"{m.targets[s.id]:,}{'*' if s.id in m.explicit else ''}" for s in a.spec.stages),
         )
     if window:
         table.add_section()
         table.add_row(
-            "[bold]window[/]", f"{money(window.revenue):,.2f}", f"{float(window.customers):,.2f}",
+            "[bold]window[/]", f"{money(window.revenue):,.2f}", f"{rounded(window.customers, 2):,.2f}",
             *(f"{window.targets[s.id]:,}" for s in a.spec.stages),
         )
     return table

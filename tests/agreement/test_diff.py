@@ -257,3 +257,13 @@ def test_markdown_names_the_months_that_move_to_another_revision(repo: Path) -> 
     section = out[out.index("#### Months judged by another revision"):]
     assert "| acme | 2026-06 | 2026-h1 | 2026-h2 |" in section
     assert section.count("| acme |") == 1  # one line per month, not one per target
+
+
+def test_a_changed_revenue_target_is_rounded_to_cents_from_its_exact_value(repo: Path) -> None:
+    # February's revenue becomes exactly 100 000.015: 100 000.02 rounded half up, where
+    # rounding the double nearest it gave 100 000.01.
+    edit(repo / "sla/acme-2026-h1.yaml", "revenue_goal: 600000", "revenue_goal: 600000.09")
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    revenue = {t["period"]: t["new"] for t in json.loads(out)["targets"] if t["target"] == "revenue"}
+    assert revenue["2026-02"] == 100000.02

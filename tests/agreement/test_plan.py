@@ -243,3 +243,19 @@ def test_the_plan_table_groups_thousands_of_customers_like_revenue_and_volumes(f
     assert run.code == 0, run.err
     window = next(line for line in run.out.splitlines() if "window" in line)
     assert "1,000,000.00" in window and "333,333.33" in window and "333,334" in window, window
+
+
+def test_a_revenue_of_half_a_cent_is_rounded_from_its_exact_value(funnelpact, tmp_path: Path) -> None:
+    # A goal of 600 000.09 gives February exactly 100 000.015, which rounds half up to
+    # 100 000.02; the double nearest it, 100 000.01499999999942, printed 100 000.01.
+    file = tmp_path / "cents.yaml"
+    file.write_text((ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+                    .replace("revenue_goal: 600000", "revenue_goal: 600000.09"), encoding="utf-8")
+    (february,) = [p for p in plan_agreement(load_agreements(file)[0]) if p.period == "2026-02"]
+    assert february.revenue == Fraction("100000.015")
+    run = funnelpact("plan", "--sla", file, "--format", "json")
+    assert {m["period"]: m["revenue"] for m in json.loads(run.out)["months"]}["2026-02"] == 100000.02
+    run = funnelpact("plan", "--sla", file, "--format", "csv")
+    assert "2026-02,acme,2026-h1,100000.02," in run.out
+    run = funnelpact("plan", "--sla", file, "--month", "2026-02")
+    assert "100,000.02" in run.out

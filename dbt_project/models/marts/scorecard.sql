@@ -2,8 +2,9 @@
 -- (SPEC sections 4 and 5), with the revision in force's target, owner, tolerance and
 -- severity. Only figures: whether a KPI is met, breached, provisional or at risk is judged
 -- by the Great Expectations suites (pipelines.checks), the one place that rule lives.
---   forecast: pace (actual * days_in_month / days_elapsed) for a month still open, for
---     volume, weighted volume and revenue KPIs; null otherwise.
+--   forecast: pace (actual * days_in_month / days_elapsed, from the exact figure and rounded
+--     once: macros/pace_forecast.sql) for a month still open, for volume, weighted volume and
+--     revenue KPIs; null otherwise.
 --   is_final: the figure can no longer change (month closed, cohort mature, hand-off
 --     limits passed).
 --   has_data: false when a table the KPI needs was absent from the load (no_data).
@@ -69,7 +70,8 @@ kpi_actuals as (
         cast(volume as {{ funnelpact.type_double() }}) as actual,
         has_data,
         cast(null as {{ dbt.type_timestamp() }}) as final_at,
-        true as is_paced
+        true as is_paced,
+        cast(volume as decimal(38, 12)) as pace_figure
 
     from funnel_volumes
 
@@ -84,7 +86,8 @@ kpi_actuals as (
         cast(weighted_volume as {{ funnelpact.type_double() }}) as actual,
         has_data,
         cast(null as {{ dbt.type_timestamp() }}) as final_at,
-        true as is_paced
+        true as is_paced,
+        cast(weighted_volume as decimal(38, 12)) as pace_figure
 
     from funnel_volumes
     where stage_id = 'mql'
@@ -100,7 +103,8 @@ kpi_actuals as (
         conversions.rate as actual,
         conversions.has_data,
         conversions.final_at,
-        false as is_paced
+        false as is_paced,
+        cast(null as decimal(38, 12)) as pace_figure
 
     from conversions
     left join funnel_volumes as from_volumes
@@ -120,7 +124,8 @@ kpi_actuals as (
         attainment as actual,
         has_data,
         final_at,
-        false as is_paced
+        false as is_paced,
+        cast(null as decimal(38, 12)) as pace_figure
 
     from handoff_attainment
 
@@ -135,7 +140,8 @@ kpi_actuals as (
         recycle_rate as actual,
         has_data,
         final_at,
-        false as is_paced
+        false as is_paced,
+        cast(null as decimal(38, 12)) as pace_figure
 
     from recycle_rate
 
@@ -150,7 +156,10 @@ kpi_actuals as (
         revenue as actual,
         has_data,
         final_at,
-        true as is_paced
+        true as is_paced,
+        -- null from 10^26 (a sum of amounts of up to 20 digits can reach 10^32): the forecast
+        -- then takes the double
+        {{ dbt.safe_cast("revenue", "decimal(38, 12)") }} as pace_figure
 
     from revenue
 
@@ -166,7 +175,8 @@ kpi_actuals as (
         data_quality.quarantine_rate as actual,
         data_quality.has_data,
         cast(null as {{ dbt.type_timestamp() }}) as final_at,
-        false as is_paced
+        false as is_paced,
+        cast(null as decimal(38, 12)) as pace_figure
 
     from months
     cross join data_quality
@@ -200,6 +210,7 @@ joined as (
         coalesce(kpi_actuals.has_data, false) as has_data,
         kpi_actuals.final_at,
         coalesce(kpi_actuals.is_paced, false) as is_paced,
+        kpi_actuals.pace_figure,
         month_targets.tolerance,
         month_targets.severity
 
@@ -226,7 +237,7 @@ final as (
                 and joined.has_data
                 and not months.is_closed
                 and months.days_elapsed > 0
-                then joined.actual * months.days_in_month / months.days_elapsed
+                then {{ funnelpact.pace_forecast('joined.pace_figure', 'joined.actual', 'months.days_in_month', 'months.days_elapsed') }}
         end as forecast,
         coalesce(joined.final_at, months.month_end_utc) <= months.as_of as is_final,
         joined.has_data,
