@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.data.csv_check import READ_OPTIONS, first_bad_line
+from pipelines.data.csv_check import READ_OPTIONS, blank_header, first_bad_line
 from pipelines.errors import InputError, Problem
 
 
@@ -118,6 +118,10 @@ def reader_sql(source: Source) -> str:
 
 def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, str]:
     """Source column name -> its type, without reading the data."""
+    if source.kind == "csv":
+        for path in source.paths:
+            if found := blank_header(path):
+                raise InputError(Problem(found[1], file=str(path), line=found[0]))
     try:
         rows = con.execute(f"describe select * from {reader_sql(source)}").fetchall()
     except duckdb.Error as exc:

@@ -781,6 +781,24 @@ def test_an_unterminated_quote_in_a_hubspot_export_is_named_with_its_line(tmp_pa
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("body, line, message", [
+    # DuckDB skipped the blank line and read the header as a data row too: a contact 'Record ID'.
+    ("\n" + HUBSPOT_HEADER + "1,2026-01-05 09:15,2026-01-05 09:15\n", 1,
+     "the line is blank: expected the header row (the column names) on the first line"),
+    # Rows appended with another tool's line breaks: DuckDB failed, naming no line.
+    (HUBSPOT_HEADER.replace("\n", "\r\n") + "1,2026-01-05 09:15,2026-01-05 09:15\r\n"
+     "2,2026-01-06 09:15,2026-01-06 09:15\n", 3,
+     "the line ends with LF (\\n), but line 1 ends with CRLF (\\r\\n, as on Windows)"),
+], ids=["a blank line before the header", "CRLF lines, then an LF one"])
+def test_an_export_duckdb_misreads_or_cannot_read_is_named_with_its_line(tmp_path, body, line, message):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_bytes(body.encode())
+    with pytest.raises(InputError) as exc:
+        import_hubspot(contacts, tmp_path / "out")
+    assert str(exc.value).startswith(f"{contacts}:{line}: {message}")
+    assert not (tmp_path / "out").exists()
+
+
 def test_an_unterminated_quote_in_a_quoted_salesforce_export_is_named_not_a_missing_id(tmp_path):
     """Read without quoting, the header's '"Id"' was no 'Id' column."""
     leads = tmp_path / "Lead.csv"

@@ -340,9 +340,19 @@ CONTACTS = "contact_id,created_at,source\nC1,2026-01-05T10:00:00Z,web\n"
      "the line is 3,000,025 bytes long: expected at most 2,000,000"),
     ((CONTACTS + "C2,2026-01-06T10:00:00Z," + "x" * 200_000 + "\nC3,2026-01-07T10:00:00Z,web,extra\n").encode(),
      4, "4 values, expected 3"),
+    # DuckDB skipped the blank line and read the header as a header and as a data row too.
+    (b"\n" + CONTACTS.encode(), 1, "the line is blank: expected the header row (the column names) on the first line"),
+    (b"\xef\xbb\xbf \r\n" + CONTACTS.replace("\n", "\r\n").encode(), 1, "the line is blank"),
+    # DuckDB reads one kind of line break per file, and failed naming no line.
+    ((CONTACTS.replace("\n", "\r\n") + "C2,2026-01-06T10:00:00Z,web\n").encode(), 3,
+     "the line ends with LF (\\n), but line 1 ends with CRLF (\\r\\n, as on Windows): expected the same line break"),
+    # A break inside quotes is part of the value, whatever its kind: the row is what is wrong.
+    ((CONTACTS + 'C2,2026-01-06T10:00:00Z,"a\r\nb"\nC3,2026-01-07T10:00:00Z,web,extra\n').encode(), 5,
+     "4 values, expected 3"),
 ], ids=["a value too many", "unterminated quote", "latin-1", "utf-16", "a value too many on the last line",
         "unterminated quote in the header", "a blank line", "a byte-order mark only", "a 3 MB line",
-        "a value too many after a 200 KB one"])
+        "a value too many after a 200 KB one", "a blank line before the header",
+        "a line of blanks before the header", "CRLF lines, then an LF one", "a CRLF inside quotes"])
 def test_a_csv_that_cannot_be_read_is_named_with_its_line(tmp_path, content, line, message):
     import duckdb
 
