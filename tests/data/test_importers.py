@@ -143,6 +143,22 @@ def test_hubspot_export_without_an_id_column_names_file_and_columns(tmp_path):
                               "'Record ID' or 'hs_object_id' or 'Contact ID' or 'vid'")
 
 
+@pytest.mark.parametrize("header, column", [
+    ("Record ID,Create Date,Create Date,Became a Lead Date", "Create Date"),
+    ("Record ID,Create Date,create date,Became a Lead Date", "Create Date"),
+    ("Record ID,Create Date,Became a Lead Date,Became a Lead Date", "Became a Lead Date"),
+], ids=["the same name", "names differing in case", "a stage date column"])
+def test_a_column_the_import_reads_named_twice_is_refused_not_one_copy_dropped(tmp_path, header, column):
+    """Contact 2's create date is in the second copy only: the first was read, and the contact
+    was quarantined as missing its created_at (a lead date in the second copy was no event)."""
+    export = tmp_path / "contacts.csv"
+    export.write_text(f"{header}\n1,2026-01-05,2026-01-05,2026-01-05\n2,,2026-01-06,2026-01-06\n")
+    with pytest.raises(InputError) as exc:
+        import_hubspot(export, tmp_path / "out")
+    assert str(exc.value) == (f"{export} {column}: column '{column}' is named 2 times "
+                              "(names match ignoring case): expected it once")
+
+
 # 'America' is tzdata's folder of American zones (ZoneInfo raised IsADirectoryError, a
 # traceback); 'posixrules' and 'localtime' are files ZoneInfo reads but DuckDB, which converts
 # the times, knows no zone of that name (its error was a traceback too).

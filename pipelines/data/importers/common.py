@@ -6,6 +6,7 @@ All in DuckDB, so large exports stream.
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,17 +54,20 @@ class Export:
             raise InputError(Problem(f"cannot read the file; expected a UTF-8 CSV export with a "
                                      f"header row: {first}", file=str(self.path))) from None
         cols = [r[0] for r in con.execute(f"describe {name}").fetchall()]
-        self._refuse_misread(cols)
+        names = header(self.path, self.delimiter)
+        self._refuse_misread(cols, len(names))
+        # As the file names them: DuckDB renames a repeated name `name_1`, hiding the repeat.
+        self._named = Counter(n.strip().lower() for n in names)
         self.columns = {c.strip().lower(): c for c in cols}
         self._names = {ident(c): c for c in cols}
         self._checked: set[str] = set()
         self.notes: list[str] = []  # for the user, in the command's output
 
-    def _refuse_misread(self, cols: list[str]) -> None:
+    def _refuse_misread(self, cols: list[str], expected: int) -> None:
         """One row with a value too many or too few makes DuckDB's sniffer give up on the
         delimiter and read each line as one column (and an empty file is one column, 'column0'):
         the error was then a missing id column whose name the header plainly has. Name the row."""
-        found, expected = len(cols), len(header(self.path, self.delimiter))
+        found = len(cols)
         if found >= expected and cols != ["column0"]:
             return
         if bad := first_bad_line(self.path, self.delimiter):
@@ -76,8 +80,17 @@ class Export:
         """SQL reference to the first of `names` the export has, or None."""
         for n in names:
             if n.lower() in self.columns:
-                return ident(self.columns[n.lower()])
+                return self.read(self.columns[n.lower()])
         return None
+
+    def read(self, column: str) -> str:
+        """SQL reference to a column the import reads. A name the export has twice (ignoring
+        case) is refused, as the loader refuses it: one copy would be read and the other
+        dropped without a word (DuckDB renames the second `name_1`)."""
+        if (count := self._named[column.strip().lower()]) > 1:
+            raise InputError(Problem(f"column '{column}' is named {count} times (names match ignoring case): "
+                                     "expected it once", file=str(self.path), field=column))
+        return ident(column)
 
     def need(self, what: str, *names: str) -> str:
         found = self.find(*names)
