@@ -257,6 +257,20 @@ def test_a_parquet_file_broken_past_its_footer_is_named_and_nothing_is_written(t
     assert_refused_as_unreadable(data, data / "contacts.parquet")
 
 
+def test_a_parquet_file_whose_arrow_schema_entry_is_damaged_is_read_as_duckdb_reads_it(tmp_path, con):
+    """The footer's ARROW:schema entry is pyarrow's, not Parquet's: DuckDB reads the file
+    without it. The check for repeated columns read the schema with pyarrow, which refused
+    the entry with a traceback (ArrowInvalid: Invalid base64 input)."""
+    data = write_dir(tmp_path / "d", contacts=None)
+    pq.write_table(pa.table({"contact_id": ["C1", "C2"], "created_at": ["2026-01-05", "2026-01-06"]}),
+                   data / "contacts.parquet")
+    written = (data / "contacts.parquet").read_bytes()
+    entry = written.index(b"ARROW:schema") + len(b"ARROW:schema") + 8  # inside the base64 value
+    (data / "contacts.parquet").write_bytes(written[:entry] + b"!" + written[entry + 1:])
+    report = load_data_dir(data, con, STAGE_VALUES)
+    assert (report.tables["contacts"].rows_read, report.tables["contacts"].rows_loaded) == (2, 2)
+
+
 def test_a_table_given_twice_is_refused(tmp_path):
     data = write_dir(tmp_path / "d")
     (data / "contacts").mkdir()
