@@ -271,6 +271,35 @@ def test_a_parquet_file_whose_arrow_schema_entry_is_damaged_is_read_as_duckdb_re
     assert (report.tables["contacts"].rows_read, report.tables["contacts"].rows_loaded) == (2, 2)
 
 
+@pytest.mark.parametrize("kind, extra", [("csv", "rowid"), ("csv", "RowID"), ("parquet", "filename"),
+                                         ("parquet", "rowid")])
+def test_an_extra_column_named_as_the_loaders_own_columns_is_ignored_as_any_other(tmp_path, con, kind, extra):
+    """A CSV's 'rowid' hid the row numbers the loader reads (a Binder Error, a traceback); a
+    Parquet file's 'filename' clashed with read_parquet's (refused as no Parquet)."""
+    data = write_dir(tmp_path / "d", contacts=None)
+    table = {"contact_id": ["C1", "C2", "C3"], "created_at": ["2026-01-05", "not a date", "2026-01-07"],
+             extra: ["7", "7", "x"]}
+    if kind == "csv":
+        (data / "contacts.csv").write_text(
+            ",".join(table) + "\n" + "".join(",".join(row) + "\n" for row in zip(*table.values())))
+    else:
+        pq.write_table(pa.table(table), data / "contacts.parquet")
+    report = load_data_dir(data, con, STAGE_VALUES)
+    assert (report.tables["contacts"].rows_read, report.tables["contacts"].rows_loaded) == (3, 2)
+    assert rows(con, "select row_number, reason from raw.quarantine where table_name = 'contacts'") == [
+        (2, "bad_timestamp:created_at")]
+
+
+def test_a_parquet_column_named_as_read_parquet_s_row_numbers_is_named(tmp_path):
+    data = write_dir(tmp_path / "d", contacts=None)
+    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-05"], "File_Row_Number": [5]}),
+                   data / "contacts.parquet")
+    assert problems(tmp_path, contacts=None) == [
+        f"{data / 'contacts.parquet'} File_Row_Number: column 'File_Row_Number' has the name of the row numbers "
+        "the loader reads each Parquet file with: expected no column of that name (it is no column of the "
+        "table: drop or rename it)"]
+
+
 def test_a_table_given_twice_is_refused(tmp_path):
     data = write_dir(tmp_path / "d")
     (data / "contacts").mkdir()
