@@ -159,6 +159,31 @@ def test_a_column_the_import_reads_named_twice_is_refused_not_one_copy_dropped(t
                               "(names match ignoring case): expected it once")
 
 
+def test_an_export_column_named_rowid_does_not_hide_the_rows_the_import_counts(tmp_path):
+    """The export's 'rowid' hid DuckDB's row numbers: two copies of a row (the same rowid)
+    gave one event, not two that the loader counts as a duplicate, and a refused value was
+    named without its line."""
+    export = tmp_path / "contacts.csv"
+    export.write_text("Record ID,Create Date,Became a Lead Date,RowID\n1,2026-01-05 10:00,2026-01-05 10:00,7\n"
+                      "1,2026-01-05 10:00,2026-01-05 10:00,7\n")
+    import_hubspot(export, tmp_path / "out")
+    assert events(tmp_path / "out") == [("1", "lead", "2026-01-05T10:00:00Z")] * 2
+    with export.open("a") as f:
+        f.write("2,2026-01-06 10:00,13/01/2026 09:00,8\n")
+    with pytest.raises(InputError) as exc:
+        import_hubspot(export, tmp_path / "out")
+    assert str(exc.value).startswith(f"{export}:4 Became a Lead Date: '13/01/2026 09:00' is a day-first date")
+
+
+def test_a_mapping_may_read_a_column_named_rowid(tmp_path):
+    (tmp_path / "touches.csv").write_text("ROWID,Person,When,Who\nT-1,P-1,2026-01-05 10:00,sales\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  activities: {file: touches.csv, columns: {activity_id: ROWID, "
+                       "contact_id: Person, occurred_at: When, team: Who}}\n")
+    import_csv(mapping, tmp_path / "out")
+    assert read(tmp_path / "out", "activities") == [("T-1", "P-1", "2026-01-05T10:00:00Z", "sales", None)]
+
+
 # 'America' is tzdata's folder of American zones (ZoneInfo raised IsADirectoryError, a
 # traceback); 'posixrules' and 'localtime' are files ZoneInfo reads but DuckDB, which converts
 # the times, knows no zone of that name (its error was a traceback too).

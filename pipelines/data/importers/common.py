@@ -58,8 +58,17 @@ class Export:
         self._refuse_misread(cols, len(names))
         # As the file names them: DuckDB renames a repeated name `name_1`, hiding the repeat.
         self._named = Counter(n.strip().lower() for n in names)
-        self.columns = {c.strip().lower(): c for c in cols}
-        self._names = {ident(c): c for c in cols}
+        self.columns: dict[str, str] = {}  # name, ignoring case -> the column as the table holds it
+        self._names: dict[str, str] = {}  # SQL reference -> the column's name in the export
+        for c in cols:
+            # A column named rowid (a database dump's) hid DuckDB's row numbers, by which a
+            # refused value's line is found and HubSpot keeps each row's events apart: the
+            # table holds it under another name.
+            held = f"_fp_{c}" if c.lower() == "rowid" else c
+            if held != c:
+                con.execute(f"alter table {name} rename column {ident(c)} to {ident(held)}")
+            self.columns[c.strip().lower()] = held
+            self._names[ident(held)] = c
         self._checked: set[str] = set()
         self.notes: list[str] = []  # for the user, in the command's output
 
@@ -83,14 +92,20 @@ class Export:
                 return self.read(self.columns[n.lower()])
         return None
 
+    @property
+    def names(self) -> list[str]:
+        """The columns as the export names them (a repeated name as DuckDB renames it)."""
+        return list(self._names.values())
+
     def read(self, column: str) -> str:
-        """SQL reference to a column the import reads. A name the export has twice (ignoring
-        case) is refused, as the loader refuses it: one copy would be read and the other
-        dropped without a word (DuckDB renames the second `name_1`)."""
-        if (count := self._named[column.strip().lower()]) > 1:
-            raise InputError(Problem(f"column '{column}' is named {count} times (names match ignoring case): "
-                                     "expected it once", file=str(self.path), field=column))
-        return ident(column)
+        """SQL reference to a column the import reads (one of `columns`' values). A name the
+        export has twice (ignoring case) is refused, as the loader refuses it: one copy would
+        be read and the other dropped without a word (DuckDB renames the second `name_1`)."""
+        ref, named = ident(column), self._names[ident(column)]
+        if (count := self._named[named.strip().lower()]) > 1:
+            raise InputError(Problem(f"column '{named}' is named {count} times (names match ignoring case): "
+                                     "expected it once", file=str(self.path), field=named))
+        return ref
 
     def need(self, what: str, *names: str) -> str:
         found = self.find(*names)
