@@ -54,6 +54,9 @@ def test_offsets_are_converted_to_utc_and_naive_times_are_utc(load):
     ("0001-01-01T00:00:00+01:00", None),  # DuckDB: 1 BC
     ("0000-01-01", None),
     ("2026-01-01T10:00:00z", None),       # DuckDB refuses 'z': so does the pattern
+    ("2026-01-01 10:00:00 UTC", dt.datetime(2026, 1, 1, 10, 0)),
+    ("2026-01-01T10:00:00UTC", None),      # documented as an offset, but DuckDB reads ' UTC' only
+    ("2026-01-01T10:00:00 Z", None),
 ])
 def test_an_offset_is_at_most_14_hours_and_the_instant_in_years_1_to_9999(load, text, utc):
     report, con = load(contacts=f"contact_id,created_at,source,persona,seniority,country\nC1,{text},,,,\n",
