@@ -297,10 +297,10 @@ def test_a_parquet_column_named_as_read_parquet_s_row_numbers_is_named(tmp_path)
     data = write_dir(tmp_path / "d", contacts=None)
     pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-05"], "File_Row_Number": [5]}),
                    data / "contacts.parquet")
-    assert problems(tmp_path, contacts=None) == [
-        f"{data / 'contacts.parquet'} File_Row_Number: column 'File_Row_Number' has the name of the row numbers "
-        "the loader reads each Parquet file with: expected no column of that name (it is no column of the "
-        "table: drop or rename it)"]
+    [problem] = problems(tmp_path, contacts=None)
+    assert problem == (f"{data / 'contacts.parquet'} File_Row_Number: column 'File_Row_Number' has the name of "
+                       "the row numbers the loader reads each Parquet file with: expected no column of that "
+                       "name (it is no column of the table: drop or rename it)")
 
 
 def test_a_table_given_twice_is_refused(tmp_path):

@@ -16,7 +16,6 @@ from pipelines.data.importers.common import (Export, Imported, Job, progress, qu
                                              seniority_from_title, text)
 from pipelines.data.importers.output import Input
 from pipelines.data.importers.times import as_text, options_times
-from pipelines.data.sources import ident
 from pipelines.errors import InputError, Problem
 
 # HubSpot's standard lifecycle stages -> canonical stage ids. Anything else (evangelist, other,
