@@ -23,7 +23,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from pipelines.agreement.months import MONTH_PATTERN, month_range
+from pipelines.agreement.months import MONTH_PATTERN, is_time_zone, month_range
 
 API_VERSION = "funnelpact/v1"
 KIND = "Agreement"
@@ -271,12 +271,8 @@ class Spec(Strict):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown timezone {value!r}: expected an IANA name like Europe/Berlin") from None
+        if not is_time_zone(value):
+            raise ValueError(f"unknown timezone {value!r}: expected an IANA name like Europe/Berlin")
         return value
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from functools import cache
+from zoneinfo import ZoneInfo, available_timezones
 
 from pipelines.errors import InputError, Problem
 
@@ -17,6 +18,20 @@ MONTH_FORMAT = "YYYY-MM, a year from 1900 to 2999"
 _MONTH_RE = re.compile(MONTH_PATTERN)
 # Arithmetic goes one step further: the month after 2999-12 is where that month ends.
 _ANY_MONTH_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+
+
+def is_time_zone(name: str) -> bool:
+    """Whether `name` is an IANA time zone, as the agreement, the importers and the schedule
+    take one. Asking ZoneInfo is not enough: ZoneInfo('America') raises IsADirectoryError
+    (tzdata's folder of American zones), and ZoneInfo('localtime') or ZoneInfo('posixrules')
+    read a file that DuckDB, which converts the times, does not know as a zone."""
+    return name in _time_zones()
+
+
+@cache
+def _time_zones() -> frozenset[str]:
+    # 'localtime' is the machine's own zone, listed from the system's zoneinfo folder.
+    return frozenset(available_timezones() - {"localtime"})
 
 
 def is_month_field(path: tuple) -> bool:

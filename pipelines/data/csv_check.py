@@ -42,6 +42,8 @@ def first_bad_line(path: Path, delimiter: str | None = ",") -> tuple[int, str] |
             if len(raw) > MAX_LINE_BYTES:
                 return number, (f"the line is {len(raw):,} bytes long: expected at most {MAX_LINE_BYTES:,} "
                                 "(the CSV reader's limit; no CRM value is that long, is the export whole?)")
+    if found := blank_header(path) or _mixed_line_break(path):
+        return found
     single = one_character(delimiter) if delimiter is not None else None
     counted = single is not None
     line = 0  # the last line read whole
@@ -59,6 +61,51 @@ def first_bad_line(path: Path, delimiter: str | None = ",") -> tuple[int, str] |
                                   + _footer_hint(row))
     except csv.Error as exc:
         return line + 1, f"not valid CSV: {exc} (an unterminated quote?)"
+    return None
+
+
+def blank_header(path: Path) -> tuple[int, str] | None:
+    """(1, what is wrong) when line 1 is blank and a later line is not, else None.
+
+    DuckDB skips the blank line, takes the next line's names for the header, and reads that
+    line again as a data row: a contact 'contact_id' (quarantined as a bad_timestamp, every row
+    number one off), or an import stopped at the header's 'IsWon' as no yes/no value. Checked
+    before a CSV is read, as the read itself succeeds; it reads up to the first line with text.
+    """
+    with path.open("rb") as handle:
+        if handle.readline().removeprefix(_BOM).strip():
+            return None
+        if any(line.strip() for line in handle):
+            return 1, ("the line is blank: expected the header row (the column names) on the first line; "
+                       "delete the blank lines before it")
+    return None  # a file of blank lines is empty, and read as such
+
+
+_BOM = b"\xef\xbb\xbf"
+_QUOTE_OR_BREAK = re.compile(rb'"|\r\n|\r|\n')
+_BREAKS = {b"\r\n": "CRLF (\\r\\n, as on Windows)", b"\n": "LF (\\n)", b"\r": "a lone CR (\\r)"}
+
+
+def _mixed_line_break(path: Path) -> tuple[int, str] | None:
+    """(line, what is wrong) at the first line break, outside quotes, of another kind than the
+    first one's, or None. DuckDB reads one kind per file and fails to sniff a file with two
+    (rows appended by another tool), where Python's reader, taking any, found nothing wrong."""
+    first: tuple[int, bytes] | None = None
+    line, quoted = 1, False
+    with path.open("rb") as handle:
+        for raw in handle:  # a chunk ends after b"\n": a CRLF is never split
+            for mark in _QUOTE_OR_BREAK.findall(raw):
+                if mark == b'"':
+                    quoted = not quoted
+                    continue
+                if not quoted:  # a break inside quotes is part of a value, whatever its kind
+                    if first is None:
+                        first = (line, mark)
+                    elif mark != first[1]:
+                        return line, (f"the line ends with {_BREAKS[mark]}, but line {first[0]} ends with "
+                                      f"{_BREAKS[first[1]]}: expected the same line break on every line "
+                                      "(save the file again, or convert it with dos2unix or unix2dos)")
+                line += 1
     return None
 
 

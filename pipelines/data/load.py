@@ -19,7 +19,7 @@ import duckdb
 
 from pipelines.data import incremental, parsing
 from pipelines.data.csv_check import header as csv_header
-from pipelines.data.parts import disagreeing, kind as type_kind
+from pipelines.data.parts import canonical_columns, disagreeing, kind as type_kind
 from pipelines.data.report import LoadReport, TableLoad
 from pipelines.data.row_sql import (record_json, rows_table, scratch_table, text_column,
                                     typed_column, typed_columns, typed_select, without_blanks)
@@ -216,7 +216,7 @@ def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[s
         except InputError as exc:
             problems.extend(exc.problems)
             continue
-        problems.extend(_repeated_columns(source, table))
+        problems.extend(_repeated_columns(con, source, table))
         by_name = {c.strip().lower(): c for c in columns}
         mapping = {c: by_name[c] for c in table.column_names if c in by_name}
         for missing in (c for c in table.required_columns if c not in mapping):
@@ -235,18 +235,23 @@ def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[s
     return plans
 
 
-def _repeated_columns(source: Source, table: Table) -> list[Problem]:
+def _repeated_columns(con, source: Source, table: Table) -> list[Problem]:
     """A canonical column named twice (names match ignoring case): one of them would be read
     and the other dropped without a word. DuckDB renames the second `name_1`, so the names
-    come from the file: each CSV's header, the first Parquet part's schema (the parts of a
-    folder share it; reading every footer would make each load grow with the history)."""
-    import pyarrow.parquet as pq
-
-    headers = ([(str(p), csv_header(p)) for p in source.paths] if source.kind == "csv"
-               else [(str(source.paths[0]), pq.read_schema(source.paths[0]).names)])
+    come from the file: each CSV's header, the first Parquet part's schema as DuckDB reads it
+    (the parts of a folder share it; reading every footer would make each load grow with the
+    history). Not pyarrow's: it refused, with a traceback, footers DuckDB reads (a damaged
+    ARROW:schema entry, which DuckDB does not use)."""
+    if source.kind == "csv":
+        headers = [(str(p), [n.strip().lower() for n in csv_header(p)]) for p in source.paths]
+    else:
+        try:
+            schema = canonical_columns(con, table, source.paths[:1])
+        except duckdb.Error as exc:
+            raise unreadable(source, exc) from None
+        headers = [(str(source.paths[0]), [name for name, _ in columns]) for columns in schema.values()]
     problems = []
     for file, names in headers:
-        names = [n.strip().lower() for n in names]
         for column in table.column_names:
             if (n := names.count(column)) > 1:
                 problems.append(Problem(f"column '{column}' is named {n} times (names match ignoring case): "

@@ -49,7 +49,7 @@ def disagreeing(con: duckdb.DuckDBPyConnection, table: Table, parts: Sequence[Pa
     """A problem per canonical column in which one of `parts` differs from `reference` (by
     default from what most parts have, so one odd part is the one named), and per column a
     part names twice."""
-    schemas = _canonical_columns(con, table, [*([reference] if reference else []), *parts])
+    schemas = canonical_columns(con, table, [*([reference] if reference else []), *parts])
     problems = [Problem(f"column '{column}' is named {n} times (names match ignoring case): expected it once",
                         file=file, field=column)
                 for file, columns in schemas.items()
@@ -88,8 +88,9 @@ def _most_parts(kinds: list[dict[str, str]]) -> dict[str, str]:
     return expected
 
 
-def _canonical_columns(con, table: Table, paths: Sequence[Path]) -> dict[str, list[tuple[str, str]]]:
-    """Per file (as given): its canonical columns as (lower-cased name, DuckDB type), in order."""
+def canonical_columns(con, table: Table, paths: Sequence[Path]) -> dict[str, list[tuple[str, str]]]:
+    """Per file (as given): its canonical columns as (lower-cased name, DuckDB type), in order,
+    a name the file repeats as often as it does."""
     files = "[" + ", ".join(quote(str(p)) for p in paths) + "]"
     elements: dict[str, list[tuple[str, int, str]]] = {}
     for file, name, children, duckdb_type in con.execute(

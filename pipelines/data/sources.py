@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.data.csv_check import READ_OPTIONS, first_bad_line
+from pipelines.data.csv_check import READ_OPTIONS, blank_header, first_bad_line
 from pipelines.errors import InputError, Problem
 
 
@@ -113,19 +113,51 @@ def reader_sql(source: Source) -> str:
         return f"read_csv({files}, all_varchar = true, header = true, skip = 0, delim = ',', {READ_OPTIONS})"
     # union_by_name: parts may hold one column in types of one kind (INTEGER and BIGINT, two
     # DECIMALs), which DuckDB then reads in the wider type, not cast to the first part's.
-    return f"read_parquet({files}, filename = true, file_row_number = true, union_by_name = true)"
+    # The file's name under a name of ours: `filename = true` clashed with a column 'filename'
+    # (as DuckDB's own option writes it into a file), and the file was refused as no Parquet.
+    return (f"read_parquet({files}, filename = {quote(FILE_COLUMN)}, file_row_number = true, "
+            "union_by_name = true)")
+
+
+FILE_COLUMN = "_fp_file"
+# The row number of read_parquet cannot be renamed: a file with a column of that name is
+# named as such (_reserved_column), not as a file that is no Parquet.
+ROW_NUMBER_COLUMN = "file_row_number"
 
 
 def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, str]:
     """Source column name -> its type, without reading the data."""
+    if source.kind == "csv":
+        for path in source.paths:
+            if found := blank_header(path):
+                raise InputError(Problem(found[1], file=str(path), line=found[0]))
     try:
         rows = con.execute(f"describe select * from {reader_sql(source)}").fetchall()
     except duckdb.Error as exc:
-        raise unreadable(source, exc) from None
-    columns = {r[0]: r[1] for r in rows if r[0] not in ("filename", "file_row_number")}
+        raise _reserved_column(con, source) or unreadable(source, exc) from None
+    columns = {r[0]: r[1] for r in rows if r[0] not in (FILE_COLUMN, ROW_NUMBER_COLUMN)}
     if source.kind == "csv" and list(columns) == ["column0"]:  # how DuckDB reads an empty file
         raise unreadable(source, duckdb.InvalidInputException("no header row"))
     return columns
+
+
+def _reserved_column(con: duckdb.DuckDBPyConnection, source: Source) -> InputError | None:
+    """A Parquet column named file_row_number (any case), which the loader cannot read the
+    file's row numbers beside; None when there is none, or the footers cannot be read."""
+    if source.kind != "parquet":
+        return None
+    files = "[" + ", ".join(quote(str(p)) for p in source.paths) + "]"
+    try:
+        found = con.execute(f"select file_name, name from parquet_schema({files}) "
+                            f"where lower(name) = {quote(ROW_NUMBER_COLUMN)} limit 1").fetchone()
+    except duckdb.Error:
+        return None
+    if found is None:
+        return None
+    return InputError(Problem(
+        f"column '{found[1]}' has the name of the row numbers the loader reads each Parquet file with: "
+        "expected no column of that name (it is no column of the table: drop or rename it)",
+        file=found[0], field=found[1]))
 
 
 def unreadable(source: Source, exc: Exception) -> InputError:
@@ -172,15 +204,17 @@ def read_as_text(con: duckdb.DuckDBPyConnection, source: Source,
         for c in canonical)
     if source.kind == "csv":
         try:
-            con.execute(f"create or replace temp table {scratch} as select * from {reader_sql(source)}")
+            # Only the canonical columns are copied: an extra column named `rowid` (a SQLite
+            # or Oracle dump's) would hide the row numbers below (a Binder Error, a traceback).
+            con.execute(f"create or replace temp table {scratch} as select {select} from {reader_sql(source)}")
         except duckdb.Error as exc:
             raise unreadable(source, exc) from None
         # CREATE TABLE keeps the file's row order (preserve_insertion_order), so rowid + 1 is
         # the data row number.
-        return f"select {select}, rowid + 1 as _ord from {scratch}"
+        return f"select *, rowid + 1 as _ord from {scratch}"
     whens = " ".join(f"when {quote(str(p.resolve()))} then {i << ROW_BITS}"
                      for i, p in enumerate(source.paths))
-    return (f"select {select}, (case filename {whens} end) + file_row_number + 1 as _ord "
+    return (f"select {select}, (case {FILE_COLUMN} {whens} end) + {ROW_NUMBER_COLUMN} + 1 as _ord "
             f"from {reader_sql(source)}")
 
 

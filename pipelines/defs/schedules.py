@@ -10,7 +10,7 @@ import dagster as dg
 
 from pipelines.agreement.load import has_started, span, windows
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.months import month_index, month_of
+from pipelines.agreement.months import is_time_zone, month_index, month_of
 from pipelines.defs.partitions import month_span, months_to_judge, run_tags
 from pipelines.errors import InputError, Problem
 
@@ -71,17 +71,13 @@ def previous_tick(cron: str, tick: datetime, timezone: str) -> datetime:
 
 def _check_settings(cron: str, timezone: str) -> None:
     """Bad schedule settings are bad input, named, before Dagster's traceback of the same."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
     from dagster._utils.schedules import is_valid_cron_schedule
 
     problems = []
     if not is_valid_cron_schedule(cron):
         problems.append(Problem(f"{cron!r} is not a cron schedule: expected five fields, e.g. '0 6 * * *' "
                                 "(06:00 every day), or an alias such as '@daily'", field=CRON_ENV))
-    try:
-        ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not is_time_zone(timezone):
         problems.append(Problem(f"{timezone!r} is not an IANA time zone: expected e.g. 'Europe/Berlin'",
                                 field=TIMEZONE_ENV))
     if problems:

@@ -143,9 +143,54 @@ def test_hubspot_export_without_an_id_column_names_file_and_columns(tmp_path):
                               "'Record ID' or 'hs_object_id' or 'Contact ID' or 'vid'")
 
 
-def test_hubspot_unknown_time_zone(tmp_path):
-    with pytest.raises(InputError, match="unknown time zone 'Mars/Olympus'"):
-        import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path, timezone="Mars/Olympus")
+@pytest.mark.parametrize("header, column", [
+    ("Record ID,Create Date,Create Date,Became a Lead Date", "Create Date"),
+    ("Record ID,Create Date,create date,Became a Lead Date", "Create Date"),
+    ("Record ID,Create Date,Became a Lead Date,Became a Lead Date", "Became a Lead Date"),
+], ids=["the same name", "names differing in case", "a stage date column"])
+def test_a_column_the_import_reads_named_twice_is_refused_not_one_copy_dropped(tmp_path, header, column):
+    """Contact 2's create date is in the second copy only: the first was read, and the contact
+    was quarantined as missing its created_at (a lead date in the second copy was no event)."""
+    export = tmp_path / "contacts.csv"
+    export.write_text(f"{header}\n1,2026-01-05,2026-01-05,2026-01-05\n2,,2026-01-06,2026-01-06\n")
+    with pytest.raises(InputError) as exc:
+        import_hubspot(export, tmp_path / "out")
+    assert str(exc.value) == (f"{export} {column}: column '{column}' is named 2 times "
+                              "(names match ignoring case): expected it once")
+
+
+def test_an_export_column_named_rowid_does_not_hide_the_rows_the_import_counts(tmp_path):
+    """The export's 'rowid' hid DuckDB's row numbers: two copies of a row (the same rowid)
+    gave one event, not two that the loader counts as a duplicate, and a refused value was
+    named without its line."""
+    export = tmp_path / "contacts.csv"
+    export.write_text("Record ID,Create Date,Became a Lead Date,RowID\n1,2026-01-05 10:00,2026-01-05 10:00,7\n"
+                      "1,2026-01-05 10:00,2026-01-05 10:00,7\n")
+    import_hubspot(export, tmp_path / "out")
+    assert events(tmp_path / "out") == [("1", "lead", "2026-01-05T10:00:00Z")] * 2
+    with export.open("a") as f:
+        f.write("2,2026-01-06 10:00,13/01/2026 09:00,8\n")
+    with pytest.raises(InputError) as exc:
+        import_hubspot(export, tmp_path / "out")
+    assert str(exc.value).startswith(f"{export}:4 Became a Lead Date: '13/01/2026 09:00' is a day-first date")
+
+
+def test_a_mapping_may_read_a_column_named_rowid(tmp_path):
+    (tmp_path / "touches.csv").write_text("ROWID,Person,When,Who\nT-1,P-1,2026-01-05 10:00,sales\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  activities: {file: touches.csv, columns: {activity_id: ROWID, "
+                       "contact_id: Person, occurred_at: When, team: Who}}\n")
+    import_csv(mapping, tmp_path / "out")
+    assert read(tmp_path / "out", "activities") == [("T-1", "P-1", "2026-01-05T10:00:00Z", "sales", None)]
+
+
+# 'America' is tzdata's folder of American zones (ZoneInfo raised IsADirectoryError, a
+# traceback); 'posixrules' and 'localtime' are files ZoneInfo reads but DuckDB, which converts
+# the times, knows no zone of that name (its error was a traceback too).
+@pytest.mark.parametrize("zone", ["Mars/Olympus", "America", "posixrules", "localtime"])
+def test_hubspot_unknown_time_zone(tmp_path, zone):
+    with pytest.raises(InputError, match=f"unknown time zone '{zone}'"):
+        import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path, timezone=zone)
 
 
 # --- Salesforce -------------------------------------------------------------------------------
@@ -804,6 +849,24 @@ def test_an_unterminated_quote_in_a_hubspot_export_is_named_with_its_line(tmp_pa
     with pytest.raises(InputError) as exc:
         import_hubspot(contacts, tmp_path / "out")
     assert str(exc.value) == f"{contacts}:{line}: {UNTERMINATED}"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("body, line, message", [
+    # DuckDB skipped the blank line and read the header as a data row too: a contact 'Record ID'.
+    ("\n" + HUBSPOT_HEADER + "1,2026-01-05 09:15,2026-01-05 09:15\n", 1,
+     "the line is blank: expected the header row (the column names) on the first line"),
+    # Rows appended with another tool's line breaks: DuckDB failed, naming no line.
+    (HUBSPOT_HEADER.replace("\n", "\r\n") + "1,2026-01-05 09:15,2026-01-05 09:15\r\n"
+     "2,2026-01-06 09:15,2026-01-06 09:15\n", 3,
+     "the line ends with LF (\\n), but line 1 ends with CRLF (\\r\\n, as on Windows)"),
+], ids=["a blank line before the header", "CRLF lines, then an LF one"])
+def test_an_export_duckdb_misreads_or_cannot_read_is_named_with_its_line(tmp_path, body, line, message):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_bytes(body.encode())
+    with pytest.raises(InputError) as exc:
+        import_hubspot(contacts, tmp_path / "out")
+    assert str(exc.value).startswith(f"{contacts}:{line}: {message}")
     assert not (tmp_path / "out").exists()
 
 

@@ -54,6 +54,9 @@ def test_offsets_are_converted_to_utc_and_naive_times_are_utc(load):
     ("0001-01-01T00:00:00+01:00", None),  # DuckDB: 1 BC
     ("0000-01-01", None),
     ("2026-01-01T10:00:00z", None),       # DuckDB refuses 'z': so does the pattern
+    ("2026-01-01 10:00:00 UTC", dt.datetime(2026, 1, 1, 10, 0)),
+    ("2026-01-01T10:00:00UTC", None),      # documented as an offset, but DuckDB reads ' UTC' only
+    ("2026-01-01T10:00:00 Z", None),
 ])
 def test_an_offset_is_at_most_14_hours_and_the_instant_in_years_1_to_9999(load, text, utc):
     report, con = load(contacts=f"contact_id,created_at,source,persona,seniority,country\nC1,{text},,,,\n",
@@ -257,6 +260,49 @@ def test_a_parquet_file_broken_past_its_footer_is_named_and_nothing_is_written(t
     assert_refused_as_unreadable(data, data / "contacts.parquet")
 
 
+def test_a_parquet_file_whose_arrow_schema_entry_is_damaged_is_read_as_duckdb_reads_it(tmp_path, con):
+    """The footer's ARROW:schema entry is pyarrow's, not Parquet's: DuckDB reads the file
+    without it. The check for repeated columns read the schema with pyarrow, which refused
+    the entry with a traceback (ArrowInvalid: Invalid base64 input)."""
+    data = write_dir(tmp_path / "d", contacts=None)
+    pq.write_table(pa.table({"contact_id": ["C1", "C2"], "created_at": ["2026-01-05", "2026-01-06"]}),
+                   data / "contacts.parquet")
+    written = (data / "contacts.parquet").read_bytes()
+    entry = written.index(b"ARROW:schema") + len(b"ARROW:schema") + 8  # inside the base64 value
+    (data / "contacts.parquet").write_bytes(written[:entry] + b"!" + written[entry + 1:])
+    report = load_data_dir(data, con, STAGE_VALUES)
+    assert (report.tables["contacts"].rows_read, report.tables["contacts"].rows_loaded) == (2, 2)
+
+
+@pytest.mark.parametrize("kind, extra", [("csv", "rowid"), ("csv", "RowID"), ("parquet", "filename"),
+                                         ("parquet", "rowid")])
+def test_an_extra_column_named_as_the_loaders_own_columns_is_ignored_as_any_other(tmp_path, con, kind, extra):
+    """A CSV's 'rowid' hid the row numbers the loader reads (a Binder Error, a traceback); a
+    Parquet file's 'filename' clashed with read_parquet's (refused as no Parquet)."""
+    data = write_dir(tmp_path / "d", contacts=None)
+    table = {"contact_id": ["C1", "C2", "C3"], "created_at": ["2026-01-05", "not a date", "2026-01-07"],
+             extra: ["7", "7", "x"]}
+    if kind == "csv":
+        (data / "contacts.csv").write_text(
+            ",".join(table) + "\n" + "".join(",".join(row) + "\n" for row in zip(*table.values())))
+    else:
+        pq.write_table(pa.table(table), data / "contacts.parquet")
+    report = load_data_dir(data, con, STAGE_VALUES)
+    assert (report.tables["contacts"].rows_read, report.tables["contacts"].rows_loaded) == (3, 2)
+    assert rows(con, "select row_number, reason from raw.quarantine where table_name = 'contacts'") == [
+        (2, "bad_timestamp:created_at")]
+
+
+def test_a_parquet_column_named_as_read_parquet_s_row_numbers_is_named(tmp_path):
+    data = write_dir(tmp_path / "d", contacts=None)
+    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-05"], "File_Row_Number": [5]}),
+                   data / "contacts.parquet")
+    [problem] = problems(tmp_path, contacts=None)
+    assert problem == (f"{data / 'contacts.parquet'} File_Row_Number: column 'File_Row_Number' has the name of "
+                       "the row numbers the loader reads each Parquet file with: expected no column of that "
+                       "name (it is no column of the table: drop or rename it)")
+
+
 def test_a_table_given_twice_is_refused(tmp_path):
     data = write_dir(tmp_path / "d")
     (data / "contacts").mkdir()
@@ -340,9 +386,19 @@ CONTACTS = "contact_id,created_at,source\nC1,2026-01-05T10:00:00Z,web\n"
      "the line is 3,000,025 bytes long: expected at most 2,000,000"),
     ((CONTACTS + "C2,2026-01-06T10:00:00Z," + "x" * 200_000 + "\nC3,2026-01-07T10:00:00Z,web,extra\n").encode(),
      4, "4 values, expected 3"),
+    # DuckDB skipped the blank line and read the header as a header and as a data row too.
+    (b"\n" + CONTACTS.encode(), 1, "the line is blank: expected the header row (the column names) on the first line"),
+    (b"\xef\xbb\xbf \r\n" + CONTACTS.replace("\n", "\r\n").encode(), 1, "the line is blank"),
+    # DuckDB reads one kind of line break per file, and failed naming no line.
+    ((CONTACTS.replace("\n", "\r\n") + "C2,2026-01-06T10:00:00Z,web\n").encode(), 3,
+     "the line ends with LF (\\n), but line 1 ends with CRLF (\\r\\n, as on Windows): expected the same line break"),
+    # A break inside quotes is part of the value, whatever its kind: the row is what is wrong.
+    ((CONTACTS + 'C2,2026-01-06T10:00:00Z,"a\r\nb"\nC3,2026-01-07T10:00:00Z,web,extra\n').encode(), 5,
+     "4 values, expected 3"),
 ], ids=["a value too many", "unterminated quote", "latin-1", "utf-16", "a value too many on the last line",
         "unterminated quote in the header", "a blank line", "a byte-order mark only", "a 3 MB line",
-        "a value too many after a 200 KB one"])
+        "a value too many after a 200 KB one", "a blank line before the header",
+        "a line of blanks before the header", "CRLF lines, then an LF one", "a CRLF inside quotes"])
 def test_a_csv_that_cannot_be_read_is_named_with_its_line(tmp_path, content, line, message):
     import duckdb
 

@@ -79,6 +79,7 @@ def test_a_cron_alias_is_a_schedule_as_the_error_for_a_bad_one_says(settings: Se
 
 @pytest.mark.parametrize(("variable", "value", "message"), [
     ("FUNNELPACT_SCHEDULE_TIMEZONE", "Mars/Olympus", "'Mars/Olympus' is not an IANA time zone"),
+    ("FUNNELPACT_SCHEDULE_TIMEZONE", "America", "'America' is not an IANA time zone"),  # a folder of zones
     ("FUNNELPACT_SCHEDULE_CRON", "every day", "or an alias such as '@daily'"),
 ])
 def test_a_bad_schedule_setting_is_bad_input_for_the_run_too(settings: Settings, monkeypatch: pytest.MonkeyPatch,

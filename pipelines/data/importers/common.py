@@ -6,6 +6,7 @@ All in DuckDB, so large exports stream.
 from __future__ import annotations
 
 import contextlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from types import TracebackType
 
 import duckdb
 
-from pipelines.data.csv_check import READ_OPTIONS, first_bad_line, header, likely_delimiter, line_of_row
+from pipelines.data.csv_check import READ_OPTIONS, blank_header, first_bad_line, header, likely_delimiter, line_of_row
 from pipelines.data.importers.output import Input, Output
 from pipelines.data.importers.times import Times
 from pipelines.data.row_sql import without_blanks
@@ -38,6 +39,8 @@ class Export:
         # The delimiter is left to DuckDB to detect, but the checks read with the likely one: a
         # quote opened after a ';' is inside a field to a ',' reader, and was not found.
         self.delimiter = delimiter or likely_delimiter(self.path)
+        if found := blank_header(self.path):
+            raise InputError(Problem(found[1], file=str(self.path), line=found[0]))
         delim = f", delim = {quote(delimiter)}" if delimiter else ""
         try:
             # all_varchar: a bad value must reach the loader's quarantine, not stop the import.
@@ -51,17 +54,29 @@ class Export:
             raise InputError(Problem(f"cannot read the file; expected a UTF-8 CSV export with a "
                                      f"header row: {first}", file=str(self.path))) from None
         cols = [r[0] for r in con.execute(f"describe {name}").fetchall()]
-        self._refuse_misread(cols)
-        self.columns = {c.strip().lower(): c for c in cols}
-        self._names = {ident(c): c for c in cols}
+        names = header(self.path, self.delimiter)
+        self._refuse_misread(cols, len(names))
+        # As the file names them: DuckDB renames a repeated name `name_1`, hiding the repeat.
+        self._named = Counter(n.strip().lower() for n in names)
+        self.columns: dict[str, str] = {}  # name, ignoring case -> the column as the table holds it
+        self._names: dict[str, str] = {}  # SQL reference -> the column's name in the export
+        for c in cols:
+            # A column named rowid (a database dump's) hid DuckDB's row numbers, by which a
+            # refused value's line is found and HubSpot keeps each row's events apart: the
+            # table holds it under another name.
+            held = f"_fp_{c}" if c.lower() == "rowid" else c
+            if held != c:
+                con.execute(f"alter table {name} rename column {ident(c)} to {ident(held)}")
+            self.columns[c.strip().lower()] = held
+            self._names[ident(held)] = c
         self._checked: set[str] = set()
         self.notes: list[str] = []  # for the user, in the command's output
 
-    def _refuse_misread(self, cols: list[str]) -> None:
+    def _refuse_misread(self, cols: list[str], expected: int) -> None:
         """One row with a value too many or too few makes DuckDB's sniffer give up on the
         delimiter and read each line as one column (and an empty file is one column, 'column0'):
         the error was then a missing id column whose name the header plainly has. Name the row."""
-        found, expected = len(cols), len(header(self.path, self.delimiter))
+        found = len(cols)
         if found >= expected and cols != ["column0"]:
             return
         if bad := first_bad_line(self.path, self.delimiter):
@@ -74,8 +89,23 @@ class Export:
         """SQL reference to the first of `names` the export has, or None."""
         for n in names:
             if n.lower() in self.columns:
-                return ident(self.columns[n.lower()])
+                return self.read(self.columns[n.lower()])
         return None
+
+    @property
+    def names(self) -> list[str]:
+        """The columns as the export names them (a repeated name as DuckDB renames it)."""
+        return list(self._names.values())
+
+    def read(self, column: str) -> str:
+        """SQL reference to a column the import reads (one of `columns`' values). A name the
+        export has twice (ignoring case) is refused, as the loader refuses it: one copy would
+        be read and the other dropped without a word (DuckDB renames the second `name_1`)."""
+        ref, named = ident(column), self._names[ident(column)]
+        if (count := self._named[named.strip().lower()]) > 1:
+            raise InputError(Problem(f"column '{named}' is named {count} times (names match ignoring case): "
+                                     "expected it once", file=str(self.path), field=named))
+        return ref
 
     def need(self, what: str, *names: str) -> str:
         found = self.find(*names)

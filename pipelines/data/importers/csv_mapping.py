@@ -168,7 +168,7 @@ def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, zone_
         if ref is None:
             raise InputError(Problem(
                 f"column '{source_column}' (mapped to {canon}) not found in {export.path.name}; "
-                f"it has: {', '.join(export.columns.values())}",
+                f"it has: {', '.join(export.names)}",
                 file=str(mapping_file), field=field or f"{where}.columns.{canon}"))
         if table.column(canon).type == "timestamp":
             export.check_times(ref)

@@ -16,7 +16,6 @@ from pipelines.data.importers.common import (Export, Imported, Job, progress, qu
                                              seniority_from_title, text)
 from pipelines.data.importers.output import Input
 from pipelines.data.importers.times import as_text, options_times
-from pipelines.data.sources import ident
 from pipelines.errors import InputError, Problem
 
 # HubSpot's standard lifecycle stages -> canonical stage ids. Anything else (evangelist, other,
@@ -93,9 +92,10 @@ def _events(job: Job, c: Export, cid: str) -> None:
     parts = []
     for stage, columns in sorted(by_stage.items()):
         for column in sorted(columns):
-            value = text(ident(column))
+            ref = c.read(column)
+            value = text(ref)
             parts.append(f"select rowid as _row, {text(cid)} as contact_id, {quote(stage)} as stage, "
-                         f"{c.instant(ident(column))} as instant, {value} as raw "
+                         f"{c.instant(ref)} as instant, {value} as raw "
                          f"from hs_contacts where {value} is not null")
     # A row has both an old-style and a v2 date for the same stage: one event each would be a
     # conflicting pair; the earliest is the entry. Earliest as instants: as text, an unreadable

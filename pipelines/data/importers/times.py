@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import duckdb
 
+from pipelines.agreement.months import is_time_zone
 from pipelines.data.parsing import DATE, NAIVE, WITH_OFFSET
 from pipelines.data.sources import quote
 from pipelines.errors import InputError, Problem
@@ -32,11 +32,9 @@ DEFAULT_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
 
 
 def check_timezone(tz: str, field: str = "--timezone", file: str | None = None) -> str:
-    try:
-        ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not is_time_zone(tz):
         raise InputError(Problem(f"unknown time zone '{tz}'; expected an IANA name such as "
-                                 "UTC or America/Mexico_City", file=file, field=field)) from None
+                                 "UTC or America/Mexico_City", file=file, field=field))
     return tz
 
 
