@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.agreement import load_agreements, stage_value_map
+from pipelines.agreement import load_agreements
 from pipelines.data.sources import find_source
 
 
@@ -29,11 +29,12 @@ def _reader(data_dir: Path, table: str) -> str:
 
 def baseline_sql(data_dir: Path, sla_dir: Path, as_of: datetime) -> str:
     agreements = load_agreements(sla_dir)
-    funnels = {tuple(s.id for s in a.spec.stages) for a in agreements}
+    funnels = {(tuple(s.id for s in a.spec.stages), tuple(sorted(a.stage_values().items()))) for a in agreements}
     if len(funnels) != 1:
-        raise ValueError("the baseline assumes one funnel order for every revision")
-    stages = [s for s in next(iter(funnels)) if s != "visit"]
-    values = stage_value_map(agreements)
+        raise ValueError("the baseline assumes one funnel order and one vocabulary for every revision")
+    order, vocabulary = next(iter(funnels))
+    stages = [s for s in order if s != "visit"]
+    values = dict(vocabulary)
     position = {s: i for i, s in enumerate(stages)}
     mapping = ", ".join(f"('{v.lower()}', {position[s]})" for v, s in values.items() if s in position)
     timezone = agreements[0].spec.timezone

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from pipelines.agreement.errors import problems_from_validation
 from pipelines.agreement.model import API_VERSION, KIND, RESERVED_STAGE_VALUES, Agreement
 from pipelines.agreement.months import month_bounds_utc, month_index, naive_utc, spans
-from pipelines.agreement.validate import check_agreement, check_revisions, check_stage_values
+from pipelines.agreement.validate import check_agreement, check_revisions
 from pipelines.agreement.yaml_source import SourceDocument, load_yaml
 from pipelines.errors import InputError, Problem
 
@@ -66,7 +66,6 @@ def parse_all(texts: Iterable[tuple[str, Callable[[], str]]]) -> tuple[list[Agre
         agreements.append(agreement)
         docs[name] = doc
     problems += check_revisions(agreements, docs)
-    problems += check_stage_values(agreements, docs)
     return agreements, problems
 
 
@@ -165,12 +164,8 @@ def has_started(agreements: list[Agreement], month: str, as_of: datetime) -> boo
     return any(month_bounds_utc(month, a.spec.timezone)[0] <= instant for a in agreements if month in a.months())
 
 
-def stage_value_map(agreements: list[Agreement]) -> dict[str, str]:
-    """Lower-cased CRM values and stage ids -> stage id, across every revision."""
-    out = {value: value for value in RESERVED_STAGE_VALUES}
-    for a in agreements:
-        for stage in a.spec.stages:
-            out[stage.id] = stage.id
-            for value in stage.crm_values:
-                out.setdefault(value.strip().lower(), stage.id)
-    return out
+def known_stage_values(agreements: list[Agreement]) -> frozenset[str]:
+    """Every lifecycle value some revision gives a meaning, and `recycled`/`disqualified`:
+    the loader quarantines the others (`unknown_stage`). Which stage a value means is each
+    revision's own (`Agreement.stage_values`, applied in dbt)."""
+    return frozenset(RESERVED_STAGE_VALUES).union(*(a.stage_values() for a in agreements))

@@ -90,6 +90,12 @@ Money = Annotated[Decimal, Field(ge=1, lt=LIMIT), Number]
 RESERVED_STAGE_VALUES = ("recycled", "disqualified")
 
 
+def stage_value(value: str) -> str:
+    """A CRM lifecycle value as it is compared: without surrounding blanks, lower-cased (the
+    loader stores lifecycle_events.stage so)."""
+    return value.strip().lower()
+
+
 def parse_pair(key: str) -> tuple[str, str] | None:
     match = re.fullmatch(r"\s*([a-z][a-z0-9_]*)\s*->\s*([a-z][a-z0-9_]*)\s*", key)
     return (match.group(1), match.group(2)) if match else None
@@ -301,6 +307,16 @@ class Agreement(Strict):
 
     def stage(self, stage_id: str) -> Stage:
         return next(s for s in self.spec.stages if s.id == stage_id)
+
+    def stage_values(self) -> dict[str, str]:
+        """This revision's vocabulary: each lifecycle value (a stage id, or a `crm_values`
+        entry, normalised by `stage_value`) -> the id of the stage it means here. Another
+        revision may give a value another meaning, or none."""
+        out = {stage.id: stage.id for stage in self.spec.stages}
+        for stage in self.spec.stages:
+            for value in stage.crm_values:
+                out.setdefault(stage_value(value), stage.id)
+        return out
 
     def adjacent_pairs(self) -> list[tuple[str, str]]:
         ids = self.stage_ids()

@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from decimal import Decimal
 
 from pipelines.agreement.kpis import known_kpi_ids
-from pipelines.agreement.model import LIMIT, RESERVED_STAGE_VALUES, Agreement, canonical_pair, parse_pair
+from pipelines.agreement.model import (LIMIT, RESERVED_STAGE_VALUES, Agreement, canonical_pair, parse_pair,
+                                       stage_value)
 from pipelines.agreement.months import month_index
 from pipelines.agreement.plan import plan_window
 from pipelines.agreement.yaml_source import SourceDocument
@@ -52,6 +53,9 @@ def _window(a: Agreement) -> Iterator[tuple[tuple, str]]:
 
 
 def _stages(a: Agreement) -> Iterator[tuple[tuple, str]]:
+    """Within this revision, one meaning per lifecycle value. Across revisions and agreements a
+    value may mean different stages (a renamed stage listing its old id): each revision judges
+    its months with its own vocabulary (`Agreement.stage_values`)."""
     seen: dict[str, int] = {}
     crm_owner: dict[str, str] = {}
     ids = {s.id for s in a.spec.stages}
@@ -62,12 +66,12 @@ def _stages(a: Agreement) -> Iterator[tuple[tuple, str]]:
         if stage.id in RESERVED_STAGE_VALUES:
             yield ("spec", "stages", i, "id"), f"{stage.id!r} is reserved for rejected leads and cannot be a funnel stage"
         for value in stage.crm_values:
-            key = value.strip().lower()
+            key = stage_value(value)
             other = crm_owner.get(key)
             if other and other != stage.id:
                 yield ("spec", "stages", i, "crm_values"), f"CRM value {value!r} maps onto both {other!r} and {stage.id!r}: expected each value once"
             elif key != stage.id and key in ids:
-                # The id itself always maps onto its stage: the loader kept that and dropped this.
+                # The id itself always maps onto its stage (Agreement.stage_values): this would be ignored.
                 yield ("spec", "stages", i, "crm_values"), (
                     f"CRM value {value!r} is the id of stage {key!r}, which it always maps onto, so it "
                     f"cannot also mean {stage.id!r}: expected each value once")
@@ -218,30 +222,3 @@ def check_revisions(agreements: list[Agreement], docs: dict[str, SourceDocument]
                     ))
     return problems
 
-
-def check_stage_values(agreements: list[Agreement], docs: dict[str, SourceDocument]) -> list[Problem]:
-    """One meaning per CRM value across every agreement and revision judged together.
-
-    The loader maps each lifecycle value (a stage id or a `crm_values` entry) onto one stage
-    id for the whole warehouse (`stage_value_map`), before any revision's funnel is applied.
-    A value that two revisions map onto different stages (a renamed stage whose new id lists
-    the old one, another agreement's `lead` meaning its `signup`) kept the first revision's
-    meaning and silently lost, or miscounted, the other's events."""
-    problems = []
-    meaning: dict[str, tuple[str, str, Agreement]] = {}  # value -> (stage, how, revision)
-    for a in sorted(agreements, key=lambda r: (r.name, month_index(r.spec.effective.from_))):
-        doc = docs[a.source_file]
-        for i, stage in enumerate(a.spec.stages):
-            values = [(stage.id, stage.id, "stage id", ("spec", "stages", i, "id"))]
-            values += [(v.strip().lower(), v, "CRM value", ("spec", "stages", i, "crm_values"))
-                       for v in stage.crm_values]
-            for value, shown, how, path in values:
-                other_stage, other_how, other = meaning.setdefault(value, (stage.id, how, a))
-                if other_stage != stage.id:
-                    problems.append(doc.problem(path, (
-                        f"{how} {shown!r} means stage {stage.id!r} here but {other_stage!r} in {other.name} "
-                        f"{other.revision} ({other.source_file}, where it is a {other_how}): the warehouse maps each CRM "
-                        "value onto one stage for all the agreements it judges, so one of them would lose or "
-                        "miscount these events; expected one stage per value in every revision (to rename a "
-                        "stage, keep its id and change its label)")))
-    return problems

@@ -44,7 +44,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     from pipelines.defs.partitions import month_span, months_to_judge
     from pipelines.warehouse.connection import connect
     from pipelines.warehouse.judgements import read_judgements
-    from pipelines.warehouse.summary import data_quality_summary, revenue_in_other_currencies
+    from pipelines.warehouse.summary import data_quality_summary, data_warnings
 
     agreements = load_agreements(settings.sla_dir)
     require_data_dir(settings.data_dir)
@@ -86,7 +86,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     with connect(settings.warehouse, read_only=True) as con:
         results = read_judgements(con, months)
         dq = data_quality_summary(con)
-        warnings = revenue_in_other_currencies(con, months)
+        warnings = [w for kind in data_warnings(con, months).values() for w in kind]
     if fmt == "json":
         typer.echo(scorecard_json(as_of, months, results, dq, outcome.run_id, warnings))
     elif not quiet:

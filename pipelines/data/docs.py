@@ -23,7 +23,7 @@ def _rules(c: Column) -> str:
     if c.non_negative:
         rules.append("≥ 0")
     if c.is_stage:
-        rules.append("stage id, CRM value or `recycled`/`disqualified`")
+        rules.append("a stage id or CRM value of some revision, or `recycled`/`disqualified`")
     if c.references_contact:
         rules.append("in contacts")
     return ", ".join(rules)

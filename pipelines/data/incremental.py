@@ -4,13 +4,14 @@ A daily export adds files (Parquet parts) to each table's folder; reloading the 
 directory made the daily run's cost grow with the length of the history (bench/,
 docs/performance.md). Each load records what it read: `raw.load_files` (every file's path
 as listed in the data directory, its size, modification and status-change times and inode)
-and `raw.load_state` (the loader version and the stage map it mapped CRM values with). The
+and `raw.load_state` (the loader version and the lifecycle values it knew). The
 next load appends only the new files, and only when the result is provably what a full
 reload would give:
 
 - every file loaded before is still there, unchanged (another directory's files are other
-  files: other inodes); no table appeared or vanished; the loader version and the stage map
-  are the same;
+  files: other inodes); no table appeared or vanished; the loader version and the known
+  lifecycle values are the same (a value a revision now lists brings back the events
+  quarantined as `unknown_stage` for it; one no revision lists any more quarantines them);
 - no new row shares an id with a row loaded or quarantined before, or equals one (across
   old and new files, a repeated id quarantines every version and an exact copy counts as a
   duplicate of the first: old rows would change);
@@ -42,7 +43,10 @@ from pipelines.errors import InputError, Problem
 # 5: a deal of a contact that contacts does not hold is loaded, not unknown_contact; a won
 #    or lost deal without closed_at is loaded (3 quarantined it); amounts are
 #    decimal(26,6), not rounded to cents.
-LOADER_VERSION = 5
+# 6: lifecycle_events.stage is the value as read (trimmed, lower-cased), not the stage id one
+#    map for every revision gave it: each revision maps it in dbt; load_state records the
+#    known values, not that map.
+LOADER_VERSION = 6
 
 # A file as listed, relative to the data directory (a link is a file of its own: a new link
 # to a file loaded before is a new file), and the size, mtime_ns, ctime_ns and inode of what
@@ -80,15 +84,15 @@ def stamps(data_dir: Path, sources: dict[str, Source | None]) -> dict[str, list[
     return out
 
 
-def plan_increment(con, current: dict[str, list[FileStamp]], stage_map: dict[str, str]
+def plan_increment(con, current: dict[str, list[FileStamp]], known: list[str]
                    ) -> Increment | str:
     """The new files to append, or why the load must be a full reload."""
     previous = _previous(con)
     if isinstance(previous, str):
         return previous
-    files, previous_map = previous
-    if previous_map != stage_map:
-        return "the agreements map CRM stage values differently"
+    files, previous_known = previous
+    if previous_known != known:
+        return "the agreements know other lifecycle stage values"
     new: dict[str, tuple[str, ...]] = {}
     for name in TABLES:
         before, now = files.get(name), current.get(name)
@@ -108,7 +112,7 @@ def plan_increment(con, current: dict[str, list[FileStamp]], stage_map: dict[str
     return Increment(new)
 
 
-def _previous(con) -> tuple[dict[str, list[FileStamp]], dict[str, str]] | str:
+def _previous(con) -> tuple[dict[str, list[FileStamp]], list[str]] | str:
     """What the last load recorded, or why there is nothing to compare with."""
     present = {r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = 'raw'").fetchall()}
@@ -120,25 +124,24 @@ def _previous(con) -> tuple[dict[str, list[FileStamp]], dict[str, str]] | str:
         return "no earlier load of this warehouse recorded what it read"
     if version[0][0] != LOADER_VERSION:
         return "the warehouse was loaded by another version of the loader"
-    (stage_map,) = con.execute("select stage_map from raw.load_state").fetchone()
+    (known,) = con.execute("select stage_values from raw.load_state").fetchone()
     files: dict[str, list[FileStamp]] = {}
     for table, *stamp in con.execute(
             "select table_name, path, size, mtime_ns, ctime_ns, inode from raw.load_files "
             "order by all").fetchall():
         files.setdefault(table, []).append(tuple(stamp))
-    return files, json.loads(stage_map)
+    return files, json.loads(known)
 
 
-def record(con, current: dict[str, list[FileStamp]], stage_map: dict[str, str]) -> None:
+def record(con, current: dict[str, list[FileStamp]], known: list[str]) -> None:
     """Write what this load read (inside the load's transaction)."""
     con.execute("create or replace table raw.load_files (table_name varchar, path varchar, "
                 "size bigint, mtime_ns bigint, ctime_ns bigint, inode ubigint)")
     rows = [(name, *stamp) for name, table_stamps in current.items() for stamp in table_stamps]
     if rows:
         con.executemany("insert into raw.load_files values (?, ?, ?, ?, ?, ?)", rows)
-    con.execute("create or replace table raw.load_state (loader_version integer, stage_map varchar)")
-    con.execute("insert into raw.load_state values (?, ?)",
-                [LOADER_VERSION, json.dumps(stage_map, sort_keys=True)])
+    con.execute("create or replace table raw.load_state (loader_version integer, stage_values varchar)")
+    con.execute("insert into raw.load_state values (?, ?)", [LOADER_VERSION, json.dumps(known)])
 
 
 def conflict(con, table: Table) -> str | None:

@@ -10,13 +10,14 @@ Every row read is accounted for: rows_read = rows_loaded + quarantined_rows + du
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
 import duckdb
 
+from pipelines.agreement.model import stage_value
 from pipelines.data import incremental, parsing
 from pipelines.data.csv_check import header as csv_header
 from pipelines.data.parts import canonical_columns, disagreeing, kind as type_kind
@@ -34,12 +35,15 @@ QUARANTINE_COLUMNS = ("table_name varchar, source_file varchar, row_number bigin
 
 
 def load_data_dir(data_dir: Path, con: duckdb.DuckDBPyConnection,
-                  stage_values: dict[str, str]) -> LoadReport:
+                  stage_values: Iterable[str]) -> LoadReport:
     """Load `data_dir` into `raw.*` of `con`: the new files only, when that gives what a full
     reload would (`pipelines.data.incremental`), else everything, replacing the previous load.
 
-    `stage_values` maps lower-cased CRM values and stage ids onto stage ids; `recycled` and
-    `disqualified` are always accepted. Raises InputError for a missing directory, required
+    `stage_values` are the lifecycle values some revision knows (`known_stage_values`): an
+    event's stage is stored as read, trimmed and lower-cased, and quarantined as
+    `unknown_stage` when it is none of them (`recycled` and `disqualified` are always
+    known). Which stage it means is each revision's own, applied in dbt
+    (`stg_agreement__stage_values`). Raises InputError for a missing directory, required
     table or required column, Parquet parts that disagree, or an unreadable file; nothing is
     written then.
     """
@@ -62,23 +66,23 @@ def _in_utc(con) -> Iterator[None]:
         con.execute(f"set TimeZone = {quote(zone)}")
 
 
-def _load_dir(data_dir: Path, con, stage_values: dict[str, str]) -> LoadReport:
+def _load_dir(data_dir: Path, con, stage_values: Iterable[str]) -> LoadReport:
     plans = _plan(data_dir, con)
-    stage_map = _stage_map(stage_values)
+    known = _known_values(stage_values)
     current = incremental.stamps(data_dir, {name: plan[0] if plan else None for name, plan in plans.items()})
-    step = incremental.plan_increment(con, current, stage_map)
+    step = incremental.plan_increment(con, current, known)
     if isinstance(step, incremental.Increment):
-        appended = _append(con, data_dir, plans, step, current, stage_map)
+        appended = _append(con, data_dir, plans, step, current, known)
         if isinstance(appended, LoadReport):
             return appended
         step = appended
-    return _reload(con, data_dir, plans, current, stage_map, why=step)
+    return _reload(con, data_dir, plans, current, known, why=step)
 
 
-def _reload(con, data_dir: Path, plans, current, stage_map: dict[str, str], why: str) -> LoadReport:
+def _reload(con, data_dir: Path, plans, current, known: list[str], why: str) -> LoadReport:
     _refuse_disagreeing_parts(con, plans)
     try:
-        _create_stage_map(con, stage_map)
+        _create_known_values(con, known)
         # Typed and checked one table at a time, outside the transaction (a CSV row's number is
         # its rowid, provisional inside one): only one table's raw text is held at once, which
         # keeps 3.5M contacts with 6M events near 2 GB.
@@ -87,7 +91,7 @@ def _reload(con, data_dir: Path, plans, current, stage_map: dict[str, str], why:
                 _prepare(con, TABLES[name], *plan)
         with transaction(con):
             _load(con, data_dir, plans)
-            incremental.record(con, current, stage_map)
+            incremental.record(con, current, known)
             report = _stored_report(con, plans)
     finally:
         _drop_work_tables(con)
@@ -95,7 +99,7 @@ def _reload(con, data_dir: Path, plans, current, stage_map: dict[str, str], why:
 
 
 def _append(con, data_dir: Path, plans, increment: incremental.Increment, current,
-            stage_map: dict[str, str]) -> LoadReport | str:
+            known: list[str]) -> LoadReport | str:
     """Append the new files' rows; or say why they cannot be (nothing is written then)."""
     if not increment.file_count:
         # Every file is as the last load recorded it: the warehouse already holds this.
@@ -106,7 +110,7 @@ def _append(con, data_dir: Path, plans, increment: incremental.Increment, curren
     _refuse_disagreeing_parts(con, plans, new_parts)
     prepared: dict[str, Source] = {}
     try:
-        _create_stage_map(con, stage_map)
+        _create_known_values(con, known)
         for name, paths in new_parts.items():
             source, mapping, columns = plans[name]
             new_source = replace(source, paths=paths)
@@ -130,7 +134,7 @@ def _append(con, data_dir: Path, plans, increment: incremental.Increment, curren
                         duplicate_rows = duplicate_rows + ?, quarantined_rows = quarantined_rows + ?
                     where table_name = ?""",
                     [t.rows_read, t.rows_loaded, t.duplicate_rows, t.quarantined_rows, t.table_name])
-            incremental.record(con, current, stage_map)
+            incremental.record(con, current, known)
             report = _stored_report(con, plans)
     finally:
         _drop_work_tables(con)
@@ -167,7 +171,7 @@ def _drop_work_tables(con) -> None:
     for table in TABLES.values():
         con.execute(f"drop table if exists {scratch_table(table)}")
         con.execute(f"drop table if exists {rows_table(table)}")
-    con.execute("drop table if exists _fp_stage_map")
+    con.execute("drop table if exists _fp_stage_values")
 
 
 def _stored_report(con, plans) -> LoadReport:
@@ -184,17 +188,14 @@ def _stored_report(con, plans) -> LoadReport:
     return LoadReport(tables={n: tables[n] for n in TABLES if n in tables}, by_reason=by_reason)
 
 
-def _create_stage_map(con, stage_map: dict[str, str]) -> None:
-    con.execute("create or replace temp table _fp_stage_map (value varchar, stage_id varchar)")
-    if stage_map:
-        con.executemany("insert into _fp_stage_map values (?, ?)", list(stage_map.items()))
+def _create_known_values(con, known: list[str]) -> None:
+    con.execute("create or replace temp table _fp_stage_values (value varchar)")
+    con.executemany("insert into _fp_stage_values values (?)", [(v,) for v in known])
 
 
-def _stage_map(stage_values: dict[str, str]) -> dict[str, str]:
-    mapping = {k.strip().lower(): v for k, v in stage_values.items()}
-    for stage_id in [*stage_values.values(), *EXTRA_STAGES]:
-        mapping.setdefault(stage_id.lower(), stage_id)
-    return mapping
+def _known_values(stage_values: Iterable[str]) -> list[str]:
+    """Sorted, so that the load state compares equal whatever order the agreements gave."""
+    return sorted({stage_value(v) for v in stage_values} | set(EXTRA_STAGES))
 
 
 def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[str, str]] | None]:
@@ -339,9 +340,10 @@ def _prepare(con, table: Table, source: Source, mapping: dict[str, str],
     text_query = read_as_text(con, source, table.column_names, mapping, columns, scratch)
     cleaned = ", ".join(f"{without_blanks(ident(c))} as {text_column(c)}" for c in table.column_names)
     stage_col = next((c.name for c in table.columns if c.is_stage), None)
-    stage_join = (f"left join _fp_stage_map sm on sm.value = lower({text_column(stage_col)})"
+    # The value as stored: trimmed (by `cleaned`) and lower-cased, NULL when no revision knows it.
+    stage_join = (f"left join _fp_stage_values sv on sv.value = lower({text_column(stage_col)})"
                   if stage_col else "")
-    stage_select = ", sm.stage_id as _stage" if stage_col else ""
+    stage_select = ", sv.value as _stage" if stage_col else ""
     try:
         con.execute(f"""
             create or replace temp table {rows} as

@@ -10,7 +10,8 @@ from pipelines.data.sources import ident, quote
 from pipelines.data.tables import Column, Table
 
 # What str.strip() removes (str.isspace): a tab or a no-break space around a value is as blank
-# as a space (a tab alone is no contact id), and load._stage_map strips CRM values alike.
+# as a space (a tab alone is no contact id), and agreement.model.stage_value strips CRM values
+# alike.
 BLANKS = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005"
           "\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 _BLANK = "[" + "".join(f"\\x{{{ord(c):x}}}" for c in BLANKS) + "]"  # the same, as an RE2 class

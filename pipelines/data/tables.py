@@ -22,7 +22,8 @@ class Column:
     description: str = ""
     allowed: tuple[str, ...] = ()
     non_negative: bool = False
-    # The value is a CRM stage value, mapped onto a stage id by the agreement.
+    # The value is a lifecycle value: known to some revision (else quarantined), which each
+    # revision maps onto its own stage ids.
     is_stage: bool = False
     # The value must be a contact_id that `contacts` holds (when set).
     references_contact: bool = False
@@ -86,7 +87,8 @@ LIFECYCLE_EVENTS = Table(
     columns=(
         _col("contact_id", TEXT, "The contact that changed stage.", required=True,
              references_contact=True),
-        _col("stage", TEXT, "The stage id entered (CRM values mapped), or recycled / disqualified.",
+        _col("stage", TEXT, "The lifecycle value, stored trimmed and lower-cased: a stage id or CRM "
+             "value, which each revision maps onto its own stages, or recycled / disqualified.",
              required=True, is_stage=True),
         _col("occurred_at", TS, "When the contact entered the stage (UTC).", required=True),
         _col("reason", TEXT, "Why, for recycled and disqualified rows (free text)."),

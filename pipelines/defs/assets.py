@@ -7,7 +7,7 @@ No `from __future__ import annotations` here: Dagster inspects the context annot
 
 import dagster as dg
 
-from pipelines.agreement import load_agreements, stage_value_map
+from pipelines.agreement import known_stage_values, load_agreements
 from pipelines.defs.resources import FunnelpactResource
 
 GROUP_INPUTS = "inputs"
@@ -30,7 +30,7 @@ def build_input_assets(crm_keys: list[dg.AssetKey], agreement_keys: list[dg.Asse
         settings = funnelpact.settings()
         agreements = load_agreements(settings.sla_dir)
         with funnelpact.connect() as con:
-            report = load_data_dir(settings.data_dir, con, stage_value_map(agreements))
+            report = load_data_dir(settings.data_dir, con, known_stage_values(agreements))
             # The report's data-quality section reads this load: a load alone (from the UI)
             # makes it another build than the judged one.
             mark_build(con, context.run.run_id)

@@ -74,7 +74,7 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
     def kpi_status(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
         from pipelines.checks.validate import judge
         from pipelines.warehouse.judgements import last_build, write_judgements
-        from pipelines.warehouse.summary import revenue_in_other_currencies
+        from pipelines.warehouse.summary import data_warnings
 
         agreements = load_agreements(funnelpact.settings().sla_dir)
         # A UI run may cover a gap between revisions, in part or only: judge the months in
@@ -92,8 +92,9 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
             as_of = judgement_as_of(context.run.tags, con)
             rows = [{**r.to_dict(), "expectation": r.expectation_id}
                     for r in judge(con, agreements, months, as_of)]
-            for warning in revenue_in_other_currencies(con, months):
-                context.log.warning(warning)
+            for warnings in data_warnings(con, months).values():
+                for warning in warnings:
+                    context.log.warning(warning)
             # The build judged: this run's, or an earlier one's (a UI backfill judges in a later run).
             write_judgements(con, rows, months, as_of, context.run.run_id, last_build(con))
         return dg.MaterializeResult(

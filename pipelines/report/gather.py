@@ -26,7 +26,7 @@ from pipelines.agreement.plan import MonthPlan, plan_agreement
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.connection import warehouse_tables
 from pipelines.warehouse.judgements import last_build, read_judgements, scorecard_as_of
-from pipelines.warehouse.summary import data_quality_summary, revenue_in_other_currencies
+from pipelines.warehouse.summary import data_quality_summary, data_warnings
 
 
 def not_judged(month: str, where: str) -> InputError:
@@ -91,8 +91,9 @@ class ReportData:
     load_report: list[dict[str, Any]]
     build_as_of: datetime | None               # as-of instant of the marts (last dbt build)
     build_id: str | None = None                # run id of the last load or dbt build (None: not recorded)
-    # The month's revenue summed won deals in another currency than the agreement's.
-    currency_warnings: list[str] = field(default_factory=list)
+    # By kind: the month's revenue summed won deals in another currency than the agreement's
+    # ('currency'); events a revision counts for no stage ('stage-values').
+    warnings: dict[str, list[str]] = field(default_factory=dict)
 
 
 def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: datetime) -> ReportData:
@@ -120,7 +121,7 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
             if ("raw", "load_report") in tables else [],
             build_as_of=build_as_of,
             build_id=last_build(con),
-            currency_warnings=revenue_in_other_currencies(con, [month]),
+            warnings=data_warnings(con, [month]),
         )
 
 

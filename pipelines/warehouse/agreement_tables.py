@@ -60,6 +60,8 @@ def agreement_rows(agreements: list[Agreement]) -> dict[str, list[dict]]:
                 **key, "stage_id": stage.id, "position": position, "label": stage.label,
                 "owner": stage.owner, "definition": stage.definition,
             })
+        for value, stage_id in sorted(a.stage_values().items()):
+            tables["agreement_stage_values"].append({**key, "value": value, "stage_id": stage_id})
         for upper, lower in a.adjacent_pairs():
             rule = a.conversion_for(upper, lower)
             tables["agreement_conversions"].append({
@@ -102,6 +104,10 @@ _SCHEMAS = {
         ("agreement", pa.string()), ("revision", pa.string()), ("stage_id", pa.string()),
         ("position", pa.int32()), ("label", pa.string()), ("owner", pa.string()),
         ("definition", pa.string()),
+    ]),
+    "agreement_stage_values": pa.schema([
+        ("agreement", pa.string()), ("revision", pa.string()), ("value", pa.string()),
+        ("stage_id", pa.string()),
     ]),
     "agreement_conversions": pa.schema([
         ("agreement", pa.string()), ("revision", pa.string()), ("from_stage", pa.string()),

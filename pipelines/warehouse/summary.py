@@ -1,4 +1,5 @@
-"""The `data_quality` object of a run (SPEC §7), read back from what the loader recorded."""
+"""The `data_quality` object of a run (SPEC §7), read back from what the loader recorded, and
+the run's warnings about its data."""
 
 from __future__ import annotations
 
@@ -36,3 +37,31 @@ def revenue_in_other_currencies(con: duckdb.DuckDBPyConnection, months: list[str
             f"currency than {currency} ({others}) {'are' if n != 1 else 'is'} summed as {currency}; convert "
             f"the amounts to {currency} in the data (docs/metrics.md)"
             for agreement, revision, period, n, others, currency in rows]
+
+
+def unmapped_stage_values(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
+    """One line per month of `months`, revision and lifecycle value whose events the revision
+    counts for no stage while another revision of the agreement maps the value
+    (marts.unmapped_stage_events): most likely a renamed stage whose old value the new
+    revision does not list, and those events are missing from its volumes. A value only other
+    agreements know is left to the mart: usually it is simply not part of this funnel."""
+    if ("marts", "unmapped_stage_events") not in warehouse_tables(con):
+        return []
+    rows = con.execute("""
+        select agreement, revision, period, stage_value, events, mapped_by
+        from marts.unmapped_stage_events
+        where mapped_by is not null and list_contains(?, period)
+        order by agreement, period, stage_value
+    """, [months]).fetchall()
+    return [f"lifecycle events {period} ({agreement} {revision}): {n:,} event{'s' if n != 1 else ''} "
+            f"'{value}' count{'' if n != 1 else 's'} for no stage: {revision} does not list the value, "
+            f"which {mapped_by} map{'' if ', ' in mapped_by else 's'} onto a stage; list it in a stage's "
+            "crm_values if it still means one (docs/agreement.md)"
+            for agreement, revision, period, value, n, mapped_by in rows]
+
+
+def data_warnings(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, list[str]]:
+    """The run's warnings about the data of `months`, by kind (the report's banners): won deals
+    in another currency, events a revision counts for no stage."""
+    return {"currency": revenue_in_other_currencies(con, months),
+            "stage-values": unmapped_stage_values(con, months)}

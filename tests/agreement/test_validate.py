@@ -121,11 +121,13 @@ def test_a_folder_without_agreements_exits_2(funnelpact, tmp_path: Path) -> None
     assert "no agreement files (*.yaml, *.yml) found" in run.err
 
 
-@pytest.mark.parametrize("file", sorted(VALID.glob("*.yaml")), ids=lambda f: f.stem.replace("-", " ") + " is valid")
-def test_a_valid_fixture_validates(file: Path, funnelpact) -> None:
-    run = funnelpact("validate", file)
+@pytest.mark.parametrize("entry", sorted(VALID.iterdir()), ids=lambda f: f.stem.replace("-", " ") + " is valid")
+def test_a_valid_fixture_validates(entry: Path, funnelpact) -> None:
+    """A file, or a folder whose files are valid together (revisions, agreements side by side)."""
+    run = funnelpact("validate", entry)
     assert run.code == 0, run.err
-    assert run.out.startswith(f"ok {file}:"), run.out
+    files = sorted(entry.glob("*.yaml")) if entry.is_dir() else [entry]
+    assert sorted(line.split(":")[0] for line in run.out.splitlines()) == [f"ok {f}" for f in files], run.out
 
 
 def test_the_shipped_examples_in_sla_validate(funnelpact) -> None:

@@ -6,12 +6,12 @@ import textwrap
 from pathlib import Path
 
 
-# What the acme agreement's stages and crm_values give (the caller builds this map).
-STAGE_VALUES = {
-    "visit": "visit", "lead": "lead", "subscriber": "lead", "mql": "mql",
-    "marketingqualifiedlead": "mql", "sql": "sql", "salesqualifiedlead": "sql",
-    "opportunity": "opportunity", "customer": "customer",
-}
+# The lifecycle values the acme agreement knows: its stage ids and crm_values
+# (`known_stage_values` of sla/; recycled and disqualified are always known).
+STAGE_VALUES = frozenset({
+    "visit", "lead", "subscriber", "mql", "marketingqualifiedlead", "sql", "salesqualifiedlead",
+    "opportunity", "customer",
+})
 
 CONTACTS = """\
     contact_id,created_at,source,persona,seniority,country

@@ -25,9 +25,9 @@ def snapshot(con) -> dict[str, list[tuple]]:
     return {t: sorted(con.execute(f"select * from raw.{t}").fetchall(), key=repr) for t in RAW}
 
 
-def full_load(data: Path) -> tuple[object, dict]:
+def full_load(data: Path, stage_values=STAGE_VALUES) -> tuple[object, dict]:
     with duckdb.connect() as con:
-        report = load_data_dir(data, con, STAGE_VALUES)
+        report = load_data_dir(data, con, stage_values)
         return report, snapshot(con)
 
 
@@ -236,14 +236,32 @@ def test_a_table_removed_since_the_last_load_makes_a_full_reload(day1: Path) -> 
     assert rows["deals"] == []
 
 
-def test_other_stage_values_make_a_full_reload(day1: Path) -> None:
+def test_a_value_a_revision_starts_to_list_brings_back_its_quarantined_events(day1: Path) -> None:
+    won = "contact_id,stage,occurred_at,reason\nC1,Won,2026-03-02T10:00:00Z,\n"
     with duckdb.connect() as con:
         load_data_dir(day1, con, STAGE_VALUES)
-        part(day1, "lifecycle_events", "2026-03-02", "contact_id,stage,occurred_at,reason\nC1,won,2026-03-02T10:00:00Z,\n")
-        report = load_data_dir(day1, con, {**STAGE_VALUES, "won": "customer"})
+        part(day1, "lifecycle_events", "2026-03-02", won)
+        before = load_data_dir(day1, con, STAGE_VALUES)  # no revision knows `won` yet
+        assert before.mode == "incremental" and before.by_reason["unknown_stage"] == 1
+        after = load_data_dir(day1, con, STAGE_VALUES | {"won"})  # a revision lists it now
+        rows = snapshot(con)
         stages = con.execute("select stage from raw.lifecycle_events where contact_id = 'C1' order by 1").fetchall()
-    assert report.mode == "full" and "stage values" in report.why_full
-    assert stages == [("customer",), ("lead",)]
+    assert after.mode == "full" and "lifecycle stage values" in after.why_full
+    assert stages == [("lead",), ("won",)]
+    assert "unknown_stage" not in after.by_reason
+    reference, reference_rows = full_load(day1, STAGE_VALUES | {"won"})
+    assert rows == reference_rows and after == reference
+
+
+def test_a_value_no_revision_lists_any_more_quarantines_its_events_again(day1: Path) -> None:
+    with duckdb.connect() as con:
+        load_data_dir(day1, con, STAGE_VALUES)
+        report = load_data_dir(day1, con, STAGE_VALUES - {"lead"})
+        rows = snapshot(con)
+    assert report.mode == "full"
+    reference, reference_rows = full_load(day1, STAGE_VALUES - {"lead"})
+    assert rows == reference_rows
+    assert not [r for r in rows["lifecycle_events"] if r[1] == "lead"]
 
 
 def test_a_warehouse_recorded_by_an_earlier_loader_is_reloaded(day1: Path) -> None:

@@ -61,9 +61,10 @@ def test_unknown_stage_and_missing_stage_and_bad_occurred_at(load):
         ("lifecycle_events", "lifecycle_events.csv", 3, "missing_required:stage"),
         ("lifecycle_events", "lifecycle_events.csv", 4, "bad_timestamp:occurred_at"),
     ]
-    # CRM values are matched case-insensitively and stored as stage ids.
+    # CRM values are matched case-insensitively and stored lower-cased, as the CRM gave them:
+    # which stage they mean is each revision's (dbt's stg_agreement__stage_values).
     assert rows(con, "select contact_id, stage, reason from raw.lifecycle_events order by 1, 2") == [
-        ("C1", "lead", None), ("C1", "mql", None), ("C2", "recycled", "no budget")]
+        ("C1", "lead", None), ("C1", "marketingqualifiedlead", None), ("C2", "recycled", "no budget")]
     assert report.by_reason == {"unknown_stage": 1, "missing_required:stage": 1,
                                 "bad_timestamp:occurred_at": 1}
 
@@ -403,5 +404,5 @@ def test_a_value_of_only_blanks_is_missing(load, blank):
 def test_blanks_are_the_characters_python_strips():
     from pipelines.data.row_sql import BLANKS
 
-    # load._stage_map strips CRM values with str.strip(): the SQL must remove the same ones.
+    # agreement.model.stage_value strips CRM values with str.strip(): the SQL must remove the same ones.
     assert BLANKS == "".join(c for c in map(chr, range(0x110000)) if c.isspace())

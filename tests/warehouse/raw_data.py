@@ -29,6 +29,7 @@ RAW_DDL = {
     "day_start_utc timestamp",
     "agreement_stages": "agreement varchar, revision varchar, stage_id varchar, "
     "position integer, label varchar, owner varchar, definition varchar",
+    "agreement_stage_values": "agreement varchar, revision varchar, value varchar, stage_id varchar",
     "agreement_conversions": "agreement varchar, revision varchar, from_stage varchar, "
     "to_stage varchar, rate double, method varchar, window_days integer",
     "agreement_lead_weights": "agreement varchar, revision varchar, dimension varchar, "
@@ -105,7 +106,9 @@ def utc_revision(con, agreement: str, revision: str, periods: Iterable[str]) -> 
 
 
 def stages(con, agreement: str, revision: str, stage_list=DEFAULT_STAGES) -> None:
+    """The stages, each known by its id alone (no crm_values)."""
     insert(con, "agreement_stages", [
         (agreement, revision, sid, pos, sid.title(), owner, f"definition of {sid}")
         for pos, (sid, owner) in enumerate(stage_list)
     ])
+    insert(con, "agreement_stage_values", [(agreement, revision, sid, sid) for sid, _ in stage_list])

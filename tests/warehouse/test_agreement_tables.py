@@ -50,6 +50,23 @@ def test_targets_come_from_the_plan_and_the_revision_in_force(con: duckdb.DuckDB
     assert rows["2026-h2 2026-07 handoff:first_touch"] == 0.9
 
 
+def test_each_revision_knows_its_stage_ids_and_crm_values(con: duckdb.DuckDBPyConnection) -> None:
+    rows = con.execute("select value, stage_id from raw.agreement_stage_values "
+                       "where revision = '2026-h1' order by stage_id, value").fetchall()
+    assert rows == [("customer", "customer"), ("lead", "lead"), ("subscriber", "lead"),
+                    ("marketingqualifiedlead", "mql"), ("mql", "mql"), ("opportunity", "opportunity"),
+                    ("salesqualifiedlead", "sql"), ("sql", "sql"), ("visit", "visit")]
+
+
+def test_a_renamed_stage_s_old_id_means_the_new_stage_in_its_revision_only() -> None:
+    renamed = ROOT / "tests/fixtures/sla/valid/renamed-stage-listing-the-old-id-as-a-crm-value"
+    with duckdb.connect() as con:
+        write_agreement_tables(con, load_agreements(renamed))
+        rows = con.execute("select revision, stage_id from raw.agreement_stage_values "
+                           "where value in ('sql', 'salesqualifiedlead') order by all").fetchall()
+    assert rows == [("h1", "sql"), ("h1", "sql"), ("h2", "sal"), ("h2", "sal")]
+
+
 def test_writing_twice_replaces_rather_than_appends(con: duckdb.DuckDBPyConnection) -> None:
     write_agreement_tables(con, load_agreements(ROOT / "sla"))
     assert con.execute("select count(*) from raw.agreement_months").fetchone() == (12,)

@@ -9,8 +9,9 @@ quarantine) raw.* tables, since the quarantine has its own tests.
 
 Agreements: both revisions of sla/ (America/Mexico_City, no DST, a revision change at July)
 and a copy of the second revision in Europe/Berlin for the whole year, measuring lead->mql
-and sql->opportunity by cohort too (DST: 23- and 25-hour days inside months, 24-hour-day
-windows across the change). Four as-of instants:
+and sal->opportunity by cohort too (DST: 23- and 25-hour days inside months, 24-hour-day
+windows across the change), with its own vocabulary (`sql` renamed `sal`, no `subscriber`):
+each agreement reads the same events by its own crm_values. Four as-of instants:
   * mid-August: an open month, immature cohorts (30 and 90 days), pending hand-offs, facts
     after the as-of to ignore, and edge contacts sitting exactly on the as-of;
   * 2026-07-01 06:00 UTC, the local midnight starting July in Mexico City: June has just
@@ -47,7 +48,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pipelines.agreement import load_agreements, stage_value_map
+from pipelines.agreement import known_stage_values, load_agreements
 from pipelines.agreement.model import Agreement
 from pipelines.data.generate import generate
 from pipelines.data.load import load_data_dir
@@ -179,15 +180,21 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def agreements(tmp_path_factory: pytest.TempPathFactory) -> list[Agreement]:
     """sla/'s two revisions, plus the second one as a whole-year agreement in Berlin that
-    measures every pair after the first by cohort (lead->mql within 14 days, sql->opportunity
-    within 45), so that cohorts start from the lead stage and cross both DST changes."""
+    measures every pair after the first by cohort (lead->mql within 14 days, sal->opportunity
+    within 45), so that cohorts start from the lead stage and cross both DST changes. Berlin
+    has its own vocabulary: it renames `sql` to `sal` (listing `sql` and `salesqualifiedlead`)
+    and does not list acme's `subscriber` (those events are no Berlin lead)."""
     berlin = (ROOT / "sla" / "acme-2026-h2.yaml").read_text()
     for old, new in (
         ("name: acme", "name: acme-berlin"),
         ("timezone: America/Mexico_City", "timezone: Europe/Berlin"),
         ("effective: {from: 2026-07, to: 2026-12}", "effective: {from: 2026-01, to: 2026-12}"),
         ("lead->mql: {rate: 0.25}", "lead->mql: {rate: 0.25, method: cohort, window_days: 14}"),
-        ("sql->opportunity: {rate: 0.50}", "sql->opportunity: {rate: 0.50, method: cohort, window_days: 45}"),
+        ("crm_values: [lead, subscriber]", "crm_values: [lead]"),
+        ("{id: sql, label: Sales qualified, owner: shared, crm_values: [salesqualifiedlead],",
+         "{id: sal, label: Sales accepted, owner: shared, crm_values: [salesqualifiedlead, sql],"),
+        ("mql->sql:", "mql->sal:"),
+        ("sql->opportunity: {rate: 0.50}", "sal->opportunity: {rate: 0.50, method: cohort, window_days: 45}"),
     ):
         assert old in berlin
         berlin = berlin.replace(old, new)
@@ -206,7 +213,7 @@ class Crm:
     """The loaded canonical rows, as plain Python values (timestamps naive UTC)."""
 
     contacts: dict[str, dict]
-    events: list[tuple[str, str, datetime]]  # contact, stage id or recycled/disqualified, at
+    events: list[tuple[str, str, datetime]]  # contact, lifecycle value (lower-cased), at
     sales_touches: dict[str, list[datetime]]
     deals: list[dict]
     sessions: dict[date, int]
@@ -272,13 +279,17 @@ def agreement_periods(a: Agreement) -> list[str]:
     return out
 
 
-def stage_entries(crm: Crm, stages: list[str], as_of: datetime) -> dict[str, dict[str, datetime]]:
-    """contact -> stage -> entry: the earliest event at that stage or any later one."""
+def stage_entries(crm: Crm, a: Agreement, as_of: datetime) -> dict[str, dict[str, datetime]]:
+    """contact -> stage -> entry: the earliest event at that stage or any later one, an
+    event's stage being what its value means in this revision: a stage id, or one of the
+    stage's crm_values (compared lower-cased)."""
+    stages = a.stage_ids()
     position = {s: i for i, s in enumerate(stages)}
+    position |= {v.strip().lower(): position[s.id] for s in a.spec.stages for v in s.crm_values}
     first: dict[str, dict[int, datetime]] = defaultdict(dict)
-    for contact, stage, at in crm.events:
-        if stage in position and at <= as_of:
-            p = position[stage]
+    for contact, value, at in crm.events:
+        if value in position and at <= as_of:
+            p = position[value]
             if p not in first[contact] or at < first[contact][p]:
                 first[contact][p] = at
     entries: dict[str, dict[str, datetime]] = {}
@@ -389,7 +400,7 @@ def won_deals(crm: Crm, m: Month) -> list[dict]:
 def oracle(crm: Crm, a: Agreement, as_of: datetime) -> dict[str, dict[tuple, dict]]:
     """Every mart row of one revision as of `as_of`, keyed like the mart, by SPEC §3 alone."""
     zone = ZoneInfo(a.spec.timezone)
-    entries = stage_entries(crm, a.stage_ids(), as_of)
+    entries = stage_entries(crm, a, as_of)
     limits = {"first_touch": timedelta(hours=float(a.spec.handoff.first_touch.within_hours)),
               "decision": timedelta(days=float(a.spec.handoff.decision.within_days))}
     out: dict[str, dict[tuple, dict]] = defaultdict(dict)
@@ -491,7 +502,7 @@ def differences(mart: str, expected: dict[tuple, dict], warehouse) -> list[str]:
 def test_marts_agree_with_an_independent_reading_of_spec(warehouse, data_dir, agreements, as_of):
     with warehouse.connect() as con:
         write_agreement_tables(con, agreements)
-        report = load_data_dir(data_dir, con, stage_value_map(agreements))
+        report = load_data_dir(data_dir, con, known_stage_values(agreements))
     assert report.quarantined_rows > 0  # the generator's planted defects: post-quarantine rows are read
     # `run`, not `build`: the figures are what is compared; the data tests have their own tests.
     warehouse.dbt("run", as_of=as_of, select=["+scorecard", "+mql_handoffs"])

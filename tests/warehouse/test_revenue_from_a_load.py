@@ -21,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 A, R = "rev", "r1"
 AS_OF = "2026-05-02 00:00:00"
-STAGE_VALUES = {s: s for s, _ in raw_data.DEFAULT_STAGES}
+STAGE_VALUES = {s for s, _ in raw_data.DEFAULT_STAGES}
 CONTACTS = """\
     contact_id,created_at,source,persona,seniority,country
     C1,2026-03-01T10:00:00Z,organic,,,MX

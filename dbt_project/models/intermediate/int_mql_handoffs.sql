@@ -135,15 +135,16 @@ decision_candidates as (
         mql_entries.revision,
         mql_entries.contact_id,
         lifecycle_events.occurred_at as decided_at,
-        lifecycle_events.stage as decision,
-        case when lifecycle_events.stage = 'disqualified' then 2 else 3 end as priority
+        lifecycle_events.stage_value as decision,
+        case when lifecycle_events.stage_value = 'disqualified' then 2 else 3 end as priority
 
     from mql_entries
     inner join lifecycle_events
         on mql_entries.contact_id = lifecycle_events.contact_id
         and lifecycle_events.occurred_at >= mql_entries.mql_entered_at
 
-    where lifecycle_events.stage in ('recycled', 'disqualified')
+    -- Fixed words, the same in every revision (SPEC section 2), never a revision's stage.
+    where lifecycle_events.stage_value in ('recycled', 'disqualified')
         and lifecycle_events.occurred_at <= {{ as_of() }}
 
 ),
@@ -170,7 +171,7 @@ recycled_contacts as (
 
     select distinct contact_id
     from lifecycle_events
-    where stage = 'recycled'
+    where stage_value = 'recycled'
         and occurred_at <= {{ as_of() }}
 
 ),

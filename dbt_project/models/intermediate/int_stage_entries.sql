@@ -2,7 +2,9 @@
 -- the earliest occurred_at among the contact's events whose stage is S or any later stage.
 -- So skipped stages get an implied entry, entries never decrease along the funnel, and a
 -- re-entry (recycled, then qualified again) never creates a second entry.
--- Computed per revision because revisions may order or name stages differently.
+-- Computed per revision because revisions may order or name stages differently, and each
+-- maps lifecycle values onto its stages with its own vocabulary (stg_agreement__stage_values:
+-- a renamed stage's old id may mean the new stage in one revision and itself in another).
 --
 -- Only for contacts with a stage event inside one of the revision's months (its window):
 -- every entry is an event's time, so another contact has no entry inside the window, and
@@ -25,6 +27,12 @@ stages as (
 
 ),
 
+stage_values as (
+
+    select * from {{ ref('stg_agreement__stage_values') }}
+
+),
+
 windows as (
 
     select
@@ -38,24 +46,43 @@ windows as (
 
 ),
 
--- recycled / disqualified (and unknown ids) match no stage: they are not funnel stages.
+-- Each revision's values with the position of the stage they mean there: a few rows per
+-- stage, so events are joined on one key, as they were on the stage id.
+value_positions as (
+
+    select
+        stage_values.agreement,
+        stage_values.revision,
+        stage_values.stage_value,
+        stages.stage_position
+
+    from stage_values
+    inner join stages
+        on stage_values.agreement = stages.agreement
+        and stage_values.revision = stages.revision
+        and stage_values.stage_id = stages.stage_id
+
+),
+
+-- recycled / disqualified, and values of other revisions' vocabularies, match no stage of
+-- the revision: they count for none of its stages (marts.unmapped_stage_events counts them).
 known_events as (
 
     select
-        stages.agreement,
-        stages.revision,
+        value_positions.agreement,
+        value_positions.revision,
         lifecycle_events.contact_id,
-        stages.stage_position,
+        value_positions.stage_position,
         lifecycle_events.occurred_at,
         windows.window_start,
         windows.window_end
 
     from lifecycle_events
-    inner join stages
-        on lifecycle_events.stage = stages.stage_id
+    inner join value_positions
+        on lifecycle_events.stage_value = value_positions.stage_value
     inner join windows
-        on stages.agreement = windows.agreement
-        and stages.revision = windows.revision
+        on value_positions.agreement = windows.agreement
+        and value_positions.revision = windows.revision
 
     where lifecycle_events.occurred_at <= {{ as_of() }}
 

@@ -1,0 +1,21 @@
+with
+
+source as (
+
+    select * from {{ source('agreement', 'stage_values') }}
+
+),
+
+final as (
+
+    select
+        cast(agreement as {{ dbt.type_string() }}) as agreement,
+        cast(revision as {{ dbt.type_string() }}) as revision,
+        cast(value as {{ dbt.type_string() }}) as stage_value,
+        cast(stage_id as {{ dbt.type_string() }}) as stage_id
+
+    from source
+
+)
+
+select * from final
