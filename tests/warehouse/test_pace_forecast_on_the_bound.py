@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.agreement import load_agreements, stage_value_map
+from pipelines.agreement import known_stage_values, load_agreements
 from pipelines.checks.validate import judge
 from pipelines.data.load import load_data_dir
 from pipelines.warehouse.agreement_tables import write_agreement_tables
@@ -75,7 +75,7 @@ def test_a_forecast_exactly_on_its_bound_is_provisional_and_a_bound_above_it_at_
     write_data(tmp_path / "data")
     with warehouse.connect() as con:
         write_agreement_tables(con, agreements)
-        load_data_dir(tmp_path / "data", con, stage_value_map(agreements))
+        load_data_dir(tmp_path / "data", con, known_stage_values(agreements))
 
     warehouse.dbt("build", as_of=AS_OF, select=["+scorecard"], exclude=["resource_type:unit_test"])
 
