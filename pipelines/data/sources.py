@@ -59,7 +59,9 @@ def find_source(data_dir: Path, table: str) -> Source | None:
             f"{table}.csv, {table}.parquet or {table}/", file=str(data_dir)))
     path = found[0]
     if path.is_dir():
-        files = tuple(sorted(path.glob("*.parquet")))
+        # A name starting with '.' or '_' is a writer's own (a part still being written,
+        # `_SUCCESS`), as Spark and Hive read folders: not a part of the table.
+        files = tuple(sorted(p for p in path.glob("*.parquet") if not p.name.startswith((".", "_"))))
         _refuse_unread_parts(path, table)
         if not files:
             raise InputError(Problem(

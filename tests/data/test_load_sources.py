@@ -340,6 +340,10 @@ def test_a_writers_own_files_beside_the_parts_are_ignored(tmp_path, con):
     pq.write_table(pa.table({"contact_id": ["C9"], "created_at": ["2026-01-01T00:00:00Z"]}),
                    data / "contacts" / ".staging" / "part-1.parquet")
     (data / "contacts" / "_SUCCESS").write_text("")
+    # A part a writer is still writing under a hidden name, or one of its own: not the table's.
+    (data / "contacts" / ".part-2.parquet").write_bytes(b"PAR1 half written")
+    pq.write_table(pa.table({"contact_id": ["C8"], "created_at": ["2026-01-01T00:00:00Z"]}),
+                   data / "contacts" / "_metadata.parquet")
     load_data_dir(data, con, STAGE_VALUES)
     assert rows(con, "select contact_id from raw.contacts") == [("C1",)]
 
