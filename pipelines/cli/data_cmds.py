@@ -66,8 +66,8 @@ def _warn_of_other_tables(out: Path, written: dict[str, int]) -> None:
     from pipelines.data.sources import find_source
     from pipelines.data.tables import TABLES
 
-    kept = []
-    for name in TABLES:
+    kept, lacking = [], []
+    for name, table in TABLES.items():
         if name not in written:
             try:
                 source = find_source(out, name)
@@ -75,9 +75,16 @@ def _warn_of_other_tables(out: Path, written: dict[str, int]) -> None:
                 source = None
             if source is not None:
                 kept.append(Path(source.display).name)
+            elif not table.optional:
+                lacking.append(name)
     if kept:
         err_console.print(f"note: {out} also holds {', '.join(kept)}, not written by this command: the next run "
                           "reads them with the tables above (remove them if they come from another export)",
+                          highlight=False, markup=False)
+    if lacking:
+        # A mapping may write part of a directory (the rest from another export): a run needs it whole.
+        err_console.print(f"note: {out} holds no {' or '.join(lacking)}, which a run needs: import "
+                          f"{'it' if len(lacking) == 1 else 'them'} into {out} too before running",
                           highlight=False, markup=False)
 
 

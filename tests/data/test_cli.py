@@ -68,6 +68,21 @@ def test_an_import_says_which_tables_of_the_folder_it_did_not_write(tmp_path):
     assert "activities" not in err  # an empty folder holds no table (find_source refuses it)
 
 
+def test_an_import_that_leaves_the_folder_without_a_required_table_says_so(tmp_path):
+    # A mapping may write part of a folder; the next run then stopped on the missing table.
+    mapping = (EXPORTS / "csv" / "mapping.yaml").read_text()
+    partial = mapping[:mapping.index("  lifecycle_events:")] + mapping[mapping.index("  activities:"):]
+    for name in ("people.csv", "touches.csv", "deals.csv"):
+        (tmp_path / name).write_bytes((EXPORTS / "csv" / name).read_bytes())
+    (tmp_path / "mapping.yaml").write_text(partial)
+    code, _, err = funnelpact("import", "csv", "--mapping", str(tmp_path / "mapping.yaml"), "--out", str(tmp_path / "out"))
+    assert code == 0
+    assert f"note: {tmp_path / 'out'} holds no lifecycle_events, which a run needs" in " ".join(err.split())
+    (tmp_path / "out" / "lifecycle_events.csv").write_text("contact_id,stage,occurred_at,reason\n")
+    code, _, err = funnelpact("import", "csv", "--mapping", str(tmp_path / "mapping.yaml"), "--out", str(tmp_path / "out"))
+    assert code == 0 and "which a run needs" not in err
+
+
 def test_import_with_a_missing_column_exits_2_naming_file_and_column(tmp_path):
     leads = tmp_path / "Lead.csv"
     leads.write_text("Id,Status\n00Q1,Open - Not Contacted\n")
