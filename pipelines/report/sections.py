@@ -45,7 +45,9 @@ class Num(str):
 
 def _table(head: list[str], rows: list[str], cls: str = "") -> str:
     th = "".join(f'<th class="num">{h}</th>' if isinstance(h, Num) else f"<th>{h}</th>" for h in head)
-    return f'<table class="{cls}"><thead><tr>{th}</tr></thead><tbody>{"".join(rows)}</tbody></table>'
+    # In its own scrolling box: a table wider than a phone's screen scrolls by itself, not the page.
+    return (f'<div class="table-box"><table class="{cls}"><thead><tr>{th}</tr></thead>'
+            f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
 def _currency(r: AgreementReport) -> str:

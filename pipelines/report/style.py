@@ -13,7 +13,7 @@ header.top { background: var(--accent); color:#fff; padding: 22px 32px; }
 header.top .inner { max-width:1184px; margin:0 auto; }
 header.top h1 { margin:0; font-size: 28px; font-weight: 650; letter-spacing: -0.01em; }
 header.top p { margin: 4px 0 0; opacity: .9; }
-nav.toc { font-size: 13px; margin-top: 10px; }
+nav.toc { font-size: 13px; margin-top: 10px; display: flex; flex-wrap: wrap; row-gap: 4px; }
 nav.toc a { color:#fff; margin-right: 14px; text-decoration: none; border-bottom: 1px solid rgba(255,255,255,.5); white-space: nowrap; }
 h2 { font-size: 21px; margin: 36px 0 6px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }
 h3 { font-size: 16px; margin: 18px 0 8px; }
@@ -23,6 +23,7 @@ p.lead { color: var(--muted); margin: 0 0 12px; }
 code { overflow-wrap: anywhere; font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--muted); }
 code.id { overflow-wrap: normal; }   /* ids wrap at their <wbr> only (format.kpi_code) */
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
+.table-box { overflow-x: auto; }
 th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase;
   letter-spacing: .04em; border-bottom: 2px solid var(--line); padding: 6px 8px; }
 td { border-bottom: 1px solid var(--line); padding: 6px 8px; vertical-align: top; }
@@ -53,7 +54,7 @@ tr.r-at_risk td:first-child { box-shadow: inset 4px 0 0 var(--at_risk); }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 348px), 1fr)); gap: 14px 18px; }
 figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px 2px; }
 figcaption { font-weight: 600; font-size: 13px; }
-.two { display: grid; grid-template-columns: 1fr 1fr; gap: 24px; }
+.two { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 24px; }
 .formula { background: var(--bg); border-left: 4px solid var(--accent); padding: 10px 14px; font-size: 13px; margin-top: 12px; }
 tr.worst td { font-weight: 650; background: #fff8f7; }
 .flag { color: var(--at_risk); font-size: 12px; border: 1px dashed currentColor; padding: 0 4px; border-radius: 3px; }
@@ -85,8 +86,9 @@ svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_r
 @media (max-width: 1155px) { .chart-wide { display: none; } .chart-narrow { display: block; } }
 /* An open month's card holds five columns, money among them (about 550 px): two cards side by
    side need the whole 1,184 px a window of 1,240 px gives main. Narrower, they ran off the page. */
-@media (max-width: 1239px) { .teams { grid-template-columns: 1fr; } }
-@media (max-width: 900px) { .two, .summary { grid-template-columns: 1fr; } }
+@media (max-width: 1239px) { .teams { grid-template-columns: minmax(0, 1fr); } }
+/* minmax(0, …): a column may be narrower than its widest table, which then scrolls in its box */
+@media (max-width: 900px) { .two, .summary { grid-template-columns: minmax(0, 1fr); } }
 @media print { header.top { background: none; color: var(--ink); border-bottom: 2px solid var(--ink); }
   nav.toc { display: none; } section { break-inside: avoid-page; } }
 """

@@ -167,9 +167,9 @@ def layout(page: Path, width: int, tmp: Path) -> dict:
     return measure(text.replace(CSP, CSP + "; script-src 'unsafe-inline'"), LAYOUT, width, tmp)
 
 
-@pytest.mark.parametrize("width", [1280, 1000, 800])
+@pytest.mark.parametrize("width", [1280, 1000, 800, 480])
 @pytest.mark.parametrize("which", ["closed", "open"])
-def test_the_report_reads_in_a_wide_a_half_screen_and_an_800_px_window(closed_report, open_report, which, width,
+def test_the_report_reads_in_a_wide_a_half_screen_an_800_px_and_a_phone_window(closed_report, open_report, which, width,
                                                                      tmp_path):
     seen = layout(closed_report if which == "closed" else open_report, width, tmp_path)
     assert seen["page"] <= seen["viewport"], f"the page scrolls sideways: {seen['page']} px in {seen['viewport']}"
