@@ -241,7 +241,8 @@ class _Builder:
                 continue
             key = self._scalar(key_node, (*path, key_node.value))
             if not isinstance(key, (str, int)):
-                key = str(key)
+                # As YAML writes it (null:, true:, 2026-01-01:), not as Python's str() ('None').
+                key = "null" if key is None else str(key).lower() if isinstance(key, bool) else str(key)
             if key in out:
                 self.problem(key_node, (*path, key), f"duplicate key {key!r}: each key may appear once")
                 continue

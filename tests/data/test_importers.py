@@ -324,6 +324,9 @@ def test_csv_mapping_with_wide_stage_dates_value_maps_and_local_times(tmp_path):
      "tables.contacts.constants.country: expected text, but YAML reads the value as the number 1.5"),
     ("tables: {contacts: {file: people.csv, constants: {region: EU}}}\n",
      "tables.contacts.constants.region: not a column of contacts"),
+    # A key YAML reads as null is named as written, not as Python's 'None'.
+    ("tables: {contacts: {file: people.csv, columns: {null: x}}}\n",
+     "tables.contacts.columns.null: not a column of contacts"),
     ("tables: {contacts: {file: ~}}\n", "tables.contacts.file: expected text, but YAML reads the value as nothing"),
     ("tables: {contacts: {columns: {contact_id: id}}}\n", "tables.contacts.file: missing; expected the export's file"),
     ("tables: {contacts: {file: nope.csv}}\n", "tables.contacts.file: {dir}/nope.csv: file not found"),
