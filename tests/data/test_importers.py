@@ -349,7 +349,7 @@ def test_csv_mapping_with_wide_stage_dates_value_maps_and_local_times(tmp_path):
 ], ids=["no tables", "unknown table", "unknown column", "missing source column",
         "unmapped required column", "bad time zone", "broken YAML", "bad timestamp format",
         "unquoted NO", "null value", "unquoted Yes key", "date constant", "number delimiter",
-        "decimal constant", "unknown constant", "null file", "no file", "file not found", "missing stage column",
+        "decimal constant", "unknown constant", "null key", "null file", "no file", "file not found", "missing stage column",
         "duplicate top-level key", "duplicate table key", "unknown top-level key",
         "column and constant", "column and stage_columns"])
 def test_csv_mapping_errors_name_the_mapping_field(tmp_path, mapping, message):
