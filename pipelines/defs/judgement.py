@@ -81,24 +81,23 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         # force, say which not. Failing a gap-only run would keep its alerts step (and the
         # retries of pending deliveries) from running.
         months = in_force(agreements, list(context.partition_keys))
-        selected = {key.name for key in context.selected_asset_check_keys}
         if left_out := [m for m in context.partition_keys if m not in months]:
             context.log.warning(f"not judged: {spans(left_out)} (no agreement in force)")
-        if not months:
-            return dg.MaterializeResult(
-                metadata={"not_judged": spans(left_out)},
-                check_results=[family_check(f, [], KPI_STATUS) for f in KPI_FAMILIES if _check_name(f) in selected])
-        with funnelpact.connect() as con:
-            as_of = judgement_as_of(context.run.tags, con)
-            rows = [{**r.to_dict(), "expectation": r.expectation_id}
-                    for r in judge(con, agreements, months, as_of)]
-            for warnings in data_warnings(con, months).values():
-                for warning in warnings:
-                    context.log.warning(warning)
-            # The build judged: this run's, or an earlier one's (a UI backfill judges in a later run).
-            write_judgements(con, rows, months, as_of, context.run.run_id, last_build(con))
+        rows: list[dict] = []
+        if months:
+            with funnelpact.connect() as con:
+                as_of = judgement_as_of(context.run.tags, con)
+                rows = [{**r.to_dict(), "expectation": r.expectation_id}
+                        for r in judge(con, agreements, months, as_of)]
+                for warnings in data_warnings(con, months).values():
+                    for warning in warnings:
+                        context.log.warning(warning)
+                # The build judged: this run's, or an earlier one's (a UI backfill judges in a later run).
+                write_judgements(con, rows, months, as_of, context.run.run_id, last_build(con))
+        selected = {key.name for key in context.selected_asset_check_keys}
         return dg.MaterializeResult(
-            metadata={"months": f"{months[0]}..{months[-1]}", **Counter(r["status"] for r in rows),
+            metadata={**({"months": f"{months[0]}..{months[-1]}"} if months else {}),
+                      **Counter(r["status"] for r in rows),
                       **({"not_judged": spans(left_out)} if left_out else {})},
             check_results=[family_check(f, rows, KPI_STATUS) for f in KPI_FAMILIES
                            if _check_name(f) in selected])
