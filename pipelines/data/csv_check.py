@@ -3,7 +3,9 @@
 DuckDB's reader says "Error when sniffing file" for a row with one value too many, an
 unterminated quote or a UTF-16 file, and names no line. The loader reads with fixed settings
 (UTF-8, commas, double quotes, a header row), so a plain reader over the same file can point
-at the line. Only called once a read has failed: it reads the file again, line by line.
+at the line. first_bad_line is only called once a read has failed: it reads the file again,
+line by line. A blank line before the header is checked first, as DuckDB reads such a file
+without failing (blank_header: up to the first line with text).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
+
+from pipelines.errors import InputError, Problem
 
 # DuckDB's read_csv refuses a longer line (its max_line_size default, which the loader also
 # passes explicitly), newline included: a line past it is named with its length.
@@ -79,6 +83,12 @@ def blank_header(path: Path) -> tuple[int, str] | None:
             return 1, ("the line is blank: expected the header row (the column names) on the first line; "
                        "delete the blank lines before it")
     return None  # a file of blank lines is empty, and read as such
+
+
+def refuse_blank_header(path: Path) -> None:
+    """InputError naming line 1 when it is blank before the header (see blank_header)."""
+    if found := blank_header(path):
+        raise InputError(Problem(found[1], file=str(path), line=found[0]))
 
 
 _BOM = b"\xef\xbb\xbf"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.data.csv_check import READ_OPTIONS, blank_header, first_bad_line
+from pipelines.data.csv_check import READ_OPTIONS, first_bad_line, refuse_blank_header
 from pipelines.errors import InputError, Problem
 
 
@@ -131,8 +131,7 @@ def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, 
     """Source column name -> its type, without reading the data."""
     if source.kind == "csv":
         for path in source.paths:
-            if found := blank_header(path):
-                raise InputError(Problem(found[1], file=str(path), line=found[0]))
+            refuse_blank_header(path)
     try:
         rows = con.execute(f"describe select * from {reader_sql(source)}").fetchall()
     except duckdb.Error as exc:

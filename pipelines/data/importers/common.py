@@ -14,7 +14,8 @@ from types import TracebackType
 
 import duckdb
 
-from pipelines.data.csv_check import READ_OPTIONS, blank_header, first_bad_line, header, likely_delimiter, line_of_row
+from pipelines.data.csv_check import (READ_OPTIONS, first_bad_line, header, likely_delimiter, line_of_row,
+                                      refuse_blank_header)
 from pipelines.data.importers.output import Input, Output
 from pipelines.data.importers.times import Times
 from pipelines.data.row_sql import without_blanks
@@ -39,8 +40,7 @@ class Export:
         # The delimiter is left to DuckDB to detect, but the checks read with the likely one: a
         # quote opened after a ';' is inside a field to a ',' reader, and was not found.
         self.delimiter = delimiter or likely_delimiter(self.path)
-        if found := blank_header(self.path):
-            raise InputError(Problem(found[1], file=str(self.path), line=found[0]))
+        refuse_blank_header(self.path)
         delim = f", delim = {quote(delimiter)}" if delimiter else ""
         try:
             # all_varchar: a bad value must reach the loader's quarantine, not stop the import.
