@@ -87,6 +87,8 @@ LIMIT = 10**15
 # stays below it too; validate.py holds every derived volume target below it.
 Money = Annotated[Decimal, Field(ge=1, lt=LIMIT), Number]
 
+# Lifecycle values with a fixed meaning (SPEC §2) that no stage may take: every revision
+# and the loader read them alike.
 RESERVED_STAGE_VALUES = ("recycled", "disqualified")
 
 

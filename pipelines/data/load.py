@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.agreement.model import stage_value
+from pipelines.agreement.model import RESERVED_STAGE_VALUES, stage_value
 from pipelines.data import incremental, parsing
 from pipelines.data.csv_check import header as csv_header
 from pipelines.data.parts import canonical_columns, disagreeing, kind as type_kind
@@ -26,7 +26,7 @@ from pipelines.data.row_sql import (record_json, rows_table, scratch_table, text
                                     typed_column, typed_columns, typed_select, without_blanks)
 from pipelines.data.sources import (Source, file_of, find_source, ident, is_read_error, quote,
                                     read_as_text, require_data_dir, row_of, source_columns, unreadable)
-from pipelines.data.tables import EXTRA_STAGES, TABLES, Table
+from pipelines.data.tables import TABLES, Table
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.connection import transaction
 
@@ -195,7 +195,7 @@ def _create_known_values(con, known: list[str]) -> None:
 
 def _known_values(stage_values: Iterable[str]) -> list[str]:
     """Sorted, so that the load state compares equal whatever order the agreements gave."""
-    return sorted({stage_value(v) for v in stage_values} | set(EXTRA_STAGES))
+    return sorted({stage_value(v) for v in stage_values} | set(RESERVED_STAGE_VALUES))
 
 
 def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[str, str]] | None]:

@@ -8,9 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-# Rows of lifecycle_events may carry these besides the agreement's stage ids.
-EXTRA_STAGES = ("recycled", "disqualified")
-
 
 @dataclass(frozen=True)
 class Column:
