@@ -185,7 +185,8 @@ def import_salesforce(
     timestamp_format: TimestampFormatOption = None,
 ) -> None:
     """Convert Salesforce Lead (and LeadHistory, Opportunity, Task) exports into canonical
-    tables."""
+    tables. Columns are found by API name (Data Loader: CreatedDate) or by field label (a
+    report's CSV: Created Date, Lead ID)."""
     from pipelines.data.importers.salesforce import import_salesforce as run
 
     _print_imported(out, run(leads, out, lead_history=lead_history, opportunities=opportunities,

@@ -260,8 +260,50 @@ def test_salesforce_lead_export_without_converted_date(tmp_path):
     bad = tmp_path / "Lead.csv"
     bad.write_text("Id,CreatedDate,IsConverted\n00Q1,2026-01-01T00:00:00.000Z,false\n")
     with pytest.raises(InputError, match="missing the converted date column; expected "
-                                         "'ConvertedDate'"):
+                                         "'ConvertedDate' or 'Converted Date'"):
         import_salesforce(bad, tmp_path / "out")
+
+
+# The fixtures' columns under their labels in Salesforce's Field Reference (and "Create Date",
+# as a lead report writes it), written out here rather than taken from the importer.
+FIELD_LABELS = {
+    "Lead.csv": {"Id": "Lead ID", "CreatedDate": "Create Date", "Status": "Lead Status",
+                 "IsConverted": "Converted", "ConvertedDate": "Converted Date",
+                 "ConvertedContactId": "Converted Contact ID",
+                 "ConvertedOpportunityId": "Converted Opportunity ID", "LeadSource": "Lead Source"},
+    "LeadHistory.csv": {"Id": "Lead History ID", "LeadId": "Lead ID", "CreatedDate": "Created Date",
+                        "Field": "Changed Field", "OldValue": "Old Value", "NewValue": "New Value"},
+    "Opportunity.csv": {"Id": "Opportunity ID", "Name": "Opportunity Name", "CreatedDate": "Created Date",
+                        "CloseDate": "Close Date", "StageName": "Stage", "IsClosed": "Closed",
+                        "IsWon": "Won", "CurrencyIsoCode": "Opportunity Currency"},
+    "Task.csv": {"Id": "Activity ID", "WhoId": "Name ID", "CreatedDate": "Created Date",
+                 "CompletedDateTime": "Completed Date/Time"},
+}
+
+
+def test_salesforce_exports_with_field_labels_give_what_api_names_give(tmp_path):
+    """A report's CSV, or a tool set to show labels, names the columns by their labels: the
+    import read none of them ("missing the lead Id column") though every field was there."""
+    labelled = tmp_path / "labelled"
+    labelled.mkdir()
+    for name, labels in FIELD_LABELS.items():
+        with (SALESFORCE / name).open(newline="") as f:
+            rows = list(csv.reader(f))
+        rows[0] = [labels.get(c, c) for c in rows[0]]
+        if name == "LeadHistory.csv":  # a report names the changed field by its label too
+            rows[1:] = [[{"Status": "Lead Status"}.get(v, v) for v in row] for row in rows[1:]]
+        with (labelled / name).open("w", newline="") as f:
+            csv.writer(f).writerows(rows)
+        assert rows[0] != next(csv.reader((SALESFORCE / name).open())), f"{name}: no column renamed"
+    written = {}
+    for folder, out in ((SALESFORCE, tmp_path / "api"), (labelled, tmp_path / "labels")):
+        written[out.name] = import_salesforce(
+            folder / "Lead.csv", out, lead_history=folder / "LeadHistory.csv",
+            opportunities=folder / "Opportunity.csv", tasks=folder / "Task.csv", timezone="America/Mexico_City")
+    assert written["labels"].rows == written["api"].rows == {
+        "contacts": 4, "deals": 2, "lifecycle_events": 12, "activities": 3}
+    for table in ("contacts", "lifecycle_events", "deals", "activities"):
+        assert read(tmp_path / "labels", table) == read(tmp_path / "api", table), table
 
 
 # --- CSV by mapping ---------------------------------------------------------------------------

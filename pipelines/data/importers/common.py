@@ -32,8 +32,11 @@ class Export:
     """One export file, read as text into a DuckDB table; columns found case-insensitively."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, given: Input, name: str,
-                 times: Times, delimiter: str | None = None) -> None:
+                 times: Times, delimiter: str | None = None,
+                 labels: dict[str, tuple[str, ...]] | None = None) -> None:
         self.con, self.path, self.name, self.times = con, Path(given.path), name, times
+        # A field's other names (a CRM's UI labels): `find("Id")` also finds "Lead ID".
+        self.labels = labels or {}
         if not self.path.is_file():
             found = "is a folder" if self.path.is_dir() else "file not found"
             raise InputError(given.problem(f"{found}; expected a CSV export"))
@@ -86,11 +89,15 @@ class Export:
             f"read as {found}; expected every line to hold one value per column", file=str(self.path)))
 
     def find(self, *names: str) -> str | None:
-        """SQL reference to the first of `names` the export has, or None."""
-        for n in names:
+        """SQL reference to the first of `names` (each followed by its labels) the export has,
+        or None."""
+        for n in self._with_labels(names):
             if n.lower() in self.columns:
                 return self.read(self.columns[n.lower()])
         return None
+
+    def _with_labels(self, names: tuple[str, ...]) -> list[str]:
+        return [m for n in names for m in (n, *self.labels.get(n, ()))]
 
     @property
     def names(self) -> list[str]:
@@ -110,7 +117,7 @@ class Export:
     def need(self, what: str, *names: str) -> str:
         found = self.find(*names)
         if found is None:
-            expected = " or ".join(f"'{n}'" for n in names)
+            expected = " or ".join(f"'{n}'" for n in self._with_labels(names))
             raise InputError(Problem(f"missing the {what} column; expected {expected}",
                                      file=str(self.path), field=names[0]))
         return found
@@ -246,9 +253,9 @@ class Job:
         else:
             self.output.discard()
 
-    def export(self, given: Input, name: str, times: Times,
-               delimiter: str | None = None) -> Export:
-        export = Export(self.con, given, name, times, delimiter)
+    def export(self, given: Input, name: str, times: Times, delimiter: str | None = None,
+               labels: dict[str, tuple[str, ...]] | None = None) -> Export:
+        export = Export(self.con, given, name, times, delimiter, labels)
         self._exports.append(export)
         return export
 

@@ -32,6 +32,27 @@ STATUS_STAGES: dict[str, str | None] = {
 }
 
 
+# Each field's label in Salesforce's Field Reference, which exports made with labels (a
+# report's "Details Only" CSV, tools set to show labels) name their columns by. Reports also
+# write "Create Date" for a lead's Created Date.
+LEAD_LABELS = {
+    "Id": ("Lead ID",), "CreatedDate": ("Created Date", "Create Date"), "IsConverted": ("Converted",),
+    "ConvertedDate": ("Converted Date",), "ConvertedContactId": ("Converted Contact ID",),
+    "ConvertedOpportunityId": ("Converted Opportunity ID",), "LeadSource": ("Lead Source",),
+    "CountryCode": ("Country Code",), "IsDeleted": ("Deleted",)}
+HISTORY_LABELS = {
+    "LeadId": ("Lead ID",), "CreatedDate": ("Created Date",), "Field": ("Changed Field",),
+    "NewValue": ("New Value",), "IsDeleted": ("Deleted",)}
+OPPORTUNITY_LABELS = {
+    "Id": ("Opportunity ID",), "CreatedDate": ("Created Date",), "CloseDate": ("Close Date",),
+    "StageName": ("Stage",), "IsClosed": ("Closed",), "IsWon": ("Won",),
+    "CurrencyIsoCode": ("Opportunity Currency",), "IsDeleted": ("Deleted",)}
+TASK_LABELS = {
+    "Id": ("Activity ID",), "WhoId": ("Name ID",), "CreatedDate": ("Created Date",),
+    "CompletedDateTime": ("Completed Date/Time",), "IsClosed": ("Closed",),
+    "TaskSubtype": ("Task Subtype",), "IsDeleted": ("Deleted",)}
+
+
 def _status_stage(value_sql: str) -> str:
     """SQL: canonical stage of a status value, NULL when it is no stage change."""
     v = f"lower({text(value_sql)})"
@@ -52,7 +73,7 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
         ["activities"] if tasks else [])
     with Job(out, tables, list(given.values())) as job, progress(
             [i.path for i in given.values()], "Salesforce export"):
-        lead = _without_deleted(job.export(given["--leads"], "sf_leads", times))
+        lead = _without_deleted(job.export(given["--leads"], "sf_leads", times, labels=LEAD_LABELS))
         lid = text(lead.need("lead Id", "Id"))
         title = lead.find("Title")
         job.write("contacts", {
@@ -62,17 +83,19 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
             "seniority": seniority_from_title(text(title)) if title else "null",
             "country": text(lead.find("Country", "CountryCode") or "null"),
         }, "sf_leads")
-        history = (_without_deleted(job.export(given["--lead-history"], "sf_history", times))
+        history = (_without_deleted(job.export(given["--lead-history"], "sf_history", times,
+                                                  labels=HISTORY_LABELS))
                    if lead_history else None)
         _stage_changes(job, lead, lid, history)
         _conversions(job, lead, lid, history)
         if opportunities is not None:
-            _deals(job, _without_deleted(job.export(given["--opportunities"], "sf_opps", times)))
+            _deals(job, _without_deleted(job.export(given["--opportunities"], "sf_opps", times,
+                                                labels=OPPORTUNITY_LABELS)))
         job.write("lifecycle_events", {
             "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"},
             _events(with_deals=opportunities is not None))
         if tasks is not None:
-            _activities(job, _without_deleted(job.export(given["--tasks"], "sf_tasks", times)))
+            _activities(job, _without_deleted(job.export(given["--tasks"], "sf_tasks", times, labels=TASK_LABELS)))
     return job.result()
 
 
@@ -105,7 +128,7 @@ def _stage_changes(job: Job, lead: Export, lid: str, history: Export | None) -> 
         at = history.need("created date", "CreatedDate")
         sql += (f" union all select {text(history.need('lead Id', 'LeadId'))}, {stage}, "
                 f"{history.instant(at)}, {text(at)} from sf_history "
-                f"where lower({text(field)}) in ('status', 'leadstatus') and {stage} is not null")
+                f"where lower({text(field)}) in ('status', 'leadstatus', 'lead status') and {stage} is not null")
     job.con.execute(f"create temp table sf_changes as {sql}")
 
 
