@@ -139,7 +139,10 @@ def record(con, current: dict[str, list[FileStamp]], known: list[str]) -> None:
                 "size bigint, mtime_ns bigint, ctime_ns bigint, inode ubigint)")
     rows = [(name, *stamp) for name, table_stamps in current.items() for stamp in table_stamps]
     if rows:
-        con.executemany("insert into raw.load_files values (?, ?, ?, ?, ?, ?)", rows)
+        # One statement of six lists: executemany inserts row by row, ~0.5 ms each, and a data
+        # directory of daily parts lists more files every day (1,500 files took 0.8 s).
+        con.execute("insert into raw.load_files select unnest(?), unnest(?), unnest(?), unnest(?), "
+                    "unnest(?), unnest(?)", [list(column) for column in zip(*rows)])
     con.execute("create or replace table raw.load_state (loader_version integer, stage_values varchar)")
     con.execute("insert into raw.load_state values (?, ?)", [LOADER_VERSION, json.dumps(known)])
 
