@@ -45,6 +45,10 @@ tr.r-breach td:first-child { box-shadow: inset 4px 0 0 var(--breach); }
 tr.r-at_risk td:first-child { box-shadow: inset 4px 0 0 var(--at_risk); }
 .teams { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 20px; }
 .teams .card.team-shared { grid-column: 1 / -1; }
+/* Side by side, a card's box is 552 px wide. An open month's table of five columns (money in
+   three, "… provisional") needed 561 px with 8 px either side of each cell, and scrolled in
+   its box in every window from 1,240 px up: 6 px makes it 541. */
+table.scorecard th, table.scorecard td { padding-left: 6px; padding-right: 6px; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 4px 14px 10px; background: #fff; }
 .card h3 { margin-top: 10px; }
 .team-marketing { border-top: 4px solid #8250df; } .team-sales { border-top: 4px solid #bc4c00; }
@@ -84,7 +88,7 @@ svg text.mark { font-size: 11px; font-weight: 800; paint-order: stroke; stroke: 
 svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_risk); } svg text.m-provisional { fill: var(--provisional); } svg text.m-no_data { fill: var(--no_data); }
 .h-in_time { fill: var(--met); } .h-late { fill: var(--breach); } .h-none { fill: #82071e; } .h-pending { fill: var(--no_data); }
 @media (max-width: 1155px) { .chart-wide { display: none; } .chart-narrow { display: block; } }
-/* An open month's card holds five columns, money among them (about 550 px): two cards side by
+/* An open month's card holds five columns, money among them (about 540 px): two cards side by
    side need the whole 1,184 px a window of 1,240 px gives main. Narrower, they ran off the page. */
 @media (max-width: 1239px) { .teams { grid-template-columns: minmax(0, 1fr); } }
 /* minmax(0, …): a column may be narrower than its widest table, which then scrolls in its box */
