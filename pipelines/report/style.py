@@ -21,7 +21,7 @@ h3 small { font-weight: 400; color: var(--muted); margin-left: 6px; }
 p.lead { color: var(--muted); margin: 0 0 12px; }
 .note { color: var(--muted); font-size: 13px; }
 code { overflow-wrap: anywhere; font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--muted); }
-code.id { overflow-wrap: normal; }   /* ids wrap at their <wbr> only (format.kpi_code) */
+code.id { overflow-wrap: normal; } code.id > span { white-space: nowrap; }   /* ids wrap at their <wbr> only (format.kpi_code) */
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 .table-box { overflow-x: auto; }
 th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase;
