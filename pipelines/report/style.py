@@ -93,6 +93,20 @@ svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_r
 @media (max-width: 1239px) { .teams { grid-template-columns: minmax(0, 1fr); } }
 /* minmax(0, …): a column may be narrower than its widest table, which then scrolls in its box */
 @media (max-width: 900px) { .two, .summary { grid-template-columns: minmax(0, 1fr); } }
-@media print { header.top { background: none; color: var(--ink); border-bottom: 2px solid var(--ink); }
-  nav.toc { display: none; } section { break-inside: avoid-page; } }
+/* On paper (docs/report.md, "On paper"): A4 or Letter, portrait, the browser's margins, a
+   page about 718 px (A4) to 740 px (Letter) wide. The page's margins are the white space:
+   main drops its padding, so the 720 px drawings of the funnel and the histogram (picked
+   by the max-width rule above, as in a narrow window) fit at natural size, or scaled by
+   at most 0.3 %, and the trend charts sit two abreast. Paper does not scroll: a scroll box
+   would cut off what it hides. Backgrounds are not printed by default, so nothing may rely
+   on one: the breach badge is white text on red on screen. */
+@media print {
+  header.top { background: none; color: var(--ink); border-bottom: 2px solid var(--ink); padding: 0 0 10px; }
+  nav.toc { display: none; }
+  main { padding: 0; max-width: none; }
+  .table-box, .chart-narrow { overflow: visible; }
+  .chart-narrow svg.chart { max-width: 100%; }
+  .s-breach { color: var(--breach); background: none; border-width: 2px; }
+  section { break-inside: avoid-page; }
+}
 """
