@@ -107,6 +107,14 @@ svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_r
   .table-box, .chart-narrow { overflow: visible; }
   .chart-narrow svg.chart { max-width: 100%; }
   .s-breach { color: var(--breach); background: none; border-width: 2px; }
-  section { break-inside: avoid-page; }
+  /* Sections run on from page to page (each kept whole left most pages part empty), but a
+     heading stays with what follows it, and a chart, a card or a table row is not split.
+     Chromium keeps a heading with the next block only by breaking before a sibling: in a
+     section box, a hand-off heading whose chart did not fit broke inside the lead instead.
+     Unboxed, the sections' headings and blocks are siblings. */
+  section { display: contents; }
+  h2, h3, p.lead, figcaption { break-after: avoid; }
+  figure, .card, .chart-wide, .chart-narrow, .summary, .formula, .banner, tr { break-inside: avoid; }
+  article + article { break-before: page; }   /* each agreement of a pack starts a page */
 }
 """

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import select
 import subprocess
 import time
@@ -112,3 +113,9 @@ class Browser:
                 self._events.extend(json.loads(m) for m in messages)
         return hit
 
+
+def pdf_media_boxes(pdf: bytes) -> list[tuple[float, float]]:
+    """Width and height (points) of each page of a PDF as Chromium writes it: one uncompressed
+    page object each, with its own /MediaBox."""
+    boxes = re.findall(rb"/Type /Page\b(?:(?!endobj).)*?/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf, re.S)
+    return [(float(w), float(h)) for w, h in boxes]

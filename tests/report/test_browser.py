@@ -8,7 +8,7 @@ with the page's file:// origin; Chromium's background traffic carries none).
 
 The layout is measured in the window widths a reader has, and as printed: print media at
 the width of an A4 and a Letter page, driven over the DevTools protocol (devtools.py),
-which Chromium's command line cannot do.
+and printed to PDF on both papers.
 
 CI installs chromium with apt-get (.ci/run): a missing browser fails these tests rather than
 skipping them, so the check cannot silently disappear.
@@ -31,7 +31,7 @@ import pytest
 
 from pipelines.report.style import CSP
 
-from .devtools import Browser
+from .devtools import Browser, pdf_media_boxes
 from .png import read_png
 
 CHROMIUM = "/usr/bin/chromium"
@@ -174,6 +174,7 @@ const faint = [...document.body.querySelectorAll('*')].filter(el => el.getClient
   .map(el => el.textContent.trim());
 return {
   viewport: root.clientWidth, page: root.scrollWidth, broken, clipped, faint,
+  height: root.scrollHeight,
   titles: charts.map(svg => svg.getAttribute('aria-label')),
   shown: charts.filter(svg => svg.getClientRects().length).map(
     svg => [svg.getAttribute('aria-label'), svg.getBoundingClientRect().width / svg.width.baseVal.value]),
@@ -274,3 +275,21 @@ def test_the_report_fits_the_printed_page(closed_report, open_report, which, pap
     assert seen["clipped"] == [], "tables or charts cut off by their scroll box"
     # The breach badge is white on red: on paper, without its background, white on white.
     assert seen["faint"] == [], "text too light to read on paper"
+
+
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_the_report_prints_to_pdf_on_a4_and_letter(closed_report, open_report, which, tmp_path):
+    page = closed_report if which == "closed" else open_report
+    with browser(tmp_path) as tab:
+        for paper, (width, height) in PAPERS.items():
+            printed = laid_out(tab, page, _px(width - 2 * MARGIN), "print")["height"]
+            pdf = tab.pdf(paperWidth=width / 25.4, paperHeight=height / 25.4, marginTop=MARGIN / 25.4,
+                          marginBottom=MARGIN / 25.4, marginLeft=MARGIN / 25.4, marginRight=MARGIN / 25.4)
+            (tmp_path / f"{which}-{paper}.pdf").write_bytes(pdf)
+            boxes = pdf_media_boxes(pdf)
+            # Each page is the paper asked for (PDF points, 1/72 in)...
+            assert {(round(w * 25.4 / 72), round(h * 25.4 / 72)) for w, h in boxes} == {(round(width), round(height))}
+            # ...and there are about as many as the printed layout's height needs: a chart or
+            # card moved on whole wastes some of a page, not page after page.
+            needed = math.ceil(printed / _px(height - 2 * MARGIN))
+            assert needed <= len(boxes) <= needed + 2, f"{len(boxes)} {paper} pages for {printed} px ({needed} pages)"
