@@ -93,9 +93,11 @@ def kpi_label(agreement: Agreement, kpi: str) -> str:
 
 def kpi_code(kpi: str) -> str:
     """The KPI id as code that may wrap after its ':' or '->' and nowhere else: squeezed into
-    a narrow column, `handoff:first_touch` broke as `handoff:first` / `_touch`."""
+    a narrow column, `handoff:first_touch` broke as `handoff:first` / `_touch`. Each piece is
+    a span that does not wrap (style.py): a line may also break after a hyphen, and on an A4
+    page `conversion:opportunity->customer` broke between the '-' and the '>'."""
     pieces = re.split(r"(?<=:)|(?<=->)", kpi)
-    return f'<code class="id">{"<wbr>".join(escape(piece) for piece in pieces)}</code>'
+    return f'<code class="id">{"<wbr>".join(f"<span>{escape(piece)}</span>" for piece in pieces)}</code>'
 
 
 def data_number(value: float | None) -> str:

@@ -21,7 +21,7 @@ h3 small { font-weight: 400; color: var(--muted); margin-left: 6px; }
 p.lead { color: var(--muted); margin: 0 0 12px; }
 .note { color: var(--muted); font-size: 13px; }
 code { overflow-wrap: anywhere; font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--muted); }
-code.id { overflow-wrap: normal; }   /* ids wrap at their <wbr> only (format.kpi_code) */
+code.id { overflow-wrap: normal; } code.id > span { white-space: nowrap; }   /* ids wrap at their <wbr> only (format.kpi_code) */
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
 .table-box { overflow-x: auto; }
 th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase;
@@ -45,6 +45,10 @@ tr.r-breach td:first-child { box-shadow: inset 4px 0 0 var(--breach); }
 tr.r-at_risk td:first-child { box-shadow: inset 4px 0 0 var(--at_risk); }
 .teams { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 20px; }
 .teams .card.team-shared { grid-column: 1 / -1; }
+/* Side by side, a card's box is 552 px wide. An open month's table of five columns (money in
+   three, "… provisional") needed 561 px with 8 px either side of each cell, and scrolled in
+   its box in every window from 1,240 px up: 6 px makes it 541. */
+table.scorecard th, table.scorecard td { padding-left: 6px; padding-right: 6px; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 4px 14px 10px; background: #fff; }
 .card h3 { margin-top: 10px; }
 .team-marketing { border-top: 4px solid #8250df; } .team-sales { border-top: 4px solid #bc4c00; }
@@ -84,11 +88,33 @@ svg text.mark { font-size: 11px; font-weight: 800; paint-order: stroke; stroke: 
 svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_risk); } svg text.m-provisional { fill: var(--provisional); } svg text.m-no_data { fill: var(--no_data); }
 .h-in_time { fill: var(--met); } .h-late { fill: var(--breach); } .h-none { fill: #82071e; } .h-pending { fill: var(--no_data); }
 @media (max-width: 1155px) { .chart-wide { display: none; } .chart-narrow { display: block; } }
-/* An open month's card holds five columns, money among them (about 550 px): two cards side by
+/* An open month's card holds five columns, money among them (about 540 px): two cards side by
    side need the whole 1,184 px a window of 1,240 px gives main. Narrower, they ran off the page. */
 @media (max-width: 1239px) { .teams { grid-template-columns: minmax(0, 1fr); } }
 /* minmax(0, …): a column may be narrower than its widest table, which then scrolls in its box */
 @media (max-width: 900px) { .two, .summary { grid-template-columns: minmax(0, 1fr); } }
-@media print { header.top { background: none; color: var(--ink); border-bottom: 2px solid var(--ink); }
-  nav.toc { display: none; } section { break-inside: avoid-page; } }
+/* On paper (docs/report.md, "On paper"): A4 or Letter, portrait, the browser's margins, a
+   page about 718 px (A4) to 740 px (Letter) wide. The page's margins are the white space:
+   main drops its padding, so the 720 px drawings of the funnel and the histogram (picked
+   by the max-width rule above, as in a narrow window) fit at natural size, or scaled by
+   at most 0.3 %, and the trend charts sit two abreast. Paper does not scroll: a scroll box
+   would cut off what it hides. Backgrounds are not printed by default, so nothing may rely
+   on one: the breach badge is white text on red on screen. */
+@media print {
+  header.top { background: none; color: var(--ink); border-bottom: 2px solid var(--ink); padding: 0 0 10px; }
+  nav.toc { display: none; }
+  main { padding: 0; max-width: none; }
+  .table-box, .chart-narrow { overflow: visible; }
+  .chart-narrow svg.chart { max-width: 100%; }
+  .s-breach { color: var(--breach); background: none; border-width: 2px; }
+  /* Sections run on from page to page (each kept whole left most pages part empty), but a
+     heading stays with what follows it, and a chart, a card or a table row is not split.
+     Chromium keeps a heading with the next block only by breaking before a sibling: in a
+     section box, a hand-off heading whose chart did not fit broke inside the lead instead.
+     Unboxed, the sections' headings and blocks are siblings. */
+  section { display: contents; }
+  h2, h3, p.lead, figcaption { break-after: avoid; }
+  figure, .card, .chart-wide, .chart-narrow, .summary, .formula, .banner, tr { break-inside: avoid; }
+  article + article { break-before: page; }   /* each agreement of a pack starts a page */
+}
 """
