@@ -518,7 +518,7 @@ def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
             "Quarantined rows are kept in <code>raw.quarantine</code> with their reason, never dropped silently.</p>"
             + "".join(f'<p class="banner" data-warning="{kind}">{escape(w)}</p>'
                       for kind, warnings in data.warnings.items() for w in warnings)
-            + '<div class="two">'
+            + '<div class="two fit-left">'
             f'<div><h3>Quarantined rows by reason</h3>{_table(["reason", Num("rows")], [reasons]) if reasons else "<p>None.</p>"}</div>'
             f'<div><h3>Tables loaded</h3>{_table(["table", "delivered", Num("read"), Num("loaded"), Num("duplicates"), Num("quarantined")], [tables]) if tables else "<p>No load report.</p>"}</div>'
             "</div>")

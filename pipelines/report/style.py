@@ -59,6 +59,10 @@ table.scorecard th, table.scorecard td { padding-left: 6px; padding-right: 6px; 
 figure { margin: 0; border: 1px solid var(--line); border-radius: 6px; padding: 6px 8px 2px; }
 figcaption { font-weight: 600; font-size: 13px; }
 .two { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 24px; }
+/* A narrow table beside a wide one (two columns against six): halves gave the six-column
+   table 453 px of the 576 it needs at 1,000 px, and it scrolled. The left column takes what
+   its table needs, the right one the rest. */
+@media (min-width: 901px) { .two.fit-left { grid-template-columns: minmax(0, max-content) minmax(0, 1fr); } }
 .formula { background: var(--bg); border-left: 4px solid var(--accent); padding: 10px 14px; font-size: 13px; margin-top: 12px; }
 tr.worst td { font-weight: 650; background: #fff8f7; }
 .flag { color: var(--at_risk); font-size: 12px; border: 1px dashed currentColor; padding: 0 4px; border-radius: 3px; }
