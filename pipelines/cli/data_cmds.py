@@ -141,6 +141,9 @@ def generate(
         console.print(f"planted on purpose (the loader quarantines or counts them): {planted}")
 
 
+# The examples of the import commands run on these, from the repository root.
+FIXTURE_EXPORTS = "tests/fixtures/exports"
+
 import_app = typer.Typer(
     help="Convert a CRM export into the canonical tables (CSV files in --out).",
     no_args_is_help=True)
@@ -148,8 +151,9 @@ import_app = typer.Typer(
 
 @import_app.command(
     "hubspot",
-    epilog="Example: funnelpact import hubspot --contacts contacts.csv --deals deals.csv "
-           "--timezone America/Mexico_City --out data/")
+    epilog="Example, on the exports in the repository's test fixtures: funnelpact import hubspot "
+           f"--contacts {FIXTURE_EXPORTS}/hubspot/contacts_labels.csv --deals {FIXTURE_EXPORTS}/hubspot/deals_labels.csv "
+           "--timezone Europe/Berlin --out hubspot-data/")
 def import_hubspot(
     contacts: Annotated[Path, typer.Option(help="HubSpot contacts export (CSV) with lifecycle "
                                            "stage dates; UI labels or internal names.")],
@@ -167,9 +171,10 @@ def import_hubspot(
 
 @import_app.command(
     "salesforce",
-    epilog="Example: funnelpact import salesforce --leads Lead.csv --lead-history "
-           "LeadHistory.csv --opportunities Opportunity.csv --tasks Task.csv "
-           "--timezone America/Mexico_City --out data/")
+    epilog="Example, on the exports in the repository's test fixtures: funnelpact import salesforce "
+           f"--leads {FIXTURE_EXPORTS}/salesforce/Lead.csv --lead-history {FIXTURE_EXPORTS}/salesforce/LeadHistory.csv "
+           f"--opportunities {FIXTURE_EXPORTS}/salesforce/Opportunity.csv --tasks {FIXTURE_EXPORTS}/salesforce/Task.csv "
+           "--timezone America/Mexico_City --out salesforce-data/")
 def import_salesforce(
     leads: Annotated[Path, typer.Option(help="Lead export (Id, CreatedDate, Status, "
                                         "IsConverted, ConvertedDate, …).")],
@@ -195,8 +200,8 @@ def import_salesforce(
 
 @import_app.command(
     "csv",
-    epilog="Example: funnelpact import csv --mapping crm-mapping.yaml --out data/  "
-           "(the mapping format is in docs/data.md)")
+    epilog="Example, on the exports in the repository's test fixtures: funnelpact import csv "
+           f"--mapping {FIXTURE_EXPORTS}/csv/mapping.yaml --out csv-data/ (the mapping format is in docs/data.md)")
 def import_csv(
     mapping: Annotated[Path, typer.Option(help="YAML mapping: per canonical table a source "
                                           "file, its columns, time zone and value maps.")],
