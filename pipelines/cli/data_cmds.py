@@ -113,7 +113,7 @@ TimestampFormatOption = Annotated[str | None, typer.Option(
 
 def generate(
     out: OutOption,
-    contacts: Annotated[int, typer.Option(help="Number of contacts (leads) to create.")] = 20_000,
+    contacts: Annotated[int, typer.Option(help="Number of contacts (leads) to create, 1 or more.")] = 20_000,
     seed: Annotated[int, typer.Option(min=0, help="Random seed (0 or more): the same seed gives the same files.")] = 1,
     start: Annotated[str, typer.Option(help="First day of the data, YYYY-MM-DD.")] = "2026-01-01",
     end: Annotated[str, typer.Option(help="Last day of the data, YYYY-MM-DD.")] = "2026-12-31",
@@ -158,7 +158,8 @@ def import_hubspot(
     contacts: Annotated[Path, typer.Option(help="HubSpot contacts export (CSV) with lifecycle "
                                            "stage dates; UI labels or internal names.")],
     out: ImportOutOption,
-    deals: Annotated[Path | None, typer.Option(help="HubSpot deals export (CSV).")] = None,
+    deals: Annotated[Path | None, typer.Option(
+        help="HubSpot deals export (CSV). Default: none, no deals table (revenue is no_data).")] = None,
     timezone: HubspotTimezoneOption = None,
     timestamp_format: TimestampFormatOption = None,
 ) -> None:
@@ -180,12 +181,13 @@ def import_salesforce(
                                         "IsConverted, ConvertedDate, …).")],
     out: ImportOutOption,
     lead_history: Annotated[Path | None, typer.Option(
-        help="LeadHistory export: Status changes give the stage times.")] = None,
+        help="LeadHistory export: Status changes give the stage times. Default: none, only creation and "
+        "conversion are known.")] = None,
     opportunities: Annotated[Path | None, typer.Option(
-        help="Opportunity export: deals, opportunity and customer stages.")] = None,
+        help="Opportunity export: deals, opportunity and customer stages. Default: none, no deals table.")] = None,
     tasks: Annotated[Path | None, typer.Option(
         help="Task export: sales touches (first touch of an MQL); only done tasks (IsClosed true or Status "
-        "Completed) count.")] = None,
+        "Completed) count. Default: none, no activities table (the hand-off KPIs are no_data).")] = None,
     timezone: SalesforceTimezoneOption = None,
     timestamp_format: TimestampFormatOption = None,
 ) -> None:

@@ -50,6 +50,15 @@ def test_every_command_has_help_an_example_and_documented_options(path: str) -> 
     assert result.exit_code == 0 and "Usage" in result.output
 
 
+@pytest.mark.parametrize("path", sorted(COMMANDS), ids=lambda p: f"funnelpact {p} states its defaults")
+def test_every_optional_option_states_its_default(path: str) -> None:
+    for param in COMMANDS[path].params:
+        if param.param_type_name != "option" or param.required or param.is_flag:
+            continue  # a flag is off unless given
+        shown = param.show_default and param.default is not None  # typer prints [default: …]
+        assert shown or "default" in param.help.lower(), f"{path} {param.opts[0]} does not say what it is when not given"
+
+
 def test_an_unknown_option_is_bad_input_with_exit_code_2() -> None:
     result = CliRunner().invoke(app, ["plan", "--no-such-option"])
     assert result.exit_code == 2
