@@ -151,9 +151,9 @@ import_app = typer.Typer(
 
 @import_app.command(
     "hubspot",
-    epilog="Example, on the exports in the repository's test fixtures: funnelpact import hubspot "
+    epilog="Example: funnelpact import hubspot "
            f"--contacts {FIXTURE_EXPORTS}/hubspot/contacts_labels.csv --deals {FIXTURE_EXPORTS}/hubspot/deals_labels.csv "
-           "--timezone Europe/Berlin --out hubspot-data/")
+           "--timezone Europe/Berlin --out hubspot-data/ (on the repository's fixture exports)")
 def import_hubspot(
     contacts: Annotated[Path, typer.Option(help="HubSpot contacts export (CSV) with lifecycle "
                                            "stage dates; UI labels or internal names.")],
@@ -172,10 +172,10 @@ def import_hubspot(
 
 @import_app.command(
     "salesforce",
-    epilog="Example, on the exports in the repository's test fixtures: funnelpact import salesforce "
+    epilog="Example: funnelpact import salesforce "
            f"--leads {FIXTURE_EXPORTS}/salesforce/Lead.csv --lead-history {FIXTURE_EXPORTS}/salesforce/LeadHistory.csv "
            f"--opportunities {FIXTURE_EXPORTS}/salesforce/Opportunity.csv --tasks {FIXTURE_EXPORTS}/salesforce/Task.csv "
-           "--timezone America/Mexico_City --out salesforce-data/")
+           "--timezone America/Mexico_City --out salesforce-data/ (on the repository's fixture exports)")
 def import_salesforce(
     leads: Annotated[Path, typer.Option(help="Lead export (Id, CreatedDate, Status, "
                                         "IsConverted, ConvertedDate, …).")],
@@ -202,8 +202,8 @@ def import_salesforce(
 
 @import_app.command(
     "csv",
-    epilog="Example, on the exports in the repository's test fixtures: funnelpact import csv "
-           f"--mapping {FIXTURE_EXPORTS}/csv/mapping.yaml --out csv-data/ (the mapping format is in docs/data.md)")
+    epilog=f"Example: funnelpact import csv --mapping {FIXTURE_EXPORTS}/csv/mapping.yaml --out csv-data/ "
+           "(on the repository's fixture exports; the mapping format is in docs/data.md)")
 def import_csv(
     mapping: Annotated[Path, typer.Option(help="YAML mapping: per canonical table a source "
                                           "file, its columns, time zone and value maps.")],
