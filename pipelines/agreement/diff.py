@@ -67,8 +67,8 @@ def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
     except ValueError:
         raise InputError(Problem(f"{sla} is not inside the git repository at {root}: diff compares the "
                                  "agreement files git keeps", field="--sla")) from None
-    old = _load_side(root, base, rel)
-    new = _load_side(root, head, rel)
+    old = _load_side(root, base, rel, "BASE")
+    new = _load_side(root, head, rel, "HEAD")
     if not old and not new:
         raise InputError(Problem(f"no agreement files under {rel.as_posix() or '.'} at {base} nor at "
                                  f"{head or 'the working tree'}: expected the folder of the agreement YAML files",
@@ -106,13 +106,14 @@ def _git_root(sla: Path) -> Path:
                                  "git keeps", field="--sla")) from None
 
 
-def _load_side(root: Path, rev: str | None, rel: Path) -> list[Agreement]:
-    """Agreements at a git revision (or the working tree when rev is None)."""
+def _load_side(root: Path, rev: str | None, rel: Path, argument: str) -> list[Agreement]:
+    """Agreements at a git revision (or the working tree when rev is None); `argument` names
+    the command's argument that gave the revision."""
     if rev is not None:
         try:
             _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         except InputError:
-            raise InputError(Problem(f"unknown git revision {rev!r}: expected a branch, tag or commit", field="BASE/HEAD")) from None
+            raise InputError(Problem(f"unknown git revision {rev!r}: expected a branch, tag or commit", field=argument)) from None
         # -z: without it git quotes names with non-ASCII bytes ("sla/m\303\251xico.yaml").
         names = _git(root, "ls-tree", "-r", "-z", "--name-only", rev, "--", str(rel)).split("\0")
         # _git keeps bytes that are not UTF-8 as surrogates: back to bytes, to name their line.

@@ -66,11 +66,22 @@ for module in (agreement_cmds, data_cmds, pipeline_cmds, report_cmds, check_cmds
     module.register(app)
 
 
+def quiet_interrupts(args) -> None:
+    """sys.unraisablehook: Ctrl-C that lands in a finalizer or a weakref callback (objects of
+    Dagster and dbt are collected while an interrupted run winds down) is the interrupt the
+    command reports as "funnelpact: interrupted" with exit code 130, not a traceback
+    ("Exception ignored in: <function WeakSet…>"). Anything else is printed as Python does."""
+    if args.exc_type is not None and issubclass(args.exc_type, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(args)
+
+
 def main() -> None:
     # Dagster, dbt and GX leave millions of objects behind; the interpreter's last garbage
     # collection walked them for ~2 s after every run. Frozen objects are skipped, and the
     # process is ending anyway.
     atexit.register(gc.freeze)
+    sys.unraisablehook = quiet_interrupts
     try:
         app()
     except SystemExit as exc:

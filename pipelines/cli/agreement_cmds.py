@@ -20,11 +20,11 @@ SlaPathOption = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    app.command(epilog="Example: funnelpact validate sla/ other/acme-2027.yaml")(validate)
+    app.command(epilog="Examples: funnelpact validate; funnelpact validate sla/acme-2026-h1.yaml sla/acme-2026-h2.yaml")(validate)
     app.command(epilog="Example: funnelpact schema > agreement.schema.json")(schema)
     app.command(epilog="Examples: funnelpact plan; funnelpact plan --month 2026-03 --format json")(plan)
     app.command(
-        epilog="Examples: funnelpact diff origin/main; funnelpact diff v1.0 HEAD --format json"
+        epilog="Examples: funnelpact diff origin/main; funnelpact diff HEAD~1 HEAD --format json"
     )(diff)
 
 
@@ -66,7 +66,7 @@ def schema() -> None:
 
 def plan(
     sla: SlaPathOption = None,
-    month: Annotated[str | None, typer.Option(help="Show one month only (YYYY-MM).", show_default=False)] = None,
+    month: Annotated[str | None, typer.Option(help="Show one month only (YYYY-MM; default: every month of every window).", show_default=False)] = None,
     format: Annotated[Format, typer.Option("--format", "-f", help="table for people; json or csv for machines.")] = Format.table,
 ) -> None:
     """The reverse funnel: each month's revenue, customers and volume target per stage.

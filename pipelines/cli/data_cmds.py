@@ -113,7 +113,7 @@ TimestampFormatOption = Annotated[str | None, typer.Option(
 
 def generate(
     out: OutOption,
-    contacts: Annotated[int, typer.Option(help="Number of contacts (leads) to create.")] = 20_000,
+    contacts: Annotated[int, typer.Option(help="Number of contacts (leads) to create, 1 or more.")] = 20_000,
     seed: Annotated[int, typer.Option(min=0, help="Random seed (0 or more): the same seed gives the same files.")] = 1,
     start: Annotated[str, typer.Option(help="First day of the data, YYYY-MM-DD.")] = "2026-01-01",
     end: Annotated[str, typer.Option(help="Last day of the data, YYYY-MM-DD.")] = "2026-12-31",
@@ -141,6 +141,9 @@ def generate(
         console.print(f"planted on purpose (the loader quarantines or counts them): {planted}")
 
 
+# The examples of the import commands run on these, from the repository root.
+FIXTURE_EXPORTS = "tests/fixtures/exports"
+
 import_app = typer.Typer(
     help="Convert a CRM export into the canonical tables (CSV files in --out).",
     no_args_is_help=True)
@@ -148,13 +151,15 @@ import_app = typer.Typer(
 
 @import_app.command(
     "hubspot",
-    epilog="Example: funnelpact import hubspot --contacts contacts.csv --deals deals.csv "
-           "--timezone America/Mexico_City --out data/")
+    epilog="Example: funnelpact import hubspot "
+           f"--contacts {FIXTURE_EXPORTS}/hubspot/contacts_labels.csv --deals {FIXTURE_EXPORTS}/hubspot/deals_labels.csv "
+           "--timezone Europe/Berlin --out hubspot-data/ (on the repository's fixture exports)")
 def import_hubspot(
     contacts: Annotated[Path, typer.Option(help="HubSpot contacts export (CSV) with lifecycle "
                                            "stage dates; UI labels or internal names.")],
     out: ImportOutOption,
-    deals: Annotated[Path | None, typer.Option(help="HubSpot deals export (CSV).")] = None,
+    deals: Annotated[Path | None, typer.Option(
+        help="HubSpot deals export (CSV). Default: none, no deals table (revenue is no_data).")] = None,
     timezone: HubspotTimezoneOption = None,
     timestamp_format: TimestampFormatOption = None,
 ) -> None:
@@ -167,20 +172,22 @@ def import_hubspot(
 
 @import_app.command(
     "salesforce",
-    epilog="Example: funnelpact import salesforce --leads Lead.csv --lead-history "
-           "LeadHistory.csv --opportunities Opportunity.csv --tasks Task.csv "
-           "--timezone America/Mexico_City --out data/")
+    epilog="Example: funnelpact import salesforce "
+           f"--leads {FIXTURE_EXPORTS}/salesforce/Lead.csv --lead-history {FIXTURE_EXPORTS}/salesforce/LeadHistory.csv "
+           f"--opportunities {FIXTURE_EXPORTS}/salesforce/Opportunity.csv --tasks {FIXTURE_EXPORTS}/salesforce/Task.csv "
+           "--timezone America/Mexico_City --out salesforce-data/ (on the repository's fixture exports)")
 def import_salesforce(
     leads: Annotated[Path, typer.Option(help="Lead export (Id, CreatedDate, Status, "
                                         "IsConverted, ConvertedDate, …).")],
     out: ImportOutOption,
     lead_history: Annotated[Path | None, typer.Option(
-        help="LeadHistory export: Status changes give the stage times.")] = None,
+        help="LeadHistory export: Status changes give the stage times. Default: none, only creation and "
+        "conversion are known.")] = None,
     opportunities: Annotated[Path | None, typer.Option(
-        help="Opportunity export: deals, opportunity and customer stages.")] = None,
+        help="Opportunity export: deals, opportunity and customer stages. Default: none, no deals table.")] = None,
     tasks: Annotated[Path | None, typer.Option(
         help="Task export: sales touches (first touch of an MQL); only done tasks (IsClosed true or Status "
-        "Completed) count.")] = None,
+        "Completed) count. Default: none, no activities table (the hand-off KPIs are no_data).")] = None,
     timezone: SalesforceTimezoneOption = None,
     timestamp_format: TimestampFormatOption = None,
 ) -> None:
@@ -196,8 +203,8 @@ def import_salesforce(
 
 @import_app.command(
     "csv",
-    epilog="Example: funnelpact import csv --mapping crm-mapping.yaml --out data/  "
-           "(the mapping format is in docs/data.md)")
+    epilog=f"Example: funnelpact import csv --mapping {FIXTURE_EXPORTS}/csv/mapping.yaml --out csv-data/ "
+           "(on the repository's fixture exports; the mapping format is in docs/data.md)")
 def import_csv(
     mapping: Annotated[Path, typer.Option(help="YAML mapping: per canonical table a source "
                                           "file, its columns, time zone and value maps.")],

@@ -10,9 +10,19 @@ from rich.markup import escape
 
 from pipelines.errors import InputError, Problem
 
-# Pipes and CI logs get 80 columns by default, which truncates wide scorecards.
-console = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, highlight=False, emoji=False, width=None if sys.stderr.isatty() else 160)
+
+
+def _console(stream) -> Console:
+    """Pipes and CI logs get 80 columns by default, which truncates wide scorecards: 160. And
+    a line of text stays one line there (a message that names a long path was cut in two,
+    and a grep for it found half); tables are drawn at the width either way."""
+    tty = stream.isatty()
+    return Console(stderr=stream is sys.stderr, highlight=False, emoji=False, width=None if tty else 160,
+                   soft_wrap=not tty)
+
+
+console = _console(sys.stdout)
+err_console = _console(sys.stderr)
 
 
 class Format(str, Enum):

@@ -138,8 +138,10 @@ def run(
     data: DataOption = None,
     sla: SlaOption = None,
     as_of: AsOfOption = None,
-    from_: Annotated[str | None, typer.Option("--from", help="First month to judge (YYYY-MM); alone, that month only.", show_default=False)] = None,
-    to: Annotated[str | None, typer.Option("--to", help="Last month to judge (YYYY-MM); alone, that month only.", show_default=False)] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="First month to judge (YYYY-MM); alone, that month only. Default: the current month "
+                  "and the months still settling (above).", show_default=False)] = None,
+    to: Annotated[str | None, typer.Option("--to", help="Last month to judge (YYYY-MM); alone, that month only. Default: the current month "
+                  "and the months still settling (above).", show_default=False)] = None,
     format: Annotated[ScorecardFormat, typer.Option("--format", "-f", help="table for people, json for machines.")] = ScorecardFormat.table,
 ) -> None:
     """Run the whole pipeline and print the scorecard.

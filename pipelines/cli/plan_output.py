@@ -76,7 +76,7 @@ def plan_csv(months: list[MonthPlan]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["period", "agreement", "revision", "revenue", "customers", *stages])
     for m in months:
-        writer.writerow([m.period, m.agreement, m.revision, f"{money(m.revenue):.2f}", ratio(m.customers),
+        writer.writerow([m.period, m.agreement, m.revision, f"{money(m.revenue):.2f}", f"{ratio(m.customers):.6f}",
                          *(m.targets.get(s, "") for s in stages)])
     return out.getvalue()
 

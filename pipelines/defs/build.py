@@ -15,6 +15,7 @@ from pipelines.defs.partitions import monthly_partitions
 from pipelines.defs.resources import FunnelpactResource
 from pipelines.defs.schedules import build_daily_schedule
 from pipelines.settings import Settings
+from pipelines.warehouse.dbt_runner import check_threads
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
@@ -23,6 +24,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     settings = settings or Settings.from_env()
     agreements = load_agreements(settings.sla_dir)
+    check_threads()  # a setting the dbt step reads: bad input now, not a failed run
     partitions = monthly_partitions(agreements)
     project = dbt_project(settings.warehouse)
     inputs = build_input_assets(source_keys(project, DATA_SOURCES), source_keys(project, AGREEMENT_SOURCES))

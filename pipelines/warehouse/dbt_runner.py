@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -18,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.agreement.months import naive_utc
-from pipelines.errors import InputError
+from pipelines.errors import InputError, Problem
 from pipelines.warehouse.duckdb_path import ENV_VAR as DUCKDB_PATH_ENV
 from pipelines.warehouse.duckdb_path import duckdb_path
 
 PROJECT_DIR_ENV = "FUNNELPACT_DBT_PROJECT_DIR"
+THREADS_ENV = "FUNNELPACT_DBT_THREADS"  # read by profiles.yml
 # The repository's dbt_project/ (the package is installed editable from the repository).
 DEFAULT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 AS_OF_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -53,6 +55,17 @@ class DbtRun:
 def project_dir(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
     return Path(env.get(PROJECT_DIR_ENV) or DEFAULT_PROJECT_DIR).resolve()
+
+
+def check_threads(environ: Mapping[str, str] | None = None) -> None:
+    """FUNNELPACT_DBT_THREADS, when set, is a whole number of 1 or more: profiles.yml reads it
+    with jinja's `int`, which makes `two` a 0, and dbt failed the build mid-run with
+    "max_workers must be greater than 0" (exit 3), naming no setting."""
+    env = os.environ if environ is None else environ
+    value = env.get(THREADS_ENV)
+    if value is not None and not (re.fullmatch(r"[0-9]+", value.strip()) and int(value) >= 1):
+        raise InputError(Problem(f"{value!r} is not a number of threads: expected a whole number, 1 or more "
+                                 "(unset: 1)", field=THREADS_ENV))
 
 
 def format_as_of(as_of: datetime | date | str) -> str:

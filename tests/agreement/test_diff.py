@@ -154,10 +154,13 @@ def test_an_invalid_head_reports_validation_errors_and_exits_2(repo: Path) -> No
     assert "acme-2026-h2.yaml" in out and "lead->mql.rate" in out and "(0, 1]" in out
 
 
-def test_an_unknown_base_revision_exits_2(repo: Path) -> None:
+def test_an_unknown_revision_exits_2_naming_the_argument_that_gave_it(repo: Path) -> None:
     code, out = run_diff("no-such-branch")
     assert code == 2
-    assert "unknown git revision 'no-such-branch'" in out
+    assert "error BASE: unknown git revision 'no-such-branch'" in out
+    code, out = run_diff("HEAD", "no-such-branch")
+    assert code == 2
+    assert "error HEAD: unknown git revision 'no-such-branch'" in out
 
 
 def test_a_folder_without_agreements_on_either_side_exits_2(repo: Path) -> None:

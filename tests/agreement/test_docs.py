@@ -125,3 +125,27 @@ def test_the_met_rule_the_docs_state_is_the_bound_compile_writes() -> None:
     assert threshold(Fraction("0.25"), Decimal("0.05"), "at_most") == Fraction("0.2625")
     assert "at least target · (1 − tolerance)" in TEXT
     assert threshold(Fraction(150), Decimal("0.05"), "at_least") == Fraction("142.5")
+
+
+# Each message the page quotes, and the edit of sla/acme-2026-h1.yaml the page says gives it.
+QUOTED_EDITS = {
+    "spec.conversion.lead->mql.rate": ("lead->mql: {rate: 0.30}", "lead->mql: {rate: 30}"),
+    "spec.seasonality.2026-01": ("seasonality: {2026-01: 0.8, 2026-06: 1.2}", "seasonality: {2026-01: 80, 2026-06: 120}"),
+}
+
+
+@pytest.mark.parametrize("quoted", re.findall(r"^(?:error|warning) sla/\S+ .*$", TEXT, re.MULTILINE),
+                         ids=lambda q: q.split()[2])
+def test_a_quoted_message_is_what_validate_prints_for_the_edit_the_page_describes(quoted, funnelpact, tmp_path,
+                                                                                 monkeypatch) -> None:
+    """A reader who makes the edit in the shipped file sees the line the page shows."""
+    file = ROOT / "sla" / "acme-2026-h1.yaml"
+    assert quoted.split()[1].startswith(f"sla/{file.name}:"), "quote the shipped file, as a reader would edit it"
+    old, new = QUOTED_EDITS[quoted.split()[2].removesuffix(":")]
+    text = file.read_text(encoding="utf-8")
+    assert old in text
+    (tmp_path / "sla").mkdir()
+    (tmp_path / "sla" / file.name).write_text(text.replace(old, new), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    run = funnelpact("validate")
+    assert quoted in run.err.splitlines(), run.err

@@ -182,6 +182,9 @@ def test_plan_csv_has_a_header_and_one_row_per_month(at_root) -> None:
     assert (january["period"], january["revenue"], january["customer"], january["visit"]) == (
         "2026-01", "80000.00", "7", "16836",
     )
+    # Revenue to the cent and customers to six decimals (docs/agreement.md), whole ones too.
+    assert [(r["customers"], r["revenue"]) for r in rows if r["period"] in ("2026-01", "2026-06")] == [
+        ("6.666667", "80000.00"), ("10.000000", "120000.00")]
 
 
 def test_plan_table_shows_explicit_targets_with_a_star_and_the_window_row(at_root) -> None:

@@ -32,6 +32,10 @@ def test_a_channel_without_its_secret_fails_the_command(monkeypatch: pytest.Monk
     result = CliRunner().invoke(app, ["test-alerts", "--sla", str(SLA), "--revision", "2026-h1"])
     assert result.exit_code == 1
     assert "FUNNELPACT_SLACK_WEBHOOK is not set" in result.output
+    # One line per channel, also the e-mail one of 170 characters: a log or pipe is grepped.
+    assert [line.split(": ")[0] for line in result.output.splitlines()] == [
+        "acme 2026-h1 slack:FUNNELPACT_SLACK_WEBHOOK", "acme 2026-h1 email:FUNNELPACT_SMTP_URL:revops@acme.example",
+        "acme 2026-h1 log"], result.output
 
 
 def test_a_missing_agreement_folder_is_bad_input(tmp_path: Path) -> None:

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import re
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 import typer
 from typer.testing import CliRunner
@@ -44,6 +50,15 @@ def test_every_command_has_help_an_example_and_documented_options(path: str) -> 
     assert result.exit_code == 0 and "Usage" in result.output
 
 
+@pytest.mark.parametrize("path", sorted(COMMANDS), ids=lambda p: f"funnelpact {p} states its defaults")
+def test_every_optional_option_states_its_default(path: str) -> None:
+    for param in COMMANDS[path].params:
+        if param.param_type_name != "option" or param.required or param.is_flag:
+            continue  # a flag is off unless given
+        shown = param.show_default and param.default is not None  # typer prints [default: …]
+        assert shown or "default" in param.help.lower(), f"{path} {param.opts[0]} does not say what it is when not given"
+
+
 def test_an_unknown_option_is_bad_input_with_exit_code_2() -> None:
     result = CliRunner().invoke(app, ["plan", "--no-such-option"])
     assert result.exit_code == 2
@@ -71,3 +86,42 @@ def test_the_commands_with_more_than_bad_input_to_tell_document_their_exit_codes
     # 1 is a fail-severity breach for run and backfill, "out of date" for compile --check,
     # "a channel failed" for test-alerts; report and demo exit 0 whatever the statuses.
     assert "Exit code 0 when" in " ".join(COMMANDS[path].help.split()), f"{path} --help says nothing of exit codes"
+
+
+# Their examples run the whole pipeline or reach a network: tests/defs and tests/alerts run
+# those commands. Every other example is run below, as written.
+PIPELINE_OR_NETWORK = {"run", "backfill", "report", "demo", "test-alerts"}
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def examples(path: str) -> list[list[str]]:
+    """The commands of an epilog ("Examples: funnelpact a; funnelpact b --check (in CI)"), as
+    arguments, a shell redirection left out."""
+    text = " ".join(COMMANDS[path].epilog.split())
+    return [shlex.split(command.split(" > ")[0])[1:] for command in re.findall(r"funnelpact [^;(]+", text)]
+
+
+@pytest.fixture
+def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """What the examples expect to start from: the repository root of a git checkout with an
+    origin/main, the agreements, their suites and the test fixtures."""
+    shutil.copytree(ROOT / "sla", tmp_path / "sla")
+    shutil.copytree(ROOT / "expectations", tmp_path / "expectations",
+                    ignore=shutil.ignore_patterns("uncommitted", "plugins"))
+    (tmp_path / "tests").symlink_to(ROOT / "tests")
+    git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    for args in (["init", "-q"], ["add", "sla"], ["commit", "-qm", "agreements"],
+                 ["commit", "-q", "--allow-empty", "-m", "next"], ["update-ref", "refs/remotes/origin/main", "HEAD"]):
+        subprocess.run([*git, *args], check=True, capture_output=True)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FUNNELPACT_SLA_DIR", raising=False)
+    return tmp_path
+
+
+@pytest.mark.parametrize("path", sorted(set(COMMANDS) - PIPELINE_OR_NETWORK), ids=lambda p: f"funnelpact {p}'s example runs")
+def test_every_example_runs_as_written(path: str, checkout: Path) -> None:
+    assert examples(path), f"no example found in the epilog of {path}"
+    for args in examples(path):
+        assert args[: len(path.split())] == path.split(), f"the example of {path} runs another command: {args}"
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, f"funnelpact {shlex.join(args)} exited {result.exit_code}: {result.output}"

@@ -81,8 +81,10 @@ def test_a_cron_alias_is_a_schedule_as_the_error_for_a_bad_one_says(settings: Se
     ("FUNNELPACT_SCHEDULE_TIMEZONE", "Mars/Olympus", "'Mars/Olympus' is not an IANA time zone"),
     ("FUNNELPACT_SCHEDULE_TIMEZONE", "America", "'America' is not an IANA time zone"),  # a folder of zones
     ("FUNNELPACT_SCHEDULE_CRON", "every day", "or an alias such as '@daily'"),
+    ("FUNNELPACT_DBT_THREADS", "two", "'two' is not a number of threads: expected a whole number, 1 or more"),
+    ("FUNNELPACT_DBT_THREADS", "0", "'0' is not a number of threads"),  # dbt: "max_workers must be greater than 0"
 ])
-def test_a_bad_schedule_setting_is_bad_input_for_the_run_too(settings: Settings, monkeypatch: pytest.MonkeyPatch,
+def test_a_bad_schedule_or_dbt_setting_is_bad_input_for_the_run_too(settings: Settings, monkeypatch: pytest.MonkeyPatch,
                                                              variable: str, value: str, message: str) -> None:
     from typer.testing import CliRunner
 
