@@ -11,7 +11,6 @@ from rich.markup import escape
 from pipelines.errors import InputError, Problem
 
 
-
 def _console(stream) -> Console:
     """Pipes and CI logs get 80 columns by default, which truncates wide scorecards: 160. And
     a line of text stays one line there (a message that names a long path was cut in two,
