@@ -16,6 +16,7 @@ from pipelines.defs.dbt import SCORECARD
 from pipelines.defs.partitions import tagged_as_of
 from pipelines.defs.resources import FunnelpactResource
 from pipelines.errors import InputError, Problem
+from pipelines.logs import RunLogHandler, routed_to
 
 GROUP = "judgement"
 KPI_STATUS = dg.AssetKey("kpi_status")
@@ -135,8 +136,10 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         settings = funnelpact.settings()
         with funnelpact.connect() as con:
             results = read_judgements(con, list(context.partition_keys))
-        report = dispatch(results, load_agreements(settings.sla_dir), settings.alert_state)
-        context.log.info(report.summary())
+        # The log channel's alerts and the failed deliveries, with dispatch's summary, in
+        # the run's log: the UI shows them for a run the daemon launched too.
+        with routed_to(RunLogHandler(context.log)):
+            report = dispatch(results, load_agreements(settings.sla_dir), settings.alert_state)
         return dg.MaterializeResult(metadata={"sent": report.sent, "failed": report.failed, "pending": report.pending,
                                                   "what_if": report.what_if})
 
