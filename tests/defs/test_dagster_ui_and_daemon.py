@@ -15,7 +15,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 import duckdb
@@ -26,7 +26,8 @@ from pipelines.agreement.kpis import family
 from pipelines.cli import app
 from pipelines.settings import Settings
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+# Longer than the deadlines below together, so a miss fails with the services' logs.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(480)]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,6 +66,11 @@ LOCATION = "{ workspaceOrError { ... on Workspace { locationEntries { name loadS
            "locationOrLoadError { __typename ... on PythonError { message } } } } } }"
 
 
+# Dagster handles SIGTERM as SIGINT, and SIGINT is ignored when pytest runs in a background
+# job of a script: with it back to the default, SIGTERM stops the services cleanly.
+WITH_SIGINT = "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); os.execv(sys.argv[1], sys.argv[1:])"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -81,25 +87,21 @@ class Dagster:
     def start(self, name: str, *args: str) -> None:
         out = open(self.folder / f"{name}.log", "w")
         # Own session, to stop it with every process it starts (code servers, run workers).
-        # SIGTERM back to its default: Dagster copies SIGINT's handling onto SIGTERM, and
-        # SIGINT is ignored when pytest itself runs in a background job.
         self.processes[name] = subprocess.Popen(
-            [str(Path(sys.executable).parent / name), *args], env=self.env, cwd=self.folder,
-            stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            preexec_fn=lambda: (signal.signal(signal.SIGINT, signal.SIG_DFL),
-                                signal.signal(signal.SIGTERM, signal.SIG_DFL)))
+            [sys.executable, "-c", WITH_SIGINT, str(Path(sys.executable).parent / name), *args], env=self.env,
+            cwd=self.folder, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         out.close()
 
     def stop(self) -> None:
         for process in self.processes.values():
-            with _gone(ProcessLookupError):
+            with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
         for process in self.processes.values():
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
                 pass
-            with _gone(ProcessLookupError):   # what is left of the group: run workers, code servers
+            with suppress(ProcessLookupError):   # what is left of the group: run workers, code servers
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
@@ -128,14 +130,6 @@ class Dagster:
                 pass
             time.sleep(1)
         pytest.fail(f"no {what} after {deadline} s\n{self.logs()}")
-
-
-@contextmanager
-def _gone(*errors):
-    try:
-        yield
-    except errors:
-        pass
 
 
 @contextmanager
