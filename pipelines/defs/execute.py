@@ -19,6 +19,7 @@ from pipelines.defs.instance import prepare_dagster_home
 from pipelines.defs.jobs import JOB_NAME
 from pipelines.defs.partitions import run_tags
 from pipelines.errors import InputError, Problem
+from pipelines.logs import routed_to
 from pipelines.settings import HOME_ENV, Settings
 from pipelines.warehouse.dbt_runner import DbtRunError
 from pipelines.warehouse.connection import not_a_warehouse, writable
@@ -146,14 +147,10 @@ def _fail_orphaned_runs(instance, settings: Settings) -> None:
 def _logs_to(stream) -> Iterator[None]:
     """funnelpact's own log lines (alerts on the log channel, delivery retries) go to the run's
     log file: the terminal gets the scorecard and a one-line alert summary."""
-    logger = logging.getLogger("pipelines")
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logger.addHandler(handler)
-    try:
+    with routed_to(handler):
         yield
-    finally:
-        logger.removeHandler(handler)
 
 
 def _alert_counts(result) -> dict[str, int]:

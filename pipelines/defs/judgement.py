@@ -15,6 +15,8 @@ from pipelines.agreement.months import parse_as_of, spans
 from pipelines.defs.dbt import SCORECARD
 from pipelines.defs.partitions import tagged_as_of
 from pipelines.defs.resources import FunnelpactResource
+from pipelines.errors import InputError, Problem
+from pipelines.logs import RunLogHandler, routed_to
 
 GROUP = "judgement"
 KPI_STATUS = dg.AssetKey("kpi_status")
@@ -57,6 +59,23 @@ def judgement_as_of(tags, con) -> datetime:
     return built.replace(tzinfo=UTC) if built else parse_as_of(None)
 
 
+def run_months(context: dg.AssetExecutionContext) -> list[str]:
+    """The months a run asks to judge: its partitions (backfill, schedule, CLI, a month or
+    range picked in the UI).
+
+    A run launched with none (the UI launchpad without a partition, `dagster job execute`)
+    cannot judge: Dagster itself fails the `alerts` step of such a run, where it reads the
+    partitions of its input `kpi_status`. Said here, naming what to do, instead of Dagster's
+    "Cannot access partition_key for a non-partitioned run"."""
+    if context.has_partition_key or context.has_partition_key_range:
+        return list(context.partition_keys)
+    raise InputError(Problem(
+        "the run has no month to judge: launch it with a partition (a month) or a partition range, e.g. "
+        "*Materialize* on the job's page with the months selected, or *Launch backfill* (one run for the "
+        "range); `funnelpact run` judges the current and settling months (docs/operations.md)",
+        field="partition"))
+
+
 def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
     @dg.asset(
         key=KPI_STATUS,
@@ -80,8 +99,9 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         # A UI run may cover a gap between revisions, in part or only: judge the months in
         # force, say which not. Failing a gap-only run would keep its alerts step (and the
         # retries of pending deliveries) from running.
-        months = in_force(agreements, list(context.partition_keys))
-        if left_out := [m for m in context.partition_keys if m not in months]:
+        asked = run_months(context)
+        months = in_force(agreements, asked)
+        if left_out := [m for m in asked if m not in months]:
             context.log.warning(f"not judged: {spans(left_out)} (no agreement in force)")
         rows: list[dict] = []
         if months:
@@ -116,8 +136,10 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         settings = funnelpact.settings()
         with funnelpact.connect() as con:
             results = read_judgements(con, list(context.partition_keys))
-        report = dispatch(results, load_agreements(settings.sla_dir), settings.alert_state)
-        context.log.info(report.summary())
+        # The log channel's alerts and the failed deliveries, with dispatch's summary, in
+        # the run's log: the UI shows them for a run the daemon launched too.
+        with routed_to(RunLogHandler(context.log)):
+            report = dispatch(results, load_agreements(settings.sla_dir), settings.alert_state)
         return dg.MaterializeResult(metadata={"sent": report.sent, "failed": report.failed, "pending": report.pending,
                                                   "what_if": report.what_if})
 

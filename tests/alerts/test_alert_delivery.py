@@ -201,6 +201,22 @@ def test_the_log_channel_writes_one_line(state: Path, caplog: pytest.LogCaptureF
     )
 
 
+def test_a_recovery_on_the_log_channel_reaches_the_run_s_log_file(state: Path) -> None:
+    """Without a level set by a test (caplog) the `pipelines` logger had Python's default,
+    WARNING: the INFO recovery line reached no handler, yet counted as sent and announced."""
+    import io
+
+    from pipelines.defs.execute import _logs_to
+
+    log_file = io.StringIO()
+    with _logs_to(log_file):
+        dispatch([kpi("breach", 120)], [agreement([LOG])], state, {})
+        recovered = dispatch([kpi("met", 151)], [agreement([LOG])], state, {})
+    assert recovered.channels["log"].sent == 1
+    assert "INFO pipelines.alerts: funnelpact alert recovered: kpi=volume:mql; month=2026-03" in log_file.getvalue()
+    assert "WARNING pipelines.alerts: funnelpact alert breach: kpi=volume:mql" in log_file.getvalue()
+
+
 def test_an_agreement_without_channels_still_logs_its_alerts(state: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="pipelines.alerts")
     report = dispatch([kpi("breach")], [agreement([])], state, {})

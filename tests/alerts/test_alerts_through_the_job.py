@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 
 import pytest
 from typer.testing import CliRunner
@@ -62,3 +63,24 @@ def test_alerts_reach_slack_and_email_once_per_status_change_across_two_daily_ru
     assert len(http.posts) == len(announced) + len(changes)
     third = run("2026-08-21T12:00:00Z")
     assert third == second and len(http.posts) == len(announced) + len(changes)
+
+
+def test_the_log_channel_s_alerts_are_in_the_run_s_log(settings: Settings) -> None:
+    """What the UI shows of a run the daemon launched: the alerts step's log holds each
+    log-channel alert (sla/ lists the channel) and the failed deliveries, at their levels.
+    They went only to the process's stderr before (Python's last resort handler)."""
+    import dagster as dg
+
+    from pipelines.defs.build import build_definitions
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = build_definitions(settings).resolve_job_def("funnelpact_job").execute_in_process(
+        instance=instance, partition_key="2026-03", tags={"funnelpact/as_of": "2026-08-20T12:00:00+00:00"})
+    assert result.success
+    lines = [(e.level, e.user_message) for e in instance.all_logs(result.run_id)
+             if not e.is_dagster_event and e.step_key == "alerts"]
+    breaches = [m for level, m in lines if "funnelpact alert breach: " in m and "month=2026-03" in m]
+    assert breaches, lines
+    assert {level for level, m in lines if m in breaches} == {logging.WARNING}
+    # The Slack and e-mail variables are not set here: those deliveries failed, and say why.
+    assert any("FUNNELPACT_SLACK_WEBHOOK is not set" in m for _, m in lines)

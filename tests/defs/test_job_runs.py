@@ -93,6 +93,23 @@ def test_a_range_run_builds_each_model_once_and_judges_each_month(settings: Sett
     assert instance.get_materialized_partitions(dg.AssetKey("kpi_status")) == {"2026-02", "2026-03", "2026-04"}
 
 
+def test_a_run_launched_without_a_month_fails_saying_how_to_pick_the_months(settings: Settings) -> None:
+    """The UI launchpad's *Launch run* with no partition picked. Dagster cannot run the
+    judgement assets so (it fails the alerts step reading its input's partitions): the
+    judgement says what to do instead of "Cannot access partition_key for a non-partitioned
+    run". Only the judgement assets here: the load and build before them change nothing."""
+    job = funnelpact_job(settings)
+    judging = job.get_subset(asset_selection={dg.AssetKey("kpi_status"), dg.AssetKey("alerts")})
+    result = judging.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    assert not result.success
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    assert failure.step_key == "kpi_status"
+    error = failure.step_failure_data.error
+    assert "partition: the run has no month to judge" in (error.cause or error).message
+    assert "Launch backfill" in (error.cause or error).message
+    assert not settings.warehouse.exists(), "nothing was judged or written"
+
+
 def test_a_judging_run_without_an_as_of_judges_as_of_the_facts_it_reads(settings: Settings) -> None:
     """A UI backfill: one run builds the facts, a later one judges them (no as-of tag)."""
     instance = dg.DagsterInstance.ephemeral()
