@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +26,8 @@ def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
         elif path.is_file():
             files.append(path)
         else:
-            raise InputError(Problem("no such file or folder: expected agreement YAML files", file=str(path)))
+            raise InputError(Problem("no such file or folder: expected agreement YAML files" + _default_hint(path),
+                                     file=str(path)))
     # `validate sla/ sla/acme.yaml` names one file twice: read it once, or it would
     # clash with itself as a duplicate revision.
     seen: set[Path] = set()
@@ -35,6 +37,19 @@ def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
             seen.add(file.resolve())
             unique.append(file)
     return unique
+
+
+def _default_hint(path: Path) -> str:
+    """Where a command given no agreement folder looked, and why there: the message named
+    only the path ('sla'), not that it came from the working directory or the variable."""
+    from pipelines.settings import SLA_ENV, default_sla_dir
+
+    if path.resolve() != default_sla_dir().resolve():
+        return ""
+    if os.environ.get(SLA_ENV):
+        return f" (the folder ${SLA_ENV} names, read when no --sla is given)"
+    return (f" (the default folder, sla/ in the current directory: run from the repository root, "
+            f"give --sla, or set ${SLA_ENV})")
 
 
 def load_agreements(paths: Iterable[Path | str] | Path | str) -> list[Agreement]:

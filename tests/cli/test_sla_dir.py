@@ -124,3 +124,19 @@ def test_run_judges_the_folder_of_the_variable_and_sla_wins_over_it(sla_dir: Pat
     code, out = invoke("run", "--sla", str(ROOT / "sla"), *common)
     assert code == 2 and "--from 2026-12 --to 2026-12" in out, out
     assert not (tmp_path / "w.duckdb").exists()
+
+
+def test_a_missing_default_folder_says_where_it_came_from(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Given no --sla, the error named only 'sla' (or the variable's path): not that it was
+    looked for in the working directory, or read from $FUNNELPACT_SLA_DIR."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("FUNNELPACT_SLA_DIR", raising=False)
+    for command in (["validate"], ["plan"], ["run", "--data", str(tmp_path)]):
+        code, out = invoke(*command)
+        assert code == 2, (command, out)
+        assert "sla: no such file or folder" in out and "sla/ in the current directory" in out, (command, out)
+    monkeypatch.setenv("FUNNELPACT_SLA_DIR", str(tmp_path / "deployed"))
+    code, out = invoke("plan")
+    assert code == 2 and "deployed: no such file or folder" in out and "the folder $FUNNELPACT_SLA_DIR names" in out, out
+    code, out = invoke("plan", "--sla", str(tmp_path / "given"))
+    assert code == 2 and "given: no such file or folder" in out and "$FUNNELPACT_SLA_DIR" not in out, out
