@@ -4,10 +4,13 @@ Built once per session (about 25 s): 3,000 contacts of the deterministic generat
 over 2026-01..2026-11 as of 2026-11-25 with the agreements in sla/ (H1 and H2 revisions),
 so 2026-10 is a closed month of H2 and 2026-11 an open one. The job itself judges
 (Great Expectations -> judgements.kpi_status): the report tests read what it wrote.
+
+One more pack is built from it: the closed month's with two agreements (`several_report`).
 """
 
 from __future__ import annotations
 
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -52,3 +55,24 @@ def open_report(judged: Settings, tmp_path_factory: pytest.TempPathFactory) -> P
     from pipelines.report.render import write_report
 
     return write_report(judged, OPEN, tmp_path_factory.mktemp("out") / f"review-{OPEN}.html", AS_OF)
+
+
+@pytest.fixture(scope="session")
+def several_report(judged: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The closed month's pack when two agreements were judged for it: a second one, beta, with
+    its copy of the YAML and its rows in a copy of the warehouse's judgements (acme's), as a
+    run over both would have written."""
+    from pipelines.report.render import write_report
+
+    root = tmp_path_factory.mktemp("several")
+    sla = root / "sla"
+    shutil.copytree(judged.sla_dir, sla)
+    for path in sorted(sla.glob("acme-*.yaml")):
+        (sla / path.name.replace("acme", "beta")).write_text(path.read_text().replace("name: acme", "name: beta", 1))
+    warehouse = root / "warehouse.duckdb"
+    shutil.copy(judged.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("insert into judgements.kpi_status select * replace ('beta' as agreement) "
+                    "from judgements.kpi_status where agreement = 'acme' and period = ?", [CLOSED])
+    settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=warehouse, home=judged.home)
+    return write_report(settings, CLOSED, root / f"review-{CLOSED}.html", AS_OF)
