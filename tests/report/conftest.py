@@ -71,8 +71,9 @@ def open_report(judged: Settings, tmp_path_factory: pytest.TempPathFactory) -> P
 @pytest.fixture(scope="session")
 def several_report(judged: Settings, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The closed month's pack when two agreements were judged for it: a second one, beta, with
-    its copy of the YAML and its rows in a copy of the warehouse's judgements (acme's), as a
-    run over both would have written."""
+    its copy of the YAML and, in a copy of the warehouse, its rows of the judgements and of the
+    hand-offs (acme's: the hand-off histogram and recycle reasons read them), as a run over
+    both would have written."""
     from pipelines.report.render import write_report
 
     root = tmp_path_factory.mktemp("several")
@@ -83,8 +84,9 @@ def several_report(judged: Settings, tmp_path_factory: pytest.TempPathFactory) -
     warehouse = root / "warehouse.duckdb"
     shutil.copy(judged.warehouse, warehouse)
     with duckdb.connect(str(warehouse)) as con:
-        con.execute("insert into judgements.kpi_status select * replace ('beta' as agreement) "
-                    "from judgements.kpi_status where agreement = 'acme' and period = ?", [CLOSED])
+        for table in ("judgements.kpi_status", "marts.mql_handoffs"):
+            con.execute(f"insert into {table} select * replace ('beta' as agreement) "
+                        f"from {table} where agreement = 'acme' and period = ?", [CLOSED])
     settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=warehouse, home=judged.home)
     return write_report(settings, CLOSED, root / f"review-{CLOSED}.html", AS_OF)
 

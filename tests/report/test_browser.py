@@ -31,14 +31,14 @@ import pytest
 
 from pipelines.report.style import CSP
 
-from .devtools import Browser, pdf_media_boxes
+from .devtools import Browser, pdf_media_boxes, pdf_outline
 from .png import read_png
 
 CHROMIUM = "/usr/bin/chromium"
 WINDOW = (1280, 4000)
-# The packs of conftest.py: a closed and an open month, and an open month whose money runs
-# to eight digits.
-PACKS = ["closed", "open", "large"]
+# The packs of conftest.py: a closed and an open month, two agreements in one pack, and an
+# open month whose money runs to eight digits.
+PACKS = ["closed", "open", "several", "large"]
 pytestmark = pytest.mark.slow
 
 
@@ -156,6 +156,8 @@ def measure(text: str, probe: str, width: int, tmp: Path):
 LAYOUT = """
 const root = document.documentElement;
 const charts = [...document.querySelectorAll('svg.chart')];
+// A pack of several agreements draws each chart once per agreement: named by both.
+const chart = svg => [svg.closest('article')?.dataset.agreement, svg.getAttribute('aria-label')].join(': ');
 const broken = [];
 for (const code of document.querySelectorAll('tr[data-kpi] td.kpi code')) {
   const walk = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
@@ -183,12 +185,13 @@ const faint = [...document.body.querySelectorAll('*')].filter(el => el.getClient
 return {
   viewport: root.clientWidth, page: root.scrollWidth, broken, clipped, faint,
   height: root.scrollHeight,
-  titles: charts.map(svg => svg.getAttribute('aria-label')),
+  titles: charts.map(chart),
   shown: charts.filter(svg => svg.getClientRects().length).map(
-    svg => [svg.getAttribute('aria-label'), svg.getBoundingClientRect().width / svg.width.baseVal.value]),
+    svg => [chart(svg), svg.getBoundingClientRect().width / svg.width.baseVal.value]),
   // Per scorecard, whether the marketing and sales cards sit side by side (on one row).
   abreast: [...document.querySelectorAll('.teams')].map(teams => teams.querySelector('.team-marketing')
     .getBoundingClientRect().top === teams.querySelector('.team-sales').getBoundingClientRect().top),
+  agreements: [...document.querySelectorAll('article')].map(article => article.dataset.agreement),
 };"""
 
 
@@ -312,3 +315,19 @@ def test_the_report_prints_to_pdf_on_a4_and_letter(request, which, tmp_path):
             needed = math.ceil(printed / _px(height - 2 * MARGIN))
             assert needed <= len(boxes) <= needed + 2, f"{len(boxes)} {paper} pages for {printed} px ({needed} pages)"
 
+
+def test_each_agreement_of_a_pack_starts_a_page(several_report, tmp_path):
+    # On paper long enough for the whole pack, a page ends only where a break is forced: the
+    # second agreement opens page 2. (On A4 a part may end at a page's end anyway, and the
+    # next start a page without the forced break.)
+    width = PAPERS["A4"][0]
+    with browser(tmp_path) as tab:
+        seen = laid_out(tab, several_report, _px(width - 2 * MARGIN), "print")
+        height = seen["height"] / _px(1) + 2 * MARGIN + 10      # mm, with room to spare
+        pdf = tab.pdf(paperWidth=width / 25.4, paperHeight=height / 25.4, marginTop=MARGIN / 25.4,
+                      marginBottom=MARGIN / 25.4, marginLeft=MARGIN / 25.4, marginRight=MARGIN / 25.4,
+                      generateDocumentOutline=True)
+    assert seen["agreements"] == ["acme", "beta"]
+    # Each agreement's part opens with its name as a heading (render.py), an entry of the outline.
+    starts = [page for title, page in pdf_outline(pdf) if title in seen["agreements"]]
+    assert starts == [0, 1], f"the agreements' headings are on pages {starts}"
