@@ -15,6 +15,7 @@ header.top h1 { margin:0; font-size: 28px; font-weight: 650; letter-spacing: -0.
 header.top p { margin: 4px 0 0; opacity: .9; }
 nav.toc { font-size: 13px; margin-top: 10px; display: flex; flex-wrap: wrap; row-gap: 4px; }
 nav.toc a { color:#fff; margin-right: 14px; text-decoration: none; border-bottom: 1px solid rgba(255,255,255,.5); white-space: nowrap; }
+nav.toc b { margin-right: 6px; }   /* an agreement's name before its links: a flex row drops the space */
 h2 { font-size: 21px; margin: 36px 0 6px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }
 h3 { font-size: 16px; margin: 18px 0 8px; }
 h3 small { font-weight: 400; color: var(--muted); margin-left: 6px; }

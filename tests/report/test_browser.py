@@ -182,8 +182,15 @@ const faint = [...document.body.querySelectorAll('*')].filter(el => el.getClient
   .filter(el => { const style = getComputedStyle(el);
                   return 1.05 / (luminance(el instanceof SVGElement ? style.fill : style.color) + 0.05) < 3; })
   .map(el => el.textContent.trim());
+// Neighbours in the contents bar with less than a space between them (a flex row drops the
+// space after an agreement's name: "acmeFunnel").
+const entries = [...document.querySelectorAll('nav.toc > *')].filter(el => el.getClientRects().length);
+const crowded = entries.slice(1).map((next, i) => [entries[i], next]).filter(([left, right]) => {
+    const a = left.getBoundingClientRect(), b = right.getBoundingClientRect();
+    return a.top === b.top && b.left - a.right < 4; })
+  .map(([left, right]) => left.textContent + ' | ' + right.textContent);
 return {
-  viewport: root.clientWidth, page: root.scrollWidth, broken, clipped, faint,
+  viewport: root.clientWidth, page: root.scrollWidth, broken, clipped, faint, crowded,
   height: root.scrollHeight,
   titles: charts.map(chart),
   shown: charts.filter(svg => svg.getClientRects().length).map(
@@ -226,6 +233,7 @@ def check_layout(seen: dict) -> None:
     shrunk = [(title, round(scale, 2)) for title, scale in seen["shown"] if scale < 11 / 12]
     assert shrunk == [], "charts shrunk to fit"
     assert seen["broken"] == [], "KPI ids broken inside a word"
+    assert seen["crowded"] == [], "contents entries run into each other"
 
 
 @pytest.mark.parametrize("width", [1280, 1000, 800, 480])
