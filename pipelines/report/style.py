@@ -15,6 +15,7 @@ header.top h1 { margin:0; font-size: 28px; font-weight: 650; letter-spacing: -0.
 header.top p { margin: 4px 0 0; opacity: .9; }
 nav.toc { font-size: 13px; margin-top: 10px; display: flex; flex-wrap: wrap; row-gap: 4px; }
 nav.toc a { color:#fff; margin-right: 14px; text-decoration: none; border-bottom: 1px solid rgba(255,255,255,.5); white-space: nowrap; }
+nav.toc b { margin-right: 6px; }   /* an agreement's name before its links: a flex row drops the space */
 h2 { font-size: 21px; margin: 36px 0 6px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }
 h3 { font-size: 16px; margin: 18px 0 8px; }
 h3 small { font-weight: 400; color: var(--muted); margin-left: 6px; }
@@ -43,11 +44,20 @@ ul.chips { list-style: none; padding: 0; margin: 0 0 10px; display: flex; flex-w
 .s-no_data { color: var(--no_data); }
 tr.r-breach td:first-child { box-shadow: inset 4px 0 0 var(--breach); }
 tr.r-at_risk td:first-child { box-shadow: inset 4px 0 0 var(--at_risk); }
-.teams { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 20px; }
-.teams .card.team-shared { grid-column: 1 / -1; }
-/* Side by side, a card's box is 552 px wide. An open month's table of five columns (money in
-   three, "… provisional") needed 561 px with 8 px either side of each cell, and scrolled in
-   its box in every window from 1,240 px up: 6 px makes it 541. */
+/* The team cards sit side by side when both tables fit, whatever the figures, and stack
+   otherwise: a fixed breakpoint (1,240 px) left an open month's sales table, with one more
+   digit of revenue, scrolling in its card (610 px in 552). A flex item's minimum width is its
+   content's min-content width (min-width: auto), the narrowest its table gets without
+   scrolling: a line wraps the next card when the two minimums and the gap do not fit. Not
+   the max-content width: the KPI column wraps at its <wbr>, and unwrapped the open month's
+   normal sales table is 670 px, which would stack the cards in any window under 1,400 px.
+   From a basis of 0 both cards grow alike, so side by side they are equal unless one needs
+   more; max-width caps that minimum at the row (a phone), where the table scrolls in its box. */
+.teams { display: flex; flex-wrap: wrap; gap: 20px; }
+.teams > .card { flex: 1 1 0; max-width: 100%; }
+.teams > .card.team-shared { flex-basis: 100%; }
+/* Narrower cells make a narrower table: an open month's five columns (money in three,
+   "… provisional") take 541 px at 6 px either side of a cell, 561 at 8. */
 table.scorecard th, table.scorecard td { padding-left: 6px; padding-right: 6px; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 4px 14px 10px; background: #fff; }
 .card h3 { margin-top: 10px; }
@@ -92,9 +102,6 @@ svg text.mark { font-size: 11px; font-weight: 800; paint-order: stroke; stroke: 
 svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_risk); } svg text.m-provisional { fill: var(--provisional); } svg text.m-no_data { fill: var(--no_data); }
 .h-in_time { fill: var(--met); } .h-late { fill: var(--breach); } .h-none { fill: #82071e; } .h-pending { fill: var(--no_data); }
 @media (max-width: 1155px) { .chart-wide { display: none; } .chart-narrow { display: block; } }
-/* An open month's card holds five columns, money among them (about 540 px): two cards side by
-   side need the whole 1,184 px a window of 1,240 px gives main. Narrower, they ran off the page. */
-@media (max-width: 1239px) { .teams { grid-template-columns: minmax(0, 1fr); } }
 /* minmax(0, …): a column may be narrower than its widest table, which then scrolls in its box */
 @media (max-width: 900px) { .two, .summary { grid-template-columns: minmax(0, 1fr); } }
 /* On paper (docs/report.md, "On paper"): A4 or Letter, portrait, the browser's margins, a
@@ -109,6 +116,7 @@ svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_r
   nav.toc { display: none; }
   main { padding: 0; max-width: none; }
   .table-box, .chart-narrow { overflow: visible; }
+  .teams > .card { flex-basis: 100%; }   /* stacked: two cards' tables may not fit a page's 718 px */
   .chart-narrow svg.chart { max-width: 100%; }
   .s-breach { color: var(--breach); background: none; border-width: 2px; }
   /* Sections run on from page to page (each kept whole left most pages part empty), but a

@@ -119,3 +119,11 @@ def pdf_media_boxes(pdf: bytes) -> list[tuple[float, float]]:
     page object each, with its own /MediaBox."""
     boxes = re.findall(rb"/Type /Page\b(?:(?!endobj).)*?/MediaBox \[0 0 ([\d.]+) ([\d.]+)\]", pdf, re.S)
     return [(float(w), float(h)) for w, h in boxes]
+
+
+def pdf_outline(pdf: bytes) -> list[tuple[str, int]]:
+    """Title and page (from 0) of each entry of a PDF's outline, as Chromium writes it from the
+    page's headings (Page.printToPDF with generateDocumentOutline): ASCII titles only."""
+    pages = re.findall(rb"(\d+) 0 obj\s*<<\s*/Type /Page\b", pdf)
+    entries = re.findall(rb"/Title \(((?:[^()\\]|\\.)*)\)\s*/Dest \[(\d+) 0 R", pdf)
+    return [(title.decode("latin-1"), pages.index(page)) for title, page in entries]
