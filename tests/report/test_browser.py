@@ -285,6 +285,7 @@ def test_the_hand_off_histogram_s_bin_labels_do_not_run_into_each_other(limit, t
 # and the print dialog's "Default"). CSS px are 1/96 in.
 PAPERS = {"A4": (210, 297), "Letter": (215.9, 279.4)}     # mm
 MARGIN = 10                                              # mm
+MARGINS = {f"margin{side}": MARGIN / 25.4 for side in ("Top", "Bottom", "Left", "Right")}   # in, as printToPDF takes them
 
 
 def _px(mm: float) -> float:
@@ -312,8 +313,7 @@ def test_the_report_prints_to_pdf_on_a4_and_letter(request, which, tmp_path):
     with browser(tmp_path) as tab:
         for paper, (width, height) in PAPERS.items():
             printed = laid_out(tab, page, _px(width - 2 * MARGIN), "print")["height"]
-            pdf = tab.pdf(paperWidth=width / 25.4, paperHeight=height / 25.4, marginTop=MARGIN / 25.4,
-                          marginBottom=MARGIN / 25.4, marginLeft=MARGIN / 25.4, marginRight=MARGIN / 25.4)
+            pdf = tab.pdf(paperWidth=width / 25.4, paperHeight=height / 25.4, **MARGINS)
             (tmp_path / f"{which}-{paper}.pdf").write_bytes(pdf)
             boxes = pdf_media_boxes(pdf)
             # Each page is the paper asked for (PDF points, 1/72 in)...
@@ -332,9 +332,7 @@ def test_each_agreement_of_a_pack_starts_a_page(several_report, tmp_path):
     with browser(tmp_path) as tab:
         seen = laid_out(tab, several_report, _px(width - 2 * MARGIN), "print")
         height = seen["height"] / _px(1) + 2 * MARGIN + 10      # mm, with room to spare
-        pdf = tab.pdf(paperWidth=width / 25.4, paperHeight=height / 25.4, marginTop=MARGIN / 25.4,
-                      marginBottom=MARGIN / 25.4, marginLeft=MARGIN / 25.4, marginRight=MARGIN / 25.4,
-                      generateDocumentOutline=True)
+        pdf = tab.pdf(paperWidth=width / 25.4, paperHeight=height / 25.4, **MARGINS, generateDocumentOutline=True)
     assert seen["agreements"] == ["acme", "beta"]
     # Each agreement's part opens with its name as a heading (render.py), an entry of the outline.
     starts = [page for title, page in pdf_outline(pdf) if title in seen["agreements"]]
