@@ -42,12 +42,13 @@ def test_the_spec_commands_all_exist() -> None:
 def test_every_command_has_help_an_example_and_documented_options(path: str) -> None:
     command = COMMANDS[path]
     assert command.help and command.help.strip(), f"{path} has no help text"
-    assert command.epilog and "funnelpact" in command.epilog, f"{path} has no example in its epilog"
+    assert command.epilog and re.match(r"Examples?: ([A-Z_]+=\S+ )*funnelpact ", command.epilog), f"{path} has no example in its epilog"
+    result = CliRunner().invoke(app, [*path.split(), "--help"])
+    assert result.exit_code == 0 and "Usage" in result.output
     for param in command.params:
         if param.param_type_name == "option":
             assert param.help, f"{path} {param.opts[0]} has no help"
-    result = CliRunner().invoke(app, [*path.split(), "--help"])
-    assert result.exit_code == 0 and "Usage" in result.output
+            assert param.opts[0] in result.output, f"{path} --help does not show {param.opts[0]}"
 
 
 @pytest.mark.parametrize("path", sorted(COMMANDS), ids=lambda p: f"funnelpact {p} states its defaults")

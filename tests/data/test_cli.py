@@ -5,10 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import typer
 from typer.testing import CliRunner
 
-from pipelines.cli import data_cmds
 
 EXPORTS = Path(__file__).parents[1] / "fixtures" / "exports"
 
@@ -138,30 +136,6 @@ def test_a_data_directory_missing_a_table_or_column_prints_one_line_each(tmp_pat
     assert len(err.strip().splitlines()) == 2
     assert f"{tmp_path / 'contacts.csv'} created_at: missing required column 'created_at'" in err
     assert f"{tmp_path}: required table 'lifecycle_events' not found" in err
-
-
-def _commands(app: typer.Typer):
-    group = typer.main.get_command(app)
-    stack = [group]
-    while stack:
-        command = stack.pop()
-        if hasattr(command, "commands"):
-            stack.extend(command.commands.values())
-        else:
-            yield command
-
-
-def test_every_option_has_help_and_every_command_an_example():
-    app = typer.Typer()
-    data_cmds.register(app)
-    commands = list(_commands(app))
-    assert {c.name for c in commands} == {"generate", "hubspot", "salesforce", "csv"}
-    for command in commands:
-        assert command.epilog and command.epilog.startswith("Example: funnelpact "), command.name
-        for param in command.params:
-            assert getattr(param, "help", None), f"{command.name} {param.name}"
-    result = CliRunner().invoke(app, ["import", "salesforce", "--help"])
-    assert "--lead-history" in result.output
 
 
 @pytest.mark.parametrize("args, message", [
