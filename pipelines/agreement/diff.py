@@ -17,7 +17,7 @@ from typing import Any
 
 from pipelines.agreement.load import agreement_files, by_line, decode_utf8, parse_all
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.plan import plan, rounded
+from pipelines.agreement.plan import plan, rounded_decimal
 from pipelines.errors import InputError, Problem
 
 
@@ -42,8 +42,8 @@ class TargetChange:
     agreement: str
     period: str
     target: str  # a stage id, or "revenue"
-    old: float | int | None
-    new: float | int | None
+    old: Decimal | int | None
+    new: Decimal | int | None
     change_pct: float | None
     old_revision: str | None
     new_revision: str | None
@@ -206,10 +206,10 @@ def compare_targets(old: list[Agreement], new: list[Agreement]) -> list[TargetCh
     return changes
 
 
-def _plain(value: Fraction | int | None) -> float | int | None:
+def _plain(value: Fraction | int | None) -> Decimal | int | None:
     if value is None or isinstance(value, int):
         return value
-    return int(value) if value.denominator == 1 else rounded(value, 2)
+    return int(value) if value.denominator == 1 else rounded_decimal(value, 2)
 
 
 def render(result: DiffResult, fmt: str) -> str:
@@ -230,11 +230,14 @@ def _json_number(value: Any) -> int | float:
 def _cell(value: Any) -> str:
     if value is None:
         return "—"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
     if isinstance(value, int):
         return f"{value:,}"
     return _one_line(json.dumps(value) if isinstance(value, (list, dict)) else str(value))
+
+
+def _figure(value: Decimal | int | None) -> str:
+    """A target as the plan prints it: thousands separated, revenue to the cent."""
+    return "—" if value is None else f"{value:,}"
 
 
 def _one_line(text: str) -> str:
@@ -267,7 +270,7 @@ def render_markdown(result: DiffResult) -> str:
         lines += ["", "#### Effect on monthly targets", "",
                   "| agreement | month | target | old | new | change |", "|---|---|---|---|---|---|"]
         for t in result.targets:
-            lines.append(f"| {t.agreement} | {t.period} | {t.target} | {_cell(t.old)} | {_cell(t.new)} | {_change(t)} |")
+            lines.append(f"| {t.agreement} | {t.period} | {t.target} | {_figure(t.old)} | {_figure(t.new)} | {_change(t)} |")
     else:
         lines += ["", "No monthly target changes."]
     # A window moved between revisions: the month's targets (and its alerts' channels) now

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
 from pipelines.agreement.model import Agreement
@@ -40,8 +41,14 @@ def rounded(value: Fraction, places: int) -> float:
     decimal (its shortest form is the decimal itself up to 15 significant digits). Rounding
     float(value) instead rounds the double: a month's revenue of exactly 2 195 461.255
     showed as 2 195 461.25."""
-    step = Fraction(1, 10**places)
-    return float(math.floor(value / step + Fraction(1, 2)) * step)
+    return float(rounded_decimal(value, places))
+
+
+def rounded_decimal(value: Fraction, places: int) -> Decimal:
+    """The exact `value` rounded half up to `places` decimals, exactly: what text shows (a
+    double has no cents left from ~9 x 10^13 up)."""
+    # From the string: Decimal arithmetic would round to its context's 28 digits.
+    return Decimal(f"{math.floor(value * 10**places + Fraction(1, 2))}E-{places}")
 
 
 def stage_multipliers(agreement: Agreement) -> dict[str, Fraction]:

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.plan import MonthPlan, WindowPlan, rounded
+from pipelines.agreement.plan import MonthPlan, WindowPlan, rounded, rounded_decimal
 from pipelines.cli.output import Format, console
 
 
@@ -32,6 +32,7 @@ def plan_json(months: list[MonthPlan], windows: list[WindowPlan]) -> dict:
                 "agreement": m.agreement,
                 "revision": m.revision,
                 "revenue": money(m.revenue),
+                "revenue_exact": str(m.revenue),
                 "customers": ratio(m.customers),
                 "customers_exact": str(m.customers),
                 "targets": m.targets,
@@ -46,6 +47,7 @@ def plan_json(months: list[MonthPlan], windows: list[WindowPlan]) -> dict:
                 "from": w.first,
                 "to": w.last,
                 "revenue": money(w.revenue),
+                "revenue_exact": str(w.revenue),
                 "customers": ratio(w.customers),
                 "customers_exact": str(w.customers),
                 "targets": w.targets,
@@ -76,7 +78,7 @@ def plan_csv(months: list[MonthPlan]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["period", "agreement", "revision", "revenue", "customers", *stages])
     for m in months:
-        writer.writerow([m.period, m.agreement, m.revision, f"{money(m.revenue):.2f}", f"{ratio(m.customers):.6f}",
+        writer.writerow([m.period, m.agreement, m.revision, rounded_decimal(m.revenue, 2), rounded_decimal(m.customers, 6),
                          *(m.targets.get(s, "") for s in stages)])
     return out.getvalue()
 
@@ -94,14 +96,14 @@ def plan_table(a: Agreement, months: list[MonthPlan], window: WindowPlan | None)
     for m in months:
         table.add_row(
             m.period,
-            f"{money(m.revenue):,.2f}",
-            f"{rounded(m.customers, 2):,.2f}",
+            f"{rounded_decimal(m.revenue, 2):,}",
+            f"{rounded_decimal(m.customers, 2):,}",
             *(f"{m.targets[s.id]:,}{'*' if s.id in m.explicit else ''}" for s in a.spec.stages),
         )
     if window:
         table.add_section()
         table.add_row(
-            "[bold]window[/]", f"{money(window.revenue):,.2f}", f"{rounded(window.customers, 2):,.2f}",
+            "[bold]window[/]", f"{rounded_decimal(window.revenue, 2):,}", f"{rounded_decimal(window.customers, 2):,}",
             *(f"{window.targets[s.id]:,}" for s in a.spec.stages),
         )
     return table

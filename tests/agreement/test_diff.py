@@ -270,3 +270,12 @@ def test_a_changed_revenue_target_is_rounded_to_cents_from_its_exact_value(repo:
     assert code == 0, out
     revenue = {t["period"]: t["new"] for t in json.loads(out)["targets"] if t["target"] == "revenue"}
     assert revenue["2026-02"] == 100000.02
+
+
+def test_a_revenue_target_near_the_limit_keeps_its_cents_in_the_comment(repo: Path) -> None:
+    # Months of ~1.7 x 10^14, where a double is a multiple of 1/32: cents formatted from one
+    # were lost. February is exactly 999 999 999 999 999.99 / 6 = 166 666 666 666 666.665.
+    edit(repo / "sla/acme-2026-h1.yaml", "revenue_goal: 600000", "revenue_goal: 999999999999999.99")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "| acme | 2026-02 | revenue | 100,000 | 166,666,666,666,666.67 |" in out, out

@@ -22,12 +22,14 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from conftest import FIXTURES, ROOT
 from pipelines.agreement import load_agreements
 from pipelines.agreement.plan import plan, plan_agreement, plan_window, stage_multipliers
 from pipelines.cli import app
+from pipelines.cli.plan_output import plan_table
 
 STAGES = ("visit", "lead", "mql", "sql", "opportunity", "customer")
 
@@ -262,3 +264,30 @@ def test_a_revenue_of_half_a_cent_is_rounded_from_its_exact_value(funnelpact, tm
     assert "2026-02,acme,2026-h1,100000.02," in run.out
     run = funnelpact("plan", "--sla", file, "--month", "2026-02")
     assert "100,000.02" in run.out
+
+
+def test_a_goal_near_the_limit_prints_every_cent_in_the_table_and_csv(funnelpact, tmp_path: Path) -> None:
+    # Months of ~1.7 x 10^14: a double there is a multiple of 1/32, so cents formatted from
+    # one were lost (the JSON numbers are doubles; its _exact fields are the fractions).
+    file = tmp_path / "large.yaml"
+    file.write_text((ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+                    .replace("revenue_goal: 600000", "revenue_goal: 999999999999999.99"), encoding="utf-8")
+    months = plan_agreement(load_agreements(file)[0])
+
+    def cents(value: Fraction) -> str:
+        whole = math.floor(value * 100 + Fraction(1, 2))
+        return f"{whole // 100}.{whole % 100:02d}"
+
+    expected = {p.period: cents(p.revenue) for p in months}
+    assert any(float(text) != float(Decimal(text)) or f"{float(text):.2f}" != text for text in expected.values())
+    run = funnelpact("plan", "--sla", file, "--format", "csv")
+    assert {r["period"]: r["revenue"] for r in csv.DictReader(io.StringIO(run.out))} == expected
+    run = funnelpact("plan", "--sla", file, "--format", "json")
+    assert {m["period"]: Fraction(m["revenue_exact"]) for m in json.loads(run.out)["months"]} == {
+        p.period: p.revenue for p in months}
+    wide = Console(width=300, file=io.StringIO())  # 80 columns would cut these figures short
+    wide.print(plan_table(load_agreements(file)[0], months, None))
+    table = wide.file.getvalue()
+    for text in expected.values():
+        whole, fraction = text.split(".")
+        assert f"{int(whole):,}.{fraction}" in table, (text, table)
