@@ -34,14 +34,16 @@ STATUS_STAGES: dict[str, str | None] = {
 
 # Each field's label in Salesforce's Field Reference, which exports made with labels (a
 # report's "Details Only" CSV, tools set to show labels) name their columns by. Reports also
-# write "Create Date" for a lead's Created Date.
+# write "Create Date" for a lead's Created Date, and a Lead History report names the changed
+# field "Field / Event" and the change's time "Edit Date".
 LEAD_LABELS = {
     "Id": ("Lead ID",), "CreatedDate": ("Created Date", "Create Date"), "IsConverted": ("Converted",),
     "ConvertedDate": ("Converted Date",), "ConvertedContactId": ("Converted Contact ID",),
     "ConvertedOpportunityId": ("Converted Opportunity ID",), "LeadSource": ("Lead Source",),
     "CountryCode": ("Country Code",), "IsDeleted": ("Deleted",)}
 HISTORY_LABELS = {
-    "LeadId": ("Lead ID",), "CreatedDate": ("Created Date",), "Field": ("Changed Field",),
+    "LeadId": ("Lead ID",), "CreatedDate": ("Created Date", "Edit Date"),
+    "Field": ("Changed Field", "Field / Event"),
     "NewValue": ("New Value",), "IsDeleted": ("Deleted",)}
 OPPORTUNITY_LABELS = {
     "Id": ("Opportunity ID",), "CreatedDate": ("Created Date",), "CloseDate": ("Close Date",),
@@ -150,6 +152,9 @@ def _conversions(job: Job, lead: Export, lid: str, history: Export | None) -> No
     logged = "select null as lead_id, null::timestamp as instant where false"
     if history is not None:
         at, field = history.need("created date", "CreatedDate"), history.need("field", "Field")
+        # The API name only: what a Lead History report writes for the conversion is not
+        # confirmed, and a guessed label that missed would pass unnoticed. Such a report's
+        # conversions fall back to ConvertedDate.
         logged = (f"select {text(history.need('lead Id', 'LeadId'))} as lead_id, "
                   f"min({history.instant(at)}) as instant from sf_history "
                   f"where lower({text(field)}) = 'leadconverted' group by all")
