@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -967,3 +968,30 @@ def test_hubspot_events_are_per_row_so_the_loader_sees_repeated_and_blank_record
     # Contact 1's rows conflict, so both are quarantined, and with them both of its events.
     assert report.by_reason == {"conflicting_duplicate_id": 2, "missing_required:contact_id": 4,
                                 "unknown_contact": 2}
+
+
+def _mexico_city_clock(utc: str) -> str:
+    """'2026-01-08T22:30:00.000Z' as a US-locale report writes it in Mexico City (UTC-6)."""
+    at = datetime.fromisoformat(utc.replace("Z", "+00:00")) - timedelta(hours=6)
+    return f"{at.month}/{at.day}/{at.year} {at.strftime('%I:%M %p').lstrip('0')}"
+
+
+def test_salesforce_lead_history_report_gives_the_status_changes_the_api_export_gives(tmp_path):
+    """A Lead History report names its columns 'Field / Event' and 'Edit Date' and the status
+    field by its label 'Lead Status': the import stopped at a missing field column."""
+    with (SALESFORCE / "LeadHistory.csv").open(newline="") as f:
+        api = [row for row in csv.DictReader(f) if row["Field"] == "Status"]
+    with (tmp_path / "api.csv").open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(api[0]))
+        writer.writeheader()
+        writer.writerows(api)
+    with (tmp_path / "report.csv").open("w", newline="") as f:
+        writer = csv.writer(f, quoting=csv.QUOTE_ALL)
+        writer.writerow(["Lead ID", "Edited By", "Field / Event", "Old Value", "New Value", "Edit Date"])
+        writer.writerows([r["LeadId"], "Jane Doe", "Lead Status", r["OldValue"], r["NewValue"],
+                          _mexico_city_clock(r["CreatedDate"])] for r in api)
+    for name in ("api", "report"):
+        import_salesforce(SALESFORCE / "Lead.csv", tmp_path / f"out_{name}", lead_history=tmp_path / f"{name}.csv",
+                          timezone="America/Mexico_City")
+    assert events(tmp_path / "out_report") == events(tmp_path / "out_api")
+    assert (LEAD1, "mql", "2026-01-08T22:30:00Z") in events(tmp_path / "out_report")

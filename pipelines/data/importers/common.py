@@ -17,6 +17,7 @@ import duckdb
 from pipelines.data.csv_check import (READ_OPTIONS, first_bad_line, header, likely_delimiter, line_of_row,
                                       refuse_blank_header)
 from pipelines.data.importers.output import Input, Output
+from pipelines.data.importers.report_footer import without_footer
 from pipelines.data.importers.times import Times
 from pipelines.data.row_sql import without_blanks
 from pipelines.data.sources import ident, quote
@@ -33,10 +34,11 @@ class Export:
 
     def __init__(self, con: duckdb.DuckDBPyConnection, given: Input, name: str,
                  times: Times, delimiter: str | None = None,
-                 labels: dict[str, tuple[str, ...]] | None = None) -> None:
+                 labels: dict[str, tuple[str, ...]] | None = None, report_footer: bool = False) -> None:
         self.con, self.path, self.name, self.times = con, Path(given.path), name, times
         # A field's other names (a CRM's UI labels): `find("Id")` also finds "Lead ID".
         self.labels = labels or {}
+        self.notes: list[str] = []  # for the user, in the command's output
         if not self.path.is_file():
             found = "is a folder" if self.path.is_dir() else "file not found"
             raise InputError(given.problem(f"{found}; expected a CSV export"))
@@ -44,21 +46,14 @@ class Export:
         # quote opened after a ';' is inside a field to a ',' reader, and was not found.
         self.delimiter = delimiter or likely_delimiter(self.path)
         refuse_blank_header(self.path)
-        delim = f", delim = {quote(delimiter)}" if delimiter else ""
-        try:
-            # all_varchar: a bad value must reach the loader's quarantine, not stop the import.
-            con.execute(f"create or replace temp table {name} as select * from read_csv("
-                        f"{quote(str(self.path))}, all_varchar = true, header = true, skip = 0{delim}, "
-                        f"{READ_OPTIONS})")
-        except duckdb.Error as exc:
-            if found := first_bad_line(self.path, self.delimiter):
-                raise InputError(Problem(found[1], file=str(self.path), line=found[0])) from None
-            first = str(exc).strip().splitlines()[0]
-            raise InputError(Problem(f"cannot read the file; expected a UTF-8 CSV export with a "
-                                     f"header row: {first}", file=str(self.path))) from None
-        cols = [r[0] for r in con.execute(f"describe {name}").fetchall()]
         names = header(self.path, self.delimiter)
-        self._refuse_misread(cols, len(names))
+        rows = (without_footer(self.path, self.delimiter) if report_footer
+                else contextlib.nullcontext((self.path, None)))
+        with rows as (source, left_out):
+            cols = self._read(source, delimiter)
+            self._refuse_misread(source, cols, len(names))
+        if left_out:
+            self.notes.append(left_out)
         # As the file names them: DuckDB renames a repeated name `name_1`, hiding the repeat.
         self._named = Counter(n.strip().lower() for n in names)
         self.columns: dict[str, str] = {}  # name, ignoring case -> the column as the table holds it
@@ -73,16 +68,32 @@ class Export:
             self.columns[c.strip().lower()] = held
             self._names[ident(held)] = c
         self._checked: set[str] = set()
-        self.notes: list[str] = []  # for the user, in the command's output
 
-    def _refuse_misread(self, cols: list[str], expected: int) -> None:
+    def _read(self, source: Path, delimiter: str | None) -> list[str]:
+        """Read `source` (the export, or its rows without a report footer) into the table; its
+        columns as DuckDB names them. A failed read names the export's line that broke it."""
+        delim = f", delim = {quote(delimiter)}" if delimiter else ""
+        try:
+            # all_varchar: a bad value must reach the loader's quarantine, not stop the import.
+            self.con.execute(f"create or replace temp table {self.name} as select * from read_csv("
+                             f"{quote(str(source))}, all_varchar = true, header = true, skip = 0{delim}, "
+                             f"{READ_OPTIONS})")
+        except duckdb.Error as exc:
+            if found := first_bad_line(source, self.delimiter):
+                raise InputError(Problem(found[1], file=str(self.path), line=found[0])) from None
+            first = str(exc).strip().splitlines()[0]
+            raise InputError(Problem(f"cannot read the file; expected a UTF-8 CSV export with a "
+                                     f"header row: {first}", file=str(self.path))) from None
+        return [r[0] for r in self.con.execute(f"describe {self.name}").fetchall()]
+
+    def _refuse_misread(self, source: Path, cols: list[str], expected: int) -> None:
         """One row with a value too many or too few makes DuckDB's sniffer give up on the
         delimiter and read each line as one column (and an empty file is one column, 'column0'):
         the error was then a missing id column whose name the header plainly has. Name the row."""
         found = len(cols)
         if found >= expected and cols != ["column0"]:
             return
-        if bad := first_bad_line(self.path, self.delimiter):
+        if bad := first_bad_line(source, self.delimiter):
             raise InputError(Problem(bad[1], file=str(self.path), line=bad[0]))
         raise InputError(Problem(
             f"the header has {expected} columns separated by {self.delimiter!r}, but the file was "
@@ -254,8 +265,8 @@ class Job:
             self.output.discard()
 
     def export(self, given: Input, name: str, times: Times, delimiter: str | None = None,
-               labels: dict[str, tuple[str, ...]] | None = None) -> Export:
-        export = Export(self.con, given, name, times, delimiter, labels)
+               labels: dict[str, tuple[str, ...]] | None = None, report_footer: bool = False) -> Export:
+        export = Export(self.con, given, name, times, delimiter, labels, report_footer)
         self._exports.append(export)
         return export
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
                                              seniority_from_title, text)
 from pipelines.data.importers.output import Input
-from pipelines.data.importers.times import as_text, options_times
+from pipelines.data.importers.times import Times, as_text, options_times
 
 # Lead Status values -> canonical stage. Statuses that are no stage change (the initial
 # "Open - Not Contacted", sales "Working" a lead: tasks tell that) map to None and give no
@@ -34,14 +34,16 @@ STATUS_STAGES: dict[str, str | None] = {
 
 # Each field's label in Salesforce's Field Reference, which exports made with labels (a
 # report's "Details Only" CSV, tools set to show labels) name their columns by. Reports also
-# write "Create Date" for a lead's Created Date.
+# write "Create Date" for a lead's Created Date, and a Lead History report names the changed
+# field "Field / Event" and the change's time "Edit Date".
 LEAD_LABELS = {
     "Id": ("Lead ID",), "CreatedDate": ("Created Date", "Create Date"), "IsConverted": ("Converted",),
     "ConvertedDate": ("Converted Date",), "ConvertedContactId": ("Converted Contact ID",),
     "ConvertedOpportunityId": ("Converted Opportunity ID",), "LeadSource": ("Lead Source",),
     "CountryCode": ("Country Code",), "IsDeleted": ("Deleted",)}
 HISTORY_LABELS = {
-    "LeadId": ("Lead ID",), "CreatedDate": ("Created Date",), "Field": ("Changed Field",),
+    "LeadId": ("Lead ID",), "CreatedDate": ("Created Date", "Edit Date"),
+    "Field": ("Changed Field", "Field / Event"),
     "NewValue": ("New Value",), "IsDeleted": ("Deleted",)}
 OPPORTUNITY_LABELS = {
     "Id": ("Opportunity ID",), "CreatedDate": ("Created Date",), "CloseDate": ("Close Date",),
@@ -73,7 +75,7 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
         ["activities"] if tasks else [])
     with Job(out, tables, list(given.values())) as job, progress(
             [i.path for i in given.values()], "Salesforce export"):
-        lead = _without_deleted(job.export(given["--leads"], "sf_leads", times, labels=LEAD_LABELS))
+        lead = _read(job, given["--leads"], "sf_leads", times, LEAD_LABELS)
         lid = text(lead.need("lead Id", "Id"))
         title = lead.find("Title")
         job.write("contacts", {
@@ -83,20 +85,24 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
             "seniority": seniority_from_title(text(title)) if title else "null",
             "country": text(lead.find("Country", "CountryCode") or "null"),
         }, "sf_leads")
-        history = (_without_deleted(job.export(given["--lead-history"], "sf_history", times,
-                                                  labels=HISTORY_LABELS))
+        history = (_read(job, given["--lead-history"], "sf_history", times, HISTORY_LABELS)
                    if lead_history else None)
         _stage_changes(job, lead, lid, history)
         _conversions(job, lead, lid, history)
         if opportunities is not None:
-            _deals(job, _without_deleted(job.export(given["--opportunities"], "sf_opps", times,
-                                                labels=OPPORTUNITY_LABELS)))
+            _deals(job, _read(job, given["--opportunities"], "sf_opps", times, OPPORTUNITY_LABELS))
         job.write("lifecycle_events", {
             "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"},
             _events(with_deals=opportunities is not None))
         if tasks is not None:
-            _activities(job, _without_deleted(job.export(given["--tasks"], "sf_tasks", times, labels=TASK_LABELS)))
+            _activities(job, _read(job, given["--tasks"], "sf_tasks", times, TASK_LABELS))
     return job.result()
+
+
+def _read(job: Job, given: Input, name: str, times: Times, labels: dict[str, tuple[str, ...]]) -> Export:
+    """One of the exports, as Data Loader or a report writes it: a report's footer and the
+    deleted records left out."""
+    return _without_deleted(job.export(given, name, times, labels=labels, report_footer=True))
 
 
 def _without_deleted(e: Export) -> Export:
@@ -146,6 +152,9 @@ def _conversions(job: Job, lead: Export, lid: str, history: Export | None) -> No
     logged = "select null as lead_id, null::timestamp as instant where false"
     if history is not None:
         at, field = history.need("created date", "CreatedDate"), history.need("field", "Field")
+        # The API name only: what a Lead History report writes for the conversion is not
+        # confirmed, and a guessed label that missed would pass unnoticed. Such a report's
+        # conversions fall back to ConvertedDate.
         logged = (f"select {text(history.need('lead Id', 'LeadId'))} as lead_id, "
                   f"min({history.instant(at)}) as instant from sf_history "
                   f"where lower({text(field)}) = 'leadconverted' group by all")
