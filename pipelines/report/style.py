@@ -16,6 +16,11 @@ header.top p { margin: 4px 0 0; opacity: .9; }
 nav.toc { font-size: 13px; margin-top: 10px; display: flex; flex-wrap: wrap; row-gap: 4px; }
 nav.toc a { color:#fff; margin-right: 14px; text-decoration: none; border-bottom: 1px solid rgba(255,255,255,.5); white-space: nowrap; }
 nav.toc b { margin-right: 6px; }   /* an agreement's name before its links: a flex row drops the space */
+/* An agreement's name and links wrap as one unit: a flex item moves to the next line whole
+   when its max-content width does not fit what is left of the line (at 1,000 px the second
+   agreement's name ended one line and its links began the next). Wider than the whole bar
+   (a phone) it shrinks to the bar and wraps inside. */
+nav.toc .toc-group { display: flex; flex-wrap: wrap; row-gap: 4px; }
 h2 { font-size: 21px; margin: 36px 0 6px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }
 h3 { font-size: 16px; margin: 18px 0 8px; }
 h3 small { font-weight: 400; color: var(--muted); margin-left: 6px; }

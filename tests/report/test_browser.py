@@ -184,13 +184,18 @@ const faint = [...document.body.querySelectorAll('*')].filter(el => el.getClient
   .map(el => el.textContent.trim());
 // Neighbours in the contents bar with less than a space between them (a flex row drops the
 // space after an agreement's name: "acmeFunnel").
-const entries = [...document.querySelectorAll('nav.toc > *')].filter(el => el.getClientRects().length);
+const entries = [...document.querySelectorAll('nav.toc a, nav.toc b')].filter(el => el.getClientRects().length);
 const crowded = entries.slice(1).map((next, i) => [entries[i], next]).filter(([left, right]) => {
     const a = left.getBoundingClientRect(), b = right.getBoundingClientRect();
     return a.top === b.top && b.left - a.right < 4; })
   .map(([left, right]) => left.textContent + ' | ' + right.textContent);
+// Per agreement of a pack, the lines its contents entries (its name, then its links) take,
+// and whether its name shares a line with its first link.
+const groups = [...document.querySelectorAll('nav.toc b')].filter(el => el.getClientRects().length).map(name => {
+  const group = [name, ...name.parentElement.querySelectorAll('a')], tops = group.map(el => el.getBoundingClientRect().top);
+  return [name.textContent, new Set(tops).size, tops[0] === tops[1]]; });
 return {
-  viewport: root.clientWidth, page: root.scrollWidth, broken, clipped, faint, crowded,
+  viewport: root.clientWidth, groups, page: root.scrollWidth, broken, clipped, faint, crowded,
   height: root.scrollHeight,
   titles: charts.map(chart),
   shown: charts.filter(svg => svg.getClientRects().length).map(
@@ -234,6 +239,9 @@ def check_layout(seen: dict) -> None:
     assert shrunk == [], "charts shrunk to fit"
     assert seen["broken"] == [], "KPI ids broken inside a word"
     assert seen["crowded"] == [], "contents entries run into each other"
+    # An agreement's name stays with its links: its name alone at the end of a line said
+    # nothing, and its links at the start of the next said not whose they were.
+    assert [name for name, _, together in seen["groups"] if not together] == [], "a name apart from its links"
 
 
 @pytest.mark.parametrize("width", [1280, 1000, 800, 480])
@@ -247,6 +255,10 @@ def test_the_report_reads_in_a_wide_a_half_screen_an_800_px_and_a_phone_window(r
         # columns, money among them) held a table 9 px wider than the card, and with 8-digit
         # revenue 58 px; at 1,000 px the data quality's six-column table had half the section.
         assert seen["clipped"] == [], "tables or charts scroll in their box"
+    if width >= 800:
+        # Where a whole agreement's entries fit on a line, they take one: at 1,000 px the
+        # second agreement's links ran on over two lines.
+        assert [name for name, lines, _ in seen["groups"] if lines > 1] == [], "an agreement's contents split"
     if width == 1280 and which != "large":
         # The team cards stack only when their tables do not fit side by side: the fixture's
         # fit at 1,280 px (a layout that always stacked would pass every check above).
