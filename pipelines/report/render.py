@@ -121,7 +121,7 @@ def render_html(data: ReportData) -> str:
         f"<p>{escape(revisions)} · one set of numbers for both teams</p><nav class=\"toc\" aria-label=\"Contents\">{toc}</nav></div></header>"
         f'<main data-month="{escape(data.month)}">{"".join(body)}'
         f"<footer>Written by funnelpact for {escape(data.month)} at {written:%Y-%m-%d %H:%M} UTC from "
-        f"{escape(str(data.warehouse))}. Figures are the judged scorecard (<code>judgements.kpi_status</code>); "
+        f"<code>{escape(str(data.warehouse))}</code>. Figures are the judged scorecard (<code>judgements.kpi_status</code>); "
         "metric definitions: docs/metrics.md; this report: docs/report.md.</footer>"
         "</main></body></html>\n"
     )

@@ -109,6 +109,12 @@ svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_r
 @media (max-width: 1155px) { .chart-wide { display: none; } .chart-narrow { display: block; } }
 /* minmax(0, …): a column may be narrower than its widest table, which then scrolls in its box */
 @media (max-width: 900px) { .two, .summary { grid-template-columns: minmax(0, 1fr); } }
+/* 320 px is a 1,280 px screen zoomed to 400 % (WCAG 1.4.10, reflow): the page's and the
+   figures' padding give their room to the content, so a 360 px trend chart scales to more
+   than 3/4 of its size in a 305 px page (a window with its scrollbar); it shrank to 0.68. */
+@media (max-width: 400px) {
+  main { padding: 16px 10px 32px; } header.top { padding: 16px 10px; } figure { padding: 4px 4px 2px; }
+}
 /* On paper (docs/report.md, "On paper"): A4 or Letter, portrait, the browser's margins, a
    page about 718 px (A4) to 740 px (Letter) wide. The page's margins are the white space:
    main drops its padding, so the 720 px drawings of the funnel and the histogram (picked

@@ -29,8 +29,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipelines.report.style import CSP
-
 from .devtools import Browser, pdf_media_boxes, pdf_outline
 from .png import read_png
 
@@ -207,17 +205,19 @@ return {
 };"""
 
 
-def layout(page: Path, width: int, tmp: Path) -> dict:
-    """The report laid out in a window `width` px wide, measured in a copy whose policy lets
-    the measuring script run (the report itself has no script)."""
-    text = page.read_text(encoding="utf-8")
-    assert text.count(CSP) == 1
-    return measure(text.replace(CSP, CSP + "; script-src 'unsafe-inline'"), LAYOUT, width, tmp)
-
-
 def browser(tmp: Path) -> Browser:
     """Chromium driven over DevTools: for print, which its command line cannot lay out."""
     return Browser([*_headless(tmp), "--hide-scrollbars"], tmp / "chromium.log")
+
+
+@pytest.fixture(scope="module")
+def screen(tmp_path_factory: pytest.TempPathFactory):
+    """One Chromium for the windows of every width, as a desktop browser's: its scrollbar
+    shown, so the page gets the window's width less 15 px. (A window's --window-size on the
+    command line is at least 500 px: a 480 px window was measured 485 px wide.)"""
+    tmp = tmp_path_factory.mktemp("screen")
+    with Browser(_headless(tmp), tmp / "chromium.log") as tab:
+        yield tab
 
 
 def laid_out(tab: Browser, page: Path, width: float, media: str) -> dict:
@@ -228,14 +228,15 @@ def laid_out(tab: Browser, page: Path, width: float, media: str) -> dict:
     return tab.evaluate(LAYOUT)
 
 
-def check_layout(seen: dict) -> None:
-    """What the report must be at any width, on screen and on paper."""
+def check_layout(seen: dict, least: float = 11 / 12) -> None:
+    """What the report must be at any width, on screen and on paper; no chart scaled below
+    `least` of its size."""
     assert seen["page"] <= seen["viewport"], f"the page scrolls sideways: {seen['page']} px in {seen['viewport']}"
     # Every chart once: of the funnel's and the histogram's two drawings, the one that fits.
     assert sorted(title for title, _ in seen["shown"]) == sorted(set(seen["titles"]))
     # Scaled below 11/12 of its size, a chart's 12 px text reads under 11 px (the 1,100 px
     # funnel read at 8 px in an 800 px window).
-    shrunk = [(title, round(scale, 2)) for title, scale in seen["shown"] if scale < 11 / 12]
+    shrunk = [(title, round(scale, 2)) for title, scale in seen["shown"] if scale < least]
     assert shrunk == [], "charts shrunk to fit"
     assert seen["broken"] == [], "KPI ids broken inside a word"
     assert seen["crowded"] == [], "contents entries run into each other"
@@ -244,11 +245,14 @@ def check_layout(seen: dict) -> None:
     assert [name for name, _, together in seen["groups"] if not together] == [], "a name apart from its links"
 
 
-@pytest.mark.parametrize("width", [1280, 1000, 800, 480])
+@pytest.mark.parametrize("width", [1280, 1000, 800, 480, 320])
 @pytest.mark.parametrize("which", PACKS)
-def test_the_report_reads_in_a_wide_a_half_screen_an_800_px_and_a_phone_window(request, which, width, tmp_path):
-    seen = layout(pack(request, which), width, tmp_path)
-    check_layout(seen)
+def test_the_report_reads_in_a_wide_a_half_screen_an_800_px_and_a_phone_window(request, screen, which, width):
+    seen = laid_out(screen, pack(request, which), width, "screen")
+    # 320 px is a 1,280 px screen zoomed to 400 % (WCAG 1.4.10, reflow): nothing may need the
+    # page to scroll sideways (the warehouse's path in the footer did), and a trend chart,
+    # 360 px wide, scales to fit rather than scroll: its 12 px text at 9 px is 36 px at 400 %.
+    check_layout(seen, 3 / 4 if width < 480 else 11 / 12)
     if width >= 800:
         # The widest table (the large pack's pace, 679 px) fits the 744 px an 800 px window
         # gives main. Side by side at 1,240 px and up, the open month's Sales card (five
