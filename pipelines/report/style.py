@@ -6,6 +6,10 @@ CSS = """
 :root { --ink:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#f6f8fa; --accent:#0b4f8a;
   --met:#1a7f37; --breach:#cf222e; --at_risk:#9a6700; --provisional:#0969da; --no_data:#818b98; }
 * { box-sizing: border-box; }
+/* For screen readers only (a table's caption, the figures a chart draws): out of sight and
+   out of the layout, but in the accessibility tree, which display:none would drop. */
+.sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0; overflow: hidden;
+  clip-path: inset(50%); white-space: nowrap; }
 body { margin:0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color:var(--ink); background:#fff; }
 main { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; }
@@ -29,7 +33,10 @@ p.lead { color: var(--muted); margin: 0 0 12px; }
 code { overflow-wrap: anywhere; font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--muted); }
 code.id { overflow-wrap: normal; } code.id > span { white-space: nowrap; }   /* ids wrap at their <wbr> only (format.kpi_code) */
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
-.table-box { overflow-x: auto; }
+/* relative: a box that scrolls clips only what it contains, and an absolutely placed caption
+   (.sr-only) is contained by its positioned ancestor: unpositioned, the bottleneck's caption
+   made the page 519 px wide in a 320 px window. */
+.table-box { overflow-x: auto; position: relative; }
 th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase;
   letter-spacing: .04em; border-bottom: 2px solid var(--line); padding: 6px 8px; }
 td { border-bottom: 1px solid var(--line); padding: 6px 8px; vertical-align: top; }

@@ -55,9 +55,12 @@ class BulletRow:
     caption: str                 # e.g. "167 of 118 (142 %)"
 
 
-def full_width(draw: Callable[[int], str]) -> str:
-    """`draw(width)` at WIDE_W and at NARROW_W, each in the box the page's CSS shows or hides."""
-    return f'<div class="chart-wide">{draw(WIDE_W)}</div><div class="chart-narrow">{draw(NARROW_W)}</div>'
+def full_width(draw: Callable[[int], str], title: str) -> str:
+    """`draw(width)` at WIDE_W and at NARROW_W, each in the box the page's CSS shows or hides.
+    The narrow one scrolls in a window narrower than the drawing: a Tab stop, named by the
+    chart's `title`, so a keyboard can scroll it."""
+    return (f'<div class="chart-wide">{draw(WIDE_W)}</div>'
+            f'<div class="chart-narrow" role="region" tabindex="0" aria-label="{escape(title)}">{draw(NARROW_W)}</div>')
 
 
 def bullets(rows: Sequence[BulletRow], title: str, width: int = WIDE_W) -> str:

@@ -171,6 +171,12 @@ for (const code of document.querySelectorAll('tr[data-kpi] td.kpi code')) {
 const clipped = [...document.querySelectorAll('.table-box, .chart-wide, .chart-narrow')]
   .filter(box => box.getClientRects().length && box.scrollWidth > box.clientWidth)
   .map(box => [box.closest('section').id, box.scrollWidth, box.clientWidth]);
+// Any box that scrolls sideways, if a keyboard cannot focus it to scroll it, or a screen
+// reader would not know what it focused.
+const unreachable = [...document.querySelectorAll('main *')]
+  .filter(box => box.getClientRects().length && box.scrollWidth > box.clientWidth
+          && ['auto', 'scroll'].includes(getComputedStyle(box).overflowX) && !(box.tabIndex >= 0 && box.ariaLabel))
+  .map(box => [box.closest('section').id, box.className]);
 // Text too light to read on white paper, with under 3:1 contrast (WCAG's relative luminance):
 // paper gets no backgrounds, and in black and white only the lightness is left.
 const luminance = colour => colour.match(/[\\d.]+/g).slice(0, 3).map(Number).map(c => c / 255)
@@ -193,7 +199,7 @@ const groups = [...document.querySelectorAll('nav.toc b')].filter(el => el.getCl
   const group = [name, ...name.parentElement.querySelectorAll('a')], tops = group.map(el => el.getBoundingClientRect().top);
   return [name.textContent, new Set(tops).size, tops[0] === tops[1]]; });
 return {
-  viewport: root.clientWidth, groups, page: root.scrollWidth, broken, clipped, faint, crowded,
+  viewport: root.clientWidth, groups, unreachable, page: root.scrollWidth, broken, clipped, faint, crowded,
   height: root.scrollHeight,
   titles: charts.map(chart),
   shown: charts.filter(svg => svg.getClientRects().length).map(
@@ -239,6 +245,7 @@ def check_layout(seen: dict, least: float = 11 / 12) -> None:
     shrunk = [(title, round(scale, 2)) for title, scale in seen["shown"] if scale < least]
     assert shrunk == [], "charts shrunk to fit"
     assert seen["broken"] == [], "KPI ids broken inside a word"
+    assert seen["unreachable"] == [], "a box scrolls that no Tab reaches, or without a name"
     assert seen["crowded"] == [], "contents entries run into each other"
     # An agreement's name stays with its links: its name alone at the end of a line said
     # nothing, and its links at the start of the next said not whose they were.

@@ -17,7 +17,7 @@ from pipelines.errors import InputError
 from pipelines.settings import Settings
 
 from .conftest import AS_OF, CLOSED, OPEN
-from .htmlscan import kpi_rows, number, scan, tables
+from .htmlscan import kpi_rows, number, scan, table_headings, tables
 
 slow = pytest.mark.slow
 
@@ -697,3 +697,32 @@ def test_the_bottleneck_names_the_open_month_s_revenue_a_forecast_beside_the_sco
     assert f"Revenue is heading for USD {forecast:,.0f} (USD {actual:,.0f} so far) against a target" in text
     row, text = revenue_and_text(closed_report)
     assert f"Revenue is USD {number(row['data-actual']):,.0f} against a target" in text
+
+
+# --- for screen readers and keyboards ----------------------------------------------------------
+
+@slow
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_every_table_says_what_it_is_and_each_heading_cell_what_it_heads(closed_report, open_report, which):
+    # A screen reader reads a table's caption before its cells, and a cell's column heading
+    # with it (scope). An empty heading (over the bottleneck's bars) read as nothing.
+    text = (closed_report if which == "closed" else open_report).read_text(encoding="utf-8")
+    found = table_headings(text)
+    assert len(found) >= 9, "scorecard cards, bottleneck, recycling, agreement and data quality"
+    for table in found:
+        assert table["caption"], table
+        assert all(scope in ("col", "row") and words for scope, words in table["th"]), table
+    captions = [table["caption"] for table in found]
+    assert len(set(captions)) == len(captions), "each table named apart"
+    assert {"Scorecard: Marketing", "Scorecard: Sales", "Tables loaded"} <= set(captions)
+
+
+@slow
+def test_a_box_that_scrolls_sideways_is_a_named_tab_stop(closed_report):
+    # Narrower than its table or drawing (a phone, or 400 % zoom), a box scrolls: a keyboard
+    # scrolls only what it can focus, and a screen reader names what it focused.
+    boxes = [attrs for tag, attrs in scan(closed_report.read_text(encoding="utf-8")).elements
+             if tag == "div" and {"table-box", "chart-narrow"} & set(attrs.get("class", "").split())]
+    assert len(boxes) >= 11, "ten tables and the funnel's and histogram's narrow drawings"
+    for box in boxes:
+        assert (box.get("tabindex"), box.get("role")) == ("0", "region") and box.get("aria-label"), box
