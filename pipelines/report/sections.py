@@ -14,7 +14,7 @@ from html import escape
 from typing import Any
 
 from pipelines.agreement.kpis import known_kpi_ids, policy
-from pipelines.report import svg
+from pipelines.report import figures, svg
 from pipelines.report.bottleneck import Bottleneck, attribute
 from pipelines.report.format import (
     STATUS_ORDER,
@@ -126,7 +126,8 @@ def funnel(r: AgreementReport) -> str:
         rows.append(svg.BulletRow(stage.label, actual, target, forecast, float(res["tolerance"] or 0),
                                   res["status"], caption))
     title = f"Funnel volumes of {r.month} against their targets"
-    chart = svg.full_width(lambda width: svg.bullets(rows, title, width), title)
+    chart = (svg.full_width(lambda width: svg.bullets(rows, title, width), title)
+             + figures.bullets(rows, title, any(row.forecast is not None for row in rows)))
     legend = ('<p class="note">Bars show each stage\'s volume as a share of its own target (the line); '
               'the pale band is the tolerance, still met. '
               + ("A lighter bar is the pace forecast for the whole month. " if r.is_open else "")
@@ -334,22 +335,20 @@ def trends(r: AgreementReport) -> str:
             return f"{value / 1000:g}k"
         return f"{value:g}"
 
-    volume_charts = []
-    for stage in a.spec.stages:
-        kpi = f"volume:{stage.id}"
-        volume_charts.append(f'<figure><figcaption>{escape(stage.label)}</figcaption>'
-                             f'{svg.columns(points(kpi), f"{stage.label}: monthly volume and target", compact, boundaries, r.month)}'
-                             "</figure>")
-    volume_charts.append(f'<figure><figcaption>Revenue won ({escape(currency)})</figcaption>'
-                         f'{svg.columns(points("revenue"), "Revenue won per month and target", compact, boundaries, r.month)}'
-                         "</figure>")
+    def figure(caption: str, kpi: str, title: str) -> str:
+        draw, axis = (svg.lines, _axis_percent) if kpi.startswith("conversion:") else (svg.columns, compact)
+        values = points(kpi)
+        return (f"<figure><figcaption>{escape(caption)}</figcaption>"
+                f"{draw(values, title, axis, boundaries, r.month)}"
+                f"{figures.points(values, title, lambda v: kpi_value(kpi, v, currency), r.month)}</figure>")
+
+    volume_charts = [figure(stage.label, f"volume:{stage.id}", f"{stage.label}: monthly volume and target")
+                     for stage in a.spec.stages]
+    volume_charts.append(figure(f"Revenue won ({currency})", "revenue", "Revenue won per month and target"))
     conversion_charts = []
     for upper, lower in a.adjacent_pairs():
-        kpi = f"conversion:{upper}->{lower}"
-        label = kpi_label(a, kpi)
-        conversion_charts.append(f'<figure><figcaption>{escape(label)}</figcaption>'
-                                 f'{svg.lines(points(kpi), f"{label}: conversion per month vs agreed rate", _axis_percent, boundaries, r.month)}'
-                                 "</figure>")
+        label = kpi_label(a, f"conversion:{upper}->{lower}")
+        conversion_charts.append(figure(label, f"conversion:{upper}->{lower}", f"{label}: conversion per month vs agreed rate"))
     missing = [m for m in r.trend_months if not any(k[0] == m for k in r.trend)]
     note = ('<p class="note">Columns and dots are coloured and shaped by status as in the scorecard '
             '(a month judged <i>no data</i> has only its – symbol); '
@@ -409,7 +408,8 @@ def handoffs(r: AgreementReport) -> str:
         if pending:
             bins.append(svg.Bin("waiting", pending, "pending"))
         title = f"Hours to the first sales touch of {r.month}'s MQLs, against the {limit:g} h limit"
-        chart = svg.full_width(lambda width: svg.histogram(bins, 3, f"limit {limit:g} h", title, width), title)
+        chart = (svg.full_width(lambda width: svg.histogram(bins, 3, f"limit {limit:g} h", title, width), title)
+                 + figures.bins(bins, title))
         touched = [h.hours for h in r.handoffs if h.hours is not None]
         median = statistics.median(touched) if touched else None
         in_time = sum(1 for h in r.handoffs if h.status == "in_time")

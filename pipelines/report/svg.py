@@ -1,6 +1,7 @@
 """Inline SVG charts: no library, no script, nothing fetched. Colours come from the page's
-CSS classes (f-<status>), and every chart carries a <title> and text labels so it reads
-without colour and to a screen reader."""
+CSS classes (f-<status>), and every chart carries text labels and symbols so it reads
+without colour. To a screen reader a chart is one image named by its <title>; its figures
+are a table beside it (figures.py)."""
 
 from __future__ import annotations
 
@@ -33,9 +34,11 @@ def _nice_max(value: float) -> float:
 
 
 def _svg(width: int, height: int, title: str, body: str, css_class: str = "chart") -> str:
+    # One image, named by its title: Chromium exposed each text and shape inside a role=img
+    # drawing to screen readers as well (figures.py gives them its figures as a table).
     return (f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
             f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}">'
-            f"<title>{escape(title)}</title>{body}</svg>")
+            f'<title>{escape(title)}</title><g aria-hidden="true">{body}</g></svg>')
 
 
 def _text(x: float, y: float, text: str, cls: str = "", anchor: str = "start", title: str | None = None) -> str:

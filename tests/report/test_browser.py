@@ -276,6 +276,43 @@ def test_the_report_reads_in_a_wide_a_half_screen_an_800_px_and_a_phone_window(r
         assert all(seen["abreast"]), "the marketing and sales cards stack in a wide window"
 
 
+def accessibility_tree(tab: Browser) -> tuple[list[dict], dict]:
+    """The page's accessibility tree as a screen reader gets it: the nodes not ignored, and
+    every node by id."""
+    nodes = tab.call("Accessibility.getFullAXTree")["nodes"]
+    return [node for node in nodes if not node.get("ignored")], {node["nodeId"]: node for node in nodes}
+
+
+def _role(node: dict) -> str:
+    return node.get("role", {}).get("value", "")
+
+
+def _name(node: dict) -> str:
+    return node.get("name", {}).get("value", "")
+
+
+def test_a_screen_reader_gets_each_chart_as_one_named_image_and_its_figures_as_a_table(request, screen):
+    laid_out(screen, pack(request, "closed"), 1280, "screen")
+    nodes, by_id = accessibility_tree(screen)
+
+    def exposed(node: dict) -> list[str]:
+        """What a screen reader finds inside `node`."""
+        found = []
+        for child in map(by_id.get, node.get("childIds", [])):
+            found += ([] if child.get("ignored") else [_role(child)]) + exposed(child)
+        return found
+
+    images = {_name(node): exposed(node) for node in nodes if _role(node) == "image"}
+    # Inside an image, nothing: a chart's axis labels and shapes were exposed one by one (14
+    # nodes in the funnel).
+    assert {name: inside for name, inside in images.items() if inside} == {}
+    # The drawings only (the bars in the bottleneck's and recycling's rows repeat a figure of
+    # their row): one image per chart, the drawing that shows of the funnel's and histogram's two.
+    assert len(images) == 14, sorted(images)
+    tables = {_name(node): exposed(node).count("row") for node in nodes if _role(node) == "table"}
+    assert {name: tables.get(f"{name}, in figures", 0) for name in images if tables.get(f"{name}, in figures", 0) < 2} == {}
+
+
 @pytest.mark.parametrize("limit", [1, 2, 3, 48])
 def test_the_hand_off_histogram_s_bin_labels_do_not_run_into_each_other(limit, tmp_path):
     from pipelines.report import svg

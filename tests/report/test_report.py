@@ -726,3 +726,32 @@ def test_a_box_that_scrolls_sideways_is_a_named_tab_stop(closed_report):
     assert len(boxes) >= 11, "ten tables and the funnel's and histogram's narrow drawings"
     for box in boxes:
         assert (box.get("tabindex"), box.get("role")) == ("0", "region") and box.get("aria-label"), box
+
+
+def _figures(text: str, title: str) -> list[list[str]]:
+    """The rows (row heading, then cells) of the table of figures of the chart `title`."""
+    found = re.search(rf'<div class="sr-only"><table class="figures"><caption>{re.escape(title)}, in figures</caption>.*?</table>', text)
+    assert found, title
+    body = found.group(0)[found.group(0).index("<tbody>"):]
+    return [re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", row) for row in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+@slow
+def test_each_chart_s_figures_are_also_a_table_for_screen_readers(judged, closed_report):
+    from pipelines.report.format import STATUS, money
+
+    text = closed_report.read_text(encoding="utf-8")
+    # One table per chart (the funnel and histogram are drawn twice, for two widths), after it.
+    titles = list(dict.fromkeys(re.findall(r'<svg class="chart"[^>]*aria-label="([^"]*)"', text)))
+    captions = re.findall(r'<div class="sr-only"><table class="figures"><caption>([^<]*), in figures</caption>', text)
+    assert captions == titles and len(titles) == 14, "the funnel, 7 volume and 5 conversion trends, the histogram"
+    # The same facts as the drawing: the revenue trend's figures are the judged ones, month by month.
+    judged_revenue = _query(judged, "select period, actual, target, status from judgements.kpi_status "
+                                    "where kpi = 'revenue' and period <= ? order by period", [CLOSED])
+    assert _figures(text, "Revenue won per month and target") == [
+        [j["period"] + (" (this review)" if j["period"] == CLOSED else ""), money(j["actual"], "USD"),
+         money(j["target"], "USD"), STATUS[j["status"]][1]] for j in judged_revenue]
+    # The histogram's bins hold every MQL of the month the text counts.
+    bins = _figures(text, f"Hours to the first sales touch of {CLOSED}&#x27;s MQLs, against the 2 h limit")
+    entered = re.search(r"([\d,]+) MQLs entered in", text).group(1)
+    assert sum(int(count.replace(",", "")) for _, count, _ in bins) == int(entered.replace(",", "")) > 0
