@@ -36,7 +36,9 @@ TEAM_TITLE = {"marketing": "Marketing", "sales": "Sales", "shared": "Shared (bot
 
 def _section(anchor: str, title: str, body: str, lead: str = "") -> str:
     lead_html = f'<p class="lead">{lead}</p>' if lead else ""
-    return f'<section id="{escape(anchor)}"><h2>{escape(title)}</h2>{lead_html}{body}</section>'
+    # tabindex=-1: a link of the contents moves the focus here (a browser focuses a link's
+    # target only if it can take focus), so the next Tab and a screen reader go on from here.
+    return f'<section id="{escape(anchor)}" tabindex="-1"><h2>{escape(title)}</h2>{lead_html}{body}</section>'
 
 
 class Num(str):
@@ -126,7 +128,7 @@ def funnel(r: AgreementReport) -> str:
         rows.append(svg.BulletRow(stage.label, actual, target, forecast, float(res["tolerance"] or 0),
                                   res["status"], caption))
     title = f"Funnel volumes of {r.month} against their targets"
-    chart = (svg.full_width(lambda width: svg.bullets(rows, title, width), title)
+    chart = (svg.full_width(lambda width: svg.bullets(rows, title, width), _named(r, title))
              + figures.bullets(rows, title, any(row.forecast is not None for row in rows)))
     legend = ('<p class="note">Bars show each stage\'s volume as a share of its own target (the line); '
               'the pale band is the tolerance, still met. '
@@ -408,7 +410,7 @@ def handoffs(r: AgreementReport) -> str:
         if pending:
             bins.append(svg.Bin("waiting", pending, "pending"))
         title = f"Hours to the first sales touch of {r.month}'s MQLs, against the {limit:g} h limit"
-        chart = (svg.full_width(lambda width: svg.histogram(bins, 3, f"limit {limit:g} h", title, width), title)
+        chart = (svg.full_width(lambda width: svg.histogram(bins, 3, f"limit {limit:g} h", title, width), _named(r, title))
                  + figures.bins(bins, title))
         touched = [h.hours for h in r.handoffs if h.hours is not None]
         median = statistics.median(touched) if touched else None

@@ -25,6 +25,12 @@ nav.toc b { margin-right: 6px; }   /* an agreement's name before its links: a fl
    agreement's name ended one line and its links began the next). Wider than the whole bar
    (a phone) it shrinks to the bar and wraps inside. */
 nav.toc .toc-group { display: flex; flex-wrap: wrap; row-gap: 4px; }
+/* Where the keyboard is: the browser's own ring was 1 px (Chromium's, rgb(16,16,16)), 2.3:1
+   against the header's blue. 3 px in the accent on white, in white on the header. A section
+   takes the focus from a contents link (sections.py) but is not a control: no ring round it. */
+:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+header.top :focus-visible { outline-color: #fff; }
+section:focus { outline: none; }
 h2 { font-size: 21px; margin: 36px 0 6px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }
 h3 { font-size: 16px; margin: 18px 0 8px; }
 h3 small { font-weight: 400; color: var(--muted); margin-left: 6px; }

@@ -313,6 +313,57 @@ def test_a_screen_reader_gets_each_chart_as_one_named_image_and_its_figures_as_a
     assert {name: tables.get(f"{name}, in figures", 0) for name in images if tables.get(f"{name}, in figures", 0) < 2} == {}
 
 
+# Colours as the eye gets them: an element's background is the composite of its ancestors'
+# (most are transparent), and contrast is WCAG's ratio of relative luminances.
+COLOURS = """
+const rgba = colour => { const c = colour.match(/[\\d.]+/g).map(Number); return [c[0], c[1], c[2], c.length > 3 ? c[3] : 1]; };
+const over = (top, bottom) => [0, 1, 2].map(i => top[i] * top[3] + bottom[i] * (1 - top[3])).concat(1);
+const background = el => [...function* () { for (let e = el; e; e = e.parentElement) yield e; }()]
+  .filter(e => !(e instanceof SVGElement)).reverse()
+  .reduce((below, e) => over(rgba(getComputedStyle(e).backgroundColor), below), [255, 255, 255, 1]);
+const luminance = c => c.slice(0, 3).map(v => v / 255).map(v => v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+  .reduce((l, v, i) => l + v * [0.2126, 0.7152, 0.0722][i], 0);
+const contrast = (a, b) => { const [x, y] = [luminance(a), luminance(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+"""
+
+
+def press(tab: Browser, key: str, code: int) -> None:
+    for kind in ("keyDown", "keyUp"):
+        tab.call("Input.dispatchKeyEvent", type=kind, key=key, code=key, windowsVirtualKeyCode=code,
+                 **({"text": "\r"} if key == "Enter" and kind == "keyDown" else {}))
+
+
+FOCUSED = COLOURS + """
+const el = document.activeElement, style = getComputedStyle(el);
+return {id: el.id, href: el.getAttribute('href'), label: el.ariaLabel, visible: el.matches(':focus-visible'),
+        outline: [style.outlineStyle, parseFloat(style.outlineWidth)],
+        // The ring is drawn outside the element, over what is behind it.
+        contrast: contrast(rgba(style.outlineColor), background(el.parentElement))};"""
+
+
+def test_a_keyboard_reaches_every_link_and_scrolling_box_sees_its_focus_and_lands_on_a_link_s_target(request, screen):
+    # A phone's width: the tables and the narrow drawings scroll in their boxes.
+    laid_out(screen, pack(request, "several"), 480, "screen")
+    stops = screen.evaluate("return [...document.querySelectorAll('a[href], [tabindex]')]"
+                            ".filter(el => el.tabIndex >= 0 && el.getClientRects().length).length")
+    seen = []
+    for _ in range(stops):
+        press(screen, "Tab", 9)
+        seen.append(screen.evaluate(FOCUSED))
+    assert len({(f["href"], f["label"]) for f in seen}) == stops > 30, "links and boxes, each once"
+    assert [f["href"] for f in seen[:17]] == [f"#{a}-{s}" for a in ("acme", "beta") for s in (
+        "funnel", "scorecard", "bottleneck", "pace", "trends", "handoffs", "recycling", "agreement")] + ["#data-quality"]
+    # A ring at least 2 px wide, 3:1 against what surrounds it (WCAG 1.4.11).
+    faint = [(f["href"] or f["label"], f["outline"], round(f["contrast"], 2)) for f in seen
+             if not (f["visible"] and f["outline"][0] in ("solid", "double", "dashed") and f["outline"][1] >= 2
+                     and f["contrast"] >= 3)]
+    assert faint == [], "focus that is hard to see"
+    # A link of the contents moves the focus to its section: the next Tab goes on from there.
+    screen.evaluate("document.querySelector('nav.toc a[href=\"#beta-trends\"]').focus()")
+    press(screen, "Enter", 13)
+    assert screen.evaluate("return document.activeElement.id") == "beta-trends"
+
+
 @pytest.mark.parametrize("limit", [1, 2, 3, 48])
 def test_the_hand_off_histogram_s_bin_labels_do_not_run_into_each_other(limit, tmp_path):
     from pipelines.report import svg

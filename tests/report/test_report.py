@@ -755,3 +755,13 @@ def test_each_chart_s_figures_are_also_a_table_for_screen_readers(judged, closed
     bins = _figures(text, f"Hours to the first sales touch of {CLOSED}&#x27;s MQLs, against the 2 h limit")
     entered = re.search(r"([\d,]+) MQLs entered in", text).group(1)
     assert sum(int(count.replace(",", "")) for _, count, _ in bins) == int(entered.replace(",", "")) > 0
+
+
+@slow
+def test_every_in_page_link_has_one_target(several_report):
+    # Two agreements' sections in one file: their ids must not collide, or a link opens the wrong part.
+    page = scan(several_report.read_text(encoding="utf-8"))
+    ids = [attrs["id"] for _, attrs in page.elements if "id" in attrs]
+    assert len(ids) == len(set(ids))
+    links = [value[1:] for _, attr, value in page.urls if attr == "href"]
+    assert len(links) == 17 and set(links) <= set(ids)
