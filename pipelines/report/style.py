@@ -4,7 +4,9 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 CSS = """
 :root { --ink:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#f6f8fa; --accent:#0b4f8a;
-  --met:#1a7f37; --breach:#cf222e; --at_risk:#9a6700; --provisional:#0969da; --no_data:#818b98; }
+  --met:#1a7f37; --breach:#cf222e; --at_risk:#9a6700; --provisional:#0969da; --no_data:#656d76; }
+/* Each status colour is also text (badges, chips, trend marks): at least 4.5:1 on white and
+   on the chips' --bg. No data was #818b98, 3.45:1 on white and 3.24 in a chip. */
 * { box-sizing: border-box; }
 /* For screen readers only (a table's caption, the figures a chart draws): out of sight and
    out of the layout, but in the accessibility tree, which display:none would drop. */

@@ -364,6 +364,61 @@ def test_a_keyboard_reaches_every_link_and_scrolling_box_sees_its_focus_and_land
     assert screen.evaluate("return document.activeElement.id") == "beta-trends"
 
 
+# Text that reads under WCAG's 4.5:1 against what is behind it (3:1 if large: 24 px, or
+# 18.66 px bold), the text's opacity and its ancestors' applied. An SVG text is taken over
+# the page behind the chart (its halo, where it sits on a shape, is white).
+LOW_CONTRAST = COLOURS + """
+const opacity = el => { let o = 1; for (let e = el; e; e = e.parentElement) o *= +getComputedStyle(e).opacity; return o; };
+const low = [];
+for (const el of document.body.querySelectorAll('*')) {
+  if (!el.getClientRects().length || el.closest('.sr-only')
+      || ![...el.childNodes].some(node => node.nodeType === Node.TEXT_NODE && node.data.trim())) continue;
+  const style = getComputedStyle(el), size = parseFloat(style.fontSize);
+  if (style.visibility !== 'visible') continue;
+  const ink = rgba(el instanceof SVGElement ? style.fill : style.color);
+  ink[3] *= opacity(el);
+  const behind = background(el), ratio = contrast(over(ink, behind), behind);
+  if (ratio < (size >= 24 || (size >= 18.66 && +style.fontWeight >= 700) ? 3 : 4.5))
+    low.push([el.textContent.trim().slice(0, 30), String(el.className.baseVal ?? el.className), Math.round(ratio * 100) / 100]);
+}
+return low;"""
+
+
+def _statuses_page(tmp: Path) -> Path:
+    """The summary, scorecard and a trend chart of a month with every status: a status the
+    fixture's packs do not have (no data) is drawn in a colour of its own."""
+    from pipelines.report import sections, svg
+    from pipelines.report.style import CSS
+
+    from .test_report import HAND_MADE, _month_report
+
+    r = _month_report(HAND_MADE + [("handoff:decision", "sales", 0.9, None, None, "no_data", "fail"),
+                                   ("conversion:mql->sql", "shared", 0.4, 0.3, None, "provisional", "fail")])
+    trend = [svg.Point(f"2026-{m:02d}", a, 100.0, status) for m, a, status in
+             ((7, 120.0, "met"), (8, 90.0, "breach"), (9, 95.0, "at_risk"), (10, 99.0, "provisional"), (11, None, "no_data"))]
+    page = tmp / "statuses.html"
+    page.write_text(f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style></head><body><main>"
+                    + sections.summary(r, None) + sections.scorecard(r) + svg.columns(trend, "every status", str)
+                    + "</main></body></html>", encoding="utf-8")
+    return page
+
+
+@pytest.mark.parametrize("which", [*PACKS, "statuses"])
+def test_every_text_contrasts_with_its_background_on_screen(request, screen, which, tmp_path):
+    page = _statuses_page(tmp_path) if which == "statuses" else pack(request, which)
+    found = {}
+    try:
+        # The pack has no dark scheme of its own; if it gets one, that is measured too.
+        for scheme in ("light", "dark"):
+            screen.call("Emulation.setDeviceMetricsOverride", width=1280, height=1000, deviceScaleFactor=1, mobile=False)
+            screen.call("Emulation.setEmulatedMedia", media="screen", features=[{"name": "prefers-color-scheme", "value": scheme}])
+            screen.open(page.resolve().as_uri())
+            found[scheme] = screen.evaluate(LOW_CONTRAST)
+    finally:
+        screen.call("Emulation.setEmulatedMedia", media="screen", features=[])
+    assert found == {"light": [], "dark": []}
+
+
 @pytest.mark.parametrize("limit", [1, 2, 3, 48])
 def test_the_hand_off_histogram_s_bin_labels_do_not_run_into_each_other(limit, tmp_path):
     from pipelines.report import svg
