@@ -118,18 +118,25 @@ def render_html(data: ReportData) -> str:
         f'<meta name="generator" content="funnelpact">'
         f"<title>{escape(names)} — review {escape(data.month)}</title><style>{CSS}</style></head><body>"
         f'<header class="top"><div class="inner"><h1>Marketing ↔ sales review · {escape(data.month)}</h1>'
-        f"<p>{escape(revisions)} · one set of numbers for both teams</p><nav class=\"toc\">{toc}</nav></div></header>"
+        f"<p>{escape(revisions)} · one set of numbers for both teams</p><nav class=\"toc\" aria-label=\"Contents\">{toc}</nav></div></header>"
         f'<main data-month="{escape(data.month)}">{"".join(body)}'
         f"<footer>Written by funnelpact for {escape(data.month)} at {written:%Y-%m-%d %H:%M} UTC from "
-        f"{escape(str(data.warehouse))}. Figures are the judged scorecard (<code>judgements.kpi_status</code>); "
+        f"<code>{escape(str(data.warehouse))}</code>. Figures are the judged scorecard (<code>judgements.kpi_status</code>); "
         "metric definitions: docs/metrics.md; this report: docs/report.md.</footer>"
         "</main></body></html>\n"
     )
 
 
 def _toc_links(r: AgreementReport, named: bool) -> str:
-    prefix = f"<b>{escape(r.agreement.name)}</b> " if named else ""
-    return prefix + "".join(f'<a href="#{escape(r.anchor(anchor))}">{label}</a>' for anchor, label in TOC)
+    links = "".join(f'<a href="#{escape(r.anchor(anchor))}">{label}</a>' for anchor, label in TOC)
+    if not named:
+        return links
+    # One group per agreement, which wraps onto the next line whole (style.py): its links
+    # alone, without the name before them, do not say whose sections they open. A screen
+    # reader announces the group's name with the first link it enters.
+    label = escape(r.anchor("toc"))
+    return (f'<span class="toc-group" role="group" aria-labelledby="{label}">'
+            f'<b id="{label}">{escape(r.agreement.name)}</b> {links}</span>')
 
 
 def _what_if_banner(r: AgreementReport, written: datetime) -> str:

@@ -14,7 +14,7 @@ from html import escape
 from typing import Any
 
 from pipelines.agreement.kpis import known_kpi_ids, policy
-from pipelines.report import svg
+from pipelines.report import figures, svg
 from pipelines.report.bottleneck import Bottleneck, attribute
 from pipelines.report.format import (
     STATUS_ORDER,
@@ -36,18 +36,36 @@ TEAM_TITLE = {"marketing": "Marketing", "sales": "Sales", "shared": "Shared (bot
 
 def _section(anchor: str, title: str, body: str, lead: str = "") -> str:
     lead_html = f'<p class="lead">{lead}</p>' if lead else ""
-    return f'<section id="{escape(anchor)}"><h2>{escape(title)}</h2>{lead_html}{body}</section>'
+    # tabindex=-1: a link of the contents moves the focus here (a browser focuses a link's
+    # target only if it can take focus), so the next Tab and a screen reader go on from here.
+    return f'<section id="{escape(anchor)}" tabindex="-1"><h2>{escape(title)}</h2>{lead_html}{body}</section>'
 
 
 class Num(str):
     """A column heading over figures: right-aligned like them (`td.num`)."""
 
 
-def _table(head: list[str], rows: list[str], cls: str = "") -> str:
-    th = "".join(f'<th class="num">{h}</th>' if isinstance(h, Num) else f"<th>{h}</th>" for h in head)
-    # In its own scrolling box: a table wider than a phone's screen scrolls by itself, not the page.
-    return (f'<div class="table-box"><table class="{cls}"><thead><tr>{th}</tr></thead>'
+def _table(label: str, head: list[str], rows: list[str], cls: str = "") -> str:
+    """A table that `label` (plain text) names: its caption for a screen reader, which
+    reads a table's caption before its cells, and the name of its box."""
+    th = "".join(f'<th scope="col" class="num">{h}</th>' if isinstance(h, Num) else f'<th scope="col">{h}</th>'
+                 for h in head)
+    # In its own scrolling box: a table wider than a phone's screen scrolls by itself, not the
+    # page. The box is a Tab stop, so a keyboard can scroll it (its arrow keys), named so a
+    # screen reader says what it entered.
+    return (f'<div class="table-box" role="region" tabindex="0" aria-label="{escape(label)}">'
+            f'<table class="{cls}"><caption class="sr-only">{escape(label)}</caption><thead><tr>{th}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table></div>')
+
+
+def _named(r: AgreementReport, label: str) -> str:
+    """`label` with the agreement's name in a pack of several, where each part has its own."""
+    return f"{r.agreement.name}: {label}" if r.anchor_prefix else label
+
+
+# A column of bars that draw the row's figure again: its heading says so to a screen reader
+# (an empty heading reads as nothing), and the bars themselves are hidden from it.
+BARS = '<span class="sr-only">bar</span>'
 
 
 def _currency(r: AgreementReport) -> str:
@@ -110,7 +128,8 @@ def funnel(r: AgreementReport) -> str:
         rows.append(svg.BulletRow(stage.label, actual, target, forecast, float(res["tolerance"] or 0),
                                   res["status"], caption))
     title = f"Funnel volumes of {r.month} against their targets"
-    chart = svg.full_width(lambda width: svg.bullets(rows, title, width))
+    chart = (svg.full_width(lambda width: svg.bullets(rows, title, width), _named(r, title))
+             + figures.bullets(rows, title, any(row.forecast is not None for row in rows)))
     legend = ('<p class="note">Bars show each stage\'s volume as a share of its own target (the line); '
               'the pale band is the tolerance, still met. '
               + ("A lighter bar is the pace forecast for the whole month. " if r.is_open else "")
@@ -149,7 +168,7 @@ def scorecard(r: AgreementReport) -> str:
         breaches = sum(1 for row in rows if row["status"] == "breach")
         cards.append(f'<div class="card team-{team}"><h3>{escape(TEAM_TITLE[team])} '
                      f'<small>{len(rows)} KPIs, {breaches} breached</small></h3>'
-                     f'{_table(head, body, "scorecard")}</div>')
+                     f'{_table(_named(r, f"Scorecard: {TEAM_TITLE[team]}"), head, body, "scorecard")}</div>')
     legend = ('<p class="note">Status: <b>✓ met</b> at or within tolerance of target · <b>✗ breach</b> · '
               '<b>! at risk</b> the pace forecast would breach · <b>… provisional</b> the month or cohort '
               'is still open · <b>– no data</b> no figure: a table the KPI needs was not delivered, or nobody to '
@@ -181,7 +200,8 @@ def pace(r: AgreementReport) -> str:
     lead = (f"{r.days_elapsed:.1f} of {r.days_in_month} days of {escape(r.month)} have elapsed. "
             "Forecast = actual × days in month ÷ days elapsed; a KPI whose forecast would breach is "
             "<b>! at risk</b>.")
-    body = _table(["KPI", Num("so far"), Num("forecast"), Num("target"), Num("forecast ÷ target"), "status"], rows) if rows \
+    head = ["KPI", Num("so far"), Num("forecast"), Num("target"), Num("forecast ÷ target"), "status"]
+    body = _table(_named(r, f"Pace forecast for {r.month}"), head, rows) if rows \
         else "<p>No volume or revenue KPI has a forecast.</p>"
     return _section(r.anchor("pace"), "Pace forecast for the open month", body, lead)
 
@@ -269,7 +289,7 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
     for loss in b.losses:
         width = 120 * abs(loss.revenue_lost) / biggest
         cls = "f-breach" if loss.revenue_lost > 0 else "f-met"
-        bar = (f'<svg width="124" height="12" role="img" aria-label="{escape(money(loss.revenue_lost, currency))}">'
+        bar = (f'<svg width="124" height="12" aria-hidden="true">'
                f'<rect x="0" y="1" width="{width:.1f}" height="10" class="{cls}"/></svg>')
         mark = ' class="worst"' if b.worst is loss else ""
         rows.append(
@@ -282,7 +302,8 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
     if b.deal_size_and_timing is not None:
         rows.append(f'<tr><td>Deal size and timing</td><td></td><td></td><td></td>'
                     f'<td class="num">{escape(money(b.deal_size_and_timing, currency))}</td><td></td></tr>')
-    table = _table(["step", Num("expected"), Num("actual"), Num("customers lost"), Num("revenue lost"), ""], rows, "losses")
+    table = _table(_named(r, "Customers and revenue lost per step of the funnel"),
+                   ["step", Num("expected"), Num("actual"), Num("customers lost"), Num("revenue lost"), BARS], rows, "losses")
     return _section(r.anchor("bottleneck"), "The bottleneck: where the revenue gap comes from",
                     f"<p>{gap_text}, {basis}. {verdict}</p>{table}{formula}")
 
@@ -316,22 +337,20 @@ def trends(r: AgreementReport) -> str:
             return f"{value / 1000:g}k"
         return f"{value:g}"
 
-    volume_charts = []
-    for stage in a.spec.stages:
-        kpi = f"volume:{stage.id}"
-        volume_charts.append(f'<figure><figcaption>{escape(stage.label)}</figcaption>'
-                             f'{svg.columns(points(kpi), f"{stage.label}: monthly volume and target", compact, boundaries, r.month)}'
-                             "</figure>")
-    volume_charts.append(f'<figure><figcaption>Revenue won ({escape(currency)})</figcaption>'
-                         f'{svg.columns(points("revenue"), "Revenue won per month and target", compact, boundaries, r.month)}'
-                         "</figure>")
+    def figure(caption: str, kpi: str, title: str) -> str:
+        draw, axis = (svg.lines, _axis_percent) if kpi.startswith("conversion:") else (svg.columns, compact)
+        values = points(kpi)
+        return (f"<figure><figcaption>{escape(caption)}</figcaption>"
+                f"{draw(values, title, axis, boundaries, r.month)}"
+                f"{figures.points(values, title, lambda v: kpi_value(kpi, v, currency), r.month)}</figure>")
+
+    volume_charts = [figure(stage.label, f"volume:{stage.id}", f"{stage.label}: monthly volume and target")
+                     for stage in a.spec.stages]
+    volume_charts.append(figure(f"Revenue won ({currency})", "revenue", "Revenue won per month and target"))
     conversion_charts = []
     for upper, lower in a.adjacent_pairs():
-        kpi = f"conversion:{upper}->{lower}"
-        label = kpi_label(a, kpi)
-        conversion_charts.append(f'<figure><figcaption>{escape(label)}</figcaption>'
-                                 f'{svg.lines(points(kpi), f"{label}: conversion per month vs agreed rate", _axis_percent, boundaries, r.month)}'
-                                 "</figure>")
+        label = kpi_label(a, f"conversion:{upper}->{lower}")
+        conversion_charts.append(figure(label, f"conversion:{upper}->{lower}", f"{label}: conversion per month vs agreed rate"))
     missing = [m for m in r.trend_months if not any(k[0] == m for k in r.trend)]
     note = ('<p class="note">Columns and dots are coloured and shaped by status as in the scorecard '
             '(a month judged <i>no data</i> has only its – symbol); '
@@ -391,7 +410,8 @@ def handoffs(r: AgreementReport) -> str:
         if pending:
             bins.append(svg.Bin("waiting", pending, "pending"))
         title = f"Hours to the first sales touch of {r.month}'s MQLs, against the {limit:g} h limit"
-        chart = svg.full_width(lambda width: svg.histogram(bins, 3, f"limit {limit:g} h", title, width))
+        chart = (svg.full_width(lambda width: svg.histogram(bins, 3, f"limit {limit:g} h", title, width), _named(r, title))
+                 + figures.bins(bins, title))
         touched = [h.hours for h in r.handoffs if h.hours is not None]
         median = statistics.median(touched) if touched else None
         in_time = sum(1 for h in r.handoffs if h.status == "in_time")
@@ -422,7 +442,7 @@ def recycling(r: AgreementReport) -> str:
         flag = "" if not agreed or reason in agreed else ' <span class="flag">not an agreed reason</span>'
         rows.append(f'<tr data-reason="{escape(reason)}" data-count="{n}"><td>{escape(reason)}{flag}</td>'
                     f'<td class="num">{n:,}</td><td class="num">{n / total:.0%}</td>'
-                    f'<td><svg width="204" height="12" role="img" aria-label="{n}"><rect x="0" y="1" '
+                    f'<td><svg width="204" height="12" aria-hidden="true"><rect x="0" y="1" '
                     f'width="{200 * n / biggest:.1f}" height="10" class="f-neutral"/></svg></td></tr>')
     for reason in agreed:
         if reason not in {x for x, _ in r.recycle_reasons}:
@@ -430,7 +450,8 @@ def recycling(r: AgreementReport) -> str:
                         '<td class="num">0</td><td class="num">0%</td><td></td></tr>')
     rate = (f"Recycle rate {percent(res['actual'])} (max {percent(res['target'], 0)}) — {status_badge(res['status'])}"
             if res else "No recycle-rate KPI this month.")
-    table = _table(["reason", Num("MQLs"), Num("share"), ""], rows) if rows else "<p>No MQL of the month was recycled.</p>"
+    table = (_table(_named(r, f"Recycled MQLs of {r.month} by reason"), ["reason", Num("MQLs"), Num("share"), BARS], rows)
+             if rows else "<p>No MQL of the month was recycled.</p>")
     return _section(r.anchor("recycling"), "Recycled leads and why", f"<p>{rate}</p>{table}",
                     f"MQLs whose MQL entry is in {escape(r.month)} and that sales sent back to marketing, "
                     "by the reason of their latest recycled event.")
@@ -483,10 +504,10 @@ def agreement_rules(r: AgreementReport) -> str:
         for team, p in (("Marketing", owners.marketing), ("Sales", owners.sales)))
     body = (
         f"<h3>Stages, definitions and this month's targets</h3>"
-        f'{_table(["stage", "owner", "definition", "CRM values", Num("target " + escape(r.month))], [stages], "rules")}'
-        f'<div class="two"><div><h3>Agreed conversion rates</h3>{_table(["step", Num("rate"), "measured"], [conversions])}'
+        f'{_table(_named(r, f"Stages, definitions and targets of {r.month}"), ["stage", "owner", "definition", "CRM values", Num("target " + escape(r.month))], [stages], "rules")}'
+        f'<div class="two"><div><h3>Agreed conversion rates</h3>{_table(_named(r, "Agreed conversion rates"), ["step", Num("rate"), "measured"], [conversions])}'
         f"<h3>Rules</h3><ul>{''.join(f'<li>{x}</li>' for x in rules)}</ul><h3>Owners</h3><ul>{contacts}</ul></div>"
-        f'<div><h3>Tolerance and severity</h3>{_table(["KPI", Num("tolerance"), "severity"], policies, "compact")}</div></div>')
+        f'<div><h3>Tolerance and severity</h3>{_table(_named(r, "Tolerance and severity per KPI"), ["KPI", Num("tolerance"), "severity"], policies, "compact")}</div></div>')
     source = f" ({escape(Path(a.source_file).name)})" if a.source_file else ""
     return _section(r.anchor("agreement"), f"The agreement in force: {a.name} {a.revision}", body,
                     f"What both teams signed up to for {escape(r.month)}{source}."
@@ -519,8 +540,8 @@ def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
             + "".join(f'<p class="banner" data-warning="{kind}">{escape(w)}</p>'
                       for kind, warnings in data.warnings.items() for w in warnings)
             + '<div class="two fit-left">'
-            f'<div><h3>Quarantined rows by reason</h3>{_table(["reason", Num("rows")], [reasons]) if reasons else "<p>None.</p>"}</div>'
-            f'<div><h3>Tables loaded</h3>{_table(["table", "delivered", Num("read"), Num("loaded"), Num("duplicates"), Num("quarantined")], [tables]) if tables else "<p>No load report.</p>"}</div>'
+            f'<div><h3>Quarantined rows by reason</h3>{_table("Quarantined rows by reason", ["reason", Num("rows")], [reasons]) if reasons else "<p>None.</p>"}</div>'
+            f'<div><h3>Tables loaded</h3>{_table("Tables loaded", ["table", "delivered", Num("read"), Num("loaded"), Num("duplicates"), Num("quarantined")], [tables]) if tables else "<p>No load report.</p>"}</div>'
             "</div>")
     return _section("data-quality", "Data quality", body,
                     "The load the figures were built from. Absent tables make their KPIs <i>no data</i>, not zero.")

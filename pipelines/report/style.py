@@ -4,8 +4,14 @@ CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 CSS = """
 :root { --ink:#1f2328; --muted:#59636e; --line:#d1d9e0; --bg:#f6f8fa; --accent:#0b4f8a;
-  --met:#1a7f37; --breach:#cf222e; --at_risk:#9a6700; --provisional:#0969da; --no_data:#818b98; }
+  --met:#1a7f37; --breach:#cf222e; --at_risk:#9a6700; --provisional:#0969da; --no_data:#656d76; }
+/* Each status colour is also text (badges, chips, trend marks): at least 4.5:1 on white and
+   on the chips' --bg. No data was #818b98, 3.45:1 on white and 3.24 in a chip. */
 * { box-sizing: border-box; }
+/* For screen readers only (a table's caption, the figures a chart draws): out of sight and
+   out of the layout, but in the accessibility tree, which display:none would drop. */
+.sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0; overflow: hidden;
+  clip-path: inset(50%); white-space: nowrap; }
 body { margin:0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color:var(--ink); background:#fff; }
 main { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; }
@@ -16,6 +22,17 @@ header.top p { margin: 4px 0 0; opacity: .9; }
 nav.toc { font-size: 13px; margin-top: 10px; display: flex; flex-wrap: wrap; row-gap: 4px; }
 nav.toc a { color:#fff; margin-right: 14px; text-decoration: none; border-bottom: 1px solid rgba(255,255,255,.5); white-space: nowrap; }
 nav.toc b { margin-right: 6px; }   /* an agreement's name before its links: a flex row drops the space */
+/* An agreement's name and links wrap as one unit: a flex item moves to the next line whole
+   when its max-content width does not fit what is left of the line (at 1,000 px the second
+   agreement's name ended one line and its links began the next). Wider than the whole bar
+   (a phone) it shrinks to the bar and wraps inside. */
+nav.toc .toc-group { display: flex; flex-wrap: wrap; row-gap: 4px; }
+/* Where the keyboard is: the browser's own ring was 1 px (Chromium's, rgb(16,16,16)), 2.3:1
+   against the header's blue. 3 px in the accent on white, in white on the header. A section
+   takes the focus from a contents link (sections.py) but is not a control: no ring round it. */
+:focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
+header.top :focus-visible { outline-color: #fff; }
+section:focus { outline: none; }
 h2 { font-size: 21px; margin: 36px 0 6px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }
 h3 { font-size: 16px; margin: 18px 0 8px; }
 h3 small { font-weight: 400; color: var(--muted); margin-left: 6px; }
@@ -24,7 +41,10 @@ p.lead { color: var(--muted); margin: 0 0 12px; }
 code { overflow-wrap: anywhere; font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--muted); }
 code.id { overflow-wrap: normal; } code.id > span { white-space: nowrap; }   /* ids wrap at their <wbr> only (format.kpi_code) */
 table { border-collapse: collapse; width: 100%; font-size: 14px; }
-.table-box { overflow-x: auto; }
+/* relative: a box that scrolls clips only what it contains, and an absolutely placed caption
+   (.sr-only) is contained by its positioned ancestor: unpositioned, the bottleneck's caption
+   made the page 519 px wide in a 320 px window. */
+.table-box { overflow-x: auto; position: relative; }
 th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase;
   letter-spacing: .04em; border-bottom: 2px solid var(--line); padding: 6px 8px; }
 td { border-bottom: 1px solid var(--line); padding: 6px 8px; vertical-align: top; }
@@ -104,6 +124,12 @@ svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_r
 @media (max-width: 1155px) { .chart-wide { display: none; } .chart-narrow { display: block; } }
 /* minmax(0, …): a column may be narrower than its widest table, which then scrolls in its box */
 @media (max-width: 900px) { .two, .summary { grid-template-columns: minmax(0, 1fr); } }
+/* 320 px is a 1,280 px screen zoomed to 400 % (WCAG 1.4.10, reflow): the page's and the
+   figures' padding give their room to the content, so a 360 px trend chart scales to more
+   than 3/4 of its size in a 305 px page (a window with its scrollbar); it shrank to 0.68. */
+@media (max-width: 400px) {
+  main { padding: 16px 10px 32px; } header.top { padding: 16px 10px; } figure { padding: 4px 4px 2px; }
+}
 /* On paper (docs/report.md, "On paper"): A4 or Letter, portrait, the browser's margins, a
    page about 718 px (A4) to 740 px (Letter) wide. The page's margins are the white space:
    main drops its padding, so the 720 px drawings of the funnel and the histogram (picked

@@ -1,6 +1,7 @@
 """Inline SVG charts: no library, no script, nothing fetched. Colours come from the page's
-CSS classes (f-<status>), and every chart carries a <title> and text labels so it reads
-without colour and to a screen reader."""
+CSS classes (f-<status>), and every chart carries text labels and symbols so it reads
+without colour. To a screen reader a chart is one image named by its <title>; its figures
+are a table beside it (figures.py)."""
 
 from __future__ import annotations
 
@@ -33,9 +34,11 @@ def _nice_max(value: float) -> float:
 
 
 def _svg(width: int, height: int, title: str, body: str, css_class: str = "chart") -> str:
+    # One image, named by its title: Chromium exposed each text and shape inside a role=img
+    # drawing to screen readers as well (figures.py gives them its figures as a table).
     return (f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
             f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}">'
-            f"<title>{escape(title)}</title>{body}</svg>")
+            f'<title>{escape(title)}</title><g aria-hidden="true">{body}</g></svg>')
 
 
 def _text(x: float, y: float, text: str, cls: str = "", anchor: str = "start", title: str | None = None) -> str:
@@ -55,9 +58,12 @@ class BulletRow:
     caption: str                 # e.g. "167 of 118 (142 %)"
 
 
-def full_width(draw: Callable[[int], str]) -> str:
-    """`draw(width)` at WIDE_W and at NARROW_W, each in the box the page's CSS shows or hides."""
-    return f'<div class="chart-wide">{draw(WIDE_W)}</div><div class="chart-narrow">{draw(NARROW_W)}</div>'
+def full_width(draw: Callable[[int], str], title: str) -> str:
+    """`draw(width)` at WIDE_W and at NARROW_W, each in the box the page's CSS shows or hides.
+    The narrow one scrolls in a window narrower than the drawing: a Tab stop, named by the
+    chart's `title`, so a keyboard can scroll it."""
+    return (f'<div class="chart-wide">{draw(WIDE_W)}</div>'
+            f'<div class="chart-narrow" role="region" tabindex="0" aria-label="{escape(title)}">{draw(NARROW_W)}</div>')
 
 
 def bullets(rows: Sequence[BulletRow], title: str, width: int = WIDE_W) -> str:

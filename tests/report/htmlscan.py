@@ -80,3 +80,37 @@ def tables(text: str) -> list[dict]:
     parser = Tables()
     parser.feed(text)
     return parser.tables
+
+
+class Headings(HTMLParser):
+    """Each table's caption and, per <th>, its scope and text."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[dict] = []
+        self.into: list | None = None          # where the text being read goes
+
+    def handle_starttag(self, tag: str, attrs) -> None:
+        if tag == "table":
+            self.tables.append({"caption": [], "th": []})
+        elif tag == "caption":
+            self.into = self.tables[-1]["caption"]
+        elif tag == "th":
+            self.tables[-1]["th"].append((dict(attrs).get("scope"), []))
+            self.into = self.tables[-1]["th"][-1][1]
+
+    def handle_data(self, data: str) -> None:
+        if self.into is not None:
+            self.into.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("caption", "th"):
+            self.into = None
+
+
+def table_headings(text: str) -> list[dict]:
+    """Per table: its caption's text, and (scope, text) of each heading cell."""
+    parser = Headings()
+    parser.feed(text)
+    return [{"caption": "".join(t["caption"]).strip(), "th": [(scope, "".join(words).strip()) for scope, words in t["th"]]}
+            for t in parser.tables]

@@ -17,7 +17,7 @@ from pipelines.errors import InputError
 from pipelines.settings import Settings
 
 from .conftest import AS_OF, CLOSED, OPEN
-from .htmlscan import kpi_rows, number, scan, tables
+from .htmlscan import kpi_rows, number, scan, table_headings, tables
 
 slow = pytest.mark.slow
 
@@ -697,3 +697,71 @@ def test_the_bottleneck_names_the_open_month_s_revenue_a_forecast_beside_the_sco
     assert f"Revenue is heading for USD {forecast:,.0f} (USD {actual:,.0f} so far) against a target" in text
     row, text = revenue_and_text(closed_report)
     assert f"Revenue is USD {number(row['data-actual']):,.0f} against a target" in text
+
+
+# --- for screen readers and keyboards ----------------------------------------------------------
+
+@slow
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_every_table_says_what_it_is_and_each_heading_cell_what_it_heads(closed_report, open_report, which):
+    # A screen reader reads a table's caption before its cells, and a cell's column heading
+    # with it (scope). An empty heading (over the bottleneck's bars) read as nothing.
+    text = (closed_report if which == "closed" else open_report).read_text(encoding="utf-8")
+    found = table_headings(text)
+    assert len(found) >= 9, "scorecard cards, bottleneck, recycling, agreement and data quality"
+    for table in found:
+        assert table["caption"], table
+        assert all(scope in ("col", "row") and words for scope, words in table["th"]), table
+    captions = [table["caption"] for table in found]
+    assert len(set(captions)) == len(captions), "each table named apart"
+    assert {"Scorecard: Marketing", "Scorecard: Sales", "Tables loaded"} <= set(captions)
+
+
+@slow
+def test_a_box_that_scrolls_sideways_is_a_named_tab_stop(closed_report):
+    # Narrower than its table or drawing (a phone, or 400 % zoom), a box scrolls: a keyboard
+    # scrolls only what it can focus, and a screen reader names what it focused.
+    boxes = [attrs for tag, attrs in scan(closed_report.read_text(encoding="utf-8")).elements
+             if tag == "div" and {"table-box", "chart-narrow"} & set(attrs.get("class", "").split())]
+    assert len(boxes) >= 11, "ten tables and the funnel's and histogram's narrow drawings"
+    for box in boxes:
+        assert (box.get("tabindex"), box.get("role")) == ("0", "region") and box.get("aria-label"), box
+
+
+def _figures(text: str, title: str) -> list[list[str]]:
+    """The rows (row heading, then cells) of the table of figures of the chart `title`."""
+    found = re.search(rf'<div class="sr-only"><table class="figures"><caption>{re.escape(title)}, in figures</caption>.*?</table>', text)
+    assert found, title
+    body = found.group(0)[found.group(0).index("<tbody>"):]
+    return [re.findall(r"<t[hd][^>]*>([^<]*)</t[hd]>", row) for row in re.findall(r"<tr>(.*?)</tr>", body)]
+
+
+@slow
+def test_each_chart_s_figures_are_also_a_table_for_screen_readers(judged, closed_report):
+    from pipelines.report.format import STATUS, money
+
+    text = closed_report.read_text(encoding="utf-8")
+    # One table per chart (the funnel and histogram are drawn twice, for two widths), after it.
+    titles = list(dict.fromkeys(re.findall(r'<svg class="chart"[^>]*aria-label="([^"]*)"', text)))
+    captions = re.findall(r'<div class="sr-only"><table class="figures"><caption>([^<]*), in figures</caption>', text)
+    assert captions == titles and len(titles) == 14, "the funnel, 7 volume and 5 conversion trends, the histogram"
+    # The same facts as the drawing: the revenue trend's figures are the judged ones, month by month.
+    judged_revenue = _query(judged, "select period, actual, target, status from judgements.kpi_status "
+                                    "where kpi = 'revenue' and period <= ? order by period", [CLOSED])
+    assert _figures(text, "Revenue won per month and target") == [
+        [j["period"] + (" (this review)" if j["period"] == CLOSED else ""), money(j["actual"], "USD"),
+         money(j["target"], "USD"), STATUS[j["status"]][1]] for j in judged_revenue]
+    # The histogram's bins hold every MQL of the month the text counts.
+    bins = _figures(text, f"Hours to the first sales touch of {CLOSED}&#x27;s MQLs, against the 2 h limit")
+    entered = re.search(r"([\d,]+) MQLs entered in", text).group(1)
+    assert sum(int(count.replace(",", "")) for _, count, _ in bins) == int(entered.replace(",", "")) > 0
+
+
+@slow
+def test_every_in_page_link_has_one_target(several_report):
+    # Two agreements' sections in one file: their ids must not collide, or a link opens the wrong part.
+    page = scan(several_report.read_text(encoding="utf-8"))
+    ids = [attrs["id"] for _, attrs in page.elements if "id" in attrs]
+    assert len(ids) == len(set(ids))
+    links = [value[1:] for _, attr, value in page.urls if attr == "href"]
+    assert len(links) == 17 and set(links) <= set(ids)
