@@ -66,6 +66,8 @@ def _named(r: AgreementReport, label: str) -> str:
 # A column of bars that draw the row's figure again: its heading says so to a screen reader
 # (an empty heading reads as nothing), and the bars themselves are hidden from it.
 BARS = '<span class="sr-only">bar</span>'
+# The worst step's mark: a screen reader reads "black right-pointing triangle", or nothing.
+WORST = '<span aria-hidden="true">▶ </span><span class="sr-only">loses most: </span>'
 
 
 def _currency(r: AgreementReport) -> str:
@@ -295,7 +297,7 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
         rows.append(
             f'<tr{mark} data-step="{escape((loss.from_stage or "") + "->" + loss.stage_id)}" '
             f'data-revenue-lost="{data_number(loss.revenue_lost)}">'
-            f"<td>{'▶ ' if b.worst is loss else ''}{escape(_step_name(r, loss.from_stage, loss.stage_id))}</td>"
+            f"<td>{WORST if b.worst is loss else ''}{escape(_step_name(r, loss.from_stage, loss.stage_id))}</td>"
             f'<td class="num">{number(loss.expected, decimals=1)}</td><td class="num">{number(loss.actual, decimals=1)}</td>'
             f'<td class="num">{loss.customers_lost:+.2f}</td>'
             f'<td class="num">{escape(money(loss.revenue_lost, currency))}</td><td>{bar}</td></tr>')

@@ -101,6 +101,9 @@ def test_the_bottleneck_losses_add_up_to_the_revenue_gap(judged, closed_report):
     residual = customers["actual"] * deal_size - revenue["actual"]
     assert sum(losses) + residual == pytest.approx(revenue["target"] - revenue["actual"], abs=0.01)
     assert "▶" in text[text.index('id="bottleneck"'):text.index('id="pace"')], "the worst step is marked"
+    worst = re.search(r'<tr class="worst"[^>]*><td>(.*?)</td>', text).group(1)
+    assert '<span class="sr-only">loses most: </span>' in worst and '<span aria-hidden="true">▶ </span>' in worst, \
+        "and says so in words to a screen reader"
 
 
 @slow
