@@ -119,11 +119,12 @@ def render_html(data: ReportData) -> str:
         f"<title>{escape(names)} — review {escape(data.month)}</title><style>{CSS}</style></head><body>"
         f'<header class="top"><div class="inner"><h1>Marketing ↔ sales review · {escape(data.month)}</h1>'
         f"<p>{escape(revisions)} · one set of numbers for both teams</p><nav class=\"toc\" aria-label=\"Contents\">{toc}</nav></div></header>"
-        f'<main data-month="{escape(data.month)}">{"".join(body)}'
+        # The footer after main, not in it: only there is it the page's footer landmark.
+        f'<div class="page"><main data-month="{escape(data.month)}">{"".join(body)}</main>'
         f"<footer>Written by funnelpact for {escape(data.month)} at {written:%Y-%m-%d %H:%M} UTC from "
         f"<code>{escape(str(data.warehouse))}</code>. Figures are the judged scorecard (<code>judgements.kpi_status</code>); "
         "metric definitions: docs/metrics.md; this report: docs/report.md.</footer>"
-        "</main></body></html>\n"
+        "</div></body></html>\n"
     )
 
 

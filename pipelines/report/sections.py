@@ -105,7 +105,9 @@ def summary(r: AgreementReport, bottleneck: Bottleneck | None) -> str:
         w = bottleneck.worst
         headline += (f" Biggest revenue leak: <b>{escape(_step_name(r, w.from_stage, w.stage_id))}</b> "
                      f"({escape(money(w.revenue_lost, _currency(r)))}).")
-    return (f'<div class="summary"><dl class="facts">{dl}</dl>'
+    # A heading only screen readers get: a reader moving by headings skipped the summary.
+    return (f'<h2 class="sr-only">{escape(_named(r, "Summary"))}</h2>'
+            f'<div class="summary"><dl class="facts">{dl}</dl>'
             f'<div><ul class="chips" aria-label="KPIs by status">{chips}</ul>'
             f'<p class="headline">{headline}</p></div></div>')
 

@@ -14,7 +14,7 @@ CSS = """
   clip-path: inset(50%); white-space: nowrap; }
 body { margin:0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color:var(--ink); background:#fff; }
-main { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; }
+.page { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; }
 header.top { background: var(--accent); color:#fff; padding: 22px 32px; }
 header.top .inner { max-width:1184px; margin:0 auto; }
 header.top h1 { margin:0; font-size: 28px; font-weight: 650; letter-spacing: -0.01em; }
@@ -100,7 +100,7 @@ tr.worst td { font-weight: 650; background: #fff8f7; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 10px; }
 svg.chart { max-width: 100%; height: auto; display: block; }
 /* The funnel and the histogram are drawn 1,100 and 720 px wide (svg.full_width). The wide one
-   fits a window of 1,156 px (main's padding is 2 × 28); below that the narrow one shows, at its
+   fits a window of 1,156 px (the page's padding is 2 × 28); below that the narrow one shows, at its
    natural size: in a window narrower still it scrolls sideways rather than shrink its text. */
 .chart-narrow { display: none; overflow-x: auto; } .chart-narrow svg.chart { max-width: none; }
 svg text { font: 12px system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif; fill: var(--ink); }
@@ -128,11 +128,11 @@ svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_r
    figures' padding give their room to the content, so a 360 px trend chart scales to more
    than 3/4 of its size in a 305 px page (a window with its scrollbar); it shrank to 0.68. */
 @media (max-width: 400px) {
-  main { padding: 16px 10px 32px; } header.top { padding: 16px 10px; } figure { padding: 4px 4px 2px; }
+  .page { padding: 16px 10px 32px; } header.top { padding: 16px 10px; } figure { padding: 4px 4px 2px; }
 }
 /* On paper (docs/report.md, "On paper"): A4 or Letter, portrait, the browser's margins, a
    page about 718 px (A4) to 740 px (Letter) wide. The page's margins are the white space:
-   main drops its padding, so the 720 px drawings of the funnel and the histogram (picked
+   the page's box drops its padding, so the 720 px drawings of the funnel and the histogram (picked
    by the max-width rule above, as in a narrow window) fit at natural size, or scaled by
    at most 0.3 %, and the trend charts sit two abreast. Paper does not scroll: a scroll box
    would cut off what it hides. Backgrounds are not printed by default, so nothing may rely
@@ -140,7 +140,7 @@ svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_r
 @media print {
   header.top { background: none; color: var(--ink); border-bottom: 2px solid var(--ink); padding: 0 0 10px; }
   nav.toc { display: none; }
-  main { padding: 0; max-width: none; }
+  .page { padding: 0; max-width: none; }
   .table-box, .chart-narrow { overflow: visible; }
   .teams > .card { flex-basis: 100%; }   /* stacked: two cards' tables may not fit a page's 718 px */
   .chart-narrow svg.chart { max-width: 100%; }

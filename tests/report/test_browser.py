@@ -313,6 +313,18 @@ def test_a_screen_reader_gets_each_chart_as_one_named_image_and_its_figures_as_a
     assert {name: tables.get(f"{name}, in figures", 0) for name in images if tables.get(f"{name}, in figures", 0) < 2} == {}
 
 
+def test_a_screen_reader_finds_the_page_s_landmarks_and_the_summary_by_its_heading(request, screen):
+    laid_out(screen, pack(request, "several"), 1280, "screen")
+    nodes, _ = accessibility_tree(screen)
+    roles = [_role(node) for node in nodes]
+    # The footer was inside main, where it is no landmark (contentinfo) of the page.
+    assert {role: roles.count(role) for role in ("banner", "navigation", "main", "contentinfo")} == {
+        "banner": 1, "navigation": 1, "main": 1, "contentinfo": 1}
+    headings = [_name(node) for node in nodes if _role(node) == "heading"]
+    # Each agreement's summary, first under its name, had no heading to move to.
+    assert [h for h in headings if "Summary" in h] == ["acme: Summary", "beta: Summary"], headings
+
+
 # Colours as the eye gets them: an element's background is the composite of its ancestors'
 # (most are transparent), and contrast is WCAG's ratio of relative luminances.
 COLOURS = """
