@@ -96,8 +96,11 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     # On stderr in both formats: a failed delivery must show when stdout is piped as JSON.
     if outcome.alerts and not quiet:
         a = outcome.alerts
-        err_console.print(f"alerts: {a.get('sent', 0)} sent, {a.get('failed', 0)} failed, {a.get('pending', 0)} kept "
-                          f"for the next run (details: {escape(str(outcome.log_file))})")
+        # One alert goes to each channel of its revision: "52 sent" for 13 alerts on four
+        # channels read as 52 alerts. The deliveries include retries of earlier alerts.
+        err_console.print(f"alerts: {a.get('new_alerts', 0)} new; deliveries: {a.get('sent', 0)} sent, "
+                          f"{a.get('failed', 0)} failed, {a.get('pending', 0)} kept for the next run "
+                          f"(details: {escape(str(outcome.log_file))})")
     return Scorecard(results, dq)
 
 

@@ -155,7 +155,8 @@ def _logs_to(stream) -> Iterator[None]:
 
 def _alert_counts(result) -> dict[str, int]:
     for materialization in result.asset_materializations_for_node("alerts"):
-        return {k: int(v.value) for k, v in materialization.metadata.items() if k in ("sent", "failed", "pending")}
+        return {k: int(v.value) for k, v in materialization.metadata.items()
+                if k in ("new_alerts", "sent", "failed", "pending")}
     return {}
 
 

@@ -140,7 +140,8 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         # the run's log: the UI shows them for a run the daemon launched too.
         with routed_to(RunLogHandler(context.log)):
             report = dispatch(results, load_agreements(settings.sla_dir), settings.alert_state)
-        return dg.MaterializeResult(metadata={"sent": report.sent, "failed": report.failed, "pending": report.pending,
-                                                  "what_if": report.what_if})
+        return dg.MaterializeResult(metadata={"new_alerts": len(report.alerts), "sent": report.sent,
+                                              "failed": report.failed, "pending": report.pending,
+                                              "what_if": report.what_if})
 
     return [kpi_status, alerts]

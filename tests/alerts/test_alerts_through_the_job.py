@@ -18,9 +18,11 @@ pytestmark = pytest.mark.slow
 ALERTING = ("breach", "at_risk")
 
 
-def run(as_of: str) -> dict[tuple[str, str], str]:
+def run(as_of: str, stderr: list[str] | None = None) -> dict[tuple[str, str], str]:
     result = CliRunner().invoke(app, ["run", "--as-of", as_of, "--format", "json"])
     assert result.exit_code in (0, 1), result.output
+    if stderr is not None:
+        stderr.append(" ".join(result.stderr.split()))
     return {(r["period"], r["kpi"]): r["status"] for r in json.loads(result.stdout)["results"]}
 
 
@@ -30,10 +32,15 @@ def test_alerts_reach_slack_and_email_once_per_status_change_across_two_daily_ru
     # The example agreements alert Slack and e-mail through these variables.
     monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", http.url())
     monkeypatch.setenv("FUNNELPACT_SMTP_URL", smtp.url())
-    first = run("2026-08-20T12:00:00Z")
+    stderr: list[str] = []
+    first = run("2026-08-20T12:00:00Z", stderr)
     announced = {key: status for key, status in first.items() if status in ALERTING}
     assert announced, "the generated company should miss some targets"
     assert len(http.posts) == len(smtp.mails) == len(announced)
+    # The terminal counts alerts, and apart the deliveries: one per channel (Slack, e-mail and
+    # log in sla/). "alerts: 39 sent" for 13 alerts read as 39 alerts.
+    assert (f"alerts: {len(announced)} new; deliveries: {3 * len(announced)} sent, 0 failed, "
+            "0 kept for the next run") in stderr[0]
     # Slack escapes <, > and &: lead->mql arrives as lead-&gt;mql.
     texts = [html.unescape(post.json()["text"]) for post in http.posts]
     for period, kpi in announced:
@@ -49,8 +56,9 @@ def test_alerts_reach_slack_and_email_once_per_status_change_across_two_daily_ru
     assert len(http.posts) == len(smtp.mails) == len(announced) + len(changes)
 
     # The same day again: nothing new at all.
-    run("2026-08-21T12:00:00Z")
+    run("2026-08-21T12:00:00Z", stderr)
     assert len(http.posts) == len(announced) + len(changes)
+    assert "alerts: 0 new; deliveries: 0 sent" in stderr[1]
 
     # A backfill of what was knowable a month earlier (July still open, judged on pace) is
     # history: no alert, and the next day's run does not announce again what it had announced.
