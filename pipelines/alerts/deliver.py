@@ -17,6 +17,7 @@ from typing import Any
 
 from pipelines.agreement.load import revision_in_force
 from pipelines.agreement.model import Agreement
+from pipelines.agreement.months import days_elapsed, days_in_month
 from pipelines.alerts.channels import DeliveryError, channel_key, send
 from pipelines.alerts.events import AlertEvent, KpiStatus, Person
 from pipelines.alerts.state import AlertStore, KpiState, OutboxItem, alert_kind, iso
@@ -202,7 +203,16 @@ def make_event(
         detected_at=iso(now),
         as_of=iso(result.as_of) if result.as_of else "",
         forecast=result.forecast,
+        **_forecast_days(result, agreement),
     )
+
+
+def _forecast_days(result: KpiStatus, agreement: Agreement | None) -> dict[str, float | int]:
+    """The days a pace forecast stands on, so a reader can weigh it: none without one."""
+    if result.forecast is None or result.as_of is None or agreement is None:
+        return {}
+    return {"days_elapsed": days_elapsed(result.period, agreement.spec.timezone, result.as_of),
+            "days_in_month": days_in_month(result.period)}
 
 
 def deliver_outbox(

@@ -97,6 +97,10 @@ class AlertEvent:
     detected_at: str = ""  # ISO 8601 UTC
     as_of: str = ""  # the instant the KPI was judged as of, ISO 8601 UTC ("" when unknown)
     forecast: float | None = None  # the pace forecast of an open month
+    # The month's local days elapsed at as_of, and its length: what the forecast stands on
+    # (at 06:00 on the 1st, a quarter of a day of mostly night-time figures).
+    days_elapsed: float | None = None
+    days_in_month: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -141,6 +145,12 @@ class AlertEvent:
         pct = self.gap_pct
         return f"{text} ({pct:+.1f}%)" if pct is not None else text
 
+    def fmt_forecast(self) -> str:
+        text = f"{self._fmt(self.forecast)} at the month's pace"
+        if self.days_elapsed is None or self.days_in_month is None:
+            return text
+        return f"{text} ({round(self.days_elapsed, 2):g} of {self.days_in_month} days elapsed)"
+
     def owner_label(self) -> str:
         people = ", ".join(p.label() for p in self.owners)
         return f"{self.owner} ({people})" if people else self.owner
@@ -152,7 +162,7 @@ class AlertEvent:
             ("Month", self.period),
             ("Target", self.fmt_target()),
             ("Actual", self.fmt_actual()),
-            *([("Forecast", f"{self._fmt(self.forecast)} at the month's pace")] if self.forecast is not None else []),
+            *([("Forecast", self.fmt_forecast())] if self.forecast is not None else []),
             ("Gap", self.fmt_gap()),
             ("Owner", self.owner_label()),
             ("Severity", self.severity),

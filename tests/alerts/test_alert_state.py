@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.alerts import KpiStatus, dispatch
+from pipelines.alerts.events import AlertEvent
 from pipelines.alerts.state import AlertStore, alert_kind
 
 from .loopback import LOG, agreement, kpi
@@ -174,6 +176,19 @@ def test_an_at_risk_alert_shows_the_pace_forecast_it_was_judged_on(tmp_path: Pat
     facts = dict(event.facts())
     assert (facts["Actual"], facts["Forecast"]) == ("40", "124 at the month's pace")
     assert event.to_dict()["forecast"] == 124
+
+
+def test_a_forecast_says_how_much_of_the_month_it_stands_on(tmp_path: Path) -> None:
+    # 06:00 on March 1st in Mexico City (12:00 UTC): a quarter of a day, most of it night. A
+    # daily tick raised at_risk alerts from such forecasts on every 1st, and nothing said so.
+    first_morning = datetime(2026, 3, 1, 12)
+    [event] = dispatch([kpi("at_risk", actual=4, forecast=124, as_of=first_morning)], [agreement([LOG])],
+                       tmp_path / "a.sqlite", {}).alerts
+    assert dict(event.facts())["Forecast"] == "124 at the month's pace (0.25 of 31 days elapsed)"
+    assert (event.to_dict()["days_elapsed"], event.to_dict()["days_in_month"]) == (0.25, 31)
+    with AlertStore.open(tmp_path / "a.sqlite") as store:  # as kept for the outbox's retries
+        [(stored,)] = store.conn.execute("select event from alerts").fetchall()
+    assert AlertEvent.from_dict(json.loads(stored)).fmt_forecast() == dict(event.facts())["Forecast"]
 
 
 def test_a_row_without_an_as_of_keeps_the_recorded_one_and_aware_instants_compare(tmp_path: Path) -> None:
