@@ -116,6 +116,9 @@ def checkout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         subprocess.run([*git, *args], check=True, capture_output=True)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("FUNNELPACT_SLA_DIR", raising=False)
+    # Homes inside the checkout: `prune-runs` run as written must not reach a real Dagster home.
+    for name in ("DAGSTER_HOME", "FUNNELPACT_HOME", "FUNNELPACT_DUCKDB_PATH"):
+        monkeypatch.delenv(name, raising=False)
     return tmp_path
 
 

@@ -1,0 +1,92 @@
+"""`funnelpact prune-runs`: old finished runs leave the Dagster home with their files."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.storage.dagster_run import DagsterRun
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.defs.instance import prepare_dagster_home
+from pipelines.defs.retention import prune_runs
+
+
+@dg.asset
+def tiny() -> int:
+    print("a line of captured output")
+    return 1
+
+
+def files_of(home: Path, run_id: str) -> list[Path]:
+    return [p for p in (home / "history" / "runs" / f"{run_id}.db", home / "storage" / run_id) if p.exists()]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "dagster"))  # restored after the test
+    return prepare_dagster_home(tmp_path / "dagster")
+
+
+def materialise(runs: int) -> list[str]:
+    with dg.DagsterInstance.get() as instance:
+        return [dg.materialize([tiny], instance=instance).run_id for _ in range(runs)]
+
+
+def run_ids() -> set[str]:
+    with dg.DagsterInstance.get() as instance:
+        return {r.dagster_run.run_id for r in instance.get_run_records()}
+
+
+def test_runs_created_before_the_cutoff_go_with_their_files_and_later_ones_stay(home: Path) -> None:
+    [old] = materialise(1)
+    time.sleep(0.05)
+    cutoff = datetime.now(UTC)
+    time.sleep(0.05)
+    [new] = materialise(1)
+    with dg.DagsterInstance.get() as instance:  # a run still under way is never deleted
+        instance.add_run(DagsterRun(job_name="funnelpact_job", run_id="under-way", status=dg.DagsterRunStatus.STARTED))
+    assert len(files_of(home, old)) == 2 and len(files_of(home, new)) == 2
+
+    dry = prune_runs(home, cutoff, dry_run=True)
+    assert (dry.deleted, dry.kept) == (1, 2) and dry.freed > 0
+    assert run_ids() == {old, new, "under-way"} and len(files_of(home, old)) == 2
+
+    pruned = prune_runs(home, cutoff)
+    assert (pruned.deleted, pruned.kept, pruned.freed) == (1, 2, dry.freed)
+    assert run_ids() == {new, "under-way"}
+    # Dagster's own delete kept the run's event log file and its captured output.
+    assert files_of(home, old) == [] and len(files_of(home, new)) == 2
+
+    later = prune_runs(home, datetime.now(UTC))
+    assert (later.deleted, later.kept) == (1, 1) and run_ids() == {"under-way"}
+
+
+def test_the_command_says_what_it_would_delete_then_deletes_it(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    materialise(2)
+    runner = CliRunner()
+    dry = runner.invoke(app, ["prune-runs", "--keep-days", "0", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "would delete 2 finished runs created before" in " ".join(dry.output.split())
+    assert len(run_ids()) == 2
+    kept = runner.invoke(app, ["prune-runs"])  # the default keeps 90 days: both are newer
+    assert kept.exit_code == 0 and "deleted 0 finished runs" in " ".join(kept.output.split())
+    done = runner.invoke(app, ["prune-runs", "--keep-days", "0"])
+    assert done.exit_code == 0, done.output
+    assert "deleted 2 finished runs" in " ".join(done.output.split()) and run_ids() == set()
+
+
+def test_a_home_no_run_has_used_is_left_as_it_is(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "none"))
+    result = CliRunner().invoke(app, ["prune-runs"])
+    assert result.exit_code == 0 and "nothing to delete" in result.output
+    assert not (tmp_path / "none").exists()
+
+
+def test_a_negative_number_of_days_is_bad_input(home: Path) -> None:
+    result = CliRunner().invoke(app, ["prune-runs", "--keep-days", "-1"])
+    assert result.exit_code == 2 and "--keep-days" in result.output
