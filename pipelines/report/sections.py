@@ -34,11 +34,22 @@ from pipelines.report.gather import AgreementReport, ReportData
 TEAM_TITLE = {"marketing": "Marketing", "sales": "Sales", "shared": "Shared (both teams)"}
 
 
-def _section(anchor: str, title: str, body: str, lead: str = "") -> str:
+def _section(anchor: str, title: str, body: str, lead: str = "", r: AgreementReport | None = None) -> str:
+    """A section of agreement `r`'s part (of the whole pack without one)."""
     lead_html = f'<p class="lead">{lead}</p>' if lead else ""
     # tabindex=-1: a link of the contents moves the focus here (a browser focuses a link's
     # target only if it can take focus), so the next Tab and a screen reader go on from here.
-    return f'<section id="{escape(anchor)}" tabindex="-1"><h2>{escape(title)}</h2>{lead_html}{body}</section>'
+    return f'<section id="{escape(anchor)}" tabindex="-1">{_heading(r, 2, escape(title))}{lead_html}{body}</section>'
+
+
+def _heading(r: AgreementReport | None, level: int, html: str, cls: str = "") -> str:
+    """A heading of `level` in one agreement's report. In a pack of several, each part sits
+    under its agreement's name (an h2): its headings go one level deeper, so a screen reader's
+    outline nests them, and keep their look (class h<level>)."""
+    depth = level + 1 if r is not None and r.anchor_prefix else level
+    classes = " ".join(c for c in (f"h{level}" if depth != level else "", cls) if c)
+    attrs = f' class="{classes}"' if classes else ""
+    return f"<h{depth}{attrs}>{html}</h{depth}>"
 
 
 class Num(str):
@@ -106,8 +117,8 @@ def summary(r: AgreementReport, bottleneck: Bottleneck | None) -> str:
         headline += (f" Biggest revenue leak: <b>{escape(_step_name(r, w.from_stage, w.stage_id))}</b> "
                      f"({escape(money(w.revenue_lost, _currency(r)))}).")
     # A heading only screen readers get: a reader moving by headings skipped the summary.
-    return (f'<h2 class="sr-only">{escape(_named(r, "Summary"))}</h2>'
-            f'<div class="summary"><dl class="facts">{dl}</dl>'
+    return (_heading(r, 2, escape(_named(r, "Summary")), "sr-only")
+            + f'<div class="summary"><dl class="facts">{dl}</dl>'
             f'<div><ul class="chips" aria-label="KPIs by status">{chips}</ul>'
             f'<p class="headline">{headline}</p></div></div>')
 
@@ -138,7 +149,7 @@ def funnel(r: AgreementReport) -> str:
               'the pale band is the tolerance, still met. '
               + ("A lighter bar is the pace forecast for the whole month. " if r.is_open else "")
               + "Symbols: ✓ met, ✗ breach, ! at risk, … provisional, – no data.</p>")
-    return _section(r.anchor("funnel"), "The funnel against its targets", chart + legend)
+    return _section(r.anchor("funnel"), "The funnel against its targets", chart + legend, r=r)
 
 
 # --- scorecard per team ----------------------------------------------------------------------
@@ -170,15 +181,15 @@ def scorecard(r: AgreementReport) -> str:
             body.append(f'<tr class="r-{escape(row["status"])}" {attrs}>{"".join(cells)}</tr>')
         head = ["KPI", Num("target"), Num("actual")] + ([Num("pace")] if show_forecast else []) + ["status"]
         breaches = sum(1 for row in rows if row["status"] == "breach")
-        cards.append(f'<div class="card team-{team}"><h3>{escape(TEAM_TITLE[team])} '
-                     f'<small>{len(rows)} KPIs, {breaches} breached</small></h3>'
+        title = f"{escape(TEAM_TITLE[team])} <small>{len(rows)} KPIs, {breaches} breached</small>"
+        cards.append(f'<div class="card team-{team}">{_heading(r, 3, title)}'
                      f'{_table(_named(r, f"Scorecard: {TEAM_TITLE[team]}"), head, body, "scorecard")}</div>')
     legend = ('<p class="note">Status: <b>✓ met</b> at or within tolerance of target · <b>✗ breach</b> · '
               '<b>! at risk</b> the pace forecast would breach · <b>… provisional</b> the month or cohort '
               'is still open · <b>– no data</b> no figure: a table the KPI needs was not delivered, or nobody to '
               'divide by (e.g. no MQLs that month). '
               'Severity <i>fail</i> fails the run; <i>warn</i> is reported only.</p>')
-    return _section(r.anchor("scorecard"), "Scorecard by team", f'<div class="teams">{"".join(cards)}</div>{legend}')
+    return _section(r.anchor("scorecard"), "Scorecard by team", f'<div class="teams">{"".join(cards)}</div>{legend}', r=r)
 
 
 # --- pace forecast ---------------------------------------------------------------------------
@@ -189,7 +200,7 @@ def pace(r: AgreementReport) -> str:
         return _section(r.anchor("pace"), "Pace forecast",
                         f"<p>{escape(r.month)} closed on {r.month_end:%Y-%m-%d %H:%M} UTC: its volumes and revenue "
                         "are final, so there is no pace forecast. Cohort and hand-off KPIs may still be "
-                        "provisional until their windows pass.</p>")
+                        "provisional until their windows pass.</p>", r=r)
     rows = []
     for row in r.results:
         if row.get("forecast") is None:
@@ -207,7 +218,7 @@ def pace(r: AgreementReport) -> str:
     head = ["KPI", Num("so far"), Num("forecast"), Num("target"), Num("forecast ÷ target"), "status"]
     body = _table(_named(r, f"Pace forecast for {r.month}"), head, rows) if rows \
         else "<p>No volume or revenue KPI has a forecast.</p>"
-    return _section(r.anchor("pace"), "Pace forecast for the open month", body, lead)
+    return _section(r.anchor("pace"), "Pace forecast for the open month", body, lead, r=r)
 
 
 # --- bottleneck ------------------------------------------------------------------------------
@@ -264,7 +275,7 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
         "</div>")
     if b is None:
         return _section(r.anchor("bottleneck"), "The bottleneck",
-                        "<p>Not computable: a funnel stage has no data this month.</p>" + formula)
+                        "<p>Not computable: a funnel stage has no data this month.</p>" + formula, r=r)
     basis = _bottleneck_basis(r)
     # At the current pace the revenue here is the forecast: say so, next to the figure so far
     # that the scorecard shows, so "Revenue is" does not contradict the scorecard's actual.
@@ -309,7 +320,7 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
     table = _table(_named(r, "Customers and revenue lost per step of the funnel"),
                    ["step", Num("expected"), Num("actual"), Num("customers lost"), Num("revenue lost"), BARS], rows, "losses")
     return _section(r.anchor("bottleneck"), "The bottleneck: where the revenue gap comes from",
-                    f"<p>{gap_text}, {basis}. {verdict}</p>{table}{formula}")
+                    f"<p>{gap_text}, {basis}. {verdict}</p>{table}{formula}", r=r)
 
 
 def _owner_of(r: AgreementReport, from_stage: str | None, stage_id: str) -> str:
@@ -367,9 +378,9 @@ def trends(r: AgreementReport) -> str:
     note += "</p>"
     span = f"{r.trend_months[0]} to {r.trend_months[-1]}" if r.trend_months else r.month
     return _section(r.anchor("trends"), "Trends over the agreement's window",
-                    f'<h3>Volumes</h3><div class="grid">{"".join(volume_charts)}</div>'
-                    f'<h3>Conversion rates</h3><div class="grid">{"".join(conversion_charts)}</div>{note}',
-                    f"Every month of the agreement from {escape(span)}, each judged by its revision in force.")
+                    f'{_heading(r, 3, "Volumes")}<div class="grid">{"".join(volume_charts)}</div>'
+                    f'{_heading(r, 3, "Conversion rates")}<div class="grid">{"".join(conversion_charts)}</div>{note}',
+                    f"Every month of the agreement from {escape(span)}, each judged by its revision in force.", r=r)
 
 
 def _axis_percent(value: float) -> str:
@@ -383,7 +394,7 @@ def handoffs(r: AgreementReport) -> str:
     rule = r.agreement.spec.handoff.first_touch if r.agreement.spec.handoff else None
     res = r.result("handoff:first_touch")
     if rule is None or "mql" not in r.agreement.stage_ids():
-        return _section(r.anchor("handoffs"), "Hand-off time", "<p>This revision has no first-touch rule.</p>")
+        return _section(r.anchor("handoffs"), "Hand-off time", "<p>This revision has no first-touch rule.</p>", r=r)
     limit = float(rule.within_hours)
     if not r.handoffs or all(h.status is None for h in r.handoffs):
         body = "<p>No MQL hand-offs with activity data this month.</p>"
@@ -427,7 +438,7 @@ def handoffs(r: AgreementReport) -> str:
                 f"{percent(float(rule.attainment), 0)} — {status_badge(res['status']) if res else ''}</p>")
     return _section(r.anchor("handoffs"), "Hand-off: time to first touch", body,
                     f"Sales agreed to touch every new MQL within {limit:g} hours, for at least "
-                    f"{float(rule.attainment):.0%} of them. Bars left of the line are in time.")
+                    f"{float(rule.attainment):.0%} of them. Bars left of the line are in time.", r=r)
 
 
 def _h(hours: float) -> str:
@@ -458,7 +469,7 @@ def recycling(r: AgreementReport) -> str:
              if rows else "<p>No MQL of the month was recycled.</p>")
     return _section(r.anchor("recycling"), "Recycled leads and why", f"<p>{rate}</p>{table}",
                     f"MQLs whose MQL entry is in {escape(r.month)} and that sales sent back to marketing, "
-                    "by the reason of their latest recycled event.")
+                    "by the reason of their latest recycled event.", r=r)
 
 
 # --- the agreement ---------------------------------------------------------------------------
@@ -506,16 +517,17 @@ def agreement_rules(r: AgreementReport) -> str:
     contacts = "".join(
         f"<li>{team}: {escape(p.name)}{(' &lt;' + escape(p.email) + '&gt;') if p.email else ''}</li>"
         for team, p in (("Marketing", owners.marketing), ("Sales", owners.sales)))
+    stages_heading = _heading(r, 3, "Stages, definitions and this month's targets")
     body = (
-        f"<h3>Stages, definitions and this month's targets</h3>"
+        f"{stages_heading}"
         f'{_table(_named(r, f"Stages, definitions and targets of {r.month}"), ["stage", "owner", "definition", "CRM values", Num("target " + escape(r.month))], [stages], "rules")}'
-        f'<div class="two"><div><h3>Agreed conversion rates</h3>{_table(_named(r, "Agreed conversion rates"), ["step", Num("rate"), "measured"], [conversions])}'
-        f"<h3>Rules</h3><ul>{''.join(f'<li>{x}</li>' for x in rules)}</ul><h3>Owners</h3><ul>{contacts}</ul></div>"
-        f'<div><h3>Tolerance and severity</h3>{_table(_named(r, "Tolerance and severity per KPI"), ["KPI", Num("tolerance"), "severity"], policies, "compact")}</div></div>')
+        f'<div class="two"><div>{_heading(r, 3, "Agreed conversion rates")}{_table(_named(r, "Agreed conversion rates"), ["step", Num("rate"), "measured"], [conversions])}'
+        f"{_heading(r, 3, 'Rules')}<ul>{''.join(f'<li>{x}</li>' for x in rules)}</ul>{_heading(r, 3, 'Owners')}<ul>{contacts}</ul></div>"
+        f'<div>{_heading(r, 3, "Tolerance and severity")}{_table(_named(r, "Tolerance and severity per KPI"), ["KPI", Num("tolerance"), "severity"], policies, "compact")}</div></div>')
     source = f" ({escape(Path(a.source_file).name)})" if a.source_file else ""
     return _section(r.anchor("agreement"), f"The agreement in force: {a.name} {a.revision}", body,
                     f"What both teams signed up to for {escape(r.month)}{source}."
-                    + (f" {escape(a.metadata.description)}" if a.metadata.description else ""))
+                    + (f" {escape(a.metadata.description)}" if a.metadata.description else ""), r=r)
 
 
 def _method(a, upper: str, lower: str) -> str:

@@ -8,10 +8,6 @@ CSS = """
 /* Each status colour is also text (badges, chips, trend marks): at least 4.5:1 on white and
    on the chips' --bg. No data was #818b98, 3.45:1 on white and 3.24 in a chip. */
 * { box-sizing: border-box; }
-/* For screen readers only (a table's caption, the figures a chart draws): out of sight and
-   out of the layout, but in the accessibility tree, which display:none would drop. */
-.sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0; overflow: hidden;
-  clip-path: inset(50%); white-space: nowrap; }
 body { margin:0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color:var(--ink); background:#fff; }
 .page { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; }
@@ -33,10 +29,15 @@ nav.toc .toc-group { display: flex; flex-wrap: wrap; row-gap: 4px; }
 :focus-visible { outline: 3px solid var(--accent); outline-offset: 2px; }
 header.top :focus-visible { outline-color: #fff; }
 section:focus { outline: none; }
-h2 { font-size: 21px; margin: 36px 0 6px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }
-h3 { font-size: 16px; margin: 18px 0 8px; }
-h3 small { font-weight: 400; color: var(--muted); margin-left: 6px; }
+/* .h2, .h3: a section's heading one level deeper in a pack of several (sections._heading) */
+h2, .h2 { font-size: 21px; margin: 36px 0 6px; padding-bottom: 6px; border-bottom: 2px solid var(--line); }
+h3, .h3 { font-size: 16px; margin: 18px 0 8px; }
+h3 small, .h3 small { font-weight: 400; color: var(--muted); margin-left: 6px; }
 p.lead { color: var(--muted); margin: 0 0 12px; }
+/* For screen readers only (a table's caption, the figures a chart draws): out of sight and
+   out of the layout, but in the accessibility tree, which display:none would drop. */
+.sr-only { position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0; overflow: hidden;
+  clip-path: inset(50%); white-space: nowrap; }
 .note { color: var(--muted); font-size: 13px; }
 code { overflow-wrap: anywhere; font: 12px ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; color: var(--muted); }
 code.id { overflow-wrap: normal; } code.id > span { white-space: nowrap; }   /* ids wrap at their <wbr> only (format.kpi_code) */
@@ -80,7 +81,7 @@ tr.r-at_risk td:first-child { box-shadow: inset 4px 0 0 var(--at_risk); }
    "… provisional") take 541 px at 6 px either side of a cell, 561 at 8. */
 table.scorecard th, table.scorecard td { padding-left: 6px; padding-right: 6px; }
 .card { border: 1px solid var(--line); border-radius: 8px; padding: 4px 14px 10px; background: #fff; }
-.card h3 { margin-top: 10px; }
+.card h3, .card .h3 { margin-top: 10px; }
 .team-marketing { border-top: 4px solid #8250df; } .team-sales { border-top: 4px solid #bc4c00; }
 .team-shared { border-top: 4px solid var(--accent); }
 /* A trend chart is drawn 360 px wide: in a 348 px figure (its padding and border take 18) its
@@ -151,7 +152,7 @@ svg text.m-breach { fill: var(--breach); } svg text.m-at_risk { fill: var(--at_r
      section box, a hand-off heading whose chart did not fit broke inside the lead instead.
      Unboxed, the sections' headings and blocks are siblings. */
   section { display: contents; }
-  h2, h3, p.lead, figcaption { break-after: avoid; }
+  h2, h3, h4, p.lead, figcaption { break-after: avoid; }
   figure, .card, .chart-wide, .chart-narrow, .summary, .formula, .banner, tr { break-inside: avoid; }
   article + article { break-before: page; }   /* each agreement of a pack starts a page */
 }

@@ -320,9 +320,19 @@ def test_a_screen_reader_finds_the_page_s_landmarks_and_the_summary_by_its_headi
     # The footer was inside main, where it is no landmark (contentinfo) of the page.
     assert {role: roles.count(role) for role in ("banner", "navigation", "main", "contentinfo")} == {
         "banner": 1, "navigation": 1, "main": 1, "contentinfo": 1}
-    headings = [_name(node) for node in nodes if _role(node) == "heading"]
+    # The outline in document order (the tree's node list is not): level and text.
+    headings = [(level, " ".join(text.split())) for level, text in screen.evaluate(
+        "return [...document.querySelectorAll('h1, h2, h3, h4, h5, h6')]"
+        ".map(h => [Number(h.tagName[1]), h.textContent])")]
+    assert len([n for n in nodes if _role(n) == "heading"]) == len(headings)  # none hidden from it
     # Each agreement's summary, first under its name, had no heading to move to.
-    assert [h for h in headings if "Summary" in h] == ["acme: Summary", "beta: Summary"], headings
+    assert [h for h in headings if "Summary" in h[1]] == [(3, "acme: Summary"), (3, "beta: Summary")], headings
+    # Each agreement's sections nest under its name (they were h2 beside it), their parts
+    # under them; the data quality of the whole pack is beside the agreements.
+    assert [level for level, name in headings if name in ("acme", "beta", "Data quality")] == [2, 2, 2]
+    assert {level for level, name in headings if name.startswith("Scorecard by team")} == {3}
+    assert {level for level, name in headings if name in ("Volumes", "Rules") or name.endswith("breached")} == {4}
+    assert all(b <= a + 1 for (a, _), (b, _) in zip(headings, headings[1:])), headings
 
 
 # Colours as the eye gets them: an element's background is the composite of its ancestors'
