@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pipelines.errors import InputError, Problem
+
 HEADER = "# Written by funnelpact. CLI runs and `dagster dev` share this home, so every run shows in the UI.\n"
 SETTINGS = """\
 telemetry:
@@ -36,5 +38,26 @@ def prepare_dagster_home(home: Path) -> Path:
     config = home / "dagster.yaml"
     if not config.exists() or config.read_text() in PREVIOUS:
         config.write_text(dagster_yaml(home))
+    else:
+        _check_kept(config)
     os.environ["DAGSTER_HOME"] = str(home)
     return home
+
+
+def _check_kept(config: Path) -> None:
+    """A dagster.yaml kept because someone edited it is read by Dagster only when the instance
+    opens, deep in a run (or prune-runs): one it cannot read was a traceback and exit 1, which
+    `run` means for a missed target."""
+    import yaml
+    from dagster._core.errors import DagsterInvalidConfigError
+    from dagster._core.instance.config import dagster_instance_config
+
+    try:
+        dagster_instance_config(str(config.parent))
+    except (DagsterInvalidConfigError, yaml.YAMLError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        reason = " ".join(str(getattr(exc, "problem", None) or exc).split())
+        raise InputError(Problem(
+            f"Dagster cannot read this dagster.yaml ({reason}); expected a valid Dagster instance config: "
+            "fix it, or delete it and funnelpact writes its own", file=str(config),
+            line=mark.line + 1 if mark is not None else None)) from None

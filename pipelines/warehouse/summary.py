@@ -26,6 +26,11 @@ def revenue_in_other_currencies(con: duckdb.DuckDBPyConnection, months: list[str
     judge euros or pesos as dollars without a word."""
     if not {("marts", "revenue"), ("raw", "agreement_revisions")} <= warehouse_tables(con):
         return []
+    # After an upgrade, `report` of a month judged earlier reads the marts the earlier funnelpact
+    # built (no run has rebuilt them yet), and those before 2026-11-25 have no currency columns:
+    # nothing to warn from, not a BinderException (exit 1).
+    if not {"other_currency_deals", "other_currencies"} <= _columns(con, "marts", "revenue"):
+        return []
     rows = con.execute("""
         select r.agreement, r.revision, r.period, r.other_currency_deals, r.other_currencies, v.currency
         from marts.revenue as r
@@ -37,6 +42,12 @@ def revenue_in_other_currencies(con: duckdb.DuckDBPyConnection, months: list[str
             f"currency than {currency} ({others}) {'are' if n != 1 else 'is'} summed as {currency}; convert "
             f"the amounts to {currency} in the data (docs/metrics.md)"
             for agreement, revision, period, n, others, currency in rows]
+
+
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> set[str]:
+    return {name for (name,) in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+        [schema, table]).fetchall()}
 
 
 def unmapped_stage_values(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:

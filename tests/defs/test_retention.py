@@ -90,3 +90,23 @@ def test_a_home_no_run_has_used_is_left_as_it_is(tmp_path: Path, monkeypatch: py
 def test_a_negative_number_of_days_is_bad_input(home: Path) -> None:
     result = CliRunner().invoke(app, ["prune-runs", "--keep-days", "-1"])
     assert result.exit_code == 2 and "--keep-days" in result.output
+
+
+@pytest.mark.parametrize("edit, where", [
+    # YAML's mark of an unclosed list is the end of the file: the line after the last.
+    ("max_concurrent_runs: [\n", "dagster.yaml:{end}: Dagster cannot read this dagster.yaml (expected the node content"),
+    ("run_storage: {module: elsewhere}\n", "dagster.yaml: Dagster cannot read this dagster.yaml (Errors whilst loading"),
+])
+def test_an_edited_dagster_yaml_dagster_cannot_read_is_bad_input_and_kept(
+        home: Path, edit: str, where: str) -> None:
+    """funnelpact keeps a dagster.yaml someone edited (also across an upgrade); one Dagster
+    cannot read was a traceback when the instance opened, and `run` exited 1 (a missed target)."""
+    config = home / "dagster.yaml"
+    config.write_text(config.read_text() + edit)
+    edited = config.read_text()
+    where = where.format(end=len(edited.splitlines()) + 1)
+    result = CliRunner().invoke(app, ["prune-runs", "--dry-run"])
+    assert result.exit_code == 2, result.output
+    assert where in " ".join(result.output.split())
+    assert "delete it and funnelpact writes its own" in " ".join(result.output.split())
+    assert config.read_text() == edited

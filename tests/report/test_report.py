@@ -276,6 +276,33 @@ def test_the_command_writes_the_pack_of_a_judged_month_without_rerunning(judged,
 
 
 @slow
+def test_a_month_judged_before_an_upgrade_is_reported_from_the_warehouse_the_earlier_version_built(
+        judged, tmp_path, monkeypatch):
+    """After an upgrade, `report` of a judged month reads the warehouse as the earlier
+    funnelpact left it, before any run rebuilt it: a revenue mart without the currency columns
+    (added 2026-11-25), judgements without build_id, no judgements.last_build."""
+    warehouse = tmp_path / ".funnelpact" / "warehouse.duckdb"
+    warehouse.parent.mkdir()
+    shutil.copy(judged.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute("alter table marts.revenue drop column other_currency_deals")
+        con.execute("alter table marts.revenue drop column other_currencies")
+        con.execute("alter table judgements.kpi_status drop column build_id")
+        con.execute("drop table judgements.last_build")
+        statuses = dict(con.execute("select kpi, status from judgements.kpi_status where period = ?",
+                                    [CLOSED]).fetchall())
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(warehouse))
+    monkeypatch.setenv("FUNNELPACT_HOME", str(warehouse.parent))
+    out = tmp_path / "pack.html"
+    result = CliRunner().invoke(app, ["report", "--month", CLOSED, "--out", str(out), "--sla", str(judged.sla_dir),
+                                         "--data", str(judged.data_dir)])
+    assert result.exit_code == 0, result.output
+    shown = {row["data-kpi"]: row["data-status"] for row in kpi_rows(out.read_text(encoding="utf-8"))}
+    assert shown == statuses
+
+
+@slow
 def test_a_missing_data_directory_is_bad_input_also_for_a_judged_month(judged, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(judged.warehouse))
