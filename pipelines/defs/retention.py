@@ -30,7 +30,7 @@ def prune_runs(home: Path, before: datetime, dry_run: bool = False) -> Pruned:
 
     prepare_dagster_home(home)
     with dg.DagsterInstance.get() as instance:
-        total = len(instance.get_run_records())
+        total = instance.get_runs_count()
         old = instance.get_run_records(dg.RunsFilter(
             created_before=before, statuses=[dg.DagsterRunStatus[s] for s in FINISHED]))
         freed = 0
