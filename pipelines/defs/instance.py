@@ -36,10 +36,11 @@ def prepare_dagster_home(home: Path) -> Path:
     """Create the home with its dagster.yaml (kept if the user edited it) and export it."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists() or config.read_text() in PREVIOUS:
+    written = config.read_text() if config.exists() else None
+    if written is None or written in PREVIOUS:
         config.write_text(dagster_yaml(home))
-    else:
-        _check_kept(config)
+    elif written != dagster_yaml(home):
+        _check_kept(config)  # the file this function writes needs no check on every run
     os.environ["DAGSTER_HOME"] = str(home)
     return home
 
