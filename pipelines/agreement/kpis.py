@@ -22,6 +22,8 @@ STATUSES = ("met", "breach", "provisional", "at_risk", "no_data")
 # Without a `kpis.default`, a KPI is met only at or above its target and a miss fails.
 BUILTIN_TOLERANCE = Decimal(0)
 BUILTIN_SEVERITY = "fail"
+# SPEC §6 announces every status change, at_risk too, from the month's first run.
+BUILTIN_AT_RISK_AFTER_DAYS = 0
 
 
 @dataclass(frozen=True)
@@ -69,16 +71,24 @@ def _kpi_catalogue(a: Agreement) -> list[tuple[str, str, Direction]]:
 
 def policy(agreement: Agreement, kpi: str) -> tuple[Decimal, str]:
     """Tolerance and severity: the KPI's own entry, else its family's, else `default`."""
-    tolerance, severity = BUILTIN_TOLERANCE, BUILTIN_SEVERITY
+    return (_lookup(agreement, kpi, "tolerance", BUILTIN_TOLERANCE),
+            _lookup(agreement, kpi, "severity", BUILTIN_SEVERITY))
+
+
+def at_risk_after_days(agreement: Agreement, kpi: str) -> int:
+    """Days of the month that must have elapsed before an at_risk of this KPI is announced."""
+    return _lookup(agreement, kpi, "at_risk_after_days", BUILTIN_AT_RISK_AFTER_DAYS)
+
+
+def _lookup(agreement: Agreement, kpi: str, field: str, builtin):
+    """`kpis.default`, then the KPI's family, then its id: each later entry overrides only
+    the fields it sets, so every field is looked up on its own."""
+    value = builtin
     for key in ("default", family(kpi), kpi):
         entry = agreement.spec.kpis.get(key)
-        if entry is None:
-            continue
-        if entry.tolerance is not None:
-            tolerance = entry.tolerance
-        if entry.severity is not None:
-            severity = entry.severity
-    return tolerance, severity
+        if entry is not None and getattr(entry, field) is not None:
+            value = getattr(entry, field)
+    return value
 
 
 def month_targets(agreement: Agreement, month) -> dict[str, Fraction | None]:

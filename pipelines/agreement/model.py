@@ -211,6 +211,9 @@ class KpiPolicy(Strict):
         None, description="How far below target (share of the target) still counts as met."
     )
     severity: Severity | None = Field(None, description="warn: reported only; fail: fails the run.")
+    at_risk_after_days: Annotated[int, Field(ge=0, le=28), Number] | None = Field(
+        None, description="Announce an at_risk (a pace forecast) only once this many days of the month have "
+        "elapsed; the scorecard shows it from the start. 0: at once. At most 28, so every month reaches it.")
 
 
 class DataQuality(Strict):

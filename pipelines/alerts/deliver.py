@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from pipelines.agreement.kpis import at_risk_after_days
 from pipelines.agreement.load import revision_in_force
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import days_elapsed, days_in_month
@@ -148,7 +149,8 @@ def record_changes(
             if previous and previous.as_of and result.as_of and result.as_of < previous.as_of:
                 continue  # judged as of an earlier instant than the state: history, not news
             alerted = previous.alerted_status if previous else None
-            kind = alert_kind(alerted, result.status)
+            agreement = find_revision(agreements, result)
+            kind = None if _too_early(result, agreement) else alert_kind(alerted, result.status)
             if kind:
                 alerted = "met" if kind == "recovered" else result.status
             # A row without an as-of (a caller's own results) keeps the one already recorded.
@@ -156,7 +158,6 @@ def record_changes(
             store.put(*result.key, KpiState(result.revision, result.status, alerted, as_of), now)
             if not kind:
                 continue
-            agreement = find_revision(agreements, result)
             event = make_event(result, kind, previous.status if previous else None, agreement, now)
             if agreement is None:
                 report.unrouted.append(event.alert_id)
@@ -165,6 +166,17 @@ def record_changes(
             for settings in channels or FALLBACK_CHANNELS:
                 store.enqueue(row, channel_key(settings), settings, now)
             report.alerts.append(event)
+
+
+def _too_early(result: KpiStatus, agreement: Agreement | None) -> bool:
+    """An at_risk judged before the agreed days of its month have elapsed is not announced
+    (`kpis.*.at_risk_after_days`). Its state is kept as seen, not as announced, so the first
+    run after those days announces it if it still holds, and a month that recovers first
+    was never news."""
+    if result.status != "at_risk" or agreement is None or result.as_of is None:
+        return False
+    wait = at_risk_after_days(agreement, result.kpi)
+    return wait > 0 and days_elapsed(result.period, agreement.spec.timezone, result.as_of) < wait
 
 
 def find_revision(agreements: list[Agreement], result: KpiStatus) -> Agreement | None:

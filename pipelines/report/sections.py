@@ -13,7 +13,7 @@ from pathlib import Path
 from html import escape
 from typing import Any
 
-from pipelines.agreement.kpis import known_kpi_ids, policy
+from pipelines.agreement.kpis import at_risk_after_days, known_kpi_ids, policy
 from pipelines.report import figures, svg
 from pipelines.report.bottleneck import Bottleneck, attribute
 from pipelines.report.format import (
@@ -508,6 +508,12 @@ def agreement_rules(r: AgreementReport) -> str:
                  f"months in {escape(spec.timezone)}.")
     rules.append(f"Review: {escape(spec.review.cadence)}"
                  + (f", for {escape(', '.join(spec.review.audience))}" if spec.review.audience else "") + ".")
+    waits = {kpi: at_risk_after_days(a, kpi) for kpi in known_kpi_ids(a)}
+    if any(waits.values()):
+        rules.append("At-risk alerts wait for the month's first days: " + (
+            f"{max(waits.values())} days" if len(set(waits.values())) == 1 else
+            ", ".join(f"{escape(kpi)} {days} days" for kpi, days in waits.items() if days))
+            + " (the scorecard shows at risk from the start).")
     policies = []
     for kpi in known_kpi_ids(a):
         tolerance, severity = policy(a, kpi)

@@ -164,7 +164,8 @@ WEBHOOK = {"channel": "webhook", "url_env": "TEST_ALERT_WEBHOOK"}
 LOG = {"channel": "log"}
 
 
-def agreement(alerts: list[dict[str, Any]], revision: str = "2026-h1", months: tuple[str, str] = ("2026-01", "2026-06")) -> Agreement:
+def agreement(alerts: list[dict[str, Any]], revision: str = "2026-h1", months: tuple[str, str] = ("2026-01", "2026-06"),
+              kpis: dict[str, Any] | None = None) -> Agreement:
     return Agreement.model_validate(
         {
             "apiVersion": "funnelpact/v1",
@@ -191,6 +192,7 @@ def agreement(alerts: list[dict[str, Any]], revision: str = "2026-h1", months: t
                     "opportunity->customer": {"rate": 0.33},
                 },
                 "alerts": alerts,
+                "kpis": kpis or {},
             },
         }
     )

@@ -191,6 +191,36 @@ def test_a_forecast_says_how_much_of_the_month_it_stands_on(tmp_path: Path) -> N
     assert AlertEvent.from_dict(json.loads(stored)).fmt_forecast() == dict(event.facts())["Forecast"]
 
 
+def test_an_at_risk_waits_for_the_agreed_days_of_its_month(tmp_path: Path) -> None:
+    """`at_risk_after_days: 3`: the 06:00 forecasts of the 1st to the 3rd (Mexico City) are seen,
+    not announced; the 4th announces what is still at risk, and a KPI that recovered first
+    was never news. A breach, and a KPI with its own 0, are announced at once."""
+    state = tmp_path / "alerts.sqlite"
+    acme = agreement([LOG], kpis={"default": {"at_risk_after_days": 3}, "revenue": {"at_risk_after_days": 0}})
+    told = []
+    for day, statuses in enumerate([("at_risk", "at_risk", "at_risk"), ("at_risk", "met", "at_risk"),
+                                    ("at_risk", "met", "at_risk"), ("at_risk", "met", "at_risk")], start=1):
+        as_of = datetime(2026, 3, day, 12)  # 06:00 local
+        results = [kpi(statuses[0], as_of=as_of), kpi(statuses[1], kpi="volume:sql", as_of=as_of),
+                   kpi(statuses[2], kpi="revenue", as_of=as_of),
+                   kpi("breach", kpi="volume:lead", period="2026-02", as_of=as_of)]
+        told += [(day, a.kpi, a.kind) for a in dispatch(results, [acme], state, {}, now=as_of.replace(tzinfo=UTC)).alerts]
+    assert told == [(1, "revenue", "at_risk"), (1, "volume:lead", "breach"), (4, "volume:mql", "at_risk")]
+    with AlertStore.open(state) as store:  # held back: seen, not announced
+        assert (store.get("acme", "2026-03", "volume:sql").status, store.get("acme", "2026-03", "volume:sql").alerted_status) == ("met", None)
+
+
+def test_the_wait_counts_local_days_and_is_looked_up_like_the_tolerance(tmp_path: Path) -> None:
+    # 3 days elapse at local midnight on the 4th: 06:00 UTC in Mexico City (UTC-6), not 00:00 UTC.
+    acme = agreement([LOG], kpis={"volume": {"at_risk_after_days": 3}, "volume:sql": {"tolerance": 0.1}})
+    before, after = datetime(2026, 3, 4, 5, 59, 59), datetime(2026, 3, 4, 6)
+    told = [a.kpi for at in (before, after)
+            for a in dispatch([kpi("at_risk", as_of=at), kpi("at_risk", kpi="volume:sql", as_of=at),
+                               kpi("at_risk", kpi="conversion:lead->mql", as_of=at)],
+                              [acme], tmp_path / "a.sqlite", {}, now=at.replace(tzinfo=UTC)).alerts]
+    assert told == ["conversion:lead->mql", "volume:mql", "volume:sql"]
+
+
 def test_a_row_without_an_as_of_keeps_the_recorded_one_and_aware_instants_compare(tmp_path: Path) -> None:
     state, acme = tmp_path / "alerts.sqlite", agreement([LOG])
     april_10 = datetime(2026, 4, 10, 12, tzinfo=UTC)  # aware, as a caller may build it

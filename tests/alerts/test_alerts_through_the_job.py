@@ -92,3 +92,31 @@ def test_the_log_channel_s_alerts_are_in_the_run_s_log(settings: Settings) -> No
     assert {level for level, m in lines if m in breaches} == {logging.WARNING}
     # The Slack and e-mail variables are not set here: those deliveries failed, and say why.
     assert any("FUNNELPACT_SLACK_WEBHOOK is not set" in m for _, m in lines)
+
+
+def test_at_risk_alerts_wait_for_the_agreed_days_of_the_month_in_a_daily_run(
+    settings: Settings, http: HttpRecorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`at_risk_after_days: 3` in sla/: the run at 06:00 on August 1st (Mexico City) shows its
+    forecasts as at_risk and announces none of them; the run on the 4th announces those still
+    at risk, and the closed July's breaches went out at once."""
+    h2 = settings.sla_dir / "acme-2026-h2.yaml"
+    h2.write_text(h2.read_text()
+                  .replace("default: {tolerance: 0.05, severity: fail}",
+                           "default: {tolerance: 0.05, severity: fail, at_risk_after_days: 3}")
+                  .replace("    - {channel: log}", "    - {channel: webhook, url_env: FUNNELPACT_ALERT_WEBHOOK}"))
+    monkeypatch.setenv("FUNNELPACT_ALERT_WEBHOOK", http.url())
+
+    def announced() -> list[tuple[str, str]]:
+        return [(p.json()["period"], p.json()["kind"]) for p in http.posts]
+
+    first = run("2026-08-01T12:00:00Z")
+    at_risk = {kpi for (period, kpi), status in first.items() if period == "2026-08" and status == "at_risk"}
+    assert at_risk, "a forecast from a quarter of a day should put some KPI at risk, or this tests nothing"
+    assert ("2026-07", "breach") in announced() and not [a for a in announced() if a[0] == "2026-08"]
+
+    fourth = run("2026-08-04T12:00:00Z")
+    still = {kpi for (period, kpi), status in fourth.items() if period == "2026-08" and status == "at_risk"}
+    assert still, "some KPI should still be at risk on the 4th, or the wait's end is not tested"
+    august = [a for a in announced() if a[0] == "2026-08"]
+    assert august == [("2026-08", "at_risk")] * len(still)

@@ -588,6 +588,24 @@ def test_the_pace_table_compares_the_forecast_not_the_figure_so_far_with_the_tar
     assert '<td class="num">30%</td>' in row
 
 
+def test_the_rules_say_how_long_at_risk_alerts_wait():
+    from dataclasses import replace
+
+    from pipelines.agreement.model import KpiPolicy
+    from pipelines.report.sections import agreement_rules
+
+    r = _month_report(HAND_MADE)
+    assert "At-risk alerts" not in agreement_rules(r)  # the built-in: at once, nothing to say
+
+    def waiting(kpis):
+        spec = r.agreement.spec.model_copy(update={"kpis": {k: KpiPolicy(**v) for k, v in kpis.items()}})
+        return agreement_rules(replace(r, agreement=r.agreement.model_copy(update={"spec": spec})))
+
+    assert "At-risk alerts wait for the month's first days: 3 days (" in waiting({"default": {"at_risk_after_days": 3}})
+    assert ("wait for the month's first days: volume:visit 5 days, volume:lead 2 days ("
+            in waiting({"volume:visit": {"at_risk_after_days": 5}, "volume:lead": {"at_risk_after_days": 2}}))
+
+
 def test_a_month_judged_at_its_last_instant_is_open_and_at_its_end_closed():
     from datetime import timedelta
 
