@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
+from importlib import resources
 from zoneinfo import ZoneInfo, available_timezones
 
 from pipelines.errors import InputError, Problem
@@ -32,6 +34,21 @@ def is_time_zone(name: str) -> bool:
 def _time_zones() -> frozenset[str]:
     # 'localtime' is the machine's own zone, listed from the system's zoneinfo folder.
     return frozenset(available_timezones() - {"localtime"})
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    """The zone `name` from the `tzdata` package (a dependency), else from the system.
+
+    ZoneInfo(name) prefers the system's zoneinfo files, which lag or lead on their own: with a
+    system's tzdata 2025b and DuckDB's 2026f, Vancouver's December 2026 began at 08:00 UTC
+    here while the importers, converting in DuckDB, read a CRM's 00:30 on December 1 as 07:30
+    UTC, a November event. The package's release travels with the lockfile, like DuckDB's.
+    """
+    with suppress(ModuleNotFoundError, OSError, ValueError):
+        with resources.files("tzdata.zoneinfo").joinpath(*name.split("/")).open("rb") as file:
+            return ZoneInfo.from_file(file, key=name)
+    return ZoneInfo(name)
 
 
 def is_month_field(path: tuple) -> bool:
@@ -103,20 +120,54 @@ def month_bounds_utc(value: str, timezone: str) -> tuple[datetime, datetime]:
 
 
 def day_start_utc(day: date, timezone: str) -> datetime:
-    """The first instant of a local date, as a naive UTC instant: local midnight, or the
-    first instant after it where a DST change skips midnight (zoneinfo reads a skipped
-    local time with the offset before the change)."""
-    local = datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(timezone))
-    return local.astimezone(UTC).replace(tzinfo=None)
+    """The first instant of a local date, as a naive UTC instant: local midnight, or, where a
+    DST change skips midnight, the instant of the change (the first the clocks show of that
+    date). A repeated midnight (clocks back from 01:00 to 00:00) starts the day at its first
+    occurrence. A date the zone skips whole (Pacific/Apia's 2011-12-30) starts where the next
+    one does: it lasts no time."""
+    tz = zone(timezone)
+    midnight = datetime(day.year, day.month, day.day)
+    # fold=0 reads a repeated midnight as its first occurrence, and a skipped one with the
+    # offset before the change: an instant inside the date, but past its start when the gap
+    # does not begin at midnight (Toronto's 1919-03-30 23:30 -> 00:30 put March 31's start at
+    # 01:00 EDT, half an hour late).
+    start = midnight.replace(tzinfo=tz).astimezone(UTC).replace(tzinfo=None)
+    if _local(start, tz) == midnight:
+        return start
+    # A skipped midnight: the change is between the instant read with the offset after it
+    # (fold=1, before the change) and `start`; the day begins at the first second whose local
+    # date is `day` (offsets and changes are whole seconds).
+    low = midnight.replace(tzinfo=tz, fold=1).astimezone(UTC).replace(tzinfo=None)
+    while start - low > timedelta(seconds=1):
+        middle = low + timedelta(seconds=(start - low).total_seconds() // 2)
+        if _local(middle, tz).date() >= day:
+            start = middle
+        else:
+            low = middle
+    return start
+
+
+def _local(instant: datetime, tz: ZoneInfo) -> datetime:
+    """The local wall time of a naive UTC instant."""
+    return instant.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
 
 
 def days_elapsed(value: str, timezone: str, as_of: datetime) -> float:
     """Local calendar days of the month elapsed at `as_of` (naive UTC): 1 for each day that
     has ended, the day under way its share of its own length (23 or 25 hours on a DST
-    change). The warehouse's `int_agreement_months_as_of` computes the same."""
+    change). A date the zone skips (no length) counts 1 once the clocks have passed it. The
+    warehouse's `int_agreement_months_as_of` computes the same."""
     first = first_day(value)
     starts = [day_start_utc(first + timedelta(days=n), timezone) for n in range(days_in_month(value) + 1)]
-    return sum(min(max((as_of - start) / (end - start), 0.0), 1.0) for start, end in zip(starts, starts[1:]))
+    return sum(_day_share(start, end, as_of) for start, end in zip(starts, starts[1:]))
+
+
+def _day_share(start: datetime, end: datetime, as_of: datetime) -> float:
+    if end <= as_of:
+        return 1.0
+    if start >= as_of:
+        return 0.0
+    return (as_of - start) / (end - start)
 
 
 def naive_utc(value: datetime | str) -> datetime:
@@ -143,7 +194,7 @@ def month_of(instant: datetime, timezone: str) -> str:
     """The local month (`YYYY-MM`) that holds an instant; naive instants are UTC."""
     if instant.tzinfo is None:
         instant = instant.replace(tzinfo=UTC)
-    local = instant.astimezone(ZoneInfo(timezone))
+    local = instant.astimezone(zone(timezone))
     return f"{local.year:04d}-{local.month:02d}"
 
 

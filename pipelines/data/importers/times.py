@@ -92,11 +92,28 @@ class Times:
         """SQL: trimmed text `v` as a naive UTC timestamp, or NULL when no rule reads it."""
         return (f"(case when regexp_full_match({v}, '{WITH_OFFSET}') "
                 f"then timezone('UTC', try_cast({v} as timestamptz)) "
-                f"else coalesce(timezone('UTC', timezone({quote(self.zone)}, {self.local(v)})), "
+                f"else coalesce({self.from_local(self.local(v))}, "
                 # HubSpot's API-style exports give epoch milliseconds (after the format, which
                 # may be all digits too).
                 f"case when regexp_full_match({v}, '\\d{{12,13}}') "
                 f"then make_timestamp(cast({v} as bigint) * 1000) end) end)")
+
+    def from_local(self, local: str) -> str:
+        """SQL: a naive local time of the zone as a naive UTC timestamp, read as Python's zoneinfo
+        reads it (fold=0), so it agrees with the month and day boundaries (months.day_start_utc):
+        a time the clocks skip (02:30 on the night they go forward) is read with the offset
+        before the change, an hour later; DuckDB's timezone() does the same. A time the clocks
+        show twice (01:30 on the night they go back) is its first occurrence, the earlier
+        instant; timezone() gives the second, so the earlier reading is taken when it is one:
+        the time with the offset of a day before, if that instant shows the same time."""
+        zone = quote(self.zone)
+        late = f"timezone({zone}, _local)"
+        before = f"({late} - interval 24 hour)"
+        early = f"_local - (timezone({zone}, {before}) - timezone('UTC', {before}))"
+        # Lambdas bind the local time and its earlier reading once (the export's text is parsed once).
+        return (f"list_transform([{local}], lambda _local: list_transform([{early}], lambda _early: "
+                f"case when _early < timezone('UTC', {late}) and timezone({zone}, timezone('UTC', _early)) = _local "
+                f"then _early else timezone('UTC', {late}) end)[1])[1]")
 
     def utc(self, v: str) -> str:
         """SQL: trimmed text `v` as canonical text (ISO 8601, UTC, 'Z'). A value no rule reads is
