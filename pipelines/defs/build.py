@@ -16,6 +16,7 @@ from pipelines.defs.resources import FunnelpactResource
 from pipelines.defs.schedules import build_daily_schedule
 from pipelines.settings import Settings
 from pipelines.warehouse.dbt_runner import check_threads
+from pipelines.warehouse.memory_limit import memory_limit
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
@@ -24,7 +25,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     settings = settings or Settings.from_env()
     agreements = load_agreements(settings.sla_dir)
-    check_threads()  # a setting the dbt step reads: bad input now, not a failed run
+    check_threads()  # settings the steps read: bad input now, not a failed run
+    memory_limit()
     partitions = monthly_partitions(agreements)
     project = dbt_project(settings.warehouse)
     inputs = build_input_assets(source_keys(project, DATA_SOURCES), source_keys(project, AGREEMENT_SOURCES))

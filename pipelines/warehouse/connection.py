@@ -10,6 +10,7 @@ import duckdb
 
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.duckdb_path import ENV_VAR
+from pipelines.warehouse.memory_limit import memory_limit
 
 
 class WarehouseLocked(InputError):
@@ -60,6 +61,9 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             raise not_a_warehouse(path) from None
         raise
     try:
+        limit = memory_limit()
+        if limit:  # checked: a size or a share, nothing to quote
+            con.execute(f"set memory_limit = '{limit}'")
         yield con
     finally:
         con.close()
