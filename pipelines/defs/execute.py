@@ -67,6 +67,16 @@ def exclusive(settings: Settings) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _memory_hint(failure: str) -> str:
+    """DuckDB's "Out of Memory" names its own SET, not the setting that made it: say which."""
+    from pipelines.warehouse.memory_limit import ENV_VAR, memory_limit
+
+    limit = memory_limit()
+    if not limit or "Out of Memory" not in failure:
+        return ""
+    return f"\n{ENV_VAR} is {limit}: raise it, or unset it for DuckDB's default"
+
+
 def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False) -> JobOutcome:
     """Execute the job for months first..last as of an instant; the run is kept in the Dagster home."""
     import dagster as dg
@@ -112,6 +122,7 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
             )
             if not result.success:
                 failure, kind, stack, step = _first_failure(result)
+                failure += _memory_hint(failure)
                 if kind == "interrupted":
                     from pipelines.defs.dbt import stop_builds
 
