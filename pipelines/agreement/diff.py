@@ -7,6 +7,7 @@ that breaks an agreement gets the validation errors instead of a diff.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -240,9 +241,24 @@ def _figure(value: Decimal | int | None) -> str:
     return "—" if value is None else f"{value:,}"
 
 
+# Characters a pull-request comment would read as HTML or Markdown (`<b>` made a label bold,
+# `<!-- -->` hid the rest of a definition): each is shown as written, backslash-escaped.
+_MARKUP = re.compile(r"([\\`*_~\[\]<>&|])")
+
+
 def _one_line(text: str) -> str:
-    """Text for a Markdown table cell: a newline would end the row, a | the cell."""
-    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>").replace("|", "\\|")
+    """Text for a Markdown table cell, shown as written: a newline would end the row, a | the
+    cell, and markup would be rendered."""
+    text = _MARKUP.sub(r"\\\1", text)
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
+
+
+def _code(text: str) -> str:
+    """A field path as a code span in a table cell: a backtick in a key (lead-value keys are
+    free text) would end a one-backtick span (CommonMark strips the spaces inside ``); a |
+    still ends the cell, even in code."""
+    spanned = f"`` {text} ``" if "`" in text else f"`{text}`"
+    return spanned.replace("|", "\\|")
 
 
 def _change(t: TargetChange) -> str:
@@ -265,7 +281,7 @@ def render_markdown(result: DiffResult) -> str:
         if change.fields:
             lines += ["", f"#### {change.agreement} {change.revision}: changed fields", "",
                       "| field | old | new |", "|---|---|---|"]
-            lines += [f"| `{_one_line(f.field)}` | {_cell(f.old)} | {_cell(f.new)} |" for f in change.fields]
+            lines += [f"| {_code(f.field)} | {_cell(f.old)} | {_cell(f.new)} |" for f in change.fields]
     if result.targets:
         lines += ["", "#### Effect on monthly targets", "",
                   "| agreement | month | target | old | new | change |", "|---|---|---|---|---|---|"]

@@ -63,10 +63,9 @@ def stage_multipliers(agreement: Agreement) -> dict[str, Fraction]:
 
 
 def volume_targets(agreement: Agreement, customers: Fraction) -> dict[str, int]:
-    return {
-        stage: math.ceil(customers / multiplier)
-        for stage, multiplier in stage_multipliers(agreement).items()
-    }
+    """Each stage's target, in funnel order (the multipliers are built from the bottom up)."""
+    multipliers = stage_multipliers(agreement)
+    return {stage: math.ceil(customers / multipliers[stage]) for stage in agreement.stage_ids()}
 
 
 def month_weights(agreement: Agreement) -> dict[str, Fraction]:

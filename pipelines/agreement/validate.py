@@ -16,6 +16,9 @@ from pipelines.agreement.plan import plan_window
 from pipelines.agreement.yaml_source import SourceDocument
 from pipelines.errors import Problem
 
+# The stage counted from web_sessions, not from lifecycle events (SPEC section 3).
+VISIT = "visit"
+
 
 def check_agreement(agreement: Agreement, doc: SourceDocument) -> list[Problem]:
     rules = (_window, _stages, _conversions, _months_inside, _targets, _kpis, _handoff, _lead_value)
@@ -65,6 +68,16 @@ def _stages(a: Agreement) -> Iterator[tuple[tuple, str]]:
         seen.setdefault(stage.id, i)
         if stage.id in RESERVED_STAGE_VALUES:
             yield ("spec", "stages", i, "id"), f"{stage.id!r} is reserved for rejected leads and cannot be a funnel stage"
+        # Volume(visit) sums web_sessions wherever the stage stands (SPEC section 3), and no
+        # contact enters it: after another stage it compared sessions with contacts, and
+        # events mapped onto it were loaded and then counted for no stage, silently.
+        if stage.id == VISIT and i > 0:
+            yield ("spec", "stages", i, "id"), (
+                f"{VISIT!r} counts web sessions, which no contact enters: it can only be the funnel's first stage")
+        if stage.id == VISIT and stage.crm_values:
+            yield ("spec", "stages", i, "crm_values"), (
+                f"{VISIT!r} counts web sessions, not lifecycle events: the events of "
+                f"{', '.join(repr(v) for v in stage.crm_values)} would count for no stage")
         for value in stage.crm_values:
             key = stage_value(value)
             other = crm_owner.get(key)
@@ -109,7 +122,7 @@ def _conversions(a: Agreement) -> Iterator[tuple[tuple, str]]:
         # Visits are web sessions, counted per day: no contact enters `visit`, so no cohort
         # starts there (SPEC section 3; marts/conversions.sql measures it by period). A
         # funnel starting at another stage has contacts in its first pair like any other.
-        if pair[0] == "visit" and rule.method == "cohort":
+        if pair[0] == VISIT and rule.method == "cohort":
             yield (*path, "method"), (f"{canonical} is always measured by period: visits are web sessions, "
                                       "not contacts, so no cohort enters the visit stage")
     for missing in sorted(pairs - given, key=_order(ids)):

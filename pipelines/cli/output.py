@@ -7,6 +7,8 @@ from enum import Enum
 
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
+from rich.table import Table
 
 from pipelines.errors import InputError, Problem
 
@@ -22,6 +24,24 @@ def _console(stream) -> Console:
 
 console = _console(sys.stdout)
 err_console = _console(sys.stderr)
+
+
+def print_table(table: Table) -> None:
+    """A table whose every cell is shown whole. Rich cuts what does not fit the width short
+    (`999,999,…`, a KPI id of two long stage ids): in a pipe or a CI log the table is drawn
+    at its own width instead, and at a terminal a cell too wide folds onto a second line."""
+    for column in table.columns:
+        column.overflow = "fold"
+    if console.is_terminal:
+        console.print(table)
+        return
+    natural = Measurement.get(console, console.options.update(width=10**5), table).maximum
+    width = console.width  # print(width=) only narrows: widen the console for this table
+    console.width = max(width, natural)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
 
 
 class Format(str, Enum):

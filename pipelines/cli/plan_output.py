@@ -13,7 +13,7 @@ from rich.table import Table
 
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.plan import MonthPlan, WindowPlan, rounded, rounded_decimal
-from pipelines.cli.output import Format, console
+from pipelines.cli.output import Format, print_table
 
 
 def money(value: Fraction) -> float:
@@ -67,7 +67,7 @@ def emit(agreements: list[Agreement], months: list[MonthPlan], windows: list[Win
             mine = [m for m in months if (m.agreement, m.revision) == (a.name, a.revision)]
             if mine:
                 window = next((w for w in windows if (w.agreement, w.revision) == (a.name, a.revision)), None)
-                console.print(plan_table(a, mine, window))
+                print_table(plan_table(a, mine, window))
 
 
 def plan_csv(months: list[MonthPlan]) -> str:

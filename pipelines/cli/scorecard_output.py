@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipelines.agreement.kpis import is_share
-from pipelines.cli.output import console
+from pipelines.cli.output import console, print_table
 
 TEAMS = ("marketing", "sales", "shared")
 # Words as well as colours: the table must read without colour (CI logs, printouts).
@@ -60,7 +60,7 @@ def print_scorecard(results: list[dict[str, Any]], data_quality: dict, as_of: da
             table.add_row(r["period"], r["kpi"], _number(r["kpi"], r["target"]), _number(r["kpi"], r["actual"]),
                           _number(r["kpi"], r.get("forecast")), f"[{style}]{r['status']}[/]", r["severity"],
                           escape(r["revision"]))
-        console.print(table)
+        print_table(table)
     counts: dict[str, int] = {}
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1

@@ -235,6 +235,21 @@ def test_a_multi_line_value_stays_in_its_markdown_table_cell(repo: Path) -> None
     assert row == "| `spec.stages[customer].definition` | The deal is closed-won. | The deal is closed-won<br>and \\| invoiced. |"
 
 
+def test_markup_in_a_value_is_shown_as_written_not_rendered_in_the_markdown(repo: Path) -> None:
+    """A pull-request comment renders HTML and Markdown: `<b>` made bold, `<!-- -->` hid the
+    rest of the cell, `*x*` turned italic; the reviewer must read what the file says."""
+    edit(repo / "sla/acme-2026-h1.yaml", 'definition: "The deal is closed-won."',
+         'definition: "Won <b>and</b> <!-- paid --> *x* `y` [l](u) & a_b_ ~z~ \\\\"')
+    edit(repo / "sla/acme-2026-h1.yaml", "seniority: {c_level: 3,", "seniority: {c`level: 3,")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    [row] = [line for line in out.splitlines() if "spec.stages[customer].definition" in line]
+    new = row.split(" | ")[2]
+    assert new == (r"Won \<b\>and\</b\> \<!-- paid --\> \*x\* \`y\` \[l\](u) \& a\_b\_ \~z\~ \\ |"), row
+    # A backtick in a key does not end the field's code span.
+    assert "| `` spec.lead_value.seniority.c`level `` |" in out, out
+
+
 def test_an_agreement_that_is_not_utf8_is_named_with_its_line_on_either_side(repo: Path) -> None:
     """A file saved as Latin-1: a traceback (exit 1) on the git side and in the working tree."""
     path = repo / "sla/acme-2026-h1.yaml"

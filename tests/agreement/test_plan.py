@@ -291,3 +291,14 @@ def test_a_goal_near_the_limit_prints_every_cent_in_the_table_and_csv(funnelpact
     for text in expected.values():
         whole, fraction = text.split(".")
         assert f"{int(whole):,}.{fraction}" in table, (text, table)
+
+
+def test_the_window_lists_its_targets_in_funnel_order_as_the_months_do(funnelpact) -> None:
+    # plan --format json printed the window's targets from customer up to visit.
+    run = funnelpact("plan", "--format", "json")
+    assert run.code == 0, run.err
+    plan = json.loads(run.out)
+    for agreement in load_agreements(ROOT / "sla"):
+        [window] = [w for w in plan["windows"] if w["revision"] == agreement.revision]
+        assert list(window["targets"]) == agreement.stage_ids()
+        assert list(plan_window(agreement).targets) == agreement.stage_ids()

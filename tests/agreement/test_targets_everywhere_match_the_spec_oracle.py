@@ -199,6 +199,8 @@ def random_agreement(rnd: random.Random, index: int) -> list[Revision]:
     stages = rnd.sample(STAGE_NAMES, rnd.randint(2, 8))
     if rnd.random() < 0.5 and "mql" not in stages:
         stages[rnd.randrange(len(stages))] = "mql"
+    if "visit" in stages:  # web sessions: only ever the first stage (docs/agreement.md)
+        stages.insert(0, stages.pop(stages.index("visit")))
     timezone = rnd.choice(TIMEZONES)
     first = rnd.randint(1995 * 12, 2060 * 12)
     revisions = []

@@ -1,0 +1,89 @@
+"""Tables too wide for the output are never cut short: a figure or a KPI id shown as
+`999,999,…` is a number nobody can read. Pipes and CI logs get the table at its own width."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from typer.testing import CliRunner
+
+from pipelines.agreement import load_agreements
+from pipelines.agreement.plan import plan_agreement, plan_window
+from pipelines.cli import app
+from pipelines.cli.output import console
+from pipelines.cli.scorecard_output import print_scorecard
+
+LONG_A, LONG_B = "a" * 40, "b" * 40  # stage ids at their longest (40 characters)
+
+TEN_STAGES = """\
+apiVersion: funnelpact/v1
+kind: Agreement
+metadata:
+  name: ten
+  revision: r1
+  owners: {marketing: {name: M}, sales: {name: S}}
+spec:
+  effective: {from: 2026-01, to: 2026-02}
+  timezone: UTC
+  currency: USD
+  revenue_goal: 999999999
+  average_deal_size: 1
+  stages:
+%s
+  conversion:
+%s
+"""
+
+
+def test_a_funnel_of_ten_stages_prints_every_figure_of_the_plan_whole(tmp_path):
+    ids = ["visit", "lead", "s3", "mql", "s5", "sql", "s7", "opportunity", "s9", "customer"]
+    stages = "\n".join(f"    - {{id: {s}, label: {s}, owner: shared}}" for s in ids)
+    rates = "\n".join(f"    {a}->{b}: {{rate: 0.1}}" if a == "visit" else f"    {a}->{b}: {{rate: 1}}"
+                      for a, b in zip(ids, ids[1:]))
+    file = tmp_path / "ten.yaml"
+    file.write_text(TEN_STAGES % (stages, rates), encoding="utf-8")
+    result = CliRunner().invoke(app, ["plan", "--sla", str(file)])
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.output, result.output
+    agreement = load_agreements(file)[0]
+    window = next(line for line in result.output.splitlines() if "window" in line)
+    for target in plan_window(agreement).targets.values():
+        assert f"{target:,}" in window, (target, window)
+    for month in plan_agreement(agreement):
+        line = next(line for line in result.output.splitlines() if line.startswith(f"│ {month.period}"))
+        assert all(f"{t:,}" in line for t in month.targets.values()), line
+
+
+def test_a_kpi_id_of_two_40_character_stages_prints_whole_in_the_scorecard():
+    kpi = f"conversion:{LONG_A}->{LONG_B}"
+    rows = [{"period": "2026-03", "kpi": k, "owner": "marketing", "target": target, "actual": 1.0,
+             "forecast": None, "status": "breach", "severity": "warn", "revision": "r" * 64}
+            for k, target in ((kpi, 1.0), (f"volume:{LONG_A}", 999999999999999.0))]
+    dq = {"quarantined_rows": 0, "duplicate_rows": 0, "by_reason": {}}
+    with console.capture() as captured:
+        print_scorecard(rows, dq, datetime(2026, 3, 31, tzinfo=UTC))
+    text = captured.get()
+    assert "…" not in text, text
+    assert kpi in text and "999,999,999,999,999" in text and "r" * 64 in text, text
+
+
+def test_at_a_narrow_terminal_a_wide_cell_folds_onto_more_lines_instead_of_being_cut(monkeypatch):
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from pipelines.cli import output
+
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=40, color_system=None)
+    monkeypatch.setattr(output, "console", terminal)
+    table = Table()
+    table.add_column("KPI")
+    table.add_column("target", justify="right")
+    table.add_row(f"volume:{LONG_A}", "999,999,999,999,999")
+    output.print_table(table)
+    text = terminal.file.getvalue()
+    assert "…" not in text, text
+    cells = [line[1:-1].split("│") for line in text.splitlines() if line.startswith("│")]
+    assert "".join(c[0].strip() for c in cells) == f"volume:{LONG_A}", text
+    assert "".join(c[1].strip() for c in cells) == "999,999,999,999,999", text
