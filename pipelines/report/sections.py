@@ -295,7 +295,7 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
     if b.worst:
         w = b.worst
         verdict = (f"The step that loses most is <b>{escape(_step_name(r, w.from_stage, w.stage_id))}</b>: "
-                   f"{w.customers_lost:.2f} customers, {escape(money(w.revenue_lost, currency))} "
+                   f"{number(w.customers_lost, decimals=2)} customers, {escape(money(w.revenue_lost, currency))} "
                    f"(owner: {escape(_owner_of(r, w.from_stage, w.stage_id))}).")
     else:
         verdict = "No step falls short of its agreed rate: the funnel delivered the plan or more at every step."
@@ -312,7 +312,7 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
             f'data-revenue-lost="{data_number(loss.revenue_lost)}">'
             f"<td>{WORST if b.worst is loss else ''}{escape(_step_name(r, loss.from_stage, loss.stage_id))}</td>"
             f'<td class="num">{number(loss.expected, decimals=1)}</td><td class="num">{number(loss.actual, decimals=1)}</td>'
-            f'<td class="num">{loss.customers_lost:+.2f}</td>'
+            f'<td class="num">{loss.customers_lost:+,.2f}</td>'
             f'<td class="num">{escape(money(loss.revenue_lost, currency))}</td><td>{bar}</td></tr>')
     if b.deal_size_and_timing is not None:
         rows.append(f'<tr><td>Deal size and timing</td><td></td><td></td><td></td>'

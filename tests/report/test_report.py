@@ -588,6 +588,16 @@ def test_the_pace_table_compares_the_forecast_not_the_figure_so_far_with_the_tar
     assert '<td class="num">30%</td>' in row
 
 
+def test_the_bottleneck_groups_the_thousands_of_customers_lost():
+    from pipelines.report.bottleneck import Bottleneck, StageLoss
+    from pipelines.report.sections import bottleneck
+
+    loss = StageLoss("mql", "lead", 3_000_000.0, 1_000_000.0, 859_027.625, 8.59e9)
+    b = Bottleneck(1e10, 1e9, 1_000_000.0, 140_972.375, 10_000.0, [loss], None, loss)
+    html = bottleneck(_month_report(HAND_MADE), b)
+    assert "859,027.62 customers" in html and '<td class="num">+859,027.62</td>' in html
+
+
 def test_the_rules_say_how_long_at_risk_alerts_wait():
     from dataclasses import replace
 
