@@ -21,7 +21,7 @@ PERCENT_LIKE = Decimal(10)
 
 def advise(agreement: Agreement) -> list[Problem]:
     """The warnings for `agreement`, each at the line of the value it is about."""
-    advice = list(_percent_seasonality(agreement))
+    advice = [*_percent_seasonality(agreement), *_repeated_channels(agreement)]
     if not advice or agreement.source_file is None:
         return [Problem(message, field=dotted(path)) for path, message in advice]
     doc = load_yaml(Path(agreement.source_file).read_text(encoding="utf-8"), agreement.source_file)
@@ -45,6 +45,21 @@ def _percent_seasonality(a: Agreement):
         f"{listed}, while the {len(unnamed)} month(s) not named weigh 1: {first} takes {share:.0%} "
         f"of the window's goal. If the weights are percentages, write {_number(named[first] / 100)} "
         f"for {_number(named[first])}%, or name every month of the window")
+
+
+def _repeated_channels(a: Agreement):
+    """An alert channel listed twice (the same Slack variable, e-mail server and recipients, or
+    `log`): a run delivers each alert to it once (the outbox keys deliveries by channel), so
+    the second entry is most likely a copy meant to be edited."""
+    from pipelines.alerts.channels import channel_key
+
+    first: dict[str, int] = {}
+    for i, alert in enumerate(a.spec.alerts):
+        key = channel_key(alert.model_dump())
+        if key in first:
+            yield ("spec", "alerts", i), (f"the same channel as spec.alerts[{first[key]}] ({key}): each alert "
+                                          "reaches it once; remove one, or point it at another channel")
+        first.setdefault(key, i)
 
 
 def _number(value: Decimal) -> str:

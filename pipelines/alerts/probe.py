@@ -47,6 +47,8 @@ def probe(agreement: Agreement, env: Mapping[str, str] | None = None, timeout: f
     event = sample_event(agreement, datetime.now(UTC))
     out: dict[str, str | None] = {}
     for settings in (a.model_dump() for a in agreement.spec.alerts):
+        if channel_key(settings) in out:
+            continue  # listed twice: a run delivers to it once (the outbox's key), so does the test
         try:
             send(event, settings, env, timeout)
             out[channel_key(settings)] = None

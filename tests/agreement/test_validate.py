@@ -168,6 +168,18 @@ def test_seasonality_weights_that_split_as_written_get_no_warning(funnelpact, tm
     assert run.err == ""
 
 
+def test_an_alert_channel_listed_twice_is_valid_with_a_warning(funnelpact, tmp_path: Path) -> None:
+    text = (ROOT / "sla" / "acme-2026-h2.yaml").read_text(encoding="utf-8")
+    assert "    - {channel: log}\n" in text
+    file = tmp_path / "acme.yaml"
+    file.write_text(text.replace("    - {channel: log}\n", "    - {channel: log}\n    - {channel: log}\n"), encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 0, run.err
+    line = next(n for n, text in enumerate(file.read_text().splitlines(), 1) if text == "    - {channel: log}") + 1
+    assert run.err.strip() == (f"warning {file}:{line}:7 spec.alerts[3]: the same channel as spec.alerts[2] (log): "
+                               "each alert reaches it once; remove one, or point it at another channel")
+
+
 def test_the_console_script_prints_one_clear_line_and_exits_2_without_a_traceback() -> None:
     funnelpact = Path(sys.executable).with_name("funnelpact")
     file = (INVALID / "rate-above-one-is-not-a-rate.yaml").relative_to(ROOT)

@@ -38,6 +38,20 @@ def test_a_channel_without_its_secret_fails_the_command(monkeypatch: pytest.Monk
         "acme 2026-h1 log"], result.output
 
 
+def test_a_channel_listed_twice_gets_one_test_alert_as_it_gets_each_real_one_once(
+    http: HttpRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = (SLA / "acme-2026-h2.yaml").read_text()
+    slack = "    - {channel: slack, webhook_url_env: FUNNELPACT_SLACK_WEBHOOK}\n"
+    assert slack in text
+    (tmp_path / "acme.yaml").write_text(text.replace(slack, slack * 2))
+    monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", http.url())
+    monkeypatch.setenv("FUNNELPACT_SMTP_URL", "smtp://127.0.0.1:9")  # refused at once: not this test's concern
+    result = CliRunner().invoke(app, ["test-alerts", "--sla", str(tmp_path)])
+    assert len(http.posts) == 1, result.output
+    assert result.output.count("slack:FUNNELPACT_SLACK_WEBHOOK: sent") == 1
+
+
 def test_a_missing_agreement_folder_is_bad_input(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["test-alerts", "--sla", str(tmp_path / "nowhere")])
     assert result.exit_code == 2
