@@ -107,19 +107,28 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
                 job, broken = build_definitions(settings).resolve_job_def(JOB_NAME), None
             except DbtRunError as exc:
                 job, broken = None, exc
-        with open(log_file, "w") as log, contextlib.redirect_stdout(log), _logs_to(log):
+        with _disk_full_named(settings, log_file), open(log_file, "w") as log, contextlib.redirect_stdout(log), \
+                _logs_to(log):
             log.write(prelude.getvalue())
             if broken is not None:
                 # A broken model or yml: no run starts, and the message names the file.
                 return JobOutcome("", False, first, last, as_of, f"the dbt project does not parse: {broken}",
                                   log_file=log_file)
-            result = job.execute_in_process(
-                instance=instance, tags=tags, raise_on_error=False,
-                # The terminal shows the scorecard, or one line saying what failed: Dagster's
-                # console logger printed ~70 lines of stack for a missing data file. Every step's
-                # logs stay in the UI, and a failed step's stack goes to the log file below.
-                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-            )
+            try:
+                result = job.execute_in_process(
+                    instance=instance, tags=tags, raise_on_error=False,
+                    # The terminal shows the scorecard, or one line saying what failed: Dagster's
+                    # console logger printed ~70 lines of stack for a missing data file. Every step's
+                    # logs stay in the UI, and a failed step's stack goes to the log file below.
+                    run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+                )
+            except BaseException:
+                # Raised past the steps (Dagster's home full, say): dbt's build may still run.
+                # Stopped before the log closes, as for an interrupt below.
+                from pipelines.defs.dbt import stop_builds
+
+                stop_builds()
+                raise
             if not result.success:
                 failure, kind, stack, step = _first_failure(result)
                 failure += _memory_hint(failure)
@@ -132,6 +141,22 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
     if result.success:
         return JobOutcome(result.run_id, True, first, last, as_of, alerts=alerts, log_file=log_file)
     return JobOutcome(result.run_id, False, first, last, as_of, failure, kind, alerts, log_file)
+
+
+@contextmanager
+def _disk_full_named(settings: Settings, log_file: Path) -> Iterator[None]:
+    """A full disk met outside the steps (Dagster's event log, the run's log file) raises
+    through the job: name the place. SQLite does not say which file it could not grow:
+    outside the steps it is Dagster's home or the log."""
+    from pipelines.disk_full import DiskFull, no_room
+
+    try:
+        yield
+    except Exception as exc:
+        full = no_room(exc)
+        if full is None:
+            raise
+        raise DiskFull(full.where or f"Dagster's home {settings.dagster_home} or the run's log {log_file}") from exc
 
 
 def _fail_orphaned_runs(instance, settings: Settings) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.disk_full import NO_ROOM
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.duckdb_path import ENV_VAR
 from pipelines.warehouse.memory_limit import memory_limit
@@ -31,6 +32,8 @@ def writable(folder: Path, variable: str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
+        if exc.errno in NO_ROOM:  # a full disk is not a wrong setting: exit 3 (pipelines.disk_full)
+            raise
         raise InputError(Problem(
             f"cannot write {exc.filename or folder} ({exc.strerror or exc}); expected a folder funnelpact "
             f"can create and write into, or set {variable} to another path", file=str(folder),

@@ -1,0 +1,52 @@
+"""A run that meets a full disk: exit 3 with one line naming the place, and the next run is whole.
+
+A real limit, not a mock: the run is a child process under RLIMIT_FSIZE (what `ulimit -f`
+sets), so a file that grows past it fails to grow as on a full disk (EFBIG instead of
+ENOSPC, both handled alike), unprivileged as in CI. The limit lets dbt parse the project
+(its manifest is ~1 MB) and stops Dagster's run index, which the run's planned
+materialisations grow past it before the load starts.
+"""
+
+from __future__ import annotations
+
+import resource
+import signal
+import subprocess
+import sys
+
+import dagster as dg
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+AS_OF = "2026-08-20T12:00:00Z"
+LIMIT = 2_000_000  # bytes a file may grow to
+
+
+def _file_size_limit() -> None:
+    # Ignored, SIGXFSZ no longer kills the process: the write fails with EFBIG.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+
+
+def test_a_full_dagster_home_exits_3_naming_it_and_the_next_run_is_whole(settings: Settings) -> None:
+    """Dagster's own writes fail outside the steps: that was a traceback and exit 1, the code
+    of a missed target, or an abort (exit 134) with dbt's thread inside DuckDB."""
+    full = subprocess.run(
+        [sys.executable, "-c", "from pipelines.cli import main; main()", "run", "--as-of", AS_OF, "--format", "json"],
+        capture_output=True, text=True, cwd=settings.home.parent, preexec_fn=_file_size_limit, timeout=300)
+    assert full.returncode == 3, full.stderr[-3000:]
+    assert "Traceback" not in full.stderr, full.stderr[-3000:]
+    assert full.stdout == "", "no scorecard for a run that did not finish"
+    [error] = [line for line in full.stderr.splitlines() if line.startswith("error")]
+    assert "no room left on the disk" in error and str(settings.dagster_home) in error, error
+
+    nxt = CliRunner().invoke(app, ["run", "--as-of", AS_OF])
+    assert nxt.exit_code in (0, 1), nxt.output
+    instance = dg.DagsterInstance.get()
+    assert not instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])), \
+        "the run the full disk stopped is not left started (it would hold the daemon's one slot)"
