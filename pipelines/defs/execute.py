@@ -28,6 +28,7 @@ from pipelines.warehouse.duckdb_path import ENV_VAR as DUCKDB_ENV
 # On every CLI run: the warehouse it writes, to find its runs that a killed process left open.
 CLI_TAG = "funnelpact/cli_warehouse"
 PARENT_RUN_TAG = "dagster/parent_run_id"   # set on a re-execution, which copies the parent's tags
+SQLITE_BUSY_SECONDS = 30   # how long Dagster's storage waits for a lock (dagster._core.storage.sqlite)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,12 @@ def _memory_hint(failure: str) -> str:
 
 def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False) -> JobOutcome:
     """Execute the job for months first..last as of an instant; the run is kept in the Dagster home."""
+    variable = "DAGSTER_HOME" if os.environ.get("DAGSTER_HOME") else HOME_ENV
+    with _state_named(settings, variable):
+        return _run_job(settings, first, last, as_of, ephemeral=ephemeral)
+
+
+def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool) -> JobOutcome:
     import dagster as dg
 
     from pipelines.defs.build import build_definitions
@@ -107,8 +114,7 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
                 job, broken = build_definitions(settings).resolve_job_def(JOB_NAME), None
             except DbtRunError as exc:
                 job, broken = None, exc
-        with _disk_full_named(settings, log_file), open(log_file, "w") as log, contextlib.redirect_stdout(log), \
-                _logs_to(log):
+        with open(log_file, "w") as log, contextlib.redirect_stdout(log), _logs_to(log):
             log.write(prelude.getvalue())
             if broken is not None:
                 # A broken model or yml: no run starts, and the message names the file.
@@ -144,19 +150,38 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
 
 
 @contextmanager
-def _disk_full_named(settings: Settings, log_file: Path) -> Iterator[None]:
-    """A full disk met outside the steps (Dagster's event log, the run's log file) raises
-    through the job: name the place. SQLite does not say which file it could not grow:
-    outside the steps it is Dagster's home or the log."""
+def _state_named(settings: Settings, variable: str) -> Iterator[None]:
+    """What goes wrong with the state on disk outside the steps, where Dagster and the run's
+    log write: it raised through the job as a Python traceback and exit 1, the code of a
+    missed target. A full disk is a failed run (exit 3); Dagster's SQLite files damaged or
+    held by another process make a home the run cannot use (exit 2), named like a wrong path.
+    SQLite does not say which file: outside the steps it is Dagster's home or the log."""
+    import sqlite3
+
     from pipelines.disk_full import DiskFull, no_room
 
     try:
         yield
     except Exception as exc:
-        full = no_room(exc)
-        if full is None:
+        if (full := no_room(exc)) is not None:
+            raise DiskFull(full.where or f"Dagster's home {settings.dagster_home} or the run's log "
+                                         f"{settings.home / 'logs' / 'last-run.log'}") from exc
+        cause = exc
+        while cause is not None and not isinstance(cause, sqlite3.DatabaseError):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None:
             raise
-        raise DiskFull(full.where or f"Dagster's home {settings.dagster_home} or the run's log {log_file}") from exc
+        if "locked" in str(cause):
+            message = (f"Dagster's home is held by another process for over {SQLITE_BUSY_SECONDS} s ({cause}): "
+                       "wait for it (a `dagster dev` or daemon busy, a sqlite3 shell, a backup) or stop it, "
+                       "and run again")
+        elif isinstance(cause, sqlite3.OperationalError):
+            raise
+        else:
+            message = (f"Dagster's home is damaged ({cause}): move it aside and run again; funnelpact creates "
+                       "a new one (the UI's run history starts again; the warehouse and the alert state are "
+                       "not touched)")
+        raise InputError(Problem(message, file=str(settings.dagster_home), field=variable)) from None
 
 
 def _fail_orphaned_runs(instance, settings: Settings) -> None:

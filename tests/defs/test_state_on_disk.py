@@ -1,4 +1,5 @@
-"""A run that meets a full disk: exit 3 with one line naming the place, and the next run is whole.
+"""A run that meets a full disk, or a Dagster home it cannot read: one line naming the place
+and what to do (exit 3 or 2), and the next run is whole.
 
 A real limit, not a mock: the run is a child process under RLIMIT_FSIZE (what `ulimit -f`
 sets), so a file that grows past it fails to grow as on a full disk (EFBIG instead of
@@ -50,3 +51,22 @@ def test_a_full_dagster_home_exits_3_naming_it_and_the_next_run_is_whole(setting
     instance = dg.DagsterInstance.get()
     assert not instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])), \
         "the run the full disk stopped is not left started (it would hold the daemon's one slot)"
+
+
+# --- Dagster's home damaged or held by another process ----------------------------------------
+
+def test_a_damaged_dagster_run_storage_is_bad_input_naming_the_home_and_the_way_out(settings: Settings) -> None:
+    """A runs.db SQLite cannot read (a disk error, a copy cut short): that was a traceback and
+    exit 1 before the job started. The home is left as it is."""
+    from pipelines.defs.instance import prepare_dagster_home
+
+    runs_db = prepare_dagster_home(settings.dagster_home) / "history" / "runs.db"
+    runs_db.parent.mkdir(parents=True)
+    runs_db.write_bytes(b"\xff" * 8192)
+    result = CliRunner().invoke(app, ["run", "--as-of", AS_OF])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    [error] = [line for line in result.output.splitlines() if line.startswith("error")]
+    assert f"{settings.dagster_home} DAGSTER_HOME: Dagster's home is damaged" in error, error
+    assert "move it aside" in error
+    assert runs_db.read_bytes() == b"\xff" * 8192
