@@ -68,6 +68,16 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
         if limit:  # checked: a size or a share, nothing to quote
             con.execute(f"set memory_limit = '{limit}'")
         yield con
+    except duckdb.Error as exc:
+        # Met when a damaged block is read, at any statement: `raw_crm: Corrupt database file:
+        # computed checksum …` (exit 3) named neither the file nor the way out.
+        if not str(exc).startswith("Corrupt database file"):
+            raise
+        raise InputError(Problem(
+            f"the warehouse is damaged ({exc}): move it aside and run again; the load reloads the data "
+            "directory in full and dbt rebuilds the facts, but the judgements of months the run does not "
+            "judge go with the old file: judge them again with `funnelpact backfill`",
+            file=str(path), field=ENV_VAR)) from None
     finally:
         con.close()
 
