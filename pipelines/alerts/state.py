@@ -107,13 +107,17 @@ def iso(instant: datetime) -> str:
 def damage_named(path: Path | str) -> Iterator[None]:
     """A state file SQLite cannot read (a disk error, a copy cut short, bytes overwritten) is
     met at any statement, not only when it opens: name the file and the way out. Exit 2, like
-    a warehouse that is no DuckDB file (a FUNNELPACT_HOME the run cannot use), and a file
-    another process holds past the wait, like a warehouse in use. A full disk is no damage
-    (pipelines.disk_full). The file is left as it is."""
+    a warehouse that is no DuckDB file (a FUNNELPACT_HOME the run cannot use); so is a file
+    the run may not write, or one another process holds past the wait (like a warehouse in
+    use). A full disk is no damage (pipelines.disk_full). The file is left as it is."""
     try:
         yield
     except sqlite3.DatabaseError as exc:
         if isinstance(exc, sqlite3.OperationalError):
+            if "readonly" in str(exc):  # its mode, a read-only copy of the home
+                raise InputError(Problem(
+                    f"cannot write the alert state ({exc}); expected a file funnelpact can write, or set "
+                    "FUNNELPACT_HOME to another folder", file=str(path), field="FUNNELPACT_HOME")) from None
             if "locked" not in str(exc):
                 raise
             raise InputError(Problem(

@@ -153,8 +153,9 @@ def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephe
 def _state_named(settings: Settings, variable: str) -> Iterator[None]:
     """What goes wrong with the state on disk outside the steps, where Dagster and the run's
     log write: it raised through the job as a Python traceback and exit 1, the code of a
-    missed target. A full disk is a failed run (exit 3); Dagster's SQLite files damaged or
-    held by another process make a home the run cannot use (exit 2), named like a wrong path.
+    missed target. A full disk is a failed run (exit 3); Dagster's SQLite files read-only,
+    damaged or held by another process make a home the run cannot use (exit 2), named like a
+    wrong path.
     SQLite does not say which file: outside the steps it is Dagster's home or the log."""
     import sqlite3
 
@@ -171,7 +172,10 @@ def _state_named(settings: Settings, variable: str) -> Iterator[None]:
             cause = cause.__cause__ or cause.__context__
         if cause is None:
             raise
-        if "locked" in str(cause):
+        if "readonly" in str(cause):
+            message = (f"cannot write Dagster's home ({cause}); expected a folder funnelpact can write into, "
+                       f"or set {variable} to another path")
+        elif "locked" in str(cause):
             message = (f"Dagster's home is held by another process for over {SQLITE_BUSY_SECONDS} s ({cause}): "
                        "wait for it (a `dagster dev` or daemon busy, a sqlite3 shell, a backup) or stop it, "
                        "and run again")

@@ -62,6 +62,11 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             )) from None
         if path.is_dir() or "not a valid DuckDB database file" in str(exc):
             raise not_a_warehouse(path) from None
+        if "Permission denied" in str(exc):  # its mode, a read-only copy: a path the run cannot use
+            verb = "read" if read_only else "write"
+            raise InputError(Problem(
+                f"cannot {verb} the warehouse (Permission denied); expected a file funnelpact can {verb}, "
+                f"or set {ENV_VAR} to another path", file=str(path), field=ENV_VAR)) from None
         raise
     try:
         limit = memory_limit()

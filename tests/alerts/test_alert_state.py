@@ -198,6 +198,34 @@ def test_a_state_file_another_process_holds_is_named_and_the_next_run_records_it
     assert len(dispatch([kpi("breach")], [acme], state, {}, now=now + timedelta(days=1)).alerts) == 1
 
 
+READ_ONLY_DISPATCH = """
+import sys
+from datetime import UTC, datetime
+from pipelines.alerts import dispatch
+from pipelines.errors import InputError
+from tests.alerts.loopback import agreement, kpi
+try:
+    dispatch([kpi("breach")], [agreement([])], sys.argv[1], {}, now=datetime(2026, 3, 11, tzinfo=UTC))
+except InputError as exc:
+    print("InputError", *exc.problems, sep="\\n")
+"""
+
+
+def test_a_state_file_the_run_may_not_write_is_named_by_its_setting(tmp_path: Path, without_root_override) -> None:
+    """Its mode, or a read-only copy of the home: `alerts: attempt to write a readonly
+    database` (exit 3) named neither the file nor the setting."""
+    state = tmp_path / "alerts.sqlite"
+    dispatch([kpi("met")], [agreement([])], state, {}, now=datetime(2026, 3, 10, tzinfo=UTC))
+    before = state.read_bytes()
+    state.chmod(0o444)
+    done = without_root_override(READ_ONLY_DISPATCH, str(state))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[:2] == [
+        "InputError", f"{state} FUNNELPACT_HOME: cannot write the alert state (attempt to write a readonly database); "
+        "expected a file funnelpact can write, or set FUNNELPACT_HOME to another folder"], done.stdout
+    assert state.read_bytes() == before
+
+
 def test_decimal_numbers_from_the_planner_are_accepted(tmp_path: Path) -> None:
     result = KpiStatus("acme", "2026-h1", "2026-03", "volume:mql", "shared", Decimal("150"), Decimal("120.5"),
                        "breach", "fail")

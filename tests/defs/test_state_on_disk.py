@@ -70,3 +70,27 @@ def test_a_damaged_dagster_run_storage_is_bad_input_naming_the_home_and_the_way_
     assert f"{settings.dagster_home} DAGSTER_HOME: Dagster's home is damaged" in error, error
     assert "move it aside" in error
     assert runs_db.read_bytes() == b"\xff" * 8192
+
+
+def test_a_dagster_home_the_run_may_not_write_is_bad_input_naming_it(settings: Settings, without_root_override) -> None:
+    """A read-only copy of the home (a restored backup, a mount): Dagster's "attempt to write a
+    readonly database" was a traceback and exit 1 before the job started."""
+    import os
+
+    from pipelines.defs.instance import prepare_dagster_home
+
+    prepare_dagster_home(settings.dagster_home)
+    dg.DagsterInstance.get().get_runs()  # creates its SQLite files
+    for folder, _, files in os.walk(settings.dagster_home):
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o444)
+        os.chmod(folder, 0o555)
+    try:
+        done = without_root_override("from pipelines.cli import main; main()", "run", "--as-of", AS_OF)
+    finally:
+        for folder, _, _ in os.walk(settings.dagster_home):
+            os.chmod(folder, 0o755)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    [error] = [line for line in done.stderr.splitlines() if line.startswith("error")]
+    assert f"{settings.dagster_home} DAGSTER_HOME: cannot write Dagster's home" in error, error
