@@ -34,9 +34,18 @@ def _file_size_limit() -> None:
     resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
 
 
-def test_a_full_dagster_home_exits_3_naming_it_and_the_next_run_is_whole(settings: Settings) -> None:
+def test_a_full_dagster_home_exits_3_naming_it_and_the_next_run_is_whole(
+        settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Dagster's own writes fail outside the steps: that was a traceback and exit 1, the code
     of a missed target, or an abort (exit 134) with dbt's thread inside DuckDB."""
+    import shutil
+
+    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
+
+    # A copy without logs/: the repository's dbt.log, grown by earlier runs, may be past the limit.
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
     full = subprocess.run(
         [sys.executable, "-c", "from pipelines.cli import main; main()", "run", "--as-of", AS_OF, "--format", "json"],
         capture_output=True, text=True, cwd=settings.home.parent, preexec_fn=_file_size_limit, timeout=300)
