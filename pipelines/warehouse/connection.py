@@ -74,6 +74,12 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             con.execute(f"set memory_limit = '{limit}'")
         yield con
     except duckdb.Error as exc:
+        spill = path.with_name(path.name + ".tmp")  # DuckDB's temp_directory, when it spills
+        if "Permission denied" in str(exc) and str(spill) in str(exc):
+            raise InputError(Problem(
+                "cannot write DuckDB's spill folder beside the warehouse (Permission denied), where it writes "
+                "what does not fit in memory (FUNNELPACT_DUCKDB_MEMORY_LIMIT); expected a folder funnelpact can "
+                f"write into, or set {ENV_VAR} to another path", file=str(spill), field=ENV_VAR)) from None
         # Met when a damaged block is read, at any statement: `raw_crm: Corrupt database file:
         # computed checksum …` (exit 3) named neither the file nor the way out.
         if not str(exc).startswith("Corrupt database file"):

@@ -53,3 +53,39 @@ def test_a_warehouse_the_run_may_not_write_is_bad_input_naming_its_setting(tmp_p
     lines = done.stdout.splitlines()
     assert lines[0] == "InputError", done.stdout
     assert lines[1].startswith(f"{path} {ENV_VAR}: cannot write the warehouse (Permission denied)"), lines[1]
+
+
+SPILLING_QUERY = """
+import sys
+from pathlib import Path
+from pipelines.errors import InputError
+from pipelines.warehouse.connection import connect
+try:
+    with connect(Path(sys.argv[1])) as con:
+        con.execute("set threads = 1")
+        con.execute("create table t as select i, md5(i::varchar) s from range(1000000) t(i) order by s")
+except InputError as exc:
+    print("InputError", *exc.problems, sep="\\n")
+"""
+
+
+def test_a_spill_folder_the_run_may_not_write_is_bad_input_naming_it(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, without_root_override) -> None:
+    """Under FUNNELPACT_DUCKDB_MEMORY_LIMIT DuckDB spills to <warehouse>.tmp: without permission
+    there the load failed with `raw_crm: IO Error: Cannot open file …: Permission denied` (exit 3)."""
+    from pipelines.warehouse.memory_limit import ENV_VAR as MEMORY_ENV
+
+    path = tmp_path / "warehouse.duckdb"
+    spill = tmp_path / "warehouse.duckdb.tmp"
+    spill.mkdir()
+    spill.chmod(0)
+    monkeypatch.setenv(MEMORY_ENV, "32MB")
+    try:
+        done = without_root_override(SPILLING_QUERY, str(path))
+    finally:
+        spill.chmod(0o755)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "InputError", done.stdout
+    assert lines[1].startswith(f"{spill} {ENV_VAR}: cannot write DuckDB's spill folder beside the warehouse "
+                               "(Permission denied)"), lines[1]
