@@ -59,3 +59,26 @@ def agreement_file():
         return path
 
     return write
+
+
+@pytest.fixture
+def without_root_override():
+    """run(code, *args): Python code in a child process for which file permissions hold. Root
+    reads and writes any file (CAP_DAC_OVERRIDE): under root the child runs without those
+    capabilities (util-linux setpriv), elsewhere as it is. Returns the CompletedProcess."""
+    import os
+    import subprocess
+    import sys
+
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        setpriv = shutil.which("setpriv")
+        if setpriv is None:
+            pytest.skip("root reads any file, and setpriv is not here to drop that")
+        prefix = [setpriv, "--bounding-set", "-dac_override,-dac_read_search"]
+
+    def run(code: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([*prefix, sys.executable, "-c", code, *args], capture_output=True, text=True,
+                              timeout=120)
+
+    return run

@@ -21,7 +21,7 @@ from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import days_elapsed, days_in_month
 from pipelines.alerts.channels import DeliveryError, channel_key, send
 from pipelines.alerts.events import AlertEvent, KpiStatus, Person
-from pipelines.alerts.state import AlertStore, KpiState, OutboxItem, alert_kind, iso
+from pipelines.alerts.state import AlertStore, KpiState, OutboxItem, alert_kind, damage_named, iso
 
 logger = logging.getLogger("pipelines.alerts")
 
@@ -122,7 +122,7 @@ def dispatch(
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     report = DeliveryReport()
-    with AlertStore.open(state_path) as store:
+    with damage_named(state_path), AlertStore.open(state_path) as store:
         record_changes(store, [r if isinstance(r, KpiStatus) else KpiStatus.from_dict(r) for r in results],
                        agreements, now, report)
         deliver_outbox(store, env, retry, timeout, max_age, now, sleep, report)

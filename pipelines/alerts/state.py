@@ -27,8 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.alerts.events import ALERTING, AlertEvent, instant
+from pipelines.errors import InputError, Problem
 
 SCHEMA_VERSION = 2  # 2: kpi_state.as_of
+# How long a run waits for another's write lock: a concurrent run holds it for milliseconds.
+LOCK_WAIT_SECONDS = 30.0
 
 SCHEMA = """
 create table if not exists kpi_state (
@@ -100,6 +103,33 @@ def iso(instant: datetime) -> str:
     return instant.isoformat(timespec="seconds")
 
 
+@contextmanager
+def damage_named(path: Path | str) -> Iterator[None]:
+    """A state file SQLite cannot read (a disk error, a copy cut short, bytes overwritten) is
+    met at any statement, not only when it opens: name the file and the way out. Exit 2, like
+    a warehouse that is no DuckDB file (a FUNNELPACT_HOME the run cannot use); so is a file
+    the run may not write, or one another process holds past the wait (like a warehouse in
+    use). A full disk is no damage (pipelines.disk_full). The file is left as it is."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if isinstance(exc, sqlite3.OperationalError):
+            if "readonly" in str(exc):  # its mode, a read-only copy of the home
+                raise InputError(Problem(
+                    f"cannot write the alert state ({exc}); expected a file funnelpact can write, or set "
+                    "FUNNELPACT_HOME to another folder", file=str(path), field="FUNNELPACT_HOME")) from None
+            if "locked" not in str(exc):
+                raise
+            raise InputError(Problem(
+                f"the alert state is in use by another process for over {LOCK_WAIT_SECONDS:g} s ({exc}): wait for "
+                "it (a sqlite3 shell, a backup) or stop it, and run again: what this run could not record or "
+                "deliver, the next one does", file=str(path), field="FUNNELPACT_HOME")) from None
+        raise InputError(Problem(
+            f"the alert state is damaged ({exc}): restore it from a backup, or move it aside and run again "
+            "(a new state announces every current breach and risk once more, and does not send what the "
+            "old outbox still held)", file=str(path), field="FUNNELPACT_HOME")) from None
+
+
 class AlertStore:
     """Open with `AlertStore.open(path)`; use as a context manager to close."""
 
@@ -112,7 +142,7 @@ class AlertStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves, so two runs that dispatch
         # at once serialise on the write lock instead of both reading the same old status.
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        conn = sqlite3.connect(path, timeout=LOCK_WAIT_SECONDS, isolation_level=None)
         conn.row_factory = sqlite3.Row
         conn.execute("pragma foreign_keys = on")
         version = conn.execute("pragma user_version").fetchone()[0]

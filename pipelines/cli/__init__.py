@@ -17,11 +17,13 @@ from typing import Annotated
 
 import click
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from pipelines.cli import agreement_cmds, alert_cmds, check_cmds, data_cmds, pipeline_cmds, report_cmds
-from pipelines.cli.output import report_input_error
-from pipelines.errors import EXIT_INTERRUPTED, InputError
+from pipelines.cli.output import err_console, report_input_error
+from pipelines.disk_full import no_room
+from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError
 
 
 class _FunnelpactGroup(TyperGroup):
@@ -39,6 +41,16 @@ class _FunnelpactGroup(TyperGroup):
             # click would print "Aborted!" and exit 1, the code of a fail-severity breach.
             typer.echo("funnelpact: interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except Exception as exc:
+            # A full disk is no bug of funnelpact's and no bad input: one line naming the place,
+            # and exit 3 (failed), not Python's traceback and exit 1 (a missed target).
+            full = no_room(exc)
+            if full is None:
+                raise
+            if ctx.params.get("debug"):
+                traceback.print_exc()
+            err_console.print(f"[bold red]error[/] {escape(str(full))}", soft_wrap=True)
+            ctx.exit(EXIT_FAILED)
 
 
 app = typer.Typer(

@@ -217,6 +217,13 @@ def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[s
         except InputError as exc:
             problems.extend(exc.problems)
             continue
+        except OSError as exc:
+            # No permission on the file or its folder: bad input naming it, not a traceback in
+            # the step (exit 3). Also once DuckDB's read failed and the header is read again.
+            problems.append(Problem(f"cannot read the file ({exc.strerror or exc}): expected a file funnelpact "
+                                    "can read (check its permissions and its folder's)",
+                                    file=str(exc.filename or data_dir)))
+            continue
         problems.extend(_repeated_columns(con, source, table))
         by_name = {c.strip().lower(): c for c in columns}
         mapping = {c: by_name[c] for c in table.column_names if c in by_name}

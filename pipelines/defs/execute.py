@@ -28,6 +28,7 @@ from pipelines.warehouse.duckdb_path import ENV_VAR as DUCKDB_ENV
 # On every CLI run: the warehouse it writes, to find its runs that a killed process left open.
 CLI_TAG = "funnelpact/cli_warehouse"
 PARENT_RUN_TAG = "dagster/parent_run_id"   # set on a re-execution, which copies the parent's tags
+SQLITE_BUSY_SECONDS = 30   # how long Dagster's storage waits for a lock (dagster._core.storage.sqlite)
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,12 @@ def _memory_hint(failure: str) -> str:
 
 def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False) -> JobOutcome:
     """Execute the job for months first..last as of an instant; the run is kept in the Dagster home."""
+    variable = "DAGSTER_HOME" if os.environ.get("DAGSTER_HOME") else HOME_ENV
+    with _state_named(settings, variable):
+        return _run_job(settings, first, last, as_of, ephemeral=ephemeral)
+
+
+def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool) -> JobOutcome:
     import dagster as dg
 
     from pipelines.defs.build import build_definitions
@@ -113,13 +120,21 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
                 # A broken model or yml: no run starts, and the message names the file.
                 return JobOutcome("", False, first, last, as_of, f"the dbt project does not parse: {broken}",
                                   log_file=log_file)
-            result = job.execute_in_process(
-                instance=instance, tags=tags, raise_on_error=False,
-                # The terminal shows the scorecard, or one line saying what failed: Dagster's
-                # console logger printed ~70 lines of stack for a missing data file. Every step's
-                # logs stay in the UI, and a failed step's stack goes to the log file below.
-                run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
-            )
+            try:
+                result = job.execute_in_process(
+                    instance=instance, tags=tags, raise_on_error=False,
+                    # The terminal shows the scorecard, or one line saying what failed: Dagster's
+                    # console logger printed ~70 lines of stack for a missing data file. Every step's
+                    # logs stay in the UI, and a failed step's stack goes to the log file below.
+                    run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+                )
+            except BaseException:
+                # Raised past the steps (Dagster's home full, say): dbt's build may still run.
+                # Stopped before the log closes, as for an interrupt below.
+                from pipelines.defs.dbt import stop_builds
+
+                stop_builds()
+                raise
             if not result.success:
                 failure, kind, stack, step = _first_failure(result)
                 failure += _memory_hint(failure)
@@ -132,6 +147,45 @@ def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephem
     if result.success:
         return JobOutcome(result.run_id, True, first, last, as_of, alerts=alerts, log_file=log_file)
     return JobOutcome(result.run_id, False, first, last, as_of, failure, kind, alerts, log_file)
+
+
+@contextmanager
+def _state_named(settings: Settings, variable: str) -> Iterator[None]:
+    """What goes wrong with the state on disk outside the steps, where Dagster and the run's
+    log write: it raised through the job as a Python traceback and exit 1, the code of a
+    missed target. A full disk is a failed run (exit 3); Dagster's SQLite files read-only,
+    damaged or held by another process make a home the run cannot use (exit 2), named like a
+    wrong path.
+    SQLite does not say which file: outside the steps it is Dagster's home or the log."""
+    import sqlite3
+
+    from pipelines.disk_full import DiskFull, no_room
+
+    try:
+        yield
+    except Exception as exc:
+        if (full := no_room(exc)) is not None:
+            raise DiskFull(full.where or f"Dagster's home {settings.dagster_home} or the run's log "
+                                         f"{settings.home / 'logs' / 'last-run.log'}") from exc
+        cause = exc
+        while cause is not None and not isinstance(cause, sqlite3.DatabaseError):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None:
+            raise
+        if "readonly" in str(cause):
+            message = (f"cannot write Dagster's home ({cause}); expected a folder funnelpact can write into, "
+                       f"or set {variable} to another path")
+        elif "locked" in str(cause):
+            message = (f"Dagster's home is held by another process for over {SQLITE_BUSY_SECONDS} s ({cause}): "
+                       "wait for it (a `dagster dev` or daemon busy, a sqlite3 shell, a backup) or stop it, "
+                       "and run again")
+        elif isinstance(cause, sqlite3.OperationalError):
+            raise
+        else:
+            message = (f"Dagster's home is damaged ({cause}): move it aside and run again; funnelpact creates "
+                       "a new one (the UI's run history starts again; the warehouse and the alert state are "
+                       "not touched)")
+        raise InputError(Problem(message, file=str(settings.dagster_home), field=variable)) from None
 
 
 def _fail_orphaned_runs(instance, settings: Settings) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.disk_full import NO_ROOM
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.duckdb_path import ENV_VAR
 from pipelines.warehouse.memory_limit import memory_limit
@@ -31,6 +32,8 @@ def writable(folder: Path, variable: str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
+        if exc.errno in NO_ROOM:  # a full disk is not a wrong setting: exit 3 (pipelines.disk_full)
+            raise
         raise InputError(Problem(
             f"cannot write {exc.filename or folder} ({exc.strerror or exc}); expected a folder funnelpact "
             f"can create and write into, or set {variable} to another path", file=str(folder),
@@ -59,12 +62,33 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             )) from None
         if path.is_dir() or "not a valid DuckDB database file" in str(exc):
             raise not_a_warehouse(path) from None
+        if "Permission denied" in str(exc):  # its mode, a read-only copy: a path the run cannot use
+            verb = "read" if read_only else "write"
+            raise InputError(Problem(
+                f"cannot {verb} the warehouse (Permission denied); expected a file funnelpact can {verb}, "
+                f"or set {ENV_VAR} to another path", file=str(path), field=ENV_VAR)) from None
         raise
     try:
         limit = memory_limit()
         if limit:  # checked: a size or a share, nothing to quote
             con.execute(f"set memory_limit = '{limit}'")
         yield con
+    except duckdb.Error as exc:
+        spill = path.with_name(path.name + ".tmp")  # DuckDB's temp_directory, when it spills
+        if "Permission denied" in str(exc) and str(spill) in str(exc):
+            raise InputError(Problem(
+                "cannot write DuckDB's spill folder beside the warehouse (Permission denied), where it writes "
+                "what does not fit in memory (FUNNELPACT_DUCKDB_MEMORY_LIMIT); expected a folder funnelpact can "
+                f"write into, or set {ENV_VAR} to another path", file=str(spill), field=ENV_VAR)) from None
+        # Met when a damaged block is read, at any statement: `raw_crm: Corrupt database file:
+        # computed checksum …` (exit 3) named neither the file nor the way out.
+        if not str(exc).startswith("Corrupt database file"):
+            raise
+        raise InputError(Problem(
+            f"the warehouse is damaged ({exc}): move it aside and run again; the load reloads the data "
+            "directory in full and dbt rebuilds the facts, but the judgements of months the run does not "
+            "judge go with the old file: judge them again with `funnelpact backfill`",
+            file=str(path), field=ENV_VAR)) from None
     finally:
         con.close()
 

@@ -147,6 +147,85 @@ def test_a_state_file_from_a_newer_funnelpact_is_refused(tmp_path: Path) -> None
         AlertStore.open(path)
 
 
+@pytest.mark.parametrize("damage", ["header overwritten", "cut short", "pages overwritten"])
+def test_a_damaged_state_file_is_named_with_what_to_do_and_left_as_it_is(tmp_path: Path, damage: str) -> None:
+    """A disk error or a copy cut short: SQLite's "file is not a database" alone (exit 3,
+    `alerts: file is not a database`) named neither the file nor the way out."""
+    from pipelines.errors import InputError
+
+    state = tmp_path / "alerts.sqlite"
+    acme = agreement([{"channel": "webhook", "url_env": "NOT_SET"}])
+    now = datetime(2026, 3, 10, tzinfo=UTC)
+    dispatch([kpi("breach", period=f"2026-{m:02d}") for m in range(1, 13)], [acme], state, {}, now=now)
+    data = bytearray(state.read_bytes())
+    if damage == "header overwritten":
+        data[:100] = b"\xff" * 100
+    elif damage == "cut short":
+        data = data[: len(data) // 3]
+    else:
+        data[4096:] = b"\xab" * (len(data) - 4096)
+    state.write_bytes(bytes(data))
+    with pytest.raises(InputError) as caught:
+        dispatch([kpi("met")], [acme], state, {}, now=now + timedelta(days=1))
+    [problem] = caught.value.problems
+    assert problem.file == str(state) and problem.field == "FUNNELPACT_HOME"
+    assert "the alert state is damaged" in problem.message and "move it aside" in problem.message
+    assert state.read_bytes() == bytes(data), "left for a restore or a look"
+
+
+def test_a_state_file_another_process_holds_is_named_and_the_next_run_records_it(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sqlite3 shell or a backup holding the file's write lock past the wait: SQLite's
+    "database is locked" alone (exit 3, `alerts: database is locked`) named neither the file
+    nor what to do. The next run announces what this one could not record."""
+    from pipelines.alerts import state as state_module
+    from pipelines.errors import InputError
+
+    monkeypatch.setattr(state_module, "LOCK_WAIT_SECONDS", 0.2)  # instead of half a minute
+    state = tmp_path / "alerts.sqlite"
+    acme = agreement([])
+    now = datetime(2026, 3, 10, tzinfo=UTC)
+    dispatch([kpi("met")], [acme], state, {}, now=now)
+    holder = sqlite3.connect(state, isolation_level=None)
+    holder.execute("begin exclusive")
+    with pytest.raises(InputError) as caught:
+        dispatch([kpi("breach")], [acme], state, {}, now=now + timedelta(days=1))
+    holder.execute("rollback")
+    holder.close()
+    [problem] = caught.value.problems
+    assert problem.file == str(state) and problem.field == "FUNNELPACT_HOME"
+    assert "the alert state is in use by another process" in problem.message
+    assert len(dispatch([kpi("breach")], [acme], state, {}, now=now + timedelta(days=1)).alerts) == 1
+
+
+READ_ONLY_DISPATCH = """
+import sys
+from datetime import UTC, datetime
+from pipelines.alerts import dispatch
+from pipelines.errors import InputError
+from tests.alerts.loopback import agreement, kpi
+try:
+    dispatch([kpi("breach")], [agreement([])], sys.argv[1], {}, now=datetime(2026, 3, 11, tzinfo=UTC))
+except InputError as exc:
+    print("InputError", *exc.problems, sep="\\n")
+"""
+
+
+def test_a_state_file_the_run_may_not_write_is_named_by_its_setting(tmp_path: Path, without_root_override) -> None:
+    """Its mode, or a read-only copy of the home: `alerts: attempt to write a readonly
+    database` (exit 3) named neither the file nor the setting."""
+    state = tmp_path / "alerts.sqlite"
+    dispatch([kpi("met")], [agreement([])], state, {}, now=datetime(2026, 3, 10, tzinfo=UTC))
+    before = state.read_bytes()
+    state.chmod(0o444)
+    done = without_root_override(READ_ONLY_DISPATCH, str(state))
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.splitlines()[:2] == [
+        "InputError", f"{state} FUNNELPACT_HOME: cannot write the alert state (attempt to write a readonly database); "
+        "expected a file funnelpact can write, or set FUNNELPACT_HOME to another folder"], done.stdout
+    assert state.read_bytes() == before
+
+
 def test_decimal_numbers_from_the_planner_are_accepted(tmp_path: Path) -> None:
     result = KpiStatus("acme", "2026-h1", "2026-03", "volume:mql", "shared", Decimal("150"), Decimal("120.5"),
                        "breach", "fail")

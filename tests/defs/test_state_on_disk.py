@@ -1,0 +1,105 @@
+"""A run that meets a full disk, or a Dagster home it cannot read: one line naming the place
+and what to do (exit 3 or 2), and the next run is whole.
+
+A real limit, not a mock: the run is a child process under RLIMIT_FSIZE (what `ulimit -f`
+sets), so a file that grows past it fails to grow as on a full disk (EFBIG instead of
+ENOSPC, both handled alike), unprivileged as in CI. The limit lets dbt parse the project
+(its manifest is ~1 MB) and stops Dagster's run index, which the run's planned
+materialisations grow past it before the load starts.
+"""
+
+from __future__ import annotations
+
+import resource
+import signal
+import subprocess
+import sys
+
+import dagster as dg
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+AS_OF = "2026-08-20T12:00:00Z"
+LIMIT = 2_000_000  # bytes a file may grow to
+
+
+def _file_size_limit() -> None:
+    # Ignored, SIGXFSZ no longer kills the process: the write fails with EFBIG.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
+
+
+def test_a_full_dagster_home_exits_3_naming_it_and_the_next_run_is_whole(
+        settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dagster's own writes fail outside the steps: that was a traceback and exit 1, the code
+    of a missed target, or an abort (exit 134) with dbt's thread inside DuckDB."""
+    import shutil
+
+    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
+
+    # A copy without logs/: the repository's dbt.log, grown by earlier runs, may be past the limit.
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
+    full = subprocess.run(
+        [sys.executable, "-c", "from pipelines.cli import main; main()", "run", "--as-of", AS_OF, "--format", "json"],
+        capture_output=True, text=True, cwd=settings.home.parent, preexec_fn=_file_size_limit, timeout=300)
+    assert full.returncode == 3, full.stderr[-3000:]
+    assert "Traceback" not in full.stderr, full.stderr[-3000:]
+    assert full.stdout == "", "no scorecard for a run that did not finish"
+    [error] = [line for line in full.stderr.splitlines() if line.startswith("error")]
+    assert "no room left on the disk" in error and str(settings.dagster_home) in error, error
+
+    nxt = CliRunner().invoke(app, ["run", "--as-of", AS_OF])
+    assert nxt.exit_code in (0, 1), nxt.output
+    instance = dg.DagsterInstance.get()
+    assert not instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.STARTED])), \
+        "the run the full disk stopped is not left started (it would hold the daemon's one slot)"
+
+
+# --- Dagster's home damaged or held by another process ----------------------------------------
+
+def test_a_damaged_dagster_run_storage_is_bad_input_naming_the_home_and_the_way_out(settings: Settings) -> None:
+    """A runs.db SQLite cannot read (a disk error, a copy cut short): that was a traceback and
+    exit 1 before the job started. The home is left as it is."""
+    from pipelines.defs.instance import prepare_dagster_home
+
+    runs_db = prepare_dagster_home(settings.dagster_home) / "history" / "runs.db"
+    runs_db.parent.mkdir(parents=True)
+    runs_db.write_bytes(b"\xff" * 8192)
+    result = CliRunner().invoke(app, ["run", "--as-of", AS_OF])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    [error] = [line for line in result.output.splitlines() if line.startswith("error")]
+    assert f"{settings.dagster_home} DAGSTER_HOME: Dagster's home is damaged" in error, error
+    assert "move it aside" in error
+    assert runs_db.read_bytes() == b"\xff" * 8192
+
+
+def test_a_dagster_home_the_run_may_not_write_is_bad_input_naming_it(settings: Settings, without_root_override) -> None:
+    """A read-only copy of the home (a restored backup, a mount): Dagster's "attempt to write a
+    readonly database" was a traceback and exit 1 before the job started."""
+    import os
+
+    from pipelines.defs.instance import prepare_dagster_home
+
+    prepare_dagster_home(settings.dagster_home)
+    dg.DagsterInstance.get().get_runs()  # creates its SQLite files
+    for folder, _, files in os.walk(settings.dagster_home):
+        for name in files:
+            os.chmod(os.path.join(folder, name), 0o444)
+        os.chmod(folder, 0o555)
+    try:
+        done = without_root_override("from pipelines.cli import main; main()", "run", "--as-of", AS_OF)
+    finally:
+        for folder, _, _ in os.walk(settings.dagster_home):
+            os.chmod(folder, 0o755)
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr
+    [error] = [line for line in done.stderr.splitlines() if line.startswith("error")]
+    assert f"{settings.dagster_home} DAGSTER_HOME: cannot write Dagster's home" in error, error

@@ -1,0 +1,91 @@
+"""A warehouse file the run cannot use, named by its setting with the way out: one whose
+blocks DuckDB cannot read back (a disk error, a copy cut short), not `raw_crm: Corrupt
+database file: …` (exit 3); one the run may not write, not `agreement_tables: IO Error:
+Cannot open file …: Permission denied` (exit 3)."""
+
+from __future__ import annotations
+
+import duckdb
+import pytest
+
+from pipelines.errors import InputError
+from pipelines.warehouse.connection import connect
+from pipelines.warehouse.duckdb_path import ENV_VAR
+
+
+def test_a_damaged_block_is_bad_input_naming_the_warehouse_and_it_is_left_as_it_is(tmp_path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw; create table raw.t as select i, i::varchar s from range(300000) t(i)")
+    size = path.stat().st_size
+    with open(path, "r+b") as f:  # zeros over a quarter of the blocks: their checksums fail
+        f.seek(size // 2)
+        f.write(b"\0" * (size // 4))
+    damaged = path.read_bytes()
+    with pytest.raises(InputError) as caught, connect(path) as con:
+        con.execute("select sum(i), count(s) from raw.t").fetchall()
+    [problem] = caught.value.problems
+    assert problem.file == str(path) and problem.field == ENV_VAR
+    assert problem.message.startswith("the warehouse is damaged (Corrupt database file"), problem.message
+    assert "move it aside and run again" in problem.message
+    assert path.read_bytes() == damaged
+
+
+READ_ONLY_CONNECT = """
+import sys
+from pathlib import Path
+from pipelines.errors import InputError
+from pipelines.warehouse.connection import connect
+try:
+    with connect(Path(sys.argv[1])) as con:
+        con.execute("create table x (i int)")
+except InputError as exc:
+    print("InputError", *exc.problems, sep="\\n")
+"""
+
+
+def test_a_warehouse_the_run_may_not_write_is_bad_input_naming_its_setting(tmp_path, without_root_override) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    duckdb.connect(str(path)).close()
+    path.chmod(0o444)
+    done = without_root_override(READ_ONLY_CONNECT, str(path))
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "InputError", done.stdout
+    assert lines[1].startswith(f"{path} {ENV_VAR}: cannot write the warehouse (Permission denied)"), lines[1]
+
+
+SPILLING_QUERY = """
+import sys
+from pathlib import Path
+from pipelines.errors import InputError
+from pipelines.warehouse.connection import connect
+try:
+    with connect(Path(sys.argv[1])) as con:
+        con.execute("set threads = 1")
+        con.execute("create table t as select i, md5(i::varchar) s from range(1000000) t(i) order by s")
+except InputError as exc:
+    print("InputError", *exc.problems, sep="\\n")
+"""
+
+
+def test_a_spill_folder_the_run_may_not_write_is_bad_input_naming_it(
+        tmp_path, monkeypatch: pytest.MonkeyPatch, without_root_override) -> None:
+    """Under FUNNELPACT_DUCKDB_MEMORY_LIMIT DuckDB spills to <warehouse>.tmp: without permission
+    there the load failed with `raw_crm: IO Error: Cannot open file …: Permission denied` (exit 3)."""
+    from pipelines.warehouse.memory_limit import ENV_VAR as MEMORY_ENV
+
+    path = tmp_path / "warehouse.duckdb"
+    spill = tmp_path / "warehouse.duckdb.tmp"
+    spill.mkdir()
+    spill.chmod(0)
+    monkeypatch.setenv(MEMORY_ENV, "32MB")
+    try:
+        done = without_root_override(SPILLING_QUERY, str(path))
+    finally:
+        spill.chmod(0o755)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[0] == "InputError", done.stdout
+    assert lines[1].startswith(f"{spill} {ENV_VAR}: cannot write DuckDB's spill folder beside the warehouse "
+                               "(Permission denied)"), lines[1]
