@@ -1,4 +1,5 @@
-"""A run that cannot grow a file: the disk (or a quota, or a file size limit) is full.
+"""What a failed write to the state on disk means: no room left (the disk, a quota or a file
+size limit is full), or a SQLite state file that cannot be used (`sqlite_trouble`).
 
 Where it happens decides how it surfaces. In a step (the load, dbt, the judgement) DuckDB's
 error fails the step and the run exits 3 with it. Outside the steps, Dagster's own writes to
@@ -46,3 +47,21 @@ def no_room(exc: BaseException) -> DiskFull | None:
         current = current.__cause__ or current.__context__
     return None
 
+
+def sqlite_trouble(exc: BaseException) -> tuple[str, sqlite3.DatabaseError] | None:
+    """What keeps a SQLite state file (Dagster's home, the alert state) from being used, behind
+    an exception or its causes, with SQLite's error: `readonly` (its mode, a read-only copy),
+    `locked` (another process held it past the wait) or `damaged` (not a database, malformed);
+    None for anything else, a full disk included (`no_room`)."""
+    current: BaseException | None = exc
+    seen: set[int] = set()
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sqlite3.OperationalError):
+            text = str(current)
+            kind = "readonly" if "readonly" in text else "locked" if "locked" in text else None
+            return (kind, current) if kind else None
+        if isinstance(current, sqlite3.DatabaseError):
+            return "damaged", current
+        current = current.__cause__ or current.__context__
+    return None

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.alerts.events import ALERTING, AlertEvent, instant
+from pipelines.disk_full import sqlite_trouble
 from pipelines.errors import InputError, Problem
 
 SCHEMA_VERSION = 2  # 2: kpi_state.as_of
@@ -113,21 +114,20 @@ def damage_named(path: Path | str) -> Iterator[None]:
     try:
         yield
     except sqlite3.DatabaseError as exc:
-        if isinstance(exc, sqlite3.OperationalError):
-            if "readonly" in str(exc):  # its mode, a read-only copy of the home
-                raise InputError(Problem(
-                    f"cannot write the alert state ({exc}); expected a file funnelpact can write, or set "
-                    "FUNNELPACT_HOME to another folder", file=str(path), field="FUNNELPACT_HOME")) from None
-            if "locked" not in str(exc):
-                raise
-            raise InputError(Problem(
-                f"the alert state is in use by another process for over {LOCK_WAIT_SECONDS:g} s ({exc}): wait for "
-                "it (a sqlite3 shell, a backup) or stop it, and run again: what this run could not record or "
-                "deliver, the next one does", file=str(path), field="FUNNELPACT_HOME")) from None
-        raise InputError(Problem(
-            f"the alert state is damaged ({exc}): restore it from a backup, or move it aside and run again "
-            "(a new state announces every current breach and risk once more, and does not send what the "
-            "old outbox still held)", file=str(path), field="FUNNELPACT_HOME")) from None
+        if (trouble := sqlite_trouble(exc)) is None:
+            raise
+        kind, cause = trouble
+        message = {
+            "readonly": f"cannot write the alert state ({cause}); expected a file funnelpact can write, or set "
+                        "FUNNELPACT_HOME to another folder",
+            "locked": f"the alert state is in use by another process for over {LOCK_WAIT_SECONDS:g} s ({cause}): "
+                      "wait for it (a sqlite3 shell, a backup) or stop it, and run again: what this run could "
+                      "not record or deliver, the next one does",
+            "damaged": f"the alert state is damaged ({cause}): restore it from a backup, or move it aside and run "
+                       "again (a new state announces every current breach and risk once more, and does not "
+                       "send what the old outbox still held)",
+        }[kind]
+        raise InputError(Problem(message, file=str(path), field="FUNNELPACT_HOME")) from None
 
 
 class AlertStore:

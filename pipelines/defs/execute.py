@@ -157,9 +157,7 @@ def _state_named(settings: Settings, variable: str) -> Iterator[None]:
     damaged or held by another process make a home the run cannot use (exit 2), named like a
     wrong path.
     SQLite does not say which file: outside the steps it is Dagster's home or the log."""
-    import sqlite3
-
-    from pipelines.disk_full import DiskFull, no_room
+    from pipelines.disk_full import DiskFull, no_room, sqlite_trouble
 
     try:
         yield
@@ -167,24 +165,19 @@ def _state_named(settings: Settings, variable: str) -> Iterator[None]:
         if (full := no_room(exc)) is not None:
             raise DiskFull(full.where or f"Dagster's home {settings.dagster_home} or the run's log "
                                          f"{settings.home / 'logs' / 'last-run.log'}") from exc
-        cause = exc
-        while cause is not None and not isinstance(cause, sqlite3.DatabaseError):
-            cause = cause.__cause__ or cause.__context__
-        if cause is None:
+        if (trouble := sqlite_trouble(exc)) is None:
             raise
-        if "readonly" in str(cause):
-            message = (f"cannot write Dagster's home ({cause}); expected a folder funnelpact can write into, "
-                       f"or set {variable} to another path")
-        elif "locked" in str(cause):
-            message = (f"Dagster's home is held by another process for over {SQLITE_BUSY_SECONDS} s ({cause}): "
-                       "wait for it (a `dagster dev` or daemon busy, a sqlite3 shell, a backup) or stop it, "
-                       "and run again")
-        elif isinstance(cause, sqlite3.OperationalError):
-            raise
-        else:
-            message = (f"Dagster's home is damaged ({cause}): move it aside and run again; funnelpact creates "
+        kind, cause = trouble
+        message = {
+            "readonly": f"cannot write Dagster's home ({cause}); expected a folder funnelpact can write into, "
+                        f"or set {variable} to another path",
+            "locked": f"Dagster's home is held by another process for over {SQLITE_BUSY_SECONDS} s ({cause}): "
+                      "wait for it (a `dagster dev` or daemon busy, a sqlite3 shell, a backup) or stop it, "
+                      "and run again",
+            "damaged": f"Dagster's home is damaged ({cause}): move it aside and run again; funnelpact creates "
                        "a new one (the UI's run history starts again; the warehouse and the alert state are "
-                       "not touched)")
+                       "not touched)",
+        }[kind]
         raise InputError(Problem(message, file=str(settings.dagster_home), field=variable)) from None
 
 
