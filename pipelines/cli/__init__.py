@@ -19,6 +19,7 @@ import click
 import typer
 from rich.markup import escape
 from typer.core import TyperGroup
+from typer.exceptions import TyperException
 
 from pipelines.cli import agreement_cmds, alert_cmds, check_cmds, data_cmds, pipeline_cmds, report_cmds
 from pipelines.cli.output import err_console, report_input_error
@@ -41,15 +42,20 @@ class _FunnelpactGroup(TyperGroup):
             # click would print "Aborted!" and exit 1, the code of a fail-severity breach.
             typer.echo("funnelpact: interrupted", err=True)
             ctx.exit(EXIT_INTERRUPTED)
+        except (typer.Exit, typer.Abort, TyperException, click.exceptions.Exit, click.exceptions.Abort,
+                click.ClickException):
+            raise  # the command line's own ends (typer vendors click): an exit code chosen, a usage error
         except Exception as exc:
-            # A full disk is no bug of funnelpact's and no bad input: one line naming the place,
-            # and exit 3 (failed), not Python's traceback and exit 1 (a missed target).
-            full = no_room(exc)
-            if full is None:
-                raise
+            # Python's traceback and exit 1 read as a missed target (SPEC section 7), or for
+            # `compile --check` as suites out of date. A full disk is no bug and no bad input: one
+            # line naming the place. Anything else is a bug: one line, the traceback on --debug.
             if ctx.params.get("debug"):
                 traceback.print_exc()
-            err_console.print(f"[bold red]error[/] {escape(str(full))}", soft_wrap=True)
+            full = no_room(exc)
+            message = str(full) if full else (
+                f"funnelpact failed unexpectedly ({type(exc).__name__}: {exc}); this is a bug: run the "
+                "command again with --debug for the traceback, and report it")
+            err_console.print(f"[bold red]error[/] {escape(message)}", soft_wrap=True)
             ctx.exit(EXIT_FAILED)
 
 
