@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import io
 import logging
 import os
@@ -22,8 +21,8 @@ from pipelines.errors import InputError, Problem
 from pipelines.logs import routed_to
 from pipelines.settings import HOME_ENV, Settings
 from pipelines.warehouse.dbt_runner import DbtRunError
-from pipelines.warehouse.connection import not_a_warehouse, writable
-from pipelines.warehouse.duckdb_path import ENV_VAR as DUCKDB_ENV
+from pipelines.warehouse.connection import writable
+from pipelines.warehouse.run_lock import run_lock
 
 # On every CLI run: the warehouse it writes, to find its runs that a killed process left open.
 CLI_TAG = "funnelpact/cli_warehouse"
@@ -42,30 +41,6 @@ class JobOutcome:
     kind: str = "crash"      # of a failure: "bad_input" (exit 2), "interrupted" or "crash"
     alerts: dict[str, int] = field(default_factory=dict)
     log_file: Path | None = None
-
-
-@contextmanager
-def exclusive(settings: Settings) -> Iterator[None]:
-    """One run at a time per warehouse: DuckDB allows one writer."""
-    if settings.warehouse.is_dir():  # before a run starts; the steps' connect says the same
-        raise not_a_warehouse(settings.warehouse)
-    lock_path = settings.warehouse.with_suffix(".lock")
-    with writable(lock_path.parent, DUCKDB_ENV):
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(lock_path, "w")
-    with handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InputError(Problem(
-                "another funnelpact run is using this warehouse (DuckDB allows one writer): "
-                "wait for it to finish, or set FUNNELPACT_DUCKDB_PATH to another file",
-                file=str(settings.warehouse),
-            )) from None
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _memory_hint(failure: str) -> str:
@@ -102,7 +77,7 @@ def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephe
         log_file.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes dbt's log lines on stdout, where the scorecard (and its JSON) goes:
     # keep them in a file instead; the UI has them per step as well.
-    with exclusive(settings):
+    with run_lock(settings.warehouse):
         # The first load parses the dbt project, and dbt prints. Held back until the job
         # resolves: bad input there (a setting, sla/) starts no run, and must not empty the
         # previous run's log.

@@ -10,6 +10,10 @@ import dagster as dg
 from pipelines.settings import Settings
 
 
+# How long a run the daemon or the UI launched waits for another run on the same warehouse.
+RUN_LOCK_WAIT_SECONDS = 30 * 60
+
+
 class FunnelpactResource(dg.ConfigurableResource):
     """Paths of the agreements, the data directory and the warehouse.
 
@@ -32,6 +36,16 @@ class FunnelpactResource(dg.ConfigurableResource):
             warehouse=Path(self.duckdb_path).resolve() if self.duckdb_path else base.warehouse,
             home=Path(self.home).resolve() if self.home else base.home,
         )
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator["FunnelpactResource"]:
+        """The warehouse's run lock for the whole run (`pipelines.warehouse.run_lock`): a run
+        the daemon or the UI launched waits for one already going; a CLI run holds it already."""
+        from pipelines.warehouse.run_lock import run_lock
+
+        log = context.log.info if context.log else None
+        with run_lock(self.settings().warehouse, RUN_LOCK_WAIT_SECONDS, log):
+            yield self
 
     @contextmanager
     def connect(self) -> Iterator["duckdb.DuckDBPyConnection"]:  # noqa: F821

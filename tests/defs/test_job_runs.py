@@ -574,3 +574,37 @@ def test_the_daily_build_leaves_out_unit_tests_and_full_scans_and_keeps_the_run_
         "--select", "fqn:a", "--exclude", "fqn:b resource_type:unit_test tag:full_scan", "--indirect-selection", "empty"]
     assert build_args(["--select", "fqn:a"], None) == [
         "--select", "fqn:a", "--exclude", "resource_type:unit_test tag:full_scan"]
+
+
+def test_a_run_launched_by_dagster_waits_for_a_cli_run_on_the_same_warehouse(settings: Settings, tmp_path) -> None:
+    """A 06:00 schedule tick during an engineer's backfill: the daemon's run (here `dagster job
+    execute`, as the run worker does) waits for the CLI run's lock, then runs whole. It took
+    no lock before, so it failed a step on DuckDB's lock or slipped in between the CLI run's
+    steps."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from pipelines.defs.instance import prepare_dagster_home
+    from pipelines.warehouse.run_lock import run_lock
+
+    prepare_dagster_home(settings.dagster_home)
+    tags = {"dagster/asset_partition_range_start": "2026-03", "dagster/asset_partition_range_end": "2026-03",
+            "funnelpact/as_of": "2026-08-20T12:00:00+00:00"}
+    out = tmp_path / "daemon-run.log"
+    with run_lock(settings.warehouse), open(out, "w") as log:  # what `funnelpact backfill` holds
+        worker = subprocess.Popen([sys.executable, "-m", "dagster", "job", "execute", "-m", "pipelines.definitions",
+                                   "-j", "funnelpact_job", "--tags", json.dumps(tags)],
+                                  env={**os.environ, "DAGSTER_HOME": str(settings.dagster_home)},
+                                  stdout=log, stderr=subprocess.STDOUT, cwd=settings.home.parent)
+        deadline = time.monotonic() + 120
+        while "waiting for another funnelpact run" not in out.read_text() and time.monotonic() < deadline:
+            assert worker.poll() is None, out.read_text()[-3000:]
+            time.sleep(0.5)
+        assert "waiting for another funnelpact run to finish with" in out.read_text()
+        time.sleep(1)
+        assert worker.poll() is None and not settings.warehouse.exists(), "it must not start while the lock is held"
+    assert worker.wait(timeout=600) == 0, out.read_text()[-3000:]
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("select distinct period from judgements.kpi_status").fetchall() == [("2026-03",)]
