@@ -55,20 +55,23 @@ def _memory_hint(failure: str) -> str:
 
 def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False) -> JobOutcome:
     """Execute the job for months first..last as of an instant; the run is kept in the Dagster home."""
+    # The setting that names Dagster's home, read before the run exports DAGSTER_HOME.
     variable = "DAGSTER_HOME" if os.environ.get("DAGSTER_HOME") else HOME_ENV
     with _state_named(settings, variable):
-        return _run_job(settings, first, last, as_of, ephemeral=ephemeral)
+        return _run_job(settings, first, last, as_of, ephemeral=ephemeral, home_variable=variable)
 
 
-def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool) -> JobOutcome:
+def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool,
+             home_variable: str) -> JobOutcome:
     import dagster as dg
 
     from pipelines.defs.build import build_definitions
+    from pipelines.defs.dbt import stop_builds
 
     if ephemeral:
         instance = dg.DagsterInstance.ephemeral()
     else:
-        with writable(settings.dagster_home, "DAGSTER_HOME" if os.environ.get("DAGSTER_HOME") else HOME_ENV):
+        with writable(settings.dagster_home, home_variable):
             prepare_dagster_home(settings.dagster_home)
         instance = dg.DagsterInstance.get()
     tags = {**run_tags(first, last, as_of), CLI_TAG: str(settings.warehouse)}
@@ -106,16 +109,12 @@ def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephe
             except BaseException:
                 # Raised past the steps (Dagster's home full, say): dbt's build may still run.
                 # Stopped before the log closes, as for an interrupt below.
-                from pipelines.defs.dbt import stop_builds
-
                 stop_builds()
                 raise
             if not result.success:
                 failure, kind, stack, step = _first_failure(result)
                 failure += _memory_hint(failure)
                 if kind == "interrupted":
-                    from pipelines.defs.dbt import stop_builds
-
                     stop_builds()  # before the log closes: dbt's threads still write to it
                 log.write(f"\nthe run failed in {step}: {failure}\n{stack}")
     alerts = _alert_counts(result)
