@@ -51,6 +51,17 @@ def rounded_decimal(value: Fraction, places: int) -> Decimal:
     return Decimal(f"{math.floor(value * 10**places + Fraction(1, 2))}E-{places}")
 
 
+def rounded_visible(value: Fraction, places: int) -> Decimal:
+    """`value` rounded to at least `places` decimals, and to more while that shows a positive
+    value as zero: a small goal over a large deal size read "0.00 customers" next to targets
+    of 1. Format it with `f` (a Decimal of 10^-7 prints as 1E-7 otherwise)."""
+    shown = rounded_decimal(value, places)
+    while value > 0 and shown == 0:
+        places += 1
+        shown = rounded_decimal(value, places)
+    return shown
+
+
 def stage_multipliers(agreement: Agreement) -> dict[str, Fraction]:
     """Per stage, the product of the agreed rates from it down to the last stage."""
     ids = agreement.stage_ids()

@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.plan import MonthPlan, WindowPlan, rounded, rounded_decimal
+from pipelines.agreement.plan import MonthPlan, WindowPlan, rounded, rounded_decimal, rounded_visible
 from pipelines.cli.output import Format, print_table
 
 
@@ -78,7 +78,7 @@ def plan_csv(months: list[MonthPlan]) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["period", "agreement", "revision", "revenue", "customers", *stages])
     for m in months:
-        writer.writerow([m.period, m.agreement, m.revision, rounded_decimal(m.revenue, 2), rounded_decimal(m.customers, 6),
+        writer.writerow([m.period, m.agreement, m.revision, rounded_decimal(m.revenue, 2), f"{rounded_visible(m.customers, 6):f}",
                          *(m.targets.get(s, "") for s in stages)])
     return out.getvalue()
 
@@ -97,13 +97,13 @@ def plan_table(a: Agreement, months: list[MonthPlan], window: WindowPlan | None)
         table.add_row(
             m.period,
             f"{rounded_decimal(m.revenue, 2):,}",
-            f"{rounded_decimal(m.customers, 2):,}",
+            f"{rounded_visible(m.customers, 2):,f}",
             *(f"{m.targets[s.id]:,}{'*' if s.id in m.explicit else ''}" for s in a.spec.stages),
         )
     if window:
         table.add_section()
         table.add_row(
-            "[bold]window[/]", f"{rounded_decimal(window.revenue, 2):,}", f"{rounded_decimal(window.customers, 2):,}",
+            "[bold]window[/]", f"{rounded_decimal(window.revenue, 2):,}", f"{rounded_visible(window.customers, 2):,f}",
             *(f"{window.targets[s.id]:,}" for s in a.spec.stages),
         )
     return table

@@ -14,6 +14,7 @@ from html import escape
 from typing import Any
 
 from pipelines.agreement.kpis import at_risk_after_days, known_kpi_ids, policy
+from pipelines.agreement.plan import rounded_visible
 from pipelines.report import figures, svg
 from pipelines.report.bottleneck import Bottleneck, attribute
 from pipelines.report.format import (
@@ -106,7 +107,7 @@ def summary(r: AgreementReport, bottleneck: Bottleneck | None) -> str:
         ("Judged as of", f"{r.judged_as_of:%Y-%m-%d %H:%M} UTC"),
         ("Owners", f"marketing: {escape(owners.marketing.name)} · sales: {escape(owners.sales.name)}"),
         ("Revenue target", escape(money(float(r.plan.revenue), a.spec.currency))
-         + f" ({float(r.plan.customers):.2f} customers × {escape(money(float(a.spec.average_deal_size), a.spec.currency))})"),
+         + f" ({rounded_visible(r.plan.customers, 2):,f} customers × {escape(money(float(a.spec.average_deal_size), a.spec.currency))})"),
     ]
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     attention = ", ".join(f"{TEAM_TITLE[t].split(' ')[0].lower()} {n}" for t, n in by_team.items() if n) or "none"

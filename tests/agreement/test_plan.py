@@ -302,3 +302,25 @@ def test_the_window_lists_its_targets_in_funnel_order_as_the_months_do(funnelpac
         [window] = [w for w in plan["windows"] if w["revision"] == agreement.revision]
         assert list(window["targets"]) == agreement.stage_ids()
         assert list(plan_window(agreement).targets) == agreement.stage_ids()
+
+
+def test_a_fraction_of_a_customer_shows_its_first_digit_not_zero(funnelpact, tmp_path: Path) -> None:
+    # A goal of 6 at a deal size of 12,000,000 asks for 1/12,000,000 of a customer a month:
+    # the table printed "0.00" customers and the CSV "0.000000", next to targets of 1.
+    file = tmp_path / "tiny-goal.yaml"
+    file.write_text((ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+                    .replace("revenue_goal: 600000", "revenue_goal: 6")
+                    .replace("average_deal_size: 12000", "average_deal_size: 12000000")
+                    .replace("  seasonality: {2026-01: 0.8, 2026-06: 1.2}\n", ""), encoding="utf-8")
+    months = plan_agreement(load_agreements(file)[0])
+    assert {m.customers for m in months} == {Fraction(1, 12_000_000)}
+    assert all(target >= 1 for m in months for target in m.targets.values())
+    run = funnelpact("plan", "--sla", file, "--month", "2026-02")
+    assert run.code == 0, run.err
+    (february,) = [line for line in run.out.splitlines() if line.lstrip("│ ").startswith("2026-02")]
+    assert "0.0000001 " in february, february  # 8.3 x 10^-8, to its first digit
+    run = funnelpact("plan", "--sla", file)
+    window = next(line for line in run.out.splitlines() if "window" in line)
+    assert "0.000001 " in window, window  # 5 x 10^-7, rounded half up
+    run = funnelpact("plan", "--sla", file, "--format", "csv")
+    assert {r["customers"] for r in csv.DictReader(io.StringIO(run.out))} == {"0.0000001"}

@@ -383,6 +383,22 @@ def test_a_revision_edited_after_the_month_was_judged_is_flagged(judged, closed_
 
 
 @slow
+def test_the_revenue_target_shows_a_fraction_of_a_customer_to_its_first_digit(judged, tmp_path):
+    # "(0.00 customers × USD 12,000,000)" read as if the month needed none.
+    from pipelines.report.render import write_report
+
+    sla = tmp_path / "sla"
+    shutil.copytree(judged.sla_dir, sla)
+    h2 = sla / "acme-2026-h2.yaml"
+    text = re.sub(r"revenue_goal: \d+", "revenue_goal: 6", h2.read_text(), count=1)
+    h2.write_text(re.sub(r"average_deal_size: \d+", "average_deal_size: 12000000", text, count=1))
+    settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=judged.warehouse, home=judged.home)
+    page = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
+    facts = re.search(r"<dt>Revenue target</dt><dd>([^<]*)</dd>", page)
+    assert facts and re.search(r"\(0\.0000\d*[1-9] customers × USD 12,000,000\)", facts.group(1)), facts
+
+
+@slow
 def test_an_output_that_cannot_be_written_is_bad_input(judged, tmp_path):
     from pipelines.report.render import write_report
 
