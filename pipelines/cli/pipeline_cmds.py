@@ -133,9 +133,11 @@ def not_judged(asked: list[str], in_force: list[str], judged: list[str]) -> list
 
 
 def _crash(outcome):
+    # No run id: it failed before Dagster started a run (the dbt project does not parse).
+    steps = (f"; run id {outcome.run_id} in the Dagster UI (docs/operations.md) has every step's logs"
+             if outcome.run_id else "")
     err_console.print(f"[bold red]error[/] the run failed: {escape(str(outcome.failure))}\n"
-                      f"  its stack is in {escape(str(outcome.log_file))}; run id {outcome.run_id} in the Dagster UI "
-                      "(docs/operations.md) has every step's logs", highlight=False)
+                      f"  its stack is in {escape(str(outcome.log_file))}{steps}", highlight=False)
     raise typer.Exit(EXIT_FAILED)
 
 

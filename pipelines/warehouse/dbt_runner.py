@@ -8,8 +8,10 @@ against the warehouse file of `pipelines.warehouse.duckdb_path`. dbt is imported
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+import sys
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -19,7 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.agreement.months import naive_utc
+from pipelines.disk_full import DiskFull, no_room
 from pipelines.errors import InputError, Problem
+from pipelines.logs import LOGGER
 from pipelines.warehouse.duckdb_path import ENV_VAR as DUCKDB_PATH_ENV
 from pipelines.warehouse.duckdb_path import duckdb_path
 
@@ -142,6 +146,29 @@ def _environment(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = old
 
 
+@contextmanager
+def _log_errors_once() -> Iterator[None]:
+    """dbt writes its log file (logs/dbt.log) on every event. When that write fails (a full
+    disk), Python's logging printed a traceback per event, thousands of lines on the terminal,
+    while the run itself went on. One warning in the run's log instead; the class is patched
+    because dbt creates its handlers inside the invocation."""
+    failures: list[BaseException | None] = []
+    original = logging.Handler.handleError
+
+    def handle_error(handler: logging.Handler, record: logging.LogRecord) -> None:
+        failures.append(sys.exc_info()[1])
+
+    logging.Handler.handleError = handle_error  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        logging.Handler.handleError = original  # type: ignore[method-assign]
+        if failures:
+            logging.getLogger(LOGGER).warning(
+                "%d log line(s) could not be written while dbt ran (%s); dbt went on without them",
+                len(failures), failures[0])
+
+
 def _failures(result: Any) -> list[str]:
     failed = []
     for node_result in getattr(result.result, "results", None) or []:
@@ -198,7 +225,7 @@ def run_dbt(
     args = dbt_args(command, **arg_options)
     if run_results_to is not None:
         args.append("--no-write-json")
-    with _LOCK, _environment({DUCKDB_PATH_ENV: str(path), **(env or {})}):
+    with _LOCK, _environment({DUCKDB_PATH_ENV: str(path), **(env or {})}), _log_errors_once():
         try:
             result = dbtRunner(manifest=manifest, callbacks=list(callbacks)).invoke(args)
         finally:
@@ -208,6 +235,9 @@ def run_dbt(
     if run_results_to is not None and hasattr(result.result, "write"):
         result.result.write(str(run_results_to))
     if check and not result.success:
+        if result.exception is not None and (full := no_room(result.exception)) is not None:
+            # Read as dbt's own failure it said "the dbt project does not parse: [Errno 28]".
+            raise DiskFull(full.where or f"dbt's files under {args[2]}") from result.exception
         message = str(result.exception) if result.exception else "see the failures below"
         raise DbtRunError(args, message, _failures(result))
     return DbtRun(args=args, result=result)

@@ -62,6 +62,61 @@ def test_a_full_dagster_home_exits_3_naming_it_and_the_next_run_is_whole(
         "the run the full disk stopped is not left started (it would hold the daemon's one slot)"
 
 
+def test_a_full_disk_while_dbt_parses_is_no_room_naming_dbt_s_files_not_a_broken_project(
+        settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dbt's parse writes its partial-parse state and manifest (~1 MB) into the project's
+    target/: on a full disk that read "the dbt project does not parse: [Errno 27] File too
+    large", and "run id  in the Dagster UI" for a run that never started."""
+    import shutil
+
+    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (300_000, 300_000))  # under the parse's ~1 MB
+
+    full = subprocess.run(
+        [sys.executable, "-c", "from pipelines.cli import main; main()", "run", "--as-of", AS_OF],
+        capture_output=True, text=True, cwd=settings.home.parent, preexec_fn=small_files, timeout=300)
+    assert full.returncode == 3, full.stderr[-3000:]
+    [error] = [line for line in full.stderr.splitlines() if line.startswith("error")]
+    assert f"no room left on the disk writing dbt's files under {project}" in error, error
+    assert "does not parse" not in full.stderr and "run id" not in full.stderr, full.stderr[-3000:]
+    assert CliRunner().invoke(app, ["run", "--as-of", AS_OF]).exit_code in (0, 1), "room again: the run goes"
+
+
+def test_dbt_s_log_file_on_a_full_disk_is_one_warning_in_the_run_s_log_not_a_traceback_per_line(
+        settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """dbt's logs/dbt.log at the limit: the run goes on, and Python's logging printed
+    "--- Logging error ---" and a stack for each of dbt's ~170 lines, ~7,000 lines on stderr."""
+    import shutil
+
+    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    (project / "logs").mkdir()
+    (project / "logs" / "dbt.log").write_bytes(b"x" * (5_000_000 - 100))
+    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (5_000_000, 5_000_000))
+
+    done = subprocess.run(
+        [sys.executable, "-c", "from pipelines.cli import main; main()", "run", "--as-of", AS_OF],
+        capture_output=True, text=True, cwd=settings.home.parent, preexec_fn=limit, timeout=300)
+    assert done.returncode in (0, 1), done.stderr[-3000:]
+    assert "Logging error" not in done.stderr and "Traceback" not in done.stderr, done.stderr[-3000:]
+    assert len(done.stderr.splitlines()) <= 3, done.stderr  # the run's first line and the alerts' line
+    log = (settings.home / "logs" / "last-run.log").read_text(encoding="utf-8")
+    assert "log line(s) could not be written while dbt ran ([Errno 27] File too large)" in log
+
+
 # --- Dagster's home damaged or held by another process ----------------------------------------
 
 def test_a_damaged_dagster_run_storage_is_bad_input_naming_the_home_and_the_way_out(settings: Settings) -> None:
