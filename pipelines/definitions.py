@@ -20,5 +20,21 @@ def _check_dagster_home() -> None:
             "(docs/operations.md)", UserWarning, stacklevel=2)
 
 
+def _check_schedule_zone(timezone: str) -> None:
+    """Say so when Dagster would tick the schedule by other clocks than funnelpact's months:
+    the system's zoneinfo files and the `tzdata` package disagree on the schedule's zone."""
+    from datetime import UTC, datetime
+
+    from pipelines.defs.schedules import system_zone_disagrees
+
+    if (instant := system_zone_disagrees(timezone, datetime.now(UTC))) is not None:
+        warnings.warn(
+            f"this system's time zone files differ from the tzdata package funnelpact reads for {timezone} "
+            f"from {instant:%Y-%m-%d %H:%M} UTC: the schedule's ticks would follow the system's (an hour off), "
+            "while the months judged follow the package. Start the UI and the daemon with PYTHONTZPATH= "
+            "(empty) so Dagster reads the package too (docs/operations.md)", UserWarning, stacklevel=2)
+
+
 _check_dagster_home()
 defs = build_definitions()
+_check_schedule_zone(defs.get_schedule_def("funnelpact_daily").execution_timezone)

@@ -98,6 +98,8 @@ def ui_command(settings: Settings) -> str:
         HOME_ENV: settings.home,
         DUCKDB_PATH_ENV: settings.warehouse,
         "DAGSTER_HOME": settings.dagster_home,
+        # Empty: Dagster's schedule reads the zones of the tzdata package, as funnelpact does.
+        "PYTHONTZPATH": "",
     }
     lines = [f"    {key}={shlex.quote(str(value))} \\" for key, value in env.items()]
     workspace = REPO_SLA.parent / "workspace.yaml"

@@ -42,8 +42,12 @@ def daily_run_request(agreements: list[Agreement], tick: datetime,
     )
 
 
+def schedule_timezone(agreements: list[Agreement]) -> str:
+    return os.environ.get(TIMEZONE_ENV) or agreements[0].spec.timezone
+
+
 def build_daily_schedule(job, agreements: list[Agreement]) -> dg.ScheduleDefinition:
-    timezone = os.environ.get(TIMEZONE_ENV) or agreements[0].spec.timezone
+    timezone = schedule_timezone(agreements)
     cron = os.environ.get(CRON_ENV) or DEFAULT_CRON
     _check_settings(cron, timezone)
 
@@ -82,3 +86,22 @@ def _check_settings(cron: str, timezone: str) -> None:
                                 field=TIMEZONE_ENV))
     if problems:
         raise InputError(problems)
+
+
+def system_zone_disagrees(timezone: str, start: datetime, days: int = 731) -> datetime | None:
+    """The first instant of the `days` from `start` at which the system's zoneinfo files give
+    `timezone` another UTC offset than the `tzdata` package does, or None.
+
+    funnelpact's months come from the package (`months.zone`); Dagster's daemon builds the
+    schedule's ticks with `ZoneInfo`, which prefers the system's files, and those lag or lead
+    on their own. Checked every 3 hours: an offset that differs for less is no daily tick's."""
+    from zoneinfo import ZoneInfo
+
+    from pipelines.agreement.months import zone
+
+    system, ours = ZoneInfo(timezone), zone(timezone)
+    for step in range(days * 8):
+        instant = start + timedelta(hours=3 * step)
+        if instant.astimezone(system).utcoffset() != instant.astimezone(ours).utcoffset():
+            return instant
+    return None

@@ -253,3 +253,55 @@ def test_a_hand_off_limit_longer_than_every_cohort_window_keeps_the_month_settli
                                          "    decision: {within_days: 10, attainment: 0.9}\n")
     assert months_to_judge(minimal, datetime(2026, 2, 17, 23, 0, tzinfo=UTC))[0] == "2026-01"
     assert months_to_judge(minimal, datetime(2026, 2, 18, 0, 0, tzinfo=UTC))[0] == "2026-02"
+
+
+def _out_of_date_system_zones(folder: Path) -> Path:
+    """A system zoneinfo folder whose Vancouver still moves to -8 in winter: the tzdata package's
+    Los Angeles under Vancouver's name, as system files older than Vancouver's 2026 change read
+    (the package funnelpact installs keeps Vancouver at -7 from November 2026)."""
+    from importlib import resources
+
+    (folder / "America").mkdir(parents=True)
+    los_angeles = resources.files("tzdata.zoneinfo").joinpath("America", "Los_Angeles").read_bytes()
+    (folder / "America" / "Vancouver").write_bytes(los_angeles)
+    return folder
+
+
+def test_a_system_zone_that_disagrees_with_the_package_is_found_and_one_that_agrees_is_not(tmp_path) -> None:
+    import zoneinfo
+
+    from pipelines.defs.schedules import system_zone_disagrees
+
+    zoneinfo.reset_tzpath([str(_out_of_date_system_zones(tmp_path))])
+    zoneinfo.ZoneInfo.clear_cache()
+    try:
+        before = datetime(2026, 6, 1, tzinfo=UTC)
+        found = system_zone_disagrees("America/Vancouver", before)
+        # 2026-11-01 09:00 UTC is 02:00 PDT: where Los Angeles falls back and Vancouver stays.
+        assert found is not None and datetime(2026, 11, 1, 9, tzinfo=UTC) <= found < datetime(2026, 11, 1, 12, tzinfo=UTC)
+        assert system_zone_disagrees("America/Vancouver", before, days=100) is None, "summer 2026 agrees"
+        assert system_zone_disagrees("Europe/Berlin", before) is None, "not in the folder: read from the package"
+    finally:
+        zoneinfo.reset_tzpath()
+        zoneinfo.ZoneInfo.clear_cache()
+
+
+def test_the_code_location_warns_when_dagster_would_tick_by_other_zone_files(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    system = str(_out_of_date_system_zones(tmp_path / "zoneinfo"))
+
+    def load(tzpath: str) -> str:
+        env = {**os.environ, "PYTHONTZPATH": tzpath, "FUNNELPACT_SCHEDULE_TIMEZONE": "America/Vancouver",
+               "FUNNELPACT_SLA_DIR": str(Path(__file__).resolve().parents[2] / "sla")}
+        done = subprocess.run([sys.executable, "-c", "import pipelines.definitions"], env=env, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        return " ".join(done.stderr.split())
+
+    warned = load(system)
+    assert ("this system's time zone files differ from the tzdata package funnelpact reads for America/Vancouver"
+            in warned and "PYTHONTZPATH= (empty)" in warned), warned
+    assert "time zone files differ" not in load(""), "PYTHONTZPATH= makes Dagster read the package"
