@@ -32,7 +32,10 @@ LABELS = {"subscriber": "subscriber", "lead": "lead",
 _DATE_COLUMNS = [
     re.compile(r"^became an? (?P<label>.+) date$", re.I),
     re.compile(r"^hs_lifecyclestage_(?P<value>.+)_date$", re.I),
-    re.compile(r"^hs_v2_date_entered_(?P<value>.+)$", re.I),
+    # HubSpot's "Date entered current stage" sits beside these: it repeats the date of the
+    # contact's current stage, and read as a stage named current_stage, each contact gave an
+    # event no agreement knows (a quarantined row per contact, a failed quarantine rate).
+    re.compile(r"^hs_v2_date_entered_(?!current_stage$)(?P<value>.+)$", re.I),
     re.compile(r'^date entered "(?P<label>.+) \(lifecycle stage pipeline\)"$', re.I),
 ]
 
