@@ -43,6 +43,10 @@ def events(out: Path) -> list[tuple]:
     ("hs_lifecyclestage_subscriber_date", "lead"),
     ("hs_v2_date_entered_customer", "customer"),
     ("hs_v2_date_entered_1234567", "1234567"),
+    ("hs_v2_date_entered_current_stage", None),  # the current stage's date again, no stage
+    ("hs_date_entered_salesqualifiedlead", "sql"),  # the older twin of hs_v2_date_entered_
+    ("Date entered 'Marketing Qualified Lead (Lifecycle Stage Pipeline)'", "mql"),  # its label
+    ("Date entered 'Lead (Lifecycle Stage Pipeline)\"", None),
     ('Date entered "Marketing Qualified Lead (Lifecycle Stage Pipeline)"', "mql"),
     ("Create Date", None),
     ("Lifecycle Stage", None),
@@ -125,6 +129,35 @@ def test_hubspot_earliest_date_of_a_stage_is_the_earliest_instant_a_bad_one_only
         ("1", "lead", "2026-01-05T09:00:00Z"),  # not '1.5.2026', which sorted first as text
         ("2", "lead", "soon"),  # nothing else: kept for the loader's quarantine
     ]
+
+
+def test_hubspot_date_entered_current_stage_gives_no_event(tmp_path):
+    """An export of every property holds HubSpot's hs_v2_date_entered_current_stage next to the
+    per-stage dates: each contact had an event 'current_stage', quarantined as unknown_stage."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("hs_object_id,createdate,hs_v2_date_entered_lead,hs_v2_date_entered_marketingqualifiedlead,"
+                        "hs_v2_date_entered_current_stage,hs_v2_time_in_current_stage\n"
+                        "1,2026-02-02T10:00:00Z,2026-02-02T10:00:00Z,2026-02-03T10:00:00Z,2026-02-03T10:00:00Z,86400000\n"
+                        "2,2026-02-05T10:00:00Z,2026-02-05T10:00:00Z,,2026-02-05T10:00:00Z,86400000\n")
+    import_hubspot(contacts, tmp_path / "out", timezone="UTC")
+    assert events(tmp_path / "out") == [("1", "lead", "2026-02-02T10:00:00Z"), ("1", "mql", "2026-02-03T10:00:00Z"),
+                                        ("2", "lead", "2026-02-05T10:00:00Z")]
+    assert load_data_dir(tmp_path / "out", duckdb.connect(), STAGE_VALUES).quarantined_rows == 0
+
+
+def test_hubspot_older_date_entered_columns_give_their_stages(tmp_path):
+    """hs_date_entered_<stage>, labelled Date entered '<Stage> (…)' in single quotes: an export
+    of only those was refused, and beside other date columns their stages were left out."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date,"
+                        "Date entered 'Marketing Qualified Lead (Lifecycle Stage Pipeline)'\n"
+                        "1,2026-02-02 10:00,2026-02-02 10:00,2026-02-03 10:00\n")
+    import_hubspot(contacts, tmp_path / "labels", timezone="Europe/Berlin")
+    assert events(tmp_path / "labels") == [("1", "lead", "2026-02-02T09:00:00Z"), ("1", "mql", "2026-02-03T09:00:00Z")]
+    contacts.write_text("hs_object_id,createdate,hs_date_entered_lead,hs_date_exited_lead\n"
+                        "1,2026-02-02T10:00:00Z,2026-02-02T10:00:00Z,2026-02-03T10:00:00Z\n")
+    import_hubspot(contacts, tmp_path / "internal", timezone="UTC")
+    assert events(tmp_path / "internal") == [("1", "lead", "2026-02-02T10:00:00Z")]
 
 
 def test_hubspot_import_loads_and_quarantines_what_the_agreement_does_not_know(tmp_path):

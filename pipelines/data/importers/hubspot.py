@@ -32,8 +32,14 @@ LABELS = {"subscriber": "subscriber", "lead": "lead",
 _DATE_COLUMNS = [
     re.compile(r"^became an? (?P<label>.+) date$", re.I),
     re.compile(r"^hs_lifecyclestage_(?P<value>.+)_date$", re.I),
-    re.compile(r"^hs_v2_date_entered_(?P<value>.+)$", re.I),
-    re.compile(r'^date entered "(?P<label>.+) \(lifecycle stage pipeline\)"$', re.I),
+    # The v2 property and its older twin hs_date_entered_<stage>, labelled in single quotes
+    # (Date entered '<Stage> (Lifecycle Stage Pipeline)'), which exports still hold: unread, an
+    # export of only those was refused as having no stage dates, and a stage given only by one
+    # was left out without a word. Not "Date entered current stage": it repeats the date of the
+    # contact's current stage, and read as a stage 'current_stage' it gave every contact an event
+    # no agreement knows (a quarantined row each, a failed quarantine rate).
+    re.compile(r"^hs_(?:v2_)?date_entered_(?!current_stage$)(?P<value>.+)$", re.I),
+    re.compile(r"""^date entered (?P<quote>["'])(?P<label>.+) \(lifecycle stage pipeline\)(?P=quote)$""", re.I),
 ]
 
 
