@@ -12,6 +12,7 @@ from rich.table import Table
 
 from pipelines.agreement.kpis import is_share
 from pipelines.cli.output import console, print_table
+from pipelines.warehouse.summary import unknown_stage_values_text
 
 TEAMS = ("marketing", "sales", "shared")
 # Words as well as colours: the table must read without colour (CI logs, printouts).
@@ -69,6 +70,9 @@ def print_scorecard(results: list[dict[str, Any]], data_quality: dict, as_of: da
     reasons = ", ".join(f"{k} {v}" for k, v in dq["by_reason"].items()) or "none"
     console.print(f"data quality: {dq['quarantined_rows']} rows quarantined ({reasons}); "
                   f"{dq['duplicate_rows']} duplicate rows removed")
+    if unknown := dq.get("unknown_stage_values"):
+        console.print(f"  unknown_stage: lifecycle values no agreement lists: {escape(unknown_stage_values_text(unknown))}; "
+                      "list one in a stage's crm_values if it means a stage (docs/agreement.md)")
 
 
 def exit_for(results: list[dict[str, Any]]) -> None:

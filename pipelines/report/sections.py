@@ -31,6 +31,7 @@ from pipelines.report.format import (
     status_badge,
 )
 from pipelines.report.gather import AgreementReport, ReportData
+from pipelines.warehouse.summary import unknown_stage_values_text
 
 TEAM_TITLE = {"marketing": "Marketing", "sales": "Sales", "shared": "Shared (both teams)"}
 
@@ -558,12 +559,15 @@ def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
         for t in data.load_report)
     rate = (f"Quarantine rate {percent(res['actual'], 2)} (max {percent(res['target'], 1)}) — {status_badge(res['status'])}. "
             if res else "")
+    unknown = (f'<p data-unknown-stage-values>Lifecycle values no agreement lists (<code>unknown_stage</code>): '
+               f"{escape(unknown_stage_values_text(dq['unknown_stage_values']))}. List one in a stage's "
+               "<code>crm_values</code> if it means a stage.</p>" if dq.get("unknown_stage_values") else "")
     body = (f"<p>{rate}{dq['quarantined_rows']:,} rows quarantined, {dq['duplicate_rows']:,} exact duplicates removed. "
             "Quarantined rows are kept in <code>raw.quarantine</code> with their reason, never dropped silently.</p>"
             + "".join(f'<p class="banner" data-warning="{kind}">{escape(w)}</p>'
                       for kind, warnings in data.warnings.items() for w in warnings)
             + '<div class="two fit-left">'
-            f'<div><h3>Quarantined rows by reason</h3>{_table("Quarantined rows by reason", ["reason", Num("rows")], [reasons]) if reasons else "<p>None.</p>"}</div>'
+            f'<div><h3>Quarantined rows by reason</h3>{_table("Quarantined rows by reason", ["reason", Num("rows")], [reasons]) if reasons else "<p>None.</p>"}{unknown}</div>'
             f'<div><h3>Tables loaded</h3>{_table("Tables loaded", ["table", "delivered", Num("read"), Num("loaded"), Num("duplicates"), Num("quarantined")], [tables]) if tables else "<p>No load report.</p>"}</div>'
             "</div>")
     return _section("data-quality", "Data quality", body,

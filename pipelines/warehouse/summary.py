@@ -9,15 +9,30 @@ from pipelines.warehouse.connection import warehouse_tables
 
 
 def data_quality_summary(con: duckdb.DuckDBPyConnection) -> dict:
+    """SPEC §7's object, and `unknown_stage_values`: the lifecycle values no agreement lists,
+    with their quarantined rows. The count alone sent an analyst to query raw.quarantine for
+    the value to add to a stage's crm_values."""
     if not {("raw", "load_report"), ("raw", "quarantine")} <= warehouse_tables(con):
-        return {"quarantined_rows": 0, "duplicate_rows": 0, "by_reason": {}}
+        return {"quarantined_rows": 0, "duplicate_rows": 0, "by_reason": {}, "unknown_stage_values": {}}
     quarantined, duplicates = con.execute(
         "select coalesce(sum(quarantined_rows), 0), coalesce(sum(duplicate_rows), 0) from raw.load_report"
     ).fetchone()
     by_reason = dict(con.execute(
         "select reason, count(*) from raw.quarantine group by reason order by count(*) desc, reason"
     ).fetchall())
-    return {"quarantined_rows": int(quarantined), "duplicate_rows": int(duplicates), "by_reason": by_reason}
+    unknown = dict(con.execute("""
+        select json_extract_string(record, '$.stage') as value, count(*) as n from raw.quarantine
+        where reason = 'unknown_stage' group by value order by n desc, value
+    """).fetchall())
+    return {"quarantined_rows": int(quarantined), "duplicate_rows": int(duplicates), "by_reason": by_reason,
+            "unknown_stage_values": unknown}
+
+
+def unknown_stage_values_text(values: dict[str, int], shown: int = 5) -> str:
+    """The first `shown` values as `'evangelist' 12, 'other' 3`, and how many more."""
+    listed = ", ".join(f"{value!r} {n:,}" for value, n in list(values.items())[:shown])
+    more = len(values) - shown
+    return listed + (f" and {more:,} more value{'s' if more != 1 else ''}" if more > 0 else "")
 
 
 def revenue_in_other_currencies(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:

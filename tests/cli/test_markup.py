@@ -28,3 +28,14 @@ def test_a_folder_with_brackets_prints_as_written(tmp_path):
     result = CliRunner().invoke(app, ["generate", "--out", str(out), "--contacts", "50"])
     assert result.exit_code == 0, result.output
     assert "data [/] [bold]" in result.output
+
+
+def test_lifecycle_values_no_agreement_lists_print_as_written_the_first_five_and_how_many_more():
+    values = {"[bold]x": 9, "[/]": 8, "evangelist": 7, "other": 6, "Accepted ": 5, "z1": 1, "z2": 1}
+    dq = {"quarantined_rows": 37, "duplicate_rows": 0, "by_reason": {"unknown_stage": 37},
+          "unknown_stage_values": values}
+    with console.capture() as captured:
+        print_scorecard([], dq, datetime(2026, 3, 31, tzinfo=UTC))
+    text = " ".join(captured.get().split())
+    assert ("unknown_stage: lifecycle values no agreement lists: '[bold]x' 9, '[/]' 8, 'evangelist' 7, 'other' 6, "
+            "'Accepted ' 5 and 2 more values;") in text, text

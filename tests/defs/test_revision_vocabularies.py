@@ -95,6 +95,7 @@ def test_a_renamed_stage_judges_each_half_with_its_own_vocabulary(run) -> None:
     assert {k[3]: v for k, v in volumes.items() if k[2] == "2026-08"} == {"lead": 5, "sal": 4, "customer": 1}
     assert {k[1] for k in volumes if k[2] == "2026-03"} == {"h1"} and {k[1] for k in volumes if k[2] == "2026-08"} == {"h2"}
     assert payload["data_quality"]["by_reason"] == {"unknown_stage": 1}  # C7's `accepted`
+    assert payload["data_quality"]["unknown_stage_values"] == {"accepted": 1}, "the value to list, not only a count"
     assert payload["warnings"] == []
 
 
@@ -120,12 +121,18 @@ def test_a_value_the_new_revision_forgets_is_warned_and_listing_it_brings_its_ev
     assert report.exit_code == 0, report.output
     page = (tmp_path / "review.html").read_text()
     assert f'<p class="banner" data-warning="stage-values">{escape(warning)}</p>' in page[page.index('id="data-quality"'):]
+    assert ("<p data-unknown-stage-values>Lifecycle values no agreement lists (<code>unknown_stage</code>): "
+            f"{escape(repr('accepted'))} 1.") in page
+    table = CliRunner().invoke(app, ["run", "--sla", str(sla), "--from", "2026-08", "--to", "2026-08",
+                                     "--as-of", "2026-09-15T00:00:00Z"])
+    assert "unknown_stage: lifecycle values no agreement lists: 'accepted' 1; list one in a stage's crm_values" \
+        in " ".join(table.stdout.split()), table.stdout
 
     h2.write_text(h2.read_text().replace("crm_values: [SalesQualifiedLead]", "crm_values: [sql, SalesQualifiedLead, accepted]"))
     volumes, payload = run(sla, RENAMED_EVENTS, "2026-08", "2026-08", "2026-09-15T00:00:00Z")
     assert volumes[("tiny", "h2", "2026-08", "sal")] == 5  # C3 to C7
     assert payload["warnings"] == []
-    assert payload["data_quality"]["by_reason"] == {}
+    assert payload["data_quality"]["by_reason"] == {} and payload["data_quality"]["unknown_stage_values"] == {}
 
 
 def test_two_agreements_read_the_same_events_each_with_its_own_vocabulary(run) -> None:
