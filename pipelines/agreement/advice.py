@@ -21,7 +21,7 @@ PERCENT_LIKE = Decimal(10)
 
 def advise(agreement: Agreement) -> list[Problem]:
     """The warnings for `agreement`, each at the line of the value it is about."""
-    advice = [*_percent_seasonality(agreement), *_repeated_channels(agreement)]
+    advice = [*_percent_seasonality(agreement), *_repeated_channels(agreement), *_values_the_importers_rename(agreement)]
     if not advice or agreement.source_file is None:
         return [Problem(message, field=dotted(path)) for path, message in advice]
     doc = load_yaml(Path(agreement.source_file).read_text(encoding="utf-8"), agreement.source_file)
@@ -60,6 +60,35 @@ def _repeated_channels(a: Agreement):
             yield ("spec", "alerts", i), (f"the same channel as spec.alerts[{first[key]}] ({key}): each alert "
                                           "reaches it once; remove one, or point it at another channel")
         first.setdefault(key, i)
+
+
+def _values_the_importers_rename(a: Agreement):
+    """A CRM value the importers never write: they store HubSpot's and Salesforce's standard
+    stages as funnelpact's ids (`marketingqualifiedlead` as `mql`, docs/data.md). A stage that
+    lists the CRM's name without the id counts no imported event: the events are quarantined,
+    or count for the stage of that id."""
+    from pipelines.agreement.model import stage_value
+    from pipelines.data.importers.hubspot import LABELS, STAGE_IDS
+    from pipelines.data.importers.salesforce import STATUS_STAGES
+
+    written = {**{value: ("HubSpot", i) for value, i in STAGE_IDS.items()},
+               **{label: ("HubSpot", STAGE_IDS[value]) for label, value in LABELS.items() if value in STAGE_IDS},
+               **{status: ("Salesforce", i) for status, i in STATUS_STAGES.items() if i}}
+    means = a.stage_values()
+    for i, stage in enumerate(a.spec.stages):
+        for value in stage.crm_values:
+            crm, as_id = written.get(stage_value(value), (None, None))
+            if as_id is None or as_id == stage.id or means.get(as_id) == stage.id:
+                continue
+            importer = f"the {crm} importer writes {value!r} as {as_id!r}"
+            if as_id in means:
+                yield ("spec", "stages", i, "crm_values"), (
+                    f"{importer}, which means {means[as_id]!r} here: imported events count for "
+                    f"{means[as_id]!r}, not {stage.id!r} (docs/data.md, Importers)")
+            else:
+                yield ("spec", "stages", i, "crm_values"), (
+                    f"{importer}, which this revision does not list: imported events of {stage.id!r} "
+                    f"would be quarantined as unknown_stage; add {as_id!r} to its crm_values (docs/data.md, Importers)")
 
 
 def _number(value: Decimal) -> str:

@@ -268,3 +268,29 @@ def test_a_derived_target_of_exactly_10_to_the_15_is_refused_as_an_explicit_one_
     run = funnelpact("validate", file)
     assert run.code == 2, run.out
     assert "spec.conversion.lead->mql.rate: with this rate the visit target of the window 2026-01..2026-03 is 1.0e+15" in run.err
+
+
+def test_a_crm_name_the_importers_write_as_an_id_the_revision_does_not_list_is_valid_with_a_warning(
+        funnelpact, tmp_path: Path) -> None:
+    # The importers write HubSpot's `subscriber` as `lead` and its `marketingqualifiedlead` as
+    # `mql`: a stage listing only the CRM's name counted no imported event (quarantined as
+    # unknown_stage, or counted for the stage of that id), and validate said nothing.
+    text = (VALID / "renamed-stages.yaml").read_text(encoding="utf-8")
+    file = tmp_path / "plg.yaml"
+    file.write_text(text.replace("crm_values: [subscriber, lead]", "crm_values: [subscriber]")
+                        .replace("{id: trial_call, label: Trial calls, owner: sales}",
+                                 "{id: trial_call, label: Trial calls, owner: sales, crm_values: [Marketing Qualified]}"),
+                    encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 0, run.err
+    lines = file.read_text().splitlines()
+    signup = next(n for n, line in enumerate(lines, 1) if "{id: signup" in line)
+    trial = next(n for n, line in enumerate(lines, 1) if "{id: trial_call" in line)
+    at = {n: f"{n}:{lines[n - 1].index('crm_values') + 1}" for n in (signup, trial)}
+    assert run.err.splitlines() == [
+        f"warning {file}:{at[signup]} spec.stages[0].crm_values: the HubSpot importer writes 'subscriber' as 'lead', "
+        "which this revision does not list: imported events of 'signup' would be quarantined as unknown_stage; "
+        "add 'lead' to its crm_values (docs/data.md, Importers)",
+        f"warning {file}:{at[trial]} spec.stages[2].crm_values: the Salesforce importer writes 'Marketing Qualified' "
+        "as 'mql', which means 'mql' here: imported events count for 'mql', not 'trial_call' (docs/data.md, Importers)",
+    ], run.err

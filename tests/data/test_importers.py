@@ -1028,3 +1028,20 @@ def test_salesforce_lead_history_report_gives_the_status_changes_the_api_export_
                           timezone="America/Mexico_City")
     assert events(tmp_path / "out_report") == events(tmp_path / "out_api")
     assert (LEAD1, "mql", "2026-01-08T22:30:00Z") in events(tmp_path / "out_report")
+
+
+def test_salesforce_qualified_the_newer_list_s_converted_status_is_no_stage_of_its_own(tmp_path):
+    # New -> Working -> Marketing Qualified -> Qualified (converted): `qualified` was written
+    # as a stage, which no agreement lists, so each converted lead gave a quarantined event.
+    leads, history = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv"
+    leads.write_text("Id,CreatedDate,Status,IsConverted,ConvertedDate,ConvertedOpportunityId\n"
+                     "00Q1,2026-01-05T15:15:00.000Z,Qualified,true,2026-01-20,0061\n")
+    history.write_text("Id,LeadId,CreatedDate,Field,OldValue,NewValue\n"
+                       "h1,00Q1,2026-01-10T10:00:00.000Z,Status,New,Working\n"
+                       "h2,00Q1,2026-01-12T10:00:00.000Z,Status,Working,Marketing Qualified\n"
+                       "h3,00Q1,2026-01-20T10:00:00.000Z,Status,Marketing Qualified,Qualified\n")
+    import_salesforce(leads, tmp_path / "out", lead_history=history, timezone="UTC")
+    assert events(tmp_path / "out") == [
+        ("00Q1", "lead", "2026-01-05T15:15:00Z"), ("00Q1", "mql", "2026-01-12T10:00:00Z"),
+        # No leadConverted row: on ConvertedDate, no earlier than the change to Qualified that day.
+        ("00Q1", "opportunity", "2026-01-20T10:00:00Z"), ("00Q1", "sql", "2026-01-20T10:00:00Z")]

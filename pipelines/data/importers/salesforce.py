@@ -23,6 +23,9 @@ from pipelines.data.importers.times import Times, as_text, options_times
 STATUS_STAGES: dict[str, str | None] = {
     "open - not contacted": None, "new": None, "open": None, "working - contacted": None,
     "working": None, "closed - converted": None,
+    # The converted status of the newer list (New, Working, Nurturing, Qualified, Unqualified):
+    # written as `qualified`, each converted lead gave a quarantined event.
+    "qualified": None,
     "mql": "mql", "marketing qualified": "mql", "marketing qualified lead": "mql",
     "sql": "sql", "sales qualified": "sql", "sales qualified lead": "sql",
     "sales accepted": "sql", "sal": "sql",
@@ -124,7 +127,9 @@ def _without_deleted(e: Export) -> Export:
 
 def _stage_changes(job: Job, lead: Export, lid: str, history: Export | None) -> None:
     """sf_changes (lead_id, stage, instant, raw): creation, and the Status changes of the
-    history. `instant` is NULL when unreadable, `raw` the value as exported."""
+    history. `instant` is NULL when unreadable, `raw` the value as exported; `stage` is NULL
+    for a status that is no stage change, kept because a change to the converted status
+    (`Closed - Converted`, `Qualified`) dates a conversion the lead only gives a day for."""
     created = lead.need("created date", "CreatedDate")
     sql = (f"select {lid} as lead_id, 'lead' as stage, {lead.instant(created)} as instant, "
            f"{text(created)} as raw from sf_leads")
@@ -134,7 +139,7 @@ def _stage_changes(job: Job, lead: Export, lid: str, history: Export | None) -> 
         at = history.need("created date", "CreatedDate")
         sql += (f" union all select {text(history.need('lead Id', 'LeadId'))}, {stage}, "
                 f"{history.instant(at)}, {text(at)} from sf_history "
-                f"where lower({text(field)}) in ('status', 'leadstatus', 'lead status') and {stage} is not null")
+                f"where lower({text(field)}) in ('status', 'leadstatus', 'lead status')")
     job.con.execute(f"create temp table sf_changes as {sql}")
 
 
@@ -190,7 +195,7 @@ def _one_lead_per(key: str) -> str:
 def _events(with_deals: bool) -> str:
     """SQL: the lifecycle events, from the temp tables the steps above made."""
     events = [f"select lead_id as contact_id, stage, {as_text('instant', 'raw')} as occurred_at "
-              "from sf_changes",
+              "from sf_changes where stage is not null",
               # Conversion is sales qualifying the lead.
               f"select lead_id, 'sql', {as_text('instant', 'raw')} from sf_conversions"]
     if with_deals:
