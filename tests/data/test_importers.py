@@ -629,6 +629,8 @@ def test_hubspot_and_mapping_date_only_values_without_a_time_zone_are_named_too(
     contacts = tmp_path / "contacts.csv"
     contacts.write_text("Record ID,Create Date,Became a Lead Date\n1,2026-01-05 10:00,2026-01-05\n")
     assert import_hubspot(contacts, tmp_path / "hs").notes == [
+        "warning: contacts.csv Create Date: 1 time without an offset read as UTC; if the export writes local "
+        "times (a CRM's UI exports write the user's zone), pass --timezone <the export's zone>",
         "warning: contacts.csv Became a Lead Date: 1 calendar date read as midnight UTC; pass "
         "--timezone <the agreement's zone> to place them in its days"]
     mapping = tmp_path / "mapping.yaml"
@@ -639,6 +641,30 @@ def test_hubspot_and_mapping_date_only_values_without_a_time_zone_are_named_too(
         "timezone: <the agreement's zone> in the mapping to place them in its days"]
     mapping.write_text("timezone: UTC\n" + mapping.read_text())
     assert import_csv(mapping, tmp_path / "csv").notes == []
+
+
+def test_times_without_an_offset_read_as_utc_because_no_zone_was_given_are_named(tmp_path):
+    # A HubSpot UI export writes the user's local times: imported without --timezone they were
+    # read as UTC without a word (an MQL at 00:30 on 1 February in Mexico City became 18:30 on
+    # 31 January there). Times with an offset and epoch milliseconds are instants: nothing to say.
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date,Became a Marketing Qualified Lead Date\n"
+                        "1,2026-01-05T10:00:00Z,1767607200000,2026-01-31 20:00\n"
+                        "2,2026-01-06T10:00:00-06:00,,01/31/2026 8:30 PM\n")
+    assert import_hubspot(contacts, tmp_path / "hs").notes == [
+        "warning: contacts.csv Became a Marketing Qualified Lead Date: 2 times without an offset read as UTC; "
+        "if the export writes local times (a CRM's UI exports write the user's zone), pass --timezone "
+        "<the export's zone>"]
+    assert ("1", "mql", "2026-01-31T20:00:00Z") in events(tmp_path / "hs")
+    assert import_hubspot(contacts, tmp_path / "mx", timezone="America/Mexico_City").notes == []
+    assert ("1", "mql", "2026-02-01T02:00:00Z") in events(tmp_path / "mx")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  contacts: {file: contacts.csv, "
+                       "columns: {contact_id: Record ID, created_at: Became a Marketing Qualified Lead Date}}\n")
+    assert import_csv(mapping, tmp_path / "csv").notes == [
+        "warning: contacts.csv Became a Marketing Qualified Lead Date: 2 times without an offset read as UTC; "
+        "if the export writes local times (a CRM's UI exports write the user's zone), set timezone: "
+        "<the export's zone> in the mapping"]
 
 
 # --- Yes/no fields ----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from pipelines.data.csv_check import (READ_OPTIONS, first_bad_line, header, like
 from pipelines.data.importers.output import Input, Output
 from pipelines.data.importers.report_footer import without_footer
 from pipelines.data.importers.times import Times
+from pipelines.data.parsing import WITH_OFFSET
 from pipelines.data.row_sql import without_blanks
 from pipelines.data.sources import ident, quote
 from pipelines.errors import InputError, Problem
@@ -202,12 +203,20 @@ class Export:
             f"{value!r} is a day-first date ({value.split('/')[0].strip()} is no month), but dates "
             f"are read month-first (m/d/Y) unless a format is given; "
             f"{self.times.day_first_advice(value.strip())}"))
-        if not self.times.zone_given:  # say which calendar dates were placed in UTC days
-            dates = self.con.execute(f"select count(*) filter (where {self.times.date_only(text(ref))}) "
-                                     f"from {self.name}").fetchone()[0]
+        if not self.times.zone_given:
+            # Say which values were placed in UTC because no zone was given: calendar dates
+            # (UTC days), and times of day without an offset, which a CRM's UI exports write in
+            # the user's zone: read as UTC, an event near midnight moved to another month.
+            v, where = text(ref), f"{self.path.name} {self._names[ref]}"
+            date_only = self.times.date_only(v)
+            dates, naive = self.con.execute(
+                f"select count(*) filter (where {date_only}), count(*) filter (where not ({date_only}) "
+                f"and not coalesce(regexp_full_match({v}, '{WITH_OFFSET}'), false) and {self.times.local(v)} is not null) "
+                f"from {self.name}").fetchone()
             if dates:
-                self.notes.append(self.times.dates_at_utc_midnight(
-                    f"{self.path.name} {self._names[ref]}", dates))
+                self.notes.append(self.times.dates_at_utc_midnight(where, dates))
+            if naive:
+                self.notes.append(self.times.naive_times_in_utc(where, naive))
 
 
 def text(sql: str) -> str:

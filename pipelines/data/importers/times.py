@@ -163,6 +163,14 @@ class Times:
         return f"warning: {where}: {count:,} {dates} read as midnight UTC; {advice} to place them in its days"
 
 
+    def naive_times_in_utc(self, where: str, count: int) -> str:
+        """The warning for `count` times without an offset read as UTC because no zone was given."""
+        advice = _advice(self.zone_option, "<the export's zone>")
+        times = "time" if count == 1 else "times"
+        return (f"warning: {where}: {count:,} {times} without an offset read as UTC; if the export "
+                f"writes local times (a CRM's UI exports write the user's zone), {advice}")
+
+
 def _advice(option: str, value: str) -> str:
     """'pass --option value' for a command's option, 'set field: value …' for a mapping's."""
     if option.startswith("--"):
