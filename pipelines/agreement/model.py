@@ -33,6 +33,8 @@ Severity = Literal["warn", "fail"]
 Month = Annotated[str, StringConstraints(pattern=MONTH_PATTERN)]
 # Stage ids become SQL literals and column-like names downstream: keep them boring.
 StageId = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,39}$")]
+# Something to match: a blank value (" ") maps onto the stage no event the loader keeps.
+CrmValue = Annotated[str, StringConstraints(pattern=r"\S")]
 # The agreement name and the revision label become folders of the compiled suites
 # (expectations/gx/expectations/<name>/<revision>/): no '/', '\\' or leading dot, so no path
 # leaves that folder; and no '.', because GX's file store turns each dot of a suite name
@@ -145,7 +147,7 @@ class Stage(Strict):
     id: StageId = Field(description="Stage id: lowercase letters, digits and _, starting with a letter.")
     label: str = Field(description="Human label shown in reports.")
     owner: Team = Field(description="Owning team: marketing, sales or shared.")
-    crm_values: list[str] = Field(
+    crm_values: list[CrmValue] = Field(
         default_factory=list, description="CRM lifecycle values that map onto this stage."
     )
     definition: str | None = Field(None, description="The agreed criteria of the stage, as text.")
