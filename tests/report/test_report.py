@@ -383,6 +383,27 @@ def test_a_revision_edited_after_the_month_was_judged_is_flagged(judged, closed_
 
 
 @slow
+def test_a_month_whose_window_moved_to_another_revision_since_it_was_judged_is_bad_input(judged, tmp_path):
+    """July was judged by 2026-h2; a pull request then hands July to 2026-h1. The judged
+    revision has no plan for July any more: the pack names the move and how to re-judge
+    (the command exits 2), where it crashed on the missing plan (exit 3)."""
+    from pipelines.report.render import write_report
+
+    sla = tmp_path / "sla"
+    shutil.copytree(judged.sla_dir, sla)
+    for name, old, new in (("acme-2026-h1.yaml", "to: 2026-06}", "to: 2026-07}"),
+                           ("acme-2026-h2.yaml", "from: 2026-07,", "from: 2026-08,")):
+        text = (sla / name).read_text()
+        assert old in text
+        (sla / name).write_text(text.replace(old, new))
+    settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=judged.warehouse, home=judged.home)
+    with pytest.raises(InputError, match=r"2026-07 was judged by agreement 'acme' revision '2026-h2', whose window "
+                       r"\(2026-08\.\.2026-12\) no longer holds it: re-run the month") as caught:
+        write_report(settings, "2026-07", tmp_path / "r.html", AS_OF)
+    assert caught.value.problems[0].field == "--sla"
+
+
+@slow
 def test_an_output_that_cannot_be_written_is_bad_input(judged, tmp_path):
     from pipelines.report.render import write_report
 
