@@ -844,3 +844,12 @@ def test_every_in_page_link_has_one_target(several_report):
     assert len(ids) == len(set(ids))
     links = [value[1:] for _, attr, value in page.urls if attr == "href"]
     assert len(links) == 17 and set(links) <= set(ids)
+
+
+def test_money_that_rounds_to_nothing_has_no_minus_sign():
+    """A month whose revenue meets its target exactly read "USD -0 above the target": the gap
+    was -0.0. Amounts between -0.5 and 0.5 show as 0, without a sign."""
+    from pipelines.report.format import money
+
+    assert [money(v, "USD") for v in (-0.0, -0.4, 0.0, 0.4, -0.6, -1234.5, 1234.4)] == [
+        "USD 0", "USD 0", "USD 0", "USD 0", "−USD 1", "−USD 1,234", "USD 1,234"]
