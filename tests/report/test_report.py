@@ -853,3 +853,40 @@ def test_money_that_rounds_to_nothing_has_no_minus_sign():
 
     assert [money(v, "USD") for v in (-0.0, -0.4, 0.0, 0.4, -0.6, -1234.5, 1234.4)] == [
         "USD 0", "USD 0", "USD 0", "USD 0", "−USD 1", "−USD 1,234", "USD 1,234"]
+
+
+def test_the_rules_of_a_revision_without_an_mql_stage_promise_no_recycle_rate(tmp_path):
+    """A revision that renamed `mql` (here to `marketing_qualified`) has no recycle_rate KPI;
+    its rules said "Recycling: rate reported." all the same."""
+    from datetime import datetime
+
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.plan import plan_agreement
+    from pipelines.report.gather import AgreementReport
+    from pipelines.report.sections import agreement_rules
+
+    (tmp_path / "h2.yaml").write_text("""\
+apiVersion: funnelpact/v1
+kind: Agreement
+metadata: {name: acme, revision: h2, owners: {marketing: {name: Marta}, sales: {name: Joao}}}
+spec:
+  effective: {from: 2026-11, to: 2026-11}
+  timezone: America/New_York
+  currency: USD
+  revenue_goal: 1000
+  average_deal_size: 1000
+  stages:
+    - {id: lead, label: Leads, owner: marketing}
+    - {id: marketing_qualified, label: MQL, owner: shared, crm_values: [mql]}
+    - {id: customer, label: Customers, owner: sales}
+  conversion:
+    lead->marketing_qualified: {rate: 0.5}
+    marketing_qualified->customer: {rate: 0.5}
+  recycling: {reasons: [no budget]}
+""")
+    (a,) = load_agreements(tmp_path)
+    start, end = datetime(2026, 11, 1, 4), datetime(2026, 12, 1, 5)
+    r = AgreementReport(agreement=a, month="2026-11", results=[], trend_months=[], trend={}, revision_of={},
+                        plan=plan_agreement(a)[0], judged_as_of=end, judged_build=None, month_start=start, month_end=end)
+    assert "<li>Recycling: no recycle rate (the funnel has no stage with id mql); agreed reasons: no budget.</li>" \
+        in agreement_rules(r)
