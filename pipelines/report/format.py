@@ -43,6 +43,8 @@ def percent(value: float | None, decimals: int = 1) -> str:
 def money(value: float | None, currency: str) -> str:
     if value is None:
         return "—"
+    if round(value) == 0:  # -0.0 or -0.4 would print as "-0"
+        value = 0.0
     return f"−{currency} {-value:,.0f}" if round(value) < 0 else f"{currency} {value:,.0f}"
 
 

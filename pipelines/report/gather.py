@@ -134,6 +134,13 @@ def _agreement_report(con, tables: set[tuple[str, str]], agreements: list[Agreem
             f"{month} was judged by agreement {name!r} revision {revision!r}, which is not in the agreement "
             "folder any more: point --sla at the agreements the month was judged with, or re-run the month",
             field="--sla"))
+    if month not in agreement.months():
+        # Its window was moved since: the revision has no plan, rules or targets for the month.
+        raise InputError(Problem(
+            f"{month} was judged by agreement {name!r} revision {revision!r}, whose window "
+            f"({agreement.spec.effective.from_}..{agreement.spec.effective.to}) no longer holds it: re-run the "
+            "month to judge it by the revision in force now (`funnelpact run --from "
+            f"{month} --to {month}`), or point --sla at the agreements it was judged with", field="--sla"))
     revisions = [a for a in agreements if a.name == name]
     trend_months = sorted({m for a in revisions for m in a.months() if month_index(m) <= month_index(month)},
                           key=month_index)

@@ -499,7 +499,10 @@ def agreement_rules(r: AgreementReport) -> str:
         rules.append(f"Decision: sales accepts (→ next stage) or rejects (recycled / disqualified) within "
                      f"<b>{float(d.within_days):g} days</b>, for at least {float(d.attainment):.0%} of MQLs.")
     rec = spec.recycling
-    rules.append("Recycling: " + (f"at most {float(rec.max_rate):.0%} of MQLs" if rec.max_rate else "rate reported")
+    # The recycle rate is over MQLs: a revision that renamed or dropped `mql` has none.
+    limit = ("no recycle rate (the funnel has no stage with id mql)" if "mql" not in a.stage_ids()
+             else f"at most {float(rec.max_rate):.0%} of MQLs" if rec.max_rate else "rate reported")
+    rules.append("Recycling: " + limit
                  + (f"; agreed reasons: {escape(', '.join(rec.reasons))}" if rec.reasons else "") + ".")
     weights = [f"{escape(dim)} {escape(k)} × {float(v):g}" for dim, table in
                (("seniority", spec.lead_value.seniority), ("persona", spec.lead_value.persona)) for k, v in table.items()]

@@ -399,6 +399,27 @@ def test_the_revenue_target_shows_a_fraction_of_a_customer_to_its_first_digit(ju
 
 
 @slow
+def test_a_month_whose_window_moved_to_another_revision_since_it_was_judged_is_bad_input(judged, tmp_path):
+    """July was judged by 2026-h2; a pull request then hands July to 2026-h1. The judged
+    revision has no plan for July any more: the pack names the move and how to re-judge
+    (the command exits 2), where it crashed on the missing plan (exit 3)."""
+    from pipelines.report.render import write_report
+
+    sla = tmp_path / "sla"
+    shutil.copytree(judged.sla_dir, sla)
+    for name, old, new in (("acme-2026-h1.yaml", "to: 2026-06}", "to: 2026-07}"),
+                           ("acme-2026-h2.yaml", "from: 2026-07,", "from: 2026-08,")):
+        text = (sla / name).read_text()
+        assert old in text
+        (sla / name).write_text(text.replace(old, new))
+    settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=judged.warehouse, home=judged.home)
+    with pytest.raises(InputError, match=r"2026-07 was judged by agreement 'acme' revision '2026-h2', whose window "
+                       r"\(2026-08\.\.2026-12\) no longer holds it: re-run the month") as caught:
+        write_report(settings, "2026-07", tmp_path / "r.html", AS_OF)
+    assert caught.value.problems[0].field == "--sla"
+
+
+@slow
 def test_an_output_that_cannot_be_written_is_bad_input(judged, tmp_path):
     from pipelines.report.render import write_report
 
@@ -839,3 +860,49 @@ def test_every_in_page_link_has_one_target(several_report):
     assert len(ids) == len(set(ids))
     links = [value[1:] for _, attr, value in page.urls if attr == "href"]
     assert len(links) == 17 and set(links) <= set(ids)
+
+
+def test_money_that_rounds_to_nothing_has_no_minus_sign():
+    """A month whose revenue meets its target exactly read "USD -0 above the target": the gap
+    was -0.0. Amounts between -0.5 and 0.5 show as 0, without a sign."""
+    from pipelines.report.format import money
+
+    assert [money(v, "USD") for v in (-0.0, -0.4, 0.0, 0.4, -0.6, -1234.5, 1234.4)] == [
+        "USD 0", "USD 0", "USD 0", "USD 0", "−USD 1", "−USD 1,234", "USD 1,234"]
+
+
+def test_the_rules_of_a_revision_without_an_mql_stage_promise_no_recycle_rate(tmp_path):
+    """A revision that renamed `mql` (here to `marketing_qualified`) has no recycle_rate KPI;
+    its rules said "Recycling: rate reported." all the same."""
+    from datetime import datetime
+
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.plan import plan_agreement
+    from pipelines.report.gather import AgreementReport
+    from pipelines.report.sections import agreement_rules
+
+    (tmp_path / "h2.yaml").write_text("""\
+apiVersion: funnelpact/v1
+kind: Agreement
+metadata: {name: acme, revision: h2, owners: {marketing: {name: Marta}, sales: {name: Joao}}}
+spec:
+  effective: {from: 2026-11, to: 2026-11}
+  timezone: America/New_York
+  currency: USD
+  revenue_goal: 1000
+  average_deal_size: 1000
+  stages:
+    - {id: lead, label: Leads, owner: marketing}
+    - {id: marketing_qualified, label: MQL, owner: shared, crm_values: [mql]}
+    - {id: customer, label: Customers, owner: sales}
+  conversion:
+    lead->marketing_qualified: {rate: 0.5}
+    marketing_qualified->customer: {rate: 0.5}
+  recycling: {reasons: [no budget]}
+""")
+    (a,) = load_agreements(tmp_path)
+    start, end = datetime(2026, 11, 1, 4), datetime(2026, 12, 1, 5)
+    r = AgreementReport(agreement=a, month="2026-11", results=[], trend_months=[], trend={}, revision_of={},
+                        plan=plan_agreement(a)[0], judged_as_of=end, judged_build=None, month_start=start, month_end=end)
+    assert "<li>Recycling: no recycle rate (the funnel has no stage with id mql); agreed reasons: no budget.</li>" \
+        in agreement_rules(r)
