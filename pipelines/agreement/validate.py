@@ -181,8 +181,21 @@ def _kpis(a: Agreement) -> Iterator[tuple[tuple, str]]:
 
 
 def _handoff(a: Agreement) -> Iterator[tuple[tuple, str]]:
-    if a.spec.handoff and "mql" not in a.stage_ids():
+    """The rules about MQLs need a stage with id mql. The recycle limit and lead-value weights
+    were accepted without one and then judged nothing (no recycle_rate, no weighted volume):
+    a revision that renamed `mql` lost them without a word."""
+    if "mql" in a.stage_ids():
+        return
+    if a.spec.handoff:
         yield ("spec", "handoff"), "hand-off rules apply to MQLs, but the funnel has no stage with id 'mql'"
+    if a.spec.recycling.max_rate is not None:
+        yield ("spec", "recycling", "max_rate"), (
+            "the recycle rate is a share of MQLs, but the funnel has no stage with id 'mql': this limit would judge nothing")
+    for dimension in ("seniority", "persona"):
+        if getattr(a.spec.lead_value, dimension):
+            yield ("spec", "lead_value", dimension), (
+                "lead-value weights weigh MQLs (weighted_volume:mql), but the funnel has no stage with id 'mql': "
+                "they would weigh nothing")
 
 
 def _lead_value(a: Agreement) -> Iterator[tuple[tuple, str]]:
