@@ -213,7 +213,7 @@ def make_event(
         severity=result.severity,
         currency=agreement.spec.currency if agreement else None,
         detected_at=iso(now),
-        as_of=iso(result.as_of) if result.as_of else "",
+        as_of=iso(result.as_of.replace(tzinfo=UTC)) if result.as_of else "",  # naive UTC: say so, as detected_at does
         forecast=result.forecast,
         **_forecast_days(result, agreement),
     )

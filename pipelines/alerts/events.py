@@ -168,7 +168,7 @@ class AlertEvent:
             ("Severity", self.severity),
             ("Status", f"{self.previous_status or 'new'} -> {self.status}"),
             ("Agreement", f"{self.agreement}, revision {self.revision}"),
-            *([("As of", f"{self.as_of.replace('T', ' ')} UTC")] if self.as_of else []),
+            *([("As of", f"{datetime.fromisoformat(self.as_of):%Y-%m-%d %H:%M:%S} UTC")] if self.as_of else []),
         ]
 
     def text(self) -> str:

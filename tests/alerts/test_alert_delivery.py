@@ -240,3 +240,16 @@ def test_an_undelivered_alert_expires_after_max_age(state: Path) -> None:
     report = dispatch([kpi("breach")], [acme], state, {}, now=start + timedelta(days=15))
     assert report.channels["webhook:NOT_SET"].expired == 1
     assert report.pending == 0
+
+
+def test_the_webhook_s_instants_both_say_they_are_utc(state: Path, http: HttpRecorder) -> None:
+    # `as_of` came without an offset ("2026-04-01T06:00:00") next to `detected_at` with one: a
+    # receiver parsing it in its own zone moved it by hours.
+    from datetime import datetime
+
+    dispatch([kpi("breach", 120, as_of=datetime(2026, 4, 1, 6))], [agreement([WEBHOOK])], state, env_for(http),
+             retry=FAST)
+    [hook] = posts(http, "/webhook")
+    data = hook.json()
+    assert data["as_of"] == "2026-04-01T06:00:00+00:00"
+    assert data["detected_at"].endswith("+00:00"), data["detected_at"]
