@@ -84,9 +84,11 @@ def plan_csv(months: list[MonthPlan]) -> str:
 
 
 def plan_table(a: Agreement, months: list[MonthPlan], window: WindowPlan | None) -> Table:
+    explicit = any(m.explicit for m in months)
     table = Table(
         title=f"{escape(a.name)} {escape(a.revision)}: {a.spec.effective.from_}..{a.spec.effective.to} ({a.spec.currency}, {a.spec.timezone})",
-        caption="* explicit target from the agreement; other volumes are derived and rounded up",
+        caption=("* explicit target from the agreement; other volumes are derived and rounded up" if explicit
+                 else "volumes are derived from the goal and the rates, rounded up"),
     )
     table.add_column("month")
     table.add_column("revenue", justify="right")

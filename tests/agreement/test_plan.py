@@ -194,8 +194,17 @@ def test_plan_table_shows_explicit_targets_with_a_star_and_the_window_row(at_roo
     assert result.exit_code == 0, result.output
     assert "2026-03" in result.output and "150*" in result.output and "21,044" in result.output
     assert "2026-02" not in result.output
+    assert "* explicit target from the agreement" in result.output
     whole = runner.invoke(app, ["plan"])
     assert "window" in whole.output and "126,263" in whole.output
+
+
+def test_the_plan_table_explains_a_star_only_when_it_shows_one(at_root) -> None:
+    # February has no explicit target: the footnote explained a star the table did not show.
+    result = runner.invoke(app, ["plan", "--month", "2026-02"])
+    assert result.exit_code == 0, result.output
+    assert "*" not in result.output and "explicit target" not in result.output
+    assert "volumes are derived from the goal and the rates, rounded up" in " ".join(result.output.split())
 
 
 def test_plan_of_the_float_trap_fixture_prints_120(at_root) -> None:
