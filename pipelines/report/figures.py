@@ -48,7 +48,7 @@ def bullets(rows: Sequence[svg.BulletRow], title: str, paced: bool) -> str:
 
 def points(values: Sequence[svg.Point], title: str, fmt: Callable[[float | None], str], highlight: str) -> str:
     rows = [[p.period + (" (this review)" if p.period == highlight else ""), fmt(p.actual), fmt(p.target),
-             _status(p.status)] for p in values]
+             p.absent or _status(p.status)] for p in values]
     return table(caption(title), ["month", "actual", "target", "status"], rows)
 
 

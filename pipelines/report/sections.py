@@ -339,12 +339,17 @@ def trends(r: AgreementReport) -> str:
     currency = a.spec.currency
     boundaries = [m for i, m in enumerate(r.trend_months) if i and r.revision_of.get(m) != r.revision_of.get(r.trend_months[i - 1])]
 
+    judged = {period for period, _ in r.trend}
+
     def points(kpi: str) -> list[svg.Point]:
         out = []
         for m in r.trend_months:
             row = r.trend.get((m, kpi))
+            # Judged, by a revision without this KPI (a stage it did not have): not "not judged",
+            # which sent the reader to a backfill that cannot add it.
+            absent = f"not in revision {r.revision_of.get(m)}" if row is None and m in judged else None
             out.append(svg.Point(m, row["actual"] if row else None, row["target"] if row else None,
-                                 row["status"] if row else None))
+                                 row["status"] if row else None, absent))
         return out
 
     def compact(value: float) -> str:

@@ -113,6 +113,8 @@ class Point:
     actual: float | None
     target: float | None
     status: str | None           # None: not judged
+    # Why a month has no status though it was judged: its revision has no such KPI.
+    absent: str | None = None
 
 
 def _marks(points: Sequence[Point], x: Callable[[int], float], y: Callable[[float], float], base: float,

@@ -906,3 +906,31 @@ spec:
                         plan=plan_agreement(a)[0], judged_as_of=end, judged_build=None, month_start=start, month_end=end)
     assert "<li>Recycling: no recycle rate (the funnel has no stage with id mql); agreed reasons: no budget.</li>" \
         in agreement_rules(r)
+
+
+def test_a_trend_month_judged_by_a_revision_without_the_kpi_says_so_not_that_it_was_not_judged():
+    """h2 renamed sql to sal: June (h1) has no volume:sal. Its figures read "not judged", and
+    the note's backfill could not add it."""
+    from datetime import datetime
+
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.plan import plan_agreement
+    from pipelines.report.gather import AgreementReport
+    from pipelines.report.sections import trends
+
+    fixture = Path(__file__).resolve().parents[1] / "fixtures" / "sla" / "valid" / "renamed-stage-listing-the-old-id-as-a-crm-value"
+    h1, h2 = sorted(load_agreements(fixture), key=lambda a: a.revision)
+    row = {"actual": 3.0, "target": 2.0, "status": "met"}
+    trend = {("2026-06", kpi): row for kpi in ("volume:lead", "volume:sql", "volume:customer")}
+    trend |= {("2026-07", kpi): row for kpi in ("volume:lead", "volume:sal", "volume:customer")}
+    r = AgreementReport(agreement=h2, month="2026-07", results=[], trend_months=["2026-05", "2026-06", "2026-07"],
+                        trend=trend, revision_of={"2026-05": "h1", "2026-06": "h1", "2026-07": "h2"},
+                        plan=next(p for p in plan_agreement(h2) if p.period == "2026-07"),
+                        judged_as_of=datetime(2026, 8, 2), judged_build=None,
+                        month_start=datetime(2026, 6, 30, 22), month_end=datetime(2026, 7, 31, 22))
+    html = trends(r)
+    sal = html[html.index("Sales accepted: monthly volume and target, in figures"):]
+    sal = sal[:sal.index("</table>")]
+    assert "<th scope=\"row\">2026-06</th><td>—</td><td>—</td><td>not in revision h1</td>" in sal, sal
+    assert "<th scope=\"row\">2026-05</th><td>—</td><td>—</td><td>not judged</td>" in sal, "May was not judged at all"
+    assert "Not judged yet, so left blank: 2026-05 " in html
