@@ -509,6 +509,9 @@ def agreement_rules(r: AgreementReport) -> str:
              else f"at most {float(rec.max_rate):.0%} of MQLs" if rec.max_rate else "rate reported")
     rules.append("Recycling: " + limit
                  + (f"; agreed reasons: {escape(', '.join(rec.reasons))}" if rec.reasons else "") + ".")
+    if spec.ignored_crm_values:
+        rules.append("CRM values that are no stage of this funnel (their events count for none): "
+                     + escape(", ".join(spec.ignored_crm_values)) + ".")
     weights = [f"{escape(dim)} {escape(k)} × {float(v):g}" for dim, table in
                (("seniority", spec.lead_value.seniority), ("persona", spec.lead_value.persona)) for k, v in table.items()]
     if weights:
@@ -569,7 +572,8 @@ def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
             if res else "")
     unknown = (f'<p data-unknown-stage-values>Lifecycle values no agreement lists (<code>unknown_stage</code>): '
                f"{escape(unknown_stage_values_text(dq['unknown_stage_values']))}. List one in a stage's "
-               "<code>crm_values</code> if it means a stage.</p>" if dq.get("unknown_stage_values") else "")
+               "<code>crm_values</code> if it means a stage, or in <code>ignored_crm_values</code> if none.</p>"
+               if dq.get("unknown_stage_values") else "")
     body = (f"<p>{rate}{dq['quarantined_rows']:,} rows quarantined, {dq['duplicate_rows']:,} exact duplicates removed. "
             "Quarantined rows are kept in <code>raw.quarantine</code> with their reason, never dropped silently.</p>"
             + "".join(f'<p class="banner" data-warning="{kind}">{escape(w)}</p>'
