@@ -576,10 +576,13 @@ def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
                if dq.get("unknown_stage_values") else "")
     body = (f"<p>{rate}{dq['quarantined_rows']:,} rows quarantined, {dq['duplicate_rows']:,} exact duplicates removed. "
             "Quarantined rows are kept in <code>raw.quarantine</code> with their reason, never dropped silently.</p>"
+            # Not in the reasons' column: that column is as wide as its content, and a sentence
+            # there squeezed the tables beside it into scrolling.
+            + unknown
             + "".join(f'<p class="banner" data-warning="{kind}">{escape(w)}</p>'
                       for kind, warnings in data.warnings.items() for w in warnings)
             + '<div class="two fit-left">'
-            f'<div><h3>Quarantined rows by reason</h3>{_table("Quarantined rows by reason", ["reason", Num("rows")], [reasons]) if reasons else "<p>None.</p>"}{unknown}</div>'
+            f'<div><h3>Quarantined rows by reason</h3>{_table("Quarantined rows by reason", ["reason", Num("rows")], [reasons]) if reasons else "<p>None.</p>"}</div>'
             f'<div><h3>Tables loaded</h3>{_table("Tables loaded", ["table", "delivered", Num("read"), Num("loaded"), Num("duplicates"), Num("quarantined")], [tables]) if tables else "<p>No load report.</p>"}</div>'
             "</div>")
     return _section("data-quality", "Data quality", body,
