@@ -180,7 +180,9 @@ def has_started(agreements: list[Agreement], month: str, as_of: datetime) -> boo
 
 
 def known_stage_values(agreements: list[Agreement]) -> frozenset[str]:
-    """Every lifecycle value some revision gives a meaning, and `recycled`/`disqualified`:
-    the loader quarantines the others (`unknown_stage`). Which stage a value means is each
-    revision's own (`Agreement.stage_values`, applied in dbt)."""
-    return frozenset(RESERVED_STAGE_VALUES).union(*(a.stage_values() for a in agreements))
+    """Every lifecycle value some revision gives a meaning, a stage or none of its stages
+    (`ignored_crm_values`), and `recycled`/`disqualified`: the loader quarantines the others
+    (`unknown_stage`). Which stage a value means is each revision's own
+    (`Agreement.stage_values`, applied in dbt)."""
+    return frozenset(RESERVED_STAGE_VALUES).union(*(a.stage_values() for a in agreements),
+                                                  *(a.ignored_values() for a in agreements))

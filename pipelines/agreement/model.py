@@ -269,6 +269,11 @@ class Spec(Strict):
     stages: list[Stage] = Field(
         default_factory=lambda: list(DEFAULT_STAGES), description="Funnel stages, in order.", min_length=2
     )
+    ignored_crm_values: list[CrmValue] = Field(
+        default_factory=list,
+        description="Lifecycle values that are no stage of this funnel (HubSpot's evangelist, other): their "
+                    "events are loaded and count for no stage, instead of being quarantined as unknown_stage.",
+    )
     conversion: dict[PairKey, Conversion] = Field(description="Agreed rate for every adjacent pair, keyed 'from->to'.")
     targets: dict[Month, dict[str, Annotated[int, Field(ge=0, lt=LIMIT), Number]]] = Field(
         default_factory=dict, description="Explicit monthly volumes that replace derived targets."
@@ -324,6 +329,10 @@ class Agreement(Strict):
             for value in stage.crm_values:
                 out.setdefault(stage_value(value), stage.id)
         return out
+
+    def ignored_values(self) -> frozenset[str]:
+        """The lifecycle values this revision knows to be no stage of its funnel (normalised)."""
+        return frozenset(stage_value(v) for v in self.spec.ignored_crm_values)
 
     def adjacent_pairs(self) -> list[tuple[str, str]]:
         ids = self.stage_ids()

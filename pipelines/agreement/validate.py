@@ -92,6 +92,18 @@ def _stages(a: Agreement) -> Iterator[tuple[tuple, str]]:
                 yield ("spec", "stages", i, "crm_values"), (
                     f"CRM value {value!r} is reserved for rejected leads, so it cannot mean {stage.id!r}")
             crm_owner.setdefault(key, stage.id)
+    means = a.stage_values()
+    listed: dict[str, str] = {}
+    for i, value in enumerate(a.spec.ignored_crm_values):
+        key = stage_value(value)
+        path = ("spec", "ignored_crm_values", i)
+        if key in means:
+            yield path, f"CRM value {value!r} means stage {means[key]!r} in this revision, so it cannot be ignored: expected each value once"
+        elif key in RESERVED_STAGE_VALUES:
+            yield path, f"CRM value {value!r} is reserved for rejected leads (they recycle or leave the funnel), so it cannot be ignored"
+        elif key in listed:
+            yield path, f"CRM value {value!r} and {listed[key]!r} are the same value (compared without case and surrounding blanks): expected each once"
+        listed.setdefault(key, value)
 
 
 def _conversions(a: Agreement) -> Iterator[tuple[tuple, str]]:

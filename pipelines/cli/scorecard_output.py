@@ -72,7 +72,7 @@ def print_scorecard(results: list[dict[str, Any]], data_quality: dict, as_of: da
                   f"{dq['duplicate_rows']} duplicate rows removed")
     if unknown := dq.get("unknown_stage_values"):
         console.print(f"  unknown_stage: lifecycle values no agreement lists: {escape(unknown_stage_values_text(unknown))}; "
-                      "list one in a stage's crm_values if it means a stage (docs/agreement.md)")
+                      "list one in a stage's crm_values if it means a stage, or in ignored_crm_values if none (docs/agreement.md)")
 
 
 def exit_for(results: list[dict[str, Any]]) -> None:

@@ -509,6 +509,9 @@ def agreement_rules(r: AgreementReport) -> str:
              else f"at most {float(rec.max_rate):.0%} of MQLs" if rec.max_rate else "rate reported")
     rules.append("Recycling: " + limit
                  + (f"; agreed reasons: {escape(', '.join(rec.reasons))}" if rec.reasons else "") + ".")
+    if spec.ignored_crm_values:
+        rules.append("CRM values that are no stage of this funnel (their events count for none): "
+                     + escape(", ".join(spec.ignored_crm_values)) + ".")
     weights = [f"{escape(dim)} {escape(k)} × {float(v):g}" for dim, table in
                (("seniority", spec.lead_value.seniority), ("persona", spec.lead_value.persona)) for k, v in table.items()]
     if weights:
@@ -569,13 +572,17 @@ def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
             if res else "")
     unknown = (f'<p data-unknown-stage-values>Lifecycle values no agreement lists (<code>unknown_stage</code>): '
                f"{escape(unknown_stage_values_text(dq['unknown_stage_values']))}. List one in a stage's "
-               "<code>crm_values</code> if it means a stage.</p>" if dq.get("unknown_stage_values") else "")
+               "<code>crm_values</code> if it means a stage, or in <code>ignored_crm_values</code> if none.</p>"
+               if dq.get("unknown_stage_values") else "")
     body = (f"<p>{rate}{dq['quarantined_rows']:,} rows quarantined, {dq['duplicate_rows']:,} exact duplicates removed. "
             "Quarantined rows are kept in <code>raw.quarantine</code> with their reason, never dropped silently.</p>"
+            # Not in the reasons' column: that column is as wide as its content, and a sentence
+            # there squeezed the tables beside it into scrolling.
+            + unknown
             + "".join(f'<p class="banner" data-warning="{kind}">{escape(w)}</p>'
                       for kind, warnings in data.warnings.items() for w in warnings)
             + '<div class="two fit-left">'
-            f'<div><h3>Quarantined rows by reason</h3>{_table("Quarantined rows by reason", ["reason", Num("rows")], [reasons]) if reasons else "<p>None.</p>"}{unknown}</div>'
+            f'<div><h3>Quarantined rows by reason</h3>{_table("Quarantined rows by reason", ["reason", Num("rows")], [reasons]) if reasons else "<p>None.</p>"}</div>'
             f'<div><h3>Tables loaded</h3>{_table("Tables loaded", ["table", "delivered", Num("read"), Num("loaded"), Num("duplicates"), Num("quarantined")], [tables]) if tables else "<p>No load report.</p>"}</div>'
             "</div>")
     return _section("data-quality", "Data quality", body,

@@ -62,6 +62,8 @@ def agreement_rows(agreements: list[Agreement]) -> dict[str, list[dict]]:
             })
         for value, stage_id in sorted(a.stage_values().items()):
             tables["agreement_stage_values"].append({**key, "value": value, "stage_id": stage_id})
+        for value in sorted(a.ignored_values()):
+            tables["agreement_ignored_values"].append({**key, "value": value})
         for upper, lower in a.adjacent_pairs():
             rule = a.conversion_for(upper, lower)
             tables["agreement_conversions"].append({
@@ -108,6 +110,9 @@ _SCHEMAS = {
     "agreement_stage_values": pa.schema([
         ("agreement", pa.string()), ("revision", pa.string()), ("value", pa.string()),
         ("stage_id", pa.string()),
+    ]),
+    "agreement_ignored_values": pa.schema([
+        ("agreement", pa.string()), ("revision", pa.string()), ("value", pa.string()),
     ]),
     "agreement_conversions": pa.schema([
         ("agreement", pa.string()), ("revision", pa.string()), ("from_stage", pa.string()),

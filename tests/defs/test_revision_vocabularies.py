@@ -168,3 +168,25 @@ def test_two_agreements_read_the_same_events_each_with_its_own_vocabulary(run) -
                                "order by all").fetchall()
     assert unmapped == [("acme", "signup", 1, None), ("acme", "trial", 1, None),
                         ("beta", "sql", 1, None), ("beta", "won", 1, None)]
+
+
+def test_a_value_a_revision_ignores_is_loaded_counted_for_no_stage_and_not_warned(run, tmp_path: Path) -> None:
+    """C7's `accepted`: h1 maps it onto sql, h2 lists it in ignored_crm_values. Its August
+    event was quarantined when no revision knew it, and "counts for no stage: h2 does not list
+    the value, which h1 maps" when only h1 did: h2 says it is none of its stages."""
+    sla = tmp_path / "sla"
+    shutil.copytree(RENAMED, sla)
+    h1, h2 = sla / "tiny-h1.yaml", sla / "tiny-h2.yaml"
+    h1.write_text(h1.read_text().replace("crm_values: [salesqualifiedlead]", "crm_values: [salesqualifiedlead, accepted]"))
+    h2.write_text(h2.read_text().replace("  conversion:\n", "  ignored_crm_values: [Accepted, evangelist]\n  conversion:\n"))
+    volumes, payload = run(sla, RENAMED_EVENTS, "2026-08", "2026-08", "2026-09-15T00:00:00Z")
+    assert payload["data_quality"]["by_reason"] == {} and payload["data_quality"]["unknown_stage_values"] == {}
+    assert payload["warnings"] == []
+    assert volumes[("tiny", "h2", "2026-08", "sal")] == 4, "C3 to C6: C7's ignored event counts for no stage"
+    assert volumes[("tiny", "h2", "2026-08", "lead")] == 5
+
+    # Without the list, the same event is h1's vocabulary that h2 forgot: the run says so.
+    h2.write_text(h2.read_text().replace("  ignored_crm_values: [Accepted, evangelist]\n", ""))
+    _, payload = run(sla, RENAMED_EVENTS, "2026-08", "2026-08", "2026-09-15T00:00:00Z")
+    assert [w.split(":")[0] for w in payload["warnings"]] == ["lifecycle events 2026-08 (tiny h2)"]
+    assert "'accepted' counts for no stage" in payload["warnings"][0]

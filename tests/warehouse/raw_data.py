@@ -30,6 +30,7 @@ RAW_DDL = {
     "agreement_stages": "agreement varchar, revision varchar, stage_id varchar, "
     "position integer, label varchar, owner varchar, definition varchar",
     "agreement_stage_values": "agreement varchar, revision varchar, value varchar, stage_id varchar",
+    "agreement_ignored_values": "agreement varchar, revision varchar, value varchar",
     "agreement_conversions": "agreement varchar, revision varchar, from_stage varchar, "
     "to_stage varchar, rate double, method varchar, window_days integer",
     "agreement_lead_weights": "agreement varchar, revision varchar, dimension varchar, "

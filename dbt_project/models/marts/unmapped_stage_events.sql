@@ -1,7 +1,7 @@
 -- Lifecycle events a revision counts for none of its stages: per revision month started by
--- as_of, the events in the month whose value the revision does not know (the loader keeps
--- every value some revision knows; recycled and disqualified mean the same everywhere and are
--- left out). Such an event is another revision's or another agreement's vocabulary: a
+-- as_of, the events in the month whose value the revision does not know, neither as a stage
+-- nor in its ignored_crm_values (the loader keeps every value some revision knows; recycled
+-- and disqualified mean the same everywhere and are left out). Such an event is another revision's or another agreement's vocabulary: a
 -- renamed stage whose old id the new revision does not list, say, loses those events from
 -- its volumes. mapped_by names the other revisions of the same agreement that map the value,
 -- the likely slip that the run and the report warn about; a value only other agreements know
@@ -24,6 +24,12 @@ lifecycle_events as (
 stage_values as (
 
     select * from {{ ref('stg_agreement__stage_values') }}
+
+),
+
+ignored_values as (
+
+    select * from {{ ref('stg_agreement__ignored_values') }}
 
 ),
 
@@ -59,6 +65,14 @@ unknown_values as (
             where stage_values.agreement = revisions.agreement
                 and stage_values.revision = revisions.revision
                 and stage_values.stage_value = event_values.stage_value
+        )
+        -- Listed as none of its stages: known, not forgotten.
+        and not exists (
+            select 1
+            from ignored_values
+            where ignored_values.agreement = revisions.agreement
+                and ignored_values.revision = revisions.revision
+                and ignored_values.stage_value = event_values.stage_value
         )
 
 ),
