@@ -42,12 +42,8 @@ def daily_run_request(agreements: list[Agreement], tick: datetime,
     )
 
 
-def schedule_timezone(agreements: list[Agreement]) -> str:
-    return os.environ.get(TIMEZONE_ENV) or agreements[0].spec.timezone
-
-
 def build_daily_schedule(job, agreements: list[Agreement]) -> dg.ScheduleDefinition:
-    timezone = schedule_timezone(agreements)
+    timezone = os.environ.get(TIMEZONE_ENV) or agreements[0].spec.timezone
     cron = os.environ.get(CRON_ENV) or DEFAULT_CRON
     _check_settings(cron, timezone)
 

@@ -236,7 +236,7 @@ def run_dbt(
         result.result.write(str(run_results_to))
     if check and not result.success:
         if result.exception is not None and (full := no_room(result.exception)) is not None:
-            # Read as dbt's own failure it said "the dbt project does not parse: [Errno 28]".
+            # Not dbt's own failure: read as one, a full disk said "the dbt project does not parse".
             raise DiskFull(full.where or f"dbt's files under {args[2]}") from result.exception
         message = str(result.exception) if result.exception else "see the failures below"
         raise DbtRunError(args, message, _failures(result))

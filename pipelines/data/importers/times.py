@@ -162,7 +162,6 @@ class Times:
         dates = "calendar date" if count == 1 else "calendar dates"
         return f"warning: {where}: {count:,} {dates} read as midnight UTC; {advice} to place them in its days"
 
-
     def naive_times_in_utc(self, where: str, count: int) -> str:
         """The warning for `count` times without an offset read as UTC because no zone was given."""
         advice = _advice(self.zone_option, "<the export's zone>")
