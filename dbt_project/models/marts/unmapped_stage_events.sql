@@ -33,6 +33,16 @@ ignored_values as (
 
 ),
 
+-- What each revision knows: the values of its stages, and those it lists as none of its
+-- stages (known, not forgotten).
+known_values as (
+
+    select agreement, revision, stage_value from stage_values
+    union all
+    select agreement, revision, stage_value from ignored_values
+
+),
+
 revisions as (
 
     select * from {{ ref('stg_agreement__revisions') }}
@@ -61,18 +71,10 @@ unknown_values as (
     where event_values.stage_value not in ('recycled', 'disqualified')
         and not exists (
             select 1
-            from stage_values
-            where stage_values.agreement = revisions.agreement
-                and stage_values.revision = revisions.revision
-                and stage_values.stage_value = event_values.stage_value
-        )
-        -- Listed as none of its stages: known, not forgotten.
-        and not exists (
-            select 1
-            from ignored_values
-            where ignored_values.agreement = revisions.agreement
-                and ignored_values.revision = revisions.revision
-                and ignored_values.stage_value = event_values.stage_value
+            from known_values
+            where known_values.agreement = revisions.agreement
+                and known_values.revision = revisions.revision
+                and known_values.stage_value = event_values.stage_value
         )
 
 ),
