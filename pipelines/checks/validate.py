@@ -3,9 +3,10 @@
 Whether a figure meets its target is decided by GX alone (the expectations of
 `pipelines.checks.compile`); this module only says *which* figure a verdict is about:
 
-- `no_data`     the KPI has no figure (an input table was absent, or a zero denominator);
+- `no_data`     the KPI has no figure: an input table was absent, or a final zero denominator;
 - `at_risk`     the month is open and its pace forecast fails the expectation;
-- `provisional` the figure can still change (open month, immature cohort) - never a breach -
+- `provisional` the figure can still change, or still come (open month, immature cohort) -
+                never a breach -
                 or the KPI has no target and is only reported (`judged` is then False);
 - `met`/`breach` the final figure passes/fails its expectation.
 
@@ -106,8 +107,12 @@ def exit_code(results: Iterable[KpiResult | Mapping[str, Any]]) -> int:
 def status_of(*, has_data: bool, actual: float | None, is_final: bool, judged: bool,
               actual_passed: bool | None, forecast_passed: bool | None) -> str:
     """SPEC section 4 from GX's verdicts on the actual and on the forecast (None: not run)."""
-    if not has_data or actual is None:
+    if not has_data:
         return "no_data"
+    if actual is None:
+        # Nobody to divide by yet (no MQLs so far, every hand-off pending): while the figure
+        # can still come it is provisional (SPEC section 4), not the absent data of no_data.
+        return "provisional" if not is_final else "no_data"
     if not judged:
         return "provisional"
     if not is_final:

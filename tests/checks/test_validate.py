@@ -230,9 +230,14 @@ def test_data_docs_show_the_suites_and_the_run(scorecard, agreements, tmp_path) 
         ({"has_data": True, "actual": 1.0, "is_final": False, "judged": True, "actual_passed": False, "forecast_passed": None}, "provisional"),
         ({"has_data": True, "actual": 1.0, "is_final": False, "judged": True, "actual_passed": True, "forecast_passed": False}, "at_risk"),
         ({"has_data": True, "actual": 1.0, "is_final": True, "judged": False, "actual_passed": None, "forecast_passed": None}, "provisional"),
+        # Nobody to divide by yet in an open month: the figure may still come (SPEC section 4).
+        ({"has_data": True, "actual": None, "is_final": False, "judged": True, "actual_passed": None, "forecast_passed": None}, "provisional"),
+        ({"has_data": True, "actual": None, "is_final": True, "judged": True, "actual_passed": None, "forecast_passed": None}, "no_data"),
+        ({"has_data": False, "actual": None, "is_final": False, "judged": True, "actual_passed": None, "forecast_passed": None}, "no_data"),
     ],
     ids=["no-figure-is-no_data", "final-and-failing-is-breach", "open-and-failing-is-provisional",
-         "open-and-failing-pace-is-at_risk", "no-target-is-provisional"],
+         "open-and-failing-pace-is-at_risk", "no-target-is-provisional", "open-without-a-figure-yet-is-provisional",
+         "final-without-a-figure-is-no_data", "an-absent-table-is-no_data-also-while-open"],
 )
 def test_status_rules(kwargs, status) -> None:
     assert status_of(**kwargs) == status
