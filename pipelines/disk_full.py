@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from collections.abc import Iterator
 
 # ENOSPC: the disk is full; EDQUOT: the user's quota; EFBIG: a file size limit (ulimit -f).
 NO_ROOM = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG}
@@ -32,19 +33,25 @@ class DiskFull(Exception):
             "and run again; `funnelpact prune-runs` deletes old runs from the Dagster home (docs/operations.md)")
 
 
-def no_room(exc: BaseException) -> DiskFull | None:
-    """The DiskFull behind an exception, following its causes, or None."""
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception, then what caused it (raised from, or during the handling of), once each."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def no_room(exc: BaseException) -> DiskFull | None:
+    """The DiskFull behind an exception, following its causes, or None."""
+    for current in _chain(exc):
         if isinstance(current, DiskFull):
             return current
         if isinstance(current, OSError) and current.errno in NO_ROOM:
             return DiskFull(current.filename)
         if isinstance(current, sqlite3.OperationalError) and str(current) in SQLITE_NO_ROOM:
             return DiskFull(None)  # SQLite does not name its file: the caller knows the place
-        current = current.__cause__ or current.__context__
     return None
 
 
@@ -53,15 +60,11 @@ def sqlite_trouble(exc: BaseException) -> tuple[str, sqlite3.DatabaseError] | No
     an exception or its causes, with SQLite's error: `readonly` (its mode, a read-only copy),
     `locked` (another process held it past the wait) or `damaged` (not a database, malformed);
     None for anything else, a full disk included (`no_room`)."""
-    current: BaseException | None = exc
-    seen: set[int] = set()
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
+    for current in _chain(exc):
         if isinstance(current, sqlite3.OperationalError):
             text = str(current)
             kind = "readonly" if "readonly" in text else "locked" if "locked" in text else None
             return (kind, current) if kind else None
         if isinstance(current, sqlite3.DatabaseError):
             return "damaged", current
-        current = current.__cause__ or current.__context__
     return None
