@@ -44,11 +44,16 @@ def rounded(value: Fraction, places: int) -> float:
     return float(rounded_decimal(value, places))
 
 
-def rounded_decimal(value: Fraction, places: int) -> Decimal:
-    """The exact `value` rounded half up to `places` decimals, exactly: what text shows (a
-    double has no cents left from ~9 x 10^13 up)."""
+def rounded_decimal(value: Fraction | Decimal | float | int, places: int) -> Decimal:
+    """The exact `value` rounded half up (away from zero) to `places` decimals, exactly: what
+    text shows, in the plan, the report, the scorecard and the alerts alike. A double has no
+    cents left from ~9 x 10^13 up, and Python's formatting rounds a double's halves to even:
+    a month's revenue of exactly 500 000.5 read 500,001 in the plan and 500,000 in the report."""
+    exact = Fraction(value)
+    whole = math.floor(abs(exact) * 10**places + Fraction(1, 2))
+    sign = "-" if exact < 0 and whole else ""  # never "-0"
     # From the string: Decimal arithmetic would round to its context's 28 digits.
-    return Decimal(f"{math.floor(value * 10**places + Fraction(1, 2))}E-{places}")
+    return Decimal(f"{sign}{whole}E-{places}")
 
 
 def rounded_visible(value: Fraction, places: int) -> Decimal:

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pipelines.agreement.kpis import STATUSES, is_share
 from pipelines.agreement.months import naive_utc
+from pipelines.agreement.plan import rounded_decimal
 
 Status = Literal["met", "breach", "provisional", "at_risk", "no_data"]
 ALERTING = ("breach", "at_risk")
@@ -206,15 +207,13 @@ class AlertEvent:
         return _plain(value)
 
     def _money(self, value: float) -> str:
-        text = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
+        text = _plain(value)
         return f"{self.currency} {text}" if self.currency else text
 
 
 def _plain(value: float, signed: bool = False) -> str:
     sign = "+" if signed else ""
-    if float(value).is_integer():
-        return f"{value:{sign},.0f}"
-    return f"{value:{sign},.2f}"
+    return f"{rounded_decimal(value, 0 if float(value).is_integer() else 2):{sign},f}"
 
 
 def instant(value: Any) -> datetime | None:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
+from fractions import Fraction
 from html import escape
 
 from pipelines.agreement.kpis import is_share
 from pipelines.agreement.model import Agreement
+from pipelines.agreement.plan import rounded_decimal
 
 # Symbol + word + colour: the status must read on a black-and-white printout too.
 STATUS = {
@@ -40,12 +43,11 @@ def percent(value: float | None, decimals: int = 1) -> str:
     return f"{value:.{decimals}%}"
 
 
-def money(value: float | None, currency: str) -> str:
+def money(value: Fraction | Decimal | float | None, currency: str) -> str:
     if value is None:
         return "—"
-    if round(value) == 0:  # -0.0 or -0.4 would print as "-0"
-        value = 0.0
-    return f"−{currency} {-value:,.0f}" if round(value) < 0 else f"{currency} {value:,.0f}"
+    whole = rounded_decimal(value, 0)
+    return f"−{currency} {-whole:,f}" if whole < 0 else f"{currency} {whole:,f}"
 
 
 def kpi_value(kpi: str, value: float | None, currency: str) -> str:

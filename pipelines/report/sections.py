@@ -107,8 +107,8 @@ def summary(r: AgreementReport, bottleneck: Bottleneck | None) -> str:
         ("Month", f"{escape(r.month)}, {escape(state)}"),
         ("Judged as of", f"{r.judged_as_of:%Y-%m-%d %H:%M} UTC"),
         ("Owners", f"marketing: {escape(owners.marketing.name)} · sales: {escape(owners.sales.name)}"),
-        ("Revenue target", escape(money(float(r.plan.revenue), a.spec.currency))
-         + f" ({rounded_visible(r.plan.customers, 2):,f} customers × {escape(money(float(a.spec.average_deal_size), a.spec.currency))})"),
+        ("Revenue target", escape(money(r.plan.revenue, a.spec.currency))
+         + f" ({rounded_visible(r.plan.customers, 2):,f} customers × {escape(money(a.spec.average_deal_size, a.spec.currency))})"),
     ]
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     attention = ", ".join(f"{TEAM_TITLE[t].split(' ')[0].lower()} {n}" for t, n in by_team.items() if n) or "none"
@@ -516,8 +516,8 @@ def agreement_rules(r: AgreementReport) -> str:
                (("seniority", spec.lead_value.seniority), ("persona", spec.lead_value.persona)) for k, v in table.items()]
     if weights:
         rules.append("Lead value (weighted MQLs): " + ", ".join(weights) + "; others × 1.")
-    rules.append(f"Goal: {escape(money(float(spec.revenue_goal), spec.currency))} over {escape(spec.effective.from_)}–"
-                 f"{escape(spec.effective.to)}; average deal {escape(money(float(spec.average_deal_size), spec.currency))}; "
+    rules.append(f"Goal: {escape(money(spec.revenue_goal, spec.currency))} over {escape(spec.effective.from_)}–"
+                 f"{escape(spec.effective.to)}; average deal {escape(money(spec.average_deal_size, spec.currency))}; "
                  f"months in {escape(spec.timezone)}.")
     rules.append(f"Review: {escape(spec.review.cadence)}"
                  + (f", for {escape(', '.join(spec.review.audience))}" if spec.review.audience else "") + ".")

@@ -29,10 +29,14 @@ def event_for(status: str = "breach", **fields):  # type: ignore[no-untyped-def]
         ({"kpi": "handoff:first_touch", "target": 0.9, "actual": 0.855}, "90.0%", "85.5%", "-4.5 pp (-5.0%)"),
         ({"kpi": "revenue", "target": 100000, "actual": 80000.5}, "USD 100,000", "USD 80,000.50", "-USD 19,999.50 (-20.0%)"),
         ({"kpi": "weighted_volume:mql", "target": 150, "actual": 162.5}, "150", "162.50", "+12.50 (+8.3%)"),
+        # 1,000,001 over 8 equal months: the plan shows 125,000.13; a double's half went to even.
+        ({"kpi": "revenue", "target": 125000.125, "actual": 125000.0}, "USD 125,000.13", "USD 125,000",
+         "-USD 0.13 (-0.0%)"),
         ({"actual": None}, "150", "n/a", "n/a"),
         ({"target": 0, "actual": 3}, "0", "3", "+3"),
     ],
-    ids=["volume", "conversion in points", "hand-off share", "revenue in currency", "weighted volume", "no actual",
+    ids=["volume", "conversion in points", "hand-off share", "revenue in currency", "weighted volume",
+         "half a cent rounds up as in the plan", "no actual",
          "zero target"],
 )
 def test_values_and_gaps_read_as_people_say_them(fields: dict, target: str, actual: str, gap: str) -> None:

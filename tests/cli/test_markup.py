@@ -39,3 +39,16 @@ def test_lifecycle_values_no_agreement_lists_print_as_written_the_first_five_and
     text = " ".join(captured.get().split())
     assert ("unknown_stage: lifecycle values no agreement lists: '[bold]x' 9, '[/]' 8, 'evangelist' 7, 'other' 6, "
             "'Accepted ' 5 and 2 more values;") in text, text
+
+
+def test_the_scorecard_rounds_half_up_as_the_plan_does():
+    """A revenue target of exactly 500,000.5 (1,000,001 over two months) reads 500,000.50 in
+    `plan`; the scorecard, which shows revenue whole, read 500,000 (a double's half to even)."""
+    rows = [{"period": "2026-03", "kpi": kpi, "owner": "sales", "target": target, "actual": actual,
+             "forecast": None, "status": "breach", "severity": "fail", "revision": "r1"}
+            for kpi, target, actual in (("revenue", 500000.5, 2.5), ("weighted_volume:mql", 12.125, 0.5))]
+    dq = {"quarantined_rows": 0, "duplicate_rows": 0, "by_reason": {}}
+    with console.capture() as captured:
+        print_scorecard(rows, dq, datetime(2026, 3, 31, tzinfo=UTC))
+    cells = captured.get().split()
+    assert "500,001" in cells and "2.50" in cells and "12.13" in cells and "0.50" in cells, cells

@@ -868,7 +868,21 @@ def test_money_that_rounds_to_nothing_has_no_minus_sign():
     from pipelines.report.format import money
 
     assert [money(v, "USD") for v in (-0.0, -0.4, 0.0, 0.4, -0.6, -1234.5, 1234.4)] == [
-        "USD 0", "USD 0", "USD 0", "USD 0", "−USD 1", "−USD 1,234", "USD 1,234"]
+        "USD 0", "USD 0", "USD 0", "USD 0", "−USD 1", "−USD 1,235", "USD 1,234"]
+
+
+def test_money_rounds_half_up_from_the_exact_value_as_the_plan_does():
+    """A goal of 1,000,001 over two equal months is 500,000.5 a month: `plan` shows 500,000.50
+    and the pack read "USD 500,000" (Python rounds a double's half to even). Whole currency
+    now rounds half up, from the exact figure when the pack has it."""
+    from decimal import Decimal
+    from fractions import Fraction
+
+    from pipelines.report.format import money
+
+    assert [money(v, "USD") for v in (500000.5, 2.5, Fraction(1000001, 2), Decimal("0.5"),
+                                      Fraction(10**15 - 1, 2))] == [
+        "USD 500,001", "USD 3", "USD 500,001", "USD 1", "USD 500,000,000,000,000"]
 
 
 def test_the_rules_of_a_revision_without_an_mql_stage_promise_no_recycle_rate(tmp_path):
