@@ -210,7 +210,7 @@ def _pattern_message(path: tuple, given: Any) -> str:
     if last == "revision" and path[:1] == ("metadata",):
         return (f"{given!r} is not a valid revision label: expected letters, digits, '_' or '-', starting "
                 "with a letter or digit (at most 64 characters), e.g. 2026-h1 or v1-2")
-    if len(path) >= 2 and path[-2] == "crm_values":
+    if len(path) >= 2 and path[-2] in ("crm_values", "ignored_crm_values"):
         return f"{given!r} is a blank CRM value: expected the lifecycle value as the CRM writes it"
     if "to" in path or last == "email" or last == "sender":
         return f"{given!r} is not an e-mail address"

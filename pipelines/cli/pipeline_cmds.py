@@ -230,19 +230,24 @@ def prune_runs(
     its judgements and the alert state are not touched. The home is $DAGSTER_HOME, else
     $FUNNELPACT_HOME/dagster.
 
-    Exit code 0 when done (also when there is nothing to delete), 130 when interrupted.
+    Exit code 0 when done (also when there is nothing to delete), 2 when the home cannot be
+    used (a dagster.yaml Dagster cannot read, its SQLite files damaged, read-only or held by
+    another process), 130 when interrupted.
     """
     from datetime import timedelta
 
+    from pipelines.defs.execute import home_variable, state_named
     from pipelines.defs.retention import prune_runs as prune
     from pipelines.settings import Settings
 
-    home = Settings.from_env().dagster_home
+    settings = Settings.from_env()
+    home = settings.dagster_home
     if not (home / "dagster.yaml").is_file():
         say(f"no Dagster home at {escape(str(home))} (no run has used it): nothing to delete")
         return
     before = datetime.now(UTC) - timedelta(days=keep_days)
-    pruned = prune(home, before, dry_run=dry_run)
+    with state_named(settings, home_variable()):
+        pruned = prune(home, before, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
     say(f"{verb} {pruned.deleted} finished run{'s' if pruned.deleted != 1 else ''} created before "
         f"{before:%Y-%m-%d %H:%M} UTC ({pruned.freed / 1e6:.1f} MB of event logs and captured output); "

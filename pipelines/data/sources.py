@@ -36,7 +36,8 @@ def _relative(path: Path, base: Path) -> str:
 def require_data_dir(data_dir: Path) -> None:
     """Exit 2 naming the data directory when it is not a folder."""
     if not data_dir.is_dir():
-        raise InputError(Problem("data directory not found: expected a folder with contacts.csv, lifecycle_events.csv, … "
+        what = "is a file, not a folder" if data_dir.exists() else "not found"
+        raise InputError(Problem(f"data directory {what}: expected a folder with contacts.csv, lifecycle_events.csv, … "
                                  "(create one with `funnelpact generate --out DIR` or an importer)",
                                  file=str(data_dir)))
 

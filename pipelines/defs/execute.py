@@ -56,8 +56,8 @@ def _memory_hint(failure: str) -> str:
 def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False) -> JobOutcome:
     """Execute the job for months first..last as of an instant; the run is kept in the Dagster home."""
     # The setting that names Dagster's home, read before the run exports DAGSTER_HOME.
-    variable = "DAGSTER_HOME" if os.environ.get("DAGSTER_HOME") else HOME_ENV
-    with _state_named(settings, variable):
+    variable = home_variable()
+    with state_named(settings, variable):
         return _run_job(settings, first, last, as_of, ephemeral=ephemeral, home_variable=variable)
 
 
@@ -123,8 +123,13 @@ def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephe
     return JobOutcome(result.run_id, False, first, last, as_of, failure, kind, alerts, log_file)
 
 
+def home_variable() -> str:
+    """The setting that names Dagster's home: DAGSTER_HOME when set, else FUNNELPACT_HOME."""
+    return "DAGSTER_HOME" if os.environ.get("DAGSTER_HOME") else HOME_ENV
+
+
 @contextmanager
-def _state_named(settings: Settings, variable: str) -> Iterator[None]:
+def state_named(settings: Settings, variable: str) -> Iterator[None]:
     """What goes wrong with the state on disk outside the steps, where Dagster and the run's
     log write: it raised through the job as a Python traceback and exit 1, the code of a
     missed target. A full disk is a failed run (exit 3); Dagster's SQLite files read-only,

@@ -56,8 +56,9 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseLocked(Problem(
-                "the warehouse is in use by another funnelpact run (DuckDB allows one writer); "
-                f"wait for it to finish or point {ENV_VAR} elsewhere ({exc})",
+                "the warehouse is in use by another process (DuckDB allows one writer: a funnelpact run, "
+                "or a DuckDB shell, notebook or BI tool holding the file open; DuckDB names it below); "
+                f"wait for it to finish or close it, or point {ENV_VAR} elsewhere ({exc})",
                 file=str(path),
             )) from None
         if path.is_dir() or "not a valid DuckDB database file" in str(exc):

@@ -8,9 +8,10 @@ from typing import get_args
 
 
 from pipelines.agreement.model import Alert
+from pipelines.alerts import dispatch
 from pipelines.alerts.probe import probe
 
-from .loopback import HttpRecorder, SmtpRecorder, agreement
+from .loopback import FAST, WEBHOOK, HttpRecorder, SmtpRecorder, agreement, kpi
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "alerts.md"
 
@@ -22,6 +23,17 @@ def test_every_channel_and_setting_is_documented() -> None:
             assert f"`{name}`" in text, f"{model.__name__}.{name} is not documented in docs/alerts.md"
         channel = get_args(model.model_fields["channel"].annotation)[0]
         assert re.search(rf"^### `{channel}`", text, re.M), f"no section for channel {channel}"
+
+
+def test_the_webhook_body_has_exactly_the_fields_the_docs_list(tmp_path: Path, http: HttpRecorder) -> None:
+    """Receivers are written against the documented field names: a renamed or new field shows here."""
+    text = DOC.read_text(encoding="utf-8")
+    body = text.split("The body is the whole alert as JSON", 1)[1].split("The header `Idempotency-Key`", 1)[0]
+    documented = set(re.findall(r"`([a-z_]+)`", body)) - {"breach", "at_risk", "recovered"}  # values of `kind`
+    dispatch([kpi("breach", 120)], [agreement([WEBHOOK])], tmp_path / "alerts.sqlite",
+             {"TEST_ALERT_WEBHOOK": http.url("/webhook")}, retry=FAST)
+    [post] = http.posts
+    assert set(post.json()) == documented
 
 
 def test_the_probe_sends_a_marked_test_alert_to_every_channel(http: HttpRecorder, smtp: SmtpRecorder) -> None:

@@ -89,6 +89,13 @@ def test_the_commands_with_more_than_bad_input_to_tell_document_their_exit_codes
     assert "Exit code 0 when" in " ".join(COMMANDS[path].help.split()), f"{path} --help says nothing of exit codes"
 
 
+@pytest.mark.parametrize("path", sorted(p for p in COMMANDS if "Exit code" in (COMMANDS[p].help or "")),
+                         ids=lambda p: f"funnelpact {p} lists exit code 2")
+def test_a_help_that_lists_exit_codes_lists_2_for_bad_input(path: str) -> None:
+    # README: 2 is bad input for every command; a list without it reads as "never 2".
+    assert re.search(r"\b2 (on|for|when)\b", " ".join(COMMANDS[path].help.split())), f"{path} --help omits exit code 2"
+
+
 # Their examples run the whole pipeline or reach a network: tests/defs and tests/alerts run
 # those commands. Every other example is run below, as written.
 PIPELINE_OR_NETWORK = {"run", "backfill", "report", "demo", "test-alerts"}

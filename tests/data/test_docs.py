@@ -55,5 +55,7 @@ def test_the_csv_mapping_example_is_valid_and_is_the_fixture(tmp_path):
                                                   "deals"}
     fixture = yaml.safe_load((docs.DOC.parents[1] / "tests" / "fixtures" / "exports" / "csv"
                               / "mapping.yaml").read_text())
-    assert yaml.safe_load(example)["tables"]["contacts"]["columns"] == (
-        fixture["tables"]["contacts"]["columns"])
+    # The whole mapping, not one table: a reader who copies it onto the fixture's files gets
+    # what the fixture gives (without touches.csv's delimiter and format, its day-first
+    # times were read month-first).
+    assert yaml.safe_load(example) == fixture

@@ -353,6 +353,13 @@ def test_a_missing_data_directory_is_a_clear_error(tmp_path, con):
         load_data_dir(tmp_path / "nope", con, STAGE_VALUES)
 
 
+def test_a_data_directory_that_is_a_file_is_named_as_one(tmp_path, con):
+    # It said "not found" of a file that is there (`--data contacts.csv`, say).
+    (tmp_path / "contacts.csv").write_text("contact_id,created_at\n")
+    with pytest.raises(InputError, match="data directory is a file, not a folder"):
+        load_data_dir(tmp_path / "contacts.csv", con, STAGE_VALUES)
+
+
 def test_csv_row_numbers_follow_the_file_on_a_parallel_read(tmp_path, con):
     # ~40 MB: more than one of DuckDB's CSV buffers, so the file is read in parallel chunks.
     n = 200_000

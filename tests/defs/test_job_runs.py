@@ -302,8 +302,10 @@ def test_a_warehouse_another_process_writes_to_is_bad_input_found_in_the_step(se
         holder.kill()
         holder.wait()
     assert not outcome.success and outcome.kind == "bad_input", outcome
-    assert outcome.failure.startswith(f"{settings.warehouse}: the warehouse is in use by another funnelpact run"), \
+    # It named "another funnelpact run", sending the reader to look for a run that was not there.
+    assert outcome.failure.startswith(f"{settings.warehouse}: the warehouse is in use by another process"), \
         outcome.failure
+    assert "funnelpact run," in outcome.failure and "DuckDB shell" in outcome.failure
 
 
 def test_a_dbt_project_that_does_not_parse_fails_with_the_model_named(

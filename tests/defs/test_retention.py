@@ -110,3 +110,17 @@ def test_an_edited_dagster_yaml_dagster_cannot_read_is_bad_input_and_kept(
     assert where in " ".join(result.output.split())
     assert "delete it and funnelpact writes its own" in " ".join(result.output.split())
     assert config.read_text() == edited
+
+
+def test_a_damaged_run_history_is_bad_input_naming_the_home_and_kept(home: Path) -> None:
+    """A runs.db SQLite cannot read (a disk error, a copy cut short) is what `run` names as a
+    damaged home (exit 2); prune-runs said "failed unexpectedly, this is a bug" (exit 3)."""
+    runs_db = home / "history" / "runs.db"
+    runs_db.parent.mkdir(parents=True, exist_ok=True)
+    runs_db.write_bytes(b"\xff" * 8192)
+    result = CliRunner().invoke(app, ["prune-runs", "--dry-run"])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    [error] = [line for line in result.output.splitlines() if line.startswith("error")]
+    assert f"{home} DAGSTER_HOME: Dagster's home is damaged" in error, error
+    assert runs_db.read_bytes() == b"\xff" * 8192
