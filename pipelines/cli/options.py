@@ -23,7 +23,7 @@ DataOption = Annotated[
                  show_default=False),
 ]
 SlaOption = Annotated[
-    Path | None, typer.Option("--sla", help=f"Agreement folder {SLA_DEFAULT}.", show_default=False)
+    Path | None, typer.Option("--sla", help=f"Agreement folder or file {SLA_DEFAULT}.", show_default=False)
 ]
 AsOfOption = Annotated[
     str | None,

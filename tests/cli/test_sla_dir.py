@@ -123,6 +123,8 @@ def test_run_judges_the_folder_of_the_variable_and_sla_wins_over_it(sla_dir: Pat
     assert code == 2 and "--from 2026-03 --to 2026-03" in out, out
     code, out = invoke("run", "--sla", str(ROOT / "sla"), *common)
     assert code == 2 and "--from 2026-12 --to 2026-12" in out, out
+    code, out = invoke("run", "--sla", str(ROOT / "sla" / "acme-2026-h1.yaml"), *common)  # one file
+    assert code == 2 and "--from 2026-06 --to 2026-06" in out, out
     assert not (tmp_path / "w.duckdb").exists()
 
 
