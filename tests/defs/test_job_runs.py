@@ -263,11 +263,11 @@ def test_a_locked_warehouse_says_so_and_exits_2(settings: Settings) -> None:
 
 
 @pytest.mark.parametrize("variable, where, message", [
-    ("FUNNELPACT_DUCKDB_PATH", "afile/warehouse.duckdb", "cannot write"),
+    ("FUNNELPACT_DUCKDB_PATH", "afile/warehouse.duckdb", "cannot write {tmp}/afile (it is a file, not a folder)"),
     ("FUNNELPACT_DUCKDB_PATH", "afolder", "is a folder: expected the warehouse's DuckDB file"),
     ("FUNNELPACT_DUCKDB_PATH", "afile", "is not a DuckDB database file"),  # found in the load step
-    ("FUNNELPACT_HOME", "afile/home", "cannot write"),
-    ("DAGSTER_HOME", "afile/dagster", "cannot write"),
+    ("FUNNELPACT_HOME", "afile/home", "cannot write {tmp}/afile/home/logs ({tmp}/afile is a file, not a folder)"),
+    ("DAGSTER_HOME", "afile/dagster", "cannot write {tmp}/afile/dagster ({tmp}/afile is a file, not a folder)"),
 ])
 def test_a_state_path_a_run_cannot_use_is_bad_input_naming_its_setting(
     settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch, variable: str, where: str, message: str
@@ -281,7 +281,7 @@ def test_a_state_path_a_run_cannot_use_is_bad_input_naming_its_setting(
     result = invoke("run", "--as-of", AS_OF)
     assert result.exit_code == 2, result.output
     [error] = [line for line in result.output.splitlines() if line.startswith("error")]
-    assert f" {variable}: {message}" in error, error
+    assert f" {variable}: {message.format(tmp=tmp_path)}" in error, error
     assert "Traceback" not in result.output
 
 
