@@ -789,6 +789,19 @@ def test_salesforce_leads_converted_into_one_contact_and_opportunity_give_one_de
     assert report.quarantined_rows == 0 and report.duplicate_rows == 0
 
 
+
+def test_of_leads_merged_into_one_opportunity_the_one_converted_on_a_known_date_gets_the_deal(tmp_path):
+    """00QA names the opportunity but has no ConvertedDate (no conversion instant); 00QB was
+    converted into it on 20 January. The deal is 00QB's, though 00QA has the smaller Id: a lead
+    converted at a known time comes before one that is not."""
+    leads, opps = tmp_path / "Lead.csv", tmp_path / "Opportunity.csv"
+    leads.write_text(MERGED_LEADS.format(a="", b="2026-01-20"))
+    opps.write_text("Id,CreatedDate,CloseDate,IsClosed,IsWon,Amount\n"
+                    "006X,2026-01-21T18:00:00.000Z,2026-02-10,true,true,15000.00\n")
+    out = tmp_path / "out"
+    import_salesforce(leads, out, opportunities=opps, timezone="UTC")
+    assert [(deal[0], deal[1]) for deal in read(out, "deals")] == [("006X", "00QB")]
+
 # --- Salesforce: when a lead was converted ----------------------------------------------------
 
 SAME_DAY_LEADS = (
