@@ -179,7 +179,9 @@ def test_a_value_a_revision_ignores_is_loaded_counted_for_no_stage_and_not_warne
     h1, h2 = sla / "tiny-h1.yaml", sla / "tiny-h2.yaml"
     h1.write_text(h1.read_text().replace("crm_values: [salesqualifiedlead]", "crm_values: [salesqualifiedlead, accepted]"))
     h2.write_text(h2.read_text().replace("  conversion:\n", "  ignored_crm_values: [Accepted, evangelist]\n  conversion:\n"))
-    volumes, payload = run(sla, RENAMED_EVENTS, "2026-08", "2026-08", "2026-09-15T00:00:00Z")
+    # C7's Evangelist event: a value only h2's list knows, loaded (not quarantined) for no stage.
+    events = RENAMED_EVENTS + "C7,Evangelist,2026-08-16T10:00:00Z,\n"
+    volumes, payload = run(sla, events, "2026-08", "2026-08", "2026-09-15T00:00:00Z")
     assert payload["data_quality"]["by_reason"] == {} and payload["data_quality"]["unknown_stage_values"] == {}
     assert payload["warnings"] == []
     assert volumes[("tiny", "h2", "2026-08", "sal")] == 4, "C3 to C6: C7's ignored event counts for no stage"
