@@ -667,6 +667,15 @@ def test_times_without_an_offset_read_as_utc_because_no_zone_was_given_are_named
         "<the export's zone> in the mapping"]
 
 
+
+def test_times_a_format_reads_with_their_offset_are_instants_not_named(tmp_path):
+    # --timestamp-format with %z, no --timezone: each time carries its offset, none is read as UTC.
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date\n"
+                        "1,2026-01-05T10:00:00+01:00,2026-01-05T10:00:00+01:00\n")
+    assert import_hubspot(contacts, tmp_path / "hs", timestamp_format="%Y-%m-%dT%H:%M:%S%z").notes == []
+    assert events(tmp_path / "hs") == [("1", "lead", "2026-01-05T09:00:00Z")]
+
 # --- Yes/no fields ----------------------------------------------------------------------------
 
 def test_hubspot_deal_flags_read_yes_no_and_1_0_in_any_case(tmp_path):
