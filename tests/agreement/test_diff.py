@@ -125,6 +125,10 @@ def test_an_added_revision_is_listed_with_its_new_months(repo: Path) -> None:
     assert [(c["revision"], c["status"]) for c in result["revisions"]] == [("2027-h1", "added")]
     new_months = {t["period"] for t in result["targets"] if t["old"] is None}
     assert new_months == {f"2027-{m:02d}" for m in range(1, 7)}
+    # New months, which no revision judged before: none moved from one revision to another.
+    code, out = run_diff("HEAD~1", "HEAD")
+    assert code == 0 and "| acme | 2027-01 |" in out, out
+    assert "Months judged by another revision" not in out, out
 
 
 def test_a_removed_stage_shows_the_stage_and_its_targets_going(repo: Path) -> None:

@@ -667,6 +667,15 @@ def test_times_without_an_offset_read_as_utc_because_no_zone_was_given_are_named
         "<the export's zone> in the mapping"]
 
 
+
+def test_times_a_format_reads_with_their_offset_are_instants_not_named(tmp_path):
+    # --timestamp-format with %z, no --timezone: each time carries its offset, none is read as UTC.
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date\n"
+                        "1,2026-01-05T10:00:00+01:00,2026-01-05T10:00:00+01:00\n")
+    assert import_hubspot(contacts, tmp_path / "hs", timestamp_format="%Y-%m-%dT%H:%M:%S%z").notes == []
+    assert events(tmp_path / "hs") == [("1", "lead", "2026-01-05T09:00:00Z")]
+
 # --- Yes/no fields ----------------------------------------------------------------------------
 
 def test_hubspot_deal_flags_read_yes_no_and_1_0_in_any_case(tmp_path):
@@ -788,6 +797,19 @@ def test_salesforce_leads_converted_into_one_contact_and_opportunity_give_one_de
     report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
     assert report.quarantined_rows == 0 and report.duplicate_rows == 0
 
+
+
+def test_of_leads_merged_into_one_opportunity_the_one_converted_on_a_known_date_gets_the_deal(tmp_path):
+    """00QA names the opportunity but has no ConvertedDate (no conversion instant); 00QB was
+    converted into it on 20 January. The deal is 00QB's, though 00QA has the smaller Id: a lead
+    converted at a known time comes before one that is not."""
+    leads, opps = tmp_path / "Lead.csv", tmp_path / "Opportunity.csv"
+    leads.write_text(MERGED_LEADS.format(a="", b="2026-01-20"))
+    opps.write_text("Id,CreatedDate,CloseDate,IsClosed,IsWon,Amount\n"
+                    "006X,2026-01-21T18:00:00.000Z,2026-02-10,true,true,15000.00\n")
+    out = tmp_path / "out"
+    import_salesforce(leads, out, opportunities=opps, timezone="UTC")
+    assert [(deal[0], deal[1]) for deal in read(out, "deals")] == [("006X", "00QB")]
 
 # --- Salesforce: when a lead was converted ----------------------------------------------------
 

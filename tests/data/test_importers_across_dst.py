@@ -21,6 +21,8 @@ from .test_importers import read
 CASES = [
     ("America/New_York", "2026-03-08 02:30:00", "skipped"),
     ("America/New_York", "2026-11-01 01:30:00", "repeated"),
+    ("America/New_York", "2026-11-01 03:00:00", "after the repeated hour, the change within 24 hours"),
+    ("America/New_York", "2026-11-01 23:30:00", "the evening after the change"),
     ("America/Havana", "2020-11-01 00:00:00", "repeated midnight on the 1st"),
     ("America/Havana", "2020-11-01 00:59:59", "repeated"),
     ("America/Asuncion", "2023-10-01 00:00:00", "skipped midnight on the 1st"),

@@ -69,6 +69,22 @@ def test_unknown_stage_and_missing_stage_and_bad_occurred_at(load):
                                 "bad_timestamp:occurred_at": 1}
 
 
+def test_the_lifecycle_values_no_agreement_lists_are_counted_most_frequent_first(load):
+    from pipelines.warehouse.summary import data_quality_summary
+
+    report, con = load(lifecycle_events="""\
+        contact_id,stage,occurred_at,reason
+        C1,evangelist,2026-01-06T10:00:00Z,
+        C1,other,2026-01-07T10:00:00Z,
+        C2,other,2026-01-08T10:00:00Z,
+        C2,mql,2026-13-01T10:00:00Z,
+        """)
+    assert report.by_reason == {"unknown_stage": 3, "bad_timestamp:occurred_at": 1}
+    # The values to add to a stage's crm_values, most frequent first; not the stage of a row
+    # quarantined for another reason (mql, whose time is no date).
+    assert list(data_quality_summary(con)["unknown_stage_values"].items()) == [("other", 2), ("evangelist", 1)]
+
+
 def test_a_row_is_quarantined_once_with_the_first_rule_it_breaks(load):
     # An event of an unknown contact whose timestamp cannot be read is a bad timestamp (the
     # row's own value) before it is an unknown contact; the reason is not overwritten.

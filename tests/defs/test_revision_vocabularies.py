@@ -135,6 +135,22 @@ def test_a_value_the_new_revision_forgets_is_warned_and_listing_it_brings_its_ev
     assert payload["data_quality"]["by_reason"] == {} and payload["data_quality"]["unknown_stage_values"] == {}
 
 
+def test_the_warning_about_a_forgotten_value_agrees_with_its_counts() -> None:
+    """One event counts, two count; one revision maps, two map."""
+    from pipelines.warehouse.summary import unmapped_stage_values
+
+    with duckdb.connect() as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.unmapped_stage_events as select * from (values "
+                    "('tiny', 'h3', '2026-08', 'sql', 1, 'h1'), ('tiny', 'h3', '2026-08', 'won', 2, 'h1, h2'), "
+                    "('tiny', 'h3', '2026-09', 'sql', 5, 'h1')) "
+                    "as t(agreement, revision, period, stage_value, events, mapped_by)")
+        lines = unmapped_stage_values(con, ["2026-08"])
+    assert [line.split(": ", 1)[1].split(";")[0] for line in lines] == [
+        "1 event 'sql' counts for no stage: h3 does not list the value, which h1 maps onto a stage",
+        "2 events 'won' count for no stage: h3 does not list the value, which h1, h2 map onto a stage"]
+
+
 def test_two_agreements_read_the_same_events_each_with_its_own_vocabulary(run) -> None:
     """acme: lead, sql (salesqualifiedlead), customer (won); beta: signup (lead), trial,
     customer. One warehouse judges both; March 2026 in Europe/Berlin.
@@ -179,7 +195,9 @@ def test_a_value_a_revision_ignores_is_loaded_counted_for_no_stage_and_not_warne
     h1, h2 = sla / "tiny-h1.yaml", sla / "tiny-h2.yaml"
     h1.write_text(h1.read_text().replace("crm_values: [salesqualifiedlead]", "crm_values: [salesqualifiedlead, accepted]"))
     h2.write_text(h2.read_text().replace("  conversion:\n", "  ignored_crm_values: [Accepted, evangelist]\n  conversion:\n"))
-    volumes, payload = run(sla, RENAMED_EVENTS, "2026-08", "2026-08", "2026-09-15T00:00:00Z")
+    # C7's Evangelist event: a value only h2's list knows, loaded (not quarantined) for no stage.
+    events = RENAMED_EVENTS + "C7,Evangelist,2026-08-16T10:00:00Z,\n"
+    volumes, payload = run(sla, events, "2026-08", "2026-08", "2026-09-15T00:00:00Z")
     assert payload["data_quality"]["by_reason"] == {} and payload["data_quality"]["unknown_stage_values"] == {}
     assert payload["warnings"] == []
     assert volumes[("tiny", "h2", "2026-08", "sal")] == 4, "C3 to C6: C7's ignored event counts for no stage"

@@ -255,6 +255,25 @@ def test_a_hand_off_limit_longer_than_every_cohort_window_keeps_the_month_settli
     assert months_to_judge(minimal, datetime(2026, 2, 18, 0, 0, tzinfo=UTC))[0] == "2026-02"
 
 
+
+def test_a_rare_cron_judges_each_month_that_settled_since_its_previous_tick(tmp_path) -> None:
+    # January settles on 2026-02-11 00:00 (its 10-day decisions). A monthly cron ticks on the
+    # 1st at 06:00: on March 1 January settled more than a week ago, but after the February
+    # tick, which judged it still settling. The March tick judges it final.
+    from pipelines.defs.schedules import previous_tick
+
+    minimal = _without_cohorts(tmp_path, "  handoff:\n    first_touch: {within_hours: 4, attainment: 0.9}\n"
+                                         "    decision: {within_days: 10, attainment: 0.9}\n")
+    march = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
+    february = previous_tick("0 6 1 * *", march, "UTC")
+    assert february == datetime(2026, 2, 1, 6, 0, tzinfo=UTC)
+    assert months_to_judge(minimal, march, february) == ["2026-01", "2026-02", "2026-03"]
+    assert months_to_judge(minimal, march) == ["2026-02", "2026-03"]  # a week's grace alone: too late
+    # A previous tick at the very instant January settled judged it final already.
+    later = datetime(2026, 2, 19, 0, 0, tzinfo=UTC)
+    assert months_to_judge(minimal, later, datetime(2026, 2, 11, 0, 0, tzinfo=UTC)) == ["2026-02"]
+    assert months_to_judge(minimal, later, datetime(2026, 2, 10, 23, 59, 59, tzinfo=UTC)) == ["2026-01", "2026-02"]
+
 def _out_of_date_system_zones(folder: Path) -> Path:
     """A system zoneinfo folder whose Vancouver still moves to -8 in winter: the tzdata package's
     Los Angeles under Vancouver's name, as system files older than Vancouver's 2026 change read

@@ -852,6 +852,23 @@ def test_each_chart_s_figures_are_also_a_table_for_screen_readers(judged, closed
     assert sum(int(count.replace(",", "")) for _, count, _ in bins) == int(entered.replace(",", "")) > 0
 
 
+
+def test_a_table_of_figures_reads_a_zero_volume_s_share_the_bins_past_the_hours_and_statuses_in_words():
+    """What a screen reader hears: a volume of 0 is 0 % of its target, not "—"; the bins after
+    the hours ("no touch", "waiting") get no " h"; a status is the word its badge shows ("no
+    data", "at risk"), not the scorecard's id."""
+    from pipelines.report import figures, svg
+
+    rows = [svg.BulletRow("MQLs", 0.0, 40.0, None, 0.05, "no_data", ""),
+            svg.BulletRow("SQLs", 20.0, 40.0, None, 0.05, "at_risk", "")]
+    assert _figures(figures.bullets(rows, "Volumes", paced=False), "Volumes") == [
+        ["MQLs", "0", "40", "0%", "no data"], ["SQLs", "20", "40", "50%", "at risk"]]
+    bins = [svg.Bin("0–0.5", 3, "in_time"), svg.Bin(">24", 1, "late"), svg.Bin("no touch", 2, "none"),
+            svg.Bin("waiting", 1, "pending")]
+    assert _figures(figures.bins(bins, "Hours"), "Hours") == [
+        ["0 to 0.5 h", "3", "in time"], ["over 24 h", "1", "late"], ["no touch", "2", "late, never touched"],
+        ["waiting", "1", "still within the limit"]]
+
 @slow
 def test_every_in_page_link_has_one_target(several_report):
     # Two agreements' sections in one file: their ids must not collide, or a link opens the wrong part.
@@ -948,3 +965,5 @@ def test_a_trend_month_judged_by_a_revision_without_the_kpi_says_so_not_that_it_
     assert "<th scope=\"row\">2026-06</th><td>—</td><td>—</td><td>not in revision h1</td>" in sal, sal
     assert "<th scope=\"row\">2026-05</th><td>—</td><td>—</td><td>not judged</td>" in sal, "May was not judged at all"
     assert "Not judged yet, so left blank: 2026-05 " in html
+    # h2 begins in July: the one new revision, not the first month shown, however its revision differs from the last's.
+    assert "a dotted vertical line marks a new revision of the agreement (2026-07)." in html

@@ -54,7 +54,7 @@ def agreement(name: str, goal: str, weighted_tolerance: str) -> str:
         """)
 
 
-def write_data(data: Path) -> None:
+def write_data(data: Path, amount: str) -> None:
     data.mkdir()
     mqls = [f"C{i}" for i in range(9)]
     (data / "contacts.csv").write_text("contact_id,created_at,persona\n" + "".join(
@@ -63,16 +63,23 @@ def write_data(data: Path) -> None:
         f"{c},mql,2026-03-0{2 + i % 7}T15:00:00Z\n" for i, c in enumerate(mqls)))
     (data / "deals.csv").write_text(
         "deal_id,contact_id,created_at,closed_at,status,amount,currency\n"
-        "D1,C0,2026-03-02T15:00:00Z,2026-03-05T15:00:00Z,won,1000.05,USD\n")
+        f"D1,C0,2026-03-02T15:00:00Z,2026-03-05T15:00:00Z,won,{amount},USD\n")
 
 
-def test_a_forecast_exactly_on_its_bound_is_provisional_and_a_bound_above_it_at_risk(warehouse, tmp_path):
+@pytest.mark.parametrize(("amount", "on_pace", "short"), [
+    ("1000.05", "3100.155", "3100.16"),
+    # From a million up too (the exact formula holds below 10^12): 1000000.07 x 31 / 10 gave
+    # 3100000.2169999997 in doubles.
+    ("1000000.07", "3100000.217", "3100000.22"),
+])
+def test_a_forecast_exactly_on_its_bound_is_provisional_and_a_bound_above_it_at_risk(
+        warehouse, tmp_path, amount, on_pace, short):
     sla = tmp_path / "sla"
     sla.mkdir()
-    (sla / "onpace.yaml").write_text(agreement("onpace", "3100.155", "0.07"))
-    (sla / "short.yaml").write_text(agreement("short", "3100.16", "0.0699"))
+    (sla / "onpace.yaml").write_text(agreement("onpace", on_pace, "0.07"))
+    (sla / "short.yaml").write_text(agreement("short", short, "0.0699"))
     agreements = load_agreements(sla)
-    write_data(tmp_path / "data")
+    write_data(tmp_path / "data", amount)
     with warehouse.connect() as con:
         write_agreement_tables(con, agreements)
         load_data_dir(tmp_path / "data", con, known_stage_values(agreements))
@@ -81,21 +88,21 @@ def test_a_forecast_exactly_on_its_bound_is_provisional_and_a_bound_above_it_at_
 
     targets = {(r["agreement"], r["kpi"]): r["target"] for r in warehouse.query(
         "select agreement, kpi, target from marts.targets where kpi in ('revenue', 'weighted_volume:mql')")}
-    assert targets == {("onpace", "revenue"): 3100.155, ("onpace", "weighted_volume:mql"): 69.0,
-                       ("short", "revenue"): 3100.16, ("short", "weighted_volume:mql"): 69.0}
+    assert targets == {("onpace", "revenue"): float(on_pace), ("onpace", "weighted_volume:mql"): 69.0,
+                       ("short", "revenue"): float(short), ("short", "weighted_volume:mql"): 69.0}
 
     rows = {(r["agreement"], r["kpi"]): r for r in warehouse.query(
         "select agreement, kpi, actual, forecast, days_elapsed, days_in_month from marts.scorecard "
         "where kpi in ('revenue', 'weighted_volume:mql')")}
     revenue, weighted = rows[("onpace", "revenue")], rows[("onpace", "weighted_volume:mql")]
     assert (revenue["days_elapsed"], revenue["days_in_month"]) == (10.0, 31)
-    assert (revenue["actual"], weighted["actual"]) == (1000.05, 20.7)
-    assert revenue["forecast"] == float(Fraction("1000.05") * 31 / 10) == 3100.155
+    assert (revenue["actual"], weighted["actual"]) == (float(amount), 20.7)
+    assert revenue["forecast"] == float(Fraction(amount) * 31 / 10) == float(on_pace)
     assert weighted["forecast"] == float(Fraction("20.7") * 31 / 10) == 64.17
 
     with warehouse.connect(read_only=True) as con:
         results = {(r.agreement, r.kpi): r for r in judge(con, agreements, ["2026-03"], AS_OF)}
-    assert results[("onpace", "revenue")].threshold == 3100.155
+    assert results[("onpace", "revenue")].threshold == float(on_pace)
     assert results[("onpace", "weighted_volume:mql")].threshold == 64.17
     assert results[("onpace", "revenue")].status == "provisional"
     assert results[("onpace", "weighted_volume:mql")].status == "provisional"
