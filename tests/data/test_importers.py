@@ -667,7 +667,6 @@ def test_times_without_an_offset_read_as_utc_because_no_zone_was_given_are_named
         "<the export's zone> in the mapping"]
 
 
-
 def test_times_a_format_reads_with_their_offset_are_instants_not_named(tmp_path):
     # --timestamp-format with %z, no --timezone: each time carries its offset, none is read as UTC.
     contacts = tmp_path / "contacts.csv"
@@ -677,6 +676,7 @@ def test_times_a_format_reads_with_their_offset_are_instants_not_named(tmp_path)
     assert events(tmp_path / "hs") == [("1", "lead", "2026-01-05T09:00:00Z")]
 
 # --- Yes/no fields ----------------------------------------------------------------------------
+
 
 def test_hubspot_deal_flags_read_yes_no_and_1_0_in_any_case(tmp_path):
     deals = tmp_path / "deals.csv"
@@ -798,7 +798,6 @@ def test_salesforce_leads_converted_into_one_contact_and_opportunity_give_one_de
     assert report.quarantined_rows == 0 and report.duplicate_rows == 0
 
 
-
 def test_of_leads_merged_into_one_opportunity_the_one_converted_on_a_known_date_gets_the_deal(tmp_path):
     """00QA names the opportunity but has no ConvertedDate (no conversion instant); 00QB was
     converted into it on 20 January. The deal is 00QB's, though 00QA has the smaller Id: a lead
@@ -812,6 +811,7 @@ def test_of_leads_merged_into_one_opportunity_the_one_converted_on_a_known_date_
     assert [(deal[0], deal[1]) for deal in read(out, "deals")] == [("006X", "00QB")]
 
 # --- Salesforce: when a lead was converted ----------------------------------------------------
+
 
 SAME_DAY_LEADS = (
     "Id,CreatedDate,Status,IsConverted,ConvertedDate\n"

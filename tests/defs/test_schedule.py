@@ -255,7 +255,6 @@ def test_a_hand_off_limit_longer_than_every_cohort_window_keeps_the_month_settli
     assert months_to_judge(minimal, datetime(2026, 2, 18, 0, 0, tzinfo=UTC))[0] == "2026-02"
 
 
-
 def test_a_rare_cron_judges_each_month_that_settled_since_its_previous_tick(tmp_path) -> None:
     # January settles on 2026-02-11 00:00 (its 10-day decisions). A monthly cron ticks on the
     # 1st at 06:00: on March 1 January settled more than a week ago, but after the February
@@ -273,6 +272,7 @@ def test_a_rare_cron_judges_each_month_that_settled_since_its_previous_tick(tmp_
     later = datetime(2026, 2, 19, 0, 0, tzinfo=UTC)
     assert months_to_judge(minimal, later, datetime(2026, 2, 11, 0, 0, tzinfo=UTC)) == ["2026-02"]
     assert months_to_judge(minimal, later, datetime(2026, 2, 10, 23, 59, 59, tzinfo=UTC)) == ["2026-01", "2026-02"]
+
 
 def _out_of_date_system_zones(folder: Path) -> Path:
     """A system zoneinfo folder whose Vancouver still moves to -8 in winter: the tzdata package's

@@ -852,7 +852,6 @@ def test_each_chart_s_figures_are_also_a_table_for_screen_readers(judged, closed
     assert sum(int(count.replace(",", "")) for _, count, _ in bins) == int(entered.replace(",", "")) > 0
 
 
-
 def test_a_table_of_figures_reads_a_zero_volume_s_share_the_bins_past_the_hours_and_statuses_in_words():
     """What a screen reader hears: a volume of 0 is 0 % of its target, not "—"; the bins after
     the hours ("no touch", "waiting") get no " h"; a status is the word its badge shows ("no
@@ -868,6 +867,7 @@ def test_a_table_of_figures_reads_a_zero_volume_s_share_the_bins_past_the_hours_
     assert _figures(figures.bins(bins, "Hours"), "Hours") == [
         ["0 to 0.5 h", "3", "in time"], ["over 24 h", "1", "late"], ["no touch", "2", "late, never touched"],
         ["waiting", "1", "still within the limit"]]
+
 
 @slow
 def test_every_in_page_link_has_one_target(several_report):
