@@ -100,6 +100,9 @@ def test_import_of_a_missing_file_exits_2(tmp_path):
     code, _, err = funnelpact("import", "hubspot", "--contacts", str(tmp_path / "exports"), "--out", str(tmp_path))
     assert code == 2
     assert f"{tmp_path / 'exports'} --contacts: is a folder; expected a CSV export" in err
+    code, _, err = funnelpact("import", "hubspot", "--contacts", "/dev/null", "--out", str(tmp_path))
+    assert code == 2
+    assert "/dev/null --contacts: is no regular file (a device or a pipe); expected a CSV export" in err
 
 
 def test_an_empty_timezone_is_refused_not_read_as_utc(tmp_path):

@@ -41,7 +41,9 @@ class Export:
         self.labels = labels or {}
         self.notes: list[str] = []  # for the user, in the command's output
         if not self.path.is_file():
-            found = "is a folder" if self.path.is_dir() else "file not found"
+            found = ("is a folder" if self.path.is_dir() else "file not found" if not self.path.exists()
+                     # /dev/null, a pipe or `<(…)`: the importer reads the file more than once
+                     else "is no regular file (a device or a pipe)")
             raise InputError(given.problem(f"{found}; expected a CSV export"))
         # The delimiter is left to DuckDB to detect, but the checks read with the likely one: a
         # quote opened after a ';' is inside a field to a ',' reader, and was not found.
