@@ -232,7 +232,7 @@ def prune_runs(
 
     Exit code 0 when done (also when there is nothing to delete), 2 when the home cannot be
     used (a dagster.yaml Dagster cannot read, its SQLite files damaged, read-only or held by
-    another process), 130 when interrupted.
+    another process), 3 when the disk is full, 130 when interrupted.
     """
     from datetime import timedelta
 
@@ -246,7 +246,7 @@ def prune_runs(
         say(f"no Dagster home at {escape(str(home))} (no run has used it): nothing to delete")
         return
     before = datetime.now(UTC) - timedelta(days=keep_days)
-    with state_named(settings, home_variable()):
+    with state_named(settings, home_variable(), run_log=False):
         pruned = prune(home, before, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
     say(f"{verb} {pruned.deleted} finished run{'s' if pruned.deleted != 1 else ''} created before "

@@ -129,21 +129,22 @@ def home_variable() -> str:
 
 
 @contextmanager
-def state_named(settings: Settings, variable: str) -> Iterator[None]:
+def state_named(settings: Settings, variable: str, *, run_log: bool = True) -> Iterator[None]:
     """What goes wrong with the state on disk outside the steps, where Dagster and the run's
     log write: it raised through the job as a Python traceback and exit 1, the code of a
     missed target. A full disk is a failed run (exit 3); Dagster's SQLite files read-only,
     damaged or held by another process make a home the run cannot use (exit 2), named like a
     wrong path.
-    SQLite does not say which file: outside the steps it is Dagster's home or the log."""
+    SQLite does not say which file: outside the steps it is Dagster's home or the run's log
+    (`run_log`: False where nothing writes one, as in prune-runs)."""
     from pipelines.disk_full import DiskFull, no_room, sqlite_trouble
 
     try:
         yield
     except Exception as exc:
         if (full := no_room(exc)) is not None:
-            raise DiskFull(full.where or f"Dagster's home {settings.dagster_home} or the run's log "
-                                         f"{settings.home / 'logs' / 'last-run.log'}") from exc
+            log = f" or the run's log {settings.home / 'logs' / 'last-run.log'}" if run_log else ""
+            raise DiskFull(full.where or f"Dagster's home {settings.dagster_home}{log}") from exc
         if (trouble := sqlite_trouble(exc)) is None:
             raise
         kind, cause = trouble

@@ -124,3 +124,25 @@ def test_a_damaged_run_history_is_bad_input_naming_the_home_and_kept(home: Path)
     [error] = [line for line in result.output.splitlines() if line.startswith("error")]
     assert f"{home} DAGSTER_HOME: Dagster's home is damaged" in error, error
     assert runs_db.read_bytes() == b"\xff" * 8192
+
+
+def test_a_full_disk_while_pruning_names_the_home_and_no_run_log(home: Path) -> None:
+    """prune-runs writes only Dagster's home (its SQLite files, as it deletes); the message
+    named "the run's log" too, which it never writes. A real limit on file sizes, as in
+    test_state_on_disk: every SQLite write past 1 byte fails as on a full disk."""
+    import resource
+    import signal
+    import subprocess
+    import sys
+
+    def one_byte_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1, 1))
+
+    materialise(1)
+    full = subprocess.run([sys.executable, "-c", "from pipelines.cli import main; main()", "prune-runs",
+                           "--keep-days", "0"], capture_output=True, text=True, preexec_fn=one_byte_files, timeout=120)
+    assert full.returncode == 3, full.stderr[-3000:]
+    [error] = [line for line in full.stderr.splitlines() if line.startswith("error")]
+    assert f"no room left on the disk writing Dagster's home {home} (" in error, error
+    assert "run's log" not in error and "Traceback" not in full.stderr, full.stderr[-3000:]
