@@ -1,11 +1,12 @@
 -- Lifecycle events a revision counts for none of its stages: per revision month started by
 -- as_of, the events in the month whose value the revision does not know, neither as a stage
 -- nor in its ignored_crm_values (the loader keeps every value some revision knows; recycled
--- and disqualified mean the same everywhere and are left out). Such an event is another revision's or another agreement's vocabulary: a
--- renamed stage whose old id the new revision does not list, say, loses those events from
--- its volumes. mapped_by names the other revisions of the same agreement that map the value,
--- the likely slip that the run and the report warn about; a value only other agreements know
--- is most often simply not part of this funnel.
+-- and disqualified mean the same everywhere and are left out). Such an event is another
+-- revision's or another agreement's vocabulary: a renamed stage whose old id the new revision
+-- does not list, say, loses those events from its volumes. mapped_by names the other
+-- revisions of the same agreement that map the value, the likely slip that the run and the
+-- report warn about; a value only other agreements know is most often simply not part of
+-- this funnel.
 
 with
 
