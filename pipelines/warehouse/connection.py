@@ -37,8 +37,12 @@ def writable(folder: Path, variable: str) -> Iterator[None]:
         where = Path(exc.filename) if exc.filename else folder
         # "File exists" or "Not a directory" for a path through a file does not say which file.
         blocker = next((p for p in (where, *where.parents) if p.exists()), where)
-        reason = (exc.strerror or exc) if not blocker.is_file() else (
-            "it is a file, not a folder" if blocker == where else f"{blocker} is a file, not a folder")
+        if not blocker.is_file():
+            reason = exc.strerror or exc
+        elif blocker == where:
+            reason = "it is a file, not a folder"
+        else:
+            reason = f"{blocker} is a file, not a folder"
         raise InputError(Problem(
             f"cannot write {where} ({reason}); expected a folder funnelpact "
             f"can create and write into, or set {variable} to another path", file=str(folder),
