@@ -36,22 +36,22 @@ class StageLoss:
     expected: float             # plan (top) or V(from) · agreed rate
     actual: float
     customers_lost: float       # negative: the step delivered more than agreed
-    revenue_lost: float
+    revenue_lost: Fraction      # exact: money is rounded once, as text (report.format.money)
 
 
 @dataclass(frozen=True)
 class Bottleneck:
-    revenue_target: float
-    revenue_actual: float | None
+    revenue_target: Fraction
+    revenue_actual: Fraction | None
     customers_plan: float
     customers_actual: float
-    deal_size: float
+    deal_size: Fraction
     losses: list[StageLoss]
-    deal_size_and_timing: float | None   # V(last) · D − revenue
-    worst: StageLoss | None              # largest positive revenue_lost; None when nothing is lost
+    deal_size_and_timing: Fraction | None   # V(last) · D − revenue
+    worst: StageLoss | None                 # largest positive revenue_lost; None when nothing is lost
 
     @property
-    def revenue_gap(self) -> float | None:
+    def revenue_gap(self) -> Fraction | None:
         return None if self.revenue_actual is None else self.revenue_target - self.revenue_actual
 
 
@@ -83,17 +83,17 @@ def attribute(
     ]
     for upper, stage, expected in steps:
         lost = (expected - volume[stage]) * multiplier[stage]
-        losses.append(StageLoss(stage, upper, float(expected), float(volume[stage]), float(lost), float(lost * deal)))
+        losses.append(StageLoss(stage, upper, float(expected), float(volume[stage]), float(lost), lost * deal))
     last = volume[chain[-1]]
-    residual = None if revenue_actual is None else float(last * deal - Fraction(revenue_actual))
+    revenue = None if revenue_actual is None else Fraction(revenue_actual)
     worst = max(losses, key=lambda loss: loss.revenue_lost)
     return Bottleneck(
-        revenue_target=float(Fraction(customers_plan) * deal),
-        revenue_actual=revenue_actual,
+        revenue_target=Fraction(customers_plan) * deal,
+        revenue_actual=revenue,
         customers_plan=float(customers_plan),
         customers_actual=float(last),
-        deal_size=float(deal),
+        deal_size=deal,
         losses=losses,
-        deal_size_and_timing=residual,
+        deal_size_and_timing=None if revenue is None else last * deal - revenue,
         worst=worst if worst.revenue_lost > 0 else None,
     )

@@ -304,7 +304,7 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
     biggest = max([abs(l.revenue_lost) for l in b.losses] + [1.0])
     rows = []
     for loss in b.losses:
-        width = 120 * abs(loss.revenue_lost) / biggest
+        width = float(120 * abs(loss.revenue_lost) / biggest)
         cls = "f-breach" if loss.revenue_lost > 0 else "f-met"
         bar = (f'<svg width="124" height="12" aria-hidden="true">'
                f'<rect x="0" y="1" width="{width:.1f}" height="10" class="{cls}"/></svg>')

@@ -7,6 +7,7 @@ from fractions import Fraction
 import pytest
 
 from pipelines.report.bottleneck import attribute
+from pipelines.report.format import money
 
 STAGES = ["lead", "mql", "sql", "customer"]
 RATES = {("lead", "mql"): Fraction(1, 2), ("mql", "sql"): Fraction(1, 2), ("sql", "customer"): Fraction(1, 4)}
@@ -34,7 +35,20 @@ def test_a_hand_worked_month_names_the_step_that_lost_most_customers():
 def test_the_losses_add_up_to_the_revenue_gap_exactly(volumes):
     result = attribute(STAGES, RATES, volumes, Fraction(10), Fraction(1000), revenue_actual=7250.0)
     total = sum(loss.revenue_lost for loss in result.losses) + result.deal_size_and_timing
-    assert total == pytest.approx(result.revenue_gap, abs=1e-6)
+    assert total == result.revenue_gap
+
+
+def test_money_stays_exact_where_a_double_has_no_cents():
+    # A deal size of 10^15 + 0.49: one customer lost is exactly that. As a double it is
+    # 10^15 + 0.5 (doubles there are 0.125 apart), which the pack's half-up rounding read
+    # as one more whole unit than the exact figure.
+    deal = Fraction(10**17 + 49, 100)
+    result = attribute(["sql", "customer"], {("sql", "customer"): Fraction(1, 2)}, {"sql": 4, "customer": 1},
+                       Fraction(2), deal, revenue_actual=0.0)
+    assert result.worst.revenue_lost == deal
+    assert result.revenue_gap == 2 * deal and result.deal_size_and_timing == deal
+    assert money(result.worst.revenue_lost, "USD") == "USD 1,000,000,000,000,000"
+    assert money(result.revenue_gap, "USD") == "USD 2,000,000,000,000,001"
 
 
 def test_a_month_on_plan_or_better_has_no_bottleneck():
