@@ -117,3 +117,33 @@ def test_the_code_location_warns_when_the_ui_would_use_a_throwaway_dagster_home(
 
     assert "DAGSTER_HOME (not set) is not a home funnelpact prepared" in load(None)
     assert "is not a home funnelpact prepared" not in load(str(prepare_dagster_home(settings.dagster_home)))
+
+
+@pytest.mark.slow
+def test_dagster_s_own_validate_command_as_docs_operations_runs_it(settings: Settings) -> None:
+    """`dagster definitions validate -w workspace.yaml` from the repository root
+    (docs/operations.md, "Checking the code location"): it passes on good agreements, and on
+    a bad one fails with the file, line and field `funnelpact validate` names."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from pipelines.defs.instance import prepare_dagster_home
+
+    root = Path(__file__).resolve().parents[2]
+    prepare_dagster_home(settings.dagster_home)
+
+    def validate() -> subprocess.CompletedProcess:
+        return subprocess.run([str(Path(sys.executable).parent / "dagster"), "definitions", "validate",
+                               "-w", "workspace.yaml"], cwd=root, capture_output=True, text=True, timeout=300)
+
+    good = validate()
+    assert good.returncode == 0, good.stderr[-3000:]
+    assert good.stdout.splitlines()[-1].endswith("All code locations passed validation.")
+
+    bad = settings.sla_dir / "acme-2026-h1.yaml"
+    shutil.copyfile(root / "tests/fixtures/sla/invalid/duplicate-key-is-refused.yaml", bad)
+    failed = validate()
+    assert failed.returncode != 0
+    assert f"{bad}:15:3 spec.timezone: duplicate key 'timezone'" in failed.stderr + failed.stdout
