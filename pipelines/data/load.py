@@ -347,8 +347,9 @@ def _prepare(con, table: Table, source: Source, mapping: dict[str, str],
     text_query = read_as_text(con, source, table.column_names, mapping, columns, scratch)
     cleaned = ", ".join(f"{without_blanks(ident(c))} as {text_column(c)}" for c in table.column_names)
     stage_col = next((c.name for c in table.columns if c.is_stage), None)
-    # The value as stored: trimmed (by `cleaned`) and lower-cased, NULL when no revision knows it.
-    stage_join = (f"left join _fp_stage_values sv on sv.value = lower({text_column(stage_col)})"
+    # The value as stored: trimmed (by `cleaned`), composed and lower-cased as
+    # agreement.model.stage_value writes the known values, NULL when no revision knows it.
+    stage_join = (f"left join _fp_stage_values sv on sv.value = lower(nfc_normalize({text_column(stage_col)}))"
                   if stage_col else "")
     stage_select = ", sv.value as _stage" if stage_col else ""
     try:
