@@ -95,6 +95,30 @@ def test_the_configured_sender_is_used(tmp_path: Path, smtp: SmtpRecorder) -> No
         "sla-bot@acme.example", ["a@acme.example", "b@acme.example"], "sla-bot@acme.example")
 
 
+def test_an_address_with_a_non_ascii_domain_is_sent_in_its_ascii_form(tmp_path: Path, smtp: SmtpRecorder) -> None:
+    """The loopback server, as most, does not offer SMTPUTF8: it is reached with the domain's
+    IDNA form, which every server takes, and the mail arrives."""
+    channel = {"channel": "email", "to": ["revops@müller.example"], "smtp_url_env": "SMTP",
+               "sender": "alertas@señal.example"}
+    report = dispatch([kpi("breach")], [agreement([channel])], tmp_path / "a.sqlite", {"SMTP": smtp.url()})
+    assert report.sent == 1, report.failures
+    [mail] = smtp.mails
+    assert (mail.sender, mail.recipients, mail.message["From"], mail.message["To"]) == (
+        "alertas@xn--seal-hqa.example", ["revops@xn--mller-kva.example"],
+        "alertas@xn--seal-hqa.example", "revops@xn--mller-kva.example")
+
+
+def test_a_non_ascii_name_before_the_at_without_smtputf8_is_a_permanent_failure_naming_it(smtp: SmtpRecorder) -> None:
+    from pipelines.alerts.channels.mail import send_email
+
+    settings = {"channel": "email", "to": ["josé@acme.example", "ana@acme.example"], "smtp_url_env": "SMTP"}
+    with pytest.raises(DeliveryError) as caught:
+        send_email(event_for(), settings, {"SMTP": smtp.url()}, timeout=5)
+    assert caught.value.reason == (f"smtp://127.0.0.1:{smtp.server_address[1]} does not offer SMTPUTF8, which an "
+                                   "address with non-ASCII letters before the @ needs: josé@acme.example")
+    assert caught.value.retryable is False and smtp.mails == []
+
+
 def test_wrong_smtp_credentials_are_a_recorded_failure(tmp_path: Path, smtp: SmtpRecorder) -> None:
     channel = {"channel": "email", "to": ["a@acme.example"], "smtp_url_env": "SMTP"}
     report = dispatch([kpi("breach")], [agreement([channel])], tmp_path / "a.sqlite",
