@@ -504,6 +504,25 @@ def test_export_values_are_cleaned_of_the_blanks_the_loader_removes(tmp_path):
     assert [(r[0], r[3], r[4]) for r in read(tmp_path / "out", "deals")] == [("10", "2026-02-10T10:00:00Z", "won")]
 
 
+def test_a_mapping_finds_columns_and_values_an_export_writes_decomposed(tmp_path):
+    """An export from a tool on macOS writes 'ó' as 'o' + a combining accent. Its column
+    'Código' and value 'Búsqueda' read exactly as the mapping writes them: the column was 'not
+    found' in a file whose list of columns showed it, and the value was left unmapped."""
+    import unicodedata
+
+    export = "Código;Alta;Canal\nP-1;2026-01-05T10:00:00Z;Búsqueda\n"
+    (tmp_path / "people.csv").write_text(unicodedata.normalize("NFD", export), encoding="utf-8-sig")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "tables:\n"
+        "  contacts: {file: people.csv, delimiter: ';', columns: {contact_id: Código, created_at: Alta,"
+        " source: canal}, values: {source: {Búsqueda: paid_search}}}\n"
+        "  lifecycle_events: {file: people.csv, delimiter: ';', columns: {contact_id: Código},"
+        " stage_columns: {lead: Alta}}\n", encoding="utf-8")
+    import_csv(mapping, tmp_path / "out")
+    assert read(tmp_path / "out", "contacts") == [("P-1", "2026-01-05T10:00:00Z", "paid_search", None, None, None)]
+
+
 DAY_FIRST_LEADS = ("Id,CreatedDate,Status,IsConverted,ConvertedDate,LeadSource,Title\n"
                    "00Q1,05/01/2026 09:15,Open,0,,Web,CEO\n"
                    "00Q2,13/01/2026 09:15,Open,1,02/03/2026,Web,CEO\n")

@@ -17,6 +17,7 @@ Per table also: `delimiter`, `timezone`, `timestamp_format` (strptime, for non-I
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -180,8 +181,11 @@ def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, zone_
         sql = text(sql)
         value_map = _str_map(values.get(canon), mapping_file, f"{where}.values.{canon}")
         if value_map:
-            whens = " ".join(f"when {quote(k)} then {quote(v)}" for k, v in value_map.items())
-            sql = f"(case {sql} {whens} else {sql} end)"
+            # Compared in Unicode's composed form (NFC), as names are (common.name_key): a
+            # value with a combining accent looks like the mapping's and was left unmapped.
+            whens = " ".join(f"when {quote(unicodedata.normalize('NFC', k))} then {quote(v)}"
+                             for k, v in value_map.items())
+            sql = f"(case nfc_normalize({sql}) {whens} else {sql} end)"
         if table.column(canon).type == "timestamp":
             sql = times.utc(sql)
         elif table.column(canon).type == "date":
