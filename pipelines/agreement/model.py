@@ -150,7 +150,7 @@ class Effective(Strict):
 
 
 class Stage(Strict):
-    id: StageId = Field(description="Stage id: lowercase letters, digits and _, starting with a letter.")
+    id: StageId = Field(description="Stage id: lowercase ASCII letters (a-z), digits and _, starting with a letter.")
     label: str = Field(description="Human label shown in reports.")
     owner: Team = Field(description="Owning team: marketing, sales or shared.")
     crm_values: list[CrmValue] = Field(
