@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -134,6 +135,18 @@ def test_failure_reasons_do_not_leak_the_webhook_secret(tmp_path: Path) -> None:
                       tmp_path / "a.sqlite", {"HOOK": url}, retry=FAST, sleep=lambda s: None)
     [failure] = report.failures
     assert "SECRET" not in failure.reason and failure.reason.startswith("cannot reach http://127.0.0.1:")
+
+
+def test_a_webhook_url_with_non_ascii_letters_in_its_path_is_sent_percent_encoded(tmp_path: Path, http: HttpRecorder) -> None:
+    """As a browser sends it: the request line is ASCII, and the receiver decodes the path back
+    to what the variable holds. It failed with a UnicodeEncodeError."""
+    url = http.url("/alertas/señal?canal=ventas-ñ")
+    report = dispatch([kpi("breach")], [agreement([{"channel": "webhook", "url_env": "HOOK"}])],
+                      tmp_path / "a.sqlite", {"HOOK": url})
+    assert report.sent == 1, report.failures
+    [post] = http.posts
+    assert post.path == "/alertas/se%C3%B1al?canal=ventas-%C3%B1"
+    assert unquote(post.path) == "/alertas/señal?canal=ventas-ñ"
 
 
 def test_a_malformed_webhook_url_fails_without_raising(tmp_path: Path, http: HttpRecorder) -> None:
