@@ -120,6 +120,20 @@ def test_a_non_ascii_name_before_the_at_without_smtputf8_is_a_permanent_failure_
     assert caught.value.retryable is False and smtp.mails == []
 
 
+def test_smtp_credentials_with_non_ascii_characters_log_in_as_utf8(tmp_path: Path) -> None:
+    """A password 'contraseña' (percent-encoded in the URL, as the docs say) logs in with AUTH
+    PLAIN in UTF-8; smtplib's login failed with a UnicodeEncodeError."""
+    server = SmtpRecorder(password="contraseña")
+    try:
+        channel = {"channel": "email", "to": ["a@acme.example"], "smtp_url_env": "SMTP"}
+        report = dispatch([kpi("breach")], [agreement([channel])], tmp_path / "a.sqlite",
+                          {"SMTP": server.url("jos%C3%A9:contrase%C3%B1a@")})
+        assert report.sent == 1, report.failures
+        assert server.logins == [("josé", "contraseña")] and len(server.mails) == 1
+    finally:
+        server.stop()
+
+
 def test_wrong_smtp_credentials_are_a_recorded_failure(tmp_path: Path, smtp: SmtpRecorder) -> None:
     channel = {"channel": "email", "to": ["a@acme.example"], "smtp_url_env": "SMTP"}
     report = dispatch([kpi("breach")], [agreement([channel])], tmp_path / "a.sqlite",

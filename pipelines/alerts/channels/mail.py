@@ -9,6 +9,7 @@ User and password are percent-decoded, so a password with `@` or `:` is written 
 
 from __future__ import annotations
 
+import base64
 import html
 import smtplib
 import ssl
@@ -89,6 +90,21 @@ def build_message(event: AlertEvent, sender: str, to: list[str]) -> EmailMessage
     return msg
 
 
+def _login(client: smtplib.SMTP, user: str, password: str) -> None:
+    if (user + password).isascii():
+        client.login(user, password)
+        return
+    # smtplib encodes credentials as ASCII and failed with a UnicodeEncodeError on 'contraseña';
+    # AUTH PLAIN carries them as UTF-8 (RFC 4616).
+    if "PLAIN" not in client.esmtp_features.get("auth", "").upper().split():
+        raise smtplib.SMTPException("the server does not offer AUTH PLAIN, which a user or password "
+                                    "with non-ASCII characters needs")
+    response = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode("ascii")
+    code, reply = client.docmd("AUTH", f"PLAIN {response}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+
 def send_email(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
     server = parse_smtp_url(secret(env, settings["smtp_url_env"], "smtp://user:password@host:port"))
     sender = ascii_domain(settings.get("sender") or f"funnelpact@{server.host}")
@@ -107,7 +123,7 @@ def send_email(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str,
                 client.starttls(context=ssl.create_default_context())
                 client.ehlo()
             if server.user:
-                client.login(server.user, server.password or "")
+                _login(client, server.user, server.password or "")
             refused = client.send_message(message, from_addr=sender, to_addrs=to)
     except smtplib.SMTPAuthenticationError as exc:
         raise DeliveryError(f"{server.where} refused the login of {server.user}: {exc.smtp_code}", False) from None
