@@ -438,6 +438,16 @@ def test_csv_mapping_errors_name_the_mapping_field(tmp_path, mapping, message):
     assert message.format(dir=tmp_path) in str(exc.value)
 
 
+def test_a_mapping_saved_as_latin1_is_named_with_its_line_not_a_crash(tmp_path):
+    """As an agreement is: it stopped the import with exit 3 and a UnicodeDecodeError."""
+    (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
+    path = tmp_path / "mapping.yaml"
+    path.write_bytes("tables:\n  contacts:\n    file: people.csv\n    constants: {country: México}\n".encode("latin-1"))
+    with pytest.raises(InputError) as exc:
+        import_csv(path, tmp_path / "out")
+    assert str(exc.value) == f"{path}:4: byte 0xe9 is not UTF-8 text: expected the file saved as UTF-8"
+
+
 def test_csv_mapping_whose_file_is_an_output_of_the_import_is_refused(tmp_path):
     """Two tables read people.csv; with --out beside it, contacts.csv would overwrite it midway."""
     (tmp_path / "contacts.csv").write_text((CSV / "people.csv").read_text())

@@ -21,6 +21,7 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
+from pipelines.agreement.load import decode_utf8
 from pipelines.agreement.yaml_source import load_yaml
 from pipelines.data.importers.common import Imported, Job, progress, quote, text
 from pipelines.data.importers.output import Input
@@ -75,7 +76,9 @@ def read_mapping(path: Path) -> dict[str, Any]:
         raise InputError(Problem("mapping file not found; expected a YAML file", file=str(path)))
     # The agreements' reader: a key given twice (YAML keeps the last: a second `timezone:`
     # moved every time) is refused with its line, as is broken YAML.
-    doc = load_yaml(path.read_text(encoding="utf-8"), str(path), "a column mapping").data
+    # Bytes that are not UTF-8 (a mapping saved as Latin-1) are named with their line, as in
+    # an agreement.
+    doc = load_yaml(decode_utf8(path.read_bytes(), str(path)), str(path), "a column mapping").data
     if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict) or not doc["tables"]:
         raise _problem(path, "tables", "expected a 'tables' mapping with at least one of "
                        + ", ".join(TABLES))
