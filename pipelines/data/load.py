@@ -27,7 +27,7 @@ from pipelines.data.row_sql import (record_json, rows_table, scratch_table, text
 from pipelines.data.sources import (Source, file_of, find_source, ident, is_read_error, quote,
                                     read_as_text, require_data_dir, row_of, source_columns, unreadable)
 from pipelines.data.tables import TABLES, Table
-from pipelines.errors import InputError, Problem
+from pipelines.errors import InputError, Problem, visible
 from pipelines.warehouse.connection import transaction
 
 QUARANTINE_COLUMNS = ("table_name varchar, source_file varchar, row_number bigint, "
@@ -230,7 +230,7 @@ def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[s
         for missing in (c for c in table.required_columns if c not in mapping):
             problems.append(Problem(
                 f"missing required column '{missing}'; {name} needs the columns "
-                f"{', '.join(table.required_columns)} (found: {', '.join(columns) or 'none'})",
+                f"{', '.join(table.required_columns)} (found: {', '.join(map(visible, columns)) or 'none'})",
                 file=source.display, field=missing))
         for canonical, source_column in mapping.items():
             if wrong := _wrong_type(table.column(canonical).type, columns[source_column]):

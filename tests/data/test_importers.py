@@ -533,6 +533,15 @@ def test_a_mapping_finds_columns_and_values_an_export_writes_decomposed(tmp_path
     assert read(tmp_path / "out", "contacts") == [("P-1", "2026-01-05T10:00:00Z", "paid_search", None, None, None)]
 
 
+def test_a_mapped_column_not_found_lists_the_export_s_names_with_invisible_characters_shown(tmp_path):
+    (tmp_path / "people.csv").write_text("\u200bCanal,Id\nweb,P-1\n", encoding="utf-8")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  contacts: {file: people.csv, columns: {contact_id: Id, source: Canal}}\n")
+    with pytest.raises(InputError) as exc:
+        import_csv(mapping, tmp_path / "out")
+    assert str(exc.value).endswith(r"column 'Canal' (mapped to source) not found in people.csv; it has: '\u200bCanal', Id")
+
+
 DAY_FIRST_LEADS = ("Id,CreatedDate,Status,IsConverted,ConvertedDate,LeadSource,Title\n"
                    "00Q1,05/01/2026 09:15,Open,0,,Web,CEO\n"
                    "00Q2,13/01/2026 09:15,Open,1,02/03/2026,Web,CEO\n")

@@ -163,6 +163,16 @@ def test_a_missing_required_column_names_the_file_and_column(tmp_path):
     assert "deal_id, created_at, status, amount" in found[0]
 
 
+def test_a_column_name_with_an_invisible_character_is_listed_so_that_it_shows(tmp_path):
+    """A file given a byte-order mark twice (one tool adds one before another does) starts
+    its first name with U+FEFF: listed as written, 'contact_id' was missing from a list that
+    read 'found: contact_id, …'."""
+    found = problems(tmp_path, contacts="\ufeff\ufeffcontact_id,created_at\nC1,2026-01-05T10:00:00Z\n")
+    assert len(found) == 1
+    assert "missing required column 'contact_id'" in found[0]
+    assert found[0].endswith(r"(found: '\ufeffcontact_id', created_at)"), found[0]
+
+
 def assert_refused_as_unreadable(data, named) -> None:
     """The load fails as bad input naming `named`, and writes nothing."""
     import duckdb

@@ -27,7 +27,7 @@ from pipelines.data.importers.common import Imported, Job, progress, quote, text
 from pipelines.data.importers.output import Input
 from pipelines.data.importers.times import Times, check_format, check_timezone
 from pipelines.data.tables import TABLES
-from pipelines.errors import InputError, Problem
+from pipelines.errors import InputError, Problem, visible
 
 TABLE_KEYS = {"file", "columns", "values", "constants", "stage_columns", "delimiter",
               "timezone", "timestamp_format"}
@@ -174,7 +174,7 @@ def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, zone_
         if ref is None:
             raise InputError(Problem(
                 f"column '{source_column}' (mapped to {canon}) not found in {export.path.name}; "
-                f"it has: {', '.join(export.names)}",
+                f"it has: {', '.join(map(visible, export.names))}",
                 file=str(mapping_file), field=field or f"{where}.columns.{canon}"))
         if table.column(canon).type == "timestamp":
             export.check_times(ref)
