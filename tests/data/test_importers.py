@@ -55,6 +55,16 @@ def test_hubspot_lifecycle_date_columns_in_both_naming_styles(column, stage):
     assert stage_of_column(column) == stage
 
 
+def test_a_hubspot_custom_stage_label_is_written_as_the_agreement_compares_it():
+    """A Greek portal's custom stage 'ΠΕΛΑΤΗΣ' (customer), listed so in crm_values: str.lower()
+    wrote it with a final 'ς', the agreement's value ends in 'σ' (as DuckDB lower-cases the
+    loaded events), and every event was quarantined as unknown_stage."""
+    from pipelines.agreement.model import stage_value
+
+    assert stage_of_column("Became a ΠΕΛΑΤΗΣ Date") == stage_value("ΠΕΛΑΤΗΣ")
+    assert stage_of_column("hs_v2_date_entered_ΠΕΛΑΤΗΣ") == stage_value("ΠΕΛΑΤΗΣ")
+
+
 def test_hubspot_label_export_in_the_portal_time_zone(tmp_path):
     written = import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path,
                              deals=HUBSPOT / "deals_labels.csv", timezone="America/Mexico_City")
