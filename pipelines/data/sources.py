@@ -33,7 +33,7 @@ def _relative(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
-def require_utf8_path(path: Path, expected: str) -> None:
+def require_utf8_path(path: Path, expected: str, field: str | None = None) -> None:
     """Exit 2 naming a path DuckDB cannot open: one whose name is not UTF-8 (a folder named in
     Latin-1, which Python holds as surrogates) failed every read with "cannot encode str as
     UTF-8", reported as a CSV that is not UTF-8, or as an exit 3."""
@@ -41,7 +41,7 @@ def require_utf8_path(path: Path, expected: str) -> None:
         str(path).encode("utf-8")
     except UnicodeEncodeError:
         raise InputError(Problem(f"the path is not UTF-8 text, and DuckDB opens only UTF-8 paths: expected {expected} "
-                                 "(rename it, or link it under a UTF-8 name)", file=visible(str(path)))) from None
+                                 "(rename it, or link it under a UTF-8 name)", file=visible(str(path)), field=field)) from None
 
 
 def require_data_dir(data_dir: Path) -> None:
