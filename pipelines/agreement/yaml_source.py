@@ -145,6 +145,17 @@ def _single_node(loader: "_Loader", lines: "_Lines", file: str):
         raise InputError(
             Problem(f"invalid YAML: {reason}", file=file, line=line, column=column)
         ) from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML refuses anywhere in the text (a control character pasted with a
+        # label): the reader names its offset in bytes (libyaml) or characters (PyYAML), in
+        # "<unicode string>", not a line. Found again here, it is named with its line.
+        found = yaml.reader.Reader.NON_PRINTABLE.search(lines.text)
+        if found is None:
+            raise InputError(Problem(f"invalid YAML: {exc}", file=file)) from None
+        line, column = lines.at(found.start())
+        raise InputError(Problem(f"invalid YAML: the character U+{ord(found.group()):04X} is not allowed "
+                                 "(YAML holds no control characters): delete it", file=file, line=line,
+                                 column=column)) from None
     except yaml.YAMLError as exc:
         raise InputError(Problem(f"invalid YAML: {exc}", file=file)) from None
     except RecursionError:  # the pure-Python parser composes nested collections recursively
@@ -163,8 +174,12 @@ class _Lines:
 
     def where(self, mark: Any) -> tuple[int, int]:
         """1-based line and column of a mark."""
-        line = bisect_right(self.starts, mark.index) - 1
-        return line + 1, mark.index - self.starts[line] + 1
+        return self.at(mark.index)
+
+    def at(self, index: int) -> tuple[int, int]:
+        """1-based line and column of the character at `index`."""
+        line = bisect_right(self.starts, index) - 1
+        return line + 1, index - self.starts[line] + 1
 
     def char_at(self, mark: Any) -> str | None:
         return self.text[mark.index] if mark.index < len(self.text) else None
