@@ -26,6 +26,13 @@ class Problem:
         return f"{prefix}: {self.message}" if prefix else self.message
 
 
+def visible(name: str) -> str:
+    """A name as a message lists it: as written, or quoted with its invisible characters
+    escaped when it holds any ('\\ufeffcontact_id': a second byte-order mark, a zero-width
+    space). Listed as written, it read exactly as the column the message said was missing."""
+    return name if name.isprintable() else repr(name)
+
+
 # Exit codes beyond SPEC §7's 0, 1 (a fail-severity breach) and 2 (bad input): a scheduler
 # must tell a missed target from a pipeline that did not finish.
 EXIT_FAILED = 3          # the run failed for another reason than bad input (its log says why)

@@ -233,7 +233,8 @@ def _cell(value: Any) -> str:
         return "—"
     if isinstance(value, int):
         return f"{value:,}"
-    return _one_line(json.dumps(value) if isinstance(value, (list, dict)) else str(value))
+    # ensure_ascii=False: "Suscripción" as written, not "Suscripci\u00f3n".
+    return _one_line(json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value))
 
 
 def _figure(value: Decimal | int | None) -> str:

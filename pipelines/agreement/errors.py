@@ -199,17 +199,17 @@ def _pattern_message(path: tuple, given: Any) -> str:
         return not_a_month(repr(given))
     if last == "id":
         return (
-            f"{given!r} is not a valid stage id: expected lowercase letters, digits and _, "
+            f"{given!r} is not a valid stage id: expected lowercase letters, digits and _ (ASCII: a-z, 0-9), "
             "starting with a letter (at most 40 characters)"
         )
     if last == "currency":
         return f"{given!r} is not a currency: expected a 3-letter ISO 4217 code like USD"
     if last == "name" and path[:1] == ("metadata",):
-        return (f"{given!r} is not a valid agreement name: expected lowercase letters, digits, '_' or '-', "
-                "starting with a letter or digit (at most 63 characters)")
+        return (f"{given!r} is not a valid agreement name: expected lowercase letters, digits, '_' or '-' "
+                "(ASCII: a-z, 0-9), starting with a letter or digit (at most 63 characters)")
     if last == "revision" and path[:1] == ("metadata",):
-        return (f"{given!r} is not a valid revision label: expected letters, digits, '_' or '-', starting "
-                "with a letter or digit (at most 64 characters), e.g. 2026-h1 or v1-2")
+        return (f"{given!r} is not a valid revision label: expected letters, digits, '_' or '-' (ASCII: "
+                "A-Z, a-z, 0-9), starting with a letter or digit (at most 64 characters), e.g. 2026-h1 or v1-2")
     if len(path) >= 2 and path[-2] in ("crm_values", "ignored_crm_values"):
         return f"{given!r} is a blank CRM value: expected the lifecycle value as the CRM writes it"
     if "to" in path or last == "email" or last == "sender":

@@ -8,6 +8,7 @@ in `validate.py`; the planner works on these models through `Agreement` helpers.
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Literal, Union
 
@@ -95,9 +96,14 @@ RESERVED_STAGE_VALUES = ("recycled", "disqualified")
 
 
 def stage_value(value: str) -> str:
-    """A CRM lifecycle value as it is compared: without surrounding blanks, lower-cased (the
-    loader stores lifecycle_events.stage so)."""
-    return value.strip().lower()
+    """A CRM lifecycle value as it is compared: without surrounding blanks, in Unicode's
+    composed form (NFC), lower-cased (the loader stores lifecycle_events.stage so)."""
+    # NFC: an export from macOS may write "é" as "e" + a combining accent, which looks the
+    # same and compared unequal. Lower-cased one character at a time, as DuckDB's lower()
+    # does: str.lower() turns a final "Σ" into "ς" and "İ" into "i" + a combining dot, and
+    # events of "ΠΕΛΑΤΗΣ" matched no agreement that listed it.
+    text = unicodedata.normalize("NFC", value.strip())
+    return "".join("i" if c == "\u0130" else c.lower() for c in text)
 
 
 def parse_pair(key: str) -> tuple[str, str] | None:
@@ -144,7 +150,7 @@ class Effective(Strict):
 
 
 class Stage(Strict):
-    id: StageId = Field(description="Stage id: lowercase letters, digits and _, starting with a letter.")
+    id: StageId = Field(description="Stage id: lowercase ASCII letters (a-z), digits and _, starting with a letter.")
     label: str = Field(description="Human label shown in reports.")
     owner: Team = Field(description="Owning team: marketing, sales or shared.")
     crm_values: list[CrmValue] = Field(

@@ -211,16 +211,17 @@ def _handoff(a: Agreement) -> Iterator[tuple[tuple, str]]:
 
 
 def _lead_value(a: Agreement) -> Iterator[tuple[tuple, str]]:
-    # Weights match the contacts' values whatever their case: two keys differing only in
-    # case would both match a contact, and count it twice.
+    # Weights match the contacts' values whatever their case and Unicode form (as lifecycle
+    # values are compared, stage_value): two keys differing only so would both match a
+    # contact, and count it twice.
     for dimension in ("seniority", "persona"):
         seen: dict[str, str] = {}
         for value in getattr(a.spec.lead_value, dimension):
-            other = seen.setdefault(value.strip().lower(), value)
+            other = seen.setdefault(stage_value(value), value)
             if other != value:
                 yield ("spec", "lead_value", dimension, value), (
                     f"{value!r} and {other!r} are the same {dimension}: weights match CRM values "
-                    "regardless of case and spaces; expected each value once")
+                    "regardless of case, spaces and Unicode form; expected each value once")
 
 
 def check_revisions(agreements: list[Agreement], docs: dict[str, SourceDocument]) -> list[Problem]:

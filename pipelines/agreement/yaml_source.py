@@ -11,6 +11,7 @@ to the planner's exact arithmetic.
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -103,13 +104,17 @@ def dotted(path: Path_) -> str:
 def load_yaml(text: str, file: str, expected: str = "an Agreement document") -> SourceDocument:
     """Parse one YAML document; syntax errors and duplicate keys raise InputError with lines.
     `expected` names what an empty file should have held."""
+    # Without a byte-order mark, so that the marks of either loader count from the text's first
+    # character (libyaml's skip the mark, PyYAML's count it).
+    text = text.removeprefix("\ufeff")
     loader = _Loader(text)
+    lines = _Lines(text)
     try:
-        node = _single_node(loader, text, file)
+        node = _single_node(loader, lines, file)
         if node is None:
             raise InputError(Problem(f"the file is empty: expected {expected}", file=file))
         doc = SourceDocument(file=file, data=None)
-        builder = _Builder(loader, doc)
+        builder = _Builder(loader, doc, lines)
         doc.data = builder.build(node, ())
     finally:
         loader.dispose()
@@ -118,41 +123,66 @@ def load_yaml(text: str, file: str, expected: str = "an Agreement document") -> 
     return doc
 
 
-def _single_node(loader: "_Loader", text: str, file: str):
+def _single_node(loader: "_Loader", lines: "_Lines", file: str):
     """The document's node tree; a YAML error becomes an InputError with its line."""
     try:
         return loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        column = mark.column + 1 if mark else None
+        line, column = lines.where(mark) if mark else (None, None)
         reason = exc.problem or str(exc)
         if exc.context:
             reason = f"{exc.context}, {reason}"
-            opened = exc.context_mark
-            if opened and mark and opened.line != mark.line:
+            opened = exc.context_mark and lines.where(exc.context_mark)
+            if opened and mark and opened[0] != line:
                 # An unclosed bracket is found lines later; name where it was opened too.
-                reason += f" (the {exc.context.split()[-1]} starts at line {opened.line + 1}, column {opened.column + 1})"
+                reason += f" (the {exc.context.split()[-1]} starts at line {opened[0]}, column {opened[1]})"
         if "mapping values are not allowed" in reason:
             reason += " (check the indentation of this line and the one before, or quote a value holding ': ')"
-        elif mark and _char_at(text, mark.line, mark.column) == "\t":
+        elif mark and lines.char_at(mark) == "\t":
             # libyaml says "found character that cannot start any token", never which one.
             reason += " (a tab: indent with spaces)"
         raise InputError(
             Problem(f"invalid YAML: {reason}", file=file, line=line, column=column)
         ) from None
+    except yaml.reader.ReaderError as exc:
+        # A character YAML refuses anywhere in the text (a control character pasted with a
+        # label): the reader names its offset in bytes (libyaml) or characters (PyYAML), in
+        # "<unicode string>", not a line. Found again here, it is named with its line.
+        found = yaml.reader.Reader.NON_PRINTABLE.search(lines.text)
+        if found is None:
+            raise InputError(Problem(f"invalid YAML: {exc}", file=file)) from None
+        line, column = lines.at(found.start())
+        raise InputError(Problem(f"invalid YAML: the character U+{ord(found.group()):04X} is not allowed "
+                                 "(YAML holds no control characters): delete it", file=file, line=line,
+                                 column=column)) from None
     except yaml.YAMLError as exc:
         raise InputError(Problem(f"invalid YAML: {exc}", file=file)) from None
     except RecursionError:  # the pure-Python parser composes nested collections recursively
         raise InputError(Problem(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", file=file)) from None
 
 
-def _char_at(text: str, line: int, column: int) -> str | None:
-    """The character at a (0-based) line and column of a YAML text, lines broken as YAML does."""
-    lines = re.split("\r\n|[\r\n\x85\u2028\u2029]", text)
-    if line < len(lines) and column < len(lines[line]):
-        return lines[line][column]
-    return None
+class _Lines:
+    """Positions in a YAML text as editors, git and pull requests number its lines: broken at
+    \\n, \\r\\n or \\r. YAML 1.1 also breaks lines at NEL, LS and PS (U+0085, U+2028,
+    U+2029): after a label pasted with one, its line numbers named the line below the one to
+    fix. A mark's index counts characters."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0, *(m.end() for m in re.finditer(r"\r\n?|\n", self.text))]
+
+    def where(self, mark: Any) -> tuple[int, int]:
+        """1-based line and column of a mark."""
+        return self.at(mark.index)
+
+    def at(self, index: int) -> tuple[int, int]:
+        """1-based line and column of the character at `index`."""
+        line = bisect_right(self.starts, index) - 1
+        return line + 1, index - self.starts[line] + 1
+
+    def char_at(self, mark: Any) -> str | None:
+        return self.text[mark.index] if mark.index < len(self.text) else None
 
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
@@ -169,16 +199,17 @@ class _Builder:
     path, resolving merge keys (`<<: *defaults`) and refusing what would never end: an
     alias inside the collection it names, or aliases that expand beyond MAX_VALUES."""
 
-    def __init__(self, loader: Any, doc: SourceDocument) -> None:
+    def __init__(self, loader: Any, doc: SourceDocument, lines: _Lines) -> None:
         self.loader = loader
         self.doc = doc
+        self.lines = lines
         self.problems: list[Problem] = []
         self._reported: set[tuple[int, int, str]] = set()
         self.values = 0
         self.open: set[int] = set()  # ids of the collections being built: a cycle's way back
 
     def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
-        line, column = _position(node)
+        line, column = self._position(node)
         # A mapping merged with `<<` is read where it is defined and again where it is
         # merged: report each mistake in it once.
         if (line, column, message) not in self._reported:
@@ -187,7 +218,7 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self._count(node, path)
-        self.doc.positions.setdefault(path, _position(node))
+        self.doc.positions.setdefault(path, self._position(node))
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node, path)
         if id(node) in self.open:
@@ -206,16 +237,19 @@ class _Builder:
             for key, (key_node, value_node) in entries.items():
                 child = (*path, key)
                 # Point errors about a field at its key, where a reader looks for it.
-                self.doc.positions[child] = _position(key_node)
+                self.doc.positions[child] = self._position(key_node)
                 result[key] = self.build(value_node, child)
             return result
         finally:
             self.open.discard(id(node))
 
+    def _position(self, node: yaml.Node) -> tuple[int, int]:
+        return self.lines.where(node.start_mark)
+
     def _count(self, node: yaml.Node, path: Path_) -> None:
         self.values += 1
         if self.values > MAX_VALUES:
-            line, column = _position(node)
+            line, column = self._position(node)
             raise InputError(Problem(
                 f"the document expands to more than {MAX_VALUES:,} values through its aliases (*name): "
                 "expected an agreement that repeats itself less", file=self.doc.file, line=line, column=column,
@@ -299,7 +333,3 @@ def _decimal_comma(value: yaml.Node, key: yaml.ScalarNode, key_value: yaml.Node)
     return (plain_digits(value) and plain_digits(key)
             and isinstance(key_value, yaml.ScalarNode) and key_value.tag.endswith(":null") and key_value.value == ""
             and key.start_mark.line == value.end_mark.line and key.start_mark.column == value.end_mark.column + 1)
-
-
-def _position(node: yaml.Node) -> tuple[int, int]:
-    return node.start_mark.line + 1, node.start_mark.column + 1

@@ -46,7 +46,9 @@ from pipelines.errors import InputError, Problem
 # 6: lifecycle_events.stage is the value as read (trimmed, lower-cased), not the stage id one
 #    map for every revision gave it: each revision maps it in dbt; load_state records the
 #    known values, not that map.
-LOADER_VERSION = 6
+# 7: lifecycle_events.stage is also in Unicode's composed form (NFC), lower-cased as DuckDB
+#    does it for the known values too ('ΠΕΛΑΤΗΣ' is 'πελατησ').
+LOADER_VERSION = 7
 
 # A file as listed, relative to the data directory (a link is a file of its own: a new link
 # to a file loaded before is a new file), and the size, mtime_ns, ctime_ns and inode of what

@@ -27,7 +27,7 @@ from pipelines.data.row_sql import (record_json, rows_table, scratch_table, text
 from pipelines.data.sources import (Source, file_of, find_source, ident, is_read_error, quote,
                                     read_as_text, require_data_dir, row_of, source_columns, unreadable)
 from pipelines.data.tables import TABLES, Table
-from pipelines.errors import InputError, Problem
+from pipelines.errors import InputError, Problem, visible
 from pipelines.warehouse.connection import transaction
 
 QUARANTINE_COLUMNS = ("table_name varchar, source_file varchar, row_number bigint, "
@@ -230,7 +230,7 @@ def _plan(data_dir: Path, con) -> dict[str, tuple[Source, dict[str, str], dict[s
         for missing in (c for c in table.required_columns if c not in mapping):
             problems.append(Problem(
                 f"missing required column '{missing}'; {name} needs the columns "
-                f"{', '.join(table.required_columns)} (found: {', '.join(columns) or 'none'})",
+                f"{', '.join(table.required_columns)} (found: {', '.join(map(visible, columns)) or 'none'})",
                 file=source.display, field=missing))
         for canonical, source_column in mapping.items():
             if wrong := _wrong_type(table.column(canonical).type, columns[source_column]):
@@ -347,8 +347,9 @@ def _prepare(con, table: Table, source: Source, mapping: dict[str, str],
     text_query = read_as_text(con, source, table.column_names, mapping, columns, scratch)
     cleaned = ", ".join(f"{without_blanks(ident(c))} as {text_column(c)}" for c in table.column_names)
     stage_col = next((c.name for c in table.columns if c.is_stage), None)
-    # The value as stored: trimmed (by `cleaned`) and lower-cased, NULL when no revision knows it.
-    stage_join = (f"left join _fp_stage_values sv on sv.value = lower({text_column(stage_col)})"
+    # The value as stored: trimmed (by `cleaned`), composed and lower-cased as
+    # agreement.model.stage_value writes the known values, NULL when no revision knows it.
+    stage_join = (f"left join _fp_stage_values sv on sv.value = lower(nfc_normalize({text_column(stage_col)}))"
                   if stage_col else "")
     stage_select = ", sv.value as _stage" if stage_col else ""
     try:

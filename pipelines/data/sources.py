@@ -12,7 +12,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.data.csv_check import READ_OPTIONS, first_bad_line, refuse_blank_header
-from pipelines.errors import InputError, Problem
+from pipelines.errors import InputError, Problem, visible
 
 
 @dataclass(frozen=True)
@@ -33,8 +33,20 @@ def _relative(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
+def require_utf8_path(path: Path, expected: str, field: str | None = None) -> None:
+    """Exit 2 naming a path DuckDB cannot open: one whose name is not UTF-8 (a folder named in
+    Latin-1, which Python holds as surrogates) failed every read with "cannot encode str as
+    UTF-8", reported as a CSV that is not UTF-8, or as an exit 3."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(Problem(f"the path is not UTF-8 text, and DuckDB opens only UTF-8 paths: expected {expected} "
+                                 "(rename it, or link it under a UTF-8 name)", file=visible(str(path)), field=field)) from None
+
+
 def require_data_dir(data_dir: Path) -> None:
-    """Exit 2 naming the data directory when it is not a folder."""
+    """Exit 2 naming the data directory when it is not a folder DuckDB can read."""
+    require_utf8_path(data_dir, "a data directory whose path is UTF-8")
     if not data_dir.is_dir():
         what = "is a file, not a folder" if data_dir.exists() else "not found"
         raise InputError(Problem(f"data directory {what}: expected a folder with contacts.csv, lifecycle_events.csv, … "
@@ -63,6 +75,8 @@ def find_source(data_dir: Path, table: str) -> Source | None:
         # A name starting with '.' or '_' is a writer's own (a part still being written,
         # `_SUCCESS`), as Spark and Hive read folders: not a part of the table.
         files = tuple(sorted(p for p in path.glob("*.parquet") if not p.name.startswith((".", "_"))))
+        for file in files:
+            require_utf8_path(file, f"the parts of '{table}' named in UTF-8")
         _refuse_unread_parts(path, table)
         if not files:
             raise InputError(Problem(

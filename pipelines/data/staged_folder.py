@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from types import TracebackType
 
-from pipelines.data.sources import table_paths
+from pipelines.data.sources import require_utf8_path, table_paths
 from pipelines.errors import InputError, Problem
 
 
@@ -27,6 +27,7 @@ class StagedFolder:
 
     def __init__(self, out: Path, tables: list[str], fmt: str, command: str) -> None:
         self.out, self.tables, self.fmt, self.command = Path(out), list(tables), fmt, command
+        require_utf8_path(self.out, "an output folder whose path is UTF-8", "--out")
         self._refuse_tables_kept_in_other_shapes()
         self._created_out = not self.out.exists()
         try:

@@ -92,7 +92,7 @@ def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephe
                 job, broken = build_definitions(settings).resolve_job_def(JOB_NAME), None
             except DbtRunError as exc:
                 job, broken = None, exc
-        with open(log_file, "w") as log, contextlib.redirect_stdout(log), _logs_to(log):
+        with open(log_file, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log), _logs_to(log):
             log.write(prelude.getvalue())
             if broken is not None:
                 # A broken model or yml: no run starts, and the message names the file.

@@ -9,10 +9,9 @@ the chart gets the same facts. Numbers as the scorecard writes them, not as the 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from html import escape
 
 from pipelines.report import svg
-from pipelines.report.format import STATUS, number
+from pipelines.report.format import STATUS, escape, number
 
 BIN_KIND = {"in_time": "in time", "late": "late", "none": "late, never touched", "pending": "still within the limit"}
 

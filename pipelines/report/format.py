@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import re
 from decimal import Decimal
 from fractions import Fraction
-from html import escape
 
 from pipelines.agreement.kpis import is_share
 from pipelines.agreement.model import Agreement
@@ -21,6 +21,17 @@ STATUS = {
 }
 STATUS_ORDER = ("breach", "at_risk", "provisional", "met", "no_data")
 TEAMS = ("marketing", "sales", "shared")
+
+# Control characters HTML cannot hold (a parse error; a NUL is replaced): C0 but tab, line
+# feed, form feed and carriage return, DEL and C1. A CRM note may hold them (a vertical tab
+# from a pasted Word line break, an ESC).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
+def escape(text: str) -> str:
+    """Text for the report's HTML, attribute values included: markup escaped, and control
+    characters shown as their escape (\\x0b), not written raw into the file."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", html.escape(text))
 
 
 def status_badge(status: str) -> str:

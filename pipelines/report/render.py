@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime
-from html import escape
 from pathlib import Path
 
 from pipelines.agreement.load import require_in_force
@@ -17,6 +16,7 @@ from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import require_month
 from pipelines.errors import InputError, Problem
 from pipelines.report import sections
+from pipelines.report.format import escape
 from pipelines.report.gather import AgreementReport, ReportData, gather
 from pipelines.report.style import CSP, CSS
 from pipelines.settings import Settings

@@ -10,7 +10,6 @@ import math
 import statistics
 from fractions import Fraction
 from pathlib import Path
-from html import escape
 from typing import Any
 
 from pipelines.agreement.kpis import at_risk_after_days, known_kpi_ids, policy
@@ -21,6 +20,7 @@ from pipelines.report.format import (
     STATUS_ORDER,
     TEAMS,
     data_number,
+    escape,
     kpi_code,
     kpi_label,
     kpi_value,

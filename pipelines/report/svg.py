@@ -8,10 +8,9 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from html import escape
 from itertools import pairwise
 
-from pipelines.report.format import STATUS
+from pipelines.report.format import STATUS, escape
 
 Fmt = Callable[[float], str]
 LABEL_CHAR_W, LABEL_MAX_W = 7.5, 380     # the funnel's stage labels: px per character, widest column

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from pipelines.agreement.kpis import kpi_targets
-from pipelines.agreement.model import Agreement
+from pipelines.agreement.model import Agreement, stage_value
 from pipelines.agreement.months import day_start_utc, days_in_month, first_day, month_bounds_utc
 
 if TYPE_CHECKING:
@@ -72,8 +72,10 @@ def agreement_rows(agreements: list[Agreement]) -> dict[str, list[dict]]:
             })
         for dimension in ("seniority", "persona"):
             for value, weight in getattr(a.spec.lead_value, dimension).items():
+                # As contact values are compared (stage_value): a key "vp" written with a
+                # no-break space after it matched no contact, as SQL's trim() left it.
                 tables["agreement_lead_weights"].append({
-                    **key, "dimension": dimension, "value": value, "weight": weight,
+                    **key, "dimension": dimension, "value": stage_value(value), "weight": weight,
                 })
         for t in kpi_targets(a):
             tables["agreement_targets"].append({

@@ -239,6 +239,17 @@ def test_a_multi_line_value_stays_in_its_markdown_table_cell(repo: Path) -> None
     assert row == "| `spec.stages[customer].definition` | The deal is closed-won. | The deal is closed-won<br>and \\| invoiced. |"
 
 
+def test_a_list_of_non_ascii_crm_values_reads_as_written_in_the_markdown(repo: Path) -> None:
+    """A list is shown as JSON; its accents and scripts must read as the file writes them,
+    not as \\u escapes a reviewer cannot read."""
+    edit(repo / "sla/acme-2026-h1.yaml", "crm_values: [lead, subscriber]",
+         'crm_values: [lead, subscriber, "Suscripción", "リード"]')
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    [row] = [line for line in out.splitlines() if "spec.stages[lead].crm_values" in line]
+    assert row.split(" | ")[2] == '\\["lead", "subscriber", "Suscripción", "リード"\\] |', row
+
+
 def test_markup_in_a_value_is_shown_as_written_not_rendered_in_the_markdown(repo: Path) -> None:
     """A pull-request comment renders HTML and Markdown: `<b>` made bold, `<!-- -->` hid the
     rest of the cell, `*x*` turned italic; the reviewer must read what the file says."""

@@ -115,6 +115,39 @@ def test_a_file_that_is_not_utf8_is_named_with_its_line(funnelpact, tmp_path: Pa
     assert f"{file}:10: byte 0xe1 is not UTF-8 text: expected the file saved as UTF-8" in run.err
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u0085", "\u2029"], ids=["LS", "NEL", "PS"])
+def test_a_line_separator_pasted_into_a_label_does_not_move_the_lines_named_after_it(
+        funnelpact, tmp_path: Path, separator: str) -> None:
+    """YAML 1.1 breaks lines at U+2028, U+0085 and U+2029 too; an editor, git and a pull
+    request do not. A mistake below a label pasted with one is named on its own line, with
+    its column, also in a file saved with a byte-order mark."""
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    text = text.replace("label: Marketing qualified", f'label: "Marketing{separator}qualified"')
+    text = text.replace("lead->mql: {rate: 0.30}", "lead->mql: {rate: 30}")
+    line = next(i for i, t in enumerate(text.split("\n"), 1) if "rate: 30}" in t)
+    file = tmp_path / "pasted.yaml"
+    file.write_text("\ufeff" + text, encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 2
+    assert f"{file}:{line}:17 spec.conversion.lead->mql.rate: 30 is not a rate" in run.err, run.err
+
+
+@pytest.mark.parametrize("character", ["\x07", "\x00", "\x1b"], ids=["BEL", "NUL", "ESC"])
+def test_a_control_character_is_named_with_its_line_and_column(funnelpact, tmp_path: Path, character: str) -> None:
+    """YAML refuses control characters anywhere; the message was libyaml's, two lines long,
+    'in "<unicode string>", position 913', with no line."""
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    text = "# Acuerdo de nivel de servicio: Ventas ↔ Marketing\n" + text.replace(
+        "label: Marketing qualified", f"label: Marketing{character}qualified")
+    line = next(i for i, t in enumerate(text.split("\n"), 1) if character in t)
+    file = tmp_path / "pasted.yaml"
+    file.write_text(text, encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 2
+    assert run.err == (f"error {file}:{line}:33: invalid YAML: the character U+{ord(character):04X} is not "
+                       "allowed (YAML holds no control characters): delete it\n"), run.err
+
+
 def test_a_folder_without_agreements_exits_2(funnelpact, tmp_path: Path) -> None:
     run = funnelpact("validate", tmp_path)
     assert run.code == 2

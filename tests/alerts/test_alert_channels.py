@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -95,6 +96,44 @@ def test_the_configured_sender_is_used(tmp_path: Path, smtp: SmtpRecorder) -> No
         "sla-bot@acme.example", ["a@acme.example", "b@acme.example"], "sla-bot@acme.example")
 
 
+def test_an_address_with_a_non_ascii_domain_is_sent_in_its_ascii_form(tmp_path: Path, smtp: SmtpRecorder) -> None:
+    """The loopback server, as most, does not offer SMTPUTF8: it is reached with the domain's
+    IDNA form, which every server takes, and the mail arrives."""
+    channel = {"channel": "email", "to": ["revops@müller.example"], "smtp_url_env": "SMTP",
+               "sender": "alertas@señal.example"}
+    report = dispatch([kpi("breach")], [agreement([channel])], tmp_path / "a.sqlite", {"SMTP": smtp.url()})
+    assert report.sent == 1, report.failures
+    [mail] = smtp.mails
+    assert (mail.sender, mail.recipients, mail.message["From"], mail.message["To"]) == (
+        "alertas@xn--seal-hqa.example", ["revops@xn--mller-kva.example"],
+        "alertas@xn--seal-hqa.example", "revops@xn--mller-kva.example")
+
+
+def test_a_non_ascii_name_before_the_at_without_smtputf8_is_a_permanent_failure_naming_it(smtp: SmtpRecorder) -> None:
+    from pipelines.alerts.channels.mail import send_email
+
+    settings = {"channel": "email", "to": ["josé@acme.example", "ana@acme.example"], "smtp_url_env": "SMTP"}
+    with pytest.raises(DeliveryError) as caught:
+        send_email(event_for(), settings, {"SMTP": smtp.url()}, timeout=5)
+    assert caught.value.reason == (f"smtp://127.0.0.1:{smtp.server_address[1]} does not offer SMTPUTF8, which an "
+                                   "address with non-ASCII letters before the @ needs: josé@acme.example")
+    assert caught.value.retryable is False and smtp.mails == []
+
+
+def test_smtp_credentials_with_non_ascii_characters_log_in_as_utf8(tmp_path: Path) -> None:
+    """A password 'contraseña' (percent-encoded in the URL, as the docs say) logs in with AUTH
+    PLAIN in UTF-8; smtplib's login failed with a UnicodeEncodeError."""
+    server = SmtpRecorder(password="contraseña")
+    try:
+        channel = {"channel": "email", "to": ["a@acme.example"], "smtp_url_env": "SMTP"}
+        report = dispatch([kpi("breach")], [agreement([channel])], tmp_path / "a.sqlite",
+                          {"SMTP": server.url("jos%C3%A9:contrase%C3%B1a@")})
+        assert report.sent == 1, report.failures
+        assert server.logins == [("josé", "contraseña")] and len(server.mails) == 1
+    finally:
+        server.stop()
+
+
 def test_wrong_smtp_credentials_are_a_recorded_failure(tmp_path: Path, smtp: SmtpRecorder) -> None:
     channel = {"channel": "email", "to": ["a@acme.example"], "smtp_url_env": "SMTP"}
     report = dispatch([kpi("breach")], [agreement([channel])], tmp_path / "a.sqlite",
@@ -110,6 +149,18 @@ def test_failure_reasons_do_not_leak_the_webhook_secret(tmp_path: Path) -> None:
                       tmp_path / "a.sqlite", {"HOOK": url}, retry=FAST, sleep=lambda s: None)
     [failure] = report.failures
     assert "SECRET" not in failure.reason and failure.reason.startswith("cannot reach http://127.0.0.1:")
+
+
+def test_a_webhook_url_with_non_ascii_letters_in_its_path_is_sent_percent_encoded(tmp_path: Path, http: HttpRecorder) -> None:
+    """As a browser sends it: the request line is ASCII, and the receiver decodes the path back
+    to what the variable holds. It failed with a UnicodeEncodeError."""
+    url = http.url("/alertas/señal?canal=ventas-ñ")
+    report = dispatch([kpi("breach")], [agreement([{"channel": "webhook", "url_env": "HOOK"}])],
+                      tmp_path / "a.sqlite", {"HOOK": url})
+    assert report.sent == 1, report.failures
+    [post] = http.posts
+    assert post.path == "/alertas/se%C3%B1al?canal=ventas-%C3%B1"
+    assert unquote(post.path) == "/alertas/señal?canal=ventas-ñ"
 
 
 def test_a_malformed_webhook_url_fails_without_raising(tmp_path: Path, http: HttpRecorder) -> None:

@@ -256,6 +256,28 @@ def test_a_failed_import_leaves_out_as_it_was(tmp_path):
     assert code == 2 and not (tmp_path / "new").exists()
 
 
+def test_an_export_or_out_whose_path_is_not_utf8_exits_2_naming_the_option(tmp_path):
+    """DuckDB opens only UTF-8 paths: an --out named in Latin-1 ended an import or generate
+    with exit 3, and an export so named was refused as if its text were not UTF-8."""
+    import os
+    import shutil
+
+    export = tmp_path / os.fsdecode(b"contactos-\xe9.csv")
+    shutil.copy(EXPORTS / "hubspot" / "contacts_labels.csv", export)
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(export), "--timezone", "UTC",
+                              "--out", str(tmp_path / "out"))
+    assert (code, err) == (2, f"error {str(export)!r} --contacts: the path is not UTF-8 text, and DuckDB opens "
+                              "only UTF-8 paths: expected an export whose path is UTF-8 (rename it, or link it "
+                              "under a UTF-8 name)\n")
+    out = tmp_path / os.fsdecode(b"salida-\xe9")
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(EXPORTS / "hubspot" / "contacts_labels.csv"),
+                              "--timezone", "UTC", "--out", str(out))
+    assert code == 2 and err.startswith(f"error {str(out)!r} --out: the path is not UTF-8 text"), err
+    code, _, err = funnelpact("generate", "--out", str(out), "--contacts", "50")
+    assert code == 2 and err.startswith(f"error {str(out)!r} --out: the path is not UTF-8 text"), err
+    assert not out.exists()
+
+
 def test_an_out_folder_that_cannot_be_made_exits_2_naming_out(tmp_path):
     (tmp_path / "afile").write_text("x")
     code, _, err = funnelpact("import", "hubspot", "--contacts",

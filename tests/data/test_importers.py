@@ -55,6 +55,16 @@ def test_hubspot_lifecycle_date_columns_in_both_naming_styles(column, stage):
     assert stage_of_column(column) == stage
 
 
+def test_a_hubspot_custom_stage_label_is_written_as_the_agreement_compares_it():
+    """A Greek portal's custom stage 'ΠΕΛΑΤΗΣ' (customer), listed so in crm_values: str.lower()
+    wrote it with a final 'ς', the agreement's value ends in 'σ' (as DuckDB lower-cases the
+    loaded events), and every event was quarantined as unknown_stage."""
+    from pipelines.agreement.model import stage_value
+
+    assert stage_of_column("Became a ΠΕΛΑΤΗΣ Date") == stage_value("ΠΕΛΑΤΗΣ")
+    assert stage_of_column("hs_v2_date_entered_ΠΕΛΑΤΗΣ") == stage_value("ΠΕΛΑΤΗΣ")
+
+
 def test_hubspot_label_export_in_the_portal_time_zone(tmp_path):
     written = import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path,
                              deals=HUBSPOT / "deals_labels.csv", timezone="America/Mexico_City")
@@ -438,6 +448,16 @@ def test_csv_mapping_errors_name_the_mapping_field(tmp_path, mapping, message):
     assert message.format(dir=tmp_path) in str(exc.value)
 
 
+def test_a_mapping_saved_as_latin1_is_named_with_its_line_not_a_crash(tmp_path):
+    """As an agreement is: it stopped the import with exit 3 and a UnicodeDecodeError."""
+    (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
+    path = tmp_path / "mapping.yaml"
+    path.write_bytes("tables:\n  contacts:\n    file: people.csv\n    constants: {country: México}\n".encode("latin-1"))
+    with pytest.raises(InputError) as exc:
+        import_csv(path, tmp_path / "out")
+    assert str(exc.value) == f"{path}:4: byte 0xe9 is not UTF-8 text: expected the file saved as UTF-8"
+
+
 def test_csv_mapping_whose_file_is_an_output_of_the_import_is_refused(tmp_path):
     """Two tables read people.csv; with --out beside it, contacts.csv would overwrite it midway."""
     (tmp_path / "contacts.csv").write_text((CSV / "people.csv").read_text())
@@ -502,6 +522,34 @@ def test_export_values_are_cleaned_of_the_blanks_the_loader_removes(tmp_path):
                      "\u00a010,2026-02-01 10:00,2026-02-10 10:00,\"Yes\t\",\"\u00a0yes\",100\n", encoding="utf-8")
     import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path / "out", deals=deals, timezone="UTC")
     assert [(r[0], r[3], r[4]) for r in read(tmp_path / "out", "deals")] == [("10", "2026-02-10T10:00:00Z", "won")]
+
+
+def test_a_mapping_finds_columns_and_values_an_export_writes_decomposed(tmp_path):
+    """An export from a tool on macOS writes 'ó' as 'o' + a combining accent. Its column
+    'Código' and value 'Búsqueda' read exactly as the mapping writes them: the column was 'not
+    found' in a file whose list of columns showed it, and the value was left unmapped."""
+    import unicodedata
+
+    export = "Código;Alta;Canal\nP-1;2026-01-05T10:00:00Z;Búsqueda\n"
+    (tmp_path / "people.csv").write_text(unicodedata.normalize("NFD", export), encoding="utf-8-sig")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(
+        "tables:\n"
+        "  contacts: {file: people.csv, delimiter: ';', columns: {contact_id: Código, created_at: Alta,"
+        " source: canal}, values: {source: {Búsqueda: paid_search}}}\n"
+        "  lifecycle_events: {file: people.csv, delimiter: ';', columns: {contact_id: Código},"
+        " stage_columns: {lead: Alta}}\n", encoding="utf-8")
+    import_csv(mapping, tmp_path / "out")
+    assert read(tmp_path / "out", "contacts") == [("P-1", "2026-01-05T10:00:00Z", "paid_search", None, None, None)]
+
+
+def test_a_mapped_column_not_found_lists_the_export_s_names_with_invisible_characters_shown(tmp_path):
+    (tmp_path / "people.csv").write_text("\u200bCanal,Id\nweb,P-1\n", encoding="utf-8")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  contacts: {file: people.csv, columns: {contact_id: Id, source: Canal}}\n")
+    with pytest.raises(InputError) as exc:
+        import_csv(mapping, tmp_path / "out")
+    assert str(exc.value).endswith(r"column 'Canal' (mapped to source) not found in people.csv; it has: '\u200bCanal', Id")
 
 
 DAY_FIRST_LEADS = ("Id,CreatedDate,Status,IsConverted,ConvertedDate,LeadSource,Title\n"

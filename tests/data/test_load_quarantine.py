@@ -69,6 +69,31 @@ def test_unknown_stage_and_missing_stage_and_bad_occurred_at(load):
                                 "bad_timestamp:occurred_at": 1}
 
 
+def test_a_crm_value_matches_whatever_its_unicode_form_and_case(tmp_path, con):
+    """An agreement lists 'Café', 'ΠΕΛΑΤΗΣ' and 'İlgili'; the export writes them decomposed
+    (e + a combining accent, as macOS writes names) or in another case. Each is the value
+    the agreement lists, stored as the agreement's key for it, not quarantined as unknown."""
+    import unicodedata
+
+    from pipelines.agreement.model import stage_value
+    from pipelines.data.load import load_data_dir
+
+    from .helpers import write_dir
+
+    nfd = unicodedata.normalize("NFD", "CAFÉ")
+    data = write_dir(tmp_path / "data", lifecycle_events=f"""\
+        contact_id,stage,occurred_at,reason
+        C1,{nfd},2026-01-05T10:00:00Z,
+        C1,ΠΕΛΑΤΗΣ,2026-01-06T10:00:00Z,
+        C2,İLGİLİ,2026-01-06T11:00:00Z,
+        """)
+    listed = ["Café", "ΠΕΛΑΤΗΣ", "İlgili"]
+    report = load_data_dir(data, con, listed)
+    assert report.by_reason == {}
+    assert sorted(v for (v,) in rows(con, "select stage from raw.lifecycle_events")) == sorted(
+        stage_value(v) for v in listed)
+
+
 def test_the_lifecycle_values_no_agreement_lists_are_counted_most_frequent_first(load):
     from pipelines.warehouse.summary import data_quality_summary
 

@@ -163,6 +163,40 @@ def test_a_missing_required_column_names_the_file_and_column(tmp_path):
     assert "deal_id, created_at, status, amount" in found[0]
 
 
+def test_a_column_name_with_an_invisible_character_is_listed_so_that_it_shows(tmp_path):
+    """A file given a byte-order mark twice (one tool adds one before another does) starts
+    its first name with U+FEFF: listed as written, 'contact_id' was missing from a list that
+    read 'found: contact_id, …'."""
+    found = problems(tmp_path, contacts="\ufeff\ufeffcontact_id,created_at\nC1,2026-01-05T10:00:00Z\n")
+    assert len(found) == 1
+    assert "missing required column 'contact_id'" in found[0]
+    assert found[0].endswith(r"(found: '\ufeffcontact_id', created_at)"), found[0]
+
+
+def test_a_path_that_is_not_utf8_is_named_as_such(tmp_path):
+    """A folder or a Parquet part named in Latin-1 (os.fsdecode keeps the byte as a surrogate):
+    DuckDB opens only UTF-8 paths, and each table was refused as a CSV that is not UTF-8."""
+    import os
+
+    import duckdb
+
+    latin1 = tmp_path / os.fsdecode(b"d\xe9")
+    write_dir(latin1)
+    with pytest.raises(InputError) as exc:
+        load_data_dir(latin1, duckdb.connect(), STAGE_VALUES)
+    assert str(exc.value) == (f"{str(latin1)!r}: the path is not UTF-8 text, and DuckDB opens only UTF-8 paths: "
+                              "expected a data directory whose path is UTF-8 (rename it, or link it under a UTF-8 name)")
+
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    part = data / "contacts" / os.fsdecode(b"part-\xe9.parquet")
+    duckdb.sql("select 'C1' as contact_id, '2026-01-05T10:00:00Z' as created_at").write_parquet(str(data / "p.parquet"))
+    os.rename(data / "p.parquet", part)
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, duckdb.connect(), STAGE_VALUES)
+    assert str(exc.value).startswith(f"{str(part)!r}: the path is not UTF-8 text"), str(exc.value)
+
+
 def assert_refused_as_unreadable(data, named) -> None:
     """The load fails as bad input naming `named`, and writes nothing."""
     import duckdb

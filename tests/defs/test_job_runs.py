@@ -252,6 +252,52 @@ def test_bad_input_found_before_the_job_starts_keeps_the_previous_runs_log(
     assert log.read_text() == before
 
 
+def test_the_run_s_log_is_utf8_whatever_the_locale(settings: Settings) -> None:
+    """Under an ASCII locale (LANG=C without Python's coercion to UTF-8; Windows' cp1252 has
+    no CJK), log lines with other characters ("alerts: 10 new alert(s) — email: …") were
+    dropped from the run's log with a '--- Logging error ---' each on stderr."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
+    done = subprocess.run([sys.executable, "-c", "from pipelines.cli import main; main()", "run", "--from", "2026-03",
+                           "--to", "2026-03", "--as-of", AS_OF, "--format", "json"],
+                          env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode in (0, 1), done.stderr
+    assert "Logging error" not in done.stderr, done.stderr
+    log = (settings.home / "logs" / "last-run.log").read_text(encoding="utf-8")
+    assert "new alert(s) — " in log
+
+
+def test_a_parquet_part_named_in_latin1_is_refused_naming_it(settings: Settings, tmp_path) -> None:
+    """A Parquet part named in Latin-1 is refused in the load step, naming it escaped and
+    saying what is wrong: the table was refused with DuckDB's "Python Conversion Failure:
+    cannot encode str as UTF-8"."""
+    import os
+    import shutil
+
+    data = tmp_path / "latin1-part"
+    shutil.copytree(settings.data_dir, data)
+    (data / "contacts").mkdir()
+    duckdb.sql(f"select * from read_csv('{data / 'contacts.csv'}', all_varchar = true)").write_parquet(
+        str(data / "contacts" / "part.parquet"))
+    (data / "contacts.csv").unlink()
+    os.rename(data / "contacts" / "part.parquet", data / "contacts" / os.fsdecode(b"part-\xe9.parquet"))
+    result = invoke("run", "--data", str(data), "--from", "2026-03", "--to", "2026-03", "--as-of", AS_OF)
+    assert result.exit_code == 2, result.output
+    assert "the path is not UTF-8 text" in result.output
+    assert "part-\\udce9.parquet" in (settings.home / "logs" / "last-run.log").read_text(encoding="utf-8")
+
+    # A data directory named so: each table's refusal named the path with its surrogate, which
+    # the UTF-8 log could not hold, and the run ended with exit 3 ("this is a bug").
+    folder = tmp_path / os.fsdecode(b"d\xe9")
+    shutil.copytree(settings.data_dir, folder)
+    result = invoke("run", "--data", str(folder), "--from", "2026-03", "--to", "2026-03", "--as-of", AS_OF)
+    assert result.exit_code == 2, result.output
+    assert f"{str(folder.resolve())!r}: the path is not UTF-8 text" in result.output, result.output
+
+
 def test_a_locked_warehouse_says_so_and_exits_2(settings: Settings) -> None:
     lock = settings.warehouse.with_suffix(".lock")
     lock.parent.mkdir(parents=True, exist_ok=True)

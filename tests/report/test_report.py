@@ -967,3 +967,24 @@ def test_a_trend_month_judged_by_a_revision_without_the_kpi_says_so_not_that_it_
     assert "Not judged yet, so left blank: 2026-05 " in html
     # h2 begins in July: the one new revision, not the first month shown, however its revision differs from the last's.
     assert "a dotted vertical line marks a new revision of the agreement (2026-07)." in html
+
+
+def test_control_characters_of_a_crm_reason_are_shown_escaped_not_written_raw() -> None:
+    """A recycle reason pasted from Word holds a vertical tab; another an ESC or a NUL. HTML
+    cannot hold them (a parse error; a NUL becomes U+FFFD): they were written raw into the
+    pack, markup escaped around them."""
+    from datetime import UTC, datetime
+
+    from pipelines.agreement import load_agreements
+    from pipelines.report.gather import AgreementReport
+    from pipelines.report.sections import recycling
+
+    [h1] = [a for a in load_agreements(Path(__file__).parents[2] / "sla") if a.metadata.revision == "2026-h1"]
+    r = AgreementReport(agreement=h1, month="2026-03", results=[], trend_months=[], trend={}, revision_of={},
+                        plan=None, judged_as_of=datetime(2026, 4, 2, tzinfo=UTC), judged_build=None,
+                        month_start=datetime(2026, 3, 1, 6, tzinfo=UTC), month_end=datetime(2026, 4, 1, 6, tzinfo=UTC),
+                        recycle_reasons=[("Sin presupuesto\x0bvolver en Q3 <b>", 2), ("x\x1b[31m\x00\x7f", 1)])
+    html = recycling(r)
+    assert not re.search("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]", html)
+    assert '<td>Sin presupuesto\\x0bvolver en Q3 &lt;b&gt; <span class="flag">' in html
+    assert 'data-reason="x\\x1b[31m\\x00\\x7f"' in html

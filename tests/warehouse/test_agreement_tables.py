@@ -67,6 +67,21 @@ def test_a_renamed_stage_s_old_id_means_the_new_stage_in_its_revision_only() -> 
     assert rows == [("h1", "sql"), ("h1", "sql"), ("h2", "sal"), ("h2", "sal")]
 
 
+def test_lead_weights_are_keyed_as_contact_values_are_compared(tmp_path: Path) -> None:
+    """A key pasted with a no-break space after it, in capitals and decomposed: SQL's trim()
+    left the no-break space, and the weight matched no contact, without a word."""
+    import unicodedata
+
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    key = unicodedata.normalize("NFD", "DIRECTEUR GÉNÉRAL") + "\u00a0"
+    (tmp_path / "acme.yaml").write_text(text.replace("seniority: {c_level: 3,", f'seniority: {{"{key}": 4, c_level: 3,'),
+                                        encoding="utf-8")
+    con = duckdb.connect()
+    write_agreement_tables(con, load_agreements(tmp_path))
+    rows = con.execute("select value, weight from raw.agreement_lead_weights order by value").fetchall()
+    assert [(v, float(w)) for v, w in rows] == [("c_level", 3), ("directeur général", 4), ("director", 1.5), ("vp", 2)]
+
+
 def test_writing_twice_replaces_rather_than_appends(con: duckdb.DuckDBPyConnection) -> None:
     write_agreement_tables(con, load_agreements(ROOT / "sla"))
     assert con.execute("select count(*) from raw.agreement_months").fetchone() == (12,)

@@ -55,3 +55,30 @@ def test_weighted_volume_is_summed_exactly(warehouse):
                                 "where kpi = 'weighted_volume:mql' order by period")
     assert [(r["period"], r["target"], r["actual"]) for r in scorecard] == [
         ("2026-03", 115.0, 115.0), ("2026-04", 21.0, 21.0)]
+
+
+def test_a_weight_matches_its_value_in_either_unicode_form(warehouse):
+    """The agreement writes 'Entscheidungsträger' composed and 'Directeur Général' decomposed
+    (e + a combining accent, as text from macOS may be); the contacts write each the other way
+    and in other case. Each MQL weighs what the agreement says, not silently 1."""
+    import unicodedata
+
+    nfd = unicodedata.normalize("NFD", "Directeur Général")
+    with warehouse.connect() as con:
+        raw_data.utc_revision(con, A, R, ["2026-03"])
+        raw_data.insert(con, "agreement_lead_weights", [
+            (A, R, "persona", "Entscheidungsträger", Decimal(2)),
+            (A, R, "seniority", nfd, Decimal(3)),
+        ])
+        raw_data.insert(con, "contacts", [
+            ("p", "2026-03-10 12:00:00", None, unicodedata.normalize("NFD", "ENTSCHEIDUNGSTRÄGER"), None, "DE"),
+            ("s", "2026-03-10 12:00:00", None, None, "DIRECTEUR GÉNÉRAL", "FR"),
+        ])
+        raw_data.insert(con, "lifecycle_events", [("p", "mql", "2026-03-10 12:00:00", None),
+                                                  ("s", "mql", "2026-03-10 12:00:00", None)])
+        raw_data.load_report(con)
+
+    warehouse.dbt("build", as_of=AS_OF, select=["+funnel_volumes"], exclude=["resource_type:unit_test"])
+
+    [mql] = warehouse.query("select volume, weighted_volume from marts.funnel_volumes where stage_id = 'mql'")
+    assert (mql["volume"], mql["weighted_volume"]) == (2, Decimal(5))

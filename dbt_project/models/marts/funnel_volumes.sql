@@ -54,9 +54,12 @@ presence as (
 
 ),
 
+-- Weights match a contact's value in any case and either Unicode form: an export from macOS
+-- may write "ä" as "a" + a combining accent, which looks the same (agreement.validate refuses
+-- two keys that compare equal).
 seniority_weights as (
 
-    select agreement, revision, lower(trim(dimension_value)) as dimension_value, weight
+    select agreement, revision, lower(nfc_normalize(trim(dimension_value))) as dimension_value, weight
     from lead_weights
     where dimension = 'seniority'
 
@@ -64,7 +67,7 @@ seniority_weights as (
 
 persona_weights as (
 
-    select agreement, revision, lower(trim(dimension_value)) as dimension_value, weight
+    select agreement, revision, lower(nfc_normalize(trim(dimension_value))) as dimension_value, weight
     from lead_weights
     where dimension = 'persona'
 
@@ -92,11 +95,11 @@ contact_volumes as (
     left join seniority_weights
         on stage_entries.agreement = seniority_weights.agreement
         and stage_entries.revision = seniority_weights.revision
-        and lower(contacts.seniority) = seniority_weights.dimension_value
+        and lower(nfc_normalize(contacts.seniority)) = seniority_weights.dimension_value
     left join persona_weights
         on stage_entries.agreement = persona_weights.agreement
         and stage_entries.revision = persona_weights.revision
-        and lower(contacts.persona) = persona_weights.dimension_value
+        and lower(nfc_normalize(contacts.persona)) = persona_weights.dimension_value
 
     group by months.agreement, months.revision, months.period, stage_entries.stage_id
 

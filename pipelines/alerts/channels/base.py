@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import SplitResult, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 USER_AGENT = "funnelpact-alerts/1"
 
@@ -60,6 +61,20 @@ def _basic_auth(parts: SplitResult) -> tuple[str, dict[str, str]]:
             {"Authorization": "Basic " + base64.b64encode(credentials).decode("ascii")})
 
 
+def _ascii_url(address: str) -> str:
+    """The URL with the non-ASCII characters of its path, query and fragment percent-encoded
+    as UTF-8, as a browser sends them (…/alertas/señal is …/alertas/se%C3%B1al): urllib sends
+    the request line as ASCII and failed with a UnicodeEncodeError. The host is left as it is:
+    DNS and the Host header take its IDNA form."""
+    parts = urlsplit(address)
+
+    def encoded(text: str) -> str:
+        return re.sub(r"[^\x00-\x7f]+", lambda m: quote(m.group()), text)
+
+    return parts._replace(path=encoded(parts.path), query=encoded(parts.query),
+                          fragment=encoded(parts.fragment)).geturl()
+
+
 def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | None = None) -> str:
     parts = urlsplit(url)
     port(parts, "the URL")  # before redact(), which reads it
@@ -68,7 +83,7 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
     address, auth = _basic_auth(parts)
     data = json.dumps(body, ensure_ascii=False).encode("utf-8")
     request = urllib.request.Request(
-        address,
+        _ascii_url(address),
         data=data,
         method="POST",
         headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,

@@ -9,6 +9,7 @@ User and password are percent-decoded, so a password with `@` or `:` is written 
 
 from __future__ import annotations
 
+import base64
 import html
 import smtplib
 import ssl
@@ -58,6 +59,17 @@ def parse_smtp_url(url: str) -> SmtpUrl:
     )
 
 
+def ascii_domain(address: str) -> str:
+    """`address` with its domain in IDNA's ASCII form (revops@müller.example is
+    revops@xn--mller-kva.example): a server without SMTPUTF8, most of them, refuses a
+    non-ASCII domain, which any server reaches as its ASCII form."""
+    local, at, domain = address.rpartition("@")
+    try:
+        return local + at + domain.encode("idna").decode("ascii")
+    except UnicodeError:  # not a name IDNA can write: left for the server to judge
+        return address
+
+
 def build_message(event: AlertEvent, sender: str, to: list[str]) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = f"[funnelpact] {event.title()}"
@@ -78,10 +90,25 @@ def build_message(event: AlertEvent, sender: str, to: list[str]) -> EmailMessage
     return msg
 
 
+def _login(client: smtplib.SMTP, user: str, password: str) -> None:
+    if (user + password).isascii():
+        client.login(user, password)
+        return
+    # smtplib encodes credentials as ASCII and failed with a UnicodeEncodeError on 'contraseña';
+    # AUTH PLAIN carries them as UTF-8 (RFC 4616).
+    if "PLAIN" not in client.esmtp_features.get("auth", "").upper().split():
+        raise smtplib.SMTPException("the server does not offer AUTH PLAIN, which a user or password "
+                                    "with non-ASCII characters needs")
+    response = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode("ascii")
+    code, reply = client.docmd("AUTH", f"PLAIN {response}")
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, reply)
+
+
 def send_email(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
     server = parse_smtp_url(secret(env, settings["smtp_url_env"], "smtp://user:password@host:port"))
-    sender = settings.get("sender") or f"funnelpact@{server.host}"
-    to = list(settings["to"])
+    sender = ascii_domain(settings.get("sender") or f"funnelpact@{server.host}")
+    to = [ascii_domain(address) for address in settings["to"]]
     message = build_message(event, sender, to)
     try:
         if server.tls:
@@ -96,10 +123,15 @@ def send_email(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str,
                 client.starttls(context=ssl.create_default_context())
                 client.ehlo()
             if server.user:
-                client.login(server.user, server.password or "")
+                _login(client, server.user, server.password or "")
             refused = client.send_message(message, from_addr=sender, to_addrs=to)
     except smtplib.SMTPAuthenticationError as exc:
         raise DeliveryError(f"{server.where} refused the login of {server.user}: {exc.smtp_code}", False) from None
+    except smtplib.SMTPNotSupportedError:
+        # Trying again will not make the server offer SMTPUTF8.
+        named = ", ".join(a for a in [sender, *to] if not a.isascii())
+        raise DeliveryError(f"{server.where} does not offer SMTPUTF8, which an address with non-ASCII "
+                            f"letters before the @ needs: {named}", False) from None
     except smtplib.SMTPRecipientsRefused as exc:
         raise DeliveryError(f"{server.where} refused every recipient: {', '.join(exc.recipients)}", False) from None
     except smtplib.SMTPResponseException as exc:

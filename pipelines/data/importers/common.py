@@ -6,6 +6,7 @@ All in DuckDB, so large exports stream.
 from __future__ import annotations
 
 import contextlib
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,6 +29,13 @@ from pipelines.errors import InputError, Problem
 TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0")
 # Above this size an import shows a spinner: DuckDB reads ~100 MB/s on one core.
 LARGE_FILE_BYTES = 50 * 1024 * 1024
+
+
+def name_key(name: str) -> str:
+    """A column name as names are matched: without surrounding blanks, ignoring case and
+    Unicode form (a tool on macOS may write 'Código' with a combining accent: it read the
+    same as the mapping's 'Código' in the error that said it was not found)."""
+    return unicodedata.normalize("NFC", name).strip().lower()
 
 
 class Export:
@@ -58,7 +66,7 @@ class Export:
         if left_out:
             self.notes.append(left_out)
         # As the file names them: DuckDB renames a repeated name `name_1`, hiding the repeat.
-        self._named = Counter(n.strip().lower() for n in names)
+        self._named = Counter(name_key(n) for n in names)
         self.columns: dict[str, str] = {}  # name, ignoring case -> the column as the table holds it
         self._names: dict[str, str] = {}  # SQL reference -> the column's name in the export
         for c in cols:
@@ -68,7 +76,7 @@ class Export:
             held = f"_fp_{c}" if c.lower() == "rowid" else c
             if held != c:
                 con.execute(f"alter table {name} rename column {ident(c)} to {ident(held)}")
-            self.columns[c.strip().lower()] = held
+            self.columns[name_key(c)] = held
             self._names[ident(held)] = c
         self._checked: set[str] = set()
 
@@ -106,8 +114,8 @@ class Export:
         """SQL reference to the first of `names` (each followed by its labels) the export has,
         or None."""
         for n in self._with_labels(names):
-            if n.lower() in self.columns:
-                return self.read(self.columns[n.lower()])
+            if name_key(n) in self.columns:
+                return self.read(self.columns[name_key(n)])
         return None
 
     def _with_labels(self, names: tuple[str, ...]) -> list[str]:
@@ -123,7 +131,7 @@ class Export:
         export has twice (ignoring case) is refused, as the loader refuses it: one copy would
         be read and the other dropped without a word (DuckDB renames the second `name_1`)."""
         ref, named = ident(column), self._names[ident(column)]
-        if (count := self._named[named.strip().lower()]) > 1:
+        if (count := self._named[name_key(named)]) > 1:
             raise InputError(Problem(f"column '{named}' is named {count} times (names match ignoring case): "
                                      "expected it once", file=str(self.path), field=named))
         return ref

@@ -17,15 +17,17 @@ Per table also: `delimiter`, `timezone`, `timestamp_format` (strptime, for non-I
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 from typing import Any
 
+from pipelines.agreement.load import decode_utf8
 from pipelines.agreement.yaml_source import load_yaml
 from pipelines.data.importers.common import Imported, Job, progress, quote, text
 from pipelines.data.importers.output import Input
 from pipelines.data.importers.times import Times, check_format, check_timezone
 from pipelines.data.tables import TABLES
-from pipelines.errors import InputError, Problem
+from pipelines.errors import InputError, Problem, visible
 
 TABLE_KEYS = {"file", "columns", "values", "constants", "stage_columns", "delimiter",
               "timezone", "timestamp_format"}
@@ -74,7 +76,9 @@ def read_mapping(path: Path) -> dict[str, Any]:
         raise InputError(Problem("mapping file not found; expected a YAML file", file=str(path)))
     # The agreements' reader: a key given twice (YAML keeps the last: a second `timezone:`
     # moved every time) is refused with its line, as is broken YAML.
-    doc = load_yaml(path.read_text(encoding="utf-8"), str(path), "a column mapping").data
+    # Bytes that are not UTF-8 (a mapping saved as Latin-1) are named with their line, as in
+    # an agreement.
+    doc = load_yaml(decode_utf8(path.read_bytes(), str(path)), str(path), "a column mapping").data
     if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict) or not doc["tables"]:
         raise _problem(path, "tables", "expected a 'tables' mapping with at least one of "
                        + ", ".join(TABLES))
@@ -170,7 +174,7 @@ def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, zone_
         if ref is None:
             raise InputError(Problem(
                 f"column '{source_column}' (mapped to {canon}) not found in {export.path.name}; "
-                f"it has: {', '.join(export.names)}",
+                f"it has: {', '.join(map(visible, export.names))}",
                 file=str(mapping_file), field=field or f"{where}.columns.{canon}"))
         if table.column(canon).type == "timestamp":
             export.check_times(ref)
@@ -180,8 +184,11 @@ def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, zone_
         sql = text(sql)
         value_map = _str_map(values.get(canon), mapping_file, f"{where}.values.{canon}")
         if value_map:
-            whens = " ".join(f"when {quote(k)} then {quote(v)}" for k, v in value_map.items())
-            sql = f"(case {sql} {whens} else {sql} end)"
+            # Compared in Unicode's composed form (NFC), as names are (common.name_key): a
+            # value with a combining accent looks like the mapping's and was left unmapped.
+            whens = " ".join(f"when {quote(unicodedata.normalize('NFC', k))} then {quote(v)}"
+                             for k, v in value_map.items())
+            sql = f"(case nfc_normalize({sql}) {whens} else {sql} end)"
         if table.column(canon).type == "timestamp":
             sql = times.utc(sql)
         elif table.column(canon).type == "date":

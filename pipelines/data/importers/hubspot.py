@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from pipelines.agreement.model import stage_value
 from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
                                              seniority_from_title, text)
 from pipelines.data.importers.output import Input
@@ -48,11 +49,13 @@ def stage_of_column(column: str) -> str | None:
     for pattern in _DATE_COLUMNS:
         match = pattern.match(column.strip())
         if match:
+            # Lower-cased as the agreement's crm_values are (stage_value): str.lower() wrote a
+            # custom stage 'ΠΕΛΑΤΗΣ' as 'πελατης', which no agreement listing it matched.
             if "label" in match.groupdict():
-                label = match["label"].strip().lower()
+                label = stage_value(match["label"])
                 value = LABELS.get(label, label)
             else:
-                value = match["value"].lower()
+                value = stage_value(match["value"])
             return STAGE_IDS.get(value, value)
     return None
 

@@ -13,7 +13,7 @@ import duckdb
 
 from pipelines.data.parsing import PARSERS
 from pipelines.data.row_sql import without_blanks
-from pipelines.data.sources import find_source, ident, quote, reader_sql, table_paths
+from pipelines.data.sources import find_source, ident, quote, reader_sql, require_utf8_path, table_paths
 from pipelines.data.staged_folder import StagedFolder
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
@@ -48,6 +48,8 @@ class Output(StagedFolder):
     together (`commit`), or dropped (`discard`) when the import fails."""
 
     def __init__(self, out: Path, tables: list[str], inputs: list[Input]) -> None:
+        for given in inputs:
+            require_utf8_path(given.path, "an export whose path is UTF-8", given.field)
         _refuse_inputs_among_outputs(Path(out), tables, inputs)
         super().__init__(out, tables, "csv", "import")
 
