@@ -64,63 +64,67 @@ value_positions as (
 
 ),
 
--- recycled / disqualified, and values of other revisions' vocabularies, match no stage of
--- the revision: they count for none of its stages (marts.unmapped_stage_events counts them).
-known_events as (
+-- The contacts with a stage event inside one of the revision's months: the events inside
+-- each window first (a range join on time: an event lies in at most one window of an
+-- agreement), then the revision's vocabulary. recycled / disqualified, and values of other
+-- revisions' vocabularies, match no stage of the revision: they count for none of its stages
+-- (marts.unmapped_stage_events counts them).
+contacts_in_window as (
 
-    select
-        value_positions.agreement,
-        value_positions.revision,
-        lifecycle_events.contact_id,
-        value_positions.stage_position,
-        lifecycle_events.occurred_at,
-        windows.window_start,
-        windows.window_end
+    select distinct
+        windows.agreement,
+        windows.revision,
+        lifecycle_events.contact_id
 
     from lifecycle_events
-    inner join value_positions
-        on lifecycle_events.stage_value = value_positions.stage_value
     inner join windows
-        on value_positions.agreement = windows.agreement
-        and value_positions.revision = windows.revision
+        on lifecycle_events.occurred_at >= windows.window_start
+        and lifecycle_events.occurred_at < windows.window_end
+    inner join value_positions
+        on windows.agreement = value_positions.agreement
+        and windows.revision = value_positions.revision
+        and lifecycle_events.stage_value = value_positions.stage_value
 
     where lifecycle_events.occurred_at <= {{ as_of() }}
 
 ),
 
-contacts_in_window as (
+-- Then every stage event of those contacts only, before and after the window, read with the
+-- revision's vocabulary. Joining all events to every revision that knows their value first
+-- made events x revisions rows: 16M for 300k contacts under 36 monthly revisions, where
+-- these are 1.6M (docs/performance.md).
+known_events as (
 
-    select distinct
-        agreement,
-        revision,
-        contact_id
+    select
+        contacts_in_window.agreement,
+        contacts_in_window.revision,
+        contacts_in_window.contact_id,
+        value_positions.stage_position,
+        lifecycle_events.occurred_at
 
-    from known_events
-    where occurred_at >= window_start
-        and occurred_at < window_end
+    from contacts_in_window
+    inner join lifecycle_events
+        on contacts_in_window.contact_id = lifecycle_events.contact_id
+    inner join value_positions
+        on contacts_in_window.agreement = value_positions.agreement
+        and contacts_in_window.revision = value_positions.revision
+        and lifecycle_events.stage_value = value_positions.stage_value
+
+    where lifecycle_events.occurred_at <= {{ as_of() }}
 
 ),
 
 first_event_per_stage as (
 
     select
-        known_events.agreement,
-        known_events.revision,
-        known_events.contact_id,
-        known_events.stage_position,
-        min(known_events.occurred_at) as first_event_at
+        agreement,
+        revision,
+        contact_id,
+        stage_position,
+        min(occurred_at) as first_event_at
 
     from known_events
-    inner join contacts_in_window
-        on known_events.agreement = contacts_in_window.agreement
-        and known_events.revision = contacts_in_window.revision
-        and known_events.contact_id = contacts_in_window.contact_id
-
-    group by
-        known_events.agreement,
-        known_events.revision,
-        known_events.contact_id,
-        known_events.stage_position
+    group by agreement, revision, contact_id, stage_position
 
 ),
 
