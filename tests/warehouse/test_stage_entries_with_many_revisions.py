@@ -96,4 +96,5 @@ def test_many_one_month_revisions_give_the_spec_entries_without_events_times_rev
     events = sum(len(e) for e in CONTACTS.values())
     # events x revisions would be ~36 times the events; each contact is active in one or two
     # revisions and reaches at most 5 stages, so no step needs 10 rows per event.
-    assert largest <= 10 * events, (largest, events)
+    # At least the events are read: a profile whose key for rows was renamed would read 0.
+    assert events <= largest <= 10 * events, (largest, events)
