@@ -35,12 +35,19 @@ DATE_OF = {
 def dataset(label: str, contacts: int, start: date = date(2026, 1, 1), end: date = date(2026, 12, 31)) -> Path:
     """The cached dataset's directory, generated (and split) on first use."""
     root = CACHE / label
-    if not (root / "daily" / "new").exists():
+    if not _complete(root):
         shutil.rmtree(root, ignore_errors=True)
         worker({"kind": "generate", "out": str(root / "full"), "contacts": contacts, "seed": 1,
                 "start": start.isoformat(), "end": end.isoformat(), "fmt": "parquet"})
         split_daily(root / "full", root / "daily", NEW_DAY)
     return root
+
+
+def _complete(root: Path) -> bool:
+    """Whether the cached split is whole: every link to the history resolves (a cache made
+    before its links were relative, then moved, pointed into the folder it was made in)."""
+    new = root / "daily" / "new"
+    return all((new / table / "history.parquet").exists() for table in DATE_OF)
 
 
 def split_daily(full: Path, out: Path, day: date) -> None:
@@ -59,5 +66,6 @@ def split_daily(full: Path, out: Path, day: date) -> None:
         con.execute(f"copy (select * from {src} where {column} >= '{lo}' and {column} < '{hi}' "
                     f"and try_cast({column} as timestamp) is not null) "
                     f"to '{new / table / (lo + '.parquet')}' (format parquet)")
-        (new / table / "history.parquet").symlink_to(history / table / "history.parquet")
+        # Relative: the cache stays whole when the repository is moved or copied.
+        (new / table / "history.parquet").symlink_to(Path("..", "..", "history", table, "history.parquet"))
     con.close()

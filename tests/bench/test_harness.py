@@ -6,9 +6,10 @@ The benchmarks themselves are not tests (timings on a shared machine are not ass
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from bench.baseline import run_baseline
@@ -106,3 +107,26 @@ def test_the_page_is_rendered_from_results_with_both_start_up_figures(tmp_path):
     # 3 x 1.0 + 8.0 = 11.0 against a full run of 20.0; with the whole fixed cost 17.0.
     assert f"{fmt_seconds(20.0)} vs {fmt_seconds(11.0)} | **no** |" in text
     assert f"{fmt_seconds(20.0)} vs {fmt_seconds(17.0)} | **no** |" in text
+
+
+def test_the_daily_split_links_its_history_relatively_so_a_moved_cache_stays_whole(tmp_path):
+    from bench.datasets import _complete, split_daily
+
+    full = tmp_path / "made" / "full"
+    full.mkdir(parents=True)
+    with duckdb.connect() as con:
+        for table, column in (("contacts", "created_at"), ("lifecycle_events", "occurred_at"),
+                              ("activities", "occurred_at"), ("deals", "closed_at"), ("web_sessions", "date")):
+            con.execute(f"copy (select * from (values ('2026-12-29 10:00:00', 'kept', null), "
+                        f"('2026-12-30 10:00:00', 'new', null)) t({column}, note, created_at)) "
+                        f"to '{full / table}.parquet' (format parquet)")
+    split_daily(full, tmp_path / "made" / "daily", date(2026, 12, 30))
+    moved = tmp_path / "moved"
+    (tmp_path / "made").rename(moved)
+    assert _complete(moved)
+    with duckdb.connect() as con:
+        notes = con.execute(f"select note from read_parquet('{moved}/daily/new/lifecycle_events/*.parquet') "
+                            "order by note").fetchall()
+    assert notes == [("kept",), ("new",)]
+    (moved / "daily" / "history" / "deals" / "history.parquet").unlink()
+    assert not _complete(moved)
