@@ -94,7 +94,18 @@ def quiet_interrupts(args) -> None:
     sys.__unraisablehook__(args)
 
 
+def legible_on_any_terminal() -> None:
+    """Text a terminal's encoding cannot show is written as its escape (\\u2014), not raised:
+    under an ASCII locale (LANG=C without Python's coercion to UTF-8) the scorecard's em dash
+    ended a finished run with exit 3 before its table. JSON output is ASCII already."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "").replace("_", "")
+        if not encoding.startswith("utf") and hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
 def main() -> None:
+    legible_on_any_terminal()
     # Dagster, dbt and GX leave millions of objects behind; the interpreter's last garbage
     # collection walked them for ~2 s after every run. Frozen objects are skipped, and the
     # process is ending anyway.

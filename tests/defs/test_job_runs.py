@@ -252,20 +252,22 @@ def test_bad_input_found_before_the_job_starts_keeps_the_previous_runs_log(
     assert log.read_text() == before
 
 
-def test_the_run_s_log_is_utf8_whatever_the_locale(settings: Settings) -> None:
+def test_the_run_s_log_is_utf8_and_its_table_legible_whatever_the_locale(settings: Settings) -> None:
     """Under an ASCII locale (LANG=C without Python's coercion to UTF-8; Windows' cp1252 has
     no CJK), log lines with other characters ("alerts: 10 new alert(s) — email: …") were
-    dropped from the run's log with a '--- Logging error ---' each on stderr."""
+    dropped from the run's log with a '--- Logging error ---' each on stderr, and the
+    scorecard's table, with its em dashes, ended the finished run with exit 3."""
     import os
     import subprocess
     import sys
 
     env = {**os.environ, "LC_ALL": "C", "LANG": "C", "PYTHONCOERCECLOCALE": "0", "PYTHONUTF8": "0"}
     done = subprocess.run([sys.executable, "-c", "from pipelines.cli import main; main()", "run", "--from", "2026-03",
-                           "--to", "2026-03", "--as-of", AS_OF, "--format", "json"],
-                          env=env, capture_output=True, text=True, timeout=600)
+                           "--to", "2026-03", "--as-of", AS_OF],
+                          env=env, capture_output=True, encoding="ascii", timeout=600)
     assert done.returncode in (0, 1), done.stderr
     assert "Logging error" not in done.stderr, done.stderr
+    assert "volume:mql" in done.stdout and "\\u2014" in done.stdout, done.stdout
     log = (settings.home / "logs" / "last-run.log").read_text(encoding="utf-8")
     assert "new alert(s) — " in log
 
