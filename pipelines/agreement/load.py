@@ -16,6 +16,7 @@ from pipelines.agreement.validate import check_agreement, check_revisions
 from pipelines.agreement.yaml_source import SourceDocument, load_yaml
 from pipelines.errors import InputError, Problem
 
+
 def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
     """Every *.yaml / *.yml under the given folders, plus the files named directly."""
     files: list[Path] = []
@@ -143,9 +144,23 @@ def span(agreements: list[Agreement]) -> tuple[str, str]:
             max((a.spec.effective.to for a in agreements), key=month_index))
 
 
+# Beyond this many revisions, an agreement's windows are summed up in one span: an agreement
+# revised every month named 12 windows a year in one line.
+LISTED_REVISIONS = 3
+
+
 def windows(agreements: list[Agreement]) -> str:
-    """The agreements' windows, for messages: 'acme 2026-h1 2026-01..2026-06, …'."""
-    return ", ".join(f"{a.name} {a.revision} {a.spec.effective.from_}..{a.spec.effective.to}" for a in agreements) or "none"
+    """The agreements' windows, for messages: 'acme 2026-h1 2026-01..2026-06, …', or per
+    agreement with many revisions 'latam 2026-01..2026-12 (12 revisions)'."""
+    parts = []
+    for name in dict.fromkeys(a.name for a in agreements):
+        revisions = [a for a in agreements if a.name == name]
+        if len(revisions) > LISTED_REVISIONS:
+            months = spans([m for a in revisions for m in a.months()])
+            parts.append(f"{name} {months} ({len(revisions)} revisions)")
+        else:
+            parts.extend(f"{a.name} {a.revision} {a.spec.effective.from_}..{a.spec.effective.to}" for a in revisions)
+    return ", ".join(parts) or "none"
 
 
 def in_force(agreements: list[Agreement], months: list[str]) -> list[str]:

@@ -333,3 +333,22 @@ def test_a_fraction_of_a_customer_shows_its_first_digit_not_zero(funnelpact, tmp
     assert "0.000001 " in window, window  # 5 x 10^-7, rounded half up
     run = funnelpact("plan", "--sla", file, "--format", "csv")
     assert {r["customers"] for r in csv.DictReader(io.StringIO(run.out))} == {"0.0000001"}
+
+
+def test_an_agreement_revised_every_month_is_named_by_one_span_in_the_window_list(funnelpact, tmp_path: Path,
+                                                                                  agreement_file) -> None:
+    """Twelve monthly revisions (one gap) named twelve windows in one line; an agreement with
+    few revisions keeps its windows listed."""
+    from pipelines.agreement.months import add_months
+
+    for k in [m for m in range(12) if m != 6]:
+        month = add_months("2026-01", k)
+        written = agreement_file(tmp_path, "monthly", "UTC", month, month)
+        (tmp_path / f"monthly-{month}.yaml").write_text(
+            written.read_text().replace('revision: "1"', f'revision: "m{k + 1}"'))
+        written.unlink()
+    agreement_file(tmp_path, "yearly", "UTC", "2026-01", "2026-12")
+    run = funnelpact("plan", "--sla", tmp_path, "--month", "2027-03")
+    assert run.code == 2
+    assert ("(windows: monthly 2026-01..2026-06, 2026-08..2026-12 (11 revisions), "
+            "yearly 1 2026-01..2026-12)") in " ".join(run.err.split()), run.err
