@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import types
 from datetime import date, datetime
 from decimal import Decimal
@@ -113,11 +114,7 @@ def _message(item: dict, path: tuple, data: Any) -> str:
     if kind in ("decimal_parsing", "decimal_type", "int_parsing", "int_type", "float_parsing", "int_from_float"):
         whole = kind.startswith("int")
         text = f"{_show(given)} is not {'a whole number' if whole else 'a number'}"
-        if isinstance(given, str) and "," in given:  # 0,35 or 600,000
-            return f"{text}: expected {PLAIN_NUMBER}"
-        if str(path[-1] if path else "") in _SHARES:  # "30%"
-            return text + ": expected a share in (0, 1], e.g. 0.3 for 30%"
-        return text
+        return f"{text}: expected {_instead_of_not_a_number(given, path, whole)}"
     if kind == "decimal_max_places":
         places = item.get("ctx", {}).get("decimal_places")
         return f"{_show(given)} has more than {places} decimal places: expected at most {places}, e.g. 1.5"
@@ -154,6 +151,25 @@ def _message(item: dict, path: tuple, data: Any) -> str:
     if given is not None and not isinstance(given, (dict, list)) and _show(given) not in msg:
         msg += f" (got {_show(given)})"
     return msg
+
+
+def _instead_of_not_a_number(given: Any, path: tuple, whole: bool) -> str:
+    """What to write: the analyst who typed `5%`, `4h` or `$600000` is told the plain form."""
+    share = str(path[-1] if path else "") in _SHARES
+    if isinstance(given, str) and "," in given:  # 0,35 or 600,000
+        return PLAIN_NUMBER
+    percent = _PERCENT.fullmatch(given) if isinstance(given, str) else None
+    if percent:  # a rate, an attainment or a tolerance written as a percentage
+        decimal = format((Decimal(percent[1]) / 100).normalize(), "f")
+        return f"{'a share in (0, 1]' if share else 'a share'} written as a decimal: {decimal} for {percent[1]}%"
+    if share:
+        return "a share in (0, 1], e.g. 0.3 for 30%"
+    if whole:
+        return "a whole number, e.g. 30"
+    return "a plain number without a unit or currency sign, e.g. 4, 0.35 or 600000"
+
+
+_PERCENT = re.compile(r"\s*([0-9]+(?:\.[0-9]+)?)\s*%\s*")
 
 
 _BOUNDS = {
