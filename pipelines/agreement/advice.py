@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from pipelines.agreement.model import Agreement
+from pipelines.agreement.months import add_months, month_index, month_range, spans
 from pipelines.agreement.plan import month_weights
 from pipelines.agreement.yaml_source import dotted, load_yaml
 from pipelines.errors import Problem
@@ -22,6 +23,32 @@ PERCENT_LIKE = Decimal(10)
 def advise(agreement: Agreement) -> list[Problem]:
     """The warnings for `agreement`, each at the line of the value it is about."""
     advice = [*_percent_seasonality(agreement), *_repeated_channels(agreement), *_values_the_importers_rename(agreement)]
+    return _located(agreement, advice)
+
+
+def advise_revisions(agreements: list[Agreement]) -> list[Problem]:
+    """The warnings about revisions of one agreement taken together: months between two
+    windows that no revision is in force in. Those months are never judged (a run asked for
+    them says no agreement is in force), so `from: 2026-08` after a revision ending 2026-06
+    is most likely a slip for 2026-07; a paused agreement is a gap on purpose."""
+    problems = []
+    for name in dict.fromkeys(a.name for a in agreements):
+        revisions = sorted((a for a in agreements if a.name == name),
+                           key=lambda a: month_index(a.spec.effective.from_))
+        for before, after in zip(revisions, revisions[1:]):
+            first, last = add_months(before.spec.effective.to, 1), add_months(after.spec.effective.from_, -1)
+            if month_index(first) > month_index(last):
+                continue  # adjacent, or overlapping (an error validation reports)
+            gap = spans(month_range(first, last))
+            problems += _located(after, [(("spec", "effective"), (
+                f"no revision of {name} is in force in {gap}: {before.revision} ends {before.spec.effective.to} "
+                f"({before.source_file}) and {after.revision} starts {after.spec.effective.from_}, so {gap} is not "
+                f"judged; if the gap is a slip, start {after.revision} in {first}"))])
+    return problems
+
+
+def _located(agreement: Agreement, advice: list[tuple[tuple, str]]) -> list[Problem]:
+    """Each piece of advice at the line of the value it is about, in the agreement's file."""
     if not advice or agreement.source_file is None:
         return [Problem(message, field=dotted(path)) for path, message in advice]
     doc = load_yaml(Path(agreement.source_file).read_text(encoding="utf-8"), agreement.source_file)

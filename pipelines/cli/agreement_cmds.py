@@ -38,11 +38,11 @@ def validate(
 
     Every problem is listed with its file, line and field; the exit code is 2 if there is any.
     A valid value that is most likely a slip (seasonality weights written as percentages, an
-    alert channel listed twice, a CRM name the importers write as a stage id) gets a warning on
-    stderr, and the exit code stays 0.
+    alert channel listed twice, a CRM name the importers write as a stage id, months between two
+    revisions that no revision is in force in) gets a warning on stderr, and the exit code stays 0.
     """
     from pipelines.agreement import load_agreements
-    from pipelines.agreement.advice import advise
+    from pipelines.agreement.advice import advise, advise_revisions
 
     agreements = load_agreements(paths or [sla_path(None)])
     for a in agreements:
@@ -52,6 +52,8 @@ def validate(
         )
         for problem in advise(a):
             report_warning(problem)
+    for problem in advise_revisions(agreements):
+        report_warning(problem)
 
 
 def schema() -> None:

@@ -127,10 +127,11 @@ def test_the_met_rule_the_docs_state_is_the_bound_compile_writes() -> None:
     assert threshold(Fraction(150), Decimal("0.05"), "at_least") == Fraction("142.5")
 
 
-# Each message the page quotes, and the edit of sla/acme-2026-h1.yaml the page says gives it.
+# Each message the page quotes, and the edit of the shipped file it names that the page says gives it.
 QUOTED_EDITS = {
     "spec.conversion.lead->mql.rate": ("lead->mql: {rate: 0.30}", "lead->mql: {rate: 30}"),
     "spec.seasonality.2026-01": ("seasonality: {2026-01: 0.8, 2026-06: 1.2}", "seasonality: {2026-01: 80, 2026-06: 120}"),
+    "spec.effective": ("effective: {from: 2026-07,", "effective: {from: 2026-08,"),
 }
 
 
@@ -139,12 +140,14 @@ QUOTED_EDITS = {
 def test_a_quoted_message_is_what_validate_prints_for_the_edit_the_page_describes(quoted, funnelpact, tmp_path,
                                                                                  monkeypatch) -> None:
     """A reader who makes the edit in the shipped file sees the line the page shows."""
-    file = ROOT / "sla" / "acme-2026-h1.yaml"
-    assert quoted.split()[1].startswith(f"sla/{file.name}:"), "quote the shipped file, as a reader would edit it"
+    file = ROOT / quoted.split()[1].split(":")[0]
+    assert file.parent == ROOT / "sla" and file.is_file(), "quote a shipped file, as a reader would edit it"
     old, new = QUOTED_EDITS[quoted.split()[2].removesuffix(":")]
     text = file.read_text(encoding="utf-8")
     assert old in text
     (tmp_path / "sla").mkdir()
+    for shipped in (ROOT / "sla").glob("*.yaml"):  # the other revisions too: a warning may be about them all
+        (tmp_path / "sla" / shipped.name).write_bytes(shipped.read_bytes())
     (tmp_path / "sla" / file.name).write_text(text.replace(old, new), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     run = funnelpact("validate")

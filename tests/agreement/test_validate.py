@@ -201,6 +201,19 @@ def test_seasonality_weights_that_split_as_written_get_no_warning(funnelpact, tm
     assert run.err == ""
 
 
+def test_months_between_two_revisions_are_valid_with_a_warning_naming_the_gap(funnelpact, tmp_path: Path) -> None:
+    (tmp_path / "h1.yaml").write_bytes((ROOT / "sla" / "acme-2026-h1.yaml").read_bytes())
+    h2 = (ROOT / "sla" / "acme-2026-h2.yaml").read_text(encoding="utf-8")
+    assert "effective: {from: 2026-07, to: 2026-12}" in h2
+    (tmp_path / "h2.yaml").write_text(h2.replace("from: 2026-07", "from: 2026-08"), encoding="utf-8")
+    run = funnelpact("validate", tmp_path)
+    assert run.code == 0, run.err
+    assert run.err.strip() == (
+        f"warning {tmp_path / 'h2.yaml'}:13:3 spec.effective: no revision of acme is in force in 2026-07: "
+        f"2026-h1 ends 2026-06 ({tmp_path / 'h1.yaml'}) and 2026-h2 starts 2026-08, so 2026-07 is not "
+        "judged; if the gap is a slip, start 2026-h2 in 2026-07")
+
+
 def test_an_alert_channel_listed_twice_is_valid_with_a_warning(funnelpact, tmp_path: Path) -> None:
     text = (ROOT / "sla" / "acme-2026-h2.yaml").read_text(encoding="utf-8")
     assert "    - {channel: log}\n" in text
