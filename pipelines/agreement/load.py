@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -99,6 +100,10 @@ def decode_utf8(data: bytes, file: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
+        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            # Notepad's and Excel's "Unicode": 0xff at line 1 would not tell the author why.
+            raise InputError(Problem("the file is saved as UTF-16 (it starts with a UTF-16 byte-order mark): "
+                                     "expected the file saved as UTF-8", file=file, line=1)) from None
         line = data.count(b"\n", 0, exc.start) + 1
         raise InputError(Problem(f"byte 0x{data[exc.start]:02x} is not UTF-8 text: expected the file saved as UTF-8",
                                  file=file, line=line)) from None

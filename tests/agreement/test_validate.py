@@ -115,6 +115,17 @@ def test_a_file_that_is_not_utf8_is_named_with_its_line(funnelpact, tmp_path: Pa
     assert f"{file}:10: byte 0xe1 is not UTF-8 text: expected the file saved as UTF-8" in run.err
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
+def test_a_file_saved_as_utf16_is_named_as_such(funnelpact, tmp_path: Path, encoding: str) -> None:
+    file = tmp_path / "unicode.yaml"
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    file.write_bytes(("\ufeff" if encoding.endswith("be") else "").encode(encoding) + text.encode(encoding))
+    run = funnelpact("validate", file)
+    assert run.code == 2
+    assert run.err.strip() == (f"error {file}:1: the file is saved as UTF-16 (it starts with a UTF-16 byte-order "
+                               "mark): expected the file saved as UTF-8")
+
+
 @pytest.mark.parametrize("separator", ["\u2028", "\u0085", "\u2029"], ids=["LS", "NEL", "PS"])
 def test_a_line_separator_pasted_into_a_label_does_not_move_the_lines_named_after_it(
         funnelpact, tmp_path: Path, separator: str) -> None:
