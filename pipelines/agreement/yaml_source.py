@@ -139,6 +139,9 @@ def _single_node(loader: "_Loader", lines: "_Lines", file: str):
                 reason += f" (the {exc.context.split()[-1]} starts at line {opened[0]}, column {opened[1]})"
         if "mapping values are not allowed" in reason:
             reason += " (check the indentation of this line and the one before, or quote a value holding ': ')"
+        elif "but found another document" in reason:
+            # Two revisions pasted into one file: each revision is a file of its own in sla/.
+            reason += "; a file holds one revision: remove this '---' and put the next revision in a file of its own"
         elif mark and lines.char_at(mark) == "\t":
             # libyaml says "found character that cannot start any token", never which one.
             reason += " (a tab: indent with spaces)"
