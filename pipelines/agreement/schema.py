@@ -5,10 +5,23 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
+
+
+class _AgreementSchema(GenerateJsonSchema):
+    def decimal_schema(self, schema: core_schema.DecimalSchema) -> JsonSchemaValue:
+        # pydantic offers any string beside the number, as it would parse "0.30"; the model
+        # refuses text for a number (model.Number), and the editor must too: with the string
+        # it passed `rate: "0.30"` and `rate: 30%`, which validate then refused.
+        json_schema = super().decimal_schema(schema)
+        return next((s for s in json_schema.get("anyOf", ()) if s.get("type") == "number"), json_schema)
+
+
 def build_schema() -> dict[str, Any]:
     from pipelines.agreement.model import Agreement
 
-    schema = Agreement.model_json_schema(by_alias=True, mode="validation")
+    schema = Agreement.model_json_schema(by_alias=True, mode="validation", schema_generator=_AgreementSchema)
     schema["properties"].pop("source_file", None)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://funnelpact.dev/schemas/agreement-v1.json"

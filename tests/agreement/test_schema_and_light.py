@@ -37,6 +37,41 @@ def test_the_schema_knows_the_top_level_keys_and_refuses_unknown_ones() -> None:
     assert schema["additionalProperties"] is False
 
 
+def _schema_errors(text: str) -> list[str]:
+    import jsonschema  # what editors' YAML extensions check with, in effect
+
+    from pipelines.agreement.yaml_source import load_yaml
+
+    validator = jsonschema.Draft202012Validator(json.loads(SHIPPED.read_text(encoding="utf-8")))
+    data = json.loads(json.dumps(load_yaml(text, "agreement.yaml").data, default=float))
+    return sorted(f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(data))
+
+
+def test_the_schema_accepts_the_shipped_agreements() -> None:
+    for file in sorted((ROOT / "sla").glob("*.yaml")):
+        assert _schema_errors(file.read_text(encoding="utf-8")) == [], file
+
+
+@pytest.mark.parametrize(("written", "as_text"), [
+    ("lead->mql: {rate: 0.30}", "lead->mql: {rate: \"0.30\"}"),
+    ("lead->mql: {rate: 0.30}", "lead->mql: {rate: 30%}"),
+    ("tolerance: 0.05", "tolerance: 5%"),
+    ("revenue_goal: 600000", "revenue_goal: $600000"),
+    ("within_hours: 4,", "within_hours: 4h,"),
+    ("c_level: 3,", "c_level: '3',"),
+], ids=lambda v: v)
+def test_the_schema_refuses_a_number_written_as_text_as_validate_does(written: str, as_text: str, funnelpact,
+                                                                      tmp_path: Path) -> None:
+    """An editor checking against the schema flags what `funnelpact validate` refuses."""
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    assert text.count(written) == 1
+    file = tmp_path / "acme.yaml"
+    file.write_text(text.replace(written, as_text), encoding="utf-8")
+    assert funnelpact("validate", file).code == 2
+    errors = _schema_errors(file.read_text(encoding="utf-8"))
+    assert len(errors) == 1, errors  # the value (or an optional mapping holding it) is refused
+
+
 @pytest.mark.parametrize("file", sorted((ROOT / "sla").glob("*.yaml")), ids=lambda f: f"sla/{f.name} points editors at the schema")
 def test_every_sla_file_starts_with_the_schema_comment(file: Path) -> None:
     first = file.read_text(encoding="utf-8").splitlines()[0]
