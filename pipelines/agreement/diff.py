@@ -16,7 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pipelines.agreement.load import agreement_files, by_line, decode_utf8, parse_all
+from pipelines.agreement.load import agreement_files, by_line, decode_utf8, is_agreement_file, parse_all
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.plan import plan, rounded_decimal
 from pipelines.errors import InputError, Problem
@@ -120,7 +120,7 @@ def _load_side(root: Path, rev: str | None, rel: Path, argument: str) -> list[Ag
         # _git keeps bytes that are not UTF-8 as surrogates: back to bytes, to name their line.
         texts = [(f"{rev}:{n}", lambda n=n: decode_utf8(_git(root, "show", f"{rev}:{n}").encode(
                       "utf-8", "surrogateescape"), f"{rev}:{n}"))
-                 for n in names if n.endswith((".yaml", ".yml"))]
+                 for n in names if is_agreement_file(n)]
     else:
         folder = root / rel
         files = agreement_files([folder]) if folder.exists() else []

@@ -18,13 +18,19 @@ from pipelines.agreement.yaml_source import SourceDocument, load_yaml
 from pipelines.errors import InputError, Problem
 
 
+def is_agreement_file(name: str) -> bool:
+    """A YAML file by its name, in any case: Windows and macOS open `H2.YAML` as YAML, and a
+    file skipped for its case was a revision never validated nor judged."""
+    return name.lower().endswith((".yaml", ".yml"))
+
+
 def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
-    """Every *.yaml / *.yml under the given folders, plus the files named directly."""
+    """Every *.yaml / *.yml (in any case) under the given folders, plus the files named directly."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+            files += sorted(p for p in path.rglob("*") if is_agreement_file(p.name) and p.is_file())
         elif path.is_file():
             files.append(path)
         else:

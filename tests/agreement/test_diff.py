@@ -230,6 +230,18 @@ def test_a_committed_file_with_a_non_ascii_name_is_compared(repo: Path) -> None:
     assert "No change to the agreements or their targets." in out
 
 
+def test_a_committed_file_with_an_upper_case_extension_is_compared(repo: Path) -> None:
+    # Saved on Windows as ACME-2027-H1.YAML: skipped, its months read as no change at all.
+    (repo / "sla/ACME-2027-H1.YAML").write_text(_next_half_year(repo))
+    commit(repo, "add 2027-h1")
+    code, out = run_diff("HEAD~1", "HEAD", "--format", "json")
+    assert code == 0, out
+    [change] = json.loads(out)["revisions"]
+    assert (change["revision"], change["status"], change["file"]) == ("2027-h1", "added", "HEAD:sla/ACME-2027-H1.YAML")
+    code, out = run_diff("HEAD")
+    assert code == 0 and "No change to the agreements or their targets." in out, out
+
+
 def test_a_multi_line_value_stays_in_its_markdown_table_cell(repo: Path) -> None:
     edit(repo / "sla/acme-2026-h1.yaml", 'definition: "The deal is closed-won."',
          'definition: "The deal is closed-won\\nand | invoiced."')

@@ -101,6 +101,16 @@ def test_a_file_named_twice_is_read_once_and_does_not_clash_with_itself(funnelpa
     assert run.out.count("acme-2026-h1.yaml") == 1
 
 
+def test_a_file_in_the_folder_with_an_upper_case_extension_is_validated(funnelpact, tmp_path: Path) -> None:
+    (tmp_path / "acme-2026-h1.yaml").write_bytes((ROOT / "sla" / "acme-2026-h1.yaml").read_bytes())
+    (tmp_path / "ACME-2026-H2.YML").write_bytes((ROOT / "sla" / "acme-2026-h2.yaml").read_bytes())
+    (tmp_path / "notes.md").write_text("not an agreement", encoding="utf-8")
+    run = funnelpact("validate", tmp_path)
+    assert run.code == 0, run.err
+    assert f"ok {tmp_path / 'ACME-2026-H2.YML'}: acme 2026-h2" in run.out
+    assert len(run.out.splitlines()) == 2, run.out
+
+
 def test_a_missing_path_exits_2_naming_it(funnelpact) -> None:
     run = funnelpact("validate", "sla/no-such-agreement.yaml")
     assert run.code == 2
