@@ -18,7 +18,7 @@ from typing import Any
 
 from pipelines.agreement.load import agreement_files, by_line, decode_utf8, is_agreement_file, parse_all
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.plan import plan, rounded_decimal
+from pipelines.agreement.plan import plan, rounded, rounded_decimal
 from pipelines.errors import InputError, Problem
 
 
@@ -202,7 +202,7 @@ def compare_targets(old: list[Agreement], new: list[Agreement]) -> list[TargetCh
             o, n = old_values.get(target), new_values.get(target)
             if o == n:
                 continue
-            pct = round(float((Fraction(n) - Fraction(o)) / Fraction(o)) * 100, 1) if o and n is not None else None
+            pct = rounded((Fraction(n) - Fraction(o)) / Fraction(o) * 100, 1) if o and n is not None else None
             changes.append(TargetChange(key[0], key[1], target, _plain(o), _plain(n), pct, old_rev, new_rev))
     return changes
 

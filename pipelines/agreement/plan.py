@@ -48,8 +48,11 @@ def rounded_decimal(value: Fraction | Decimal | float | int, places: int) -> Dec
     """The exact `value` rounded half up (away from zero) to `places` decimals, exactly: what
     text shows, in the plan, the report, the scorecard and the alerts alike. A double has no
     cents left from ~9 x 10^13 up, and Python's formatting rounds a double's halves to even:
-    a month's revenue of exactly 500 000.5 read 500,001 in the plan and 500,000 in the report."""
-    exact = Fraction(value)
+    a month's revenue of exactly 500 000.5 read 500,001 in the plan and 500,000 in the report.
+    A double is taken as its shortest decimal, the figure it holds: the warehouse sums amounts
+    as exact decimals and hands them on as doubles, and the double of 100.005 lies just below
+    it (an alert showed USD 100.00 where the deals summed to 100.005)."""
+    exact = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
     whole = math.floor(abs(exact) * 10**places + Fraction(1, 2))
     sign = "-" if exact < 0 and whole else ""  # never "-0"
     # From the string: Decimal arithmetic would round to its context's 28 digits.

@@ -108,7 +108,9 @@ class AlertEvent:
     def gap(self) -> float | None:
         if self.target is None or self.actual is None:
             return None
-        return self.actual - self.target
+        # Between the figures the doubles stand for (their shortest decimals): in doubles,
+        # revenue of 100.005 against 100 was 0.0049999999999954525 and read USD 0.00.
+        return float(Decimal(repr(float(self.actual))) - Decimal(repr(float(self.target))))
 
     @property
     def gap_pct(self) -> float | None:

@@ -192,6 +192,22 @@ def test_a_target_that_changes_from_zero_reads_from_0_in_markdown_and_null_in_js
     assert (change["old"], change["new"], change["change_pct"]) == (0, 40, None)
 
 
+def test_a_change_of_exactly_half_a_tenth_of_a_percent_rounds_half_up_like_every_figure(repo: Path) -> None:
+    # Explicit March targets 160 -> 162 is +1.25 % exactly, and 160 -> 158 is -1.25 %: half
+    # up (away from zero), as the plan and the report round, not the "+1.2 %" of rounding the
+    # double 1.25 half to even.
+    edit(repo / "sla/acme-2026-h1.yaml", "2026-03: {mql: 150}", "2026-03: {mql: 160, sql: 160}")
+    commit(repo, "160 MQLs and SQLs in March")
+    edit(repo / "sla/acme-2026-h1.yaml", "2026-03: {mql: 160, sql: 160}", "2026-03: {mql: 162, sql: 158}")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "| acme | 2026-03 | mql | 160 | 162 | +1.3 % |" in out
+    assert "| acme | 2026-03 | sql | 160 | 158 | -1.3 % |" in out
+    code, out = run_diff("HEAD", "--format", "json")
+    changes = {c["target"]: c["change_pct"] for c in json.loads(out)["targets"]}
+    assert changes == {"mql": 1.3, "sql": -1.3}
+
+
 def test_a_change_to_one_of_two_alerts_on_the_same_channel_is_shown(repo: Path) -> None:
     first = "    - {channel: email, to: [revops@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL}\n"
     second = "    - {channel: email, to: [cro@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL}\n"

@@ -33,11 +33,15 @@ def event_for(status: str = "breach", **fields):  # type: ignore[no-untyped-def]
         # 1,000,001 over 8 equal months: the plan shows 125,000.13; a double's half went to even.
         ({"kpi": "revenue", "target": 125000.125, "actual": 125000.0}, "USD 125,000.13", "USD 125,000",
          "-USD 0.13 (-0.0%)"),
+        # Deals summed exactly to 100.005 reach the alert as the double just below it: the
+        # figure is the decimal the warehouse summed, so its half cent rounds up too.
+        ({"kpi": "revenue", "target": 100, "actual": 100.005}, "USD 100", "USD 100.01", "+USD 0.01 (+0.0%)"),
         ({"actual": None}, "150", "n/a", "n/a"),
         ({"target": 0, "actual": 3}, "0", "3", "+3"),
     ],
     ids=["volume", "conversion in points", "hand-off share", "revenue in currency", "weighted volume",
-         "half a cent rounds up as in the plan", "no actual",
+         "half a cent rounds up as in the plan", "a summed half cent rounds up though its double is below",
+         "no actual",
          "zero target"],
 )
 def test_values_and_gaps_read_as_people_say_them(fields: dict, target: str, actual: str, gap: str) -> None:
