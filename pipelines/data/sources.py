@@ -181,10 +181,30 @@ def unreadable(source: Source, exc: Exception) -> InputError:
         for path in source.paths:
             if found := first_bad_line(path):
                 return InputError(Problem(found[1], file=str(path), line=found[0]))
+    file = source.display
+    if source.kind == "parquet" and len(source.paths) > 1 and (found := _unreadable_part(source.paths)):
+        file, exc = str(found[0]), found[1]
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     kind = "UTF-8 CSV with a header row" if source.kind == "csv" else "Parquet"
-    return InputError(Problem(f"cannot read the file; expected {kind}: {first_line}",
-                              file=source.display))
+    return InputError(Problem(f"cannot read the file; expected {kind}: {first_line}", file=file))
+
+
+def _unreadable_part(paths: tuple[Path, ...]) -> tuple[Path, duckdb.Error] | None:
+    """The first Parquet part DuckDB cannot read on its own, with its error; None when each
+    reads alone. A damaged data page fails the folder's read with an error that names no file
+    ("Variable-length int over 10 bytes."), and a daily export's folder holds hundreds of parts.
+    Only on the way to an error: it reads the parts again, up to the damaged one."""
+    con = duckdb.connect()
+    try:
+        for path in paths:
+            try:
+                # hash of every column: each value is decoded, while memory holds one row.
+                con.execute(f"select max(hash(columns(*))) from read_parquet({quote(str(path.resolve()))})").fetchone()
+            except duckdb.Error as exc:
+                return path, exc
+        return None
+    finally:
+        con.close()
 
 
 def is_read_error(exc: duckdb.Error) -> bool:

@@ -294,6 +294,31 @@ def test_a_parquet_file_broken_past_its_footer_is_named_and_nothing_is_written(t
     assert_refused_as_unreadable(data, data / "contacts.parquet")
 
 
+def test_a_part_broken_past_its_footer_is_named_among_the_parts_of_its_folder(tmp_path):
+    """DuckDB's error for a damaged data page ("Variable-length int over 10 bytes.") names no
+    file: the load named the folder, leaving a daily export's ninety parts to search."""
+    import duckdb
+
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    for day in range(1, 4):
+        ids = [f"C{day}-{i}" for i in range(2_000)]
+        pq.write_table(pa.table({"contact_id": ids, "created_at": [f"2026-01-0{day}"] * len(ids)}),
+                       data / "contacts" / f"2026-01-0{day}.parquet")
+    broken = data / "contacts" / "2026-01-02.parquet"
+    damaged = bytearray(broken.read_bytes())
+    for i in range(8, 200):
+        damaged[i] = 0xFF
+    broken.write_bytes(bytes(damaged))
+    con = duckdb.connect()
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = exc.value.problems
+    assert problem.file == str(broken)
+    assert problem.message.startswith("cannot read the file; expected Parquet: "), problem.message
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
 def test_a_parquet_file_whose_arrow_schema_entry_is_damaged_is_read_as_duckdb_reads_it(tmp_path, con):
     """The footer's ARROW:schema entry is pyarrow's, not Parquet's: DuckDB reads the file
     without it. The check for repeated columns read the schema with pyarrow, which refused
@@ -574,4 +599,4 @@ def test_a_link_whose_target_is_gone_is_bad_input(tmp_path, con):
     with pytest.raises(InputError) as exc:
         load_data_dir(data, con, STAGE_VALUES)
     [problem] = exc.value.problems
-    assert problem.file == str(data / "contacts") and "gone.parquet" in problem.message
+    assert problem.file == str(data / "contacts" / "part-2.parquet") and "gone.parquet" in problem.message
