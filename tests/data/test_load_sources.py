@@ -369,6 +369,28 @@ def test_a_table_given_twice_is_refused(tmp_path):
     assert "table 'contacts' is given more than once" in found[0]
 
 
+@pytest.mark.parametrize("where", ["part-1.csv", "2026-01-02.CSV", "part-1.csv.gz", "dt=2026-01-02/part-0.csv"])
+def test_csv_parts_in_a_tables_folder_are_refused_not_skipped(tmp_path, con, where):
+    # A daily CSV part landed beside the Parquet parts was silently left out: its contacts
+    # were missing from every run, and their events quarantined as unknown_contact.
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-01T00:00:00Z"]}),
+                   data / "contacts" / "part-0.parquet")
+    (data / "contacts" / where).parent.mkdir(parents=True, exist_ok=True)
+    (data / "contacts" / where).write_text("contact_id,created_at\nC2,2026-01-02T00:00:00Z\n")
+    # Files that hold no rows of a table are not parts, as before.
+    (data / "contacts" / "README.md").write_text("daily exports")
+    (data / "contacts" / "manifest.json").write_text("{}")
+    with pytest.raises(InputError) as refused:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = refused.value.problems
+    assert problem.file == str(data / "contacts")
+    assert problem.message.startswith(f"holds table data the load does not read: {where.split('/')[0]}"), problem.message
+    assert "contacts.csv" in problem.message, "says how a table is given as CSV"
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
 @pytest.mark.parametrize("where", ["dt=2026-01-02/part-0.parquet", "part-1.PARQUET"])
 def test_parquet_parts_the_load_would_not_read_are_refused_not_skipped(tmp_path, con, where):
     # A day landed in a subfolder (or with an upper-case suffix) was silently left out: its
@@ -386,7 +408,7 @@ def test_parquet_parts_the_load_would_not_read_are_refused_not_skipped(tmp_path,
     with pytest.raises(InputError) as refused:
         load_data_dir(data, con, STAGE_VALUES)
     message = str(refused.value)
-    assert "Parquet data the load does not read" in message and where.split("/")[0] in message
+    assert "table data the load does not read" in message and where.split("/")[0] in message
     assert "contacts" in message
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
 
