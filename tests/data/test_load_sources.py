@@ -508,7 +508,12 @@ def test_a_csv_that_cannot_be_read_is_named_with_its_line(tmp_path, content, lin
      "column 'created_at' is BIGINT: expected ISO 8601 text or a timestamp column"),
     ("contact_id", pa.array([{"a": 1}, {"a": 2}]),
      "column 'contact_id' is STRUCT(a BIGINT): expected plain values"),
-], ids=["epoch seconds as created_at", "a struct as contact_id"])
+    # Impala and older Hive write text as BINARY without the UTF8 annotation: the message
+    # called that a nested value.
+    ("contact_id", pa.array([b"C1", b"C2"], pa.binary()),
+     "column 'contact_id' is BLOB: expected text, numbers or timestamps, not binary data (a writer "
+     "that stores text as BINARY without the UTF8 annotation"),
+], ids=["epoch seconds as created_at", "a struct as contact_id", "binary as contact_id"])
 def test_a_parquet_column_of_the_wrong_type_is_refused_naming_it(tmp_path, column, values, message):
     import duckdb
 
