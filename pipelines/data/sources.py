@@ -188,7 +188,9 @@ def unreadable(source: Source, exc: Exception) -> InputError:
             if found := first_bad_line(path):
                 return InputError(Problem(found[1], file=str(path), line=found[0]))
     file = source.display
-    if source.kind == "parquet" and len(source.paths) > 1 and (found := _unreadable_part(source.paths)):
+    if source.kind == "parquet" and len(source.paths) == 1:
+        file = str(source.paths[0])  # also a part appended alone, whose source shows as its folder
+    elif source.kind == "parquet" and (found := _unreadable_part(source.paths)):
         file, exc = str(found[0]), found[1]
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     kind = "UTF-8 CSV with a header row" if source.kind == "csv" else "Parquet"
