@@ -267,7 +267,7 @@ def _repeated_columns(con, source: Source, table: Table) -> list[Problem]:
     return problems
 
 
-_NESTED = ("STRUCT", "MAP", "UNION", "BLOB")
+_NESTED = ("STRUCT", "MAP", "UNION")
 
 
 def _wrong_type(canonical: str, source_type: str) -> str | None:
@@ -278,6 +278,9 @@ def _wrong_type(canonical: str, source_type: str) -> str | None:
     """
     if source_type.upper().startswith(_NESTED) or source_type.endswith("[]"):
         return "expected plain values (text, numbers or timestamps), not nested ones"
+    if source_type.upper() == "BLOB":
+        return ("expected text, numbers or timestamps, not binary data (a writer that stores text as BINARY "
+                "without the UTF8 annotation, as Impala and older Hive do: write the column as a string)")
     kind = type_kind(source_type)
     if canonical in ("timestamp", "date") and kind == "number":
         return ("expected ISO 8601 text or a timestamp column (numbers such as epoch seconds "

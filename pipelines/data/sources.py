@@ -87,25 +87,31 @@ def find_source(data_dir: Path, table: str) -> Source | None:
 
 
 def _refuse_unread_parts(folder: Path, table: str) -> None:
-    """Parquet data in a table's folder that the load would not read: parts in a subfolder
+    """Rows in a table's folder that the load would not read: Parquet parts in a subfolder
     (`contacts/dt=2026-12-01/part-0.parquet`, as some extract-and-load tools lay out a day)
-    or named `*.PARQUET`. Left unread, their rows were silently missing from every run and
-    the next load said "no new or changed file". Hidden and `_` entries (`.tmp/`,
-    `_SUCCESS`) are a writer's own and stay ignored."""
+    or named `*.PARQUET`, and CSV files (a daily `2026-12-01.csv` landed beside the parts).
+    Left unread, their rows were silently missing from every run and the next load said "no
+    new or changed file". Hidden and `_` entries (`.tmp/`, `_SUCCESS`) are a writer's own
+    and stay ignored, as do files that hold no rows (`README.md`, `manifest.json`)."""
     unread = []
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith((".", "_")):
             continue
         if entry.is_dir():
-            if any(f.is_file() and f.name.lower().endswith(".parquet") for f in entry.rglob("*")):
+            if any(f.is_file() and _holds_rows(f.name) for f in entry.rglob("*")):
                 unread.append(f"{entry.name}/")
-        elif entry.name.lower().endswith(".parquet") and not entry.name.endswith(".parquet"):
+        elif _holds_rows(entry.name) and not entry.name.endswith(".parquet"):
             unread.append(entry.name)
     if unread:
         raise InputError(Problem(
-            f"holds Parquet data the load does not read: {', '.join(unread)}; expected the parts of "
-            f"'{table}' directly in the folder, each named *.parquet (move them up, or rename them)",
+            f"holds table data the load does not read: {', '.join(unread)}; expected the parts of "
+            f"'{table}' directly in the folder, each a Parquet file named *.parquet (move them up, "
+            f"or rename or convert them; a table given as CSV is one file, {table}.csv, in place of the folder)",
             file=str(folder)))
+
+
+def _holds_rows(name: str) -> bool:
+    return name.lower().endswith((".parquet", ".csv", ".csv.gz"))
 
 
 # 2^40 rows per file is far beyond any export; leaves 2^23 files.
@@ -181,10 +187,32 @@ def unreadable(source: Source, exc: Exception) -> InputError:
         for path in source.paths:
             if found := first_bad_line(path):
                 return InputError(Problem(found[1], file=str(path), line=found[0]))
+    file = source.display
+    if source.kind == "parquet" and len(source.paths) == 1:
+        file = str(source.paths[0])  # also a part appended alone, whose source shows as its folder
+    elif source.kind == "parquet" and (found := _unreadable_part(source.paths)):
+        file, exc = str(found[0]), found[1]
     first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     kind = "UTF-8 CSV with a header row" if source.kind == "csv" else "Parquet"
-    return InputError(Problem(f"cannot read the file; expected {kind}: {first_line}",
-                              file=source.display))
+    return InputError(Problem(f"cannot read the file; expected {kind}: {first_line}", file=file))
+
+
+def _unreadable_part(paths: tuple[Path, ...]) -> tuple[Path, duckdb.Error] | None:
+    """The first Parquet part DuckDB cannot read on its own, with its error; None when each
+    reads alone. A damaged data page fails the folder's read with an error that names no file
+    ("Variable-length int over 10 bytes."), and a daily export's folder holds hundreds of parts.
+    Only on the way to an error: it reads the parts again, up to the damaged one."""
+    con = duckdb.connect()
+    try:
+        for path in paths:
+            try:
+                # hash of every column: each value is decoded, while memory holds one row.
+                con.execute(f"select max(hash(columns(*))) from read_parquet({quote(str(path.resolve()))})").fetchone()
+            except duckdb.Error as exc:
+                return path, exc
+        return None
+    finally:
+        con.close()
 
 
 def is_read_error(exc: duckdb.Error) -> bool:

@@ -311,3 +311,26 @@ def test_a_new_part_that_disagrees_with_the_table_is_refused_and_nothing_written
     [problem] = exc.value.problems
     assert (problem.file, problem.field) == (str(new), column)
     assert problem.message.startswith(message)
+
+
+def test_a_new_part_broken_past_its_footer_is_named_and_nothing_written(day1: Path) -> None:
+    """Appended alone, the new part is the source's one file, but the source is shown as its
+    folder: the error named `contacts/`, with DuckDB's words naming no file."""
+    from pipelines.errors import InputError
+
+    with duckdb.connect() as con:
+        load_data_dir(day1, con, STAGE_VALUES)
+        before = snapshot(con)
+        new = part(day1, "contacts", "2026-03-02", """\
+            contact_id,created_at,source,persona,seniority,country
+            C4,2026-03-02T10:00:00Z,organic,,,MX
+            """)
+        damaged = bytearray(new.read_bytes())
+        damaged[8:60] = b"\xff" * 52
+        new.write_bytes(bytes(damaged))
+        with pytest.raises(InputError) as exc:
+            load_data_dir(day1, con, STAGE_VALUES)
+        assert snapshot(con) == before
+    [problem] = exc.value.problems
+    assert problem.file == str(new)
+    assert problem.message.startswith("cannot read the file; expected Parquet: "), problem.message

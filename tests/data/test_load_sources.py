@@ -294,6 +294,31 @@ def test_a_parquet_file_broken_past_its_footer_is_named_and_nothing_is_written(t
     assert_refused_as_unreadable(data, data / "contacts.parquet")
 
 
+def test_a_part_broken_past_its_footer_is_named_among_the_parts_of_its_folder(tmp_path):
+    """DuckDB's error for a damaged data page ("Variable-length int over 10 bytes.") names no
+    file: the load named the folder, leaving a daily export's ninety parts to search."""
+    import duckdb
+
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    for day in range(1, 4):
+        ids = [f"C{day}-{i}" for i in range(2_000)]
+        pq.write_table(pa.table({"contact_id": ids, "created_at": [f"2026-01-0{day}"] * len(ids)}),
+                       data / "contacts" / f"2026-01-0{day}.parquet")
+    broken = data / "contacts" / "2026-01-02.parquet"
+    damaged = bytearray(broken.read_bytes())
+    for i in range(8, 200):
+        damaged[i] = 0xFF
+    broken.write_bytes(bytes(damaged))
+    con = duckdb.connect()
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = exc.value.problems
+    assert problem.file == str(broken)
+    assert problem.message.startswith("cannot read the file; expected Parquet: "), problem.message
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
 def test_a_parquet_file_whose_arrow_schema_entry_is_damaged_is_read_as_duckdb_reads_it(tmp_path, con):
     """The footer's ARROW:schema entry is pyarrow's, not Parquet's: DuckDB reads the file
     without it. The check for repeated columns read the schema with pyarrow, which refused
@@ -344,6 +369,28 @@ def test_a_table_given_twice_is_refused(tmp_path):
     assert "table 'contacts' is given more than once" in found[0]
 
 
+@pytest.mark.parametrize("where", ["part-1.csv", "2026-01-02.CSV", "part-1.csv.gz", "dt=2026-01-02/part-0.csv"])
+def test_csv_parts_in_a_tables_folder_are_refused_not_skipped(tmp_path, con, where):
+    # A daily CSV part landed beside the Parquet parts was silently left out: its contacts
+    # were missing from every run, and their events quarantined as unknown_contact.
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-01T00:00:00Z"]}),
+                   data / "contacts" / "part-0.parquet")
+    (data / "contacts" / where).parent.mkdir(parents=True, exist_ok=True)
+    (data / "contacts" / where).write_text("contact_id,created_at\nC2,2026-01-02T00:00:00Z\n")
+    # Files that hold no rows of a table are not parts, as before.
+    (data / "contacts" / "README.md").write_text("daily exports")
+    (data / "contacts" / "manifest.json").write_text("{}")
+    with pytest.raises(InputError) as refused:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = refused.value.problems
+    assert problem.file == str(data / "contacts")
+    assert problem.message.startswith(f"holds table data the load does not read: {where.split('/')[0]}"), problem.message
+    assert "contacts.csv" in problem.message, "says how a table is given as CSV"
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
 @pytest.mark.parametrize("where", ["dt=2026-01-02/part-0.parquet", "part-1.PARQUET"])
 def test_parquet_parts_the_load_would_not_read_are_refused_not_skipped(tmp_path, con, where):
     # A day landed in a subfolder (or with an upper-case suffix) was silently left out: its
@@ -361,7 +408,7 @@ def test_parquet_parts_the_load_would_not_read_are_refused_not_skipped(tmp_path,
     with pytest.raises(InputError) as refused:
         load_data_dir(data, con, STAGE_VALUES)
     message = str(refused.value)
-    assert "Parquet data the load does not read" in message and where.split("/")[0] in message
+    assert "table data the load does not read" in message and where.split("/")[0] in message
     assert "contacts" in message
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
 
@@ -461,7 +508,12 @@ def test_a_csv_that_cannot_be_read_is_named_with_its_line(tmp_path, content, lin
      "column 'created_at' is BIGINT: expected ISO 8601 text or a timestamp column"),
     ("contact_id", pa.array([{"a": 1}, {"a": 2}]),
      "column 'contact_id' is STRUCT(a BIGINT): expected plain values"),
-], ids=["epoch seconds as created_at", "a struct as contact_id"])
+    # Impala and older Hive write text as BINARY without the UTF8 annotation: the message
+    # called that a nested value.
+    ("contact_id", pa.array([b"C1", b"C2"], pa.binary()),
+     "column 'contact_id' is BLOB: expected text, numbers or timestamps, not binary data (a writer "
+     "that stores text as BINARY without the UTF8 annotation"),
+], ids=["epoch seconds as created_at", "a struct as contact_id", "binary as contact_id"])
 def test_a_parquet_column_of_the_wrong_type_is_refused_naming_it(tmp_path, column, values, message):
     import duckdb
 
@@ -574,4 +626,4 @@ def test_a_link_whose_target_is_gone_is_bad_input(tmp_path, con):
     with pytest.raises(InputError) as exc:
         load_data_dir(data, con, STAGE_VALUES)
     [problem] = exc.value.problems
-    assert problem.file == str(data / "contacts") and "gone.parquet" in problem.message
+    assert problem.file == str(data / "contacts" / "part-2.parquet") and "gone.parquet" in problem.message
