@@ -52,11 +52,27 @@ def rounded_decimal(value: Fraction | Decimal | float | int, places: int) -> Dec
     A double is taken as its shortest decimal, the figure it holds: the warehouse sums amounts
     as exact decimals and hands them on as doubles, and the double of 100.005 lies just below
     it (an alert showed USD 100.00 where the deals summed to 100.005)."""
-    exact = Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+    exact = exact_value(value)
     whole = math.floor(abs(exact) * 10**places + Fraction(1, 2))
     sign = "-" if exact < 0 and whole else ""  # never "-0"
     # From the string: Decimal arithmetic would round to its context's 28 digits.
     return Decimal(f"{sign}{whole}E-{places}")
+
+
+def exact_value(value: Fraction | Decimal | float | int) -> Fraction:
+    """The figure `value` stands for: a double as its shortest decimal (see rounded_decimal)."""
+    return Fraction(repr(value)) if isinstance(value, float) else Fraction(value)
+
+
+def in_percent(share: Fraction | Decimal | float | int, places: int, signed: bool = False) -> str:
+    """A share (0.1225) in percent to `places` decimals ("12.3"), rounded half up from its
+    exact value like every other figure: Python's `:.1%` rounds the double, and 49 of 400
+    read 12.2 % (0.1225 is a double just below it). `signed` writes + or - before it, and a
+    gap that rounds to zero keeps its side (-0.0 is below the target)."""
+    exact = exact_value(share) * 100
+    if signed:
+        return ("-" if exact < 0 else "+") + f"{rounded_decimal(abs(exact), places):f}"
+    return f"{rounded_decimal(exact, places):f}"
 
 
 def rounded_visible(value: Fraction, places: int) -> Decimal:

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pipelines.agreement.kpis import STATUSES, is_share
 from pipelines.agreement.months import naive_utc
-from pipelines.agreement.plan import rounded_decimal
+from pipelines.agreement.plan import exact_value, in_percent, rounded_decimal
 
 Status = Literal["met", "breach", "provisional", "at_risk", "no_data"]
 ALERTING = ("breach", "at_risk")
@@ -140,13 +140,15 @@ class AlertEvent:
         if gap is None:
             return "n/a"
         if self.is_share:
-            text = f"{gap * 100:+.1f} pp"
+            text = f"{in_percent(gap, 1, signed=True)} pp"
         elif self.kpi == "revenue":
             text = f"{'+' if gap >= 0 else '-'}{self._money(abs(gap))}"
         else:
             text = _plain(gap, signed=True)
-        pct = self.gap_pct
-        return f"{text} ({pct:+.1f}%)" if pct is not None else text
+        if not self.target:
+            return text
+        pct = (exact_value(self.actual) - exact_value(self.target)) / exact_value(self.target)
+        return f"{text} ({in_percent(pct, 1, signed=True)}%)"
 
     def fmt_forecast(self) -> str:
         text = f"{self._fmt(self.forecast)} at the month's pace"
@@ -203,7 +205,7 @@ class AlertEvent:
         if value is None:
             return "n/a"
         if self.is_share:
-            return f"{value * 100:.1f}%"
+            return f"{in_percent(value, 1)}%"
         if self.kpi == "revenue":
             return self._money(value)
         return _plain(value)

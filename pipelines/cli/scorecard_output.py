@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipelines.agreement.kpis import is_share
-from pipelines.agreement.plan import rounded_decimal
+from pipelines.agreement.plan import in_percent, rounded_decimal
 from pipelines.cli.output import console, print_table
 from pipelines.warehouse.summary import unknown_stage_values_text
 
@@ -44,7 +44,7 @@ def _number(kpi: str, value: float | None) -> str:
     if value is None:
         return "—"
     if is_share(kpi):
-        return f"{value:.1%}"
+        return f"{in_percent(value, 1)}%"
     return f"{rounded_decimal(value, 0 if abs(value) >= 100 or float(value).is_integer() else 2):,f}"
 
 

@@ -9,7 +9,7 @@ from fractions import Fraction
 
 from pipelines.agreement.kpis import is_share
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.plan import rounded_decimal
+from pipelines.agreement.plan import in_percent, rounded_decimal
 
 # Symbol + word + colour: the status must read on a black-and-white printout too.
 STATUS = {
@@ -47,11 +47,20 @@ def number(value: float | None, *, decimals: int = 0) -> str:
 
 
 def percent(value: float | None, decimals: int = 1) -> str:
+    """A measured share, rounded half up like every figure."""
     if value is None:
         return "—"
     if 0 < abs(value) < 0.01:
         decimals = max(decimals, 2)      # a 0.03 % quarantine rate is not 0.0 %
-    return f"{value:.{decimals}%}"
+    return f"{in_percent(value, decimals)}%"
+
+
+def agreed_percent(value: Decimal | float | None) -> str:
+    """A share the agreement states (a rate, an attainment, a tolerance), exactly as agreed:
+    rounding an attainment of 0.955 to "95%" would misstate the rule the teams signed."""
+    if value is None:
+        return "—"
+    return f"{(Decimal(str(value)) * 100).normalize():f}%"
 
 
 def money(value: Fraction | Decimal | float | None, currency: str) -> str:

@@ -19,6 +19,7 @@ from pipelines.report.bottleneck import Bottleneck, attribute
 from pipelines.report.format import (
     STATUS_ORDER,
     TEAMS,
+    agreed_percent,
     data_number,
     escape,
     kpi_code,
@@ -137,7 +138,7 @@ def funnel(r: AgreementReport) -> str:
         if actual is None:
             caption = "no data"
         elif target:
-            caption = f"{number(actual)} of {number(target)} ({actual / target:.0%})"
+            caption = f"{number(actual)} of {number(target)} ({percent(actual / target, 0)})"
             if forecast is not None:
                 caption += f", pace {number(forecast)}"
         else:
@@ -208,7 +209,7 @@ def pace(r: AgreementReport) -> str:
         if row.get("forecast") is None:
             continue
         kpi, target, forecast = row["kpi"], row["target"], row["forecast"]
-        gap = "" if target in (None, 0) else f"{forecast / target:.0%}"
+        gap = "" if target in (None, 0) else percent(forecast / target, 0)
         rows.append(f'<tr data-kpi="{escape(kpi)}"><td>{escape(kpi_label(r.agreement, kpi))}</td>'
                     f'<td class="num">{escape(kpi_value(kpi, row["actual"], currency))}</td>'
                     f'<td class="num"><b>{escape(kpi_value(kpi, forecast, currency))}</b></td>'
@@ -442,10 +443,10 @@ def handoffs(r: AgreementReport) -> str:
                 f'{breach:,} late or not at all ({untouched_breach:,} never touched), {pending:,} still within the limit. '
                 + (f"Median time to first touch: {median:.1f} h. " if median is not None else "")
                 + f"Attainment {percent(res['actual'] if res else None)} against the agreed "
-                f"{percent(float(rule.attainment), 0)} — {status_badge(res['status']) if res else ''}</p>")
+                f"{agreed_percent(rule.attainment)} — {status_badge(res['status']) if res else ''}</p>")
     return _section(r.anchor("handoffs"), "Hand-off: time to first touch", body,
                     f"Sales agreed to touch every new MQL within {limit:g} hours, for at least "
-                    f"{float(rule.attainment):.0%} of them. Bars left of the line are in time.", r=r)
+                    f"{agreed_percent(rule.attainment)} of them. Bars left of the line are in time.", r=r)
 
 
 def _h(hours: float) -> str:
@@ -463,14 +464,14 @@ def recycling(r: AgreementReport) -> str:
     for reason, n in r.recycle_reasons:
         flag = "" if not agreed or reason in agreed else ' <span class="flag">not an agreed reason</span>'
         rows.append(f'<tr data-reason="{escape(reason)}" data-count="{n}"><td>{escape(reason)}{flag}</td>'
-                    f'<td class="num">{n:,}</td><td class="num">{n / total:.0%}</td>'
+                    f'<td class="num">{n:,}</td><td class="num">{percent(n / total, 0)}</td>'
                     f'<td><svg width="204" height="12" aria-hidden="true"><rect x="0" y="1" '
                     f'width="{200 * n / biggest:.1f}" height="10" class="f-neutral"/></svg></td></tr>')
     for reason in agreed:
         if reason not in {x for x, _ in r.recycle_reasons}:
             rows.append(f'<tr data-reason="{escape(reason)}" data-count="0"><td>{escape(reason)}</td>'
                         '<td class="num">0</td><td class="num">0%</td><td></td></tr>')
-    rate = (f"Recycle rate {percent(res['actual'])} (max {percent(res['target'], 0)}) — {status_badge(res['status'])}"
+    rate = (f"Recycle rate {percent(res['actual'])} (max {agreed_percent(res['target'])}) — {status_badge(res['status'])}"
             if res else "No recycle-rate KPI this month.")
     table = (_table(_named(r, f"Recycled MQLs of {r.month} by reason"), ["reason", Num("MQLs"), Num("share"), BARS], rows)
              if rows else "<p>No MQL of the month was recycled.</p>")
@@ -491,22 +492,22 @@ def agreement_rules(r: AgreementReport) -> str:
         for s in spec.stages)
     conversions = "".join(
         f"<tr><td>{escape(stage_label(a, u))} → {escape(stage_label(a, l))}</td>"
-        f'<td class="num">{percent(float(a.conversion_for(u, l).rate))}</td>'
+        f'<td class="num">{agreed_percent(a.conversion_for(u, l).rate)}</td>'
         f"<td>{escape(_method(a, u, l))}</td></tr>"
         for u, l in a.adjacent_pairs())
     rules = []
     if spec.handoff and spec.handoff.first_touch:
         ft = spec.handoff.first_touch
         rules.append(f"First touch: sales touches a new MQL within <b>{float(ft.within_hours):g} hours</b>, "
-                     f"for at least {float(ft.attainment):.0%} of MQLs.")
+                     f"for at least {agreed_percent(ft.attainment)} of MQLs.")
     if spec.handoff and spec.handoff.decision:
         d = spec.handoff.decision
         rules.append(f"Decision: sales accepts (→ next stage) or rejects (recycled / disqualified) within "
-                     f"<b>{float(d.within_days):g} days</b>, for at least {float(d.attainment):.0%} of MQLs.")
+                     f"<b>{float(d.within_days):g} days</b>, for at least {agreed_percent(d.attainment)} of MQLs.")
     rec = spec.recycling
     # The recycle rate is over MQLs: a revision that renamed or dropped `mql` has none.
     limit = ("no recycle rate (the funnel has no stage with id mql)" if "mql" not in a.stage_ids()
-             else f"at most {float(rec.max_rate):.0%} of MQLs" if rec.max_rate else "rate reported")
+             else f"at most {agreed_percent(rec.max_rate)} of MQLs" if rec.max_rate else "rate reported")
     rules.append("Recycling: " + limit
                  + (f"; agreed reasons: {escape(', '.join(rec.reasons))}" if rec.reasons else "") + ".")
     if spec.ignored_crm_values:
@@ -531,7 +532,7 @@ def agreement_rules(r: AgreementReport) -> str:
     for kpi in known_kpi_ids(a):
         tolerance, severity = policy(a, kpi)
         policies.append(f"<tr><td>{escape(kpi_label(a, kpi))} {kpi_code(kpi)}</td>"
-                        f'<td class="num">{float(tolerance):.0%}</td><td>{escape(severity)}</td></tr>')
+                        f'<td class="num">{agreed_percent(tolerance)}</td><td>{escape(severity)}</td></tr>')
     owners = a.metadata.owners
     contacts = "".join(
         f"<li>{team}: {escape(p.name)}{(' &lt;' + escape(p.email) + '&gt;') if p.email else ''}</li>"

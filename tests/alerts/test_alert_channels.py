@@ -28,6 +28,9 @@ def event_for(status: str = "breach", **fields):  # type: ignore[no-untyped-def]
         ({}, "150", "120", "-30 (-20.0%)"),
         ({"kpi": "conversion:lead->mql", "target": 0.30, "actual": 0.27}, "30.0%", "27.0%", "-3.0 pp (-10.0%)"),
         ({"kpi": "handoff:first_touch", "target": 0.9, "actual": 0.855}, "90.0%", "85.5%", "-4.5 pp (-5.0%)"),
+        # 49 of 400 MQLs is 12.25 %: half up 12.3 %, as the report and the scorecard read it
+        # (Python's :.1% rounded the double just below it to 12.2 %).
+        ({"kpi": "conversion:lead->mql", "target": 0.13, "actual": 0.1225}, "13.0%", "12.3%", "-0.8 pp (-5.8%)"),
         ({"kpi": "revenue", "target": 100000, "actual": 80000.5}, "USD 100,000", "USD 80,000.50", "-USD 19,999.50 (-20.0%)"),
         ({"kpi": "weighted_volume:mql", "target": 150, "actual": 162.5}, "150", "162.50", "+12.50 (+8.3%)"),
         # 1,000,001 over 8 equal months: the plan shows 125,000.13; a double's half went to even.
@@ -39,7 +42,7 @@ def event_for(status: str = "breach", **fields):  # type: ignore[no-untyped-def]
         ({"actual": None}, "150", "n/a", "n/a"),
         ({"target": 0, "actual": 3}, "0", "3", "+3"),
     ],
-    ids=["volume", "conversion in points", "hand-off share", "revenue in currency", "weighted volume",
+    ids=["volume", "conversion in points", "hand-off share", "a share's half rounds up", "revenue in currency", "weighted volume",
          "half a cent rounds up as in the plan", "a summed half cent rounds up though its double is below",
          "no actual",
          "zero target"],

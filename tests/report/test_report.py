@@ -653,6 +653,31 @@ def test_the_rules_say_how_long_at_risk_alerts_wait():
             in waiting({"volume:visit": {"at_risk_after_days": 5}, "volume:lead": {"at_risk_after_days": 2}}))
 
 
+def test_agreed_shares_read_as_agreed_and_measured_shares_round_half_up():
+    from dataclasses import replace
+    from decimal import Decimal
+
+    from pipelines.agreement.model import KpiPolicy
+    from pipelines.report.sections import agreement_rules, pace
+
+    # A forecast of 12,500 against 100,000 is 12.5 %: half up it is 13 %, as every figure
+    # rounds (Python's :.0% gave 12 %, the half to even).
+    r = _month_report([("revenue", "sales", 100000.0, 10000.0, 12500.0, "at_risk", "fail")])
+    row = re.search(r'<tr data-kpi="revenue">.*?</tr>', pace(r)).group(0)
+    assert '<td class="num">13%</td>' in row
+
+    # What the teams signed is shown as signed: 95.5 % was "95%" (the double of 0.955 is
+    # below it), a tolerance of 12.5 % was "12%".
+    spec = r.agreement.spec
+    handoff = spec.handoff.model_copy(update={
+        "first_touch": spec.handoff.first_touch.model_copy(update={"attainment": Decimal("0.955")})})
+    spec = spec.model_copy(update={"handoff": handoff, "kpis": {"revenue": KpiPolicy(tolerance=Decimal("0.125"))}})
+    rules = agreement_rules(replace(r, agreement=r.agreement.model_copy(update={"spec": spec})))
+    assert "for at least 95.5% of MQLs." in rules
+    revenue = re.search(r"<tr><td>[^<]*<code class=\"id\"><span>revenue</span></code></td>.*?</tr>", rules)
+    assert revenue and '<td class="num">12.5%</td>' in revenue.group(0), rules
+
+
 def test_a_month_judged_at_its_last_instant_is_open_and_at_its_end_closed():
     from datetime import timedelta
 
