@@ -1141,3 +1141,39 @@ def test_salesforce_qualified_the_newer_list_s_converted_status_is_no_stage_of_i
         ("00Q1", "lead", "2026-01-05T15:15:00Z"), ("00Q1", "mql", "2026-01-12T10:00:00Z"),
         # No leadConverted row: on ConvertedDate, no earlier than the change to Qualified that day.
         ("00Q1", "opportunity", "2026-01-20T10:00:00Z"), ("00Q1", "sql", "2026-01-20T10:00:00Z")]
+
+
+EXCEL_CONTACTS = ("\ufeffRecord ID;Create Date;Became a Lead Date;Notes\r\n"
+                  '1;01/05/2026 09:15 AM;01/05/2026 09:15 AM;"called;\r\nno answer"\r\n'
+                  ";;;\r\n"  # a row once formatted, saved empty in the middle
+                  "2;01/06/2026 10:00 AM;01/06/2026 10:00 AM;\r\n"
+                  ";;;\r\n ; ;;\r\n")
+
+
+def test_rows_with_every_value_blank_are_left_out_and_said(tmp_path):
+    """A spreadsheet saves the rows it once formatted as ';;;' lines after the data: each was a
+    contact (and a Salesforce lead event) without an id, one quarantined and the others
+    counted as duplicates, against the quarantine rate, though they hold nothing."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_bytes(EXCEL_CONTACTS.encode())
+    out = tmp_path / "hs"
+    imported = import_hubspot(contacts, out, timezone="UTC")
+    assert imported.rows == {"contacts": 2, "lifecycle_events": 2}
+    assert [r[:2] for r in read(out, "contacts")] == [("1", "2026-01-05T09:15:00Z"), ("2", "2026-01-06T10:00:00Z")]
+    assert ("note: contacts.csv: left out 3 rows with every value blank (as a spreadsheet saves after "
+            "the data)") in imported.notes
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    assert (report.quarantined_rows, report.duplicate_rows) == (0, 0)
+
+    leads = tmp_path / "Lead.csv"
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate\n00Q1,2026-01-05T15:15:00Z,false,\n,,,\n,,,\n")
+    imported = import_salesforce(leads, tmp_path / "sf", timezone="UTC")
+    assert imported.rows == {"contacts": 1, "lifecycle_events": 1}
+    assert "note: Lead.csv: left out 2 rows with every value blank (as a spreadsheet saves after the data)" in imported.notes
+
+
+def test_a_refused_value_after_left_out_blank_rows_is_named_on_its_own_line(tmp_path):
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_bytes(EXCEL_CONTACTS.replace("01/06/2026 10:00 AM;01", "13/06/2026 10:00;01").encode())
+    with pytest.raises(InputError, match=r"contacts.csv:5 Create Date: '13/06/2026 10:00' is a day-first date"):
+        import_hubspot(contacts, tmp_path / "out", timezone="UTC")

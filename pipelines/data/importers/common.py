@@ -79,6 +79,20 @@ class Export:
             self.columns[name_key(c)] = held
             self._names[ident(held)] = c
         self._checked: set[str] = set()
+        self._leave_out_empty_rows()
+
+    def _leave_out_empty_rows(self) -> None:
+        """Leave out the rows whose every value is blank (`;;;;` lines, which a spreadsheet
+        saves after the data for rows it once formatted): no record, yet each was a contact or
+        lead without an id, quarantined or counted as a duplicate against the quarantine rate.
+        A row with any value stays, for the loader to judge."""
+        filled = f"coalesce({', '.join(text(ident(c)) for c in self.columns.values())}) is null"
+        count = self.con.execute(f"select count(*) from {self.name} where {filled}").fetchone()[0]
+        if count:
+            self.con.execute(f"delete from {self.name} where {filled}")
+            rows = "row" if count == 1 else "rows"
+            self.notes.append(f"note: {self.path.name}: left out {count:,} {rows} with every value blank "
+                              "(as a spreadsheet saves after the data)")
 
     def _read(self, source: Path, delimiter: str | None) -> list[str]:
         """Read `source` (the export, or its rows without a report footer) into the table; its
