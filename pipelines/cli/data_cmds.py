@@ -45,18 +45,23 @@ def _print_written(out: Path, rows: dict[str, int]) -> None:
 
 
 def _print_imported(out: Path, imported: Imported, format_option: str) -> None:
-    """What an import wrote, its notes, and the times it could not read (before a run
-    quarantines them); `format_option` names what sets the format of the export's times."""
-    from pipelines.data.importers.output import unread_times
+    """What an import wrote, its notes, and the times, dates and amounts the loader will not
+    read (before a run quarantines them); `format_option` names what sets the format of the export's times."""
+    from pipelines.data.importers.output import unread_values
 
     _print_written(out, imported.rows)
     for note in imported.notes:
         err_console.print(note, highlight=False, markup=False)  # notes name files and columns: text
     for name in imported.rows:
-        for column, (n, total, kind) in unread_times(out, name).items():
-            what, reason = ("times", "bad_timestamp") if kind == "timestamp" else ("dates", "bad_date")
+        for column, (n, total, kind, first) in unread_values(out, name).items():
+            what, check, reason = {
+                "timestamp": ("times", f"check {format_option}", "bad_timestamp"),
+                "date": ("dates", f"check {format_option}", "bad_date"),
+                # Amounts are kept as exported, not guessed: '1,234' is 1234 or 1.234 by the locale.
+            }.get(kind, ("numbers", "expected plain digits such as 1234.50, without a currency sign "
+                         "or thousands separators", "bad_number"))
             err_console.print(f"note: {name}.{column}: {n:,} of {total:,} values are not {what} the import could read "
-                              f"(check {format_option}); the loader quarantines their rows as {reason}",
+                              f"({check}); the loader quarantines their rows as {reason} (e.g. {first!r})",
                               highlight=False, markup=False)
 
 

@@ -422,3 +422,24 @@ def test_ctrl_c_during_generate_exits_130_and_leaves_out_as_it_was(tmp_path):
     assert "funnelpact: interrupted" in err and "Traceback" not in err
     assert stdout == ""
     assert _tree(out) == before  # the old tables, byte for byte, and no staging folder
+
+
+def test_an_import_says_how_many_amounts_are_no_numbers_the_loader_reads(tmp_path):
+    """An amount a spreadsheet formatted ('$1,234.50') is kept and quarantined as bad_number with
+    its deal: the import's summary said nothing of it, only of times and dates."""
+    deals = tmp_path / "deals.csv"
+    deals.write_text("Record ID,Create Date,Close Date,Deal Stage,Amount,Associated Contact IDs\n"
+                     '9001,2026-01-20 12:00,2026-03-02 18:45,closedwon,"$1,234.50",101\n'
+                     '9002,2026-01-21 12:00,2026-03-03 18:45,closedwon,"1.234,50 €",102\n'
+                     "9003,2026-01-22 12:00,2026-03-04 18:45,closedwon,1234.50,103\n")
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(EXPORTS / "hubspot" / "contacts_labels.csv"),
+                              "--deals", str(deals), "--timezone", "UTC", "--out", str(tmp_path / "out"))
+    assert code == 0
+    assert ("note: deals.amount: 2 of 3 values are not numbers the import could read (expected plain digits "
+            "such as 1234.50, without a currency sign or thousands separators); the loader quarantines their "
+            "rows as bad_number (e.g. '$1,234.50')") in " ".join(err.split())
+    # The fixture's amounts are plain: no note.
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(EXPORTS / "hubspot" / "contacts_labels.csv"),
+                              "--deals", str(EXPORTS / "hubspot" / "deals_labels.csv"), "--timezone", "UTC",
+                              "--out", str(tmp_path / "good"))
+    assert code == 0 and "not numbers" not in err

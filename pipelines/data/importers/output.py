@@ -78,17 +78,20 @@ def _refuse_inputs_among_outputs(out: Path, tables: list[str], inputs: list[Inpu
                         "expected an export outside the output folder, or another --out"))
 
 
-def unread_times(out: Path, table: str) -> dict[str, tuple[int, int, str]]:
-    """Timestamp or date column -> (values the loader cannot read, rows, column type) in
-    out/<table>.csv: values no format or rule of the import read, kept as they were."""
-    columns = [(c.name, c.type) for c in TABLES[table].columns if c.type in ("timestamp", "date")]
+def unread_values(out: Path, table: str) -> dict[str, tuple[int, int, str, str]]:
+    """Typed column (time, date, number) -> (values the loader cannot read, rows, column type,
+    the first such value) in out/<table>.csv: values no format or rule of the import read, or
+    amounts as a spreadsheet formats them ('$1,234.50'), kept as they were."""
+    columns = [(c.name, c.type) for c in TABLES[table].columns if c.type in PARSERS]
     if not columns:
         return {}
     def unread(column: str, kind: str) -> str:
         value = without_blanks(ident(column))  # as the loader takes it
-        return f"count({value}) filter (where {PARSERS[kind](value)} is null)"
+        bad = f"{value} is not null and {PARSERS[kind](value)} is null"
+        return f"count(*) filter (where {bad}), first({value}) filter (where {bad})"
 
     counted = ", ".join(unread(c, t) for c, t in columns)
     with duckdb.connect() as con:  # the file as the loader will read it
-        counts = con.execute(f"select {counted}, count(*) from {reader_sql(find_source(out, table))}").fetchone()
-    return {c: (n, counts[-1], t) for (c, t), n in zip(columns, counts[:-1], strict=True) if n}
+        found = con.execute(f"select {counted}, count(*) from {reader_sql(find_source(out, table))}").fetchone()
+    return {c: (found[2 * i], found[-1], t, found[2 * i + 1])
+            for i, (c, t) in enumerate(columns) if found[2 * i]}
