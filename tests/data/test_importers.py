@@ -1177,3 +1177,27 @@ def test_a_refused_value_after_left_out_blank_rows_is_named_on_its_own_line(tmp_
     contacts.write_bytes(EXCEL_CONTACTS.replace("01/06/2026 10:00 AM;01", "13/06/2026 10:00;01").encode())
     with pytest.raises(InputError, match=r"contacts.csv:5 Create Date: '13/06/2026 10:00' is a day-first date"):
         import_hubspot(contacts, tmp_path / "out", timezone="UTC")
+
+
+def test_ids_a_spreadsheet_wrote_in_scientific_notation_are_named_in_a_warning(tmp_path):
+    """Excel shows a Record ID of 12 digits as 1.23457E+11 and saves it so: the digits are lost,
+    so its deals' contact ids matched no contact, and ids rounded alike were one contact."""
+    contacts, deals = tmp_path / "contacts.csv", tmp_path / "deals.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date\n"
+                        "1.23457E+11,2026-01-05 09:15,2026-01-05 09:15\n"
+                        "1.23457E+11,2026-01-06 09:15,2026-01-06 09:15\n"
+                        "00012345,2026-01-07 09:15,2026-01-07 09:15\n")
+    deals.write_text("Record ID,Create Date,Close Date,Deal Stage,Amount,Associated Contact IDs\n"
+                     "9001,2026-01-20 12:00,2026-03-02 18:45,closedwon,100,123456789012\n")
+    imported = import_hubspot(contacts, tmp_path / "out", deals=deals, timezone="UTC")
+    # Kept as exported (no digits to restore), and said.
+    assert [r[0] for r in read(tmp_path / "out", "contacts")] == ["1.23457E+11", "1.23457E+11", "00012345"]
+    advice = ("their digits are lost, so they may match no other row; export the file again without saving it "
+              "from a spreadsheet, or open the column as text")
+    assert [n for n in imported.notes if "scientific" in n] == [
+        f"warning: contacts.contact_id: 2 of 3 ids are in a spreadsheet's scientific notation (e.g. '1.23457E+11'): {advice}",
+        f"warning: lifecycle_events.contact_id: 2 of 3 ids are in a spreadsheet's scientific notation (e.g. "
+        f"'1.23457E+11'): {advice}"]
+    # Salesforce's ids are letters and digits, never so read.
+    assert not [n for n in import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "sf", timezone="UTC").notes
+                if "scientific" in n]

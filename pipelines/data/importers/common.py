@@ -23,12 +23,21 @@ from pipelines.data.importers.times import Times
 from pipelines.data.parsing import WITH_OFFSET
 from pipelines.data.row_sql import without_blanks
 from pipelines.data.sources import ident, quote
+from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
 
 # How exports write a yes/no field (Salesforce true/false, reports 1/0, HubSpot Yes/No).
 TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0")
+# A number as a spreadsheet writes it in scientific notation ('1.23457E+11', '1,23E+11').
+_SCIENTIFIC = r"\d[.,]?\d*[eE]\+\d+"
+
 # Above this size an import shows a spinner: DuckDB reads ~100 MB/s on one core.
 LARGE_FILE_BYTES = 50 * 1024 * 1024
+
+
+def _rounded(column: str) -> str:
+    """SQL: whether a written id column's value is in scientific notation."""
+    return f"regexp_full_match({ident(column)}, '{_SCIENTIFIC}')"
 
 
 def name_key(name: str) -> str:
@@ -306,6 +315,26 @@ class Job:
     def write(self, table: str, select: dict[str, str], from_sql: str,
               keep_as: str | None = None) -> None:
         self.rows[table] = self.output.write(self.con, table, select, from_sql, keep_as)
+        self._note_rounded_ids(table)
+
+    def _note_rounded_ids(self, table: str) -> None:
+        """Say which ids a spreadsheet wrote in scientific notation: Excel shows a number of 12
+        or more digits (a HubSpot Record ID) as 1.23457E+11 and saves it so. The digits are
+        lost, so nothing can restore them: such an id matched no deal's contact id, and ids
+        that round alike read as one contact, quarantined as conflicting."""
+        ids = [c.name for c in TABLES[table].columns if c.name.endswith("_id")]
+        if not ids:  # web_sessions
+            return
+        found = self.con.execute("select " + ", ".join(
+            f"count(*) filter (where {_rounded(c)}), min({ident(c)}) filter (where {_rounded(c)})" for c in ids)
+            + f", count(*) from read_csv({quote(str(self.output.path(table)))}, all_varchar = true, header = true)"
+        ).fetchone()
+        for i, column in enumerate(ids):
+            if count := found[2 * i]:
+                self.notes.append(
+                    f"warning: {table}.{column}: {count:,} of {found[-1]:,} ids are in a spreadsheet's scientific "
+                    f"notation (e.g. {found[2 * i + 1]!r}): their digits are lost, so they may match no other "
+                    "row; export the file again without saving it from a spreadsheet, or open the column as text")
 
     def result(self) -> Imported:
         return Imported(self.rows, [n for e in self._exports for n in e.notes] + self.notes)
