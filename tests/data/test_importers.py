@@ -1201,3 +1201,29 @@ def test_ids_a_spreadsheet_wrote_in_scientific_notation_are_named_in_a_warning(t
     # Salesforce's ids are letters and digits, never so read.
     assert not [n for n in import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "sf", timezone="UTC").notes
                 if "scientific" in n]
+
+
+def test_a_spreadsheet_s_two_digit_year_is_this_century_not_the_year_26(tmp_path):
+    """Excel saves a cell in a short date format as '1/5/26 9:15'. DuckDB's %Y reads any number
+    of digits: that was 5 January of the year 26 (with the zone's 1883 offset), which the
+    loader takes, so the contact was created in no period, without a word."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date,Became a Marketing Qualified Lead Date\n"
+                        "1,1/5/26 9:15,1/5/26,1/6/26 4:30 PM\n"
+                        "2,01/06/2026 10:00 am,12/31/25 23:59,\n")
+    import_hubspot(contacts, tmp_path / "out", timezone="America/New_York")
+    assert [r[:2] for r in read(tmp_path / "out", "contacts")] == [
+        ("1", "2026-01-05T14:15:00Z"), ("2", "2026-01-06T15:00:00Z")]
+    assert events(tmp_path / "out") == [("1", "lead", "2026-01-05T05:00:00Z"), ("1", "mql", "2026-01-06T21:30:00Z"),
+                                        ("2", "lead", "2026-01-01T04:59:00Z")]
+    # A day-first short date is refused with the format that reads it.
+    contacts.write_text("Record ID,Create Date,Became a Lead Date\n1,13/01/26 09:15,13/01/26\n")
+    with pytest.raises(InputError) as exc:
+        import_hubspot(contacts, tmp_path / "out", timezone="Europe/London")
+    assert str(exc.value).endswith("pass --timestamp-format '%d/%m/%y %H:%M'")
+    import_hubspot(contacts, tmp_path / "out", timezone="Europe/London", timestamp_format="%d/%m/%y %H:%M")
+    assert events(tmp_path / "out") == [("1", "lead", "2026-01-13T00:00:00Z")]
+    # A format with %Y does not read a two-digit year as the year 26: the value is kept, and the
+    # loader quarantines it as a bad_timestamp.
+    import_hubspot(contacts, tmp_path / "out", timezone="Europe/London", timestamp_format="%d/%m/%Y %H:%M")
+    assert read(tmp_path / "out", "contacts")[0][:2] == ("1", "13/01/26 09:15")

@@ -29,6 +29,11 @@ DEFAULT_FORMATS = ["%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S",
                    *(f"%m/%d/%Y{comma} {time}" for comma in ("", ",") for time in (
                        "%I:%M %p", "%I:%M:%S %p", "%H:%M", "%H:%M:%S")),
                    "%m/%d/%Y"]
+# DuckDB's %Y reads a year of any number of digits: a spreadsheet's short date '1/5/26 9:15' was
+# 5 January of the year 26, which the loader takes. So a year %Y reads is taken from 1000 on,
+# and without a format the US shapes are also read with a two-digit year (%y: 00-68 is 20xx).
+FIRST_YEAR = 1000
+TWO_DIGIT_YEAR_FORMATS = [f.replace("%Y", "%y") for f in DEFAULT_FORMATS if f.startswith("%m/")]
 
 
 def check_timezone(tz: str, field: str = "--timezone", file: str | None = None) -> str:
@@ -51,7 +56,7 @@ def check_format(fmt: str, field: str, file: str | None = None) -> str:
 # strptime directives of a time of day: a format's date part is what comes before the first.
 _TIME_OF_DAY = re.compile(r"%[HIMSpfgnzZ]")
 # US month-first dates (what DEFAULT_FORMATS read), with the first part captured.
-_SLASHED = r"^(\d{1,2})/\d{1,2}/\d{4}\b"
+_SLASHED = r"^(\d{1,2})/\d{1,2}/(\d{2}|\d{4})\b"
 
 
 def date_part(fmt: str) -> str | None:
@@ -82,10 +87,13 @@ class Times:
 
     def local(self, v: str) -> str:
         """SQL: the naive local time that trimmed text `v` reads as, or NULL."""
-        fmts = "[" + ", ".join(quote(f) for f in self.formats()) + "]"
+        read = f"try_strptime({v}, {_sql_list(self.formats())})"
+        by_format = f"case when year({read}) >= {FIRST_YEAR} then {read} end"
+        if not self.format:
+            by_format = f"coalesce({by_format}, try_strptime({v}, {_sql_list(TWO_DIGIT_YEAR_FORMATS)}))"
         # The format first; then ISO 8601, which a day-first format does not read but which is
         # unambiguous (and which the loader would otherwise read as UTC).
-        return (f"coalesce(try_strptime({v}, {fmts}), case when regexp_full_match({v}, '{NAIVE}') "
+        return (f"coalesce({by_format}, case when regexp_full_match({v}, '{NAIVE}') "
                 f"then try_cast({v} as timestamp) end)")
 
     def instant(self, v: str) -> str:
@@ -143,7 +151,8 @@ class Times:
     def day_first_advice(self, value: str) -> str:
         """How to read `value` day-first, in the words of the option that sets the format."""
         # ICU locale formats write a comma after the date ('28/01/2026, 16:30').
-        fmt = "%d/%m/%Y" + ("," if re.match(r"\d{1,2}/\d{1,2}/\d{4},", value) else "")
+        year = "%y" if re.match(r"\d{1,2}/\d{1,2}/\d\d\b", value) else "%Y"  # a short date's '13/01/26'
+        fmt = f"%d/%m/{year}" + ("," if re.match(r"\d{1,2}/\d{1,2}/\d+,", value) else "")
         if re.search(r"\d:\d\d:\d\d", value):
             fmt += " %H:%M:%S"
         elif re.search(r"\d:\d\d", value):
@@ -182,6 +191,10 @@ def options_times(timezone: str | None, timestamp_format: str | None) -> Times:
     fmt = check_format(timestamp_format, "--timestamp-format") if timestamp_format else None
     # An empty --timezone "" (an unset shell variable) is refused, not read as UTC.
     return Times(check_timezone("UTC" if timezone is None else timezone), fmt, zone_given=timezone is not None)
+
+
+def _sql_list(formats: list[str]) -> str:
+    return "[" + ", ".join(quote(f) for f in formats) + "]"
 
 
 def as_text(instant: str, raw: str) -> str:
