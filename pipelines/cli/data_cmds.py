@@ -58,8 +58,8 @@ def _print_imported(out: Path, imported: Imported, format_option: str) -> None:
                 "timestamp": ("times", f"check {format_option}", "bad_timestamp"),
                 "date": ("dates", f"check {format_option}", "bad_date"),
                 # Amounts are kept as exported, not guessed: '1,234' is 1234 or 1.234 by the locale.
-            }.get(kind, ("numbers", "expected plain digits such as 1234.50, without a currency sign "
-                         "or thousands separators", "bad_number"))
+            }.get(kind, ("numbers", f"expected plain digits such as {'1200' if kind == 'bigint' else '1234.50'}, "
+                         "without a currency sign or thousands separators", "bad_number"))
             err_console.print(f"note: {name}.{column}: {n:,} of {total:,} values are not {what} the import could read "
                               f"({check}); the loader quarantines their rows as {reason} (e.g. {first!r})",
                               highlight=False, markup=False)

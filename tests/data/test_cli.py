@@ -309,7 +309,7 @@ def test_import_hubspot_reads_a_day_first_export_with_timestamp_format(tmp_path)
 
 def test_an_import_says_how_many_dates_it_could_not_read(tmp_path):
     (tmp_path / "people.csv").write_text("id,signed\nP1,2026-01-05 10:00\n")
-    (tmp_path / "web.csv").write_text("day,visits\n2026.01.05,3\n06/01/2026,4\n")
+    (tmp_path / "web.csv").write_text('day,visits\n2026.01.05,3\n06/01/2026,"1,200"\n')
     (tmp_path / "mapping.yaml").write_text(
         "tables:\n"
         "  contacts: {file: people.csv, columns: {contact_id: id, created_at: signed}}\n"
@@ -319,6 +319,10 @@ def test_an_import_says_how_many_dates_it_could_not_read(tmp_path):
     assert code == 0
     assert ("note: web_sessions.date: 1 of 2 values are not dates the import could read (check the mapping's "
             "timestamp_format); the loader quarantines their rows as bad_date") in " ".join(err.split())
+    # A count with a thousands separator, as a spreadsheet formats it, is named too.
+    assert ("note: web_sessions.sessions: 1 of 2 values are not numbers the import could read (expected plain "
+            "digits such as 1200, without a currency sign or thousands separators); the loader quarantines their "
+            "rows as bad_number (e.g. '1,200')") in " ".join(err.split())
 
 
 def test_a_close_date_is_a_day_of_the_given_time_zone_and_a_warning_says_when_none_was_given(tmp_path):
