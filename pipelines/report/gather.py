@@ -92,7 +92,8 @@ class ReportData:
     build_as_of: datetime | None               # as-of instant of the marts (last dbt build)
     build_id: str | None = None                # run id of the last load or dbt build (None: not recorded)
     # By kind: the month's revenue summed won deals in another currency than the agreement's
-    # ('currency'); events a revision counts for no stage ('stage-values').
+    # ('currency'); events a revision counts for no stage ('stage-values'); closed months the
+    # CRM data does not reach ('data-end').
     warnings: dict[str, list[str]] = field(default_factory=dict)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import duckdb
 
+from pipelines.agreement.months import spans
 from pipelines.warehouse.connection import warehouse_tables
 
 
@@ -86,8 +87,49 @@ def unmapped_stage_values(con: duckdb.DuckDBPyConnection, months: list[str]) -> 
             for agreement, revision, period, value, n, mapped_by in rows]
 
 
+# The CRM's dated columns: where the data ends. Web sessions are left out: daily totals from
+# another tool say nothing of whether the CRM export reaches a month.
+_DATED = {"contacts": ("created_at",), "lifecycle_events": ("occurred_at",), "activities": ("occurred_at",),
+          "deals": ("created_at", "closed_at")}
+
+
+def months_after_the_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
+    """One line per agreement: its closed months of `months` that begin after the CRM data's
+    newest row. Judged on no data, their volumes of 0 are breaches, and an export that stops
+    early (a backfill past it, a sync that died) read as a collapsed funnel with alerts to
+    match. The month under way is left out: on its first morning last night's export rightly
+    holds nothing of it yet."""
+    tables = warehouse_tables(con)
+    present = [t for t in _DATED if ("raw", t) in tables]
+    if ("intermediate", "int_agreement_months_as_of") not in tables or not present:
+        return []
+    newest = con.execute("select greatest(" + ", ".join(
+        f"(select max({c}) from raw.{t})" for t in present for c in _DATED[t]) + ")").fetchone()[0]
+    rows = con.execute("""
+        select agreement, period from intermediate.int_agreement_months_as_of
+        where is_closed and list_contains(?, period) and (? is null or month_start_utc > ?)
+        order by agreement, month_start_utc
+    """, [months, newest, newest]).fetchall()
+    by_agreement: dict[str, list[str]] = {}
+    for agreement, period in rows:
+        by_agreement.setdefault(agreement, []).append(period)
+
+    def line(agreement: str, periods: list[str]) -> str:
+        many = len(periods) > 1
+        when = (f"{'these months begin' if many else 'the month begins'} after the CRM data ends "
+                f"({newest:%Y-%m-%d %H:%M} UTC, its newest contact, event, activity or deal)"
+                if newest else "the CRM data holds no dated row")
+        return (f"{agreement} {spans(periods)}: {when}, so {'they are' if many else 'it is'} judged on no data "
+                f"and volumes of 0 count as breaches; check that the export reaches {'them' if many else 'it'} "
+                "(docs/data.md)")
+
+    return [line(agreement, periods) for agreement, periods in by_agreement.items()]
+
+
 def data_warnings(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, list[str]]:
     """The run's warnings about the data of `months`, by kind (the report's banners): won deals
-    in another currency, events a revision counts for no stage."""
+    in another currency, events a revision counts for no stage, closed months the data does
+    not reach."""
     return {"currency": revenue_in_other_currencies(con, months),
-            "stage-values": unmapped_stage_values(con, months)}
+            "stage-values": unmapped_stage_values(con, months),
+            "data-end": months_after_the_data(con, months)}

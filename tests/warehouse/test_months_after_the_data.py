@@ -1,0 +1,63 @@
+"""A closed month that begins after the CRM data's newest row is judged on no data: its volumes
+of 0 are breaches. The run says so, rather than alert on a funnel that only looks collapsed
+because the export stops early (a backfill past its end, a sync that died).
+
+The agreement `ends`, revision `r1`, runs March-June 2026 in UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from pipelines.warehouse.summary import data_warnings, months_after_the_data
+
+from . import raw_data
+
+pytestmark = pytest.mark.slow
+
+MONTHS = ["2026-03", "2026-04", "2026-05", "2026-06"]
+ENDS = "2026-04-02 10:00 UTC, its newest contact, event, activity or deal"
+
+
+def _build(warehouse, as_of: str, deals=()) -> None:
+    with warehouse.connect() as con:
+        raw_data.utc_revision(con, "ends", "r1", MONTHS)
+        raw_data.insert(con, "contacts", [("C1", datetime(2026, 3, 1, 9), None, None, None, None)])
+        raw_data.insert(con, "lifecycle_events", [("C1", "lead", datetime(2026, 4, 2, 10), None)])
+        raw_data.insert(con, "deals", deals)
+    warehouse.dbt("build", as_of=as_of, select=["+int_agreement_months_as_of"], exclude=["resource_type:unit_test"])
+
+
+def test_closed_months_after_the_newest_row_are_named_and_the_months_it_reaches_are_not(warehouse):
+    _build(warehouse, "2026-07-15 00:00:00")
+    with warehouse.connect() as con:
+        # April began before the data's end (2026-04-02): it holds data, and is not named.
+        assert months_after_the_data(con, MONTHS) == [
+            f"ends 2026-05..2026-06: these months begin after the CRM data ends ({ENDS}), so they are "
+            "judged on no data and volumes of 0 count as breaches; check that the export reaches them (docs/data.md)"]
+        assert months_after_the_data(con, ["2026-03", "2026-04"]) == []  # only the months judged
+        assert data_warnings(con, ["2026-06"])["data-end"] == [
+            f"ends 2026-06: the month begins after the CRM data ends ({ENDS}), so it is judged on no data "
+            "and volumes of 0 count as breaches; check that the export reaches it (docs/data.md)"]
+
+
+def test_a_deal_closed_later_extends_the_data_and_the_month_under_way_is_not_named(warehouse):
+    # The deal closes at May's first instant: May begins at the data's end, not after it.
+    _build(warehouse, "2026-06-10 00:00:00",
+           deals=[("D1", "C1", datetime(2026, 3, 5), datetime(2026, 5, 1), "won", 10, "USD")])
+    with warehouse.connect() as con:
+        # June is under way (as of 2026-06-10): last night's export may rightly hold nothing of it.
+        assert months_after_the_data(con, MONTHS) == []
+
+
+def test_a_warehouse_without_crm_rows_says_it_holds_none(warehouse):
+    with warehouse.connect() as con:
+        raw_data.utc_revision(con, "ends", "r1", MONTHS)
+    warehouse.dbt("build", as_of="2026-04-15 00:00:00", select=["+int_agreement_months_as_of"],
+                  exclude=["resource_type:unit_test"])
+    with warehouse.connect() as con:
+        assert months_after_the_data(con, MONTHS) == [
+            "ends 2026-03: the CRM data holds no dated row, so it is judged on no data and volumes of 0 count "
+            "as breaches; check that the export reaches it (docs/data.md)"]
