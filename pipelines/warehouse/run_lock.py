@@ -34,7 +34,9 @@ def run_lock(warehouse: Path, wait_seconds: float = 0,
         return
     if path.is_dir():  # before a run starts; the steps' connect says the same
         raise not_a_warehouse(path)
-    lock_path = path.with_suffix(".lock")
+    # The whole name and ".lock": with the suffix replaced, warehouse.eu and warehouse.us
+    # shared one lock, and a warehouse named warehouse.lock was its own lock, emptied by it.
+    lock_path = path.with_name(path.name + ".lock")
     with writable(lock_path.parent, ENV_VAR):
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(lock_path, "w")

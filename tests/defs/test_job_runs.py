@@ -301,7 +301,7 @@ def test_a_parquet_part_named_in_latin1_is_refused_naming_it(settings: Settings,
 
 
 def test_a_locked_warehouse_says_so_and_exits_2(settings: Settings) -> None:
-    lock = settings.warehouse.with_suffix(".lock")
+    lock = settings.warehouse.with_name(settings.warehouse.name + ".lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
     with open(lock, "w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

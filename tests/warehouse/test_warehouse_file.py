@@ -89,3 +89,31 @@ def test_a_spill_folder_the_run_may_not_write_is_bad_input_naming_it(
     assert lines[0] == "InputError", done.stdout
     assert lines[1].startswith(f"{spill} {ENV_VAR}: cannot write DuckDB's spill folder beside the warehouse "
                                "(Permission denied)"), lines[1]
+
+
+@pytest.mark.parametrize("first, second", [
+    ("warehouse.eu", "warehouse.us"),         # one warehouse per region (docs/agreement.md)
+    ("acme.duckdb", "acme.db"),
+])
+def test_two_warehouses_in_one_folder_each_have_their_own_run_lock(tmp_path, first: str, second: str) -> None:
+    """The lock is `<warehouse>.lock` (docs/operations.md): the whole file name and `.lock`.
+    It was the name with its suffix replaced, so `warehouse.eu` and `warehouse.us` shared
+    `warehouse.lock`, and a run on one refused, as in use, a run on the other."""
+    from pipelines.warehouse.run_lock import run_lock
+
+    with run_lock(tmp_path / first), run_lock(tmp_path / second):
+        assert (tmp_path / f"{first}.lock").is_file() and (tmp_path / f"{second}.lock").is_file()
+
+
+def test_a_warehouse_named_like_a_lock_file_is_not_truncated_by_its_lock(tmp_path) -> None:
+    """`FUNNELPACT_DUCKDB_PATH=….lock`: the lock was the warehouse file itself, opened for
+    writing, which emptied the warehouse at the start of every run."""
+    from pipelines.warehouse.run_lock import run_lock
+
+    path = tmp_path / "warehouse.lock"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create table t as select 1 as i")
+    before = path.read_bytes()
+    with run_lock(path):
+        pass
+    assert path.read_bytes() == before
