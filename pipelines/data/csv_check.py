@@ -29,14 +29,23 @@ csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
 READ_OPTIONS = f"quote = '\"', escape = '\"', max_line_size = {MAX_LINE_BYTES}"
 
 
+# The first bytes of a spreadsheet's own formats: .xlsx is a ZIP archive, .xls an OLE2 file.
+_WORKBOOKS = {b"PK\x03\x04": "an Excel workbook (.xlsx, a ZIP archive)",
+              b"\xd0\xcf\x11\xe0": "an Excel 97-2003 workbook (.xls)"}
+
+
 def first_bad_line(path: Path, delimiter: str | None = ",") -> tuple[int, str] | None:
     """(line number, what is wrong) for the first line that breaks plain CSV, or None.
 
     Without a one-character `delimiter` (DuckDB detected it), rows are not counted.
     """
     with path.open("rb") as handle:
-        if handle.read(2) in (b"\xff\xfe", b"\xfe\xff"):
+        start = handle.read(4)
+        if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
             return 1, "the file is UTF-16 text: expected UTF-8 (save or export it as UTF-8 CSV)"
+        if workbook := _WORKBOOKS.get(start):
+            # A workbook renamed .csv, or picked by mistake: its bytes read as "not UTF-8".
+            return 1, f"the file is {workbook}, not CSV: expected UTF-8 CSV (in Excel, Save As 'CSV UTF-8')"
         handle.seek(0)
         for number, raw in enumerate(handle, start=1):
             try:

@@ -467,6 +467,10 @@ CONTACTS = "contact_id,created_at,source\nC1,2026-01-05T10:00:00Z,web\n"
     (CONTACTS.encode() + "C2,2026-01-06T10:00:00Z,café\n".encode("latin-1"), 3,
      "not UTF-8 text"),
     (CONTACTS.encode("utf-16"), 1, "the file is UTF-16 text: expected UTF-8"),
+    # A workbook saved under the table's name: its bytes were "not UTF-8 text" at some line.
+    (b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)) * 4, 1,
+     "the file is an Excel workbook (.xlsx, a ZIP archive), not CSV: expected UTF-8 CSV"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(range(256)) * 4, 1, "an Excel 97-2003 workbook (.xls)"),
     # DuckDB's sniffer took a wider last row for the header, and the rows above for a preamble.
     ((CONTACTS + "".join(f"C{i},2026-01-06T10:00:00Z,web\n" for i in range(50))
       + "CX,2026-01-07T10:00:00Z,web,extra\n").encode(), 53, "4 values, expected 3"),
@@ -487,7 +491,7 @@ CONTACTS = "contact_id,created_at,source\nC1,2026-01-05T10:00:00Z,web\n"
     # A break inside quotes is part of the value, whatever its kind: the row is what is wrong.
     ((CONTACTS + 'C2,2026-01-06T10:00:00Z,"a\r\nb"\nC3,2026-01-07T10:00:00Z,web,extra\n').encode(), 5,
      "4 values, expected 3"),
-], ids=["a value too many", "unterminated quote", "latin-1", "utf-16", "a value too many on the last line",
+], ids=["a value too many", "unterminated quote", "latin-1", "utf-16", "an xlsx workbook", "an xls workbook", "a value too many on the last line",
         "unterminated quote in the header", "a blank line", "a byte-order mark only", "a 3 MB line",
         "a value too many after a 200 KB one", "a blank line before the header",
         "a line of blanks before the header", "CRLF lines, then an LF one", "a CRLF inside quotes"])
