@@ -10,6 +10,7 @@ import json
 import socket
 import socketserver
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -51,7 +52,7 @@ class _HttpHandler(BaseHTTPRequestHandler):
         status = self.server.status
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
-        payload = b"ok" if status < 400 else b"server trouble"
+        payload = b"ok" if status < 400 else self.server.answer(self).encode()
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
@@ -68,6 +69,8 @@ class HttpRecorder(ThreadingHTTPServer):
         super().__init__(("127.0.0.1", port), _HttpHandler)
         self.posts: list[Post] = []
         self.status = 200
+        # The body of an error answer; a test replaces it (e.g. a receiver that echoes the request).
+        self.answer: Callable[[BaseHTTPRequestHandler], str] = lambda handler: "server trouble"
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 

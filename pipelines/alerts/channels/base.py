@@ -49,6 +49,27 @@ def redact(url: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
 
 
+def scrub(text: str, url: str) -> str:
+    """`text` (what a receiver answered, why a connection failed) with every credential `url`
+    carries replaced by `…`: receivers echo the request in their errors ("Cannot POST
+    /services/T…/B…/token", Express's default 404), or a token or the Authorization header,
+    and the reason is kept in the outbox, the run's log and the command's output."""
+    parts = urlsplit(url)
+    pieces = set()
+    for form in (url, _ascii_url(url)):  # as the variable holds it, and as it was sent
+        p = urlsplit(form)
+        whole = p.path + (f"?{p.query}" if p.query else "")
+        # Path segments and query values of 4 characters and more: `v1` or `api` is no
+        # secret, and scrubbing it would garble the answer.
+        pieces |= {piece for piece in (whole, *re.split(r"[/?&=;]", whole)) if len(piece) >= 4}
+    pieces |= {parts.username or "", parts.password or ""} - {""}
+    pieces |= {value.split()[-1] for value in _basic_auth(parts)[1].values()}
+    pieces |= {unquote(piece) for piece in pieces}
+    for piece in sorted(pieces, key=len, reverse=True):  # the whole path before its segments
+        text = text.replace(piece, "…")
+    return text
+
+
 def _basic_auth(parts: SplitResult) -> tuple[str, dict[str, str]]:
     """The URL without its user:password, and that userinfo as a Basic auth header: urllib
     would read `user:pw@host` as the host's name and never connect."""
@@ -90,6 +111,10 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
                  **auth, **(headers or {})},
     )
     target = redact(url)
+    if re.search(r"[\x00-\x20\x7f]", address):
+        # http.client refuses it with an InvalidURL that quotes the path, token and all.
+        raise DeliveryError(f"the URL holds a space or a control character, which a request cannot carry: "
+                            f"{target} (percent-encode it, e.g. a space as %20)", retryable=False)
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:
             response.read(4096)
@@ -98,7 +123,10 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
         detail = exc.read(200).decode("utf-8", "replace").strip()
         # 429 and 5xx are the receiver's passing trouble; other 4xx mean our URL or body is wrong.
         retryable = exc.code == 429 or exc.code >= 500
-        raise DeliveryError(f"HTTP {exc.code} from {target}" + (f": {detail}" if detail else ""), retryable) from None
+        raise DeliveryError(f"HTTP {exc.code} from {target}" + (f": {scrub(detail, url)}" if detail else ""),
+                            retryable) from None
     except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise DeliveryError(f"cannot reach {target}: {reason}") from None
+        raise DeliveryError(f"cannot reach {target}: {scrub(str(reason), url)}") from None
+    except ValueError:  # http.client's InvalidURL, a host name IDNA cannot write: their text quotes the URL
+        raise DeliveryError(f"not a URL a request can be sent to: {target}", retryable=False) from None
