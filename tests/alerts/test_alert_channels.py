@@ -230,3 +230,26 @@ def test_a_url_with_a_character_a_request_line_cannot_carry_fails_without_its_se
     assert "SECRET" not in failure.reason
     assert failure.reason == ("the URL holds a space or a control character, which a request cannot carry: "
                               "http://127.0.0.1:9 (percent-encode it, e.g. a space as %20)")
+
+
+def test_a_redirect_is_a_failure_that_takes_neither_the_alert_nor_the_credentials_elsewhere(
+    tmp_path: Path, http: HttpRecorder
+) -> None:
+    """urllib followed a 302 as a GET without the body, to any host, with the Authorization
+    header: the alert counted as sent though no receiver got it, and the password went to
+    the host the receiver named."""
+    elsewhere = HttpRecorder()
+    try:
+        http.status = 302
+        http.headers = {"Location": elsewhere.url("/new/TOKENSECRET").replace("127.0.0.1", "localhost")}
+        url = http.url("/hook").replace("http://", "http://bot:PASSWORD@")
+        report = dispatch([kpi("breach")], [agreement([{"channel": "webhook", "url_env": "HOOK"}])],
+                          tmp_path / "a.sqlite", {"HOOK": url}, retry=FAST)
+        assert report.sent == 0 and report.pending == 1
+        [failure] = report.failures
+        assert failure.reason == (f"HTTP 302 from http://127.0.0.1:{http.server_address[1]}: the receiver redirects to "
+                                  f"http://localhost:{elsewhere.server_address[1]}; set the variable to the address "
+                                  "the receiver's owner gives")
+        assert len(http.posts) == 1 and elsewhere.posts == elsewhere.gets == []
+    finally:
+        elsewhere.stop()

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import SplitResult, quote, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit
 
 USER_AGENT = "funnelpact-alerts/1"
 
@@ -23,6 +23,18 @@ class DeliveryError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A 3xx is an answer, not a hop: urllib followed a POST's 302 as a GET without the body,
+    to any host, with the Authorization header — the alert counted as sent though no receiver
+    got it, and the credentials went where the receiver said."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 def secret(env: Mapping[str, str], name: str, what: str) -> str:
@@ -116,10 +128,18 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
         raise DeliveryError(f"the URL holds a space or a control character, which a request cannot carry: "
                             f"{target} (percent-encode it, e.g. a space as %20)", retryable=False)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             response.read(4096)
             return f"HTTP {response.status} from {target}"
     except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:  # the new address may hold a new token: its host only
+            location = exc.headers.get("Location") if exc.headers else None
+            try:
+                moved = redact(urljoin(address, location)) if location else "another address"
+            except ValueError:  # a Location whose port is not a number
+                moved = "another address"
+            raise DeliveryError(f"HTTP {exc.code} from {target}: the receiver redirects to {moved}; set the "
+                                "variable to the address the receiver's owner gives", retryable=False) from None
         detail = exc.read(200).decode("utf-8", "replace").strip()
         # 429 and 5xx are the receiver's passing trouble; other 4xx mean our URL or body is wrong.
         retryable = exc.code == 429 or exc.code >= 500
