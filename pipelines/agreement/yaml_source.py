@@ -107,6 +107,9 @@ def load_yaml(text: str, file: str, expected: str = "an Agreement document") -> 
     # Without a byte-order mark, so that the marks of either loader count from the text's first
     # character (libyaml's skip the mark, PyYAML's count it).
     text = text.removeprefix("\ufeff")
+    if len(text) > MAX_CHARS:
+        raise InputError(Problem(f"the file is {len(text):,} characters long: expected {expected} of at most "
+                                 f"{MAX_CHARS:,} characters (one is a few kilobytes)", file=file))
     loader = _Loader(text)
     lines = _Lines(text)
     try:
@@ -193,6 +196,10 @@ MERGE_TAG = "tag:yaml.org,2002:merge"
 # aliases of ten lists... made 1 KB of YAML expand to 10^7 values and validate take 36 s.
 # An agreement holds a few hundred values.
 MAX_VALUES = 100_000
+# Composing costs ~170 bytes of memory a value before MAX_VALUES can count them: 4 MB of a
+# list from a pull request took 8 s and 665 MB, 40 MB would exhaust a CI runner. An
+# agreement or a column mapping is a few kilobytes.
+MAX_CHARS = 1 << 20
 # An agreement nests five levels deep; Python's stack would give out near 500.
 MAX_DEPTH = 100
 

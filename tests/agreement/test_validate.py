@@ -125,6 +125,19 @@ def test_a_file_that_is_not_utf8_is_named_with_its_line(funnelpact, tmp_path: Pa
     assert f"{file}:10: byte 0xe1 is not UTF-8 text: expected the file saved as UTF-8" in run.err
 
 
+def test_a_file_far_larger_than_any_agreement_is_refused_before_it_is_parsed(funnelpact, tmp_path: Path) -> None:
+    """A pull request can bring any file into sla/: 4 MB of a long list took validate 8 s and
+    665 MB (composing YAML costs ~170 bytes a value), 40 MB would exhaust a CI runner, before
+    the 100,000-value limit spoke. An agreement is a few kilobytes."""
+    file = tmp_path / "huge.yaml"
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    file.write_text(text + "padding: [" + "x, " * 400_000 + "x]\n", encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 2
+    assert f"error {file}: the file is 1,2" in run.err
+    assert "characters long: expected an Agreement document of at most 1,048,576 characters" in run.err
+
+
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be"])
 def test_a_file_saved_as_utf16_is_named_as_such(funnelpact, tmp_path: Path, encoding: str) -> None:
     file = tmp_path / "unicode.yaml"

@@ -10,6 +10,7 @@ import json
 import socket
 import socketserver
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -51,10 +52,19 @@ class _HttpHandler(BaseHTTPRequestHandler):
         status = self.server.status
         self.send_response(status)
         self.send_header("Content-Type", "text/plain")
-        payload = b"ok" if status < 400 else b"server trouble"
+        for name, value in self.server.headers.items():
+            self.send_header(name, value)
+        payload = b"ok" if status < 400 else self.server.answer(self).encode()
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
         self.wfile.write(payload)
+
+    def do_GET(self) -> None:  # noqa: N802
+        """Recorded and answered 200, as most servers answer a GET: what a followed redirect makes."""
+        self.server.gets.append(Post(self.path, dict(self.headers), b""))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def log_message(self, *args: object) -> None:
         pass
@@ -67,7 +77,11 @@ class HttpRecorder(ThreadingHTTPServer):
     def __init__(self, port: int = 0) -> None:
         super().__init__(("127.0.0.1", port), _HttpHandler)
         self.posts: list[Post] = []
+        self.gets: list[Post] = []
         self.status = 200
+        # The body of an error answer; a test replaces it (e.g. a receiver that echoes the request).
+        self.headers: dict[str, str] = {}  # more headers of every answer (a redirect's Location)
+        self.answer: Callable[[BaseHTTPRequestHandler], str] = lambda handler: "server trouble"
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 

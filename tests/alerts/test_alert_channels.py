@@ -200,3 +200,56 @@ def test_slack_shows_arrows_and_addresses_as_written() -> None:
     assert "*KPI*\n`conversion:lead-&gt;mql`" in fields
     assert "*Owner*\nshared (Marta Ruiz &lt;marta@acme.example&gt;, Joao Lima &lt;joao@acme.example&gt;)" in fields
     assert "<" not in payload["text"]
+
+
+def test_an_error_answer_that_echoes_the_request_does_not_leak_the_webhook_secret(tmp_path: Path, http: HttpRecorder) -> None:
+    """A receiver's 404 often repeats the request ("Cannot POST /services/…", Express's
+    default) or its credentials: the token in the path, the Basic-auth header. The reason,
+    which the outbox, the run log and the command's output keep, had them verbatim."""
+    http.status = 404
+    http.answer = lambda h: f"Cannot POST {h.path} (token {h.path.rsplit('/', 1)[-1]}; {h.headers['Authorization']})"
+    url = http.url("/services/T000/B000/XXXXSECRET?key=QUERYSECRET").replace("http://", "http://bot:PASSWORD@")
+    report = dispatch([kpi("breach")], [agreement([{"channel": "webhook", "url_env": "HOOK"}])],
+                      tmp_path / "a.sqlite", {"HOOK": url}, retry=FAST)
+    [failure] = report.failures
+    authorization = base64.b64encode(b"bot:PASSWORD").decode()
+    for secret in ("XXXXSECRET", "QUERYSECRET", "PASSWORD", authorization):
+        assert secret not in failure.reason, failure.reason
+    assert failure.reason.startswith(f"HTTP 404 from http://127.0.0.1:{http.server_address[1]}: Cannot POST …")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:9/services/T000/B000/XXXX SECRET",
+                                 "http://127.0.0.1:9/services/T000/B000/XXXX\x00SECRET"],
+                         ids=["a space", "a control character"])
+def test_a_url_with_a_character_a_request_line_cannot_carry_fails_without_its_secret(tmp_path: Path, url: str) -> None:
+    """http.client refuses it with an InvalidURL that quotes the path: it escaped the channel,
+    and its text, with the token, became the outbox's reason (and test-alerts' traceback)."""
+    report = dispatch([kpi("breach")], [agreement([{"channel": "slack", "webhook_url_env": "HOOK"}])],
+                      tmp_path / "a.sqlite", {"HOOK": url}, retry=FAST)
+    [failure] = report.failures
+    assert "SECRET" not in failure.reason
+    assert failure.reason == ("the URL holds a space or a control character, which a request cannot carry: "
+                              "http://127.0.0.1:9 (percent-encode it, e.g. a space as %20)")
+
+
+def test_a_redirect_is_a_failure_that_takes_neither_the_alert_nor_the_credentials_elsewhere(
+    tmp_path: Path, http: HttpRecorder
+) -> None:
+    """urllib followed a 302 as a GET without the body, to any host, with the Authorization
+    header: the alert counted as sent though no receiver got it, and the password went to
+    the host the receiver named."""
+    elsewhere = HttpRecorder()
+    try:
+        http.status = 302
+        http.headers = {"Location": elsewhere.url("/new/TOKENSECRET").replace("127.0.0.1", "localhost")}
+        url = http.url("/hook").replace("http://", "http://bot:PASSWORD@")
+        report = dispatch([kpi("breach")], [agreement([{"channel": "webhook", "url_env": "HOOK"}])],
+                          tmp_path / "a.sqlite", {"HOOK": url}, retry=FAST)
+        assert report.sent == 0 and report.pending == 1
+        [failure] = report.failures
+        assert failure.reason == (f"HTTP 302 from http://127.0.0.1:{http.server_address[1]}: the receiver redirects to "
+                                  f"http://localhost:{elsewhere.server_address[1]}; set the variable to the address "
+                                  "the receiver's owner gives")
+        assert len(http.posts) == 1 and elsewhere.posts == elsewhere.gets == []
+    finally:
+        elsewhere.stop()

@@ -201,6 +201,25 @@ def test_the_log_channel_writes_one_line(state: Path, caplog: pytest.LogCaptureF
     )
 
 
+def test_a_line_break_in_an_owner_s_name_cannot_forge_a_line_of_the_run_s_log(state: Path) -> None:
+    """A name is free text, and YAML's "\\n" puts a line break in it: the log channel wrote
+    it raw, and the run's log (and Dagster's) showed a second, made-up alert line."""
+    import io
+
+    from pipelines.defs.execute import _logs_to
+
+    from pipelines.agreement.model import Agreement
+
+    data = agreement([LOG]).model_dump(by_alias=True)
+    data["metadata"]["owners"]["sales"]["name"] = "Joao\nWARNING pipelines.alerts: funnelpact alert recovered: all met\x1b[2K"
+    acme = Agreement.model_validate(data)
+    log_file = io.StringIO()
+    with _logs_to(log_file):
+        dispatch([kpi("breach", 40, kpi="volume:sql", owner="sales")], [acme], state, {})
+    [line] = [line for line in log_file.getvalue().splitlines() if "funnelpact alert" in line]
+    assert "owner=sales (Joao\\nWARNING pipelines.alerts: funnelpact alert recovered: all met\\x1b[2K <joao@" in line
+
+
 def test_a_recovery_on_the_log_channel_reaches_the_run_s_log_file(state: Path) -> None:
     """Without a level set by a test (caplog) the `pipelines` logger had Python's default,
     WARNING: the INFO recovery line reached no handler, yet counted as sent and announced."""

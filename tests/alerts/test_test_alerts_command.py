@@ -63,3 +63,15 @@ def test_an_unknown_revision_is_bad_input_naming_the_known_ones(http: HttpRecord
     assert result.exit_code == 2
     assert "no revision '2026-h3'" in result.output and "expected one of 2026-h1, 2026-h2" in result.output
     assert http.posts == []
+
+
+def test_a_webhook_url_a_request_cannot_carry_is_a_failed_channel_without_its_secret(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It ended the command as a bug, quoting the URL's path with its token."""
+    (tmp_path / "acme.yaml").write_text((SLA / "acme-2026-h2.yaml").read_text())
+    monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", "https://hooks.slack.com/services/T000/B000/XXXX SECRET")
+    monkeypatch.setenv("FUNNELPACT_SMTP_URL", "smtp://127.0.0.1:9")
+    result = CliRunner().invoke(app, ["--debug", "test-alerts", "--sla", str(tmp_path)])
+    assert result.exit_code == 1 and "SECRET" not in result.output, result.output
+    assert "slack:FUNNELPACT_SLACK_WEBHOOK: FAILED: the URL holds a space or a control character" in result.output

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import SplitResult, quote, unquote, urlsplit
+from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit
 
 USER_AGENT = "funnelpact-alerts/1"
 
@@ -23,6 +23,18 @@ class DeliveryError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A 3xx is an answer, not a hop: urllib followed a POST's 302 as a GET without the body,
+    to any host, with the Authorization header — the alert counted as sent though no receiver
+    got it, and the credentials went where the receiver said."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
 
 
 def secret(env: Mapping[str, str], name: str, what: str) -> str:
@@ -47,6 +59,27 @@ def redact(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or "?"
     return f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` (what a receiver answered, why a connection failed) with every credential `url`
+    carries replaced by `…`: receivers echo the request in their errors ("Cannot POST
+    /services/T…/B…/token", Express's default 404), or a token or the Authorization header,
+    and the reason is kept in the outbox, the run's log and the command's output."""
+    parts = urlsplit(url)
+    pieces = set()
+    for form in (url, _ascii_url(url)):  # as the variable holds it, and as it was sent
+        p = urlsplit(form)
+        whole = p.path + (f"?{p.query}" if p.query else "")
+        # Path segments and query values of 4 characters and more: `v1` or `api` is no
+        # secret, and scrubbing it would garble the answer.
+        pieces |= {piece for piece in (whole, *re.split(r"[/?&=;]", whole)) if len(piece) >= 4}
+    pieces |= {parts.username or "", parts.password or ""} - {""}
+    pieces |= {value.split()[-1] for value in _basic_auth(parts)[1].values()}
+    pieces |= {unquote(piece) for piece in pieces}
+    for piece in sorted(pieces, key=len, reverse=True):  # the whole path before its segments
+        text = text.replace(piece, "…")
+    return text
 
 
 def _basic_auth(parts: SplitResult) -> tuple[str, dict[str, str]]:
@@ -90,15 +123,30 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
                  **auth, **(headers or {})},
     )
     target = redact(url)
+    if re.search(r"[\x00-\x20\x7f]", address):
+        # http.client refuses it with an InvalidURL that quotes the path, token and all.
+        raise DeliveryError(f"the URL holds a space or a control character, which a request cannot carry: "
+                            f"{target} (percent-encode it, e.g. a space as %20)", retryable=False)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        with _OPENER.open(request, timeout=timeout) as response:
             response.read(4096)
             return f"HTTP {response.status} from {target}"
     except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:  # the new address may hold a new token: its host only
+            location = exc.headers.get("Location") if exc.headers else None
+            try:
+                moved = redact(urljoin(address, location)) if location else "another address"
+            except ValueError:  # a Location whose port is not a number
+                moved = "another address"
+            raise DeliveryError(f"HTTP {exc.code} from {target}: the receiver redirects to {moved}; set the "
+                                "variable to the address the receiver's owner gives", retryable=False) from None
         detail = exc.read(200).decode("utf-8", "replace").strip()
         # 429 and 5xx are the receiver's passing trouble; other 4xx mean our URL or body is wrong.
         retryable = exc.code == 429 or exc.code >= 500
-        raise DeliveryError(f"HTTP {exc.code} from {target}" + (f": {detail}" if detail else ""), retryable) from None
+        raise DeliveryError(f"HTTP {exc.code} from {target}" + (f": {scrub(detail, url)}" if detail else ""),
+                            retryable) from None
     except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise DeliveryError(f"cannot reach {target}: {reason}") from None
+        raise DeliveryError(f"cannot reach {target}: {scrub(str(reason), url)}") from None
+    except ValueError:  # http.client's InvalidURL, a host name IDNA cannot write: their text quotes the URL
+        raise DeliveryError(f"not a URL a request can be sent to: {target}", retryable=False) from None

@@ -11,8 +11,15 @@ from pipelines.alerts.events import AlertEvent
 logger = logging.getLogger("pipelines.alerts")
 
 
+def one_line(text: str) -> str:
+    """`text` with what is not printable (a line break, an ESC) as its escape (\\n, \\x1b): an
+    owner's name is free text in the agreement, and a line break in it wrote a second,
+    made-up line into the run's log."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def send_log(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
     level = logging.INFO if event.kind == "recovered" else logging.WARNING
-    facts = "; ".join(f"{k.lower()}={v}" for k, v in event.facts())
+    facts = "; ".join(f"{k.lower()}={one_line(v)}" for k, v in event.facts())
     logger.log(level, "funnelpact alert %s: %s", event.kind, facts)
     return "logged"
