@@ -194,6 +194,18 @@ def test_a_webhook_url_with_a_port_that_is_not_a_number_is_a_permanent_failure(t
     assert failure.reason == "the URL has a port that is not a number: http://127.0.0.1:?" and "secret" not in failure.reason
 
 
+def test_a_url_that_cannot_be_parsed_is_a_permanent_failure_without_its_secret(tmp_path: Path) -> None:
+    # urlsplit's ValueError ('Invalid IPv6 URL') escaped the channel: test-alerts called it a bug.
+    report = dispatch([kpi("breach")], [agreement([{"channel": "webhook", "url_env": "HOOK"}])],
+                      tmp_path / "a.sqlite", {"HOOK": "http://[::1/hooks/secret"}, retry=FAST)
+    [failure] = report.failures
+    assert failure.reason == ("the URL cannot be parsed (Invalid IPv6 URL): expected scheme://host[:port]/path")
+    with pytest.raises(DeliveryError) as caught:
+        parse_smtp_url("smtp://bot:secret@[::1:25")
+    assert caught.value.reason.startswith("the SMTP URL cannot be parsed (Invalid IPv6 URL)")
+    assert "secret" not in caught.value.reason and caught.value.retryable is False
+
+
 def test_slack_shows_arrows_and_addresses_as_written() -> None:
     payload = slack_payload(event_for(kpi="conversion:lead->mql", target=0.3, actual=0.2))
     fields = [f["text"] for f in payload["blocks"][1]["fields"]]

@@ -44,6 +44,16 @@ def secret(env: Mapping[str, str], name: str, what: str) -> str:
     return value
 
 
+def split_url(url: str, what: str) -> SplitResult:
+    """The URL's parts; a DeliveryError naming `what` when it cannot be parsed (an IPv6 host
+    without its closing ']'): urlsplit's ValueError escaped the channel as a bug."""
+    try:
+        return urlsplit(url)
+    except ValueError as exc:  # its text names the host part at most, no credential
+        raise DeliveryError(f"{what} cannot be parsed ({exc}): expected scheme://host[:port]/path",
+                            retryable=False) from None
+
+
 def port(parts: SplitResult, what: str) -> int | None:
     """The URL's port; a DeliveryError naming `what` when it is not a number (urllib raises
     ValueError only when asked)."""
@@ -109,7 +119,7 @@ def _ascii_url(address: str) -> str:
 
 
 def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | None = None) -> str:
-    parts = urlsplit(url)
+    parts = split_url(url, "the URL")
     port(parts, "the URL")  # before redact(), which reads it
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise DeliveryError(f"not an http(s) URL: {redact(url)}", retryable=False)

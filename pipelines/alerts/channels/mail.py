@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, unquote
 
-from pipelines.alerts.channels.base import DeliveryError, port, secret
+from pipelines.alerts.channels.base import DeliveryError, port, secret, split_url
 from pipelines.alerts.events import AlertEvent
 
 TRUE = ("1", "true", "yes", "on")
@@ -41,7 +41,7 @@ class SmtpUrl:
 
 
 def parse_smtp_url(url: str) -> SmtpUrl:
-    parts = urlsplit(url)
+    parts = split_url(url, "the SMTP URL")
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise DeliveryError("the SMTP URL must look like smtp://user:password@host:port or smtps://…", retryable=False)
     given = port(parts, "the SMTP URL")
