@@ -12,7 +12,11 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
+import sys
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -88,11 +92,37 @@ class StagedFolder:
                 self.out.rmdir()  # only when empty: the folder this command made for nothing
 
     def __enter__(self) -> StagedFolder:
+        self._terminated = _terminate_as_exit()
+        self._terminated.__enter__()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        if kind is None:
-            self.commit()
-        else:
-            self.discard()
+        try:
+            if kind is None:
+                self.commit()
+            else:
+                self.discard()
+        finally:
+            self._terminated.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def _terminate_as_exit() -> Iterator[None]:
+    """SIGTERM (`timeout`, `kill`, a CI job cancelled) as an exit that unwinds, so the staging
+    folder is discarded as on Ctrl-C: Python's default ends the process at once, and a hidden
+    .funnelpact-generate-… folder of half-written tables stayed in --out for good. The exit
+    code stays the signal's, 143. Signal handlers belong to the main thread only."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        sys.stderr.write("funnelpact: terminated\n")
+        raise SystemExit(128 + signum)
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

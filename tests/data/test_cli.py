@@ -401,9 +401,11 @@ def test_generate_replaces_the_tables_of_the_other_format_and_keeps_other_files(
         "activities.csv", "contacts.csv", "deals.csv", "lifecycle_events.csv", "notes.txt", "web_sessions.csv"]
 
 
-def test_ctrl_c_during_generate_exits_130_and_leaves_out_as_it_was(tmp_path):
+@pytest.mark.parametrize("stop, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_generate_stopped_halfway_exits_with_the_signal_s_code_and_leaves_out_as_it_was(tmp_path, stop, code, said):
     """Interrupted halfway, generate left contacts, events and activities without web
-    sessions (written last): a run took that for a whole company with no visits."""
+    sessions (written last): a run took that for a whole company with no visits. Terminated
+    (`timeout`, `kill`), it left its hidden staging folder in --out for good."""
     import signal
     import subprocess
     import sys
@@ -420,10 +422,10 @@ def test_ctrl_c_during_generate_exits_130_and_leaves_out_as_it_was(tmp_path):
     while not any(p.stat().st_size > 0 for p in out.glob(".funnelpact-generate-*/contacts.csv")):
         assert run.poll() is None and time.monotonic() < deadline, run.communicate()
         time.sleep(0.02)
-    run.send_signal(signal.SIGINT)
+    run.send_signal(getattr(signal, stop))
     stdout, err = run.communicate(timeout=120)
-    assert run.returncode == 130, err[-3000:]
-    assert "funnelpact: interrupted" in err and "Traceback" not in err
+    assert run.returncode == code, err[-3000:]
+    assert f"funnelpact: {said}" in err and "Traceback" not in err
     assert stdout == ""
     assert _tree(out) == before  # the old tables, byte for byte, and no staging folder
 
