@@ -253,3 +253,22 @@ def test_the_webhook_s_instants_both_say_they_are_utc(state: Path, http: HttpRec
     data = hook.json()
     assert data["as_of"] == "2026-04-01T06:00:00+00:00"
     assert data["detected_at"].endswith("+00:00"), data["detected_at"]
+
+
+def test_slack_s_blocks_show_the_forecast_and_the_as_of_every_channel_names(state: Path, http: HttpRecorder) -> None:
+    # Slack shows the blocks and keeps `text` for the notification: the fields were a hand-made
+    # list without the Forecast, so an at_risk read "Actual 7, Gap -98%" with nothing saying
+    # the month's pace was what put it at risk, and a backfilled month did not say its as-of.
+    as_of = datetime(2026, 3, 10, 12)
+    dispatch([kpi("at_risk", 40, forecast=124, as_of=as_of)], [agreement([SLACK])], state, env_for(http), retry=FAST,
+             now=datetime(2026, 3, 10, 12, 5, tzinfo=UTC))
+    [slack] = posts(http, "/slack")
+    section, context = slack.json()["blocks"][1:]
+    fields = [f["text"] for f in section["fields"]]
+    assert "*Forecast*\n124 at the month's pace (9.25 of 31 days elapsed)" in fields
+    assert len(fields) <= 10  # Block Kit refuses a section with more (HTTP 400 invalid_blocks)
+    assert "as of 2026-03-10 12:00:00 UTC" in context["elements"][0]["text"]
+    shown = " ".join(fields) + context["elements"][0]["text"]
+    for line in slack.json()["text"].splitlines()[1:]:
+        label, _, value = line.partition(": ")
+        assert value.replace("acme, revision 2026-h1", "acme*, revision *2026-h1") in shown, label
