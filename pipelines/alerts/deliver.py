@@ -125,7 +125,7 @@ def dispatch(
     with damage_named(state_path), AlertStore.open(state_path) as store:
         record_changes(store, [r if isinstance(r, KpiStatus) else KpiStatus.from_dict(r) for r in results],
                        agreements, now, report)
-        deliver_outbox(store, env, retry, timeout, max_age, now, sleep, report)
+        deliver_outbox(store, agreements, env, retry, timeout, max_age, now, sleep, report)
         for key, count in store.pending_counts().items():
             report.channel(key).pending = count
     if report.alerts or report.failures or report.what_if:
@@ -161,9 +161,8 @@ def record_changes(
             event = make_event(result, kind, previous.status if previous else None, agreement, now)
             if agreement is None:
                 report.unrouted.append(event.alert_id)
-            channels = [a.model_dump() for a in agreement.spec.alerts] if agreement else []
             row = store.add_alert(event, now)
-            for settings in channels or FALLBACK_CHANNELS:
+            for settings in channels_of(agreement):
                 store.enqueue(row, channel_key(settings), settings, now)
             report.alerts.append(event)
 
@@ -179,7 +178,12 @@ def _too_early(result: KpiStatus, agreement: Agreement | None) -> bool:
     return wait > 0 and days_elapsed(result.period, agreement.spec.timezone, result.as_of) < wait
 
 
-def find_revision(agreements: list[Agreement], result: KpiStatus) -> Agreement | None:
+def channels_of(agreement: Agreement | None) -> list[dict[str, Any]]:
+    """The channel settings an alert of this revision goes to; the log when it names none."""
+    return ([a.model_dump() for a in agreement.spec.alerts] if agreement else []) or FALLBACK_CHANNELS
+
+
+def find_revision(agreements: list[Agreement], result: KpiStatus | AlertEvent) -> Agreement | None:
     for agreement in agreements:
         if agreement.name == result.agreement and agreement.revision == result.revision:
             return agreement
@@ -229,6 +233,7 @@ def _forecast_days(result: KpiStatus, agreement: Agreement | None) -> dict[str, 
 
 def deliver_outbox(
     store: AlertStore,
+    agreements: list[Agreement],
     env: Mapping[str, str],
     retry: RetryPolicy,
     timeout: float,
@@ -242,8 +247,9 @@ def deliver_outbox(
     down: dict[str, str] = {}
     for item in store.claim(now, CLAIM_LEASE):
         counts = report.channel(item.channel_key)
-        if datetime.fromisoformat(item.created_at) < now - max_age:
-            reason = f"expired: not delivered within {max_age.days} days"
+        too_old = datetime.fromisoformat(item.created_at) < now - max_age
+        reason = f"expired: not delivered within {max_age.days} days" if too_old else _no_longer_asked(item, agreements)
+        if reason is not None:
             store.expire(item.id, reason, now)
             counts.expired += 1
             logger.warning("alert %s to %s %s", item.alert.alert_id, item.channel_key, reason)
@@ -261,6 +267,17 @@ def deliver_outbox(
         counts.failed += 1
         report.failures.append(Failure(item.channel_key, item.alert.alert_id, error))
         logger.warning("alert delivery to %s failed, kept in the outbox: %s", item.channel_key, error)
+
+
+def _no_longer_asked(item: OutboxItem, agreements: list[Agreement]) -> str | None:
+    """Why an undelivered item is dropped: its channel was removed from the agreement revision
+    since it was raised (or renamed: a channel is named by its variable). Kept, it was retried,
+    and counted failed, on every run for 14 days after the analyst had taken the dead channel
+    out. None when it is still asked for, or its agreement is not among those loaded."""
+    agreement = find_revision(agreements, item.alert)
+    if agreement is None or item.channel_key in {channel_key(c) for c in channels_of(agreement)}:
+        return None
+    return f"dropped: no longer a channel of {agreement.name} {agreement.revision}"
 
 
 def attempt(

@@ -272,3 +272,21 @@ def test_slack_s_blocks_show_the_forecast_and_the_as_of_every_channel_names(stat
     for line in slack.json()["text"].splitlines()[1:]:
         label, _, value = line.partition(": ")
         assert value.replace("acme, revision 2026-h1", "acme*, revision *2026-h1") in shown, label
+
+
+def test_an_undelivered_alert_to_a_channel_taken_out_of_the_agreement_is_dropped(state: Path, http: HttpRecorder) -> None:
+    # Slack's variable was never set; the analyst takes Slack out of the agreement. Its pending
+    # alert was retried, and counted failed, on every run for 14 days after.
+    env = env_for(http) | {"TEST_SLACK_WEBHOOK": ""}
+    dispatch([kpi("breach")], [agreement([SLACK, WEBHOOK])], state, env, retry=FAST)
+    report = dispatch([kpi("breach")], [agreement([WEBHOOK])], state, env, retry=FAST)
+
+    assert (report.failed, report.pending, report.channels["slack:TEST_SLACK_WEBHOOK"].expired) == (0, 0, 1)
+    with AlertStore.open(state) as store:
+        [dropped] = store.outbox("expired")
+    assert dropped["last_error"] == "dropped: no longer a channel of acme 2026-h1"
+    # A channel still in the agreement keeps its undelivered alert, and so does one whose
+    # agreement this run did not load.
+    dispatch([kpi("breach", period="2026-04")], [agreement([SLACK])], state, env, retry=FAST)
+    assert dispatch([], [], state, env, retry=FAST).pending == 1
+    assert dispatch([], [agreement([SLACK])], state, env, retry=FAST).pending == 1
