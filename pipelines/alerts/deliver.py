@@ -22,6 +22,7 @@ from pipelines.agreement.months import days_elapsed, days_in_month
 from pipelines.alerts.channels import DeliveryError, channel_key, send
 from pipelines.alerts.events import AlertEvent, KpiStatus, Person
 from pipelines.alerts.state import AlertStore, KpiState, OutboxItem, alert_kind, damage_named, iso
+from pipelines.report.format import kpi_label
 
 logger = logging.getLogger("pipelines.alerts")
 
@@ -208,6 +209,7 @@ def make_event(
         revision=result.revision,
         period=result.period,
         kpi=result.kpi,
+        label=kpi_label(agreement, result.kpi) if agreement else "",
         owner=result.owner,
         owners=owners_of(agreement, result.owner),
         target=result.target,

@@ -102,6 +102,10 @@ class AlertEvent:
     # (at 06:00 on the 1st, a quarter of a day of mostly night-time figures).
     days_elapsed: float | None = None
     days_in_month: int | None = None
+    # The KPI's name for people, as the review pack names it ("First touch within 4 h",
+    # "Recycle rate (lower is better)"): `handoff:first_touch` means nothing to a sales lead,
+    # and a recycle rate over its target breaches, which only "lower is better" explains.
+    label: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -164,6 +168,7 @@ class AlertEvent:
         """The labelled lines every channel shows, in order."""
         return [
             ("KPI", self.kpi),
+            *([("Measure", self.label)] if self.label and self.label != self.kpi else []),
             ("Month", self.period),
             ("Target", self.fmt_target()),
             ("Actual", self.fmt_actual()),

@@ -198,7 +198,8 @@ def test_the_log_channel_writes_one_line(state: Path, caplog: pytest.LogCaptureF
     [line] = [r for r in caplog.records if "funnelpact alert" in r.getMessage()]
     assert line.levelno == logging.WARNING
     assert line.getMessage() == (
-        "funnelpact alert at_risk: kpi=volume:sql; month=2026-03; target=60; actual=40; gap=-20 (-33.3%); "
+        "funnelpact alert at_risk: kpi=volume:sql; measure=Sales qualified leads: volume; month=2026-03; target=60; "
+        "actual=40; gap=-20 (-33.3%); "
         "owner=sales (Joao Lima <joao@acme.example>); severity=warn; status=new -> at_risk; "
         "agreement=acme, revision 2026-h1"
     )
@@ -216,7 +217,7 @@ def test_a_recovery_on_the_log_channel_reaches_the_run_s_log_file(state: Path) -
         dispatch([kpi("breach", 120)], [agreement([LOG])], state, {})
         recovered = dispatch([kpi("met", 151)], [agreement([LOG])], state, {})
     assert recovered.channels["log"].sent == 1
-    assert "INFO pipelines.alerts: funnelpact alert recovered: kpi=volume:mql; month=2026-03" in log_file.getvalue()
+    assert "INFO pipelines.alerts: funnelpact alert recovered: kpi=volume:mql; measure=Marketing qualified leads: volume; month=2026-03" in log_file.getvalue()
     assert "WARNING pipelines.alerts: funnelpact alert breach: kpi=volume:mql" in log_file.getvalue()
 
 
@@ -293,3 +294,19 @@ def test_an_undelivered_alert_to_a_channel_taken_out_of_the_agreement_is_dropped
     dispatch([kpi("breach", period="2026-04")], [agreement([SLACK])], state, env, retry=FAST)
     assert dispatch([], [], state, env, retry=FAST).pending == 1
     assert dispatch([], [agreement([SLACK])], state, env, retry=FAST).pending == 1
+
+
+def test_an_alert_names_the_kpi_as_the_review_pack_does(state: Path, http: HttpRecorder, smtp: SmtpRecorder) -> None:
+    # `recycle_rate`, target 35.0%, actual 41.2%, gap +6.2 pp, "Breach": only funnelpact's own
+    # vocabulary said that a recycle rate breaches by being above its target.
+    results = [kpi("breach", 0.412, kpi="recycle_rate", target=0.35, owner="marketing"),
+               kpi("breach", 0.25, kpi="conversion:lead->mql", target=0.30, period="2026-04")]
+    dispatch(results, [agreement([SLACK, EMAIL, WEBHOOK])], state, env_for(http, smtp), retry=FAST)
+
+    recycle, conversion = smtp.mails
+    assert "KPI: recycle_rate\nMeasure: Recycle rate (lower is better)\n" in recycle.part("plain").replace("\r\n", "\n")
+    assert "<th align='left' style='padding:2px 12px 2px 0'>Measure</th><td>Leads → Marketing qualified leads</td>" \
+        in conversion.part("html")
+    slack = posts(http, "/slack")[0].json()["blocks"][1]["fields"]
+    assert "*Measure*\nRecycle rate (lower is better)" in [f["text"] for f in slack]
+    assert posts(http, "/webhook")[1].json()["label"] == "Leads → Marketing qualified leads"
