@@ -159,13 +159,22 @@ def record_changes(
             store.put(*result.key, KpiState(result.revision, result.status, alerted, as_of), now)
             if not kind:
                 continue
-            event = make_event(result, kind, previous.status if previous else None, agreement, now)
+            event = make_event(result, kind, _status_before(previous, result), agreement, now)
             if agreement is None:
                 report.unrouted.append(event.alert_id)
             row = store.add_alert(event, now)
             for settings in channels_of(agreement):
                 store.enqueue(row, channel_key(settings), settings, now)
             report.alerts.append(event)
+
+
+def _status_before(previous: KpiState | None, result: KpiStatus) -> str | None:
+    """The status an alert names as the one it changed from: the last seen, or, when that is
+    the same status (an at_risk held back by at_risk_after_days, announced on the 4th), the
+    last announced; "at_risk -> at_risk" told the team nothing had changed."""
+    if previous is None:
+        return None
+    return previous.status if previous.status != result.status else previous.alerted_status
 
 
 def _too_early(result: KpiStatus, agreement: Agreement | None) -> bool:
