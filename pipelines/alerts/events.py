@@ -178,7 +178,7 @@ class AlertEvent:
             ("Severity", self.severity),
             ("Status", f"{self.previous_status or 'new'} -> {self.status}"),
             ("Agreement", f"{self.agreement}, revision {self.revision}"),
-            *([("As of", f"{datetime.fromisoformat(self.as_of):%Y-%m-%d %H:%M:%S} UTC")] if self.as_of else []),
+            *([("As of", readable(self.as_of))] if self.as_of else []),
         ]
 
     def text(self) -> str:
@@ -223,6 +223,11 @@ class AlertEvent:
 def _plain(value: float, signed: bool = False) -> str:
     sign = "+" if signed else ""
     return f"{rounded_decimal(value, 0 if float(value).is_integer() else 2):{sign},f}"
+
+
+def readable(iso_utc: str) -> str:
+    """An ISO 8601 UTC instant as people read it: 2026-04-01 06:00:00 UTC."""
+    return f"{datetime.fromisoformat(iso_utc):%Y-%m-%d %H:%M:%S} UTC"
 
 
 def instant(value: Any) -> datetime | None:

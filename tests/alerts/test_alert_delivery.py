@@ -271,7 +271,7 @@ def test_slack_s_blocks_show_the_forecast_and_the_as_of_every_channel_names(stat
     fields = [f["text"] for f in section["fields"]]
     assert "*Forecast*\n124 at the month's pace (9.25 of 31 days elapsed)" in fields
     assert len(fields) <= 10  # Block Kit refuses a section with more (HTTP 400 invalid_blocks)
-    assert "as of 2026-03-10 12:00:00 UTC" in context["elements"][0]["text"]
+    assert "as of 2026-03-10 12:00:00 UTC · detected 2026-03-10 12:05:00 UTC" in context["elements"][0]["text"]
     shown = " ".join(fields) + context["elements"][0]["text"]
     for line in slack.json()["text"].splitlines()[1:]:
         label, _, value = line.partition(": ")

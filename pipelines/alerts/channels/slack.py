@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pipelines.alerts.channels.base import post_json, secret
-from pipelines.alerts.events import AlertEvent
+from pipelines.alerts.events import AlertEvent, readable
 
 ICONS = {"breach": ":red_circle:", "at_risk": ":large_orange_circle:", "recovered": ":large_green_circle:"}
 
@@ -43,7 +43,8 @@ def slack_payload(event: AlertEvent) -> dict[str, Any]:
                         "type": "mrkdwn",
                         "text": f"{ICONS.get(event.kind, '')} agreement *{escape(event.agreement)}*, revision *{escape(event.revision)}*"
                         + (f" · as of {as_of}" if as_of else "")
-                        + f" · detected {event.detected_at}",
+                        # Read like the as-of beside it, not as ISO's 2026-03-10T12:05:00+00:00.
+                        + (f" · detected {readable(event.detected_at)}" if event.detected_at else ""),
                     }
                 ],
             },
