@@ -22,6 +22,7 @@ from pipelines.agreement.months import days_elapsed, days_in_month
 from pipelines.alerts.channels import DeliveryError, channel_key, send
 from pipelines.alerts.events import AlertEvent, KpiStatus, Person
 from pipelines.alerts.state import AlertStore, KpiState, OutboxItem, alert_kind, damage_named, iso
+from pipelines.report.format import kpi_label
 
 logger = logging.getLogger("pipelines.alerts")
 
@@ -125,7 +126,7 @@ def dispatch(
     with damage_named(state_path), AlertStore.open(state_path) as store:
         record_changes(store, [r if isinstance(r, KpiStatus) else KpiStatus.from_dict(r) for r in results],
                        agreements, now, report)
-        deliver_outbox(store, env, retry, timeout, max_age, now, sleep, report)
+        deliver_outbox(store, agreements, env, retry, timeout, max_age, now, sleep, report)
         for key, count in store.pending_counts().items():
             report.channel(key).pending = count
     if report.alerts or report.failures or report.what_if:
@@ -158,14 +159,22 @@ def record_changes(
             store.put(*result.key, KpiState(result.revision, result.status, alerted, as_of), now)
             if not kind:
                 continue
-            event = make_event(result, kind, previous.status if previous else None, agreement, now)
+            event = make_event(result, kind, _status_before(previous, result), agreement, now)
             if agreement is None:
                 report.unrouted.append(event.alert_id)
-            channels = [a.model_dump() for a in agreement.spec.alerts] if agreement else []
             row = store.add_alert(event, now)
-            for settings in channels or FALLBACK_CHANNELS:
+            for settings in channels_of(agreement):
                 store.enqueue(row, channel_key(settings), settings, now)
             report.alerts.append(event)
+
+
+def _status_before(previous: KpiState | None, result: KpiStatus) -> str | None:
+    """The status an alert names as the one it changed from: the last seen, or, when that is
+    the same status (an at_risk held back by at_risk_after_days, announced on the 4th), the
+    last announced; "at_risk -> at_risk" told the team nothing had changed."""
+    if previous is None:
+        return None
+    return previous.status if previous.status != result.status else previous.alerted_status
 
 
 def _too_early(result: KpiStatus, agreement: Agreement | None) -> bool:
@@ -179,7 +188,12 @@ def _too_early(result: KpiStatus, agreement: Agreement | None) -> bool:
     return wait > 0 and days_elapsed(result.period, agreement.spec.timezone, result.as_of) < wait
 
 
-def find_revision(agreements: list[Agreement], result: KpiStatus) -> Agreement | None:
+def channels_of(agreement: Agreement | None) -> list[dict[str, Any]]:
+    """The channel settings an alert of this revision goes to; the log when it names none."""
+    return ([a.model_dump() for a in agreement.spec.alerts] if agreement else []) or FALLBACK_CHANNELS
+
+
+def find_revision(agreements: list[Agreement], result: KpiStatus | AlertEvent) -> Agreement | None:
     for agreement in agreements:
         if agreement.name == result.agreement and agreement.revision == result.revision:
             return agreement
@@ -204,6 +218,7 @@ def make_event(
         revision=result.revision,
         period=result.period,
         kpi=result.kpi,
+        label=kpi_label(agreement, result.kpi) if agreement else "",
         owner=result.owner,
         owners=owners_of(agreement, result.owner),
         target=result.target,
@@ -229,6 +244,7 @@ def _forecast_days(result: KpiStatus, agreement: Agreement | None) -> dict[str, 
 
 def deliver_outbox(
     store: AlertStore,
+    agreements: list[Agreement],
     env: Mapping[str, str],
     retry: RetryPolicy,
     timeout: float,
@@ -242,8 +258,9 @@ def deliver_outbox(
     down: dict[str, str] = {}
     for item in store.claim(now, CLAIM_LEASE):
         counts = report.channel(item.channel_key)
-        if datetime.fromisoformat(item.created_at) < now - max_age:
-            reason = f"expired: not delivered within {max_age.days} days"
+        too_old = datetime.fromisoformat(item.created_at) < now - max_age
+        reason = f"expired: not delivered within {max_age.days} days" if too_old else _no_longer_asked(item, agreements)
+        if reason is not None:
             store.expire(item.id, reason, now)
             counts.expired += 1
             logger.warning("alert %s to %s %s", item.alert.alert_id, item.channel_key, reason)
@@ -261,6 +278,17 @@ def deliver_outbox(
         counts.failed += 1
         report.failures.append(Failure(item.channel_key, item.alert.alert_id, error))
         logger.warning("alert delivery to %s failed, kept in the outbox: %s", item.channel_key, error)
+
+
+def _no_longer_asked(item: OutboxItem, agreements: list[Agreement]) -> str | None:
+    """Why an undelivered item is dropped: its channel was removed from the agreement revision
+    since it was raised (or renamed: a channel is named by its variable). Kept, it was retried,
+    and counted failed, on every run for 14 days after the analyst had taken the dead channel
+    out. None when it is still asked for, or its agreement is not among those loaded."""
+    agreement = find_revision(agreements, item.alert)
+    if agreement is None or item.channel_key in {channel_key(c) for c in channels_of(agreement)}:
+        return None
+    return f"dropped: no longer a channel of {agreement.name} {agreement.revision}"
 
 
 def attempt(

@@ -102,6 +102,10 @@ class AlertEvent:
     # (at 06:00 on the 1st, a quarter of a day of mostly night-time figures).
     days_elapsed: float | None = None
     days_in_month: int | None = None
+    # The KPI's name for people, as the review pack names it ("First touch within 4 h",
+    # "Recycle rate (lower is better)"): `handoff:first_touch` means nothing to a sales lead,
+    # and a recycle rate over its target breaches, which only "lower is better" explains.
+    label: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -164,6 +168,7 @@ class AlertEvent:
         """The labelled lines every channel shows, in order."""
         return [
             ("KPI", self.kpi),
+            *([("Measure", self.label)] if self.label and self.label != self.kpi else []),
             ("Month", self.period),
             ("Target", self.fmt_target()),
             ("Actual", self.fmt_actual()),
@@ -173,7 +178,7 @@ class AlertEvent:
             ("Severity", self.severity),
             ("Status", f"{self.previous_status or 'new'} -> {self.status}"),
             ("Agreement", f"{self.agreement}, revision {self.revision}"),
-            *([("As of", f"{datetime.fromisoformat(self.as_of):%Y-%m-%d %H:%M:%S} UTC")] if self.as_of else []),
+            *([("As of", readable(self.as_of))] if self.as_of else []),
         ]
 
     def text(self) -> str:
@@ -218,6 +223,11 @@ class AlertEvent:
 def _plain(value: float, signed: bool = False) -> str:
     sign = "+" if signed else ""
     return f"{rounded_decimal(value, 0 if float(value).is_integer() else 2):{sign},f}"
+
+
+def readable(iso_utc: str) -> str:
+    """An ISO 8601 UTC instant as people read it: 2026-04-01 06:00:00 UTC."""
+    return f"{datetime.fromisoformat(iso_utc):%Y-%m-%d %H:%M:%S} UTC"
 
 
 def instant(value: Any) -> datetime | None:

@@ -75,6 +75,9 @@ def test_a_breach_reaches_slack_the_webhook_and_email_with_every_fact(
                  "Agreement: acme, revision 2026-h1"):
         assert fact in plain, fact
     assert "<th align='left' style='padding:2px 12px 2px 0'>Gap</th><td>-30 (-20.0%)</td>" in html
+    # The Date says its zone (+0000): formatdate()'s -0000 means "zone unknown" (RFC 5322 3.3).
+    assert mail.message["Date"].datetime.utcoffset() == timedelta(0), mail.message["Date"]
+    assert mail.message["Message-ID"].endswith("@127.0.0.1>")
 
 
 def test_the_same_breach_on_the_next_day_is_not_sent_again(state: Path, http: HttpRecorder) -> None:
@@ -195,7 +198,8 @@ def test_the_log_channel_writes_one_line(state: Path, caplog: pytest.LogCaptureF
     [line] = [r for r in caplog.records if "funnelpact alert" in r.getMessage()]
     assert line.levelno == logging.WARNING
     assert line.getMessage() == (
-        "funnelpact alert at_risk: kpi=volume:sql; month=2026-03; target=60; actual=40; gap=-20 (-33.3%); "
+        "funnelpact alert at_risk: kpi=volume:sql; measure=Sales qualified leads: volume; month=2026-03; target=60; "
+        "actual=40; gap=-20 (-33.3%); "
         "owner=sales (Joao Lima <joao@acme.example>); severity=warn; status=new -> at_risk; "
         "agreement=acme, revision 2026-h1"
     )
@@ -232,7 +236,7 @@ def test_a_recovery_on_the_log_channel_reaches_the_run_s_log_file(state: Path) -
         dispatch([kpi("breach", 120)], [agreement([LOG])], state, {})
         recovered = dispatch([kpi("met", 151)], [agreement([LOG])], state, {})
     assert recovered.channels["log"].sent == 1
-    assert "INFO pipelines.alerts: funnelpact alert recovered: kpi=volume:mql; month=2026-03" in log_file.getvalue()
+    assert "INFO pipelines.alerts: funnelpact alert recovered: kpi=volume:mql; measure=Marketing qualified leads: volume; month=2026-03" in log_file.getvalue()
     assert "WARNING pipelines.alerts: funnelpact alert breach: kpi=volume:mql" in log_file.getvalue()
 
 
@@ -272,3 +276,56 @@ def test_the_webhook_s_instants_both_say_they_are_utc(state: Path, http: HttpRec
     data = hook.json()
     assert data["as_of"] == "2026-04-01T06:00:00+00:00"
     assert data["detected_at"].endswith("+00:00"), data["detected_at"]
+
+
+def test_slack_s_blocks_show_the_forecast_and_the_as_of_every_channel_names(state: Path, http: HttpRecorder) -> None:
+    # Slack shows the blocks and keeps `text` for the notification: the fields were a hand-made
+    # list without the Forecast, so an at_risk read "Actual 7, Gap -98%" with nothing saying
+    # the month's pace was what put it at risk, and a backfilled month did not say its as-of.
+    as_of = datetime(2026, 3, 10, 12)
+    dispatch([kpi("at_risk", 40, forecast=124, as_of=as_of)], [agreement([SLACK])], state, env_for(http), retry=FAST,
+             now=datetime(2026, 3, 10, 12, 5, tzinfo=UTC))
+    [slack] = posts(http, "/slack")
+    section, context = slack.json()["blocks"][1:]
+    fields = [f["text"] for f in section["fields"]]
+    assert "*Forecast*\n124 at the month's pace (9.25 of 31 days elapsed)" in fields
+    assert len(fields) <= 10  # Block Kit refuses a section with more (HTTP 400 invalid_blocks)
+    assert "as of 2026-03-10 12:00:00 UTC · detected 2026-03-10 12:05:00 UTC" in context["elements"][0]["text"]
+    shown = " ".join(fields) + context["elements"][0]["text"]
+    for line in slack.json()["text"].splitlines()[1:]:
+        label, _, value = line.partition(": ")
+        assert value.replace("acme, revision 2026-h1", "acme*, revision *2026-h1") in shown, label
+
+
+def test_an_undelivered_alert_to_a_channel_taken_out_of_the_agreement_is_dropped(state: Path, http: HttpRecorder) -> None:
+    # Slack's variable was never set; the analyst takes Slack out of the agreement. Its pending
+    # alert was retried, and counted failed, on every run for 14 days after.
+    env = env_for(http) | {"TEST_SLACK_WEBHOOK": ""}
+    dispatch([kpi("breach")], [agreement([SLACK, WEBHOOK])], state, env, retry=FAST)
+    report = dispatch([kpi("breach")], [agreement([WEBHOOK])], state, env, retry=FAST)
+
+    assert (report.failed, report.pending, report.channels["slack:TEST_SLACK_WEBHOOK"].expired) == (0, 0, 1)
+    with AlertStore.open(state) as store:
+        [dropped] = store.outbox("expired")
+    assert dropped["last_error"] == "dropped: no longer a channel of acme 2026-h1"
+    # A channel still in the agreement keeps its undelivered alert, and so does one whose
+    # agreement this run did not load.
+    dispatch([kpi("breach", period="2026-04")], [agreement([SLACK])], state, env, retry=FAST)
+    assert dispatch([], [], state, env, retry=FAST).pending == 1
+    assert dispatch([], [agreement([SLACK])], state, env, retry=FAST).pending == 1
+
+
+def test_an_alert_names_the_kpi_as_the_review_pack_does(state: Path, http: HttpRecorder, smtp: SmtpRecorder) -> None:
+    # `recycle_rate`, target 35.0%, actual 41.2%, gap +6.2 pp, "Breach": only funnelpact's own
+    # vocabulary said that a recycle rate breaches by being above its target.
+    results = [kpi("breach", 0.412, kpi="recycle_rate", target=0.35, owner="marketing"),
+               kpi("breach", 0.25, kpi="conversion:lead->mql", target=0.30, period="2026-04")]
+    dispatch(results, [agreement([SLACK, EMAIL, WEBHOOK])], state, env_for(http, smtp), retry=FAST)
+
+    recycle, conversion = smtp.mails
+    assert "KPI: recycle_rate\nMeasure: Recycle rate (lower is better)\n" in recycle.part("plain").replace("\r\n", "\n")
+    assert "<th align='left' style='padding:2px 12px 2px 0'>Measure</th><td>Leads → Marketing qualified leads</td>" \
+        in conversion.part("html")
+    slack = posts(http, "/slack")[0].json()["blocks"][1]["fields"]
+    assert "*Measure*\nRecycle rate (lower is better)" in [f["text"] for f in slack]
+    assert posts(http, "/webhook")[1].json()["label"] == "Leads → Marketing qualified leads"

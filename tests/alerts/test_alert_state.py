@@ -319,3 +319,13 @@ def test_a_half_migrated_state_file_opens(tmp_path: Path) -> None:
         conn.execute("pragma user_version = 1")
     with AlertStore.open(path) as store:
         assert store.conn.execute("pragma user_version").fetchone()[0] == 2
+
+
+def test_an_at_risk_held_back_is_announced_as_new_not_as_unchanged(tmp_path: Path) -> None:
+    # Seen at_risk on the 1st to the 3rd, announced on the 4th: its Status read
+    # "at_risk -> at_risk", as if nothing had changed.
+    acme = agreement([LOG], kpis={"default": {"at_risk_after_days": 3}})
+    told = [a for day in (1, 2, 3, 4)
+            for a in dispatch([kpi("at_risk", as_of=datetime(2026, 3, day, 12))], [acme], tmp_path / "a.sqlite", {},
+                              now=datetime(2026, 3, day, 12, tzinfo=UTC)).alerts]
+    assert [(a.kind, dict(a.facts())["Status"]) for a in told] == [("at_risk", "new -> at_risk")]

@@ -15,8 +15,9 @@ import smtplib
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import format_datetime, make_msgid
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
@@ -75,7 +76,9 @@ def build_message(event: AlertEvent, sender: str, to: list[str]) -> EmailMessage
     msg["Subject"] = f"[funnelpact] {event.title()}"
     msg["From"] = sender
     msg["To"] = ", ".join(to)
-    msg["Date"] = formatdate(localtime=False)
+    # +0000, not formatdate()'s -0000: RFC 5322 reads -0000 as "the zone is unknown", and
+    # Python's own parser returns such a Date without a zone.
+    msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
     msg.set_content(event.text() + "\n\n-- \nfunnelpact: the marketing<->sales agreement, as code.\n")
     rows = "".join(
