@@ -205,6 +205,17 @@ def has_started(agreements: list[Agreement], month: str, as_of: datetime) -> boo
     return any(month_bounds_utc(month, a.spec.timezone)[0] <= instant for a in agreements if month in a.months())
 
 
+def not_judged(asked: list[str], in_force: list[str], judged: list[str]) -> list[str]:
+    """What a run leaves out of the months it was asked for, and why (the CLI on stderr, a
+    Dagster run in its log)."""
+    notes = []
+    if outside := [m for m in asked if m not in in_force]:
+        notes.append(f"not judged: {spans(outside)} (no agreement in force)")
+    if later := [m for m in in_force if m not in judged]:
+        notes.append(f"not judged: {spans(later)} (not started by the as-of instant)")
+    return notes
+
+
 def known_stage_values(agreements: list[Agreement]) -> frozenset[str]:
     """Every lifecycle value some revision gives a meaning, a stage or none of its stages
     (`ignored_crm_values`), and `recycled`/`disqualified`: the loader quarantines the others

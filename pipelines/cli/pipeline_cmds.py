@@ -38,7 +38,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
             quiet: bool = False) -> Scorecard:
     """Run the job for the months (default: current and settling ones) and print the scorecard."""
     from pipelines.agreement import load_agreements
-    from pipelines.agreement.load import require_in_force, require_started
+    from pipelines.agreement.load import not_judged, require_in_force, require_started
     from pipelines.agreement.months import month_index, month_range
     from pipelines.cli.scorecard_output import print_scorecard, scorecard_json
     from pipelines.data.sources import require_data_dir
@@ -118,18 +118,6 @@ def nothing_to_judge(agreements, as_of: datetime) -> Problem:
     return Problem(f"no agreement month is under way or settling as of {as_of:%Y-%m-%d} (the agreements cover "
                    f"{windows(agreements)}): name the months to judge, e.g. --from {last} --to {last}",
                    field="--as-of")
-
-
-def not_judged(asked: list[str], in_force: list[str], judged: list[str]) -> list[str]:
-    """What a run leaves out of the months it was asked for, and why."""
-    from pipelines.agreement.months import spans
-
-    notes = []
-    if outside := [m for m in asked if m not in in_force]:
-        notes.append(f"not judged: {spans(outside)} (no agreement in force)")
-    if later := [m for m in in_force if m not in judged]:
-        notes.append(f"not judged: {spans(later)} (not started by the as-of instant)")
-    return notes
 
 
 def _crash(outcome):

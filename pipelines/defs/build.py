@@ -40,7 +40,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         # UI backfill: with Dagster's default (one process per step) `raw_crm` and
         # `agreement_tables` opened the warehouse at once, and DuckDB allows one writer.
         executor=dg.in_process_executor,
-        schedules=[build_daily_schedule(job, agreements)],
+        schedules=[build_daily_schedule(job, agreements, settings.sla_dir)],
         resources={
             "funnelpact": FunnelpactResource(
                 sla_dir=str(settings.sla_dir),

@@ -10,7 +10,7 @@ import dagster as dg
 
 from pipelines.agreement import load_agreements
 from pipelines.agreement.kpis import KPI_FAMILIES, family
-from pipelines.agreement.load import in_force
+from pipelines.agreement.load import has_started, in_force, not_judged
 from pipelines.agreement.months import parse_as_of, spans
 from pipelines.defs.dbt import SCORECARD
 from pipelines.defs.partitions import tagged_as_of
@@ -96,27 +96,35 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         from pipelines.warehouse.summary import data_warnings
 
         agreements = load_agreements(funnelpact.settings().sla_dir)
-        # A UI run may cover a gap between revisions, in part or only: judge the months in
-        # force, say which not. Failing a gap-only run would keep its alerts step (and the
-        # retries of pending deliveries) from running.
+        # A UI run may cover a gap between revisions, in part or only, or months not begun by
+        # the instant judged (after `funnelpact run --as-of` in the past, a UI run judges as
+        # of those facts): judge the others, say which not. Judged, such a month has no row,
+        # and its earlier judgements were replaced by none. Failing would keep the alerts
+        # step (retries of pending deliveries) from running.
         asked = run_months(context)
-        months = in_force(agreements, asked)
-        if left_out := [m for m in asked if m not in months]:
-            context.log.warning(f"not judged: {spans(left_out)} (no agreement in force)")
+        covered = in_force(agreements, asked)
+        months: list[str] = []
         rows: list[dict] = []
-        if months:
+        as_of = None
+        if covered:
             with funnelpact.connect() as con:
                 as_of = judgement_as_of(context.run.tags, con)
-                rows = [{**r.to_dict(), "expectation": r.expectation_id}
-                        for r in judge(con, agreements, months, as_of)]
-                for warnings in data_warnings(con, months).values():
-                    for warning in warnings:
-                        context.log.warning(warning)
-                # The build judged: this run's, or an earlier one's (a UI backfill judges in a later run).
-                write_judgements(con, rows, months, as_of, context.run.run_id, last_build(con))
+                months = [m for m in covered if has_started(agreements, m, as_of)]
+                if months:
+                    rows = [{**r.to_dict(), "expectation": r.expectation_id}
+                            for r in judge(con, agreements, months, as_of)]
+                    for warnings in data_warnings(con, months).values():
+                        for warning in warnings:
+                            context.log.warning(warning)
+                    # The build judged: this run's, or an earlier one's (a UI backfill judges in a later run).
+                    write_judgements(con, rows, months, as_of, context.run.run_id, last_build(con))
+        for note in not_judged(asked, covered, months):
+            context.log.warning(note)
+        left_out = [m for m in asked if m not in months]
         selected = {key.name for key in context.selected_asset_check_keys}
         return dg.MaterializeResult(
             metadata={**({"months": f"{months[0]}..{months[-1]}"} if months else {}),
+                      **({"as_of": f"{as_of:%Y-%m-%d %H:%M} UTC"} if as_of else {}),
                       **Counter(r["status"] for r in rows),
                       **({"not_judged": spans(left_out)} if left_out else {})},
             check_results=[family_check(f, rows, KPI_STATUS) for f in KPI_FAMILIES

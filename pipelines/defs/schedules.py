@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import dagster as dg
 
-from pipelines.agreement.load import has_started, span, windows
+from pipelines.agreement.load import has_started, load_agreements, span, windows
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import is_time_zone, month_index, month_of
 from pipelines.defs.partitions import month_span, months_to_judge, run_tags
@@ -42,7 +43,14 @@ def daily_run_request(agreements: list[Agreement], tick: datetime,
     )
 
 
-def build_daily_schedule(job, agreements: list[Agreement]) -> dg.ScheduleDefinition:
+# The code location reads sla/ when it loads: its partitions and this schedule's months
+# follow that reading until it is reloaded, while each run's steps read sla/ afresh.
+RELOAD_HINT = ("the agreements in {sla_dir} have changed since the code location loaded them: reload it "
+               "(the UI's Deployment page, *Reload*, or restart `dagster dev` / the code server) so the "
+               "schedule and the partitions follow them (docs/operations.md)")
+
+
+def build_daily_schedule(job, agreements: list[Agreement], sla_dir: Path) -> dg.ScheduleDefinition:
     timezone = os.environ.get(TIMEZONE_ENV) or agreements[0].spec.timezone
     cron = os.environ.get(CRON_ENV) or DEFAULT_CRON
     _check_settings(cron, timezone)
@@ -57,7 +65,15 @@ def build_daily_schedule(job, agreements: list[Agreement]) -> dg.ScheduleDefinit
     )
     def funnelpact_daily(context: dg.ScheduleEvaluationContext):
         tick = context.scheduled_execution_time
-        return daily_run_request(agreements, tick, previous_tick(cron, tick, timezone))
+        request = daily_run_request(agreements, tick, previous_tick(cron, tick, timezone))
+        # Agreements that no longer load fail the tick with their file and line: the run would
+        # fail on them in its first step.
+        if load_agreements(sla_dir) != agreements:
+            hint = RELOAD_HINT.format(sla_dir=sla_dir)
+            if isinstance(request, dg.SkipReason):   # e.g. "add the next revision", just added
+                return dg.SkipReason(f"{request.skip_message}; but {hint}")
+            context.log.warning(hint)
+        return request
 
     return funnelpact_daily
 

@@ -64,6 +64,41 @@ def test_a_monthly_cron_judges_a_month_final_at_the_first_tick_after_it_settled(
     assert first_month(datetime(2026, 7, 1, 12, 0, tzinfo=UTC)) == "2026-03"   # February settled on June 1
 
 
+def test_a_tick_after_sla_changed_under_the_loaded_code_location_says_to_reload_it(settings: Settings) -> None:
+    """The next revision merged into sla/ while `dagster dev` runs: the schedule and the
+    partitions still follow the agreements read at load. The tick's "add the next revision"
+    would send the user to add what is there; a tick that requests a run warns in its log."""
+    import logging
+
+    schedule = build_definitions(settings).resolve_schedule_def("funnelpact_daily")
+    h2 = settings.sla_dir / "acme-2026-h2.yaml"
+    (settings.sla_dir / "acme-2027-h1.yaml").write_text(
+        h2.read_text().replace("revision: 2026-h2", "revision: 2027-h1")
+        .replace("effective: {from: 2026-07, to: 2026-12}", "effective: {from: 2027-01, to: 2027-06}")
+        .replace("seasonality: {2026-08: 0.7, 2026-11: 1.2, 2026-12: 1.3}", "seasonality: {}"))
+
+    after_the_windows = dg.build_schedule_context(scheduled_execution_time=datetime(2027, 6, 1, 12, 0, tzinfo=UTC))
+    skip = schedule.evaluate_tick(after_the_windows).skip_message
+    assert skip.startswith("every agreement window has ended")
+    assert f"the agreements in {settings.sla_dir} have changed since the code location loaded them: reload it" in skip
+
+    in_a_window = dg.build_schedule_context(scheduled_execution_time=datetime(2026, 9, 15, 12, 0, tzinfo=UTC))
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    in_a_window.log.addHandler(handler)
+    assert schedule.evaluate_tick(in_a_window).run_requests
+    assert any("have changed since the code location loaded them" in r.getMessage() for r in records
+               if r.levelno == logging.WARNING)
+
+    # Agreements that no longer validate fail the tick with the file and line, as the run would.
+    h1 = settings.sla_dir / "acme-2026-h1.yaml"
+    h1.write_text(h1.read_text().replace("rate: 0.30", "rate: 1.30"))
+    with pytest.raises(dg.DagsterError) as failed:
+        schedule.evaluate_tick(dg.build_schedule_context(scheduled_execution_time=datetime(2026, 9, 15, 12, 0, tzinfo=UTC)))
+    assert f"{h1}:" in str(failed.value.__cause__) and "lead->mql.rate: 1.30 is not a rate" in str(failed.value.__cause__)
+
+
 def test_the_schedule_time_and_timezone_are_configurable(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FUNNELPACT_SCHEDULE_CRON", "30 7 * * 1-5")
     monkeypatch.setenv("FUNNELPACT_SCHEDULE_TIMEZONE", "Europe/Lisbon")
@@ -107,7 +142,8 @@ def test_the_code_location_warns_when_the_ui_would_use_a_throwaway_dagster_home(
     from pipelines.defs.instance import prepare_dagster_home
 
     def load(dagster_home: str | None) -> str:
-        env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+        # PYTHONTZPATH empty as docs/operations.md starts the UI: no warning of stale zone files.
+        env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"} | {"PYTHONTZPATH": ""}
         if dagster_home:
             env["DAGSTER_HOME"] = dagster_home
         done = subprocess.run([sys.executable, "-c", "import pipelines.definitions"], env=env, cwd=tmp_path,
@@ -116,7 +152,9 @@ def test_the_code_location_warns_when_the_ui_would_use_a_throwaway_dagster_home(
         return done.stderr
 
     assert "DAGSTER_HOME (not set) is not a home funnelpact prepared" in load(None)
-    assert "is not a home funnelpact prepared" not in load(str(prepare_dagster_home(settings.dagster_home)))
+    # In a prepared home the code location loads silently: no warning of Dagster's API either
+    # (`dagster dev` and `dagster asset materialize -m` print a load's warnings every time).
+    assert load(str(prepare_dagster_home(settings.dagster_home))) == ""
 
 
 @pytest.mark.slow

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -516,6 +517,29 @@ def test_a_ui_run_of_gap_months_only_judges_nothing_and_still_runs_the_alerts(se
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         judged = con.execute("select distinct period from judgements.kpi_status order by 1").fetchall()
     assert judged == [("2026-06",)], "June's judgements are left as they were"
+
+
+def test_a_ui_run_of_a_month_not_begun_by_the_facts_it_judges_leaves_its_judgements_and_says_so(
+        settings: Settings) -> None:
+    """September judged as of October; then facts built as of August (`funnelpact run
+    --as-of` in the past), and September materialised in the UI, which judges as of those
+    facts. September had not begun then: it was judged to nothing, its judgements deleted,
+    under a green materialisation with no word of it."""
+    instance = dg.DagsterInstance.ephemeral()
+    job = funnelpact_job(settings)
+    assert job.execute_in_process(instance=instance, partition_key="2026-09",
+                                  tags={"funnelpact/as_of": "2026-10-20T12:00:00+00:00"}).success
+    run_march(job, instance)   # the facts as of 2026-08-20
+    judging = job.get_subset(asset_selection={dg.AssetKey("kpi_status"), dg.AssetKey("alerts")})
+    result = judging.execute_in_process(instance=instance, partition_key="2026-09")
+    assert result.success
+    [done] = result.asset_materializations_for_node("kpi_status")
+    assert (done.metadata["not_judged"].value, done.metadata["as_of"].value) == ("2026-09", "2026-08-20 12:00 UTC")
+    warned = [r.user_message for r in instance.all_logs(result.run_id) if r.level >= logging.WARNING]
+    assert "not judged: 2026-09 (not started by the as-of instant)" in warned
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        kept = con.execute("select distinct as_of from judgements.kpi_status where period = '2026-09'").fetchall()
+    assert kept == [(datetime(2026, 10, 20, 12, 0),)], "September's judgements as of October are left as they were"
 
 
 # A data test that takes seconds: the interrupt lands while its thread is inside DuckDB,

@@ -187,7 +187,7 @@ def test_in_a_gap_between_windows_the_hint_names_a_month_that_has_begun(tmp_path
 
 def test_a_run_says_which_asked_months_it_leaves_out_and_why() -> None:
     from pipelines.agreement.months import month_range
-    from pipelines.cli.pipeline_cmds import not_judged
+    from pipelines.agreement.load import not_judged
 
     asked = month_range("2025-11", "2027-02")
     in_force = month_range("2026-01", "2026-12")
