@@ -129,3 +129,37 @@ def _target(a: Agreement, month, kpi: str) -> Fraction | None:
     if kpi == "data_quality:quarantine_rate":
         return Fraction(a.spec.data_quality.max_quarantine_rate)
     raise ValueError(f"unknown KPI {kpi}")
+
+
+def stage_label(agreement: Agreement, stage_id: str) -> str:
+    try:
+        return agreement.stage(stage_id).label
+    except StopIteration:
+        return stage_id
+
+
+def kpi_label(agreement: Agreement, kpi: str) -> str:
+    """A sentence-case name for people (the review pack, the alerts); the KPI id is shown next
+    to it for machines."""
+    kind, _, rest = kpi.partition(":")
+    handoff = agreement.spec.handoff
+    if kind == "volume":
+        return f"{stage_label(agreement, rest)}: volume"
+    if kind == "weighted_volume":
+        return f"{stage_label(agreement, rest)}: weighted by lead value"
+    if kind == "conversion":
+        upper, _, lower = rest.partition("->")
+        return f"{stage_label(agreement, upper)} → {stage_label(agreement, lower)}"
+    if kpi == "handoff:first_touch":
+        hours = handoff.first_touch.within_hours if handoff and handoff.first_touch else None
+        return f"First touch within {hours:g} h" if hours is not None else "First touch"
+    if kpi == "handoff:decision":
+        days = handoff.decision.within_days if handoff and handoff.decision else None
+        return f"Accept or reject within {days:g} days" if days is not None else "Accept or reject"
+    if kpi == "recycle_rate":
+        return "Recycle rate (lower is better)"
+    if kpi == "revenue":
+        return "Revenue won"
+    if kpi == "data_quality:quarantine_rate":
+        return "Quarantined input rows (lower is better)"
+    return kpi

@@ -15,14 +15,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from pipelines.agreement.kpis import at_risk_after_days
+from pipelines.agreement.kpis import at_risk_after_days, kpi_label
 from pipelines.agreement.load import revision_in_force
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import days_elapsed, days_in_month
 from pipelines.alerts.channels import DeliveryError, channel_key, send
 from pipelines.alerts.events import AlertEvent, KpiStatus, Person
 from pipelines.alerts.state import AlertStore, KpiState, OutboxItem, alert_kind, damage_named, iso
-from pipelines.report.format import kpi_label
 
 logger = logging.getLogger("pipelines.alerts")
 

@@ -8,7 +8,6 @@ from decimal import Decimal
 from fractions import Fraction
 
 from pipelines.agreement.kpis import is_share
-from pipelines.agreement.model import Agreement
 from pipelines.agreement.plan import in_percent, rounded_decimal
 
 # Symbol + word + colour: the status must read on a black-and-white printout too.
@@ -80,39 +79,6 @@ def kpi_value(kpi: str, value: float | None, currency: str) -> str:
     if kpi.startswith("weighted_volume:"):
         return number(value, decimals=1)
     return number(value)
-
-
-def stage_label(agreement: Agreement, stage_id: str) -> str:
-    try:
-        return agreement.stage(stage_id).label
-    except StopIteration:
-        return stage_id
-
-
-def kpi_label(agreement: Agreement, kpi: str) -> str:
-    """A sentence-case name for people; the KPI id is shown next to it for machines."""
-    kind, _, rest = kpi.partition(":")
-    handoff = agreement.spec.handoff
-    if kind == "volume":
-        return f"{stage_label(agreement, rest)}: volume"
-    if kind == "weighted_volume":
-        return f"{stage_label(agreement, rest)}: weighted by lead value"
-    if kind == "conversion":
-        upper, _, lower = rest.partition("->")
-        return f"{stage_label(agreement, upper)} → {stage_label(agreement, lower)}"
-    if kpi == "handoff:first_touch":
-        hours = handoff.first_touch.within_hours if handoff and handoff.first_touch else None
-        return f"First touch within {hours:g} h" if hours is not None else "First touch"
-    if kpi == "handoff:decision":
-        days = handoff.decision.within_days if handoff and handoff.decision else None
-        return f"Accept or reject within {days:g} days" if days is not None else "Accept or reject"
-    if kpi == "recycle_rate":
-        return "Recycle rate (lower is better)"
-    if kpi == "revenue":
-        return "Revenue won"
-    if kpi == "data_quality:quarantine_rate":
-        return "Quarantined input rows (lower is better)"
-    return kpi
 
 
 def kpi_code(kpi: str) -> str:

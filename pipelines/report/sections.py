@@ -12,7 +12,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pipelines.agreement.kpis import at_risk_after_days, known_kpi_ids, policy
+from pipelines.agreement.kpis import at_risk_after_days, kpi_label, known_kpi_ids, policy, stage_label
 from pipelines.agreement.plan import rounded_visible
 from pipelines.report import figures, svg
 from pipelines.report.bottleneck import Bottleneck, attribute
@@ -23,12 +23,10 @@ from pipelines.report.format import (
     data_number,
     escape,
     kpi_code,
-    kpi_label,
     kpi_value,
     money,
     number,
     percent,
-    stage_label,
     status_badge,
 )
 from pipelines.report.gather import AgreementReport, ReportData
