@@ -78,6 +78,7 @@ def test_a_breach_reaches_slack_the_webhook_and_email_with_every_fact(
     # The Date says its zone (+0000): formatdate()'s -0000 means "zone unknown" (RFC 5322 3.3).
     assert mail.message["Date"].datetime.utcoffset() == timedelta(0), mail.message["Date"]
     assert mail.message["Message-ID"].endswith("@127.0.0.1>")
+    assert mail.message["Auto-Submitted"] == "auto-generated"  # no out-of-office replies to the bot
 
 
 def test_the_same_breach_on_the_next_day_is_not_sent_again(state: Path, http: HttpRecorder) -> None:

@@ -80,6 +80,9 @@ def build_message(event: AlertEvent, sender: str, to: list[str]) -> EmailMessage
     # Python's own parser returns such a Date without a zone.
     msg["Date"] = format_datetime(datetime.now(UTC))
     msg["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    # RFC 3834: an out-of-office reply or a mailing list's bounce must not answer an alert
+    # (mail servers and clients that honour it send nothing back to the bot's address).
+    msg["Auto-Submitted"] = "auto-generated"
     msg.set_content(event.text() + "\n\n-- \nfunnelpact: the marketing<->sales agreement, as code.\n")
     rows = "".join(
         f"<tr><th align='left' style='padding:2px 12px 2px 0'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
