@@ -296,14 +296,18 @@ def attempt(
     """(attempts made, None when delivered or the last error)."""
     error = "not attempted"
     for n in range(1, max(retry.attempts, 1) + 1):
+        wait = None
         try:
             send(item.alert, item.channel, env, timeout)
             return n, None
         except DeliveryError as exc:
-            error, retryable = exc.reason, exc.retryable
+            error, retryable, wait = exc.reason, exc.retryable, exc.wait
         except Exception as exc:  # a bug in a channel must not fail the run either
             error, retryable = f"{type(exc).__name__}: {exc}", False
         if not retryable or n >= retry.attempts:
             return n, error
-        sleep(retry.delay(n))
+        if wait is not None and wait > retry.max_delay:
+            # Waiting that long would hold the run up: the next run tries again.
+            return n, f"{error}: longer than the run waits ({retry.max_delay:g} s), left for the next run"
+        sleep(max(retry.delay(n), wait or 0))
     return max(retry.attempts, 1), error

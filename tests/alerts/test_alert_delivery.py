@@ -330,3 +330,40 @@ def test_an_alert_names_the_kpi_as_the_review_pack_does(state: Path, http: HttpR
     slack = posts(http, "/slack")[0].json()["blocks"][1]["fields"]
     assert "*Measure*\nRecycle rate (lower is better)" in [f["text"] for f in slack]
     assert posts(http, "/webhook")[1].json()["label"] == "Leads → Marketing qualified leads"
+
+
+@pytest.mark.parametrize("retry_after, waited, sent", [
+    ("4", [4.0], 1),            # Slack's 429 says how long: waited, then delivered
+    ("3600", [], 0),            # longer than a run waits: left for the next run at once
+    ("soon", [0.01], 1),        # unreadable: the policy's own wait
+], ids=["seconds", "too long", "unreadable"])
+def test_a_receiver_s_retry_after_is_waited_for_within_the_run_s_bound(
+        state: Path, http: HttpRecorder, retry_after: str, waited: list[float], sent: int) -> None:
+    """Retried after 1 s and 2 s, a burst Slack answered with 429 and Retry-After: 30 was
+    refused at every attempt; the wait it asked for is waited, up to what a run waits."""
+    http.status, http.headers = 429, {"Retry-After": retry_after}
+    delays: list[float] = []
+
+    def sleep(seconds: float) -> None:  # the receiver is ready once the wait is over
+        delays.append(seconds)
+        http.status = 200
+
+    policy = type(FAST)(attempts=3, base_delay=0.01, factor=2, max_delay=10)
+    report = dispatch([kpi("breach", 120)], [agreement([WEBHOOK])], state, env_for(http),
+                      retry=policy, sleep=sleep)
+    assert (delays, report.sent) == (waited, sent)
+    if not sent:
+        [failure] = report.failures
+        assert failure.reason.startswith(f"HTTP 429 from http://127.0.0.1:{http.server_address[1]}")
+        assert failure.reason.endswith("(Retry-After: 3600 s): longer than the run waits (10 s), left for the next run")
+        assert report.pending == 1
+
+
+def test_a_retry_after_given_as_a_date_is_the_seconds_until_it() -> None:
+    from email.utils import format_datetime
+
+    from pipelines.alerts.channels.base import retry_after
+
+    assert retry_after(format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)) in (89, 90, 91)
+    assert retry_after(format_datetime(datetime.now(UTC) - timedelta(seconds=90), usegmt=True)) == 0
+    assert retry_after(" 7 ") == 7 and retry_after(None) is None and retry_after("-1") is None

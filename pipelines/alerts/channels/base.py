@@ -9,6 +9,8 @@ import socket
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import SplitResult, quote, unquote, urljoin, urlsplit
 
@@ -19,10 +21,11 @@ class DeliveryError(Exception):
     """A delivery that did not happen. `retryable` False: trying again now will not help
     (missing variable, 4xx) — the item still stays in the outbox for the next run."""
 
-    def __init__(self, reason: str, retryable: bool = True) -> None:
+    def __init__(self, reason: str, retryable: bool = True, wait: float | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retryable = retryable
+        self.wait = wait  # seconds the receiver asked to wait before trying again (Retry-After)
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -92,6 +95,22 @@ def scrub(text: str, url: str) -> str:
     return text
 
 
+def retry_after(value: str | None) -> float | None:
+    """The seconds a Retry-After header asks for (RFC 9110: whole seconds, or an HTTP date);
+    None when there is none or it cannot be read. Slack answers a burst with 429 and the
+    wait it needs: retried sooner, every attempt was refused again."""
+    value = (value or "").strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return float(max(round((when - datetime.now(UTC)).total_seconds()), 0))
+
+
 def _basic_auth(parts: SplitResult) -> tuple[str, dict[str, str]]:
     """The URL without its user:password, and that userinfo as a Basic auth header: urllib
     would read `user:pw@host` as the host's name and never connect."""
@@ -153,8 +172,9 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
         detail = exc.read(200).decode("utf-8", "replace").strip()
         # 429 and 5xx are the receiver's passing trouble; other 4xx mean our URL or body is wrong.
         retryable = exc.code == 429 or exc.code >= 500
-        raise DeliveryError(f"HTTP {exc.code} from {target}" + (f": {scrub(detail, url)}" if detail else ""),
-                            retryable) from None
+        wait = retry_after(exc.headers.get("Retry-After") if exc.headers else None) if retryable else None
+        raise DeliveryError(f"HTTP {exc.code} from {target}" + (f": {scrub(detail, url)}" if detail else "")
+                            + (f" (Retry-After: {wait:g} s)" if wait is not None else ""), retryable, wait) from None
     except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
         raise DeliveryError(f"cannot reach {target}: {scrub(str(reason), url)}") from None
