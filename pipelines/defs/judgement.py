@@ -142,14 +142,21 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         from pipelines.warehouse.judgements import read_judgements
 
         settings = funnelpact.settings()
+        months = list(context.partition_keys)
         with funnelpact.connect() as con:
-            results = read_judgements(con, list(context.partition_keys))
+            results = read_judgements(con, months)
+        # `alerts` materialised alone for a month nobody judged announced nothing, under a
+        # green step that did not say why.
+        if unjudged := [m for m in months if m not in {r["period"] for r in results}]:
+            context.log.warning(f"no judgement of {spans(unjudged)} in the warehouse: nothing to announce for it "
+                                "(materialise kpi_status for the month first)")
         # The log channel's alerts and the failed deliveries, with dispatch's summary, in
         # the run's log: the UI shows them for a run the daemon launched too.
         with routed_to(RunLogHandler(context.log)):
             report = dispatch(results, load_agreements(settings.sla_dir), settings.alert_state)
         return dg.MaterializeResult(metadata={"new_alerts": len(report.alerts), "sent": report.sent,
                                               "failed": report.failed, "pending": report.pending,
-                                              "what_if": report.what_if})
+                                              "what_if": report.what_if,
+                                              **({"not_judged": spans(unjudged)} if unjudged else {})})
 
     return [kpi_status, alerts]

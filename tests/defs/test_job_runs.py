@@ -542,6 +542,20 @@ def test_a_ui_run_of_a_month_not_begun_by_the_facts_it_judges_leaves_its_judgeme
     assert kept == [(datetime(2026, 10, 20, 12, 0),)], "September's judgements as of October are left as they were"
 
 
+def test_alerts_materialised_alone_for_a_month_nobody_judged_says_so(settings: Settings) -> None:
+    instance = dg.DagsterInstance.ephemeral()
+    job = funnelpact_job(settings)
+    run_march(job, instance)
+    alerting = job.get_subset(asset_selection={dg.AssetKey("alerts")})
+    result = alerting.execute_in_process(instance=instance, partition_key="2026-05")
+    assert result.success
+    [done] = result.asset_materializations_for_node("alerts")
+    assert (done.metadata["not_judged"].value, done.metadata["new_alerts"].value) == ("2026-05", 0)
+    warned = [r.user_message for r in instance.all_logs(result.run_id) if r.level >= logging.WARNING]
+    assert ("no judgement of 2026-05 in the warehouse: nothing to announce for it "
+            "(materialise kpi_status for the month first)") in warned
+
+
 # A data test that takes seconds: the interrupt lands while its thread is inside DuckDB,
 # where an interpreter shutting down around it aborted the process (exit 134).
 SLOW_DATA_TEST = "select 1 from range(1) where (select count(*) from range(1500000000) t(i) where i % 7 = 1) < 0\n"
