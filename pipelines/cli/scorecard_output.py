@@ -49,19 +49,23 @@ def _number(kpi: str, value: float | None) -> str:
 
 
 def print_scorecard(results: list[dict[str, Any]], data_quality: dict, as_of: datetime) -> None:
+    # Two agreements in one folder judge the same months with their own targets (and often
+    # revisions of the same label, `2026`): the revision alone does not say whose row it is.
+    several = len({r.get("agreement") for r in results}) > 1
+    columns = ("month", "KPI", "target", "actual", "forecast", "status", "severity",
+               *(("agreement",) if several else ()), "revision")
     for team in TEAMS:
         rows = [r for r in results if r["owner"] == team]
         if not rows:
             continue
         table = Table(title=f"{team} — as of {as_of:%Y-%m-%d %H:%M} UTC", title_justify="left")
-        for column, justify in (("month", "left"), ("KPI", "left"), ("target", "right"), ("actual", "right"),
-                                ("forecast", "right"), ("status", "left"), ("severity", "left"), ("revision", "left")):
-            table.add_column(column, justify=justify)
+        for column in columns:
+            table.add_column(column, justify="right" if column in ("target", "actual", "forecast") else "left")
         for r in rows:
             style = STATUS_STYLE.get(r["status"], "")
             table.add_row(r["period"], r["kpi"], _number(r["kpi"], r["target"]), _number(r["kpi"], r["actual"]),
                           _number(r["kpi"], r.get("forecast")), f"[{style}]{r['status']}[/]", r["severity"],
-                          escape(r["revision"]))
+                          *((escape(r["agreement"]),) if several else ()), escape(r["revision"]))
         print_table(table)
     counts: dict[str, int] = {}
     for r in results:

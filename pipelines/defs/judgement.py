@@ -30,6 +30,8 @@ def family_check(kpi_family: str, results: list[dict], asset: dg.AssetKey) -> dg
     """One check per KPI family: fails on a breach, with the agreement's severity."""
     mine = [r for r in results if family(r["kpi"]) == kpi_family]
     breaches = [r for r in mine if r["status"] == "breach"]
+    # Two agreements judge the same months: "2026-03 volume:lead" twice would not say whose.
+    several = len({r.get("agreement") for r in results}) > 1
     severity = (dg.AssetCheckSeverity.ERROR if any(r["severity"] == "fail" for r in breaches)
                 else dg.AssetCheckSeverity.WARN)
     return dg.AssetCheckResult(
@@ -39,7 +41,8 @@ def family_check(kpi_family: str, results: list[dict], asset: dg.AssetKey) -> dg
         severity=severity,
         metadata={
             "judged": len(mine),
-            "breaches": ", ".join(f"{r['period']} {r['kpi']}" for r in breaches) or "none",
+            "breaches": ", ".join(f"{r['period']} {r['kpi']}" + (f" ({r['agreement']})" if several else "")
+                                  for r in breaches) or "none",
             "at_risk": sum(r["status"] == "at_risk" for r in mine),
             "provisional": sum(r["status"] == "provisional" for r in mine),
         },

@@ -642,6 +642,18 @@ def test_a_family_check_fails_on_a_breach_with_error_only_for_a_fail_severity_on
     assert check.passed and check.metadata["breaches"].value == "none"
 
 
+def test_with_two_agreements_a_family_check_names_whose_breach_it_is() -> None:
+    """na and emea both miss March's leads: the check's metadata read "2026-03 volume:lead,
+    2026-03 volume:lead"."""
+    from pipelines.defs.judgement import KPI_STATUS, family_check
+
+    rows = [{"period": "2026-03", "kpi": "volume:lead", "status": "breach", "severity": "fail", "agreement": name}
+            for name in ("emea", "na")]
+    check = family_check("volume", rows, KPI_STATUS)
+    assert check.metadata["breaches"].value == "2026-03 volume:lead (emea), 2026-03 volume:lead (na)"
+    assert family_check("volume", rows[1:], KPI_STATUS).metadata["breaches"].value == "2026-03 volume:lead"
+
+
 def test_a_judgement_is_as_of_the_run_s_instant_and_without_one_as_of_the_facts_it_reads() -> None:
     from pipelines.defs.judgement import judgement_as_of
     from pipelines.defs.partitions import AS_OF_TAG

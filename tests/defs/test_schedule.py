@@ -80,6 +80,24 @@ def test_partitions_are_months_in_the_agreement_timezone_from_its_first_month(ag
     assert partitions.timezone == "America/Mexico_City"
 
 
+def test_with_agreements_in_two_zones_partitions_follow_the_earliest_window_and_the_schedule_the_first_name(
+        tmp_path, agreement_file, monkeypatch) -> None:
+    """docs/operations.md: emea (Berlin, from March) sorts first by name; na (New York) starts
+    in January. The partitions run from na's January in New York, the schedule ticks in Berlin."""
+    from pipelines.defs.build import build_definitions
+
+    agreement_file(tmp_path, "emea", "Europe/Berlin", "2026-03", "2027-02")
+    agreement_file(tmp_path, "na", "America/New_York", "2026-01", "2026-12")
+    for variable in ("FUNNELPACT_SCHEDULE_TIMEZONE", "FUNNELPACT_SCHEDULE_CRON"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("FUNNELPACT_SLA_DIR", str(tmp_path))
+    partitions = monthly_partitions(load_agreements(tmp_path))
+    assert partitions.timezone == "America/New_York"
+    assert partitions.get_partition_keys(current_time=datetime(2026, 2, 15, tzinfo=UTC)) == ["2026-01", "2026-02"]
+    schedule = build_definitions().get_unresolved_schedule_def("funnelpact_daily")
+    assert schedule.execution_timezone == "Europe/Berlin"
+
+
 def test_the_dagster_home_serialises_runs_and_turns_telemetry_off(tmp_path, monkeypatch) -> None:
     from pipelines.defs.instance import prepare_dagster_home
 
