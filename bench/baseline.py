@@ -73,8 +73,7 @@ def baseline_sql(data_dir: Path, sla_dir: Path, as_of: datetime) -> str:
     """
 
 
-def run_baseline(data_dir: Path, sla_dir: Path, as_of: datetime,
-                 con: duckdb.DuckDBPyConnection | None = None) -> list[tuple[str, str, int]]:
-    con = con or duckdb.connect()
-    con.execute("set TimeZone = 'UTC'")
-    return [(p, s, int(v)) for p, s, v in con.execute(baseline_sql(data_dir, sla_dir, as_of)).fetchall()]
+def run_baseline(data_dir: Path, sla_dir: Path, as_of: datetime) -> list[tuple[str, str, int]]:
+    with duckdb.connect() as con:
+        con.execute("set TimeZone = 'UTC'")
+        return [(p, s, int(v)) for p, s, v in con.execute(baseline_sql(data_dir, sla_dir, as_of)).fetchall()]

@@ -19,6 +19,9 @@ import duckdb
 from bench.measure import worker
 
 CACHE = Path(__file__).resolve().parent / ".cache"
+# Every dataset ends with 2026 (a longer history starts earlier): NEW_DAY and the as-ofs below
+# are its last days.
+END = date(2026, 12, 31)
 NEW_DAY = date(2026, 12, 30)
 # The daily run the schedule launches the morning after the new day (06:00 in Mexico City).
 DAILY_AS_OF = "2026-12-31T12:00:00+00:00"
@@ -32,13 +35,13 @@ DATE_OF = {
 }
 
 
-def dataset(label: str, contacts: int, start: date = date(2026, 1, 1), end: date = date(2026, 12, 31)) -> Path:
+def dataset(label: str, contacts: int, start: date = date(2026, 1, 1)) -> Path:
     """The cached dataset's directory, generated (and split) on first use."""
     root = CACHE / label
     if not _complete(root):
         shutil.rmtree(root, ignore_errors=True)
         worker({"kind": "generate", "out": str(root / "full"), "contacts": contacts, "seed": 1,
-                "start": start.isoformat(), "end": end.isoformat(), "fmt": "parquet"})
+                "start": start.isoformat(), "end": END.isoformat(), "fmt": "parquet"})
         split_daily(root / "full", root / "daily", NEW_DAY)
     return root
 

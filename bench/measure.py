@@ -47,10 +47,10 @@ def tree_rss_kib(pid: int) -> int:
     return total
 
 
-def spawn(argv: list[str], env: dict[str, str] | None = None, cwd: Path = REPO) -> dict:
+def spawn(argv: list[str], env: dict[str, str] | None = None) -> dict:
     """Run argv; return wall seconds, peak tree RSS, returncode and the worker's JSON, if any."""
     started, spawned_at = time.perf_counter(), time.time()
-    proc = subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})},
+    proc = subprocess.Popen(argv, cwd=REPO, env={**os.environ, **(env or {})},
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = [0]
     done = threading.Event()

@@ -275,7 +275,8 @@ class AlertStore:
         return {r[0]: r[1] for r in rows}
 
     def outbox(self, state: str | None = None) -> list[dict[str, Any]]:
-        """Outbox rows for inspection (tests, `funnelpact` commands)."""
+        """Outbox rows with their alert, for the tests to read delivery state through. No command
+        shows them: docs/alerts.md has people inspect the outbox with sqlite3."""
         sql = "select o.*, a.kind, a.agreement, a.period, a.kpi from outbox o join alerts a on a.id = o.alert_id"
         args: tuple[Any, ...] = ()
         if state:

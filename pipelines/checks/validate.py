@@ -323,7 +323,6 @@ def _judge_revision(runner: _Runner, a: Agreement, rows: pd.DataFrame, suites: d
 
     actual_passed: dict[tuple[str, str], bool] = {}
     forecast_passed: dict[tuple[str, str], bool] = {}
-    failed: list[CheckFailure] = []
 
     judgement = pd.DataFrame({c: [v] for c, v in sorted(actual_cols.items())})
     forecast = pd.DataFrame({c: [v] for c, v in sorted(forecast_cols.items())})
@@ -340,29 +339,8 @@ def _judge_revision(runner: _Runner, a: Agreement, rows: pd.DataFrame, suites: d
             m = res.expectation_config.meta
             forecast_passed[(m["period"], m["kpi"])] = bool(res.success)
 
-    # Data-quality suite on the scorecard rows themselves.
-    dq = suites["data_quality"]
-    table = rows.copy()
-    table["as_of"] = pd.Timestamp(as_of)
-    table["latest_fact_at"] = pd.Timestamp(latest_fact_at) if latest_fact_at is not None else pd.NaT
-    judged_rows = {
-        (r["period"], r["kpi"]) for r in records
-        if _is_true(r["has_data"]) and _number(r["actual"]) is not None
-    }
-    dq_exps = [
-        e for e in dq["expectations"]
-        if e["meta"].get("kpi") is None or (e["meta"]["period"], e["meta"]["kpi"]) in judged_rows
-    ]
-    for res in runner.validate("scorecard", table, dq, dq_exps):
-        e = res.expectation_config
-        m = e.meta
-        if m.get("kpi") is not None:
-            actual_passed[(m["period"], m["kpi"])] = bool(res.success)
-        elif not res.success:
-            failed.append(CheckFailure(
-                a.name, a.revision, m["check"], e.description or m["check"], dq["name"], e.id,
-                res.result.get("partial_unexpected_list") or res.result.get("observed_value"),
-            ))
+    dq_passed, failed = _check_scorecard(runner, a, rows, suites["data_quality"], as_of, latest_fact_at)
+    actual_passed.update(dq_passed)
 
     results = []
     for r in records:
@@ -394,6 +372,38 @@ def _judge_revision(runner: _Runner, a: Agreement, rows: pd.DataFrame, suites: d
             expectation_id=e["id"] if e else None,
         ))
     return results, failed
+
+
+def _check_scorecard(runner: _Runner, a: Agreement, rows: pd.DataFrame, dq: dict, as_of: datetime,
+                     latest_fact_at: datetime | None) -> tuple[dict[tuple[str, str], bool], list[CheckFailure]]:
+    """The data_quality suite on the revision's scorecard rows: the verdicts of its per-KPI
+    expectations (on the rows with a figure), and the checks of the table itself that failed."""
+    import pandas as pd
+
+    table = rows.copy()
+    table["as_of"] = pd.Timestamp(as_of)
+    table["latest_fact_at"] = pd.Timestamp(latest_fact_at) if latest_fact_at is not None else pd.NaT
+    judged_rows = {
+        (r["period"], r["kpi"]) for r in rows.to_dict("records")
+        if _is_true(r["has_data"]) and _number(r["actual"]) is not None
+    }
+    expectations = [
+        e for e in dq["expectations"]
+        if e["meta"].get("kpi") is None or (e["meta"]["period"], e["meta"]["kpi"]) in judged_rows
+    ]
+    passed: dict[tuple[str, str], bool] = {}
+    failed: list[CheckFailure] = []
+    for res in runner.validate("scorecard", table, dq, expectations):
+        e = res.expectation_config
+        m = e.meta
+        if m.get("kpi") is not None:
+            passed[(m["period"], m["kpi"])] = bool(res.success)
+        elif not res.success:
+            failed.append(CheckFailure(
+                a.name, a.revision, m["check"], e.description or m["check"], dq["name"], e.id,
+                res.result.get("partial_unexpected_list") or res.result.get("observed_value"),
+            ))
+    return passed, failed
 
 
 def _check_targets(a: Agreement, rows: dict, expectation_of: dict) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.markup import escape
@@ -17,6 +17,7 @@ from rich.markup import escape
 from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
 from pipelines.cli.output import ScorecardFormat, err_console, report_warning, say
 from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError, Problem
+
 
 def register(app: typer.Typer) -> None:
     app.command(epilog="Examples: funnelpact run --data data/; funnelpact run --from 2026-01 --to 2026-03 --format json")(run)
@@ -38,32 +39,19 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
             quiet: bool = False) -> Scorecard:
     """Run the job for the months (default: current and settling ones) and print the scorecard."""
     from pipelines.agreement import load_agreements
-    from pipelines.agreement.load import not_judged, require_in_force, require_started
-    from pipelines.agreement.months import month_index, month_range
     from pipelines.cli.scorecard_output import print_scorecard, scorecard_json
     from pipelines.data.sources import require_data_dir
     from pipelines.defs.execute import run_job
-    from pipelines.defs.partitions import month_span, months_to_judge
     from pipelines.warehouse.connection import connect
     from pipelines.warehouse.judgements import read_judgements
     from pipelines.warehouse.summary import data_quality_summary, data_warnings
 
     agreements = load_agreements(settings.sla_dir)
     require_data_dir(settings.data_dir)
-    if first is None and last is None:
-        months = months_to_judge(agreements, as_of)
-        if not months:
-            raise InputError(nothing_to_judge(agreements, as_of))
-        first, last = month_span(months)
-    first, last = first or last, last or first
-    if month_index(first) > month_index(last):
-        raise InputError(Problem(f"--from {first} is after --to {last}", field="--from"))
-    asked = month_range(first, last)
-    in_force = require_in_force(agreements, asked, "--from/--to")
-    months = require_started(agreements, in_force, as_of, "--from/--to")
+    months, notes = _resolve_months(agreements, first, last, as_of)
     first, last = months[0], months[-1]
     if not quiet:
-        for note in not_judged(asked, in_force, months):  # on stderr: JSON's `months` has no why
+        for note in notes:  # on stderr: JSON's `months` has no why
             say(note)
     if not quiet and fmt != "json":
         say(f"judging {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC "
@@ -77,14 +65,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     with err_console.status("loading data, building the funnel facts (dbt), judging (Great Expectations), alerting…"):
         outcome = run_job(settings, first, last, as_of)
     if not outcome.success:
-        if outcome.kind == "interrupted":
-            say("interrupted; the warehouse may hold a partial build (the load and the dbt models finished "
-                f"before the interrupt): run again before reading it or writing a report (run id {outcome.run_id})")
-            raise typer.Exit(EXIT_INTERRUPTED)
-        if outcome.kind != "bad_input":
-            _crash(outcome)
-        # One problem per line, as the loader found them (each names its file).
-        raise InputError([Problem(line) for line in outcome.failure.splitlines() if line.strip()])
+        _exit_failed(outcome)
     with connect(settings.warehouse, read_only=True) as con:
         results = read_judgements(con, months)
         dq = data_quality_summary(con)
@@ -97,13 +78,30 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
         report_warning(Problem(warning))
     # On stderr in both formats: a failed delivery must show when stdout is piped as JSON.
     if outcome.alerts and not quiet:
-        a = outcome.alerts
-        # One alert goes to each channel of its revision: "52 sent" for 13 alerts on four
-        # channels read as 52 alerts. The deliveries include retries of earlier alerts.
-        err_console.print(f"alerts: {a.get('new_alerts', 0)} new; deliveries: {a.get('sent', 0)} sent, "
-                          f"{a.get('failed', 0)} failed, {a.get('pending', 0)} kept for the next run "
-                          f"(details: {escape(str(outcome.log_file))})")
+        _print_deliveries(outcome)
     return Scorecard(results, dq)
+
+
+def _resolve_months(agreements, first: str | None, last: str | None,
+                    as_of: datetime) -> tuple[list[str], list[str]]:
+    """The months a run of --from/--to judges (neither: the current and settling ones; one:
+    that month), and a note on each asked for that it leaves out, and why."""
+    from pipelines.agreement.load import not_judged, require_in_force, require_started
+    from pipelines.agreement.months import month_index, month_range
+    from pipelines.defs.partitions import month_span, months_to_judge
+
+    if first is None and last is None:
+        months = months_to_judge(agreements, as_of)
+        if not months:
+            raise InputError(nothing_to_judge(agreements, as_of))
+        first, last = month_span(months)
+    first, last = first or last, last or first
+    if month_index(first) > month_index(last):
+        raise InputError(Problem(f"--from {first} is after --to {last}", field="--from"))
+    asked = month_range(first, last)
+    in_force = require_in_force(agreements, asked, "--from/--to")
+    months = require_started(agreements, in_force, as_of, "--from/--to")
+    return months, not_judged(asked, in_force, months)
 
 
 def nothing_to_judge(agreements, as_of: datetime) -> Problem:
@@ -120,13 +118,30 @@ def nothing_to_judge(agreements, as_of: datetime) -> Problem:
                    field="--as-of")
 
 
-def _crash(outcome):
+def _exit_failed(outcome) -> NoReturn:
+    """Exit as the failed job says: 130 interrupted, 2 bad input (one line per problem), else 3."""
+    if outcome.kind == "interrupted":
+        say("interrupted; the warehouse may hold a partial build (the load and the dbt models finished "
+            f"before the interrupt): run again before reading it or writing a report (run id {outcome.run_id})")
+        raise typer.Exit(EXIT_INTERRUPTED)
+    if outcome.kind == "bad_input":
+        # One problem per line, as the loader found them (each names its file).
+        raise InputError([Problem(line) for line in outcome.failure.splitlines() if line.strip()])
     # No run id: it failed before Dagster started a run (the dbt project does not parse).
     steps = (f"; run id {outcome.run_id} in the Dagster UI (docs/operations.md) has every step's logs"
              if outcome.run_id else "")
     err_console.print(f"[bold red]error[/] the run failed: {escape(str(outcome.failure))}\n"
                       f"  its stack is in {escape(str(outcome.log_file))}{steps}", highlight=False)
     raise typer.Exit(EXIT_FAILED)
+
+
+def _print_deliveries(outcome) -> None:
+    a = outcome.alerts
+    # One alert goes to each channel of its revision: "52 sent" for 13 alerts on four
+    # channels read as 52 alerts. The deliveries include retries of earlier alerts.
+    err_console.print(f"alerts: {a.get('new_alerts', 0)} new; deliveries: {a.get('sent', 0)} sent, "
+                      f"{a.get('failed', 0)} failed, {a.get('pending', 0)} kept for the next run "
+                      f"(details: {escape(str(outcome.log_file))})")
 
 
 def run(

@@ -40,7 +40,7 @@ def scorecard_json(as_of: datetime, months: list[str], results: list[dict[str, A
     }, indent=2, default=str)
 
 
-def _number(kpi: str, value: float | None) -> str:
+def _cell(kpi: str, value: float | None) -> str:
     if value is None:
         return "—"
     if is_share(kpi):
@@ -63,8 +63,8 @@ def print_scorecard(results: list[dict[str, Any]], data_quality: dict, as_of: da
             table.add_column(column, justify="right" if column in ("target", "actual", "forecast") else "left")
         for r in rows:
             style = STATUS_STYLE.get(r["status"], "")
-            table.add_row(r["period"], r["kpi"], _number(r["kpi"], r["target"]), _number(r["kpi"], r["actual"]),
-                          _number(r["kpi"], r.get("forecast")), f"[{style}]{r['status']}[/]", r["severity"],
+            table.add_row(r["period"], r["kpi"], _cell(r["kpi"], r["target"]), _cell(r["kpi"], r["actual"]),
+                          _cell(r["kpi"], r.get("forecast")), f"[{style}]{r['status']}[/]", r["severity"],
                           *((escape(r["agreement"]),) if several else ()), escape(r["revision"]))
         print_table(table)
     counts: dict[str, int] = {}

@@ -34,9 +34,6 @@ SQLITE_BUSY_SECONDS = 30   # how long Dagster's storage waits for a lock (dagste
 class JobOutcome:
     run_id: str
     success: bool
-    first: str
-    last: str
-    as_of: datetime
     failure: str | None = None
     kind: str = "crash"      # of a failure: "bad_input" (exit 2), "interrupted" or "crash"
     alerts: dict[str, int] = field(default_factory=dict)
@@ -96,7 +93,7 @@ def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephe
             log.write(prelude.getvalue())
             if broken is not None:
                 # A broken model or yml: no run starts, and the message names the file.
-                return JobOutcome("", False, first, last, as_of, f"the dbt project does not parse: {broken}",
+                return JobOutcome("", False, f"the dbt project does not parse: {broken}",
                                   log_file=log_file)
             try:
                 result = job.execute_in_process(
@@ -119,8 +116,8 @@ def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephe
                 log.write(f"\nthe run failed in {step}: {failure}\n{stack}")
     alerts = _alert_counts(result)
     if result.success:
-        return JobOutcome(result.run_id, True, first, last, as_of, alerts=alerts, log_file=log_file)
-    return JobOutcome(result.run_id, False, first, last, as_of, failure, kind, alerts, log_file)
+        return JobOutcome(result.run_id, True, alerts=alerts, log_file=log_file)
+    return JobOutcome(result.run_id, False, failure, kind, alerts, log_file)
 
 
 def home_variable() -> str:

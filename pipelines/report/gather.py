@@ -29,7 +29,7 @@ from pipelines.warehouse.judgements import last_build, read_judgements, scorecar
 from pipelines.warehouse.summary import data_quality_summary, data_warnings
 
 
-def not_judged(month: str, where: str) -> InputError:
+def _not_judged_yet(month: str, where: str) -> InputError:
     return InputError(Problem(
         f"{month} has not been judged yet in {where}: run `funnelpact run --from {month} --to {month}` "
         f"or `funnelpact backfill --from {month} --to {month}` for that month first",
@@ -99,11 +99,11 @@ class ReportData:
 
 def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: datetime) -> ReportData:
     if not warehouse.is_file():
-        raise not_judged(month, f"the warehouse {warehouse} (it does not exist)")
+        raise _not_judged_yet(month, f"the warehouse {warehouse} (it does not exist)")
     with duckdb.connect(str(warehouse), read_only=True) as con:
         judged = read_judgements(con, [month])
         if not judged:
-            raise not_judged(month, f"the warehouse {warehouse}")
+            raise _not_judged_yet(month, f"the warehouse {warehouse}")
         names = sorted({r["agreement"] for r in judged})
         tables = warehouse_tables(con)
         # With several agreements, one id per section and agreement, or the table of contents

@@ -29,7 +29,7 @@ from pipelines.report.format import (
     percent,
     status_badge,
 )
-from pipelines.report.gather import AgreementReport, ReportData
+from pipelines.report.gather import AgreementReport, Handoff, ReportData
 from pipelines.warehouse.summary import unknown_stage_values_text
 
 TEAM_TITLE = {"marketing": "Marketing", "sales": "Sales", "shared": "Shared (both teams)"}
@@ -405,31 +405,9 @@ def handoffs(r: AgreementReport) -> str:
     if not r.handoffs or all(h.status is None for h in r.handoffs):
         body = "<p>No MQL hand-offs with activity data this month.</p>"
     else:
-        width = limit / 4
-        edges = [width * i for i in range(13)]
-        counts = [0] * 12
-        over = untouched_breach = pending = 0
-        for h in r.handoffs:
-            if h.hours is None:
-                if h.status == "breach":
-                    untouched_breach += 1
-                elif h.status == "pending":
-                    pending += 1
-                continue
-            i = math.floor(h.hours / width) if h.hours >= 0 else 0
-            # A touch exactly at the limit is in time (SPEC §3): it belongs to the bin before the line.
-            if h.hours == limit:
-                i = 3
-            if i < 12:
-                counts[i] += 1
-            else:
-                over += 1
-        bins = [svg.Bin(f"{_h(edges[i])}–{_h(edges[i + 1])}", counts[i], "in_time" if i < 4 else "late")
-                for i in range(12)]
-        bins.append(svg.Bin(f">{_h(edges[-1])}", over, "late"))
-        bins.append(svg.Bin("no touch", untouched_breach, "none"))
-        if pending:
-            bins.append(svg.Bin("waiting", pending, "pending"))
+        bins = _handoff_bins(r.handoffs, limit)
+        untouched_breach = next(b.count for b in bins if b.kind == "none")
+        pending = sum(b.count for b in bins if b.kind == "pending")
         title = f"Hours to the first sales touch of {r.month}'s MQLs, against the {limit:g} h limit"
         chart = (svg.full_width(lambda width: svg.histogram(bins, 3, f"limit {limit:g} h", title, width), _named(r, title))
                  + figures.bins(bins, title))
@@ -445,6 +423,37 @@ def handoffs(r: AgreementReport) -> str:
     return _section(r.anchor("handoffs"), "Hand-off: time to first touch", body,
                     f"Sales agreed to touch every new MQL within {limit:g} hours, for at least "
                     f"{agreed_percent(rule.attainment)} of them. Bars left of the line are in time.", r=r)
+
+
+def _handoff_bins(handoffs: list[Handoff], limit: float) -> list[svg.Bin]:
+    """Twelve bins of a quarter of the limit each (four in time, eight late), then the later
+    touches, the MQLs never touched in time, and those still within the limit (if any)."""
+    width = limit / 4
+    edges = [width * i for i in range(13)]
+    counts = [0] * 12
+    over = untouched_breach = pending = 0
+    for h in handoffs:
+        if h.hours is None:
+            if h.status == "breach":
+                untouched_breach += 1
+            elif h.status == "pending":
+                pending += 1
+            continue
+        i = math.floor(h.hours / width) if h.hours >= 0 else 0
+        # A touch exactly at the limit is in time (SPEC §3): it belongs to the bin before the line.
+        if h.hours == limit:
+            i = 3
+        if i < 12:
+            counts[i] += 1
+        else:
+            over += 1
+    bins = [svg.Bin(f"{_h(edges[i])}–{_h(edges[i + 1])}", counts[i], "in_time" if i < 4 else "late")
+            for i in range(12)]
+    bins.append(svg.Bin(f">{_h(edges[-1])}", over, "late"))
+    bins.append(svg.Bin("no touch", untouched_breach, "none"))
+    if pending:
+        bins.append(svg.Bin("waiting", pending, "pending"))
+    return bins
 
 
 def _h(hours: float) -> str:
@@ -493,6 +502,32 @@ def agreement_rules(r: AgreementReport) -> str:
         f'<td class="num">{agreed_percent(a.conversion_for(u, l).rate)}</td>'
         f"<td>{escape(_method(a, u, l))}</td></tr>"
         for u, l in a.adjacent_pairs())
+    rules = _rules(a)
+    policies = []
+    for kpi in known_kpi_ids(a):
+        tolerance, severity = policy(a, kpi)
+        policies.append(f"<tr><td>{escape(kpi_label(a, kpi))} {kpi_code(kpi)}</td>"
+                        f'<td class="num">{agreed_percent(tolerance)}</td><td>{escape(severity)}</td></tr>')
+    owners = a.metadata.owners
+    contacts = "".join(
+        f"<li>{team}: {escape(p.name)}{(' &lt;' + escape(p.email) + '&gt;') if p.email else ''}</li>"
+        for team, p in (("Marketing", owners.marketing), ("Sales", owners.sales)))
+    stages_heading = _heading(r, 3, "Stages, definitions and this month's targets")
+    body = (
+        f"{stages_heading}"
+        f'{_table(_named(r, f"Stages, definitions and targets of {r.month}"), ["stage", "owner", "definition", "CRM values", Num("target " + escape(r.month))], [stages], "rules")}'
+        f'<div class="two"><div>{_heading(r, 3, "Agreed conversion rates")}{_table(_named(r, "Agreed conversion rates"), ["step", Num("rate"), "measured"], [conversions])}'
+        f"{_heading(r, 3, 'Rules')}<ul>{''.join(f'<li>{x}</li>' for x in rules)}</ul>{_heading(r, 3, 'Owners')}<ul>{contacts}</ul></div>"
+        f'<div>{_heading(r, 3, "Tolerance and severity")}{_table(_named(r, "Tolerance and severity per KPI"), ["KPI", Num("tolerance"), "severity"], policies, "compact")}</div></div>')
+    source = f" ({escape(Path(a.source_file).name)})" if a.source_file else ""
+    return _section(r.anchor("agreement"), f"The agreement in force: {a.name} {a.revision}", body,
+                    f"What both teams signed up to for {escape(r.month)}{source}."
+                    + (f" {escape(a.metadata.description)}" if a.metadata.description else ""), r=r)
+
+
+def _rules(a) -> list[str]:
+    """The agreement's rules besides its stages, rates and tolerances, one sentence each (HTML)."""
+    spec = a.spec
     rules = []
     if spec.handoff and spec.handoff.first_touch:
         ft = spec.handoff.first_touch
@@ -526,26 +561,7 @@ def agreement_rules(r: AgreementReport) -> str:
             f"{max(waits.values())} days" if len(set(waits.values())) == 1 else
             ", ".join(f"{escape(kpi)} {days} days" for kpi, days in waits.items() if days))
             + " (the scorecard shows at risk from the start).")
-    policies = []
-    for kpi in known_kpi_ids(a):
-        tolerance, severity = policy(a, kpi)
-        policies.append(f"<tr><td>{escape(kpi_label(a, kpi))} {kpi_code(kpi)}</td>"
-                        f'<td class="num">{agreed_percent(tolerance)}</td><td>{escape(severity)}</td></tr>')
-    owners = a.metadata.owners
-    contacts = "".join(
-        f"<li>{team}: {escape(p.name)}{(' &lt;' + escape(p.email) + '&gt;') if p.email else ''}</li>"
-        for team, p in (("Marketing", owners.marketing), ("Sales", owners.sales)))
-    stages_heading = _heading(r, 3, "Stages, definitions and this month's targets")
-    body = (
-        f"{stages_heading}"
-        f'{_table(_named(r, f"Stages, definitions and targets of {r.month}"), ["stage", "owner", "definition", "CRM values", Num("target " + escape(r.month))], [stages], "rules")}'
-        f'<div class="two"><div>{_heading(r, 3, "Agreed conversion rates")}{_table(_named(r, "Agreed conversion rates"), ["step", Num("rate"), "measured"], [conversions])}'
-        f"{_heading(r, 3, 'Rules')}<ul>{''.join(f'<li>{x}</li>' for x in rules)}</ul>{_heading(r, 3, 'Owners')}<ul>{contacts}</ul></div>"
-        f'<div>{_heading(r, 3, "Tolerance and severity")}{_table(_named(r, "Tolerance and severity per KPI"), ["KPI", Num("tolerance"), "severity"], policies, "compact")}</div></div>')
-    source = f" ({escape(Path(a.source_file).name)})" if a.source_file else ""
-    return _section(r.anchor("agreement"), f"The agreement in force: {a.name} {a.revision}", body,
-                    f"What both teams signed up to for {escape(r.month)}{source}."
-                    + (f" {escape(a.metadata.description)}" if a.metadata.description else ""), r=r)
+    return rules
 
 
 def _method(a, upper: str, lower: str) -> str:

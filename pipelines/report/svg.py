@@ -32,10 +32,10 @@ def _nice_max(value: float) -> float:
     return 10 * exponent
 
 
-def _svg(width: int, height: int, title: str, body: str, css_class: str = "chart") -> str:
+def _svg(width: int, height: int, title: str, body: str) -> str:
     # One image, named by its title: Chromium exposed each text and shape inside a role=img
     # drawing to screen readers as well (figures.py gives them its figures as a table).
-    return (f'<svg class="{css_class}" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+    return (f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
             f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}">'
             f'<title>{escape(title)}</title><g aria-hidden="true">{body}</g></svg>')
 
