@@ -88,8 +88,7 @@ contact_volumes as (
     inner join months
         on stage_entries.agreement = months.agreement
         and stage_entries.revision = months.revision
-        and stage_entries.entered_at >= months.month_start_utc
-        and stage_entries.entered_at < months.month_end_utc
+        and {{ funnelpact.in_month('stage_entries.entered_at', 'months') }}
     left join contacts
         on stage_entries.contact_id = contacts.contact_id
     left join seniority_weights
