@@ -87,7 +87,7 @@ rule_months as (
         end as agreed_attainment,
         case rules.rule
             when 'first_touch' then presence.has_activities
-            else presence.has_contacts and presence.has_lifecycle_events
+            else presence.has_funnel_data
         end as has_data
 
     from months
