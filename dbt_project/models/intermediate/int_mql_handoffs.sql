@@ -78,8 +78,7 @@ mql_entries as (
     inner join months
         on stage_entries.agreement = months.agreement
         and stage_entries.revision = months.revision
-        and stage_entries.entered_at >= months.month_start_utc
-        and stage_entries.entered_at < months.month_end_utc
+        and {{ funnelpact.in_month('stage_entries.entered_at', 'months') }}
 
     where stage_entries.stage_id = 'mql'
 
@@ -185,11 +184,11 @@ deadlines as (
         mql_entries.contact_id,
         mql_entries.mql_entered_at,
         first_touches.first_touch_at,
-        {{ dbt.dateadd('second', 'round(revisions.first_touch_hours * 3600)', 'mql_entries.mql_entered_at') }}
+        {{ funnelpact.handoff_deadline('mql_entries.mql_entered_at', 'revisions.first_touch_hours', 'hour') }}
             as first_touch_deadline,
         first_decisions.decided_at,
         first_decisions.decision,
-        {{ dbt.dateadd('second', 'round(revisions.decision_days * 86400)', 'mql_entries.mql_entered_at') }}
+        {{ funnelpact.handoff_deadline('mql_entries.mql_entered_at', 'revisions.decision_days', 'day') }}
             as decision_deadline,
         recycled_contacts.contact_id is not null as has_recycled_event
 

@@ -33,6 +33,13 @@ stage_values as (
 
 ),
 
+months as (
+
+    select * from {{ ref('stg_agreement__months') }}
+
+),
+
+-- Each revision's effective window, its months end to end.
 windows as (
 
     select
@@ -41,7 +48,7 @@ windows as (
         min(month_start_utc) as window_start,
         max(month_end_utc) as window_end
 
-    from {{ ref('stg_agreement__months') }}
+    from months
     group by agreement, revision
 
 ),

@@ -77,8 +77,7 @@ cohort_members as (
         on conversion_months.agreement = from_entries.agreement
         and conversion_months.revision = from_entries.revision
         and conversion_months.from_stage = from_entries.stage_id
-        and from_entries.entered_at >= conversion_months.month_start_utc
-        and from_entries.entered_at < conversion_months.month_end_utc
+        and {{ funnelpact.in_month('from_entries.entered_at', 'conversion_months') }}
     left join stage_entries as to_entries
         on from_entries.agreement = to_entries.agreement
         and from_entries.revision = to_entries.revision

@@ -88,8 +88,7 @@ contact_volumes as (
     inner join months
         on stage_entries.agreement = months.agreement
         and stage_entries.revision = months.revision
-        and stage_entries.entered_at >= months.month_start_utc
-        and stage_entries.entered_at < months.month_end_utc
+        and {{ funnelpact.in_month('stage_entries.entered_at', 'months') }}
     left join contacts
         on stage_entries.contact_id = contacts.contact_id
     left join seniority_weights
@@ -129,7 +128,8 @@ visit_volumes as (
 
 ),
 
-final as (
+-- Every stage of every started month, with whether the tables its volume needs were loaded.
+stage_months as (
 
     select
         months.agreement,
@@ -139,18 +139,8 @@ final as (
         stages.stage_position,
         stages.stage_owner,
         case
-            when stages.stage_id = 'visit' and presence.has_web_sessions
-                then coalesce(visit_volumes.volume, 0)
-            when stages.stage_id <> 'visit' and (presence.has_contacts and presence.has_lifecycle_events)
-                then coalesce(contact_volumes.volume, 0)
-        end as volume,
-        case
-            when stages.stage_id <> 'visit' and (presence.has_contacts and presence.has_lifecycle_events)
-                then coalesce(contact_volumes.weighted_volume, 0)
-        end as weighted_volume,
-        case
             when stages.stage_id = 'visit' then presence.has_web_sessions
-            else (presence.has_contacts and presence.has_lifecycle_events)
+            else presence.has_funnel_data
         end as has_data
 
     from months
@@ -158,15 +148,39 @@ final as (
         on months.agreement = stages.agreement
         and months.revision = stages.revision
     cross join presence
+
+),
+
+final as (
+
+    select
+        stage_months.agreement,
+        stage_months.revision,
+        stage_months.period,
+        stage_months.stage_id,
+        stage_months.stage_position,
+        stage_months.stage_owner,
+        case
+            when not stage_months.has_data then null
+            when stage_months.stage_id = 'visit' then coalesce(visit_volumes.volume, 0)
+            else coalesce(contact_volumes.volume, 0)
+        end as volume,
+        case
+            when stage_months.has_data and stage_months.stage_id <> 'visit'
+                then coalesce(contact_volumes.weighted_volume, 0)
+        end as weighted_volume,
+        stage_months.has_data
+
+    from stage_months
     left join contact_volumes
-        on months.agreement = contact_volumes.agreement
-        and months.revision = contact_volumes.revision
-        and months.period = contact_volumes.period
-        and stages.stage_id = contact_volumes.stage_id
+        on stage_months.agreement = contact_volumes.agreement
+        and stage_months.revision = contact_volumes.revision
+        and stage_months.period = contact_volumes.period
+        and stage_months.stage_id = contact_volumes.stage_id
     left join visit_volumes
-        on months.agreement = visit_volumes.agreement
-        and months.revision = visit_volumes.revision
-        and months.period = visit_volumes.period
+        on stage_months.agreement = visit_volumes.agreement
+        and stage_months.revision = visit_volumes.revision
+        and stage_months.period = visit_volumes.period
 
 )
 

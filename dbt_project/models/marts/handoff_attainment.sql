@@ -75,19 +75,19 @@ rule_months as (
         months.agreement,
         months.revision,
         months.period,
-        months.month_end_utc,
         rules.rule,
         case rules.rule
-            when 'first_touch' then revisions.first_touch_hours * 3600
-            else revisions.decision_days * 86400
-        end as limit_seconds,
+            when 'first_touch'
+                then {{ funnelpact.handoff_deadline('months.month_end_utc', 'revisions.first_touch_hours', 'hour') }}
+            else {{ funnelpact.handoff_deadline('months.month_end_utc', 'revisions.decision_days', 'day') }}
+        end as final_at,
         case rules.rule
             when 'first_touch' then revisions.first_touch_attainment
             else revisions.decision_attainment
         end as agreed_attainment,
         case rules.rule
             when 'first_touch' then presence.has_activities
-            else presence.has_contacts and presence.has_lifecycle_events
+            else presence.has_funnel_data
         end as has_data
 
     from months
@@ -118,9 +118,8 @@ final as (
             when rule_months.has_data
                 then {{ funnelpact.safe_divide('counts.in_time', 'counts.in_time + counts.breach') }}
         end as attainment,
-        {{ dbt.dateadd('second', 'round(rule_months.limit_seconds)', 'rule_months.month_end_utc') }} as final_at,
-        {{ dbt.dateadd('second', 'round(rule_months.limit_seconds)', 'rule_months.month_end_utc') }}
-            <= {{ as_of() }} as is_final,
+        rule_months.final_at,
+        rule_months.final_at <= {{ as_of() }} as is_final,
         rule_months.has_data
 
     from rule_months

@@ -42,37 +42,50 @@ recycled as (
 
 ),
 
-final as (
+-- Rejections are due within the decision window: the month is final once month end +
+-- decision days has passed (without a decision rule, at month end).
+month_windows as (
 
     select
         months.agreement,
         months.revision,
         months.period,
+        {{ funnelpact.handoff_deadline('months.month_end_utc', 'coalesce(revisions.decision_days, 0)', 'day') }}
+            as final_at
+
+    from months
+    inner join revisions
+        on months.agreement = revisions.agreement
+        and months.revision = revisions.revision
+
+),
+
+final as (
+
+    select
+        month_windows.agreement,
+        month_windows.revision,
+        month_windows.period,
         case when mql_volumes.has_data then coalesce(recycled.recycled_mqls, 0) end as recycled_mqls,
         mql_volumes.volume as mql_volume,
         case
             when mql_volumes.has_data
                 then {{ funnelpact.safe_divide('coalesce(recycled.recycled_mqls, 0)', 'mql_volumes.volume') }}
         end as recycle_rate,
-        {{ dbt.dateadd('second', 'round(coalesce(revisions.decision_days, 0) * 86400)', 'months.month_end_utc') }}
-            as final_at,
-        {{ dbt.dateadd('second', 'round(coalesce(revisions.decision_days, 0) * 86400)', 'months.month_end_utc') }}
-            <= {{ as_of() }} as is_final,
+        month_windows.final_at,
+        month_windows.final_at <= {{ as_of() }} as is_final,
         mql_volumes.has_data
 
-    from months
+    from month_windows
     inner join funnel_volumes as mql_volumes
-        on months.agreement = mql_volumes.agreement
-        and months.revision = mql_volumes.revision
-        and months.period = mql_volumes.period
+        on month_windows.agreement = mql_volumes.agreement
+        and month_windows.revision = mql_volumes.revision
+        and month_windows.period = mql_volumes.period
         and mql_volumes.stage_id = 'mql'
-    inner join revisions
-        on months.agreement = revisions.agreement
-        and months.revision = revisions.revision
     left join recycled
-        on months.agreement = recycled.agreement
-        and months.revision = recycled.revision
-        and months.period = recycled.period
+        on month_windows.agreement = recycled.agreement
+        and month_windows.revision = recycled.revision
+        and month_windows.period = recycled.period
 
 )
 

@@ -46,8 +46,7 @@ won_in_month as (
 
     from deals
     inner join months
-        on deals.closed_at >= months.month_start_utc
-        and deals.closed_at < months.month_end_utc
+        on {{ funnelpact.in_month('deals.closed_at', 'months') }}
     inner join revisions
         on months.agreement = revisions.agreement
         and months.revision = revisions.revision

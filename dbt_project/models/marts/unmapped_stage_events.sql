@@ -34,6 +34,12 @@ ignored_values as (
 
 ),
 
+revisions as (
+
+    select * from {{ ref('stg_agreement__revisions') }}
+
+),
+
 -- What each revision knows: the values of its stages, and those it lists as none of its
 -- stages (known, not forgotten).
 known_values as (
@@ -41,12 +47,6 @@ known_values as (
     select agreement, revision, stage_value from stage_values
     union all
     select agreement, revision, stage_value from ignored_values
-
-),
-
-revisions as (
-
-    select * from {{ ref('stg_agreement__revisions') }}
 
 ),
 
@@ -95,8 +95,7 @@ unmapped_events as (
     inner join months
         on unknown_values.agreement = months.agreement
         and unknown_values.revision = months.revision
-        and lifecycle_events.occurred_at >= months.month_start_utc
-        and lifecycle_events.occurred_at < months.month_end_utc
+        and {{ funnelpact.in_month('lifecycle_events.occurred_at', 'months') }}
 
     where lifecycle_events.occurred_at <= months.as_of
 
