@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any, Literal
 
 from pipelines.agreement.kpis import STATUSES, is_share
@@ -110,11 +111,16 @@ class AlertEvent:
 
     @property
     def gap(self) -> float | None:
+        exact = self._exact_gap()
+        return None if exact is None else float(exact)
+
+    def _exact_gap(self) -> Fraction | None:
+        """actual - target between the figures the doubles stand for (their shortest
+        decimals): in doubles, revenue of 100.005 against 100 was 0.0049999999999954525 and
+        read USD 0.00."""
         if self.target is None or self.actual is None:
             return None
-        # Between the figures the doubles stand for (their shortest decimals): in doubles,
-        # revenue of 100.005 against 100 was 0.0049999999999954525 and read USD 0.00.
-        return float(Decimal(repr(float(self.actual))) - Decimal(repr(float(self.target))))
+        return exact_value(self.actual) - exact_value(self.target)
 
     @property
     def gap_pct(self) -> float | None:
@@ -151,8 +157,7 @@ class AlertEvent:
             text = _plain(gap, signed=True)
         if not self.target:
             return text
-        pct = (exact_value(self.actual) - exact_value(self.target)) / exact_value(self.target)
-        return f"{text} ({in_percent(pct, 1, signed=True)}%)"
+        return f"{text} ({in_percent(self._exact_gap() / exact_value(self.target), 1, signed=True)}%)"
 
     def fmt_forecast(self) -> str:
         text = f"{self._fmt(self.forecast)} at the month's pace"
