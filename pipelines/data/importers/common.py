@@ -35,9 +35,14 @@ _SCIENTIFIC = r"\d[.,]?\d*[eE]\+\d+"
 LARGE_FILE_BYTES = 50 * 1024 * 1024
 
 
+def _text(column: str) -> str:
+    """SQL: a written column as the CSV holds it (a column the import left empty is NULL-typed)."""
+    return f"cast({ident(column)} as varchar)"
+
+
 def _rounded(column: str) -> str:
     """SQL: whether a written id column's value is in scientific notation."""
-    return f"regexp_full_match({ident(column)}, '{_SCIENTIFIC}')"
+    return f"regexp_full_match({_text(column)}, '{_SCIENTIFIC}')"
 
 
 def name_key(name: str) -> str:
@@ -314,10 +319,15 @@ class Job:
 
     def write(self, table: str, select: dict[str, str], from_sql: str,
               keep_as: str | None = None) -> None:
-        self.rows[table] = self.output.write(self.con, table, select, from_sql, keep_as)
-        self._note_rounded_ids(table)
+        """Write the canonical `table`; `keep_as` keeps its rows as a temp table of that name
+        for later steps of the import."""
+        written = keep_as or "_fp_out"
+        self.rows[table] = self.output.write(self.con, table, select, from_sql, written)
+        self._note_rounded_ids(table, written)
+        if keep_as is None:
+            self.con.execute(f"drop table {written}")
 
-    def _note_rounded_ids(self, table: str) -> None:
+    def _note_rounded_ids(self, table: str, written: str) -> None:
         """Say which ids a spreadsheet wrote in scientific notation: Excel shows a number of 12
         or more digits (a HubSpot Record ID) as 1.23457E+11 and saves it so. The digits are
         lost, so nothing can restore them: such an id matched no deal's contact id, and ids
@@ -325,14 +335,14 @@ class Job:
         ids = [c.name for c in TABLES[table].columns if c.name.endswith("_id")]
         if not ids:  # web_sessions
             return
+        # The rows just written (the temp table `written`), not the CSV file read again.
         found = self.con.execute("select " + ", ".join(
-            f"count(*) filter (where {_rounded(c)}), min({ident(c)}) filter (where {_rounded(c)})" for c in ids)
-            + f", count(*) from read_csv({quote(str(self.output.path(table)))}, all_varchar = true, header = true)"
-        ).fetchone()
+            f"count(*) filter (where {_rounded(c)}), min({_text(c)}) filter (where {_rounded(c)})" for c in ids)
+            + f" from {written}").fetchone()
         for i, column in enumerate(ids):
             if count := found[2 * i]:
                 self.notes.append(
-                    f"warning: {table}.{column}: {count:,} of {found[-1]:,} ids are in a spreadsheet's scientific "
+                    f"warning: {table}.{column}: {count:,} of {self.rows[table]:,} ids are in a spreadsheet's scientific "
                     f"notation (e.g. {found[2 * i + 1]!r}): their digits are lost, so they may match no other "
                     "row; export the file again without saving it from a spreadsheet, or open the column as text")
 

@@ -54,17 +54,13 @@ class Output(StagedFolder):
         super().__init__(out, tables, "csv", "import")
 
     def write(self, con: duckdb.DuckDBPyConnection, table: str, select: dict[str, str],
-              from_sql: str, keep_as: str | None = None) -> int:
-        """Stage `select` (canonical column -> SQL) as <table>.csv; returns the rows written.
-        `keep_as` keeps the rows as a temp table of that name for later steps of the import."""
+              from_sql: str, as_table: str) -> int:
+        """Stage `select` (canonical column -> SQL) as <table>.csv, its rows kept as the temp
+        table `as_table` for the import's later steps and checks; returns the rows written."""
         cols = ", ".join(f"{select.get(c, 'null')} as {ident(c)}" for c in TABLES[table].column_names)
-        name = keep_as or "_fp_out"
-        con.execute(f"create or replace temp table {name} as select {cols} from {from_sql}")
-        con.execute(f"copy {name} to {quote(str(self.path(table)))} (header, delimiter ',')")
-        rows = con.execute(f"select count(*) from {name}").fetchone()[0]
-        if keep_as is None:
-            con.execute(f"drop table {name}")
-        return rows
+        con.execute(f"create or replace temp table {as_table} as select {cols} from {from_sql}")
+        con.execute(f"copy {as_table} to {quote(str(self.path(table)))} (header, delimiter ',')")
+        return con.execute(f"select count(*) from {as_table}").fetchone()[0]
 
 
 def _refuse_inputs_among_outputs(out: Path, tables: list[str], inputs: list[Input]) -> None:
