@@ -14,6 +14,7 @@ from pathlib import Path
 import typer
 from rich.markup import escape
 
+from pipelines.agreement.load import agreement_files
 from pipelines.cli.output import console
 from pipelines.cli.scorecard_output import print_scorecard
 from pipelines.errors import InputError, Problem
@@ -27,7 +28,9 @@ REPO_SLA = Path(__file__).resolve().parents[1] / "sla"
 def demo_sla_dir() -> Path:
     """The agreements of the current project, else the example shipped with funnelpact."""
     local = Path("sla")
-    if local.is_dir() and any(local.glob("*.y*ml")):
+    # The files `validate` and `run` would read there (H2.YAML, a subfolder): a glob of its
+    # own passed over them and ran the shipped example instead.
+    if local.is_dir() and agreement_files([local]):
         return local.resolve()
     if REPO_SLA.is_dir():
         return REPO_SLA
