@@ -7,6 +7,7 @@ that breaks an agreement gets the validation errors instead of a diff.
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from collections import Counter
@@ -86,8 +87,10 @@ def _git(root: Path | None, *args: str) -> str:
     cmd = ["git", *(["-C", str(root)] if root else []), *args]
     try:
         # File names and agreements are UTF-8 whatever the locale; surrogateescape keeps any
-        # other byte of a name, so the name given back to `git show` is the same.
-        done = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="surrogateescape", check=False)
+        # other byte of a name, so the name given back to `git show` is the same. git's own
+        # messages in English: they are quoted in English sentences, and _git_root reads one.
+        done = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="surrogateescape", check=False,
+                              env={**os.environ, "LC_ALL": "C"})
     except FileNotFoundError:
         raise InputError("git is not installed: funnelpact diff compares git revisions") from None
     if done.returncode != 0:
@@ -102,7 +105,12 @@ def _git_root(sla: Path) -> Path:
     start = next((p for p in (folder, *folder.parents) if p.is_dir()), Path.cwd())
     try:
         return Path(_git(start, "rev-parse", "--show-toplevel").strip()).resolve()
-    except InputError:
+    except InputError as exc:
+        # Only this failure is ours to word: git missing, or git refusing a checkout that
+        # another user owns (CI containers: "dubious ownership", with the safe.directory to
+        # add), are told as they are.
+        if "not a git repository" not in str(exc):
+            raise
         raise InputError(Problem(f"{sla} is not inside a git repository: diff compares the agreement files "
                                  "git keeps", field="--sla")) from None
 

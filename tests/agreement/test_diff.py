@@ -337,3 +337,32 @@ def test_a_revenue_target_near_the_limit_keeps_its_cents_in_the_comment(repo: Pa
     code, out = run_diff("HEAD")
     assert code == 0, out
     assert "| acme | 2026-02 | revenue | 100,000 | 166,666,666,666,666.67 |" in out, out
+
+
+def test_git_missing_from_the_path_is_named_not_read_as_no_repository(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(repo / "bin-without-git"))
+    code, out = run_diff("HEAD")
+    assert code == 2, out
+    assert "git is not installed" in out and "not inside a git repository" not in out, out
+
+
+def test_a_repository_git_refuses_to_read_is_named_with_gits_advice(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CI container's checkout belongs to another user: git refuses it ('dubious ownership')
+    and says which safe.directory to add; diff said the folder was not in a repository."""
+    # git's own switch for its tests (git >= 2.35.2): the check as if the owner differed.
+    monkeypatch.setenv("GIT_TEST_ASSUME_DIFFERENT_OWNER", "1")
+    code, out = run_diff("HEAD")
+    assert code == 2, out
+    assert "dubious ownership" in out and "safe.directory" in out, out
+    assert "not inside a git repository" not in out, out
+
+
+def test_a_folder_outside_any_git_repository_is_named_so_whatever_gits_language(
+        repo: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # git says "Kein Git-Repository" in German: diff reads git's answer in English.
+    monkeypatch.setenv("LANGUAGE", "de")
+    monkeypatch.setenv("LC_ALL", "C.UTF-8")
+    outside = tmp_path_factory.mktemp("elsewhere")
+    code, out = run_diff("HEAD", "--sla", str(outside))
+    assert code == 2, out
+    assert "is not inside a git repository" in " ".join(out.split()), out
