@@ -19,7 +19,7 @@ from typing import Any
 
 from pipelines.agreement.load import agreement_files, by_line, decode_utf8, is_agreement_file, parse_all
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.plan import plan, rounded, rounded_decimal
+from pipelines.agreement.plan import in_percent, plan, rounded_decimal
 from pipelines.errors import InputError, Problem
 
 
@@ -210,7 +210,9 @@ def compare_targets(old: list[Agreement], new: list[Agreement]) -> list[TargetCh
             o, n = old_values.get(target), new_values.get(target)
             if o == n:
                 continue
-            pct = rounded((Fraction(n) - Fraction(o)) / Fraction(o) * 100, 1) if o and n is not None else None
+            share = (Fraction(n) - Fraction(o)) / Fraction(o) if o and n is not None else None
+            # Signed as the exact change is: a cut of 0.00001 % is -0.0, not the +0.0 of a rise.
+            pct = None if share is None else float(in_percent(share, 1, signed=True))
             changes.append(TargetChange(key[0], key[1], target, _plain(o), _plain(n), pct, old_rev, new_rev))
     return changes
 

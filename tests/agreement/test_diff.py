@@ -366,3 +366,14 @@ def test_a_folder_outside_any_git_repository_is_named_so_whatever_gits_language(
     code, out = run_diff("HEAD", "--sla", str(outside))
     assert code == 2, out
     assert "is not inside a git repository" in " ".join(out.split()), out
+
+
+def test_a_cut_too_small_for_a_tenth_of_a_percent_keeps_its_minus_sign(repo: Path) -> None:
+    # February's revenue 100 000 -> 99 999.99 is -0.00001 %: it read "+0.0 %", a rise.
+    edit(repo / "sla/acme-2026-h1.yaml", "revenue_goal: 600000", "revenue_goal: 599999.94")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "| acme | 2026-02 | revenue | 100,000 | 99,999.99 | -0.0 % |" in out, out
+    code, out = run_diff("HEAD", "--format", "json")
+    [february] = [t for t in json.loads(out)["targets"] if (t["period"], t["target"]) == ("2026-02", "revenue")]
+    assert str(february["change_pct"]) == "-0.0"
