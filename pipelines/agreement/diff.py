@@ -258,18 +258,25 @@ _MARKUP = re.compile(r"([\\`*_~\[\]<>&|])")
 
 
 def _one_line(text: str) -> str:
-    """Text for a Markdown table cell, shown as written: a newline would end the row, a | the
-    cell, and markup would be rendered."""
+    """Text for a Markdown table cell or list item, shown as written: a newline would end the
+    row, a | the cell, and markup would be rendered (a file `__x__.yaml` read bold)."""
     text = _MARKUP.sub(r"\\\1", text)
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "<br>")
 
 
+def _span(text: str) -> str:
+    """`text` as a code span, shown whole: a backtick in it (lead-value keys are free text, git
+    allows one in a branch name) would end a span fenced by as many; the fence is one longer
+    than its longest run of them (CommonMark strips the spaces padding it)."""
+    if "`" not in text:
+        return f"`{text}`"
+    fence = "`" * (max(map(len, re.findall("`+", text))) + 1)
+    return f"{fence} {text} {fence}"
+
+
 def _code(text: str) -> str:
-    """A field path as a code span in a table cell: a backtick in a key (lead-value keys are
-    free text) would end a one-backtick span (CommonMark strips the spaces inside ``); a |
-    still ends the cell, even in code."""
-    spanned = f"`` {text} ``" if "`" in text else f"`{text}`"
-    return spanned.replace("|", "\\|")
+    """A field path as a code span in a table cell: a | still ends the cell, even in code."""
+    return _span(text).replace("|", "\\|")
 
 
 def _change(t: TargetChange) -> str:
@@ -283,11 +290,11 @@ def _change(t: TargetChange) -> str:
 
 
 def render_markdown(result: DiffResult) -> str:
-    lines = [f"### funnelpact: agreement changes `{result.base}` → `{result.head}`", ""]
+    lines = [f"### funnelpact: agreement changes {_span(result.base)} → {_span(result.head)}", ""]
     if not result.revisions and not result.targets:
         return "\n".join(lines + ["No change to the agreements or their targets.", ""])
     for change in result.revisions:
-        lines.append(f"- **{change.agreement} {change.revision}** ({change.file}): {change.status}")
+        lines.append(f"- **{change.agreement} {change.revision}** ({_one_line(change.file)}): {change.status}")
     for change in result.revisions:
         if change.fields:
             lines += ["", f"#### {change.agreement} {change.revision}: changed fields", "",

@@ -377,3 +377,16 @@ def test_a_cut_too_small_for_a_tenth_of_a_percent_keeps_its_minus_sign(repo: Pat
     code, out = run_diff("HEAD", "--format", "json")
     [february] = [t for t in json.loads(out)["targets"] if (t["period"], t["target"]) == ("2026-02", "revenue")]
     assert str(february["change_pct"]) == "-0.0"
+
+
+def test_file_and_git_revision_names_are_shown_as_written_in_the_markdown(repo: Path) -> None:
+    """`__x__` in a file name read bold and `*h2*` italic; a backtick in a branch name (git
+    allows one) ended the heading's code span, a double one the wider span used for it."""
+    (repo / "sla/acme-2026-h2.yaml").rename(repo / "sla/__acme*h2*.yaml")
+    commit(repo, "a file name with markup")
+    git(repo, "branch", "before``then", "HEAD~1")
+    edit(repo / "sla/__acme*h2*.yaml", "average_deal_size: 12000", "average_deal_size: 10000")
+    code, out = run_diff("before``then")
+    assert code == 0, out
+    assert out.startswith("### funnelpact: agreement changes ``` before``then ``` → `working tree`\n"), out
+    assert "- **acme 2026-h2** (sla/\\_\\_acme\\*h2\\*.yaml): changed\n" in out, out
