@@ -17,7 +17,14 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from pipelines.agreement.load import agreement_files, by_line, decode_utf8, is_agreement_file, parse_all
+from pipelines.agreement.load import (
+    agreement_files,
+    by_line,
+    decode_utf8,
+    default_folder_hint,
+    is_agreement_file,
+    parse_all,
+)
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.plan import in_percent, plan, rounded_decimal
 from pipelines.errors import InputError, Problem
@@ -73,8 +80,8 @@ def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
     new = _load_side(root, head, rel, "HEAD")
     if not old and not new:
         raise InputError(Problem(f"no agreement files under {rel.as_posix() or '.'} at {base} nor at "
-                                 f"{head or 'the working tree'}: expected the folder of the agreement YAML files",
-                                 field="--sla"))
+                                 f"{head or 'the working tree'}: expected the folder of the agreement YAML files"
+                                 + default_folder_hint(sla), field="--sla"))
     return DiffResult(
         base=base,
         head=head or "working tree",

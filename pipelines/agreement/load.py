@@ -34,7 +34,7 @@ def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
         elif path.is_file():
             files.append(path)
         else:
-            raise InputError(Problem("no such file or folder: expected agreement YAML files" + _default_hint(path),
+            raise InputError(Problem("no such file or folder: expected agreement YAML files" + default_folder_hint(path),
                                      file=str(path)))
     # `validate sla/ sla/acme.yaml` names one file twice: read it once, or it would
     # clash with itself as a duplicate revision.
@@ -47,7 +47,7 @@ def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
     return unique
 
 
-def _default_hint(path: Path) -> str:
+def default_folder_hint(path: Path) -> str:
     """Where a command given no agreement folder looked, and why there: the message named
     only the path ('sla'), not that it came from the working directory or the variable."""
     from pipelines.settings import SLA_ENV, default_sla_dir

@@ -390,3 +390,17 @@ def test_file_and_git_revision_names_are_shown_as_written_in_the_markdown(repo: 
     assert code == 0, out
     assert out.startswith("### funnelpact: agreement changes ``` before``then ``` → `working tree`\n"), out
     assert "- **acme 2026-h2** (sla/\\_\\_acme\\*h2\\*.yaml): changed\n" in out, out
+
+
+def test_run_from_a_subfolder_without_sla_it_says_where_it_looked_and_what_to_do(
+        repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """validate and plan say the default folder is sla/ in the current directory; diff named
+    only 'dbt_project/sla', from a subfolder where git itself works."""
+    monkeypatch.delenv("FUNNELPACT_SLA_DIR", raising=False)
+    (repo / "dbt_project").mkdir()
+    monkeypatch.chdir(repo / "dbt_project")
+    code, out = run_diff("HEAD")
+    assert code == 2, out
+    text = " ".join(out.split())
+    assert "no agreement files under dbt_project/sla at HEAD nor at the working tree" in text, out
+    assert "sla/ in the current directory: run from the repository root, give --sla" in text, out
