@@ -156,10 +156,12 @@ def flatten(agreement: Agreement) -> dict[str, Any]:
     out: dict[str, Any] = {}
 
     def walk(value: Any, prefix: str) -> None:
-        if isinstance(value, dict) and value:
+        # An empty mapping or list is the default (no targets, no alerts) and no field of its
+        # own: adding the first target read as `spec.targets` {} -> — above it, as if removed.
+        if isinstance(value, dict):
             for k, v in value.items():
                 walk(v, f"{prefix}.{k}" if prefix else str(k))
-        elif isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
             for key, item in zip(_item_keys(value), value):
                 walk(item, f"{prefix}[{key}]")
         else:

@@ -404,3 +404,19 @@ def test_run_from_a_subfolder_without_sla_it_says_where_it_looked_and_what_to_do
     text = " ".join(out.split())
     assert "no agreement files under dbt_project/sla at HEAD nor at the working tree" in text, out
     assert "sla/ in the current directory: run from the repository root, give --sla" in text, out
+
+
+def test_a_first_entry_in_an_empty_mapping_is_one_added_field_not_the_mapping_removed(repo: Path) -> None:
+    """Adding H2's first explicit target read as `spec.targets` {} -> — (targets removed)
+    above the target added; an empty mapping is the default, no field of its own."""
+    edit(repo / "sla/acme-2026-h2.yaml", "  handoff:\n", "  targets: {2026-09: {mql: 150}}\n  handoff:\n")
+    edit(repo / "sla/acme-2026-h2.yaml", "seasonality: {2026-08: 0.7, 2026-11: 1.2, 2026-12: 1.3}", "seasonality: {}")
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    [change] = json.loads(out)["revisions"]
+    assert [(f["field"], f["old"], f["new"]) for f in change["fields"]] == [
+        ("spec.seasonality.2026-08", 0.7, None),
+        ("spec.seasonality.2026-11", 1.2, None),
+        ("spec.seasonality.2026-12", 1.3, None),
+        ("spec.targets.2026-09.mql", None, 150),
+    ]
