@@ -13,6 +13,11 @@ from fractions import Fraction
 
 from pipelines.agreement.model import Agreement
 
+# The columns a month's plan has beside its stages' targets (`plan --format csv`, `diff`): a
+# stage with one of these ids would overwrite it (a stage `customers` gave the CSV two
+# `customers` columns, a stage `revenue` replaced the revenue goal's row in a diff).
+PLAN_COLUMNS = ("period", "agreement", "revision", "revenue", "customers")
+
 
 @dataclass(frozen=True)
 class MonthPlan:

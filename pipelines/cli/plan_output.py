@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.plan import MonthPlan, WindowPlan, rounded, rounded_decimal, rounded_visible
+from pipelines.agreement.plan import PLAN_COLUMNS, MonthPlan, WindowPlan, rounded, rounded_decimal, rounded_visible
 from pipelines.cli.output import Format, print_table
 
 
@@ -76,7 +76,7 @@ def plan_csv(months: list[MonthPlan]) -> str:
         stages += [s for s in m.targets if s not in stages]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["period", "agreement", "revision", "revenue", "customers", *stages])
+    writer.writerow([*PLAN_COLUMNS, *stages])
     for m in months:
         writer.writerow([m.period, m.agreement, m.revision, rounded_decimal(m.revenue, 2), f"{rounded_visible(m.customers, 6):f}",
                          *(m.targets.get(s, "") for s in stages)])
