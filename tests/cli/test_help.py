@@ -96,8 +96,8 @@ def test_a_help_that_lists_exit_codes_lists_2_for_bad_input(path: str) -> None:
     assert re.search(r"\b2 (on|for|when)\b", " ".join(COMMANDS[path].help.split())), f"{path} --help omits exit code 2"
 
 
-# Their examples run the whole pipeline or reach a network: tests/defs and tests/alerts run
-# those commands. Every other example is run below, as written.
+# Their examples run the whole pipeline or reach a network: tests/defs, tests/report,
+# tests/alerts and tests/cli/test_demo.py run those commands. Every other example is run below, as written.
 PIPELINE_OR_NETWORK = {"run", "backfill", "report", "demo", "test-alerts"}
 ROOT = Path(__file__).resolve().parents[2]
 
