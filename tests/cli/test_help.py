@@ -63,6 +63,9 @@ def test_every_optional_option_states_its_default(path: str) -> None:
 def test_an_unknown_option_is_bad_input_with_exit_code_2() -> None:
     result = CliRunner().invoke(app, ["plan", "--no-such-option"])
     assert result.exit_code == 2
+    # SPEC section 7: the message names what is wrong, and where to read what is expected.
+    said = " ".join(result.output.split())
+    assert "No such option: --no-such-option" in said and "Try 'funnelpact plan -h' for help." in said, said
 
 
 @pytest.mark.parametrize("path", sorted(COMMANDS), ids=lambda p: f"funnelpact {p} lists its formats")
