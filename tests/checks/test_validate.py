@@ -6,6 +6,7 @@ All of them run Great Expectations (~3 s to import once, then well under a secon
 
 from __future__ import annotations
 
+import shutil
 import time
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,7 @@ import duckdb
 import pytest
 
 from pipelines.agreement import load_agreements
-from pipelines.checks.compile import write_suites
+from pipelines.checks.compile import suite_path, write_suites
 from pipelines.checks.validate import (
     KpiResult,
     ScorecardError,
@@ -24,7 +25,7 @@ from pipelines.checks.validate import (
     status_of,
 )
 
-from .conftest import SLA, row, scorecard_rows, write_scorecard
+from .conftest import ROOT, SLA, row, scorecard_rows, write_scorecard
 
 pytestmark = pytest.mark.slow  # great_expectations: a ~3 s import, then ~0.3-1 s per judgement
 
@@ -199,9 +200,19 @@ def test_a_warehouse_built_from_other_targets_is_refused(scorecard, agreements) 
 
 
 def test_the_committed_suites_judge_like_the_compiled_ones(scorecard, agreements, tmp_path) -> None:
+    # It compared suites just written from the in-memory ones with those: expectations/ was
+    # never read, and a suites_dir judge() ignored passed as well.
     con = scorecard(lambda rows: row(rows, "2026-03", "volume:mql").update(actual=100.0), upto="2026-03")
-    write_suites(agreements, tmp_path)
-    assert judge(con, agreements, None, AS_OF, suites_dir=tmp_path) == judge(con, agreements, None, AS_OF)
+    committed = judge(con, agreements, None, AS_OF, suites_dir=ROOT / "expectations")
+    assert not_met(committed) == {("2026-03", "volume:mql"): "breach"}
+    assert committed == judge(con, agreements, None, AS_OF)
+    # The folder's suites are what judge: a bound lowered there meets the same scorecard.
+    edited = tmp_path / "expectations"
+    shutil.copytree(ROOT / "expectations", edited, ignore=shutil.ignore_patterns("uncommitted"))
+    volume = edited / suite_path("acme", "2026-h1", "volume")
+    volume.write_text(volume.read_text(encoding="utf-8").replace('"min_value": 142.5', '"min_value": 100'),
+                      encoding="utf-8")
+    assert not_met(judge(con, agreements, None, AS_OF, suites_dir=edited)) == {}
 
 
 def test_a_warehouse_file_path_is_accepted(scorecard, agreements, tmp_path) -> None:

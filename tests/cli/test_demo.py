@@ -28,3 +28,31 @@ def test_the_demo_runs_the_project_s_agreements_wherever_validate_finds_them(tmp
     (tmp_path / "sla" / name).parent.mkdir(parents=True)
     (tmp_path / "sla" / name).write_text("apiVersion: funnelpact/v1\n")
     assert demo_sla_dir() == (tmp_path / "sla").resolve()
+
+
+@pytest.mark.slow  # the whole pipeline over every month of sla/ up to today: ~40 s
+def test_the_demo_runs_with_no_set_up_and_writes_the_pack_it_names(tmp_path, monkeypatch):
+    """SPEC section 7's `funnelpact demo`: no test ran it (test_help leaves its example to
+    the pipeline tests, which run `run`, `backfill` and `report`, not `demo`)."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    monkeypatch.chdir(tmp_path)  # no sla/ here: the shipped example
+    for name in ("DAGSTER_HOME", "FUNNELPACT_HOME", "FUNNELPACT_DUCKDB_PATH", "FUNNELPACT_SLACK_WEBHOOK",
+                 "FUNNELPACT_SMTP_URL", "FUNNELPACT_ALERT_WEBHOOK"):
+        monkeypatch.delenv(name, raising=False)
+    result = CliRunner().invoke(app, ["demo", "--dir", "out", "--contacts", "300"])
+    # Exit 0 whatever the statuses (its --help): the synthetic company misses targets.
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    done = re.search(r"demo done in \d+ s: (\d+) KPI judgements over 2026-01\.\.(\d{4}-\d\d), (\d+) breaches", said)
+    assert done and int(done.group(1)) > 0 and int(done.group(3)) > 0, said
+    [month] = re.findall(r"writing the review pack for (\d{4}-\d\d)", said)
+    assert [p.name for p in (tmp_path / "out").glob("*.html")] == [f"review-{month}.html"]
+    page = (tmp_path / "out" / f"review-{month}.html").read_text(encoding="utf-8")
+    assert f"Written by funnelpact for {month} at " in page
+    assert (tmp_path / "out" / ".funnelpact" / "warehouse.duckdb").is_file()
+    assert f"DAGSTER_HOME={tmp_path / 'out' / '.funnelpact' / 'dagster'}" in result.output

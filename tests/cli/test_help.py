@@ -63,6 +63,9 @@ def test_every_optional_option_states_its_default(path: str) -> None:
 def test_an_unknown_option_is_bad_input_with_exit_code_2() -> None:
     result = CliRunner().invoke(app, ["plan", "--no-such-option"])
     assert result.exit_code == 2
+    # SPEC section 7: the message names what is wrong, and where to read what is expected.
+    said = " ".join(result.output.split())
+    assert "No such option: --no-such-option" in said and "Try 'funnelpact plan -h' for help." in said, said
 
 
 @pytest.mark.parametrize("path", sorted(COMMANDS), ids=lambda p: f"funnelpact {p} lists its formats")
@@ -96,8 +99,8 @@ def test_a_help_that_lists_exit_codes_lists_2_for_bad_input(path: str) -> None:
     assert re.search(r"\b2 (on|for|when)\b", " ".join(COMMANDS[path].help.split())), f"{path} --help omits exit code 2"
 
 
-# Their examples run the whole pipeline or reach a network: tests/defs and tests/alerts run
-# those commands. Every other example is run below, as written.
+# Their examples run the whole pipeline or reach a network: tests/defs, tests/report,
+# tests/alerts and tests/cli/test_demo.py run those commands. Every other example is run below, as written.
 PIPELINE_OR_NETWORK = {"run", "backfill", "report", "demo", "test-alerts"}
 ROOT = Path(__file__).resolve().parents[2]
 

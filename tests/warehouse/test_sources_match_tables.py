@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 import yaml
 
+from pipelines.data import tables
 from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
-
-tables = pytest.importorskip("pipelines.data.tables")
 
 SOURCES = DEFAULT_PROJECT_DIR / "models" / "staging" / "_crm__sources.yml"
 # Loader bookkeeping, not canonical CRM data: declared in the sources, not in TABLES.
