@@ -6,8 +6,11 @@ review pack for the last closed month, and says where everything is.
 
 from __future__ import annotations
 
+import os
 import shlex
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,7 +21,7 @@ from pipelines.agreement.load import agreement_files
 from pipelines.cli.output import console
 from pipelines.cli.scorecard_output import print_scorecard
 from pipelines.errors import InputError, Problem
-from pipelines.settings import DATA_ENV, HOME_ENV, SLA_ENV, Settings
+from pipelines.settings import ALERT_CHANNELS_ENV, DATA_ENV, HOME_ENV, SLA_ENV, Settings
 from pipelines.warehouse.duckdb_path import DEFAULT_PATH
 from pipelines.warehouse.duckdb_path import ENV_VAR as DUCKDB_PATH_ENV
 
@@ -59,8 +62,10 @@ def run_demo(root: Path, contacts: int) -> None:
 
     console.print(f"[bold]1/3[/] generating a synthetic company ({contacts:,} contacts) into {escape(str(settings.data_dir))}")
     generate(settings.data_dir, contacts=contacts, seed=7)
-    console.print(f"[bold]2/3[/] running the pipeline for {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC")
-    scorecard = execute(settings, first, last, as_of, "table", quiet=True)
+    console.print(f"[bold]2/3[/] running the pipeline for {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC; "
+                  f"alerts to the run's log only ({ALERT_CHANNELS_ENV}=log: the data is made up)")
+    with _alerts_to_the_log_only():
+        scorecard = execute(settings, first, last, as_of, "table", quiet=True)
     results = scorecard.results
     report_month = _month_to_review(first, last, current)
     # Every month was judged; show the two that matter today: the one under review and the
@@ -84,6 +89,21 @@ def run_demo(root: Path, contacts: int) -> None:
     typer.echo(ui_command(settings))
 
 
+@contextmanager
+def _alerts_to_the_log_only() -> Iterator[None]:
+    """The project's sla/ names the team's real Slack and mail, and their secrets may be set in
+    this shell: made-up breaches must not reach them."""
+    before = os.environ.get(ALERT_CHANNELS_ENV)
+    os.environ[ALERT_CHANNELS_ENV] = "log"
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[ALERT_CHANNELS_ENV]
+        else:
+            os.environ[ALERT_CHANNELS_ENV] = before
+
+
 def _month_to_review(first: str, last: str, current: str) -> str:
     """The last closed month the agreements cover (`last` is already capped at `current`)."""
     from pipelines.agreement.months import add_months, month_index
@@ -100,6 +120,7 @@ def ui_command(settings: Settings) -> str:
         DATA_ENV: settings.data_dir,
         HOME_ENV: settings.home,
         DUCKDB_PATH_ENV: settings.warehouse,
+        ALERT_CHANNELS_ENV: "log",
         "DAGSTER_HOME": settings.dagster_home,
         # Empty: Dagster's schedule reads the zones of the tzdata package, as funnelpact does.
         "PYTHONTZPATH": "",

@@ -16,6 +16,9 @@ from pipelines.warehouse.duckdb_path import duckdb_path
 HOME_ENV = "FUNNELPACT_HOME"
 SLA_ENV = "FUNNELPACT_SLA_DIR"
 DATA_ENV = "FUNNELPACT_DATA_DIR"
+# The kinds of channel alerts may go to, comma-separated; unset, every kind. `funnelpact demo`
+# sets `log`: its data is made up, and a project's sla/ names the team's real Slack and mail.
+ALERT_CHANNELS_ENV = "FUNNELPACT_ALERT_CHANNELS"
 
 
 def default_sla_dir(environ: Mapping[str, str] | None = None) -> Path:

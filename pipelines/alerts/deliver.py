@@ -19,9 +19,11 @@ from pipelines.agreement.kpis import at_risk_after_days, kpi_label
 from pipelines.agreement.load import revision_in_force
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import days_elapsed, days_in_month
-from pipelines.alerts.channels import DeliveryError, channel_key, send
+from pipelines.alerts.channels import SENDERS, DeliveryError, channel_key, send
 from pipelines.alerts.events import AlertEvent, KpiStatus, Person
 from pipelines.alerts.state import AlertStore, KpiState, OutboxItem, alert_kind, damage_named, iso
+from pipelines.errors import InputError, Problem
+from pipelines.settings import ALERT_CHANNELS_ENV
 
 logger = logging.getLogger("pipelines.alerts")
 
@@ -68,6 +70,7 @@ class DeliveryReport:
     failures: list[Failure] = field(default_factory=list)
     unrouted: list[str] = field(default_factory=list)  # alerts with no agreement revision: logged only
     what_if: int = 0  # results judged as of a future instant: neither alerted nor recorded
+    held: dict[str, int] = field(default_factory=dict)  # channel -> alerts not sent to it ($FUNNELPACT_ALERT_CHANNELS)
 
     def channel(self, key: str) -> ChannelReport:
         return self.channels.setdefault(key, ChannelReport())
@@ -91,12 +94,15 @@ class DeliveryReport:
             "failures": [vars(f) for f in self.failures],
             "unrouted": self.unrouted,
             "what_if": self.what_if,
+            "held": dict(sorted(self.held.items())),
         }
 
     def summary(self) -> str:
         parts = [f"{k}: {c.sent} sent, {c.failed} failed, {c.pending} pending" for k, c in sorted(self.channels.items())]
         what_if = f"; {self.what_if} judged as of a future instant, not alerted" if self.what_if else ""
-        return f"{len(self.alerts)} new alert(s)" + (" — " + "; ".join(parts) if parts else "") + what_if
+        held = (f"; held back ({ALERT_CHANNELS_ENV}): " + ", ".join(f"{n} for {k}" for k, n in sorted(self.held.items()))
+                if self.held else "")
+        return f"{len(self.alerts)} new alert(s)" + (" — " + "; ".join(parts) if parts else "") + what_if + held
 
 
 def dispatch(
@@ -122,19 +128,32 @@ def dispatch(
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     report = DeliveryReport()
+    allowed = allowed_channels(env)
     with damage_named(state_path), AlertStore.open(state_path) as store:
         record_changes(store, [r if isinstance(r, KpiStatus) else KpiStatus.from_dict(r) for r in results],
-                       agreements, now, report)
-        deliver_outbox(store, agreements, env, retry, timeout, max_age, now, sleep, report)
+                       agreements, now, report, allowed)
+        deliver_outbox(store, agreements, env, retry, timeout, max_age, now, sleep, report, allowed)
         for key, count in store.pending_counts().items():
             report.channel(key).pending = count
-    if report.alerts or report.failures or report.what_if:
+    if report.alerts or report.failures or report.what_if or report.held:
         logger.info("alerts: %s", report.summary())
     return report
 
 
+def allowed_channels(env: Mapping[str, str]) -> frozenset[str] | None:
+    """The channel kinds $FUNNELPACT_ALERT_CHANNELS lets alerts go to; None when unset (all)."""
+    raw = env.get(ALERT_CHANNELS_ENV, "")
+    kinds = frozenset(k.strip().lower() for k in raw.split(",") if k.strip())
+    if unknown := sorted(kinds - SENDERS.keys()):
+        raise InputError(Problem(f"unknown channel kind {', '.join(map(repr, unknown))} in {raw!r}: expected a "
+                                 f"comma-separated list of {', '.join(SENDERS)}, or the variable unset for all",
+                                 field=ALERT_CHANNELS_ENV))
+    return kinds or None
+
+
 def record_changes(
-    store: AlertStore, results: list[KpiStatus], agreements: list[Agreement], now: datetime, report: DeliveryReport
+    store: AlertStore, results: list[KpiStatus], agreements: list[Agreement], now: datetime, report: DeliveryReport,
+    allowed: frozenset[str] | None = None,
 ) -> None:
     # A judgement as of an instant still to come is a what-if: facts dated up to it were
     # judged as if known. Recording it would make every real run until then history.
@@ -163,6 +182,10 @@ def record_changes(
                 report.unrouted.append(event.alert_id)
             row = store.add_alert(event, now)
             for settings in channels_of(agreement):
+                if allowed is not None and settings["channel"] not in allowed:
+                    key = channel_key(settings)
+                    report.held[key] = report.held.get(key, 0) + 1
+                    continue
                 store.enqueue(row, channel_key(settings), settings, now)
             report.alerts.append(event)
 
@@ -251,6 +274,7 @@ def deliver_outbox(
     now: datetime,
     sleep: Callable[[float], None],
     report: DeliveryReport,
+    allowed: frozenset[str] | None = None,
 ) -> None:
     # A channel that failed once in this call is skipped for the rest of it: with 50 pending
     # alerts and a dead Slack, the run waits for one item's retries, not fifty.
@@ -263,6 +287,10 @@ def deliver_outbox(
             store.expire(item.id, reason, now)
             counts.expired += 1
             logger.warning("alert %s to %s %s", item.alert.alert_id, item.channel_key, reason)
+            continue
+        if allowed is not None and item.channel.get("channel") not in allowed:
+            # Raised before the variable was set: kept for a run that may send it.
+            store.release(item.id, f"not attempted: {ALERT_CHANNELS_ENV} allows {', '.join(sorted(allowed))} only")
             continue
         if item.channel_key in down:
             store.release(item.id, f"not attempted: the channel failed earlier in this run ({down[item.channel_key]})")

@@ -209,7 +209,8 @@ def demo(
     any YAML, else the sla/ of the funnelpact checkout it is installed from (an editable
     install, `pip install -e .`); $FUNNELPACT_SLA_DIR is not read. Data, warehouse and report
     go under --dir. It prints where everything is and how to open the Dagster UI on the
-    same data.
+    same data. Its alerts go to the run's log only (FUNNELPACT_ALERT_CHANNELS=log): the data
+    is made up, and the agreements may name your team's real Slack and mail.
 
     Exit code 0 when done, whatever the demo company's statuses; 2 when it finds no
     agreements (or they start after today), 3 when the pipeline failed, 130 when interrupted.

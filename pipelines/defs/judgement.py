@@ -159,7 +159,7 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
             report = dispatch(results, load_agreements(settings.sla_dir), settings.alert_state)
         return dg.MaterializeResult(metadata={"new_alerts": len(report.alerts), "sent": report.sent,
                                               "failed": report.failed, "pending": report.pending,
-                                              "what_if": report.what_if,
+                                              "what_if": report.what_if, "held": sum(report.held.values()),
                                               **({"not_judged": spans(unjudged)} if unjudged else {})})
 
     return [kpi_status, alerts]

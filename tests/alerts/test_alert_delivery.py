@@ -367,3 +367,44 @@ def test_a_retry_after_given_as_a_date_is_the_seconds_until_it() -> None:
     assert retry_after(format_datetime(datetime.now(UTC) + timedelta(seconds=90), usegmt=True)) in (89, 90, 91)
     assert retry_after(format_datetime(datetime.now(UTC) - timedelta(seconds=90), usegmt=True)) == 0
     assert retry_after(" 7 ") == 7 and retry_after(None) is None and retry_after("-1") is None
+
+
+def test_alert_channels_variable_sends_only_to_the_kinds_it_names_and_keeps_the_rest_for_later(
+    state: Path, http: HttpRecorder, smtp: SmtpRecorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    """$FUNNELPACT_ALERT_CHANNELS=log (what `funnelpact demo` sets): the log gets the alert,
+    Slack and mail get nothing, though their secrets are set."""
+    caplog.set_level(logging.INFO, logger="pipelines.alerts")
+    acme = agreement([SLACK, EMAIL, LOG])
+    # A Slack alert raised before the variable was set, not delivered yet (Slack was down).
+    down = dispatch([kpi("breach", 120, kpi="volume:sql")], [acme], state,
+                    env_for(smtp=smtp, TEST_SLACK_WEBHOOK=f"http://127.0.0.1:{free_port()}/slack"), retry=FAST)
+    assert (down.channels["slack:TEST_SLACK_WEBHOOK"].pending, len(smtp.mails)) == (1, 1)
+
+    env = env_for(http, smtp, FUNNELPACT_ALERT_CHANNELS=" Log ")
+    held = dispatch([kpi("breach", 120)], [acme], state, env, retry=FAST)
+
+    assert [a.kpi for a in held.alerts] == ["volume:mql"]
+    assert (http.posts, len(smtp.mails)) == ([], 1)
+    assert held.held == {"slack:TEST_SLACK_WEBHOOK": 1, "email:TEST_SMTP_URL:revops@acme.example": 1}
+    assert held.channels["log"].sent == 1
+    # The older Slack alert is not attempted, and stays in the outbox for a run that may send it.
+    assert (held.channels["slack:TEST_SLACK_WEBHOOK"].failed, held.channels["slack:TEST_SLACK_WEBHOOK"].pending) == (0, 1)
+    assert "held back (FUNNELPACT_ALERT_CHANNELS): 1 for email:TEST_SMTP_URL:revops@acme.example, " \
+           "1 for slack:TEST_SLACK_WEBHOOK" in caplog.text
+
+    # Unset again: the kept alert goes out; the held ones were never queued.
+    later = dispatch([kpi("breach", 120)], [acme], state, env_for(http, smtp), retry=FAST)
+    [slack] = posts(http, "/slack")
+    assert "volume:sql" in slack.json()["text"]
+    assert (later.alerts, later.sent, later.pending, len(smtp.mails)) == ([], 1, 0, 1)
+
+
+def test_an_unknown_kind_in_alert_channels_is_bad_input_naming_the_variable(state: Path) -> None:
+    from pipelines.errors import InputError
+
+    with pytest.raises(InputError) as raised:
+        dispatch([kpi("breach", 120)], [agreement([LOG])], state, {"FUNNELPACT_ALERT_CHANNELS": "log,teams"})
+    said = str(raised.value)
+    assert "FUNNELPACT_ALERT_CHANNELS" in said and "'teams'" in said and "slack, email, webhook, log" in said, said
+    assert not state.exists()  # refused before anything was recorded

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from pipelines.demo import _month_to_review
@@ -40,11 +42,23 @@ def test_the_demo_runs_with_no_set_up_and_writes_the_pack_it_names(tmp_path, mon
 
     from pipelines.cli import app
 
+    from tests.alerts.loopback import HttpRecorder, SmtpRecorder
+
     monkeypatch.chdir(tmp_path)  # no sla/ here: the shipped example
-    for name in ("DAGSTER_HOME", "FUNNELPACT_HOME", "FUNNELPACT_DUCKDB_PATH", "FUNNELPACT_SLACK_WEBHOOK",
-                 "FUNNELPACT_SMTP_URL", "FUNNELPACT_ALERT_WEBHOOK"):
+    for name in ("DAGSTER_HOME", "FUNNELPACT_HOME", "FUNNELPACT_DUCKDB_PATH", "FUNNELPACT_ALERT_CHANNELS"):
         monkeypatch.delenv(name, raising=False)
-    result = CliRunner().invoke(app, ["demo", "--dir", "out", "--contacts", "300"])
+    # The example's Slack and mail channels, their secrets set in this shell as on a machine
+    # where the team's real runs are configured: made-up breaches must not reach them.
+    slack, mail = HttpRecorder(), SmtpRecorder()
+    monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", slack.url("/slack"))
+    monkeypatch.setenv("FUNNELPACT_SMTP_URL", mail.url())
+    try:
+        result = CliRunner().invoke(app, ["demo", "--dir", "out", "--contacts", "300"])
+    finally:
+        slack.stop()
+        mail.stop()
+    assert (slack.posts, mail.mails) == ([], [])
+    assert "FUNNELPACT_ALERT_CHANNELS" not in os.environ  # set for the demo's run only
     # Exit 0 whatever the statuses (its --help): the synthetic company misses targets.
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
@@ -56,3 +70,4 @@ def test_the_demo_runs_with_no_set_up_and_writes_the_pack_it_names(tmp_path, mon
     assert f"Written by funnelpact for {month} at " in page
     assert (tmp_path / "out" / ".funnelpact" / "warehouse.duckdb").is_file()
     assert f"DAGSTER_HOME={tmp_path / 'out' / '.funnelpact' / 'dagster'}" in result.output
+    assert "FUNNELPACT_ALERT_CHANNELS=log" in result.output  # the UI's runs of the demo too
