@@ -51,7 +51,7 @@ def compile_suites(
     agreement, only its suites are written (or checked) and none is removed.
 
     Exit code 0 when written (with --check: up to date), 1 when --check finds suites out of
-    date, 2 for invalid agreements.
+    date, 2 for invalid agreements or an OUT folder it cannot read or write.
     """
     from pipelines.agreement import load_agreements
     from pipelines.checks.compile import drift, write_suites
