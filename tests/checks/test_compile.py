@@ -161,6 +161,28 @@ def test_write_removes_suites_no_agreement_generates(tmp_path, agreements) -> No
     assert not (out / "gx" / "expectations" / "acme" / "2026-h2").exists()
 
 
+def test_compile_names_each_suite_it_writes_and_removes_and_a_second_run_none(tmp_path) -> None:
+    # It said "1 suite(s) written, 5 removed": which five, a reviewer had to find in git status.
+    out = tmp_path / "expectations"
+    runner = CliRunner()
+    assert runner.invoke(_app(), ["compile", "--sla", str(SLA), "--out", str(out)]).exit_code == 0
+    sla = tmp_path / "sla"
+    sla.mkdir()
+    (sla / H1.name).write_text(H1.read_text(encoding="utf-8").replace("{mql: 150}", "{mql: 160}"), encoding="utf-8")
+    result = runner.invoke(_app(), ["compile", "--sla", str(sla), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    assert lines == [
+        f"updated {out / suite_path('acme', '2026-h1', 'volume')}",
+        *(f"removed {out / suite_path('acme', '2026-h2', family)} (no agreement in {sla} generates it any more)"
+          for family in ("conversion", "data_quality", "handoff", "revenue", "volume")),
+        f"compiled 1 revision(s) into {out}: 1 suite(s) written, 5 removed",
+    ]
+    result = runner.invoke(_app(), ["compile", "--sla", str(sla), "--out", str(out)])
+    assert " ".join(result.output.split()) == (
+        f"compiled 1 revision(s) into {out}: 0 suite(s) written, 0 removed; already up to date")
+
+
 def test_compiling_one_file_writes_its_suites_and_removes_none(tmp_path) -> None:
     # sla/ holds acme's two revisions in two files: compiling the H1 file deleted every H2
     # suite as "stale", and, into another project, every other agreement's.
