@@ -222,6 +222,40 @@ def test_data_docs_show_the_suites_and_the_run(scorecard, agreements, tmp_path) 
     assert list((index.parent / "validations").rglob("judgement-acme.2026-h1.volume.html"))
 
 
+def test_data_docs_of_a_project_whose_gx_config_is_broken_exit_2_naming_the_config(agreements, tmp_path) -> None:
+    # A hand edit GX cannot read ended in "funnelpact failed unexpectedly
+    # (InvalidDataContextConfigError …); this is a bug", exit 3.
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    write_suites(agreements, tmp_path)
+    config = tmp_path / "gx" / "great_expectations.yml"
+    config.write_text(config.read_text().replace("config_version: 4", "config_version: four"))
+    result = CliRunner().invoke(app, ["compile", "--sla", str(SLA), "--out", str(tmp_path), "--data-docs"])
+    assert result.exit_code == 2, result.output
+    assert (f"{config}: Great Expectations cannot open this project (InvalidDataContextConfigError: "
+            "Error while processing DataContextConfig: config_version); expected the config funnelpact writes"
+            ) in " ".join(result.stderr.split())
+    assert "bug" not in result.stderr
+
+
+def test_data_docs_into_a_folder_it_may_not_write_exit_2_naming_it(agreements, tmp_path, without_root_override) -> None:
+    # GX logged a traceback for every page it could not write, then the command ended with
+    # "…; this is a bug", exit 3.
+    write_suites(agreements, tmp_path)
+    (tmp_path / "gx").chmod(0o555)
+    try:
+        done = without_root_override("from pipelines.cli import main; main()",
+                                     "compile", "--sla", str(SLA), "--out", str(tmp_path), "--data-docs")
+    finally:
+        (tmp_path / "gx").chmod(0o755)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"error {tmp_path}: cannot write the data docs (Permission denied: {tmp_path / 'gx' / 'uncommitted'}); "
+        "expected a project folder this user can write into"]
+
+
 @pytest.mark.parametrize(
     ("kwargs", "status"),
     [
