@@ -14,7 +14,7 @@ import duckdb
 import pytest
 
 from pipelines.agreement import load_agreements
-from pipelines.checks.compile import write_suites
+from pipelines.checks.compile import suite_path, write_suites
 from pipelines.checks.validate import (
     KpiResult,
     ScorecardError,
@@ -23,6 +23,7 @@ from pipelines.checks.validate import (
     run_checks,
     status_of,
 )
+from pipelines.errors import InputError
 
 from .conftest import SLA, row, scorecard_rows, write_scorecard
 
@@ -202,6 +203,17 @@ def test_the_committed_suites_judge_like_the_compiled_ones(scorecard, agreements
     con = scorecard(lambda rows: row(rows, "2026-03", "volume:mql").update(actual=100.0), upto="2026-03")
     write_suites(agreements, tmp_path)
     assert judge(con, agreements, None, AS_OF, suites_dir=tmp_path) == judge(con, agreements, None, AS_OF)
+
+
+def test_a_committed_suite_that_is_not_json_is_bad_input_naming_it(scorecard, agreements, tmp_path) -> None:
+    # It was a bare JSONDecodeError ("Expecting property name …: line 1 column 2"), naming no file.
+    write_suites(agreements, tmp_path)
+    volume = tmp_path / suite_path("acme", "2026-h1", "volume")
+    volume.write_text("{not json")
+    with pytest.raises(InputError) as raised:
+        judge(scorecard(upto="2026-03"), agreements, None, AS_OF, suites_dir=tmp_path)
+    assert str(raised.value).startswith(f"{volume}: suite acme.2026-h1.volume cannot be read (Expecting property name")
+    assert str(raised.value).endswith("expected the JSON `funnelpact compile` writes (run it again)")
 
 
 def test_a_warehouse_file_path_is_accepted(scorecard, agreements, tmp_path) -> None:
