@@ -298,10 +298,21 @@ def _drift(files: dict[Path, str], out: Path, prune: bool) -> Drift:
         path = out / rel
         if not path.is_file():
             missing.append(rel)
-        elif path.read_text(encoding="utf-8") != text:
+        elif not _reads_as(path, text, out):
             changed.append(rel)
     stale = sorted(_generated_suites(out) - set(files)) if prune else []
     return Drift(changed, missing, stale)
+
+
+def _reads_as(path: Path, text: str, out: Path) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except UnicodeDecodeError:  # not UTF-8 (an editor's UTF-16 save): not what compile writes
+        return False
+    except OSError as exc:
+        raise InputError(Problem(
+            f"cannot read the suites ({exc.strerror or exc}: {exc.filename}); expected suite files this user "
+            "can read", file=str(out), field="--out")) from None
 
 
 def write_suites(agreements: Iterable[Agreement], out: Path, prune: bool = True) -> Drift:
@@ -324,13 +335,13 @@ def write_suites(agreements: Iterable[Agreement], out: Path, prune: bool = True)
             path = out / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(files[rel], encoding="utf-8")
+        for rel in before.stale:
+            (out / rel).unlink()
+            _prune_empty_dirs((out / rel).parent, out / SUITES_SUBDIR)
     except OSError as exc:
         raise InputError(Problem(
             f"cannot write the suites ({exc.strerror or exc}: {exc.filename}); expected a folder compile "
             "can create and write into", file=str(out), field="--out")) from None
-    for rel in before.stale:
-        (out / rel).unlink()
-        _prune_empty_dirs((out / rel).parent, out / SUITES_SUBDIR)
     return before
 
 

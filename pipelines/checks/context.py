@@ -12,10 +12,13 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipelines.errors import InputError, Problem
+
 if TYPE_CHECKING:
     from great_expectations.data_context import AbstractDataContext, FileDataContext
 
 DEFAULT_PROJECT_DIR = Path("expectations")
+CONFIG = Path("gx") / "great_expectations.yml"
 
 _GITIGNORE = """\
 # Written by GX at run time: validation results, data docs, local variables.
@@ -41,7 +44,7 @@ def gx():
 
 def ensure_project(project_dir: Path) -> None:
     """Make `project_dir` a GX project (config and .gitignore) unless it already is one."""
-    config = project_dir / "gx" / "great_expectations.yml"
+    config = project_dir / CONFIG
     if not config.exists():
         config.parent.mkdir(parents=True, exist_ok=True)
         template = resources.files("pipelines.checks").joinpath("great_expectations.yml")
@@ -54,8 +57,16 @@ def ensure_project(project_dir: Path) -> None:
 
 def file_context(project_dir: Path = DEFAULT_PROJECT_DIR) -> FileDataContext:
     ensure_project(project_dir)
-    context = gx().get_context(mode="file", project_root_dir=str(project_dir))
-    return context
+    great_expectations = gx()
+    from great_expectations.exceptions import GreatExpectationsError
+
+    try:
+        return great_expectations.get_context(mode="file", project_root_dir=str(project_dir))
+    except GreatExpectationsError as exc:  # a config edited by hand: bad input, not a bug
+        raise InputError(Problem(
+            f"Great Expectations cannot open this project ({type(exc).__name__}: {' '.join(str(exc).split())}); "
+            "expected the config funnelpact writes (delete the file and `funnelpact compile` writes it again)",
+            file=str(project_dir / CONFIG))) from None
 
 
 def ephemeral_context() -> AbstractDataContext:

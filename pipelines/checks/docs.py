@@ -2,27 +2,47 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipelines.checks.context import DEFAULT_PROJECT_DIR, file_context
+from pipelines.errors import InputError, Problem
 
 if TYPE_CHECKING:
     from pipelines.checks.validate import CheckRun
 
 SITE = Path("gx") / "uncommitted" / "data_docs" / "local_site"
+VALIDATIONS = Path("gx") / "uncommitted" / "validations"
 
 
 def build_data_docs(run: CheckRun | None = None, project_dir: Path = DEFAULT_PROJECT_DIR) -> Path:
     """Store `run`'s validation results in the project (git-ignored uncommitted/) and
     (re)build the site; returns its index.html. Without a run: the suites only, plus any
     results stored earlier."""
-    context = file_context(project_dir)
-    if run is not None:
-        _store(context, run)
-    context.build_data_docs()
+    try:
+        for folder in (VALIDATIONS, SITE):
+            _can_write(project_dir / folder)
+        context = file_context(project_dir)
+        if run is not None:
+            _store(context, run)
+        context.build_data_docs()
+    except OSError as exc:
+        raise InputError(Problem(
+            f"cannot write the data docs ({exc.strerror or exc}: {exc.filename}); expected a project folder "
+            "this user can write into", file=str(project_dir))) from None
     return (project_dir / SITE / "index.html").resolve()
+
+
+def _can_write(folder: Path) -> None:
+    """Raise OSError unless `folder` can be written. Where it cannot, GX logs a traceback for
+    each page it fails to write (one per suite) and carries on: this fails first, once."""
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as exc:  # named after the folder, not the probe's random file
+        raise OSError(exc.errno, exc.strerror, str(folder)) from None
 
 
 def _store(context, run: CheckRun) -> None:

@@ -239,7 +239,11 @@ def _suites(a: Agreement, suites_dir: Path | None) -> dict[str, dict]:
         if not path.exists():
             raise InputError(Problem(f"suite {s['name']} is missing: expected the suites `funnelpact compile` "
                                      "writes (run it first)", file=str(path)))
-        out[s["meta"]["family"]] = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            out[s["meta"]["family"]] = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:  # ValueError: not JSON, or not UTF-8
+            raise InputError(Problem(f"suite {s['name']} cannot be read ({exc}): expected the JSON `funnelpact "
+                                     "compile` writes (run it again)", file=str(path))) from None
     return out
 
 

@@ -47,11 +47,11 @@ def compile_suites(
     target shows the changed assertion too.
 
     Given a folder ($FUNNELPACT_SLA_DIR or sla/ by default), the suites funnelpact generated that no agreement in it
-    generates any more are removed. Given a file, which may hold only some revisions of an
+    generates any more are removed; each file created, updated or removed is named. Given a file, which may hold only some revisions of an
     agreement, only its suites are written (or checked) and none is removed.
 
     Exit code 0 when written (with --check: up to date), 1 when --check finds suites out of
-    date, 2 for invalid agreements.
+    date, 2 for invalid agreements or an OUT folder it cannot read or write.
     """
     from pipelines.agreement import load_agreements
     from pipelines.checks.compile import drift, write_suites
@@ -72,6 +72,12 @@ def compile_suites(
         console.print(f"[green]ok[/] {escape(str(out))} matches {escape(str(sla))}")
     else:
         changes = write_suites(agreements, out, prune)
+        # Name every file: a removal is a revision's verdicts gone, which a reviewer of the
+        # commit should not have to find in `git status`.
+        done = {"changed": "updated", "missing": "created", "stale": "removed"}
+        for what, path in changes.items():
+            why = f" (no agreement in {sla} generates it any more)" if what == "stale" else ""
+            console.print(f"{done[what]} {escape(str(out / path) + why)}")
         touched = len(changes.changed) + len(changes.missing)
         removed = f"{len(changes.stale)} removed" if prune else "none removed (only compiling a folder removes any)"
         console.print(

@@ -15,8 +15,17 @@ def _workflow() -> dict:
     return data
 
 
-def test_it_runs_on_pull_requests_that_touch_sla() -> None:
-    assert _workflow()["on"] == {"pull_request": {"paths": ["sla/**"]}}
+def test_it_runs_on_pull_requests_that_touch_sla_or_its_suites() -> None:
+    assert _workflow()["on"] == {"pull_request": {"paths": ["sla/**", "expectations/**"]}}
+
+
+def test_it_fails_when_the_committed_suites_are_not_what_sla_compiles_to() -> None:
+    # docs/checks.md: `compile --check` is the CI check; the workflow ran validate and diff only,
+    # so a pull request that changed a target without recompiling passed.
+    steps = _workflow()["jobs"]["validate-and-diff"]["steps"]
+    (check,) = [s for s in steps if "funnelpact compile" in s.get("run", "")]
+    assert check["run"] == "funnelpact compile --check"
+    assert "if" not in check and "continue-on-error" not in check  # its failure fails the job
 
 
 def test_it_checks_out_full_history_validates_and_diffs_against_the_base_branch() -> None:

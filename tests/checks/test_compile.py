@@ -161,6 +161,28 @@ def test_write_removes_suites_no_agreement_generates(tmp_path, agreements) -> No
     assert not (out / "gx" / "expectations" / "acme" / "2026-h2").exists()
 
 
+def test_compile_names_each_suite_it_writes_and_removes_and_a_second_run_none(tmp_path) -> None:
+    # It said "1 suite(s) written, 5 removed": which five, a reviewer had to find in git status.
+    out = tmp_path / "expectations"
+    runner = CliRunner()
+    assert runner.invoke(_app(), ["compile", "--sla", str(SLA), "--out", str(out)]).exit_code == 0
+    sla = tmp_path / "sla"
+    sla.mkdir()
+    (sla / H1.name).write_text(H1.read_text(encoding="utf-8").replace("{mql: 150}", "{mql: 160}"), encoding="utf-8")
+    result = runner.invoke(_app(), ["compile", "--sla", str(sla), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = [" ".join(line.split()) for line in result.output.splitlines()]
+    assert lines == [
+        f"updated {out / suite_path('acme', '2026-h1', 'volume')}",
+        *(f"removed {out / suite_path('acme', '2026-h2', family)} (no agreement in {sla} generates it any more)"
+          for family in ("conversion", "data_quality", "handoff", "revenue", "volume")),
+        f"compiled 1 revision(s) into {out}: 1 suite(s) written, 5 removed",
+    ]
+    result = runner.invoke(_app(), ["compile", "--sla", str(sla), "--out", str(out)])
+    assert " ".join(result.output.split()) == (
+        f"compiled 1 revision(s) into {out}: 0 suite(s) written, 0 removed; already up to date")
+
+
 def test_compiling_one_file_writes_its_suites_and_removes_none(tmp_path) -> None:
     # sla/ holds acme's two revisions in two files: compiling the H1 file deleted every H2
     # suite as "stale", and, into another project, every other agreement's.
@@ -226,6 +248,59 @@ def test_an_out_folder_compile_cannot_write_exits_2_naming_out(tmp_path) -> None
         assert result.exit_code == 2, result.output
         assert f"{out} --out: cannot write the suites (" in result.stderr
         assert "Traceback" not in result.output
+
+
+COMPILE = "from pipelines.cli import main; main()"
+
+
+def test_a_stale_suite_compile_may_not_remove_exits_2_naming_out(tmp_path, agreements, without_root_override) -> None:
+    # Removing the suites of a revision no longer in sla/ from a read-only folder ended in
+    # "funnelpact failed unexpectedly (PermissionError …); this is a bug", exit 3.
+    out = tmp_path / "expectations"
+    write_suites(agreements, out)
+    sla = tmp_path / "sla"
+    sla.mkdir()
+    (sla / H1.name).write_text(H1.read_text(encoding="utf-8"), encoding="utf-8")
+    h2 = out / SUITES_SUBDIR / "acme" / "2026-h2"
+    h2.chmod(0o555)
+    try:
+        done = without_root_override(COMPILE, "compile", "--sla", str(sla), "--out", str(out))
+    finally:
+        h2.chmod(0o755)
+    assert done.returncode == 2, done.stderr
+    assert f"{out} --out: cannot write the suites (Permission denied: {h2}/" in done.stderr
+    assert "bug" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_compile_check_of_a_suite_it_may_not_read_exits_2_naming_it(tmp_path, agreements, without_root_override) -> None:
+    out = tmp_path / "expectations"
+    write_suites(agreements, out)
+    volume = out / suite_path("acme", "2026-h1", "volume")
+    volume.chmod(0)
+    try:
+        done = without_root_override(COMPILE, "compile", "--sla", str(SLA), "--out", str(out), "--check")
+    finally:
+        volume.chmod(0o644)
+    assert done.returncode == 2, done.stderr
+    assert f"{out} --out: cannot read the suites (Permission denied: {volume})" in done.stderr
+    assert "bug" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_suite_file_that_is_not_utf8_is_out_of_date_and_rewritten(tmp_path) -> None:
+    # An editor that saves UTF-16 (Windows PowerShell's `>`) made --check and compile fail
+    # with "UnicodeDecodeError …; this is a bug", exit 3.
+    runner = CliRunner()
+    out = tmp_path / "expectations"
+    assert runner.invoke(_app(), ["compile", "--sla", str(SLA), "--out", str(out)]).exit_code == 0
+    volume = out / suite_path("acme", "2026-h1", "volume")
+    written = volume.read_text(encoding="utf-8")
+    volume.write_text(written, encoding="utf-16")
+    result = runner.invoke(_app(), ["compile", "--sla", str(SLA), "--out", str(out), "--check"])
+    assert result.exit_code == 1, result.output
+    assert f"{volume}: changed" in " ".join(result.output.split())
+    result = runner.invoke(_app(), ["compile", "--sla", str(SLA), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert volume.read_text(encoding="utf-8") == written
 
 
 def test_every_compile_option_is_documented() -> None:

@@ -78,6 +78,17 @@ def test_an_at_most_kpi_on_its_bound_is_met(tmp_path, actual, expected) -> None:
 
 
 @pytest.mark.parametrize(
+    ("numerator", "denominator", "expected"), [(9, 100, "met"), (8, 100, "breach"), (89, 1000, "breach")],
+    ids=["9-of-100-on-the-bound", "8-of-100-below", "8.9-percent-below"])
+def test_a_rate_on_its_bound_is_met_as_the_warehouse_divides_it(tmp_path, numerator, denominator, expected) -> None:
+    # Conversion 0.1 less 10 %: the bound is 0.09, where a double's 0.1 x 0.9 is
+    # 0.09000000000000001 and would fail the 9 of 100 that DuckDB divides to 0.09.
+    agreements = edge_agreement(tmp_path, "120", "{default: {tolerance: 0.1}}")
+    (rate,) = duckdb.connect().execute(f"select cast({numerator} as double) / {denominator}").fetchone()
+    assert status(agreements, "conversion:mql->customer", actual=rate) == expected
+
+
+@pytest.mark.parametrize(
     ("goal", "tolerance", "met_from"),
     [
         ("144", "0.04999999999999999", 115),  # 120 MQLs: the bound is 114.0000000000000012

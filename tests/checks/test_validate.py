@@ -24,6 +24,7 @@ from pipelines.checks.validate import (
     run_checks,
     status_of,
 )
+from pipelines.errors import InputError
 
 from .conftest import ROOT, SLA, row, scorecard_rows, write_scorecard
 
@@ -215,6 +216,17 @@ def test_the_committed_suites_judge_like_the_compiled_ones(scorecard, agreements
     assert not_met(judge(con, agreements, None, AS_OF, suites_dir=edited)) == {}
 
 
+def test_a_committed_suite_that_is_not_json_is_bad_input_naming_it(scorecard, agreements, tmp_path) -> None:
+    # It was a bare JSONDecodeError ("Expecting property name …: line 1 column 2"), naming no file.
+    write_suites(agreements, tmp_path)
+    volume = tmp_path / suite_path("acme", "2026-h1", "volume")
+    volume.write_text("{not json")
+    with pytest.raises(InputError) as raised:
+        judge(scorecard(upto="2026-03"), agreements, None, AS_OF, suites_dir=tmp_path)
+    assert str(raised.value).startswith(f"{volume}: suite acme.2026-h1.volume cannot be read (Expecting property name")
+    assert str(raised.value).endswith("expected the JSON `funnelpact compile` writes (run it again)")
+
+
 def test_a_warehouse_file_path_is_accepted(scorecard, agreements, tmp_path) -> None:
     path = tmp_path / "warehouse.duckdb"
     write_scorecard(duckdb.connect(str(path)), scorecard_rows(agreements, upto="2026-02")).close()
@@ -231,6 +243,40 @@ def test_data_docs_show_the_suites_and_the_run(scorecard, agreements, tmp_path) 
     pages = [p.read_text() for p in index.parent.rglob("*.html")]
     assert any("volume:mql in 2026-03 (shared): at least 142.5" in p for p in pages)
     assert list((index.parent / "validations").rglob("judgement-acme.2026-h1.volume.html"))
+
+
+def test_data_docs_of_a_project_whose_gx_config_is_broken_exit_2_naming_the_config(agreements, tmp_path) -> None:
+    # A hand edit GX cannot read ended in "funnelpact failed unexpectedly
+    # (InvalidDataContextConfigError …); this is a bug", exit 3.
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    write_suites(agreements, tmp_path)
+    config = tmp_path / "gx" / "great_expectations.yml"
+    config.write_text(config.read_text().replace("config_version: 4", "config_version: four"))
+    result = CliRunner().invoke(app, ["compile", "--sla", str(SLA), "--out", str(tmp_path), "--data-docs"])
+    assert result.exit_code == 2, result.output
+    assert (f"{config}: Great Expectations cannot open this project (InvalidDataContextConfigError: "
+            "Error while processing DataContextConfig: config_version); expected the config funnelpact writes"
+            ) in " ".join(result.stderr.split())
+    assert "bug" not in result.stderr
+
+
+def test_data_docs_into_a_folder_it_may_not_write_exit_2_naming_it(agreements, tmp_path, without_root_override) -> None:
+    # GX logged a traceback for every page it could not write, then the command ended with
+    # "…; this is a bug", exit 3.
+    write_suites(agreements, tmp_path)
+    (tmp_path / "gx").chmod(0o555)
+    try:
+        done = without_root_override("from pipelines.cli import main; main()",
+                                     "compile", "--sla", str(SLA), "--out", str(tmp_path), "--data-docs")
+    finally:
+        (tmp_path / "gx").chmod(0o755)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        f"error {tmp_path}: cannot write the data docs (Permission denied: {tmp_path / 'gx' / 'uncommitted'}); "
+        "expected a project folder this user can write into"]
 
 
 @pytest.mark.parametrize(
