@@ -39,7 +39,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     """Run the job for the months (default: current and settling ones) and print the scorecard."""
     from pipelines.agreement import load_agreements
     from pipelines.agreement.load import not_judged, require_in_force, require_started
-    from pipelines.agreement.months import month_index, month_range
+    from pipelines.agreement.months import month_index, month_of, month_range
     from pipelines.cli.scorecard_output import print_scorecard, scorecard_json
     from pipelines.data.sources import require_data_dir
     from pipelines.defs.execute import run_job
@@ -50,11 +50,17 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
 
     agreements = load_agreements(settings.sla_dir)
     require_data_dir(settings.data_dir)
+    current = []
     if first is None and last is None:
         months = months_to_judge(agreements, as_of)
         if not months:
             raise InputError(nothing_to_judge(agreements, as_of))
         first, last = month_span(months)
+        # In a gap between revisions or after the last window, the current month is in no
+        # agreement: say so, as for a month asked for, rather than judge the settling months
+        # as if today's month were among them.
+        current = sorted({m for m in (month_of(as_of, a.spec.timezone) for a in agreements)
+                          if not any(m in a.months() for a in agreements)})
     first, last = first or last, last or first
     if month_index(first) > month_index(last):
         raise InputError(Problem(f"--from {first} is after --to {last}", field="--from"))
@@ -63,7 +69,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     months = require_started(agreements, in_force, as_of, "--from/--to")
     first, last = months[0], months[-1]
     if not quiet:
-        for note in not_judged(asked, in_force, months):  # on stderr: JSON's `months` has no why
+        for note in not_judged(asked + current, in_force, months):  # on stderr: JSON's `months` has no why
             say(note)
     if not quiet and fmt != "json":
         say(f"judging {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC "
@@ -145,7 +151,9 @@ def run(
     funnel facts, judges every KPI with the Great Expectations suites and sends alerts —
     through the same Dagster job the daily schedule runs. Without --from/--to it judges the
     current month and every earlier month until a week after it has settled (its end plus
-    the longest cohort window or hand-off limit), so its final status is judged.
+    the longest cohort window or hand-off limit), so its final status is judged. A current
+    month in no revision's window (a gap between revisions, after the last) is named on
+    stderr as not judged.
 
     Exit code 0 when no fail-severity target is breached, 1 when one is, 2 on bad input,
     3 when the pipeline failed for another reason (its log says why), 130 when interrupted.
