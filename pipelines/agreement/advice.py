@@ -32,19 +32,27 @@ def advise_revisions(agreements: list[Agreement]) -> list[Problem]:
     them says no agreement is in force), so `from: 2026-08` after a revision ending 2026-06
     is most likely a slip for 2026-07; a paused agreement is a gap on purpose."""
     problems = []
+    for before, after, months in revision_gaps(agreements):
+        name, gap = after.name, spans(months)
+        problems += _located(after, [(("spec", "effective"), (
+            f"no revision of {name} is in force in {gap}: {before.revision} ends {before.spec.effective.to} "
+            f"({before.source_file}) and {after.revision} starts {after.spec.effective.from_}, so {gap} is not "
+            f"judged; if the gap is a slip, start {after.revision} in {months[0]}"))])
+    return problems
+
+
+def revision_gaps(agreements: list[Agreement]) -> list[tuple[Agreement, Agreement, list[str]]]:
+    """(revision before, revision after, the months between) for each gap between two
+    revisions of one agreement (validate warns of them, diff lists those a change opens)."""
+    gaps = []
     for name in dict.fromkeys(a.name for a in agreements):
         revisions = sorted((a for a in agreements if a.name == name),
                            key=lambda a: month_index(a.spec.effective.from_))
         for before, after in zip(revisions, revisions[1:]):
             first, last = add_months(before.spec.effective.to, 1), add_months(after.spec.effective.from_, -1)
-            if month_index(first) > month_index(last):
-                continue  # adjacent, or overlapping (an error validation reports)
-            gap = spans(month_range(first, last))
-            problems += _located(after, [(("spec", "effective"), (
-                f"no revision of {name} is in force in {gap}: {before.revision} ends {before.spec.effective.to} "
-                f"({before.source_file}) and {after.revision} starts {after.spec.effective.from_}, so {gap} is not "
-                f"judged; if the gap is a slip, start {after.revision} in {first}"))])
-    return problems
+            if month_index(first) <= month_index(last):  # else adjacent, or overlapping (an error)
+                gaps.append((before, after, month_range(first, last)))
+    return gaps
 
 
 def _located(agreement: Agreement, advice: list[tuple[tuple, str]]) -> list[Problem]:

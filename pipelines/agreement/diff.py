@@ -17,6 +17,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from pipelines.agreement.advice import revision_gaps
 from pipelines.agreement.load import (
     agreement_files,
     by_line,
@@ -26,6 +27,7 @@ from pipelines.agreement.load import (
     parse_all,
 )
 from pipelines.agreement.model import Agreement
+from pipelines.agreement.months import spans
 from pipelines.agreement.plan import in_percent, plan, rounded_decimal
 from pipelines.errors import InputError, Problem
 
@@ -59,11 +61,21 @@ class TargetChange:
 
 
 @dataclass
+class Gap:
+    """Months between two revisions of an agreement that no revision is in force in."""
+    agreement: str
+    months: list[str]
+    ends: str    # the revision before them
+    starts: str  # the revision after them
+
+
+@dataclass
 class DiffResult:
     base: str
     head: str
     revisions: list[RevisionChange]
     targets: list[TargetChange]
+    new_gaps: list[Gap] = field(default_factory=list)
 
 
 def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
@@ -87,7 +99,20 @@ def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
         head=head or "working tree",
         revisions=compare_revisions(old, new),
         targets=compare_targets(old, new),
+        new_gaps=new_gaps(old, new),
     )
+
+
+def new_gaps(old: list[Agreement], new: list[Agreement]) -> list[Gap]:
+    """The months the change leaves between two revisions, never judged, that were not so
+    before. validate warns of them, but CI comments the diff alone on a pull request that
+    validates: a revision starting a month late read as targets 'removed' or none at all."""
+    before = {(b.name, m) for b, _, months in revision_gaps(old) for m in months}
+    gaps = []
+    for b, a, months in revision_gaps(new):
+        if opened := [m for m in months if (b.name, m) not in before]:
+            gaps.append(Gap(b.name, opened, b.revision, a.revision))
+    return gaps
 
 
 def _git(root: Path | None, *args: str) -> str:
@@ -324,4 +349,9 @@ def render_markdown(result: DiffResult) -> str:
         lines += ["", "#### Months judged by another revision", "",
                   "| agreement | month | old revision | new revision |", "|---|---|---|---|"]
         lines += [f"| {a} | {period} | {old} | {new} |" for a, period, old, new in moved]
+    if result.new_gaps:
+        lines += ["", "#### Months no revision is in force in", "",
+                  "Never judged (no targets, checks or alerts); if a gap is a slip, move a window to close it.", "",
+                  "| agreement | months | between |", "|---|---|---|"]
+        lines += [f"| {g.agreement} | {spans(g.months)} | {g.ends} and {g.starts} |" for g in result.new_gaps]
     return "\n".join(lines) + "\n"

@@ -87,21 +87,27 @@ def _resolve_months(agreements, first: str | None, last: str | None,
     """The months a run of --from/--to judges (neither: the current and settling ones; one:
     that month), and a note on each asked for that it leaves out, and why."""
     from pipelines.agreement.load import not_judged, require_in_force, require_started
-    from pipelines.agreement.months import month_index, month_range
+    from pipelines.agreement.months import month_index, month_of, month_range
     from pipelines.defs.partitions import month_span, months_to_judge
 
+    current = []
     if first is None and last is None:
         months = months_to_judge(agreements, as_of)
         if not months:
             raise InputError(nothing_to_judge(agreements, as_of))
         first, last = month_span(months)
+        # In a gap between revisions or after the last window, the current month is in no
+        # agreement: say so, as for a month asked for, rather than judge the settling months
+        # as if today's month were among them.
+        current = sorted({m for m in (month_of(as_of, a.spec.timezone) for a in agreements)
+                          if not any(m in a.months() for a in agreements)})
     first, last = first or last, last or first
     if month_index(first) > month_index(last):
         raise InputError(Problem(f"--from {first} is after --to {last}", field="--from"))
     asked = month_range(first, last)
     in_force = require_in_force(agreements, asked, "--from/--to")
     months = require_started(agreements, in_force, as_of, "--from/--to")
-    return months, not_judged(asked, in_force, months)
+    return months, not_judged(asked + current, in_force, months)
 
 
 def nothing_to_judge(agreements, as_of: datetime) -> Problem:
@@ -160,7 +166,9 @@ def run(
     funnel facts, judges every KPI with the Great Expectations suites and sends alerts —
     through the same Dagster job the daily schedule runs. Without --from/--to it judges the
     current month and every earlier month until a week after it has settled (its end plus
-    the longest cohort window or hand-off limit), so its final status is judged.
+    the longest cohort window or hand-off limit), so its final status is judged. A current
+    month in no revision's window (a gap between revisions, after the last) is named on
+    stderr as not judged.
 
     Exit code 0 when no fail-severity target is breached, 1 when one is, 2 on bad input,
     3 when the pipeline failed for another reason (its log says why), 130 when interrupted.

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.agreement.kpis import at_risk_after_days, kpi_label, known_kpi_ids, policy, stage_label
+from pipelines.agreement.months import month_range, spans
 from pipelines.agreement.plan import rounded_visible
 from pipelines.report import figures, svg
 from pipelines.report.bottleneck import Bottleneck, attribute
@@ -381,6 +382,12 @@ def trends(r: AgreementReport) -> str:
     if missing:
         note += (f" Not judged yet, so left blank: {escape(', '.join(missing))} — run "
                  f"<code>funnelpact backfill --from {escape(missing[0])} --to {escape(missing[-1])}</code>.")
+    # The axis lists the months of the revisions only: August stood next to October as if no
+    # month were between them.
+    shown = r.trend_months
+    if gaps := [m for m in month_range(shown[0], shown[-1]) if m not in shown] if shown else []:
+        note += (f" No revision of the agreement is in force in {escape(spans(gaps))}: never judged, "
+                 "so left out of the charts.")
     note += "</p>"
     span = f"{r.trend_months[0]} to {r.trend_months[-1]}" if r.trend_months else r.month
     return _section(r.anchor("trends"), "Trends over the agreement's window",

@@ -320,6 +320,25 @@ def test_markdown_names_the_months_that_move_to_another_revision(repo: Path) -> 
     assert section.count("| acme |") == 1  # one line per month, not one per target
 
 
+def test_a_change_that_opens_a_gap_between_revisions_says_those_months_are_never_judged(repo: Path) -> None:
+    """H2 starting in August instead of July: validate warns, but CI comments the diff alone
+    on a pull request that validates, and the diff showed July's targets 'removed' without
+    saying that no revision judges July any more."""
+    edit(repo / "sla/acme-2026-h2.yaml", "effective: {from: 2026-07, to: 2026-12}", "effective: {from: 2026-08, to: 2026-12}")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    section = out[out.index("#### Months no revision is in force in"):]
+    assert "| acme | 2026-07 | 2026-h1 and 2026-h2 |" in section, section
+    code, out = run_diff("HEAD", "--format", "json")
+    assert json.loads(out)["new_gaps"] == [{"agreement": "acme", "months": ["2026-07"], "ends": "2026-h1",
+                                            "starts": "2026-h2"}]
+    # Once merged, the gap is no news: a later change elsewhere does not list it again.
+    commit(repo, "h2 from August")
+    edit(repo / "sla/acme-2026-h2.yaml", "lead->mql: {rate: 0.25}", "lead->mql: {rate: 0.26}")
+    code, out = run_diff("HEAD")
+    assert code == 0 and "Months no revision is in force in" not in out, out
+
+
 def test_a_changed_revenue_target_is_rounded_to_cents_from_its_exact_value(repo: Path) -> None:
     # February's revenue becomes exactly 100 000.015: 100 000.02 rounded half up, where
     # rounding the double nearest it gave 100 000.01.

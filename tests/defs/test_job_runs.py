@@ -195,6 +195,18 @@ def test_a_json_run_says_on_stderr_which_asked_months_it_left_out(settings: Sett
     assert result.exit_code == 0, result.output
 
 
+def test_a_default_run_in_a_gap_between_revisions_says_the_current_month_is_not_judged(settings: Settings) -> None:
+    # H2 now starts in September. As of August 20 the default run judges H1's months whose
+    # cohorts still mature (May, June) and said nothing of August, today's month.
+    h2 = settings.sla_dir / "acme-2026-h2.yaml"
+    h2.write_text(h2.read_text().replace("effective: {from: 2026-07, to: 2026-12}", "effective: {from: 2026-09, to: 2026-12}")
+                  .replace("seasonality: {2026-08: 0.7, ", "seasonality: {"))
+    result = invoke("run", "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code in (0, 1), result.output
+    assert json.loads(result.stdout)["months"] == ["2026-05", "2026-06"]
+    assert "funnelpact: not judged: 2026-08 (no agreement in force)" in result.stderr
+
+
 def test_a_backfill_is_one_run_and_leaves_the_warehouse_identical_when_repeated(settings: Settings) -> None:
     first = invoke("backfill", "--from", "2026-01", "--to", "2026-04", "--as-of", AS_OF, "--format", "json")
     assert first.exit_code in (0, 1), first.output

@@ -1015,3 +1015,32 @@ def test_control_characters_of_a_crm_reason_are_shown_escaped_not_written_raw() 
     assert not re.search("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]", html)
     assert '<td>Sin presupuesto\\x0bvolver en Q3 &lt;b&gt; <span class="flag">' in html
     assert 'data-reason="x\\x1b[31m\\x00\\x7f"' in html
+
+
+def test_the_trends_name_the_months_between_two_revisions_they_leave_out(tmp_path):
+    """2026-q1 ends in March, 2026-q3 starts in May: the charts' axis went from 03 straight to
+    05, April not named anywhere, as if it were no month of the year."""
+    from datetime import datetime
+
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.plan import plan_agreement
+    from pipelines.report.gather import AgreementReport
+    from pipelines.report.sections import trends
+
+    minimal = (Path(__file__).resolve().parents[1] / "fixtures" / "sla" / "valid" /
+               "minimal-agreement-relying-on-defaults.yaml").read_text()
+    (tmp_path / "q1.yaml").write_text(minimal.replace('revision: "1"', "revision: 2026-q1"))
+    (tmp_path / "q3.yaml").write_text(minimal.replace('revision: "1"', "revision: 2026-q3")
+                                      .replace("from: 2026-01, to: 2026-03", "from: 2026-05, to: 2026-07"))
+    q3 = next(a for a in load_agreements(tmp_path) if a.revision == "2026-q3")
+    months = ["2026-01", "2026-02", "2026-03", "2026-05"]
+    row = {"actual": 3.0, "target": 2.0, "status": "met"}
+    r = AgreementReport(agreement=q3, month="2026-05", results=[], trend_months=months,
+                        trend={(m, "volume:lead"): row for m in months},
+                        revision_of={m: "2026-q1" for m in months[:3]} | {"2026-05": "2026-q3"},
+                        plan=next(p for p in plan_agreement(q3) if p.period == "2026-05"),
+                        judged_as_of=datetime(2026, 6, 2), judged_build=None,
+                        month_start=datetime(2026, 5, 1), month_end=datetime(2026, 6, 1))
+    html = trends(r)
+    assert "No revision of the agreement is in force in 2026-04: never judged, so left out of the charts." in html
+    assert "Not judged yet" not in html
