@@ -429,6 +429,43 @@ def test_an_output_that_cannot_be_written_is_bad_input(judged, tmp_path):
     assert caught.value.problems[0].field == "--out"
 
 
+def _files_of_20_kb() -> None:
+    """In the child, as `ulimit -f` sets it: a file that grows past 20 kB fails as on a full
+    disk (EFBIG; SIGXFSZ ignored, as Python does). A pack is over 100 kB."""
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+
+@slow
+@pytest.mark.parametrize("existing", [True, False], ids=["over last month's pack", "a new file in new folders"])
+def test_a_full_disk_while_writing_the_pack_exits_3_and_leaves_nothing_half_written(judged, tmp_path, existing):
+    """Written in place, the pack's first 20 kB replaced the previous pack, and the full disk
+    read as bad input (exit 2) naming only 'File too large'."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "packs" / "review.html" if existing else tmp_path / "new" / "packs" / "review.html"
+    if existing:
+        out.parent.mkdir()
+        out.write_text("<!doctype html><title>the pack of last month</title>", encoding="utf-8")
+    env = {**os.environ, "FUNNELPACT_DUCKDB_PATH": str(judged.warehouse), "FUNNELPACT_HOME": str(judged.home)}
+    full = subprocess.run(
+        [sys.executable, "-c", "from pipelines.cli import main; main()", "report", "--month", CLOSED,
+         "--out", str(out), "--sla", str(judged.sla_dir)],
+        capture_output=True, text=True, cwd=tmp_path, env=env, preexec_fn=_files_of_20_kb, timeout=300)
+    assert full.returncode == 3, full.stderr[-3000:]
+    [error] = [line for line in full.stderr.splitlines() if line.startswith("error")]
+    assert f"no room left on the disk writing {out}" in error and "Traceback" not in full.stderr, full.stderr
+    if existing:
+        assert out.read_text(encoding="utf-8") == "<!doctype html><title>the pack of last month</title>"
+        assert [p.name for p in out.parent.iterdir()] == ["review.html"], "no part of the new pack is left beside it"
+    else:
+        assert not (tmp_path / "new").exists(), "nor the folders made for it"
+
 @slow
 def test_with_several_agreements_every_section_id_is_unique_and_the_contents_reach_each(several_report):
     page = scan(several_report.read_text(encoding="utf-8"))
