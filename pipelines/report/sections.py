@@ -313,7 +313,7 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
             f'data-revenue-lost="{data_number(loss.revenue_lost)}">'
             f"<td>{WORST if b.worst is loss else ''}{escape(_step_name(r, loss.from_stage, loss.stage_id))}</td>"
             f'<td class="num">{number(loss.expected, decimals=1)}</td><td class="num">{number(loss.actual, decimals=1)}</td>'
-            f'<td class="num">{loss.customers_lost:+,.2f}</td>'
+            f'<td class="num">{number(loss.customers_lost, decimals=2, signed=True)}</td>'
             f'<td class="num">{escape(money(loss.revenue_lost, currency))}</td><td>{bar}</td></tr>')
     if b.deal_size_and_timing is not None:
         rows.append(f'<tr><td>Deal size and timing</td><td></td><td></td><td></td>'

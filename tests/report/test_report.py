@@ -669,7 +669,7 @@ def test_the_bottleneck_groups_the_thousands_of_customers_lost():
     loss = StageLoss("mql", "lead", 3_000_000.0, 1_000_000.0, 859_027.625, 8.59e9)
     b = Bottleneck(1e10, 1e9, 1_000_000.0, 140_972.375, 10_000.0, [loss], None, loss)
     html = bottleneck(_month_report(HAND_MADE), b)
-    assert "859,027.62 customers" in html and '<td class="num">+859,027.62</td>' in html
+    assert "859,027.63 customers" in html and '<td class="num">+859,027.63</td>' in html  # half up, as every figure
 
 
 def test_the_rules_say_how_long_at_risk_alerts_wait():
@@ -962,6 +962,23 @@ def test_money_rounds_half_up_from_the_exact_value_as_the_plan_does():
     assert [money(v, "USD") for v in (500000.5, 2.5, Fraction(1000001, 2), Decimal("0.5"),
                                       Fraction(10**15 - 1, 2))] == [
         "USD 500,001", "USD 3", "USD 500,001", "USD 1", "USD 500,000,000,000,000"]
+
+
+def test_counts_round_half_up_as_money_and_the_run_s_table_do():
+    """A pace of 312.5 leads (125 in 12 of 30 days) read 312 in the pack and 313 in `funnelpact
+    run`'s table; a weighted volume of 0.25 read 0.2, and -0.0 "-0". Counts now round half up
+    from the exact value."""
+    from pipelines.agreement.plan import rounded_decimal
+    from pipelines.report.format import kpi_value, number
+
+    assert [kpi_value("volume:lead", v, "USD") for v in (312.5, 2.5, 1234.5, 0.4, -0.0)] == [
+        "313", "3", "1,235", "0", "0"]
+    assert [kpi_value("weighted_volume:mql", v, "USD") for v in (0.25, 77.25, 1234.05)] == ["0.3", "77.3", "1,234.1"]
+    assert number(23460.45, decimals=1) == "23,460.5"
+    # The bottleneck's customers lost: its table as its verdict, which rounded 3.125 apart.
+    assert [number(v, decimals=2, signed=True) for v in (3.125, -1.2449, -0.001, 0.0)] == [
+        "+3.13", "-1.24", "-0.00", "+0.00"]
+    assert kpi_value("volume:lead", 312.5, "USD") == f"{rounded_decimal(312.5, 0):f}", "as the run's table rounds it"
 
 
 def test_the_rules_of_a_revision_without_an_mql_stage_promise_no_recycle_rate(tmp_path):
