@@ -124,6 +124,7 @@ def render_html(data: ReportData) -> str:
             + _what_if_banner(r, written)
             + _stale_banner(data, r)
             + _edited_banner(r)
+            + (f'<p class="banner" data-warning="data-end">{escape(r.after_the_data)}</p>' if r.after_the_data else "")
             + sections.summary(r, neck)
             + sections.funnel(r)
             + sections.scorecard(r)

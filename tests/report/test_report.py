@@ -383,6 +383,33 @@ def test_a_revision_edited_after_the_month_was_judged_is_flagged(judged, closed_
 
 
 @slow
+def test_a_month_the_crm_data_does_not_reach_says_so_atop_its_part_not_after_it(judged, tmp_path):
+    """Judged on no data, the pack opened on a funnel of zeros, every volume breached and the
+    biggest leak named, and said why only among the Data quality section's banners, some nine
+    pages on. The export here ends on 2026-09-15, before the closed month under review."""
+    from pipelines.report.render import write_report
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(judged.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        for table, column in (("contacts", "created_at"), ("lifecycle_events", "occurred_at"),
+                              ("activities", "occurred_at"), ("deals", "created_at"), ("deals", "closed_at")):
+            con.execute(f"delete from raw.{table} where {column} >= timestamp '2026-09-15'")
+    settings = Settings(sla_dir=judged.sla_dir, data_dir=judged.data_dir, warehouse=warehouse, home=judged.home)
+    page = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
+    assert re.search(r'<p class="banner" data-warning="data-end">acme 2026-10: the month begins after the CRM data '
+                     r"ends \(2026-09-1[45] \d\d:\d\d UTC, .*?\), so it is judged on no data", page)
+    elements = scan(page).elements
+
+    def where(tag: str, **attrs: str) -> list[int]:
+        return [i for i, (t, a) in enumerate(elements) if t == tag and attrs.items() <= a.items()]
+
+    banners = where("p", **{"data-warning": "data-end"})
+    [article], [summary], [quality] = where("article"), where("div", **{"class": "summary"}), where("section", id="data-quality")
+    assert len(banners) == 1 and article < banners[0] < summary < quality, "once, before the figures it explains"
+
+
+@slow
 def test_the_revenue_target_shows_a_fraction_of_a_customer_to_its_first_digit(judged, tmp_path):
     # "(0.00 customers × USD 12,000,000)" read as if the month needed none.
     from pipelines.report.render import write_report
