@@ -11,6 +11,11 @@ CSS = """
 body { margin:0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color:var(--ink); background:#fff; }
 .page { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; }
+/* Text with no break opportunity wraps anywhere rather than run past the page's edge (off a
+   printed page for good): an agreement id or revision may be 63 characters of [a-z0-9_], as
+   wide as 817 px in a heading, and it made the page 873 px wide on A4. Tables keep their
+   words whole: they scroll in their box. */
+h1, h2, h3, h4, p, dd, li, figcaption, nav.toc b { overflow-wrap: anywhere; }
 header.top { background: var(--accent); color:#fff; padding: 22px 32px; }
 header.top .inner { max-width:1184px; margin:0 auto; }
 header.top h1 { margin:0; font-size: 28px; font-weight: 650; letter-spacing: -0.01em; }
