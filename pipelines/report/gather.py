@@ -97,6 +97,9 @@ class ReportData:
     # ('currency'); events a revision counts for no stage ('stage-values'). A month the CRM
     # data does not reach is each agreement's `after_the_data`.
     warnings: dict[str, list[str]] = field(default_factory=dict)
+    # Revisions in force for the month that it was not judged by (added to the folder since):
+    # not in the pack, which says so rather than leave a team's agreement out without a word.
+    left_out: list[Agreement] = field(default_factory=list)
 
 
 def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: datetime) -> ReportData:
@@ -132,6 +135,7 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
             build_as_of=build_as_of,
             build_id=last_build(con),
             warnings=warnings,
+            left_out=[a for a in agreements if month in a.months() and a.name not in names],
         )
 
 

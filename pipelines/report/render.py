@@ -115,7 +115,7 @@ def render_html(data: ReportData) -> str:
     names = ", ".join(r.agreement.name for r in data.agreements)
     # The file's own time, not the as-of: a report as of a past instant is still written now.
     written = datetime.now(UTC)
-    body = []
+    body = [_left_out_banner(data)]
     for r in data.agreements:
         neck = sections.compute_bottleneck(r)
         body.append(
@@ -168,6 +168,19 @@ def _toc_links(r: AgreementReport, named: bool) -> str:
     label = escape(r.anchor("toc"))
     return (f'<span class="toc-group" role="group" aria-labelledby="{label}">'
             f'<b id="{label}">{escape(r.agreement.name)}</b> {links}</span>')
+
+
+def _left_out_banner(data: ReportData) -> str:
+    if not data.left_out:
+        return ""
+    one = len(data.left_out) == 1
+    names = ", ".join(f"{a.name} {a.revision}" for a in data.left_out)
+    it, month = ("it" if one else "them"), escape(data.month)
+    return (f'<p class="banner" data-warning="not-judged">{escape(names)} {"is" if one else "are"} in force in '
+            f"{month} too, but {'has' if one else 'have'} no judgement for it, so this pack leaves {it} out: the "
+            f"month was judged before {'it was' if one else 'they were'} in the agreement folder (or before "
+            f"{'its' if one else 'their'} month began). Judge the month again (<code>funnelpact run --from {month} "
+            f"--to {month}</code>, which judges every agreement in force) for a pack with {it}.</p>")
 
 
 def _what_if_banner(r: AgreementReport, written: datetime) -> str:

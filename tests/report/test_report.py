@@ -426,6 +426,27 @@ def test_the_revenue_target_shows_a_fraction_of_a_customer_to_its_first_digit(ju
 
 
 @slow
+def test_an_agreement_in_force_that_the_month_was_not_judged_by_is_named_not_left_out_silently(judged, tmp_path):
+    """A second agreement, beta, joins sla/ after the month was judged: the pack held acme's
+    part only, and nothing told beta's teams that theirs was missing."""
+    from pipelines.report.render import write_report
+
+    sla = tmp_path / "sla"
+    shutil.copytree(judged.sla_dir, sla)
+    for path in sorted(sla.glob("acme-*.yaml")):
+        (sla / path.name.replace("acme", "beta")).write_text(path.read_text().replace("name: acme", "name: beta", 1))
+    settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=judged.warehouse, home=judged.home)
+    page = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
+    assert [attrs["data-agreement"] for tag, attrs in scan(page).elements if tag == "article"] == ["acme"]
+    banner = re.search(r'<p class="banner" data-warning="not-judged">(.*?)</p>', page)
+    assert banner and banner.group(1).startswith(f"beta 2026-h2 is in force in {CLOSED} too, but has no judgement "
+                                                 "for it, so this pack leaves it out"), banner
+    assert f"<code>funnelpact run --from {CLOSED} --to {CLOSED}</code>" in banner.group(1)
+    assert "not-judged" not in write_report(judged, CLOSED, tmp_path / "acme.html", AS_OF).read_text(encoding="utf-8"), \
+        "no banner when every agreement in force was judged"
+
+
+@slow
 def test_a_month_whose_window_moved_to_another_revision_since_it_was_judged_is_bad_input(judged, tmp_path):
     """July was judged by 2026-h2; a pull request then hands July to 2026-h1. The judged
     revision has no plan for July any more: the pack names the move and how to re-judge
