@@ -61,9 +61,9 @@ def _write_whole(out: Path, html: str) -> None:
     already destroyed: the pack goes to a file beside it, renamed over `out` once complete."""
     target = out.resolve()  # through a link: the file it points at is the pack
     created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
-    target.parent.mkdir(parents=True, exist_ok=True)
     part = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
         # O_EXCL: never through someone's link; 0o666 less the umask, as a new file gets.
         with os.fdopen(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w", encoding="utf-8") as file:
             file.write(html)

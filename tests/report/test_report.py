@@ -514,6 +514,19 @@ def test_a_full_disk_while_writing_the_pack_exits_3_and_leaves_nothing_half_writ
     else:
         assert not (tmp_path / "new").exists(), "nor the folders made for it"
 
+
+@slow
+def test_a_folder_that_cannot_be_made_for_the_pack_is_bad_input_and_leaves_none_of_those_made_before_it(judged, tmp_path):
+    """The first missing folder is made, the next one's name is too long for the file system
+    (255 bytes): the error names --out, and the folder made for nothing is removed again."""
+    from pipelines.report.render import write_report
+
+    out = tmp_path / "new" / ("x" * 300) / "review.html"
+    with pytest.raises(InputError, match=r"cannot write .*review\.html: File name too long") as caught:
+        write_report(judged, CLOSED, out, AS_OF)
+    assert caught.value.problems[0].field == "--out"
+    assert list(tmp_path.iterdir()) == []
+
 @slow
 def test_with_several_agreements_every_section_id_is_unique_and_the_contents_reach_each(several_report):
     page = scan(several_report.read_text(encoding="utf-8"))
