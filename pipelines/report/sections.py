@@ -203,7 +203,10 @@ def pace(r: AgreementReport) -> str:
                         "are final, so there is no pace forecast. Cohort and hand-off KPIs may still be "
                         "provisional until their windows pass.</p>", r=r)
     rows = []
-    for row in r.results:
+    # In funnel order, visits to customers, then weighted MQLs and revenue: the results are
+    # sorted by KPI id, which put revenue first and customers before leads.
+    order = {kpi: i for i, kpi in enumerate(known_kpi_ids(r.agreement))}
+    for row in sorted(r.results, key=lambda row: order.get(row["kpi"], len(order))):
         if row.get("forecast") is None:
             continue
         kpi, target, forecast = row["kpi"], row["target"], row["forecast"]

@@ -714,6 +714,17 @@ def test_the_summary_counts_fail_breaches_and_what_each_team_must_act_on():
     assert "Sales <small>1 KPIs, 1 breached</small>" in cards
 
 
+@slow
+def test_the_pace_table_runs_down_the_funnel(open_report):
+    """Sorted by KPI id it read revenue, customers, leads, MQLs, opportunities, SQLs, visits."""
+    elements = scan(open_report.read_text(encoding="utf-8")).elements
+    start = next(i for i, (tag, attrs) in enumerate(elements) if tag == "section" and attrs.get("id") == "pace")
+    end = next(i for i, (tag, _) in enumerate(elements) if i > start and tag == "section")
+    assert [attrs["data-kpi"] for tag, attrs in elements[start:end] if tag == "tr" and "data-kpi" in attrs] == [
+        "volume:visit", "volume:lead", "volume:mql", "volume:sql", "volume:opportunity", "volume:customer",
+        "weighted_volume:mql", "revenue"]
+
+
 def test_the_pace_table_compares_the_forecast_not_the_figure_so_far_with_the_target():
     from pipelines.report.sections import pace
 
