@@ -157,7 +157,7 @@ const charts = [...document.querySelectorAll('svg.chart')];
 // A pack of several agreements draws each chart once per agreement: named by both.
 const chart = svg => [svg.closest('article')?.dataset.agreement, svg.getAttribute('aria-label')].join(': ');
 const broken = [];
-for (const code of document.querySelectorAll('tr[data-kpi] td.kpi code')) {
+for (const code of document.querySelectorAll('tr[data-kpi] .kpi code')) {
   const walk = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
   for (let node = walk.nextNode(); node; node = walk.nextNode()) {
     for (const piece of node.data.match(/.*?(:|->|$)/g).filter(Boolean)) {

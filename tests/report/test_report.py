@@ -101,7 +101,7 @@ def test_the_bottleneck_losses_add_up_to_the_revenue_gap(judged, closed_report):
     residual = customers["actual"] * deal_size - revenue["actual"]
     assert sum(losses) + residual == pytest.approx(revenue["target"] - revenue["actual"], abs=0.01)
     assert "▶" in text[text.index('id="bottleneck"'):text.index('id="pace"')], "the worst step is marked"
-    worst = re.search(r'<tr class="worst"[^>]*><td>(.*?)</td>', text).group(1)
+    worst = re.search(r'<tr class="worst"[^>]*><th scope="row">(.*?)</th>', text).group(1)
     assert '<span class="sr-only">loses most: </span>' in worst and '<span aria-hidden="true">▶ </span>' in worst, \
         "and says so in words to a screen reader"
 
@@ -609,7 +609,7 @@ def test_details_from_a_later_build_over_other_data_are_flagged_also_at_the_same
     outcome = run_job(later, "2026-04", "2026-04", AS_OF, ephemeral=True)
     assert outcome.success, outcome.failure
     page = write_report(later, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
-    assert "<td>deals</td><td><b>absent</b></td>" in page, "the data-quality section is the later load's"
+    assert '<th scope="row">deals</th><td><b>absent</b></td>' in page, "the data-quality section is the later load's"
     banner = re.search(r'<p class="banner">The scorecard was judged as of 2026-11-25 00:00:00 UTC[^;]*; .*?</p>', page)
     assert banner, "the month's judgement is not the warehouse's last build"
     assert "the Data quality section" in banner.group(0) and outcome.run_id[:8] in banner.group(0)
@@ -783,7 +783,7 @@ def test_agreed_shares_read_as_agreed_and_measured_shares_round_half_up():
     spec = spec.model_copy(update={"handoff": handoff, "kpis": {"revenue": KpiPolicy(tolerance=Decimal("0.125"))}})
     rules = agreement_rules(replace(r, agreement=r.agreement.model_copy(update={"spec": spec})))
     assert "for at least 95.5% of MQLs." in rules
-    revenue = re.search(r"<tr><td>[^<]*<code class=\"id\"><span>revenue</span></code></td>.*?</tr>", rules)
+    revenue = re.search(r"<tr><th scope=\"row\">[^<]*<code class=\"id\"><span>revenue</span></code></th>.*?</tr>", rules)
     assert revenue and '<td class="num">12.5%</td>' in revenue.group(0), rules
 
 
@@ -840,6 +840,20 @@ def test_every_chart_s_gridlines_are_labelled_with_their_value(closed_report, op
         assert low == 0 and middle * 2 == pytest.approx(top, rel=1e-9), labels
         checked += 1
     assert checked >= 12, "the histogram and every trend chart"
+
+
+@slow
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_each_row_of_a_table_is_headed_by_its_first_cell(closed_report, open_report, which):
+    """A screen reader moving down the scorecard's status column read "breach, breach, met"
+    without the KPIs: a row's first cell (the KPI, step, stage, reason or table) was no
+    heading. Every table's rows, the scorecard's, bottleneck's, agreement's and data
+    quality's as the charts' figures, now start with one (scope="row", table_headings)."""
+    text = (closed_report if which == "closed" else open_report).read_text(encoding="utf-8")
+    found = tables(text)
+    assert len(found) >= 20, "the charts' figures and the pack's own tables"
+    first = [(i, row[0]["tag"]) for i, table in enumerate(found) for row in table["rows"]]
+    assert [(i, tag) for i, tag in first if tag != "th"] == [] and len(first) > 100
 
 
 @slow
@@ -1137,5 +1151,5 @@ def test_control_characters_of_a_crm_reason_are_shown_escaped_not_written_raw() 
                         recycle_reasons=[("Sin presupuesto\x0bvolver en Q3 <b>", 2), ("x\x1b[31m\x00\x7f", 1)])
     html = recycling(r)
     assert not re.search("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]", html)
-    assert '<td>Sin presupuesto\\x0bvolver en Q3 &lt;b&gt; <span class="flag">' in html
+    assert '<th scope="row">Sin presupuesto\\x0bvolver en Q3 &lt;b&gt; <span class="flag">' in html
     assert 'data-reason="x\\x1b[31m\\x00\\x7f"' in html
