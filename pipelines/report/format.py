@@ -39,10 +39,16 @@ def status_badge(status: str) -> str:
             f'<span class="sym" aria-hidden="true">{symbol}</span> {escape(word)}</span>')
 
 
-def number(value: float | None, *, decimals: int = 0) -> str:
+def number(value: float | None, *, decimals: int = 0, signed: bool = False) -> str:
+    """A count (a volume, its pace, a weighted volume), rounded half up like money and the
+    run's table: Python's `:,.0f` rounds a double's half to even, and a pace of 312.5 leads
+    read 312 where `funnelpact run` printed 313. `signed` writes + or - before it, and a
+    figure that rounds to zero keeps its side."""
     if value is None:
         return "—"
-    return f"{value:,.{decimals}f}"
+    if signed:
+        return ("-" if value < 0 else "+") + f"{rounded_decimal(abs(value), decimals):,f}"
+    return f"{rounded_decimal(value, decimals):,f}"
 
 
 def percent(value: float | None, decimals: int = 1) -> str:

@@ -26,7 +26,7 @@ from pipelines.agreement.plan import MonthPlan, plan_agreement
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.connection import warehouse_tables
 from pipelines.warehouse.judgements import last_build, read_judgements, scorecard_as_of
-from pipelines.warehouse.summary import data_quality_summary, data_warnings
+from pipelines.warehouse.summary import data_quality_summary, data_warnings, months_after_the_data_by_agreement
 
 
 def _not_judged_yet(month: str, where: str) -> InputError:
@@ -60,6 +60,8 @@ class AgreementReport:
     # KPIs whose judged target is not the one the agreement file gives today: the revision
     # was edited after the month was judged, so the plan-based sections disagree with it.
     edited_targets: list[str] = field(default_factory=list)
+    # The month begins after the CRM data's newest row: judged on no data (summary.py's line).
+    after_the_data: str | None = None
     anchor_prefix: str = ""                    # "<agreement>-" when the pack holds several
 
     def anchor(self, section: str) -> str:
@@ -92,9 +94,12 @@ class ReportData:
     build_as_of: datetime | None               # as-of instant of the marts (last dbt build)
     build_id: str | None = None                # run id of the last load or dbt build (None: not recorded)
     # By kind: the month's revenue summed won deals in another currency than the agreement's
-    # ('currency'); events a revision counts for no stage ('stage-values'); closed months the
-    # CRM data does not reach ('data-end').
+    # ('currency'); events a revision counts for no stage ('stage-values'). A month the CRM
+    # data does not reach is each agreement's `after_the_data`.
     warnings: dict[str, list[str]] = field(default_factory=dict)
+    # Revisions in force for the month that it was not judged by (added to the folder since):
+    # not in the pack, which says so rather than leave a team's agreement out without a word.
+    left_out: list[Agreement] = field(default_factory=list)
 
 
 def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: datetime) -> ReportData:
@@ -111,6 +116,13 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
         reports = [_agreement_report(con, tables, agreements, name, month,
                                      [r for r in judged if r["agreement"] == name],
                                      f"{name}-" if len(names) > 1 else "") for name in names]
+        # Atop each agreement's part, not among the Data quality section's banners at the end:
+        # it explains every figure of the part (a funnel of zeros, all breached), page 1 onwards.
+        after_the_data = months_after_the_data_by_agreement(con, [month])
+        for report in reports:
+            report.after_the_data = after_the_data.get(report.agreement.name)
+        warnings = data_warnings(con, [month])
+        del warnings["data-end"]
         build_as_of = scorecard_as_of(con) if ("marts", "scorecard") in tables else None
         return ReportData(
             month=month,
@@ -122,7 +134,8 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
             if ("raw", "load_report") in tables else [],
             build_as_of=build_as_of,
             build_id=last_build(con),
-            warnings=data_warnings(con, [month]),
+            warnings=warnings,
+            left_out=[a for a in agreements if month in a.months() and a.name not in names],
         )
 
 

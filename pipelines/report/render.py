@@ -7,13 +7,17 @@ request even if a label smuggled markup past the escaping.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
+import stat
 from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines.agreement.load import require_in_force
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import require_month
+from pipelines.disk_full import DiskFull, no_room
 from pipelines.errors import InputError, Problem
 from pipelines.report import sections
 from pipelines.report.format import escape
@@ -43,11 +47,36 @@ def write_checked_report(settings: Settings, agreements: list[Agreement], month:
     data = gather(settings.warehouse, agreements, month, as_of)
     html = render_html(data)
     try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(html, encoding="utf-8")
+        _write_whole(out, html)
     except OSError as exc:
+        if no_room(exc):  # no bad input: exit 3, as a full disk is for every command
+            raise DiskFull(str(out)) from exc
         raise InputError(Problem(f"cannot write {out}: {exc.strerror or exc}", field="--out")) from None
     return out
+
+
+def _write_whole(out: Path, html: str) -> None:
+    """`html` into `out`, whole or not at all. Written in place, a full disk (or `ulimit -f`)
+    left the first 50 kB of a 110 kB pack over the previous one, which the failed command had
+    already destroyed: the pack goes to a file beside it, renamed over `out` once complete."""
+    target = out.resolve()  # through a link: the file it points at is the pack
+    created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
+    part = target.with_name(f".{target.name}.{secrets.token_hex(6)}.part")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # O_EXCL: never through someone's link; 0o666 less the umask, as a new file gets.
+        with os.fdopen(os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), "w", encoding="utf-8") as file:
+            file.write(html)
+        if target.exists():  # a pack written again keeps the permissions it was given
+            os.chmod(part, stat.S_IMODE(target.stat().st_mode))
+        os.replace(part, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        for folder in created:  # deepest first; only the empty folders made for this pack
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+        raise
 
 
 def check_request(agreements: list[Agreement], month: str, out: Path) -> Path:
@@ -86,7 +115,7 @@ def render_html(data: ReportData) -> str:
     names = ", ".join(r.agreement.name for r in data.agreements)
     # The file's own time, not the as-of: a report as of a past instant is still written now.
     written = datetime.now(UTC)
-    body = []
+    body = [_left_out_banner(data)]
     for r in data.agreements:
         neck = sections.compute_bottleneck(r)
         body.append(
@@ -95,6 +124,7 @@ def render_html(data: ReportData) -> str:
             + _what_if_banner(r, written)
             + _stale_banner(data, r)
             + _edited_banner(r)
+            + (f'<p class="banner" data-warning="data-end">{escape(r.after_the_data)}</p>' if r.after_the_data else "")
             + sections.summary(r, neck)
             + sections.funnel(r)
             + sections.scorecard(r)
@@ -138,6 +168,19 @@ def _toc_links(r: AgreementReport, named: bool) -> str:
     label = escape(r.anchor("toc"))
     return (f'<span class="toc-group" role="group" aria-labelledby="{label}">'
             f'<b id="{label}">{escape(r.agreement.name)}</b> {links}</span>')
+
+
+def _left_out_banner(data: ReportData) -> str:
+    if not data.left_out:
+        return ""
+    one = len(data.left_out) == 1
+    names = ", ".join(f"{a.name} {a.revision}" for a in data.left_out)
+    it, month = ("it" if one else "them"), escape(data.month)
+    return (f'<p class="banner" data-warning="not-judged">{escape(names)} {"is" if one else "are"} in force in '
+            f"{month} too, but {'has' if one else 'have'} no judgement for it, so this pack leaves {it} out: the "
+            f"month was judged before {'it was' if one else 'they were'} in the agreement folder (or before "
+            f"{'its' if one else 'their'} month began). Judge the month again (<code>funnelpact run --from {month} "
+            f"--to {month}</code>, which judges every agreement in force) for a pack with {it}.</p>")
 
 
 def _what_if_banner(r: AgreementReport, written: datetime) -> str:

@@ -71,6 +71,13 @@ def _table(label: str, head: list[str], rows: list[str], cls: str = "") -> str:
             f'<tbody>{"".join(rows)}</tbody></table></div>')
 
 
+def _row_head(html: str, cls: str = "") -> str:
+    """A body row's first cell, which names the row (the KPI, step, stage or reason): a
+    heading, so a screen reader moving down a column of figures says whose each one is."""
+    attrs = f' class="{cls}"' if cls else ""
+    return f'<th scope="row"{attrs}>{html}</th>'
+
+
 def _named(r: AgreementReport, label: str) -> str:
     """`label` with the agreement's name in a pack of several, where each part has its own."""
     return f"{r.agreement.name}: {label}" if r.anchor_prefix else label
@@ -169,7 +176,7 @@ def scorecard(r: AgreementReport) -> str:
         for row in rows:
             kpi = row["kpi"]
             cells = [
-                f'<td class="kpi">{escape(kpi_label(r.agreement, kpi))}<br>{kpi_code(kpi)}</td>',
+                _row_head(f"{escape(kpi_label(r.agreement, kpi))}<br>{kpi_code(kpi)}", "kpi"),
                 f'<td class="num">{escape(kpi_value(kpi, row["target"], currency))}</td>',
                 f'<td class="num"><b>{escape(kpi_value(kpi, row["actual"], currency))}</b></td>',
             ]
@@ -204,12 +211,15 @@ def pace(r: AgreementReport) -> str:
                         "are final, so there is no pace forecast. Cohort and hand-off KPIs may still be "
                         "provisional until their windows pass.</p>", r=r)
     rows = []
-    for row in r.results:
+    # In funnel order, visits to customers, then weighted MQLs and revenue: the results are
+    # sorted by KPI id, which put revenue first and customers before leads.
+    order = {kpi: i for i, kpi in enumerate(known_kpi_ids(r.agreement))}
+    for row in sorted(r.results, key=lambda row: order.get(row["kpi"], len(order))):
         if row.get("forecast") is None:
             continue
         kpi, target, forecast = row["kpi"], row["target"], row["forecast"]
         gap = "" if target in (None, 0) else percent(forecast / target, 0)
-        rows.append(f'<tr data-kpi="{escape(kpi)}"><td>{escape(kpi_label(r.agreement, kpi))}</td>'
+        rows.append(f'<tr data-kpi="{escape(kpi)}">{_row_head(escape(kpi_label(r.agreement, kpi)))}'
                     f'<td class="num">{escape(kpi_value(kpi, row["actual"], currency))}</td>'
                     f'<td class="num"><b>{escape(kpi_value(kpi, forecast, currency))}</b></td>'
                     f'<td class="num">{escape(kpi_value(kpi, target, currency))}</td>'
@@ -312,12 +322,12 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
         rows.append(
             f'<tr{mark} data-step="{escape((loss.from_stage or "") + "->" + loss.stage_id)}" '
             f'data-revenue-lost="{data_number(loss.revenue_lost)}">'
-            f"<td>{WORST if b.worst is loss else ''}{escape(_step_name(r, loss.from_stage, loss.stage_id))}</td>"
+            f"{_row_head((WORST if b.worst is loss else '') + escape(_step_name(r, loss.from_stage, loss.stage_id)))}"
             f'<td class="num">{number(loss.expected, decimals=1)}</td><td class="num">{number(loss.actual, decimals=1)}</td>'
-            f'<td class="num">{loss.customers_lost:+,.2f}</td>'
+            f'<td class="num">{number(loss.customers_lost, decimals=2, signed=True)}</td>'
             f'<td class="num">{escape(money(loss.revenue_lost, currency))}</td><td>{bar}</td></tr>')
     if b.deal_size_and_timing is not None:
-        rows.append(f'<tr><td>Deal size and timing</td><td></td><td></td><td></td>'
+        rows.append(f'<tr>{_row_head("Deal size and timing")}<td></td><td></td><td></td>'
                     f'<td class="num">{escape(money(b.deal_size_and_timing, currency))}</td><td></td></tr>')
     table = _table(_named(r, "Customers and revenue lost per step of the funnel"),
                    ["step", Num("expected"), Num("actual"), Num("customers lost"), Num("revenue lost"), BARS], rows, "losses")
@@ -477,13 +487,13 @@ def recycling(r: AgreementReport) -> str:
     rows = []
     for reason, n in r.recycle_reasons:
         flag = "" if not agreed or reason in agreed else ' <span class="flag">not an agreed reason</span>'
-        rows.append(f'<tr data-reason="{escape(reason)}" data-count="{n}"><td>{escape(reason)}{flag}</td>'
+        rows.append(f'<tr data-reason="{escape(reason)}" data-count="{n}">{_row_head(escape(reason) + flag)}'
                     f'<td class="num">{n:,}</td><td class="num">{percent(n / total, 0)}</td>'
                     f'<td><svg width="204" height="12" aria-hidden="true"><rect x="0" y="1" '
                     f'width="{200 * n / biggest:.1f}" height="10" class="f-neutral"/></svg></td></tr>')
     for reason in agreed:
         if reason not in {x for x, _ in r.recycle_reasons}:
-            rows.append(f'<tr data-reason="{escape(reason)}" data-count="0"><td>{escape(reason)}</td>'
+            rows.append(f'<tr data-reason="{escape(reason)}" data-count="0">{_row_head(escape(reason))}'
                         '<td class="num">0</td><td class="num">0%</td><td></td></tr>')
     rate = (f"Recycle rate {percent(res['actual'])} (max {agreed_percent(res['target'])}) — {status_badge(res['status'])}"
             if res else "No recycle-rate KPI this month.")
@@ -500,12 +510,12 @@ def agreement_rules(r: AgreementReport) -> str:
     a = r.agreement
     spec = a.spec
     stages = "".join(
-        f'<tr><td><b>{escape(s.label)}</b><br><code>{escape(s.id)}</code></td><td>{escape(s.owner)}</td>'
+        f'<tr>{_row_head(f"<b>{escape(s.label)}</b><br><code>{escape(s.id)}</code>")}<td>{escape(s.owner)}</td>'
         f'<td>{escape(s.definition or "—")}</td><td>{escape(", ".join(s.crm_values) or "—")}</td>'
         f'<td class="num">{number(r.plan.targets.get(s.id))}{" (explicit)" if s.id in r.plan.explicit else ""}</td></tr>'
         for s in spec.stages)
     conversions = "".join(
-        f"<tr><td>{escape(stage_label(a, u))} → {escape(stage_label(a, l))}</td>"
+        f"<tr>{_row_head(f'{escape(stage_label(a, u))} → {escape(stage_label(a, l))}')}"
         f'<td class="num">{agreed_percent(a.conversion_for(u, l).rate)}</td>'
         f"<td>{escape(_method(a, u, l))}</td></tr>"
         for u, l in a.adjacent_pairs())
@@ -513,7 +523,7 @@ def agreement_rules(r: AgreementReport) -> str:
     policies = []
     for kpi in known_kpi_ids(a):
         tolerance, severity = policy(a, kpi)
-        policies.append(f"<tr><td>{escape(kpi_label(a, kpi))} {kpi_code(kpi)}</td>"
+        policies.append(f"<tr>{_row_head(f'{escape(kpi_label(a, kpi))} {kpi_code(kpi)}')}"
                         f'<td class="num">{agreed_percent(tolerance)}</td><td>{escape(severity)}</td></tr>')
     owners = a.metadata.owners
     contacts = "".join(
@@ -583,10 +593,10 @@ def _method(a, upper: str, lower: str) -> str:
 def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
     dq = data.data_quality
     res = next((row for row in results if row["kpi"] == "data_quality:quarantine_rate"), None)
-    reasons = "".join(f'<tr data-reason="{escape(k)}" data-count="{v}"><td><code>{escape(k)}</code></td>'
+    reasons = "".join(f'<tr data-reason="{escape(k)}" data-count="{v}">{_row_head(f"<code>{escape(k)}</code>")}'
                       f'<td class="num">{v:,}</td></tr>' for k, v in dq["by_reason"].items())
     tables = "".join(
-        f'<tr><td>{escape(str(t["table_name"]))}</td><td>{"yes" if t.get("present") else "<b>absent</b>"}</td>'
+        f'<tr>{_row_head(escape(str(t["table_name"])))}<td>{"yes" if t.get("present") else "<b>absent</b>"}</td>'
         f'<td class="num">{number(t.get("rows_read"))}</td><td class="num">{number(t.get("rows_loaded"))}</td>'
         f'<td class="num">{number(t.get("duplicate_rows"))}</td><td class="num">{number(t.get("quarantined_rows"))}</td></tr>'
         for t in data.load_report)

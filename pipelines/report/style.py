@@ -11,6 +11,11 @@ CSS = """
 body { margin:0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color:var(--ink); background:#fff; }
 .page { max-width: 1240px; margin: 0 auto; padding: 24px 28px 48px; }
+/* Text with no break opportunity wraps anywhere rather than run past the page's edge (off a
+   printed page for good): an agreement id or revision may be 63 characters of [a-z0-9_], as
+   wide as 817 px in a heading, and it made the page 873 px wide on A4. Tables keep their
+   words whole: they scroll in their box. */
+h1, h2, h3, h4, p, dd, li, figcaption, nav.toc b { overflow-wrap: anywhere; }
 header.top { background: var(--accent); color:#fff; padding: 22px 32px; }
 header.top .inner { max-width:1184px; margin:0 auto; }
 header.top h1 { margin:0; font-size: 28px; font-weight: 650; letter-spacing: -0.01em; }
@@ -46,11 +51,14 @@ table { border-collapse: collapse; width: 100%; font-size: 14px; }
    (.sr-only) is contained by its positioned ancestor: unpositioned, the bottleneck's caption
    made the page 519 px wide in a 320 px window. */
 .table-box { overflow-x: auto; position: relative; }
-th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase;
+thead th { text-align: left; font-weight: 600; color: var(--muted); font-size: 12px; text-transform: uppercase;
   letter-spacing: .04em; border-bottom: 2px solid var(--line); padding: 6px 8px; }
-td { border-bottom: 1px solid var(--line); padding: 6px 8px; vertical-align: top; }
+/* A body row's first cell is its heading (sections._row_head), for screen readers: it looks
+   like the cells beside it. */
+td, tbody th { border-bottom: 1px solid var(--line); padding: 6px 8px; vertical-align: top; }
+tbody th { text-align: left; font-weight: inherit; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; } td.num { white-space: nowrap; }
-td.kpi { line-height: 1.3; }
+.kpi { line-height: 1.3; }
 .summary { display: grid; grid-template-columns: 1.3fr 1fr; gap: 24px; align-items: start; margin-top: 8px; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 4px 14px; margin: 0; }
 dl.facts dt { color: var(--muted); } dl.facts dd { margin: 0; }
@@ -63,8 +71,8 @@ ul.chips { list-style: none; padding: 0; margin: 0 0 10px; display: flex; flex-w
 .s-met { color: var(--met); } .s-breach { color: #fff; background: var(--breach); border-color: var(--breach); }
 .s-at_risk { color: var(--at_risk); border-style: dashed; } .s-provisional { color: var(--provisional); border-style: dotted; }
 .s-no_data { color: var(--no_data); }
-tr.r-breach td:first-child { box-shadow: inset 4px 0 0 var(--breach); }
-tr.r-at_risk td:first-child { box-shadow: inset 4px 0 0 var(--at_risk); }
+tr.r-breach > :first-child { box-shadow: inset 4px 0 0 var(--breach); }
+tr.r-at_risk > :first-child { box-shadow: inset 4px 0 0 var(--at_risk); }
 /* The team cards sit side by side when both tables fit, whatever the figures, and stack
    otherwise: a fixed breakpoint (1,240 px) left an open month's sales table, with one more
    digit of revenue, scrolling in its card (610 px in 552). A flex item's minimum width is its
@@ -95,7 +103,7 @@ figcaption { font-weight: 600; font-size: 13px; }
    its table needs, the right one the rest. */
 @media (min-width: 901px) { .two.fit-left { grid-template-columns: minmax(0, max-content) minmax(0, 1fr); } }
 .formula { background: var(--bg); border-left: 4px solid var(--accent); padding: 10px 14px; font-size: 13px; margin-top: 12px; }
-tr.worst td { font-weight: 650; background: #fff8f7; }
+tr.worst > * { font-weight: 650; background: #fff8f7; }
 .flag { color: var(--at_risk); font-size: 12px; border: 1px dashed currentColor; padding: 0 4px; border-radius: 3px; }
 .banner { border: 1px solid var(--at_risk); background: #fff8e6; padding: 8px 12px; border-radius: 6px; }
 footer { margin-top: 40px; color: var(--muted); font-size: 12px; border-top: 1px solid var(--line); padding-top: 10px; }

@@ -95,6 +95,12 @@ _DATED = {"contacts": ("created_at",), "lifecycle_events": ("occurred_at",), "ac
 
 def months_after_the_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
     """One line per agreement: its closed months of `months` that begin after the CRM data's
+    newest row (`months_after_the_data_by_agreement`)."""
+    return list(months_after_the_data_by_agreement(con, months).values())
+
+
+def months_after_the_data_by_agreement(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, str]:
+    """Per agreement, one line naming its closed months of `months` that begin after the CRM data's
     newest row. Judged on no data, their volumes of 0 are breaches, and an export that stops
     early (a backfill past it, a sync that died) read as a collapsed funnel with alerts to
     match. The month under way is left out: on its first morning last night's export rightly
@@ -102,7 +108,7 @@ def months_after_the_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> 
     tables = warehouse_tables(con)
     present = [t for t in _DATED if ("raw", t) in tables]
     if ("intermediate", "int_agreement_months_as_of") not in tables or not present:
-        return []
+        return {}
     newest = con.execute("select greatest(" + ", ".join(
         f"(select max({c}) from raw.{t})" for t in present for c in _DATED[t]) + ")").fetchone()[0]
     rows = con.execute("""
@@ -123,7 +129,7 @@ def months_after_the_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> 
                 f"and volumes of 0 count as breaches; check that the export reaches {'them' if many else 'it'} "
                 "(docs/data.md)")
 
-    return [line(agreement, periods) for agreement, periods in by_agreement.items()]
+    return {agreement: line(agreement, periods) for agreement, periods in by_agreement.items()}
 
 
 def data_warnings(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, list[str]]:

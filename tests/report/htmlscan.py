@@ -40,8 +40,8 @@ def number(text: str) -> float | None:
 
 
 class Tables(HTMLParser):
-    """Each table's heading classes and, per body row, each cell's classes and whether it
-    holds anything (text, or an element such as a bar). Report tables are not nested."""
+    """Each table's heading classes and, per body row, each cell's (its heading's too) classes
+    and whether it holds anything (text, or an element such as a bar). Report tables are not nested."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -59,8 +59,8 @@ class Tables(HTMLParser):
             self.tables[-1]["rows"].append([])
         elif tag == "th" and self.in_head:
             self.tables[-1]["head"].append(classes)
-        elif tag == "td":
-            self.cell = {"classes": classes, "filled": False}
+        elif tag in ("td", "th"):  # a body row's heading is one of its cells
+            self.cell = {"tag": tag, "classes": classes, "filled": False}
             self.tables[-1]["rows"][-1].append(self.cell)
         elif self.cell is not None:
             self.cell["filled"] = True
@@ -72,7 +72,7 @@ class Tables(HTMLParser):
     def handle_endtag(self, tag: str) -> None:
         if tag == "thead":
             self.in_head = False
-        elif tag == "td":
+        elif tag in ("td", "th"):
             self.cell = None
 
 

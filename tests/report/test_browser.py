@@ -157,7 +157,7 @@ const charts = [...document.querySelectorAll('svg.chart')];
 // A pack of several agreements draws each chart once per agreement: named by both.
 const chart = svg => [svg.closest('article')?.dataset.agreement, svg.getAttribute('aria-label')].join(': ');
 const broken = [];
-for (const code of document.querySelectorAll('tr[data-kpi] td.kpi code')) {
+for (const code of document.querySelectorAll('tr[data-kpi] .kpi code')) {
   const walk = document.createTreeWalker(code, NodeFilter.SHOW_TEXT);
   for (let node = walk.nextNode(); node; node = walk.nextNode()) {
     for (const piece of node.data.match(/.*?(:|->|$)/g).filter(Boolean)) {
@@ -525,3 +525,48 @@ def test_each_agreement_of_a_pack_starts_a_page(several_report, tmp_path):
     # Each agreement's part opens with its name as a heading (render.py), an entry of the outline.
     starts = [page for title, page in pdf_outline(pdf) if title in seen["agreements"]]
     assert starts == [0, 1], f"the agreements' headings are on pages {starts}"
+
+
+# The longest agreement id and revision the schema allows, with nothing a line may break at
+# (underscores are no break opportunity, hyphens are).
+LONG_NAME = "emea_enterprise_segment_agreement_for_the_second_half_of_year_x"        # 63 of [a-z0-9_]
+LONG_REVISION = "SecondHalfRevisionWithAVeryLongNameForTestingPurposesAndMoreText"   # 64
+
+
+@pytest.fixture(scope="module")
+def long_names_report(judged, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The closed month's pack of acme and of a second agreement, judged alike, whose id and
+    H2 revision are LONG_NAME and LONG_REVISION (as conftest's several_report builds beta)."""
+    import duckdb
+
+    from pipelines.report.render import write_report
+    from pipelines.settings import Settings
+
+    from .conftest import AS_OF, CLOSED
+
+    root = tmp_path_factory.mktemp("long-names")
+    sla = root / "sla"
+    shutil.copytree(judged.sla_dir, sla)
+    for path in sorted(sla.glob("acme-*.yaml")):
+        text = path.read_text().replace("name: acme", f"name: {LONG_NAME}", 1).replace("revision: 2026-h2", f"revision: {LONG_REVISION}")
+        (sla / path.name.replace("acme", "long")).write_text(text)
+    warehouse = root / "warehouse.duckdb"
+    shutil.copy(judged.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        con.execute(f"insert into judgements.kpi_status select * replace ('{LONG_NAME}' as agreement, "
+                    f"'{LONG_REVISION}' as revision) from judgements.kpi_status where agreement = 'acme' and period = ?",
+                    [CLOSED])
+        con.execute(f"insert into marts.mql_handoffs select * replace ('{LONG_NAME}' as agreement) "
+                    "from marts.mql_handoffs where agreement = 'acme' and period = ?", [CLOSED])
+    settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=warehouse, home=judged.home)
+    return write_report(settings, CLOSED, root / "review.html", AS_OF)
+
+
+@pytest.mark.parametrize(("width", "media"), [(320, "screen"), (800, "screen"), (_px(PAPERS["A4"][0] - 2 * MARGIN), "print")],
+                         ids=["320 px", "800 px", "A4"])
+def test_an_agreement_id_and_revision_that_cannot_break_wrap_within_the_page(long_names_report, screen, width, media):
+    """Headings, the summary, the header and the contents wrapped them nowhere: the page was
+    901 px wide in an 800 px window and 873 px on an A4 page, whose paper cut them off."""
+    seen = laid_out(screen, long_names_report, width, media)
+    assert LONG_NAME in seen["agreements"]
+    assert seen["page"] <= seen["viewport"], f"the page scrolls sideways: {seen['page']} px in {seen['viewport']}"

@@ -101,7 +101,7 @@ def test_the_bottleneck_losses_add_up_to_the_revenue_gap(judged, closed_report):
     residual = customers["actual"] * deal_size - revenue["actual"]
     assert sum(losses) + residual == pytest.approx(revenue["target"] - revenue["actual"], abs=0.01)
     assert "▶" in text[text.index('id="bottleneck"'):text.index('id="pace"')], "the worst step is marked"
-    worst = re.search(r'<tr class="worst"[^>]*><td>(.*?)</td>', text).group(1)
+    worst = re.search(r'<tr class="worst"[^>]*><th scope="row">(.*?)</th>', text).group(1)
     assert '<span class="sr-only">loses most: </span>' in worst and '<span aria-hidden="true">▶ </span>' in worst, \
         "and says so in words to a screen reader"
 
@@ -385,6 +385,33 @@ def test_a_revision_edited_after_the_month_was_judged_is_flagged(judged, closed_
 
 
 @slow
+def test_a_month_the_crm_data_does_not_reach_says_so_atop_its_part_not_after_it(judged, tmp_path):
+    """Judged on no data, the pack opened on a funnel of zeros, every volume breached and the
+    biggest leak named, and said why only among the Data quality section's banners, some nine
+    pages on. The export here ends on 2026-09-15, before the closed month under review."""
+    from pipelines.report.render import write_report
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy(judged.warehouse, warehouse)
+    with duckdb.connect(str(warehouse)) as con:
+        for table, column in (("contacts", "created_at"), ("lifecycle_events", "occurred_at"),
+                              ("activities", "occurred_at"), ("deals", "created_at"), ("deals", "closed_at")):
+            con.execute(f"delete from raw.{table} where {column} >= timestamp '2026-09-15'")
+    settings = Settings(sla_dir=judged.sla_dir, data_dir=judged.data_dir, warehouse=warehouse, home=judged.home)
+    page = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
+    assert re.search(r'<p class="banner" data-warning="data-end">acme 2026-10: the month begins after the CRM data '
+                     r"ends \(2026-09-1[45] \d\d:\d\d UTC, .*?\), so it is judged on no data", page)
+    elements = scan(page).elements
+
+    def where(tag: str, **attrs: str) -> list[int]:
+        return [i for i, (t, a) in enumerate(elements) if t == tag and attrs.items() <= a.items()]
+
+    banners = where("p", **{"data-warning": "data-end"})
+    [article], [summary], [quality] = where("article"), where("div", **{"class": "summary"}), where("section", id="data-quality")
+    assert len(banners) == 1 and article < banners[0] < summary < quality, "once, before the figures it explains"
+
+
+@slow
 def test_the_revenue_target_shows_a_fraction_of_a_customer_to_its_first_digit(judged, tmp_path):
     # "(0.00 customers × USD 12,000,000)" read as if the month needed none.
     from pipelines.report.render import write_report
@@ -398,6 +425,27 @@ def test_the_revenue_target_shows_a_fraction_of_a_customer_to_its_first_digit(ju
     page = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
     facts = re.search(r"<dt>Revenue target</dt><dd>([^<]*)</dd>", page)
     assert facts and re.search(r"\(0\.0000\d*[1-9] customers × USD 12,000,000\)", facts.group(1)), facts
+
+
+@slow
+def test_an_agreement_in_force_that_the_month_was_not_judged_by_is_named_not_left_out_silently(judged, tmp_path):
+    """A second agreement, beta, joins sla/ after the month was judged: the pack held acme's
+    part only, and nothing told beta's teams that theirs was missing."""
+    from pipelines.report.render import write_report
+
+    sla = tmp_path / "sla"
+    shutil.copytree(judged.sla_dir, sla)
+    for path in sorted(sla.glob("acme-*.yaml")):
+        (sla / path.name.replace("acme", "beta")).write_text(path.read_text().replace("name: acme", "name: beta", 1))
+    settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=judged.warehouse, home=judged.home)
+    page = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
+    assert [attrs["data-agreement"] for tag, attrs in scan(page).elements if tag == "article"] == ["acme"]
+    banner = re.search(r'<p class="banner" data-warning="not-judged">(.*?)</p>', page)
+    assert banner and banner.group(1).startswith(f"beta 2026-h2 is in force in {CLOSED} too, but has no judgement "
+                                                 "for it, so this pack leaves it out"), banner
+    assert f"<code>funnelpact run --from {CLOSED} --to {CLOSED}</code>" in banner.group(1)
+    assert "not-judged" not in write_report(judged, CLOSED, tmp_path / "acme.html", AS_OF).read_text(encoding="utf-8"), \
+        "no banner when every agreement in force was judged"
 
 
 @slow
@@ -430,6 +478,56 @@ def test_an_output_that_cannot_be_written_is_bad_input(judged, tmp_path):
         write_report(judged, CLOSED, tmp_path / "dir.html", AS_OF)
     assert caught.value.problems[0].field == "--out"
 
+
+def _files_of_20_kb() -> None:
+    """In the child, as `ulimit -f` sets it: a file that grows past 20 kB fails as on a full
+    disk (EFBIG; SIGXFSZ ignored, as Python does). A pack is over 100 kB."""
+    import resource
+    import signal
+
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+
+
+@slow
+@pytest.mark.parametrize("existing", [True, False], ids=["over last month's pack", "a new file in new folders"])
+def test_a_full_disk_while_writing_the_pack_exits_3_and_leaves_nothing_half_written(judged, tmp_path, existing):
+    """Written in place, the pack's first 20 kB replaced the previous pack, and the full disk
+    read as bad input (exit 2) naming only 'File too large'."""
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "packs" / "review.html" if existing else tmp_path / "new" / "packs" / "review.html"
+    if existing:
+        out.parent.mkdir()
+        out.write_text("<!doctype html><title>the pack of last month</title>", encoding="utf-8")
+    env = {**os.environ, "FUNNELPACT_DUCKDB_PATH": str(judged.warehouse), "FUNNELPACT_HOME": str(judged.home)}
+    full = subprocess.run(
+        [sys.executable, "-c", "from pipelines.cli import main; main()", "report", "--month", CLOSED,
+         "--out", str(out), "--sla", str(judged.sla_dir)],
+        capture_output=True, text=True, cwd=tmp_path, env=env, preexec_fn=_files_of_20_kb, timeout=300)
+    assert full.returncode == 3, full.stderr[-3000:]
+    [error] = [line for line in full.stderr.splitlines() if line.startswith("error")]
+    assert f"no room left on the disk writing {out}" in error and "Traceback" not in full.stderr, full.stderr
+    if existing:
+        assert out.read_text(encoding="utf-8") == "<!doctype html><title>the pack of last month</title>"
+        assert [p.name for p in out.parent.iterdir()] == ["review.html"], "no part of the new pack is left beside it"
+    else:
+        assert not (tmp_path / "new").exists(), "nor the folders made for it"
+
+
+@slow
+def test_a_folder_that_cannot_be_made_for_the_pack_is_bad_input_and_leaves_none_of_those_made_before_it(judged, tmp_path):
+    """The first missing folder is made, the next one's name is too long for the file system
+    (255 bytes): the error names --out, and the folder made for nothing is removed again."""
+    from pipelines.report.render import write_report
+
+    out = tmp_path / "new" / ("x" * 300) / "review.html"
+    with pytest.raises(InputError, match=r"cannot write .*review\.html: File name too long") as caught:
+        write_report(judged, CLOSED, out, AS_OF)
+    assert caught.value.problems[0].field == "--out"
+    assert list(tmp_path.iterdir()) == []
 
 @slow
 def test_with_several_agreements_every_section_id_is_unique_and_the_contents_reach_each(several_report):
@@ -513,7 +611,7 @@ def test_details_from_a_later_build_over_other_data_are_flagged_also_at_the_same
     outcome = run_job(later, "2026-04", "2026-04", AS_OF, ephemeral=True)
     assert outcome.success, outcome.failure
     page = write_report(later, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
-    assert "<td>deals</td><td><b>absent</b></td>" in page, "the data-quality section is the later load's"
+    assert '<th scope="row">deals</th><td><b>absent</b></td>' in page, "the data-quality section is the later load's"
     banner = re.search(r'<p class="banner">The scorecard was judged as of 2026-11-25 00:00:00 UTC[^;]*; .*?</p>', page)
     assert banner, "the month's judgement is not the warehouse's last build"
     assert "the Data quality section" in banner.group(0) and outcome.run_id[:8] in banner.group(0)
@@ -618,6 +716,17 @@ def test_the_summary_counts_fail_breaches_and_what_each_team_must_act_on():
     assert "Sales <small>1 KPIs, 1 breached</small>" in cards
 
 
+@slow
+def test_the_pace_table_runs_down_the_funnel(open_report):
+    """Sorted by KPI id it read revenue, customers, leads, MQLs, opportunities, SQLs, visits."""
+    elements = scan(open_report.read_text(encoding="utf-8")).elements
+    start = next(i for i, (tag, attrs) in enumerate(elements) if tag == "section" and attrs.get("id") == "pace")
+    end = next(i for i, (tag, _) in enumerate(elements) if i > start and tag == "section")
+    assert [attrs["data-kpi"] for tag, attrs in elements[start:end] if tag == "tr" and "data-kpi" in attrs] == [
+        "volume:visit", "volume:lead", "volume:mql", "volume:sql", "volume:opportunity", "volume:customer",
+        "weighted_volume:mql", "revenue"]
+
+
 def test_the_pace_table_compares_the_forecast_not_the_figure_so_far_with_the_target():
     from pipelines.report.sections import pace
 
@@ -634,7 +743,7 @@ def test_the_bottleneck_groups_the_thousands_of_customers_lost():
     loss = StageLoss("mql", "lead", 3_000_000.0, 1_000_000.0, 859_027.625, 8.59e9)
     b = Bottleneck(1e10, 1e9, 1_000_000.0, 140_972.375, 10_000.0, [loss], None, loss)
     html = bottleneck(_month_report(HAND_MADE), b)
-    assert "859,027.62 customers" in html and '<td class="num">+859,027.62</td>' in html
+    assert "859,027.63 customers" in html and '<td class="num">+859,027.63</td>' in html  # half up, as every figure
 
 
 def test_the_rules_say_how_long_at_risk_alerts_wait():
@@ -676,7 +785,7 @@ def test_agreed_shares_read_as_agreed_and_measured_shares_round_half_up():
     spec = spec.model_copy(update={"handoff": handoff, "kpis": {"revenue": KpiPolicy(tolerance=Decimal("0.125"))}})
     rules = agreement_rules(replace(r, agreement=r.agreement.model_copy(update={"spec": spec})))
     assert "for at least 95.5% of MQLs." in rules
-    revenue = re.search(r"<tr><td>[^<]*<code class=\"id\"><span>revenue</span></code></td>.*?</tr>", rules)
+    revenue = re.search(r"<tr><th scope=\"row\">[^<]*<code class=\"id\"><span>revenue</span></code></th>.*?</tr>", rules)
     assert revenue and '<td class="num">12.5%</td>' in revenue.group(0), rules
 
 
@@ -733,6 +842,20 @@ def test_every_chart_s_gridlines_are_labelled_with_their_value(closed_report, op
         assert low == 0 and middle * 2 == pytest.approx(top, rel=1e-9), labels
         checked += 1
     assert checked >= 12, "the histogram and every trend chart"
+
+
+@slow
+@pytest.mark.parametrize("which", ["closed", "open"])
+def test_each_row_of_a_table_is_headed_by_its_first_cell(closed_report, open_report, which):
+    """A screen reader moving down the scorecard's status column read "breach, breach, met"
+    without the KPIs: a row's first cell (the KPI, step, stage, reason or table) was no
+    heading. Every table's rows, the scorecard's, bottleneck's, agreement's and data
+    quality's as the charts' figures, now start with one (scope="row", table_headings)."""
+    text = (closed_report if which == "closed" else open_report).read_text(encoding="utf-8")
+    found = tables(text)
+    assert len(found) >= 20, "the charts' figures and the pack's own tables"
+    first = [(i, row[0]["tag"]) for i, table in enumerate(found) for row in table["rows"]]
+    assert [(i, tag) for i, tag in first if tag != "th"] == [] and len(first) > 100
 
 
 @slow
@@ -929,6 +1052,23 @@ def test_money_rounds_half_up_from_the_exact_value_as_the_plan_does():
         "USD 500,001", "USD 3", "USD 500,001", "USD 1", "USD 500,000,000,000,000"]
 
 
+def test_counts_round_half_up_as_money_and_the_run_s_table_do():
+    """A pace of 312.5 leads (125 in 12 of 30 days) read 312 in the pack and 313 in `funnelpact
+    run`'s table; a weighted volume of 0.25 read 0.2, and -0.0 "-0". Counts now round half up
+    from the exact value."""
+    from pipelines.agreement.plan import rounded_decimal
+    from pipelines.report.format import kpi_value, number
+
+    assert [kpi_value("volume:lead", v, "USD") for v in (312.5, 2.5, 1234.5, 0.4, -0.0)] == [
+        "313", "3", "1,235", "0", "0"]
+    assert [kpi_value("weighted_volume:mql", v, "USD") for v in (0.25, 77.25, 1234.05)] == ["0.3", "77.3", "1,234.1"]
+    assert number(23460.45, decimals=1) == "23,460.5"
+    # The bottleneck's customers lost: its table as its verdict, which rounded 3.125 apart.
+    assert [number(v, decimals=2, signed=True) for v in (3.125, -1.2449, -0.001, 0.0)] == [
+        "+3.13", "-1.24", "-0.00", "+0.00"]
+    assert kpi_value("volume:lead", 312.5, "USD") == f"{rounded_decimal(312.5, 0):f}", "as the run's table rounds it"
+
+
 def test_the_rules_of_a_revision_without_an_mql_stage_promise_no_recycle_rate(tmp_path):
     """A revision that renamed `mql` (here to `marketing_qualified`) has no recycle_rate KPI;
     its rules said "Recycling: rate reported." all the same."""
@@ -1013,7 +1153,7 @@ def test_control_characters_of_a_crm_reason_are_shown_escaped_not_written_raw() 
                         recycle_reasons=[("Sin presupuesto\x0bvolver en Q3 <b>", 2), ("x\x1b[31m\x00\x7f", 1)])
     html = recycling(r)
     assert not re.search("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]", html)
-    assert '<td>Sin presupuesto\\x0bvolver en Q3 &lt;b&gt; <span class="flag">' in html
+    assert '<th scope="row">Sin presupuesto\\x0bvolver en Q3 &lt;b&gt; <span class="flag">' in html
     assert 'data-reason="x\\x1b[31m\\x00\\x7f"' in html
 
 
