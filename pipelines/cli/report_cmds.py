@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.output import say
+from pipelines.cli.output import report_warning, say
 from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, settings_for
 
 
@@ -60,21 +60,32 @@ def report(
         from pipelines.data.sources import require_data_dir
 
         require_data_dir(settings.data_dir)
-    if as_of is not None or not _is_judged(settings, month):
+    judged = _judged_agreements(settings, month)
+    if as_of is not None or not judged:
         say(f"judging {month} as of {instant:%Y-%m-%d %H:%M} UTC before writing the report")
         execute(settings, month, month, instant, "table", quiet=True)
-    elif data is not None:
-        say(f"{month} is shown as judged by its last run; {settings.data_dir} is not read "
-            "(give --as-of to judge it again from that data)")
+    else:
+        if data is not None:
+            say(f"{month} is shown as judged by its last run; {settings.data_dir} is not read "
+                "(give --as-of to judge it again from that data)")
+        # The pack names them in a banner; whoever runs the command reads the terminal first.
+        if left_out := [a for a in agreements if month in a.months() and a.name not in judged]:
+            from pipelines.errors import Problem
+
+            report_warning(Problem(
+                f"{', '.join(f'{a.name} {a.revision}' for a in left_out)}: in force in {month} but not judged "
+                f"for it (added to the agreement folder since), so the pack leaves it out; "
+                f"`funnelpact run --from {month} --to {month}` judges every agreement in force"))
     path = write_checked_report(settings, agreements, month, out, instant)
     typer.echo(f"review pack for {month} written to {path.resolve()}")
 
 
-def _is_judged(settings, month: str) -> bool:
+def _judged_agreements(settings, month: str) -> set[str]:
+    """The agreements the warehouse holds a judgement of `month` for (none: not judged)."""
     if not settings.warehouse.is_file():
-        return False
+        return set()
     from pipelines.warehouse.connection import connect
     from pipelines.warehouse.judgements import read_judgements
 
     with connect(settings.warehouse, read_only=True) as con:
-        return bool(read_judgements(con, [month]))
+        return {r["agreement"] for r in read_judgements(con, [month])}

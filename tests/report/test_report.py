@@ -448,6 +448,26 @@ def test_an_agreement_in_force_that_the_month_was_not_judged_by_is_named_not_lef
         "no banner when every agreement in force was judged"
 
 
+
+@slow
+def test_the_command_warns_on_stderr_of_an_agreement_its_pack_leaves_out(judged, tmp_path, monkeypatch):
+    sla = tmp_path / "sla"
+    shutil.copytree(judged.sla_dir, sla)
+    for path in sorted(sla.glob("acme-*.yaml")):
+        (sla / path.name.replace("acme", "beta")).write_text(path.read_text().replace("name: acme", "name: beta", 1))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(judged.warehouse))
+    monkeypatch.setenv("FUNNELPACT_HOME", str(judged.home))
+    args = ["report", "--month", CLOSED, "--out", "pack.html", "--data", str(judged.data_dir)]
+    left_out = CliRunner().invoke(app, [*args, "--sla", str(sla)])
+    assert left_out.exit_code == 0, left_out.output
+    said = " ".join(left_out.stderr.split())
+    assert f"warning beta 2026-h2: in force in {CLOSED} but not judged for it" in said, said
+    assert f"funnelpact run --from {CLOSED} --to {CLOSED}" in said
+    complete = CliRunner().invoke(app, [*args, "--sla", str(judged.sla_dir)])
+    assert complete.exit_code == 0 and "warning" not in complete.stderr, complete.stderr
+
+
 @slow
 def test_a_month_whose_window_moved_to_another_revision_since_it_was_judged_is_bad_input(judged, tmp_path):
     """July was judged by 2026-h2; a pull request then hands July to 2026-h1. The judged
