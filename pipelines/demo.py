@@ -11,10 +11,9 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import typer
 from rich.markup import escape
 
-from pipelines.cli.output import console
+from pipelines.cli.output import console, echo
 from pipelines.cli.scorecard_output import print_scorecard
 from pipelines.errors import InputError, Problem
 from pipelines.settings import DATA_ENV, HOME_ENV, SLA_ENV, Settings
@@ -78,7 +77,7 @@ def run_demo(root: Path, contacts: int) -> None:
         "  Dagster UI: run this, then open http://127.0.0.1:3000 (the demo's run is in the Runs tab):\n"
     )
     # Plain echo: a command to copy must not be re-wrapped by rich.
-    typer.echo(ui_command(settings))
+    echo(ui_command(settings))
 
 
 def _month_to_review(first: str, last: str, current: str) -> str:

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.output import say
+from pipelines.cli.output import echo, say
 from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, settings_for
 
 
@@ -66,7 +66,7 @@ def report(
         say(f"{month} is shown as judged by its last run; {settings.data_dir} is not read "
             "(give --as-of to judge it again from that data)")
     path = write_checked_report(settings, agreements, month, out, instant)
-    typer.echo(f"review pack for {month} written to {path.resolve()}")
+    echo(f"review pack for {month} written to {path.resolve()}")
 
 
 def _is_judged(settings, month: str) -> bool:
