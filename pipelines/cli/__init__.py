@@ -30,6 +30,16 @@ from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError
 class _FunnelpactGroup(TyperGroup):
     """Bad input becomes one clear line per problem and exit code 2 (a traceback only with --debug)."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `--out "$OUT"` with OUT unset: an empty path is the current folder (generate wrote its
+        # tables there) and an empty --as-of was now. No option or argument of funnelpact is empty.
+        for i, arg in enumerate(args):
+            if arg == "" or (arg.startswith("--") and arg.endswith("=")):
+                option = arg[:-1] if arg else args[i - 1] if i and args[i - 1].startswith("-") else None
+                raise typer.BadParameter(f"{'an argument is' if option is None else 'it is'} empty "
+                                         "(is a shell variable unset?)", ctx, param_hint=option)
+        return super().parse_args(ctx, args)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
