@@ -14,11 +14,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-import typer
 from rich.markup import escape
 
 from pipelines.agreement.load import agreement_files
-from pipelines.cli.output import console
+from pipelines.cli.output import console, echo
 from pipelines.cli.scorecard_output import print_scorecard
 from pipelines.errors import InputError, Problem
 from pipelines.settings import ALERT_CHANNELS_ENV, DATA_ENV, HOME_ENV, SLA_ENV, Settings
@@ -86,7 +85,7 @@ def run_demo(root: Path, contacts: int) -> None:
         "  Dagster UI: run this, then open http://127.0.0.1:3000 (the demo's run is in the Runs tab):\n"
     )
     # Plain echo: a command to copy must not be re-wrapped by rich.
-    typer.echo(ui_command(settings))
+    echo(ui_command(settings))
 
 
 @contextmanager

@@ -39,6 +39,13 @@ EXIT_FAILED = 3          # the run failed for another reason than bad input (its
 EXIT_INTERRUPTED = 130   # Ctrl-C / SIGINT, the shells' convention (128 + 2)
 
 
+def interrupted_query(cls_name: str, message: str) -> bool:
+    """Ctrl-C while DuckDB runs a query: DuckDB raises RuntimeError('Query interrupted') in
+    place of the KeyboardInterrupt (in a Dagster step, of DagsterExecutionInterruptedError),
+    and a command the user stopped read as a crash (exit 3, "this is a bug")."""
+    return cls_name == "RuntimeError" and message.strip() == "Query interrupted"
+
+
 class InputError(Exception):
     """Bad input (agreement, data directory, arguments): exit code 2.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import gc
 import os
+import signal
 import sys
 import threading
 import traceback
@@ -24,11 +25,21 @@ from typer.exceptions import TyperException
 from pipelines.cli import agreement_cmds, alert_cmds, check_cmds, data_cmds, pipeline_cmds, report_cmds
 from pipelines.cli.output import err_console, report_input_error
 from pipelines.disk_full import no_room
-from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError
+from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError, interrupted_query
 
 
 class _FunnelpactGroup(TyperGroup):
     """Bad input becomes one clear line per problem and exit code 2 (a traceback only with --debug)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # `--out "$OUT"` with OUT unset: an empty path is the current folder (generate wrote its
+        # tables there) and an empty --as-of was now. No option or argument of funnelpact is empty.
+        for i, arg in enumerate(args):
+            if arg == "" or (arg.startswith("--") and arg.endswith("=")):
+                option = arg[:-1] if arg else args[i - 1] if i and args[i - 1].startswith("-") else None
+                raise typer.BadParameter(f"{'an argument is' if option is None else 'it is'} empty "
+                                         "(is a shell variable unset?)", ctx, param_hint=option)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -40,12 +51,13 @@ class _FunnelpactGroup(TyperGroup):
             ctx.exit(exc.exit_code)
         except KeyboardInterrupt:
             # click would print "Aborted!" and exit 1, the code of a fail-severity breach.
-            typer.echo("funnelpact: interrupted", err=True)
-            ctx.exit(EXIT_INTERRUPTED)
+            _interrupted(ctx)
         except (typer.Exit, typer.Abort, TyperException, click.exceptions.Exit, click.exceptions.Abort,
                 click.ClickException):
             raise  # the command line's own ends (typer vendors click): an exit code chosen, a usage error
         except Exception as exc:
+            if interrupted_query(type(exc).__name__, str(exc)):
+                _interrupted(ctx)
             # Python's traceback and exit 1 read as a missed target (SPEC section 7), or for
             # `compile --check` as suites out of date. A full disk is no bug and no bad input: one
             # line naming the place. Anything else is a bug: one line, the traceback on --debug.
@@ -57,6 +69,11 @@ class _FunnelpactGroup(TyperGroup):
                 "command again with --debug for the traceback, and report it")
             err_console.print(f"[bold red]error[/] {escape(message)}", soft_wrap=True)
             ctx.exit(EXIT_FAILED)
+
+
+def _interrupted(ctx: click.Context) -> None:
+    typer.echo("funnelpact: interrupted", err=True)
+    ctx.exit(EXIT_INTERRUPTED)
 
 
 app = typer.Typer(
@@ -85,11 +102,21 @@ for module in (agreement_cmds, data_cmds, pipeline_cmds, report_cmds, check_cmds
 
 
 def quiet_interrupts(args) -> None:
-    """sys.unraisablehook: Ctrl-C that lands in a finalizer or a weakref callback (objects of
-    Dagster and dbt are collected while an interrupted run winds down) is the interrupt the
-    command reports as "funnelpact: interrupted" with exit code 130, not a traceback
-    ("Exception ignored in: <function WeakSet…>"). Anything else is printed as Python does."""
+    """sys.unraisablehook: Ctrl-C that lands in a finalizer or a weakref callback is the
+    interrupt the command reports as "funnelpact: interrupted" with exit code 130, not a
+    traceback ("Exception ignored in: <function WeakSet…>"). Python drops an exception raised
+    there, and a Ctrl-C during a garbage collection (a pass over Dagster's and dbt's objects
+    takes up to seconds) was lost: the run went on, alerted and exited 1. In the main thread,
+    where Ctrl-C arrives, it is delivered again from another thread, so that it lands after
+    the finalizer (raised here, in the hook, it would be dropped too) and reaches the handler
+    in force (Dagster's, during a run). In another thread it is the stop of dbt's build
+    (defs.dbt.stop_builds) and stays dropped. Anything else is printed as Python does."""
     if args.exc_type is not None and issubclass(args.exc_type, KeyboardInterrupt):
+        if threading.current_thread() is threading.main_thread():
+            # A signal, not _thread.interrupt_main: it also ends a wait (dbt's results, a sleep).
+            again = threading.Timer(0.05, signal.pthread_kill, (threading.main_thread().ident, signal.SIGINT))
+            again.daemon = True
+            again.start()
         return
     sys.__unraisablehook__(args)
 

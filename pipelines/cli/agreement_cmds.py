@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from pipelines.cli.options import SLA_DEFAULT, sla_path
-from pipelines.cli.output import DiffFormat, Format, console, report_warning
+from pipelines.cli.output import DiffFormat, Format, console, echo, report_warning
 
 # The authoring commands read a folder or one file; given none, the same folder as the
 # pipeline commands (cli/options.py), so `validate` checks what `run` judges.
@@ -64,7 +64,7 @@ def schema() -> None:
     """
     from pipelines.agreement.schema import render_schema
 
-    typer.echo(render_schema(), nl=False)
+    echo(render_schema(), nl=False)
 
 
 def plan(
@@ -114,4 +114,4 @@ def diff(
     from pipelines.agreement.diff import diff_revisions, render
 
     result = diff_revisions(base, head, sla_path(sla))
-    typer.echo(render(result, format.value), nl=False)
+    echo(render(result, format.value), nl=False)

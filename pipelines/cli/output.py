@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import Enum
 
+import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
@@ -13,12 +15,35 @@ from rich.table import Table
 from pipelines.errors import InputError, Problem
 
 
+def _reader_gone(stream) -> None:
+    """The reader of a pipe has left (`funnelpact run | head`): the rest of the output goes
+    nowhere and the command ends as it would have, with its own exit code. Rich exited 1, a
+    fail-severity breach (SPEC section 7), and a plain write was reported as a bug (exit 3)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, stream.fileno())
+    os.close(devnull)
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _reader_gone(self.file)
+
+
+def echo(text: str, nl: bool = True) -> None:
+    """A document for machines (JSON, CSV, Markdown) on stdout, as rendered: no markup, no wrapping."""
+    try:
+        typer.echo(text, nl=nl)
+    except BrokenPipeError:
+        _reader_gone(sys.stdout)
+
+
 def _console(stream) -> Console:
     """Pipes and CI logs get 80 columns by default, which truncates wide scorecards: 160. And
     a line of text stays one line there (a message that names a long path was cut in two,
     and a grep for it found half); tables are drawn at the width either way."""
     tty = stream.isatty()
-    return Console(stderr=stream is sys.stderr, highlight=False, emoji=False, width=None if tty else 160,
+    return _Console(stderr=stream is sys.stderr, highlight=False, emoji=False, width=None if tty else 160,
                    soft_wrap=not tty)
 
 

@@ -15,7 +15,7 @@ import typer
 from rich.markup import escape
 
 from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
-from pipelines.cli.output import ScorecardFormat, err_console, report_warning, say
+from pipelines.cli.output import ScorecardFormat, echo, err_console, report_warning, say
 from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError, Problem
 
 
@@ -71,7 +71,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
         dq = data_quality_summary(con)
         warnings = [w for kind in data_warnings(con, months).values() for w in kind]
     if fmt == "json":
-        typer.echo(scorecard_json(as_of, months, results, dq, outcome.run_id, warnings))
+        echo(scorecard_json(as_of, months, results, dq, outcome.run_id, warnings))
     elif not quiet:
         print_scorecard(results, dq, as_of)
     for warning in warnings:  # on stderr, also with JSON on stdout (which holds them too)

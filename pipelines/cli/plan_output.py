@@ -7,13 +7,12 @@ import io
 import json
 from fractions import Fraction
 
-import typer
 from rich.markup import escape
 from rich.table import Table
 
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.plan import PLAN_COLUMNS, MonthPlan, WindowPlan, rounded, rounded_decimal, rounded_visible
-from pipelines.cli.output import Format, print_table
+from pipelines.cli.output import Format, echo, print_table
 
 
 def money(value: Fraction) -> float:
@@ -59,9 +58,9 @@ def plan_json(months: list[MonthPlan], windows: list[WindowPlan]) -> dict:
 
 def emit(agreements: list[Agreement], months: list[MonthPlan], windows: list[WindowPlan], fmt: Format) -> None:
     if fmt is Format.json:
-        typer.echo(json.dumps(plan_json(months, windows), indent=2))
+        echo(json.dumps(plan_json(months, windows), indent=2))
     elif fmt is Format.csv:
-        typer.echo(plan_csv(months), nl=False)
+        echo(plan_csv(months), nl=False)
     else:
         for a in agreements:
             mine = [m for m in months if (m.agreement, m.revision) == (a.name, a.revision)]

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from pipelines.cli.output import report_warning, say
+from pipelines.cli.output import echo, report_warning, say
 from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, settings_for
 
 
@@ -77,7 +77,7 @@ def report(
                 f"for it (added to the agreement folder since), so the pack leaves it out; "
                 f"`funnelpact run --from {month} --to {month}` judges every agreement in force"))
     path = write_checked_report(settings, agreements, month, out, instant)
-    typer.echo(f"review pack for {month} written to {path.resolve()}")
+    echo(f"review pack for {month} written to {path.resolve()}")
 
 
 def _judged_agreements(settings, month: str) -> set[str]:

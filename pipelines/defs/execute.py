@@ -17,7 +17,7 @@ from pathlib import Path
 from pipelines.defs.instance import prepare_dagster_home
 from pipelines.defs.jobs import JOB_NAME
 from pipelines.defs.partitions import run_tags
-from pipelines.errors import InputError, Problem
+from pipelines.errors import InputError, Problem, interrupted_query
 from pipelines.logs import routed_to
 from pipelines.settings import HOME_ENV, Settings
 from pipelines.warehouse.dbt_runner import DbtRunError
@@ -203,11 +203,12 @@ def _first_failure(result) -> tuple[str, str, str, str]:
             error = event.step_failure_data.error
             # Dagster wraps user errors: the InputError is the cause.
             root = error.cause or error
-            kind = ("bad_input" if root.cls_name in ("InputError", "WarehouseLocked")
-                    else "interrupted" if root.cls_name in ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
-                    else "crash")
             # The message starts with the exception's name, qualified or not.
             message = re.sub(rf"^([\w.]+\.)?{re.escape(root.cls_name)}: ", "", root.message.strip())
+            kind = ("bad_input" if root.cls_name in ("InputError", "WarehouseLocked")
+                    else "interrupted" if root.cls_name in ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
+                    or interrupted_query(root.cls_name, message)
+                    else "crash")
             # Bad input names its own file or field: the step would only hide that.
             shown = message if kind == "bad_input" else f"{event.step_key}: {message}"
             return shown, kind, error.to_string(), event.step_key

@@ -1,0 +1,43 @@
+"""Output read by a program that stops early (`funnelpact plan | head -3`) ends the command as
+it would have ended, with its own exit code: not exit 1, a fail-severity breach (SPEC section 7)
+or `compile --check`'s stale suites, and not "failed unexpectedly ... this is a bug", exit 3."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def funnelpact_into_a_closed_pipe(*args: str, closed: str = "stdout") -> subprocess.CompletedProcess:
+    """The command with stdout (or stderr) a pipe whose reader has already gone: every write
+    to it fails with EPIPE, as when `head` has read its lines and exited."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        streams = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, closed: write}
+        env = {**os.environ, "FUNNELPACT_SLA_DIR": str(ROOT / "sla")}
+        return subprocess.run([sys.executable, "-c", "from pipelines.cli import main; main()", *args],
+                              text=True, cwd=ROOT, env=env, timeout=120, **streams)
+    finally:
+        os.close(write)
+
+
+@pytest.mark.parametrize("args", [["plan"], ["plan", "--format", "json"], ["plan", "--format", "csv"], ["schema"],
+                                  ["validate"], ["compile", "--check"]],
+                         ids=lambda args: f"funnelpact {' '.join(args)} piped into a reader that left")
+def test_a_reader_that_leaves_early_changes_neither_the_exit_code_nor_the_messages(args: list[str]) -> None:
+    done = funnelpact_into_a_closed_pipe(*args)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+
+
+def test_bad_input_is_still_exit_2_when_stderr_s_reader_has_left() -> None:
+    done = funnelpact_into_a_closed_pipe("plan", "--month", "2026-13", closed="stderr")
+    assert done.returncode == 2
+    assert done.stdout == ""
