@@ -46,6 +46,9 @@ class _FunnelpactGroup(TyperGroup):
                 click.ClickException):
             raise  # the command line's own ends (typer vendors click): an exit code chosen, a usage error
         except Exception as exc:
+            if _interrupted_query(exc):  # Ctrl-C inside a DuckDB query: an interruption, no bug
+                typer.echo("funnelpact: interrupted", err=True)
+                ctx.exit(EXIT_INTERRUPTED)
             # Python's traceback and exit 1 read as a missed target (SPEC section 7), or for
             # `compile --check` as suites out of date. A full disk is no bug and no bad input: one
             # line naming the place. Anything else is a bug: one line, the traceback on --debug.
@@ -57,6 +60,14 @@ class _FunnelpactGroup(TyperGroup):
                 "command again with --debug for the traceback, and report it")
             err_console.print(f"[bold red]error[/] {escape(message)}", soft_wrap=True)
             ctx.exit(EXIT_FAILED)
+
+
+def _interrupted_query(exc: Exception) -> bool:
+    """Whether `exc` is DuckDB's answer to Ctrl-C: a query running when SIGINT arrives stops
+    and raises RuntimeError("Query interrupted") in place of KeyboardInterrupt. An import of a
+    large export spends nearly all its time in queries, so its Ctrl-C was reported as a bug
+    (exit 3) and not as an interruption (exit 130)."""
+    return type(exc).__name__ in ("RuntimeError", "InterruptException") and str(exc) == "Query interrupted"
 
 
 app = typer.Typer(
