@@ -1227,3 +1227,15 @@ def test_a_spreadsheet_s_two_digit_year_is_this_century_not_the_year_26(tmp_path
     # loader quarantines it as a bad_timestamp.
     import_hubspot(contacts, tmp_path / "out", timezone="Europe/London", timestamp_format="%d/%m/%Y %H:%M")
     assert read(tmp_path / "out", "contacts")[0][:2] == ("1", "13/01/26 09:15")
+
+
+def test_an_import_s_queries_print_no_progress_bar_into_stdout(tmp_path, capfd):
+    """DuckDB drew its progress bar on stdout for each query of a large export (over 2 s): in
+    the command's output redirected to a file, and on a terminal over the import's spinner."""
+    from pipelines.data.importers.common import Job
+
+    with Job(tmp_path / "out", ["contacts"], []) as job:
+        job.con.execute("set progress_bar_time = 0")  # as soon as a query starts, not after 2 s
+        job.con.execute("select count(*) from range(300000000) t(i) where i % 7 = 3").fetchall()
+        job.output.write(job.con, "contacts", {"contact_id": "'c1'"}, "range(1)", "_fp_out")
+    assert capfd.readouterr().out == ""

@@ -17,7 +17,7 @@ import duckdb
 
 from pipelines.data.csv_check import (READ_OPTIONS, first_bad_line, header, likely_delimiter, line_of_row,
                                       refuse_blank_header)
-from pipelines.data.importers.output import Input, Output
+from pipelines.data.importers.output import Input, Output, connect
 from pipelines.data.importers.report_footer import without_footer
 from pipelines.data.importers.times import Times
 from pipelines.data.parsing import WITH_OFFSET
@@ -295,7 +295,7 @@ class Job:
 
     def __init__(self, out: Path, tables: list[str], inputs: list[Input]) -> None:
         self.output = Output(out, tables, inputs)
-        self.con = duckdb.connect()
+        self.con = connect()
         self.rows: dict[str, int] = {}
         self.notes: list[str] = []
         self._exports: list[Export] = []
