@@ -1239,3 +1239,26 @@ def test_an_import_s_queries_print_no_progress_bar_into_stdout(tmp_path, capfd):
         job.con.execute("select count(*) from range(300000000) t(i) where i % 7 = 3").fetchall()
         job.output.write(job.con, "contacts", {"contact_id": "'c1'"}, "range(1)", "_fp_out")
     assert capfd.readouterr().out == ""
+
+
+def test_salesforce_deals_and_tasks_are_written_in_the_export_s_order_the_same_on_every_import(tmp_path):
+    """Opportunities and tasks are joined to the leads they came from, and DuckDB's parallel
+    join gave the rows of a large export in another order on each import (from the second
+    block of 122,880 rows): the same export made a different file each time, and a task export
+    without an Id column gave each task another 'task-N' id."""
+    n = 300_000
+    con = duckdb.connect()
+    lead = tmp_path / "Lead.csv"
+    lead.write_text("Id,CreatedDate,IsConverted,ConvertedDate,ConvertedOpportunityId,ConvertedContactId\n"
+                    "00Q1,2026-01-05T15:15:00Z,true,2026-01-20,OPP-1,003-1\n")
+    opps, tasks = tmp_path / "Opportunity.csv", tmp_path / "Task.csv"
+    con.execute("copy (select 'OPP-' || i as Id, '2026-01-20T18:05:00Z' as CreatedDate, '2026-03-02' as CloseDate, "
+                f"'Closed Won' as StageName, '100' as Amount from range(1, {n + 1}) t(i)) to '{opps}' (header)")
+    con.execute("copy (select case when i = 1 then '003-1' else 'W' || i end as WhoId, "
+                "'2026-01-22T15:00:00Z' as CreatedDate, 'Completed' as Status "
+                f"from range(1, {n + 1}) t(i)) to '{tasks}' (header)")
+    import_salesforce(lead, tmp_path / "out", opportunities=opps, tasks=tasks, timezone="UTC")
+    deals = con.execute(f"select deal_id from read_csv('{tmp_path / 'out' / 'deals.csv'}')").fetchall()
+    assert [d for (d,) in deals] == [f"OPP-{i}" for i in range(1, n + 1)]
+    activities = con.execute(f"select activity_id, contact_id from read_csv('{tmp_path / 'out' / 'activities.csv'}')").fetchall()
+    assert activities == [(f"task-{i}", "00Q1" if i == 1 else f"W{i}") for i in range(1, n + 1)]
