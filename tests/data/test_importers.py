@@ -1262,3 +1262,22 @@ def test_salesforce_deals_and_tasks_are_written_in_the_export_s_order_the_same_o
     assert [d for (d,) in deals] == [f"OPP-{i}" for i in range(1, n + 1)]
     activities = con.execute(f"select activity_id, contact_id from read_csv('{tmp_path / 'out' / 'activities.csv'}')").fetchall()
     assert activities == [(f"task-{i}", "00Q1" if i == 1 else f"W{i}") for i in range(1, n + 1)]
+
+
+def test_a_file_two_tables_of_a_mapping_read_is_read_once_and_its_notes_said_once(tmp_path):
+    """The usual mapping takes contacts and their stage dates from one people file (as the
+    fixture's does): the file was read once per table, twice the time and memory for a large
+    export, and its note of blank rows was said twice."""
+    import shutil
+
+    for f in (EXPORTS / "csv").iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    with (tmp_path / "people.csv").open("a") as people:
+        people.write(";;;;;;\n")
+    imported = import_csv(tmp_path / "mapping.yaml", tmp_path / "out")
+    blank = "note: people.csv: left out 1 row with every value blank (as a spreadsheet saves after the data)"
+    assert imported.notes.count(blank) == 1
+    fixture = import_csv(EXPORTS / "csv" / "mapping.yaml", tmp_path / "fixture")
+    assert imported.rows == fixture.rows
+    for table in imported.rows:
+        assert (tmp_path / "out" / f"{table}.csv").read_bytes() == (tmp_path / "fixture" / f"{table}.csv").read_bytes()

@@ -45,7 +45,7 @@ def connect() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def same_file(a: Path, b: Path) -> bool:
     if a.resolve() == b.resolve():
         return True
     try:
@@ -79,7 +79,7 @@ def _refuse_inputs_among_outputs(out: Path, tables: list[str], inputs: list[Inpu
     for given in inputs:
         for table in tables:
             for target in table_paths(out, table)[:2]:  # its CSV, and the stale Parquet it removes
-                if _same_file(given.path, target):
+                if same_file(given.path, target):
                     raise InputError(given.problem(
                         f"is the file this import writes for the {table} table ({target}); "
                         "expected an export outside the output folder, or another --out"))
