@@ -451,10 +451,13 @@ def test_an_import_says_how_many_amounts_are_no_numbers_the_loader_reads(tmp_pat
     assert code == 0 and "not numbers" not in err
 
 
-def test_an_import_interrupted_inside_a_query_says_interrupted_and_leaves_out_as_it_was(tmp_path):
+@pytest.mark.parametrize("stop, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_an_import_stopped_inside_a_query_exits_with_the_signal_s_code_and_leaves_out_as_it_was(
+        tmp_path, stop, code, said):
     """Ctrl-C while DuckDB reads a large export stops the query with RuntimeError("Query
     interrupted"): the import said "funnelpact failed unexpectedly …; this is a bug" and exited
-    3 (a failed run) rather than 130."""
+    3 (a failed run) rather than 130. Terminated (`timeout`, `kill`), it ended at once and left
+    its hidden staging folder in --out for good."""
     import signal
     import subprocess
     import sys
@@ -481,8 +484,8 @@ def test_an_import_interrupted_inside_a_query_says_interrupted_and_leaves_out_as
         assert run.poll() is None and time.monotonic() < deadline, run.communicate()
         time.sleep(0.02)
     time.sleep(0.5)  # past the header checks, inside DuckDB's read
-    run.send_signal(signal.SIGINT)
+    run.send_signal(getattr(signal, stop))
     _, err = run.communicate(timeout=120)
-    assert run.returncode == 130, err[-3000:]
-    assert "funnelpact: interrupted" in err and "bug" not in err and "Traceback" not in err
+    assert run.returncode == code, err[-3000:]
+    assert f"funnelpact: {said}" in err and "bug" not in err and "Traceback" not in err
     assert _tree(out) == before

@@ -310,15 +310,16 @@ class Job:
         self._exports: list[Export] = []
 
     def __enter__(self) -> Job:
+        # The output's own enter: SIGTERM (`timeout`, `kill`) then unwinds and discards the
+        # staging folder; without it an import terminated at once and left its hidden
+        # .funnelpact-import-… folder in --out for good.
+        self.output.__enter__()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.con.close()
-        if kind is None:
-            self.output.commit()
-        else:
-            self.output.discard()
+        self.output.__exit__(kind, exc, tb)  # commit, or discard after a failure
 
     def export(self, given: Input, name: str, times: Times, delimiter: str | None = None,
                labels: dict[str, tuple[str, ...]] | None = None, report_footer: bool = False) -> Export:
