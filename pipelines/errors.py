@@ -43,7 +43,8 @@ def interrupted_query(cls_name: str, message: str) -> bool:
     """Ctrl-C while DuckDB runs a query: DuckDB raises RuntimeError('Query interrupted') in
     place of the KeyboardInterrupt (in a Dagster step, of DagsterExecutionInterruptedError),
     and a command the user stopped read as a crash (exit 3, "this is a bug")."""
-    return cls_name == "RuntimeError" and message.strip() == "Query interrupted"
+    # InterruptException: DuckDB's own class for it, in the releases that raise one.
+    return cls_name in ("RuntimeError", "InterruptException") and message.strip() == "Query interrupted"
 
 
 class InputError(Exception):

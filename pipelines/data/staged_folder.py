@@ -93,7 +93,7 @@ class StagedFolder:
 
     def __enter__(self) -> StagedFolder:
         self._terminated = _terminate_as_exit()
-        self._terminated.__enter__()
+        self._signals = self._terminated.__enter__()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
@@ -105,24 +105,32 @@ class StagedFolder:
                 self.discard()
         finally:
             self._terminated.__exit__(None, None, None)
+        if self._signals and kind is not None and not issubclass(kind, SystemExit):
+            # SIGTERM inside a DuckDB query (an import's read): DuckDB stops the query and
+            # raises its own "Query interrupted" in place of the handler's exit, which was
+            # reported as an interruption (130). The exit is still the signal's.
+            raise SystemExit(128 + self._signals[0])
 
 
 @contextlib.contextmanager
-def _terminate_as_exit() -> Iterator[None]:
+def _terminate_as_exit() -> Iterator[list[int]]:
     """SIGTERM (`timeout`, `kill`, a CI job cancelled) as an exit that unwinds, so the staging
     folder is discarded as on Ctrl-C: Python's default ends the process at once, and a hidden
     .funnelpact-generate-… folder of half-written tables stayed in --out for good. The exit
-    code stays the signal's, 143. Signal handlers belong to the main thread only."""
+    code stays the signal's, 143. Signal handlers belong to the main thread only. Yields the
+    signals received."""
+    received: list[int] = []
     if threading.current_thread() is not threading.main_thread():
-        yield
+        yield received
         return
 
     def stop(signum: int, frame: object) -> None:
+        received.append(signum)
         sys.stderr.write("funnelpact: terminated\n")
         raise SystemExit(128 + signum)
 
     previous = signal.signal(signal.SIGTERM, stop)
     try:
-        yield
+        yield received
     finally:
         signal.signal(signal.SIGTERM, previous)

@@ -449,3 +449,43 @@ def test_an_import_says_how_many_amounts_are_no_numbers_the_loader_reads(tmp_pat
                               "--deals", str(EXPORTS / "hubspot" / "deals_labels.csv"), "--timezone", "UTC",
                               "--out", str(tmp_path / "good"))
     assert code == 0 and "not numbers" not in err
+
+
+@pytest.mark.parametrize("stop, code, said", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+def test_an_import_stopped_inside_a_query_exits_with_the_signal_s_code_and_leaves_out_as_it_was(
+        tmp_path, stop, code, said):
+    """Ctrl-C while DuckDB reads a large export stops the query with RuntimeError("Query
+    interrupted"): the import said "funnelpact failed unexpectedly …; this is a bug" and exited
+    3 (a failed run) rather than 130. Terminated (`timeout`, `kill`), it ended at once and left
+    its hidden staging folder in --out for good."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import duckdb
+
+    leads = tmp_path / "Lead.csv"
+    # Large enough that reading it takes seconds: the signal arrives inside the query.
+    duckdb.connect().execute(
+        "copy (select '00Q' || lpad(i::varchar, 12, '0') || 'AAA' as Id, "
+        "strftime(timestamp '2026-01-01' + to_minutes(i % 100000), '%Y-%m-%dT%H:%M:%S.000Z') as CreatedDate, "
+        "'false' as IsConverted, '' as ConvertedDate, repeat('x', 200) as Description "
+        f"from range(1500000) t(i)) to '{leads}' (header)")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "contacts.csv").write_text("contact_id\nold\n")
+    before = _tree(out)
+    run = subprocess.Popen([sys.executable, "-c", "from pipelines.cli import main; main()", "import", "salesforce",
+                            "--leads", str(leads), "--out", str(out), "--timezone", "UTC"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not any(out.glob(".funnelpact-import-*")):  # staged: the export is being read
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.02)
+    time.sleep(0.5)  # past the header checks, inside DuckDB's read
+    run.send_signal(getattr(signal, stop))
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == code, err[-3000:]
+    assert f"funnelpact: {said}" in err and "bug" not in err and "Traceback" not in err
+    assert _tree(out) == before

@@ -1227,3 +1227,57 @@ def test_a_spreadsheet_s_two_digit_year_is_this_century_not_the_year_26(tmp_path
     # loader quarantines it as a bad_timestamp.
     import_hubspot(contacts, tmp_path / "out", timezone="Europe/London", timestamp_format="%d/%m/%Y %H:%M")
     assert read(tmp_path / "out", "contacts")[0][:2] == ("1", "13/01/26 09:15")
+
+
+def test_an_import_s_queries_print_no_progress_bar_into_stdout(tmp_path, capfd):
+    """DuckDB drew its progress bar on stdout for each query of a large export (over 2 s): in
+    the command's output redirected to a file, and on a terminal over the import's spinner."""
+    from pipelines.data.importers.common import Job
+
+    with Job(tmp_path / "out", ["contacts"], []) as job:
+        job.con.execute("set progress_bar_time = 0")  # as soon as a query starts, not after 2 s
+        job.con.execute("select count(*) from range(300000000) t(i) where i % 7 = 3").fetchall()
+        job.output.write(job.con, "contacts", {"contact_id": "'c1'"}, "range(1)", "_fp_out")
+    assert capfd.readouterr().out == ""
+
+
+def test_salesforce_deals_and_tasks_are_written_in_the_export_s_order_the_same_on_every_import(tmp_path):
+    """Opportunities and tasks are joined to the leads they came from, and DuckDB's parallel
+    join gave the rows of a large export in another order on each import (from the second
+    block of 122,880 rows): the same export made a different file each time, and a task export
+    without an Id column gave each task another 'task-N' id."""
+    n = 300_000
+    con = duckdb.connect()
+    lead = tmp_path / "Lead.csv"
+    lead.write_text("Id,CreatedDate,IsConverted,ConvertedDate,ConvertedOpportunityId,ConvertedContactId\n"
+                    "00Q1,2026-01-05T15:15:00Z,true,2026-01-20,OPP-1,003-1\n")
+    opps, tasks = tmp_path / "Opportunity.csv", tmp_path / "Task.csv"
+    con.execute("copy (select 'OPP-' || i as Id, '2026-01-20T18:05:00Z' as CreatedDate, '2026-03-02' as CloseDate, "
+                f"'Closed Won' as StageName, '100' as Amount from range(1, {n + 1}) t(i)) to '{opps}' (header)")
+    con.execute("copy (select case when i = 1 then '003-1' else 'W' || i end as WhoId, "
+                "'2026-01-22T15:00:00Z' as CreatedDate, 'Completed' as Status "
+                f"from range(1, {n + 1}) t(i)) to '{tasks}' (header)")
+    import_salesforce(lead, tmp_path / "out", opportunities=opps, tasks=tasks, timezone="UTC")
+    deals = con.execute(f"select deal_id from read_csv('{tmp_path / 'out' / 'deals.csv'}')").fetchall()
+    assert [d for (d,) in deals] == [f"OPP-{i}" for i in range(1, n + 1)]
+    activities = con.execute(f"select activity_id, contact_id from read_csv('{tmp_path / 'out' / 'activities.csv'}')").fetchall()
+    assert activities == [(f"task-{i}", "00Q1" if i == 1 else f"W{i}") for i in range(1, n + 1)]
+
+
+def test_a_file_two_tables_of_a_mapping_read_is_read_once_and_its_notes_said_once(tmp_path):
+    """The usual mapping takes contacts and their stage dates from one people file (as the
+    fixture's does): the file was read once per table, twice the time and memory for a large
+    export, and its note of blank rows was said twice."""
+    import shutil
+
+    for f in (EXPORTS / "csv").iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    with (tmp_path / "people.csv").open("a") as people:
+        people.write(";;;;;;\n")
+    imported = import_csv(tmp_path / "mapping.yaml", tmp_path / "out")
+    blank = "note: people.csv: left out 1 row with every value blank (as a spreadsheet saves after the data)"
+    assert imported.notes.count(blank) == 1
+    fixture = import_csv(EXPORTS / "csv" / "mapping.yaml", tmp_path / "fixture")
+    assert imported.rows == fixture.rows
+    for table in imported.rows:
+        assert (tmp_path / "out" / f"{table}.csv").read_bytes() == (tmp_path / "fixture" / f"{table}.csv").read_bytes()

@@ -6,6 +6,7 @@ All in DuckDB, so large exports stream.
 from __future__ import annotations
 
 import contextlib
+import copy
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -17,7 +18,7 @@ import duckdb
 
 from pipelines.data.csv_check import (READ_OPTIONS, first_bad_line, header, likely_delimiter, line_of_row,
                                       refuse_blank_header)
-from pipelines.data.importers.output import Input, Output
+from pipelines.data.importers.output import Input, Output, connect, same_file
 from pipelines.data.importers.report_footer import without_footer
 from pipelines.data.importers.times import Times
 from pipelines.data.parsing import WITH_OFFSET
@@ -59,6 +60,7 @@ class Export:
                  times: Times, delimiter: str | None = None,
                  labels: dict[str, tuple[str, ...]] | None = None, report_footer: bool = False) -> None:
         self.con, self.path, self.name, self.times = con, Path(given.path), name, times
+        self.read_as = (delimiter, labels, report_footer)
         # A field's other names (a CRM's UI labels): `find("Id")` also finds "Lead ID".
         self.labels = labels or {}
         self.notes: list[str] = []  # for the user, in the command's output
@@ -94,6 +96,13 @@ class Export:
             self._names[ident(held)] = c
         self._checked: set[str] = set()
         self._leave_out_empty_rows()
+
+    def with_times(self, times: Times) -> Export:
+        """This export, its table and columns, read with other `times` (a mapping's other table
+        from the same file); its notes on the file (blank rows, a footer) are not said again."""
+        other = copy.copy(self)
+        other.times, other.notes, other._checked = times, [], set()
+        return other
 
     def _leave_out_empty_rows(self) -> None:
         """Leave out the rows whose every value is blank (`;;;;` lines, which a spreadsheet
@@ -295,25 +304,32 @@ class Job:
 
     def __init__(self, out: Path, tables: list[str], inputs: list[Input]) -> None:
         self.output = Output(out, tables, inputs)
-        self.con = duckdb.connect()
+        self.con = connect()
         self.rows: dict[str, int] = {}
         self.notes: list[str] = []
         self._exports: list[Export] = []
 
     def __enter__(self) -> Job:
+        # The output's own enter: SIGTERM (`timeout`, `kill`) then unwinds and discards the
+        # staging folder; without it an import terminated at once and left its hidden
+        # .funnelpact-import-… folder in --out for good.
+        self.output.__enter__()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.con.close()
-        if kind is None:
-            self.output.commit()
-        else:
-            self.output.discard()
+        self.output.__exit__(kind, exc, tb)  # commit, or discard after a failure
 
     def export(self, given: Input, name: str, times: Times, delimiter: str | None = None,
                labels: dict[str, tuple[str, ...]] | None = None, report_footer: bool = False) -> Export:
-        export = Export(self.con, given, name, times, delimiter, labels, report_footer)
+        # A file that two tables of a mapping read (contacts and their stage dates from one
+        # people file) is read once: read again, it took twice the time and memory, and its
+        # notes were said twice.
+        export = next((e.with_times(times) for e in self._exports if same_file(e.path, given.path)
+                       and e.read_as == (delimiter, labels, report_footer)), None)
+        if export is None:
+            export = Export(self.con, given, name, times, delimiter, labels, report_footer)
         self._exports.append(export)
         return export
 
@@ -353,7 +369,7 @@ class Job:
 @contextlib.contextmanager
 def progress(paths: list[Path], what: str) -> Iterator[None]:
     """A spinner on stderr while large exports are converted."""
-    size = sum(p.stat().st_size for p in paths if p.is_file())
+    size = sum(p.stat().st_size for p in {p.resolve() for p in paths} if p.is_file())  # a file two tables read: once
     if size < LARGE_FILE_BYTES:
         yield
         return

@@ -34,7 +34,18 @@ class Input:
         return Problem(f"{self.path}: {message}", file=str(self.named_in), field=self.field)
 
 
-def _same_file(a: Path, b: Path) -> bool:
+def connect() -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for an import. Without DuckDB's progress bar: it printed to stdout,
+    into the command's output (a file or pipe the user redirected it to), and on a terminal
+    over the import's own spinner on stderr (common.progress)."""
+    con = duckdb.connect()
+    # Settings of the session (connect's config refuses them). Not printing holds also when a
+    # setting such as progress_bar_time turns the bar back on.
+    con.execute("set enable_progress_bar = false; set enable_progress_bar_print = false")
+    return con
+
+
+def same_file(a: Path, b: Path) -> bool:
     if a.resolve() == b.resolve():
         return True
     try:
@@ -68,7 +79,7 @@ def _refuse_inputs_among_outputs(out: Path, tables: list[str], inputs: list[Inpu
     for given in inputs:
         for table in tables:
             for target in table_paths(out, table)[:2]:  # its CSV, and the stale Parquet it removes
-                if _same_file(given.path, target):
+                if same_file(given.path, target):
                     raise InputError(given.problem(
                         f"is the file this import writes for the {table} table ({target}); "
                         "expected an export outside the output folder, or another --out"))
@@ -87,7 +98,7 @@ def unread_values(out: Path, table: str) -> dict[str, tuple[int, int, str, str]]
         return f"count(*) filter (where {bad}), first({value}) filter (where {bad})"
 
     counted = ", ".join(unread(c, t) for c, t in columns)
-    with duckdb.connect() as con:  # the file as the loader will read it
+    with connect() as con:  # the file as the loader will read it
         found = con.execute(f"select {counted}, count(*) from {reader_sql(find_source(out, table))}").fetchone()
     return {c: (found[2 * i], found[-1], t, found[2 * i + 1])
             for i, (c, t) in enumerate(columns) if found[2 * i]}

@@ -230,7 +230,10 @@ def _deals(job: Job, o: Export) -> None:
         "amount": o.deal_amount(o.need("amount", "Amount"), status),
         "currency": text(o.find("CurrencyIsoCode") or "null"),
     }
-    from_sql = f"sf_opps left join {_one_lead_per('opportunity_id')} k on k.opportunity_id = {oid}"
+    # In the export's order: DuckDB's parallel join returns a large export's rows in another
+    # order each time, so the same export made another file on each import.
+    from_sql = (f"sf_opps left join {_one_lead_per('opportunity_id')} k on k.opportunity_id = {oid} "
+                "order by sf_opps.rowid")
     # The opportunity and customer events take their times from the deals as written.
     job.write("deals", select, from_sql, keep_as="_fp_deals")
 
@@ -245,12 +248,14 @@ def _activities(job: Job, t: Export) -> None:
     done, why = _done(t)
     # A task on the converted Contact belongs to the lead it came from.
     job.write("activities", {
-        "activity_id": text(task_id) if task_id else "'task-' || row_number() over ()",
+        # Numbered in the export's order: the same task keeps its id when imported again.
+        "activity_id": text(task_id) if task_id else "'task-' || row_number() over (order by sf_tasks.rowid)",
         "contact_id": f"coalesce(k.lead_id, {who})",
         "occurred_at": at,
         "team": "'sales'",
         "type": f"coalesce(lower({text(t.find('Type', 'TaskSubtype') or 'null')}), 'task')",
-    }, f"sf_tasks left join {_one_lead_per('contact_id')} k on k.contact_id = {who} where {done}")
+    }, f"sf_tasks left join {_one_lead_per('contact_id')} k on k.contact_id = {who} where {done} "
+       "order by sf_tasks.rowid")  # as the deals
     total = job.con.execute(f"select count(*) from {t.name}").fetchone()[0]
     if left_out := total - job.rows["activities"]:
         job.notes.append(f"note: {t.path.name}: {left_out:,} of {total:,} tasks left out as not done ({why}): "
