@@ -191,7 +191,9 @@ def _read_warehouse(con_or_db_path) -> tuple[pd.DataFrame, dict[tuple[str, str],
         if not path.exists():
             raise InputError(Problem("no warehouse here: expected the DuckDB file a pipeline run writes (run one first)",
                                      file=str(path)))
-        con = duckdb.connect(str(path), read_only=True)
+        from pipelines.warehouse.connection import without_progress_bar
+
+        con = without_progress_bar(duckdb.connect(str(path), read_only=True))
         try:
             return _read(con)
         finally:

@@ -13,6 +13,7 @@ import duckdb
 
 from pipelines.data.csv_check import READ_OPTIONS, first_bad_line, refuse_blank_header
 from pipelines.errors import InputError, Problem, visible
+from pipelines.warehouse.connection import without_progress_bar
 
 
 @dataclass(frozen=True)
@@ -202,7 +203,7 @@ def _unreadable_part(paths: tuple[Path, ...]) -> tuple[Path, duckdb.Error] | Non
     reads alone. A damaged data page fails the folder's read with an error that names no file
     ("Variable-length int over 10 bytes."), and a daily export's folder holds hundreds of parts.
     Only on the way to an error: it reads the parts again, up to the damaged one."""
-    con = duckdb.connect()
+    con = without_progress_bar(duckdb.connect())
     try:
         for path in paths:
             try:

@@ -24,7 +24,7 @@ from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import days_elapsed, days_in_month, month_bounds_utc, month_index
 from pipelines.agreement.plan import MonthPlan, plan_agreement
 from pipelines.errors import InputError, Problem
-from pipelines.warehouse.connection import warehouse_tables
+from pipelines.warehouse.connection import warehouse_tables, without_progress_bar
 from pipelines.warehouse.judgements import last_build, read_judgements, scorecard_as_of
 from pipelines.warehouse.summary import data_quality_summary, data_warnings, months_after_the_data_by_agreement
 
@@ -105,7 +105,7 @@ class ReportData:
 def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: datetime) -> ReportData:
     if not warehouse.is_file():
         raise _not_judged_yet(month, f"the warehouse {warehouse} (it does not exist)")
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with without_progress_bar(duckdb.connect(str(warehouse), read_only=True)) as con:
         judged = read_judgements(con, [month])
         if not judged:
             raise _not_judged_yet(month, f"the warehouse {warehouse}")

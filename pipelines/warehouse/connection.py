@@ -14,6 +14,16 @@ from pipelines.warehouse.duckdb_path import ENV_VAR
 from pipelines.warehouse.memory_limit import memory_limit
 
 
+def without_progress_bar(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """`con` without DuckDB's progress bar, which it draws on stdout (a pipe or a file too) for
+    any query over 2 s: into `run --format json`'s document, an import's redirected output,
+    and on a terminal over funnelpact's own spinner on stderr. A session setting (connect's
+    config refuses it); not printing holds also when a setting such as progress_bar_time
+    turns the bar back on."""
+    con.execute("set enable_progress_bar = false; set enable_progress_bar_print = false")
+    return con
+
+
 class WarehouseLocked(InputError):
     """Another process holds the DuckDB file: DuckDB allows one writer."""
 
@@ -79,6 +89,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
                 f"or set {ENV_VAR} to another path", file=str(path), field=ENV_VAR)) from None
         raise
     try:
+        without_progress_bar(con)
         limit = memory_limit()
         if limit:  # checked: a size or a share, nothing to quote
             con.execute(f"set memory_limit = '{limit}'")

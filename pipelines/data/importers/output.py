@@ -17,6 +17,7 @@ from pipelines.data.sources import find_source, ident, quote, reader_sql, requir
 from pipelines.data.staged_folder import StagedFolder
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
+from pipelines.warehouse.connection import without_progress_bar
 
 
 @dataclass(frozen=True)
@@ -38,11 +39,7 @@ def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB for an import. Without DuckDB's progress bar: it printed to stdout,
     into the command's output (a file or pipe the user redirected it to), and on a terminal
     over the import's own spinner on stderr (common.progress)."""
-    con = duckdb.connect()
-    # Settings of the session (connect's config refuses them). Not printing holds also when a
-    # setting such as progress_bar_time turns the bar back on.
-    con.execute("set enable_progress_bar = false; set enable_progress_bar_print = false")
-    return con
+    return without_progress_bar(duckdb.connect())
 
 
 def same_file(a: Path, b: Path) -> bool:
