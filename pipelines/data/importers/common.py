@@ -26,6 +26,7 @@ from pipelines.data.row_sql import without_blanks
 from pipelines.data.sources import ident, quote
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
+from pipelines.warehouse.connection import interrupted_by_ctrl_c
 
 # How exports write a yes/no field (Salesforce true/false, reports 1/0, HubSpot Yes/No).
 TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0")
@@ -314,10 +315,13 @@ class Job:
         # staging folder; without it an import terminated at once and left its hidden
         # .funnelpact-import-… folder in --out for good.
         self.output.__enter__()
+        self._interrupted = interrupted_by_ctrl_c(self.con)
+        self._interrupted.__enter__()
         return self
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
+        self._interrupted.__exit__(None, None, None)
         self.con.close()
         self.output.__exit__(kind, exc, tb)  # commit, or discard after a failure
 
