@@ -279,6 +279,9 @@ def deliver_outbox(
     # A channel that failed once in this call is skipped for the rest of it: with 50 pending
     # alerts and a dead Slack, the run waits for one item's retries, not fifty.
     down: dict[str, str] = {}
+    # Items not attempted are given back together, in one commit, after the loop (one that is
+    # cut short leaves them, like the items it did not reach, to the end of their lease).
+    released: list[tuple[int, str]] = []
     for item in store.claim(now, CLAIM_LEASE):
         counts = report.channel(item.channel_key)
         too_old = datetime.fromisoformat(item.created_at) < now - max_age
@@ -290,10 +293,10 @@ def deliver_outbox(
             continue
         if allowed is not None and item.channel.get("channel") not in allowed:
             # Raised before the variable was set: kept for a run that may send it.
-            store.release(item.id, f"not attempted: {ALERT_CHANNELS_ENV} allows {', '.join(sorted(allowed))} only")
+            released.append((item.id, f"not attempted: {ALERT_CHANNELS_ENV} allows {', '.join(sorted(allowed))} only"))
             continue
         if item.channel_key in down:
-            store.release(item.id, f"not attempted: the channel failed earlier in this run ({down[item.channel_key]})")
+            released.append((item.id, f"not attempted: the channel failed earlier in this run ({down[item.channel_key]})"))
             continue
         attempts, error = attempt(item, env, retry, timeout, sleep)
         if error is None:
@@ -305,6 +308,8 @@ def deliver_outbox(
         counts.failed += 1
         report.failures.append(Failure(item.channel_key, item.alert.alert_id, error))
         logger.warning("alert delivery to %s failed, kept in the outbox: %s", item.channel_key, error)
+    if released:
+        store.release(released)
 
 
 def _no_longer_asked(item: OutboxItem, agreements: list[Agreement]) -> str | None:

@@ -259,8 +259,12 @@ class AlertStore:
             (attempts, reason, iso(now), item_id),
         )
 
-    def release(self, item_id: int, reason: str) -> None:
-        self.conn.execute("update outbox set last_error = ?, claimed_until = null where id = ?", (reason, item_id))
+    def release(self, reasons: list[tuple[int, str]]) -> None:
+        """Give claimed items back, not attempted, with why: (item id, reason) pairs, in one
+        transaction (one commit each took ~9 ms: 3.4 s for 384 items behind a dead channel)."""
+        with self.transaction():
+            self.conn.executemany("update outbox set last_error = ?, claimed_until = null where id = ?",
+                                  [(reason, item_id) for item_id, reason in reasons])
 
     def expire(self, item_id: int, reason: str, now: datetime) -> None:
         self.conn.execute(

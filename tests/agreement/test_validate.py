@@ -374,3 +374,28 @@ def test_a_crm_name_the_importers_write_as_an_id_the_revision_does_not_list_is_v
         f"warning {file}:{at[trial]} spec.stages[2].crm_values: the Salesforce importer writes 'Marketing Qualified' "
         "as 'mql', which means 'mql' here: imported events count for 'mql', not 'trial_call' (docs/data.md, Importers)",
     ], run.err
+
+
+def test_a_file_edited_between_two_loads_in_one_process_is_read_as_edited(tmp_path: Path) -> None:
+    """The steps of a run, and a long-lived Dagster code server, load the agreements again and
+    again in one process; an unchanged file is not parsed twice, an edited one is read anew."""
+    from pipelines.agreement.load import load_agreements
+    from pipelines.errors import InputError
+
+    file = tmp_path / "acme.yaml"
+    original = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    file.write_text(original, encoding="utf-8")
+    [first] = load_agreements(tmp_path)
+    assert load_agreements(tmp_path) == [first]
+
+    file.write_text(original.replace("revenue_goal: 600000", "revenue_goal: 650000"), encoding="utf-8")
+    [edited] = load_agreements(tmp_path)
+    assert (first.spec.revenue_goal, edited.spec.revenue_goal) == (600000, 650000)
+
+    file.write_text(original.replace("revenue_goal: 600000", "revenue_goal: -1"), encoding="utf-8")
+    for _ in range(2):  # a file with problems names them on every load
+        with pytest.raises(InputError) as raised:
+            load_agreements(tmp_path)
+        assert "revenue_goal" in str(raised.value)
+    file.write_text(original, encoding="utf-8")
+    assert load_agreements(tmp_path) == [first]
