@@ -113,3 +113,22 @@ def stages(con, agreement: str, revision: str, stage_list=DEFAULT_STAGES) -> Non
         for pos, (sid, owner) in enumerate(stage_list)
     ])
     insert(con, "agreement_stage_values", [(agreement, revision, sid, sid) for sid, _ in stage_list])
+
+
+def build_leads_and_mqls(warehouse, sla, contacts: dict[str, tuple[str, str | None]], as_of: str) -> None:
+    """The agreements under `sla` as the pipeline writes them, and contacts with a lead entry
+    and perhaps an MQL entry (contact -> (lead, mql or None), UTC), built up to the scorecard
+    as of `as_of`; no activities, deals or web sessions were delivered."""
+    from pipelines.agreement import load_agreements
+    from pipelines.warehouse.agreement_tables import write_agreement_tables
+
+    with warehouse.connect() as con:
+        write_agreement_tables(con, load_agreements(sla))
+        insert(con, "contacts", [(c, lead, "organic", None, None, "US") for c, (lead, _) in contacts.items()])
+        insert(con, "lifecycle_events", [
+            (c, stage, at, None)
+            for c, (lead, mql) in contacts.items()
+            for stage, at in (("lead", lead), ("mql", mql)) if at is not None
+        ])
+        load_report(con, absent=["activities", "deals", "web_sessions"])
+    warehouse.dbt("build", as_of=as_of, select=["+scorecard"], exclude=["resource_type:unit_test"])

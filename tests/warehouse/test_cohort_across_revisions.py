@@ -24,7 +24,6 @@ import pytest
 
 from pipelines.agreement import load_agreements
 from pipelines.defs.partitions import months_to_judge
-from pipelines.warehouse.agreement_tables import write_agreement_tables
 
 from . import raw_data
 
@@ -51,19 +50,6 @@ def revisions(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def _build(warehouse, sla: Path, as_of: str) -> None:
-    with warehouse.connect() as con:
-        write_agreement_tables(con, load_agreements(sla))
-        raw_data.insert(con, "contacts", [(c, lead, "organic", None, None, "US") for c, (lead, _) in CONTACTS.items()])
-        raw_data.insert(con, "lifecycle_events", [
-            (c, stage, at, None)
-            for c, (lead, mql) in CONTACTS.items()
-            for stage, at in (("lead", lead), ("mql", mql)) if at is not None
-        ])
-        raw_data.load_report(con, absent=["activities", "deals", "web_sessions"])
-    warehouse.dbt("build", as_of=as_of, select=["+scorecard"], exclude=["resource_type:unit_test"])
-
-
 def _scorecard(warehouse) -> list[tuple]:
     return [tuple(r.values()) for r in warehouse.query(
         "select period, revision, target, actual, is_final from marts.scorecard "
@@ -72,7 +58,7 @@ def _scorecard(warehouse) -> list[tuple]:
 
 @pytest.mark.slow
 def test_a_cohort_is_judged_by_the_rate_and_window_of_its_own_month_s_revision(warehouse, revisions):
-    _build(warehouse, revisions, "2026-05-10 00:00:00")
+    raw_data.build_leads_and_mqls(warehouse, revisions, CONTACTS, "2026-05-10 00:00:00")
     rows = warehouse.query("select period, revision, window_days, numerator, denominator "
                            "from marts.conversions where from_stage = 'lead' order by period")
     assert [tuple(r.values()) for r in rows] == [("2026-03", "r1", 14, 1, 2), ("2026-04", "r2", 3, 1, 2)]
@@ -83,7 +69,7 @@ def test_a_cohort_is_judged_by_the_rate_and_window_of_its_own_month_s_revision(w
 def test_a_cohort_matures_by_its_own_revision_s_window_under_the_next_revision(warehouse, revisions):
     # As of 04-10 r2 is in force, whose 3-day window would have closed March's cohort on
     # 04-04; by r1's 14 days it matures on 04-15, so it is still provisional.
-    _build(warehouse, revisions, "2026-04-10 00:00:00")
+    raw_data.build_leads_and_mqls(warehouse, revisions, CONTACTS, "2026-04-10 00:00:00")
     assert _scorecard(warehouse)[0] == ("2026-03", "r1", 0.5, 0.5, False)
 
 

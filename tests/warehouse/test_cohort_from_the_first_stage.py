@@ -23,8 +23,6 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.agreement import load_agreements
-from pipelines.warehouse.agreement_tables import write_agreement_tables
 
 from . import raw_data
 
@@ -42,23 +40,9 @@ CONTACTS = {  # contact -> (lead entry, mql entry or None)
 }
 
 
-def _build(warehouse, as_of: str) -> None:
-    with warehouse.connect() as con:
-        write_agreement_tables(con, load_agreements(AGREEMENT))
-        raw_data.insert(con, "contacts", [(c, lead, "organic", None, None, "US") for c, (lead, _) in CONTACTS.items()])
-        raw_data.insert(con, "lifecycle_events", [
-            (c, stage, at, None)
-            for c, (lead, mql) in CONTACTS.items()
-            for stage, at in (("lead", lead), ("mql", mql)) if at is not None
-        ])
-        raw_data.load_report(con, absent=["activities", "deals", "web_sessions"])
-
-    warehouse.dbt("build", as_of=as_of, select=["+scorecard"], exclude=["resource_type:unit_test"])
-
-
 @pytest.mark.slow
 def test_a_first_pair_that_is_no_visit_pair_is_measured_as_a_cohort(warehouse):
-    _build(warehouse, AS_OF)
+    raw_data.build_leads_and_mqls(warehouse, AGREEMENT, CONTACTS, AS_OF)
 
     rows = warehouse.query("select period, method, window_days, numerator, denominator, is_final "
                            "from marts.conversions where from_stage = 'lead' order by period")
@@ -77,7 +61,7 @@ def test_a_cohort_is_mature_at_the_very_instant_its_window_ends(warehouse):
     # 2026-04-15 00:00, exactly March's end + 14 days, March's cohort is final. Facts after
     # as_of are ignored: c2's mql (04-20) and c6's lead (04-20). March: c1, c4 of c1-c4 = 2 / 4;
     # April so far: c5 of c5 = 1 / 1, maturing on 05-15.
-    _build(warehouse, "2026-04-15 00:00:00")
+    raw_data.build_leads_and_mqls(warehouse, AGREEMENT, CONTACTS, "2026-04-15 00:00:00")
 
     rows = warehouse.query("select period, numerator, denominator, final_at, is_final "
                            "from marts.conversions where from_stage = 'lead' order by period")
