@@ -48,6 +48,7 @@ def report(
     from pipelines.agreement import load_agreements
     from pipelines.agreement.load import require_started
     from pipelines.cli.pipeline_cmds import execute
+    from pipelines.report.gather import left_out
     from pipelines.report.render import check_request, write_checked_report
 
     settings = settings_for(data, sla)
@@ -69,11 +70,11 @@ def report(
             say(f"{month} is shown as judged by its last run; {settings.data_dir} is not read "
                 "(give --as-of to judge it again from that data)")
         # The pack names them in a banner; whoever runs the command reads the terminal first.
-        if left_out := [a for a in agreements if month in a.months() and a.name not in judged]:
+        if missing := left_out(agreements, month, judged):
             from pipelines.errors import Problem
 
             report_warning(Problem(
-                f"{', '.join(f'{a.name} {a.revision}' for a in left_out)}: in force in {month} but not judged "
+                f"{', '.join(f'{a.name} {a.revision}' for a in missing)}: in force in {month} but not judged "
                 f"for it (added to the agreement folder since), so the pack leaves it out; "
                 f"`funnelpact run --from {month} --to {month}` judges every agreement in force"))
     path = write_checked_report(settings, agreements, month, out, instant)

@@ -11,6 +11,7 @@ another as-of instant, the report says so.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -102,6 +103,13 @@ class ReportData:
     left_out: list[Agreement] = field(default_factory=list)
 
 
+def left_out(agreements: list[Agreement], month: str, judged: Iterable[str]) -> list[Agreement]:
+    """The revisions in force for `month` whose agreement has no judgement of it (`judged`:
+    the agreements that have one): added to the folder since the month was judged."""
+    judged = set(judged)
+    return [a for a in agreements if month in a.months() and a.name not in judged]
+
+
 def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: datetime) -> ReportData:
     if not warehouse.is_file():
         raise _not_judged_yet(month, f"the warehouse {warehouse} (it does not exist)")
@@ -121,8 +129,6 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
         after_the_data = months_after_the_data_by_agreement(con, [month])
         for report in reports:
             report.after_the_data = after_the_data.get(report.agreement.name)
-        warnings = data_warnings(con, [month])
-        del warnings["data-end"]
         build_as_of = scorecard_as_of(con) if ("marts", "scorecard") in tables else None
         return ReportData(
             month=month,
@@ -134,8 +140,8 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
             if ("raw", "load_report") in tables else [],
             build_as_of=build_as_of,
             build_id=last_build(con),
-            warnings=warnings,
-            left_out=[a for a in agreements if month in a.months() and a.name not in names],
+            warnings=data_warnings(con, [month], data_end=False),
+            left_out=left_out(agreements, month, names),
         )
 
 

@@ -132,10 +132,13 @@ def months_after_the_data_by_agreement(con: duckdb.DuckDBPyConnection, months: l
     return {agreement: line(agreement, periods) for agreement, periods in by_agreement.items()}
 
 
-def data_warnings(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, list[str]]:
+def data_warnings(con: duckdb.DuckDBPyConnection, months: list[str], *,
+                  data_end: bool = True) -> dict[str, list[str]]:
     """The run's warnings about the data of `months`, by kind (the report's banners): won deals
-    in another currency, events a revision counts for no stage, closed months the data does
-    not reach."""
-    return {"currency": revenue_in_other_currencies(con, months),
-            "stage-values": unmapped_stage_values(con, months),
-            "data-end": months_after_the_data(con, months)}
+    in another currency, events a revision counts for no stage, and unless `data_end` is
+    False (the report places those per agreement) closed months the data does not reach."""
+    warnings = {"currency": revenue_in_other_currencies(con, months),
+                "stage-values": unmapped_stage_values(con, months)}
+    if data_end:
+        warnings["data-end"] = months_after_the_data(con, months)
+    return warnings
