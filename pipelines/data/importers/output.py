@@ -36,9 +36,7 @@ class Input:
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB for an import. Without DuckDB's progress bar: it printed to stdout,
-    into the command's output (a file or pipe the user redirected it to), and on a terminal
-    over the import's own spinner on stderr (common.progress)."""
+    """An in-memory DuckDB for an import, without the progress bar DuckDB draws on stdout."""
     return without_progress_bar(duckdb.connect())
 
 
