@@ -172,6 +172,25 @@ def _load_side(root: Path, rev: str | None, rel: Path, argument: str) -> list[Ag
     return agreements
 
 
+# Lists whose order means nothing, by their place in the model ([] for any stage or alert): a
+# stage's CRM values map onto it in any order, an e-mail goes to every recipient at once, the
+# report checks reasons and names the audience whatever their order. Reordered, they are no
+# change. (The stages' order is the funnel's: the conversion pairs, which name it, show it.)
+UNORDERED = frozenset({"spec.stages[].crm_values", "spec.ignored_crm_values", "spec.recycling.reasons",
+                       "spec.review.audience", "spec.alerts[].to"})
+
+
+class Unordered(list):
+    """The values of a list in UNORDERED, as written (to be shown so), equal to the same values
+    in any order."""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, list) and set(self) == set(other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+
 def flatten(agreement: Agreement) -> dict[str, Any]:
     """Dotted field -> value; lists of stages and alerts keyed by id/channel, not position.
 
@@ -180,19 +199,19 @@ def flatten(agreement: Agreement) -> dict[str, Any]:
     data = agreement.model_dump(by_alias=True, exclude={"source_file"})
     out: dict[str, Any] = {}
 
-    def walk(value: Any, prefix: str) -> None:
+    def walk(value: Any, prefix: str, shape: str) -> None:
         # An empty mapping or list is the default (no targets, no alerts) and no field of its
         # own: adding the first target read as `spec.targets` {} -> — above it, as if removed.
         if isinstance(value, dict):
             for k, v in value.items():
-                walk(v, f"{prefix}.{k}" if prefix else str(k))
+                walk(v, f"{prefix}.{k}" if prefix else str(k), f"{shape}.{k}" if shape else str(k))
         elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
             for key, item in zip(_item_keys(value), value):
-                walk(item, f"{prefix}[{key}]")
+                walk(item, f"{prefix}[{key}]", f"{shape}[]")
         else:
-            out[prefix] = value
+            out[prefix] = Unordered(value) if shape in UNORDERED else value
 
-    walk(data, "")
+    walk(data, "", "")
     return out
 
 
@@ -281,6 +300,19 @@ def _cell(value: Any) -> str:
     return _one_line(json.dumps(value, ensure_ascii=False) if isinstance(value, (list, dict)) else str(value))
 
 
+def _set_change(change: FieldChange) -> str:
+    """What came and went in a list whose order means nothing, after its new value: in two
+    lists written in another order, one added recipient is hard to find."""
+    if not (isinstance(change.old, Unordered) and isinstance(change.new, Unordered)):
+        return ""
+    added = list(dict.fromkeys(v for v in change.new if v not in change.old))
+    removed = list(dict.fromkeys(v for v in change.old if v not in change.new))
+    # Quoted as in the lists: `added "a", "b"`.
+    parts = [f"{word} {_one_line(json.dumps(values, ensure_ascii=False)[1:-1])}"
+             for word, values in (("added", added), ("removed", removed)) if values]
+    return "<br>" + "; ".join(parts)
+
+
 def _figure(value: Decimal | int | None) -> str:
     """A target as the plan prints it: thousands separated, revenue to the cent."""
     return "—" if value is None else f"{value:,}"
@@ -333,7 +365,7 @@ def render_markdown(result: DiffResult) -> str:
         if change.fields:
             lines += ["", f"#### {change.agreement} {change.revision}: changed fields", "",
                       "| field | old | new |", "|---|---|---|"]
-            lines += [f"| {_code(f.field)} | {_cell(f.old)} | {_cell(f.new)} |" for f in change.fields]
+            lines += [f"| {_code(f.field)} | {_cell(f.old)} | {_cell(f.new)}{_set_change(f)} |" for f in change.fields]
     if result.targets:
         lines += ["", "#### Effect on monthly targets", "",
                   "| agreement | month | target | old | new | change |", "|---|---|---|---|---|---|"]

@@ -275,7 +275,7 @@ def test_a_list_of_non_ascii_crm_values_reads_as_written_in_the_markdown(repo: P
     code, out = run_diff("HEAD")
     assert code == 0, out
     [row] = [line for line in out.splitlines() if "spec.stages[lead].crm_values" in line]
-    assert row.split(" | ")[2] == '\\["lead", "subscriber", "Suscripción", "リード"\\] |', row
+    assert row.split(" | ")[2] == '\\["lead", "subscriber", "Suscripción", "リード"\\]<br>added "Suscripción", "リード" |', row
 
 
 def test_markup_in_a_value_is_shown_as_written_not_rendered_in_the_markdown(repo: Path) -> None:
@@ -439,3 +439,50 @@ def test_a_first_entry_in_an_empty_mapping_is_one_added_field_not_the_mapping_re
         ("spec.seasonality.2026-12", 1.3, None),
         ("spec.targets.2026-09.mql", None, 150),
     ]
+
+
+def _recipients_and_ignored_values(repo: Path) -> Path:
+    """H1 with two e-mail recipients and two ignored CRM values, committed: lists to reorder."""
+    path = repo / "sla/acme-2026-h1.yaml"
+    edit(path, "to: [revops@acme.example]", "to: [revops@acme.example, cro@acme.example]")
+    edit(path, "  stages:\n", "  ignored_crm_values: [evangelist, other]\n  stages:\n")
+    commit(repo, "two recipients, two ignored values")
+    return path
+
+
+def test_reordering_a_list_whose_order_means_nothing_is_no_change(repo: Path) -> None:
+    """A stage's CRM values, the ignored values, the recycle reasons, the review audience and
+    an e-mail alert's recipients are sets: reordered, each read as a changed field."""
+    path = _recipients_and_ignored_values(repo)
+    edit(path, "crm_values: [lead, subscriber]", "crm_values: [subscriber, lead]")
+    edit(path, "ignored_crm_values: [evangelist, other]", "ignored_crm_values: [other, evangelist]")
+    edit(path, "reasons: [no_budget, wrong_persona, not_ready, no_response]",
+         "reasons: [wrong_persona, no_budget, no_response, not_ready]")
+    edit(path, "audience: [marketing, sales, revops]", "audience: [revops, sales, marketing]")
+    edit(path, "to: [revops@acme.example, cro@acme.example]", "to: [cro@acme.example, revops@acme.example]")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "No change to the agreements or their targets." in out, out
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0 and json.loads(out)["revisions"] == [], out
+
+
+def test_a_value_added_to_or_removed_from_a_reordered_set_is_shown_and_named(repo: Path) -> None:
+    path = _recipients_and_ignored_values(repo)
+    edit(path, "to: [revops@acme.example, cro@acme.example]", "to: [ceo@acme.example, revops@acme.example]")
+    edit(path, "crm_values: [lead, subscriber]", "crm_values: [subscriber, Suscripción, lead]")
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    [change] = json.loads(out)["revisions"]
+    # Both lists as written: what the file said, and what it says.
+    assert [(f["field"], f["old"], f["new"]) for f in change["fields"]] == [
+        ("spec.alerts[email].to", ["revops@acme.example", "cro@acme.example"], ["ceo@acme.example", "revops@acme.example"]),
+        ("spec.stages[lead].crm_values", ["lead", "subscriber"], ["subscriber", "Suscripción", "lead"]),
+    ]
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    # The values that came and went, named: no hunting for them in two reordered lists.
+    assert ('| `spec.alerts[email].to` | \\["revops@acme.example", "cro@acme.example"\\] '
+            '| \\["ceo@acme.example", "revops@acme.example"\\]<br>added "ceo@acme.example"; '
+            'removed "cro@acme.example" |') in out, out
+    assert '| \\["subscriber", "Suscripción", "lead"\\]<br>added "Suscripción" |' in out, out
