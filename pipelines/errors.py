@@ -15,14 +15,18 @@ class Problem:
     column: int | None = None
     field: str | None = None
 
-    def __str__(self) -> str:
+    @property
+    def location(self) -> str:
+        """file:line:column, as much of it as is known."""
         where = self.file or ""
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:
                 where += f":{self.column}"
-        parts = [p for p in (where, self.field) if p]
-        prefix = " ".join(parts)
+        return where
+
+    def __str__(self) -> str:
+        prefix = " ".join(p for p in (self.location, self.field) if p)
         return f"{prefix}: {self.message}" if prefix else self.message
 
 

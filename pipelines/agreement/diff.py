@@ -1,7 +1,9 @@
 """What changed in the agreements between two git revisions, and its effect on targets.
 
-Both sides are loaded with the same validation as `funnelpact validate`, so a pull request
-that breaks an agreement gets the validation errors instead of a diff.
+Both sides are loaded with the same validation as `funnelpact validate`. A HEAD that does not
+validate gets its validation errors instead of a diff: the pull request itself is broken. A
+BASE that does not is compared as far as it validates, its problems listed first: the pull
+request fixing a broken main needs its diff most.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class DiffResult:
     revisions: list[RevisionChange]
     targets: list[TargetChange]
     new_gaps: list[Gap] = field(default_factory=list)
+    base_problems: list[Problem] = field(default_factory=list)  # BASE's files left out of the comparison
 
 
 def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
@@ -88,9 +91,17 @@ def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
     except ValueError:
         raise InputError(Problem(f"{sla} is not inside the git repository at {root}: diff compares the "
                                  "agreement files git keeps", field="--sla")) from None
-    old = _load_side(root, base, rel, "BASE")
-    new = _load_side(root, head, rel, "HEAD")
-    if not old and not new:
+    old, base_problems = _load_side(root, base, rel, "BASE")
+    new, head_problems = _load_side(root, head, rel, "HEAD")
+    if head_problems:  # the change itself is broken: what validate says, not a diff
+        raise InputError(by_line(head_problems))
+    # BASE may not validate today (a broken main, or a file valid under older rules): its files
+    # with a problem are left out, the others compared. Every problem names its file, and one
+    # across files (two windows overlapping, a label used twice, two timezones) one file of
+    # the two, so the files left never clash with one another.
+    unreadable = {p.file for p in base_problems}
+    old = [a for a in old if a.source_file not in unreadable]
+    if not old and not new and not base_problems:
         raise InputError(Problem(f"no agreement files under {rel.as_posix() or '.'} at {base} nor at "
                                  f"{head or 'the working tree'}: expected the folder of the agreement YAML files"
                                  + default_folder_hint(sla), field="--sla"))
@@ -100,6 +111,7 @@ def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
         revisions=compare_revisions(old, new),
         targets=compare_targets(old, new),
         new_gaps=new_gaps(old, new),
+        base_problems=sorted(base_problems, key=lambda p: (p.file or "", p.line or 0, p.column or 0)),
     )
 
 
@@ -147,9 +159,10 @@ def _git_root(sla: Path) -> Path:
                                  "git keeps", field="--sla")) from None
 
 
-def _load_side(root: Path, rev: str | None, rel: Path, argument: str) -> list[Agreement]:
-    """Agreements at a git revision (or the working tree when rev is None); `argument` names
-    the command's argument that gave the revision."""
+def _load_side(root: Path, rev: str | None, rel: Path, argument: str) -> tuple[list[Agreement], list[Problem]]:
+    """Agreements at a git revision (or the working tree when rev is None), as `parse_all`
+    gives them with the problems of every file; `argument` names the command's argument that
+    gave the revision."""
     if rev is not None:
         try:
             _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
@@ -166,10 +179,7 @@ def _load_side(root: Path, rev: str | None, rel: Path, argument: str) -> list[Ag
         files = agreement_files([folder]) if folder.exists() else []
         texts = [(str(p.relative_to(root)), lambda p=p: decode_utf8(p.read_bytes(), str(p.relative_to(root))))
                  for p in files]
-    agreements, problems = parse_all(texts)
-    if problems:
-        raise InputError(by_line(problems))
-    return agreements
+    return parse_all(texts)
 
 
 # Lists whose order means nothing, by their place in the model ([] for any stage or alert): a
@@ -313,6 +323,12 @@ def _set_change(change: FieldChange) -> str:
     return "<br>" + "; ".join(parts)
 
 
+def _problem_item(problem: Problem) -> str:
+    """A list item: where, in code (a file name, a field `lead->mql`, read as written), then the message."""
+    where = " ".join(_span(part) for part in (problem.location, problem.field) if part)
+    return f"- {where}: {_one_line(problem.message)}" if where else f"- {_one_line(problem.message)}"
+
+
 def _figure(value: Decimal | int | None) -> str:
     """A target as the plan prints it: thousands separated, revenue to the cent."""
     return "—" if value is None else f"{value:,}"
@@ -357,6 +373,10 @@ def _change(t: TargetChange) -> str:
 
 def render_markdown(result: DiffResult) -> str:
     lines = [f"### funnelpact: agreement changes {_span(result.base)} → {_span(result.head)}", ""]
+    if result.base_problems:
+        lines += [f"**{_span(result.base)} does not validate**: the files below are left out of this comparison, so "
+                  "the revisions this change has in them read as added, and their months' targets as new.", ""]
+        lines += [_problem_item(p) for p in result.base_problems] + [""]
     if not result.revisions and not result.targets:
         return "\n".join(lines + ["No change to the agreements or their targets.", ""])
     for change in result.revisions:

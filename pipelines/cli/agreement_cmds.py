@@ -110,7 +110,12 @@ def diff(
         "repository's.", show_default=False)] = None,
     format: Annotated[DiffFormat, typer.Option("--format", "-f", help="markdown (for a pull-request comment) or json.")] = DiffFormat.markdown,
 ) -> None:
-    """What changed in the agreements between two git revisions, and its effect on every monthly target."""
+    """What changed in the agreements between two git revisions, and its effect on every monthly target.
+
+    A HEAD that does not validate gets its validation errors and exit code 2. A BASE that does
+    not (a broken main, which the pull request may fix) is compared as far as it validates: the
+    files it could not read are listed first, and the exit code is 0.
+    """
     from pipelines.agreement.diff import diff_revisions, render
 
     result = diff_revisions(base, head, sla_path(sla))

@@ -305,6 +305,11 @@ def test_an_agreement_that_is_not_utf8_is_named_with_its_line_on_either_side(rep
     code, out = run_diff("HEAD~1", "HEAD")
     assert code == 2, out
     assert f"HEAD:sla/acme-2026-h1.yaml{expected}" in out and "Traceback" not in out
+    # Saved again as UTF-8, the fix gets its diff, the old file named with its line.
+    path.write_text(path.read_bytes().decode("latin-1"))
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert f"- `HEAD:sla/acme-2026-h1.yaml:10`: {expected[5:]}" in out and "2026-h1** (sla/acme-2026-h1.yaml): added" in out, out
 
 
 def test_markdown_names_the_months_that_move_to_another_revision(repo: Path) -> None:
@@ -486,3 +491,62 @@ def test_a_value_added_to_or_removed_from_a_reordered_set_is_shown_and_named(rep
             '| \\["ceo@acme.example", "revops@acme.example"\\]<br>added "ceo@acme.example"; '
             'removed "cro@acme.example" |') in out, out
     assert '| \\["subscriber", "Suscripción", "lead"\\]<br>added "Suscripción" |' in out, out
+
+
+def test_a_base_that_does_not_validate_still_gets_a_diff_naming_what_it_could_not_read(repo: Path) -> None:
+    """main holds a broken H2 (or one valid under older rules): the pull request fixing it got
+    no diff at all (exit 2 on BASE), exactly when reviewers need one."""
+    h1, h2 = repo / "sla/acme-2026-h1.yaml", repo / "sla/acme-2026-h2.yaml"
+    edit(h2, "lead->mql: {rate: 0.25}", "lead->mql: {rate: 2.5}")
+    commit(repo, "a rate written as a percentage")
+    # The pull request fixes H2 and changes H1's goal.
+    edit(h2, "lead->mql: {rate: 2.5}", "lead->mql: {rate: 0.25}")
+    edit(h1, "revenue_goal: 600000", "revenue_goal: 660000")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    head, rest = out.split("\n- **acme", 1)  # what BASE could not read comes first
+    assert "`HEAD` does not validate" in head, out
+    [problem] = [line for line in head.splitlines() if line.startswith("- `HEAD:sla/acme-2026-h2.yaml:")]
+    assert "` `spec.conversion.lead->mql.rate`: " in problem and "(0, 1\\]" in problem, problem
+    # H1 is compared as usual; the H2 BASE could not read reads as added, its months as new.
+    assert " 2026-h1** (sla/acme-2026-h1.yaml): changed" in rest, out
+    assert "- **acme 2026-h2** (sla/acme-2026-h2.yaml): added" in out, out
+    assert "| acme | 2026-02 | revenue | 100,000 | 110,000 | +10.0 % |" in out, out
+    assert "| acme | 2026-07 | revenue | — | 116,129.03 | new |" in out, out
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    result = json.loads(out)
+    [problem] = result["base_problems"]
+    assert (problem["file"], problem["field"]) == ("HEAD:sla/acme-2026-h2.yaml", "spec.conversion.lead->mql.rate")
+    assert problem["line"] == (h2.read_text().split("\n").index("    lead->mql: {rate: 0.25}") + 1)
+    assert "(0, 1]" in problem["message"]
+    assert [(c["revision"], c["status"]) for c in result["revisions"]] == [("2026-h1", "changed"), ("2026-h2", "added")]
+    # A HEAD that does not validate is the pull request's own problem: exit 2, as validate says.
+    edit(h2, "lead->mql: {rate: 0.25}", "lead->mql: {rate: 3}")
+    code, out = run_diff("HEAD")
+    assert code == 2 and "lead->mql.rate" in out and "does not validate" not in out, out
+
+
+def test_a_base_whose_windows_overlap_leaves_out_the_file_named_and_compares_the_rest(repo: Path) -> None:
+    """A cross-file problem names one of its two files: the other is compared as usual."""
+    h2 = repo / "sla/acme-2026-h2.yaml"
+    edit(h2, "effective: {from: 2026-07, to: 2026-12}", "effective: {from: 2026-06, to: 2026-12}")
+    commit(repo, "H2 from June, over H1's June")
+    edit(h2, "effective: {from: 2026-06, to: 2026-12}", "effective: {from: 2026-07, to: 2026-12}")
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    result = json.loads(out)
+    [problem] = result["base_problems"]
+    assert problem["file"] == "HEAD:sla/acme-2026-h2.yaml" and "overlaps 2026-h1" in problem["message"], problem
+    assert [(c["revision"], c["status"]) for c in result["revisions"]] == [("2026-h2", "added")]
+    assert {t["period"] for t in result["targets"]} == {f"2026-{m:02d}" for m in range(7, 13)}
+
+
+def test_a_broken_base_file_the_pull_request_deletes_is_named_above_no_change(repo: Path) -> None:
+    (repo / "sla/acme-draft.yaml").write_text("apiVersion: funnelpact/v1\nkind: Agreement\nmetadata: {name: acme\n")
+    commit(repo, "a draft that is not YAML")
+    (repo / "sla/acme-draft.yaml").unlink()
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert out.index("`HEAD` does not validate") < out.index("No change to the agreements or their targets."), out
+    assert "- `HEAD:sla/acme-draft.yaml:" in out, out
