@@ -110,7 +110,9 @@ def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
         head=head or "working tree",
         revisions=compare_revisions(old, new),
         targets=compare_targets(old, new),
-        new_gaps=new_gaps(old, new),
+        # The months of a file BASE could not read are a gap of the files it could: which gaps
+        # of HEAD are old cannot be told, so every one is listed.
+        new_gaps=new_gaps([] if base_problems else old, new),
         base_problems=sorted(base_problems, key=lambda p: (p.file or "", p.line or 0, p.column or 0)),
     )
 

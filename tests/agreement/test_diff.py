@@ -550,3 +550,20 @@ def test_a_broken_base_file_the_pull_request_deletes_is_named_above_no_change(re
     assert code == 0, out
     assert out.index("`HEAD` does not validate") < out.index("No change to the agreements or their targets."), out
     assert "- `HEAD:sla/acme-draft.yaml:" in out, out
+
+
+def test_with_a_base_that_does_not_validate_every_gap_of_head_is_listed(repo: Path) -> None:
+    """BASE's months between its readable revisions include those of the file it could not
+    read: a gap the fix leaves there read as an old one, and was not listed."""
+    (repo / "sla/acme-2027-h1.yaml").write_text(_next_half_year(repo))
+    h2 = repo / "sla/acme-2026-h2.yaml"
+    edit(h2, "lead->mql: {rate: 0.25}", "lead->mql: {rate: 2.5}")
+    commit(repo, "2027-h1, and H2 broken")
+    # The fix starts H2 a month late: July is judged by no revision.
+    edit(h2, "lead->mql: {rate: 2.5}", "lead->mql: {rate: 0.25}")
+    edit(h2, "effective: {from: 2026-07, to: 2026-12}", "effective: {from: 2026-08, to: 2026-12}")
+    edit(h2, "seasonality: {2026-08: 0.7, 2026-11: 1.2, 2026-12: 1.3}", "seasonality: {}")
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    assert json.loads(out)["new_gaps"] == [{"agreement": "acme", "months": ["2026-07"], "ends": "2026-h1",
+                                            "starts": "2026-h2"}]
