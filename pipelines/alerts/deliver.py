@@ -318,7 +318,9 @@ def _no_longer_asked(item: OutboxItem, agreements: list[Agreement]) -> str | Non
     and counted failed, on every run for 14 days after the analyst had taken the dead channel
     out. None when it is still asked for, or its agreement is not among those loaded."""
     agreement = find_revision(agreements, item.alert)
-    if agreement is None or item.channel_key in {channel_key(c) for c in channels_of(agreement)}:
+    # The key of the settings it was raised with, not the one stored: an outbox written before
+    # the key read recipients in any order is matched the same way.
+    if agreement is None or channel_key(item.channel) in {channel_key(c) for c in channels_of(agreement)}:
         return None
     return f"dropped: no longer a channel of {agreement.name} {agreement.revision}"
 

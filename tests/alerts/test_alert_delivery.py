@@ -316,6 +316,19 @@ def test_an_undelivered_alert_to_a_channel_taken_out_of_the_agreement_is_dropped
     assert dispatch([], [agreement([SLACK])], state, env, retry=FAST).pending == 1
 
 
+def test_an_undelivered_e_mail_survives_its_recipients_being_reordered(state: Path, smtp: SmtpRecorder) -> None:
+    # The SMTP server was down; meanwhile the analyst reorders the recipients (diff calls that
+    # no change). The pending alert was dropped as "no longer a channel" and never sent.
+    ab = {**EMAIL, "to": ["a@acme.example", "b@acme.example"]}
+    ba = {**EMAIL, "to": ["b@acme.example", "a@acme.example"]}
+    assert dispatch([kpi("breach")], [agreement([ab])], state, {}, retry=FAST).pending == 1
+    report = dispatch([], [agreement([ba])], state, env_for(smtp=smtp), retry=FAST)
+
+    assert (report.sent, report.pending) == (1, 0)
+    [mail] = smtp.mails
+    assert sorted(mail.recipients) == ["a@acme.example", "b@acme.example"]
+
+
 def test_an_alert_names_the_kpi_as_the_review_pack_does(state: Path, http: HttpRecorder, smtp: SmtpRecorder) -> None:
     # `recycle_rate`, target 35.0%, actual 41.2%, gap +6.2 pp, "Breach": only funnelpact's own
     # vocabulary said that a recycle rate breaches by being above its target.
