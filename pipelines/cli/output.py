@@ -51,22 +51,29 @@ console = _console(sys.stdout)
 err_console = _console(sys.stderr)
 
 
-def print_table(table: Table) -> None:
+def print_table(table: Table, *narrower: Table) -> None:
     """A table whose every cell is shown whole. Rich cuts what does not fit the width short
     (`999,999,…`, a KPI id of two long stage ids): in a pipe or a CI log the table is drawn
-    at its own width instead, and at a terminal a cell too wide folds onto a second line."""
+    at its own width instead. At a terminal, the first of `table` and its `narrower` layouts
+    that fits is drawn; if none does, the last, and a cell too wide folds onto a second line."""
+    layouts = (table, *narrower)
+    if console.is_terminal:
+        table = next((t for t in layouts if _natural_width(t) <= console.width), layouts[-1])
     for column in table.columns:
         column.overflow = "fold"
     if console.is_terminal:
         console.print(table)
         return
-    natural = Measurement.get(console, console.options.update(width=10**5), table).maximum
     width = console.width  # print(width=) only narrows: widen the console for this table
-    console.width = max(width, natural)
+    console.width = max(width, _natural_width(table))
     try:
         console.print(table)
     finally:
         console.width = width
+
+
+def _natural_width(table: Table) -> int:
+    return Measurement.get(console, console.options.update(width=10**5), table).maximum
 
 
 class Format(str, Enum):
