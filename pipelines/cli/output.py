@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
+from typer import rich_utils as typer_rich
 
 from pipelines.errors import InputError, Problem
 
@@ -28,6 +29,11 @@ class _Console(Console):
     def on_broken_pipe(self) -> None:
         self.quiet = True
         _reader_gone(self.file)
+
+
+# typer draws --help, usage errors and "Aborted!" on consoles of its own, which rich ends with
+# exit 1 when their reader has gone (`funnelpact --help | head -1`): they are _Consoles too.
+typer_rich.Console = _Console
 
 
 def echo(text: str, nl: bool = True) -> None:
