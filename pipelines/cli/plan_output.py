@@ -12,7 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.plan import PLAN_COLUMNS, MonthPlan, WindowPlan, rounded, rounded_decimal, rounded_visible
+from pipelines.agreement.plan import PLAN_COLUMNS, PLAN_COLUMNS_LAST, MonthPlan, WindowPlan, rounded, rounded_decimal, rounded_visible
 from pipelines.cli.output import Format, echo, print_table
 
 
@@ -37,6 +37,7 @@ def plan_json(months: list[MonthPlan], windows: list[WindowPlan]) -> dict:
                 "customers_exact": str(m.customers),
                 "targets": m.targets,
                 "explicit": sorted(m.explicit),
+                "currency": m.currency,
             }
             for m in months
         ],
@@ -51,6 +52,7 @@ def plan_json(months: list[MonthPlan], windows: list[WindowPlan]) -> dict:
                 "customers": ratio(w.customers),
                 "customers_exact": str(w.customers),
                 "targets": w.targets,
+                "currency": w.currency,
             }
             for w in windows
         ],
@@ -77,10 +79,10 @@ def plan_csv(months: list[MonthPlan]) -> str:
         stages += [s for s in m.targets if s not in stages]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow([*PLAN_COLUMNS, *stages])
+    writer.writerow([*PLAN_COLUMNS, *stages, *PLAN_COLUMNS_LAST])
     for m in months:
         writer.writerow([m.period, m.agreement, m.revision, rounded_decimal(m.revenue, 2), f"{rounded_visible(m.customers, 6):f}",
-                         *(m.targets.get(s, "") for s in stages)])
+                         *(m.targets.get(s, "") for s in stages), m.currency])
     return out.getvalue()
 
 
