@@ -15,14 +15,17 @@ from pipelines.agreement.model import Agreement
 
 # The columns a month's plan has beside its stages' targets (`plan --format csv`, `diff`): a
 # stage with one of these ids would overwrite it (a stage `customers` gave the CSV two
-# `customers` columns, a stage `revenue` replaced the revenue goal's row in a diff).
+# `customers` columns, a stage `revenue` replaced the revenue goal's row in a diff). The CSV
+# has the last ones after the stages': they came later, and the columns before kept their places.
 PLAN_COLUMNS = ("period", "agreement", "revision", "revenue", "customers")
+PLAN_COLUMNS_LAST = ("currency",)
 
 
 @dataclass(frozen=True)
 class MonthPlan:
     agreement: str
     revision: str
+    currency: str
     period: str
     revenue: Fraction
     customers: Fraction
@@ -34,6 +37,7 @@ class MonthPlan:
 class WindowPlan:
     agreement: str
     revision: str
+    currency: str
     first: str
     last: str
     revenue: Fraction
@@ -129,6 +133,7 @@ def plan_agreement(agreement: Agreement) -> list[MonthPlan]:
             MonthPlan(
                 agreement=agreement.name,
                 revision=agreement.revision,
+                currency=agreement.spec.currency,
                 period=month,
                 revenue=revenue,
                 customers=customers,
@@ -147,6 +152,7 @@ def plan_window(agreement: Agreement) -> WindowPlan:
     return WindowPlan(
         agreement=agreement.name,
         revision=agreement.revision,
+        currency=agreement.spec.currency,
         first=months[0],
         last=months[-1],
         revenue=goal,

@@ -72,8 +72,8 @@ def plan(
     month: Annotated[str | None, typer.Option(help="Show one month only (YYYY-MM; default: every month of every window).", show_default=False)] = None,
     format: Annotated[Format, typer.Option(
         "--format", "-f",
-        help="table for people; json or csv for machines (csv: one row per month; the window's totals are in "
-             "table and json).")] = Format.table,
+        help="table for people; json or csv for machines, each month with its revision's currency (csv: one row "
+             "per month; the window's totals are in table and json).")] = Format.table,
 ) -> None:
     """The reverse funnel: each month's revenue, customers and volume target per stage.
 

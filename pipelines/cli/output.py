@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
 from rich.table import Table
+from typer import rich_utils as typer_rich
 
 from pipelines.errors import InputError, Problem
 
@@ -28,6 +29,11 @@ class _Console(Console):
     def on_broken_pipe(self) -> None:
         self.quiet = True
         _reader_gone(self.file)
+
+
+# typer draws --help, usage errors and "Aborted!" on consoles of its own, which rich ends with
+# exit 1 when their reader has gone (`funnelpact --help | head -1`): they are _Consoles too.
+typer_rich.Console = _Console
 
 
 def echo(text: str, nl: bool = True) -> None:
@@ -51,22 +57,29 @@ console = _console(sys.stdout)
 err_console = _console(sys.stderr)
 
 
-def print_table(table: Table) -> None:
+def print_table(table: Table, *narrower: Table) -> None:
     """A table whose every cell is shown whole. Rich cuts what does not fit the width short
     (`999,999,…`, a KPI id of two long stage ids): in a pipe or a CI log the table is drawn
-    at its own width instead, and at a terminal a cell too wide folds onto a second line."""
+    at its own width instead. At a terminal, the first of `table` and its `narrower` layouts
+    that fits is drawn; if none does, the last, and a cell too wide folds onto a second line."""
+    layouts = (table, *narrower)
+    if console.is_terminal:
+        table = next((t for t in layouts if _natural_width(t) <= console.width), layouts[-1])
     for column in table.columns:
         column.overflow = "fold"
     if console.is_terminal:
         console.print(table)
         return
-    natural = Measurement.get(console, console.options.update(width=10**5), table).maximum
     width = console.width  # print(width=) only narrows: widen the console for this table
-    console.width = max(width, natural)
+    console.width = max(width, _natural_width(table))
     try:
         console.print(table)
     finally:
         console.width = width
+
+
+def _natural_width(table: Table) -> int:
+    return Measurement.get(console, console.options.update(width=10**5), table).maximum
 
 
 class Format(str, Enum):

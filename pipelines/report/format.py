@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from pipelines.agreement.kpis import is_share
-from pipelines.agreement.plan import in_percent, rounded_decimal
+from pipelines.agreement.plan import in_percent, rounded_decimal, rounded_visible
 
 # Symbol + word + colour: the status must read on a black-and-white printout too.
 STATUS = {
@@ -73,6 +73,16 @@ def money(value: Fraction | Decimal | float | None, currency: str) -> str:
         return "—"
     whole = rounded_decimal(value, 0)
     return f"−{currency} {-whole:,f}" if whole < 0 else f"{currency} {whole:,f}"
+
+
+def revenue_target(revenue: Fraction, customers: Fraction, deal_size: Decimal, currency: str) -> str:
+    """A month's revenue target and what makes it: "USD 120,000 (10.00 customers × USD 12,000)".
+    The figures shown are rounded, and 9.68 customers × USD 12,000 is 116,160, not the target
+    of 116,129 shown beside them: "≈" says so whenever the shown figures do not multiply out to
+    the shown target. The target itself is the planner's, exact (SPEC section 4)."""
+    shown = rounded_visible(customers, 2)
+    about = "" if shown * rounded_decimal(deal_size, 0) == rounded_decimal(revenue, 0) else "≈ "
+    return f"{money(revenue, currency)} ({about}{shown:,f} customers × {money(deal_size, currency)})"
 
 
 def kpi_value(kpi: str, value: float | None, currency: str) -> str:

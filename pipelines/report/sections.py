@@ -14,7 +14,6 @@ from typing import Any
 
 from pipelines.agreement.kpis import at_risk_after_days, kpi_label, known_kpi_ids, policy, stage_label
 from pipelines.agreement.months import month_range, spans
-from pipelines.agreement.plan import rounded_visible
 from pipelines.report import figures, svg
 from pipelines.report.bottleneck import Bottleneck, attribute
 from pipelines.report.format import (
@@ -28,6 +27,7 @@ from pipelines.report.format import (
     money,
     number,
     percent,
+    revenue_target,
     status_badge,
 )
 from pipelines.report.gather import AgreementReport, Handoff, ReportData
@@ -114,8 +114,8 @@ def summary(r: AgreementReport, bottleneck: Bottleneck | None) -> str:
         ("Month", f"{escape(r.month)}, {escape(state)}"),
         ("Judged as of", f"{r.judged_as_of:%Y-%m-%d %H:%M} UTC"),
         ("Owners", f"marketing: {escape(owners.marketing.name)} · sales: {escape(owners.sales.name)}"),
-        ("Revenue target", escape(money(r.plan.revenue, a.spec.currency))
-         + f" ({rounded_visible(r.plan.customers, 2):,f} customers × {escape(money(a.spec.average_deal_size, a.spec.currency))})"),
+        ("Revenue target", escape(revenue_target(r.plan.revenue, r.plan.customers, a.spec.average_deal_size,
+                                                 a.spec.currency))),
     ]
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     attention = ", ".join(f"{TEAM_TITLE[t].split(' ')[0].lower()} {n}" for t, n in by_team.items() if n) or "none"

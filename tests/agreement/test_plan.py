@@ -189,6 +189,25 @@ def test_plan_csv_has_a_header_and_one_row_per_month(at_root) -> None:
         ("6.666667", "80000.00"), ("10.000000", "120000.00")]
 
 
+def test_plan_csv_and_json_say_each_revision_s_currency(funnelpact, tmp_path: Path) -> None:
+    # A revenue of 100000.00 read bare: in what money was left to the reader to look up.
+    for revision in ("h1", "h2"):
+        text = (ROOT / "sla" / f"acme-2026-{revision}.yaml").read_text(encoding="utf-8")
+        (tmp_path / f"{revision}.yaml").write_text(
+            text.replace("currency: USD", "currency: EUR") if revision == "h2" else text, encoding="utf-8")
+    currency = {"2026-h1": "USD", "2026-h2": "EUR"}
+    run = funnelpact("plan", "--sla", tmp_path, "--format", "csv")
+    assert run.code == 0, run.err
+    header, *rows = list(csv.reader(io.StringIO(run.out)))
+    # Appended: the columns a reader already picks by position keep their places.
+    assert header == ["period", "agreement", "revision", "revenue", "customers", *STAGES, "currency"]
+    assert {(r[2], r[-1]) for r in rows} == set(currency.items()) and len(rows) == 12
+    run = funnelpact("plan", "--sla", tmp_path, "--format", "json")
+    plan = json.loads(run.out)
+    assert {(m["revision"], m["currency"]) for m in plan["months"]} == set(currency.items())
+    assert {w["revision"]: w["currency"] for w in plan["windows"]} == currency
+
+
 def test_plan_table_shows_explicit_targets_with_a_star_and_the_window_row(at_root) -> None:
     result = runner.invoke(app, ["plan", "--month", "2026-03"])
     assert result.exit_code == 0, result.output

@@ -29,7 +29,7 @@ def funnelpact_into_a_closed_pipe(*args: str, closed: str = "stdout") -> subproc
 
 
 @pytest.mark.parametrize("args", [["plan"], ["plan", "--format", "json"], ["plan", "--format", "csv"], ["schema"],
-                                  ["validate"], ["compile", "--check"]],
+                                  ["validate"], ["compile", "--check"], ["--help"], ["plan", "--help"]],
                          ids=lambda args: f"funnelpact {' '.join(args)} piped into a reader that left")
 def test_a_reader_that_leaves_early_changes_neither_the_exit_code_nor_the_messages(args: list[str]) -> None:
     done = funnelpact_into_a_closed_pipe(*args)
@@ -41,3 +41,12 @@ def test_bad_input_is_still_exit_2_when_stderr_s_reader_has_left() -> None:
     done = funnelpact_into_a_closed_pipe("plan", "--month", "2026-13", closed="stderr")
     assert done.returncode == 2
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(("args", "closed"), [([], "stdout"), (["plan", "--no-such-option"], "stderr")],
+                         ids=["funnelpact without a command, its help piped", "a usage error, stderr piped"])
+def test_typer_s_own_help_and_usage_errors_keep_their_exit_code_2_when_the_reader_has_left(args, closed) -> None:
+    # typer prints these on consoles of its own, which ended with exit 1, a fail-severity breach.
+    done = funnelpact_into_a_closed_pipe(*args, closed=closed)
+    assert done.returncode == 2
+    assert (done.stderr if closed == "stdout" else done.stdout) == ""

@@ -3,17 +3,25 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import re
+import subprocess
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from pipelines.agreement import load_agreements
-from pipelines.agreement.plan import plan_agreement, plan_window
+from pipelines.agreement.plan import plan_agreement, plan_window, rounded_decimal, rounded_visible
 from pipelines.cli import app
 from pipelines.cli.output import console
 from pipelines.cli.scorecard_output import print_scorecard
 
 LONG_A, LONG_B = "a" * 40, "b" * 40  # stage ids at their longest (40 characters)
+ROOT = Path(__file__).resolve().parents[2]
 
 TEN_STAGES = """\
 apiVersion: funnelpact/v1
@@ -87,3 +95,54 @@ def test_at_a_narrow_terminal_a_wide_cell_folds_onto_more_lines_instead_of_being
     cells = [line[1:-1].split("│") for line in text.splitlines() if line.startswith("│")]
     assert "".join(c[0].strip() for c in cells) == f"volume:{LONG_A}", text
     assert "".join(c[1].strip() for c in cells) == "999,999,999,999,999", text
+
+
+def at_a_terminal(columns: int, *args: str) -> list[str]:
+    """The lines funnelpact writes to a terminal `columns` wide: a pseudo-terminal, whose
+    width rich reads from COLUMNS as it does at a real one; styles are left out."""
+    master, slave = pty.openpty()
+    env = {**os.environ, "COLUMNS": str(columns), "TERM": "xterm"}
+    proc = subprocess.Popen([sys.executable, "-c", "from pipelines.cli import main; main()", *args],
+                            stdout=slave, stderr=subprocess.PIPE, cwd=ROOT, env=env)
+    os.close(slave)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 1 << 16)
+        except OSError:  # EIO: the command has closed the terminal
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert proc.wait(timeout=120) == 0, proc.stderr.read()
+    proc.stderr.close()
+    return re.sub(r"\x1b\[[0-9;]*m", "", out.decode()).splitlines()
+
+
+def millions(tmp_path: Path) -> Path:
+    """sla/'s first half with a goal of 9,999,999.99: up to 2,000,000.00 a month and 2,104,378 visits."""
+    file = tmp_path / "millions.yaml"
+    file.write_text((ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+                    .replace("revenue_goal: 600000", "revenue_goal: 9999999.99"), encoding="utf-8")
+    return file
+
+
+@pytest.mark.parametrize(("columns", "sla", "customers", "ruled"), [
+    (80, "sla", True, False), (80, "millions", False, False), (200, "sla", True, True), (200, "millions", True, True)],
+    ids=lambda v: str(v))
+def test_at_a_terminal_the_plan_fits_and_never_splits_a_figure(tmp_path, columns, sla, customers, ruled):
+    """At 80 columns a figure was folded over two lines (`100,000` then `.00`), read as two."""
+    path = ROOT / "sla" if sla == "sla" else millions(tmp_path)
+    lines = at_a_terminal(columns, "plan", "--sla", str(path))
+    assert max(len(line) for line in lines) <= columns, "\n".join(lines)
+    assert any(line.startswith("┃ month") for line in lines) is ruled, "\n".join(lines)
+    for agreement in load_agreements(path):
+        for m in plan_agreement(agreement):
+            [row] = [line for line in lines if line.strip("│ ").startswith(m.period)]
+            expected = [m.period, f"{rounded_decimal(m.revenue, 2):,}",
+                        *([f"{rounded_visible(m.customers, 2):,f}"] if customers else []),
+                        *(f"{t:,}{'*' if s in m.explicit else ''}" for s, t in m.targets.items())]
+            assert row.replace("│", " ").split() == expected, "\n".join(lines)
+    if not customers:  # the column left out is said in words
+        assert "customers = revenue ÷ USD 12,000 (the deal size)" in [line.strip() for line in lines], "\n".join(lines)

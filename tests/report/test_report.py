@@ -424,7 +424,14 @@ def test_the_revenue_target_shows_a_fraction_of_a_customer_to_its_first_digit(ju
     settings = Settings(sla_dir=sla, data_dir=judged.data_dir, warehouse=judged.warehouse, home=judged.home)
     page = write_report(settings, CLOSED, tmp_path / "r.html", AS_OF).read_text(encoding="utf-8")
     facts = re.search(r"<dt>Revenue target</dt><dd>([^<]*)</dd>", page)
-    assert facts and re.search(r"\(0\.0000\d*[1-9] customers × USD 12,000,000\)", facts.group(1)), facts
+    assert facts and re.search(r"\(≈ 0\.0000\d*[1-9] customers × USD 12,000,000\)", facts.group(1)), facts
+
+
+@slow
+def test_the_revenue_target_of_the_closed_month_marks_its_rounded_product(closed_report):
+    # "USD 116,129 (9.68 customers × USD 12,000)" read as if 9.68 × 12,000 were 116,129.
+    facts = re.search(r"<dt>Revenue target</dt><dd>([^<]*)</dd>", closed_report.read_text(encoding="utf-8"))
+    assert facts and facts.group(1) == "USD 116,129 (≈ 9.68 customers × USD 12,000)", facts
 
 
 @slow

@@ -1,0 +1,33 @@
+"""How the review pack writes a month's revenue target beside the figures that make it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+
+from pipelines.agreement import load_agreements
+from pipelines.agreement.plan import plan_agreement
+from pipelines.report.format import revenue_target
+
+ROOT = Path(__file__).resolve().parents[2]
+PLANS = {p.period: p for a in load_agreements(ROOT / "sla") for p in plan_agreement(a)}
+
+
+@pytest.mark.parametrize(("month", "text"), [
+    # 9.68 × 12,000 is 116,160 and 8.33 × 12,000 is 99,960: the shown figures are rounded.
+    ("2026-10", "USD 116,129 (≈ 9.68 customers × USD 12,000)"),
+    ("2026-02", "USD 100,000 (≈ 8.33 customers × USD 12,000)"),
+    ("2026-06", "USD 120,000 (10.00 customers × USD 12,000)"),
+], ids=["a month of 116,129.03 is about 9.68 customers", "a third of a customer is rounded",
+        "10 customers multiply out exactly"])
+def test_the_revenue_target_says_when_its_shown_figures_only_approximately_multiply_out(month, text):
+    plan = PLANS[month]
+    assert revenue_target(plan.revenue, plan.customers, Decimal(12000), "USD") == text
+
+
+def test_a_fraction_of_a_customer_shown_whole_multiplies_out_without_approximation():
+    assert revenue_target(Fraction(102000), Fraction(17, 2), Decimal(12000), "EUR") == (
+        "EUR 102,000 (8.50 customers × EUR 12,000)")
