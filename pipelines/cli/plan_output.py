@@ -7,13 +7,12 @@ import io
 import json
 from fractions import Fraction
 
-from rich.box import Box
 from rich.markup import escape
 from rich.table import Table
 
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.plan import PLAN_COLUMNS, PLAN_COLUMNS_LAST, MonthPlan, WindowPlan, rounded, rounded_decimal, rounded_visible
-from pipelines.cli.output import Format, echo, print_table
+from pipelines.cli.output import Format, echo, print_table, unruled
 
 
 def money(value: Fraction) -> float:
@@ -86,11 +85,6 @@ def plan_csv(months: list[MonthPlan]) -> str:
     return out.getvalue()
 
 
-# Rules under the header and above the window's row, none between the columns: a column costs
-# its widest cell and two spaces, not three. sla/'s plans drawn so are 80 columns wide, not 92.
-_UNRULED = Box("    \n    \n ━━ \n    \n ── \n    \n    \n    \n")
-
-
 def plan_table(a: Agreement, months: list[MonthPlan], window: WindowPlan | None, *, ruled: bool = True,
                customers: bool = True) -> Table:
     """The plan of one revision. At a terminal too narrow for it, the plan is drawn without
@@ -107,7 +101,7 @@ def plan_table(a: Agreement, months: list[MonthPlan], window: WindowPlan | None,
         caption="\n".join(notes),
     )
     if not ruled:
-        table.box, table.show_edge, table.pad_edge, table.collapse_padding = _UNRULED, False, False, True
+        unruled(table)
     table.add_column("month")
     table.add_column("revenue", justify="right")
     if customers:

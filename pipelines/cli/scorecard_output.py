@@ -12,7 +12,7 @@ from rich.table import Table
 
 from pipelines.agreement.kpis import is_share
 from pipelines.agreement.plan import in_percent, rounded_decimal
-from pipelines.cli.output import console, print_table
+from pipelines.cli.output import console, print_table, unruled
 from pipelines.warehouse.summary import unknown_stage_values_text
 
 TEAMS = ("marketing", "sales", "shared")
@@ -48,6 +48,12 @@ def _cell(kpi: str, value: float | None) -> str:
     return f"{rounded_decimal(value, 0 if abs(value) >= 100 or float(value).is_integer() else 2):,f}"
 
 
+# Columns that often hold one value for a whole team's table (one month judged, one agreement,
+# one revision, one severity): at a terminal too narrow for the table they move into its title,
+# in these words, rather than fold every KPI id over three lines.
+_TITLE_COLUMNS = {"month": "{}", "agreement": "{}", "revision": "revision {}", "severity": "severity {}"}
+
+
 def print_scorecard(results: list[dict[str, Any]], data_quality: dict, as_of: datetime) -> None:
     # Two agreements in one folder judge the same months with their own targets (and often
     # revisions of the same label, `2026`): the revision alone does not say whose row it is.
@@ -58,15 +64,17 @@ def print_scorecard(results: list[dict[str, Any]], data_quality: dict, as_of: da
         rows = [r for r in results if r["owner"] == team]
         if not rows:
             continue
-        table = Table(title=f"{team} — as of {as_of:%Y-%m-%d %H:%M} UTC", title_justify="left")
-        for column in columns:
-            table.add_column(column, justify="right" if column in ("target", "actual", "forecast") else "left")
-        for r in rows:
-            style = STATUS_STYLE.get(r["status"], "")
-            table.add_row(r["period"], r["kpi"], _cell(r["kpi"], r["target"]), _cell(r["kpi"], r["actual"]),
-                          _cell(r["kpi"], r.get("forecast")), f"[{style}]{r['status']}[/]", r["severity"],
-                          *((escape(r["agreement"]),) if several else ()), escape(r["revision"]))
-        print_table(table)
+        cells = [dict(zip(columns, (
+            r["period"], r["kpi"], _cell(r["kpi"], r["target"]), _cell(r["kpi"], r["actual"]),
+            _cell(r["kpi"], r.get("forecast")), f"[{STATUS_STYLE.get(r['status'], '')}]{r['status']}[/]",
+            r["severity"], *((escape(r["agreement"]),) if several else ()), escape(r["revision"])))) for r in rows]
+        title = f"{team} — as of {as_of:%Y-%m-%d %H:%M} UTC"
+        same = [c for c in _TITLE_COLUMNS if c in columns and len({row[c] for row in cells}) == 1]
+        narrow_title = " · ".join([title, *(_TITLE_COLUMNS[c].format(cells[0][c]) for c in same)])
+        # A forecast column of dashes says nothing: no month of the table is at risk.
+        narrow = [c for c in columns if c not in same and not (c == "forecast" and {row[c] for row in cells} == {"—"})]
+        print_table(_table(title, columns, cells), _table(narrow_title, narrow, cells),
+                    unruled(_table(narrow_title, narrow, cells)))
     counts: dict[str, int] = {}
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -78,6 +86,15 @@ def print_scorecard(results: list[dict[str, Any]], data_quality: dict, as_of: da
     if unknown := dq.get("unknown_stage_values"):
         console.print(f"  unknown_stage: lifecycle values no agreement lists: {escape(unknown_stage_values_text(unknown))}; "
                       "list one in a stage's crm_values if it means a stage, or in ignored_crm_values if none (docs/agreement.md)")
+
+
+def _table(title: str, columns: list[str] | tuple[str, ...], cells: list[dict[str, str]]) -> Table:
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, justify="right" if column in ("target", "actual", "forecast") else "left")
+    for row in cells:
+        table.add_row(*(row[c] for c in columns))
+    return table
 
 
 def exit_for(results: list[dict[str, Any]]) -> None:

@@ -34,3 +34,50 @@ def test_with_one_agreement_the_table_has_no_agreement_column():
     lines = _lines([_row("acme", "2026-h1", 80, 4)])
     assert "2026-03 volume:lead 80 4 — breach fail 2026-h1" in lines, lines
     assert not any("agreement" in line for line in lines), lines
+
+
+def _at_a_terminal(monkeypatch, width: int, rows: list[dict]) -> list[str]:
+    import io
+
+    from rich.console import Console
+
+    from pipelines.cli import output
+
+    terminal = Console(file=io.StringIO(), force_terminal=True, width=width, color_system=None)
+    monkeypatch.setattr(output, "console", terminal)
+    print_scorecard(rows, DQ, datetime(2026, 6, 1, tzinfo=UTC))
+    return terminal.file.getvalue().splitlines()
+
+
+SALES = [{**_row("acme", "2026-h1", target, actual), "kpi": kpi, "owner": "sales"}
+         for kpi, target, actual in (("conversion:opportunity->customer", 0.33, 0.227),
+                                     ("handoff:first_touch", 0.9, 0.843), ("revenue", 100000.0, 26256.0))]
+
+
+def test_at_an_80_column_terminal_what_every_row_shares_moves_to_the_title(monkeypatch):
+    """At 80 columns every KPI id folded over three lines ("convers", "ion:opp", "ortunit")
+    beside columns saying the same month, severity and revision on every row."""
+    lines = _at_a_terminal(monkeypatch, 80, SALES)
+    assert max(map(len, lines)) <= 80, "\n".join(lines)
+    rows = [line.replace("│", " ").split() for line in lines if line.startswith("│")]
+    assert rows == [["conversion:opportunity->customer", "33.0%", "22.7%", "breach"],
+                    ["handoff:first_touch", "90.0%", "84.3%", "breach"],
+                    ["revenue", "100,000", "26,256", "breach"]], "\n".join(lines)
+    title = " ".join(" ".join(lines[:2]).split())
+    assert title.startswith("sales — as of 2026-06-01 00:00 UTC · 2026-03 · revision 2026-h1 · severity fail"), lines
+
+
+def test_at_an_80_column_terminal_a_column_that_differs_between_rows_stays(monkeypatch):
+    rows = [SALES[0], {**SALES[1], "period": "2026-04", "status": "at_risk", "forecast": 0.85, "severity": "warn"}]
+    lines = _at_a_terminal(monkeypatch, 80, rows)
+    header = next(line for line in lines if "KPI" in line).replace("┃", " ").split()
+    assert header == ["month", "KPI", "target", "actual", "forecast", "status", "severity"], "\n".join(lines)
+    assert "revision 2026-h1" in " ".join(" ".join(lines[:2]).split()), lines
+    assert any("85.0%" in line and "at_risk" in line for line in lines), "\n".join(lines)
+
+
+def test_at_a_wide_terminal_the_scorecard_keeps_every_column(monkeypatch):
+    lines = _at_a_terminal(monkeypatch, 200, SALES)
+    header = next(line for line in lines if "KPI" in line).replace("┃", " ").split()
+    assert header == ["month", "KPI", "target", "actual", "forecast", "status", "severity", "revision"], lines
+    assert lines[0].strip() == "sales — as of 2026-06-01 00:00 UTC", lines
