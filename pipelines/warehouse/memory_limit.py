@@ -3,8 +3,8 @@
 Unset, DuckDB takes up to 80 % of the machine's memory and keeps what it read cached, so a
 run's peak memory follows the CRM's history. A limit makes DuckDB spill to a temporary folder
 beside the warehouse instead: docs/performance.md measures what it costs. The loader's
-connection (`pipelines.warehouse.connection`) and dbt's (`dbt_project/profiles.yml`) both
-read it, so the whole run stays within it.
+connection and an import's (`pipelines.warehouse.connection.within_memory_limit`) and dbt's
+(`dbt_project/profiles.yml`) read it, so the whole run, and an import, stay within it.
 """
 
 from __future__ import annotations

@@ -489,3 +489,17 @@ def test_an_import_stopped_inside_a_query_exits_with_the_signal_s_code_and_leave
     assert run.returncode == code, err[-3000:]
     assert f"funnelpact: {said}" in err and "bug" not in err and "Traceback" not in err
     assert _tree(out) == before
+
+
+@pytest.mark.parametrize("command", [
+    ["hubspot", "--contacts", str(EXPORTS / "hubspot" / "contacts_labels.csv")],
+    ["salesforce", "--leads", str(EXPORTS / "salesforce" / "Lead.csv")],
+    ["csv", "--mapping", str(EXPORTS / "csv" / "mapping.yaml")]])
+def test_an_import_with_a_bad_memory_limit_is_exit_2_naming_it_and_leaves_out_as_it_was(tmp_path, monkeypatch, command):
+    from pipelines.warehouse.memory_limit import ENV_VAR
+
+    monkeypatch.setenv(ENV_VAR, "2 gigs")
+    code, _, err = funnelpact("import", *command, "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert f"{ENV_VAR}: '2 gigs' is not a memory limit" in " ".join(err.split())
+    assert not (tmp_path / "out").exists()  # nor its staging folder, left behind

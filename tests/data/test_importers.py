@@ -1281,3 +1281,15 @@ def test_a_file_two_tables_of_a_mapping_read_is_read_once_and_its_notes_said_onc
     assert imported.rows == fixture.rows
     for table in imported.rows:
         assert (tmp_path / "out" / f"{table}.csv").read_bytes() == (tmp_path / "fixture" / f"{table}.csv").read_bytes()
+
+
+def test_an_import_s_connection_holds_to_the_memory_limit(tmp_path, monkeypatch):
+    """FUNNELPACT_DUCKDB_MEMORY_LIMIT capped the warehouse and dbt, but an import opened its own
+    DuckDB without it: a 1M-contact HubSpot export peaked at DuckDB's default (80 % of the
+    machine) however low the limit was set."""
+    from pipelines.data.importers.common import Job
+    from pipelines.warehouse.memory_limit import ENV_VAR
+
+    monkeypatch.setenv(ENV_VAR, "300MB")
+    with Job(tmp_path / "out", ["contacts"], []) as job:
+        assert job.con.execute("select current_setting('memory_limit')").fetchone()[0] == "286.1 MiB"

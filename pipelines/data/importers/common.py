@@ -304,8 +304,14 @@ class Job:
     written (`with Job(...) as job:`)."""
 
     def __init__(self, out: Path, tables: list[str], inputs: list[Input]) -> None:
-        self.output = Output(out, tables, inputs)
+        # The connection first: a bad FUNNELPACT_DUCKDB_MEMORY_LIMIT stops the import before
+        # the output's staging folder is made in --out, where nothing would remove it.
         self.con = connect()
+        try:
+            self.output = Output(out, tables, inputs)
+        except BaseException:
+            self.con.close()
+            raise
         self.rows: dict[str, int] = {}
         self.notes: list[str] = []
         self._exports: list[Export] = []
