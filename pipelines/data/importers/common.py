@@ -144,7 +144,7 @@ class Export:
             self._refuse_misread(source, cols, expected)
             picked = []
             for c in cols:
-                if name_key(c) not in self._reads and not self._reads_matching(c):
+                if not self._is_read(c):
                     continue
                 # A column named rowid (a database dump's) hid DuckDB's row numbers, by which a
                 # refused value's line is found and HubSpot keeps each row's events apart: the
@@ -182,11 +182,14 @@ class Export:
         """SQL reference to the first of `names` (each followed by its labels) the export has,
         or None. Each must be one of the names the export is read for (`reads`)."""
         for n in self._with_labels(names):
-            if name_key(n) not in self._reads and not self._reads_matching(n):
+            if not self._is_read(n):
                 raise ValueError(f"{n!r} is not among the columns {self.name} is read for: add it to its reads")
             if name_key(n) in self.columns:
                 return self.read(self.columns[name_key(n)])
         return None
+
+    def _is_read(self, name: str) -> bool:
+        return name_key(name) in self._reads or self._reads_matching(name)
 
     def _with_labels(self, names: tuple[str, ...]) -> list[str]:
         return [m for n in names for m in (n, *self.labels.get(n, ()))]
