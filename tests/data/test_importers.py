@@ -1330,3 +1330,24 @@ def test_a_row_with_values_only_in_columns_the_import_does_not_read_is_kept_not_
     assert imported.rows == {"contacts": 2, "lifecycle_events": 1}
     assert read(tmp_path / "out", "contacts")[1] == (None,) * 6
     assert "note: contacts.csv: left out 1 row with every value blank (as a spreadsheet saves after the data)" in imported.notes
+
+
+def test_an_import_spills_what_exceeds_the_memory_limit_into_its_output_not_the_current_folder(
+        tmp_path, monkeypatch):
+    """Under FUNNELPACT_DUCKDB_MEMORY_LIMIT DuckDB spilled to `.tmp` in the current folder:
+    where that was not writable (a file of that name here), the import failed saying the export
+    could not be read."""
+    from pipelines.warehouse.memory_limit import ENV_VAR
+
+    export = tmp_path / "contacts.csv"
+    duckdb.connect().execute(f"""copy (select i as "Record ID", '2026-01-05 10:00' as "Create Date",
+        '2026-01-05 10:00' as "Became a Lead Date", md5(i::varchar) as "Job Title" from range(200000) t(i))
+        to '{export}' (header)""")
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / ".tmp").write_text("")
+    monkeypatch.chdir(here)
+    monkeypatch.setenv(ENV_VAR, "64MB")
+    imported = import_hubspot(export, tmp_path / "out", timezone="UTC")
+    assert imported.rows == {"contacts": 200000, "lifecycle_events": 200000}
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["contacts.csv", "lifecycle_events.csv"]

@@ -342,6 +342,10 @@ class Job:
         except BaseException:
             self.con.close()
             raise
+        # What does not fit in the memory limit is spilled into the output's staging folder, on
+        # the disk the import writes to, and gone with it. DuckDB's default, `.tmp` in the
+        # current folder, may not be writable: the import failed, saying the export was unreadable.
+        self.con.execute(f"set temp_directory = {quote(str(self.output.staging / 'spill'))}")
         self.rows: dict[str, int] = {}
         self.notes: list[str] = []
         self._exports: list[Export] = []
