@@ -37,3 +37,11 @@ def memory_limit(environ: Mapping[str, str] | None = None) -> str | None:
             f"{value!r} is not a memory limit: expected a size such as 2GB, 512MiB or 1.5GiB, or a share of "
             f"the machine's memory such as 50% (unset: DuckDB's {DEFAULT})", field=ENV_VAR))
     return value.strip()
+
+
+def out_of_memory_hint(failure: str) -> str:
+    """DuckDB's "Out of Memory" names its own SET, not the setting that made it: say which."""
+    limit = "Out of Memory" in failure and memory_limit()
+    if not limit:
+        return ""
+    return f"\n{ENV_VAR} is {limit}: raise it, or unset it for DuckDB's default"

@@ -157,6 +157,8 @@ class Export:
             select = ", ".join(picked) or "null as _fp_none"
             self.con.execute(f"create or replace temp table {self.name} as select {select} "
                              f"from {self._reader(source, delimiter)}")
+        except duckdb.OutOfMemoryException:
+            raise  # the memory limit's doing, not the export's (see pipelines.cli)
         except duckdb.Error as exc:
             if found := first_bad_line(source, self.delimiter):
                 raise InputError(Problem(found[1], file=str(self.path), line=found[0])) from None
