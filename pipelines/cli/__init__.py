@@ -60,14 +60,14 @@ class _FunnelpactGroup(TyperGroup):
             if interrupted_query(type(exc).__name__, str(exc)):
                 _interrupted(ctx)
             # Python's traceback and exit 1 read as a missed target (SPEC section 7), or for
-            # `compile --check` as suites out of date. A full disk is no bug and no bad input: one
-            # line naming the place. Anything else is a bug: one line, the traceback on --debug.
+            # `compile --check` as suites out of date. A full disk, or DuckDB out of the memory
+            # FUNNELPACT_DUCKDB_MEMORY_LIMIT allows (an import's), is no bug and no bad input: one
+            # line naming the place or the limit. Anything else is a bug: one line, the traceback on --debug.
             if ctx.params.get("debug"):
                 traceback.print_exc()
             if full := no_room(exc):
                 message = str(full)
             elif too_little := out_of_memory_hint(str(exc)):
-                # Nor is DuckDB out of the memory FUNNELPACT_DUCKDB_MEMORY_LIMIT allows (an import's).
                 message = str(exc).splitlines()[0] + too_little
             else:
                 message = (f"funnelpact failed unexpectedly ({type(exc).__name__}: {exc}); this is a bug: run the "
