@@ -22,6 +22,7 @@ from pipelines.logs import routed_to
 from pipelines.settings import HOME_ENV, Settings
 from pipelines.warehouse.dbt_runner import DbtRunError
 from pipelines.warehouse.connection import writable
+from pipelines.warehouse.memory_limit import out_of_memory_hint
 from pipelines.warehouse.run_lock import run_lock
 
 # On every CLI run: the warehouse it writes, to find its runs that a killed process left open.
@@ -38,16 +39,6 @@ class JobOutcome:
     kind: str = "crash"      # of a failure: "bad_input" (exit 2), "interrupted" or "crash"
     alerts: dict[str, int] = field(default_factory=dict)
     log_file: Path | None = None
-
-
-def _memory_hint(failure: str) -> str:
-    """DuckDB's "Out of Memory" names its own SET, not the setting that made it: say which."""
-    from pipelines.warehouse.memory_limit import ENV_VAR, memory_limit
-
-    limit = memory_limit()
-    if not limit or "Out of Memory" not in failure:
-        return ""
-    return f"\n{ENV_VAR} is {limit}: raise it, or unset it for DuckDB's default"
 
 
 def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False) -> JobOutcome:
@@ -110,7 +101,7 @@ def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephe
                 raise
             if not result.success:
                 failure, kind, stack, step = _first_failure(result)
-                failure += _memory_hint(failure)
+                failure += out_of_memory_hint(failure)
                 if kind == "interrupted":
                     stop_builds()  # before the log closes: dbt's threads still write to it
                 log.write(f"\nthe run failed in {step}: {failure}\n{stack}")

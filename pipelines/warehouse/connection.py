@@ -26,6 +26,16 @@ def without_progress_bar(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConne
     return con
 
 
+def within_memory_limit(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """`con` holding at most FUNNELPACT_DUCKDB_MEMORY_LIMIT (`memory_limit`), when it is set:
+    each connection funnelpact opens (the warehouse's, an import's) takes it, or a run or import
+    within the limit peaked at DuckDB's default, 80 % of the machine. A bad value is exit 2."""
+    limit = memory_limit()
+    if limit:  # checked: a size or a share, nothing to quote
+        con.execute(f"set memory_limit = '{limit}'")
+    return con
+
+
 @contextmanager
 def interrupted_by_ctrl_c(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     """Ctrl-C stops the query `con` is running. DuckDB runs Python's SIGINT handler while a
@@ -119,10 +129,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
                 f"or set {ENV_VAR} to another path", file=str(path), field=ENV_VAR)) from None
         raise
     try:
-        without_progress_bar(con)
-        limit = memory_limit()
-        if limit:  # checked: a size or a share, nothing to quote
-            con.execute(f"set memory_limit = '{limit}'")
+        within_memory_limit(without_progress_bar(con))
         with interrupted_by_ctrl_c(con):
             yield con
     except duckdb.Error as exc:

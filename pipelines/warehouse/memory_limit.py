@@ -3,8 +3,8 @@
 Unset, DuckDB takes up to 80 % of the machine's memory and keeps what it read cached, so a
 run's peak memory follows the CRM's history. A limit makes DuckDB spill to a temporary folder
 beside the warehouse instead: docs/performance.md measures what it costs. The loader's
-connection (`pipelines.warehouse.connection`) and dbt's (`dbt_project/profiles.yml`) both
-read it, so the whole run stays within it.
+connection and an import's (`pipelines.warehouse.connection.within_memory_limit`) and dbt's
+(`dbt_project/profiles.yml`) read it, so the whole run, and an import, stay within it.
 """
 
 from __future__ import annotations
@@ -37,3 +37,11 @@ def memory_limit(environ: Mapping[str, str] | None = None) -> str | None:
             f"{value!r} is not a memory limit: expected a size such as 2GB, 512MiB or 1.5GiB, or a share of "
             f"the machine's memory such as 50% (unset: DuckDB's {DEFAULT})", field=ENV_VAR))
     return value.strip()
+
+
+def out_of_memory_hint(failure: str) -> str:
+    """DuckDB's "Out of Memory" names its own SET, not the setting that made it: say which."""
+    limit = "Out of Memory" in failure and memory_limit()
+    if not limit:
+        return ""
+    return f"\n{ENV_VAR} is {limit}: raise it, or unset it for DuckDB's default"

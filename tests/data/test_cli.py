@@ -489,3 +489,38 @@ def test_an_import_stopped_inside_a_query_exits_with_the_signal_s_code_and_leave
     assert run.returncode == code, err[-3000:]
     assert f"funnelpact: {said}" in err and "bug" not in err and "Traceback" not in err
     assert _tree(out) == before
+
+
+@pytest.mark.parametrize("command", [
+    ["hubspot", "--contacts", str(EXPORTS / "hubspot" / "contacts_labels.csv")],
+    ["salesforce", "--leads", str(EXPORTS / "salesforce" / "Lead.csv")],
+    ["csv", "--mapping", str(EXPORTS / "csv" / "mapping.yaml")]])
+def test_an_import_with_a_bad_memory_limit_is_exit_2_naming_it_and_leaves_out_as_it_was(tmp_path, monkeypatch, command):
+    from pipelines.warehouse.memory_limit import ENV_VAR
+
+    monkeypatch.setenv(ENV_VAR, "2 gigs")
+    code, _, err = funnelpact("import", *command, "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert f"{ENV_VAR}: '2 gigs' is not a memory limit" in " ".join(err.split())
+    assert not (tmp_path / "out").exists()  # nor its staging folder, left behind
+
+
+def test_an_import_out_of_the_memory_its_limit_allows_names_the_limit_not_the_export(tmp_path, monkeypatch):
+    """Too small a FUNNELPACT_DUCKDB_MEMORY_LIMIT stopped the read of an export with 'cannot
+    read the file; expected a UTF-8 CSV export', exit 2, and a later step with 'this is a bug'."""
+    import duckdb
+
+    from pipelines.warehouse.memory_limit import ENV_VAR
+
+    export = tmp_path / "contacts.csv"
+    duckdb.connect().execute(f"""copy (select i as "Record ID", '2026-01-05 10:00' as "Create Date",
+        '2026-01-05 10:00' as "Became a Lead Date", md5(i::varchar) as "Job Title" from range(200000) t(i))
+        to '{export}' (header)""")
+    monkeypatch.setenv(ENV_VAR, "10MB")
+    code, _, err = funnelpact("import", "hubspot", "--contacts", str(export), "--out", str(tmp_path / "out"))
+    assert code == 3
+    err = " ".join(err.split())
+    assert err.startswith("error Out of Memory Error: ")
+    assert err.endswith(f"{ENV_VAR} is 10MB: raise it, or unset it for DuckDB's default")
+    assert "cannot read the file" not in err and "bug" not in err
+    assert not (tmp_path / "out").exists()

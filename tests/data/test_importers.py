@@ -1281,3 +1281,73 @@ def test_a_file_two_tables_of_a_mapping_read_is_read_once_and_its_notes_said_onc
     assert imported.rows == fixture.rows
     for table in imported.rows:
         assert (tmp_path / "out" / f"{table}.csv").read_bytes() == (tmp_path / "fixture" / f"{table}.csv").read_bytes()
+
+
+def test_an_import_s_connection_holds_to_the_memory_limit(tmp_path, monkeypatch):
+    """FUNNELPACT_DUCKDB_MEMORY_LIMIT capped the warehouse and dbt, but an import opened its own
+    DuckDB without it: a 1M-contact HubSpot export peaked at DuckDB's default (80 % of the
+    machine) however low the limit was set."""
+    from pipelines.data.importers.common import Job
+    from pipelines.warehouse.memory_limit import ENV_VAR
+
+    monkeypatch.setenv(ENV_VAR, "300MB")
+    with Job(tmp_path / "out", ["contacts"], []) as job:
+        assert job.con.execute("select current_setting('memory_limit')").fetchone()[0] == "286.1 MiB"
+
+
+def test_an_export_is_read_for_the_columns_the_import_reads_only(tmp_path):
+    """A portal's HubSpot export holds hundreds of properties, and every one was read into
+    memory as text: 1M contacts with 216 columns took 2.9 GB and most of the import's time,
+    for the 16 the import reads."""
+    from pipelines.data.importers.common import Job
+    from pipelines.data.importers.hubspot import CONTACT_COLUMNS, stage_of_column
+    from pipelines.data.importers.output import Input
+    from pipelines.data.importers.times import Times
+
+    export = tmp_path / "contacts.csv"
+    junk = [f"Property {k}" for k in range(40)]
+    export.write_text(",".join(["Record ID", "Email", "Create Date", *junk, "Became a Lead Date", "Job Title"]) + "\n"
+                      + ",".join(["1", "a@example.com", "2026-01-05 10:00", *("x" * len(junk)), "2026-01-05 10:00",
+                                  "VP Sales"]) + "\n")
+    with Job(tmp_path / "out", ["contacts"], []) as job:
+        c = job.export(Input(export, "--contacts"), "hs_contacts", Times(), CONTACT_COLUMNS,
+                       lambda column: stage_of_column(column) is not None)
+        held = [name for (name,) in job.con.execute("select column_name from (describe hs_contacts)").fetchall()]
+        assert held == ["Record ID", "Create Date", "Became a Lead Date", "Job Title"]
+        assert c.names[:3] == ["Record ID", "Email", "Create Date"]  # all of them, for messages
+    import_hubspot(export, tmp_path / "out", timezone="UTC")
+    assert read(tmp_path / "out", "contacts") == [("1", "2026-01-05T10:00:00Z", None, None, "vp", None)]
+
+
+def test_a_row_with_values_only_in_columns_the_import_does_not_read_is_kept_not_left_out_as_blank(tmp_path):
+    """Read for a few columns, a row blank in those is not blank: it stays for the loader to
+    judge (a contact without an id, quarantined), and only a row blank in every column of the
+    file is left out as a spreadsheet's empty row."""
+    export = tmp_path / "contacts.csv"
+    export.write_text("Record ID,Create Date,Became a Lead Date,Email\n1,2026-01-05 10:00,2026-01-05 10:00,\n"
+                      ",,,b@example.com\n,,,\n")
+    imported = import_hubspot(export, tmp_path / "out", timezone="UTC")
+    assert imported.rows == {"contacts": 2, "lifecycle_events": 1}
+    assert read(tmp_path / "out", "contacts")[1] == (None,) * 6
+    assert "note: contacts.csv: left out 1 row with every value blank (as a spreadsheet saves after the data)" in imported.notes
+
+
+def test_an_import_spills_what_exceeds_the_memory_limit_into_its_output_not_the_current_folder(
+        tmp_path, monkeypatch):
+    """Under FUNNELPACT_DUCKDB_MEMORY_LIMIT DuckDB spilled to `.tmp` in the current folder:
+    where that was not writable (a file of that name here), the import failed saying the export
+    could not be read."""
+    from pipelines.warehouse.memory_limit import ENV_VAR
+
+    export = tmp_path / "contacts.csv"
+    duckdb.connect().execute(f"""copy (select i as "Record ID", '2026-01-05 10:00' as "Create Date",
+        '2026-01-05 10:00' as "Became a Lead Date", md5(i::varchar) as "Job Title" from range(200000) t(i))
+        to '{export}' (header)""")
+    here = tmp_path / "here"
+    here.mkdir()
+    (here / ".tmp").write_text("")
+    monkeypatch.chdir(here)
+    monkeypatch.setenv(ENV_VAR, "64MB")
+    imported = import_hubspot(export, tmp_path / "out", timezone="UTC")
+    assert imported.rows == {"contacts": 200000, "lifecycle_events": 200000}
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["contacts.csv", "lifecycle_events.csv"]

@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.errors import InputError
 from pipelines.warehouse.connection import connect
-from pipelines.warehouse.memory_limit import ENV_VAR, memory_limit
+from pipelines.warehouse.memory_limit import ENV_VAR, memory_limit, out_of_memory_hint
 
 
 @pytest.mark.parametrize("value", ["2GB", "512MiB", "1.5GiB", "50%", " 300 MB ", "2gb"])
@@ -50,10 +50,8 @@ def test_dbt_s_connection_takes_the_limit_through_profiles_yml(warehouse) -> Non
 
 
 def test_a_run_out_of_memory_names_the_limit_that_made_it(monkeypatch) -> None:
-    from pipelines.defs.execute import _memory_hint
-
     oom = "raw_crm: Out of Memory Error: could not allocate block of size 256.0 KiB (18.9 MiB/19.0 MiB used)"
-    assert _memory_hint(oom) == ""  # no limit set: DuckDB's default, nothing of ours to name
+    assert out_of_memory_hint(oom) == ""  # no limit set: DuckDB's default, nothing of ours to name
     monkeypatch.setenv(ENV_VAR, "20MB")
-    assert _memory_hint(oom) == f"\n{ENV_VAR} is 20MB: raise it, or unset it for DuckDB's default"
-    assert _memory_hint("raw_crm: contacts.csv: no such file") == ""
+    assert out_of_memory_hint(oom) == f"\n{ENV_VAR} is 20MB: raise it, or unset it for DuckDB's default"
+    assert out_of_memory_hint("raw_crm: contacts.csv: no such file") == ""

@@ -9,7 +9,7 @@ import contextlib
 import copy
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -55,15 +55,23 @@ def name_key(name: str) -> str:
 
 
 class Export:
-    """One export file, read as text into a DuckDB table; columns found case-insensitively."""
+    """One export file, read as text into a DuckDB table; columns found case-insensitively.
+
+    Only the columns the import reads are read into the table: `reads`, the names it looks
+    up (with their labels), and those `reads_matching` takes (HubSpot's lifecycle dates). A
+    CRM's export holds hundreds of columns the import never reads, which took most of the
+    time and memory of reading it."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, given: Input, name: str,
-                 times: Times, delimiter: str | None = None,
-                 labels: dict[str, tuple[str, ...]] | None = None, report_footer: bool = False) -> None:
+                 times: Times, reads: Collection[str], reads_matching: Callable[[str], bool] | None = None,
+                 delimiter: str | None = None, labels: dict[str, tuple[str, ...]] | None = None,
+                 report_footer: bool = False) -> None:
         self.con, self.path, self.name, self.times = con, Path(given.path), name, times
-        self.read_as = (delimiter, labels, report_footer)
+        self.read_as = (frozenset(reads), reads_matching, delimiter, labels, report_footer)
         # A field's other names (a CRM's UI labels): `find("Id")` also finds "Lead ID".
         self.labels = labels or {}
+        self._reads = {name_key(n) for n in self._with_labels(tuple(reads))}
+        self._reads_matching = reads_matching or (lambda column: False)
         self.notes: list[str] = []  # for the user, in the command's output
         if not self.path.is_file():
             found = ("is a folder" if self.path.is_dir() else "file not found" if not self.path.exists()
@@ -77,26 +85,17 @@ class Export:
         names = header(self.path, self.delimiter)
         rows = (without_footer(self.path, self.delimiter) if report_footer
                 else contextlib.nullcontext((self.path, None)))
-        with rows as (source, left_out):
-            cols = self._read(source, delimiter)
-            self._refuse_misread(source, cols, len(names))
-        if left_out:
-            self.notes.append(left_out)
         # As the file names them: DuckDB renames a repeated name `name_1`, hiding the repeat.
         self._named = Counter(name_key(n) for n in names)
         self.columns: dict[str, str] = {}  # name, ignoring case -> the column as the table holds it
         self._names: dict[str, str] = {}  # SQL reference -> the column's name in the export
-        for c in cols:
-            # A column named rowid (a database dump's) hid DuckDB's row numbers, by which a
-            # refused value's line is found and HubSpot keeps each row's events apart: the
-            # table holds it under another name.
-            held = f"_fp_{c}" if c.lower() == "rowid" else c
-            if held != c:
-                con.execute(f"alter table {name} rename column {ident(c)} to {ident(held)}")
-            self.columns[name_key(c)] = held
-            self._names[ident(held)] = c
         self._checked: set[str] = set()
-        self._leave_out_empty_rows()
+        with rows as (source, left_out):
+            # Every column of the export, as DuckDB names them (a repeated name `name_1`).
+            self.names = self._read(source, delimiter, len(names))
+            self._leave_out_empty_rows(source, delimiter)
+        if left_out:
+            self.notes.append(left_out)
 
     def with_times(self, times: Times) -> Export:
         """This export, its table and columns, read with other `times` (a mapping's other table
@@ -105,35 +104,68 @@ class Export:
         other.times, other.notes, other._checked = times, [], set()
         return other
 
-    def _leave_out_empty_rows(self) -> None:
+    def _leave_out_empty_rows(self, source: Path, delimiter: str | None) -> None:
         """Leave out the rows whose every value is blank (`;;;;` lines, which a spreadsheet
         saves after the data for rows it once formatted): no record, yet each was a contact or
         lead without an id, quarantined or counted as a duplicate against the quarantine rate.
-        A row with any value stays, for the loader to judge."""
-        filled = f"coalesce({', '.join(text(ident(c)) for c in self.columns.values())}) is null"
-        count = self.con.execute(f"select count(*) from {self.name} where {filled}").fetchone()[0]
+        A row with any value stays, for the loader to judge, also when the value is in a
+        column the import does not read: the file is read again for the rows blank in those
+        it reads, if there are any."""
+        read = [text(ident(c)) for c in self.columns.values()]
+        blank = f"coalesce({', '.join(read)}) is null" if read else "true"
+        if not self.con.execute(f"select count(*) from {self.name} where {blank}").fetchone()[0]:
+            return
+        if len(self.columns) < len(self.names):
+            every = ", ".join(text(ident(c)) for c in self.names)
+            # In the file's order, as the table's rows: their row numbers match.
+            self.con.execute(f"create temp table _fp_blank as select coalesce({every}) is null as blank "
+                             f"from {self._reader(source, delimiter)}")
+            blank = "rowid in (select rowid from _fp_blank where blank)"
+        count = self.con.execute(f"select count(*) from {self.name} where {blank}").fetchone()[0]
         if count:
-            self.con.execute(f"delete from {self.name} where {filled}")
+            self.con.execute(f"delete from {self.name} where {blank}")
             rows = "row" if count == 1 else "rows"
             self.notes.append(f"note: {self.path.name}: left out {count:,} {rows} with every value blank "
                               "(as a spreadsheet saves after the data)")
+        self.con.execute("drop table if exists _fp_blank")
 
-    def _read(self, source: Path, delimiter: str | None) -> list[str]:
-        """Read `source` (the export, or its rows without a report footer) into the table; its
-        columns as DuckDB names them. A failed read names the export's line that broke it."""
+    def _reader(self, source: Path, delimiter: str | None) -> str:
+        """SQL: `source`'s rows (the export, or its rows without a report footer), all as text:
+        a bad value must reach the loader's quarantine, not stop the import."""
         delim = f", delim = {quote(delimiter)}" if delimiter else ""
+        return (f"read_csv({quote(str(source))}, all_varchar = true, header = true, skip = 0{delim}, "
+                f"{READ_OPTIONS})")
+
+    def _read(self, source: Path, delimiter: str | None, expected: int) -> list[str]:
+        """Read the columns the import reads of `source` into the table; all the export's
+        columns as DuckDB names them. A failed read names the export's line that broke it."""
         try:
-            # all_varchar: a bad value must reach the loader's quarantine, not stop the import.
-            self.con.execute(f"create or replace temp table {self.name} as select * from read_csv("
-                             f"{quote(str(source))}, all_varchar = true, header = true, skip = 0{delim}, "
-                             f"{READ_OPTIONS})")
+            cols = [r[0] for r in self.con.execute(f"describe select * from {self._reader(source, delimiter)}").fetchall()]
+            self._refuse_misread(source, cols, expected)
+            picked = []
+            for c in cols:
+                if not self._is_read(c):
+                    continue
+                # A column named rowid (a database dump's) hid DuckDB's row numbers, by which a
+                # refused value's line is found and HubSpot keeps each row's events apart: the
+                # table holds it under another name.
+                held = f"_fp_{c}" if c.lower() == "rowid" else c
+                self.columns[name_key(c)] = held
+                self._names[ident(held)] = c
+                picked.append(f"{ident(c)} as {ident(held)}")
+            # Each row of the file is a row of the table, also when the import reads none of its columns.
+            select = ", ".join(picked) or "null as _fp_none"
+            self.con.execute(f"create or replace temp table {self.name} as select {select} "
+                             f"from {self._reader(source, delimiter)}")
+        except duckdb.OutOfMemoryException:
+            raise  # the memory limit's doing, not the export's (see pipelines.cli)
         except duckdb.Error as exc:
             if found := first_bad_line(source, self.delimiter):
                 raise InputError(Problem(found[1], file=str(self.path), line=found[0])) from None
             first = str(exc).strip().splitlines()[0]
             raise InputError(Problem(f"cannot read the file; expected a UTF-8 CSV export with a "
                                      f"header row: {first}", file=str(self.path))) from None
-        return [r[0] for r in self.con.execute(f"describe {self.name}").fetchall()]
+        return cols
 
     def _refuse_misread(self, source: Path, cols: list[str], expected: int) -> None:
         """One row with a value too many or too few makes DuckDB's sniffer give up on the
@@ -150,19 +182,19 @@ class Export:
 
     def find(self, *names: str) -> str | None:
         """SQL reference to the first of `names` (each followed by its labels) the export has,
-        or None."""
+        or None. Each must be one of the names the export is read for (`reads`)."""
         for n in self._with_labels(names):
+            if not self._is_read(n):
+                raise ValueError(f"{n!r} is not among the columns {self.name} is read for: add it to its reads")
             if name_key(n) in self.columns:
                 return self.read(self.columns[name_key(n)])
         return None
 
+    def _is_read(self, name: str) -> bool:
+        return name_key(name) in self._reads or self._reads_matching(name)
+
     def _with_labels(self, names: tuple[str, ...]) -> list[str]:
         return [m for n in names for m in (n, *self.labels.get(n, ()))]
-
-    @property
-    def names(self) -> list[str]:
-        """The columns as the export names them (a repeated name as DuckDB renames it)."""
-        return list(self._names.values())
 
     def read(self, column: str) -> str:
         """SQL reference to a column the import reads (one of `columns`' values). A name the
@@ -304,8 +336,18 @@ class Job:
     written (`with Job(...) as job:`)."""
 
     def __init__(self, out: Path, tables: list[str], inputs: list[Input]) -> None:
-        self.output = Output(out, tables, inputs)
+        # The connection first: a bad FUNNELPACT_DUCKDB_MEMORY_LIMIT stops the import before
+        # the output's staging folder is made in --out, where nothing would remove it.
         self.con = connect()
+        try:
+            self.output = Output(out, tables, inputs)
+        except BaseException:
+            self.con.close()
+            raise
+        # What does not fit in the memory limit is spilled into the output's staging folder, on
+        # the disk the import writes to, and gone with it. DuckDB's default, `.tmp` in the
+        # current folder, may not be writable: the import failed, saying the export was unreadable.
+        self.con.execute(f"set temp_directory = {quote(str(self.output.staging / 'spill'))}")
         self.rows: dict[str, int] = {}
         self.notes: list[str] = []
         self._exports: list[Export] = []
@@ -325,15 +367,18 @@ class Job:
         self.con.close()
         self.output.__exit__(kind, exc, tb)  # commit, or discard after a failure
 
-    def export(self, given: Input, name: str, times: Times, delimiter: str | None = None,
+    def export(self, given: Input, name: str, times: Times, reads: Collection[str],
+               reads_matching: Callable[[str], bool] | None = None, delimiter: str | None = None,
                labels: dict[str, tuple[str, ...]] | None = None, report_footer: bool = False) -> Export:
+        """The export `given`, read for the columns `reads` and `reads_matching` (see Export)."""
         # A file that two tables of a mapping read (contacts and their stage dates from one
         # people file) is read once: read again, it took twice the time and memory, and its
         # notes were said twice.
+        read_as = (frozenset(reads), reads_matching, delimiter, labels, report_footer)
         export = next((e.with_times(times) for e in self._exports if same_file(e.path, given.path)
-                       and e.read_as == (delimiter, labels, report_footer)), None)
+                       and e.read_as == read_as), None)
         if export is None:
-            export = Export(self.con, given, name, times, delimiter, labels, report_footer)
+            export = Export(self.con, given, name, times, reads, reads_matching, delimiter, labels, report_footer)
         self._exports.append(export)
         return export
 

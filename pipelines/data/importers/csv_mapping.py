@@ -24,7 +24,7 @@ from typing import Any
 from pipelines.agreement.load import decode_utf8
 from pipelines.agreement.yaml_source import load_yaml
 from pipelines.data.importers.common import Imported, Job, progress, quote, text
-from pipelines.data.importers.output import Input
+from pipelines.data.importers.output import Input, same_file
 from pipelines.data.importers.times import Times, check_format, check_timezone
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem, visible
@@ -145,14 +145,22 @@ def import_csv(mapping_file: Path, out: Path) -> Imported:
     base = mapping_file.parent
     inputs = {name: Input(base / spec["file"], f"tables.{name}.file", mapping_file)
               for name, spec in doc["tables"].items()}
+    # A file is read for the columns every table taken from it maps, so that it is read once.
+    reads = {name: {column for other, spec in doc["tables"].items() if same_file(inputs[other].path, given.path)
+                    for column in _mapped(spec)} for name, given in inputs.items()}
     with Job(out, list(doc["tables"]), list(inputs.values())) as job, progress(
             [i.path for i in inputs.values()], "CSV exports"):
         for i, (name, spec) in enumerate(doc["tables"].items()):
-            _table(job, name, spec, inputs[name], default_tz, "timezone" in doc, mapping_file, i)
+            _table(job, name, spec, inputs[name], reads[name], default_tz, "timezone" in doc, mapping_file, i)
     return job.result()
 
 
-def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, zone_given: bool,
+def _mapped(spec: dict) -> list[str]:
+    """The columns of its file a table of the mapping reads."""
+    return [*(spec.get("columns") or {}).values(), *(spec.get("stage_columns") or {}).values()]
+
+
+def _table(job: Job, name: str, spec: dict, given: Input, reads: set[str], default_tz: str, zone_given: bool,
            mapping_file: Path, i: int) -> None:
     table = TABLES[name]
     where = f"tables.{name}"
@@ -163,7 +171,7 @@ def _table(job: Job, name: str, spec: dict, given: Input, default_tz: str, zone_
                   zone_given=zone_given or "timezone" in spec, zone_option="timezone")
     # A Salesforce report of an object the Salesforce importer does not read (Contacts,
     # Accounts, a custom object) is a usual mapping source: its footer is left out there too.
-    export = job.export(given, f"_fp_src{i}", times, spec.get("delimiter"), report_footer=True)
+    export = job.export(given, f"_fp_src{i}", times, reads, delimiter=spec.get("delimiter"), report_footer=True)
     columns = _str_map(spec.get("columns"), mapping_file, f"{where}.columns")
     constants = _str_map(spec.get("constants"), mapping_file, f"{where}.constants")
     values = spec.get("values") or {}

@@ -43,6 +43,18 @@ _DATE_COLUMNS = [
     re.compile(r"""^date entered (?P<quote>["'])(?P<label>.+) \(lifecycle stage pipeline\)(?P=quote)$""", re.I),
 ]
 
+# The columns the import looks up, in either naming style (Export reads no others: a portal's
+# export holds hundreds of properties), besides the contacts' lifecycle dates (stage_of_column).
+CONTACT_COLUMNS = ("Record ID", "hs_object_id", "Contact ID", "vid", "Create Date", "createdate",
+                   "Job Title", "jobtitle", "Seniority", "hs_seniority", "Original Source",
+                   "Original Traffic Source", "hs_analytics_source", "Persona", "hs_persona",
+                   "Country/Region", "Country", "country")
+DEAL_COLUMNS = ("Deal Stage", "dealstage", "Is Closed Won", "hs_is_closed_won", "Is Closed", "hs_is_closed",
+                "Associated Contact IDs", "Associated Contact ID", "associated_contact_ids",
+                "associatedcontactid", "Contact ID", "contact_id", "Close Date", "closedate", "Record ID",
+                "hs_object_id", "Deal ID", "Create Date", "createdate", "Amount", "amount", "Currency",
+                "deal_currency_code")
+
 
 def stage_of_column(column: str) -> str | None:
     """The canonical stage (or the CRM value as is) a lifecycle date column stands for."""
@@ -67,7 +79,8 @@ def import_hubspot(contacts: Path, out: Path, deals: Path | None = None,
     inputs = [Input(contacts, "--contacts")] + ([Input(deals, "--deals")] if deals else [])
     tables = ["contacts", "lifecycle_events"] + (["deals"] if deals else [])
     with Job(out, tables, inputs) as job, progress([i.path for i in inputs], "HubSpot export"):
-        c = job.export(inputs[0], "hs_contacts", times)
+        c = job.export(inputs[0], "hs_contacts", times, CONTACT_COLUMNS,
+                       lambda column: stage_of_column(column) is not None)
         cid = c.need("contact id", "Record ID", "hs_object_id", "Contact ID", "vid")
         title = c.find("Job Title", "jobtitle")
         seniority = c.find("Seniority", "hs_seniority")
@@ -83,7 +96,7 @@ def import_hubspot(contacts: Path, out: Path, deals: Path | None = None,
         }, "hs_contacts")
         _events(job, c, cid)
         if deals is not None:
-            _deals(job, job.export(inputs[1], "hs_deals", times))
+            _deals(job, job.export(inputs[1], "hs_deals", times, DEAL_COLUMNS))
     return job.result()
 
 

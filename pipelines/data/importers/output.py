@@ -17,7 +17,7 @@ from pipelines.data.sources import find_source, ident, quote, reader_sql, requir
 from pipelines.data.staged_folder import StagedFolder
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
-from pipelines.warehouse.connection import without_progress_bar
+from pipelines.warehouse.connection import within_memory_limit, without_progress_bar
 
 
 @dataclass(frozen=True)
@@ -36,8 +36,9 @@ class Input:
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB for an import, without the progress bar DuckDB draws on stdout."""
-    return without_progress_bar(duckdb.connect())
+    """An in-memory DuckDB for an import, within FUNNELPACT_DUCKDB_MEMORY_LIMIT and without the
+    progress bar DuckDB draws on stdout."""
+    return within_memory_limit(without_progress_bar(duckdb.connect()))
 
 
 def same_file(a: Path, b: Path) -> bool:

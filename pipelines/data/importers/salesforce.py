@@ -56,6 +56,15 @@ TASK_LABELS = {
     "Id": ("Activity ID",), "WhoId": ("Name ID",), "CreatedDate": ("Created Date",),
     "CompletedDateTime": ("Completed Date/Time",), "IsClosed": ("Closed",),
     "TaskSubtype": ("Task Subtype",), "IsDeleted": ("Deleted",)}
+# The fields the import looks up in each export (with their labels above): Export reads no
+# other columns, of which an org's exports hold dozens.
+LEAD_COLUMNS = ("Id", "CreatedDate", "Title", "LeadSource", "Persona__c", "Persona", "Country", "CountryCode",
+                "ConvertedDate", "IsConverted", "ConvertedOpportunityId", "ConvertedContactId", "IsDeleted")
+HISTORY_COLUMNS = ("LeadId", "CreatedDate", "Field", "NewValue", "IsDeleted")
+OPPORTUNITY_COLUMNS = ("Id", "CreatedDate", "CloseDate", "StageName", "IsClosed", "IsWon", "Amount",
+                       "CurrencyIsoCode", "IsDeleted")
+TASK_COLUMNS = ("Id", "WhoId", "CreatedDate", "CompletedDateTime", "IsClosed", "Status", "Type", "TaskSubtype",
+                "IsDeleted")
 
 
 def _status_stage(value_sql: str) -> str:
@@ -78,7 +87,7 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
         ["activities"] if tasks else [])
     with Job(out, tables, list(given.values())) as job, progress(
             [i.path for i in given.values()], "Salesforce export"):
-        lead = _read(job, given["--leads"], "sf_leads", times, LEAD_LABELS)
+        lead = _read(job, given["--leads"], "sf_leads", times, LEAD_COLUMNS, LEAD_LABELS)
         lid = text(lead.need("lead Id", "Id"))
         title = lead.find("Title")
         job.write("contacts", {
@@ -88,24 +97,26 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
             "seniority": seniority_from_title(text(title)) if title else "null",
             "country": text(lead.find("Country", "CountryCode") or "null"),
         }, "sf_leads")
-        history = (_read(job, given["--lead-history"], "sf_history", times, HISTORY_LABELS)
+        history = (_read(job, given["--lead-history"], "sf_history", times, HISTORY_COLUMNS, HISTORY_LABELS)
                    if lead_history else None)
         _stage_changes(job, lead, lid, history)
         _conversions(job, lead, lid, history)
         if opportunities is not None:
-            _deals(job, _read(job, given["--opportunities"], "sf_opps", times, OPPORTUNITY_LABELS))
+            _deals(job, _read(job, given["--opportunities"], "sf_opps", times, OPPORTUNITY_COLUMNS,
+                              OPPORTUNITY_LABELS))
         job.write("lifecycle_events", {
             "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"},
             _events(with_deals=opportunities is not None))
         if tasks is not None:
-            _activities(job, _read(job, given["--tasks"], "sf_tasks", times, TASK_LABELS))
+            _activities(job, _read(job, given["--tasks"], "sf_tasks", times, TASK_COLUMNS, TASK_LABELS))
     return job.result()
 
 
-def _read(job: Job, given: Input, name: str, times: Times, labels: dict[str, tuple[str, ...]]) -> Export:
-    """One of the exports, as Data Loader or a report writes it: a report's footer and the
-    deleted records left out."""
-    return _without_deleted(job.export(given, name, times, labels=labels, report_footer=True))
+def _read(job: Job, given: Input, name: str, times: Times, columns: tuple[str, ...],
+          labels: dict[str, tuple[str, ...]]) -> Export:
+    """One of the exports, read for `columns`, as Data Loader or a report writes it: a
+    report's footer and the deleted records left out."""
+    return _without_deleted(job.export(given, name, times, columns, labels=labels, report_footer=True))
 
 
 def _without_deleted(e: Export) -> Export:
