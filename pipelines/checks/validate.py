@@ -261,19 +261,34 @@ class _Runner:
             name: source.add_dataframe_asset(name).add_batch_definition_whole_dataframe(name)
             for name in ("judgement", "forecast", "scorecard")
         }
+        # The batch of each asset's latest dataframe: GX hashes every column of a dataframe
+        # each time it loads one, and a revision's judgement batch serves up to four suites.
+        self.batches: dict[str, tuple[pd.DataFrame, Any]] = {}
         self.validations: list[Any] = []
         self.evaluated = 0
+
+    def batch(self, asset: str, df: pd.DataFrame):
+        if asset not in self.batches or self.batches[asset][0] is not df:
+            self.batches[asset] = (df, self.batch_definitions[asset].get_batch(batch_parameters={"dataframe": df}))
+        return self.batches[asset][1]
 
     def validate(self, asset: str, df: pd.DataFrame, suite: dict, expectations: list[dict]):
         from pipelines.checks.context import gx
 
         if not expectations:
             return []
+        # GX never reads an expectation's meta to decide, yet rebuilds each expectation's
+        # configuration ~70 times in a validation, checking each time that the meta is JSON:
+        # our ten keys took up to a third of the time (docs/performance.md). GX gets the rest
+        # of each expectation; its results get the meta back (for data docs and for us).
         subset = gx().ExpectationSuite(
-            name=suite["name"], expectations=[dict(e) for e in expectations], meta=suite.get("meta", {})
+            name=suite["name"], expectations=[{k: v for k, v in e.items() if k != "meta"} for e in expectations],
+            meta=suite.get("meta", {}),
         )
-        batch = self.batch_definitions[asset].get_batch(batch_parameters={"dataframe": df})
-        validation = batch.validate(subset, result_format="BASIC")
+        validation = self.batch(asset, df).validate(subset, result_format="BASIC")
+        meta = {e["id"]: e["meta"] for e in expectations}
+        for r in validation.results:
+            r.expectation_config.meta = meta[r.expectation_config.id]
         self.validations.append(validation)
         self.evaluated += len(expectations)
         for r in validation.results:
