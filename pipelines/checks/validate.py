@@ -280,15 +280,18 @@ class _Runner:
         # GX never reads an expectation's meta to decide, yet rebuilds each expectation's
         # configuration ~70 times in a validation, checking each time that the meta is JSON:
         # our ten keys took up to a third of the time (docs/performance.md). GX gets the rest
-        # of each expectation; its results get the meta back (for data docs and for us).
+        # of each expectation; its results get the meta back by id (for data docs and for us).
+        # One without an id (a hand-edited suite's) keeps its meta: it could not be given back.
+        meta = {e["id"]: e["meta"] for e in expectations if e.get("id") and "meta" in e}
         subset = gx().ExpectationSuite(
-            name=suite["name"], expectations=[{k: v for k, v in e.items() if k != "meta"} for e in expectations],
+            name=suite["name"], expectations=[{k: v for k, v in e.items() if k != "meta" or e.get("id") not in meta}
+                                              for e in expectations],
             meta=suite.get("meta", {}),
         )
         validation = self.batch(asset, df).validate(subset, result_format="BASIC")
-        meta = {e["id"]: e["meta"] for e in expectations}
         for r in validation.results:
-            r.expectation_config.meta = meta[r.expectation_config.id]
+            if r.expectation_config.id in meta:
+                r.expectation_config.meta = meta[r.expectation_config.id]
         self.validations.append(validation)
         self.evaluated += len(expectations)
         for r in validation.results:

@@ -6,6 +6,8 @@ All of them run Great Expectations (~3 s to import once, then well under a secon
 
 from __future__ import annotations
 
+import json
+
 import shutil
 import time
 from datetime import datetime
@@ -214,6 +216,20 @@ def test_the_committed_suites_judge_like_the_compiled_ones(scorecard, agreements
     volume.write_text(volume.read_text(encoding="utf-8").replace('"min_value": 142.5', '"min_value": 100'),
                       encoding="utf-8")
     assert not_met(judge(con, agreements, None, AS_OF, suites_dir=edited)) == {}
+
+
+def test_a_hand_edited_check_without_an_id_still_judges_with_its_meta(scorecard, agreements, tmp_path) -> None:
+    # GX is given each expectation without its meta, which comes back by id: a data-quality
+    # check without an id (a hand-edited suite's; it needs none) was a KeyError, "this is a bug".
+    write_suites(agreements, tmp_path)
+    checks = tmp_path / suite_path("acme", "2026-h1", "data_quality")
+    suite = json.loads(checks.read_text(encoding="utf-8"))
+    for e in suite["expectations"]:
+        if e["meta"].get("kpi") is None:
+            e.pop("id", None)
+    checks.write_text(json.dumps(suite), encoding="utf-8")
+    con = scorecard(lambda rows: row(rows, "2026-03", "volume:mql").update(actual=100.0), upto="2026-03")
+    assert judge(con, agreements, None, AS_OF, suites_dir=tmp_path) == judge(con, agreements, None, AS_OF)
 
 
 def test_a_committed_suite_that_is_not_json_is_bad_input_naming_it(scorecard, agreements, tmp_path) -> None:
