@@ -392,6 +392,12 @@ class Job:
         if keep_as is None:
             self.con.execute(f"drop table {written}")
 
+    def drop(self, *tables: str) -> None:
+        """Drop the temp tables no later step reads (those that exist): each holds its rows in
+        memory until dropped, and held to the end of an import they made its peak."""
+        for table in tables:
+            self.con.execute(f"drop table if exists {table}")
+
     def _note_rounded_ids(self, table: str, written: str) -> None:
         """Say which ids a spreadsheet wrote in scientific notation: Excel shows a number of 12
         or more digits (a HubSpot Record ID) as 1.23457E+11 and saves it so. The digits are
