@@ -72,6 +72,17 @@ def test_the_schema_refuses_a_number_written_as_text_as_validate_does(written: s
     assert len(errors) == 1, errors  # the value (or an optional mapping holding it) is refused
 
 
+@pytest.mark.parametrize("stage_id", ["recycled", "disqualified", "customers", "currency"])
+def test_the_schema_refuses_a_stage_id_validate_refuses(stage_id: str, funnelpact, tmp_path: Path) -> None:
+    """`id: recycled` passed the editor's check, and failed only at validate."""
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    assert text.count("id: customer,") == 1
+    file = tmp_path / "acme.yaml"
+    file.write_text(text.replace("id: customer,", f"id: {stage_id},"), encoding="utf-8")
+    assert funnelpact("validate", file).code == 2
+    assert [e for e in _schema_errors(file.read_text(encoding="utf-8")) if e.startswith("spec.stages.")] != []
+
+
 @pytest.mark.parametrize("file", sorted((ROOT / "sla").glob("*.yaml")), ids=lambda f: f"sla/{f.name} points editors at the schema")
 def test_every_sla_file_starts_with_the_schema_comment(file: Path) -> None:
     first = file.read_text(encoding="utf-8").splitlines()[0]
