@@ -65,7 +65,7 @@ def print_table(table: Table, *narrower: Table) -> None:
     that fits is drawn; if none does, the last, and a cell too wide folds onto a second line."""
     layouts = (table, *narrower)
     if console.is_terminal:
-        table = next((t for t in layouts if _natural_width(t) <= console.width), layouts[-1])
+        table = next(filter(_fits, layouts), layouts[-1])
     for column in table.columns:
         column.overflow = "fold"
     if console.is_terminal:
@@ -88,6 +88,16 @@ def unruled(table: Table) -> Table:
     """`table` drawn without rules between its columns: a narrower layout for print_table."""
     table.box, table.show_edge, table.pad_edge, table.collapse_padding = _UNRULED, False, False, True
     return table
+
+
+def too_narrow(*layouts: Table) -> bool:
+    """Whether the terminal is too narrow for every one of `layouts` (never in a pipe, where a
+    table is drawn at its own width): print_table would fold the last one's wide cells."""
+    return console.is_terminal and not any(map(_fits, layouts))
+
+
+def _fits(table: Table) -> bool:
+    return _natural_width(table) <= console.width
 
 
 def _natural_width(table: Table) -> int:

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from pipelines.agreement.kpis import is_share
 from pipelines.agreement.plan import in_percent, rounded_decimal
-from pipelines.cli.output import console, print_table, unruled
+from pipelines.cli.output import console, print_table, too_narrow, unruled
 from pipelines.warehouse.summary import unknown_stage_values_text
 
 TEAMS = ("marketing", "sales", "shared")
@@ -69,12 +69,18 @@ def print_scorecard(results: list[dict[str, Any]], data_quality: dict, as_of: da
             _cell(r["kpi"], r.get("forecast")), f"[{STATUS_STYLE.get(r['status'], '')}]{r['status']}[/]",
             r["severity"], *((escape(r["agreement"]),) if several else ()), escape(r["revision"])))) for r in rows]
         title = f"{team} — as of {as_of:%Y-%m-%d %H:%M} UTC"
-        same = [c for c in _TITLE_COLUMNS if c in columns and len({row[c] for row in cells}) == 1]
-        narrow_title = " · ".join([title, *(_TITLE_COLUMNS[c].format(cells[0][c]) for c in same)])
-        # A forecast column of dashes says nothing: no month of the table is at risk.
-        narrow = [c for c in columns if c not in same and not (c == "forecast" and {row[c] for row in cells} == {"—"})]
-        print_table(_table(title, columns, cells), _table(narrow_title, narrow, cells),
-                    unruled(_table(narrow_title, narrow, cells)))
+        layouts = [_table(title, columns, cells), *_narrow(title, columns, cells)]
+        # Several agreements or revisions (two agreements, months either side of a new
+        # revision) share too few columns to fit: at 80 columns every KPI id still folded. One
+        # table for each, whose title says whose it is, then does.
+        groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+        for row in cells:
+            groups.setdefault((row.get("agreement", ""), row["revision"]), []).append(row)
+        if len(groups) > 1 and too_narrow(*layouts):
+            for group in groups.values():
+                print_table(*_narrow(title, columns, group))
+        else:
+            print_table(*layouts)
     counts: dict[str, int] = {}
     for r in results:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
@@ -86,6 +92,16 @@ def print_scorecard(results: list[dict[str, Any]], data_quality: dict, as_of: da
     if unknown := dq.get("unknown_stage_values"):
         console.print(f"  unknown_stage: lifecycle values no agreement lists: {escape(unknown_stage_values_text(unknown))}; "
                       "list one in a stage's crm_values if it means a stage, or in ignored_crm_values if none (docs/agreement.md)")
+
+
+def _narrow(title: str, columns: tuple[str, ...], cells: list[dict[str, str]]) -> list[Table]:
+    """The narrower layouts of a team's table: what every row shares in its title, without a
+    forecast column of dashes; then without column rules."""
+    same = [c for c in _TITLE_COLUMNS if c in columns and len({row[c] for row in cells}) == 1]
+    narrow_title = " · ".join([title, *(_TITLE_COLUMNS[c].format(cells[0][c]) for c in same)])
+    # A forecast column of dashes says nothing: no month of the table is at risk.
+    narrow = [c for c in columns if c not in same and not (c == "forecast" and {row[c] for row in cells} == {"—"})]
+    return [_table(narrow_title, narrow, cells), unruled(_table(narrow_title, narrow, cells))]
 
 
 def _table(title: str, columns: list[str] | tuple[str, ...], cells: list[dict[str, str]]) -> Table:

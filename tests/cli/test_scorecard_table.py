@@ -81,3 +81,17 @@ def test_at_a_wide_terminal_the_scorecard_keeps_every_column(monkeypatch):
     header = next(line for line in lines if "KPI" in line).replace("┃", " ").split()
     assert header == ["month", "KPI", "target", "actual", "forecast", "status", "severity", "revision"], lines
     assert lines[0].strip() == "sales — as of 2026-06-01 00:00 UTC", lines
+
+
+def test_at_an_80_column_terminal_two_agreements_get_a_table_each(monkeypatch):
+    """Two agreements judged over two months share no column but the severity: even unruled, the
+    table was too wide and every long KPI id folded ("conversion:sql->opportunit", "y")."""
+    rows = [{**row, "period": month, "agreement": agreement, "revision": revision}
+            for agreement, revision in (("emea", "2026"), ("na", "2026-h1")) for month in ("2026-02", "2026-03")
+            for row in SALES]
+    lines = _at_a_terminal(monkeypatch, 80, rows)
+    assert max(map(len, lines)) <= 80, "\n".join(lines)
+    cells = [line.replace("│", " ").split() for line in lines if line.startswith("│")]
+    assert [c[1] for c in cells] == [r["kpi"] for r in rows], "\n".join(lines)
+    titles = [" ".join(" ".join(lines[i:i + 2]).split()) for i, line in enumerate(lines) if line.startswith("sales")]
+    assert [t.split(" · ")[1:3] for t in titles] == [["emea", "revision 2026"], ["na", "revision 2026-h1"]], titles
