@@ -329,6 +329,19 @@ def test_an_undelivered_e_mail_survives_its_recipients_being_reordered(state: Pa
     assert sorted(mail.recipients) == ["a@acme.example", "b@acme.example"]
 
 
+def test_an_undelivered_e_mail_survives_a_repeated_recipient_being_removed(state: Path, smtp: SmtpRecorder) -> None:
+    # A recipient written twice, then once: diff compares the lists as sets and calls that no
+    # change, yet the pending alert was dropped as "no longer a channel" and never sent.
+    twice = {**EMAIL, "to": ["a@acme.example", "b@acme.example", "a@acme.example"]}
+    once = {**EMAIL, "to": ["a@acme.example", "b@acme.example"]}
+    assert dispatch([kpi("breach")], [agreement([twice])], state, {}, retry=FAST).pending == 1
+    report = dispatch([], [agreement([once])], state, env_for(smtp=smtp), retry=FAST)
+
+    assert (report.sent, report.pending) == (1, 0)
+    [mail] = smtp.mails
+    assert sorted(mail.recipients) == ["a@acme.example", "b@acme.example"]
+
+
 def test_an_alert_names_the_kpi_as_the_review_pack_does(state: Path, http: HttpRecorder, smtp: SmtpRecorder) -> None:
     # `recycle_rate`, target 35.0%, actual 41.2%, gap +6.2 pp, "Breach": only funnelpact's own
     # vocabulary said that a recycle rate breaches by being above its target.

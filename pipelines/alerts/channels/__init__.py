@@ -29,13 +29,14 @@ SENDERS: dict[str, Sender] = {
 
 def channel_key(settings: Mapping[str, Any]) -> str:
     """A readable, stable name for one configured channel: what the report and outbox count by.
-    An e-mail's recipients in any order are the same channel: reordered in the agreement, its
-    undelivered alerts were dropped as sent to a channel no longer there."""
+    An e-mail's recipients in any order, each however often written, are the same channel (as
+    diff compares them): reordered in the agreement, its undelivered alerts were dropped as sent
+    to a channel no longer there."""
     kind = settings["channel"]
     if kind == "slack":
         return f"slack:{settings['webhook_url_env']}"
     if kind == "email":
-        return f"email:{settings['smtp_url_env']}:{','.join(sorted(settings['to']))}"
+        return f"email:{settings['smtp_url_env']}:{','.join(sorted(set(settings['to'])))}"
     if kind == "webhook":
         return f"webhook:{settings['url_env']}"
     return kind

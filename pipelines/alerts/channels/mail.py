@@ -114,7 +114,8 @@ def _login(client: smtplib.SMTP, user: str, password: str) -> None:
 def send_email(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
     server = parse_smtp_url(secret(env, settings["smtp_url_env"], "smtp://user:password@host:port"))
     sender = ascii_domain(settings.get("sender") or f"funnelpact@{server.host}")
-    to = [ascii_domain(address) for address in settings["to"]]
+    # A recipient written twice gets one e-mail: the list is a set (diff and channel_key read it so).
+    to = list(dict.fromkeys(ascii_domain(address) for address in settings["to"]))
     message = build_message(event, sender, to)
     try:
         if server.tls:
