@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -281,8 +282,10 @@ class _Runner:
         # configuration ~70 times in a validation, checking each time that the meta is JSON:
         # our ten keys took up to a third of the time (docs/performance.md). GX gets the rest
         # of each expectation; its results get the meta back by id (for data docs and for us).
-        # One without an id (a hand-edited suite's) keeps its meta: it could not be given back.
-        meta = {e["id"]: e["meta"] for e in expectations if e.get("id") and "meta" in e}
+        # One without an id, or with the id of another (a hand-edited suite's; a copied check
+        # keeps the copy's), keeps its meta: it could not be given back to it alone.
+        ids = Counter(e.get("id") for e in expectations)
+        meta = {e["id"]: e["meta"] for e in expectations if e.get("id") and ids[e["id"]] == 1 and "meta" in e}
         subset = gx().ExpectationSuite(
             name=suite["name"], expectations=[{k: v for k, v in e.items() if k != "meta" or e.get("id") not in meta}
                                               for e in expectations],

@@ -10,6 +10,7 @@ import json
 
 import shutil
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
@@ -230,6 +231,26 @@ def test_a_hand_edited_check_without_an_id_still_judges_with_its_meta(scorecard,
     checks.write_text(json.dumps(suite), encoding="utf-8")
     con = scorecard(lambda rows: row(rows, "2026-03", "volume:mql").update(actual=100.0), upto="2026-03")
     assert judge(con, agreements, None, AS_OF, suites_dir=tmp_path) == judge(con, agreements, None, AS_OF)
+
+
+def test_two_checks_of_a_hand_edited_suite_with_one_id_each_judge_with_their_own_meta(scorecard, agreements,
+                                                                                    tmp_path) -> None:
+    # A check copied in a suite keeps the id of the one copied; GX, given both without their
+    # meta, had the second's given back to both: both results read as one KPI's, the other
+    # KPI's was lost, and the run failed ("a final, judged KPI was not validated").
+    write_suites(agreements, tmp_path)
+    volume = tmp_path / suite_path("acme", "2026-h1", "volume")
+    suite = json.loads(volume.read_text(encoding="utf-8"))
+    first = next(e for e in suite["expectations"] if e["meta"].get("kpi") == "volume:mql"
+                 and e["meta"].get("period") == "2026-03")
+    for e in suite["expectations"]:
+        if e["meta"].get("kpi") == "volume:lead" and e["meta"].get("period") == "2026-02":
+            e["id"] = first["id"]
+    volume.write_text(json.dumps(suite), encoding="utf-8")
+    con = scorecard(lambda rows: row(rows, "2026-03", "volume:mql").update(actual=100.0), upto="2026-03")
+    # The same judgement, but for the id the edit gave volume:lead's check.
+    edited, compiled = (judge(con, agreements, None, AS_OF, suites_dir=d) for d in (tmp_path, None))
+    assert [replace(r, expectation_id=None) for r in edited] == [replace(r, expectation_id=None) for r in compiled]
 
 
 def test_a_committed_suite_that_is_not_json_is_bad_input_naming_it(scorecard, agreements, tmp_path) -> None:
