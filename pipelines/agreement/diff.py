@@ -60,6 +60,10 @@ class TargetChange:
     change_pct: float | None
     old_revision: str | None
     new_revision: str | None
+    # The revenue's money on each side (None for a stage's volume): 116,129.03 alone read
+    # in no currency, and a revision that changes it changes what the figure means.
+    old_currency: str | None = None
+    new_currency: str | None = None
 
 
 @dataclass
@@ -258,10 +262,10 @@ def compare_revisions(old: list[Agreement], new: list[Agreement]) -> list[Revisi
     return changes
 
 
-def _month_values(agreements: list[Agreement]) -> dict[tuple[str, str], tuple[str, dict[str, Fraction | int]]]:
+def _month_values(agreements: list[Agreement]) -> dict[tuple[str, str], tuple[str, dict[str, Fraction | int], str]]:
     out = {}
     for m in plan(agreements):
-        out[(m.agreement, m.period)] = (m.revision, {"revenue": m.revenue, **m.targets})
+        out[(m.agreement, m.period)] = (m.revision, {"revenue": m.revenue, **m.targets}, m.currency)
     return out
 
 
@@ -269,16 +273,20 @@ def compare_targets(old: list[Agreement], new: list[Agreement]) -> list[TargetCh
     before, after = _month_values(old), _month_values(new)
     changes = []
     for key in sorted(before.keys() | after.keys()):
-        old_rev, old_values = before.get(key, (None, {}))
-        new_rev, new_values = after.get(key, (None, {}))
+        old_rev, old_values, old_cur = before.get(key, (None, {}, None))
+        new_rev, new_values, new_cur = after.get(key, (None, {}, None))
         for target in dict.fromkeys([*old_values, *new_values]):
             o, n = old_values.get(target), new_values.get(target)
-            if o == n:
+            money = target == "revenue"
+            other_money = money and o is not None and n is not None and old_cur != new_cur
+            if o == n and not other_money:
                 continue
-            share = (Fraction(n) - Fraction(o)) / Fraction(o) if o and n is not None else None
+            share = (Fraction(n) - Fraction(o)) / Fraction(o) if o and n is not None and not other_money else None
             # Signed as the exact change is: a cut of 0.00001 % is -0.0, not the +0.0 of a rise.
             pct = None if share is None else float(in_percent(share, 1, signed=True))
-            changes.append(TargetChange(key[0], key[1], target, _plain(o), _plain(n), pct, old_rev, new_rev))
+            changes.append(TargetChange(key[0], key[1], target, _plain(o), _plain(n), pct, old_rev, new_rev,
+                                        *((old_cur if o is not None else None, new_cur if n is not None else None)
+                                          if money else (None, None))))
     return changes
 
 
@@ -363,11 +371,19 @@ def _code(text: str) -> str:
     return _span(text).replace("|", "\\|")
 
 
+def _target_name(t: TargetChange) -> str:
+    """A stage id, or the revenue in its currency: `revenue (USD)`, `revenue (USD → EUR)`."""
+    money = " → ".join(dict.fromkeys(c for c in (t.old_currency, t.new_currency) if c))
+    return f"{t.target} ({money})" if money else t.target
+
+
 def _change(t: TargetChange) -> str:
     if t.old is None:
         return "new"
     if t.new is None:
         return "removed"
+    if t.old_currency != t.new_currency:  # 100,000 USD against 95,000 EUR is no percentage
+        return "other currency"
     if t.change_pct is None:  # a percentage of 0 is undefined: an explicit target of 0 changed
         return "from 0"
     return f"{t.change_pct:+.1f} %"
@@ -392,7 +408,8 @@ def render_markdown(result: DiffResult) -> str:
         lines += ["", "#### Effect on monthly targets", "",
                   "| agreement | month | target | old | new | change |", "|---|---|---|---|---|---|"]
         for t in result.targets:
-            lines.append(f"| {t.agreement} | {t.period} | {t.target} | {_figure(t.old)} | {_figure(t.new)} | {_change(t)} |")
+            lines.append(f"| {t.agreement} | {t.period} | {_target_name(t)} | {_figure(t.old)} | {_figure(t.new)} | "
+                         f"{_change(t)} |")
     else:
         lines += ["", "No monthly target changes."]
     # A window moved between revisions: the month's targets (and its alerts' channels) now

@@ -103,9 +103,22 @@ def test_markdown_is_a_pull_request_comment_with_percent_changes(repo: Path) -> 
     code, out = run_diff("HEAD")
     assert code == 0, out
     assert "| `spec.revenue_goal` | 600000 | 660000 |" in out
-    assert "| acme | 2026-02 | revenue | 100,000 | 110,000 | +10.0 % |" in out
+    assert "| acme | 2026-02 | revenue (USD) | 100,000 | 110,000 | +10.0 % |" in out
     # March's MQL target is explicit in the agreement: a bigger goal must not move it.
     assert "| acme | 2026-03 | mql |" not in out
+
+
+def test_a_revenue_target_says_its_currency_and_a_change_of_currency_is_no_percentage(repo: Path) -> None:
+    # "| revenue | 100,000 | 100,000 |" said nothing of the money; a revision moving to EUR
+    # with the same goal read as no change at all, and one with another goal as a percentage.
+    edit(repo / "sla/acme-2026-h1.yaml", "currency: USD", "currency: EUR")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "| acme | 2026-02 | revenue (USD → EUR) | 100,000 | 100,000 | other currency |" in out, out
+    assert "| acme | 2026-02 | mql |" not in out, out  # the volumes are no money: unchanged
+    code, out = run_diff("HEAD", "--format", "json")
+    [february] = [t for t in json.loads(out)["targets"] if (t["period"], t["target"]) == ("2026-02", "revenue")]
+    assert (february["old_currency"], february["new_currency"], february["change_pct"]) == ("USD", "EUR", None)
 
 
 def _next_half_year(repo: Path) -> str:
@@ -360,7 +373,7 @@ def test_a_revenue_target_near_the_limit_keeps_its_cents_in_the_comment(repo: Pa
     edit(repo / "sla/acme-2026-h1.yaml", "revenue_goal: 600000", "revenue_goal: 999999999999999.99")
     code, out = run_diff("HEAD")
     assert code == 0, out
-    assert "| acme | 2026-02 | revenue | 100,000 | 166,666,666,666,666.67 |" in out, out
+    assert "| acme | 2026-02 | revenue (USD) | 100,000 | 166,666,666,666,666.67 |" in out, out
 
 
 def test_git_missing_from_the_path_is_named_not_read_as_no_repository(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -397,7 +410,7 @@ def test_a_cut_too_small_for_a_tenth_of_a_percent_keeps_its_minus_sign(repo: Pat
     edit(repo / "sla/acme-2026-h1.yaml", "revenue_goal: 600000", "revenue_goal: 599999.94")
     code, out = run_diff("HEAD")
     assert code == 0, out
-    assert "| acme | 2026-02 | revenue | 100,000 | 99,999.99 | -0.0 % |" in out, out
+    assert "| acme | 2026-02 | revenue (USD) | 100,000 | 99,999.99 | -0.0 % |" in out, out
     code, out = run_diff("HEAD", "--format", "json")
     [february] = [t for t in json.loads(out)["targets"] if (t["period"], t["target"]) == ("2026-02", "revenue")]
     assert str(february["change_pct"]) == "-0.0"
@@ -511,8 +524,8 @@ def test_a_base_that_does_not_validate_still_gets_a_diff_naming_what_it_could_no
     # H1 is compared as usual; the H2 BASE could not read reads as added, its months as new.
     assert " 2026-h1** (sla/acme-2026-h1.yaml): changed" in rest, out
     assert "- **acme 2026-h2** (sla/acme-2026-h2.yaml): added" in out, out
-    assert "| acme | 2026-02 | revenue | 100,000 | 110,000 | +10.0 % |" in out, out
-    assert "| acme | 2026-07 | revenue | — | 116,129.03 | new |" in out, out
+    assert "| acme | 2026-02 | revenue (USD) | 100,000 | 110,000 | +10.0 % |" in out, out
+    assert "| acme | 2026-07 | revenue (USD) | — | 116,129.03 | new |" in out, out
     code, out = run_diff("HEAD", "--format", "json")
     assert code == 0, out
     result = json.loads(out)
