@@ -3,6 +3,8 @@ the run's warnings about its data."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import duckdb
 
 from pipelines.agreement.months import spans
@@ -132,13 +134,50 @@ def months_after_the_data_by_agreement(con: duckdb.DuckDBPyConnection, months: l
     return {agreement: line(agreement, periods) for agreement, periods in by_agreement.items()}
 
 
+# How long before the as-of instant the CRM data may end while a month under way is judged: a
+# long weekend without a new contact, event or activity. Beyond it the export most likely
+# stopped (a sync that died), and the month's pace forecasts read every day since as a day
+# without leads: at_risk alerts for a funnel that only looks stalled.
+STALE_AFTER = timedelta(days=4)
+
+
+def stale_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
+    """One line naming the months under way of `months` when the CRM data's newest row at or
+    before the as-of instant is more than STALE_AFTER older than it (dbt's source freshness,
+    for the export). A closed month the data does not reach is `months_after_the_data`'s."""
+    tables = warehouse_tables(con)
+    present = [t for t in _DATED if ("raw", t) in tables]
+    if ("intermediate", "int_agreement_months_as_of") not in tables or not present:
+        return []
+    under_way = con.execute("""
+        select distinct period, as_of from intermediate.int_agreement_months_as_of
+        where not is_closed and list_contains(?, period) order by period
+    """, [months]).fetchall()
+    if not under_way:
+        return []
+    as_of = under_way[0][1]
+    dated = [(t, c) for t in present for c in _DATED[t]]
+    newest = con.execute("select greatest(" + ", ".join(
+        f"(select max({c}) from raw.{t} where {c} <= ?)" for t, c in dated) + ")", [as_of] * len(dated)).fetchone()[0]
+    if newest is not None and as_of - newest <= STALE_AFTER:
+        return []
+    periods = spans([period for period, _ in under_way])
+    since = (f"its newest contact, event, activity or deal is from {newest:%Y-%m-%d %H:%M} UTC, "
+             f"{(as_of - newest).total_seconds() / 86400:.1f} days before the as-of instant" if newest is not None
+             else "the CRM data holds no row dated before the as-of instant")
+    return [f"CRM data {periods}: {since}; the month under way is judged as if nothing came since, and its pace "
+            f"forecasts count those days as days without leads. Check that the export is current (docs/data.md)"]
+
+
 def data_warnings(con: duckdb.DuckDBPyConnection, months: list[str], *,
                   data_end: bool = True) -> dict[str, list[str]]:
     """The run's warnings about the data of `months`, by kind (the report's banners): won deals
-    in another currency, events a revision counts for no stage, and unless `data_end` is
-    False (the report places those per agreement) closed months the data does not reach."""
+    in another currency, events a revision counts for no stage, CRM data that stops days
+    before a month under way is judged, and unless `data_end` is False (the report places
+    those per agreement) closed months the data does not reach."""
     warnings = {"currency": revenue_in_other_currencies(con, months),
-                "stage-values": unmapped_stage_values(con, months)}
+                "stage-values": unmapped_stage_values(con, months),
+                "freshness": stale_data(con, months)}
     if data_end:
         warnings["data-end"] = months_after_the_data(con, months)
     return warnings

@@ -1,6 +1,7 @@
 """A closed month that begins after the CRM data's newest row is judged on no data: its volumes
 of 0 are breaches. The run says so, rather than alert on a funnel that only looks collapsed
-because the export stops early (a backfill past its end, a sync that died).
+because the export stops early (a backfill past its end, a sync that died). A month under
+way judged days after the data stops is named too (`stale_data`).
 
 The agreement `ends`, revision `r1`, runs March-June 2026 in UTC.
 """
@@ -11,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from pipelines.warehouse.summary import data_warnings, months_after_the_data
+from pipelines.warehouse.summary import data_warnings, months_after_the_data, stale_data
 
 from . import raw_data
 
@@ -61,3 +62,32 @@ def test_a_warehouse_without_crm_rows_says_it_holds_none(warehouse):
         assert months_after_the_data(con, MONTHS) == [
             "ends 2026-03: the CRM data holds no dated row, so it is judged on no data and volumes of 0 count "
             "as breaches; check that the export reaches it (docs/data.md)"]
+
+
+def test_a_month_under_way_judged_days_after_the_data_stops_is_named(warehouse):
+    # The export died on 2026-04-02 10:00; on the 12th, April's pace forecast read ten days
+    # without a lead as a stalled funnel (at_risk alerts), and nothing said why.
+    _build(warehouse, "2026-04-12 06:00:00")
+    with warehouse.connect() as con:
+        assert stale_data(con, MONTHS) == [
+            "CRM data 2026-04: its newest contact, event, activity or deal is from 2026-04-02 10:00 UTC, 9.8 days "
+            "before the as-of instant; the month under way is judged as if nothing came since, and its pace "
+            "forecasts count those days as days without leads. Check that the export is current (docs/data.md)"]
+        assert data_warnings(con, ["2026-04"])["freshness"] == stale_data(con, MONTHS)
+        assert stale_data(con, ["2026-03"]) == []  # a closed month: months_after_the_data's
+
+
+def test_data_at_most_4_days_old_is_not_named(warehouse):
+    _build(warehouse, "2026-04-06 10:00:00")  # exactly 4 days after the newest row: a long weekend
+    with warehouse.connect() as con:
+        assert stale_data(con, MONTHS) == []
+
+
+def test_only_rows_up_to_the_as_of_instant_count(warehouse):
+    # As of 2026-03-20 the lead of 04-02 is not known yet, as every fact after the instant is
+    # ignored: the newest row then is C1's creation, 18.6 days before.
+    _build(warehouse, "2026-03-20 00:00:00")
+    with warehouse.connect() as con:
+        [stale] = stale_data(con, MONTHS)
+    assert stale.startswith("CRM data 2026-03: its newest contact, event, activity or deal is from 2026-03-01 "
+                            "09:00 UTC, 18.6 days before the as-of instant"), stale
