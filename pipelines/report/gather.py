@@ -95,8 +95,9 @@ class ReportData:
     build_as_of: datetime | None               # as-of instant of the marts (last dbt build)
     build_id: str | None = None                # run id of the last load or dbt build (None: not recorded)
     # By kind: the month's revenue summed won deals in another currency than the agreement's
-    # ('currency'); events a revision counts for no stage ('stage-values'). A month the CRM
-    # data does not reach is each agreement's `after_the_data`.
+    # ('currency'); events a revision counts for no stage ('stage-values'); a month under way
+    # judged on data that stopped days before ('freshness'). A closed month the CRM data does
+    # not reach is each agreement's `after_the_data`.
     warnings: dict[str, list[str]] = field(default_factory=dict)
     # Revisions in force for the month that it was not judged by (added to the folder since):
     # not in the pack, which says so rather than leave a team's agreement out without a word.
