@@ -24,12 +24,25 @@ event_log_storage:
   config:
     base_dir: {base_dir}
 """
-# What earlier versions wrote: replaced by the current file (an edited file is kept).
-PREVIOUS = (HEADER + SETTINGS,)
+# Dagster's default place for captured output (storage/), with processes that do not take the
+# terminal's Ctrl-C: see compute_logs.py.
+COMPUTE_LOGS = """\
+compute_logs:
+  module: pipelines.defs.compute_logs
+  class: MirroredComputeLogManager
+  config:
+    base_dir: {base_dir}
+"""
 
 
 def dagster_yaml(home: Path) -> str:
-    return HEADER + SETTINGS + EVENT_LOG.format(base_dir=home.resolve() / "history" / "runs")
+    return (HEADER + SETTINGS + EVENT_LOG.format(base_dir=home.resolve() / "history" / "runs")
+            + COMPUTE_LOGS.format(base_dir=home.resolve() / "storage"))
+
+
+def _previous(home: Path) -> tuple[str, ...]:
+    """What earlier versions wrote: replaced by the current file (an edited file is kept)."""
+    return (HEADER + SETTINGS, HEADER + SETTINGS + EVENT_LOG.format(base_dir=home.resolve() / "history" / "runs"))
 
 
 def prepare_dagster_home(home: Path) -> Path:
@@ -37,7 +50,7 @@ def prepare_dagster_home(home: Path) -> Path:
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     written = config.read_text() if config.exists() else None
-    if written is None or written in PREVIOUS:
+    if written is None or written in _previous(home):
         config.write_text(dagster_yaml(home))
     elif written != dagster_yaml(home):
         _check_kept(config)  # the file this function writes needs no check on every run

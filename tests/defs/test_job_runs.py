@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import logging
 from datetime import UTC, datetime
 
@@ -595,14 +596,17 @@ def test_ctrl_c_during_the_dbt_build_exits_130_and_the_next_run_is_whole(
         (project / "tests").mkdir(exist_ok=True)
         (project / "tests" / "slow_data_test.sql").write_text(SLOW_DATA_TEST)
     log = settings.home / "logs" / "last-run.log"
+    # In a session of its own, as a shell runs a command in a process group of its own.
     run = subprocess.Popen([sys.executable, "-c", "from pipelines.cli import main; main()", "run", "--as-of", AS_OF,
                             "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           cwd=settings.home.parent)
+                           cwd=settings.home.parent, start_new_session=True)
     deadline = time.monotonic() + 300
     while not (log.is_file() and moment in log.read_text(errors="replace")):
         assert run.poll() is None and time.monotonic() < deadline, run.communicate()
         time.sleep(0.02)
-    run.send_signal(signal.SIGINT)
+    # To the whole group, as the terminal's Ctrl-C: Dagster's processes that mirror the run's
+    # captured output printed a KeyboardInterrupt traceback each.
+    os.killpg(run.pid, signal.SIGINT)
     out, err = run.communicate(timeout=300)
     assert run.returncode == 130, err[-3000:]
     assert "funnelpact: interrupted" in err

@@ -342,3 +342,37 @@ def test_the_code_location_warns_when_dagster_would_tick_by_other_zone_files(tmp
     assert ("this system's time zone files differ from the tzdata package funnelpact reads for America/Vancouver"
             in warned and "PYTHONTZPATH= (empty)" in warned), warned
     assert "time zone files differ" not in load(""), "PYTHONTZPATH= makes Dagster read the package"
+
+
+def test_a_home_written_with_the_pooled_event_log_gets_the_compute_logs_whose_mirrors_ignore_ctrl_c(
+        tmp_path, monkeypatch) -> None:
+    """The processes that mirror a run's captured output took the terminal's Ctrl-C and printed
+    tracebacks (tests/defs/test_job_runs.py sends one); the captured output stays where the UI reads it."""
+    from dagster._core.storage.local_compute_log_manager import LocalComputeLogManager
+
+    from pipelines.defs.compute_logs import MirroredComputeLogManager
+    from pipelines.defs.instance import EVENT_LOG, HEADER, SETTINGS, prepare_dagster_home
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = tmp_path / "dagster"
+    home.mkdir()
+    (home / "dagster.yaml").write_text(HEADER + SETTINGS + EVENT_LOG.format(base_dir=home.resolve() / "history" / "runs"))
+    prepare_dagster_home(home)
+    instance = dg.DagsterInstance.from_config(str(home))
+    assert isinstance(instance.compute_log_manager, MirroredComputeLogManager)
+
+    @dg.asset
+    def loud() -> int:
+        import signal
+
+        print("captured", signal.pthread_sigmask(signal.SIG_BLOCK, set()) == set())  # Ctrl-C reaches the step
+        return 1
+
+    result = dg.materialize([loud], instance=instance)
+    assert result.success
+    instance.dispose()
+    # Dagster's own manager, as the UI without funnelpact's class, reads what was captured.
+    stock = LocalComputeLogManager(str(home / "storage"))
+    [key] = [e.logs_captured_data.file_key for e in result.all_events if e.event_type_value == "LOGS_CAPTURED"]
+    captured = stock.get_log_data([result.run_id, "compute_logs", key])
+    assert b"captured True" in captured.stdout, captured
