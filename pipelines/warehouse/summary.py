@@ -3,7 +3,7 @@ the run's warnings about its data."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import duckdb
 
@@ -95,6 +95,23 @@ _DATED = {"contacts": ("created_at",), "lifecycle_events": ("occurred_at",), "ac
           "deals": ("created_at", "closed_at")}
 
 
+def _dated_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """The CRM's dated columns (table, column) the warehouse holds: none until a build has
+    placed the months judged (int_agreement_months_as_of), which the data is compared with."""
+    tables = warehouse_tables(con)
+    if ("intermediate", "int_agreement_months_as_of") not in tables:
+        return []
+    return [(t, c) for t in _DATED if ("raw", t) in tables for c in _DATED[t]]
+
+
+def _newest(con: duckdb.DuckDBPyConnection, dated: list[tuple[str, str]],
+            up_to: datetime | None = None) -> datetime | None:
+    """The newest value of the `dated` columns, of those at or before `up_to` when given."""
+    bounded = up_to is not None
+    maxima = [f"(select max({c}) from raw.{t}{f' where {c} <= ?' if bounded else ''})" for t, c in dated]
+    return con.execute(f"select greatest({', '.join(maxima)})", [up_to] * len(dated) if bounded else []).fetchone()[0]
+
+
 def months_after_the_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
     """One line per agreement: its closed months of `months` that begin after the CRM data's
     newest row (`months_after_the_data_by_agreement`)."""
@@ -107,12 +124,10 @@ def months_after_the_data_by_agreement(con: duckdb.DuckDBPyConnection, months: l
     early (a backfill past it, a sync that died) read as a collapsed funnel with alerts to
     match. The month under way is left out: on its first morning last night's export rightly
     holds nothing of it yet."""
-    tables = warehouse_tables(con)
-    present = [t for t in _DATED if ("raw", t) in tables]
-    if ("intermediate", "int_agreement_months_as_of") not in tables or not present:
+    dated = _dated_columns(con)
+    if not dated:
         return {}
-    newest = con.execute("select greatest(" + ", ".join(
-        f"(select max({c}) from raw.{t})" for t in present for c in _DATED[t]) + ")").fetchone()[0]
+    newest = _newest(con, dated)
     rows = con.execute("""
         select agreement, period from intermediate.int_agreement_months_as_of
         where is_closed and list_contains(?, period) and (? is null or month_start_utc > ?)
@@ -145,9 +160,8 @@ def stale_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
     """One line naming the months under way of `months` when the CRM data's newest row at or
     before the as-of instant is more than STALE_AFTER older than it (dbt's source freshness,
     for the export). A closed month the data does not reach is `months_after_the_data`'s."""
-    tables = warehouse_tables(con)
-    present = [t for t in _DATED if ("raw", t) in tables]
-    if ("intermediate", "int_agreement_months_as_of") not in tables or not present:
+    dated = _dated_columns(con)
+    if not dated:
         return []
     under_way = con.execute("""
         select distinct period, as_of from intermediate.int_agreement_months_as_of
@@ -156,9 +170,7 @@ def stale_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
     if not under_way:
         return []
     as_of = under_way[0][1]
-    dated = [(t, c) for t in present for c in _DATED[t]]
-    newest = con.execute("select greatest(" + ", ".join(
-        f"(select max({c}) from raw.{t} where {c} <= ?)" for t, c in dated) + ")", [as_of] * len(dated)).fetchone()[0]
+    newest = _newest(con, dated, up_to=as_of)
     if newest is not None and as_of - newest <= STALE_AFTER:
         return []
     periods = spans([period for period, _ in under_way])
