@@ -19,6 +19,8 @@ from pipelines.agreement.model import Agreement
 # has the last ones after the stages': they came later, and the columns before kept their places.
 PLAN_COLUMNS = ("period", "agreement", "revision", "revenue", "customers")
 PLAN_COLUMNS_LAST = ("currency",)
+# Every column of the plan beside the stages': none may be a stage id.
+PLAN_OWN_COLUMNS = PLAN_COLUMNS + PLAN_COLUMNS_LAST
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,14 @@ class _AgreementSchema(GenerateJsonSchema):
 
 def build_schema() -> dict[str, Any]:
     from pipelines.agreement.model import RESERVED_STAGE_VALUES, Agreement
-    from pipelines.agreement.plan import PLAN_COLUMNS, PLAN_COLUMNS_LAST
+    from pipelines.agreement.plan import PLAN_OWN_COLUMNS
 
     schema = Agreement.model_json_schema(by_alias=True, mode="validation", schema_generator=_AgreementSchema)
     schema["properties"].pop("source_file", None)
     # The ids validate refuses for a stage, refused in the editor too: `recycled` (a rejected
     # lead's event, not a stage) passed the schema and failed only at validate.
     stage_id = schema["$defs"]["Stage"]["properties"]["id"]
-    reserved = [*RESERVED_STAGE_VALUES, *PLAN_COLUMNS, *PLAN_COLUMNS_LAST]
+    reserved = [*RESERVED_STAGE_VALUES, *PLAN_OWN_COLUMNS]
     stage_id["not"] = {"enum": reserved}
     stage_id["description"] += f" Not one of {', '.join(reserved)}: rejected leads' events and the plan's own columns."
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

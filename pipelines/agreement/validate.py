@@ -12,7 +12,7 @@ from pipelines.agreement.kpis import known_kpi_ids
 from pipelines.agreement.model import (LIMIT, RESERVED_STAGE_VALUES, Agreement, canonical_pair, parse_pair,
                                        stage_value)
 from pipelines.agreement.months import month_index
-from pipelines.agreement.plan import PLAN_COLUMNS, PLAN_COLUMNS_LAST, plan_window
+from pipelines.agreement.plan import PLAN_OWN_COLUMNS, plan_window
 from pipelines.agreement.yaml_source import SourceDocument
 from pipelines.errors import Problem
 
@@ -68,10 +68,10 @@ def _stages(a: Agreement) -> Iterator[tuple[tuple, str]]:
         seen.setdefault(stage.id, i)
         if stage.id in RESERVED_STAGE_VALUES:
             yield ("spec", "stages", i, "id"), f"{stage.id!r} is reserved for rejected leads and cannot be a funnel stage"
-        if stage.id in PLAN_COLUMNS + PLAN_COLUMNS_LAST:
+        if stage.id in PLAN_OWN_COLUMNS:
             yield ("spec", "stages", i, "id"), (
                 f"{stage.id!r} is a column of the plan beside the stages' targets "
-                f"({', '.join(PLAN_COLUMNS + PLAN_COLUMNS_LAST)}) "
+                f"({', '.join(PLAN_OWN_COLUMNS)}) "
                 "and cannot be a stage id: expected another id (the label may say anything)")
         # Volume(visit) sums web_sessions wherever the stage stands (SPEC section 3), and no
         # contact enters it: after another stage it compared sessions with contacts, and
