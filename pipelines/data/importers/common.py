@@ -54,6 +54,12 @@ def name_key(name: str) -> str:
     return unicodedata.normalize("NFC", name).strip().lower()
 
 
+def read_as(reads: Collection[str], reads_matching: Callable[[str], bool] | None, delimiter: str | None,
+            labels: dict[str, tuple[str, ...]] | None, report_footer: bool) -> tuple:
+    """How an export is read: a file already read the same way is not read again (Job.export)."""
+    return (frozenset(reads), reads_matching, delimiter, labels, report_footer)
+
+
 class Export:
     """One export file, read as text into a DuckDB table; columns found case-insensitively.
 
@@ -67,7 +73,7 @@ class Export:
                  delimiter: str | None = None, labels: dict[str, tuple[str, ...]] | None = None,
                  report_footer: bool = False) -> None:
         self.con, self.path, self.name, self.times = con, Path(given.path), name, times
-        self.read_as = (frozenset(reads), reads_matching, delimiter, labels, report_footer)
+        self.read_as = read_as(reads, reads_matching, delimiter, labels, report_footer)
         # A field's other names (a CRM's UI labels): `find("Id")` also finds "Lead ID".
         self.labels = labels or {}
         self._reads = {name_key(n) for n in self._with_labels(tuple(reads))}
@@ -374,9 +380,9 @@ class Job:
         # A file that two tables of a mapping read (contacts and their stage dates from one
         # people file) is read once: read again, it took twice the time and memory, and its
         # notes were said twice.
-        read_as = (frozenset(reads), reads_matching, delimiter, labels, report_footer)
+        how = read_as(reads, reads_matching, delimiter, labels, report_footer)
         export = next((e.with_times(times) for e in self._exports if same_file(e.path, given.path)
-                       and e.read_as == read_as), None)
+                       and e.read_as == how), None)
         if export is None:
             export = Export(self.con, given, name, times, reads, reads_matching, delimiter, labels, report_footer)
         self._exports.append(export)
