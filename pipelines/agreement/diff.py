@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from pipelines.agreement.advice import revision_gaps
 from pipelines.agreement.load import (
@@ -28,7 +28,7 @@ from pipelines.agreement.load import (
     is_agreement_file,
     parse_all,
 )
-from pipelines.agreement.model import Agreement
+from pipelines.agreement.model import Agreement, stage_value
 from pipelines.agreement.months import spans
 from pipelines.agreement.plan import in_percent, plan, rounded_decimal
 from pipelines.errors import InputError, Problem
@@ -192,53 +192,115 @@ def _load_side(root: Path, rev: str | None, rel: Path, argument: str) -> tuple[l
 # stage's CRM values map onto it in any order, an e-mail goes to every recipient at once, the
 # report checks reasons and names the audience whatever their order. Reordered, they are no
 # change. (The stages' order is the funnel's: the conversion pairs, which name it, show it.)
-UNORDERED = frozenset({"spec.stages[].crm_values", "spec.ignored_crm_values", "spec.recycling.reasons",
-                       "spec.review.audience", "spec.alerts[].to"})
+# CRM values are compared as the loader matches them (stage_value): `Lead` for `lead` changes
+# nothing a run does, so it is no change, like `0.350` for `0.35`.
+UNORDERED = {"spec.stages[].crm_values": stage_value, "spec.ignored_crm_values": stage_value,
+             "spec.recycling.reasons": None, "spec.review.audience": None, "spec.alerts[].to": None}
 
 
 class Unordered(list):
     """The values of a list in UNORDERED, as written (to be shown so), equal to the same values
-    in any order."""
+    in any order (compared as `key` reads them, when it has one)."""
+
+    def __init__(self, values: list, key: Callable[[str], str] | None = None) -> None:
+        super().__init__(values)
+        self.key = key or (lambda v: v)
+
+    def compared(self) -> set:
+        return {self.key(v) for v in self}
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, list) and set(self) == set(other)
+        return isinstance(other, Unordered) and self.compared() == other.compared()
 
     def __ne__(self, other: object) -> bool:
         return not self == other
 
 
-def flatten(agreement: Agreement) -> dict[str, Any]:
+def flatten(agreement: Agreement, like: Agreement | None = None) -> dict[str, Any]:
     """Dotted field -> value; lists of stages and alerts keyed by id/channel, not position.
+    With `like` (the same revision before the change), alerts on one channel keep the keys
+    of the alerts they equal there (see _item_keys).
 
     Numbers stay Decimals, compared by value: `rate: 0.350` is the 0.35 it replaced, and
     the Decimal still prints as it was written when it did change."""
     data = agreement.model_dump(by_alias=True, exclude={"source_file"})
+    twin_data = like.model_dump(by_alias=True, exclude={"source_file"}) if like is not None else None
     out: dict[str, Any] = {}
 
-    def walk(value: Any, prefix: str, shape: str) -> None:
+    def walk(value: Any, prefix: str, shape: str, twin: Any) -> None:
         # An empty mapping or list is the default (no targets, no alerts) and no field of its
         # own: adding the first target read as `spec.targets` {} -> — above it, as if removed.
         if isinstance(value, dict):
             for k, v in value.items():
-                walk(v, f"{prefix}.{k}" if prefix else str(k), f"{shape}.{k}" if shape else str(k))
+                walk(v, f"{prefix}.{k}" if prefix else str(k), f"{shape}.{k}" if shape else str(k),
+                     twin.get(k) if isinstance(twin, dict) else None)
         elif isinstance(value, list) and all(isinstance(v, dict) for v in value):
-            for key, item in zip(_item_keys(value), value):
-                walk(item, f"{prefix}[{key}]", f"{shape}[]")
+            twins = twin if isinstance(twin, list) and all(isinstance(v, dict) for v in twin) else None
+            by_key = dict(zip(_item_keys(twins), twins)) if twins else {}
+            for key, item in zip(_item_keys(value, twins), value):
+                walk(item, f"{prefix}[{key}]", f"{shape}[]", by_key.get(key))
+        elif shape in UNORDERED:
+            out[prefix] = Unordered(value, UNORDERED[shape])
         else:
-            out[prefix] = Unordered(value) if shape in UNORDERED else value
+            out[prefix] = value
 
-    walk(data, "", "")
+    walk(data, "", "", twin_data)
     return out
 
 
-def _item_keys(items: list[dict]) -> list[str]:
+def _item_keys(items: list[dict], like: list[dict] | None = None) -> list[str]:
     """`mql` for a stage, `slack` for an alert: a stage moved up the list is not a change.
     A second alert on one channel is `email[1]` (by its order among the e-mail alerts), or it
     would hide every change to the first; the first stays `email`, so adding a second alert
-    reads as one alert added, not the first removed and added again."""
+    reads as one alert added, not the first removed and added again.
+
+    With `like` (the list before the change), an alert equal to one there takes that one's
+    key, so swapping two e-mail alerts, or removing the first, is no change to the other;
+    an alert that equals none takes a key left free on its channel, in order (an edited
+    alert reads as its fields changed), then a new one."""
+    keys = _positional_keys(items)
+    if not like:
+        return keys
+    names = [_item_name(item, i) for i, item in enumerate(items)]
+    old = [(key, _item_name(item, i), item) for i, (key, item) in enumerate(zip(_positional_keys(like), like))]
+    free = [key for key, _, _ in old]
+    taken: dict[int, str] = {}
+    for i, item in enumerate(items):
+        match = next((k for k, name, o in old if k in free and name == names[i] and _same(o, item)), None)
+        if match is not None:
+            taken[i] = match
+            free.remove(match)
+    for i in range(len(items)):
+        if i not in taken:
+            left = [k for k, name, _ in old if k in free and name == names[i]]
+            taken[i] = left[0] if left else _fresh_key(names[i], {k for k, _, _ in old} | set(taken.values()))
+            if left:
+                free.remove(left[0])
+    return [taken[i] for i in range(len(items))]
+
+
+def _fresh_key(name: str, keys: set[str]) -> str:
+    n = 0
+    while (key := f"{name}[{n}]" if n else name) in keys:
+        n += 1
+    return key
+
+
+def _item_name(item: dict, i: int) -> str:
+    return str(item.get("id") or item.get("channel") or i)
+
+
+def _same(a: dict, b: dict) -> bool:
+    """Two alerts alike, their recipients in any order."""
+    def comparable(item: dict) -> dict:
+        return {k: frozenset(v) if isinstance(v, list) else v for k, v in item.items()}
+    return comparable(a) == comparable(b)
+
+
+def _positional_keys(items: list[dict]) -> list[str]:
     keys, seen = [], Counter()
     for i, item in enumerate(items):
-        name = str(item.get("id") or item.get("channel") or i)
+        name = _item_name(item, i)
         keys.append(f"{name}[{seen[name]}]" if seen[name] else name)
         seen[name] += 1
     return keys
@@ -255,7 +317,7 @@ def compare_revisions(old: list[Agreement], new: list[Agreement]) -> list[Revisi
         elif after is None:
             changes.append(RevisionChange(*key, "removed", before.source_file))
         else:
-            a, b = flatten(before), flatten(after)
+            a, b = flatten(before), flatten(after, like=before)
             fields = [FieldChange(f, a.get(f), b.get(f)) for f in sorted(a.keys() | b.keys()) if a.get(f) != b.get(f)]
             if fields:
                 changes.append(RevisionChange(*key, "changed", after.source_file, fields))
@@ -325,8 +387,8 @@ def _set_change(change: FieldChange) -> str:
     lists written in another order, one added recipient is hard to find."""
     if not (isinstance(change.old, Unordered) and isinstance(change.new, Unordered)):
         return ""
-    added = list(dict.fromkeys(v for v in change.new if v not in change.old))
-    removed = list(dict.fromkeys(v for v in change.old if v not in change.new))
+    added = list(dict.fromkeys(v for v in change.new if change.new.key(v) not in change.old.compared()))
+    removed = list(dict.fromkeys(v for v in change.old if change.old.key(v) not in change.new.compared()))
     # Quoted as in the lists: `added "a", "b"`.
     parts = [f"{word} {_one_line(json.dumps(values, ensure_ascii=False)[1:-1])}"
              for word, values in (("added", added), ("removed", removed)) if values]

@@ -246,6 +246,50 @@ def test_a_change_to_one_of_two_alerts_on_the_same_channel_is_shown(repo: Path) 
     assert "spec.alerts[slack].webhook_url_env" in flatten(load_agreements(repo / "sla")[0])
 
 
+def test_alerts_on_one_channel_are_matched_by_what_they_say_not_their_order(repo: Path) -> None:
+    path = repo / "sla/acme-2026-h1.yaml"
+    first = "    - {channel: email, to: [revops@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL}\n"
+    second = "    - {channel: email, to: [cro@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL}\n"
+    edit(path, first, first + second)
+    commit(repo, "two e-mail alerts")
+    # Swapped: each alert is still there as it was. By position, both read as re-addressed.
+    edit(path, first + second, second + first)
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0 and json.loads(out)["revisions"] == [], out
+    commit(repo, "swapped")
+    # BASE's second removed: only it goes, the first is unchanged.
+    edit(path, first, "")
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    [change] = json.loads(out)["revisions"]
+    assert [(f["field"], f["old"], f["new"]) for f in change["fields"]] == [
+        ("spec.alerts[email[1]].channel", "email", None),
+        ("spec.alerts[email[1]].smtp_url_env", "FUNNELPACT_SMTP_URL", None),
+        ("spec.alerts[email[1]].to", ["revops@acme.example"], None),
+    ]
+    # An alert edited, and another moved before it: the edited one reads as its field changed.
+    edit(path, second, first + second.replace("cro@", "ceo@"))
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    [change] = json.loads(out)["revisions"]
+    assert [(f["field"], f["old"], f["new"]) for f in change["fields"]] == [
+        ("spec.alerts[email].to", ["cro@acme.example"], ["ceo@acme.example"])
+    ]
+
+
+def test_crm_values_are_compared_as_the_loader_matches_them(repo: Path) -> None:
+    """Case, surrounding blanks and Unicode form change nothing a run matches: no change."""
+    path = repo / "sla/acme-2026-h1.yaml"
+    edit(path, "crm_values: [lead, subscriber]", "crm_values: [Lead, ' SUBSCRIBER']")
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0 and json.loads(out)["revisions"] == [], out
+    edit(path, "crm_values: [Lead, ' SUBSCRIBER']", "crm_values: [Lead, newsletter]")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    # `Lead` is the `lead` it replaced: only what a run matches differently is named.
+    assert '<br>added "newsletter"; removed "subscriber" |' in out, out
+
+
 def test_a_committed_file_with_a_non_ascii_name_is_compared(repo: Path) -> None:
     # git quotes such names ("sla/acme-2027-h1-m\303\251xico.yaml") unless asked for -z.
     (repo / "sla/acme-2027-h1-méxico.yaml").write_text(_next_half_year(repo))
