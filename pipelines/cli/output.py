@@ -8,6 +8,7 @@ from enum import Enum
 
 import typer
 from rich.box import Box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.measure import Measurement
@@ -69,6 +70,8 @@ def print_table(table: Table, *narrower: Table) -> None:
     for column in table.columns:
         column.overflow = "fold"
     if console.is_terminal:
+        if isinstance(table.title, str):
+            table.title = _title_lines(table.title, min(_natural_width(table), console.width))
         console.print(table)
         return
     width = console.width  # print(width=) only narrows: widen the console for this table
@@ -77,6 +80,25 @@ def print_table(table: Table, *narrower: Table) -> None:
         console.print(table)
     finally:
         console.width = width
+
+
+# A title of parts (`sales — as of … · 2026-03 · revision 2026-h1 · severity fail`). Rich
+# wraps a title at the table's width, between any two words: "· severity" / "fail".
+TITLE_SEPARATOR = " · "
+
+
+def _title_lines(title: str, width: int) -> str:
+    """`title` broken between its parts, each line as full as `width` allows."""
+    parts = title.split(TITLE_SEPARATOR)
+    mark = TITLE_SEPARATOR.rstrip()  # ends every line but the last: the title goes on
+    lines = [parts[0]]
+    for i, part in enumerate(parts[1:], 2):
+        joined = lines[-1] + TITLE_SEPARATOR + part
+        if cell_len(joined + (mark if i < len(parts) else "")) <= width:
+            lines[-1] = joined
+        else:
+            lines.append(part)
+    return (mark + "\n").join(lines)
 
 
 # Rules under the header and above a last section, none between the columns: a column costs

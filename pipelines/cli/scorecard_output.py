@@ -12,7 +12,7 @@ from rich.table import Table
 
 from pipelines.agreement.kpis import is_share
 from pipelines.agreement.plan import in_percent, rounded_decimal
-from pipelines.cli.output import console, print_table, too_narrow, unruled
+from pipelines.cli.output import TITLE_SEPARATOR, console, print_table, too_narrow, unruled
 from pipelines.warehouse.summary import unknown_stage_values_text
 
 TEAMS = ("marketing", "sales", "shared")
@@ -98,7 +98,7 @@ def _narrow(title: str, columns: tuple[str, ...], cells: list[dict[str, str]]) -
     """The narrower layouts of a team's table: what every row shares in its title, without a
     forecast column of dashes; then without column rules."""
     same = [c for c in _TITLE_COLUMNS if c in columns and len({row[c] for row in cells}) == 1]
-    narrow_title = " · ".join([title, *(_TITLE_COLUMNS[c].format(cells[0][c]) for c in same)])
+    narrow_title = TITLE_SEPARATOR.join([title, *(_TITLE_COLUMNS[c].format(cells[0][c]) for c in same)])
     # A forecast column of dashes says nothing: no month of the table is at risk.
     narrow = [c for c in columns if c not in same and not (c == "forecast" and {row[c] for row in cells} == {"—"})]
     return [_table(narrow_title, narrow, cells), unruled(_table(narrow_title, narrow, cells))]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from pipelines.cli.output import console
 from pipelines.cli.scorecard_output import print_scorecard
 
@@ -65,6 +67,17 @@ def test_at_an_80_column_terminal_what_every_row_shares_moves_to_the_title(monke
                     ["revenue", "100,000", "26,256", "breach"]], "\n".join(lines)
     title = " ".join(" ".join(lines[:2]).split())
     assert title.startswith("sales — as of 2026-06-01 00:00 UTC · 2026-03 · revision 2026-h1 · severity fail"), lines
+
+
+@pytest.mark.parametrize("width", [80, 60, 50])
+def test_a_title_too_long_for_its_table_breaks_between_its_parts(monkeypatch, width):
+    """Rich wrapped the title between any two words: "… revision 2026-h1" / "· severity fail"."""
+    lines = _at_a_terminal(monkeypatch, width, SALES)
+    # The title: the lines above the table's top rule (ruled) or its header (unruled).
+    title = [line.rstrip() for line in lines[:next(i for i, line in enumerate(lines) if line.startswith(("┏", "KPI")))]]
+    parts = ["sales — as of 2026-06-01 00:00 UTC", "2026-03", "revision 2026-h1", "severity fail"]
+    assert [part for line in title for part in line.removesuffix(" ·").split(" · ")] == parts, title
+    assert all(line.endswith(" ·") for line in title[:-1]) and len(title) > 1, title
 
 
 def test_at_an_80_column_terminal_a_column_that_differs_between_rows_stays(monkeypatch):
