@@ -71,7 +71,8 @@ def print_table(table: Table, *narrower: Table) -> None:
         column.overflow = "fold"
     if console.is_terminal:
         if isinstance(table.title, str):
-            table.title = _title_lines(table.title, min(_natural_width(table), console.width))
+            width = console.width if table.expand else min(_natural_width(table), console.width)
+            table.title = _title_lines(table.title, width)
         console.print(table)
         return
     width = console.width  # print(width=) only narrows: widen the console for this table

@@ -6,13 +6,14 @@ import csv
 import io
 import json
 from fractions import Fraction
+from itertools import combinations
 
 from rich.markup import escape
 from rich.table import Table
 
-from pipelines.agreement.model import Agreement
+from pipelines.agreement.model import Agreement, Stage
 from pipelines.agreement.plan import PLAN_COLUMNS, PLAN_COLUMNS_LAST, MonthPlan, WindowPlan, rounded, rounded_decimal, rounded_visible
-from pipelines.cli.output import Format, echo, print_table, unruled
+from pipelines.cli.output import Format, echo, print_table, too_narrow, unruled
 
 
 def money(value: Fraction) -> float:
@@ -68,8 +69,36 @@ def emit(agreements: list[Agreement], months: list[MonthPlan], windows: list[Win
             mine = [m for m in months if (m.agreement, m.revision) == (a.name, a.revision)]
             if mine:
                 window = next((w for w in windows if (w.agreement, w.revision) == (a.name, a.revision)), None)
-                print_table(plan_table(a, mine, window), plan_table(a, mine, window, ruled=False),
-                            plan_table(a, mine, window, ruled=False, customers=False))
+                layouts = [plan_table(a, mine, window), plan_table(a, mine, window, ruled=False),
+                           plan_table(a, mine, window, ruled=False, customers=False)]
+                if too_narrow(*layouts):
+                    for stages in _stage_groups(a, mine, window):
+                        # As wide as the terminal, each: the title and the notes fit, and the
+                        # months line up from one table to the next.
+                        table = plan_table(a, mine, window, ruled=False, customers=False, stages=stages)
+                        table.expand = True
+                        print_table(table)
+                else:
+                    print_table(*layouts)
+
+
+def _stage_groups(a: Agreement, months: list[MonthPlan], window: WindowPlan | None) -> list[list[Stage]]:
+    """The stages in as few runs as fit the terminal beside the month (and, in the first, the
+    revenue), as even as can be: a funnel of ten stages is too wide for 80 columns in any
+    layout, and a figure folded over two lines reads as two figures."""
+    stages = a.spec.stages
+
+    def fits(groups: list[list[Stage]]) -> bool:
+        return not any(too_narrow(plan_table(a, months, window, ruled=False, customers=False, stages=group))
+                       for group in groups)
+
+    for n in range(2, len(stages) + 1):
+        splits = [[stages[i:j] for i, j in zip((0, *cuts), (*cuts, len(stages)))]
+                  for cuts in combinations(range(1, len(stages)), n - 1)]
+        fitting = [groups for groups in splits if fits(groups)]
+        if fitting:
+            return min(fitting, key=lambda groups: max(map(len, groups)) - min(map(len, groups)))
+    return [[stage] for stage in stages]  # one stage still too wide: print_table folds its cells
 
 
 def plan_csv(months: list[MonthPlan]) -> str:
@@ -86,43 +115,52 @@ def plan_csv(months: list[MonthPlan]) -> str:
 
 
 def plan_table(a: Agreement, months: list[MonthPlan], window: WindowPlan | None, *, ruled: bool = True,
-               customers: bool = True) -> Table:
+               customers: bool = True, stages: list[Stage] | None = None, revenue: bool | None = None) -> Table:
     """The plan of one revision. At a terminal too narrow for it, the plan is drawn without
     `ruled` columns, then also without the `customers` column, which is the revenue ÷ the deal
     size (a 6-stage funnel with monthly revenue in the millions: 101, 89, then 78 columns):
-    a figure folded over two lines reads as two figures."""
+    a figure folded over two lines reads as two figures. Still too wide, it is drawn as
+    tables of some of the `stages` each, the first with the `revenue` (by default, the table
+    that holds the first stage)."""
+    first = a.spec.stages[0]
+    stages = a.spec.stages if stages is None else stages
+    revenue = stages[0] is first if revenue is None else revenue
+    part = ("" if len(stages) == len(a.spec.stages) else f" · stage {stages[0].id}" if len(stages) == 1
+            else f" · stages {stages[0].id}..{stages[-1].id}")
     explicit = any(m.explicit for m in months)
     notes = ["* explicit target from the agreement; other volumes are derived and rounded up" if explicit
              else "volumes are derived from the goal and the rates, rounded up"]
-    if not customers:
+    if not customers and revenue:
         notes.append(f"customers = revenue ÷ {a.spec.currency} {a.spec.average_deal_size:,f} (the deal size)")
     table = Table(
-        title=f"{escape(a.name)} {escape(a.revision)}: {a.spec.effective.from_}..{a.spec.effective.to} ({a.spec.currency}, {a.spec.timezone})",
+        title=f"{escape(a.name)} {escape(a.revision)}: {a.spec.effective.from_}..{a.spec.effective.to} "
+              f"({a.spec.currency}, {a.spec.timezone}){part}",
         caption="\n".join(notes),
     )
     if not ruled:
         unruled(table)
     table.add_column("month")
-    table.add_column("revenue", justify="right")
+    if revenue:
+        table.add_column("revenue", justify="right")
     if customers:
         table.add_column("customers", justify="right")
-    for stage in a.spec.stages:
+    for stage in stages:
         table.add_column(stage.id, justify="right")
 
-    def shown(customers_value: Fraction) -> list[str]:
-        return [f"{rounded_visible(customers_value, 2):,f}"] if customers else []
+    def money_columns(revenue_value: Fraction, customers_value: Fraction) -> list[str]:
+        return ([f"{rounded_decimal(revenue_value, 2):,}"] if revenue else []) + \
+            ([f"{rounded_visible(customers_value, 2):,f}"] if customers else [])
 
     for m in months:
         table.add_row(
             m.period,
-            f"{rounded_decimal(m.revenue, 2):,}",
-            *shown(m.customers),
-            *(f"{m.targets[s.id]:,}{'*' if s.id in m.explicit else ''}" for s in a.spec.stages),
+            *money_columns(m.revenue, m.customers),
+            *(f"{m.targets[s.id]:,}{'*' if s.id in m.explicit else ''}" for s in stages),
         )
     if window:
         table.add_section()
         table.add_row(
-            "[bold]window[/]", f"{rounded_decimal(window.revenue, 2):,}", *shown(window.customers),
-            *(f"{window.targets[s.id]:,}" for s in a.spec.stages),
+            "[bold]window[/]", *money_columns(window.revenue, window.customers),
+            *(f"{window.targets[s.id]:,}" for s in stages),
         )
     return table

@@ -43,13 +43,18 @@ spec:
 """
 
 
-def test_a_funnel_of_ten_stages_prints_every_figure_of_the_plan_whole(tmp_path):
+def ten_stages(tmp_path: Path) -> Path:
     ids = ["visit", "lead", "s3", "mql", "s5", "sql", "s7", "opportunity", "s9", "customer"]
     stages = "\n".join(f"    - {{id: {s}, label: {s}, owner: shared}}" for s in ids)
     rates = "\n".join(f"    {a}->{b}: {{rate: 0.1}}" if a == "visit" else f"    {a}->{b}: {{rate: 1}}"
                       for a, b in zip(ids, ids[1:]))
     file = tmp_path / "ten.yaml"
     file.write_text(TEN_STAGES % (stages, rates), encoding="utf-8")
+    return file
+
+
+def test_a_funnel_of_ten_stages_prints_every_figure_of_the_plan_whole(tmp_path):
+    file = ten_stages(tmp_path)
     result = CliRunner().invoke(app, ["plan", "--sla", str(file)])
     assert result.exit_code == 0, result.output
     assert "…" not in result.output, result.output
@@ -146,3 +151,24 @@ def test_at_a_terminal_the_plan_fits_and_never_splits_a_figure(tmp_path, columns
             assert row.replace("│", " ").split() == expected, "\n".join(lines)
     if not customers:  # the column left out is said in words
         assert "customers = revenue ÷ USD 12,000 (the deal size)" in [line.strip() for line in lines], "\n".join(lines)
+
+
+@pytest.mark.parametrize(("columns", "sla"), [(80, "ten"), (60, "sla")])
+def test_a_plan_too_wide_for_every_layout_is_split_into_tables_of_some_stages(tmp_path, columns, sla):
+    """Ten stages at 80 columns (or six at 60) fit no layout: a figure was folded over two lines."""
+    path = ten_stages(tmp_path) if sla == "ten" else ROOT / "sla" / "acme-2026-h1.yaml"
+    lines = at_a_terminal(columns, "plan", "--sla", str(path))
+    assert max(len(line) for line in lines) <= columns, "\n".join(lines)
+    [agreement] = load_agreements(path)
+    headers = [line.split() for line in lines if line.startswith("month")]
+    # Every stage once, in the funnel's order; the revenue in the first table only.
+    assert len(headers) > 1 and headers[0][:2] == ["month", "revenue"], "\n".join(lines)
+    assert [c for h in headers for c in h if c not in ("month", "revenue")] == [s.id for s in agreement.spec.stages]
+    for m in plan_agreement(agreement):
+        rows = [line.split() for line in lines if line.startswith(m.period)]
+        assert len(rows) == len(headers), "\n".join(lines)
+        assert [cell for row in rows for cell in row[1:]] == [
+            f"{rounded_decimal(m.revenue, 2):,}", *(f"{t:,}{'*' if s in m.explicit else ''}" for s, t in m.targets.items())]
+    window = [line.split() for line in lines if line.startswith("window")]
+    assert [cell for row in window for cell in row[1:]] == [
+        f"{rounded_decimal(plan_window(agreement).revenue, 2):,}", *(f"{t:,}" for t in plan_window(agreement).targets.values())]
