@@ -97,6 +97,13 @@ def plan(
         months = [m for m in months if m.period == month]
     windows = [] if month else [plan_window(a) for a in agreements]
     plan_output.emit(agreements, months, windows, format)
+    if month is None:
+        # The plan lists the months of each revision; one between two windows has no row in
+        # any table and is easily not missed. On stderr, so JSON and CSV stay documents.
+        from pipelines.agreement.advice import advise_revisions
+
+        for problem in advise_revisions(agreements):
+            report_warning(problem)
 
 
 def diff(

@@ -208,6 +208,24 @@ def test_plan_csv_and_json_say_each_revision_s_currency(funnelpact, tmp_path: Pa
     assert {w["revision"]: w["currency"] for w in plan["windows"]} == currency
 
 
+@pytest.mark.parametrize("fmt", ["table", "json", "csv"])
+def test_plan_warns_of_a_month_between_two_windows_on_stderr(funnelpact, tmp_path: Path, fmt: str) -> None:
+    """H2 starting in August left July in no table and no row, with nothing said: a month that
+    is never judged, read past in a plan of twelve rows."""
+    for revision in ("h1", "h2"):
+        text = (ROOT / "sla" / f"acme-2026-{revision}.yaml").read_text(encoding="utf-8")
+        (tmp_path / f"{revision}.yaml").write_text(text.replace("from: 2026-07", "from: 2026-08"), encoding="utf-8")
+    run = funnelpact("plan", "--sla", tmp_path, "--format", fmt)
+    assert run.code == 0, run.err
+    err = " ".join(run.err.split())
+    assert err.startswith(f"warning {tmp_path / 'h2.yaml'}:13:3 spec.effective: no revision of acme is in force in 2026-07"), err
+    assert "2026-07" not in run.out  # stdout stays the plan: JSON and CSV parse as before
+    if fmt == "json":
+        assert len(json.loads(run.out)["months"]) == 11
+    whole = funnelpact("plan", "--sla", ROOT / "sla", "--format", fmt)
+    assert whole.code == 0 and "warning" not in whole.err, whole.err
+
+
 def test_plan_table_shows_explicit_targets_with_a_star_and_the_window_row(at_root) -> None:
     result = runner.invoke(app, ["plan", "--month", "2026-03"])
     assert result.exit_code == 0, result.output
