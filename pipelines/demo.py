@@ -70,6 +70,10 @@ def run_demo(root: Path, contacts: int) -> None:
     # Every month was judged; show the two that matter today: the one under review and the
     # latest (the open one, or the agreements' last once their window has ended).
     shown = [r for r in results if r["period"] in (report_month, last)]
+    # Said, or its statuses line (the months shown) reads as contradicting the count of every
+    # month's judgements and breaches under "demo done".
+    months = f"{report_month} (the month the pack reviews)" + (f" and {last} (the latest)" if last != report_month else "")
+    console.print(f"the scorecard of {months}; all {len(results)} judgements of {first}..{last} are in the warehouse")
     print_scorecard(shown, scorecard.data_quality, as_of)
     report_path = root / f"review-{report_month}.html"
     console.print(f"[bold]3/3[/] writing the review pack for {report_month}")

@@ -65,6 +65,9 @@ def test_the_demo_runs_with_no_set_up_and_writes_the_pack_it_names(tmp_path, mon
     done = re.search(r"demo done in \d+ s: (\d+) KPI judgements over 2026-01\.\.(\d{4}-\d\d), (\d+) breaches", said)
     assert done and int(done.group(1)) > 0 and int(done.group(3)) > 0, said
     [month] = re.findall(r"writing the review pack for (\d{4}-\d\d)", said)
+    # The scorecard shows two months of many: said so, with the count "demo done" gives.
+    assert (f"the scorecard of {month} (the month the pack reviews) and {done.group(2)} (the latest); all "
+            f"{done.group(1)} judgements of 2026-01..{done.group(2)} are in the warehouse") in said, said
     assert [p.name for p in (tmp_path / "out").glob("*.html")] == [f"review-{month}.html"]
     page = (tmp_path / "out" / f"review-{month}.html").read_text(encoding="utf-8")
     assert f"Written by funnelpact for {month} at " in page
