@@ -19,7 +19,8 @@ from pipelines.agreement.kpis import at_risk_after_days, kpi_label
 from pipelines.agreement.load import revision_in_force
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import days_elapsed, days_in_month
-from pipelines.alerts.channels import SENDERS, DeliveryError, channel_key, send
+from pipelines.alerts.channels import SENDERS, DeliveryError, channel_key, per_message, send_all
+from pipelines.alerts.digest import order_key
 from pipelines.alerts.events import AlertEvent, KpiStatus, Person
 from pipelines.alerts.state import AlertStore, KpiState, OutboxItem, alert_kind, damage_named, iso
 from pipelines.errors import InputError, Problem
@@ -54,6 +55,7 @@ class ChannelReport:
     failed: int = 0  # attempted by this call and not delivered (kept in the outbox)
     pending: int = 0  # in the outbox after this call (failed now, skipped, or never attempted)
     expired: int = 0  # dropped from the outbox by this call: older than max_age
+    messages: int = 0  # messages that carried the sent alerts (a Slack or e-mail digest carries several)
 
 
 @dataclass(frozen=True)
@@ -98,11 +100,19 @@ class DeliveryReport:
         }
 
     def summary(self) -> str:
-        parts = [f"{k}: {c.sent} sent, {c.failed} failed, {c.pending} pending" for k, c in sorted(self.channels.items())]
+        parts = [f"{k}: {c.sent} sent{_carried(c)}, {c.failed} failed, {c.pending} pending"
+                 for k, c in sorted(self.channels.items())]
         what_if = f"; {self.what_if} judged as of a future instant, not alerted" if self.what_if else ""
         held = (f"; held back ({ALERT_CHANNELS_ENV}): " + ", ".join(f"{n} for {k}" for k, n in sorted(self.held.items()))
                 if self.held else "")
         return f"{len(self.alerts)} new alert(s)" + (" — " + "; ".join(parts) if parts else "") + what_if + held
+
+
+def _carried(counts: ChannelReport) -> str:
+    """` in 5 messages` where a digest carried several alerts; nothing where each had its own."""
+    if counts.messages in (0, counts.sent):
+        return ""
+    return f" in {counts.messages} message" + ("s" if counts.messages > 1 else "")
 
 
 def dispatch(
@@ -277,39 +287,58 @@ def deliver_outbox(
     allowed: frozenset[str] | None = None,
 ) -> None:
     # A channel that failed once in this call is skipped for the rest of it: with 50 pending
-    # alerts and a dead Slack, the run waits for one item's retries, not fifty.
+    # alerts and a dead webhook, the run waits for one message's retries, not fifty.
     down: dict[str, str] = {}
     # Items not attempted are given back together, in one commit, after the loop (one that is
     # cut short leaves them, like the items it did not reach, to the end of their lease).
     released: list[tuple[int, str]] = []
+    due: dict[str, list[OutboxItem]] = {}  # channel key -> the items this call attempts, oldest first
     for item in store.claim(now, CLAIM_LEASE):
-        counts = report.channel(item.channel_key)
         too_old = datetime.fromisoformat(item.created_at) < now - max_age
         reason = f"expired: not delivered within {max_age.days} days" if too_old else _no_longer_asked(item, agreements)
         if reason is not None:
             store.expire(item.id, reason, now)
-            counts.expired += 1
+            report.channel(item.channel_key).expired += 1
             logger.warning("alert %s to %s %s", item.alert.alert_id, item.channel_key, reason)
             continue
         if allowed is not None and item.channel.get("channel") not in allowed:
             # Raised before the variable was set: kept for a run that may send it.
             released.append((item.id, f"not attempted: {ALERT_CHANNELS_ENV} allows {', '.join(sorted(allowed))} only"))
             continue
-        if item.channel_key in down:
-            released.append((item.id, f"not attempted: the channel failed earlier in this run ({down[item.channel_key]})"))
-            continue
-        attempts, error = attempt(item, env, retry, timeout, sleep)
-        if error is None:
-            store.mark_sent(item.id, attempts, now)
-            counts.sent += 1
-            continue
-        store.mark_failed(item.id, attempts, error, now)
-        down[item.channel_key] = error
-        counts.failed += 1
-        report.failures.append(Failure(item.channel_key, item.alert.alert_id, error))
-        logger.warning("alert delivery to %s failed, kept in the outbox: %s", item.channel_key, error)
+        due.setdefault(item.channel_key, []).append(item)
+    for key, items in due.items():
+        counts = report.channel(key)
+        for batch in messages(items):
+            if key in down:
+                released += [(item.id, f"not attempted: the channel failed earlier in this run ({down[key]})")
+                             for item in batch]
+                continue
+            attempts, error = attempt(batch, env, retry, timeout, sleep)
+            ids = [item.id for item in batch]
+            if error is None:
+                store.mark_sent(ids, attempts, now)
+                counts.sent += len(batch)
+                counts.messages += 1
+                continue
+            store.mark_failed(ids, attempts, error, now)
+            down[key] = error
+            counts.failed += len(batch)
+            report.failures += [Failure(key, item.alert.alert_id, error) for item in batch]
+            logger.warning("delivery of %d alert(s) to %s failed, kept in the outbox: %s", len(batch), key, error)
     if released:
         store.release(released)
+
+
+def messages(items: list[OutboxItem]) -> list[list[OutboxItem]]:
+    """One channel's items as the messages that carry them: one per alert, or a digest
+    (Slack, e-mail) of up to the channel's limit, in digest order (agreement revision, month,
+    owning team)."""
+    size = per_message(items[0].channel)
+    if size == 1:
+        return [[item] for item in items]
+    ordered = sorted(items, key=lambda item: order_key(item.alert))
+    size = size or len(ordered)
+    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
 
 
 def _no_longer_asked(item: OutboxItem, agreements: list[Agreement]) -> str | None:
@@ -326,14 +355,17 @@ def _no_longer_asked(item: OutboxItem, agreements: list[Agreement]) -> str | Non
 
 
 def attempt(
-    item: OutboxItem, env: Mapping[str, str], retry: RetryPolicy, timeout: float, sleep: Callable[[float], None]
+    items: list[OutboxItem], env: Mapping[str, str], retry: RetryPolicy, timeout: float, sleep: Callable[[float], None]
 ) -> tuple[int, str | None]:
-    """(attempts made, None when delivered or the last error)."""
+    """Send `items` (one channel's) as one message: (attempts made, None when delivered or the
+    last error). One channel key is one receiver; an e-mail's sender, which the key leaves out,
+    is the first item's."""
     error = "not attempted"
+    events = [item.alert for item in items]
     for n in range(1, max(retry.attempts, 1) + 1):
         wait = None
         try:
-            send(item.alert, item.channel, env, timeout)
+            send_all(events, items[0].channel, env, timeout)
             return n, None
         except DeliveryError as exc:
             error, retryable, wait = exc.reason, exc.retryable, exc.wait

@@ -133,11 +133,14 @@ class AlertEvent:
     def is_share(self) -> bool:
         return is_share(self.kpi)
 
-    def title(self) -> str:
-        what = {"breach": "Breach", "at_risk": "At risk", "recovered": "Recovered", "test": "Test alert"}.get(
+    def what(self) -> str:
+        """The kind as people say it: Breach, At risk, Recovered."""
+        return {"breach": "Breach", "at_risk": "At risk", "recovered": "Recovered", "test": "Test alert"}.get(
             self.kind, self.kind
         )
-        return f"{what}: {self.kpi} in {self.period} ({self.agreement} {self.revision})"
+
+    def title(self) -> str:
+        return f"{self.what()}: {self.kpi} in {self.period} ({self.agreement} {self.revision})"
 
     def fmt_target(self) -> str:
         return self._fmt(self.target)

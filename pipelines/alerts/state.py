@@ -245,19 +245,23 @@ class AlertStore:
             for r in rows
         ]
 
-    def mark_sent(self, item_id: int, attempts: int, now: datetime) -> None:
-        self.conn.execute(
-            """update outbox set state = 'sent', attempts = attempts + ?, last_error = null,
-               last_attempt_at = ?, sent_at = ?, claimed_until = null where id = ?""",
-            (attempts, iso(now), iso(now), item_id),
-        )
+    def mark_sent(self, item_ids: list[int], attempts: int, now: datetime) -> None:
+        """The items of one message delivered after `attempts` tries, in one transaction."""
+        with self.transaction():
+            self.conn.executemany(
+                """update outbox set state = 'sent', attempts = attempts + ?, last_error = null,
+                   last_attempt_at = ?, sent_at = ?, claimed_until = null where id = ?""",
+                [(attempts, iso(now), iso(now), item_id) for item_id in item_ids],
+            )
 
-    def mark_failed(self, item_id: int, attempts: int, reason: str, now: datetime) -> None:
-        self.conn.execute(
-            """update outbox set attempts = attempts + ?, last_error = ?, last_attempt_at = ?,
-               claimed_until = null where id = ?""",
-            (attempts, reason, iso(now), item_id),
-        )
+    def mark_failed(self, item_ids: list[int], attempts: int, reason: str, now: datetime) -> None:
+        """The items of one message not delivered after `attempts` tries: kept, with why."""
+        with self.transaction():
+            self.conn.executemany(
+                """update outbox set attempts = attempts + ?, last_error = ?, last_attempt_at = ?,
+                   claimed_until = null where id = ?""",
+                [(attempts, reason, iso(now), item_id) for item_id in item_ids],
+            )
 
     def release(self, reasons: list[tuple[int, str]]) -> None:
         """Give claimed items back, not attempted, with why: (item id, reason) pairs, in one

@@ -1,5 +1,6 @@
 """Alert channels. Each sender takes (event, settings, env, timeout) and returns a short
 receipt, or raises `DeliveryError`; settings are the agreement's channel entry as a dict.
+Slack and e-mail also take several alerts as one message (a digest, pipelines/alerts/digest.py).
 
 Secrets are read from `env` at send time, never stored: the outbox keeps only the names of the
 environment variables, so a fixed variable fixes the pending deliveries too.
@@ -7,23 +8,33 @@ environment variables, so a fixed variable fixes the pending deliveries too.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pipelines.alerts.channels.base import DeliveryError, secret
 from pipelines.alerts.channels.log import send_log
-from pipelines.alerts.channels.mail import send_email
-from pipelines.alerts.channels.slack import send_slack
+from pipelines.alerts.channels.mail import send_email, send_email_digest
+from pipelines.alerts.channels.slack import DIGEST_SIZE, send_slack, send_slack_digest
 from pipelines.alerts.channels.webhook import send_webhook
 from pipelines.alerts.events import AlertEvent
 
 Sender = Callable[[AlertEvent, Mapping[str, Any], Mapping[str, str], float], str]
+DigestSender = Callable[[Sequence[AlertEvent], Mapping[str, Any], Mapping[str, str], float], str]
 
 SENDERS: dict[str, Sender] = {
     "slack": send_slack,
     "email": send_email,
     "webhook": send_webhook,
     "log": send_log,
+}
+
+# Channels people read take the alerts one dispatch delivers to them as one message, of at most
+# so many alerts (None: any number): forty alerts were forty Slack posts, which Slack answers
+# with HTTP 429, and forty e-mails. The webhook (machines read one JSON object per alert) and
+# the log (one line per alert) keep one per alert.
+DIGESTS: dict[str, tuple[DigestSender, int | None]] = {
+    "slack": (send_slack_digest, DIGEST_SIZE),
+    "email": (send_email_digest, None),
 }
 
 
@@ -49,4 +60,18 @@ def send(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str, str],
     return sender(event, settings, env, timeout)
 
 
-__all__ = ["DeliveryError", "SENDERS", "channel_key", "secret", "send"]
+def per_message(settings: Mapping[str, Any]) -> int | None:
+    """How many alerts one message to this channel may carry; None: any number."""
+    kind = settings.get("channel", "")
+    return DIGESTS[kind][1] if kind in DIGESTS else 1
+
+
+def send_all(events: Sequence[AlertEvent], settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
+    """`events` in one message: the channel's own message for one alert, a digest for more
+    (at most `per_message(settings)` of them)."""
+    if len(events) == 1:
+        return send(events[0], settings, env, timeout)
+    return DIGESTS[settings["channel"]][0](events, settings, env, timeout)
+
+
+__all__ = ["DeliveryError", "SENDERS", "channel_key", "per_message", "secret", "send", "send_all"]

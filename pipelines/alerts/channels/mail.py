@@ -13,7 +13,7 @@ import base64
 import html
 import smtplib
 import ssl
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -22,6 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from pipelines.alerts.channels.base import DeliveryError, port, secret, split_url
+from pipelines.alerts.digest import headline, sections
 from pipelines.alerts.events import AlertEvent
 
 TRUE = ("1", "true", "yes", "on")
@@ -72,8 +73,35 @@ def ascii_domain(address: str) -> str:
 
 
 def build_message(event: AlertEvent, sender: str, to: list[str]) -> EmailMessage:
+    return _message(f"[funnelpact] {event.title()}", event.text(),
+                    f"<h2>{html.escape(event.title())}</h2>{_facts_table(event)}", sender, to)
+
+
+def build_digest(events: Sequence[AlertEvent], sender: str, to: list[str]) -> EmailMessage:
+    """Several alerts in one e-mail: each as its own e-mail says it, under a heading per
+    agreement revision and month."""
+    head = headline(events)
+    plain, rich = [head], [f"<h2>{html.escape(head)}</h2>"]
+    for heading, alerts in sections(events):
+        plain.append(f"{heading}\n{'=' * len(heading)}")
+        rich.append(f"<h3>{html.escape(heading)}</h3>")
+        for event in alerts:
+            plain.append(event.text())
+            rich.append(f"<h4>{html.escape(event.title())}</h4>{_facts_table(event)}")
+    return _message(f"[funnelpact] {head}", "\n\n".join(plain), "".join(rich), sender, to)
+
+
+def _facts_table(event: AlertEvent) -> str:
+    rows = "".join(
+        f"<tr><th align='left' style='padding:2px 12px 2px 0'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
+        for k, v in event.facts()
+    )
+    return f"<table>{rows}</table>"
+
+
+def _message(subject: str, text: str, body: str, sender: str, to: list[str]) -> EmailMessage:
     msg = EmailMessage()
-    msg["Subject"] = f"[funnelpact] {event.title()}"
+    msg["Subject"] = subject
     msg["From"] = sender
     msg["To"] = ", ".join(to)
     # +0000, not formatdate()'s -0000: RFC 5322 reads -0000 as "the zone is unknown", and
@@ -83,16 +111,8 @@ def build_message(event: AlertEvent, sender: str, to: list[str]) -> EmailMessage
     # RFC 3834: an out-of-office reply or a mailing list's bounce must not answer an alert
     # (mail servers and clients that honour it send nothing back to the bot's address).
     msg["Auto-Submitted"] = "auto-generated"
-    msg.set_content(event.text() + "\n\n-- \nfunnelpact: the marketing<->sales agreement, as code.\n")
-    rows = "".join(
-        f"<tr><th align='left' style='padding:2px 12px 2px 0'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
-        for k, v in event.facts()
-    )
-    msg.add_alternative(
-        f"<html><body style='font-family:sans-serif'><h2>{html.escape(event.title())}</h2>"
-        f"<table>{rows}</table></body></html>",
-        subtype="html",
-    )
+    msg.set_content(text + "\n\n-- \nfunnelpact: the marketing<->sales agreement, as code.\n")
+    msg.add_alternative(f"<html><body style='font-family:sans-serif'>{body}</body></html>", subtype="html")
     return msg
 
 
@@ -112,11 +132,21 @@ def _login(client: smtplib.SMTP, user: str, password: str) -> None:
 
 
 def send_email(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
+    return _send(lambda sender, to: build_message(event, sender, to), settings, env, timeout)
+
+
+def send_email_digest(events: Sequence[AlertEvent], settings: Mapping[str, Any], env: Mapping[str, str],
+                      timeout: float) -> str:
+    return _send(lambda sender, to: build_digest(events, sender, to), settings, env, timeout)
+
+
+def _send(build: Callable[[str, list[str]], EmailMessage], settings: Mapping[str, Any], env: Mapping[str, str],
+          timeout: float) -> str:
     server = parse_smtp_url(secret(env, settings["smtp_url_env"], "smtp://user:password@host:port"))
     sender = ascii_domain(settings.get("sender") or f"funnelpact@{server.host}")
     # A recipient written twice gets one e-mail: the list is a set (diff and channel_key read it so).
     to = list(dict.fromkeys(ascii_domain(address) for address in settings["to"]))
-    message = build_message(event, sender, to)
+    message = build(sender, to)
     try:
         if server.tls:
             client: smtplib.SMTP = smtplib.SMTP_SSL(

@@ -3,10 +3,11 @@ that notifications and old clients show."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipelines.alerts.channels.base import post_json, secret
+from pipelines.alerts.digest import headline, in_order, sections
 from pipelines.alerts.events import AlertEvent, readable
 
 ICONS = {"breach": ":red_circle:", "at_risk": ":large_orange_circle:", "recovered": ":large_green_circle:"}
@@ -21,6 +22,16 @@ def escape(text: str) -> str:
 # Shown on the context line under the fields, not as fields: Block Kit takes at most 10 fields
 # in a section, and the facts are 11 with a forecast and an as-of.
 CONTEXT_FACTS = ("Agreement", "As of")
+
+# Slack refuses (HTTP 400 invalid_blocks) a message of more than 50 blocks or a section text of
+# more than 3,000 characters, and takes at most 40,000 in all. A digest is a header, a context
+# line, and per month a heading and per alert a section: 10 alerts are at most 22 blocks and,
+# each alert's text cut at 3,000 characters (a typical one is ~400), under 40,000. More alerts
+# go in several messages of at most 10.
+DIGEST_SIZE = 10
+SECTION_LIMIT = 3000
+# Named in a digest's headings (agreement revision and month) and in an alert's first line.
+HEADED_FACTS = ("KPI", "Measure", "Month", "Agreement")
 
 
 def slack_payload(event: AlertEvent) -> dict[str, Any]:
@@ -52,6 +63,43 @@ def slack_payload(event: AlertEvent) -> dict[str, Any]:
     }
 
 
+def digest_payload(events: Sequence[AlertEvent]) -> dict[str, Any]:
+    """Several alerts in one message: what each single message says, an alert per section,
+    under a heading per agreement revision and month. `text`, what a notification shows, is
+    the headline and each alert's title."""
+    head = f"funnelpact: {headline(events)}"
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": head[:150], "emoji": True}}]
+    detected = sorted({readable(e.detected_at) for e in events if e.detected_at})
+    if detected:
+        blocks.append(_context("detected " + " to ".join(dict.fromkeys([detected[0], detected[-1]]))))
+    for heading, alerts in sections(events):
+        blocks.append(_context(f"*{escape(heading)}*"))
+        blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": _digest_entry(e)}} for e in alerts]
+    return {"text": escape("\n".join([head, *(e.title() for e in in_order(events))])), "blocks": blocks}
+
+
+def _digest_entry(event: AlertEvent) -> str:
+    facts = dict(event.facts())
+    first = f"{ICONS.get(event.kind, '')} *{escape(event.what())}* `{escape(event.kpi)}`" + (
+        f" · {escape(facts['Measure'])}" if "Measure" in facts else "")
+    rest = " · ".join(f"*{k}* {escape(v)}" for k, v in event.facts() if k not in HEADED_FACTS)
+    text = f"{first}\n{rest}"
+    # Over the limit only with names hundreds of characters long: cut, rather than have Slack
+    # refuse the whole digest on every retry.
+    return text if len(text) <= SECTION_LIMIT else text[:SECTION_LIMIT - 1] + "…"
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
 def send_slack(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
     url = secret(env, settings["webhook_url_env"], "the Slack incoming-webhook URL")
     return post_json(url, slack_payload(event), timeout)
+
+
+def send_slack_digest(events: Sequence[AlertEvent], settings: Mapping[str, Any], env: Mapping[str, str],
+                      timeout: float) -> str:
+    url = secret(env, settings["webhook_url_env"], "the Slack incoming-webhook URL")
+    return post_json(url, digest_payload(events), timeout)
