@@ -277,3 +277,20 @@ def test_import_with_encoding_through_the_command_line(tmp_path):
     code, _, err = funnelpact("import", "salesforce", "--leads", str(export), "--encoding", "nope",
                               "--out", str(tmp_path / "out2"))
     assert code == 2 and err.startswith("error --encoding: unknown encoding 'nope'; expected") and err.count("\n") == 1
+    # A mapping holds every setting of its files, its encoding too: import csv has no --encoding to
+    # contradict it.
+    code, _, err = funnelpact("import", "csv", "--mapping", "crm.yaml", "--encoding", "cp1252", "--out", str(tmp_path))
+    assert code == 2 and "No such option: --encoding" in err
+
+
+def test_a_disk_without_room_for_the_copy_is_bad_input_naming_out(tmp_path):
+    """/dev/full: every write fails as on a full disk, also the last one, as the copy closes."""
+    from pipelines.data.importers.encoding import check_encoding, utf8_copy
+
+    export = tmp_path / "contacts.csv"
+    export.write_bytes(CONTACTS.encode("cp1252"))
+    with pytest.raises(InputError) as exc:
+        utf8_copy(export, check_encoding("cp1252"), Path("/dev/full"))
+    assert str(exc.value) == ("--out: cannot write the UTF-8 copy of an export in another encoding into the folder "
+                              "(No space left on device); expected room for one more copy of the export there (it "
+                              "is removed when the import ends)")

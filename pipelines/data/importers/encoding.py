@@ -12,7 +12,10 @@ lines are the export's: messages name the export and its lines, never the copy.
 from __future__ import annotations
 
 import codecs
+import contextlib
+import errno
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -85,7 +88,7 @@ def utf8_copy(export: Path, encoding: Encoding, copy: Path) -> list[str]:
     guess = _Utf8Guess()
     offset = 0  # of the chunk in the export
     copy.parent.mkdir(exist_ok=True)
-    with export.open("rb") as source, copy.open("wb") as target:
+    with export.open("rb") as source, _writing(copy) as target:
         while True:
             chunk = source.read(_CHUNK)
             state = decoder.getstate()
@@ -104,7 +107,7 @@ def utf8_copy(export: Path, encoding: Encoding, copy: Path) -> list[str]:
                     f"not {encoding.name} text ({exc}): expected text in {encoding.name}, as {encoding.given_by} says; "
                     f"{without_bom}give the encoding the export was saved in, such as {EXAMPLES}",
                     file=str(export), line=_lines(copy))) from None
-            _write(target, text.encode("utf-8"))
+            target.write(text.encode("utf-8"))
             guess.read(chunk, text)
             if not chunk:
                 break
@@ -112,13 +115,24 @@ def utf8_copy(export: Path, encoding: Encoding, copy: Path) -> list[str]:
     return guess.notes(export, encoding)
 
 
-def _write(target: BinaryIO, data: bytes) -> None:
+# A disk without room for the copy: bad input naming --out, not a crash.
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+
+
+@contextlib.contextmanager
+def _writing(copy: Path) -> Iterator[BinaryIO]:
+    """`copy`, open for writing; a full disk, on a write or on the last one as it closes, is
+    exit 2 naming --out."""
     try:
-        target.write(data)
-    except OSError as exc:  # a disk without room for the copy
+        with copy.open("wb") as target:
+            yield target
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
         raise InputError(Problem(
-            f"cannot write the UTF-8 copy of an export in another encoding into the folder ({exc.strerror or exc}); "
-            "expected room for it beside the tables (it is removed when the import ends)", field="--out")) from None
+            f"cannot write the UTF-8 copy of an export in another encoding into the folder ({exc.strerror}); "
+            "expected room for one more copy of the export there (it is removed when the import ends)",
+            field="--out")) from None
 
 
 def _refuse_other_bom(export: Path, encoding: Encoding) -> None:
