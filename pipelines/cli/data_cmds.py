@@ -114,6 +114,11 @@ TimestampFormatOption = Annotated[str | None, typer.Option(
     "'%d/%m/%Y %H:%M' (its date part, '%d/%m/%Y', reads date-only values). Default: ISO 8601 and US "
     "month-first m/d/Y; a day-first date (13/01/2026) is then refused. ISO 8601 is read either way.",
     show_default=False)]
+EncodingOption = Annotated[str, typer.Option(
+    "--encoding", help="Text encoding of the exports, any Python knows, in any case: cp1252 (windows-1252) for "
+    "Excel's 'CSV' saved on Windows, latin-1 (iso-8859-1), utf-16 for Excel's 'Unicode Text', shift_jis, … "
+    "An export in another encoding than UTF-8 is first converted to a UTF-8 copy in --out (removed when the "
+    "import ends); bytes that are not text in it stop the import, naming the line.")]
 
 
 def generate(
@@ -156,9 +161,11 @@ import_app = typer.Typer(
 
 @import_app.command(
     "hubspot",
-    epilog="Example: funnelpact import hubspot "
+    epilog="Examples: funnelpact import hubspot "
            f"--contacts {FIXTURE_EXPORTS}/hubspot/contacts_labels.csv --deals {FIXTURE_EXPORTS}/hubspot/deals_labels.csv "
-           "--timezone Europe/Berlin --out hubspot-data/ (on the repository's fixture exports)")
+           "--timezone Europe/Berlin --out hubspot-data/; an export Excel saved as 'CSV' on Windows: "
+           f"funnelpact import hubspot --contacts {FIXTURE_EXPORTS}/hubspot/contacts_excel_windows.csv --encoding cp1252 "
+           "--out hubspot-data/ (on the repository's fixture exports)")
 def import_hubspot(
     contacts: Annotated[Path, typer.Option(help="HubSpot contacts export (CSV) with lifecycle "
                                            "stage dates; UI labels or internal names.")],
@@ -167,12 +174,13 @@ def import_hubspot(
         help="HubSpot deals export (CSV). Default: none, no deals table (revenue is no_data).")] = None,
     timezone: HubspotTimezoneOption = None,
     timestamp_format: TimestampFormatOption = None,
+    encoding: EncodingOption = "utf-8",
 ) -> None:
     """Convert a HubSpot contacts export (and optionally deals) into canonical tables."""
     from pipelines.data.importers.hubspot import import_hubspot as run
 
-    _print_imported(out, run(contacts, out, deals=deals, timezone=timezone, timestamp_format=timestamp_format),
-                    "--timestamp-format")
+    _print_imported(out, run(contacts, out, deals=deals, timezone=timezone, timestamp_format=timestamp_format,
+                             encoding=encoding), "--timestamp-format")
 
 
 @import_app.command(
@@ -180,7 +188,9 @@ def import_hubspot(
     epilog="Example: funnelpact import salesforce "
            f"--leads {FIXTURE_EXPORTS}/salesforce/Lead.csv --lead-history {FIXTURE_EXPORTS}/salesforce/LeadHistory.csv "
            f"--opportunities {FIXTURE_EXPORTS}/salesforce/Opportunity.csv --tasks {FIXTURE_EXPORTS}/salesforce/Task.csv "
-           "--timezone America/Mexico_City --out salesforce-data/ (on the repository's fixture exports)")
+           "--timezone America/Mexico_City --out salesforce-data/; a Data Loader export in ISO-8859-1: "
+           f"funnelpact import salesforce --leads {FIXTURE_EXPORTS}/salesforce/latin1/Lead.csv --encoding latin-1 "
+           "--out salesforce-data/ (on the repository's fixture exports)")
 def import_salesforce(
     leads: Annotated[Path, typer.Option(help="Lead export (Id, CreatedDate, Status, "
                                         "IsConverted, ConvertedDate, …).")],
@@ -195,6 +205,7 @@ def import_salesforce(
         "Completed) count. Default: none, no activities table (the hand-off KPIs are no_data).")] = None,
     timezone: SalesforceTimezoneOption = None,
     timestamp_format: TimestampFormatOption = None,
+    encoding: EncodingOption = "utf-8",
 ) -> None:
     """Convert Salesforce Lead (and LeadHistory, Opportunity, Task) exports into canonical
     tables. Columns are found by API name (Data Loader: CreatedDate) or by field label (a
@@ -202,17 +213,21 @@ def import_salesforce(
     from pipelines.data.importers.salesforce import import_salesforce as run
 
     _print_imported(out, run(leads, out, lead_history=lead_history, opportunities=opportunities,
-                            tasks=tasks, timezone=timezone, timestamp_format=timestamp_format),
+                            tasks=tasks, timezone=timezone, timestamp_format=timestamp_format, encoding=encoding),
                     "--timestamp-format")
 
 
 @import_app.command(
     "csv",
-    epilog=f"Example: funnelpact import csv --mapping {FIXTURE_EXPORTS}/csv/mapping.yaml --out csv-data/ "
+    epilog=f"Examples: funnelpact import csv --mapping {FIXTURE_EXPORTS}/csv/mapping.yaml --out csv-data/; "
+           "files Excel saved as 'Unicode Text' (UTF-16, tab-separated), the mapping saying 'encoding: utf-16': "
+           f"funnelpact import csv --mapping {FIXTURE_EXPORTS}/csv_unicode_text/mapping.yaml --out csv-data/ "
            "(on the repository's fixture exports; the mapping format is in docs/data.md)")
 def import_csv(
     mapping: Annotated[Path, typer.Option(help="YAML mapping: per canonical table a source "
-                                          "file, its columns, time zone and value maps.")],
+                                          "file, its columns, time zone and value maps; the files' text "
+                                          "encoding too (encoding: cp1252; default UTF-8), for every file or "
+                                          "per table.")],
     out: ImportOutOption,
 ) -> None:
     """Convert any CRM's CSV exports into canonical tables by a column mapping."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from pipelines.errors import InputError, Problem
@@ -34,15 +35,22 @@ _WORKBOOKS = {b"PK\x03\x04": "an Excel workbook (.xlsx, a ZIP archive)",
               b"\xd0\xcf\x11\xe0": "an Excel 97-2003 workbook (.xls)"}
 
 
-def first_bad_line(path: Path, delimiter: str | None = ",") -> tuple[int, str] | None:
+def first_bad_line(path: Path, delimiter: str | None = ",",
+                   encoding_setting: Callable[[str], str] | None = None) -> tuple[int, str] | None:
     """(line number, what is wrong) for the first line that breaks plain CSV, or None.
 
-    Without a one-character `delimiter` (DuckDB detected it), rows are not counted.
+    Without a one-character `delimiter` (DuckDB detected it), rows are not counted. An import
+    reads other encodings than UTF-8 when told: `encoding_setting` says how ('--encoding cp1252').
     """
+    def or_tell(name: str, used_for: str = "") -> str:
+        if encoding_setting is None:
+            return ""
+        return f", or give {'its encoding: ' if used_for else ''}{encoding_setting(name)}{used_for}"
+
     with path.open("rb") as handle:
         start = handle.read(4)
         if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
-            return 1, "the file is UTF-16 text: expected UTF-8 (save or export it as UTF-8 CSV)"
+            return 1, f"the file is UTF-16 text: expected UTF-8 (save or export it as UTF-8 CSV{or_tell('utf-16')})"
         if workbook := _WORKBOOKS.get(start):
             # A workbook renamed .csv, or picked by mistake: its bytes read as "not UTF-8".
             return 1, f"the file is {workbook}, not CSV: expected UTF-8 CSV (in Excel, Save As 'CSV UTF-8')"
@@ -51,7 +59,8 @@ def first_bad_line(path: Path, delimiter: str | None = ",") -> tuple[int, str] |
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError:
-                return number, "not UTF-8 text (save or export the file as UTF-8 CSV)"
+                return number, ("not UTF-8 text (save or export the file as UTF-8 CSV"
+                                + or_tell("cp1252", " for Excel's 'CSV' saved on Windows") + ")")
             if len(raw) > MAX_LINE_BYTES:
                 return number, (f"the line is {len(raw):,} bytes long: expected at most {MAX_LINE_BYTES:,} "
                                 "(the CSV reader's limit; no CRM value is that long, is the export whole?)")
@@ -94,10 +103,11 @@ def blank_header(path: Path) -> tuple[int, str] | None:
     return None  # a file of blank lines is empty, and read as such
 
 
-def refuse_blank_header(path: Path) -> None:
-    """InputError naming line 1 when it is blank before the header (see blank_header)."""
+def refuse_blank_header(path: Path, named: Path | None = None) -> None:
+    """InputError naming line 1 (of `named`, the file `path` is a copy of) when it is blank
+    before the header (see blank_header)."""
     if found := blank_header(path):
-        raise InputError(Problem(found[1], file=str(path), line=found[0]))
+        raise InputError(Problem(found[1], file=str(named or path), line=found[0]))
 
 
 _BOM = b"\xef\xbb\xbf"

@@ -72,9 +72,10 @@ class StagedFolder:
 
     def commit(self) -> None:
         """Move every staged table into place (a rename each), removing the table's file in the
-        other format: the loader refuses a table given twice."""
+        other format: the loader refuses a table given twice. Nothing else in the staging
+        folder is moved: an import's UTF-8 copies of its exports go with the folder."""
         try:
-            for staged in sorted(self.staging.iterdir()):
+            for staged in sorted(p for p in map(self.path, self.tables) if p.exists()):
                 for target in table_paths(self.out, staged.stem)[:2]:  # <table>.csv, .parquet
                     if target.name != staged.name and target.exists():
                         target.unlink()

@@ -18,6 +18,7 @@ import duckdb
 
 from pipelines.data.csv_check import (READ_OPTIONS, first_bad_line, header, likely_delimiter, line_of_row,
                                       refuse_blank_header)
+from pipelines.data.importers.encoding import UTF8, Encoding, utf8_copy
 from pipelines.data.importers.output import Input, Output, connect, same_file
 from pipelines.data.importers.report_footer import without_footer
 from pipelines.data.importers.times import Times
@@ -55,9 +56,9 @@ def name_key(name: str) -> str:
 
 
 def read_as(reads: Collection[str], reads_matching: Callable[[str], bool] | None, delimiter: str | None,
-            labels: dict[str, tuple[str, ...]] | None, report_footer: bool) -> tuple:
+            labels: dict[str, tuple[str, ...]] | None, report_footer: bool, encoding: Encoding) -> tuple:
     """How an export is read: a file already read the same way is not read again (Job.export)."""
-    return (frozenset(reads), reads_matching, delimiter, labels, report_footer)
+    return (frozenset(reads), reads_matching, delimiter, labels, report_footer, encoding.codec)
 
 
 class Export:
@@ -66,14 +67,19 @@ class Export:
     Only the columns the import reads are read into the table: `reads`, the names it looks
     up (with their labels), and those `reads_matching` takes (HubSpot's lifecycle dates). A
     CRM's export holds hundreds of columns the import never reads, which took most of the
-    time and memory of reading it."""
+    time and memory of reading it.
+
+    An export in another `encoding` than UTF-8 is read through a UTF-8 copy written into the
+    folder `copy_into` (encoding.py). `path` is the export, which every message and note
+    names; `utf8` is the file read, the export or its UTF-8 copy, whose lines are the export's."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, given: Input, name: str,
                  times: Times, reads: Collection[str], reads_matching: Callable[[str], bool] | None = None,
                  delimiter: str | None = None, labels: dict[str, tuple[str, ...]] | None = None,
-                 report_footer: bool = False) -> None:
+                 report_footer: bool = False, encoding: Encoding = UTF8, copy_into: Path | None = None) -> None:
         self.con, self.path, self.name, self.times = con, Path(given.path), name, times
-        self.read_as = read_as(reads, reads_matching, delimiter, labels, report_footer)
+        self.read_as = read_as(reads, reads_matching, delimiter, labels, report_footer, encoding)
+        self.encoding = encoding
         # A field's other names (a CRM's UI labels): `find("Id")` also finds "Lead ID".
         self.labels = labels or {}
         self._reads = {name_key(n) for n in self._with_labels(tuple(reads))}
@@ -84,13 +90,20 @@ class Export:
                      # /dev/null, a pipe or `<(…)`: the importer reads the file more than once
                      else "is no regular file (a device or a pipe)")
             raise InputError(given.problem(f"{found}; expected a CSV export"))
+        # DuckDB and the checks below read UTF-8 only: from here on every read is of `utf8`, and
+        # every message names `path` (a copy's name in .funnelpact-import-… would mean nothing).
+        self.utf8 = self.path
+        if not encoding.as_is:
+            assert copy_into is not None, "an export in another encoding than UTF-8 needs a folder for its copy"
+            self.utf8 = copy_into / f"{name}-{self.path.name}"
+            self.notes += utf8_copy(self.path, encoding, self.utf8)
         # The delimiter is left to DuckDB to detect, but the checks read with the likely one: a
         # quote opened after a ';' is inside a field to a ',' reader, and was not found.
-        self.delimiter = delimiter or likely_delimiter(self.path)
-        refuse_blank_header(self.path)
-        names = header(self.path, self.delimiter)
-        rows = (without_footer(self.path, self.delimiter) if report_footer
-                else contextlib.nullcontext((self.path, None)))
+        self.delimiter = delimiter or likely_delimiter(self.utf8)
+        refuse_blank_header(self.utf8, named=self.path)
+        names = header(self.utf8, self.delimiter)
+        rows = (without_footer(self.utf8, self.delimiter, named=self.path) if report_footer
+                else contextlib.nullcontext((self.utf8, None)))
         # As the file names them: DuckDB renames a repeated name `name_1`, hiding the repeat.
         self._named = Counter(name_key(n) for n in names)
         self.columns: dict[str, str] = {}  # name, ignoring case -> the column as the table holds it
@@ -166,10 +179,11 @@ class Export:
         except duckdb.OutOfMemoryException:
             raise  # the memory limit's doing, not the export's (see pipelines.cli)
         except duckdb.Error as exc:
-            if found := first_bad_line(source, self.delimiter):
+            if found := first_bad_line(source, self.delimiter, self.encoding.setting):
                 raise InputError(Problem(found[1], file=str(self.path), line=found[0])) from None
             first = str(exc).strip().splitlines()[0]
-            raise InputError(Problem(f"cannot read the file; expected a UTF-8 CSV export with a "
+            kind = "a UTF-8 CSV export" if self.encoding.as_is else f"a CSV export in {self.encoding.name}"
+            raise InputError(Problem(f"cannot read the file; expected {kind} with a "
                                      f"header row: {first}", file=str(self.path))) from None
         return cols
 
@@ -180,7 +194,7 @@ class Export:
         found = len(cols)
         if found >= expected and cols != ["column0"]:
             return
-        if bad := first_bad_line(source, self.delimiter):
+        if bad := first_bad_line(source, self.delimiter, self.encoding.setting):
             raise InputError(Problem(bad[1], file=str(self.path), line=bad[0]))
         raise InputError(Problem(
             f"the header has {expected} columns separated by {self.delimiter!r}, but the file was "
@@ -227,7 +241,7 @@ class Export:
                                f"order by rowid limit 1").fetchone()
         if row is not None:
             raise InputError(Problem(message(row[1]), file=str(self.path), field=self._names[ref],
-                                     line=line_of_row(self.path, self.delimiter, row[0])))
+                                     line=line_of_row(self.utf8, self.delimiter, row[0])))
 
     def deal_status(self, won: str | None, closed: str | None, by_stage: str, not_closed: str) -> str:
         """SQL: 'won', 'lost' or 'open'. The won flag decides won, and with the closed flag a
@@ -375,16 +389,19 @@ class Job:
 
     def export(self, given: Input, name: str, times: Times, reads: Collection[str],
                reads_matching: Callable[[str], bool] | None = None, delimiter: str | None = None,
-               labels: dict[str, tuple[str, ...]] | None = None, report_footer: bool = False) -> Export:
+               labels: dict[str, tuple[str, ...]] | None = None, report_footer: bool = False,
+               encoding: Encoding = UTF8) -> Export:
         """The export `given`, read for the columns `reads` and `reads_matching` (see Export)."""
         # A file that two tables of a mapping read (contacts and their stage dates from one
         # people file) is read once: read again, it took twice the time and memory, and its
         # notes were said twice.
-        how = read_as(reads, reads_matching, delimiter, labels, report_footer)
+        how = read_as(reads, reads_matching, delimiter, labels, report_footer, encoding)
         export = next((e.with_times(times) for e in self._exports if same_file(e.path, given.path)
                        and e.read_as == how), None)
         if export is None:
-            export = Export(self.con, given, name, times, reads, reads_matching, delimiter, labels, report_footer)
+            # A copy in UTF-8 goes with the staging folder, whether the import succeeds or fails.
+            export = Export(self.con, given, name, times, reads, reads_matching, delimiter, labels, report_footer,
+                            encoding, self.output.staging / "utf-8")
         self._exports.append(export)
         return export
 

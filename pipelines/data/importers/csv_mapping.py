@@ -1,6 +1,7 @@
 """Any CRM's CSV exports -> canonical tables, by a YAML column mapping (see docs/data.md).
 
     timezone: Europe/Madrid              # naive times in the files are local here (default UTC)
+    encoding: cp1252                     # the files' text encoding (default UTF-8)
     tables:
       contacts:
         file: people.csv                 # relative to the mapping file
@@ -12,7 +13,7 @@
         columns: {contact_id: Person Id}
         stage_columns: {lead: Signed up, mql: MQL date}   # wide form: a date column per stage
 
-Per table also: `delimiter`, `timezone`, `timestamp_format` (strptime, for non-ISO times).
+Per table also: `delimiter`, `timezone`, `encoding`, `timestamp_format` (strptime, for non-ISO times).
 """
 
 from __future__ import annotations
@@ -24,13 +25,14 @@ from typing import Any
 from pipelines.agreement.load import decode_utf8
 from pipelines.agreement.yaml_source import load_yaml
 from pipelines.data.importers.common import Imported, Job, progress, quote, text
+from pipelines.data.importers.encoding import Encoding, check_encoding
 from pipelines.data.importers.output import Input, same_file
 from pipelines.data.importers.times import Times, check_format, check_timezone
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem, visible
 
 TABLE_KEYS = {"file", "columns", "values", "constants", "stage_columns", "delimiter",
-              "timezone", "timestamp_format"}
+              "timezone", "encoding", "timestamp_format"}
 
 
 def _problem(mapping: Path, field: str, message: str) -> InputError:
@@ -67,7 +69,7 @@ def _str_map(value: Any, mapping: Path, field: str) -> dict[str, str]:
             for k, v in value.items()}
 
 
-TOP_KEYS = ("tables", "timezone")
+TOP_KEYS = ("tables", "timezone", "encoding")
 
 
 def read_mapping(path: Path) -> dict[str, Any]:
@@ -85,8 +87,9 @@ def read_mapping(path: Path) -> dict[str, Any]:
     unknown = [key for key in doc if key not in TOP_KEYS]
     if unknown:  # a misspelt `timezone:` read every local time as UTC
         raise _problem(path, str(unknown[0]), f"unknown key; expected {', '.join(TOP_KEYS)}")
-    if "timezone" in doc:
-        _text(doc["timezone"], path, "timezone")
+    for key in ("timezone", "encoding"):
+        if key in doc:
+            _text(doc[key], path, key)
     for name, spec in doc["tables"].items():
         _check_table(path, name, spec)
     return doc
@@ -106,7 +109,7 @@ def _check_table(path: Path, name: Any, spec: Any) -> None:
     if "file" not in spec:
         raise _problem(path, f"{where}.file", "missing; expected the export's file name "
                        "(relative to the mapping)")
-    for key in ("file", "delimiter", "timezone", "timestamp_format"):
+    for key in ("file", "delimiter", "timezone", "encoding", "timestamp_format"):
         if key in spec:
             _text(spec[key], path, f"{where}.{key}")
     values = spec.get("values") or {}
@@ -142,6 +145,11 @@ def import_csv(mapping_file: Path, out: Path) -> Imported:
     mapping_file = Path(mapping_file)
     doc = read_mapping(mapping_file)
     default_tz = check_timezone(doc.get("timezone", "UTC"), "timezone", str(mapping_file))
+    # Checked before any file is read: an unknown name in the last table is not found after
+    # the first table's export was converted.
+    default_encoding = check_encoding(doc.get("encoding", "utf-8"), "encoding", str(mapping_file))
+    encodings = {name: check_encoding(spec["encoding"], f"tables.{name}.encoding", str(mapping_file))
+                 if "encoding" in spec else default_encoding for name, spec in doc["tables"].items()}
     base = mapping_file.parent
     inputs = {name: Input(base / spec["file"], f"tables.{name}.file", mapping_file)
               for name, spec in doc["tables"].items()}
@@ -151,7 +159,8 @@ def import_csv(mapping_file: Path, out: Path) -> Imported:
     with Job(out, list(doc["tables"]), list(inputs.values())) as job, progress(
             [i.path for i in inputs.values()], "CSV exports"):
         for i, (name, spec) in enumerate(doc["tables"].items()):
-            _table(job, name, spec, inputs[name], reads[name], default_tz, "timezone" in doc, mapping_file, i)
+            _table(job, name, spec, inputs[name], reads[name], default_tz, "timezone" in doc, mapping_file, i,
+                   encodings[name])
     return job.result()
 
 
@@ -161,7 +170,7 @@ def _mapped(spec: dict) -> list[str]:
 
 
 def _table(job: Job, name: str, spec: dict, given: Input, reads: set[str], default_tz: str, zone_given: bool,
-           mapping_file: Path, i: int) -> None:
+           mapping_file: Path, i: int, encoding: Encoding) -> None:
     table = TABLES[name]
     where = f"tables.{name}"
     tz = check_timezone(spec.get("timezone", default_tz), f"{where}.timezone", str(mapping_file))
@@ -171,7 +180,8 @@ def _table(job: Job, name: str, spec: dict, given: Input, reads: set[str], defau
                   zone_given=zone_given or "timezone" in spec, zone_option="timezone")
     # A Salesforce report of an object the Salesforce importer does not read (Contacts,
     # Accounts, a custom object) is a usual mapping source: its footer is left out there too.
-    export = job.export(given, f"_fp_src{i}", times, reads, delimiter=spec.get("delimiter"), report_footer=True)
+    export = job.export(given, f"_fp_src{i}", times, reads, delimiter=spec.get("delimiter"), report_footer=True,
+                        encoding=encoding)
     columns = _str_map(spec.get("columns"), mapping_file, f"{where}.columns")
     constants = _str_map(spec.get("constants"), mapping_file, f"{where}.constants")
     values = spec.get("values") or {}

@@ -15,6 +15,7 @@ from pathlib import Path
 from pipelines.agreement.model import stage_value
 from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
                                              seniority_from_title, text)
+from pipelines.data.importers.encoding import check_encoding
 from pipelines.data.importers.output import Input
 from pipelines.data.importers.times import as_text, options_times
 from pipelines.errors import InputError, Problem
@@ -73,14 +74,16 @@ def stage_of_column(column: str) -> str | None:
 
 
 def import_hubspot(contacts: Path, out: Path, deals: Path | None = None,
-                   timezone: str | None = None, timestamp_format: str | None = None) -> Imported:
-    """Convert the exports into canonical CSV files in `out`."""
+                   timezone: str | None = None, timestamp_format: str | None = None,
+                   encoding: str = "utf-8") -> Imported:
+    """Convert the exports into canonical CSV files in `out`; both exports are text in `encoding`."""
     times = options_times(timezone, timestamp_format)
+    text_in = check_encoding(encoding)
     inputs = [Input(contacts, "--contacts")] + ([Input(deals, "--deals")] if deals else [])
     tables = ["contacts", "lifecycle_events"] + (["deals"] if deals else [])
     with Job(out, tables, inputs) as job, progress([i.path for i in inputs], "HubSpot export"):
         c = job.export(inputs[0], "hs_contacts", times, CONTACT_COLUMNS,
-                       lambda column: stage_of_column(column) is not None)
+                       lambda column: stage_of_column(column) is not None, encoding=text_in)
         cid = c.need("contact id", "Record ID", "hs_object_id", "Contact ID", "vid")
         title = c.find("Job Title", "jobtitle")
         seniority = c.find("Seniority", "hs_seniority")
@@ -96,7 +99,7 @@ def import_hubspot(contacts: Path, out: Path, deals: Path | None = None,
         }, "hs_contacts")
         _events(job, c, cid)
         if deals is not None:
-            _deals(job, job.export(inputs[1], "hs_deals", times, DEAL_COLUMNS))
+            _deals(job, job.export(inputs[1], "hs_deals", times, DEAL_COLUMNS, encoding=text_in))
     return job.result()
 
 

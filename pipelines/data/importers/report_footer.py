@@ -79,9 +79,10 @@ def _values(line: bytes, delimiter: str) -> list[str] | None:
 
 
 @contextlib.contextmanager
-def without_footer(path: Path, delimiter: str) -> Iterator[tuple[Path, str | None]]:
+def without_footer(path: Path, delimiter: str, named: Path | None = None) -> Iterator[tuple[Path, str | None]]:
     """The file to read for `path`'s rows — a temporary copy without its report footer, when
-    it has one — and the note saying which lines were left out (None when none were)."""
+    it has one — and the note saying which lines were left out (None when none were). The
+    note names `named`, the export `path` is a copy of (in UTF-8, see encoding.py)."""
     footer = find_footer(path, delimiter)
     if footer is None:
         yield path, None
@@ -103,5 +104,5 @@ def without_footer(path: Path, delimiter: str) -> Iterator[tuple[Path, str | Non
             yield path, None
             return
         first = breaks + 1
-        yield rows, (f"note: {path.name}: left out the report footer Salesforce adds "
+        yield rows, (f"note: {(named or path).name}: left out the report footer Salesforce adds "
                      f"(lines {first}-{first + footer.lines - 1})")

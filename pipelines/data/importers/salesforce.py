@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
                                              seniority_from_title, text)
+from pipelines.data.importers.encoding import Encoding, check_encoding
 from pipelines.data.importers.output import Input
 from pipelines.data.importers.times import Times, as_text, options_times
 
@@ -77,9 +78,11 @@ def _status_stage(value_sql: str) -> str:
 
 def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
                       opportunities: Path | None = None, tasks: Path | None = None,
-                      timezone: str | None = None, timestamp_format: str | None = None) -> Imported:
-    """Convert the exports into canonical CSV files in `out`."""
+                      timezone: str | None = None, timestamp_format: str | None = None,
+                      encoding: str = "utf-8") -> Imported:
+    """Convert the exports into canonical CSV files in `out`; every export is text in `encoding`."""
     times = options_times(timezone, timestamp_format)
+    text_in = check_encoding(encoding)
     given = {option: Input(path, option) for option, path in (
         ("--leads", leads), ("--lead-history", lead_history), ("--opportunities", opportunities),
         ("--tasks", tasks)) if path is not None}
@@ -87,7 +90,7 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
         ["activities"] if tasks else [])
     with Job(out, tables, list(given.values())) as job, progress(
             [i.path for i in given.values()], "Salesforce export"):
-        lead = _read(job, given["--leads"], "sf_leads", times, LEAD_COLUMNS, LEAD_LABELS)
+        lead = _read(job, given["--leads"], "sf_leads", times, LEAD_COLUMNS, LEAD_LABELS, text_in)
         lid = text(lead.need("lead Id", "Id"))
         title = lead.find("Title")
         job.write("contacts", {
@@ -97,8 +100,8 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
             "seniority": seniority_from_title(text(title)) if title else "null",
             "country": text(lead.find("Country", "CountryCode") or "null"),
         }, "sf_leads")
-        history = (_read(job, given["--lead-history"], "sf_history", times, HISTORY_COLUMNS, HISTORY_LABELS)
-                   if lead_history else None)
+        history = (_read(job, given["--lead-history"], "sf_history", times, HISTORY_COLUMNS, HISTORY_LABELS,
+                         text_in) if lead_history else None)
         _stage_changes(job, lead, lid, history)
         _conversions(job, lead, lid, history)
         # Each table is dropped once no later step reads it: all held to the end, 1M leads with
@@ -106,22 +109,23 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
         job.drop("sf_leads", "sf_history")
         if opportunities is not None:
             _deals(job, _read(job, given["--opportunities"], "sf_opps", times, OPPORTUNITY_COLUMNS,
-                              OPPORTUNITY_LABELS))
+                              OPPORTUNITY_LABELS, text_in))
             job.drop("sf_opps")
         job.write("lifecycle_events", {
             "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"},
             _events(with_deals=opportunities is not None))
         job.drop("sf_changes", "sf_conversions", "_fp_deals")  # sf_lead_keys: for the tasks
         if tasks is not None:
-            _activities(job, _read(job, given["--tasks"], "sf_tasks", times, TASK_COLUMNS, TASK_LABELS))
+            _activities(job, _read(job, given["--tasks"], "sf_tasks", times, TASK_COLUMNS, TASK_LABELS, text_in))
     return job.result()
 
 
 def _read(job: Job, given: Input, name: str, times: Times, columns: tuple[str, ...],
-          labels: dict[str, tuple[str, ...]]) -> Export:
+          labels: dict[str, tuple[str, ...]], encoding: Encoding) -> Export:
     """One of the exports, read for `columns`, as Data Loader or a report writes it: a
     report's footer and the deleted records left out."""
-    return _without_deleted(job.export(given, name, times, columns, labels=labels, report_footer=True))
+    return _without_deleted(job.export(given, name, times, columns, labels=labels, report_footer=True,
+                                       encoding=encoding))
 
 
 def _without_deleted(e: Export) -> Export:
