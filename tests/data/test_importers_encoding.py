@@ -222,6 +222,23 @@ def test_a_utf8_export_read_as_windows_1252_is_imported_with_a_warning_naming_a_
     assert read(tmp_path / "out", "contacts")[0][5] == "EspaÃ±a"  # as told: a warning, not an error
 
 
+@pytest.mark.parametrize("encoding", ["latin-1", "ISO-8859-1"])
+def test_windows_1252_read_as_iso_8859_1_is_imported_with_a_warning_naming_its_line(tmp_path, encoding):
+    """ISO-8859-1 reads every byte, and 0x80..0x9f as invisible control characters: an export
+    labelled so that is Windows-1252 lost its '€' and '’' without a word."""
+    export = tmp_path / "contacts.csv"
+    export.write_bytes(CONTACTS.encode("cp1252"))
+    imported = import_hubspot(export, tmp_path / "out", timezone="UTC", encoding=encoding)
+    assert imported.notes == [
+        f"warning: contacts.csv: read as {encoding} (--encoding), it holds bytes 0x80..0x9f (first on line 2), which "
+        "are control characters in ISO-8859-1 and no text; if the file came from Windows they are Windows-1252's "
+        "'€', '’', '…', '–' and the like: import it with --encoding cp1252"]
+    assert read(tmp_path / "out", "contacts")[0][5] == "España"  # the rest reads the same in both
+    # Real ISO-8859-1 text (accents, no controls) is imported without a word.
+    export.write_bytes(CONTACTS.replace("’", "'").replace("€", "EUR ").encode("latin-1"))
+    assert import_hubspot(export, tmp_path / "out2", timezone="UTC", encoding=encoding).notes == []
+
+
 def test_a_utf8_byte_order_mark_is_no_part_of_the_first_column_s_name(tmp_path):
     """Excel's "CSV UTF-8" starts with a byte order mark: read directly, or as utf-8-sig."""
     export = tmp_path / "contacts.csv"

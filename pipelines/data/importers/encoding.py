@@ -86,6 +86,7 @@ def utf8_copy(export: Path, encoding: Encoding, copy: Path) -> list[str]:
     _refuse_other_bom(export, encoding)
     decoder = codecs.getincrementaldecoder(encoding.codec)()
     guess = _Utf8Guess()
+    controls = _ControlsOfLatin1(encoding)
     offset = 0  # of the chunk in the export
     copy.parent.mkdir(exist_ok=True)
     with export.open("rb") as source, _writing(copy) as target:
@@ -109,10 +110,11 @@ def utf8_copy(export: Path, encoding: Encoding, copy: Path) -> list[str]:
                     file=str(export), line=_lines(copy))) from None
             target.write(text.encode("utf-8"))
             guess.read(chunk, text)
+            controls.read(text)
             if not chunk:
                 break
             offset += len(chunk)
-    return guess.notes(export, encoding)
+    return guess.notes(export, encoding) + controls.notes(export)
 
 
 # A disk without room for the copy: bad input naming --out, not a crash.
@@ -229,6 +231,36 @@ class _Utf8Guess:
                 f"import it without {leave_out}"]
 
 
+class _ControlsOfLatin1:
+    """Whether an export read as ISO-8859-1 holds its control characters U+0080..U+009F. Text
+    has none; Windows-1252, which Windows and Salesforce exports labelled ISO-8859-1 often
+    are, has '€', '’', '…', '–' there, which ISO-8859-1 silently read as invisible controls."""
+
+    def __init__(self, encoding: Encoding) -> None:
+        self._on = encoding.codec == "iso8859-1"
+        self._line = 1  # of the text read so far, until the first control
+        self._found: int | None = None  # its line
+        self._setting = encoding.setting("cp1252")
+        self._given = f"{encoding.name} ({encoding.given_by})"
+
+    def read(self, text: str) -> None:
+        if not self._on or self._found is not None:
+            return
+        first = _C1.search(text)
+        if first is None:
+            self._line += _breaks(text)
+        else:
+            self._found = self._line + _breaks(text[:first.start()])
+
+    def notes(self, export: Path) -> list[str]:
+        if self._found is None:
+            return []
+        return [f"warning: {export.name}: read as {self._given}, it holds bytes 0x80..0x9f (first on line "
+                f"{self._found}), which are control characters in ISO-8859-1 and no text; if the file came from "
+                f"Windows they are Windows-1252's '€', '’', '…', '–' and the like: import it with {self._setting}"]
+
+
+_C1 = re.compile(r"[\x80-\x9f]")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 # A value of a line: up to the next delimiter or quote.
 _VALUE = re.compile(r'[^,;\t|"\r\n]+')
