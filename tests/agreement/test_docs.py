@@ -165,3 +165,13 @@ def test_every_key_plan_prints_as_json_is_named_on_the_page() -> None:
     printed = plan_json(plan_agreement(agreement), [plan_window(agreement)])
     keys = set(printed) | {k for part in printed.values() for item in part for k in item}
     assert {k for k in keys if f"`{k}`" not in TEXT} == set()
+
+
+def test_every_field_diff_prints_as_json_is_named_on_the_page() -> None:
+    import dataclasses
+
+    from pipelines.agreement.diff import DiffResult, FieldChange, Gap, RevisionChange, TargetChange
+
+    fields = {f.name for cls in (DiffResult, RevisionChange, FieldChange, TargetChange, Gap)
+              for f in dataclasses.fields(cls)}
+    assert {f for f in fields if f"`{f}`" not in TEXT} == set()
