@@ -134,7 +134,8 @@ def test_a_bad_schedule_or_dbt_setting_is_bad_input_for_the_run_too(settings: Se
     assert message in said and variable in said and "Traceback" not in said
 
 
-def test_the_code_location_warns_when_the_ui_would_use_a_throwaway_dagster_home(settings: Settings, tmp_path) -> None:
+def test_the_code_location_warns_when_the_ui_would_use_a_throwaway_dagster_home(settings: Settings, tmp_path,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     import os
     import subprocess
     import sys
@@ -152,6 +153,16 @@ def test_the_code_location_warns_when_the_ui_would_use_a_throwaway_dagster_home(
         return done.stderr
 
     assert "DAGSTER_HOME (not set) is not a home funnelpact prepared" in load(None)
+    # The home to start the UI with is funnelpact's: $FUNNELPACT_HOME/dagster, not the default
+    # $PWD/.funnelpact/dagster the warning named whatever FUNNELPACT_HOME said.
+    monkeypatch.setenv("FUNNELPACT_HOME", str(tmp_path / "state"))
+    said = " ".join(load(None).split())
+    assert f"DAGSTER_HOME={(tmp_path / 'state' / 'dagster').resolve()}" in said, said
+    # An exported home that funnelpact has not prepared yet is the one `funnelpact run` prepares.
+    said = " ".join(load(str(tmp_path / "fresh")).split())
+    assert "is not a home funnelpact prepared" in said and "with this DAGSTER_HOME" in said, said
+    assert ".funnelpact/dagster" not in said, said
+    monkeypatch.setenv("FUNNELPACT_HOME", str(settings.home))
     # In a prepared home the code location loads silently: no warning of Dagster's API either
     # (`dagster dev` and `dagster asset materialize -m` print a load's warnings every time).
     assert load(str(prepare_dagster_home(settings.dagster_home))) == ""
