@@ -119,6 +119,9 @@ def test_a_cron_alias_is_a_schedule_as_the_error_for_a_bad_one_says(settings: Se
     ("FUNNELPACT_DBT_THREADS", "two", "'two' is not a number of threads: expected a whole number, 1 or more"),
     ("FUNNELPACT_DBT_THREADS", "0", "'0' is not a number of threads"),  # dbt: "max_workers must be greater than 0"
     ("FUNNELPACT_DUCKDB_MEMORY_LIMIT", "2 gigs", "'2 gigs' is not a memory limit"),
+    # A mistyped path (or a non-editable install's default) was exit 3, "this is a bug".
+    ("FUNNELPACT_DBT_PROJECT_DIR", "/nonexistent/dbt_project", "/nonexistent/dbt_project FUNNELPACT_DBT_PROJECT_DIR: "
+                                                               "no dbt project (no dbt_project.yml)"),
 ])
 def test_a_bad_schedule_or_dbt_setting_is_bad_input_for_the_run_too(settings: Settings, monkeypatch: pytest.MonkeyPatch,
                                                              variable: str, value: str, message: str) -> None:
