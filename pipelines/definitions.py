@@ -11,12 +11,18 @@ def _check_dagster_home() -> None:
     """Say so when the UI does not run in the home funnelpact writes: without DAGSTER_HOME,
     `dagster dev` keeps runs, ticks and judged months in a temporary home it deletes on
     exit, and neither queues runs one at a time nor shows the CLI's runs."""
+    from pipelines.settings import Settings
+
     home = os.environ.get("DAGSTER_HOME")
     if not home or not (Path(home) / "dagster.yaml").is_file():
+        # An exported DAGSTER_HOME is the one `funnelpact run` uses and prepares; without one,
+        # funnelpact's is $FUNNELPACT_HOME/dagster (not always ./.funnelpact/dagster).
+        todo = ("Run `funnelpact run` once with this DAGSTER_HOME (it prepares the home), then start the UI "
+                "again" if home else
+                f"Run `funnelpact run` once and start the UI with DAGSTER_HOME={Settings.from_env().dagster_home}")
         warnings.warn(
             f"DAGSTER_HOME ({home or 'not set'}) is not a home funnelpact prepared: runs are not queued one "
-            "at a time (DuckDB allows one writer) and `funnelpact run` does not show here. Run "
-            "`funnelpact run` once and start the UI with DAGSTER_HOME=$PWD/.funnelpact/dagster "
+            f"at a time (DuckDB allows one writer) and `funnelpact run` does not show here. {todo} "
             "(docs/operations.md)", UserWarning, stacklevel=2)
 
 

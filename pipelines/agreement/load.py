@@ -55,10 +55,11 @@ def default_folder_hint(path: Path) -> str:
 
     if path.resolve() != default_sla_dir().resolve():
         return ""
+    # Every command but validate takes the folder as --sla; validate takes it as its argument.
     if os.environ.get(SLA_ENV):
-        return f" (the folder ${SLA_ENV} names, read when no --sla is given)"
+        return f" (the folder ${SLA_ENV} names, read when no folder is given: --sla DIR, or validate DIR)"
     return (f" (the default folder, sla/ in the current directory: run from the repository root, "
-            f"give --sla, or set ${SLA_ENV})")
+            f"give the folder as --sla DIR (validate DIR), or set ${SLA_ENV})")
 
 
 def load_agreements(paths: Iterable[Path | str] | Path | str) -> list[Agreement]:

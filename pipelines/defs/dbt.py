@@ -18,7 +18,8 @@ from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 from pipelines.agreement.months import parse_as_of
 from pipelines.defs.partitions import tagged_as_of
 from pipelines.defs.resources import FunnelpactResource
-from pipelines.warehouse.dbt_runner import format_as_of, project_dir, run_dbt
+from pipelines.errors import InputError, Problem
+from pipelines.warehouse.dbt_runner import PROJECT_DIR_ENV, format_as_of, project_dir, run_dbt
 
 # dbt source names: the loader writes the CRM and web tables, the agreement writer the rest.
 DATA_SOURCES, AGREEMENT_SOURCES = ("crm", "web"), ("agreement",)
@@ -40,6 +41,15 @@ QUIET_FILE_LOG = ["--log-level-file", "info"]
 
 def dbt_project(warehouse: Path | None = None) -> DbtProject:
     path = project_dir()
+    if not (path / "dbt_project.yml").is_file():
+        # A mistyped variable, or the default outside an editable install: dagster-dbt's
+        # "project_dir does not exist" was exit 3, a bug, naming no setting.
+        default = ("" if os.environ.get(PROJECT_DIR_ENV) else
+                   " (unset, it is the dbt_project/ beside the installed package, which only an editable "
+                   "install of the repository, pip install -e ., has)")
+        raise InputError(Problem(f"no dbt project (no dbt_project.yml){default}: expected the repository's "
+                                 f"dbt_project/ folder; set {PROJECT_DIR_ENV} to it", file=str(path),
+                                 field=PROJECT_DIR_ENV))
     project = DbtProject(project_dir=path, profiles_dir=path)
     ensure_manifest(project, warehouse)
     return project

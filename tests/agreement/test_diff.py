@@ -484,7 +484,7 @@ def test_run_from_a_subfolder_without_sla_it_says_where_it_looked_and_what_to_do
     assert code == 2, out
     text = " ".join(out.split())
     assert "no agreement files under dbt_project/sla at HEAD nor at the working tree" in text, out
-    assert "sla/ in the current directory: run from the repository root, give --sla" in text, out
+    assert "sla/ in the current directory: run from the repository root, give the folder as --sla DIR" in text, out
 
 
 def test_a_first_entry_in_an_empty_mapping_is_one_added_field_not_the_mapping_removed(repo: Path) -> None:

@@ -152,3 +152,26 @@ def test_a_quoted_message_is_what_validate_prints_for_the_edit_the_page_describe
     monkeypatch.chdir(tmp_path)
     run = funnelpact("validate")
     assert quoted in run.err.splitlines(), run.err
+
+
+def test_every_key_plan_prints_as_json_is_named_on_the_page() -> None:
+    """`plan --format json` gained `currency` and `explicit` after the page was written: a key
+    a reader finds in the output is one the page explains."""
+    from pipelines.agreement.plan import plan_window
+    from pipelines.cli.plan_output import plan_json
+
+    example = next(b for b in _yaml_blocks() if "apiVersion" in b)
+    agreement = parse_document(load_yaml(example, "docs/agreement.md"))
+    printed = plan_json(plan_agreement(agreement), [plan_window(agreement)])
+    keys = set(printed) | {k for part in printed.values() for item in part for k in item}
+    assert {k for k in keys if f"`{k}`" not in TEXT} == set()
+
+
+def test_every_field_diff_prints_as_json_is_named_on_the_page() -> None:
+    import dataclasses
+
+    from pipelines.agreement.diff import DiffResult, FieldChange, Gap, RevisionChange, TargetChange
+
+    fields = {f.name for cls in (DiffResult, RevisionChange, FieldChange, TargetChange, Gap)
+              for f in dataclasses.fields(cls)}
+    assert {f for f in fields if f"`{f}`" not in TEXT} == set()

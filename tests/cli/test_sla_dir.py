@@ -137,6 +137,9 @@ def test_a_missing_default_folder_says_where_it_came_from(tmp_path: Path, monkey
         code, out = invoke(*command)
         assert code == 2, (command, out)
         assert "sla: no such file or folder" in out and "sla/ in the current directory" in out, (command, out)
+        # validate takes the folder as an argument: told to "give --sla", a reader got
+        # "No such option: --sla" (exit 2) for following the advice.
+        assert ("validate DIR" if command == ["validate"] else "--sla DIR") in out, (command, out)
     monkeypatch.setenv("FUNNELPACT_SLA_DIR", str(tmp_path / "deployed"))
     code, out = invoke("plan")
     assert code == 2 and "deployed: no such file or folder" in out and "the folder $FUNNELPACT_SLA_DIR names" in out, out

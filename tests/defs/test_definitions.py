@@ -119,6 +119,9 @@ def test_a_cron_alias_is_a_schedule_as_the_error_for_a_bad_one_says(settings: Se
     ("FUNNELPACT_DBT_THREADS", "two", "'two' is not a number of threads: expected a whole number, 1 or more"),
     ("FUNNELPACT_DBT_THREADS", "0", "'0' is not a number of threads"),  # dbt: "max_workers must be greater than 0"
     ("FUNNELPACT_DUCKDB_MEMORY_LIMIT", "2 gigs", "'2 gigs' is not a memory limit"),
+    # A mistyped path (or a non-editable install's default) was exit 3, "this is a bug".
+    ("FUNNELPACT_DBT_PROJECT_DIR", "/nonexistent/dbt_project", "/nonexistent/dbt_project FUNNELPACT_DBT_PROJECT_DIR: "
+                                                               "no dbt project (no dbt_project.yml)"),
 ])
 def test_a_bad_schedule_or_dbt_setting_is_bad_input_for_the_run_too(settings: Settings, monkeypatch: pytest.MonkeyPatch,
                                                              variable: str, value: str, message: str) -> None:
@@ -134,7 +137,8 @@ def test_a_bad_schedule_or_dbt_setting_is_bad_input_for_the_run_too(settings: Se
     assert message in said and variable in said and "Traceback" not in said
 
 
-def test_the_code_location_warns_when_the_ui_would_use_a_throwaway_dagster_home(settings: Settings, tmp_path) -> None:
+def test_the_code_location_warns_when_the_ui_would_use_a_throwaway_dagster_home(settings: Settings, tmp_path,
+                                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     import os
     import subprocess
     import sys
@@ -152,6 +156,16 @@ def test_the_code_location_warns_when_the_ui_would_use_a_throwaway_dagster_home(
         return done.stderr
 
     assert "DAGSTER_HOME (not set) is not a home funnelpact prepared" in load(None)
+    # The home to start the UI with is funnelpact's: $FUNNELPACT_HOME/dagster, not the default
+    # $PWD/.funnelpact/dagster the warning named whatever FUNNELPACT_HOME said.
+    monkeypatch.setenv("FUNNELPACT_HOME", str(tmp_path / "state"))
+    said = " ".join(load(None).split())
+    assert f"DAGSTER_HOME={(tmp_path / 'state' / 'dagster').resolve()}" in said, said
+    # An exported home that funnelpact has not prepared yet is the one `funnelpact run` prepares.
+    said = " ".join(load(str(tmp_path / "fresh")).split())
+    assert "is not a home funnelpact prepared" in said and "with this DAGSTER_HOME" in said, said
+    assert ".funnelpact/dagster" not in said, said
+    monkeypatch.setenv("FUNNELPACT_HOME", str(settings.home))
     # In a prepared home the code location loads silently: no warning of Dagster's API either
     # (`dagster dev` and `dagster asset materialize -m` print a load's warnings every time).
     assert load(str(prepare_dagster_home(settings.dagster_home))) == ""
