@@ -44,6 +44,11 @@ class Settings:
     def alert_state(self) -> Path:
         return self.home / "alerts.sqlite"
 
+    @property
+    def run_log(self) -> Path:
+        """The log of the last run `funnelpact run` or `backfill` started (dbt's lines too)."""
+        return self.home / "logs" / "last-run.log"
+
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ

@@ -63,7 +63,7 @@ def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephe
             prepare_dagster_home(settings.dagster_home)
         instance = dg.DagsterInstance.get()
     tags = {**run_tags(first, last, as_of), CLI_TAG: str(settings.warehouse)}
-    log_file = settings.home / "logs" / "last-run.log"
+    log_file = settings.run_log
     with writable(settings.home, HOME_ENV):
         log_file.parent.mkdir(parents=True, exist_ok=True)
     # dagster-dbt echoes dbt's log lines on stdout, where the scorecard (and its JSON) goes:
@@ -100,7 +100,7 @@ def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephe
                 stop_builds()
                 raise
             if not result.success:
-                failure, kind, stack, step = _first_failure(result)
+                failure, kind, stack, step = _first_failure(result, log_file)
                 failure += out_of_memory_hint(failure)
                 if kind == "interrupted":
                     stop_builds()  # before the log closes: dbt's threads still write to it
@@ -131,7 +131,7 @@ def state_named(settings: Settings, variable: str, *, run_log: bool = True) -> I
         yield
     except Exception as exc:
         if (full := no_room(exc)) is not None:
-            log = f" or the run's log {settings.home / 'logs' / 'last-run.log'}" if run_log else ""
+            log = f" or the run's log {settings.run_log}" if run_log else ""
             raise DiskFull(full.where or f"Dagster's home {settings.dagster_home}{log}") from exc
         if (trouble := sqlite_trouble(exc)) is None:
             raise
@@ -186,7 +186,7 @@ def _alert_counts(result) -> dict[str, int]:
     return {}
 
 
-def _first_failure(result) -> tuple[str, str, str, str]:
+def _first_failure(result, log_file: Path) -> tuple[str, str, str, str]:
     """The first failed step's message, what kind of failure it was (bad_input: exit 2,
     interrupted, or crash), its stack and the step."""
     for event in result.all_events:
@@ -203,4 +203,4 @@ def _first_failure(result) -> tuple[str, str, str, str]:
             # Bad input names its own file or field: the step would only hide that.
             shown = message if kind == "bad_input" else f"{event.step_key}: {message}"
             return shown, kind, error.to_string(), event.step_key
-    return "see the Dagster UI or .funnelpact/logs/last-run.log for its logs", "crash", "", "an unknown step"
+    return f"see the Dagster UI or {log_file} for its logs", "crash", "", "an unknown step"
