@@ -37,6 +37,17 @@ class _Console(Console):
 # exit 1 when their reader has gone (`funnelpact --help | head -1`): they are _Consoles too.
 typer_rich.Console = _Console
 
+# typer shows every option's type in --help, flags too: `--debug <bool>` and `--dry-run <bool>`
+# read as options that take a value, and `--dry-run true` was "Got unexpected extra argument".
+_option_type = typer.core.TyperOption.display_type_rich
+
+
+def _no_type_for_a_flag(self: typer.core.TyperOption, ctx) -> str | None:
+    return None if self.is_flag else _option_type(self, ctx)
+
+
+typer.core.TyperOption.display_type_rich = _no_type_for_a_flag
+
 
 def echo(text: str, nl: bool = True) -> None:
     """A document for machines (JSON, CSV, Markdown) on stdout, as rendered: no markup, no wrapping."""

@@ -51,6 +51,18 @@ def test_every_command_has_help_an_example_and_documented_options(path: str) -> 
             assert param.opts[0] in result.output, f"{path} --help does not show {param.opts[0]}"
 
 
+@pytest.mark.parametrize("path", ["", *sorted(COMMANDS)], ids=lambda p: f"funnelpact {p} shows flags as flags")
+def test_help_shows_a_type_for_options_that_take_a_value_and_none_for_a_flag(path: str) -> None:
+    """`--debug <bool>` read as an option that takes a value: `--dry-run true` was refused."""
+    lines = CliRunner().invoke(app, [*path.split(), "--help"], env={"COLUMNS": "200"}).output.splitlines()
+    options = [line for line in lines if re.match(r"│ +--", line)]
+    assert options and not [line for line in options if "<bool>" in line], "\n".join(options)
+    for param in (COMMANDS[path] if path else ROOT_COMMAND).params:
+        row = next((line for line in options if re.search(rf"{re.escape(param.opts[0])}\b", line)), None)
+        if param.param_type_name == "option" and not param.is_flag and row is not None:
+            assert "<" in row, row  # the value's type: <path>, <int>, <table|json>, …
+
+
 @pytest.mark.parametrize("path", sorted(COMMANDS), ids=lambda p: f"funnelpact {p} states its defaults")
 def test_every_optional_option_states_its_default(path: str) -> None:
     for param in COMMANDS[path].params:
