@@ -185,3 +185,15 @@ def test_dagster_s_own_validate_command_as_docs_operations_runs_it(settings: Set
     failed = validate()
     assert failed.returncode != 0
     assert f"{bad}:15:3 spec.timezone: duplicate key 'timezone'" in failed.stderr + failed.stdout
+
+
+def test_every_setting_in_the_launchpad_says_what_it_is_and_what_empty_means(settings: Settings) -> None:
+    """The launchpad shows the job's resource config (the paths a run may be pointed
+    elsewhere with): a field without a description left the reader to guess."""
+    job = build_definitions(settings).resolve_job_def(JOB_NAME)
+    fields = job.resource_defs["funnelpact"].config_schema.config_type.fields
+    assert set(fields) == {"sla_dir", "data_dir", "duckdb_path", "home"}
+    variables = {"sla_dir": "FUNNELPACT_SLA_DIR", "data_dir": "FUNNELPACT_DATA_DIR",
+                 "duckdb_path": "FUNNELPACT_DUCKDB_PATH", "home": "FUNNELPACT_HOME"}
+    for name, field in fields.items():
+        assert field.description and f"Empty: {variables[name]}" in field.description, name
