@@ -93,6 +93,13 @@ def test_a_range_run_builds_each_model_once_and_judges_each_month(settings: Sett
     assert sorted(by_key["kpi_status"]) == sorted(by_key["alerts"]) == ["2026-02", "2026-03", "2026-04"]
     # A month of the range is judged: the UI shows it per month on the judgement assets.
     assert instance.get_materialized_partitions(dg.AssetKey("kpi_status")) == {"2026-02", "2026-03", "2026-04"}
+    # Every check the UI lists on an asset is evaluated by the run: the dbt tests the daily
+    # build leaves out (full scans) were listed as never evaluated, and the step logged that it
+    # "did not yield or return expected outputs".
+    evaluated = {e.asset_check_evaluation_data.asset_check_key for e in result.all_events
+                 if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION}
+    assert evaluated == set(result.job_def.asset_layer.asset_graph.asset_check_keys)
+    assert not [e for e in result.all_events if "did not yield or return expected outputs" in (e.message or "")]
 
 
 def test_a_run_launched_without_a_month_fails_saying_how_to_pick_the_months(settings: Settings) -> None:
