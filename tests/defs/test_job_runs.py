@@ -100,6 +100,14 @@ def test_a_range_run_builds_each_model_once_and_judges_each_month(settings: Sett
                  if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION}
     assert evaluated == set(result.job_def.asset_layer.asset_graph.asset_check_keys)
     assert not [e for e in result.all_events if "did not yield or return expected outputs" in (e.message or "")]
+    # Each month's page in the UI shows that month's statuses, not only the run's over the range.
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        judged = con.execute("select period, status, count(*) from judgements.kpi_status group by all").fetchall()
+    expected = {(period, status): n for period, status, n in judged}
+    for m in result.asset_materializations_for_node("kpi_status"):
+        table = m.metadata["by_month"].value
+        assert [r.data["month"] for r in table.records] == ["2026-02", "2026-03", "2026-04"]
+        assert {(r.data["month"], s): n for r in table.records for s, n in r.data.items() if s != "month" and n} == expected
 
 
 def test_a_run_launched_without_a_month_fails_saying_how_to_pick_the_months(settings: Settings) -> None:
