@@ -197,3 +197,11 @@ def test_every_setting_in_the_launchpad_says_what_it_is_and_what_empty_means(set
                  "duckdb_path": "FUNNELPACT_DUCKDB_PATH", "home": "FUNNELPACT_HOME"}
     for name, field in fields.items():
         assert field.description and f"Empty: {variables[name]}" in field.description, name
+
+
+def test_the_schedule_s_description_names_its_cron_and_where_to_change_it(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUNNELPACT_SCHEDULE_CRON", "0 6 * * 1-5")
+    description = build_definitions(settings).resolve_schedule_def("funnelpact_daily").description
+    assert "Every day" not in description   # weekdays only
+    assert "'0 6 * * 1-5' in America/Mexico_City (FUNNELPACT_SCHEDULE_CRON, FUNNELPACT_SCHEDULE_TIMEZONE)" in description
