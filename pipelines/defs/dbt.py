@@ -97,14 +97,14 @@ class FunnelpactTranslator(DagsterDbtTranslator):
         return "funnel_facts"
 
 
-def source_keys(project: DbtProject, source_names: tuple[str, ...]) -> list[dg.AssetKey]:
-    """Asset keys of the dbt sources' tables ([source, table]), which Python assets write."""
+def source_tables(project: DbtProject, source_names: tuple[str, ...]) -> dict[dg.AssetKey, str]:
+    """The dbt sources' tables ([source, table]), which Python assets write, each with its
+    warehouse table and what the sources' yml says of it: its description in the UI."""
     manifest = read_manifest(project)
-    return sorted(
-        dg.AssetKey([node["source_name"], node["name"]])
-        for node in manifest["sources"].values()
-        if node["source_name"] in source_names
-    )
+    nodes = sorted((node for node in manifest["sources"].values() if node["source_name"] in source_names),
+                   key=lambda node: (node["source_name"], node["name"]))
+    return {dg.AssetKey([node["source_name"], node["name"]]): f"{node['schema']}.{node['identifier']}: "
+            f"{node['description']}" for node in nodes}
 
 
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:

@@ -205,3 +205,14 @@ def test_the_schedule_s_description_names_its_cron_and_where_to_change_it(
     description = build_definitions(settings).resolve_schedule_def("funnelpact_daily").description
     assert "Every day" not in description   # weekdays only
     assert "'0 6 * * 1-5' in America/Mexico_City (FUNNELPACT_SCHEDULE_CRON, FUNNELPACT_SCHEDULE_TIMEZONE)" in description
+
+
+def test_every_asset_has_a_description_of_its_own(settings: Settings) -> None:
+    """The UI's asset page: each input table said "The CRM data directory loaded into raw.*
+    with quarantine", raw.quarantine as raw.contacts. Each now says which table it is."""
+    graph = build_definitions(settings).resolve_asset_graph()
+    descriptions = {k.to_user_string(): graph.get(k).description for k in graph.get_all_asset_keys()}
+    assert all(descriptions.values()), [k for k, d in descriptions.items() if not d]
+    assert len(set(descriptions.values())) == len(descriptions)
+    assert descriptions["crm/quarantine"].startswith("raw.quarantine: One row per row the loader refused")
+    assert descriptions["agreement/targets"].startswith("raw.agreement_targets: One row per revision, month and KPI")
