@@ -127,6 +127,20 @@ def test_a_run_launched_without_a_month_fails_saying_how_to_pick_the_months(sett
     assert not settings.warehouse.exists(), "nothing was judged or written"
 
 
+def test_judging_a_month_on_a_warehouse_no_run_has_built_says_so(settings: Settings) -> None:
+    """*Materialize* on kpi_status alone (the asset page, `dagster asset materialize --select
+    kpi_status`) before any run built the facts: DuckDB's "Catalog Error: Table with name
+    marts.scorecard does not exist" was the step's error."""
+    job = funnelpact_job(settings)
+    judging = job.get_subset(asset_selection={dg.AssetKey("kpi_status")})
+    result = judging.execute_in_process(instance=dg.DagsterInstance.ephemeral(), partition_key="2026-03",
+                                        raise_on_error=False)
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    error = failure.step_failure_data.error
+    assert (error.cause or error).cls_name == "InputError"
+    assert "the warehouse has no marts.scorecard" in (error.cause or error).message
+
+
 def test_a_judging_run_without_an_as_of_judges_as_of_the_facts_it_reads(settings: Settings) -> None:
     """A UI backfill: one run builds the facts, a later one judges them (no as-of tag)."""
     instance = dg.DagsterInstance.ephemeral()
