@@ -5,6 +5,8 @@ No `from __future__ import annotations` here: Dagster inspects the context annot
 """
 
 
+from collections.abc import Mapping
+
 import dagster as dg
 
 from pipelines.agreement import known_stage_values, load_agreements
@@ -13,15 +15,20 @@ from pipelines.defs.resources import FunnelpactResource
 GROUP_INPUTS = "inputs"
 
 
-def build_input_assets(crm_keys: list[dg.AssetKey], agreement_keys: list[dg.AssetKey]) -> list[dg.AssetsDefinition]:
-    """The writers of the dbt sources: one multi-asset per source, one asset per table.
+def build_input_assets(crm_tables: Mapping[dg.AssetKey, str],
+                       sla_tables: Mapping[dg.AssetKey, str]) -> list[dg.AssetsDefinition]:
+    """The writers of the dbt sources: one multi-asset per source, one asset per table, each
+    described by its table (`source_tables`): with only the writer's sentence, the UI said
+    the same of raw.quarantine as of raw.contacts.
 
     Not partitioned: each run loads the whole data directory and writes every agreement.
     """
     @dg.multi_asset(
         name="raw_crm",
         description="The CRM data directory loaded into raw.* with quarantine (SPEC §2).",
-        specs=[dg.AssetSpec(key, group_name=GROUP_INPUTS) for key in crm_keys],
+        specs=[dg.AssetSpec(key, group_name=GROUP_INPUTS, description=f"{table}\n\nLoaded from the CRM data "
+                            "directory (FUNNELPACT_DATA_DIR), with quarantine: docs/data.md.")
+               for key, table in crm_tables.items()],
     )
     def raw_crm(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
         from pipelines.data.load import load_data_dir
@@ -41,7 +48,7 @@ def build_input_assets(crm_keys: list[dg.AssetKey], agreement_keys: list[dg.Asse
             f"loaded {settings.data_dir}, {how}: {report.quarantined_rows} rows quarantined, "
             f"{report.duplicate_rows} duplicates removed"
         )
-        for key in crm_keys:
+        for key in crm_tables:
             table = report.tables.get(key.path[-1])
             metadata = {"data_dir": str(settings.data_dir), "load": how}
             if table is not None:
@@ -52,7 +59,9 @@ def build_input_assets(crm_keys: list[dg.AssetKey], agreement_keys: list[dg.Asse
     @dg.multi_asset(
         name="agreement_tables",
         description="The agreements of sla/ written into raw.agreement_* (plan, months, rules).",
-        specs=[dg.AssetSpec(key, group_name=GROUP_INPUTS) for key in agreement_keys],
+        specs=[dg.AssetSpec(key, group_name=GROUP_INPUTS, description=f"{table}\n\nWritten from the agreements "
+                            "of sla/ (FUNNELPACT_SLA_DIR): docs/agreement.md.")
+               for key, table in sla_tables.items()],
     )
     def agreement_tables(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
         from pipelines.warehouse.agreement_tables import write_agreement_tables
@@ -61,7 +70,7 @@ def build_input_assets(crm_keys: list[dg.AssetKey], agreement_keys: list[dg.Asse
         with funnelpact.connect() as con:
             write_agreement_tables(con, agreements)
         revisions = ", ".join(f"{a.name} {a.revision}" for a in agreements)
-        for key in agreement_keys:
+        for key in sla_tables:
             yield dg.MaterializeResult(asset_key=key, metadata={"revisions": revisions})
 
     return [raw_crm, agreement_tables]

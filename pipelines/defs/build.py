@@ -8,7 +8,7 @@ import dagster as dg
 
 from pipelines.agreement import load_agreements
 from pipelines.defs.assets import build_input_assets
-from pipelines.defs.dbt import AGREEMENT_SOURCES, DATA_SOURCES, build_dbt_assets, dbt_project, source_keys
+from pipelines.defs.dbt import AGREEMENT_SOURCES, DATA_SOURCES, build_dbt_assets, dbt_project, source_tables
 from pipelines.defs.jobs import build_job
 from pipelines.defs.judgement import build_judgement_assets
 from pipelines.defs.partitions import monthly_partitions
@@ -29,7 +29,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     memory_limit()
     partitions = monthly_partitions(agreements)
     project = dbt_project(settings.warehouse)
-    inputs = build_input_assets(source_keys(project, DATA_SOURCES), source_keys(project, AGREEMENT_SOURCES))
+    inputs = build_input_assets(source_tables(project, DATA_SOURCES), source_tables(project, AGREEMENT_SOURCES))
     assets = [*inputs, build_dbt_assets(project),
               *build_judgement_assets(partitions)]
     job = build_job()

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from pipelines.agreement import load_agreements
-from pipelines.agreement.kpis import KPI_FAMILIES, family
+from pipelines.agreement.kpis import KPI_FAMILIES, STATUSES, family
 from pipelines.agreement.load import has_started, in_force, not_judged
 from pipelines.agreement.months import parse_as_of, spans
 from pipelines.defs.dbt import SCORECARD
@@ -47,6 +47,19 @@ def family_check(kpi_family: str, results: list[dict], asset: dg.AssetKey) -> dg
             "provisional": sum(r["status"] == "provisional" for r in mine),
         },
     )
+
+
+def statuses_by_month(rows: list[dict], months: list[str]) -> dg.TableMetadataValue:
+    """How many KPIs of each judged month have each status. Dagster records a run's metadata
+    on every month it materialises: the 2026-10 of a run over 2026-08..2026-11 showed
+    `breach: 35`, the breaches of the four months, and no figure of October's own."""
+    counts = {month: Counter() for month in months}
+    for r in rows:
+        counts[r["period"]][r["status"]] += 1
+    return dg.MetadataValue.table(
+        records=[dg.TableRecord({"month": m, **{s: counts[m][s] for s in STATUSES}}) for m in months],
+        schema=dg.TableSchema(columns=[dg.TableColumn("month", "string"),
+                                       *(dg.TableColumn(s, "int") for s in STATUSES)]))
 
 
 def judgement_as_of(tags, con) -> datetime:
@@ -128,7 +141,8 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         return dg.MaterializeResult(
             metadata={**({"months": f"{months[0]}..{months[-1]}"} if months else {}),
                       **({"as_of": f"{as_of:%Y-%m-%d %H:%M} UTC"} if as_of else {}),
-                      **Counter(r["status"] for r in rows),
+                      **Counter(r["status"] for r in rows),   # over all the run's months
+                      **({"by_month": statuses_by_month(rows, months)} if months else {}),
                       **({"not_judged": spans(left_out)} if left_out else {})},
             check_results=[family_check(f, rows, KPI_STATUS) for f in KPI_FAMILIES
                            if _check_name(f) in selected])

@@ -6,6 +6,7 @@ from contextlib import contextmanager
 from collections.abc import Iterator
 
 import dagster as dg
+from pydantic import Field
 
 from pipelines.settings import Settings
 
@@ -21,10 +22,21 @@ class FunnelpactResource(dg.ConfigurableResource):
     FUNNELPACT_DUCKDB_PATH, FUNNELPACT_HOME) when a run starts, not when code loads.
     """
 
-    sla_dir: str = ""
-    data_dir: str = ""
-    duckdb_path: str = ""
-    home: str = ""
+    # Shown in the launchpad, where the paths can be changed for one run: the code location
+    # sets them from the environment it loaded in, and a field without a description left the
+    # reader to guess what an empty value does.
+    sla_dir: str = Field(default="", description=(
+        "The agreements folder this run's steps read. Empty: FUNNELPACT_SLA_DIR, else sla/. The partitions and "
+        "the schedule follow the folder the code location loaded."))
+    data_dir: str = Field(default="", description=(
+        "The CRM data directory the run loads (contacts.csv, lifecycle_events.csv, …). Empty: "
+        "FUNNELPACT_DATA_DIR, else data/."))
+    duckdb_path: str = Field(default="", description=(
+        "The DuckDB warehouse the run loads, builds and judges in. Empty: FUNNELPACT_DUCKDB_PATH, else "
+        ".funnelpact/warehouse.duckdb."))
+    home: str = Field(default="", description=(
+        "funnelpact's state folder: the alert state (alerts.sqlite: what was announced, the outbox). Empty: "
+        "FUNNELPACT_HOME, else .funnelpact."))
 
     def settings(self) -> Settings:
         from pathlib import Path

@@ -61,7 +61,9 @@ def build_daily_schedule(job, agreements: list[Agreement], sla_dir: Path) -> dg.
         execution_timezone=timezone,
         job=job,
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description=f"Every day ({cron} in {timezone}): judge the current month and the settling ones.",
+        # "Every day" was wrong for a weekday or hourly cron; the variables say where to change it.
+        description=f"Cron '{cron}' in {timezone} ({CRON_ENV}, {TIMEZONE_ENV}): judge the current month "
+                    "and the months still settling or settled within a week, as of the tick.",
     )
     def funnelpact_daily(context: dg.ScheduleEvaluationContext):
         tick = context.scheduled_execution_time

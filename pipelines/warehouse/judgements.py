@@ -20,7 +20,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from pipelines.warehouse.connection import transaction
+from pipelines.warehouse.connection import transaction, warehouse_tables
 
 _TEXT, _NUMBER = ("varchar", pa.string()), ("double", pa.float64())
 # column -> (DuckDB type, Arrow type)
@@ -93,7 +93,11 @@ def read_judgements(con: duckdb.DuckDBPyConnection, periods: Iterable[str] | Non
 
 
 def scorecard_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
-    """The instant (naive UTC) the warehouse's scorecard was built as of; None when empty."""
+    """The instant (naive UTC) the warehouse's scorecard was built as of; None when empty or
+    not built: judging then says the warehouse has no marts.scorecard, where DuckDB's
+    Catalog Error failed `kpi_status` materialised alone on a warehouse no run had built."""
+    if ("marts", "scorecard") not in warehouse_tables(con):
+        return None
     return con.execute("select max(as_of) from marts.scorecard").fetchone()[0]
 
 

@@ -199,3 +199,34 @@ def test_dagster_s_own_validate_command_as_docs_operations_runs_it(settings: Set
     failed = validate()
     assert failed.returncode != 0
     assert f"{bad}:15:3 spec.timezone: duplicate key 'timezone'" in failed.stderr + failed.stdout
+
+
+def test_every_setting_in_the_launchpad_says_what_it_is_and_what_empty_means(settings: Settings) -> None:
+    """The launchpad shows the job's resource config (the paths a run may be pointed
+    elsewhere with): a field without a description left the reader to guess."""
+    job = build_definitions(settings).resolve_job_def(JOB_NAME)
+    fields = job.resource_defs["funnelpact"].config_schema.config_type.fields
+    assert set(fields) == {"sla_dir", "data_dir", "duckdb_path", "home"}
+    variables = {"sla_dir": "FUNNELPACT_SLA_DIR", "data_dir": "FUNNELPACT_DATA_DIR",
+                 "duckdb_path": "FUNNELPACT_DUCKDB_PATH", "home": "FUNNELPACT_HOME"}
+    for name, field in fields.items():
+        assert field.description and f"Empty: {variables[name]}" in field.description, name
+
+
+def test_the_schedule_s_description_names_its_cron_and_where_to_change_it(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FUNNELPACT_SCHEDULE_CRON", "0 6 * * 1-5")
+    description = build_definitions(settings).resolve_schedule_def("funnelpact_daily").description
+    assert "Every day" not in description   # weekdays only
+    assert "'0 6 * * 1-5' in America/Mexico_City (FUNNELPACT_SCHEDULE_CRON, FUNNELPACT_SCHEDULE_TIMEZONE)" in description
+
+
+def test_every_asset_has_a_description_of_its_own(settings: Settings) -> None:
+    """The UI's asset page: each input table said "The CRM data directory loaded into raw.*
+    with quarantine", raw.quarantine as raw.contacts. Each now says which table it is."""
+    graph = build_definitions(settings).resolve_asset_graph()
+    descriptions = {k.to_user_string(): graph.get(k).description for k in graph.get_all_asset_keys()}
+    assert all(descriptions.values()), [k for k, d in descriptions.items() if not d]
+    assert len(set(descriptions.values())) == len(descriptions)
+    assert descriptions["crm/quarantine"].startswith("raw.quarantine: One row per row the loader refused")
+    assert descriptions["agreement/targets"].startswith("raw.agreement_targets: One row per revision, month and KPI")

@@ -93,6 +93,21 @@ def test_a_range_run_builds_each_model_once_and_judges_each_month(settings: Sett
     assert sorted(by_key["kpi_status"]) == sorted(by_key["alerts"]) == ["2026-02", "2026-03", "2026-04"]
     # A month of the range is judged: the UI shows it per month on the judgement assets.
     assert instance.get_materialized_partitions(dg.AssetKey("kpi_status")) == {"2026-02", "2026-03", "2026-04"}
+    # Every check the UI lists on an asset is evaluated by the run: the dbt tests the daily
+    # build leaves out (full scans) were listed as never evaluated, and the step logged that it
+    # "did not yield or return expected outputs".
+    evaluated = {e.asset_check_evaluation_data.asset_check_key for e in result.all_events
+                 if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION}
+    assert evaluated == set(result.job_def.asset_layer.asset_graph.asset_check_keys)
+    assert not [e for e in result.all_events if "did not yield or return expected outputs" in (e.message or "")]
+    # Each month's page in the UI shows that month's statuses, not only the run's over the range.
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        judged = con.execute("select period, status, count(*) from judgements.kpi_status group by all").fetchall()
+    expected = {(period, status): n for period, status, n in judged}
+    for m in result.asset_materializations_for_node("kpi_status"):
+        table = m.metadata["by_month"].value
+        assert [r.data["month"] for r in table.records] == ["2026-02", "2026-03", "2026-04"]
+        assert {(r.data["month"], s): n for r in table.records for s, n in r.data.items() if s != "month" and n} == expected
 
 
 def test_a_run_launched_without_a_month_fails_saying_how_to_pick_the_months(settings: Settings) -> None:
@@ -110,6 +125,20 @@ def test_a_run_launched_without_a_month_fails_saying_how_to_pick_the_months(sett
     assert "partition: the run has no month to judge" in (error.cause or error).message
     assert "Launch backfill" in (error.cause or error).message
     assert not settings.warehouse.exists(), "nothing was judged or written"
+
+
+def test_judging_a_month_on_a_warehouse_no_run_has_built_says_so(settings: Settings) -> None:
+    """*Materialize* on kpi_status alone (the asset page, `dagster asset materialize --select
+    kpi_status`) before any run built the facts: DuckDB's "Catalog Error: Table with name
+    marts.scorecard does not exist" was the step's error."""
+    job = funnelpact_job(settings)
+    judging = job.get_subset(asset_selection={dg.AssetKey("kpi_status")})
+    result = judging.execute_in_process(instance=dg.DagsterInstance.ephemeral(), partition_key="2026-03",
+                                        raise_on_error=False)
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    error = failure.step_failure_data.error
+    assert (error.cause or error).cls_name == "InputError"
+    assert "the warehouse has no marts.scorecard" in (error.cause or error).message
 
 
 def test_a_judging_run_without_an_as_of_judges_as_of_the_facts_it_reads(settings: Settings) -> None:
