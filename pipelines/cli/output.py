@@ -165,5 +165,8 @@ def report_warning(problem: Problem) -> None:
 
 
 def report_input_error(exc: InputError) -> None:
+    # What the command noted before it stopped (an import's warnings): first, as on success.
+    for note in getattr(exc, "__notes__", ()):
+        err_console.print(note, markup=False, highlight=False, soft_wrap=True)
     for problem in exc.problems:
         err_console.print(f"[bold red]error[/] {escape(str(problem))}", soft_wrap=True)

@@ -239,6 +239,22 @@ def test_windows_1252_read_as_iso_8859_1_is_imported_with_a_warning_naming_its_l
     assert import_hubspot(export, tmp_path / "out2", timezone="UTC", encoding=encoding).notes == []
 
 
+def test_an_import_that_stops_still_says_what_it_noted_before_the_error(tmp_path):
+    """A UTF-8 export read as cp1252 whose import then stops: the warning that explains it was
+    printed only after a success, so the error came alone."""
+    export = tmp_path / "contacts.csv"
+    export.write_text("Record ID,Create Date,Job Title\r\n1,2026-01-05 10:00,Directora de Crecimiento José\r\n",
+                      encoding="utf-8")
+    code, out, err = funnelpact("import", "hubspot", "--contacts", str(export), "--encoding", "cp1252",
+                                "--out", str(tmp_path / "out"))
+    assert code == 2, err
+    # The warning first, as after a success, then the error.
+    warning, error = err.split("error ", 1)
+    assert "contacts.csv: read as cp1252 (--encoding), but the file is valid UTF-8 text" in " ".join(warning.split()), err
+    assert "no lifecycle stage date columns" in " ".join(error.split()), err
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_utf8_byte_order_mark_is_no_part_of_the_first_column_s_name(tmp_path):
     """Excel's "CSV UTF-8" starts with a byte order mark: read directly, or as utf-8-sig."""
     export = tmp_path / "contacts.csv"

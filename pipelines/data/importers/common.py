@@ -385,6 +385,12 @@ class Job:
                  tb: TracebackType | None) -> None:
         self._interrupted.__exit__(None, None, None)
         self.con.close()
+        if isinstance(exc, InputError):
+            # Said with the error (pipelines.cli.output.report_input_error): a warning may be
+            # its cause, and printed only after a success, it was lost (a UTF-8 export read as
+            # cp1252 stopped with "missing the contact id column" and no word of the encoding).
+            for note in self.result().notes:
+                exc.add_note(note)
         self.output.__exit__(kind, exc, tb)  # commit, or discard after a failure
 
     def export(self, given: Input, name: str, times: Times, reads: Collection[str],
