@@ -1,5 +1,6 @@
 """Real collaborators on loopback: an HTTP server that records POSTs (Slack, webhook) and a
-small SMTP server on stdlib socketserver that records messages. No mocks, no internet."""
+small SMTP server on stdlib socketserver that records messages, each also over TLS (https,
+smtps, STARTTLS) with a certificate from a test certificate authority. No mocks, no internet."""
 
 from __future__ import annotations
 
@@ -9,13 +10,22 @@ import email.policy
 import json
 import socket
 import socketserver
+import ssl
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from ipaddress import ip_address
+from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from pipelines.agreement.model import Agreement
 from pipelines.alerts import KpiStatus, RetryPolicy
@@ -29,6 +39,87 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# -- TLS ---------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Pki:
+    """A test certificate authority (`ca_file`, what a user puts in SSL_CERT_FILE) and server
+    certificates it issued, as PEM files holding certificate and key."""
+
+    ca_file: Path
+    loopback: Path  # for 127.0.0.1 and localhost
+    elsewhere: Path  # for mail.other.example: a hostname mismatch on loopback
+    expired: Path  # for 127.0.0.1, expired yesterday
+
+    def server_context(self, cert: Path | None = None) -> ssl.SSLContext:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert or self.loopback)
+        return context
+
+
+def make_pki(folder: Path) -> Pki:
+    """Made with the extensions a strict verifier asks for (Python 3.13 sets
+    VERIFY_X509_STRICT by default): key usage and key identifiers, not a bare self-signed cert."""
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "funnelpact test CA")])
+
+    def issue(subject: x509.Name, public_key: Any, extensions: list[x509.ExtensionType],
+              until: datetime = now + timedelta(days=2)) -> x509.Certificate:
+        builder = (x509.CertificateBuilder().subject_name(subject).issuer_name(ca_name).public_key(public_key)
+                   .serial_number(x509.random_serial_number())
+                   .not_valid_before(now - timedelta(days=3)).not_valid_after(until)
+                   .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False))
+        for extension in extensions:
+            builder = builder.add_extension(extension, critical=isinstance(extension, (x509.BasicConstraints,
+                                                                                        x509.KeyUsage)))
+        return builder.sign(ca_key, hashes.SHA256())
+
+    def usage(**on: bool) -> x509.KeyUsage:
+        names = ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment",
+                 "key_agreement", "key_cert_sign", "crl_sign", "encipher_only", "decipher_only")
+        return x509.KeyUsage(**{name: on.get(name, False) for name in names})
+
+    ca = issue(ca_name, ca_key.public_key(), [x509.BasicConstraints(ca=True, path_length=None),
+                                              usage(key_cert_sign=True, crl_sign=True)])
+    ca_file = folder / "ca.pem"
+    ca_file.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+
+    def server(name: str, hosts: list[str], until: datetime = now + timedelta(days=2)) -> Path:
+        key = ec.generate_private_key(ec.SECP256R1())
+        names = [x509.IPAddress(ip_address(h)) if h[0].isdigit() else x509.DNSName(h) for h in hosts]
+        cert = issue(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, hosts[0])]), key.public_key(), [
+            x509.SubjectAlternativeName(names), x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]),
+            usage(digital_signature=True),
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key())], until)
+        path = folder / f"{name}.pem"
+        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM) + key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+        return path
+
+    return Pki(ca_file, server("loopback", ["127.0.0.1", "localhost"]), server("elsewhere", ["mail.other.example"]),
+               server("expired", ["127.0.0.1"], until=now - timedelta(days=1)))
+
+
+class _Recorder:
+    """What both servers share: a thread serving them, the errors their handlers met (a TLS
+    handshake the client broke off, because it did not trust the certificate), stop()."""
+
+    errors: list[BaseException]
+
+    def start(self) -> None:
+        self.errors = []
+        threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05},  # type: ignore[attr-defined]
+                         daemon=True).start()
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        self.errors.append(sys.exc_info()[1])  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        self.shutdown()  # type: ignore[attr-defined]
+        self.server_close()  # type: ignore[attr-defined]
 
 
 # -- HTTP ------------------------------------------------------------------------------------
@@ -45,6 +136,11 @@ class Post:
 
 class _HttpHandler(BaseHTTPRequestHandler):
     server: HttpRecorder
+
+    def setup(self) -> None:
+        if self.server.context:  # https: the handshake in this request's thread, not the server's
+            self.request = self.server.context.wrap_socket(self.request, server_side=True)
+        super().setup()
 
     def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
@@ -70,27 +166,25 @@ class _HttpHandler(BaseHTTPRequestHandler):
         pass
 
 
-class HttpRecorder(ThreadingHTTPServer):
+class HttpRecorder(_Recorder, ThreadingHTTPServer):
+    """`context`: an SSLContext with the server's certificate, to answer https."""
+
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, context: ssl.SSLContext | None = None) -> None:
         super().__init__(("127.0.0.1", port), _HttpHandler)
+        self.context = context
         self.posts: list[Post] = []
         self.gets: list[Post] = []
         self.status = 200
         # The body of an error answer; a test replaces it (e.g. a receiver that echoes the request).
         self.headers: dict[str, str] = {}  # more headers of every answer (a redirect's Location)
         self.answer: Callable[[BaseHTTPRequestHandler], str] = lambda handler: "server trouble"
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self.start()
 
-    def url(self, path: str = "/hook") -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}{path}"
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+    def url(self, path: str = "/hook", host: str = "127.0.0.1") -> str:
+        return f"{'https' if self.context else 'http'}://{host}:{self.server_address[1]}{path}"
 
 
 # -- SMTP ------------------------------------------------------------------------------------
@@ -100,6 +194,7 @@ class Mail:
     sender: str
     recipients: list[str]
     message: EmailMessage
+    tls: bool = False  # received over TLS (smtps, or after STARTTLS)
 
     def part(self, subtype: str) -> str:
         body = self.message.get_body(preferencelist=(subtype,))
@@ -110,6 +205,15 @@ class Mail:
 class _SmtpHandler(socketserver.StreamRequestHandler):
     server: SmtpRecorder
 
+    def setup(self) -> None:
+        if self.server.context and not self.server.starttls:  # smtps: TLS from the first byte
+            self.request = self.server.context.wrap_socket(self.request, server_side=True)
+        super().setup()
+
+    @property
+    def tls(self) -> bool:
+        return isinstance(self.request, ssl.SSLSocket)
+
     def reply(self, text: str) -> None:
         self.wfile.write(text.encode() + b"\r\n")
 
@@ -119,11 +223,24 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
         while line := self.rfile.readline():
             command = line.decode("utf-8", "replace").rstrip("\r\n")
             verb = command[:4].upper()
+            # A STARTTLS server offers AUTH only once the connection is encrypted, as
+            # submission servers do (RFC 3207): a client must log in after STARTTLS.
+            upgrade = self.server.starttls and not self.tls
             if verb == "EHLO":
-                self.reply("250-127.0.0.1\r\n250-AUTH PLAIN\r\n250 8BITMIME")
+                features = ["127.0.0.1", *(["STARTTLS"] if upgrade else []),
+                            *([] if upgrade else ["AUTH PLAIN"]), "8BITMIME"]
+                self.reply("\r\n".join(f"250{' ' if i == len(features) - 1 else '-'}{f}"
+                                        for i, f in enumerate(features)))
             elif verb == "HELO":
                 self.reply("250 127.0.0.1")
-            elif verb == "AUTH":
+            elif command.upper() == "STARTTLS" and upgrade:
+                self.reply("220 go ahead")
+                assert self.server.context
+                self.request = self.server.context.wrap_socket(self.request, server_side=True)
+                self.rfile.close()
+                super().setup()  # rfile and wfile over TLS
+                sender, recipients = "", []  # RFC 3207: all that was said before is forgotten
+            elif verb == "AUTH" and not upgrade:
                 _, user, password = base64.b64decode(command.split()[2]).decode().split("\0")
                 self.server.logins.append((user, password))
                 self.reply("235 ok" if password == self.server.password else "535 bad credentials")
@@ -139,7 +256,7 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
                 while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
                     data += chunk[1:] if chunk.startswith(b"..") else chunk
                 message = email.message_from_bytes(data, policy=email.policy.default)
-                self.server.mails.append(Mail(sender, recipients, message))  # type: ignore[arg-type]
+                self.server.mails.append(Mail(sender, recipients, message, self.tls))  # type: ignore[arg-type]
                 self.reply("250 queued")
             elif verb in ("RSET", "NOOP"):
                 self.reply("250 ok")
@@ -150,24 +267,28 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
                 self.reply("502 not implemented")
 
 
-class SmtpRecorder(socketserver.ThreadingTCPServer):
+class SmtpRecorder(_Recorder, socketserver.ThreadingTCPServer):
+    """`context`: an SSLContext with the server's certificate; TLS from the first byte (smtps),
+    or with `starttls` after the client's STARTTLS."""
+
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int = 0, password: str = "s3cret") -> None:
+    def __init__(self, port: int = 0, password: str = "s3cret", context: ssl.SSLContext | None = None,
+                 starttls: bool = False) -> None:
         super().__init__(("127.0.0.1", port), _SmtpHandler)
+        self.context = context
+        self.starttls = starttls
         self.mails: list[Mail] = []
         self.logins: list[tuple[str, str]] = []
         self.password = password
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
+        self.start()
 
-    def url(self, credentials: str = "") -> str:
-        return f"smtp://{credentials}127.0.0.1:{self.server_address[1]}"
-
-    def stop(self) -> None:
-        self.shutdown()
-        self.server_close()
+    def url(self, credentials: str = "", host: str = "127.0.0.1") -> str:
+        port = self.server_address[1]
+        if self.context and not self.starttls:
+            return f"smtps://{credentials}{host}:{port}"
+        return f"smtp://{credentials}{host}:{port}" + ("?starttls=1" if self.starttls else "")
 
 
 # -- agreements and results --------------------------------------------------------------------
