@@ -33,6 +33,9 @@ def test_alerts(
     alert is marked as a test and does not touch the alert state (dedup, outbox).
     Exit code 0 when every channel delivered, 1 when one failed (a variable not set
     included), 2 for invalid agreements or an unknown --revision.
+
+    https and smtps servers (and STARTTLS) must show a certificate the machine trusts:
+    a company's own certificate authority is trusted with SSL_CERT_FILE (docs/alerts.md).
     """
     from pipelines.agreement import load_agreements
     from pipelines.alerts.probe import probe

@@ -16,19 +16,12 @@ from pipelines.alerts import dispatch
 from pipelines.alerts.channels.slack import slack_payload
 from pipelines.cli import app
 
-from .loopback import (
-    EMAIL,
-    FAST,
-    SLACK,
-    WEBHOOK,
-    HttpRecorder,
-    Pki,
-    SmtpRecorder,
-    agreement,
-    kpi,
-)
+from .loopback import EMAIL, FAST, SLACK, WEBHOOK, HttpRecorder, Pki, SmtpRecorder, agreement, kpi
 
 ROOT = Path(__file__).resolve().parents[2]
+UNTRUSTED = ("could not be verified: unable to get local issuer certificate; if your company's own certificate "
+             "authority (or a TLS-inspecting proxy) issued it, set SSL_CERT_FILE to a PEM file holding that "
+             "authority's certificate (docs/alerts.md, TLS and certificates)")
 
 
 def deliver(channels: list[dict], env: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-def]
@@ -104,3 +97,87 @@ def test_test_alerts_run_as_a_command_trusts_the_ca_of_ssl_cert_file(
     assert "email:FUNNELPACT_SMTP_URL:revops@acme.example: sent" in done.stdout
     assert len(https.posts) == 1 and len(smtps.mails) == 1
 
+
+# -- not delivered: a reason a user can act on, not retried within the run --------------------
+
+@pytest.mark.parametrize("server", ["https", "smtps", "starttls"])
+def test_a_certificate_no_trusted_authority_issued_says_to_set_ssl_cert_file_and_is_not_retried(
+    server: str, request: pytest.FixtureRequest, untrusted: None, tmp_path: Path
+) -> None:
+    """It was `cannot reach …: [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: …
+    (_ssl.c:1006)`, tried three times: waiting does not make a certificate trusted."""
+    recorder = request.getfixturevalue(server)
+    channel, variable = (WEBHOOK, "TEST_ALERT_WEBHOOK") if server == "https" else (EMAIL, "TEST_SMTP_URL")
+    url = recorder.url() if server == "https" else recorder.url("bot:s3cret@")
+    report, waits = deliver([channel], {variable: url}, tmp_path)
+    [failure] = report.failures
+    where = url.replace("bot:s3cret@", "").removesuffix("/hook").removesuffix("?starttls=1")
+    assert failure.reason == f"the TLS certificate of {where} {UNTRUSTED}"
+    assert waits == [] and report.pending == 1  # kept for the next run, once SSL_CERT_FILE is set
+    assert len(recorder.errors) == 1  # one handshake, which the client broke off
+    assert getattr(recorder, "posts", None) in (None, []) and getattr(recorder, "mails", None) in (None, [])
+
+
+def test_test_alerts_prints_what_to_do_about_an_untrusted_certificate(
+    https: HttpRecorder, untrusted: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", https.url("/services/T0/B0/secret"))
+    monkeypatch.setenv("FUNNELPACT_SMTP_URL", "smtp://127.0.0.1:9")  # refused at once: not this test's concern
+    result = CliRunner().invoke(app, ["test-alerts", "--sla", str(ROOT / "sla"), "--revision", "2026-h2"])
+    assert result.exit_code == 1
+    line = next(line for line in result.output.splitlines() if "slack:" in line)
+    assert line == (f"acme 2026-h2 slack:FUNNELPACT_SLACK_WEBHOOK: FAILED: the TLS certificate of "
+                    f"https://127.0.0.1:{https.server_address[1]} {UNTRUSTED}")
+
+
+@pytest.mark.parametrize("protocol", ["https", "smtps"])
+def test_a_certificate_for_another_host_is_a_failure_naming_the_mismatch(
+    protocol: str, pki: Pki, trusted: Path, tmp_path: Path
+) -> None:
+    """A certificate of the trusted authority, for mail.other.example, served on 127.0.0.1."""
+    if protocol == "https":
+        recorder: HttpRecorder | SmtpRecorder = HttpRecorder(context=pki.server_context(pki.elsewhere))
+        channel, variable, url = WEBHOOK, "TEST_ALERT_WEBHOOK", recorder.url()
+    else:
+        recorder = SmtpRecorder(context=pki.server_context(pki.elsewhere))
+        channel, variable, url = EMAIL, "TEST_SMTP_URL", recorder.url()
+    try:
+        report, waits = deliver([channel], {variable: url}, tmp_path)
+    finally:
+        recorder.stop()
+    [failure] = report.failures
+    assert failure.reason == (f"the TLS certificate of {protocol}://127.0.0.1:{recorder.server_address[1]} could not "
+                              "be verified: IP address mismatch, certificate is not valid for '127.0.0.1'; the URL "
+                              "must name a host the certificate is issued for")
+    assert waits == [] and report.pending == 1
+
+
+def test_an_expired_certificate_is_a_failure_naming_it(pki: Pki, trusted: Path, tmp_path: Path) -> None:
+    server = HttpRecorder(context=pki.server_context(pki.expired))
+    try:
+        report, waits = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": server.url()}, tmp_path)
+    finally:
+        server.stop()
+    [failure] = report.failures
+    assert failure.reason == (f"the TLS certificate of https://127.0.0.1:{server.server_address[1]} could not be "
+                              "verified: certificate has expired")
+    assert waits == [] and server.posts == []
+
+
+@pytest.mark.parametrize("protocol", ["https", "smtps"])
+def test_tls_asked_of_a_port_that_speaks_plain_text_says_so_with_what_to_use(
+    protocol: str, http: HttpRecorder, smtp: SmtpRecorder, untrusted: None, tmp_path: Path
+) -> None:
+    """It was `[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1006)`, tried three times."""
+    if protocol == "https":
+        port = http.server_address[1]
+        report, waits = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": f"https://127.0.0.1:{port}/hook"}, tmp_path)
+        hint = "the port speaks plain text; if it is plain HTTP, the URL starts with http://"
+    else:
+        port = smtp.server_address[1]
+        report, waits = deliver([EMAIL], {"TEST_SMTP_URL": f"smtps://bot:s3cret@127.0.0.1:{port}"}, tmp_path)
+        hint = ("the port speaks plain SMTP: if it offers STARTTLS, use smtp://…:port?starttls=1 (usually port 587), "
+                "else the server's TLS port (usually 465)")
+    [failure] = report.failures
+    assert failure.reason == f"{protocol}://127.0.0.1:{port} does not answer in TLS: {hint}"
+    assert waits == [] and report.pending == 1 and http.posts == [] and smtp.logins == []

@@ -6,6 +6,7 @@ import base64
 import json
 import re
 import socket
+import ssl
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -137,6 +138,32 @@ def _ascii_url(address: str) -> str:
                           fragment=encoded(parts.fragment)).geturl()
 
 
+# OpenSSL's verify codes (X509_V_ERR_*): the certificate names another host (62) or address (64);
+# no certificate authority this machine trusts issued it (2, 18, 19, 20, 21).
+_MISMATCH = {62, 64}
+_UNKNOWN_ISSUER = {2, 18, 19, 20, 21}
+
+
+def tls_failure(exc: BaseException, where: str, plain_hint: str) -> DeliveryError | None:
+    """A TLS failure said so that a user can act on it, or None when `exc` is not one. Not retried
+    within the run: waiting does not make a certificate trusted or a plain port speak TLS (they
+    were retried as connection errors, three tries for the same `[SSL: …]` text)."""
+    if isinstance(exc, ssl.SSLCertVerificationError):
+        why = (exc.verify_message or exc.reason or "").rstrip(".")
+        reason = f"the TLS certificate of {where} could not be verified: {why}"
+        if exc.verify_code in _MISMATCH:
+            reason += "; the URL must name a host the certificate is issued for"
+        elif exc.verify_code in _UNKNOWN_ISSUER:
+            reason += ("; if your company's own certificate authority (or a TLS-inspecting proxy) issued it, set "
+                       "SSL_CERT_FILE to a PEM file holding that authority's certificate (docs/alerts.md, TLS and "
+                       "certificates)")
+        return DeliveryError(reason, retryable=False)
+    if isinstance(exc, ssl.SSLError) and exc.reason == "WRONG_VERSION_NUMBER":
+        # What OpenSSL makes of a plain-text answer ("220 …", "HTTP/1.0 400") read as TLS.
+        return DeliveryError(f"{where} does not answer in TLS: {plain_hint}", retryable=False)
+    return None
+
+
 def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | None = None) -> str:
     parts = split_url(url, "the URL")
     port(parts, "the URL")  # before redact(), which reads it
@@ -176,7 +203,12 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
         raise DeliveryError(f"HTTP {exc.code} from {target}" + (f": {scrub(detail, url)}" if detail else "")
                             + (f" (Retry-After: {wait:g} s)" if wait is not None else ""), retryable, wait) from None
     except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
+        reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+        if isinstance(reason, BaseException):
+            tls = tls_failure(reason, target,
+                              "the port speaks plain text; if it is plain HTTP, the URL starts with http://")
+            if tls:
+                raise tls from None
         raise DeliveryError(f"cannot reach {target}: {scrub(str(reason), url)}") from None
     except ValueError:  # http.client's InvalidURL, a host name IDNA cannot write: their text quotes the URL
         raise DeliveryError(f"not a URL a request can be sent to: {target}", retryable=False) from None

@@ -21,7 +21,7 @@ from email.utils import format_datetime, make_msgid
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from pipelines.alerts.channels.base import DeliveryError, port, secret, split_url
+from pipelines.alerts.channels.base import DeliveryError, port, secret, split_url, tls_failure
 from pipelines.alerts.digest import headline, sections
 from pipelines.alerts.events import AlertEvent
 
@@ -176,7 +176,10 @@ def _send(build: Callable[[str, list[str]], EmailMessage], settings: Mapping[str
         # 4xx is "try again later" in SMTP; 5xx is permanent for this message.
         raise DeliveryError(f"{server.where} answered {exc.smtp_code} {text}", exc.smtp_code < 500) from None
     except (smtplib.SMTPException, OSError) as exc:
-        raise DeliveryError(f"cannot deliver through {server.where}: {exc or type(exc).__name__}") from None
+        plain = ("the port speaks plain SMTP: if it offers STARTTLS, use smtp://…:port?starttls=1 (usually port "
+                 "587), else the server's TLS port (usually 465)")
+        raise (tls_failure(exc, server.where, plain) or
+               DeliveryError(f"cannot deliver through {server.where}: {exc or type(exc).__name__}")) from None
     if refused:
         return f"sent through {server.where}; refused: {', '.join(refused)}"
     return f"sent through {server.where} to {len(to)} recipient(s)"
