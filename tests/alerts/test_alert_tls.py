@@ -181,3 +181,14 @@ def test_tls_asked_of_a_port_that_speaks_plain_text_says_so_with_what_to_use(
     [failure] = report.failures
     assert failure.reason == f"{protocol}://127.0.0.1:{port} does not answer in TLS: {hint}"
     assert waits == [] and report.pending == 1 and http.posts == [] and smtp.logins == []
+
+
+def test_starttls_asked_of_a_server_that_does_not_offer_it_says_so(smtp: SmtpRecorder, tmp_path: Path) -> None:
+    """It said `does not offer SMTPUTF8, which an address with non-ASCII letters before the @
+    needs: ` naming no address: smtplib's SMTPNotSupportedError was read as the SMTPUTF8 one."""
+    report, waits = deliver([EMAIL], {"TEST_SMTP_URL": smtp.url("bot:s3cret@") + "?starttls=1"}, tmp_path)
+    [failure] = report.failures
+    assert failure.reason == (f"smtp://127.0.0.1:{smtp.server_address[1]} does not offer STARTTLS, which the URL's "
+                              "?starttls=1 asks for: a port that speaks TLS from the first byte (usually 465) is "
+                              "smtps://host:port")
+    assert waits == [] and smtp.logins == [] and smtp.mails == []  # the password was not sent in the clear

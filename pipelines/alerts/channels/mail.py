@@ -157,6 +157,11 @@ def _send(build: Callable[[str, list[str]], EmailMessage], settings: Mapping[str
         with client:
             client.ehlo()
             if server.starttls:
+                if not client.has_extn("starttls"):
+                    # smtplib's SMTPNotSupportedError, read as the SMTPUTF8 one below, named no reason.
+                    raise DeliveryError(f"{server.where} does not offer STARTTLS, which the URL's ?starttls=1 "
+                                        "asks for: a port that speaks TLS from the first byte (usually 465) is "
+                                        "smtps://host:port", retryable=False)
                 client.starttls(context=ssl.create_default_context())
                 client.ehlo()
             if server.user:
