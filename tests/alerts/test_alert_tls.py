@@ -192,3 +192,19 @@ def test_starttls_asked_of_a_server_that_does_not_offer_it_says_so(smtp: SmtpRec
                               "?starttls=1 asks for: a port that speaks TLS from the first byte (usually 465) is "
                               "smtps://host:port")
     assert waits == [] and smtp.logins == [] and smtp.mails == []  # the password was not sent in the clear
+
+
+def test_plain_smtp_asked_of_a_port_that_speaks_tls_from_the_first_byte_says_to_use_smtps(
+    smtps: SmtpRecorder, tmp_path: Path
+) -> None:
+    """Each side waits for the other (we for a greeting, it for a handshake) until the timeout:
+    it was `Connection unexpectedly closed: timed out`, with no word of TLS."""
+    port = smtps.server_address[1]
+    waits: list[float] = []
+    report = dispatch([kpi("breach", 120)], [agreement([EMAIL])], tmp_path / "alerts.sqlite",
+                      {"TEST_SMTP_URL": f"smtp://127.0.0.1:{port}"}, retry=FAST, timeout=0.3, sleep=waits.append)
+    [failure] = report.failures
+    assert failure.reason == (f"cannot deliver through smtp://127.0.0.1:{port}: no greeting from the server "
+                              "(Connection unexpectedly closed: timed out): if the port speaks TLS from the first "
+                              "byte (usually 465), the URL starts with smtps://")
+    assert len(waits) == 2 and report.pending == 1  # a timeout is retried: a busy server may greet next time

@@ -153,7 +153,14 @@ def _send(build: Callable[[str, list[str]], EmailMessage], settings: Mapping[str
                 server.host, server.port, timeout=timeout, context=ssl.create_default_context()
             )
         else:
-            client = smtplib.SMTP(server.host, server.port, timeout=timeout)
+            try:
+                client = smtplib.SMTP(server.host, server.port, timeout=timeout)
+            except smtplib.SMTPServerDisconnected as exc:
+                # A port that speaks TLS from the first byte waits for our handshake as we wait for
+                # its greeting: the timeout alone did not say why.
+                raise DeliveryError(f"cannot deliver through {server.where}: no greeting from the server ({exc}): "
+                                    "if the port speaks TLS from the first byte (usually 465), the URL starts with "
+                                    "smtps://") from None
         with client:
             client.ehlo()
             if server.starttls:
