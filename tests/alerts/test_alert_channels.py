@@ -230,6 +230,20 @@ def test_an_error_answer_that_echoes_the_request_does_not_leak_the_webhook_secre
     assert failure.reason.startswith(f"HTTP 404 from http://127.0.0.1:{http.server_address[1]}: Cannot POST …")
 
 
+def test_an_echoed_token_that_the_quoted_answer_cuts_in_two_is_not_half_quoted(tmp_path: Path, http: HttpRecorder) -> None:
+    """The answer is quoted up to 200 characters: a proxy's long error page that repeats the
+    URL near that limit had the token cut in two before scrubbing, and its first half quoted."""
+    http.status = 502
+    prefix = "x" * (200 - len(" POST /services/T000/B000/") - 8)  # the cut falls 8 characters into the token
+    http.answer = lambda h: f"{prefix} POST {h.path} failed"
+    report = dispatch([kpi("breach")], [agreement([{"channel": "slack", "webhook_url_env": "HOOK"}])],
+                      tmp_path / "a.sqlite", {"HOOK": http.url("/services/T000/B000/SECRETtoken123")}, retry=FAST,
+                      sleep=lambda s: None)
+    [failure] = report.failures
+    assert "SECRETto" not in failure.reason, failure.reason
+    assert failure.reason == f"HTTP 502 from http://127.0.0.1:{http.server_address[1]}: {prefix} POST … failed"
+
+
 @pytest.mark.parametrize("url", ["http://127.0.0.1:9/services/T000/B000/XXXX SECRET",
                                  "http://127.0.0.1:9/services/T000/B000/XXXX\x00SECRET"],
                          ids=["a space", "a control character"])

@@ -196,11 +196,13 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
                 moved = "another address"
             raise DeliveryError(f"HTTP {exc.code} from {target}: the receiver redirects to {moved}; set the "
                                 "variable to the address the receiver's owner gives", retryable=False) from None
-        detail = exc.read(200).decode("utf-8", "replace").strip()
+        # Scrubbed before it is cut to 200 characters: cut first, a token the cut split in two
+        # kept its first half, which no longer matched and was quoted.
+        detail = scrub(exc.read(4096).decode("utf-8", "replace"), url).strip()[:200].strip()
         # 429 and 5xx are the receiver's passing trouble; other 4xx mean our URL or body is wrong.
         retryable = exc.code == 429 or exc.code >= 500
         wait = retry_after(exc.headers.get("Retry-After") if exc.headers else None) if retryable else None
-        raise DeliveryError(f"HTTP {exc.code} from {target}" + (f": {scrub(detail, url)}" if detail else "")
+        raise DeliveryError(f"HTTP {exc.code} from {target}" + (f": {detail}" if detail else "")
                             + (f" (Retry-After: {wait:g} s)" if wait is not None else ""), retryable, wait) from None
     except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
