@@ -210,7 +210,12 @@ def _pattern_message(path: tuple, given: Any) -> str:
                 "agreement; write the NAME of an environment variable that holds it, "
                 "e.g. FUNNELPACT_SLACK_WEBHOOK"
             )
-        return f"{given!r} is not an environment variable name: expected UPPER_CASE letters, digits and _"
+        if isinstance(given, str) and "_" in given and re.fullmatch(r"[a-z0-9_]+|[A-Z0-9_]+", given):
+            return f"{given!r} is not an environment variable name: expected UPPER_CASE letters, digits and _"
+        # Anything else may be the secret itself, pasted without its scheme (a Slack webhook's
+        # path, a token): it was quoted in full in every command's output.
+        return ("this is not an environment variable name (not repeated here: it may be a secret): "
+                "expected UPPER_CASE letters, digits and _, e.g. FUNNELPACT_SLACK_WEBHOOK")
     if is_month_field(path):
         return not_a_month(repr(given))
     if last == "id":
