@@ -246,7 +246,7 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
                 self.reply("235 ok" if password == self.server.password else "535 bad credentials")
             elif verb == "MAIL":
                 sender, recipients = command.split(":", 1)[1].split()[0].strip("<>"), []
-                self.reply("250 ok")
+                self.reply(self.server.mail_answer)
             elif verb == "RCPT":
                 recipients.append(command.split(":", 1)[1].strip().strip("<>"))
                 self.reply("250 ok")
@@ -282,6 +282,7 @@ class SmtpRecorder(_Recorder, socketserver.ThreadingTCPServer):
         self.mails: list[Mail] = []
         self.logins: list[tuple[str, str]] = []
         self.password = password
+        self.mail_answer = "250 ok"  # to MAIL FROM; a test replaces it (a server that refuses the sender)
         self.start()
 
     def url(self, credentials: str = "", host: str = "127.0.0.1") -> str:

@@ -150,6 +150,20 @@ def test_wrong_smtp_credentials_are_a_recorded_failure(tmp_path: Path, smtp: Smt
     assert report.pending == 1
 
 
+def test_an_smtp_answer_that_quotes_the_credentials_does_not_leak_them(tmp_path: Path, smtp: SmtpRecorder) -> None:
+    """The server's text is kept in the reason: one that repeats the login it was given had
+    the password in the outbox, the run's log and the command's output."""
+    smtp.password = "p@ss-SECRET-42"
+    smtp.mail_answer = "550 5.7.1 bot (password p@ss-SECRET-42) may not send as this sender"
+    channel = {"channel": "email", "to": ["a@acme.example"], "smtp_url_env": "SMTP"}
+    report = dispatch([kpi("breach")], [agreement([channel])], tmp_path / "a.sqlite",
+                      {"SMTP": smtp.url("bot:p%40ss-SECRET-42@")}, retry=FAST)
+    assert smtp.logins == [("bot", "p@ss-SECRET-42")]
+    [failure] = report.failures
+    assert failure.reason == (f"smtp://127.0.0.1:{smtp.server_address[1]} answered 550 5.7.1 … (password …) may "
+                              "not send as this sender")
+
+
 def test_failure_reasons_do_not_leak_the_webhook_secret(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/services/T000/B000/XXXXSECRET"
     report = dispatch([kpi("breach")], [agreement([{"channel": "slack", "webhook_url_env": "HOOK"}])],

@@ -21,7 +21,7 @@ from email.utils import format_datetime, make_msgid
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from pipelines.alerts.channels.base import DeliveryError, port, secret, split_url, tls_failure
+from pipelines.alerts.channels.base import DeliveryError, port, scrub, secret, split_url, tls_failure
 from pipelines.alerts.digest import headline, sections
 from pipelines.alerts.events import AlertEvent
 
@@ -142,7 +142,9 @@ def send_email_digest(events: Sequence[AlertEvent], settings: Mapping[str, Any],
 
 def _send(build: Callable[[str, list[str]], EmailMessage], settings: Mapping[str, Any], env: Mapping[str, str],
           timeout: float) -> str:
-    server = parse_smtp_url(secret(env, settings["smtp_url_env"], "smtp://user:password@host:port"))
+    url = secret(env, settings["smtp_url_env"], "smtp://user:password@host:port")
+    server = parse_smtp_url(url)
+    login = url.split("?", 1)[0]  # what scrub() hides from the server's answers: ?starttls=1 is no secret
     sender = ascii_domain(settings.get("sender") or f"funnelpact@{server.host}")
     # A recipient written twice gets one e-mail: the list is a set (diff and channel_key read it so).
     to = list(dict.fromkeys(ascii_domain(address) for address in settings["to"]))
@@ -185,13 +187,16 @@ def _send(build: Callable[[str, list[str]], EmailMessage], settings: Mapping[str
         raise DeliveryError(f"{server.where} refused every recipient: {', '.join(exc.recipients)}", False) from None
     except smtplib.SMTPResponseException as exc:
         text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        # Servers quote what they were told ("550 … user bot, password … may not send as …"):
+        # the reason goes to the outbox, the run's log and the command's output.
+        text = scrub(text, login)
         # 4xx is "try again later" in SMTP; 5xx is permanent for this message.
         raise DeliveryError(f"{server.where} answered {exc.smtp_code} {text}", exc.smtp_code < 500) from None
     except (smtplib.SMTPException, OSError) as exc:
         plain = ("the port speaks plain SMTP: if it offers STARTTLS, use smtp://…:port?starttls=1 (usually port "
                  "587), else the server's TLS port (usually 465)")
         raise (tls_failure(exc, server.where, plain) or
-               DeliveryError(f"cannot deliver through {server.where}: {exc or type(exc).__name__}")) from None
+               DeliveryError(f"cannot deliver through {server.where}: {scrub(str(exc), login) or type(exc).__name__}")) from None
     if refused:
         return f"sent through {server.where}; refused: {', '.join(refused)}"
     return f"sent through {server.where} to {len(to)} recipient(s)"
