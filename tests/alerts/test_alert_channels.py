@@ -164,6 +164,18 @@ def test_an_smtp_answer_that_quotes_the_credentials_does_not_leak_them(tmp_path:
                               "not send as this sender")
 
 
+@pytest.mark.parametrize("host", ["mail..acme.example", "x" * 64 + ".acme.example"], ids=["an empty part", "a long part"])
+def test_an_smtp_host_that_is_no_host_name_is_said_so(tmp_path: Path, host: str) -> None:
+    """A typo such as `mail..acme.example` failed at the connection as a bare UnicodeError of
+    the IDNA codec, read as a bug in the channel."""
+    channel = {"channel": "email", "to": ["a@acme.example"], "smtp_url_env": "SMTP"}
+    report = dispatch([kpi("breach")], [agreement([channel])], tmp_path / "a.sqlite",
+                      {"SMTP": f"smtp://bot:SECRETpw@{host}:25"}, retry=FAST)
+    [failure] = report.failures
+    assert failure.reason == (f"the SMTP URL's host {host} is not a host name: a part between dots is empty or "
+                              "longer than 63 characters")
+
+
 def test_failure_reasons_do_not_leak_the_webhook_secret(tmp_path: Path) -> None:
     url = f"http://127.0.0.1:{free_port()}/services/T000/B000/XXXXSECRET"
     report = dispatch([kpi("breach")], [agreement([{"channel": "slack", "webhook_url_env": "HOOK"}])],

@@ -47,6 +47,11 @@ def parse_smtp_url(url: str) -> SmtpUrl:
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise DeliveryError("the SMTP URL must look like smtp://user:password@host:port or smtps://…", retryable=False)
     given = port(parts, "the SMTP URL")
+    try:
+        parts.hostname.encode("idna")  # what the connection does with it
+    except UnicodeError:  # it failed there as an "UnicodeError: encoding with 'idna' codec failed"
+        raise DeliveryError(f"the SMTP URL's host {parts.hostname} is not a host name: a part between dots is empty "
+                            "or longer than 63 characters", retryable=False) from None
     query = parse_qs(parts.query)
     starttls = query.get("starttls", ["0"])[-1].lower() in TRUE
     tls = parts.scheme == "smtps"
