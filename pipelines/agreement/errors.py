@@ -199,6 +199,12 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
+# The variable an example names, by the key it is for: an SMTP URL was told to go in
+# FUNNELPACT_SLACK_WEBHOOK.
+_EXAMPLE_VARIABLE = {"webhook_url_env": "FUNNELPACT_SLACK_WEBHOOK", "smtp_url_env": "FUNNELPACT_SMTP_URL",
+                     "url_env": "FUNNELPACT_ALERT_WEBHOOK"}
+
+
 def _pattern_message(path: tuple, given: Any) -> str:
     last = str(path[-1]) if path else ""
     if isinstance(given, (int, Decimal)) and not isinstance(given, bool):
@@ -208,14 +214,14 @@ def _pattern_message(path: tuple, given: Any) -> str:
             return (
                 "this looks like a secret (a URL or credentials): secrets never go in the "
                 "agreement; write the NAME of an environment variable that holds it, "
-                "e.g. FUNNELPACT_SLACK_WEBHOOK"
+                f"e.g. {_EXAMPLE_VARIABLE.get(last, 'FUNNELPACT_SLACK_WEBHOOK')}"
             )
         if isinstance(given, str) and "_" in given and re.fullmatch(r"[a-z0-9_]+|[A-Z0-9_]+", given):
             return f"{given!r} is not an environment variable name: expected UPPER_CASE letters, digits and _"
         # Anything else may be the secret itself, pasted without its scheme (a Slack webhook's
         # path, a token): it was quoted in full in every command's output.
         return ("this is not an environment variable name (not repeated here: it may be a secret): "
-                "expected UPPER_CASE letters, digits and _, e.g. FUNNELPACT_SLACK_WEBHOOK")
+                f"expected UPPER_CASE letters, digits and _, e.g. {_EXAMPLE_VARIABLE.get(last, 'FUNNELPACT_SLACK_WEBHOOK')}")
     if is_month_field(path):
         return not_a_month(repr(given))
     if last == "id":
