@@ -218,3 +218,30 @@ def test_a_digest_of_alerts_with_very_long_names_stays_within_slack_s_limits() -
 def test_the_docs_state_the_digest_s_limit() -> None:
     doc = (Path(__file__).resolve().parents[2] / "docs" / "alerts.md").read_text(encoding="utf-8")
     assert f"a digest holds **at most {DIGEST_SIZE} alerts**" in doc
+
+
+def test_a_digest_whose_second_message_fails_keeps_the_first_s_alerts_sent(state: Path, http: HttpRecorder) -> None:
+    """Slack takes the first of two messages, then fails: its alerts are sent, never again;
+    only the second message's are kept, and the next run sends those alone."""
+
+    class FromTheSecondPost(list):  # the receiver answers 503 from its second request on
+        def append(self, post) -> None:
+            super().append(post)
+            http.status = 200 if len(self) == 1 else 503
+
+    http.posts = FromTheSecondPost()
+    results = breaches(DIGEST_SIZE + 3)
+    first = dispatch(results, [agreement([SLACK])], state, {"TEST_SLACK_WEBHOOK": http.url()}, retry=FAST,
+                     sleep=lambda seconds: None)
+    delivered = listed(http.posts[0].json())
+    assert len(delivered) == DIGEST_SIZE and len(http.posts) == 1 + FAST.attempts
+    channel = first.channels["slack:TEST_SLACK_WEBHOOK"]
+    assert (channel.sent, channel.messages, channel.failed, channel.pending) == (DIGEST_SIZE, 1, 3, 3)
+
+    http.posts, http.status = [], 200
+    again = dispatch(results, [agreement([SLACK])], state, {"TEST_SLACK_WEBHOOK": http.url()}, retry=FAST)
+    [post] = http.posts
+    assert set(listed(post.json())) == expected(results) - set(delivered)
+    assert (again.sent, again.pending) == (3, 0)
+    with AlertStore.open(state) as store:
+        assert [r["state"] for r in store.outbox()] == ["sent"] * (DIGEST_SIZE + 3)
