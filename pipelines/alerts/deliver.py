@@ -336,9 +336,16 @@ def messages(items: list[OutboxItem]) -> list[list[OutboxItem]]:
     size = per_message(items[0].channel)
     if size == 1:
         return [[item] for item in items]
-    ordered = sorted(items, key=lambda item: order_key(item.alert))
-    size = size or len(ordered)
-    return [ordered[i:i + size] for i in range(0, len(ordered), size)]
+    # One channel key is one receiver, but an e-mail's From (`sender`), which the key leaves
+    # out, is each revision's own: alerts From another address go in a message of their own.
+    by_sender: dict[str | None, list[OutboxItem]] = {}
+    for item in sorted(items, key=lambda item: order_key(item.alert)):
+        by_sender.setdefault(item.channel.get("sender"), []).append(item)
+    out = []
+    for group in by_sender.values():
+        step = size or len(group)
+        out += [group[i:i + step] for i in range(0, len(group), step)]
+    return out
 
 
 def _no_longer_asked(item: OutboxItem, agreements: list[Agreement]) -> str | None:
@@ -358,8 +365,8 @@ def attempt(
     items: list[OutboxItem], env: Mapping[str, str], retry: RetryPolicy, timeout: float, sleep: Callable[[float], None]
 ) -> tuple[int, str | None]:
     """Send `items` (one channel's) as one message: (attempts made, None when delivered or the
-    last error). One channel key is one receiver; an e-mail's sender, which the key leaves out,
-    is the first item's."""
+    last error). One channel key is one receiver, and `messages` gives the items of one
+    e-mail one sender."""
     error = "not attempted"
     events = [item.alert for item in items]
     for n in range(1, max(retry.attempts, 1) + 1):

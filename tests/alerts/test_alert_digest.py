@@ -245,3 +245,20 @@ def test_a_digest_whose_second_message_fails_keeps_the_first_s_alerts_sent(state
     assert (again.sent, again.pending) == (3, 0)
     with AlertStore.open(state) as store:
         assert [r["state"] for r in store.outbox()] == ["sent"] * (DIGEST_SIZE + 3)
+
+
+def test_e_mail_alerts_of_revisions_with_their_own_sender_keep_their_from(state: Path, smtp: SmtpRecorder) -> None:
+    """Two revisions mail the same recipients through the same server, each From its own
+    address (`sender`, which the channel's key leaves out): a digest From the first's carried
+    the second's alerts under the wrong From."""
+    h1 = agreement([{**EMAIL, "sender": "sla-h1@acme.example"}])
+    h2 = agreement([{**EMAIL, "sender": "sla-h2@acme.example"}], revision="2026-h2", months=("2026-07", "2026-12"))
+    results = [kpi("breach", 10, kpi="volume:mql", period="2026-03"),
+               kpi("breach", 11, kpi="volume:sql", period="2026-03"),
+               kpi("breach", 12, kpi="volume:mql", period="2026-08", revision="2026-h2")]
+    report = dispatch(results, [h1, h2], state, {"TEST_SMTP_URL": smtp.url()}, retry=FAST)
+
+    sent = {mail.sender: mail.message["Subject"] for mail in smtp.mails}
+    assert sent == {"sla-h1@acme.example": "[funnelpact] 2 alerts (2 breaches) — acme 2026-h1",
+                    "sla-h2@acme.example": "[funnelpact] Breach: volume:mql in 2026-08 (acme 2026-h2)"}
+    assert report.sent == 3 and report.channels["email:TEST_SMTP_URL:revops@acme.example"].messages == 2
