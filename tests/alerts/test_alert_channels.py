@@ -305,3 +305,17 @@ def test_a_redirect_is_a_failure_that_takes_neither_the_alert_nor_the_credential
         assert len(http.posts) == 1 and elsewhere.posts == elsewhere.gets == []
     finally:
         elsewhere.stop()
+
+
+def test_a_short_smtp_login_is_hidden_where_quoted_and_leaves_other_words_whole(
+        tmp_path: Path, smtp: SmtpRecorder) -> None:
+    """The user and password are hidden where the server quotes them, not inside other words:
+    `ops:pw` made 'relay denied for opsgenie' read '…genie' (and any word with 'pw' in it)."""
+    smtp.password = "pw"
+    smtp.mail_answer = "550 5.7.1 ops (password pw) may not send: ask postmaster, see opsgenie.example/pwreset"
+    channel = {"channel": "email", "to": ["a@acme.example"], "smtp_url_env": "SMTP"}
+    report = dispatch([kpi("breach")], [agreement([channel])], tmp_path / "a.sqlite",
+                      {"SMTP": smtp.url("ops:pw@")}, retry=FAST)
+    [failure] = report.failures
+    assert failure.reason == (f"smtp://127.0.0.1:{smtp.server_address[1]} answered 550 5.7.1 … (password …) may "
+                              "not send: ask postmaster, see opsgenie.example/pwreset")
