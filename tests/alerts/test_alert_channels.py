@@ -319,3 +319,14 @@ def test_a_short_smtp_login_is_hidden_where_quoted_and_leaves_other_words_whole(
     [failure] = report.failures
     assert failure.reason == (f"smtp://127.0.0.1:{smtp.server_address[1]} answered 550 5.7.1 … (password …) may "
                               "not send: ask postmaster, see opsgenie.example/pwreset")
+
+
+def test_a_long_secret_is_hidden_even_inside_other_text_and_a_short_one_only_as_a_word() -> None:
+    """Since short secrets are hidden only as words, a token glued to other text (the URL
+    encoded again by a proxy: `%2FSECRETtoken123`) was quoted whole."""
+    from pipelines.alerts.channels.base import scrub
+
+    url = "https://ops:pw@hooks.example/services/T000/B000/SECRETtoken123"
+    said = scrub("Cannot POST %2Fservices%2FT000%2FB000%2FSECRETtoken123 for ops (pw); see opsgenie.example", url)
+    assert "SECRETtoken123" not in said and "%2F…" in said, said
+    assert said.endswith("for … (…); see opsgenie.example"), said

@@ -92,11 +92,18 @@ def scrub(text: str, url: str) -> str:
     pieces |= {value.split()[-1] for value in _basic_auth(parts)[1].values()}
     pieces |= {unquote(piece) for piece in pieces}
     for piece in sorted(pieces, key=len, reverse=True):  # the whole path before its segments
-        # Only where it stands alone, not inside a longer word: an SMTP login `ops:pw` made
-        # "relay denied for opsgenie" read "relay denied for …genie", and a short password
-        # garbled every word holding its letters. Receivers quote a secret as a word of its own.
-        text = re.sub(rf"(?<![0-9A-Za-z]){re.escape(piece)}(?![0-9A-Za-z])", "…", text)
+        if len(piece) >= WHEREVER:
+            text = text.replace(piece, "…")
+        else:
+            # A short one only where it stands alone, not inside a longer word: an SMTP login
+            # `ops:pw` made "relay denied for opsgenie" read "relay denied for …genie".
+            text = re.sub(rf"(?<![0-9A-Za-z]){re.escape(piece)}(?![0-9A-Za-z])", "…", text)
     return text
+
+
+# A secret this long is hidden wherever it stands, also inside other text (a token quoted
+# after `%2F` in a URL encoded again, or glued to a word): it is no word by chance.
+WHEREVER = 8
 
 
 def retry_after(value: str | None) -> float | None:
