@@ -31,7 +31,7 @@ def register(app: typer.Typer) -> None:
 def validate(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help=f"Agreement files or folders to check {SLA_DEFAULT}.", show_default=False),
+        typer.Argument(metavar="PATH", help=f"Agreement files or folders to check {SLA_DEFAULT}.", show_default=False),
     ] = None,
 ) -> None:
     """Validate agreements: their shape (schema) and their meaning (rates, windows, stages, secrets).
@@ -107,10 +107,10 @@ def plan(
 
 
 def diff(
-    base: Annotated[str, typer.Argument(help="Git revision to compare from, e.g. origin/main.")],
+    base: Annotated[str, typer.Argument(metavar="BASE", help="Git revision to compare from, e.g. origin/main.")],
     head: Annotated[
         str | None,
-        typer.Argument(help="Git revision to compare to (default: the working tree).", show_default=False),
+        typer.Argument(metavar="HEAD", help="Git revision to compare to (default: the working tree).", show_default=False),
     ] = None,
     sla: Annotated[Path | None, typer.Option(
         "--sla", help=f"Agreement folder inside a git repository {SLA_DEFAULT}; the revisions are that "

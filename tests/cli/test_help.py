@@ -151,3 +151,13 @@ def test_every_example_runs_as_written(path: str, checkout: Path) -> None:
         assert args[: len(path.split())] == path.split(), f"the example of {path} runs another command: {args}"
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, f"funnelpact {shlex.join(args)} exited {result.exit_code}: {result.output}"
+
+
+@pytest.mark.parametrize(("command", "usage"), [("validate", "[PATH]..."), ("diff", "{BASE} [HEAD]")])
+def test_arguments_are_named_as_the_spec_names_them(command: str, usage: str) -> None:
+    """SPEC section 7 writes `diff BASE [HEAD]` and `validate [PATH…]`; --help said `{base}`,
+    `[paths]...` and a missing one was "Missing argument 'base'"."""
+    said = " ".join(CliRunner().invoke(app, [command, "--help"]).output.split())
+    assert f"Usage: funnelpact {command} [OPTIONS] {usage}" in said, said
+    if command == "diff":
+        assert "Missing argument 'BASE'" in " ".join(CliRunner().invoke(app, ["diff"]).output.split())
