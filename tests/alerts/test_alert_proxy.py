@@ -122,3 +122,31 @@ def test_e_mail_never_goes_through_an_http_proxy(
     monkeypatch.setenv("ALL_PROXY", f"socks5://127.0.0.1:{free_port()}")
     report, _ = deliver([EMAIL], {"TEST_SMTP_URL": smtp.url()}, tmp_path)
     assert (report.sent, report.failures, len(smtp.mails)) == (1, [], 1)
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_proxy_refusing_the_host_is_named_as_the_proxy_s_answer_not_the_receiver_s(
+    scheme: str, proxy: ProxyRecorder, request: pytest.FixtureRequest, trusted: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A proxy's policy (403 to a host it does not carry): a 4xx, so not retried within the run."""
+    receiver: HttpRecorder = request.getfixturevalue(scheme)
+    proxy.status = 403
+    use_proxy(monkeypatch, proxy.url("alice:pa55word@"))
+    report, waits = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": receiver.url()}, tmp_path)
+    [failure] = report.failures
+    where, via = f"{scheme}://127.0.0.1:{receiver.server_address[1]}", f"the proxy {proxy.url()} ({scheme.upper()}_PROXY)"
+    assert failure.reason == {"https": f"{via} refused to carry the request to {where}: 403 Forbidden",
+                              "http": f"HTTP 403 from {where} through {via}"}[scheme]
+    assert waits == [] and report.pending == 1 and receiver.posts == []
+
+
+def test_a_proxy_url_whose_port_is_not_a_number_is_named_as_the_variable_s_fault(
+    http: HttpRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was `not a URL a request can be sent to: http://127.0.0.1:…`, blaming the receiver's URL."""
+    use_proxy(monkeypatch, "http://alice:pa55word@proxy.acme.example:31z8")
+    report, waits = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": http.url()}, tmp_path)
+    [failure] = report.failures
+    assert failure.reason == "the proxy URL in HTTP_PROXY has a port that is not a number: http://proxy.acme.example:?"
+    assert waits == [] and http.posts == []
