@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,23 @@ from pipelines.data.generate import generate
 from pipelines.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def loopback_bypasses_proxies() -> Iterator[None]:
+    """The tests' servers are on loopback; a machine whose environment sets HTTP_PROXY or
+    HTTPS_PROXY (CI machines often do, for pip) had urllib send even http://127.0.0.1 through that
+    proxy, and the alert, webhook and Dagster GraphQL tests failed. NO_PROXY names loopback, what
+    was in it kept; in both cases, since urllib prefers a set no_proxy and gRPC reads only that
+    one; on os.environ, so the subprocesses the tests start see it too."""
+    names = [n.strip() for key in ("no_proxy", "NO_PROXY") for n in os.environ.get(key, "").split(",")]
+    value = ",".join(dict.fromkeys(n for n in [*names, *LOOPBACK] if n))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("no_proxy", value)
+        patch.setenv("NO_PROXY", value)
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,9 @@ def test_alerts(
     included), 2 for invalid agreements or an unknown --revision.
 
     https and smtps servers (and STARTTLS) must show a certificate the machine trusts:
-    a company's own certificate authority is trusted with SSL_CERT_FILE (docs/alerts.md).
+    a company's own certificate authority is trusted with SSL_CERT_FILE. Slack and webhooks
+    go through the proxy HTTPS_PROXY / HTTP_PROXY name, unless NO_PROXY names the host
+    (docs/alerts.md, Proxies).
     """
     from pipelines.agreement import load_agreements
     from pipelines.alerts.probe import probe

@@ -1,5 +1,5 @@
-"""Fixtures: loopback HTTP and SMTP servers, started per test and stopped after it; the same
-over TLS with a test certificate authority made once per session."""
+"""Fixtures: loopback HTTP and SMTP servers and an HTTP proxy, started per test and stopped
+after it; the same over TLS with a test certificate authority made once per session."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .loopback import HttpRecorder, Pki, SmtpRecorder, make_pki
+from .loopback import HttpRecorder, Pki, ProxyRecorder, SmtpRecorder, make_pki
 
 
 @pytest.fixture
@@ -21,6 +21,13 @@ def http() -> Iterator[HttpRecorder]:
 @pytest.fixture
 def smtp() -> Iterator[SmtpRecorder]:
     server = SmtpRecorder()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def proxy() -> Iterator[ProxyRecorder]:
+    server = ProxyRecorder()
     yield server
     server.stop()
 

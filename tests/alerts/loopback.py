@@ -1,13 +1,16 @@
 """Real collaborators on loopback: an HTTP server that records POSTs (Slack, webhook) and a
 small SMTP server on stdlib socketserver that records messages, each also over TLS (https,
-smtps, STARTTLS) with a certificate from a test certificate authority. No mocks, no internet."""
+smtps, STARTTLS) with a certificate from a test certificate authority; an HTTP proxy that
+records what it carried. No mocks, no internet."""
 
 from __future__ import annotations
 
 import base64
 import email
 import email.policy
+import http.client
 import json
+import select
 import socket
 import socketserver
 import ssl
@@ -21,6 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from ipaddress import ip_address
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -185,6 +189,90 @@ class HttpRecorder(_Recorder, ThreadingHTTPServer):
 
     def url(self, path: str = "/hook", host: str = "127.0.0.1") -> str:
         return f"{'https' if self.context else 'http'}://{host}:{self.server_address[1]}{path}"
+
+
+# -- HTTP proxy ------------------------------------------------------------------------------
+
+@dataclass
+class Proxied:
+    method: str  # CONNECT (an https tunnel) or the forwarded request's (POST)
+    target: str  # host:port of a CONNECT, the absolute URL of a forwarded request
+    headers: dict[str, str]
+
+
+class _ProxyHandler(BaseHTTPRequestHandler):
+    server: ProxyRecorder
+
+    def refused(self) -> bool:
+        """Records the request; answers the proxy's `status` instead of carrying it unless 200."""
+        self.server.proxied.append(Proxied(self.command, self.path, dict(self.headers)))
+        if self.server.status == 200:
+            return False
+        self.send_response(self.server.status)
+        self.send_header("Proxy-Authenticate", 'Basic realm="test proxy"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return True
+
+    def do_CONNECT(self) -> None:  # noqa: N802 (http.server's naming)
+        """A tunnel: the bytes both ways, TLS and all, until one side closes."""
+        self.close_connection = True
+        if self.refused():
+            return
+        host, _, port = self.path.rpartition(":")
+        with socket.create_connection((host, int(port)), timeout=10) as upstream:
+            self.send_response(200, "Connection established")
+            self.end_headers()
+            ends = {self.connection: upstream, upstream: self.connection}
+            while True:
+                ready, _, _ = select.select(list(ends), [], [], 10)
+                data = [(end, end.recv(65536)) for end in ready]
+                if not ready or any(not chunk for _, chunk in data):
+                    return
+                for end, chunk in data:
+                    ends[end].sendall(chunk)
+
+    def do_POST(self) -> None:  # noqa: N802
+        """An absolute-URI request (plain http through a proxy): forwarded, the answer relayed."""
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if self.refused():
+            return
+        url = urlsplit(self.path)
+        headers = {k: v for k, v in self.headers.items() if k.lower() not in ("proxy-authorization", "connection")}
+        upstream = http.client.HTTPConnection(url.hostname or "", url.port, timeout=10)
+        try:
+            upstream.request("POST", url.path + (f"?{url.query}" if url.query else ""), body, headers)
+            answer = upstream.getresponse()
+            payload = answer.read()
+        finally:
+            upstream.close()
+        self.send_response(answer.status, answer.reason)
+        for name, value in answer.getheaders():
+            if name.lower() not in ("connection", "content-length", "transfer-encoding", "server", "date"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+class ProxyRecorder(_Recorder, ThreadingHTTPServer):
+    """An HTTP proxy as companies run one: CONNECT tunnels for https, absolute-URI requests
+    forwarded for http. `status` 407 answers every request with Proxy Authentication Required."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _ProxyHandler)
+        self.proxied: list[Proxied] = []
+        self.status = 200
+        self.start()
+
+    def url(self, credentials: str = "") -> str:
+        return f"http://{credentials}127.0.0.1:{self.server_address[1]}"
 
 
 # -- SMTP ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import socket
 import ssl
@@ -38,7 +39,36 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect)
+def _proxy(address: str) -> tuple[str | None, str]:
+    """The proxy urllib sends a request to `address` through, as its ProxyHandler picks it (the
+    scheme's http_proxy/https_proxy, either case, unless NO_PROXY names the host; the system's
+    settings on macOS and Windows), read at send time as the channels' variables are, and the
+    variable that names it. (None, "") when the request goes straight to the receiver."""
+    parts = urlsplit(address)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    if not proxy or urllib.request.proxy_bypass(parts.netloc):
+        return None, ""
+    variable = next((v for v in (f"{parts.scheme}_proxy", f"{parts.scheme.upper()}_PROXY") if os.environ.get(v)),
+                    "the system's proxy settings")
+    proxy = proxy if "://" in proxy else f"http://{proxy}"  # host:port, as urllib reads it too
+    port(split_url(proxy, f"the proxy URL in {variable}"), f"the proxy URL in {variable}")
+    return proxy, variable
+
+
+def _proxy_refused(proxy: str, variable: str, answer: str, target: str) -> DeliveryError:
+    """The proxy's own refusal (`407 Proxy Authentication Required`; over https its answer to
+    CONNECT), named as the proxy's, not the receiver's. A 407 is not retried within the run:
+    waiting does not fix a login."""
+    via = f"the proxy {redact(proxy)} ({variable})"
+    answer = scrub(answer, proxy)
+    if not answer.startswith("407"):
+        return DeliveryError(f"{via} refused to carry the request to {target}: {answer}",
+                             retryable=answer.startswith(("429", "5")))
+    # urllib sends the proxy URL's user:password as Basic credentials, and nothing else.
+    what = (f"refused the user and password {variable} holds" if urlsplit(proxy).password else
+            f"asks for a user and password: put them in {variable}, http://user:password@host:port "
+            "(percent-encoded; Basic authentication only)")
+    return DeliveryError(f"{via} {what} ({answer}, for {target})", retryable=False)
 
 
 def secret(env: Mapping[str, str], name: str, what: str) -> str:
@@ -189,15 +219,22 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
                  **auth, **(headers or {})},
     )
     target = redact(url)
+    proxy, variable = _proxy(address)
+    through = f" through the proxy {redact(proxy)} ({variable})" if proxy else ""
     if re.search(r"[\x00-\x20\x7f]", address):
         # http.client refuses it with an InvalidURL that quotes the path, token and all.
         raise DeliveryError(f"the URL holds a space or a control character, which a request cannot carry: "
                             f"{target} (percent-encode it, e.g. a space as %20)", retryable=False)
+    # Built per request with the proxy chosen above (urllib's default reads the variables once,
+    # when the opener is made), so that a reason names the proxy the request went to.
+    opener = urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({parts.scheme: proxy} if proxy else {}))
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             response.read(4096)
             return f"HTTP {response.status} from {target}"
     except urllib.error.HTTPError as exc:
+        if exc.code == 407 and proxy:  # plain http: the proxy answers in the receiver's place
+            raise _proxy_refused(proxy, variable, f"407 {exc.reason}", target) from None
         if 300 <= exc.code < 400:  # the new address may hold a new token: its host only
             location = exc.headers.get("Location") if exc.headers else None
             try:
@@ -208,11 +245,12 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
                                 "variable to the address the receiver's owner gives", retryable=False) from None
         # Scrubbed before it is cut to 200 characters: cut first, a token the cut split in two
         # kept its first half, which no longer matched and was quoted.
-        detail = scrub(exc.read(4096).decode("utf-8", "replace"), url).strip()[:200].strip()
+        detail = scrub(exc.read(4096).decode("utf-8", "replace"), url)
+        detail = (scrub(detail, proxy) if proxy else detail).strip()[:200].strip()
         # 429 and 5xx are the receiver's passing trouble; other 4xx mean our URL or body is wrong.
         retryable = exc.code == 429 or exc.code >= 500
         wait = retry_after(exc.headers.get("Retry-After") if exc.headers else None) if retryable else None
-        raise DeliveryError(f"HTTP {exc.code} from {target}" + (f": {detail}" if detail else "")
+        raise DeliveryError(f"HTTP {exc.code} from {target}{through}" + (f": {detail}" if detail else "")
                             + (f" (Retry-After: {wait:g} s)" if wait is not None else ""), retryable, wait) from None
     except (urllib.error.URLError, socket.timeout, ConnectionError, OSError) as exc:
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
@@ -221,6 +259,10 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
                               "the port speaks plain text; if it is plain HTTP, the URL starts with http://")
             if tls:
                 raise tls from None
-        raise DeliveryError(f"cannot reach {target}: {scrub(str(reason), url)}") from None
+        # https through a proxy: http.client's text when the proxy refuses the CONNECT.
+        if proxy and str(reason).startswith("Tunnel connection failed: "):
+            raise _proxy_refused(proxy, variable, str(reason).split(": ", 1)[1], target) from None
+        detail = scrub(str(reason), url)
+        raise DeliveryError(f"cannot reach {target}{through}: {scrub(detail, proxy) if proxy else detail}") from None
     except ValueError:  # http.client's InvalidURL, a host name IDNA cannot write: their text quotes the URL
         raise DeliveryError(f"not a URL a request can be sent to: {target}", retryable=False) from None

@@ -1,0 +1,152 @@
+"""Alerts behind an HTTP proxy, as a company's machines reach the internet: Slack and webhooks
+through the proxy that HTTPS_PROXY / HTTP_PROXY name (an https tunnel with CONNECT, a plain
+http request forwarded), NO_PROXY to go around it, e-mail never through it. A real proxy on
+loopback (tests/alerts/loopback.py), no mocks."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import pytest
+
+from pipelines.alerts import dispatch
+from pipelines.alerts.channels.slack import slack_payload
+
+from .loopback import (EMAIL, FAST, SLACK, WEBHOOK, HttpRecorder, ProxyRecorder, SmtpRecorder, agreement,
+                       free_port, kpi)
+
+
+def use_proxy(monkeypatch: pytest.MonkeyPatch, url: str, no_proxy: str = "") -> None:
+    """`url` in HTTP_PROXY and HTTPS_PROXY, `no_proxy` in NO_PROXY (the suite's own, naming
+    loopback, taken away), as a user exports them."""
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("HTTP_PROXY", url)
+    monkeypatch.setenv("HTTPS_PROXY", url)
+    if no_proxy:
+        monkeypatch.setenv("NO_PROXY", no_proxy)
+
+
+def deliver(channels: list[dict], env: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-def]
+    """One breach dispatched to `channels`: the report, and the waits between retries."""
+    waits: list[float] = []
+    report = dispatch([kpi("breach", 120)], [agreement(channels)], tmp_path / "alerts.sqlite", env,
+                      retry=FAST, timeout=5, sleep=waits.append)
+    return report, waits
+
+
+def test_a_webhook_over_http_and_slack_over_https_go_through_the_proxy_and_arrive_intact(
+    proxy: ProxyRecorder, http: HttpRecorder, https: HttpRecorder, trusted: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The variables are read when the alert is sent, as the channels' own are: the proxy set in
+    the environment after the process started is the one used."""
+    use_proxy(monkeypatch, proxy.url("proxy%40acme:pa55:word@"))
+    report, _ = deliver([SLACK, WEBHOOK], {"TEST_SLACK_WEBHOOK": https.url("/services/T0/B0/token"),
+                                           "TEST_ALERT_WEBHOOK": http.url("/alerts")}, tmp_path)
+    assert (report.sent, report.failures) == (2, [])
+    [event] = report.alerts
+    # https in a CONNECT tunnel (TLS end to end, the certificate checked), http as an absolute URI.
+    assert sorted((p.method, p.target) for p in proxy.proxied) == [
+        ("CONNECT", f"127.0.0.1:{https.server_address[1]}"), ("POST", http.url("/alerts"))]
+    login = "Basic " + base64.b64encode(b"proxy@acme:pa55:word").decode()
+    assert {p.headers.get("Proxy-Authorization") for p in proxy.proxied} == {login}
+    [slack] = https.posts
+    assert slack.json() == slack_payload(event) and "Proxy-Authorization" not in slack.headers
+    [hook] = http.posts
+    assert (hook.path, hook.json(), hook.headers["Idempotency-Key"]) == ("/alerts", event.to_dict(), event.alert_id)
+
+
+def test_no_proxy_naming_the_receiver_s_host_goes_around_the_proxy(
+    proxy: ProxyRecorder, http: HttpRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A receiver on this machine or the company's network: urllib, like curl, sends even
+    http://127.0.0.1 through the proxy unless NO_PROXY names the host."""
+    use_proxy(monkeypatch, proxy.url(), no_proxy=".corp.example, 127.0.0.1")
+    report, _ = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": http.url()}, tmp_path)
+    assert (report.sent, proxy.proxied, len(http.posts)) == (1, [], 1)
+
+    monkeypatch.setenv("NO_PROXY", ".corp.example")  # another host: through the proxy
+    report, _ = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": http.url()}, tmp_path / "again")
+    assert (report.sent, [p.method for p in proxy.proxied], len(http.posts)) == (1, ["POST"], 2)
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_proxy_that_is_down_is_a_retried_failure_naming_it_without_its_credentials(
+    scheme: str, request: pytest.FixtureRequest, trusted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It said `cannot reach http://127.0.0.1:…: Connection refused`, naming the receiver, which was
+    up: the proxy was not."""
+    receiver: HttpRecorder = request.getfixturevalue(scheme)
+    dead = free_port()
+    use_proxy(monkeypatch, f"http://alice:pa55word@127.0.0.1:{dead}")
+    report, waits = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": receiver.url()}, tmp_path)
+    [failure] = report.failures
+    assert failure.reason == (f"cannot reach {scheme}://127.0.0.1:{receiver.server_address[1]} through the proxy "
+                              f"http://127.0.0.1:{dead} ({scheme.upper()}_PROXY): [Errno 111] Connection refused")
+    assert waits == [0.01, 0.02] and report.pending == 1  # a proxy restarting: retried, then kept
+    assert receiver.posts == []
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+@pytest.mark.parametrize("credentials", ["", "alice:wrong-pa55@"])
+def test_a_proxy_asking_for_a_login_is_a_failure_saying_so_not_retried_within_the_run(
+    scheme: str, credentials: str, proxy: ProxyRecorder, request: pytest.FixtureRequest, trusted: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """407 Proxy Authentication Required: waiting does not fix a login. Over https urllib raises
+    `Tunnel connection failed: 407 …` (retried as a connection error), over http an HTTP 407
+    that was reported as the receiver's answer."""
+    receiver: HttpRecorder = request.getfixturevalue(scheme)
+    proxy.status = 407
+    use_proxy(monkeypatch, proxy.url(credentials))
+    report, waits = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": receiver.url()}, tmp_path)
+    [failure] = report.failures
+    what = (f"refused the user and password {scheme.upper()}_PROXY holds" if credentials else
+            f"asks for a user and password: put them in {scheme.upper()}_PROXY, http://user:password@host:port "
+            "(percent-encoded; Basic authentication only)")
+    assert failure.reason == (f"the proxy {proxy.url()} ({scheme.upper()}_PROXY) {what} "
+                              f"(407 Proxy Authentication Required, for {scheme}://127.0.0.1:"
+                              f"{receiver.server_address[1]})")
+    assert "wrong-pa55" not in failure.reason and "alice" not in failure.reason
+    assert waits == [] and report.pending == 1 and receiver.posts == []
+
+
+def test_e_mail_never_goes_through_an_http_proxy(
+    smtp: SmtpRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SMTP is not HTTP: the proxy variables, even naming a proxy that is down, change nothing."""
+    use_proxy(monkeypatch, f"http://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("ALL_PROXY", f"socks5://127.0.0.1:{free_port()}")
+    report, _ = deliver([EMAIL], {"TEST_SMTP_URL": smtp.url()}, tmp_path)
+    assert (report.sent, report.failures, len(smtp.mails)) == (1, [], 1)
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_proxy_refusing_the_host_is_named_as_the_proxy_s_answer_not_the_receiver_s(
+    scheme: str, proxy: ProxyRecorder, request: pytest.FixtureRequest, trusted: Path, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A proxy's policy (403 to a host it does not carry): a 4xx, so not retried within the run."""
+    receiver: HttpRecorder = request.getfixturevalue(scheme)
+    proxy.status = 403
+    use_proxy(monkeypatch, proxy.url("alice:pa55word@"))
+    report, waits = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": receiver.url()}, tmp_path)
+    [failure] = report.failures
+    where, via = f"{scheme}://127.0.0.1:{receiver.server_address[1]}", f"the proxy {proxy.url()} ({scheme.upper()}_PROXY)"
+    assert failure.reason == {"https": f"{via} refused to carry the request to {where}: 403 Forbidden",
+                              "http": f"HTTP 403 from {where} through {via}"}[scheme]
+    assert waits == [] and report.pending == 1 and receiver.posts == []
+
+
+def test_a_proxy_url_whose_port_is_not_a_number_is_named_as_the_variable_s_fault(
+    http: HttpRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It was `not a URL a request can be sent to: http://127.0.0.1:…`, blaming the receiver's URL."""
+    use_proxy(monkeypatch, "http://alice:pa55word@proxy.acme.example:31z8")
+    report, waits = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": http.url()}, tmp_path)
+    [failure] = report.failures
+    assert failure.reason == "the proxy URL in HTTP_PROXY has a port that is not a number: http://proxy.acme.example:?"
+    assert waits == [] and http.posts == []
