@@ -262,3 +262,25 @@ def test_e_mail_alerts_of_revisions_with_their_own_sender_keep_their_from(state:
     assert sent == {"sla-h1@acme.example": "[funnelpact] 2 alerts (2 breaches) — acme 2026-h1",
                     "sla-h2@acme.example": "[funnelpact] Breach: volume:mql in 2026-08 (acme 2026-h2)"}
     assert report.sent == 3 and report.channels["email:TEST_SMTP_URL:revops@acme.example"].messages == 2
+
+
+def test_a_digest_says_the_as_of_instant_once_when_its_alerts_share_it() -> None:
+    """Every alert of a run is judged as of one instant: each section repeated it."""
+    now = datetime(2026, 4, 2, 6, 0, tzinfo=UTC)
+
+    def events(*instants: datetime) -> list:
+        return [make_event(kpi("breach", kpi=f"volume:{stage}", as_of=at.replace(tzinfo=None)), "breach", None,
+                           agreement([SLACK]), now) for stage, at in zip(STAGES, instants)]
+
+    def texts(payload: dict) -> tuple[list[str], list[str]]:
+        return ([b["elements"][0]["text"] for b in payload["blocks"] if b["type"] == "context"],
+                [b["text"]["text"] for b in payload["blocks"] if b["type"] == "section"])
+
+    context, sections = texts(digest_payload(events(now, now, now)))
+    assert context[0] == "detected 2026-04-02 06:00:00 UTC · as of 2026-04-02 06:00:00 UTC", context
+    assert len(sections) == 3 and not [s for s in sections if "*As of*" in s], sections
+    # An alert retried from an earlier run's outbox was judged as of another instant: each says its own.
+    context, sections = texts(digest_payload(events(now, now - timedelta(days=1))))
+    assert "as of" not in context[0], context
+    assert [re.search(r"\*As of\* ([^·]+)$", s).group(1) for s in sections] == [
+        "2026-04-02 06:00:00 UTC", "2026-04-01 06:00:00 UTC"], sections

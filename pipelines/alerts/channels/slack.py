@@ -71,19 +71,27 @@ def digest_payload(events: Sequence[AlertEvent]) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": head[:150], "emoji": True}}]
     detected = sorted({readable(e.detected_at) for e in events if e.detected_at})
-    if detected:
-        blocks.append(_context("detected " + " to ".join(dict.fromkeys([detected[0], detected[-1]]))))
+    # One run judges every alert as of one instant: said once, not on each alert.
+    as_of = {e.as_of for e in events}
+    shared = readable(as_of.pop()) if len(as_of) == 1 and "" not in as_of else None
+    context = ([f"detected {' to '.join(dict.fromkeys([detected[0], detected[-1]]))}"] if detected else []) + (
+        [f"as of {shared}"] if shared else [])
+    if context:
+        blocks.append(_context(" · ".join(context)))
+    left_out = HEADED_FACTS + (("As of",) if shared else ())
     for heading, alerts in sections(events):
         blocks.append(_context(f"*{escape(heading)}*"))
-        blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": _digest_entry(e)}} for e in alerts]
+        blocks += [{"type": "section", "text": {"type": "mrkdwn", "text": _digest_entry(e, left_out)}} for e in alerts]
     return {"text": escape("\n".join([head, *(e.title() for e in in_order(events))])), "blocks": blocks}
 
 
-def _digest_entry(event: AlertEvent) -> str:
+def _digest_entry(event: AlertEvent, left_out: tuple[str, ...]) -> str:
+    """An alert's section: its kind, KPI and measure, then every fact not in `left_out` (those
+    its heading, or the digest's context line, says)."""
     facts = dict(event.facts())
     first = f"{ICONS.get(event.kind, '')} *{escape(event.what())}* `{escape(event.kpi)}`" + (
         f" · {escape(facts['Measure'])}" if "Measure" in facts else "")
-    rest = " · ".join(f"*{k}* {escape(v)}" for k, v in event.facts() if k not in HEADED_FACTS)
+    rest = " · ".join(f"*{k}* {escape(v)}" for k, v in event.facts() if k not in left_out)
     text = f"{first}\n{rest}"
     # Over the limit only with names hundreds of characters long: cut, rather than have Slack
     # refuse the whole digest on every retry.
