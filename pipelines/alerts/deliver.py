@@ -308,12 +308,12 @@ def deliver_outbox(
         due.setdefault(item.channel_key, []).append(item)
     for key, items in due.items():
         counts = report.channel(key)
-        for batch in messages(items):
+        for batch, part in messages(items):
             if key in down:
                 released += [(item.id, f"not attempted: the channel failed earlier in this run ({down[key]})")
                              for item in batch]
                 continue
-            attempts, error = attempt(batch, env, retry, timeout, sleep)
+            attempts, error = attempt(batch, env, retry, timeout, sleep, part)
             ids = [item.id for item in batch]
             if error is None:
                 store.mark_sent(ids, attempts, now)
@@ -329,22 +329,27 @@ def deliver_outbox(
         store.release(released)
 
 
-def messages(items: list[OutboxItem]) -> list[list[OutboxItem]]:
+Part = tuple[int, int] | None  # a message's place among those one digest was cut into: (2, 4)
+
+
+def messages(items: list[OutboxItem]) -> list[tuple[list[OutboxItem], Part]]:
     """One channel's items as the messages that carry them: one per alert, or a digest
     (Slack, e-mail) of up to the channel's limit, in digest order (agreement revision, month,
-    owning team)."""
+    owning team), each with its part when the limit cut a digest into several."""
     size = per_message(items[0].channel)
     if size == 1:
-        return [[item] for item in items]
+        return [([item], None) for item in items]
     # One channel key is one receiver, but an e-mail's From (`sender`), which the key leaves
     # out, is each revision's own: alerts From another address go in a message of their own.
     by_sender: dict[str | None, list[OutboxItem]] = {}
     for item in sorted(items, key=lambda item: order_key(item.alert)):
         by_sender.setdefault(item.channel.get("sender"), []).append(item)
-    out = []
+    out: list[tuple[list[OutboxItem], Part]] = []
     for group in by_sender.values():
         step = size or len(group)
-        out += [group[i:i + step] for i in range(0, len(group), step)]
+        parts = [group[i:i + step] for i in range(0, len(group), step)]
+        # "(2 of 4)": the messages one run's alerts were cut into say they belong together.
+        out += [(part, (n, len(parts)) if len(parts) > 1 else None) for n, part in enumerate(parts, 1)]
     return out
 
 
@@ -362,7 +367,8 @@ def _no_longer_asked(item: OutboxItem, agreements: list[Agreement]) -> str | Non
 
 
 def attempt(
-    items: list[OutboxItem], env: Mapping[str, str], retry: RetryPolicy, timeout: float, sleep: Callable[[float], None]
+    items: list[OutboxItem], env: Mapping[str, str], retry: RetryPolicy, timeout: float, sleep: Callable[[float], None],
+    part: Part = None,
 ) -> tuple[int, str | None]:
     """Send `items` (one channel's) as one message: (attempts made, None when delivered or the
     last error). One channel key is one receiver, and `messages` gives the items of one
@@ -372,7 +378,7 @@ def attempt(
     for n in range(1, max(retry.attempts, 1) + 1):
         wait = None
         try:
-            send_all(events, items[0].channel, env, timeout)
+            send_all(events, items[0].channel, env, timeout, part)
             return n, None
         except DeliveryError as exc:
             error, retryable, wait = exc.reason, exc.retryable, exc.wait

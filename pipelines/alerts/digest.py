@@ -38,14 +38,16 @@ def sections(events: Iterable[AlertEvent]) -> list[tuple[str, list[AlertEvent]]]
     return out
 
 
-def headline(events: Sequence[AlertEvent]) -> str:
+def headline(events: Sequence[AlertEvent], part: tuple[int, int] | None = None) -> str:
     """`12 alerts (9 breaches, 2 at risk, 1 recovery) — acme 2026-h1`: how many, of which
-    kinds, for which agreement revisions."""
+    kinds, for which agreement revisions; `(2 of 4)` when it is one of several messages a run
+    sends the channel (`part`)."""
     kinds = Counter(e.kind for e in events)
     named = [f"{kinds[kind]} {words[kinds[kind] != 1]}" for kind, words in KINDS.items() if kind in kinds]
     named += [f"{n} {kind}" for kind, n in kinds.items() if kind not in KINDS]
     revisions = ", ".join(dict.fromkeys(f"{e.agreement} {e.revision}" for e in in_order(events)))
-    return f"{counted(len(events))} ({', '.join(named)}) — {revisions}"
+    of = f" ({part[0]} of {part[1]})" if part else ""
+    return f"{counted(len(events))}{of} ({', '.join(named)}) — {revisions}"
 
 
 def counted(n: int) -> str:

@@ -91,6 +91,9 @@ def test_more_alerts_than_a_message_holds_go_in_several_covering_each_once(state
     for payload in payloads:
         assert len(payload["blocks"]) <= 50
     assert (report.sent, report.channels["slack:TEST_SLACK_WEBHOOK"].messages) == (len(results), 3)
+    # Each says it is one of three: they belong together.
+    assert [p["blocks"][0]["text"]["text"] for p in payloads] == [
+        f"funnelpact: {n} alerts ({i} of 3) ({n} breaches) — acme 2026-h1" for i, n in ((1, 10), (2, 10), (3, 3))]
 
 
 def test_a_slack_500_then_success_delivers_every_alert_once(state: Path, http: HttpRecorder) -> None:

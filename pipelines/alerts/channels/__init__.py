@@ -19,7 +19,8 @@ from pipelines.alerts.channels.webhook import send_webhook
 from pipelines.alerts.events import AlertEvent
 
 Sender = Callable[[AlertEvent, Mapping[str, Any], Mapping[str, str], float], str]
-DigestSender = Callable[[Sequence[AlertEvent], Mapping[str, Any], Mapping[str, str], float], str]
+# (alerts, settings, env, timeout, part: (n, of) when the run sends the channel several messages)
+DigestSender = Callable[[Sequence[AlertEvent], Mapping[str, Any], Mapping[str, str], float, tuple[int, int] | None], str]
 
 SENDERS: dict[str, Sender] = {
     "slack": send_slack,
@@ -66,12 +67,13 @@ def per_message(settings: Mapping[str, Any]) -> int | None:
     return DIGESTS[kind][1] if kind in DIGESTS else 1
 
 
-def send_all(events: Sequence[AlertEvent], settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
+def send_all(events: Sequence[AlertEvent], settings: Mapping[str, Any], env: Mapping[str, str], timeout: float,
+             part: tuple[int, int] | None = None) -> str:
     """`events` in one message: the channel's own message for one alert, a digest for more
-    (at most `per_message(settings)` of them)."""
+    (at most `per_message(settings)` of them; `part` of the messages this run sends it)."""
     if len(events) == 1:
         return send(events[0], settings, env, timeout)
-    return DIGESTS[settings["channel"]][0](events, settings, env, timeout)
+    return DIGESTS[settings["channel"]][0](events, settings, env, timeout, part)
 
 
 __all__ = ["DeliveryError", "SENDERS", "channel_key", "per_message", "secret", "send", "send_all"]

@@ -82,10 +82,11 @@ def build_message(event: AlertEvent, sender: str, to: list[str]) -> EmailMessage
                     f"<h2>{html.escape(event.title())}</h2>{_facts_table(event)}", sender, to)
 
 
-def build_digest(events: Sequence[AlertEvent], sender: str, to: list[str]) -> EmailMessage:
+def build_digest(events: Sequence[AlertEvent], sender: str, to: list[str],
+                 part: tuple[int, int] | None = None) -> EmailMessage:
     """Several alerts in one e-mail: each as its own e-mail says it, under a heading per
     agreement revision and month."""
-    head = headline(events)
+    head = headline(events, part)
     plain, rich = [head], [f"<h2>{html.escape(head)}</h2>"]
     for heading, alerts in sections(events):
         plain.append(f"{heading}\n{'=' * len(heading)}")
@@ -141,8 +142,8 @@ def send_email(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str,
 
 
 def send_email_digest(events: Sequence[AlertEvent], settings: Mapping[str, Any], env: Mapping[str, str],
-                      timeout: float) -> str:
-    return _send(lambda sender, to: build_digest(events, sender, to), settings, env, timeout)
+                      timeout: float, part: tuple[int, int] | None = None) -> str:
+    return _send(lambda sender, to: build_digest(events, sender, to, part), settings, env, timeout)
 
 
 def _send(build: Callable[[str, list[str]], EmailMessage], settings: Mapping[str, Any], env: Mapping[str, str],

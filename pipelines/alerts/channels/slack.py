@@ -63,11 +63,11 @@ def slack_payload(event: AlertEvent) -> dict[str, Any]:
     }
 
 
-def digest_payload(events: Sequence[AlertEvent]) -> dict[str, Any]:
+def digest_payload(events: Sequence[AlertEvent], part: tuple[int, int] | None = None) -> dict[str, Any]:
     """Several alerts in one message: what each single message says, an alert per section,
     under a heading per agreement revision and month. `text`, what a notification shows, is
     the headline and each alert's title."""
-    head = f"funnelpact: {headline(events)}"
+    head = f"funnelpact: {headline(events, part)}"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": head[:150], "emoji": True}}]
     detected = sorted({readable(e.detected_at) for e in events if e.detected_at})
@@ -108,6 +108,6 @@ def send_slack(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str,
 
 
 def send_slack_digest(events: Sequence[AlertEvent], settings: Mapping[str, Any], env: Mapping[str, str],
-                      timeout: float) -> str:
+                      timeout: float, part: tuple[int, int] | None = None) -> str:
     url = secret(env, settings["webhook_url_env"], "the Slack incoming-webhook URL")
-    return post_json(url, digest_payload(events), timeout)
+    return post_json(url, digest_payload(events, part), timeout)
