@@ -20,7 +20,7 @@ from pipelines.agreement.load import revision_in_force
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import days_elapsed, days_in_month
 from pipelines.alerts.channels import SENDERS, DeliveryError, channel_key, per_message, send_all
-from pipelines.alerts.digest import order_key
+from pipelines.alerts.digest import Part, order_key
 from pipelines.alerts.events import AlertEvent, KpiStatus, Person
 from pipelines.alerts.state import AlertStore, KpiState, OutboxItem, alert_kind, damage_named, iso
 from pipelines.errors import InputError, Problem
@@ -327,9 +327,6 @@ def deliver_outbox(
             logger.warning("delivery of %d alert(s) to %s failed, kept in the outbox: %s", len(batch), key, error)
     if released:
         store.release(released)
-
-
-Part = tuple[int, int] | None  # a message's place among those one digest was cut into: (2, 4)
 
 
 def messages(items: list[OutboxItem]) -> list[tuple[list[OutboxItem], Part]]:

@@ -13,6 +13,9 @@ from itertools import groupby
 
 from pipelines.alerts.events import AlertEvent
 
+# A message's place among those one digest was cut into: (2, 4); None when it is the only one.
+Part = tuple[int, int] | None
+
 # The kinds a headline counts, as people say them (singular, plural), in this order.
 KINDS = {"breach": ("breach", "breaches"), "at_risk": ("at risk", "at risk"),
          "recovered": ("recovery", "recoveries"), "test": ("test alert", "test alerts")}
@@ -38,7 +41,7 @@ def sections(events: Iterable[AlertEvent]) -> list[tuple[str, list[AlertEvent]]]
     return out
 
 
-def headline(events: Sequence[AlertEvent], part: tuple[int, int] | None = None) -> str:
+def headline(events: Sequence[AlertEvent], part: Part = None) -> str:
     """`12 alerts (9 breaches, 2 at risk, 1 recovery) — acme 2026-h1`: how many, of which
     kinds, for which agreement revisions; `(2 of 4)` when it is one of several messages a run
     sends the channel (`part`)."""

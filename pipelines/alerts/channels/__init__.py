@@ -16,11 +16,12 @@ from pipelines.alerts.channels.log import send_log
 from pipelines.alerts.channels.mail import send_email, send_email_digest
 from pipelines.alerts.channels.slack import DIGEST_SIZE, send_slack, send_slack_digest
 from pipelines.alerts.channels.webhook import send_webhook
+from pipelines.alerts.digest import Part
 from pipelines.alerts.events import AlertEvent
 
 Sender = Callable[[AlertEvent, Mapping[str, Any], Mapping[str, str], float], str]
-# (alerts, settings, env, timeout, part: (n, of) when the run sends the channel several messages)
-DigestSender = Callable[[Sequence[AlertEvent], Mapping[str, Any], Mapping[str, str], float, tuple[int, int] | None], str]
+# (alerts, settings, env, timeout, part: (n, of) when a digest was cut into several messages)
+DigestSender = Callable[[Sequence[AlertEvent], Mapping[str, Any], Mapping[str, str], float, Part], str]
 
 SENDERS: dict[str, Sender] = {
     "slack": send_slack,
@@ -68,7 +69,7 @@ def per_message(settings: Mapping[str, Any]) -> int | None:
 
 
 def send_all(events: Sequence[AlertEvent], settings: Mapping[str, Any], env: Mapping[str, str], timeout: float,
-             part: tuple[int, int] | None = None) -> str:
+             part: Part = None) -> str:
     """`events` in one message: the channel's own message for one alert, a digest for more
     (at most `per_message(settings)` of them; `part` of the messages this run sends it)."""
     if len(events) == 1:

@@ -221,6 +221,12 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
     target = redact(url)
     proxy, variable = _proxy(address)
     through = f" through the proxy {redact(proxy)} ({variable})" if proxy else ""
+
+    def hidden(text: str) -> str:
+        """`text` without the receiver's secrets, or the proxy's credentials."""
+        text = scrub(text, url)
+        return scrub(text, proxy) if proxy else text
+
     if re.search(r"[\x00-\x20\x7f]", address):
         # http.client refuses it with an InvalidURL that quotes the path, token and all.
         raise DeliveryError(f"the URL holds a space or a control character, which a request cannot carry: "
@@ -245,8 +251,7 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
                                 "variable to the address the receiver's owner gives", retryable=False) from None
         # Scrubbed before it is cut to 200 characters: cut first, a token the cut split in two
         # kept its first half, which no longer matched and was quoted.
-        detail = scrub(exc.read(4096).decode("utf-8", "replace"), url)
-        detail = (scrub(detail, proxy) if proxy else detail).strip()[:200].strip()
+        detail = hidden(exc.read(4096).decode("utf-8", "replace")).strip()[:200].strip()
         # 429 and 5xx are the receiver's passing trouble; other 4xx mean our URL or body is wrong.
         retryable = exc.code == 429 or exc.code >= 500
         wait = retry_after(exc.headers.get("Retry-After") if exc.headers else None) if retryable else None
@@ -262,7 +267,6 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
         # https through a proxy: http.client's text when the proxy refuses the CONNECT.
         if proxy and str(reason).startswith("Tunnel connection failed: "):
             raise _proxy_refused(proxy, variable, str(reason).split(": ", 1)[1], target) from None
-        detail = scrub(str(reason), url)
-        raise DeliveryError(f"cannot reach {target}{through}: {scrub(detail, proxy) if proxy else detail}") from None
+        raise DeliveryError(f"cannot reach {target}{through}: {hidden(str(reason))}") from None
     except ValueError:  # http.client's InvalidURL, a host name IDNA cannot write: their text quotes the URL
         raise DeliveryError(f"not a URL a request can be sent to: {target}", retryable=False) from None

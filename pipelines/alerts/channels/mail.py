@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from pipelines.alerts.channels.base import DeliveryError, port, scrub, secret, split_url, tls_failure
-from pipelines.alerts.digest import headline, sections
+from pipelines.alerts.digest import Part, headline, sections
 from pipelines.alerts.events import AlertEvent
 
 TRUE = ("1", "true", "yes", "on")
@@ -83,7 +83,7 @@ def build_message(event: AlertEvent, sender: str, to: list[str]) -> EmailMessage
 
 
 def build_digest(events: Sequence[AlertEvent], sender: str, to: list[str],
-                 part: tuple[int, int] | None = None) -> EmailMessage:
+                 part: Part = None) -> EmailMessage:
     """Several alerts in one e-mail: each as its own e-mail says it, under a heading per
     agreement revision and month."""
     head = headline(events, part)
@@ -142,7 +142,7 @@ def send_email(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str,
 
 
 def send_email_digest(events: Sequence[AlertEvent], settings: Mapping[str, Any], env: Mapping[str, str],
-                      timeout: float, part: tuple[int, int] | None = None) -> str:
+                      timeout: float, part: Part = None) -> str:
     return _send(lambda sender, to: build_digest(events, sender, to, part), settings, env, timeout)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pipelines.alerts.channels.base import post_json, secret
-from pipelines.alerts.digest import headline, in_order, sections
+from pipelines.alerts.digest import Part, headline, in_order, sections
 from pipelines.alerts.events import AlertEvent, readable
 
 ICONS = {"breach": ":red_circle:", "at_risk": ":large_orange_circle:", "recovered": ":large_green_circle:"}
@@ -63,7 +63,7 @@ def slack_payload(event: AlertEvent) -> dict[str, Any]:
     }
 
 
-def digest_payload(events: Sequence[AlertEvent], part: tuple[int, int] | None = None) -> dict[str, Any]:
+def digest_payload(events: Sequence[AlertEvent], part: Part = None) -> dict[str, Any]:
     """Several alerts in one message: what each single message says, an alert per section,
     under a heading per agreement revision and month. `text`, what a notification shows, is
     the headline and each alert's title."""
@@ -108,6 +108,6 @@ def send_slack(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str,
 
 
 def send_slack_digest(events: Sequence[AlertEvent], settings: Mapping[str, Any], env: Mapping[str, str],
-                      timeout: float, part: tuple[int, int] | None = None) -> str:
+                      timeout: float, part: Part = None) -> str:
     url = secret(env, settings["webhook_url_env"], "the Slack incoming-webhook URL")
     return post_json(url, digest_payload(events, part), timeout)
