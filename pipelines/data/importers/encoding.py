@@ -195,7 +195,7 @@ class _Utf8Guess:
     def __init__(self) -> None:
         self._decoder = codecs.getincrementaldecoder("utf-8")()
         self._possible = True
-        self._line = 1  # of the chunk's start, until the first character beyond ASCII
+        self._first = _FirstOnLine(_NON_ASCII)  # the first character beyond ASCII
         self._example: tuple[int, str] | None = None  # its line, and its value as read
 
     def read(self, chunk: bytes, text: str) -> None:
@@ -206,15 +206,11 @@ class _Utf8Guess:
         except UnicodeDecodeError:
             self._possible = False
             return
-        if self._example is None:
-            first = None if chunk.isascii() else _NON_ASCII.search(text)
-            if first is None:
-                self._line += _breaks(text)
-            else:
-                at = first.start()
-                found = _VALUE.finditer(text, text.rfind("\n", 0, at) + 1)
-                value = next(m.group().strip() for m in found if m.end() > at)
-                self._example = (self._line + _breaks(text[:at]), value[:40])
+        if self._example is None and (first := self._first.read(text)):
+            at = first.start()
+            found = _VALUE.finditer(text, text.rfind("\n", 0, at) + 1)
+            value = next(m.group().strip() for m in found if m.end() > at)
+            self._example = (self._first.line, value[:40])
 
     def notes(self, export: Path, encoding: Encoding) -> list[str]:
         if not (self._possible and self._example):
@@ -238,26 +234,41 @@ class _ControlsOfLatin1:
 
     def __init__(self, encoding: Encoding) -> None:
         self._on = encoding.codec == "iso8859-1"
-        self._line = 1  # of the text read so far, until the first control
-        self._found: int | None = None  # its line
+        self._first = _FirstOnLine(_C1)
         self._setting = encoding.setting("cp1252")
         self._given = f"{encoding.name} ({encoding.given_by})"
 
     def read(self, text: str) -> None:
-        if not self._on or self._found is not None:
-            return
-        first = _C1.search(text)
-        if first is None:
-            self._line += _breaks(text)
-        else:
-            self._found = self._line + _breaks(text[:first.start()])
+        if self._on:
+            self._first.read(text)
 
     def notes(self, export: Path) -> list[str]:
-        if self._found is None:
+        if self._first.line is None:
             return []
         return [f"warning: {export.name}: read as {self._given}, it holds bytes 0x80..0x9f (first on line "
-                f"{self._found}), which are control characters in ISO-8859-1 and no text; if the file came from "
+                f"{self._first.line}), which are control characters in ISO-8859-1 and no text; if the file came from "
                 f"Windows they are Windows-1252's '€', '’', '…', '–' and the like: import it with {self._setting}"]
+
+
+class _FirstOnLine:
+    """The line of the first match of a pattern of characters beyond ASCII in text read chunk
+    by chunk (`line`, None until found), lines counted across every kind of line break."""
+
+    def __init__(self, pattern: re.Pattern[str]) -> None:
+        self._pattern = pattern
+        self._lines = 1  # of the text read so far
+        self.line: int | None = None
+
+    def read(self, text: str) -> re.Match[str] | None:
+        """The first match in `text` when it is the first of all; None otherwise."""
+        if self.line is not None:
+            return None
+        first = None if text.isascii() else self._pattern.search(text)  # isascii: a flag, no scan
+        if first is None:
+            self._lines += _breaks(text)
+            return None
+        self.line = self._lines + _breaks(text[:first.start()])
+        return first
 
 
 _C1 = re.compile(r"[\x80-\x9f]")
