@@ -327,3 +327,21 @@ def test_a_disk_without_room_for_the_copy_is_bad_input_naming_out(tmp_path):
     assert str(exc.value) == ("--out: cannot write the UTF-8 copy of an export in another encoding into the folder "
                               "(No space left on device); expected room for one more copy of the export there (it "
                               "is removed when the import ends)")
+
+
+def test_a_crlf_split_between_two_chunks_of_the_conversion_is_one_line_break(tmp_path):
+    """The conversion reads 1 MiB at a time: a CR ending one chunk and its LF starting the next
+    were counted as two line breaks, and a warning named the line after the right one."""
+    from pipelines.data.importers.encoding import _CHUNK, check_encoding, utf8_copy
+
+    header = "Record ID,Create Date,Job Title\r\n"
+    row = "1,2026-01-05 10:00,CEO\r\n"
+    rows = (_CHUNK - 1 - len(header)) // len(row)
+    filler = "x" * (_CHUNK + 1 - len(header) - rows * len(row))  # the last row's CR is the chunk's last byte
+    text = header + row * (rows - 1) + "1,2026-01-05 10:00,CEO" + filler + "\r\n" + "2,2026-01-06 10:00,CFO\x80\r\n"
+    assert text.encode("latin-1")[_CHUNK - 1:_CHUNK + 1] == b"\r\n"
+    export = tmp_path / "contacts.csv"
+    export.write_bytes(text.encode("latin-1"))
+    notes = utf8_copy(export, check_encoding("latin-1"), tmp_path / "copy.csv")
+    # Line 1 the header, lines 2..rows+1 the rows, then the row with the control.
+    assert f"(first on line {rows + 2})" in notes[0], notes

@@ -257,17 +257,21 @@ class _FirstOnLine:
     def __init__(self, pattern: re.Pattern[str]) -> None:
         self._pattern = pattern
         self._lines = 1  # of the text read so far
+        self._cr = False  # whether that text ended in a CR, whose LF may start the next chunk
         self.line: int | None = None
 
     def read(self, text: str) -> re.Match[str] | None:
         """The first match in `text` when it is the first of all; None otherwise."""
-        if self.line is not None:
+        if self.line is not None or not text:
             return None
+        # A CRLF split between two chunks is one break: its CR was counted in the chunk before.
+        joined = self._cr and text.startswith("\n")
         first = None if text.isascii() else self._pattern.search(text)  # isascii: a flag, no scan
         if first is None:
-            self._lines += _breaks(text)
+            self._lines += _breaks(text) - joined
+            self._cr = text.endswith("\r")
             return None
-        self.line = self._lines + _breaks(text[:first.start()])
+        self.line = self._lines + _breaks(text[:first.start()]) - joined
         return first
 
 
