@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from fractions import Fraction
+from functools import cache
 from itertools import combinations
 
 from rich.markup import escape
@@ -88,16 +89,16 @@ def _stage_groups(a: Agreement, months: list[MonthPlan], window: WindowPlan | No
     layout, and a figure folded over two lines reads as two figures."""
     stages = a.spec.stages
 
-    def fits(groups: list[list[Stage]]) -> bool:
-        return not any(too_narrow(plan_table(a, months, window, ruled=False, customers=False, stages=group))
-                       for group in groups)
+    @cache  # a run of stages is in many splits: its table is drawn and measured once
+    def fits(i: int, j: int) -> bool:
+        return not too_narrow(plan_table(a, months, window, ruled=False, customers=False, stages=stages[i:j]))
 
     for n in range(2, len(stages) + 1):
-        splits = [[stages[i:j] for i, j in zip((0, *cuts), (*cuts, len(stages)))]
-                  for cuts in combinations(range(1, len(stages)), n - 1)]
-        fitting = [groups for groups in splits if fits(groups)]
+        splits = [list(zip((0, *cuts), (*cuts, len(stages)))) for cuts in combinations(range(1, len(stages)), n - 1)]
+        fitting = [runs for runs in splits if all(fits(i, j) for i, j in runs)]
         if fitting:
-            return min(fitting, key=lambda groups: max(map(len, groups)) - min(map(len, groups)))
+            runs = min(fitting, key=lambda runs: max(j - i for i, j in runs) - min(j - i for i, j in runs))
+            return [stages[i:j] for i, j in runs]
     return [[stage] for stage in stages]  # one stage still too wide: print_table folds its cells
 
 
