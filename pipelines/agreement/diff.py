@@ -255,27 +255,31 @@ def _item_keys(items: list[dict], like: list[dict] | None = None) -> list[str]:
     reads as one alert added, not the first removed and added again.
 
     With `like` (the list before the change), an alert equal to one there takes that one's
-    key, so swapping two e-mail alerts, or removing the first, is no change to the other;
-    an alert that equals none takes a key left free on its channel, in order (an edited
-    alert reads as its fields changed), then a new one."""
+    key, so swapping two e-mail alerts, or removing the first, is no change to the other.
+    The alerts left on a channel are paired most alike first (see _likeness; among pairs as
+    alike, in BASE's order then HEAD's), when they share at least half of their fields: an
+    edited alert takes its BASE twin's key and reads as its fields changed, even when another
+    alert of its channel was removed before it. A stage is its id, whatever else changed.
+    An item paired with none takes a new key."""
     keys = _positional_keys(items)
     if not like:
         return keys
     names = [_item_name(item, i) for i, item in enumerate(items)]
-    old = [(key, _item_name(item, i), item) for i, (key, item) in enumerate(zip(_positional_keys(like), like))]
-    free = [key for key, _, _ in old]
-    taken: dict[int, str] = {}
+    old = [(key, _item_name(item, j), item) for j, (key, item) in enumerate(zip(_positional_keys(like), like))]
+    taken: dict[int, str] = {}  # an item's place -> the key of its BASE twin
     for i, item in enumerate(items):
-        match = next((k for k, name, o in old if k in free and name == names[i] and _same(o, item)), None)
+        match = next((k for k, name, o in old if k not in taken.values() and name == names[i] and _same(o, item)), None)
         if match is not None:
             taken[i] = match
-            free.remove(match)
+    pairs = sorted((-(1 if "id" in item else _likeness(o, item)), j, i)
+                   for j, (k, name, o) in enumerate(old) if k not in taken.values()
+                   for i, item in enumerate(items) if i not in taken and name == names[i])
+    for unlikeness, j, i in pairs:
+        if -unlikeness >= Fraction(1, 2) and i not in taken and old[j][0] not in taken.values():
+            taken[i] = old[j][0]
     for i in range(len(items)):
         if i not in taken:
-            left = [k for k, name, _ in old if k in free and name == names[i]]
-            taken[i] = left[0] if left else _fresh_key(names[i], {k for k, _, _ in old} | set(taken.values()))
-            if left:
-                free.remove(left[0])
+            taken[i] = _fresh_key(names[i], {k for k, _, _ in old} | set(taken.values()))
     return [taken[i] for i in range(len(items))]
 
 
@@ -295,6 +299,19 @@ def _same(a: dict, b: dict) -> bool:
     def comparable(item: dict) -> dict:
         return {k: frozenset(v) if isinstance(v, list) else v for k, v in item.items()}
     return comparable(a) == comparable(b)
+
+
+def _likeness(a: dict, b: dict) -> Fraction:
+    """The share of two alerts' fields (those set on either) they have in common: an equal
+    field counts 1, recipients the share of them both have. The channel, the same in both,
+    counts too: a Slack or webhook alert whose one other field, where it posts, changed
+    still reads as re-pointed (1 of 2), not removed and added again."""
+    fields = [k for k in a.keys() | b.keys() if a.get(k) is not None or b.get(k) is not None]
+    def share(x: Any, y: Any) -> Fraction:
+        if isinstance(x, list) and isinstance(y, list) and (x or y):
+            return Fraction(len(set(x) & set(y)), len(set(x) | set(y)))
+        return Fraction(x == y)
+    return sum((share(a.get(k), b.get(k)) for k in fields), Fraction(0)) / len(fields)
 
 
 def _positional_keys(items: list[dict]) -> list[str]:

@@ -277,6 +277,128 @@ def test_alerts_on_one_channel_are_matched_by_what_they_say_not_their_order(repo
     ]
 
 
+# Two e-mail alerts of H1, as BASE has them in the tests below.
+REVOPS = "{channel: email, to: [revops@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL}"
+CRO = "{channel: email, to: [cro@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL}"
+
+
+def _email_alerts(repo: Path, base: list[str], head: list[str]) -> list[tuple[str, object, object]]:
+    """Commits H1 with the e-mail alerts `base`, writes `head` in their place and diffs the two:
+    each changed field as JSON gives it, checked against the Markdown's table row for row."""
+    path = repo / "sla/acme-2026-h1.yaml"
+
+    def write(alerts: list[str]) -> None:
+        text = path.read_text()
+        start, end = text.index("    - {channel: email"), text.index("    - {channel: log}")
+        path.write_text(text[:start] + "".join(f"    - {a}\n" for a in alerts) + text[end:])
+
+    before = path.read_text()
+    write(base)
+    if path.read_text() != before:  # BASE as the fixture has it: nothing to commit
+        commit(repo, "e-mail alerts")
+    write(head)
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    revisions = json.loads(out)["revisions"]
+    fields = [(f["field"], f["old"], f["new"]) for r in revisions for f in r["fields"]]
+    code, markdown = run_diff("HEAD")
+    assert code == 0, markdown
+    rows = [line.split(" | ")[0] for line in markdown.splitlines() if line.startswith("| `")]
+    assert rows == [f"| `{name}`" for name, _, _ in fields], markdown
+    if not fields:
+        assert "No change to the agreements or their targets." in markdown, markdown
+    return fields
+
+
+def _removed(key: str, to: str) -> list[tuple[str, object, object]]:
+    return [(f"spec.alerts[{key}].channel", "email", None),
+            (f"spec.alerts[{key}].smtp_url_env", "FUNNELPACT_SMTP_URL", None),
+            (f"spec.alerts[{key}].to", [to], None)]
+
+
+def test_removing_the_first_e_mail_alert_and_editing_the_second_reads_as_just_that(repo: Path) -> None:
+    """By order, the second alert, edited, read as the first re-addressed and the second removed."""
+    edited = CRO.replace("[cro@acme.example]", "[cro@acme.example, ceo@acme.example]")
+    assert _email_alerts(repo, [REVOPS, CRO], [edited]) == [
+        ("spec.alerts[email[1]].to", ["cro@acme.example"], ["cro@acme.example", "ceo@acme.example"]),
+        *_removed("email", "revops@acme.example"),
+    ]
+    # Its sender set instead: the alert still names the same recipients.
+    edit(repo / "sla/acme-2026-h1.yaml", "to: [cro@acme.example, ceo@acme.example]",
+         "to: [cro@acme.example], sender: sla@acme.example")
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    assert [(f["field"], f["old"], f["new"]) for f in json.loads(out)["revisions"][0]["fields"]] == [
+        ("spec.alerts[email[1]].sender", None, "sla@acme.example"),
+        *_removed("email", "revops@acme.example"),
+    ]
+
+
+def test_editing_the_first_e_mail_alert_and_removing_the_second_reads_as_just_that(repo: Path) -> None:
+    edited = REVOPS.replace("}", ", sender: sla@acme.example}")
+    assert _email_alerts(repo, [REVOPS, CRO], [edited]) == [
+        ("spec.alerts[email[1]].channel", "email", None),
+        ("spec.alerts[email[1]].smtp_url_env", "FUNNELPACT_SMTP_URL", None),
+        ("spec.alerts[email[1]].to", ["cro@acme.example"], None),
+        ("spec.alerts[email].sender", None, "sla@acme.example"),
+    ]
+
+
+def test_two_e_mail_alerts_edited_and_swapped_each_read_as_its_own_edit(repo: Path) -> None:
+    revops = REVOPS.replace("[revops@acme.example]", "[revops@acme.example, ops@acme.example]")
+    cro = CRO.replace("FUNNELPACT_SMTP_URL", "FUNNELPACT_SMTP_URL_EXEC")
+    assert _email_alerts(repo, [REVOPS, CRO], [cro, revops]) == [
+        ("spec.alerts[email[1]].smtp_url_env", "FUNNELPACT_SMTP_URL", "FUNNELPACT_SMTP_URL_EXEC"),
+        ("spec.alerts[email].to", ["revops@acme.example"], ["revops@acme.example", "ops@acme.example"]),
+    ]
+
+
+def test_an_e_mail_alert_added_before_an_edited_one_reads_as_added_not_as_the_edit(repo: Path) -> None:
+    """By order, the new alert took the old one's name (re-addressed) and the edited one read as added."""
+    added = "{channel: email, to: [ceo@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL}"
+    edited = REVOPS.replace("}", ", sender: sla@acme.example}")
+    assert _email_alerts(repo, [REVOPS], [added, edited]) == [
+        ("spec.alerts[email[1]].channel", None, "email"),
+        ("spec.alerts[email[1]].smtp_url_env", None, "FUNNELPACT_SMTP_URL"),
+        ("spec.alerts[email[1]].to", None, ["ceo@acme.example"]),
+        ("spec.alerts[email].sender", None, "sla@acme.example"),
+    ]
+
+
+def test_swapped_or_identical_e_mail_alerts_are_no_change(repo: Path) -> None:
+    assert _email_alerts(repo, [REVOPS, CRO, REVOPS], [CRO, REVOPS, REVOPS]) == []
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0 and json.loads(out)["revisions"] == [], out
+
+
+def test_an_alert_sharing_less_than_half_its_fields_with_any_is_another_alert(repo: Path) -> None:
+    """Recipients and server both changed: nothing says it is the old alert, so it reads as
+    removed and a new one added. Half is enough: a Slack alert re-pointed is still edited."""
+    other = "{channel: email, to: [ceo@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL_EXEC}"
+    assert _email_alerts(repo, [REVOPS], [other]) == [
+        ("spec.alerts[email[1]].channel", None, "email"),
+        ("spec.alerts[email[1]].smtp_url_env", None, "FUNNELPACT_SMTP_URL_EXEC"),
+        ("spec.alerts[email[1]].to", None, ["ceo@acme.example"]),
+        *_removed("email", "revops@acme.example"),
+    ]
+    edit(repo / "sla/acme-2026-h1.yaml", "webhook_url_env: FUNNELPACT_SLACK_WEBHOOK",
+         "webhook_url_env: FUNNELPACT_SLACK_WEBHOOK_SALES")
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    assert ("spec.alerts[slack].webhook_url_env", "FUNNELPACT_SLACK_WEBHOOK", "FUNNELPACT_SLACK_WEBHOOK_SALES") in [
+        (f["field"], f["old"], f["new"]) for f in json.loads(out)["revisions"][0]["fields"]]
+
+
+def test_an_edit_as_like_two_removed_alerts_is_paired_with_the_first_of_them(repo: Path) -> None:
+    """Both alerts removed and a third written, as like either (its recipient new, its server
+    theirs): which was edited cannot be told, so the order of BASE decides, every run alike."""
+    ceo = "{channel: email, to: [ceo@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL}"
+    assert _email_alerts(repo, [REVOPS, CRO], [ceo]) == [
+        *_removed("email[1]", "cro@acme.example"),
+        ("spec.alerts[email].to", ["revops@acme.example"], ["ceo@acme.example"]),
+    ]
+
+
 def test_crm_values_are_compared_as_the_loader_matches_them(repo: Path) -> None:
     """Case, surrounding blanks and Unicode form change nothing a run matches: no change."""
     path = repo / "sla/acme-2026-h1.yaml"
