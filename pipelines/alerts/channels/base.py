@@ -182,12 +182,23 @@ def _ascii_url(address: str) -> str:
 # no certificate authority this machine trusts issued it (2, 18, 19, 20, 21).
 _MISMATCH = {62, 64}
 _UNKNOWN_ISSUER = {2, 18, 19, 20, 21}
+# OpenSSL's reasons when the server speaks only TLS 1.1 or older: its alert refusing the versions
+# offered, or its answer in a version refused (an old server that ignores what it is offered).
+_OLD_PROTOCOL = {"TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL"}
+# The server's alert when it finds nothing in the offer it can take: most often a cipher.
+_NO_SHARED_CIPHER = {"SSLV3_ALERT_HANDSHAKE_FAILURE", "TLSV1_ALERT_INSUFFICIENT_SECURITY", "NO_CIPHERS_AVAILABLE"}
+# What create_default_context() offers (Python 3.10 and later), said for the receiver's owner.
+_ACCEPTED_TLS = ("TLS 1.3, or TLS 1.2 with ECDHE or DHE key exchange and AES-GCM, ChaCha20 or AES-CBC with "
+                 "SHA-256/384, not RSA key exchange or SHA-1 (AES128-SHA and the like)")
+_THEIR_SETUP = "this is the receiver's TLS setup, which its owner must change (funnelpact has no switch for it)"
 
 
 def tls_failure(exc: BaseException, where: str, plain_hint: str) -> DeliveryError | None:
-    """A TLS failure said so that a user can act on it, or None when `exc` is not one. Not retried
-    within the run: waiting does not make a certificate trusted or a plain port speak TLS (they
-    were retried as connection errors, three tries for the same `[SSL: …]` text)."""
+    """A TLS failure said so that a user can act on it, or None when `exc` is not one. What the
+    receiver's setup causes is not retried within the run: waiting does not make a certificate
+    trusted, a plain port speak TLS or an old server a new one (they were retried as connection
+    errors, three tries for the same `[SSL: …] … (_ssl.c:…)` text). A connection cut off, or a
+    failure not known here (the server's internal error), is retried: it may pass."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         why = (exc.verify_message or exc.reason or "").rstrip(".")
         reason = f"the TLS certificate of {where} could not be verified: {why}"
@@ -198,10 +209,24 @@ def tls_failure(exc: BaseException, where: str, plain_hint: str) -> DeliveryErro
                        "SSL_CERT_FILE to a PEM file holding that authority's certificate (docs/alerts.md, TLS and "
                        "certificates)")
         return DeliveryError(reason, retryable=False)
-    if isinstance(exc, ssl.SSLError) and exc.reason == "WRONG_VERSION_NUMBER":
+    if not isinstance(exc, ssl.SSLError):
+        return None
+    if exc.reason == "WRONG_VERSION_NUMBER":
         # What OpenSSL makes of a plain-text answer ("220 …", "HTTP/1.0 400") read as TLS.
         return DeliveryError(f"{where} does not answer in TLS: {plain_hint}", retryable=False)
-    return None
+    if exc.reason in _OLD_PROTOCOL:
+        return DeliveryError(f"{where} speaks no TLS version funnelpact accepts: it offers TLS 1.1 or older, "
+                             "funnelpact takes TLS 1.2 and 1.3 (the older ones are retired, RFC 8996); "
+                             + _THEIR_SETUP, retryable=False)
+    # OpenSSL's words without its code and source line: `[SSL: X] words (_ssl.c:1006)` is `words`.
+    words = re.sub(r"^\[SSL: \w+\] | \(_ssl\.c:\d+\)$", "", str(exc))
+    if exc.reason in _NO_SHARED_CIPHER:
+        return DeliveryError(f"{where} ended the TLS handshake ({words}): most likely it offers none of "
+                             f"the ciphers funnelpact accepts: {_ACCEPTED_TLS}; {_THEIR_SETUP}", retryable=False)
+    if isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)):
+        # The connection closed under TLS: a server restarting, a balancer dropping it.
+        return DeliveryError(f"the TLS connection to {where} was cut off: the server closed it ({words})")
+    return DeliveryError(f"TLS with {where} failed: {words}")
 
 
 def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | None = None) -> str:
