@@ -192,13 +192,15 @@ class _HttpHandler(BaseHTTPRequestHandler):
 
 
 class HttpRecorder(_Recorder, ThreadingHTTPServer):
-    """`context`: an SSLContext with the server's certificate, to answer https."""
+    """`context`: an SSLContext with the server's certificate, to answer https; `address` the
+    loopback address it listens on (::1 for IPv6)."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int = 0, context: ssl.SSLContext | None = None) -> None:
-        super().__init__(("127.0.0.1", port), _HttpHandler)
+    def __init__(self, port: int = 0, context: ssl.SSLContext | None = None, address: str = "127.0.0.1") -> None:
+        self.address_family = socket.AF_INET6 if ":" in address else socket.AF_INET  # for the socket made next
+        super().__init__((address, port), _HttpHandler)
         self.context = context
         self.posts: list[Post] = []
         self.gets: list[Post] = []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import os
 import re
@@ -41,18 +42,36 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def _proxy(address: str) -> tuple[str | None, str]:
     """The proxy urllib sends a request to `address` through, as its ProxyHandler picks it (the
-    scheme's http_proxy/https_proxy, either case, unless NO_PROXY names the host; the system's
-    settings on macOS and Windows), read at send time as the channels' variables are, and the
-    variable that names it. (None, "") when the request goes straight to the receiver."""
+    scheme's http_proxy/https_proxy, either case, unless NO_PROXY names the host or a range its
+    address is in; the system's settings on macOS and Windows), read at send time as the
+    channels' variables are, and the variable that names it. (None, "") when the request goes straight to the receiver."""
     parts = urlsplit(address)
     proxy = urllib.request.getproxies().get(parts.scheme)
-    if not proxy or urllib.request.proxy_bypass(parts.netloc):
+    if not proxy or urllib.request.proxy_bypass(parts.netloc) or _in_no_proxy_range(parts.hostname or ""):
         return None, ""
     variable = next((v for v in (f"{parts.scheme}_proxy", f"{parts.scheme.upper()}_PROXY") if os.environ.get(v)),
                     "the system's proxy settings")
     proxy = proxy if "://" in proxy else f"http://{proxy}"  # host:port, as urllib reads it too
     port(split_url(proxy, f"the proxy URL in {variable}"), f"the proxy URL in {variable}")
     return proxy, variable
+
+
+def _in_no_proxy_range(host: str) -> bool:
+    """Whether `host`, an address written in the URL (10.1.2.3, fd00::5), is in an address or range
+    NO_PROXY lists (10.0.0.0/8, fd00::/8, ::1), as curl and requests read them: urllib compares
+    text only, so a range matched nothing and `::1` not `[::1]`. A name is never resolved to match,
+    and an entry that is no address or range (10.0.0.0/33) matches nothing, as for curl."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    for entry in urllib.request.getproxies_environment().get("no", "").split(","):
+        try:
+            if address in ipaddress.ip_network(entry.strip(), strict=False):
+                return True
+        except ValueError:  # a name, *, a port, or a range that is none
+            continue
+    return False
 
 
 def _proxy_refused(proxy: str, variable: str, answer: str, target: str) -> DeliveryError:
