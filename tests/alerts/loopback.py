@@ -126,6 +126,27 @@ class _Recorder:
         self.server_close()  # type: ignore[attr-defined]
 
 
+class Scripted(_Recorder, socketserver.ThreadingTCPServer):
+    """A server that reads what a client opens with (a TLS ClientHello) and answers every
+    connection with the same bytes, then closes it: what OpenSSL does not let a test's server
+    say (a ServerHello in TLS 1.0, an alert of its own), or nothing at all."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, answer: bytes) -> None:
+        class Handler(socketserver.BaseRequestHandler):
+            def handle(self) -> None:
+                self.request.recv(65536)
+                self.request.sendall(answer)
+
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.start()
+
+    def url(self, scheme: str) -> str:
+        return f"{scheme}://127.0.0.1:{self.server_address[1]}" + ("/hook" if scheme == "https" else "")
+
+
 # -- HTTP ------------------------------------------------------------------------------------
 
 @dataclass
@@ -171,13 +192,15 @@ class _HttpHandler(BaseHTTPRequestHandler):
 
 
 class HttpRecorder(_Recorder, ThreadingHTTPServer):
-    """`context`: an SSLContext with the server's certificate, to answer https."""
+    """`context`: an SSLContext with the server's certificate, to answer https; `address` the
+    loopback address it listens on (::1 for IPv6)."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, port: int = 0, context: ssl.SSLContext | None = None) -> None:
-        super().__init__(("127.0.0.1", port), _HttpHandler)
+    def __init__(self, port: int = 0, context: ssl.SSLContext | None = None, address: str = "127.0.0.1") -> None:
+        self.address_family = socket.AF_INET6 if ":" in address else socket.AF_INET  # for the socket made next
+        super().__init__((address, port), _HttpHandler)
         self.context = context
         self.posts: list[Post] = []
         self.gets: list[Post] = []

@@ -73,6 +73,51 @@ def test_no_proxy_naming_the_receiver_s_host_goes_around_the_proxy(
     assert (report.sent, [p.method for p in proxy.proxied], len(http.posts)) == (1, ["POST"], 2)
 
 
+
+@pytest.mark.parametrize(("scheme", "no_proxy"), [
+    ("http", "127.0.0.0/8"), ("https", "10.0.0.0/8, 127.0.0.1/32"),
+    ("http", "10.0.0.0/33,127.0.0.0/8"),  # an entry that is no range matches nothing, and breaks nothing
+])
+def test_no_proxy_listing_a_range_the_receiver_s_address_is_in_goes_around_the_proxy(
+    scheme: str, no_proxy: str, proxy: ProxyRecorder, request: pytest.FixtureRequest, trusted: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It went through the proxy: urllib compares NO_PROXY's entries as text, so a range matched
+    nothing. curl (7.86 and later) and requests honour ranges for a receiver written as an address."""
+    receiver: HttpRecorder = request.getfixturevalue(scheme)
+    use_proxy(monkeypatch, proxy.url(), no_proxy=no_proxy)
+    report, _ = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": receiver.url()}, tmp_path)
+    assert (report.sent, proxy.proxied, len(receiver.posts)) == (1, [], 1)
+
+
+@pytest.mark.parametrize(("no_proxy", "host"), [
+    ("10.0.0.0/8", "127.0.0.1"), ("10.0.0.0/33", "127.0.0.1"),
+    ("127.0.0.0/8", "localhost"),  # a name is not resolved to match a range, as for curl and requests
+])
+def test_a_range_the_receiver_s_address_is_not_in_or_a_receiver_named_by_name_keeps_the_proxy(
+    no_proxy: str, host: str, proxy: ProxyRecorder, http: HttpRecorder, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    use_proxy(monkeypatch, proxy.url(), no_proxy=no_proxy)
+    report, _ = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": http.url(host=host)}, tmp_path)
+    assert (report.sent, [p.method for p in proxy.proxied], len(http.posts)) == (1, ["POST"], 1)
+
+
+@pytest.mark.parametrize(("no_proxy", "direct"), [("::1", True), ("0:0::1/128", True), ("fd00::/8", False)])
+def test_no_proxy_matches_an_ipv6_receiver_by_its_address_or_range(
+    no_proxy: str, direct: bool, proxy: ProxyRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """http://[::1]:8080/hook went through the proxy with NO_PROXY=::1: urllib compared `[::1]`,
+    brackets and all, with `::1`."""
+    receiver = HttpRecorder(address="::1")
+    use_proxy(monkeypatch, proxy.url(), no_proxy=no_proxy)
+    try:
+        report, _ = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": receiver.url(host="[::1]")}, tmp_path)
+    finally:
+        receiver.stop()
+    assert (report.sent, [p.method for p in proxy.proxied], len(receiver.posts)) == (1, [] if direct else ["POST"], 1)
+
+
 @pytest.mark.parametrize("scheme", ["http", "https"])
 def test_a_proxy_that_is_down_is_a_retried_failure_naming_it_without_its_credentials(
     scheme: str, request: pytest.FixtureRequest, trusted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

@@ -5,8 +5,12 @@ trusted as a user trusts their company's own: SSL_CERT_FILE."""
 from __future__ import annotations
 
 import os
+import ssl
+import struct
 import subprocess
 import sys
+import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -16,7 +20,7 @@ from pipelines.alerts import dispatch
 from pipelines.alerts.channels.slack import slack_payload
 from pipelines.cli import app
 
-from .loopback import EMAIL, FAST, SLACK, WEBHOOK, HttpRecorder, Pki, SmtpRecorder, agreement, kpi
+from .loopback import EMAIL, FAST, SLACK, WEBHOOK, HttpRecorder, Pki, Scripted, SmtpRecorder, agreement, kpi
 
 ROOT = Path(__file__).resolve().parents[2]
 UNTRUSTED = ("could not be verified: unable to get local issuer certificate; if your company's own certificate "
@@ -208,3 +212,132 @@ def test_plain_smtp_asked_of_a_port_that_speaks_tls_from_the_first_byte_says_to_
                               "(Connection unexpectedly closed: timed out): if the port speaks TLS from the first "
                               "byte (usually 465), the URL starts with smtps://")
     assert len(waits) == 2 and report.pending == 1  # a timeout is retried: a busy server may greet next time
+
+
+# -- the receiver's TLS setup: a handshake that cannot succeed, said without OpenSSL's codes --------
+
+THEIR_SETUP = "this is the receiver's TLS setup, which its owner must change (funnelpact has no switch for it)"
+
+
+def tls_server(kind: str, context: ssl.SSLContext) -> tuple[HttpRecorder | SmtpRecorder, str, str]:
+    """A receiver of `kind` (https, smtps, starttls) answering with `context`, the channel's
+    variable, and the URL in it."""
+    if kind == "https":
+        server: HttpRecorder | SmtpRecorder = HttpRecorder(context=context)
+        return server, "TEST_ALERT_WEBHOOK", server.url()
+    server = SmtpRecorder(context=context, starttls=kind == "starttls")
+    return server, "TEST_SMTP_URL", server.url("bot:s3cret@")
+
+
+def deliver_to(variable: str, url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    return deliver([WEBHOOK if variable == "TEST_ALERT_WEBHOOK" else EMAIL], {variable: url}, tmp_path)
+
+
+def where(url: str) -> str:
+    return url.replace("bot:s3cret@", "").removesuffix("/hook").removesuffix("?starttls=1")
+
+
+def old_tls(pki: Pki) -> ssl.SSLContext:
+    """A server speaking TLS 1.0 and 1.1 only, as an old appliance or mail relay does (OpenSSL 3
+    lets a server speak them at security level 0 only; Python warns that they are deprecated)."""
+    context = pki.server_context()
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        context.minimum_version = ssl.TLSVersion.TLSv1
+        context.maximum_version = ssl.TLSVersion.TLSv1_1
+    return context
+
+
+# A server's TLS 1.0 ServerHello (cipher AES128-SHA) whatever it was offered, as old servers answer,
+# where OpenSSL's refuses with an alert.
+_BODY = struct.pack(">H", 0x0301) + bytes(32) + b"\x00" + struct.pack(">H", 0x002F) + b"\x00"
+_HELLO = b"\x02" + struct.pack(">I", len(_BODY))[1:] + _BODY
+TLS_1_0_SERVER_HELLO = b"\x16\x03\x01" + struct.pack(">H", len(_HELLO)) + _HELLO
+# A fatal TLS alert: internal_error (80).
+INTERNAL_ERROR_ALERT = b"\x15\x03\x03\x00\x02\x02\x50"
+
+
+@pytest.mark.parametrize("kind", ["https", "smtps", "starttls"])
+def test_a_server_speaking_only_tls_1_1_or_older_says_so_and_is_not_retried(
+    kind: str, pki: Pki, trusted: Path, tmp_path: Path
+) -> None:
+    """It was `cannot reach …: [SSL: TLSV1_ALERT_PROTOCOL_VERSION] tlsv1 alert protocol version
+    (_ssl.c:1006)`, tried three times: waiting does not update a server."""
+    server, variable, url = tls_server(kind, old_tls(pki))
+    try:
+        report, waits = deliver_to(variable, url, tmp_path)
+    finally:
+        server.stop()
+    [failure] = report.failures
+    assert failure.reason == (f"{where(url)} speaks no TLS version funnelpact accepts: it offers TLS 1.1 or older, "
+                              "funnelpact takes TLS 1.2 and 1.3 (the older ones are retired, RFC 8996); " + THEIR_SETUP)
+    assert waits == [] and report.pending == 1
+    assert getattr(server, "posts", None) in (None, []) and getattr(server, "logins", None) in (None, [])
+
+
+@pytest.mark.parametrize("scheme", ["https", "smtps"])
+def test_a_server_answering_in_tls_1_0_whatever_it_is_offered_says_so_too(
+    scheme: str, trusted: Path, tmp_path: Path
+) -> None:
+    """OpenSSL's reason is another (`[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol`)."""
+    server = Scripted(TLS_1_0_SERVER_HELLO)
+    try:
+        report, waits = deliver_to("TEST_ALERT_WEBHOOK" if scheme == "https" else "TEST_SMTP_URL",
+                                   server.url(scheme), tmp_path)
+    finally:
+        server.stop()
+    [failure] = report.failures
+    assert failure.reason.startswith(f"{where(server.url(scheme))} speaks no TLS version funnelpact accepts: it "
+                                     "offers TLS 1.1 or older")
+    assert waits == [] and report.pending == 1
+
+
+@pytest.mark.parametrize("kind", ["https", "smtps", "starttls"])
+def test_a_server_offering_no_cipher_funnelpact_accepts_says_what_is_accepted_and_is_not_retried(
+    kind: str, pki: Pki, trusted: Path, tmp_path: Path
+) -> None:
+    """A TLS 1.2 server offering AES128-SHA only (RSA key exchange, SHA-1), which Python's
+    defaults refuse: it was `[SSL: SSLV3_ALERT_HANDSHAKE_FAILURE] sslv3 alert handshake failure
+    (_ssl.c:1006)`, tried three times."""
+    context = pki.server_context()
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    context.set_ciphers("AES128-SHA")
+    server, variable, url = tls_server(kind, context)
+    try:
+        report, waits = deliver_to(variable, url, tmp_path)
+    finally:
+        server.stop()
+    [failure] = report.failures
+    assert failure.reason == (
+        f"{where(url)} ended the TLS handshake (sslv3 alert handshake failure): most likely it offers none "
+        "of the ciphers funnelpact accepts: TLS 1.3, or TLS 1.2 with ECDHE or DHE key exchange and AES-GCM, ChaCha20 "
+        "or AES-CBC with SHA-256/384, not RSA key exchange or SHA-1 (AES128-SHA and the like); " + THEIR_SETUP)
+    assert waits == [] and report.pending == 1
+    deadline = time.monotonic() + 5  # the server's thread may record its side after the client's
+    while not server.errors and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert "no shared cipher" in str(server.errors[0])  # what the server made of it
+    assert getattr(server, "posts", None) in (None, []) and getattr(server, "logins", None) in (None, [])
+
+
+@pytest.mark.parametrize("scheme", ["https", "smtps"])
+@pytest.mark.parametrize(("answer", "reason"), [
+    (b"", "the TLS connection to {where} was cut off: the server closed it (EOF occurred in violation of protocol)"),
+    (INTERNAL_ERROR_ALERT, "TLS with {where} failed: tlsv1 alert internal error"),
+], ids=["closed", "internal-error"])
+def test_a_handshake_cut_off_or_failing_otherwise_reads_cleanly_and_is_retried(
+    scheme: str, answer: bytes, reason: str, trusted: Path, tmp_path: Path
+) -> None:
+    """A server closing the connection mid-handshake (restarting, a balancer dropping it) or
+    answering its own error may do better a moment later: retried, as a connection error is,
+    without OpenSSL's `[SSL: …]` code and `(_ssl.c:…)` line."""
+    server = Scripted(answer)
+    try:
+        report, waits = deliver_to("TEST_ALERT_WEBHOOK" if scheme == "https" else "TEST_SMTP_URL",
+                                   server.url(scheme), tmp_path)
+    finally:
+        server.stop()
+    [failure] = report.failures
+    assert failure.reason == reason.format(where=where(server.url(scheme)))
+    assert waits == [0.01, 0.02] and report.pending == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import os
 import re
@@ -41,18 +42,36 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 def _proxy(address: str) -> tuple[str | None, str]:
     """The proxy urllib sends a request to `address` through, as its ProxyHandler picks it (the
-    scheme's http_proxy/https_proxy, either case, unless NO_PROXY names the host; the system's
-    settings on macOS and Windows), read at send time as the channels' variables are, and the
-    variable that names it. (None, "") when the request goes straight to the receiver."""
+    scheme's http_proxy/https_proxy, either case, unless NO_PROXY names the host or a range its
+    address is in; the system's settings on macOS and Windows), read at send time as the
+    channels' variables are, and the variable that names it. (None, "") when the request goes straight to the receiver."""
     parts = urlsplit(address)
     proxy = urllib.request.getproxies().get(parts.scheme)
-    if not proxy or urllib.request.proxy_bypass(parts.netloc):
+    if not proxy or urllib.request.proxy_bypass(parts.netloc) or _in_no_proxy_range(parts.hostname or ""):
         return None, ""
     variable = next((v for v in (f"{parts.scheme}_proxy", f"{parts.scheme.upper()}_PROXY") if os.environ.get(v)),
                     "the system's proxy settings")
     proxy = proxy if "://" in proxy else f"http://{proxy}"  # host:port, as urllib reads it too
     port(split_url(proxy, f"the proxy URL in {variable}"), f"the proxy URL in {variable}")
     return proxy, variable
+
+
+def _in_no_proxy_range(host: str) -> bool:
+    """Whether `host`, an address written in the URL (10.1.2.3, fd00::5), is in an address or range
+    NO_PROXY lists (10.0.0.0/8, fd00::/8, ::1), as curl and requests read them: urllib compares
+    text only, so a range matched nothing and `::1` not `[::1]`. A name is never resolved to match,
+    and an entry that is no address or range (10.0.0.0/33) matches nothing, as for curl."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    for entry in urllib.request.getproxies_environment().get("no", "").split(","):
+        try:
+            if address in ipaddress.ip_network(entry.strip(), strict=False):
+                return True
+        except ValueError:  # a name, *, a port, or a range that is none
+            continue
+    return False
 
 
 def _proxy_refused(proxy: str, variable: str, answer: str, target: str) -> DeliveryError:
@@ -182,12 +201,23 @@ def _ascii_url(address: str) -> str:
 # no certificate authority this machine trusts issued it (2, 18, 19, 20, 21).
 _MISMATCH = {62, 64}
 _UNKNOWN_ISSUER = {2, 18, 19, 20, 21}
+# OpenSSL's reasons when the server speaks only TLS 1.1 or older: its alert refusing the versions
+# offered, or its answer in a version refused (an old server that ignores what it is offered).
+_OLD_PROTOCOL = {"TLSV1_ALERT_PROTOCOL_VERSION", "UNSUPPORTED_PROTOCOL"}
+# The server's alert when it finds nothing in the offer it can take: most often a cipher.
+_NO_SHARED_CIPHER = {"SSLV3_ALERT_HANDSHAKE_FAILURE", "TLSV1_ALERT_INSUFFICIENT_SECURITY", "NO_CIPHERS_AVAILABLE"}
+# What create_default_context() offers (Python 3.10 and later), said for the receiver's owner.
+_ACCEPTED_TLS = ("TLS 1.3, or TLS 1.2 with ECDHE or DHE key exchange and AES-GCM, ChaCha20 or AES-CBC with "
+                 "SHA-256/384, not RSA key exchange or SHA-1 (AES128-SHA and the like)")
+_THEIR_SETUP = "this is the receiver's TLS setup, which its owner must change (funnelpact has no switch for it)"
 
 
 def tls_failure(exc: BaseException, where: str, plain_hint: str) -> DeliveryError | None:
-    """A TLS failure said so that a user can act on it, or None when `exc` is not one. Not retried
-    within the run: waiting does not make a certificate trusted or a plain port speak TLS (they
-    were retried as connection errors, three tries for the same `[SSL: …]` text)."""
+    """A TLS failure said so that a user can act on it, or None when `exc` is not one. What the
+    receiver's setup causes is not retried within the run: waiting does not make a certificate
+    trusted, a plain port speak TLS or an old server a new one (they were retried as connection
+    errors, three tries for the same `[SSL: …] … (_ssl.c:…)` text). A connection cut off, or a
+    failure not known here (the server's internal error), is retried: it may pass."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         why = (exc.verify_message or exc.reason or "").rstrip(".")
         reason = f"the TLS certificate of {where} could not be verified: {why}"
@@ -198,10 +228,24 @@ def tls_failure(exc: BaseException, where: str, plain_hint: str) -> DeliveryErro
                        "SSL_CERT_FILE to a PEM file holding that authority's certificate (docs/alerts.md, TLS and "
                        "certificates)")
         return DeliveryError(reason, retryable=False)
-    if isinstance(exc, ssl.SSLError) and exc.reason == "WRONG_VERSION_NUMBER":
+    if not isinstance(exc, ssl.SSLError):
+        return None
+    if exc.reason == "WRONG_VERSION_NUMBER":
         # What OpenSSL makes of a plain-text answer ("220 …", "HTTP/1.0 400") read as TLS.
         return DeliveryError(f"{where} does not answer in TLS: {plain_hint}", retryable=False)
-    return None
+    if exc.reason in _OLD_PROTOCOL:
+        return DeliveryError(f"{where} speaks no TLS version funnelpact accepts: it offers TLS 1.1 or older, "
+                             "funnelpact takes TLS 1.2 and 1.3 (the older ones are retired, RFC 8996); "
+                             + _THEIR_SETUP, retryable=False)
+    # OpenSSL's words without its code and source line: `[SSL: X] words (_ssl.c:1006)` is `words`.
+    words = re.sub(r"^\[SSL: \w+\] | \(_ssl\.c:\d+\)$", "", str(exc))
+    if exc.reason in _NO_SHARED_CIPHER:
+        return DeliveryError(f"{where} ended the TLS handshake ({words}): most likely it offers none of "
+                             f"the ciphers funnelpact accepts: {_ACCEPTED_TLS}; {_THEIR_SETUP}", retryable=False)
+    if isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)):
+        # The connection closed under TLS: a server restarting, a balancer dropping it.
+        return DeliveryError(f"the TLS connection to {where} was cut off: the server closed it ({words})")
+    return DeliveryError(f"TLS with {where} failed: {words}")
 
 
 def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | None = None) -> str:
