@@ -13,8 +13,8 @@ import pytest
 from pipelines.alerts import dispatch
 from pipelines.alerts.channels.slack import slack_payload
 
-from .loopback import (EMAIL, FAST, SLACK, WEBHOOK, HttpRecorder, ProxyRecorder, SmtpRecorder, agreement,
-                       free_port, kpi)
+from .loopback import (EMAIL, FAST, SLACK, WEBHOOK, HttpRecorder, ProxyRecorder, Scripted, SmtpRecorder,
+                       agreement, free_port, kpi)
 
 
 def use_proxy(monkeypatch: pytest.MonkeyPatch, url: str, no_proxy: str = "") -> None:
@@ -157,6 +157,29 @@ def test_a_proxy_asking_for_a_login_is_a_failure_saying_so_not_retried_within_th
                               f"{receiver.server_address[1]})")
     assert "wrong-pa55" not in failure.reason and "alice" not in failure.reason
     assert waits == [] and report.pending == 1 and receiver.posts == []
+
+
+@pytest.mark.parametrize(("answer", "reason"), [
+    (b"", "the TLS connection to {where} through {via} was cut off: the server or the proxy closed it (EOF "
+          "occurred in violation of protocol)"),
+    (b"\x15\x03\x03\x00\x02\x02\x50", "TLS with {where} through {via} failed: tlsv1 alert internal error"),
+], ids=["closed", "internal-error"])
+def test_a_tls_handshake_failing_through_the_proxy_names_the_proxy(
+    answer: bytes, reason: str, proxy: ProxyRecorder, trusted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It read `the TLS connection to https://… was cut off: the server closed it`, with no word of
+    the proxy the tunnel went through (which may be the one that closed it); before TLS failures
+    were read, it said `cannot reach https://… through the proxy …`."""
+    receiver = Scripted(answer)
+    use_proxy(monkeypatch, proxy.url("alice:pa55word@"))
+    try:
+        report, waits = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": receiver.url("https")}, tmp_path)
+    finally:
+        receiver.stop()
+    [failure] = report.failures
+    assert failure.reason == reason.format(where=f"https://127.0.0.1:{receiver.server_address[1]}",
+                                           via=f"the proxy {proxy.url()} (HTTPS_PROXY)")
+    assert [p.method for p in proxy.proxied] == ["CONNECT"] * 3 and waits == [0.01, 0.02]
 
 
 def test_e_mail_never_goes_through_an_http_proxy(

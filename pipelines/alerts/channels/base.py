@@ -212,12 +212,14 @@ _ACCEPTED_TLS = ("TLS 1.3, or TLS 1.2 with ECDHE or DHE key exchange and AES-GCM
 _THEIR_SETUP = "this is the receiver's TLS setup, which its owner must change (funnelpact has no switch for it)"
 
 
-def tls_failure(exc: BaseException, where: str, plain_hint: str) -> DeliveryError | None:
+def tls_failure(exc: BaseException, where: str, plain_hint: str, through: str = "") -> DeliveryError | None:
     """A TLS failure said so that a user can act on it, or None when `exc` is not one. What the
     receiver's setup causes is not retried within the run: waiting does not make a certificate
     trusted, a plain port speak TLS or an old server a new one (they were retried as connection
     errors, three tries for the same `[SSL: …] … (_ssl.c:…)` text). A connection cut off, or a
-    failure not known here (the server's internal error), is retried: it may pass."""
+    failure not known here (the server's internal error), is retried: it may pass. `through`
+    (` through the proxy …`) names the proxy the handshake went through: it, not the receiver,
+    may have cut it off or answered it (a TLS-inspecting one)."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         why = (exc.verify_message or exc.reason or "").rstrip(".")
         reason = f"the TLS certificate of {where} could not be verified: {why}"
@@ -234,18 +236,19 @@ def tls_failure(exc: BaseException, where: str, plain_hint: str) -> DeliveryErro
         # What OpenSSL makes of a plain-text answer ("220 …", "HTTP/1.0 400") read as TLS.
         return DeliveryError(f"{where} does not answer in TLS: {plain_hint}", retryable=False)
     if exc.reason in _OLD_PROTOCOL:
-        return DeliveryError(f"{where} speaks no TLS version funnelpact accepts: it offers TLS 1.1 or older, "
-                             "funnelpact takes TLS 1.2 and 1.3 (the older ones are retired, RFC 8996); "
+        return DeliveryError(f"{where}{through} speaks no TLS version funnelpact accepts: it offers TLS 1.1 or "
+                             "older, funnelpact takes TLS 1.2 and 1.3 (the older ones are retired, RFC 8996); "
                              + _THEIR_SETUP, retryable=False)
     # OpenSSL's words without its code and source line: `[SSL: X] words (_ssl.c:1006)` is `words`.
     words = re.sub(r"^\[SSL: \w+\] | \(_ssl\.c:\d+\)$", "", str(exc))
     if exc.reason in _NO_SHARED_CIPHER:
-        return DeliveryError(f"{where} ended the TLS handshake ({words}): most likely it offers none of "
-                             f"the ciphers funnelpact accepts: {_ACCEPTED_TLS}; {_THEIR_SETUP}", retryable=False)
+        return DeliveryError(f"{where}{through} ended the TLS handshake ({words}): most likely it offers none "
+                             f"of the ciphers funnelpact accepts: {_ACCEPTED_TLS}; {_THEIR_SETUP}", retryable=False)
     if isinstance(exc, (ssl.SSLEOFError, ssl.SSLZeroReturnError, ssl.SSLSyscallError)):
         # The connection closed under TLS: a server restarting, a balancer dropping it.
-        return DeliveryError(f"the TLS connection to {where} was cut off: the server closed it ({words})")
-    return DeliveryError(f"TLS with {where} failed: {words}")
+        closer = "the server or the proxy" if through else "the server"
+        return DeliveryError(f"the TLS connection to {where}{through} was cut off: {closer} closed it ({words})")
+    return DeliveryError(f"TLS with {where}{through} failed: {words}")
 
 
 def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | None = None) -> str:
@@ -305,7 +308,7 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
         if isinstance(reason, BaseException):
             tls = tls_failure(reason, target,
-                              "the port speaks plain text; if it is plain HTTP, the URL starts with http://")
+                              "the port speaks plain text; if it is plain HTTP, the URL starts with http://", through)
             if tls:
                 raise tls from None
         # https through a proxy: http.client's text when the proxy refuses the CONNECT.
