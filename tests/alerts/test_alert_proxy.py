@@ -90,6 +90,19 @@ def test_no_proxy_listing_a_range_the_receiver_s_address_is_in_goes_around_the_p
     assert (report.sent, proxy.proxied, len(receiver.posts)) == (1, [], 1)
 
 
+@pytest.mark.parametrize("host", ["2130706433", "127.1", "0x7f000001"])
+@pytest.mark.parametrize("no_proxy", ["127.0.0.0/8", "127.0.0.1"])
+def test_no_proxy_matches_an_ipv4_address_written_in_another_form_as_the_address_it_is(
+    host: str, no_proxy: str, proxy: ProxyRecorder, http: HttpRecorder, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """http://2130706433:8080/hook connects to 127.0.0.1 (the system reads the host as inet_aton
+    does), and curl matches it so, but it went through the proxy: only 127.0.0.1 written so matched."""
+    use_proxy(monkeypatch, proxy.url(), no_proxy=no_proxy)
+    report, _ = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": http.url(host=host)}, tmp_path)
+    assert (report.sent, proxy.proxied, len(http.posts)) == (1, [], 1)
+
+
 @pytest.mark.parametrize(("no_proxy", "host"), [
     ("10.0.0.0/8", "127.0.0.1"), ("10.0.0.0/33", "127.0.0.1"),
     ("127.0.0.0/8", "localhost"),  # a name is not resolved to match a range, as for curl and requests

@@ -62,9 +62,12 @@ def _in_no_proxy_range(host: str) -> bool:
     text only, so a range matched nothing and `::1` not `[::1]`. A name is never resolved to match,
     and an entry that is no address or range (10.0.0.0/33) matches nothing, as for curl."""
     try:
-        address = ipaddress.ip_address(host)
+        address: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
     except ValueError:
-        return False
+        try:  # 2130706433, 127.1, 0x7f000001: the address the connection goes to (it reads them so), as curl
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except (OSError, ValueError):  # a name
+            return False
     for entry in urllib.request.getproxies_environment().get("no", "").split(","):
         try:
             if address in ipaddress.ip_network(entry.strip(), strict=False):
