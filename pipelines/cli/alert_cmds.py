@@ -36,8 +36,8 @@ def test_alerts(
 
     https and smtps servers (and STARTTLS) must show a certificate the machine trusts:
     a company's own certificate authority is trusted with SSL_CERT_FILE. Slack and webhooks
-    go through the proxy HTTPS_PROXY / HTTP_PROXY name, unless NO_PROXY names the host
-    (docs/alerts.md, Proxies).
+    go through the proxy HTTPS_PROXY / HTTP_PROXY name, unless NO_PROXY names the host, or
+    the address or a range (10.0.0.0/8) of a host written as an address (docs/alerts.md, Proxies).
     """
     from pipelines.agreement import load_agreements
     from pipelines.alerts.probe import probe
