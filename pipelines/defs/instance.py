@@ -33,16 +33,32 @@ compute_logs:
   config:
     base_dir: {base_dir}
 """
+# The daemon fails a run its launch left Starting (the daemon or `dagster dev` killed while
+# launching it, a reboot) and cancels one left Canceling (Terminate on a run whose process is
+# gone): either held the one run slot for ever. Dagster's default launcher cannot tell whether a
+# Started run's process is alive, so such a run is left alone (docs/operations.md).
+RUN_MONITORING = """\
+run_monitoring:
+  enabled: true
+  # Loading the code location takes ~10 s, minutes on a busy machine: a slow start is not a dead one.
+  start_timeout_seconds: 600
+  cancel_timeout_seconds: 180
+  # Dagster refuses more with its default launcher, which cannot resume a run.
+  max_resume_run_attempts: 0
+  poll_interval_seconds: 60
+"""
 
 
 def dagster_yaml(home: Path) -> str:
     return (HEADER + SETTINGS + EVENT_LOG.format(base_dir=home.resolve() / "history" / "runs")
-            + COMPUTE_LOGS.format(base_dir=home.resolve() / "storage"))
+            + COMPUTE_LOGS.format(base_dir=home.resolve() / "storage") + RUN_MONITORING)
 
 
 def _previous(home: Path) -> tuple[str, ...]:
     """What earlier versions wrote: replaced by the current file (an edited file is kept)."""
-    return (HEADER + SETTINGS, HEADER + SETTINGS + EVENT_LOG.format(base_dir=home.resolve() / "history" / "runs"))
+    event_log = EVENT_LOG.format(base_dir=home.resolve() / "history" / "runs")
+    return (HEADER + SETTINGS, HEADER + SETTINGS + event_log,
+            HEADER + SETTINGS + event_log + COMPUTE_LOGS.format(base_dir=home.resolve() / "storage"))
 
 
 def prepare_dagster_home(home: Path) -> Path:

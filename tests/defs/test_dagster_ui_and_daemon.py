@@ -1,7 +1,8 @@
 """The real Dagster UI and daemon, as docs/operations.md has users run them: `funnelpact run`
 once, then `dagster-webserver` and `dagster-daemon run` on the same home, and a backfill of
 the judgement assets launched through the webserver's GraphQL API (what *Launch backfill*
-sends). Loopback only; the processes are killed whatever happens."""
+sends); the daemon's run monitoring ending runs a killed process left holding the one run
+slot. Loopback only; the processes are killed whatever happens."""
 
 from __future__ import annotations
 
@@ -207,3 +208,106 @@ def test_a_backfill_launched_in_the_ui_is_judged_by_the_daemon_in_one_run(settin
         (kpi, period) for period, kpi, status, _ in judged if status == "breach")
     assert all(e["level"] == logging.getLevelName(logging.WARNING) for e in log
                if e["__typename"] == "LogMessageEvent" and e["message"] in alerted)
+
+
+# --- runs a killed daemon or `dagster dev` left holding the one run slot ---------------------------
+
+def left_by_a_kill(instance, status: str, seconds_ago: float, tags: dict[str, str] | None = None):
+    """A run of the job as a process killed `seconds_ago` left it: STARTING (killed while
+    launching), STARTED (killed while running), or CANCELING (then *Terminate* clicked on it)."""
+    import dagster as dg
+    from dagster._core.events import DagsterEvent, DagsterEventType
+    from dagster._core.utils import make_new_run_id
+
+    run = instance.add_run(dg.DagsterRun(job_name="funnelpact_job", run_id=make_new_run_id(),
+                                         status=dg.DagsterRunStatus.NOT_STARTED, tags=tags or {}))
+    steps = {"STARTING": [DagsterEventType.RUN_STARTING],
+             "STARTED": [DagsterEventType.RUN_STARTING, DagsterEventType.RUN_START],
+             "CANCELING": [DagsterEventType.RUN_STARTING, DagsterEventType.RUN_START, DagsterEventType.RUN_CANCELING]}
+    for event in steps[status]:
+        instance.report_dagster_event(DagsterEvent(event_type_value=event.value, job_name=run.job_name),
+                                      run_id=run.run_id, timestamp=time.time() - seconds_ago)
+    assert instance.get_run_by_id(run.run_id).status.value == status
+    return run.run_id
+
+
+def test_the_daemon_fails_runs_a_kill_left_starting_or_canceling_and_leaves_started_ones(settings: Settings) -> None:
+    """One iteration of Dagster's run monitoring (what the daemon does every poll) on the home
+    funnelpact writes. A run left Starting or Canceling held the one slot until someone
+    force-terminated it in the UI."""
+    import dagster as dg
+    from dagster._core.test_utils import create_test_daemon_workspace_context
+    from dagster._core.workspace.load_target import EmptyWorkspaceTarget
+    from dagster._daemon.monitoring import execute_run_monitoring_iteration
+
+    from pipelines.defs.execute import CLI_TAG
+    from pipelines.defs.instance import COMPUTE_LOGS, EVENT_LOG, HEADER, SETTINGS, prepare_dagster_home
+
+    home = settings.dagster_home
+    home.mkdir(parents=True)
+    # A home the previous funnelpact wrote gets run monitoring.
+    (home / "dagster.yaml").write_text(HEADER + SETTINGS + EVENT_LOG.format(base_dir=home.resolve() / "history" / "runs")
+                                       + COMPUTE_LOGS.format(base_dir=home.resolve() / "storage"))
+    prepare_dagster_home(home)
+    with dg.DagsterInstance.get() as instance:
+        assert instance.run_monitoring_enabled
+        runs = {
+            "killed while launching": left_by_a_kill(instance, "STARTING", 11 * 60),
+            "slow to start": left_by_a_kill(instance, "STARTING", 3 * 60),
+            "terminated after its process died": left_by_a_kill(instance, "CANCELING", 4 * 60),
+            # Dagster's default launcher cannot tell a dead run worker from a live one.
+            "killed while running": left_by_a_kill(instance, "STARTED", 24 * 3600),
+            "a CLI run": left_by_a_kill(instance, "STARTED", 24 * 3600, {CLI_TAG: str(settings.warehouse)}),
+            # Its code server died with it: nothing listens where the run was launched.
+            "terminated just now": left_by_a_kill(instance, "STARTED", 3600, {
+                "dagster/grpc_info": json.dumps({"host": "127.0.0.1", "port": free_port()})}),
+        }
+        # What the UI's *Terminate* does: it reports that it could not, and the run is Canceling.
+        assert instance.run_coordinator.cancel_run(runs["terminated just now"]) is False
+        with create_test_daemon_workspace_context(EmptyWorkspaceTarget(), instance) as context:
+            errors = [e for e in execute_run_monitoring_iteration(context, logging.getLogger("test")) if e]
+        assert not errors, errors
+        assert {what: instance.get_run_by_id(run_id).status.value for what, run_id in runs.items()} == {
+            "killed while launching": "FAILURE", "slow to start": "STARTING",
+            "terminated after its process died": "CANCELED",
+            "killed while running": "STARTED", "a CLI run": "STARTED", "terminated just now": "CANCELING"}
+        failed = [r.message for r in instance.all_logs(runs["killed while launching"])
+                  if r.dagster_event and r.dagster_event.event_type_value == "PIPELINE_FAILURE"]
+        assert failed == ["Run timed out due to taking longer than 600 seconds to start."]
+
+
+def test_a_run_queued_behind_one_a_kill_left_starting_runs_once_the_daemon_fails_that_one(
+        settings: Settings, tmp_path: Path) -> None:
+    """`dagster dev` killed (`kill -KILL` of its process group) while launching a run: with
+    the daemon started again, the schedule's next run waited behind it for ever."""
+    import dagster as dg
+
+    from pipelines.defs.instance import prepare_dagster_home
+
+    prepare_dagster_home(settings.dagster_home)
+    with dg.DagsterInstance.get() as instance:
+        stuck = left_by_a_kill(instance, "STARTING", 11 * 60)
+    workspace = str(ROOT / "workspace.yaml")
+    with webserver_and_daemon(tmp_path) as dagster:
+        # What the schedule's tick or the UI's *Materialize* does: submit a run to the queue.
+        tags = {"dagster/asset_partition_range_start": "2026-03", "dagster/asset_partition_range_end": "2026-03",
+                "funnelpact/as_of": "2026-08-20T12:00:00+00:00"}
+        queued = subprocess.run([sys.executable, "-m", "dagster", "job", "launch", "-w", workspace, "-j", "funnelpact_job",
+                                 "--tags", json.dumps(tags)], env=dagster.env, cwd=settings.home.parent,
+                                capture_output=True, text=True, timeout=300)
+        assert queued.returncode == 0, queued.stdout[-3000:] + queued.stderr[-3000:]
+        with dg.DagsterInstance.get() as instance:
+            [run_id] = [r.run_id for r in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.QUEUED]))]
+        dagster.start("dagster-daemon", "run", "-w", workspace)
+
+        def finished():
+            with dg.DagsterInstance.get() as instance:
+                run = instance.get_run_by_id(run_id)
+                return run if run.is_finished else None
+
+        run = dagster.wait_for("finished run of the queue", finished, deadline=DEADLINE)
+        assert run.status == dg.DagsterRunStatus.SUCCESS, dagster.logs()
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_run_by_id(stuck).status == dg.DagsterRunStatus.FAILURE
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        assert con.execute("select distinct period from judgements.kpi_status").fetchall() == [("2026-03",)]
