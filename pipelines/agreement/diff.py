@@ -259,8 +259,9 @@ def _item_keys(items: list[dict], like: list[dict] | None = None) -> list[str]:
     The alerts left on a channel are paired most alike first (see _likeness; among pairs as
     alike, in BASE's order then HEAD's), when they share at least half of their fields: an
     edited alert takes its BASE twin's key and reads as its fields changed, even when another
-    alert of its channel was removed before it. A stage is its id, whatever else changed.
-    An item paired with none takes a new key."""
+    alert of its channel was removed before it. A channel's only alert, before and after, is
+    that alert edited however little is left of it: there is no other it could be. A stage is its
+    id, whatever else changed. An item paired with none takes a new key."""
     keys = _positional_keys(items)
     if not like:
         return keys
@@ -274,8 +275,10 @@ def _item_keys(items: list[dict], like: list[dict] | None = None) -> list[str]:
     pairs = sorted((-(1 if "id" in item else _likeness(o, item)), j, i)
                    for j, (k, name, o) in enumerate(old) if k not in taken.values()
                    for i, item in enumerate(items) if i not in taken and name == names[i])
+    alone = {name for name in names if names.count(name) == 1 and [n for _, n, _ in old].count(name) == 1}
     for unlikeness, j, i in pairs:
-        if -unlikeness >= Fraction(1, 2) and i not in taken and old[j][0] not in taken.values():
+        if ((-unlikeness >= Fraction(1, 2) or names[i] in alone) and i not in taken
+                and old[j][0] not in taken.values()):
             taken[i] = old[j][0]
     for i in range(len(items)):
         if i not in taken:

@@ -372,13 +372,14 @@ def test_swapped_or_identical_e_mail_alerts_are_no_change(repo: Path) -> None:
 
 
 def test_an_alert_sharing_less_than_half_its_fields_with_any_is_another_alert(repo: Path) -> None:
-    """Recipients and server both changed: nothing says it is the old alert, so it reads as
-    removed and a new one added. Half is enough: a Slack alert re-pointed is still edited."""
+    """Recipients and server both changed, beside another alert of the channel: nothing says it
+    is the old alert, so it reads as removed and a new one added. Half is enough: a Slack alert
+    re-pointed is still edited."""
     other = "{channel: email, to: [ceo@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL_EXEC}"
-    assert _email_alerts(repo, [REVOPS], [other]) == [
-        ("spec.alerts[email[1]].channel", None, "email"),
-        ("spec.alerts[email[1]].smtp_url_env", None, "FUNNELPACT_SMTP_URL_EXEC"),
-        ("spec.alerts[email[1]].to", None, ["ceo@acme.example"]),
+    assert _email_alerts(repo, [REVOPS, CRO], [other, CRO]) == [
+        ("spec.alerts[email[2]].channel", None, "email"),
+        ("spec.alerts[email[2]].smtp_url_env", None, "FUNNELPACT_SMTP_URL_EXEC"),
+        ("spec.alerts[email[2]].to", None, ["ceo@acme.example"]),
         *_removed("email", "revops@acme.example"),
     ]
     edit(repo / "sla/acme-2026-h1.yaml", "webhook_url_env: FUNNELPACT_SLACK_WEBHOOK",
@@ -387,6 +388,17 @@ def test_an_alert_sharing_less_than_half_its_fields_with_any_is_another_alert(re
     assert code == 0, out
     assert ("spec.alerts[slack].webhook_url_env", "FUNNELPACT_SLACK_WEBHOOK", "FUNNELPACT_SLACK_WEBHOOK_SALES") in [
         (f["field"], f["old"], f["new"]) for f in json.loads(out)["revisions"][0]["fields"]]
+
+
+def test_a_channels_only_alert_rewritten_is_that_alert_edited(repo: Path) -> None:
+    """One e-mail alert before and one after, recipients and server both changed: there is no
+    other alert it could be, so its fields read as changed, not `email` removed and an
+    `email[1]` added as if a second alert had appeared."""
+    other = "{channel: email, to: [ceo@acme.example], smtp_url_env: FUNNELPACT_SMTP_URL_EXEC}"
+    assert _email_alerts(repo, [REVOPS], [other]) == [
+        ("spec.alerts[email].smtp_url_env", "FUNNELPACT_SMTP_URL", "FUNNELPACT_SMTP_URL_EXEC"),
+        ("spec.alerts[email].to", ["revops@acme.example"], ["ceo@acme.example"]),
+    ]
 
 
 def test_an_edit_as_like_two_removed_alerts_is_paired_with_the_first_of_them(repo: Path) -> None:
