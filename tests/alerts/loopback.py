@@ -129,22 +129,33 @@ class _Recorder:
 class Scripted(_Recorder, socketserver.ThreadingTCPServer):
     """A server that reads what a client opens with (a TLS ClientHello) and answers every
     connection with the same bytes, then closes it: what OpenSSL does not let a test's server
-    say (a ServerHello in TLS 1.0, an alert of its own), or nothing at all."""
+    say (a ServerHello in TLS 1.0, an alert of its own), or nothing at all. With `answer`
+    None it says nothing and keeps the connection open until stopped (a server too busy to
+    answer), so the client's timeout ends it."""
 
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self, answer: bytes) -> None:
+    def __init__(self, answer: bytes | None) -> None:
+        stopped = self.stopped = threading.Event()
+
         class Handler(socketserver.BaseRequestHandler):
             def handle(self) -> None:
                 self.request.recv(65536)
-                self.request.sendall(answer)
+                if answer is None:
+                    stopped.wait(30)
+                else:
+                    self.request.sendall(answer)
 
         super().__init__(("127.0.0.1", 0), Handler)
         self.start()
 
     def url(self, scheme: str) -> str:
         return f"{scheme}://127.0.0.1:{self.server_address[1]}" + ("/hook" if scheme == "https" else "")
+
+    def stop(self) -> None:
+        self.stopped.set()
+        super().stop()
 
 
 # -- HTTP ------------------------------------------------------------------------------------
@@ -346,6 +357,10 @@ class _SmtpHandler(socketserver.StreamRequestHandler):
                 self.reply("250 127.0.0.1")
             elif command.upper() == "STARTTLS" and upgrade:
                 self.reply("220 go ahead")
+                if self.server.plain_after_starttls:  # a broken server: the ClientHello read as a command
+                    self.request.recv(65536)
+                    self.reply("500 unrecognised command")
+                    return
                 assert self.server.context
                 self.request = self.server.context.wrap_socket(self.request, server_side=True)
                 self.rfile.close()
@@ -394,6 +409,7 @@ class SmtpRecorder(_Recorder, socketserver.ThreadingTCPServer):
         self.logins: list[tuple[str, str]] = []
         self.password = password
         self.mail_answer = "250 ok"  # to MAIL FROM; a test replaces it (a server that refuses the sender)
+        self.plain_after_starttls = False  # a test sets it: agrees to STARTTLS, then answers in plain text
         self.start()
 
     def url(self, credentials: str = "", host: str = "127.0.0.1") -> str:

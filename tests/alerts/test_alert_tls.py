@@ -28,11 +28,12 @@ UNTRUSTED = ("could not be verified: unable to get local issuer certificate; if 
              "authority's certificate (docs/alerts.md, TLS and certificates)")
 
 
-def deliver(channels: list[dict], env: dict[str, str], tmp_path: Path):  # type: ignore[no-untyped-def]
+def deliver(channels: list[dict], env: dict[str, str], tmp_path: Path,  # type: ignore[no-untyped-def]
+            timeout: float = 5):
     """One breach dispatched to `channels`: the report, and the waits between retries."""
     waits: list[float] = []
     report = dispatch([kpi("breach", 120)], [agreement(channels)], tmp_path / "alerts.sqlite", env,
-                      retry=FAST, timeout=5, sleep=waits.append)
+                      retry=FAST, timeout=timeout, sleep=waits.append)
     return report, waits
 
 
@@ -229,8 +230,8 @@ def tls_server(kind: str, context: ssl.SSLContext) -> tuple[HttpRecorder | SmtpR
     return server, "TEST_SMTP_URL", server.url("bot:s3cret@")
 
 
-def deliver_to(variable: str, url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    return deliver([WEBHOOK if variable == "TEST_ALERT_WEBHOOK" else EMAIL], {variable: url}, tmp_path)
+def deliver_to(variable: str, url: str, tmp_path: Path, timeout: float = 5):  # type: ignore[no-untyped-def]
+    return deliver([WEBHOOK if variable == "TEST_ALERT_WEBHOOK" else EMAIL], {variable: url}, tmp_path, timeout)
 
 
 def where(url: str) -> str:
@@ -341,3 +342,37 @@ def test_a_handshake_cut_off_or_failing_otherwise_reads_cleanly_and_is_retried(
     [failure] = report.failures
     assert failure.reason == reason.format(where=where(server.url(scheme)))
     assert waits == [0.01, 0.02] and report.pending == 1
+
+
+@pytest.mark.parametrize("scheme", ["https", "smtps"])
+def test_a_handshake_the_server_never_answers_times_out_in_words_and_is_retried(
+    scheme: str, trusted: Path, tmp_path: Path
+) -> None:
+    """ssl's own words were `_ssl.c:989: The handshake operation timed out`, its C file and line
+    quoted as the reason. A busy server may answer on the next try: retried."""
+    server = Scripted(None)
+    try:
+        report, waits = deliver_to("TEST_ALERT_WEBHOOK" if scheme == "https" else "TEST_SMTP_URL",
+                                   server.url(scheme), tmp_path, timeout=0.3)
+    finally:
+        server.stop()
+    [failure] = report.failures
+    assert failure.reason == (f"{where(server.url(scheme))} did not finish the TLS handshake in time "
+                              "(the server is slow or overloaded)")
+    assert waits == [0.01, 0.02] and report.pending == 1
+
+
+def test_a_server_that_agrees_to_starttls_and_goes_on_in_plain_text_is_named_so(pki: Pki, trusted: Path,
+                                                                                 tmp_path: Path) -> None:
+    """The hint was to add `?starttls=1`, which the URL already had. Nothing is sent in the clear."""
+    smtp = SmtpRecorder(context=pki.server_context(), starttls=True)
+    smtp.plain_after_starttls = True
+    try:
+        report, waits = deliver([EMAIL], {"TEST_SMTP_URL": smtp.url("bot:s3cret@")}, tmp_path)
+    finally:
+        smtp.stop()
+    [failure] = report.failures
+    assert failure.reason == (f"{where(smtp.url())} does not answer in TLS: the server agreed to STARTTLS and "
+                              "then went on in plain text: a broken server, or something between that strips "
+                              "STARTTLS")
+    assert waits == [] and (smtp.logins, smtp.mails) == ([], [])

@@ -233,6 +233,11 @@ def tls_failure(exc: BaseException, where: str, plain_hint: str, through: str = 
                        "SSL_CERT_FILE to a PEM file holding that authority's certificate (docs/alerts.md, TLS and "
                        "certificates)")
         return DeliveryError(reason, retryable=False)
+    if isinstance(exc, TimeoutError) and "handshake" in str(exc):
+        # ssl's own words name its C file (`_ssl.c:989: The handshake operation timed out`).
+        # A busy server may answer in time on the next try.
+        return DeliveryError(f"{where}{through} did not finish the TLS handshake in time (the server is slow "
+                             "or overloaded)")
     if not isinstance(exc, ssl.SSLError):
         return None
     if exc.reason == "WRONG_VERSION_NUMBER":

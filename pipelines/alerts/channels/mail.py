@@ -199,7 +199,9 @@ def _send(build: Callable[[str, list[str]], EmailMessage], settings: Mapping[str
         # 4xx is "try again later" in SMTP; 5xx is permanent for this message.
         raise DeliveryError(f"{server.where} answered {exc.smtp_code} {text}", exc.smtp_code < 500) from None
     except (smtplib.SMTPException, OSError) as exc:
-        plain = ("the port speaks plain SMTP: if it offers STARTTLS, use smtp://…:port?starttls=1 (usually port "
+        plain = ("the server agreed to STARTTLS and then went on in plain text: a broken server, or something "
+                 "between that strips STARTTLS" if server.starttls else
+                 "the port speaks plain SMTP: if it offers STARTTLS, use smtp://…:port?starttls=1 (usually port "
                  "587), else the server's TLS port (usually 465)")
         raise (tls_failure(exc, server.where, plain) or
                DeliveryError(f"cannot deliver through {server.where}: {scrub(str(exc), login) or type(exc).__name__}")) from None
