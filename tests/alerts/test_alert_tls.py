@@ -234,6 +234,21 @@ def deliver_to(variable: str, url: str, tmp_path: Path, timeout: float = 5):  # 
     return deliver([WEBHOOK if variable == "TEST_ALERT_WEBHOOK" else EMAIL], {variable: url}, tmp_path, timeout)
 
 
+def scripted_failure(answer: bytes | None, scheme: str, tmp_path: Path,
+                     timeout: float = 5) -> tuple[str, list[float], int, str]:
+    """A breach delivered over `scheme` (https, smtps) to a Scripted server answering `answer`:
+    the reason of its one failure, the waits between tries, the alerts left pending, and the
+    receiver as reasons name it."""
+    server = Scripted(answer)
+    try:
+        report, waits = deliver_to("TEST_ALERT_WEBHOOK" if scheme == "https" else "TEST_SMTP_URL",
+                                   server.url(scheme), tmp_path, timeout)
+    finally:
+        server.stop()
+    [failure] = report.failures
+    return failure.reason, waits, report.pending, where(server.url(scheme))
+
+
 def where(url: str) -> str:
     return url.replace("bot:s3cret@", "").removesuffix("/hook").removesuffix("?starttls=1")
 
@@ -282,16 +297,9 @@ def test_a_server_answering_in_tls_1_0_whatever_it_is_offered_says_so_too(
     scheme: str, trusted: Path, tmp_path: Path
 ) -> None:
     """OpenSSL's reason is another (`[SSL: UNSUPPORTED_PROTOCOL] unsupported protocol`)."""
-    server = Scripted(TLS_1_0_SERVER_HELLO)
-    try:
-        report, waits = deliver_to("TEST_ALERT_WEBHOOK" if scheme == "https" else "TEST_SMTP_URL",
-                                   server.url(scheme), tmp_path)
-    finally:
-        server.stop()
-    [failure] = report.failures
-    assert failure.reason.startswith(f"{where(server.url(scheme))} speaks no TLS version funnelpact accepts: it "
-                                     "offers TLS 1.1 or older")
-    assert waits == [] and report.pending == 1
+    reason, waits, pending, at = scripted_failure(TLS_1_0_SERVER_HELLO, scheme, tmp_path)
+    assert reason.startswith(f"{at} speaks no TLS version funnelpact accepts: it offers TLS 1.1 or older")
+    assert waits == [] and pending == 1
 
 
 @pytest.mark.parametrize("kind", ["https", "smtps", "starttls"])
@@ -323,25 +331,19 @@ def test_a_server_offering_no_cipher_funnelpact_accepts_says_what_is_accepted_an
 
 
 @pytest.mark.parametrize("scheme", ["https", "smtps"])
-@pytest.mark.parametrize(("answer", "reason"), [
+@pytest.mark.parametrize(("answer", "expected"), [
     (b"", "the TLS connection to {where} was cut off: the server closed it (EOF occurred in violation of protocol)"),
     (INTERNAL_ERROR_ALERT, "TLS with {where} failed: tlsv1 alert internal error"),
 ], ids=["closed", "internal-error"])
 def test_a_handshake_cut_off_or_failing_otherwise_reads_cleanly_and_is_retried(
-    scheme: str, answer: bytes, reason: str, trusted: Path, tmp_path: Path
+    scheme: str, answer: bytes, expected: str, trusted: Path, tmp_path: Path
 ) -> None:
     """A server closing the connection mid-handshake (restarting, a balancer dropping it) or
     answering its own error may do better a moment later: retried, as a connection error is,
     without OpenSSL's `[SSL: …]` code and `(_ssl.c:…)` line."""
-    server = Scripted(answer)
-    try:
-        report, waits = deliver_to("TEST_ALERT_WEBHOOK" if scheme == "https" else "TEST_SMTP_URL",
-                                   server.url(scheme), tmp_path)
-    finally:
-        server.stop()
-    [failure] = report.failures
-    assert failure.reason == reason.format(where=where(server.url(scheme)))
-    assert waits == [0.01, 0.02] and report.pending == 1
+    reason, waits, pending, at = scripted_failure(answer, scheme, tmp_path)
+    assert reason == expected.format(where=at)
+    assert waits == [0.01, 0.02] and pending == 1
 
 
 @pytest.mark.parametrize("scheme", ["https", "smtps"])
@@ -350,16 +352,9 @@ def test_a_handshake_the_server_never_answers_times_out_in_words_and_is_retried(
 ) -> None:
     """ssl's own words were `_ssl.c:989: The handshake operation timed out`, its C file and line
     quoted as the reason. A busy server may answer on the next try: retried."""
-    server = Scripted(None)
-    try:
-        report, waits = deliver_to("TEST_ALERT_WEBHOOK" if scheme == "https" else "TEST_SMTP_URL",
-                                   server.url(scheme), tmp_path, timeout=0.3)
-    finally:
-        server.stop()
-    [failure] = report.failures
-    assert failure.reason == (f"{where(server.url(scheme))} did not finish the TLS handshake in time "
-                              "(the server is slow or overloaded)")
-    assert waits == [0.01, 0.02] and report.pending == 1
+    reason, waits, pending, at = scripted_failure(None, scheme, tmp_path, timeout=0.3)
+    assert reason == f"{at} did not finish the TLS handshake in time (the server is slow or overloaded)"
+    assert waits == [0.01, 0.02] and pending == 1
 
 
 def test_a_server_that_agrees_to_starttls_and_goes_on_in_plain_text_is_named_so(pki: Pki, trusted: Path,
