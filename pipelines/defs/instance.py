@@ -36,8 +36,8 @@ compute_logs:
 # The daemon fails a run its launch left Starting (the daemon or `dagster dev` killed while
 # launching it, a reboot) and cancels one left Canceling (Terminate on a run whose process is
 # gone): either held the one run slot for ever. Dagster's default launcher cannot tell whether a
-# Started run's process is alive, so such a run is left alone (docs/operations.md).
-RUN_MONITORING = """\
+# Started run's process is alive, so a Started run is ended only past a maximum runtime.
+RUN_MONITORING_V1 = """\
 run_monitoring:
   enabled: true
   # Loading the code location takes ~10 s, minutes on a busy machine: a slow start is not a dead one.
@@ -47,6 +47,11 @@ run_monitoring:
   max_resume_run_attempts: 0
   poll_interval_seconds: 60
 """
+# A run still Started after 6 hours is dead: its process killed with `dagster dev` (a reboot),
+# or a CLI run's killed while no later CLI run came to mark it. Either held the one run slot,
+# and the schedule's runs queued behind it, alerting no one. A run takes seconds to minutes
+# (20 s at a million contacts): 6 hours is far past any, and short of the next day's run.
+RUN_MONITORING = RUN_MONITORING_V1 + "  max_runtime_seconds: 21600\n"
 
 
 def dagster_yaml(home: Path) -> str:
@@ -57,8 +62,9 @@ def dagster_yaml(home: Path) -> str:
 def _previous(home: Path) -> tuple[str, ...]:
     """What earlier versions wrote: replaced by the current file (an edited file is kept)."""
     event_log = EVENT_LOG.format(base_dir=home.resolve() / "history" / "runs")
-    return (HEADER + SETTINGS, HEADER + SETTINGS + event_log,
-            HEADER + SETTINGS + event_log + COMPUTE_LOGS.format(base_dir=home.resolve() / "storage"))
+    compute_logs = COMPUTE_LOGS.format(base_dir=home.resolve() / "storage")
+    return (HEADER + SETTINGS, HEADER + SETTINGS + event_log, HEADER + SETTINGS + event_log + compute_logs,
+            HEADER + SETTINGS + event_log + compute_logs + RUN_MONITORING_V1)
 
 
 def prepare_dagster_home(home: Path) -> Path:

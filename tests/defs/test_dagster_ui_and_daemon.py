@@ -231,10 +231,30 @@ def left_by_a_kill(instance, status: str, seconds_ago: float, tags: dict[str, st
     return run.run_id
 
 
-def test_the_daemon_fails_runs_a_kill_left_starting_or_canceling_and_leaves_started_ones(settings: Settings) -> None:
+def test_every_dagster_yaml_an_earlier_funnelpact_wrote_is_replaced_by_the_current_one(tmp_path: Path) -> None:
+    """Each form an earlier release wrote, unedited, gets the current settings (run monitoring
+    and its maximum runtime among them); a file someone edited is kept as it is."""
+    from pipelines.defs.instance import RUN_MONITORING_V1, _previous, dagster_yaml, prepare_dagster_home
+
+    home = tmp_path / "dagster"
+    home.mkdir()
+    forms = _previous(home)
+    assert forms[-1].endswith(RUN_MONITORING_V1) and len(set(forms)) == len(forms) == 4
+    for form in forms:
+        (home / "dagster.yaml").write_text(form)
+        prepare_dagster_home(home)
+        assert (home / "dagster.yaml").read_text() == dagster_yaml(home)
+    edited = dagster_yaml(home).replace("max_runtime_seconds: 21600", "max_runtime_seconds: 86400")
+    (home / "dagster.yaml").write_text(edited)
+    prepare_dagster_home(home)
+    assert (home / "dagster.yaml").read_text() == edited
+
+
+def test_the_daemon_ends_runs_a_kill_left_starting_canceling_or_started_for_hours(settings: Settings) -> None:
     """One iteration of Dagster's run monitoring (what the daemon does every poll) on the home
-    funnelpact writes. A run left Starting or Canceling held the one slot until someone
-    force-terminated it in the UI."""
+    funnelpact writes. A run left Starting, Canceling or Started (its process gone with a
+    reboot, or a CLI run killed with no later CLI run to mark it) held the one slot until
+    someone force-terminated it in the UI, and the schedule's runs queued behind it."""
     import dagster as dg
     from dagster._core.test_utils import create_test_daemon_workspace_context
     from dagster._core.workspace.load_target import EmptyWorkspaceTarget
@@ -255,9 +275,14 @@ def test_the_daemon_fails_runs_a_kill_left_starting_or_canceling_and_leaves_star
             "killed while launching": left_by_a_kill(instance, "STARTING", 11 * 60),
             "slow to start": left_by_a_kill(instance, "STARTING", 3 * 60),
             "terminated after its process died": left_by_a_kill(instance, "CANCELING", 4 * 60),
-            # Dagster's default launcher cannot tell a dead run worker from a live one.
-            "killed while running": left_by_a_kill(instance, "STARTED", 24 * 3600),
-            "a CLI run": left_by_a_kill(instance, "STARTED", 24 * 3600, {CLI_TAG: str(settings.warehouse)}),
+            # Dagster's default launcher cannot tell a dead run worker from a live one: past
+            # 6 hours, a run is dead.
+            "killed while running": left_by_a_kill(instance, "STARTED", 6 * 3600 + 60),
+            # A reboot: nothing listens where the run was launched, and termination cannot reach it.
+            "its dagster dev killed": left_by_a_kill(instance, "STARTED", 7 * 3600, {
+                "dagster/grpc_info": json.dumps({"host": "127.0.0.1", "port": free_port()})}),
+            "a CLI run killed": left_by_a_kill(instance, "STARTED", 24 * 3600, {CLI_TAG: str(settings.warehouse)}),
+            "running for 5 hours": left_by_a_kill(instance, "STARTED", 5 * 3600),
             # Its code server died with it: nothing listens where the run was launched.
             "terminated just now": left_by_a_kill(instance, "STARTED", 3600, {
                 "dagster/grpc_info": json.dumps({"host": "127.0.0.1", "port": free_port()})}),
@@ -270,10 +295,16 @@ def test_the_daemon_fails_runs_a_kill_left_starting_or_canceling_and_leaves_star
         assert {what: instance.get_run_by_id(run_id).status.value for what, run_id in runs.items()} == {
             "killed while launching": "FAILURE", "slow to start": "STARTING",
             "terminated after its process died": "CANCELED",
-            "killed while running": "STARTED", "a CLI run": "STARTED", "terminated just now": "CANCELING"}
-        failed = [r.message for r in instance.all_logs(runs["killed while launching"])
-                  if r.dagster_event and r.dagster_event.event_type_value == "PIPELINE_FAILURE"]
-        assert failed == ["Run timed out due to taking longer than 600 seconds to start."]
+            "killed while running": "FAILURE", "its dagster dev killed": "FAILURE", "a CLI run killed": "FAILURE",
+            "running for 5 hours": "STARTED",
+            "terminated just now": "CANCELING"}
+
+        def failure(run_id: str) -> list[str]:
+            return [r.message for r in instance.all_logs(run_id)
+                    if r.dagster_event and r.dagster_event.event_type_value == "PIPELINE_FAILURE"]
+        assert failure(runs["killed while launching"]) == ["Run timed out due to taking longer than 600 seconds to start."]
+        assert [m.split(". ")[0] for m in failure(runs["killed while running"])] == [
+            "This job is being forcibly marked as failed"]
 
 
 def test_a_run_queued_behind_one_a_kill_left_starting_runs_once_the_daemon_fails_that_one(
