@@ -27,7 +27,10 @@ csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
 # than guessed. Left to DuckDB's sniffer, one unterminated quote made it read the whole file
 # without quoting: quote characters stayed in the values, and a quoted header's '"Id"' was no Id.
 # Given, an unterminated quote fails the read, and first_bad_line names its line.
-READ_OPTIONS = f"quote = '\"', escape = '\"', max_line_size = {MAX_LINE_BYTES}"
+# No comment character either: one line starting with '#' ("# exported by …") made the sniffer
+# take '#' for one, and then every row starting with '#' was skipped and every unquoted value cut
+# at its '#' ('web # form' read 'web '), silently. Such a line is now a row of one value, named.
+READ_OPTIONS = f"quote = '\"', escape = '\"', comment = '', max_line_size = {MAX_LINE_BYTES}"
 
 
 # The first bytes of a spreadsheet's own formats: .xlsx is a ZIP archive, .xls an OLE2 file.

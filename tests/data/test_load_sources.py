@@ -491,10 +491,15 @@ CONTACTS = "contact_id,created_at,source\nC1,2026-01-05T10:00:00Z,web\n"
     # A break inside quotes is part of the value, whatever its kind: the row is what is wrong.
     ((CONTACTS + 'C2,2026-01-06T10:00:00Z,"a\r\nb"\nC3,2026-01-07T10:00:00Z,web,extra\n').encode(), 5,
      "4 values, expected 3"),
+    # DuckDB's sniffer took '#' for a comment character: the line was skipped, and with it every
+    # row whose id starts with '#', and each unquoted value was cut at its '#', without a word.
+    ((CONTACTS + "# exported 2026-11-01\n#C2,2026-01-06T10:00:00Z,web # form\n").encode(), 3,
+     "1 values, expected 3"),
 ], ids=["a value too many", "unterminated quote", "latin-1", "utf-16", "an xlsx workbook", "an xls workbook", "a value too many on the last line",
         "unterminated quote in the header", "a blank line", "a byte-order mark only", "a 3 MB line",
         "a value too many after a 200 KB one", "a blank line before the header",
-        "a line of blanks before the header", "CRLF lines, then an LF one", "a CRLF inside quotes"])
+        "a line of blanks before the header", "CRLF lines, then an LF one", "a CRLF inside quotes",
+        "a comment line"])
 def test_a_csv_that_cannot_be_read_is_named_with_its_line(tmp_path, content, line, message):
     import duckdb
 
