@@ -6,6 +6,8 @@ typing happens afterwards in SQL (`pipelines.data.parsing`).
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,7 +65,8 @@ def table_paths(data_dir: Path, table: str) -> tuple[Path, Path, Path]:
 
 def find_source(data_dir: Path, table: str) -> Source | None:
     """The one place a table can come from, or None when it is absent."""
-    found = [p for p in table_paths(data_dir, table) if p.exists()]
+    # A link to nothing is there: taken for an absent table, its KPIs were no_data without a word.
+    found = [p for p in table_paths(data_dir, table) if p.exists() or p.is_symlink()]
     if not found:
         return None
     if len(found) > 1:
@@ -75,16 +78,42 @@ def find_source(data_dir: Path, table: str) -> Source | None:
     if path.is_dir():
         # A name starting with '.' or '_' is a writer's own (a part still being written,
         # `_SUCCESS`), as Spark and Hive read folders: not a part of the table.
-        files = tuple(sorted(p for p in path.glob("*.parquet") if not p.name.startswith((".", "_"))))
+        # A subfolder named *.parquet is no part: _refuse_unread_parts names it when it holds any.
+        files = tuple(sorted(p for p in path.glob("*.parquet")
+                             if not p.name.startswith((".", "_")) and not p.is_dir()))
         for file in files:
             require_utf8_path(file, f"the parts of '{table}' named in UTF-8")
+            _require_a_file(file, "a Parquet file")
         _refuse_unread_parts(path, table)
         if not files:
             raise InputError(Problem(
                 f"folder holds no *.parquet files; expected the Parquet parts of '{table}'",
                 file=str(path)))
         return Source(table, "parquet", files, str(path))
-    return Source(table, "csv" if path.suffix == ".csv" else "parquet", (path,), str(path))
+    csv, parquet, _ = table_paths(data_dir, table)
+    _require_a_file(path, {csv: "a UTF-8 CSV file", parquet: "a Parquet file"}.get(path, "a folder of Parquet files"))
+    return Source(table, "csv" if path == csv else "parquet", (path,), str(path))
+
+
+_SPECIAL = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+            (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _require_a_file(path: Path, expected: str) -> None:
+    """Exit 2 naming a table's file (or part) that is no regular file: a link whose target is
+    gone or that loops (a crash in the load, exit 3), a named pipe (the load waited for a
+    writer, for ever) or a device (/dev/zero is endless). No permission to look is left to
+    the caller, which names it as such."""
+    try:
+        mode = path.stat().st_mode  # follows links: what would be read
+    except OSError as exc:
+        if not path.is_symlink() or isinstance(exc, PermissionError):
+            raise
+        raise InputError(Problem(f"is a link to {os.readlink(path)}, which cannot be read ({exc.strerror}): "
+                                 f"expected {expected} (or a link to one)", file=str(path))) from None
+    if not stat.S_ISREG(mode):
+        what = next((name for test, name in _SPECIAL if test(mode)), "no regular file")
+        raise InputError(Problem(f"is {what}, not a file: expected {expected}", file=str(path)))
 
 
 def _refuse_unread_parts(folder: Path, table: str) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -636,3 +637,32 @@ def test_a_link_whose_target_is_gone_is_bad_input(tmp_path, con):
         load_data_dir(data, con, STAGE_VALUES)
     [problem] = exc.value.problems
     assert problem.file == str(data / "contacts" / "part-2.parquet") and "gone.parquet" in problem.message
+
+
+@pytest.mark.timeout(60)  # a named pipe read waits for a writer: the old load never ended
+@pytest.mark.parametrize("where, make, message", [
+    ("deals.csv", lambda p, tmp: p.symlink_to(tmp / "gone.csv"),
+     "is a link to {tmp}/gone.csv, which cannot be read (No such file or directory): expected a UTF-8 CSV file (or a link to one)"),
+    ("deals.csv", lambda p, tmp: p.symlink_to(p),
+     "is a link to {data}/deals.csv, which cannot be read (Too many levels of symbolic links): expected a UTF-8 CSV file (or a link to one)"),
+    ("deals", lambda p, tmp: p.symlink_to(tmp / "gone"),
+     "is a link to {tmp}/gone, which cannot be read (No such file or directory): expected a folder of Parquet files (or a link to one)"),
+    ("contacts/part-2.parquet", lambda p, tmp: p.symlink_to(p),
+     "is a link to {data}/contacts/part-2.parquet, which cannot be read (Too many levels of symbolic links): "
+     "expected a Parquet file (or a link to one)"),
+    ("deals.csv", lambda p, tmp: os.mkfifo(p), "is a named pipe (FIFO), not a file: expected a UTF-8 CSV file"),
+    ("contacts/part-2.parquet", lambda p, tmp: os.mkfifo(p), "is a named pipe (FIFO), not a file: expected a Parquet file"),
+], ids=["a link to nothing as an optional table", "a link to itself", "a table's folder linked to nothing",
+        "a part linked to itself", "a named pipe", "a named pipe among the parts"])
+def test_a_table_file_that_is_no_regular_file_is_bad_input_naming_it(tmp_path, con, where, make, message):
+    """A link to nothing was an absent table (its KPIs no_data, without a word), a link loop a
+    crash (exit 3), and a named pipe hung the load."""
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts").mkdir()
+    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-01"]}), data / "contacts" / "part-1.parquet")
+    make(data / where, tmp_path)
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = exc.value.problems
+    assert (problem.file, problem.message) == (str(data / where), message.format(tmp=tmp_path, data=data))
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
