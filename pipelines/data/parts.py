@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.data.sources import quote
+from pipelines.data.sources import file_sql
 from pipelines.data.tables import Table
 from pipelines.errors import Problem
 
@@ -91,7 +91,7 @@ def _most_parts(kinds: list[dict[str, str]]) -> dict[str, str]:
 def canonical_columns(con, table: Table, paths: Sequence[Path]) -> dict[str, list[tuple[str, str]]]:
     """Per file (as given): its canonical columns as (lower-cased name, DuckDB type), in order,
     a name the file repeats as often as it does."""
-    files = "[" + ", ".join(quote(str(p)) for p in paths) + "]"
+    files = "[" + ", ".join(file_sql(p) for p in paths) + "]"
     elements: dict[str, list[tuple[str, int, str]]] = {}
     for file, name, children, duckdb_type in con.execute(
             f"select file_name, name, num_children, duckdb_type from parquet_schema({files}) "

@@ -7,6 +7,7 @@ typing happens afterwards in SQL (`pipelines.data.parsing`).
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,13 +153,21 @@ def quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+def file_sql(path: Path | str) -> str:
+    """SQL literal of a file for DuckDB to read, its name taken as it is. DuckDB reads a name as
+    a glob pattern: a part named '*.parquet' read every part of its folder again, and a data
+    directory 'd [1]' the files of a folder 'd 1' beside it. In brackets, a glob character
+    stands for itself."""
+    return quote(re.sub(r"[*?\[]", lambda m: f"[{m.group()}]", str(path)))
+
+
 def ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
 def reader_sql(source: Source) -> str:
     """read_csv/read_parquet of a source as the loader reads it (CSV all text)."""
-    files = "[" + ", ".join(quote(str(p.resolve())) for p in source.paths) + "]"
+    files = "[" + ", ".join(file_sql(p.resolve()) for p in source.paths) + "]"
     if source.kind == "csv":
         # The sniffer cannot find a header when every column is varchar: say there is one,
         # and that it is the first line (else a wider last row was taken for the header,
@@ -198,7 +207,7 @@ def _reserved_column(con: duckdb.DuckDBPyConnection, source: Source) -> InputErr
     file's row numbers beside; None when there is none, or the footers cannot be read."""
     if source.kind != "parquet":
         return None
-    files = "[" + ", ".join(quote(str(p)) for p in source.paths) + "]"
+    files = "[" + ", ".join(file_sql(p) for p in source.paths) + "]"
     try:
         found = con.execute(f"select file_name, name from parquet_schema({files}) "
                             f"where lower(name) = {quote(ROW_NUMBER_COLUMN)} limit 1").fetchone()
@@ -237,7 +246,7 @@ def _unreadable_part(paths: tuple[Path, ...]) -> tuple[Path, duckdb.Error] | Non
         for path in paths:
             try:
                 # hash of every column: each value is decoded, while memory holds one row.
-                con.execute(f"select max(hash(columns(*))) from read_parquet({quote(str(path.resolve()))})").fetchone()
+                con.execute(f"select max(hash(columns(*))) from read_parquet({file_sql(path.resolve())})").fetchone()
             except duckdb.Error as exc:
                 return path, exc
         return None

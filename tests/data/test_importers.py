@@ -972,6 +972,14 @@ def test_a_ragged_row_is_named_not_reported_as_a_missing_id_column(tmp_path, bod
     assert str(exc.value) == f"{contacts}:{line}: {message}"
 
 
+def test_an_export_named_with_glob_characters_is_the_file_read(tmp_path):
+    """DuckDB reads a file name as a glob pattern: 'contacts [1].csv' read 'contacts 1.csv'."""
+    (tmp_path / "contacts 1.csv").write_text(HUBSPOT_HEADER + "OTHER,2026-01-05 09:15,2026-01-05 09:15\n")
+    (tmp_path / "contacts [1].csv").write_text(HUBSPOT_HEADER + "1,2026-01-05 09:15,2026-01-05 09:15\n")
+    import_hubspot(tmp_path / "contacts [1].csv", tmp_path / "out", timezone="UTC")
+    assert [r[0] for r in read(tmp_path / "out", "contacts")] == ["1"]
+
+
 def test_an_empty_export_is_named_empty(tmp_path):
     contacts = tmp_path / "contacts.csv"
     contacts.write_text("")

@@ -666,3 +666,18 @@ def test_a_table_file_that_is_no_regular_file_is_bad_input_naming_it(tmp_path, c
     [problem] = exc.value.problems
     assert (problem.file, problem.message) == (str(data / where), message.format(tmp=tmp_path, data=data))
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
+def test_names_with_glob_characters_are_read_as_they_are(tmp_path, con):
+    """DuckDB reads a file name as a glob pattern: a part named '*.parquet' read every part of
+    its folder (a second time), and a data directory 'd [1]' read the files of 'd 1' beside it."""
+    write_dir(tmp_path / "d 1", contacts="contact_id,created_at\nOTHER,2026-01-01\n",
+              lifecycle_events="contact_id,stage,occurred_at\nOTHER,lead,2026-01-01\n")
+    data = write_dir(tmp_path / "d [1]", contacts=None)
+    (data / "contacts").mkdir()
+    for i, name in enumerate(["*.parquet", "p?rt [1].parquet", "part 1.parquet"]):
+        pq.write_table(pa.table({"contact_id": [f"C{i}"], "created_at": ["2026-01-01"]}), data / "contacts" / name)
+    report = load_data_dir(data, con, STAGE_VALUES)
+    assert rows(con, "select contact_id from raw.contacts order by 1") == [("C0",), ("C1",), ("C2",)]
+    assert report.duplicate_rows == 0
+    assert rows(con, "select contact_id from raw.lifecycle_events order by 1") == [("C1",), ("C2",)]

@@ -24,7 +24,7 @@ from pipelines.data.importers.report_footer import without_footer
 from pipelines.data.importers.times import Times
 from pipelines.data.parsing import WITH_OFFSET
 from pipelines.data.row_sql import without_blanks
-from pipelines.data.sources import ident, quote
+from pipelines.data.sources import file_sql, ident, quote
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.connection import interrupted_by_ctrl_c
@@ -152,7 +152,7 @@ class Export:
         """SQL: `source`'s rows (the export, or its rows without a report footer), all as text:
         a bad value must reach the loader's quarantine, not stop the import."""
         delim = f", delim = {quote(delimiter)}" if delimiter else ""
-        return (f"read_csv({quote(str(source))}, all_varchar = true, header = true, skip = 0{delim}, "
+        return (f"read_csv({file_sql(source)}, all_varchar = true, header = true, skip = 0{delim}, "
                 f"{READ_OPTIONS})")
 
     def _read(self, source: Path, delimiter: str | None, expected: int) -> list[str]:
