@@ -20,13 +20,13 @@ import duckdb
 from pipelines.agreement.model import RESERVED_STAGE_VALUES, stage_value
 from pipelines.data import incremental, parsing
 from pipelines.data.csv_check import header as csv_header
-from pipelines.data.parts import canonical_columns, disagreeing, kind as type_kind
+from pipelines.data.parts import ANY, canonical_columns, disagreeing, kind as type_kind
 from pipelines.data.report import LoadReport, TableLoad
 from pipelines.data.row_sql import (record_json, rows_table, scratch_table, text_column,
                                     typed_column, typed_columns, typed_select, without_blanks)
 from pipelines.data.sources import (Source, file_of, find_source, ident, is_read_error, quote,
                                     read_as_text, require_data_dir, row_of, source_columns, unreadable)
-from pipelines.data.tables import TABLES, Table
+from pipelines.data.tables import MONEY, TABLES, Table
 from pipelines.errors import InputError, Problem, visible
 from pipelines.warehouse.connection import transaction
 
@@ -289,7 +289,21 @@ def _wrong_type(canonical: str, source_type: str) -> str | None:
         # A calendar date is YYYY-MM-DD and nothing else: the time of each row would be a
         # bad_date, or (cut off) a silently moved day.
         return "expected a DATE column or YYYY-MM-DD text (a local calendar day, not an instant)"
+    readable = _READABLE.get(canonical)
+    if readable and kind not in (*readable[0], ANY):
+        return readable[1]
     return None
+
+
+# The kinds of typed column whose values a canonical type reads (besides an all-null one). Any
+# other — a BOOLEAN amount, a TIME or INTERVAL created_at, a DATE session count — has no value
+# that reads: every row was quarantined.
+_READABLE = {
+    "timestamp": (("text", "naive time", "time with a zone", "DATE"), "expected ISO 8601 text or a timestamp column"),
+    "date": (("text", "DATE"), "expected a DATE column or YYYY-MM-DD text"),
+    MONEY: (("text", "number"), "expected a number column or decimal text"),
+    "bigint": (("text", "number"), "expected an integer column or whole-number text"),
+}
 
 
 def _load(con, data_dir: Path, plans) -> None:

@@ -681,3 +681,29 @@ def test_names_with_glob_characters_are_read_as_they_are(tmp_path, con):
     assert rows(con, "select contact_id from raw.contacts order by 1") == [("C0",), ("C1",), ("C2",)]
     assert report.duplicate_rows == 0
     assert rows(con, "select contact_id from raw.lifecycle_events order by 1") == [("C1",), ("C2",)]
+
+
+@pytest.mark.parametrize("table, values, message", [
+    ("contacts", {"created_at": pa.array([True])}, "column 'created_at' is BOOLEAN: expected ISO 8601 text or a timestamp column"),
+    ("contacts", {"created_at": pa.array([36000], pa.time32("s"))},
+     "column 'created_at' is TIME: expected ISO 8601 text or a timestamp column"),
+    ("deals", {"amount": pa.array([True])}, "column 'amount' is BOOLEAN: expected a number column or decimal text"),
+    ("deals", {"amount": pa.array([dt.datetime(2026, 1, 1)], pa.timestamp("us"))},
+     "column 'amount' is TIMESTAMP: expected a number column or decimal text"),
+    ("web_sessions", {"sessions": pa.array([dt.date(2026, 1, 1)])},
+     "column 'sessions' is DATE: expected an integer column or whole-number text"),
+    ("web_sessions", {"date": pa.array([True])}, "column 'date' is BOOLEAN: expected a DATE column or YYYY-MM-DD text"),
+], ids=["a boolean created_at", "a time of day as created_at", "a boolean amount", "a timestamp amount",
+        "a date as sessions", "a boolean date"])
+def test_a_parquet_column_no_value_of_which_can_be_read_is_refused_naming_it(tmp_path, con, table, values, message):
+    """Each of its values was quarantined: every contact, deal or day, and the run alerted both
+    teams, for what is one column written with the wrong type."""
+    good = {"contacts": {"contact_id": ["C1"], "created_at": ["2026-01-05"]},
+            "deals": {"deal_id": ["D1"], "created_at": ["2026-01-05"], "status": ["won"], "amount": ["5"]},
+            "web_sessions": {"date": ["2026-01-05"], "sessions": [3]}}[table]
+    data = write_dir(tmp_path / "d", contacts=None if table == "contacts" else CONTACTS)
+    pq.write_table(pa.table(good | values), data / f"{table}.parquet")
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = exc.value.problems
+    assert (problem.file, problem.field, problem.message) == (str(data / f"{table}.parquet"), *values, message)
