@@ -52,8 +52,15 @@ def first_bad_line(path: Path, delimiter: str | None = ",",
 
     with path.open("rb") as handle:
         start = handle.read(4)
+        if start in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff"):  # before UTF-16's, which begins the same
+            return 1, f"the file is UTF-32 text: expected UTF-8 (save or export it as UTF-8 CSV{or_tell('utf-32')})"
         if start[:2] in (b"\xff\xfe", b"\xfe\xff"):
             return 1, f"the file is UTF-16 text: expected UTF-8 (save or export it as UTF-8 CSV{or_tell('utf-16')})"
+        if len(start) == 4 and b"\x00" not in start[::2] and start[1::2] == b"\x00\x00":
+            # A header in UTF-16 without a byte-order mark: each ASCII character then a zero byte.
+            # DuckDB's error blamed a quote.
+            return 1, ("the file is UTF-16 text (without a byte-order mark): expected UTF-8 (save or export it as "
+                       f"UTF-8 CSV{or_tell('utf-16-le')})")
         if workbook := _WORKBOOKS.get(start):
             # A workbook renamed .csv, or picked by mistake: its bytes read as "not UTF-8".
             return 1, f"the file is {workbook}, not CSV: expected UTF-8 CSV (in Excel, Save As 'CSV UTF-8')"

@@ -468,6 +468,8 @@ CONTACTS = "contact_id,created_at,source\nC1,2026-01-05T10:00:00Z,web\n"
     (CONTACTS.encode() + "C2,2026-01-06T10:00:00Z,café\n".encode("latin-1"), 3,
      "not UTF-8 text"),
     (CONTACTS.encode("utf-16"), 1, "the file is UTF-16 text: expected UTF-8"),
+    (CONTACTS.encode("utf-16-le"), 1, "the file is UTF-16 text (without a byte-order mark): expected UTF-8"),
+    (CONTACTS.encode("utf-32"), 1, "the file is UTF-32 text: expected UTF-8"),
     # A workbook saved under the table's name: its bytes were "not UTF-8 text" at some line.
     (b"PK\x03\x04\x14\x00\x06\x00" + bytes(range(256)) * 4, 1,
      "the file is an Excel workbook (.xlsx, a ZIP archive), not CSV: expected UTF-8 CSV"),
@@ -496,7 +498,7 @@ CONTACTS = "contact_id,created_at,source\nC1,2026-01-05T10:00:00Z,web\n"
     # row whose id starts with '#', and each unquoted value was cut at its '#', without a word.
     ((CONTACTS + "# exported 2026-11-01\n#C2,2026-01-06T10:00:00Z,web # form\n").encode(), 3,
      "1 values, expected 3"),
-], ids=["a value too many", "unterminated quote", "latin-1", "utf-16", "an xlsx workbook", "an xls workbook", "a value too many on the last line",
+], ids=["a value too many", "unterminated quote", "latin-1", "utf-16", "utf-16 without a BOM", "utf-32", "an xlsx workbook", "an xls workbook", "a value too many on the last line",
         "unterminated quote in the header", "a blank line", "a byte-order mark only", "a 3 MB line",
         "a value too many after a 200 KB one", "a blank line before the header",
         "a line of blanks before the header", "CRLF lines, then an LF one", "a CRLF inside quotes",
