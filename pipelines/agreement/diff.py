@@ -27,6 +27,7 @@ from pipelines.agreement.load import (
     default_folder_hint,
     is_agreement_file,
     parse_all,
+    read_agreement,
 )
 from pipelines.agreement.model import Agreement, stage_value
 from pipelines.agreement.months import spans
@@ -183,8 +184,7 @@ def _load_side(root: Path, rev: str | None, rel: Path, argument: str) -> tuple[l
     else:
         folder = root / rel
         files = agreement_files([folder]) if folder.exists() else []
-        texts = [(str(p.relative_to(root)), lambda p=p: decode_utf8(p.read_bytes(), str(p.relative_to(root))))
-                 for p in files]
+        texts = [(str(p.relative_to(root)), lambda p=p: read_agreement(p, str(p.relative_to(root)))) for p in files]
     return parse_all(texts)
 
 

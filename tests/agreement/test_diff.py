@@ -449,6 +449,19 @@ def test_a_committed_file_with_an_upper_case_extension_is_compared(repo: Path) -
     assert code == 0 and "No change to the agreements or their targets." in out, out
 
 
+def test_a_working_tree_file_diff_may_not_read_exits_2_naming_it(repo: Path, without_root_override) -> None:
+    # It ended in "funnelpact failed unexpectedly (PermissionError …); this is a bug", exit 3.
+    path = repo / "sla/acme-2026-h1.yaml"
+    path.chmod(0)
+    try:
+        done = without_root_override("from pipelines.cli import main; main()", "diff", "HEAD")
+    finally:
+        path.chmod(0o644)
+    assert done.returncode == 2, done.stderr
+    assert ("error sla/acme-2026-h1.yaml: cannot read the file (Permission denied): expected an agreement file "
+            "funnelpact can read") in done.stderr, done.stderr
+
+
 def test_a_multi_line_value_stays_in_its_markdown_table_cell(repo: Path) -> None:
     edit(repo / "sla/acme-2026-h1.yaml", 'definition: "The deal is closed-won."',
          'definition: "The deal is closed-won\\nand | invoiced."')

@@ -111,6 +111,38 @@ def test_a_file_in_the_folder_with_an_upper_case_extension_is_validated(funnelpa
     assert len(run.out.splitlines()) == 2, run.out
 
 
+def test_a_link_whose_agreement_is_gone_is_named_not_skipped(funnelpact, tmp_path: Path) -> None:
+    """A revision linked into the folder from a checkout that is not there: skipped, validate
+    said ok for the others and a run judged its months by no revision at all."""
+    (tmp_path / "acme-2026-h1.yaml").write_bytes((ROOT / "sla" / "acme-2026-h1.yaml").read_bytes())
+    (tmp_path / "acme-2026-h2.yaml").symlink_to("../shared/acme-2026-h2.yaml")
+    (tmp_path / "loop-a.yaml").symlink_to("loop-b.yaml")  # and a pair that loops: read without end
+    (tmp_path / "loop-b.yaml").symlink_to("loop-a.yaml")
+    run = funnelpact("validate", tmp_path)
+    assert run.code == 2, run.out
+    assert run.err.splitlines() == [
+        f"error {tmp_path / 'acme-2026-h2.yaml'}: cannot read the file (No such file or directory): it is a "
+        "symbolic link to ../shared/acme-2026-h2.yaml; expected the agreement file it links to",
+        f"error {tmp_path / 'loop-a.yaml'}: cannot read the file (Too many levels of symbolic links): it is a "
+        "symbolic link to loop-b.yaml; expected the agreement file it links to",
+        f"error {tmp_path / 'loop-b.yaml'}: cannot read the file (Too many levels of symbolic links): it is a "
+        "symbolic link to loop-a.yaml; expected the agreement file it links to",
+    ], run.err
+
+
+def test_a_file_validate_may_not_read_exits_2_naming_it(tmp_path: Path, without_root_override) -> None:
+    file = tmp_path / "acme-2026-h1.yaml"
+    file.write_bytes((ROOT / "sla" / "acme-2026-h1.yaml").read_bytes())
+    file.chmod(0)
+    try:
+        done = without_root_override("from pipelines.cli import main; main()", "validate", str(tmp_path))
+    finally:
+        file.chmod(0o644)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (f"error {file}: cannot read the file (Permission denied): expected an agreement file "
+                           "funnelpact can read\n"), done.stderr
+
+
 def test_a_missing_path_exits_2_naming_it(funnelpact) -> None:
     run = funnelpact("validate", "sla/no-such-agreement.yaml")
     assert run.code == 2
