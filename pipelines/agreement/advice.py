@@ -22,7 +22,8 @@ PERCENT_LIKE = Decimal(10)
 
 def advise(agreement: Agreement) -> list[Problem]:
     """The warnings for `agreement`, each at the line of the value it is about."""
-    advice = [*_percent_seasonality(agreement), *_repeated_channels(agreement), *_values_the_importers_rename(agreement)]
+    advice = [*_thousands_dot(agreement), *_percent_seasonality(agreement), *_repeated_channels(agreement),
+              *_values_the_importers_rename(agreement)]
     return _located(agreement, advice)
 
 
@@ -61,6 +62,23 @@ def _located(agreement: Agreement, advice: list[tuple[tuple, str]]) -> list[Prob
         return [Problem(message, field=dotted(path)) for path, message in advice]
     doc = load_yaml(Path(agreement.source_file).read_text(encoding="utf-8"), agreement.source_file)
     return [doc.problem(path, message) for path, message in advice]
+
+
+# ISO 4217 currencies counted in thousandths: 600.125 KWD is a sum of money as written.
+THOUSANDTHS = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+
+
+def _thousands_dot(a: Agreement):
+    """A sum of money written with a dot and three digits after it, below 1000: where the dot
+    separates thousands (Germany, Spain, Brazil, …) `revenue_goal: 600.000` is 600 000, and
+    YAML reads 600, so every target falls a thousandfold."""
+    if a.spec.currency in THOUSANDTHS:
+        return
+    for key in ("revenue_goal", "average_deal_size"):
+        value = getattr(a.spec, key)
+        if value.as_tuple().exponent == -3 and value < 1000:
+            yield ("spec", key), (f"{value} is read as {_number(value)}, the dot a decimal point: if it separates "
+                                  f"thousands, write {_number(value * 1000)}")
 
 
 def _percent_seasonality(a: Agreement):

@@ -280,6 +280,43 @@ def test_months_between_two_revisions_are_valid_with_a_warning_naming_the_gap(fu
         "judged; if the gap is a slip, start 2026-h2 in 2026-07")
 
 
+def _with_money(tmp_path: Path, goal: str, deal_size: str, currency: str = "USD") -> Path:
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    for old, new in (("revenue_goal: 600000", f"revenue_goal: {goal}"), ("average_deal_size: 12000", f"average_deal_size: {deal_size}"),
+                     ("currency: USD", f"currency: {currency}")):
+        assert old in text
+        text = text.replace(old, new)
+    file = tmp_path / "acme.yaml"
+    file.write_text(text, encoding="utf-8")
+    return file
+
+
+def test_a_sum_written_with_a_dot_between_thousands_is_valid_with_a_warning(funnelpact, tmp_path: Path) -> None:
+    """600.000 for 600 000, as Germany or Brazil write it: YAML reads 600, and the goal asked
+    for a thousandth of the customers without a word."""
+    file = _with_money(tmp_path, "600.000", "12.000")
+    run = funnelpact("validate", file)
+    assert run.code == 0, run.err
+    assert run.err.splitlines() == [
+        f"warning {file}:16:3 spec.revenue_goal: 600.000 is read as 600, the dot a decimal point: if it separates "
+        "thousands, write 600000",
+        f"warning {file}:17:3 spec.average_deal_size: 12.000 is read as 12, the dot a decimal point: if it separates "
+        "thousands, write 12000",
+    ]
+
+
+@pytest.mark.parametrize("goal, deal_size, currency", [
+    ("600000.000", "12000", "USD"),  # three decimals, but no thousands separator could mean that
+    ("600.5", "12.25", "USD"),  # cents
+    ("600.125", "12.000", "KWD"),  # a currency counted in thousandths
+])
+def test_sums_with_decimals_that_are_no_thousands_separator_get_no_warning(
+        funnelpact, tmp_path: Path, goal: str, deal_size: str, currency: str) -> None:
+    run = funnelpact("validate", _with_money(tmp_path, goal, deal_size, currency))
+    assert run.code == 0, run.err
+    assert run.err == ""
+
+
 def test_an_alert_channel_listed_twice_is_valid_with_a_warning(funnelpact, tmp_path: Path) -> None:
     text = (ROOT / "sla" / "acme-2026-h2.yaml").read_text(encoding="utf-8")
     assert "    - {channel: log}\n" in text
