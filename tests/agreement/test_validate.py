@@ -198,6 +198,24 @@ def test_a_line_separator_pasted_into_a_label_does_not_move_the_lines_named_afte
     assert f"{file}:{line}:17 spec.conversion.lead->mql.rate: 30 is not a rate" in run.err, run.err
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\x85", "\u2029"], ids=["LS", "NEL", "PS"])
+def test_a_line_break_only_yaml_sees_in_a_comment_is_named_on_its_own_line(
+        funnelpact, tmp_path: Path, separator: str) -> None:
+    """In a comment it ends the comment, and the rest of it is read as a value: the error
+    named line 39 ("mapping values are not allowed … check the indentation of this line"),
+    where nothing is wrong, not line 38, which holds the character no editor shows. (NEL is
+    what "…" in Windows-1252 becomes when the file is read as Latin-1.)"""
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    old = "2026-03: {mql: 150}          # webinar series in March"
+    assert old in text
+    file = tmp_path / "pasted.yaml"
+    file.write_text(text.replace(old, f"2026-03: {{mql: 150}}          # webinar series{separator}in March"), encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 2
+    assert run.err.startswith(f"error {file}:38:50: invalid YAML: the invisible character U+{ord(separator):04X} here is "
+                              "a line break to YAML, not to editors: delete it (YAML then finds at line 39"), run.err
+
+
 @pytest.mark.parametrize("character", ["\x07", "\x00", "\x1b"], ids=["BEL", "NUL", "ESC"])
 def test_a_control_character_is_named_with_its_line_and_column(funnelpact, tmp_path: Path, character: str) -> None:
     """YAML refuses control characters anywhere; the message was libyaml's, two lines long,
