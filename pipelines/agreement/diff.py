@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import subprocess
 from collections import Counter
@@ -176,8 +177,14 @@ def _load_side(root: Path, rev: str | None, rel: Path, argument: str) -> tuple[l
         except InputError:
             raise InputError(Problem(f"unknown git revision {rev!r}: expected a branch, tag or commit", field=argument)) from None
         # -z: without it git quotes names with non-ASCII bytes ("sla/m\303\251xico.yaml").
-        names = _git(root, "ls-tree", "-r", "-z", "--name-only", rev, "--", str(rel)).split("\0")
-        texts = [(f"{rev}:{n}", lambda n=n: _git_agreement(root, rev, n)) for n in names if is_agreement_file(n)]
+        entries = [e.split("\t", 1) for e in _git(root, "ls-tree", "-r", "-z", rev, "--", str(rel)).split("\0") if e]
+        # A link to another file of the folder (current.yaml -> acme-2026-h2.yaml) is that file,
+        # read once, as agreement_files reads the working tree: twice, it clashed with itself.
+        files = {}
+        for meta, name in entries:
+            if is_agreement_file(name):
+                files.setdefault(_git_link_target(root, rev, name) if meta.startswith("120000") else name, name)
+        texts = [(f"{rev}:{n}", lambda n=n: _git_agreement(root, rev, n)) for n in files.values()]
     else:
         folder = root / rel
         files = agreement_files([folder]) if folder.exists() else []
@@ -192,6 +199,20 @@ _UNFOLLOWED = {
     "symlink": "it is a symbolic link to a file outside the repository, which git does not keep",
     "notdir": "it is a symbolic link through a file that is not a folder",
 }
+
+
+def _git_link_target(root: Path, rev: str, name: str) -> str:
+    """The path in the repository that the symbolic link `name` leads to at `rev`, through
+    links to links (as far as the kernel follows them, 40)."""
+    for _ in range(40):
+        if posixpath.isabs(name) or name.startswith("../"):
+            break  # outside the repository: _git_agreement says git keeps no such file
+        entry = _git(root, "ls-tree", "-z", rev, "--", name).rstrip("\0")
+        if not entry.startswith("120000 "):
+            break
+        target = _git(root, "cat-file", "blob", entry.split("\t", 1)[0].split(" ")[2])
+        name = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
+    return name
 
 
 def _git_agreement(root: Path, rev: str, name: str) -> str:

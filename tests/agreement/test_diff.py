@@ -472,6 +472,17 @@ def test_an_agreement_linked_into_the_folder_is_compared_through_its_link(repo: 
         assert [(f["field"], f["old"], f["new"]) for f in change["fields"]] == [("spec.revenue_goal", 720000, 744000)]
 
 
+def test_a_link_to_another_file_of_the_folder_is_that_file_read_once(repo: Path) -> None:
+    # validate reads sla/current.yaml -> acme-2026-h2.yaml once; diff read it twice, at a git
+    # revision, and refused the change as a revision defined twice.
+    (repo / "sla/current.yaml").symlink_to("acme-2026-h2.yaml")
+    commit(repo, "point at the revision in force")
+    code, out = run_diff("HEAD~1", "HEAD")
+    assert code == 0 and "No change to the agreements or their targets." in out, out
+    code, out = run_diff("HEAD")
+    assert code == 0 and "No change to the agreements or their targets." in out, out
+
+
 def test_a_committed_link_git_cannot_follow_to_an_agreement_is_named(repo: Path) -> None:
     (repo / "sla/acme-2027-h1.yaml").symlink_to("../shared/acme-2027-h1.yaml")
     commit(repo, "link to nothing")
