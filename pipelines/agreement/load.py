@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from pipelines.agreement.errors import problems_from_validation
+from pipelines.agreement.errors import as_yaml, problems_from_validation
 from pipelines.agreement.model import API_VERSION, KIND, RESERVED_STAGE_VALUES, Agreement
 from pipelines.agreement.months import month_bounds_utc, month_index, naive_utc, spans
 from pipelines.agreement.validate import check_agreement, check_revisions
@@ -144,11 +144,11 @@ def parse_document(doc: SourceDocument) -> Agreement:
     if version is None:
         raise InputError(doc.problem(("apiVersion",), f"missing apiVersion: expected 'apiVersion: {API_VERSION}'"))
     if version != API_VERSION:
-        raise InputError(doc.problem(("apiVersion",), f"unsupported apiVersion {version!r}: expected {API_VERSION!r}"))
+        raise InputError(doc.problem(("apiVersion",), f"unsupported apiVersion {as_yaml(version)}: expected {API_VERSION!r}"))
     if "kind" not in data:
         raise InputError(doc.problem(("kind",), f"missing kind: expected 'kind: {KIND}'"))
     if data.get("kind") != KIND:
-        raise InputError(doc.problem(("kind",), f"kind {data.get('kind')!r} is not supported: expected {KIND!r}"))
+        raise InputError(doc.problem(("kind",), f"kind {as_yaml(data.get('kind'))} is not supported: expected {KIND!r}"))
     try:
         agreement = Agreement.model_validate({**data, "source_file": doc.file})
     except ValidationError as exc:

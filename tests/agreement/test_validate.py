@@ -143,6 +143,23 @@ def test_a_file_validate_may_not_read_exits_2_naming_it(tmp_path: Path, without_
                            "funnelpact can read\n"), done.stderr
 
 
+@pytest.mark.parametrize("old, new, expected", [
+    ("apiVersion: funnelpact/v1", "apiVersion: 1.0", "4:1 apiVersion: unsupported apiVersion 1.0: expected 'funnelpact/v1'"),
+    ("kind: Agreement", "kind: yes", "5:1 kind: kind true is not supported: expected 'Agreement'"),
+    ("- {channel: log}", "- {channel: on}", "53:8 spec.alerts[2].channel: unknown channel true: expected 'slack', 'email', 'webhook', 'log'"),
+])
+def test_a_wrong_version_kind_or_channel_is_shown_as_yaml_writes_it(
+        funnelpact, tmp_path: Path, old: str, new: str, expected: str) -> None:
+    # They read "unsupported apiVersion Decimal('1.0')", "kind True", "unknown channel 'True'".
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    assert old in text
+    file = tmp_path / "acme.yaml"
+    file.write_text(text.replace(old, new), encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 2
+    assert run.err == f"error {file}:{expected}\n", run.err
+
+
 def test_a_missing_path_exits_2_naming_it(funnelpact) -> None:
     run = funnelpact("validate", "sla/no-such-agreement.yaml")
     assert run.code == 2
