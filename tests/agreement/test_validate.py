@@ -330,6 +330,7 @@ def test_a_sum_written_with_a_dot_between_thousands_is_valid_with_a_warning(funn
     """600.000 for 600 000, as Germany or Brazil write it: YAML reads 600, and the goal asked
     for a thousandth of the customers without a word."""
     file = _with_money(tmp_path, "600.000", "12.000")
+    file.write_text(file.read_text(encoding="utf-8").replace("{mql: 150}", "{mql: 150, visit: 120.000}"), encoding="utf-8")
     run = funnelpact("validate", file)
     assert run.code == 0, run.err
     assert run.err.splitlines() == [
@@ -337,6 +338,9 @@ def test_a_sum_written_with_a_dot_between_thousands_is_valid_with_a_warning(funn
         "thousands, write 600000",
         f"warning {file}:17:3 spec.average_deal_size: 12.000 is read as 12, the dot a decimal point: if it separates "
         "thousands, write 12000",
+        # An explicit target too: the model reads 120.000 as the whole number 120.
+        f"warning {file}:38:25 spec.targets.2026-03.visit: 120.000 is read as 120, the dot a decimal point: if it "
+        "separates thousands, write 120000",
     ]
 
 
