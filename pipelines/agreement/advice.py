@@ -12,7 +12,7 @@ from pathlib import Path
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import add_months, month_index, month_range, spans
 from pipelines.agreement.plan import month_weights
-from pipelines.agreement.yaml_source import dotted, load_yaml
+from pipelines.agreement.yaml_source import SourceDocument, dotted, load_yaml
 from pipelines.errors import Problem
 
 # A month weighing this much more than a month not named takes about half a year's goal or
@@ -22,8 +22,10 @@ PERCENT_LIKE = Decimal(10)
 
 def advise(agreement: Agreement) -> list[Problem]:
     """The warnings for `agreement`, each at the line of the value it is about."""
-    advice = [*_percent_seasonality(agreement), *_repeated_channels(agreement), *_values_the_importers_rename(agreement)]
-    return _located(agreement, advice)
+    doc = _document(agreement)
+    advice = [*_thousands_dot(agreement, doc.data if doc else {}), *_percent_seasonality(agreement),
+              *_repeated_channels(agreement), *_values_the_importers_rename(agreement)]
+    return _located(agreement, advice, doc)
 
 
 def advise_revisions(agreements: list[Agreement]) -> list[Problem]:
@@ -55,12 +57,40 @@ def revision_gaps(agreements: list[Agreement]) -> list[tuple[Agreement, Agreemen
     return gaps
 
 
-def _located(agreement: Agreement, advice: list[tuple[tuple, str]]) -> list[Problem]:
+def _document(agreement: Agreement) -> SourceDocument | None:
+    """The agreement's file as written (numbers with the decimals they were written with)."""
+    if agreement.source_file is None:
+        return None
+    return load_yaml(Path(agreement.source_file).read_text(encoding="utf-8"), agreement.source_file)
+
+
+def _located(agreement: Agreement, advice: list[tuple[tuple, str]], doc: SourceDocument | None = None) -> list[Problem]:
     """Each piece of advice at the line of the value it is about, in the agreement's file."""
-    if not advice or agreement.source_file is None:
+    doc = doc or (_document(agreement) if advice else None)
+    if doc is None:
         return [Problem(message, field=dotted(path)) for path, message in advice]
-    doc = load_yaml(Path(agreement.source_file).read_text(encoding="utf-8"), agreement.source_file)
     return [doc.problem(path, message) for path, message in advice]
+
+
+# ISO 4217 currencies counted in thousandths: 600.125 KWD is a sum of money as written.
+THOUSANDTHS = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+
+
+def _thousands_dot(a: Agreement, data: dict):
+    """A sum of money or an explicit target written with a dot and three digits after it, below
+    1000: where the dot separates thousands (Germany, Spain, Brazil, …) `revenue_goal: 600.000`
+    is 600 000 and `visit: 120.000` 120 000 visits; YAML reads 600 and 120, so targets fall a
+    thousandfold. `data` is the file as written: the model keeps a target as a whole number."""
+    spec = data.get("spec", {})
+    written = [] if a.spec.currency in THOUSANDTHS else [
+        (("spec", key), spec.get(key)) for key in ("revenue_goal", "average_deal_size")]
+    written += [(("spec", "targets", month, stage), value)
+                for month, volumes in (spec.get("targets") or {}).items()
+                for stage, value in (volumes or {}).items()]
+    for path, value in written:
+        if isinstance(value, Decimal) and value.as_tuple().exponent == -3 and 0 < value < 1000:
+            yield path, (f"{value} is read as {_number(value)}, the dot a decimal point: if it separates "
+                         f"thousands, write {_number(value * 1000)}")
 
 
 def _percent_seasonality(a: Agreement):

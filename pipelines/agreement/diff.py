@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import posixpath
 import re
 import subprocess
 from collections import Counter
@@ -27,6 +28,7 @@ from pipelines.agreement.load import (
     default_folder_hint,
     is_agreement_file,
     parse_all,
+    read_agreement,
 )
 from pipelines.agreement.model import Agreement, stage_value
 from pipelines.agreement.months import spans
@@ -133,14 +135,14 @@ def new_gaps(old: list[Agreement], new: list[Agreement]) -> list[Gap]:
     return gaps
 
 
-def _git(root: Path | None, *args: str) -> str:
+def _git(root: Path | None, *args: str, stdin: str | None = None) -> str:
     cmd = ["git", *(["-C", str(root)] if root else []), *args]
     try:
         # File names and agreements are UTF-8 whatever the locale; surrogateescape keeps any
         # other byte of a name, so the name given back to `git show` is the same. git's own
         # messages in English: they are quoted in English sentences, and _git_root reads one.
-        done = subprocess.run(cmd, capture_output=True, encoding="utf-8", errors="surrogateescape", check=False,
-                              env={**os.environ, "LC_ALL": "C"})
+        done = subprocess.run(cmd, input=stdin, capture_output=True, encoding="utf-8", errors="surrogateescape",
+                              check=False, env={**os.environ, "LC_ALL": "C"})
     except FileNotFoundError:
         raise InputError("git is not installed: funnelpact diff compares git revisions") from None
     if done.returncode != 0:
@@ -175,17 +177,59 @@ def _load_side(root: Path, rev: str | None, rel: Path, argument: str) -> tuple[l
         except InputError:
             raise InputError(Problem(f"unknown git revision {rev!r}: expected a branch, tag or commit", field=argument)) from None
         # -z: without it git quotes names with non-ASCII bytes ("sla/m\303\251xico.yaml").
-        names = _git(root, "ls-tree", "-r", "-z", "--name-only", rev, "--", str(rel)).split("\0")
-        # _git keeps bytes that are not UTF-8 as surrogates: back to bytes, to name their line.
-        texts = [(f"{rev}:{n}", lambda n=n: decode_utf8(_git(root, "show", f"{rev}:{n}").encode(
-                      "utf-8", "surrogateescape"), f"{rev}:{n}"))
-                 for n in names if is_agreement_file(n)]
+        entries = [e.split("\t", 1) for e in _git(root, "ls-tree", "-r", "-z", rev, "--", str(rel)).split("\0") if e]
+        # A link to another file of the folder (current.yaml -> acme-2026-h2.yaml) is that file,
+        # read once, as agreement_files reads the working tree: twice, it clashed with itself.
+        files = {}
+        for meta, name in entries:
+            if is_agreement_file(name):
+                files.setdefault(_git_link_target(root, rev, name) if meta.startswith("120000") else name, name)
+        texts = [(f"{rev}:{n}", lambda n=n: _git_agreement(root, rev, n)) for n in files.values()]
     else:
         folder = root / rel
         files = agreement_files([folder]) if folder.exists() else []
-        texts = [(str(p.relative_to(root)), lambda p=p: decode_utf8(p.read_bytes(), str(p.relative_to(root))))
-                 for p in files]
+        texts = [(str(p.relative_to(root)), lambda p=p: read_agreement(p, str(p.relative_to(root)))) for p in files]
     return parse_all(texts)
+
+
+# What `git cat-file --follow-symlinks` says of a link it cannot follow to a file in the revision.
+_UNFOLLOWED = {
+    "dangling": "it is a symbolic link to a file {rev} does not hold",
+    "loop": "it is one of symbolic links that lead to one another",
+    "symlink": "it is a symbolic link to a file outside the repository, which git does not keep",
+    "notdir": "it is a symbolic link through a file that is not a folder",
+}
+
+
+def _git_link_target(root: Path, rev: str, name: str) -> str:
+    """The path in the repository that the symbolic link `name` leads to at `rev`, through
+    links to links (as far as the kernel follows them, 40)."""
+    for _ in range(40):
+        if posixpath.isabs(name) or name.startswith("../"):
+            break  # outside the repository: _git_agreement says git keeps no such file
+        entry = _git(root, "ls-tree", "-z", rev, "--", name).rstrip("\0")
+        if not entry.startswith("120000 "):
+            break
+        target = _git(root, "cat-file", "blob", entry.split("\t", 1)[0].split(" ")[2])
+        name = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
+    return name
+
+
+def _git_agreement(root: Path, rev: str, name: str) -> str:
+    """The text of the agreement file `name` at `rev`, through symbolic links as the working
+    tree reads it: `git show` gives a link's own text, its target ("../shared/acme.yaml"), and
+    an agreement linked into the folder was refused as "expected a mapping"."""
+    shown = f"{rev}:{name}"
+    # _git keeps bytes that are not UTF-8 as surrogates: back to bytes, to name their line.
+    out = _git(root, "cat-file", "--batch", "--follow-symlinks", stdin=f"{shown}\n").encode("utf-8", "surrogateescape")
+    header, _, body = out.partition(b"\n")
+    kind, *rest = header.decode("utf-8", "surrogateescape").split(" ")
+    if rest[-2:-1] == ["blob"]:
+        return decode_utf8(body[:int(rest[-1])], shown)
+    target = _git(root, "cat-file", "-p", shown).strip() if kind in ("dangling", "loop") else ""
+    because = _UNFOLLOWED.get(kind, "git cannot read it").format(rev=rev)
+    raise InputError(Problem(f"cannot read the file: {because}{f' ({target})' if target else ''}; "
+                             "expected the agreement file it links to, kept in the repository", file=shown))
 
 
 # Lists whose order means nothing, by their place in the model ([] for any stage or alert): a

@@ -100,56 +100,58 @@ def _message(item: dict, path: tuple, data: Any) -> str:
     if kind == "string_pattern_mismatch":
         return _pattern_message(path, given)
     if kind == "literal_error":
-        return f"{_show(given)} is not allowed: expected {item['ctx']['expected']}"
+        return f"{as_yaml(given)} is not allowed: expected {item['ctx']['expected']}"
     if kind == "union_tag_invalid":
-        return f"unknown channel {item['ctx']['tag']!r}: expected {item['ctx']['expected_tags']}"
+        # The channel as written: pydantic's tag is its str(), 'True' for `channel: on`.
+        channel = given.get("channel") if isinstance(given, dict) else item["ctx"]["tag"]
+        return f"unknown channel {as_yaml(channel)}: expected {item['ctx']['expected_tags']}"
     if kind == "union_tag_not_found":
         return "missing 'channel': expected one of 'slack', 'email', 'webhook', 'log'"
     if kind in _BOUNDS:
         last = str(path[-1]) if path else ""
         if last in _SHARES:
-            return f"{_show(given)} is not a rate: expected a share in (0, 1], e.g. 0.3 for 30%"
+            return f"{as_yaml(given)} is not a rate: expected a share in (0, 1], e.g. 0.3 for 30%"
         limit = next(iter(item.get("ctx", {}).values()), "")
-        return f"{_show(given)} is out of range: expected a number {_BOUNDS[kind]} {_show(limit)}"
+        return f"{as_yaml(given)} is out of range: expected a number {_BOUNDS[kind]} {as_yaml(limit)}"
     if kind in ("decimal_parsing", "decimal_type", "int_parsing", "int_type", "float_parsing", "int_from_float"):
         whole = kind.startswith("int")
-        text = f"{_show(given)} is not {'a whole number' if whole else 'a number'}"
+        text = f"{as_yaml(given)} is not {'a whole number' if whole else 'a number'}"
         return f"{text}: expected {_instead_of_not_a_number(given, path, whole)}"
     if kind == "decimal_max_places":
         places = item.get("ctx", {}).get("decimal_places")
-        return f"{_show(given)} has more than {places} decimal places: expected at most {places}, e.g. 1.5"
+        return f"{as_yaml(given)} has more than {places} decimal places: expected at most {places}, e.g. 1.5"
     if kind == "finite_number":
         last = str(path[-1]) if path else ""
         if last in _SHARES:
-            return f"{_show(given)} is not a rate: expected a share in (0, 1], e.g. 0.3 for 30%"
-        return f"{_show(given)} is not a number: expected a finite number"
+            return f"{as_yaml(given)} is not a rate: expected a share in (0, 1], e.g. 0.3 for 30%"
+        return f"{as_yaml(given)} is not a number: expected a finite number"
     if kind == "too_short":
         ctx = item.get("ctx", {})
         return f"expected at least {ctx.get('min_length')} items, got {ctx.get('actual_length')}"
     if kind == "bool_for_number":
-        return f"expected a number, got {_show(given)}: YAML reads yes/no/on/off/true/false as a boolean"
+        return f"expected a number, got {as_yaml(given)}: YAML reads yes/no/on/off/true/false as a boolean"
     if kind == "quoted_number":
-        return f"expected a number, got the text {_show(given)}: write it without quotes"
+        return f"expected a number, got the text {as_yaml(given)}: write it without quotes"
     if kind == "string_type" and is_month_field(path):
         if isinstance(given, date):  # YAML reads 2026-01-01 as a date
-            return f"{_show(given)} is a date, not a month: expected YYYY-MM (agreements run for whole months)"
-        return not_a_month(_show(given))
+            return f"{as_yaml(given)} is a date, not a month: expected YYYY-MM (agreements run for whole months)"
+        return not_a_month(as_yaml(given))
     if kind == "string_type" and isinstance(given, bool):
-        return f"expected text, got {_show(given)}: YAML reads yes/no/on/off/true/false as a boolean; quote the value"
+        return f"expected text, got {as_yaml(given)}: YAML reads yes/no/on/off/true/false as a boolean; quote the value"
     if kind == "string_type" and isinstance(given, date):  # `revision: 2026-01-01`
         what = "a date and time" if isinstance(given, datetime) else "a date"
-        return f"expected text, got {_show(given)}: YAML reads it as {what}; quote the value"
+        return f"expected text, got {as_yaml(given)}: YAML reads it as {what}; quote the value"
     if kind in ("dict_type", "model_type", "model_attributes_type"):  # the last: an alert written `- log`
-        return f"expected a mapping (key: value), got {_show(given)}"
+        return f"expected a mapping (key: value), got {as_yaml(given)}"
     if kind == "list_type":
-        return f"expected a list, got {_show(given)}"
+        return f"expected a list, got {as_yaml(given)}"
     if kind == "string_type":
-        return f"expected text, got {_show(given)}"
+        return f"expected text, got {as_yaml(given)}"
     msg = item["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
-    if given is not None and not isinstance(given, (dict, list)) and _show(given) not in msg:
-        msg += f" (got {_show(given)})"
+    if given is not None and not isinstance(given, (dict, list)) and as_yaml(given) not in msg:
+        msg += f" (got {as_yaml(given)})"
     return msg
 
 
@@ -181,7 +183,7 @@ _BOUNDS = {
 _SHARES = {"rate", "attainment", "max_rate"}
 
 
-def _show(value: Any) -> str:
+def as_yaml(value: Any) -> str:
     """A value as YAML writes it (null, true, [0.3], 2026-01-01), not as Python's repr
     (None, True, [Decimal('0.3')], datetime.date(2026, 1, 1)); text stays quoted."""
     if value is None:
@@ -193,9 +195,9 @@ def _show(value: Any) -> str:
     if isinstance(value, date):  # and datetime
         return value.isoformat(sep=" ") if isinstance(value, datetime) else value.isoformat()
     if isinstance(value, list):
-        return "[" + ", ".join(map(_show, value)) + "]"
+        return "[" + ", ".join(map(as_yaml, value)) + "]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k if isinstance(k, str) else _show(k)}: {_show(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k if isinstance(k, str) else as_yaml(k)}: {as_yaml(v)}" for k, v in value.items()) + "}"
     return repr(value)
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from pipelines.agreement.errors import problems_from_validation
+from pipelines.agreement.errors import as_yaml, problems_from_validation
 from pipelines.agreement.model import API_VERSION, KIND, RESERVED_STAGE_VALUES, Agreement
 from pipelines.agreement.months import month_bounds_utc, month_index, naive_utc, spans
 from pipelines.agreement.validate import check_agreement, check_revisions
@@ -31,7 +31,10 @@ def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files += sorted(p for p in path.rglob("*") if is_agreement_file(p.name) and p.is_file())
+            # A link whose file is gone (a folder not checked out, a file renamed) is listed,
+            # for reading it to say so: skipped, its revision was neither validated nor judged.
+            files += sorted(p for p in path.rglob("*")
+                            if is_agreement_file(p.name) and (p.is_file() or (p.is_symlink() and not p.exists())))
         elif path.is_file():
             files.append(path)
         else:
@@ -39,11 +42,12 @@ def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
                                      file=str(path)))
     # `validate sla/ sla/acme.yaml` names one file twice: read it once, or it would
     # clash with itself as a duplicate revision.
-    seen: set[Path] = set()
+    seen: set[str] = set()
     unique = []
     for file in files:
-        if file.resolve() not in seen:
-            seen.add(file.resolve())
+        real = os.path.realpath(file)  # Path.resolve() raises on links that loop
+        if real not in seen:
+            seen.add(real)
             unique.append(file)
     return unique
 
@@ -69,7 +73,7 @@ def load_agreements(paths: Iterable[Path | str] | Path | str) -> list[Agreement]
     files = agreement_files(paths)
     if not files:
         raise InputError(Problem("no agreement files (*.yaml, *.yml) found", file=", ".join(map(str, paths))))
-    agreements, problems = parse_all((str(file), lambda file=file: _read(file)) for file in files)
+    agreements, problems = parse_all((str(file), lambda file=file: read_agreement(file)) for file in files)
     if problems:
         raise InputError(problems)
     return sorted(agreements, key=lambda a: (a.name, a.spec.effective.from_))
@@ -102,12 +106,19 @@ def _parse(name: str, text: str) -> tuple[SourceDocument, Agreement]:
     return doc, parse_document(doc)
 
 
-def _read(file: Path) -> str:
+def read_agreement(file: Path, name: str | None = None) -> str:
+    """The text of an agreement file on disk, `name` naming it in problems (default: its path)."""
+    name = name or str(file)
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise InputError(Problem(f"cannot read the file: {exc}", file=str(file))) from None
-    return decode_utf8(data, str(file))
+        reason = exc.strerror or str(exc)
+        if file.is_symlink():
+            raise InputError(Problem(f"cannot read the file ({reason}): it is a symbolic link to {os.readlink(file)}; "
+                                     "expected the agreement file it links to", file=name)) from None
+        raise InputError(Problem(f"cannot read the file ({reason}): expected an agreement file funnelpact can read",
+                                 file=name)) from None
+    return decode_utf8(data, name)
 
 
 def decode_utf8(data: bytes, file: str) -> str:
@@ -133,11 +144,11 @@ def parse_document(doc: SourceDocument) -> Agreement:
     if version is None:
         raise InputError(doc.problem(("apiVersion",), f"missing apiVersion: expected 'apiVersion: {API_VERSION}'"))
     if version != API_VERSION:
-        raise InputError(doc.problem(("apiVersion",), f"unsupported apiVersion {version!r}: expected {API_VERSION!r}"))
+        raise InputError(doc.problem(("apiVersion",), f"unsupported apiVersion {as_yaml(version)}: expected {API_VERSION!r}"))
     if "kind" not in data:
         raise InputError(doc.problem(("kind",), f"missing kind: expected 'kind: {KIND}'"))
     if data.get("kind") != KIND:
-        raise InputError(doc.problem(("kind",), f"kind {data.get('kind')!r} is not supported: expected {KIND!r}"))
+        raise InputError(doc.problem(("kind",), f"kind {as_yaml(data.get('kind'))} is not supported: expected {KIND!r}"))
     try:
         agreement = Agreement.model_validate({**data, "source_file": doc.file})
     except ValidationError as exc:

@@ -148,6 +148,11 @@ def _single_node(loader: "_Loader", lines: "_Lines", file: str):
         elif mark and lines.char_at(mark) == "\t":
             # libyaml says "found character that cannot start any token", never which one.
             reason += " (a tab: indent with spaces)"
+        hidden = _hidden_break(lines.text, mark.index) if mark else None
+        if hidden is not None:  # the line to fix is the one holding it, not where YAML gives up
+            reason = (f"the invisible character U+{ord(lines.text[hidden]):04X} here is a line break to YAML, not "
+                      f"to editors: delete it (YAML then finds at line {line}, column {column}: {reason})")
+            line, column = lines.at(hidden)
         raise InputError(
             Problem(f"invalid YAML: {reason}", file=file, line=line, column=column)
         ) from None
@@ -166,6 +171,29 @@ def _single_node(loader: "_Loader", lines: "_Lines", file: str):
         raise InputError(Problem(f"invalid YAML: {exc}", file=file)) from None
     except RecursionError:  # the pure-Python parser composes nested collections recursively
         raise InputError(Problem(f"invalid YAML: nested more than {MAX_DEPTH} levels deep", file=file)) from None
+
+
+# YAML 1.1 also breaks lines at NEL, LS and PS; editors (YAML 1.2), git and _Lines do not. In a
+# comment one ends the comment, the rest of it is read as a value, and the error that follows
+# named a line below it, where nothing is wrong ("# The\x85smarketing SLA" on line 2: "4:1 did
+# not find expected <document start>"). NEL comes of "…" in Windows-1252 read as Latin-1.
+_YAML_ONLY_BREAK = re.compile("[\x85\u2028\u2029]")
+
+
+def _hidden_break(text: str, end: int) -> int | None:
+    """The index of the last NEL, LS or PS before `end` that YAML reads as a line break: one
+    outside quotes (inside them it is a character of the text)."""
+    found = [m.start() for m in _YAML_ONLY_BREAK.finditer(text, 0, end)]
+    if not found:
+        return None
+    quoted = []
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, yaml.ScalarToken) and token.style in ("'", '"'):
+                quoted.append((token.start_mark.index, token.end_mark.index))
+    except yaml.YAMLError:
+        pass  # the error being reported: the quotes before it are known
+    return next((i for i in reversed(found) if not any(start <= i < stop for start, stop in quoted)), None)
 
 
 class _Lines:

@@ -449,6 +449,62 @@ def test_a_committed_file_with_an_upper_case_extension_is_compared(repo: Path) -
     assert code == 0 and "No change to the agreements or their targets." in out, out
 
 
+def test_an_agreement_linked_into_the_folder_is_compared_through_its_link(repo: Path) -> None:
+    """A revision kept elsewhere in the repository and linked into sla/: git gave the link's
+    own text ("../shared/acme-2026-h2.yaml"), so the change was refused (exit 2, "expected a
+    mapping") and, against the working tree, the base read as not validating."""
+    (repo / "shared").mkdir()
+    (repo / "sla/acme-2026-h2.yaml").rename(repo / "shared/acme-2026-h2.yaml")
+    (repo / "sla/acme-2026-h2.yaml").symlink_to("../shared/acme-2026-h2.yaml")
+    git(repo, "add", "-A", "sla", "shared")
+    commit(repo, "link h2")
+    code, out = run_diff("HEAD~1", "HEAD")
+    assert code == 0 and "No change to the agreements or their targets." in out, out
+    edit(repo / "shared/acme-2026-h2.yaml", "revenue_goal: 720000", "revenue_goal: 744000")
+    git(repo, "add", "shared")
+    commit(repo, "raise the h2 goal")
+    for args in (("HEAD~1", "HEAD"), ("HEAD~2",)):
+        code, out = run_diff(*args, "--format", "json")
+        assert code == 0, out
+        result = json.loads(out)
+        assert result["base_problems"] == [], out
+        [change] = result["revisions"]
+        assert [(f["field"], f["old"], f["new"]) for f in change["fields"]] == [("spec.revenue_goal", 720000, 744000)]
+
+
+def test_a_link_to_another_file_of_the_folder_is_that_file_read_once(repo: Path) -> None:
+    # validate reads sla/current.yaml -> acme-2026-h2.yaml once; diff read it twice, at a git
+    # revision, and refused the change as a revision defined twice.
+    (repo / "sla/current.yaml").symlink_to("acme-2026-h2.yaml")
+    commit(repo, "point at the revision in force")
+    code, out = run_diff("HEAD~1", "HEAD")
+    assert code == 0 and "No change to the agreements or their targets." in out, out
+    code, out = run_diff("HEAD")
+    assert code == 0 and "No change to the agreements or their targets." in out, out
+
+
+def test_a_committed_link_git_cannot_follow_to_an_agreement_is_named(repo: Path) -> None:
+    (repo / "sla/acme-2027-h1.yaml").symlink_to("../shared/acme-2027-h1.yaml")
+    commit(repo, "link to nothing")
+    code, out = run_diff("HEAD~1", "HEAD")
+    assert code == 2, out
+    assert ("HEAD:sla/acme-2027-h1.yaml: cannot read the file: it is a symbolic link to a file HEAD does not hold "
+            "(../shared/acme-2027-h1.yaml); expected the agreement file it links to, kept in the repository") in out, out
+
+
+def test_a_working_tree_file_diff_may_not_read_exits_2_naming_it(repo: Path, without_root_override) -> None:
+    # It ended in "funnelpact failed unexpectedly (PermissionError …); this is a bug", exit 3.
+    path = repo / "sla/acme-2026-h1.yaml"
+    path.chmod(0)
+    try:
+        done = without_root_override("from pipelines.cli import main; main()", "diff", "HEAD")
+    finally:
+        path.chmod(0o644)
+    assert done.returncode == 2, done.stderr
+    assert ("error sla/acme-2026-h1.yaml: cannot read the file (Permission denied): expected an agreement file "
+            "funnelpact can read") in done.stderr, done.stderr
+
+
 def test_a_multi_line_value_stays_in_its_markdown_table_cell(repo: Path) -> None:
     edit(repo / "sla/acme-2026-h1.yaml", 'definition: "The deal is closed-won."',
          'definition: "The deal is closed-won\\nand | invoiced."')

@@ -111,6 +111,55 @@ def test_a_file_in_the_folder_with_an_upper_case_extension_is_validated(funnelpa
     assert len(run.out.splitlines()) == 2, run.out
 
 
+def test_a_link_whose_agreement_is_gone_is_named_not_skipped(funnelpact, tmp_path: Path) -> None:
+    """A revision linked into the folder from a checkout that is not there: skipped, validate
+    said ok for the others and a run judged its months by no revision at all."""
+    (tmp_path / "acme-2026-h1.yaml").write_bytes((ROOT / "sla" / "acme-2026-h1.yaml").read_bytes())
+    (tmp_path / "acme-2026-h2.yaml").symlink_to("../shared/acme-2026-h2.yaml")
+    (tmp_path / "loop-a.yaml").symlink_to("loop-b.yaml")  # and a pair that loops: read without end
+    (tmp_path / "loop-b.yaml").symlink_to("loop-a.yaml")
+    run = funnelpact("validate", tmp_path)
+    assert run.code == 2, run.out
+    assert run.err.splitlines() == [
+        f"error {tmp_path / 'acme-2026-h2.yaml'}: cannot read the file (No such file or directory): it is a "
+        "symbolic link to ../shared/acme-2026-h2.yaml; expected the agreement file it links to",
+        f"error {tmp_path / 'loop-a.yaml'}: cannot read the file (Too many levels of symbolic links): it is a "
+        "symbolic link to loop-b.yaml; expected the agreement file it links to",
+        f"error {tmp_path / 'loop-b.yaml'}: cannot read the file (Too many levels of symbolic links): it is a "
+        "symbolic link to loop-a.yaml; expected the agreement file it links to",
+    ], run.err
+
+
+def test_a_file_validate_may_not_read_exits_2_naming_it(tmp_path: Path, without_root_override) -> None:
+    file = tmp_path / "acme-2026-h1.yaml"
+    file.write_bytes((ROOT / "sla" / "acme-2026-h1.yaml").read_bytes())
+    file.chmod(0)
+    try:
+        done = without_root_override("from pipelines.cli import main; main()", "validate", str(tmp_path))
+    finally:
+        file.chmod(0o644)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (f"error {file}: cannot read the file (Permission denied): expected an agreement file "
+                           "funnelpact can read\n"), done.stderr
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("apiVersion: funnelpact/v1", "apiVersion: 1.0", "4:1 apiVersion: unsupported apiVersion 1.0: expected 'funnelpact/v1'"),
+    ("kind: Agreement", "kind: yes", "5:1 kind: kind true is not supported: expected 'Agreement'"),
+    ("- {channel: log}", "- {channel: on}", "53:8 spec.alerts[2].channel: unknown channel true: expected 'slack', 'email', 'webhook', 'log'"),
+])
+def test_a_wrong_version_kind_or_channel_is_shown_as_yaml_writes_it(
+        funnelpact, tmp_path: Path, old: str, new: str, expected: str) -> None:
+    # They read "unsupported apiVersion Decimal('1.0')", "kind True", "unknown channel 'True'".
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    assert old in text
+    file = tmp_path / "acme.yaml"
+    file.write_text(text.replace(old, new), encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 2
+    assert run.err == f"error {file}:{expected}\n", run.err
+
+
 def test_a_missing_path_exits_2_naming_it(funnelpact) -> None:
     run = funnelpact("validate", "sla/no-such-agreement.yaml")
     assert run.code == 2
@@ -164,6 +213,24 @@ def test_a_line_separator_pasted_into_a_label_does_not_move_the_lines_named_afte
     run = funnelpact("validate", file)
     assert run.code == 2
     assert f"{file}:{line}:17 spec.conversion.lead->mql.rate: 30 is not a rate" in run.err, run.err
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\x85", "\u2029"], ids=["LS", "NEL", "PS"])
+def test_a_line_break_only_yaml_sees_in_a_comment_is_named_on_its_own_line(
+        funnelpact, tmp_path: Path, separator: str) -> None:
+    """In a comment it ends the comment, and the rest of it is read as a value: the error
+    named line 39 ("mapping values are not allowed … check the indentation of this line"),
+    where nothing is wrong, not line 38, which holds the character no editor shows. (NEL is
+    what "…" in Windows-1252 becomes when the file is read as Latin-1.)"""
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    old = "2026-03: {mql: 150}          # webinar series in March"
+    assert old in text
+    file = tmp_path / "pasted.yaml"
+    file.write_text(text.replace(old, f"2026-03: {{mql: 150}}          # webinar series{separator}in March"), encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 2
+    assert run.err.startswith(f"error {file}:38:50: invalid YAML: the invisible character U+{ord(separator):04X} here is "
+                              "a line break to YAML, not to editors: delete it (YAML then finds at line 39"), run.err
 
 
 @pytest.mark.parametrize("character", ["\x07", "\x00", "\x1b"], ids=["BEL", "NUL", "ESC"])
@@ -246,6 +313,47 @@ def test_months_between_two_revisions_are_valid_with_a_warning_naming_the_gap(fu
         f"warning {tmp_path / 'h2.yaml'}:13:3 spec.effective: no revision of acme is in force in 2026-07: "
         f"2026-h1 ends 2026-06 ({tmp_path / 'h1.yaml'}) and 2026-h2 starts 2026-08, so 2026-07 is not "
         "judged; if the gap is a slip, start 2026-h2 in 2026-07")
+
+
+def _with_money(tmp_path: Path, goal: str, deal_size: str, currency: str = "USD") -> Path:
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    for old, new in (("revenue_goal: 600000", f"revenue_goal: {goal}"), ("average_deal_size: 12000", f"average_deal_size: {deal_size}"),
+                     ("currency: USD", f"currency: {currency}")):
+        assert old in text
+        text = text.replace(old, new)
+    file = tmp_path / "acme.yaml"
+    file.write_text(text, encoding="utf-8")
+    return file
+
+
+def test_a_sum_written_with_a_dot_between_thousands_is_valid_with_a_warning(funnelpact, tmp_path: Path) -> None:
+    """600.000 for 600 000, as Germany or Brazil write it: YAML reads 600, and the goal asked
+    for a thousandth of the customers without a word."""
+    file = _with_money(tmp_path, "600.000", "12.000")
+    file.write_text(file.read_text(encoding="utf-8").replace("{mql: 150}", "{mql: 150, visit: 120.000}"), encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 0, run.err
+    assert run.err.splitlines() == [
+        f"warning {file}:16:3 spec.revenue_goal: 600.000 is read as 600, the dot a decimal point: if it separates "
+        "thousands, write 600000",
+        f"warning {file}:17:3 spec.average_deal_size: 12.000 is read as 12, the dot a decimal point: if it separates "
+        "thousands, write 12000",
+        # An explicit target too: the model reads 120.000 as the whole number 120.
+        f"warning {file}:38:25 spec.targets.2026-03.visit: 120.000 is read as 120, the dot a decimal point: if it "
+        "separates thousands, write 120000",
+    ]
+
+
+@pytest.mark.parametrize("goal, deal_size, currency", [
+    ("600000.000", "12000", "USD"),  # three decimals, but no thousands separator could mean that
+    ("600.5", "12.25", "USD"),  # cents
+    ("600.125", "12.000", "KWD"),  # a currency counted in thousandths
+])
+def test_sums_with_decimals_that_are_no_thousands_separator_get_no_warning(
+        funnelpact, tmp_path: Path, goal: str, deal_size: str, currency: str) -> None:
+    run = funnelpact("validate", _with_money(tmp_path, goal, deal_size, currency))
+    assert run.code == 0, run.err
+    assert run.err == ""
 
 
 def test_an_alert_channel_listed_twice_is_valid_with_a_warning(funnelpact, tmp_path: Path) -> None:
