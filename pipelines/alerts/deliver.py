@@ -6,6 +6,7 @@ outbox and is retried, oldest first, by the next call — whichever way that run
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import time
@@ -289,42 +290,53 @@ def deliver_outbox(
     # A channel that failed once in this call is skipped for the rest of it: with 50 pending
     # alerts and a dead webhook, the run waits for one message's retries, not fifty.
     down: dict[str, str] = {}
-    # Items not attempted are given back together, in one commit, after the loop (one that is
-    # cut short leaves them, like the items it did not reach, to the end of their lease).
+    # Items not attempted are given back together, in one commit, after the loop.
     released: list[tuple[int, str]] = []
     due: dict[str, list[OutboxItem]] = {}  # channel key -> the items this call attempts, oldest first
-    for item in store.claim(now, CLAIM_LEASE):
-        too_old = datetime.fromisoformat(item.created_at) < now - max_age
-        reason = f"expired: not delivered within {max_age.days} days" if too_old else _no_longer_asked(item, agreements)
-        if reason is not None:
-            store.expire(item.id, reason, now)
-            report.channel(item.channel_key).expired += 1
-            logger.warning("alert %s to %s %s", item.alert.alert_id, item.channel_key, reason)
-            continue
-        if allowed is not None and item.channel.get("channel") not in allowed:
-            # Raised before the variable was set: kept for a run that may send it.
-            released.append((item.id, f"not attempted: {ALERT_CHANNELS_ENV} allows {', '.join(sorted(allowed))} only"))
-            continue
-        due.setdefault(item.channel_key, []).append(item)
-    for key, items in due.items():
-        counts = report.channel(key)
-        for batch, part in messages(items):
-            if key in down:
-                released += [(item.id, f"not attempted: the channel failed earlier in this run ({down[key]})")
-                             for item in batch]
+    claimed = store.claim(now, CLAIM_LEASE)
+    try:
+        for item in claimed:
+            too_old = datetime.fromisoformat(item.created_at) < now - max_age
+            reason = f"expired: not delivered within {max_age.days} days" if too_old else _no_longer_asked(item, agreements)
+            if reason is not None:
+                store.expire(item.id, reason, now)
+                report.channel(item.channel_key).expired += 1
+                logger.warning("alert %s to %s %s", item.alert.alert_id, item.channel_key, reason)
                 continue
-            attempts, error = attempt(batch, env, retry, timeout, sleep, part)
-            ids = [item.id for item in batch]
-            if error is None:
-                store.mark_sent(ids, attempts, now)
-                counts.sent += len(batch)
-                counts.messages += 1
+            if allowed is not None and item.channel.get("channel") not in allowed:
+                # Raised before the variable was set: kept for a run that may send it.
+                released.append((item.id, f"not attempted: {ALERT_CHANNELS_ENV} allows {', '.join(sorted(allowed))} only"))
                 continue
-            store.mark_failed(ids, attempts, error, now)
-            down[key] = error
-            counts.failed += len(batch)
-            report.failures += [Failure(key, item.alert.alert_id, error) for item in batch]
-            logger.warning("delivery of %d alert(s) to %s failed, kept in the outbox: %s", len(batch), key, error)
+            due.setdefault(item.channel_key, []).append(item)
+        for key, items in due.items():
+            counts = report.channel(key)
+            for batch, part in messages(items):
+                if key in down:
+                    released += [(item.id, f"not attempted: the channel failed earlier in this run ({down[key]})")
+                                 for item in batch]
+                    continue
+                attempts, error = attempt(batch, env, retry, timeout, sleep, part)
+                ids = [item.id for item in batch]
+                if error is None:
+                    store.mark_sent(ids, attempts, now)
+                    counts.sent += len(batch)
+                    counts.messages += 1
+                    continue
+                store.mark_failed(ids, attempts, error, now)
+                down[key] = error
+                counts.failed += len(batch)
+                report.failures += [Failure(key, item.alert.alert_id, error) for item in batch]
+                logger.warning("delivery of %d alert(s) to %s failed, kept in the outbox: %s", len(batch), key, error)
+    except BaseException:
+        # Interrupted (Ctrl-C, SIGTERM: exit 130): what this run claimed and did not finish goes
+        # back now. Left to the end of its 15-minute lease, as a killed run's must be, the run
+        # started again at once sent none of it ("kept for the next run"), and the alerts waited
+        # for the next day's run. The one being sent may have arrived: it may arrive twice, as
+        # after a kill. Failing to give them back must not hide the interrupt (exit 130).
+        with contextlib.suppress(Exception):
+            store.release(released)
+            store.give_back([item.id for item in claimed], "interrupted before it was delivered")
+        raise
     if released:
         store.release(released)
 

@@ -270,6 +270,14 @@ class AlertStore:
             self.conn.executemany("update outbox set last_error = ?, claimed_until = null where id = ?",
                                   [(reason, item_id) for item_id, reason in reasons])
 
+    def give_back(self, item_ids: list[int], reason: str) -> None:
+        """Give back those of `item_ids` still claimed and pending (not sent, failed, expired or
+        released since), with why, in one transaction."""
+        with self.transaction():
+            self.conn.executemany("update outbox set last_error = ?, claimed_until = null "
+                                  "where id = ? and state = 'pending' and claimed_until is not null",
+                                  [(reason, item_id) for item_id in item_ids])
+
     def expire(self, item_id: int, reason: str, now: datetime) -> None:
         self.conn.execute(
             "update outbox set state = 'expired', last_error = ?, last_attempt_at = ?, claimed_until = null where id = ?",

@@ -146,9 +146,12 @@ def main() -> None:
     try:
         app()
     except SystemExit as exc:
-        # rich's spinner may still be winding down: it holds nothing.
+        # rich's spinner may still be winding down, and tqdm's monitor (GX's progress bars start
+        # it in the judgement) sleeps until the exit: they hold nothing. Counted, an interrupt
+        # in the alerts step left by os._exit below, and Python's resource tracker printed a
+        # "leaked semaphore objects" warning under "funnelpact: interrupted".
         lingering = [t for t in threading.enumerate() if t is not threading.current_thread()
-                     and t.is_alive() and not type(t).__module__.startswith("rich.")]
+                     and t.is_alive() and not type(t).__module__.startswith(("rich.", "tqdm."))]
         if exc.code == EXIT_INTERRUPTED and lingering:
             # An interrupted run waits for dbt's threads (defs.dbt.stop_builds); one still
             # inside DuckDB at the interpreter's exit would abort the process (SIGABRT, exit

@@ -65,17 +65,27 @@ def ensure_manifest(project: DbtProject, warehouse: Path | None = None) -> Path:
     (target/partial_parse.msgpack, which dagster-dbt hands to every run) is valid only for
     the profile it was parsed with, and the profile holds the warehouse path: parsed for
     another path, every run re-parsed the whole project (~5 s of a ~30 s run, bench/).
+
+    The stamp also names the manifest that parse finished writing (size and mtime): dbt
+    rewrites manifest.json in place, and a run killed (or out of disk) while it wrote left a
+    cut-off file newer than the project, which every later run read as "this is a bug"
+    (JSONDecodeError) until someone deleted target/.
     """
     manifest = project.manifest_path
     newest = max((p.stat().st_mtime for p in project_sources(project.project_dir)), default=0)
     stamp = manifest.parent / PARSED_FOR
     parsed_for = str(warehouse.resolve()) if warehouse else ""
     if (not manifest.exists() or manifest.stat().st_mtime < newest
-            or (parsed_for and (not stamp.exists() or stamp.read_text() != parsed_for))):
+            or not stamp.exists() or stamp.read_text() != _parsed(manifest, parsed_for)):
         run_dbt("parse", warehouse=warehouse, project=project.project_dir, target_path=target_dir(project))
-        if parsed_for:
-            stamp.write_text(parsed_for)
+        stamp.write_text(_parsed(manifest, parsed_for))
     return manifest
+
+
+def _parsed(manifest: Path, parsed_for: str) -> str:
+    """The stamp of a whole parse for a warehouse: its path and the manifest it wrote."""
+    written = manifest.stat()
+    return f"{parsed_for}\n{written.st_size} {written.st_mtime_ns}"
 
 
 def target_dir(project: DbtProject) -> Path:

@@ -73,7 +73,12 @@ def prepare_dagster_home(home: Path) -> Path:
     config = home / "dagster.yaml"
     written = config.read_text() if config.exists() else None
     if written is None or written in _previous(home):
-        config.write_text(dagster_yaml(home))
+        # Whole or not at all: written in place, a run killed (or out of disk) while writing it
+        # left a cut-off file that every later run kept as one the user had edited (its event
+        # log in a cut-off folder, no run monitoring), without a word.
+        part = config.with_name(config.name + ".part")
+        part.write_text(dagster_yaml(home))
+        os.replace(part, config)
     elif written != dagster_yaml(home):
         _check_kept(config)  # the file this function writes needs no check on every run
     os.environ["DAGSTER_HOME"] = str(home)

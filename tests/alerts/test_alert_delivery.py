@@ -142,6 +142,35 @@ def test_a_closed_port_keeps_the_alert_and_the_next_run_delivers_it_exactly_once
     assert "Actual: 120" in smtp.mails[0].part("plain")  # the alert as raised, not re-judged
 
 
+def test_deliveries_an_interrupted_run_claimed_go_out_with_the_run_started_right_after(
+    state: Path, http: HttpRecorder
+) -> None:
+    """Ctrl-C or SIGTERM (exit 130) while the webhook receives the first of three alerts: the
+    run held its claim on all three for the 15 minutes meant for a killed run, so running
+    again at once sent none ("3 kept for the next run"), and they waited for the next day's run."""
+    import os
+    import signal
+    import time
+
+    def interrupted(handler) -> str:
+        os.kill(os.getpid(), signal.SIGINT)  # the run's Ctrl-C while it waits for the answer
+        time.sleep(1)
+        return "too late"
+
+    acme = agreement([WEBHOOK])
+    results = [kpi("breach", 10, kpi=f"volume:{stage}", target=60) for stage in ("lead", "mql", "sql")]
+    http.status, http.answer = 500, interrupted
+    with pytest.raises(KeyboardInterrupt):
+        dispatch(results, [acme], state, env_for(http), retry=FAST)
+    assert [p.json()["kpi"] for p in http.posts] == ["volume:lead"]
+
+    http.status = 200
+    report = dispatch(results, [acme], state, env_for(http), retry=FAST)
+    assert (report.alerts, report.sent, report.pending) == ([], 3, 0)
+    # The one under way when the run stopped may have arrived: it may come twice, the others once.
+    assert sorted(p.json()["kpi"] for p in http.posts) == ["volume:lead", "volume:lead", "volume:mql", "volume:sql"]
+
+
 def test_http_500_is_retried_with_back_off_then_kept_and_a_down_channel_is_not_hammered(
     state: Path, http: HttpRecorder
 ) -> None:

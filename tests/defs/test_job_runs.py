@@ -647,6 +647,46 @@ def test_ctrl_c_during_the_dbt_build_exits_130_and_the_next_run_is_whole(
     assert invoke("run", "--as-of", AS_OF).exit_code in (0, 1), "the lock is free and the next run completes"
 
 
+def test_ctrl_c_while_alerts_go_out_exits_130_in_one_line_and_the_run_started_right_after_sends_them(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Interrupted while Slack receives the digest: Python's resource tracker printed "There
+    appear to be 2 leaked semaphore objects" under "funnelpact: interrupted" (tqdm's idle
+    monitor thread, started by GX in the judgement, made the CLI leave by os._exit), and the
+    run kept its claim on the alerts for 15 minutes: the run started again at once sent none."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.alerts.loopback import HttpRecorder
+
+    slack = HttpRecorder()
+    slack.status, slack.answer = 500, lambda handler: time.sleep(5) or "slow"  # the answer the run waits for
+    monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", slack.url())
+    try:
+        run = subprocess.Popen([sys.executable, "-c", "from pipelines.cli import main; main()", "run", "--as-of",
+                                AS_OF], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                               cwd=settings.home.parent, start_new_session=True)
+        deadline = time.monotonic() + 300
+        while not slack.posts:
+            assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+            time.sleep(0.02)
+        os.killpg(run.pid, signal.SIGINT)
+        out, err = run.communicate(timeout=300)
+        assert run.returncode == 130, err[-3000:]
+        assert err.splitlines()[-1].startswith("funnelpact: interrupted"), err[-3000:]
+        for noise in ("Traceback", "leaked semaphore", "Warning"):
+            assert noise not in err, err[-3000:]
+
+        slack.status = 200
+        again = invoke("run", "--as-of", AS_OF)
+    finally:
+        slack.stop()
+    assert again.exit_code in (0, 1), again.output
+    interrupted, *sent = (post.json()["text"] for post in slack.posts)
+    assert sent and sent[0] == interrupted, "the digest the interrupt cut off, and the rest, sent by the next run"
+
+
 def test_a_cli_run_marks_failed_the_runs_a_killed_cli_process_left_started(settings: Settings) -> None:
     """A killed CLI run stays STARTED in Dagster, and with one run at a time the daemon
     queued every later run behind it for ever."""

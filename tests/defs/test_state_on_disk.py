@@ -10,6 +10,7 @@ materialisations grow past it before the load starts.
 
 from __future__ import annotations
 
+import json
 import resource
 import signal
 import subprocess
@@ -87,6 +88,60 @@ def test_a_full_disk_while_dbt_parses_is_no_room_naming_dbt_s_files_not_a_broken
     assert f"no room left on the disk writing dbt's files under {project}" in error, error
     assert "does not parse" not in full.stderr and "run id" not in full.stderr, full.stderr[-3000:]
     assert CliRunner().invoke(app, ["run", "--as-of", AS_OF]).exit_code in (0, 1), "room again: the run goes"
+
+
+def run_killed_at(size: int, settings: Settings) -> None:
+    """`funnelpact run`, killed by the kernel when a file it writes grows past `size` bytes: a
+    kill at a known byte of a known file. Python ignores SIGXFSZ; here it has its default back."""
+    killed = subprocess.run(
+        [sys.executable, "-c", "import signal; signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
+         "from pipelines.cli import main; main()", "run", "--as-of", AS_OF],
+        capture_output=True, text=True, cwd=settings.home.parent, timeout=300,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (size, size)))
+    assert killed.returncode == -signal.SIGXFSZ, killed.stderr[-3000:]
+
+
+def test_a_first_run_killed_while_it_writes_dagster_yaml_leaves_the_next_run_funnelpact_s_own(
+        settings: Settings) -> None:
+    """The first run in a home writes its dagster.yaml. Killed there (or out of disk), it left a
+    cut-off file, which every later run kept as one the user had edited: Dagster's event log in
+    a folder named by the cut-off path, no captured-output manager and no run monitoring."""
+    from pipelines.defs.instance import dagster_yaml
+
+    run_killed_at(400, settings)   # the file is ~900 bytes
+    nxt = CliRunner().invoke(app, ["run", "--as-of", AS_OF])
+    assert nxt.exit_code in (0, 1), nxt.output
+    assert (settings.dagster_home / "dagster.yaml").read_text() == dagster_yaml(settings.dagster_home)
+
+
+def test_a_run_killed_while_dbt_writes_the_manifest_of_a_changed_project_leaves_the_next_run_whole(
+        settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first run after a change to the dbt project parses it, and dbt rewrites
+    target/manifest.json in place. A run killed there (the OOM killer, a closed SSH session; here
+    the kernel's SIGXFSZ at a file size limit, at a known byte) left a cut-off manifest newer
+    than the project, stamped as parsed for this warehouse: every later run, and the code
+    location's load, failed with "funnelpact failed unexpectedly (JSONDecodeError …); this is a
+    bug" until someone deleted target/."""
+    import os
+    import shutil
+
+    from pipelines.defs.dbt import dbt_project
+    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
+
+    project = tmp_path / "dbt_project"
+    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
+    manifest = dbt_project(settings.warehouse).manifest_path   # parsed for this warehouse, as by a run
+    model = next((project / "models" / "marts").glob("*.sql"))
+    later = manifest.stat().st_mtime + 1
+    os.utime(model, (later, later))   # a pull that changed a model: the next run parses again
+
+    run_killed_at(300_000, settings)
+    assert manifest.stat().st_size == 300_000, "killed while it wrote the manifest"
+
+    nxt = CliRunner().invoke(app, ["run", "--as-of", AS_OF])
+    assert nxt.exit_code in (0, 1), nxt.output
+    json.loads(manifest.read_text())  # parsed again, whole
 
 
 def test_dbt_s_log_file_on_a_full_disk_is_one_warning_in_the_run_s_log_not_a_traceback_per_line(
