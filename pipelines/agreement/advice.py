@@ -6,6 +6,7 @@ agreement means what it says, and only its authors know whether they meant it.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -23,8 +24,9 @@ PERCENT_LIKE = Decimal(10)
 def advise(agreement: Agreement) -> list[Problem]:
     """The warnings for `agreement`, each at the line of the value it is about."""
     doc = _document(agreement)
-    advice = [*_thousands_dot(agreement, doc.data if doc else {}), *_percent_seasonality(agreement),
-              *_repeated_channels(agreement), *_values_the_importers_rename(agreement)]
+    advice = [*_thousands_dot(agreement, doc.data if doc else {}), *_reversed_offset(agreement),
+              *_percent_seasonality(agreement), *_repeated_channels(agreement),
+              *_values_the_importers_rename(agreement)]
     return _located(agreement, advice, doc)
 
 
@@ -91,6 +93,19 @@ def _thousands_dot(a: Agreement, data: dict):
         if isinstance(value, Decimal) and value.as_tuple().exponent == -3 and 0 < value < 1000:
             yield path, (f"{value} is read as {_number(value)}, the dot a decimal point: if it separates "
                          f"thousands, write {_number(value * 1000)}")
+
+
+def _reversed_offset(a: Agreement):
+    """`Etc/GMT+5` is five hours *behind* UTC (POSIX signs, the reverse of ISO 8601's): written
+    for UTC+5, every month would start ten hours late, and no error could say so."""
+    found = re.fullmatch(r"Etc/GMT([+-])(\d+)", a.spec.timezone)
+    if found and int(found[2]):
+        sign, hours = found.groups()
+        offset = f"UTC{'-' if sign == '+' else '+'}{int(hours):02d}:00"
+        yield ("spec", "timezone"), (f"{a.spec.timezone} is {offset}: in the Etc/GMT zones the sign is reversed "
+                                     f"(POSIX); if you meant UTC{sign}{int(hours):02d}:00, write "
+                                     f"Etc/GMT{'-' if sign == '+' else '+'}{hours}, or better the place's own "
+                                     "zone (Asia/Karachi, Europe/Berlin), which keeps its daylight saving time")
 
 
 def _percent_seasonality(a: Agreement):

@@ -356,6 +356,27 @@ def test_sums_with_decimals_that_are_no_thousands_separator_get_no_warning(
     assert run.err == ""
 
 
+@pytest.mark.parametrize("zone, warned", [
+    ("Etc/GMT+5", "Etc/GMT+5 is UTC-05:00: in the Etc/GMT zones the sign is reversed (POSIX); if you meant "
+                  "UTC+05:00, write Etc/GMT-5"),
+    ("Etc/GMT-10", "Etc/GMT-10 is UTC+10:00: in the Etc/GMT zones the sign is reversed (POSIX); if you meant "
+                   "UTC-10:00, write Etc/GMT+10"),
+    ("Etc/GMT+0", None), ("Etc/GMT", None), ("Europe/Berlin", None),
+])
+def test_an_etc_gmt_zone_is_valid_with_a_warning_that_its_sign_is_reversed(
+        funnelpact, tmp_path: Path, zone: str, warned: str | None) -> None:
+    """Etc/GMT+5 is five hours behind UTC: written for UTC+5, every month started ten hours late."""
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    assert "timezone: America/Mexico_City" in text
+    file = tmp_path / "acme.yaml"
+    file.write_text(text.replace("timezone: America/Mexico_City", f"timezone: {zone}"), encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 0, run.err
+    line = next(n for n, text in enumerate(file.read_text().splitlines(), 1) if "timezone:" in text)
+    assert run.err.strip() == (f"warning {file}:{line}:3 spec.timezone: {warned}, or better the place's own zone "
+                               "(Asia/Karachi, Europe/Berlin), which keeps its daylight saving time" if warned else "")
+
+
 def test_an_alert_channel_listed_twice_is_valid_with_a_warning(funnelpact, tmp_path: Path) -> None:
     text = (ROOT / "sla" / "acme-2026-h2.yaml").read_text(encoding="utf-8")
     assert "    - {channel: log}\n" in text
