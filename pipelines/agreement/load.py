@@ -31,9 +31,18 @@ def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
+            found = list(path.rglob("*"))
+            # rglob does not go into a linked folder (sla/shared -> ../shared): the agreements in
+            # it were never read, validated or judged, without a word.
+            if linked := next((p for p in sorted(found) if p.is_symlink() and p.is_dir()
+                               and any(is_agreement_file(f.name) for f in p.rglob("*"))), None):
+                raise InputError(Problem(
+                    f"is a symbolic link to the folder {os.readlink(linked)}, which funnelpact does not read "
+                    "into: expected agreement files, or links to files; link each file, or name the folder "
+                    "itself", file=str(linked)))
             # A link whose file is gone (a folder not checked out, a file renamed) is listed,
             # for reading it to say so: skipped, its revision was neither validated nor judged.
-            files += sorted(p for p in path.rglob("*")
+            files += sorted(p for p in found
                             if is_agreement_file(p.name) and (p.is_file() or (p.is_symlink() and not p.exists())))
         elif path.is_file():
             files.append(path)

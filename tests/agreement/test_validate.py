@@ -111,6 +111,27 @@ def test_a_file_in_the_folder_with_an_upper_case_extension_is_validated(funnelpa
     assert len(run.out.splitlines()) == 2, run.out
 
 
+def test_a_linked_folder_of_agreements_is_named_not_skipped(funnelpact, tmp_path: Path) -> None:
+    """rglob does not go into a linked folder: the revision in it was neither validated nor judged."""
+    shared, sla = tmp_path / "shared", tmp_path / "sla"
+    shared.mkdir(), sla.mkdir(), (tmp_path / "schemas").mkdir()
+    (sla / "acme-2026-h1.yaml").write_bytes((ROOT / "sla" / "acme-2026-h1.yaml").read_bytes())
+    (shared / "acme-2026-h2.yaml").write_bytes((ROOT / "sla" / "acme-2026-h2.yaml").read_bytes())
+    (tmp_path / "schemas" / "notes.json").write_text("{}")
+    (sla / "schemas").symlink_to("../schemas")  # holds no agreement: not in the way
+    (sla / "shared").symlink_to("../shared")
+    run = funnelpact("validate", sla)
+    assert run.code == 2, run.out
+    assert run.err.strip() == (f"error {sla / 'shared'}: is a symbolic link to the folder ../shared, which "
+                               "funnelpact does not read into: expected agreement files, or links to files; link "
+                               "each file, or name the folder itself")
+    (sla / "shared").unlink()
+    (sla / "acme-2026-h2.yaml").symlink_to("../shared/acme-2026-h2.yaml")
+    run = funnelpact("validate", sla)
+    assert run.code == 0, run.err
+    assert "acme 2026-h2" in run.out
+
+
 def test_a_link_whose_agreement_is_gone_is_named_not_skipped(funnelpact, tmp_path: Path) -> None:
     """A revision linked into the folder from a checkout that is not there: skipped, validate
     said ok for the others and a run judged its months by no revision at all."""
