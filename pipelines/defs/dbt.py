@@ -1,7 +1,9 @@
 """The dbt models as Dagster assets (dagster-dbt), fed by the raw-data and agreement assets."""
 
 
+import contextlib
 import ctypes
+import fcntl
 import functools
 import json
 import os
@@ -75,11 +77,29 @@ def ensure_manifest(project: DbtProject, warehouse: Path | None = None) -> Path:
     newest = max((p.stat().st_mtime for p in project_sources(project.project_dir)), default=0)
     stamp = manifest.parent / PARSED_FOR
     parsed_for = str(warehouse.resolve()) if warehouse else ""
-    if (not manifest.exists() or manifest.stat().st_mtime < newest
-            or not stamp.exists() or stamp.read_text() != _parsed(manifest, parsed_for)):
-        run_dbt("parse", warehouse=warehouse, project=project.project_dir, target_path=target_dir(project))
-        stamp.write_text(_parsed(manifest, parsed_for))
+    with _parse_lock(project, fcntl.LOCK_EX):
+        if (not manifest.exists() or manifest.stat().st_mtime < newest
+                or not stamp.exists() or stamp.read_text() != _parsed(manifest, parsed_for)):
+            run_dbt("parse", warehouse=warehouse, project=project.project_dir, target_path=target_dir(project))
+            stamp.write_text(_parsed(manifest, parsed_for))
     return manifest
+
+
+@contextlib.contextmanager
+def _parse_lock(project: DbtProject, kind: int) -> Iterator[None]:
+    """Held exclusively while a process checks and parses the project, shared while it reads the
+    manifest: two processes on one project (`dagster dev` and a CLI run after a change, or two
+    warehouses) parsed at once, and one read the manifest the other was writing (JSONDecodeError,
+    exit 3, "this is a bug"). A target/ funnelpact cannot write goes without: nothing parses there."""
+    try:
+        target_dir(project).mkdir(exist_ok=True)
+        handle = open(target_dir(project) / ".funnelpact-parse.lock", "a")  # noqa: SIM115
+    except OSError:
+        yield
+        return
+    with handle:
+        fcntl.flock(handle, kind)
+        yield
 
 
 def _parsed(manifest: Path, parsed_for: str) -> str:
@@ -104,7 +124,8 @@ def project_sources(root: Path) -> Iterator[Path]:
 def read_manifest(project: DbtProject) -> dict[str, Any]:
     """manifest.json, parsed once per version of the file (it is read at load and in the step)."""
     path = project.manifest_path
-    return _parsed_manifest(path, path.stat().st_mtime_ns)
+    with _parse_lock(project, fcntl.LOCK_SH):
+        return _parsed_manifest(path, path.stat().st_mtime_ns)
 
 
 @functools.lru_cache(maxsize=2)

@@ -15,6 +15,7 @@ import resource
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import dagster as dg
 import pytest
@@ -213,3 +214,49 @@ def test_a_dagster_home_the_run_may_not_write_is_bad_input_naming_it(settings: S
     assert "Traceback" not in done.stderr
     [error] = [line for line in done.stderr.splitlines() if line.startswith("error")]
     assert f"{settings.dagster_home} DAGSTER_HOME: cannot write Dagster's home" in error, error
+
+
+def test_reading_the_manifest_waits_for_another_process_parsing_the_project(tmp_path, monkeypatch) -> None:
+    """Two processes on one dbt project (`dagster dev` and a CLI run after a change, or two
+    warehouses): one read manifest.json while the other's parse had it cut to nothing, and
+    failed with "JSONDecodeError … this is a bug". A parse holds target/.funnelpact-parse.lock
+    (here another process, as ensure_manifest does); a reader waits for it and reads the whole
+    new manifest."""
+    import shutil
+    import time
+
+    from pipelines.defs.dbt import dbt_project, read_manifest
+    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
+
+    project_dir = tmp_path / "dbt_project"
+    shutil.copytree(DEFAULT_PROJECT_DIR, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
+    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project_dir))
+    project = dbt_project(tmp_path / "warehouse.duckdb")
+    manifest = json.loads(project.manifest_path.read_text())
+    # Another process parsing: under the lock, dbt truncates manifest.json, then writes it whole.
+    parser = subprocess.Popen([sys.executable, "-c", f"""
+import fcntl, json, time
+from pathlib import Path
+target = Path({str(project.manifest_path.parent)!r})
+with open(target / ".funnelpact-parse.lock", "a") as lock:
+    fcntl.flock(lock, fcntl.LOCK_EX)
+    path = target / "manifest.json"
+    text = path.read_text()
+    path.write_text("")
+    print("parsing", flush=True)
+    time.sleep(1.5)
+    data = json.loads(text)
+    data["metadata"]["invocation_id"] = "the new parse"
+    path.write_text(json.dumps(data))
+"""], stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2])
+    try:
+        assert parser.stdout.readline().strip() == "parsing"
+        started = time.monotonic()
+        read = read_manifest(project)
+        waited = time.monotonic() - started
+    finally:
+        parser.wait(timeout=60)
+    assert parser.returncode == 0
+    assert read["metadata"]["invocation_id"] == "the new parse"
+    assert read["nodes"].keys() == manifest["nodes"].keys()
+    assert waited > 0.5
