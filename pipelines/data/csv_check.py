@@ -66,6 +66,10 @@ def first_bad_line(path: Path, delimiter: str | None = ",",
             return 1, f"the file is {workbook}, not CSV: expected UTF-8 CSV (in Excel, Save As 'CSV UTF-8')"
         handle.seek(0)
         for number, raw in enumerate(handle, start=1):
+            if number == 1 and re.fullmatch(rb"sep=.?", raw.removeprefix(_BOM).strip()):
+                # Excel's hint of the delimiter: read as the header, every row had a value too many.
+                return 1, ("the line is Excel's 'sep=' hint, not the header: expected the header row (the "
+                           "column names) on the first line; delete this line")
             try:
                 raw.decode("utf-8")
             except UnicodeDecodeError:

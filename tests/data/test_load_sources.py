@@ -498,11 +498,16 @@ CONTACTS = "contact_id,created_at,source\nC1,2026-01-05T10:00:00Z,web\n"
     # row whose id starts with '#', and each unquoted value was cut at its '#', without a word.
     ((CONTACTS + "# exported 2026-11-01\n#C2,2026-01-06T10:00:00Z,web # form\n").encode(), 3,
      "1 values, expected 3"),
+    # Excel's delimiter hint above the header: it read as a header of two columns, and the
+    # message named line 2's "3 values, expected 2".
+    (b"sep=,\r\n" + CONTACTS.replace("\n", "\r\n").encode(), 1,
+     "the line is Excel's 'sep=' hint, not the header: expected the header row (the column names) on the "
+     "first line; delete this line"),
 ], ids=["a value too many", "unterminated quote", "latin-1", "utf-16", "utf-16 without a BOM", "utf-32", "an xlsx workbook", "an xls workbook", "a value too many on the last line",
         "unterminated quote in the header", "a blank line", "a byte-order mark only", "a 3 MB line",
         "a value too many after a 200 KB one", "a blank line before the header",
         "a line of blanks before the header", "CRLF lines, then an LF one", "a CRLF inside quotes",
-        "a comment line"])
+        "a comment line", "Excel's sep= line"])
 def test_a_csv_that_cannot_be_read_is_named_with_its_line(tmp_path, content, line, message):
     import duckdb
 
