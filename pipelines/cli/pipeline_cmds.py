@@ -127,8 +127,13 @@ def nothing_to_judge(agreements, as_of: datetime) -> Problem:
 def _exit_failed(outcome) -> NoReturn:
     """Exit as the failed job says: 130 interrupted, 2 bad input (one line per problem), else 3."""
     if outcome.kind == "interrupted":
-        say("interrupted; the warehouse may hold a partial build (the load and the dbt models finished "
-            f"before the interrupt): run again before reading it or writing a report (run id {outcome.run_id})")
+        if outcome.step == "alerts":
+            # Everything is built and judged by then: only sending was cut short.
+            say("interrupted while sending the alerts: the facts and the judgements are written; the alerts "
+                f"not sent stay in the outbox, and the next run sends them (run id {outcome.run_id})")
+        else:
+            say("interrupted; the warehouse may hold a partial build (the load and the dbt models finished "
+                f"before the interrupt): run again before reading it or writing a report (run id {outcome.run_id})")
         raise typer.Exit(EXIT_INTERRUPTED)
     if outcome.kind == "bad_input":
         # One problem per line, as the loader found them (each names its file).

@@ -39,6 +39,7 @@ class JobOutcome:
     kind: str = "crash"      # of a failure: "bad_input" (exit 2), "interrupted" or "crash"
     alerts: dict[str, int] = field(default_factory=dict)
     log_file: Path | None = None
+    step: str | None = None  # of a failure: the step that failed first
 
 
 def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False) -> JobOutcome:
@@ -108,7 +109,7 @@ def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephe
     alerts = _alert_counts(result)
     if result.success:
         return JobOutcome(result.run_id, True, alerts=alerts, log_file=log_file)
-    return JobOutcome(result.run_id, False, failure, kind, alerts, log_file)
+    return JobOutcome(result.run_id, False, failure, kind, alerts, log_file, step)
 
 
 def home_variable() -> str:
