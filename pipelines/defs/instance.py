@@ -55,16 +55,21 @@ RUN_MONITORING = RUN_MONITORING_V1 + "  max_runtime_seconds: 21600\n"
 
 
 def dagster_yaml(home: Path) -> str:
-    return (HEADER + SETTINGS + EVENT_LOG.format(base_dir=home.resolve() / "history" / "runs")
-            + COMPUTE_LOGS.format(base_dir=home.resolve() / "storage") + RUN_MONITORING)
+    event_log, compute_logs = _home_paths(home)
+    return HEADER + SETTINGS + event_log + compute_logs + RUN_MONITORING
 
 
 def _previous(home: Path) -> tuple[str, ...]:
     """What earlier versions wrote: replaced by the current file (an edited file is kept)."""
-    event_log = EVENT_LOG.format(base_dir=home.resolve() / "history" / "runs")
-    compute_logs = COMPUTE_LOGS.format(base_dir=home.resolve() / "storage")
+    event_log, compute_logs = _home_paths(home)
     return (HEADER + SETTINGS, HEADER + SETTINGS + event_log, HEADER + SETTINGS + event_log + compute_logs,
             HEADER + SETTINGS + event_log + compute_logs + RUN_MONITORING_V1)
+
+
+def _home_paths(home: Path) -> tuple[str, str]:
+    """The sections naming the home's folders: the event log's and the captured output's."""
+    return (EVENT_LOG.format(base_dir=home.resolve() / "history" / "runs"),
+            COMPUTE_LOGS.format(base_dir=home.resolve() / "storage"))
 
 
 def prepare_dagster_home(home: Path) -> Path:
