@@ -93,7 +93,7 @@ def first_bad_line(path: Path, delimiter: str | None = ",",
             for row in reader:
                 line = reader.line_num
                 if counted and row and len(row) != len(header):
-                    return line, (f"{len(row)} values, expected {len(header)} (one per column of the header)"
+                    return line, (f"{len(row)} value{'' if len(row) == 1 else 's'}, expected {len(header)} (one per column of the header)"
                                   + _footer_hint(row))
     except csv.Error as exc:
         return line + 1, f"not valid CSV: {exc} (an unterminated quote?)"

@@ -1045,7 +1045,7 @@ def test_an_unterminated_quote_in_a_hubspot_export_is_named_with_its_line(tmp_pa
      "the line ends with LF (\\n), but line 1 ends with CRLF (\\r\\n, as on Windows)"),
     # DuckDB's sniffer took '#' for a comment character: contact '#2' was skipped, without a word.
     (HUBSPOT_HEADER + "# exported by a script\n#2,2026-01-06 09:15,2026-01-06 09:15\n", 2,
-     "1 values, expected 3 (one per column of the header)"),
+     "1 value, expected 3 (one per column of the header)"),
 ], ids=["a blank line before the header", "CRLF lines, then an LF one", "a comment line"])
 def test_an_export_duckdb_misreads_or_cannot_read_is_named_with_its_line(tmp_path, body, line, message):
     contacts = tmp_path / "contacts.csv"

@@ -497,7 +497,7 @@ CONTACTS = "contact_id,created_at,source\nC1,2026-01-05T10:00:00Z,web\n"
     # DuckDB's sniffer took '#' for a comment character: the line was skipped, and with it every
     # row whose id starts with '#', and each unquoted value was cut at its '#', without a word.
     ((CONTACTS + "# exported 2026-11-01\n#C2,2026-01-06T10:00:00Z,web # form\n").encode(), 3,
-     "1 values, expected 3"),
+     "1 value, expected 3"),
     # Excel's delimiter hint above the header: it read as a header of two columns, and the
     # message named line 2's "3 values, expected 2".
     (b"sep=,\r\n" + CONTACTS.replace("\n", "\r\n").encode(), 1,
