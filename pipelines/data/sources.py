@@ -203,20 +203,22 @@ def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, 
 
 
 def _reserved_column(con: duckdb.DuckDBPyConnection, source: Source) -> InputError | None:
-    """A Parquet column named file_row_number (any case), which the loader cannot read the
-    file's row numbers beside; None when there is none, or the footers cannot be read."""
+    """A Parquet column named file_row_number or _fp_file (any case), which the loader cannot
+    read the file's row numbers or name beside; None when there is none, or the footers cannot
+    be read."""
     if source.kind != "parquet":
         return None
     files = "[" + ", ".join(file_sql(p) for p in source.paths) + "]"
     try:
-        found = con.execute(f"select file_name, name from parquet_schema({files}) "
-                            f"where lower(name) = {quote(ROW_NUMBER_COLUMN)} limit 1").fetchone()
+        found = con.execute(f"select file_name, name from parquet_schema({files}) where lower(name) in "
+                            f"({quote(ROW_NUMBER_COLUMN)}, {quote(FILE_COLUMN)}) limit 1").fetchone()
     except duckdb.Error:
         return None
     if found is None:
         return None
+    what = "row numbers" if found[1].lower() == ROW_NUMBER_COLUMN else "file names"
     return InputError(Problem(
-        f"column '{found[1]}' has the name of the row numbers the loader reads each Parquet file with: "
+        f"column '{found[1]}' has the name of the {what} the loader reads each Parquet file with: "
         "expected no column of that name (it is no column of the table: drop or rename it)",
         file=found[0], field=found[1]))
 

@@ -353,13 +353,15 @@ def test_an_extra_column_named_as_the_loaders_own_columns_is_ignored_as_any_othe
         (2, "bad_timestamp:created_at")]
 
 
-def test_a_parquet_column_named_as_read_parquet_s_row_numbers_is_named(tmp_path):
+@pytest.mark.parametrize("column, what", [("File_Row_Number", "row numbers"), ("_FP_file", "file names")])
+def test_a_parquet_column_named_as_read_parquet_s_row_numbers_or_file_names_is_named(tmp_path, column, what):
+    """The file names' column was DuckDB's own "Binder Error: … duplicate column name", exit 2."""
     data = write_dir(tmp_path / "d", contacts=None)
-    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-05"], "File_Row_Number": [5]}),
+    pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-05"], column: [5]}),
                    data / "contacts.parquet")
     [problem] = problems(tmp_path, contacts=None)
-    assert problem == (f"{data / 'contacts.parquet'} File_Row_Number: column 'File_Row_Number' has the name of "
-                       "the row numbers the loader reads each Parquet file with: expected no column of that "
+    assert problem == (f"{data / 'contacts.parquet'} {column}: column '{column}' has the name of "
+                       f"the {what} the loader reads each Parquet file with: expected no column of that "
                        "name (it is no column of the table: drop or rename it)")
 
 
