@@ -126,6 +126,10 @@ class _Recorder:
         self.server_close()  # type: ignore[attr-defined]
 
 
+# What a Scripted server may answer a ClientHello with: TLS's fatal internal_error alert (80).
+INTERNAL_ERROR_ALERT = b"\x15\x03\x03\x00\x02\x02\x50"
+
+
 class Scripted(_Recorder, socketserver.ThreadingTCPServer):
     """A server that reads what a client opens with (a TLS ClientHello) and answers every
     connection with the same bytes, then closes it: what OpenSSL does not let a test's server

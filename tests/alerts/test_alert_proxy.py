@@ -13,8 +13,8 @@ import pytest
 from pipelines.alerts import dispatch
 from pipelines.alerts.channels.slack import slack_payload
 
-from .loopback import (EMAIL, FAST, SLACK, WEBHOOK, HttpRecorder, ProxyRecorder, Scripted, SmtpRecorder,
-                       agreement, free_port, kpi)
+from .loopback import (EMAIL, FAST, INTERNAL_ERROR_ALERT, SLACK, WEBHOOK, HttpRecorder, ProxyRecorder, Scripted,
+                       SmtpRecorder, agreement, free_port, kpi)
 
 
 def use_proxy(monkeypatch: pytest.MonkeyPatch, url: str, no_proxy: str = "") -> None:
@@ -175,7 +175,7 @@ def test_a_proxy_asking_for_a_login_is_a_failure_saying_so_not_retried_within_th
 @pytest.mark.parametrize(("answer", "reason"), [
     (b"", "the TLS connection to {where} through {via} was cut off: the server or the proxy closed it (EOF "
           "occurred in violation of protocol)"),
-    (b"\x15\x03\x03\x00\x02\x02\x50", "TLS with {where} through {via} failed: tlsv1 alert internal error"),
+    (INTERNAL_ERROR_ALERT, "TLS with {where} through {via} failed: tlsv1 alert internal error"),
 ], ids=["closed", "internal-error"])
 def test_a_tls_handshake_failing_through_the_proxy_names_the_proxy(
     answer: bytes, reason: str, proxy: ProxyRecorder, trusted: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

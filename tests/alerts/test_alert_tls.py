@@ -20,7 +20,8 @@ from pipelines.alerts import dispatch
 from pipelines.alerts.channels.slack import slack_payload
 from pipelines.cli import app
 
-from .loopback import EMAIL, FAST, SLACK, WEBHOOK, HttpRecorder, Pki, Scripted, SmtpRecorder, agreement, kpi
+from .loopback import (EMAIL, FAST, INTERNAL_ERROR_ALERT, SLACK, WEBHOOK, HttpRecorder, Pki, Scripted,
+                       SmtpRecorder, agreement, kpi)
 
 ROOT = Path(__file__).resolve().parents[2]
 UNTRUSTED = ("could not be verified: unable to get local issuer certificate; if your company's own certificate "
@@ -270,8 +271,6 @@ def old_tls(pki: Pki) -> ssl.SSLContext:
 _BODY = struct.pack(">H", 0x0301) + bytes(32) + b"\x00" + struct.pack(">H", 0x002F) + b"\x00"
 _HELLO = b"\x02" + struct.pack(">I", len(_BODY))[1:] + _BODY
 TLS_1_0_SERVER_HELLO = b"\x16\x03\x01" + struct.pack(">H", len(_HELLO)) + _HELLO
-# A fatal TLS alert: internal_error (80).
-INTERNAL_ERROR_ALERT = b"\x15\x03\x03\x00\x02\x02\x50"
 
 
 @pytest.mark.parametrize("kind", ["https", "smtps", "starttls"])

@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 from pipelines.defs.execute import run_job
 from pipelines.settings import Settings
+from tests.defs.dbt_copy import copied_dbt_project
 
 pytestmark = pytest.mark.slow
 
@@ -36,18 +37,6 @@ def snapshot(settings: Settings) -> dict[str, list]:
             ).fetchall(),
             "raw": con.execute("select * from raw.load_report order by all").fetchall(),
         }
-
-
-def copied_dbt_project(tmp_path, monkeypatch: pytest.MonkeyPatch):
-    """A copy of the dbt project that the run uses instead of the repository's."""
-    import shutil
-
-    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
-
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
-    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
-    return project
 
 
 def funnelpact_job(settings: Settings):

@@ -23,6 +23,7 @@ from typer.testing import CliRunner
 
 from pipelines.cli import app
 from pipelines.settings import Settings
+from tests.defs.dbt_copy import copied_dbt_project
 
 pytestmark = pytest.mark.slow
 
@@ -40,14 +41,10 @@ def test_a_full_dagster_home_exits_3_naming_it_and_the_next_run_is_whole(
         settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Dagster's own writes fail outside the steps: that was a traceback and exit 1, the code
     of a missed target, or an abort (exit 134) with dbt's thread inside DuckDB."""
-    import shutil
 
-    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
 
     # A copy without logs/: the repository's dbt.log, grown by earlier runs, may be past the limit.
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
-    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
+    copied_dbt_project(tmp_path, monkeypatch)
     full = subprocess.run(
         [sys.executable, "-c", "from pipelines.cli import main; main()", "run", "--as-of", AS_OF, "--format", "json"],
         capture_output=True, text=True, cwd=settings.home.parent, preexec_fn=_file_size_limit, timeout=300)
@@ -69,13 +66,9 @@ def test_a_full_disk_while_dbt_parses_is_no_room_naming_dbt_s_files_not_a_broken
     """dbt's parse writes its partial-parse state and manifest (~1 MB) into the project's
     target/: on a full disk that read "the dbt project does not parse: [Errno 27] File too
     large", and "run id  in the Dagster UI" for a run that never started."""
-    import shutil
 
-    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
 
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
-    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
+    project = copied_dbt_project(tmp_path, monkeypatch)
 
     def small_files() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -124,14 +117,10 @@ def test_a_run_killed_while_dbt_writes_the_manifest_of_a_changed_project_leaves_
     location's load, failed with "funnelpact failed unexpectedly (JSONDecodeError …); this is a
     bug" until someone deleted target/."""
     import os
-    import shutil
 
     from pipelines.defs.dbt import dbt_project
-    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
 
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
-    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
+    project = copied_dbt_project(tmp_path, monkeypatch)
     manifest = dbt_project(settings.warehouse).manifest_path   # parsed for this warehouse, as by a run
     model = next((project / "models" / "marts").glob("*.sql"))
     later = manifest.stat().st_mtime + 1
@@ -149,15 +138,11 @@ def test_dbt_s_log_file_on_a_full_disk_is_one_warning_in_the_run_s_log_not_a_tra
         settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
     """dbt's logs/dbt.log at the limit: the run goes on, and Python's logging printed
     "--- Logging error ---" and a stack for each of dbt's ~170 lines, ~7,000 lines on stderr."""
-    import shutil
 
-    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
 
-    project = tmp_path / "dbt_project"
-    shutil.copytree(DEFAULT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    project = copied_dbt_project(tmp_path, monkeypatch)
     (project / "logs").mkdir()
     (project / "logs" / "dbt.log").write_bytes(b"x" * (5_000_000 - 100))
-    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project))
 
     def limit() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
@@ -222,15 +207,11 @@ def test_reading_the_manifest_waits_for_another_process_parsing_the_project(tmp_
     failed with "JSONDecodeError … this is a bug". A parse holds target/.funnelpact-parse.lock
     (here another process, as ensure_manifest does); a reader waits for it and reads the whole
     new manifest."""
-    import shutil
     import time
 
     from pipelines.defs.dbt import dbt_project, read_manifest
-    from pipelines.warehouse.dbt_runner import DEFAULT_PROJECT_DIR
 
-    project_dir = tmp_path / "dbt_project"
-    shutil.copytree(DEFAULT_PROJECT_DIR, project_dir, ignore=shutil.ignore_patterns("target", "logs"))
-    monkeypatch.setenv("FUNNELPACT_DBT_PROJECT_DIR", str(project_dir))
+    copied_dbt_project(tmp_path, monkeypatch)
     project = dbt_project(tmp_path / "warehouse.duckdb")
     manifest = json.loads(project.manifest_path.read_text())
     # Another process parsing: under the lock, dbt truncates manifest.json, then writes it whole.
