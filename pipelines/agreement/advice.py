@@ -10,6 +10,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+from pipelines.agreement.currencies import THOUSANDTHS
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import add_months, month_index, month_range, spans
 from pipelines.agreement.plan import month_weights
@@ -72,10 +73,6 @@ def _located(agreement: Agreement, advice: list[tuple[tuple, str]], doc: SourceD
     if doc is None:
         return [Problem(message, field=dotted(path)) for path, message in advice]
     return [doc.problem(path, message) for path, message in advice]
-
-
-# ISO 4217 currencies counted in thousandths: 600.125 KWD is a sum of money as written.
-THOUSANDTHS = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
 
 
 def _thousands_dot(a: Agreement, data: dict):

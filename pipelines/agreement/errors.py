@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from pipelines.agreement.currencies import not_a_currency
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import is_month_field, not_a_month
 from pipelines.agreement.yaml_source import PLAIN_NUMBER, SourceDocument
@@ -99,6 +100,8 @@ def _message(item: dict, path: tuple, data: Any) -> str:
         return f"required key {key!r} is missing" + (f" ({about.rstrip('.')})" if about else "")
     if kind == "string_pattern_mismatch":
         return _pattern_message(path, given)
+    if kind == "unknown_currency":
+        return not_a_currency(given)
     if kind == "literal_error":
         return f"{as_yaml(given)} is not allowed: expected {item['ctx']['expected']}"
     if kind == "union_tag_invalid":
@@ -232,7 +235,7 @@ def _pattern_message(path: tuple, given: Any) -> str:
             "starting with a letter (at most 40 characters)"
         )
     if last == "currency":
-        return f"{given!r} is not a currency: expected a 3-letter ISO 4217 code like USD"
+        return not_a_currency(given)
     if last == "name" and path[:1] == ("metadata",):
         return (f"{given!r} is not a valid agreement name: expected lowercase letters, digits, '_' or '-' "
                 "(ASCII: a-z, 0-9), starting with a letter or digit (at most 63 characters)")

@@ -24,6 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from pipelines.agreement.currencies import CURRENCIES
 from pipelines.agreement.months import MONTH_PATTERN, is_time_zone, month_range
 
 API_VERSION = "funnelpact/v1"
@@ -55,6 +56,16 @@ Name = Annotated[str, StringConstraints(pattern=NAME_PATTERN), _text_or_whole_nu
 Revision = Annotated[str, StringConstraints(pattern=REVISION_PATTERN), _text_or_whole_number(REVISION_PATTERN)]
 EnvVarName = Annotated[str, StringConstraints(pattern=r"^[A-Z_][A-Z0-9_]*$")]
 Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+def _iso_currency(value: str) -> str:
+    # Three capitals are not enough: `USX`, a slip of USD, was carried into every report.
+    if value not in CURRENCIES:
+        raise PydanticCustomError("unknown_currency", "not an ISO 4217 currency code")
+    return value
+
+
+Currency = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$"), AfterValidator(_iso_currency)]
 
 
 def _a_number(value: object) -> object:
@@ -266,7 +277,7 @@ Alert = Annotated[
 class Spec(Strict):
     effective: Effective = Field(description="Whole calendar months in force.")
     timezone: str = Field(description="IANA timezone; months are calendar months in it.")
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")] = Field(description="ISO 4217 code.")
+    currency: Currency = Field(description="ISO 4217 code.")
     revenue_goal: Money = Field(description="Revenue goal for the whole window (1 to below 10^15).")
     average_deal_size: Money = Field(description="Average deal size; goal / deal size = customers needed.")
     seasonality: dict[Month, Positive] = Field(

@@ -365,6 +365,29 @@ def test_a_sum_written_with_a_dot_between_thousands_is_valid_with_a_warning(funn
     ]
 
 
+@pytest.mark.parametrize("written, meant", [
+    ("USX", "USD"),  # a letter from USD and from UGX: the code that keeps the country, US
+    ("GPB", "GBP"),  # two letters swapped
+    ("usd", "USD"),
+    ("yen", "JPY"),  # not YER, the Yemeni rial, a letter away
+    ("RMB", "CNY"),  # not RUB
+    ("euro", "EUR"),
+    ("XYZ", None),
+])
+def test_a_currency_that_is_no_iso_4217_code_is_told_the_code_it_most_likely_meant(written: str, meant: str | None) -> None:
+    from pipelines.agreement.currencies import CURRENCIES, meant_currency
+
+    assert meant_currency(written) == meant
+    assert meant is None or meant in CURRENCIES
+
+
+def test_the_currencies_counted_in_thousandths_are_iso_4217_codes() -> None:
+    from pipelines.agreement.currencies import CURRENCIES, THOUSANDTHS
+
+    assert THOUSANDTHS <= CURRENCIES
+    assert all(len(code) == 3 and code.isupper() for code in CURRENCIES)
+
+
 @pytest.mark.parametrize("goal, deal_size, currency", [
     ("600000.000", "12000", "USD"),  # three decimals, but no thousands separator could mean that
     ("600.5", "12.25", "USD"),  # cents

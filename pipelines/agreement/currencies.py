@@ -1,0 +1,65 @@
+"""The ISO 4217 currency codes an agreement may name, and the code a mistyped one meant."""
+
+from __future__ import annotations
+
+# ISO 4217 List One (current currency and funds codes), as its maintenance agency, SIX,
+# published it in 2025 and cross-checked against CLDR 47 (Babel 2.18), whose list is not
+# ISO's: it holds CNH, an offshore market code, and historic codes (DEM, FRF). Written here,
+# not read from Babel, which only dbt's agate installs. Both codes of the changeovers of
+# 2022-2026 are kept (ANG and XCG, BGN and EUR, SLL and SLE, ZWL and ZWG, CUC), as revisions
+# of those years were written in the old ones. A code gone before (HRK, 2023) is refused.
+CURRENCIES = frozenset("""
+    AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD
+    BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP
+    DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR
+    IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD
+    MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB
+    PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD
+    SSP STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS
+    VED VES VND VUV WST XAF XAG XAU XBA XBB XBC XBD XCD XCG XDR XOF XPD XPF XPT XSU XTS XUA
+    XXX YER ZAR ZMW ZWG ZWL
+""".split())
+
+# The codes List One gives 3 decimal places (its minor unit): 600.125 KWD is a sum of money
+# as written, not 600 125 written with a dot between thousands (advice.py).
+THOUSANDTHS = frozenset({"BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"})
+
+# Funds, metals and units of account: valid, but no agreement's money is likely in them, so
+# never the code a typo meant (USX is a slip of USD, not of USN, US dollars "next day").
+_NO_MONEY = frozenset("BOV CHE CHW CLF COU MXV USN UYI UYW XAG XAU XBA XBB XBC XBD XDR XPD XPT XSU XTS XUA XXX".split())
+
+# Names people write for a currency that are no code of it, and a letter away from another
+# currency's code (YEN from YER, the Yemeni rial; RMB from RUB).
+_SPOKEN = {"YEN": "JPY", "RMB": "CNY", "CNH": "CNY", "NTD": "TWD", "NIS": "ILS", "UKP": "GBP", "STG": "GBP",
+           "EURO": "EUR", "EUROS": "EUR"}
+
+
+def meant_currency(written: str) -> str | None:
+    """The currency code `written` most likely meant: itself in capitals (`eur`), the code of
+    a name (`yen`), or the code one letter or one swap of two neighbours away (USX, GPB);
+    None when no code is, or several are alike."""
+    code = written.strip().upper()
+    if code in _SPOKEN:
+        return _SPOKEN[code]
+    if code in CURRENCIES:
+        return code
+    near = [c for c in CURRENCIES - _NO_MONEY if len(c) == len(code) and _one_slip(c, code)]
+    if len(near) > 1:
+        # Three letters are crowded (USX is a letter from USD and from UGX): the code that keeps
+        # the country (its first two letters, ISO 3166's), else the one of two swapped letters.
+        near = next((narrowed for narrowed in ([c for c in near if c[:2] == code[:2]],
+                                               [c for c in near if sorted(c) == sorted(code)]) if len(narrowed) == 1), [])
+    return near[0] if len(near) == 1 else None
+
+
+def _one_slip(a: str, b: str) -> bool:
+    differ = [i for i, (x, y) in enumerate(zip(a, b)) if x != y]
+    return len(differ) == 1 or (len(differ) == 2 and differ[1] == differ[0] + 1
+                                and a[differ[0]] == b[differ[1]] and a[differ[1]] == b[differ[0]])
+
+
+def not_a_currency(written: object) -> str:
+    """The message for a currency that is no ISO 4217 code."""
+    meant = meant_currency(written) if isinstance(written, str) else None
+    expected = "expected a 3-letter ISO 4217 code"
+    return f"{written!r} is not a currency: {expected}; did you mean {meant!r}?" if meant else f"{written!r} is not a currency: {expected} like USD"
