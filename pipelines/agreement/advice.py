@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pipelines.agreement.currencies import THOUSANDTHS
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.months import add_months, month_index, month_range, spans
+from pipelines.agreement.months import add_months, current_zone_name, is_old_zone_name, month_index, month_range, spans
 from pipelines.agreement.plan import month_weights
 from pipelines.agreement.yaml_source import SourceDocument, dotted, load_yaml
 from pipelines.errors import Problem
@@ -25,7 +25,7 @@ PERCENT_LIKE = Decimal(10)
 def advise(agreement: Agreement) -> list[Problem]:
     """The warnings for `agreement`, each at the line of the value it is about."""
     doc = _document(agreement)
-    advice = [*_thousands_dot(agreement, doc.data if doc else {}), *_reversed_offset(agreement),
+    advice = [*_thousands_dot(agreement, doc.data if doc else {}), *_reversed_offset(agreement), *_old_zone_name(agreement),
               *_percent_seasonality(agreement), *_repeated_channels(agreement),
               *_values_the_importers_rename(agreement)]
     return _located(agreement, advice, doc)
@@ -103,6 +103,24 @@ def _reversed_offset(a: Agreement):
                                      f"(POSIX); if you meant UTC{sign}{int(hours):02d}:00, write "
                                      f"Etc/GMT{'-' if sign == '+' else '+'}{hours}, or better the place's own "
                                      "zone (Asia/Karachi, Europe/Berlin), which keeps its daylight saving time")
+
+
+def _old_zone_name(a: Agreement):
+    """US/Eastern, Asia/Calcutta, GMT: names the tz database keeps only so that old files still
+    work (its `backward` links). They mean the zone they link to, so nothing is wrong today;
+    but they were renamed or folded into another zone, and may go in a later release."""
+    tz = a.spec.timezone
+    if not is_old_zone_name(tz):
+        return
+    # Every revision of an agreement shares one timezone name (validate.py): all of them change.
+    every = f"in every revision of {a.name}, which share one timezone"
+    if current := current_zone_name(tz):
+        yield ("spec", "timezone"), (f"{tz} is an old name of {current}, kept by the tz database for compatibility: "
+                                     f"write {current} ({every}); the months stay the same")
+    else:
+        yield ("spec", "timezone"), (f"{tz} is an old name the tz database keeps for compatibility, of no one "
+                                     f"place's zone: write the place's own zone, Area/City (Europe/Berlin, "
+                                     f"America/New_York), {every}")
 
 
 def _percent_seasonality(a: Agreement):

@@ -36,6 +36,63 @@ def _time_zones() -> frozenset[str]:
     return frozenset(available_timezones() - {"localtime"})
 
 
+def is_old_zone_name(name: str) -> bool:
+    """Whether `name` is an old name the tz database keeps for compatibility (US/Eastern,
+    Asia/Calcutta, GMT): a link to a zone, and not the name of a place's zone in its
+    zone.tab. UTC is one too (of Etc/UTC), and the name everyone writes: never old here."""
+    return name in _links() and name not in _place_zones() and name != "UTC"
+
+
+def current_zone_name(name: str) -> str | None:
+    """The name the tz database now gives the old zone name `name` (US/Eastern:
+    America/New_York), or None where no one name is it.
+
+    A link names the zone with the same clock changes, which is not always the place's:
+    Iceland links to Africa/Abidjan, Canada/Eastern to the zone Toronto and Nassau share.
+    So the name is the one place's zone (zone.tab) on that zone, of several the one in the
+    link's country (Canada/, US/) or continent (Europe/): Asia/Kolkata for Asia/Calcutta,
+    America/Toronto for Canada/Eastern (not Nassau), and no name for Iceland (Abidjan,
+    Accra, Reykjavik, ...) nor for EST (a kind of time, not a place)."""
+    if name in _TIME_KINDS:
+        return None
+    target = _links().get(name)
+    if target is None or target.startswith("Etc/"):
+        return target  # GMT0, Zulu: the offset's own name (Etc/GMT, Etc/UTC)
+    places = {place: country for place, country in _place_zones().items() if _links().get(place, place) == target}
+    prefix = name.split("/")[0] if "/" in name else None
+    if len(places) > 1 and prefix:
+        places = {place: country for place, country in places.items()
+                  if (country == _LINK_COUNTRIES[prefix] if prefix in _LINK_COUNTRIES else place.startswith(prefix + "/"))}
+    return next(iter(places)) if len(places) == 1 else None
+
+
+# The folders of old names named after a country, not a continent.
+_LINK_COUNTRIES = {"US": "US", "Canada": "CA", "Brazil": "BR", "Chile": "CL", "Mexico": "MX"}
+# Old names of a kind of time that tzdata links to one zone keeping it (EET to Europe/Athens):
+# whoever wrote EET may be in Helsinki or Bucharest.
+_TIME_KINDS = frozenset({"CET", "EET", "MET", "WET", "EST", "MST", "HST"})
+
+
+@cache
+def _links() -> dict[str, str]:
+    """tzdata's links, each old name to the zone it is (tzdata.zi's `L zone name` lines)."""
+    text = resources.files("tzdata.zoneinfo").joinpath("tzdata.zi").read_text(encoding="utf-8")
+    links = dict(line.split()[:0:-1] for line in text.splitlines() if line.startswith("L "))
+    for name, target in links.items():  # a link to a link: to the zone at its end
+        while target in links:
+            target = links[target]
+        links[name] = target
+    return links
+
+
+@cache
+def _place_zones() -> dict[str, str]:
+    """The zones of places (zone.tab's third column), each with its country code."""
+    text = resources.files("tzdata.zoneinfo").joinpath("zone.tab").read_text(encoding="utf-8")
+    rows = (line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
+    return {row[2]: row[0] for row in rows}
+
+
 @cache
 def zone(name: str) -> ZoneInfo:
     """The zone `name` from the `tzdata` package (a dependency), else from the system.

@@ -405,7 +405,7 @@ def test_sums_with_decimals_that_are_no_thousands_separator_get_no_warning(
                   "UTC+05:00, write Etc/GMT-5"),
     ("Etc/GMT-10", "Etc/GMT-10 is UTC+10:00: in the Etc/GMT zones the sign is reversed (POSIX); if you meant "
                    "UTC-10:00, write Etc/GMT+10"),
-    ("Etc/GMT+0", None), ("Etc/GMT", None), ("Europe/Berlin", None),
+    ("Etc/GMT", None), ("Europe/Berlin", None),
 ])
 def test_an_etc_gmt_zone_is_valid_with_a_warning_that_its_sign_is_reversed(
         funnelpact, tmp_path: Path, zone: str, warned: str | None) -> None:
@@ -419,6 +419,50 @@ def test_an_etc_gmt_zone_is_valid_with_a_warning_that_its_sign_is_reversed(
     line = next(n for n, text in enumerate(file.read_text().splitlines(), 1) if "timezone:" in text)
     assert run.err.strip() == (f"warning {file}:{line}:3 spec.timezone: {warned}, or better the place's own zone "
                                "(Asia/Karachi, Europe/Berlin), which keeps its daylight saving time" if warned else "")
+
+
+@pytest.mark.parametrize("zone, current", [
+    ("US/Eastern", "America/New_York"), ("US/Pacific", "America/Los_Angeles"), ("Canada/Eastern", "America/Toronto"),
+    ("Asia/Calcutta", "Asia/Kolkata"), ("Europe/Kiev", "Europe/Kyiv"), ("Asia/Istanbul", "Europe/Istanbul"),
+    ("GMT", "Etc/GMT"), ("Etc/GMT+0", "Etc/GMT"), ("Zulu", "Etc/UTC"),
+    # Links to a zone several places share, or to one keeping a kind of time: no one name.
+    ("Iceland", None), ("EET", None), ("Singapore", None),
+    # Current names, some of them links too (Amsterdam and Accra share another city's zone).
+    ("UTC", ""), ("Etc/UTC", ""), ("America/New_York", ""), ("Europe/Amsterdam", ""), ("Africa/Accra", ""),
+])
+def test_an_old_timezone_name_is_valid_with_a_warning_naming_the_current_one(
+        funnelpact, tmp_path: Path, zone: str, current: str | None) -> None:
+    """US/Eastern works (the tz database links it to America/New_York), so it is no error;
+    but it is kept only for old files, and may go."""
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    file = tmp_path / "acme.yaml"
+    file.write_text(text.replace("timezone: America/Mexico_City", f"timezone: {zone}"), encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 0, run.err
+    line = next(n for n, text in enumerate(file.read_text().splitlines(), 1) if "timezone:" in text)
+    every = "in every revision of acme, which share one timezone"
+    expected = "" if current == "" else f"warning {file}:{line}:3 spec.timezone: " + (
+        f"{zone} is an old name of {current}, kept by the tz database for compatibility: write {current} ({every}); "
+        "the months stay the same" if current else
+        f"{zone} is an old name the tz database keeps for compatibility, of no one place's zone: write the place's "
+        f"own zone, Area/City (Europe/Berlin, America/New_York), {every}")
+    assert run.err.strip() == expected
+
+
+def test_every_current_name_given_for_an_old_timezone_name_is_a_place_s_zone_with_the_same_clock() -> None:
+    """Never a wrong zone: the name suggested keeps the old name's offsets, month by month."""
+    from datetime import datetime
+
+    from pipelines.agreement.months import _links, _place_zones, current_zone_name, is_old_zone_name, zone
+
+    suggested = {old: current_zone_name(old) for old in _links() if is_old_zone_name(old)}
+    assert suggested["US/Eastern"] == "America/New_York" and suggested["Asia/Calcutta"] == "Asia/Kolkata"
+    instants = [datetime(year, month, 1, 12) for year in range(1970, 2038) for month in range(1, 13)]
+    for old, current in suggested.items():
+        if current is None:
+            continue
+        assert current in _place_zones() or current.startswith("Etc/"), (old, current)
+        assert [zone(old).utcoffset(t) for t in instants] == [zone(current).utcoffset(t) for t in instants], (old, current)
 
 
 def test_an_alert_channel_listed_twice_is_valid_with_a_warning(funnelpact, tmp_path: Path) -> None:
