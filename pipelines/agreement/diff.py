@@ -27,6 +27,7 @@ from pipelines.agreement.load import (
     decode_utf8,
     default_folder_hint,
     is_agreement_file,
+    linked_folder,
     parse_all,
     read_agreement,
 )
@@ -171,6 +172,7 @@ def _load_side(root: Path, rev: str | None, rel: Path, argument: str) -> tuple[l
     """Agreements at a git revision (or the working tree when rev is None), as `parse_all`
     gives them with the problems of every file; `argument` names the command's argument that
     gave the revision."""
+    linked: list[Problem] = []
     if rev is not None:
         try:
             _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
@@ -184,12 +186,15 @@ def _load_side(root: Path, rev: str | None, rel: Path, argument: str) -> tuple[l
         for meta, name in entries:
             if is_agreement_file(name):
                 files.setdefault(_git_link_target(root, rev, name) if meta.startswith("120000") else name, name)
+            elif meta.startswith("120000") and (problem := _linked_folder(root, rev, name, meta.split(" ")[2])):
+                linked.append(problem)
         texts = [(f"{rev}:{n}", lambda n=n: _git_agreement(root, rev, n)) for n in files.values()]
     else:
         folder = root / rel
         files = agreement_files([folder]) if folder.exists() else []
         texts = [(str(p.relative_to(root)), lambda p=p: read_agreement(p, str(p.relative_to(root)))) for p in files]
-    return parse_all(texts)
+    agreements, problems = parse_all(texts)
+    return agreements, linked + problems
 
 
 # What `git cat-file --follow-symlinks` says of a link it cannot follow to a file in the revision.
@@ -213,6 +218,19 @@ def _git_link_target(root: Path, rev: str, name: str) -> str:
         target = _git(root, "cat-file", "blob", entry.split("\t", 1)[0].split(" ")[2])
         name = posixpath.normpath(posixpath.join(posixpath.dirname(name), target))
     return name
+
+
+def _linked_folder(root: Path, rev: str, name: str, blob: str) -> Problem | None:
+    """The problem of the link `name` at `rev` when it leads to a folder of agreements there:
+    ls-tree does not go into it, and its agreements went unread without a word, where the
+    working tree refuses such a link (agreement_files)."""
+    target = _git_link_target(root, rev, name)
+    if posixpath.isabs(target) or target.startswith("../"):
+        return None  # outside the repository: no folder git keeps
+    inside = _git(root, "ls-tree", "-r", "-z", "--name-only", rev, "--", f"{target}/").split("\0")
+    if not any(is_agreement_file(f) for f in inside if f):
+        return None
+    return linked_folder(f"{rev}:{name}", _git(root, "cat-file", "blob", blob))
 
 
 def _git_agreement(root: Path, rev: str, name: str) -> str:

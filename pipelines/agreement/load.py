@@ -36,10 +36,7 @@ def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
             # it were never read, validated or judged, without a word.
             if linked := next((p for p in sorted(found) if p.is_symlink() and p.is_dir()
                                and any(is_agreement_file(f.name) for f in p.rglob("*"))), None):
-                raise InputError(Problem(
-                    f"is a symbolic link to the folder {os.readlink(linked)}, which funnelpact does not read "
-                    "into: expected agreement files, or links to files; link each file, or name the folder "
-                    "itself", file=str(linked)))
+                raise InputError(linked_folder(str(linked), os.readlink(linked)))
             # A link whose file is gone (a folder not checked out, a file renamed) is listed,
             # for reading it to say so: skipped, its revision was neither validated nor judged.
             files += sorted(p for p in found
@@ -59,6 +56,13 @@ def agreement_files(paths: Iterable[Path | str]) -> list[Path]:
             seen.add(real)
             unique.append(file)
     return unique
+
+
+def linked_folder(link: str, target: str) -> Problem:
+    """The problem of a symbolic link to a folder of agreements (sla/shared -> ../shared), in
+    the working tree or at a git revision (diff): its agreements would go unread."""
+    return Problem(f"is a symbolic link to the folder {target}, which funnelpact does not read into: expected "
+                   "agreement files, or links to files; link each file, or name the folder itself", file=link)
 
 
 def default_folder_hint(path: Path) -> str:

@@ -472,6 +472,44 @@ def test_an_agreement_linked_into_the_folder_is_compared_through_its_link(repo: 
         assert [(f["field"], f["old"], f["new"]) for f in change["fields"]] == [("spec.revenue_goal", 720000, 744000)]
 
 
+def _linked_folder(repo: Path) -> str:
+    """h2 moved to shared/ and the folder linked into sla/ (sla/shared -> ../shared), next to
+    a linked folder without agreements (not in the way), committed; the error it must give."""
+    (repo / "shared").mkdir(), (repo / "schemas").mkdir()
+    (repo / "sla/acme-2026-h2.yaml").rename(repo / "shared/acme-2026-h2.yaml")
+    (repo / "schemas/notes.json").write_text("{}")
+    (repo / "sla/schemas").symlink_to("../schemas")
+    (repo / "sla/shared").symlink_to("../shared")
+    git(repo, "add", "-A", "sla", "shared", "schemas")
+    commit(repo, "link the shared folder")
+    return ("sla/shared: is a symbolic link to the folder ../shared, which funnelpact does not read into: "
+            "expected agreement files, or links to files; link each file, or name the folder itself")
+
+
+def test_a_linked_folder_of_agreements_at_a_revision_is_refused_as_in_the_working_tree(repo: Path) -> None:
+    """ls-tree does not go into a linked folder: at a git revision its revision (h2) read as
+    removed, where validate and the working tree refuse the link."""
+    message = _linked_folder(repo)
+    code, out = run_diff("HEAD~1", "HEAD")
+    assert code == 2, out
+    assert out.strip() == f"error HEAD:{message}", out
+    code, out = run_diff("HEAD~1")  # the working tree, as validate says it (the link's full path)
+    assert code == 2, out
+    assert out.strip() == f"error {repo}/{message}", out
+
+
+def test_a_linked_folder_of_agreements_in_base_is_listed_among_base_problems(repo: Path) -> None:
+    message = _linked_folder(repo)
+    (repo / "sla/shared").unlink()
+    (repo / "sla/acme-2026-h2.yaml").symlink_to("../shared/acme-2026-h2.yaml")  # the link each file fix
+    commit(repo, "link the file")
+    code, out = run_diff("HEAD~1", "HEAD", "--format", "json")
+    assert code == 0, out
+    result = json.loads(out)
+    assert [(p["file"], p["message"]) for p in result["base_problems"]] == [
+        ("HEAD~1:sla/shared", message.split(": ", 1)[1])]
+
+
 def test_a_link_to_another_file_of_the_folder_is_that_file_read_once(repo: Path) -> None:
     # validate reads sla/current.yaml -> acme-2026-h2.yaml once; diff read it twice, at a git
     # revision, and refused the change as a revision defined twice.
