@@ -61,5 +61,5 @@ def _one_slip(a: str, b: str) -> bool:
 def not_a_currency(written: object) -> str:
     """The message for a currency that is no ISO 4217 code."""
     meant = meant_currency(written) if isinstance(written, str) else None
-    expected = "expected a 3-letter ISO 4217 code"
-    return f"{written!r} is not a currency: {expected}; did you mean {meant!r}?" if meant else f"{written!r} is not a currency: {expected} like USD"
+    text = f"{written!r} is not a currency: expected a 3-letter ISO 4217 code"
+    return f"{text}; did you mean {meant!r}?" if meant else f"{text} like USD"
