@@ -10,7 +10,7 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
-from pipelines.agreement.currencies import THOUSANDTHS
+from pipelines.agreement.currencies import THOUSANDTHS, WITHDRAWN
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import add_months, current_zone_name, is_old_zone_name, month_index, month_range, spans
 from pipelines.agreement.plan import month_weights
@@ -26,6 +26,7 @@ def advise(agreement: Agreement) -> list[Problem]:
     """The warnings for `agreement`, each at the line of the value it is about."""
     doc = _document(agreement)
     advice = [*_thousands_dot(agreement, doc.data if doc else {}), *_reversed_offset(agreement), *_old_zone_name(agreement),
+              *_withdrawn_currency(agreement),
               *_percent_seasonality(agreement), *_repeated_channels(agreement),
               *_values_the_importers_rename(agreement)]
     return _located(agreement, advice, doc)
@@ -121,6 +122,17 @@ def _old_zone_name(a: Agreement):
         yield ("spec", "timezone"), (f"{tz} is an old name the tz database keeps for compatibility, of no one "
                                      f"place's zone: write the place's own zone, Area/City (Europe/Berlin, "
                                      f"America/New_York), {every}")
+
+
+def _withdrawn_currency(a: Agreement):
+    """A revision in force after its currency was replaced (HRK, the kuna, by the euro in 2023):
+    most likely a copy of an older revision whose currency no one updated. Older revisions
+    in such a code are history, and right as they are."""
+    successor, since = WITHDRAWN.get(a.spec.currency, (None, None))
+    if successor and a.spec.effective.to >= since:
+        yield ("spec", "currency"), (f"{a.spec.currency} was replaced by {successor} from {since}, and this revision is "
+                                     f"in force until {a.spec.effective.to}: if its sums are in {successor}, write "
+                                     f"currency: {successor}")
 
 
 def _percent_seasonality(a: Agreement):

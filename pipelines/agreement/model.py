@@ -24,7 +24,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from pipelines.agreement.currencies import CURRENCIES
+from pipelines.agreement.currencies import CURRENCIES, WITHDRAWN
 from pipelines.agreement.months import MONTH_PATTERN, is_time_zone, month_range
 
 API_VERSION = "funnelpact/v1"
@@ -60,7 +60,7 @@ Email = Annotated[str, StringConstraints(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 
 def _iso_currency(value: str) -> str:
     # Three capitals are not enough: `USX`, a slip of USD, was carried into every report.
-    if value not in CURRENCIES:
+    if value not in CURRENCIES and value not in WITHDRAWN:
         raise PydanticCustomError("unknown_currency", "not an ISO 4217 currency code")
     return value
 

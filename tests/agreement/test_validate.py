@@ -369,16 +369,44 @@ def test_a_sum_written_with_a_dot_between_thousands_is_valid_with_a_warning(funn
     ("USX", "USD"),  # a letter from USD and from UGX: the code that keeps the country, US
     ("GPB", "GBP"),  # two letters swapped
     ("usd", "USD"),
+    ("hrk", "HRK"),  # a withdrawn code is valid in capitals, as older revisions are
     ("yen", "JPY"),  # not YER, the Yemeni rial, a letter away
     ("RMB", "CNY"),  # not RUB
     ("euro", "EUR"),
     ("XYZ", None),
 ])
 def test_a_currency_that_is_no_iso_4217_code_is_told_the_code_it_most_likely_meant(written: str, meant: str | None) -> None:
-    from pipelines.agreement.currencies import CURRENCIES, meant_currency
+    from pipelines.agreement.currencies import CURRENCIES, WITHDRAWN, meant_currency
 
     assert meant_currency(written) == meant
-    assert meant is None or meant in CURRENCIES
+    assert meant is None or meant in CURRENCIES or meant in WITHDRAWN
+
+
+@pytest.mark.parametrize("currency, year, warned", [
+    ("HRK", 2022, None),  # the kuna, in force before the euro replaced it: history, as written
+    ("HRK", 2023, "HRK was replaced by EUR from 2023-01, and this revision is in force until 2023-06: "
+                  "if its sums are in EUR, write currency: EUR"),
+    ("BGN", 2025, None),
+    ("BGN", 2026, "BGN was replaced by EUR from 2026-01, and this revision is in force until 2026-06: "
+                  "if its sums are in EUR, write currency: EUR"),
+])
+def test_a_withdrawn_currency_is_valid_and_warned_of_only_in_a_revision_in_force_after_it_went(
+        funnelpact, tmp_path: Path, currency: str, year: int, warned: str | None) -> None:
+    """sla/ keeps every revision: one of 2022 in kuna must keep validating after the euro came."""
+    file = _with_money(tmp_path, "600000", "12000", currency)
+    text = file.read_text(encoding="utf-8").replace("2026-", f"{year}-")  # the window, its months
+    file.write_text(text, encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 0, run.err
+    line = next(n for n, text in enumerate(text.splitlines(), 1) if "currency:" in text)
+    assert run.err.strip() == (f"warning {file}:{line}:3 spec.currency: {warned}" if warned else "")
+
+
+def test_every_withdrawn_currency_names_a_current_successor_and_no_code_is_both() -> None:
+    from pipelines.agreement.currencies import CURRENCIES, WITHDRAWN
+
+    assert not CURRENCIES & WITHDRAWN.keys()
+    assert all(successor in CURRENCIES or WITHDRAWN[successor][1] > since for successor, since in WITHDRAWN.values())
 
 
 def test_the_currencies_counted_in_thousandths_are_iso_4217_codes() -> None:
