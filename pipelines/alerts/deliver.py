@@ -32,7 +32,8 @@ logger = logging.getLogger("pipelines.alerts")
 # An agreement without alert channels still gets its alerts into the run's log.
 FALLBACK_CHANNELS: list[dict[str, Any]] = [{"channel": "log"}]
 # Items a running dispatch has claimed are skipped by a concurrent one for this long; a run that
-# died mid-delivery frees its items after it.
+# died mid-delivery frees its items after it, unless a run on its host sees it has ended
+# (pipelines/alerts/holder.py) and takes them over at once.
 CLAIM_LEASE = timedelta(minutes=15)
 
 
@@ -329,8 +330,8 @@ def deliver_outbox(
                 logger.warning("delivery of %d alert(s) to %s failed, kept in the outbox: %s", len(batch), key, error)
     except BaseException:
         # Interrupted (Ctrl-C, SIGTERM: exit 130): what this run claimed and did not finish goes
-        # back now. Left to the end of its 15-minute lease, as a killed run's must be, the run
-        # started again at once sent none of it ("kept for the next run"), and the alerts waited
+        # back now. Left to the end of its 15-minute lease, as a killed run's on another host must
+        # be, the run started again at once sent none of it ("kept for the next run"), and the alerts waited
         # for the next day's run. The one being sent may have arrived: it may arrive twice, as
         # after a kill. Failing to give them back must not hide the interrupt (exit 130).
         with contextlib.suppress(Exception):

@@ -18,7 +18,9 @@ stay writable while a run holds the warehouse.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,12 +29,15 @@ from pathlib import Path
 from typing import Any
 
 from pipelines.alerts.events import ALERTING, AlertEvent, instant
+from pipelines.alerts.holder import Holder, has_ended
 from pipelines.disk_full import sqlite_trouble
 from pipelines.errors import InputError, Problem
 
-SCHEMA_VERSION = 2  # 2: kpi_state.as_of
+SCHEMA_VERSION = 3  # 2: kpi_state.as_of; 3: outbox.claimed_host, claimed_pid, claimed_start
 # How long a run waits for another's write lock: a concurrent run holds it for milliseconds.
 LOCK_WAIT_SECONDS = 30.0
+
+logger = logging.getLogger("pipelines.alerts")
 
 SCHEMA = """
 create table if not exists kpi_state (
@@ -65,12 +70,19 @@ create table if not exists outbox (
     last_error text,
     last_attempt_at text,
     claimed_until text,
+    claimed_host text,               -- the process that claimed it last (pipelines/alerts/holder.py):
+    claimed_pid integer,             --   its host name, pid and start; null in a claim of an earlier
+    claimed_start text,              --   funnelpact, which keeps its lease
     created_at text not null,
     sent_at text,
     unique (alert_id, channel_key)
 );
 create index if not exists outbox_pending on outbox (state, id);
 """
+
+# Columns later versions added to a table of SCHEMA: (table, column, type).
+ADDED_COLUMNS = (("kpi_state", "as_of", "text"), ("outbox", "claimed_host", "text"),
+                 ("outbox", "claimed_pid", "integer"), ("outbox", "claimed_start", "text"))
 
 
 def alert_kind(alerted_status: str | None, status: str) -> str | None:
@@ -151,14 +163,16 @@ class AlertStore:
             raise RuntimeError(f"{path}: alert state schema {version} is newer than this funnelpact ({SCHEMA_VERSION})")
         conn.executescript(SCHEMA)
         store = cls(conn)
-        # A state file of an earlier funnelpact gains the as-of column; its statuses have none
-        # until a run judges them again. Decided by the columns, in one transaction: two runs
-        # opening the same old file, or a crash, never leave it half migrated.
+        # A state file of an earlier funnelpact gains the as-of column (its statuses have none
+        # until a run judges them again) and the claim's holder (its claims name none, and keep
+        # their lease). Decided by the columns, in one transaction: two runs opening the same old
+        # file, or a crash, never leave it half migrated.
         # A file already at this version needs no write lock to be opened.
         if version < SCHEMA_VERSION:
             with store.transaction():
-                if "as_of" not in {row[1] for row in conn.execute("pragma table_info(kpi_state)")}:
-                    conn.execute("alter table kpi_state add column as_of text")
+                for table, column, kind in ADDED_COLUMNS:
+                    if column not in {row[1] for row in conn.execute(f"pragma table_info({table})")}:
+                        conn.execute(f"alter table {table} add column {column} {kind}")
                 conn.execute(f"pragma user_version = {SCHEMA_VERSION}")
         return store
 
@@ -221,18 +235,36 @@ class AlertStore:
         )
 
     def claim(self, now: datetime, lease: timedelta) -> list[OutboxItem]:
-        """Pending deliveries, oldest first, leased to this caller so a concurrent run skips them."""
+        """Pending deliveries, oldest first, leased to this process so a concurrent run skips them:
+        those no one has claimed, whose lease has ended, or whose holder has ended (killed on this
+        host: `has_ended`)."""
+        here, until = Holder.this_process(), iso(now)
+        ended: dict[Holder, bool] = {}
+
+        def holder(row: sqlite3.Row) -> Holder:
+            return Holder(row["claimed_host"], row["claimed_pid"], row["claimed_start"])
+
+        def free(row: sqlite3.Row) -> bool:
+            if row["claimed_until"] is None or row["claimed_until"] <= until:
+                return True
+            if holder(row) not in ended:
+                ended[holder(row)] = has_ended(holder(row), here)
+            return ended[holder(row)]
+
         with self.transaction():
-            rows = self.conn.execute(
-                """select o.id, o.channel_key, o.channel, o.attempts, o.created_at, a.event
+            rows = [row for row in self.conn.execute(
+                """select o.id, o.channel_key, o.channel, o.attempts, o.created_at, a.event,
+                          o.claimed_until, o.claimed_host, o.claimed_pid, o.claimed_start
                    from outbox o join alerts a on a.id = o.alert_id
-                   where o.state = 'pending' and (o.claimed_until is null or o.claimed_until <= ?)
-                   order by o.id""",
-                (iso(now),),
-            ).fetchall()
+                   where o.state = 'pending'
+                   order by o.id""").fetchall() if free(row)]
             self.conn.executemany(
-                "update outbox set claimed_until = ? where id = ?", [(iso(now + lease), r["id"]) for r in rows]
-            )
+                "update outbox set claimed_until = ?, claimed_host = ?, claimed_pid = ?, claimed_start = ? where id = ?",
+                [(iso(now + lease), here.host, here.pid, here.start, r["id"]) for r in rows])
+        taken = Counter(holder(r) for r in rows if ended.get(holder(r)))
+        for gone, count in taken.items():
+            logger.warning("took over %d delivery(ies) claimed by process %d on %s, which has ended (killed?)",
+                           count, gone.pid, gone.host)
         return [
             OutboxItem(
                 id=r["id"],

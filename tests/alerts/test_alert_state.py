@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -12,9 +20,10 @@ import pytest
 
 from pipelines.alerts import KpiStatus, dispatch
 from pipelines.alerts.events import AlertEvent
-from pipelines.alerts.state import AlertStore, alert_kind
+from pipelines.alerts.holder import Holder
+from pipelines.alerts.state import SCHEMA_VERSION, AlertStore, alert_kind
 
-from .loopback import LOG, agreement, kpi
+from .loopback import LOG, HttpRecorder, agreement, kpi
 
 
 @pytest.mark.parametrize(
@@ -318,7 +327,7 @@ def test_a_half_migrated_state_file_opens(tmp_path: Path) -> None:
     with sqlite3.connect(path) as conn:  # the column added, the version not yet written
         conn.execute("pragma user_version = 1")
     with AlertStore.open(path) as store:
-        assert store.conn.execute("pragma user_version").fetchone()[0] == 2
+        assert store.conn.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_an_at_risk_held_back_is_announced_as_new_not_as_unchanged(tmp_path: Path) -> None:
@@ -329,3 +338,140 @@ def test_an_at_risk_held_back_is_announced_as_new_not_as_unchanged(tmp_path: Pat
             for a in dispatch([kpi("at_risk", as_of=datetime(2026, 3, day, 12))], [acme], tmp_path / "a.sqlite", {},
                               now=datetime(2026, 3, day, 12, tzinfo=UTC)).alerts]
     assert [(a.kind, dict(a.facts())["Status"]) for a in told] == [("at_risk", "new -> at_risk")]
+
+
+# -- claims: a run killed while it delivers --------------------------------------------------------
+
+# A run of its own: one breach dispatched to the webhook at argv[2], state in argv[1]; its report as JSON.
+RUN = """
+import json, sys
+from pipelines.alerts import dispatch
+from tests.alerts.loopback import FAST, WEBHOOK, agreement, kpi
+report = dispatch([kpi("breach")], [agreement([WEBHOOK])], sys.argv[1], {"TEST_ALERT_WEBHOOK": sys.argv[2]},
+                  retry=FAST)
+print(json.dumps(report.to_dict()))
+"""
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(state: Path, url: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-c", RUN, str(state), url], cwd=ROOT, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def finished(process: subprocess.Popen[str]) -> dict:  # type: ignore[type-arg]
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err[-3000:]
+    return json.loads(out.splitlines()[-1])["channels"]["webhook:TEST_ALERT_WEBHOOK"]
+
+
+@contextmanager
+def a_run_stuck_sending(state: Path, http: HttpRecorder) -> Iterator[subprocess.Popen[str]]:
+    """A run of its own that has claimed the breach and waits for the receiver's answer, which
+    does not come: killed at the end if it is still there."""
+    answer = threading.Event()
+    http.status, http.answer = 500, lambda handler: answer.wait(30) and "slow"
+    stuck = run(state, http.url())
+    try:
+        deadline = time.monotonic() + 120
+        while not http.posts:
+            assert stuck.poll() is None and time.monotonic() < deadline, stuck.communicate()
+            time.sleep(0.02)
+        yield stuck
+    finally:
+        if stuck.poll() is None:
+            stuck.kill()
+        stuck.communicate()
+        answer.set()
+
+
+@pytest.mark.parametrize("reaped", [True, False], ids=["reaped", "zombie"])
+def test_the_claims_of_a_run_killed_with_sigkill_are_taken_over_at_once_by_the_next_run_on_the_host(
+    reaped: bool, tmp_path: Path, http: HttpRecorder
+) -> None:
+    """A run the OOM killer ends cannot give its claims back: the run started right after it sent
+    none of them for 15 minutes ("kept for the next run"), and they waited for the next day's run.
+    Its parent (a Dagster run worker) may not have reaped it yet: a zombie under its pid has ended too."""
+    state = tmp_path / "alerts.sqlite"
+    with a_run_stuck_sending(state, http) as stuck:
+        stuck.send_signal(signal.SIGKILL)
+        if reaped:
+            stuck.wait()
+        else:
+            stat = Path(f"/proc/{stuck.pid}/stat")
+            while stat.read_text().rpartition(")")[2].split()[0] != "Z":
+                time.sleep(0.01)
+        http.status = 200
+        again = finished(run(state, http.url()))
+    assert (again["sent"], again["pending"]) == (1, 0)
+    assert len(http.posts) == 2  # the one under way when the run was killed arrived too: it may come twice
+    with AlertStore.open(state) as store:
+        [item] = store.outbox()
+    assert item["state"] == "sent"
+
+
+def test_the_claims_of_a_run_still_sending_are_left_to_it(tmp_path: Path, http: HttpRecorder) -> None:
+    state = tmp_path / "alerts.sqlite"
+    with a_run_stuck_sending(state, http) as stuck:
+        beside = finished(run(state, http.url()))
+        assert stuck.poll() is None
+    assert (beside["sent"], beside["pending"]) == (0, 1) and len(http.posts) == 1
+
+
+def claimed(state: Path, **holder: object) -> None:
+    """The state's one pending item claimed, its lease running 15 minutes from now, by `holder`."""
+    until = (datetime.now(UTC) + timedelta(minutes=15)).isoformat(timespec="seconds")
+    with sqlite3.connect(state) as conn:
+        conn.execute("update outbox set claimed_until = ?, claimed_host = ?, claimed_pid = ?, claimed_start = ?",
+                     (until, holder.get("host"), holder.get("pid"), holder.get("start")))
+
+
+def ended_process() -> int:
+    """The pid of a process that has ended and been reaped."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait()
+    return process.pid
+
+
+def test_a_claim_whose_holder_cannot_be_judged_keeps_its_lease_and_a_reused_pid_is_no_holder(
+    tmp_path: Path
+) -> None:
+    """Another host's process (a shared disk), another boot's or container's, or a claim written
+    by an earlier funnelpact (no holder) may still run: only its lease ends it. A pid that runs
+    another process than the holder (its start differs) is the holder's no more."""
+    state, acme = tmp_path / "alerts.sqlite", agreement([{"channel": "webhook", "url_env": "NOT_SET"}])
+    dispatch([kpi("breach")], [acme], state, {})
+    here = Holder.this_process()
+    assert here.start is not None, "Linux's /proc"
+    where, _, ticks = here.start.rpartition(" ")
+    cases = {
+        "another host": ({"host": "another-host", "pid": ended_process(), "start": here.start}, False),
+        "an earlier funnelpact": ({}, False),
+        "another boot": ({"host": here.host, "pid": ended_process(), "start": f"other-boot {ticks}"}, False),
+        "ended here": ({"host": here.host, "pid": ended_process(), "start": here.start}, True),
+        "pid reused": ({"host": here.host, "pid": here.pid, "start": f"{where} 1"}, True),
+        "this very process": ({"host": here.host, "pid": here.pid, "start": here.start}, False),
+    }
+    for case, (holder, taken) in cases.items():
+        claimed(state, **holder)
+        with AlertStore.open(state) as store:
+            assert len(store.claim(datetime.now(UTC), timedelta(minutes=15))) == taken, case
+
+
+def test_a_claim_of_an_earlier_funnelpact_keeps_its_lease_after_the_upgrade(tmp_path: Path) -> None:
+    """A state file of schema 2: the outbox has no holder columns."""
+    state = tmp_path / "alerts.sqlite"
+    dispatch([kpi("breach")], [agreement([{"channel": "webhook", "url_env": "NOT_SET"}])], state, {})
+    now = datetime.now(UTC)
+    with sqlite3.connect(state) as conn:
+        for column in ("claimed_host", "claimed_pid", "claimed_start"):
+            conn.execute(f"alter table outbox drop column {column}")
+        conn.execute("update outbox set claimed_until = ?", ((now + timedelta(minutes=15)).isoformat(timespec="seconds"),))
+        conn.execute("pragma user_version = 2")
+    with AlertStore.open(state) as store:
+        assert store.conn.execute("pragma user_version").fetchone()[0] == SCHEMA_VERSION
+        assert store.claim(now, timedelta(minutes=15)) == []
+        assert len(store.claim(now + timedelta(minutes=15), timedelta(minutes=15))) == 1
+        [item] = store.outbox()
+    assert (item["claimed_host"], item["claimed_pid"]) == (Holder.this_process().host, os.getpid())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import ipaddress
 import json
 import os
@@ -215,14 +216,41 @@ _ACCEPTED_TLS = ("TLS 1.3, or TLS 1.2 with ECDHE or DHE key exchange and AES-GCM
 _THEIR_SETUP = "this is the receiver's TLS setup, which its owner must change (funnelpact has no switch for it)"
 
 
-def tls_failure(exc: BaseException, where: str, plain_hint: str, through: str = "") -> DeliveryError | None:
+def tls_context() -> ssl.SSLContext:
+    """`ssl.create_default_context()` that notes, in its `client_certificate_asked`, whether the
+    server asked for a client certificate (a CertificateRequest in the handshake). funnelpact sends
+    none, and a server that requires one says so in no error of its own: in TLS 1.2 its alert is
+    `handshake failure`, as for no shared cipher; in TLS 1.3 the client's side of the handshake is
+    done before the server refuses it, so the refusal is an alert on the first read, or the
+    connection closed or reset before that alert is read (`Server not connected`). One context
+    per connection: the note is that connection's. Python shows the handshake's messages only to
+    its `_msg_callback` (a debugging hook, in Python since 3.8); without it the note stays False,
+    and a TLS 1.3 alert `certificate required` is still read as what it is."""
+    context = ssl.create_default_context()
+    context.client_certificate_asked = False  # type: ignore[attr-defined]
+
+    def note(conn: object, direction: str, version: object, content_type: object, msg_type: object,
+             data: bytes) -> None:
+        if (direction == "read" and content_type == ssl._TLSContentType.HANDSHAKE  # type: ignore[attr-defined]
+                and msg_type == ssl._TLSMessageType.CERTIFICATE_REQUEST):  # type: ignore[attr-defined]
+            context.client_certificate_asked = True  # type: ignore[attr-defined]
+
+    with contextlib.suppress(AttributeError):  # a Python without the hook
+        context._msg_callback = note  # type: ignore[attr-defined]
+    return context
+
+
+def tls_failure(exc: BaseException, where: str, plain_hint: str, through: str = "",
+                context: ssl.SSLContext | None = None) -> DeliveryError | None:
     """A TLS failure said so that a user can act on it, or None when `exc` is not one. What the
     receiver's setup causes is not retried within the run: waiting does not make a certificate
-    trusted, a plain port speak TLS or an old server a new one (they were retried as connection
-    errors, three tries for the same `[SSL: …] … (_ssl.c:…)` text). A connection cut off, or a
-    failure not known here (the server's internal error), is retried: it may pass. `through`
-    (` through the proxy …`) names the proxy the handshake went through: it, not the receiver,
-    may have cut it off or answered it (a TLS-inspecting one)."""
+    trusted, a plain port speak TLS, an old server a new one or funnelpact send a client
+    certificate (they were retried as connection errors, three tries for the same `[SSL: …] …
+    (_ssl.c:…)` text). A connection cut off, or a failure not known here (the server's internal
+    error), is retried: it may pass. `through` (` through the proxy …`) names the proxy the
+    handshake went through: it, not the receiver, may have cut it off or answered it (a
+    TLS-inspecting one). `context`, a `tls_context()`, says whether the server asked for a
+    client certificate."""
     if isinstance(exc, ssl.SSLCertVerificationError):
         why = (exc.verify_message or exc.reason or "").rstrip(".")
         reason = f"the TLS certificate of {where} could not be verified: {why}"
@@ -238,6 +266,15 @@ def tls_failure(exc: BaseException, where: str, plain_hint: str, through: str = 
         # A busy server may answer in time on the next try.
         return DeliveryError(f"{where}{through} did not finish the TLS handshake in time (the server is slow "
                              "or overloaded)")
+    # smtplib says what it met in an SMTPServerDisconnected of its own, raised while handling it.
+    met = (exc, exc.__context__)
+    asked = getattr(context, "client_certificate_asked", False)
+    if any(isinstance(e, ssl.SSLError) and e.reason == "TLSV13_ALERT_CERTIFICATE_REQUIRED" for e in met) or (
+            asked and isinstance(exc, OSError) and not any(isinstance(e, TimeoutError) for e in met)):
+        # Asked for a certificate, then the connection failed (the server's alert, closed, reset):
+        # a server that does without one goes on. A timeout is a slow server's, as below.
+        return DeliveryError(f"{where}{through} asks for a client certificate (mutual TLS), which funnelpact does "
+                             f"not send; {_THEIR_SETUP}", retryable=False)
     if not isinstance(exc, ssl.SSLError):
         return None
     if exc.reason == "WRONG_VERSION_NUMBER":
@@ -288,7 +325,12 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
                             f"{target} (percent-encode it, e.g. a space as %20)", retryable=False)
     # Built per request with the proxy chosen above (urllib's default reads the variables once,
     # when the opener is made), so that a reason names the proxy the request went to.
-    opener = urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({parts.scheme: proxy} if proxy else {}))
+    # http.client's own context for HTTP/1.1 offers ALPN and post-handshake authentication: so does this one.
+    context = tls_context()
+    context.set_alpn_protocols(["http/1.1"])
+    context.post_handshake_auth = True
+    opener = urllib.request.build_opener(_NoRedirect, urllib.request.ProxyHandler({parts.scheme: proxy} if proxy else {}),
+                                         urllib.request.HTTPSHandler(context=context))
     try:
         with opener.open(request, timeout=timeout) as response:
             response.read(4096)
@@ -316,7 +358,8 @@ def post_json(url: str, body: Any, timeout: float, headers: Mapping[str, str] | 
         reason = exc.reason if isinstance(exc, urllib.error.URLError) else exc
         if isinstance(reason, BaseException):
             tls = tls_failure(reason, target,
-                              "the port speaks plain text; if it is plain HTTP, the URL starts with http://", through)
+                              "the port speaks plain text; if it is plain HTTP, the URL starts with http://", through,
+                              context)
             if tls:
                 raise tls from None
         # https through a proxy: http.client's text when the proxy refuses the CONNECT.

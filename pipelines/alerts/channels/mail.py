@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import smtplib
-import ssl
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +20,7 @@ from email.utils import format_datetime, make_msgid
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from pipelines.alerts.channels.base import DeliveryError, port, scrub, secret, split_url, tls_failure
+from pipelines.alerts.channels.base import DeliveryError, port, scrub, secret, split_url, tls_context, tls_failure
 from pipelines.alerts.digest import Part, headline, sections
 from pipelines.alerts.events import AlertEvent
 
@@ -155,10 +154,11 @@ def _send(build: Callable[[str, list[str]], EmailMessage], settings: Mapping[str
     # A recipient written twice gets one e-mail: the list is a set (diff and channel_key read it so).
     to = list(dict.fromkeys(ascii_domain(address) for address in settings["to"]))
     message = build(sender, to)
+    context = tls_context()
     try:
         if server.tls:
             client: smtplib.SMTP = smtplib.SMTP_SSL(
-                server.host, server.port, timeout=timeout, context=ssl.create_default_context()
+                server.host, server.port, timeout=timeout, context=context
             )
         else:
             try:
@@ -177,7 +177,7 @@ def _send(build: Callable[[str, list[str]], EmailMessage], settings: Mapping[str
                     raise DeliveryError(f"{server.where} does not offer STARTTLS, which the URL's ?starttls=1 "
                                         "asks for: a port that speaks TLS from the first byte (usually 465) is "
                                         "smtps://host:port", retryable=False)
-                client.starttls(context=ssl.create_default_context())
+                client.starttls(context=context)
                 client.ehlo()
             if server.user:
                 _login(client, server.user, server.password or "")
@@ -203,7 +203,7 @@ def _send(build: Callable[[str, list[str]], EmailMessage], settings: Mapping[str
                  "between that strips STARTTLS" if server.starttls else
                  "the port speaks plain SMTP: if it offers STARTTLS, use smtp://…:port?starttls=1 (usually port "
                  "587), else the server's TLS port (usually 465)")
-        raise (tls_failure(exc, server.where, plain) or
+        raise (tls_failure(exc, server.where, plain, context=context) or
                DeliveryError(f"cannot deliver through {server.where}: {scrub(str(exc), login) or type(exc).__name__}")) from None
     if refused:
         return f"sent through {server.where}; refused: {', '.join(refused)}"
