@@ -295,9 +295,7 @@ class Spec(Strict):
     targets: dict[Month, dict[str, Annotated[int, Field(ge=0, lt=LIMIT), Number]]] = Field(
         default_factory=dict, description="Explicit monthly volumes that replace derived targets."
     )
-    # None when the file has no `handoff`, but an empty `handoff:` (YAML null) is refused, as an
-    # empty `seasonality:`, `targets:` or `recycling:` is: a mapping is expected where the key is.
-    handoff: Handoff = Field(None, description="Hand-off rules from marketing to sales.")  # type: ignore[assignment]
+    handoff: Handoff | None = Field(None, description="Hand-off rules from marketing to sales.")
     recycling: Recycling = Field(default_factory=Recycling, description="Recycled-lead policy.")
     lead_value: LeadValue = Field(default_factory=LeadValue, description="Lead-value weights.")
     kpis: dict[str, KpiPolicy] = Field(default_factory=dict, description="Tolerance and severity per KPI id, family or 'default'.")
