@@ -59,8 +59,9 @@ def require_data_dir(data_dir: Path) -> None:
 
 
 def table_paths(data_dir: Path, table: str) -> tuple[Path, Path, Path]:
-    """Where a table can be in a data directory: <table>.csv, <table>.parquet, or a folder
-    <table>/ of Parquet parts. A table is given in exactly one of them."""
+    """Where a table can be in a data directory: <table>.csv, <table>.parquet (a file, or a
+    folder of Parquet parts as Spark writes a table), or a folder <table>/ of Parquet parts.
+    A table is given in exactly one of them."""
     return data_dir / f"{table}.csv", data_dir / f"{table}.parquet", data_dir / table
 
 
@@ -71,11 +72,13 @@ def find_source(data_dir: Path, table: str) -> Source | None:
     if not found:
         return None
     if len(found) > 1:
-        names = ", ".join(_relative(p, data_dir) for p in found)
+        names = ", ".join(_relative(p, data_dir) + ("/" if p.is_dir() else "") for p in found)
         raise InputError(Problem(
             f"table '{table}' is given more than once ({names}); keep exactly one of "
             f"{table}.csv, {table}.parquet or {table}/", file=str(data_dir)))
     path = found[0]
+    if path.is_dir() and path.name.endswith(".csv"):
+        raise InputError(_csv_folder(path, table))
     if path.is_dir():
         # A name starting with '.' or '_' is a writer's own (a part still being written,
         # `_SUCCESS`), as Spark and Hive read folders: not a part of the table.
@@ -94,6 +97,22 @@ def find_source(data_dir: Path, table: str) -> Source | None:
     csv, parquet, _ = table_paths(data_dir, table)
     _require_a_file(path, {csv: "a UTF-8 CSV file", parquet: "a Parquet file"}.get(path, "a folder of Parquet files"))
     return Source(table, "csv" if path == csv else "parquet", (path,), str(path))
+
+
+def _csv_folder(folder: Path, table: str) -> Problem:
+    """A folder named <table>.csv: read as a folder of Parquet parts, its CSV parts (as Spark
+    writes `df.write.csv("deals.csv")`) were refused as no parts, and its Parquet parts read
+    under a name that says CSV. CSV parts are not read: Spark writes them without a header
+    row unless told, and a part's first row is then no header but a row."""
+    parquet = any(p.name.endswith(".parquet") for p in folder.iterdir() if not p.name.startswith((".", "_")))
+    if parquet:
+        what = f"rename the folder to {table}/ or {table}.parquet/, as a folder of Parquet parts is named"
+    else:
+        what = (f"a folder of CSV parts, as Spark writes a table, is not read: join the parts into one file "
+                f"{table}.csv with the header row once, or write the table as Parquet parts in a folder "
+                f"{table}/ or {table}.parquet/")
+    return Problem(f"is a folder{' of Parquet parts' if parquet else ''}: expected {table}.csv to be one "
+                   f"UTF-8 CSV file with a header row ({what})", file=str(folder))
 
 
 _SPECIAL = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),

@@ -369,7 +369,53 @@ def test_a_table_given_twice_is_refused(tmp_path):
     data = write_dir(tmp_path / "d")
     (data / "contacts").mkdir()
     found = problems(tmp_path)
-    assert "table 'contacts' is given more than once" in found[0]
+    assert "table 'contacts' is given more than once (contacts.csv, contacts/)" in found[0]
+
+
+def test_a_folder_named_table_parquet_is_read_as_the_parts_spark_writes(tmp_path, con):
+    """`df.write.parquet("deals.parquet")` writes a folder of parts beside Spark's own files
+    (_SUCCESS, a hidden .crc per part): read as a folder deals/ is."""
+    data = write_dir(tmp_path / "d")
+    folder = data / "deals.parquet"
+    folder.mkdir()
+    for i, amount in enumerate(["10", "-1"]):
+        part = folder / f"part-0000{i}-1b2c-c000.snappy.parquet"
+        pq.write_table(pa.table({"deal_id": [f"D{i}"], "created_at": ["2026-01-05"], "status": ["open"],
+                                 "amount": [amount]}), part)
+        (folder / f".{part.name}.crc").write_bytes(b"crc")
+    (folder / "_SUCCESS").write_text("")
+    report = load_data_dir(data, con, STAGE_VALUES)
+    assert (report.tables["deals"].rows_read, report.tables["deals"].rows_loaded) == (2, 1)
+    assert rows(con, "select source_file, row_number, reason from raw.quarantine where table_name = 'deals'") == [
+        ("deals.parquet/part-00001-1b2c-c000.snappy.parquet", 1, "negative_amount")]
+
+
+@pytest.mark.parametrize("part, expected", [
+    ("part-00000.csv", "a folder of CSV parts, as Spark writes a table, is not read: join the parts into one "
+                       "file deals.csv with the header row once, or write the table as Parquet parts in a "
+                       "folder deals/ or deals.parquet/"),
+    ("part-00000.parquet", "rename the folder to deals/ or deals.parquet/, as a folder of Parquet parts is named"),
+], ids=["of CSV parts", "of Parquet parts"])
+def test_a_folder_named_table_csv_is_refused_saying_what_a_table_in_csv_is(tmp_path, con, part, expected):
+    """A folder deals.csv/ of CSV parts (Spark's `df.write.csv("deals.csv")`, each part without a
+    header row unless told) was refused as holding no Parquet parts, telling the user to give
+    the table as deals.csv, which it was named; one of Parquet parts was read under a name that
+    says CSV."""
+    data = write_dir(tmp_path / "d")
+    (data / "deals.csv").mkdir()
+    if part.endswith(".csv"):
+        (data / "deals.csv" / part).write_text("deal_id,created_at,status,amount\nD1,2026-01-05,open,10\n")
+    else:
+        pq.write_table(pa.table({"deal_id": ["D1"], "created_at": ["2026-01-05"], "status": ["open"],
+                                 "amount": ["10"]}), data / "deals.csv" / part)
+    (data / "deals.csv" / "_SUCCESS").write_text("")
+    with pytest.raises(InputError) as refused:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = refused.value.problems
+    assert problem.file == str(data / "deals.csv")
+    assert problem.message.startswith("is a folder"), problem.message
+    assert f"expected deals.csv to be one UTF-8 CSV file with a header row ({expected})" in problem.message
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
 
 
 @pytest.mark.parametrize("where", ["part-1.csv", "2026-01-02.CSV", "part-1.csv.gz", "dt=2026-01-02/part-0.csv"])
