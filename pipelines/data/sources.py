@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -25,6 +25,9 @@ class Source:
     kind: str  # "csv" or "parquet"
     paths: tuple[Path, ...]
     display: str  # what error messages and the quarantine call the source
+    # A CSV's lines of only blanks (an editor's last line of spaces, a tab), read without them
+    # as DuckDB reads it without its empty lines: how many there are (see _skipping_blank_lines).
+    blank_lines: int = 0
 
     def relative(self, data_dir: Path) -> list[str]:
         return [_relative(p, data_dir) for p in self.paths]
@@ -191,7 +194,11 @@ def reader_sql(source: Source) -> str:
         # The sniffer cannot find a header when every column is varchar: say there is one,
         # and that it is the first line (else a wider last row was taken for the header,
         # and the rows before it for a preamble).
-        return f"read_csv({files}, all_varchar = true, header = true, skip = 0, delim = ',', {READ_OPTIONS})"
+        # DuckDB reads a line of blanks as a row of one value, a bad row: only when that is all
+        # that is wrong may errors be skipped, and each skipped line is kept to be checked.
+        skip = (f", ignore_errors = true, store_rejects = true, rejects_table = {quote(_REJECTS)}, "
+                f"rejects_scan = {quote(_REJECT_SCANS)}") if source.blank_lines else ""
+        return f"read_csv({files}, all_varchar = true, header = true, skip = 0, delim = ',', {READ_OPTIONS}{skip})"
     # union_by_name: parts may hold one column in types of one kind (INTEGER and BIGINT, two
     # DECIMALs), which DuckDB then reads in the wider type, not cast to the first part's.
     # The file's name under a name of ours: `filename = true` clashed with a column 'filename'
@@ -200,6 +207,7 @@ def reader_sql(source: Source) -> str:
             "union_by_name = true)")
 
 
+_REJECTS, _REJECT_SCANS = "_fp_rejects", "_fp_reject_scans"
 FILE_COLUMN = "_fp_file"
 # The row number of read_parquet cannot be renamed: a file with a column of that name is
 # named as such (_reserved_column), not as a file that is no Parquet.
@@ -214,7 +222,12 @@ def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, 
     try:
         rows = con.execute(f"describe select * from {reader_sql(source)}").fetchall()
     except duckdb.Error as exc:
-        raise _reserved_column(con, source) or unreadable(source, exc) from None
+        if (skipping := _skipping_blank_lines(source)) is None:
+            raise _reserved_column(con, source) or unreadable(source, exc) from None
+        try:
+            rows = con.execute(f"describe select * from {reader_sql(skipping)}").fetchall()
+        except duckdb.Error:
+            raise unreadable(source, exc) from None
     columns = {r[0]: r[1] for r in rows if r[0] not in (FILE_COLUMN, ROW_NUMBER_COLUMN)}
     if source.kind == "csv" and list(columns) == ["column0"]:  # how DuckDB reads an empty file
         raise unreadable(source, duckdb.InvalidInputException("no header row"))
@@ -242,10 +255,30 @@ def _reserved_column(con: duckdb.DuckDBPyConnection, source: Source) -> InputErr
         file=found[0], field=found[1]))
 
 
+def _skipping_blank_lines(source: Source) -> Source | None:
+    """The CSV source read without its lines of only blanks, when those are all that kept
+    DuckDB from reading it (it reads an empty line as no row, but a line of spaces or a tab as
+    a row of one value, and refused the file); else None. Such a line holds no value in any
+    column, as blanks are removed from every value. Only on the way to an error: it reads the
+    file again, line by line."""
+    blank: list[int] = []
+    if source.kind != "csv" or first_bad_line(source.paths[0], blank_lines=blank) or not blank:
+        return None
+    return replace(source, blank_lines=len(blank))
+
+
+def _check_skipped(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
+    """Whether the read of `source` skipped exactly its lines of only blanks, and nothing else."""
+    skipped = con.execute(f"select distinct line_byte_position, error_type, csv_line from {_REJECTS}").fetchall()
+    return (len(skipped) == source.blank_lines
+            and all(kind == "MISSING COLUMNS" and not text.strip() for _, kind, text in skipped))
+
+
 def unreadable(source: Source, exc: Exception) -> InputError:
     if source.kind == "csv":
         for path in source.paths:
-            if found := first_bad_line(path):
+            # Lines of blanks are read without (_skipping_blank_lines): the line named is another.
+            if found := first_bad_line(path, blank_lines=[]):
                 return InputError(Problem(found[1], file=str(path), line=found[0]))
     file = source.display
     if source.kind == "parquet" and len(source.paths) == 1:
@@ -307,12 +340,22 @@ def read_as_text(con: duckdb.DuckDBPyConnection, source: Source,
         else f"null::varchar as {ident(c)}"
         for c in canonical)
     if source.kind == "csv":
+        # Only the canonical columns are copied: an extra column named `rowid` (a SQLite
+        # or Oracle dump's) would hide the row numbers below (a Binder Error, a traceback).
+        copy = f"create or replace temp table {scratch} as select {select} from "
         try:
-            # Only the canonical columns are copied: an extra column named `rowid` (a SQLite
-            # or Oracle dump's) would hide the row numbers below (a Binder Error, a traceback).
-            con.execute(f"create or replace temp table {scratch} as select {select} from {reader_sql(source)}")
+            con.execute(copy + reader_sql(source))
         except duckdb.Error as exc:
-            raise unreadable(source, exc) from None
+            if (skipping := _skipping_blank_lines(source)) is None:
+                raise unreadable(source, exc) from None
+            try:
+                con.execute(copy + reader_sql(skipping))
+                if not _check_skipped(con, skipping):
+                    raise unreadable(source, exc) from None
+            except duckdb.Error:
+                raise unreadable(source, exc) from None
+            finally:
+                con.execute(f"drop table if exists {_REJECTS}; drop table if exists {_REJECT_SCANS}")
         # CREATE TABLE keeps the file's row order (preserve_insertion_order), so rowid + 1 is
         # the data row number.
         return f"select *, rowid + 1 as _ord from {scratch}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 
 import pyarrow as pa
@@ -566,6 +567,81 @@ def test_a_csv_that_cannot_be_read_is_named_with_its_line(tmp_path, content, lin
     [problem] = exc.value.problems
     assert (problem.file, problem.line) == (str(data / "contacts.csv"), line)
     assert message in problem.message
+
+
+BLANK_LINE_CONTACTS = ("contact_id,created_at,source\n"
+                       "C1,2026-01-05T10:00:00Z,web\n"
+                       "{blank}\n"
+                       "C2,2026-01-06T10:00:00Z,web\n"
+                       "C3,05/01/2026,web\n"
+                       "   ,  ,\n"  # separators: a row of three blank values, quarantined
+                       '"",2026-01-07T10:00:00Z,"a\n   \n\t\nb"\n'  # blank lines in a value are its text
+                       "{last}")
+
+
+@pytest.mark.parametrize("blank, last, crlf", [
+    ("   ", "", False), ("\t", "", False), (" \t\u00a0", "", False), ("  ", " \t", False), ("\t", "\t\n", True),
+], ids=["spaces", "a tab", "blanks and a no-break space", "a last line of blanks without a line break",
+        "CRLF lines"])
+def test_a_line_of_only_blanks_is_read_as_an_empty_line_is_no_row(tmp_path, blank, last, crlf):
+    """DuckDB skips an empty line, but read a line of spaces or a tab (often the last line an
+    editor leaves) as a row of one value: the file was refused. Such a line holds no value in
+    any column (a table's rows have two required values at least): it is no row, and the rows
+    after it keep the numbers they have beside an empty line."""
+    import duckdb
+
+    def load(body: str) -> tuple:
+        data = write_dir(tmp_path / f"d{len(list(tmp_path.iterdir()))}", contacts=None)
+        (data / "contacts.csv").write_bytes((body.replace("\n", "\r\n") if crlf else body).encode())
+        con = duckdb.connect()
+        report = load_data_dir(data, con, STAGE_VALUES)
+        counts = report.tables["contacts"]
+        return ((counts.rows_read, counts.rows_loaded, counts.quarantined_rows),
+                rows(con, "select * from raw.contacts order by 1"),
+                rows(con, "select source_file, row_number, reason, record from raw.quarantine "
+                          "where table_name = 'contacts' order by row_number"))
+
+    with_blanks = load(BLANK_LINE_CONTACTS.format(blank=blank, last=last))
+    assert with_blanks == load(BLANK_LINE_CONTACTS.format(blank="", last=""))
+    counts, loaded, quarantined = with_blanks
+    assert counts == (5, 2, 3) and [r[0] for r in loaded] == ["C1", "C2"]
+    assert [r[:3] for r in quarantined] == [("contacts.csv", 3, "bad_timestamp:created_at"),
+                                            ("contacts.csv", 4, "missing_required:contact_id"),
+                                            ("contacts.csv", 5, "missing_required:contact_id")]
+    assert json.loads(quarantined[2][3])["source"].replace("\r", "") == "a\n   \n\t\nb"
+
+
+@pytest.mark.parametrize("body, line, message", [
+    # The line of blanks is read without: the line to name is the row after it.
+    ("contact_id,created_at\nC1,2026-01-05\n \t\nC2\n", 4, "1 value, expected 2"),
+    ("contact_id,created_at\nC1,2026-01-05\nC2,2026-01-05,web\n\t\n", 3, "3 values, expected 2"),
+    # A quoted value of blanks is a value: a row of one value, as before.
+    ('contact_id,created_at\nC1,2026-01-05\n"  "\n', 3, "1 value, expected 2"),
+], ids=["a value too few after a line of blanks", "a value too many before one", "a quoted blank value"])
+def test_a_bad_row_beside_a_line_of_only_blanks_is_the_line_named(tmp_path, body, line, message):
+    import duckdb
+
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts.csv").write_text(body)
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, duckdb.connect(), STAGE_VALUES)
+    [problem] = exc.value.problems
+    assert (problem.file, problem.line) == (str(data / "contacts.csv"), line)
+    assert problem.message == message + " (one per column of the header)"
+
+
+def test_first_bad_line_takes_a_line_of_only_blanks_as_the_loader_does(tmp_path):
+    """The loader skips such lines (first_bad_line lists them); an import still refuses them,
+    saying what to do."""
+    from pipelines.data.csv_check import first_bad_line
+
+    export = tmp_path / "contacts.csv"
+    export.write_text('id,created\nC1,2026-01-05\n  \nC2,"a\n \n"\n\t')
+    blank: list[int] = []
+    assert first_bad_line(export, blank_lines=blank) is None
+    assert blank == [3, 7]
+    assert first_bad_line(export) == (3, "1 value, expected 2 (one per column of the header); the line holds "
+                                         "only blanks (spaces, tabs): delete it")
 
 
 @pytest.mark.parametrize("column, values, message", [
