@@ -72,6 +72,8 @@ def find_source(data_dir: Path, table: str) -> Source | None:
     """The one place a table can come from, or None when it is absent."""
     # A link to nothing is there: taken for an absent table, its KPIs were no_data without a word.
     found = [p for p in table_paths(data_dir, table) if p.exists() or p.is_symlink()]
+    if odd := misnamed(data_dir, table, found):
+        raise InputError(_misnamed_problem(odd, table, found))
     if not found:
         return None
     if len(found) > 1:
@@ -100,6 +102,49 @@ def find_source(data_dir: Path, table: str) -> Source | None:
     csv, parquet, _ = table_paths(data_dir, table)
     _require_a_file(path, {csv: "a UTF-8 CSV file", parquet: "a Parquet file"}.get(path, "a folder of Parquet files"))
     return Source(table, "csv" if path == csv else "parquet", (path,), str(path))
+
+
+def misnamed(data_dir: Path, table: str, found: list[Path] | None = None) -> Path | None:
+    """A file or folder named as the table but for its case (`deals.CSV`, `Deals/`, as Windows
+    tools and some exports write names) or compression (`deals.csv.gz`), or None. `found`: the
+    table's exact paths that exist (looked up when not given).
+
+    The load looks up the exact names only: such a table was absent, its KPIs no_data without
+    a word; beside the exact name, it was a second source of the table, left unread."""
+    exact = {p.name.lower() for p in table_paths(data_dir, table)} | {f"{table}.csv.gz"}
+    if found is None:
+        found = [p for p in table_paths(data_dir, table) if p.exists() or p.is_symlink()]
+    try:
+        entries = sorted(data_dir.iterdir())
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return None  # nothing there, or a folder that may be searched but not listed
+    for entry in entries:
+        if entry.name.lower() in exact and entry not in found and not any(same_file(entry, p) for p in found):
+            return entry  # (not the same file: a file system that ignores case names the file read so)
+    return None
+
+
+def _misnamed_problem(entry: Path, table: str, found: list[Path]) -> Problem:
+    if entry.name.lower().endswith(".gz"):
+        what = f"is a compressed CSV, which the load does not read: expected {table}.csv (decompress it)"
+    else:
+        what = (f"is named like the '{table}' table, which the load reads only from {table}.csv, "
+                f"{table}.parquet or a folder {table}/, named in lower case")
+        if not found:
+            what += f": rename it {entry.name.lower()}{'/' if entry.is_dir() else ''}"
+    if found:
+        what += (f"; the table is also given as {', '.join(p.name + ('/' if p.is_dir() else '') for p in found)}: "
+                 "keep exactly one source of the table")
+    return Problem(what, file=str(entry))
+
+
+def same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)  # hard links
+    except OSError:
+        return False
 
 
 def _csv_folder(folder: Path, table: str) -> Problem:

@@ -391,6 +391,52 @@ def test_a_folder_named_table_parquet_is_read_as_the_parts_spark_writes(tmp_path
         ("deals.parquet/part-00001-1b2c-c000.snappy.parquet", 1, "negative_amount")]
 
 
+DEALS = "deal_id,created_at,status,amount\nD1,2026-01-05,open,10\n"
+
+
+@pytest.mark.parametrize("name, rename", [
+    ("deals.CSV", "rename it deals.csv"), ("Deals.csv", "rename it deals.csv"),
+    ("DEALS.parquet", "rename it deals.parquet"), ("Deals", "rename it deals/"),
+    ("deals.csv.gz", "is a compressed CSV, which the load does not read: expected deals.csv (decompress it)"),
+])
+@pytest.mark.parametrize("beside", [False, True], ids=["alone", "beside deals.csv"])
+def test_a_table_named_but_for_its_case_or_compression_is_refused_not_left_out(tmp_path, con, name, rename,
+                                                                                beside):
+    """The load looks up deals.csv, deals.parquet and deals/ by their exact names: a deals.CSV
+    (or Deals/, deals.csv.gz) was no table, and deals' KPIs no_data without a word; beside
+    deals.csv it was a second source of the table, left unread."""
+    import gzip
+
+    data = write_dir(tmp_path / "d")
+    if name == "Deals":
+        (data / name).mkdir()
+        pq.write_table(pa.table({"deal_id": ["D1"]}), data / name / "part-0.parquet")
+    elif name.endswith(".parquet"):
+        pq.write_table(pa.table({"deal_id": ["D1"]}), data / name)
+    else:
+        (data / name).write_bytes(gzip.compress(DEALS.encode()) if name.endswith(".gz") else DEALS.encode())
+    if beside:
+        (data / "deals.csv").write_text(DEALS)
+    with pytest.raises(InputError) as refused:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = refused.value.problems
+    assert problem.file == str(data / name)
+    assert problem.message.startswith(rename if name.endswith(".gz") else (
+        "is named like the 'deals' table, which the load reads only from deals.csv, deals.parquet or a folder "
+        "deals/, named in lower case")), problem.message
+    assert problem.message.endswith("; the table is also given as deals.csv: keep exactly one source of the table"
+                                    if beside else rename), problem.message
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
+def test_a_required_table_named_in_another_case_is_named_not_missing(tmp_path):
+    data = write_dir(tmp_path / "d")
+    (data / "contacts.csv").rename(data / "Contacts.csv")
+    [problem] = problems(tmp_path, contacts=None)
+    assert problem.startswith(f"{data / 'Contacts.csv'}: is named like the 'contacts' table"), problem
+    assert problem.endswith(": rename it contacts.csv")
+
+
 @pytest.mark.parametrize("part, expected", [
     ("part-00000.csv", "a folder of CSV parts, as Spark writes a table, is not read: join the parts into one "
                        "file deals.csv with the header row once, or write the table as Parquet parts in a "
