@@ -85,6 +85,7 @@ def find_source(data_dir: Path, table: str) -> Source | None:
     if path.is_dir() and path.name.endswith(".csv"):
         raise InputError(_csv_folder(path, table))
     if path.is_dir():
+        _refuse_table_format(path, table)
         # A name starting with '.' or '_' is a writer's own (a part still being written,
         # `_SUCCESS`), as Spark and Hive read folders: not a part of the table.
         # A subfolder named *.parquet is no part: _refuse_unread_parts names it when it holds any.
@@ -209,7 +210,23 @@ def _refuse_unread_parts(folder: Path, table: str) -> None:
 
 
 def _holds_rows(name: str) -> bool:
-    return name.lower().endswith((".parquet", ".csv", ".csv.gz"))
+    return name.lower().endswith((".parquet", ".pq", ".parq", ".csv", ".csv.gz"))
+
+
+# A table format keeps in its folder the Parquet files of every version (rows since updated or
+# deleted, until a VACUUM or a cleaning), and which are current in its log, under a name the
+# load skips as a writer's own: every version's rows were read.
+_TABLE_FORMATS = {"_delta_log": "a Delta Lake table", ".hoodie": "an Apache Hudi table"}
+
+
+def _refuse_table_format(folder: Path, table: str) -> None:
+    for log, what in _TABLE_FORMATS.items():
+        if (folder / log).is_dir():
+            raise InputError(Problem(
+                f"is {what} (it holds {log}/): its Parquet files are those of every version of the table, "
+                f"rows since updated or deleted too, and the load would read them all; expected the plain "
+                f"Parquet parts of '{table}' (write out the table's current version, e.g. with Spark: "
+                f"read it and write it with df.write.parquet)", file=str(folder)))
 
 
 # 2^40 rows per file is far beyond any export; leaves 2^23 files.

@@ -487,7 +487,7 @@ def test_csv_parts_in_a_tables_folder_are_refused_not_skipped(tmp_path, con, whe
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
 
 
-@pytest.mark.parametrize("where", ["dt=2026-01-02/part-0.parquet", "part-1.PARQUET"])
+@pytest.mark.parametrize("where", ["dt=2026-01-02/part-0.parquet", "part-1.PARQUET", "part-1.pq", "part-1.parq"])
 def test_parquet_parts_the_load_would_not_read_are_refused_not_skipped(tmp_path, con, where):
     # A day landed in a subfolder (or with an upper-case suffix) was silently left out: its
     # contacts were missing from every run, and the next load saw "no new or changed file".
@@ -506,6 +506,26 @@ def test_parquet_parts_the_load_would_not_read_are_refused_not_skipped(tmp_path,
     message = str(refused.value)
     assert "table data the load does not read" in message and where.split("/")[0] in message
     assert "contacts" in message
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
+@pytest.mark.parametrize("log, what", [("_delta_log", "a Delta Lake table"), (".hoodie", "an Apache Hudi table")])
+def test_a_folder_of_a_table_format_is_refused_not_read_with_every_version(tmp_path, con, log, what):
+    """A Delta Lake table keeps the Parquet files of its earlier versions until a VACUUM, and
+    which are current in _delta_log/, which the load skipped as a writer's own: a deal updated
+    from open to won was read in both versions, and both quarantined as conflicting_duplicate_id."""
+    data = write_dir(tmp_path / "d")
+    (data / "deals" / log).mkdir(parents=True)
+    (data / "deals" / log / "00000000000000000001.json").write_text('{"remove": {"path": "part-0.parquet"}}')
+    for i, status in enumerate(["open", "won"]):
+        pq.write_table(pa.table({"deal_id": ["D1"], "created_at": ["2026-01-05"], "status": [status],
+                                 "amount": ["10"]}), data / "deals" / f"part-{i}.parquet")
+    with pytest.raises(InputError) as refused:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = refused.value.problems
+    assert problem.file == str(data / "deals")
+    assert problem.message.startswith(f"is {what} (it holds {log}/): its Parquet files are those of every "
+                                      "version of the table"), problem.message
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
 
 
