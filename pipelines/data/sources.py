@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -25,6 +25,9 @@ class Source:
     kind: str  # "csv" or "parquet"
     paths: tuple[Path, ...]
     display: str  # what error messages and the quarantine call the source
+    # A CSV's lines of only blanks (an editor's last line of spaces, a tab), read without them
+    # as DuckDB reads it without its empty lines: how many there are (see _skipping_blank_lines).
+    blank_lines: int = 0
 
     def relative(self, data_dir: Path) -> list[str]:
         return [_relative(p, data_dir) for p in self.paths]
@@ -59,8 +62,9 @@ def require_data_dir(data_dir: Path) -> None:
 
 
 def table_paths(data_dir: Path, table: str) -> tuple[Path, Path, Path]:
-    """Where a table can be in a data directory: <table>.csv, <table>.parquet, or a folder
-    <table>/ of Parquet parts. A table is given in exactly one of them."""
+    """Where a table can be in a data directory: <table>.csv, <table>.parquet (a file, or a
+    folder of Parquet parts as Spark writes a table), or a folder <table>/ of Parquet parts.
+    A table is given in exactly one of them."""
     return data_dir / f"{table}.csv", data_dir / f"{table}.parquet", data_dir / table
 
 
@@ -68,15 +72,20 @@ def find_source(data_dir: Path, table: str) -> Source | None:
     """The one place a table can come from, or None when it is absent."""
     # A link to nothing is there: taken for an absent table, its KPIs were no_data without a word.
     found = [p for p in table_paths(data_dir, table) if p.exists() or p.is_symlink()]
+    if odd := misnamed(data_dir, table, found):
+        raise InputError(_misnamed_problem(odd, table, found))
     if not found:
         return None
     if len(found) > 1:
-        names = ", ".join(_relative(p, data_dir) for p in found)
+        names = ", ".join(_relative(p, data_dir) + ("/" if p.is_dir() else "") for p in found)
         raise InputError(Problem(
             f"table '{table}' is given more than once ({names}); keep exactly one of "
             f"{table}.csv, {table}.parquet or {table}/", file=str(data_dir)))
     path = found[0]
+    if path.is_dir() and path.name.endswith(".csv"):
+        raise InputError(_csv_folder(path, table))
     if path.is_dir():
+        _refuse_table_format(path, table)
         # A name starting with '.' or '_' is a writer's own (a part still being written,
         # `_SUCCESS`), as Spark and Hive read folders: not a part of the table.
         # A subfolder named *.parquet is no part: _refuse_unread_parts names it when it holds any.
@@ -94,6 +103,65 @@ def find_source(data_dir: Path, table: str) -> Source | None:
     csv, parquet, _ = table_paths(data_dir, table)
     _require_a_file(path, {csv: "a UTF-8 CSV file", parquet: "a Parquet file"}.get(path, "a folder of Parquet files"))
     return Source(table, "csv" if path == csv else "parquet", (path,), str(path))
+
+
+def misnamed(data_dir: Path, table: str, found: list[Path] | None = None) -> Path | None:
+    """A file or folder named as the table but for its case (`deals.CSV`, `Deals/`, as Windows
+    tools and some exports write names) or compression (`deals.csv.gz`), or None. `found`: the
+    table's exact paths that exist (looked up when not given).
+
+    The load looks up the exact names only: such a table was absent, its KPIs no_data without
+    a word; beside the exact name, it was a second source of the table, left unread."""
+    exact = {p.name.lower() for p in table_paths(data_dir, table)} | {f"{table}.csv.gz"}
+    if found is None:
+        found = [p for p in table_paths(data_dir, table) if p.exists() or p.is_symlink()]
+    try:
+        entries = sorted(data_dir.iterdir())
+    except (FileNotFoundError, NotADirectoryError, PermissionError):
+        return None  # nothing there, or a folder that may be searched but not listed
+    for entry in entries:
+        if entry.name.lower() in exact and entry not in found and not any(same_file(entry, p) for p in found):
+            return entry  # (not the same file: a file system that ignores case names the file read so)
+    return None
+
+
+def _misnamed_problem(entry: Path, table: str, found: list[Path]) -> Problem:
+    if entry.name.lower().endswith(".gz"):
+        what = f"is a compressed CSV, which the load does not read: expected {table}.csv (decompress it)"
+    else:
+        what = (f"is named like the '{table}' table, which the load reads only from {table}.csv, "
+                f"{table}.parquet or a folder {table}/, named in lower case")
+        if not found:
+            what += f": rename it {entry.name.lower()}{'/' if entry.is_dir() else ''}"
+    if found:
+        what += (f"; the table is also given as {', '.join(p.name + ('/' if p.is_dir() else '') for p in found)}: "
+                 "keep exactly one source of the table")
+    return Problem(what, file=str(entry))
+
+
+def same_file(a: Path, b: Path) -> bool:
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)  # hard links
+    except OSError:
+        return False
+
+
+def _csv_folder(folder: Path, table: str) -> Problem:
+    """A folder named <table>.csv: read as a folder of Parquet parts, its CSV parts (as Spark
+    writes `df.write.csv("deals.csv")`) were refused as no parts, and its Parquet parts read
+    under a name that says CSV. CSV parts are not read: Spark writes them without a header
+    row unless told, and a part's first row is then no header but a row."""
+    parquet = any(p.name.endswith(".parquet") for p in folder.iterdir() if not p.name.startswith((".", "_")))
+    if parquet:
+        what = f"rename the folder to {table}/ or {table}.parquet/, as a folder of Parquet parts is named"
+    else:
+        what = (f"a folder of CSV parts, as Spark writes a table, is not read: join the parts into one file "
+                f"{table}.csv with the header row once, or write the table as Parquet parts in a folder "
+                f"{table}/ or {table}.parquet/")
+    return Problem(f"is a folder{' of Parquet parts' if parquet else ''}: expected {table}.csv to be one "
+                   f"UTF-8 CSV file with a header row ({what})", file=str(folder))
 
 
 _SPECIAL = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
@@ -142,7 +210,23 @@ def _refuse_unread_parts(folder: Path, table: str) -> None:
 
 
 def _holds_rows(name: str) -> bool:
-    return name.lower().endswith((".parquet", ".csv", ".csv.gz"))
+    return name.lower().endswith((".parquet", ".pq", ".parq", ".csv", ".csv.gz"))
+
+
+# A table format keeps in its folder the Parquet files of every version (rows since updated or
+# deleted, until a VACUUM or a cleaning), and which are current in its log, under a name the
+# load skips as a writer's own: every version's rows were read.
+_TABLE_FORMATS = {"_delta_log": "a Delta Lake table", ".hoodie": "an Apache Hudi table"}
+
+
+def _refuse_table_format(folder: Path, table: str) -> None:
+    for log, what in _TABLE_FORMATS.items():
+        if (folder / log).is_dir():
+            raise InputError(Problem(
+                f"is {what} (it holds {log}/): its Parquet files are those of every version of the table, "
+                f"rows since updated or deleted too, and the load would read them all; expected the plain "
+                f"Parquet parts of '{table}' (write out the table's current version, e.g. with Spark: "
+                f"read it and write it with df.write.parquet)", file=str(folder)))
 
 
 # 2^40 rows per file is far beyond any export; leaves 2^23 files.
@@ -172,7 +256,11 @@ def reader_sql(source: Source) -> str:
         # The sniffer cannot find a header when every column is varchar: say there is one,
         # and that it is the first line (else a wider last row was taken for the header,
         # and the rows before it for a preamble).
-        return f"read_csv({files}, all_varchar = true, header = true, skip = 0, delim = ',', {READ_OPTIONS})"
+        # DuckDB reads a line of blanks as a row of one value, a bad row: only when that is all
+        # that is wrong may errors be skipped, and each skipped line is kept to be checked.
+        skip = (f", ignore_errors = true, store_rejects = true, rejects_table = {quote(_REJECTS)}, "
+                f"rejects_scan = {quote(_REJECT_SCANS)}") if source.blank_lines else ""
+        return f"read_csv({files}, all_varchar = true, header = true, skip = 0, delim = ',', {READ_OPTIONS}{skip})"
     # union_by_name: parts may hold one column in types of one kind (INTEGER and BIGINT, two
     # DECIMALs), which DuckDB then reads in the wider type, not cast to the first part's.
     # The file's name under a name of ours: `filename = true` clashed with a column 'filename'
@@ -181,6 +269,7 @@ def reader_sql(source: Source) -> str:
             "union_by_name = true)")
 
 
+_REJECTS, _REJECT_SCANS = "_fp_rejects", "_fp_reject_scans"
 FILE_COLUMN = "_fp_file"
 # The row number of read_parquet cannot be renamed: a file with a column of that name is
 # named as such (_reserved_column), not as a file that is no Parquet.
@@ -195,7 +284,12 @@ def source_columns(con: duckdb.DuckDBPyConnection, source: Source) -> dict[str, 
     try:
         rows = con.execute(f"describe select * from {reader_sql(source)}").fetchall()
     except duckdb.Error as exc:
-        raise _reserved_column(con, source) or unreadable(source, exc) from None
+        if (skipping := _skipping_blank_lines(source)) is None:
+            raise _reserved_column(con, source) or unreadable(source, exc) from None
+        try:
+            rows = con.execute(f"describe select * from {reader_sql(skipping)}").fetchall()
+        except duckdb.Error:
+            raise unreadable(source, exc) from None
     columns = {r[0]: r[1] for r in rows if r[0] not in (FILE_COLUMN, ROW_NUMBER_COLUMN)}
     if source.kind == "csv" and list(columns) == ["column0"]:  # how DuckDB reads an empty file
         raise unreadable(source, duckdb.InvalidInputException("no header row"))
@@ -223,10 +317,30 @@ def _reserved_column(con: duckdb.DuckDBPyConnection, source: Source) -> InputErr
         file=found[0], field=found[1]))
 
 
+def _skipping_blank_lines(source: Source) -> Source | None:
+    """The CSV source read without its lines of only blanks, when those are all that kept
+    DuckDB from reading it (it reads an empty line as no row, but a line of spaces or a tab as
+    a row of one value, and refused the file); else None. Such a line holds no value in any
+    column, as blanks are removed from every value. Only on the way to an error: it reads the
+    file again, line by line."""
+    blank: list[int] = []
+    if source.kind != "csv" or first_bad_line(source.paths[0], blank_lines=blank) or not blank:
+        return None
+    return replace(source, blank_lines=len(blank))
+
+
+def _check_skipped(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
+    """Whether the read of `source` skipped exactly its lines of only blanks, and nothing else."""
+    skipped = con.execute(f"select distinct line_byte_position, error_type, csv_line from {_REJECTS}").fetchall()
+    return (len(skipped) == source.blank_lines
+            and all(kind == "MISSING COLUMNS" and not text.strip() for _, kind, text in skipped))
+
+
 def unreadable(source: Source, exc: Exception) -> InputError:
     if source.kind == "csv":
         for path in source.paths:
-            if found := first_bad_line(path):
+            # Lines of blanks are read without (_skipping_blank_lines): the line named is another.
+            if found := first_bad_line(path, blank_lines=[]):
                 return InputError(Problem(found[1], file=str(path), line=found[0]))
     file = source.display
     if source.kind == "parquet" and len(source.paths) == 1:
@@ -288,12 +402,22 @@ def read_as_text(con: duckdb.DuckDBPyConnection, source: Source,
         else f"null::varchar as {ident(c)}"
         for c in canonical)
     if source.kind == "csv":
+        # Only the canonical columns are copied: an extra column named `rowid` (a SQLite
+        # or Oracle dump's) would hide the row numbers below (a Binder Error, a traceback).
+        copy = f"create or replace temp table {scratch} as select {select} from "
         try:
-            # Only the canonical columns are copied: an extra column named `rowid` (a SQLite
-            # or Oracle dump's) would hide the row numbers below (a Binder Error, a traceback).
-            con.execute(f"create or replace temp table {scratch} as select {select} from {reader_sql(source)}")
+            con.execute(copy + reader_sql(source))
         except duckdb.Error as exc:
-            raise unreadable(source, exc) from None
+            if (skipping := _skipping_blank_lines(source)) is None:
+                raise unreadable(source, exc) from None
+            try:
+                con.execute(copy + reader_sql(skipping))
+                if not _check_skipped(con, skipping):
+                    raise unreadable(source, exc) from None
+            except duckdb.Error:
+                raise unreadable(source, exc) from None
+            finally:
+                con.execute(f"drop table if exists {_REJECTS}; drop table if exists {_REJECT_SCANS}")
         # CREATE TABLE keeps the file's row order (preserve_insertion_order), so rowid + 1 is
         # the data row number.
         return f"select *, rowid + 1 as _ord from {scratch}"

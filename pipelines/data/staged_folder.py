@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
 
-from pipelines.data.sources import require_utf8_path, table_paths
+from pipelines.data.sources import misnamed, require_utf8_path, table_paths
 from pipelines.errors import InputError, Problem
 
 
@@ -64,6 +64,10 @@ class StagedFolder:
                 if target.is_dir():
                     self._refuse(target, f"is a folder, where this {self.command} writes (or "
                                  f"removes) the file {target.name} of the {table} table")
+            if odd := misnamed(self.out, table, [p for p in (csv, parquet) if p.exists()]):
+                self._refuse(odd, f"is named like the {table} table, which this {self.command} writes as "
+                             f"{table}.{self.fmt}: the loader refuses a table given twice, so every later "
+                             "run would fail")
 
     def _refuse(self, path: Path, why: str) -> None:
         raise InputError(Problem(

@@ -391,6 +391,18 @@ def test_generate_over_a_folder_holding_a_table_as_parquet_parts_is_refused_befo
     assert _tree(daily) == before
 
 
+def test_generate_over_a_folder_holding_a_table_named_in_another_case_is_refused_before_writing(tmp_path):
+    """generate wrote contacts.csv beside Contacts.CSV: the loader then found the table twice."""
+    (tmp_path / "Contacts.CSV").write_text("contact_id,created_at\nX1,2026-01-05\n")
+    before = _tree(tmp_path)
+    code, _, err = funnelpact("generate", "--out", str(tmp_path), "--contacts", "50")
+    err = " ".join(err.split())
+    assert code == 2 and "Traceback" not in err
+    assert (f"{tmp_path / 'Contacts.CSV'} --out: is named like the contacts table, which this generate writes as "
+            "contacts.csv: the loader refuses a table given twice") in err
+    assert _tree(tmp_path) == before
+
+
 def test_generate_replaces_the_tables_of_the_other_format_and_keeps_other_files(tmp_path):
     code, _, _ = funnelpact("generate", "--out", str(tmp_path), "--contacts", "50", "--format", "parquet")
     assert code == 0

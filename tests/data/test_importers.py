@@ -1046,7 +1046,11 @@ def test_an_unterminated_quote_in_a_hubspot_export_is_named_with_its_line(tmp_pa
     # DuckDB's sniffer took '#' for a comment character: contact '#2' was skipped, without a word.
     (HUBSPOT_HEADER + "# exported by a script\n#2,2026-01-06 09:15,2026-01-06 09:15\n", 2,
      "1 value, expected 3 (one per column of the header)"),
-], ids=["a blank line before the header", "CRLF lines, then an LF one", "a comment line"])
+    # An editor's last line of blanks: refused as a row of one value, now saying what to do (the
+    # loader reads a data directory without such lines; an import names each export's line of a row).
+    (HUBSPOT_HEADER + "1,2026-01-05 09:15,2026-01-05 09:15\n \t\n", 3,
+     "1 value, expected 3 (one per column of the header); the line holds only blanks (spaces, tabs): delete it"),
+], ids=["a blank line before the header", "CRLF lines, then an LF one", "a comment line", "a line of blanks"])
 def test_an_export_duckdb_misreads_or_cannot_read_is_named_with_its_line(tmp_path, body, line, message):
     contacts = tmp_path / "contacts.csv"
     contacts.write_bytes(body.encode())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 
 import pyarrow as pa
@@ -369,7 +370,99 @@ def test_a_table_given_twice_is_refused(tmp_path):
     data = write_dir(tmp_path / "d")
     (data / "contacts").mkdir()
     found = problems(tmp_path)
-    assert "table 'contacts' is given more than once" in found[0]
+    assert "table 'contacts' is given more than once (contacts.csv, contacts/)" in found[0]
+
+
+def test_a_folder_named_table_parquet_is_read_as_the_parts_spark_writes(tmp_path, con):
+    """`df.write.parquet("deals.parquet")` writes a folder of parts beside Spark's own files
+    (_SUCCESS, a hidden .crc per part): read as a folder deals/ is."""
+    data = write_dir(tmp_path / "d")
+    folder = data / "deals.parquet"
+    folder.mkdir()
+    for i, amount in enumerate(["10", "-1"]):
+        part = folder / f"part-0000{i}-1b2c-c000.snappy.parquet"
+        pq.write_table(pa.table({"deal_id": [f"D{i}"], "created_at": ["2026-01-05"], "status": ["open"],
+                                 "amount": [amount]}), part)
+        (folder / f".{part.name}.crc").write_bytes(b"crc")
+    (folder / "_SUCCESS").write_text("")
+    report = load_data_dir(data, con, STAGE_VALUES)
+    assert (report.tables["deals"].rows_read, report.tables["deals"].rows_loaded) == (2, 1)
+    assert rows(con, "select source_file, row_number, reason from raw.quarantine where table_name = 'deals'") == [
+        ("deals.parquet/part-00001-1b2c-c000.snappy.parquet", 1, "negative_amount")]
+
+
+DEALS = "deal_id,created_at,status,amount\nD1,2026-01-05,open,10\n"
+
+
+@pytest.mark.parametrize("name, rename", [
+    ("deals.CSV", "rename it deals.csv"), ("Deals.csv", "rename it deals.csv"),
+    ("DEALS.parquet", "rename it deals.parquet"), ("Deals", "rename it deals/"),
+    ("deals.csv.gz", "is a compressed CSV, which the load does not read: expected deals.csv (decompress it)"),
+])
+@pytest.mark.parametrize("beside", [False, True], ids=["alone", "beside deals.csv"])
+def test_a_table_named_but_for_its_case_or_compression_is_refused_not_left_out(tmp_path, con, name, rename,
+                                                                                beside):
+    """The load looks up deals.csv, deals.parquet and deals/ by their exact names: a deals.CSV
+    (or Deals/, deals.csv.gz) was no table, and deals' KPIs no_data without a word; beside
+    deals.csv it was a second source of the table, left unread."""
+    import gzip
+
+    data = write_dir(tmp_path / "d")
+    if name == "Deals":
+        (data / name).mkdir()
+        pq.write_table(pa.table({"deal_id": ["D1"]}), data / name / "part-0.parquet")
+    elif name.endswith(".parquet"):
+        pq.write_table(pa.table({"deal_id": ["D1"]}), data / name)
+    else:
+        (data / name).write_bytes(gzip.compress(DEALS.encode()) if name.endswith(".gz") else DEALS.encode())
+    if beside:
+        (data / "deals.csv").write_text(DEALS)
+    with pytest.raises(InputError) as refused:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = refused.value.problems
+    assert problem.file == str(data / name)
+    assert problem.message.startswith(rename if name.endswith(".gz") else (
+        "is named like the 'deals' table, which the load reads only from deals.csv, deals.parquet or a folder "
+        "deals/, named in lower case")), problem.message
+    assert problem.message.endswith("; the table is also given as deals.csv: keep exactly one source of the table"
+                                    if beside else rename), problem.message
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
+def test_a_required_table_named_in_another_case_is_named_not_missing(tmp_path):
+    data = write_dir(tmp_path / "d")
+    (data / "contacts.csv").rename(data / "Contacts.csv")
+    [problem] = problems(tmp_path, contacts=None)
+    assert problem.startswith(f"{data / 'Contacts.csv'}: is named like the 'contacts' table"), problem
+    assert problem.endswith(": rename it contacts.csv")
+
+
+@pytest.mark.parametrize("part, expected", [
+    ("part-00000.csv", "a folder of CSV parts, as Spark writes a table, is not read: join the parts into one "
+                       "file deals.csv with the header row once, or write the table as Parquet parts in a "
+                       "folder deals/ or deals.parquet/"),
+    ("part-00000.parquet", "rename the folder to deals/ or deals.parquet/, as a folder of Parquet parts is named"),
+], ids=["of CSV parts", "of Parquet parts"])
+def test_a_folder_named_table_csv_is_refused_saying_what_a_table_in_csv_is(tmp_path, con, part, expected):
+    """A folder deals.csv/ of CSV parts (Spark's `df.write.csv("deals.csv")`, each part without a
+    header row unless told) was refused as holding no Parquet parts, telling the user to give
+    the table as deals.csv, which it was named; one of Parquet parts was read under a name that
+    says CSV."""
+    data = write_dir(tmp_path / "d")
+    (data / "deals.csv").mkdir()
+    if part.endswith(".csv"):
+        (data / "deals.csv" / part).write_text("deal_id,created_at,status,amount\nD1,2026-01-05,open,10\n")
+    else:
+        pq.write_table(pa.table({"deal_id": ["D1"], "created_at": ["2026-01-05"], "status": ["open"],
+                                 "amount": ["10"]}), data / "deals.csv" / part)
+    (data / "deals.csv" / "_SUCCESS").write_text("")
+    with pytest.raises(InputError) as refused:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = refused.value.problems
+    assert problem.file == str(data / "deals.csv")
+    assert problem.message.startswith("is a folder"), problem.message
+    assert f"expected deals.csv to be one UTF-8 CSV file with a header row ({expected})" in problem.message
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
 
 
 @pytest.mark.parametrize("where", ["part-1.csv", "2026-01-02.CSV", "part-1.csv.gz", "dt=2026-01-02/part-0.csv"])
@@ -394,7 +487,7 @@ def test_csv_parts_in_a_tables_folder_are_refused_not_skipped(tmp_path, con, whe
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
 
 
-@pytest.mark.parametrize("where", ["dt=2026-01-02/part-0.parquet", "part-1.PARQUET"])
+@pytest.mark.parametrize("where", ["dt=2026-01-02/part-0.parquet", "part-1.PARQUET", "part-1.pq", "part-1.parq"])
 def test_parquet_parts_the_load_would_not_read_are_refused_not_skipped(tmp_path, con, where):
     # A day landed in a subfolder (or with an upper-case suffix) was silently left out: its
     # contacts were missing from every run, and the next load saw "no new or changed file".
@@ -413,6 +506,26 @@ def test_parquet_parts_the_load_would_not_read_are_refused_not_skipped(tmp_path,
     message = str(refused.value)
     assert "table data the load does not read" in message and where.split("/")[0] in message
     assert "contacts" in message
+    assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
+
+
+@pytest.mark.parametrize("log, what", [("_delta_log", "a Delta Lake table"), (".hoodie", "an Apache Hudi table")])
+def test_a_folder_of_a_table_format_is_refused_not_read_with_every_version(tmp_path, con, log, what):
+    """A Delta Lake table keeps the Parquet files of its earlier versions until a VACUUM, and
+    which are current in _delta_log/, which the load skipped as a writer's own: a deal updated
+    from open to won was read in both versions, and both quarantined as conflicting_duplicate_id."""
+    data = write_dir(tmp_path / "d")
+    (data / "deals" / log).mkdir(parents=True)
+    (data / "deals" / log / "00000000000000000001.json").write_text('{"remove": {"path": "part-0.parquet"}}')
+    for i, status in enumerate(["open", "won"]):
+        pq.write_table(pa.table({"deal_id": ["D1"], "created_at": ["2026-01-05"], "status": [status],
+                                 "amount": ["10"]}), data / "deals" / f"part-{i}.parquet")
+    with pytest.raises(InputError) as refused:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = refused.value.problems
+    assert problem.file == str(data / "deals")
+    assert problem.message.startswith(f"is {what} (it holds {log}/): its Parquet files are those of every "
+                                      "version of the table"), problem.message
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
 
 
@@ -520,6 +633,81 @@ def test_a_csv_that_cannot_be_read_is_named_with_its_line(tmp_path, content, lin
     [problem] = exc.value.problems
     assert (problem.file, problem.line) == (str(data / "contacts.csv"), line)
     assert message in problem.message
+
+
+BLANK_LINE_CONTACTS = ("contact_id,created_at,source\n"
+                       "C1,2026-01-05T10:00:00Z,web\n"
+                       "{blank}\n"
+                       "C2,2026-01-06T10:00:00Z,web\n"
+                       "C3,05/01/2026,web\n"
+                       "   ,  ,\n"  # separators: a row of three blank values, quarantined
+                       '"",2026-01-07T10:00:00Z,"a\n   \n\t\nb"\n'  # blank lines in a value are its text
+                       "{last}")
+
+
+@pytest.mark.parametrize("blank, last, crlf", [
+    ("   ", "", False), ("\t", "", False), (" \t\u00a0", "", False), ("  ", " \t", False), ("\t", "\t\n", True),
+], ids=["spaces", "a tab", "blanks and a no-break space", "a last line of blanks without a line break",
+        "CRLF lines"])
+def test_a_line_of_only_blanks_is_read_as_an_empty_line_is_no_row(tmp_path, blank, last, crlf):
+    """DuckDB skips an empty line, but read a line of spaces or a tab (often the last line an
+    editor leaves) as a row of one value: the file was refused. Such a line holds no value in
+    any column (a table's rows have two required values at least): it is no row, and the rows
+    after it keep the numbers they have beside an empty line."""
+    import duckdb
+
+    def load(body: str) -> tuple:
+        data = write_dir(tmp_path / f"d{len(list(tmp_path.iterdir()))}", contacts=None)
+        (data / "contacts.csv").write_bytes((body.replace("\n", "\r\n") if crlf else body).encode())
+        con = duckdb.connect()
+        report = load_data_dir(data, con, STAGE_VALUES)
+        counts = report.tables["contacts"]
+        return ((counts.rows_read, counts.rows_loaded, counts.quarantined_rows),
+                rows(con, "select * from raw.contacts order by 1"),
+                rows(con, "select source_file, row_number, reason, record from raw.quarantine "
+                          "where table_name = 'contacts' order by row_number"))
+
+    with_blanks = load(BLANK_LINE_CONTACTS.format(blank=blank, last=last))
+    assert with_blanks == load(BLANK_LINE_CONTACTS.format(blank="", last=""))
+    counts, loaded, quarantined = with_blanks
+    assert counts == (5, 2, 3) and [r[0] for r in loaded] == ["C1", "C2"]
+    assert [r[:3] for r in quarantined] == [("contacts.csv", 3, "bad_timestamp:created_at"),
+                                            ("contacts.csv", 4, "missing_required:contact_id"),
+                                            ("contacts.csv", 5, "missing_required:contact_id")]
+    assert json.loads(quarantined[2][3])["source"].replace("\r", "") == "a\n   \n\t\nb"
+
+
+@pytest.mark.parametrize("body, line, message", [
+    # The line of blanks is read without: the line to name is the row after it.
+    ("contact_id,created_at\nC1,2026-01-05\n \t\nC2\n", 4, "1 value, expected 2"),
+    ("contact_id,created_at\nC1,2026-01-05\nC2,2026-01-05,web\n\t\n", 3, "3 values, expected 2"),
+    # A quoted value of blanks is a value: a row of one value, as before.
+    ('contact_id,created_at\nC1,2026-01-05\n"  "\n', 3, "1 value, expected 2"),
+], ids=["a value too few after a line of blanks", "a value too many before one", "a quoted blank value"])
+def test_a_bad_row_beside_a_line_of_only_blanks_is_the_line_named(tmp_path, body, line, message):
+    import duckdb
+
+    data = write_dir(tmp_path / "d", contacts=None)
+    (data / "contacts.csv").write_text(body)
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, duckdb.connect(), STAGE_VALUES)
+    [problem] = exc.value.problems
+    assert (problem.file, problem.line) == (str(data / "contacts.csv"), line)
+    assert problem.message == message + " (one per column of the header)"
+
+
+def test_first_bad_line_takes_a_line_of_only_blanks_as_the_loader_does(tmp_path):
+    """The loader skips such lines (first_bad_line lists them); an import still refuses them,
+    saying what to do."""
+    from pipelines.data.csv_check import first_bad_line
+
+    export = tmp_path / "contacts.csv"
+    export.write_text('id,created\nC1,2026-01-05\n  \nC2,"a\n \n"\n\t')
+    blank: list[int] = []
+    assert first_bad_line(export, blank_lines=blank) is None
+    assert blank == [3, 7]
+    assert first_bad_line(export) == (3, "1 value, expected 2 (one per column of the header); the line holds "
+                                         "only blanks (spaces, tabs): delete it")
 
 
 @pytest.mark.parametrize("column, values, message", [

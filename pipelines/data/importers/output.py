@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +12,8 @@ import duckdb
 
 from pipelines.data.parsing import PARSERS
 from pipelines.data.row_sql import without_blanks
-from pipelines.data.sources import find_source, ident, quote, reader_sql, require_utf8_path, table_paths
+from pipelines.data.sources import (find_source, ident, quote, reader_sql, require_utf8_path, same_file,
+                                    table_paths)
 from pipelines.data.staged_folder import StagedFolder
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
@@ -39,15 +39,6 @@ def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB for an import, within FUNNELPACT_DUCKDB_MEMORY_LIMIT and without the
     progress bar DuckDB draws on stdout."""
     return within_memory_limit(without_progress_bar(duckdb.connect()))
-
-
-def same_file(a: Path, b: Path) -> bool:
-    if a.resolve() == b.resolve():
-        return True
-    try:
-        return a.exists() and b.exists() and os.path.samefile(a, b)  # hard links
-    except OSError:
-        return False
 
 
 class Output(StagedFolder):
