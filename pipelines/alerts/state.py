@@ -160,7 +160,12 @@ class AlertStore:
         version = conn.execute("pragma user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             conn.close()
-            raise RuntimeError(f"{path}: alert state schema {version} is newer than this funnelpact ({SCHEMA_VERSION})")
+            # A newer funnelpact on another host sharing the file, or a downgrade: reading it
+            # as this version would misread what the newer one records (its claims, statuses).
+            raise InputError(Problem(
+                f"the alert state was written by a newer funnelpact (its schema {version}, this one reads up to "
+                f"{SCHEMA_VERSION}): upgrade funnelpact here (every host sharing the file runs the same version), "
+                "or set FUNNELPACT_HOME to another folder", file=str(path), field="FUNNELPACT_HOME"))
         conn.executescript(SCHEMA)
         store = cls(conn)
         # A state file of an earlier funnelpact gains the as-of column (its statuses have none

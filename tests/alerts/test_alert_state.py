@@ -148,12 +148,20 @@ def test_a_concurrent_run_does_not_take_deliveries_another_run_has_claimed(tmp_p
         assert len(second.claim(now + timedelta(minutes=15), timedelta(minutes=15))) == 1
 
 
-def test_a_state_file_from_a_newer_funnelpact_is_refused(tmp_path: Path) -> None:
+def test_a_state_file_from_a_newer_funnelpact_is_refused_saying_what_to_do(tmp_path: Path) -> None:
+    """Hosts sharing the file upgraded one at a time, or a downgrade: this was a RuntimeError,
+    exit 3 ("the run failed"), as if funnelpact had a bug."""
+    from pipelines.errors import InputError
+
     path = tmp_path / "alerts.sqlite"
     with sqlite3.connect(path) as conn:
         conn.execute("pragma user_version = 99")
-    with pytest.raises(RuntimeError, match="alert state schema 99 is newer"):
+    with pytest.raises(InputError) as caught:
         AlertStore.open(path)
+    [problem] = caught.value.problems
+    assert problem.file == str(path) and problem.field == "FUNNELPACT_HOME"
+    assert problem.message.startswith(f"the alert state was written by a newer funnelpact (its schema 99, this one "
+                                      f"reads up to {SCHEMA_VERSION}): upgrade funnelpact here")
 
 
 @pytest.mark.parametrize("damage", ["header overwritten", "cut short", "pages overwritten"])
