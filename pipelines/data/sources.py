@@ -75,6 +75,11 @@ def find_source(data_dir: Path, table: str) -> Source | None:
     if odd := misnamed(data_dir, table, found):
         raise InputError(_misnamed_problem(odd, table, found))
     if not found:
+        if other := _other_format(data_dir, table):
+            raise InputError(Problem(
+                f"is {other[1]}, which the load does not read, and the '{table}' table is given in no form it "
+                f"reads: expected {table}.csv (UTF-8 CSV with a header row), {table}.parquet or a folder {table}/ "
+                "of Parquet parts (export or convert the table to one of them)", file=str(other[0])))
         return None
     if len(found) > 1:
         names = ", ".join(_relative(p, data_dir) + ("/" if p.is_dir() else "") for p in found)
@@ -122,6 +127,30 @@ def misnamed(data_dir: Path, table: str, found: list[Path] | None = None) -> Pat
     for entry in entries:
         if entry.name.lower() in exact and entry not in found and not any(same_file(entry, p) for p in found):
             return entry  # (not the same file: a file system that ignores case names the file read so)
+    return None
+
+
+# Data files the load does not read, by how their names end: a table exported so (deals.xlsx)
+# was absent, its KPIs no_data without a word. Only where the table is given in no form the
+# load reads: the export a deals.csv was converted from may stay beside it.
+_OTHER_FORMATS = {".xlsx": "an Excel workbook", ".xlsm": "an Excel workbook", ".xls": "an Excel workbook",
+                  ".ods": "a spreadsheet", ".tsv": "a tab-separated file", ".txt": "a text file",
+                  ".json": "a JSON file", ".jsonl": "a JSON-lines file", ".ndjson": "a JSON-lines file",
+                  ".zip": "a ZIP archive", ".csv.bz2": "a compressed CSV", ".csv.xz": "a compressed CSV",
+                  ".csv.zst": "a compressed CSV", ".avro": "an Avro file", ".orc": "an ORC file",
+                  ".feather": "an Arrow file", ".arrow": "an Arrow file"}
+
+
+def _other_format(data_dir: Path, table: str) -> tuple[Path, str] | None:
+    """A file of the table in a format the load does not read (`deals.xlsx`), and what it is."""
+    try:
+        entries = sorted(data_dir.iterdir())
+    except OSError:
+        return None
+    for entry in entries:
+        name = entry.name.lower()
+        if name.startswith(f"{table}.") and (kind := _OTHER_FORMATS.get(name[len(table):])):
+            return entry, kind
     return None
 
 

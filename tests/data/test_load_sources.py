@@ -429,6 +429,38 @@ def test_a_table_named_but_for_its_case_or_compression_is_refused_not_left_out(t
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
 
 
+@pytest.mark.parametrize("name, kind", [("deals.xlsx", "an Excel workbook"), ("Deals.TSV", "a tab-separated file"),
+                                        ("deals.json", "a JSON file")])
+def test_a_table_given_only_in_a_format_the_load_does_not_read_is_refused_not_absent(tmp_path, con, name, kind):
+    """deals.xlsx, the report as the CRM exported it: deals was absent, its KPIs no_data
+    without a word."""
+    data = write_dir(tmp_path / "d")
+    (data / name).write_bytes(b"PK\x03\x04 a workbook")
+    with pytest.raises(InputError) as refused:
+        load_data_dir(data, con, STAGE_VALUES)
+    [problem] = refused.value.problems
+    assert problem.file == str(data / name)
+    assert problem.message == (f"is {kind}, which the load does not read, and the 'deals' table is given in no form "
+                               "it reads: expected deals.csv (UTF-8 CSV with a header row), deals.parquet or a "
+                               "folder deals/ of Parquet parts (export or convert the table to one of them)")
+
+
+def test_the_export_a_table_was_converted_from_may_stay_beside_it(tmp_path, con):
+    data = write_dir(tmp_path / "d")
+    (data / "deals.csv").write_text(DEALS)
+    (data / "deals.xlsx").write_bytes(b"PK\x03\x04 the export it was converted from")
+    (data / "deals.csv.bak").write_text(DEALS)
+    report = load_data_dir(data, con, STAGE_VALUES)
+    assert report.tables["deals"].rows_loaded == 1
+
+
+def test_a_backup_of_an_absent_table_is_no_table(tmp_path, con):
+    data = write_dir(tmp_path / "d")
+    (data / "deals.csv.bak").write_text(DEALS)
+    report = load_data_dir(data, con, STAGE_VALUES)
+    assert report.tables["deals"].present is False
+
+
 def test_a_required_table_named_in_another_case_is_named_not_missing(tmp_path):
     data = write_dir(tmp_path / "d")
     (data / "contacts.csv").rename(data / "Contacts.csv")
