@@ -277,7 +277,8 @@ Alert = Annotated[
 class Spec(Strict):
     effective: Effective = Field(description="Whole calendar months in force.")
     timezone: str = Field(description="IANA timezone; months are calendar months in it.")
-    currency: Currency = Field(description="ISO 4217 code.")
+    # Listed in the JSON Schema too, so that an editor flags `USX` as `validate` does.
+    currency: Currency = Field(description="ISO 4217 code.", json_schema_extra={"enum": sorted(CURRENCIES | WITHDRAWN.keys())})
     revenue_goal: Money = Field(description="Revenue goal for the whole window (1 to below 10^15).")
     average_deal_size: Money = Field(description="Average deal size; goal / deal size = customers needed.")
     seasonality: dict[Month, Positive] = Field(

@@ -83,6 +83,19 @@ def test_the_schema_refuses_a_stage_id_validate_refuses(stage_id: str, funnelpac
     assert [e for e in _schema_errors(file.read_text(encoding="utf-8")) if e.startswith("spec.stages.")] != []
 
 
+@pytest.mark.parametrize("currency, valid", [("USX", False), ("XYZ", False), ("EUR", True), ("HRK", True)])
+def test_the_schema_knows_the_currencies_validate_knows(currency: str, valid: bool, funnelpact, tmp_path: Path) -> None:
+    """`currency: USX` passed the editor's check (three capitals) and failed only at validate."""
+    text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+    assert text.count("currency: USD") == 1
+    file = tmp_path / "acme.yaml"
+    file.write_text(text.replace("currency: USD", f"currency: {currency}"), encoding="utf-8")
+    assert funnelpact("validate", file).code == (0 if valid else 2)
+    errors = [e for e in _schema_errors(file.read_text(encoding="utf-8")) if e.startswith("spec.currency")]
+    assert [e.startswith(f"spec.currency: {currency!r} is not one of ['AED', ") for e in errors] == (
+        [] if valid else [True]), errors
+
+
 @pytest.mark.parametrize("file", sorted((ROOT / "sla").glob("*.yaml")), ids=lambda f: f"sla/{f.name} points editors at the schema")
 def test_every_sla_file_starts_with_the_schema_comment(file: Path) -> None:
     first = file.read_text(encoding="utf-8").splitlines()[0]
