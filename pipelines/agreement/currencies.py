@@ -46,12 +46,17 @@ _NO_MONEY = frozenset("BOV CHE CHW CLF COU MXV USN UYI UYW XAG XAU XBA XBB XBC X
 _SPOKEN = {"YEN": "JPY", "RMB": "CNY", "CNH": "CNY", "NTD": "TWD", "NIS": "ILS", "UKP": "GBP", "STG": "GBP",
            "EURO": "EUR", "EUROS": "EUR"}
 
+# Crypto-assets have no ISO 4217 code, and BTC is no slip of BTN, Bhutan's ngultrum.
+_CRYPTO = frozenset({"BTC", "XBT", "ETH", "USDT", "USDC"})
+
 
 def meant_currency(written: str) -> str | None:
     """The currency code `written` most likely meant: itself in capitals (`eur`), the code of
     a name (`yen`), or the code one letter or one swap of two neighbours away (USX, GPB);
     None when no code is, or several are alike."""
     code = written.strip().upper()
+    if code in _CRYPTO:
+        return None
     if code in _SPOKEN:
         return _SPOKEN[code]
     if code in CURRENCIES or code in WITHDRAWN:

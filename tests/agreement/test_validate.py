@@ -374,6 +374,7 @@ def test_a_sum_written_with_a_dot_between_thousands_is_valid_with_a_warning(funn
     ("RMB", "CNY"),  # not RUB
     ("euro", "EUR"),
     ("XYZ", None),
+    ("BTC", None),  # not BTN, the ngultrum, a letter away
 ])
 def test_a_currency_that_is_no_iso_4217_code_is_told_the_code_it_most_likely_meant(written: str, meant: str | None) -> None:
     from pipelines.agreement.currencies import CURRENCIES, WITHDRAWN, meant_currency
