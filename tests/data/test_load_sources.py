@@ -140,6 +140,16 @@ def test_column_names_are_matched_ignoring_case_and_extra_columns_ignored(load):
         ("C1", None), ("C2", None)]
 
 
+def refused(data, con=None):
+    """The one problem a load of the data directory `data` is refused with."""
+    import duckdb
+
+    with pytest.raises(InputError) as exc:
+        load_data_dir(data, con or duckdb.connect(), STAGE_VALUES)
+    [problem] = exc.value.problems
+    return problem
+
+
 def problems(tmp_path, **tables) -> list[str]:
     data = write_dir(tmp_path / "d", **tables)
     import duckdb
@@ -246,9 +256,7 @@ def test_parts_of_a_folder_that_disagree_are_named_and_nothing_is_written(tmp_pa
     pq.write_table(pa.table({"contact_id": ["C2"], **second}), data / "contacts" / "part-2.parquet")
     con = duckdb.connect()
     con.execute("set TimeZone = 'America/Mexico_City'")
-    with pytest.raises(InputError) as exc:
-        load_data_dir(data, con, STAGE_VALUES)
-    [problem] = exc.value.problems
+    problem = refused(data, con)
     assert (problem.file, problem.field) == (str(data / "contacts" / "part-2.parquet"), column)
     assert problem.message.startswith(message + ": expected every part of contacts/ to have the same columns")
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
@@ -313,9 +321,7 @@ def test_a_part_broken_past_its_footer_is_named_among_the_parts_of_its_folder(tm
         damaged[i] = 0xFF
     broken.write_bytes(bytes(damaged))
     con = duckdb.connect()
-    with pytest.raises(InputError) as exc:
-        load_data_dir(data, con, STAGE_VALUES)
-    [problem] = exc.value.problems
+    problem = refused(data, con)
     assert problem.file == str(broken)
     assert problem.message.startswith("cannot read the file; expected Parquet: "), problem.message
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
@@ -417,9 +423,7 @@ def test_a_table_named_but_for_its_case_or_compression_is_refused_not_left_out(t
         (data / name).write_bytes(gzip.compress(DEALS.encode()) if name.endswith(".gz") else DEALS.encode())
     if beside:
         (data / "deals.csv").write_text(DEALS)
-    with pytest.raises(InputError) as refused:
-        load_data_dir(data, con, STAGE_VALUES)
-    [problem] = refused.value.problems
+    problem = refused(data, con)
     assert problem.file == str(data / name)
     assert problem.message.startswith(rename if name.endswith(".gz") else (
         "is named like the 'deals' table, which the load reads only from deals.csv, deals.parquet or a folder "
@@ -436,9 +440,7 @@ def test_a_table_given_only_in_a_format_the_load_does_not_read_is_refused_not_ab
     without a word."""
     data = write_dir(tmp_path / "d")
     (data / name).write_bytes(b"PK\x03\x04 a workbook")
-    with pytest.raises(InputError) as refused:
-        load_data_dir(data, con, STAGE_VALUES)
-    [problem] = refused.value.problems
+    problem = refused(data, con)
     assert problem.file == str(data / name)
     assert problem.message == (f"is {kind}, which the load does not read, and the 'deals' table is given in no form "
                                "it reads: expected deals.csv (UTF-8 CSV with a header row), deals.parquet or a "
@@ -488,9 +490,7 @@ def test_a_folder_named_table_csv_is_refused_saying_what_a_table_in_csv_is(tmp_p
         pq.write_table(pa.table({"deal_id": ["D1"], "created_at": ["2026-01-05"], "status": ["open"],
                                  "amount": ["10"]}), data / "deals.csv" / part)
     (data / "deals.csv" / "_SUCCESS").write_text("")
-    with pytest.raises(InputError) as refused:
-        load_data_dir(data, con, STAGE_VALUES)
-    [problem] = refused.value.problems
+    problem = refused(data, con)
     assert problem.file == str(data / "deals.csv")
     assert problem.message.startswith("is a folder"), problem.message
     assert f"expected deals.csv to be one UTF-8 CSV file with a header row ({expected})" in problem.message
@@ -510,9 +510,7 @@ def test_csv_parts_in_a_tables_folder_are_refused_not_skipped(tmp_path, con, whe
     # Files that hold no rows of a table are not parts, as before.
     (data / "contacts" / "README.md").write_text("daily exports")
     (data / "contacts" / "manifest.json").write_text("{}")
-    with pytest.raises(InputError) as refused:
-        load_data_dir(data, con, STAGE_VALUES)
-    [problem] = refused.value.problems
+    problem = refused(data, con)
     assert problem.file == str(data / "contacts")
     assert problem.message.startswith(f"holds table data the load does not read: {where.split('/')[0]}"), problem.message
     assert "contacts.csv" in problem.message, "says how a table is given as CSV"
@@ -552,9 +550,7 @@ def test_a_folder_of_a_table_format_is_refused_not_read_with_every_version(tmp_p
     for i, status in enumerate(["open", "won"]):
         pq.write_table(pa.table({"deal_id": ["D1"], "created_at": ["2026-01-05"], "status": [status],
                                  "amount": ["10"]}), data / "deals" / f"part-{i}.parquet")
-    with pytest.raises(InputError) as refused:
-        load_data_dir(data, con, STAGE_VALUES)
-    [problem] = refused.value.problems
+    problem = refused(data, con)
     assert problem.file == str(data / "deals")
     assert problem.message.startswith(f"is {what} (it holds {log}/): its Parquet files are those of every "
                                       "version of the table"), problem.message
@@ -656,13 +652,10 @@ CONTACTS = "contact_id,created_at,source\nC1,2026-01-05T10:00:00Z,web\n"
         "a line of blanks before the header", "CRLF lines, then an LF one", "a CRLF inside quotes",
         "a comment line", "Excel's sep= line"])
 def test_a_csv_that_cannot_be_read_is_named_with_its_line(tmp_path, content, line, message):
-    import duckdb
 
     data = write_dir(tmp_path / "d", contacts=None)
     (data / "contacts.csv").write_bytes(content)
-    with pytest.raises(InputError) as exc:
-        load_data_dir(data, duckdb.connect(), STAGE_VALUES)
-    [problem] = exc.value.problems
+    problem = refused(data)
     assert (problem.file, problem.line) == (str(data / "contacts.csv"), line)
     assert message in problem.message
 
@@ -717,13 +710,10 @@ def test_a_line_of_only_blanks_is_read_as_an_empty_line_is_no_row(tmp_path, blan
     ('contact_id,created_at\nC1,2026-01-05\n"  "\n', 3, "1 value, expected 2"),
 ], ids=["a value too few after a line of blanks", "a value too many before one", "a quoted blank value"])
 def test_a_bad_row_beside_a_line_of_only_blanks_is_the_line_named(tmp_path, body, line, message):
-    import duckdb
 
     data = write_dir(tmp_path / "d", contacts=None)
     (data / "contacts.csv").write_text(body)
-    with pytest.raises(InputError) as exc:
-        load_data_dir(data, duckdb.connect(), STAGE_VALUES)
-    [problem] = exc.value.problems
+    problem = refused(data)
     assert (problem.file, problem.line) == (str(data / "contacts.csv"), line)
     assert problem.message == message + " (one per column of the header)"
 
@@ -761,23 +751,18 @@ def test_a_parquet_column_of_the_wrong_type_is_refused_naming_it(tmp_path, colum
     table[column] = values
     pq.write_table(pa.table(table), data / "contacts.parquet")
     con = duckdb.connect()
-    with pytest.raises(InputError) as exc:
-        load_data_dir(data, con, STAGE_VALUES)
-    [problem] = exc.value.problems
+    problem = refused(data, con)
     assert (problem.file, problem.field) == (str(data / "contacts.parquet"), column)
     assert message in problem.message
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
 
 
 def test_a_parquet_timestamp_column_for_a_session_date_is_refused(tmp_path):
-    import duckdb
 
     data = write_dir(tmp_path / "d")
     pq.write_table(pa.table({"date": pa.array([dt.datetime(2026, 1, 1)], pa.timestamp("us")),
                              "sessions": [1]}), data / "web_sessions.parquet")
-    with pytest.raises(InputError) as exc:
-        load_data_dir(data, duckdb.connect(), STAGE_VALUES)
-    [problem] = exc.value.problems
+    problem = refused(data)
     assert (problem.file, problem.field) == (str(data / "web_sessions.parquet"), "date")
     assert "column 'date' is TIMESTAMP: expected a DATE column or YYYY-MM-DD text" in problem.message
 
@@ -838,9 +823,7 @@ def test_on_a_full_load_the_part_that_differs_from_most_is_the_one_named(tmp_pat
     naive = {"created_at": pa.array([NOON], pa.timestamp("us"))}
     for i, columns in enumerate((naive, {"created_at": ["2026-01-02"]}, {"created_at": ["2026-01-03"]})):
         pq.write_table(pa.table({"contact_id": [f"C{i}"], **columns}), data / "contacts" / f"part-{i}.parquet")
-    with pytest.raises(InputError) as exc:
-        load_data_dir(data, con, STAGE_VALUES)
-    [problem] = exc.value.problems
+    problem = refused(data, con)
     assert problem.file == str(data / "contacts" / "part-0.parquet")
     assert problem.message.startswith("column 'created_at' is TIMESTAMP (naive time), but text in the other parts")
 
@@ -862,9 +845,7 @@ def test_a_link_whose_target_is_gone_is_bad_input(tmp_path, con):
     (data / "contacts").mkdir()
     pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-01"]}), data / "contacts" / "part-1.parquet")
     (data / "contacts" / "part-2.parquet").symlink_to(tmp_path / "gone.parquet")
-    with pytest.raises(InputError) as exc:
-        load_data_dir(data, con, STAGE_VALUES)
-    [problem] = exc.value.problems
+    problem = refused(data, con)
     assert problem.file == str(data / "contacts" / "part-2.parquet") and "gone.parquet" in problem.message
 
 
@@ -890,9 +871,7 @@ def test_a_table_file_that_is_no_regular_file_is_bad_input_naming_it(tmp_path, c
     (data / "contacts").mkdir()
     pq.write_table(pa.table({"contact_id": ["C1"], "created_at": ["2026-01-01"]}), data / "contacts" / "part-1.parquet")
     make(data / where, tmp_path)
-    with pytest.raises(InputError) as exc:
-        load_data_dir(data, con, STAGE_VALUES)
-    [problem] = exc.value.problems
+    problem = refused(data, con)
     assert (problem.file, problem.message) == (str(data / where), message.format(tmp=tmp_path, data=data))
     assert rows(con, "select count(*) from information_schema.tables where table_schema = 'raw'") == [(0,)]
 
@@ -932,7 +911,5 @@ def test_a_parquet_column_no_value_of_which_can_be_read_is_refused_naming_it(tmp
             "web_sessions": {"date": ["2026-01-05"], "sessions": [3]}}[table]
     data = write_dir(tmp_path / "d", contacts=None if table == "contacts" else CONTACTS)
     pq.write_table(pa.table(good | values), data / f"{table}.parquet")
-    with pytest.raises(InputError) as exc:
-        load_data_dir(data, con, STAGE_VALUES)
-    [problem] = exc.value.problems
+    problem = refused(data, con)
     assert (problem.file, problem.field, problem.message) == (str(data / f"{table}.parquet"), *values, message)
