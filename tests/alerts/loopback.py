@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -61,6 +62,20 @@ class Pki:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert or self.loopback)
         return context
+
+    def asking_for_a_client_certificate(self, version: ssl.TLSVersion,
+                                        verify_mode: ssl.VerifyMode = ssl.CERT_REQUIRED) -> ssl.SSLContext:
+        """A server speaking `version` only that asks every client for a certificate of the test
+        authority, and with CERT_REQUIRED refuses one without (an internal gateway, a mail relay)."""
+        context = self.server_context()
+        context.verify_mode = verify_mode
+        context.load_verify_locations(self.ca_file)
+        context.minimum_version = context.maximum_version = version
+        return context
+
+
+# The TLS versions a server may be limited to, as test parameters.
+TLS_VERSIONS = [pytest.param(ssl.TLSVersion.TLSv1_2, id="tls1.2"), pytest.param(ssl.TLSVersion.TLSv1_3, id="tls1.3")]
 
 
 def make_pki(folder: Path) -> Pki:

@@ -14,7 +14,7 @@ import pytest
 from pipelines.alerts import dispatch
 from pipelines.alerts.channels.slack import slack_payload
 
-from .loopback import (EMAIL, FAST, INTERNAL_ERROR_ALERT, SLACK, WEBHOOK, HttpRecorder, Pki, ProxyRecorder, Scripted,
+from .loopback import (EMAIL, FAST, INTERNAL_ERROR_ALERT, SLACK, TLS_VERSIONS, WEBHOOK, HttpRecorder, Pki, ProxyRecorder, Scripted,
                        SmtpRecorder, agreement, free_port, kpi)
 
 
@@ -196,18 +196,14 @@ def test_a_tls_handshake_failing_through_the_proxy_names_the_proxy(
     assert [p.method for p in proxy.proxied] == ["CONNECT"] * 3 and waits == [0.01, 0.02]
 
 
-@pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3], ids=["tls1.2", "tls1.3"])
+@pytest.mark.parametrize("version", TLS_VERSIONS)
 def test_a_receiver_requiring_a_client_certificate_through_the_proxy_names_the_proxy_and_is_not_retried(
     version: ssl.TLSVersion, proxy: ProxyRecorder, pki: Pki, trusted: Path, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Mutual TLS through the CONNECT tunnel: said as without a proxy, the proxy named as for the
     other TLS failures (a TLS-inspecting proxy may be the one asking)."""
-    context = pki.server_context()
-    context.verify_mode = ssl.CERT_REQUIRED
-    context.load_verify_locations(pki.ca_file)
-    context.minimum_version = context.maximum_version = version
-    receiver = HttpRecorder(context=context)
+    receiver = HttpRecorder(context=pki.asking_for_a_client_certificate(version))
     use_proxy(monkeypatch, proxy.url("alice:pa55word@"))
     try:
         report, waits = deliver([WEBHOOK], {"TEST_ALERT_WEBHOOK": receiver.url()}, tmp_path)

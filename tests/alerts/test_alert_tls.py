@@ -20,7 +20,7 @@ from pipelines.alerts import dispatch
 from pipelines.alerts.channels.slack import slack_payload
 from pipelines.cli import app
 
-from .loopback import (EMAIL, FAST, INTERNAL_ERROR_ALERT, SLACK, WEBHOOK, HttpRecorder, Pki, Scripted,
+from .loopback import (EMAIL, FAST, INTERNAL_ERROR_ALERT, SLACK, TLS_VERSIONS, WEBHOOK, HttpRecorder, Pki, Scripted,
                        SmtpRecorder, agreement, kpi)
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -375,21 +375,7 @@ def test_a_server_that_agrees_to_starttls_and_goes_on_in_plain_text_is_named_so(
 # -- mutual TLS: a server that asks for a client certificate, which funnelpact does not send -------
 
 CLIENT_CERTIFICATE = "asks for a client certificate (mutual TLS), which funnelpact does not send; " + THEIR_SETUP
-VERSIONS = [pytest.param(ssl.TLSVersion.TLSv1_2, id="tls1.2"), pytest.param(ssl.TLSVersion.TLSv1_3, id="tls1.3")]
-
-
-def asking_for_a_client_certificate(pki: Pki, version: ssl.TLSVersion,
-                                    verify_mode: ssl.VerifyMode = ssl.CERT_REQUIRED) -> ssl.SSLContext:
-    """A server speaking `version` only that asks every client for a certificate of the test
-    authority, and with CERT_REQUIRED refuses one without (an internal gateway, a mail relay)."""
-    context = pki.server_context()
-    context.verify_mode = verify_mode
-    context.load_verify_locations(pki.ca_file)
-    context.minimum_version = context.maximum_version = version
-    return context
-
-
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", TLS_VERSIONS)
 @pytest.mark.parametrize("kind", ["https", "smtps", "starttls"])
 def test_a_server_requiring_a_client_certificate_says_so_and_is_not_retried(
     kind: str, version: ssl.TLSVersion, pki: Pki, trusted: Path, tmp_path: Path
@@ -400,7 +386,7 @@ def test_a_server_requiring_a_client_certificate_says_so_and_is_not_retried(
     tlsv13 alert certificate required`, `Connection unexpectedly closed: …` or `Server not
     connected` (the server closed before the EHLO was sent), tried three times: retrying cannot
     make funnelpact send a certificate."""
-    server, variable, url = tls_server(kind, asking_for_a_client_certificate(pki, version))
+    server, variable, url = tls_server(kind, pki.asking_for_a_client_certificate(version))
     try:
         report, waits = deliver_to(variable, url, tmp_path)
     finally:
@@ -412,13 +398,13 @@ def test_a_server_requiring_a_client_certificate_says_so_and_is_not_retried(
     assert "peer did not return a certificate" in str(server.errors[0])  # what the server made of it
 
 
-@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("version", TLS_VERSIONS)
 @pytest.mark.parametrize("kind", ["https", "smtps", "starttls"])
 def test_a_server_that_asks_for_a_client_certificate_but_does_without_one_is_delivered_to(
     kind: str, version: ssl.TLSVersion, pki: Pki, trusted: Path, tmp_path: Path
 ) -> None:
     """Asked for, optional (CERT_OPTIONAL): the alert is delivered without one, as before."""
-    server, variable, url = tls_server(kind, asking_for_a_client_certificate(pki, version, ssl.CERT_OPTIONAL))
+    server, variable, url = tls_server(kind, pki.asking_for_a_client_certificate(version, ssl.CERT_OPTIONAL))
     try:
         report, _ = deliver_to(variable, url, tmp_path)
     finally:
