@@ -480,6 +480,12 @@ def _h(hours: float) -> str:
 # --- recycling -------------------------------------------------------------------------------
 
 def recycling(r: AgreementReport) -> str:
+    if "mql" not in r.agreement.stage_ids():
+        # The rate and its reasons count MQLs: without the stage, each agreed reason listed at
+        # 0 MQLs read as nobody recycled, whatever the CRM's recycled events said.
+        return _section(r.anchor("recycling"), "Recycled leads and why",
+                        "<p>This revision has no stage with id mql: no recycle rate, and no recycled MQLs "
+                        "to count by reason.</p>", r=r)
     res = r.result("recycle_rate")
     agreed = list(r.agreement.spec.recycling.reasons)
     total = sum(n for _, n in r.recycle_reasons)

@@ -1096,17 +1096,8 @@ def test_counts_round_half_up_as_money_and_the_run_s_table_do():
     assert kpi_value("volume:lead", 312.5, "USD") == f"{rounded_decimal(312.5, 0):f}", "as the run's table rounds it"
 
 
-def test_the_rules_of_a_revision_without_an_mql_stage_promise_no_recycle_rate(tmp_path):
-    """A revision that renamed `mql` (here to `marketing_qualified`) has no recycle_rate KPI;
-    its rules said "Recycling: rate reported." all the same."""
-    from datetime import datetime
-
-    from pipelines.agreement import load_agreements
-    from pipelines.agreement.plan import plan_agreement
-    from pipelines.report.gather import AgreementReport
-    from pipelines.report.sections import agreement_rules
-
-    (tmp_path / "h2.yaml").write_text("""\
+# A revision that renamed `mql` (to `marketing_qualified`): no recycle_rate KPI, no MQLs.
+WITHOUT_MQL = """\
 apiVersion: funnelpact/v1
 kind: Agreement
 metadata: {name: acme, revision: h2, owners: {marketing: {name: Marta}, sales: {name: Joao}}}
@@ -1124,13 +1115,46 @@ spec:
     lead->marketing_qualified: {rate: 0.5}
     marketing_qualified->customer: {rate: 0.5}
   recycling: {reasons: [no budget]}
-""")
+"""
+
+
+def test_the_rules_of_a_revision_without_an_mql_stage_promise_no_recycle_rate(tmp_path):
+    """A revision that renamed `mql` (here to `marketing_qualified`) has no recycle_rate KPI;
+    its rules said "Recycling: rate reported." all the same."""
+    from datetime import datetime
+
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.plan import plan_agreement
+    from pipelines.report.gather import AgreementReport
+    from pipelines.report.sections import agreement_rules
+
+    (tmp_path / "h2.yaml").write_text(WITHOUT_MQL)
     (a,) = load_agreements(tmp_path)
     start, end = datetime(2026, 11, 1, 4), datetime(2026, 12, 1, 5)
     r = AgreementReport(agreement=a, month="2026-11", results=[], trend_months=[], trend={}, revision_of={},
                         plan=plan_agreement(a)[0], judged_as_of=end, judged_build=None, month_start=start, month_end=end)
     assert "<li>Recycling: no recycle rate (the funnel has no stage with id mql); agreed reasons: no budget.</li>" \
         in agreement_rules(r)
+
+
+def test_the_recycling_of_a_revision_without_an_mql_stage_counts_no_reason_as_zero(tmp_path):
+    """The recycle rate and its reasons count MQLs: a revision without `mql` has none, and its
+    section listed each agreed reason at 0 MQLs (0 %) while the CRM recycled leads that month."""
+    from datetime import datetime
+
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.plan import plan_agreement
+    from pipelines.report.gather import AgreementReport
+    from pipelines.report.sections import recycling
+
+    (tmp_path / "h2.yaml").write_text(WITHOUT_MQL)
+    (a,) = load_agreements(tmp_path)
+    start, end = datetime(2026, 11, 1, 4), datetime(2026, 12, 1, 5)
+    r = AgreementReport(agreement=a, month="2026-11", results=[], trend_months=[], trend={}, revision_of={},
+                        plan=plan_agreement(a)[0], judged_as_of=end, judged_build=None, month_start=start, month_end=end)
+    html = recycling(r)
+    assert 'data-reason="no budget"' not in html and "<table" not in html, html
+    assert "no stage with id mql" in html, html
 
 
 def test_a_trend_month_judged_by_a_revision_without_the_kpi_says_so_not_that_it_was_not_judged():
