@@ -851,8 +851,8 @@ def test_targets_added_or_dropped_by_an_edit_count_as_edited_like_changed_ones()
 
 
 def _axis_value(label: str) -> float:
-    scale = {"k": 1e3, "M": 1e6}.get(label[-1:], 1)
-    return float(label.rstrip("kM%").replace(",", "")) * scale
+    scale = {"k": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}.get(label[-1:], 1)
+    return float(label.rstrip("kMBT%").replace(",", "")) * scale
 
 
 @slow
@@ -1035,8 +1035,8 @@ def test_a_table_of_figures_reads_a_zero_volume_s_share_the_bins_past_the_hours_
     data", "at risk"), not the scorecard's id."""
     from pipelines.report import figures, svg
 
-    rows = [svg.BulletRow("MQLs", 0.0, 40.0, None, 0.05, "no_data", ""),
-            svg.BulletRow("SQLs", 20.0, 40.0, None, 0.05, "at_risk", "")]
+    rows = [svg.BulletRow("MQLs", 0.0, 40.0, None, 0.05, "no_data", ()),
+            svg.BulletRow("SQLs", 20.0, 40.0, None, 0.05, "at_risk", ())]
     assert _figures(figures.bullets(rows, "Volumes", paced=False), "Volumes") == [
         ["MQLs", "0", "40", "0%", "no data"], ["SQLs", "20", "40", "50%", "at risk"]]
     bins = [svg.Bin("0–0.5", 3, "in_time"), svg.Bin(">24", 1, "late"), svg.Bin("no touch", 2, "none"),
