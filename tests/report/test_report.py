@@ -1235,3 +1235,18 @@ def test_the_trends_name_the_months_between_two_revisions_they_leave_out(tmp_pat
     html = trends(r)
     assert "No revision of the agreement is in force in 2026-04: never judged, so left out of the charts." in html
     assert "Not judged yet" not in html
+
+
+def test_the_data_quality_section_states_the_agreed_quarantine_maximum_as_agreed():
+    """A maximum of 1.25 % read "max 1.3%": rounded like a measured share, it misstated the
+    agreed limit (the recycle rate's maximum is shown as agreed)."""
+    from datetime import datetime
+
+    from pipelines.report.gather import ReportData
+    from pipelines.report.sections import data_quality
+
+    data = ReportData(month=OPEN, as_of=datetime(2026, 11, 25), warehouse=Path("w.duckdb"), agreements=[],
+                      data_quality={"quarantined_rows": 3, "duplicate_rows": 0, "by_reason": {"unknown_contact": 3}},
+                      load_report=[], build_as_of=None)
+    results = [{"kpi": "data_quality:quarantine_rate", "target": 0.0125, "actual": 0.001, "status": "met"}]
+    assert "Quarantine rate 0.10% (max 1.25%)" in data_quality(data, results)
