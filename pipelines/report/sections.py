@@ -142,13 +142,13 @@ def funnel(r: AgreementReport) -> str:
             continue
         target, actual, forecast = res["target"], res["actual"], res.get("forecast")
         if actual is None:
-            caption = "no data"
+            caption = ("no data",)
         elif target:
-            caption = f"{number(actual)} of {number(target)} ({percent(actual / target, 0)})"
+            caption = (f"{number(actual)} of {number(target)} ({percent(actual / target, 0)})",)
             if forecast is not None:
-                caption += f", pace {number(forecast)}"
+                caption += (f"pace {number(forecast)}",)
         else:
-            caption = number(actual)
+            caption = (number(actual),)
         rows.append(svg.BulletRow(stage.label, actual, target, forecast, float(res["tolerance"] or 0),
                                   res["status"], caption))
     title = f"Funnel volumes of {r.month} against their targets"
@@ -362,15 +362,8 @@ def trends(r: AgreementReport) -> str:
                                  row["status"] if row else None, absent))
         return out
 
-    def compact(value: float) -> str:
-        if value >= 1_000_000:
-            return f"{value / 1_000_000:g}M"
-        if value >= 1000:
-            return f"{value / 1000:g}k"
-        return f"{value:g}"
-
     def figure(caption: str, kpi: str, title: str) -> str:
-        draw, axis = (svg.lines, _axis_percent) if kpi.startswith("conversion:") else (svg.columns, compact)
+        draw, axis = (svg.lines, _axis_percent) if kpi.startswith("conversion:") else (svg.columns, _axis_count)
         values = points(kpi)
         return (f"<figure><figcaption>{escape(caption)}</figcaption>"
                 f"{draw(values, title, axis, boundaries, r.month)}"
@@ -404,6 +397,16 @@ def trends(r: AgreementReport) -> str:
                     f'{_heading(r, 3, "Volumes")}<div class="grid">{"".join(volume_charts)}</div>'
                     f'{_heading(r, 3, "Conversion rates")}<div class="grid">{"".join(conversion_charts)}</div>{note}',
                     f"Every month of the agreement from {escape(span)}, each judged by its revision in force.", r=r)
+
+
+def _axis_count(value: float) -> str:
+    """A gridline's volume or money, short: 12.5k, 1.2M, 600B. In millions alone, revenue in
+    yen or won (billions a month) read "600000M", and a trillion "1.2e+06M", which ran 9 px past
+    the chart's left edge."""
+    for size, unit in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if value >= size:
+            return f"{value / size:g}{unit}"
+    return f"{value:g}"
 
 
 def _axis_percent(value: float) -> str:
@@ -480,6 +483,12 @@ def _h(hours: float) -> str:
 # --- recycling -------------------------------------------------------------------------------
 
 def recycling(r: AgreementReport) -> str:
+    if "mql" not in r.agreement.stage_ids():
+        # The rate and its reasons count MQLs: without the stage, each agreed reason listed at
+        # 0 MQLs read as nobody recycled, whatever the CRM's recycled events said.
+        return _section(r.anchor("recycling"), "Recycled leads and why",
+                        "<p>This revision has no stage with id mql: no recycle rate, and no recycled MQLs "
+                        "to count by reason.</p>", r=r)
     res = r.result("recycle_rate")
     agreed = list(r.agreement.spec.recycling.reasons)
     total = sum(n for _, n in r.recycle_reasons)
@@ -600,7 +609,7 @@ def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
         f'<td class="num">{number(t.get("rows_read"))}</td><td class="num">{number(t.get("rows_loaded"))}</td>'
         f'<td class="num">{number(t.get("duplicate_rows"))}</td><td class="num">{number(t.get("quarantined_rows"))}</td></tr>'
         for t in data.load_report)
-    rate = (f"Quarantine rate {percent(res['actual'], 2)} (max {percent(res['target'], 1)}) — {status_badge(res['status'])}. "
+    rate = (f"Quarantine rate {percent(res['actual'], 2)} (max {agreed_percent(res['target'])}) — {status_badge(res['status'])}. "
             if res else "")
     unknown = (f'<p data-unknown-stage-values>Lifecycle values no agreement lists (<code>unknown_stage</code>): '
                f"{escape(unknown_stage_values_text(dq['unknown_stage_values']))}. List one in a stage's "

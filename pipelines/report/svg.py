@@ -15,6 +15,10 @@ from pipelines.report.format import STATUS, escape
 Fmt = Callable[[float], str]
 LABEL_CHAR_W, LABEL_MAX_W = 7.5, 380     # the funnel's stage labels: px per character, widest column
 MIN_TRACK_W = 220                        # the funnel's bars keep this much room from a long label
+# The figures beside the funnel's bars, 13 px ("1,234,567 of 2,345,678 (53%)"): px per
+# character (Chromium draws 6.8), and the column's least width. They were drawn on one line in
+# 300 px, and an open month's visits in millions ran 26 px past the chart's edge, cut off.
+VAL_CHAR_W, VAL_MIN_W = 7.5, 300
 AXIS_CHAR_W = 6.5                        # 11 px axis text ("0.25–0.5", "no touch"): px per character
 # A chart as wide as the page is drawn twice, and the page's CSS shows the drawing that fits
 # at its natural size (style.py): scaled down to fit an 800 px window, the 1,100 px drawing
@@ -54,7 +58,9 @@ class BulletRow:
     forecast: float | None
     tolerance: float
     status: str
-    caption: str                 # e.g. "167 of 118 (142 %)"
+    # The figures beside the bar, in pieces: ("167 of 118 (142%)", "pace 180"). One line,
+    # joined by commas, when it fits the column; else a line per piece.
+    caption: tuple[str, ...]
 
 
 def full_width(draw: Callable[[int], str], title: str) -> str:
@@ -72,7 +78,10 @@ def bullets(rows: Sequence[BulletRow], title: str, width: int = WIDE_W) -> str:
     # runs about 7 px a character; 7.5 leaves room), up to a cap past which a label is cut
     # with "…" and keeps its full text as a tooltip. Fixed at 170 px, a long label ran off
     # the chart's left edge. A narrow drawing cuts labels sooner: its bars keep MIN_TRACK_W.
-    right_w, row_h = 300, 40
+    row_h = 40
+    captions = [_caption_lines(row) for row in rows]
+    # The figures' column takes its widest line (a 15-digit target needs 385 px), taken from the labels' room.
+    right_w = max([VAL_MIN_W] + [math.ceil(len(line) * VAL_CHAR_W) + 10 for lines in captions for line in lines])
     longest = max((len(row.label) for row in rows), default=0)
     label_w = min(max(170, math.ceil(longest * LABEL_CHAR_W) + 20), LABEL_MAX_W, width - right_w - MIN_TRACK_W)
     fits = int((label_w - 20) / LABEL_CHAR_W)
@@ -98,12 +107,22 @@ def bullets(rows: Sequence[BulletRow], title: str, width: int = WIDE_W) -> str:
                 ax = label_w + min(row.actual / row.target, 1.5) * (target_x - label_w)
                 parts.append(f'<rect x="{label_w}" y="{y + 10}" width="{max(ax - label_w, 1):.1f}" height="12" '
                              f'class="f-{escape(row.status)}"/>')
-        symbol = STATUS.get(row.status, ("?", row.status))[0]
-        parts.append(_text(label_w + track + 10, y + 20, f"{symbol} {row.caption}", "val"))
+        lines = captions[i]
+        for j, line in enumerate(lines):  # one line beside the bar's middle; two either side of it
+            parts.append(_text(label_w + track + 10, y + (20 if len(lines) == 1 else 14 + 16 * j), line, "val"))
     parts.append(f'<line x1="{target_x:.1f}" x2="{target_x:.1f}" y1="4" y2="{10 + len(rows) * row_h}" class="target"/>')
     parts.append(_text(target_x, 10 + len(rows) * row_h + 14, "target", "axis", "middle"))
     parts.append(_text(label_w + track, 10 + len(rows) * row_h + 14, "150 %", "axis", "end"))
     return _svg(width, 10 + len(rows) * row_h + 22, title, "".join(parts))
+
+
+def _caption_lines(row: BulletRow) -> list[str]:
+    """The status symbol and the figures of a funnel row, on the lines they take."""
+    symbol = STATUS.get(row.status, ("?", row.status))[0]
+    one = f"{symbol} {', '.join(row.caption)}"
+    if len(one) * VAL_CHAR_W <= VAL_MIN_W - 10 or len(row.caption) < 2:
+        return [one]
+    return [f"{symbol} {row.caption[0]},", *(f"{piece}," for piece in row.caption[1:-1]), row.caption[-1]]
 
 
 @dataclass(frozen=True)
@@ -146,6 +165,9 @@ def _frame(points: Sequence[Point], width: int, height: int, top: float, fmt: Fm
     def x(i: int) -> float:
         return left + step * (i + 0.5)
 
+    # A month's label every `every` months: two years of half-year revisions put 24 labels in
+    # 304 px, 12.7 px apart, and they ran together ("0102030405…").
+    every = next((k for k in (1, 2, 3, 4, 6, 12) if not _crowded([p.period[5:] for p in points[::k]], step * k)), 12)
     parts = []
     for frac in (0, 0.5, 1):
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(y_max * frac):.1f}" y2="{y(y_max * frac):.1f}" class="gl"/>')
@@ -153,7 +175,8 @@ def _frame(points: Sequence[Point], width: int, height: int, top: float, fmt: Fm
     for i, p in enumerate(points):
         if p.period == highlight:
             parts.append(f'<rect x="{left + step * i:.1f}" y="{top}" width="{step:.1f}" height="{plot_h:.1f}" class="hl"/>')
-        parts.append(_text(x(i), height - 8, p.period[5:], "axis", "middle"))
+        if i % every == 0:
+            parts.append(_text(x(i), height - 8, p.period[5:], "axis", "middle"))
         if p.period in boundaries and i > 0:
             bx = left + step * i
             parts.append(f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="{top - 4}" y2="{top + plot_h}" class="boundary"/>')

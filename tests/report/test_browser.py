@@ -469,6 +469,59 @@ def test_the_hand_off_histogram_s_bin_labels_do_not_run_into_each_other(limit, t
                 assert left - right >= 2, f"{label!r} runs into {neighbour!r}"
 
 
+@pytest.mark.parametrize("months", [12, 24, 36])
+def test_the_month_labels_of_a_trend_chart_over_years_of_revisions_do_not_run_together(months, tmp_path):
+    """Two years of half-year revisions: a trend chart's 24 month labels stood 12.7 px apart,
+    each 14 px wide, and read "010203040506070809101112010203…"."""
+    from pipelines.report import svg
+    from pipelines.report.style import CSS
+
+    points = [svg.Point(f"{2026 + i // 12}-{i % 12 + 1:02d}", 100.0 + i, 120.0, "breach") for i in range(months)]
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}</style></head><body>"
+            + svg.columns(points, "columns", str, ["2027-01"], points[-1].period)
+            + svg.lines(points, "lines", str, ["2027-01"], points[-1].period) + "</body></html>")
+    drawn = measure(page, """
+        return [...document.querySelectorAll('svg.chart')].map(chart => [...chart.querySelectorAll('text.axis')]
+          .filter(text => text.getAttribute('text-anchor') === 'middle')
+          .map(text => { const box = text.getBBox(); return [text.textContent, box.x, box.x + box.width]; }));""",
+                    1200, tmp_path)
+    for labels in drawn:
+        for (label, _, right), (neighbour, left, _) in pairwise(labels):
+            assert left - right >= 2, f"{label!r} runs into {neighbour!r}"
+        if months == 12:
+            assert [label for label, _, _ in labels] == [p.period[5:] for p in points], "a year's months all named"
+
+
+def test_the_figures_of_a_funnel_in_millions_and_an_axis_in_billions_stay_inside_their_charts(tmp_path):
+    """An open month of a million visits: "! 1,234,567 of 2,345,678 (53%), pace 1,512,345" was
+    drawn in a 300 px column and ran past the funnel's right edge. Revenue in yen or won, a
+    trillion a month: the trend's axis read "1.2e+06M", past the chart's left edge."""
+    from pipelines.report.sections import funnel, trends
+    from pipelines.report.style import CSS
+
+    from .conftest import OPEN
+    from .test_report import _month_report
+
+    r = _month_report([  # kpi, owner, target, actual, forecast, status, severity
+        ("volume:visit", "marketing", 2_345_678.0, 1_234_567.0, 1_512_345.0, "at_risk", "warn"),
+        ("volume:lead", "marketing", 46_341_551_722_698.0, 12_345_678_901.0, 15_123_456_789.0, "at_risk", "warn"),
+        ("volume:mql", "shared", 123_456.0, 98_765.0, 120_987.0, "at_risk", "fail"),
+        ("volume:customer", "sales", 12.0, 3.0, 4.0, "at_risk", "fail"),
+    ])
+    r.trend = {(OPEN, "revenue"): {"actual": 9e11, "target": 1.2e12, "status": "at_risk"},
+               (OPEN, "volume:visit"): {"actual": 1_234_567.0, "target": 2_345_678.0, "status": "at_risk"}}
+    # Both drawings of the funnel at once (the page's CSS shows one per window).
+    page = (f"<!doctype html><html><head><meta charset='utf-8'><style>{CSS}"
+            ".chart-wide, .chart-narrow { display: block !important; }</style></head><body>"
+            f"{funnel(r)}{trends(r)}</body></html>")
+    outside = measure(page, """
+        return [...document.querySelectorAll('svg.chart')].flatMap(chart => [...chart.querySelectorAll('text')]
+          .map(text => { const box = text.getBBox(); return [text.textContent, Math.round(box.x),
+                                                               Math.round(box.x + box.width), chart.viewBox.baseVal.width]; })
+          .filter(([, left, right, width]) => left < 0 || right > width));""", 1200, tmp_path)
+    assert outside == [], "text past a chart's edge: [text, left, right, chart width]"
+
+
 # Paper: A4 and Letter, portrait, with Chromium's default margins of 1 cm (Page.printToPDF's,
 # and the print dialog's "Default"). CSS px are 1/96 in.
 PAPERS = {"A4": (210, 297), "Letter": (215.9, 279.4)}     # mm

@@ -851,8 +851,8 @@ def test_targets_added_or_dropped_by_an_edit_count_as_edited_like_changed_ones()
 
 
 def _axis_value(label: str) -> float:
-    scale = {"k": 1e3, "M": 1e6}.get(label[-1:], 1)
-    return float(label.rstrip("kM%").replace(",", "")) * scale
+    scale = {"k": 1e3, "M": 1e6, "B": 1e9, "T": 1e12}.get(label[-1:], 1)
+    return float(label.rstrip("kMBT%").replace(",", "")) * scale
 
 
 @slow
@@ -1035,8 +1035,8 @@ def test_a_table_of_figures_reads_a_zero_volume_s_share_the_bins_past_the_hours_
     data", "at risk"), not the scorecard's id."""
     from pipelines.report import figures, svg
 
-    rows = [svg.BulletRow("MQLs", 0.0, 40.0, None, 0.05, "no_data", ""),
-            svg.BulletRow("SQLs", 20.0, 40.0, None, 0.05, "at_risk", "")]
+    rows = [svg.BulletRow("MQLs", 0.0, 40.0, None, 0.05, "no_data", ()),
+            svg.BulletRow("SQLs", 20.0, 40.0, None, 0.05, "at_risk", ())]
     assert _figures(figures.bullets(rows, "Volumes", paced=False), "Volumes") == [
         ["MQLs", "0", "40", "0%", "no data"], ["SQLs", "20", "40", "50%", "at risk"]]
     bins = [svg.Bin("0–0.5", 3, "in_time"), svg.Bin(">24", 1, "late"), svg.Bin("no touch", 2, "none"),
@@ -1096,17 +1096,8 @@ def test_counts_round_half_up_as_money_and_the_run_s_table_do():
     assert kpi_value("volume:lead", 312.5, "USD") == f"{rounded_decimal(312.5, 0):f}", "as the run's table rounds it"
 
 
-def test_the_rules_of_a_revision_without_an_mql_stage_promise_no_recycle_rate(tmp_path):
-    """A revision that renamed `mql` (here to `marketing_qualified`) has no recycle_rate KPI;
-    its rules said "Recycling: rate reported." all the same."""
-    from datetime import datetime
-
-    from pipelines.agreement import load_agreements
-    from pipelines.agreement.plan import plan_agreement
-    from pipelines.report.gather import AgreementReport
-    from pipelines.report.sections import agreement_rules
-
-    (tmp_path / "h2.yaml").write_text("""\
+# A revision that renamed `mql` (to `marketing_qualified`): no recycle_rate KPI, no MQLs.
+WITHOUT_MQL = """\
 apiVersion: funnelpact/v1
 kind: Agreement
 metadata: {name: acme, revision: h2, owners: {marketing: {name: Marta}, sales: {name: Joao}}}
@@ -1124,13 +1115,46 @@ spec:
     lead->marketing_qualified: {rate: 0.5}
     marketing_qualified->customer: {rate: 0.5}
   recycling: {reasons: [no budget]}
-""")
+"""
+
+
+def test_the_rules_of_a_revision_without_an_mql_stage_promise_no_recycle_rate(tmp_path):
+    """A revision that renamed `mql` (here to `marketing_qualified`) has no recycle_rate KPI;
+    its rules said "Recycling: rate reported." all the same."""
+    from datetime import datetime
+
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.plan import plan_agreement
+    from pipelines.report.gather import AgreementReport
+    from pipelines.report.sections import agreement_rules
+
+    (tmp_path / "h2.yaml").write_text(WITHOUT_MQL)
     (a,) = load_agreements(tmp_path)
     start, end = datetime(2026, 11, 1, 4), datetime(2026, 12, 1, 5)
     r = AgreementReport(agreement=a, month="2026-11", results=[], trend_months=[], trend={}, revision_of={},
                         plan=plan_agreement(a)[0], judged_as_of=end, judged_build=None, month_start=start, month_end=end)
     assert "<li>Recycling: no recycle rate (the funnel has no stage with id mql); agreed reasons: no budget.</li>" \
         in agreement_rules(r)
+
+
+def test_the_recycling_of_a_revision_without_an_mql_stage_counts_no_reason_as_zero(tmp_path):
+    """The recycle rate and its reasons count MQLs: a revision without `mql` has none, and its
+    section listed each agreed reason at 0 MQLs (0 %) while the CRM recycled leads that month."""
+    from datetime import datetime
+
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.plan import plan_agreement
+    from pipelines.report.gather import AgreementReport
+    from pipelines.report.sections import recycling
+
+    (tmp_path / "h2.yaml").write_text(WITHOUT_MQL)
+    (a,) = load_agreements(tmp_path)
+    start, end = datetime(2026, 11, 1, 4), datetime(2026, 12, 1, 5)
+    r = AgreementReport(agreement=a, month="2026-11", results=[], trend_months=[], trend={}, revision_of={},
+                        plan=plan_agreement(a)[0], judged_as_of=end, judged_build=None, month_start=start, month_end=end)
+    html = recycling(r)
+    assert 'data-reason="no budget"' not in html and "<table" not in html, html
+    assert "no stage with id mql" in html, html
 
 
 def test_a_trend_month_judged_by_a_revision_without_the_kpi_says_so_not_that_it_was_not_judged():
@@ -1211,3 +1235,18 @@ def test_the_trends_name_the_months_between_two_revisions_they_leave_out(tmp_pat
     html = trends(r)
     assert "No revision of the agreement is in force in 2026-04: never judged, so left out of the charts." in html
     assert "Not judged yet" not in html
+
+
+def test_the_data_quality_section_states_the_agreed_quarantine_maximum_as_agreed():
+    """A maximum of 1.25 % read "max 1.3%": rounded like a measured share, it misstated the
+    agreed limit (the recycle rate's maximum is shown as agreed)."""
+    from datetime import datetime
+
+    from pipelines.report.gather import ReportData
+    from pipelines.report.sections import data_quality
+
+    data = ReportData(month=OPEN, as_of=datetime(2026, 11, 25), warehouse=Path("w.duckdb"), agreements=[],
+                      data_quality={"quarantined_rows": 3, "duplicate_rows": 0, "by_reason": {"unknown_contact": 3}},
+                      load_report=[], build_as_of=None)
+    results = [{"kpi": "data_quality:quarantine_rate", "target": 0.0125, "actual": 0.001, "status": "met"}]
+    assert "Quarantine rate 0.10% (max 1.25%)" in data_quality(data, results)
