@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pipelines.agreement.kpis import STATUSES, is_share
 from pipelines.agreement.months import naive_utc
-from pipelines.agreement.plan import exact_value, in_percent, rounded_decimal
+from pipelines.agreement.plan import exact_value, in_percent, places_apart, rounded_decimal
 
 Status = Literal["met", "breach", "provisional", "at_risk", "no_data"]
 ALERTING = ("breach", "at_risk")
@@ -153,7 +153,7 @@ class AlertEvent:
         if gap is None:
             return "n/a"
         if self.is_share:
-            text = f"{in_percent(gap, 1, signed=True)} pp"
+            text = f"{in_percent(gap, self._share_places(), signed=True)} pp"
         elif self.kpi == "revenue":
             text = f"{'+' if gap >= 0 else '-'}{self._money(abs(gap))}"
         else:
@@ -218,10 +218,15 @@ class AlertEvent:
         if value is None:
             return "n/a"
         if self.is_share:
-            return f"{in_percent(value, 1)}%"
+            return f"{in_percent(value, self._share_places())}%"
         if self.kpi == "revenue":
             return self._money(value)
         return _plain(value)
+
+    def _share_places(self) -> int:
+        """One decimal of a percent, or more where the target and actual differ but would read
+        the same: "Target 90.0%, Actual 90.0%, Gap -0.0 pp" was a breach."""
+        return places_apart(self.kpi, self.target, self.actual, 1)
 
     def _money(self, value: float) -> str:
         text = _plain(value)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from pipelines.agreement.kpis import is_share
-from pipelines.agreement.plan import in_percent, rounded_decimal, rounded_visible
+from pipelines.agreement.plan import in_percent, places_apart, rounded_decimal, rounded_visible
 
 # Symbol + word + colour: the status must read on a black-and-white printout too.
 STATUS = {
@@ -68,10 +68,10 @@ def agreed_percent(value: Decimal | float | None) -> str:
     return f"{(Decimal(str(value)) * 100).normalize():f}%"
 
 
-def money(value: Fraction | Decimal | float | None, currency: str) -> str:
+def money(value: Fraction | Decimal | float | None, currency: str, places: int = 0) -> str:
     if value is None:
         return "—"
-    whole = rounded_decimal(value, 0)
+    whole = rounded_decimal(value, places)
     return f"−{currency} {-whole:,f}" if whole < 0 else f"{currency} {whole:,f}"
 
 
@@ -85,16 +85,26 @@ def revenue_target(revenue: Fraction, customers: Fraction, deal_size: Decimal, c
     return f"{money(revenue, currency)} ({about}{shown:,f} customers × {money(deal_size, currency)})"
 
 
-def kpi_value(kpi: str, value: float | None, currency: str) -> str:
+def kpi_value(kpi: str, value: float | None, currency: str, places: int | None = None) -> str:
     if value is None:
         return "—"
     if is_share(kpi):
-        return percent(value)
+        return percent(value, 1 if places is None else places)
     if kpi == "revenue":
-        return money(value, currency)
+        return money(value, currency, places or 0)
     if kpi.startswith("weighted_volume:"):
-        return number(value, decimals=1)
-    return number(value)
+        return number(value, decimals=1 if places is None else places)
+    return number(value, decimals=places or 0)
+
+
+def target_and_actual(kpi: str, target: float | None, actual: float | None, currency: str) -> tuple[str, str]:
+    """A KPI's target and actual, with the decimals that tell them apart when they differ
+    (places_apart): "90.0%" beside "90.0%" and a breach read as a tie."""
+    shown = kpi_value(kpi, target, currency), kpi_value(kpi, actual, currency)
+    if shown[0] != shown[1]:
+        return shown
+    places = places_apart(kpi, target, actual, 1 if is_share(kpi) or kpi.startswith("weighted_volume:") else 0)
+    return kpi_value(kpi, target, currency, places), kpi_value(kpi, actual, currency, places)
 
 
 def kpi_code(kpi: str) -> str:

@@ -29,6 +29,7 @@ from pipelines.report.format import (
     percent,
     revenue_target,
     status_badge,
+    target_and_actual,
 )
 from pipelines.report.gather import AgreementReport, Handoff, ReportData
 from pipelines.warehouse.summary import unknown_stage_values_text
@@ -175,10 +176,11 @@ def scorecard(r: AgreementReport) -> str:
         body = []
         for row in rows:
             kpi = row["kpi"]
+            target, actual = target_and_actual(kpi, row["target"], row["actual"], currency)
             cells = [
                 _row_head(f"{escape(kpi_label(r.agreement, kpi))}<br>{kpi_code(kpi)}", "kpi"),
-                f'<td class="num">{escape(kpi_value(kpi, row["target"], currency))}</td>',
-                f'<td class="num"><b>{escape(kpi_value(kpi, row["actual"], currency))}</b></td>',
+                f'<td class="num">{escape(target)}</td>',
+                f'<td class="num"><b>{escape(actual)}</b></td>',
             ]
             if show_forecast:
                 cells.append(f'<td class="num">{escape(kpi_value(kpi, row.get("forecast"), currency))}</td>')

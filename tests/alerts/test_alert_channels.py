@@ -41,11 +41,15 @@ def event_for(status: str = "breach", **fields):  # type: ignore[no-untyped-def]
         ({"kpi": "revenue", "target": 100, "actual": 100.005}, "USD 100", "USD 100.01", "+USD 0.01 (+0.0%)"),
         ({"actual": None}, "150", "n/a", "n/a"),
         ({"target": 0, "actual": 3}, "0", "3", "+3"),
+        # A breach that would read as a tie ("90.0%", "90.0%", "-0.0 pp") shows the decimals that tell them apart.
+        ({"kpi": "handoff:first_touch", "target": 0.9, "actual": 0.8996}, "90.00%", "89.96%", "-0.04 pp (-0.0%)"),
+        ({"kpi": "conversion:lead->mql", "target": 0.3, "actual": 0.29999}, "30.000%", "29.999%",
+         "-0.001 pp (-0.0%)"),
     ],
     ids=["volume", "conversion in points", "hand-off share", "a share's half rounds up", "revenue in currency", "weighted volume",
          "half a cent rounds up as in the plan", "a summed half cent rounds up though its double is below",
          "no actual",
-         "zero target"],
+         "zero target", "a breach that rounds to its target", "three decimals apart"],
 )
 def test_values_and_gaps_read_as_people_say_them(fields: dict, target: str, actual: str, gap: str) -> None:
     event = event_for(**fields)

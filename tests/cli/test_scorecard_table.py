@@ -32,6 +32,18 @@ def test_with_two_agreements_each_row_names_its_agreement():
     assert any(line.split()[-2:] == ["agreement", "revision"] for line in lines), lines
 
 
+@pytest.mark.parametrize("kpi, target, actual, shown", [
+    ("handoff:first_touch", 0.9, 0.8996, "90.00% 89.96%"),
+    ("revenue", 100000.0, 99999.6, "100,000.00 99,999.60"),
+    ("handoff:first_touch", 0.9, 0.855, "90.0% 85.5%"),  # apart at one decimal: as before
+    ("handoff:first_touch", 0.9, 0.9, "90.0% 90.0%"),
+])
+def test_a_target_and_actual_that_differ_never_read_the_same(kpi, target, actual, shown):
+    """An attainment of 89.96 % against 90 % with no tolerance read "90.0% 90.0% breach"."""
+    lines = _lines([{**_row("acme", "2026-h1", target, actual), "kpi": kpi}])
+    assert f"2026-03 {kpi} {shown} — breach fail 2026-h1" in lines, lines
+
+
 def test_with_one_agreement_the_table_has_no_agreement_column():
     lines = _lines([_row("acme", "2026-h1", 80, 4)])
     assert "2026-03 volume:lead 80 4 — breach fail 2026-h1" in lines, lines

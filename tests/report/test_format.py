@@ -31,3 +31,18 @@ def test_the_revenue_target_says_when_its_shown_figures_only_approximately_multi
 def test_a_fraction_of_a_customer_shown_whole_multiplies_out_without_approximation():
     assert revenue_target(Fraction(102000), Fraction(17, 2), Decimal(12000), "EUR") == (
         "EUR 102,000 (8.50 customers × EUR 12,000)")
+
+
+@pytest.mark.parametrize("kpi, target, actual, shown", [
+    ("handoff:first_touch", 0.9, 0.8996, ("90.00%", "89.96%")),
+    ("conversion:lead->mql", 0.3, 0.29999, ("30.000%", "29.999%")),
+    ("revenue", 100000, 99999.6, ("USD 100,000.00", "USD 99,999.60")),
+    ("volume:mql", 150, 150, ("150", "150")),
+    ("handoff:first_touch", 0.9, 0.855, ("90.0%", "85.5%")),
+    ("handoff:first_touch", 0.9, None, ("90.0%", "—")),
+])
+def test_a_target_and_actual_that_differ_never_read_the_same(kpi, target, actual, shown) -> None:
+    """"90.0%" beside "90.0%" and a breach: the report's scorecard read as a tie."""
+    from pipelines.report.format import target_and_actual
+
+    assert target_and_actual(kpi, target, actual, "USD") == shown
