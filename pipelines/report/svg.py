@@ -153,7 +153,10 @@ def _marks(points: Sequence[Point], x: Callable[[int], float], y: Callable[[floa
 
 def _frame(points: Sequence[Point], width: int, height: int, top: float, fmt: Fmt,
            boundaries: Sequence[str], highlight: str | None):
-    left, right, bottom = 48, 8, 24
+    # Months of more than one year get a row of years under the months' numbers: two years of
+    # revisions read "… 12 01 02 …" and "01" twice, with nothing saying which year.
+    years = len({p.period[:4] for p in points}) > 1
+    left, right, bottom = 48, 8, 36 if years else 24
     values = [v for p in points for v in (p.actual, p.target) if v is not None]
     y_max = _nice_max(max(values) * 1.05 if values else 1.0)
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -176,7 +179,9 @@ def _frame(points: Sequence[Point], width: int, height: int, top: float, fmt: Fm
         if p.period == highlight:
             parts.append(f'<rect x="{left + step * i:.1f}" y="{top}" width="{step:.1f}" height="{plot_h:.1f}" class="hl"/>')
         if i % every == 0:
-            parts.append(_text(x(i), height - 8, p.period[5:], "axis", "middle"))
+            parts.append(_text(x(i), height - (20 if years else 8), p.period[5:], "axis", "middle"))
+        if years and _starts_a_year(points, i, step):
+            parts.append(_text(left + step * i, height - 6, p.period[:4], "axis year", "start"))
         if p.period in boundaries and i > 0:
             bx = left + step * i
             parts.append(f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="{top - 4}" y2="{top + plot_h}" class="boundary"/>')
@@ -231,6 +236,15 @@ class Bin:
     label: str
     count: int
     kind: str                    # in_time, late, none (never touched), pending
+
+
+def _starts_a_year(points: Sequence[Point], i: int, step: float) -> bool:
+    """Whether the year is written under month `i`: each January, and the first month unless a
+    January follows too closely for both years to fit ("2026" is ~26 px of axis text)."""
+    if points[i].period.endswith("-01"):
+        return True
+    following = next((j for j, p in enumerate(points) if p.period.endswith("-01")), len(points))
+    return i == 0 and following * step >= 4 * AXIS_CHAR_W + 6
 
 
 def _crowded(labels: Sequence[str], step: float) -> bool:

@@ -490,6 +490,17 @@ def test_the_month_labels_of_a_trend_chart_over_years_of_revisions_do_not_run_to
             assert left - right >= 2, f"{label!r} runs into {neighbour!r}"
         if months == 12:
             assert [label for label, _, _ in labels] == [p.period[5:] for p in points], "a year's months all named"
+    years = measure(page, """
+        return [...document.querySelectorAll('svg.chart')].map(chart => [...chart.querySelectorAll('text.year')]
+          .map(text => { const box = text.getBBox(); return [text.textContent, box.x, box.x + box.width, box.y,
+                                                             chart.viewBox.baseVal.width, chart.viewBox.baseVal.height]; }));""",
+                    1200, tmp_path)
+    for chart in years:
+        # More than a year of months: each year named once, under its first month, inside the chart.
+        assert [label for label, *_ in chart] == ([] if months == 12 else [str(2026 + k) for k in range(months // 12)])
+        for (label, left, right, top, width, height), later in zip(chart, [*chart[1:], None]):
+            assert 0 <= left and right <= width and top + 10 <= height, label
+            assert later is None or right + 2 <= later[1], f"{label!r} runs into {later[0]!r}"
 
 
 def test_the_figures_of_a_funnel_in_millions_and_an_axis_in_billions_stay_inside_their_charts(tmp_path):

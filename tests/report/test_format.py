@@ -46,3 +46,21 @@ def test_a_target_and_actual_that_differ_never_read_the_same(kpi, target, actual
     from pipelines.report.format import target_and_actual
 
     assert target_and_actual(kpi, target, actual, "USD") == shown
+
+
+@pytest.mark.parametrize("first, months, years", [
+    ("2026-01", 12, []),  # one year: no row of years
+    ("2026-07", 12, ["2026", "2027"]),  # July to June: each year under its first month
+    ("2026-12", 24, ["2027", "2028"]),  # December, then January 13 px on: the later year alone fits
+    ("2026-10", 24, ["2026", "2027", "2028"]),
+])
+def test_a_trend_over_more_than_a_year_names_each_year_under_its_first_month(first, months, years) -> None:
+    """Two years of revisions read "… 12 01 02 …", "01" twice, and nothing said which year."""
+    import re
+
+    from pipelines.agreement.months import add_months
+    from pipelines.report import svg
+
+    points = [svg.Point(add_months(first, i), 100.0, 120.0, "met") for i in range(months)]
+    drawn = svg.columns(points, "trend", str)
+    assert re.findall(r'class="axis year"[^>]*>(\d{4})<', drawn) == years
