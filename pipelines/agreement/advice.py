@@ -119,8 +119,8 @@ def _old_zone_name(a: Agreement):
         yield ("spec", "timezone"), (f"{tz} is an old name of {current}, kept by the tz database for compatibility: "
                                      f"write {current} ({every}); the months stay the same")
     else:
-        yield ("spec", "timezone"), (f"{tz} is an old name the tz database keeps for compatibility, of no one "
-                                     f"place's zone: write the place's own zone, Area/City (Europe/Berlin, "
+        yield ("spec", "timezone"), (f"{tz} is an old name the tz database keeps for compatibility, which names "
+                                     f"no one place: write the place's own zone, Area/City (Europe/Berlin, "
                                      f"America/New_York), {every}")
 
 

@@ -63,6 +63,10 @@ def current_zone_name(name: str) -> str | None:
     if len(places) > 1 and prefix:
         places = {place: country for place, country in places.items()
                   if (country == _LINK_COUNTRIES[prefix] if prefix in _LINK_COUNTRIES else place.startswith(prefix + "/"))}
+    if len(places) > 1:
+        # Singapore links to the zone Kuala Lumpur shares: the place of the same name is meant.
+        named = [place for place in places if place.rsplit("/", 1)[-1] == name.rsplit("/", 1)[-1]]
+        places = dict.fromkeys(named) if len(named) == 1 else places
     return next(iter(places)) if len(places) == 1 else None
 
 

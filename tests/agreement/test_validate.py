@@ -455,7 +455,9 @@ def test_an_etc_gmt_zone_is_valid_with_a_warning_that_its_sign_is_reversed(
     ("Asia/Calcutta", "Asia/Kolkata"), ("Europe/Kiev", "Europe/Kyiv"), ("Asia/Istanbul", "Europe/Istanbul"),
     ("GMT", "Etc/GMT"), ("Etc/GMT+0", "Etc/GMT"), ("Zulu", "Etc/UTC"),
     # Links to a zone several places share, or to one keeping a kind of time: no one name.
-    ("Iceland", None), ("EET", None), ("Singapore", None),
+    ("Iceland", None), ("EET", None), ("GB", None),
+    # A place's own name, linked to a zone it shares with another place (Kuala Lumpur's).
+    ("Singapore", "Asia/Singapore"),
     # Current names, some of them links too (Amsterdam and Accra share another city's zone).
     ("UTC", ""), ("Etc/UTC", ""), ("America/New_York", ""), ("Europe/Amsterdam", ""), ("Africa/Accra", ""),
 ])
@@ -473,7 +475,7 @@ def test_an_old_timezone_name_is_valid_with_a_warning_naming_the_current_one(
     expected = "" if current == "" else f"warning {file}:{line}:3 spec.timezone: " + (
         f"{zone} is an old name of {current}, kept by the tz database for compatibility: write {current} ({every}); "
         "the months stay the same" if current else
-        f"{zone} is an old name the tz database keeps for compatibility, of no one place's zone: write the place's "
+        f"{zone} is an old name the tz database keeps for compatibility, which names no one place: write the place's "
         f"own zone, Area/City (Europe/Berlin, America/New_York), {every}")
     assert run.err.strip() == expected
 
