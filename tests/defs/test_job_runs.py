@@ -151,6 +151,23 @@ def test_a_judging_run_without_an_as_of_judges_as_of_the_facts_it_reads(settings
     assert checks == {k.name for k in verdicts} >= {"volume_targets", "conversion_targets", "handoff_targets"}
 
 
+def test_a_ui_run_records_the_instant_it_builds_as_of_in_its_tags(settings: Settings) -> None:
+    """*Materialize* of a month in the UI: no as-of tag, so the build is as of its start. The
+    run's tags said nothing of it, and a re-execution (which copies its parent's tags) built
+    as of its own start: *From asset failure* rebuilt the models the failure left as of
+    another instant than the models kept from the first attempt."""
+    from pipelines.defs.partitions import AS_OF_TAG
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = funnelpact_job(settings).execute_in_process(instance=instance, partition_key="2026-03")
+    assert result.success
+    tags = instance.get_run_by_id(result.run_id).tags
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        [(built,)] = con.execute("select distinct as_of from marts.scorecard").fetchall()
+    assert AS_OF_TAG in tags, sorted(tags)
+    assert datetime.fromisoformat(tags[AS_OF_TAG]) == built.replace(tzinfo=UTC)
+
+
 def test_run_prints_the_scorecard_json_of_spec_section_7(settings: Settings) -> None:
     result = invoke("run", "--as-of", AS_OF, "--format", "json")
     assert result.exit_code in (0, 1), result.output
