@@ -97,6 +97,14 @@ def test_a_range_run_builds_each_model_once_and_judges_each_month(settings: Sett
         table = m.metadata["by_month"].value
         assert [r.data["month"] for r in table.records] == ["2026-02", "2026-03", "2026-04"]
         assert {(r.data["month"], s): n for r in table.records for s, n in r.data.items() if s != "month" and n} == expected
+    # So does the alerts' page: the run's first alerts are its breaches, each month its own.
+    # It showed `new_alerts` of the whole range on every month.
+    breaches = {period: n for (period, status), n in expected.items() if status == "breach"}
+    for m in result.asset_materializations_for_node("alerts"):
+        assert m.metadata["months"].value == "2026-02..2026-04"
+        table = m.metadata["by_month"].value
+        assert {r.data["month"]: r.data["breach"] for r in table.records} == breaches
+        assert all(r.data["at_risk"] == r.data["recovered"] == 0 for r in table.records)
 
 
 def test_a_run_launched_without_a_month_fails_saying_how_to_pick_the_months(settings: Settings) -> None:
