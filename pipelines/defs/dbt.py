@@ -18,7 +18,7 @@ import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtProject, dbt_assets
 
 from pipelines.agreement.months import parse_as_of
-from pipelines.defs.partitions import tagged_as_of
+from pipelines.defs.partitions import AS_OF_TAG, tagged_as_of
 from pipelines.defs.resources import FunnelpactResource
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.dbt_runner import PROJECT_DIR_ENV, format_as_of, project_dir, run_dbt
@@ -169,13 +169,21 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     def funnel_facts(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
         from pipelines.warehouse.judgements import mark_build
 
-        # as_of goes by environment, not --vars: dbt re-parses the whole project when its vars
-        # change (~4 s per run, bench/), and they would change every run (macros/as_of.sql).
-        as_of = {AS_OF_ENV: format_as_of(tagged_as_of(context.run.tags) or parse_as_of(None))}
+        as_of = tagged_as_of(context.run.tags)
+        if as_of is None:
+            # A run started in the UI builds as of now, and keeps that instant in its tags as
+            # the CLI and the schedule do: a re-execution copies its parent's tags, and *From
+            # asset failure* rebuilt the models a failure left as of its own start, beside
+            # the models the first attempt built as of another instant.
+            as_of = parse_as_of(None)
+            context.instance.add_run_tags(context.run.run_id, {AS_OF_TAG: as_of.isoformat()})
         # Before the build: a build that fails half-way has still replaced some marts.
         with funnelpact.connect() as con:
             mark_build(con, context.run.run_id)
-        yield from build_in_process(context, project, translator, funnelpact.settings().warehouse, as_of)
+        # as_of goes by environment, not --vars: dbt re-parses the whole project when its vars
+        # change (~4 s per run, bench/), and they would change every run (macros/as_of.sql).
+        yield from build_in_process(context, project, translator, funnelpact.settings().warehouse,
+                                    {AS_OF_ENV: format_as_of(as_of)})
 
     return funnel_facts
 

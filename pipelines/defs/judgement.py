@@ -19,6 +19,7 @@ from pipelines.errors import InputError, Problem
 from pipelines.logs import RunLogHandler, routed_to
 
 GROUP = "judgement"
+ALERT_KINDS = ("breach", "at_risk", "recovered")   # pipelines.alerts.events.AlertEvent.kind
 KPI_STATUS = dg.AssetKey("kpi_status")
 
 
@@ -49,17 +50,18 @@ def family_check(kpi_family: str, results: list[dict], asset: dg.AssetKey) -> dg
     )
 
 
-def statuses_by_month(rows: list[dict], months: list[str]) -> dg.TableMetadataValue:
-    """How many KPIs of each judged month have each status. Dagster records a run's metadata
-    on every month it materialises: the 2026-10 of a run over 2026-08..2026-11 showed
-    `breach: 35`, the breaches of the four months, and no figure of October's own."""
+def by_month(months: list[str], pairs: list[tuple[str, str]], kinds: tuple[str, ...]) -> dg.TableMetadataValue:
+    """How many (month, kind) pairs each month has of each kind: KPIs by status, alerts by
+    kind. Dagster records a run's metadata on every month it materialises: the 2026-10 of a
+    run over 2026-08..2026-11 showed `breach: 35`, the breaches of the four months, and no
+    figure of October's own."""
     counts = {month: Counter() for month in months}
-    for r in rows:
-        counts[r["period"]][r["status"]] += 1
+    for month, kind in pairs:
+        counts[month][kind] += 1
     return dg.MetadataValue.table(
-        records=[dg.TableRecord({"month": m, **{s: counts[m][s] for s in STATUSES}}) for m in months],
+        records=[dg.TableRecord({"month": m, **{k: counts[m][k] for k in kinds}}) for m in months],
         schema=dg.TableSchema(columns=[dg.TableColumn("month", "string"),
-                                       *(dg.TableColumn(s, "int") for s in STATUSES)]))
+                                       *(dg.TableColumn(k, "int") for k in kinds)]))
 
 
 def judgement_as_of(tags, con) -> datetime:
@@ -142,7 +144,8 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
             metadata={**({"months": f"{months[0]}..{months[-1]}"} if months else {}),
                       **({"as_of": f"{as_of:%Y-%m-%d %H:%M} UTC"} if as_of else {}),
                       **Counter(r["status"] for r in rows),   # over all the run's months
-                      **({"by_month": statuses_by_month(rows, months)} if months else {}),
+                      **({"by_month": by_month(months, [(r["period"], r["status"]) for r in rows], STATUSES)}
+                         if months else {}),
                       **({"not_judged": spans(left_out)} if left_out else {})},
             check_results=[family_check(f, rows, KPI_STATUS) for f in KPI_FAMILIES
                            if _check_name(f) in selected])
@@ -171,9 +174,13 @@ def build_judgement_assets(partitions: dg.PartitionsDefinition) -> list[dg.Asset
         # the run's log: the UI shows them for a run the daemon launched too.
         with routed_to(RunLogHandler(context.log)):
             report = dispatch(results, load_agreements(settings.sla_dir), settings.alert_state)
-        return dg.MaterializeResult(metadata={"new_alerts": len(report.alerts), "sent": report.sent,
+        # Deliveries and retries are the run's, not a month's; the new alerts are each month's.
+        return dg.MaterializeResult(metadata={"months": f"{months[0]}..{months[-1]}",
+                                              "new_alerts": len(report.alerts), "sent": report.sent,
                                               "failed": report.failed, "pending": report.pending,
                                               "what_if": report.what_if, "held": sum(report.held.values()),
+                                              "by_month": by_month(months, [(a.period, a.kind) for a in report.alerts],
+                                                                   ALERT_KINDS),
                                               **({"not_judged": spans(unjudged)} if unjudged else {})})
 
     return [kpi_status, alerts]

@@ -17,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
@@ -342,3 +343,87 @@ def test_a_run_queued_behind_one_a_kill_left_starting_runs_once_the_daemon_fails
         assert instance.get_run_by_id(stuck).status == dg.DagsterRunStatus.FAILURE
     with duckdb.connect(str(settings.warehouse), read_only=True) as con:
         assert con.execute("select distinct period from judgements.kpi_status").fetchall() == [("2026-03",)]
+
+
+# --- a run that failed in dbt, re-executed from the UI -------------------------------------------
+
+LAUNCH_RUN = """
+mutation($params: ExecutionParams!) {
+  launchPipelineExecution(executionParams: $params) {
+    __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+  }
+}"""
+REEXECUTE = """
+mutation($params: ReexecutionParams!) {
+  launchPipelineReexecution(reexecutionParams: $params) {
+    __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message }
+  }
+}"""
+
+
+def test_a_ui_run_that_failed_in_dbt_re_executed_from_asset_failure_ends_as_a_clean_run(
+        settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """*Materialize* of March in the UI fails in dbt (recycle_rate, a model edited with a bug);
+    once fixed, *Re-execute* > *From asset failure* builds the models the failure left, and
+    the judgements are those of a clean run as of the same instant. The UI's run has no as-of
+    of its own: the re-execution built the models left as of its own start, beside those the
+    first attempt built as of another."""
+    import dagster as dg
+
+    from pipelines.defs.partitions import AS_OF_TAG
+    from tests.defs.dbt_copy import copied_dbt_project
+
+    project = copied_dbt_project(tmp_path, monkeypatch)
+    model = project / "models" / "marts" / "recycle_rate.sql"
+    fixed = model.read_text()
+    # Parses; fails when DuckDB runs it, after the models before it were built.
+    model.write_text(fixed.replace("select * from final", "select * from final where cast('broken' as integer) = 1"))
+    done = CliRunner().invoke(app, ["run", "--from", "2026-01", "--to", "2026-01", "--as-of", "2026-08-20T12:00:00Z"])
+    assert done.exit_code == 3, done.output   # prepares the home; the same bug fails it
+
+    workspace = str(ROOT / "workspace.yaml")
+    with webserver_and_daemon(tmp_path) as dagster:
+        dagster.start("dagster-webserver", "-w", workspace, "-h", "127.0.0.1", "-p", str(dagster.port))
+        dagster.wait_for("code location", lambda: [
+            e for e in dagster.graphql(LOCATION)["workspaceOrError"]["locationEntries"] if e["loadStatus"] == "LOADED"],
+            deadline=120)
+        dagster.start("dagster-daemon", "run", "-w", workspace)
+
+        def finished(run_id: str) -> dg.DagsterRun:
+            def probe():
+                with dg.DagsterInstance.get() as instance:
+                    run = instance.get_run_by_id(run_id)
+                    return run if run.is_finished else None
+            return dagster.wait_for(f"end of run {run_id}", probe, deadline=DEADLINE)
+
+        # What *Materialize* with March picked sends: the partition, no as-of.
+        launched = dagster.graphql(LAUNCH_RUN, {"params": {
+            "selector": {"repositoryLocationName": "funnelpact", "repositoryName": "__repository__",
+                         "pipelineName": "funnelpact_job"},
+            "executionMetadata": {"tags": [{"key": "dagster/partition", "value": "2026-03"}]}}})
+        first = finished(launched["launchPipelineExecution"]["run"]["runId"])
+        assert first.status == dg.DagsterRunStatus.FAILURE
+        model.write_text(fixed)
+        time.sleep(2)  # the re-execution starts at least a second later: as_of is in seconds
+        again = dagster.graphql(REEXECUTE, {"params": {"parentRunId": first.run_id, "strategy": "FROM_ASSET_FAILURE"}})
+        assert again["launchPipelineReexecution"]["__typename"] == "LaunchRunSuccess", again
+        retry = finished(again["launchPipelineReexecution"]["run"]["runId"])
+        assert retry.status == dg.DagsterRunStatus.SUCCESS, dagster.logs()
+
+    # The models the failure left were built as of the instant of the models the first attempt
+    # built (the months, with their days elapsed), which the runs' tags show.
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        [(kept,)] = con.execute("select distinct as_of from intermediate.int_agreement_months_as_of").fetchall()
+        judged = con.execute("select * exclude (run_id, build_id) from judgements.kpi_status "
+                             "where period = '2026-03' order by all").fetchall()
+    run_results = json.loads((project / "target" / "run_results.json").read_text())
+    [rebuilt] = [r["compiled_code"] for r in run_results["results"] if r["unique_id"] == "model.funnelpact.recycle_rate"]
+    assert f"'{kept:%Y-%m-%d %H:%M:%S}'" in rebuilt, "recycle_rate built as of another instant than the months"
+    as_of = datetime.fromisoformat(retry.tags[AS_OF_TAG])
+    assert as_of.replace(tzinfo=None) == kept
+    # A clean run of March as of that instant, on a warehouse of its own.
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(tmp_path / "clean.duckdb"))
+    clean = CliRunner().invoke(app, ["backfill", "--from", "2026-03", "--to", "2026-03", "--as-of", as_of.isoformat()])
+    assert clean.exit_code in (0, 1), clean.output
+    with duckdb.connect(str(tmp_path / "clean.duckdb"), read_only=True) as con:
+        assert con.execute("select * exclude (run_id, build_id) from judgements.kpi_status order by all").fetchall() == judged

@@ -32,6 +32,9 @@ def test_only_the_judgements_are_partitioned_by_month(settings: Settings) -> Non
     graph = build_definitions(settings).resolve_asset_graph()
     monthly = {k.to_user_string() for k in graph.get_all_asset_keys() if graph.get(k).partitions_def}
     assert monthly == {"kpi_status", "alerts"}
+    # The job's own policy: a backfill launched from the job's page (docs/operations.md) is one
+    # run over the range, as `funnelpact backfill` is, not one run per month.
+    assert build_definitions(settings).resolve_job_def(JOB_NAME).backfill_policy == dg.BackfillPolicy.single_run()
 
 
 def test_the_schedule_of_the_definitions_requests_the_maturing_months(settings: Settings) -> None:

@@ -97,6 +97,14 @@ def test_a_range_run_builds_each_model_once_and_judges_each_month(settings: Sett
         table = m.metadata["by_month"].value
         assert [r.data["month"] for r in table.records] == ["2026-02", "2026-03", "2026-04"]
         assert {(r.data["month"], s): n for r in table.records for s, n in r.data.items() if s != "month" and n} == expected
+    # So does the alerts' page: the run's first alerts are its breaches, each month its own.
+    # It showed `new_alerts` of the whole range on every month.
+    breaches = {period: n for (period, status), n in expected.items() if status == "breach"}
+    for m in result.asset_materializations_for_node("alerts"):
+        assert m.metadata["months"].value == "2026-02..2026-04"
+        table = m.metadata["by_month"].value
+        assert {r.data["month"]: r.data["breach"] for r in table.records} == breaches
+        assert all(r.data["at_risk"] == r.data["recovered"] == 0 for r in table.records)
 
 
 def test_a_run_launched_without_a_month_fails_saying_how_to_pick_the_months(settings: Settings) -> None:
@@ -149,6 +157,23 @@ def test_a_judging_run_without_an_as_of_judges_as_of_the_facts_it_reads(settings
     checks = {e.event_specific_data.check_name for e in result.all_events
               if e.event_type_value == "ASSET_CHECK_EVALUATION"}
     assert checks == {k.name for k in verdicts} >= {"volume_targets", "conversion_targets", "handoff_targets"}
+
+
+def test_a_ui_run_records_the_instant_it_builds_as_of_in_its_tags(settings: Settings) -> None:
+    """*Materialize* of a month in the UI: no as-of tag, so the build is as of its start. The
+    run's tags said nothing of it, and a re-execution (which copies its parent's tags) built
+    as of its own start: *From asset failure* rebuilt the models the failure left as of
+    another instant than the models kept from the first attempt."""
+    from pipelines.defs.partitions import AS_OF_TAG
+
+    instance = dg.DagsterInstance.ephemeral()
+    result = funnelpact_job(settings).execute_in_process(instance=instance, partition_key="2026-03")
+    assert result.success
+    tags = instance.get_run_by_id(result.run_id).tags
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        [(built,)] = con.execute("select distinct as_of from marts.scorecard").fetchall()
+    assert AS_OF_TAG in tags, sorted(tags)
+    assert datetime.fromisoformat(tags[AS_OF_TAG]) == built.replace(tzinfo=UTC)
 
 
 def test_run_prints_the_scorecard_json_of_spec_section_7(settings: Settings) -> None:
