@@ -57,7 +57,8 @@ def by_month(months: list[str], pairs: list[tuple[str, str]], kinds: tuple[str, 
     figure of October's own."""
     counts = {month: Counter() for month in months}
     for month, kind in pairs:
-        counts[month][kind] += 1
+        if month in counts:  # metadata of the run's months: never a KeyError that fails the step
+            counts[month][kind] += 1
     return dg.MetadataValue.table(
         records=[dg.TableRecord({"month": m, **{k: counts[m][k] for k in kinds}}) for m in months],
         schema=dg.TableSchema(columns=[dg.TableColumn("month", "string"),
