@@ -35,6 +35,9 @@ def family_check(kpi_family: str, results: list[dict], asset: dg.AssetKey) -> dg
     several = len({r.get("agreement") for r in results}) > 1
     severity = (dg.AssetCheckSeverity.ERROR if any(r["severity"] == "fail" for r in breaches)
                 else dg.AssetCheckSeverity.WARN)
+    # Each breach with its severity: an ERROR check listing a `warn` breach beside the `fail`
+    # one did not say which of them made it an error.
+    whose = [[r["agreement"]] if several else [] for r in breaches]
     return dg.AssetCheckResult(
         asset_key=asset,
         check_name=_check_name(kpi_family),
@@ -42,12 +45,22 @@ def family_check(kpi_family: str, results: list[dict], asset: dg.AssetKey) -> dg
         severity=severity,
         metadata={
             "judged": len(mine),
-            "breaches": ", ".join(f"{r['period']} {r['kpi']}" + (f" ({r['agreement']})" if several else "")
-                                  for r in breaches) or "none",
+            "breaches": ", ".join(f"{r['period']} {r['kpi']} ({', '.join([*w, r['severity']])})"
+                                  for r, w in zip(breaches, whose)) or "none",
+            **({"breached": _breach_table(breaches, several)} if breaches else {}),
             "at_risk": sum(r["status"] == "at_risk" for r in mine),
             "provisional": sum(r["status"] == "provisional" for r in mine),
         },
     )
+
+
+def _breach_table(breaches: list[dict], several: bool) -> dg.TableMetadataValue:
+    """The breaches with their figures, as the UI shows a table: the text names them only."""
+    columns = ["month", "kpi", *(["agreement"] if several else []), "target", "actual", "severity"]
+    kinds = {"target": "float", "actual": "float"}
+    return dg.MetadataValue.table(
+        records=[dg.TableRecord({c: r.get("period" if c == "month" else c) for c in columns}) for r in breaches],
+        schema=dg.TableSchema(columns=[dg.TableColumn(c, kinds.get(c, "string")) for c in columns]))
 
 
 def by_month(months: list[str], pairs: list[tuple[str, str]], kinds: tuple[str, ...]) -> dg.TableMetadataValue:

@@ -733,20 +733,25 @@ def test_a_family_check_fails_on_a_breach_with_error_only_for_a_fail_severity_on
     from pipelines.defs.judgement import KPI_STATUS, family_check
 
     def row(kpi, status, severity):
-        return {"period": "2026-03", "kpi": kpi, "status": status, "severity": severity}
+        return {"period": "2026-03", "kpi": kpi, "status": status, "severity": severity, "target": 150.0, "actual": 120.0}
 
     warn_only = [row("volume:visit", "breach", "warn"), row("volume:mql", "at_risk", "fail"),
                  row("conversion:lead->mql", "breach", "fail")]
     check = family_check("volume", warn_only, KPI_STATUS)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.WARN
-    assert check.metadata["breaches"].value == "2026-03 volume:visit"
+    assert check.metadata["breaches"].value == "2026-03 volume:visit (warn)"
     assert check.metadata["judged"].value == 2 and check.metadata["at_risk"].value == 1
     check = family_check("volume", [*warn_only, row("volume:sql", "breach", "fail")], KPI_STATUS)
     assert not check.passed and check.severity == dg.AssetCheckSeverity.ERROR
+    # Which breach makes it an error, and each one's figures.
+    assert check.metadata["breaches"].value == "2026-03 volume:visit (warn), 2026-03 volume:sql (fail)"
+    assert [dict(r.data) for r in check.metadata["breached"].records] == [
+        {"month": "2026-03", "kpi": kpi, "target": 150.0, "actual": 120.0, "severity": severity}
+        for kpi, severity in (("volume:visit", "warn"), ("volume:sql", "fail"))]
     # At risk and provisional are no breach: the check passes.
     check = family_check("volume", [row("volume:mql", "at_risk", "fail"), row("volume:sql", "provisional", "fail")],
                          KPI_STATUS)
-    assert check.passed and check.metadata["breaches"].value == "none"
+    assert check.passed and check.metadata["breaches"].value == "none" and "breached" not in check.metadata
 
 
 def test_with_two_agreements_a_family_check_names_whose_breach_it_is() -> None:
@@ -757,8 +762,9 @@ def test_with_two_agreements_a_family_check_names_whose_breach_it_is() -> None:
     rows = [{"period": "2026-03", "kpi": "volume:lead", "status": "breach", "severity": "fail", "agreement": name}
             for name in ("emea", "na")]
     check = family_check("volume", rows, KPI_STATUS)
-    assert check.metadata["breaches"].value == "2026-03 volume:lead (emea), 2026-03 volume:lead (na)"
-    assert family_check("volume", rows[1:], KPI_STATUS).metadata["breaches"].value == "2026-03 volume:lead"
+    assert check.metadata["breaches"].value == "2026-03 volume:lead (emea, fail), 2026-03 volume:lead (na, fail)"
+    assert [r.data["agreement"] for r in check.metadata["breached"].records] == ["emea", "na"]
+    assert family_check("volume", rows[1:], KPI_STATUS).metadata["breaches"].value == "2026-03 volume:lead (fail)"
 
 
 def test_a_judgement_is_as_of_the_run_s_instant_and_without_one_as_of_the_facts_it_reads() -> None:
