@@ -1251,3 +1251,20 @@ def test_the_data_quality_section_states_the_agreed_quarantine_maximum_as_agreed
                       load_report=[], build_as_of=None)
     results = [{"kpi": "data_quality:quarantine_rate", "target": 0.0125, "actual": 0.001, "status": "met"}]
     assert "Quarantine rate 0.10% (max 1.25%)" in data_quality(data, results)
+
+
+def test_the_data_quality_section_reads_the_quarantine_rate_as_the_scorecard_does():
+    """The section wrote every rate with 2 decimals ("1.50%") beside the scorecard's "1.5%":
+    one figure, one text (2 decimals only under 1 %)."""
+    from datetime import datetime
+
+    from pipelines.report.format import kpi_value
+    from pipelines.report.gather import ReportData
+    from pipelines.report.sections import data_quality
+
+    data = ReportData(month=OPEN, as_of=datetime(2026, 11, 25), warehouse=Path("w.duckdb"), agreements=[],
+                      data_quality={"quarantined_rows": 3, "duplicate_rows": 0, "by_reason": {"unknown_contact": 3}},
+                      load_report=[], build_as_of=None)
+    results = [{"kpi": "data_quality:quarantine_rate", "target": 0.02, "actual": 0.015, "status": "met"}]
+    assert kpi_value("data_quality:quarantine_rate", 0.015, "USD") == "1.5%"
+    assert "Quarantine rate 1.5% (max 2%)" in data_quality(data, results)
