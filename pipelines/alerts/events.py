@@ -12,7 +12,8 @@ from typing import Any, Literal
 
 from pipelines.agreement.kpis import STATUSES, is_share
 from pipelines.agreement.months import naive_utc
-from pipelines.agreement.plan import exact_value, in_percent, places_apart, rounded_decimal
+from pipelines.agreement import figure_text
+from pipelines.agreement.plan import exact_value
 
 Status = Literal["met", "breach", "provisional", "at_risk", "no_data"]
 ALERTING = ("breach", "at_risk")
@@ -149,21 +150,22 @@ class AlertEvent:
         return self._fmt(self.actual)
 
     def fmt_gap(self) -> str:
-        gap = self.gap
+        gap = self._exact_gap()
         if gap is None:
             return "n/a"
         if self.is_share:
-            text = f"{in_percent(gap, self._share_places(), signed=True)} pp"
-        elif self.kpi == "revenue":
-            text = f"{'+' if gap >= 0 else '-'}{self._money(abs(gap))}"
+            text = f"{figure_text.points(gap, self._places())} pp"
         else:
-            text = _plain(gap, signed=True)
+            text = figure_text.kpi_figure(self.kpi, gap, self._places(), self.currency, signed=True)
         if not self.target:
             return text
-        return f"{text} ({in_percent(self._exact_gap() / exact_value(self.target), 1, signed=True)}%)"
+        return f"{text} ({figure_text.points(gap / exact_value(self.target))}%)"
 
     def fmt_forecast(self) -> str:
-        text = f"{self._fmt(self.forecast)} at the month's pace"
+        # The pace alone, with its kind's decimals, as the run's table and the pack show it.
+        if self.forecast is None:
+            return "n/a"
+        text = f"{figure_text.kpi_figure(self.kpi, self.forecast, currency=self.currency)} at the month's pace"
         if self.days_elapsed is None or self.days_in_month is None:
             return text
         return f"{text} ({round(self.days_elapsed, 2):g} of {self.days_in_month} days elapsed)"
@@ -215,27 +217,12 @@ class AlertEvent:
         return cls(**kwargs)
 
     def _fmt(self, value: float | None) -> str:
-        if value is None:
-            return "n/a"
-        if self.is_share:
-            return f"{in_percent(value, self._share_places())}%"
-        if self.kpi == "revenue":
-            return self._money(value)
-        return _plain(value)
+        return "n/a" if value is None else figure_text.kpi_figure(self.kpi, value, self._places(), self.currency)
 
-    def _share_places(self) -> int:
-        """One decimal of a percent, or more where the target and actual differ but would read
-        the same: "Target 90.0%, Actual 90.0%, Gap -0.0 pp" was a breach."""
-        return places_apart(self.kpi, self.target, self.actual, 1)
-
-    def _money(self, value: float) -> str:
-        text = _plain(value)
-        return f"{self.currency} {text}" if self.currency else text
-
-
-def _plain(value: float, signed: bool = False) -> str:
-    sign = "+" if signed else ""
-    return f"{rounded_decimal(value, 0 if float(value).is_integer() else 2):{sign},f}"
+    def _places(self) -> int:
+        """The target's, actual's and gap's decimals: "Target 90.0%, Actual 90.0%, Gap -0.0 pp"
+        was a breach."""
+        return figure_text.pair_places(self.kpi, self.target, self.actual)
 
 
 def readable(iso_utc: str) -> str:

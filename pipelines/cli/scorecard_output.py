@@ -10,8 +10,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from pipelines.agreement.kpis import is_share
-from pipelines.agreement.plan import in_percent, places_apart, rounded_decimal
+from pipelines.agreement.figure_text import kpi_figure, target_and_actual
 from pipelines.cli.output import TITLE_SEPARATOR, console, print_table, too_narrow, unruled
 from pipelines.warehouse.summary import unknown_stage_values_text
 
@@ -40,23 +39,8 @@ def scorecard_json(as_of: datetime, months: list[str], results: list[dict[str, A
     }, indent=2, default=str)
 
 
-def _cell(kpi: str, value: float | None, places: int | None = None) -> str:
-    if value is None:
-        return "—"
-    if is_share(kpi):
-        return f"{in_percent(value, 1 if places is None else places)}%"
-    if places is None:
-        places = 0 if abs(value) >= 100 or float(value).is_integer() else 2
-    return f"{rounded_decimal(value, places):,f}"
-
-
-def _target_and_actual(kpi: str, target: float | None, actual: float | None) -> tuple[str, str]:
-    """The two cells, with the decimals that tell them apart when they differ (places_apart)."""
-    shown = _cell(kpi, target), _cell(kpi, actual)
-    if shown[0] != shown[1]:
-        return shown
-    places = places_apart(kpi, target, actual, 1 if is_share(kpi) else 0)
-    return _cell(kpi, target, places), _cell(kpi, actual, places)
+def _cell(kpi: str, value: float | None) -> str:
+    return "—" if value is None else kpi_figure(kpi, value)
 
 
 # Columns that often hold one value for a whole team's table (one month judged, one agreement,
@@ -76,7 +60,7 @@ def print_scorecard(results: list[dict[str, Any]], data_quality: dict, as_of: da
         if not rows:
             continue
         cells = [dict(zip(columns, (
-            r["period"], r["kpi"], *_target_and_actual(r["kpi"], r["target"], r["actual"]),
+            r["period"], r["kpi"], *target_and_actual(r["kpi"], r["target"], r["actual"]),
             _cell(r["kpi"], r.get("forecast")), f"[{STATUS_STYLE.get(r['status'], '')}]{r['status']}[/]",
             r["severity"], *((escape(r["agreement"]),) if several else ()), escape(r["revision"])))) for r in rows]
         title = f"{team} — as of {as_of:%Y-%m-%d %H:%M} UTC"

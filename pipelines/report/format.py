@@ -7,8 +7,8 @@ import re
 from decimal import Decimal
 from fractions import Fraction
 
-from pipelines.agreement.kpis import is_share
-from pipelines.agreement.plan import in_percent, places_apart, rounded_decimal, rounded_visible
+from pipelines.agreement import figure_text
+from pipelines.agreement.plan import rounded_decimal, rounded_visible
 
 # Symbol + word + colour: the status must read on a black-and-white printout too.
 STATUS = {
@@ -40,24 +40,14 @@ def status_badge(status: str) -> str:
 
 
 def number(value: float | None, *, decimals: int = 0, signed: bool = False) -> str:
-    """A count (a volume, its pace, a weighted volume), rounded half up like money and the
-    run's table: Python's `:,.0f` rounds a double's half to even, and a pace of 312.5 leads
-    read 312 where `funnelpact run` printed 313. `signed` writes + or - before it, and a
-    figure that rounds to zero keeps its side."""
-    if value is None:
-        return "—"
-    if signed:
-        return ("-" if value < 0 else "+") + f"{rounded_decimal(abs(value), decimals):,f}"
-    return f"{rounded_decimal(value, decimals):,f}"
+    """A count (a volume, its pace, a weighted volume) by the rule every output shares
+    (pipelines/agreement/figure_text.py). `signed` writes + or - before it."""
+    return "—" if value is None else figure_text.number(value, decimals, signed)
 
 
 def percent(value: float | None, decimals: int = 1) -> str:
-    """A measured share, rounded half up like every figure."""
-    if value is None:
-        return "—"
-    if 0 < abs(value) < 0.01:
-        decimals = max(decimals, 2)      # a 0.03 % quarantine rate is not 0.0 %
-    return f"{in_percent(value, decimals)}%"
+    """A measured share, by the rule every output shares (2 decimals under 1 %)."""
+    return "—" if value is None else figure_text.percent(value, decimals)
 
 
 def agreed_percent(value: Decimal | float | None) -> str:
@@ -71,8 +61,8 @@ def agreed_percent(value: Decimal | float | None) -> str:
 def money(value: Fraction | Decimal | float | None, currency: str, places: int = 0) -> str:
     if value is None:
         return "—"
-    whole = rounded_decimal(value, places)
-    return f"−{currency} {-whole:,f}" if whole < 0 else f"{currency} {whole:,f}"
+    # The typographic minus: the pack is read, not parsed.
+    return figure_text.money(value, currency, places).replace("-", "−", 1)
 
 
 def revenue_target(revenue: Fraction, customers: Fraction, deal_size: Decimal, currency: str) -> str:
@@ -85,26 +75,13 @@ def revenue_target(revenue: Fraction, customers: Fraction, deal_size: Decimal, c
     return f"{money(revenue, currency)} ({about}{shown:,f} customers × {money(deal_size, currency)})"
 
 
-def kpi_value(kpi: str, value: float | None, currency: str, places: int | None = None) -> str:
-    if value is None:
-        return "—"
-    if is_share(kpi):
-        return percent(value, 1 if places is None else places)
-    if kpi == "revenue":
-        return money(value, currency, places or 0)
-    if kpi.startswith("weighted_volume:"):
-        return number(value, decimals=1 if places is None else places)
-    return number(value, decimals=places or 0)
+def kpi_value(kpi: str, value: float | None, currency: str) -> str:
+    return "—" if value is None else figure_text.kpi_figure(kpi, value, currency=currency)
 
 
 def target_and_actual(kpi: str, target: float | None, actual: float | None, currency: str) -> tuple[str, str]:
-    """A KPI's target and actual, with the decimals that tell them apart when they differ
-    (places_apart): "90.0%" beside "90.0%" and a breach read as a tie."""
-    shown = kpi_value(kpi, target, currency), kpi_value(kpi, actual, currency)
-    if shown[0] != shown[1]:
-        return shown
-    places = places_apart(kpi, target, actual, 1 if is_share(kpi) or kpi.startswith("weighted_volume:") else 0)
-    return kpi_value(kpi, target, currency, places), kpi_value(kpi, actual, currency, places)
+    """A KPI's target and actual, with the decimals that tell them apart when they differ."""
+    return figure_text.target_and_actual(kpi, target, actual, currency)
 
 
 def kpi_code(kpi: str) -> str:

@@ -611,7 +611,7 @@ def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
         f'<td class="num">{number(t.get("rows_read"))}</td><td class="num">{number(t.get("rows_loaded"))}</td>'
         f'<td class="num">{number(t.get("duplicate_rows"))}</td><td class="num">{number(t.get("quarantined_rows"))}</td></tr>'
         for t in data.load_report)
-    rate = (f"Quarantine rate {percent(res['actual'], 2)} (max {agreed_percent(res['target'])}) — {status_badge(res['status'])}. "
+    rate = (f"Quarantine rate {percent(res['actual'])} (max {agreed_percent(res['target'])}) — {status_badge(res['status'])}. "
             if res else "")
     unknown = (f'<p data-unknown-stage-values>Lifecycle values no agreement lists (<code>unknown_stage</code>): '
                f"{escape(unknown_stage_values_text(dq['unknown_stage_values']))}. List one in a stage's "

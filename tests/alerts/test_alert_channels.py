@@ -31,20 +31,20 @@ def event_for(status: str = "breach", **fields):  # type: ignore[no-untyped-def]
         # 49 of 400 MQLs is 12.25 %: half up 12.3 %, as the report and the scorecard read it
         # (Python's :.1% rounded the double just below it to 12.2 %).
         ({"kpi": "conversion:lead->mql", "target": 0.13, "actual": 0.1225}, "13.0%", "12.3%", "-0.8 pp (-5.8%)"),
-        ({"kpi": "revenue", "target": 100000, "actual": 80000.5}, "USD 100,000", "USD 80,000.50", "-USD 19,999.50 (-20.0%)"),
-        ({"kpi": "weighted_volume:mql", "target": 150, "actual": 162.5}, "150", "162.50", "+12.50 (+8.3%)"),
+        ({"kpi": "revenue", "target": 100000, "actual": 80000.5}, "USD 100,000", "USD 80,001", "-USD 20,000 (-20.0%)"),
+        ({"kpi": "weighted_volume:mql", "target": 150, "actual": 162.5}, "150.0", "162.5", "+12.5 (+8.3%)"),
         # 1,000,001 over 8 equal months: the plan shows 125,000.13; a double's half went to even.
-        ({"kpi": "revenue", "target": 125000.125, "actual": 125000.0}, "USD 125,000.13", "USD 125,000",
-         "-USD 0.13 (-0.0%)"),
+        ({"kpi": "revenue", "target": 125000.125, "actual": 125000.0}, "USD 125,000.13", "USD 125,000.00",
+         "-USD 0.13 (-0.0001%)"),
         # Deals summed exactly to 100.005 reach the alert as the double just below it: the
         # figure is the decimal the warehouse summed, so its half cent rounds up too.
-        ({"kpi": "revenue", "target": 100, "actual": 100.005}, "USD 100", "USD 100.01", "+USD 0.01 (+0.0%)"),
+        ({"kpi": "revenue", "target": 100, "actual": 100.005}, "USD 100.00", "USD 100.01", "+USD 0.01 (+0.01%)"),
         ({"actual": None}, "150", "n/a", "n/a"),
         ({"target": 0, "actual": 3}, "0", "3", "+3"),
         # A breach that would read as a tie ("90.0%", "90.0%", "-0.0 pp") shows the decimals that tell them apart.
-        ({"kpi": "handoff:first_touch", "target": 0.9, "actual": 0.8996}, "90.00%", "89.96%", "-0.04 pp (-0.0%)"),
+        ({"kpi": "handoff:first_touch", "target": 0.9, "actual": 0.8996}, "90.00%", "89.96%", "-0.04 pp (-0.04%)"),
         ({"kpi": "conversion:lead->mql", "target": 0.3, "actual": 0.29999}, "30.000%", "29.999%",
-         "-0.001 pp (-0.0%)"),
+         "-0.001 pp (-0.003%)"),
     ],
     ids=["volume", "conversion in points", "hand-off share", "a share's half rounds up", "revenue in currency", "weighted volume",
          "half a cent rounds up as in the plan", "a summed half cent rounds up though its double is below",

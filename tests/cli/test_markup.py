@@ -44,15 +44,15 @@ def test_lifecycle_values_no_agreement_lists_print_as_written_the_first_five_and
 def test_the_scorecard_rounds_half_up_as_the_plan_does():
     """A revenue target of exactly 500,000.5 (1,000,001 over two months) reads 500,000.50 in
     `plan`; the scorecard, which shows revenue whole, read 500,000 (a double's half to even).
-    A share rounds the same way."""
+    A share and a weighted volume (1 decimal, as in the pack and the alerts) round the same way."""
     rows = [{"period": "2026-03", "kpi": kpi, "owner": "sales", "target": target, "actual": actual,
              "forecast": None, "status": "breach", "severity": "fail", "revision": "r1"}
-            for kpi, target, actual in (("revenue", 500000.5, 2.5), ("weighted_volume:mql", 12.125, 0.5),
+            for kpi, target, actual in (("revenue", 500000.5, 2.5), ("weighted_volume:mql", 12.25, 0.5),
                                         ("conversion:lead->mql", 0.13, 0.1225))]
     dq = {"quarantined_rows": 0, "duplicate_rows": 0, "by_reason": {}}
     with console.capture() as captured:
         print_scorecard(rows, dq, datetime(2026, 3, 31, tzinfo=UTC))
     cells = captured.get().split()
-    assert "500,001" in cells and "2.50" in cells and "12.13" in cells and "0.50" in cells, cells
+    assert "500,001" in cells and "3" in cells and "12.3" in cells and "0.5" in cells, cells
     # 49 of 400 is 12.25 %: half up, not the double's 12.2 %.
     assert "12.3%" in cells and "13.0%" in cells, cells

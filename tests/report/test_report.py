@@ -1058,11 +1058,12 @@ def test_every_in_page_link_has_one_target(several_report):
 
 def test_money_that_rounds_to_nothing_has_no_minus_sign():
     """A month whose revenue meets its target exactly read "USD -0 above the target": the gap
-    was -0.0. Amounts between -0.5 and 0.5 show as 0, without a sign."""
+    was -0.0. A zero shows as 0, without a sign; an amount that is not zero never reads as
+    zero, but in cents (40 cents read "USD 0")."""
     from pipelines.report.format import money
 
     assert [money(v, "USD") for v in (-0.0, -0.4, 0.0, 0.4, -0.6, -1234.5, 1234.4)] == [
-        "USD 0", "USD 0", "USD 0", "USD 0", "−USD 1", "−USD 1,235", "USD 1,234"]
+        "USD 0", "−USD 0.40", "USD 0", "USD 0.40", "−USD 1", "−USD 1,235", "USD 1,234"]
 
 
 def test_money_rounds_half_up_from_the_exact_value_as_the_plan_does():
@@ -1087,12 +1088,12 @@ def test_counts_round_half_up_as_money_and_the_run_s_table_do():
     from pipelines.report.format import kpi_value, number
 
     assert [kpi_value("volume:lead", v, "USD") for v in (312.5, 2.5, 1234.5, 0.4, -0.0)] == [
-        "313", "3", "1,235", "0", "0"]
+        "313", "3", "1,235", "0.40", "0"]  # a pace that is not zero never reads 0
     assert [kpi_value("weighted_volume:mql", v, "USD") for v in (0.25, 77.25, 1234.05)] == ["0.3", "77.3", "1,234.1"]
     assert number(23460.45, decimals=1) == "23,460.5"
     # The bottleneck's customers lost: its table as its verdict, which rounded 3.125 apart.
     assert [number(v, decimals=2, signed=True) for v in (3.125, -1.2449, -0.001, 0.0)] == [
-        "+3.13", "-1.24", "-0.00", "+0.00"]
+        "+3.13", "-1.24", "-0.001", "+0.00"]  # not zero, so not "-0.00"
     assert kpi_value("volume:lead", 312.5, "USD") == f"{rounded_decimal(312.5, 0):f}", "as the run's table rounds it"
 
 
@@ -1250,3 +1251,20 @@ def test_the_data_quality_section_states_the_agreed_quarantine_maximum_as_agreed
                       load_report=[], build_as_of=None)
     results = [{"kpi": "data_quality:quarantine_rate", "target": 0.0125, "actual": 0.001, "status": "met"}]
     assert "Quarantine rate 0.10% (max 1.25%)" in data_quality(data, results)
+
+
+def test_the_data_quality_section_reads_the_quarantine_rate_as_the_scorecard_does():
+    """The section wrote every rate with 2 decimals ("1.50%") beside the scorecard's "1.5%":
+    one figure, one text (2 decimals only under 1 %)."""
+    from datetime import datetime
+
+    from pipelines.report.format import kpi_value
+    from pipelines.report.gather import ReportData
+    from pipelines.report.sections import data_quality
+
+    data = ReportData(month=OPEN, as_of=datetime(2026, 11, 25), warehouse=Path("w.duckdb"), agreements=[],
+                      data_quality={"quarantined_rows": 3, "duplicate_rows": 0, "by_reason": {"unknown_contact": 3}},
+                      load_report=[], build_as_of=None)
+    results = [{"kpi": "data_quality:quarantine_rate", "target": 0.02, "actual": 0.015, "status": "met"}]
+    assert kpi_value("data_quality:quarantine_rate", 0.015, "USD") == "1.5%"
+    assert "Quarantine rate 1.5% (max 2%)" in data_quality(data, results)

@@ -1,0 +1,98 @@
+"""How a KPI's figure reads for people: one rule per kind of figure, which `funnelpact run`'s
+table, the review pack and the alerts all call. Each output rounded on its own, and the same
+figure read three ways: a quarantine rate of 0.06 % was 0.1% in the table and 0.06% in the
+pack, a pace of 75.80 leads 75.80 in the table and 76 in the pack, a weighted volume of 65.5
+read 65.50 in the table and the alerts and 65.5 in the pack. Machine outputs (`--format json`,
+the webhook's raw numbers, the pack's data-* attributes) keep exact values and do not come here.
+
+The rules, every figure rounded half up from its exact value (rounded_decimal):
+- a share: in percent to 1 decimal, to 2 under 1 % (a 0.06 % quarantine rate is neither
+  0.1 % nor, at 0.03 %, 0.0 %); a gap in points, or in percent of its target, to 1
+  decimal (or the pair's, below);
+- a count and its pace: whole (a pace of 75.8 leads is a forecast, not a measure to a
+  hundredth);
+- a weighted volume: 1 decimal (lead-value weights are halves and quarters: 65.5, not 66);
+- money: whole currency units (a revenue goal is agreed in thousands; cents are noise).
+And for all: a figure that is not zero never reads as zero (more decimals until it shows,
+cents for an amount), and a target and actual that differ never read the same (places_apart).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+from pipelines.agreement.kpis import is_share
+from pipelines.agreement.plan import exact_value, places_apart, rounded_decimal, rounded_visible
+
+Number = Fraction | Decimal | float | int
+
+
+def default_places(kpi: str) -> int:
+    """The decimals a KPI's figure is shown with (of a percent, for a share)."""
+    return 1 if is_share(kpi) or kpi.startswith("weighted_volume:") else 0
+
+
+def pair_places(kpi: str, target: Number | None, actual: Number | None) -> int:
+    """The decimals of a KPI's target, actual and gap: the kind's, and more while a target and
+    actual that differ would read the same ("90.0%" beside "90.0%" and a breach)."""
+    return places_apart(kpi, target, actual, default_places(kpi))
+
+
+def percent(share: Number, places: int = 1, signed: bool = False) -> str:
+    """A share (0.0006) in percent ("0.06%")."""
+    exact = exact_value(share) * 100
+    if 0 < abs(exact) < 1:
+        places = max(places, 2)
+    return _digits(exact, places, places + 1, signed) + "%"
+
+
+def points(gap: Number, places: int = 1) -> str:
+    """A gap between two shares in percentage points, or a gap as a share of its target: the
+    signed digits alone ("-0.8"), to `places` decimals even under 1 (it is a difference, not a
+    level: 0.75 pp between 13.0% and 12.3% reads -0.8), more only while it would read as zero."""
+    return _digits(exact_value(gap) * 100, places, places + 1, signed=True)
+
+
+def number(value: Number, places: int = 0, signed: bool = False) -> str:
+    """A count, a pace, a weighted volume or an amount: grouped digits ("1,235")."""
+    # Cents where a count or an amount needs decimals at all: 0.40, not 0.4 (as places_apart).
+    return _digits(exact_value(value), places, max(places + 1, 2), signed)
+
+
+def money(value: Number, currency: str | None, places: int = 0, signed: bool = False) -> str:
+    """An amount in whole currency units: "USD 1,235", "-USD 0.40"; without a currency the
+    digits alone (the run's table has no currency column)."""
+    text = number(value, places, signed)
+    if not currency:
+        return text
+    sign = text[0] if text[0] in "+-" else ""
+    return f"{sign}{currency} {text.removeprefix(sign)}"
+
+
+def kpi_figure(kpi: str, value: Number, places: int | None = None, currency: str | None = None,
+               signed: bool = False) -> str:
+    """A KPI's target, actual, forecast or gap (`signed`), by the rule of its kind."""
+    places = default_places(kpi) if places is None else places
+    if is_share(kpi):
+        return percent(value, places, signed)
+    if kpi == "revenue":
+        return money(value, currency, places, signed)
+    return number(value, places, signed)
+
+
+def target_and_actual(kpi: str, target: Number | None, actual: Number | None, currency: str | None = None,
+                      missing: str = "—") -> tuple[str, str]:
+    """A KPI's target and actual, with the decimals that tell them apart when they differ."""
+    places = pair_places(kpi, target, actual)
+    return tuple(missing if v is None else kpi_figure(kpi, v, places, currency) for v in (target, actual))  # type: ignore[return-value]
+
+
+def _digits(exact: Fraction, places: int, more: int, signed: bool) -> str:
+    shown = rounded_decimal(abs(exact), places)
+    if exact and not shown:
+        # Never a figure that is not zero as zero: a 0.004 % share read "0.00%", 40 cents "0".
+        shown = rounded_visible(abs(exact), more)
+    # A zero keeps no minus sign ("-0"); a signed zero reads "+0", on the target.
+    sign = ("-" if exact < 0 else "+") if signed else ("-" if exact < 0 else "")
+    return f"{sign}{shown:,f}"
