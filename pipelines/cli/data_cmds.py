@@ -156,6 +156,9 @@ FIXTURE_EXPORTS = "tests/fixtures/exports"
 
 import_app = typer.Typer(
     help="Convert a CRM export into the canonical tables (CSV files in --out).",
+    epilog="Example: funnelpact import hubspot "
+           f"--contacts {FIXTURE_EXPORTS}/hubspot/contacts_labels.csv --out hubspot-data/ "
+           "(on the repository's fixture exports; each importer's --help has its options and more examples)",
     no_args_is_help=True)
 
 

@@ -39,6 +39,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
             quiet: bool = False) -> Scorecard:
     """Run the job for the months (default: current and settling ones) and print the scorecard."""
     from pipelines.agreement import load_agreements
+    from pipelines.agreement.months import spans
     from pipelines.cli.scorecard_output import print_scorecard, scorecard_json
     from pipelines.data.sources import require_data_dir
     from pipelines.defs.execute import run_job
@@ -54,7 +55,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
         for note in notes:  # on stderr: JSON's `months` has no why
             say(note)
     if not quiet and fmt != "json":
-        say(f"judging {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC "
+        say(f"judging {spans(months)} as of {as_of:%Y-%m-%d %H:%M} UTC "
             f"(data {settings.data_dir}, warehouse {settings.warehouse})")
     # Also when quiet (report, demo): a warning, not progress; a what-if judgement is stored
     # as the month's judgement like any other.

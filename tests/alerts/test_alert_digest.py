@@ -287,3 +287,43 @@ def test_a_digest_says_the_as_of_instant_once_when_its_alerts_share_it() -> None
     assert "as of" not in context[0], context
     assert [re.search(r"\*As of\* ([^·]+)$", s).group(1) for s in sections] == [
         "2026-04-02 06:00:00 UTC", "2026-04-01 06:00:00 UTC"], sections
+
+
+def test_the_docs_slack_digest_example_is_what_slack_shows_for_those_alerts() -> None:
+    """docs/alerts.md's digest of acme 2026-h1 named its measures by the default stage labels
+    ("Marketing qualified leads") and cut the owners' addresses to `<…>`: not what acme's is."""
+    from pipelines.agreement import load_agreements
+    from pipelines.alerts.channels.slack import ICONS
+    from pipelines.alerts.events import KpiStatus
+
+    root = Path(__file__).resolve().parents[2]
+    doc = (root / "docs" / "alerts.md").read_text(encoding="utf-8")
+    example = doc.split("each alert's title. The message, as Slack shows it:\n\n```\n", 1)[1]
+    example = example.split("```", 1)[0]
+    h1 = next(a for a in load_agreements(root / "sla") if a.metadata.revision == "2026-h1")
+    at = datetime(2026, 3, 10, 6, 0)
+    alerts = [("recovered", "breach", KpiStatus("acme", "2026-h1", "2026-03", "conversion:lead->mql", "marketing",
+                                                0.30, 0.31, "met", "fail", as_of=at)),
+              ("breach", None, KpiStatus("acme", "2026-h1", "2026-03", "revenue", "sales", 100000, 80000, "breach",
+                                         "fail", as_of=at)),
+              ("breach", None, KpiStatus("acme", "2026-h1", "2026-04", "volume:mql", "shared", 150, 120, "breach",
+                                         "fail", as_of=at))]
+    payload = digest_payload([make_event(r, kind, previous, h1, at.replace(tzinfo=UTC))
+                              for kind, previous, r in alerts])
+
+    emoji = {ICONS["recovered"]: "🟢", ICONS["breach"]: "🔴"}
+
+    def shown(mrkdwn: str) -> str:  # as Slack shows it: no bold marks, entities read, icons drawn
+        for code, drawn in emoji.items():
+            mrkdwn = mrkdwn.replace(code, drawn)
+        return html.unescape(mrkdwn.replace("*", ""))
+
+    lines = []
+    for block in payload["blocks"]:
+        if block["type"] == "header":
+            lines.append(block["text"]["text"])
+        elif block["type"] == "context":
+            lines.append(shown(block["elements"][0]["text"]))
+        else:
+            lines += [f"  {line}" for line in shown(block["text"]["text"]).splitlines()]
+    assert example.splitlines() == lines

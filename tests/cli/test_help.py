@@ -30,6 +30,8 @@ def leaf_commands(group, prefix: str = "") -> dict:
 
 
 COMMANDS = leaf_commands(ROOT_COMMAND)
+# The groups of commands below the root ('import'): README says every command's --help has an example.
+GROUPS = {name: command for name, command in ROOT_COMMAND.commands.items() if hasattr(command, "commands")}
 
 
 def test_the_spec_commands_all_exist() -> None:
@@ -120,7 +122,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def examples(path: str) -> list[list[str]]:
     """The commands of an epilog ("Examples: funnelpact a; funnelpact b --check (in CI)"), as
     arguments, a shell redirection left out."""
-    text = " ".join(COMMANDS[path].epilog.split())
+    text = " ".join((COMMANDS | GROUPS)[path].epilog.split())
     return [shlex.split(command.split(" > ")[0])[1:] for command in re.findall(r"funnelpact [^;(]+", text)]
 
 
@@ -149,6 +151,18 @@ def test_every_example_runs_as_written(path: str, checkout: Path) -> None:
     assert examples(path), f"no example found in the epilog of {path}"
     for args in examples(path):
         assert args[: len(path.split())] == path.split(), f"the example of {path} runs another command: {args}"
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, f"funnelpact {shlex.join(args)} exited {result.exit_code}: {result.output}"
+
+
+@pytest.mark.parametrize("path", sorted(GROUPS), ids=lambda p: f"funnelpact {p} --help has an example that runs")
+def test_every_group_of_commands_has_an_example_that_runs_as_written(path: str, checkout: Path) -> None:
+    """`funnelpact import --help` listed the importers and showed no example of any."""
+    epilog = GROUPS[path].epilog
+    assert epilog and re.match(r"Examples?: funnelpact ", epilog), f"{path} has no example in its epilog"
+    assert "Example" in CliRunner().invoke(app, [path, "--help"]).output
+    for args in examples(path):
+        assert args[0] == path and " ".join(args[:2]) in COMMANDS, f"the example of {path} runs no command of it: {args}"
         result = CliRunner().invoke(app, args)
         assert result.exit_code == 0, f"funnelpact {shlex.join(args)} exited {result.exit_code}: {result.output}"
 

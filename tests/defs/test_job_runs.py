@@ -227,6 +227,13 @@ def test_a_won_deal_in_another_currency_is_warned_on_stderr_and_in_the_json(
     assert f'<p class="banner" data-warning="currency">{line}</p>' in section
 
 
+def test_a_run_of_one_month_names_that_month_once(settings: Settings) -> None:
+    """`run --from M`, which docs/report.md says to run, printed `judging 2026-03..2026-03`."""
+    result = invoke("run", "--from", "2026-03", "--as-of", AS_OF)
+    assert result.exit_code in (0, 1), result.output
+    assert "funnelpact: judging 2026-03 as of 2026-08-20 12:00 UTC (data " in result.stderr, result.stderr
+
+
 def test_a_json_run_says_on_stderr_which_asked_months_it_left_out(settings: Settings) -> None:
     result = invoke("run", "--from", "2026-08", "--to", "2026-09", "--as-of", AS_OF, "--format", "json")
     payload = json.loads(result.stdout)
