@@ -274,15 +274,25 @@ def _generated_suites(out: Path) -> set[Path]:
     root = out / SUITES_SUBDIR
     if not root.is_dir():
         return set()
-    found = set()
-    for path in root.rglob("*.json"):
-        try:
-            meta = json.loads(path.read_text(encoding="utf-8")).get("meta")
-        except (OSError, ValueError, AttributeError):  # unreadable, not JSON, not an object
-            continue
-        if isinstance(meta, dict) and meta.get("generated_by") == GENERATED_BY:
-            found.add(path.relative_to(out))
-    return found
+    return {path.relative_to(out) for path in root.rglob("*.json") if _is_generated(path)}
+
+
+# How render() writes GENERATED_BY: found in a suite file that no longer parses.
+_GENERATED_MARK = json.dumps({"generated_by": GENERATED_BY})[1:-1]
+
+
+def _is_generated(path: Path) -> bool:
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return False
+    try:
+        meta = json.loads(raw.decode("utf-8")).get("meta")
+    except (ValueError, AttributeError):  # not UTF-8, not JSON, not an object
+        # A suite of ours that a merge left with conflict markers, or an editor saved as
+        # UTF-16, still says who wrote it: left in place, it passed --check and broke data docs.
+        return any(_GENERATED_MARK.encode(encoding) in raw for encoding in ("utf-8", "utf-16-le", "utf-16-be"))
+    return isinstance(meta, dict) and meta.get("generated_by") == GENERATED_BY
 
 
 def drift(agreements: Iterable[Agreement], out: Path, prune: bool = True) -> Drift:

@@ -217,6 +217,26 @@ def test_only_suites_funnelpact_generated_count_as_stale(tmp_path, agreements) -
     assert own.exists() and not drift(h1_only, out)
 
 
+@pytest.mark.parametrize("spoil", ["merge-conflict", "utf-16"])
+def test_a_stale_suite_a_merge_or_an_editor_left_unreadable_is_still_stale(tmp_path, agreements, spoil) -> None:
+    # The H2 revision is gone from sla/, and git left its volume suite with conflict markers
+    # (or an editor saved it as UTF-16): compile kept it, --check said "up to date", and
+    # `compile --data-docs` then failed with "JSONDecodeError …; this is a bug".
+    out = tmp_path / "expectations"
+    write_suites(agreements, out)
+    h1_only = [a for a in agreements if a.revision == "2026-h1"]
+    volume = out / suite_path("acme", "2026-h2", "volume")
+    text = volume.read_text(encoding="utf-8")
+    if spoil == "merge-conflict":
+        volume.write_text(f"<<<<<<< HEAD\n{text}=======\n{text.replace('142.5', '140')}>>>>>>> other\n",
+                          encoding="utf-8")
+    else:
+        volume.write_text(text, encoding="utf-16")
+    assert suite_path("acme", "2026-h2", "volume") in drift(h1_only, out).stale
+    write_suites(h1_only, out)
+    assert not volume.exists() and not drift(h1_only, out)
+
+
 def _app() -> typer.Typer:
     app = typer.Typer()
     app.callback()(lambda: None)
