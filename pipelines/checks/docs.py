@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipelines.checks.compile import SUITES_SUBDIR
 from pipelines.checks.context import DEFAULT_PROJECT_DIR, file_context
 from pipelines.errors import InputError, Problem
 
@@ -25,6 +26,7 @@ def build_data_docs(run: CheckRun | None = None, project_dir: Path = DEFAULT_PRO
         for folder in (VALIDATIONS, SITE):
             _can_write(project_dir / folder)
         context = file_context(project_dir)
+        _check_suites(context, project_dir)
         if run is not None:
             _store(context, run)
         context.build_data_docs()
@@ -43,6 +45,21 @@ def _can_write(folder: Path) -> None:
         tempfile.TemporaryFile(dir=folder).close()
     except OSError as exc:  # named after the folder, not the probe's random file
         raise OSError(exc.errno, exc.strerror, str(folder)) from None
+
+
+def _check_suites(context, project_dir: Path) -> None:
+    """Raise InputError naming the first suite file GX cannot read. GX stops the whole site
+    at such a file with a bare JSONDecodeError or ValidationError that names no file."""
+    from marshmallow import ValidationError  # what GX's suite schema raises
+
+    for path in sorted((project_dir / SUITES_SUBDIR).rglob("*.json")):
+        try:
+            context.expectations_store.deserialize(path.read_text(encoding="utf-8"))
+        except (ValueError, ValidationError) as exc:  # ValueError: not JSON, or not UTF-8
+            raise InputError(Problem(
+                f"Great Expectations cannot read this suite ({type(exc).__name__}: {' '.join(str(exc).split())}); "
+                "expected a suite in GX's JSON format (fix or delete it; `funnelpact compile` rewrites the suites "
+                "it generates)", file=str(path))) from None
 
 
 def _store(context, run: CheckRun) -> None:

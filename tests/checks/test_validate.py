@@ -300,6 +300,28 @@ def test_data_docs_of_a_project_whose_gx_config_is_broken_exit_2_naming_the_conf
     assert "bug" not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [("<<<<<<< HEAD\n{}\n", "JSONDecodeError: Expecting value: line 1 column 1 (char 0)"),
+     ('{"nmae": "team.checks", "expectations": []}', "ValidationError: {'nmae': ['Unknown field.']}")],
+    ids=["not-json", "not-a-suite"])
+def test_data_docs_of_a_project_with_a_suite_gx_cannot_read_exit_2_naming_it(agreements, tmp_path, text, why) -> None:
+    # A suite file of the team's own (or one a merge left with conflict markers) ended in
+    # "funnelpact failed unexpectedly (JSONDecodeError …); this is a bug", exit 3.
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+
+    own = tmp_path / "gx" / "expectations" / "team" / "checks.json"
+    own.parent.mkdir(parents=True)
+    own.write_text(text, encoding="utf-8")
+    result = CliRunner().invoke(app, ["compile", "--sla", str(SLA), "--out", str(tmp_path), "--data-docs"])
+    assert result.exit_code == 2, result.output
+    assert (f"{own}: Great Expectations cannot read this suite ({why}); expected a suite in GX's JSON format "
+            "(fix or delete it; `funnelpact compile` rewrites the suites it generates)") in " ".join(result.stderr.split())
+    assert "bug" not in result.stderr
+
+
 def test_data_docs_into_a_folder_it_may_not_write_exit_2_naming_it(agreements, tmp_path, without_root_override) -> None:
     # GX logged a traceback for every page it could not write, then the command ended with
     # "…; this is a bug", exit 3.
