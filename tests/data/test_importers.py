@@ -858,6 +858,51 @@ def test_of_leads_merged_into_one_opportunity_the_one_converted_on_a_known_date_
     import_salesforce(leads, out, opportunities=opps, timezone="UTC")
     assert [(deal[0], deal[1]) for deal in read(out, "deals")] == [("006X", "00QB")]
 
+def test_salesforce_15_character_report_ids_match_the_18_character_ids_of_data_loader(tmp_path):
+    """A lead report writes 15-character Ids, Data Loader 18 (the same 15 and a 3-character
+    suffix): compared as exported, the won deal had no lead and gave no opportunity or
+    customer event, and every touch and status change named no lead. 001A0000006Vm9r is
+    001A0000006Vm9rIAC, the suffix encoding which of the 15 characters are upper case."""
+    leads, history = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv"
+    opps, tasks = tmp_path / "Opportunity.csv", tmp_path / "Task.csv"
+    leads.write_text(
+        '"Lead ID","Create Date","Converted","Converted Date","Converted Contact ID",'
+        '"Converted Opportunity ID"\n'
+        '"00Q5g00000AbCdE","1/5/2026 9:15 AM","1","1/20/2026","0035g00000QrStu","0065g00000XyZ12"\n'
+        '"00Q5g00000AbCdF","2/10/2026 4:30 PM","0","","",""\n')
+    history.write_text("Id,LeadId,CreatedDate,Field,OldValue,NewValue\n"
+                       "0175g00000Hh001AAA,00Q5g00000AbCdEEAV,2026-01-08T22:30:00.000Z,Status,Open,MQL\n")
+    opps.write_text("Id,CreatedDate,CloseDate,IsClosed,IsWon,Amount\n"
+                    "0065g00000XyZ12AAF,2026-01-20T18:05:00.000Z,2026-03-02,true,true,15000.00\n")
+    tasks.write_text("Id,WhoId,Type,Status,CreatedDate\n"
+                     "00T5g00000Tt001AAA,00Q5g00000AbCdEEAV,Call,Completed,2026-01-08T23:10:00.000Z\n"
+                     "00T5g00000Tt002AAA,0035g00000QrStuAAF,Email,Completed,2026-01-22T15:00:00.000Z\n"
+                     "00T5g00000Tt003AAA,00Q5g00000AbCdFEAV,Call,Completed,2026-02-12T20:00:00.000Z\n")
+    out = tmp_path / "out"
+    import_salesforce(leads, out, lead_history=history, opportunities=opps, tasks=tasks, timezone="UTC")
+    a, b = "00Q5g00000AbCdEEAV", "00Q5g00000AbCdFEAV"
+    assert [r[0] for r in read(out, "contacts")] == [a, b]
+    assert read(out, "deals") == [
+        ("0065g00000XyZ12AAF", a, "2026-01-20T18:05:00Z", "2026-03-02T00:00:00Z", "won", "15000.00", None)]
+    assert events(out) == [
+        (a, "customer", "2026-03-02T00:00:00Z"), (a, "lead", "2026-01-05T09:15:00Z"),
+        (a, "mql", "2026-01-08T22:30:00Z"), (a, "opportunity", "2026-01-20T18:05:00Z"),
+        (a, "sql", "2026-01-20T00:00:00Z"), (b, "lead", "2026-02-10T16:30:00Z")]
+    assert [r[:2] for r in read(out, "activities")] == [
+        ("00T5g00000Tt001AAA", a), ("00T5g00000Tt002AAA", a), ("00T5g00000Tt003AAA", b)]
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    assert report.quarantined_rows == 0 and report.duplicate_rows == 0
+
+
+def test_a_salesforce_15_character_id_is_given_its_suffix_and_other_ids_are_kept():
+    from pipelines.data.importers.salesforce import _ID18
+    con = duckdb.connect()
+    con.execute(_ID18)
+    assert con.execute("select sf_id18('001A0000006Vm9r'), sf_id18('001A0000006Vm9rIAC'), "
+                       "sf_id18('00QA'), sf_id18('00Q-0000006Vm9r')").fetchone() == (
+        "001A0000006Vm9rIAC", "001A0000006Vm9rIAC", "00QA", "00Q-0000006Vm9r")
+
+
 # --- Salesforce: when a lead was converted ----------------------------------------------------
 
 

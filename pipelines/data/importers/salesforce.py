@@ -68,6 +68,25 @@ TASK_COLUMNS = ("Id", "WhoId", "CreatedDate", "CompletedDateTime", "IsClosed", "
                 "IsDeleted")
 
 
+# A record's Id is 15 characters, case-sensitive, in reports ("Lead ID" of a lead report) and
+# 18 in Data Loader and the API: the 15 plus 3 characters that encode which of them are upper
+# case. Exports of both kinds name the same records, so every Id is written in its 18-character
+# form: compared as exported, a lead report's 15-character ConvertedOpportunityId matched no
+# Data Loader opportunity (a deal without its lead, no opportunity or customer event, without a
+# word) and Data Loader tasks' WhoIds matched no lead (every touch quarantined).
+_ID18 = ("create or replace temp macro sf_id18(v) as case when regexp_full_match(v, '[0-9A-Za-z]{15}') "
+         "then v || " + " || ".join(
+             "substr('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345', 1 + " + " + ".join(
+                 f"(case when regexp_full_match(v[{5 * chunk + bit + 1}], '[A-Z]') then {1 << bit} else 0 end)"
+                 for bit in range(5)) + ", 1)"
+             for chunk in range(3)) + " else v end")
+
+
+def _id(ref: str) -> str:
+    """SQL: the record Id in column `ref`, in its 18-character form (_ID18)."""
+    return f"sf_id18({text(ref)})"
+
+
 def _status_stage(value_sql: str) -> str:
     """SQL: canonical stage of a status value, NULL when it is no stage change."""
     v = f"lower({text(value_sql)})"
@@ -90,8 +109,9 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
         ["activities"] if tasks else [])
     with Job(out, tables, list(given.values())) as job, progress(
             [i.path for i in given.values()], "Salesforce export"):
+        job.con.execute(_ID18)
         lead = _read(job, given["--leads"], "sf_leads", times, LEAD_COLUMNS, LEAD_LABELS, text_in)
-        lid = text(lead.need("lead Id", "Id"))
+        lid = _id(lead.need("lead Id", "Id"))
         title = lead.find("Title")
         job.write("contacts", {
             "contact_id": lid, "created_at": lead.time(lead.need("created date", "CreatedDate")),
@@ -157,7 +177,7 @@ def _stage_changes(job: Job, lead: Export, lid: str, history: Export | None) -> 
         stage = _status_stage(history.need("new value", "NewValue"))
         field = history.need("field", "Field")
         at = history.need("created date", "CreatedDate")
-        sql += (f" union all select {text(history.need('lead Id', 'LeadId'))}, {stage}, "
+        sql += (f" union all select {_id(history.need('lead Id', 'LeadId'))}, {stage}, "
                 f"{history.instant(at)}, {text(at)} from sf_history "
                 f"where lower({text(field)}) in ('status', 'leadstatus', 'lead status')")
     job.con.execute(f"create temp table sf_changes as {sql}")
@@ -180,7 +200,7 @@ def _conversions(job: Job, lead: Export, lid: str, history: Export | None) -> No
         # The API name only: what a Lead History report writes for the conversion is not
         # confirmed, and a guessed label that missed would pass unnoticed. Such a report's
         # conversions fall back to ConvertedDate.
-        logged = (f"select {text(history.need('lead Id', 'LeadId'))} as lead_id, "
+        logged = (f"select {_id(history.need('lead Id', 'LeadId'))} as lead_id, "
                   f"min({history.instant(at)}) as instant from sf_history "
                   f"where lower({text(field)}) = 'leadconverted' group by all")
     job.con.execute(f"""create temp table sf_conversions as
@@ -199,8 +219,8 @@ def _conversions(job: Job, lead: Export, lid: str, history: Export | None) -> No
         from converted c left join logged l using (lead_id) left join same_day d using (lead_id)""")
     opp, contact = lead.find("ConvertedOpportunityId"), lead.find("ConvertedContactId")
     job.con.execute(f"""create temp table sf_lead_keys as select {lid} as lead_id,
-        {text(opp) if opp else 'null'} as opportunity_id,
-        {text(contact) if contact else 'null'} as contact_id, c.instant as converted_at
+        {_id(opp) if opp else 'null'} as opportunity_id,
+        {_id(contact) if contact else 'null'} as contact_id, c.instant as converted_at
         from sf_leads left join sf_conversions c on c.lead_id = {lid}""")
 
 
@@ -239,7 +259,7 @@ def _deals(job: Job, o: Export) -> None:
                 f"when lower({stage}) = 'closed lost' then 'lost' else 'open' end")
     status = o.deal_status(won, closed, by_stage, not_closed="'open'")
     close_date = o.time(o.need("close date", "CloseDate"))
-    oid = text(o.need("opportunity Id", "Id"))
+    oid = _id(o.need("opportunity Id", "Id"))
     select = {
         "deal_id": oid,
         "contact_id": "k.lead_id",
@@ -259,7 +279,7 @@ def _deals(job: Job, o: Export) -> None:
 
 
 def _activities(job: Job, t: Export) -> None:
-    who = text(t.need("who Id", "WhoId"))
+    who = _id(t.need("who Id", "WhoId"))
     completed = t.find("CompletedDateTime")
     created = t.need("created date", "CreatedDate")
     # A logged call is created when done; CompletedDateTime is the touch when present.
@@ -269,7 +289,7 @@ def _activities(job: Job, t: Export) -> None:
     # A task on the converted Contact belongs to the lead it came from.
     job.write("activities", {
         # Numbered in the export's order: the same task keeps its id when imported again.
-        "activity_id": text(task_id) if task_id else "'task-' || row_number() over (order by sf_tasks.rowid)",
+        "activity_id": _id(task_id) if task_id else "'task-' || row_number() over (order by sf_tasks.rowid)",
         "contact_id": f"coalesce(k.lead_id, {who})",
         "occurred_at": at,
         "team": "'sales'",
