@@ -39,6 +39,7 @@ def events(out: Path) -> list[tuple]:
     ("Became a Marketing Qualified Lead Date", "mql"),
     ("Became an Opportunity Date", "opportunity"),
     ("Became an Evangelist Date", "evangelist"),
+    ("Became an Other Lifecycle Date", "other"),  # HubSpot's label of hs_lifecyclestage_other_date
     ("hs_lifecyclestage_salesqualifiedlead_date", "sql"),
     ("hs_lifecyclestage_subscriber_date", "lead"),
     ("hs_v2_date_entered_customer", "customer"),

@@ -25,11 +25,14 @@ from pipelines.errors import InputError, Problem
 # quarantines it as unknown_stage.
 STAGE_IDS = {"subscriber": "lead", "lead": "lead", "marketingqualifiedlead": "mql",
              "salesqualifiedlead": "sql", "opportunity": "opportunity", "customer": "customer"}
-# UI labels of the stages, as in "Became a <label> Date".
+# UI labels of the stages, as in "Became a <label> Date". The `other` stage's date column is
+# labelled "Became an Other Lifecycle Date": read as a stage 'other lifecycle', its events were
+# quarantined as unknown_stage though the agreement ignores `other` as the docs say.
 LABELS = {"subscriber": "subscriber", "lead": "lead",
           "marketing qualified lead": "marketingqualifiedlead",
           "sales qualified lead": "salesqualifiedlead", "opportunity": "opportunity",
-          "customer": "customer", "evangelist": "evangelist", "other": "other"}
+          "customer": "customer", "evangelist": "evangelist", "other": "other",
+          "other lifecycle": "other"}
 
 _DATE_COLUMNS = [
     re.compile(r"^became an? (?P<label>.+) date$", re.I),
