@@ -766,6 +766,30 @@ def test_a_won_flag_without_the_closed_flag_still_makes_the_deal_won(tmp_path):
         ("9", "2026-03-02T10:00:00Z", "won"), ("10", "2026-03-03T10:00:00Z", "lost")]
 
 
+def test_deals_read_open_by_their_stage_alone_are_named_with_their_stages(tmp_path):
+    """A default deal view exports Deal Stage without Is Closed Won: a won stage of a second
+    pipeline ('Contract Signed') can only be read as open, and its revenue was lost without a
+    word. The note names the stages read as open, so the user sees it and exports the flags."""
+    contacts, deals = tmp_path / "contacts.csv", tmp_path / "deals.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date\n1,2026-01-05 10:00,2026-01-05 10:00\n")
+    deals.write_text("Record ID,Deal Name,Pipeline,Deal Stage,Amount,Close Date,Create Date,Associated Contact IDs\n"
+                     "9,Acme,Enterprise,Contract Signed,100,2026-03-02 10:00,2026-01-02 10:00,1\n"
+                     "10,Beta,Sales Pipeline,Closed Won,50,2026-03-03 10:00,2026-01-02 10:00,1\n"
+                     "11,Gamma,Enterprise,Contract Signed,70,2026-03-04 10:00,2026-01-02 10:00,1\n"
+                     "12,Delta,Sales Pipeline,Appointment Scheduled,20,2026-06-30 10:00,2026-01-02 10:00,1\n")
+    written = import_hubspot(contacts, tmp_path / "hs", deals=deals, timezone="UTC")
+    assert [r[4] for r in read(tmp_path / "hs", "deals")] == ["open", "won", "open", "open"]
+    assert ("note: deals.csv: 3 deals written open, as their stage is no closed-won or closed-lost one "
+            "('Contract Signed' 2, 'Appointment Scheduled' 1); without 'Is Closed Won' and 'Is Closed' "
+            "a won stage of another pipeline reads as open: export 'Is Closed Won' and 'Is Closed' to read it"
+            ) in written.notes
+    flagged = tmp_path / "flagged.csv"
+    flagged.write_text("Record ID,Deal Stage,Amount,Close Date,Create Date,Is Closed Won,Is Closed\n"
+                       "9,Contract Signed,100,2026-03-02 10:00,2026-01-02 10:00,Yes,Yes\n")
+    assert not [n for n in import_hubspot(contacts, tmp_path / "flagged", deals=flagged, timezone="UTC").notes
+                if "written open" in n]
+
+
 def test_open_and_lost_deals_without_an_amount_get_0_and_a_won_one_is_quarantined(tmp_path):
     """CRMs leave early deals' amounts empty: each was quarantined (SPEC §2 requires an
     amount) and counted against the quarantine rate, though only won amounts count."""

@@ -145,7 +145,8 @@ def _deals(job: Job, d: Export) -> None:
     closed_flag = d.find("Is Closed", "hs_is_closed")
     by_stage = (f"case when lower(replace({stage}, ' ', '')) = 'closedwon' then 'won' "
                 f"when lower(replace({stage}, ' ', '')) = 'closedlost' then 'lost' else 'open' end")
-    status = d.deal_status(won_flag, closed_flag, by_stage, not_closed=by_stage)
+    status = d.deal_status(won_flag, closed_flag, by_stage, not_closed=by_stage, stage=stage,
+                           flags="'Is Closed Won' and 'Is Closed'")
     contact = d.find("Associated Contact IDs", "Associated Contact ID", "associated_contact_ids",
                      "associatedcontactid", "Contact ID", "contact_id")
     # An association column lists ids separated by ';' (or ','): the first is the deal's contact.

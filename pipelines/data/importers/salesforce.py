@@ -257,7 +257,7 @@ def _deals(job: Job, o: Export) -> None:
     stage = text(o.find("StageName") or "null")
     by_stage = (f"case when lower({stage}) = 'closed won' then 'won' "
                 f"when lower({stage}) = 'closed lost' then 'lost' else 'open' end")
-    status = o.deal_status(won, closed, by_stage, not_closed="'open'")
+    status = o.deal_status(won, closed, by_stage, not_closed="'open'", stage=stage, flags="IsWon and IsClosed")
     close_date = o.time(o.need("close date", "CloseDate"))
     oid = _id(o.need("opportunity Id", "Id"))
     select = {
