@@ -969,6 +969,39 @@ def test_salesforce_conversion_date_is_no_earlier_than_the_lead_s_last_event_tha
                                                "00Q2": "2026-03-10T06:00:00Z"}
 
 
+def test_salesforce_opportunity_dates_without_a_time_are_no_earlier_than_the_lead_s_events_that_day(tmp_path):
+    """A report writes an opportunity's Created Date as a date, and CloseDate is always one.
+    At midnight, the opportunity of a lead that became an MQL at 10:00 and was converted that
+    day came before the MQL: the MQL entry (the earliest event at or after it, SPEC §3) moved
+    to midnight and the 10:30 call was a breach of a 4-hour first touch. Such a date is no
+    earlier than the lead's latest event that local day, and a deal won the day its
+    opportunity was created is no earlier than that creation; the deal keeps its dates."""
+    leads, history, opps = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv", tmp_path / "Opportunity.csv"
+    leads.write_text('"Lead ID","Create Date","Converted","Converted Date","Converted Opportunity ID"\n'
+                     '"00QA","3/10/2026 9:00 AM","1","3/10/2026","006A"\n'
+                     '"00QB","3/11/2026 8:00 AM","1","3/11/2026","006B"\n')
+    history.write_text('"Lead ID","Field / Event","Edit Date","New Value"\n'
+                       '"00QA","Lead Status","3/10/2026 10:00 AM","MQL"\n')
+    opps.write_text('"Opportunity ID","Created Date","Close Date","Closed","Won","Amount"\n'
+                    '"006A","3/10/2026","3/12/2026","1","1","1000"\n'
+                    '"006B","2026-03-11T20:00:00.000Z","3/11/2026","1","1","500"\n')
+    out = tmp_path / "out"
+    import_salesforce(leads, out, lead_history=history, opportunities=opps, timezone="America/Mexico_City")
+    assert events(out) == [  # Mexico City is UTC-6
+        ("00QA", "customer", "2026-03-12T06:00:00Z"),  # no event of the lead that day: midnight
+        ("00QA", "lead", "2026-03-10T15:00:00Z"),
+        ("00QA", "mql", "2026-03-10T16:00:00Z"),
+        ("00QA", "opportunity", "2026-03-10T16:00:00Z"),  # was midnight, 06:00Z
+        ("00QA", "sql", "2026-03-10T16:00:00Z"),
+        ("00QB", "customer", "2026-03-11T20:00:00Z"),  # won the day the opportunity was made
+        ("00QB", "lead", "2026-03-11T14:00:00Z"),
+        ("00QB", "opportunity", "2026-03-11T20:00:00Z"),
+        ("00QB", "sql", "2026-03-11T14:00:00Z")]
+    assert [(r[0], r[2], r[3]) for r in read(out, "deals")] == [
+        ("006A", "2026-03-10T06:00:00Z", "2026-03-12T06:00:00Z"),
+        ("006B", "2026-03-11T20:00:00Z", "2026-03-11T06:00:00Z")]
+
+
 def test_salesforce_conversion_date_is_a_day_of_the_time_zone_also_for_events_on_the_next_utc_day(tmp_path):
     leads, history = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv"
     # Created 20:00 and an MQL 21:00 on March 10 in Mexico City (UTC-6): March 11 in UTC.

@@ -16,7 +16,7 @@ from pipelines.data.importers.common import (Export, Imported, Job, progress, qu
                                              seniority_from_title, text)
 from pipelines.data.importers.encoding import Encoding, check_encoding
 from pipelines.data.importers.output import Input
-from pipelines.data.importers.times import Times, as_text, options_times
+from pipelines.data.importers.times import ISO_Z, Times, as_text, options_times
 
 # Lead Status values -> canonical stage. Statuses that are no stage change (the initial
 # "Open - Not Contacted", sales "Working" a lead: tasks tell that) map to None and give no
@@ -133,8 +133,8 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
             job.drop("sf_opps")
         job.write("lifecycle_events", {
             "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"},
-            _events(with_deals=opportunities is not None))
-        job.drop("sf_changes", "sf_conversions", "_fp_deals")  # sf_lead_keys: for the tasks
+            _events(times, with_deals=opportunities is not None))
+        job.drop("sf_changes", "sf_conversions", "_fp_deals", "sf_opp_days")  # sf_lead_keys: for the tasks
         if tasks is not None:
             _activities(job, _read(job, given["--tasks"], "sf_tasks", times, TASK_COLUMNS, TASK_LABELS, text_in))
     return job.result()
@@ -232,7 +232,7 @@ def _one_lead_per(key: str) -> str:
             f"row_number() over (partition by {key} order by converted_at nulls last, lead_id) = 1)")
 
 
-def _events(with_deals: bool) -> str:
+def _events(times: Times, with_deals: bool) -> str:
     """SQL: the lifecycle events, from the temp tables the steps above made."""
     events = [f"select lead_id as contact_id, stage, {as_text('instant', 'raw')} as occurred_at "
               "from sf_changes where stage is not null",
@@ -240,11 +240,27 @@ def _events(with_deals: bool) -> str:
               f"select lead_id, 'sql', {as_text('instant', 'raw')} from sf_conversions"]
     if with_deals:
         # One event per (lead, opportunity): every lead merged into a deal entered its stages.
+        # A date without a time (CloseDate always; CreatedDate in a report) is no earlier than
+        # the lead's latest event that local day, as ConvertedDate is (_conversions): at
+        # midnight, an opportunity created the day its lead became an MQL moved the MQL entry
+        # (the earliest event at or after it) to midnight and made an in-time touch a breach.
+        # The won deal's customer event is no earlier than its opportunity's creation that day.
         pairs = "(select distinct lead_id, opportunity_id from sf_lead_keys)"
-        events += [f"select k.lead_id, 'opportunity', d.created_at from {pairs} k "
-                   "join _fp_deals d on d.deal_id = k.opportunity_id",
-                   f"select k.lead_id, 'customer', d.closed_at from {pairs} k "
-                   "join _fp_deals d on d.deal_id = k.opportunity_id where d.status = 'won'"]
+        day = times.local_day
+        latest = (f"(select lead_id, {day('instant')} as day, max(instant) as latest from (select lead_id, "
+                  "instant from sf_changes union all select lead_id, instant from sf_conversions) "
+                  "where instant is not null group by all)")
+        opened, closed = f"try_strptime(d.created_at, '{ISO_Z}')", f"try_strptime(d.closed_at, '{ISO_Z}')"
+        joined = (f"from {pairs} k join _fp_deals d on d.deal_id = k.opportunity_id "
+                  "join sf_opp_days p on p.deal_id = d.deal_id ")
+        opportunity = f"case when p.created_day then greatest({opened}, l.latest) else {opened} end"
+        customer = (f"case when p.closed_day then greatest({closed}, l.latest, case when {day(opened)} = "
+                    f"{day(closed)} then {opportunity} end) else {closed} end")
+        events += [f"select k.lead_id, 'opportunity', {as_text(opportunity, 'd.created_at')} {joined}"
+                   f"left join {latest} l on l.lead_id = k.lead_id and l.day = {day(opened)}",
+                   f"select k.lead_id, 'customer', {as_text(customer, 'd.closed_at')} {joined}"
+                   f"left join {latest} l on l.lead_id = k.lead_id and l.day = {day(closed)} "
+                   "where d.status = 'won'"]
     else:
         events.append(f"select c.lead_id, 'opportunity', {as_text('c.instant', 'c.raw')} "
                       "from sf_conversions c join sf_lead_keys k using (lead_id) "
@@ -274,8 +290,14 @@ def _deals(job: Job, o: Export) -> None:
     # order each time, so the same export made another file on each import.
     from_sql = (f"sf_opps left join {_one_lead_per('opportunity_id')} k on k.opportunity_id = {oid} "
                 "order by sf_opps.rowid")
-    # The opportunity and customer events take their times from the deals as written.
+    # The opportunity and customer events take their times from the deals as written, and
+    # whether each was a date without a time (_events).
     job.write("deals", select, from_sql, keep_as="_fp_deals")
+    times, created = o.times, o.need("created date", "CreatedDate")
+    job.con.execute(f"""create temp table sf_opp_days as select {oid} as deal_id,
+        bool_or({times.date_only(text(created))}) as created_day,
+        bool_or({times.date_only(text(o.need("close date", "CloseDate")))}) as closed_day
+        from sf_opps group by all""")
 
 
 def _activities(job: Job, t: Export) -> None:
