@@ -39,6 +39,7 @@ def events(out: Path) -> list[tuple]:
     ("Became a Marketing Qualified Lead Date", "mql"),
     ("Became an Opportunity Date", "opportunity"),
     ("Became an Evangelist Date", "evangelist"),
+    ("Became an Other Lifecycle Date", "other"),  # HubSpot's label of hs_lifecyclestage_other_date
     ("hs_lifecyclestage_salesqualifiedlead_date", "sql"),
     ("hs_lifecyclestage_subscriber_date", "lead"),
     ("hs_v2_date_entered_customer", "customer"),
@@ -765,6 +766,30 @@ def test_a_won_flag_without_the_closed_flag_still_makes_the_deal_won(tmp_path):
         ("9", "2026-03-02T10:00:00Z", "won"), ("10", "2026-03-03T10:00:00Z", "lost")]
 
 
+def test_deals_read_open_by_their_stage_alone_are_named_with_their_stages(tmp_path):
+    """A default deal view exports Deal Stage without Is Closed Won: a won stage of a second
+    pipeline ('Contract Signed') can only be read as open, and its revenue was lost without a
+    word. The note names the stages read as open, so the user sees it and exports the flags."""
+    contacts, deals = tmp_path / "contacts.csv", tmp_path / "deals.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date\n1,2026-01-05 10:00,2026-01-05 10:00\n")
+    deals.write_text("Record ID,Deal Name,Pipeline,Deal Stage,Amount,Close Date,Create Date,Associated Contact IDs\n"
+                     "9,Acme,Enterprise,Contract Signed,100,2026-03-02 10:00,2026-01-02 10:00,1\n"
+                     "10,Beta,Sales Pipeline,Closed Won,50,2026-03-03 10:00,2026-01-02 10:00,1\n"
+                     "11,Gamma,Enterprise,Contract Signed,70,2026-03-04 10:00,2026-01-02 10:00,1\n"
+                     "12,Delta,Sales Pipeline,Appointment Scheduled,20,2026-06-30 10:00,2026-01-02 10:00,1\n")
+    written = import_hubspot(contacts, tmp_path / "hs", deals=deals, timezone="UTC")
+    assert [r[4] for r in read(tmp_path / "hs", "deals")] == ["open", "won", "open", "open"]
+    assert ("note: deals.csv: 3 deals written open, as their stage is no closed-won or closed-lost one "
+            "('Contract Signed' 2, 'Appointment Scheduled' 1); without 'Is Closed Won' and 'Is Closed' "
+            "a won stage of another pipeline reads as open: export 'Is Closed Won' and 'Is Closed' to read it"
+            ) in written.notes
+    flagged = tmp_path / "flagged.csv"
+    flagged.write_text("Record ID,Deal Stage,Amount,Close Date,Create Date,Is Closed Won,Is Closed\n"
+                       "9,Contract Signed,100,2026-03-02 10:00,2026-01-02 10:00,Yes,Yes\n")
+    assert not [n for n in import_hubspot(contacts, tmp_path / "flagged", deals=flagged, timezone="UTC").notes
+                if "written open" in n]
+
+
 def test_open_and_lost_deals_without_an_amount_get_0_and_a_won_one_is_quarantined(tmp_path):
     """CRMs leave early deals' amounts empty: each was quarantined (SPEC §2 requires an
     amount) and counted against the quarantine rate, though only won amounts count."""
@@ -858,6 +883,51 @@ def test_of_leads_merged_into_one_opportunity_the_one_converted_on_a_known_date_
     import_salesforce(leads, out, opportunities=opps, timezone="UTC")
     assert [(deal[0], deal[1]) for deal in read(out, "deals")] == [("006X", "00QB")]
 
+def test_salesforce_15_character_report_ids_match_the_18_character_ids_of_data_loader(tmp_path):
+    """A lead report writes 15-character Ids, Data Loader 18 (the same 15 and a 3-character
+    suffix): compared as exported, the won deal had no lead and gave no opportunity or
+    customer event, and every touch and status change named no lead. 001A0000006Vm9r is
+    001A0000006Vm9rIAC, the suffix encoding which of the 15 characters are upper case."""
+    leads, history = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv"
+    opps, tasks = tmp_path / "Opportunity.csv", tmp_path / "Task.csv"
+    leads.write_text(
+        '"Lead ID","Create Date","Converted","Converted Date","Converted Contact ID",'
+        '"Converted Opportunity ID"\n'
+        '"00Q5g00000AbCdE","1/5/2026 9:15 AM","1","1/20/2026","0035g00000QrStu","0065g00000XyZ12"\n'
+        '"00Q5g00000AbCdF","2/10/2026 4:30 PM","0","","",""\n')
+    history.write_text("Id,LeadId,CreatedDate,Field,OldValue,NewValue\n"
+                       "0175g00000Hh001AAA,00Q5g00000AbCdEEAV,2026-01-08T22:30:00.000Z,Status,Open,MQL\n")
+    opps.write_text("Id,CreatedDate,CloseDate,IsClosed,IsWon,Amount\n"
+                    "0065g00000XyZ12AAF,2026-01-20T18:05:00.000Z,2026-03-02,true,true,15000.00\n")
+    tasks.write_text("Id,WhoId,Type,Status,CreatedDate\n"
+                     "00T5g00000Tt001AAA,00Q5g00000AbCdEEAV,Call,Completed,2026-01-08T23:10:00.000Z\n"
+                     "00T5g00000Tt002AAA,0035g00000QrStuAAF,Email,Completed,2026-01-22T15:00:00.000Z\n"
+                     "00T5g00000Tt003AAA,00Q5g00000AbCdFEAV,Call,Completed,2026-02-12T20:00:00.000Z\n")
+    out = tmp_path / "out"
+    import_salesforce(leads, out, lead_history=history, opportunities=opps, tasks=tasks, timezone="UTC")
+    a, b = "00Q5g00000AbCdEEAV", "00Q5g00000AbCdFEAV"
+    assert [r[0] for r in read(out, "contacts")] == [a, b]
+    assert read(out, "deals") == [
+        ("0065g00000XyZ12AAF", a, "2026-01-20T18:05:00Z", "2026-03-02T00:00:00Z", "won", "15000.00", None)]
+    assert events(out) == [
+        (a, "customer", "2026-03-02T00:00:00Z"), (a, "lead", "2026-01-05T09:15:00Z"),
+        (a, "mql", "2026-01-08T22:30:00Z"), (a, "opportunity", "2026-01-20T18:05:00Z"),
+        (a, "sql", "2026-01-20T00:00:00Z"), (b, "lead", "2026-02-10T16:30:00Z")]
+    assert [r[:2] for r in read(out, "activities")] == [
+        ("00T5g00000Tt001AAA", a), ("00T5g00000Tt002AAA", a), ("00T5g00000Tt003AAA", b)]
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    assert report.quarantined_rows == 0 and report.duplicate_rows == 0
+
+
+def test_a_salesforce_15_character_id_is_given_its_suffix_and_other_ids_are_kept():
+    from pipelines.data.importers.salesforce import _ID18
+    con = duckdb.connect()
+    con.execute(_ID18)
+    assert con.execute("select sf_id18('001A0000006Vm9r'), sf_id18('001A0000006Vm9rIAC'), "
+                       "sf_id18('00QA'), sf_id18('00Q-0000006Vm9r')").fetchone() == (
+        "001A0000006Vm9rIAC", "001A0000006Vm9rIAC", "00QA", "00Q-0000006Vm9r")
+
+
 # --- Salesforce: when a lead was converted ----------------------------------------------------
 
 
@@ -897,6 +967,39 @@ def test_salesforce_conversion_date_is_no_earlier_than_the_lead_s_last_event_tha
     # Without a history, the lead's creation that day.
     assert _conversion(tmp_path / "leads") == {"00Q1": "2026-03-10T15:00:00Z",
                                                "00Q2": "2026-03-10T06:00:00Z"}
+
+
+def test_salesforce_opportunity_dates_without_a_time_are_no_earlier_than_the_lead_s_events_that_day(tmp_path):
+    """A report writes an opportunity's Created Date as a date, and CloseDate is always one.
+    At midnight, the opportunity of a lead that became an MQL at 10:00 and was converted that
+    day came before the MQL: the MQL entry (the earliest event at or after it, SPEC §3) moved
+    to midnight and the 10:30 call was a breach of a 4-hour first touch. Such a date is no
+    earlier than the lead's latest event that local day, and a deal won the day its
+    opportunity was created is no earlier than that creation; the deal keeps its dates."""
+    leads, history, opps = tmp_path / "Lead.csv", tmp_path / "LeadHistory.csv", tmp_path / "Opportunity.csv"
+    leads.write_text('"Lead ID","Create Date","Converted","Converted Date","Converted Opportunity ID"\n'
+                     '"00QA","3/10/2026 9:00 AM","1","3/10/2026","006A"\n'
+                     '"00QB","3/11/2026 8:00 AM","1","3/11/2026","006B"\n')
+    history.write_text('"Lead ID","Field / Event","Edit Date","New Value"\n'
+                       '"00QA","Lead Status","3/10/2026 10:00 AM","MQL"\n')
+    opps.write_text('"Opportunity ID","Created Date","Close Date","Closed","Won","Amount"\n'
+                    '"006A","3/10/2026","3/12/2026","1","1","1000"\n'
+                    '"006B","2026-03-11T20:00:00.000Z","3/11/2026","1","1","500"\n')
+    out = tmp_path / "out"
+    import_salesforce(leads, out, lead_history=history, opportunities=opps, timezone="America/Mexico_City")
+    assert events(out) == [  # Mexico City is UTC-6
+        ("00QA", "customer", "2026-03-12T06:00:00Z"),  # no event of the lead that day: midnight
+        ("00QA", "lead", "2026-03-10T15:00:00Z"),
+        ("00QA", "mql", "2026-03-10T16:00:00Z"),
+        ("00QA", "opportunity", "2026-03-10T16:00:00Z"),  # was midnight, 06:00Z
+        ("00QA", "sql", "2026-03-10T16:00:00Z"),
+        ("00QB", "customer", "2026-03-11T20:00:00Z"),  # won the day the opportunity was made
+        ("00QB", "lead", "2026-03-11T14:00:00Z"),
+        ("00QB", "opportunity", "2026-03-11T20:00:00Z"),
+        ("00QB", "sql", "2026-03-11T14:00:00Z")]
+    assert [(r[0], r[2], r[3]) for r in read(out, "deals")] == [
+        ("006A", "2026-03-10T06:00:00Z", "2026-03-12T06:00:00Z"),
+        ("006B", "2026-03-11T20:00:00Z", "2026-03-11T06:00:00Z")]
 
 
 def test_salesforce_conversion_date_is_a_day_of_the_time_zone_also_for_events_on_the_next_utc_day(tmp_path):

@@ -243,18 +243,35 @@ class Export:
             raise InputError(Problem(message(row[1]), file=str(self.path), field=self._names[ref],
                                      line=line_of_row(self.utf8, self.delimiter, row[0])))
 
-    def deal_status(self, won: str | None, closed: str | None, by_stage: str, not_closed: str) -> str:
+    def deal_status(self, won: str | None, closed: str | None, by_stage: str, not_closed: str,
+                    stage: str, flags: str) -> str:
         """SQL: 'won', 'lost' or 'open'. The won flag decides won, and with the closed flag a
-        closed deal not won is lost, else `not_closed`; the stage name (`by_stage`) decides
-        what the flags do not. The won flag alone still decides won: a won deal in a stage not
-        named closed-won (a custom or second pipeline's stage) was open, without its close
-        date and revenue."""
+        closed deal not won is lost, else `not_closed`; the stage name (`by_stage`, from the
+        stage column `stage`) decides what the flags do not. The won flag alone still decides
+        won: a won deal in a stage not named closed-won (a custom or second pipeline's stage)
+        was open, without its close date and revenue. Without either flag (`flags` names them)
+        such a deal can only be open: the stages read so are said in a note."""
+        if not won and not closed:
+            self._note_open_by_stage(by_stage, stage, flags)
         if won and closed:
             return (f"case when {self.flag(won)} then 'won' when {self.flag(closed)} then 'lost' "
                     f"else {not_closed} end")
         if won:
             return f"case when {self.flag(won)} then 'won' when ({by_stage}) = 'lost' then 'lost' else 'open' end"
         return by_stage
+
+    def _note_open_by_stage(self, by_stage: str, stage: str, flags: str) -> None:
+        """A default deal view exports the stage but not the won flag: a won stage of a custom
+        pipeline ('Contract Signed') read as open lost its revenue and customer without a word."""
+        rows = self.con.execute(f"select {stage}, count(*) from {self.name} where ({by_stage}) = 'open' "
+                                "group by all order by count(*) desc, 1 nulls last").fetchall()
+        if rows:
+            shown = ", ".join(f"{value!r} {count:,}" if value is not None else f"no stage {count:,}"
+                              for value, count in rows[:5]) + (", …" if len(rows) > 5 else "")
+            self.notes.append(
+                f"note: {self.path.name}: {sum(c for _, c in rows):,} deals written open, as their stage is "
+                f"no closed-won or closed-lost one ({shown}); without {flags} a won stage of another "
+                f"pipeline reads as open: export {flags} to read it")
 
     def deal_amount(self, ref: str, status: str) -> str:
         """SQL: the amount as exported, and 0 for an open or lost deal exported without one.

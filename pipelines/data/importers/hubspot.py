@@ -25,11 +25,14 @@ from pipelines.errors import InputError, Problem
 # quarantines it as unknown_stage.
 STAGE_IDS = {"subscriber": "lead", "lead": "lead", "marketingqualifiedlead": "mql",
              "salesqualifiedlead": "sql", "opportunity": "opportunity", "customer": "customer"}
-# UI labels of the stages, as in "Became a <label> Date".
+# UI labels of the stages, as in "Became a <label> Date". The `other` stage's date column is
+# labelled "Became an Other Lifecycle Date": read as a stage 'other lifecycle', its events were
+# quarantined as unknown_stage though the agreement ignores `other` as the docs say.
 LABELS = {"subscriber": "subscriber", "lead": "lead",
           "marketing qualified lead": "marketingqualifiedlead",
           "sales qualified lead": "salesqualifiedlead", "opportunity": "opportunity",
-          "customer": "customer", "evangelist": "evangelist", "other": "other"}
+          "customer": "customer", "evangelist": "evangelist", "other": "other",
+          "other lifecycle": "other"}
 
 _DATE_COLUMNS = [
     re.compile(r"^became an? (?P<label>.+) date$", re.I),
@@ -142,7 +145,8 @@ def _deals(job: Job, d: Export) -> None:
     closed_flag = d.find("Is Closed", "hs_is_closed")
     by_stage = (f"case when lower(replace({stage}, ' ', '')) = 'closedwon' then 'won' "
                 f"when lower(replace({stage}, ' ', '')) = 'closedlost' then 'lost' else 'open' end")
-    status = d.deal_status(won_flag, closed_flag, by_stage, not_closed=by_stage)
+    status = d.deal_status(won_flag, closed_flag, by_stage, not_closed=by_stage, stage=stage,
+                           flags="'Is Closed Won' and 'Is Closed'")
     contact = d.find("Associated Contact IDs", "Associated Contact ID", "associated_contact_ids",
                      "associatedcontactid", "Contact ID", "contact_id")
     # An association column lists ids separated by ';' (or ','): the first is the deal's contact.

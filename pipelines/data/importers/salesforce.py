@@ -16,7 +16,7 @@ from pipelines.data.importers.common import (Export, Imported, Job, progress, qu
                                              seniority_from_title, text)
 from pipelines.data.importers.encoding import Encoding, check_encoding
 from pipelines.data.importers.output import Input
-from pipelines.data.importers.times import Times, as_text, options_times
+from pipelines.data.importers.times import ISO_Z, Times, as_text, options_times
 
 # Lead Status values -> canonical stage. Statuses that are no stage change (the initial
 # "Open - Not Contacted", sales "Working" a lead: tasks tell that) map to None and give no
@@ -68,6 +68,25 @@ TASK_COLUMNS = ("Id", "WhoId", "CreatedDate", "CompletedDateTime", "IsClosed", "
                 "IsDeleted")
 
 
+# A record's Id is 15 characters, case-sensitive, in reports ("Lead ID" of a lead report) and
+# 18 in Data Loader and the API: the 15 plus 3 characters that encode which of them are upper
+# case. Exports of both kinds name the same records, so every Id is written in its 18-character
+# form: compared as exported, a lead report's 15-character ConvertedOpportunityId matched no
+# Data Loader opportunity (a deal without its lead, no opportunity or customer event, without a
+# word) and Data Loader tasks' WhoIds matched no lead (every touch quarantined).
+_ID18 = ("create or replace temp macro sf_id18(v) as case when regexp_full_match(v, '[0-9A-Za-z]{15}') "
+         "then v || " + " || ".join(
+             "substr('ABCDEFGHIJKLMNOPQRSTUVWXYZ012345', 1 + " + " + ".join(
+                 f"(case when regexp_full_match(v[{5 * chunk + bit + 1}], '[A-Z]') then {1 << bit} else 0 end)"
+                 for bit in range(5)) + ", 1)"
+             for chunk in range(3)) + " else v end")
+
+
+def _id(ref: str) -> str:
+    """SQL: the record Id in column `ref`, in its 18-character form (_ID18)."""
+    return f"sf_id18({text(ref)})"
+
+
 def _status_stage(value_sql: str) -> str:
     """SQL: canonical stage of a status value, NULL when it is no stage change."""
     v = f"lower({text(value_sql)})"
@@ -90,8 +109,9 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
         ["activities"] if tasks else [])
     with Job(out, tables, list(given.values())) as job, progress(
             [i.path for i in given.values()], "Salesforce export"):
+        job.con.execute(_ID18)
         lead = _read(job, given["--leads"], "sf_leads", times, LEAD_COLUMNS, LEAD_LABELS, text_in)
-        lid = text(lead.need("lead Id", "Id"))
+        lid = _id(lead.need("lead Id", "Id"))
         title = lead.find("Title")
         job.write("contacts", {
             "contact_id": lid, "created_at": lead.time(lead.need("created date", "CreatedDate")),
@@ -113,8 +133,8 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
             job.drop("sf_opps")
         job.write("lifecycle_events", {
             "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"},
-            _events(with_deals=opportunities is not None))
-        job.drop("sf_changes", "sf_conversions", "_fp_deals")  # sf_lead_keys: for the tasks
+            _events(times, with_deals=opportunities is not None))
+        job.drop("sf_changes", "sf_conversions", "_fp_deals", "sf_opp_days")  # sf_lead_keys: for the tasks
         if tasks is not None:
             _activities(job, _read(job, given["--tasks"], "sf_tasks", times, TASK_COLUMNS, TASK_LABELS, text_in))
     return job.result()
@@ -157,7 +177,7 @@ def _stage_changes(job: Job, lead: Export, lid: str, history: Export | None) -> 
         stage = _status_stage(history.need("new value", "NewValue"))
         field = history.need("field", "Field")
         at = history.need("created date", "CreatedDate")
-        sql += (f" union all select {text(history.need('lead Id', 'LeadId'))}, {stage}, "
+        sql += (f" union all select {_id(history.need('lead Id', 'LeadId'))}, {stage}, "
                 f"{history.instant(at)}, {text(at)} from sf_history "
                 f"where lower({text(field)}) in ('status', 'leadstatus', 'lead status')")
     job.con.execute(f"create temp table sf_changes as {sql}")
@@ -180,7 +200,7 @@ def _conversions(job: Job, lead: Export, lid: str, history: Export | None) -> No
         # The API name only: what a Lead History report writes for the conversion is not
         # confirmed, and a guessed label that missed would pass unnoticed. Such a report's
         # conversions fall back to ConvertedDate.
-        logged = (f"select {text(history.need('lead Id', 'LeadId'))} as lead_id, "
+        logged = (f"select {_id(history.need('lead Id', 'LeadId'))} as lead_id, "
                   f"min({history.instant(at)}) as instant from sf_history "
                   f"where lower({text(field)}) = 'leadconverted' group by all")
     job.con.execute(f"""create temp table sf_conversions as
@@ -199,8 +219,8 @@ def _conversions(job: Job, lead: Export, lid: str, history: Export | None) -> No
         from converted c left join logged l using (lead_id) left join same_day d using (lead_id)""")
     opp, contact = lead.find("ConvertedOpportunityId"), lead.find("ConvertedContactId")
     job.con.execute(f"""create temp table sf_lead_keys as select {lid} as lead_id,
-        {text(opp) if opp else 'null'} as opportunity_id,
-        {text(contact) if contact else 'null'} as contact_id, c.instant as converted_at
+        {_id(opp) if opp else 'null'} as opportunity_id,
+        {_id(contact) if contact else 'null'} as contact_id, c.instant as converted_at
         from sf_leads left join sf_conversions c on c.lead_id = {lid}""")
 
 
@@ -212,7 +232,7 @@ def _one_lead_per(key: str) -> str:
             f"row_number() over (partition by {key} order by converted_at nulls last, lead_id) = 1)")
 
 
-def _events(with_deals: bool) -> str:
+def _events(times: Times, with_deals: bool) -> str:
     """SQL: the lifecycle events, from the temp tables the steps above made."""
     events = [f"select lead_id as contact_id, stage, {as_text('instant', 'raw')} as occurred_at "
               "from sf_changes where stage is not null",
@@ -220,11 +240,27 @@ def _events(with_deals: bool) -> str:
               f"select lead_id, 'sql', {as_text('instant', 'raw')} from sf_conversions"]
     if with_deals:
         # One event per (lead, opportunity): every lead merged into a deal entered its stages.
+        # A date without a time (CloseDate always; CreatedDate in a report) is no earlier than
+        # the lead's latest event that local day, as ConvertedDate is (_conversions): at
+        # midnight, an opportunity created the day its lead became an MQL moved the MQL entry
+        # (the earliest event at or after it) to midnight and made an in-time touch a breach.
+        # The won deal's customer event is no earlier than its opportunity's creation that day.
         pairs = "(select distinct lead_id, opportunity_id from sf_lead_keys)"
-        events += [f"select k.lead_id, 'opportunity', d.created_at from {pairs} k "
-                   "join _fp_deals d on d.deal_id = k.opportunity_id",
-                   f"select k.lead_id, 'customer', d.closed_at from {pairs} k "
-                   "join _fp_deals d on d.deal_id = k.opportunity_id where d.status = 'won'"]
+        day = times.local_day
+        latest = (f"(select lead_id, {day('instant')} as day, max(instant) as latest from (select lead_id, "
+                  "instant from sf_changes union all select lead_id, instant from sf_conversions) "
+                  "where instant is not null group by all)")
+        opened, closed = f"try_strptime(d.created_at, '{ISO_Z}')", f"try_strptime(d.closed_at, '{ISO_Z}')"
+        joined = (f"from {pairs} k join _fp_deals d on d.deal_id = k.opportunity_id "
+                  "join sf_opp_days p on p.deal_id = d.deal_id ")
+        opportunity = f"case when p.created_day then greatest({opened}, l.latest) else {opened} end"
+        customer = (f"case when p.closed_day then greatest({closed}, l.latest, case when {day(opened)} = "
+                    f"{day(closed)} then {opportunity} end) else {closed} end")
+        events += [f"select k.lead_id, 'opportunity', {as_text(opportunity, 'd.created_at')} {joined}"
+                   f"left join {latest} l on l.lead_id = k.lead_id and l.day = {day(opened)}",
+                   f"select k.lead_id, 'customer', {as_text(customer, 'd.closed_at')} {joined}"
+                   f"left join {latest} l on l.lead_id = k.lead_id and l.day = {day(closed)} "
+                   "where d.status = 'won'"]
     else:
         events.append(f"select c.lead_id, 'opportunity', {as_text('c.instant', 'c.raw')} "
                       "from sf_conversions c join sf_lead_keys k using (lead_id) "
@@ -237,9 +273,9 @@ def _deals(job: Job, o: Export) -> None:
     stage = text(o.find("StageName") or "null")
     by_stage = (f"case when lower({stage}) = 'closed won' then 'won' "
                 f"when lower({stage}) = 'closed lost' then 'lost' else 'open' end")
-    status = o.deal_status(won, closed, by_stage, not_closed="'open'")
+    status = o.deal_status(won, closed, by_stage, not_closed="'open'", stage=stage, flags="IsWon and IsClosed")
     close_date = o.time(o.need("close date", "CloseDate"))
-    oid = text(o.need("opportunity Id", "Id"))
+    oid = _id(o.need("opportunity Id", "Id"))
     select = {
         "deal_id": oid,
         "contact_id": "k.lead_id",
@@ -254,12 +290,18 @@ def _deals(job: Job, o: Export) -> None:
     # order each time, so the same export made another file on each import.
     from_sql = (f"sf_opps left join {_one_lead_per('opportunity_id')} k on k.opportunity_id = {oid} "
                 "order by sf_opps.rowid")
-    # The opportunity and customer events take their times from the deals as written.
+    # The opportunity and customer events take their times from the deals as written, and
+    # whether each was a date without a time (_events).
     job.write("deals", select, from_sql, keep_as="_fp_deals")
+    times, created = o.times, o.need("created date", "CreatedDate")
+    job.con.execute(f"""create temp table sf_opp_days as select {oid} as deal_id,
+        bool_or({times.date_only(text(created))}) as created_day,
+        bool_or({times.date_only(text(o.need("close date", "CloseDate")))}) as closed_day
+        from sf_opps group by all""")
 
 
 def _activities(job: Job, t: Export) -> None:
-    who = text(t.need("who Id", "WhoId"))
+    who = _id(t.need("who Id", "WhoId"))
     completed = t.find("CompletedDateTime")
     created = t.need("created date", "CreatedDate")
     # A logged call is created when done; CompletedDateTime is the touch when present.
@@ -269,7 +311,7 @@ def _activities(job: Job, t: Export) -> None:
     # A task on the converted Contact belongs to the lead it came from.
     job.write("activities", {
         # Numbered in the export's order: the same task keeps its id when imported again.
-        "activity_id": text(task_id) if task_id else "'task-' || row_number() over (order by sf_tasks.rowid)",
+        "activity_id": _id(task_id) if task_id else "'task-' || row_number() over (order by sf_tasks.rowid)",
         "contact_id": f"coalesce(k.lead_id, {who})",
         "occurred_at": at,
         "team": "'sales'",
