@@ -120,11 +120,7 @@ def misnamed(data_dir: Path, table: str, found: list[Path] | None = None) -> Pat
     exact = {p.name.lower() for p in table_paths(data_dir, table)} | {f"{table}.csv.gz"}
     if found is None:
         found = [p for p in table_paths(data_dir, table) if p.exists() or p.is_symlink()]
-    try:
-        entries = sorted(data_dir.iterdir())
-    except (FileNotFoundError, NotADirectoryError, PermissionError):
-        return None  # nothing there, or a folder that may be searched but not listed
-    for entry in entries:
+    for entry in _listing(data_dir):
         if entry.name.lower() in exact and entry not in found and not any(same_file(entry, p) for p in found):
             return entry  # (not the same file: a file system that ignores case names the file read so)
     return None
@@ -143,15 +139,20 @@ _OTHER_FORMATS = {".xlsx": "an Excel workbook", ".xlsm": "an Excel workbook", ".
 
 def _other_format(data_dir: Path, table: str) -> tuple[Path, str] | None:
     """A file of the table in a format the load does not read (`deals.xlsx`), and what it is."""
-    try:
-        entries = sorted(data_dir.iterdir())
-    except OSError:
-        return None
-    for entry in entries:
+    for entry in _listing(data_dir):
         name = entry.name.lower()
         if name.startswith(f"{table}.") and (kind := _OTHER_FORMATS.get(name[len(table):])):
             return entry, kind
     return None
+
+
+def _listing(data_dir: Path) -> list[Path]:
+    """The entries of the data directory, sorted; none where it cannot be listed (absent, or a
+    folder that may be searched but not listed)."""
+    try:
+        return sorted(data_dir.iterdir())
+    except OSError:
+        return []
 
 
 def _misnamed_problem(entry: Path, table: str, found: list[Path]) -> Problem:
