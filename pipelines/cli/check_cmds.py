@@ -15,6 +15,7 @@ from rich.markup import escape
 from pipelines.cli.agreement_cmds import SlaPathOption
 from pipelines.cli.options import sla_path
 from pipelines.cli.output import console, err_console
+from pipelines.errors import InputError, Problem
 
 
 def register(app: typer.Typer) -> None:
@@ -36,7 +37,7 @@ def compile_suites(
     ] = False,
     data_docs: Annotated[
         bool,
-        typer.Option("--data-docs", help="Also build GX data docs (suites and stored results) in OUT/gx/uncommitted/data_docs/."),
+        typer.Option("--data-docs", help="Also build GX data docs (suites and stored results) in OUT/gx/uncommitted/data_docs/; not with --check."),
     ] = False,
 ) -> None:
     """Write the Great Expectations suites generated from the agreements.
@@ -56,6 +57,11 @@ def compile_suites(
     from pipelines.agreement import load_agreements
     from pipelines.checks.compile import drift, write_suites
 
+    if check and data_docs:
+        # --check promises to write nothing; the docs are written into OUT/gx/uncommitted/.
+        raise InputError(Problem("--check writes nothing and --data-docs writes the data docs: give one of them "
+                                 "(in CI, `compile --check`; to look at the suites, `compile --data-docs`)",
+                                 field="--data-docs"))
     sla = sla_path(sla)
     agreements = load_agreements(sla)
     # Only a folder holds every revision: the suites of a file's agreements are all a file

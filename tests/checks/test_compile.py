@@ -257,6 +257,19 @@ def test_compile_check_exits_1_when_sla_and_expectations_disagree(tmp_path) -> N
     assert result.exit_code == 1 and "volume.json" in result.output
 
 
+def test_compile_check_with_data_docs_is_refused_writing_nothing(tmp_path) -> None:
+    """--check says it writes nothing, yet with --data-docs an up-to-date OUT got the data docs."""
+    from pipelines.cli import app
+
+    out = tmp_path / "expectations"
+    assert CliRunner().invoke(app, ["compile", "--sla", str(SLA), "--out", str(out)]).exit_code == 0
+    before = sorted(p.relative_to(out) for p in out.rglob("*"))
+    result = CliRunner().invoke(app, ["compile", "--sla", str(SLA), "--out", str(out), "--check", "--data-docs"])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error --data-docs: --check writes nothing and --data-docs writes the data docs")
+    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+
+
 def test_an_out_folder_compile_cannot_write_exits_2_naming_out(tmp_path) -> None:
     from pipelines.cli import app
 
