@@ -39,7 +39,7 @@ class StagedFolder:
             self.staging = Path(tempfile.mkdtemp(prefix=f".funnelpact-{command}-", dir=self.out))
         except OSError as exc:
             raise InputError(Problem(
-                f"cannot write the folder ({exc.strerror or exc}); expected a folder the {command} "
+                f"cannot write the folder ({exc.strerror or exc}); expected a folder funnelpact {command} "
                 "can create and write into", file=str(self.out), field="--out")) from None
 
     def path(self, table: str) -> Path:
@@ -55,17 +55,17 @@ class StagedFolder:
             csv, parquet, folder = table_paths(self.out, table)
             if folder.exists():  # as find_source sees it: a folder, or a file read as Parquet
                 shape = "a folder of Parquet parts" if folder.is_dir() else f"the file {table}"
-                self._refuse(folder, f"holds the {table} table as {shape}, and this {self.command} "
+                self._refuse(folder, f"holds the {table} table as {shape}, and funnelpact {self.command} "
                              f"writes {table}.{self.fmt}: the loader refuses a table given twice, "
                              "so every later run would fail")
             for target in (csv, parquet):
                 # os.replace cannot put a file over a folder, nor unlink remove one: the
                 # command failed half moved in.
                 if target.is_dir():
-                    self._refuse(target, f"is a folder, where this {self.command} writes (or "
+                    self._refuse(target, f"is a folder, where funnelpact {self.command} writes (or "
                                  f"removes) the file {target.name} of the {table} table")
             if odd := misnamed(self.out, table, [p for p in (csv, parquet) if p.exists()]):
-                self._refuse(odd, f"is named like the {table} table, which this {self.command} writes as "
+                self._refuse(odd, f"is named like the {table} table, which funnelpact {self.command} writes as "
                              f"{table}.{self.fmt}: the loader refuses a table given twice, so every later "
                              "run would fail")
 

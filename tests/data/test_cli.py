@@ -398,7 +398,7 @@ def test_generate_over_a_folder_holding_a_table_named_in_another_case_is_refused
     code, _, err = funnelpact("generate", "--out", str(tmp_path), "--contacts", "50")
     err = " ".join(err.split())
     assert code == 2 and "Traceback" not in err
-    assert (f"{tmp_path / 'Contacts.CSV'} --out: is named like the contacts table, which this generate writes as "
+    assert (f"{tmp_path / 'Contacts.CSV'} --out: is named like the contacts table, which funnelpact generate writes as "
             "contacts.csv: the loader refuses a table given twice") in err
     assert _tree(tmp_path) == before
 
