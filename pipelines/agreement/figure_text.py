@@ -14,7 +14,7 @@ The rules, every figure rounded half up from its exact value (rounded_decimal):
 - a weighted volume: 1 decimal (lead-value weights are halves and quarters: 65.5, not 66);
 - money: whole currency units (a revenue goal is agreed in thousands; cents are noise).
 And for all: a figure that is not zero never reads as zero (more decimals until it shows,
-cents for an amount), and a target and actual that differ never read the same (places_apart).
+cents for an amount), and a target and actual that differ never read the same (pair_places).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from pipelines.agreement.kpis import is_share
-from pipelines.agreement.plan import exact_value, places_apart, rounded_decimal, rounded_visible
+from pipelines.agreement.plan import exact_value, rounded_decimal, rounded_visible
 
 Number = Fraction | Decimal | float | int
 
@@ -33,10 +33,21 @@ def default_places(kpi: str) -> int:
     return 1 if is_share(kpi) or kpi.startswith("weighted_volume:") else 0
 
 
-def pair_places(kpi: str, target: Number | None, actual: Number | None) -> int:
+def pair_places(kpi: str, target: Number | None, actual: Number | None, most: int = 4) -> int:
     """The decimals of a KPI's target, actual and gap: the kind's, and more while a target and
-    actual that differ would read the same ("90.0%" beside "90.0%" and a breach)."""
-    return places_apart(kpi, target, actual, default_places(kpi))
+    actual that differ would read the same. An attainment of 0.8996 against 0.90 with no
+    tolerance read "90.0%" beside "90.0%", and "breach"; revenue of 99,999.60 against 100,000
+    read the same sums. Up to `most` decimals (of a percent, for a share)."""
+    places = start = default_places(kpi)
+    if target is None or actual is None:
+        return places
+    scale = 100 if is_share(kpi) else 1
+    exact_target, exact_actual = exact_value(target) * scale, exact_value(actual) * scale
+    while (exact_target != exact_actual and places < most
+           and rounded_decimal(exact_target, places) == rounded_decimal(exact_actual, places)):
+        places += 1
+    # Money and counts take cents, as elsewhere: 99,999.60, not 99,999.6.
+    return max(places, 2) if places > start and not is_share(kpi) else places
 
 
 def percent(share: Number, places: int = 1, signed: bool = False) -> str:
@@ -56,7 +67,7 @@ def points(gap: Number, places: int = 1) -> str:
 
 def number(value: Number, places: int = 0, signed: bool = False) -> str:
     """A count, a pace, a weighted volume or an amount: grouped digits ("1,235")."""
-    # Cents where a count or an amount needs decimals at all: 0.40, not 0.4 (as places_apart).
+    # Cents where a count or an amount needs decimals at all: 0.40, not 0.4 (as pair_places).
     return _digits(exact_value(value), places, max(places + 1, 2), signed)
 
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
-from pipelines.agreement.kpis import is_share
 from pipelines.agreement.model import Agreement
 
 # The columns a month's plan has beside its stages' targets (`plan --format csv`, `diff`): a
@@ -96,23 +95,6 @@ def rounded_visible(value: Fraction, places: int) -> Decimal:
         places += 1
         shown = rounded_decimal(value, places)
     return shown
-
-
-def places_apart(kpi: str, target: float | None, actual: float | None, places: int, most: int = 4) -> int:
-    """The decimals to show a KPI's target and actual with: `places`, and more while the two
-    differ but would read the same. An attainment of 0.8996 against 0.90 with no tolerance read
-    "90.0%" beside "90.0%", and "breach"; revenue of 99,999.60 against 100,000 read the same
-    sums. Up to `most` decimals (of a percent, for a share)."""
-    if target is None or actual is None:
-        return places
-    scale = 100 if is_share(kpi) else 1
-    exact_target, exact_actual = exact_value(target) * scale, exact_value(actual) * scale
-    start = places
-    while (exact_target != exact_actual and places < most
-           and rounded_decimal(exact_target, places) == rounded_decimal(exact_actual, places)):
-        places += 1
-    # Money and counts take cents, as elsewhere: 99,999.60, not 99,999.6.
-    return max(places, 2) if places > start and not is_share(kpi) else places
 
 
 def stage_multipliers(agreement: Agreement) -> dict[str, Fraction]:

@@ -110,16 +110,14 @@ def find_source(data_dir: Path, table: str) -> Source | None:
     return Source(table, "csv" if path == csv else "parquet", (path,), str(path))
 
 
-def misnamed(data_dir: Path, table: str, found: list[Path] | None = None) -> Path | None:
+def misnamed(data_dir: Path, table: str, found: list[Path]) -> Path | None:
     """A file or folder named as the table but for its case (`deals.CSV`, `Deals/`, as Windows
     tools and some exports write names) or compression (`deals.csv.gz`), or None. `found`: the
-    table's exact paths that exist (looked up when not given).
+    table's exact paths that exist.
 
     The load looks up the exact names only: such a table was absent, its KPIs no_data without
     a word; beside the exact name, it was a second source of the table, left unread."""
     exact = {p.name.lower() for p in table_paths(data_dir, table)} | {f"{table}.csv.gz"}
-    if found is None:
-        found = [p for p in table_paths(data_dir, table) if p.exists() or p.is_symlink()]
     for entry in _listing(data_dir):
         if entry.name.lower() in exact and entry not in found and not any(same_file(entry, p) for p in found):
             return entry  # (not the same file: a file system that ignores case names the file read so)
