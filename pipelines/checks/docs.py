@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,30 @@ if TYPE_CHECKING:
 SITE = Path("gx") / "uncommitted" / "data_docs" / "local_site"
 VALIDATIONS = Path("gx") / "uncommitted" / "validations"
 
+# A stored validation's kind starts its batch id (`<kind>-<suite>`): judgement and
+# scorecard (final figures, and the scorecard's own checks), forecast (the pace of open
+# months), and provisional: the figures that can still change (open month, immature
+# cohort), stored apart so that GX's pass/fail of the others is met/breach.
+PROVISIONAL = "provisional"
+
+# Where a stored validation, and each expectation in it, carries the status it shows.
+STATUS_KEY = "status"
+
+
+def shown_status(kind: str, success: bool) -> str | None:
+    """The SPEC section 4 status the data docs show instead of GX's passed/failed, if any.
+    A partial figure below the final bound is no breach (provisional), and a forecast that
+    misses it is at_risk; GX's verdict on a final figure is already met/breach."""
+    if kind == PROVISIONAL:
+        return "provisional"
+    if kind == "forecast" and not success:
+        return "at_risk"
+    return None
+
+
+def batch_kind(batch_identifier: str | None) -> str:
+    return (batch_identifier or "").split("-", 1)[0]
+
 
 def build_data_docs(run: CheckRun | None = None, project_dir: Path = DEFAULT_PROJECT_DIR) -> Path:
     """Store `run`'s validation results in the project (git-ignored uncommitted/) and
@@ -29,6 +54,7 @@ def build_data_docs(run: CheckRun | None = None, project_dir: Path = DEFAULT_PRO
         _check_suites(context, project_dir)
         if run is not None:
             _store(context, run)
+        _show_statuses(context)
         context.build_data_docs()
     except OSError as exc:
         raise InputError(Problem(
@@ -62,6 +88,24 @@ def _check_suites(context, project_dir: Path) -> None:
                 "it generates)", file=str(path))) from None
 
 
+def _show_statuses(context) -> None:
+    """Build with the renderers of pipelines.checks.docs_view, which show `shown_status`.
+    Set for this build only, not written to the project's config: a project made before
+    them gets them too, and a renderer the config names itself is kept."""
+    from pipelines.checks.docs_view import INDEX_RENDERER, PAGE_RENDERER
+
+    sites = context.variables.data_docs_sites or {}  # a copy: set back below, never saved
+    for site in sites.values():
+        if site.get("class_name", "SiteBuilder") != "SiteBuilder":
+            continue
+        index = site.setdefault("site_index_builder", {"class_name": "DefaultSiteIndexBuilder"})
+        index.setdefault("renderer", INDEX_RENDERER)
+        sections = site.setdefault("site_section_builders", {})
+        if isinstance(sections.setdefault("validations", {}), dict):  # not switched off
+            sections["validations"].setdefault("renderer", PAGE_RENDERER)
+    context.variables.data_docs_sites = sites
+
+
 def _store(context, run: CheckRun) -> None:
     from great_expectations.core.run_identifier import RunIdentifier
     from great_expectations.data_context.types.resource_identifiers import (
@@ -72,17 +116,55 @@ def _store(context, run: CheckRun) -> None:
     run_id = RunIdentifier(
         run_name=f"as-of-{run.as_of:%Y%m%dT%H%M%S}", run_time=datetime.now(UTC)
     )
+    still_open = {r.expectation_id for r in run.results if r.expectation_id and not r.is_final}
     for validation in run.validations:
         name = validation.suite_name
         asset = validation.meta.get("active_batch_definition", {}).get("data_asset_name", "batch")
-        validation.meta["run_id"] = run_id
-        validation.meta["validation_time"] = run_id.run_time
-        context.validation_results_store.store_validation_results(
-            suite_validation_result=validation,
-            suite_validation_result_identifier=ValidationResultIdentifier(
+        for kind, results in _parts(asset, validation.results, still_open):
+            stored = _validation(validation, kind, results)
+            stored.meta["run_id"] = run_id
+            stored.meta["validation_time"] = run_id.run_time
+            context.validation_results_store.store_validation_results(
+                suite_validation_result=stored,
+                suite_validation_result_identifier=ValidationResultIdentifier(
+                    expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
+                    run_id=run_id,
+                    batch_identifier=f"{kind}-{name}",
+                ),
                 expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
-                run_id=run_id,
-                batch_identifier=f"{asset}-{name}",
-            ),
-            expectation_suite_identifier=ExpectationSuiteIdentifier(name=name),
-        )
+            )
+
+
+def _parts(asset: str, results: list, still_open: set[str]) -> list[tuple[str, list]]:
+    """A validation's results by the kind they are stored as. One validation judges every
+    month of a revision, closed and open; GX would show it failed for a partial figure of
+    the open month, so the results of figures that can still change are stored apart. A
+    forecast is of open months only, and says at_risk, not provisional."""
+    if asset == "forecast":
+        return [(asset, results)]
+    parts = [(asset, [r for r in results if r.expectation_config.id not in still_open]),
+             (PROVISIONAL, [r for r in results if r.expectation_config.id in still_open])]
+    return [(kind, part) for kind, part in parts if part]
+
+
+def _validation(validation, kind: str, results: list):
+    """A copy of `validation` holding `results`, its statistics and success theirs (GX's own
+    sums), each marked with the status it shows (the run's CheckRun is left as it was)."""
+    from great_expectations.core.expectation_validation_result import ExpectationSuiteValidationResult
+    from great_expectations.validator.validation_statistics import calc_validation_statistics
+
+    results = copy.deepcopy(results)
+    for r in results:
+        status = shown_status(kind, bool(r.success))
+        if status:
+            r.expectation_config.meta = {**(r.expectation_config.meta or {}), STATUS_KEY: status}
+    statistics = calc_validation_statistics(results)._asdict()
+    success = statistics.pop("success")
+    meta = {k: copy.deepcopy(v) for k, v in validation.meta.items() if k not in ("run_id", "validation_time")}
+    status = shown_status(kind, success)
+    if status:
+        meta[STATUS_KEY] = status
+    return ExpectationSuiteValidationResult(
+        success=success, results=results, suite_name=validation.suite_name,
+        suite_parameters=validation.suite_parameters, statistics=statistics, meta=meta,
+    )
