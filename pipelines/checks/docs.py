@@ -98,11 +98,14 @@ def _show_statuses(context) -> None:
     for site in sites.values():
         if site.get("class_name", "SiteBuilder") != "SiteBuilder":
             continue
-        index = site.setdefault("site_index_builder", {"class_name": "DefaultSiteIndexBuilder"})
-        index.setdefault("renderer", INDEX_RENDERER)
-        sections = site.setdefault("site_section_builders", {})
-        if isinstance(sections.setdefault("validations", {}), dict):  # not switched off
-            sections["validations"].setdefault("renderer", PAGE_RENDERER)
+        # Only GX's own builders: another class may take no `renderer`.
+        index = site.setdefault("site_index_builder", {})
+        if index.get("class_name", "DefaultSiteIndexBuilder") == "DefaultSiteIndexBuilder":
+            index.setdefault("renderer", INDEX_RENDERER)
+        validations = site.setdefault("site_section_builders", {}).setdefault("validations", {})
+        if isinstance(validations, dict) and validations.get("class_name", "DefaultSiteSectionBuilder") == \
+                "DefaultSiteSectionBuilder":  # not switched off (validations: false), nor another class
+            validations.setdefault("renderer", PAGE_RENDERER)
     context.variables.data_docs_sites = sites
 
 

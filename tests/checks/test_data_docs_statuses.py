@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import re
+import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -93,26 +94,15 @@ def status_line(page: str) -> tuple[str, str]:
     return m.group(1), m.group(2)
 
 
-@pytest.fixture(scope="module")
-def site(agreements, tmp_path_factory) -> dict[str, dict]:
-    """batch id -> {"status": the index's Status text, "icon": its icon classes,
-    "page": the validation page's HTML}."""
-    project = tmp_path_factory.mktemp("gx-project")
-    write_suites(agreements, project)
+def compile_data_docs(project: Path) -> dict[str, dict]:
+    """`funnelpact compile --data-docs` of `project`, as a user builds the site again from
+    the stored results: batch id -> {"status": the index's Status text, "icon": its icon
+    classes, "page": the validation page's HTML}."""
     config = (project / "gx" / "great_expectations.yml").read_text()
-    con = write_scorecard(duckdb.connect(), open_month_rows(agreements))
-    run = run_checks(con, agreements, None, AS_OF)
-    statuses = {(r.period, r.kpi): r.status for r in run.results}
-    assert statuses[("2026-03", "volume:mql")] == "breach"
-    assert statuses[(OPEN, "volume:mql")] == "at_risk"
-    assert {s for (p, k), s in statuses.items() if p == OPEN and k != "volume:mql"} == {"provisional"}
-    build_data_docs(run, project_dir=project)
-    # The site as `compile --data-docs` builds it again from the stored results.
     done = CliRunner().invoke(app, ["compile", "--sla", str(SLA), "--out", str(project), "--data-docs"])
     assert done.exit_code == 0, done.output
     # The renderers are set for each build, never written into the project's config.
     assert (project / "gx" / "great_expectations.yml").read_text() == config
-
     root = project / SITE
     index = (root / "index.html").read_text()
     (links,) = [ast.literal_eval(m.group(1)) for m in re.finditer(r"^\s*data: (\[.*\]),?\s*$", index, re.M)
@@ -125,6 +115,26 @@ def site(agreements, tmp_path_factory) -> dict[str, dict]:
         }
         for link in links
     }
+
+
+@pytest.fixture(scope="module")
+def project(agreements, tmp_path_factory) -> Path:
+    """A GX project holding the run's stored results."""
+    project = tmp_path_factory.mktemp("gx-project")
+    write_suites(agreements, project)
+    con = write_scorecard(duckdb.connect(), open_month_rows(agreements))
+    run = run_checks(con, agreements, None, AS_OF)
+    statuses = {(r.period, r.kpi): r.status for r in run.results}
+    assert statuses[("2026-03", "volume:mql")] == "breach"
+    assert statuses[(OPEN, "volume:mql")] == "at_risk"
+    assert {s for (p, k), s in statuses.items() if p == OPEN and k != "volume:mql"} == {"provisional"}
+    build_data_docs(run, project_dir=project)
+    return project
+
+
+@pytest.fixture(scope="module")
+def site(project) -> dict[str, dict]:
+    return compile_data_docs(project)
 
 
 def test_an_open_months_partial_figures_are_provisional_not_failed(site) -> None:
@@ -173,3 +183,19 @@ def test_a_pace_forecast_that_misses_reads_at_risk_not_failed(site) -> None:
     assert not any(FAILED in icons for icons in rows.values())
     # Every revenue forecast is on pace: GX's passed, as before.
     assert site["forecast-acme.2026-h1.revenue"]["status"] == "Success"
+
+
+def test_a_renderer_the_sites_config_names_is_kept(project, tmp_path) -> None:
+    """GX's own index renderer, named in the config: the index is GX's, which shows the
+    stored results as GX judged them (April's partial revenue misses the final bound)."""
+    own = shutil.copytree(project, tmp_path / "project")
+    config = own / "gx" / "great_expectations.yml"
+    config.write_text(config.read_text().replace(
+        "      class_name: DefaultSiteIndexBuilder\n",
+        "      class_name: DefaultSiteIndexBuilder\n      renderer:\n"
+        "        module_name: great_expectations.render.renderer\n        class_name: SiteIndexPageRenderer\n"))
+    site = compile_data_docs(own)
+    assert site["provisional-acme.2026-h1.revenue"]["status"] == "Failed"
+    assert site["forecast-acme.2026-h1.volume"]["status"] == "Failed"
+    # The pages still have funnelpact's renderer: the config names none for them.
+    assert status_line(site["provisional-acme.2026-h1.revenue"]["page"])[1] == "Provisional"
