@@ -449,6 +449,47 @@ def test_csv_mapping_errors_name_the_mapping_field(tmp_path, mapping, message):
     assert message.format(dir=tmp_path) in str(exc.value)
 
 
+MULTI_LINE_MAPPING = (
+    "timezone: America/Mexico_City\n"
+    "tables:\n"
+    "  contacts:\n"
+    "    file: people.csv\n"
+    "    delimiter: ';'\n"
+    "    columns: {contact_id: Person ID, created_at: Signed up}\n"
+    "    values:\n"
+    "      source: {Acme Inc.: paid_search}\n"
+    "  lifecycle_events:\n"
+    "    file: people.csv\n"
+    "    delimiter: ';'\n"
+    "    columns:\n"
+    "      contact_id: Person ID\n"
+    "    stage_columns: {lead: Signed up, mql: MQL date}\n")
+
+
+@pytest.mark.parametrize("change, expected", [
+    (("stage_columns: {lead: Signed up, mql: MQL date}", "stage_columns: {lead: Signed up, mql: Nope}"),
+     ":14:38 tables.lifecycle_events.stage_columns.mql: column 'Nope' (mapped to occurred_at) not found"),
+    (("      contact_id: Person ID\n", "      contact_id: Person ID\n      country: Country\n"),
+     ":14:7 tables.lifecycle_events.columns.country: not a column of lifecycle_events"),
+    (("{Acme Inc.: paid_search}", "{Acme Inc.: 5}"),
+     ":8:16 tables.contacts.values.source.Acme Inc.: expected text, but YAML reads the value as the number 5"),
+    (("created_at: Signed up}", "source: Channel}"),
+     ":6:5 tables.contacts.columns.created_at: required column 'created_at' of contacts is not mapped"),
+    (("timezone: America/Mexico_City", "timezone: Mexico City"), ":1:1 timezone: unknown time zone"),
+], ids=["a column the export lacks", "a column the table lacks", "a value of a value map with a dot in its key",
+        "a required column not mapped: the table's columns", "a check shared with the other importers"])
+def test_csv_mapping_errors_name_the_line_and_column_of_the_field(tmp_path, change, expected):
+    """The field's path alone left the line to be searched for in a mapping of several tables,
+    each with its own `columns:`."""
+    (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
+    path = tmp_path / "mapping.yaml"
+    assert change[0] in MULTI_LINE_MAPPING
+    path.write_text(MULTI_LINE_MAPPING.replace(*change))
+    with pytest.raises(InputError) as exc:
+        import_csv(path, tmp_path / "out")
+    assert str(exc.value).startswith(f"{path}{expected}")
+
+
 def test_a_mapping_saved_as_latin1_is_named_with_its_line_not_a_crash(tmp_path):
     """As an agreement is: it stopped the import with exit 3 and a UnicodeDecodeError."""
     (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
@@ -473,7 +514,7 @@ def test_csv_mapping_whose_file_is_an_output_of_the_import_is_refused(tmp_path):
     with pytest.raises(InputError) as exc:
         import_csv(mapping, tmp_path)
     assert str(exc.value) == (
-        f"{mapping} tables.lifecycle_events.file: {tmp_path / 'contacts.csv'}: is the file this import "
+        f"{mapping}:2:22 tables.lifecycle_events.file: {tmp_path / 'contacts.csv'}: is the file this import "
         f"writes for the contacts table ({tmp_path / 'contacts.csv'}); expected an export outside "
         "the output folder, or another --out")
     assert (tmp_path / "contacts.csv").read_text() == before

@@ -18,12 +18,15 @@ Per table also: `delimiter`, `timezone`, `encoding`, `timestamp_format` (strptim
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pipelines.agreement.load import decode_utf8
-from pipelines.agreement.yaml_source import load_yaml
+from pipelines.agreement.yaml_source import SourceDocument, dotted, load_yaml
 from pipelines.data.importers.common import Imported, Job, progress, quote, text
 from pipelines.data.importers.encoding import Encoding, check_encoding
 from pipelines.data.importers.output import Input, same_file
@@ -73,14 +76,54 @@ TOP_KEYS = ("tables", "timezone", "encoding")
 
 
 def read_mapping(path: Path) -> dict[str, Any]:
-    path = Path(path)
+    """The mapping in `path`, every key checked (not yet the exports it names)."""
+    source = _parse(Path(path))
+    with with_lines(source):
+        return _checked(Path(path), source.data)
+
+
+def _parse(path: Path) -> SourceDocument:
     if not path.is_file():
         raise InputError(Problem("mapping file not found; expected a YAML file", file=str(path)))
     # The agreements' reader: a key given twice (YAML keeps the last: a second `timezone:`
     # moved every time) is refused with its line, as is broken YAML.
     # Bytes that are not UTF-8 (a mapping saved as Latin-1) are named with their line, as in
     # an agreement.
-    doc = load_yaml(decode_utf8(path.read_bytes(), str(path)), str(path), "a column mapping").data
+    return load_yaml(decode_utf8(path.read_bytes(), str(path)), str(path), "a column mapping")
+
+
+@contextlib.contextmanager
+def with_lines(source: SourceDocument) -> Iterator[None]:
+    """Give a problem with a field of the mapping `source` the field's line and column. The
+    checks name fields by path (tables.contacts.columns.contact_id), as do the time zone,
+    encoding and file checks shared with the other importers: in a mapping of a few hundred
+    lines, with one `columns:` per table, the path alone left the line to be searched for."""
+    try:
+        yield
+    except InputError as exc:
+        exc.problems[:] = [_located(source, p) for p in exc.problems]
+        exc.args = ("\n".join(map(str, exc.problems)),)
+        raise
+
+
+def _located(source: SourceDocument, problem: Problem) -> Problem:
+    if problem.file != source.file or problem.line is not None or not problem.field:
+        return problem
+    # A field the mapping lacks (a required column not mapped, a missing `file:`) is placed at
+    # the nearest one it has: the table's `columns:`, the table. Matched by the dotted name,
+    # as a key may hold a dot itself (a value map's 'Inc.').
+    field = problem.field
+    found = max((path for path in source.positions if _within(field, dotted(path))), key=len, default=())
+    line, column = source.position(found)
+    return dataclasses.replace(problem, line=line, column=column)
+
+
+def _within(field: str, path: str) -> bool:
+    """Whether the dotted `field` is the field `path` or one inside it."""
+    return field.startswith(path) and field[len(path):len(path) + 1] in ("", ".", "[")
+
+
+def _checked(path: Path, doc: Any) -> dict[str, Any]:
     if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict) or not doc["tables"]:
         raise _problem(path, "tables", "expected a 'tables' mapping with at least one of "
                        + ", ".join(TABLES))
@@ -143,7 +186,12 @@ def _check_table(path: Path, name: Any, spec: Any) -> None:
 def import_csv(mapping_file: Path, out: Path) -> Imported:
     """Convert the files a mapping names into canonical CSV files in `out`."""
     mapping_file = Path(mapping_file)
-    doc = read_mapping(mapping_file)
+    source = _parse(mapping_file)
+    with with_lines(source):
+        return _import(mapping_file, _checked(mapping_file, source.data), out)
+
+
+def _import(mapping_file: Path, doc: dict[str, Any], out: Path) -> Imported:
     default_tz = check_timezone(doc.get("timezone", "UTC"), "timezone", str(mapping_file))
     # Checked before any file is read: an unknown name in the last table is not found after
     # the first table's export was converted.
