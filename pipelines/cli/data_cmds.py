@@ -34,12 +34,19 @@ def _date(value: str, option: str) -> date:
                                  field=option)) from None
 
 
-def _print_written(out: Path, rows: dict[str, int]) -> None:
+def _print_written(out: Path, rows: dict[str, int], left_out: dict[str, int] | None = None) -> None:
+    """The rows written per table and, when a mapping's keep_rows or skip_rows left rows out,
+    how many rows each table's filters left out (the notes say by which value)."""
     table = Table(title=f"canonical tables in {escape(str(out))}", title_justify="left")
     table.add_column("table")
     table.add_column("rows", justify="right")
+    if left_out:
+        table.add_column("left out by filter", justify="right")
     for name, n in rows.items():
-        table.add_row(name, f"{n:,}")
+        cells = [name, f"{n:,}"]
+        if left_out:
+            cells.append(f"{left_out[name]:,}" if name in left_out else "")
+        table.add_row(*cells)
     console.print(table)
     _warn_of_other_tables(out, rows)
 
@@ -49,7 +56,7 @@ def _print_imported(out: Path, imported: Imported, format_option: str) -> None:
     read (before a run quarantines them); `format_option` names what sets the format of the export's times."""
     from pipelines.data.importers.output import unread_values
 
-    _print_written(out, imported.rows)
+    _print_written(out, imported.rows, imported.left_out)
     for note in imported.notes:
         err_console.print(note, highlight=False, markup=False)  # notes name files and columns: text
     for name in imported.rows:
@@ -228,9 +235,11 @@ def import_salesforce(
            "(on the repository's fixture exports; the mapping format is in docs/data.md)")
 def import_csv(
     mapping: Annotated[Path, typer.Option(help="YAML mapping: per canonical table a source "
-                                          "file, its columns, time zone and value maps; the files' text "
-                                          "encoding too (encoding: cp1252; default UTF-8), for every file or "
-                                          "per table.")],
+                                          "file, its columns, time zone and value maps, and which of its rows "
+                                          "the table holds (keep_rows or skip_rows: {column: Type, values: "
+                                          "[Task, Deadline]}; the rows left out are counted by value); the "
+                                          "files' text encoding too (encoding: cp1252; default UTF-8), for "
+                                          "every file or per table.")],
     out: ImportOutOption,
 ) -> None:
     """Convert any CRM's CSV exports into canonical tables by a column mapping."""

@@ -122,6 +122,31 @@ def test_import_csv_by_mapping(tmp_path):
         "activity_id,contact_id,occurred_at,team,type\n")
 
 
+def test_import_csv_says_how_many_rows_a_row_filter_left_out_and_refuses_a_bad_one_with_exit_2(tmp_path):
+    (tmp_path / "acts.csv").write_text("ID,Type,Due,Person\n1,Call,2026-01-07T17:00:00Z,P-1\n"
+                                       "2,Task,2026-01-07T18:00:00Z,P-1\n3,Deadline,2026-01-20T00:00:00Z,\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n"
+                       "  activities:\n"
+                       "    file: acts.csv\n"
+                       "    columns: {activity_id: ID, contact_id: Person, occurred_at: Due}\n"
+                       "    constants: {team: sales}\n"
+                       "    skip_rows: {column: Type, values: [Task, Deadline]}\n")
+    code, out, err = funnelpact("import", "csv", "--mapping", str(mapping), "--out", str(tmp_path / "out"))
+    assert code == 0
+    assert [line.split() for line in out.splitlines() if "activities" in line] == [["│", "activities", "│", "1", "│",
+                                                                                    "2", "│"]]
+    assert "left out by filter" in " ".join(out.split())
+    assert ("note: tables.activities.skip_rows left out 2 of 3 rows of acts.csv, by Type: 'Deadline' 1, 'Task' 1"
+            in " ".join(err.split()))
+    mapping.write_text(mapping.read_text().replace("column: Type", "column: Kind"))
+    code, _, err = funnelpact("import", "csv", "--mapping", str(mapping), "--out", str(tmp_path / "out2"))
+    assert code == 2
+    assert (f"error {mapping}:6:17 tables.activities.skip_rows.column: column 'Kind' (named in skip_rows) not found "
+            "in acts.csv") in " ".join(err.split())
+    assert "Traceback" not in err
+
+
 def test_a_data_directory_missing_a_table_or_column_prints_one_line_each(tmp_path, capsys):
     """The loader's errors, through the shared CLI reporting, name file, column, expectation."""
     import duckdb

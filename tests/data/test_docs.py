@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import yaml
 
 from pipelines.data import docs
@@ -59,3 +60,27 @@ def test_the_csv_mapping_example_is_valid_and_is_the_fixture(tmp_path):
     # what the fixture gives (without touches.csv's delimiter and format, its day-first
     # times were read month-first).
     assert yaml.safe_load(example) == fixture
+
+
+def test_the_pipedrive_row_filter_example_imports_calls_and_meetings_only(tmp_path):
+    from pipelines.data.importers.csv_mapping import import_csv
+    from pipelines.errors import InputError
+
+    section = DOC.split("#### Leaving rows out", 1)[1]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "activities.csv").write_text(
+        "ID,Subject,Type,Done,Due date,Person ID\n"
+        "1,Intro,Call,1,2026-01-07T17:00:00Z,P-1\n2,Deck,Task,1,2026-01-07T18:00:00Z,P-1\n"
+        "3,Demo,Meeting,1,2026-01-08T15:00:00Z,P-2\n4,Renewal,Deadline,0,2026-01-20T00:00:00Z,\n"
+        "5,Demo 2,Meeting,0,2026-01-09T15:00:00Z,P-2\n")
+    (tmp_path / "crm.yaml").write_text(example)
+    imported = import_csv(tmp_path / "crm.yaml", tmp_path / "out")
+    assert (tmp_path / "out" / "activities.csv").read_text().splitlines()[1:] == [
+        "1,P-1,2026-01-07T17:00:00Z,sales,Call", "3,P-2,2026-01-08T15:00:00Z,sales,Meeting"]
+    assert imported.left_out == {"activities": 3}
+    # The error the section shows, on its example.
+    (tmp_path / "crm.yaml").write_text(example.replace("column: Type", "column: Typ"))
+    with pytest.raises(InputError) as exc:
+        import_csv(tmp_path / "crm.yaml", tmp_path / "out2")
+    shown = section.split("(`crm.yaml:", 1)[1].split(" in activities.csv", 1)[0]
+    assert str(exc.value).startswith(f"{tmp_path / 'crm.yaml'}:{' '.join(shown.split())} in activities.csv")

@@ -449,6 +449,47 @@ def test_csv_mapping_errors_name_the_mapping_field(tmp_path, mapping, message):
     assert message.format(dir=tmp_path) in str(exc.value)
 
 
+MULTI_LINE_MAPPING = (
+    "timezone: America/Mexico_City\n"
+    "tables:\n"
+    "  contacts:\n"
+    "    file: people.csv\n"
+    "    delimiter: ';'\n"
+    "    columns: {contact_id: Person ID, created_at: Signed up}\n"
+    "    values:\n"
+    "      source: {Acme Inc.: paid_search}\n"
+    "  lifecycle_events:\n"
+    "    file: people.csv\n"
+    "    delimiter: ';'\n"
+    "    columns:\n"
+    "      contact_id: Person ID\n"
+    "    stage_columns: {lead: Signed up, mql: MQL date}\n")
+
+
+@pytest.mark.parametrize("change, expected", [
+    (("stage_columns: {lead: Signed up, mql: MQL date}", "stage_columns: {lead: Signed up, mql: Nope}"),
+     ":14:38 tables.lifecycle_events.stage_columns.mql: column 'Nope' (mapped to occurred_at) not found"),
+    (("      contact_id: Person ID\n", "      contact_id: Person ID\n      country: Country\n"),
+     ":14:7 tables.lifecycle_events.columns.country: not a column of lifecycle_events"),
+    (("{Acme Inc.: paid_search}", "{Acme Inc.: 5}"),
+     ":8:16 tables.contacts.values.source.Acme Inc.: expected text, but YAML reads the value as the number 5"),
+    (("created_at: Signed up}", "source: Channel}"),
+     ":6:5 tables.contacts.columns.created_at: required column 'created_at' of contacts is not mapped"),
+    (("timezone: America/Mexico_City", "timezone: Mexico City"), ":1:1 timezone: unknown time zone"),
+], ids=["a column the export lacks", "a column the table lacks", "a value of a value map with a dot in its key",
+        "a required column not mapped: the table's columns", "a check shared with the other importers"])
+def test_csv_mapping_errors_name_the_line_and_column_of_the_field(tmp_path, change, expected):
+    """The field's path alone left the line to be searched for in a mapping of several tables,
+    each with its own `columns:`."""
+    (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
+    path = tmp_path / "mapping.yaml"
+    assert change[0] in MULTI_LINE_MAPPING
+    path.write_text(MULTI_LINE_MAPPING.replace(*change))
+    with pytest.raises(InputError) as exc:
+        import_csv(path, tmp_path / "out")
+    assert str(exc.value).startswith(f"{path}{expected}")
+
+
 def test_a_mapping_saved_as_latin1_is_named_with_its_line_not_a_crash(tmp_path):
     """As an agreement is: it stopped the import with exit 3 and a UnicodeDecodeError."""
     (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
@@ -473,11 +514,132 @@ def test_csv_mapping_whose_file_is_an_output_of_the_import_is_refused(tmp_path):
     with pytest.raises(InputError) as exc:
         import_csv(mapping, tmp_path)
     assert str(exc.value) == (
-        f"{mapping} tables.lifecycle_events.file: {tmp_path / 'contacts.csv'}: is the file this import "
+        f"{mapping}:2:22 tables.lifecycle_events.file: {tmp_path / 'contacts.csv'}: is the file this import "
         f"writes for the contacts table ({tmp_path / 'contacts.csv'}); expected an export outside "
         "the output folder, or another --out")
     assert (tmp_path / "contacts.csv").read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["contacts.csv", "mapping.yaml"]
+
+
+# A Pipedrive activities export: calls and meetings are touches; to-dos (Task) and deadlines are
+# not, and a deadline of a deal has no person.
+PIPEDRIVE_ACTIVITIES = (
+    "ID,Subject,Type,Done,Due date,Person ID\n"
+    "1,Intro call,Call,1,2026-01-07T17:00:00Z,P-1\n"
+    "2,Send deck,Task,1,2026-01-07T18:00:00Z,P-1\n"
+    "3,Demo,Meeting,0,2026-03-02T15:00:00Z,P-3\n"
+    "4,Contract due,Deadline,0,2026-03-20T00:00:00Z,\n"
+    "5,Follow-up,Task,0,2026-03-03T16:00:00Z,P-3\n"
+    "6,No type,,1,2026-03-04T16:00:00Z,P-3\n"
+    "7,Check-in, Call ,1,2026-03-05T16:00:00Z,P-3\n")
+
+PEOPLE = ("tables:\n"
+          "  contacts: {file: people.csv, delimiter: ';', timestamp_format: '%d/%m/%Y %H:%M',"
+          " columns: {contact_id: Person ID, created_at: Signed up}}\n"
+          "  lifecycle_events: {file: people.csv, delimiter: ';', timestamp_format: '%d/%m/%Y %H:%M',"
+          " columns: {contact_id: Person ID}, stage_columns: {lead: Signed up}}\n")
+
+
+def import_activities(tmp_path: Path, *filters: str):
+    """Import the fixture's people and PIPEDRIVE_ACTIVITIES, its table with these filter lines."""
+    (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
+    (tmp_path / "activities.csv").write_text(PIPEDRIVE_ACTIVITIES)
+    mapping = tmp_path / "crm.yaml"
+    mapping.write_text(PEOPLE + (
+        "  activities:\n"
+        "    file: activities.csv\n"
+        "    columns: {activity_id: ID, contact_id: Person ID, occurred_at: Due date, type: Type}\n"
+        "    constants: {team: sales}\n") + "".join(f"    {line}\n" for line in filters))
+    return import_csv(mapping, tmp_path / "out")
+
+
+def test_keep_rows_imports_only_the_rows_whose_column_holds_a_listed_value_and_says_what_it_left_out(tmp_path):
+    """Without it, the to-dos were touches and the deadline without a person was quarantined,
+    counted against the quarantine rate."""
+    imported = import_activities(tmp_path, "keep_rows: {column: Type, values: [Call, Meeting, Lunch]}")
+    out = tmp_path / "out"
+    # ' Call ' is Call, as the loader reads it: blanks around a value do not count.
+    assert [(r[0], r[4]) for r in read(out, "activities")] == [("1", "Call"), ("3", "Meeting"), ("7", "Call")]
+    assert imported.rows["activities"] == 3
+    assert imported.left_out == {"activities": 4}
+    assert ("note: tables.activities.keep_rows left out 4 of 7 rows of activities.csv, by Type: 'Task' 2, "
+            "'Deadline' 1, empty 1; no row has Type 'Lunch'") in imported.notes
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    assert (report.tables["activities"].rows_read, report.quarantined_rows) == (3, 0)
+
+
+def test_skip_rows_after_keep_rows_leaves_out_the_rows_holding_a_listed_value_or_an_empty_one(tmp_path):
+    imported = import_activities(tmp_path, "keep_rows: {column: Done, values: ['1']}",
+                                 "skip_rows: {column: Type, values: [Task, '', Email]}")
+    assert [r[0] for r in read(tmp_path / "out", "activities")] == ["1", "7"]
+    # Counted once, by the first filter that leaves a row out: 2 and 6 are done, so skip_rows's.
+    assert [n for n in imported.notes if "_rows" in n] == [
+        "note: tables.activities.keep_rows left out 3 of 7 rows of activities.csv, by Done: '0' 3",
+        "note: tables.activities.skip_rows left out 2 of 7 rows of activities.csv, by Type: 'Task' 1, empty 1; "
+        "no row has Type 'Email'"]
+    assert imported.left_out == {"activities": 5}
+
+
+def test_a_row_filter_on_a_file_two_tables_read_leaves_out_the_wide_form_s_events_too(tmp_path):
+    """The filter's column is read with the columns the other table of the file maps (the file
+    is read once), and lifecycle_events' stage dates come of the rows kept only."""
+    (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
+    mapping = tmp_path / "crm.yaml"
+    mapping.write_text(
+        "tables:\n"
+        "  contacts: {file: people.csv, delimiter: ';', timestamp_format: '%d/%m/%Y %H:%M',"
+        " columns: {contact_id: Person ID, created_at: Signed up},"
+        " skip_rows: {column: Channel, values: [Newsletter]}}\n"
+        "  lifecycle_events: {file: people.csv, delimiter: ';', timestamp_format: '%d/%m/%Y %H:%M',"
+        " columns: {contact_id: Person ID}, stage_columns: {lead: Signed up, mql: MQL date},"
+        " skip_rows: {column: Channel, values: [Newsletter]}}\n")
+    imported = import_csv(mapping, tmp_path / "out")
+    assert [r[0] for r in read(tmp_path / "out", "contacts")] == ["P-1", "P-3"]
+    assert [r[:2] for r in events(tmp_path / "out")] == [
+        ("P-1", "lead"), ("P-1", "mql"), ("P-3", "lead"), ("P-3", "mql")]
+    assert imported.left_out == {"contacts": 1, "lifecycle_events": 1}
+    assert imported.rows == {"contacts": 2, "lifecycle_events": 4}
+
+
+FILTERED = ("tables:\n"
+            "  contacts:\n"
+            "    file: people.csv\n"
+            "    delimiter: ';'\n"
+            "    columns: {contact_id: Person ID, created_at: Signed up}\n")
+SHAPE = "expected a mapping {column: <a column of the export>, values: [<value>, …]}"
+
+
+@pytest.mark.parametrize("written, expected", [
+    ("keep_rows: {column: Chanel, values: [Google Ads]}",
+     ":6:17 tables.contacts.keep_rows.column: column 'Chanel' (named in keep_rows) not found in people.csv; "
+     "it has: Person ID, Signed up, Channel, Job level, MQL date, SQL date, Won date"),
+    ("keep_rows: {colum: Channel, values: [Google Ads]}",
+     ":6:17 tables.contacts.keep_rows.colum: unknown key; expected column and values"),
+    ("keep_rows: {column: Channel, values: Google Ads}",
+     ":6:34 tables.contacts.keep_rows.values: expected a list of at least one of the column's values, "
+     "e.g. [Call, Meeting], got the text 'Google Ads': write [Google Ads] for one value"),
+    ("keep_rows: {column: Channel, values: []}",
+     ":6:34 tables.contacts.keep_rows.values: expected a list of at least one of the column's values, "
+     "e.g. [Call, Meeting], got an empty list"),
+    ("skip_rows: {column: Channel, values: [Google Ads, no]}",
+     ":6:55 tables.contacts.skip_rows.values[1]: expected text, but YAML reads the value as the boolean false"),
+    ("skip_rows: {column: Channel, values: [Google Ads, 5]}",
+     ":6:55 tables.contacts.skip_rows.values[1]: expected text, but YAML reads the value as the number 5"),
+    ("skip_rows: {column: Channel}", f":6:5 tables.contacts.skip_rows.values: missing; {SHAPE}"),
+    ("keep_rows: [Google Ads]", f":6:5 tables.contacts.keep_rows: {SHAPE}, got a list"),
+    ("keep_row: {column: Channel, values: [Google Ads]}",
+     ":6:5 tables.contacts.keep_row: unknown key; expected columns, constants, delimiter, encoding, file, "
+     "keep_rows, skip_rows, stage_columns, timestamp_format, timezone, values"),
+], ids=["a column the export lacks", "an unknown key", "one value not in a list", "no value",
+        "a value YAML reads as a boolean", "a value YAML reads as a number", "no values", "a list", "a misspelt key"])
+def test_an_invalid_row_filter_is_refused_naming_the_mapping_s_line_and_column(tmp_path, written, expected):
+    (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
+    path = tmp_path / "crm.yaml"
+    path.write_text(f"{FILTERED}    {written}\n")
+    with pytest.raises(InputError) as exc:
+        import_csv(path, tmp_path / "out")
+    assert str(exc.value).startswith(f"{path}{expected}")
+    assert not (tmp_path / "out").exists()
 
 
 # --- Times ------------------------------------------------------------------------------------

@@ -198,16 +198,16 @@ def test_an_unknown_encoding_is_refused_naming_the_option_with_examples(tmp_path
 
 
 @pytest.mark.parametrize("mapping, field", [
-    ("encoding: cp-1252\ntables:\n  contacts: {file: people.csv, columns: {contact_id: Id}}\n", "encoding"),
+    ("encoding: cp-1252\ntables:\n  contacts: {file: people.csv, columns: {contact_id: Id}}\n", ":1:1 encoding"),
     ("tables:\n  contacts: {file: people.csv, columns: {contact_id: Id}}\n"
-     "  deals: {file: deals.csv, encoding: cp-1252, columns: {deal_id: Id}}\n", "tables.deals.encoding"),
+     "  deals: {file: deals.csv, encoding: cp-1252, columns: {deal_id: Id}}\n", ":3:28 tables.deals.encoding"),
 ])
 def test_a_mapping_s_unknown_encoding_is_refused_naming_its_field_before_any_file_is_read(tmp_path, mapping, field):
     (tmp_path / "people.csv").write_bytes(b"Id\n\x81\n")  # not read: the name is checked first
     (tmp_path / "crm.yaml").write_text(mapping)
     with pytest.raises(InputError) as exc:
         import_csv(tmp_path / "crm.yaml", tmp_path / "out")
-    assert str(exc.value).startswith(f"{tmp_path / 'crm.yaml'} {field}: unknown encoding 'cp-1252'; expected a text "
+    assert str(exc.value).startswith(f"{tmp_path / 'crm.yaml'}{field}: unknown encoding 'cp-1252'; expected a text "
                                      "encoding Python knows (in any case), such as utf-8 (the default)")
 
 

@@ -10,7 +10,7 @@ import copy
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 
@@ -362,10 +362,12 @@ def seniority_from_title(title_sql: str) -> str:
 @dataclass(frozen=True)
 class Imported:
     """What an import wrote: rows per table, and notes for the user (values read in a way they
-    should know of, rows left out)."""
+    should know of, rows left out). `left_out`: per table, the export's rows a mapping's
+    keep_rows or skip_rows left out (the notes say by which value)."""
 
     rows: dict[str, int]
     notes: list[str]
+    left_out: dict[str, int] = field(default_factory=dict)
 
 
 class Job:
@@ -387,6 +389,7 @@ class Job:
         self.con.execute(f"set temp_directory = {quote(str(self.output.staging / 'spill'))}")
         self.rows: dict[str, int] = {}
         self.notes: list[str] = []
+        self.left_out: dict[str, int] = {}
         self._exports: list[Export] = []
 
     def __enter__(self) -> Job:
@@ -464,7 +467,7 @@ class Job:
                     "row; export the file again without saving it from a spreadsheet, or open the column as text")
 
     def result(self) -> Imported:
-        return Imported(self.rows, [n for e in self._exports for n in e.notes] + self.notes)
+        return Imported(self.rows, [n for e in self._exports for n in e.notes] + self.notes, self.left_out)
 
 
 @contextlib.contextmanager

@@ -12,27 +12,40 @@
         file: people.csv
         columns: {contact_id: Person Id}
         stage_columns: {lead: Signed up, mql: MQL date}   # wide form: a date column per stage
+      activities:
+        file: activities.csv
+        columns: {activity_id: ID, contact_id: Person ID, occurred_at: Due date}
+        constants: {team: sales}
+        keep_rows: {column: Type, values: [Call, Meeting]}   # or skip_rows: the values to leave out
 
 Per table also: `delimiter`, `timezone`, `encoding`, `timestamp_format` (strptime, for non-ISO times).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from pipelines.agreement.load import decode_utf8
-from pipelines.agreement.yaml_source import load_yaml
-from pipelines.data.importers.common import Imported, Job, progress, quote, text
+from pipelines.agreement.yaml_source import SourceDocument, dotted, load_yaml
+from pipelines.data.importers.common import Export, Imported, Job, progress, quote, text
 from pipelines.data.importers.encoding import Encoding, check_encoding
 from pipelines.data.importers.output import Input, same_file
 from pipelines.data.importers.times import Times, check_format, check_timezone
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem, visible
 
+# Which of a file's rows a table holds: an activities export also holds to-dos and deadlines,
+# which were imported as touches or quarantined against the quarantine rate. keep_rows is
+# applied first.
+ROW_FILTERS = ("keep_rows", "skip_rows")
+FILTER_KEYS = ("column", "values")
 TABLE_KEYS = {"file", "columns", "values", "constants", "stage_columns", "delimiter",
-              "timezone", "encoding", "timestamp_format"}
+              "timezone", "encoding", "timestamp_format", *ROW_FILTERS}
 
 
 def _problem(mapping: Path, field: str, message: str) -> InputError:
@@ -69,18 +82,79 @@ def _str_map(value: Any, mapping: Path, field: str) -> dict[str, str]:
             for k, v in value.items()}
 
 
+def _row_filter(value: Any, mapping: Path, field: str) -> tuple[str, list[str]]:
+    """A table's `keep_rows` or `skip_rows`: the export's column, and the values it keeps or skips."""
+    shape = "{column: <a column of the export>, values: [<value>, …]}"
+    if not isinstance(value, dict):
+        raise _problem(mapping, field, f"expected a mapping {shape}, got {_kind(value)}")
+    for key in value:
+        if key not in FILTER_KEYS:
+            raise _problem(mapping, f"{field}.{key}", f"unknown key; expected {' and '.join(FILTER_KEYS)}")
+    for key in FILTER_KEYS:
+        if key not in value:
+            raise _problem(mapping, f"{field}.{key}", f"missing; expected a mapping {shape}")
+    values = value["values"]
+    if not isinstance(values, list) or not values:
+        got = ("an empty list" if values == [] else f"the text {values!r}: write [{values}] for one value"
+               if isinstance(values, str) else _kind(values))
+        raise _problem(mapping, f"{field}.values", "expected a list of at least one of the column's values, "
+                       f"e.g. [Call, Meeting], got {got}")
+    return (_text(value["column"], mapping, f"{field}.column"),
+            [_text(v, mapping, f"{field}.values[{i}]") for i, v in enumerate(values)])
+
+
 TOP_KEYS = ("tables", "timezone", "encoding")
 
 
 def read_mapping(path: Path) -> dict[str, Any]:
-    path = Path(path)
+    """The mapping in `path`, every key checked (not yet the exports it names)."""
+    source = _parse(Path(path))
+    with with_lines(source):
+        return _checked(Path(path), source.data)
+
+
+def _parse(path: Path) -> SourceDocument:
     if not path.is_file():
         raise InputError(Problem("mapping file not found; expected a YAML file", file=str(path)))
     # The agreements' reader: a key given twice (YAML keeps the last: a second `timezone:`
     # moved every time) is refused with its line, as is broken YAML.
     # Bytes that are not UTF-8 (a mapping saved as Latin-1) are named with their line, as in
     # an agreement.
-    doc = load_yaml(decode_utf8(path.read_bytes(), str(path)), str(path), "a column mapping").data
+    return load_yaml(decode_utf8(path.read_bytes(), str(path)), str(path), "a column mapping")
+
+
+@contextlib.contextmanager
+def with_lines(source: SourceDocument) -> Iterator[None]:
+    """Give a problem with a field of the mapping `source` the field's line and column. The
+    checks name fields by path (tables.contacts.columns.contact_id), as do the time zone,
+    encoding and file checks shared with the other importers: in a mapping of a few hundred
+    lines, with one `columns:` per table, the path alone left the line to be searched for."""
+    try:
+        yield
+    except InputError as exc:
+        exc.problems[:] = [_located(source, p) for p in exc.problems]
+        exc.args = ("\n".join(map(str, exc.problems)),)
+        raise
+
+
+def _located(source: SourceDocument, problem: Problem) -> Problem:
+    if problem.file != source.file or problem.line is not None or not problem.field:
+        return problem
+    # A field the mapping lacks (a required column not mapped, a missing `file:`) is placed at
+    # the nearest one it has: the table's `columns:`, the table. Matched by the dotted name,
+    # as a key may hold a dot itself (a value map's 'Inc.').
+    field = problem.field
+    found = max((path for path in source.positions if _within(field, dotted(path))), key=len, default=())
+    line, column = source.position(found)
+    return dataclasses.replace(problem, line=line, column=column)
+
+
+def _within(field: str, path: str) -> bool:
+    """Whether the dotted `field` is the field `path` or one inside it."""
+    return field.startswith(path) and field[len(path):len(path) + 1] in ("", ".", "[")
+
+
+def _checked(path: Path, doc: Any) -> dict[str, Any]:
     if not isinstance(doc, dict) or not isinstance(doc.get("tables"), dict) or not doc["tables"]:
         raise _problem(path, "tables", "expected a 'tables' mapping with at least one of "
                        + ", ".join(TABLES))
@@ -119,6 +193,9 @@ def _check_table(path: Path, name: Any, spec: Any) -> None:
     for canon, value_map in values.items():
         _str_map(value_map, path, f"{where}.values.{canon}")
     _str_map(spec.get("stage_columns"), path, f"{where}.stage_columns")
+    for key in ROW_FILTERS:
+        if key in spec:
+            _row_filter(spec[key], path, f"{where}.{key}")
     sections = {"columns": _str_map(spec.get("columns"), path, f"{where}.columns"),
                 "constants": _str_map(spec.get("constants"), path, f"{where}.constants"),
                 "values": values}
@@ -143,7 +220,12 @@ def _check_table(path: Path, name: Any, spec: Any) -> None:
 def import_csv(mapping_file: Path, out: Path) -> Imported:
     """Convert the files a mapping names into canonical CSV files in `out`."""
     mapping_file = Path(mapping_file)
-    doc = read_mapping(mapping_file)
+    source = _parse(mapping_file)
+    with with_lines(source):
+        return _import(mapping_file, _checked(mapping_file, source.data), out)
+
+
+def _import(mapping_file: Path, doc: dict[str, Any], out: Path) -> Imported:
     default_tz = check_timezone(doc.get("timezone", "UTC"), "timezone", str(mapping_file))
     # Checked before any file is read: an unknown name in the last table is not found after
     # the first table's export was converted.
@@ -166,7 +248,42 @@ def import_csv(mapping_file: Path, out: Path) -> Imported:
 
 def _mapped(spec: dict) -> list[str]:
     """The columns of its file a table of the mapping reads."""
-    return [*(spec.get("columns") or {}).values(), *(spec.get("stage_columns") or {}).values()]
+    return [*(spec.get("columns") or {}).values(), *(spec.get("stage_columns") or {}).values(),
+            *(spec[key]["column"] for key in ROW_FILTERS if key in spec)]
+
+
+def _composed(value: str) -> str:
+    """SQL literal of a mapping's value of the export, to compare with nfc_normalize(…) of the
+    export's: in Unicode's composed form (NFC), as names are (common.name_key), since a value
+    with a combining accent looks like the mapping's and was left unmapped."""
+    return quote(unicodedata.normalize("NFC", value))
+
+
+def _row_filter_sql(job: Job, export: Export, name: str, key: str, ref: str, column: str, listed: list[str],
+                    before: list[str]) -> str:
+    """SQL: whether a row stays by the filter `key` on the export's column `ref`. Says in a note
+    how many rows it left out (of those the filters `before` kept), by value, and the values
+    listed that no row has (a misspelt skip_rows value left out nothing)."""
+    # As `values` maps them: blanks around a value ignored, in the composed form; an empty cell
+    # is '', which a filter may list.
+    value = f"coalesce(nfc_normalize({text(ref)}), '')"
+    among = f"{value} in ({', '.join(map(_composed, listed))})"
+    stays = among if key == "keep_rows" else f"not {among}"
+    con, held = job.con, export.name
+    total = con.execute(f"select count(*) from {held}").fetchone()[0]
+    left_out_here = " and ".join([*before, f"not ({stays})"])
+    left_out = con.execute(f"select {text(ref)}, count(*) from {held} where {left_out_here} "
+                           "group by all order by count(*) desc, 1 nulls last").fetchall()
+    found = {v for (v,) in con.execute(f"select distinct {value} from {held} where {among}").fetchall()}
+    count = sum(n for _, n in left_out)
+    job.left_out[name] = job.left_out.get(name, 0) + count
+    by_value = ", ".join(f"{v!r} {n:,}" if v is not None else f"empty {n:,}" for v, n in left_out)
+    note = (f"note: tables.{name}.{key} left out {count:,} of {total:,} {'row' if total == 1 else 'rows'} "
+            f"of {export.path.name}" + (f", by {column}: {by_value}" if left_out else ""))
+    if unfound := [v for v in dict.fromkeys(listed) if unicodedata.normalize("NFC", v) not in found]:
+        note += f"; no row has {column} {', '.join(map(repr, unfound))}"
+    job.notes.append(note)
+    return stays
 
 
 def _table(job: Job, name: str, spec: dict, given: Input, reads: set[str], default_tz: str, zone_given: bool,
@@ -187,13 +304,16 @@ def _table(job: Job, name: str, spec: dict, given: Input, reads: set[str], defau
     values = spec.get("values") or {}
     stage_columns = _str_map(spec.get("stage_columns"), mapping_file, f"{where}.stage_columns")
 
-    def source(canon: str, source_column: str, field: str | None = None) -> str:
+    def find(source_column: str, role: str, field: str) -> str:
         ref = export.find(source_column)
         if ref is None:
             raise InputError(Problem(
-                f"column '{source_column}' (mapped to {canon}) not found in {export.path.name}; "
-                f"it has: {', '.join(map(visible, export.names))}",
-                file=str(mapping_file), field=field or f"{where}.columns.{canon}"))
+                f"column '{source_column}' ({role}) not found in {export.path.name}; "
+                f"it has: {', '.join(map(visible, export.names))}", file=str(mapping_file), field=field))
+        return ref
+
+    def source(canon: str, source_column: str, field: str | None = None) -> str:
+        ref = find(source_column, f"mapped to {canon}", field or f"{where}.columns.{canon}")
         if table.column(canon).type == "timestamp":
             export.check_times(ref)
         return ref
@@ -202,10 +322,7 @@ def _table(job: Job, name: str, spec: dict, given: Input, reads: set[str], defau
         sql = text(sql)
         value_map = _str_map(values.get(canon), mapping_file, f"{where}.values.{canon}")
         if value_map:
-            # Compared in Unicode's composed form (NFC), as names are (common.name_key): a
-            # value with a combining accent looks like the mapping's and was left unmapped.
-            whens = " ".join(f"when {quote(unicodedata.normalize('NFC', k))} then {quote(v)}"
-                             for k, v in value_map.items())
+            whens = " ".join(f"when {_composed(k)} then {quote(v)}" for k, v in value_map.items())
             sql = f"(case nfc_normalize({sql}) {whens} else {sql} end)"
         if table.column(canon).type == "timestamp":
             sql = times.utc(sql)
@@ -215,7 +332,13 @@ def _table(job: Job, name: str, spec: dict, given: Input, reads: set[str], defau
 
     select = {c: value_of(c, source(c, col)) for c, col in columns.items()}
     select.update({c: quote(v) for c, v in constants.items()})
-    from_sql = export.name
+    kept = []  # SQL: each row filter's condition for a row to stay
+    for key in ROW_FILTERS:
+        if key in spec:
+            column, listed = _row_filter(spec[key], mapping_file, f"{where}.{key}")
+            ref = find(column, f"named in {key}", f"{where}.{key}.column")
+            kept.append(_row_filter_sql(job, export, name, key, ref, column, listed, kept))
+    from_sql = rows = f"(select * from {export.name} where {' and '.join(kept)})" if kept else export.name
     if stage_columns:
         if name != "lifecycle_events":
             raise InputError(Problem("stage_columns is only for lifecycle_events",
@@ -225,7 +348,7 @@ def _table(job: Job, name: str, spec: dict, given: Input, reads: set[str], defau
         for stage, col in stage_columns.items():
             ref = source("occurred_at", col, f"{where}.stage_columns.{stage}")
             parts.append(f"select *, {quote(stage)} as _stage, {ref} as _at "
-                         f"from {export.name} where {text(ref)} is not null")
+                         f"from {rows} where {text(ref)} is not null")
         from_sql = "(" + " union all ".join(parts) + ")"
         select["stage"] = value_of("stage", "_stage")
         select["occurred_at"] = value_of("occurred_at", "_at")
