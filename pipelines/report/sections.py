@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import statistics
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -412,8 +413,10 @@ def _axis_count(value: float) -> str:
 
 
 def _axis_percent(value: float) -> str:
-    """A gridline's rate with the decimals it has: the middle line of a 2.5 % scale is 1.25 %, not "1.2%"."""
-    return f"{round(value * 100, 4):g}%"
+    """A gridline's rate with the decimals it has: the middle line of a 2.5 % scale is 1.25 %, not
+    "1.2%". Thousands grouped, as every figure of the pack: a `period` conversion counts a month's MQLs
+    against its own leads, and a month of few new leads scaled to "1260%" (past a million, "1.2e+06%")."""
+    return f"{Decimal(repr(round(value * 100, 4))).normalize():,f}%"
 
 
 # --- hand-offs -------------------------------------------------------------------------------

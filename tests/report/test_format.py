@@ -64,3 +64,20 @@ def test_a_trend_over_more_than_a_year_names_each_year_under_its_first_month(fir
     points = [svg.Point(add_months(first, i), 100.0, 120.0, "met") for i in range(months)]
     drawn = svg.columns(points, "trend", str)
     assert re.findall(r'class="axis year"[^>]*>(\d{4})<', drawn) == years
+
+
+@pytest.mark.parametrize("rate, labels", [
+    (0.0238, ["0%", "1.25%", "2.5%"]),  # the decimals a gridline has, no more
+    (12.0, ["0%", "750%", "1,500%"]),
+    (12_000.0, ["0%", "750,000%", "1,500,000%"]),  # not "1.5e+06%"
+])
+def test_a_conversion_chart_s_axis_groups_the_thousands_of_its_percentages(rate, labels) -> None:
+    """A period conversion's chart read "1500%" on its axis beside "1,200.0%" in its table."""
+    import re
+
+    from pipelines.report import svg
+    from pipelines.report.sections import _axis_percent
+
+    points = [svg.Point(f"2026-0{m}", rate, rate / 2, "met") for m in range(1, 4)]
+    drawn = svg.lines(points, "conversion", _axis_percent)
+    assert re.findall(r'class="axis" text-anchor="end">([^<]+)<', drawn) == labels, drawn
