@@ -530,7 +530,7 @@ def _change(t: TargetChange) -> str:
         return "other currency"
     if t.change_pct is None:  # a percentage of 0 is undefined: an explicit target of 0 changed
         return "from 0"
-    return f"{t.change_pct:+.1f} %"
+    return f"{t.change_pct:+,.1f} %"  # grouped as the targets beside it: +1,150.0 %, not +1150.0 %
 
 
 def render_markdown(result: DiffResult) -> str:

@@ -14,7 +14,8 @@ The rules, every figure rounded half up from its exact value (rounded_decimal):
 - a weighted volume: 1 decimal (lead-value weights are halves and quarters: 65.5, not 66);
 - money: whole currency units (a revenue goal is agreed in thousands; cents are noise).
 And for all: a figure that is not zero never reads as zero (more decimals until it shows,
-cents for an amount), and a target and actual that differ never read the same (pair_places).
+cents for an amount), a target and actual that differ never read the same (pair_places), and
+a gap shown beside them is the difference of the figures shown (gap_places).
 """
 
 from __future__ import annotations
@@ -48,6 +49,41 @@ def pair_places(kpi: str, target: Number | None, actual: Number | None, most: in
         places += 1
     # Money and counts take cents, as elsewhere: 99,999.60, not 99,999.6.
     return max(places, 2) if places > start and not is_share(kpi) else places
+
+
+def gap_places(kpi: str, target: Number | None, actual: Number | None, most: int = 4) -> int:
+    """The decimals of a KPI's target, actual and gap shown side by side: pair_places's, and
+    more while the gap read is not the actual read less the target read. Each rounded on its
+    own, a revenue target of 100.4 and an actual of 90.6 read 100 and 91 beside a gap of -10
+    (-9.8 rounded); in cents they read 100.40, 90.60 and -9.80. Each figure stays its exact
+    value rounded, so none is bent to fit; past `most` decimals, the gap is the exact one rounded."""
+    places = pair_places(kpi, target, actual, most)
+    if target is None or actual is None:
+        return places
+    gap = exact_value(actual) - exact_value(target)
+
+    def adds_up(places: int) -> bool:
+        # Read from the text: a share under 1 % shows 2 decimals whatever `places` (0.86%).
+        return (_read(kpi_figure(kpi, actual, places)) - _read(kpi_figure(kpi, target, places))
+                == _read(gap_figure(kpi, gap, places)))
+
+    while not adds_up(places) and places < most:
+        # Money and counts go to cents once they take decimals, as pair_places has them.
+        places = places + 1 if is_share(kpi) or places >= 2 else 2
+    return places
+
+
+def gap_figure(kpi: str, gap: Number, places: int, currency: str | None = None) -> str:
+    """actual − target, signed: in percentage points for a share ("-3.0 pp"), else as the KPI's
+    figures are ("-USD 20,000")."""
+    if is_share(kpi):
+        return f"{points(gap, places)} pp"
+    return kpi_figure(kpi, gap, places, currency, signed=True)
+
+
+def _read(text: str) -> Decimal:
+    """The number a figure without a currency reads as: "-1,234.5%" is -1234.5."""
+    return Decimal(text.removesuffix(" pp").removesuffix("%").replace(",", ""))
 
 
 def percent(share: Number, places: int = 1, signed: bool = False) -> str:

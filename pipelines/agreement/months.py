@@ -157,6 +157,16 @@ def add_months(value: str, n: int) -> str:
     return month_from_index(month_index(value) + n)
 
 
+# In English, as the rest of the pack: calendar.month_abbr follows the machine's LC_TIME, and the
+# same warehouse would draw "Jan" on one machine and "janv." on another.
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def month_name(value: str) -> str:
+    """A month's short name: "Jan" for 2026-01."""
+    return _MONTH_NAMES[parse_month(value)[1] - 1]
+
+
 def month_range(first: str, last: str) -> list[str]:
     """Every month from `first` to `last`, both included."""
     return [month_from_index(i) for i in range(month_index(first), month_index(last) + 1)]

@@ -153,10 +153,7 @@ class AlertEvent:
         gap = self._exact_gap()
         if gap is None:
             return "n/a"
-        if self.is_share:
-            text = f"{figure_text.points(gap, self._places())} pp"
-        else:
-            text = figure_text.kpi_figure(self.kpi, gap, self._places(), self.currency, signed=True)
+        text = figure_text.gap_figure(self.kpi, gap, self._places(), self.currency)
         if not self.target:
             return text
         return f"{text} ({figure_text.points(gap / exact_value(self.target))}%)"
@@ -221,8 +218,8 @@ class AlertEvent:
 
     def _places(self) -> int:
         """The target's, actual's and gap's decimals: "Target 90.0%, Actual 90.0%, Gap -0.0 pp"
-        was a breach."""
-        return figure_text.pair_places(self.kpi, self.target, self.actual)
+        was a breach, and "Target 100, Actual 91, Gap -10" did not add up."""
+        return figure_text.gap_places(self.kpi, self.target, self.actual)
 
 
 def readable(iso_utc: str) -> str:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from pipelines.cli.options import SLA_DEFAULT, sla_path
+from pipelines.cli.options import SLA_DEFAULT, ListArgumentCommand, sla_path
 from pipelines.cli.output import DiffFormat, Format, console, echo, report_warning
 
 # The authoring commands read a folder or one file; given none, the same folder as the
@@ -20,7 +20,8 @@ SlaPathOption = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    app.command(epilog="Examples: funnelpact validate; funnelpact validate sla/acme-2026-h1.yaml sla/acme-2026-h2.yaml")(validate)
+    app.command(cls=ListArgumentCommand,
+                epilog="Examples: funnelpact validate; funnelpact validate sla/acme-2026-h1.yaml sla/acme-2026-h2.yaml")(validate)
     app.command(epilog="Example: funnelpact schema > agreement.schema.json")(schema)
     app.command(epilog="Examples: funnelpact plan; funnelpact plan --month 2026-03 --format json")(plan)
     app.command(

@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from pipelines.cli.options import INT_METAVAR
 from pipelines.cli.output import console, err_console
 from pipelines.errors import InputError, Problem
 
@@ -131,7 +132,7 @@ EncodingOption = Annotated[str, typer.Option(
 def generate(
     out: OutOption,
     contacts: Annotated[int, typer.Option(help="Number of contacts (leads) to create, 1 or more.")] = 20_000,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed (0 or more): the same seed gives the same files.")] = 1,
+    seed: Annotated[int, typer.Option(min=0, metavar=INT_METAVAR, help="Random seed (0 or more): the same seed gives the same files.")] = 1,
     start: Annotated[str, typer.Option(help="First day of the data, YYYY-MM-DD.")] = "2026-01-01",
     end: Annotated[str, typer.Option(help="Last day of the data, YYYY-MM-DD.")] = "2026-12-31",
     format: Annotated[DataFormat, typer.Option(

@@ -5,9 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, get_args
 
+import click
 import typer
+from typer.core import TyperArgument, TyperCommand
 
 from pipelines.errors import InputError, Problem
 
@@ -16,6 +18,9 @@ if TYPE_CHECKING:
 
 # Every command's agreement folder when it is given none (pipelines.settings.default_sla_dir).
 SLA_DEFAULT = "(default: $FUNNELPACT_SLA_DIR or sla/)"
+# The metavar of a whole number with a least value (min=): Typer wrote its type "<int range>",
+# which reads as taking a range ("0-90"); the least value follows it as "[x>=0]".
+INT_METAVAR = "<int>"
 
 DataOption = Annotated[
     Path | None,
@@ -31,6 +36,25 @@ AsOfOption = Annotated[
                  "Facts after it are ignored. Default: now.",
                  show_default=False),
 ]
+
+
+class _ListArgument(TyperArgument):
+    def display_type_rich(self, ctx: click.Context) -> str | None:
+        (item,) = get_args(self.type_descriptor.annotation)
+        return f"<{'path' if issubclass(item, Path) else item.__name__.lower()}>..."
+
+
+class ListArgumentCommand(TyperCommand):
+    """A command whose argument takes several values: its --help gives their type as an
+    option's reads (`--sla <path>`), `PATH <path>...`. Typer (0.29) printed the Python
+    annotation, `PATH <list[Path]>`, whatever the metavar."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if type(param) is TyperArgument and param.nargs == -1:
+                # Only how its type is shown changes: a subclass without state of its own.
+                param.__class__ = _ListArgument
 
 
 def settings_for(data: Path | None, sla: Path | None) -> Settings:

@@ -14,7 +14,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.markup import escape
 
-from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
+from pipelines.cli.options import INT_METAVAR, AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
 from pipelines.cli.output import ScorecardFormat, echo, err_console, report_warning, say
 from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError, Problem
 
@@ -235,7 +235,7 @@ def demo(
 
 
 def prune_runs(
-    keep_days: Annotated[int, typer.Option("--keep-days", min=0,
+    keep_days: Annotated[int, typer.Option("--keep-days", min=0, metavar=INT_METAVAR,
                                            help="Keep the runs of the last N days.")] = 90,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be deleted, and delete nothing.")] = False,
 ) -> None:

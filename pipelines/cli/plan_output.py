@@ -12,6 +12,7 @@ from itertools import combinations
 from rich.markup import escape
 from rich.table import Table
 
+from pipelines.agreement.figure_text import kpi_figure
 from pipelines.agreement.model import Agreement, Stage
 from pipelines.agreement.plan import PLAN_COLUMNS, PLAN_COLUMNS_LAST, MonthPlan, WindowPlan, rounded, rounded_decimal, rounded_visible
 from pipelines.cli.output import Format, echo, print_table, too_narrow, unruled
@@ -119,7 +120,7 @@ def plan_table(a: Agreement, months: list[MonthPlan], window: WindowPlan | None,
                customers: bool = True, stages: list[Stage] | None = None, revenue: bool | None = None) -> Table:
     """The plan of one revision. At a terminal too narrow for it, the plan is drawn without
     `ruled` columns, then also without the `customers` column, which is the revenue ÷ the deal
-    size (a 6-stage funnel with monthly revenue in the millions: 101, 89, then 78 columns):
+    size (a 6-stage funnel with monthly revenue in the millions: 99, 87, then 76 columns):
     a figure folded over two lines reads as two figures. Still too wide, it is drawn as
     tables of some of the `stages` each, the first with the `revenue` (by default, the table
     that holds the first stage)."""
@@ -149,7 +150,10 @@ def plan_table(a: Agreement, months: list[MonthPlan], window: WindowPlan | None,
         table.add_column(stage.id, justify="right")
 
     def money_columns(revenue_value: Fraction, customers_value: Fraction) -> list[str]:
-        return ([f"{rounded_decimal(revenue_value, 2):,}"] if revenue else []) + \
+        # The revenue in whole units, as the scorecard, the pack and the alerts show it: a goal is
+        # agreed in thousands, and 83,333.33 beside a scorecard's 83,333 read as two targets.
+        # JSON and CSV keep the cents (SPEC §7).
+        return ([kpi_figure("revenue", revenue_value)] if revenue else []) + \
             ([f"{rounded_visible(customers_value, 2):,f}"] if customers else [])
 
     for m in months:

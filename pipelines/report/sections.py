@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import math
 import statistics
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from pipelines.agreement.figure_text import gap_places
 from pipelines.agreement.kpis import at_risk_after_days, kpi_label, known_kpi_ids, policy, stage_label
 from pipelines.agreement.months import month_range, spans
 from pipelines.report import figures, svg
@@ -293,19 +295,21 @@ def bottleneck(r: AgreementReport, b: Bottleneck | None) -> str:
     basis = _bottleneck_basis(r)
     # At the current pace the revenue here is the forecast: say so, next to the figure so far
     # that the scorecard shows, so "Revenue is" does not contradict the scorecard's actual.
-    revenue = f"Revenue is {escape(money(b.revenue_actual, currency))}"
+    # The revenue, its target and the gap read together: the gap is the difference of the two
+    # figures shown (figure_text.gap_places), in cents where whole units would not add up.
+    places = gap_places("revenue", b.revenue_target, b.revenue_actual)
+    revenue = f"Revenue is {escape(money(b.revenue_actual, currency, places))}"
     so_far = r.result("revenue")
     if _uses_forecasts(r) and so_far is not None and so_far["actual"] is not None:
-        revenue = (f"Revenue is heading for {escape(money(b.revenue_actual, currency))} "
+        revenue = (f"Revenue is heading for {escape(money(b.revenue_actual, currency, places))} "
                    f"({escape(money(so_far['actual'], currency))} so far)")
+    target = escape(money(b.revenue_target, currency, places))
     if b.revenue_gap is None:
         gap_text = "Revenue has no data this month"
     elif b.revenue_gap > 0:
-        gap_text = (f"{revenue} against a target of "
-                    f"{escape(money(b.revenue_target, currency))}: a gap of <b>{escape(money(b.revenue_gap, currency))}</b>")
+        gap_text = f"{revenue} against a target of {target}: a gap of <b>{escape(money(b.revenue_gap, currency, places))}</b>"
     else:
-        gap_text = (f"{revenue}, "
-                    f"{escape(money(-b.revenue_gap, currency))} above the target of {escape(money(b.revenue_target, currency))}")
+        gap_text = f"{revenue}, {escape(money(-b.revenue_gap, currency, places))} above the target of {target}"
     if b.worst:
         w = b.worst
         verdict = (f"The step that loses most is <b>{escape(_step_name(r, w.from_stage, w.stage_id))}</b>: "
@@ -412,8 +416,10 @@ def _axis_count(value: float) -> str:
 
 
 def _axis_percent(value: float) -> str:
-    """A gridline's rate with the decimals it has: the middle line of a 2.5 % scale is 1.25 %, not "1.2%"."""
-    return f"{round(value * 100, 4):g}%"
+    """A gridline's rate with the decimals it has: the middle line of a 2.5 % scale is 1.25 %, not
+    "1.2%". Thousands grouped, as every figure of the pack: a `period` conversion counts a month's MQLs
+    against its own leads, and a month of few new leads scaled to "1260%" (past a million, "1.2e+06%")."""
+    return f"{Decimal(repr(round(value * 100, 4))).normalize():,f}%"
 
 
 # --- hand-offs -------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
+from pipelines.agreement.months import month_name
 from pipelines.report.format import STATUS, escape
 
 Fmt = Callable[[float], str]
@@ -153,8 +154,9 @@ def _marks(points: Sequence[Point], x: Callable[[int], float], y: Callable[[floa
 
 def _frame(points: Sequence[Point], width: int, height: int, top: float, fmt: Fmt,
            boundaries: Sequence[str], highlight: str | None):
-    # Months of more than one year get a row of years under the months' numbers: two years of
-    # revisions read "… 12 01 02 …" and "01" twice, with nothing saying which year.
+    # Months are named ("Jan", not "01": a number on an axis reads as a quantity). Months of
+    # more than one year get a row of years under them: two years of revisions read
+    # "… Dec Jan Feb …" and "Jan" twice, with nothing saying which year.
     years = len({p.period[:4] for p in points}) > 1
     left, right, bottom = 48, 8, 36 if years else 24
     values = [v for p in points for v in (p.actual, p.target) if v is not None]
@@ -170,7 +172,8 @@ def _frame(points: Sequence[Point], width: int, height: int, top: float, fmt: Fm
 
     # A month's label every `every` months: two years of half-year revisions put 24 labels in
     # 304 px, 12.7 px apart, and they ran together ("0102030405…").
-    every = next((k for k in (1, 2, 3, 4, 6, 12) if not _crowded([p.period[5:] for p in points[::k]], step * k)), 12)
+    names = [month_name(p.period) for p in points]
+    every = next((k for k in (1, 2, 3, 4, 6, 12) if not _crowded(names[::k], step * k)), 12)
     parts = []
     for frac in (0, 0.5, 1):
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(y_max * frac):.1f}" y2="{y(y_max * frac):.1f}" class="gl"/>')
@@ -179,7 +182,7 @@ def _frame(points: Sequence[Point], width: int, height: int, top: float, fmt: Fm
         if p.period == highlight:
             parts.append(f'<rect x="{left + step * i:.1f}" y="{top}" width="{step:.1f}" height="{plot_h:.1f}" class="hl"/>')
         if i % every == 0:
-            parts.append(_text(x(i), height - (20 if years else 8), p.period[5:], "axis", "middle"))
+            parts.append(_text(x(i), height - (20 if years else 8), names[i], "axis", "middle"))
         if years and _starts_a_year(points, i, step):
             parts.append(_text(left + step * i, height - 6, p.period[:4], "axis year", "start"))
         if p.period in boundaries and i > 0:

@@ -108,6 +108,23 @@ def test_markdown_is_a_pull_request_comment_with_percent_changes(repo: Path) -> 
     assert "| acme | 2026-03 | mql |" not in out
 
 
+def february_revenue_with_goal(repo: Path, goal: str) -> tuple[str, float | None]:
+    """The Markdown comment and February's JSON change_pct when H1's goal of 600 000 becomes `goal`."""
+    edit(repo / "sla/acme-2026-h1.yaml", "revenue_goal: 600000", f"revenue_goal: {goal}")
+    code, markdown = run_diff("HEAD")
+    assert code == 0, markdown
+    code, out = run_diff("HEAD", "--format", "json")
+    [february] = [t for t in json.loads(out)["targets"] if (t["period"], t["target"]) == ("2026-02", "revenue")]
+    return markdown, february["change_pct"]
+
+
+def test_a_change_over_a_thousand_percent_groups_its_thousands_as_the_targets_beside_it(repo: Path) -> None:
+    # A goal of 600 000 raised to 7 500 000 read "+1150.0 %" beside "1,250,000".
+    markdown, change_pct = february_revenue_with_goal(repo, "7500000")
+    assert "| acme | 2026-02 | revenue (USD) | 100,000 | 1,250,000 | +1,150.0 % |" in markdown, markdown
+    assert change_pct == 1150.0  # JSON keeps the number
+
+
 def test_a_revenue_target_says_its_currency_and_a_change_of_currency_is_no_percentage(repo: Path) -> None:
     # "| revenue | 100,000 | 100,000 |" said nothing of the money; a revision moving to EUR
     # with the same goal read as no change at all, and one with another goal as a percentage.
@@ -679,13 +696,9 @@ def test_a_folder_outside_any_git_repository_is_named_so_whatever_gits_language(
 
 def test_a_cut_too_small_for_a_tenth_of_a_percent_keeps_its_minus_sign(repo: Path) -> None:
     # February's revenue 100 000 -> 99 999.99 is -0.00001 %: it read "+0.0 %", a rise.
-    edit(repo / "sla/acme-2026-h1.yaml", "revenue_goal: 600000", "revenue_goal: 599999.94")
-    code, out = run_diff("HEAD")
-    assert code == 0, out
-    assert "| acme | 2026-02 | revenue (USD) | 100,000 | 99,999.99 | -0.0 % |" in out, out
-    code, out = run_diff("HEAD", "--format", "json")
-    [february] = [t for t in json.loads(out)["targets"] if (t["period"], t["target"]) == ("2026-02", "revenue")]
-    assert str(february["change_pct"]) == "-0.0"
+    markdown, change_pct = february_revenue_with_goal(repo, "599999.94")
+    assert "| acme | 2026-02 | revenue (USD) | 100,000 | 99,999.99 | -0.0 % |" in markdown, markdown
+    assert str(change_pct) == "-0.0"
 
 
 def test_file_and_git_revision_names_are_shown_as_written_in_the_markdown(repo: Path) -> None:

@@ -17,6 +17,7 @@ import csv
 import io
 import json
 import math
+from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
@@ -293,7 +294,7 @@ def test_the_plan_table_groups_thousands_of_customers_like_revenue_and_volumes(f
     run = funnelpact("plan", "--sla", file)
     assert run.code == 0, run.err
     window = next(line for line in run.out.splitlines() if "window" in line)
-    assert "1,000,000.00" in window and "333,333.33" in window and "333,334" in window, window
+    assert "1,000,000 " in window and "333,333.33" in window and "333,334" in window, window
 
 
 def test_a_revenue_of_half_a_cent_is_rounded_from_its_exact_value(funnelpact, tmp_path: Path) -> None:
@@ -308,11 +309,51 @@ def test_a_revenue_of_half_a_cent_is_rounded_from_its_exact_value(funnelpact, tm
     assert {m["period"]: m["revenue"] for m in json.loads(run.out)["months"]}["2026-02"] == 100000.02
     run = funnelpact("plan", "--sla", file, "--format", "csv")
     assert "2026-02,acme,2026-h1,100000.02," in run.out
+
+
+def test_the_plan_table_shows_a_revenue_target_in_whole_units_as_the_scorecard_does(funnelpact, tmp_path: Path) -> None:
+    # The table read 116,129.03 where the scorecard judging the same month read 116,129: two
+    # targets, to whoever set them side by side. A goal of 600 003 also gives February exactly
+    # 100 000.5, which rounds half up to 100,001 (the double's half to even read 100,000).
+    from pipelines.cli.output import console
+    from pipelines.cli.scorecard_output import print_scorecard
+
+    file = tmp_path / "half.yaml"
+    file.write_text((ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+                    .replace("revenue_goal: 600000", "revenue_goal: 600003"), encoding="utf-8")
+    months = [m for path in (file, ROOT / "sla" / "acme-2026-h2.yaml") for m in plan(load_agreements(path))]
+    assert Fraction("100000.5") in {m.revenue for m in months}
+    assert any(m.revenue.denominator not in (1, 2) for m in months)  # h2's months have cents
+    for m in months:
+        whole = math.floor(m.revenue + Fraction(1, 2))
+        run = funnelpact("plan", "--sla", file if m.revision == "2026-h1" else ROOT / "sla" / "acme-2026-h2.yaml",
+                         "--month", m.period)
+        assert run.code == 0, run.err
+        (line,) = [line for line in run.out.splitlines() if line.lstrip("│ ").startswith(m.period)]
+        assert line.replace("│", " ").split()[1] == f"{whole:,}", line
+        row = {"period": m.period, "kpi": "revenue", "owner": "sales", "target": float(m.revenue), "actual": None,
+               "forecast": None, "status": "no_data", "severity": "fail", "revision": m.revision}
+        with console.capture() as captured:
+            print_scorecard([row], {"quarantined_rows": 0, "duplicate_rows": 0, "by_reason": {}}, datetime(2026, 12, 31, tzinfo=UTC))
+        assert f" {whole:,} " in captured.get(), captured.get()
+    # The machines' formats keep the cents (SPEC §7).
+    run = funnelpact("plan", "--sla", ROOT / "sla" / "acme-2026-h2.yaml", "--month", "2026-07", "--format", "csv")
+    assert "2026-07,acme,2026-h2,116129.03," in run.out
+
+
+def test_a_revenue_too_small_for_whole_units_reads_in_cents_in_the_plan_table(funnelpact, tmp_path: Path) -> None:
+    # figure_text never shows a sum that is not zero as 0: a goal of 1.20 over six months is 0.20 each.
+    file = tmp_path / "cents.yaml"
+    file.write_text((ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
+                    .replace("revenue_goal: 600000", "revenue_goal: 1.20")
+                    .replace("  seasonality: {2026-01: 0.8, 2026-06: 1.2}\n", ""), encoding="utf-8")
     run = funnelpact("plan", "--sla", file, "--month", "2026-02")
-    assert "100,000.02" in run.out
+    assert run.code == 0, run.err
+    (line,) = [line for line in run.out.splitlines() if line.lstrip("│ ").startswith("2026-02")]
+    assert line.replace("│", " ").split()[1] == "0.20", line
 
 
-def test_a_goal_near_the_limit_prints_every_cent_in_the_table_and_csv(funnelpact, tmp_path: Path) -> None:
+def test_a_goal_near_the_limit_prints_every_cent_in_the_csv_and_every_unit_in_the_table(funnelpact, tmp_path: Path) -> None:
     # Months of ~1.7 x 10^14: a double there is a multiple of 1/32, so cents formatted from
     # one were lost (the JSON numbers are doubles; its _exact fields are the fractions).
     file = tmp_path / "large.yaml"
@@ -334,9 +375,8 @@ def test_a_goal_near_the_limit_prints_every_cent_in_the_table_and_csv(funnelpact
     wide = Console(width=300, file=io.StringIO())  # 80 columns would cut these figures short
     wide.print(plan_table(load_agreements(file)[0], months, None))
     table = wide.file.getvalue()
-    for text in expected.values():
-        whole, fraction = text.split(".")
-        assert f"{int(whole):,}.{fraction}" in table, (text, table)
+    for p in months:
+        assert f" {math.floor(p.revenue + Fraction(1, 2)):,} " in table, (p.revenue, table)
 
 
 def test_the_window_lists_its_targets_in_funnel_order_as_the_months_do(funnelpact) -> None:

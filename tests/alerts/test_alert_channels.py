@@ -29,9 +29,15 @@ def event_for(status: str = "breach", **fields):  # type: ignore[no-untyped-def]
         ({"kpi": "conversion:lead->mql", "target": 0.30, "actual": 0.27}, "30.0%", "27.0%", "-3.0 pp (-10.0%)"),
         ({"kpi": "handoff:first_touch", "target": 0.9, "actual": 0.855}, "90.0%", "85.5%", "-4.5 pp (-5.0%)"),
         # 49 of 400 MQLs is 12.25 %: half up 12.3 %, as the report and the scorecard read it
-        # (Python's :.1% rounded the double just below it to 12.2 %).
-        ({"kpi": "conversion:lead->mql", "target": 0.13, "actual": 0.1225}, "13.0%", "12.3%", "-0.8 pp (-5.8%)"),
-        ({"kpi": "revenue", "target": 100000, "actual": 80000.5}, "USD 100,000", "USD 80,001", "-USD 20,000 (-20.0%)"),
+        # (Python's :.1% rounded the double just below it to 12.2 %); beside its gap of -0.75 pp,
+        # which read -0.8 beside 13.0% and 12.3% (0.7 apart), the alert shows the hundredths.
+        ({"kpi": "conversion:lead->mql", "target": 0.13, "actual": 0.1225}, "13.00%", "12.25%", "-0.75 pp (-5.8%)"),
+        ({"kpi": "conversion:lead->mql", "target": 0.13, "actual": 0.1226}, "13.0%", "12.3%", "-0.7 pp (-5.7%)"),
+        ({"kpi": "revenue", "target": 100000, "actual": 80000.6}, "USD 100,000", "USD 80,001", "-USD 19,999 (-20.0%)"),
+        # Rounded each on its own, 100.4, 90.6 and their gap -9.8 read 100, 91 and -10: in cents they add up.
+        ({"kpi": "revenue", "target": 100.4, "actual": 90.6}, "USD 100.40", "USD 90.60", "-USD 9.80 (-9.8%)"),
+        ({"kpi": "revenue", "target": 100000, "actual": 80000.5}, "USD 100,000.00", "USD 80,000.50",
+         "-USD 19,999.50 (-20.0%)"),
         ({"kpi": "weighted_volume:mql", "target": 150, "actual": 162.5}, "150.0", "162.5", "+12.5 (+8.3%)"),
         # 1,000,001 over 8 equal months: the plan shows 125,000.13; a double's half went to even.
         ({"kpi": "revenue", "target": 125000.125, "actual": 125000.0}, "USD 125,000.13", "USD 125,000.00",
@@ -46,7 +52,9 @@ def event_for(status: str = "breach", **fields):  # type: ignore[no-untyped-def]
         ({"kpi": "conversion:lead->mql", "target": 0.3, "actual": 0.29999}, "30.000%", "29.999%",
          "-0.001 pp (-0.003%)"),
     ],
-    ids=["volume", "conversion in points", "hand-off share", "a share's half rounds up", "revenue in currency", "weighted volume",
+    ids=["volume", "conversion in points", "hand-off share", "a share's gap shown in the hundredths it needs",
+         "a share's gap that adds up in tenths", "revenue in currency", "a gap that would not add up in whole units",
+         "a half unit's gap in cents", "weighted volume",
          "half a cent rounds up as in the plan", "a summed half cent rounds up though its double is below",
          "no actual",
          "zero target", "a breach that rounds to its target", "three decimals apart"],

@@ -65,6 +65,20 @@ def test_help_shows_a_type_for_options_that_take_a_value_and_none_for_a_flag(pat
             assert "<" in row, row  # the value's type: <path>, <int>, <table|json>, …
 
 
+@pytest.mark.parametrize("path", ["", *sorted(COMMANDS)], ids=lambda p: f"funnelpact {p} names its types in words")
+def test_help_names_each_value_s_type_as_a_person_reads_it_not_as_python_writes_it(path: str) -> None:
+    """`validate --help` read `PATH <list[Path]>`, the Python annotation; `--seed <int range>`
+    read as an option that takes a range ("0-9")."""
+    output = CliRunner().invoke(app, [*path.split(), "--help"], env={"COLUMNS": "200"}).output
+    rows = [line for line in output.splitlines() if re.match(r"│ +(\* +)?(--|[A-Z])", line)]
+    types = [t for row in rows for t in re.findall(r"  (<[^>]*>(?:\.\.\.)?)", row)]
+    assert not [t for t in types if not re.fullmatch(r"<[a-z|_-]+>(\.\.\.)?", t)], "\n".join(rows)
+    for param in (COMMANDS[path] if path else ROOT_COMMAND).params:
+        if param.param_type_name == "argument" and param.nargs == -1:  # several values: the items' type, then ...
+            row = next(line for line in rows if re.match(rf"│ +(\* +)?{param.metavar} ", line))
+            assert re.search(r" <path>\.\.\. ", row), row
+
+
 @pytest.mark.parametrize("path", sorted(COMMANDS), ids=lambda p: f"funnelpact {p} states its defaults")
 def test_every_optional_option_states_its_default(path: str) -> None:
     for param in COMMANDS[path].params:

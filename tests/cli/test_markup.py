@@ -42,7 +42,7 @@ def test_lifecycle_values_no_agreement_lists_print_as_written_the_first_five_and
 
 
 def test_the_scorecard_rounds_half_up_as_the_plan_does():
-    """A revenue target of exactly 500,000.5 (1,000,001 over two months) reads 500,000.50 in
+    """A revenue target of exactly 500,000.5 (1,000,001 over two months) reads 500,001 in
     `plan`; the scorecard, which shows revenue whole, read 500,000 (a double's half to even).
     A share and a weighted volume (1 decimal, as in the pack and the alerts) round the same way."""
     rows = [{"period": "2026-03", "kpi": kpi, "owner": "sales", "target": target, "actual": actual,

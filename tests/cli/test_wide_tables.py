@@ -145,7 +145,7 @@ def test_at_a_terminal_the_plan_fits_and_never_splits_a_figure(tmp_path, columns
     for agreement in load_agreements(path):
         for m in plan_agreement(agreement):
             [row] = [line for line in lines if line.strip("│ ").startswith(m.period)]
-            expected = [m.period, f"{rounded_decimal(m.revenue, 2):,}",
+            expected = [m.period, f"{rounded_decimal(m.revenue, 0):,}",
                         *([f"{rounded_visible(m.customers, 2):,f}"] if customers else []),
                         *(f"{t:,}{'*' if s in m.explicit else ''}" for s, t in m.targets.items())]
             assert row.replace("│", " ").split() == expected, "\n".join(lines)
@@ -168,7 +168,7 @@ def test_a_plan_too_wide_for_every_layout_is_split_into_tables_of_some_stages(tm
         rows = [line.split() for line in lines if line.startswith(m.period)]
         assert len(rows) == len(headers), "\n".join(lines)
         assert [cell for row in rows for cell in row[1:]] == [
-            f"{rounded_decimal(m.revenue, 2):,}", *(f"{t:,}{'*' if s in m.explicit else ''}" for s, t in m.targets.items())]
+            f"{rounded_decimal(m.revenue, 0):,}", *(f"{t:,}{'*' if s in m.explicit else ''}" for s, t in m.targets.items())]
     window = [line.split() for line in lines if line.startswith("window")]
     assert [cell for row in window for cell in row[1:]] == [
-        f"{rounded_decimal(plan_window(agreement).revenue, 2):,}", *(f"{t:,}" for t in plan_window(agreement).targets.values())]
+        f"{rounded_decimal(plan_window(agreement).revenue, 0):,}", *(f"{t:,}" for t in plan_window(agreement).targets.values())]

@@ -489,7 +489,8 @@ def test_the_month_labels_of_a_trend_chart_over_years_of_revisions_do_not_run_to
         for (label, _, right), (neighbour, left, _) in pairwise(labels):
             assert left - right >= 2, f"{label!r} runs into {neighbour!r}"
         if months == 12:
-            assert [label for label, _, _ in labels] == [p.period[5:] for p in points], "a year's months all named"
+            assert [label for label, _, _ in labels] == ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep",
+                                                         "Oct", "Nov", "Dec"], "a year's months all named"
     years = measure(page, """
         return [...document.querySelectorAll('svg.chart')].map(chart => [...chart.querySelectorAll('text.year')]
           .map(text => { const box = text.getBBox(); return [text.textContent, box.x, box.x + box.width, box.y,

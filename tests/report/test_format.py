@@ -55,7 +55,7 @@ def test_a_target_and_actual_that_differ_never_read_the_same(kpi, target, actual
     ("2026-10", 24, ["2026", "2027", "2028"]),
 ])
 def test_a_trend_over_more_than_a_year_names_each_year_under_its_first_month(first, months, years) -> None:
-    """Two years of revisions read "… 12 01 02 …", "01" twice, and nothing said which year."""
+    """Two years of revisions read "… Dec Jan Feb …", "Jan" twice, and nothing said which year."""
     import re
 
     from pipelines.agreement.months import add_months
@@ -64,3 +64,39 @@ def test_a_trend_over_more_than_a_year_names_each_year_under_its_first_month(fir
     points = [svg.Point(add_months(first, i), 100.0, 120.0, "met") for i in range(months)]
     drawn = svg.columns(points, "trend", str)
     assert re.findall(r'class="axis year"[^>]*>(\d{4})<', drawn) == years
+
+
+@pytest.mark.parametrize("chart", ["columns", "lines"])
+def test_a_trend_chart_names_its_months_on_the_axis_and_keeps_the_year_under_january(chart) -> None:
+    """The axis read "07 08 09 10 11 12 01 …": numbers, on a chart whose other axis is a quantity."""
+    import re
+
+    from pipelines.agreement.months import add_months
+    from pipelines.report import svg
+
+    points = [svg.Point(add_months("2026-07", i), 100.0, 120.0, "met") for i in range(12)]
+    drawn = getattr(svg, chart)(points, "trend", str)
+    assert re.findall(r'class="axis" text-anchor="middle">([^<]+)<', drawn) == [
+        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan", "Feb", "Mar", "Apr", "May", "Jun"], drawn
+    assert re.findall(r'class="axis year"[^>]*>(\d{4})<', drawn) == ["2026", "2027"]
+    # Two years in 304 px: every second month is named, by name still.
+    points = [svg.Point(add_months("2026-01", i), 100.0, 120.0, "met") for i in range(24)]
+    assert re.findall(r'class="axis" text-anchor="middle">([^<]+)<', getattr(svg, chart)(points, "trend", str)) == [
+        "Jan", "Mar", "May", "Jul", "Sep", "Nov"] * 2
+
+
+@pytest.mark.parametrize("rate, labels", [
+    (0.0238, ["0%", "1.25%", "2.5%"]),  # the decimals a gridline has, no more
+    (12.0, ["0%", "750%", "1,500%"]),
+    (12_000.0, ["0%", "750,000%", "1,500,000%"]),  # not "1.5e+06%"
+])
+def test_a_conversion_chart_s_axis_groups_the_thousands_of_its_percentages(rate, labels) -> None:
+    """A period conversion's chart read "1500%" on its axis beside "1,200.0%" in its table."""
+    import re
+
+    from pipelines.report import svg
+    from pipelines.report.sections import _axis_percent
+
+    points = [svg.Point(f"2026-0{m}", rate, rate / 2, "met") for m in range(1, 4)]
+    drawn = svg.lines(points, "conversion", _axis_percent)
+    assert re.findall(r'class="axis" text-anchor="end">([^<]+)<', drawn) == labels, drawn

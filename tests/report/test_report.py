@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
+from fractions import Fraction
 from pathlib import Path
 
 import duckdb
@@ -773,6 +774,21 @@ def test_the_bottleneck_groups_the_thousands_of_customers_lost():
     assert "859,027.63 customers" in html and '<td class="num">+859,027.63</td>' in html  # half up, as every figure
 
 
+@pytest.mark.parametrize("target, actual, said", [
+    # Each rounded on its own, 100,000 against 90,001 read as a gap of 10,000 (9,999.8 rounded).
+    ("100000.4", "90000.6", "USD 90,000.60 (USD 10,000 so far) against a target of USD 100,000.40: "
+                            "a gap of <b>USD 9,999.80</b>"),
+    ("100000.4", "90000.2", "USD 90,000 (USD 10,000 so far) against a target of USD 100,000: a gap of <b>USD 10,000</b>"),
+    ("100000.4", "110000.6", "USD 110,000.60 (USD 10,000 so far), USD 10,000.20 above the target of USD 100,000.40"),
+], ids=["a gap that adds up in cents", "a gap that adds up in whole units", "a surplus"])
+def test_the_bottleneck_s_revenue_gap_is_the_difference_of_the_figures_beside_it(target, actual, said):
+    from pipelines.report.bottleneck import Bottleneck
+    from pipelines.report.sections import bottleneck
+
+    b = Bottleneck(Fraction(target), Fraction(actual), 8.33, 7.5, Fraction(12000), [], None, None)
+    assert said in bottleneck(_month_report(HAND_MADE), b)
+
+
 def test_the_rules_say_how_long_at_risk_alerts_wait():
     from dataclasses import replace
 
@@ -1067,8 +1083,8 @@ def test_money_that_rounds_to_nothing_has_no_minus_sign():
 
 
 def test_money_rounds_half_up_from_the_exact_value_as_the_plan_does():
-    """A goal of 1,000,001 over two equal months is 500,000.5 a month: `plan` shows 500,000.50
-    and the pack read "USD 500,000" (Python rounds a double's half to even). Whole currency
+    """A goal of 1,000,001 over two equal months is 500,000.5 a month: `plan --format csv` shows
+    500000.50 and the pack read "USD 500,000" (Python rounds a double's half to even). Whole currency
     now rounds half up, from the exact figure when the pack has it."""
     from decimal import Decimal
     from fractions import Fraction
