@@ -1311,11 +1311,10 @@ def test_an_unterminated_quote_in_a_hubspot_export_is_named_with_its_line(tmp_pa
     # DuckDB's sniffer took '#' for a comment character: contact '#2' was skipped, without a word.
     (HUBSPOT_HEADER + "# exported by a script\n#2,2026-01-06 09:15,2026-01-06 09:15\n", 2,
      "1 value, expected 3 (one per column of the header)"),
-    # An editor's last line of blanks: refused as a row of one value, now saying what to do (the
-    # loader reads a data directory without such lines; an import names each export's line of a row).
-    (HUBSPOT_HEADER + "1,2026-01-05 09:15,2026-01-05 09:15\n \t\n", 3,
-     "1 value, expected 3 (one per column of the header); the line holds only blanks (spaces, tabs): delete it"),
-], ids=["a blank line before the header", "CRLF lines, then an LF one", "a comment line", "a line of blanks"])
+    # A quoted value of blanks is a value: a row of one value, not a line of only blanks.
+    (HUBSPOT_HEADER + '1,2026-01-05 09:15,2026-01-05 09:15\n"  "\n', 3,
+     "1 value, expected 3 (one per column of the header)"),
+], ids=["a blank line before the header", "CRLF lines, then an LF one", "a comment line", "a quoted blank value"])
 def test_an_export_duckdb_misreads_or_cannot_read_is_named_with_its_line(tmp_path, body, line, message):
     contacts = tmp_path / "contacts.csv"
     contacts.write_bytes(body.encode())
@@ -1323,6 +1322,68 @@ def test_an_export_duckdb_misreads_or_cannot_read_is_named_with_its_line(tmp_pat
         import_hubspot(contacts, tmp_path / "out")
     assert str(exc.value).startswith(f"{contacts}:{line}: {message}")
     assert not (tmp_path / "out").exists()
+
+
+BLANK_LINE_ROWS = ["1,2026-01-05 09:15,2026-01-05 09:15", "2,2026-01-06 09:15,2026-01-06 09:15"]
+
+
+@pytest.mark.parametrize("rows, newline", [
+    (BLANK_LINE_ROWS + [" \t"], "\n"),  # an editor's last line
+    (BLANK_LINE_ROWS[:1] + ["   "] + BLANK_LINE_ROWS[1:] + ["\t"], "\r\n"),
+    ([r.replace(",", ";") for r in BLANK_LINE_ROWS[:1]] + [" \u00a0"] + [r.replace(",", ";") for r in BLANK_LINE_ROWS[1:]],
+     "\n"),  # a delimiter left to be detected
+    # Past the rows DuckDB's sniffer samples: the read failed after the sniffer had not.
+    ([f"{i},2026-01-05 09:15,2026-01-05 09:15" for i in range(30_000)] + ["  "] + BLANK_LINE_ROWS, "\n"),
+], ids=["a last line of blanks", "lines of blanks among CRLF rows", "semicolons", "past the sniffed rows"])
+def test_a_line_of_only_blanks_in_an_export_is_skipped_as_the_loader_skips_it(tmp_path, rows, newline):
+    """The loader reads a data directory without such lines, as DuckDB reads it without empty
+    lines; an import refused the export, naming the line. It is now read as the same export
+    without the line: the same files, and no note (the line held nothing)."""
+    header = HUBSPOT_HEADER.strip().replace(",", ";" if ";" in rows[0] else ",")
+    with_blanks, without = tmp_path / "with.csv", tmp_path / "without.csv"
+    with_blanks.write_bytes(newline.join([header, *rows, ""]).encode())
+    without.write_bytes(newline.join([header, *(r for r in rows if r.strip()), ""]).encode())
+    imported = import_hubspot(with_blanks, tmp_path / "a", timezone="UTC")
+    assert imported == import_hubspot(without, tmp_path / "b", timezone="UTC")
+    assert imported.notes == []
+    for table in ("contacts", "lifecycle_events"):
+        assert (tmp_path / "a" / f"{table}.csv").read_bytes() == (tmp_path / "b" / f"{table}.csv").read_bytes()
+    assert imported.rows["contacts"] == len([r for r in rows if r.strip()])
+
+
+def test_a_line_with_delimiters_and_blanks_is_a_row_and_a_bad_line_after_blank_ones_is_named(tmp_path):
+    """Only a line of nothing but blanks is skipped: with delimiters it is a row of blank values
+    (left out as such, and said), and a refused row or value after a skipped line is named on
+    its own line, not the line before it."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(HUBSPOT_HEADER + BLANK_LINE_ROWS[0] + "\n  \n , ,\t\n" + BLANK_LINE_ROWS[1] + "\n")
+    imported = import_hubspot(contacts, tmp_path / "out", timezone="UTC")
+    assert imported.rows["contacts"] == 2
+    assert imported.notes == ["note: contacts.csv: left out 1 row with every value blank (as a spreadsheet saves "
+                              "after the data)"]
+    contacts.write_text(HUBSPOT_HEADER + BLANK_LINE_ROWS[0] + "\n \t\n2,13/01/2026 09:15,\n")
+    with pytest.raises(InputError, match=rf"^{contacts}:4 Create Date: '13/01/2026 09:15' is a day-first date"):
+        import_hubspot(contacts, tmp_path / "out2", timezone="UTC")
+    contacts.write_text(HUBSPOT_HEADER + BLANK_LINE_ROWS[0] + "\n \t\n2,2026-01-06 09:15\n")
+    with pytest.raises(InputError) as exc:
+        import_hubspot(contacts, tmp_path / "out3", timezone="UTC")
+    assert str(exc.value) == f"{contacts}:4: 2 values, expected 3 (one per column of the header)"
+
+
+def test_lines_of_only_blanks_are_skipped_in_salesforce_and_mapped_exports(tmp_path):
+    """The same rule for every importer: a Salesforce report with its footer, and a mapping
+    that gives its delimiter (DuckDB's sniffer then failed on the line, where it had read the
+    file as one column)."""
+    leads = tmp_path / "Lead.csv"
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate\n00Q1,2026-01-05T15:15:00Z,false,\n\t\n"
+                     "00Q2,2026-01-06T15:15:00Z,false,\n  \n\n\"Copyright (c) 2000-2026 salesforce.com, inc.\"\n")
+    imported = import_salesforce(leads, tmp_path / "sf", timezone="UTC")
+    assert imported.rows == {"contacts": 2, "lifecycle_events": 2}
+    (tmp_path / "people.csv").write_text("Id;Alta\nP-1;2026-01-05T10:00:00Z\n \nP-2;2026-01-06T10:00:00Z\n\t\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  contacts: {file: people.csv, delimiter: ';', columns: {contact_id: Id, created_at: Alta}}\n")
+    import_csv(mapping, tmp_path / "out")
+    assert [r[0] for r in read(tmp_path / "out", "contacts")] == ["P-1", "P-2"]
 
 
 def test_an_unterminated_quote_in_a_quoted_salesforce_export_is_named_not_a_missing_id(tmp_path):
