@@ -212,7 +212,8 @@ def import_salesforce(
         help="Opportunity export: deals, opportunity and customer stages. Default: none, no deals table.")] = None,
     tasks: Annotated[Path | None, typer.Option(
         help="Task export: sales touches (first touch of an MQL); only done tasks (IsClosed true or Status "
-        "Completed) count. Default: none, no activities table (the hand-off KPIs are no_data).")] = None,
+        "Completed) on a lead, or on the Contact or Opportunity it was converted to, count. Default: none, no "
+        "activities table (the hand-off KPIs are no_data).")] = None,
     timezone: SalesforceTimezoneOption = None,
     timestamp_format: TimestampFormatOption = None,
     encoding: EncodingOption = "utf-8",

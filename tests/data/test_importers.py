@@ -1176,6 +1176,49 @@ def test_salesforce_conversion_date_is_a_day_of_the_time_zone_also_for_events_on
     assert _conversion(tmp_path / "out") == {"00Q1": "2026-03-11T03:00:00Z"}
 
 
+def test_salesforce_tasks_on_a_converted_contact_or_opportunity_touch_its_lead_and_others_are_left_out(tmp_path):
+    """A task logged on the Contact or (WhatId only) the Opportunity a lead was converted to is
+    that lead's touch, 15- or 18-character Ids alike; a task on an account or on a contact no
+    lead was converted to touches no lead, and was quarantined against the quarantine rate: it
+    is left out, and said. A task on a lead missing from the export stays, for the loader."""
+    leads, tasks = tmp_path / "Lead.csv", tmp_path / "Task.csv"
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate,ConvertedContactId,ConvertedOpportunityId\n"
+                     "00Q5g00000AbCdE,2026-01-05T09:15:00Z,true,2026-01-20,0035g00000QrStu,0065g00000XyZ12\n"
+                     "00Q5g00000AbCdF,2026-01-06T09:15:00Z,false,,,\n")
+    tasks.write_text("Id,WhoId,WhatId,Type,Status,CreatedDate\n"
+                     "00T1,00Q5g00000AbCdFEAV,,Call,Completed,2026-01-07T10:00:00Z\n"
+                     "00T2,0035g00000QrStuAAF,0015g00000Acc01AAA,Email,Completed,2026-01-22T10:00:00Z\n"
+                     "00T3,,0065g00000XyZ12AAF,Meeting,Completed,2026-01-23T10:00:00Z\n"
+                     "00T4,,0015g00000Acc01AAA,Call,Completed,2026-01-24T10:00:00Z\n"  # an account's
+                     "00T5,0035g00000Other1AAA,,Call,Completed,2026-01-25T10:00:00Z\n"  # a contact's, never a lead
+                     "00T6,00Q5g00000Gone1AAA,,Call,Completed,2026-01-26T10:00:00Z\n"  # a lead not exported
+                     "00T7,0035g00000Other1AAA,,Call,Not Started,2026-01-27T10:00:00Z\n")
+    out = tmp_path / "out"
+    written = import_salesforce(leads, out, tasks=tasks, timezone="UTC")
+    a, b = "00Q5g00000AbCdEEAV", "00Q5g00000AbCdFEAV"
+    assert [r[:2] for r in read(out, "activities")] == [
+        ("00T1", b), ("00T2", a), ("00T3", a), ("00T6", "00Q5g00000Gone1AAA")]
+    assert [n for n in written.notes if "Task.csv" in n] == [
+        "note: Task.csv: 1 of 7 tasks left out as not done (Status not Completed): an open or not-started task "
+        "is no touch",
+        "note: Task.csv: 2 of 7 tasks left out as on no lead: their WhoId and WhatId name no lead of Lead.csv, "
+        "nor a contact or opportunity one was converted to (an account, a contact never converted from a "
+        "lead): a touch of no lead"]
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    assert (report.tables["activities"].rows_loaded, report.tables["activities"].quarantined_rows) == (3, 1)
+
+    # A leads export without the converted records' Ids cannot link them: the note says so.
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate\n00Q5g00000AbCdE,2026-01-05T09:15:00Z,true,2026-01-20\n")
+    tasks.write_text("Id,WhoId,Type,CreatedDate\n00T2,0035g00000QrStuAAF,Email,2026-01-22T10:00:00Z\n")
+    written = import_salesforce(leads, tmp_path / "out2", tasks=tasks, timezone="UTC")
+    assert written.rows["activities"] == 0
+    assert written.notes == [
+        "note: Task.csv: 1 of 1 tasks left out as on no lead: their WhoId names no lead of Lead.csv, nor a contact "
+        "or opportunity one was converted to (an account, a contact never converted from a lead): a touch of no "
+        "lead; Lead.csv has no ConvertedContactId or ConvertedOpportunityId: export them, or the tasks on the "
+        "records leads were converted to are among them"]
+
+
 def test_salesforce_open_tasks_are_no_touches_and_the_import_says_how_many_it_left_out(tmp_path):
     tasks = tmp_path / "Task.csv"
     tasks.write_text("Id,WhoId,Subject,Type,Status,IsClosed,CreatedDate,CompletedDateTime\n"
@@ -1595,14 +1638,14 @@ def test_salesforce_deals_and_tasks_are_written_in_the_export_s_order_the_same_o
     opps, tasks = tmp_path / "Opportunity.csv", tmp_path / "Task.csv"
     con.execute("copy (select 'OPP-' || i as Id, '2026-01-20T18:05:00Z' as CreatedDate, '2026-03-02' as CloseDate, "
                 f"'Closed Won' as StageName, '100' as Amount from range(1, {n + 1}) t(i)) to '{opps}' (header)")
-    con.execute("copy (select case when i = 1 then '003-1' else 'W' || i end as WhoId, "
+    con.execute("copy (select case when i = 1 then '003-1' else '00QW' || i end as WhoId, "
                 "'2026-01-22T15:00:00Z' as CreatedDate, 'Completed' as Status "
                 f"from range(1, {n + 1}) t(i)) to '{tasks}' (header)")
     import_salesforce(lead, tmp_path / "out", opportunities=opps, tasks=tasks, timezone="UTC")
     deals = con.execute(f"select deal_id from read_csv('{tmp_path / 'out' / 'deals.csv'}')").fetchall()
     assert [d for (d,) in deals] == [f"OPP-{i}" for i in range(1, n + 1)]
     activities = con.execute(f"select activity_id, contact_id from read_csv('{tmp_path / 'out' / 'activities.csv'}')").fetchall()
-    assert activities == [(f"task-{i}", "00Q1" if i == 1 else f"W{i}") for i in range(1, n + 1)]
+    assert activities == [(f"task-{i}", "00Q1" if i == 1 else f"00QW{i}") for i in range(1, n + 1)]
 
 
 def test_a_file_two_tables_of_a_mapping_read_is_read_once_and_its_notes_said_once(tmp_path):

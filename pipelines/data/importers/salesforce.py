@@ -54,7 +54,7 @@ OPPORTUNITY_LABELS = {
     "StageName": ("Stage",), "IsClosed": ("Closed",), "IsWon": ("Won",),
     "CurrencyIsoCode": ("Opportunity Currency",), "IsDeleted": ("Deleted",)}
 TASK_LABELS = {
-    "Id": ("Activity ID",), "WhoId": ("Name ID",), "CreatedDate": ("Created Date",),
+    "Id": ("Activity ID",), "WhoId": ("Name ID",), "WhatId": ("Related To ID",), "CreatedDate": ("Created Date",),
     "CompletedDateTime": ("Completed Date/Time",), "IsClosed": ("Closed",),
     "TaskSubtype": ("Task Subtype",), "IsDeleted": ("Deleted",)}
 # The fields the import looks up in each export (with their labels above): Export reads no
@@ -64,7 +64,7 @@ LEAD_COLUMNS = ("Id", "CreatedDate", "Title", "LeadSource", "Persona__c", "Perso
 HISTORY_COLUMNS = ("LeadId", "CreatedDate", "Field", "NewValue", "IsDeleted")
 OPPORTUNITY_COLUMNS = ("Id", "CreatedDate", "CloseDate", "StageName", "IsClosed", "IsWon", "Amount",
                        "CurrencyIsoCode", "IsDeleted")
-TASK_COLUMNS = ("Id", "WhoId", "CreatedDate", "CompletedDateTime", "IsClosed", "Status", "Type", "TaskSubtype",
+TASK_COLUMNS = ("Id", "WhoId", "WhatId", "CreatedDate", "CompletedDateTime", "IsClosed", "Status", "Type", "TaskSubtype",
                 "IsDeleted")
 
 
@@ -80,6 +80,11 @@ _ID18 = ("create or replace temp macro sf_id18(v) as case when regexp_full_match
                  f"(case when regexp_full_match(v[{5 * chunk + bit + 1}], '[A-Z]') then {1 << bit} else 0 end)"
                  for bit in range(5)) + ", 1)"
              for chunk in range(3)) + " else v end")
+
+
+# The first three characters of a record's Id name its object: a WhoId is a Lead's (00Q) or a
+# Contact's, a WhatId an Account's, an Opportunity's or another object's.
+LEAD_PREFIX = "00Q"
 
 
 def _id(ref: str) -> str:
@@ -112,6 +117,8 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
         job.con.execute(_ID18)
         lead = _read(job, given["--leads"], "sf_leads", times, LEAD_COLUMNS, LEAD_LABELS, text_in)
         lid = _id(lead.need("lead Id", "Id"))
+        # Without these, a touch logged on a converted lead's Contact or Opportunity finds no lead.
+        unlinked = [c for c in ("ConvertedContactId", "ConvertedOpportunityId") if lead.find(c) is None]
         title = lead.find("Title")
         job.write("contacts", {
             "contact_id": lid, "created_at": lead.time(lead.need("created date", "CreatedDate")),
@@ -136,7 +143,8 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
             _events(times, with_deals=opportunities is not None))
         job.drop("sf_changes", "sf_conversions", "_fp_deals", "sf_opp_days")  # sf_lead_keys: for the tasks
         if tasks is not None:
-            _activities(job, _read(job, given["--tasks"], "sf_tasks", times, TASK_COLUMNS, TASK_LABELS, text_in))
+            _activities(job, _read(job, given["--tasks"], "sf_tasks", times, TASK_COLUMNS, TASK_LABELS, text_in),
+                        given["--leads"], unlinked)
     return job.result()
 
 
@@ -300,28 +308,56 @@ def _deals(job: Job, o: Export) -> None:
         from sf_opps group by all""")
 
 
-def _activities(job: Job, t: Export) -> None:
+def _lead_of(who: str, what: str | None) -> tuple[str, str]:
+    """SQL: the lead a task on WhoId `who` and WhatId `what` touches (NULL when none), and the
+    joins it reads. A task is logged on the lead, or after its conversion on the Contact
+    (WhoId) or the Opportunity (WhatId) it was converted to: the lead's touch. A WhoId that is
+    a lead's Id missing from the leads export is kept, for the loader to quarantine as a touch
+    of an unknown contact; any other record (an account, a contact no lead was converted to)
+    is no lead's, and such a task no touch."""
+    joins = (f"left join (select distinct lead_id from sf_lead_keys) l on l.lead_id = {who} "
+             f"left join {_one_lead_per('contact_id')} c on c.contact_id = {who} ")
+    by_what = "null"
+    if what is not None:
+        joins += f"left join {_one_lead_per('opportunity_id')} o on o.opportunity_id = {what} "
+        by_what = "o.lead_id"
+    return (f"coalesce(l.lead_id, c.lead_id, {by_what}, "
+            f"case when starts_with({who}, {quote(LEAD_PREFIX)}) then {who} end)"), joins
+
+
+def _activities(job: Job, t: Export, leads: Input, unlinked: list[str]) -> None:
     who = _id(t.need("who Id", "WhoId"))
+    what = t.find("WhatId")
     completed = t.find("CompletedDateTime")
     created = t.need("created date", "CreatedDate")
     # A logged call is created when done; CompletedDateTime is the touch when present.
     at = t.time(completed, created) if completed else t.time(created)
     task_id = t.find("Id")
     done, why = _done(t)
-    # A task on the converted Contact belongs to the lead it came from.
+    lead, joins = _lead_of(who, _id(what) if what else None)
+    from_sql = f"sf_tasks {joins}"
     job.write("activities", {
         # Numbered in the export's order: the same task keeps its id when imported again.
         "activity_id": _id(task_id) if task_id else "'task-' || row_number() over (order by sf_tasks.rowid)",
-        "contact_id": f"coalesce(k.lead_id, {who})",
+        "contact_id": lead,
         "occurred_at": at,
         "team": "'sales'",
         "type": f"coalesce(lower({text(t.find('Type', 'TaskSubtype') or 'null')}), 'task')",
-    }, f"sf_tasks left join {_one_lead_per('contact_id')} k on k.contact_id = {who} where {done} "
-       "order by sf_tasks.rowid")  # as the deals
-    total = job.con.execute(f"select count(*) from {t.name}").fetchone()[0]
-    if left_out := total - job.rows["activities"]:
-        job.notes.append(f"note: {t.path.name}: {left_out:,} of {total:,} tasks left out as not done ({why}): "
+    }, f"{from_sql} where {done} and ({lead}) is not null order by sf_tasks.rowid")  # as the deals
+    total, not_done, no_lead = job.con.execute(
+        f"select count(*), count(*) filter (where not ({done})), "
+        f"count(*) filter (where ({done}) and ({lead}) is null) from {from_sql}").fetchone()
+    if not_done:
+        job.notes.append(f"note: {t.path.name}: {not_done:,} of {total:,} tasks left out as not done ({why}): "
                          "an open or not-started task is no touch")
+    if no_lead:
+        fields = "WhoId and WhatId name" if what else "WhoId names"
+        missing = (f"; {leads.path.name} has no {' or '.join(unlinked)}: export {'them' if len(unlinked) > 1 else 'it'}, "
+                   "or the tasks on the records leads were converted to are among them") if unlinked else ""
+        job.notes.append(
+            f"note: {t.path.name}: {no_lead:,} of {total:,} tasks left out as on no lead: their {fields} "
+            f"no lead of {leads.path.name}, nor a contact or opportunity one was converted to (an account, a "
+            f"contact never converted from a lead): a touch of no lead{missing}")
 
 
 def _done(t: Export) -> tuple[str, str]:
