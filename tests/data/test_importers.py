@@ -1219,6 +1219,45 @@ def test_salesforce_tasks_on_a_converted_contact_or_opportunity_touch_its_lead_a
         "records leads were converted to are among them"]
 
 
+def test_salesforce_events_are_touches_as_tasks_are(tmp_path):
+    """Calls and meetings logged as Events were no touches: an MQL met in a meeting had no
+    first touch. An Event is one at its start, on its lead, as a task is (its WhoId, or the
+    converted Contact or Opportunity); an all-day event at its day's start in --timezone."""
+    out = tmp_path / "out"
+    written = import_salesforce(SALESFORCE / "Lead.csv", out, tasks=SALESFORCE / "Task.csv",
+                                events=SALESFORCE / "Event.csv", timezone="America/Mexico_City")
+    assert written.rows["activities"] == 6
+    assert read(out, "activities")[3:] == [
+        # On the Opportunity LEAD1 was converted to (WhatId, no WhoId).
+        ("00U000000000001AAA", LEAD1, "2026-01-27T17:00:00Z", "sales", "meeting"),
+        ("00U000000000002AAA", LEAD2, "2026-02-13T16:30:00Z", "sales", "call"),
+        # All day: ActivityDate, a day of --timezone (UTC-6); without a Type, "event".
+        ("00U000000000004AAA", LEAD4, "2026-03-20T06:00:00Z", "sales", "event"),
+    ]
+    assert [n for n in written.notes if "Event.csv" in n] == [
+        "note: Event.csv: 1 of 4 events left out as on no lead: their WhoId and WhatId name no lead of Lead.csv, "
+        "nor a contact or opportunity one was converted to (an account, a contact never converted from a lead): "
+        "a touch of no lead"]
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    assert (report.tables["activities"].rows_loaded, report.quarantined_rows) == (6, 0)
+
+    # Events only, by their labels, without Ids: numbered in the export's order.
+    events = tmp_path / "Event.csv"
+    events.write_text("Name ID,Related To ID,Start Date Time,Event Subtype\n"
+                      f"{LEAD2},,2026-02-13T16:30:00.000Z,Event\n{LEAD1},,2026-01-21T16:30:00.000Z,\n")
+    written = import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "labels", events=events, timezone="UTC")
+    assert read(tmp_path / "labels", "activities") == [
+        ("event-1", LEAD2, "2026-02-13T16:30:00Z", "sales", "event"),
+        ("event-2", LEAD1, "2026-01-21T16:30:00Z", "sales", "event")]
+
+    events.write_text(f"WhoId,CreatedDate\n{LEAD2},2026-02-13T16:30:00.000Z\n")
+    with pytest.raises(InputError) as exc:
+        import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "none", events=events, timezone="UTC")
+    assert str(exc.value) == (f"{events} ActivityDateTime: missing the start column; expected 'ActivityDateTime' "
+                              "or 'Due Date Time' or 'StartDateTime' or 'Start Date Time' or 'ActivityDate' or "
+                              "'Due Date Only'")
+
+
 def test_salesforce_open_tasks_are_no_touches_and_the_import_says_how_many_it_left_out(tmp_path):
     tasks = tmp_path / "Task.csv"
     tasks.write_text("Id,WhoId,Subject,Type,Status,IsClosed,CreatedDate,CompletedDateTime\n"
