@@ -687,6 +687,45 @@ def test_export_values_are_cleaned_of_the_blanks_the_loader_removes(tmp_path):
     assert [(r[0], r[3], r[4]) for r in read(tmp_path / "out", "deals")] == [("10", "2026-02-10T10:00:00Z", "won")]
 
 
+MULTI_CURRENCY_DEALS = ("Record ID,Create Date,Close Date,Deal Stage,{amounts}Currency,Associated Contact IDs\n"
+                        "9001,2026-01-20 12:00,2026-03-02 18:45,closedwon,{a},usd,101\n"
+                        "9002,2026-01-21 12:00,2026-03-03 18:45,closedwon,{b}, EUR ,102\n"
+                        "9003,2026-01-22 12:00,2026-03-04 18:45,closedwon,{c},MXN,103\n"
+                        "9004,2026-01-23 12:00,2026-03-05 18:45,closedwon,{d},USD,101\n")
+
+
+def test_hubspot_deals_of_a_multi_currency_portal_are_read_in_the_company_currency(tmp_path):
+    """A multi-currency portal exports `Amount` in each deal's own currency, and `Amount in
+    company currency` converted: that one is read (the deal's currency is not its currency)."""
+    deals = tmp_path / "deals.csv"
+    deals.write_text(MULTI_CURRENCY_DEALS.format(amounts="Amount,Amount in company currency,", a="100,100",
+                                                 b="100,108.50", c="1000,55.20", d="7,7"))
+    import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path / "out", deals=deals, timezone="UTC")
+    assert [(r[0], r[5], r[6]) for r in read(tmp_path / "out", "deals")] == [
+        ("9001", "100", None), ("9002", "108.50", None), ("9003", "55.20", None), ("9004", "7", None)]
+
+
+def test_hubspot_deals_in_several_currencies_with_only_their_own_amounts_are_refused(tmp_path):
+    """Summed, 100 USD, 100 EUR and 1000 MXN made 1200 of the agreement's currency (the run
+    only warned). The first deal in a second currency is named, with every currency seen."""
+    deals = tmp_path / "deals.csv"
+    deals.write_text(MULTI_CURRENCY_DEALS.format(amounts="Amount,", a="100", b="100", c="1000", d="7"))
+    with pytest.raises(InputError) as exc:
+        import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path / "out", deals=deals, timezone="UTC")
+    assert str(exc.value) == (
+        f"{deals}:3 Currency: 'EUR' is another currency than the first deals' USD: the deals are in 3 currencies "
+        "(USD 2, EUR 1, MXN 1), and 'Amount' is each deal's amount in its own currency, which summed would mix "
+        "them; expected 'Amount in company currency' (amount_in_home_currency) in the export, or deals in one "
+        "currency")
+    assert not (tmp_path / "out").exists()
+    # One currency (in any case), or none given: read as before, each deal with its currency.
+    deals.write_text(MULTI_CURRENCY_DEALS.format(amounts="Amount,", a="100", b="100", c="1000", d="7")
+                     .replace(" EUR ", "Usd").replace("MXN", ""))
+    import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path / "out", deals=deals, timezone="UTC")
+    assert [(r[5], r[6]) for r in read(tmp_path / "out", "deals")] == [
+        ("100", "usd"), ("100", "Usd"), ("1000", None), ("7", "USD")]
+
+
 def test_a_mapping_finds_columns_and_values_an_export_writes_decomposed(tmp_path):
     """An export from a tool on macOS writes 'ó' as 'o' + a combining accent. Its column
     'Código' and value 'Búsqueda' read exactly as the mapping writes them: the column was 'not

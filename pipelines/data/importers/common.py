@@ -269,6 +269,10 @@ class Export:
                                      "expected it once", file=str(self.path), field=named))
         return ref
 
+    def column_name(self, ref: str) -> str:
+        """The name the export gives the column of SQL reference `ref` (from find or need)."""
+        return self._names[ref]
+
     def need(self, what: str, *names: str) -> str:
         found = self.find(*names)
         if found is None:
