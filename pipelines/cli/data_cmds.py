@@ -199,7 +199,7 @@ def import_hubspot(
     epilog="Example: funnelpact import salesforce "
            f"--leads {FIXTURE_EXPORTS}/salesforce/Lead.csv --lead-history {FIXTURE_EXPORTS}/salesforce/LeadHistory.csv "
            f"--opportunities {FIXTURE_EXPORTS}/salesforce/Opportunity.csv --tasks {FIXTURE_EXPORTS}/salesforce/Task.csv "
-           "--timezone America/Mexico_City --out salesforce-data/; a Data Loader export in ISO-8859-1: "
+           f"--events {FIXTURE_EXPORTS}/salesforce/Event.csv --timezone America/Mexico_City --out salesforce-data/; a Data Loader export in ISO-8859-1: "
            f"funnelpact import salesforce --leads {FIXTURE_EXPORTS}/salesforce/latin1/Lead.csv --encoding latin-1 "
            "--out salesforce-data/ (on the repository's fixture exports)")
 def import_salesforce(
@@ -213,18 +213,24 @@ def import_salesforce(
         help="Opportunity export: deals, opportunity and customer stages. Default: none, no deals table.")] = None,
     tasks: Annotated[Path | None, typer.Option(
         help="Task export: sales touches (first touch of an MQL); only done tasks (IsClosed true or Status "
-        "Completed) count. Default: none, no activities table (the hand-off KPIs are no_data).")] = None,
+        "Completed) on a lead, or on the Contact or Opportunity it was converted to, count. Default: none, no "
+        "activities table (the hand-off KPIs are no_data).")] = None,
+    events: Annotated[Path | None, typer.Option(
+        help="Event export: calls and meetings logged as Events, sales touches as tasks are, at their start "
+        "(ActivityDateTime or StartDateTime; ActivityDate for an all-day event), e.g. --events Event.csv "
+        "(Data Loader: Event object; WhoId, WhatId, ActivityDateTime, Type). Default: none, only tasks are "
+        "touches.")] = None,
     timezone: SalesforceTimezoneOption = None,
     timestamp_format: TimestampFormatOption = None,
     encoding: EncodingOption = "utf-8",
 ) -> None:
-    """Convert Salesforce Lead (and LeadHistory, Opportunity, Task) exports into canonical
+    """Convert Salesforce Lead (and LeadHistory, Opportunity, Task, Event) exports into canonical
     tables. Columns are found by API name (Data Loader: CreatedDate) or by field label (a
     report's CSV: Created Date, Lead ID)."""
     from pipelines.data.importers.salesforce import import_salesforce as run
 
     _print_imported(out, run(leads, out, lead_history=lead_history, opportunities=opportunities,
-                            tasks=tasks, timezone=timezone, timestamp_format=timestamp_format, encoding=encoding),
+                            tasks=tasks, events=events, timezone=timezone, timestamp_format=timestamp_format, encoding=encoding),
                     "--timestamp-format")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -284,10 +285,7 @@ def reader_sql(source: Source) -> str:
         # The sniffer cannot find a header when every column is varchar: say there is one,
         # and that it is the first line (else a wider last row was taken for the header,
         # and the rows before it for a preamble).
-        # DuckDB reads a line of blanks as a row of one value, a bad row: only when that is all
-        # that is wrong may errors be skipped, and each skipped line is kept to be checked.
-        skip = (f", ignore_errors = true, store_rejects = true, rejects_table = {quote(_REJECTS)}, "
-                f"rejects_scan = {quote(_REJECT_SCANS)}") if source.blank_lines else ""
+        skip = SKIPPING_BLANK_LINES if source.blank_lines else ""
         return f"read_csv({files}, all_varchar = true, header = true, skip = 0, delim = ',', {READ_OPTIONS}{skip})"
     # union_by_name: parts may hold one column in types of one kind (INTEGER and BIGINT, two
     # DECIMALs), which DuckDB then reads in the wider type, not cast to the first part's.
@@ -298,6 +296,11 @@ def reader_sql(source: Source) -> str:
 
 
 _REJECTS, _REJECT_SCANS = "_fp_rejects", "_fp_reject_scans"
+# read_csv's options that read a CSV without its lines of only blanks. DuckDB reads such a line
+# as a row of one value, a bad row: only when that is all that is wrong (blank_lines) may bad
+# rows be skipped, and each skipped line is kept, for skipped_only_blank_lines to check.
+SKIPPING_BLANK_LINES = (f", ignore_errors = true, store_rejects = true, rejects_table = {quote(_REJECTS)}, "
+                        f"rejects_scan = {quote(_REJECT_SCANS)}")
 FILE_COLUMN = "_fp_file"
 # The row number of read_parquet cannot be renamed: a file with a column of that name is
 # named as such (_reserved_column), not as a file that is no Parquet.
@@ -345,30 +348,45 @@ def _reserved_column(con: duckdb.DuckDBPyConnection, source: Source) -> InputErr
         file=found[0], field=found[1]))
 
 
+def blank_lines(path: Path, delimiter: str = ",", encoding_setting: Callable[[str], str] | None = None) -> int:
+    """How many lines of only blanks the CSV `path` has, when those are all that kept DuckDB
+    from reading it (it reads an empty line as no row, but a line of spaces or a tab as a row of
+    one value, and refused the file); else 0. Such a line holds no value in any column, as
+    blanks are removed from every value: the loader and the importers read the file again
+    with SKIPPING_BLANK_LINES. Only on the way to an error: it reads the file again, line by line."""
+    blank: list[int] = []
+    return 0 if first_bad_line(path, delimiter, encoding_setting, blank_lines=blank) else len(blank)
+
+
+def skipped_only_blank_lines(con: duckdb.DuckDBPyConnection, count: int) -> bool:
+    """Whether the reads with SKIPPING_BLANK_LINES skipped exactly the `count` lines of only
+    blanks of the file, and nothing else; the rejects DuckDB kept are dropped."""
+    try:
+        skipped = con.execute(f"select distinct line_byte_position, error_type, csv_line from {_REJECTS}").fetchall()
+    finally:
+        drop_skipped(con)
+    return (len(skipped) == count
+            and all(kind == "MISSING COLUMNS" and not text.strip() for _, kind, text in skipped))
+
+
+def drop_skipped(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop the rejects a read with SKIPPING_BLANK_LINES kept: the next file's read adds to them."""
+    con.execute(f"drop table if exists {_REJECTS}; drop table if exists {_REJECT_SCANS}")
+
+
 def _skipping_blank_lines(source: Source) -> Source | None:
     """The CSV source read without its lines of only blanks, when those are all that kept
-    DuckDB from reading it (it reads an empty line as no row, but a line of spaces or a tab as
-    a row of one value, and refused the file); else None. Such a line holds no value in any
-    column, as blanks are removed from every value. Only on the way to an error: it reads the
-    file again, line by line."""
-    blank: list[int] = []
-    if source.kind != "csv" or first_bad_line(source.paths[0], blank_lines=blank) or not blank:
+    DuckDB from reading it (blank_lines); else None."""
+    if source.kind != "csv" or not (count := blank_lines(source.paths[0])):
         return None
-    return replace(source, blank_lines=len(blank))
-
-
-def _check_skipped(con: duckdb.DuckDBPyConnection, source: Source) -> bool:
-    """Whether the read of `source` skipped exactly its lines of only blanks, and nothing else."""
-    skipped = con.execute(f"select distinct line_byte_position, error_type, csv_line from {_REJECTS}").fetchall()
-    return (len(skipped) == source.blank_lines
-            and all(kind == "MISSING COLUMNS" and not text.strip() for _, kind, text in skipped))
+    return replace(source, blank_lines=count)
 
 
 def unreadable(source: Source, exc: Exception) -> InputError:
     if source.kind == "csv":
         for path in source.paths:
-            # Lines of blanks are read without (_skipping_blank_lines): the line named is another.
-            if found := first_bad_line(path, blank_lines=[]):
+            # Lines of blanks are read without (blank_lines): the line named is another.
+            if found := first_bad_line(path):
                 return InputError(Problem(found[1], file=str(path), line=found[0]))
     file = source.display
     if source.kind == "parquet" and len(source.paths) == 1:
@@ -440,12 +458,12 @@ def read_as_text(con: duckdb.DuckDBPyConnection, source: Source,
                 raise unreadable(source, exc) from None
             try:
                 con.execute(copy + reader_sql(skipping))
-                if not _check_skipped(con, skipping):
+                if not skipped_only_blank_lines(con, skipping.blank_lines):
                     raise unreadable(source, exc) from None
             except duckdb.Error:
                 raise unreadable(source, exc) from None
             finally:
-                con.execute(f"drop table if exists {_REJECTS}; drop table if exists {_REJECT_SCANS}")
+                drop_skipped(con)
         # CREATE TABLE keeps the file's row order (preserve_insertion_order), so rowid + 1 is
         # the data row number.
         return f"select *, rowid + 1 as _ord from {scratch}"

@@ -687,6 +687,45 @@ def test_export_values_are_cleaned_of_the_blanks_the_loader_removes(tmp_path):
     assert [(r[0], r[3], r[4]) for r in read(tmp_path / "out", "deals")] == [("10", "2026-02-10T10:00:00Z", "won")]
 
 
+MULTI_CURRENCY_DEALS = ("Record ID,Create Date,Close Date,Deal Stage,{amounts}Currency,Associated Contact IDs\n"
+                        "9001,2026-01-20 12:00,2026-03-02 18:45,closedwon,{a},usd,101\n"
+                        "9002,2026-01-21 12:00,2026-03-03 18:45,closedwon,{b}, EUR ,102\n"
+                        "9003,2026-01-22 12:00,2026-03-04 18:45,closedwon,{c},MXN,103\n"
+                        "9004,2026-01-23 12:00,2026-03-05 18:45,closedwon,{d},USD,101\n")
+
+
+def test_hubspot_deals_of_a_multi_currency_portal_are_read_in_the_company_currency(tmp_path):
+    """A multi-currency portal exports `Amount` in each deal's own currency, and `Amount in
+    company currency` converted: that one is read (the deal's currency is not its currency)."""
+    deals = tmp_path / "deals.csv"
+    deals.write_text(MULTI_CURRENCY_DEALS.format(amounts="Amount,Amount in company currency,", a="100,100",
+                                                 b="100,108.50", c="1000,55.20", d="7,7"))
+    import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path / "out", deals=deals, timezone="UTC")
+    assert [(r[0], r[5], r[6]) for r in read(tmp_path / "out", "deals")] == [
+        ("9001", "100", None), ("9002", "108.50", None), ("9003", "55.20", None), ("9004", "7", None)]
+
+
+def test_hubspot_deals_in_several_currencies_with_only_their_own_amounts_are_refused(tmp_path):
+    """Summed, 100 USD, 100 EUR and 1000 MXN made 1200 of the agreement's currency (the run
+    only warned). The first deal in a second currency is named, with every currency seen."""
+    deals = tmp_path / "deals.csv"
+    deals.write_text(MULTI_CURRENCY_DEALS.format(amounts="Amount,", a="100", b="100", c="1000", d="7"))
+    with pytest.raises(InputError) as exc:
+        import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path / "out", deals=deals, timezone="UTC")
+    assert str(exc.value) == (
+        f"{deals}:3 Currency: 'EUR' is another currency than the first deals' USD: the deals are in 3 currencies "
+        "(USD 2, EUR 1, MXN 1), and 'Amount' is each deal's amount in its own currency, which summed would mix "
+        "them; expected 'Amount in company currency' (amount_in_home_currency) in the export, or deals in one "
+        "currency")
+    assert not (tmp_path / "out").exists()
+    # One currency (in any case), or none given: read as before, each deal with its currency.
+    deals.write_text(MULTI_CURRENCY_DEALS.format(amounts="Amount,", a="100", b="100", c="1000", d="7")
+                     .replace(" EUR ", "Usd").replace("MXN", ""))
+    import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path / "out", deals=deals, timezone="UTC")
+    assert [(r[5], r[6]) for r in read(tmp_path / "out", "deals")] == [
+        ("100", "usd"), ("100", "Usd"), ("1000", None), ("7", "USD")]
+
+
 def test_a_mapping_finds_columns_and_values_an_export_writes_decomposed(tmp_path):
     """An export from a tool on macOS writes 'ó' as 'o' + a combining accent. Its column
     'Código' and value 'Búsqueda' read exactly as the mapping writes them: the column was 'not
@@ -1176,6 +1215,88 @@ def test_salesforce_conversion_date_is_a_day_of_the_time_zone_also_for_events_on
     assert _conversion(tmp_path / "out") == {"00Q1": "2026-03-11T03:00:00Z"}
 
 
+def test_salesforce_tasks_on_a_converted_contact_or_opportunity_touch_its_lead_and_others_are_left_out(tmp_path):
+    """A task logged on the Contact or (WhatId only) the Opportunity a lead was converted to is
+    that lead's touch, 15- or 18-character Ids alike; a task on an account or on a contact no
+    lead was converted to touches no lead, and was quarantined against the quarantine rate: it
+    is left out, and said. A task on a lead missing from the export stays, for the loader."""
+    leads, tasks = tmp_path / "Lead.csv", tmp_path / "Task.csv"
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate,ConvertedContactId,ConvertedOpportunityId\n"
+                     "00Q5g00000AbCdE,2026-01-05T09:15:00Z,true,2026-01-20,0035g00000QrStu,0065g00000XyZ12\n"
+                     "00Q5g00000AbCdF,2026-01-06T09:15:00Z,false,,,\n")
+    tasks.write_text("Id,WhoId,WhatId,Type,Status,CreatedDate\n"
+                     "00T1,00Q5g00000AbCdFEAV,,Call,Completed,2026-01-07T10:00:00Z\n"
+                     "00T2,0035g00000QrStuAAF,0015g00000Acc01AAA,Email,Completed,2026-01-22T10:00:00Z\n"
+                     "00T3,,0065g00000XyZ12AAF,Meeting,Completed,2026-01-23T10:00:00Z\n"
+                     "00T4,,0015g00000Acc01AAA,Call,Completed,2026-01-24T10:00:00Z\n"  # an account's
+                     "00T5,0035g00000Other1AAA,,Call,Completed,2026-01-25T10:00:00Z\n"  # a contact's, never a lead
+                     "00T6,00Q5g00000Gone1AAA,,Call,Completed,2026-01-26T10:00:00Z\n"  # a lead not exported
+                     "00T7,0035g00000Other1AAA,,Call,Not Started,2026-01-27T10:00:00Z\n")
+    out = tmp_path / "out"
+    written = import_salesforce(leads, out, tasks=tasks, timezone="UTC")
+    a, b = "00Q5g00000AbCdEEAV", "00Q5g00000AbCdFEAV"
+    assert [r[:2] for r in read(out, "activities")] == [
+        ("00T1", b), ("00T2", a), ("00T3", a), ("00T6", "00Q5g00000Gone1AAA")]
+    assert [n for n in written.notes if "Task.csv" in n] == [
+        "note: Task.csv: 1 of 7 tasks left out as not done (Status not Completed): an open or not-started task "
+        "is no touch",
+        "note: Task.csv: 2 of 7 tasks left out as on no lead: their WhoId and WhatId name no lead of Lead.csv, "
+        "nor a contact or opportunity one was converted to (an account, a contact never converted from a "
+        "lead): a touch of no lead"]
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    assert (report.tables["activities"].rows_loaded, report.tables["activities"].quarantined_rows) == (3, 1)
+
+    # A leads export without the converted records' Ids cannot link them: the note says so.
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate\n00Q5g00000AbCdE,2026-01-05T09:15:00Z,true,2026-01-20\n")
+    tasks.write_text("Id,WhoId,Type,CreatedDate\n00T2,0035g00000QrStuAAF,Email,2026-01-22T10:00:00Z\n")
+    written = import_salesforce(leads, tmp_path / "out2", tasks=tasks, timezone="UTC")
+    assert written.rows["activities"] == 0
+    assert written.notes == [
+        "note: Task.csv: 1 of 1 tasks left out as on no lead: their WhoId names no lead of Lead.csv, nor a contact "
+        "or opportunity one was converted to (an account, a contact never converted from a lead): a touch of no "
+        "lead; Lead.csv has no ConvertedContactId or ConvertedOpportunityId: export them, or the tasks on the "
+        "records leads were converted to are among them"]
+
+
+def test_salesforce_events_are_touches_as_tasks_are(tmp_path):
+    """Calls and meetings logged as Events were no touches: an MQL met in a meeting had no
+    first touch. An Event is one at its start, on its lead, as a task is (its WhoId, or the
+    converted Contact or Opportunity); an all-day event at its day's start in --timezone."""
+    out = tmp_path / "out"
+    written = import_salesforce(SALESFORCE / "Lead.csv", out, tasks=SALESFORCE / "Task.csv",
+                                events=SALESFORCE / "Event.csv", timezone="America/Mexico_City")
+    assert written.rows["activities"] == 6
+    assert read(out, "activities")[3:] == [
+        # On the Opportunity LEAD1 was converted to (WhatId, no WhoId).
+        ("00U000000000001AAA", LEAD1, "2026-01-27T17:00:00Z", "sales", "meeting"),
+        ("00U000000000002AAA", LEAD2, "2026-02-13T16:30:00Z", "sales", "call"),
+        # All day: ActivityDate, a day of --timezone (UTC-6); without a Type, "event".
+        ("00U000000000004AAA", LEAD4, "2026-03-20T06:00:00Z", "sales", "event"),
+    ]
+    assert [n for n in written.notes if "Event.csv" in n] == [
+        "note: Event.csv: 1 of 4 events left out as on no lead: their WhoId and WhatId name no lead of Lead.csv, "
+        "nor a contact or opportunity one was converted to (an account, a contact never converted from a lead): "
+        "a touch of no lead"]
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    assert (report.tables["activities"].rows_loaded, report.quarantined_rows) == (6, 0)
+
+    # Events only, by their labels, without Ids: numbered in the export's order.
+    events = tmp_path / "Event.csv"
+    events.write_text("Name ID,Related To ID,Start Date Time,Event Subtype\n"
+                      f"{LEAD2},,2026-02-13T16:30:00.000Z,Event\n{LEAD1},,2026-01-21T16:30:00.000Z,\n")
+    written = import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "labels", events=events, timezone="UTC")
+    assert read(tmp_path / "labels", "activities") == [
+        ("event-1", LEAD2, "2026-02-13T16:30:00Z", "sales", "event"),
+        ("event-2", LEAD1, "2026-01-21T16:30:00Z", "sales", "event")]
+
+    events.write_text(f"WhoId,CreatedDate\n{LEAD2},2026-02-13T16:30:00.000Z\n")
+    with pytest.raises(InputError) as exc:
+        import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "none", events=events, timezone="UTC")
+    assert str(exc.value) == (f"{events} ActivityDateTime: missing the start column; expected 'ActivityDateTime' "
+                              "or 'Due Date Time' or 'StartDateTime' or 'Start Date Time' or 'ActivityDate' or "
+                              "'Due Date Only'")
+
+
 def test_salesforce_open_tasks_are_no_touches_and_the_import_says_how_many_it_left_out(tmp_path):
     tasks = tmp_path / "Task.csv"
     tasks.write_text("Id,WhoId,Subject,Type,Status,IsClosed,CreatedDate,CompletedDateTime\n"
@@ -1311,11 +1432,10 @@ def test_an_unterminated_quote_in_a_hubspot_export_is_named_with_its_line(tmp_pa
     # DuckDB's sniffer took '#' for a comment character: contact '#2' was skipped, without a word.
     (HUBSPOT_HEADER + "# exported by a script\n#2,2026-01-06 09:15,2026-01-06 09:15\n", 2,
      "1 value, expected 3 (one per column of the header)"),
-    # An editor's last line of blanks: refused as a row of one value, now saying what to do (the
-    # loader reads a data directory without such lines; an import names each export's line of a row).
-    (HUBSPOT_HEADER + "1,2026-01-05 09:15,2026-01-05 09:15\n \t\n", 3,
-     "1 value, expected 3 (one per column of the header); the line holds only blanks (spaces, tabs): delete it"),
-], ids=["a blank line before the header", "CRLF lines, then an LF one", "a comment line", "a line of blanks"])
+    # A quoted value of blanks is a value: a row of one value, not a line of only blanks.
+    (HUBSPOT_HEADER + '1,2026-01-05 09:15,2026-01-05 09:15\n"  "\n', 3,
+     "1 value, expected 3 (one per column of the header)"),
+], ids=["a blank line before the header", "CRLF lines, then an LF one", "a comment line", "a quoted blank value"])
 def test_an_export_duckdb_misreads_or_cannot_read_is_named_with_its_line(tmp_path, body, line, message):
     contacts = tmp_path / "contacts.csv"
     contacts.write_bytes(body.encode())
@@ -1323,6 +1443,68 @@ def test_an_export_duckdb_misreads_or_cannot_read_is_named_with_its_line(tmp_pat
         import_hubspot(contacts, tmp_path / "out")
     assert str(exc.value).startswith(f"{contacts}:{line}: {message}")
     assert not (tmp_path / "out").exists()
+
+
+BLANK_LINE_ROWS = ["1,2026-01-05 09:15,2026-01-05 09:15", "2,2026-01-06 09:15,2026-01-06 09:15"]
+
+
+@pytest.mark.parametrize("rows, newline", [
+    (BLANK_LINE_ROWS + [" \t"], "\n"),  # an editor's last line
+    (BLANK_LINE_ROWS[:1] + ["   "] + BLANK_LINE_ROWS[1:] + ["\t"], "\r\n"),
+    ([r.replace(",", ";") for r in BLANK_LINE_ROWS[:1]] + [" \u00a0"] + [r.replace(",", ";") for r in BLANK_LINE_ROWS[1:]],
+     "\n"),  # a delimiter left to be detected
+    # Past the rows DuckDB's sniffer samples: the read failed after the sniffer had not.
+    ([f"{i},2026-01-05 09:15,2026-01-05 09:15" for i in range(30_000)] + ["  "] + BLANK_LINE_ROWS, "\n"),
+], ids=["a last line of blanks", "lines of blanks among CRLF rows", "semicolons", "past the sniffed rows"])
+def test_a_line_of_only_blanks_in_an_export_is_skipped_as_the_loader_skips_it(tmp_path, rows, newline):
+    """The loader reads a data directory without such lines, as DuckDB reads it without empty
+    lines; an import refused the export, naming the line. It is now read as the same export
+    without the line: the same files, and no note (the line held nothing)."""
+    header = HUBSPOT_HEADER.strip().replace(",", ";" if ";" in rows[0] else ",")
+    with_blanks, without = tmp_path / "with.csv", tmp_path / "without.csv"
+    with_blanks.write_bytes(newline.join([header, *rows, ""]).encode())
+    without.write_bytes(newline.join([header, *(r for r in rows if r.strip()), ""]).encode())
+    imported = import_hubspot(with_blanks, tmp_path / "a", timezone="UTC")
+    assert imported == import_hubspot(without, tmp_path / "b", timezone="UTC")
+    assert imported.notes == []
+    for table in ("contacts", "lifecycle_events"):
+        assert (tmp_path / "a" / f"{table}.csv").read_bytes() == (tmp_path / "b" / f"{table}.csv").read_bytes()
+    assert imported.rows["contacts"] == len([r for r in rows if r.strip()])
+
+
+def test_a_line_with_delimiters_and_blanks_is_a_row_and_a_bad_line_after_blank_ones_is_named(tmp_path):
+    """Only a line of nothing but blanks is skipped: with delimiters it is a row of blank values
+    (left out as such, and said), and a refused row or value after a skipped line is named on
+    its own line, not the line before it."""
+    contacts = tmp_path / "contacts.csv"
+    contacts.write_text(HUBSPOT_HEADER + BLANK_LINE_ROWS[0] + "\n  \n , ,\t\n" + BLANK_LINE_ROWS[1] + "\n")
+    imported = import_hubspot(contacts, tmp_path / "out", timezone="UTC")
+    assert imported.rows["contacts"] == 2
+    assert imported.notes == ["note: contacts.csv: left out 1 row with every value blank (as a spreadsheet saves "
+                              "after the data)"]
+    contacts.write_text(HUBSPOT_HEADER + BLANK_LINE_ROWS[0] + "\n \t\n2,13/01/2026 09:15,\n")
+    with pytest.raises(InputError, match=rf"^{contacts}:4 Create Date: '13/01/2026 09:15' is a day-first date"):
+        import_hubspot(contacts, tmp_path / "out2", timezone="UTC")
+    contacts.write_text(HUBSPOT_HEADER + BLANK_LINE_ROWS[0] + "\n \t\n2,2026-01-06 09:15\n")
+    with pytest.raises(InputError) as exc:
+        import_hubspot(contacts, tmp_path / "out3", timezone="UTC")
+    assert str(exc.value) == f"{contacts}:4: 2 values, expected 3 (one per column of the header)"
+
+
+def test_lines_of_only_blanks_are_skipped_in_salesforce_and_mapped_exports(tmp_path):
+    """The same rule for every importer: a Salesforce report with its footer, and a mapping
+    that gives its delimiter (DuckDB's sniffer then failed on the line, where it had read the
+    file as one column)."""
+    leads = tmp_path / "Lead.csv"
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate\n00Q1,2026-01-05T15:15:00Z,false,\n\t\n"
+                     "00Q2,2026-01-06T15:15:00Z,false,\n  \n\n\"Copyright (c) 2000-2026 salesforce.com, inc.\"\n")
+    imported = import_salesforce(leads, tmp_path / "sf", timezone="UTC")
+    assert imported.rows == {"contacts": 2, "lifecycle_events": 2}
+    (tmp_path / "people.csv").write_text("Id;Alta\nP-1;2026-01-05T10:00:00Z\n \nP-2;2026-01-06T10:00:00Z\n\t\n")
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text("tables:\n  contacts: {file: people.csv, delimiter: ';', columns: {contact_id: Id, created_at: Alta}}\n")
+    import_csv(mapping, tmp_path / "out")
+    assert [r[0] for r in read(tmp_path / "out", "contacts")] == ["P-1", "P-2"]
 
 
 def test_an_unterminated_quote_in_a_quoted_salesforce_export_is_named_not_a_missing_id(tmp_path):
@@ -1534,14 +1716,14 @@ def test_salesforce_deals_and_tasks_are_written_in_the_export_s_order_the_same_o
     opps, tasks = tmp_path / "Opportunity.csv", tmp_path / "Task.csv"
     con.execute("copy (select 'OPP-' || i as Id, '2026-01-20T18:05:00Z' as CreatedDate, '2026-03-02' as CloseDate, "
                 f"'Closed Won' as StageName, '100' as Amount from range(1, {n + 1}) t(i)) to '{opps}' (header)")
-    con.execute("copy (select case when i = 1 then '003-1' else 'W' || i end as WhoId, "
+    con.execute("copy (select case when i = 1 then '003-1' else '00QW' || i end as WhoId, "
                 "'2026-01-22T15:00:00Z' as CreatedDate, 'Completed' as Status "
                 f"from range(1, {n + 1}) t(i)) to '{tasks}' (header)")
     import_salesforce(lead, tmp_path / "out", opportunities=opps, tasks=tasks, timezone="UTC")
     deals = con.execute(f"select deal_id from read_csv('{tmp_path / 'out' / 'deals.csv'}')").fetchall()
     assert [d for (d,) in deals] == [f"OPP-{i}" for i in range(1, n + 1)]
     activities = con.execute(f"select activity_id, contact_id from read_csv('{tmp_path / 'out' / 'activities.csv'}')").fetchall()
-    assert activities == [(f"task-{i}", "00Q1" if i == 1 else f"W{i}") for i in range(1, n + 1)]
+    assert activities == [(f"task-{i}", "00Q1" if i == 1 else f"00QW{i}") for i in range(1, n + 1)]
 
 
 def test_a_file_two_tables_of_a_mapping_read_is_read_once_and_its_notes_said_once(tmp_path):

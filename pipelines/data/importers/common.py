@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
+from typing import TypeVar
 
 import duckdb
 
@@ -24,7 +25,8 @@ from pipelines.data.importers.report_footer import without_footer
 from pipelines.data.importers.times import Times
 from pipelines.data.parsing import WITH_OFFSET
 from pipelines.data.row_sql import without_blanks
-from pipelines.data.sources import file_sql, ident, quote
+from pipelines.data.sources import (SKIPPING_BLANK_LINES, blank_lines, drop_skipped, file_sql, ident, quote,
+                                    skipped_only_blank_lines)
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.connection import interrupted_by_ctrl_c
@@ -33,6 +35,8 @@ from pipelines.warehouse.connection import interrupted_by_ctrl_c
 TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0")
 # A number as a spreadsheet writes it in scientific notation ('1.23457E+11', '1,23E+11').
 _SCIENTIFIC = r"\d[.,]?\d*[eE]\+\d+"
+
+T = TypeVar("T")
 
 # Above this size an import shows a spinner: DuckDB reads ~100 MB/s on one core.
 LARGE_FILE_BYTES = 50 * 1024 * 1024
@@ -109,6 +113,7 @@ class Export:
         self.columns: dict[str, str] = {}  # name, ignoring case -> the column as the table holds it
         self._names: dict[str, str] = {}  # SQL reference -> the column's name in the export
         self._checked: set[str] = set()
+        self._blank_lines = 0  # skipped, as the loader skips them (_columns)
         with rows as (source, left_out):
             # Every column of the export, as DuckDB names them (a repeated name `name_1`).
             self.names = self._read(source, delimiter, len(names))
@@ -139,6 +144,7 @@ class Export:
             # In the file's order, as the table's rows: their row numbers match.
             self.con.execute(f"create temp table _fp_blank as select coalesce({every}) is null as blank "
                              f"from {self._reader(source, delimiter)}")
+            drop_skipped(self.con)  # the lines of blanks _read checked, skipped again
             blank = "rowid in (select rowid from _fp_blank where blank)"
         count = self.con.execute(f"select count(*) from {self.name} where {blank}").fetchone()[0]
         if count:
@@ -150,17 +156,50 @@ class Export:
 
     def _reader(self, source: Path, delimiter: str | None) -> str:
         """SQL: `source`'s rows (the export, or its rows without a report footer), all as text:
-        a bad value must reach the loader's quarantine, not stop the import."""
+        a bad value must reach the loader's quarantine, not stop the import. Its lines of only
+        blanks are skipped when there are some (_columns), with the delimiter they were found by."""
+        if self._blank_lines:
+            delimiter = self.delimiter
         delim = f", delim = {quote(delimiter)}" if delimiter else ""
+        skip = SKIPPING_BLANK_LINES if self._blank_lines else ""
         return (f"read_csv({file_sql(source)}, all_varchar = true, header = true, skip = 0{delim}, "
-                f"{READ_OPTIONS})")
+                f"{READ_OPTIONS}{skip})")
+
+    def _columns(self, source: Path, delimiter: str | None, expected: int) -> list[str]:
+        """Every column of `source` as DuckDB names them."""
+        cols = self._or_without_blank_lines(source, lambda: self._describe(source, delimiter))
+        if _misread(cols, expected) and not self._blank_lines and self._skip_blank_lines(source):
+            cols = self._describe(source, delimiter)
+        self._refuse_misread(source, cols, expected)
+        return cols
+
+    def _or_without_blank_lines(self, source: Path, read: Callable[[], T]) -> T:
+        """`read()` of `source`; read again without the file's lines of only blanks (an editor's
+        last line) when those are what DuckDB failed on, as the loader reads a data directory
+        (sources.blank_lines). Such a line made the sniffer fail, or read each line as one value
+        (_columns), or failed the read past the lines the sniffer samples."""
+        try:
+            return read()
+        except duckdb.OutOfMemoryException:
+            raise
+        except duckdb.Error:
+            if self._blank_lines or not self._skip_blank_lines(source):
+                raise
+            return read()
+
+    def _describe(self, source: Path, delimiter: str | None) -> list[str]:
+        return [r[0] for r in self.con.execute(f"describe select * from {self._reader(source, delimiter)}").fetchall()]
+
+    def _skip_blank_lines(self, source: Path) -> bool:
+        """Whether `source` is read without its lines of only blanks, as those are all that is wrong with it."""
+        self._blank_lines = blank_lines(source, self.delimiter, self.encoding.setting)
+        return self._blank_lines > 0
 
     def _read(self, source: Path, delimiter: str | None, expected: int) -> list[str]:
         """Read the columns the import reads of `source` into the table; all the export's
         columns as DuckDB names them. A failed read names the export's line that broke it."""
         try:
-            cols = [r[0] for r in self.con.execute(f"describe select * from {self._reader(source, delimiter)}").fetchall()]
-            self._refuse_misread(source, cols, expected)
+            cols = self._columns(source, delimiter, expected)
             picked = []
             for c in cols:
                 if not self._is_read(c):
@@ -174,8 +213,12 @@ class Export:
                 picked.append(f"{ident(c)} as {ident(held)}")
             # Each row of the file is a row of the table, also when the import reads none of its columns.
             select = ", ".join(picked) or "null as _fp_none"
-            self.con.execute(f"create or replace temp table {self.name} as select {select} "
-                             f"from {self._reader(source, delimiter)}")
+            self._or_without_blank_lines(source, lambda: self.con.execute(
+                f"create or replace temp table {self.name} as select {select} from {self._reader(source, delimiter)}"))
+            if self._blank_lines and not skipped_only_blank_lines(self.con, self._blank_lines):
+                raise InputError(Problem("cannot read the file: DuckDB's reader refused a line besides its lines "
+                                         "of only blanks; expected one value per column on every line",
+                                         file=str(self.path)))
         except duckdb.OutOfMemoryException:
             raise  # the memory limit's doing, not the export's (see pipelines.cli)
         except duckdb.Error as exc:
@@ -191,9 +234,9 @@ class Export:
         """One row with a value too many or too few makes DuckDB's sniffer give up on the
         delimiter and read each line as one column (and an empty file is one column, 'column0'):
         the error was then a missing id column whose name the header plainly has. Name the row."""
-        found = len(cols)
-        if found >= expected and cols != ["column0"]:
+        if not _misread(cols, expected):
             return
+        found = len(cols)
         if bad := first_bad_line(source, self.delimiter, self.encoding.setting):
             raise InputError(Problem(bad[1], file=str(self.path), line=bad[0]))
         raise InputError(Problem(
@@ -225,6 +268,10 @@ class Export:
             raise InputError(Problem(f"column '{named}' is named {count} times (names match ignoring case): "
                                      "expected it once", file=str(self.path), field=named))
         return ref
+
+    def column_name(self, ref: str) -> str:
+        """The name the export gives the column of SQL reference `ref` (from find or need)."""
+        return self._names[ref]
 
     def need(self, what: str, *names: str) -> str:
         found = self.find(*names)
@@ -334,6 +381,11 @@ class Export:
                 self.notes.append(self.times.dates_at_utc_midnight(where, dates))
             if naive:
                 self.notes.append(self.times.naive_times_in_utc(where, naive))
+
+
+def _misread(cols: list[str], expected: int) -> bool:
+    """Whether DuckDB read fewer columns than the header's `expected` (see Export._refuse_misread)."""
+    return len(cols) < expected or cols == ["column0"]
 
 
 def text(sql: str) -> str:

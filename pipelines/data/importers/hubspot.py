@@ -56,7 +56,8 @@ CONTACT_COLUMNS = ("Record ID", "hs_object_id", "Contact ID", "vid", "Create Dat
 DEAL_COLUMNS = ("Deal Stage", "dealstage", "Is Closed Won", "hs_is_closed_won", "Is Closed", "hs_is_closed",
                 "Associated Contact IDs", "Associated Contact ID", "associated_contact_ids",
                 "associatedcontactid", "Contact ID", "contact_id", "Close Date", "closedate", "Record ID",
-                "hs_object_id", "Deal ID", "Create Date", "createdate", "Amount", "amount", "Currency",
+                "hs_object_id", "Deal ID", "Create Date", "createdate", "Amount", "amount",
+                "Amount in company currency", "amount_in_home_currency", "Currency", "Deal currency code",
                 "deal_currency_code")
 
 
@@ -160,6 +161,30 @@ def _deals(job: Job, d: Export) -> None:
         # For an open deal HubSpot's close date is the expected one, not a close.
         "closed_at": f"case when ({status}) <> 'open' then {closed_at} end",
         "status": status,
-        "amount": d.deal_amount(d.need("amount", "Amount", "amount"), status),
-        "currency": text(d.find("Currency", "deal_currency_code") or "null"),
+        **_amount(d, status),
     }, "hs_deals")
+
+
+def _amount(d: Export, status: str) -> dict[str, str]:
+    """SQL of the deal's amount and currency. A multi-currency portal exports `Amount` in each
+    deal's own currency and `Amount in company currency` converted to the portal's: that one is
+    read, without a currency (the agreement's, docs/metrics.md), as the deal's currency is not
+    its. With `Amount` alone, deals in several currencies are refused: summed, 100 EUR and
+    100 MXN made 200 of neither."""
+    currency = d.find("Currency", "Deal currency code", "deal_currency_code")
+    home = d.find("Amount in company currency", "amount_in_home_currency")
+    if home is not None:
+        return {"amount": d.deal_amount(home, status), "currency": "null"}
+    amount = d.need("amount", "Amount", "amount")
+    if currency is not None:
+        code = f"upper({text(currency)})"
+        seen = d.con.execute(f"select {code}, count(*) from {d.name} where {code} is not null "
+                             "group by all order by min(rowid)").fetchall()
+        if len(seen) > 1:
+            listed = ", ".join(f"{c} {n:,}" for c, n in seen)
+            d.refuse(currency, f"{code} <> {quote(seen[0][0])}", lambda found: (
+                f"{found.strip()!r} is another currency than the first deals' {seen[0][0]}: the deals are in "
+                f"{len(seen)} currencies ({listed}), and '{d.column_name(amount)}' is each deal's amount in its own "
+                "currency, which summed would mix them; expected 'Amount in company currency' "
+                "(amount_in_home_currency) in the export, or deals in one currency"))
+    return {"amount": d.deal_amount(amount, status), "currency": text(currency or "null")}

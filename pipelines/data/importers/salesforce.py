@@ -1,8 +1,9 @@
-"""Salesforce exports (Lead, LeadHistory, Opportunity, Task) -> canonical tables.
+"""Salesforce exports (Lead, LeadHistory, Opportunity, Task, Event) -> canonical tables.
 
 The funnel's subject is the Lead: its Id is the canonical contact_id. Converted leads are
-followed to their Contact (ConvertedContactId, for tasks logged on the contact) and their
-Opportunity (ConvertedOpportunityId, for deals and the opportunity/customer stages).
+followed to their Contact (ConvertedContactId, for tasks and events logged on the contact) and
+their Opportunity (ConvertedOpportunityId, for deals, the opportunity/customer stages, and the
+tasks and events logged on it).
 Data Loader exports carry UTC times with a 'Z' (kept); report exports carry naive local times
 (converted from --timezone). Date-only fields (ConvertedDate, CloseDate) are days of the
 --timezone: their midnight there.
@@ -10,6 +11,7 @@ Data Loader exports carry UTC times with a 'Z' (kept); report exports carry naiv
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
@@ -54,9 +56,13 @@ OPPORTUNITY_LABELS = {
     "StageName": ("Stage",), "IsClosed": ("Closed",), "IsWon": ("Won",),
     "CurrencyIsoCode": ("Opportunity Currency",), "IsDeleted": ("Deleted",)}
 TASK_LABELS = {
-    "Id": ("Activity ID",), "WhoId": ("Name ID",), "CreatedDate": ("Created Date",),
+    "Id": ("Activity ID",), "WhoId": ("Name ID",), "WhatId": ("Related To ID",), "CreatedDate": ("Created Date",),
     "CompletedDateTime": ("Completed Date/Time",), "IsClosed": ("Closed",),
     "TaskSubtype": ("Task Subtype",), "IsDeleted": ("Deleted",)}
+EVENT_LABELS = {
+    "Id": ("Activity ID",), "WhoId": ("Name ID",), "WhatId": ("Related To ID",),
+    "ActivityDateTime": ("Due Date Time",), "StartDateTime": ("Start Date Time",), "ActivityDate": ("Due Date Only",),
+    "EventSubtype": ("Event Subtype",), "IsDeleted": ("Deleted",)}
 # The fields the import looks up in each export (with their labels above): Export reads no
 # other columns, of which an org's exports hold dozens.
 LEAD_COLUMNS = ("Id", "CreatedDate", "Title", "LeadSource", "Persona__c", "Persona", "Country", "CountryCode",
@@ -64,8 +70,10 @@ LEAD_COLUMNS = ("Id", "CreatedDate", "Title", "LeadSource", "Persona__c", "Perso
 HISTORY_COLUMNS = ("LeadId", "CreatedDate", "Field", "NewValue", "IsDeleted")
 OPPORTUNITY_COLUMNS = ("Id", "CreatedDate", "CloseDate", "StageName", "IsClosed", "IsWon", "Amount",
                        "CurrencyIsoCode", "IsDeleted")
-TASK_COLUMNS = ("Id", "WhoId", "CreatedDate", "CompletedDateTime", "IsClosed", "Status", "Type", "TaskSubtype",
+TASK_COLUMNS = ("Id", "WhoId", "WhatId", "CreatedDate", "CompletedDateTime", "IsClosed", "Status", "Type", "TaskSubtype",
                 "IsDeleted")
+EVENT_COLUMNS = ("Id", "WhoId", "WhatId", "ActivityDateTime", "StartDateTime", "ActivityDate", "Type", "EventSubtype",
+                 "IsDeleted")
 
 
 # A record's Id is 15 characters, case-sensitive, in reports ("Lead ID" of a lead report) and
@@ -82,6 +90,11 @@ _ID18 = ("create or replace temp macro sf_id18(v) as case when regexp_full_match
              for chunk in range(3)) + " else v end")
 
 
+# The first three characters of a record's Id name its object: a WhoId is a Lead's (00Q) or a
+# Contact's, a WhatId an Account's, an Opportunity's or another object's.
+LEAD_PREFIX = "00Q"
+
+
 def _id(ref: str) -> str:
     """SQL: the record Id in column `ref`, in its 18-character form (_ID18)."""
     return f"sf_id18({text(ref)})"
@@ -96,7 +109,7 @@ def _status_stage(value_sql: str) -> str:
 
 
 def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
-                      opportunities: Path | None = None, tasks: Path | None = None,
+                      opportunities: Path | None = None, tasks: Path | None = None, events: Path | None = None,
                       timezone: str | None = None, timestamp_format: str | None = None,
                       encoding: str = "utf-8") -> Imported:
     """Convert the exports into canonical CSV files in `out`; every export is text in `encoding`."""
@@ -104,14 +117,16 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
     text_in = check_encoding(encoding)
     given = {option: Input(path, option) for option, path in (
         ("--leads", leads), ("--lead-history", lead_history), ("--opportunities", opportunities),
-        ("--tasks", tasks)) if path is not None}
+        ("--tasks", tasks), ("--events", events)) if path is not None}
     tables = ["contacts", "lifecycle_events"] + (["deals"] if opportunities else []) + (
-        ["activities"] if tasks else [])
+        ["activities"] if tasks or events else [])
     with Job(out, tables, list(given.values())) as job, progress(
             [i.path for i in given.values()], "Salesforce export"):
         job.con.execute(_ID18)
         lead = _read(job, given["--leads"], "sf_leads", times, LEAD_COLUMNS, LEAD_LABELS, text_in)
         lid = _id(lead.need("lead Id", "Id"))
+        # Without these, a touch logged on a converted lead's Contact or Opportunity finds no lead.
+        unlinked = [c for c in ("ConvertedContactId", "ConvertedOpportunityId") if lead.find(c) is None]
         title = lead.find("Title")
         job.write("contacts", {
             "contact_id": lid, "created_at": lead.time(lead.need("created date", "CreatedDate")),
@@ -134,9 +149,13 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
         job.write("lifecycle_events", {
             "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"},
             _events(times, with_deals=opportunities is not None))
-        job.drop("sf_changes", "sf_conversions", "_fp_deals", "sf_opp_days")  # sf_lead_keys: for the tasks
-        if tasks is not None:
-            _activities(job, _read(job, given["--tasks"], "sf_tasks", times, TASK_COLUMNS, TASK_LABELS, text_in))
+        job.drop("sf_changes", "sf_conversions", "_fp_deals", "sf_opp_days")  # sf_lead_keys: for the touches
+        touches = ([_tasks(_read(job, given["--tasks"], "sf_tasks", times, TASK_COLUMNS, TASK_LABELS, text_in))]
+                   if tasks is not None else [])
+        touches += ([_calendar_events(_read(job, given["--events"], "sf_events", times, EVENT_COLUMNS, EVENT_LABELS,
+                                            text_in))] if events is not None else [])
+        if touches:
+            _activities(job, touches, given["--leads"], unlinked)
     return job.result()
 
 
@@ -300,28 +319,90 @@ def _deals(job: Job, o: Export) -> None:
         from sf_opps group by all""")
 
 
-def _activities(job: Job, t: Export) -> None:
-    who = _id(t.need("who Id", "WhoId"))
+def _lead_of(who: str, what: str | None) -> tuple[str, str]:
+    """SQL: the lead a task or event on WhoId `who` and WhatId `what` touches (NULL when none),
+    and the joins it reads. A touch is logged on the lead, or after its conversion on the Contact
+    (WhoId) or the Opportunity (WhatId) it was converted to: the lead's touch. A WhoId that is
+    a lead's Id missing from the leads export is kept, for the loader to quarantine as a touch
+    of an unknown contact; any other record (an account, a contact no lead was converted to)
+    is no lead's, and such a task or event no touch."""
+    joins = (f"left join (select distinct lead_id from sf_lead_keys) l on l.lead_id = {who} "
+             f"left join {_one_lead_per('contact_id')} c on c.contact_id = {who} ")
+    by_what = "null"
+    if what is not None:
+        joins += f"left join {_one_lead_per('opportunity_id')} o on o.opportunity_id = {what} "
+        by_what = "o.lead_id"
+    return (f"coalesce(l.lead_id, c.lead_id, {by_what}, "
+            f"case when starts_with({who}, {quote(LEAD_PREFIX)}) then {who} end)"), joins
+
+
+@dataclass(frozen=True)
+class Touches:
+    """One export of touches (Task, Event) as the activities read it: SQL over its table."""
+
+    export: Export
+    noun: str  # one of its rows: task, event
+    at: str  # the touch's time
+    type: str
+    done: str = "true"  # whether the row is a touch yet
+    not_done: str = ""  # in words, what `done` leaves out
+
+
+def _tasks(t: Export) -> Touches:
     completed = t.find("CompletedDateTime")
     created = t.need("created date", "CreatedDate")
-    # A logged call is created when done; CompletedDateTime is the touch when present.
-    at = t.time(completed, created) if completed else t.time(created)
-    task_id = t.find("Id")
     done, why = _done(t)
-    # A task on the converted Contact belongs to the lead it came from.
+    # A logged call is created when done; CompletedDateTime is the touch when present.
+    return Touches(t, "task", t.time(completed, created) if completed else t.time(created),
+                   f"coalesce(lower({text(t.find('Type', 'TaskSubtype') or 'null')}), 'task')", done, why)
+
+
+def _calendar_events(e: Export) -> Touches:
+    """A call or meeting logged as an Event: a touch at its start. ActivityDateTime is the start
+    of a timed event (StartDateTime the same), ActivityDate the day of an all-day one."""
+    starts = [ref for name in ("ActivityDateTime", "StartDateTime", "ActivityDate") if (ref := e.find(name))]
+    if not starts:
+        e.need("start", "ActivityDateTime", "StartDateTime", "ActivityDate")
+    return Touches(e, "event", e.time(*starts),
+                   f"coalesce(lower({text(e.find('Type', 'EventSubtype') or 'null')}), 'event')")
+
+
+def _activities(job: Job, exports: list[Touches], leads: Input, unlinked: list[str]) -> None:
+    """The activities: the touches of a lead of each export, in the exports' order."""
+    parts = [_touches(job, t, number, leads, unlinked) for number, t in enumerate(exports)]
     job.write("activities", {
-        # Numbered in the export's order: the same task keeps its id when imported again.
-        "activity_id": _id(task_id) if task_id else "'task-' || row_number() over (order by sf_tasks.rowid)",
-        "contact_id": f"coalesce(k.lead_id, {who})",
-        "occurred_at": at,
-        "team": "'sales'",
-        "type": f"coalesce(lower({text(t.find('Type', 'TaskSubtype') or 'null')}), 'task')",
-    }, f"sf_tasks left join {_one_lead_per('contact_id')} k on k.contact_id = {who} where {done} "
-       "order by sf_tasks.rowid")  # as the deals
-    total = job.con.execute(f"select count(*) from {t.name}").fetchone()[0]
-    if left_out := total - job.rows["activities"]:
-        job.notes.append(f"note: {t.path.name}: {left_out:,} of {total:,} tasks left out as not done ({why}): "
-                         "an open or not-started task is no touch")
+        "activity_id": "activity_id", "contact_id": "contact_id", "occurred_at": "occurred_at", "team": "'sales'",
+        "type": "type"}, f"({' union all '.join(parts)}) order by _export, _row")  # as the deals
+
+
+def _touches(job: Job, touches: Touches, number: int, leads: Input, unlinked: list[str]) -> str:
+    """SQL: the rows of the activities one export gives (with its `number` and each row's, for
+    their order); its notes say which rows it leaves out."""
+    t = touches.export
+    who = _id(t.need("who Id", "WhoId"))
+    what = t.find("WhatId")
+    row_id = t.find("Id")
+    lead, joins = _lead_of(who, _id(what) if what else None)
+    from_sql = f"{t.name} {joins}"
+    # Numbered in the export's order: the same task or event keeps its id when imported again.
+    activity_id = _id(row_id) if row_id else f"{quote(touches.noun + '-')} || row_number() over (order by {t.name}.rowid)"
+    total, not_done, no_lead = job.con.execute(
+        f"select count(*), count(*) filter (where not ({touches.done})), "
+        f"count(*) filter (where ({touches.done}) and ({lead}) is null) from {from_sql}").fetchone()
+    if not_done:
+        job.notes.append(f"note: {t.path.name}: {not_done:,} of {total:,} {touches.noun}s left out as not done "
+                         f"({touches.not_done}): an open or not-started {touches.noun} is no touch")
+    if no_lead:
+        fields = "WhoId and WhatId name" if what else "WhoId names"
+        missing = (f"; {leads.path.name} has no {' or '.join(unlinked)}: export {'them' if len(unlinked) > 1 else 'it'}, "
+                   f"or the {touches.noun}s on the records leads were converted to are among them") if unlinked else ""
+        job.notes.append(
+            f"note: {t.path.name}: {no_lead:,} of {total:,} {touches.noun}s left out as on no lead: their {fields} "
+            f"no lead of {leads.path.name}, nor a contact or opportunity one was converted to (an account, a "
+            f"contact never converted from a lead): a touch of no lead{missing}")
+    return (f"select {activity_id} as activity_id, {lead} as contact_id, {touches.at} as occurred_at, "
+            f"{touches.type} as type, {number} as _export, {t.name}.rowid as _row "
+            f"from {from_sql} where {touches.done} and ({lead}) is not null")
 
 
 def _done(t: Export) -> tuple[str, str]:
