@@ -13,6 +13,8 @@ from pipelines.agreement import known_stage_values, load_agreements
 from pipelines.defs.resources import FunnelpactResource
 
 GROUP_INPUTS = "inputs"
+# The load of the CRM data: its step key, and the name of its multi-asset.
+LOAD_STEP = "raw_crm"
 
 
 def build_input_assets(crm_tables: Mapping[dg.AssetKey, str],
@@ -24,7 +26,7 @@ def build_input_assets(crm_tables: Mapping[dg.AssetKey, str],
     Not partitioned: each run loads the whole data directory and writes every agreement.
     """
     @dg.multi_asset(
-        name="raw_crm",
+        name=LOAD_STEP,
         description="The CRM data directory loaded into raw.* with quarantine (SPEC §2).",
         specs=[dg.AssetSpec(key, group_name=GROUP_INPUTS, description=f"{table}\n\nLoaded from the CRM data "
                             "directory (FUNNELPACT_DATA_DIR), with quarantine: docs/data.md.")

@@ -11,6 +11,7 @@ import queue
 import threading
 import time
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -169,23 +170,75 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     def funnel_facts(context: dg.AssetExecutionContext, funnelpact: FunnelpactResource):
         from pipelines.warehouse.judgements import mark_build
 
-        as_of = tagged_as_of(context.run.tags)
-        if as_of is None:
-            # A run started in the UI builds as of now, and keeps that instant in its tags as
-            # the CLI and the schedule do: a re-execution copies its parent's tags, and *From
-            # asset failure* rebuilt the models a failure left as of its own start, beside
-            # the models the first attempt built as of another instant.
-            as_of = parse_as_of(None)
-            context.instance.add_run_tags(context.run.run_id, {AS_OF_TAG: as_of.isoformat()})
-        # Before the build: a build that fails half-way has still replaced some marts.
+        warehouse = funnelpact.settings().warehouse
         with funnelpact.connect() as con:
-            mark_build(con, context.run.run_id)
+            as_of, provenance = build_as_of(context, con, warehouse)
+            # Before the build: a build that fails half-way has still replaced some marts.
+            mark_build(con, context.run.run_id, as_of)
         # as_of goes by environment, not --vars: dbt re-parses the whole project when its vars
         # change (~4 s per run, bench/), and they would change every run (macros/as_of.sql).
-        yield from build_in_process(context, project, translator, funnelpact.settings().warehouse,
-                                    {AS_OF_ENV: format_as_of(as_of)})
+        events = build_in_process(context, project, translator, warehouse, {AS_OF_ENV: format_as_of(as_of)})
+        if provenance:
+            events = (with_metadata(event, provenance) for event in events)
+        yield from events
 
     return funnel_facts
+
+
+def build_as_of(context: dg.AssetExecutionContext, con: Any, warehouse: Path) -> tuple[datetime, dict[str, str]]:
+    """The instant the run builds the models as of, and, when it is the warehouse's last
+    build's, the metadata its materialisations say so with.
+
+    A run started in the UI has no as-of of its own. With the load it builds as of now.
+    Without it (models selected alone, *Materialize selected*), as of the instant the
+    warehouse's models were last built as of: as of now, they sat beside the models the last
+    run built as of its own instant, and the marts of one warehouse disagreed.
+    """
+    from pipelines.warehouse.judgements import built_as_of
+
+    as_of = tagged_as_of(context.run.tags)
+    if as_of is not None:
+        return as_of, {}
+    provenance: dict[str, str] = {}
+    if loads_raw_data(context):
+        as_of = parse_as_of(None)
+    else:
+        built = built_as_of(con)
+        if built is None:
+            raise InputError(Problem(
+                "no run has built the dbt models of this warehouse yet, so there is no instant to build the "
+                "selected ones as of: materialise everything first (the job with a month: *Materialize all*, or "
+                "`funnelpact run`), then models selected alone are built as of that run's instant",
+                file=str(warehouse)))
+        as_of = built.replace(tzinfo=UTC)
+        provenance = {"as_of": f"{as_of:%Y-%m-%d %H:%M:%S} UTC",
+                      "as_of_from": "the warehouse's last build: this run does not load the data (docs/operations.md)"}
+        context.log.info(
+            f"building as of {provenance['as_of']}, the instant the warehouse's models were last built as of: this "
+            "run does not load the data, and models built as of now would disagree with the others. To build as of "
+            "now, materialise the load (crm/*) with them, or the whole job")
+    # Kept in the run's tags, as the CLI and the schedule keep theirs: a re-execution copies
+    # its parent's tags, and *From asset failure* rebuilt the models a failure left as of its
+    # own start, beside the models the first attempt built as of another instant.
+    context.instance.add_run_tags(context.run.run_id, {AS_OF_TAG: as_of.isoformat()})
+    return as_of, provenance
+
+
+def loads_raw_data(context: dg.AssetExecutionContext) -> bool:
+    """Whether the run executes the load of the CRM data. Read from the steps its plan
+    executes, which a launch from the UI and a subset job run in process both fill, where the
+    latter's asset selection is empty, whatever it selected."""
+    from pipelines.defs.assets import LOAD_STEP
+
+    plan = context.instance.get_execution_plan_snapshot(context.run.execution_plan_snapshot_id)
+    return LOAD_STEP in plan.step_keys_to_execute
+
+
+def with_metadata(event: Any, metadata: Mapping[str, str]) -> Any:
+    """A model's materialisation with `metadata` added; the data tests' results as they are."""
+    if isinstance(event, dg.Output | dg.AssetMaterialization):
+        return event.with_metadata({**event.metadata, **metadata})
+    return event
 
 
 def build_in_process(context: dg.AssetExecutionContext, project: DbtProject,

@@ -8,7 +8,8 @@ table and the report of an old month keeps its last judgement.
 marts, and each judgement the one it judged (`build_id`): the report takes its details
 (hand-off times, recycle reasons, data quality) from the warehouse as it is, and says so when
 that is another build than the month's judgement, also one as of the same instant over other
-data.
+data. `last_build` also holds the instant the marts were last built as of: a run that builds
+some models without loading the data builds them as of it, so all the marts agree.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from pipelines.agreement.months import naive_utc
 from pipelines.warehouse.connection import transaction, warehouse_tables
 
 _TEXT, _NUMBER = ("varchar", pa.string()), ("double", pa.float64())
@@ -101,11 +103,25 @@ def scorecard_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
     return con.execute("select max(as_of) from marts.scorecard").fetchone()[0]
 
 
-def mark_build(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-    """Record that run `run_id` has written the raw tables or is writing the marts."""
+def mark_build(con: duckdb.DuckDBPyConnection, run_id: str, as_of: datetime | None = None) -> None:
+    """Record that run `run_id` has written the raw tables or is writing the marts, and the
+    instant the marts are built as of: `as_of` from the build; a load alone keeps the instant
+    of the marts it leaves as they were (a build after it without the load builds as of it)."""
+    kept = naive_utc(as_of) if as_of is not None else built_as_of(con)
     con.execute("create schema if not exists judgements")
-    con.execute("create or replace table judgements.last_build (run_id varchar)")
-    con.execute("insert into judgements.last_build values (?)", [run_id])
+    con.execute("create or replace table judgements.last_build (run_id varchar, as_of timestamp)")
+    con.execute("insert into judgements.last_build values (?, ?)", [run_id, kept])
+
+
+def built_as_of(con: duckdb.DuckDBPyConnection) -> datetime | None:
+    """The instant (naive UTC) the warehouse's marts were last built as of; None when no run
+    has built them. A warehouse built before the builds recorded it: its scorecard's."""
+    if _exists(con, "last_build") and con.execute(
+            "select count(*) from information_schema.columns where table_schema = 'judgements' "
+            "and table_name = 'last_build' and column_name = 'as_of'").fetchone()[0]:
+        row = con.execute("select as_of from judgements.last_build").fetchone()
+        return row[0] if row else None
+    return scorecard_as_of(con)
 
 
 def last_build(con: duckdb.DuckDBPyConnection) -> str | None:

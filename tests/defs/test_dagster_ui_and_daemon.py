@@ -367,7 +367,8 @@ def test_a_ui_run_that_failed_in_dbt_re_executed_from_asset_failure_ends_as_a_cl
     once fixed, *Re-execute* > *From asset failure* builds the models the failure left, and
     the judgements are those of a clean run as of the same instant. The UI's run has no as-of
     of its own: the re-execution built the models left as of its own start, beside those the
-    first attempt built as of another."""
+    first attempt built as of another. Then one model materialised alone is built as of that
+    instant too."""
     import dagster as dg
 
     from pipelines.defs.partitions import AS_OF_TAG
@@ -389,6 +390,12 @@ def test_a_ui_run_that_failed_in_dbt_re_executed_from_asset_failure_ends_as_a_cl
             deadline=120)
         dagster.start("dagster-daemon", "run", "-w", workspace)
 
+        def compiled_recycle_rate() -> str:
+            """The SQL the last build ran for recycle_rate, with its as-of instant."""
+            results = json.loads((project / "target" / "run_results.json").read_text())["results"]
+            [code] = [r["compiled_code"] for r in results if r["unique_id"] == "model.funnelpact.recycle_rate"]
+            return code
+
         def finished(run_id: str) -> dg.DagsterRun:
             def probe():
                 with dg.DagsterInstance.get() as instance:
@@ -409,6 +416,15 @@ def test_a_ui_run_that_failed_in_dbt_re_executed_from_asset_failure_ends_as_a_cl
         assert again["launchPipelineReexecution"]["__typename"] == "LaunchRunSuccess", again
         retry = finished(again["launchPipelineReexecution"]["run"]["runId"])
         assert retry.status == dg.DagsterRunStatus.SUCCESS, dagster.logs()
+        rebuilt = compiled_recycle_rate()
+
+        # *Materialize selected* on recycle_rate alone in the asset graph: no load and no as-of
+        # of its own. It was built as of its start, beside the models built as of the runs above.
+        launched = dagster.graphql(LAUNCH_RUN, {"params": {"selector": {
+            "repositoryLocationName": "funnelpact", "repositoryName": "__repository__", "pipelineName": "__ASSET_JOB",
+            "assetSelection": [{"path": ["marts", "recycle_rate"]}], "assetCheckSelection": []}}})
+        alone = finished(launched["launchPipelineExecution"]["run"]["runId"])
+        assert alone.status == dg.DagsterRunStatus.SUCCESS, dagster.logs()
 
     # The models the failure left were built as of the instant of the models the first attempt
     # built (the months, with their days elapsed), which the runs' tags show.
@@ -416,11 +432,12 @@ def test_a_ui_run_that_failed_in_dbt_re_executed_from_asset_failure_ends_as_a_cl
         [(kept,)] = con.execute("select distinct as_of from intermediate.int_agreement_months_as_of").fetchall()
         judged = con.execute("select * exclude (run_id, build_id) from judgements.kpi_status "
                              "where period = '2026-03' order by all").fetchall()
-    run_results = json.loads((project / "target" / "run_results.json").read_text())
-    [rebuilt] = [r["compiled_code"] for r in run_results["results"] if r["unique_id"] == "model.funnelpact.recycle_rate"]
     assert f"'{kept:%Y-%m-%d %H:%M:%S}'" in rebuilt, "recycle_rate built as of another instant than the months"
     as_of = datetime.fromisoformat(retry.tags[AS_OF_TAG])
     assert as_of.replace(tzinfo=None) == kept
+    # So was the model materialised alone, seconds later: as of the warehouse's instant.
+    assert f"'{kept:%Y-%m-%d %H:%M:%S}'" in compiled_recycle_rate(), "materialised alone as of another instant"
+    assert alone.tags[AS_OF_TAG] == retry.tags[AS_OF_TAG]
     # A clean run of March as of that instant, on a warehouse of its own.
     monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(tmp_path / "clean.duckdb"))
     clean = CliRunner().invoke(app, ["backfill", "--from", "2026-03", "--to", "2026-03", "--as-of", as_of.isoformat()])

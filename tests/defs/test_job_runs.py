@@ -176,6 +176,67 @@ def test_a_ui_run_records_the_instant_it_builds_as_of_in_its_tags(settings: Sett
     assert datetime.fromisoformat(tags[AS_OF_TAG]) == built.replace(tzinfo=UTC)
 
 
+STAGE_ENTRIES, VOLUMES = dg.AssetKey(["intermediate", "int_stage_entries"]), dg.AssetKey(["marts", "funnel_volumes"])
+
+
+def built_rows(settings: Settings) -> dict[str, list]:
+    """The rows of the two models the tests below materialise alone."""
+    with duckdb.connect(str(settings.warehouse), read_only=True) as con:
+        return {table: con.execute(f"select * from {table} order by all").fetchall()
+                for table in ("intermediate.int_stage_entries", "marts.funnel_volumes")}
+
+
+def test_models_materialised_alone_are_built_as_of_the_instant_of_the_warehouse(settings: Settings) -> None:
+    """*Materialize selected* on a few dbt models in the UI: no as-of tag and no load. They
+    were built as of now, beside the other models built as of the last run's instant: the
+    marts of one warehouse disagreed."""
+    from pipelines.defs.dbt import DATA_SOURCES
+    from pipelines.defs.instance import prepare_dagster_home
+    from pipelines.defs.partitions import AS_OF_TAG
+
+    prepare_dagster_home(settings.dagster_home)
+    job = funnelpact_job(settings)
+    alone = job.get_subset(asset_selection={STAGE_ENTRIES, VOLUMES})
+    with dg.DagsterInstance.get() as instance:      # DAGSTER_HOME: the settings fixture's temp dir
+        run_march(job, instance)                    # as of 2026-08-20 12:00
+        as_of_a = built_rows(settings)
+        result = alone.execute_in_process(instance=instance)
+        assert result.success
+        tags = instance.get_run_by_id(result.run_id).tags
+        logged = [e.user_message for e in instance.all_logs(result.run_id) if e.step_key == "funnel_facts"]
+        rebuilt = built_rows(settings)
+        # With the load, they are built as of now, as before: the data holds facts after
+        # 2026-08-20, so the rows above would differ, had they been built as of now.
+        raw = {key for key in job.asset_layer.asset_graph.get_all_asset_keys() if key.path[0] in DATA_SOURCES}
+        loading = job.get_subset(asset_selection={*raw, STAGE_ENTRIES, VOLUMES}).execute_in_process(instance=instance)
+        assert loading.success
+        now = datetime.fromisoformat(instance.get_run_by_id(loading.run_id).tags[AS_OF_TAG])
+    assert rebuilt == as_of_a
+    assert now > datetime(2026, 8, 21, tzinfo=UTC) and built_rows(settings) != as_of_a
+    assert tags[AS_OF_TAG] == "2026-08-20T12:00:00+00:00"
+    assert any(m.startswith("building as of 2026-08-20 12:00:00 UTC, the instant the warehouse's models were last "
+                            "built as of: this run does not load the data") for m in logged), logged
+    done = [e.event_specific_data.materialization for e in result.get_asset_materialization_events()]
+    assert {m.asset_key for m in done} == {STAGE_ENTRIES, VOLUMES}
+    for m in done:
+        assert m.metadata["as_of"].value == "2026-08-20 12:00:00 UTC"
+        assert m.metadata["as_of_from"].value.startswith("the warehouse's last build: this run does not load the data")
+
+
+def test_models_materialised_alone_in_a_warehouse_no_run_has_built_fail_saying_to_build_everything(
+        settings: Settings) -> None:
+    """No build, no instant to build them as of: as of now, they would be the first of a
+    warehouse of two instants once the rest is built."""
+    alone = funnelpact_job(settings).get_subset(asset_selection={STAGE_ENTRIES, VOLUMES})
+    result = alone.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+    [failure] = [e for e in result.all_events if e.is_step_failure]
+    error = failure.step_failure_data.error.cause or failure.step_failure_data.error
+    assert error.cls_name == "InputError"
+    assert f"InputError: {settings.warehouse}: no run has built the dbt models of this warehouse yet" in error.message
+    assert "materialise everything first" in error.message
+    assert not result.get_asset_materialization_events()
+
+
 def test_run_prints_the_scorecard_json_of_spec_section_7(settings: Settings) -> None:
     result = invoke("run", "--as-of", AS_OF, "--format", "json")
     assert result.exit_code in (0, 1), result.output
