@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from pipelines.agreement.advice import revision_gaps
+from pipelines.agreement.figure_text import target_and_actual
 from pipelines.agreement.load import (
     agreement_files,
     by_line,
@@ -58,8 +59,9 @@ class TargetChange:
     agreement: str
     period: str
     target: str  # a stage id, or "revenue"
-    old: Decimal | int | None
-    new: Decimal | int | None
+    # Exact: the Markdown rounds them as every figure is (figure_text), JSON to the cent.
+    old: Fraction | int | None
+    new: Fraction | int | None
     change_pct: float | None
     old_revision: str | None
     new_revision: str | None
@@ -428,16 +430,10 @@ def compare_targets(old: list[Agreement], new: list[Agreement]) -> list[TargetCh
             share = (Fraction(n) - Fraction(o)) / Fraction(o) if o and n is not None and not other_money else None
             # Signed as the exact change is: a cut of 0.00001 % is -0.0, not the +0.0 of a rise.
             pct = None if share is None else float(in_percent(share, 1, signed=True))
-            changes.append(TargetChange(key[0], key[1], target, _plain(o), _plain(n), pct, old_rev, new_rev,
+            changes.append(TargetChange(key[0], key[1], target, o, n, pct, old_rev, new_rev,
                                         *((old_cur if o is not None else None, new_cur if n is not None else None)
                                           if money else (None, None))))
     return changes
-
-
-def _plain(value: Fraction | int | None) -> Decimal | int | None:
-    if value is None or isinstance(value, int):
-        return value
-    return int(value) if value.denominator == 1 else rounded_decimal(value, 2)
 
 
 def render(result: DiffResult, fmt: str) -> str:
@@ -449,7 +445,10 @@ def render(result: DiffResult, fmt: str) -> str:
 def _json_number(value: Any) -> int | float:
     """A field's Decimal as a JSON number, as the targets are: whole ones as integers, others
     as floats, whose shortest form is the decimal written (0.35, not 0.34999999999999997) for
-    every value of up to 15 significant digits."""
+    every value of up to 15 significant digits. A target (a Fraction) to the cent, rounded
+    half up from its exact value as the plan's JSON has it."""
+    if isinstance(value, Fraction):
+        value = Decimal(value.numerator) if value.denominator == 1 else rounded_decimal(value, 2)
     if isinstance(value, Decimal):
         return int(value) if value == value.to_integral_value() else float(value)
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
@@ -481,11 +480,6 @@ def _problem_item(problem: Problem) -> str:
     """A list item: where, in code (a file name, a field `lead->mql`, read as written), then the message."""
     where = " ".join(_span(part) for part in (problem.location, problem.field) if part)
     return f"- {where}: {_one_line(problem.message)}" if where else f"- {_one_line(problem.message)}"
-
-
-def _figure(value: Decimal | int | None) -> str:
-    """A target as the plan prints it: thousands separated, revenue to the cent."""
-    return "—" if value is None else f"{value:,}"
 
 
 # Characters a pull-request comment would read as HTML or Markdown (`<b>` made a label bold,
@@ -552,8 +546,10 @@ def render_markdown(result: DiffResult) -> str:
         lines += ["", "#### Effect on monthly targets", "",
                   "| agreement | month | target | old | new | change |", "|---|---|---|---|---|---|"]
         for t in result.targets:
-            lines.append(f"| {t.agreement} | {t.period} | {_target_name(t)} | {_figure(t.old)} | {_figure(t.new)} | "
-                         f"{_change(t)} |")
+            # As the plan's table, the scorecard and the pack show them: money in whole units,
+            # cents only where an old and a new figure that differ would read the same.
+            old, new = target_and_actual("revenue" if t.target == "revenue" else f"volume:{t.target}", t.old, t.new)
+            lines.append(f"| {t.agreement} | {t.period} | {_target_name(t)} | {old} | {new} | {_change(t)} |")
     else:
         lines += ["", "No monthly target changes."]
     # A window moved between revisions: the month's targets (and its alerts' channels) now

@@ -1,9 +1,10 @@
 """How a KPI's figure reads for people: one rule per kind of figure, which `funnelpact run`'s
-table, the review pack and the alerts all call. Each output rounded on its own, and the same
-figure read three ways: a quarantine rate of 0.06 % was 0.1% in the table and 0.06% in the
-pack, a pace of 75.80 leads 75.80 in the table and 76 in the pack, a weighted volume of 65.5
-read 65.50 in the table and the alerts and 65.5 in the pack. Machine outputs (`--format json`,
-the webhook's raw numbers, the pack's data-* attributes) keep exact values and do not come here.
+table, `plan`'s, `diff`'s comment, the review pack and the alerts all call. Each output
+rounded on its own, and the same figure read three ways: a quarantine rate of 0.06 % was
+0.1% in the table and 0.06% in the pack, a pace of 75.80 leads 75.80 in the table and 76 in
+the pack, a weighted volume of 65.5 read 65.50 in the table and the alerts and 65.5 in the
+pack. Machine outputs (`--format json`, the webhook's raw numbers, the pack's data-*
+attributes) keep exact values and do not come here.
 
 The rules, every figure rounded half up from its exact value (rounded_decimal):
 - a share: in percent to 1 decimal, to 2 under 1 % (a 0.06 % quarantine rate is neither

@@ -656,13 +656,46 @@ def test_a_changed_revenue_target_is_rounded_to_cents_from_its_exact_value(repo:
     assert revenue["2026-02"] == 100000.02
 
 
-def test_a_revenue_target_near_the_limit_keeps_its_cents_in_the_comment(repo: Path) -> None:
-    # Months of ~1.7 x 10^14, where a double is a multiple of 1/32: cents formatted from one
-    # were lost. February is exactly 999 999 999 999 999.99 / 6 = 166 666 666 666 666.665.
+def test_a_revenue_target_near_the_limit_is_rounded_from_its_exact_value_in_the_comment(repo: Path) -> None:
+    # Months of ~1.7 x 10^14, where a double is a multiple of 1/32: figures formatted from one
+    # were off. February is exactly 999 999 999 999 999.99 / 6 = 166 666 666 666 666.665.
     edit(repo / "sla/acme-2026-h1.yaml", "revenue_goal: 600000", "revenue_goal: 999999999999999.99")
     code, out = run_diff("HEAD")
     assert code == 0, out
-    assert "| acme | 2026-02 | revenue (USD) | 100,000 | 166,666,666,666,666.67 |" in out, out
+    assert "| acme | 2026-02 | revenue (USD) | 100,000 | 166,666,666,666,667 |" in out, out
+    code, out = run_diff("HEAD", "--format", "json")
+    [february] = [t for t in json.loads(out)["targets"] if (t["period"], t["target"]) == ("2026-02", "revenue")]
+    assert february["new"] == 166666666666666.67  # JSON keeps the cents
+
+
+def plan_of(month: str) -> str:
+    return CliRunner().invoke(app, ["plan", "--month", month, "--format", "table"], env={"COLUMNS": "200"}).output
+
+
+def test_revenue_targets_read_in_whole_units_as_the_plan_and_the_scorecard_show_them(repo: Path) -> None:
+    """The comment showed "116,129.03" where `plan`, the scorecard, the pack and the alerts
+    show 116,129 for the same month: two targets, to a reviewer. In whole units, rounded half
+    up from the exact figure: February's new 110 000.495 is 110,000, where rounding the cents
+    first (110 000.50) read 110,001."""
+    plan_before = plan_of("2026-07")
+    edit(repo / "sla/acme-2026-h1.yaml", "revenue_goal: 600000", "revenue_goal: 660002.97")
+    # July: 744 000 over H2's weights (6.2), from 116 129.03 to 120 000.
+    edit(repo / "sla/acme-2026-h2.yaml", "revenue_goal: 720000", "revenue_goal: 744000")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "| acme | 2026-02 | revenue (USD) | 100,000 | 110,000 | +10.0 % |" in out, out
+    assert "| acme | 2026-07 | revenue (USD) | 116,129 | 120,000 | +3.3 % |" in out, out
+    assert "│ 116,129 │" in plan_before and "│ 120,000 │" in plan_of("2026-07"), plan_before
+    # JSON keeps the cents.
+    code, out = run_diff("HEAD", "--format", "json")
+    revenue = {t["period"]: (t["old"], t["new"]) for t in json.loads(out)["targets"] if t["target"] == "revenue"}
+    assert revenue["2026-02"] == (100000, 110000.5) and revenue["2026-07"] == (116129.03, 120000)
+
+
+def test_revenue_targets_that_differ_only_in_cents_show_their_cents(repo: Path) -> None:
+    # February 100 000 -> 100 000.01: in whole units both read 100,000, a change of nothing.
+    markdown, _ = february_revenue_with_goal(repo, "600000.06")
+    assert "| acme | 2026-02 | revenue (USD) | 100,000.00 | 100,000.01 | +0.0 % |" in markdown, markdown
 
 
 def test_git_missing_from_the_path_is_named_not_read_as_no_repository(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -697,7 +730,7 @@ def test_a_folder_outside_any_git_repository_is_named_so_whatever_gits_language(
 def test_a_cut_too_small_for_a_tenth_of_a_percent_keeps_its_minus_sign(repo: Path) -> None:
     # February's revenue 100 000 -> 99 999.99 is -0.00001 %: it read "+0.0 %", a rise.
     markdown, change_pct = february_revenue_with_goal(repo, "599999.94")
-    assert "| acme | 2026-02 | revenue (USD) | 100,000 | 99,999.99 | -0.0 % |" in markdown, markdown
+    assert "| acme | 2026-02 | revenue (USD) | 100,000.00 | 99,999.99 | -0.0 % |" in markdown, markdown
     assert str(change_pct) == "-0.0"
 
 
@@ -810,7 +843,7 @@ def test_a_base_that_does_not_validate_still_gets_a_diff_naming_what_it_could_no
     assert " 2026-h1** (sla/acme-2026-h1.yaml): changed" in rest, out
     assert "- **acme 2026-h2** (sla/acme-2026-h2.yaml): added" in out, out
     assert "| acme | 2026-02 | revenue (USD) | 100,000 | 110,000 | +10.0 % |" in out, out
-    assert "| acme | 2026-07 | revenue (USD) | — | 116,129.03 | new |" in out, out
+    assert "| acme | 2026-07 | revenue (USD) | — | 116,129 | new |" in out, out
     code, out = run_diff("HEAD", "--format", "json")
     assert code == 0, out
     result = json.loads(out)
