@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from pipelines.cli.options import SLA_DEFAULT, ListArgumentCommand, sla_path
+from pipelines.cli.options import MONTH_METAVAR, SLA_DEFAULT, ListArgumentCommand, sla_path
 from pipelines.cli.output import DiffFormat, Format, console, echo, report_warning
 
 # The authoring commands read a folder or one file; given none, the same folder as the
@@ -71,7 +71,7 @@ def schema() -> None:
 
 def plan(
     sla: SlaPathOption = None,
-    month: Annotated[str | None, typer.Option(help="Show one month only (YYYY-MM; default: every month of every window).", show_default=False)] = None,
+    month: Annotated[str | None, typer.Option(metavar=MONTH_METAVAR, help="Show one month only (YYYY-MM; default: every month of every window).", show_default=False)] = None,
     format: Annotated[Format, typer.Option(
         "--format", "-f",
         help="table for people; json or csv for machines, each month with its revision's currency (csv: one row "

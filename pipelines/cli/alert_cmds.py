@@ -25,7 +25,7 @@ def register(app: typer.Typer) -> None:
 def test_alerts(
     sla: Annotated[Path | None, typer.Option("--sla", help=f"Agreement folder or file {SLA_DEFAULT}.",
                                              show_default=False)] = None,
-    revision: Annotated[str | None, typer.Option(help="Only this revision (default: every revision).", show_default=False)] = None,
+    revision: Annotated[str | None, typer.Option(metavar="<revision>", help="Only this revision (default: every revision).", show_default=False)] = None,
 ) -> None:
     """Send a test alert to every channel of the agreements, to check the set-up.
 

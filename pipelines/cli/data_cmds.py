@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from pipelines.cli.options import INT_METAVAR
+from pipelines.cli.options import DATE_METAVAR, INT_METAVAR, TIMEZONE_METAVAR
 from pipelines.cli.output import console, err_console
 from pipelines.errors import InputError, Problem
 
@@ -108,7 +108,7 @@ ImportOutOption = Annotated[Path, typer.Option(
     "They replace the ones there only once all are written; an export may not be one of them.")]
 def _timezone_option(dates: str) -> object:
     return typer.Option(
-        "--timezone", show_default=False,
+        "--timezone", metavar=TIMEZONE_METAVAR, show_default=False,
         help="IANA time zone (the CRM portal's or org's) of the export's naive local times, and of its "
         f"date-only values ({dates}), which are placed in that zone's calendar days; times with an offset "
         "or 'Z' are kept. Default: UTC, with a warning when date-only values were read.")
@@ -118,12 +118,12 @@ HubspotTimezoneOption = Annotated[str | None, _timezone_option("a date without a
 SalesforceTimezoneOption = Annotated[str | None, _timezone_option(
     "Opportunity CloseDate and Lead ConvertedDate, even in Data Loader exports whose times end in Z")]
 TimestampFormatOption = Annotated[str | None, typer.Option(
-    "--timestamp-format", help="strptime format of the export's times, for a day-first export: "
+    "--timestamp-format", metavar="<strptime>", help="strptime format of the export's times, for a day-first export: "
     "'%d/%m/%Y %H:%M' (its date part, '%d/%m/%Y', reads date-only values). Default: ISO 8601 and US "
     "month-first m/d/Y; a day-first date (13/01/2026) is then refused. ISO 8601 is read either way.",
     show_default=False)]
 EncodingOption = Annotated[str, typer.Option(
-    "--encoding", help="Text encoding of the exports, any Python knows, in any case: cp1252 (windows-1252) for "
+    "--encoding", metavar="<encoding>", help="Text encoding of the exports, any Python knows, in any case: cp1252 (windows-1252) for "
     "Excel's 'CSV' saved on Windows, latin-1 (iso-8859-1), utf-16 for Excel's 'Unicode Text', shift_jis, … "
     "An export in another encoding than UTF-8 is first converted to a UTF-8 copy in --out (removed when the "
     "import ends); bytes that are not text in it stop the import, naming the line.")]
@@ -133,8 +133,8 @@ def generate(
     out: OutOption,
     contacts: Annotated[int, typer.Option(help="Number of contacts (leads) to create, 1 or more.")] = 20_000,
     seed: Annotated[int, typer.Option(min=0, metavar=INT_METAVAR, help="Random seed (0 or more): the same seed gives the same files.")] = 1,
-    start: Annotated[str, typer.Option(help="First day of the data, YYYY-MM-DD.")] = "2026-01-01",
-    end: Annotated[str, typer.Option(help="Last day of the data, YYYY-MM-DD.")] = "2026-12-31",
+    start: Annotated[str, typer.Option(metavar=DATE_METAVAR, help="First day of the data, YYYY-MM-DD.")] = "2026-01-01",
+    end: Annotated[str, typer.Option(metavar=DATE_METAVAR, help="Last day of the data, YYYY-MM-DD.")] = "2026-12-31",
     format: Annotated[DataFormat, typer.Option(
         "--format", help="File format of the tables.")] = DataFormat.csv,
 ) -> None:

@@ -21,6 +21,13 @@ SLA_DEFAULT = "(default: $FUNNELPACT_SLA_DIR or sla/)"
 # The metavar of a whole number with a least value (min=): Typer wrote its type "<int range>",
 # which reads as taking a range ("0-90"); the least value follows it as "[x>=0]".
 INT_METAVAR = "<int>"
+# The metavars of a text value with a fixed shape, the same in every command: Typer wrote each
+# "<str>", which does not say that `--month` takes 2026-03 and not "March", or `--as-of` an ISO
+# 8601 instant. A pattern is shown as written (YYYY-MM), a kind of value as a type is (<tz>).
+MONTH_METAVAR = "<YYYY-MM>"
+DATE_METAVAR = "<YYYY-MM-DD>"
+INSTANT_METAVAR = "<instant>"
+TIMEZONE_METAVAR = "<tz>"
 
 DataOption = Annotated[
     Path | None,
@@ -32,7 +39,7 @@ SlaOption = Annotated[
 ]
 AsOfOption = Annotated[
     str | None,
-    typer.Option("--as-of", help="Judge as of this instant (ISO 8601; no offset = UTC; whole seconds, a fraction is dropped). "
+    typer.Option("--as-of", metavar=INSTANT_METAVAR, help="Judge as of this instant (ISO 8601; no offset = UTC; whole seconds, a fraction is dropped). "
                  "Facts after it are ignored. Default: now.",
                  show_default=False),
 ]

@@ -14,7 +14,7 @@ from typing import Annotated, NoReturn
 import typer
 from rich.markup import escape
 
-from pipelines.cli.options import INT_METAVAR, AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
+from pipelines.cli.options import INT_METAVAR, MONTH_METAVAR, AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
 from pipelines.cli.output import ScorecardFormat, echo, err_console, report_warning, say
 from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError, Problem
 
@@ -160,9 +160,9 @@ def run(
     data: DataOption = None,
     sla: SlaOption = None,
     as_of: AsOfOption = None,
-    from_: Annotated[str | None, typer.Option("--from", help="First month to judge (YYYY-MM); alone, that month only. Default: the current month "
+    from_: Annotated[str | None, typer.Option("--from", metavar=MONTH_METAVAR, help="First month to judge (YYYY-MM); alone, that month only. Default: the current month "
                   "and the months still settling (above).", show_default=False)] = None,
-    to: Annotated[str | None, typer.Option("--to", help="Last month to judge (YYYY-MM); alone, that month only. Default: the current month "
+    to: Annotated[str | None, typer.Option("--to", metavar=MONTH_METAVAR, help="Last month to judge (YYYY-MM); alone, that month only. Default: the current month "
                   "and the months still settling (above).", show_default=False)] = None,
     format: Annotated[ScorecardFormat, typer.Option("--format", "-f", help="table for people, json for machines.")] = ScorecardFormat.table,
 ) -> None:
@@ -193,8 +193,8 @@ def _judge(data: Path | None, sla: Path | None, as_of: str | None, from_: str | 
 
 
 def backfill(
-    from_: Annotated[str, typer.Option("--from", help="First month (YYYY-MM).")],
-    to: Annotated[str, typer.Option("--to", help="Last month (YYYY-MM).")],
+    from_: Annotated[str, typer.Option("--from", metavar=MONTH_METAVAR, help="First month (YYYY-MM).")],
+    to: Annotated[str, typer.Option("--to", metavar=MONTH_METAVAR, help="Last month (YYYY-MM).")],
     data: DataOption = None,
     sla: SlaOption = None,
     as_of: AsOfOption = None,

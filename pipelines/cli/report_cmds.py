@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from pipelines.cli.output import echo, report_warning, say
-from pipelines.cli.options import AsOfOption, DataOption, SlaOption, as_of_instant, settings_for
+from pipelines.cli.options import MONTH_METAVAR, AsOfOption, DataOption, SlaOption, as_of_instant, settings_for
 
 
 def register(app: typer.Typer) -> None:
@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
 
 
 def report(
-    month: Annotated[str, typer.Option("--month", help="The month to review, YYYY-MM.", show_default=False)],
+    month: Annotated[str, typer.Option("--month", metavar=MONTH_METAVAR, help="The month to review, YYYY-MM.", show_default=False)],
     out: Annotated[Path, typer.Option("--out", help="The HTML file to write (one self-contained file).",
                                       show_default=False)],
     data: DataOption = None,

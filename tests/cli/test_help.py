@@ -72,11 +72,56 @@ def test_help_names_each_value_s_type_as_a_person_reads_it_not_as_python_writes_
     output = CliRunner().invoke(app, [*path.split(), "--help"], env={"COLUMNS": "200"}).output
     rows = [line for line in output.splitlines() if re.match(r"│ +(\* +)?(--|[A-Z])", line)]
     types = [t for row in rows for t in re.findall(r"  (<[^>]*>(?:\.\.\.)?)", row)]
-    assert not [t for t in types if not re.fullmatch(r"<[a-z|_-]+>(\.\.\.)?", t)], "\n".join(rows)
+    # A kind of value in words (<path>, <tz>), or a shape as it is written (<YYYY-MM>).
+    assert not [t for t in types if not re.fullmatch(r"<([a-z|_-]+|YYYY-MM(-DD)?)>(\.\.\.)?", t)], "\n".join(rows)
     for param in (COMMANDS[path] if path else ROOT_COMMAND).params:
         if param.param_type_name == "argument" and param.nargs == -1:  # several values: the items' type, then ...
             row = next(line for line in rows if re.match(rf"│ +(\* +)?{param.metavar} ", line))
             assert re.search(r" <path>\.\.\. ", row), row
+
+
+# The shapes an option's help names, and the metavar that shows each, the same in every
+# command. The first the help names is the value's (--timestamp-format's help names ISO 8601
+# only as its default).
+SHAPES = {r"\bYYYY-MM-DD\b": "<YYYY-MM-DD>", r"\bYYYY-MM\b(?!-)": "<YYYY-MM>", r"\binstant\b": "<instant>",
+          r"\bIANA time zone\b": "<tz>", r"\bstrptime\b": "<strptime>"}
+
+
+def shape_of(help_text: str) -> str | None:
+    """The metavar of the first shape `help_text` names, or None."""
+    found = [(m.start(), metavar) for pattern, metavar in SHAPES.items() if (m := re.search(pattern, help_text))]
+    return min(found)[1] if found else None
+
+
+@pytest.mark.parametrize("path", sorted(COMMANDS), ids=lambda p: f"funnelpact {p} shows the shape of its values")
+def test_an_option_with_a_fixed_shape_shows_it_and_none_reads_str(path: str) -> None:
+    """`--month <str>`, `--as-of <str>`, `--timezone <str>`: every text value read as any
+    text, though 2026-03 is the only month `--month` takes and "March" is refused."""
+    output = CliRunner().invoke(app, [*path.split(), "--help"], env={"COLUMNS": "250"}).output
+    rows = [line for line in output.splitlines() if re.match(r"│ +(\* +)?--", line)]
+    assert not [row for row in rows if "<str>" in row], "\n".join(rows)
+    for param in COMMANDS[path].params:
+        if param.param_type_name != "option" or param.is_flag:
+            continue
+        row = next(line for line in rows if re.search(rf" {re.escape(param.opts[0])} ", line))
+        if (metavar := shape_of(param.help)) is not None:
+            assert f" {metavar} " in row, row
+
+
+def test_every_shape_an_option_names_is_one_the_help_shows() -> None:
+    """The shapes above are those the options name: --from's "(YYYY-MM)" in run and backfill,
+    --month's in plan and report, --as-of's instant, generate's days, the importers' zones."""
+    shown = {(path, param.opts[0]): shape_of(param.help) for path, command in COMMANDS.items()
+             for param in command.params if param.param_type_name == "option" and not param.is_flag}
+    assert {k: v for k, v in shown.items() if v} == {
+        ("plan", "--month"): "<YYYY-MM>", ("report", "--month"): "<YYYY-MM>",
+        ("run", "--from"): "<YYYY-MM>", ("run", "--to"): "<YYYY-MM>",
+        ("backfill", "--from"): "<YYYY-MM>", ("backfill", "--to"): "<YYYY-MM>",
+        ("run", "--as-of"): "<instant>", ("backfill", "--as-of"): "<instant>", ("report", "--as-of"): "<instant>",
+        ("generate", "--start"): "<YYYY-MM-DD>", ("generate", "--end"): "<YYYY-MM-DD>",
+        **{(f"import {crm}", option): metavar for crm in ("hubspot", "salesforce")
+           for option, metavar in (("--timezone", "<tz>"), ("--timestamp-format", "<strptime>"))},
+    }
 
 
 @pytest.mark.parametrize("path", sorted(COMMANDS), ids=lambda p: f"funnelpact {p} states its defaults")
