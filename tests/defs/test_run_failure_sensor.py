@@ -19,7 +19,6 @@ from pipelines.alerts.run_failure import concerned
 from pipelines.defs.assets import GROUP_INPUTS
 from pipelines.defs.partitions import run_tags
 from pipelines.defs.sensors import SENSOR_NAME
-from pipelines.data.generate import generate
 from pipelines.settings import Settings
 from tests.alerts.loopback import HttpRecorder
 
@@ -31,13 +30,6 @@ WEBHOOK = "    - {channel: webhook, url_env: FUNNELPACT_ALERT_WEBHOOK}"
 
 
 @pytest.fixture
-def http() -> Iterator[HttpRecorder]:
-    server = HttpRecorder()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
     """A Dagster instance whose runs, events and sensor cursors are SQLite files in a temp dir."""
     home = tmp_path / "dagster"
@@ -46,19 +38,11 @@ def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
         yield instance
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A company of 60 contacts: a run that succeeds in seconds."""
-    out = tmp_path_factory.mktemp("tiny") / "data"
-    generate(out, contacts=60, seed=5)
-    return out
-
-
 @pytest.fixture
-def broken(tiny: Path, tmp_path: Path) -> Path:
-    """That company with a contacts file that is no contacts table: the load step fails on it."""
+def broken(company: Path, tmp_path: Path) -> Path:
+    """The test company with a contacts file that is no contacts table: the load step fails on it."""
     data = tmp_path / "broken"
-    shutil.copytree(tiny, data)
+    shutil.copytree(company, data)
     (data / "contacts.csv").write_text("name;email\nMarta;marta@acme.example\n")
     return data
 
@@ -93,7 +77,7 @@ def failed_step(result) -> str:
 
 
 def test_a_failed_run_is_told_once_to_each_channel_of_the_revisions_of_its_months(
-        settings: Settings, broken: Path, tiny: Path, instance, http: HttpRecorder, monkeypatch, caplog) -> None:
+        settings: Settings, broken: Path, company: Path, instance, http: HttpRecorder, monkeypatch, caplog) -> None:
     caplog.set_level(logging.INFO, logger="pipelines")
     webhook_for_both_revisions(settings, http.url(), monkeypatch)
     defs = definitions(settings, broken)
@@ -130,7 +114,7 @@ def test_a_failed_run_is_told_once_to_each_channel_of_the_revisions_of_its_month
     # inputs, seconds) tell anything.
     again = tick(defs, instance, told.cursor)
     assert not again.dagster_run_reactions and len(http.posts) == 1
-    good = definitions(settings, tiny)
+    good = definitions(settings, company)
     inputs = dg.AssetSelection.groups(GROUP_INPUTS).resolve(good.resolve_asset_graph())
     assert good.resolve_job_def("funnelpact_job").get_subset(asset_selection=inputs).execute_in_process(
         instance=instance).success
@@ -155,12 +139,12 @@ def test_a_channel_that_fails_fails_the_tick_naming_it_and_is_not_tried_again(
 
 
 def test_agreements_that_no_longer_read_are_said_and_the_loaded_ones_told(
-        settings: Settings, tiny: Path, instance, http: HttpRecorder, monkeypatch, caplog) -> None:
+        settings: Settings, company: Path, instance, http: HttpRecorder, monkeypatch, caplog) -> None:
     """An agreement broken after the code location loaded fails the run in its first step; the
     sensor cannot read it either, says so, and tells the channels the code location loaded."""
     caplog.set_level(logging.INFO)
     webhook_for_both_revisions(settings, http.url(), monkeypatch)
-    defs = definitions(settings, tiny)
+    defs = definitions(settings, company)
     cursor = tick(defs, instance, None).cursor
     h2 = settings.sla_dir / "acme-2026-h2.yaml"
     h2.write_text(h2.read_text().replace("timezone: America/Mexico_City", "timezone: Mars/Olympus"))
