@@ -16,7 +16,7 @@ AS_OF_TAG = "funnelpact/as_of"
 # Dagster's own tags of a range run (single-run backfill, CLI, schedule).
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
-PARTITION_TAG = "dagster/partition"   # a run of one month (a UI materialisation, a re-execution)
+PARTITION_TAG = "dagster/partition"   # a run of one month (picked in the UI's launchpad)
 
 
 def monthly_partitions(agreements: list[Agreement]) -> MonthlyPartitionsDefinition:

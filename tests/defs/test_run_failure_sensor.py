@@ -167,3 +167,41 @@ def test_a_run_that_names_no_month_tells_the_revisions_in_force_in_the_current_m
     assert [a.revision for a in concerned(agreements, [], datetime(2027, 2, 1, tzinfo=UTC))] == []
     assert [a.revision for a in concerned(agreements, ["2026-06", "2026-07"], datetime(2027, 2, 1, tzinfo=UTC))] == [
         "2026-h1", "2026-h2"]
+
+
+def test_the_daemon_tells_a_failed_run_it_launched_and_not_a_failed_cli_run(
+        settings: Settings, broken: Path, tmp_path: Path, http: HttpRecorder, monkeypatch) -> None:
+    """The sensor as users get it: on by default in `dagster-daemon run` (docs/operations.md).
+    A run the daemon launched (what the schedule's tick does) is told once; `funnelpact run`'s
+    in-process run, which failed before it, belongs to no code location and is not."""
+    import json
+    import subprocess
+    import sys
+
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+    from tests.defs.test_dagster_ui_and_daemon import DEADLINE, ROOT as CHECKOUT, webserver_and_daemon
+
+    webhook_for_both_revisions(settings, http.url(), monkeypatch)
+    monkeypatch.setenv("FUNNELPACT_DATA_DIR", str(broken))
+    first = CliRunner().invoke(app, ["run", "--from", "2026-03", "--to", "2026-03", "--as-of", AS_OF.isoformat()])
+    assert first.exit_code == 2, first.output   # prepares the home; the broken file fails it
+    workspace = str(CHECKOUT / "workspace.yaml")
+    with webserver_and_daemon(tmp_path) as dagster:
+        dagster.start("dagster-daemon", "run", "-w", workspace)
+        dagster.wait_for("the sensor's first tick", lambda: "Initiating funnelpact_run_failure" in (
+            tmp_path / "dagster-daemon.log").read_text(), deadline=120)
+        cli = CliRunner().invoke(app, ["run", "--from", "2026-03", "--to", "2026-03", "--as-of", AS_OF.isoformat()])
+        assert cli.exit_code == 2, cli.output
+        queued = subprocess.run([sys.executable, "-m", "dagster", "job", "launch", "-w", workspace, "-j", "funnelpact_job",
+                                 "--tags", json.dumps(run_tags("2026-07", "2026-07", AS_OF))], env=dagster.env,
+                                cwd=settings.home.parent, capture_output=True, text=True, timeout=300)
+        assert queued.returncode == 0, queued.stdout[-3000:] + queued.stderr[-3000:]
+        [post] = dagster.wait_for("the sensor's message", lambda: http.posts, deadline=DEADLINE)
+    with dg.DagsterInstance.get() as instance:
+        failed = {r.run_id: r for r in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))}
+    [launched] = [r for r in failed.values() if r.remote_job_origin is not None]
+    assert len(failed) == 3, "two CLI runs and the daemon's failed"
+    assert (post.json()["run_id"], post.json()["step"], post.json()["months"]) == (launched.run_id, "raw_crm", ["2026-07"])
+    assert len(http.posts) == 1
