@@ -11,6 +11,7 @@ import pytest
 
 from pipelines.data.generate import generate
 from pipelines.settings import Settings
+from tests.alerts.loopback import HttpRecorder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,6 +31,14 @@ def loopback_bypasses_proxies() -> Iterator[None]:
         patch.setenv("no_proxy", value)
         patch.setenv("NO_PROXY", value)
         yield
+
+
+@pytest.fixture
+def http() -> Iterator[HttpRecorder]:
+    """A loopback HTTP server that records the POSTs it gets (Slack, webhook: tests/alerts/loopback.py)."""
+    server = HttpRecorder()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +22,7 @@ from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import days_elapsed, days_in_month
 from pipelines.alerts.channels import SENDERS, DeliveryError, channel_key, per_message, send_all
 from pipelines.alerts.digest import Part, order_key
-from pipelines.alerts.events import AlertEvent, KpiStatus, Person
+from pipelines.alerts.events import AlertEvent, KpiStatus, Notice, Person
 from pipelines.alerts.state import AlertStore, KpiState, OutboxItem, alert_kind, damage_named, iso
 from pipelines.errors import InputError, Problem
 from pipelines.settings import ALERT_CHANNELS_ENV
@@ -316,7 +316,7 @@ def deliver_outbox(
                     released += [(item.id, f"not attempted: the channel failed earlier in this run ({down[key]})")
                                  for item in batch]
                     continue
-                attempts, error = attempt(batch, env, retry, timeout, sleep, part)
+                attempts, error = attempt([item.alert for item in batch], batch[0].channel, env, retry, timeout, sleep, part)
                 ids = [item.id for item in batch]
                 if error is None:
                     store.mark_sent(ids, attempts, now)
@@ -377,18 +377,17 @@ def _no_longer_asked(item: OutboxItem, agreements: list[Agreement]) -> str | Non
 
 
 def attempt(
-    items: list[OutboxItem], env: Mapping[str, str], retry: RetryPolicy, timeout: float, sleep: Callable[[float], None],
-    part: Part = None,
+    events: Sequence[Notice], settings: Mapping[str, Any], env: Mapping[str, str], retry: RetryPolicy, timeout: float,
+    sleep: Callable[[float], None], part: Part = None,
 ) -> tuple[int, str | None]:
-    """Send `items` (one channel's) as one message: (attempts made, None when delivered or the
+    """Send `events` to one channel as one message: (attempts made, None when delivered or the
     last error). One channel key is one receiver, and `messages` gives the items of one
     e-mail one sender."""
     error = "not attempted"
-    events = [item.alert for item in items]
     for n in range(1, max(retry.attempts, 1) + 1):
         wait = None
         try:
-            send_all(events, items[0].channel, env, timeout, part)
+            send_all(events, settings, env, timeout, part)
             return n, None
         except DeliveryError as exc:
             error, retryable, wait = exc.reason, exc.retryable, exc.wait

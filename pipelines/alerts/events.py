@@ -11,7 +11,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from pipelines.agreement.kpis import STATUSES, is_share
-from pipelines.agreement.months import naive_utc
+from pipelines.agreement.months import naive_utc, spans
 from pipelines.agreement import figure_text
 from pipelines.agreement.plan import exact_value
 
@@ -220,6 +220,68 @@ class AlertEvent:
         """The target's, actual's and gap's decimals: "Target 90.0%, Actual 90.0%, Gap -0.0 pp"
         was a breach, and "Target 100, Actual 91, Gap -10" did not add up."""
         return figure_text.gap_places(self.kpi, self.target, self.actual)
+
+
+RUN_FAILURE = "run_failure"
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """A run of the job that failed: the months it was to judge were not judged, and their
+    alerts wait for the next run that succeeds. Told once to the channels of the revisions
+    in force in those months (pipelines/defs/sensors.py; docs/alerts.md, *When a run fails*).
+    The channels read what they read of an `AlertEvent`: `alert_id`, `kind`, `title()`,
+    `text()`, `facts()`, `to_dict()`."""
+
+    run_id: str
+    job: str
+    step: str | None  # the first step that failed; None when the run failed outside its steps
+    error: str  # the first line of that failure's error
+    months: tuple[str, ...]  # the months it was to judge; () when the run does not say
+    revisions: tuple[tuple[str, str], ...]  # (agreement, revision) whose channels are told
+    detected_at: str = ""  # ISO 8601 UTC
+    as_of: str = ""  # the instant the run was to judge as of, ISO 8601 UTC ("" when its tags do not say)
+    kind: str = RUN_FAILURE
+
+    @property
+    def alert_id(self) -> str:
+        return f"{RUN_FAILURE}/{self.run_id}"
+
+    def what(self) -> str:
+        return "Run failed"
+
+    def title(self) -> str:
+        months = spans(list(self.months)) if self.months else "its months"
+        return f"{self.what()} in {self.step or 'no step'}: {months} not judged (run {self.run_id[:8]})"
+
+    def facts(self) -> list[tuple[str, str]]:
+        """The labelled lines every channel shows, in order."""
+        return [
+            ("Run", self.run_id),
+            ("Job", self.job),
+            ("Step", self.step or "none: the run failed outside its steps"),
+            ("Error", self.error),
+            ("Months", spans(list(self.months)) if self.months else "not known: the run named none"),
+            ("Not judged", "the KPIs of these months; their alerts come with the next run that succeeds"),
+            ("Agreement", ", ".join(f"{a} {r}" for a, r in self.revisions) or "none in force"),
+            *([("As of", readable(self.as_of))] if self.as_of else []),
+        ]
+
+    def text(self) -> str:
+        return self.title() + "\n" + "\n".join(f"{k}: {v}" for k, v in self.facts())
+
+    def to_dict(self) -> dict[str, Any]:
+        """The webhook's JSON body: the names of a KPI alert's where they mean the same."""
+        data = asdict(self)
+        data.pop("revisions")
+        data.update(alert_id=self.alert_id, months=list(self.months),
+                    agreements=[{"agreement": a, "revision": r} for a, r in self.revisions],
+                    title=self.title(), text=self.text())
+        return data
+
+
+# What a channel delivers: a KPI's status change, or a failed run.
+Notice = AlertEvent | RunFailure
 
 
 def readable(iso_utc: str) -> str:

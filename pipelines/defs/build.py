@@ -14,6 +14,7 @@ from pipelines.defs.judgement import build_judgement_assets
 from pipelines.defs.partitions import monthly_partitions
 from pipelines.defs.resources import FunnelpactResource
 from pipelines.defs.schedules import build_daily_schedule
+from pipelines.defs.sensors import build_run_failure_sensor
 from pipelines.settings import Settings
 from pipelines.warehouse.dbt_runner import check_threads
 from pipelines.warehouse.memory_limit import memory_limit
@@ -41,6 +42,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         # `agreement_tables` opened the warehouse at once, and DuckDB allows one writer.
         executor=dg.in_process_executor,
         schedules=[build_daily_schedule(job, agreements, settings.sla_dir)],
+        sensors=[build_run_failure_sensor(agreements, settings.sla_dir)],
         resources={
             "funnelpact": FunnelpactResource(
                 sla_dir=str(settings.sla_dir),

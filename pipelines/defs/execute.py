@@ -193,15 +193,20 @@ def _first_failure(result, log_file: Path) -> tuple[str, str, str, str]:
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
-            # Dagster wraps user errors: the InputError is the cause.
-            root = error.cause or error
-            # The message starts with the exception's name, qualified or not.
-            message = re.sub(rf"^([\w.]+\.)?{re.escape(root.cls_name)}: ", "", root.message.strip())
-            kind = ("bad_input" if root.cls_name in ("InputError", "WarehouseLocked")
-                    else "interrupted" if root.cls_name in ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
-                    or interrupted_query(root.cls_name, message)
+            message, cls_name = error_message(error)
+            kind = ("bad_input" if cls_name in ("InputError", "WarehouseLocked")
+                    else "interrupted" if cls_name in ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
+                    or interrupted_query(cls_name, message)
                     else "crash")
             # Bad input names its own file or field: the step would only hide that.
             shown = message if kind == "bad_input" else f"{event.step_key}: {message}"
             return shown, kind, error.to_string(), event.step_key
     return f"see the Dagster UI or {log_file} for its logs", "crash", "", "an unknown step"
+
+
+def error_message(error) -> tuple[str, str]:
+    """A failed step's error as its message says it, and the name of its class. Dagster wraps
+    user errors: the InputError is the cause. Its message starts with the exception's name,
+    qualified or not."""
+    root = error.cause or error
+    return re.sub(rf"^([\w.]+\.)?{re.escape(root.cls_name)}: ", "", root.message.strip()), root.cls_name

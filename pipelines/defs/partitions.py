@@ -9,13 +9,14 @@ from dagster import MonthlyPartitionsDefinition
 
 from pipelines.agreement.load import span
 from pipelines.agreement.model import Agreement
-from pipelines.agreement.months import add_months, month_bounds_utc, month_index, month_of, parse_as_of
+from pipelines.agreement.months import add_months, is_month, month_bounds_utc, month_index, month_of, month_range, parse_as_of
 
 MONTH_FORMAT = "%Y-%m"
 AS_OF_TAG = "funnelpact/as_of"
 # Dagster's own tags of a range run (single-run backfill, CLI, schedule).
 RANGE_START = "dagster/asset_partition_range_start"
 RANGE_END = "dagster/asset_partition_range_end"
+PARTITION_TAG = "dagster/partition"   # a run of one month (picked in the UI's launchpad)
 
 
 def monthly_partitions(agreements: list[Agreement]) -> MonthlyPartitionsDefinition:
@@ -86,3 +87,13 @@ def tagged_as_of(tags: Mapping[str, str]) -> datetime | None:
 def run_tags(first: str, last: str, as_of: datetime) -> dict[str, str]:
     """The tags of a run judging months first..last as of an instant (CLI and schedule)."""
     return {RANGE_START: first, RANGE_END: last, AS_OF_TAG: as_of.isoformat()}
+
+
+def tagged_months(tags: Mapping[str, str]) -> list[str]:
+    """The months a run was to judge, as its tags say (a range, or one month); [] for a run
+    that names none (the UI launchpad without a partition, the first run of a backfill
+    launched from the asset graph, which builds the facts only)."""
+    first, last = tags.get(RANGE_START) or tags.get(PARTITION_TAG), tags.get(RANGE_END) or tags.get(PARTITION_TAG)
+    if not (is_month(first) and is_month(last)):
+        return []
+    return month_range(first, last)

@@ -1,5 +1,6 @@
-"""Fixtures: loopback HTTP and SMTP servers and an HTTP proxy, started per test and stopped
-after it; the same over TLS with a test certificate authority made once per session."""
+"""Fixtures: loopback SMTP servers and an HTTP proxy, started per test and stopped after it;
+those and HTTP over TLS with a test certificate authority made once per session. The plain
+HTTP one, `http`, is in tests/conftest.py: the Dagster tests use it too."""
 
 from __future__ import annotations
 
@@ -9,13 +10,6 @@ from pathlib import Path
 import pytest
 
 from .loopback import HttpRecorder, Pki, ProxyRecorder, SmtpRecorder, make_pki
-
-
-@pytest.fixture
-def http() -> Iterator[HttpRecorder]:
-    server = HttpRecorder()
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -1,6 +1,8 @@
 """Alert channels. Each sender takes (event, settings, env, timeout) and returns a short
 receipt, or raises `DeliveryError`; settings are the agreement's channel entry as a dict.
 Slack and e-mail also take several alerts as one message (a digest, pipelines/alerts/digest.py).
+Each also takes a `RunFailure` (pipelines/alerts/events.py) in an alert's place: a failed run,
+told through the same channels.
 
 Secrets are read from `env` at send time, never stored: the outbox keeps only the names of the
 environment variables, so a fixed variable fixes the pending deliveries too.
@@ -17,9 +19,9 @@ from pipelines.alerts.channels.mail import send_email, send_email_digest
 from pipelines.alerts.channels.slack import DIGEST_SIZE, send_slack, send_slack_digest
 from pipelines.alerts.channels.webhook import send_webhook
 from pipelines.alerts.digest import Part
-from pipelines.alerts.events import AlertEvent
+from pipelines.alerts.events import AlertEvent, Notice
 
-Sender = Callable[[AlertEvent, Mapping[str, Any], Mapping[str, str], float], str]
+Sender = Callable[[Notice, Mapping[str, Any], Mapping[str, str], float], str]
 # (alerts, settings, env, timeout, part: (n, of) when a digest was cut into several messages)
 DigestSender = Callable[[Sequence[AlertEvent], Mapping[str, Any], Mapping[str, str], float, Part], str]
 
@@ -55,7 +57,7 @@ def channel_key(settings: Mapping[str, Any]) -> str:
     return kind
 
 
-def send(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
+def send(event: Notice, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
     sender = SENDERS.get(settings.get("channel", ""))
     if sender is None:
         raise DeliveryError(f"unknown channel {settings.get('channel')!r}", retryable=False)
@@ -68,7 +70,7 @@ def per_message(settings: Mapping[str, Any]) -> int | None:
     return DIGESTS[kind][1] if kind in DIGESTS else 1
 
 
-def send_all(events: Sequence[AlertEvent], settings: Mapping[str, Any], env: Mapping[str, str], timeout: float,
+def send_all(events: Sequence[Notice], settings: Mapping[str, Any], env: Mapping[str, str], timeout: float,
              part: Part = None) -> str:
     """`events` in one message: the channel's own message for one alert, a digest for more
     (at most `per_message(settings)` of them; `part` of the messages this run sends it)."""

@@ -1,4 +1,4 @@
-"""The log channel: one line per alert on the `pipelines.alerts` logger."""
+"""The log channel: one line per alert (or failed run) on the `pipelines.alerts` logger."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from pipelines.alerts.events import AlertEvent
+from pipelines.alerts.events import RUN_FAILURE, Notice
 
 logger = logging.getLogger("pipelines.alerts")
 
@@ -18,8 +18,12 @@ def one_line(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
-def send_log(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
-    level = logging.INFO if event.kind == "recovered" else logging.WARNING
+# A recovery is good news; a failed run left months unjudged, which a breach does not.
+LEVELS = {"recovered": logging.INFO, RUN_FAILURE: logging.ERROR}
+
+
+def send_log(event: Notice, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
+    level = LEVELS.get(event.kind, logging.WARNING)
     facts = "; ".join(f"{k.lower()}={one_line(v)}" for k, v in event.facts())
     logger.log(level, "funnelpact alert %s: %s", event.kind, facts)
     return "logged"

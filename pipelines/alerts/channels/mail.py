@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, unquote
 
 from pipelines.alerts.channels.base import DeliveryError, port, scrub, secret, split_url, tls_context, tls_failure
 from pipelines.alerts.digest import Part, headline, sections
-from pipelines.alerts.events import AlertEvent
+from pipelines.alerts.events import AlertEvent, Notice
 
 TRUE = ("1", "true", "yes", "on")
 
@@ -76,7 +76,7 @@ def ascii_domain(address: str) -> str:
         return address
 
 
-def build_message(event: AlertEvent, sender: str, to: list[str]) -> EmailMessage:
+def build_message(event: Notice, sender: str, to: list[str]) -> EmailMessage:
     return _message(f"[funnelpact] {event.title()}", event.text(),
                     f"<h2>{html.escape(event.title())}</h2>{_facts_table(event)}", sender, to)
 
@@ -96,7 +96,7 @@ def build_digest(events: Sequence[AlertEvent], sender: str, to: list[str],
     return _message(f"[funnelpact] {head}", "\n\n".join(plain), "".join(rich), sender, to)
 
 
-def _facts_table(event: AlertEvent) -> str:
+def _facts_table(event: Notice) -> str:
     rows = "".join(
         f"<tr><th align='left' style='padding:2px 12px 2px 0'>{html.escape(k)}</th><td>{html.escape(v)}</td></tr>"
         for k, v in event.facts()
@@ -136,7 +136,7 @@ def _login(client: smtplib.SMTP, user: str, password: str) -> None:
         raise smtplib.SMTPAuthenticationError(code, reply)
 
 
-def send_email(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
+def send_email(event: Notice, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
     return _send(lambda sender, to: build_message(event, sender, to), settings, env, timeout)
 
 

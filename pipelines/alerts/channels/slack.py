@@ -8,9 +8,10 @@ from typing import Any
 
 from pipelines.alerts.channels.base import post_json, secret
 from pipelines.alerts.digest import Part, headline, in_order, sections
-from pipelines.alerts.events import AlertEvent, readable
+from pipelines.alerts.events import RUN_FAILURE, AlertEvent, Notice, RunFailure, readable
 
-ICONS = {"breach": ":red_circle:", "at_risk": ":large_orange_circle:", "recovered": ":large_green_circle:"}
+ICONS = {"breach": ":red_circle:", "at_risk": ":large_orange_circle:", "recovered": ":large_green_circle:",
+         RUN_FAILURE: ":x:"}
 
 
 def escape(text: str) -> str:
@@ -34,7 +35,7 @@ SECTION_LIMIT = 3000
 HEADED_FACTS = ("KPI", "Measure", "Month", "Agreement")
 
 
-def slack_payload(event: AlertEvent) -> dict[str, Any]:
+def slack_payload(event: Notice) -> dict[str, Any]:
     # Every fact the other channels show (docs/alerts.md): the fields are built from
     # event.facts(), so the forecast an at_risk stands on and the as-of of a backfilled month
     # are not left to the notification text, which Slack hides once there are blocks.
@@ -52,7 +53,7 @@ def slack_payload(event: AlertEvent) -> dict[str, Any]:
                 "elements": [
                     {
                         "type": "mrkdwn",
-                        "text": f"{ICONS.get(event.kind, '')} agreement *{escape(event.agreement)}*, revision *{escape(event.revision)}*"
+                        "text": f"{ICONS.get(event.kind, '')} {_whose(event)}"
                         + (f" · as of {as_of}" if as_of else "")
                         # Read like the as-of beside it, not as ISO's 2026-03-10T12:05:00+00:00.
                         + (f" · detected {readable(event.detected_at)}" if event.detected_at else ""),
@@ -61,6 +62,15 @@ def slack_payload(event: AlertEvent) -> dict[str, Any]:
             },
         ],
     }
+
+
+def _whose(event: Notice) -> str:
+    """The agreement revision an alert is about, or those whose channels a failed run is told to."""
+    if not isinstance(event, RunFailure):
+        return f"agreement *{escape(event.agreement)}*, revision *{escape(event.revision)}*"
+    if not event.revisions:
+        return "no agreement in force"
+    return "agreements " + ", ".join(f"*{escape(a)} {escape(r)}*" for a, r in event.revisions)
 
 
 def digest_payload(events: Sequence[AlertEvent], part: Part = None) -> dict[str, Any]:
@@ -102,7 +112,7 @@ def _context(text: str) -> dict[str, Any]:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
 
 
-def send_slack(event: AlertEvent, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
+def send_slack(event: Notice, settings: Mapping[str, Any], env: Mapping[str, str], timeout: float) -> str:
     url = secret(env, settings["webhook_url_env"], "the Slack incoming-webhook URL")
     return post_json(url, slack_payload(event), timeout)
 

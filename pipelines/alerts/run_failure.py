@@ -1,0 +1,71 @@
+"""Tell the owning teams that a run failed: the channels of the revisions in force in the
+months it was to judge, each once (docs/alerts.md, *When a run fails*).
+
+No outbox and no alert state: a failed run is told by the sensor's one evaluation of it
+(pipelines/defs/sensors.py), with the retries of a delivery within it, and a delivery that
+still fails is logged, not tried again (the sensor's cursor has moved past the run).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pipelines.agreement.model import Agreement
+from pipelines.agreement.months import month_of
+from pipelines.alerts.channels import channel_key
+from pipelines.alerts.deliver import FALLBACK_CHANNELS, RetryPolicy, allowed_channels, attempt, channels_of
+from pipelines.alerts.events import RunFailure
+from pipelines.settings import ALERT_CHANNELS_ENV
+
+logger = logging.getLogger("pipelines.alerts")
+
+
+@dataclass
+class Told:
+    """What became of a failed run's message, per channel key."""
+
+    sent: list[str] = field(default_factory=list)
+    failed: dict[str, str] = field(default_factory=dict)  # channel key -> the last reason
+    held: list[str] = field(default_factory=list)  # kinds $FUNNELPACT_ALERT_CHANNELS leaves out
+
+
+def concerned(agreements: list[Agreement], months: list[str], now: datetime) -> list[Agreement]:
+    """The revisions in force in `months`; without months (a run that named none), those in
+    force in the current month, each in its own timezone."""
+    if months:
+        return [a for a in agreements if any(m in a.months() for m in months)]
+    return [a for a in agreements if month_of(now, a.spec.timezone) in a.months()]
+
+
+def tell(failure: RunFailure, revisions: list[Agreement], env: Mapping[str, str] | None = None, *,
+         retry: RetryPolicy = RetryPolicy(), timeout: float = 5.0,
+         sleep: Callable[[float], None] = time.sleep) -> Told:
+    """Deliver `failure` once to each distinct channel of `revisions` (the log when they name
+    none, or when no revision is in force), as a KPI alert's delivery is tried: `retry`
+    attempts, `timeout` per network call, secrets from `env` (default: `os.environ`)."""
+    env = os.environ if env is None else env
+    allowed = allowed_channels(env)
+    channels: dict[str, dict[str, Any]] = {}
+    for settings in [c for a in revisions for c in channels_of(a)] or FALLBACK_CHANNELS:
+        channels.setdefault(channel_key(settings), settings)
+    told = Told()
+    for key, settings in channels.items():
+        if allowed is not None and settings["channel"] not in allowed:
+            told.held.append(key)
+            continue
+        _, error = attempt([failure], settings, env, retry, timeout, sleep)
+        if error is None:
+            told.sent.append(key)
+        else:
+            told.failed[key] = error
+            logger.warning("the failure of run %s was not told to %s (not tried again): %s", failure.run_id, key, error)
+    if told.held:
+        logger.info("the failure of run %s was held back from %s (%s)", failure.run_id, ", ".join(told.held),
+                    ALERT_CHANNELS_ENV)
+    return told

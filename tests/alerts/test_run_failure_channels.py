@@ -1,0 +1,48 @@
+"""A failed run's message through Slack and e-mail on loopback: each channel once for the
+revisions that share it, the facts every channel shows, the kinds FUNNELPACT_ALERT_CHANNELS allows."""
+
+from __future__ import annotations
+
+import html
+
+from pipelines.alerts.events import RunFailure
+from pipelines.alerts.run_failure import tell
+
+from .loopback import EMAIL, FAST, LOG, SLACK, HttpRecorder, SmtpRecorder, agreement
+
+FAILURE = RunFailure(
+    run_id="c44fe235-99e8-40e0-8881-c2ec6c970db3", job="funnelpact_job", step="raw_crm",
+    error="data/contacts.csv contact_id: missing required column 'contact_id'", months=("2026-06", "2026-07"),
+    revisions=(("acme", "2026-h1"), ("acme", "2026-h2")), detected_at="2026-08-20T12:05:00+00:00",
+    as_of="2026-08-20T12:00:00+00:00")
+TITLE = "Run failed in raw_crm: 2026-06..2026-07 not judged (run c44fe235)"
+
+
+def test_slack_and_email_get_one_message_each_for_the_revisions_that_share_them(
+        http: HttpRecorder, smtp: SmtpRecorder) -> None:
+    revisions = [agreement([SLACK, EMAIL, LOG]), agreement([SLACK, EMAIL], "2026-h2", ("2026-07", "2026-12"))]
+    told = tell(FAILURE, revisions, {"TEST_SLACK_WEBHOOK": http.url(), "TEST_SMTP_URL": smtp.url()}, retry=FAST)
+    assert (told.sent, told.failed, told.held) == (
+        ["slack:TEST_SLACK_WEBHOOK", "email:TEST_SMTP_URL:revops@acme.example", "log"], {}, [])
+    [post], [mail] = http.posts, smtp.mails
+    slack = post.json()
+    assert slack["blocks"][0]["text"]["text"] == TITLE
+    fields = [f["text"] for f in slack["blocks"][1]["fields"]]
+    assert "*Step*\nraw_crm" in fields and "*Months*\n2026-06..2026-07" in fields
+    assert any(f.startswith("*Not judged*\n") and "next run that succeeds" in f for f in fields)
+    context = slack["blocks"][2]["elements"][0]["text"]
+    assert context.startswith(":x: agreements *acme 2026-h1*, *acme 2026-h2* · as of 2026-08-20 12:00:00 UTC")
+    assert html.unescape(slack["text"]).startswith(TITLE)
+    assert mail.message["Subject"] == f"[funnelpact] {TITLE}"
+    text = mail.message.get_body(("plain",)).get_content()
+    assert f"Run: {FAILURE.run_id}" in text and "Error: data/contacts.csv contact_id: missing" in text
+
+
+def test_the_kinds_funnelpact_alert_channels_leaves_out_are_held_back(http: HttpRecorder) -> None:
+    told = tell(FAILURE, [agreement([SLACK, LOG])],
+                {"TEST_SLACK_WEBHOOK": http.url(), "FUNNELPACT_ALERT_CHANNELS": "log"}, retry=FAST)
+    assert (told.sent, told.held, http.posts) == (["log"], ["slack:TEST_SLACK_WEBHOOK"], [])
+
+
+def test_no_revision_in_force_tells_the_log() -> None:
+    assert tell(FAILURE, [], {}, retry=FAST).sent == ["log"]

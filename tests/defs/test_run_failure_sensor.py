@@ -1,0 +1,207 @@
+"""The run-failure sensor: real runs of the job in a Dagster instance on disk, the sensor
+evaluated as the daemon evaluates it (its cursor kept between ticks), a loopback webhook."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from pipelines.agreement import load_agreements
+from pipelines.alerts.run_failure import concerned
+from pipelines.defs.assets import GROUP_INPUTS
+from pipelines.defs.partitions import run_tags
+from pipelines.defs.sensors import SENSOR_NAME
+from pipelines.settings import Settings
+from tests.alerts.loopback import HttpRecorder
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[2]
+AS_OF = datetime(2026, 8, 20, 12, tzinfo=UTC)
+WEBHOOK = "    - {channel: webhook, url_env: FUNNELPACT_ALERT_WEBHOOK}"
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[dg.DagsterInstance]:
+    """A Dagster instance whose runs, events and sensor cursors are SQLite files in a temp dir."""
+    home = tmp_path / "dagster"
+    home.mkdir()
+    with dg.instance_for_test(temp_dir=str(home)) as instance:
+        yield instance
+
+
+@pytest.fixture
+def broken(company: Path, tmp_path: Path) -> Path:
+    """The test company with a contacts file that is no contacts table: the load step fails on it."""
+    data = tmp_path / "broken"
+    shutil.copytree(company, data)
+    (data / "contacts.csv").write_text("name;email\nMarta;marta@acme.example\n")
+    return data
+
+
+def webhook_for_both_revisions(settings: Settings, url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both revisions of sla/ alert the same webhook (one channel) and the log, not Slack and e-mail."""
+    for path in settings.sla_dir.glob("*.yaml"):
+        text = path.read_text()
+        slack, email = (line for line in text.splitlines() if "channel: slack" in line or "channel: email" in line)
+        path.write_text(text.replace(f"{slack}\n{email}\n", f"{WEBHOOK}\n"))
+    monkeypatch.setenv("FUNNELPACT_ALERT_WEBHOOK", url)
+
+
+def definitions(settings: Settings, data: Path) -> dg.Definitions:
+    from pipelines.defs.build import build_definitions
+
+    return build_definitions(dataclasses.replace(settings, data_dir=data))
+
+
+def tick(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None):
+    """One evaluation of the sensor, from the cursor the last one left, as the daemon's tick."""
+    return defs.get_unresolved_sensor_def(SENSOR_NAME).evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+
+
+def run(defs: dg.Definitions, instance: dg.DagsterInstance, first: str, last: str):
+    return defs.resolve_job_def("funnelpact_job").execute_in_process(
+        instance=instance, tags=run_tags(first, last, AS_OF), raise_on_error=False)
+
+
+def failed_step(result) -> str:
+    return next(e.step_key for e in result.all_events if e.is_step_failure)
+
+
+def test_a_failed_run_is_told_once_to_each_channel_of_the_revisions_of_its_months(
+        settings: Settings, broken: Path, company: Path, instance, http: HttpRecorder, monkeypatch, caplog) -> None:
+    caplog.set_level(logging.INFO, logger="pipelines")
+    webhook_for_both_revisions(settings, http.url(), monkeypatch)
+    defs = definitions(settings, broken)
+    # On wherever the daemon runs, as the schedule is.
+    assert defs.get_unresolved_sensor_def(SENSOR_NAME).default_status == dg.DefaultSensorStatus.RUNNING
+    started = tick(defs, instance, None)   # the first tick only notes where the events stand
+    assert started.skip_message.startswith("Initiating") and not http.posts
+
+    result = run(defs, instance, "2026-06", "2026-07")
+    assert not result.success
+    told = tick(defs, instance, started.cursor)
+    assert [r.error for r in told.dagster_run_reactions] == [None]
+    # June is 2026-h1's, July 2026-h2's: their one webhook gets one message.
+    [post] = http.posts
+    body = post.json()
+    assert body["kind"] == "run_failure" and body["alert_id"] == f"run_failure/{result.run_id}"
+    assert post.headers["Idempotency-Key"] == body["alert_id"]
+    assert (body["run_id"], body["step"], body["months"]) == (result.run_id, failed_step(result), ["2026-06", "2026-07"])
+    assert body["agreements"] == [{"agreement": "acme", "revision": "2026-h1"},
+                                  {"agreement": "acme", "revision": "2026-h2"}]
+    assert "contacts" in body["error"] and "\n" not in body["error"]
+    assert body["as_of"] == "2026-08-20T12:00:00+00:00"
+    assert "their alerts come with the next run that succeeds" in body["text"]
+    # Receivers are written against the fields docs/alerts.md lists.
+    docs = (ROOT / "docs" / "alerts.md").read_text(encoding="utf-8")
+    listed = docs.split("The webhook's body is", 1)[1].split("The messages hold no secret", 1)[0]
+    assert set(body) == set(re.findall(r"`([a-z_]+)`", listed)) - {"run_failure"}   # a value of `kind`
+    # The log channel of both revisions, once too.
+    lines = [r for r in caplog.records if r.getMessage().startswith("funnelpact alert run_failure: ")]
+    assert len(lines) == 1 and lines[0].levelno == logging.ERROR
+    assert f"run={result.run_id}" in lines[0].getMessage() and "months=2026-06..2026-07" in lines[0].getMessage()
+
+    # The next tick does not tell it again, nor does a run that succeeds (the load of the
+    # inputs, seconds) tell anything.
+    again = tick(defs, instance, told.cursor)
+    assert not again.dagster_run_reactions and len(http.posts) == 1
+    good = definitions(settings, company)
+    inputs = dg.AssetSelection.groups(GROUP_INPUTS).resolve(good.resolve_asset_graph())
+    assert good.resolve_job_def("funnelpact_job").get_subset(asset_selection=inputs).execute_in_process(
+        instance=instance).success
+    after = tick(good, instance, again.cursor)
+    assert not after.dagster_run_reactions and len(http.posts) == 1
+
+def test_a_channel_that_fails_fails_the_tick_naming_it_and_is_not_tried_again(
+        settings: Settings, broken: Path, instance, caplog) -> None:
+    """sla/ alerts Slack, e-mail and the log; the Slack and e-mail variables are not set."""
+    caplog.set_level(logging.INFO, logger="pipelines")
+    defs = definitions(settings, broken)
+    cursor = tick(defs, instance, None).cursor
+    result = run(defs, instance, "2026-03", "2026-03")
+    told = tick(defs, instance, cursor)
+    [reaction] = told.dagster_run_reactions
+    error = reaction.error.to_string()
+    assert f"the failure of run {result.run_id} was not told to slack:FUNNELPACT_SLACK_WEBHOOK" in error
+    assert "FUNNELPACT_SLACK_WEBHOOK is not set" in error and "email:FUNNELPACT_SMTP_URL" in error
+    assert "it was told to log" in error
+    assert any("funnelpact alert run_failure: " in r.getMessage() for r in caplog.records)
+    assert not tick(defs, instance, told.cursor).dagster_run_reactions
+
+
+def test_agreements_that_no_longer_read_are_said_and_the_loaded_ones_told(
+        settings: Settings, company: Path, instance, http: HttpRecorder, monkeypatch, caplog) -> None:
+    """An agreement broken after the code location loaded fails the run in its first step; the
+    sensor cannot read it either, says so, and tells the channels the code location loaded."""
+    caplog.set_level(logging.INFO)
+    webhook_for_both_revisions(settings, http.url(), monkeypatch)
+    defs = definitions(settings, company)
+    cursor = tick(defs, instance, None).cursor
+    h2 = settings.sla_dir / "acme-2026-h2.yaml"
+    h2.write_text(h2.read_text().replace("timezone: America/Mexico_City", "timezone: Mars/Olympus"))
+    result = run(defs, instance, "2026-07", "2026-07")
+    assert not result.success
+    told = tick(defs, instance, cursor)
+    assert [r.error for r in told.dagster_run_reactions] == [None]
+    [post] = http.posts
+    assert post.json()["agreements"] == [{"agreement": "acme", "revision": "2026-h2"}]
+    assert "Mars/Olympus" in post.json()["error"]
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+    assert any(f"cannot read the agreements in {settings.sla_dir}" in m and "acme-2026-h2.yaml" in m
+               and "telling the channels of the agreements the code location loaded" in m for m in said), said
+
+
+def test_a_run_that_names_no_month_tells_the_revisions_in_force_in_the_current_month(settings: Settings) -> None:
+    agreements = load_agreements(settings.sla_dir)
+    # 2026-07-01 03:00 UTC is still June in Mexico City.
+    assert [a.revision for a in concerned(agreements, [], datetime(2026, 7, 1, 3, tzinfo=UTC))] == ["2026-h1"]
+    assert [a.revision for a in concerned(agreements, [], datetime(2027, 2, 1, tzinfo=UTC))] == []
+    assert [a.revision for a in concerned(agreements, ["2026-06", "2026-07"], datetime(2027, 2, 1, tzinfo=UTC))] == [
+        "2026-h1", "2026-h2"]
+
+
+def test_the_daemon_tells_a_failed_run_it_launched_and_not_a_failed_cli_run(
+        settings: Settings, broken: Path, tmp_path: Path, http: HttpRecorder, monkeypatch) -> None:
+    """The sensor as users get it: on by default in `dagster-daemon run` (docs/operations.md).
+    A run the daemon launched (what the schedule's tick does) is told once; `funnelpact run`'s
+    in-process run, which failed before it, belongs to no code location and is not."""
+    import json
+    import subprocess
+    import sys
+
+    from typer.testing import CliRunner
+
+    from pipelines.cli import app
+    from tests.defs.test_dagster_ui_and_daemon import DEADLINE, ROOT as CHECKOUT, webserver_and_daemon
+
+    webhook_for_both_revisions(settings, http.url(), monkeypatch)
+    monkeypatch.setenv("FUNNELPACT_DATA_DIR", str(broken))
+    first = CliRunner().invoke(app, ["run", "--from", "2026-03", "--to", "2026-03", "--as-of", AS_OF.isoformat()])
+    assert first.exit_code == 2, first.output   # prepares the home; the broken file fails it
+    workspace = str(CHECKOUT / "workspace.yaml")
+    with webserver_and_daemon(tmp_path) as dagster:
+        dagster.start("dagster-daemon", "run", "-w", workspace)
+        dagster.wait_for("the sensor's first tick", lambda: "Initiating funnelpact_run_failure" in (
+            tmp_path / "dagster-daemon.log").read_text(), deadline=120)
+        cli = CliRunner().invoke(app, ["run", "--from", "2026-03", "--to", "2026-03", "--as-of", AS_OF.isoformat()])
+        assert cli.exit_code == 2, cli.output
+        queued = subprocess.run([sys.executable, "-m", "dagster", "job", "launch", "-w", workspace, "-j", "funnelpact_job",
+                                 "--tags", json.dumps(run_tags("2026-07", "2026-07", AS_OF))], env=dagster.env,
+                                cwd=settings.home.parent, capture_output=True, text=True, timeout=300)
+        assert queued.returncode == 0, queued.stdout[-3000:] + queued.stderr[-3000:]
+        [post] = dagster.wait_for("the sensor's message", lambda: http.posts, deadline=DEADLINE)
+    with dg.DagsterInstance.get() as instance:
+        failed = {r.run_id: r for r in instance.get_runs(dg.RunsFilter(statuses=[dg.DagsterRunStatus.FAILURE]))}
+    [launched] = [r for r in failed.values() if r.remote_job_origin is not None]
+    assert len(failed) == 3, "two CLI runs and the daemon's failed"
+    assert (post.json()["run_id"], post.json()["step"], post.json()["months"]) == (launched.run_id, "raw_crm", ["2026-07"])
+    assert len(http.posts) == 1
