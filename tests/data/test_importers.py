@@ -1297,6 +1297,26 @@ def test_salesforce_events_are_touches_as_tasks_are(tmp_path):
                               "'Due Date Only'")
 
 
+def test_salesforce_an_event_export_given_as_tasks_or_a_task_export_as_events_is_refused(tmp_path):
+    """An Event export given with --tasks was read as done tasks at their creation, not their
+    start; a Task export with its due date (ActivityDate) given with --events as all-day events
+    on it: touches at the wrong times, without a word. A Task's Id starts 00T, an Event's 00U."""
+    with pytest.raises(InputError) as exc:
+        import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", tasks=SALESFORCE / "Event.csv", timezone="UTC")
+    assert str(exc.value) == (
+        f"{SALESFORCE / 'Event.csv'}:2 Id: '00U000000000001AAA' is an Event's Id (00U…), not a Task's (00T…): "
+        "expected a Task export; give an Event export with --events, each object in its own export")
+    tasks = tmp_path / "Task.csv"
+    tasks.write_text("Activity ID,Name ID,Subject,Due Date Only,Status\n"
+                     f"00T000000000001AAA,{LEAD1},Call,2026-01-08,Completed\n")
+    with pytest.raises(InputError) as exc:
+        import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", events=tasks, timezone="UTC")
+    assert str(exc.value) == (
+        f"{tasks}:2 Activity ID: '00T000000000001AAA' is a Task's Id (00T…), not an Event's (00U…): "
+        "expected an Event export; give a Task export with --tasks, each object in its own export")
+    assert not (tmp_path / "out").exists()
+
+
 def test_salesforce_open_tasks_are_no_touches_and_the_import_says_how_many_it_left_out(tmp_path):
     tasks = tmp_path / "Task.csv"
     tasks.write_text("Id,WhoId,Subject,Type,Status,IsClosed,CreatedDate,CompletedDateTime\n"

@@ -93,6 +93,10 @@ _ID18 = ("create or replace temp macro sf_id18(v) as case when regexp_full_match
 # The first three characters of a record's Id name its object: a WhoId is a Lead's (00Q) or a
 # Contact's, a WhatId an Account's, an Opportunity's or another object's.
 LEAD_PREFIX = "00Q"
+# A Task's Id starts 00T, an Event's 00U, and each export has its option. Given with the other
+# option, an Event export was read as done tasks at their creation, not their start, and a
+# Task export with its due date (ActivityDate) as all-day events on it, without a word.
+TOUCH_OBJECTS = {"task": ("00T", "--tasks", "a Task"), "event": ("00U", "--events", "an Event")}
 
 
 def _id(ref: str) -> str:
@@ -348,7 +352,21 @@ class Touches:
     not_done: str = ""  # in words, what `done` leaves out
 
 
+def _refuse_other_object(e: Export, noun: str) -> None:
+    """Stop at the first row whose Id is a record of the other touch object: the export was
+    given with the other's option (or is a report of tasks and events both)."""
+    ref = e.find("Id")
+    if ref is None:
+        return
+    prefix, _, this = TOUCH_OBJECTS[noun]
+    other_prefix, option, that = next(o for name, o in TOUCH_OBJECTS.items() if name != noun)
+    e.refuse(ref, f"starts_with({text(ref)}, {quote(other_prefix)})", lambda found: (
+        f"{found.strip()!r} is {that}'s Id ({other_prefix}…), not {this}'s ({prefix}…): expected "
+        f"{this} export; give {that} export with {option}, each object in its own export"))
+
+
 def _tasks(t: Export) -> Touches:
+    _refuse_other_object(t, "task")
     completed = t.find("CompletedDateTime")
     created = t.need("created date", "CreatedDate")
     done, why = _done(t)
@@ -360,6 +378,7 @@ def _tasks(t: Export) -> Touches:
 def _calendar_events(e: Export) -> Touches:
     """A call or meeting logged as an Event: a touch at its start. ActivityDateTime is the start
     of a timed event (StartDateTime the same), ActivityDate the day of an all-day one."""
+    _refuse_other_object(e, "event")
     starts = [ref for name in ("ActivityDateTime", "StartDateTime", "ActivityDate") if (ref := e.find(name))]
     if not starts:
         e.need("start", "ActivityDateTime", "StartDateTime", "ActivityDate")
