@@ -1252,6 +1252,8 @@ def test_salesforce_tasks_on_a_converted_contact_or_opportunity_touch_its_lead_a
     written = import_salesforce(leads, tmp_path / "out2", tasks=tasks, timezone="UTC")
     assert written.rows["activities"] == 0
     assert written.notes == [
+        "note: Lead.csv: has no ConvertedOpportunityId, which says which converted leads have an opportunity: the "
+        "1 converted lead is written without an opportunity stage; export it",
         "note: Task.csv: 1 of 1 tasks left out as on no lead: their WhoId names no lead of Lead.csv, nor a contact "
         "or opportunity one was converted to (an account, a contact never converted from a lead): a touch of no "
         "lead; Lead.csv has no ConvertedContactId or ConvertedOpportunityId: export them, or the tasks on the "
@@ -1295,6 +1297,34 @@ def test_salesforce_events_are_touches_as_tasks_are(tmp_path):
     assert str(exc.value) == (f"{events} ActivityDateTime: missing the start column; expected 'ActivityDateTime' "
                               "or 'Due Date Time' or 'StartDateTime' or 'Start Date Time' or 'ActivityDate' or "
                               "'Due Date Only'")
+
+
+def test_salesforce_leads_without_converted_opportunity_ids_are_refused_with_opportunities(tmp_path):
+    """Without ConvertedOpportunityId, every deal of --opportunities was written without its
+    lead and no lead had an opportunity or customer stage, without a word; without
+    --opportunities, the converted leads had no opportunity stage, also without a word."""
+    leads = tmp_path / "Lead.csv"
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate,ConvertedContactId\n"
+                     f"{LEAD1},2026-01-05T15:15:00.000Z,true,2026-01-20,003000000000001AAA\n"
+                     f"{LEAD2},2026-02-10T22:30:00.000Z,false,,\n")
+    with pytest.raises(InputError) as exc:
+        import_salesforce(leads, tmp_path / "out", opportunities=SALESFORCE / "Opportunity.csv", timezone="UTC")
+    assert str(exc.value) == (
+        f"{leads} ConvertedOpportunityId: missing the converted opportunity Id column, which links each "
+        "Opportunity of --opportunities to the lead converted into it; expected 'ConvertedOpportunityId' or "
+        "'Converted Opportunity ID'")
+    assert not (tmp_path / "out").exists()
+
+    written = import_salesforce(leads, tmp_path / "out", timezone="UTC")
+    assert sorted({r[1] for r in read(tmp_path / "out", "lifecycle_events")}) == ["lead", "sql"]
+    assert written.notes == [
+        "note: Lead.csv: has no ConvertedOpportunityId, which says which converted leads have an opportunity: the "
+        "1 converted lead is written without an opportunity stage; export it"]
+
+    # No converted lead: none to link, nothing lost; the deals are read without a lead.
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate\n" f"{LEAD2},2026-02-10T22:30:00.000Z,false,\n")
+    written = import_salesforce(leads, tmp_path / "none", opportunities=SALESFORCE / "Opportunity.csv", timezone="UTC")
+    assert written.rows["deals"] == 2 and not [n for n in written.notes if "ConvertedOpportunityId" in n]
 
 
 def test_salesforce_an_event_export_given_as_tasks_or_a_task_export_as_events_is_refused(tmp_path):

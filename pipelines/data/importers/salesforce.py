@@ -143,6 +143,7 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
                          text_in) if lead_history else None)
         _stage_changes(job, lead, lid, history)
         _conversions(job, lead, lid, history)
+        _check_opportunity_link(lead, with_opportunities=opportunities is not None)
         # Each table is dropped once no later step reads it: all held to the end, 1M leads with
         # their history and tasks peaked at 1.6 GB.
         job.drop("sf_leads", "sf_history")
@@ -186,6 +187,25 @@ def _without_deleted(e: Export) -> Export:
         e.notes.append(f"note: {e.path.name}: {count:,} of {total:,} records left out as deleted "
                        "(IsDeleted true: in the Recycle Bin, or merged into another record)")
     return e
+
+
+def _check_opportunity_link(lead: Export, with_opportunities: bool) -> None:
+    """ConvertedOpportunityId links a converted lead to its Opportunity. Without it every deal
+    of --opportunities was written without its lead, and no lead had an opportunity or customer
+    stage (without --opportunities, none the opportunity stage), without a word."""
+    if lead.find("ConvertedOpportunityId") is not None:
+        return
+    flag = lead.flag(lead.need("converted flag", "IsConverted"))
+    converted = lead.con.execute(f"select count(*) filter (where {flag}) from {lead.name}").fetchone()[0]
+    if not converted:  # no lead to link: no stage is lost
+        return
+    if with_opportunities:
+        lead.need("converted opportunity Id", "ConvertedOpportunityId",
+                  why=", which links each Opportunity of --opportunities to the lead converted into it")
+    leads = "lead is" if converted == 1 else "leads are"
+    lead.notes.append(
+        f"note: {lead.path.name}: has no ConvertedOpportunityId, which says which converted leads have an "
+        f"opportunity: the {converted:,} converted {leads} written without an opportunity stage; export it")
 
 
 def _stage_changes(job: Job, lead: Export, lid: str, history: Export | None) -> None:
