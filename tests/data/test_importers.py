@@ -642,6 +642,24 @@ def test_an_invalid_row_filter_is_refused_naming_the_mapping_s_line_and_column(t
     assert not (tmp_path / "out").exists()
 
 
+def test_a_row_filter_indented_into_columns_is_named_as_a_key_of_the_table_not_as_a_value_to_quote(tmp_path):
+    """`keep_rows:` one level too deep, under `columns:`, was refused with "quote it in the
+    mapping": quoted, it would be read as a column name."""
+    (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
+    path = tmp_path / "crm.yaml"
+    path.write_text("tables:\n  contacts:\n    file: people.csv\n    delimiter: ';'\n    columns:\n"
+                    "      contact_id: Person ID\n      created_at: Signed up\n"
+                    "      keep_rows: {column: Channel, values: [Google Ads]}\n")
+    with pytest.raises(InputError) as exc:
+        import_csv(path, tmp_path / "out")
+    assert str(exc.value) == (f"{path}:8:7 tables.contacts.columns.keep_rows: expected text, got a mapping; "
+                              "keep_rows is a key of the table: write it beside 'columns:', not inside it")
+    path.write_text(FILTERED.replace("created_at: Signed up}", "created_at: [Signed up]}"))
+    with pytest.raises(InputError) as exc:
+        import_csv(path, tmp_path / "out")
+    assert str(exc.value) == f"{path}:5:38 tables.contacts.columns.created_at: expected text, got a list"
+
+
 # --- Times ------------------------------------------------------------------------------------
 
 def test_naive_iso_times_the_format_does_not_read_are_local_and_unreadable_ones_are_quarantined(tmp_path):
