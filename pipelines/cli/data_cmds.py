@@ -217,9 +217,9 @@ def import_salesforce(
         "activities table (the hand-off KPIs are no_data).")] = None,
     events: Annotated[Path | None, typer.Option(
         help="Event export: calls and meetings logged as Events, sales touches as tasks are, at their start "
-        "(ActivityDateTime or StartDateTime; ActivityDate for an all-day event), e.g. --events Event.csv "
-        "(Data Loader: Event object; WhoId, WhatId, ActivityDateTime, Type). Default: none, only tasks are "
-        "touches.")] = None,
+        "(ActivityDateTime or StartDateTime; ActivityDate for an all-day event, IsAllDayEvent true), e.g. --events "
+        "Event.csv (Data Loader: Event object; WhoId, WhatId, ActivityDateTime, ActivityDate, IsAllDayEvent, Type). "
+        "Default: none, only tasks are touches.")] = None,
     timezone: SalesforceTimezoneOption = None,
     timestamp_format: TimestampFormatOption = None,
     encoding: EncodingOption = "utf-8",

@@ -1345,6 +1345,19 @@ def test_salesforce_leads_without_converted_opportunity_ids_are_refused_with_opp
     assert written.rows["deals"] == 2 and not [n for n in written.notes if "ConvertedOpportunityId" in n]
 
 
+def test_salesforce_an_all_day_event_is_a_touch_at_its_day_s_start_in_the_time_zone_not_at_midnight_utc(tmp_path):
+    """Salesforce writes an all-day event's StartDateTime at midnight UTC of its day, which was
+    read before its ActivityDate: a trade fair on 1 March in Mexico City (UTC-6) was a touch
+    at 18:00 on 28 February, a month early. IsAllDayEvent says to read ActivityDate."""
+    events = tmp_path / "Event.csv"
+    events.write_text("Activity ID,Name ID,Start Date Time,Due Date Only,All-Day Event\n"
+                      f"00U1,{LEAD2},2026-03-01T00:00:00.000Z,2026-03-01,1\n"
+                      f"00U2,{LEAD2},2026-03-02T17:00:00.000Z,2026-03-02,0\n")
+    import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", events=events, timezone="America/Mexico_City")
+    assert [(r[0], r[2]) for r in read(tmp_path / "out", "activities")] == [
+        ("00U1", "2026-03-01T06:00:00Z"), ("00U2", "2026-03-02T17:00:00Z")]
+
+
 def test_salesforce_an_event_export_given_as_tasks_or_a_task_export_as_events_is_refused(tmp_path):
     """An Event export given with --tasks was read as done tasks at their creation, not their
     start; a Task export with its due date (ActivityDate) given with --events as all-day events

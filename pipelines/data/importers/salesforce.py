@@ -62,7 +62,7 @@ TASK_LABELS = {
 EVENT_LABELS = {
     "Id": ("Activity ID",), "WhoId": ("Name ID",), "WhatId": ("Related To ID",),
     "ActivityDateTime": ("Due Date Time",), "StartDateTime": ("Start Date Time",), "ActivityDate": ("Due Date Only",),
-    "EventSubtype": ("Event Subtype",), "IsDeleted": ("Deleted",)}
+    "EventSubtype": ("Event Subtype",), "IsAllDayEvent": ("All-Day Event",), "IsDeleted": ("Deleted",)}
 # The fields the import looks up in each export (with their labels above): Export reads no
 # other columns, of which an org's exports hold dozens.
 LEAD_COLUMNS = ("Id", "CreatedDate", "Title", "LeadSource", "Persona__c", "Persona", "Country", "CountryCode",
@@ -73,7 +73,7 @@ OPPORTUNITY_COLUMNS = ("Id", "CreatedDate", "CloseDate", "StageName", "IsClosed"
 TASK_COLUMNS = ("Id", "WhoId", "WhatId", "CreatedDate", "CompletedDateTime", "IsClosed", "Status", "Type", "TaskSubtype",
                 "IsDeleted")
 EVENT_COLUMNS = ("Id", "WhoId", "WhatId", "ActivityDateTime", "StartDateTime", "ActivityDate", "Type", "EventSubtype",
-                 "IsDeleted")
+                 "IsAllDayEvent", "IsDeleted")
 
 
 # A record's Id is 15 characters, case-sensitive, in reports ("Lead ID" of a lead report) and
@@ -402,8 +402,13 @@ def _calendar_events(e: Export) -> Touches:
     starts = [ref for name in ("ActivityDateTime", "StartDateTime", "ActivityDate") if (ref := e.find(name))]
     if not starts:
         e.need("start", "ActivityDateTime", "StartDateTime", "ActivityDate")
-    return Touches(e, "event", e.time(*starts),
-                   f"coalesce(lower({text(e.find('Type', 'EventSubtype') or 'null')}), 'event')")
+    at = e.time(*starts)
+    all_day, day = e.find("IsAllDayEvent"), e.find("ActivityDate")
+    if all_day and day:
+        # Salesforce gives an all-day event a StartDateTime at midnight UTC of its day: read
+        # first, a trade fair on 1 March in Mexico City was a touch at 18:00 on 28 February.
+        at = f"case when {e.flag(all_day)} and {text(day)} is not null then {e.time(day)} else {at} end"
+    return Touches(e, "event", at, f"coalesce(lower({text(e.find('Type', 'EventSubtype') or 'null')}), 'event')")
 
 
 def _activities(job: Job, exports: list[Touches], leads: Input, unlinked: list[str]) -> None:
