@@ -243,8 +243,9 @@ def import_salesforce(
 def import_csv(
     mapping: Annotated[Path, typer.Option(help="YAML mapping: per canonical table a source "
                                           "file, its columns, time zone and value maps, and which of its rows "
-                                          "the table holds (keep_rows or skip_rows: {column: Type, values: "
-                                          "[Task, Deadline]}; the rows left out are counted by value); the "
+                                          "the table holds (keep_rows: {column: Type, values: [Call, Meeting]} "
+                                          "keeps those, skip_rows leaves its values out; the rows left out "
+                                          "are counted by value); the "
                                           "files' text encoding too (encoding: cp1252; default UTF-8), for "
                                           "every file or per table.")],
     out: ImportOutOption,
