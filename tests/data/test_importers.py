@@ -1358,23 +1358,34 @@ def test_salesforce_an_all_day_event_is_a_touch_at_its_day_s_start_in_the_time_z
         ("00U1", "2026-03-01T06:00:00Z"), ("00U2", "2026-03-02T17:00:00Z")]
 
 
-def test_salesforce_an_event_export_given_as_tasks_or_a_task_export_as_events_is_refused(tmp_path):
+WRONG_OBJECT = "expected {this} export; give {that} export with {option}, each object in its own export"
+AS_TASKS = WRONG_OBJECT.format(this="a Task", that="an Event", option="--events")
+AS_EVENTS = WRONG_OBJECT.format(this="an Event", that="a Task", option="--tasks")
+
+
+@pytest.mark.parametrize("option, export, expected", [
+    ("tasks", None, ":2 Id: '00U000000000001AAA' is an Event's Id (00U…), not a Task's (00T…): " + AS_TASKS),
+    ("events", f"Activity ID,Name ID,Subject,Due Date Only,Status\n00T000000000001AAA,{LEAD1},Call,2026-01-08,Completed\n",
+     ":2 Activity ID: '00T000000000001AAA' is a Task's Id (00T…), not an Event's (00U…): " + AS_EVENTS),
+    ("tasks", f"Name ID,Subject,Created Date,Start Date Time\n{LEAD2},Call,2026-02-12T21:00:00Z,2026-02-13T16:30:00Z\n",
+     " Start Date Time: a field of an Event, which a Task has not: " + AS_TASKS),
+    ("events", f"Name ID,Subject,Completed Date/Time,Due Date Only\n{LEAD2},Call,2026-02-13T16:30:00Z,2026-02-13\n",
+     " Completed Date/Time: a field of a Task, which an Event has not: " + AS_EVENTS),
+], ids=["the Event export as tasks", "a Task export with its due date as events",
+        "a report of events without Ids as tasks", "a report of tasks without Ids as events"])
+def test_salesforce_an_export_of_events_given_as_tasks_or_of_tasks_as_events_is_refused(tmp_path, option, export,
+                                                                                         expected):
     """An Event export given with --tasks was read as done tasks at their creation, not their
     start; a Task export with its due date (ActivityDate) given with --events as all-day events
-    on it: touches at the wrong times, without a word. A Task's Id starts 00T, an Event's 00U."""
+    on it: touches at the wrong times, without a word. A Task's Id starts 00T, an Event's 00U;
+    a report without its Activity ID is told by a field only the other object has."""
+    given = SALESFORCE / "Event.csv"
+    if export is not None:
+        given = tmp_path / "Activities.csv"
+        given.write_text(export)
     with pytest.raises(InputError) as exc:
-        import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", tasks=SALESFORCE / "Event.csv", timezone="UTC")
-    assert str(exc.value) == (
-        f"{SALESFORCE / 'Event.csv'}:2 Id: '00U000000000001AAA' is an Event's Id (00U…), not a Task's (00T…): "
-        "expected a Task export; give an Event export with --events, each object in its own export")
-    tasks = tmp_path / "Task.csv"
-    tasks.write_text("Activity ID,Name ID,Subject,Due Date Only,Status\n"
-                     f"00T000000000001AAA,{LEAD1},Call,2026-01-08,Completed\n")
-    with pytest.raises(InputError) as exc:
-        import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", events=tasks, timezone="UTC")
-    assert str(exc.value) == (
-        f"{tasks}:2 Activity ID: '00T000000000001AAA' is a Task's Id (00T…), not an Event's (00U…): "
-        "expected an Event export; give a Task export with --tasks, each object in its own export")
+        import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", timezone="UTC", **{option: given})
+    assert str(exc.value) == f"{given}{expected}"
     assert not (tmp_path / "out").exists()
 
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
+from pipelines.data.importers.common import (Export, Imported, Job, name_key, progress, quote,
                                              seniority_from_title, text)
 from pipelines.data.importers.encoding import Encoding, check_encoding
 from pipelines.data.importers.output import Input
 from pipelines.data.importers.times import ISO_Z, Times, as_text, options_times
+from pipelines.errors import InputError, Problem
 
 # Lead Status values -> canonical stage. Statuses that are no stage change (the initial
 # "Open - Not Contacted", sales "Working" a lead: tasks tell that) map to None and give no
@@ -96,7 +97,12 @@ LEAD_PREFIX = "00Q"
 # A Task's Id starts 00T, an Event's 00U, and each export has its option. Given with the other
 # option, an Event export was read as done tasks at their creation, not their start, and a
 # Task export with its due date (ActivityDate) as all-day events on it, without a word.
-TOUCH_OBJECTS = {"task": ("00T", "--tasks", "a Task"), "event": ("00U", "--events", "an Event")}
+# Without Ids (a report without its Activity ID), the fields only the object has tell it.
+TOUCH_OBJECTS = {
+    "task": ("00T", "--tasks", "a Task", ("CompletedDateTime", "Completed Date/Time", "TaskSubtype", "Task Subtype")),
+    "event": ("00U", "--events", "an Event", ("ActivityDateTime", "Due Date Time", "StartDateTime", "Start Date Time",
+                                             "IsAllDayEvent", "All-Day Event", "EventSubtype", "Event Subtype")),
+}
 
 
 def _id(ref: str) -> str:
@@ -375,14 +381,17 @@ class Touches:
 def _refuse_other_object(e: Export, noun: str) -> None:
     """Stop at the first row whose Id is a record of the other touch object: the export was
     given with the other's option (or is a report of tasks and events both)."""
+    prefix, _, this, _ = TOUCH_OBJECTS[noun]
+    other_prefix, option, that, fields = next(o for name, o in TOUCH_OBJECTS.items() if name != noun)
+    advice = f"expected {this} export; give {that} export with {option}, each object in its own export"
     ref = e.find("Id")
-    if ref is None:
+    if ref is not None:
+        e.refuse(ref, f"starts_with({text(ref)}, {quote(other_prefix)})",
+                 lambda found: f"{found.strip()!r} is {that}'s Id ({other_prefix}…), not {this}'s ({prefix}…): {advice}")
         return
-    prefix, _, this = TOUCH_OBJECTS[noun]
-    other_prefix, option, that = next(o for name, o in TOUCH_OBJECTS.items() if name != noun)
-    e.refuse(ref, f"starts_with({text(ref)}, {quote(other_prefix)})", lambda found: (
-        f"{found.strip()!r} is {that}'s Id ({other_prefix}…), not {this}'s ({prefix}…): expected "
-        f"{this} export; give {that} export with {option}, each object in its own export"))
+    theirs = {name_key(f) for f in fields}
+    if found := next((n for n in e.names if name_key(n) in theirs), None):
+        raise InputError(Problem(f"a field of {that}, which {this} has not: {advice}", file=str(e.path), field=found))
 
 
 def _tasks(t: Export) -> Touches:
