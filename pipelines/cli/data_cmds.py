@@ -217,9 +217,9 @@ def import_salesforce(
         "activities table (the hand-off KPIs are no_data).")] = None,
     events: Annotated[Path | None, typer.Option(
         help="Event export: calls and meetings logged as Events, sales touches as tasks are, at their start "
-        "(ActivityDateTime or StartDateTime; ActivityDate for an all-day event), e.g. --events Event.csv "
-        "(Data Loader: Event object; WhoId, WhatId, ActivityDateTime, Type). Default: none, only tasks are "
-        "touches.")] = None,
+        "(ActivityDateTime or StartDateTime; ActivityDate for an all-day event, IsAllDayEvent true), e.g. --events "
+        "Event.csv (Data Loader: Event object; WhoId, WhatId, ActivityDateTime, ActivityDate, IsAllDayEvent, Type). "
+        "Default: none, only tasks are touches.")] = None,
     timezone: SalesforceTimezoneOption = None,
     timestamp_format: TimestampFormatOption = None,
     encoding: EncodingOption = "utf-8",
@@ -243,8 +243,9 @@ def import_salesforce(
 def import_csv(
     mapping: Annotated[Path, typer.Option(help="YAML mapping: per canonical table a source "
                                           "file, its columns, time zone and value maps, and which of its rows "
-                                          "the table holds (keep_rows or skip_rows: {column: Type, values: "
-                                          "[Task, Deadline]}; the rows left out are counted by value); the "
+                                          "the table holds (keep_rows: {column: Type, values: [Call, Meeting]} "
+                                          "keeps those, skip_rows leaves its values out; the rows left out "
+                                          "are counted by value); the "
                                           "files' text encoding too (encoding: cp1252; default UTF-8), for "
                                           "every file or per table.")],
     out: ImportOutOption,

@@ -698,6 +698,14 @@ def test_revenue_targets_that_differ_only_in_cents_show_their_cents(repo: Path) 
     assert "| acme | 2026-02 | revenue (USD) | 100,000.00 | 100,000.01 | +0.0 % |" in markdown, markdown
 
 
+def test_revenue_targets_that_differ_by_less_than_a_cent_show_the_decimals_that_tell_them_apart(repo: Path) -> None:
+    # docs/agreement.md: H2's goal raised by 0.01 moves July (1/6.2 of it) by 0.0016.
+    edit(repo / "sla/acme-2026-h2.yaml", "revenue_goal: 720000", "revenue_goal: 720000.01")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "| acme | 2026-07 | revenue (USD) | 116,129.032 | 116,129.034 | +0.0 % |" in out, out
+
+
 def test_git_missing_from_the_path_is_named_not_read_as_no_repository(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", str(repo / "bin-without-git"))
     code, out = run_diff("HEAD")

@@ -642,6 +642,24 @@ def test_an_invalid_row_filter_is_refused_naming_the_mapping_s_line_and_column(t
     assert not (tmp_path / "out").exists()
 
 
+def test_a_row_filter_indented_into_columns_is_named_as_a_key_of_the_table_not_as_a_value_to_quote(tmp_path):
+    """`keep_rows:` one level too deep, under `columns:`, was refused with "quote it in the
+    mapping": quoted, it would be read as a column name."""
+    (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
+    path = tmp_path / "crm.yaml"
+    path.write_text("tables:\n  contacts:\n    file: people.csv\n    delimiter: ';'\n    columns:\n"
+                    "      contact_id: Person ID\n      created_at: Signed up\n"
+                    "      keep_rows: {column: Channel, values: [Google Ads]}\n")
+    with pytest.raises(InputError) as exc:
+        import_csv(path, tmp_path / "out")
+    assert str(exc.value) == (f"{path}:8:7 tables.contacts.columns.keep_rows: expected text, got a mapping; "
+                              "keep_rows is a key of the table: write it beside 'columns:', not inside it")
+    path.write_text(FILTERED.replace("created_at: Signed up}", "created_at: [Signed up]}"))
+    with pytest.raises(InputError) as exc:
+        import_csv(path, tmp_path / "out")
+    assert str(exc.value) == f"{path}:5:38 tables.contacts.columns.created_at: expected text, got a list"
+
+
 # --- Times ------------------------------------------------------------------------------------
 
 def test_naive_iso_times_the_format_does_not_read_are_local_and_unreadable_ones_are_quarantined(tmp_path):
@@ -1252,6 +1270,8 @@ def test_salesforce_tasks_on_a_converted_contact_or_opportunity_touch_its_lead_a
     written = import_salesforce(leads, tmp_path / "out2", tasks=tasks, timezone="UTC")
     assert written.rows["activities"] == 0
     assert written.notes == [
+        "note: Lead.csv: has no ConvertedOpportunityId, which says which converted leads have an opportunity: the "
+        "1 converted lead is written without an opportunity stage; export it",
         "note: Task.csv: 1 of 1 tasks left out as on no lead: their WhoId names no lead of Lead.csv, nor a contact "
         "or opportunity one was converted to (an account, a contact never converted from a lead): a touch of no "
         "lead; Lead.csv has no ConvertedContactId or ConvertedOpportunityId: export them, or the tasks on the "
@@ -1295,6 +1315,78 @@ def test_salesforce_events_are_touches_as_tasks_are(tmp_path):
     assert str(exc.value) == (f"{events} ActivityDateTime: missing the start column; expected 'ActivityDateTime' "
                               "or 'Due Date Time' or 'StartDateTime' or 'Start Date Time' or 'ActivityDate' or "
                               "'Due Date Only'")
+
+
+def test_salesforce_leads_without_converted_opportunity_ids_are_refused_with_opportunities(tmp_path):
+    """Without ConvertedOpportunityId, every deal of --opportunities was written without its
+    lead and no lead had an opportunity or customer stage, without a word; without
+    --opportunities, the converted leads had no opportunity stage, also without a word."""
+    leads = tmp_path / "Lead.csv"
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate,ConvertedContactId\n"
+                     f"{LEAD1},2026-01-05T15:15:00.000Z,true,2026-01-20,003000000000001AAA\n"
+                     f"{LEAD2},2026-02-10T22:30:00.000Z,false,,\n")
+    with pytest.raises(InputError) as exc:
+        import_salesforce(leads, tmp_path / "out", opportunities=SALESFORCE / "Opportunity.csv", timezone="UTC")
+    assert str(exc.value) == (
+        f"{leads} ConvertedOpportunityId: missing the converted opportunity Id column, which links each "
+        "Opportunity of --opportunities to the lead converted into it; expected 'ConvertedOpportunityId' or "
+        "'Converted Opportunity ID'")
+    assert not (tmp_path / "out").exists()
+
+    written = import_salesforce(leads, tmp_path / "out", timezone="UTC")
+    assert sorted({r[1] for r in read(tmp_path / "out", "lifecycle_events")}) == ["lead", "sql"]
+    assert written.notes == [
+        "note: Lead.csv: has no ConvertedOpportunityId, which says which converted leads have an opportunity: the "
+        "1 converted lead is written without an opportunity stage; export it"]
+
+    # No converted lead: none to link, nothing lost; the deals are read without a lead.
+    leads.write_text("Id,CreatedDate,IsConverted,ConvertedDate\n" f"{LEAD2},2026-02-10T22:30:00.000Z,false,\n")
+    written = import_salesforce(leads, tmp_path / "none", opportunities=SALESFORCE / "Opportunity.csv", timezone="UTC")
+    assert written.rows["deals"] == 2 and not [n for n in written.notes if "ConvertedOpportunityId" in n]
+
+
+def test_salesforce_an_all_day_event_is_a_touch_at_its_day_s_start_in_the_time_zone_not_at_midnight_utc(tmp_path):
+    """Salesforce writes an all-day event's StartDateTime at midnight UTC of its day, which was
+    read before its ActivityDate: a trade fair on 1 March in Mexico City (UTC-6) was a touch
+    at 18:00 on 28 February, a month early. IsAllDayEvent says to read ActivityDate."""
+    events = tmp_path / "Event.csv"
+    events.write_text("Activity ID,Name ID,Start Date Time,Due Date Only,All-Day Event\n"
+                      f"00U1,{LEAD2},2026-03-01T00:00:00.000Z,2026-03-01,1\n"
+                      f"00U2,{LEAD2},2026-03-02T17:00:00.000Z,2026-03-02,0\n")
+    import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", events=events, timezone="America/Mexico_City")
+    assert [(r[0], r[2]) for r in read(tmp_path / "out", "activities")] == [
+        ("00U1", "2026-03-01T06:00:00Z"), ("00U2", "2026-03-02T17:00:00Z")]
+
+
+WRONG_OBJECT = "expected {this} export; give {that} export with {option}, each object in its own export"
+AS_TASKS = WRONG_OBJECT.format(this="a Task", that="an Event", option="--events")
+AS_EVENTS = WRONG_OBJECT.format(this="an Event", that="a Task", option="--tasks")
+
+
+@pytest.mark.parametrize("option, export, expected", [
+    ("tasks", None, ":2 Id: '00U000000000001AAA' is an Event's Id (00U…), not a Task's (00T…): " + AS_TASKS),
+    ("events", f"Activity ID,Name ID,Subject,Due Date Only,Status\n00T000000000001AAA,{LEAD1},Call,2026-01-08,Completed\n",
+     ":2 Activity ID: '00T000000000001AAA' is a Task's Id (00T…), not an Event's (00U…): " + AS_EVENTS),
+    ("tasks", f"Name ID,Subject,Created Date,Start Date Time\n{LEAD2},Call,2026-02-12T21:00:00Z,2026-02-13T16:30:00Z\n",
+     " Start Date Time: a field of an Event, which a Task has not: " + AS_TASKS),
+    ("events", f"Name ID,Subject,Completed Date/Time,Due Date Only\n{LEAD2},Call,2026-02-13T16:30:00Z,2026-02-13\n",
+     " Completed Date/Time: a field of a Task, which an Event has not: " + AS_EVENTS),
+], ids=["the Event export as tasks", "a Task export with its due date as events",
+        "a report of events without Ids as tasks", "a report of tasks without Ids as events"])
+def test_salesforce_an_export_of_events_given_as_tasks_or_of_tasks_as_events_is_refused(tmp_path, option, export,
+                                                                                         expected):
+    """An Event export given with --tasks was read as done tasks at their creation, not their
+    start; a Task export with its due date (ActivityDate) given with --events as all-day events
+    on it: touches at the wrong times, without a word. A Task's Id starts 00T, an Event's 00U;
+    a report without its Activity ID is told by a field only the other object has."""
+    given = SALESFORCE / "Event.csv"
+    if export is not None:
+        given = tmp_path / "Activities.csv"
+        given.write_text(export)
+    with pytest.raises(InputError) as exc:
+        import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", timezone="UTC", **{option: given})
+    assert str(exc.value) == f"{given}{expected}"
+    assert not (tmp_path / "out").exists()
 
 
 def test_salesforce_open_tasks_are_no_touches_and_the_import_says_how_many_it_left_out(tmp_path):

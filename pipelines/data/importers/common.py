@@ -273,11 +273,13 @@ class Export:
         """The name the export gives the column of SQL reference `ref` (from find or need)."""
         return self._names[ref]
 
-    def need(self, what: str, *names: str) -> str:
+    def need(self, what: str, *names: str, why: str = "") -> str:
+        """SQL reference to the first of `names` the export has; missing, exit 2 naming them all
+        (and `why` the import needs the column, where that is not plain)."""
         found = self.find(*names)
         if found is None:
             expected = " or ".join(f"'{n}'" for n in self._with_labels(names))
-            raise InputError(Problem(f"missing the {what} column; expected {expected}",
+            raise InputError(Problem(f"missing the {what} column{why}; expected {expected}",
                                      file=str(self.path), field=names[0]))
         return found
 

@@ -68,6 +68,13 @@ def _text(value: Any, mapping: Path, field: str, what: str = "the value") -> str
     'False' or 'None' into every row."""
     if isinstance(value, str):
         return value
+    if isinstance(value, (dict, list)):
+        # Quoting is no cure for a mapping or a list where text belongs: it is most often a key
+        # indented into the one above it (`keep_rows:` under `columns:`).
+        parts = field.split(".")
+        nested = (f"; {parts[-1]} is a key of the table: write it beside '{parts[2]}:', not inside it"
+                  if len(parts) == 4 and parts[-1] in TABLE_KEYS else "")
+        raise _problem(mapping, field, f"expected text, got {_kind(value)}{nested}")
     raise _problem(mapping, field, f"expected text, but YAML reads {what} as {_kind(value)}: "
                                    "quote it in the mapping")
 

@@ -14,11 +14,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
+from pipelines.data.importers.common import (Export, Imported, Job, name_key, progress, quote,
                                              seniority_from_title, text)
 from pipelines.data.importers.encoding import Encoding, check_encoding
 from pipelines.data.importers.output import Input
 from pipelines.data.importers.times import ISO_Z, Times, as_text, options_times
+from pipelines.errors import InputError, Problem
 
 # Lead Status values -> canonical stage. Statuses that are no stage change (the initial
 # "Open - Not Contacted", sales "Working" a lead: tasks tell that) map to None and give no
@@ -62,7 +63,7 @@ TASK_LABELS = {
 EVENT_LABELS = {
     "Id": ("Activity ID",), "WhoId": ("Name ID",), "WhatId": ("Related To ID",),
     "ActivityDateTime": ("Due Date Time",), "StartDateTime": ("Start Date Time",), "ActivityDate": ("Due Date Only",),
-    "EventSubtype": ("Event Subtype",), "IsDeleted": ("Deleted",)}
+    "EventSubtype": ("Event Subtype",), "IsAllDayEvent": ("All-Day Event",), "IsDeleted": ("Deleted",)}
 # The fields the import looks up in each export (with their labels above): Export reads no
 # other columns, of which an org's exports hold dozens.
 LEAD_COLUMNS = ("Id", "CreatedDate", "Title", "LeadSource", "Persona__c", "Persona", "Country", "CountryCode",
@@ -73,7 +74,7 @@ OPPORTUNITY_COLUMNS = ("Id", "CreatedDate", "CloseDate", "StageName", "IsClosed"
 TASK_COLUMNS = ("Id", "WhoId", "WhatId", "CreatedDate", "CompletedDateTime", "IsClosed", "Status", "Type", "TaskSubtype",
                 "IsDeleted")
 EVENT_COLUMNS = ("Id", "WhoId", "WhatId", "ActivityDateTime", "StartDateTime", "ActivityDate", "Type", "EventSubtype",
-                 "IsDeleted")
+                 "IsAllDayEvent", "IsDeleted")
 
 
 # A record's Id is 15 characters, case-sensitive, in reports ("Lead ID" of a lead report) and
@@ -93,6 +94,15 @@ _ID18 = ("create or replace temp macro sf_id18(v) as case when regexp_full_match
 # The first three characters of a record's Id name its object: a WhoId is a Lead's (00Q) or a
 # Contact's, a WhatId an Account's, an Opportunity's or another object's.
 LEAD_PREFIX = "00Q"
+# A Task's Id starts 00T, an Event's 00U, and each export has its option. Given with the other
+# option, an Event export was read as done tasks at their creation, not their start, and a
+# Task export with its due date (ActivityDate) as all-day events on it, without a word.
+# Without Ids (a report without its Activity ID), the fields only the object has tell it.
+TOUCH_OBJECTS = {
+    "task": ("00T", "--tasks", "a Task", ("CompletedDateTime", "Completed Date/Time", "TaskSubtype", "Task Subtype")),
+    "event": ("00U", "--events", "an Event", ("ActivityDateTime", "Due Date Time", "StartDateTime", "Start Date Time",
+                                             "IsAllDayEvent", "All-Day Event", "EventSubtype", "Event Subtype")),
+}
 
 
 def _id(ref: str) -> str:
@@ -139,6 +149,7 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
                          text_in) if lead_history else None)
         _stage_changes(job, lead, lid, history)
         _conversions(job, lead, lid, history)
+        _check_opportunity_link(lead, with_opportunities=opportunities is not None)
         # Each table is dropped once no later step reads it: all held to the end, 1M leads with
         # their history and tasks peaked at 1.6 GB.
         job.drop("sf_leads", "sf_history")
@@ -182,6 +193,25 @@ def _without_deleted(e: Export) -> Export:
         e.notes.append(f"note: {e.path.name}: {count:,} of {total:,} records left out as deleted "
                        "(IsDeleted true: in the Recycle Bin, or merged into another record)")
     return e
+
+
+def _check_opportunity_link(lead: Export, with_opportunities: bool) -> None:
+    """ConvertedOpportunityId links a converted lead to its Opportunity. Without it every deal
+    of --opportunities was written without its lead, and no lead had an opportunity or customer
+    stage (without --opportunities, none the opportunity stage), without a word."""
+    if lead.find("ConvertedOpportunityId") is not None:
+        return
+    flag = lead.flag(lead.need("converted flag", "IsConverted"))
+    converted = lead.con.execute(f"select count(*) filter (where {flag}) from {lead.name}").fetchone()[0]
+    if not converted:  # no lead to link: no stage is lost
+        return
+    if with_opportunities:
+        lead.need("converted opportunity Id", "ConvertedOpportunityId",
+                  why=", which links each Opportunity of --opportunities to the lead converted into it")
+    leads = "lead is" if converted == 1 else "leads are"
+    lead.notes.append(
+        f"note: {lead.path.name}: has no ConvertedOpportunityId, which says which converted leads have an "
+        f"opportunity: the {converted:,} converted {leads} written without an opportunity stage; export it")
 
 
 def _stage_changes(job: Job, lead: Export, lid: str, history: Export | None) -> None:
@@ -348,7 +378,24 @@ class Touches:
     not_done: str = ""  # in words, what `done` leaves out
 
 
+def _refuse_other_object(e: Export, noun: str) -> None:
+    """Stop at the first row whose Id is a record of the other touch object: the export was
+    given with the other's option (or is a report of tasks and events both)."""
+    prefix, _, this, _ = TOUCH_OBJECTS[noun]
+    other_prefix, option, that, fields = next(o for name, o in TOUCH_OBJECTS.items() if name != noun)
+    advice = f"expected {this} export; give {that} export with {option}, each object in its own export"
+    ref = e.find("Id")
+    if ref is not None:
+        e.refuse(ref, f"starts_with({text(ref)}, {quote(other_prefix)})",
+                 lambda found: f"{found.strip()!r} is {that}'s Id ({other_prefix}…), not {this}'s ({prefix}…): {advice}")
+        return
+    theirs = {name_key(f) for f in fields}
+    if found := next((n for n in e.names if name_key(n) in theirs), None):
+        raise InputError(Problem(f"a field of {that}, which {this} has not: {advice}", file=str(e.path), field=found))
+
+
 def _tasks(t: Export) -> Touches:
+    _refuse_other_object(t, "task")
     completed = t.find("CompletedDateTime")
     created = t.need("created date", "CreatedDate")
     done, why = _done(t)
@@ -360,11 +407,17 @@ def _tasks(t: Export) -> Touches:
 def _calendar_events(e: Export) -> Touches:
     """A call or meeting logged as an Event: a touch at its start. ActivityDateTime is the start
     of a timed event (StartDateTime the same), ActivityDate the day of an all-day one."""
+    _refuse_other_object(e, "event")
     starts = [ref for name in ("ActivityDateTime", "StartDateTime", "ActivityDate") if (ref := e.find(name))]
     if not starts:
         e.need("start", "ActivityDateTime", "StartDateTime", "ActivityDate")
-    return Touches(e, "event", e.time(*starts),
-                   f"coalesce(lower({text(e.find('Type', 'EventSubtype') or 'null')}), 'event')")
+    at = e.time(*starts)
+    all_day, day = e.find("IsAllDayEvent"), e.find("ActivityDate")
+    if all_day and day:
+        # Salesforce gives an all-day event a StartDateTime at midnight UTC of its day: read
+        # first, a trade fair on 1 March in Mexico City was a touch at 18:00 on 28 February.
+        at = f"case when {e.flag(all_day)} and {text(day)} is not null then {e.time(day)} else {at} end"
+    return Touches(e, "event", at, f"coalesce(lower({text(e.find('Type', 'EventSubtype') or 'null')}), 'event')")
 
 
 def _activities(job: Job, exports: list[Touches], leads: Input, unlinked: list[str]) -> None:
