@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from pipelines.cli.options import MONTH_METAVAR, SLA_DEFAULT, ListArgumentCommand, sla_path
+from pipelines.cli.options import MONTH_METAVAR, REVISION_METAVAR, SLA_DEFAULT, ArgumentCommand, sla_path
 from pipelines.cli.output import DiffFormat, Format, console, echo, report_warning
 
 # The authoring commands read a folder or one file; given none, the same folder as the
@@ -20,13 +20,12 @@ SlaPathOption = Annotated[
 
 
 def register(app: typer.Typer) -> None:
-    app.command(cls=ListArgumentCommand,
+    app.command(cls=ArgumentCommand,
                 epilog="Examples: funnelpact validate; funnelpact validate sla/acme-2026-h1.yaml sla/acme-2026-h2.yaml")(validate)
     app.command(epilog="Example: funnelpact schema > agreement.schema.json")(schema)
     app.command(epilog="Examples: funnelpact plan; funnelpact plan --month 2026-03 --format json")(plan)
-    app.command(
-        epilog="Examples: funnelpact diff origin/main; funnelpact diff HEAD~1 HEAD --format json"
-    )(diff)
+    app.command(cls=ArgumentCommand,
+                epilog="Examples: funnelpact diff origin/main; funnelpact diff HEAD~1 HEAD --format json")(diff)
 
 
 def validate(
@@ -109,10 +108,10 @@ def plan(
 
 
 def diff(
-    base: Annotated[str, typer.Argument(metavar="BASE", help="Git revision to compare from, e.g. origin/main.")],
+    base: Annotated[str, typer.Argument(metavar=f"BASE {REVISION_METAVAR}", help="Git revision to compare from, e.g. origin/main.")],
     head: Annotated[
         str | None,
-        typer.Argument(metavar="HEAD", help="Git revision to compare to (default: the working tree).", show_default=False),
+        typer.Argument(metavar=f"HEAD {REVISION_METAVAR}", help="Git revision to compare to (default: the working tree).", show_default=False),
     ] = None,
     sla: Annotated[Path | None, typer.Option(
         "--sla", help=f"Agreement folder inside a git repository {SLA_DEFAULT}; the revisions are that "

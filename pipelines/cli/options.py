@@ -28,6 +28,8 @@ MONTH_METAVAR = "<YYYY-MM>"
 DATE_METAVAR = "<YYYY-MM-DD>"
 INSTANT_METAVAR = "<instant>"
 TIMEZONE_METAVAR = "<tz>"
+# A git revision (diff's BASE and HEAD): a branch, a tag, a commit or HEAD~1, not any text.
+REVISION_METAVAR = "<revision>"
 
 DataOption = Annotated[
     Path | None,
@@ -45,23 +47,43 @@ AsOfOption = Annotated[
 ]
 
 
-class _ListArgument(TyperArgument):
+class _Argument(TyperArgument):
+    # Its value's metavar when the command gave one ("BASE <revision>"), else its type's.
+    value_metavar: str | None = None
+
     def display_type_rich(self, ctx: click.Context) -> str | None:
-        (item,) = get_args(self.type_descriptor.annotation)
-        return f"<{'path' if issubclass(item, Path) else item.__name__.lower()}>..."
+        if self.value_metavar is not None:
+            return self.value_metavar
+        if self.nargs == -1:
+            (item,) = get_args(self.type_descriptor.annotation)
+            return f"<{'path' if issubclass(item, Path) else item.__name__.lower()}>..."
+        return super().display_type_rich(ctx)
+
+    def _usage_display_name(self) -> str:
+        # Typer wrote a required argument in braces, `diff [OPTIONS] {BASE} [HEAD]`, which reads
+        # as a choice or a placeholder to fill in; a usage line (and SPEC section 7) writes it bare.
+        name = self.display_name_raw if self.required else f"[{self.display_name_raw}]"
+        return name if self.nargs == 1 else f"{name}..."
 
 
-class ListArgumentCommand(TyperCommand):
-    """A command whose argument takes several values: its --help gives their type as an
-    option's reads (`--sla <path>`), `PATH <path>...`. Typer (0.29) printed the Python
-    annotation, `PATH <list[Path]>`, whatever the metavar."""
+class ArgumentCommand(TyperCommand):
+    """A command whose arguments' --help reads as its options' does (`--sla <path>`): the
+    argument's name, then its value's type in words. Typer (0.29) gave an argument's type as
+    the Python annotation, `PATH <list[Path]>` or `BASE <str>`, whatever the metavar.
+
+    An argument of several values shows its items' type, `PATH <path>...`. A metavar of two
+    words names the argument and its value: `typer.Argument(metavar=f"BASE {REVISION_METAVAR}")`
+    is the argument BASE (in the usage line and its errors), shown as `BASE <revision>`."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for param in self.params:
-            if type(param) is TyperArgument and param.nargs == -1:
-                # Only how its type is shown changes: a subclass without state of its own.
-                param.__class__ = _ListArgument
+            if type(param) is TyperArgument:
+                # Only how it is shown changes: a subclass with a metavar for its value.
+                param.__class__ = _Argument
+                name, _, value_metavar = (param.metavar or "").partition(" ")
+                if value_metavar:
+                    param.metavar, param.value_metavar = name, value_metavar
 
 
 def settings_for(data: Path | None, sla: Path | None) -> Settings:

@@ -95,11 +95,12 @@ def shape_of(help_text: str) -> str | None:
 
 @pytest.mark.parametrize("path", sorted(COMMANDS), ids=lambda p: f"funnelpact {p} shows the shape of its values")
 def test_an_option_with_a_fixed_shape_shows_it_and_none_reads_str(path: str) -> None:
-    """`--month <str>`, `--as-of <str>`, `--timezone <str>`: every text value read as any
-    text, though 2026-03 is the only month `--month` takes and "March" is refused."""
+    """`--month <str>`, `--as-of <str>`, `--timezone <str>`, `diff BASE <str>`: every text value
+    read as any text, though 2026-03 is the only month `--month` takes and "March" is refused."""
     output = CliRunner().invoke(app, [*path.split(), "--help"], env={"COLUMNS": "250"}).output
+    arguments = [line for line in output.splitlines() if re.match(r"│ +(\* +)?[A-Z]", line)]
     rows = [line for line in output.splitlines() if re.match(r"│ +(\* +)?--", line)]
-    assert not [row for row in rows if "<str>" in row], "\n".join(rows)
+    assert not [row for row in arguments + rows if "<str>" in row], "\n".join(arguments + rows)
     for param in COMMANDS[path].params:
         if param.param_type_name != "option" or param.is_flag:
             continue
@@ -226,11 +227,29 @@ def test_every_group_of_commands_has_an_example_that_runs_as_written(path: str, 
         assert result.exit_code == 0, f"funnelpact {shlex.join(args)} exited {result.exit_code}: {result.output}"
 
 
-@pytest.mark.parametrize(("command", "usage"), [("validate", "[PATH]..."), ("diff", "{BASE} [HEAD]")])
+@pytest.mark.parametrize(("command", "usage"), [("validate", "[PATH]..."), ("diff", "BASE [HEAD]")])
 def test_arguments_are_named_as_the_spec_names_them(command: str, usage: str) -> None:
     """SPEC section 7 writes `diff BASE [HEAD]` and `validate [PATH…]`; --help said `{base}`,
-    `[paths]...` and a missing one was "Missing argument 'base'"."""
+    then `{BASE}` (Typer's braces, read as a placeholder), `[paths]...` and a missing one was
+    "Missing argument 'base'"."""
     said = " ".join(CliRunner().invoke(app, [command, "--help"]).output.split())
     assert f"Usage: funnelpact {command} [OPTIONS] {usage}" in said, said
     if command == "diff":
         assert "Missing argument 'BASE'" in " ".join(CliRunner().invoke(app, ["diff"]).output.split())
+
+
+@pytest.mark.parametrize("path", sorted(COMMANDS), ids=lambda p: f"funnelpact {p}'s usage line reads as SPEC's")
+def test_a_usage_line_writes_a_required_argument_bare_and_an_optional_one_in_brackets(path: str) -> None:
+    """SPEC section 7's `diff BASE [HEAD]` read `diff [OPTIONS] {BASE} [HEAD]`: Typer's braces."""
+    output = CliRunner().invoke(app, [*path.split(), "--help"], env={"COLUMNS": "200"}).output
+    usage = next(line for line in output.splitlines() if "Usage:" in line).split()
+    expected = [(param.metavar if param.required else f"[{param.metavar}]") + ("..." if param.nargs == -1 else "")
+                for param in COMMANDS[path].params if param.param_type_name == "argument"]
+    assert usage[usage.index("[OPTIONS]") + 1:] == expected, " ".join(usage)
+
+
+def test_diff_shows_its_revisions_as_revisions() -> None:
+    """`diff --help` read `BASE <str>`: any text, though only a name git resolves is one."""
+    output = CliRunner().invoke(app, ["diff", "--help"], env={"COLUMNS": "200"}).output
+    rows = {match[1]: match[2] for match in re.finditer(r"│ +(?:\* +)?([A-Z]+) +(<[^>]*>)", output)}
+    assert rows == {"BASE": "<revision>", "HEAD": "<revision>"}, output
