@@ -723,6 +723,27 @@ def test_hubspot_deals_of_a_multi_currency_portal_are_read_in_the_company_curren
         ("9001", "100", None), ("9002", "108.50", None), ("9003", "55.20", None), ("9004", "7", None)]
 
 
+def test_hubspot_won_deals_without_a_company_currency_amount_are_said_to_be_quarantined(tmp_path):
+    """A won deal whose `Amount in company currency` is blank was written without an amount, and
+    quarantined, though the export showed its `Amount`: in the deal's own currency, which the
+    import cannot convert, so it stays unused, and the import says how many such deals there are."""
+    deals = tmp_path / "deals.csv"
+    deals.write_text(MULTI_CURRENCY_DEALS.format(amounts="Amount,Amount in company currency,", a="100,100",
+                                                 b="100,", c="1000, ", d=",")
+                     + "9005,2026-01-24 12:00,2026-03-06 18:45,closedlost,50,,USD,101\n")
+    imported = import_hubspot(HUBSPOT / "contacts_labels.csv", tmp_path / "out", deals=deals, timezone="UTC")
+    assert [(r[0], r[5]) for r in read(tmp_path / "out", "deals")] == [
+        ("9001", "100"), ("9002", None), ("9003", None), ("9004", None), ("9005", "0")]
+    assert imported.notes == [
+        "note: deals.csv: 2 won deals with an 'Amount' but no 'Amount in company currency' written without "
+        "an amount (quarantined as missing_required:amount); 'Amount' is in the deal's own currency and was "
+        "not used: fix the deals in HubSpot and export again",
+        "note: deals.csv: 1 open or lost deals without an amount written with amount 0 (only won deals' "
+        "amounts count, toward revenue)"]
+    report = load_data_dir(tmp_path / "out", duckdb.connect(), STAGE_VALUES)
+    assert report.by_reason.get("missing_required:amount") == 3  # and 9004, which has no amount at all
+
+
 def test_hubspot_deals_in_several_currencies_with_only_their_own_amounts_are_refused(tmp_path):
     """Summed, 100 USD, 100 EUR and 1000 MXN made 1200 of the agreement's currency (the run
     only warned). The first deal in a second currency is named, with every currency seen."""

@@ -174,6 +174,7 @@ def _amount(d: Export, status: str) -> dict[str, str]:
     currency = d.find("Currency", "Deal currency code", "deal_currency_code")
     home = d.find("Amount in company currency", "amount_in_home_currency")
     if home is not None:
+        _note_won_without_home_amount(d, home, d.find("Amount", "amount"), status)
         return {"amount": d.deal_amount(home, status), "currency": "null"}
     amount = d.need("amount", "Amount", "amount")
     if currency is not None:
@@ -188,3 +189,20 @@ def _amount(d: Export, status: str) -> dict[str, str]:
                 "currency, which summed would mix them; expected 'Amount in company currency' "
                 "(amount_in_home_currency) in the export, or deals in one currency"))
     return {"amount": d.deal_amount(amount, status), "currency": text(currency or "null")}
+
+
+def _note_won_without_home_amount(d: Export, home: str, amount: str | None, status: str) -> None:
+    """Say how many won deals have an `Amount` but no `Amount in company currency`. They are
+    quarantined without an amount, as every won deal without one is: `Amount` is in the deal's
+    own currency, and the import does not know the portal's company currency to tell whether it
+    is that one. Unsaid, the quarantine of deals the export shows an amount for was a surprise."""
+    if amount is None:
+        return
+    where = f"({status}) = 'won' and {text(home)} is null and {text(amount)} is not null"
+    count = d.con.execute(f"select count(*) filter (where {where}) from {d.name}").fetchone()[0]
+    if count:
+        d.notes.append(
+            f"note: {d.path.name}: {count:,} won deals with an '{d.column_name(amount)}' but no "
+            f"'{d.column_name(home)}' written without an amount (quarantined as missing_required:amount); "
+            f"'{d.column_name(amount)}' is in the deal's own currency and was not used: fix the deals in "
+            "HubSpot and export again")
