@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -32,7 +32,7 @@ class Told:
 
     sent: list[str] = field(default_factory=list)
     failed: dict[str, str] = field(default_factory=dict)  # channel key -> the last reason
-    held: list[str] = field(default_factory=list)  # kinds $FUNNELPACT_ALERT_CHANNELS leaves out
+    held: list[str] = field(default_factory=list)  # channel keys of a kind $FUNNELPACT_ALERT_CHANNELS leaves out
 
 
 def concerned(agreements: list[Agreement], months: list[str], now: datetime) -> list[Agreement]:
@@ -43,12 +43,15 @@ def concerned(agreements: list[Agreement], months: list[str], now: datetime) -> 
     return [a for a in agreements if month_of(now, a.spec.timezone) in a.months()]
 
 
+# Per network call, as a KPI alert's delivery (deliver.dispatch).
+TIMEOUT_SECONDS = 5.0
+
+
 def tell(failure: RunFailure, revisions: list[Agreement], env: Mapping[str, str] | None = None, *,
-         retry: RetryPolicy = RetryPolicy(), timeout: float = 5.0,
-         sleep: Callable[[float], None] = time.sleep) -> Told:
+         retry: RetryPolicy = RetryPolicy()) -> Told:
     """Deliver `failure` once to each distinct channel of `revisions` (the log when they name
     none, or when no revision is in force), as a KPI alert's delivery is tried: `retry`
-    attempts, `timeout` per network call, secrets from `env` (default: `os.environ`)."""
+    attempts, TIMEOUT_SECONDS per network call, secrets from `env` (default: `os.environ`)."""
     env = os.environ if env is None else env
     allowed = allowed_channels(env)
     channels: dict[str, dict[str, Any]] = {}
@@ -59,7 +62,7 @@ def tell(failure: RunFailure, revisions: list[Agreement], env: Mapping[str, str]
         if allowed is not None and settings["channel"] not in allowed:
             told.held.append(key)
             continue
-        _, error = attempt([failure], settings, env, retry, timeout, sleep)
+        _, error = attempt([failure], settings, env, retry, TIMEOUT_SECONDS, time.sleep)
         if error is None:
             told.sent.append(key)
         else:
