@@ -1,4 +1,5 @@
-"""What the alerts consume (a judged KPI) and what they announce (a status change)."""
+"""What the alerts consume (a judged KPI) and what they announce (a status change, or a
+failed run: `RunFailure`)."""
 
 from __future__ import annotations
 
@@ -230,8 +231,8 @@ class RunFailure:
     """A run of the job that failed: the months it was to judge were not judged, and their
     alerts wait for the next run that succeeds. Told once to the channels of the revisions
     in force in those months (pipelines/defs/sensors.py; docs/alerts.md, *When a run fails*).
-    The channels read what they read of an `AlertEvent`: `alert_id`, `kind`, `title()`,
-    `text()`, `facts()`, `to_dict()`."""
+    The channels read what they read of an `AlertEvent`: `alert_id`, `kind`, `detected_at`,
+    `title()`, `text()`, `facts()`, `to_dict()`."""
 
     run_id: str
     job: str
