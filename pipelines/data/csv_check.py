@@ -46,8 +46,8 @@ def first_bad_line(path: Path, delimiter: str | None = ",",
     Without a one-character `delimiter` (DuckDB detected it), rows are not counted. An import
     reads other encodings than UTF-8 when told: `encoding_setting` says how ('--encoding cp1252').
     A line of only blanks (outside quotes, in a file of more than one column) is no bad line:
-    the loader and the importers skip it as DuckDB skips an empty line (sources.blank_lines);
-    its number is added to `blank_lines` when given.
+    the loader and the importers skip it as DuckDB skips an empty line
+    (sources.skippable_blank_lines); its number is added to `blank_lines` when given.
     """
     def or_tell(name: str, used_for: str = "") -> str:
         if encoding_setting is None:

@@ -297,8 +297,8 @@ def reader_sql(source: Source) -> str:
 
 _REJECTS, _REJECT_SCANS = "_fp_rejects", "_fp_reject_scans"
 # read_csv's options that read a CSV without its lines of only blanks. DuckDB reads such a line
-# as a row of one value, a bad row: only when that is all that is wrong (blank_lines) may bad
-# rows be skipped, and each skipped line is kept, for skipped_only_blank_lines to check.
+# as a row of one value, a bad row: only when that is all that is wrong (skippable_blank_lines)
+# may bad rows be skipped, and each skipped line is kept, for skipped_only_blank_lines to check.
 SKIPPING_BLANK_LINES = (f", ignore_errors = true, store_rejects = true, rejects_table = {quote(_REJECTS)}, "
                         f"rejects_scan = {quote(_REJECT_SCANS)}")
 FILE_COLUMN = "_fp_file"
@@ -348,7 +348,8 @@ def _reserved_column(con: duckdb.DuckDBPyConnection, source: Source) -> InputErr
         file=found[0], field=found[1]))
 
 
-def blank_lines(path: Path, delimiter: str = ",", encoding_setting: Callable[[str], str] | None = None) -> int:
+def skippable_blank_lines(path: Path, delimiter: str = ",",
+                          encoding_setting: Callable[[str], str] | None = None) -> int:
     """How many lines of only blanks the CSV `path` has, when those are all that kept DuckDB
     from reading it (it reads an empty line as no row, but a line of spaces or a tab as a row of
     one value, and refused the file); else 0. Such a line holds no value in any column, as
@@ -376,8 +377,8 @@ def drop_skipped(con: duckdb.DuckDBPyConnection) -> None:
 
 def _skipping_blank_lines(source: Source) -> Source | None:
     """The CSV source read without its lines of only blanks, when those are all that kept
-    DuckDB from reading it (blank_lines); else None."""
-    if source.kind != "csv" or not (count := blank_lines(source.paths[0])):
+    DuckDB from reading it (skippable_blank_lines); else None."""
+    if source.kind != "csv" or not (count := skippable_blank_lines(source.paths[0])):
         return None
     return replace(source, blank_lines=count)
 
@@ -385,7 +386,7 @@ def _skipping_blank_lines(source: Source) -> Source | None:
 def unreadable(source: Source, exc: Exception) -> InputError:
     if source.kind == "csv":
         for path in source.paths:
-            # Lines of blanks are read without (blank_lines): the line named is another.
+            # Lines of blanks are read without (skippable_blank_lines): the line named is another.
             if found := first_bad_line(path):
                 return InputError(Problem(found[1], file=str(path), line=found[0]))
     file = source.display

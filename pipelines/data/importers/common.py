@@ -25,8 +25,8 @@ from pipelines.data.importers.report_footer import without_footer
 from pipelines.data.importers.times import Times
 from pipelines.data.parsing import WITH_OFFSET
 from pipelines.data.row_sql import without_blanks
-from pipelines.data.sources import (SKIPPING_BLANK_LINES, blank_lines, drop_skipped, file_sql, ident, quote,
-                                    skipped_only_blank_lines)
+from pipelines.data.sources import (SKIPPING_BLANK_LINES, drop_skipped, file_sql, ident, quote,
+                                    skippable_blank_lines, skipped_only_blank_lines)
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.connection import interrupted_by_ctrl_c
@@ -176,8 +176,8 @@ class Export:
     def _or_without_blank_lines(self, source: Path, read: Callable[[], T]) -> T:
         """`read()` of `source`; read again without the file's lines of only blanks (an editor's
         last line) when those are what DuckDB failed on, as the loader reads a data directory
-        (sources.blank_lines). Such a line made the sniffer fail, or read each line as one value
-        (_columns), or failed the read past the lines the sniffer samples."""
+        (sources.skippable_blank_lines). Such a line made the sniffer fail, or read each line as
+        one value (_columns), or failed the read past the lines the sniffer samples."""
         try:
             return read()
         except duckdb.OutOfMemoryException:
@@ -192,7 +192,7 @@ class Export:
 
     def _skip_blank_lines(self, source: Path) -> bool:
         """Whether `source` is read without its lines of only blanks, as those are all that is wrong with it."""
-        self._blank_lines = blank_lines(source, self.delimiter, self.encoding.setting)
+        self._blank_lines = skippable_blank_lines(source, self.delimiter, self.encoding.setting)
         return self._blank_lines > 0
 
     def _read(self, source: Path, delimiter: str | None, expected: int) -> list[str]:
