@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from pipelines.data.importers.common import (Export, Imported, Job, name_key, progress, quote,
                                              seniority_from_title, text)
@@ -94,14 +95,30 @@ _ID18 = ("create or replace temp macro sf_id18(v) as case when regexp_full_match
 # The first three characters of a record's Id name its object: a WhoId is a Lead's (00Q) or a
 # Contact's, a WhatId an Account's, an Opportunity's or another object's.
 LEAD_PREFIX = "00Q"
+
+
+class TouchObject(NamedTuple):
+    """A Salesforce object whose records are touches (Task, Event), as its export is told
+    from the other's: by its Ids, or without them by the fields only it has."""
+
+    prefix: str  # the first characters of its records' Ids
+    option: str  # the import's option that takes its export
+    called: str  # as a sentence names it: "a Task"
+    own_fields: tuple[str, ...]  # fields the other object has not, by API name and report label
+
+
+def _with_labels(names: tuple[str, ...], labels: dict[str, tuple[str, ...]]) -> tuple[str, ...]:
+    return tuple(m for n in names for m in (n, *labels[n]))
+
+
 # A Task's Id starts 00T, an Event's 00U, and each export has its option. Given with the other
 # option, an Event export was read as done tasks at their creation, not their start, and a
 # Task export with its due date (ActivityDate) as all-day events on it, without a word.
 # Without Ids (a report without its Activity ID), the fields only the object has tell it.
 TOUCH_OBJECTS = {
-    "task": ("00T", "--tasks", "a Task", ("CompletedDateTime", "Completed Date/Time", "TaskSubtype", "Task Subtype")),
-    "event": ("00U", "--events", "an Event", ("ActivityDateTime", "Due Date Time", "StartDateTime", "Start Date Time",
-                                             "IsAllDayEvent", "All-Day Event", "EventSubtype", "Event Subtype")),
+    "task": TouchObject("00T", "--tasks", "a Task", _with_labels(("CompletedDateTime", "TaskSubtype"), TASK_LABELS)),
+    "event": TouchObject("00U", "--events", "an Event", _with_labels(
+        ("ActivityDateTime", "StartDateTime", "IsAllDayEvent", "EventSubtype"), EVENT_LABELS)),
 }
 
 
@@ -381,17 +398,19 @@ class Touches:
 def _refuse_other_object(e: Export, noun: str) -> None:
     """Stop at the first row whose Id is a record of the other touch object: the export was
     given with the other's option (or is a report of tasks and events both)."""
-    prefix, _, this, _ = TOUCH_OBJECTS[noun]
-    other_prefix, option, that, fields = next(o for name, o in TOUCH_OBJECTS.items() if name != noun)
-    advice = f"expected {this} export; give {that} export with {option}, each object in its own export"
+    this = TOUCH_OBJECTS[noun]
+    that = next(o for name, o in TOUCH_OBJECTS.items() if name != noun)
+    advice = (f"expected {this.called} export; give {that.called} export with {that.option}, each object in its "
+              "own export")
     ref = e.find("Id")
     if ref is not None:
-        e.refuse(ref, f"starts_with({text(ref)}, {quote(other_prefix)})",
-                 lambda found: f"{found.strip()!r} is {that}'s Id ({other_prefix}…), not {this}'s ({prefix}…): {advice}")
+        e.refuse(ref, f"starts_with({text(ref)}, {quote(that.prefix)})", lambda found: (
+            f"{found.strip()!r} is {that.called}'s Id ({that.prefix}…), not {this.called}'s ({this.prefix}…): {advice}"))
         return
-    theirs = {name_key(f) for f in fields}
+    theirs = {name_key(f) for f in that.own_fields}
     if found := next((n for n in e.names if name_key(n) in theirs), None):
-        raise InputError(Problem(f"a field of {that}, which {this} has not: {advice}", file=str(e.path), field=found))
+        raise InputError(Problem(f"a field of {that.called}, which {this.called} has not: {advice}",
+                                 file=str(e.path), field=found))
 
 
 def _tasks(t: Export) -> Touches:
