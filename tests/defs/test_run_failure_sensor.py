@@ -17,7 +17,7 @@ import pytest
 from pipelines.agreement import load_agreements
 from pipelines.alerts.run_failure import concerned
 from pipelines.defs.assets import GROUP_INPUTS
-from pipelines.defs.partitions import run_tags
+from pipelines.defs.partitions import run_tags, tagged_months
 from pipelines.defs.sensors import SENSOR_NAME
 from pipelines.settings import Settings
 from tests.alerts.loopback import HttpRecorder
@@ -121,6 +121,7 @@ def test_a_failed_run_is_told_once_to_each_channel_of_the_revisions_of_its_month
     after = tick(good, instance, again.cursor)
     assert not after.dagster_run_reactions and len(http.posts) == 1
 
+
 def test_a_channel_that_fails_fails_the_tick_naming_it_and_is_not_tried_again(
         settings: Settings, broken: Path, instance, caplog) -> None:
     """sla/ alerts Slack, e-mail and the log; the Slack and e-mail variables are not set."""
@@ -160,7 +161,16 @@ def test_agreements_that_no_longer_read_are_said_and_the_loaded_ones_told(
                and "telling the channels of the agreements the code location loaded" in m for m in said), said
 
 
-def test_a_run_that_names_no_month_tells_the_revisions_in_force_in_the_current_month(settings: Settings) -> None:
+def test_the_months_a_run_was_to_judge_are_its_range_or_its_one_partition_else_none() -> None:
+    """The tags the sensor reads the months from: a range (CLI, schedule, single-run backfill),
+    the one month picked in the UI's launchpad, or none (no partition, a backfill's first run)."""
+    assert tagged_months(run_tags("2026-06", "2026-08", AS_OF)) == ["2026-06", "2026-07", "2026-08"]
+    assert tagged_months({"dagster/partition": "2026-03"}) == ["2026-03"]
+    assert tagged_months({}) == [] and tagged_months({"dagster/partition": "March"}) == []
+
+
+def test_the_revisions_told_are_those_of_the_run_s_months_else_those_in_force_in_the_current_month(
+        settings: Settings) -> None:
     agreements = load_agreements(settings.sla_dir)
     # 2026-07-01 03:00 UTC is still June in Mexico City.
     assert [a.revision for a in concerned(agreements, [], datetime(2026, 7, 1, 3, tzinfo=UTC))] == ["2026-h1"]
