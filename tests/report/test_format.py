@@ -78,7 +78,9 @@ def test_a_trend_chart_names_its_months_on_the_axis_and_keeps_the_year_under_jan
     drawn = getattr(svg, chart)(points, "trend", str)
     assert re.findall(r'class="axis" text-anchor="middle">([^<]+)<', drawn) == [
         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec", "Jan", "Feb", "Mar", "Apr", "May", "Jun"], drawn
-    assert re.findall(r'class="axis year"[^>]*>(\d{4})<', drawn) == ["2026", "2027"]
+    # Each year is drawn with the month it is written under: 2027 under Jan, 2026 under the first month.
+    assert re.findall(r'middle">(\w+)</text><text [^>]*class="axis year"[^>]*>(\d{4})<', drawn) == [
+        ("Jul", "2026"), ("Jan", "2027")], drawn
     # Two years in 304 px: every second month is named, by name still.
     points = [svg.Point(add_months("2026-01", i), 100.0, 120.0, "met") for i in range(24)]
     assert re.findall(r'class="axis" text-anchor="middle">([^<]+)<', getattr(svg, chart)(points, "trend", str)) == [
