@@ -49,7 +49,7 @@ def build_run_failure_sensor(agreements: list[Agreement], sla_dir: Path) -> dg.S
         run_id = context.dagster_run.run_id
         # The log channel's line and the failed deliveries go to the tick's log, as in a run's.
         with routed_to(RunLogHandler(context.log)):
-            failure, revisions = notice(context, agreements, sla_dir, datetime.now(UTC))
+            failure, revisions = what_to_tell(context, agreements, sla_dir, datetime.now(UTC))
             told = tell(failure, revisions)
         if told.failed:
             # The cursor moves past the run all the same (Dagster's, for a sensor with side
@@ -63,8 +63,8 @@ def build_run_failure_sensor(agreements: list[Agreement], sla_dir: Path) -> dg.S
     return funnelpact_run_failure
 
 
-def notice(context: dg.RunFailureSensorContext, loaded: list[Agreement], sla_dir: Path,
-           now: datetime) -> tuple[RunFailure, list[Agreement]]:
+def what_to_tell(context: dg.RunFailureSensorContext, loaded: list[Agreement], sla_dir: Path,
+                 now: datetime) -> tuple[RunFailure, list[Agreement]]:
     """The message of a failed run, and the revisions whose channels are told."""
     run = context.dagster_run
     months = tagged_months(run.tags)
