@@ -46,3 +46,15 @@ def test_the_kinds_funnelpact_alert_channels_leaves_out_are_held_back(http: Http
 
 def test_no_revision_in_force_tells_the_log() -> None:
     assert tell(FAILURE, [], {}, retry=FAST).sent == ["log"]
+
+
+def test_slack_names_one_revision_told_as_a_kpi_alert_names_its_own() -> None:
+    """A run of one month told one revision's channels: Slack's context line read "agreements
+    *acme 2026-h1*", a plural for one, where a KPI alert reads "agreement *acme*, revision *2026-h1*"."""
+    from dataclasses import replace
+
+    from pipelines.alerts.channels.slack import slack_payload
+
+    one = replace(FAILURE, months=("2026-06",), revisions=(("acme", "2026-h1"),))
+    context = slack_payload(one)["blocks"][2]["elements"][0]["text"]
+    assert context.startswith(":x: agreement *acme*, revision *2026-h1* · as of "), context

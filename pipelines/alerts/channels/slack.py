@@ -65,12 +65,19 @@ def slack_payload(event: Notice) -> dict[str, Any]:
 
 
 def _whose(event: Notice) -> str:
-    """The agreement revision an alert is about, or those whose channels a failed run is told to."""
+    """The agreement revision an alert is about, or those whose channels a failed run is told to
+    (one named as an alert names its own)."""
     if not isinstance(event, RunFailure):
-        return f"agreement *{escape(event.agreement)}*, revision *{escape(event.revision)}*"
+        return _revision(event.agreement, event.revision)
     if not event.revisions:
         return "no agreement in force"
+    if len(event.revisions) == 1:
+        return _revision(*event.revisions[0])
     return "agreements " + ", ".join(f"*{escape(a)} {escape(r)}*" for a, r in event.revisions)
+
+
+def _revision(agreement: str, revision: str) -> str:
+    return f"agreement *{escape(agreement)}*, revision *{escape(revision)}*"
 
 
 def digest_payload(events: Sequence[AlertEvent], part: Part = None) -> dict[str, Any]:
