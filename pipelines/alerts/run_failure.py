@@ -25,6 +25,10 @@ from pipelines.settings import ALERT_CHANNELS_ENV
 
 logger = logging.getLogger("pipelines.alerts")
 
+# A receiver's Retry-After longer than the retries wait: there is no next run for this message
+# (the tick's NotTold and the log say it is not tried again).
+TOO_LONG = "longer than the sensor waits ({max_delay:g} s)"
+
 
 @dataclass
 class Told:
@@ -59,7 +63,7 @@ def tell(failure: RunFailure, revisions: list[Agreement], env: Mapping[str, str]
         if allowed is not None and settings["channel"] not in allowed:
             told.held.append(key)
             continue
-        _, error = attempt([failure], settings, env, retry, timeout, sleep)
+        _, error = attempt([failure], settings, env, retry, timeout, sleep, too_long=TOO_LONG)
         if error is None:
             told.sent.append(key)
         else:

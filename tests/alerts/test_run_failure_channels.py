@@ -46,3 +46,13 @@ def test_the_kinds_funnelpact_alert_channels_leaves_out_are_held_back(http: Http
 
 def test_no_revision_in_force_tells_the_log() -> None:
     assert tell(FAILURE, [], {}, retry=FAST).sent == ["log"]
+
+
+def test_a_receiver_that_asks_to_wait_too_long_is_not_said_to_be_left_for_a_next_run(http: HttpRecorder) -> None:
+    """A failed run's message has no outbox and no next run: the reason says what is true of it,
+    while a KPI alert's keeps saying it is left for the next run (test_alert_delivery)."""
+    http.status, http.headers = 429, {"Retry-After": "3600"}
+    told = tell(FAILURE, [agreement([SLACK])], {"TEST_SLACK_WEBHOOK": http.url()}, retry=FAST)
+    [reason] = told.failed.values()
+    assert reason.endswith("(Retry-After: 3600 s): longer than the sensor waits (0.05 s)"), reason
+    assert len(http.posts) == 1
