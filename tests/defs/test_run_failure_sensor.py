@@ -18,9 +18,9 @@ from pipelines.agreement import load_agreements
 from pipelines.alerts.run_failure import concerned
 from pipelines.defs.assets import GROUP_INPUTS
 from pipelines.defs.partitions import run_tags
-from pipelines.defs.sensors import SENSOR_NAME
+from pipelines.defs.sensors import SENSOR_NAME, build_run_failure_sensor
 from pipelines.settings import Settings
-from tests.alerts.loopback import HttpRecorder
+from tests.alerts.loopback import HttpRecorder, Scripted
 
 pytestmark = pytest.mark.slow
 
@@ -136,6 +136,53 @@ def test_a_channel_that_fails_fails_the_tick_naming_it_and_is_not_tried_again(
     assert "it was told to log" in error
     assert any("funnelpact alert run_failure: " in r.getMessage() for r in caplog.records)
     assert not tick(defs, instance, told.cursor).dagster_run_reactions
+
+
+def test_a_tick_stops_telling_in_time_and_leaves_the_runs_it_did_not_reach_to_the_next(
+        settings: Settings, broken: Path, instance, monkeypatch, caplog) -> None:
+    """sla/'s Slack and e-mail on loopback servers that take the connection and never answer
+    (18 s a channel: two failed runs outlasted Dagster's 60 s, and the tick told them again),
+    the tick's time cut from 40 s to 2 s: a tick tells one run within it, and the next tick the
+    other. With nothing that hangs, one tick tells several runs, as Dagster's own does."""
+    caplog.set_level(logging.INFO, logger="pipelines")
+    silent = [Scripted(None), Scripted(None)]
+    monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", silent[0].url("http") + "/hook")
+    monkeypatch.setenv("FUNNELPACT_SMTP_URL", silent[1].url("smtp"))
+    defs = definitions(settings, broken)
+    sensor = build_run_failure_sensor(load_agreements(settings.sla_dir), settings.sla_dir, tick_seconds=2.0)
+
+    def tick(cursor: str | None):
+        started = datetime.now(UTC)
+        result = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+        return result, (datetime.now(UTC) - started).total_seconds()
+
+    try:
+        cursor = tick(None)[0].cursor
+        first, second = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
+        told, took = tick(cursor)
+        [reaction] = told.dagster_run_reactions
+        assert reaction.dagster_run.run_id == first.run_id and took < 3.5, took
+        error = reaction.error.to_string()
+        assert "slack:FUNNELPACT_SLACK_WEBHOOK (" in error and "no time left to try again (1 attempt)" in error
+        assert "email:FUNNELPACT_SMTP_URL:" in error and "(not attempted: the time the sensor gives" in error
+        assert "it was told to log" in error
+        told, took = tick(told.cursor)
+        assert [r.dagster_run.run_id for r in told.dagster_run_reactions] == [second.run_id] and took < 3.5, took
+        told, _ = tick(told.cursor)
+        assert not told.dagster_run_reactions
+    finally:
+        for server in silent:
+            server.stop()
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("funnelpact alert run_failure: ")]
+    assert [first.run_id in lines[0], second.run_id in lines[1]] == [True, True] and len(lines) == 2
+
+    # Channels that fail at once (their variables unset) leave the tick its time: both runs in one.
+    monkeypatch.delenv("FUNNELPACT_SLACK_WEBHOOK")
+    monkeypatch.delenv("FUNNELPACT_SMTP_URL")
+    third, fourth = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
+    told, _ = tick(told.cursor)
+    assert [r.dagster_run.run_id for r in told.dagster_run_reactions] == [third.run_id, fourth.run_id]
+    assert all("is not set" in r.error.to_string() for r in told.dagster_run_reactions)
 
 
 def test_agreements_that_no_longer_read_are_said_and_the_loaded_ones_told(
