@@ -13,6 +13,7 @@ from pathlib import Path
 
 import dagster as dg
 from dagster._core.definitions.run_request import DagsterRunReaction
+from dagster._core.storage.tags import BACKFILL_ID_TAG
 from dagster._utils.error import serializable_error_info_from_exc_info
 
 from pipelines.agreement import load_agreements
@@ -121,7 +122,7 @@ def notice(context: dg.RunFailureSensorContext, loaded: list[Agreement], sla_dir
            now: datetime) -> tuple[RunFailure, list[Agreement]]:
     """The message of a failed run, and the revisions whose channels are told."""
     run = context.dagster_run
-    months = tagged_months(run.tags)
+    months = tagged_months(run.tags) or backfill_months(context)
     revisions = concerned(_agreements(loaded, sla_dir), months, now)
     step, error = first_failure(context)
     as_of = tagged_as_of(run.tags)
@@ -130,6 +131,31 @@ def notice(context: dg.RunFailureSensorContext, loaded: list[Agreement], sla_dir
         revisions=tuple((a.name, a.revision) for a in revisions), detected_at=iso(now),
         as_of=iso(as_of) if as_of else "",
     ), revisions
+
+
+def backfill_months(context: dg.RunFailureSensorContext) -> list[str]:
+    """The months of the backfill a run that names none belongs to ([] for none): the first run
+    of a backfill launched from the asset graph loads and builds the facts only, its months are
+    the backfill's (the partitions it targets, as the instance keeps them)."""
+    backfill_id = context.dagster_run.tags.get(BACKFILL_ID_TAG)
+    if not backfill_id:
+        return []
+    # Whatever fails here, the run's failure is still told: to the current month's revisions.
+    try:
+        backfill = context.instance.get_backfill(backfill_id)
+        if backfill is None:
+            raise LookupError("the instance no longer has it")
+        if not backfill.is_asset_backfill:
+            return sorted(backfill.partition_names or [])
+        if context.repository_def is None:
+            raise LookupError("the sensor was given no code location to read its assets with")
+        targets = backfill.get_asset_backfill_data(context.repository_def.asset_graph).target_subset
+        return sorted({key.partition_key for key in targets.iterate_asset_partitions() if key.partition_key})
+    except Exception as exc:
+        logger.warning("the months of backfill %s, whose run %s failed, cannot be read (%s: %s): telling the "
+                       "revisions in force in the current month", backfill_id, context.dagster_run.run_id,
+                       type(exc).__name__, exc)
+        return []
 
 
 def _agreements(loaded: list[Agreement], sla_dir: Path) -> list[Agreement]:

@@ -207,6 +207,50 @@ def test_agreements_that_no_longer_read_are_said_and_the_loaded_ones_told(
                and "telling the channels of the agreements the code location loaded" in m for m in said), said
 
 
+def test_the_first_run_of_a_backfill_from_the_asset_graph_tells_the_backfill_s_months(
+        settings: Settings, broken: Path, instance, http: HttpRecorder, monkeypatch, caplog) -> None:
+    """*Materialize all* in the asset graph over 2026-06..2026-07: the backfill's first run
+    loads and builds the facts, names no month, and is tagged with the backfill's id; the
+    instance holds the backfill and the months it targets, as the UI's launch writes them."""
+    import time
+
+    from dagster._core.execution.backfill import PartitionBackfill
+    from dagster._core.storage.tags import BACKFILL_ID_TAG
+
+    webhook_for_both_revisions(settings, http.url(), monkeypatch)
+    defs = definitions(settings, broken)
+    graph = defs.get_repository_def().asset_graph
+    instance.add_backfill(PartitionBackfill.from_asset_partitions(
+        backfill_id="bfjunejuly", asset_graph=graph, partition_names=["2026-06", "2026-07"],
+        asset_selection=sorted(graph.materializable_asset_keys), backfill_timestamp=time.time(), tags={},
+        dynamic_partitions_store=instance, all_partitions=False, title=None, description=None, run_config=None))
+    cursor = tick(defs, instance, None).cursor
+    inputs = dg.AssetSelection.groups(GROUP_INPUTS).resolve(defs.resolve_asset_graph())
+    first = defs.resolve_job_def("funnelpact_job").get_subset(asset_selection=inputs).execute_in_process(
+        instance=instance, tags={BACKFILL_ID_TAG: "bfjunejuly"}, raise_on_error=False)
+    assert not first.success
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def())
+    told = defs.get_unresolved_sensor_def(SENSOR_NAME).evaluate_tick(context)
+    assert [r.error for r in told.dagster_run_reactions] == [None]
+    [post] = http.posts
+    assert (post.json()["run_id"], post.json()["months"]) == (first.run_id, ["2026-06", "2026-07"])
+    assert post.json()["agreements"] == [{"agreement": "acme", "revision": "2026-h1"},
+                                         {"agreement": "acme", "revision": "2026-h2"}]
+
+    # A backfill the instance no longer has (its runs' records kept, the backfill deleted): said,
+    # and the run is told as one that names no month.
+    caplog.set_level(logging.INFO, logger="pipelines")
+    gone = defs.resolve_job_def("funnelpact_job").get_subset(asset_selection=inputs).execute_in_process(
+        instance=instance, tags={BACKFILL_ID_TAG: "bfdeleted"}, raise_on_error=False)
+    context = dg.build_sensor_context(instance=instance, cursor=told.cursor, repository_def=defs.get_repository_def())
+    assert [r.error for r in defs.get_unresolved_sensor_def(SENSOR_NAME).evaluate_tick(context).dagster_run_reactions] \
+        == [None]
+    assert (http.posts[1].json()["run_id"], http.posts[1].json()["months"]) == (gone.run_id, [])
+    assert any(r.levelno == logging.WARNING and r.getMessage().startswith(
+        f"the months of backfill bfdeleted, whose run {gone.run_id} failed, cannot be read (LookupError: the "
+        "instance no longer has it): telling the revisions in force in the current month") for r in caplog.records)
+
+
 def test_a_run_that_names_no_month_tells_the_revisions_in_force_in_the_current_month(settings: Settings) -> None:
     agreements = load_agreements(settings.sla_dir)
     # 2026-07-01 03:00 UTC is still June in Mexico City.
