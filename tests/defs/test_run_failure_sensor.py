@@ -143,46 +143,59 @@ def test_a_tick_stops_telling_in_time_and_leaves_the_runs_it_did_not_reach_to_th
     """sla/'s Slack and e-mail on loopback servers that take the connection and never answer
     (18 s a channel: two failed runs outlasted Dagster's 60 s, and the tick told them again),
     the tick's time cut from 40 s to 2 s: a tick tells one run within it, and the next tick the
-    other. With nothing that hangs, one tick tells several runs, as Dagster's own does."""
+    other."""
     caplog.set_level(logging.INFO, logger="pipelines")
     silent = [Scripted(None), Scripted(None)]
+    busy = HttpRecorder()
     monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", silent[0].url("http") + "/hook")
     monkeypatch.setenv("FUNNELPACT_SMTP_URL", silent[1].url("smtp"))
     defs = definitions(settings, broken)
-    sensor = build_run_failure_sensor(load_agreements(settings.sla_dir), settings.sla_dir, tick_seconds=2.0)
 
-    def tick(cursor: str | None):
+    def tick(sensor: dg.SensorDefinition, cursor: str | None):
         started = datetime.now(UTC)
         result = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
         return result, (datetime.now(UTC) - started).total_seconds()
 
+    def sensor(seconds: float) -> dg.SensorDefinition:
+        return build_run_failure_sensor(load_agreements(settings.sla_dir), settings.sla_dir, tick_seconds=seconds)
+
     try:
-        cursor = tick(None)[0].cursor
+        short = sensor(2.0)
+        cursor = tick(short, None)[0].cursor
         first, second = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
-        told, took = tick(cursor)
+        told, took = tick(short, cursor)
         [reaction] = told.dagster_run_reactions
         assert reaction.dagster_run.run_id == first.run_id and took < 3.5, took
         error = reaction.error.to_string()
         assert "slack:FUNNELPACT_SLACK_WEBHOOK (" in error and "no time left to try again (1 attempt)" in error
         assert "email:FUNNELPACT_SMTP_URL:" in error and "(not attempted: the time the sensor gives" in error
         assert "it was told to log" in error
-        told, took = tick(told.cursor)
+        told, took = tick(short, told.cursor)
         assert [r.dagster_run.run_id for r in told.dagster_run_reactions] == [second.run_id] and took < 3.5, took
-        told, _ = tick(told.cursor)
+        told, _ = tick(short, told.cursor)
         assert not told.dagster_run_reactions
+        lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("funnelpact alert run_failure: ")]
+        assert [first.run_id in lines[0], second.run_id in lines[1]] == [True, True] and len(lines) == 2
+
+        # With half its time left a tick goes on to the next run, which has what is left, not a
+        # tick's time of its own: 2026-h1's Slack answers 503 (3 tries, 1 s and 2 s apart: 3 s of
+        # the 8), 2026-h2's never answers and is cut at the tick's 8 s.
+        h2 = settings.sla_dir / "acme-2026-h2.yaml"
+        h2.write_text(h2.read_text().replace("webhook_url_env: FUNNELPACT_SLACK_WEBHOOK", "webhook_url_env: SILENT_SLACK"))
+        busy.status = 503
+        monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", busy.url())
+        monkeypatch.setenv("SILENT_SLACK", silent[0].url("http") + "/hook")
+        monkeypatch.delenv("FUNNELPACT_SMTP_URL")
+        third, fourth = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
+        told, took = tick(sensor(8.0), told.cursor)
+        assert [r.dagster_run.run_id for r in told.dagster_run_reactions] == [third.run_id, fourth.run_id]
+        assert 8.0 <= took < 9.5, took
+        assert len(busy.posts) == 3 and "HTTP 503" in told.dagster_run_reactions[0].error.to_string()
+        assert "slack:SILENT_SLACK (" in told.dagster_run_reactions[1].error.to_string()
     finally:
+        busy.stop()
         for server in silent:
             server.stop()
-    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("funnelpact alert run_failure: ")]
-    assert [first.run_id in lines[0], second.run_id in lines[1]] == [True, True] and len(lines) == 2
-
-    # Channels that fail at once (their variables unset) leave the tick its time: both runs in one.
-    monkeypatch.delenv("FUNNELPACT_SLACK_WEBHOOK")
-    monkeypatch.delenv("FUNNELPACT_SMTP_URL")
-    third, fourth = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
-    told, _ = tick(told.cursor)
-    assert [r.dagster_run.run_id for r in told.dagster_run_reactions] == [third.run_id, fourth.run_id]
-    assert all("is not set" in r.error.to_string() for r in told.dagster_run_reactions)
 
 
 def test_agreements_that_no_longer_read_are_said_and_the_loaded_ones_told(
