@@ -376,18 +376,27 @@ def _no_longer_asked(item: OutboxItem, agreements: list[Agreement]) -> str | Non
     return f"dropped: no longer a channel of {agreement.name} {agreement.revision}"
 
 
+# What a reason adds when a receiver asks to wait longer than `max_delay`: a KPI alert stays in
+# the outbox (docs/alerts.md quotes this); `attempt`'s callers with no next try say their own.
+LEFT_FOR_THE_NEXT_RUN = "longer than the run waits ({max_delay:g} s), left for the next run"
+
+
 def attempt(
     events: Sequence[Notice], settings: Mapping[str, Any], env: Mapping[str, str], retry: RetryPolicy, timeout: float,
-    sleep: Callable[[float], None], part: Part = None,
+    sleep: Callable[[float], None], part: Part = None, *, too_long: str = LEFT_FOR_THE_NEXT_RUN,
+    deadline: float | None = None,
 ) -> tuple[int, str | None]:
     """Send `events` to one channel as one message: (attempts made, None when delivered or the
     last error). One channel key is one receiver, and `messages` gives the items of one
-    e-mail one sender."""
+    e-mail one sender. `too_long`: the end of the reason when the receiver asks to wait more
+    than `retry.max_delay` (formatted with it). `deadline` (a `time.monotonic()` instant, None
+    for none): each network call's timeout is cut to what is left before it, and no retry
+    waits past it."""
     error = "not attempted"
     for n in range(1, max(retry.attempts, 1) + 1):
         wait = None
         try:
-            send_all(events, settings, env, timeout, part)
+            send_all(events, settings, env, _until(deadline, timeout), part)
             return n, None
         except DeliveryError as exc:
             error, retryable, wait = exc.reason, exc.retryable, exc.wait
@@ -396,7 +405,15 @@ def attempt(
         if not retryable or n >= retry.attempts:
             return n, error
         if wait is not None and wait > retry.max_delay:
-            # Waiting that long would hold the run up: the next run tries again.
-            return n, f"{error}: longer than the run waits ({retry.max_delay:g} s), left for the next run"
-        sleep(max(retry.delay(n), wait or 0))
+            # Waiting that long would hold the caller up: it says what becomes of the message.
+            return n, f"{error}: {too_long.format(max_delay=retry.max_delay)}"
+        pause = max(retry.delay(n), wait or 0)
+        if deadline is not None and time.monotonic() + pause >= deadline:
+            return n, f"{error}; no time left to try again ({n} attempt{'s' if n > 1 else ''})"
+        sleep(pause)
     return max(retry.attempts, 1), error
+
+
+def _until(deadline: float | None, timeout: float) -> float:
+    """`timeout`, cut to what is left before `deadline` (never 0: a socket's 0 means non-blocking)."""
+    return timeout if deadline is None else max(min(timeout, deadline - time.monotonic()), 0.01)

@@ -25,6 +25,12 @@ from pipelines.settings import ALERT_CHANNELS_ENV
 
 logger = logging.getLogger("pipelines.alerts")
 
+# A receiver's Retry-After longer than the retries wait: there is no next run for this message
+# (the tick's NotTold and the log say it is not tried again).
+TOO_LONG = "longer than the sensor waits ({max_delay:g} s)"
+# A channel the time for telling a run ran out before (channels that did not answer used it up).
+OUT_OF_TIME = "not attempted: the time the sensor gives a failed run's message ran out"
+
 
 @dataclass
 class Told:
@@ -48,10 +54,13 @@ TIMEOUT_SECONDS = 5.0
 
 
 def tell(failure: RunFailure, revisions: list[Agreement], env: Mapping[str, str] | None = None, *,
-         retry: RetryPolicy = RetryPolicy()) -> Told:
+         retry: RetryPolicy = RetryPolicy(), deadline: float | None = None) -> Told:
     """Deliver `failure` once to each distinct channel of `revisions` (the log when they name
     none, or when no revision is in force), as a KPI alert's delivery is tried: `retry`
-    attempts, TIMEOUT_SECONDS per network call, secrets from `env` (default: `os.environ`)."""
+    attempts, TIMEOUT_SECONDS per network call, secrets from `env` (default: `os.environ`).
+    `deadline` (a `time.monotonic()` instant, None for none) bounds the network channels: none
+    is tried past it, those not reached by then are not attempted. The log, which cannot hang,
+    is told all the same."""
     env = os.environ if env is None else env
     allowed = allowed_channels(env)
     channels: dict[str, dict[str, Any]] = {}
@@ -62,7 +71,12 @@ def tell(failure: RunFailure, revisions: list[Agreement], env: Mapping[str, str]
         if allowed is not None and settings["channel"] not in allowed:
             told.held.append(key)
             continue
-        _, error = attempt([failure], settings, env, retry, TIMEOUT_SECONDS, time.sleep)
+        limit = None if settings["channel"] == "log" else deadline
+        if limit is not None and time.monotonic() >= limit:
+            error: str | None = OUT_OF_TIME
+        else:
+            _, error = attempt([failure], settings, env, retry, TIMEOUT_SECONDS, time.sleep, too_long=TOO_LONG,
+                               deadline=limit)
         if error is None:
             told.sent.append(key)
         else:

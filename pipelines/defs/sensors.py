@@ -5,10 +5,16 @@ No `from __future__ import annotations` here: Dagster inspects the context annot
 """
 
 import logging
+import sys
+import time
+import weakref
 from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.definitions.run_request import DagsterRunReaction
+from dagster._core.storage.tags import BACKFILL_ID_TAG
+from dagster._utils.error import serializable_error_info_from_exc_info
 
 from pipelines.agreement import load_agreements
 from pipelines.agreement.load import windows
@@ -26,15 +32,44 @@ logger = logging.getLogger(__name__)
 SENSOR_NAME = "funnelpact_run_failure"
 # An error's first line, cut: a Slack field holds 2,000 characters, and a message is read on a phone.
 ERROR_CHARS = 300
+# Dagster gives a sensor's tick 60 s (DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS); a tick that outlasts it
+# fails without moving the cursor, and the next told the same runs again, twice to the channels
+# that had answered. Telling stops at 40 s: room for Dagster's own work and a last call's overrun.
+TICK_SECONDS = 40.0
 
 
 class NotTold(Exception):
     """A channel did not get a failed run's message: the tick fails, naming it and why."""
 
 
-def build_run_failure_sensor(agreements: list[Agreement], sla_dir: Path) -> dg.SensorDefinition:
+class Tick:
+    """The time left in the tick a failed run is told in. Dagster calls the sensor's function
+    once per failed run, up to 5 in one tick, each with the tick's own logger: a new logger
+    is a new tick (tests/defs/test_run_failure_sensor.py holds Dagster to it)."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._log: weakref.ref | None = None
+        self._deadline = 0.0
+
+    def deadline(self, log: logging.Logger) -> float:
+        """The `time.monotonic()` instant the tick `log` belongs to stops telling at."""
+        if self._log is None or self._log() is not log:
+            self._log, self._deadline = weakref.ref(log), time.monotonic() + self.seconds
+        return self._deadline
+
+    def room_for_another(self) -> bool:
+        """Whether the next failed run can start in this tick: half its time is left, as much
+        as a channel that never answers costs (3 tries of 5 s, 1 s and 2 s apart: 18 s)."""
+        return self._deadline - time.monotonic() >= self.seconds / 2
+
+
+def build_run_failure_sensor(agreements: list[Agreement], sla_dir: Path,
+                             tick_seconds: float = TICK_SECONDS) -> dg.SensorDefinition:
     """`agreements`: those the code location loaded from `sla_dir`. Their channels are told
-    when `sla_dir` no longer reads, a likely cause of the failure itself."""
+    when `sla_dir` no longer reads, a likely cause of the failure itself. `tick_seconds`: the
+    time one tick spends telling failed runs."""
+    tick = Tick(tick_seconds)
 
     # No monitored_jobs: every job of this code location, the asset job of a backfill launched
     # from the asset graph included. `funnelpact run`'s in-process runs belong to no code
@@ -47,27 +82,47 @@ def build_run_failure_sensor(agreements: list[Agreement], sla_dir: Path) -> dg.S
     )
     def funnelpact_run_failure(context: dg.RunFailureSensorContext):
         run_id = context.dagster_run.run_id
+        deadline = tick.deadline(context.log)
         # The log channel's line and the failed deliveries go to the tick's log, as in a run's.
         with routed_to(RunLogHandler(context.log)):
             failure, revisions = what_to_tell(context, agreements, sla_dir, datetime.now(UTC))
-            told = tell(failure, revisions)
-        if told.failed:
-            # The cursor moves past the run all the same (Dagster's, for a sensor with side
-            # effects): a failed tick in the UI is what is left to see.
-            raise NotTold(f"the failure of run {run_id} was not told to "
-                          + "; ".join(f"{key} ({reason})" for key, reason in told.failed.items())
-                          + (f"; it was told to {', '.join(told.sent)}" if told.sent else "")
-                          + ". It is not tried again: the run's page in the Dagster UI has the failure")
-        context.log.info(f"the failure of run {run_id} was told to {', '.join(told.sent) or 'no channel'}")
+            told = tell(failure, revisions, deadline=deadline)
+        # The cursor moves past the run, told or not (Dagster's, for a sensor with side effects):
+        # a failed tick in the UI is what is left to see.
+        not_told = None if not told.failed else NotTold(
+            f"the failure of run {run_id} was not told to "
+            + "; ".join(f"{key} ({reason})" for key, reason in told.failed.items())
+            + (f"; it was told to {', '.join(told.sent)}" if told.sent else "")
+            + ". It is not tried again: the run's page in the Dagster UI has the failure")
+        if not_told is None:
+            context.log.info(f"the failure of run {run_id} was told to {', '.join(told.sent) or 'no channel'}")
+        if not tick.room_for_another():
+            # A reaction returned ends the tick, its cursor just past this run: the failed runs
+            # after it are the next tick's, with its own time.
+            return reaction(context.dagster_run, not_told)
+        if not_told is not None:
+            raise not_told
 
     return funnelpact_run_failure
+
+
+def reaction(run: dg.DagsterRun, error: Exception | None) -> DagsterRunReaction:
+    """What Dagster makes of a sensor's return or exception for `run` (its tick's status, the
+    run's log line `Sensor … acted on run status FAILURE`), made here to end the tick with it."""
+    if error is None:
+        return DagsterRunReaction(dagster_run=run, run_status=dg.DagsterRunStatus.FAILURE)
+    try:
+        raise error
+    except NotTold:
+        return DagsterRunReaction(dagster_run=run, run_status=dg.DagsterRunStatus.FAILURE,
+                                  error=serializable_error_info_from_exc_info(sys.exc_info()))
 
 
 def what_to_tell(context: dg.RunFailureSensorContext, loaded: list[Agreement], sla_dir: Path,
                  now: datetime) -> tuple[RunFailure, list[Agreement]]:
     """The message of a failed run, and the revisions whose channels are told."""
     run = context.dagster_run
-    months = tagged_months(run.tags)
+    months = tagged_months(run.tags) or backfill_months(context)
     revisions = concerned(_agreements(loaded, sla_dir), months, now)
     step, error = first_failure(context)
     as_of = tagged_as_of(run.tags)
@@ -76,6 +131,31 @@ def what_to_tell(context: dg.RunFailureSensorContext, loaded: list[Agreement], s
         revisions=tuple((a.name, a.revision) for a in revisions), detected_at=iso(now),
         as_of=iso(as_of) if as_of else "",
     ), revisions
+
+
+def backfill_months(context: dg.RunFailureSensorContext) -> list[str]:
+    """The months of the backfill a run that names none belongs to ([] for none): the first run
+    of a backfill launched from the asset graph loads and builds the facts only, its months are
+    the backfill's (the partitions it targets, as the instance keeps them)."""
+    backfill_id = context.dagster_run.tags.get(BACKFILL_ID_TAG)
+    if not backfill_id:
+        return []
+    # Whatever fails here, the run's failure is still told: to the current month's revisions.
+    try:
+        backfill = context.instance.get_backfill(backfill_id)
+        if backfill is None:
+            raise LookupError("the instance no longer has it")
+        if not backfill.is_asset_backfill:
+            return sorted(backfill.partition_names or [])
+        if context.repository_def is None:
+            raise LookupError("the sensor was given no code location to read its assets with")
+        targets = backfill.get_asset_backfill_data(context.repository_def.asset_graph).target_subset
+        return sorted({key.partition_key for key in targets.iterate_asset_partitions() if key.partition_key})
+    except Exception as exc:
+        logger.warning("the months of backfill %s, whose run %s failed, cannot be read (%s: %s): telling the "
+                       "revisions in force in the current month", backfill_id, context.dagster_run.run_id,
+                       type(exc).__name__, exc)
+        return []
 
 
 def _agreements(loaded: list[Agreement], sla_dir: Path) -> list[Agreement]:

@@ -4,11 +4,12 @@ revisions that share it, the facts every channel shows, the kinds FUNNELPACT_ALE
 from __future__ import annotations
 
 import html
+import time
 
 from pipelines.alerts.events import RunFailure
 from pipelines.alerts.run_failure import tell
 
-from .loopback import EMAIL, FAST, LOG, SLACK, HttpRecorder, SmtpRecorder, agreement
+from .loopback import EMAIL, FAST, LOG, SLACK, HttpRecorder, Scripted, SmtpRecorder, agreement
 
 FAILURE = RunFailure(
     run_id="c44fe235-99e8-40e0-8881-c2ec6c970db3", job="funnelpact_job", step="raw_crm",
@@ -58,3 +59,37 @@ def test_slack_names_one_revision_told_as_a_kpi_alert_names_its_own() -> None:
     one = replace(FAILURE, months=("2026-06",), revisions=(("acme", "2026-h1"),))
     context = slack_payload(one)["blocks"][2]["elements"][0]["text"]
     assert context.startswith(":x: agreement *acme*, revision *2026-h1* · as of "), context
+
+
+def test_a_receiver_that_asks_to_wait_too_long_is_not_said_to_be_left_for_a_next_run(http: HttpRecorder) -> None:
+    """A failed run's message has no outbox and no next run: the reason says what is true of it,
+    while a KPI alert's keeps saying it is left for the next run (test_alert_delivery)."""
+    http.status, http.headers = 429, {"Retry-After": "3600"}
+    told = tell(FAILURE, [agreement([SLACK])], {"TEST_SLACK_WEBHOOK": http.url()}, retry=FAST)
+    [reason] = told.failed.values()
+    assert reason.endswith("(Retry-After: 3600 s): longer than the sensor waits (0.05 s)"), reason
+    assert len(http.posts) == 1
+
+
+def test_channels_that_never_answer_are_tried_until_the_deadline_and_the_log_is_told(smtp: SmtpRecorder) -> None:
+    """Loopback servers that take the connection and say nothing: each try waits for the
+    timeout (5 s, 3 tries: 18 s a channel). With a deadline, the first is cut at it, the next
+    is not attempted, and the log, which cannot hang, is told all the same."""
+    silent = [Scripted(None), Scripted(None)]
+    try:
+        slack = {"channel": "slack", "webhook_url_env": "SILENT_SLACK"}
+        email = {"channel": "email", "to": ["revops@acme.example"], "smtp_url_env": "SILENT_SMTP"}
+        env = {"SILENT_SLACK": silent[0].url("http") + "/hook", "SILENT_SMTP": silent[1].url("smtp"),
+               "TEST_SMTP_URL": smtp.url()}
+        started = time.monotonic()
+        told = tell(FAILURE, [agreement([slack, email, LOG, EMAIL])], env, deadline=started + 1.0)
+        took = time.monotonic() - started
+    finally:
+        for server in silent:
+            server.stop()
+    assert 1.0 <= took < 1.5, took
+    assert told.sent == ["log"]
+    assert told.failed["slack:SILENT_SLACK"].endswith("timed out; no time left to try again (1 attempt)"), told.failed
+    assert told.failed["email:SILENT_SMTP:revops@acme.example"] == told.failed["email:TEST_SMTP_URL:revops@acme.example"] \
+        == "not attempted: the time the sensor gives a failed run's message ran out"
+    assert not smtp.mails

@@ -18,9 +18,9 @@ from pipelines.agreement import load_agreements
 from pipelines.alerts.run_failure import concerned
 from pipelines.defs.assets import GROUP_INPUTS
 from pipelines.defs.partitions import run_tags, tagged_months
-from pipelines.defs.sensors import SENSOR_NAME
+from pipelines.defs.sensors import SENSOR_NAME, build_run_failure_sensor
 from pipelines.settings import Settings
-from tests.alerts.loopback import HttpRecorder
+from tests.alerts.loopback import HttpRecorder, Scripted
 
 pytestmark = pytest.mark.slow
 
@@ -139,6 +139,66 @@ def test_a_channel_that_fails_fails_the_tick_naming_it_and_is_not_tried_again(
     assert not tick(defs, instance, told.cursor).dagster_run_reactions
 
 
+def test_a_tick_stops_telling_in_time_and_leaves_the_runs_it_did_not_reach_to_the_next(
+        settings: Settings, broken: Path, instance, monkeypatch, caplog) -> None:
+    """sla/'s Slack and e-mail on loopback servers that take the connection and never answer
+    (18 s a channel: two failed runs outlasted Dagster's 60 s, and the tick told them again),
+    the tick's time cut from 40 s to 2 s: a tick tells one run within it, and the next tick the
+    other."""
+    caplog.set_level(logging.INFO, logger="pipelines")
+    silent = [Scripted(None), Scripted(None)]
+    busy = HttpRecorder()
+    monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", silent[0].url("http") + "/hook")
+    monkeypatch.setenv("FUNNELPACT_SMTP_URL", silent[1].url("smtp"))
+    defs = definitions(settings, broken)
+
+    def tick(sensor: dg.SensorDefinition, cursor: str | None):
+        started = datetime.now(UTC)
+        result = sensor.evaluate_tick(dg.build_sensor_context(instance=instance, cursor=cursor))
+        return result, (datetime.now(UTC) - started).total_seconds()
+
+    def sensor(seconds: float) -> dg.SensorDefinition:
+        return build_run_failure_sensor(load_agreements(settings.sla_dir), settings.sla_dir, tick_seconds=seconds)
+
+    try:
+        short = sensor(2.0)
+        cursor = tick(short, None)[0].cursor
+        first, second = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
+        told, took = tick(short, cursor)
+        [reaction] = told.dagster_run_reactions
+        assert reaction.dagster_run.run_id == first.run_id and took < 3.5, took
+        error = reaction.error.to_string()
+        assert "slack:FUNNELPACT_SLACK_WEBHOOK (" in error and "no time left to try again (1 attempt)" in error
+        assert "email:FUNNELPACT_SMTP_URL:" in error and "(not attempted: the time the sensor gives" in error
+        assert "it was told to log" in error
+        told, took = tick(short, told.cursor)
+        assert [r.dagster_run.run_id for r in told.dagster_run_reactions] == [second.run_id] and took < 3.5, took
+        told, _ = tick(short, told.cursor)
+        assert not told.dagster_run_reactions
+        lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("funnelpact alert run_failure: ")]
+        assert [first.run_id in lines[0], second.run_id in lines[1]] == [True, True] and len(lines) == 2
+
+        # With half its time left a tick goes on to the next run, which has what is left, not a
+        # tick's time of its own: 2026-h1's Slack answers 503 (3 tries, 1 s and 2 s apart: 3 s of
+        # the 8), 2026-h2's never answers and is cut at the tick's 8 s.
+        h2 = settings.sla_dir / "acme-2026-h2.yaml"
+        h2.write_text(h2.read_text().replace("webhook_url_env: FUNNELPACT_SLACK_WEBHOOK", "webhook_url_env: SILENT_SLACK"))
+        busy.status = 503
+        monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", busy.url())
+        monkeypatch.setenv("SILENT_SLACK", silent[0].url("http") + "/hook")
+        monkeypatch.delenv("FUNNELPACT_SMTP_URL")
+        third, fourth = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
+        told, took = tick(sensor(8.0), told.cursor)
+        assert [r.dagster_run.run_id for r in told.dagster_run_reactions] == [third.run_id, fourth.run_id]
+        assert 8.0 <= took < 9.5, took
+        assert len(busy.posts) == 3 and "HTTP 503" in told.dagster_run_reactions[0].error.to_string()
+        assert "slack:SILENT_SLACK (" in told.dagster_run_reactions[1].error.to_string()
+    finally:
+        busy.stop()
+        for server in silent:
+            server.stop()
+
+
 def test_agreements_that_no_longer_read_are_said_and_the_loaded_ones_told(
         settings: Settings, company: Path, instance, http: HttpRecorder, monkeypatch, caplog) -> None:
     """An agreement broken after the code location loaded fails the run in its first step; the
@@ -167,6 +227,50 @@ def test_the_months_a_run_was_to_judge_are_its_range_or_its_one_partition_else_n
     assert tagged_months(run_tags("2026-06", "2026-08", AS_OF)) == ["2026-06", "2026-07", "2026-08"]
     assert tagged_months({"dagster/partition": "2026-03"}) == ["2026-03"]
     assert tagged_months({}) == [] and tagged_months({"dagster/partition": "March"}) == []
+
+
+def test_the_first_run_of_a_backfill_from_the_asset_graph_tells_the_backfill_s_months(
+        settings: Settings, broken: Path, instance, http: HttpRecorder, monkeypatch, caplog) -> None:
+    """*Materialize all* in the asset graph over 2026-06..2026-07: the backfill's first run
+    loads and builds the facts, names no month, and is tagged with the backfill's id; the
+    instance holds the backfill and the months it targets, as the UI's launch writes them."""
+    import time
+
+    from dagster._core.execution.backfill import PartitionBackfill
+    from dagster._core.storage.tags import BACKFILL_ID_TAG
+
+    webhook_for_both_revisions(settings, http.url(), monkeypatch)
+    defs = definitions(settings, broken)
+    graph = defs.get_repository_def().asset_graph
+    instance.add_backfill(PartitionBackfill.from_asset_partitions(
+        backfill_id="bfjunejuly", asset_graph=graph, partition_names=["2026-06", "2026-07"],
+        asset_selection=sorted(graph.materializable_asset_keys), backfill_timestamp=time.time(), tags={},
+        dynamic_partitions_store=instance, all_partitions=False, title=None, description=None, run_config=None))
+    cursor = tick(defs, instance, None).cursor
+    inputs = dg.AssetSelection.groups(GROUP_INPUTS).resolve(defs.resolve_asset_graph())
+    first = defs.resolve_job_def("funnelpact_job").get_subset(asset_selection=inputs).execute_in_process(
+        instance=instance, tags={BACKFILL_ID_TAG: "bfjunejuly"}, raise_on_error=False)
+    assert not first.success
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def())
+    told = defs.get_unresolved_sensor_def(SENSOR_NAME).evaluate_tick(context)
+    assert [r.error for r in told.dagster_run_reactions] == [None]
+    [post] = http.posts
+    assert (post.json()["run_id"], post.json()["months"]) == (first.run_id, ["2026-06", "2026-07"])
+    assert post.json()["agreements"] == [{"agreement": "acme", "revision": "2026-h1"},
+                                         {"agreement": "acme", "revision": "2026-h2"}]
+
+    # A backfill the instance no longer has (its runs' records kept, the backfill deleted): said,
+    # and the run is told as one that names no month.
+    caplog.set_level(logging.INFO, logger="pipelines")
+    gone = defs.resolve_job_def("funnelpact_job").get_subset(asset_selection=inputs).execute_in_process(
+        instance=instance, tags={BACKFILL_ID_TAG: "bfdeleted"}, raise_on_error=False)
+    context = dg.build_sensor_context(instance=instance, cursor=told.cursor, repository_def=defs.get_repository_def())
+    assert [r.error for r in defs.get_unresolved_sensor_def(SENSOR_NAME).evaluate_tick(context).dagster_run_reactions] \
+        == [None]
+    assert (http.posts[1].json()["run_id"], http.posts[1].json()["months"]) == (gone.run_id, [])
+    assert any(r.levelno == logging.WARNING and r.getMessage().startswith(
+        f"the months of backfill bfdeleted, whose run {gone.run_id} failed, cannot be read (LookupError: the "
+        "instance no longer has it): telling the revisions in force in the current month") for r in caplog.records)
 
 
 def test_the_revisions_told_are_those_of_the_run_s_months_else_those_in_force_in_the_current_month(
