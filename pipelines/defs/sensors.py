@@ -96,12 +96,13 @@ def build_run_failure_sensor(agreements: list[Agreement], sla_dir: Path,
             + ". It is not tried again: the run's page in the Dagster UI has the failure")
         if not_told is None:
             context.log.info(f"the failure of run {run_id} was told to {', '.join(told.sent) or 'no channel'}")
-        if not tick.room_for_another():
+        if not_told is not None or not tick.room_for_another():
             # A reaction returned ends the tick, its cursor just past this run: the failed runs
-            # after it are the next tick's, with its own time.
+            # after it are the next tick's, with its own time. A run not told ends it too: the
+            # daemon gives a tick the status of its last run (dagster/_daemon/sensor.py,
+            # _handle_run_reactions), so a run told after it turned the tick green and hid the
+            # channels that were not told.
             return reaction(context.dagster_run, not_told)
-        if not_told is not None:
-            raise not_told
 
     return funnelpact_run_failure
 

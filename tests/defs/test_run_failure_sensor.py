@@ -20,7 +20,7 @@ from pipelines.defs.assets import GROUP_INPUTS
 from pipelines.defs.partitions import run_tags, tagged_months
 from pipelines.defs.sensors import SENSOR_NAME, build_run_failure_sensor
 from pipelines.settings import Settings
-from tests.alerts.loopback import HttpRecorder, Scripted
+from tests.alerts.loopback import HttpRecorder, Scripted, SmtpRecorder
 
 pytestmark = pytest.mark.slow
 
@@ -139,6 +139,29 @@ def test_a_channel_that_fails_fails_the_tick_naming_it_and_is_not_tried_again(
     assert not tick(defs, instance, told.cursor).dagster_run_reactions
 
 
+def test_a_run_not_told_to_every_channel_ends_its_tick_red_and_the_next_run_is_the_next_tick_s(
+        settings: Settings, broken: Path, instance, http: HttpRecorder, monkeypatch) -> None:
+    """2026-h1 alerts Slack and e-mail, whose variables are not set; 2026-h2 a webhook that
+    answers. The daemon gives a tick the status of its last run (dagster/_daemon/sensor.py,
+    _handle_run_reactions): a July run told after a March run that was not turned the tick
+    green, and the failed tick that names the channels not told was never shown."""
+    h2 = settings.sla_dir / "acme-2026-h2.yaml"
+    text = h2.read_text()
+    slack, email = (line for line in text.splitlines() if "channel: slack" in line or "channel: email" in line)
+    h2.write_text(text.replace(f"{slack}\n{email}\n", f"{WEBHOOK}\n"))
+    monkeypatch.setenv("FUNNELPACT_ALERT_WEBHOOK", http.url())
+    defs = definitions(settings, broken)
+    cursor = tick(defs, instance, None).cursor
+    march, july = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
+    told = tick(defs, instance, cursor)
+    [reaction] = told.dagster_run_reactions
+    assert reaction.dagster_run.run_id == march.run_id
+    assert "was not told to slack:FUNNELPACT_SLACK_WEBHOOK" in reaction.error.to_string() and not http.posts
+    told = tick(defs, instance, told.cursor)
+    assert [(r.dagster_run.run_id, r.error) for r in told.dagster_run_reactions] == [(july.run_id, None)]
+    assert [post.json()["run_id"] for post in http.posts] == [july.run_id]
+
+
 def test_a_tick_stops_telling_in_time_and_leaves_the_runs_it_did_not_reach_to_the_next(
         settings: Settings, broken: Path, instance, monkeypatch, caplog) -> None:
     """sla/'s Slack and e-mail on loopback servers that take the connection and never answer
@@ -147,7 +170,7 @@ def test_a_tick_stops_telling_in_time_and_leaves_the_runs_it_did_not_reach_to_th
     other."""
     caplog.set_level(logging.INFO, logger="pipelines")
     silent = [Scripted(None), Scripted(None)]
-    busy = HttpRecorder()
+    busy, smtp = HttpRecorder(), SmtpRecorder()
     monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", silent[0].url("http") + "/hook")
     monkeypatch.setenv("FUNNELPACT_SMTP_URL", silent[1].url("smtp"))
     defs = definitions(settings, broken)
@@ -179,22 +202,32 @@ def test_a_tick_stops_telling_in_time_and_leaves_the_runs_it_did_not_reach_to_th
         assert [first.run_id in lines[0], second.run_id in lines[1]] == [True, True] and len(lines) == 2
 
         # With half its time left a tick goes on to the next run, which has what is left, not a
-        # tick's time of its own: 2026-h1's Slack answers 503 (3 tries, 1 s and 2 s apart: 3 s of
-        # the 8), 2026-h2's never answers and is cut at the tick's 8 s.
+        # tick's time of its own: 2026-h1's Slack answers 503 twice, then takes the message (3
+        # tries, 1 s and 2 s apart: 3 s of the 8), 2026-h2's never answers and is cut at the
+        # tick's 8 s. (A run not told to a channel ends its tick: the next run is the next tick's.)
         h2 = settings.sla_dir / "acme-2026-h2.yaml"
         h2.write_text(h2.read_text().replace("webhook_url_env: FUNNELPACT_SLACK_WEBHOOK", "webhook_url_env: SILENT_SLACK"))
         busy.status = 503
+
+        def busy_twice(handler) -> str:
+            if len(busy.posts) == 2:
+                busy.status = 200
+            return "busy"
+
+        busy.answer = busy_twice
         monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", busy.url())
         monkeypatch.setenv("SILENT_SLACK", silent[0].url("http") + "/hook")
-        monkeypatch.delenv("FUNNELPACT_SMTP_URL")
+        monkeypatch.setenv("FUNNELPACT_SMTP_URL", smtp.url())
         third, fourth = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
         told, took = tick(sensor(8.0), told.cursor)
-        assert [r.dagster_run.run_id for r in told.dagster_run_reactions] == [third.run_id, fourth.run_id]
+        assert [(r.dagster_run.run_id, r.error is None) for r in told.dagster_run_reactions] == [
+            (third.run_id, True), (fourth.run_id, False)]
         assert 8.0 <= took < 9.5, took
-        assert len(busy.posts) == 3 and "HTTP 503" in told.dagster_run_reactions[0].error.to_string()
+        assert len(busy.posts) == 3 and len(smtp.mails) == 1
         assert "slack:SILENT_SLACK (" in told.dagster_run_reactions[1].error.to_string()
     finally:
         busy.stop()
+        smtp.stop()
         for server in silent:
             server.stop()
 
