@@ -112,6 +112,8 @@ def reaction(run: dg.DagsterRun, error: Exception | None) -> DagsterRunReaction:
     run's log line `Sensor … acted on run status FAILURE`), made here to end the tick with it."""
     if error is None:
         return DagsterRunReaction(dagster_run=run, run_status=dg.DagsterRunStatus.FAILURE)
+    # Dagster's error info wants a traceback (serializable_error_info_from_exc_info refuses
+    # None), and only a raised exception has one.
     try:
         raise error
     except NotTold:
