@@ -540,10 +540,10 @@ PEOPLE = ("tables:\n"
           " columns: {contact_id: Person ID}, stage_columns: {lead: Signed up}}\n")
 
 
-def import_activities(tmp_path: Path, *filters: str):
-    """Import the fixture's people and PIPEDRIVE_ACTIVITIES, its table with these filter lines."""
+def import_activities(tmp_path: Path, *filters: str, activities: str = PIPEDRIVE_ACTIVITIES):
+    """Import the fixture's people and `activities`, its table with these filter lines."""
     (tmp_path / "people.csv").write_text((CSV / "people.csv").read_text())
-    (tmp_path / "activities.csv").write_text(PIPEDRIVE_ACTIVITIES)
+    (tmp_path / "activities.csv").write_text(activities)
     mapping = tmp_path / "crm.yaml"
     mapping.write_text(PEOPLE + (
         "  activities:\n"
@@ -578,6 +578,38 @@ def test_skip_rows_after_keep_rows_leaves_out_the_rows_holding_a_listed_value_or
         "note: tables.activities.skip_rows left out 2 of 7 rows of activities.csv, by Type: 'Task' 1, empty 1; "
         "no row has Type 'Email'"]
     assert imported.left_out == {"activities": 5}
+
+
+def test_a_row_a_filter_leaves_out_is_not_checked_but_kept_it_is_refused_naming_its_line(tmp_path):
+    """Pipedrive writes a to-do's due date as its user typed it: a day-first date in a to-do
+    that keep_rows left out, of a deal (no person), refused the whole import."""
+    todo = PIPEDRIVE_ACTIVITIES.replace("5,Follow-up,Task,0,2026-03-03T16:00:00Z,P-3",
+                                        "5,Follow-up,Task,0,13/03/2026 16:00,")
+    imported = import_activities(tmp_path, "keep_rows: {column: Type, values: [Call, Meeting]}", activities=todo)
+    out = tmp_path / "out"
+    assert [r[0] for r in read(out, "activities")] == ["1", "3", "7"]
+    assert imported.left_out == {"activities": 4}
+    report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
+    assert (report.tables["activities"].rows_read, report.quarantined_rows) == (3, 0)
+    with pytest.raises(InputError) as exc:
+        import_activities(tmp_path, "keep_rows: {column: Type, values: [Call, Meeting, Task]}", activities=todo)
+    assert str(exc.value).startswith(f"{tmp_path / 'activities.csv'}:6 Due date: '13/03/2026 16:00' is a "
+                                     "day-first date")
+    assert [r[0] for r in read(out, "activities")] == ["1", "3", "7"]  # the last import's, as it was
+
+
+def test_the_warnings_on_an_export_s_times_count_only_the_rows_its_filters_keep(tmp_path):
+    """The rows left out are counted in the filter's note, not also in the warnings on the
+    values imported: the deadline's date, left out, is no calendar date read as midnight UTC."""
+    activities = ("ID,Type,Due date,Person ID\n1,Call,2026-01-07 17:00,P-1\n2,Task,2026-01-08 09:00,P-1\n"
+                  "3,Deadline,2026-03-20,\n4,Meeting,2026-03-02 15:00,P-3\n")
+    imported = import_activities(tmp_path, "skip_rows: {column: Type, values: [Task, Deadline]}",
+                                 activities=activities)
+    assert [n for n in imported.notes if "activities" in n] == [
+        "warning: activities.csv Due date: 2 times without an offset read as UTC; if the export writes local "
+        "times (a CRM's UI exports write the user's zone), set timezone: <the export's zone> in the mapping",
+        "note: tables.activities.skip_rows left out 2 of 4 rows of activities.csv, by Type: 'Deadline' 1, "
+        "'Task' 1"]
 
 
 def test_a_row_filter_on_a_file_two_tables_read_leaves_out_the_wide_form_s_events_too(tmp_path):

@@ -113,6 +113,8 @@ class Export:
         self.columns: dict[str, str] = {}  # name, ignoring case -> the column as the table holds it
         self._names: dict[str, str] = {}  # SQL reference -> the column's name in the export
         self._checked: set[str] = set()
+        # SQL: the rows the checks below read (see keeping).
+        self.kept = "true"
         self._blank_lines = 0  # skipped, as the loader skips them (_columns)
         with rows as (source, left_out):
             # Every column of the export, as DuckDB names them (a repeated name `name_1`).
@@ -126,6 +128,14 @@ class Export:
         from the same file); its notes on the file (blank rows, a footer) are not said again."""
         other = copy.copy(self)
         other.times, other.notes, other._checked = times, [], set()
+        return other
+
+    def keeping(self, condition: str) -> Export:
+        """This export, its checks (refuse, check_times) and the counts of its notes narrowed to
+        the rows where SQL `condition` holds: a mapping's keep_rows and skip_rows. A to-do a
+        filter left out of activities is not imported, yet its day-first date refused the file."""
+        other = copy.copy(self)  # its notes are the export's: said once, with the import's
+        other.kept = f"({condition})"
         return other
 
     def _leave_out_empty_rows(self, source: Path, delimiter: str | None) -> None:
@@ -286,7 +296,7 @@ class Export:
     def refuse(self, ref: str, where: str, message: Callable[[str], str]) -> None:
         """Exit 2 naming file, line and column at the first row where SQL `where` holds;
         `message` says what is wrong with that row's value of column `ref`."""
-        row = self.con.execute(f"select rowid, {ref} from {self.name} where {where} "
+        row = self.con.execute(f"select rowid, {ref} from {self.name} where ({where}) and {self.kept} "
                                f"order by rowid limit 1").fetchone()
         if row is not None:
             raise InputError(Problem(message(row[1]), file=str(self.path), field=self._names[ref],
@@ -313,7 +323,7 @@ class Export:
         """A default deal view exports the stage but not the won flag: a won stage of a custom
         pipeline ('Contract Signed') read as open lost its revenue and customer without a word."""
         rows = self.con.execute(f"select {stage}, count(*) from {self.name} where ({by_stage}) = 'open' "
-                                "group by all order by count(*) desc, 1 nulls last").fetchall()
+                                f"and {self.kept} group by all order by count(*) desc, 1 nulls last").fetchall()
         if rows:
             shown = ", ".join(f"{value!r} {count:,}" if value is not None else f"no stage {count:,}"
                               for value, count in rows[:5]) + (", …" if len(rows) > 5 else "")
@@ -330,7 +340,8 @@ class Export:
         its revenue is unknown."""
         amount = text(ref)
         filled_in = f"{amount} is null and ({status}) <> 'won'"
-        count = self.con.execute(f"select count(*) filter (where {filled_in}) from {self.name}").fetchone()[0]
+        count = self.con.execute(f"select count(*) filter (where {filled_in}) from {self.name} "
+                                 f"where {self.kept}").fetchone()[0]
         if count:
             self.notes.append(f"note: {self.path.name}: {count:,} open or lost deals without an amount "
                               f"written with amount 0 (only won deals' amounts count, toward revenue)")
@@ -378,7 +389,7 @@ class Export:
             dates, naive = self.con.execute(
                 f"select count(*) filter (where {date_only}), count(*) filter (where not ({date_only}) "
                 f"and not coalesce(regexp_full_match({v}, '{WITH_OFFSET}'), false) and {self.times.local(v)} is not null) "
-                f"from {self.name}").fetchone()
+                f"from {self.name} where {self.kept}").fetchone()
             if dates:
                 self.notes.append(self.times.dates_at_utc_midnight(where, dates))
             if naive:

@@ -337,15 +337,19 @@ def _table(job: Job, name: str, spec: dict, given: Input, reads: set[str], defau
             sql = times.date(sql)
         return sql
 
-    select = {c: value_of(c, source(c, col)) for c, col in columns.items()}
-    select.update({c: quote(v) for c, v in constants.items()})
     kept = []  # SQL: each row filter's condition for a row to stay
     for key in ROW_FILTERS:
         if key in spec:
             column, listed = _row_filter(spec[key], mapping_file, f"{where}.{key}")
             ref = find(column, f"named in {key}", f"{where}.{key}.column")
             kept.append(_row_filter_sql(job, export, name, key, ref, column, listed, kept))
-    from_sql = rows = f"(select * from {export.name} where {' and '.join(kept)})" if kept else export.name
+    if kept:
+        # Before the columns are checked: the rows left out are not imported, so their values
+        # are not checked, nor counted in the notes on the file's times.
+        export = export.keeping(" and ".join(kept))
+    select = {c: value_of(c, source(c, col)) for c, col in columns.items()}
+    select.update({c: quote(v) for c, v in constants.items()})
+    from_sql = rows = f"(select * from {export.name} where {export.kept})" if kept else export.name
     if stage_columns:
         if name != "lifecycle_events":
             raise InputError(Problem("stage_columns is only for lifecycle_events",
