@@ -55,6 +55,7 @@ def _print_written(out: Path, rows: dict[str, int], left_out: dict[str, int] | N
 def _print_imported(out: Path, imported: Imported, format_option: str) -> None:
     """What an import wrote, its notes, and the times, dates and amounts the loader will not
     read (before a run quarantines them); `format_option` names what sets the format of the export's times."""
+    from pipelines.data.importers.common import counted
     from pipelines.data.importers.output import unread_values
 
     _print_written(out, imported.rows, imported.left_out)
@@ -63,13 +64,15 @@ def _print_imported(out: Path, imported: Imported, format_option: str) -> None:
     for name in imported.rows:
         for column, (n, total, kind, first) in unread_values(out, name).items():
             what, check, reason = {
-                "timestamp": ("times", f"check {format_option}", "bad_timestamp"),
-                "date": ("dates", f"check {format_option}", "bad_date"),
+                "timestamp": ("time", f"check {format_option}", "bad_timestamp"),
+                "date": ("date", f"check {format_option}", "bad_date"),
                 # Amounts are kept as exported, not guessed: '1,234' is 1234 or 1.234 by the locale.
-            }.get(kind, ("numbers", f"expected plain digits such as {'1200' if kind == 'bigint' else '1234.50'}, "
+            }.get(kind, ("number", f"expected plain digits such as {'1200' if kind == 'bigint' else '1234.50'}, "
                          "without a currency sign or thousands separators", "bad_number"))
-            err_console.print(f"note: {name}.{column}: {n:,} of {total:,} values are not {what} the import could read "
-                              f"({check}); the loader quarantines their rows as {reason} (e.g. {first!r})",
+            are_not = f"is not a {what}" if n == 1 else f"are not {what}s"
+            rows = "its row" if n == 1 else "their rows"
+            err_console.print(f"note: {name}.{column}: {n:,} of {counted(total, 'value')} {are_not} the import could "
+                              f"read ({check}); the loader quarantines {rows} as {reason} (e.g. {first!r})",
                               highlight=False, markup=False)
 
 

@@ -328,8 +328,8 @@ def test_import_hubspot_reads_a_day_first_export_with_timestamp_format(tmp_path)
     code, _, err = funnelpact("import", "hubspot", "--contacts", str(contacts), "--out", str(tmp_path / "out"),
                               "--timestamp-format", "%Y.%m.%d")
     assert code == 0
-    assert ("note: contacts.created_at: 1 of 1 values are not times the import could read (check "
-            "--timestamp-format)") in " ".join(err.split())
+    assert ("note: contacts.created_at: 1 of 1 value is not a time the import could read (check "
+            "--timestamp-format); the loader quarantines its row as bad_timestamp") in " ".join(err.split())
 
 
 def test_an_import_says_how_many_dates_it_could_not_read(tmp_path):
@@ -342,12 +342,12 @@ def test_an_import_says_how_many_dates_it_could_not_read(tmp_path):
         "  web_sessions: {file: web.csv, timestamp_format: '%d/%m/%Y', columns: {date: day, sessions: visits}}\n")
     code, _, err = funnelpact("import", "csv", "--mapping", str(tmp_path / "mapping.yaml"), "--out", str(tmp_path / "out"))
     assert code == 0
-    assert ("note: web_sessions.date: 1 of 2 values are not dates the import could read (check the mapping's "
-            "timestamp_format); the loader quarantines their rows as bad_date") in " ".join(err.split())
+    assert ("note: web_sessions.date: 1 of 2 values is not a date the import could read (check the mapping's "
+            "timestamp_format); the loader quarantines its row as bad_date") in " ".join(err.split())
     # A count with a thousands separator, as a spreadsheet formats it, is named too.
-    assert ("note: web_sessions.sessions: 1 of 2 values are not numbers the import could read (expected plain "
-            "digits such as 1200, without a currency sign or thousands separators); the loader quarantines their "
-            "rows as bad_number (e.g. '1,200')") in " ".join(err.split())
+    assert ("note: web_sessions.sessions: 1 of 2 values is not a number the import could read (expected plain "
+            "digits such as 1200, without a currency sign or thousands separators); the loader quarantines its "
+            "row as bad_number (e.g. '1,200')") in " ".join(err.split())
 
 
 def test_a_close_date_is_a_day_of_the_given_time_zone_and_a_warning_says_when_none_was_given(tmp_path):

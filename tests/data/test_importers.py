@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.data.importers.common import counted
 from pipelines.data.importers.csv_mapping import import_csv
 from pipelines.data.importers.hubspot import import_hubspot, stage_of_column
 from pipelines.data.importers.salesforce import import_salesforce
@@ -770,7 +771,7 @@ def test_hubspot_won_deals_without_a_company_currency_amount_are_said_to_be_quar
         "note: deals.csv: 2 won deals with an 'Amount' but no 'Amount in company currency' written without "
         "an amount (quarantined as missing_required:amount); 'Amount' is in the deal's own currency and was "
         "not used: fix the deals in HubSpot and export again",
-        "note: deals.csv: 1 open or lost deals without an amount written with amount 0 (only won deals' "
+        "note: deals.csv: 1 open or lost deal without an amount written with amount 0 (only won deals' "
         "amounts count, toward revenue)"]
     report = load_data_dir(tmp_path / "out", duckdb.connect(), STAGE_VALUES)
     assert report.by_reason.get("missing_required:amount") == 3  # and 9004, which has no amount at all
@@ -1325,7 +1326,7 @@ def test_salesforce_tasks_on_a_converted_contact_or_opportunity_touch_its_lead_a
     assert written.notes == [
         "note: Lead.csv: has no ConvertedOpportunityId, which says which converted leads have an opportunity: the "
         "1 converted lead is written without an opportunity stage; export it",
-        "note: Task.csv: 1 of 1 tasks left out as on no lead: their WhoId names no lead of Lead.csv, nor a contact "
+        "note: Task.csv: 1 of 1 task left out as on no lead: their WhoId names no lead of Lead.csv, nor a contact "
         "or opportunity one was converted to (an account, a contact never converted from a lead): a touch of no "
         "lead; Lead.csv has no ConvertedContactId or ConvertedOpportunityId: export them, or the tasks on the "
         "records leads were converted to are among them"]
@@ -1485,6 +1486,44 @@ def test_salesforce_export_all_leaves_out_deleted_and_merged_away_records(tmp_pa
     assert written.notes == [
         f"note: {name}: 1 of 2 records left out as deleted (IsDeleted true: in the Recycle Bin, or "
         "merged into another record)" for name in ("Lead.csv", "Opportunity.csv", "Task.csv")]
+
+
+@pytest.mark.parametrize("n, deals, open_or_lost, won, of_records, of_tasks", [
+    (1, "1 deal", "1 open or lost deal", "1 won deal", "1 of 1 record", "1 of 1 task"),
+    (2, "2 deals", "2 open or lost deals", "2 won deals", "2 of 2 records", "2 of 2 tasks"),
+], ids=["one row", "two rows"])
+def test_the_importers_notes_count_in_the_singular_and_the_plural(tmp_path, n, deals, open_or_lost, won,
+                                                                   of_records, of_tasks):
+    """'1 won deals', '1 of 1 records left out' read as slips, and made the notes' counts doubted."""
+    by_stage, flagged = tmp_path / "by_stage.csv", tmp_path / "flagged.csv"
+    by_stage.write_text("Record ID,Deal Stage,Amount,Close Date,Create Date\n"
+                        + "".join(f"{i},Contract Signed,,2026-06-30 10:00,2026-01-02 10:00\n" for i in range(n)))
+    flagged.write_text("Record ID,Is Closed Won,Amount,Amount in company currency,Close Date,Create Date\n"
+                       + "".join(f"{i},Yes,100,,2026-03-02 10:00,2026-01-02 10:00\n" for i in range(n)))
+    contacts = HUBSPOT / "contacts_labels.csv"
+    notes = (import_hubspot(contacts, tmp_path / "hs", deals=by_stage, timezone="UTC").notes
+             + import_hubspot(contacts, tmp_path / "hs2", deals=flagged, timezone="UTC").notes)
+    said = [f"note: by_stage.csv: {deals} written open, as", f"note: by_stage.csv: {open_or_lost} without an amount",
+            f"note: flagged.csv: {won} with an 'Amount'"]
+    assert [[note for note in notes if note.startswith(start)] != [] for start in said] == [True] * 3, notes
+    leads, opps, tasks = tmp_path / "Lead.csv", tmp_path / "Opportunity.csv", tmp_path / "Task.csv"
+    leads.write_text("Id,CreatedDate,Status,IsConverted,ConvertedDate,ConvertedContactId,ConvertedOpportunityId\n"
+                     "00Q1,2026-01-05T15:15:00.000Z,Open,false,,,\n")
+    opps.write_text("Id,IsDeleted,CreatedDate,CloseDate,StageName,IsClosed,IsWon,Amount\n"
+                    + "".join(f"006{i},true,2026-01-20T18:05:00.000Z,2026-03-02,Closed Won,true,true,10\n"
+                              for i in range(n)))
+    tasks.write_text("Id,WhoId,IsClosed,CreatedDate\n"
+                     + "".join(f"00T{i},00Q1,false,2026-01-22T10:00:00Z\n" for i in range(n)))
+    notes = import_salesforce(leads, tmp_path / "sf", opportunities=opps, tasks=tasks, timezone="UTC").notes
+    assert [note.split(" as ")[0] for note in notes] == [
+        f"note: Opportunity.csv: {of_records} left out", f"note: Task.csv: {of_tasks} left out"]
+
+
+def test_counted_says_a_count_with_its_noun_in_the_singular_or_the_plural():
+    assert [counted(1, "won deal"), counted(2_000, "won deal"), counted(0, "row")] == [
+        "1 won deal", "2,000 won deals", "0 rows"]
+    assert [counted(1, "activity"), counted(2, "activity"), counted(2, "day")] == [
+        "1 activity", "2 activities", "2 days"]
 
 
 @pytest.mark.parametrize("body, line, message", [

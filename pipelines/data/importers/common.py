@@ -52,6 +52,18 @@ def _rounded(column: str) -> str:
     return f"regexp_full_match({_text(column)}, '{_SCIENTIFIC}')"
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 won deal', '2,000 won deals', '2 activities': a note's count and its noun, agreeing
+    in number ('1 of 1 records left out' read as a slip)."""
+    if n == 1:
+        plural = noun
+    elif noun.endswith("y") and noun[-2:-1] not in "aeiou":
+        plural = noun[:-1] + "ies"
+    else:
+        plural = noun + "s"
+    return f"{n:,} {plural}"
+
+
 def name_key(name: str) -> str:
     """A column name as names are matched: without surrounding blanks, ignoring case and
     Unicode form (a tool on macOS may write 'Código' with a combining accent: it read the
@@ -159,8 +171,7 @@ class Export:
         count = self.con.execute(f"select count(*) from {self.name} where {blank}").fetchone()[0]
         if count:
             self.con.execute(f"delete from {self.name} where {blank}")
-            rows = "row" if count == 1 else "rows"
-            self.notes.append(f"note: {self.path.name}: left out {count:,} {rows} with every value blank "
+            self.notes.append(f"note: {self.path.name}: left out {counted(count, 'row')} with every value blank "
                               "(as a spreadsheet saves after the data)")
         self.con.execute("drop table if exists _fp_blank")
 
@@ -328,7 +339,7 @@ class Export:
             shown = ", ".join(f"{value!r} {count:,}" if value is not None else f"no stage {count:,}"
                               for value, count in rows[:5]) + (", …" if len(rows) > 5 else "")
             self.notes.append(
-                f"note: {self.path.name}: {sum(c for _, c in rows):,} deals written open, as their stage is "
+                f"note: {self.path.name}: {counted(sum(c for _, c in rows), 'deal')} written open, as their stage is "
                 f"no closed-won or closed-lost one ({shown}); without {flags} a won stage of another "
                 f"pipeline reads as open: export {flags} to read it")
 
@@ -343,7 +354,7 @@ class Export:
         count = self.con.execute(f"select count(*) filter (where {filled_in}) from {self.name} "
                                  f"where {self.kept}").fetchone()[0]
         if count:
-            self.notes.append(f"note: {self.path.name}: {count:,} open or lost deals without an amount "
+            self.notes.append(f"note: {self.path.name}: {counted(count, 'open or lost deal')} without an amount "
                               f"written with amount 0 (only won deals' amounts count, toward revenue)")
         return f"case when {filled_in} then '0' else {amount} end"
 
@@ -391,9 +402,9 @@ class Export:
                 f"and not coalesce(regexp_full_match({v}, '{WITH_OFFSET}'), false) and {self.times.local(v)} is not null) "
                 f"from {self.name} where {self.kept}").fetchone()
             if dates:
-                self.notes.append(self.times.dates_at_utc_midnight(where, dates))
+                self.notes.append(self.times.dates_at_utc_midnight(where, counted(dates, "calendar date")))
             if naive:
-                self.notes.append(self.times.naive_times_in_utc(where, naive))
+                self.notes.append(self.times.naive_times_in_utc(where, counted(naive, "time")))
 
 
 def _misread(cols: list[str], expected: int) -> bool:
@@ -527,7 +538,8 @@ class Job:
         for i, column in enumerate(ids):
             if count := found[2 * i]:
                 self.notes.append(
-                    f"warning: {table}.{column}: {count:,} of {self.rows[table]:,} ids are in a spreadsheet's scientific "
+                    f"warning: {table}.{column}: {count:,} of {counted(self.rows[table], 'id')} "
+                    f"{'is' if count == 1 else 'are'} in a spreadsheet's scientific "
                     f"notation (e.g. {found[2 * i + 1]!r}): their digits are lost, so they may match no other "
                     "row; export the file again without saving it from a spreadsheet, or open the column as text")
 

@@ -32,7 +32,7 @@ from typing import Any
 
 from pipelines.agreement.load import decode_utf8
 from pipelines.agreement.yaml_source import SourceDocument, dotted, load_yaml
-from pipelines.data.importers.common import Export, Imported, Job, progress, quote, text
+from pipelines.data.importers.common import Export, Imported, Job, counted, progress, quote, text
 from pipelines.data.importers.encoding import Encoding, check_encoding
 from pipelines.data.importers.output import Input, same_file
 from pipelines.data.importers.times import Times, check_format, check_timezone
@@ -285,7 +285,7 @@ def _row_filter_sql(job: Job, export: Export, name: str, key: str, ref: str, col
     count = sum(n for _, n in left_out)
     job.left_out[name] = job.left_out.get(name, 0) + count
     by_value = ", ".join(f"{v!r} {n:,}" if v is not None else f"empty {n:,}" for v, n in left_out)
-    note = (f"note: tables.{name}.{key} left out {count:,} of {total:,} {'row' if total == 1 else 'rows'} "
+    note = (f"note: tables.{name}.{key} left out {count:,} of {counted(total, 'row')} "
             f"of {export.path.name}" + (f", by {column}: {by_value}" if left_out else ""))
     if unfound := [v for v in dict.fromkeys(listed) if unicodedata.normalize("NFC", v) not in found]:
         note += f"; no row has {column} {', '.join(map(repr, unfound))}"

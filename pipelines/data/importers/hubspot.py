@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from pipelines.agreement.model import stage_value
-from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
+from pipelines.data.importers.common import (Export, Imported, Job, counted, progress, quote,
                                              seniority_from_title, text)
 from pipelines.data.importers.encoding import check_encoding
 from pipelines.data.importers.output import Input
@@ -202,7 +202,7 @@ def _note_won_without_home_amount(d: Export, home: str, amount: str | None, stat
     count = d.con.execute(f"select count(*) filter (where {where}) from {d.name}").fetchone()[0]
     if count:
         d.notes.append(
-            f"note: {d.path.name}: {count:,} won deals with an '{d.column_name(amount)}' but no "
+            f"note: {d.path.name}: {counted(count, 'won deal')} with an '{d.column_name(amount)}' but no "
             f"'{d.column_name(home)}' written without an amount (quarantined as missing_required:amount); "
             f"'{d.column_name(amount)}' is in the deal's own currency and was not used: fix the deals in "
             "HubSpot and export again")

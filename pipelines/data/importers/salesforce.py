@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from pipelines.data.importers.common import (Export, Imported, Job, name_key, progress, quote,
+from pipelines.data.importers.common import (Export, Imported, Job, counted, name_key, progress, quote,
                                              seniority_from_title, text)
 from pipelines.data.importers.encoding import Encoding, check_encoding
 from pipelines.data.importers.output import Input
@@ -207,7 +207,7 @@ def _without_deleted(e: Export) -> Export:
     count, total = e.con.execute(f"select count(*) filter (where {flag}), count(*) from {e.name}").fetchone()
     if count:
         e.con.execute(f"delete from {e.name} where {flag}")
-        e.notes.append(f"note: {e.path.name}: {count:,} of {total:,} records left out as deleted "
+        e.notes.append(f"note: {e.path.name}: {count:,} of {counted(total, 'record')} left out as deleted "
                        "(IsDeleted true: in the Recycle Bin, or merged into another record)")
     return e
 
@@ -225,10 +225,10 @@ def _check_opportunity_link(lead: Export, with_opportunities: bool) -> None:
     if with_opportunities:
         lead.need("converted opportunity Id", "ConvertedOpportunityId",
                   why=", which links each Opportunity of --opportunities to the lead converted into it")
-    leads = "lead is" if converted == 1 else "leads are"
     lead.notes.append(
         f"note: {lead.path.name}: has no ConvertedOpportunityId, which says which converted leads have an "
-        f"opportunity: the {converted:,} converted {leads} written without an opportunity stage; export it")
+        f"opportunity: the {counted(converted, 'converted lead')} {'is' if converted == 1 else 'are'} written "
+        "without an opportunity stage; export it")
 
 
 def _stage_changes(job: Job, lead: Export, lid: str, history: Export | None) -> None:
@@ -462,15 +462,15 @@ def _touches(job: Job, touches: Touches, number: int, leads: Input, unlinked: li
         f"select count(*), count(*) filter (where not ({touches.done})), "
         f"count(*) filter (where ({touches.done}) and ({lead}) is null) from {from_sql}").fetchone()
     if not_done:
-        job.notes.append(f"note: {t.path.name}: {not_done:,} of {total:,} {touches.noun}s left out as not done "
-                         f"({touches.not_done}): an open or not-started {touches.noun} is no touch")
+        job.notes.append(f"note: {t.path.name}: {not_done:,} of {counted(total, touches.noun)} left out as not "
+                         f"done ({touches.not_done}): an open or not-started {touches.noun} is no touch")
     if no_lead:
         fields = "WhoId and WhatId name" if what else "WhoId names"
         missing = (f"; {leads.path.name} has no {' or '.join(unlinked)}: export {'them' if len(unlinked) > 1 else 'it'}, "
                    f"or the {touches.noun}s on the records leads were converted to are among them") if unlinked else ""
         job.notes.append(
-            f"note: {t.path.name}: {no_lead:,} of {total:,} {touches.noun}s left out as on no lead: their {fields} "
-            f"no lead of {leads.path.name}, nor a contact or opportunity one was converted to (an account, a "
+            f"note: {t.path.name}: {no_lead:,} of {counted(total, touches.noun)} left out as on no lead: their "
+            f"{fields} no lead of {leads.path.name}, nor a contact or opportunity one was converted to (an account, a "
             f"contact never converted from a lead): a touch of no lead{missing}")
     return (f"select {activity_id} as activity_id, {lead} as contact_id, {touches.at} as occurred_at, "
             f"{touches.type} as type, {number} as _export, {t.name}.rowid as _row "

@@ -165,17 +165,17 @@ class Times:
         by_format = f" or try_strptime({v}, [{', '.join(quote(f) for f in fmts)}]) is not null" if fmts else ""
         return f"coalesce(regexp_full_match({v}, '{DATE}'){by_format}, false)"
 
-    def dates_at_utc_midnight(self, where: str, count: int) -> str:
-        """The warning for `count` date-only values read in UTC days because no zone was given."""
+    def dates_at_utc_midnight(self, where: str, dates: str) -> str:
+        """The warning for the date-only values read in UTC days because no zone was given;
+        `dates` counts them ('2 calendar dates', common.counted)."""
         advice = _advice(self.zone_option, "<the agreement's zone>")
-        dates = "calendar date" if count == 1 else "calendar dates"
-        return f"warning: {where}: {count:,} {dates} read as midnight UTC; {advice} to place them in its days"
+        return f"warning: {where}: {dates} read as midnight UTC; {advice} to place them in its days"
 
-    def naive_times_in_utc(self, where: str, count: int) -> str:
-        """The warning for `count` times without an offset read as UTC because no zone was given."""
+    def naive_times_in_utc(self, where: str, times: str) -> str:
+        """The warning for the times without an offset read as UTC because no zone was given;
+        `times` counts them ('1 time', common.counted)."""
         advice = _advice(self.zone_option, "<the export's zone>")
-        times = "time" if count == 1 else "times"
-        return (f"warning: {where}: {count:,} {times} without an offset read as UTC; if the export "
+        return (f"warning: {where}: {times} without an offset read as UTC; if the export "
                 f"writes local times (a CRM's UI exports write the user's zone), {advice}")
 
 
