@@ -63,8 +63,9 @@ def run_demo(root: Path, contacts: int) -> None:
     generate(settings.data_dir, contacts=contacts, seed=7)
     console.print(f"[bold]2/3[/] running the pipeline for {first}..{last} as of {as_of:%Y-%m-%d %H:%M} UTC; "
                   f"alerts to the run's log only ({ALERT_CHANNELS_ENV}=log: the data is made up)")
+    # A failed run is not told: the company is made up, and no team waits on its figures.
     with _alerts_to_the_log_only():
-        scorecard = execute(settings, first, last, as_of, "table", quiet=True)
+        scorecard = execute(settings, first, last, as_of, "table", quiet=True, tell_failure=False)
     results = scorecard.results
     report_month = _month_to_review(first, last, current)
     # Every month was judged; show the two that matter today: the one under review and the

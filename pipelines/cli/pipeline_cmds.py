@@ -17,6 +17,7 @@ from rich.markup import escape
 from pipelines.cli.options import INT_METAVAR, MONTH_METAVAR, AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
 from pipelines.cli.output import ScorecardFormat, echo, err_console, report_warning, say
 from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError, Problem
+from pipelines.settings import ALERT_CHANNELS_ENV
 
 
 def register(app: typer.Typer) -> None:
@@ -36,8 +37,10 @@ class Scorecard:
 
 
 def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt: str, *,
-            quiet: bool = False) -> Scorecard:
-    """Run the job for the months (default: current and settling ones) and print the scorecard."""
+            quiet: bool = False, tell_failure: bool = True) -> Scorecard:
+    """Run the job for the months (default: current and settling ones) and print the scorecard.
+    A run that fails is told to the channels (`tell_failure`), as the failure sensor tells the
+    daemon's and the UI's, whose code location this run is not in."""
     from pipelines.agreement import load_agreements
     from pipelines.agreement.months import spans
     from pipelines.cli.scorecard_output import print_scorecard, scorecard_json
@@ -66,6 +69,8 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     with err_console.status("loading data, building the funnel facts (dbt), judging (Great Expectations), alerting…"):
         outcome = run_job(settings, first, last, as_of)
     if not outcome.success:
+        if tell_failure:
+            _tell_failure(outcome, agreements, months, as_of)
         _exit_failed(outcome)
     with connect(settings.warehouse, read_only=True) as con:
         results = read_judgements(con, months)
@@ -125,6 +130,30 @@ def nothing_to_judge(agreements, as_of: datetime) -> Problem:
                    field="--as-of")
 
 
+def _tell_failure(outcome, agreements, months: list[str], as_of: datetime) -> None:
+    """Tell the channels of the revisions in force in `months` that the run failed, and say on
+    stderr which were told. Not a run interrupted (whoever stopped it knows), nor one Dagster
+    never started (no run id: the dbt project does not parse), nor a what-if run as of an
+    instant to come, which announces nothing."""
+    from pipelines.defs.execute import tell_failure
+
+    now = datetime.now(UTC)
+    if outcome.kind == "interrupted" or not outcome.run_id or as_of > now:
+        return
+    try:
+        with err_console.status("telling the channels that the run failed…"):
+            told = tell_failure(outcome, agreements, months, as_of, now)
+    except InputError as exc:  # $FUNNELPACT_ALERT_CHANNELS names an unknown kind: the run's failure still shows
+        say(f"the failure of run {outcome.run_id} was told to no channel: {'; '.join(map(str, exc.problems))}")
+        return
+    said = [f"told to {', '.join(told.sent) or 'no channel'}"]
+    if told.failed:
+        said.append("not told to " + ", ".join(f"{key} ({reason})" for key, reason in told.failed.items()))
+    if told.held:
+        said.append(f"held back from {', '.join(told.held)} ({ALERT_CHANNELS_ENV})")
+    say(f"the failure of run {outcome.run_id} was {'; '.join(said)}")
+
+
 def _exit_failed(outcome) -> NoReturn:
     """Exit as the failed job says: 130 interrupted, 2 bad input (one line per problem), else 3."""
     if outcome.kind == "interrupted":
@@ -176,6 +205,9 @@ def run(
     month in no revision's window (a gap between revisions, after the last) is named on
     stderr as not judged.
 
+    A run of the job that fails (exit 2 or 3 below) is told to the channels of the revisions
+    in force in its months, as the failure sensor tells the schedule's (docs/alerts.md).
+
     Exit code 0 when no fail-severity target is breached, 1 when one is, 2 on bad input,
     3 when the pipeline failed for another reason (its log says why), 130 when interrupted.
     """
@@ -203,7 +235,8 @@ def backfill(
     """Re-run past months in one run, each judged by the revision in force then.
 
     Idempotent: backfilling twice leaves the warehouse identical. With --as-of in the past it
-    reproduces what was knowable then.
+    reproduces what was knowable then. A run of the job that fails is told to the channels of
+    the revisions in force in those months, as `funnelpact run`'s (docs/alerts.md).
 
     Exit code 0 when no fail-severity target of those months is breached, 1 when one is (as
     `funnelpact run`), 2 on bad input, 3 when the pipeline failed for another reason (its log

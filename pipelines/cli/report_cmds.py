@@ -41,9 +41,10 @@ def report(
     first (like `funnelpact run --from M --to M`).
 
     Exit code 0 when the pack is written, also when the month has breaches (the pack shows
-    them; a run it starts alerts as usual); 2 on bad input, 3 when the pipeline failed for
-    another reason (its log says why) or the disk is full (the previous pack at --out is
-    left as it was), 130 when interrupted.
+    them; a run it starts alerts as usual, and a run of it that fails is told to the
+    channels as `funnelpact run`'s); 2 on bad input, 3 when the pipeline failed for another
+    reason (its log says why) or the disk is full (the previous pack at --out is left as it
+    was), 130 when interrupted.
     """
     from pipelines.agreement import load_agreements
     from pipelines.agreement.load import require_started

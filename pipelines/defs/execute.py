@@ -8,11 +8,13 @@ import io
 import logging
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipelines.defs.instance import prepare_dagster_home
 from pipelines.defs.jobs import JOB_NAME
@@ -24,6 +26,10 @@ from pipelines.warehouse.dbt_runner import DbtRunError
 from pipelines.warehouse.connection import writable
 from pipelines.warehouse.memory_limit import out_of_memory_hint
 from pipelines.warehouse.run_lock import run_lock
+
+if TYPE_CHECKING:
+    from pipelines.agreement.model import Agreement
+    from pipelines.alerts.run_failure import Told
 
 # On every CLI run: the warehouse it writes, to find its runs that a killed process left open.
 CLI_TAG = "funnelpact/cli_warehouse"
@@ -39,7 +45,8 @@ class JobOutcome:
     kind: str = "crash"      # of a failure: "bad_input" (exit 2), "interrupted" or "crash"
     alerts: dict[str, int] = field(default_factory=dict)
     log_file: Path | None = None
-    step: str | None = None  # of a failure: the step that failed first
+    step: str | None = None  # of a failure: the step that failed first; None outside the steps
+    error: str | None = None  # of a failure: its error as the failed step's says it, without the step
 
 
 def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False) -> JobOutcome:
@@ -101,15 +108,39 @@ def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephe
                 stop_builds()
                 raise
             if not result.success:
-                failure, kind, stack, step = _first_failure(result, log_file)
+                failure, kind, stack, step, error = _first_failure(result, log_file)
                 failure += out_of_memory_hint(failure)
                 if kind == "interrupted":
                     stop_builds()  # before the log closes: dbt's threads still write to it
-                log.write(f"\nthe run failed in {step}: {failure}\n{stack}")
+                log.write(f"\nthe run failed in {step or 'an unknown step'}: {failure}\n{stack}")
     alerts = _alert_counts(result)
     if result.success:
         return JobOutcome(result.run_id, True, alerts=alerts, log_file=log_file)
-    return JobOutcome(result.run_id, False, failure, kind, alerts, log_file, step)
+    return JobOutcome(result.run_id, False, failure, kind, alerts, log_file, step, error)
+
+
+def tell_failure(outcome: JobOutcome, agreements: list[Agreement], months: list[str], as_of: datetime,
+                 now: datetime) -> Told:
+    """Tell the channels of the revisions in force in `months` that the run of `outcome`
+    failed, as the failure sensor tells a run the daemon or the UI started: a run executed
+    in-process belongs to no code location, so the sensor never sees it (docs/alerts.md,
+    *When a run fails*). The log channel's line, and the deliveries that failed, go to the
+    run's log."""
+    from pipelines.alerts.events import RunFailure
+    from pipelines.alerts.run_failure import concerned, tell
+    from pipelines.alerts.state import iso
+    # Imported here: sensors.py imports this module.
+    from pipelines.defs.sensors import TICK_SECONDS, first_line
+
+    revisions = concerned(agreements, months, now)
+    failure = RunFailure(
+        run_id=outcome.run_id, job=JOB_NAME, step=outcome.step, error=first_line(outcome.error or outcome.failure or ""),
+        months=tuple(months), revisions=tuple((a.name, a.revision) for a in revisions), detected_at=iso(now),
+        as_of=iso(as_of))
+    # As long as the sensor gives a failed run: someone may be waiting at the terminal, or cron for the exit.
+    deadline = time.monotonic() + TICK_SECONDS
+    with open(outcome.log_file, "a", encoding="utf-8") as log, _logs_to(log):
+        return tell(failure, revisions, deadline=deadline)
 
 
 def home_variable() -> str:
@@ -187,9 +218,10 @@ def _alert_counts(result) -> dict[str, int]:
     return {}
 
 
-def _first_failure(result, log_file: Path) -> tuple[str, str, str, str]:
+def _first_failure(result, log_file: Path) -> tuple[str, str, str, str | None, str | None]:
     """The first failed step's message, what kind of failure it was (bad_input: exit 2,
-    interrupted, or crash), its stack and the step."""
+    interrupted, or crash), its stack, the step and its error as it says it (the last two
+    None when no step failed)."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
@@ -200,8 +232,8 @@ def _first_failure(result, log_file: Path) -> tuple[str, str, str, str]:
                     else "crash")
             # Bad input names its own file or field: the step would only hide that.
             shown = message if kind == "bad_input" else f"{event.step_key}: {message}"
-            return shown, kind, error.to_string(), event.step_key
-    return f"see the Dagster UI or {log_file} for its logs", "crash", "", "an unknown step"
+            return shown, kind, error.to_string(), event.step_key, message
+    return f"see the Dagster UI or {log_file} for its logs", "crash", "", None, None
 
 
 def error_message(error) -> tuple[str, str]:

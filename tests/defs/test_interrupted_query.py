@@ -25,7 +25,7 @@ def broken() -> None:
 
 def test_a_step_stopped_inside_a_duckdb_query_is_an_interrupted_run() -> None:
     result = dg.GraphDefinition(name="interrupted", node_defs=[load]).to_job().execute_in_process(raise_on_error=False)
-    message, kind, _stack, step = _first_failure(result, Path("last-run.log"))
+    message, kind, _stack, step, _error = _first_failure(result, Path("last-run.log"))
     assert (kind, step) == ("interrupted", "load"), message
 
 
@@ -43,4 +43,4 @@ def test_a_failure_no_step_explains_points_at_the_run_s_own_log(tmp_path) -> Non
     """It named .funnelpact/logs/last-run.log whatever FUNNELPACT_HOME said."""
     result = dg.GraphDefinition(name="no_step_failed", node_defs=[fine]).to_job().execute_in_process()
     log = tmp_path / "elsewhere" / "logs" / "last-run.log"
-    assert _first_failure(result, log) == (f"see the Dagster UI or {log} for its logs", "crash", "", "an unknown step")
+    assert _first_failure(result, log) == (f"see the Dagster UI or {log} for its logs", "crash", "", None, None)

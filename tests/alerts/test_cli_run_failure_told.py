@@ -1,0 +1,134 @@
+"""`funnelpact run`, `backfill` and `report` tell the channels when the job's run fails, as the
+failure sensor tells the daemon's and the UI's runs (docs/alerts.md, *When a run fails*): real
+runs of the job in-process, a real Dagster home, a loopback webhook."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from typer.testing import CliRunner
+
+from pipelines.cli import app
+from pipelines.settings import Settings
+from tests.defs.dbt_copy import copied_dbt_project
+
+from .loopback import HttpRecorder
+
+pytestmark = pytest.mark.slow
+
+AS_OF = "2026-08-20T12:00:00Z"
+WEBHOOK = "webhook:FUNNELPACT_ALERT_WEBHOOK"
+
+
+@pytest.fixture
+def hooked(settings: Settings, http: HttpRecorder, monkeypatch: pytest.MonkeyPatch) -> HttpRecorder:
+    """Both revisions of sla/ with the same webhook besides their Slack, e-mail and log: told
+    once. Slack is held back by FUNNELPACT_ALERT_CHANNELS, e-mail's variable is not set."""
+    for revision in settings.sla_dir.glob("*.yaml"):
+        revision.write_text(revision.read_text().replace(
+            "    - {channel: log}", "    - {channel: log}\n    - {channel: webhook, url_env: FUNNELPACT_ALERT_WEBHOOK}"))
+    monkeypatch.setenv("FUNNELPACT_ALERT_WEBHOOK", http.url())
+    monkeypatch.setenv("FUNNELPACT_SLACK_WEBHOOK", http.url("/slack"))
+    monkeypatch.setenv("FUNNELPACT_ALERT_CHANNELS", "webhook,email,log")
+    return http
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(app, list(args))
+
+
+def one_line(text: str) -> str:
+    """stderr as one line: rich wraps it at the terminal's width."""
+    return " ".join(text.split())
+
+
+def failed_run_id() -> str:
+    with dg.DagsterInstance.get() as instance:  # DAGSTER_HOME: the settings fixture's
+        [run] = instance.get_runs()
+    assert run.status == dg.DagsterRunStatus.FAILURE
+    return run.run_id
+
+
+def run_failures(http: HttpRecorder) -> list[dict]:
+    return [p.json() for p in http.posts if p.json().get("kind") == "run_failure"]
+
+
+def test_a_run_whose_data_the_loader_refuses_is_told_once_to_each_channel_and_still_exits_2(
+        settings: Settings, hooked: HttpRecorder, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = invoke("run", "--data", str(empty), "--from", "2026-06", "--to", "2026-07", "--as-of", AS_OF)
+    assert result.exit_code == 2, result.output
+    run_id = failed_run_id()
+    [post] = hooked.posts  # the one webhook both revisions name; slack held back
+    message = post.json()
+    assert post.headers["Idempotency-Key"] == f"run_failure/{run_id}"
+    assert {k: message[k] for k in ("kind", "run_id", "job", "step", "months", "agreements", "as_of")} == {
+        "kind": "run_failure", "run_id": run_id, "job": "funnelpact_job", "step": "raw_crm",
+        "months": ["2026-06", "2026-07"], "as_of": "2026-08-20T12:00:00+00:00",
+        "agreements": [{"agreement": "acme", "revision": "2026-h1"}, {"agreement": "acme", "revision": "2026-h2"}]}
+    # The error's first line, as the sensor quotes it: the loader's, which names the folder.
+    assert message["error"] == (f"{empty}: required table 'contacts' not found; expected contacts.csv, "
+                                "contacts.parquet or a folder contacts/ of Parquet files")
+    assert message["title"] == f"Run failed in raw_crm: 2026-06..2026-07 not judged (run {run_id[:8]})"
+    stderr = one_line(result.stderr)
+    assert (f"funnelpact: the failure of run {run_id} was told to log, {WEBHOOK}; not told to "
+            "email:FUNNELPACT_SMTP_URL:revops@acme.example (environment variable FUNNELPACT_SMTP_URL is not set: "
+            "it must hold smtp://user:password@host:port); held back from slack:FUNNELPACT_SLACK_WEBHOOK "
+            "(FUNNELPACT_ALERT_CHANNELS)") in stderr, stderr
+    # The command's own error is as it was: each problem on its line, the last word.
+    assert result.stderr.splitlines()[-1].startswith(f"error {empty}: required table 'lifecycle_events' not found")
+    log = (settings.home / "logs" / "last-run.log").read_text()
+    assert f"ERROR pipelines.alerts: funnelpact alert run_failure: run={run_id}; job=funnelpact_job; step=raw_crm" in log
+
+
+def test_a_command_refused_before_its_run_tells_nobody(settings: Settings, hooked: HttpRecorder) -> None:
+    """Its arguments, agreements or data folder refused: no run started, and whoever ran the
+    command reads why."""
+    assert invoke("run", "--from", "2026-13", "--as-of", AS_OF).exit_code == 2
+    assert invoke("backfill", "--from", "2026-07", "--to", "2026-06", "--as-of", AS_OF).exit_code == 2
+    assert invoke("run", "--data", "no-such-dir", "--as-of", AS_OF).exit_code == 2
+    assert hooked.posts == []
+
+
+def test_a_what_if_run_that_fails_tells_nobody(settings: Settings, hooked: HttpRecorder, tmp_path: Path) -> None:
+    """A run as of an instant to come announces nothing (docs/alerts.md), its failure neither."""
+    result = invoke("run", "--data", str(tmp_path), "--from", "2026-06", "--as-of", "2099-01-01T00:00:00Z")
+    assert result.exit_code == 2, result.output
+    failed_run_id()
+    assert hooked.posts == [] and "failure of run" not in result.stderr
+
+
+def test_a_report_whose_run_fails_tells_its_month(settings: Settings, hooked: HttpRecorder, tmp_path: Path) -> None:
+    """`report` runs the job for a month not judged yet: as `run --from M --to M`, told."""
+    result = invoke("report", "--month", "2026-06", "--out", str(tmp_path / "review.html"), "--as-of", AS_OF,
+                    "--data", str(tmp_path))
+    assert result.exit_code == 2, result.output
+    [failure] = run_failures(hooked)
+    assert (failure["run_id"], failure["months"]) == (failed_run_id(), ["2026-06"])
+    assert not (tmp_path / "review.html").exists()
+
+
+def test_a_run_that_fails_in_dbt_is_told_with_the_step_and_its_error_and_still_exits_3(
+        settings: Settings, hooked: HttpRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = copied_dbt_project(tmp_path, monkeypatch)
+    (project / "tests").mkdir(exist_ok=True)
+    (project / "tests" / "no_months_at_all.sql").write_text("select * from {{ ref('funnel_volumes') }}\n")
+    result = invoke("backfill", "--from", "2026-03", "--to", "2026-03", "--as-of", AS_OF)
+    assert result.exit_code == 3, result.output
+    [failure] = run_failures(hooked)
+    assert (failure["run_id"], failure["step"], failure["months"]) == (failed_run_id(), "funnel_facts", ["2026-03"])
+    stderr = one_line(result.stderr)
+    # The error's first line, without the step that the terminal's line puts before it.
+    assert f"error the run failed: funnel_facts: {failure['error']}" in stderr, (failure, stderr)
+    assert [a["revision"] for a in failure["agreements"]] == ["2026-h1"]
+    assert f"was told to log, {WEBHOOK};" in stderr
+
+
+def test_a_run_that_succeeds_tells_no_failure(settings: Settings, hooked: HttpRecorder) -> None:
+    result = invoke("run", "--from", "2026-03", "--as-of", AS_OF)
+    assert result.exit_code in (0, 1), result.output
+    assert hooked.posts, "the run's KPI alerts reach the webhook, or this tests nothing"
+    assert run_failures(hooked) == [] and "failure of run" not in result.stderr
