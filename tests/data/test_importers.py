@@ -1982,6 +1982,27 @@ def test_a_file_two_tables_of_a_mapping_read_is_read_once_and_its_notes_said_onc
         assert (tmp_path / "out" / f"{table}.csv").read_bytes() == (tmp_path / "fixture" / f"{table}.csv").read_bytes()
 
 
+def test_a_warning_on_a_column_two_tables_of_a_mapping_read_is_said_once_per_file(tmp_path):
+    """contacts and lifecycle_events both read people.csv's Signed up: its warning was said
+    once per table. Read with another filter, or from another file of the same name, the
+    warning is another one: each is said."""
+    (tmp_path / "people").mkdir()
+    for folder in (tmp_path, tmp_path / "people"):
+        (folder / "people.csv").write_text((CSV / "people.csv").read_text())
+    mapping = tmp_path / "crm.yaml"
+    signed_up = ("warning: people.csv Signed up: {} without an offset read as UTC; if the export writes local "
+                 "times (a CRM's UI exports write the user's zone), set timezone: <the export's zone> in the mapping")
+
+    def warnings(lifecycle_events: str) -> list[str]:
+        mapping.write_text(PEOPLE.replace("lifecycle_events: {file: people.csv,", lifecycle_events))
+        return [n for n in import_csv(mapping, tmp_path / "out").notes if "Signed up" in n]
+
+    assert warnings("lifecycle_events: {file: people.csv,") == [signed_up.format("3 times")]
+    assert warnings("lifecycle_events: {skip_rows: {column: Person ID, values: [P-1]}, file: people.csv,") == [
+        signed_up.format("3 times"), signed_up.format("2 times")]
+    assert warnings("lifecycle_events: {file: people/people.csv,") == [signed_up.format("3 times")] * 2
+
+
 def test_an_import_s_connection_holds_to_the_memory_limit(tmp_path, monkeypatch):
     """FUNNELPACT_DUCKDB_MEMORY_LIMIT capped the warehouse and dbt, but an import opened its own
     DuckDB without it: a 1M-contact HubSpot export peaked at DuckDB's default (80 % of the
