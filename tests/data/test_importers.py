@@ -1462,6 +1462,59 @@ def test_salesforce_open_tasks_are_no_touches_and_the_import_says_how_many_it_le
     assert "(Status not Completed)" in written.notes[0]
 
 
+def test_salesforce_a_task_left_out_is_not_checked_but_done_it_is_refused_naming_its_line(tmp_path):
+    """An auto-created "Call new MQL" task still open, with its date as a user typed it
+    (day-first), is no touch: yet it refused the whole import."""
+    tasks = tmp_path / "Task.csv"
+    tasks.write_text("Id,WhoId,Type,Status,CreatedDate\n"
+                     f"00T1,{LEAD1},Call,Completed,2026-01-08T23:00:00Z\n"
+                     f"00T2,{LEAD2},Call,Not Started,13/02/2026 09:00\n")
+    written = import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", tasks=tasks, timezone="UTC")
+    assert [r[0] for r in read(tmp_path / "out", "activities")] == ["00T1"]
+    assert written.notes == ["note: Task.csv: 1 of 2 tasks left out as not done (Status not Completed): an open "
+                             "or not-started task is no touch"]
+    tasks.write_text(tasks.read_text().replace("Not Started", "Completed"))
+    with pytest.raises(InputError) as exc:
+        import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", tasks=tasks, timezone="UTC")
+    assert str(exc.value).startswith(f"{tasks}:3 CreatedDate: '13/02/2026 09:00' is a day-first date")
+    assert [r[0] for r in read(tmp_path / "out", "activities")] == ["00T1"]  # the last import's, as it was
+
+
+def test_salesforce_an_event_on_no_lead_is_not_checked_but_on_a_lead_it_is_refused_naming_its_line(tmp_path):
+    """An account's meeting is no touch of a lead: its day-first start refused the import."""
+    events = tmp_path / "Event.csv"
+    events.write_text("Id,WhoId,WhatId,StartDateTime\n"
+                      f"00U1,{LEAD2},,2026-02-13T16:30:00Z\n"
+                      "00U2,,001000000000001AAA,13/02/2026 09:00\n")
+    written = import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", events=events, timezone="UTC")
+    assert [r[0] for r in read(tmp_path / "out", "activities")] == ["00U1"]
+    assert [n.split(":")[:2] for n in written.notes] == [["note", " Event.csv"]]
+    assert "1 of 2 events left out as on no lead" in written.notes[0]
+    events.write_text(events.read_text().replace(",001000000000001AAA,", f"{LEAD2},,"))
+    with pytest.raises(InputError) as exc:
+        import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out2", events=events, timezone="UTC")
+    assert str(exc.value).startswith(f"{events}:3 StartDateTime: '13/02/2026 09:00' is a day-first date")
+
+
+def test_salesforce_the_warnings_on_the_times_of_tasks_count_only_the_tasks_imported(tmp_path):
+    """The tasks left out (not done, on no lead) are counted in their own notes, not also in
+    the warnings on the times imported: 1 time read as UTC, not 3."""
+    tasks = tmp_path / "Task.csv"
+    tasks.write_text("Id,WhoId,WhatId,Type,Status,CreatedDate\n"
+                     f"00T1,{LEAD1},,Call,Completed,2026-01-08 23:00\n"
+                     f"00T2,{LEAD2},,Call,Not Started,2026-02-13 09:00\n"
+                     "00T3,,001000000000001AAA,Call,Completed,2026-02-14 09:00\n")
+    written = import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "out", tasks=tasks)
+    assert [n for n in written.notes if "Task.csv" in n] == [
+        "warning: Task.csv CreatedDate: 1 time without an offset read as UTC; if the export writes local times "
+        "(a CRM's UI exports write the user's zone), pass --timezone <the export's zone>",
+        "note: Task.csv: 1 of 3 tasks left out as not done (Status not Completed): an open or not-started task "
+        "is no touch",
+        "note: Task.csv: 1 of 3 tasks left out as on no lead: their WhoId and WhatId name no lead of Lead.csv, nor "
+        "a contact or opportunity one was converted to (an account, a contact never converted from a lead): a "
+        "touch of no lead"]
+
+
 def test_salesforce_export_all_leaves_out_deleted_and_merged_away_records(tmp_path):
     """Data Loader's Export All (extract_all) includes soft-deleted records: a lead merged into
     another (IsDeleted, MasterRecordId), a deleted opportunity, a deleted task. They were a lead,
@@ -1927,6 +1980,27 @@ def test_a_file_two_tables_of_a_mapping_read_is_read_once_and_its_notes_said_onc
     assert imported.rows == fixture.rows
     for table in imported.rows:
         assert (tmp_path / "out" / f"{table}.csv").read_bytes() == (tmp_path / "fixture" / f"{table}.csv").read_bytes()
+
+
+def test_a_warning_on_a_column_two_tables_of_a_mapping_read_is_said_once_per_file(tmp_path):
+    """contacts and lifecycle_events both read people.csv's Signed up: its warning was said
+    once per table. Read with another filter, or from another file of the same name, the
+    warning is another one: each is said."""
+    (tmp_path / "people").mkdir()
+    for folder in (tmp_path, tmp_path / "people"):
+        (folder / "people.csv").write_text((CSV / "people.csv").read_text())
+    mapping = tmp_path / "crm.yaml"
+    signed_up = ("warning: people.csv Signed up: {} without an offset read as UTC; if the export writes local "
+                 "times (a CRM's UI exports write the user's zone), set timezone: <the export's zone> in the mapping")
+
+    def warnings(lifecycle_events: str) -> list[str]:
+        mapping.write_text(PEOPLE.replace("lifecycle_events: {file: people.csv,", lifecycle_events))
+        return [n for n in import_csv(mapping, tmp_path / "out").notes if "Signed up" in n]
+
+    assert warnings("lifecycle_events: {file: people.csv,") == [signed_up.format("3 times")]
+    assert warnings("lifecycle_events: {skip_rows: {column: Person ID, values: [P-1]}, file: people.csv,") == [
+        signed_up.format("3 times"), signed_up.format("2 times")]
+    assert warnings("lifecycle_events: {file: people/people.csv,") == [signed_up.format("3 times")] * 2
 
 
 def test_an_import_s_connection_holds_to_the_memory_limit(tmp_path, monkeypatch):

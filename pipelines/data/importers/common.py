@@ -544,7 +544,22 @@ class Job:
                     "row; export the file again without saving it from a spreadsheet, or open the column as text")
 
     def result(self) -> Imported:
-        return Imported(self.rows, [n for e in self._exports for n in e.notes] + self.notes, self.left_out)
+        return Imported(self.rows, self._export_notes() + self.notes, self.left_out)
+
+    def _export_notes(self) -> list[str]:
+        """The exports' notes in order, each said once per file: a mapping's contacts and
+        lifecycle_events both check people.csv's Signed up, and its warning was said once per
+        table. Two tables that read the column's rows differently (another keep_rows) count
+        other rows: both notes are true and both are said."""
+        notes: list[str] = []
+        said: dict[str, list[Path]] = {}  # note -> the files it was said of
+        for e in self._exports:
+            for note in e.notes:
+                files = said.setdefault(note, [])
+                if not any(same_file(e.path, f) for f in files):
+                    files.append(e.path)
+                    notes.append(note)
+        return notes
 
 
 @contextlib.contextmanager

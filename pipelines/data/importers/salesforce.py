@@ -178,12 +178,14 @@ def import_salesforce(leads: Path, out: Path, lead_history: Path | None = None,
             "contact_id": "contact_id", "stage": "stage", "occurred_at": "occurred_at"},
             _events(times, with_deals=opportunities is not None))
         job.drop("sf_changes", "sf_conversions", "_fp_deals", "sf_opp_days")  # sf_lead_keys: for the touches
-        touches = ([_tasks(_read(job, given["--tasks"], "sf_tasks", times, TASK_COLUMNS, TASK_LABELS, text_in))]
-                   if tasks is not None else [])
-        touches += ([_calendar_events(_read(job, given["--events"], "sf_events", times, EVENT_COLUMNS, EVENT_LABELS,
-                                            text_in))] if events is not None else [])
+        leads_given = given["--leads"]
+        touches = ([_tasks(job, _read(job, given["--tasks"], "sf_tasks", times, TASK_COLUMNS, TASK_LABELS, text_in),
+                           leads_given, unlinked)] if tasks is not None else [])
+        touches += ([_calendar_events(job, _read(job, given["--events"], "sf_events", times, EVENT_COLUMNS,
+                                                 EVENT_LABELS, text_in), leads_given, unlinked)]
+                    if events is not None else [])
         if touches:
-            _activities(job, touches, given["--leads"], unlinked)
+            _activities(job, touches)
     return job.result()
 
 
@@ -387,12 +389,11 @@ def _lead_of(who: str, what: str | None) -> tuple[str, str]:
 class Touches:
     """One export of touches (Task, Event) as the activities read it: SQL over its table."""
 
-    export: Export
+    export: Export  # narrowed to its touches (_touch_rows)
     noun: str  # one of its rows: task, event
     at: str  # the touch's time
     type: str
-    done: str = "true"  # whether the row is a touch yet
-    not_done: str = ""  # in words, what `done` leaves out
+    rows: str  # the temp table of its touches: each row's rowid (_fp_row) and lead (_fp_lead)
 
 
 def _refuse_other_object(e: Export, noun: str) -> None:
@@ -413,68 +414,84 @@ def _refuse_other_object(e: Export, noun: str) -> None:
                                  file=str(e.path), field=found))
 
 
-def _tasks(t: Export) -> Touches:
+def _tasks(job: Job, t: Export, leads: Input, unlinked: list[str]) -> Touches:
     _refuse_other_object(t, "task")
     completed = t.find("CompletedDateTime")
     created = t.need("created date", "CreatedDate")
-    done, why = _done(t)
+    t, rows = _touch_rows(job, t, "task", leads, unlinked, *_done(t))
     # A logged call is created when done; CompletedDateTime is the touch when present.
     return Touches(t, "task", t.time(completed, created) if completed else t.time(created),
-                   f"coalesce(lower({text(t.find('Type', 'TaskSubtype') or 'null')}), 'task')", done, why)
+                   f"coalesce(lower({text(t.find('Type', 'TaskSubtype') or 'null')}), 'task')", rows)
 
 
-def _calendar_events(e: Export) -> Touches:
+def _calendar_events(job: Job, e: Export, leads: Input, unlinked: list[str]) -> Touches:
     """A call or meeting logged as an Event: a touch at its start. ActivityDateTime is the start
     of a timed event (StartDateTime the same), ActivityDate the day of an all-day one."""
     _refuse_other_object(e, "event")
     starts = [ref for name in ("ActivityDateTime", "StartDateTime", "ActivityDate") if (ref := e.find(name))]
     if not starts:
         e.need("start", "ActivityDateTime", "StartDateTime", "ActivityDate")
+    e, rows = _touch_rows(job, e, "event", leads, unlinked)
     at = e.time(*starts)
     all_day, day = e.find("IsAllDayEvent"), e.find("ActivityDate")
     if all_day and day:
         # Salesforce gives an all-day event a StartDateTime at midnight UTC of its day: read
         # first, a trade fair on 1 March in Mexico City was a touch at 18:00 on 28 February.
         at = f"case when {e.flag(all_day)} and {text(day)} is not null then {e.time(day)} else {at} end"
-    return Touches(e, "event", at, f"coalesce(lower({text(e.find('Type', 'EventSubtype') or 'null')}), 'event')")
+    return Touches(e, "event", at, f"coalesce(lower({text(e.find('Type', 'EventSubtype') or 'null')}), 'event')",
+                   rows)
 
 
-def _activities(job: Job, exports: list[Touches], leads: Input, unlinked: list[str]) -> None:
+def _activities(job: Job, exports: list[Touches]) -> None:
     """The activities: the touches of a lead of each export, in the exports' order."""
-    parts = [_touches(job, t, number, leads, unlinked) for number, t in enumerate(exports)]
+    parts = [_touches(t, number) for number, t in enumerate(exports)]
     job.write("activities", {
         "activity_id": "activity_id", "contact_id": "contact_id", "occurred_at": "occurred_at", "team": "'sales'",
         "type": "type"}, f"({' union all '.join(parts)}) order by _export, _row")  # as the deals
+    job.drop(*(t.rows for t in exports))
 
 
-def _touches(job: Job, touches: Touches, number: int, leads: Input, unlinked: list[str]) -> str:
-    """SQL: the rows of the activities one export gives (with its `number` and each row's, for
-    their order); its notes say which rows it leaves out."""
-    t = touches.export
+def _touch_rows(job: Job, t: Export, noun: str, leads: Input, unlinked: list[str], done: str = "true",
+                not_done: str = "") -> tuple[Export, str]:
+    """The export `t` narrowed (Export.keeping) to its touches: its rows `done` (`not_done` says
+    in words what that leaves out) and on a lead, kept in a temp table with their lead; its
+    notes say which rows it leaves out. Narrowed before its times and flags are read: an open
+    task or an account's task, not imported, with a day-first date refused the whole import,
+    and each was counted in the warnings on the export's times."""
     who = _id(t.need("who Id", "WhoId"))
     what = t.find("WhatId")
-    row_id = t.find("Id")
     lead, joins = _lead_of(who, _id(what) if what else None)
-    from_sql = f"{t.name} {joins}"
-    # Numbered in the export's order: the same task or event keeps its id when imported again.
-    activity_id = _id(row_id) if row_id else f"{quote(touches.noun + '-')} || row_number() over (order by {t.name}.rowid)"
-    total, not_done, no_lead = job.con.execute(
-        f"select count(*), count(*) filter (where not ({touches.done})), "
-        f"count(*) filter (where ({touches.done}) and ({lead}) is null) from {from_sql}").fetchone()
-    if not_done:
-        job.notes.append(f"note: {t.path.name}: {not_done:,} of {counted(total, touches.noun)} left out as not "
-                         f"done ({touches.not_done}): an open or not-started {touches.noun} is no touch")
+    rows = f"{t.name}_touches"
+    job.con.execute(f"create temp table {rows} as select {t.name}.rowid as _fp_row, {lead} as _fp_lead "
+                    f"from {t.name} {joins} where ({done}) and ({lead}) is not null")
+    total, left_open, touches = job.con.execute(
+        f"select count(*), count(*) filter (where not ({done})), (select count(*) from {rows}) "
+        f"from {t.name}").fetchone()
+    no_lead = total - left_open - touches
+    if left_open:
+        job.notes.append(f"note: {t.path.name}: {left_open:,} of {counted(total, noun)} left out as not "
+                         f"done ({not_done}): an open or not-started {noun} is no touch")
     if no_lead:
         fields = "WhoId and WhatId name" if what else "WhoId names"
         missing = (f"; {leads.path.name} has no {' or '.join(unlinked)}: export {'them' if len(unlinked) > 1 else 'it'}, "
-                   f"or the {touches.noun}s on the records leads were converted to are among them") if unlinked else ""
+                   f"or the {noun}s on the records leads were converted to are among them") if unlinked else ""
         job.notes.append(
-            f"note: {t.path.name}: {no_lead:,} of {counted(total, touches.noun)} left out as on no lead: their "
+            f"note: {t.path.name}: {no_lead:,} of {counted(total, noun)} left out as on no lead: their "
             f"{fields} no lead of {leads.path.name}, nor a contact or opportunity one was converted to (an account, a "
             f"contact never converted from a lead): a touch of no lead{missing}")
-    return (f"select {activity_id} as activity_id, {lead} as contact_id, {touches.at} as occurred_at, "
+    return t.keeping(f"{t.name}.rowid in (select _fp_row from {rows})"), rows
+
+
+def _touches(touches: Touches, number: int) -> str:
+    """SQL: the rows of the activities one export gives (with its `number` and each row's, for
+    their order)."""
+    t = touches.export
+    row_id = t.find("Id")
+    # Numbered in the export's order: the same task or event keeps its id when imported again.
+    activity_id = _id(row_id) if row_id else f"{quote(touches.noun + '-')} || row_number() over (order by {t.name}.rowid)"
+    return (f"select {activity_id} as activity_id, k._fp_lead as contact_id, {touches.at} as occurred_at, "
             f"{touches.type} as type, {number} as _export, {t.name}.rowid as _row "
-            f"from {from_sql} where {touches.done} and ({lead}) is not null")
+            f"from {t.name} join {touches.rows} k on k._fp_row = {t.name}.rowid")
 
 
 def _done(t: Export) -> tuple[str, str]:
