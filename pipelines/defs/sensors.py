@@ -59,8 +59,9 @@ class Tick:
         return self._deadline
 
     def room_for_another(self) -> bool:
-        """Whether the next failed run can start in this tick: half its time is left, as much
-        as a channel that never answers costs (3 tries of 5 s, 1 s and 2 s apart: 18 s)."""
+        """Whether the next failed run can start in this tick: half its time is left, more
+        than its channels that never answer cost (3 tries of 5 s, 1 s and 2 s apart: 18 s,
+        however many they are, since a run's channels are tried at once: run_failure.tell)."""
         return self._deadline - time.monotonic() >= self.seconds / 2
 
 
