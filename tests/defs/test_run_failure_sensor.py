@@ -17,7 +17,7 @@ import pytest
 from pipelines.agreement import load_agreements
 from pipelines.alerts.run_failure import concerned
 from pipelines.defs.assets import GROUP_INPUTS
-from pipelines.defs.partitions import run_tags, tagged_months
+from pipelines.defs.partitions import AS_OF_TAG, run_tags, tagged_months
 from pipelines.defs.sensors import SENSOR_NAME, build_run_failure_sensor
 from pipelines.settings import Settings
 from tests.alerts.loopback import HttpRecorder, Scripted, SmtpRecorder
@@ -231,6 +231,92 @@ def test_a_tick_stops_telling_in_time_and_leaves_the_runs_it_did_not_reach_to_th
         smtp.stop()
         for server in silent:
             server.stop()
+
+
+def test_a_failure_the_sensor_cannot_read_is_told_what_is_known_and_ends_the_tick_red(
+        settings: Settings, broken: Path, instance, http: HttpRecorder, monkeypatch, caplog) -> None:
+    """A run launched with an as-of tag that is no instant (typed in the UI's launchpad), and a
+    run after it: reading the first raised, a bug. Dagster put the exception on that run and went
+    on to the next, which was told and turned the tick green (the daemon gives a tick the status
+    of its last run: dagster/_daemon/sensor.py, _handle_run_reactions), and the first was told to
+    no one. It is told what is known of it, and its tick ends red with it."""
+    caplog.set_level(logging.INFO, logger="pipelines")
+    webhook_for_both_revisions(settings, http.url(), monkeypatch)
+    defs = definitions(settings, broken)
+    cursor = tick(defs, instance, None).cursor
+    odd = defs.resolve_job_def("funnelpact_job").execute_in_process(
+        instance=instance, tags={**run_tags("2026-03", "2026-03", AS_OF), AS_OF_TAG: "last tuesday"},
+        raise_on_error=False)
+    july = run(defs, instance, "2026-07", "2026-07")
+    assert not odd.success and not july.success
+    told = tick(defs, instance, cursor)
+    [reaction] = told.dagster_run_reactions   # the last, so the tick's status
+    assert reaction.dagster_run.run_id == odd.run_id and reaction.error is not None
+    error = reaction.error.to_string()
+    assert (f"the failure of run {odd.run_id} could not be read, a bug in funnelpact (ValueError: Invalid isoformat "
+            "string: 'last tuesday'): what is known of the run was told to webhook:FUNNELPACT_ALERT_WEBHOOK, log. "
+            "It is not tried again") in error, error
+    assert "in parse_as_of" in error   # the bug's traceback, in the tick's error
+    [post] = http.posts
+    body = post.json()
+    assert (body["run_id"], body["job"], body["step"], body["months"], body["as_of"]) == (
+        odd.run_id, "funnelpact_job", None, ["2026-03"], "")
+    assert body["error"] == "the failure could not be read: ValueError: Invalid isoformat string: 'last tuesday'"
+    assert body["agreements"] == [{"agreement": "acme", "revision": "2026-h1"}]
+    assert "Step: not known: the failure could not be read" in body["text"]
+    assert body["title"] == f"Run failed in an unknown step: 2026-03 not judged (run {odd.run_id[:8]})"
+    [said] = [r for r in caplog.records if r.getMessage().startswith(f"the failure of run {odd.run_id} could not be read")]
+    assert said.levelno == logging.ERROR and said.exc_info is not None
+
+    told = tick(defs, instance, told.cursor)
+    assert [(r.dagster_run.run_id, r.error) for r in told.dagster_run_reactions] == [(july.run_id, None)]
+    assert [post.json()["run_id"] for post in http.posts] == [odd.run_id, july.run_id]
+
+
+def test_agreements_whose_reading_raises_are_a_bug_and_the_loaded_ones_are_told(
+        settings: Settings, broken: Path, instance, http: HttpRecorder, monkeypatch) -> None:
+    """Reading sla/ raising what no agreement error raises (a bug in the loader, simulated: the
+    real one cannot be made buggy): the channels of the agreements the code location loaded are
+    told what is known of the run, and the tick fails naming the bug."""
+    webhook_for_both_revisions(settings, http.url(), monkeypatch)
+    defs = definitions(settings, broken)
+    cursor = tick(defs, instance, None).cursor
+    result = run(defs, instance, "2026-06", "2026-07")
+
+    def loader_bug(folder: Path):
+        raise RuntimeError("the loader met what it did not expect")
+
+    monkeypatch.setattr("pipelines.defs.sensors.load_agreements", loader_bug)
+    [reaction] = tick(defs, instance, cursor).dagster_run_reactions
+    assert "could not be read, a bug in funnelpact (RuntimeError: the loader met what it did not expect)" in \
+        reaction.error.to_string()
+    [post] = http.posts
+    assert (post.json()["run_id"], post.json()["months"]) == (result.run_id, ["2026-06", "2026-07"])
+    assert post.json()["agreements"] == [{"agreement": "acme", "revision": "2026-h1"},
+                                         {"agreement": "acme", "revision": "2026-h2"}]
+
+
+def test_a_failure_that_cannot_be_told_at_all_ends_the_tick_red_at_its_run(
+        settings: Settings, broken: Path, instance, http: HttpRecorder, monkeypatch, caplog) -> None:
+    """An unknown kind in FUNNELPACT_ALERT_CHANNELS: telling raises. Raised out of the sensor, the
+    tick went on to the next run; now it ends with the run, its error naming the variable, and
+    the next run is the next tick's."""
+    caplog.set_level(logging.INFO, logger="pipelines")
+    webhook_for_both_revisions(settings, http.url(), monkeypatch)
+    monkeypatch.setenv("FUNNELPACT_ALERT_CHANNELS", "pager")
+    defs = definitions(settings, broken)
+    cursor = tick(defs, instance, None).cursor
+    march, july = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
+    told = tick(defs, instance, cursor)
+    [reaction] = told.dagster_run_reactions
+    assert reaction.dagster_run.run_id == march.run_id
+    assert (f"the failure of run {march.run_id} was told to no channel: InputError: FUNNELPACT_ALERT_CHANNELS: "
+            "unknown channel kind 'pager'") in reaction.error.to_string()
+    # Bad input, said without a traceback.
+    [said] = [r for r in caplog.records if r.getMessage().startswith(f"the failure of run {march.run_id} was told")]
+    assert said.levelno == logging.ERROR and said.exc_info is None
+    [reaction] = tick(defs, instance, told.cursor).dagster_run_reactions
+    assert reaction.dagster_run.run_id == july.run_id and not http.posts
 
 
 def test_agreements_that_no_longer_read_are_said_and_the_loaded_ones_told(
