@@ -72,6 +72,13 @@ def run(defs: dg.Definitions, instance: dg.DagsterInstance, first: str, last: st
         instance=instance, tags=run_tags(first, last, AS_OF), raise_on_error=False)
 
 
+def march_then_july_in_one_tick(defs: dg.Definitions, instance: dg.DagsterInstance):
+    """A failed run over 2026-03, then one over 2026-07, and the tick that first sees them both."""
+    cursor = tick(defs, instance, None).cursor
+    march, july = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
+    return march, july, tick(defs, instance, cursor)
+
+
 def failed_step(result) -> str:
     return next(e.step_key for e in result.all_events if e.is_step_failure)
 
@@ -151,9 +158,7 @@ def test_a_run_not_told_to_every_channel_ends_its_tick_red_and_the_next_run_is_t
     h2.write_text(text.replace(f"{slack}\n{email}\n", f"{WEBHOOK}\n"))
     monkeypatch.setenv("FUNNELPACT_ALERT_WEBHOOK", http.url())
     defs = definitions(settings, broken)
-    cursor = tick(defs, instance, None).cursor
-    march, july = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
-    told = tick(defs, instance, cursor)
+    march, july, told = march_then_july_in_one_tick(defs, instance)
     [reaction] = told.dagster_run_reactions
     assert reaction.dagster_run.run_id == march.run_id
     assert "was not told to slack:FUNNELPACT_SLACK_WEBHOOK" in reaction.error.to_string() and not http.posts
@@ -305,9 +310,7 @@ def test_a_failure_that_cannot_be_told_at_all_ends_the_tick_red_at_its_run(
     webhook_for_both_revisions(settings, http.url(), monkeypatch)
     monkeypatch.setenv("FUNNELPACT_ALERT_CHANNELS", "pager")
     defs = definitions(settings, broken)
-    cursor = tick(defs, instance, None).cursor
-    march, july = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
-    told = tick(defs, instance, cursor)
+    march, july, told = march_then_july_in_one_tick(defs, instance)
     [reaction] = told.dagster_run_reactions
     assert reaction.dagster_run.run_id == march.run_id
     assert (f"the failure of run {march.run_id} was told to no channel: InputError: FUNNELPACT_ALERT_CHANNELS: "
