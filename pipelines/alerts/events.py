@@ -226,6 +226,11 @@ class AlertEvent:
 RUN_FAILURE = "run_failure"
 
 
+# How a failed run's error begins when the sensor could not read its failure (a bug in it):
+# the step is not known either, and the message says so rather than "outside its steps".
+UNREAD = "the failure could not be read: "
+
+
 @dataclass(frozen=True)
 class RunFailure:
     """A run of the job that failed: the months it was to judge were not judged, and their
@@ -253,14 +258,20 @@ class RunFailure:
 
     def title(self) -> str:
         months = spans(list(self.months)) if self.months else "its months"
-        return f"{self.what()} in {self.step or 'no step'}: {months} not judged (run {self.run_id[:8]})"
+        step = self.step or ("an unknown step" if self.unread else "no step")
+        return f"{self.what()} in {step}: {months} not judged (run {self.run_id[:8]})"
+
+    @property
+    def unread(self) -> bool:
+        return self.step is None and self.error.startswith(UNREAD)
 
     def facts(self) -> list[tuple[str, str]]:
         """The labelled lines every channel shows, in order."""
         return [
             ("Run", self.run_id),
             ("Job", self.job),
-            ("Step", self.step or "none: the run failed outside its steps"),
+            ("Step", self.step or ("not known: the failure could not be read" if self.unread
+                                   else "none: the run failed outside its steps")),
             ("Error", self.error),
             ("Months", spans(list(self.months)) if self.months else "not known: the run named none"),
             ("Not judged", "the KPIs of these months; their alerts come with the next run that succeeds"),

@@ -8,8 +8,10 @@ import logging
 import sys
 import time
 import weakref
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import dagster as dg
 from dagster._core.definitions.run_request import DagsterRunReaction
@@ -19,8 +21,8 @@ from dagster._utils.error import serializable_error_info_from_exc_info
 from pipelines.agreement import load_agreements
 from pipelines.agreement.load import windows
 from pipelines.agreement.model import Agreement
-from pipelines.alerts.events import RunFailure
-from pipelines.alerts.run_failure import concerned, tell
+from pipelines.alerts.events import UNREAD, RunFailure
+from pipelines.alerts.run_failure import Told, concerned, tell
 from pipelines.alerts.state import iso
 from pipelines.defs.execute import error_message
 from pipelines.defs.partitions import tagged_as_of, tagged_months
@@ -28,6 +30,7 @@ from pipelines.errors import InputError
 from pipelines.logs import RunLogHandler, routed_to
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SENSOR_NAME = "funnelpact_run_failure"
 # An error's first line, cut: a Slack field holds 2,000 characters, and a message is read on a phone.
@@ -59,8 +62,9 @@ class Tick:
         return self._deadline
 
     def room_for_another(self) -> bool:
-        """Whether the next failed run can start in this tick: half its time is left, as much
-        as a channel that never answers costs (3 tries of 5 s, 1 s and 2 s apart: 18 s)."""
+        """Whether the next failed run can start in this tick: half its time is left, more
+        than its channels that never answer cost (3 tries of 5 s, 1 s and 2 s apart: 18 s,
+        however many they are, since a run's channels are tried at once: run_failure.tell)."""
         return self._deadline - time.monotonic() >= self.seconds / 2
 
 
@@ -81,30 +85,64 @@ def build_run_failure_sensor(agreements: list[Agreement], sla_dir: Path,
                     "months were not judged: the run, its failed step and error, once (docs/alerts.md).",
     )
     def funnelpact_run_failure(context: dg.RunFailureSensorContext):
-        run_id = context.dagster_run.run_id
+        run = context.dagster_run
         deadline = tick.deadline(context.log)
         # The log channel's line and the failed deliveries go to the tick's log, as in a run's.
         with routed_to(RunLogHandler(context.log)):
-            failure, revisions = what_to_tell(context, agreements, sla_dir, datetime.now(UTC))
-            told = tell(failure, revisions, deadline=deadline)
+            try:
+                failure, revisions, unread = readable(context, agreements, sla_dir, datetime.now(UTC))
+                told = tell(failure, revisions, deadline=deadline)
+            except Exception as exc:
+                # Raised, it failed this run only, and the next run told in the tick turned the
+                # tick green: its reaction ends the tick instead. Bad input (an unknown kind in
+                # FUNNELPACT_ALERT_CHANNELS) is said, a bug comes with its traceback.
+                logger.error("the failure of run %s was told to no channel: %s", run.run_id, named(exc),
+                             exc_info=None if isinstance(exc, InputError) else exc)
+                return reaction(run, with_cause(NotTold(
+                    f"the failure of run {run.run_id} was told to no channel: {named(exc)}" + NOT_TRIED_AGAIN), exc))
         # The cursor moves past the run, told or not (Dagster's, for a sensor with side effects):
         # a failed tick in the UI is what is left to see.
-        not_told = None if not told.failed else NotTold(
-            f"the failure of run {run_id} was not told to "
-            + "; ".join(f"{key} ({reason})" for key, reason in told.failed.items())
-            + (f"; it was told to {', '.join(told.sent)}" if told.sent else "")
-            + ". It is not tried again: the run's page in the Dagster UI has the failure")
-        if not_told is None:
-            context.log.info(f"the failure of run {run_id} was told to {', '.join(told.sent) or 'no channel'}")
-        if not_told is not None or not tick.room_for_another():
+        error = not_told(run.run_id, told, unread)
+        if error is None:
+            context.log.info(f"the failure of run {run.run_id} was told to {', '.join(told.sent) or 'no channel'}")
+        if error is not None or not tick.room_for_another():
             # A reaction returned ends the tick, its cursor just past this run: the failed runs
-            # after it are the next tick's, with its own time. A run not told ends it too: the
-            # daemon gives a tick the status of its last run (dagster/_daemon/sensor.py,
-            # _handle_run_reactions), so a run told after it turned the tick green and hid the
-            # channels that were not told.
-            return reaction(context.dagster_run, not_told)
+            # after it are the next tick's, with its own time. A run not told, or told only what
+            # is known of it, ends it too: the daemon gives a tick the status of its last run
+            # (dagster/_daemon/sensor.py, _handle_run_reactions), so a run told after it turned
+            # the tick green and hid the channels that were not told, or the bug.
+            return reaction(run, error)
 
     return funnelpact_run_failure
+
+
+NOT_TRIED_AGAIN = ". It is not tried again: the run's page in the Dagster UI has the failure"
+
+
+def not_told(run_id: str, told: Told, unread: Exception | None) -> NotTold | None:
+    """Why the tick that told run `run_id` fails: channels not told, or its failure not read
+    (`unread`, the bug: only what is known of the run was told); None when neither."""
+    missed = "; ".join(f"{key} ({reason})" for key, reason in told.failed.items())
+    sent = ", ".join(told.sent)
+    if unread is not None:
+        said = (f"the failure of run {run_id} could not be read, a bug in funnelpact ({named(unread)}): what is "
+                f"known of the run was told to {sent or 'no channel'}" + (f"; not to {missed}" if missed else ""))
+    elif missed:
+        said = f"the failure of run {run_id} was not told to {missed}" + (f"; it was told to {sent}" if sent else "")
+    else:
+        return None
+    return with_cause(NotTold(said + NOT_TRIED_AGAIN), unread)
+
+
+def with_cause(error: NotTold, cause: Exception | None) -> NotTold:
+    """`error` caused by `cause`: the tick's error in the UI then shows the bug's traceback too."""
+    error.__cause__ = cause
+    return error
+
+
+def named(exc: Exception) -> str:
+    """`KeyError: 'step_key'`: an exception's class and the first line of its message."""
+    return first_line(f"{type(exc).__name__}: {exc}")
 
 
 def reaction(run: dg.DagsterRun, error: Exception | None) -> DagsterRunReaction:
@@ -121,14 +159,45 @@ def reaction(run: dg.DagsterRun, error: Exception | None) -> DagsterRunReaction:
                                   error=serializable_error_info_from_exc_info(sys.exc_info()))
 
 
+def readable(context: dg.RunFailureSensorContext, loaded: list[Agreement], sla_dir: Path,
+             now: datetime) -> tuple[RunFailure, list[Agreement], Exception | None]:
+    """`what_to_tell`, or, when that raised (a bug: tags or events it did not expect), what is
+    known for sure of the run, and the exception: the run is told all the same."""
+    try:
+        return *what_to_tell(context, loaded, sla_dir, now), None
+    except Exception as exc:
+        run = context.dagster_run
+        logger.error("the failure of run %s could not be read, a bug in funnelpact (%s): telling what is known of "
+                     "the run", run.run_id, named(exc), exc_info=exc)
+        months = _if_it_reads(lambda: tagged_months(run.tags), [], f"the months of run {run.run_id}")
+        as_of = _if_it_reads(lambda: tagged_as_of(run.tags), None, f"the as-of of run {run.run_id}")
+        agreements = _if_it_reads(lambda: _agreements(loaded, sla_dir), loaded, f"the agreements in {sla_dir}")
+        return *message(run, None, UNREAD + named(exc), months, agreements, now, as_of), exc
+
+
+def _if_it_reads(read: Callable[[], T], otherwise: T, what: str) -> T:
+    """`read()`, or `otherwise` when it raises too: the message goes out with less, not at all."""
+    try:
+        return read()
+    except Exception as exc:
+        logger.warning("%s cannot be read either (%s)", what, named(exc))
+        return otherwise
+
+
 def what_to_tell(context: dg.RunFailureSensorContext, loaded: list[Agreement], sla_dir: Path,
                  now: datetime) -> tuple[RunFailure, list[Agreement]]:
     """The message of a failed run, and the revisions whose channels are told."""
     run = context.dagster_run
     months = tagged_months(run.tags) or backfill_months(context)
-    revisions = concerned(_agreements(loaded, sla_dir), months, now)
+    agreements = _agreements(loaded, sla_dir)
     step, error = first_failure(context)
-    as_of = tagged_as_of(run.tags)
+    return message(run, step, error, months, agreements, now, tagged_as_of(run.tags))
+
+
+def message(run: dg.DagsterRun, step: str | None, error: str, months: list[str], agreements: list[Agreement],
+            now: datetime, as_of: datetime | None) -> tuple[RunFailure, list[Agreement]]:
+    """A failed run's message to the revisions of `agreements` in force in `months`."""
+    revisions = concerned(agreements, months, now)
     return RunFailure(
         run_id=run.run_id, job=run.job_name, step=step, error=error, months=tuple(months),
         revisions=tuple((a.name, a.revision) for a in revisions), detected_at=iso(now),

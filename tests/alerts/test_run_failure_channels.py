@@ -9,7 +9,7 @@ import time
 from pipelines.alerts.events import RunFailure
 from pipelines.alerts.run_failure import tell
 
-from .loopback import EMAIL, FAST, LOG, SLACK, HttpRecorder, Scripted, SmtpRecorder, agreement
+from .loopback import EMAIL, FAST, LOG, SLACK, WEBHOOK, HttpRecorder, Scripted, SmtpRecorder, agreement
 
 FAILURE = RunFailure(
     run_id="c44fe235-99e8-40e0-8881-c2ec6c970db3", job="funnelpact_job", step="raw_crm",
@@ -71,25 +71,38 @@ def test_a_receiver_that_asks_to_wait_too_long_is_not_said_to_be_left_for_a_next
     assert len(http.posts) == 1
 
 
-def test_channels_that_never_answer_are_tried_until_the_deadline_and_the_log_is_told(smtp: SmtpRecorder) -> None:
-    """Loopback servers that take the connection and say nothing: each try waits for the
-    timeout (5 s, 3 tries: 18 s a channel). With a deadline, the first is cut at it, the next
-    is not attempted, and the log, which cannot hang, is told all the same."""
-    silent = [Scripted(None), Scripted(None)]
+def test_channels_that_never_answer_do_not_add_up_and_the_one_that_answers_is_told(http: HttpRecorder) -> None:
+    """Three loopback servers that take the connection and say nothing (each try waits for its
+    timeout: 18 s a channel), then the log and a webhook that answers, the time for the message
+    cut to 1 s. Tried one after the other, the first used the whole second and the webhook was
+    not attempted; tried at once, each is cut at the deadline, and the webhook is told. The
+    results keep the channels' order, not the order the deliveries ended in (the webhook ends
+    first, the log is told once the hanging ones before it are done)."""
+    silent = [Scripted(None), Scripted(None), Scripted(None)]
     try:
         slack = {"channel": "slack", "webhook_url_env": "SILENT_SLACK"}
         email = {"channel": "email", "to": ["revops@acme.example"], "smtp_url_env": "SILENT_SMTP"}
+        hook = {"channel": "webhook", "url_env": "SILENT_WEBHOOK"}
         env = {"SILENT_SLACK": silent[0].url("http") + "/hook", "SILENT_SMTP": silent[1].url("smtp"),
-               "TEST_SMTP_URL": smtp.url()}
+               "SILENT_WEBHOOK": silent[2].url("http") + "/hook", "TEST_ALERT_WEBHOOK": http.url()}
         started = time.monotonic()
-        told = tell(FAILURE, [agreement([slack, email, LOG, EMAIL])], env, deadline=started + 1.0)
+        told = tell(FAILURE, [agreement([slack, email, hook, LOG, WEBHOOK])], env, deadline=started + 1.0)
         took = time.monotonic() - started
     finally:
         for server in silent:
             server.stop()
-    assert 1.0 <= took < 1.5, took
-    assert told.sent == ["log"]
-    assert told.failed["slack:SILENT_SLACK"].endswith("timed out; no time left to try again (1 attempt)"), told.failed
-    assert told.failed["email:SILENT_SMTP:revops@acme.example"] == told.failed["email:TEST_SMTP_URL:revops@acme.example"] \
-        == "not attempted: the time the sensor gives a failed run's message ran out"
-    assert not smtp.mails
+    assert 1.0 <= took < 2.0, took   # one channel's time, not three
+    assert told.sent == ["log", "webhook:TEST_ALERT_WEBHOOK"]
+    assert [post.json()["run_id"] for post in http.posts] == [FAILURE.run_id]
+    assert list(told.failed) == ["slack:SILENT_SLACK", "email:SILENT_SMTP:revops@acme.example", "webhook:SILENT_WEBHOOK"]
+    for reason in told.failed.values():
+        assert reason.endswith("; no time left to try again (1 attempt)"), told.failed
+
+
+def test_a_channel_whose_turn_comes_after_the_deadline_is_not_attempted_and_the_log_is_told(http: HttpRecorder) -> None:
+    """More channels than are tried at once wait for a turn; one that gets it past the deadline
+    is not tried (here, the deadline already past)."""
+    told = tell(FAILURE, [agreement([WEBHOOK, LOG])], {"TEST_ALERT_WEBHOOK": http.url()}, deadline=time.monotonic())
+    assert told.sent == ["log"] and not http.posts
+    assert told.failed == {"webhook:TEST_ALERT_WEBHOOK": "not attempted: the time the sensor gives a failed run's "
+                                                         "message ran out"}

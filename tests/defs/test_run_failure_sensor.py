@@ -17,7 +17,7 @@ import pytest
 from pipelines.agreement import load_agreements
 from pipelines.alerts.run_failure import concerned
 from pipelines.defs.assets import GROUP_INPUTS
-from pipelines.defs.partitions import run_tags, tagged_months
+from pipelines.defs.partitions import AS_OF_TAG, run_tags, tagged_months
 from pipelines.defs.sensors import SENSOR_NAME, build_run_failure_sensor
 from pipelines.settings import Settings
 from tests.alerts.loopback import HttpRecorder, Scripted, SmtpRecorder
@@ -70,6 +70,13 @@ def tick(defs: dg.Definitions, instance: dg.DagsterInstance, cursor: str | None)
 def run(defs: dg.Definitions, instance: dg.DagsterInstance, first: str, last: str):
     return defs.resolve_job_def("funnelpact_job").execute_in_process(
         instance=instance, tags=run_tags(first, last, AS_OF), raise_on_error=False)
+
+
+def march_then_july_in_one_tick(defs: dg.Definitions, instance: dg.DagsterInstance):
+    """A failed run over 2026-03, then one over 2026-07, and the tick that first sees them both."""
+    cursor = tick(defs, instance, None).cursor
+    march, july = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
+    return march, july, tick(defs, instance, cursor)
 
 
 def failed_step(result) -> str:
@@ -151,9 +158,7 @@ def test_a_run_not_told_to_every_channel_ends_its_tick_red_and_the_next_run_is_t
     h2.write_text(text.replace(f"{slack}\n{email}\n", f"{WEBHOOK}\n"))
     monkeypatch.setenv("FUNNELPACT_ALERT_WEBHOOK", http.url())
     defs = definitions(settings, broken)
-    cursor = tick(defs, instance, None).cursor
-    march, july = run(defs, instance, "2026-03", "2026-03"), run(defs, instance, "2026-07", "2026-07")
-    told = tick(defs, instance, cursor)
+    march, july, told = march_then_july_in_one_tick(defs, instance)
     [reaction] = told.dagster_run_reactions
     assert reaction.dagster_run.run_id == march.run_id
     assert "was not told to slack:FUNNELPACT_SLACK_WEBHOOK" in reaction.error.to_string() and not http.posts
@@ -166,8 +171,8 @@ def test_a_tick_stops_telling_in_time_and_leaves_the_runs_it_did_not_reach_to_th
         settings: Settings, broken: Path, instance, monkeypatch, caplog) -> None:
     """sla/'s Slack and e-mail on loopback servers that take the connection and never answer
     (18 s a channel: two failed runs outlasted Dagster's 60 s, and the tick told them again),
-    the tick's time cut from 40 s to 2 s: a tick tells one run within it, and the next tick the
-    other."""
+    the tick's time cut from 40 s to 2 s: a tick tells one run within it, both channels tried
+    at once and cut at its end, and the next tick the other."""
     caplog.set_level(logging.INFO, logger="pipelines")
     silent = [Scripted(None), Scripted(None)]
     busy, smtp = HttpRecorder(), SmtpRecorder()
@@ -191,8 +196,8 @@ def test_a_tick_stops_telling_in_time_and_leaves_the_runs_it_did_not_reach_to_th
         [reaction] = told.dagster_run_reactions
         assert reaction.dagster_run.run_id == first.run_id and took < 3.5, took
         error = reaction.error.to_string()
-        assert "slack:FUNNELPACT_SLACK_WEBHOOK (" in error and "no time left to try again (1 attempt)" in error
-        assert "email:FUNNELPACT_SMTP_URL:" in error and "(not attempted: the time the sensor gives" in error
+        assert "slack:FUNNELPACT_SLACK_WEBHOOK (" in error and "email:FUNNELPACT_SMTP_URL:" in error
+        assert error.count("; no time left to try again (1 attempt)") == 2, error
         assert "it was told to log" in error
         told, took = tick(short, told.cursor)
         assert [r.dagster_run.run_id for r in told.dagster_run_reactions] == [second.run_id] and took < 3.5, took
@@ -204,7 +209,8 @@ def test_a_tick_stops_telling_in_time_and_leaves_the_runs_it_did_not_reach_to_th
         # With half its time left a tick goes on to the next run, which has what is left, not a
         # tick's time of its own: 2026-h1's Slack answers 503 twice, then takes the message (3
         # tries, 1 s and 2 s apart: 3 s of the 8), 2026-h2's never answers and is cut at the
-        # tick's 8 s. (A run not told to a channel ends its tick: the next run is the next tick's.)
+        # tick's 8 s, while the e-mail tried beside it is told. (A run not told to a channel ends
+        # its tick: the next run is the next tick's.)
         h2 = settings.sla_dir / "acme-2026-h2.yaml"
         h2.write_text(h2.read_text().replace("webhook_url_env: FUNNELPACT_SLACK_WEBHOOK", "webhook_url_env: SILENT_SLACK"))
         busy.status = 503
@@ -223,13 +229,97 @@ def test_a_tick_stops_telling_in_time_and_leaves_the_runs_it_did_not_reach_to_th
         assert [(r.dagster_run.run_id, r.error is None) for r in told.dagster_run_reactions] == [
             (third.run_id, True), (fourth.run_id, False)]
         assert 8.0 <= took < 9.5, took
-        assert len(busy.posts) == 3 and len(smtp.mails) == 1
+        assert len(busy.posts) == 3 and len(smtp.mails) == 2
         assert "slack:SILENT_SLACK (" in told.dagster_run_reactions[1].error.to_string()
     finally:
         busy.stop()
         smtp.stop()
         for server in silent:
             server.stop()
+
+
+def test_a_failure_the_sensor_cannot_read_is_told_what_is_known_and_ends_the_tick_red(
+        settings: Settings, broken: Path, instance, http: HttpRecorder, monkeypatch, caplog) -> None:
+    """A run launched with an as-of tag that is no instant (typed in the UI's launchpad), and a
+    run after it: reading the first raised, a bug. Dagster put the exception on that run and went
+    on to the next, which was told and turned the tick green (the daemon gives a tick the status
+    of its last run: dagster/_daemon/sensor.py, _handle_run_reactions), and the first was told to
+    no one. It is told what is known of it, and its tick ends red with it."""
+    caplog.set_level(logging.INFO, logger="pipelines")
+    webhook_for_both_revisions(settings, http.url(), monkeypatch)
+    defs = definitions(settings, broken)
+    cursor = tick(defs, instance, None).cursor
+    odd = defs.resolve_job_def("funnelpact_job").execute_in_process(
+        instance=instance, tags={**run_tags("2026-03", "2026-03", AS_OF), AS_OF_TAG: "last tuesday"},
+        raise_on_error=False)
+    july = run(defs, instance, "2026-07", "2026-07")
+    assert not odd.success and not july.success
+    told = tick(defs, instance, cursor)
+    [reaction] = told.dagster_run_reactions   # the last, so the tick's status
+    assert reaction.dagster_run.run_id == odd.run_id and reaction.error is not None
+    error = reaction.error.to_string()
+    assert (f"the failure of run {odd.run_id} could not be read, a bug in funnelpact (ValueError: Invalid isoformat "
+            "string: 'last tuesday'): what is known of the run was told to webhook:FUNNELPACT_ALERT_WEBHOOK, log. "
+            "It is not tried again") in error, error
+    assert "in parse_as_of" in error   # the bug's traceback, in the tick's error
+    [post] = http.posts
+    body = post.json()
+    assert (body["run_id"], body["job"], body["step"], body["months"], body["as_of"]) == (
+        odd.run_id, "funnelpact_job", None, ["2026-03"], "")
+    assert body["error"] == "the failure could not be read: ValueError: Invalid isoformat string: 'last tuesday'"
+    assert body["agreements"] == [{"agreement": "acme", "revision": "2026-h1"}]
+    assert "Step: not known: the failure could not be read" in body["text"]
+    assert body["title"] == f"Run failed in an unknown step: 2026-03 not judged (run {odd.run_id[:8]})"
+    [said] = [r for r in caplog.records if r.getMessage().startswith(f"the failure of run {odd.run_id} could not be read")]
+    assert said.levelno == logging.ERROR and said.exc_info is not None
+
+    told = tick(defs, instance, told.cursor)
+    assert [(r.dagster_run.run_id, r.error) for r in told.dagster_run_reactions] == [(july.run_id, None)]
+    assert [post.json()["run_id"] for post in http.posts] == [odd.run_id, july.run_id]
+
+
+def test_agreements_whose_reading_raises_are_a_bug_and_the_loaded_ones_are_told(
+        settings: Settings, broken: Path, instance, http: HttpRecorder, monkeypatch) -> None:
+    """Reading sla/ raising what no agreement error raises (a bug in the loader, simulated: the
+    real one cannot be made buggy): the channels of the agreements the code location loaded are
+    told what is known of the run, and the tick fails naming the bug."""
+    webhook_for_both_revisions(settings, http.url(), monkeypatch)
+    defs = definitions(settings, broken)
+    cursor = tick(defs, instance, None).cursor
+    result = run(defs, instance, "2026-06", "2026-07")
+
+    def loader_bug(folder: Path):
+        raise RuntimeError("the loader met what it did not expect")
+
+    monkeypatch.setattr("pipelines.defs.sensors.load_agreements", loader_bug)
+    [reaction] = tick(defs, instance, cursor).dagster_run_reactions
+    assert "could not be read, a bug in funnelpact (RuntimeError: the loader met what it did not expect)" in \
+        reaction.error.to_string()
+    [post] = http.posts
+    assert (post.json()["run_id"], post.json()["months"]) == (result.run_id, ["2026-06", "2026-07"])
+    assert post.json()["agreements"] == [{"agreement": "acme", "revision": "2026-h1"},
+                                         {"agreement": "acme", "revision": "2026-h2"}]
+
+
+def test_a_failure_that_cannot_be_told_at_all_ends_the_tick_red_at_its_run(
+        settings: Settings, broken: Path, instance, http: HttpRecorder, monkeypatch, caplog) -> None:
+    """An unknown kind in FUNNELPACT_ALERT_CHANNELS: telling raises. Raised out of the sensor, the
+    tick went on to the next run; now it ends with the run, its error naming the variable, and
+    the next run is the next tick's."""
+    caplog.set_level(logging.INFO, logger="pipelines")
+    webhook_for_both_revisions(settings, http.url(), monkeypatch)
+    monkeypatch.setenv("FUNNELPACT_ALERT_CHANNELS", "pager")
+    defs = definitions(settings, broken)
+    march, july, told = march_then_july_in_one_tick(defs, instance)
+    [reaction] = told.dagster_run_reactions
+    assert reaction.dagster_run.run_id == march.run_id
+    assert (f"the failure of run {march.run_id} was told to no channel: InputError: FUNNELPACT_ALERT_CHANNELS: "
+            "unknown channel kind 'pager'") in reaction.error.to_string()
+    # Bad input, said without a traceback.
+    [said] = [r for r in caplog.records if r.getMessage().startswith(f"the failure of run {march.run_id} was told")]
+    assert said.levelno == logging.ERROR and said.exc_info is None
+    [reaction] = tick(defs, instance, told.cursor).dagster_run_reactions
+    assert reaction.dagster_run.run_id == july.run_id and not http.posts
 
 
 def test_agreements_that_no_longer_read_are_said_and_the_loaded_ones_told(
