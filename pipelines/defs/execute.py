@@ -126,18 +126,10 @@ def tell_failure(outcome: JobOutcome, agreements: list[Agreement], months: list[
     in-process belongs to no code location, so the sensor never sees it (docs/alerts.md,
     *When a run fails*). The log channel's line, and the deliveries that failed, go to the
     run's log."""
-    from pipelines.alerts.events import RunFailure
-    from pipelines.alerts.run_failure import concerned, tell
-    from pipelines.alerts.state import iso
-    # Imported here: sensors.py imports this module.
-    from pipelines.defs.sensors import TICK_SECONDS, first_line
+    from pipelines.alerts.run_failure import TICK_SECONDS, message, tell
 
-    revisions = concerned(agreements, months, now)
-    failure = RunFailure(
-        run_id=outcome.run_id, job=JOB_NAME, step=outcome.step, error=first_line(outcome.error or outcome.failure or ""),
-        months=tuple(months), revisions=tuple((a.name, a.revision) for a in revisions), detected_at=iso(now),
-        as_of=iso(as_of))
-    # As long as the sensor gives a failed run: someone may be waiting at the terminal, or cron for the exit.
+    failure, revisions = message(outcome.run_id, JOB_NAME, outcome.step, outcome.error or outcome.failure or "",
+                                 months, agreements, now, as_of)
     deadline = time.monotonic() + TICK_SECONDS
     with open(outcome.log_file, "a", encoding="utf-8") as log, _logs_to(log):
         return tell(failure, revisions, deadline=deadline)

@@ -22,8 +22,7 @@ from pipelines.agreement import load_agreements
 from pipelines.agreement.load import windows
 from pipelines.agreement.model import Agreement
 from pipelines.alerts.events import UNREAD, RunFailure
-from pipelines.alerts.run_failure import Told, concerned, tell
-from pipelines.alerts.state import iso
+from pipelines.alerts.run_failure import TICK_SECONDS, Told, first_line, message, tell
 from pipelines.defs.execute import error_message
 from pipelines.defs.partitions import tagged_as_of, tagged_months
 from pipelines.errors import InputError
@@ -33,12 +32,6 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 SENSOR_NAME = "funnelpact_run_failure"
-# An error's first line, cut: a Slack field holds 2,000 characters, and a message is read on a phone.
-ERROR_CHARS = 300
-# Dagster gives a sensor's tick 60 s (DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS); a tick that outlasts it
-# fails without moving the cursor, and the next told the same runs again, twice to the channels
-# that had answered. Telling stops at 40 s: room for Dagster's own work and a last call's overrun.
-TICK_SECONDS = 40.0
 
 
 class NotTold(Exception):
@@ -172,7 +165,7 @@ def readable(context: dg.RunFailureSensorContext, loaded: list[Agreement], sla_d
         months = _if_it_reads(lambda: tagged_months(run.tags), [], f"the months of run {run.run_id}")
         as_of = _if_it_reads(lambda: tagged_as_of(run.tags), None, f"the as-of of run {run.run_id}")
         agreements = _if_it_reads(lambda: _agreements(loaded, sla_dir), loaded, f"the agreements in {sla_dir}")
-        return *message(run, None, UNREAD + named(exc), months, agreements, now, as_of), exc
+        return *message(run.run_id, run.job_name, None, UNREAD + named(exc), months, agreements, now, as_of), exc
 
 
 def _if_it_reads(read: Callable[[], T], otherwise: T, what: str) -> T:
@@ -191,18 +184,8 @@ def what_to_tell(context: dg.RunFailureSensorContext, loaded: list[Agreement], s
     months = tagged_months(run.tags) or backfill_months(context)
     agreements = _agreements(loaded, sla_dir)
     step, error = first_failure(context)
-    return message(run, step, error, months, agreements, now, tagged_as_of(run.tags))
+    return message(run.run_id, run.job_name, step, error, months, agreements, now, tagged_as_of(run.tags))
 
-
-def message(run: dg.DagsterRun, step: str | None, error: str, months: list[str], agreements: list[Agreement],
-            now: datetime, as_of: datetime | None) -> tuple[RunFailure, list[Agreement]]:
-    """A failed run's message to the revisions of `agreements` in force in `months`."""
-    revisions = concerned(agreements, months, now)
-    return RunFailure(
-        run_id=run.run_id, job=run.job_name, step=step, error=error, months=tuple(months),
-        revisions=tuple((a.name, a.revision) for a in revisions), detected_at=iso(now),
-        as_of=iso(as_of) if as_of else "",
-    ), revisions
 
 
 def backfill_months(context: dg.RunFailureSensorContext) -> list[str]:
@@ -242,16 +225,12 @@ def _agreements(loaded: list[Agreement], sla_dir: Path) -> list[Agreement]:
 
 
 def first_failure(context: dg.RunFailureSensorContext) -> tuple[str | None, str]:
-    """The first failed step and the first line of its error; (None, the run's own error)
-    when it failed outside its steps (its process killed, run monitoring)."""
+    """The first failed step and its error (the message cuts it to its first line); (None, the
+    run's own error) when it failed outside its steps (its process killed, run monitoring)."""
     for event in context.get_step_failure_events():
         if event.step_failure_data and event.step_failure_data.error:
-            return event.step_key, first_line(error_message(event.step_failure_data.error)[0])
+            return event.step_key, error_message(event.step_failure_data.error)[0]
     failure = context.failure_event
     error = failure.job_failure_data.error if failure.event_specific_data else None
-    return None, first_line(error_message(error)[0] if error else failure.message or "the run failed")
+    return None, error_message(error)[0] if error else failure.message or "the run failed"
 
-
-def first_line(text: str) -> str:
-    line = (text.strip().splitlines() or [""])[0].strip()
-    return line if len(line) <= ERROR_CHARS else line[:ERROR_CHARS - 1] + "…"
