@@ -29,9 +29,9 @@ logger = logging.getLogger("pipelines.alerts")
 
 # A receiver's Retry-After longer than the retries wait: there is no next run for this message
 # (the tick's NotTold and the log say it is not tried again).
-TOO_LONG = "longer than the sensor waits ({max_delay:g} s)"
+TOO_LONG = "longer than a failed run's message waits ({max_delay:g} s)"
 # A channel the time for telling a run ran out before (channels that did not answer used it up).
-OUT_OF_TIME = "not attempted: the time the sensor gives a failed run's message ran out"
+OUT_OF_TIME = "not attempted: the time given to a failed run's message ran out"
 
 
 @dataclass

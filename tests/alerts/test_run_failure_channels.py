@@ -67,7 +67,7 @@ def test_a_receiver_that_asks_to_wait_too_long_is_not_said_to_be_left_for_a_next
     http.status, http.headers = 429, {"Retry-After": "3600"}
     told = tell(FAILURE, [agreement([SLACK])], {"TEST_SLACK_WEBHOOK": http.url()}, retry=FAST)
     [reason] = told.failed.values()
-    assert reason.endswith("(Retry-After: 3600 s): longer than the sensor waits (0.05 s)"), reason
+    assert reason.endswith("(Retry-After: 3600 s): longer than a failed run's message waits (0.05 s)"), reason
     assert len(http.posts) == 1
 
 
@@ -104,5 +104,5 @@ def test_a_channel_whose_turn_comes_after_the_deadline_is_not_attempted_and_the_
     is not tried (here, the deadline already past)."""
     told = tell(FAILURE, [agreement([WEBHOOK, LOG])], {"TEST_ALERT_WEBHOOK": http.url()}, deadline=time.monotonic())
     assert told.sent == ["log"] and not http.posts
-    assert told.failed == {"webhook:TEST_ALERT_WEBHOOK": "not attempted: the time the sensor gives a failed run's "
+    assert told.failed == {"webhook:TEST_ALERT_WEBHOOK": "not attempted: the time given to a failed run's "
                                                          "message ran out"}
