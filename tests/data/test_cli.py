@@ -361,7 +361,7 @@ def test_a_close_date_is_a_day_of_the_given_time_zone_and_a_warning_says_when_no
     code, _, err = funnelpact(*args)
     assert code == 0
     assert ("warning: Opportunity.csv CloseDate: 1 calendar date read as midnight UTC; pass --timezone "
-            "<the agreement's zone> to place them in its days") in " ".join(err.split())
+            "<the agreement's zone> to place it in its days") in " ".join(err.split())
     code, _, err = funnelpact(*args, "--timezone", "America/Mexico_City")
     assert code == 0 and "warning" not in err
     assert ",2026-03-01T06:00:00Z,won," in (tmp_path / "out" / "deals.csv").read_text()

@@ -927,7 +927,7 @@ def test_date_only_values_read_without_a_time_zone_are_named_in_a_warning(tmp_pa
                                 opportunities=SALESFORCE / "Opportunity.csv")
     assert written.notes == [
         "warning: Lead.csv ConvertedDate: 1 calendar date read as midnight UTC; pass --timezone "
-        "<the agreement's zone> to place them in its days",
+        "<the agreement's zone> to place it in its days",
         "warning: Opportunity.csv CloseDate: 2 calendar dates read as midnight UTC; pass --timezone "
         "<the agreement's zone> to place them in its days"]
     assert import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "given", timezone="UTC",
@@ -954,13 +954,13 @@ def test_hubspot_and_mapping_date_only_values_without_a_time_zone_are_named_too(
         "warning: contacts.csv Create Date: 1 time without an offset read as UTC; if the export writes local "
         "times (a CRM's UI exports write the user's zone), pass --timezone <the export's zone>",
         "warning: contacts.csv Became a Lead Date: 1 calendar date read as midnight UTC; pass "
-        "--timezone <the agreement's zone> to place them in its days"]
+        "--timezone <the agreement's zone> to place it in its days"]
     mapping = tmp_path / "mapping.yaml"
     mapping.write_text("tables:\n  contacts: {file: contacts.csv, "
                        "columns: {contact_id: Record ID, created_at: Became a Lead Date}}\n")
     assert import_csv(mapping, tmp_path / "csv").notes == [
         "warning: contacts.csv Became a Lead Date: 1 calendar date read as midnight UTC; set "
-        "timezone: <the agreement's zone> in the mapping to place them in its days"]
+        "timezone: <the agreement's zone> in the mapping to place it in its days"]
     mapping.write_text("timezone: UTC\n" + mapping.read_text())
     assert import_csv(mapping, tmp_path / "csv").notes == []
 
@@ -1326,7 +1326,7 @@ def test_salesforce_tasks_on_a_converted_contact_or_opportunity_touch_its_lead_a
     assert written.notes == [
         "note: Lead.csv: has no ConvertedOpportunityId, which says which converted leads have an opportunity: the "
         "1 converted lead is written without an opportunity stage; export it",
-        "note: Task.csv: 1 of 1 task left out as on no lead: their WhoId names no lead of Lead.csv, nor a contact "
+        "note: Task.csv: 1 of 1 task left out as on no lead: its WhoId names no lead of Lead.csv, nor a contact "
         "or opportunity one was converted to (an account, a contact never converted from a lead): a touch of no "
         "lead; Lead.csv has no ConvertedContactId or ConvertedOpportunityId: export them, or the tasks on the "
         "records leads were converted to are among them"]
@@ -1348,7 +1348,7 @@ def test_salesforce_events_are_touches_as_tasks_are(tmp_path):
         ("00U000000000004AAA", LEAD4, "2026-03-20T06:00:00Z", "sales", "event"),
     ]
     assert [n for n in written.notes if "Event.csv" in n] == [
-        "note: Event.csv: 1 of 4 events left out as on no lead: their WhoId and WhatId name no lead of Lead.csv, "
+        "note: Event.csv: 1 of 4 events left out as on no lead: its WhoId and WhatId name no lead of Lead.csv, "
         "nor a contact or opportunity one was converted to (an account, a contact never converted from a lead): "
         "a touch of no lead"]
     report = load_data_dir(out, duckdb.connect(), STAGE_VALUES)
@@ -1510,7 +1510,7 @@ def test_salesforce_the_warnings_on_the_times_of_tasks_count_only_the_tasks_impo
         "(a CRM's UI exports write the user's zone), pass --timezone <the export's zone>",
         "note: Task.csv: 1 of 3 tasks left out as not done (Status not Completed): an open or not-started task "
         "is no touch",
-        "note: Task.csv: 1 of 3 tasks left out as on no lead: their WhoId and WhatId name no lead of Lead.csv, nor "
+        "note: Task.csv: 1 of 3 tasks left out as on no lead: its WhoId and WhatId name no lead of Lead.csv, nor "
         "a contact or opportunity one was converted to (an account, a contact never converted from a lead): a "
         "touch of no lead"]
 
@@ -1570,6 +1570,26 @@ def test_the_importers_notes_count_in_the_singular_and_the_plural(tmp_path, n, d
     notes = import_salesforce(leads, tmp_path / "sf", opportunities=opps, tasks=tasks, timezone="UTC").notes
     assert [note.split(" as ")[0] for note in notes] == [
         f"note: Opportunity.csv: {of_records} left out", f"note: Task.csv: {of_tasks} left out"]
+
+
+def test_a_note_on_one_thing_speaks_of_it_in_the_singular(tmp_path):
+    """'1 deal written open, as their stage is …', '1 of 2 ids … their digits are lost, so they
+    may match', '1 won deal … fix the deals', '1 calendar date … to place them' read as slips."""
+    contacts, deals = tmp_path / "contacts.csv", tmp_path / "deals.csv"
+    contacts.write_text("Record ID,Create Date,Became a Lead Date\n"
+                        "1.23457E+11,2026-01-05 09:15,2026-01-05\n2,2026-01-06 09:15,2026-01-06 09:15\n")
+    deals.write_text("Record ID,Create Date,Close Date,Deal Stage,Amount,Amount in company currency,Currency\n"
+                     "9001,2026-01-20 12:00,2026-03-02 18:45,Contract Signed,100,100,USD\n"
+                     "9002,2026-01-20 12:00,2026-03-02 18:45,closedwon,100,,EUR\n")
+    notes = import_hubspot(contacts, tmp_path / "out", deals=deals).notes
+    assert ("warning: contacts.csv Became a Lead Date: 1 calendar date read as midnight UTC; pass --timezone "
+            "<the agreement's zone> to place it in its days") in notes
+    assert ("warning: contacts.contact_id: 1 of 2 ids is in a spreadsheet's scientific notation (e.g. "
+            "'1.23457E+11'): its digits are lost, so it may match no other row; export the file again without "
+            "saving it from a spreadsheet, or open the column as text") in notes
+    assert [n.split(" (")[0] for n in notes if "written open" in n] == [
+        "note: deals.csv: 1 deal written open, as its stage is no closed-won or closed-lost one"]
+    assert [n.split(": fix ")[1] for n in notes if "company currency" in n] == ["the deal in HubSpot and export again"]
 
 
 def test_counted_says_a_count_with_its_noun_in_the_singular_or_the_plural():

@@ -64,6 +64,12 @@ def counted(n: int, noun: str) -> str:
     return f"{n:,} {plural}"
 
 
+def its(n: int) -> str:
+    """The possessive of `n` things counted (counted): 'its' for one, 'their' for more ('1 of 7
+    tasks left out: their WhoId …' read as a slip)."""
+    return "its" if n == 1 else "their"
+
+
 def name_key(name: str) -> str:
     """A column name as names are matched: without surrounding blanks, ignoring case and
     Unicode form (a tool on macOS may write 'Código' with a combining accent: it read the
@@ -338,8 +344,9 @@ class Export:
         if rows:
             shown = ", ".join(f"{value!r} {count:,}" if value is not None else f"no stage {count:,}"
                               for value, count in rows[:5]) + (", …" if len(rows) > 5 else "")
+            count = sum(c for _, c in rows)
             self.notes.append(
-                f"note: {self.path.name}: {counted(sum(c for _, c in rows), 'deal')} written open, as their stage is "
+                f"note: {self.path.name}: {counted(count, 'deal')} written open, as {its(count)} stage is "
                 f"no closed-won or closed-lost one ({shown}); without {flags} a won stage of another "
                 f"pipeline reads as open: export {flags} to read it")
 
@@ -402,7 +409,8 @@ class Export:
                 f"and not coalesce(regexp_full_match({v}, '{WITH_OFFSET}'), false) and {self.times.local(v)} is not null) "
                 f"from {self.name} where {self.kept}").fetchone()
             if dates:
-                self.notes.append(self.times.dates_at_utc_midnight(where, counted(dates, "calendar date")))
+                self.notes.append(self.times.dates_at_utc_midnight(
+                    where, counted(dates, "calendar date"), "it" if dates == 1 else "them"))
             if naive:
                 self.notes.append(self.times.naive_times_in_utc(where, counted(naive, "time")))
 
@@ -540,7 +548,8 @@ class Job:
                 self.notes.append(
                     f"warning: {table}.{column}: {count:,} of {counted(self.rows[table], 'id')} "
                     f"{'is' if count == 1 else 'are'} in a spreadsheet's scientific "
-                    f"notation (e.g. {found[2 * i + 1]!r}): their digits are lost, so they may match no other "
+                    f"notation (e.g. {found[2 * i + 1]!r}): {its(count)} digits are lost, so "
+                    f"{'it' if count == 1 else 'they'} may match no other "
                     "row; export the file again without saving it from a spreadsheet, or open the column as text")
 
     def result(self) -> Imported:

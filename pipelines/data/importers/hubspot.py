@@ -204,5 +204,5 @@ def _note_won_without_home_amount(d: Export, home: str, amount: str | None, stat
         d.notes.append(
             f"note: {d.path.name}: {counted(count, 'won deal')} with an '{d.column_name(amount)}' but no "
             f"'{d.column_name(home)}' written without an amount (quarantined as missing_required:amount); "
-            f"'{d.column_name(amount)}' is in the deal's own currency and was not used: fix the deals in "
-            "HubSpot and export again")
+            f"'{d.column_name(amount)}' is in the deal's own currency and was not used: fix the "
+            f"{'deal' if count == 1 else 'deals'} in HubSpot and export again")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from pipelines.data.importers.common import (Export, Imported, Job, counted, name_key, progress, quote,
+from pipelines.data.importers.common import (Export, Imported, Job, counted, its, name_key, progress, quote,
                                              seniority_from_title, text)
 from pipelines.data.importers.encoding import Encoding, check_encoding
 from pipelines.data.importers.output import Input
@@ -476,7 +476,7 @@ def _touch_rows(job: Job, t: Export, noun: str, leads: Input, unlinked: list[str
         missing = (f"; {leads.path.name} has no {' or '.join(unlinked)}: export {'them' if len(unlinked) > 1 else 'it'}, "
                    f"or the {noun}s on the records leads were converted to are among them") if unlinked else ""
         job.notes.append(
-            f"note: {t.path.name}: {no_lead:,} of {counted(total, noun)} left out as on no lead: their "
+            f"note: {t.path.name}: {no_lead:,} of {counted(total, noun)} left out as on no lead: {its(no_lead)} "
             f"{fields} no lead of {leads.path.name}, nor a contact or opportunity one was converted to (an account, a "
             f"contact never converted from a lead): a touch of no lead{missing}")
     return t.keeping(f"{t.name}.rowid in (select _fp_row from {rows})"), rows

@@ -165,11 +165,11 @@ class Times:
         by_format = f" or try_strptime({v}, [{', '.join(quote(f) for f in fmts)}]) is not null" if fmts else ""
         return f"coalesce(regexp_full_match({v}, '{DATE}'){by_format}, false)"
 
-    def dates_at_utc_midnight(self, where: str, dates: str) -> str:
+    def dates_at_utc_midnight(self, where: str, dates: str, them: str) -> str:
         """The warning for the date-only values read in UTC days because no zone was given;
-        `dates` counts them ('2 calendar dates', common.counted)."""
+        `dates` counts them ('2 calendar dates', common.counted), `them` is 'it' for one."""
         advice = _advice(self.zone_option, "<the agreement's zone>")
-        return f"warning: {where}: {dates} read as midnight UTC; {advice} to place them in its days"
+        return f"warning: {where}: {dates} read as midnight UTC; {advice} to place {them} in its days"
 
     def naive_times_in_utc(self, where: str, times: str) -> str:
         """The warning for the times without an offset read as UTC because no zone was given;
