@@ -928,10 +928,58 @@ def test_date_only_values_read_without_a_time_zone_are_named_in_a_warning(tmp_pa
     assert written.notes == [
         "warning: Lead.csv ConvertedDate: 1 calendar date read as midnight UTC; pass --timezone "
         "<the agreement's zone> to place it in its days",
-        "warning: Opportunity.csv CloseDate: 2 calendar dates read as midnight UTC; pass --timezone "
-        "<the agreement's zone> to place them in its days"]
+        # The open opportunity's CloseDate, a forecast, is read as no time.
+        "warning: Opportunity.csv CloseDate: 1 calendar date read as midnight UTC; pass --timezone "
+        "<the agreement's zone> to place it in its days"]
     assert import_salesforce(SALESFORCE / "Lead.csv", tmp_path / "given", timezone="UTC",
                              opportunities=SALESFORCE / "Opportunity.csv").notes == []
+
+
+def test_the_warnings_on_an_export_s_times_count_only_the_values_the_import_reads(tmp_path):
+    """Every timed Event has an ActivityDate too: each was counted as a calendar date read as
+    midnight UTC, though only an all-day event's is read. So were an open deal's close date (a
+    forecast), a task's CreatedDate beside its CompletedDateTime, a ConvertedDate beside the
+    history's leadConverted row, and the time of a history row of another field."""
+    d = tmp_path
+    (d / "Lead.csv").write_text("Id,CreatedDate,IsConverted,ConvertedDate,ConvertedOpportunityId\n"
+                                "00Q1,2026-03-02T15:00:00Z,true,2026-03-10,0061\n"
+                                "00Q2,2026-03-03T15:00:00Z,true,2026-03-12,0062\n")
+    (d / "LeadHistory.csv").write_text("LeadId,CreatedDate,Field,NewValue\n"
+                                       "00Q1,2026-03-02 16:00,Owner,Jane\n"  # read for nothing
+                                       "00Q1,2026-03-03 10:00,Status,MQL\n"
+                                       "00Q1,2026-03-10T18:00:00Z,leadConverted,\n")  # 00Q1's conversion
+    (d / "Opportunity.csv").write_text("Id,CreatedDate,CloseDate,IsClosed,IsWon,Amount\n"
+                                       "0061,2026-03-10T18:00:00Z,2026-03-25,true,true,100\n"
+                                       "0062,2026-03-12T18:00:00Z,2026-06-30,false,false,100\n")
+    (d / "Task.csv").write_text("Id,WhoId,Status,CreatedDate,CompletedDateTime\n"
+                                "00T1,00Q1,Completed,2026-03-03 09:00,2026-03-03T17:00:00Z\n"
+                                "00T2,00Q2,Completed,2026-03-04 09:00,\n")
+    (d / "Event.csv").write_text("Id,WhoId,ActivityDateTime,StartDateTime,ActivityDate,IsAllDayEvent\n"
+                                 "00U1,00Q1,2026-03-05T16:30:00Z,2026-03-05T16:30:00Z,2026-03-05,false\n"
+                                 "00U2,00Q2,2026-03-06T16:30:00Z,2026-03-06T16:30:00Z,2026-03-06,false\n"
+                                 "00U3,00Q2,,2026-03-20T00:00:00Z,2026-03-20,true\n")
+    written = import_salesforce(d / "Lead.csv", d / "out", lead_history=d / "LeadHistory.csv",
+                                opportunities=d / "Opportunity.csv", tasks=d / "Task.csv", events=d / "Event.csv")
+    zone = "pass --timezone <the agreement's zone> to place it in its days"
+    local = ("if the export writes local times (a CRM's UI exports write the user's zone), pass --timezone "
+             "<the export's zone>")
+    assert written.notes == [
+        f"warning: Lead.csv ConvertedDate: 1 calendar date read as midnight UTC; {zone}",
+        f"warning: LeadHistory.csv CreatedDate: 1 time without an offset read as UTC; {local}",
+        f"warning: Opportunity.csv CloseDate: 1 calendar date read as midnight UTC; {zone}",
+        f"warning: Task.csv CreatedDate: 1 time without an offset read as UTC; {local}",
+        f"warning: Event.csv ActivityDate: 1 calendar date read as midnight UTC; {zone}"]
+    assert [r[2] for r in read(d / "out", "activities")] == [
+        "2026-03-03T17:00:00Z", "2026-03-04T09:00:00Z", "2026-03-05T16:30:00Z", "2026-03-06T16:30:00Z",
+        "2026-03-20T00:00:00Z"]
+
+    # HubSpot: an open deal's close date, the date it is expected to close, is read as no time.
+    deals = d / "deals.csv"
+    deals.write_text("Record ID,Create Date,Close Date,Deal Stage,Amount\n"
+                     "9001,2026-01-20T12:00:00Z,2026-03-02,closedwon,100\n"
+                     "9002,2026-01-20T12:00:00Z,2026-04-30 00:00,appointmentscheduled,100\n")
+    assert [n for n in import_hubspot(HUBSPOT / "contacts_labels.csv", d / "hs", deals=deals).notes
+            if "Close Date" in n] == [f"warning: deals.csv Close Date: 1 calendar date read as midnight UTC; {zone}"]
 
 
 def test_a_mapping_table_s_own_time_zone_places_its_times_and_dates_there(tmp_path):

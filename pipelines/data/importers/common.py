@@ -374,21 +374,31 @@ class Export:
             f"{found!r} is not a yes/no value; expected true/false, yes/no or 1/0 (any case)"))
         return f"coalesce({value} in ({', '.join(quote(v) for v in TRUE)}), false)"
 
-    def time(self, *refs: str) -> str:
-        """SQL: the first filled of these columns as a canonical UTC time (see times.Times)."""
-        return self.times.utc(self._first_time(refs))
+    def time(self, *refs: str, read: str = "true") -> str:
+        """SQL: the first filled of these columns as a canonical UTC time (see times.Times), on
+        the rows where SQL `read` holds (see check_times)."""
+        return self.times.utc(self._first_time(refs, read))
 
-    def instant(self, *refs: str) -> str:
-        """SQL: the first filled of these columns as a naive UTC timestamp, NULL when unreadable."""
-        return self.times.instant(self._first_time(refs))
+    def instant(self, *refs: str, read: str = "true") -> str:
+        """SQL: the first filled of these columns as a naive UTC timestamp, NULL when unreadable,
+        on the rows where SQL `read` holds (see check_times)."""
+        return self.times.instant(self._first_time(refs, read))
 
-    def _first_time(self, refs: tuple[str, ...]) -> str:
-        for ref in refs:
-            self.check_times(ref)
+    def _first_time(self, refs: tuple[str, ...], read: str) -> str:
+        for i, ref in enumerate(refs):
+            # A column's value is read only where the columns before it are empty: a task's
+            # CreatedDate, beside its CompletedDateTime, is no time read as UTC.
+            self.check_times(ref, " and ".join([f"({read})", *(f"{text(r)} is null" for r in refs[:i])]))
         return _first_filled(refs)
 
-    def check_times(self, ref: str) -> None:
-        """Refuse a time column the import would misread (see Times.day_first)."""
+    def check_times(self, ref: str, read: str = "true") -> None:
+        """Refuse a time column the import would misread (see Times.day_first), and say which
+        of its values are placed in UTC for want of a zone. Those are counted on the rows where
+        SQL `read` holds, the rows whose value of `ref` is read: an open deal's close date, an
+        event's ActivityDate beside its ActivityDateTime are read as no time, and counted as
+        read in UTC they made the warning's count false. The refusal reads every row kept: a
+        day-first value anywhere in the column says how the column is written. A column is
+        checked once: its first check gives every row that reads it."""
         if ref in self._checked:
             return
         self._checked.add(ref)
@@ -407,7 +417,7 @@ class Export:
             dates, naive = self.con.execute(
                 f"select count(*) filter (where {date_only}), count(*) filter (where not ({date_only}) "
                 f"and not coalesce(regexp_full_match({v}, '{WITH_OFFSET}'), false) and {self.times.local(v)} is not null) "
-                f"from {self.name} where {self.kept}").fetchone()
+                f"from {self.name} where {self.kept} and ({read})").fetchone()
             if dates:
                 self.notes.append(self.times.dates_at_utc_midnight(
                     where, counted(dates, "calendar date"), "it" if dates == 1 else "them"))

@@ -153,7 +153,7 @@ def _deals(job: Job, d: Export) -> None:
     # An association column lists ids separated by ';' (or ','): the first is the deal's contact.
     contact_sql = (text(f"string_split(replace({text(contact)}, ',', ';'), ';')[1]")
                    if contact else "null")
-    closed_at = d.time(d.need("close date", "Close Date", "closedate"))
+    closed_at = d.time(d.need("close date", "Close Date", "closedate"), read=f"({status}) <> 'open'")
     job.write("deals", {
         "deal_id": text(d.need("deal id", "Record ID", "hs_object_id", "Deal ID")),
         "contact_id": contact_sql,

@@ -70,6 +70,8 @@ EVENT_LABELS = {
 LEAD_COLUMNS = ("Id", "CreatedDate", "Title", "LeadSource", "Persona__c", "Persona", "Country", "CountryCode",
                 "ConvertedDate", "IsConverted", "ConvertedOpportunityId", "ConvertedContactId", "IsDeleted")
 HISTORY_COLUMNS = ("LeadId", "CreatedDate", "Field", "NewValue", "IsDeleted")
+# SQL, given the text of a history row's Field: whether it is a lead's conversion (see _conversions).
+CONVERTED_FIELD = "lower({}) = 'leadconverted'"
 OPPORTUNITY_COLUMNS = ("Id", "CreatedDate", "CloseDate", "StageName", "IsClosed", "IsWon", "Amount",
                        "CurrencyIsoCode", "IsDeleted")
 TASK_COLUMNS = ("Id", "WhoId", "WhatId", "CreatedDate", "CompletedDateTime", "IsClosed", "Status", "Type", "TaskSubtype",
@@ -245,9 +247,12 @@ def _stage_changes(job: Job, lead: Export, lid: str, history: Export | None) -> 
         stage = _status_stage(history.need("new value", "NewValue"))
         field = history.need("field", "Field")
         at = history.need("created date", "CreatedDate")
+        status = f"lower({text(field)}) in ('status', 'leadstatus', 'lead status')"
+        # Its times are read for the status changes and the conversions (_conversions) only:
+        # an owner change's is in no warning on the export's times.
         sql += (f" union all select {_id(history.need('lead Id', 'LeadId'))}, {stage}, "
-                f"{history.instant(at)}, {text(at)} from sf_history "
-                f"where lower({text(field)}) in ('status', 'leadstatus', 'lead status')")
+                f"{history.instant(at, read=f'{status} or {CONVERTED_FIELD.format(text(field))}')}, "
+                f"{text(at)} from sf_history where {status}")
     job.con.execute(f"create temp table sf_changes as {sql}")
 
 
@@ -270,13 +275,15 @@ def _conversions(job: Job, lead: Export, lid: str, history: Export | None) -> No
         # conversions fall back to ConvertedDate.
         logged = (f"select {_id(history.need('lead Id', 'LeadId'))} as lead_id, "
                   f"min({history.instant(at)}) as instant from sf_history "
-                  f"where lower({text(field)}) = 'leadconverted' group by all")
+                  f"where {CONVERTED_FIELD.format(text(field))} group by all")
+    is_converted = lead.flag(lead.need("converted flag", "IsConverted"))
+    # A conversion the history logs is not read from ConvertedDate.
+    by_date = f"{is_converted} and {lid} not in (select lead_id from ({logged}) where lead_id is not null)"
     job.con.execute(f"""create temp table sf_conversions as
         with converted as (
-            select {lid} as lead_id, {text(date)} as raw, {lead.instant(date)} as day_or_time,
+            select {lid} as lead_id, {text(date)} as raw, {lead.instant(date, read=by_date)} as day_or_time,
                 {times.date_only(text(date))} as date_only
-            from sf_leads where {lead.flag(lead.need("converted flag", "IsConverted"))}
-                and {text(date)} is not null),
+            from sf_leads where {is_converted} and {text(date)} is not null),
         logged as ({logged}),
         same_day as (
             select c.lead_id, max(e.instant) as latest from converted c join sf_changes e
@@ -342,7 +349,7 @@ def _deals(job: Job, o: Export) -> None:
     by_stage = (f"case when lower({stage}) = 'closed won' then 'won' "
                 f"when lower({stage}) = 'closed lost' then 'lost' else 'open' end")
     status = o.deal_status(won, closed, by_stage, not_closed="'open'", stage=stage, flags="IsWon and IsClosed")
-    close_date = o.time(o.need("close date", "CloseDate"))
+    close_date = o.time(o.need("close date", "CloseDate"), read=f"({status}) <> 'open'")
     oid = _id(o.need("opportunity Id", "Id"))
     select = {
         "deal_id": oid,
@@ -432,12 +439,18 @@ def _calendar_events(job: Job, e: Export, leads: Input, unlinked: list[str]) -> 
     if not starts:
         e.need("start", "ActivityDateTime", "StartDateTime", "ActivityDate")
     e, rows = _touch_rows(job, e, "event", leads, unlinked)
-    at = e.time(*starts)
     all_day, day = e.find("IsAllDayEvent"), e.find("ActivityDate")
-    if all_day and day:
+    if not (all_day and day):
+        at = e.time(*starts)
+    else:
         # Salesforce gives an all-day event a StartDateTime at midnight UTC of its day: read
         # first, a trade fair on 1 March in Mexico City was a touch at 18:00 on 28 February.
-        at = f"case when {e.flag(all_day)} and {text(day)} is not null then {e.time(day)} else {at} end"
+        on_its_day = f"{e.flag(all_day)} and {text(day)} is not null"
+        # ActivityDate, checked first, is read for an all-day event and for a timed one
+        # without the other start columns: every timed event has one, and was counted.
+        untimed = " and ".join(f"{text(r)} is null" for r in starts if r != day) or "true"
+        e.check_times(day, f"({on_its_day}) or ({untimed})")
+        at = f"case when {on_its_day} then {e.time(day)} else {e.time(*starts, read=f'not ({on_its_day})')} end"
     return Touches(e, "event", at, f"coalesce(lower({text(e.find('Type', 'EventSubtype') or 'null')}), 'event')",
                    rows)
 
