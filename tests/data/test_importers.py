@@ -573,11 +573,12 @@ def test_skip_rows_after_keep_rows_leaves_out_the_rows_holding_a_listed_value_or
     imported = import_activities(tmp_path, "keep_rows: {column: Done, values: ['1']}",
                                  "skip_rows: {column: Type, values: [Task, '', Email]}")
     assert [r[0] for r in read(tmp_path / "out", "activities")] == ["1", "7"]
-    # Counted once, by the first filter that leaves a row out: 2 and 6 are done, so skip_rows's.
+    # Counted once, by the first filter that leaves a row out: 2 and 6 are done, so skip_rows's,
+    # of the 4 rows keep_rows kept (the file's 7 hold another task, 5, not done).
     assert [n for n in imported.notes if "_rows" in n] == [
         "note: tables.activities.keep_rows left out 3 of 7 rows of activities.csv, by Done: '0' 3",
-        "note: tables.activities.skip_rows left out 2 of 7 rows of activities.csv, by Type: 'Task' 1, empty 1; "
-        "no row has Type 'Email'"]
+        "note: tables.activities.skip_rows left out 2 of the 4 rows of activities.csv keep_rows kept, by Type: "
+        "'Task' 1, empty 1; no row has Type 'Email'"]
     assert imported.left_out == {"activities": 5}
 
 

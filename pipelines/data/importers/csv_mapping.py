@@ -269,7 +269,7 @@ def _composed(value: str) -> str:
 def _row_filter_sql(job: Job, export: Export, name: str, key: str, ref: str, column: str, listed: list[str],
                     before: list[str]) -> str:
     """SQL: whether a row stays by the filter `key` on the export's column `ref`. Says in a note
-    how many rows it left out (of those the filters `before` kept), by value, and the values
+    how many rows it left out of those the filters `before` kept, by value, and the values
     listed that no row has (a misspelt skip_rows value left out nothing)."""
     # As `values` maps them: blanks around a value ignored, in the composed form; an empty cell
     # is '', which a filter may list.
@@ -277,7 +277,9 @@ def _row_filter_sql(job: Job, export: Export, name: str, key: str, ref: str, col
     among = f"{value} in ({', '.join(map(_composed, listed))})"
     stays = among if key == "keep_rows" else f"not {among}"
     con, held = job.con, export.name
-    total = con.execute(f"select count(*) from {held}").fetchone()[0]
+    # Of the rows it is applied to: skip_rows after keep_rows, "1 of 10 rows" of a file whose
+    # 10 rows hold 3 of its values read as a filter that missed 2.
+    total = con.execute(f"select count(*) from {held} where {' and '.join(['true', *before])}").fetchone()[0]
     left_out_here = " and ".join([*before, f"not ({stays})"])
     left_out = con.execute(f"select {text(ref)}, count(*) from {held} where {left_out_here} "
                            "group by all order by count(*) desc, 1 nulls last").fetchall()
@@ -285,8 +287,10 @@ def _row_filter_sql(job: Job, export: Export, name: str, key: str, ref: str, col
     count = sum(n for _, n in left_out)
     job.left_out[name] = job.left_out.get(name, 0) + count
     by_value = ", ".join(f"{v!r} {n:,}" if v is not None else f"empty {n:,}" for v, n in left_out)
-    note = (f"note: tables.{name}.{key} left out {count:,} of {counted(total, 'row')} "
-            f"of {export.path.name}" + (f", by {column}: {by_value}" if left_out else ""))
+    # `before` is keep_rows's condition, when skip_rows follows it.
+    of = (f"the {counted(total, 'row')} of {export.path.name} keep_rows kept" if before
+          else f"{counted(total, 'row')} of {export.path.name}")
+    note = (f"note: tables.{name}.{key} left out {count:,} of {of}" + (f", by {column}: {by_value}" if left_out else ""))
     if unfound := [v for v in dict.fromkeys(listed) if unicodedata.normalize("NFC", v) not in found]:
         note += f"; no row has {column} {', '.join(map(repr, unfound))}"
     job.notes.append(note)
