@@ -488,8 +488,11 @@ def _touch_rows(job: Job, t: Export, noun: str, leads: Input, unlinked: list[str
         fields = "WhoId and WhatId name" if what else "WhoId names"
         missing = (f"; {leads.path.name} has no {' or '.join(unlinked)}: export {'them' if len(unlinked) > 1 else 'it'}, "
                    f"or the {noun}s on the records leads were converted to are among them") if unlinked else ""
+        # Of the done ones: "1 of 7 tasks left out as on no lead" of an export holding two tasks
+        # on an account, one of them open (left out as not done), read as one missed.
+        of = f"the {counted(total - left_open, 'done ' + noun)}" if left_open else counted(total, noun)
         job.notes.append(
-            f"note: {t.path.name}: {no_lead:,} of {counted(total, noun)} left out as on no lead: {its(no_lead)} "
+            f"note: {t.path.name}: {no_lead:,} of {of} left out as on no lead: {its(no_lead)} "
             f"{fields} no lead of {leads.path.name}, nor a contact or opportunity one was converted to (an account, a "
             f"contact never converted from a lead): a touch of no lead{missing}")
     return t.keeping(f"{t.name}.rowid in (select _fp_row from {rows})"), rows
