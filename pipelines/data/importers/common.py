@@ -131,9 +131,6 @@ class Export:
         self.columns: dict[str, str] = {}  # name, ignoring case -> the column as the table holds it
         self._names: dict[str, str] = {}  # SQL reference -> the column's name in the export
         self._checked: set[str] = set()
-        # Shared with the copies other tables of a mapping read the file by (with_times): per
-        # column and format, the rows each reads and where its warnings on times were said.
-        self._times_said: dict[tuple[str, str | None], _TimesSaid] = {}
         # SQL: the rows the checks below read (see keeping).
         self.kept = "true"
         self._blank_lines = 0  # skipped, as the loader skips them (_columns)
@@ -415,40 +412,17 @@ class Export:
             # Say which values were placed in UTC because no zone was given: calendar dates
             # (UTC days), and times of day without an offset, which a CRM's UI exports write in
             # the user's zone: read as UTC, an event near midnight moved to another month.
-            # Two tables of a mapping that read the column with other filters are told once, of
-            # the rows either reads: said per table, "1 time" and "3 times" of one column, neither
-            # saying of which rows, read as a slip. The warning said first is counted again.
-            said = self._times_said.setdefault((ref, self.times.format), _TimesSaid())
-            said.rows.append(f"({self.kept}) and ({read})")
             v, where = text(ref), f"{self.path.name} {self._names[ref]}"
             date_only = self.times.date_only(v)
             dates, naive = self.con.execute(
                 f"select count(*) filter (where {date_only}), count(*) filter (where not ({date_only}) "
                 f"and not coalesce(regexp_full_match({v}, '{WITH_OFFSET}'), false) and {self.times.local(v)} is not null) "
-                f"from {self.name} where {' or '.join(said.rows)}").fetchone()
+                f"from {self.name} where {self.kept} and ({read})").fetchone()
             if dates:
-                said.say(self.notes, "dates", self.times.dates_at_utc_midnight(
+                self.notes.append(self.times.dates_at_utc_midnight(
                     where, counted(dates, "calendar date"), "it" if dates == 1 else "them"))
             if naive:
-                said.say(self.notes, "naive", self.times.naive_times_in_utc(where, counted(naive, "time")))
-
-
-@dataclass
-class _TimesSaid:
-    """A column's warnings on its times (Export.check_times): the rows read (SQL conditions, one
-    per table reading it) and, per warning, the notes it was said in and where."""
-
-    rows: list[str] = field(default_factory=list)
-    said: dict[str, tuple[list[str], int]] = field(default_factory=dict)
-
-    def say(self, notes: list[str], kind: str, note: str) -> None:
-        """Say `note`, or put it in the place of the warning of its `kind` said before."""
-        if kind in self.said:
-            where, i = self.said[kind]
-            where[i] = note
-        else:
-            self.said[kind] = notes, len(notes)
-            notes.append(note)
+                self.notes.append(self.times.naive_times_in_utc(where, counted(naive, "time")))
 
 
 def _misread(cols: list[str], expected: int) -> bool:
