@@ -120,6 +120,8 @@ def test_a_run_that_fails_in_dbt_is_told_with_the_step_and_its_error_and_still_e
     assert result.exit_code == 3, result.output
     [failure] = run_failures(hooked)
     assert (failure["run_id"], failure["step"], failure["months"]) == (failed_run_id(), "funnel_facts", ["2026-03"])
+    # The line names the test that failed: the message quotes no line after it.
+    assert failure["error"] == "dbt build failed: test.funnelpact.no_months_at_all (fail)"
     stderr = one_line(result.stderr)
     # The error's first line, without the step that the terminal's line puts before it.
     assert f"error the run failed: funnel_facts: {failure['error']}" in stderr, (failure, stderr)
