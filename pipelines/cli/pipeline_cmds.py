@@ -206,7 +206,9 @@ def run(
     stderr as not judged.
 
     A run of the job that fails (exit 2 or 3 below) is told to the channels of the revisions
-    in force in its months, as the failure sensor tells the schedule's (docs/alerts.md).
+    in force in its months, as the failure sensor tells the schedule's (docs/alerts.md); a
+    command refused before its run starts (an argument, the agreements, the data directory:
+    exit 2) tells nobody, nor does a run --as-of an instant to come.
 
     Exit code 0 when no fail-severity target is breached, 1 when one is, 2 on bad input,
     3 when the pipeline failed for another reason (its log says why), 130 when interrupted.
