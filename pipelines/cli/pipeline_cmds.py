@@ -6,6 +6,7 @@ Dagster home, so CLI runs show in the UI too.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     daemon's and the UI's, whose code location this run is not in."""
     from pipelines.agreement import load_agreements
     from pipelines.agreement.months import spans
+    from pipelines.alerts.deliver import allowed_channels
     from pipelines.cli.scorecard_output import print_scorecard, scorecard_json
     from pipelines.data.sources import require_data_dir
     from pipelines.defs.execute import run_job
@@ -52,6 +54,10 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
 
     agreements = load_agreements(settings.sla_dir)
     require_data_dir(settings.data_dir)
+    # Read by the alerts step, the last: an unknown kind failed the run after it had loaded,
+    # built and judged, and its failure could be told to no channel. Not checked when the
+    # code location loads: there it would take the failure sensor away with the schedule.
+    allowed_channels(os.environ)
     months, notes = _resolve_months(agreements, first, last, as_of)
     first, last = months[0], months[-1]
     if not quiet:
@@ -140,12 +146,9 @@ def _tell_failure(outcome, agreements, months: list[str], as_of: datetime) -> No
     now = datetime.now(UTC)
     if outcome.kind == "interrupted" or not outcome.run_id or as_of > now:
         return
-    try:
-        with err_console.status("telling the channels that the run failed…"):
-            told = tell_failure(outcome, agreements, months, as_of, now)
-    except InputError as exc:  # $FUNNELPACT_ALERT_CHANNELS names an unknown kind: the run's failure still shows
-        say(f"the failure of run {outcome.run_id} was told to no channel: {'; '.join(map(str, exc.problems))}")
-        return
+    # $FUNNELPACT_ALERT_CHANNELS was checked before the run (`execute`).
+    with err_console.status("telling the channels that the run failed…"):
+        told = tell_failure(outcome, agreements, months, as_of, now)
     said = [f"told to {', '.join(told.sent) or 'no channel'}"]
     if told.failed:
         said.append("not told to " + ", ".join(f"{key} ({reason})" for key, reason in told.failed.items()))
@@ -206,7 +209,10 @@ def run(
     stderr as not judged.
 
     A run of the job that fails (exit 2 or 3 below) is told to the channels of the revisions
-    in force in its months, as the failure sensor tells the schedule's (docs/alerts.md).
+    in force in its months, as the failure sensor tells the schedule's (docs/alerts.md); a
+    command refused before its run starts (an argument, the agreements, the data directory, a
+    setting such as FUNNELPACT_ALERT_CHANNELS: exit 2) tells nobody, nor does a run --as-of an
+    instant to come.
 
     Exit code 0 when no fail-severity target is breached, 1 when one is, 2 on bad input,
     3 when the pipeline failed for another reason (its log says why), 130 when interrupted.

@@ -169,13 +169,14 @@ def _log_errors_once() -> Iterator[None]:
                 len(failures), failures[0])
 
 
-def _failures(result: Any) -> list[str]:
+def _failed_nodes(result: Any) -> list[tuple[str, str, str]]:
+    """Each node that failed: its unique id, status and message."""
     failed = []
     for node_result in getattr(result.result, "results", None) or []:
         status = str(getattr(node_result, "status", "")).lower()
         if status in {"error", "fail", "runtimeerror"}:
             name = getattr(getattr(node_result, "node", None), "unique_id", "?")
-            failed.append(f"{name}: {status}: {getattr(node_result, 'message', '')}")
+            failed.append((name, status, str(getattr(node_result, "message", ""))))
     return failed
 
 
@@ -238,6 +239,11 @@ def run_dbt(
         if result.exception is not None and (full := no_room(result.exception)) is not None:
             # Not dbt's own failure: read as one, a full disk said "the dbt project does not parse".
             raise DiskFull(full.where or f"dbt's files under {args[2]}") from result.exception
-        message = str(result.exception) if result.exception else "see the failures below"
-        raise DbtRunError(args, message, _failures(result))
+        failed = _failed_nodes(result)
+        # The nodes on the first line: a failed run's message quotes that line alone (docs/alerts.md,
+        # *When a run fails*), and "see the failures below" named no model or test in Slack or e-mail.
+        message = (str(result.exception) if result.exception
+                   else ", ".join(f"{name} ({status})" for name, status, _ in failed)
+                   or "dbt reported no failed node (its log says why)")
+        raise DbtRunError(args, message, [": ".join(node) for node in failed])
     return DbtRun(args=args, result=result)

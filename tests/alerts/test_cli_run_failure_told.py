@@ -93,6 +93,19 @@ def test_a_command_refused_before_its_run_tells_nobody(settings: Settings, hooke
     assert hooked.posts == []
 
 
+def test_an_unknown_kind_in_funnelpact_alert_channels_refuses_the_command_before_its_run(
+        settings: Settings, hooked: HttpRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The alerts step reads it last: the run loaded, built and judged, then failed on it, and
+    its failure was told to no channel."""
+    monkeypatch.setenv("FUNNELPACT_ALERT_CHANNELS", "webhook,teams")
+    result = invoke("run", "--data", str(tmp_path), "--from", "2026-06", "--as-of", AS_OF)
+    assert result.exit_code == 2, result.output
+    assert one_line(result.stderr).startswith("error FUNNELPACT_ALERT_CHANNELS: unknown channel kind 'teams' in "
+                                              "'webhook,teams'"), result.stderr
+    assert not settings.dagster_home.exists()  # no run started: its home was never made
+    assert hooked.posts == [] and "failure of run" not in result.stderr
+
+
 def test_a_what_if_run_that_fails_tells_nobody(settings: Settings, hooked: HttpRecorder, tmp_path: Path) -> None:
     """A run as of an instant to come announces nothing (docs/alerts.md), its failure neither."""
     result = invoke("run", "--data", str(tmp_path), "--from", "2026-06", "--as-of", "2099-01-01T00:00:00Z")
@@ -120,6 +133,8 @@ def test_a_run_that_fails_in_dbt_is_told_with_the_step_and_its_error_and_still_e
     assert result.exit_code == 3, result.output
     [failure] = run_failures(hooked)
     assert (failure["run_id"], failure["step"], failure["months"]) == (failed_run_id(), "funnel_facts", ["2026-03"])
+    # The line names the test that failed: the message quotes no line after it.
+    assert failure["error"] == "dbt build failed: test.funnelpact.no_months_at_all (fail)"
     stderr = one_line(result.stderr)
     # The error's first line, without the step that the terminal's line puts before it.
     assert f"error the run failed: funnel_facts: {failure['error']}" in stderr, (failure, stderr)
