@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
-from collections.abc import Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import month_of
@@ -111,13 +112,11 @@ def tell(failure: RunFailure, revisions: list[Agreement], env: Mapping[str, str]
         return attempt([failure], settings, env, retry, TIMEOUT_SECONDS, time.sleep, too_long=TOO_LONG,
                        deadline=limit)[1]
 
-    with ThreadPoolExecutor(max_workers=AT_ONCE, thread_name_prefix="funnelpact-tell") as pool:
-        sending = {key: pool.submit(deliver, settings) for key, settings in asked.items()
-                   if settings["channel"] != "log"}
-        # The log in this thread, as before: its line goes to the tick's log from the thread
-        # Dagster gave the sensor.
-        errors = {key: sending[key].result() if key in sending else deliver(settings)
-                  for key, settings in asked.items()}
+    # The log in this thread, as before: its line goes to the tick's log from the thread
+    # Dagster gave the sensor.
+    logged = {key: deliver(settings) for key, settings in asked.items() if settings["channel"] == "log"}
+    sent = at_once({key: partial(deliver, settings) for key, settings in asked.items() if key not in logged})
+    errors = {key: logged[key] if key in logged else sent[key] for key in asked}
     for key, error in errors.items():
         if error is None:
             told.sent.append(key)
@@ -128,3 +127,35 @@ def tell(failure: RunFailure, revisions: list[Agreement], env: Mapping[str, str]
         logger.info("the failure of run %s was held back from %s (%s)", failure.run_id, ", ".join(told.held),
                     ALERT_CHANNELS_ENV)
     return told
+
+
+
+T = TypeVar("T")
+
+
+def at_once(calls: Mapping[str, Callable[[], T]]) -> dict[str, T]:
+    """Each call's result, the calls made AT_ONCE at a time, each in a thread of its own; the
+    first exception a call raised is raised here. Daemon threads, not a pool's: Python joins a
+    pool's threads before a Ctrl-C leaves its `with`, and again at exit, so an interrupt at the
+    terminal waited for a channel that never answers."""
+    slots = threading.BoundedSemaphore(AT_ONCE)
+    ended: dict[str, tuple[bool, Any]] = {}
+
+    def run(key: str, call: Callable[[], T]) -> None:
+        with slots:
+            try:
+                ended[key] = True, call()
+            except BaseException as exc:  # raised in the caller's thread, below
+                ended[key] = False, exc
+
+    threads = [threading.Thread(target=run, args=(key, call), name=f"funnelpact-tell-{key}", daemon=True)
+               for key, call in calls.items()]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()  # a Ctrl-C interrupts it
+    for key in calls:
+        done, value = ended[key]
+        if not done:
+            raise value
+    return {key: ended[key][1] for key in calls}

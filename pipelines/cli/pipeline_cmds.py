@@ -147,8 +147,15 @@ def _tell_failure(outcome, agreements, months: list[str], as_of: datetime) -> No
     if outcome.kind == "interrupted" or not outcome.run_id or as_of > now:
         return
     # $FUNNELPACT_ALERT_CHANNELS was checked before the run (`execute`).
-    with err_console.status("telling the channels that the run failed…"):
-        told = tell_failure(outcome, agreements, months, as_of, now)
+    try:
+        with err_console.status("telling the channels that the run failed…"):
+            told = tell_failure(outcome, agreements, months, as_of, now)
+    except KeyboardInterrupt:
+        # Ctrl-C while a channel does not answer: the run's own error, and its exit code, are
+        # still what whoever pressed it needs (`_exit_failed`, next).
+        say(f"interrupted while telling the channels that run {outcome.run_id} failed: those not told by then "
+            "are not told")
+        return
     said = [f"told to {', '.join(told.sent) or 'no channel'}"]
     if told.failed:
         said.append("not told to " + ", ".join(f"{key} ({reason})" for key, reason in told.failed.items()))

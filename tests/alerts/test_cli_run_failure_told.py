@@ -147,3 +147,40 @@ def test_a_run_that_succeeds_tells_no_failure(settings: Settings, hooked: HttpRe
     assert result.exit_code in (0, 1), result.output
     assert hooked.posts, "the run's KPI alerts reach the webhook, or this tests nothing"
     assert run_failures(hooked) == [] and "failure of run" not in result.stderr
+
+
+def test_ctrl_c_while_a_channel_hangs_stops_telling_and_still_prints_the_run_s_error(
+        settings: Settings, hooked: HttpRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A webhook that takes the message and never answers, and Ctrl-C meanwhile: the command
+    waited out the channel's tries (up to 40 s) before it stopped, without the run's error."""
+    import os
+    import signal
+    import socketserver
+    import threading
+    import time
+
+    hung, interrupted_at = threading.Event(), []
+
+    class InterruptedMeanwhile(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            self.request.recv(65536)
+            interrupted_at.append(time.monotonic())
+            os.kill(os.getpid(), signal.SIGINT)  # the terminal's Ctrl-C, as the receiver holds the call
+            hung.wait(30)
+
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), InterruptedMeanwhile)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+    monkeypatch.setenv("FUNNELPACT_ALERT_WEBHOOK", f"http://127.0.0.1:{server.server_address[1]}/hook")
+    try:
+        result = invoke("run", "--data", str(tmp_path), "--from", "2026-06", "--as-of", AS_OF)
+        took = time.monotonic() - interrupted_at[0]
+    finally:
+        hung.set()
+        server.shutdown()
+        server.server_close()
+    assert result.exit_code == 2, result.output  # the run's own: the loader refused the data
+    stderr = one_line(result.stderr)
+    assert f"interrupted while telling the channels that run {failed_run_id()} failed" in stderr, stderr
+    assert result.stderr.splitlines()[-1].startswith(f"error {tmp_path}: required table"), result.stderr
+    assert took < 8, took  # not the channel's tries (3 of 5 s, up to 40 s)

@@ -76,8 +76,8 @@ def test_channels_that_never_answer_do_not_add_up_and_the_one_that_answers_is_to
     timeout: 18 s a channel), then the log and a webhook that answers, the time for the message
     cut to 1 s. Tried one after the other, the first used the whole second and the webhook was
     not attempted; tried at once, each is cut at the deadline, and the webhook is told. The
-    results keep the channels' order, not the order the deliveries ended in (the webhook ends
-    first, the log is told once the hanging ones before it are done)."""
+    results keep the channels' order, not the order the deliveries ended in (the log is told
+    first, then the webhook, before the hanging ones before them end)."""
     silent = [Scripted(None), Scripted(None), Scripted(None)]
     try:
         slack = {"channel": "slack", "webhook_url_env": "SILENT_SLACK"}
@@ -106,3 +106,28 @@ def test_a_channel_whose_turn_comes_after_the_deadline_is_not_attempted_and_the_
     assert told.sent == ["log"] and not http.posts
     assert told.failed == {"webhook:TEST_ALERT_WEBHOOK": "not attempted: the time given to a failed run's "
                                                          "message ran out"}
+
+
+def test_ctrl_c_while_a_channel_hangs_stops_telling_at_once() -> None:
+    """Ctrl-C at a terminal while `funnelpact run` tells a channel that never answers: a pool's
+    threads, which Python joins before the interrupt is raised and again at exit, held the
+    command until the channel's 5 s timeouts and the deadline ran out."""
+    import os
+    import signal
+    import threading
+
+    import pytest
+
+    silent = Scripted(None)
+    hook = {"channel": "webhook", "url_env": "SILENT_WEBHOOK"}
+    # The interrupt once the delivery is under way (the receiver holds its connection).
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            tell(FAILURE, [agreement([hook])], {"SILENT_WEBHOOK": silent.url("http") + "/hook"},
+                 deadline=started + 12.0)
+        took = time.monotonic() - started
+    finally:
+        silent.stop()
+    assert took < 3.0, took
