@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from pipelines.defs.instance import prepare_dagster_home
 from pipelines.defs.jobs import JOB_NAME
@@ -108,15 +108,15 @@ def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephe
                 stop_builds()
                 raise
             if not result.success:
-                failure, kind, stack, step, error = _first_failure(result, log_file)
-                failure += out_of_memory_hint(failure)
-                if kind == "interrupted":
+                failed = _first_failure(result, log_file)
+                failure = failed.shown + out_of_memory_hint(failed.shown)
+                if failed.kind == "interrupted":
                     stop_builds()  # before the log closes: dbt's threads still write to it
-                log.write(f"\nthe run failed in {step or 'an unknown step'}: {failure}\n{stack}")
+                log.write(f"\nthe run failed in {failed.step or 'an unknown step'}: {failure}\n{failed.stack}")
     alerts = _alert_counts(result)
     if result.success:
         return JobOutcome(result.run_id, True, alerts=alerts, log_file=log_file)
-    return JobOutcome(result.run_id, False, failure, kind, alerts, log_file, step, error)
+    return JobOutcome(result.run_id, False, failure, failed.kind, alerts, log_file, step=failed.step, error=failed.error)
 
 
 def tell_failure(outcome: JobOutcome, agreements: list[Agreement], months: list[str], as_of: datetime,
@@ -210,10 +210,18 @@ def _alert_counts(result) -> dict[str, int]:
     return {}
 
 
-def _first_failure(result, log_file: Path) -> tuple[str, str, str, str | None, str | None]:
-    """The first failed step's message, what kind of failure it was (bad_input: exit 2,
-    interrupted, or crash), its stack, the step and its error as it says it (the last two
-    None when no step failed)."""
+class FirstFailure(NamedTuple):
+    """Why a run failed, from its first failed step."""
+
+    shown: str  # what the terminal says: the error after its step (bad input: the error alone)
+    kind: str  # bad_input (exit 2), interrupted or crash
+    stack: str  # for the run's log; "" when no step failed
+    step: str | None  # None when no step failed
+    error: str | None  # the step's error alone, as a failed run's message quotes it; None when no step failed
+
+
+def _first_failure(result, log_file: Path) -> FirstFailure:
+    """The first failed step's failure; when none failed, one pointing at the run's logs."""
     for event in result.all_events:
         if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
             error = event.step_failure_data.error
@@ -224,8 +232,8 @@ def _first_failure(result, log_file: Path) -> tuple[str, str, str, str | None, s
                     else "crash")
             # Bad input names its own file or field: the step would only hide that.
             shown = message if kind == "bad_input" else f"{event.step_key}: {message}"
-            return shown, kind, error.to_string(), event.step_key, message
-    return f"see the Dagster UI or {log_file} for its logs", "crash", "", None, None
+            return FirstFailure(shown, kind, error.to_string(), event.step_key, message)
+    return FirstFailure(f"see the Dagster UI or {log_file} for its logs", "crash", "", None, None)
 
 
 def error_message(error) -> tuple[str, str]:
