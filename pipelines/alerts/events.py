@@ -235,13 +235,15 @@ UNREAD = "the failure could not be read: "
 class RunFailure:
     """A run of the job that failed: the months it was to judge were not judged, and their
     alerts wait for the next run that succeeds. Told once to the channels of the revisions
-    in force in those months (pipelines/defs/sensors.py; docs/alerts.md, *When a run fails*).
+    in force in those months, by the failure sensor (pipelines/defs/sensors.py) or the CLI
+    command that ran it (pipelines/defs/execute.py, tell_failure; docs/alerts.md, *When a run
+    fails*).
     The channels read what they read of an `AlertEvent`: `alert_id`, `kind`, `detected_at`,
     `title()`, `text()`, `facts()`, `to_dict()`."""
 
     run_id: str
     job: str
-    step: str | None  # the first step that failed; None when the run failed outside its steps
+    step: str | None  # the first step that failed; None outside its steps, or when not known (unread)
     error: str  # the first line of that failure's error
     months: tuple[str, ...]  # the months it was to judge; () when the run does not say
     revisions: tuple[tuple[str, str], ...]  # (agreement, revision) whose channels are told

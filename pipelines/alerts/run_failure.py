@@ -1,9 +1,11 @@
 """Tell the owning teams that a run failed: the channels of the revisions in force in the
 months it was to judge, each once (docs/alerts.md, *When a run fails*).
 
-No outbox and no alert state: a failed run is told by the sensor's one evaluation of it
-(pipelines/defs/sensors.py), with the retries of a delivery within it, and a delivery that
-still fails is logged, not tried again (the sensor's cursor has moved past the run).
+No outbox and no alert state: a failed run is told once, by the sensor's one evaluation of
+it (pipelines/defs/sensors.py) or, for a run of `funnelpact run`, `backfill` or `report`,
+which the sensor never sees, by the command (pipelines/defs/execute.py, tell_failure), with
+the retries of a delivery within it; a delivery that still fails is logged, not tried again
+(the sensor's cursor has moved past the run, the command has ended).
 """
 
 from __future__ import annotations

@@ -46,7 +46,7 @@ class JobOutcome:
     alerts: dict[str, int] = field(default_factory=dict)
     log_file: Path | None = None
     step: str | None = None  # of a failure: the step that failed first; None outside the steps
-    error: str | None = None  # of a failure: its error as the failed step's says it, without the step
+    error: str | None = None  # of a failure: the failed step's error without its name, as the channels are told it
 
 
 def run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephemeral: bool = False) -> JobOutcome:

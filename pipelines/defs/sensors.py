@@ -35,7 +35,8 @@ SENSOR_NAME = "funnelpact_run_failure"
 
 
 class NotTold(Exception):
-    """A channel did not get a failed run's message: the tick fails, naming it and why."""
+    """A channel did not get a failed run's message, or the run's failure could not be read
+    (what is known of it was told): the tick fails, naming the run, the channels and why."""
 
 
 class Tick:
@@ -56,8 +57,9 @@ class Tick:
 
     def room_for_another(self) -> bool:
         """Whether the next failed run can start in this tick: half its time is left, more
-        than its channels that never answer cost (3 tries of 5 s, 1 s and 2 s apart: 18 s,
-        however many they are, since a run's channels are tried at once: run_failure.tell)."""
+        than its channels that never answer cost (3 tries of 5 s, 1 s and 2 s apart: 18 s for
+        up to 8 of them, since that many of a run's channels are tried at once: run_failure.tell,
+        AT_ONCE; a ninth waits for a turn, and the deadline may leave it not attempted)."""
         return self._deadline - time.monotonic() >= self.seconds / 2
 
 
@@ -185,7 +187,6 @@ def what_to_tell(context: dg.RunFailureSensorContext, loaded: list[Agreement], s
     agreements = _agreements(loaded, sla_dir)
     step, error = first_failure(context)
     return message(run.run_id, run.job_name, step, error, months, agreements, now, tagged_as_of(run.tags))
-
 
 
 def backfill_months(context: dg.RunFailureSensorContext) -> list[str]:
