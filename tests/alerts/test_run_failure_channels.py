@@ -7,7 +7,7 @@ import html
 import time
 
 from pipelines.alerts.events import RunFailure
-from pipelines.alerts.run_failure import tell
+from pipelines.alerts.run_failure import AT_ONCE, OUT_OF_TIME, tell
 
 from .loopback import EMAIL, FAST, LOG, SLACK, WEBHOOK, HttpRecorder, Scripted, SmtpRecorder, agreement
 
@@ -99,9 +99,8 @@ def test_channels_that_never_answer_do_not_add_up_and_the_one_that_answers_is_to
         assert reason.endswith("; no time left to try again (1 attempt)"), told.failed
 
 
-def test_a_channel_whose_turn_comes_after_the_deadline_is_not_attempted_and_the_log_is_told(http: HttpRecorder) -> None:
-    """More channels than are tried at once wait for a turn; one that gets it past the deadline
-    is not tried (here, the deadline already past)."""
+def test_a_channel_reached_past_the_deadline_is_not_attempted_and_the_log_is_told(http: HttpRecorder) -> None:
+    """The deadline already past when the message is told: no network channel is tried."""
     told = tell(FAILURE, [agreement([WEBHOOK, LOG])], {"TEST_ALERT_WEBHOOK": http.url()}, deadline=time.monotonic())
     assert told.sent == ["log"] and not http.posts
     assert told.failed == {"webhook:TEST_ALERT_WEBHOOK": "not attempted: the time given to a failed run's "
@@ -131,3 +130,25 @@ def test_ctrl_c_while_a_channel_hangs_stops_telling_at_once() -> None:
     finally:
         silent.stop()
     assert took < 3.0, took
+
+
+def test_a_channel_past_the_channels_tried_at_once_waits_for_a_turn_and_past_the_deadline_is_not_attempted() -> None:
+    """One more channel than are tried at once (AT_ONCE), all on a loopback server that never
+    answers, the time for the message cut to 1 s: the first AT_ONCE are each cut at the
+    deadline, the last gets its turn only when one of them ends, past it, and is not attempted;
+    the log is told all the same. Without the bound it was tried beside them."""
+    silent = Scripted(None)
+    hooks = [{"channel": "webhook", "url_env": f"SILENT_WEBHOOK_{i}"} for i in range(AT_ONCE + 1)]
+    env = {hook["url_env"]: silent.url("http") + "/hook" for hook in hooks}
+    try:
+        started = time.monotonic()
+        told = tell(FAILURE, [agreement([*hooks, LOG])], env, deadline=started + 1.0)
+        took = time.monotonic() - started
+    finally:
+        silent.stop()
+    assert 1.0 <= took < 2.0, took
+    assert told.sent == ["log"]
+    assert list(told.failed) == [f"webhook:SILENT_WEBHOOK_{i}" for i in range(AT_ONCE + 1)]
+    *cut, last = told.failed.values()
+    assert all(reason.endswith("; no time left to try again (1 attempt)") for reason in cut), cut
+    assert last == OUT_OF_TIME
