@@ -153,13 +153,15 @@ def _deals(job: Job, d: Export) -> None:
     # An association column lists ids separated by ';' (or ','): the first is the deal's contact.
     contact_sql = (text(f"string_split(replace({text(contact)}, ',', ';'), ';')[1]")
                    if contact else "null")
-    closed_at = d.time(d.need("close date", "Close Date", "closedate"), read=f"({status}) <> 'open'")
+    # For an open deal HubSpot's close date is the expected one, not a close: not written, nor
+    # counted in the warnings on the export's times.
+    not_open = f"({status}) <> 'open'"
+    closed_at = d.time(d.need("close date", "Close Date", "closedate"), read=not_open)
     job.write("deals", {
         "deal_id": text(d.need("deal id", "Record ID", "hs_object_id", "Deal ID")),
         "contact_id": contact_sql,
         "created_at": d.time(d.need("create date", "Create Date", "createdate")),
-        # For an open deal HubSpot's close date is the expected one, not a close.
-        "closed_at": f"case when ({status}) <> 'open' then {closed_at} end",
+        "closed_at": f"case when {not_open} then {closed_at} end",
         "status": status,
         **_amount(d, status),
     }, "hs_deals")

@@ -349,14 +349,16 @@ def _deals(job: Job, o: Export) -> None:
     by_stage = (f"case when lower({stage}) = 'closed won' then 'won' "
                 f"when lower({stage}) = 'closed lost' then 'lost' else 'open' end")
     status = o.deal_status(won, closed, by_stage, not_closed="'open'", stage=stage, flags="IsWon and IsClosed")
-    close_date = o.time(o.need("close date", "CloseDate"), read=f"({status}) <> 'open'")
+    # An open opportunity's CloseDate is a forecast, not a close: not written, nor counted in
+    # the warnings on the export's times.
+    not_open = f"({status}) <> 'open'"
+    close_date = o.time(o.need("close date", "CloseDate"), read=not_open)
     oid = _id(o.need("opportunity Id", "Id"))
     select = {
         "deal_id": oid,
         "contact_id": "k.lead_id",
         "created_at": o.time(o.need("created date", "CreatedDate")),
-        # An open opportunity's CloseDate is a forecast, not a close.
-        "closed_at": f"case when ({status}) <> 'open' then {close_date} end",
+        "closed_at": f"case when {not_open} then {close_date} end",
         "status": status,
         "amount": o.deal_amount(o.need("amount", "Amount"), status),
         "currency": text(o.find("CurrencyIsoCode") or "null"),
