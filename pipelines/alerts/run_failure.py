@@ -96,7 +96,8 @@ def tell(failure: RunFailure, revisions: list[Agreement], env: Mapping[str, str]
     `time.monotonic()` instant, None for none) bounds them: none is tried past it, those still
     waiting for their turn by then are not attempted. The log, which cannot hang, is told all
     the same. `Told` lists the channels in the revisions' order, however the deliveries ended."""
-    env = os.environ if env is None else env
+    # A copy: a delivery's thread can outlive a Ctrl-C (at_once) and must not read settings changed since.
+    env = dict(os.environ) if env is None else env
     allowed = allowed_channels(env)
     channels: dict[str, dict[str, Any]] = {}
     for settings in [c for a in revisions for c in channels_of(a)] or FALLBACK_CHANNELS:
@@ -129,7 +130,6 @@ def tell(failure: RunFailure, revisions: list[Agreement], env: Mapping[str, str]
         logger.info("the failure of run %s was held back from %s (%s)", failure.run_id, ", ".join(told.held),
                     ALERT_CHANNELS_ENV)
     return told
-
 
 
 T = TypeVar("T")

@@ -152,9 +152,15 @@ def _tell_failure(outcome, agreements, months: list[str], as_of: datetime) -> No
             told = tell_failure(outcome, agreements, months, as_of, now)
     except KeyboardInterrupt:
         # Ctrl-C while a channel does not answer: the run's own error, and its exit code, are
-        # still what whoever pressed it needs (`_exit_failed`, next).
-        say(f"interrupted while telling the channels that run {outcome.run_id} failed: those not told by then "
-            "are not told")
+        # still what whoever pressed it needs (`_exit_failed`, next). A delivery under way may
+        # still end as the process exits.
+        say(f"interrupted while telling the channels that run {outcome.run_id} failed: a channel not told by "
+            "then may not be")
+        return
+    except Exception as exc:
+        # A bug in telling (or a run's log that cannot be written to) must not hide the run's
+        # own error and exit code.
+        say(f"the failure of run {outcome.run_id} could not be told: {type(exc).__name__}: {exc}")
         return
     said = [f"told to {', '.join(told.sent) or 'no channel'}"]
     if told.failed:

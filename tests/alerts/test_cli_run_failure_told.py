@@ -184,3 +184,21 @@ def test_ctrl_c_while_a_channel_hangs_stops_telling_and_still_prints_the_run_s_e
     assert f"interrupted while telling the channels that run {failed_run_id()} failed" in stderr, stderr
     assert result.stderr.splitlines()[-1].startswith(f"error {tmp_path}: required table"), result.stderr
     assert took < 8, took  # not the channel's tries (3 of 5 s, up to 40 s)
+
+
+def test_a_failure_that_cannot_be_told_still_prints_the_run_s_error_and_exit_code(
+        settings: Settings, hooked: HttpRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bug in telling (simulated: building the message raises) went to the CLI's handler of
+    bugs: the run's own error and its exit code 2 were lost."""
+    import pipelines.alerts.run_failure as run_failure
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(run_failure, "message", broken)
+    result = invoke("run", "--data", str(tmp_path), "--from", "2026-06", "--as-of", AS_OF)
+    assert result.exit_code == 2, result.output
+    stderr = one_line(result.stderr)
+    assert f"the failure of run {failed_run_id()} could not be told: RuntimeError: a bug" in stderr, stderr
+    assert result.stderr.splitlines()[-1].startswith(f"error {tmp_path}: required table"), result.stderr
+    assert hooked.posts == []
