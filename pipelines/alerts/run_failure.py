@@ -54,6 +54,22 @@ def concerned(agreements: list[Agreement], months: list[str], now: datetime) -> 
     return [a for a in agreements if month_of(now, a.spec.timezone) in a.months()]
 
 
+# Per network call, as a KPI alert's delivery (deliver.dispatch).
+TIMEOUT_SECONDS = 5.0
+# Dagster gives a sensor's tick 60 s (DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS); a tick that outlasts it
+# fails without moving the cursor, and the next told the same runs again, twice to the channels
+# that had answered. Telling stops at 40 s: room for Dagster's own work and a last call's overrun.
+# `funnelpact run` gives its own failure as long: someone, or cron, waits for the command.
+TICK_SECONDS = 40.0
+# An error's first line, cut: a Slack field holds 2,000 characters, and a message is read on a phone.
+ERROR_CHARS = 300
+# A failed run's network channels are tried at the same time: one after the other, each that
+# never answered cost 18 s (3 tries of 5 s), and with three such a run used the sensor's 40 s
+# tick and the channels after them were not attempted. An agreement names a handful; the bound
+# keeps a long list from opening that many connections at once.
+AT_ONCE = 8
+
+
 def message(run_id: str, job: str, step: str | None, error: str, months: list[str], agreements: list[Agreement],
             now: datetime, as_of: datetime | None) -> tuple[RunFailure, list[Agreement]]:
     """The message of run `run_id` of `job` that failed (in `step`, None outside its steps, with
@@ -69,22 +85,6 @@ def message(run_id: str, job: str, step: str | None, error: str, months: list[st
 def first_line(text: str) -> str:
     line = (text.strip().splitlines() or [""])[0].strip()
     return line if len(line) <= ERROR_CHARS else line[:ERROR_CHARS - 1] + "…"
-
-
-# Per network call, as a KPI alert's delivery (deliver.dispatch).
-TIMEOUT_SECONDS = 5.0
-# Dagster gives a sensor's tick 60 s (DAGSTER_SENSOR_GRPC_TIMEOUT_SECONDS); a tick that outlasts it
-# fails without moving the cursor, and the next told the same runs again, twice to the channels
-# that had answered. Telling stops at 40 s: room for Dagster's own work and a last call's overrun.
-# `funnelpact run` gives its own failure as long: someone, or cron, waits for the command.
-TICK_SECONDS = 40.0
-# An error's first line, cut: a Slack field holds 2,000 characters, and a message is read on a phone.
-ERROR_CHARS = 300
-# A failed run's network channels are tried at the same time: one after the other, each that
-# never answered cost 18 s (3 tries of 5 s), and with three such a run used the sensor's 40 s
-# tick and the channels after them were not attempted. An agreement names a handful; the bound
-# keeps a long list from opening that many connections at once.
-AT_ONCE = 8
 
 
 def tell(failure: RunFailure, revisions: list[Agreement], env: Mapping[str, str] | None = None, *,
@@ -119,7 +119,7 @@ def tell(failure: RunFailure, revisions: list[Agreement], env: Mapping[str, str]
     # Dagster gave the sensor.
     logged = {key: deliver(settings) for key, settings in asked.items() if settings["channel"] == "log"}
     sent = at_once({key: partial(deliver, settings) for key, settings in asked.items() if key not in logged})
-    errors = {key: logged[key] if key in logged else sent[key] for key in asked}
+    errors = {key: (logged | sent)[key] for key in asked}  # in the channels' order
     for key, error in errors.items():
         if error is None:
             told.sent.append(key)
