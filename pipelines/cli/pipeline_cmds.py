@@ -38,10 +38,11 @@ class Scorecard:
 
 
 def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt: str, *,
-            quiet: bool = False, tell_failure: bool = True) -> Scorecard:
+            quiet: bool = False, tell_failure: bool = True, why: str | None = None) -> Scorecard:
     """Run the job for the months (default: current and settling ones) and print the scorecard.
     A run that fails is told to the channels (`tell_failure`), as the failure sensor tells the
-    daemon's and the UI's, whose code location this run is not in."""
+    daemon's and the UI's, whose code location this run is not in. `why`: the reason a quiet
+    caller runs the job, said once the run is sure to start (its checks passed)."""
     from pipelines.agreement import load_agreements
     from pipelines.agreement.months import spans
     from pipelines.alerts.deliver import allowed_channels
@@ -63,9 +64,9 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     if not quiet:
         for note in notes:  # on stderr: JSON's `months` has no why
             say(note)
-    if not quiet and fmt != "json":
+    if why is not None or (not quiet and fmt != "json"):
         say(f"judging {spans(months)} as of {as_of:%Y-%m-%d %H:%M} UTC "
-            f"(data {settings.data_dir}, warehouse {settings.warehouse})")
+            + (why or f"(data {settings.data_dir}, warehouse {settings.warehouse})"))
     # Also when quiet (report, demo): a warning, not progress; a what-if judgement is stored
     # as the month's judgement like any other.
     if as_of > datetime.now(UTC):

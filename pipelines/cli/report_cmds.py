@@ -64,8 +64,7 @@ def report(
         require_data_dir(settings.data_dir)
     judged = _judged_agreements(settings, month)
     if as_of is not None or not judged:
-        say(f"judging {month} as of {instant:%Y-%m-%d %H:%M} UTC before writing the report")
-        execute(settings, month, month, instant, "table", quiet=True)
+        execute(settings, month, month, instant, "table", quiet=True, why="before writing the report")
     else:
         if data is not None:
             say(f"{month} is shown as judged by its last run; {settings.data_dir} is not read "

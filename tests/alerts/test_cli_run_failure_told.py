@@ -106,6 +106,18 @@ def test_an_unknown_kind_in_funnelpact_alert_channels_refuses_the_command_before
     assert hooked.posts == [] and "failure of run" not in result.stderr
 
 
+def test_report_refused_for_an_unknown_channel_kind_does_not_say_it_is_judging(
+        settings: Settings, hooked: HttpRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """It said "judging 2026-06 … before writing the report", then that nothing would run."""
+    monkeypatch.setenv("FUNNELPACT_ALERT_CHANNELS", "webhook,teams")
+    result = invoke("report", "--month", "2026-06", "--out", str(tmp_path / "review.html"), "--as-of", AS_OF,
+                    "--data", str(tmp_path))
+    assert result.exit_code == 2, result.output
+    assert one_line(result.stderr).startswith("error FUNNELPACT_ALERT_CHANNELS: unknown channel kind 'teams'"), (
+        result.stderr)
+    assert not settings.dagster_home.exists()
+
+
 def test_a_what_if_run_that_fails_tells_nobody(settings: Settings, hooked: HttpRecorder, tmp_path: Path) -> None:
     """A run as of an instant to come announces nothing (docs/alerts.md), its failure neither."""
     result = invoke("run", "--data", str(tmp_path), "--from", "2026-06", "--as-of", "2099-01-01T00:00:00Z")
@@ -122,6 +134,8 @@ def test_a_report_whose_run_fails_tells_its_month(settings: Settings, hooked: Ht
     [failure] = run_failures(hooked)
     assert (failure["run_id"], failure["months"]) == (failed_run_id(), ["2026-06"])
     assert not (tmp_path / "review.html").exists()
+    assert "funnelpact: judging 2026-06 as of 2026-08-20 12:00 UTC before writing the report" in one_line(
+        result.stderr), result.stderr
 
 
 def test_a_run_that_fails_in_dbt_is_told_with_the_step_and_its_error_and_still_exits_3(
