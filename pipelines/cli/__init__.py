@@ -23,10 +23,8 @@ from typer.core import TyperGroup
 from typer.exceptions import TyperException
 
 from pipelines.cli import agreement_cmds, alert_cmds, check_cmds, data_cmds, pipeline_cmds, report_cmds
-from pipelines.cli.output import err_console, report_input_error
-from pipelines.disk_full import no_room
+from pipelines.cli.output import err_console, failure_message, report_input_error
 from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError, interrupted_query
-from pipelines.warehouse.memory_limit import out_of_memory_hint
 
 
 class _FunnelpactGroup(TyperGroup):
@@ -60,19 +58,10 @@ class _FunnelpactGroup(TyperGroup):
             if interrupted_query(type(exc).__name__, str(exc)):
                 _interrupted(ctx)
             # Python's traceback and exit 1 read as a missed target (SPEC section 7), or for
-            # `compile --check` as suites out of date. A full disk, or DuckDB out of the memory
-            # FUNNELPACT_DUCKDB_MEMORY_LIMIT allows (an import's), is no bug and no bad input: one
-            # line naming the place or the limit. Anything else is a bug: one line, the traceback on --debug.
+            # `compile --check` as suites out of date: one line (`failure_message`) and exit 3.
             if ctx.params.get("debug"):
                 traceback.print_exc()
-            if full := no_room(exc):
-                message = str(full)
-            elif too_little := out_of_memory_hint(str(exc)):
-                message = str(exc).splitlines()[0] + too_little
-            else:
-                message = (f"funnelpact failed unexpectedly ({type(exc).__name__}: {exc}); this is a bug: run the "
-                           "command again with --debug for the traceback, and report it")
-            err_console.print(f"[bold red]error[/] {escape(message)}", soft_wrap=True)
+            err_console.print(f"[bold red]error[/] {escape(failure_message(exc))}", soft_wrap=True)
             ctx.exit(EXIT_FAILED)
 
 

@@ -15,7 +15,9 @@ from rich.measure import Measurement
 from rich.table import Table
 from typer import rich_utils as typer_rich
 
+from pipelines.disk_full import no_room
 from pipelines.errors import InputError, Problem
+from pipelines.warehouse.memory_limit import out_of_memory_hint
 
 
 def _reader_gone(stream) -> None:
@@ -170,3 +172,16 @@ def report_input_error(exc: InputError) -> None:
         err_console.print(note, markup=False, highlight=False, soft_wrap=True)
     for problem in exc.problems:
         err_console.print(f"[bold red]error[/] {escape(str(problem))}", soft_wrap=True)
+
+
+def failure_message(exc: Exception) -> str:
+    """What the command says of an exception that is neither bad input nor an interrupt: a full
+    disk, or DuckDB out of the memory FUNNELPACT_DUCKDB_MEMORY_LIMIT allows (an import's), is no
+    bug and no bad input: one line naming the place or the limit. Anything else is a bug: one
+    line, the traceback on --debug. The channels told of a run that failed so quote it too."""
+    if full := no_room(exc):
+        return str(full)
+    if too_little := out_of_memory_hint(str(exc)):
+        return str(exc).splitlines()[0] + too_little
+    return (f"funnelpact failed unexpectedly ({type(exc).__name__}: {exc}); this is a bug: run the "
+            "command again with --debug for the traceback, and report it")
