@@ -2,10 +2,7 @@
 and what to do (exit 3 or 2), and the next run is whole.
 
 A real limit, not a mock: the run is a child process under RLIMIT_FSIZE (what `ulimit -f`
-sets), so a file that grows past it fails to grow as on a full disk (EFBIG instead of
-ENOSPC, both handled alike), unprivileged as in CI. The limit lets dbt parse the project
-(its manifest is ~1 MB) and stops Dagster's run index, which the run's planned
-materialisations grow past it before the load starts.
+sets; tests/defs/full_disk.py).
 """
 
 from __future__ import annotations
@@ -24,17 +21,11 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 from pipelines.settings import Settings
 from tests.defs.dbt_copy import copied_dbt_project
+from tests.defs.full_disk import run_on_a_full_dagster_home
 
 pytestmark = pytest.mark.slow
 
 AS_OF = "2026-08-20T12:00:00Z"
-LIMIT = 2_000_000  # bytes a file may grow to
-
-
-def _file_size_limit() -> None:
-    # Ignored, SIGXFSZ no longer kills the process: the write fails with EFBIG.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))
 
 
 def test_a_full_dagster_home_exits_3_naming_it_and_the_next_run_is_whole(
@@ -45,9 +36,7 @@ def test_a_full_dagster_home_exits_3_naming_it_and_the_next_run_is_whole(
 
     # A copy without logs/: the repository's dbt.log, grown by earlier runs, may be past the limit.
     copied_dbt_project(tmp_path, monkeypatch)
-    full = subprocess.run(
-        [sys.executable, "-c", "from pipelines.cli import main; main()", "run", "--as-of", AS_OF, "--format", "json"],
-        capture_output=True, text=True, cwd=settings.home.parent, preexec_fn=_file_size_limit, timeout=300)
+    full = run_on_a_full_dagster_home(settings.home.parent, "run", "--as-of", AS_OF, "--format", "json")
     assert full.returncode == 3, full.stderr[-3000:]
     assert "Traceback" not in full.stderr, full.stderr[-3000:]
     assert full.stdout == "", "no scorecard for a run that did not finish"
