@@ -231,6 +231,16 @@ RUN_FAILURE = "run_failure"
 UNREAD = "the failure could not be read: "
 
 
+# A run of `funnelpact run` that failed outside its steps (Dagster's home on a full disk) raised
+# past the job without the run's id: its message says so where the id would be.
+NO_RUN_ID = "not known: it failed outside its steps"
+
+
+def run_named(run_id: str, job: str) -> str:
+    """A failed run as a sentence names it: by its id, or for want of one by its job."""
+    return f"run {run_id}" if run_id else f"a run of {job} (no run id: it failed outside its steps)"
+
+
 @dataclass(frozen=True)
 class RunFailure:
     """A run of the job that failed: the months it was to judge were not judged, and their
@@ -241,7 +251,7 @@ class RunFailure:
     The channels read what they read of an `AlertEvent`: `alert_id`, `kind`, `detected_at`,
     `title()`, `text()`, `facts()`, `to_dict()`."""
 
-    run_id: str
+    run_id: str  # "" for a CLI run that failed outside its steps, whose id the command never got
     job: str
     step: str | None  # the first step that failed; None outside its steps, or when not known (unread)
     error: str  # the first line of that failure's error
@@ -253,15 +263,22 @@ class RunFailure:
 
     @property
     def alert_id(self) -> str:
-        return f"{RUN_FAILURE}/{self.run_id}"
+        # Without a run id, the job and the instant: a receiver that drops a repeated
+        # Idempotency-Key must not take the next such failure for this one.
+        return f"{RUN_FAILURE}/{self.run_id or f'{self.job}/{self.detected_at}'}"
 
     def what(self) -> str:
         return "Run failed"
 
+    def named(self) -> str:
+        """The run as the lines about its telling name it."""
+        return run_named(self.run_id, self.job)
+
     def title(self) -> str:
         months = spans(list(self.months)) if self.months else "its months"
         step = self.step or ("an unknown step" if self.unread else "no step")
-        return f"{self.what()} in {step}: {months} not judged (run {self.run_id[:8]})"
+        run = f"run {self.run_id[:8]}" if self.run_id else "no run id"
+        return f"{self.what()} in {step}: {months} not judged ({run})"
 
     @property
     def unread(self) -> bool:
@@ -270,7 +287,7 @@ class RunFailure:
     def facts(self) -> list[tuple[str, str]]:
         """The labelled lines every channel shows, in order."""
         return [
-            ("Run", self.run_id),
+            ("Run", self.run_id or NO_RUN_ID),
             ("Job", self.job),
             ("Step", self.step or ("not known: the failure could not be read" if self.unread
                                    else "none: the run failed outside its steps")),
@@ -288,7 +305,7 @@ class RunFailure:
         """The webhook's JSON body: the names of a KPI alert's where they mean the same."""
         data = asdict(self)
         data.pop("revisions")
-        data.update(alert_id=self.alert_id, months=list(self.months),
+        data.update(alert_id=self.alert_id, run_id=self.run_id or None, months=list(self.months),
                     agreements=[{"agreement": a, "revision": r} for a, r in self.revisions],
                     title=self.title(), text=self.text())
         return data

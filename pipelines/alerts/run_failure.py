@@ -125,9 +125,9 @@ def tell(failure: RunFailure, revisions: list[Agreement], env: Mapping[str, str]
             told.sent.append(key)
         else:
             told.failed[key] = error
-            logger.warning("the failure of run %s was not told to %s (not tried again): %s", failure.run_id, key, error)
+            logger.warning("the failure of %s was not told to %s (not tried again): %s", failure.named(), key, error)
     if told.held:
-        logger.info("the failure of run %s was held back from %s (%s)", failure.run_id, ", ".join(told.held),
+        logger.info("the failure of %s was held back from %s (%s)", failure.named(), ", ".join(told.held),
                     ALERT_CHANNELS_ENV)
     return told
 

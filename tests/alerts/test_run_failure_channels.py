@@ -39,6 +39,27 @@ def test_slack_and_email_get_one_message_each_for_the_revisions_that_share_them(
     assert f"Run: {FAILURE.run_id}" in text and "Error: data/contacts.csv contact_id: missing" in text
 
 
+def test_a_run_without_an_id_reads_so_on_slack_and_in_the_mail(http: HttpRecorder, smtp: SmtpRecorder) -> None:
+    """A CLI run that failed outside its steps (a full disk) has no run id: Slack's header ended
+    "(run )" and its Run field was empty, the mail's "Run: " too."""
+    from dataclasses import replace
+
+    outside = replace(FAILURE, run_id="", step=None, error="no room left on the disk writing Dagster's home …")
+    told = tell(outside, [agreement([SLACK, EMAIL])], {"TEST_SLACK_WEBHOOK": http.url(), "TEST_SMTP_URL": smtp.url()},
+                retry=FAST)
+    assert (told.sent, told.failed) == (["slack:TEST_SLACK_WEBHOOK", "email:TEST_SMTP_URL:revops@acme.example"], {})
+    [post], [mail] = http.posts, smtp.mails
+    title = "Run failed in no step: 2026-06..2026-07 not judged (no run id)"
+    slack = post.json()
+    assert slack["blocks"][0]["text"]["text"] == title
+    fields = [f["text"] for f in slack["blocks"][1]["fields"]]
+    assert "*Run*\nnot known: it failed outside its steps" in fields, fields
+    assert "*Step*\nnone: the run failed outside its steps" in fields, fields
+    # Folded whole onto the next line (77 characters): Python's parser keeps the fold's space.
+    assert mail.message["Subject"].lstrip() == f"[funnelpact] {title}"
+    assert "Run: not known: it failed outside its steps" in mail.message.get_body(("plain",)).get_content().splitlines()
+
+
 def test_the_kinds_funnelpact_alert_channels_leaves_out_are_held_back(http: HttpRecorder) -> None:
     told = tell(FAILURE, [agreement([SLACK, LOG])],
                 {"TEST_SLACK_WEBHOOK": http.url(), "FUNNELPACT_ALERT_CHANNELS": "log"}, retry=FAST)
