@@ -10,15 +10,18 @@ import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.markup import escape
 
 from pipelines.cli.options import INT_METAVAR, MONTH_METAVAR, AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
-from pipelines.cli.output import ScorecardFormat, echo, err_console, report_warning, say
-from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError, Problem
+from pipelines.cli.output import ScorecardFormat, echo, err_console, failure_message, report_warning, say
+from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError, Problem, interrupted_query
 from pipelines.settings import ALERT_CHANNELS_ENV
+
+if TYPE_CHECKING:
+    from pipelines.defs.execute import JobOutcome
 
 
 def register(app: typer.Typer) -> None:
@@ -72,9 +75,17 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     if as_of > datetime.now(UTC):
         say(f"--as-of {as_of:%Y-%m-%d %H:%M} UTC is in the future: facts dated up to it are judged as if "
             "known, and this run announces nothing (the alert state is left to the real runs)")
-    # The job takes tens of seconds: show it is alive (rich draws nothing when not a terminal).
-    with err_console.status("loading data, building the funnel facts (dbt), judging (Great Expectations), alerting…"):
-        outcome = run_job(settings, first, last, as_of)
+    try:
+        # The job takes tens of seconds: show it is alive (rich draws nothing when not a terminal).
+        with err_console.status("loading data, building the funnel facts (dbt), judging (Great Expectations), "
+                                "alerting…"):
+            outcome = run_job(settings, first, last, as_of)
+    except Exception as exc:
+        # Raised past the job's steps (Dagster's home on a full disk): printed and exited by the
+        # CLI's handler as before, once told. A cron run that failed so alerted nobody.
+        if tell_failure and (escaped := _outside_steps(exc, settings)) is not None:
+            _tell_failure(escaped, agreements, months, as_of)
+        raise
     if not outcome.success:
         if tell_failure:
             _tell_failure(outcome, agreements, months, as_of)
@@ -137,16 +148,31 @@ def nothing_to_judge(agreements, as_of: datetime) -> Problem:
                    field="--as-of")
 
 
+def _outside_steps(exc: Exception, settings) -> JobOutcome | None:
+    """The failed run (a JobOutcome without a run id, step or log of its own) of an exception
+    the job raised past its steps, as the command words it; None for what refused the command
+    before a run (bad input: a setting, Dagster's home or the warehouse's run lock held by
+    another run) and for an interrupted query, which is Ctrl-C."""
+    from pipelines.defs.execute import JobOutcome
+
+    if isinstance(exc, InputError) or interrupted_query(type(exc).__name__, str(exc)):
+        return None
+    return JobOutcome("", False, failure_message(exc), log_file=settings.run_log)
+
+
 def _tell_failure(outcome, agreements, months: list[str], as_of: datetime) -> None:
     """Tell the channels of the revisions in force in `months` that the run failed, and say on
     stderr which were told. Not a run interrupted (whoever stopped it knows), nor one Dagster
-    never started (no run id: the dbt project does not parse), nor a what-if run as of an
-    instant to come, which announces nothing."""
+    never started (the dbt project does not parse), nor a what-if run as of an instant to
+    come, which announces nothing."""
+    from pipelines.alerts.events import run_named
     from pipelines.defs.execute import tell_failure
+    from pipelines.defs.jobs import JOB_NAME
 
     now = datetime.now(UTC)
-    if outcome.kind == "interrupted" or not outcome.run_id or as_of > now:
+    if outcome.kind in ("interrupted", "not_started") or as_of > now:
         return
+    run = run_named(outcome.run_id, JOB_NAME)
     # $FUNNELPACT_ALERT_CHANNELS was checked before the run (`execute`).
     try:
         with err_console.status("telling the channels that the run failed…"):
@@ -155,20 +181,19 @@ def _tell_failure(outcome, agreements, months: list[str], as_of: datetime) -> No
         # Ctrl-C while a channel does not answer: the run's own error, and its exit code, are
         # still what whoever pressed it needs (`_exit_failed`, next). A delivery under way may
         # still end as the process exits.
-        say(f"interrupted while telling the channels that run {outcome.run_id} failed: a channel not told by "
+        say(f"interrupted while telling the channels that {run} failed: a channel not told by "
             "then may not be")
         return
     except Exception as exc:
-        # A bug in telling (or a run's log that cannot be written to) must not hide the run's
-        # own error and exit code.
-        say(f"the failure of run {outcome.run_id} could not be told: {type(exc).__name__}: {exc}")
+        # A bug in telling must not hide the run's own error and exit code.
+        say(f"the failure of {run} could not be told: {type(exc).__name__}: {exc}")
         return
     said = [f"told to {', '.join(told.sent) or 'no channel'}"]
     if told.failed:
         said.append("not told to " + ", ".join(f"{key} ({reason})" for key, reason in told.failed.items()))
     if told.held:
         said.append(f"held back from {', '.join(told.held)} ({ALERT_CHANNELS_ENV})")
-    say(f"the failure of run {outcome.run_id} was {'; '.join(said)}")
+    say(f"the failure of {run} was {'; '.join(said)}")
 
 
 def _exit_failed(outcome) -> NoReturn:
@@ -223,10 +248,11 @@ def run(
     stderr as not judged.
 
     A run of the job that fails (exit 2 or 3 below) is told to the channels of the revisions
-    in force in its months, as the failure sensor tells the schedule's (docs/alerts.md); a
-    command refused before its run starts (an argument, the agreements, the data directory, a
-    setting such as FUNNELPACT_ALERT_CHANNELS: exit 2) tells nobody, nor does a run --as-of an
-    instant to come.
+    in force in its months, as the failure sensor tells the schedule's (docs/alerts.md), also
+    one that fails outside its steps (a full disk: without a run id); a command refused before
+    its run starts (an argument, the agreements, the data directory, a setting such as
+    FUNNELPACT_ALERT_CHANNELS, another run using the warehouse: exit 2) tells nobody, nor does a
+    run --as-of an instant to come.
 
     Exit code 0 when no fail-severity target is breached, 1 when one is, 2 on bad input,
     3 when the pipeline failed for another reason (its log says why), 130 when interrupted.

@@ -8,6 +8,7 @@ import io
 import logging
 import os
 import re
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,7 +43,9 @@ class JobOutcome:
     run_id: str
     success: bool
     failure: str | None = None
-    kind: str = "crash"      # of a failure: "bad_input" (exit 2), "interrupted" or "crash"
+    # of a failure: "bad_input" (exit 2), "interrupted", "crash", or "not_started" (the dbt project
+    # does not parse: no run started, and none is told)
+    kind: str = "crash"
     alerts: dict[str, int] = field(default_factory=dict)
     log_file: Path | None = None
     step: str | None = None  # of a failure: the step that failed first; None outside the steps
@@ -92,7 +95,7 @@ def _run_job(settings: Settings, first: str, last: str, as_of: datetime, *, ephe
             log.write(prelude.getvalue())
             if broken is not None:
                 # A broken model or yml: no run starts, and the message names the file.
-                return JobOutcome("", False, f"the dbt project does not parse: {broken}",
+                return JobOutcome("", False, f"the dbt project does not parse: {broken}", "not_started",
                                   log_file=log_file)
             try:
                 result = job.execute_in_process(
@@ -125,14 +128,55 @@ def tell_failure(outcome: JobOutcome, agreements: list[Agreement], months: list[
     failed, as the failure sensor tells a run the daemon or the UI started: a run executed
     in-process belongs to no code location, so the sensor never sees it (docs/alerts.md,
     *When a run fails*). The log channel's line, and the deliveries that failed, go to the
-    run's log."""
+    run's log, or to stderr when it cannot be written."""
     from pipelines.alerts.run_failure import TICK_SECONDS, message, tell
 
     failure, revisions = message(outcome.run_id, JOB_NAME, outcome.step, outcome.error or outcome.failure or "",
                                  months, agreements, now, as_of)
     deadline = time.monotonic() + TICK_SECONDS
-    with open(outcome.log_file, "a", encoding="utf-8") as log, _logs_to(log):
+    with _RunLogOrStderr(outcome.log_file) as log, _logs_to(log):
         return tell(failure, revisions, deadline=deadline)
+
+
+class _RunLogOrStderr(io.TextIOBase):
+    """The run's log as far as it can be written, then stderr. Telling a run that failed on a
+    full disk (or with a log file it may not write) raised when it opened the log, before Slack
+    and the webhook were told, or when it closed it, after they were, as if none had been; and
+    the log channel's line is not lost."""
+
+    def __init__(self, path: Path | None):
+        super().__init__()
+        self._file: io.TextIOBase | None = None
+        if path is not None:
+            with contextlib.suppress(OSError):
+                self._file = open(path, "a", encoding="utf-8")
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if self._file is not None:
+            try:
+                written = self._file.write(text)
+                self._file.flush()  # a full disk says so here, not at the close
+                return written
+            except OSError:
+                self._close_file()
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        if self._file is None:
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        self._close_file()
+        super().close()
+
+    def _close_file(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):  # what it still buffers cannot be written either
+                self._file.close()
+            self._file = None
 
 
 def home_variable() -> str:

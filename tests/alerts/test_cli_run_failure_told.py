@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from pipelines.cli import app
 from pipelines.settings import Settings
 from tests.defs.dbt_copy import copied_dbt_project
+from tests.defs.full_disk import run_on_a_full_dagster_home
 
 from .loopback import HttpRecorder
 
@@ -216,3 +217,89 @@ def test_a_failure_that_cannot_be_told_still_prints_the_run_s_error_and_exit_cod
     assert f"the failure of run {failed_run_id()} could not be told: RuntimeError: a bug" in stderr, stderr
     assert result.stderr.splitlines()[-1].startswith(f"error {tmp_path}: required table"), result.stderr
     assert hooked.posts == []
+
+
+# --- A run that fails outside its steps ---------------------------------------------------------
+
+NO_RUN_ID = "a run of funnelpact_job (no run id: it failed outside its steps)"
+
+
+def test_a_run_whose_dagster_home_fills_up_past_the_steps_is_told_without_a_run_id_and_still_exits_3(
+        settings: Settings, hooked: HttpRecorder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dagster's own writes fail outside the steps (its run index past a file size limit, as on a
+    full disk): the command printed the error and exited 3, and told no channel, so a run of
+    cron's that failed for a full disk alerted nobody."""
+    copied_dbt_project(tmp_path, monkeypatch)
+    full = run_on_a_full_dagster_home(settings.home.parent, "run", "--from", "2026-06", "--to", "2026-07",
+                                      "--as-of", AS_OF)
+    assert full.returncode == 3, full.stderr[-3000:]
+    # The command's own error is as it was: the last line, naming Dagster's home.
+    error = full.stderr.splitlines()[-1]
+    assert error.startswith(f"error no room left on the disk writing Dagster's home {settings.dagster_home}"), error
+    [post] = hooked.posts  # the one webhook both revisions name; slack held back
+    message = post.json()
+    assert {k: message[k] for k in ("kind", "run_id", "job", "step", "months", "agreements", "as_of")} == {
+        "kind": "run_failure", "run_id": None, "job": "funnelpact_job", "step": None,
+        "months": ["2026-06", "2026-07"], "as_of": "2026-08-20T12:00:00+00:00",
+        "agreements": [{"agreement": "acme", "revision": "2026-h1"}, {"agreement": "acme", "revision": "2026-h2"}]}
+    # The error's first line as the command prints it, cut at 300 characters.
+    assert message["error"].startswith(f"no room left on the disk writing Dagster's home {settings.dagster_home}")
+    assert error.removeprefix("error ").startswith(message["error"].removesuffix("…")), (message["error"], error)
+    assert message["title"] == "Run failed in no step: 2026-06..2026-07 not judged (no run id)"
+    assert "Run: not known: it failed outside its steps\n" in message["text"], message["text"]
+    # Unique without a run id: a receiver that drops a repeated key keeps the next such failure.
+    assert message["alert_id"] == post.headers["Idempotency-Key"] == \
+        f"run_failure/funnelpact_job/{message['detected_at']}"
+    stderr = one_line(full.stderr)
+    assert (f"funnelpact: the failure of {NO_RUN_ID} was told to log, {WEBHOOK}; not told to "
+            "email:FUNNELPACT_SMTP_URL:revops@acme.example (environment variable FUNNELPACT_SMTP_URL is not set: "
+            "it must hold smtp://user:password@host:port); held back from slack:FUNNELPACT_SLACK_WEBHOOK "
+            "(FUNNELPACT_ALERT_CHANNELS)") in stderr, stderr
+    log = (settings.home / "logs" / "last-run.log").read_text()
+    assert ("ERROR pipelines.alerts: funnelpact alert run_failure: run=not known: it failed outside its steps; "
+            "job=funnelpact_job; step=none: the run failed outside its steps; error=no room left") in log, log
+
+
+def test_a_run_refused_because_another_run_holds_the_warehouse_tells_nobody(
+        settings: Settings, hooked: HttpRecorder) -> None:
+    """The run lock is taken inside the job's execution, and refused there (exit 2): a refusal
+    before the run, not a run that failed outside its steps."""
+    import subprocess
+    import sys
+
+    lock = settings.warehouse.resolve().with_name(settings.warehouse.name + ".lock")
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    holder = subprocess.Popen(  # another funnelpact run, as far as the lock goes
+        [sys.executable, "-c", "import fcntl, sys; f = open(sys.argv[1], 'w'); fcntl.flock(f, fcntl.LOCK_EX); "
+         "print('held', flush=True); sys.stdin.read()", str(lock)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result = invoke("run", "--from", "2026-06", "--as-of", AS_OF)
+    finally:
+        holder.communicate("", timeout=30)
+    assert result.exit_code == 2, result.output
+    assert "another funnelpact run is using this warehouse" in one_line(result.stderr), result.stderr
+    assert hooked.posts == [] and "failure of" not in result.stderr
+
+
+@pytest.mark.parametrize("log_file", [Path("/dev/full"), Path("no-such-folder") / "last-run.log"],
+                         ids=["full", "not-there"])
+def test_a_run_log_that_cannot_be_written_leaves_the_log_channel_s_line_on_stderr_and_the_webhook_told(
+        settings: Settings, hooked: HttpRecorder, log_file: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The run's log on a full disk (/dev/full: every write fails with ENOSPC) or not there:
+    telling raised, on closing the log after the channels were told or on opening it before
+    any was, and the command said the failure could not be told."""
+    from datetime import UTC, datetime
+
+    from pipelines.agreement import load_agreements
+    from pipelines.defs.execute import JobOutcome, tell_failure
+
+    outcome = JobOutcome("", False, "no room left on the disk writing Dagster's home …", log_file=log_file)
+    now = datetime.now(UTC)
+    told = tell_failure(outcome, load_agreements(settings.sla_dir), ["2026-06"], now, now)
+    assert told.sent == ["log", WEBHOOK], told
+    [failure] = run_failures(hooked)
+    assert failure["run_id"] is None and failure["error"] == outcome.failure
+    assert ("ERROR pipelines.alerts: funnelpact alert run_failure: run=not known: it failed outside its steps"
+            in capsys.readouterr().err)

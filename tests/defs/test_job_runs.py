@@ -494,6 +494,7 @@ def test_a_dbt_project_that_does_not_parse_fails_with_the_model_named(
     result = invoke("run", "--as-of", AS_OF)
     assert result.exit_code == 3, "a failed pipeline, not a missed target (1)"
     assert "does not parse" in result.output and "broken_model" in result.output
+    assert "failure of" not in result.output, "no run started: none is told, nor would the code location load"
 
 
 def test_dbt_runs_in_the_step_and_reports_every_model_and_data_test(settings: Settings) -> None:
