@@ -508,6 +508,34 @@ def test_an_alert_channel_listed_twice_is_valid_with_a_warning(funnelpact, tmp_p
                                "each alert reaches it once; remove one, or point it at another channel")
 
 
+def test_a_file_named_for_another_revision_than_it_holds_is_valid_with_a_warning(funnelpact, tmp_path: Path) -> None:
+    """h2 copied to acme-2027-q1.yaml for next quarter, its label mistyped: the suites, alerts
+    and diff would say 2072-q1 while the pull request shows acme-2027-q1.yaml."""
+    text = (ROOT / "sla" / "acme-2026-h2.yaml").read_text(encoding="utf-8")
+    for old, new in (("revision: 2026-h2", "revision: 2072-q1"), ("from: 2026-07, to: 2026-12", "from: 2027-01, to: 2027-06"),
+                     ("{2026-08: 0.7, 2026-11: 1.2, 2026-12: 1.3}", "{}")):
+        assert old in text
+        text = text.replace(old, new)
+    file = tmp_path / "acme-2027-q1.yaml"
+    file.write_text(text, encoding="utf-8")
+    run = funnelpact("validate", file)
+    assert run.code == 0, run.err
+    assert run.err.strip() == (
+        f"warning {file}:8:3 metadata.revision: the file is named for revision 2027-q1 of acme, but holds revision "
+        "2072-q1: if the label is a slip, write revision: 2027-q1; else rename the file acme-2072-q1.yaml (the label "
+        "names the revision's suites, alerts and diff)")
+
+
+@pytest.mark.parametrize("name", ["acme-2026-h2.yaml", "ACME_2026-H2.YML", "h2.yaml", "acme.yaml", "acme-eu.yaml",
+                                  "acme-2026.yaml", "beta-2026-h1.yaml"])
+def test_a_file_named_as_its_revision_or_after_no_revision_gets_no_warning(funnelpact, tmp_path: Path, name: str) -> None:
+    file = tmp_path / name
+    file.write_bytes((ROOT / "sla" / "acme-2026-h2.yaml").read_bytes())
+    run = funnelpact("validate", file)
+    assert run.code == 0, run.err
+    assert run.err == ""
+
+
 def test_the_console_script_prints_one_clear_line_and_exits_2_without_a_traceback() -> None:
     funnelpact = Path(sys.executable).with_name("funnelpact")
     file = (INVALID / "rate-above-one-is-not-a-rate.yaml").relative_to(ROOT)
