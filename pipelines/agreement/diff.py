@@ -166,6 +166,9 @@ def _git_root(sla: Path) -> Path:
         # add), are told as they are.
         if "not a git repository" not in str(exc):
             raise
+        if not sla.exists():  # most often `diff` started outside the repository: say where sla/ was looked for
+            raise InputError(Problem(f"no folder {sla} here, nor a git repository around it: diff compares the "
+                                     f"agreement files git keeps{default_folder_hint(sla)}", field="--sla")) from None
         raise InputError(Problem(f"{sla} is not inside a git repository: diff compares the agreement files "
                                  "git keeps", field="--sla")) from None
 

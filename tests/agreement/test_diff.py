@@ -210,6 +210,20 @@ def test_a_folder_outside_any_git_repository_exits_2(repo: Path, tmp_path_factor
     assert "is not inside a git repository" in " ".join(out.split())
 
 
+def test_diff_started_outside_the_repository_says_where_it_looked_for_sla(
+        repo: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An analyst in their home folder: no sla/ there, no repository either. It said 'sla is
+    not inside a git repository', as if a folder sla existed; validate and plan say where to run."""
+    monkeypatch.delenv("FUNNELPACT_SLA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path_factory.mktemp("home"))
+    code, out = run_diff("HEAD")
+    assert code == 2
+    assert " ".join(out.split()) == (
+        "error --sla: no folder sla here, nor a git repository around it: diff compares the agreement files git "
+        "keeps (the default folder, sla/ in the current directory: run from the repository root, give the folder "
+        "as --sla DIR (validate DIR), or set $FUNNELPACT_SLA_DIR)")
+
+
 def test_a_target_that_changes_from_zero_reads_from_0_in_markdown_and_null_in_json(repo: Path) -> None:
     edit(repo / "sla/acme-2026-h1.yaml", "2026-03: {mql: 150}", "2026-03: {mql: 150, sql: 0}")
     commit(repo, "no SQL target in March")
