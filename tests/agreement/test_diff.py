@@ -641,6 +641,23 @@ def test_markdown_names_the_months_that_move_to_another_revision(repo: Path) -> 
     assert section.count("| acme |") == 1  # one line per month, not one per target
 
 
+def test_months_that_move_to_another_revision_are_named_even_when_no_target_changes(repo: Path) -> None:
+    """H2 relabelled 2026-h2b, every figure as it was: its six months now go to other suites
+    and alerts, and the diff said only 'No monthly target changes.' (the section was read
+    from the targets that changed)."""
+    edit(repo / "sla/acme-2026-h2.yaml", "revision: 2026-h2", "revision: 2026-h2b")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "No monthly target changes." in out
+    section = out[out.index("#### Months judged by another revision"):]
+    assert [line for line in section.splitlines() if line.startswith("| acme |")] == [
+        f"| acme | 2026-{m:02d} | 2026-h2 | 2026-h2b |" for m in range(7, 13)]
+    code, out = run_diff("HEAD", "--format", "json")
+    moved = json.loads(out)["moved_months"]
+    assert moved[0] == {"agreement": "acme", "period": "2026-07", "old_revision": "2026-h2", "new_revision": "2026-h2b"}
+    assert [m["period"] for m in moved] == [f"2026-{m:02d}" for m in range(7, 13)]
+
+
 def test_a_change_that_opens_a_gap_between_revisions_says_those_months_are_never_judged(repo: Path) -> None:
     """H2 starting in August instead of July: validate warns, but CI comments the diff alone
     on a pull request that validates, and the diff showed July's targets 'removed' without
