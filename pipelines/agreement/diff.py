@@ -575,7 +575,9 @@ def render_markdown(result: DiffResult) -> str:
             old, new = target_and_actual("revenue" if t.target == "revenue" else f"volume:{t.target}", t.old, t.new)
             lines.append(f"| {t.agreement} | {t.period} | {_target_name(t)} | {old} | {new} | {_change(t)} |")
     else:
-        lines += ["", "No monthly target changes."]
+        # A rate, an attainment or a limit is its KPI's target as written, shown in the fields
+        # above: "no target changes" after a raised attainment read as if nothing were asked more.
+        lines += ["", "No volume or revenue target changes."]
     # A window moved between revisions: the month's targets (and its alerts' channels) now
     # come from another file, which the field changes above show only as two edited windows.
     if result.moved_months:

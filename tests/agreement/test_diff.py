@@ -641,6 +641,18 @@ def test_markdown_names_the_months_that_move_to_another_revision(repo: Path) -> 
     assert section.count("| acme |") == 1  # one line per month, not one per target
 
 
+def test_a_raised_attainment_is_not_called_no_target_change(repo: Path) -> None:
+    """The first-touch attainment is the hand-off KPI's target: 'No monthly target changes.'
+    under it read as if sales were asked nothing more."""
+    edit(repo / "sla/acme-2026-h2.yaml", "first_touch: {within_hours: 2, attainment: 0.90}",
+         "first_touch: {within_hours: 2, attainment: 0.95}")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "| `spec.handoff.first_touch.attainment` | 0.90 | 0.95 |" in out, out
+    assert out.rstrip().endswith("No volume or revenue target changes."), out
+    assert "No monthly target changes" not in out
+
+
 def test_months_that_move_to_another_revision_are_named_even_when_no_target_changes(repo: Path) -> None:
     """H2 relabelled 2026-h2b, every figure as it was: its six months now go to other suites
     and alerts, and the diff said only 'No monthly target changes.' (the section was read
@@ -648,7 +660,7 @@ def test_months_that_move_to_another_revision_are_named_even_when_no_target_chan
     edit(repo / "sla/acme-2026-h2.yaml", "revision: 2026-h2", "revision: 2026-h2b")
     code, out = run_diff("HEAD")
     assert code == 0, out
-    assert "No monthly target changes." in out
+    assert "No volume or revenue target changes." in out
     section = out[out.index("#### Months judged by another revision"):]
     assert [line for line in section.splitlines() if line.startswith("| acme |")] == [
         f"| acme | 2026-{m:02d} | 2026-h2 | 2026-h2b |" for m in range(7, 13)]
