@@ -121,10 +121,16 @@ def _conversions(a: Agreement) -> Iterator[tuple[tuple, str]]:
         # Two stages swapped in the list break every pair around them: the rates' own chain
         # says which order was meant, and one problem at the stage names the slip.
         at = next(i for i, (listed, meant) in enumerate(zip(ids, chained)) if listed != meant)
-        yield ("spec", "stages", at, "id"), (
-            f"stage {ids[at]!r} is out of funnel order: the stages are listed {' -> '.join(ids)}, while "
-            f"spec.conversion chains them {' -> '.join(chained)}: expected stages[{at}] to be {chained[at]!r} "
-            "(stages in funnel order), or rates for the order listed")
+        stages, chain = " -> ".join(ids), " -> ".join(chained)
+        if "stages" in a.spec.model_fields_set:
+            yield ("spec", "stages", at, "id"), (
+                f"stage {ids[at]!r} is out of funnel order: the stages are listed {stages}, while spec.conversion "
+                f"chains them {chain}: expected stages[{at}] to be {chained[at]!r} (stages in funnel order), or "
+                "rates for the order listed")
+        else:  # no list to point at: the default funnel, which the rates chain otherwise
+            yield ("spec", "conversion"), (
+                f"spec.conversion chains the stages {chain}, while without spec.stages they are the default "
+                f"{stages}: expected rates for the default order, or spec.stages listing yours")
         return
     pairs = {f"{x}->{y}" for x, y in a.adjacent_pairs()}
     given: set[str] = set()
