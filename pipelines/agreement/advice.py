@@ -28,7 +28,7 @@ def advise(agreement: Agreement) -> list[Problem]:
     advice = [*_thousands_dot(agreement, doc.data if doc else {}), *_reversed_offset(agreement), *_old_zone_name(agreement),
               *_withdrawn_currency(agreement),
               *_percent_seasonality(agreement), *_repeated_channels(agreement),
-              *_values_the_importers_rename(agreement)]
+              *_values_the_importers_rename(agreement), *_file_named_for_another_revision(agreement)]
     return _located(agreement, advice, doc)
 
 
@@ -196,6 +196,31 @@ def _values_the_importers_rename(a: Agreement):
                 yield ("spec", "stages", i, "crm_values"), (
                     f"{importer}, which this revision does not list: imported events of {stage.id!r} "
                     f"would be quarantined as unknown_stage; add {as_id!r} to its crm_values (docs/data.md, Importers)")
+
+
+def _file_named_for_another_revision(a: Agreement):
+    """A file named `<name>-<label>` whose label is not the revision it holds, but one of the
+    same shape (`acme-2027-q1.yaml` holding `2027-q2`): a copy of another revision whose label
+    no one updated, or a label mistyped. The label, not the file, names the revision's suites,
+    alerts and diff, so reviewers reading the file name read another revision. Any other file
+    name is the authors' to choose (`h2.yaml`, `acme-eu.yaml`): no advice."""
+    if a.source_file is None:
+        return
+    stem = Path(a.source_file).name.rsplit(".", 1)[0].casefold()
+    for separator in "-_":
+        prefix = f"{a.name.casefold()}{separator}"
+        label = stem.removeprefix(prefix)
+        if stem.startswith(prefix) and label != a.revision.casefold() and _shape(label) == _shape(a.revision):
+            yield ("metadata", "revision"), (
+                f"the file is named for revision {label} of {a.name}, but holds revision {a.revision}: if the "
+                f"label is a slip, write revision: {label}; else rename the file {prefix}{a.revision}"
+                f"{Path(a.source_file).suffix} (the label names the revision's suites, alerts and diff)")
+            return
+
+
+def _shape(label: str) -> str:
+    """`2027-q1` as `9999-a9`: labels of one scheme (years, halves, quarters) share a shape."""
+    return re.sub(r"[^\W\d_]", "a", re.sub(r"\d", "9", label.casefold()))
 
 
 def _number(value: Decimal) -> str:

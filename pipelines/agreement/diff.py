@@ -81,11 +81,22 @@ class Gap:
 
 
 @dataclass
+class MovedMonth:
+    """A month judged by another revision after the change: its targets, rules and alert
+    channels come from another file, whether or not a figure of it changed."""
+    agreement: str
+    period: str
+    old_revision: str
+    new_revision: str
+
+
+@dataclass
 class DiffResult:
     base: str
     head: str
     revisions: list[RevisionChange]
     targets: list[TargetChange]
+    moved_months: list[MovedMonth] = field(default_factory=list)
     new_gaps: list[Gap] = field(default_factory=list)
     base_problems: list[Problem] = field(default_factory=list)  # BASE's files left out of the comparison
 
@@ -119,6 +130,7 @@ def diff_revisions(base: str, head: str | None, sla: Path) -> DiffResult:
         head=head or "working tree",
         revisions=compare_revisions(old, new),
         targets=compare_targets(old, new),
+        moved_months=moved_months(old, new),
         # The months of a file BASE could not read are a gap of the files it could: which gaps
         # of HEAD are old cannot be told, so every one is listed.
         new_gaps=new_gaps([] if base_problems else old, new),
@@ -166,6 +178,9 @@ def _git_root(sla: Path) -> Path:
         # add), are told as they are.
         if "not a git repository" not in str(exc):
             raise
+        if not sla.exists():  # most often `diff` started outside the repository: say where sla/ was looked for
+            raise InputError(Problem(f"no folder {sla} here, nor a git repository around it: diff compares the "
+                                     f"agreement files git keeps{default_folder_hint(sla)}", field="--sla")) from None
         raise InputError(Problem(f"{sla} is not inside a git repository: diff compares the agreement files "
                                  "git keeps", field="--sla")) from None
 
@@ -415,6 +430,15 @@ def _month_values(agreements: list[Agreement]) -> dict[tuple[str, str], tuple[st
     return out
 
 
+def moved_months(old: list[Agreement], new: list[Agreement]) -> list[MovedMonth]:
+    """The months in force on both sides under revisions of other labels. Read from the
+    targets that changed, a relabelled revision (2026-h2 as 2026-h2b), or a split whose
+    figures stay, moved six months to other checks and alerts without a line saying so."""
+    before, after = _month_values(old), _month_values(new)
+    return [MovedMonth(*key, before[key][0], after[key][0]) for key in sorted(before.keys() & after.keys())
+            if before[key][0] != after[key][0]]
+
+
 def compare_targets(old: list[Agreement], new: list[Agreement]) -> list[TargetChange]:
     before, after = _month_values(old), _month_values(new)
     changes = []
@@ -551,15 +575,15 @@ def render_markdown(result: DiffResult) -> str:
             old, new = target_and_actual("revenue" if t.target == "revenue" else f"volume:{t.target}", t.old, t.new)
             lines.append(f"| {t.agreement} | {t.period} | {_target_name(t)} | {old} | {new} | {_change(t)} |")
     else:
-        lines += ["", "No monthly target changes."]
+        # A rate, an attainment or a limit is its KPI's target as written, shown in the fields
+        # above: "no target changes" after a raised attainment read as if nothing were asked more.
+        lines += ["", "No volume or revenue target changes."]
     # A window moved between revisions: the month's targets (and its alerts' channels) now
     # come from another file, which the field changes above show only as two edited windows.
-    moved = dict.fromkeys((t.agreement, t.period, t.old_revision, t.new_revision) for t in result.targets
-                          if t.old_revision and t.new_revision and t.old_revision != t.new_revision)
-    if moved:
+    if result.moved_months:
         lines += ["", "#### Months judged by another revision", "",
                   "| agreement | month | old revision | new revision |", "|---|---|---|---|"]
-        lines += [f"| {a} | {period} | {old} | {new} |" for a, period, old, new in moved]
+        lines += [f"| {m.agreement} | {m.period} | {m.old_revision} | {m.new_revision} |" for m in result.moved_months]
     if result.new_gaps:
         lines += ["", "#### Months no revision is in force in", "",
                   "Never judged (no targets, checks or alerts); if a gap is a slip, move a window to close it.", "",

@@ -62,6 +62,7 @@ def _stages(a: Agreement) -> Iterator[tuple[tuple, str]]:
     seen: dict[str, int] = {}
     crm_owner: dict[str, str] = {}
     ids = {s.id for s in a.spec.stages}
+    rates_order = _funnel_of_the_rates(a) or []
     for i, stage in enumerate(a.spec.stages):
         if stage.id in seen:
             yield ("spec", "stages", i, "id"), f"stage id {stage.id!r} is used twice (also stages[{seen[stage.id]}]): stage ids must be unique"
@@ -76,7 +77,7 @@ def _stages(a: Agreement) -> Iterator[tuple[tuple, str]]:
         # Volume(visit) sums web_sessions wherever the stage stands (SPEC section 3), and no
         # contact enters it: after another stage it compared sessions with contacts, and
         # events mapped onto it were loaded and then counted for no stage, silently.
-        if stage.id == VISIT and i > 0:
+        if stage.id == VISIT and i > 0 and rates_order[:1] != [VISIT]:  # rates starting at visit: out of order (_conversions)
             yield ("spec", "stages", i, "id"), (
                 f"{VISIT!r} counts web sessions, which no contact enters: it can only be the funnel's first stage")
         if stage.id == VISIT and stage.crm_values:
@@ -115,6 +116,22 @@ def _conversions(a: Agreement) -> Iterator[tuple[tuple, str]]:
     ids = a.stage_ids()
     if len(set(ids)) != len(ids):
         return  # the funnel itself is ambiguous (reported by _stages); pairs would only add noise
+    chained = _funnel_of_the_rates(a)
+    if chained is not None and chained != ids:
+        # Two stages swapped in the list break every pair around them: the rates' own chain
+        # says which order was meant, and one problem at the stage names the slip.
+        at = next(i for i, (listed, meant) in enumerate(zip(ids, chained)) if listed != meant)
+        stages, chain = " -> ".join(ids), " -> ".join(chained)
+        if "stages" in a.spec.model_fields_set:
+            yield ("spec", "stages", at, "id"), (
+                f"stage {ids[at]!r} is out of funnel order: the stages are listed {stages}, while spec.conversion "
+                f"chains them {chain}: expected stages[{at}] to be {chained[at]!r} (stages in funnel order), or "
+                "rates for the order listed")
+        else:  # no list to point at: the default funnel, which the rates chain otherwise
+            yield ("spec", "conversion"), (
+                f"spec.conversion chains the stages {chain}, while without spec.stages they are the default "
+                f"{stages}: expected rates for the default order, or spec.stages listing yours")
+        return
     pairs = {f"{x}->{y}" for x, y in a.adjacent_pairs()}
     given: set[str] = set()
     for key, rule in a.spec.conversion.items():
@@ -144,6 +161,27 @@ def _conversions(a: Agreement) -> Iterator[tuple[tuple, str]]:
                                       "not contacts, so no cohort enters the visit stage")
     for missing in sorted(pairs - given, key=_order(ids)):
         yield ("spec", "conversion"), f"missing a rate for {missing}: every adjacent pair of stages needs one"
+
+
+def _funnel_of_the_rates(a: Agreement) -> list[str] | None:
+    """The funnel order the conversion keys spell, when they chain every stage once, from one
+    first stage to one last (`visit->lead`, `lead->mql`, …); None when they spell no such chain."""
+    pairs = [parse_pair(key) for key in a.spec.conversion]
+    ids = a.stage_ids()
+    if None in pairs or len(pairs) != len(ids) - 1:
+        return None
+    following = dict(pairs)
+    if len(following) != len(pairs) or len(set(following.values())) != len(pairs):
+        return None  # a stage with two rates out, or two in: no single chain
+    if set(following) | set(following.values()) != set(ids):
+        return None
+    firsts = set(following) - set(following.values())
+    if len(firsts) != 1:
+        return None
+    chain = [firsts.pop()]
+    while chain[-1] in following and len(chain) < len(ids):
+        chain.append(following[chain[-1]])
+    return chain if len(chain) == len(ids) else None
 
 
 def _target_sizes(a: Agreement) -> Iterator[tuple[tuple, str]]:

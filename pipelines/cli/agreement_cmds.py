@@ -39,8 +39,9 @@ def validate(
     Every problem is listed with its file, line and field; the exit code is 2 if there is any.
     A valid value that is most likely a slip (a goal written 600.000 for 600 000, a timezone
     Etc/GMT+5 meant as UTC+5, seasonality weights written as percentages, an alert channel listed
-    twice, a CRM name the importers write as a stage id, months between two revisions that no
-    revision is in force in) gets a warning on stderr, and the exit code stays 0.
+    twice, a CRM name the importers write as a stage id, a file named for another revision than
+    it holds, months between two revisions that no revision is in force in) gets a warning on
+    stderr, and the exit code stays 0.
     """
     from pipelines.agreement import load_agreements
     from pipelines.agreement.advice import advise, advise_revisions

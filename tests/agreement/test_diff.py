@@ -210,6 +210,20 @@ def test_a_folder_outside_any_git_repository_exits_2(repo: Path, tmp_path_factor
     assert "is not inside a git repository" in " ".join(out.split())
 
 
+def test_diff_started_outside_the_repository_says_where_it_looked_for_sla(
+        repo: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An analyst in their home folder: no sla/ there, no repository either. It said 'sla is
+    not inside a git repository', as if a folder sla existed; validate and plan say where to run."""
+    monkeypatch.delenv("FUNNELPACT_SLA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path_factory.mktemp("home"))
+    code, out = run_diff("HEAD")
+    assert code == 2
+    assert " ".join(out.split()) == (
+        "error --sla: no folder sla here, nor a git repository around it: diff compares the agreement files git "
+        "keeps (the default folder, sla/ in the current directory: run from the repository root, give the folder "
+        "as --sla DIR (validate DIR), or set $FUNNELPACT_SLA_DIR)")
+
+
 def test_a_target_that_changes_from_zero_reads_from_0_in_markdown_and_null_in_json(repo: Path) -> None:
     edit(repo / "sla/acme-2026-h1.yaml", "2026-03: {mql: 150}", "2026-03: {mql: 150, sql: 0}")
     commit(repo, "no SQL target in March")
@@ -625,6 +639,35 @@ def test_markdown_names_the_months_that_move_to_another_revision(repo: Path) -> 
     section = out[out.index("#### Months judged by another revision"):]
     assert "| acme | 2026-06 | 2026-h1 | 2026-h2 |" in section
     assert section.count("| acme |") == 1  # one line per month, not one per target
+
+
+def test_a_raised_attainment_is_not_called_no_target_change(repo: Path) -> None:
+    """The first-touch attainment is the hand-off KPI's target: 'No monthly target changes.'
+    under it read as if sales were asked nothing more."""
+    edit(repo / "sla/acme-2026-h2.yaml", "first_touch: {within_hours: 2, attainment: 0.90}",
+         "first_touch: {within_hours: 2, attainment: 0.95}")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "| `spec.handoff.first_touch.attainment` | 0.90 | 0.95 |" in out, out
+    assert out.rstrip().endswith("No volume or revenue target changes."), out
+    assert "No monthly target changes" not in out
+
+
+def test_months_that_move_to_another_revision_are_named_even_when_no_target_changes(repo: Path) -> None:
+    """H2 relabelled 2026-h2b, every figure as it was: its six months now go to other suites
+    and alerts, and the diff said only 'No monthly target changes.' (the section was read
+    from the targets that changed)."""
+    edit(repo / "sla/acme-2026-h2.yaml", "revision: 2026-h2", "revision: 2026-h2b")
+    code, out = run_diff("HEAD")
+    assert code == 0, out
+    assert "No volume or revenue target changes." in out
+    section = out[out.index("#### Months judged by another revision"):]
+    assert [line for line in section.splitlines() if line.startswith("| acme |")] == [
+        f"| acme | 2026-{m:02d} | 2026-h2 | 2026-h2b |" for m in range(7, 13)]
+    code, out = run_diff("HEAD", "--format", "json")
+    moved = json.loads(out)["moved_months"]
+    assert moved[0] == {"agreement": "acme", "period": "2026-07", "old_revision": "2026-h2", "new_revision": "2026-h2b"}
+    assert [m["period"] for m in moved] == [f"2026-{m:02d}" for m in range(7, 13)]
 
 
 def test_a_change_that_opens_a_gap_between_revisions_says_those_months_are_never_judged(repo: Path) -> None:

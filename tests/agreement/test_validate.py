@@ -293,6 +293,17 @@ def test_the_shipped_examples_in_sla_validate(funnelpact) -> None:
     assert "warning" not in run.err
 
 
+def _rewritten(source: Path, file: Path, *replacements: tuple[str, str]) -> Path:
+    """`source` saved as `file` with each (old, new) replaced; each old must be there, or the
+    test would check the file unchanged."""
+    text = source.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, f"{old!r} not in {source}"
+        text = text.replace(old, new)
+    file.write_text(text, encoding="utf-8")
+    return file
+
+
 def _with_seasonality(tmp_path: Path, seasonality: str) -> Path:
     text = (ROOT / "sla" / "acme-2026-h1.yaml").read_text(encoding="utf-8")
     assert "seasonality: {2026-01: 0.8, 2026-06: 1.2}" in text
@@ -508,6 +519,30 @@ def test_an_alert_channel_listed_twice_is_valid_with_a_warning(funnelpact, tmp_p
                                "each alert reaches it once; remove one, or point it at another channel")
 
 
+def test_a_file_named_for_another_revision_than_it_holds_is_valid_with_a_warning(funnelpact, tmp_path: Path) -> None:
+    """h2 copied to acme-2027-q1.yaml for next quarter, its label mistyped: the suites, alerts
+    and diff would say 2072-q1 while the pull request shows acme-2027-q1.yaml."""
+    file = _rewritten(ROOT / "sla" / "acme-2026-h2.yaml", tmp_path / "acme-2027-q1.yaml",
+                      ("revision: 2026-h2", "revision: 2072-q1"), ("from: 2026-07, to: 2026-12", "from: 2027-01, to: 2027-06"),
+                      ("{2026-08: 0.7, 2026-11: 1.2, 2026-12: 1.3}", "{}"))
+    run = funnelpact("validate", file)
+    assert run.code == 0, run.err
+    assert run.err.strip() == (
+        f"warning {file}:8:3 metadata.revision: the file is named for revision 2027-q1 of acme, but holds revision "
+        "2072-q1: if the label is a slip, write revision: 2027-q1; else rename the file acme-2072-q1.yaml (the label "
+        "names the revision's suites, alerts and diff)")
+
+
+@pytest.mark.parametrize("name", ["acme-2026-h2.yaml", "ACME_2026-H2.YML", "h2.yaml", "acme.yaml", "acme-eu.yaml",
+                                  "acme-2026.yaml", "beta-2026-h1.yaml"])
+def test_a_file_named_as_its_revision_or_after_no_revision_gets_no_warning(funnelpact, tmp_path: Path, name: str) -> None:
+    file = tmp_path / name
+    file.write_bytes((ROOT / "sla" / "acme-2026-h2.yaml").read_bytes())
+    run = funnelpact("validate", file)
+    assert run.code == 0, run.err
+    assert run.err == ""
+
+
 def test_the_console_script_prints_one_clear_line_and_exits_2_without_a_traceback() -> None:
     funnelpact = Path(sys.executable).with_name("funnelpact")
     file = (INVALID / "rate-above-one-is-not-a-rate.yaml").relative_to(ROOT)
@@ -583,16 +618,12 @@ def test_a_derived_target_of_exactly_10_to_the_15_is_refused_as_an_explicit_one_
     # 30 customers in the window (30000 / 1000); rates 0.0000003 x 0.0000001 x 1 x 1 x 1 = 3e-14,
     # so the visit target is 30 / 3e-14 = 10^15 exactly: not below 10^15. The smallest rate is blamed.
     small = INVALID / "rates-so-small-that-targets-reach-10-to-the-15-are-refused.yaml"
-    text = small.read_text(encoding="utf-8")
-    for old, new in [("visit->lead: {rate: 1e-200}", "visit->lead: {rate: 0.0000003}"),
-                     ("lead->mql: {rate: 1e-200}", "lead->mql: {rate: 0.0000001}"),
-                     ("mql->sql: {rate: 0.5}", "mql->sql: {rate: 1}"),
-                     ("sql->opportunity: {rate: 0.5}", "sql->opportunity: {rate: 1}"),
-                     ("opportunity->customer: {rate: 0.25}", "opportunity->customer: {rate: 1}")]:
-        assert old in text
-        text = text.replace(old, new)
-    file = tmp_path / "exactly.yaml"
-    file.write_text(text, encoding="utf-8")
+    file = _rewritten(small, tmp_path / "exactly.yaml",
+                      ("visit->lead: {rate: 1e-200}", "visit->lead: {rate: 0.0000003}"),
+                      ("lead->mql: {rate: 1e-200}", "lead->mql: {rate: 0.0000001}"),
+                      ("mql->sql: {rate: 0.5}", "mql->sql: {rate: 1}"),
+                      ("sql->opportunity: {rate: 0.5}", "sql->opportunity: {rate: 1}"),
+                      ("opportunity->customer: {rate: 0.25}", "opportunity->customer: {rate: 1}"))
     run = funnelpact("validate", file)
     assert run.code == 2, run.out
     assert "spec.conversion.lead->mql.rate: with this rate the visit target of the window 2026-01..2026-03 is 1.0e+15" in run.err
