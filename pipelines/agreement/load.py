@@ -19,10 +19,18 @@ from pipelines.agreement.yaml_source import SourceDocument, load_yaml
 from pipelines.errors import InputError, Problem
 
 
+# What editors and macOS leave beside a file, named after it: Emacs's lock of a file being
+# edited (`.#acme-2026-h2.yaml`, a link to nowhere) and the AppleDouble files macOS writes on
+# disks and shares that are not its own (`._acme-2026-h2.yaml`). Read as agreements, they failed
+# `validate` and every run while a buffer was unsaved, or until someone found them.
+SIDE_FILE_PREFIXES = (".#", "._")
+
+
 def is_agreement_file(name: str) -> bool:
     """A YAML file by its name, in any case: Windows and macOS open `H2.YAML` as YAML, and a
-    file skipped for its case was a revision never validated nor judged."""
-    return name.lower().endswith((".yaml", ".yml"))
+    file skipped for its case was a revision never validated nor judged. Not an editor's or
+    macOS's side file (`SIDE_FILE_PREFIXES`)."""
+    return name.lower().endswith((".yaml", ".yml")) and not name.startswith(SIDE_FILE_PREFIXES)
 
 
 def agreement_files(paths: Iterable[Path | str]) -> list[Path]:

@@ -111,6 +111,21 @@ def test_a_file_in_the_folder_with_an_upper_case_extension_is_validated(funnelpa
     assert len(run.out.splitlines()) == 2, run.out
 
 
+def test_an_editor_s_lock_and_macos_side_files_in_the_folder_are_not_read_as_agreements(
+        funnelpact, tmp_path: Path) -> None:
+    """Emacs's lock of an unsaved buffer (a link to nowhere) and macOS's AppleDouble file failed
+    validate, and every run, as agreements."""
+    (tmp_path / "acme-2026-h1.yaml").write_bytes((ROOT / "sla" / "acme-2026-h1.yaml").read_bytes())
+    (tmp_path / ".#acme-2026-h1.yaml").symlink_to("analyst@laptop.4242:1764000000")
+    (tmp_path / "._acme-2026-h1.yaml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    run = funnelpact("validate", tmp_path)
+    assert run.code == 0, run.err
+    assert run.out.strip() == f"ok {tmp_path / 'acme-2026-h1.yaml'}: acme 2026-h1 (2026-01..2026-06, 6 stages)", run.out
+    # A hidden agreement file that is none of those is still read.
+    (tmp_path / ".acme-2026-h2.yaml").write_bytes((ROOT / "sla" / "acme-2026-h2.yaml").read_bytes())
+    assert "acme 2026-h2" in funnelpact("validate", tmp_path).out
+
+
 def test_a_linked_folder_of_agreements_is_named_not_skipped(funnelpact, tmp_path: Path) -> None:
     """rglob does not go into a linked folder: the revision in it was neither validated nor judged."""
     shared, sla = tmp_path / "shared", tmp_path / "sla"
