@@ -1649,6 +1649,7 @@ def test_counted_says_a_count_with_its_noun_in_the_singular_or_the_plural():
         "1 won deal", "2,000 won deals", "0 rows"]
     assert [counted(1, "activity"), counted(2, "activity"), counted(2, "day")] == [
         "1 activity", "2 activities", "2 days"]
+    assert [counted(1, "person"), counted(7, "person")] == ["1 person", "7 people"]
 
 
 @pytest.mark.parametrize("body, line, message", [

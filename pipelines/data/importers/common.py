@@ -53,10 +53,12 @@ def _rounded(column: str) -> str:
 
 
 def counted(n: int, noun: str) -> str:
-    """'1 won deal', '2,000 won deals', '2 activities': a note's count and its noun, agreeing
+    """'1 won deal', '2,000 won deals', '2 activities', '7 people': a note's count and its noun, agreeing
     in number ('1 of 1 records left out' read as a slip)."""
     if n == 1:
         plural = noun
+    elif noun.endswith("person"):
+        plural = noun[:-len("person")] + "people"
     elif noun.endswith("y") and noun[-2:-1] not in "aeiou":
         plural = noun[:-1] + "ies"
     else:
