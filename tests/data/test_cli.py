@@ -147,6 +147,24 @@ def test_import_csv_says_how_many_rows_a_row_filter_left_out_and_refuses_a_bad_o
     assert "Traceback" not in err
 
 
+def test_import_csv_warns_of_events_of_people_a_contacts_filter_left_out_and_exits_0(tmp_path):
+    """The events are written, nothing is lost: a warning, as the loader will quarantine them."""
+    import shutil
+
+    for f in (EXPORTS / "csv").iterdir():
+        shutil.copy(f, tmp_path / f.name)
+    mapping = tmp_path / "mapping.yaml"
+    mapping.write_text(mapping.read_text().replace(
+        "    constants: {country: MX}\n",
+        "    constants: {country: MX}\n    keep_rows: {column: Channel, values: [Google Ads]}\n", 1))
+    code, _, err = funnelpact("import", "csv", "--mapping", str(mapping), "--out", str(tmp_path / "out"))
+    assert code == 0
+    assert ("warning: tables.lifecycle_events writes 1 event of 1 person that tables.contacts.keep_rows left out "
+            "of people.csv; the loader will quarantine it as unknown_contact, against data_quality:quarantine_rate: "
+            "give tables.lifecycle_events the same keep_rows, or drop the filter from tables.contacts"
+            ) in " ".join(err.split())
+
+
 def test_a_data_directory_missing_a_table_or_column_prints_one_line_each(tmp_path, capsys):
     """The loader's errors, through the shared CLI reporting, name file, column, expectation."""
     import duckdb

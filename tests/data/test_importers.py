@@ -635,6 +635,83 @@ def test_a_row_filter_on_a_file_two_tables_read_leaves_out_the_wide_form_s_event
     assert imported.rows == {"contacts": 2, "lifecycle_events": 4}
 
 
+# P-2 and P-4 are no Google Ads sign-ups; P-3 has a Newsletter row too, and a Google Ads one.
+FILTERED_PEOPLE = ("Person ID,Signed up,Channel,MQL date\n"
+                   "P-1,2026-01-05T09:15:00Z,Google Ads,2026-01-07T10:00:00Z\n"
+                   "P-2,2026-02-10T23:30:00Z,Newsletter,2026-02-11T10:00:00Z\n"
+                   "P-3,2026-03-01T08:00:00Z,Newsletter,\n"
+                   "P-3,2026-03-01T08:00:00Z,Google Ads,\n"
+                   "P-4,2026-03-02T08:00:00Z,Partner,\n")
+KEEP_GOOGLE_ADS = "keep_rows: {column: Channel, values: [Google Ads]}"
+
+
+def import_filtered_people(tmp_path: Path, contacts_filter: str, events_filter: str = "",
+                           events_first: bool = False):
+    """Import FILTERED_PEOPLE as contacts (with `contacts_filter`) and their wide stage dates
+    (with `events_filter`), and activities of P-1, P-2, P-3 and of P-9, whom the export lacks;
+    then load what it wrote. The import's notes on contacts left out, and the rows the loader
+    quarantined as unknown_contact per table."""
+    (tmp_path / "people.csv").write_text(FILTERED_PEOPLE)
+    (tmp_path / "activities.csv").write_text(
+        "ID,Person ID,Due date\n1,P-1,2026-01-08T10:00:00Z\n2,P-2,2026-02-12T10:00:00Z\n"
+        "3,P-9,2026-02-13T10:00:00Z\n4,P-3,2026-03-03T10:00:00Z\n")
+    tables = [f"  contacts: {{file: people.csv, columns: {{contact_id: Person ID, created_at: Signed up}}"
+              f"{', ' * bool(contacts_filter)}{contacts_filter}}}\n",
+              "  lifecycle_events: {file: people.csv, columns: {contact_id: Person ID},"
+              f" stage_columns: {{lead: Signed up, mql: MQL date}}{', ' * bool(events_filter)}{events_filter}}}\n"]
+    mapping = tmp_path / "crm.yaml"
+    mapping.write_text("tables:\n" + "".join(reversed(tables) if events_first else tables)
+                       + "  activities: {file: activities.csv, constants: {team: sales},"
+                       " columns: {activity_id: ID, contact_id: Person ID, occurred_at: Due date}}\n")
+    imported = import_csv(mapping, tmp_path / "out")
+    con = duckdb.connect()
+    load_data_dir(tmp_path / "out", con, STAGE_VALUES)
+    quarantined = dict(con.execute("select table_name, count(*) from raw.quarantine "
+                                   "where reason = 'unknown_contact' group by all").fetchall())
+    return [n for n in imported.notes if "unknown_contact" in n], quarantined
+
+
+@pytest.mark.parametrize("events_first", [False, True], ids=["contacts first", "events first"])
+def test_rows_of_people_a_contacts_filter_left_out_are_warned_of_as_the_loader_quarantines_them(
+        tmp_path, events_first):
+    """A filter is its table's only: events and activities of the people contacts' keep_rows
+    left out were imported without a word, and a run quarantined them as unknown_contact,
+    against the quarantine rate. Whether contacts or their events come first in the mapping.
+    P-3's Newsletter row is left out, but its Google Ads row kept: P-3 is a contact."""
+    warned, quarantined = import_filtered_people(tmp_path, KEEP_GOOGLE_ADS, events_first=events_first)
+    assert warned == [
+        "warning: tables.lifecycle_events writes 3 events of 2 people that tables.contacts.keep_rows left out of "
+        "people.csv; the loader will quarantine them as unknown_contact, against data_quality:quarantine_rate: "
+        "give tables.lifecycle_events the same keep_rows, or drop the filter from tables.contacts",
+        # P-9's, whom the export lacks, the loader's quarantine says of: no filter left P-9 out.
+        "warning: tables.activities writes 1 activity of 1 person that tables.contacts.keep_rows left out of "
+        "people.csv; the loader will quarantine it as unknown_contact, against data_quality:quarantine_rate: "
+        "leave it out of tables.activities too (a keep_rows or skip_rows of activities.csv), or drop the "
+        "filter from tables.contacts"]
+    assert quarantined == {"lifecycle_events": 3, "activities": 1 + 1}
+
+
+def test_no_warning_of_a_table_that_leaves_the_same_people_out_and_both_filters_are_named(tmp_path):
+    """lifecycle_events given contacts' filter writes no event of the people it leaves out, and
+    the loader quarantines none; activities, of another file, still has P-2's. A filter that
+    leaves out no one the other tables have rows of says nothing. With both filters on
+    contacts, the warning names both."""
+    same = "skip_rows: {column: Channel, values: [Newsletter, Partner]}"
+    warned, quarantined = import_filtered_people(tmp_path, same, same)
+    assert [w.split(" writes ")[0] for w in warned] == ["warning: tables.activities"]
+    assert quarantined == {"activities": 2}
+    partner = "skip_rows: {column: Channel, values: [Partner]}"
+    assert import_filtered_people(tmp_path, partner, partner) == ([], {"activities": 1})
+    warned, _ = import_filtered_people(tmp_path, "keep_rows: {column: Channel, values: [Google Ads, Partner]}, "
+                                       "skip_rows: {column: Signed up, values: ['2026-03-02T08:00:00Z']}",
+                                       KEEP_GOOGLE_ADS)
+    assert warned == [
+        "warning: tables.activities writes 1 activity of 1 person that tables.contacts.keep_rows and skip_rows "
+        "left out of people.csv; the loader will quarantine it as unknown_contact, against "
+        "data_quality:quarantine_rate: leave it out of tables.activities too (a keep_rows or skip_rows of "
+        "activities.csv), or drop the filters from tables.contacts"]
+
+
 FILTERED = ("tables:\n"
             "  contacts:\n"
             "    file: people.csv\n"

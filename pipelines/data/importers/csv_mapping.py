@@ -46,6 +46,15 @@ ROW_FILTERS = ("keep_rows", "skip_rows")
 FILTER_KEYS = ("column", "values")
 TABLE_KEYS = {"file", "columns", "values", "constants", "stage_columns", "delimiter",
               "timezone", "encoding", "timestamp_format", *ROW_FILTERS}
+# A filter is its table's only: a person contacts' filter left out keeps their rows in the
+# tables whose contact must be in contacts, and the loader quarantines those as unknown_contact
+# (deals keep any contact_id). Said at import (_warn_of_rows_of_people_left_out), not first
+# by a run's quarantine rate. What a row of each is called.
+OF_A_CONTACT = {name: {"lifecycle_events": "event", "activities": "activity"}[name]
+                for name, t in TABLES.items() if any(c.references_contact for c in t.columns)}
+# The ids of the people contacts' filters left out (and no row of contacts kept), and per
+# table of OF_A_CONTACT the ids it wrote, with how many rows each.
+LEFT_OUT_PEOPLE = "_fp_left_out_people"
 
 
 def _problem(mapping: Path, field: str, message: str) -> InputError:
@@ -249,8 +258,67 @@ def _import(mapping_file: Path, doc: dict[str, Any], out: Path) -> Imported:
             [i.path for i in inputs.values()], "CSV exports"):
         for i, (name, spec) in enumerate(doc["tables"].items()):
             _table(job, name, spec, inputs[name], reads[name], default_tz, "timezone" in doc, mapping_file, i,
-                   encodings[name])
+                   encodings[name], watched=bool(_filters(doc["tables"].get("contacts"))))
+        _warn_of_rows_of_people_left_out(job, doc["tables"], inputs)
     return job.result()
+
+
+def _filters(spec: dict | None) -> list[str]:
+    """The row filters of a table of the mapping, in the order they apply."""
+    return [key for key in ROW_FILTERS if key in (spec or {})]
+
+
+def _people_of(name: str) -> str:
+    """The temp table of the contact ids the table `name` wrote (see LEFT_OUT_PEOPLE)."""
+    return f"_fp_people_of_{name}"
+
+
+def _keep_people(job: Job, name: str, written: str, export: Export, contact_id: str) -> None:
+    """Keep what _warn_of_rows_of_people_left_out compares of the table `name` just written
+    (the temp table `written`; `contact_id`: SQL of its contact id on the rows of `export`).
+    Kept as sets of ids, not the rows: the tables are written in the mapping's order, events
+    before contacts as well, and an activities export holds millions of rows."""
+    if name == "contacts":
+        # Ids as written, as the loader compares them; a person whose other row contacts
+        # kept is in contacts.
+        job.con.execute(f"create temp table {LEFT_OUT_PEOPLE} as select * from ("
+                        f"select {contact_id} as contact_id from {export.name} where not {export.kept} "
+                        f"except select contact_id from {written}) where contact_id is not null")
+    elif name in OF_A_CONTACT:
+        # Once contacts is written, only the ids of the people it left out: a set as small as
+        # they are, not one of every person with an activity.
+        among = (f"contact_id in (select contact_id from {LEFT_OUT_PEOPLE})" if job.con.execute(
+            "select count(*) from duckdb_tables() where table_name = ?", [LEFT_OUT_PEOPLE]).fetchone()[0]
+            else "contact_id is not null")
+        job.con.execute(f"create temp table {_people_of(name)} as select contact_id, count(*) as n "
+                        f"from {written} where {among} group by all")
+
+
+def _warn_of_rows_of_people_left_out(job: Job, tables: dict[str, Any], inputs: dict[str, Input]) -> None:
+    """Warn of the rows of a table of OF_A_CONTACT whose person the filters of contacts left
+    out: the import wrote them, and the loader quarantines them as unknown_contact, against
+    data_quality:quarantine_rate. The people absent from the contacts export are not this
+    import's doing: the loader's quarantine says of them."""
+    filters = _filters(tables.get("contacts"))
+    if not filters:
+        return
+    by = " and ".join(filters)
+    for name in (n for n in tables if n in OF_A_CONTACT):
+        rows, people = job.con.execute(
+            f"select coalesce(sum(n), 0), count(*) from {_people_of(name)} "
+            f"where contact_id in (select contact_id from {LEFT_OUT_PEOPLE})").fetchone()
+        if not rows:
+            continue
+        file, them = inputs["contacts"].path, "it" if rows == 1 else "them"
+        # A table of another file cannot take contacts' filter as it is: its column is people.csv's.
+        same = (f"give tables.{name} the same {by}" if same_file(inputs[name].path, file)
+                else f"leave {them} out of tables.{name} too (a keep_rows or skip_rows of {inputs[name].path.name})")
+        job.notes.append(
+            f"warning: tables.{name} writes {counted(rows, OF_A_CONTACT[name])} of {counted(people, 'person')} "
+            f"that tables.contacts.{by} left out of {file.name}; the loader will quarantine {them} as "
+            f"unknown_contact, against data_quality:quarantine_rate: {same}, or drop "
+            f"{'the filter' if len(filters) == 1 else 'the filters'} from tables.contacts")
+    job.drop(LEFT_OUT_PEOPLE, *map(_people_of, OF_A_CONTACT))
 
 
 def _mapped(spec: dict) -> list[str]:
@@ -298,7 +366,9 @@ def _row_filter_sql(job: Job, export: Export, name: str, key: str, ref: str, col
 
 
 def _table(job: Job, name: str, spec: dict, given: Input, reads: set[str], default_tz: str, zone_given: bool,
-           mapping_file: Path, i: int, encoding: Encoding) -> None:
+           mapping_file: Path, i: int, encoding: Encoding, watched: bool) -> None:
+    """Write the table `name` of the mapping; `watched`: whether contacts has a filter, whose
+    people left out the tables of OF_A_CONTACT may have rows of (_keep_people)."""
     table = TABLES[name]
     where = f"tables.{name}"
     tz = check_timezone(spec.get("timezone", default_tz), f"{where}.timezone", str(mapping_file))
@@ -373,4 +443,9 @@ def _table(job: Job, name: str, spec: dict, given: Input, reads: set[str], defau
             f"required column '{missing[0]}' of {name} is not mapped; map "
             f"{', '.join(table.required_columns)} (columns, constants or stage_columns)",
             file=str(mapping_file), field=f"{where}.columns.{missing[0]}"))
-    job.write(name, select, from_sql)
+    if not watched or name not in ("contacts", *OF_A_CONTACT):
+        job.write(name, select, from_sql)
+        return
+    job.write(name, select, from_sql, keep_as="_fp_written")
+    _keep_people(job, name, "_fp_written", export, select["contact_id"])
+    job.drop("_fp_written")
