@@ -2221,3 +2221,35 @@ def test_an_import_spills_what_exceeds_the_memory_limit_into_its_output_not_the_
     imported = import_hubspot(export, tmp_path / "out", timezone="UTC")
     assert imported.rows == {"contacts": 200000, "lifecycle_events": 200000}
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["contacts.csv", "lifecycle_events.csv"]
+
+
+def test_the_default_formats_tried_by_the_shape_of_a_value_read_what_trying_each_in_turn_reads() -> None:
+    """Without a format, a value is tried against the ISO or the US formats, told by a '/'
+    (a try_strptime that fails is slow): each reads as the first of all the formats that
+    reads it, as before, and a date-only value is one a date-only format reads."""
+    from pipelines.data.importers.times import DEFAULT_FORMATS, FIRST_YEAR, TWO_DIGIT_YEAR_FORMATS, Times
+    from pipelines.data.parsing import DATE, NAIVE
+
+    moments = [datetime(2026, 1, 5, 9, 15, 7, 500000), datetime(2024, 12, 31, 23, 59), datetime(1999, 7, 4, 0, 0)]
+    values = {m.strftime(f) for m in moments for f in DEFAULT_FORMATS + TWO_DIGIT_YEAR_FORMATS}
+    values |= {v.lstrip("0") for v in values} | {v + "Z" for v in values} | {v + "+02:00" for v in values}
+    values |= {"0026-01-05 10:00", "13/01/2026", "2026/01/05", "1/5/26, 9:15 PM", "a/b", "/", "", "05-01-2026 10:00"}
+    con = duckdb.connect()
+    con.execute("create table t (v varchar)")
+    con.executemany("insert into t values (?)", [[v] for v in sorted(values)])
+
+    def listed(formats):
+        return "[" + ", ".join(f"'{f}'" for f in formats) + "]"
+
+    every = f"try_strptime(v, {listed(DEFAULT_FORMATS)})"
+    in_turn = (f"coalesce(case when year({every}) >= {FIRST_YEAR} then {every} end, "
+               f"try_strptime(v, {listed(TWO_DIGIT_YEAR_FORMATS)}), "
+               f"case when regexp_full_match(v, '{NAIVE}') then try_cast(v as timestamp) end)")
+    date_only = f"coalesce(regexp_full_match(v, '{DATE}') or try_strptime(v, ['%Y-%m-%d', '%m/%d/%Y']) is not null, false)"
+    times = Times()
+    read, dates, differ = con.execute(
+        f"select count({in_turn}), count(*) filter (where {date_only}), "
+        f"count(*) filter (where {in_turn} is distinct from {times.local('v')} "
+        f"or {date_only} <> {times.date_only('v')}) from t").fetchone()
+    assert read > 100 and dates > 10, (read, dates)  # the sample holds values of every shape
+    assert differ == 0
