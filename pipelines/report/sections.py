@@ -373,7 +373,7 @@ def trends(r: AgreementReport) -> str:
         values = points(kpi)
         return (f"<figure><figcaption>{escape(caption)}</figcaption>"
                 f"{draw(values, title, axis, boundaries, r.month)}"
-                f"{figures.points(values, title, lambda v: kpi_value(kpi, v, currency), r.month)}</figure>")
+                f"{figures.points(values, title, kpi, currency, r.month)}</figure>")
 
     volume_charts = [figure(stage.label, f"volume:{stage.id}", f"{stage.label}: monthly volume and target")
                      for stage in a.spec.stages]

@@ -1062,6 +1062,21 @@ def test_a_table_of_figures_reads_a_zero_volume_s_share_the_bins_past_the_hours_
         ["waiting", "1", "still within the limit"]]
 
 
+def test_a_trend_s_table_of_figures_tells_a_target_and_actual_apart_as_the_scorecard_does():
+    """A screen reader hears a month's target and actual as the scorecard shows them: a rate of
+    2.04 % against 2 % read "2.0%" twice, and a breach of 89.96 % against 90 % "90.0%" twice."""
+    from pipelines.report import figures, svg
+
+    values = [svg.Point("2026-09", 0.8996, 0.9, "breach", None), svg.Point("2026-10", 0.0204, 0.02, "met", None),
+              svg.Point("2026-11", None, None, None, None)]
+    assert _figures(figures.points(values, "Hand-off", "handoff:first_touch", "USD", "2026-10"), "Hand-off") == [
+        ["2026-09", "89.96%", "90.00%", "breach"], ["2026-10 (this review)", "2.04%", "2.00%", "met"],
+        ["2026-11", "—", "—", "not judged"]]
+    revenue = [svg.Point("2026-10", 99999.6, 100000.0, "met", None)]
+    assert _figures(figures.points(revenue, "Revenue", "revenue", "USD", "2026-11"), "Revenue") == [
+        ["2026-10", "USD 99,999.60", "USD 100,000.00", "met"]]
+
+
 @slow
 def test_every_in_page_link_has_one_target(several_report):
     # Two agreements' sections in one file: their ids must not collide, or a link opens the wrong part.
