@@ -252,6 +252,35 @@ def test_an_out_the_command_cannot_write_stops_it_before_the_pipeline_runs(tmp_p
     assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / ".funnelpact").exists()
 
 
+def test_a_writable_pack_in_a_folder_the_command_cannot_write_stops_it_before_the_pipeline_runs(
+        tmp_path, monkeypatch, without_root_override):
+    """The new pack is written beside the old one and renamed over it: the file's own mode passed
+    the check, the command judged the month (and alerted), then failed on 'Permission denied'."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FUNNELPACT_SLA_DIR", str(Path(__file__).resolve().parents[2] / "sla"))
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("FUNNELPACT_HOME", str(tmp_path / ".funnelpact"))
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    out = folder / "review.html"
+    out.write_text("<!doctype html><title>the pack of last month</title>", encoding="utf-8")
+    link = tmp_path / "latest.html"  # a writable folder, a link into the read-only one
+    link.symlink_to(out)
+    folder.chmod(0o555)
+    try:
+        for given in (out, link):
+            done = without_root_override("from pipelines.cli import main; main()",
+                                         "report", "--month", "2026-03", "--out", str(given))
+            assert done.returncode == 2, done.stderr
+            assert re.search(rf"error --out: cannot write {re.escape(str(given))}: the folder {re.escape(str(folder))} "
+                             r"is not writable", " ".join(done.stderr.split())), done.stderr
+            assert "judging" not in done.stderr and "Traceback" not in done.stderr
+    finally:
+        folder.chmod(0o755)
+    assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / ".funnelpact").exists()
+    assert out.read_text(encoding="utf-8") == "<!doctype html><title>the pack of last month</title>"
+
+
 def test_every_option_is_documented():
     command = typer.main.get_command(app).get_command(None, "report")
     for param in command.params:
