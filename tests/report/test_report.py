@@ -527,6 +527,31 @@ def test_a_month_whose_window_moved_to_another_revision_since_it_was_judged_is_b
 
 
 @slow
+def test_a_damaged_warehouse_is_bad_input_naming_it_and_the_previous_pack_is_left_as_it_was(judged, tmp_path, monkeypatch):
+    """A block whose checksum fails, read while the pack gathers its figures: `Corrupt database
+    file` read as a bug (exit 3), where every other command says the warehouse is damaged."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(judged.warehouse, warehouse)
+    size = warehouse.stat().st_size
+    with open(warehouse, "r+b") as f:  # junk over the start of every 256 kB past the header
+        for offset in range(300_000, size, 262_144):
+            f.seek(offset)
+            f.write(b"\xde\xad\xbe\xef" * 64)
+    out = tmp_path / "review.html"
+    out.write_text("<!doctype html><title>the pack of last month</title>", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FUNNELPACT_SLA_DIR", str(judged.sla_dir))
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(warehouse))
+    monkeypatch.setenv("FUNNELPACT_HOME", str(judged.home))
+    result = CliRunner().invoke(app, ["report", "--month", CLOSED, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert f"{warehouse} FUNNELPACT_DUCKDB_PATH: the warehouse is damaged (" in said, said
+    assert "move it aside and run again" in said and "Traceback" not in said
+    assert out.read_text(encoding="utf-8") == "<!doctype html><title>the pack of last month</title>"
+
+
+@slow
 def test_an_output_that_cannot_be_written_is_bad_input(judged, tmp_path):
     from pipelines.report.render import write_report
 
