@@ -84,6 +84,13 @@ def target_and_actual(kpi: str, target: float | None, actual: float | None, curr
     return figure_text.target_and_actual(kpi, target, actual, currency)
 
 
+def scorecard_actual(row: dict, currency: str | None = None) -> str:
+    """A judged KPI's actual as the scorecard shows it beside its target. Rounded on its own, an
+    attainment of 89.96 % read "Attainment 90.0% against the agreed 90% — breach" in the text
+    while the scorecard read 89.96% against 90.00%."""
+    return target_and_actual(row["kpi"], row["target"], row["actual"], currency)[1]
+
+
 def kpi_code(kpi: str) -> str:
     """The KPI id as code that may wrap after its ':' or '->' and nowhere else: squeezed into
     a narrow column, `handoff:first_touch` broke as `handoff:first` / `_touch`. Each piece is

@@ -30,6 +30,7 @@ from pipelines.report.format import (
     number,
     percent,
     revenue_target,
+    scorecard_actual,
     status_badge,
     target_and_actual,
 )
@@ -446,7 +447,7 @@ def handoffs(r: AgreementReport) -> str:
         body = (chart + f'<p>{len(r.handoffs):,} MQLs entered in {escape(r.month)}: <b>{in_time:,} touched in time</b>, '
                 f'{breach:,} late or not at all ({untouched_breach:,} never touched), {pending:,} still within the limit. '
                 + (f"Median time to first touch: {median:.1f} h. " if median is not None else "")
-                + f"Attainment {percent(res['actual'] if res else None)} against the agreed "
+                + f"Attainment {scorecard_actual(res) if res else '—'} against the agreed "
                 f"{agreed_percent(rule.attainment)} — {status_badge(res['status']) if res else ''}</p>")
     return _section(r.anchor("handoffs"), "Hand-off: time to first touch", body,
                     f"Sales agreed to touch every new MQL within {limit:g} hours, for at least "
@@ -512,7 +513,7 @@ def recycling(r: AgreementReport) -> str:
         if reason not in {x for x, _ in r.recycle_reasons}:
             rows.append(f'<tr data-reason="{escape(reason)}" data-count="0">{_row_head(escape(reason))}'
                         '<td class="num">0</td><td class="num">0%</td><td></td></tr>')
-    rate = (f"Recycle rate {percent(res['actual'])} (max {agreed_percent(res['target'])}) — {status_badge(res['status'])}"
+    rate = (f"Recycle rate {scorecard_actual(res)} (max {agreed_percent(res['target'])}) — {status_badge(res['status'])}"
             if res else "No recycle-rate KPI this month.")
     table = (_table(_named(r, f"Recycled MQLs of {r.month} by reason"), ["reason", Num("MQLs"), Num("share"), BARS], rows)
              if rows else "<p>No MQL of the month was recycled.</p>")
@@ -617,7 +618,7 @@ def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
         f'<td class="num">{number(t.get("rows_read"))}</td><td class="num">{number(t.get("rows_loaded"))}</td>'
         f'<td class="num">{number(t.get("duplicate_rows"))}</td><td class="num">{number(t.get("quarantined_rows"))}</td></tr>'
         for t in data.load_report)
-    rate = (f"Quarantine rate {percent(res['actual'])} (max {agreed_percent(res['target'])}) — {status_badge(res['status'])}. "
+    rate = (f"Quarantine rate {scorecard_actual(res)} (max {agreed_percent(res['target'])}) — {status_badge(res['status'])}. "
             if res else "")
     unknown = (f'<p data-unknown-stage-values>Lifecycle values no agreement lists (<code>unknown_stage</code>): '
                f"{escape(unknown_stage_values_text(dq['unknown_stage_values']))}. List one in a stage's "

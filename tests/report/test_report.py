@@ -1353,3 +1353,40 @@ def test_the_data_quality_section_reads_the_quarantine_rate_as_the_scorecard_doe
     results = [{"kpi": "data_quality:quarantine_rate", "target": 0.02, "actual": 0.015, "status": "met"}]
     assert kpi_value("data_quality:quarantine_rate", 0.015, "USD") == "1.5%"
     assert "Quarantine rate 1.5% (max 2%)" in data_quality(data, results)
+
+
+def _h2_report(results: list[dict], handoffs=()):
+    """The closed month of sla/'s 2026-h2 with these judgements, as gather builds it."""
+    from datetime import datetime
+
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.plan import plan_agreement
+    from pipelines.report.gather import AgreementReport
+
+    a = next(a for a in load_agreements(Path(__file__).resolve().parents[2] / "sla") if a.revision == "2026-h2")
+    plan = next(p for p in plan_agreement(a) if p.period == CLOSED)
+    start, end = datetime(2026, 10, 1, 6), datetime(2026, 11, 1, 6)
+    return AgreementReport(agreement=a, month=CLOSED, results=results, trend_months=[], trend={}, revision_of={},
+                           plan=plan, judged_as_of=end + (end - start), judged_build=None, month_start=start,
+                           month_end=end, handoffs=list(handoffs))
+
+
+def test_the_hand_off_recycling_and_quarantine_sentences_read_a_rate_as_the_scorecard_does():
+    """Rounded on its own, an attainment of 89.96 % read "Attainment 90.0% against the agreed 90%
+    — breach", where the scorecard reads 89.96% against 90.00%; a recycle rate of 35.004 %
+    "35.0% (max 35%) — breach"."""
+    from datetime import datetime
+
+    from pipelines.report.gather import Handoff, ReportData
+    from pipelines.report.sections import data_quality, handoffs, recycling
+
+    results = [{"kpi": "handoff:first_touch", "target": 0.9, "actual": 0.8996, "status": "breach"},
+               {"kpi": "recycle_rate", "target": 0.35, "actual": 0.35004, "status": "breach"},
+               {"kpi": "data_quality:quarantine_rate", "target": 0.02, "actual": 0.020004, "status": "breach"}]
+    r = _h2_report(results, [Handoff(1.0, "in_time"), Handoff(3.0, "breach")])
+    assert "Attainment 89.96% against the agreed 90%" in handoffs(r)
+    assert "Recycle rate 35.004% (max 35%)" in recycling(r)
+    data = ReportData(month=CLOSED, as_of=datetime(2026, 11, 25), warehouse=Path("w.duckdb"), agreements=[r],
+                      data_quality={"quarantined_rows": 3, "duplicate_rows": 0, "by_reason": {"unknown_contact": 3}},
+                      load_report=[], build_as_of=None)
+    assert "Quarantine rate 2.0004% (max 2%)" in data_quality(data, results)
