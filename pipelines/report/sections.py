@@ -22,6 +22,7 @@ from pipelines.report.format import (
     STATUS_ORDER,
     TEAMS,
     agreed_percent,
+    counted,
     data_number,
     escape,
     kpi_code,
@@ -195,7 +196,7 @@ def scorecard(r: AgreementReport) -> str:
             body.append(f'<tr class="r-{escape(row["status"])}" {attrs}>{"".join(cells)}</tr>')
         head = ["KPI", Num("target"), Num("actual")] + ([Num("pace")] if show_forecast else []) + ["status"]
         breaches = sum(1 for row in rows if row["status"] == "breach")
-        title = f"{escape(TEAM_TITLE[team])} <small>{len(rows)} KPIs, {breaches} breached</small>"
+        title = f"{escape(TEAM_TITLE[team])} <small>{counted(len(rows), 'KPI')}, {breaches} breached</small>"
         cards.append(f'<div class="card team-{team}">{_heading(r, 3, title)}'
                      f'{_table(_named(r, f"Scorecard: {TEAM_TITLE[team]}"), head, body, "scorecard")}</div>')
     legend = ('<p class="note">Status: <b>✓ met</b> at or within tolerance of target · <b>✗ breach</b> · '
@@ -444,13 +445,13 @@ def handoffs(r: AgreementReport) -> str:
         median = statistics.median(touched) if touched else None
         in_time = sum(1 for h in r.handoffs if h.status == "in_time")
         breach = sum(1 for h in r.handoffs if h.status == "breach")
-        body = (chart + f'<p>{len(r.handoffs):,} MQLs entered in {escape(r.month)}: <b>{in_time:,} touched in time</b>, '
+        body = (chart + f'<p>{counted(len(r.handoffs), "MQL")} entered in {escape(r.month)}: <b>{in_time:,} touched in time</b>, '
                 f'{breach:,} late or not at all ({untouched_breach:,} never touched), {pending:,} still within the limit. '
                 + (f"Median time to first touch: {median:.1f} h. " if median is not None else "")
                 + f"Attainment {scorecard_actual(res) if res else '—'} against the agreed "
                 f"{agreed_percent(rule.attainment)} — {status_badge(res['status']) if res else ''}</p>")
     return _section(r.anchor("handoffs"), "Hand-off: time to first touch", body,
-                    f"Sales agreed to touch every new MQL within {limit:g} hours, for at least "
+                    f"Sales agreed to touch every new MQL within {counted(limit, 'hour')}, for at least "
                     f"{agreed_percent(rule.attainment)} of them. Bars left of the line are in time.", r=r)
 
 
@@ -566,12 +567,12 @@ def _rules(a) -> list[str]:
     rules = []
     if spec.handoff and spec.handoff.first_touch:
         ft = spec.handoff.first_touch
-        rules.append(f"First touch: sales touches a new MQL within <b>{float(ft.within_hours):g} hours</b>, "
+        rules.append(f"First touch: sales touches a new MQL within <b>{counted(ft.within_hours, 'hour')}</b>, "
                      f"for at least {agreed_percent(ft.attainment)} of MQLs.")
     if spec.handoff and spec.handoff.decision:
         d = spec.handoff.decision
         rules.append(f"Decision: sales accepts (→ next stage) or rejects (recycled / disqualified) within "
-                     f"<b>{float(d.within_days):g} days</b>, for at least {agreed_percent(d.attainment)} of MQLs.")
+                     f"<b>{counted(d.within_days, 'day')}</b>, for at least {agreed_percent(d.attainment)} of MQLs.")
     rec = spec.recycling
     # The recycle rate is over MQLs: a revision that renamed or dropped `mql` has none.
     limit = ("no recycle rate (the funnel has no stage with id mql)" if "mql" not in a.stage_ids()
@@ -593,8 +594,8 @@ def _rules(a) -> list[str]:
     waits = {kpi: at_risk_after_days(a, kpi) for kpi in known_kpi_ids(a)}
     if any(waits.values()):
         rules.append("At-risk alerts wait for the month's first days: " + (
-            f"{max(waits.values())} days" if len(set(waits.values())) == 1 else
-            ", ".join(f"{escape(kpi)} {days} days" for kpi, days in waits.items() if days))
+            counted(max(waits.values()), "day") if len(set(waits.values())) == 1 else
+            ", ".join(f"{escape(kpi)} {counted(days, 'day')}" for kpi, days in waits.items() if days))
             + " (the scorecard shows at risk from the start).")
     return rules
 
@@ -603,7 +604,7 @@ def _method(a, upper: str, lower: str) -> str:
     c = a.conversion_for(upper, lower)
     if upper == "visit" or c.method == "period":
         return "period: volume ÷ volume"
-    return f"cohort within {c.window_days} days"
+    return f"cohort within {counted(c.window_days, 'day')}"
 
 
 # --- data quality ----------------------------------------------------------------------------
@@ -624,7 +625,8 @@ def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
                f"{escape(unknown_stage_values_text(dq['unknown_stage_values']))}. List one in a stage's "
                "<code>crm_values</code> if it means a stage, or in <code>ignored_crm_values</code> if none.</p>"
                if dq.get("unknown_stage_values") else "")
-    body = (f"<p>{rate}{dq['quarantined_rows']:,} rows quarantined, {dq['duplicate_rows']:,} exact duplicates removed. "
+    body = (f"<p>{rate}{counted(dq['quarantined_rows'], 'row')} quarantined, "
+            f"{counted(dq['duplicate_rows'], 'exact duplicate')} removed. "
             "Quarantined rows are kept in <code>raw.quarantine</code> with their reason, never dropped silently.</p>"
             # Not in the reasons' column: that column is as wide as its content, and a sentence
             # there squeezed the tables beside it into scrolling.

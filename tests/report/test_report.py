@@ -795,7 +795,7 @@ def test_the_summary_counts_fail_breaches_and_what_each_team_must_act_on():
     assert "1 fail-severity breach; KPIs breached or at risk by team: marketing 2, sales 1." in summary(r, None)
     cards = scorecard(r)
     assert "Marketing <small>2 KPIs, 1 breached</small>" in cards  # at_risk is not a breach
-    assert "Sales <small>1 KPIs, 1 breached</small>" in cards
+    assert "Sales <small>1 KPI, 1 breached</small>" in cards
 
 
 @slow
@@ -1355,15 +1355,24 @@ def test_the_data_quality_section_reads_the_quarantine_rate_as_the_scorecard_doe
     assert "Quarantine rate 1.5% (max 2%)" in data_quality(data, results)
 
 
-def _h2_report(results: list[dict], handoffs=()):
-    """The closed month of sla/'s 2026-h2 with these judgements, as gather builds it."""
+def _h2_report(results: list[dict], handoffs=(), edits: dict[str, str] | None = None, folder: Path | None = None):
+    """The closed month of sla/'s 2026-h2 with these judgements, as gather builds it; `edits`
+    (old text: new) made to a copy of the file in `folder`."""
     from datetime import datetime
 
     from pipelines.agreement import load_agreements
     from pipelines.agreement.plan import plan_agreement
     from pipelines.report.gather import AgreementReport
 
-    a = next(a for a in load_agreements(Path(__file__).resolve().parents[2] / "sla") if a.revision == "2026-h2")
+    source = Path(__file__).resolve().parents[2] / "sla" / "acme-2026-h2.yaml"
+    if edits:
+        text = source.read_text(encoding="utf-8")
+        for before, after in edits.items():
+            assert before in text, before
+            text = text.replace(before, after)
+        source = folder / source.name
+        source.write_text(text, encoding="utf-8")
+    (a,) = load_agreements(source)
     plan = next(p for p in plan_agreement(a) if p.period == CLOSED)
     start, end = datetime(2026, 10, 1, 6), datetime(2026, 11, 1, 6)
     return AgreementReport(agreement=a, month=CLOSED, results=results, trend_months=[], trend={}, revision_of={},
@@ -1390,3 +1399,33 @@ def test_the_hand_off_recycling_and_quarantine_sentences_read_a_rate_as_the_scor
                       data_quality={"quarantined_rows": 3, "duplicate_rows": 0, "by_reason": {"unknown_contact": 3}},
                       load_report=[], build_as_of=None)
     assert "Quarantine rate 2.0004% (max 2%)" in data_quality(data, results)
+
+
+def test_a_number_and_its_noun_agree(tmp_path):
+    """A 1-hour first touch read "within 1 hours", a month of one MQL "1 MQLs entered", one
+    quarantined row "1 rows quarantined", a team of one KPI "1 KPIs"."""
+    from datetime import datetime
+
+    from pipelines.report.gather import Handoff, ReportData
+    from pipelines.report.sections import agreement_rules, data_quality, handoffs, scorecard
+
+    results = [{"kpi": "handoff:first_touch", "target": 0.9, "actual": 1.0, "status": "met", "owner": "sales",
+                "severity": "fail", "agreement": "acme", "revision": "2026-h2", "period": CLOSED}]
+    r = _h2_report(results, [Handoff(0.5, "in_time")], folder=tmp_path, edits={
+        "first_touch: {within_hours: 2,": "first_touch: {within_hours: 1,",
+        "decision: {within_days: 3,": "decision: {within_days: 1,",
+        "mql->sql: {rate: 0.50, method: cohort, window_days: 30}": "mql->sql: {rate: 0.50, method: cohort, window_days: 1}"})
+    text = " ".join(re.sub(r"<[^>]+>", "", handoffs(r) + agreement_rules(r) + scorecard(r)).split())
+    assert "within 1 hour," in text and "1 MQL entered" in text, text
+    assert "within 1 hour, for at least 90% of MQLs" in text and "within 1 day, for at least" in text, text
+    assert "cohort within 1 day" in text and "Sales 1 KPI, 0 breached" in text, text
+    # Not "Accept or reject within 1 days": that KPI label is pipelines/agreement/kpis.py's.
+    assert not re.search(r"\b1 (hours|MQLs|KPIs)\b", text), text
+    data = ReportData(month=CLOSED, as_of=datetime(2026, 11, 25), warehouse=Path("w.duckdb"), agreements=[r],
+                      data_quality={"quarantined_rows": 1, "duplicate_rows": 1, "by_reason": {"unknown_contact": 1}},
+                      load_report=[], build_as_of=None)
+    assert "1 row quarantined, 1 exact duplicate removed." in data_quality(data, [])
+    assert "1,204 rows quarantined, 2 exact duplicates removed." in data_quality(
+        ReportData(month=CLOSED, as_of=datetime(2026, 11, 25), warehouse=Path("w.duckdb"), agreements=[r],
+                   data_quality={"quarantined_rows": 1204, "duplicate_rows": 2, "by_reason": {}}, load_report=[],
+                   build_as_of=None), [])
