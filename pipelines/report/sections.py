@@ -199,10 +199,12 @@ def scorecard(r: AgreementReport) -> str:
         title = f"{escape(TEAM_TITLE[team])} <small>{counted(len(rows), 'KPI')}, {breaches} breached</small>"
         cards.append(f'<div class="card team-{team}">{_heading(r, 3, title)}'
                      f'{_table(_named(r, f"Scorecard: {TEAM_TITLE[team]}"), head, body, "scorecard")}</div>')
-    legend = ('<p class="note">Status: <b>✓ met</b> at or within tolerance of target · <b>✗ breach</b> · '
-              '<b>! at risk</b> the pace forecast would breach · <b>… provisional</b> the month or cohort '
-              'is still open · <b>– no data</b> no figure: a table the KPI needs was not delivered, or nobody to '
-              'divide by (e.g. no MQLs that month). '
+    # Each status with its meaning, as docs/report.md's table gives it: "breach" stood alone, and
+    # a hand-off KPI provisional in a closed month had no reason in "the month or cohort".
+    legend = ('<p class="note">Status: <b>✓ met</b> at or within tolerance of target · <b>✗ breach</b> '
+              'outside tolerance, final · <b>! at risk</b> the pace forecast would breach · <b>… provisional</b> '
+              'the month, cohort or hand-off window is still open · <b>– no data</b> no figure: a table the KPI '
+              'needs was not delivered, or nobody to divide by once the month is final (e.g. no MQLs that month). '
               'Severity <i>fail</i> fails the run; <i>warn</i> is reported only.</p>')
     return _section(r.anchor("scorecard"), "Scorecard by team", f'<div class="teams">{"".join(cards)}</div>{legend}', r=r)
 

@@ -1429,3 +1429,18 @@ def test_a_number_and_its_noun_agree(tmp_path):
         ReportData(month=CLOSED, as_of=datetime(2026, 11, 25), warehouse=Path("w.duckdb"), agreements=[r],
                    data_quality={"quarantined_rows": 1204, "duplicate_rows": 2, "by_reason": {}}, load_report=[],
                    build_as_of=None), [])
+
+
+def test_the_scorecard_legend_says_what_each_status_means():
+    """"✗ breach" stood alone, and "provisional" gave the month or cohort as the reasons while
+    a closed month's hand-off KPIs are provisional until their window passes (docs/report.md)."""
+    from pipelines.report.sections import scorecard
+
+    legend = re.search(r'<p class="note">Status: (.*?)</p>', scorecard(_month_report(HAND_MADE))).group(1)
+    said = re.sub(r"<[^>]+>", "", legend)
+    for status, meaning in [("✓ met", "at or within tolerance of target"), ("✗ breach", "outside tolerance, final"),
+                            ("! at risk", "the pace forecast would breach"),
+                            ("… provisional", "the month, cohort or hand-off window is still open"),
+                            ("– no data", "no figure: a table the KPI needs was not delivered, or nobody to divide by "
+                                          "once the month is final")]:
+        assert f"{status} {meaning}" in said, (status, said)
