@@ -390,8 +390,10 @@ def trends(r: AgreementReport) -> str:
     note = ('<p class="note">Columns and dots are coloured and shaped by status as in the scorecard '
             '(a month judged <i>no data</i> has only its – symbol); '
             'the horizontal tick (volumes) or dashed line (rates) is the target; the shaded month is this '
-            'report\'s; a dotted vertical line marks a new revision of the agreement'
-            + (f" ({', '.join(escape(b) for b in boundaries)})" if boundaries else "") + ".")
+            "report's"
+            # Only where one is drawn: a trend within one revision has no such line to explain.
+            + (f"; a dotted vertical line marks a new revision of the agreement ({', '.join(escape(b) for b in boundaries)})"
+               if boundaries else "") + ".")
     if missing:
         note += (f" Not judged yet, so left blank: {escape(', '.join(missing))} — run "
                  f"<code>funnelpact backfill --from {escape(missing[0])} --to {escape(missing[-1])}</code>.")
@@ -402,11 +404,14 @@ def trends(r: AgreementReport) -> str:
         note += (f" No revision of the agreement is in force in {escape(spans(gaps))}: never judged, "
                  "so left out of the charts.")
     note += "</p>"
-    span = f"{r.trend_months[0]} to {r.trend_months[-1]}" if r.trend_months else r.month
+    first, last = (r.trend_months[0], r.trend_months[-1]) if r.trend_months else (r.month, r.month)
+    # "from 2026-01 to 2026-01" for the agreement's first month.
+    lead = (f"Every month of the agreement from {escape(first)} to {escape(last)}, each judged by its revision in force."
+            if first != last else f"{escape(first)} is the agreement's first month: the trends start with it.")
     return _section(r.anchor("trends"), "Trends over the agreement's window",
                     f'{_heading(r, 3, "Volumes")}<div class="grid">{"".join(volume_charts)}</div>'
                     f'{_heading(r, 3, "Conversion rates")}<div class="grid">{"".join(conversion_charts)}</div>{note}',
-                    f"Every month of the agreement from {escape(span)}, each judged by its revision in force.", r=r)
+                    lead, r=r)
 
 
 def _axis_count(value: float) -> str:

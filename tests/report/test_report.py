@@ -1444,3 +1444,21 @@ def test_the_scorecard_legend_says_what_each_status_means():
                             ("– no data", "no figure: a table the KPI needs was not delivered, or nobody to divide by "
                                           "once the month is final")]:
         assert f"{status} {meaning}" in said, (status, said)
+
+
+def test_the_trends_of_the_agreement_s_first_month_explain_no_revision_line_they_do_not_draw():
+    """The pack of January, the window's first month: "Every month of the agreement from 2026-01
+    to 2026-01", and a note explaining "a dotted vertical line" that no chart draws."""
+    from pipelines.report.sections import trends
+
+    r = _h2_report([])
+    r.month, r.trend_months = "2026-07", ["2026-07"]
+    r.trend = {("2026-07", "volume:lead"): {"actual": 3.0, "target": 2.0, "status": "met"}}
+    r.revision_of = {"2026-07": "2026-h2"}
+    text = re.sub(r"<[^>]+>", "", trends(r))
+    assert "2026-07 is the agreement's first month: the trends start with it." in text
+    assert "from 2026-07 to 2026-07" not in text and "dotted vertical line" not in text, text
+    r.trend_months, r.revision_of = ["2026-06", "2026-07"], {"2026-06": "2026-h1", "2026-07": "2026-h2"}
+    text = re.sub(r"<[^>]+>", "", trends(r))
+    assert "Every month of the agreement from 2026-06 to 2026-07" in text
+    assert "a dotted vertical line marks a new revision of the agreement (2026-07)." in text
