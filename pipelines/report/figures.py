@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pipelines.report import svg
-from pipelines.report.format import STATUS, escape, number, percent, target_and_actual
+from pipelines.report.format import STATUS, escape, number, share_of_target, target_and_actual
 
 BIN_KIND = {"in_time": "in time", "late": "late", "none": "late, never touched", "pending": "still within the limit"}
 
@@ -39,7 +39,7 @@ def bullets(rows: Sequence[svg.BulletRow], title: str, paced: bool) -> str:
     head = ["stage", "volume", "target", "of target"] + (["pace"] if paced else []) + ["status"]
     out = []
     for row in rows:
-        share = percent(row.actual / row.target, 0) if row.actual is not None and row.target else "—"
+        share = share_of_target(row.actual, row.target, row.tolerance) if row.actual is not None and row.target else "—"
         out.append([row.label, number(row.actual), number(row.target), share]
                    + ([number(row.forecast)] if paced else []) + [_status(row.status)])
     return table(caption(title), head, out)

@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from pipelines.agreement import figure_text
-from pipelines.agreement.plan import rounded_decimal, rounded_visible
+from pipelines.agreement.plan import exact_value, rounded_decimal, rounded_visible
 
 # Symbol + word + colour: the status must read on a black-and-white printout too.
 STATUS = {
@@ -56,6 +56,19 @@ def agreed_percent(value: Decimal | float | None) -> str:
     if value is None:
         return "—"
     return f"{(Decimal(str(value)) * 100).normalize():f}%"
+
+
+def share_of_target(value: float, target: float, tolerance: float | None) -> str:
+    """`value` ÷ `target` in whole percent, with the decimals that keep it off the line a KPI is
+    still met at (1 − tolerance) when it is not on it: 189 of 199 is 94.97 %, short of the 95 %
+    a 5 % tolerance meets, and read "(95%)" beside a breach; a forecast of 95.02 % read the same
+    beside a met pace. Up to four decimals, as a target and actual that differ (figure_text)."""
+    share = exact_value(value) / exact_value(target)
+    line = 1 - exact_value(tolerance or 0)
+    places = 0
+    while share != line and places < 4 and rounded_decimal(share * 100, places) == rounded_decimal(line * 100, places):
+        places += 1
+    return percent(share, places)
 
 
 def money(value: Fraction | Decimal | float | None, currency: str, places: int = 0) -> str:

@@ -32,6 +32,7 @@ from pipelines.report.format import (
     percent,
     revenue_target,
     scorecard_actual,
+    share_of_target,
     status_badge,
     target_and_actual,
 )
@@ -149,7 +150,7 @@ def funnel(r: AgreementReport) -> str:
         if actual is None:
             caption = ("no data",)
         elif target:
-            caption = (f"{number(actual)} of {number(target)} ({percent(actual / target, 0)})",)
+            caption = (f"{number(actual)} of {number(target)} ({share_of_target(actual, target, res['tolerance'])})",)
             if forecast is not None:
                 caption += (f"pace {number(forecast)}",)
         else:
@@ -226,7 +227,7 @@ def pace(r: AgreementReport) -> str:
         if row.get("forecast") is None:
             continue
         kpi, target, forecast = row["kpi"], row["target"], row["forecast"]
-        gap = "" if target in (None, 0) else percent(forecast / target, 0)
+        gap = "" if target in (None, 0) else share_of_target(forecast, target, row.get("tolerance"))
         rows.append(f'<tr data-kpi="{escape(kpi)}">{_row_head(escape(kpi_label(r.agreement, kpi)))}'
                     f'<td class="num">{escape(kpi_value(kpi, row["actual"], currency))}</td>'
                     f'<td class="num"><b>{escape(kpi_value(kpi, forecast, currency))}</b></td>'

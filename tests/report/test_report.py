@@ -1462,3 +1462,28 @@ def test_the_trends_of_the_agreement_s_first_month_explain_no_revision_line_they
     text = re.sub(r"<[^>]+>", "", trends(r))
     assert "Every month of the agreement from 2026-06 to 2026-07" in text
     assert "a dotted vertical line marks a new revision of the agreement (2026-07)." in text
+
+
+@pytest.mark.parametrize("value, target, tolerance, shown", [
+    (189, 199, 0.05, "94.97%"),   # a breach: short of the 95 % that is still met
+    (190, 200, 0.05, "95%"),      # on the line: met, and reads it
+    (28268, 23461, 0.05, "120%"),
+    (9502, 10000, 0.05, "95.02%"),  # a met pace just over the line
+    (89.96, 100, 0.1, "89.96%"),
+    (0, 40, 0.05, "0%"),
+], ids=["breach under the line", "on the line", "far from it", "met just over it", "another tolerance", "zero"])
+def test_a_share_of_target_never_reads_as_the_line_a_kpi_is_met_at_unless_it_is_on_it(value, target, tolerance, shown):
+    from pipelines.report.format import share_of_target
+
+    assert share_of_target(value, target, tolerance) == shown
+
+
+def test_the_funnel_and_pace_write_a_volume_s_share_of_target_off_the_met_line():
+    """189 of 199 with a 5 % tolerance is a breach; its bar's text read "(95%)", and the pace
+    table's forecast ÷ target "95%" beside at risk, as if it were on the line that is met."""
+    from pipelines.report.sections import funnel, pace
+
+    r = _month_report([("volume:lead", "marketing", 199.0, 150.0, 189.0, "at_risk", "warn"),  # 5 % tolerance
+                       ("volume:mql", "shared", 199.0, 189.0, None, "breach", "fail")])
+    assert "189 of 199 (94.97%)" in funnel(r)
+    assert '<td class="num">94.97%</td>' in pace(r)
