@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from pipelines.agreement import figure_text
-from pipelines.agreement.plan import rounded_decimal, rounded_visible
+from pipelines.agreement.plan import exact_value, rounded_decimal, rounded_visible
 
 # Symbol + word + colour: the status must read on a black-and-white printout too.
 STATUS = {
@@ -58,6 +58,19 @@ def agreed_percent(value: Decimal | float | None) -> str:
     return f"{(Decimal(str(value)) * 100).normalize():f}%"
 
 
+def share_of_target(value: float, target: float, tolerance: float | None) -> str:
+    """`value` ÷ `target` in whole percent, with the decimals that keep it off the line a KPI is
+    still met at (1 − tolerance) when it is not on it: 189 of 199 is 94.97 %, short of the 95 %
+    a 5 % tolerance meets, and read "(95%)" beside a breach; a forecast of 95.02 % read the same
+    beside a met pace. Up to four decimals, as a target and actual that differ (figure_text)."""
+    share = exact_value(value) / exact_value(target)
+    line = 1 - exact_value(tolerance or 0)
+    places = 0
+    while share != line and places < 4 and rounded_decimal(share * 100, places) == rounded_decimal(line * 100, places):
+        places += 1
+    return percent(share, places)
+
+
 def money(value: Fraction | Decimal | float | None, currency: str, places: int = 0) -> str:
     if value is None:
         return "—"
@@ -82,6 +95,20 @@ def kpi_value(kpi: str, value: float | None, currency: str) -> str:
 def target_and_actual(kpi: str, target: float | None, actual: float | None, currency: str) -> tuple[str, str]:
     """A KPI's target and actual, with the decimals that tell them apart when they differ."""
     return figure_text.target_and_actual(kpi, target, actual, currency)
+
+
+def counted(n: int | float | Decimal, noun: str) -> str:
+    """A number and its noun, agreeing: "1 MQL", "2 MQLs", "1 hour", "1.5 hours", "1,204 rows".
+    A revision's 1-hour first touch read "within 1 hours", a month of one MQL "1 MQLs entered"."""
+    text = f"{n:,}" if isinstance(n, int) else f"{float(n):g}"
+    return f"{text} {noun if n == 1 else noun + 's'}"
+
+
+def scorecard_actual(row: dict, currency: str | None = None) -> str:
+    """A judged KPI's actual as the scorecard shows it beside its target. Rounded on its own, an
+    attainment of 89.96 % read "Attainment 90.0% against the agreed 90% — breach" in the text
+    while the scorecard read 89.96% against 90.00%."""
+    return target_and_actual(row["kpi"], row["target"], row["actual"], currency)[1]
 
 
 def kpi_code(kpi: str) -> str:

@@ -18,14 +18,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from pipelines.agreement.kpis import month_targets
 from pipelines.agreement.model import Agreement
 from pipelines.agreement.months import days_elapsed, days_in_month, month_bounds_utc, month_index
 from pipelines.agreement.plan import MonthPlan, plan_agreement
 from pipelines.errors import InputError, Problem
-from pipelines.warehouse.connection import warehouse_tables, without_progress_bar
+from pipelines.warehouse.connection import connect, warehouse_tables
 from pipelines.warehouse.judgements import last_build, read_judgements, scorecard_as_of
 from pipelines.warehouse.summary import data_quality_summary, data_warnings, months_after_the_data_by_agreement
 
@@ -114,7 +112,8 @@ def left_out(agreements: list[Agreement], month: str, judged: Iterable[str]) -> 
 def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: datetime) -> ReportData:
     if not warehouse.is_file():
         raise _not_judged_yet(month, f"the warehouse {warehouse} (it does not exist)")
-    with without_progress_bar(duckdb.connect(str(warehouse), read_only=True)) as con:
+    # connect: a damaged block read here is the warehouse's "move it aside" (exit 2), not a bug.
+    with connect(warehouse, read_only=True) as con:
         judged = read_judgements(con, [month])
         if not judged:
             raise _not_judged_yet(month, f"the warehouse {warehouse}")

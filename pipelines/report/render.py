@@ -98,14 +98,20 @@ def require_writable_html(out: Path) -> Path:
         raise InputError(Problem(f"{str(out)!r} does not end in .html: the review pack is one HTML file", field="--out"))
     if out.is_dir():
         raise InputError(Problem(f"cannot write {out}: it is a folder (expected the HTML file to write)", field="--out"))
-    # The nearest folder that exists: the write creates the missing ones inside it.
-    existing = next(p for p in (out.parent, *out.parent.parents) if p.exists())
+    # The nearest folder that exists: the write creates the missing ones inside it. Through a
+    # link, the folder of the file it points at, where _write_whole writes.
+    target = out.resolve() if out.is_symlink() else out
+    existing = next(p for p in (target.parent, *target.parent.parents) if p.exists())
     if not existing.is_dir():
         problem = f"cannot write {out}: {existing} is a file, not a folder"
     elif out.exists() and not os.access(out, os.W_OK):
         problem = f"cannot write {out}: the file is not writable"
-    elif not out.exists() and not os.access(existing, os.W_OK | os.X_OK):
-        problem = f"cannot write {out}: the folder {existing} is not writable"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        # Also over a writable pack: the new one is written beside it and renamed over it. A
+        # check of the file alone passed, and the command judged the month (and alerted)
+        # before the write failed with a bare "Permission denied".
+        problem = (f"cannot write {out}: the folder {existing} is not writable (the pack is written "
+                   "beside the file, then renamed over it)")
     else:
         return out
     raise InputError(Problem(problem, field="--out"))

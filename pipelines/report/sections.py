@@ -22,6 +22,7 @@ from pipelines.report.format import (
     STATUS_ORDER,
     TEAMS,
     agreed_percent,
+    counted,
     data_number,
     escape,
     kpi_code,
@@ -30,6 +31,8 @@ from pipelines.report.format import (
     number,
     percent,
     revenue_target,
+    scorecard_actual,
+    share_of_target,
     status_badge,
     target_and_actual,
 )
@@ -147,7 +150,7 @@ def funnel(r: AgreementReport) -> str:
         if actual is None:
             caption = ("no data",)
         elif target:
-            caption = (f"{number(actual)} of {number(target)} ({percent(actual / target, 0)})",)
+            caption = (f"{number(actual)} of {number(target)} ({share_of_target(actual, target, res['tolerance'])})",)
             if forecast is not None:
                 caption += (f"pace {number(forecast)}",)
         else:
@@ -194,13 +197,15 @@ def scorecard(r: AgreementReport) -> str:
             body.append(f'<tr class="r-{escape(row["status"])}" {attrs}>{"".join(cells)}</tr>')
         head = ["KPI", Num("target"), Num("actual")] + ([Num("pace")] if show_forecast else []) + ["status"]
         breaches = sum(1 for row in rows if row["status"] == "breach")
-        title = f"{escape(TEAM_TITLE[team])} <small>{len(rows)} KPIs, {breaches} breached</small>"
+        title = f"{escape(TEAM_TITLE[team])} <small>{counted(len(rows), 'KPI')}, {breaches} breached</small>"
         cards.append(f'<div class="card team-{team}">{_heading(r, 3, title)}'
                      f'{_table(_named(r, f"Scorecard: {TEAM_TITLE[team]}"), head, body, "scorecard")}</div>')
-    legend = ('<p class="note">Status: <b>✓ met</b> at or within tolerance of target · <b>✗ breach</b> · '
-              '<b>! at risk</b> the pace forecast would breach · <b>… provisional</b> the month or cohort '
-              'is still open · <b>– no data</b> no figure: a table the KPI needs was not delivered, or nobody to '
-              'divide by (e.g. no MQLs that month). '
+    # Each status with its meaning, as docs/report.md's table gives it: "breach" stood alone, and
+    # a hand-off KPI provisional in a closed month had no reason in "the month or cohort".
+    legend = ('<p class="note">Status: <b>✓ met</b> at or within tolerance of target · <b>✗ breach</b> '
+              'outside tolerance, final · <b>! at risk</b> the pace forecast would breach · <b>… provisional</b> '
+              'the month, cohort or hand-off window is still open · <b>– no data</b> no figure: a table the KPI '
+              'needs was not delivered, or nobody to divide by once the month is final (e.g. no MQLs that month). '
               'Severity <i>fail</i> fails the run; <i>warn</i> is reported only.</p>')
     return _section(r.anchor("scorecard"), "Scorecard by team", f'<div class="teams">{"".join(cards)}</div>{legend}', r=r)
 
@@ -222,7 +227,7 @@ def pace(r: AgreementReport) -> str:
         if row.get("forecast") is None:
             continue
         kpi, target, forecast = row["kpi"], row["target"], row["forecast"]
-        gap = "" if target in (None, 0) else percent(forecast / target, 0)
+        gap = "" if target in (None, 0) else share_of_target(forecast, target, row.get("tolerance"))
         rows.append(f'<tr data-kpi="{escape(kpi)}">{_row_head(escape(kpi_label(r.agreement, kpi)))}'
                     f'<td class="num">{escape(kpi_value(kpi, row["actual"], currency))}</td>'
                     f'<td class="num"><b>{escape(kpi_value(kpi, forecast, currency))}</b></td>'
@@ -373,7 +378,7 @@ def trends(r: AgreementReport) -> str:
         values = points(kpi)
         return (f"<figure><figcaption>{escape(caption)}</figcaption>"
                 f"{draw(values, title, axis, boundaries, r.month)}"
-                f"{figures.points(values, title, lambda v: kpi_value(kpi, v, currency), r.month)}</figure>")
+                f"{figures.points(values, title, kpi, currency, r.month)}</figure>")
 
     volume_charts = [figure(stage.label, f"volume:{stage.id}", f"{stage.label}: monthly volume and target")
                      for stage in a.spec.stages]
@@ -386,8 +391,10 @@ def trends(r: AgreementReport) -> str:
     note = ('<p class="note">Columns and dots are coloured and shaped by status as in the scorecard '
             '(a month judged <i>no data</i> has only its – symbol); '
             'the horizontal tick (volumes) or dashed line (rates) is the target; the shaded month is this '
-            'report\'s; a dotted vertical line marks a new revision of the agreement'
-            + (f" ({', '.join(escape(b) for b in boundaries)})" if boundaries else "") + ".")
+            "report's"
+            # Only where one is drawn: a trend within one revision has no such line to explain.
+            + (f"; a dotted vertical line marks a new revision of the agreement ({', '.join(escape(b) for b in boundaries)})"
+               if boundaries else "") + ".")
     if missing:
         note += (f" Not judged yet, so left blank: {escape(', '.join(missing))} — run "
                  f"<code>funnelpact backfill --from {escape(missing[0])} --to {escape(missing[-1])}</code>.")
@@ -398,11 +405,14 @@ def trends(r: AgreementReport) -> str:
         note += (f" No revision of the agreement is in force in {escape(spans(gaps))}: never judged, "
                  "so left out of the charts.")
     note += "</p>"
-    span = f"{r.trend_months[0]} to {r.trend_months[-1]}" if r.trend_months else r.month
+    first, last = (r.trend_months[0], r.trend_months[-1]) if r.trend_months else (r.month, r.month)
+    # "from 2026-01 to 2026-01" for the agreement's first month.
+    lead = (f"Every month of the agreement from {escape(first)} to {escape(last)}, each judged by its revision in force."
+            if first != last else f"{escape(first)} is the agreement's first month: the trends start with it.")
     return _section(r.anchor("trends"), "Trends over the agreement's window",
                     f'{_heading(r, 3, "Volumes")}<div class="grid">{"".join(volume_charts)}</div>'
                     f'{_heading(r, 3, "Conversion rates")}<div class="grid">{"".join(conversion_charts)}</div>{note}',
-                    f"Every month of the agreement from {escape(span)}, each judged by its revision in force.", r=r)
+                    lead, r=r)
 
 
 def _axis_count(value: float) -> str:
@@ -443,13 +453,13 @@ def handoffs(r: AgreementReport) -> str:
         median = statistics.median(touched) if touched else None
         in_time = sum(1 for h in r.handoffs if h.status == "in_time")
         breach = sum(1 for h in r.handoffs if h.status == "breach")
-        body = (chart + f'<p>{len(r.handoffs):,} MQLs entered in {escape(r.month)}: <b>{in_time:,} touched in time</b>, '
+        body = (chart + f'<p>{counted(len(r.handoffs), "MQL")} entered in {escape(r.month)}: <b>{in_time:,} touched in time</b>, '
                 f'{breach:,} late or not at all ({untouched_breach:,} never touched), {pending:,} still within the limit. '
                 + (f"Median time to first touch: {median:.1f} h. " if median is not None else "")
-                + f"Attainment {percent(res['actual'] if res else None)} against the agreed "
+                + f"Attainment {scorecard_actual(res) if res else '—'} against the agreed "
                 f"{agreed_percent(rule.attainment)} — {status_badge(res['status']) if res else ''}</p>")
     return _section(r.anchor("handoffs"), "Hand-off: time to first touch", body,
-                    f"Sales agreed to touch every new MQL within {limit:g} hours, for at least "
+                    f"Sales agreed to touch every new MQL within {counted(limit, 'hour')}, for at least "
                     f"{agreed_percent(rule.attainment)} of them. Bars left of the line are in time.", r=r)
 
 
@@ -512,7 +522,7 @@ def recycling(r: AgreementReport) -> str:
         if reason not in {x for x, _ in r.recycle_reasons}:
             rows.append(f'<tr data-reason="{escape(reason)}" data-count="0">{_row_head(escape(reason))}'
                         '<td class="num">0</td><td class="num">0%</td><td></td></tr>')
-    rate = (f"Recycle rate {percent(res['actual'])} (max {agreed_percent(res['target'])}) — {status_badge(res['status'])}"
+    rate = (f"Recycle rate {scorecard_actual(res)} (max {agreed_percent(res['target'])}) — {status_badge(res['status'])}"
             if res else "No recycle-rate KPI this month.")
     table = (_table(_named(r, f"Recycled MQLs of {r.month} by reason"), ["reason", Num("MQLs"), Num("share"), BARS], rows)
              if rows else "<p>No MQL of the month was recycled.</p>")
@@ -565,12 +575,12 @@ def _rules(a) -> list[str]:
     rules = []
     if spec.handoff and spec.handoff.first_touch:
         ft = spec.handoff.first_touch
-        rules.append(f"First touch: sales touches a new MQL within <b>{float(ft.within_hours):g} hours</b>, "
+        rules.append(f"First touch: sales touches a new MQL within <b>{counted(ft.within_hours, 'hour')}</b>, "
                      f"for at least {agreed_percent(ft.attainment)} of MQLs.")
     if spec.handoff and spec.handoff.decision:
         d = spec.handoff.decision
         rules.append(f"Decision: sales accepts (→ next stage) or rejects (recycled / disqualified) within "
-                     f"<b>{float(d.within_days):g} days</b>, for at least {agreed_percent(d.attainment)} of MQLs.")
+                     f"<b>{counted(d.within_days, 'day')}</b>, for at least {agreed_percent(d.attainment)} of MQLs.")
     rec = spec.recycling
     # The recycle rate is over MQLs: a revision that renamed or dropped `mql` has none.
     limit = ("no recycle rate (the funnel has no stage with id mql)" if "mql" not in a.stage_ids()
@@ -592,8 +602,8 @@ def _rules(a) -> list[str]:
     waits = {kpi: at_risk_after_days(a, kpi) for kpi in known_kpi_ids(a)}
     if any(waits.values()):
         rules.append("At-risk alerts wait for the month's first days: " + (
-            f"{max(waits.values())} days" if len(set(waits.values())) == 1 else
-            ", ".join(f"{escape(kpi)} {days} days" for kpi, days in waits.items() if days))
+            counted(max(waits.values()), "day") if len(set(waits.values())) == 1 else
+            ", ".join(f"{escape(kpi)} {counted(days, 'day')}" for kpi, days in waits.items() if days))
             + " (the scorecard shows at risk from the start).")
     return rules
 
@@ -602,7 +612,7 @@ def _method(a, upper: str, lower: str) -> str:
     c = a.conversion_for(upper, lower)
     if upper == "visit" or c.method == "period":
         return "period: volume ÷ volume"
-    return f"cohort within {c.window_days} days"
+    return f"cohort within {counted(c.window_days, 'day')}"
 
 
 # --- data quality ----------------------------------------------------------------------------
@@ -617,13 +627,14 @@ def data_quality(data: ReportData, results: list[dict[str, Any]]) -> str:
         f'<td class="num">{number(t.get("rows_read"))}</td><td class="num">{number(t.get("rows_loaded"))}</td>'
         f'<td class="num">{number(t.get("duplicate_rows"))}</td><td class="num">{number(t.get("quarantined_rows"))}</td></tr>'
         for t in data.load_report)
-    rate = (f"Quarantine rate {percent(res['actual'])} (max {agreed_percent(res['target'])}) — {status_badge(res['status'])}. "
+    rate = (f"Quarantine rate {scorecard_actual(res)} (max {agreed_percent(res['target'])}) — {status_badge(res['status'])}. "
             if res else "")
     unknown = (f'<p data-unknown-stage-values>Lifecycle values no agreement lists (<code>unknown_stage</code>): '
                f"{escape(unknown_stage_values_text(dq['unknown_stage_values']))}. List one in a stage's "
                "<code>crm_values</code> if it means a stage, or in <code>ignored_crm_values</code> if none.</p>"
                if dq.get("unknown_stage_values") else "")
-    body = (f"<p>{rate}{dq['quarantined_rows']:,} rows quarantined, {dq['duplicate_rows']:,} exact duplicates removed. "
+    body = (f"<p>{rate}{counted(dq['quarantined_rows'], 'row')} quarantined, "
+            f"{counted(dq['duplicate_rows'], 'exact duplicate')} removed. "
             "Quarantined rows are kept in <code>raw.quarantine</code> with their reason, never dropped silently.</p>"
             # Not in the reasons' column: that column is as wide as its content, and a sentence
             # there squeezed the tables beside it into scrolling.

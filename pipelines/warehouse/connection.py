@@ -122,6 +122,8 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
             )) from None
         if path.is_dir() or "not a valid DuckDB database file" in str(exc):
             raise not_a_warehouse(path) from None
+        if _damaged(exc):
+            raise damaged_warehouse(path, exc) from None
         if "Permission denied" in str(exc):  # its mode, a read-only copy: a path the run cannot use
             verb = "read" if read_only else "write"
             raise InputError(Problem(
@@ -141,15 +143,25 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
                 f"write into, or set {ENV_VAR} to another path", file=str(spill), field=ENV_VAR)) from None
         # Met when a damaged block is read, at any statement: `raw_crm: Corrupt database file:
         # computed checksum …` (exit 3) named neither the file nor the way out.
-        if not str(exc).startswith("Corrupt database file"):
+        if not _damaged(exc):
             raise
-        raise InputError(Problem(
-            f"the warehouse is damaged ({exc}): move it aside and run again; the load reloads the data "
-            "directory in full and dbt rebuilds the facts, but the judgements of months the run does not "
-            "judge go with the old file: judge them again with `funnelpact backfill`",
-            file=str(path), field=ENV_VAR)) from None
+        raise damaged_warehouse(path, exc) from None
     finally:
         con.close()
+
+
+def _damaged(exc: duckdb.Error) -> bool:
+    """DuckDB read a block whose checksum fails, or a file cut short (a copy that stopped half-way:
+    `IO Error: Could not read enough bytes from file …` as it opens, which read as a bug, exit 3)."""
+    return "Corrupt database file" in str(exc) or "Could not read enough bytes from file" in str(exc)
+
+
+def damaged_warehouse(path: Path, exc: duckdb.Error) -> InputError:
+    return InputError(Problem(
+        f"the warehouse is damaged ({exc}): move it aside and run again; the load reloads the data "
+        "directory in full and dbt rebuilds the facts, but the judgements of months the run does not "
+        "judge go with the old file: judge them again with `funnelpact backfill`",
+        file=str(path), field=ENV_VAR))
 
 
 @contextmanager

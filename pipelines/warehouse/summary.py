@@ -105,11 +105,13 @@ def _dated_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
 
 
 def _newest(con: duckdb.DuckDBPyConnection, dated: list[tuple[str, str]],
-            up_to: datetime | None = None) -> datetime | None:
-    """The newest value of the `dated` columns, of those at or before `up_to` when given."""
+            up_to: datetime | None = None, oldest: bool = False) -> datetime | None:
+    """The newest value of the `dated` columns (the oldest, with `oldest`), of those at or
+    before `up_to` when given."""
     bounded = up_to is not None
-    maxima = [f"(select max({c}) from raw.{t}{f' where {c} <= ?' if bounded else ''})" for t, c in dated]
-    return con.execute(f"select greatest({', '.join(maxima)})", [up_to] * len(dated) if bounded else []).fetchone()[0]
+    each, across = ("min", "least") if oldest else ("max", "greatest")
+    values = [f"(select {each}({c}) from raw.{t}{f' where {c} <= ?' if bounded else ''})" for t, c in dated]
+    return con.execute(f"select {across}({', '.join(values)})", [up_to] * len(dated) if bounded else []).fetchone()[0]
 
 
 def months_after_the_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
@@ -120,33 +122,40 @@ def months_after_the_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> 
 
 def months_after_the_data_by_agreement(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, str]:
     """Per agreement, one line naming its closed months of `months` that begin after the CRM data's
-    newest row. Judged on no data, their volumes of 0 are breaches, and an export that stops
-    early (a backfill past it, a sync that died) read as a collapsed funnel with alerts to
-    match. The month under way is left out: on its first morning last night's export rightly
-    holds nothing of it yet."""
+    newest row, or end before its oldest. Judged on no data, their volumes of 0 are breaches,
+    and an export that stops early (a backfill past it, a sync that died) or starts late (an
+    agreement whose window opens before the CRM's history) read as a collapsed funnel with
+    alerts to match. The month under way is left out: on its first morning last night's export
+    rightly holds nothing of it yet."""
     dated = _dated_columns(con)
     if not dated:
         return {}
-    newest = _newest(con, dated)
+    newest, oldest = _newest(con, dated), _newest(con, dated, oldest=True)
     rows = con.execute("""
-        select agreement, period from intermediate.int_agreement_months_as_of
-        where is_closed and list_contains(?, period) and (? is null or month_start_utc > ?)
+        select agreement, period, ? is not null and month_start_utc > ? from intermediate.int_agreement_months_as_of
+        where is_closed and list_contains(?, period) and (? is null or month_start_utc > ? or month_end_utc <= ?)
         order by agreement, month_start_utc
-    """, [months, newest, newest]).fetchall()
-    by_agreement: dict[str, list[str]] = {}
-    for agreement, period in rows:
-        by_agreement.setdefault(agreement, []).append(period)
+    """, [newest, newest, months, newest, newest, oldest]).fetchall()
+    by_agreement: dict[str, dict[bool, list[str]]] = {}
+    for agreement, period, after in rows:
+        by_agreement.setdefault(agreement, {}).setdefault(after, []).append(period)
 
-    def line(agreement: str, periods: list[str]) -> str:
+    def part(periods: list[str], after: bool) -> str:
         many = len(periods) > 1
-        when = (f"{'these months begin' if many else 'the month begins'} after the CRM data ends "
-                f"({newest:%Y-%m-%d %H:%M} UTC, its newest contact, event, activity or deal)"
-                if newest else "the CRM data holds no dated row")
-        return (f"{agreement} {spans(periods)}: {when}, so {'they are' if many else 'it is'} judged on no data "
+        if newest is None:
+            when = "the CRM data holds no dated row"
+        elif after:
+            when = (f"{'these months begin' if many else 'the month begins'} after the CRM data ends "
+                    f"({newest:%Y-%m-%d %H:%M} UTC, its newest contact, event, activity or deal)")
+        else:
+            when = (f"{'these months end' if many else 'the month ends'} before the CRM data begins "
+                    f"({oldest:%Y-%m-%d %H:%M} UTC, its oldest contact, event, activity or deal)")
+        return (f"{spans(periods)}: {when}, so {'they are' if many else 'it is'} judged on no data "
                 f"and volumes of 0 count as breaches; check that the export reaches {'them' if many else 'it'} "
                 "(docs/data.md)")
 
-    return {agreement: line(agreement, periods) for agreement, periods in by_agreement.items()}
+    return {agreement: f"{agreement} " + "; ".join(part(periods, after) for after, periods in sorted(parts.items()))
+            for agreement, parts in by_agreement.items()}
 
 
 # How long before the as-of instant the CRM data may end while a month under way is judged: a

@@ -252,6 +252,35 @@ def test_an_out_the_command_cannot_write_stops_it_before_the_pipeline_runs(tmp_p
     assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / ".funnelpact").exists()
 
 
+def test_a_writable_pack_in_a_folder_the_command_cannot_write_stops_it_before_the_pipeline_runs(
+        tmp_path, monkeypatch, without_root_override):
+    """The new pack is written beside the old one and renamed over it: the file's own mode passed
+    the check, the command judged the month (and alerted), then failed on 'Permission denied'."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FUNNELPACT_SLA_DIR", str(Path(__file__).resolve().parents[2] / "sla"))
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(tmp_path / "w.duckdb"))
+    monkeypatch.setenv("FUNNELPACT_HOME", str(tmp_path / ".funnelpact"))
+    folder = tmp_path / "packs"
+    folder.mkdir()
+    out = folder / "review.html"
+    out.write_text("<!doctype html><title>the pack of last month</title>", encoding="utf-8")
+    link = tmp_path / "latest.html"  # a writable folder, a link into the read-only one
+    link.symlink_to(out)
+    folder.chmod(0o555)
+    try:
+        for given in (out, link):
+            done = without_root_override("from pipelines.cli import main; main()",
+                                         "report", "--month", "2026-03", "--out", str(given))
+            assert done.returncode == 2, done.stderr
+            assert re.search(rf"error --out: cannot write {re.escape(str(given))}: the folder {re.escape(str(folder))} "
+                             r"is not writable", " ".join(done.stderr.split())), done.stderr
+            assert "judging" not in done.stderr and "Traceback" not in done.stderr
+    finally:
+        folder.chmod(0o755)
+    assert not (tmp_path / "w.duckdb").exists() and not (tmp_path / ".funnelpact").exists()
+    assert out.read_text(encoding="utf-8") == "<!doctype html><title>the pack of last month</title>"
+
+
 def test_every_option_is_documented():
     command = typer.main.get_command(app).get_command(None, "report")
     for param in command.params:
@@ -498,6 +527,31 @@ def test_a_month_whose_window_moved_to_another_revision_since_it_was_judged_is_b
 
 
 @slow
+def test_a_damaged_warehouse_is_bad_input_naming_it_and_the_previous_pack_is_left_as_it_was(judged, tmp_path, monkeypatch):
+    """A block whose checksum fails, read while the pack gathers its figures: `Corrupt database
+    file` read as a bug (exit 3), where every other command says the warehouse is damaged."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(judged.warehouse, warehouse)
+    size = warehouse.stat().st_size
+    with open(warehouse, "r+b") as f:  # junk over the start of every 256 kB past the header
+        for offset in range(300_000, size, 262_144):
+            f.seek(offset)
+            f.write(b"\xde\xad\xbe\xef" * 64)
+    out = tmp_path / "review.html"
+    out.write_text("<!doctype html><title>the pack of last month</title>", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("FUNNELPACT_SLA_DIR", str(judged.sla_dir))
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_PATH", str(warehouse))
+    monkeypatch.setenv("FUNNELPACT_HOME", str(judged.home))
+    result = CliRunner().invoke(app, ["report", "--month", CLOSED, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert f"{warehouse} FUNNELPACT_DUCKDB_PATH: the warehouse is damaged (" in said, said
+    assert "move it aside and run again" in said and "Traceback" not in said
+    assert out.read_text(encoding="utf-8") == "<!doctype html><title>the pack of last month</title>"
+
+
+@slow
 def test_an_output_that_cannot_be_written_is_bad_input(judged, tmp_path):
     from pipelines.report.render import write_report
 
@@ -741,7 +795,7 @@ def test_the_summary_counts_fail_breaches_and_what_each_team_must_act_on():
     assert "1 fail-severity breach; KPIs breached or at risk by team: marketing 2, sales 1." in summary(r, None)
     cards = scorecard(r)
     assert "Marketing <small>2 KPIs, 1 breached</small>" in cards  # at_risk is not a breach
-    assert "Sales <small>1 KPIs, 1 breached</small>" in cards
+    assert "Sales <small>1 KPI, 1 breached</small>" in cards
 
 
 @slow
@@ -1062,6 +1116,21 @@ def test_a_table_of_figures_reads_a_zero_volume_s_share_the_bins_past_the_hours_
         ["waiting", "1", "still within the limit"]]
 
 
+def test_a_trend_s_table_of_figures_tells_a_target_and_actual_apart_as_the_scorecard_does():
+    """A screen reader hears a month's target and actual as the scorecard shows them: a rate of
+    2.04 % against 2 % read "2.0%" twice, and a breach of 89.96 % against 90 % "90.0%" twice."""
+    from pipelines.report import figures, svg
+
+    values = [svg.Point("2026-09", 0.8996, 0.9, "breach", None), svg.Point("2026-10", 0.0204, 0.02, "met", None),
+              svg.Point("2026-11", None, None, None, None)]
+    assert _figures(figures.points(values, "Hand-off", "handoff:first_touch", "USD", "2026-10"), "Hand-off") == [
+        ["2026-09", "89.96%", "90.00%", "breach"], ["2026-10 (this review)", "2.04%", "2.00%", "met"],
+        ["2026-11", "—", "—", "not judged"]]
+    revenue = [svg.Point("2026-10", 99999.6, 100000.0, "met", None)]
+    assert _figures(figures.points(revenue, "Revenue", "revenue", "USD", "2026-11"), "Revenue") == [
+        ["2026-10", "USD 99,999.60", "USD 100,000.00", "met"]]
+
+
 @slow
 def test_every_in_page_link_has_one_target(several_report):
     # Two agreements' sections in one file: their ids must not collide, or a link opens the wrong part.
@@ -1284,3 +1353,137 @@ def test_the_data_quality_section_reads_the_quarantine_rate_as_the_scorecard_doe
     results = [{"kpi": "data_quality:quarantine_rate", "target": 0.02, "actual": 0.015, "status": "met"}]
     assert kpi_value("data_quality:quarantine_rate", 0.015, "USD") == "1.5%"
     assert "Quarantine rate 1.5% (max 2%)" in data_quality(data, results)
+
+
+def _h2_report(results: list[dict], handoffs=(), edits: dict[str, str] | None = None, folder: Path | None = None):
+    """The closed month of sla/'s 2026-h2 with these judgements, as gather builds it; `edits`
+    (old text: new) made to a copy of the file in `folder`."""
+    from datetime import datetime
+
+    from pipelines.agreement import load_agreements
+    from pipelines.agreement.plan import plan_agreement
+    from pipelines.report.gather import AgreementReport
+
+    source = Path(__file__).resolve().parents[2] / "sla" / "acme-2026-h2.yaml"
+    if edits:
+        text = source.read_text(encoding="utf-8")
+        for before, after in edits.items():
+            assert before in text, before
+            text = text.replace(before, after)
+        source = folder / source.name
+        source.write_text(text, encoding="utf-8")
+    (a,) = load_agreements(source)
+    plan = next(p for p in plan_agreement(a) if p.period == CLOSED)
+    start, end = datetime(2026, 10, 1, 6), datetime(2026, 11, 1, 6)
+    return AgreementReport(agreement=a, month=CLOSED, results=results, trend_months=[], trend={}, revision_of={},
+                           plan=plan, judged_as_of=end + (end - start), judged_build=None, month_start=start,
+                           month_end=end, handoffs=list(handoffs))
+
+
+def test_the_hand_off_recycling_and_quarantine_sentences_read_a_rate_as_the_scorecard_does():
+    """Rounded on its own, an attainment of 89.96 % read "Attainment 90.0% against the agreed 90%
+    — breach", where the scorecard reads 89.96% against 90.00%; a recycle rate of 35.004 %
+    "35.0% (max 35%) — breach"."""
+    from datetime import datetime
+
+    from pipelines.report.gather import Handoff, ReportData
+    from pipelines.report.sections import data_quality, handoffs, recycling
+
+    results = [{"kpi": "handoff:first_touch", "target": 0.9, "actual": 0.8996, "status": "breach"},
+               {"kpi": "recycle_rate", "target": 0.35, "actual": 0.35004, "status": "breach"},
+               {"kpi": "data_quality:quarantine_rate", "target": 0.02, "actual": 0.020004, "status": "breach"}]
+    r = _h2_report(results, [Handoff(1.0, "in_time"), Handoff(3.0, "breach")])
+    assert "Attainment 89.96% against the agreed 90%" in handoffs(r)
+    assert "Recycle rate 35.004% (max 35%)" in recycling(r)
+    data = ReportData(month=CLOSED, as_of=datetime(2026, 11, 25), warehouse=Path("w.duckdb"), agreements=[r],
+                      data_quality={"quarantined_rows": 3, "duplicate_rows": 0, "by_reason": {"unknown_contact": 3}},
+                      load_report=[], build_as_of=None)
+    assert "Quarantine rate 2.0004% (max 2%)" in data_quality(data, results)
+
+
+def test_a_number_and_its_noun_agree(tmp_path):
+    """A 1-hour first touch read "within 1 hours", a month of one MQL "1 MQLs entered", one
+    quarantined row "1 rows quarantined", a team of one KPI "1 KPIs"."""
+    from datetime import datetime
+
+    from pipelines.report.gather import Handoff, ReportData
+    from pipelines.report.sections import agreement_rules, data_quality, handoffs, scorecard
+
+    results = [{"kpi": "handoff:first_touch", "target": 0.9, "actual": 1.0, "status": "met", "owner": "sales",
+                "severity": "fail", "agreement": "acme", "revision": "2026-h2", "period": CLOSED}]
+    r = _h2_report(results, [Handoff(0.5, "in_time")], folder=tmp_path, edits={
+        "first_touch: {within_hours: 2,": "first_touch: {within_hours: 1,",
+        "decision: {within_days: 3,": "decision: {within_days: 1,",
+        "mql->sql: {rate: 0.50, method: cohort, window_days: 30}": "mql->sql: {rate: 0.50, method: cohort, window_days: 1}"})
+    text = " ".join(re.sub(r"<[^>]+>", "", handoffs(r) + agreement_rules(r) + scorecard(r)).split())
+    assert "within 1 hour," in text and "1 MQL entered" in text, text
+    assert "within 1 hour, for at least 90% of MQLs" in text and "within 1 day, for at least" in text, text
+    assert "cohort within 1 day" in text and "Sales 1 KPI, 0 breached" in text, text
+    # Not "Accept or reject within 1 days": that KPI label is pipelines/agreement/kpis.py's.
+    assert not re.search(r"\b1 (hours|MQLs|KPIs)\b", text), text
+    data = ReportData(month=CLOSED, as_of=datetime(2026, 11, 25), warehouse=Path("w.duckdb"), agreements=[r],
+                      data_quality={"quarantined_rows": 1, "duplicate_rows": 1, "by_reason": {"unknown_contact": 1}},
+                      load_report=[], build_as_of=None)
+    assert "1 row quarantined, 1 exact duplicate removed." in data_quality(data, [])
+    assert "1,204 rows quarantined, 2 exact duplicates removed." in data_quality(
+        ReportData(month=CLOSED, as_of=datetime(2026, 11, 25), warehouse=Path("w.duckdb"), agreements=[r],
+                   data_quality={"quarantined_rows": 1204, "duplicate_rows": 2, "by_reason": {}}, load_report=[],
+                   build_as_of=None), [])
+
+
+def test_the_scorecard_legend_says_what_each_status_means():
+    """"✗ breach" stood alone, and "provisional" gave the month or cohort as the reasons while
+    a closed month's hand-off KPIs are provisional until their window passes (docs/report.md)."""
+    from pipelines.report.sections import scorecard
+
+    legend = re.search(r'<p class="note">Status: (.*?)</p>', scorecard(_month_report(HAND_MADE))).group(1)
+    said = re.sub(r"<[^>]+>", "", legend)
+    for status, meaning in [("✓ met", "at or within tolerance of target"), ("✗ breach", "outside tolerance, final"),
+                            ("! at risk", "the pace forecast would breach"),
+                            ("… provisional", "the month, cohort or hand-off window is still open"),
+                            ("– no data", "no figure: a table the KPI needs was not delivered, or nobody to divide by "
+                                          "once the month is final")]:
+        assert f"{status} {meaning}" in said, (status, said)
+
+
+def test_the_trends_of_the_agreement_s_first_month_explain_no_revision_line_they_do_not_draw():
+    """The pack of January, the window's first month: "Every month of the agreement from 2026-01
+    to 2026-01", and a note explaining "a dotted vertical line" that no chart draws."""
+    from pipelines.report.sections import trends
+
+    r = _h2_report([])
+    r.month, r.trend_months = "2026-07", ["2026-07"]
+    r.trend = {("2026-07", "volume:lead"): {"actual": 3.0, "target": 2.0, "status": "met"}}
+    r.revision_of = {"2026-07": "2026-h2"}
+    text = re.sub(r"<[^>]+>", "", trends(r))
+    assert "2026-07 is the agreement's first month: the trends start with it." in text
+    assert "from 2026-07 to 2026-07" not in text and "dotted vertical line" not in text, text
+    r.trend_months, r.revision_of = ["2026-06", "2026-07"], {"2026-06": "2026-h1", "2026-07": "2026-h2"}
+    text = re.sub(r"<[^>]+>", "", trends(r))
+    assert "Every month of the agreement from 2026-06 to 2026-07" in text
+    assert "a dotted vertical line marks a new revision of the agreement (2026-07)." in text
+
+
+@pytest.mark.parametrize("value, target, tolerance, shown", [
+    (189, 199, 0.05, "94.97%"),   # a breach: short of the 95 % that is still met
+    (190, 200, 0.05, "95%"),      # on the line: met, and reads it
+    (28268, 23461, 0.05, "120%"),
+    (9502, 10000, 0.05, "95.02%"),  # a met pace just over the line
+    (89.96, 100, 0.1, "89.96%"),
+    (0, 40, 0.05, "0%"),
+], ids=["breach under the line", "on the line", "far from it", "met just over it", "another tolerance", "zero"])
+def test_a_share_of_target_never_reads_as_the_line_a_kpi_is_met_at_unless_it_is_on_it(value, target, tolerance, shown):
+    from pipelines.report.format import share_of_target
+
+    assert share_of_target(value, target, tolerance) == shown
+
+
+def test_the_funnel_and_pace_write_a_volume_s_share_of_target_off_the_met_line():
+    """189 of 199 with a 5 % tolerance is a breach; its bar's text read "(95%)", and the pace
+    table's forecast ÷ target "95%" beside at risk, as if it were on the line that is met."""
+    from pipelines.report.sections import funnel, pace
+
+    r = _month_report([("volume:lead", "marketing", 199.0, 150.0, 189.0, "at_risk", "warn"),  # 5 % tolerance
+                       ("volume:mql", "shared", 199.0, 189.0, None, "breach", "fail")])
+    assert "189 of 199 (94.97%)" in funnel(r)
+    assert '<td class="num">94.97%</td>' in pace(r)

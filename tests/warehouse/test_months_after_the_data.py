@@ -1,5 +1,5 @@
-"""A closed month that begins after the CRM data's newest row is judged on no data: its volumes
-of 0 are breaches. The run says so, rather than alert on a funnel that only looks collapsed
+"""A closed month that begins after the CRM data's newest row, or ends before its oldest, is
+judged on no data: its volumes of 0 are breaches. The run says so, rather than alert on a funnel that only looks collapsed
 because the export stops early (a backfill past its end, a sync that died). A month under
 way judged days after the data stops is named too (`stale_data`).
 
@@ -42,6 +42,25 @@ def test_closed_months_after_the_newest_row_are_named_and_the_months_it_reaches_
         assert data_warnings(con, ["2026-06"])["data-end"] == [
             f"ends 2026-06: the month begins after the CRM data ends ({ENDS}), so it is judged on no data "
             "and volumes of 0 count as breaches; check that the export reaches it (docs/data.md)"]
+
+
+def test_closed_months_before_the_oldest_row_are_named_too(warehouse):
+    """An agreement whose window opens before the CRM's history: March, judged on no data,
+    was a funnel of zeros with every volume breached, and nothing said why."""
+    with warehouse.connect() as con:
+        raw_data.utc_revision(con, "ends", "r1", MONTHS)
+        raw_data.insert(con, "contacts", [("C1", datetime(2026, 4, 5, 10), None, None, None, None)])
+        raw_data.insert(con, "lifecycle_events", [("C1", "lead", datetime(2026, 4, 20, 8), None)])
+    warehouse.dbt("build", as_of="2026-07-15 00:00:00", select=["+int_agreement_months_as_of"],
+                  exclude=["resource_type:unit_test"])
+    with warehouse.connect() as con:
+        assert months_after_the_data(con, MONTHS) == [
+            "ends 2026-03: the month ends before the CRM data begins (2026-04-05 10:00 UTC, its oldest contact, "
+            "event, activity or deal), so it is judged on no data and volumes of 0 count as breaches; check that "
+            "the export reaches it (docs/data.md); 2026-05..2026-06: these months begin after the CRM data ends "
+            "(2026-04-20 08:00 UTC, its newest contact, event, activity or deal), so they are judged on no data "
+            "and volumes of 0 count as breaches; check that the export reaches them (docs/data.md)"]
+        assert months_after_the_data(con, ["2026-04"]) == []  # April holds the data
 
 
 def test_a_deal_closed_later_extends_the_data_and_the_month_under_way_is_not_named(warehouse):

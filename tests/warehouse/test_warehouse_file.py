@@ -31,6 +31,22 @@ def test_a_damaged_block_is_bad_input_naming_the_warehouse_and_it_is_left_as_it_
     assert path.read_bytes() == damaged
 
 
+def test_a_warehouse_cut_short_is_bad_input_naming_the_warehouse_not_a_bug(tmp_path) -> None:
+    """A copy that stopped half-way: DuckDB's `Could not read enough bytes from file` as it
+    opens read as an unexpected error (exit 3, "this is a bug")."""
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw; create table raw.t as select i, i::varchar s from range(300000) t(i)")
+    path.write_bytes(path.read_bytes()[:20_000])
+    for read_only in (False, True):
+        with pytest.raises(InputError) as caught, connect(path, read_only=read_only):
+            pass
+        [problem] = caught.value.problems
+        assert problem.file == str(path) and problem.field == ENV_VAR
+        assert problem.message.startswith("the warehouse is damaged (IO Error: Could not read enough bytes"), problem.message
+        assert len(path.read_bytes()) == 20_000
+
+
 READ_ONLY_CONNECT = """
 import sys
 from pathlib import Path
