@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from itertools import groupby
 
 from pipelines.alerts.events import AlertEvent
+from pipelines.wording import counted
 
 # A message's place among those one digest was cut into: (2, 4); None when it is the only one.
 Part = tuple[int, int] | None
@@ -37,7 +38,7 @@ def sections(events: Iterable[AlertEvent]) -> list[tuple[str, list[AlertEvent]]]
     out = []
     for (agreement, revision, period), group in groupby(in_order(events), key=lambda e: order_key(e)[:3]):
         alerts = list(group)
-        out.append((f"{agreement} {revision} · {period} · {counted(len(alerts))}", alerts))
+        out.append((f"{agreement} {revision} · {period} · {counted(len(alerts), 'alert')}", alerts))
     return out
 
 
@@ -50,8 +51,6 @@ def headline(events: Sequence[AlertEvent], part: Part = None) -> str:
     named += [f"{n} {kind}" for kind, n in kinds.items() if kind not in KINDS]
     revisions = ", ".join(dict.fromkeys(f"{e.agreement} {e.revision}" for e in in_order(events)))
     of = f" ({part[0]} of {part[1]})" if part else ""
-    return f"{counted(len(events))}{of} ({', '.join(named)}) — {revisions}"
+    return f"{counted(len(events), 'alert')}{of} ({', '.join(named)}) — {revisions}"
 
 
-def counted(n: int) -> str:
-    return f"{n} alert" + ("" if n == 1 else "s")

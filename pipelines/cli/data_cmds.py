@@ -55,7 +55,7 @@ def _print_written(out: Path, rows: dict[str, int], left_out: dict[str, int] | N
 def _print_imported(out: Path, imported: Imported, format_option: str) -> None:
     """What an import wrote, its notes, and the times, dates and amounts the loader will not
     read (before a run quarantines them); `format_option` names what sets the format of the export's times."""
-    from pipelines.data.importers.common import counted
+    from pipelines.wording import counted
     from pipelines.data.importers.output import unread_values
 
     _print_written(out, imported.rows, imported.left_out)

@@ -97,13 +97,6 @@ def target_and_actual(kpi: str, target: float | None, actual: float | None, curr
     return figure_text.target_and_actual(kpi, target, actual, currency)
 
 
-def counted(n: int | float | Decimal, noun: str) -> str:
-    """A number and its noun, agreeing: "1 MQL", "2 MQLs", "1 hour", "1.5 hours", "1,204 rows".
-    A revision's 1-hour first touch read "within 1 hours", a month of one MQL "1 MQLs entered"."""
-    text = f"{n:,}" if isinstance(n, int) else f"{float(n):g}"
-    return f"{text} {noun if n == 1 else noun + 's'}"
-
-
 def scorecard_actual(row: dict, currency: str | None = None) -> str:
     """A judged KPI's actual as the scorecard shows it beside its target. Rounded on its own, an
     attainment of 89.96 % read "Attainment 90.0% against the agreed 90% — breach" in the text

@@ -22,7 +22,6 @@ from pipelines.report.format import (
     STATUS_ORDER,
     TEAMS,
     agreed_percent,
-    counted,
     data_number,
     escape,
     kpi_code,
@@ -38,6 +37,7 @@ from pipelines.report.format import (
 )
 from pipelines.report.gather import AgreementReport, Handoff, ReportData
 from pipelines.warehouse.summary import unknown_stage_values_text
+from pipelines.wording import counted
 
 TEAM_TITLE = {"marketing": "Marketing", "sales": "Sales", "shared": "Shared (both teams)"}
 

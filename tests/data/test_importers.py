@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.data.importers.common import counted
+from pipelines.wording import counted
 from pipelines.data.importers.csv_mapping import import_csv
 from pipelines.data.importers.hubspot import import_hubspot, stage_of_column
 from pipelines.data.importers.salesforce import import_salesforce

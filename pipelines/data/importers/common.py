@@ -30,6 +30,7 @@ from pipelines.data.sources import (SKIPPING_BLANK_LINES, drop_skipped, file_sql
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.connection import interrupted_by_ctrl_c
+from pipelines.wording import counted
 
 # How exports write a yes/no field (Salesforce true/false, reports 1/0, HubSpot Yes/No).
 TRUE, FALSE = ("true", "yes", "1"), ("false", "no", "0")
@@ -50,20 +51,6 @@ def _text(column: str) -> str:
 def _rounded(column: str) -> str:
     """SQL: whether a written id column's value is in scientific notation."""
     return f"regexp_full_match({_text(column)}, '{_SCIENTIFIC}')"
-
-
-def counted(n: int, noun: str) -> str:
-    """'1 won deal', '2,000 won deals', '2 activities', '7 people': a note's count and its noun, agreeing
-    in number ('1 of 1 records left out' read as a slip)."""
-    if n == 1:
-        plural = noun
-    elif noun.endswith("person"):
-        plural = noun[:-len("person")] + "people"
-    elif noun.endswith("y") and noun[-2:-1] not in "aeiou":
-        plural = noun[:-1] + "ies"
-    else:
-        plural = noun + "s"
-    return f"{n:,} {plural}"
 
 
 def its(n: int) -> str:

@@ -32,12 +32,13 @@ from typing import Any
 
 from pipelines.agreement.load import decode_utf8
 from pipelines.agreement.yaml_source import SourceDocument, dotted, load_yaml
-from pipelines.data.importers.common import Export, Imported, Job, counted, progress, quote, text
+from pipelines.data.importers.common import Export, Imported, Job, progress, quote, text
 from pipelines.data.importers.encoding import Encoding, check_encoding
 from pipelines.data.importers.output import Input, same_file
 from pipelines.data.importers.times import Times, check_format, check_timezone
 from pipelines.data.tables import TABLES
 from pipelines.errors import InputError, Problem, visible
+from pipelines.wording import counted
 
 # Which of a file's rows a table holds: an activities export also holds to-dos and deadlines,
 # which were imported as touches or quarantined against the quarantine rate. keep_rows is

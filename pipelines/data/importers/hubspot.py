@@ -13,12 +13,13 @@ import re
 from pathlib import Path
 
 from pipelines.agreement.model import stage_value
-from pipelines.data.importers.common import (Export, Imported, Job, counted, progress, quote,
+from pipelines.data.importers.common import (Export, Imported, Job, progress, quote,
                                              seniority_from_title, text)
 from pipelines.data.importers.encoding import check_encoding
 from pipelines.data.importers.output import Input
 from pipelines.data.importers.times import as_text, options_times
 from pipelines.errors import InputError, Problem
+from pipelines.wording import counted
 
 # HubSpot's standard lifecycle stages -> canonical stage ids. Anything else (evangelist, other,
 # custom stages) is written as it is: the agreement's crm_values map it, or the loader

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-from pipelines.data.importers.common import (Export, Imported, Job, counted, its, name_key, progress, quote,
+from pipelines.data.importers.common import (Export, Imported, Job, its, name_key, progress, quote,
                                              seniority_from_title, text)
 from pipelines.data.importers.encoding import Encoding, check_encoding
 from pipelines.data.importers.output import Input
 from pipelines.data.importers.times import ISO_Z, Times, as_text, options_times
 from pipelines.errors import InputError, Problem
+from pipelines.wording import counted
 
 # Lead Status values -> canonical stage. Statuses that are no stage change (the initial
 # "Open - Not Contacted", sales "Working" a lead: tasks tell that) map to None and give no

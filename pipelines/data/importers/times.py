@@ -185,13 +185,13 @@ class Times:
 
     def dates_at_utc_midnight(self, where: str, dates: str, them: str) -> str:
         """The warning for the date-only values read in UTC days because no zone was given;
-        `dates` counts them ('2 calendar dates', common.counted), `them` is 'it' for one."""
+        `dates` counts them ('2 calendar dates', wording.counted), `them` is 'it' for one."""
         advice = _advice(self.zone_option, "<the agreement's zone>")
         return f"warning: {where}: {dates} read as midnight UTC; {advice} to place {them} in its days"
 
     def naive_times_in_utc(self, where: str, times: str) -> str:
         """The warning for the times without an offset read as UTC because no zone was given;
-        `times` counts them ('1 time', common.counted)."""
+        `times` counts them ('1 time', wording.counted)."""
         advice = _advice(self.zone_option, "<the export's zone>")
         return (f"warning: {where}: {times} without an offset read as UTC; if the export "
                 f"writes local times (a CRM's UI exports write the user's zone), {advice}")
