@@ -7,6 +7,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Literal
 
+from pipelines.wording import counted
+
 if TYPE_CHECKING:
     from pipelines.agreement.model import Agreement
 
@@ -155,7 +157,7 @@ def kpi_label(agreement: Agreement, kpi: str) -> str:
         return f"First touch within {hours:g} h" if hours is not None else "First touch"
     if kpi == "handoff:decision":
         days = handoff.decision.within_days if handoff and handoff.decision else None
-        return f"Accept or reject within {days:g} days" if days is not None else "Accept or reject"
+        return f"Accept or reject within {counted(days, 'day')}" if days is not None else "Accept or reject"
     if kpi == "recycle_rate":
         return "Recycle rate (lower is better)"
     if kpi == "revenue":

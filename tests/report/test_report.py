@@ -1419,8 +1419,8 @@ def test_a_number_and_its_noun_agree(tmp_path):
     assert "within 1 hour," in text and "1 MQL entered" in text, text
     assert "within 1 hour, for at least 90% of MQLs" in text and "within 1 day, for at least" in text, text
     assert "cohort within 1 day" in text and "Sales 1 KPI, 0 breached" in text, text
-    # Not "Accept or reject within 1 days": that KPI label is pipelines/agreement/kpis.py's.
-    assert not re.search(r"\b1 (hours|MQLs|KPIs)\b", text), text
+    assert "Accept or reject within 1 day" in text, text
+    assert not re.search(r"\b1 (hours|days|MQLs|KPIs)\b", text), text
     data = ReportData(month=CLOSED, as_of=datetime(2026, 11, 25), warehouse=Path("w.duckdb"), agreements=[r],
                       data_quality={"quarantined_rows": 1, "duplicate_rows": 1, "by_reason": {"unknown_contact": 1}},
                       load_report=[], build_as_of=None)
