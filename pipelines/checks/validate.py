@@ -185,20 +185,16 @@ def run_checks(
 # -- reading the warehouse ---------------------------------------------------------------
 
 def _read_warehouse(con_or_db_path) -> tuple[pd.DataFrame, dict[tuple[str, str], datetime]]:
-    import duckdb
-
     if isinstance(con_or_db_path, (str, Path)):
         path = Path(con_or_db_path)
         if not path.exists():
             raise InputError(Problem("no warehouse here: expected the DuckDB file a pipeline run writes (run one first)",
                                      file=str(path)))
-        from pipelines.warehouse.connection import without_progress_bar
+        from pipelines.warehouse.connection import connect
 
-        con = without_progress_bar(duckdb.connect(str(path), read_only=True))
-        try:
+        # connect: a damaged or locked warehouse is its message naming the file (exit 2), not a bug.
+        with connect(path, read_only=True) as con:
             return _read(con)
-        finally:
-            con.close()
     return _read(con_or_db_path)
 
 

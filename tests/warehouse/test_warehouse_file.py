@@ -5,6 +5,8 @@ Cannot open file …: Permission denied` (exit 3)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import duckdb
 import pytest
 
@@ -133,3 +135,19 @@ def test_a_warehouse_named_like_a_lock_file_is_not_truncated_by_its_lock(tmp_pat
     with run_lock(path):
         pass
     assert path.read_bytes() == before
+
+
+def test_the_checks_library_reading_a_damaged_warehouse_names_it_as_the_commands_do(tmp_path) -> None:
+    """`judge`/`run_checks` given the warehouse's path opened it with a plain duckdb.connect: a
+    file cut short was DuckDB's IO Error, which the CLI calls a bug."""
+    from pipelines.agreement import load_agreements
+    from pipelines.checks.validate import judge
+
+    path = tmp_path / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema raw; create table raw.t as select i, i::varchar s from range(300000) t(i)")
+    path.write_bytes(path.read_bytes()[:20_000])
+    with pytest.raises(InputError) as caught:
+        judge(path, load_agreements(Path(__file__).parents[2] / "sla"), ["2026-03"], "2026-04-10T00:00:00Z")
+    [problem] = caught.value.problems
+    assert problem.file == str(path) and problem.message.startswith("the warehouse is damaged"), problem
