@@ -443,7 +443,11 @@ def test_a_locked_warehouse_says_so_and_exits_2(settings: Settings) -> None:
 @pytest.mark.parametrize("variable, where, message", [
     ("FUNNELPACT_DUCKDB_PATH", "afile/warehouse.duckdb", "cannot write {tmp}/afile (it is a file, not a folder)"),
     ("FUNNELPACT_DUCKDB_PATH", "afolder", "is a folder: expected the warehouse's DuckDB file"),
-    ("FUNNELPACT_DUCKDB_PATH", "afile", "is not a DuckDB database file"),  # found in the load step
+    ("FUNNELPACT_DUCKDB_PATH", "afile", "is not a DuckDB database file"),  # found before the run starts
+    # DuckDB opens an existing data file as an in-memory view of it: the load went to memory,
+    # and dbt failed the run on a warehouse without `raw` (exit 3).
+    ("FUNNELPACT_DUCKDB_PATH", "export.csv", "is not a DuckDB database file"),
+    ("FUNNELPACT_DUCKDB_PATH", "export.json", "is not a DuckDB database file"),
     ("FUNNELPACT_HOME", "afile/home", "cannot write {tmp}/afile/home/logs ({tmp}/afile is a file, not a folder)"),
     ("DAGSTER_HOME", "afile/dagster", "cannot write {tmp}/afile/dagster ({tmp}/afile is a file, not a folder)"),
 ])
@@ -453,7 +457,9 @@ def test_a_state_path_a_run_cannot_use_is_bad_input_naming_its_setting(
     """A warehouse, home or Dagster home through a file, or a warehouse that is a folder or
     not a DuckDB file: exit 2 naming the setting, not a traceback with exit 1 (the code of a
     breach) nor exit 3."""
-    (tmp_path / "afile").write_text("not a warehouse")
+    files = {"afile": "not a warehouse", "export.csv": "deal_id,amount\nD1,5\n", "export.json": '[{"deal_id": "D1"}]'}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
     (tmp_path / "afolder").mkdir()
     monkeypatch.setenv(variable, str(tmp_path / where))
     result = invoke("run", "--as-of", AS_OF)
@@ -461,6 +467,8 @@ def test_a_state_path_a_run_cannot_use_is_bad_input_naming_its_setting(
     [error] = [line for line in result.output.splitlines() if line.startswith("error")]
     assert f" {variable}: {message.format(tmp=tmp_path)}" in error, error
     assert "Traceback" not in result.output
+    assert "failure of" not in result.output, "refused before the run: nobody is told"
+    assert {name: (tmp_path / name).read_text() for name in files} == files, "the files are left as they were"
 
 
 def test_a_warehouse_another_process_writes_to_is_bad_input_found_in_the_step(settings: Settings) -> None:
