@@ -494,6 +494,37 @@ def test_a_warehouse_another_process_writes_to_is_bad_input_found_in_the_step(se
     assert "funnelpact run," in outcome.failure and "DuckDB shell" in outcome.failure
 
 
+READ_DBT_PROJECT = """
+from pipelines.defs.dbt import dbt_project
+from pipelines.errors import InputError
+try:
+    dbt_project()
+except InputError as exc:
+    print("InputError", *exc.problems, sep="\\n")
+"""
+
+
+@pytest.mark.parametrize("read_only", [".", "logs"])
+def test_a_dbt_project_funnelpact_may_not_write_is_bad_input_naming_its_setting(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, without_root_override, read_only: str
+) -> None:
+    """dbt writes target/ and logs/ in the project (docs/operations.md): a read-only one failed
+    the run with "the dbt project does not parse: … Permission denied" (exit 3), no setting named."""
+    project = copied_dbt_project(tmp_path, monkeypatch)
+    (project / "logs").mkdir()
+    for folder in (project / read_only, *(project / read_only).rglob("*")):
+        folder.chmod(folder.stat().st_mode & ~0o222)
+    done = without_root_override(READ_DBT_PROJECT)
+    for folder in (project / read_only, *(project / read_only).rglob("*")):
+        folder.chmod(folder.stat().st_mode | 0o200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[:1] == ["InputError"], done.stdout
+    unwritable = project / ("target" if read_only == "." else read_only)
+    assert lines[1].startswith(f"{project} FUNNELPACT_DBT_PROJECT_DIR: cannot write {unwritable} (Permission denied)"), \
+        lines[1]
+
+
 def test_a_dbt_project_that_does_not_parse_fails_with_the_model_named(
     settings: Settings, tmp_path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
