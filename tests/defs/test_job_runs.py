@@ -350,6 +350,25 @@ def test_a_missing_data_directory_is_bad_input(settings: Settings) -> None:
     assert "no-such-dir" in result.output and "data directory not found" in result.output
 
 
+def test_a_mistyped_data_dir_variable_is_named_in_the_error(settings: Settings, tmp_path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crontab's FUNNELPACT_DATA_DIR with a typo: the error named only the path, not the
+    setting it came from, as the agreements' folder does ($FUNNELPACT_SLA_DIR)."""
+    monkeypatch.setenv("FUNNELPACT_DATA_DIR", str(tmp_path / "exprot"))
+    for command in (["run"], ["backfill", "--from", "2026-03", "--to", "2026-03"]):
+        result = invoke(*command, "--as-of", AS_OF)
+        said = " ".join(result.output.split())
+        assert result.exit_code == 2, result.output
+        assert f"{tmp_path / 'exprot'}: data directory not found (the folder $FUNNELPACT_DATA_DIR names" in said, said
+    result = invoke("run", "--data", str(tmp_path / "given"), "--as-of", AS_OF)
+    assert result.exit_code == 2 and "$FUNNELPACT_DATA_DIR" not in result.output, result.output
+    monkeypatch.delenv("FUNNELPACT_DATA_DIR")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", "--as-of", AS_OF)
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "data/ in the current directory" in said and "--data DIR" in said, said
+
+
 def test_a_data_directory_without_tables_gives_one_error_line_per_problem(settings: Settings, tmp_path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
