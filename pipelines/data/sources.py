@@ -396,7 +396,12 @@ def _skipping_blank_lines(source: Source) -> Source | None:
     return replace(source, blank_lines=count)
 
 
-def unreadable(source: Source, exc: Exception) -> InputError:
+def unreadable(source: Source, exc: Exception) -> Exception:
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        # The limit's doing (FUNNELPACT_DUCKDB_MEMORY_LIMIT), not the file's: it was "cannot read
+        # the file; expected UTF-8 CSV" for every table (exit 2), sending the reader to sound data.
+        # Raised as it is, it fails the run (exit 3) with the hint naming the limit.
+        return exc
     if source.kind == "csv":
         for path in source.paths:
             # Lines of blanks are read without (skippable_blank_lines): the line named is another.

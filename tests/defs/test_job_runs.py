@@ -369,6 +369,19 @@ def test_a_mistyped_data_dir_variable_is_named_in_the_error(settings: Settings, 
     assert result.exit_code == 2 and "data/ in the current directory" in said and "--data DIR" in said, said
 
 
+def test_a_load_out_of_the_memory_its_limit_allows_names_the_limit_not_the_data(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Too small a FUNNELPACT_DUCKDB_MEMORY_LIMIT failed the load with "cannot read the file;
+    expected UTF-8 CSV with a header row" for every table (exit 2): sound files blamed."""
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_MEMORY_LIMIT", "1MB")
+    result = invoke("run", "--from", "2026-03", "--to", "2026-03", "--as-of", AS_OF)
+    said = " ".join(result.output.split())
+    assert result.exit_code == 3, result.output  # docs/operations.md: a failed run, not bad input
+    assert "raw_crm: Out of Memory Error" in said, said
+    assert "FUNNELPACT_DUCKDB_MEMORY_LIMIT is 1MB: raise it" in said, said
+    assert "cannot read the file" not in said and "this is a bug" not in said, said
+
+
 def test_a_data_directory_without_tables_gives_one_error_line_per_problem(settings: Settings, tmp_path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
