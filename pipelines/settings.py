@@ -29,6 +29,12 @@ def default_sla_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(env.get(SLA_ENV) or "sla").expanduser()
 
 
+def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The data directory of every command given no --data: $FUNNELPACT_DATA_DIR, else data/."""
+    env = os.environ if environ is None else environ
+    return Path(env.get(DATA_ENV) or "data").expanduser()
+
+
 @dataclass(frozen=True)
 class Settings:
     sla_dir: Path
@@ -55,7 +61,7 @@ class Settings:
         home = Path(env.get(HOME_ENV) or ".funnelpact").expanduser().resolve()
         return cls(
             sla_dir=default_sla_dir(env).resolve(),
-            data_dir=Path(env.get(DATA_ENV) or "data").expanduser().resolve(),
+            data_dir=default_data_dir(env).resolve(),
             warehouse=duckdb_path(env),
             home=home,
         )

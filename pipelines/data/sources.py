@@ -57,9 +57,22 @@ def require_data_dir(data_dir: Path) -> None:
     require_utf8_path(data_dir, "a data directory whose path is UTF-8")
     if not data_dir.is_dir():
         what = "is a file, not a folder" if data_dir.exists() else "not found"
-        raise InputError(Problem(f"data directory {what}: expected a folder with contacts.csv, lifecycle_events.csv, … "
-                                 "(create one with `funnelpact generate --out DIR` or an importer)",
-                                 file=str(data_dir)))
+        raise InputError(Problem(f"data directory {what}{default_data_dir_hint(data_dir)}: expected a folder with "
+                                 "contacts.csv, lifecycle_events.csv, … (create one with `funnelpact generate --out DIR` "
+                                 "or an importer)", file=str(data_dir)))
+
+
+def default_data_dir_hint(data_dir: Path) -> str:
+    """Where a command given no --data looked, and why there: a mistyped FUNNELPACT_DATA_DIR in a
+    crontab was named only by its path, not by the variable that set it."""
+    from pipelines.settings import DATA_ENV, default_data_dir
+
+    if data_dir.resolve() != default_data_dir().resolve():
+        return ""
+    if os.environ.get(DATA_ENV):
+        return f" (the folder ${DATA_ENV} names, read when no --data DIR is given)"
+    return (" (the default folder, data/ in the current directory: run from the repository root, "
+            f"give the folder as --data DIR, or set ${DATA_ENV})")
 
 
 def table_paths(data_dir: Path, table: str) -> tuple[Path, Path, Path]:
@@ -383,7 +396,12 @@ def _skipping_blank_lines(source: Source) -> Source | None:
     return replace(source, blank_lines=count)
 
 
-def unreadable(source: Source, exc: Exception) -> InputError:
+def unreadable(source: Source, exc: Exception) -> Exception:
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        # The limit's doing (FUNNELPACT_DUCKDB_MEMORY_LIMIT), not the file's: it was "cannot read
+        # the file; expected UTF-8 CSV" for every table (exit 2), sending the reader to sound data.
+        # Raised as it is, it fails the run (exit 3) with the hint naming the limit.
+        return exc
     if source.kind == "csv":
         for path in source.paths:
             # Lines of blanks are read without (skippable_blank_lines): the line named is another.

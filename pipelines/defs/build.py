@@ -16,7 +16,7 @@ from pipelines.defs.resources import FunnelpactResource
 from pipelines.defs.schedules import build_daily_schedule
 from pipelines.defs.sensors import build_run_failure_sensor
 from pipelines.settings import Settings
-from pipelines.warehouse.dbt_runner import check_threads
+from pipelines.warehouse.dbt_runner import check_target, check_threads
 from pipelines.warehouse.memory_limit import memory_limit
 
 
@@ -27,6 +27,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     settings = settings or Settings.from_env()
     agreements = load_agreements(settings.sla_dir)
     check_threads()  # settings the steps read: bad input now, not a failed run
+    check_target()
     memory_limit()
     partitions = monthly_partitions(agreements)
     project = dbt_project(settings.warehouse)

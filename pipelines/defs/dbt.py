@@ -3,6 +3,7 @@
 
 import contextlib
 import ctypes
+import errno
 import fcntl
 import functools
 import json
@@ -22,6 +23,7 @@ from pipelines.agreement.months import parse_as_of
 from pipelines.defs.partitions import AS_OF_TAG, tagged_as_of
 from pipelines.defs.resources import FunnelpactResource
 from pipelines.errors import InputError, Problem
+from pipelines.warehouse.connection import writable
 from pipelines.warehouse.dbt_runner import PROJECT_DIR_ENV, format_as_of, project_dir, run_dbt
 
 # dbt source names: the loader writes the CRM and web tables, the agreement writer the rest.
@@ -55,8 +57,20 @@ def dbt_project(warehouse: Path | None = None) -> DbtProject:
                                  f"dbt_project/ folder; set {PROJECT_DIR_ENV} to it", file=str(path),
                                  field=PROJECT_DIR_ENV))
     project = DbtProject(project_dir=path, profiles_dir=path)
+    writable_project(project)
     ensure_manifest(project, warehouse)
     return project
+
+
+def writable_project(project: DbtProject) -> None:
+    """dbt writes target/ and logs/ in the project: a project folder funnelpact may not write
+    (a read-only checkout or copy) failed the run with "the dbt project does not parse:
+    … Permission denied" (exit 3), naming no setting."""
+    with writable(project.project_dir, PROJECT_DIR_ENV):
+        for folder in (target_dir(project), project.project_dir / "logs"):
+            folder.mkdir(exist_ok=True)
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(folder))
 
 
 def ensure_manifest(project: DbtProject, warehouse: Path | None = None) -> Path:

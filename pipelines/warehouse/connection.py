@@ -75,6 +75,22 @@ def not_a_warehouse(path: Path) -> InputError:
                               file=str(path), field=ENV_VAR))
 
 
+def not_a_database_file(path: Path) -> bool:
+    """`path` is a folder, or a file without DuckDB's magic bytes (`DUCK` after the header's
+    checksum). DuckDB itself opens an existing CSV, Parquet or JSON file (`deals.csv`) as an
+    in-memory database holding a view of it: a run's load and agreement tables went into
+    memory and were lost, and dbt's build then failed (exit 3) on a warehouse without `raw`."""
+    if path.is_dir():
+        return True
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(12)[8:12] != b"DUCK"
+    except FileNotFoundError:
+        return False  # created by the run
+    except OSError:
+        return False  # unreadable: DuckDB's own error names it (Permission denied, …)
+
+
 @contextmanager
 def writable(folder: Path, variable: str) -> Iterator[None]:
     """A state folder a run cannot create or write (a path through a file, no permission) is
@@ -110,6 +126,8 @@ def warehouse_tables(con: duckdb.DuckDBPyConnection) -> set[tuple[str, str]]:
 def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     with writable(path.parent, ENV_VAR):
         path.parent.mkdir(parents=True, exist_ok=True)
+    if not_a_database_file(path):
+        raise not_a_warehouse(path)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:

@@ -29,6 +29,7 @@ from pipelines.warehouse.duckdb_path import duckdb_path
 
 PROJECT_DIR_ENV = "FUNNELPACT_DBT_PROJECT_DIR"
 THREADS_ENV = "FUNNELPACT_DBT_THREADS"  # read by profiles.yml
+TARGET_ENV = "FUNNELPACT_DBT_TARGET"  # read by profiles.yml
 # The repository's dbt_project/ (the package is installed editable from the repository).
 DEFAULT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
 AS_OF_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -70,6 +71,26 @@ def check_threads(environ: Mapping[str, str] | None = None) -> None:
     if value is not None and not (re.fullmatch(r"[0-9]+", value.strip()) and int(value) >= 1):
         raise InputError(Problem(f"{value!r} is not a number of threads: expected a whole number, 1 or more "
                                  "(unset: 1)", field=THREADS_ENV))
+
+
+def check_target(environ: Mapping[str, str] | None = None) -> None:
+    """FUNNELPACT_DBT_TARGET, when set, names an output of the project's profiles.yml: dbt
+    found out only in the run's dbt step, which failed (exit 3, the channels told of a failed
+    run) with dbt's several-line "does not have a target named", naming no setting."""
+    import yaml
+
+    env = os.environ if environ is None else environ
+    value = env.get(TARGET_ENV)
+    profiles = project_dir(env) / "profiles.yml"
+    if value is None or not profiles.is_file():  # a missing project is FUNNELPACT_DBT_PROJECT_DIR's error
+        return
+    try:
+        outputs = yaml.safe_load(profiles.read_text(encoding="utf-8"))["funnelpact"]["outputs"]
+    except (yaml.YAMLError, OSError, LookupError, TypeError):
+        return  # a profiles.yml dbt cannot read either: dbt's own error says where
+    if isinstance(outputs, dict) and outputs and value not in outputs:
+        raise InputError(Problem(f"{value!r} is not a target of {profiles}: expected one of "
+                                 f"{', '.join(map(repr, outputs))} (unset: 'duckdb')", field=TARGET_ENV))
 
 
 def format_as_of(as_of: datetime | date | str) -> str:

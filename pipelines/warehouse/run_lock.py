@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from pipelines.errors import InputError, Problem
-from pipelines.warehouse.connection import not_a_warehouse, writable
+from pipelines.warehouse.connection import not_a_database_file, not_a_warehouse, writable
 from pipelines.warehouse.duckdb_path import ENV_VAR
 
 # The warehouses this process holds the lock of: the CLI holds it around the job it executes
@@ -32,7 +32,7 @@ def run_lock(warehouse: Path, wait_seconds: float = 0,
     if path in _HELD:
         yield
         return
-    if path.is_dir():  # before a run starts; the steps' connect says the same
+    if not_a_database_file(path):  # before a run starts; the steps' connect says the same
         raise not_a_warehouse(path)
     # The whole name and ".lock": with the suffix replaced, warehouse.eu and warehouse.us
     # shared one lock, and a warehouse named warehouse.lock was its own lock, emptied by it.

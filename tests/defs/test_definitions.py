@@ -122,6 +122,9 @@ def test_a_cron_alias_is_a_schedule_as_the_error_for_a_bad_one_says(settings: Se
     ("FUNNELPACT_DBT_THREADS", "two", "'two' is not a number of threads: expected a whole number, 1 or more"),
     ("FUNNELPACT_DBT_THREADS", "0", "'0' is not a number of threads"),  # dbt: "max_workers must be greater than 0"
     ("FUNNELPACT_DUCKDB_MEMORY_LIMIT", "2 gigs", "'2 gigs' is not a memory limit"),
+    # dbt refused these in the run's dbt step only: exit 3, a failed run told to the channels.
+    ("FUNNELPACT_DBT_TARGET", "postgres", "'postgres' is not a target of "),
+    ("FUNNELPACT_DBT_TARGET", "", "'' is not a target of "),
     # A mistyped path (or a non-editable install's default) was exit 3, "this is a bug".
     ("FUNNELPACT_DBT_PROJECT_DIR", "/nonexistent/dbt_project", "/nonexistent/dbt_project FUNNELPACT_DBT_PROJECT_DIR: "
                                                                "no dbt project (no dbt_project.yml)"),

@@ -350,6 +350,38 @@ def test_a_missing_data_directory_is_bad_input(settings: Settings) -> None:
     assert "no-such-dir" in result.output and "data directory not found" in result.output
 
 
+def test_a_mistyped_data_dir_variable_is_named_in_the_error(settings: Settings, tmp_path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crontab's FUNNELPACT_DATA_DIR with a typo: the error named only the path, not the
+    setting it came from, as the agreements' folder does ($FUNNELPACT_SLA_DIR)."""
+    monkeypatch.setenv("FUNNELPACT_DATA_DIR", str(tmp_path / "exprot"))
+    for command in (["run"], ["backfill", "--from", "2026-03", "--to", "2026-03"]):
+        result = invoke(*command, "--as-of", AS_OF)
+        said = " ".join(result.output.split())
+        assert result.exit_code == 2, result.output
+        assert f"{tmp_path / 'exprot'}: data directory not found (the folder $FUNNELPACT_DATA_DIR names" in said, said
+    result = invoke("run", "--data", str(tmp_path / "given"), "--as-of", AS_OF)
+    assert result.exit_code == 2 and "$FUNNELPACT_DATA_DIR" not in result.output, result.output
+    monkeypatch.delenv("FUNNELPACT_DATA_DIR")
+    monkeypatch.chdir(tmp_path)
+    result = invoke("run", "--as-of", AS_OF)
+    said = " ".join(result.output.split())
+    assert result.exit_code == 2 and "data/ in the current directory" in said and "--data DIR" in said, said
+
+
+def test_a_load_out_of_the_memory_its_limit_allows_names_the_limit_not_the_data(
+        settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Too small a FUNNELPACT_DUCKDB_MEMORY_LIMIT failed the load with "cannot read the file;
+    expected UTF-8 CSV with a header row" for every table (exit 2): sound files blamed."""
+    monkeypatch.setenv("FUNNELPACT_DUCKDB_MEMORY_LIMIT", "1MB")
+    result = invoke("run", "--from", "2026-03", "--to", "2026-03", "--as-of", AS_OF)
+    said = " ".join(result.output.split())
+    assert result.exit_code == 3, result.output  # docs/operations.md: a failed run, not bad input
+    assert "raw_crm: Out of Memory Error" in said, said
+    assert "FUNNELPACT_DUCKDB_MEMORY_LIMIT is 1MB: raise it" in said, said
+    assert "cannot read the file" not in said and "this is a bug" not in said, said
+
+
 def test_a_data_directory_without_tables_gives_one_error_line_per_problem(settings: Settings, tmp_path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -443,7 +475,11 @@ def test_a_locked_warehouse_says_so_and_exits_2(settings: Settings) -> None:
 @pytest.mark.parametrize("variable, where, message", [
     ("FUNNELPACT_DUCKDB_PATH", "afile/warehouse.duckdb", "cannot write {tmp}/afile (it is a file, not a folder)"),
     ("FUNNELPACT_DUCKDB_PATH", "afolder", "is a folder: expected the warehouse's DuckDB file"),
-    ("FUNNELPACT_DUCKDB_PATH", "afile", "is not a DuckDB database file"),  # found in the load step
+    ("FUNNELPACT_DUCKDB_PATH", "afile", "is not a DuckDB database file"),  # found before the run starts
+    # DuckDB opens an existing data file as an in-memory view of it: the load went to memory,
+    # and dbt failed the run on a warehouse without `raw` (exit 3).
+    ("FUNNELPACT_DUCKDB_PATH", "export.csv", "is not a DuckDB database file"),
+    ("FUNNELPACT_DUCKDB_PATH", "export.json", "is not a DuckDB database file"),
     ("FUNNELPACT_HOME", "afile/home", "cannot write {tmp}/afile/home/logs ({tmp}/afile is a file, not a folder)"),
     ("DAGSTER_HOME", "afile/dagster", "cannot write {tmp}/afile/dagster ({tmp}/afile is a file, not a folder)"),
 ])
@@ -453,7 +489,9 @@ def test_a_state_path_a_run_cannot_use_is_bad_input_naming_its_setting(
     """A warehouse, home or Dagster home through a file, or a warehouse that is a folder or
     not a DuckDB file: exit 2 naming the setting, not a traceback with exit 1 (the code of a
     breach) nor exit 3."""
-    (tmp_path / "afile").write_text("not a warehouse")
+    files = {"afile": "not a warehouse", "export.csv": "deal_id,amount\nD1,5\n", "export.json": '[{"deal_id": "D1"}]'}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
     (tmp_path / "afolder").mkdir()
     monkeypatch.setenv(variable, str(tmp_path / where))
     result = invoke("run", "--as-of", AS_OF)
@@ -461,6 +499,8 @@ def test_a_state_path_a_run_cannot_use_is_bad_input_naming_its_setting(
     [error] = [line for line in result.output.splitlines() if line.startswith("error")]
     assert f" {variable}: {message.format(tmp=tmp_path)}" in error, error
     assert "Traceback" not in result.output
+    assert "failure of" not in result.output, "refused before the run: nobody is told"
+    assert {name: (tmp_path / name).read_text() for name in files} == files, "the files are left as they were"
 
 
 def test_a_warehouse_another_process_writes_to_is_bad_input_found_in_the_step(settings: Settings) -> None:
@@ -484,6 +524,37 @@ def test_a_warehouse_another_process_writes_to_is_bad_input_found_in_the_step(se
     assert outcome.failure.startswith(f"{settings.warehouse}: the warehouse is in use by another process"), \
         outcome.failure
     assert "funnelpact run," in outcome.failure and "DuckDB shell" in outcome.failure
+
+
+READ_DBT_PROJECT = """
+from pipelines.defs.dbt import dbt_project
+from pipelines.errors import InputError
+try:
+    dbt_project()
+except InputError as exc:
+    print("InputError", *exc.problems, sep="\\n")
+"""
+
+
+@pytest.mark.parametrize("read_only", [".", "logs"])
+def test_a_dbt_project_funnelpact_may_not_write_is_bad_input_naming_its_setting(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, without_root_override, read_only: str
+) -> None:
+    """dbt writes target/ and logs/ in the project (docs/operations.md): a read-only one failed
+    the run with "the dbt project does not parse: … Permission denied" (exit 3), no setting named."""
+    project = copied_dbt_project(tmp_path, monkeypatch)
+    (project / "logs").mkdir()
+    for folder in (project / read_only, *(project / read_only).rglob("*")):
+        folder.chmod(folder.stat().st_mode & ~0o222)
+    done = without_root_override(READ_DBT_PROJECT)
+    for folder in (project / read_only, *(project / read_only).rglob("*")):
+        folder.chmod(folder.stat().st_mode | 0o200)
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = done.stdout.splitlines()
+    assert lines[:1] == ["InputError"], done.stdout
+    unwritable = project / ("target" if read_only == "." else read_only)
+    assert lines[1].startswith(f"{project} FUNNELPACT_DBT_PROJECT_DIR: cannot write {unwritable} (Permission denied)"), \
+        lines[1]
 
 
 def test_a_dbt_project_that_does_not_parse_fails_with_the_model_named(
