@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 # On every CLI run: the warehouse it writes, to find its runs that a killed process left open.
 CLI_TAG = "funnelpact/cli_warehouse"
 PARENT_RUN_TAG = "dagster/parent_run_id"   # set on a re-execution, which copies the parent's tags
-SQLITE_BUSY_SECONDS = 30   # how long Dagster's storage waits for a lock (dagster._core.storage.sqlite)
 
 
 @dataclass(frozen=True)
@@ -207,7 +206,8 @@ def state_named(settings: Settings, variable: str, *, run_log: bool = True) -> I
         message = {
             "readonly": f"cannot write Dagster's home ({cause}); expected a folder funnelpact can write into, "
                         f"or set {variable} to another path",
-            "locked": f"Dagster's home is held by another process for over {SQLITE_BUSY_SECONDS} s ({cause}): "
+            # No duration: Dagster's run storage waits SQLite's 5 s, its event log 30 s.
+            "locked": f"Dagster's home is held by another process ({cause}): "
                       "wait for it (a `dagster dev` or daemon busy, a sqlite3 shell, a backup) or stop it, "
                       "and run again",
             "damaged": f"Dagster's home is damaged ({cause}): move it aside and run again; funnelpact creates "

@@ -167,6 +167,35 @@ def test_a_damaged_dagster_run_storage_is_bad_input_naming_the_home_and_the_way_
     assert runs_db.read_bytes() == b"\xff" * 8192
 
 
+def test_a_dagster_home_another_process_holds_is_bad_input_without_a_wait_it_did_not_make(
+        settings: Settings) -> None:
+    """A sqlite3 shell holding the run index's write lock: the message said "for over 30 s",
+    but Dagster's run storage gives up after SQLite's 5 s."""
+    import time
+
+    from pipelines.defs.instance import prepare_dagster_home
+
+    prepare_dagster_home(settings.dagster_home)
+    with dg.DagsterInstance.get():  # DAGSTER_HOME: the settings fixture's; creates the run index
+        pass
+    runs_db = settings.dagster_home / "history" / "runs.db"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sqlite3, sys; c = sqlite3.connect(sys.argv[1], isolation_level=None); "
+         "c.execute('begin exclusive'); print('held', flush=True); sys.stdin.read()", str(runs_db)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        started = time.monotonic()
+        result = CliRunner().invoke(app, ["run", "--as-of", AS_OF])
+        waited = time.monotonic() - started
+    finally:
+        holder.communicate("", timeout=30)
+    assert result.exit_code == 2, result.output
+    error = " ".join(result.output.split())
+    assert f"{settings.dagster_home} DAGSTER_HOME: Dagster's home is held by another process (" in error, error
+    assert "30 s" not in error and waited < 30, (waited, error)
+
+
 def test_a_dagster_home_the_run_may_not_write_is_bad_input_naming_it(settings: Settings, without_root_override) -> None:
     """A read-only copy of the home (a restored backup, a mount): Dagster's "attempt to write a
     readonly database" was a traceback and exit 1 before the job started."""
