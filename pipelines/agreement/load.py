@@ -89,11 +89,12 @@ def default_folder_hint(path: Path) -> str:
 
 def load_agreements(paths: Iterable[Path | str] | Path | str) -> list[Agreement]:
     """All agreements under `paths`, sorted by name and window; InputError lists every problem."""
-    if isinstance(paths, (str, Path)):
-        paths = [paths]
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     files = agreement_files(paths)
     if not files:
-        raise InputError(Problem("no agreement files (*.yaml, *.yml) found", file=", ".join(map(str, paths))))
+        # A $FUNNELPACT_SLA_DIR naming an empty folder (or another one) was named by its path only.
+        hint = default_folder_hint(Path(paths[0])) if len(paths) == 1 else ""
+        raise InputError(Problem(f"no agreement files (*.yaml, *.yml) found{hint}", file=", ".join(map(str, paths))))
     agreements, problems = parse_all((str(file), lambda file=file: read_agreement(file)) for file in files)
     if problems:
         raise InputError(problems)

@@ -145,3 +145,10 @@ def test_a_missing_default_folder_says_where_it_came_from(tmp_path: Path, monkey
     assert code == 2 and "deployed: no such file or folder" in out and "the folder $FUNNELPACT_SLA_DIR names" in out, out
     code, out = invoke("plan", "--sla", str(tmp_path / "given"))
     assert code == 2 and "given: no such file or folder" in out and "$FUNNELPACT_SLA_DIR" not in out, out
+    # A folder there, but no agreement in it: the variable named too.
+    (tmp_path / "deployed").mkdir()
+    code, out = invoke("plan")
+    assert code == 2 and "no agreement files (*.yaml, *.yml) found (the folder $FUNNELPACT_SLA_DIR names" in out, out
+    (tmp_path / "given").mkdir()
+    code, out = invoke("plan", "--sla", str(tmp_path / "given"))
+    assert code == 2 and "found" in out and "$FUNNELPACT_SLA_DIR" not in out, out
