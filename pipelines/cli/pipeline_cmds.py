@@ -338,12 +338,16 @@ def prune_runs(
     from pipelines.settings import Settings
 
     settings = Settings.from_env()
-    home = settings.dagster_home
+    home, variable = settings.dagster_home, home_variable()
+    # A cron job's mistyped variable pruned nothing, every night, with exit 0 and no name of it.
+    if (there := next((p for p in (home, *home.parents) if p.exists()), None)) is not None and not there.is_dir():
+        raise InputError(Problem(f"{there} is a file, not a folder: expected Dagster's home, a folder, or a path "
+                                 "where one can be", file=str(home), field=variable))
     if not (home / "dagster.yaml").is_file():
-        say(f"no Dagster home at {escape(str(home))} (no run has used it): nothing to delete")
+        say(f"no Dagster home at {escape(str(home))} (${variable}; no run has used it): nothing to delete")
         return
     before = datetime.now(UTC) - timedelta(days=keep_days)
-    with state_named(settings, home_variable(), run_log=False):
+    with state_named(settings, variable, run_log=False):
         pruned = prune(home, before, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
     say(f"{verb} {pruned.deleted} finished run{'s' if pruned.deleted != 1 else ''} created before "

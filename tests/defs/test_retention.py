@@ -84,7 +84,20 @@ def test_a_home_no_run_has_used_is_left_as_it_is(tmp_path: Path, monkeypatch: py
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "none"))
     result = CliRunner().invoke(app, ["prune-runs"])
     assert result.exit_code == 0 and "nothing to delete" in result.output
+    assert "($DAGSTER_HOME; no run has used it)" in " ".join(result.output.split()), result.output
     assert not (tmp_path / "none").exists()
+
+
+def test_a_home_through_a_file_is_bad_input_naming_its_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A cron job's FUNNELPACT_HOME mistyped onto a file pruned nothing, with exit 0, every night."""
+    (tmp_path / "notes.txt").write_text("not a folder")
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    monkeypatch.setenv("FUNNELPACT_HOME", str(tmp_path / "notes.txt"))
+    result = CliRunner().invoke(app, ["prune-runs"])
+    assert result.exit_code == 2, result.output
+    assert " ".join(result.output.split()) == (
+        f"error {tmp_path / 'notes.txt' / 'dagster'} FUNNELPACT_HOME: {tmp_path / 'notes.txt'} is a file, not a "
+        "folder: expected Dagster's home, a folder, or a path where one can be"), result.output
 
 
 def test_a_negative_number_of_days_is_bad_input(home: Path) -> None:
