@@ -35,6 +35,18 @@ def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
     return Path(env.get(DATA_ENV) or "data").expanduser()
 
 
+def check_run_settings() -> None:
+    """The settings a run's steps read (dbt's threads and target, DuckDB's memory limit): bad
+    input before the run, exit 2 naming the variable, not a failed step. Before `funnelpact run`
+    says it is judging, as the code location loads."""
+    from pipelines.warehouse.dbt_runner import check_target, check_threads
+    from pipelines.warehouse.memory_limit import memory_limit
+
+    check_threads()
+    check_target()
+    memory_limit()
+
+
 @dataclass(frozen=True)
 class Settings:
     sla_dir: Path

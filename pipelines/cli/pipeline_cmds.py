@@ -18,7 +18,7 @@ from rich.markup import escape
 from pipelines.cli.options import INT_METAVAR, MONTH_METAVAR, AsOfOption, DataOption, SlaOption, as_of_instant, month_option, settings_for
 from pipelines.cli.output import ScorecardFormat, echo, err_console, failure_message, report_warning, say
 from pipelines.errors import EXIT_FAILED, EXIT_INTERRUPTED, InputError, Problem, interrupted_query
-from pipelines.settings import ALERT_CHANNELS_ENV
+from pipelines.settings import ALERT_CHANNELS_ENV, check_run_settings
 
 if TYPE_CHECKING:
     from pipelines.defs.execute import JobOutcome
@@ -62,6 +62,7 @@ def execute(settings, first: str | None, last: str | None, as_of: datetime, fmt:
     # built and judged, and its failure could be told to no channel. Not checked when the
     # code location loads: there it would take the failure sensor away with the schedule.
     allowed_channels(os.environ)
+    check_run_settings()
     months, notes = _resolve_months(agreements, first, last, as_of)
     first, last = months[0], months[-1]
     if not quiet:

@@ -15,9 +15,7 @@ from pipelines.defs.partitions import monthly_partitions
 from pipelines.defs.resources import FunnelpactResource
 from pipelines.defs.schedules import build_daily_schedule
 from pipelines.defs.sensors import build_run_failure_sensor
-from pipelines.settings import Settings
-from pipelines.warehouse.dbt_runner import check_target, check_threads
-from pipelines.warehouse.memory_limit import memory_limit
+from pipelines.settings import Settings, check_run_settings
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
@@ -26,9 +24,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     warnings.filterwarnings("ignore", category=dg.BetaWarning)
     settings = settings or Settings.from_env()
     agreements = load_agreements(settings.sla_dir)
-    check_threads()  # settings the steps read: bad input now, not a failed run
-    check_target()
-    memory_limit()
+    check_run_settings()
     partitions = monthly_partitions(agreements)
     project = dbt_project(settings.warehouse)
     inputs = build_input_assets(source_tables(project, DATA_SOURCES), source_tables(project, AGREEMENT_SOURCES))

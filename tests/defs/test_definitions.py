@@ -141,6 +141,9 @@ def test_a_bad_schedule_or_dbt_setting_is_bad_input_for_the_run_too(settings: Se
     assert result.exit_code == 2, result.output
     said = " ".join(result.output.split())  # however the terminal wraps it
     assert message in said and variable in said and "Traceback" not in said
+    if variable not in ("FUNNELPACT_SCHEDULE_TIMEZONE", "FUNNELPACT_SCHEDULE_CRON", "FUNNELPACT_DBT_PROJECT_DIR"):
+        # A setting of the run's steps is refused before the command says it is judging.
+        assert "judging" not in said, said
 
 
 def test_the_code_location_warns_when_the_ui_would_use_a_throwaway_dagster_home(settings: Settings, tmp_path,
