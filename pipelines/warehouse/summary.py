@@ -104,14 +104,14 @@ def _dated_columns(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return [(t, c) for t in _DATED if ("raw", t) in tables for c in _DATED[t]]
 
 
-def _newest(con: duckdb.DuckDBPyConnection, dated: list[tuple[str, str]],
-            up_to: datetime | None = None, oldest: bool = False) -> datetime | None:
-    """The newest value of the `dated` columns (the oldest, with `oldest`), of those at or
-    before `up_to` when given."""
+def _span(con: duckdb.DuckDBPyConnection, dated: list[tuple[str, str]],
+          up_to: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+    """The oldest and newest values of the `dated` columns, of those at or before `up_to` when
+    given: one scan of each column for both ends (a table of activities holds millions)."""
     bounded = up_to is not None
-    each, across = ("min", "least") if oldest else ("max", "greatest")
-    values = [f"(select {each}({c}) from raw.{t}{f' where {c} <= ?' if bounded else ''})" for t, c in dated]
-    return con.execute(f"select {across}({', '.join(values)})", [up_to] * len(dated) if bounded else []).fetchone()[0]
+    each = " union all ".join(f"select min({c}) as lo, max({c}) as hi from raw.{t}" + (f" where {c} <= ?" if bounded else "")
+                              for t, c in dated)
+    return con.execute(f"select min(lo), max(hi) from ({each})", [up_to] * len(dated) if bounded else []).fetchone()
 
 
 def months_after_the_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
@@ -130,7 +130,7 @@ def months_after_the_data_by_agreement(con: duckdb.DuckDBPyConnection, months: l
     dated = _dated_columns(con)
     if not dated:
         return {}
-    newest, oldest = _newest(con, dated), _newest(con, dated, oldest=True)
+    oldest, newest = _span(con, dated)
     rows = con.execute("""
         select agreement, period, ? is not null and month_start_utc > ? from intermediate.int_agreement_months_as_of
         where is_closed and list_contains(?, period) and (? is null or month_start_utc > ? or month_end_utc <= ?)
@@ -179,7 +179,7 @@ def stale_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
     if not under_way:
         return []
     as_of = under_way[0][1]
-    newest = _newest(con, dated, up_to=as_of)
+    newest = _span(con, dated, up_to=as_of)[1]
     if newest is not None and as_of - newest <= STALE_AFTER:
         return []
     periods = spans([period for period, _ in under_way])
