@@ -25,14 +25,30 @@ def default_sla_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The agreement folder of every command that is given none: $FUNNELPACT_SLA_DIR, else sla/.
 
     As given (not resolved), so messages name it as the user wrote it."""
-    env = os.environ if environ is None else environ
-    return Path(env.get(SLA_ENV) or "sla").expanduser()
+    return _default_folder(SLA_ENV, "sla", environ)
 
 
 def default_data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The data directory of every command given no --data: $FUNNELPACT_DATA_DIR, else data/."""
+    return _default_folder(DATA_ENV, "data", environ)
+
+
+def _default_folder(variable: str, default: str, environ: Mapping[str, str] | None) -> Path:
     env = os.environ if environ is None else environ
-    return Path(env.get(DATA_ENV) or "data").expanduser()
+    return Path(env.get(variable) or default).expanduser()
+
+
+def default_folder_hint(path: Path, variable: str, default: str, given_as: str) -> str:
+    """Where a command given no folder looked, and why there, when `path` is that folder
+    ($`variable`, else `default` in the current directory); `given_as`: how a command is given
+    another ('--data DIR'). A message naming only the path ('sla', or a crontab's mistyped
+    variable's value) said neither where it came from nor how to give another; '' otherwise."""
+    if path.resolve() != _default_folder(variable, default, None).resolve():
+        return ""
+    if os.environ.get(variable):
+        return f" (the folder ${variable} names, read when no folder is given: {given_as})"
+    return (f" (the default folder, {default}/ in the current directory: run from the repository root, "
+            f"give the folder as {given_as}, or set ${variable})")
 
 
 def check_run_settings() -> None:

@@ -74,17 +74,11 @@ def linked_folder(link: str, target: str) -> Problem:
 
 
 def default_folder_hint(path: Path) -> str:
-    """Where a command given no agreement folder looked, and why there: the message named
-    only the path ('sla'), not that it came from the working directory or the variable."""
-    from pipelines.settings import SLA_ENV, default_sla_dir
+    """Where a command given no agreement folder looked, and why there (settings.default_folder_hint)."""
+    from pipelines.settings import SLA_ENV, default_folder_hint
 
-    if path.resolve() != default_sla_dir().resolve():
-        return ""
     # Every command but validate takes the folder as --sla; validate takes it as its argument.
-    if os.environ.get(SLA_ENV):
-        return f" (the folder ${SLA_ENV} names, read when no folder is given: --sla DIR, or validate DIR)"
-    return (f" (the default folder, sla/ in the current directory: run from the repository root, "
-            f"give the folder as --sla DIR (validate DIR), or set ${SLA_ENV})")
+    return default_folder_hint(path, SLA_ENV, "sla", "--sla DIR (validate DIR)")
 
 
 def load_agreements(paths: Iterable[Path | str] | Path | str) -> list[Agreement]:

@@ -56,23 +56,13 @@ def require_data_dir(data_dir: Path) -> None:
     """Exit 2 naming the data directory when it is not a folder DuckDB can read."""
     require_utf8_path(data_dir, "a data directory whose path is UTF-8")
     if not data_dir.is_dir():
+        from pipelines.settings import DATA_ENV, default_folder_hint
+
         what = "is a file, not a folder" if data_dir.exists() else "not found"
-        raise InputError(Problem(f"data directory {what}{default_data_dir_hint(data_dir)}: expected a folder with "
+        hint = default_folder_hint(data_dir, DATA_ENV, "data", "--data DIR")
+        raise InputError(Problem(f"data directory {what}{hint}: expected a folder with "
                                  "contacts.csv, lifecycle_events.csv, … (create one with `funnelpact generate --out DIR` "
                                  "or an importer)", file=str(data_dir)))
-
-
-def default_data_dir_hint(data_dir: Path) -> str:
-    """Where a command given no --data looked, and why there: a mistyped FUNNELPACT_DATA_DIR in a
-    crontab was named only by its path, not by the variable that set it."""
-    from pipelines.settings import DATA_ENV, default_data_dir
-
-    if data_dir.resolve() != default_data_dir().resolve():
-        return ""
-    if os.environ.get(DATA_ENV):
-        return f" (the folder ${DATA_ENV} names, read when no --data DIR is given)"
-    return (" (the default folder, data/ in the current directory: run from the repository root, "
-            f"give the folder as --data DIR, or set ${DATA_ENV})")
 
 
 def table_paths(data_dir: Path, table: str) -> tuple[Path, Path, Path]:
