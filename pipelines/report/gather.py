@@ -25,7 +25,7 @@ from pipelines.agreement.plan import MonthPlan, plan_agreement
 from pipelines.errors import InputError, Problem
 from pipelines.warehouse.connection import connect, warehouse_tables
 from pipelines.warehouse.judgements import last_build, read_judgements, scorecard_as_of
-from pipelines.warehouse.summary import data_quality_summary, data_warnings, months_after_the_data_by_agreement
+from pipelines.warehouse.summary import data_quality_summary, data_warnings, months_outside_the_data_by_agreement
 
 
 def _not_judged_yet(month: str, where: str) -> InputError:
@@ -126,7 +126,7 @@ def gather(warehouse: Path, agreements: list[Agreement], month: str, as_of: date
                                      f"{name}-" if len(names) > 1 else "") for name in names]
         # Atop each agreement's part, not among the Data quality section's banners at the end:
         # it explains every figure of the part (a funnel of zeros, all breached), page 1 onwards.
-        after_the_data = months_after_the_data_by_agreement(con, [month])
+        after_the_data = months_outside_the_data_by_agreement(con, [month])
         for report in reports:
             report.after_the_data = after_the_data.get(report.agreement.name)
         build_as_of = scorecard_as_of(con) if ("marts", "scorecard") in tables else None

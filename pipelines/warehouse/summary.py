@@ -114,13 +114,13 @@ def _span(con: duckdb.DuckDBPyConnection, dated: list[tuple[str, str]],
     return con.execute(f"select min(lo), max(hi) from ({each})", [up_to] * len(dated) if bounded else []).fetchone()
 
 
-def months_after_the_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
+def months_outside_the_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
     """One line per agreement: its closed months of `months` that begin after the CRM data's
-    newest row (`months_after_the_data_by_agreement`)."""
-    return list(months_after_the_data_by_agreement(con, months).values())
+    newest row or end before its oldest (`months_outside_the_data_by_agreement`)."""
+    return list(months_outside_the_data_by_agreement(con, months).values())
 
 
-def months_after_the_data_by_agreement(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, str]:
+def months_outside_the_data_by_agreement(con: duckdb.DuckDBPyConnection, months: list[str]) -> dict[str, str]:
     """Per agreement, one line naming its closed months of `months` that begin after the CRM data's
     newest row, or end before its oldest. Judged on no data, their volumes of 0 are breaches,
     and an export that stops early (a backfill past it, a sync that died) or starts late (an
@@ -168,7 +168,7 @@ STALE_AFTER = timedelta(days=4)
 def stale_data(con: duckdb.DuckDBPyConnection, months: list[str]) -> list[str]:
     """One line naming the months under way of `months` when the CRM data's newest row at or
     before the as-of instant is more than STALE_AFTER older than it (dbt's source freshness,
-    for the export). A closed month the data does not reach is `months_after_the_data`'s."""
+    for the export). A closed month the data does not reach is `months_outside_the_data`'s."""
     dated = _dated_columns(con)
     if not dated:
         return []
@@ -200,5 +200,5 @@ def data_warnings(con: duckdb.DuckDBPyConnection, months: list[str], *,
                 "stage-values": unmapped_stage_values(con, months),
                 "freshness": stale_data(con, months)}
     if data_end:
-        warnings["data-end"] = months_after_the_data(con, months)
+        warnings["data-end"] = months_outside_the_data(con, months)
     return warnings

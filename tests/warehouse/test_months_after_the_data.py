@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from pipelines.warehouse.summary import data_warnings, months_after_the_data, stale_data
+from pipelines.warehouse.summary import data_warnings, months_outside_the_data, stale_data
 
 from . import raw_data
 
@@ -35,10 +35,10 @@ def test_closed_months_after_the_newest_row_are_named_and_the_months_it_reaches_
     _build(warehouse, "2026-07-15 00:00:00")
     with warehouse.connect() as con:
         # April began before the data's end (2026-04-02): it holds data, and is not named.
-        assert months_after_the_data(con, MONTHS) == [
+        assert months_outside_the_data(con, MONTHS) == [
             f"ends 2026-05..2026-06: these months begin after the CRM data ends ({ENDS}), so they are "
             "judged on no data and volumes of 0 count as breaches; check that the export reaches them (docs/data.md)"]
-        assert months_after_the_data(con, ["2026-03", "2026-04"]) == []  # only the months judged
+        assert months_outside_the_data(con, ["2026-03", "2026-04"]) == []  # only the months judged
         assert data_warnings(con, ["2026-06"])["data-end"] == [
             f"ends 2026-06: the month begins after the CRM data ends ({ENDS}), so it is judged on no data "
             "and volumes of 0 count as breaches; check that the export reaches it (docs/data.md)"]
@@ -54,13 +54,13 @@ def test_closed_months_before_the_oldest_row_are_named_too(warehouse):
     warehouse.dbt("build", as_of="2026-07-15 00:00:00", select=["+int_agreement_months_as_of"],
                   exclude=["resource_type:unit_test"])
     with warehouse.connect() as con:
-        assert months_after_the_data(con, MONTHS) == [
+        assert months_outside_the_data(con, MONTHS) == [
             "ends 2026-03: the month ends before the CRM data begins (2026-04-05 10:00 UTC, its oldest contact, "
             "event, activity or deal), so it is judged on no data and volumes of 0 count as breaches; check that "
             "the export reaches it (docs/data.md); 2026-05..2026-06: these months begin after the CRM data ends "
             "(2026-04-20 08:00 UTC, its newest contact, event, activity or deal), so they are judged on no data "
             "and volumes of 0 count as breaches; check that the export reaches them (docs/data.md)"]
-        assert months_after_the_data(con, ["2026-04"]) == []  # April holds the data
+        assert months_outside_the_data(con, ["2026-04"]) == []  # April holds the data
 
 
 def test_a_deal_closed_later_extends_the_data_and_the_month_under_way_is_not_named(warehouse):
@@ -69,7 +69,7 @@ def test_a_deal_closed_later_extends_the_data_and_the_month_under_way_is_not_nam
            deals=[("D1", "C1", datetime(2026, 3, 5), datetime(2026, 5, 1), "won", 10, "USD")])
     with warehouse.connect() as con:
         # June is under way (as of 2026-06-10): last night's export may rightly hold nothing of it.
-        assert months_after_the_data(con, MONTHS) == []
+        assert months_outside_the_data(con, MONTHS) == []
 
 
 def test_a_warehouse_without_crm_rows_says_it_holds_none(warehouse):
@@ -78,7 +78,7 @@ def test_a_warehouse_without_crm_rows_says_it_holds_none(warehouse):
     warehouse.dbt("build", as_of="2026-04-15 00:00:00", select=["+int_agreement_months_as_of"],
                   exclude=["resource_type:unit_test"])
     with warehouse.connect() as con:
-        assert months_after_the_data(con, MONTHS) == [
+        assert months_outside_the_data(con, MONTHS) == [
             "ends 2026-03: the CRM data holds no dated row, so it is judged on no data and volumes of 0 count "
             "as breaches; check that the export reaches it (docs/data.md)"]
 
@@ -93,7 +93,7 @@ def test_a_month_under_way_judged_days_after_the_data_stops_is_named(warehouse):
             "before the as-of instant; the month under way is judged as if nothing came since, and its pace "
             "forecasts count those days as days without leads. Check that the export is current (docs/data.md)"]
         assert data_warnings(con, ["2026-04"])["freshness"] == stale_data(con, MONTHS)
-        assert stale_data(con, ["2026-03"]) == []  # a closed month: months_after_the_data's
+        assert stale_data(con, ["2026-03"]) == []  # a closed month: months_outside_the_data's
 
 
 def test_data_at_most_4_days_old_is_not_named(warehouse):
