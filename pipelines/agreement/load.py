@@ -5,6 +5,7 @@ from __future__ import annotations
 import codecs
 import functools
 import os
+import posixpath
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -26,10 +27,12 @@ from pipelines.errors import InputError, Problem
 SIDE_FILE_PREFIXES = (".#", "._")
 
 
-def is_agreement_file(name: str) -> bool:
+def is_agreement_file(path: str) -> bool:
     """A YAML file by its name, in any case: Windows and macOS open `H2.YAML` as YAML, and a
     file skipped for its case was a revision never validated nor judged. Not an editor's or
-    macOS's side file (`SIDE_FILE_PREFIXES`)."""
+    macOS's side file (`SIDE_FILE_PREFIXES`). `path`: a name, or a path in the repository as
+    `diff` reads a revision's (sla/._x.yaml), whose last part is the name."""
+    name = posixpath.basename(path)
     return name.lower().endswith((".yaml", ".yml")) and not name.startswith(SIDE_FILE_PREFIXES)
 
 

@@ -949,3 +949,20 @@ def test_with_a_base_that_does_not_validate_every_gap_of_head_is_listed(repo: Pa
     assert code == 0, out
     assert json.loads(out)["new_gaps"] == [{"agreement": "acme", "months": ["2026-07"], "ends": "2026-h1",
                                             "starts": "2026-h2"}]
+
+
+def test_an_editor_s_lock_and_macos_side_files_committed_beside_an_agreement_are_not_compared(repo: Path) -> None:
+    """At a git revision the files are named by their path in the repository (sla/._x.yaml),
+    not by their name: an AppleDouble file or an editor's lock that reached a commit failed
+    diff as an agreement, while validate and every run skip it."""
+    (repo / "sla/._acme-2026-h2.yaml").write_bytes(b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        ")
+    (repo / "sla/.#acme-2026-h2.yaml").symlink_to("analyst@laptop.4242:1764000000")
+    commit(repo, "side files")
+    edit(repo / "sla/acme-2026-h2.yaml", "lead->mql: {rate: 0.25}", "lead->mql: {rate: 0.20}")
+    code, out = run_diff("HEAD", "--format", "json")
+    assert code == 0, out
+    assert not json.loads(out)["base_problems"], out
+    # The same at a revision compared as HEAD.
+    commit(repo, "rate")
+    code, out = run_diff("HEAD~1", "HEAD", "--format", "json")
+    assert code == 0 and not json.loads(out)["base_problems"], out
