@@ -138,7 +138,7 @@ def connect(path: Path, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConn
                 f"wait for it to finish or close it, or point {ENV_VAR} elsewhere ({exc})",
                 file=str(path),
             )) from None
-        if path.is_dir() or "not a valid DuckDB database file" in str(exc):
+        if "not a valid DuckDB database file" in str(exc):
             raise not_a_warehouse(path) from None
         if _damaged(exc):
             raise damaged_warehouse(path, exc) from None
