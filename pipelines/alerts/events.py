@@ -233,12 +233,13 @@ UNREAD = "the failure could not be read: "
 
 # A run of `funnelpact run` that failed outside its steps (Dagster's home on a full disk) raised
 # past the job without the run's id: its message says so where the id would be.
-NO_RUN_ID = "not known: it failed outside its steps"
+OUTSIDE_STEPS = "it failed outside its steps"
+NO_RUN_ID = f"not known: {OUTSIDE_STEPS}"
 
 
 def run_named(run_id: str, job: str) -> str:
     """A failed run as a sentence names it: by its id, or for want of one by its job."""
-    return f"run {run_id}" if run_id else f"a run of {job} (no run id: it failed outside its steps)"
+    return f"run {run_id}" if run_id else f"a run of {job} (no run id: {OUTSIDE_STEPS})"
 
 
 @dataclass(frozen=True)
